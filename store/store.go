@@ -1,0 +1,202 @@
+// Package store persists gatehouse's domain: users, applications, roles,
+// signing keys, refresh-token families, revoked access tokens and audit
+// events. Store is the interface the rest of gatehouse consumes; SQLite (this
+// package) is its first implementation.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every implementation returns, so callers never match on a
+// driver's message strings.
+var (
+	// ErrNotFound is returned when the row asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is returned when a write would break a uniqueness rule
+	// (a username, e-mail, application name or role name already taken).
+	ErrConflict = errors.New("conflict")
+	// ErrTokenSpent is returned by RotateRefreshToken when the token was
+	// already used or its family revoked: the caller has lost the race or is
+	// replaying a stolen token.
+	ErrTokenSpent = errors.New("refresh token already used")
+	// ErrInUse is returned when a row cannot be deleted because others refer
+	// to it (a role still held by users, the default application).
+	ErrInUse = errors.New("in use")
+)
+
+// User is an account. Email is "" when the user has none.
+type User struct {
+	ID                string
+	Username          string
+	Email             string
+	FirstName         string
+	LastName          string
+	Role              string
+	PasswordHash      string
+	PasswordChangedAt time.Time
+	PasswordExpiresAt *time.Time // nil: never expires
+	Disabled          bool
+	FailedAttempts    int
+	LockedUntil       *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// Application is what a token is issued for (the seeds' "resource").
+type Application struct {
+	ID              string
+	Name            string
+	Audience        string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	IsDefault       bool
+	CreatedAt       time.Time
+}
+
+// Role names a set of scopes; its name becomes a token's sub_type and its
+// code the numeric role of the /api/user/authenticate dialect.
+type Role struct {
+	Name   string
+	Code   int
+	Scopes []string
+}
+
+// SigningKey is a JWT signing key. PrivateKey is PKCS#8 DER.
+type SigningKey struct {
+	KID        string
+	Alg        string
+	PrivateKey []byte
+	CreatedAt  time.Time
+	RetiredAt  *time.Time // nil: active
+}
+
+// RefreshToken is one link of a refresh-token family. Hash is the hex
+// SHA-256 of the opaque token; the token itself is never stored.
+type RefreshToken struct {
+	Hash          string
+	FamilyID      string
+	UserID        string
+	AppID         string
+	Scope         string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	UsedAt        *time.Time // set when the token has been rotated
+	FamilyRevoked bool       // read-only: the family was revoked
+}
+
+// AuditEvent records a security-relevant action. Detail never holds a
+// secret.
+type AuditEvent struct {
+	ID        string
+	Time      time.Time
+	Action    string
+	Outcome   string // "success" or "failure"
+	ActorID   string
+	SubjectID string
+	ClientIP  string
+	UserAgent string
+	Dialect   string
+	Detail    string
+}
+
+// Page asks for up to Limit rows after the opaque cursor After ("" = first
+// page). Implementations order by (created_at, id).
+type Page struct {
+	Limit int
+	After string
+}
+
+// UserFilter narrows ListUsers. Query matches a substring of the username or
+// e-mail, case-insensitively.
+type UserFilter struct {
+	Query string
+}
+
+// AuditFilter narrows ListAuditEvents; zero fields match everything.
+type AuditFilter struct {
+	ActorID   string
+	SubjectID string
+	Action    string
+	Since     time.Time
+	Until     time.Time
+}
+
+// Store is gatehouse's persistence. Every method is safe for concurrent use.
+// List methods return the rows and the cursor of the next page ("" when there
+// is none).
+type Store interface {
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, id string) (User, error)
+	// GetUserByLogin finds a user by username or e-mail, case-insensitively.
+	GetUserByLogin(ctx context.Context, login string) (User, error)
+	ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, string, error)
+	// UpdateUser writes every field of u but the password hash, the
+	// password times and the lockout state.
+	UpdateUser(ctx context.Context, u User) error
+	DeleteUser(ctx context.Context, id string) error
+	SetPassword(ctx context.Context, id, hash string, changedAt time.Time, expiresAt *time.Time) error
+	// RecordLoginFailure increments the failed-attempt counter and, when it
+	// reaches maxAttempts, locks the account until lockUntil and resets the
+	// counter. It reports whether this failure locked the account.
+	RecordLoginFailure(ctx context.Context, id string, maxAttempts int, lockUntil time.Time) (locked bool, err error)
+	// ResetLoginFailures clears the counter and any lock.
+	ResetLoginFailures(ctx context.Context, id string) error
+
+	// CreateApplication stores an application; it starts with no members.
+	CreateApplication(ctx context.Context, a Application) error
+	GetApplication(ctx context.Context, id string) (Application, error)
+	DefaultApplication(ctx context.Context) (Application, error)
+	ListApplications(ctx context.Context, p Page) ([]Application, string, error)
+	UpdateApplication(ctx context.Context, a Application) error
+	DeleteApplication(ctx context.Context, id string) error
+	AddMember(ctx context.Context, appID, userID string) error
+	RemoveMember(ctx context.Context, appID, userID string) error
+	// IsMember reports whether the user may log in to the application;
+	// every user is a member of the default application.
+	IsMember(ctx context.Context, appID, userID string) (bool, error)
+	ListMembers(ctx context.Context, appID string, p Page) ([]User, string, error)
+
+	GetRole(ctx context.Context, name string) (Role, error)
+	ListRoles(ctx context.Context) ([]Role, error)
+	// PutRole creates or replaces a role and reports whether it was created.
+	PutRole(ctx context.Context, r Role) (created bool, err error)
+	DeleteRole(ctx context.Context, name string) error
+
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys returns every key, newest first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	RetireSigningKey(ctx context.Context, kid string, at time.Time) error
+	// DeleteSigningKeysRetiredBefore removes keys retired before t.
+	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error
+
+	// CreateRefreshToken stores the first token of a new family.
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// GetRefreshToken finds a token by hash, used or not.
+	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
+	// RotateRefreshToken marks the token oldHash used at now and stores next
+	// in the same family, in one transaction. It returns ErrTokenSpent when
+	// oldHash was already used or its family revoked: of two concurrent
+	// rotations of one token exactly one succeeds.
+	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) error
+	RevokeRefreshFamily(ctx context.Context, familyID string, at time.Time) error
+	// RevokeUserRefreshFamilies revokes every family of a user (password
+	// change, disable, delete).
+	RevokeUserRefreshFamilies(ctx context.Context, userID string, at time.Time) error
+
+	// RevokeAccessToken puts a jti on the deny-list until expiresAt.
+	RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
+	IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error)
+	// PurgeExpired deletes deny-list entries and refresh tokens that expired
+	// before now.
+	PurgeExpired(ctx context.Context, now time.Time) error
+
+	AppendAuditEvent(ctx context.Context, e AuditEvent) error
+	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error)
+
+	// Ping checks that the database answers and its schema is current.
+	Ping(ctx context.Context) error
+	Close() error
+}
