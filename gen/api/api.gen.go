@@ -19,6 +19,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -583,8 +584,8 @@ type User struct {
 	Id        openapi_types.UUID `json:"id"`
 
 	// LastName Example: Lovelace
-	LastName          *string    `json:"last_name,omitempty"`
-	PasswordExpiresAt *time.Time `json:"password_expires_at,omitempty"`
+	LastName          *string                      `json:"last_name,omitempty"`
+	PasswordExpiresAt nullable.Nullable[time.Time] `json:"password_expires_at,omitempty"`
 
 	// Role Example: user
 	Role      string    `json:"role"`
@@ -626,10 +627,10 @@ type UserUpdate struct {
 	Disabled *bool `json:"disabled,omitempty"`
 
 	// Email Example: ada@example.com
-	Email             *Email     `json:"email,omitempty"`
-	FirstName         *Name      `json:"first_name,omitempty"`
-	LastName          *Name      `json:"last_name,omitempty"`
-	PasswordExpiresAt *time.Time `json:"password_expires_at,omitempty"`
+	Email             *Email                       `json:"email,omitempty"`
+	FirstName         *Name                        `json:"first_name,omitempty"`
+	LastName          *Name                        `json:"last_name,omitempty"`
+	PasswordExpiresAt nullable.Nullable[time.Time] `json:"password_expires_at,omitempty"`
 
 	// Role Example: educator
 	Role *RoleName `json:"role,omitempty"`

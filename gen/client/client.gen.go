@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -580,8 +581,8 @@ type User struct {
 	Id        openapi_types.UUID `json:"id"`
 
 	// LastName Example: Lovelace
-	LastName          *string    `json:"last_name,omitempty"`
-	PasswordExpiresAt *time.Time `json:"password_expires_at,omitempty"`
+	LastName          *string                      `json:"last_name,omitempty"`
+	PasswordExpiresAt nullable.Nullable[time.Time] `json:"password_expires_at,omitempty"`
 
 	// Role Example: user
 	Role      string    `json:"role"`
@@ -623,10 +624,10 @@ type UserUpdate struct {
 	Disabled *bool `json:"disabled,omitempty"`
 
 	// Email Example: ada@example.com
-	Email             *Email     `json:"email,omitempty"`
-	FirstName         *Name      `json:"first_name,omitempty"`
-	LastName          *Name      `json:"last_name,omitempty"`
-	PasswordExpiresAt *time.Time `json:"password_expires_at,omitempty"`
+	Email             *Email                       `json:"email,omitempty"`
+	FirstName         *Name                        `json:"first_name,omitempty"`
+	LastName          *Name                        `json:"last_name,omitempty"`
+	PasswordExpiresAt nullable.Nullable[time.Time] `json:"password_expires_at,omitempty"`
 
 	// Role Example: educator
 	Role *RoleName `json:"role,omitempty"`

@@ -1,0 +1,102 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// The built-in roles. RoleAdmin holds every scope the API defines.
+const (
+	RoleAdmin = "admin"
+	RoleUser  = "user"
+)
+
+// Default lifetimes of the default application's tokens.
+const (
+	DefaultAccessTokenTTL  = time.Hour
+	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
+)
+
+// Admin names the administrator Bootstrap makes sure exists.
+type Admin struct {
+	Username string
+	Password string
+}
+
+// Bootstrap prepares a migrated database for use: the built-in roles
+// (their scopes refreshed, so an upgrade's new scopes reach admins), the
+// default application and active signing keys, loaded.
+func (s *Service) Bootstrap(ctx context.Context) error {
+	for _, r := range []store.Role{
+		{Name: RoleAdmin, Code: 1, Scopes: s.cfg.AdminScopes},
+		{Name: RoleUser, Code: 2, Scopes: s.cfg.UserScopes},
+	} {
+		if existing, err := s.st.GetRole(ctx, r.Name); err == nil {
+			r.Code = existing.Code
+		}
+		if _, err := s.st.PutRole(ctx, r); err != nil {
+			return fmt.Errorf("put role %s: %w", r.Name, err)
+		}
+	}
+	if _, err := s.st.DefaultApplication(ctx); errors.Is(err, store.ErrNotFound) {
+		id := uuid.NewString()
+		app := store.Application{
+			ID: id, Name: "default", Audience: id, IsDefault: true, CreatedAt: s.now(),
+			AccessTokenTTL: DefaultAccessTokenTTL, RefreshTokenTTL: DefaultRefreshTokenTTL,
+		}
+		if err := s.st.CreateApplication(ctx, app); err != nil {
+			return fmt.Errorf("create default application: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("get default application: %w", err)
+	}
+	return s.EnsureSigningKeys(ctx)
+}
+
+// EnsureAdmin makes sure the administrator exists. With a password given,
+// it creates that user or makes it an enabled admin (its password is left
+// as it is). With none given and no user at all, it creates admin.Username
+// (default "admin") with a random password and returns that password, so
+// it can be shown once.
+func (s *Service) EnsureAdmin(ctx context.Context, admin Admin) (generatedPassword string, err error) {
+	if admin.Username == "" {
+		admin.Username = "admin"
+	}
+	cl := Client{Dialect: "bootstrap"}
+	if admin.Password != "" {
+		u, err := s.st.GetUserByLogin(ctx, admin.Username)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			_, err = s.CreateUser(ctx, NewUser{Username: admin.Username, Password: admin.Password, Role: RoleAdmin}, "", cl)
+			return "", err
+		case err != nil:
+			return "", fmt.Errorf("get admin: %w", err)
+		case u.Role != RoleAdmin || u.Disabled:
+			u.Role, u.Disabled = RoleAdmin, false
+			_, err = s.UpdateUser(ctx, u, "", cl)
+			return "", err
+		}
+		return "", nil
+	}
+	users, _, err := s.st.ListUsers(ctx, store.UserFilter{}, store.Page{Limit: 1})
+	if err != nil || len(users) > 0 {
+		return "", err
+	}
+	password, err := s.randomToken(18)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.CreateUser(ctx, NewUser{Username: admin.Username, Password: password, Role: RoleAdmin}, "", cl); err != nil {
+		return "", err
+	}
+	return password, nil
+}
+
+// DefaultUserScopes are the built-in user role's: its own profile.
+var DefaultUserScopes = []string{"profile"}

@@ -1,0 +1,237 @@
+package auth
+
+import (
+	"cmp"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// The JWS algorithms gatehouse signs with.
+const (
+	AlgES256 = "ES256" // ECDSA on P-256 with SHA-256
+	AlgRS256 = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256
+	AlgEdDSA = "EdDSA" // Ed25519
+)
+
+// rsaBits is the size of generated RSA keys and the least accepted.
+const rsaBits = 2048
+
+// GenerateSigningKey makes a new key for alg (ES256: P-256; RS256: 2048-bit;
+// EdDSA: Ed25519) with a random kid (16 random bytes, base64url without
+// padding), PKCS#8 DER encoded, created at now.
+func GenerateSigningKey(alg string, now time.Time) (store.SigningKey, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case AlgES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case AlgRS256:
+		priv, err = rsa.GenerateKey(rand.Reader, rsaBits)
+	case AlgEdDSA:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return store.SigningKey{}, fmt.Errorf("generate signing key: unsupported algorithm %q", alg)
+	}
+	if err != nil {
+		return store.SigningKey{}, fmt.Errorf("generate %s key: %w", alg, err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return store.SigningKey{}, fmt.Errorf("marshal %s key: %w", alg, err)
+	}
+	kid := make([]byte, 16)
+	if _, err := rand.Read(kid); err != nil {
+		return store.SigningKey{}, fmt.Errorf("generate kid: %w", err)
+	}
+	return store.SigningKey{
+		KID:        base64.RawURLEncoding.EncodeToString(kid),
+		Alg:        alg,
+		PrivateKey: der,
+		CreatedAt:  now,
+	}, nil
+}
+
+// Keyring holds parsed signing keys. Immutable once built; build a new one to change it.
+type Keyring struct {
+	byKID  map[string]*ringKey
+	newest []*ringKey // newest first
+	algs   []string
+}
+
+// ringKey is one parsed key of a Keyring.
+type ringKey struct {
+	kid       string
+	alg       string
+	method    jwt.SigningMethod
+	signer    crypto.Signer
+	createdAt time.Time
+	retired   bool
+	jwk       JWK
+}
+
+// NewKeyring parses keys (PKCS#8) and indexes them by kid; an unparsable
+// key, an alg/key-type mismatch, an empty or duplicate kid is an error.
+func NewKeyring(keys []store.SigningKey) (*Keyring, error) {
+	k := &Keyring{byKID: make(map[string]*ringKey, len(keys))}
+	for _, sk := range keys {
+		if sk.KID == "" {
+			return nil, errors.New("signing key with empty kid")
+		}
+		if _, dup := k.byKID[sk.KID]; dup {
+			return nil, fmt.Errorf("duplicate signing key kid %q", sk.KID)
+		}
+		rk, err := parseSigningKey(sk)
+		if err != nil {
+			return nil, fmt.Errorf("signing key %q: %w", sk.KID, err)
+		}
+		k.byKID[sk.KID] = rk
+		k.newest = append(k.newest, rk)
+		if !slices.Contains(k.algs, rk.alg) {
+			k.algs = append(k.algs, rk.alg)
+		}
+	}
+	slices.SortStableFunc(k.newest, func(a, b *ringKey) int {
+		return cmp.Or(b.createdAt.Compare(a.createdAt), cmp.Compare(a.kid, b.kid))
+	})
+	slices.Sort(k.algs)
+	return k, nil
+}
+
+// parseSigningKey parses sk's PKCS#8 key, checks it is of sk.Alg's type and
+// derives its JWK.
+func parseSigningKey(sk store.SigningKey) (*ringKey, error) {
+	parsed, err := x509.ParsePKCS8PrivateKey(sk.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("parse PKCS#8: %w", err)
+	}
+	rk := &ringKey{
+		kid:       sk.KID,
+		alg:       sk.Alg,
+		createdAt: sk.CreatedAt,
+		retired:   sk.RetiredAt != nil,
+		jwk:       JWK{Use: "sig", Alg: sk.Alg, Kid: sk.KID},
+	}
+	switch sk.Alg {
+	case AlgES256:
+		priv, ok := parsed.(*ecdsa.PrivateKey)
+		if !ok || priv.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("%s needs a P-256 ECDSA key, got %s", sk.Alg, keyType(parsed))
+		}
+		pt, err := priv.PublicKey.Bytes() // 0x04 || x || y, each 32 bytes
+		if err != nil {
+			return nil, fmt.Errorf("encode public key: %w", err)
+		}
+		rk.method, rk.signer = jwt.SigningMethodES256, priv
+		rk.jwk.Kty, rk.jwk.Crv = "EC", "P-256"
+		rk.jwk.X = base64.RawURLEncoding.EncodeToString(pt[1:33])
+		rk.jwk.Y = base64.RawURLEncoding.EncodeToString(pt[33:65])
+	case AlgRS256:
+		priv, ok := parsed.(*rsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("%s needs an RSA key, got %s", sk.Alg, keyType(parsed))
+		}
+		if bits := priv.N.BitLen(); bits < rsaBits {
+			return nil, fmt.Errorf("%s key has %d bits, want at least %d", sk.Alg, bits, rsaBits)
+		}
+		rk.method, rk.signer = jwt.SigningMethodRS256, priv
+		rk.jwk.Kty = "RSA"
+		rk.jwk.N = base64.RawURLEncoding.EncodeToString(priv.N.Bytes())
+		rk.jwk.E = base64.RawURLEncoding.EncodeToString(big.NewInt(int64(priv.E)).Bytes())
+	case AlgEdDSA:
+		priv, ok := parsed.(ed25519.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("%s needs an Ed25519 key, got %s", sk.Alg, keyType(parsed))
+		}
+		rk.method, rk.signer = jwt.SigningMethodEdDSA, priv
+		rk.jwk.Kty, rk.jwk.Crv = "OKP", "Ed25519"
+		rk.jwk.X = base64.RawURLEncoding.EncodeToString(priv.Public().(ed25519.PublicKey))
+	default:
+		return nil, fmt.Errorf("unsupported algorithm %q", sk.Alg)
+	}
+	return rk, nil
+}
+
+// keyType names a parsed private key's type for error messages.
+func keyType(k any) string {
+	switch k := k.(type) {
+	case *ecdsa.PrivateKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case *rsa.PrivateKey:
+		return "RSA"
+	case ed25519.PrivateKey:
+		return "Ed25519"
+	default:
+		return fmt.Sprintf("%T", k)
+	}
+}
+
+// Active returns the newest non-retired key of alg: its kid, the
+// jwt.SigningMethod and the private key. ok is false when there is none.
+func (k *Keyring) Active(alg string) (kid string, method jwt.SigningMethod, key crypto.Signer, ok bool) {
+	for _, rk := range k.newest {
+		if rk.alg == alg && !rk.retired {
+			return rk.kid, rk.method, rk.signer, true
+		}
+	}
+	return "", nil, nil, false
+}
+
+// Public returns the alg and public key (*ecdsa.PublicKey, *rsa.PublicKey or
+// ed25519.PublicKey) of any known kid, retired or not.
+func (k *Keyring) Public(kid string) (alg string, pub crypto.PublicKey, ok bool) {
+	rk, ok := k.byKID[kid]
+	if !ok {
+		return "", nil, false
+	}
+	return rk.alg, rk.signer.Public(), true
+}
+
+// Algs lists the algorithms of all keys, sorted, no duplicates.
+func (k *Keyring) Algs() []string {
+	return slices.Clone(k.algs)
+}
+
+// JWKS returns every key's public part (RFC 7517), retired keys included,
+// sorted newest first.
+func (k *Keyring) JWKS() JWKSet {
+	set := JWKSet{Keys: make([]JWK, 0, len(k.newest))}
+	for _, rk := range k.newest {
+		set.Keys = append(set.Keys, rk.jwk)
+	}
+	return set
+}
+
+// JWKSet is a JSON Web Key Set (RFC 7517 section 5).
+type JWKSet struct {
+	Keys []JWK `json:"keys"`
+}
+
+// JWK is the public part of one signing key (RFC 7517, 7518, 8037). EC keys
+// set Crv, X and Y; RSA keys N and E; OKP keys Crv and X. Binary values are
+// base64url without padding.
+type JWK struct {
+	Kty string `json:"kty"`
+	Use string `json:"use"`
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	Crv string `json:"crv,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
+	N   string `json:"n,omitempty"`
+	E   string `json:"e,omitempty"`
+}

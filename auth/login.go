@@ -1,0 +1,206 @@
+package auth
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// LoginRequest is a password login from any dialect.
+type LoginRequest struct {
+	// Login is a username or an e-mail.
+	Login    string
+	Password string
+	// AppID is the application's id; "" is the default application.
+	AppID string
+	// Scope narrows the role's scopes; "" asks for all of them.
+	Scope string
+	// Alg overrides the default signing algorithm; AccessTTL the
+	// application's access-token lifetime.
+	Alg       string
+	AccessTTL time.Duration
+	// Refresh asks for a refresh token too.
+	Refresh bool
+	Client  Client
+}
+
+// Session is what a successful login or refresh yields.
+type Session struct {
+	Access           AccessToken
+	RefreshToken     string // "" when none was asked for
+	RefreshExpiresAt time.Time
+	User             store.User
+	Role             store.Role
+	App              store.Application
+}
+
+// Login checks a password and issues tokens. Every failure that must look
+// like a wrong password is ErrInvalidCredentials and costs one password
+// hash, whatever its cause; the cause goes to the audit log.
+func (s *Service) Login(ctx context.Context, r LoginRequest) (Session, error) {
+	app, err := s.application(ctx, r.AppID)
+	if err != nil {
+		return Session{}, err
+	}
+	u, err := s.checkPassword(ctx, r.Login, r.Password, r.Client)
+	if err != nil {
+		return Session{}, err
+	}
+	fail := func(reason string, err error) (Session, error) {
+		s.Audit(ctx, r.Client.event("login", "failure", u.ID, u.ID, reason))
+		return Session{}, err
+	}
+	if s.passwordExpired(u) {
+		return fail("password expired", ErrPasswordExpired)
+	}
+	member, err := s.st.IsMember(ctx, app.ID, u.ID)
+	if err != nil {
+		return Session{}, fmt.Errorf("check membership: %w", err)
+	}
+	if !member {
+		return fail("not a member of "+app.ID, ErrInvalidCredentials)
+	}
+	role, err := s.st.GetRole(ctx, u.Role)
+	if err != nil {
+		return Session{}, fmt.Errorf("get role %q: %w", u.Role, err)
+	}
+	scope, err := narrowScope(role.Scopes, r.Scope)
+	if err != nil {
+		return fail("scope not granted", err)
+	}
+	ttl := cmp.Or(r.AccessTTL, app.AccessTokenTTL)
+	sess := Session{User: u, Role: role, App: app}
+	if sess.Access, err = s.issueAccessToken(u, app, scope, r.Alg, ttl); err != nil {
+		return Session{}, err
+	}
+	if r.Refresh {
+		sess.RefreshToken, sess.RefreshExpiresAt, err = s.newRefreshFamily(ctx, u, app, scope)
+		if err != nil {
+			return Session{}, err
+		}
+	}
+	s.Audit(ctx, r.Client.event("login", "success", u.ID, u.ID, ""))
+	return sess, nil
+}
+
+// checkPassword finds the user and verifies the password, counting
+// failures toward a lockout. An unknown, disabled or locked user gets the
+// same hashing work as a wrong password.
+func (s *Service) checkPassword(ctx context.Context, login, password string, cl Client) (store.User, error) {
+	u, err := s.st.GetUserByLogin(ctx, login)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.User{}, s.rejectWithoutUser(ctx, password, cl, "unknown user")
+	case err != nil:
+		return store.User{}, fmt.Errorf("get user: %w", err)
+	case u.Disabled:
+		return store.User{}, s.rejectWithoutUser(ctx, password, cl, "disabled", u.ID)
+	case u.LockedUntil != nil && s.now().Before(*u.LockedUntil):
+		return store.User{}, s.rejectWithoutUser(ctx, password, cl, "locked", u.ID)
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, password, u.PasswordHash)
+	if errors.Is(err, ErrPasswordTooLong) {
+		ok, err = false, nil
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	if !ok {
+		locked, err := s.st.RecordLoginFailure(ctx, u.ID, s.cfg.MaxFailedLogins, s.now().Add(s.cfg.LockoutDuration))
+		if err != nil {
+			return store.User{}, fmt.Errorf("record login failure: %w", err)
+		}
+		s.Audit(ctx, cl.event("login", "failure", u.ID, u.ID, "wrong password"))
+		if locked {
+			s.Audit(ctx, cl.event("lockout", "success", u.ID, u.ID, fmt.Sprintf("locked for %s", s.cfg.LockoutDuration)))
+		}
+		return store.User{}, ErrInvalidCredentials
+	}
+	if u.FailedAttempts > 0 || u.LockedUntil != nil {
+		if err := s.st.ResetLoginFailures(ctx, u.ID); err != nil {
+			return store.User{}, fmt.Errorf("reset login failures: %w", err)
+		}
+	}
+	if rehash {
+		s.upgradeHash(ctx, u, password)
+	}
+	return u, nil
+}
+
+// rejectWithoutUser burns one dummy hash, audits the cause and answers
+// ErrInvalidCredentials (or the hasher's overload error).
+func (s *Service) rejectWithoutUser(ctx context.Context, password string, cl Client, reason string, userID ...string) error {
+	if _, err := s.hasher.VerifyDummy(ctx, password); err != nil && !errors.Is(err, ErrPasswordTooLong) {
+		return err
+	}
+	id := strings.Join(userID, "")
+	s.Audit(ctx, cl.event("login", "failure", id, id, reason))
+	return ErrInvalidCredentials
+}
+
+// upgradeHash re-hashes a password whose stored hash is bcrypt or has old
+// parameters. A failure only delays the upgrade to the next login.
+func (s *Service) upgradeHash(ctx context.Context, u store.User, password string) {
+	h, err := s.hasher.Hash(ctx, password)
+	if err == nil {
+		err = s.st.SetPassword(ctx, u.ID, h, u.PasswordChangedAt, u.PasswordExpiresAt)
+	}
+	if err != nil {
+		s.cfg.Logger.WarnContext(ctx, "password rehash failed", "user_id", u.ID, "err", err)
+	}
+}
+
+// PasswordExpiry is when u's password expires, nil for never: the earlier
+// of the administrator's password_expires_at and the maximum age.
+func (s *Service) PasswordExpiry(u store.User) *time.Time {
+	exp := u.PasswordExpiresAt
+	if s.cfg.PasswordMaxAge > 0 {
+		byAge := u.PasswordChangedAt.Add(s.cfg.PasswordMaxAge)
+		if exp == nil || byAge.Before(*exp) {
+			exp = &byAge
+		}
+	}
+	return exp
+}
+
+func (s *Service) passwordExpired(u store.User) bool {
+	exp := s.PasswordExpiry(u)
+	return exp != nil && !s.now().Before(*exp)
+}
+
+func (s *Service) application(ctx context.Context, id string) (store.Application, error) {
+	if id == "" {
+		return s.st.DefaultApplication(ctx)
+	}
+	if uuid.Validate(id) != nil {
+		return store.Application{}, ErrUnknownApplication
+	}
+	app, err := s.st.GetApplication(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Application{}, ErrUnknownApplication
+	}
+	return app, err
+}
+
+// narrowScope returns the requested scopes if the role grants them all, or
+// every scope of the role when none is requested.
+func narrowScope(granted []string, requested string) (string, error) {
+	want := strings.Fields(requested)
+	if len(want) == 0 {
+		return strings.Join(granted, " "), nil
+	}
+	for _, sc := range want {
+		if !slices.Contains(granted, sc) {
+			return "", fmt.Errorf("%w: %s", ErrInvalidScope, sc)
+		}
+	}
+	return strings.Join(want, " "), nil
+}

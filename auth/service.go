@@ -1,0 +1,150 @@
+// Package auth is gatehouse's domain: logins, refresh-token rotation,
+// revocation, introspection, password policy, signing keys and the JWTs
+// they sign. It knows nothing of HTTP; impl/ adapts it to each dialect.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// Domain errors. Dialects map them to their own bodies in impl/.
+var (
+	// ErrInvalidCredentials is returned for every login failure that must
+	// look like a wrong password: unknown user, wrong password, disabled,
+	// locked, not a member of the application.
+	ErrInvalidCredentials = errors.New("invalid username or password")
+	// ErrPasswordExpired is returned when the password was right but has
+	// expired; dialects that do not tell answer as for ErrInvalidCredentials.
+	ErrPasswordExpired = errors.New("password expired")
+	// ErrUnknownApplication is returned when a login names an application
+	// that does not exist.
+	ErrUnknownApplication = errors.New("unknown application")
+	// ErrInvalidScope is returned when a login asks for a scope its role
+	// does not grant.
+	ErrInvalidScope = errors.New("scope not granted")
+	// ErrInvalidGrant is returned for a refresh token that is unknown,
+	// spent, revoked or expired, or whose user can no longer log in.
+	ErrInvalidGrant = errors.New("invalid refresh token")
+	// ErrInvalidToken is returned when an access token fails verification.
+	ErrInvalidToken = errors.New("invalid access token")
+)
+
+// Config holds the service's settings; zero values take the defaults.
+type Config struct {
+	// Issuer is every token's iss.
+	Issuer string
+	// SigningAlg signs tokens unless a caller asks for another algorithm.
+	SigningAlg string
+	// Leeway tolerates clock skew when checking exp and nbf.
+	Leeway time.Duration
+	// MaxFailedLogins failures lock an account for LockoutDuration.
+	MaxFailedLogins int
+	LockoutDuration time.Duration
+	// PasswordMaxAge expires passwords this long after they were set; 0
+	// disables expiry by age.
+	PasswordMaxAge time.Duration
+	// MinPasswordLength is the shortest password accepted, in characters.
+	MinPasswordLength int
+	// RetiredKeyRetention keeps a retired signing key in the JWKS this long,
+	// which must outlast the longest access-token lifetime.
+	RetiredKeyRetention time.Duration
+	// AdminScopes are the scopes of the built-in admin role: every scope
+	// the API defines. UserScopes are those of the built-in user role.
+	AdminScopes []string
+	UserScopes  []string
+	Logger      *slog.Logger
+	// Now and Rand are injected for tests.
+	Now  func() time.Time
+	Rand io.Reader
+}
+
+func (c Config) withDefaults() Config {
+	if c.Issuer == "" {
+		c.Issuer = "gatehouse"
+	}
+	if c.SigningAlg == "" {
+		c.SigningAlg = AlgES256
+	}
+	if c.Leeway == 0 {
+		c.Leeway = 30 * time.Second
+	}
+	if c.MaxFailedLogins == 0 {
+		c.MaxFailedLogins = 10
+	}
+	if c.LockoutDuration == 0 {
+		c.LockoutDuration = 15 * time.Minute
+	}
+	if c.MinPasswordLength == 0 {
+		c.MinPasswordLength = 8
+	}
+	if c.RetiredKeyRetention == 0 {
+		c.RetiredKeyRetention = 25 * time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	return c
+}
+
+// Service carries out gatehouse's domain operations over a store.
+type Service struct {
+	st     store.Store
+	hasher *Hasher
+	cfg    Config
+	keys   atomic.Pointer[Keyring]
+}
+
+// New returns a Service. Call Bootstrap before serving.
+func New(st store.Store, hasher *Hasher, cfg Config) *Service {
+	return &Service{st: st, hasher: hasher, cfg: cfg.withDefaults()}
+}
+
+// Issuer is the iss of every token the service signs.
+func (s *Service) Issuer() string { return s.cfg.Issuer }
+
+// SigningAlg is the default signing algorithm.
+func (s *Service) SigningAlg() string { return s.cfg.SigningAlg }
+
+// Keys returns the signing keys currently loaded.
+func (s *Service) Keys() *Keyring { return s.keys.Load() }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// Audit records e, stamped with the time. A failure to record is logged,
+// never returned: a login does not fail because its audit row did not land.
+func (s *Service) Audit(ctx context.Context, e store.AuditEvent) {
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	if err := s.st.AppendAuditEvent(ctx, e); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "audit event lost", "action", e.Action, "err", err)
+	}
+}
+
+// Client identifies where a request came from, for the audit log.
+type Client struct {
+	IP        string
+	UserAgent string
+	Dialect   string
+}
+
+func (c Client) event(action, outcome, actor, subject, detail string) store.AuditEvent {
+	return store.AuditEvent{
+		Action: action, Outcome: outcome, ActorID: actor, SubjectID: subject,
+		ClientIP: c.IP, UserAgent: c.UserAgent, Dialect: c.Dialect, Detail: detail,
+	}
+}

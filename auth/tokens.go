@@ -1,0 +1,148 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// Claims are the claims of every access token gatehouse signs, whatever
+// the dialect that asked for it.
+type Claims struct {
+	jwt.RegisteredClaims
+	SubType  string `json:"sub_type,omitempty"`
+	Scope    string `json:"scope,omitempty"`
+	Username string `json:"username,omitempty"`
+	Email    string `json:"email,omitempty"`
+}
+
+// Scopes splits the scope claim.
+func (c Claims) Scopes() []string { return strings.Fields(c.Scope) }
+
+// AccessToken is a signed JWT and its claims.
+type AccessToken struct {
+	Token     string
+	Claims    Claims
+	ExpiresAt time.Time
+}
+
+// issueAccessToken signs a token for u in app, with alg ("" = the default).
+func (s *Service) issueAccessToken(u store.User, app store.Application, scope, alg string, ttl time.Duration) (AccessToken, error) {
+	if alg == "" {
+		alg = s.cfg.SigningAlg
+	}
+	kid, method, key, ok := s.Keys().Active(alg)
+	if !ok {
+		return AccessToken{}, fmt.Errorf("no active %s signing key", alg)
+	}
+	jti, err := s.randomToken(16)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	now := s.now().Truncate(time.Second)
+	exp := now.Add(ttl)
+	c := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    s.cfg.Issuer,
+			Subject:   u.ID,
+			Audience:  jwt.ClaimStrings{app.Audience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(exp),
+			ID:        jti,
+		},
+		SubType:  u.Role,
+		Scope:    scope,
+		Username: u.Username,
+		Email:    u.Email,
+	}
+	t := jwt.NewWithClaims(method, c)
+	t.Header["kid"] = kid
+	signed, err := t.SignedString(key)
+	if err != nil {
+		return AccessToken{}, fmt.Errorf("sign token: %w", err)
+	}
+	return AccessToken{Token: signed, Claims: c, ExpiresAt: exp}, nil
+}
+
+// parseAccessToken checks signature, algorithm, kid, iss, exp and nbf, and
+// aud when audience is not "". It does not consult the deny-list.
+func (s *Service) parseAccessToken(token, audience string) (Claims, error) {
+	keys := s.Keys()
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods(keys.Algs()),
+		jwt.WithIssuer(s.cfg.Issuer),
+		jwt.WithLeeway(s.cfg.Leeway),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(s.cfg.Now),
+	}
+	if audience != "" {
+		opts = append(opts, jwt.WithAudience(audience))
+	}
+	var c Claims
+	_, err := jwt.NewParser(opts...).ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		alg, pub, ok := keys.Public(kid)
+		if !ok {
+			return nil, errors.New("unknown kid")
+		}
+		// The key decides the algorithm, never the token's header.
+		if t.Method.Alg() != alg {
+			return nil, fmt.Errorf("alg %s does not match key %s", t.Method.Alg(), alg)
+		}
+		return pub, nil
+	})
+	if err != nil {
+		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if c.Subject == "" || c.ID == "" {
+		return Claims{}, fmt.Errorf("%w: missing sub or jti", ErrInvalidToken)
+	}
+	return c, nil
+}
+
+// VerifyAccessToken verifies token as parseAccessToken does and rejects a
+// revoked jti.
+func (s *Service) VerifyAccessToken(ctx context.Context, token, audience string) (Claims, error) {
+	c, err := s.parseAccessToken(token, audience)
+	if err != nil {
+		return Claims{}, err
+	}
+	revoked, err := s.st.IsAccessTokenRevoked(ctx, c.ID)
+	if err != nil {
+		return Claims{}, fmt.Errorf("check revocation: %w", err)
+	}
+	if revoked {
+		return Claims{}, fmt.Errorf("%w: revoked", ErrInvalidToken)
+	}
+	return c, nil
+}
+
+// randomToken returns n random bytes, base64url-encoded.
+func (s *Service) randomToken(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.cfg.Rand, b); err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// hashRefreshToken is what the store keeps of a refresh token.
+func hashRefreshToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// looksLikeJWT tells access tokens from opaque refresh tokens.
+func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }

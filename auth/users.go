@@ -1,0 +1,185 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// PolicyError is a password or user that the rules refuse. Field names the
+// request field at fault.
+type PolicyError struct {
+	Field  string
+	Reason string
+}
+
+func (e *PolicyError) Error() string { return e.Field + ": " + e.Reason }
+
+// checkPassword applies the password policy.
+func (s *Service) checkNewPassword(field, password, username string) error {
+	switch {
+	case len(password) > MaxPasswordBytes:
+		return &PolicyError{field, fmt.Sprintf("must be at most %d bytes", MaxPasswordBytes)}
+	case utf8.RuneCountInString(password) < s.cfg.MinPasswordLength:
+		return &PolicyError{field, fmt.Sprintf("must be at least %d characters", s.cfg.MinPasswordLength)}
+	case username != "" && strings.EqualFold(password, username):
+		return &PolicyError{field, "must not be the username"}
+	}
+	return nil
+}
+
+// NewUser is a user to create.
+type NewUser struct {
+	Username, Password, Email, FirstName, LastName, Role string
+	// PasswordHash, when set, is stored as is instead of hashing Password
+	// (imports of argon2id or bcrypt hashes).
+	PasswordHash string
+}
+
+// CreateUser checks the password policy, hashes the password and stores
+// the user. An unknown role is a PolicyError; a taken username or e-mail
+// is store.ErrConflict.
+func (s *Service) CreateUser(ctx context.Context, n NewUser, actor string, cl Client) (store.User, error) {
+	if n.Role == "" {
+		n.Role = RoleUser
+	}
+	hash := n.PasswordHash
+	if hash == "" {
+		if err := s.checkNewPassword("password", n.Password, n.Username); err != nil {
+			return store.User{}, err
+		}
+		var err error
+		if hash, err = s.hasher.Hash(ctx, n.Password); err != nil {
+			return store.User{}, err
+		}
+	}
+	if _, err := s.st.GetRole(ctx, n.Role); errors.Is(err, store.ErrNotFound) {
+		return store.User{}, &PolicyError{"role", "no such role"}
+	} else if err != nil {
+		return store.User{}, fmt.Errorf("get role: %w", err)
+	}
+	now := s.now()
+	u := store.User{
+		ID: uuid.NewString(), Username: n.Username, Email: n.Email,
+		FirstName: n.FirstName, LastName: n.LastName, Role: n.Role,
+		PasswordHash: hash, PasswordChangedAt: now,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.st.CreateUser(ctx, u); err != nil {
+		return store.User{}, err
+	}
+	s.Audit(ctx, cl.event("user.create", "success", actor, u.ID, ""))
+	return u, nil
+}
+
+// UpdateUser stores u's profile fields. Disabling a user revokes its
+// refresh tokens.
+func (s *Service) UpdateUser(ctx context.Context, u store.User, actor string, cl Client) (store.User, error) {
+	if _, err := s.st.GetRole(ctx, u.Role); errors.Is(err, store.ErrNotFound) {
+		return store.User{}, &PolicyError{"role", "no such role"}
+	} else if err != nil {
+		return store.User{}, fmt.Errorf("get role: %w", err)
+	}
+	u.UpdatedAt = s.now()
+	if err := s.st.UpdateUser(ctx, u); err != nil {
+		return store.User{}, err
+	}
+	if u.Disabled {
+		if err := s.st.RevokeUserRefreshFamilies(ctx, u.ID, u.UpdatedAt); err != nil {
+			return store.User{}, fmt.Errorf("revoke refresh tokens: %w", err)
+		}
+	}
+	s.Audit(ctx, cl.event("user.update", "success", actor, u.ID, ""))
+	return u, nil
+}
+
+// DeleteUser removes a user and, through the store's cascade, its tokens.
+func (s *Service) DeleteUser(ctx context.Context, id, actor string, cl Client) error {
+	if err := s.st.DeleteUser(ctx, id); err != nil {
+		return err
+	}
+	s.Audit(ctx, cl.event("user.delete", "success", actor, id, ""))
+	return nil
+}
+
+// ChangePassword replaces a user's password after checking the current
+// one. An expired current password is accepted: changing it is the way
+// out. A wrong current password is a PolicyError on current_password.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next string, cl Client) error {
+	u, err := s.st.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	ok, _, err := s.hasher.Verify(ctx, current, u.PasswordHash)
+	if err != nil && !errors.Is(err, ErrPasswordTooLong) {
+		return err
+	}
+	if !ok {
+		s.Audit(ctx, cl.event("user.password", "failure", u.ID, u.ID, "wrong current password"))
+		return &PolicyError{"current_password", "is not the current password"}
+	}
+	if current == next {
+		return &PolicyError{"new_password", "must differ from the current password"}
+	}
+	return s.setPassword(ctx, u, "new_password", next, u.ID, cl)
+}
+
+// SetPassword is an administrator's reset of a user's password.
+func (s *Service) SetPassword(ctx context.Context, userID, password, actor string, cl Client) error {
+	u, err := s.st.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	return s.setPassword(ctx, u, "new_password", password, actor, cl)
+}
+
+func (s *Service) setPassword(ctx context.Context, u store.User, field, password, actor string, cl Client) error {
+	if err := s.checkNewPassword(field, password, u.Username); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if err := s.st.SetPassword(ctx, u.ID, hash, now, nil); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if err := s.st.RevokeUserRefreshFamilies(ctx, u.ID, now); err != nil {
+		return fmt.Errorf("revoke refresh tokens: %w", err)
+	}
+	s.Audit(ctx, cl.event("user.password", "success", actor, u.ID, ""))
+	return nil
+}
+
+// PutRole creates or replaces a role. The built-in admin role's scopes
+// are every scope of the API and cannot be narrowed.
+func (s *Service) PutRole(ctx context.Context, r store.Role, actor string, cl Client) (store.Role, bool, error) {
+	if r.Name == RoleAdmin {
+		r.Scopes = s.cfg.AdminScopes
+	}
+	created, err := s.st.PutRole(ctx, r)
+	if err != nil {
+		return store.Role{}, false, err
+	}
+	s.Audit(ctx, cl.event("role.put", "success", actor, r.Name, ""))
+	return r, created, nil
+}
+
+// DeleteRole deletes a role that no user holds. The built-in roles stay.
+func (s *Service) DeleteRole(ctx context.Context, name, actor string, cl Client) error {
+	if name == RoleAdmin || name == RoleUser {
+		return fmt.Errorf("built-in role %s: %w", name, store.ErrInUse)
+	}
+	if err := s.st.DeleteRole(ctx, name); err != nil {
+		return err
+	}
+	s.Audit(ctx, cl.event("role.delete", "success", actor, name, ""))
+	return nil
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/urfave/cli/v3"
+
+	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// withService runs f with the service on the --db database.
+func withService(f func(ctx context.Context, cmd *cli.Command, svc *auth.Service, st store.Store) error) cli.ActionFunc {
+	return func(ctx context.Context, cmd *cli.Command) error {
+		log, err := newLogger(cmd)
+		if err != nil {
+			return err
+		}
+		svc, st, err := open(ctx, cmd, log)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return f(ctx, cmd, svc, st)
+	}
+}
+
+var cliClient = auth.Client{Dialect: "cli"}
+
+func table(cmd *cli.Command, header string, rows func(w func(format string, args ...any))) error {
+	tw := tabwriter.NewWriter(cmd.Root().Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	rows(func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) })
+	return tw.Flush()
+}
+
+func migrateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "migrate",
+		Usage: "apply the database migrations and exit",
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			st, err := store.OpenSQLite(ctx, cmd.String("db"))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.Migrate(ctx); err != nil {
+				return err
+			}
+			cur, _, err := st.MigrationStatus(ctx)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.Root().Writer, "database %s at schema version %d\n", cmd.String("db"), cur)
+			return err
+		},
+	}
+}
+
+func usersCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "users",
+		Usage: "manage users",
+		Commands: []*cli.Command{{
+			Name:  "create",
+			Usage: "create a user",
+			Flags: append(serviceFlags(),
+				&cli.StringFlag{Name: "username", Required: true, Usage: "the login name"},
+				&cli.StringFlag{Name: "password", Required: true, Sources: env("user-password"),
+					Usage: "the password (or GATEHOUSE_USER_PASSWORD, which keeps it out of the shell history)"},
+				&cli.StringFlag{Name: "email", Usage: "the e-mail address"},
+				&cli.StringFlag{Name: "first-name", Usage: "the first name"},
+				&cli.StringFlag{Name: "last-name", Usage: "the last name"},
+				&cli.StringFlag{Name: "role", Value: auth.RoleUser, Usage: "the role"},
+			),
+			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Store) error {
+				u, err := svc.CreateUser(ctx, auth.NewUser{
+					Username: cmd.String("username"), Password: cmd.String("password"), Email: cmd.String("email"),
+					FirstName: cmd.String("first-name"), LastName: cmd.String("last-name"), Role: cmd.String("role"),
+				}, "", cliClient)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(cmd.Root().Writer, u.ID)
+				return err
+			}),
+		}, {
+			Name:  "list",
+			Usage: "list users",
+			Flags: append(serviceFlags(), &cli.StringFlag{Name: "query", Aliases: []string{"q"}, Usage: "a substring of the username or e-mail"}),
+			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Store) error {
+				return table(cmd, "ID\tUSERNAME\tEMAIL\tROLE\tDISABLED\tCREATED", func(row func(string, ...any)) {
+					for p := (store.Page{Limit: 500}); ; {
+						us, next, err := st.ListUsers(ctx, store.UserFilter{Query: cmd.String("query")}, p)
+						if err != nil {
+							row("error: %v", err)
+							return
+						}
+						for _, u := range us {
+							row("%s\t%s\t%s\t%s\t%t\t%s", u.ID, u.Username, u.Email, u.Role, u.Disabled, u.CreatedAt.Format(time.RFC3339))
+						}
+						if next == "" {
+							return
+						}
+						p.After = next
+					}
+				})
+			}),
+		}},
+	}
+}
+
+func appsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "apps",
+		Usage: "manage applications",
+		Commands: []*cli.Command{{
+			Name:  "create",
+			Usage: "create an application",
+			Flags: append(serviceFlags(),
+				&cli.StringFlag{Name: "name", Required: true, Usage: "a unique name"},
+				&cli.StringFlag{Name: "audience", Usage: "the tokens' aud (default: the application's id)"},
+				&cli.DurationFlag{Name: "access-token-ttl", Value: auth.DefaultAccessTokenTTL, Usage: "access-token lifetime"},
+				&cli.DurationFlag{Name: "refresh-token-ttl", Value: auth.DefaultRefreshTokenTTL, Usage: "refresh-token lifetime"},
+			),
+			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Store) error {
+				id := uuid.NewString()
+				a := store.Application{
+					ID: id, Name: cmd.String("name"), Audience: cmd.String("audience"), CreatedAt: time.Now().UTC(),
+					AccessTokenTTL: cmd.Duration("access-token-ttl"), RefreshTokenTTL: cmd.Duration("refresh-token-ttl"),
+				}
+				if a.Audience == "" {
+					a.Audience = id
+				}
+				if err := st.CreateApplication(ctx, a); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintln(cmd.Root().Writer, id)
+				return err
+			}),
+		}, {
+			Name:  "list",
+			Usage: "list applications",
+			Flags: serviceFlags(),
+			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Store) error {
+				return table(cmd, "ID\tNAME\tAUDIENCE\tACCESS TTL\tREFRESH TTL\tDEFAULT", func(row func(string, ...any)) {
+					for p := (store.Page{Limit: 500}); ; {
+						apps, next, err := st.ListApplications(ctx, p)
+						if err != nil {
+							row("error: %v", err)
+							return
+						}
+						for _, a := range apps {
+							row("%s\t%s\t%s\t%s\t%s\t%t", a.ID, a.Name, a.Audience, a.AccessTokenTTL, a.RefreshTokenTTL, a.IsDefault)
+						}
+						if next == "" {
+							return
+						}
+						p.After = next
+					}
+				})
+			}),
+		}},
+	}
+}
+
+func keysCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "keys",
+		Usage: "manage signing keys",
+		Commands: []*cli.Command{{
+			Name:  "rotate",
+			Usage: "make a new signing key and retire the old one (it stays in the JWKS until its tokens expire)",
+			Flags: append(serviceFlags(), &cli.StringFlag{Name: "alg", Usage: "the algorithm to rotate (default: --signing-alg)"}),
+			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Store) error {
+				k, err := svc.RotateSigningKey(ctx, cmd.String("alg"), "", cliClient)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(cmd.Root().Writer, "%s\t%s\n", k.KID, k.Alg)
+				return err
+			}),
+		}, {
+			Name:  "list",
+			Usage: "list signing keys (public metadata only)",
+			Flags: serviceFlags(),
+			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Store) error {
+				ks, err := st.ListSigningKeys(ctx)
+				if err != nil {
+					return err
+				}
+				return table(cmd, "KID\tALG\tCREATED\tRETIRED", func(row func(string, ...any)) {
+					for _, k := range ks {
+						retired := "-"
+						if k.RetiredAt != nil {
+							retired = k.RetiredAt.Format(time.RFC3339)
+						}
+						row("%s\t%s\t%s\t%s", k.KID, k.Alg, k.CreatedAt.Format(time.RFC3339), retired)
+					}
+				})
+			}),
+		}},
+	}
+}
+

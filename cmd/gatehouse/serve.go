@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	gatehouse "github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/impl"
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// serviceFlags configure the auth service, for serve and the admin commands.
+func serviceFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "issuer", Value: "gatehouse", Sources: env("issuer"),
+			Usage: "the iss of every token; set it to the public URL for OIDC discovery"},
+		&cli.StringFlag{Name: "signing-alg", Value: auth.AlgES256, Sources: env("signing-alg"),
+			Usage: "the default signing algorithm: ES256, EdDSA or RS256"},
+		&cli.IntFlag{Name: "max-failed-logins", Value: 10, Sources: env("max-failed-logins"),
+			Usage: "failed logins in a row that lock an account"},
+		&cli.DurationFlag{Name: "lockout-duration", Value: 15 * time.Minute, Sources: env("lockout-duration"),
+			Usage: "how long a locked account stays locked"},
+		&cli.DurationFlag{Name: "password-max-age", Sources: env("password-max-age"),
+			Usage: "expire passwords this long after they were set (0: never)"},
+		&cli.IntFlag{Name: "min-password-length", Value: 8, Sources: env("min-password-length"),
+			Usage: "the shortest password accepted, in characters"},
+		&cli.IntFlag{Name: "hash-concurrency", Sources: env("hash-concurrency"),
+			Usage: "password hashes computed at once (0: the number of CPUs)"},
+		&cli.DurationFlag{Name: "hash-queue-wait", Value: 5 * time.Second, Sources: env("hash-queue-wait"),
+			Usage: "longest wait for a hashing slot before answering 503"},
+	}
+}
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "run the HTTP server",
+		Flags: append(serviceFlags(),
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Sources: env("addr"),
+				Usage: "the address to listen on"},
+			&cli.StringFlag{Name: "public-url", Sources: env("public-url"),
+				Usage: "the base URL of the discovery documents' endpoints (default: from each request)"},
+			&cli.StringFlag{Name: "admin-username", Value: "admin", Sources: env("admin-username"),
+				Usage: "the administrator made sure to exist at start"},
+			&cli.StringFlag{Name: "admin-password", Sources: env("admin-password"),
+				Usage: "the administrator's password when it is created; unset on an empty database, a random one is printed once"},
+			&cli.DurationFlag{Name: "key-reload-interval", Value: 30 * time.Second, Sources: env("key-reload-interval"),
+				Usage: "how often signing keys are reloaded from the database (bounds how long a rotation takes to reach every node)"},
+			&cli.DurationFlag{Name: "shutdown-timeout", Value: 15 * time.Second, Sources: env("shutdown-timeout"),
+				Usage: "how long in-flight requests may run after SIGINT or SIGTERM"},
+		),
+		Action: serve,
+	}
+}
+
+// open opens and migrates the database and prepares the auth service.
+func open(ctx context.Context, cmd *cli.Command, log *slog.Logger) (*auth.Service, store.Store, error) {
+	st, err := store.OpenSQLiteMigrated(ctx, cmd.String("db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := impl.Spec()
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	hasher := auth.NewHasher(auth.DefaultHashParams, int(cmd.Int("hash-concurrency")), cmd.Duration("hash-queue-wait"))
+	svc := auth.New(st, hasher, auth.Config{
+		Issuer:            cmd.String("issuer"),
+		SigningAlg:        cmd.String("signing-alg"),
+		MaxFailedLogins:   int(cmd.Int("max-failed-logins")),
+		LockoutDuration:   cmd.Duration("lockout-duration"),
+		PasswordMaxAge:    cmd.Duration("password-max-age"),
+		MinPasswordLength: int(cmd.Int("min-password-length")),
+		AdminScopes:       impl.SpecScopes(spec),
+		UserScopes:        auth.DefaultUserScopes,
+		Logger:            log,
+	})
+	if err := svc.Bootstrap(ctx); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return svc, st, nil
+}
+
+func newLogger(cmd *cli.Command) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch cmd.String("log-format") {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json")
+}
+
+func serve(ctx context.Context, cmd *cli.Command) error {
+	log, err := newLogger(cmd)
+	if err != nil {
+		return err
+	}
+	svc, st, err := open(ctx, cmd, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	generated, err := svc.EnsureAdmin(ctx, auth.Admin{Username: cmd.String("admin-username"), Password: cmd.String("admin-password")})
+	if err != nil {
+		return err
+	}
+	if generated != "" {
+		// Printed once, on the terminal, never to the log.
+		fmt.Fprintf(cmd.Root().Writer, "created administrator %q with password: %s\n(shown once; set GATEHOUSE_ADMIN_PASSWORD to choose it)\n", cmd.String("admin-username"), generated)
+	}
+	spec, err := impl.Spec()
+	if err != nil {
+		return err
+	}
+	h := impl.New(svc, st, impl.Config{SpecYAML: gatehouse.OpenAPI, Scopes: impl.SpecScopes(spec), PublicURL: cmd.String("public-url")})
+	e := impl.NewEcho(h, spec, log)
+
+	ln, err := net.Listen("tcp", cmd.String("addr"))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	go svc.WatchSigningKeys(bg, cmd.Duration("key-reload-interval"))
+
+	log.Info("gatehouse listening", "addr", "http://"+ln.Addr().String(), "db", cmd.String("db"), "version", version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: letting in-flight requests finish", "timeout", cmd.Duration("shutdown-timeout"))
+	sctx, cancel := context.WithTimeout(context.Background(), cmd.Duration("shutdown-timeout"))
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,168 @@
+package impl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	echomw "github.com/oapi-codegen/echo-middleware"
+
+	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/gen/api"
+)
+
+// MaxBodyBytes is the largest request body accepted.
+const MaxBodyBytes = 1 << 20
+
+func init() {
+	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
+}
+
+// Spec loads the embedded contract that the server enforces.
+func Spec() (*openapi3.T, error) {
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded spec: %w", err)
+	}
+	// Requests are matched on path alone, whatever host they were sent to.
+	spec.Servers = nil
+	return spec, nil
+}
+
+// SpecScopes lists every scope the contract defines: the admin role's.
+func SpecScopes(spec *openapi3.T) []string {
+	var scopes []string
+	for _, scheme := range spec.Components.SecuritySchemes {
+		if scheme.Value != nil && scheme.Value.Flows != nil && scheme.Value.Flows.Password != nil {
+			for s := range scheme.Value.Flows.Password.Scopes {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	slices.Sort(scopes)
+	return scopes
+}
+
+// NewEcho wires the middleware chain, the spec's request validator and
+// the generated strict handlers. cmd/gatehouse and the contract tests both
+// serve what it returns.
+func NewEcho(h *Handlers, spec *openapi3.T, log *slog.Logger) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(log)
+	// The socket's address, never a header the client chose.
+	e.IPExtractor = echo.ExtractIPDirect()
+
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestID())
+	e.Use(middleware.BodyLimit(fmt.Sprint(MaxBodyBytes)))
+	e.Use(withRequestInfo)
+	e.Use(echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
+		Options: openapi3filter.Options{
+			MultiError:         true,
+			AuthenticationFunc: h.authenticate,
+		},
+		// Our error handler reads the validator's errors from Internal.
+		MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
+			return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
+		},
+		SilenceServersWarning: true,
+	}))
+	api.RegisterHandlers(e, api.NewStrictHandler(h, nil))
+	return e
+}
+
+type ctxKey int
+
+const (
+	principalKey ctxKey = iota
+	requestInfoKey
+)
+
+// requestInfo is what handlers need of the HTTP request beyond its body.
+type requestInfo struct {
+	client  auth.Client
+	baseURL string
+}
+
+func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		info := requestInfo{
+			client:  auth.Client{IP: c.RealIP(), UserAgent: r.UserAgent(), Dialect: dialectOf(r.URL.Path)},
+			baseURL: c.Scheme() + "://" + r.Host,
+		}
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestInfoKey, info)))
+		return next(c)
+	}
+}
+
+func dialectOf(path string) string {
+	if strings.HasPrefix(path, "/oauth/") {
+		return "oauth"
+	}
+	return "native"
+}
+
+func infoFrom(ctx context.Context) requestInfo {
+	info, _ := ctx.Value(requestInfoKey).(requestInfo)
+	return info
+}
+
+// Principal is who a request acts for.
+type Principal struct {
+	UserID string
+	Scopes []string
+}
+
+func principalFrom(ctx context.Context) Principal {
+	p, _ := ctx.Value(principalKey).(Principal)
+	return p
+}
+
+// authenticate is the validator's AuthenticationFunc: it runs for every
+// security requirement of the operation, so the spec alone decides which
+// routes need which scopes. It answers 401 for missing or bad credentials
+// and 403 for a missing scope, and puts the principal on the request
+// context for the handler.
+func (h *Handlers) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+	c := echomw.GetEchoContext(ctx)
+	if c == nil {
+		return errors.New("no echo context")
+	}
+	token, ok := bearerToken(c.Request())
+	if !ok {
+		return errorf(KindUnauthenticated, "a Bearer access token is required")
+	}
+	claims, err := h.svc.VerifyAccessToken(c.Request().Context(), token, "")
+	if errors.Is(err, auth.ErrInvalidToken) {
+		return &Error{Kind: KindUnauthenticated, Detail: "the access token is not valid", TokenGiven: true}
+	}
+	if err != nil {
+		return &Error{Kind: KindInternal, Detail: "internal error", Err: err}
+	}
+	p := Principal{UserID: claims.Subject, Scopes: claims.Scopes()}
+	for _, want := range in.Scopes {
+		if !slices.Contains(p.Scopes, want) {
+			return &Error{Kind: KindForbidden, Detail: "the token lacks the scope " + want, Scope: want}
+		}
+	}
+	r := c.Request()
+	c.SetRequest(r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+	return nil
+}
+
+// bearerToken reads "Authorization: Bearer TOKEN" (scheme case-insensitive).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+}

@@ -1,0 +1,300 @@
+package impl
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// Kind classifies a failure; each dialect turns it into its own status and
+// body.
+type Kind int
+
+// The kinds of failure.
+const (
+	KindInternal Kind = iota
+	KindInvalid
+	KindUnauthenticated
+	KindForbidden
+	KindNotFound
+	KindMethodNotAllowed
+	KindConflict
+	KindTooLarge
+	KindUnavailable
+)
+
+var kindStatus = map[Kind]int{
+	KindInternal:         http.StatusInternalServerError,
+	KindInvalid:          http.StatusBadRequest,
+	KindUnauthenticated:  http.StatusUnauthorized,
+	KindForbidden:        http.StatusForbidden,
+	KindNotFound:         http.StatusNotFound,
+	KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	KindConflict:         http.StatusConflict,
+	KindTooLarge:         http.StatusRequestEntityTooLarge,
+	KindUnavailable:      http.StatusServiceUnavailable,
+}
+
+// Status is the HTTP status of the kind.
+func (k Kind) Status() int { return kindStatus[k] }
+
+// FieldError is one failed check of the request. Keyword is the JSON Schema
+// keyword that failed ("required", "type", "minLength", ...) when the
+// spec's validator found it, so a dialect can word it its own way.
+type FieldError struct {
+	Location string // body, query, path or header
+	Field    string // dotted path; "" for the whole body
+	Keyword  string
+	Message  string
+}
+
+// Error is the one error type impl's handlers return. The HTTP error
+// handler renders it in the shape of the route's dialect.
+type Error struct {
+	Kind   Kind
+	Code   string // the OAuth error code, when not the kind's default
+	Detail string // safe to show the caller
+	Fields []FieldError
+	// Scope is the scope that was missing, for KindForbidden.
+	Scope string
+	// TokenGiven tells a 401 for a bad token from one for no token.
+	TokenGiven bool
+	Err        error // the cause, logged, never shown
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Detail + ": " + e.Err.Error()
+	}
+	return e.Detail
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func errorf(k Kind, format string, args ...any) *Error {
+	return &Error{Kind: k, Detail: fmt.Sprintf(format, args...)}
+}
+
+// classify turns any error a handler, the validator or echo returned into
+// an *Error. This is the one place that decides what a failure means.
+func classify(err error) *Error {
+	var e *Error
+	var he *echo.HTTPError
+	var policy *auth.PolicyError
+	switch {
+	case errors.As(err, &e):
+		return e
+	case isTooLarge(err):
+		return &Error{Kind: KindTooLarge, Detail: "request body is over 1 MiB", Err: err}
+	case errors.As(err, &he):
+		if v := fromValidation(he.Internal); v != nil {
+			return v
+		}
+		return fromHTTPError(he)
+	case errors.As(err, &policy):
+		return &Error{Kind: KindInvalid, Detail: "the request failed validation", Err: err,
+			Fields: []FieldError{{Location: "body", Field: policy.Field, Message: policy.Reason}}}
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Kind: KindNotFound, Detail: "not found", Err: err}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Kind: KindConflict, Detail: "already exists", Err: err}
+	case errors.Is(err, store.ErrInUse):
+		return &Error{Kind: KindConflict, Detail: "in use", Err: err}
+	case errors.Is(err, auth.ErrOverloaded):
+		return &Error{Kind: KindUnavailable, Detail: "too many logins in progress, retry shortly", Err: err}
+	}
+	return &Error{Kind: KindInternal, Detail: "internal error", Err: err}
+}
+
+func isTooLarge(err error) bool {
+	var he *echo.HTTPError
+	return errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge
+}
+
+func fromHTTPError(he *echo.HTTPError) *Error {
+	switch he.Code {
+	case http.StatusNotFound:
+		return &Error{Kind: KindNotFound, Detail: "no such route", Err: he}
+	case http.StatusMethodNotAllowed:
+		return &Error{Kind: KindMethodNotAllowed, Detail: "method not allowed", Err: he}
+	case http.StatusBadRequest, http.StatusUnsupportedMediaType:
+		return &Error{Kind: KindInvalid, Detail: "the request is malformed", Err: he}
+	}
+	return &Error{Kind: KindInternal, Detail: "internal error", Err: he}
+}
+
+// fromValidation reads the kin-openapi validator's error: a failed
+// security requirement (our AuthenticationFunc's *Error) wins over field
+// errors, so an unauthenticated caller learns nothing of the schema.
+func fromValidation(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var sec *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &sec) {
+		for _, se := range sec.Errors {
+			var e *Error
+			if errors.As(se, &e) {
+				return e
+			}
+		}
+		return &Error{Kind: KindUnauthenticated, Detail: "authentication required", Err: err}
+	}
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		for _, sub := range me {
+			if errors.As(sub, &sec) {
+				return fromValidation(sub)
+			}
+		}
+	}
+	fields := requestFields(err)
+	if len(fields) == 0 {
+		return nil
+	}
+	return &Error{Kind: KindInvalid, Detail: "the request failed validation", Fields: fields, Err: err}
+}
+
+// requestFields flattens the validator's errors into FieldErrors, in the
+// order the validator found them.
+func requestFields(err error) []FieldError {
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		var out []FieldError
+		for _, sub := range me {
+			out = append(out, requestFields(sub)...)
+		}
+		return out
+	}
+	var re *openapi3filter.RequestError
+	if !errors.As(err, &re) {
+		return nil
+	}
+	switch {
+	case re.Parameter != nil:
+		f := FieldError{Location: re.Parameter.In, Field: re.Parameter.Name, Message: re.Reason}
+		if schemaErrs := schemaFields(re.Err, f.Location, ""); len(schemaErrs) > 0 {
+			return schemaErrs
+		}
+		if f.Message == "" {
+			f.Message = "is invalid"
+		}
+		return []FieldError{f}
+	case re.Err != nil:
+		if fs := schemaFields(re.Err, "body", ""); len(fs) > 0 {
+			return fs
+		}
+		var pe *openapi3filter.ParseError
+		if errors.As(re.Err, &pe) {
+			return []FieldError{{Location: "body", Keyword: "parse", Message: "the body is not valid " + bodyKind(re.Reason)}}
+		}
+	}
+	msg := re.Reason
+	if msg == "" {
+		msg = "is invalid"
+	}
+	kw := ""
+	if strings.Contains(msg, "Content-Type") {
+		kw = "contentType"
+	} else if strings.Contains(msg, "required") {
+		kw = "required"
+	}
+	return []FieldError{{Location: "body", Keyword: kw, Message: msg}}
+}
+
+func bodyKind(reason string) string {
+	if strings.Contains(reason, "urlencoded") {
+		return "form data"
+	}
+	return "JSON"
+}
+
+// schemaFields reads the schema errors under err. Reasons never hold the
+// offending value, which may be a password.
+func schemaFields(err error, loc, prefix string) []FieldError {
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		var out []FieldError
+		for _, sub := range me {
+			out = append(out, schemaFields(sub, loc, prefix)...)
+		}
+		return out
+	}
+	var se *openapi3.SchemaError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	path := se.JSONPointer()
+	field := strings.Join(path, ".")
+	if prefix != "" {
+		field = strings.TrimSuffix(prefix+"."+field, ".")
+	}
+	kw := se.SchemaField
+	// A missing property is reported on its parent with the name in the
+	// reason; name the property itself.
+	if kw == "required" {
+		if name, ok := quoted(se.Reason); ok {
+			field = strings.TrimPrefix(field+"."+name, ".")
+		}
+	}
+	return []FieldError{{Location: loc, Field: field, Keyword: kw, Message: se.Reason}}
+}
+
+// quoted returns the first double-quoted word in s.
+func quoted(s string) (string, bool) {
+	i := strings.IndexByte(s, '"')
+	if i < 0 {
+		return "", false
+	}
+	j := strings.IndexByte(s[i+1:], '"')
+	if j < 0 {
+		return "", false
+	}
+	return s[i+1 : i+1+j], true
+}
+
+// errorHandler is echo's HTTPErrorHandler: every failure of every route
+// leaves through it, in the route's dialect.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		e := classify(err)
+		if e.Kind == KindInternal {
+			log.ErrorContext(c.Request().Context(), "request failed",
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+				"path", c.Path(), "err", err)
+		}
+		switch e.Kind {
+		case KindUnauthenticated, KindForbidden:
+			c.Response().Header().Set("WWW-Authenticate", wwwAuthenticate(e))
+		case KindUnavailable:
+			c.Response().Header().Set("Retry-After", strconv.Itoa(1))
+		}
+		if err := rendererFor(c).render(c, e); err != nil {
+			log.ErrorContext(c.Request().Context(), "write error response", "err", err)
+		}
+	}
+}
+
+func wwwAuthenticate(e *Error) string {
+	h := `Bearer realm="gatehouse"`
+	switch {
+	case e.Kind == KindForbidden:
+		h += fmt.Sprintf(`, error="insufficient_scope", scope=%q`, e.Scope)
+	case e.TokenGiven:
+		h += `, error="invalid_token"`
+	}
+	return h
+}

@@ -1,0 +1,105 @@
+// Package impl adapts the generated strict server interface to the auth
+// service: thin handlers, one file per tag, and one error renderer per
+// dialect.
+package impl
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/gen/api"
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// Handlers implements api.StrictServerInterface.
+type Handlers struct {
+	svc      *auth.Service
+	st       store.Store
+	cfg      Config
+}
+
+// Config is what the handlers serve besides the service's answers.
+type Config struct {
+	// SpecYAML is the contract, served at /openapi.yaml.
+	SpecYAML []byte
+	// Scopes are every scope the contract defines (SpecScopes).
+	Scopes []string
+	// PublicURL, when set, is the base of the endpoint URLs in the
+	// discovery documents; otherwise the request's own scheme and host.
+	PublicURL string
+}
+
+var _ api.StrictServerInterface = (*Handlers)(nil)
+
+// New returns the handlers.
+func New(svc *auth.Service, st store.Store, cfg Config) *Handlers {
+	return &Handlers{svc: svc, st: st, cfg: cfg}
+}
+
+func clientFrom(ctx context.Context) auth.Client { return infoFrom(ctx).client }
+
+func fromStoreUser(svc *auth.Service, u store.User) api.User {
+	out := api.User{
+		Id: uuid.MustParse(u.ID), Username: u.Username, Role: u.Role, Disabled: u.Disabled,
+		Email: nonEmpty(u.Email), FirstName: nonEmpty(u.FirstName), LastName: nonEmpty(u.LastName),
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+	}
+	if exp := svc.PasswordExpiry(u); exp != nil {
+		out.PasswordExpiresAt.Set(exp.UTC())
+	} else {
+		out.PasswordExpiresAt.SetNull()
+	}
+	return out
+}
+
+func fromStoreUsers(svc *auth.Service, us []store.User) []api.User {
+	out := make([]api.User, len(us))
+	for i, u := range us {
+		out[i] = fromStoreUser(svc, u)
+	}
+	return out
+}
+
+func fromStoreApplication(a store.Application) api.Application {
+	return api.Application{
+		Id: uuid.MustParse(a.ID), Name: a.Name, Audience: a.Audience, IsDefault: a.IsDefault,
+		AccessTokenTtl: int(a.AccessTokenTTL / time.Second), RefreshTokenTtl: int(a.RefreshTokenTTL / time.Second),
+		CreatedAt: a.CreatedAt.UTC(),
+	}
+}
+
+func fromStoreRole(r store.Role) api.Role {
+	return api.Role{Name: r.Name, Code: r.Code, Scopes: r.Scopes}
+}
+
+func fromStoreSigningKey(k store.SigningKey) api.SigningKey {
+	out := api.SigningKey{Kid: k.KID, Alg: api.SigningAlg(k.Alg), CreatedAt: k.CreatedAt.UTC()}
+	if k.RetiredAt != nil {
+		out.RetiredAt = ptr(k.RetiredAt.UTC())
+	}
+	return out
+}
+
+// page reads the generated limit and cursor parameters.
+func page(limit *int, cursor *string) store.Page {
+	var p store.Page
+	if limit != nil {
+		p.Limit = *limit
+	}
+	if cursor != nil {
+		p.After = *cursor
+	}
+	return p
+}
+
+// deref returns *p, or the zero value for nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,122 @@
+package impl
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/gen/api"
+)
+
+// CreateToken is the RFC 6749 token endpoint.
+func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestObject) (api.CreateTokenResponseObject, error) {
+	body := req.FormdataBody
+	if body == nil {
+		body = req.JSONBody
+	}
+	if body == nil {
+		return nil, errorf(KindInvalid, "the request body is missing")
+	}
+	var (
+		sess auth.Session
+		err  error
+	)
+	switch body.GrantType {
+	case api.TokenRequestGrantTypePassword:
+		if body.Username == nil || body.Password == nil {
+			return nil, errorf(KindInvalid, "username and password are required")
+		}
+		sess, err = h.svc.Login(ctx, auth.LoginRequest{
+			Login: *body.Username, Password: *body.Password, AppID: deref(body.ClientId),
+			Scope: deref(body.Scope), Refresh: true, Client: clientFrom(ctx),
+		})
+	case api.TokenRequestGrantTypeRefreshToken:
+		if body.RefreshToken == nil {
+			return nil, errorf(KindInvalid, "refresh_token is required")
+		}
+		sess, err = h.svc.Refresh(ctx, auth.RefreshRequest{Token: *body.RefreshToken, Client: clientFrom(ctx)})
+	}
+	if err != nil {
+		return nil, oauthTokenError(err)
+	}
+	return api.CreateToken200JSONResponse{
+		Body: api.TokenResponse{
+			AccessToken: sess.Access.Token, TokenType: api.Bearer, RefreshToken: sess.RefreshToken,
+			ExpiresIn: int(sess.Access.ExpiresAt.Sub(sess.Access.Claims.IssuedAt.Time) / time.Second),
+			Scope:     sess.Access.Claims.Scope,
+		},
+		Headers: api.CreateToken200ResponseHeaders{CacheControl: ptr("no-store"), Pragma: ptr("no-cache")},
+	}, nil
+}
+
+// oauthTokenError maps a login or refresh failure to RFC 6749 §5.2.
+func oauthTokenError(err error) error {
+	switch {
+	case errors.Is(err, auth.ErrPasswordExpired):
+		return &Error{Kind: KindInvalid, Code: "invalid_grant", Detail: "password expired"}
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return &Error{Kind: KindInvalid, Code: "invalid_grant", Detail: "invalid username or password"}
+	case errors.Is(err, auth.ErrInvalidGrant):
+		return &Error{Kind: KindInvalid, Code: "invalid_grant", Detail: "the refresh token is invalid, expired or revoked"}
+	case errors.Is(err, auth.ErrInvalidScope):
+		return &Error{Kind: KindInvalid, Code: "invalid_scope", Detail: "the requested scope is not granted"}
+	case errors.Is(err, auth.ErrUnknownApplication):
+		return &Error{Kind: KindUnauthenticated, Code: "invalid_client", Detail: "client_id names no application"}
+	}
+	return err
+}
+
+// RevokeToken is the RFC 7009 revocation endpoint.
+func (h *Handlers) RevokeToken(ctx context.Context, req api.RevokeTokenRequestObject) (api.RevokeTokenResponseObject, error) {
+	body := req.FormdataBody
+	if body == nil {
+		body = req.JSONBody
+	}
+	if body == nil {
+		return nil, errorf(KindInvalid, "the request body is missing")
+	}
+	if err := h.svc.Revoke(ctx, body.Token, clientFrom(ctx)); err != nil {
+		return nil, err
+	}
+	return api.RevokeToken200Response{}, nil
+}
+
+// IntrospectToken is the RFC 7662 introspection endpoint.
+func (h *Handlers) IntrospectToken(ctx context.Context, req api.IntrospectTokenRequestObject) (api.IntrospectTokenResponseObject, error) {
+	body := req.FormdataBody
+	if body == nil {
+		body = req.JSONBody
+	}
+	if body == nil {
+		return nil, errorf(KindInvalid, "the request body is missing")
+	}
+	in, err := h.svc.Introspect(ctx, body.Token)
+	if err != nil {
+		return nil, err
+	}
+	out := api.Introspection{Active: in.Active}
+	if in.Active {
+		c := in.Claims
+		out.TokenType = ptr(api.IntrospectionTokenType(in.TokenType))
+		out.Scope, out.Sub, out.Iss = ptr(c.Scope), ptr(c.Subject), ptr(c.Issuer)
+		out.SubType, out.Username, out.Jti = nonEmpty(c.SubType), nonEmpty(c.Username), nonEmpty(c.ID)
+		if len(c.Audience) > 0 {
+			out.Aud, out.ClientId = ptr(c.Audience[0]), ptr(c.Audience[0])
+		}
+		out.Exp, out.Iat, out.Nbf = unix(c.ExpiresAt), unix(c.IssuedAt), unix(c.NotBefore)
+	}
+	return api.IntrospectToken200JSONResponse{
+		Body:    out,
+		Headers: api.IntrospectToken200ResponseHeaders{CacheControl: ptr("no-store")},
+	}, nil
+}
+
+func unix(d *jwt.NumericDate) *int64 {
+	if d == nil {
+		return nil
+	}
+	return ptr(d.Unix())
+}
