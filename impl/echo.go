@@ -23,7 +23,10 @@ import (
 const MaxBodyBytes = 1 << 20
 
 func init() {
+	// kin-openapi checks no string formats by default; these are the ones
+	// the contract uses.
 	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
+	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC4122))
 }
 
 // Spec loads the embedded contract that the server enforces.

@@ -104,6 +104,9 @@ func classify(err error) *Error {
 	case errors.As(err, &policy):
 		return &Error{Kind: KindInvalid, Detail: "the request failed validation", Err: err,
 			Fields: []FieldError{{Location: "body", Field: policy.Field, Message: policy.Reason}}}
+	case errors.Is(err, store.ErrBadCursor):
+		return &Error{Kind: KindInvalid, Detail: "the request failed validation", Err: err,
+			Fields: []FieldError{{Location: "query", Field: "cursor", Message: "is not a cursor this server issued"}}}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Kind: KindNotFound, Detail: "not found", Err: err}
 	case errors.Is(err, store.ErrConflict):
@@ -166,50 +169,48 @@ func fromValidation(err error) *Error {
 }
 
 // requestFields flattens the validator's errors into FieldErrors, in the
-// order the validator found them.
+// order the validator found them. It walks by type, not errors.As: a
+// RequestError unwraps to the MultiError of its schema errors.
 func requestFields(err error) []FieldError {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		var out []FieldError
-		for _, sub := range me {
+	var out []FieldError
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, sub := range e {
 			out = append(out, requestFields(sub)...)
 		}
-		return out
+	case *openapi3filter.RequestError:
+		out = requestErrorFields(e)
 	}
-	var re *openapi3filter.RequestError
-	if !errors.As(err, &re) {
-		return nil
+	return out
+}
+
+func requestErrorFields(re *openapi3filter.RequestError) []FieldError {
+	loc := "body"
+	if re.Parameter != nil {
+		loc = re.Parameter.In
 	}
+	if fs := schemaFields(re.Err, loc); len(fs) > 0 {
+		return fs
+	}
+	f := FieldError{Location: loc, Message: re.Reason}
+	var pe *openapi3filter.ParseError
 	switch {
 	case re.Parameter != nil:
-		f := FieldError{Location: re.Parameter.In, Field: re.Parameter.Name, Message: re.Reason}
-		if schemaErrs := schemaFields(re.Err, f.Location, ""); len(schemaErrs) > 0 {
-			return schemaErrs
+		f.Field = re.Parameter.Name
+		if strings.Contains(re.Reason, "required") {
+			f.Keyword = "required"
 		}
-		if f.Message == "" {
-			f.Message = "is invalid"
-		}
-		return []FieldError{f}
-	case re.Err != nil:
-		if fs := schemaFields(re.Err, "body", ""); len(fs) > 0 {
-			return fs
-		}
-		var pe *openapi3filter.ParseError
-		if errors.As(re.Err, &pe) {
-			return []FieldError{{Location: "body", Keyword: "parse", Message: "the body is not valid " + bodyKind(re.Reason)}}
-		}
+	case errors.As(re.Err, &pe):
+		f.Keyword, f.Message = "parse", "the body is not valid "+bodyKind(re.Reason)
+	case strings.Contains(re.Reason, "Content-Type"):
+		f.Keyword = "contentType"
+	case strings.Contains(re.Reason, "required"):
+		f.Keyword = "required"
 	}
-	msg := re.Reason
-	if msg == "" {
-		msg = "is invalid"
+	if f.Message == "" {
+		f.Message = "is invalid"
 	}
-	kw := ""
-	if strings.Contains(msg, "Content-Type") {
-		kw = "contentType"
-	} else if strings.Contains(msg, "required") {
-		kw = "required"
-	}
-	return []FieldError{{Location: "body", Keyword: kw, Message: msg}}
+	return []FieldError{f}
 }
 
 func bodyKind(reason string) string {
@@ -221,33 +222,25 @@ func bodyKind(reason string) string {
 
 // schemaFields reads the schema errors under err. Reasons never hold the
 // offending value, which may be a password.
-func schemaFields(err error, loc, prefix string) []FieldError {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		var out []FieldError
-		for _, sub := range me {
-			out = append(out, schemaFields(sub, loc, prefix)...)
+func schemaFields(err error, loc string) []FieldError {
+	var out []FieldError
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, sub := range e {
+			out = append(out, schemaFields(sub, loc)...)
 		}
-		return out
-	}
-	var se *openapi3.SchemaError
-	if !errors.As(err, &se) {
-		return nil
-	}
-	path := se.JSONPointer()
-	field := strings.Join(path, ".")
-	if prefix != "" {
-		field = strings.TrimSuffix(prefix+"."+field, ".")
-	}
-	kw := se.SchemaField
-	// A missing property is reported on its parent with the name in the
-	// reason; name the property itself.
-	if kw == "required" {
-		if name, ok := quoted(se.Reason); ok {
-			field = strings.TrimPrefix(field+"."+name, ".")
+	case *openapi3.SchemaError:
+		field := strings.Join(e.JSONPointer(), ".")
+		// A missing or unknown property is reported on its parent with the
+		// name in the reason; name the property itself.
+		if e.SchemaField == "required" || e.SchemaField == "additionalProperties" {
+			if name, ok := quoted(e.Reason); ok {
+				field = strings.TrimPrefix(field+"."+name, ".")
+			}
 		}
+		out = append(out, FieldError{Location: loc, Field: field, Keyword: e.SchemaField, Message: e.Reason})
 	}
-	return []FieldError{{Location: loc, Field: field, Keyword: kw, Message: se.Reason}}
+	return out
 }
 
 // quoted returns the first double-quoted word in s.

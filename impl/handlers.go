@@ -16,9 +16,9 @@ import (
 
 // Handlers implements api.StrictServerInterface.
 type Handlers struct {
-	svc      *auth.Service
-	st       store.Store
-	cfg      Config
+	svc *auth.Service
+	st  store.Store
+	cfg Config
 }
 
 // Config is what the handlers serve besides the service's answers.

@@ -70,4 +70,3 @@ func (h *Handlers) RotateSigningKey(ctx context.Context, req api.RotateSigningKe
 	}
 	return api.RotateSigningKey200JSONResponse(fromStoreSigningKey(k)), nil
 }
-

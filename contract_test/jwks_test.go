@@ -1,0 +1,56 @@
+package contract_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/base64"
+	"math/big"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// verifyWithJWKS verifies token the way a resource server would: with the
+// public key the JWKS publishes under the token's kid.
+func verifyWithJWKS(t *testing.T, s *server, token string) jwt.MapClaims {
+	t.Helper()
+	resp, err := s.Client.GetJWKSWithResponse(context.Background())
+	if err != nil || resp.JSON200 == nil {
+		t.Fatalf("jwks: %v", err)
+	}
+	claims := jwt.MapClaims{}
+	_, err = jwt.ParseWithClaims(token, claims, func(tok *jwt.Token) (any, error) {
+		for _, k := range resp.JSON200.Keys {
+			if k.Kid != tok.Header["kid"] {
+				continue
+			}
+			if string(k.Alg) != tok.Method.Alg() {
+				t.Fatalf("token alg %s, JWKS alg %s", tok.Method.Alg(), k.Alg)
+			}
+			b := func(s *string) []byte {
+				v, err := base64.RawURLEncoding.DecodeString(*s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+			switch k.Kty {
+			case "EC":
+				return &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(b(k.X)), Y: new(big.Int).SetBytes(b(k.Y))}, nil
+			case "RSA":
+				return &rsa.PublicKey{N: new(big.Int).SetBytes(b(k.N)), E: int(new(big.Int).SetBytes(b(k.E)).Int64())}, nil
+			case "OKP":
+				return ed25519.PublicKey(b(k.X)), nil
+			}
+		}
+		t.Fatalf("kid %v not in the JWKS", tok.Header["kid"])
+		return nil, nil
+	}, jwt.WithValidMethods([]string{"ES256", "RS256", "EdDSA"}))
+	if err != nil {
+		t.Fatalf("token does not verify against the JWKS: %v", err)
+	}
+	return claims
+}

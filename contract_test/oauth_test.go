@@ -1,0 +1,310 @@
+package contract_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/gen/client"
+)
+
+func tokenForm(grant client.TokenRequestGrantType) client.CreateTokenFormdataRequestBody {
+	return client.CreateTokenFormdataRequestBody{GrantType: grant}
+}
+
+func refresh(t *testing.T, s *server, token string) *client.CreateTokenResponse {
+	t.Helper()
+	body := tokenForm(client.TokenRequestGrantTypeRefreshToken)
+	body.RefreshToken = &token
+	resp, err := s.Client.CreateTokenWithFormdataBodyWithResponse(context.Background(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func oauthError(t *testing.T, status int, body []byte, got *client.OAuthError, wantStatus int, wantCode client.OAuthErrorError) {
+	t.Helper()
+	if status != wantStatus || got == nil || got.Error != wantCode {
+		t.Fatalf("got %d %s, want %d %s", status, body, wantStatus, wantCode)
+	}
+}
+
+func TestPasswordGrant(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	admin := s.adminToken(t)
+	u := s.createUser(t, admin, client.UserCreate{Username: "Ada Lovelace", Password: "analytical-engine", Email: ptr(client.Email("ada@example.com"))})
+
+	for _, login := range []string{"Ada Lovelace", "ada lovelace", "ADA@example.com"} {
+		tok := s.login(t, login, "analytical-engine")
+		if tok.TokenType != client.Bearer || tok.ExpiresIn != 3600 || tok.RefreshToken == "" || tok.Scope != "profile" {
+			t.Errorf("login %q: %+v", login, tok)
+		}
+		claims := verifyWithJWKS(t, s, tok.AccessToken)
+		if claims["sub"] != u.Id.String() || claims["sub_type"] != "user" || claims["iss"] != "gatehouse" || claims["username"] != "Ada Lovelace" {
+			t.Errorf("claims: %v", claims)
+		}
+	}
+
+	// JSON is accepted beside the form encoding, and scope narrows.
+	resp, err := s.Client.CreateTokenWithResponse(context.Background(), client.CreateTokenJSONRequestBody{
+		GrantType: client.TokenRequestGrantTypePassword, Username: ptr("admin"), Password: ptr(adminPassword), Scope: ptr("users:read profile"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.JSON200 == nil || resp.JSON200.Scope != "users:read profile" || resp.HTTPResponse.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("JSON password grant: %d %s", resp.StatusCode(), resp.Body)
+	}
+}
+
+func TestTokenErrors(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := context.Background()
+	form := func(grant client.TokenRequestGrantType, f func(*client.CreateTokenFormdataRequestBody)) client.CreateTokenFormdataRequestBody {
+		b := tokenForm(grant)
+		f(&b)
+		return b
+	}
+	cases := []struct {
+		name       string
+		body       client.CreateTokenFormdataRequestBody
+		wantStatus int
+		wantCode   client.OAuthErrorError
+	}{
+		{"wrong password", form("password", func(b *client.CreateTokenFormdataRequestBody) { b.Username, b.Password = ptr("admin"), ptr("nope") }), 400, client.OAuthErrorErrorInvalidGrant},
+		{"unknown user", form("password", func(b *client.CreateTokenFormdataRequestBody) { b.Username, b.Password = ptr("nobody"), ptr("nope") }), 400, client.OAuthErrorErrorInvalidGrant},
+		{"missing password", form("password", func(b *client.CreateTokenFormdataRequestBody) { b.Username = ptr("admin") }), 400, client.OAuthErrorErrorInvalidRequest},
+		{"scope not granted", form("password", func(b *client.CreateTokenFormdataRequestBody) {
+			b.Username, b.Password, b.Scope = ptr("admin"), ptr(adminPassword), ptr("launch:missiles")
+		}), 400, client.OAuthErrorErrorInvalidScope},
+		{"unknown client", form("password", func(b *client.CreateTokenFormdataRequestBody) {
+			b.Username, b.Password, b.ClientId = ptr("admin"), ptr(adminPassword), ptr("7d2b7a43-2ad4-4d4f-8f0e-6b4f5b7f1c11")
+		}), 401, client.OAuthErrorErrorInvalidClient},
+		{"unknown refresh token", form("refresh_token", func(b *client.CreateTokenFormdataRequestBody) { b.RefreshToken = ptr("nope") }), 400, client.OAuthErrorErrorInvalidGrant},
+		{"missing refresh token", form("refresh_token", func(*client.CreateTokenFormdataRequestBody) {}), 400, client.OAuthErrorErrorInvalidRequest},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := s.Client.CreateTokenWithFormdataBodyWithResponse(ctx, tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := resp.JSON400
+			if tc.wantStatus == 401 {
+				got = resp.JSON401
+			}
+			oauthError(t, resp.StatusCode(), resp.Body, got, tc.wantStatus, tc.wantCode)
+		})
+	}
+
+	raw := []struct {
+		name, contentType, body string
+		wantStatus              int
+		wantCode                client.OAuthErrorError
+	}{
+		{"unsupported grant type", "application/x-www-form-urlencoded", "grant_type=client_credentials", 400, client.OAuthErrorErrorUnsupportedGrantType},
+		{"no grant type", "application/x-www-form-urlencoded", "username=admin", 400, client.OAuthErrorErrorInvalidRequest},
+		{"malformed JSON", "application/json", `{"grant_type": "password",`, 400, client.OAuthErrorErrorInvalidRequest},
+		{"wrong JSON type", "application/json", `{"grant_type": "password", "username": ["admin"], "password": "x"}`, 400, client.OAuthErrorErrorInvalidRequest},
+		{"grant type not a string", "application/json", `{"grant_type": ["password"]}`, 400, client.OAuthErrorErrorUnsupportedGrantType},
+		{"wrong content type", "text/plain", "grant_type=password", 400, client.OAuthErrorErrorInvalidRequest},
+		{"empty body", "application/x-www-form-urlencoded", "", 400, client.OAuthErrorErrorInvalidRequest},
+		{"over 1 MiB", "application/x-www-form-urlencoded", "grant_type=password&username=" + strings.Repeat("a", 2<<20), 413, client.OAuthErrorErrorInvalidRequest},
+	}
+	for _, tc := range raw {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := s.Client.CreateTokenWithBodyWithResponse(invalid(ctx), tc.contentType, strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := resp.JSON400
+			if tc.wantStatus == 413 {
+				got = resp.JSON413
+			}
+			oauthError(t, resp.StatusCode(), resp.Body, got, tc.wantStatus, tc.wantCode)
+		})
+	}
+}
+
+func TestRefreshRotationAndReuse(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	first := s.login(t, "admin", adminPassword)
+
+	second := refresh(t, s, first.RefreshToken)
+	if second.JSON200 == nil || second.JSON200.RefreshToken == first.RefreshToken || second.JSON200.AccessToken == "" {
+		t.Fatalf("refresh: %d %s", second.StatusCode(), second.Body)
+	}
+	third := refresh(t, s, second.JSON200.RefreshToken)
+	if third.JSON200 == nil {
+		t.Fatalf("second refresh: %d %s", third.StatusCode(), third.Body)
+	}
+	// Replaying a spent token is reuse: it fails and revokes the family,
+	// so even the newest token of the family stops working.
+	replay := refresh(t, s, first.RefreshToken)
+	oauthError(t, replay.StatusCode(), replay.Body, replay.JSON400, 400, client.OAuthErrorErrorInvalidGrant)
+	after := refresh(t, s, third.JSON200.RefreshToken)
+	oauthError(t, after.StatusCode(), after.Body, after.JSON400, 400, client.OAuthErrorErrorInvalidGrant)
+
+	// Another login starts a family of its own, untouched.
+	other := s.login(t, "admin", adminPassword)
+	if r := refresh(t, s, other.RefreshToken); r.JSON200 == nil {
+		t.Fatalf("fresh family: %d %s", r.StatusCode(), r.Body)
+	}
+}
+
+func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	tok := s.login(t, "admin", adminPassword)
+	const racers = 16
+	var wg sync.WaitGroup
+	results := make([]*client.CreateTokenResponse, racers)
+	start := make(chan struct{})
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i] = refresh(t, s, tok.RefreshToken)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	wins := 0
+	var winner string
+	for _, r := range results {
+		switch {
+		case r.JSON200 != nil:
+			wins++
+			winner = r.JSON200.RefreshToken
+		case r.JSON400 == nil || r.JSON400.Error != client.OAuthErrorErrorInvalidGrant:
+			t.Errorf("loser: %d %s", r.StatusCode(), r.Body)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d of %d concurrent refreshes won, want exactly 1", wins, racers)
+	}
+	// The losers were reuse: the family is revoked, the winner's token too.
+	if r := refresh(t, s, winner); r.JSON400 == nil {
+		t.Fatalf("winner's token after reuse: %d %s", r.StatusCode(), r.Body)
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := context.Background()
+	revoke := func(token string) {
+		t.Helper()
+		resp, err := s.Client.RevokeTokenWithFormdataBodyWithResponse(ctx, client.RevokeTokenFormdataRequestBody{Token: token})
+		if err != nil || resp.StatusCode() != http.StatusOK {
+			t.Fatalf("revoke: %v %d %s", err, resp.StatusCode(), resp.Body)
+		}
+	}
+	tok := s.login(t, "admin", adminPassword)
+	if r, _ := s.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken)); r.JSON200 == nil {
+		t.Fatalf("me before revoke: %d", r.StatusCode())
+	}
+	revoke(tok.AccessToken)
+	if r, _ := s.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken)); r.StatusCode() != http.StatusUnauthorized {
+		t.Fatalf("revoked access token: %d %s", r.StatusCode(), r.Body)
+	}
+	revoke(tok.RefreshToken)
+	if r := refresh(t, s, tok.RefreshToken); r.JSON400 == nil {
+		t.Fatalf("revoked refresh token: %d %s", r.StatusCode(), r.Body)
+	}
+	// Unknown tokens answer 200 too (RFC 7009 §2.2), in JSON as in forms.
+	revoke("not-a-token")
+	resp, err := s.Client.RevokeTokenWithResponse(ctx, client.RevokeTokenJSONRequestBody{Token: "a.b.c"})
+	if err != nil || resp.StatusCode() != http.StatusOK {
+		t.Fatalf("revoke JSON: %v %d", err, resp.StatusCode())
+	}
+	for _, tc := range []struct{ contentType, body string; want int }{
+		{"application/x-www-form-urlencoded", "token_type_hint=access_token", 400},
+		{"application/json", "[]", 400},
+		{"application/x-www-form-urlencoded", "token=" + strings.Repeat("x", 2<<20), 413},
+	} {
+		resp, err := s.Client.RevokeTokenWithBodyWithResponse(invalid(ctx), tc.contentType, strings.NewReader(tc.body))
+		if err != nil || resp.StatusCode() != tc.want {
+			t.Errorf("revoke %s: %v %d %s", tc.body[:min(len(tc.body), 30)], err, resp.StatusCode(), resp.Body)
+		}
+	}
+}
+
+func TestIntrospect(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := context.Background()
+	admin := s.adminToken(t)
+	s.createUser(t, admin, client.UserCreate{Username: "plain", Password: "plain-password"})
+	user := s.login(t, "plain", "plain-password")
+
+	introspect := func(token string, auth client.RequestEditorFn) *client.IntrospectTokenResponse {
+		t.Helper()
+		resp, err := s.Client.IntrospectTokenWithFormdataBodyWithResponse(ctx, client.IntrospectTokenFormdataRequestBody{Token: token}, auth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	access := introspect(user.AccessToken, bearer(admin))
+	if a := access.JSON200; a == nil || !a.Active || *a.TokenType != client.IntrospectionTokenTypeAccessToken || *a.Scope != "profile" || *a.Username != "plain" {
+		t.Fatalf("access token: %d %s", access.StatusCode(), access.Body)
+	}
+	rt := introspect(user.RefreshToken, bearer(admin))
+	if a := rt.JSON200; a == nil || !a.Active || *a.TokenType != client.IntrospectionTokenTypeRefreshToken {
+		t.Fatalf("refresh token: %d %s", rt.StatusCode(), rt.Body)
+	}
+	refresh(t, s, user.RefreshToken)
+	if spent := introspect(user.RefreshToken, bearer(admin)); spent.JSON200 == nil || spent.JSON200.Active {
+		t.Fatalf("spent refresh token: %s", spent.Body)
+	}
+	if junk := introspect("junk", bearer(admin)); junk.JSON200 == nil || junk.JSON200.Active {
+		t.Fatalf("junk: %s", junk.Body)
+	}
+	// The caller needs tokens:introspect.
+	noAuth := introspect(user.AccessToken, func(context.Context, *http.Request) error { return nil })
+	oauthError(t, noAuth.StatusCode(), noAuth.Body, noAuth.JSON401, 401, client.OAuthErrorErrorInvalidToken)
+	if noAuth.HTTPResponse.Header.Get("WWW-Authenticate") == "" {
+		t.Error("401 without WWW-Authenticate")
+	}
+	noScope := introspect(user.AccessToken, bearer(user.AccessToken))
+	oauthError(t, noScope.StatusCode(), noScope.Body, noScope.JSON403, 403, client.OAuthErrorErrorInsufficientScope)
+	if h := noScope.HTTPResponse.Header.Get("WWW-Authenticate"); !strings.Contains(h, `scope="tokens:introspect"`) {
+		t.Errorf("403 WWW-Authenticate: %q", h)
+	}
+	bad, err := s.Client.IntrospectTokenWithBodyWithResponse(invalid(ctx), "application/json", strings.NewReader(`{"token": 7}`), bearer(admin))
+	if err != nil || bad.JSON400 == nil {
+		t.Fatalf("bad body: %v %d %s", err, bad.StatusCode(), bad.Body)
+	}
+	big, err := s.Client.IntrospectTokenWithBodyWithResponse(invalid(ctx), "application/json", strings.NewReader(`{"token": "`+strings.Repeat("x", 2<<20)+`"}`), bearer(admin))
+	if err != nil || big.JSON413 == nil {
+		t.Fatalf("big body: %v %d %s", err, big.StatusCode(), big.Body)
+	}
+}
+
+func TestAccessTokenExpiry(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := newServer(t, func(c *authConfig) { c.Now = clock })
+	tok := s.login(t, "admin", adminPassword)
+	if r, _ := s.Client.GetMeWithResponse(context.Background(), bearer(tok.AccessToken)); r.JSON200 == nil {
+		t.Fatalf("fresh token: %d", r.StatusCode())
+	}
+	mu.Lock()
+	now = now.Add(time.Hour + time.Minute)
+	mu.Unlock()
+	r, _ := s.Client.GetMeWithResponse(context.Background(), bearer(tok.AccessToken))
+	if r.ApplicationproblemJSON401 == nil || !strings.Contains(r.HTTPResponse.Header.Get("WWW-Authenticate"), "invalid_token") {
+		t.Fatalf("expired token: %d %s", r.StatusCode(), r.Body)
+	}
+}

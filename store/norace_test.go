@@ -1,0 +1,7 @@
+//go:build !race
+
+package store_test
+
+// raceEnabled reports whether the tests run under the race detector, which
+// slows the transpiled SQLite down about tenfold.
+const raceEnabled = false

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// CreateSigningKey stores k. It returns ErrConflict when k.KID is taken.
+func (s *SQLite) CreateSigningKey(ctx context.Context, k SigningKey) error {
+	const q = `INSERT INTO signing_keys (kid, alg, private_key, created_at, retired_at)
+		VALUES (?, ?, ?, ?, ?)`
+	_, err := s.exec(ctx, q, k.KID, k.Alg, k.PrivateKey, nanos(k.CreatedAt), nullNanos(k.RetiredAt))
+	return writeErr("insert signing key", err)
+}
+
+// ListSigningKeys returns every key, newest first.
+func (s *SQLite) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
+	const q = `SELECT kid, alg, private_key, created_at, retired_at FROM signing_keys
+		ORDER BY created_at DESC, kid DESC`
+	rows, err := s.reader.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	defer rows.Close()
+	keys := []SigningKey{}
+	for rows.Next() {
+		var (
+			k         SigningKey
+			createdAt int64
+			retiredAt sql.NullInt64
+		)
+		if err := rows.Scan(&k.KID, &k.Alg, &k.PrivateKey, &createdAt, &retiredAt); err != nil {
+			return nil, fmt.Errorf("list signing keys: %w", err)
+		}
+		k.CreatedAt = fromNanos(createdAt)
+		k.RetiredAt = fromNullNanos(retiredAt)
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	return keys, nil
+}
+
+// RetireSigningKey marks the key kid retired at at. A key already retired
+// keeps its first retirement time.
+func (s *SQLite) RetireSigningKey(ctx context.Context, kid string, at time.Time) error {
+	const q = `UPDATE signing_keys SET retired_at = COALESCE(retired_at, ?) WHERE kid = ?`
+	res, err := s.exec(ctx, q, nanos(at), kid)
+	if err == nil {
+		err = mustAffect(res)
+	}
+	return writeErr("retire signing key", err)
+}
+
+// DeleteSigningKeysRetiredBefore removes the keys retired before t.
+func (s *SQLite) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error {
+	const q = `DELETE FROM signing_keys WHERE retired_at < ?`
+	_, err := s.exec(ctx, q, nanos(t))
+	return writeErr("delete retired signing keys", err)
+}
