@@ -204,6 +204,12 @@ type authConfig = auth.Config
 // the administrator "admin".
 func newServer(t testing.TB, opts ...option) *server {
 	t.Helper()
+	return newServerWith(t, impl.Config{}, opts...)
+}
+
+// newServerWith is newServer with handler settings (dialects and such).
+func newServerWith(t testing.TB, hcfg impl.Config, opts ...option) *server {
+	t.Helper()
 	loadContract(t)
 	ctx := context.Background()
 	st, err := store.OpenSQLiteMigrated(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
@@ -228,7 +234,11 @@ func newServer(t testing.TB, opts ...option) *server {
 	if _, err := svc.EnsureAdmin(ctx, auth.Admin{Username: "admin", Password: adminPassword}); err != nil {
 		t.Fatal(err)
 	}
-	h := impl.New(svc, st, impl.Config{SpecYAML: gatehouse.OpenAPI, Scopes: impl.SpecScopes(spec)})
+	hcfg.SpecYAML, hcfg.Scopes = gatehouse.OpenAPI, impl.SpecScopes(spec)
+	h, err := impl.New(svc, st, hcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(impl.NewEcho(h, spec, log))
 	t.Cleanup(ts.Close)
 	c, err := client.NewClientWithResponses(ts.URL, client.WithHTTPClient(&validatingDoer{t: t}))

@@ -68,6 +68,7 @@ func NewEcho(h *Handlers, spec *openapi3.T, log *slog.Logger) *echo.Echo {
 	e.Use(middleware.RequestID())
 	e.Use(middleware.BodyLimit(fmt.Sprint(MaxBodyBytes)))
 	e.Use(withRequestInfo)
+	e.Use(h.dialectGate)
 	e.Use(echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
 		Options: openapi3filter.Options{
 			MultiError:         true,
@@ -108,11 +109,21 @@ func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func dialectOf(path string) string {
-	if strings.HasPrefix(path, "/oauth/") {
-		return "oauth"
+// dialectGate answers 404, as for a route that does not exist, on the
+// routes of a dialect that is switched off.
+func (h *Handlers) dialectGate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		name := dialectOf(c.Request().URL.Path)
+		if slices.Contains(AllDialects, name) && h.cfg.Dialects != nil && !slices.Contains(h.cfg.Dialects, name) {
+			return &Error{Kind: KindNotFound, Detail: "no such route"}
+		}
+		return next(c)
 	}
-	return "native"
+}
+
+func dialectOf(path string) string {
+	name, _ := routeDialect(path)
+	return name
 }
 
 func infoFrom(ctx context.Context) requestInfo {

@@ -234,7 +234,7 @@ func schemaFields(err error, loc string) []FieldError {
 		// A missing or unknown property is reported on its parent with the
 		// name in the reason; name the property itself.
 		if e.SchemaField == "required" || e.SchemaField == "additionalProperties" {
-			if name, ok := quoted(e.Reason); ok {
+			if name, ok := quoted(e.Reason); ok && !strings.HasSuffix("."+field, "."+name) {
 				field = strings.TrimPrefix(field+"."+name, ".")
 			}
 		}

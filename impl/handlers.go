@@ -5,6 +5,9 @@ package impl
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,13 +33,26 @@ type Config struct {
 	// PublicURL, when set, is the base of the endpoint URLs in the
 	// discovery documents; otherwise the request's own scheme and host.
 	PublicURL string
+	// Dialects are the enabled dialects (AllDialects when nil); the
+	// routes of the others answer 404.
+	Dialects []string
+	// OcariotAlg and OcariotTokenTTL override the OCARIoT dialect's
+	// documented RS256 and one-day lifetime.
+	OcariotAlg      string
+	OcariotTokenTTL time.Duration
 }
 
 var _ api.StrictServerInterface = (*Handlers)(nil)
 
-// New returns the handlers.
-func New(svc *auth.Service, st store.Store, cfg Config) *Handlers {
-	return &Handlers{svc: svc, st: st, cfg: cfg}
+// New returns the handlers. An unknown dialect name in cfg.Dialects is an
+// error.
+func New(svc *auth.Service, st store.Store, cfg Config) (*Handlers, error) {
+	for _, d := range cfg.Dialects {
+		if !slices.Contains(AllDialects, d) {
+			return nil, fmt.Errorf("unknown dialect %q (known: %s)", d, strings.Join(AllDialects, ", "))
+		}
+	}
+	return &Handlers{svc: svc, st: st, cfg: cfg}, nil
 }
 
 func clientFrom(ctx context.Context) auth.Client { return infoFrom(ctx).client }

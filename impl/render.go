@@ -14,12 +14,10 @@ type renderer interface {
 	render(c echo.Context, e *Error) error
 }
 
-// rendererFor picks the dialect of the route the request is for.
+// rendererFor picks the renderer of the dialect of the request's route.
 func rendererFor(c echo.Context) renderer {
-	if strings.HasPrefix(c.Request().URL.Path, "/oauth/") {
-		return oauthRenderer{}
-	}
-	return problemRenderer{}
+	_, r := routeDialect(c.Request().URL.Path)
+	return r
 }
 
 // problemRenderer writes RFC 9457 problem details.

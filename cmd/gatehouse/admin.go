@@ -206,4 +206,3 @@ func keysCommand() *cli.Command {
 		}},
 	}
 }
-

@@ -55,6 +55,12 @@ func serveCommand() *cli.Command {
 				Usage: "the administrator's password when it is created; unset on an empty database, a random one is printed once"},
 			&cli.DurationFlag{Name: "key-reload-interval", Value: 30 * time.Second, Sources: env("key-reload-interval"),
 				Usage: "how often signing keys are reloaded from the database (bounds how long a rotation takes to reach every node)"},
+			&cli.StringSliceFlag{Name: "dialects", Value: impl.AllDialects, Sources: env("dialects"),
+				Usage: "the login dialects to serve (comma-separated); the others' routes answer 404"},
+			&cli.StringFlag{Name: "ocariot-signing-alg", Value: auth.AlgRS256, Sources: env("ocariot-signing-alg"),
+				Usage: "the algorithm of /v1/auth tokens (the OCARIoT dialect documents RS256)"},
+			&cli.DurationFlag{Name: "ocariot-token-ttl", Value: 24 * time.Hour, Sources: env("ocariot-token-ttl"),
+				Usage: "the lifetime of /v1/auth tokens (the OCARIoT dialect documents one day)"},
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: 15 * time.Second, Sources: env("shutdown-timeout"),
 				Usage: "how long in-flight requests may run after SIGINT or SIGTERM"},
 		),
@@ -129,7 +135,14 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	h := impl.New(svc, st, impl.Config{SpecYAML: gatehouse.OpenAPI, Scopes: impl.SpecScopes(spec), PublicURL: cmd.String("public-url")})
+	h, err := impl.New(svc, st, impl.Config{
+		SpecYAML: gatehouse.OpenAPI, Scopes: impl.SpecScopes(spec), PublicURL: cmd.String("public-url"),
+		Dialects:   cmd.StringSlice("dialects"),
+		OcariotAlg: cmd.String("ocariot-signing-alg"), OcariotTokenTTL: cmd.Duration("ocariot-token-ttl"),
+	})
+	if err != nil {
+		return err
+	}
 	e := impl.NewEcho(h, spec, log)
 
 	ln, err := net.Listen("tcp", cmd.String("addr"))

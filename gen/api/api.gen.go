@@ -24,6 +24,60 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for ApiUserErrorResponseKey.
+const (
+	INTERNALERROR      ApiUserErrorResponseKey = "INTERNAL_ERROR"
+	INVALIDCREDENTIALS ApiUserErrorResponseKey = "INVALID_CREDENTIALS"
+	INVALIDREQUEST     ApiUserErrorResponseKey = "INVALID_REQUEST"
+	SERVICEUNAVAILABLE ApiUserErrorResponseKey = "SERVICE_UNAVAILABLE"
+)
+
+// Valid indicates whether the value is a known member of the ApiUserErrorResponseKey enum.
+func (e ApiUserErrorResponseKey) Valid() bool {
+	switch e {
+	case INTERNALERROR:
+		return true
+	case INVALIDCREDENTIALS:
+		return true
+	case INVALIDREQUEST:
+		return true
+	case SERVICEUNAVAILABLE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiUserTokenResponseResponseKey.
+const (
+	SUCCESS ApiUserTokenResponseResponseKey = "SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the ApiUserTokenResponseResponseKey enum.
+func (e ApiUserTokenResponseResponseKey) Valid() bool {
+	switch e {
+	case SUCCESS:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiUserTokenResponseResponseMessage.
+const (
+	SuccessfulRequest ApiUserTokenResponseResponseMessage = "Successful request"
+)
+
+// Valid indicates whether the value is a known member of the ApiUserTokenResponseResponseMessage enum.
+func (e ApiUserTokenResponseResponseMessage) Valid() bool {
+	switch e {
+	case SuccessfulRequest:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -255,6 +309,54 @@ func (e TokenResponseTokenType) Valid() bool {
 // AccessTTL Seconds, from one minute to one day.
 type AccessTTL = int
 
+// ApiUserAuthenticateRequest defines model for ApiUserAuthenticateRequest.
+type ApiUserAuthenticateRequest struct {
+	Password DialectPassword `json:"password"`
+	UserName DialectUsername `json:"userName"`
+}
+
+// ApiUserError defines model for ApiUserError.
+type ApiUserError struct {
+	ResponseKey     ApiUserErrorResponseKey `json:"responseKey"`
+	ResponseMessage string                  `json:"responseMessage"`
+}
+
+// ApiUserErrorResponseKey defines model for ApiUserError.ResponseKey.
+type ApiUserErrorResponseKey string
+
+// ApiUserRefreshRequest defines model for ApiUserRefreshRequest.
+type ApiUserRefreshRequest struct {
+	RefreshToken string `json:"refreshToken"`
+}
+
+// ApiUserTokenResponse defines model for ApiUserTokenResponse.
+type ApiUserTokenResponse struct {
+	AccessToken           string    `json:"accessToken"`
+	AccessTokenExpiryTime time.Time `json:"accessTokenExpiryTime"`
+
+	// Email Example: admin@admin
+	Email string `json:"email"`
+
+	// FullName Example: Admin
+	FullName               string                              `json:"fullName"`
+	RefreshToken           string                              `json:"refreshToken"`
+	RefreshTokenExpiryTime time.Time                           `json:"refreshTokenExpiryTime"`
+	ResponseKey            ApiUserTokenResponseResponseKey     `json:"responseKey"`
+	ResponseMessage        ApiUserTokenResponseResponseMessage `json:"responseMessage"`
+
+	// Role Example: 2
+	Role int `json:"role"`
+
+	// UserName Example: admin
+	UserName string `json:"userName"`
+}
+
+// ApiUserTokenResponseResponseKey defines model for ApiUserTokenResponse.ResponseKey.
+type ApiUserTokenResponseResponseKey string
+
+// ApiUserTokenResponseResponseMessage defines model for ApiUserTokenResponse.ResponseMessage.
+type ApiUserTokenResponseResponseMessage string
+
 // Application defines model for Application.
 type Application struct {
 	// AccessTokenTtl Seconds.
@@ -304,6 +406,12 @@ type ApplicationUpdate struct {
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
 }
+
+// DialectPassword defines model for DialectPassword.
+type DialectPassword = string
+
+// DialectUsername defines model for DialectUsername.
+type DialectUsername = string
 
 // Email Example: ada@example.com
 type Email = openapi_types.Email
@@ -386,6 +494,36 @@ type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
+// JmvstreamAuthenticateRequest defines model for JmvstreamAuthenticateRequest.
+type JmvstreamAuthenticateRequest struct {
+	Email    openapi_types.Email `json:"email"`
+	Password DialectPassword     `json:"password"`
+
+	// Resource The application's id.
+	Resource openapi_types.UUID `json:"resource"`
+}
+
+// JmvstreamError defines model for JmvstreamError.
+type JmvstreamError struct {
+	Message string `json:"message"`
+}
+
+// JmvstreamServerError defines model for JmvstreamServerError.
+type JmvstreamServerError struct {
+	// Error Example: Internal Server Error
+	Error string `json:"error"`
+}
+
+// JmvstreamToken defines model for JmvstreamToken.
+type JmvstreamToken struct {
+	Token string `json:"token"`
+}
+
+// MessageError defines model for MessageError.
+type MessageError struct {
+	Message string `json:"message"`
+}
+
 // Name defines model for Name.
 type Name = string
 
@@ -404,6 +542,24 @@ type OAuthError struct {
 
 // OAuthErrorError defines model for OAuthError.Error.
 type OAuthErrorError string
+
+// OcariotAuthRequest defines model for OcariotAuthRequest.
+type OcariotAuthRequest struct {
+	Password DialectPassword `json:"password"`
+	Username DialectUsername `json:"username"`
+}
+
+// OcariotError defines model for OcariotError.
+type OcariotError struct {
+	Code        int     `json:"code"`
+	Description *string `json:"description,omitempty"`
+	Message     string  `json:"message"`
+}
+
+// OcariotToken defines model for OcariotToken.
+type OcariotToken struct {
+	AccessToken string `json:"access_token"`
+}
 
 // PasswordChange defines model for PasswordChange.
 type PasswordChange struct {
@@ -622,6 +778,34 @@ type UserList struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// UserLoginRequest defines model for UserLoginRequest.
+type UserLoginRequest struct {
+	Password DialectPassword `json:"password"`
+	Username DialectUsername `json:"username"`
+}
+
+// UserLoginResult defines model for UserLoginResult.
+type UserLoginResult struct {
+	Created time.Time `json:"Created"`
+
+	// Email Example: john@example.com
+	Email nullable.Nullable[string] `json:"Email,omitempty"`
+
+	// Firstname Example: John
+	Firstname nullable.Nullable[string] `json:"Firstname,omitempty"`
+	Id        openapi_types.UUID        `json:"Id"`
+
+	// Lastname Example: Doe
+	Lastname           nullable.Nullable[string]    `json:"Lastname,omitempty"`
+	PasswordExpiration nullable.Nullable[time.Time] `json:"PasswordExpiration,omitempty"`
+
+	// Token JWT token for authentication.
+	Token string `json:"Token"`
+
+	// Username Example: john.doe
+	Username string `json:"Username"`
+}
+
 // UserUpdate defines model for UserUpdate.
 type UserUpdate struct {
 	Disabled *bool `json:"disabled,omitempty"`
@@ -647,6 +831,24 @@ type ID = openapi_types.UUID
 
 // Limit defines model for Limit.
 type Limit = int
+
+// ApiUserBadRequest defines model for ApiUserBadRequest.
+type ApiUserBadRequest = ApiUserError
+
+// ApiUserServerError defines model for ApiUserServerError.
+type ApiUserServerError = ApiUserError
+
+// ApiUserTokens defines model for ApiUserTokens.
+type ApiUserTokens = ApiUserTokenResponse
+
+// ApiUserTooLarge defines model for ApiUserTooLarge.
+type ApiUserTooLarge = ApiUserError
+
+// ApiUserUnauthorized defines model for ApiUserUnauthorized.
+type ApiUserUnauthorized = ApiUserError
+
+// ApiUserUnavailable defines model for ApiUserUnavailable.
+type ApiUserUnavailable = ApiUserError
 
 // BadRequest RFC 9457 problem details.
 type BadRequest = Problem
@@ -726,6 +928,12 @@ type ListUsersParams struct {
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 }
 
+// ApiUserAuthenticateJSONRequestBody defines body for ApiUserAuthenticate for application/json ContentType.
+type ApiUserAuthenticateJSONRequestBody = ApiUserAuthenticateRequest
+
+// ApiUserRefreshTokenJSONRequestBody defines body for ApiUserRefreshToken for application/json ContentType.
+type ApiUserRefreshTokenJSONRequestBody = ApiUserRefreshRequest
+
 // IntrospectTokenJSONRequestBody defines body for IntrospectToken for application/json ContentType.
 type IntrospectTokenJSONRequestBody = IntrospectRequest
 
@@ -744,11 +952,20 @@ type CreateTokenJSONRequestBody = TokenRequest
 // CreateTokenFormdataRequestBody defines body for CreateToken for application/x-www-form-urlencoded ContentType.
 type CreateTokenFormdataRequestBody = TokenRequest
 
+// UserLoginJSONRequestBody defines body for UserLogin for application/json ContentType.
+type UserLoginJSONRequestBody = UserLoginRequest
+
 // CreateApplicationJSONRequestBody defines body for CreateApplication for application/json ContentType.
 type CreateApplicationJSONRequestBody = ApplicationCreate
 
 // UpdateApplicationJSONRequestBody defines body for UpdateApplication for application/json ContentType.
 type UpdateApplicationJSONRequestBody = ApplicationUpdate
+
+// OcariotAuthJSONRequestBody defines body for OcariotAuth for application/json ContentType.
+type OcariotAuthJSONRequestBody = OcariotAuthRequest
+
+// JmvstreamAuthenticateJSONRequestBody defines body for JmvstreamAuthenticate for application/json ContentType.
+type JmvstreamAuthenticateJSONRequestBody = JmvstreamAuthenticateRequest
 
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfileUpdate
@@ -779,6 +996,12 @@ type ServerInterface interface {
 	// GetOpenIDConfiguration OpenID Connect discovery document
 	// (GET /.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx echo.Context) error
+	// ApiUserAuthenticate Obtain a JWT (api-user dialect)
+	// (POST /api/user/authenticate)
+	ApiUserAuthenticate(ctx echo.Context) error
+	// ApiUserRefreshToken Rotate the token pair (api-user dialect)
+	// (POST /api/user/refresh-token)
+	ApiUserRefreshToken(ctx echo.Context) error
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -797,6 +1020,9 @@ type ServerInterface interface {
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
+	// UserLogin Log in (user-login dialect)
+	// (POST /user/login)
+	UserLogin(ctx echo.Context) error
 	// ListApplications List applications
 	// (GET /v1/applications)
 	ListApplications(ctx echo.Context, params ListApplicationsParams) error
@@ -821,6 +1047,12 @@ type ServerInterface interface {
 	// AddApplicationMember Let a user log in to an application
 	// (PUT /v1/applications/{id}/members/{user_id})
 	AddApplicationMember(ctx echo.Context, id ID, userId openapi_types.UUID) error
+	// OcariotAuth Log in (OCARIoT dialect)
+	// (POST /v1/auth)
+	OcariotAuth(ctx echo.Context) error
+	// JmvstreamAuthenticate Log in to an application (Jmvstream dialect)
+	// (POST /v1/authenticate)
+	JmvstreamAuthenticate(ctx echo.Context) error
 	// GetMe The authenticated user
 	// (GET /v1/me)
 	GetMe(ctx echo.Context) error
@@ -900,6 +1132,24 @@ func (w *ServerInterfaceWrapper) GetOpenIDConfiguration(ctx echo.Context) error 
 	return err
 }
 
+// ApiUserAuthenticate converts echo context to params.
+func (w *ServerInterfaceWrapper) ApiUserAuthenticate(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ApiUserAuthenticate(ctx)
+	return err
+}
+
+// ApiUserRefreshToken converts echo context to params.
+func (w *ServerInterfaceWrapper) ApiUserRefreshToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ApiUserRefreshToken(ctx)
+	return err
+}
+
 // GetHealth converts echo context to params.
 func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	var err error
@@ -951,6 +1201,15 @@ func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// UserLogin converts echo context to params.
+func (w *ServerInterfaceWrapper) UserLogin(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UserLogin(ctx)
 	return err
 }
 
@@ -1113,6 +1372,24 @@ func (w *ServerInterfaceWrapper) AddApplicationMember(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AddApplicationMember(ctx, id, userId)
+	return err
+}
+
+// OcariotAuth converts echo context to params.
+func (w *ServerInterfaceWrapper) OcariotAuth(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OcariotAuth(ctx)
+	return err
+}
+
+// JmvstreamAuthenticate converts echo context to params.
+func (w *ServerInterfaceWrapper) JmvstreamAuthenticate(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.JmvstreamAuthenticate(ctx)
 	return err
 }
 
@@ -1408,10 +1685,34 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/v1/roles/:name", wrapper.PutRole, options.OperationMiddlewares["putRole"]...)
 	router.GET(options.BaseURL+"/v1/signing-keys", wrapper.ListSigningKeys, options.OperationMiddlewares["listSigningKeys"]...)
 	router.POST(options.BaseURL+"/v1/signing-keys/rotate", wrapper.RotateSigningKey, options.OperationMiddlewares["rotateSigningKey"]...)
+	router.POST(options.BaseURL+"/v1/authenticate", wrapper.JmvstreamAuthenticate, options.OperationMiddlewares["jmvstreamAuthenticate"]...)
+	router.POST(options.BaseURL+"/v1/auth", wrapper.OcariotAuth, options.OperationMiddlewares["ocariotAuth"]...)
+	router.POST(options.BaseURL+"/user/login", wrapper.UserLogin, options.OperationMiddlewares["userLogin"]...)
+	router.POST(options.BaseURL+"/api/user/authenticate", wrapper.ApiUserAuthenticate, options.OperationMiddlewares["apiUserAuthenticate"]...)
+	router.POST(options.BaseURL+"/api/user/refresh-token", wrapper.ApiUserRefreshToken, options.OperationMiddlewares["apiUserRefreshToken"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 
+}
+
+type ApiUserBadRequestJSONResponse ApiUserError
+
+type ApiUserServerErrorJSONResponse ApiUserError
+
+type ApiUserTokensJSONResponse ApiUserTokenResponse
+
+type ApiUserTooLargeJSONResponse ApiUserError
+
+type ApiUserUnauthorizedJSONResponse ApiUserError
+
+type ApiUserUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ApiUserUnavailableJSONResponse struct {
+	Body ApiUserError
+
+	Headers ApiUserUnavailableResponseHeaders
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -1550,6 +1851,183 @@ func (response GetOpenIDConfiguration200JSONResponse) VisitGetOpenIDConfiguratio
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserAuthenticateRequestObject struct {
+	Body *ApiUserAuthenticateJSONRequestBody
+}
+
+type ApiUserAuthenticateResponseObject interface {
+	VisitApiUserAuthenticateResponse(w http.ResponseWriter) error
+}
+
+type ApiUserAuthenticate200JSONResponse struct{ ApiUserTokensJSONResponse }
+
+func (response ApiUserAuthenticate200JSONResponse) VisitApiUserAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserAuthenticate400JSONResponse struct{ ApiUserBadRequestJSONResponse }
+
+func (response ApiUserAuthenticate400JSONResponse) VisitApiUserAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserAuthenticate401JSONResponse struct {
+	ApiUserUnauthorizedJSONResponse
+}
+
+func (response ApiUserAuthenticate401JSONResponse) VisitApiUserAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserAuthenticate413JSONResponse struct{ ApiUserTooLargeJSONResponse }
+
+func (response ApiUserAuthenticate413JSONResponse) VisitApiUserAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserAuthenticate500JSONResponse struct{ ApiUserServerErrorJSONResponse }
+
+func (response ApiUserAuthenticate500JSONResponse) VisitApiUserAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserAuthenticate503JSONResponse struct{ ApiUserUnavailableJSONResponse }
+
+func (response ApiUserAuthenticate503JSONResponse) VisitApiUserAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserRefreshTokenRequestObject struct {
+	Body *ApiUserRefreshTokenJSONRequestBody
+}
+
+type ApiUserRefreshTokenResponseObject interface {
+	VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error
+}
+
+type ApiUserRefreshToken200JSONResponse struct{ ApiUserTokensJSONResponse }
+
+func (response ApiUserRefreshToken200JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserRefreshToken400JSONResponse struct{ ApiUserBadRequestJSONResponse }
+
+func (response ApiUserRefreshToken400JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserRefreshToken401JSONResponse struct {
+	ApiUserUnauthorizedJSONResponse
+}
+
+func (response ApiUserRefreshToken401JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserRefreshToken413JSONResponse struct{ ApiUserTooLargeJSONResponse }
+
+func (response ApiUserRefreshToken413JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserRefreshToken500JSONResponse struct{ ApiUserServerErrorJSONResponse }
+
+func (response ApiUserRefreshToken500JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1922,6 +2400,122 @@ func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLoginRequestObject struct {
+	Body *UserLoginJSONRequestBody
+}
+
+type UserLoginResponseObject interface {
+	VisitUserLoginResponse(w http.ResponseWriter) error
+}
+
+type UserLogin200JSONResponse UserLoginResult
+
+func (response UserLogin200JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin400JSONResponse MessageError
+
+func (response UserLogin400JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin401JSONResponse MessageError
+
+func (response UserLogin401JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin403JSONResponse MessageError
+
+func (response UserLogin403JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin413JSONResponse MessageError
+
+func (response UserLogin413JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin500JSONResponse MessageError
+
+func (response UserLogin500JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin503ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type UserLogin503JSONResponse struct {
+	Body    MessageError
+	Headers UserLogin503ResponseHeaders
+}
+
+func (response UserLogin503JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2821,6 +3415,210 @@ func (response AddApplicationMember500ApplicationProblemPlusJSONResponse) VisitA
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OcariotAuthRequestObject struct {
+	Body *OcariotAuthJSONRequestBody
+}
+
+type OcariotAuthResponseObject interface {
+	VisitOcariotAuthResponse(w http.ResponseWriter) error
+}
+
+type OcariotAuth200JSONResponse OcariotToken
+
+func (response OcariotAuth200JSONResponse) VisitOcariotAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OcariotAuth400JSONResponse OcariotError
+
+func (response OcariotAuth400JSONResponse) VisitOcariotAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OcariotAuth401JSONResponse OcariotError
+
+func (response OcariotAuth401JSONResponse) VisitOcariotAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OcariotAuth413JSONResponse OcariotError
+
+func (response OcariotAuth413JSONResponse) VisitOcariotAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OcariotAuth500JSONResponse OcariotError
+
+func (response OcariotAuth500JSONResponse) VisitOcariotAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OcariotAuth503ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type OcariotAuth503JSONResponse struct {
+	Body    OcariotError
+	Headers OcariotAuth503ResponseHeaders
+}
+
+func (response OcariotAuth503JSONResponse) VisitOcariotAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JmvstreamAuthenticateRequestObject struct {
+	Body *JmvstreamAuthenticateJSONRequestBody
+}
+
+type JmvstreamAuthenticateResponseObject interface {
+	VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error
+}
+
+type JmvstreamAuthenticate200JSONResponse JmvstreamToken
+
+func (response JmvstreamAuthenticate200JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JmvstreamAuthenticate400JSONResponse JmvstreamError
+
+func (response JmvstreamAuthenticate400JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JmvstreamAuthenticate401JSONResponse JmvstreamError
+
+func (response JmvstreamAuthenticate401JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JmvstreamAuthenticate413JSONResponse JmvstreamError
+
+func (response JmvstreamAuthenticate413JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JmvstreamAuthenticate500JSONResponse JmvstreamServerError
+
+func (response JmvstreamAuthenticate500JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JmvstreamAuthenticate503ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type JmvstreamAuthenticate503JSONResponse struct {
+	Body    JmvstreamServerError
+	Headers JmvstreamAuthenticate503ResponseHeaders
+}
+
+func (response JmvstreamAuthenticate503JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4414,6 +5212,12 @@ type StrictServerInterface interface {
 	// GetOpenIDConfiguration OpenID Connect discovery document
 	// (GET /.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx context.Context, request GetOpenIDConfigurationRequestObject) (GetOpenIDConfigurationResponseObject, error)
+	// ApiUserAuthenticate Obtain a JWT (api-user dialect)
+	// (POST /api/user/authenticate)
+	ApiUserAuthenticate(ctx context.Context, request ApiUserAuthenticateRequestObject) (ApiUserAuthenticateResponseObject, error)
+	// ApiUserRefreshToken Rotate the token pair (api-user dialect)
+	// (POST /api/user/refresh-token)
+	ApiUserRefreshToken(ctx context.Context, request ApiUserRefreshTokenRequestObject) (ApiUserRefreshTokenResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -4432,6 +5236,9 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// UserLogin Log in (user-login dialect)
+	// (POST /user/login)
+	UserLogin(ctx context.Context, request UserLoginRequestObject) (UserLoginResponseObject, error)
 	// ListApplications List applications
 	// (GET /v1/applications)
 	ListApplications(ctx context.Context, request ListApplicationsRequestObject) (ListApplicationsResponseObject, error)
@@ -4456,6 +5263,12 @@ type StrictServerInterface interface {
 	// AddApplicationMember Let a user log in to an application
 	// (PUT /v1/applications/{id}/members/{user_id})
 	AddApplicationMember(ctx context.Context, request AddApplicationMemberRequestObject) (AddApplicationMemberResponseObject, error)
+	// OcariotAuth Log in (OCARIoT dialect)
+	// (POST /v1/auth)
+	OcariotAuth(ctx context.Context, request OcariotAuthRequestObject) (OcariotAuthResponseObject, error)
+	// JmvstreamAuthenticate Log in to an application (Jmvstream dialect)
+	// (POST /v1/authenticate)
+	JmvstreamAuthenticate(ctx context.Context, request JmvstreamAuthenticateRequestObject) (JmvstreamAuthenticateResponseObject, error)
 	// GetMe The authenticated user
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -4578,6 +5391,98 @@ func (sh *strictHandler) GetOpenIDConfiguration(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetOpenIDConfigurationResponseObject); ok {
 		return validResponse.VisitGetOpenIDConfigurationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ApiUserAuthenticate operation middleware
+func (sh *strictHandler) ApiUserAuthenticate(ctx echo.Context) error {
+	var request ApiUserAuthenticateRequestObject
+
+	var body ApiUserAuthenticateJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ApiUserAuthenticate(ctx.Request().Context(), request.(ApiUserAuthenticateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ApiUserAuthenticate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ApiUserAuthenticateResponseObject); ok {
+		return validResponse.VisitApiUserAuthenticateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ApiUserRefreshToken operation middleware
+func (sh *strictHandler) ApiUserRefreshToken(ctx echo.Context) error {
+	var request ApiUserRefreshTokenRequestObject
+
+	var body ApiUserRefreshTokenJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ApiUserRefreshToken(ctx.Request().Context(), request.(ApiUserRefreshTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ApiUserRefreshToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ApiUserRefreshTokenResponseObject); ok {
+		return validResponse.VisitApiUserRefreshTokenResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4833,6 +5738,52 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 	return nil
 }
 
+// UserLogin operation middleware
+func (sh *strictHandler) UserLogin(ctx echo.Context) error {
+	var request UserLoginRequestObject
+
+	var body UserLoginJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UserLogin(ctx.Request().Context(), request.(UserLoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UserLogin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UserLoginResponseObject); ok {
+		return validResponse.VisitUserLoginResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListApplications operation middleware
 func (sh *strictHandler) ListApplications(ctx echo.Context, params ListApplicationsParams) error {
 	var request ListApplicationsRequestObject
@@ -5074,6 +6025,98 @@ func (sh *strictHandler) AddApplicationMember(ctx echo.Context, id ID, userId op
 		return err
 	} else if validResponse, ok := response.(AddApplicationMemberResponseObject); ok {
 		return validResponse.VisitAddApplicationMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// OcariotAuth operation middleware
+func (sh *strictHandler) OcariotAuth(ctx echo.Context) error {
+	var request OcariotAuthRequestObject
+
+	var body OcariotAuthJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OcariotAuth(ctx.Request().Context(), request.(OcariotAuthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OcariotAuth")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(OcariotAuthResponseObject); ok {
+		return validResponse.VisitOcariotAuthResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// JmvstreamAuthenticate operation middleware
+func (sh *strictHandler) JmvstreamAuthenticate(ctx echo.Context) error {
+	var request JmvstreamAuthenticateRequestObject
+
+	var body JmvstreamAuthenticateJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.JmvstreamAuthenticate(ctx.Request().Context(), request.(JmvstreamAuthenticateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "JmvstreamAuthenticate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(JmvstreamAuthenticateResponseObject); ok {
+		return validResponse.VisitJmvstreamAuthenticateResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -5586,111 +6629,142 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37ctNIuvirdOm3VcBv5VtIApjaqpMJzC4zDEMlUFQdzMZt6bPdE7lb092K46XyPOc9zpOd6oukltTy",
-	"JTgZmOEfiC317bv1d/fnIGKLlFGgUgTDz8EccAxc//mGneJoDurPGETESSoJo8Ew+Ne7d297g24fReq5",
-	"QJKxbhAGIprDAqvXgWaLYPgxoKyjXwk+hYFcpRAMAyE5obPg5iYM3rBzybhn/nfsEqhAmAOicAXcrBO3",
-	"riH0NN41zkDy1clUAm8ucw4Ro7HaPlpiItEEpowDknxF6AzhGSa0uuSCULJQqw6KpQiVMAOu1/rw4cNJ",
-	"JudAJYmw9J1rDgiXbxBGkZ4cEKYxWs5XiEg0xSSBGD08+/EUHT856j9Se4BrvEgTteAPgDlwBJwz/o9R",
-	"QOgVTkh8IRXIRkFlu3Vo3IRBijlegLQIPs24YNy/zzGFa3kR6TfGiE2RnANKOVwRlgmU4hmofRH1+u8Z",
-	"8FUQBhQv1HpmTBVw+Po10JmcB8OjwYEPT69e+LfBQbCMR/BAIBIXK6ZYzssFSRyEAYffM8IhDoaSZ+Au",
-	"PmV8gWUwDLJMv9lc/DVZENlc/0SiBRMSyTkRaIGpQg8sBHoYwxRniUQWOT4gJHrKGgwM8Rz1++F6UrpR",
-	"xxEpowI0nn7A8Rn8noHQm4wYlUD1nzhNE0tJvZSzSQKLv/8m1OY/lySjjiUxSYJhIDVE9Uw5nWny0TMo",
-	"MlNUJYLhx8/BlEASK6AJ4PpMYbAAIfBMbfUKJxkgIlAOdTTJJFoQITRIP4WBkFhmIhgeqsNKIg3t4hjl",
-	"BymOjScsk8NJgullcOMC7G8cpsEw+H+9UkD1zFPRe2sOa2DloxpzRo23RBEAxIjx5pm7aslTRqcJiXYB",
-	"7l52Gc0xnQGK7PICLYmcaz6LMs6BSqSgCOghRgoDCCcccLxCEl8CDREumAMRijIBj/RpfmR8QuIY6L0f",
-	"h0OsJBtOBEpwdIkwEhFLQZ+IpcCNxKMAsVBs49w0Hz586NRFp28ndkivLmlvzHUif2QZje/z3G8YElk0",
-	"LzChMfCr2ttWPOvhVc2CWhoYwT7jmMqcNS+qq9t3UM6jisRTLMSS8Xh7XtLbfamX9ZxwnG/E8tQ4ROPK",
-	"3tQXGRVZmjIuwX55oZh7HI5o8a4mhbHaYeVtfW+Zt/Mr7/AZ+t//OeoePOqOaJVMtDrSOWVUcpZsopFc",
-	"u9Bn0mfchjN2o4yNoBPZdEoiAlRaAAwNf9dZZazhIIZEHU2kEMnxXbCI3u8rg5HThNjz3w8oDBlEelUL",
-	"hrH5dEHisZZwAlGGnC1094r+c+BXwM0W7+nUQi95oXl3PESYoozCtUIvxPoyyrgjMt4x9hrzGdw3TnLO",
-	"NkjJ784Ji1fqAmVKAR+gX8gP5U7fU6XGMk7+A/F971ZzynioSMVIP6sROzx1Z6zznuIrTBI8Se4NSRIW",
-	"KeOYk2R1kZXLK2QxZrTShM2INZeUHaOMl6lzE6A5FnNCZzWoaMuoU5hG6wDiGFF6i9tx0t4v2xMf+zzX",
-	"RGs0XGstCrwSaMEsa23BVXeiDm3goy1Z6C40FsM2d8ovhfKhJzyJIhDi3bvXrTZ4iKacLRCjgBaEZhKU",
-	"Ua4+xXildlcYT0+PDyvm03G/aT+FwUkJQbVkypX6KYmxprDeTa55yKR1UxXD+/Fx37sUzmICNGqx9vUi",
-	"DwQa4yweG1J1sKuNWpTRBIRAAmS3aZ2GQcQBK00Jy4oxG2MJHUm0YdYYQ+ItDN8wIOLCmrKOu2DCWAKY",
-	"qufGlnXU02CeTXwTcZhyEPNdYXpw9Oyg7wPrjWvPfzQGvjVCC3iHTUT6NlI5ZQWapb+ITX6DSNYI51S/",
-	"qQkmjon6BidvHUKa4kRAuAVtrWPUkjNqpOR4TA6OjjTB558HHgTkmNpxmBdv6/Z7ZgboDdeQpLewAaav",
-	"iTGHqkDTXpXKH2tB5vD2TelF4ByvNCRKt5XPB1YjLL3ghk2/T+NtCGFBqPvt4C9OGg2IvlxoH5QrTXCM",
-	"/8t+6kZsEYSlyAL9dtjYdWOfPxJI4kIVqYLc+rB8glk/ChEWCKOYSaVQpFjOnyM8EUClVqCMNwxpB5UW",
-	"3cs5S0Bf6FWfrOMja+wvYeU9lLus1QxBWLgMrTfTXKceN7bjeXOht94JF24g/XxKH/H/C3CiIF6HZzSH",
-	"6FK0c8Ln5s6rkH+JoznSszwQiGUyYgsI0XIOFFEmEbt0bsByO7kvsQQguwzCwNGG/b5/97h2Dt9pXxU2",
-	"t+OwqR5cM0GNiY6Pjh4fe3BVejQu5sQodPm2XRFQv6w2H6H+mu8ELQqPJFfgv+JxFnvxVljm3qdwnVYU",
-	"DELl8WHgU49ITW1Z86bwU9Bvkni/p5PpljNrz4t3DpFN2r6/MF9+XofgL8BtWAqNjbeUxZ8P8z99+NmD",
-	"72S2SVifkxkldHaSWBXzyo9m77eXLURxKVcuQF6eBmFwdn4ShMGvP7/1goB658lEBbCCzLyDr72DV5vB",
-	"qfZpThFqUJkVW6B7Dh5xcAmr7fUVhaKGnlLfkprQt4M3LZd349xvYPk29/z6AlkJYCHRUxTNMceRBC5C",
-	"hG18axD2Dw7RZCVBfUljLYvVfZeTaPW2ixjnEEk0Z1wAmmApga+QkFg9rtzYh/1nxxsVDcf/0dh41SFs",
-	"LmS1mSo6IB+ck0zNsaVDdK770fkid6/7PdjOi0aIVF90JEFYjcTqz3XnbxAGrkNQySq/c8dL754AgKsN",
-	"rI0FbLpazH58BJgT1amOVe1oDdkw1kXqUOau5EFhWRm/jtVcJqgfsbGX2tTrDm+FwA4n39euN2/Renq8",
-	"rPPs8OgJsh4k6yITTfbJo8OfaxqtFgNTHVFrI0exRrkWSM6x9IVcw+0Ep6PZe+w8QoXE1iIq9927GvTU",
-	"3kWvPzmeHuMBdB5Hg7hziJ9C59nkKXQOpuoL9fmZ15XhKJv5rIf9Q59aYaPa7vJvmEQ/tkGs0BhK+8cJ",
-	"fW/U/oyUMYuG6/TZt5xNSQJ7MlshN9vWocrYdjdhMCVcyItcrVlL9eodZR/hnQb4LEvH8tzZv7gCzCsO",
-	"xseDo8fH/S18jGdwxS7hWzUZzpih3ZrAZnGVRA98J98GW2r+HMX68qsqTC3M0aIeWdta766Yru1U+/Ax",
-	"aehs2lW786g4fIXbIc4iLPW979LEYf0KTLVGpYj33x9POv+NO//pd55ddIedT3//m0+uqNXeZrveUDmq",
-	"C8I/GBw+OXz6+PjwiUP6/VZ7antgnmvd50af+pUZcHB0XAOuUqzI7xnYFyTPoHGDb0T/eW7olUAXCUA6",
-	"5IDjKtgHB0/XwX00uj4YqH8ed0aj66OJ+idWfz6BFiyYmNgvIHGMJW4SYKlUiotCg9yFJ8IgVy4vhLHe",
-	"LnAyu9BeoNtP6XoOLoDGKbMCqBks8L56gTM5v1iAnLP49rsQIgPut/6Xl+Ii434XQJ4k92Vg5XBlfXTr",
-	"AeB5by+nNwR969GZJv8vA4Ehq7Wnr76yl4P7ptwXaddltaGwxkkdAgtbWNQraEr3ievxOD84OtZOD/P/",
-	"y/jF+YnXlrPjf4bVXrw3uwcI23w4HKQC2Q5z1T0ZjltlQ6ytBMI+rmwHpLe/uHXieatKV/GJejK7a4Hd",
-	"PDPB5Ao7T43D2wQautvEOOzCAiIOnjzlVzPKOMTP0QxLmLNMwAOBzBiTFZJmk4REXZ9zprGW4/xwSNux",
-	"mjd7NtNWR5QCU5GW8rD4S6/5aLv9VZdvyRnXr5jgO3pYGbHTWoXjuGZTpDiCjoAUc0XfJstVIIo5Z0tC",
-	"Z2ipDF+dS8USMCuK7VZ0ncI1H17Fs4Mpgo4yujZB0UdQNXZwML6GJ8xNuz6bwrdrJdAhRj99eOfNboDr",
-	"lHAQF4S212dkVJLE5E7oxSxi7dCtsjQ2UM2vKf49g+dIEDpLtN/Tu1nR1C9TY2wH4bZxApOtttl0qxl+",
-	"FVejA7T60fJN+jD5XoAnSHqb6yMmAk8SiP0xJdgm0tuYs+o6KIeexPgLUlwq7oVy0tfsChIceQ+XM9RF",
-	"DuY1kKFZYrMBTdVJU1yxuo9IsbFv2Uz7a3bDgysu1l2O7/P3vJk1Tvhab9fBb+USr+yxjcBulTbzlTmZ",
-	"qlfY1r7bEtvbeka+GH8O6ta6idUE+9CytAjZnHXjKQ7Rz/I6MvW6riEr8i0Y1Q8Uooristvm7qhN7sn7",
-	"uaWg+9rIdq+iaztivmlBRFP2/nDW7/cHHjWl3R3z79Hout/vjEbXg+lodP1k6nXCqBsaoowTuTrXZZUa",
-	"hUzZlQc+1cQmjleUCu0mHvf0oJ5JNUcPtcJl86xRTHACkXzUHVGdzuJUNukSBkXGViMk0lQ7PUfYVQXt",
-	"Y1PeMk3YUu/TFTn2Tn/Pk2AYuJsJXO+bY1II4+IaBmeAY9fWEDqgK+dAOFrAYgJcK0yVoUtOFKsERnSH",
-	"eV2aGhhDAhKaEzpT5RpQvjaN8wlWLOOILSmyr+hn+TG79rap7lx/Uz7avLNiQO44uIRVdUr7oHMJK7Sw",
-	"7rnGgHyhM6Yr7uwzpJ51c+3Lrc5RVlfxwZCOflHHnirL62/KR5tPZAfkCqSHBlxeM8StE64JnbI8kxyb",
-	"akZbjFrYhWiBCZWYUOBCbUnPPZcyFcNeb0bkPJso9axXDOjoZYuPzYyucmrtYhGOvl9hLEM2XIFXAbZi",
-	"oilOOMtLGU2EXKAr4GS6qs3BptOEUEByzlk2M7WSP334+bw7oiOqQ4ViWHDv/x8jTMVSTVbkEYw/67hl",
-	"iBrR9JvxcwRXwFcjyuQcOOIsU5TvzKDDqeO27PxxaOo3MR3RsYmOjlFChDTm/trSWyMKEhKBtbEs4k5S",
-	"XfJ00O03sLVcLrtYP+4yPuvZsaL3+tXpyzfnL/WYMkhZ4ikIAwVfg71+d2BeYylQnJJgGDzu9ruPbVKi",
-	"ljK97hKSpHNJ2ZL2flteim5eizAzzohCAL5SRP9PkAojQa2E+aDf31vFjE3L8RQ3vFQItO4OxbxoOWcC",
-	"cupZ4BUSkiQJmoABfrdyaQTDj5/CQGSLBear3Fth5nIFgqlTfHI0ePJIiQY8E0odiYmImFo++KTmrEBN",
-	"02Mnr/fQR+4YOl8HxhP3/Vp44Q6hW1vJA2XzhiNM1wFRp/egg24fVc5v+byYxAD16eHgcGugpkBJ3IkY",
-	"nZJZxosk2zZw/poCffXitPL6NwRGvXt0yihVN04BGBSzKFuYnKY2qM11Ou9/1gHHZvzeITzsCi3FUiln",
-	"Ws4TgXBCrmA9MF6TK6AghHNmc0Z7YCP/3dv6c5Ay4Tl6eYm/KyLsWkb/wOLV3s7ezDBW23Tnu+4sl8uO",
-	"0tM7GU+ARiw2RsftF7ip98S4uUPsVjOQW5CcF0PprgbP0djktY6RtsV0xr3Sso0ernOHiNA5SCaxjbLl",
-	"3uqBD83Rfe8XIOrVy/j1uMGW4yrlfXrk4y1HllXqathg22FFmeNNGBxtfTy3krPGcaXl9NGj/366qXCk",
-	"owzj3O+ub8nj4wNXoOspK1zKdRqNy6G1XkMsiXU7HjstMRYWJ7O5UryRGY+I7KKTmuffPBIjSqSwtRtT",
-	"vCDJ6jnCtGr2EYFioARi62wmsnAvj+h7qm8crcHaHhwdM3dcKLeJYFZXRAf9vtHnqqLG5AvdpZipZiTt",
-	"WcTUJ99WvLSIAVO3omEYIsbREju83g2+hEf/OJapsIQBWI0d+v1n69mhCFD4uaEwZGwIxMaxu2hcRnH+",
-	"kZvYY90pRqBx7iUco4d4RL1xpEeausfF0FA9YqlxnKGx7d6hpPKImkCXKCJcD3KPhuEQd1zZ4CFUr49o",
-	"o/r1YVuQVFthSyLgUXdE3eNVAh7FGavfWltOGdPG6DRiwKS3Z8IIFJEClX6Zgeoiw8fRxoa/S46uxKO3",
-	"Zminm4wbzXWDuKWzaVM6f+miDnC8IHT7vjK1zd+rPlINWvr0ESO3tdMi3oteEQZvOZ61b60cYLrq3ZMi",
-	"Uu32ct/yUQ18vL3KVBRArBOsrxTO8ou3DH8zjnyR/jZpaxwe3RVeJJusxpO3r85TiHazjvKJ17bja16O",
-	"dr3CrNvkoSACqQ1wHMk2a0grLK71V7tSdE+xwkelTNEJFoXnK9SicEFmPHf/8rI/mZb3rnNEXesJw7Hh",
-	"qQY01VrEWm5/gKWpj9p1qPKO13vD1PVi1lyrKZRQ8WLwatBzPfCt9PqaCHnivlht+PjRf47ylZ5phHgT",
-	"bnzRdo5URsCd4bHeN8DXEUbHChGbViIU26uPtxCqtzLsKjbdVqJ0S8OsGQKqGWYKchXgODRW+frTTdji",
-	"IzFqjtt24W6UnWbvja2UhsFdbKBNPFey+LBANjviK6e4w/6zzSOKLpjb6gg7qwe3oWkTL6sRtSEPbcRX",
-	"qLKFsD0itPeZxDfmLkygrVWvzyqJMFVm6gRsuC5GDw/7zx41b7sX+nGdayqUe7gxj1TTmF3oq6exw80j",
-	"ihadtyHK+6WxFzbyvSWNhe1hnHUk0P+DhNefjZju9U79J8gd6GI3DezVC61UpVhG8yY5mayme72KbSLV",
-	"PdvvW1CzzUX8M1P1n+3eNrT0xfd2z2YftZq0L3PfH9cBRZutlCcfeq7159rI1ckaRCBYpHLVvNFr1tUv",
-	"dhPftI1V5IWuNa6KbK/vl8YXGmK0ViW0KIhon/fHJsbpfVa8cdFQgesBqwW7ggbFb63H5vxHGUoYnQEv",
-	"OPE7IX2JFD2XLEXYgFenqyZsNiN0hghFkt2pZhK24Xndz3NYWvui3+hQKlHm0a9P4vjLCfQ7We6DLF8r",
-	"rdjANGG7EqOVWCZVvM2S+gWCO74KWy0np72xSentfqMOwzxbu4Y8/yEdfC3Aiow1donFz/7NkWpHm3s2",
-	"RdbRRW6DOBTx3Qd4h2RqDQjppdYHAjnVmC7dFtKl5xZZ+DMsTqIIUil0ZoTOACpLFhAWaFzvI6Z/NYGI",
-	"PC9piVcjyjKp1OZREWbPpxoFXXRmMwxkeXXahPN6Tnwz4UAXC/yyeutWY98Bu1V7vm3Fb4cbir21s1zP",
-	"99U7Mr9CujeYWEP3TqM/D+HrIpm1UcMz/cYdStGiM1Nr1r7a5Ld6qzqFTD6zj1vo5rgxn6vo6X1W6vLa",
-	"mMSJKSIzJQxzSGI0WVmVK8zLvNAkI4nsEIrGOl1nbPK61Dtjs49w1xjGmakJ3o7h9Q6/Ry3uJmrhFsW1",
-	"hCuQreCuk1p7fMKP3v1yfutvpJQ8/93q2kmu6BhEO7Jrpr0f8g+ELlkN0XJOojmaQMQWIPKM1QcCjfM+",
-	"2OMW0z7vGtBq129ZO9xm3r/NSvLcRc9xMiBNn7vHZd3sxyCdrwSJcKLrD4gkOYhDt1vcp5tdzvE2u/cU",
-	"x018paUwhzTBkRXD+8yV2Gr1byQ74o9U+NaIdJvloPMaNRbbGd4qEk6p83p1r2yWdadKX63DV6vqpxMH",
-	"aVHNGyIKS10nS7iQ36pO2CxI96mG1cJSW21aFEUymqzcDNYKgr1o75ls93b79hedLo8ViDXcp4yjMU5m",
-	"41omfjJjnMj5wm1WposERtQ0iTMWLEtixGhxhwiJV8LFpdO8yWbsEjmitkh8jq8gN429JTP6LE5nty0u",
-	"NnfjTIA+o2S2CKDt15pNv7qdiFo337vT2Jzb0c4vaC0O/0L5jp6mDTWush0cKlnJGzlI91xYKzHfi3uJ",
-	"9TYCLKdYQIdQAVQQSa4AiWxioiJ5ONst5zG1PG1U/nvbb7J7m8T98WHnshPGX4O4neYhvqsiE9VIsfm8",
-	"KW/3vbARsf37CZ12X/ecqbvWJy+Af8/NvSN11W1i05KUW48c5WTqilpP+q3P81TQ7tbRXMfzZNuxECnq",
-	"nvXvDofb4LfwMLXgt93D5Edj/96kwXeE3+bO+WcRz/ffOV+U1lpTcnR4Q2hzR+s09gdkZuQKaBeN8y58",
-	"Q6QuljGyn0XeE5ZlVI6objDllO/WuL4sbna64w0RzZJkjBaAqTAVykXIyvyYtH33OcIoxUIiSRaAFtgs",
-	"UoQIKVv6DBgTr7zjK/h7WPx7Tu4t5HmejLv1fV0Nnt+K/b0eiXOQuUOijLQ7vOwEyusXeZ3fzs1lc0/x",
-	"8aIJ2T6C4/rnv/9krPKVUv55cbM5oXP0UMdLEQcBlarxgh9u8p/v87meTlDCIpwgt89e2bBv2OsNDp50",
-	"+91+dzB82n/a1+xgV1jf4yNEeeMQVP4AieaPvL8OqvwyS9ETRLOHtfxN5XvTu/AzrPJ+ntbjONXu5lov",
-	"RvWGLtE/6P366sWp/W0BlJAJx5yAu1LZe6y5mmJNpKFMhOTFj8E5aaKiJcXUm/SwrrOonVN3xW2gym1m",
-	"+jD/ZW3xyPScyhv6cNvRMlYgCf1dVHPvoZvL2FzvzETdnb6wcg4r057AmZdmC+AkQhGLKxA1Pv7mtD99",
-	"eFf1HpdTmTabFehW/F7NyfKOaqGuV9fF6EVGQd5fQClVkEydSW2R+s2nm/8LAAD//w==",
+	"7H3tcts4tuCrYLi3Ks5eSpY/kyh1q67bcc+420m8ttOp2ihjQSQkoU0BbAC0okn5efY99slu4YMkSIIf",
+	"smUn3ZM/iSWRwMHB+T4HB1+9gC5iShAR3Bt+9eYIhoipP9/RYxjMkfwzRDxgOBaYEm/o/ePq6nx7pz8A",
+	"gfydA0Fp3/M9HszRAsrHEUkW3vCTR2hPPeJ99j2xipE39LhgmMy8uzvfe0cvBWWO8a/oDSIcQIYAQbeI",
+	"6XnC2jm4GsY5xwUSbHU0FYhVp7lEASWhBB8sIRZggqaUISDYCpMZgDOISXHKBSZ4IWfdyabCRKAZYmqu",
+	"jx8/HiVijojAARSudc0RgPkTmBKgBkcAkhAs5yuABZhCHKEQbF38fAwOXxwMnksY0Be4iCM54U8IMsQA",
+	"Yoyy/xp5mNzCCIfXQqJs5BXALWPjzvdiyOACCbPBxwnjlLnhHBP0RVwH6okxoFMg5gjEDN1imnAQwxmS",
+	"cGH5+B8JYivP9whcyPn0O0XEwS9niMzE3Bse7Oy69un0jRsMhjhNWICecYDDbMYYink+IQ4932PojwQz",
+	"FHpDwRJkTz6lbAGFN/SSRD1ZnfwML7Cozn8kwIJyAcQcc7CARG4PWnCwFaIpTCIBzOa4kBCpIUs40MRz",
+	"MBj4zaR0J5fDY0o4Uvt0FOMPHLGfYHiB/kgQV7AGlAhE1J8wjiNDUNu/cwn715xivmZj/YpW3tA7fffb",
+	"0dnpm+uLk//z4eTyysvneos4hzMJyqmmKiAZHTAz5529mv9gaOoNvf+1nUuPbf0r3zbgnkgS1asp4rVu",
+	"dPPeJWK36dsPWufVycW7o7Prk4uL9xfOZeqZAOZAoEVMGWQ4WoGEwFuIIziJ0ObW3GkqM4gWfx3WvhZo",
+	"atQLgwMniEkQIM6nSZRuSr8AFD2DbIY2DVYtxiT3T2i4kjijEnc74C3+yQbpA5HClDL8L8n2D+eI44uT",
+	"Nyfvrk6Pzi4buSJgKJQiHEZ8cwTykVEys4cGlAFIgBHwgKEpQ3wOlKAvYSGjoSfbG0q1QIzoDBtNLVWo",
+	"1JtTykAMOV9SFoI55HNMZlJKWoaFUsq9TCu7IDFPb1v6W8HRSQbGjE4itPhPx86HSEAceUNPKOWiRkpV",
+	"rkK0GkFqXLl27g0/ffWmGEWh1B8cMSXefW+REcUtjBIkaTRVQGCSCLDAnCvt8tn3uIAi4d5wX8p9gYVW",
+	"4zAE6UIyDQAnNBHDSQTJTXfCOteLrWOhdI1KhUVSF6JQklZlzYqmjimZRjhYB7kbgTKYQzJDIDDTc7DE",
+	"Yq5MjiBhDBEBJBYR2IJA7gCAEUMwXAEBbxDxAczsBIAJSDh6rlbzM2UTHIaIPPlyLDaOYHADIOABjZFa",
+	"EY0R08YfQSjkJd74+PFjr2xFNjFI2ei805a1+JkmJHzKdb+jgCfBPNsJtQPvJWz3tVuQNgEyG3fGIBEp",
+	"a14XZ0/FZMqjwJJC3XlJgVsr9cYpIIanxj4YF2CTXySEJ3FMmUDmy2vJ3GN/RLJnFSmMJYSFp5Vk10+n",
+	"1v/+K/D//99Bf/d5f0SKZKI8s94xJYLRqI1GUkdLrUmtsQtnrEcZrajjyXSKA4yIMAgYav4us8pY4YEP",
+	"sVwaj1Egxo/BIgpeo9GPI2zW/zSo0GQQqFkNGsb60zUOx0rCcUAosEDob3T71zOxN7Jqrqa8Vrw7HkrL",
+	"JiHoi9xeFCpllDBLZGzc2lyTs/WmpLqzxgxVY65phG4UWsUp46EkFS39THDA4qlHY53HMDtblm15TteW",
+	"5yQ365vZo904aePK9sjFPq8V0WoL1wTOOFxxsKCGtTpw1aOYQy181JGFHsNiqTh0m+eXzPjQoRzlY19d",
+	"ndWGI30wZXQBKEFggUkiEBBUfQrhSkKXxZFeHu4XIkmHg2ooKfMSbagsYyxm0hoVWMeZMoOpBadvMIxQ",
+	"IM4t+0raXe9U6KvTqx9SV0rHutLQ3ad8HD+HJg/s0snvKLBjRRnjFRdS8O/zUHE19OV2/Suho8uTi99O",
+	"j0+uP7w7+u3o9Ozop7MTR7jZETP46og22su1Aa2+3rDwCx0OqN1KEy5QQZ9SBHZ/8OpQkU36xY7fCqU1",
+	"WANQxRBTBSaoaT8FqYI96/eTLzFmqyusCSqL4IZQoJ7Aijwqr6OF8uwtF8KD4QKT/1b/ut6YJlGUEm3+",
+	"0lHd42WcNj5wnxXUkO3lh+Pjk8vLrhSXvVaJ57lHoFERAbsuMWLzdwm/Xhv52PuebpOF/LqNLyG8Fr1+",
+	"CxeZJVprcJNwpmnqKDf10ERUK7wLuZq9w4FTJMMkxIgENQkiNckzDsYwCcdapVtaUOVBQEIixDngSPRd",
+	"dBQwBKVHCUV32sNhh1yJ72F+bbIfFgdMKI0QJPJ3UqGReTJpYKZ1cbp78Gp34EJrieYU9CZYl+Hbr26k",
+	"C5DCKgvYbCGcY/WkIpgwxPIbGJ1bhDSFEUd+B9pqjM1mFkSJlCwRv3tw0CLh851a8zXnvjXBazSVAri0",
+	"SaQDM55hl3pTibjCH83h7Jy37/JoK2NwpTCRZzrbNbaesAXoD3HYhRAWmNjf7vybk0YFo2U7swjSzmB3",
+	"vxWmsr3ZuqoYCoGYFD///PTP0ejLYNAbjb7sTEejLy+mn//zP1yy7MRlecD/Np/6AV1IfZeK1lQBluGo",
+	"DPszRlFYY+GanIRLgaiffAA5gCCkQjqIMRTz1wBOOCJCOcQ6uwFUwkGpmOWcRjrfViw3sHIeFfgimuvL",
+	"1OiQI3h+lg03iXrtHjnNj4VluGSzNidV2uyNRYP5/A8EI4nxMj6DOQpueD3HOqy9IuZPYDAHapRnHNBE",
+	"BHSBfLCcIwIIFYDeWJo6ByfNDeUIpDfSUrGCK5/blmvGcK32NIuh1joKwuEhHB4c7B069iqPUF/PsXbQ",
+	"U7BtUVVWqu1LELWeRb6CGsNM4FvkNkVgEjr3LYu0On9FX+KCIYSJONz3XGYcLplXDU9yNwX9LrDzezKZ",
+	"dhxZRdKdY/BkUvf9tf7ya9MGP2Bv/VxotGpTs3+unf/l46+O/Y5mbUrlEs8IJrOjyJjCt+5tdn57U0MU",
+	"N6LgkJ0ce753cXnk+d77X8+dKHA7iAkvIJbjmfPlL86XV+3olHDqVfgKVXrGGuxeIoc4uEGr7naV3KKK",
+	"PVUGSQ7ohGBxywVDcFETmlrDhM48/1Yd22ItPCAAlqY9a6r+Sh5c3zYIauvSbDymK8pAtKZsRG+NAbHo",
+	"GqJq0qbZJKUweGl70q9zBX9KpJEFI2DqovSbrThQTzUCkgVnarTcffWQCSY8JjLf1dinFSp9h5a2SVwp",
+	"WowQ5AK8BMEcMhgIxLgPoKll3PEHu/tgshJIfklCZZxIAzCV2UXzL6CMoUCAOWUcgYmyjVeACxiriMp6",
+	"UUWTOcpwWAS8mPHWFqoEpo6WjAwtZe5UOaadX7W+SOsH3Cl660GtVYsPWqrRL1bdqs/l7Lbne3bGU5K2",
+	"O3vlVACOCgebexqLHe7PRO8DyDAVco8eK0VANpQiIB1SBGY5NSwb0NDmV8umKqG9yWNpxrSawm/keQNj",
+	"jdQqGF4dbCnraddk6WYcq2KrNXWsqcO6jt3OeCf2J2h53ZWAbCFXQWwZltLQTYs3Vs8aK98U1O0gmlSl",
+	"UzS+2j94AUwK1OR4eVU8puWNX0suvBLzU1USVidueEM0gQMxh8JVM+h3sxStUIYjAIcJF9CEqnK4t293",
+	"tiXsfHswOZwewh3U2wt2wt4+fIl6ryYvUW93Kr+Qn185Y8yWd52Ouj/Yd/lRpizTnv4dFeDnOoxlLlIe",
+	"8LFqN1vdXa1F9KR+kwN/zugUR2hD8cTMTm7aKh3MuvO9KWZcXHeR2MpyufO9CK71givkZ4UE106QrxBk",
+	"hQz53s7B3uGgQ5L8At3SG/RnjZFcmAyeW8E15/W67JYcP91iZdwUPcQa5qjxB43mNrrRDFe3qk0E/xV2",
+	"2qCqj+pniy9wOwqTAApl19k0sd8UTT7q/V/Y+9eg9+q6P+zVRJLlbOfJuhoq3eqM8Hd39l/sv9w73H9h",
+	"kf6gNoDUHZmXyra9U6s+1S/sHhyWkCsNZ/xHgswDgiWoxjRq2P7LNLKVI51HCMVDhmBYRPvO7ssmvI9G",
+	"X3Z35D97vdHoy8FE/hPKP1+gml3QTulbJGAIBawSYO408OvMQ1iHJ3wvdR6uuQ5XXcNodq3C3vcf0g6V",
+	"XiMSxtQIoGoW1/noNUzE/HqBxJyG94eC8wQxd7hzecOvE4Zraid01v5haGXo1iQlmhHgeG4jq9cEfe+3",
+	"E0X+D0OBJqvG1Rcf2cjCXUNuirTLslpTWGWlFoH5NSzqFDR5vNgO8V7uHhyqKK/+/yR8c3nk9NXN+6Zm",
+	"58Hh6vUrN+qC1gwJibI1xiqHbq04cksRRI6ETahsC6X3V9ymGK3GpCskgdrjtWlprT73a/2qM3w6s9rv",
+	"ktQ1E3MUMOQ4c3w6I5Sh8DWYQYHmNOHoGQf6HV3WHCeTCAd9V/CtMpcV3LJIuxBBbkvlxLWBRommrK56",
+	"K/tLzfm8G3zF6WvOf1vHHsFW4Y215soyZSWfIoYB6nEUQybpWx/T4oBAxugSkxlYSsdXHQagEdIz8m4z",
+	"2vGuUoy2ELmDBKCedLrasOgiqBI7WDvewBPNBZp123EEpEBHIfjl45Wz7Ax9iTFD/BqT+l4LCRE40kVt",
+	"ajKzsebVTuVzLVTzPoZ/JOg14JjMIhXXdgLLq/ZlrJ1tz++aGNXHLdpdt5LjVwglW0grLy0F0rWTHzhy",
+	"BTXvoT5CzOEkQqE7iY66lLZUC2sLoQO7tBY+oPawEF7IBz2jtyiCgXNxKUNdp2huwAxJInOcRXeQaK+U",
+	"VSzumjZR8Zr19qFreLw2Lq6QZgXHTdVrtr8FJV6AsY7A7lXP+J0FmbondQux23y3u0ZGHrx/XfMacoBN",
+	"WFlKhLSXQzpON6vf0p4w8nHVDyYrMKNE/SA3KmsUc9+iSrVYOsPkr5CRshbDTQV1cS2a4cLuQsNRefg7",
+	"nZOSfG6VbD9LLqxK1l/onHR5/bSb/D6Drkne0E7CN903VfiflR3eT5BfuS2HXz5eGXNkKs2yQqMmpw1h",
+	"V5UWN6Af0nb/6lRiKd1ya7QUwDoS2lA2oKPi/97E+EZVeTfhflezEdW9/+liMBjstBYerV9kLC1WFCQM",
+	"i9WlahmmtpBKIt11mermJHDByFZpk/G2emlbnx0GW8oBMQdnQagF3fP+iKh6VqtVhTqTLsW68ZCw0O0r",
+	"XgNou0bmZ92vYBrRZUVGGxv3A4u8oWcD49nRaMvF5jrkO/QuEAxt35urAhYxR5iBBVpMEFMOROHVJcOS",
+	"VQyb+WmjEfliiCIkUHVAa6jUI0jnJmE6wIomDNAlAeYR9Vu6zL6xvoqQq2/yn9ohy15IA2k3aFUc0vzQ",
+	"u0ErsDDh6soL6UQXVLVQMb8B+Vs/9Ubsdgu6PMt80KSjHlS52ML06pv8p/YVmRdSh8pBAzavaeJWJ2gx",
+	"mdL0aDDU7WlMo7UsTgIWEBMBMUGMS5DU2HMhYj7c3p5hMU8mUh1uZy/01LTZx2pJdz60Cjlyy/8tMJYm",
+	"GybRKxFbCFlITrhIe9PoiiAObhHD01VpDDqdRpggIOaMJjPd/OaXj79e9kdkRFTqnA8z7v3fYwAJX8rB",
+	"srqp8VeVx/dBpXrobvwaoFvEViNCxRwxwGgiKd8aQZUXjOuOW4993ZAHkhEZ62qBMYgwFzr81dhLSYuC",
+	"CAfIxBzMxh3FqofFbn9Q2a3lctmH6uc+ZbNt8y7fPjs9Pnl3eaLeyZP2+T55vifxq3dv0N/Rj9EYERhj",
+	"b+jt9Qf9PXMqQUmZ7f4SRVHvhtAl2f59ecP76eHymQ7OZQJQmjje35GQO+KV2vPtDgYba4Fg6nIdp9VP",
+	"5Aaa8J9kXrCcU45S6lnAFeACRxGYII38fkFpeMNPn32PJ4sFZKs0eqfHsgWCbjzz4mDnxXMpGuCMS0Ml",
+	"xDygcnrvsxyzgDVFj730AL9ack/TeRMaj+znS+m2R8Ruaab6Pn25MG1CoipnBLv9ASis3/B5NohG6sv9",
+	"nf3OSI0RwWEvoGSKZ0lu7tah832MyOmb48LjfyI0KujBMSVEapwMMSCkQbLQNZx1WIMxVkVC27DUpSGm",
+	"XNTE9m2bKMK3iKvqkTlN2OtMeGOhJd44n8H81NOWk1R7xX1wdFowfUkRFz/RcLVe96vcZtIn0s/zsH1+",
+	"GNscVl+3C6Gr5P6u6J6orL2bhlwTZM9tF5tY3vne/hpvWa3C1Js7nd8sNBGR7+7srQGr6Yty53sHa0Br",
+	"V72rV/fWATfv/NnEGxNp0gCojI4tGOOeKudLDXWLM9LfyoxRINt6zriMkeqFXMm5KNsGiYRJOwcQtAQx",
+	"xKwPLlDCVZ9kwGNExIgUX2OqpEr6CdwcLpzCBY5W2hxwcs5F+bj/OpyzFv2Xumf8IP2HkX4D/RqnQ6SN",
+	"DRTxrEXIc3Vi819N6s8c6nxEjWdmqOlvFDOqVArmAEqF0qzuzvAtIohza8l6jWbB2sK3/bGcZ4tLz920",
+	"x+SZ6iFSCaY93pfecrnsTSlb9BIWIRLQUIeV7j9BV4bc8ApVhwD3Jqd9OVQj0tdgrI8ujoGKtumIIVkZ",
+	"IlfV0pirqmt9VIPQ5cZa+HWSKuXOm11lSrWpnXpzr+ObeWPJroKo2O+vqxiqtDEscVweG/vkiHB8vitw",
+	"pBXugGmlgfKDDg93bcmkhixwqdZy9Vr1HzQKtZLUw2KjYfFsLoCgRksCLPrgCDgV6IiUNehrAEnRiMUc",
+	"hIhgFJr0OhZZQn1EPhDlUyg9btrm9vTYYRa+iDg10QCwOxi4VLSukH5MMVOswd6wiCkP3lW81IgB3ZpA",
+	"4dAHlIEltHi97z2ER78dyxT1tibMIjsMBq+a2aHFxsxCVabow1Tu9cE4r1v5r9TvGavmzhyM0+zaGGzB",
+	"EXFWzjxX1D3OXvXlTzTWqREwNg13pVQeEV3aw7OanmdpzFpziP1e3pPVl4+PSKUR01ZdWZiKsy0xR8/7",
+	"I2Ivr1Dika2x+K2J1oGEIx1W1GJAH9gsWN3g/ka3jtI+JkcXKvA6M7TlAtv1a3bZmuUatxxQzTO8pldZ",
+	"Z0+5BPyT2iOtVzWYC3JUWDrciF3he+cMzupBy1/QdwI9kSFSbND81PKxo0tf6YfbJFhP5Z6lijcv+KMM",
+	"uGob66StDmn3V3ARtcUFj85PL2MUrOcdpQM3XiZUVY5mvixw1xaDxhxIABgMRJ03pAwW2/srqRR1DUCW",
+	"hQihgBPIs9yGr0ThAs9YmuBj+ZUCSt7b4W+p1iMKQ81TFWzKubDx3L6Bp6mW2reo8pHne0eletFzNloK",
+	"OVacO6iiUCq/XO/JZpUxG4qYXkpg0TnkfGd3729FRZDVZ3TWBZUipCfWB+W6oebLe4qFK5YxuhFYCo0w",
+	"XJ2p9Ylhdd+I7tclZVt29Ujfkv/dd3Zh3cGTavx73cLTBn3t8PudWM4Jchq4Nz5ZuDloXSMbBfkke91w",
+	"RdPBU5Jc7V0CmxSUrcj4Rj3omyKNdAYwAVtS+PWKFT6WsM5/NQL7dmfbLoqpNTDOMBdH9oPF+wU/uVeR",
+	"P7Kt792781sfNBcV3n1+RCFb7jnqlG0xnCFAp4Wioe7+/j2s4HtF4gpBuE62b8dIWrUqqxRJk5grIKcQ",
+	"17e+/nzn15gC2i+1W7Y+Viqo3Le3k1bfeQwA6oRr4aAZ5MAU8H/nFLc/eNX+RnbTWFenbm1/7j40rUvY",
+	"SkStyUNFXQtUWUPYDhG6/RWHd9p5iVDdzbCuMFIACaECTJCpoAvB1v7g1fOqe/JG/VzmmgLl7rcedVQ0",
+	"Zib67mlsv/2N7Bq0+xDl09LYG1OM2pHG/PrKqiYSGHwj4fVXI6Yn1al/R2INuljPAjt9o4yqGIpg7vDK",
+	"1UGDJ1XF5mzDEzvYHajZHJf7K1P1X01va1p6sN7eNgcCamOQJ2myRt3vDM0BgvR8nEOtv1ZRSVU/jTlA",
+	"i1isqhq95F29NUD8qX2s7Ohio3OVHcD4oTQe6IiRUiOLRUZEm9QfbYyz/VXyxnXFBC5XGCzoLapQfGc7",
+	"NuU/QkFEyQyxjBN/ENJDpOiloDGAGr3qBFlEZzNMVGRJ0Ee1TPy6fc56aGOiMsOq+M+E9w2teWX7wQ66",
+	"trXeliZR4rCvj8Lw4QT6gyw3QZZn0irWOI3ousSYSqzEXAXirlZJi54JUF2gVAm2PhTAk8nYV/+Z253B",
+	"GHOu/oPqFmhTcQJJOCJj9CUegy1zhSOAU4GYfjC9xys954HCYt1IxSawOjRvKFE2YTu7e8X8mDnD2v3S",
+	"7Grb6Cc23wtdlJuTY0f3TI4Z7JkOF7G+D0I1NcsbMKrrOIszZ9VKi4QLMIe3CMC0QbskiKxF+9+sRtFD",
+	"7z1R9U0LyqyDdboRL2QImP7f/X6/dKZ8HZD8PCMBzTRykCIgF+n9O2b2JWJIVbrFjN7iEGUwpK1x1kXJ",
+	"BAEItNy9PwrWJdXaHM5v2alFc0PSvbKV6dJ3/ELisr5n+9+8ja3gI6NkZicvfdXBSl0GrK5bh6oh0oYT",
+	"hW1QPThRWMHuQZWwimlAtX9gDjmggSr4CPvgXDIeAoKtAJxBTEAEBWKShuydOiIAp9dTmJN8jsE2t2VP",
+	"k75s3aLvN335/vjo4pReuXKXVK+qqNLbjwFmql3rdHWQVt23mRZo21EeUJEKqhvCiAjVHp2ZQ88KUfrq",
+	"NayLkSgLJe0sII5yYeuD9NqW/ojoyEGxYCOlgBQULoXF/mDHZQ8479B5iGVgun44enxZNgMkMFrJuaIe",
+	"IjNMkH0XzdDr1K29M/c0XhP0xHZG6ZYZFy9bQBZSKGuYF7MEF1V5LppGGZ5HnqU/tWb5+wfpM9XZA/Yg",
+	"apdHnn3B3jpatHS10PpFQGDrF4pVOELBpORLzkyUoOcPLROSJgqMIrpcp9ymfV3v5LD2Fj+Jdm2H64kK",
+	"cZzXPX0zjdYVmu9Xs1U8VrCVLcql7X5Pf8z1nW5AVJcMfIu8R47m1ib/bC5RRm//T1rzkvYAKsUf3Iu0",
+	"NmuBTNSrIbX2Fj1SRq14b8g3KFdtS6NZFPGjjOURydTkwISTWp9xYPW8tek2ky7bdusutzF9FAQoFipO",
+	"ZupQrcgCB+PybU3jIRBzzFP7dglXI0ITAegUjDIzMx1q5PXBhTnVJPLor2ljVO60VD3kpFpQvV2d2z2v",
+	"H4HdijdrdeK3/ZaW2qreS4333dfifId0r3eige6t6/IchK9arzUWvl6oJx5Rimb339T2gpJA/lm1qtUe",
+	"z5W5ZAa76d7oz8Xt2f4q3fDGsroj3ZpQN8aaS49ksjJZAz9tHggmCY5EDxMwVkcEx/osqXxmrOHw1y3D",
+	"u9Cdl7sxvILwR+Hd4xTe2a0WayrugOmTXSa1+hI79/ZulvPr7CeL538kDteSK6qMrn6zS9lpN+af6dCf",
+	"9PpxMAcTFNAF4ukp+WfcSgnWZKfT3uy1qemOHWnrMtTnSU6e94wB6gD7Xt6N9ZMXz1ccBzBSPU+wwCmK",
+	"fftOrs9366zjPHny8F0bXykpzFAcwcCI4U2W+3ea/U9S4P8tDb4GkW4K9dVZarWL9QxvDAmrgW6zuZdf",
+	"SfSoRl/pHqVa008dViZZj1gfELTUGVLGxZ/VJqy2OXaZhsV2paaHadZqk5JoZYfMChvs3PZt3WGj3r99",
+	"q1p06NZ3Eu9TysAYRrNxqftHNKMMi/nCvhLquS4B0VdxaQ+WRiGgJNMhXMAVt/fSuiLHdAnAYkRM62FV",
+	"QWBcY2ebHrUW6/6sDorNBpxypNYoqGk8kqmxPxLEVrke07eCrUXU6oqzRy0vte8Ncwtas4f/Rkf2HK3A",
+	"S1xlWvQVOiG0cpDq5N0oMT/wJylXrtQIHkOOephwRDgW+BYBnkx0gUlakW2XYOj+QXVU/keBxtuu4vr2",
+	"ldN5f/V/D+K2WtK7VEXCi8XO+nPb0dMP3BR1bj5OaF2q9MSHTRtj8hyxH8dLH8lcta9GqDlXWs4cpWRq",
+	"i1rHCVJX5Cmj3c4FyVbkyTT5x4KXI+s/Ag732d8swlSzv/URJvc2Dp5MGvzY8PvonL9nJelunfOgk5kl",
+	"I0elN7hyd0zpjCqNneFbRPpgnN7tNARSsYyB+czTmzdpQsSI6NbeecvAEtfnDRWtO5eGgCRRNAYLBAnX",
+	"XRGzlBVRhTDm2dcAghhyAQReILCAepIsRUjo0uXA6HzlI6vgH2nxH8dK7yHP0/OknfV1MXl+L/Z39+pH",
+	"Iu/Fn2baLV62EuVlRV7mt0utbJ4oP55dbbOJ5DhH4i/HKt8p5V9mms1KnYMtlS8FDHFUaSil+EHNpa68",
+	"coSejkBEAxgB+/am/Bqo4fb2zu6L/qA/6O8MXw5eDhQ7mBma+wr7IG1WrBjCVNZJ/kh7egNsN3zP+hAr",
+	"9jCev+62WY0u/IpW6S1xJuI4VeHm0g1f8gnVFnR3+/3pm2NzgzuI8IRBhpE9U36jTXU2yZpAYRlzwbKL",
+	"KK2TjrzmlKSz6KHpvjozprprsbJV9hV5WzAJMSIB4s91n/u0iTgz96SFEiW++26+NHpoH8erznehs+7W",
+	"bYNijla6Jao1LkkWiOEABDQsYFTH+KvD/vLxqhg9zofSl7cVsFuIe1UHS29x8FWPTNUAM6soSHuaSqMK",
+	"RVNrUNMYszqcuWJ2qMPAWRGobtp2dH4Ktsbn7y+vQPmMw/i5DyYroWqoR0T+1Qf6sji1Ib9Q3ONiFSEw",
+	"/jpK66NH3hD0+/27sTbA0raYWXFpC3TpcQxjRiqaxwF6xkERxHEOmfqjPyJXOanoI5USYxG+RcCcjiwA",
+	"P/4qd9ZPy8R9ULjSrgB8eg6kAXQDXN6NdOybgPfuYKCrpxOOOAhgjAWMMEdhRiUjooP16Y15+4M9c+ND",
+	"peSttIIWpFu999pBd951ZcpVSk+U7qpKLxA0QKWq4Ve0UsdR1AfT37AEYHYZy93nu/8JAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

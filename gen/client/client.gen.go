@@ -21,6 +21,60 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for ApiUserErrorResponseKey.
+const (
+	INTERNALERROR      ApiUserErrorResponseKey = "INTERNAL_ERROR"
+	INVALIDCREDENTIALS ApiUserErrorResponseKey = "INVALID_CREDENTIALS"
+	INVALIDREQUEST     ApiUserErrorResponseKey = "INVALID_REQUEST"
+	SERVICEUNAVAILABLE ApiUserErrorResponseKey = "SERVICE_UNAVAILABLE"
+)
+
+// Valid indicates whether the value is a known member of the ApiUserErrorResponseKey enum.
+func (e ApiUserErrorResponseKey) Valid() bool {
+	switch e {
+	case INTERNALERROR:
+		return true
+	case INVALIDCREDENTIALS:
+		return true
+	case INVALIDREQUEST:
+		return true
+	case SERVICEUNAVAILABLE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiUserTokenResponseResponseKey.
+const (
+	SUCCESS ApiUserTokenResponseResponseKey = "SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the ApiUserTokenResponseResponseKey enum.
+func (e ApiUserTokenResponseResponseKey) Valid() bool {
+	switch e {
+	case SUCCESS:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiUserTokenResponseResponseMessage.
+const (
+	SuccessfulRequest ApiUserTokenResponseResponseMessage = "Successful request"
+)
+
+// Valid indicates whether the value is a known member of the ApiUserTokenResponseResponseMessage enum.
+func (e ApiUserTokenResponseResponseMessage) Valid() bool {
+	switch e {
+	case SuccessfulRequest:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -252,6 +306,54 @@ func (e TokenResponseTokenType) Valid() bool {
 // AccessTTL Seconds, from one minute to one day.
 type AccessTTL = int
 
+// ApiUserAuthenticateRequest defines model for ApiUserAuthenticateRequest.
+type ApiUserAuthenticateRequest struct {
+	Password DialectPassword `json:"password"`
+	UserName DialectUsername `json:"userName"`
+}
+
+// ApiUserError defines model for ApiUserError.
+type ApiUserError struct {
+	ResponseKey     ApiUserErrorResponseKey `json:"responseKey"`
+	ResponseMessage string                  `json:"responseMessage"`
+}
+
+// ApiUserErrorResponseKey defines model for ApiUserError.ResponseKey.
+type ApiUserErrorResponseKey string
+
+// ApiUserRefreshRequest defines model for ApiUserRefreshRequest.
+type ApiUserRefreshRequest struct {
+	RefreshToken string `json:"refreshToken"`
+}
+
+// ApiUserTokenResponse defines model for ApiUserTokenResponse.
+type ApiUserTokenResponse struct {
+	AccessToken           string    `json:"accessToken"`
+	AccessTokenExpiryTime time.Time `json:"accessTokenExpiryTime"`
+
+	// Email Example: admin@admin
+	Email string `json:"email"`
+
+	// FullName Example: Admin
+	FullName               string                              `json:"fullName"`
+	RefreshToken           string                              `json:"refreshToken"`
+	RefreshTokenExpiryTime time.Time                           `json:"refreshTokenExpiryTime"`
+	ResponseKey            ApiUserTokenResponseResponseKey     `json:"responseKey"`
+	ResponseMessage        ApiUserTokenResponseResponseMessage `json:"responseMessage"`
+
+	// Role Example: 2
+	Role int `json:"role"`
+
+	// UserName Example: admin
+	UserName string `json:"userName"`
+}
+
+// ApiUserTokenResponseResponseKey defines model for ApiUserTokenResponse.ResponseKey.
+type ApiUserTokenResponseResponseKey string
+
+// ApiUserTokenResponseResponseMessage defines model for ApiUserTokenResponse.ResponseMessage.
+type ApiUserTokenResponseResponseMessage string
+
 // Application defines model for Application.
 type Application struct {
 	// AccessTokenTtl Seconds.
@@ -301,6 +403,12 @@ type ApplicationUpdate struct {
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
 }
+
+// DialectPassword defines model for DialectPassword.
+type DialectPassword = string
+
+// DialectUsername defines model for DialectUsername.
+type DialectUsername = string
 
 // Email Example: ada@example.com
 type Email = openapi_types.Email
@@ -383,6 +491,36 @@ type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
+// JmvstreamAuthenticateRequest defines model for JmvstreamAuthenticateRequest.
+type JmvstreamAuthenticateRequest struct {
+	Email    openapi_types.Email `json:"email"`
+	Password DialectPassword     `json:"password"`
+
+	// Resource The application's id.
+	Resource openapi_types.UUID `json:"resource"`
+}
+
+// JmvstreamError defines model for JmvstreamError.
+type JmvstreamError struct {
+	Message string `json:"message"`
+}
+
+// JmvstreamServerError defines model for JmvstreamServerError.
+type JmvstreamServerError struct {
+	// Error Example: Internal Server Error
+	Error string `json:"error"`
+}
+
+// JmvstreamToken defines model for JmvstreamToken.
+type JmvstreamToken struct {
+	Token string `json:"token"`
+}
+
+// MessageError defines model for MessageError.
+type MessageError struct {
+	Message string `json:"message"`
+}
+
 // Name defines model for Name.
 type Name = string
 
@@ -401,6 +539,24 @@ type OAuthError struct {
 
 // OAuthErrorError defines model for OAuthError.Error.
 type OAuthErrorError string
+
+// OcariotAuthRequest defines model for OcariotAuthRequest.
+type OcariotAuthRequest struct {
+	Password DialectPassword `json:"password"`
+	Username DialectUsername `json:"username"`
+}
+
+// OcariotError defines model for OcariotError.
+type OcariotError struct {
+	Code        int     `json:"code"`
+	Description *string `json:"description,omitempty"`
+	Message     string  `json:"message"`
+}
+
+// OcariotToken defines model for OcariotToken.
+type OcariotToken struct {
+	AccessToken string `json:"access_token"`
+}
 
 // PasswordChange defines model for PasswordChange.
 type PasswordChange struct {
@@ -619,6 +775,34 @@ type UserList struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// UserLoginRequest defines model for UserLoginRequest.
+type UserLoginRequest struct {
+	Password DialectPassword `json:"password"`
+	Username DialectUsername `json:"username"`
+}
+
+// UserLoginResult defines model for UserLoginResult.
+type UserLoginResult struct {
+	Created time.Time `json:"Created"`
+
+	// Email Example: john@example.com
+	Email nullable.Nullable[string] `json:"Email,omitempty"`
+
+	// Firstname Example: John
+	Firstname nullable.Nullable[string] `json:"Firstname,omitempty"`
+	Id        openapi_types.UUID        `json:"Id"`
+
+	// Lastname Example: Doe
+	Lastname           nullable.Nullable[string]    `json:"Lastname,omitempty"`
+	PasswordExpiration nullable.Nullable[time.Time] `json:"PasswordExpiration,omitempty"`
+
+	// Token JWT token for authentication.
+	Token string `json:"Token"`
+
+	// Username Example: john.doe
+	Username string `json:"Username"`
+}
+
 // UserUpdate defines model for UserUpdate.
 type UserUpdate struct {
 	Disabled *bool `json:"disabled,omitempty"`
@@ -644,6 +828,24 @@ type ID = openapi_types.UUID
 
 // Limit defines model for Limit.
 type Limit = int
+
+// ApiUserBadRequest defines model for ApiUserBadRequest.
+type ApiUserBadRequest = ApiUserError
+
+// ApiUserServerError defines model for ApiUserServerError.
+type ApiUserServerError = ApiUserError
+
+// ApiUserTokens defines model for ApiUserTokens.
+type ApiUserTokens = ApiUserTokenResponse
+
+// ApiUserTooLarge defines model for ApiUserTooLarge.
+type ApiUserTooLarge = ApiUserError
+
+// ApiUserUnauthorized defines model for ApiUserUnauthorized.
+type ApiUserUnauthorized = ApiUserError
+
+// ApiUserUnavailable defines model for ApiUserUnavailable.
+type ApiUserUnavailable = ApiUserError
 
 // BadRequest RFC 9457 problem details.
 type BadRequest = Problem
@@ -723,6 +925,12 @@ type ListUsersParams struct {
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 }
 
+// ApiUserAuthenticateJSONRequestBody defines body for ApiUserAuthenticate for application/json ContentType.
+type ApiUserAuthenticateJSONRequestBody = ApiUserAuthenticateRequest
+
+// ApiUserRefreshTokenJSONRequestBody defines body for ApiUserRefreshToken for application/json ContentType.
+type ApiUserRefreshTokenJSONRequestBody = ApiUserRefreshRequest
+
 // IntrospectTokenJSONRequestBody defines body for IntrospectToken for application/json ContentType.
 type IntrospectTokenJSONRequestBody = IntrospectRequest
 
@@ -741,11 +949,20 @@ type CreateTokenJSONRequestBody = TokenRequest
 // CreateTokenFormdataRequestBody defines body for CreateToken for application/x-www-form-urlencoded ContentType.
 type CreateTokenFormdataRequestBody = TokenRequest
 
+// UserLoginJSONRequestBody defines body for UserLogin for application/json ContentType.
+type UserLoginJSONRequestBody = UserLoginRequest
+
 // CreateApplicationJSONRequestBody defines body for CreateApplication for application/json ContentType.
 type CreateApplicationJSONRequestBody = ApplicationCreate
 
 // UpdateApplicationJSONRequestBody defines body for UpdateApplication for application/json ContentType.
 type UpdateApplicationJSONRequestBody = ApplicationUpdate
+
+// OcariotAuthJSONRequestBody defines body for OcariotAuth for application/json ContentType.
+type OcariotAuthJSONRequestBody = OcariotAuthRequest
+
+// JmvstreamAuthenticateJSONRequestBody defines body for JmvstreamAuthenticate for application/json ContentType.
+type JmvstreamAuthenticateJSONRequestBody = JmvstreamAuthenticateRequest
 
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfileUpdate
@@ -853,6 +1070,44 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /.well-known/openid-configuration (the `GetOpenIDConfiguration` operationId).
 	GetOpenIDConfiguration(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApiUserAuthenticateWithBody Obtain a JWT (api-user dialect)
+	//
+	// The access token lives one hour; refresh it with `/api/user/refresh-token`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/user/authenticate (the `ApiUserAuthenticate` operationId).
+	ApiUserAuthenticateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApiUserAuthenticate Obtain a JWT (api-user dialect)
+	//
+	// The access token lives one hour; refresh it with `/api/user/refresh-token`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/user/authenticate (the `ApiUserAuthenticate` operationId).
+	ApiUserAuthenticate(ctx context.Context, body ApiUserAuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApiUserRefreshTokenWithBody Rotate the token pair (api-user dialect)
+	//
+	// Spends the refresh token and returns a new pair. Reusing a spent
+	// refresh token revokes its whole family.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/user/refresh-token (the `ApiUserRefreshToken` operationId).
+	ApiUserRefreshTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApiUserRefreshToken Rotate the token pair (api-user dialect)
+	//
+	// Spends the refresh token and returns a new pair. Reusing a spent
+	// refresh token revokes its whole family.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/user/refresh-token (the `ApiUserRefreshToken` operationId).
+	ApiUserRefreshToken(ctx context.Context, body ApiUserRefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Liveness
 	//
@@ -967,6 +1222,20 @@ type ClientInterface interface {
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UserLoginWithBody Log in (user-login dialect)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /user/login (the `UserLogin` operationId).
+	UserLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UserLogin Log in (user-login dialect)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /user/login (the `UserLogin` operationId).
+	UserLogin(ctx context.Context, body UserLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListApplications List applications
 	//
 	// Corresponds with GET /v1/applications (the `ListApplications` operationId).
@@ -1028,6 +1297,48 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /v1/applications/{id}/members/{user_id} (the `AddApplicationMember` operationId).
 	AddApplicationMember(ctx context.Context, id ID, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OcariotAuthWithBody Log in (OCARIoT dialect)
+	//
+	// Returns an RS256 JWT with `sub`, `sub_type`, `iss`, `iat`, `scope` and
+	// `exp` (one day after `iat` unless configured otherwise).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/auth (the `OcariotAuth` operationId).
+	OcariotAuthWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OcariotAuth Log in (OCARIoT dialect)
+	//
+	// Returns an RS256 JWT with `sub`, `sub_type`, `iss`, `iat`, `scope` and
+	// `exp` (one day after `iat` unless configured otherwise).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/auth (the `OcariotAuth` operationId).
+	OcariotAuth(ctx context.Context, body OcariotAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// JmvstreamAuthenticateWithBody Log in to an application (Jmvstream dialect)
+	//
+	// Returns a JWT whose `aud` is the application. Validation errors name
+	// the first failing field, in the order email, password, resource.
+	// Every authentication failure is the same 401.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/authenticate (the `JmvstreamAuthenticate` operationId).
+	JmvstreamAuthenticateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// JmvstreamAuthenticate Log in to an application (Jmvstream dialect)
+	//
+	// Returns a JWT whose `aud` is the application. Validation errors name
+	// the first failing field, in the order email, password, resource.
+	// Every authentication failure is the same 401.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/authenticate (the `JmvstreamAuthenticate` operationId).
+	JmvstreamAuthenticate(ctx context.Context, body JmvstreamAuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMe The authenticated user
 	//
@@ -1218,6 +1529,84 @@ func (c *Client) GetAuthorizationServerMetadata(ctx context.Context, reqEditors 
 // Corresponds with GET /.well-known/openid-configuration (the `GetOpenIDConfiguration` operationId).
 func (c *Client) GetOpenIDConfiguration(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenIDConfigurationRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApiUserAuthenticateWithBody Obtain a JWT (api-user dialect)
+//
+// The access token lives one hour; refresh it with `/api/user/refresh-token`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/user/authenticate (the `ApiUserAuthenticate` operationId).
+func (c *Client) ApiUserAuthenticateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApiUserAuthenticateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApiUserAuthenticate Obtain a JWT (api-user dialect)
+//
+// The access token lives one hour; refresh it with `/api/user/refresh-token`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/user/authenticate (the `ApiUserAuthenticate` operationId).
+func (c *Client) ApiUserAuthenticate(ctx context.Context, body ApiUserAuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApiUserAuthenticateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApiUserRefreshTokenWithBody Rotate the token pair (api-user dialect)
+//
+// Spends the refresh token and returns a new pair. Reusing a spent
+// refresh token revokes its whole family.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/user/refresh-token (the `ApiUserRefreshToken` operationId).
+func (c *Client) ApiUserRefreshTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApiUserRefreshTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApiUserRefreshToken Rotate the token pair (api-user dialect)
+//
+// Spends the refresh token and returns a new pair. Reusing a spent
+// refresh token revokes its whole family.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/user/refresh-token (the `ApiUserRefreshToken` operationId).
+func (c *Client) ApiUserRefreshToken(ctx context.Context, body ApiUserRefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApiUserRefreshTokenRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1461,6 +1850,40 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 	return c.Client.Do(req)
 }
 
+// UserLoginWithBody Log in (user-login dialect)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /user/login (the `UserLogin` operationId).
+func (c *Client) UserLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUserLoginRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UserLogin Log in (user-login dialect)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /user/login (the `UserLogin` operationId).
+func (c *Client) UserLogin(ctx context.Context, body UserLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUserLoginRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListApplications List applications
 //
 // Corresponds with GET /v1/applications (the `ListApplications` operationId).
@@ -1613,6 +2036,88 @@ func (c *Client) RemoveApplicationMember(ctx context.Context, id ID, userId open
 // Corresponds with PUT /v1/applications/{id}/members/{user_id} (the `AddApplicationMember` operationId).
 func (c *Client) AddApplicationMember(ctx context.Context, id ID, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAddApplicationMemberRequest(c.Server, id, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OcariotAuthWithBody Log in (OCARIoT dialect)
+//
+// Returns an RS256 JWT with `sub`, `sub_type`, `iss`, `iat`, `scope` and
+// `exp` (one day after `iat` unless configured otherwise).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/auth (the `OcariotAuth` operationId).
+func (c *Client) OcariotAuthWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOcariotAuthRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OcariotAuth Log in (OCARIoT dialect)
+//
+// Returns an RS256 JWT with `sub`, `sub_type`, `iss`, `iat`, `scope` and
+// `exp` (one day after `iat` unless configured otherwise).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/auth (the `OcariotAuth` operationId).
+func (c *Client) OcariotAuth(ctx context.Context, body OcariotAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOcariotAuthRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// JmvstreamAuthenticateWithBody Log in to an application (Jmvstream dialect)
+//
+// Returns a JWT whose `aud` is the application. Validation errors name
+// the first failing field, in the order email, password, resource.
+// Every authentication failure is the same 401.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/authenticate (the `JmvstreamAuthenticate` operationId).
+func (c *Client) JmvstreamAuthenticateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewJmvstreamAuthenticateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// JmvstreamAuthenticate Log in to an application (Jmvstream dialect)
+//
+// Returns a JWT whose `aud` is the application. Validation errors name
+// the first failing field, in the order email, password, resource.
+// Every authentication failure is the same 401.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/authenticate (the `JmvstreamAuthenticate` operationId).
+func (c *Client) JmvstreamAuthenticate(ctx context.Context, body JmvstreamAuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewJmvstreamAuthenticateRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2067,6 +2572,86 @@ func NewGetOpenIDConfigurationRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewApiUserAuthenticateRequest calls the generic ApiUserAuthenticate builder with application/json body
+func NewApiUserAuthenticateRequest(server string, body ApiUserAuthenticateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApiUserAuthenticateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewApiUserAuthenticateRequestWithBody constructs an http.Request for the ApiUserAuthenticate method, with any body, and a specified content type
+func NewApiUserAuthenticateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/user/authenticate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewApiUserRefreshTokenRequest calls the generic ApiUserRefreshToken builder with application/json body
+func NewApiUserRefreshTokenRequest(server string, body ApiUserRefreshTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApiUserRefreshTokenRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewApiUserRefreshTokenRequestWithBody constructs an http.Request for the ApiUserRefreshToken method, with any body, and a specified content type
+func NewApiUserRefreshTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/user/refresh-token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -2297,6 +2882,46 @@ func NewGetReadinessRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewUserLoginRequest calls the generic UserLogin builder with application/json body
+func NewUserLoginRequest(server string, body UserLoginJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUserLoginRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUserLoginRequestWithBody constructs an http.Request for the UserLogin method, with any body, and a specified content type
+func NewUserLoginRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/login")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -2673,6 +3298,86 @@ func NewAddApplicationMemberRequest(server string, id ID, userId openapi_types.U
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewOcariotAuthRequest calls the generic OcariotAuth builder with application/json body
+func NewOcariotAuthRequest(server string, body OcariotAuthJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOcariotAuthRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewOcariotAuthRequestWithBody constructs an http.Request for the OcariotAuth method, with any body, and a specified content type
+func NewOcariotAuthRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/auth")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewJmvstreamAuthenticateRequest calls the generic JmvstreamAuthenticate builder with application/json body
+func NewJmvstreamAuthenticateRequest(server string, body JmvstreamAuthenticateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewJmvstreamAuthenticateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewJmvstreamAuthenticateRequestWithBody constructs an http.Request for the JmvstreamAuthenticate method, with any body, and a specified content type
+func NewJmvstreamAuthenticateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/authenticate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3352,6 +4057,44 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /.well-known/openid-configuration (the `GetOpenIDConfiguration` operationId).
 	GetOpenIDConfigurationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenIDConfigurationResponse, error)
 
+	// ApiUserAuthenticateWithBodyWithResponse Obtain a JWT (api-user dialect)
+	//
+	// The access token lives one hour; refresh it with `/api/user/refresh-token`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/user/authenticate (the `ApiUserAuthenticate` operationId).
+	ApiUserAuthenticateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApiUserAuthenticateResponse, error)
+
+	// ApiUserAuthenticateWithResponse Obtain a JWT (api-user dialect)
+	//
+	// The access token lives one hour; refresh it with `/api/user/refresh-token`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/user/authenticate (the `ApiUserAuthenticate` operationId).
+	ApiUserAuthenticateWithResponse(ctx context.Context, body ApiUserAuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*ApiUserAuthenticateResponse, error)
+
+	// ApiUserRefreshTokenWithBodyWithResponse Rotate the token pair (api-user dialect)
+	//
+	// Spends the refresh token and returns a new pair. Reusing a spent
+	// refresh token revokes its whole family.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/user/refresh-token (the `ApiUserRefreshToken` operationId).
+	ApiUserRefreshTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApiUserRefreshTokenResponse, error)
+
+	// ApiUserRefreshTokenWithResponse Rotate the token pair (api-user dialect)
+	//
+	// Spends the refresh token and returns a new pair. Reusing a spent
+	// refresh token revokes its whole family.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/user/refresh-token (the `ApiUserRefreshToken` operationId).
+	ApiUserRefreshTokenWithResponse(ctx context.Context, body ApiUserRefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ApiUserRefreshTokenResponse, error)
+
 	// GetHealthWithResponse Liveness
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3471,6 +4214,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
 
+	// UserLoginWithBodyWithResponse Log in (user-login dialect)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/login (the `UserLogin` operationId).
+	UserLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UserLoginResponse, error)
+
+	// UserLoginWithResponse Log in (user-login dialect)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/login (the `UserLogin` operationId).
+	UserLoginWithResponse(ctx context.Context, body UserLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*UserLoginResponse, error)
+
 	// ListApplicationsWithResponse List applications
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3544,6 +4301,48 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /v1/applications/{id}/members/{user_id} (the `AddApplicationMember` operationId).
 	AddApplicationMemberWithResponse(ctx context.Context, id ID, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*AddApplicationMemberResponse, error)
+
+	// OcariotAuthWithBodyWithResponse Log in (OCARIoT dialect)
+	//
+	// Returns an RS256 JWT with `sub`, `sub_type`, `iss`, `iat`, `scope` and
+	// `exp` (one day after `iat` unless configured otherwise).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/auth (the `OcariotAuth` operationId).
+	OcariotAuthWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OcariotAuthResponse, error)
+
+	// OcariotAuthWithResponse Log in (OCARIoT dialect)
+	//
+	// Returns an RS256 JWT with `sub`, `sub_type`, `iss`, `iat`, `scope` and
+	// `exp` (one day after `iat` unless configured otherwise).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/auth (the `OcariotAuth` operationId).
+	OcariotAuthWithResponse(ctx context.Context, body OcariotAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*OcariotAuthResponse, error)
+
+	// JmvstreamAuthenticateWithBodyWithResponse Log in to an application (Jmvstream dialect)
+	//
+	// Returns a JWT whose `aud` is the application. Validation errors name
+	// the first failing field, in the order email, password, resource.
+	// Every authentication failure is the same 401.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/authenticate (the `JmvstreamAuthenticate` operationId).
+	JmvstreamAuthenticateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*JmvstreamAuthenticateResponse, error)
+
+	// JmvstreamAuthenticateWithResponse Log in to an application (Jmvstream dialect)
+	//
+	// Returns a JWT whose `aud` is the application. Validation errors name
+	// the first failing field, in the order email, password, resource.
+	// Every authentication failure is the same 401.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/authenticate (the `JmvstreamAuthenticate` operationId).
+	JmvstreamAuthenticateWithResponse(ctx context.Context, body JmvstreamAuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*JmvstreamAuthenticateResponse, error)
 
 	// GetMeWithResponse The authenticated user
 	//
@@ -3834,6 +4633,158 @@ func (r GetOpenIDConfigurationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenIDConfigurationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ApiUserAuthenticateResponse503Headers the declared response headers of an HTTP 503 response for ApiUserAuthenticate
+type ApiUserAuthenticateResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ApiUserAuthenticateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiUserTokens
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ApiUserBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ApiUserUnauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ApiUserTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ApiUserServerError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ApiUserUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ApiUserAuthenticateResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ApiUserAuthenticateResponse) GetJSON200() *ApiUserTokens {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ApiUserAuthenticateResponse) GetJSON400() *ApiUserBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApiUserAuthenticateResponse) GetJSON401() *ApiUserUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ApiUserAuthenticateResponse) GetJSON413() *ApiUserTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ApiUserAuthenticateResponse) GetJSON500() *ApiUserServerError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ApiUserAuthenticateResponse) GetJSON503() *ApiUserUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ApiUserAuthenticateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApiUserAuthenticateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApiUserAuthenticateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApiUserAuthenticateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ApiUserRefreshTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiUserTokens
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ApiUserBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ApiUserUnauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ApiUserTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ApiUserServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ApiUserRefreshTokenResponse) GetJSON200() *ApiUserTokens {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ApiUserRefreshTokenResponse) GetJSON400() *ApiUserBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApiUserRefreshTokenResponse) GetJSON401() *ApiUserUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ApiUserRefreshTokenResponse) GetJSON413() *ApiUserTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ApiUserRefreshTokenResponse) GetJSON500() *ApiUserServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ApiUserRefreshTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApiUserRefreshTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApiUserRefreshTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApiUserRefreshTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4235,6 +5186,96 @@ func (r GetReadinessResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetReadinessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UserLoginResponse503Headers the declared response headers of an HTTP 503 response for UserLogin
+type UserLoginResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UserLoginResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserLoginResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *MessageError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MessageError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MessageError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *MessageError
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *MessageError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *MessageError
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UserLoginResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UserLoginResponse) GetJSON200() *UserLoginResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UserLoginResponse) GetJSON400() *MessageError {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UserLoginResponse) GetJSON401() *MessageError {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UserLoginResponse) GetJSON403() *MessageError {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UserLoginResponse) GetJSON413() *MessageError {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UserLoginResponse) GetJSON500() *MessageError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UserLoginResponse) GetJSON503() *MessageError {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UserLoginResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UserLoginResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UserLoginResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UserLoginResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4955,6 +5996,172 @@ func (r AddApplicationMemberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AddApplicationMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OcariotAuthResponse503Headers the declared response headers of an HTTP 503 response for OcariotAuth
+type OcariotAuthResponse503Headers struct {
+	RetryAfter *int
+}
+
+type OcariotAuthResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OcariotToken
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OcariotError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OcariotError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *OcariotError
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *OcariotError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OcariotError
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *OcariotAuthResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OcariotAuthResponse) GetJSON200() *OcariotToken {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OcariotAuthResponse) GetJSON400() *OcariotError {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OcariotAuthResponse) GetJSON401() *OcariotError {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r OcariotAuthResponse) GetJSON413() *OcariotError {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r OcariotAuthResponse) GetJSON500() *OcariotError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r OcariotAuthResponse) GetJSON503() *OcariotError {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r OcariotAuthResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OcariotAuthResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OcariotAuthResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OcariotAuthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// JmvstreamAuthenticateResponse503Headers the declared response headers of an HTTP 503 response for JmvstreamAuthenticate
+type JmvstreamAuthenticateResponse503Headers struct {
+	RetryAfter *int
+}
+
+type JmvstreamAuthenticateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JmvstreamToken
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *JmvstreamError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *JmvstreamError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *JmvstreamError
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *JmvstreamServerError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *JmvstreamServerError
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *JmvstreamAuthenticateResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r JmvstreamAuthenticateResponse) GetJSON200() *JmvstreamToken {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r JmvstreamAuthenticateResponse) GetJSON400() *JmvstreamError {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r JmvstreamAuthenticateResponse) GetJSON401() *JmvstreamError {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r JmvstreamAuthenticateResponse) GetJSON413() *JmvstreamError {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r JmvstreamAuthenticateResponse) GetJSON500() *JmvstreamServerError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r JmvstreamAuthenticateResponse) GetJSON503() *JmvstreamServerError {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r JmvstreamAuthenticateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r JmvstreamAuthenticateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r JmvstreamAuthenticateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r JmvstreamAuthenticateResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6315,6 +7522,68 @@ func (c *ClientWithResponses) GetOpenIDConfigurationWithResponse(ctx context.Con
 	return ParseGetOpenIDConfigurationResponse(rsp)
 }
 
+// ApiUserAuthenticateWithBodyWithResponse Obtain a JWT (api-user dialect)
+//
+// The access token lives one hour; refresh it with `/api/user/refresh-token`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/user/authenticate (the `ApiUserAuthenticate` operationId).
+func (c *ClientWithResponses) ApiUserAuthenticateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApiUserAuthenticateResponse, error) {
+	rsp, err := c.ApiUserAuthenticateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApiUserAuthenticateResponse(rsp)
+}
+
+// ApiUserAuthenticateWithResponse Obtain a JWT (api-user dialect)
+//
+// The access token lives one hour; refresh it with `/api/user/refresh-token`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/user/authenticate (the `ApiUserAuthenticate` operationId).
+func (c *ClientWithResponses) ApiUserAuthenticateWithResponse(ctx context.Context, body ApiUserAuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*ApiUserAuthenticateResponse, error) {
+	rsp, err := c.ApiUserAuthenticate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApiUserAuthenticateResponse(rsp)
+}
+
+// ApiUserRefreshTokenWithBodyWithResponse Rotate the token pair (api-user dialect)
+//
+// Spends the refresh token and returns a new pair. Reusing a spent
+// refresh token revokes its whole family.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/user/refresh-token (the `ApiUserRefreshToken` operationId).
+func (c *ClientWithResponses) ApiUserRefreshTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApiUserRefreshTokenResponse, error) {
+	rsp, err := c.ApiUserRefreshTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApiUserRefreshTokenResponse(rsp)
+}
+
+// ApiUserRefreshTokenWithResponse Rotate the token pair (api-user dialect)
+//
+// Spends the refresh token and returns a new pair. Reusing a spent
+// refresh token revokes its whole family.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/user/refresh-token (the `ApiUserRefreshToken` operationId).
+func (c *ClientWithResponses) ApiUserRefreshTokenWithResponse(ctx context.Context, body ApiUserRefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ApiUserRefreshTokenResponse, error) {
+	rsp, err := c.ApiUserRefreshToken(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApiUserRefreshTokenResponse(rsp)
+}
+
 // GetHealthWithResponse Liveness
 //
 // Returns a wrapper object for the known response body format(s).
@@ -6506,6 +7775,32 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 	return ParseGetReadinessResponse(rsp)
 }
 
+// UserLoginWithBodyWithResponse Log in (user-login dialect)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/login (the `UserLogin` operationId).
+func (c *ClientWithResponses) UserLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UserLoginResponse, error) {
+	rsp, err := c.UserLoginWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserLoginResponse(rsp)
+}
+
+// UserLoginWithResponse Log in (user-login dialect)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/login (the `UserLogin` operationId).
+func (c *ClientWithResponses) UserLoginWithResponse(ctx context.Context, body UserLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*UserLoginResponse, error) {
+	rsp, err := c.UserLogin(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserLoginResponse(rsp)
+}
+
 // ListApplicationsWithResponse List applications
 //
 // Returns a wrapper object for the known response body format(s).
@@ -6638,6 +7933,72 @@ func (c *ClientWithResponses) AddApplicationMemberWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseAddApplicationMemberResponse(rsp)
+}
+
+// OcariotAuthWithBodyWithResponse Log in (OCARIoT dialect)
+//
+// Returns an RS256 JWT with `sub`, `sub_type`, `iss`, `iat`, `scope` and
+// `exp` (one day after `iat` unless configured otherwise).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/auth (the `OcariotAuth` operationId).
+func (c *ClientWithResponses) OcariotAuthWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OcariotAuthResponse, error) {
+	rsp, err := c.OcariotAuthWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOcariotAuthResponse(rsp)
+}
+
+// OcariotAuthWithResponse Log in (OCARIoT dialect)
+//
+// Returns an RS256 JWT with `sub`, `sub_type`, `iss`, `iat`, `scope` and
+// `exp` (one day after `iat` unless configured otherwise).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/auth (the `OcariotAuth` operationId).
+func (c *ClientWithResponses) OcariotAuthWithResponse(ctx context.Context, body OcariotAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*OcariotAuthResponse, error) {
+	rsp, err := c.OcariotAuth(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOcariotAuthResponse(rsp)
+}
+
+// JmvstreamAuthenticateWithBodyWithResponse Log in to an application (Jmvstream dialect)
+//
+// Returns a JWT whose `aud` is the application. Validation errors name
+// the first failing field, in the order email, password, resource.
+// Every authentication failure is the same 401.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/authenticate (the `JmvstreamAuthenticate` operationId).
+func (c *ClientWithResponses) JmvstreamAuthenticateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*JmvstreamAuthenticateResponse, error) {
+	rsp, err := c.JmvstreamAuthenticateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJmvstreamAuthenticateResponse(rsp)
+}
+
+// JmvstreamAuthenticateWithResponse Log in to an application (Jmvstream dialect)
+//
+// Returns a JWT whose `aud` is the application. Validation errors name
+// the first failing field, in the order email, password, resource.
+// Every authentication failure is the same 401.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/authenticate (the `JmvstreamAuthenticate` operationId).
+func (c *ClientWithResponses) JmvstreamAuthenticateWithResponse(ctx context.Context, body JmvstreamAuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*JmvstreamAuthenticateResponse, error) {
+	rsp, err := c.JmvstreamAuthenticate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJmvstreamAuthenticateResponse(rsp)
 }
 
 // GetMeWithResponse The authenticated user
@@ -7015,6 +8376,134 @@ func ParseGetOpenIDConfigurationResponse(rsp *http.Response) (*GetOpenIDConfigur
 	return response, nil
 }
 
+// ParseApiUserAuthenticateResponse parses an HTTP response from a ApiUserAuthenticateWithResponse call
+func ParseApiUserAuthenticateResponse(rsp *http.Response) (*ApiUserAuthenticateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApiUserAuthenticateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiUserTokens
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ApiUserBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiUserUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiUserTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiUserServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiUserUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ApiUserAuthenticateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseApiUserRefreshTokenResponse parses an HTTP response from a ApiUserRefreshTokenWithResponse call
+func ParseApiUserRefreshTokenResponse(rsp *http.Response) (*ApiUserRefreshTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApiUserRefreshTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiUserTokens
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ApiUserBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiUserUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiUserTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiUserServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
 func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7366,6 +8855,87 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		}
 		response.JSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseUserLoginResponse parses an HTTP response from a UserLoginWithResponse call
+func ParseUserLoginResponse(rsp *http.Response) (*UserLoginResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UserLoginResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserLoginResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest MessageError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MessageError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MessageError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest MessageError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest MessageError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest MessageError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UserLoginResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8047,6 +9617,154 @@ func ParseAddApplicationMemberResponse(rsp *http.Response) (*AddApplicationMembe
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOcariotAuthResponse parses an HTTP response from a OcariotAuthWithResponse call
+func ParseOcariotAuthResponse(rsp *http.Response) (*OcariotAuthResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OcariotAuthResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OcariotToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OcariotError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OcariotError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest OcariotError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest OcariotError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OcariotError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers OcariotAuthResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseJmvstreamAuthenticateResponse parses an HTTP response from a JmvstreamAuthenticateWithResponse call
+func ParseJmvstreamAuthenticateResponse(rsp *http.Response) (*JmvstreamAuthenticateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &JmvstreamAuthenticateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JmvstreamToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest JmvstreamError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest JmvstreamError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest JmvstreamError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest JmvstreamServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest JmvstreamServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers JmvstreamAuthenticateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

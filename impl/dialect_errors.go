@@ -1,0 +1,265 @@
+package impl
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-auth/gatehouse/gen/api"
+)
+
+// A dialect's validation message names one field: the first failing one,
+// in the order of the dialect's own fields, and for a field its first
+// failing check in the order a hand-written validator makes them.
+var keywordOrder = []string{"type", "nullable", "required", "minLength", "maxLength", "format", "pattern", "additionalProperties"}
+
+// bodyFailure is how a whole request body failed, if it did.
+type bodyFailure int
+
+const (
+	bodyOK        bodyFailure = iota
+	bodyMalformed             // not parseable JSON
+	bodyAbsent                // no body, or one an Express app would not parse (wrong content type)
+	bodyNotObject             // JSON, but not an object
+)
+
+func bodyFailureOf(fields []FieldError) bodyFailure {
+	for _, f := range fields {
+		switch {
+		case f.Keyword == "parse":
+			return bodyMalformed
+		case f.Keyword == "contentType", f.Field == "" && f.Keyword == "required":
+			return bodyAbsent
+		case f.Field == "" && (f.Keyword == "type" || f.Keyword == "nullable"):
+			return bodyNotObject
+		}
+	}
+	return bodyOK
+}
+
+// firstField sorts the field errors in the dialect's order and returns
+// the first, or false when none names a field.
+func firstField(fields []FieldError, order []string) (FieldError, bool) {
+	rank := func(list []string, v string) int {
+		if i := slices.Index(list, v); i >= 0 {
+			return i
+		}
+		return len(list)
+	}
+	named := slices.DeleteFunc(slices.Clone(fields), func(f FieldError) bool { return f.Field == "" })
+	if len(named) == 0 {
+		return FieldError{}, false
+	}
+	slices.SortStableFunc(named, func(a, b FieldError) int {
+		return cmp.Or(cmp.Compare(rank(order, a.Field), rank(order, b.Field)), cmp.Compare(rank(keywordOrder, a.Keyword), rank(keywordOrder, b.Keyword)))
+	})
+	return named[0], true
+}
+
+var numberRE = regexp.MustCompile(`\d+`)
+
+// limitOf reads the bound out of kin-openapi's reason ("maximum string
+// length is 255").
+func limitOf(reason string) string { return numberRE.FindString(reason) }
+
+// formatOf reads the format's name out of kin-openapi's reason.
+func formatOf(reason string) string {
+	name, _ := quoted(reason)
+	return name
+}
+
+// jmvstreamRenderer writes the Jmvstream API's bodies: Joi's messages.
+type jmvstreamRenderer struct{}
+
+func (jmvstreamRenderer) render(c echo.Context, e *Error) error {
+	switch e.Kind {
+	case KindInvalid:
+		return c.JSON(http.StatusBadRequest, api.JmvstreamError{Message: joiMessage(e.Fields)})
+	case KindUnauthenticated, KindForbidden:
+		return c.JSON(http.StatusUnauthorized, api.JmvstreamError{Message: "not allowed"})
+	case KindTooLarge:
+		return c.JSON(http.StatusRequestEntityTooLarge, api.JmvstreamError{Message: "request entity too large"})
+	case KindUnavailable:
+		return c.JSON(http.StatusServiceUnavailable, api.JmvstreamServerError{Error: "Service Unavailable"})
+	case KindNotFound, KindMethodNotAllowed:
+		return c.JSON(e.Kind.Status(), api.JmvstreamError{Message: "not found"})
+	}
+	return c.JSON(http.StatusInternalServerError, api.JmvstreamServerError{Error: "Internal Server Error"})
+}
+
+// joiMessage words the first failure as Joi (abortEarly) would. Express
+// leaves the body empty for a missing body or another content type, so
+// Joi then reports the first field as required.
+func joiMessage(fields []FieldError) string {
+	order := []string{"email", "password", "resource"}
+	switch bodyFailureOf(fields) {
+	case bodyMalformed:
+		return "Unexpected token in JSON body"
+	case bodyAbsent:
+		return `"email" is required`
+	case bodyNotObject:
+		return `"value" must be of type object`
+	}
+	f, ok := firstField(fields, order)
+	if !ok {
+		return `"value" is invalid`
+	}
+	q := `"` + f.Field + `"`
+	switch f.Keyword {
+	case "type", "nullable":
+		return q + " must be a string"
+	case "required":
+		return q + " is required"
+	case "minLength":
+		return q + " is not allowed to be empty"
+	case "maxLength":
+		return q + " length must be less than or equal to " + limitOf(f.Message) + " characters long"
+	case "format":
+		if formatOf(f.Message) == "uuid" {
+			return q + " must be a valid GUID"
+		}
+		return q + " must be a valid " + formatOf(f.Message)
+	case "additionalProperties":
+		return q + " is not allowed"
+	}
+	return q + " is invalid"
+}
+
+// ocariotRenderer writes the OCARIoT account service's {code, message,
+// description} bodies with its exact strings.
+type ocariotRenderer struct{}
+
+const (
+	ocariotInvalid  = "One or more request fields are invalid..."
+	ocariotRequired = "Required fields were not provided..."
+)
+
+func (ocariotRenderer) render(c echo.Context, e *Error) error {
+	body := func(status int, msg, desc string) error {
+		return c.JSON(status, api.OcariotError{Code: status, Message: msg, Description: nonEmpty(desc)})
+	}
+	switch e.Kind {
+	case KindInvalid:
+		msg, desc := ocariotMessage(e.Fields)
+		return body(http.StatusBadRequest, msg, desc)
+	case KindUnauthenticated, KindForbidden:
+		return body(http.StatusUnauthorized, "Invalid username or password!", "")
+	case KindTooLarge:
+		return body(http.StatusRequestEntityTooLarge, "Request entity too large!", "The request body must not be larger than 1 MiB.")
+	case KindUnavailable:
+		return body(http.StatusServiceUnavailable, "Service temporarily unavailable!", "Too many logins are in progress. Please try again later...")
+	case KindNotFound, KindMethodNotAllowed:
+		return body(e.Kind.Status(), "Not found!", "")
+	}
+	return body(http.StatusInternalServerError, "An internal server error has occurred.", "An unexpected error has occurred. Please try again later...")
+}
+
+// ocariotMessage checks in the original's order: each field's type and
+// emptiness (username, then password), then the absent fields together.
+func ocariotMessage(fields []FieldError) (msg, desc string) {
+	order := []string{"username", "password"}
+	switch bodyFailureOf(fields) {
+	case bodyMalformed:
+		return "Unable to process request body!", "Please verify that the JSON provided in the request body has a valid format and try again."
+	case bodyAbsent, bodyNotObject:
+		return ocariotRequired, "username, password are required!"
+	}
+	var absent []string
+	for _, name := range order {
+		for _, f := range fields {
+			if f.Field == name && f.Keyword == "required" {
+				absent = append(absent, name)
+			}
+		}
+	}
+	present := slices.DeleteFunc(slices.Clone(fields), func(f FieldError) bool { return f.Keyword == "required" })
+	if f, ok := firstField(present, order); ok {
+		switch f.Keyword {
+		case "type", "nullable":
+			return ocariotInvalid, f.Field + " must be a string!"
+		case "minLength":
+			return ocariotInvalid, f.Field + " must have at least one character!"
+		case "maxLength":
+			return ocariotInvalid, f.Field + " must have at most " + limitOf(f.Message) + " characters!"
+		case "pattern":
+			return ocariotInvalid, f.Field + " must not contain control characters!"
+		}
+		return ocariotInvalid, f.Field + " is invalid!"
+	}
+	if len(absent) > 0 {
+		return ocariotRequired, strings.Join(absent, ", ") + " are required!"
+	}
+	return ocariotInvalid, "The request is invalid!"
+}
+
+// plainMessage words the first failure in plain English, for the
+// dialects whose documents give no wording of their own.
+func plainMessage(fields []FieldError, order []string) string {
+	switch bodyFailureOf(fields) {
+	case bodyMalformed:
+		return "the request body is not valid JSON"
+	case bodyAbsent:
+		return "the request body must be a JSON object (Content-Type: application/json)"
+	case bodyNotObject:
+		return "the request body must be a JSON object"
+	}
+	f, ok := firstField(fields, order)
+	if !ok {
+		return "the request is invalid"
+	}
+	switch f.Keyword {
+	case "type", "nullable":
+		return f.Field + " must be a string"
+	case "required":
+		return f.Field + " is required"
+	case "minLength":
+		return f.Field + " must not be empty"
+	case "maxLength":
+		return f.Field + " must be at most " + limitOf(f.Message) + " characters"
+	case "pattern":
+		return f.Field + " must not contain control characters"
+	}
+	return fmt.Sprintf("%s is invalid", f.Field)
+}
+
+// userLoginRenderer writes {"message": ...} bodies.
+type userLoginRenderer struct{}
+
+func (userLoginRenderer) render(c echo.Context, e *Error) error {
+	msg := map[Kind]string{
+		KindInvalid:          plainMessage(e.Fields, []string{"username", "password"}),
+		KindUnauthenticated:  "Incorrect credentials",
+		KindForbidden:        "Password expired",
+		KindTooLarge:         "Request body too large",
+		KindUnavailable:      "Service temporarily unavailable",
+		KindNotFound:         "Not found",
+		KindMethodNotAllowed: "Method not allowed",
+	}[e.Kind]
+	return c.JSON(e.Kind.Status(), api.MessageError{Message: cmp.Or(msg, "Internal server error")})
+}
+
+// apiUserRenderer writes {responseKey, responseMessage} bodies.
+type apiUserRenderer struct{}
+
+func (apiUserRenderer) render(c echo.Context, e *Error) error {
+	key, msg := api.INTERNALERROR, "Server is temporarily unavailable"
+	status := e.Kind.Status()
+	switch e.Kind {
+	case KindInvalid:
+		key, msg = api.INVALIDREQUEST, "Invalid HTTP request: "+plainMessage(e.Fields, []string{"userName", "password", "refreshToken"})
+	case KindUnauthenticated, KindForbidden:
+		key, msg, status = api.INVALIDCREDENTIALS, "Invalid credentials", http.StatusUnauthorized
+	case KindTooLarge:
+		key, msg = api.INVALIDREQUEST, "Invalid HTTP request: the request body is larger than 1 MiB"
+	case KindUnavailable:
+		key, msg = api.SERVICEUNAVAILABLE, "Too many logins in progress, retry shortly"
+	case KindNotFound, KindMethodNotAllowed:
+		key, msg = api.INVALIDREQUEST, "Invalid HTTP request"
+	}
+	return c.JSON(status, api.ApiUserError{ResponseKey: key, ResponseMessage: msg})
+}
