@@ -7,6 +7,7 @@ package contract_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"flag"
 	"fmt"
@@ -26,6 +27,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/auth"
@@ -301,3 +304,18 @@ func hasAll(got []string, want ...string) bool {
 	}
 	return true
 }
+
+func uuidOf(t testing.TB, s string) openapi_types.UUID {
+	t.Helper()
+	id, err := uuid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+func storeAuditFilter(action string) store.AuditFilter { return store.AuditFilter{Action: action} }
+
+func storePage(limit int) store.Page { return store.Page{Limit: limit} }

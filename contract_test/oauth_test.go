@@ -226,7 +226,10 @@ func TestRevoke(t *testing.T) {
 	if err != nil || resp.StatusCode() != http.StatusOK {
 		t.Fatalf("revoke JSON: %v %d", err, resp.StatusCode())
 	}
-	for _, tc := range []struct{ contentType, body string; want int }{
+	for _, tc := range []struct {
+		contentType, body string
+		want              int
+	}{
 		{"application/x-www-form-urlencoded", "token_type_hint=access_token", 400},
 		{"application/json", "[]", 400},
 		{"application/x-www-form-urlencoded", "token=" + strings.Repeat("x", 2<<20), 413},

@@ -230,15 +230,19 @@ func schemaFields(err error, loc string) []FieldError {
 			out = append(out, schemaFields(sub, loc)...)
 		}
 	case *openapi3.SchemaError:
-		field := strings.Join(e.JSONPointer(), ".")
+		field, kw := strings.Join(e.JSONPointer(), "."), e.SchemaField
+		// kin-openapi reports an unknown property under "properties".
+		if kw == "properties" && strings.HasSuffix(e.Reason, "is unsupported") {
+			kw = "additionalProperties"
+		}
 		// A missing or unknown property is reported on its parent with the
 		// name in the reason; name the property itself.
-		if e.SchemaField == "required" || e.SchemaField == "additionalProperties" {
+		if kw == "required" || kw == "additionalProperties" {
 			if name, ok := quoted(e.Reason); ok && !strings.HasSuffix("."+field, "."+name) {
 				field = strings.TrimPrefix(field+"."+name, ".")
 			}
 		}
-		out = append(out, FieldError{Location: loc, Field: field, Keyword: e.SchemaField, Message: e.Reason})
+		out = append(out, FieldError{Location: loc, Field: field, Keyword: kw, Message: e.Reason})
 	}
 	return out
 }
