@@ -91,6 +91,13 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Session, error) {
 	return sess, nil
 }
 
+// AuthenticatePassword checks a username (or e-mail) and password as a
+// login does, lockout and all, but accepts an expired password: it lets a
+// user whose password has expired change it.
+func (s *Service) AuthenticatePassword(ctx context.Context, login, password string, cl Client) (store.User, error) {
+	return s.checkPassword(ctx, login, password, cl)
+}
+
 // checkPassword finds the user and verifies the password, counting
 // failures toward a lockout. An unknown, disabled or locked user gets the
 // same hashing work as a wrong password.

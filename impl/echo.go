@@ -152,6 +152,9 @@ func (h *Handlers) authenticate(ctx context.Context, in *openapi3filter.Authenti
 	if c == nil {
 		return errors.New("no echo context")
 	}
+	if in.SecuritySchemeName == "passwordBasic" {
+		return h.authenticateBasic(c)
+	}
 	token, ok := bearerToken(c.Request())
 	if !ok {
 		return errorf(KindUnauthenticated, "a Bearer access token is required")
@@ -169,8 +172,31 @@ func (h *Handlers) authenticate(ctx context.Context, in *openapi3filter.Authenti
 			return &Error{Kind: KindForbidden, Detail: "the token lacks the scope " + want, Scope: want}
 		}
 	}
+	setPrincipal(c, p)
+	return nil
+}
+
+func setPrincipal(c echo.Context, p Principal) {
 	r := c.Request()
 	c.SetRequest(r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+}
+
+// authenticateBasic checks HTTP Basic credentials, an expired password
+// included; the principal it makes can only change its own password.
+func (h *Handlers) authenticateBasic(c echo.Context) error {
+	login, password, ok := c.Request().BasicAuth()
+	if !ok {
+		return errorf(KindUnauthenticated, "Basic credentials are required")
+	}
+	ctx := c.Request().Context()
+	u, err := h.svc.AuthenticatePassword(ctx, login, password, clientFrom(ctx))
+	if errors.Is(err, auth.ErrInvalidCredentials) {
+		return &Error{Kind: KindUnauthenticated, Detail: "invalid username or password", TokenGiven: true}
+	}
+	if err != nil {
+		return classify(err)
+	}
+	setPrincipal(c, Principal{UserID: u.ID})
 	return nil
 }
 

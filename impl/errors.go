@@ -1,6 +1,7 @@
 package impl
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -145,11 +146,19 @@ func fromValidation(err error) *Error {
 	}
 	var sec *openapi3filter.SecurityRequirementsError
 	if errors.As(err, &sec) {
+		// Of the schemes that failed, report the one the caller tried.
+		var first *Error
 		for _, se := range sec.Errors {
 			var e *Error
 			if errors.As(se, &e) {
-				return e
+				if e.TokenGiven || e.Kind != KindUnauthenticated {
+					return e
+				}
+				first = cmp.Or(first, e)
 			}
+		}
+		if first != nil {
+			return first
 		}
 		return &Error{Kind: KindUnauthenticated, Detail: "authentication required", Err: err}
 	}

@@ -1362,7 +1362,10 @@ type ClientInterface interface {
 	// ChangeMyPasswordWithBody Change the authenticated user's password
 	//
 	// Accepts an expired password as `current_password`: this is the way
-	// out of "password expired". Revokes the user's other refresh tokens.
+	// out of "password expired". A user whose expired password keeps them
+	// from getting a token authenticates with HTTP Basic (username or
+	// e-mail, and that password) instead. Revokes the user's refresh
+	// tokens.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1372,7 +1375,10 @@ type ClientInterface interface {
 	// ChangeMyPassword Change the authenticated user's password
 	//
 	// Accepts an expired password as `current_password`: this is the way
-	// out of "password expired". Revokes the user's other refresh tokens.
+	// out of "password expired". A user whose expired password keeps them
+	// from getting a token authenticates with HTTP Basic (username or
+	// e-mail, and that password) instead. Revokes the user's refresh
+	// tokens.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2180,7 +2186,10 @@ func (c *Client) UpdateMe(ctx context.Context, body UpdateMeJSONRequestBody, req
 // ChangeMyPasswordWithBody Change the authenticated user's password
 //
 // Accepts an expired password as `current_password`: this is the way
-// out of "password expired". Revokes the user's other refresh tokens.
+// out of "password expired". A user whose expired password keeps them
+// from getting a token authenticates with HTTP Basic (username or
+// e-mail, and that password) instead. Revokes the user's refresh
+// tokens.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2200,7 +2209,10 @@ func (c *Client) ChangeMyPasswordWithBody(ctx context.Context, contentType strin
 // ChangeMyPassword Change the authenticated user's password
 //
 // Accepts an expired password as `current_password`: this is the way
-// out of "password expired". Revokes the user's other refresh tokens.
+// out of "password expired". A user whose expired password keeps them
+// from getting a token authenticates with HTTP Basic (username or
+// e-mail, and that password) instead. Revokes the user's refresh
+// tokens.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4368,7 +4380,10 @@ type ClientWithResponsesInterface interface {
 	// ChangeMyPasswordWithBodyWithResponse Change the authenticated user's password
 	//
 	// Accepts an expired password as `current_password`: this is the way
-	// out of "password expired". Revokes the user's other refresh tokens.
+	// out of "password expired". A user whose expired password keeps them
+	// from getting a token authenticates with HTTP Basic (username or
+	// e-mail, and that password) instead. Revokes the user's refresh
+	// tokens.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4378,7 +4393,10 @@ type ClientWithResponsesInterface interface {
 	// ChangeMyPasswordWithResponse Change the authenticated user's password
 	//
 	// Accepts an expired password as `current_password`: this is the way
-	// out of "password expired". Revokes the user's other refresh tokens.
+	// out of "password expired". A user whose expired password keeps them
+	// from getting a token authenticates with HTTP Basic (username or
+	// e-mail, and that password) instead. Revokes the user's refresh
+	// tokens.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8043,7 +8061,10 @@ func (c *ClientWithResponses) UpdateMeWithResponse(ctx context.Context, body Upd
 // ChangeMyPasswordWithBodyWithResponse Change the authenticated user's password
 //
 // Accepts an expired password as `current_password`: this is the way
-// out of "password expired". Revokes the user's other refresh tokens.
+// out of "password expired". A user whose expired password keeps them
+// from getting a token authenticates with HTTP Basic (username or
+// e-mail, and that password) instead. Revokes the user's refresh
+// tokens.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8059,7 +8080,10 @@ func (c *ClientWithResponses) ChangeMyPasswordWithBodyWithResponse(ctx context.C
 // ChangeMyPasswordWithResponse Change the authenticated user's password
 //
 // Accepts an expired password as `current_password`: this is the way
-// out of "password expired". Revokes the user's other refresh tokens.
+// out of "password expired". A user whose expired password keeps them
+// from getting a token authenticates with HTTP Basic (username or
+// e-mail, and that password) instead. Revokes the user's refresh
+// tokens.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
