@@ -242,7 +242,7 @@ func jwtHeader(t *testing.T, token string) map[string]any {
 	return decode(t, string(b))
 }
 
-func TestOcariotRoles(t *testing.T) {
+func TestOcariotRoleLogins(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	admin := s.adminToken(t)

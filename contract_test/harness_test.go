@@ -7,8 +7,8 @@ package contract_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -215,34 +215,24 @@ func newServerWith(t testing.TB, hcfg impl.Config, opts ...option) *server {
 	t.Helper()
 	loadContract(t)
 	ctx := context.Background()
-	st, err := store.OpenSQLiteMigrated(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	spec, err := impl.Spec()
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg := auth.Config{AdminScopes: impl.SpecScopes(spec), UserScopes: auth.DefaultUserScopes, Logger: log}
+	var cfg auth.Config
 	for _, o := range opts {
 		o(&cfg)
 	}
-	svc := auth.New(st, auth.NewHasher(testHashParams, 0, 0), cfg)
-	if err := svc.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.EnsureAdmin(ctx, auth.Admin{Username: "admin", Password: adminPassword}); err != nil {
-		t.Fatal(err)
-	}
-	hcfg.SpecYAML, hcfg.Scopes = gatehouse.OpenAPI, impl.SpecScopes(spec)
-	h, err := impl.New(svc, st, hcfg)
+	inst, err := gatehouse.Open(ctx, gatehouse.Options{
+		DB: filepath.Join(t.TempDir(), "gatehouse.db"), Auth: cfg, Hash: testHashParams, HTTP: hcfg, Logger: log,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(impl.NewEcho(h, spec, log))
+	t.Cleanup(func() { inst.Close() })
+	st, svc := inst.Store, inst.Service
+	if _, err := svc.EnsureAdmin(ctx, auth.Admin{Username: "admin", Password: adminPassword}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(inst.Handler)
 	t.Cleanup(ts.Close)
 	c, err := client.NewClientWithResponses(ts.URL, client.WithHTTPClient(&validatingDoer{t: t}))
 	if err != nil {

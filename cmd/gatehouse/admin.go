@@ -20,12 +20,12 @@ func withService(f func(ctx context.Context, cmd *cli.Command, svc *auth.Service
 		if err != nil {
 			return err
 		}
-		svc, st, err := open(ctx, cmd, log)
+		inst, err := open(ctx, cmd, log)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		return f(ctx, cmd, svc, st)
+		defer inst.Close()
+		return f(ctx, cmd, inst.Service, inst.Store)
 	}
 }
 

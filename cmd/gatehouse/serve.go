@@ -15,7 +15,6 @@ import (
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/impl"
-	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 // serviceFlags configure the auth service, for serve and the admin commands.
@@ -68,34 +67,28 @@ func serveCommand() *cli.Command {
 	}
 }
 
-// open opens and migrates the database and prepares the auth service.
-func open(ctx context.Context, cmd *cli.Command, log *slog.Logger) (*auth.Service, store.Store, error) {
-	st, err := store.OpenSQLiteMigrated(ctx, cmd.String("db"))
-	if err != nil {
-		return nil, nil, err
-	}
-	spec, err := impl.Spec()
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	hasher := auth.NewHasher(auth.DefaultHashParams, int(cmd.Int("hash-concurrency")), cmd.Duration("hash-queue-wait"))
-	svc := auth.New(st, hasher, auth.Config{
-		Issuer:            cmd.String("issuer"),
-		SigningAlg:        cmd.String("signing-alg"),
-		MaxFailedLogins:   int(cmd.Int("max-failed-logins")),
-		LockoutDuration:   cmd.Duration("lockout-duration"),
-		PasswordMaxAge:    cmd.Duration("password-max-age"),
-		MinPasswordLength: int(cmd.Int("min-password-length")),
-		AdminScopes:       impl.SpecScopes(spec),
-		UserScopes:        auth.DefaultUserScopes,
-		Logger:            log,
+// open opens and migrates the database and prepares the service. The
+// HTTP flags exist on serve only; elsewhere they read as unset.
+func open(ctx context.Context, cmd *cli.Command, log *slog.Logger) (*gatehouse.Instance, error) {
+	return gatehouse.Open(ctx, gatehouse.Options{
+		DB: cmd.String("db"),
+		Auth: auth.Config{
+			Issuer:            cmd.String("issuer"),
+			SigningAlg:        cmd.String("signing-alg"),
+			MaxFailedLogins:   int(cmd.Int("max-failed-logins")),
+			LockoutDuration:   cmd.Duration("lockout-duration"),
+			PasswordMaxAge:    cmd.Duration("password-max-age"),
+			MinPasswordLength: int(cmd.Int("min-password-length")),
+		},
+		HashSlots:     int(cmd.Int("hash-concurrency")),
+		HashQueueWait: cmd.Duration("hash-queue-wait"),
+		HTTP: impl.Config{
+			PublicURL:  cmd.String("public-url"),
+			Dialects:   cmd.StringSlice("dialects"),
+			OcariotAlg: cmd.String("ocariot-signing-alg"), OcariotTokenTTL: cmd.Duration("ocariot-token-ttl"),
+		},
+		Logger: log,
 	})
-	if err := svc.Bootstrap(ctx); err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return svc, st, nil
 }
 
 func newLogger(cmd *cli.Command) (*slog.Logger, error) {
@@ -118,11 +111,12 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	svc, st, err := open(ctx, cmd, log)
+	inst, err := open(ctx, cmd, log)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer inst.Close()
+	svc := inst.Service
 	generated, err := svc.EnsureAdmin(ctx, auth.Admin{Username: cmd.String("admin-username"), Password: cmd.String("admin-password")})
 	if err != nil {
 		return err
@@ -131,26 +125,13 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		// Printed once, on the terminal, never to the log.
 		fmt.Fprintf(cmd.Root().Writer, "created administrator %q with password: %s\n(shown once; set GATEHOUSE_ADMIN_PASSWORD to choose it)\n", cmd.String("admin-username"), generated)
 	}
-	spec, err := impl.Spec()
-	if err != nil {
-		return err
-	}
-	h, err := impl.New(svc, st, impl.Config{
-		SpecYAML: gatehouse.OpenAPI, Scopes: impl.SpecScopes(spec), PublicURL: cmd.String("public-url"),
-		Dialects:   cmd.StringSlice("dialects"),
-		OcariotAlg: cmd.String("ocariot-signing-alg"), OcariotTokenTTL: cmd.Duration("ocariot-token-ttl"),
-	})
-	if err != nil {
-		return err
-	}
-	e := impl.NewEcho(h, spec, log)
 
 	ln, err := net.Listen("tcp", cmd.String("addr"))
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           e,
+		Handler:           inst.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
