@@ -98,5 +98,5 @@ func (s *Service) EnsureAdmin(ctx context.Context, admin Admin) (generatedPasswo
 	return password, nil
 }
 
-// DefaultUserScopes are the built-in user role's: its own profile.
-var DefaultUserScopes = []string{"profile"}
+// DefaultUserScopes are the built-in user role's: its own profile and API keys.
+var DefaultUserScopes = []string{"profile", "api_keys"}

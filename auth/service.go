@@ -106,6 +106,7 @@ type Service struct {
 	hasher *Hasher
 	cfg    Config
 	keys   atomic.Pointer[Keyring]
+	usage  apiKeyUsage
 }
 
 // New returns a Service. Call Bootstrap before serving.

@@ -198,7 +198,7 @@ func TestOcariotAuth(t *testing.T) {
 	}
 	iat, _ := claims.GetIssuedAt()
 	exp, _ := claims.GetExpirationTime()
-	if exp.Sub(iat.Time) != 24*time.Hour || claims["sub_type"] != "user" || claims["scope"] != "profile" || claims["iss"] != "gatehouse" {
+	if exp.Sub(iat.Time) != 24*time.Hour || claims["sub_type"] != "user" || claims["scope"] != "profile api_keys" || claims["iss"] != "gatehouse" {
 		t.Errorf("claims: %v", claims)
 	}
 

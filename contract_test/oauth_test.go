@@ -41,7 +41,7 @@ func TestPasswordGrant(t *testing.T) {
 
 	for _, login := range []string{"Ada Lovelace", "ada lovelace", "ADA@example.com"} {
 		tok := s.login(t, login, "analytical-engine")
-		if tok.TokenType != client.Bearer || tok.ExpiresIn != 3600 || tok.RefreshToken == "" || tok.Scope != "profile" {
+		if tok.TokenType != client.Bearer || tok.ExpiresIn != 3600 || tok.RefreshToken == "" || tok.Scope != "profile api_keys" {
 			t.Errorf("login %q: %+v", login, tok)
 		}
 		claims := verifyWithJWKS(t, s, tok.AccessToken)
@@ -258,7 +258,7 @@ func TestIntrospect(t *testing.T) {
 		return resp
 	}
 	access := introspect(user.AccessToken, bearer(admin))
-	if a := access.JSON200; a == nil || !a.Active || *a.TokenType != client.IntrospectionTokenTypeAccessToken || *a.Scope != "profile" || *a.Username != "plain" {
+	if a := access.JSON200; a == nil || !a.Active || *a.TokenType != client.IntrospectionTokenTypeAccessToken || *a.Scope != "profile api_keys" || *a.Username != "plain" {
 		t.Fatalf("access token: %d %s", access.StatusCode(), access.Body)
 	}
 	rt := introspect(user.RefreshToken, bearer(admin))

@@ -243,6 +243,21 @@ func (userLoginRenderer) render(c echo.Context, e *Error) error {
 	return c.JSON(e.Kind.Status(), api.MessageError{Message: cmp.Or(msg, "Internal server error")})
 }
 
+// authHeaderRenderer writes the /authheader/* endpoints' {"message": ...}.
+type authHeaderRenderer struct{}
+
+func (authHeaderRenderer) render(c echo.Context, e *Error) error {
+	msg := map[Kind]string{
+		KindInvalid:          plainMessage(e.Fields, []string{"name", "text"}),
+		KindUnauthenticated:  "Unauthorized: a valid JWT is required in Authorization",
+		KindForbidden:        "Forbidden: the JWT lacks the scope " + e.Scope,
+		KindNotFound:         "Auth header not found",
+		KindTooLarge:         "Request body too large",
+		KindMethodNotAllowed: "Method not allowed",
+	}[e.Kind]
+	return c.JSON(e.Kind.Status(), api.MessageError{Message: cmp.Or(msg, "Internal server error")})
+}
+
 // apiUserRenderer writes {responseKey, responseMessage} bodies.
 type apiUserRenderer struct{}
 

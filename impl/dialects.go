@@ -36,6 +36,7 @@ var dialects = []dialect{
 	{DialectJmvstream, []string{"/v1/authenticate"}, jmvstreamRenderer{}},
 	{DialectOcariot, []string{"/v1/auth"}, ocariotRenderer{}},
 	{DialectUserLogin, []string{"/user/login"}, userLoginRenderer{}},
+	{DialectUserLogin, []string{"/authheader/add", "/authheader/list", "/authheader/delete"}, authHeaderRenderer{}},
 	{DialectAPIUser, []string{"/api/user/authenticate", "/api/user/refresh-token"}, apiUserRenderer{}},
 }
 

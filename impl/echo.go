@@ -142,38 +142,101 @@ func principalFrom(ctx context.Context) Principal {
 	return p
 }
 
-// authenticate is the validator's AuthenticationFunc: it runs for every
-// security requirement of the operation, so the spec alone decides which
-// routes need which scopes. It answers 401 for missing or bad credentials
-// and 403 for a missing scope, and puts the principal on the request
-// context for the handler.
+// authenticate is the validator's AuthenticationFunc: it runs for the
+// security requirements of the operation, so the spec alone decides which
+// routes need which credentials and scopes. It answers 401 for missing or
+// bad credentials and 403 for a missing scope, and puts the principal on
+// the request context for the handler.
 func (h *Handlers) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	c := echomw.GetEchoContext(ctx)
 	if c == nil {
 		return errors.New("no echo context")
 	}
-	if in.SecuritySchemeName == "passwordBasic" {
-		return h.authenticateBasic(c)
-	}
-	token, ok := bearerToken(c.Request())
-	if !ok {
-		return errorf(KindUnauthenticated, "a Bearer access token is required")
-	}
-	claims, err := h.svc.VerifyAccessToken(c.Request().Context(), token, "")
-	if errors.Is(err, auth.ErrInvalidToken) {
-		return &Error{Kind: KindUnauthenticated, Detail: "the access token is not valid", TokenGiven: true}
+	var (
+		p   Principal
+		err error
+	)
+	switch in.SecuritySchemeName {
+	case "passwordBasic":
+		p, err = h.authenticateBasic(c)
+	case "apiKey":
+		p, err = h.authenticateAPIKey(c, c.Request().Header.Get("X-API-Key"))
+	case "authHeaderJWT":
+		// The user-login dialect sends its JWT in Authorization, bare or
+		// as a Bearer token.
+		token, ok := bearerToken(c.Request())
+		if !ok {
+			token = strings.TrimSpace(c.Request().Header.Get("Authorization"))
+		}
+		p, err = h.authenticateBearer(c, token)
+	default:
+		token, ok := bearerToken(c.Request())
+		if !ok {
+			return errorf(KindUnauthenticated, "a Bearer access token or an API key is required")
+		}
+		p, err = h.authenticateBearer(c, token)
 	}
 	if err != nil {
-		return &Error{Kind: KindInternal, Detail: "internal error", Err: err}
+		return err
 	}
-	p := Principal{UserID: claims.Subject, Scopes: claims.Scopes()}
-	for _, want := range in.Scopes {
+	for _, want := range requiredScopes(in) {
 		if !slices.Contains(p.Scopes, want) {
-			return &Error{Kind: KindForbidden, Detail: "the token lacks the scope " + want, Scope: want}
+			return &Error{Kind: KindForbidden, Detail: "the credentials lack the scope " + want, Scope: want}
 		}
 	}
 	setPrincipal(c, p)
 	return nil
+}
+
+// requiredScopes are the scopes an operation's oauth2 requirement names;
+// they bind every other scheme of the operation too, since OpenAPI gives
+// scopes to oauth2 alone.
+func requiredScopes(in *openapi3filter.AuthenticationInput) []string {
+	if in.SecuritySchemeName == "oauth2" {
+		return in.Scopes
+	}
+	op := in.RequestValidationInput.Route.Operation
+	if op.Security == nil {
+		return nil
+	}
+	for _, req := range *op.Security {
+		if scopes, ok := req["oauth2"]; ok {
+			return scopes
+		}
+	}
+	return nil
+}
+
+// authenticateBearer accepts a gatehouse JWT or, by its prefix, an API key.
+func (h *Handlers) authenticateBearer(c echo.Context, token string) (Principal, error) {
+	if strings.HasPrefix(token, auth.APIKeyPrefix) {
+		return h.authenticateAPIKey(c, token)
+	}
+	if token == "" {
+		return Principal{}, errorf(KindUnauthenticated, "a Bearer access token or an API key is required")
+	}
+	claims, err := h.svc.VerifyAccessToken(c.Request().Context(), token, "")
+	if errors.Is(err, auth.ErrInvalidToken) {
+		return Principal{}, &Error{Kind: KindUnauthenticated, Detail: "the access token is not valid", TokenGiven: true}
+	}
+	if err != nil {
+		return Principal{}, &Error{Kind: KindInternal, Detail: "internal error", Err: err}
+	}
+	return Principal{UserID: claims.Subject, Scopes: claims.Scopes()}, nil
+}
+
+func (h *Handlers) authenticateAPIKey(c echo.Context, key string) (Principal, error) {
+	if key == "" {
+		return Principal{}, errorf(KindUnauthenticated, "an API key is required")
+	}
+	k, err := h.svc.AuthenticateAPIKey(c.Request().Context(), key)
+	if errors.Is(err, auth.ErrInvalidAPIKey) {
+		return Principal{}, &Error{Kind: KindUnauthenticated, Detail: "the API key is not valid", TokenGiven: true}
+	}
+	if err != nil {
+		return Principal{}, &Error{Kind: KindInternal, Detail: "internal error", Err: err}
+	}
+	return Principal{UserID: k.User.ID, Scopes: k.Scopes}, nil
 }
 
 func setPrincipal(c echo.Context, p Principal) {
@@ -182,22 +245,25 @@ func setPrincipal(c echo.Context, p Principal) {
 }
 
 // authenticateBasic checks HTTP Basic credentials, an expired password
-// included; the principal it makes can only change its own password.
-func (h *Handlers) authenticateBasic(c echo.Context) error {
+// included; the spec accepts them on one operation, the password change.
+func (h *Handlers) authenticateBasic(c echo.Context) (Principal, error) {
 	login, password, ok := c.Request().BasicAuth()
 	if !ok {
-		return errorf(KindUnauthenticated, "Basic credentials are required")
+		return Principal{}, errorf(KindUnauthenticated, "Basic credentials are required")
 	}
 	ctx := c.Request().Context()
 	u, err := h.svc.AuthenticatePassword(ctx, login, password, clientFrom(ctx))
 	if errors.Is(err, auth.ErrInvalidCredentials) {
-		return &Error{Kind: KindUnauthenticated, Detail: "invalid username or password", TokenGiven: true}
+		return Principal{}, &Error{Kind: KindUnauthenticated, Detail: "invalid username or password", TokenGiven: true}
 	}
 	if err != nil {
-		return classify(err)
+		return Principal{}, classify(err)
 	}
-	setPrincipal(c, Principal{UserID: u.ID})
-	return nil
+	role, err := h.st.GetRole(ctx, u.Role)
+	if err != nil {
+		return Principal{}, classify(err)
+	}
+	return Principal{UserID: u.ID, Scopes: role.Scopes}, nil
 }
 
 // bearerToken reads "Authorization: Bearer TOKEN" (scheme case-insensitive).

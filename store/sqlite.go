@@ -265,6 +265,9 @@ func writeErr(op string, err error) error {
 // readErr wraps the error of the read op, turning sql.ErrNoRows into
 // ErrNotFound.
 func readErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s: %w", op, ErrNotFound)
 	}

@@ -102,11 +102,12 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 	defer s.Close()
 
+	const want = 2 // the number of files in store/migrations
 	cur, latest, err := s.MigrationStatus(ctx)
-	if err != nil || cur != 0 || latest != 1 {
-		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, 1, nil", cur, latest, err)
+	if err != nil || cur != 0 || latest != want {
+		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, %d, nil", cur, latest, err, want)
 	}
-	if err := s.Ping(ctx); err == nil || !strings.Contains(err.Error(), "schema at version 0, want 1") {
+	if err := s.Ping(ctx); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema at version 0, want %d", want)) {
 		t.Errorf("Ping before migrating = %v, want schema error", err)
 	}
 	for range 2 { // Migrate is idempotent.
@@ -115,8 +116,8 @@ func TestMigrationStatusAndPing(t *testing.T) {
 		}
 	}
 	cur, latest, err = s.MigrationStatus(ctx)
-	if err != nil || cur != 1 || latest != 1 {
-		t.Errorf("MigrationStatus after migrating = %d, %d, %v; want 1, 1, nil", cur, latest, err)
+	if err != nil || cur != want || latest != want {
+		t.Errorf("MigrationStatus after migrating = %d, %d, %v; want %d, %d, nil", cur, latest, err, want, want)
 	}
 	if err := s.Ping(ctx); err != nil {
 		t.Errorf("Ping after migrating: %v", err)

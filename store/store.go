@@ -102,6 +102,20 @@ type AuditEvent struct {
 	Detail    string
 }
 
+// APIKey is a user's API key. Hash is the hex SHA-256 of the key; Hint its
+// prefix and last four characters. The key itself is never stored.
+type APIKey struct {
+	ID         string
+	UserID     string
+	Name       string
+	Hash       string
+	Hint       string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
 // Page asks for up to Limit rows after the opaque cursor After ("" = first
 // page). Implementations order by (created_at, id).
 type Page struct {
@@ -192,6 +206,15 @@ type Store interface {
 	// PurgeExpired deletes deny-list entries and refresh tokens that expired
 	// before now.
 	PurgeExpired(ctx context.Context, now time.Time) error
+
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	GetAPIKey(ctx context.Context, id string) (APIKey, error)
+	GetAPIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	// ListAPIKeys lists a user's keys that are not revoked.
+	ListAPIKeys(ctx context.Context, userID string, p Page) ([]APIKey, string, error)
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+	// TouchAPIKeys records last-used times in one write.
+	TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error
 
 	AppendAuditEvent(ctx context.Context, e AuditEvent) error
 	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error)

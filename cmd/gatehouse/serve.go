@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -138,9 +139,13 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// Background work ends before the database closes: the last flush of
+	// API-key last-used times happens on the way out.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBG()
-	go svc.WatchSigningKeys(bg, cmd.Duration("key-reload-interval"))
+	var background sync.WaitGroup
+	defer func() { stopBG(); background.Wait() }()
+	background.Go(func() { svc.WatchSigningKeys(bg, cmd.Duration("key-reload-interval")) })
+	background.Go(func() { svc.WatchAPIKeyUsage(bg, 10*time.Second) })
 
 	log.Info("gatehouse listening", "addr", "http://"+ln.Addr().String(), "db", cmd.String("db"), "version", version)
 	errc := make(chan error, 1)

@@ -78,6 +78,24 @@ func (e ApiUserTokenResponseResponseMessage) Valid() bool {
 	}
 }
 
+// Defines values for AuditEventOutcome.
+const (
+	Failure AuditEventOutcome = "failure"
+	Success AuditEventOutcome = "success"
+)
+
+// Valid indicates whether the value is a known member of the AuditEventOutcome enum.
+func (e AuditEventOutcome) Valid() bool {
+	switch e {
+	case Failure:
+		return true
+	case Success:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -309,6 +327,45 @@ func (e TokenResponseTokenType) Valid() bool {
 // AccessTTL Seconds, from one minute to one day.
 type AccessTTL = int
 
+// ApiKey defines model for ApiKey.
+type ApiKey struct {
+	CreatedAt time.Time          `json:"created_at"`
+	ExpiresAt *time.Time         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// KeyHint The key's prefix and last four characters.
+	//
+	// Example: gatehouse_…x4Qz
+	KeyHint    string     `json:"key_hint"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	Name       string     `json:"name"`
+}
+
+// ApiKeyCreate defines model for ApiKeyCreate.
+type ApiKeyCreate struct {
+	// ExpiresAt When the key stops working; never when absent.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Name      string     `json:"name"`
+}
+
+// ApiKeyCreated defines model for ApiKeyCreated.
+type ApiKeyCreated struct {
+	CreatedAt time.Time          `json:"created_at"`
+	ExpiresAt *time.Time         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Key The key in full. Store it now; it is never shown again.
+	Key     string `json:"key"`
+	KeyHint string `json:"key_hint"`
+	Name    string `json:"name"`
+}
+
+// ApiKeyList defines model for ApiKeyList.
+type ApiKeyList struct {
+	Items      []ApiKey `json:"items"`
+	NextCursor *string  `json:"next_cursor,omitempty"`
+}
+
 // ApiUserAuthenticateRequest defines model for ApiUserAuthenticateRequest.
 type ApiUserAuthenticateRequest struct {
 	Password DialectPassword `json:"password"`
@@ -405,6 +462,53 @@ type ApplicationUpdate struct {
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
+}
+
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	// Action Example: login
+	Action    string             `json:"action"`
+	ActorId   *string            `json:"actor_id,omitempty"`
+	ClientIp  *string            `json:"client_ip,omitempty"`
+	Detail    *string            `json:"detail,omitempty"`
+	Dialect   *string            `json:"dialect,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+	Outcome   AuditEventOutcome  `json:"outcome"`
+	SubjectId *string            `json:"subject_id,omitempty"`
+	Time      time.Time          `json:"time"`
+	UserAgent *string            `json:"user_agent,omitempty"`
+}
+
+// AuditEventOutcome defines model for AuditEvent.Outcome.
+type AuditEventOutcome string
+
+// AuditEventList defines model for AuditEventList.
+type AuditEventList struct {
+	Items      []AuditEvent `json:"items"`
+	NextCursor *string      `json:"next_cursor,omitempty"`
+}
+
+// AuthHeader defines model for AuthHeader.
+type AuthHeader struct {
+	Created time.Time `json:"created"`
+	Id      string    `json:"id"`
+
+	// Name Example: production-api-key
+	Name string `json:"name"`
+
+	// Token The key in full when created; masked in lists.
+	Token string `json:"token"`
+}
+
+// AuthHeaderAddRequest defines model for AuthHeaderAddRequest.
+type AuthHeaderAddRequest struct {
+	Name string `json:"name"`
+}
+
+// AuthHeaderDeleteRequest defines model for AuthHeaderDeleteRequest.
+type AuthHeaderDeleteRequest struct {
+	// Text The auth header (API key) itself.
+	Text string `json:"text"`
 }
 
 // DialectPassword defines model for DialectPassword.
@@ -859,6 +963,21 @@ type Conflict = Problem
 // Forbidden RFC 9457 problem details.
 type Forbidden = Problem
 
+// MessageBadRequest defines model for MessageBadRequest.
+type MessageBadRequest = MessageError
+
+// MessageForbidden defines model for MessageForbidden.
+type MessageForbidden = MessageError
+
+// MessageServerError defines model for MessageServerError.
+type MessageServerError = MessageError
+
+// MessageTooLarge defines model for MessageTooLarge.
+type MessageTooLarge = MessageError
+
+// MessageUnauthorized defines model for MessageUnauthorized.
+type MessageUnauthorized = MessageError
+
 // NotFound RFC 9457 problem details.
 type NotFound = Problem
 
@@ -892,6 +1011,15 @@ type TooLarge = Problem
 // Unauthorized RFC 9457 problem details.
 type Unauthorized = Problem
 
+// ListApiKeysParams defines parameters for ListApiKeys.
+type ListApiKeysParams struct {
+	// Limit At most this many items (default 50).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListApplicationsParams defines parameters for ListApplications.
 type ListApplicationsParams struct {
 	// Limit At most this many items (default 50).
@@ -908,6 +1036,30 @@ type ListApplicationMembersParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// Limit At most this many items (default 50).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// ActorId Only events by this user.
+	ActorId *string `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+
+	// SubjectId Only events about this user, key or role.
+	SubjectId *string `form:"subject_id,omitempty" json:"subject_id,omitempty"`
+
+	// Action Only this action, e.g. `login` or `refresh.reuse`.
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// Since Only events at or after this time.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only events before this time.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 }
 
 // RotateSigningKeyParams defines parameters for RotateSigningKey.
@@ -934,6 +1086,12 @@ type ApiUserAuthenticateJSONRequestBody = ApiUserAuthenticateRequest
 // ApiUserRefreshTokenJSONRequestBody defines body for ApiUserRefreshToken for application/json ContentType.
 type ApiUserRefreshTokenJSONRequestBody = ApiUserRefreshRequest
 
+// AuthHeaderAddJSONRequestBody defines body for AuthHeaderAdd for application/json ContentType.
+type AuthHeaderAddJSONRequestBody = AuthHeaderAddRequest
+
+// AuthHeaderDeleteJSONRequestBody defines body for AuthHeaderDelete for application/json ContentType.
+type AuthHeaderDeleteJSONRequestBody = AuthHeaderDeleteRequest
+
 // IntrospectTokenJSONRequestBody defines body for IntrospectToken for application/json ContentType.
 type IntrospectTokenJSONRequestBody = IntrospectRequest
 
@@ -954,6 +1112,9 @@ type CreateTokenFormdataRequestBody = TokenRequest
 
 // UserLoginJSONRequestBody defines body for UserLogin for application/json ContentType.
 type UserLoginJSONRequestBody = UserLoginRequest
+
+// CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
+type CreateApiKeyJSONRequestBody = ApiKeyCreate
 
 // CreateApplicationJSONRequestBody defines body for CreateApplication for application/json ContentType.
 type CreateApplicationJSONRequestBody = ApplicationCreate
@@ -1002,6 +1163,15 @@ type ServerInterface interface {
 	// ApiUserRefreshToken Rotate the token pair (api-user dialect)
 	// (POST /api/user/refresh-token)
 	ApiUserRefreshToken(ctx echo.Context) error
+	// AuthHeaderAdd Create an auth header (API key)
+	// (POST /authheader/add)
+	AuthHeaderAdd(ctx echo.Context) error
+	// AuthHeaderDelete Delete an auth header
+	// (POST /authheader/delete)
+	AuthHeaderDelete(ctx echo.Context) error
+	// AuthHeaderList List your auth headers (masked)
+	// (GET /authheader/list)
+	AuthHeaderList(ctx echo.Context) error
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -1023,6 +1193,18 @@ type ServerInterface interface {
 	// UserLogin Log in (user-login dialect)
 	// (POST /user/login)
 	UserLogin(ctx echo.Context) error
+	// ListApiKeys List your API keys (masked)
+	// (GET /v1/api-keys)
+	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
+	// CreateApiKey Create an API key
+	// (POST /v1/api-keys)
+	CreateApiKey(ctx echo.Context) error
+	// DeleteApiKey Revoke one of your API keys
+	// (DELETE /v1/api-keys/{id})
+	DeleteApiKey(ctx echo.Context, id ID) error
+	// GetApiKey Get one of your API keys (masked)
+	// (GET /v1/api-keys/{id})
+	GetApiKey(ctx echo.Context, id ID) error
 	// ListApplications List applications
 	// (GET /v1/applications)
 	ListApplications(ctx echo.Context, params ListApplicationsParams) error
@@ -1047,6 +1229,9 @@ type ServerInterface interface {
 	// AddApplicationMember Let a user log in to an application
 	// (PUT /v1/applications/{id}/members/{user_id})
 	AddApplicationMember(ctx echo.Context, id ID, userId openapi_types.UUID) error
+	// ListAuditEvents List audit events, newest first
+	// (GET /v1/audit-events)
+	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
 	// OcariotAuth Log in (OCARIoT dialect)
 	// (POST /v1/auth)
 	OcariotAuth(ctx echo.Context) error
@@ -1150,6 +1335,33 @@ func (w *ServerInterfaceWrapper) ApiUserRefreshToken(ctx echo.Context) error {
 	return err
 }
 
+// AuthHeaderAdd converts echo context to params.
+func (w *ServerInterfaceWrapper) AuthHeaderAdd(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AuthHeaderAdd(ctx)
+	return err
+}
+
+// AuthHeaderDelete converts echo context to params.
+func (w *ServerInterfaceWrapper) AuthHeaderDelete(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AuthHeaderDelete(ctx)
+	return err
+}
+
+// AuthHeaderList converts echo context to params.
+func (w *ServerInterfaceWrapper) AuthHeaderList(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AuthHeaderList(ctx)
+	return err
+}
+
 // GetHealth converts echo context to params.
 func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	var err error
@@ -1210,6 +1422,72 @@ func (w *ServerInterfaceWrapper) UserLogin(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UserLogin(ctx)
+	return err
+}
+
+// ListApiKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListApiKeysParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListApiKeys(ctx, params)
+	return err
+}
+
+// CreateApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateApiKey(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateApiKey(ctx)
+	return err
+}
+
+// DeleteApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteApiKey(ctx, id)
+	return err
+}
+
+// GetApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) GetApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetApiKey(ctx, id)
 	return err
 }
 
@@ -1372,6 +1650,66 @@ func (w *ServerInterfaceWrapper) AddApplicationMember(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AddApplicationMember(ctx, id, userId)
+	return err
+}
+
+// ListAuditEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEventsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "actor_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", ctx.QueryParams(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "subject_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subject_id", ctx.QueryParams(), &params.SubjectId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subject_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditEvents(ctx, params)
 	return err
 }
 
@@ -1685,6 +2023,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/v1/roles/:name", wrapper.PutRole, options.OperationMiddlewares["putRole"]...)
 	router.GET(options.BaseURL+"/v1/signing-keys", wrapper.ListSigningKeys, options.OperationMiddlewares["listSigningKeys"]...)
 	router.POST(options.BaseURL+"/v1/signing-keys/rotate", wrapper.RotateSigningKey, options.OperationMiddlewares["rotateSigningKey"]...)
+	router.GET(options.BaseURL+"/v1/api-keys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
+	router.POST(options.BaseURL+"/v1/api-keys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
+	router.DELETE(options.BaseURL+"/v1/api-keys/:id", wrapper.DeleteApiKey, options.OperationMiddlewares["deleteApiKey"]...)
+	router.GET(options.BaseURL+"/v1/api-keys/:id", wrapper.GetApiKey, options.OperationMiddlewares["getApiKey"]...)
+	router.GET(options.BaseURL+"/v1/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
+	router.POST(options.BaseURL+"/authheader/add", wrapper.AuthHeaderAdd, options.OperationMiddlewares["authHeaderAdd"]...)
+	router.GET(options.BaseURL+"/authheader/list", wrapper.AuthHeaderList, options.OperationMiddlewares["authHeaderList"]...)
+	router.POST(options.BaseURL+"/authheader/delete", wrapper.AuthHeaderDelete, options.OperationMiddlewares["authHeaderDelete"]...)
 	router.POST(options.BaseURL+"/v1/authenticate", wrapper.JmvstreamAuthenticate, options.OperationMiddlewares["jmvstreamAuthenticate"]...)
 	router.POST(options.BaseURL+"/v1/auth", wrapper.OcariotAuth, options.OperationMiddlewares["ocariotAuth"]...)
 	router.POST(options.BaseURL+"/user/login", wrapper.UserLogin, options.OperationMiddlewares["userLogin"]...)
@@ -1726,6 +2072,30 @@ type ForbiddenApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers ForbiddenResponseHeaders
+}
+
+type MessageBadRequestJSONResponse MessageError
+
+type MessageForbiddenResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type MessageForbiddenJSONResponse struct {
+	Body MessageError
+
+	Headers MessageForbiddenResponseHeaders
+}
+
+type MessageServerErrorJSONResponse MessageError
+
+type MessageTooLargeJSONResponse MessageError
+
+type MessageUnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type MessageUnauthorizedJSONResponse struct {
+	Body MessageError
+
+	Headers MessageUnauthorizedResponseHeaders
 }
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
@@ -2021,6 +2391,291 @@ func (response ApiUserRefreshToken413JSONResponse) VisitApiUserRefreshTokenRespo
 type ApiUserRefreshToken500JSONResponse struct{ ApiUserServerErrorJSONResponse }
 
 func (response ApiUserRefreshToken500JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderAddRequestObject struct {
+	Body *AuthHeaderAddJSONRequestBody
+}
+
+type AuthHeaderAddResponseObject interface {
+	VisitAuthHeaderAddResponse(w http.ResponseWriter) error
+}
+
+type AuthHeaderAdd200JSONResponse AuthHeader
+
+func (response AuthHeaderAdd200JSONResponse) VisitAuthHeaderAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderAdd400JSONResponse struct{ MessageBadRequestJSONResponse }
+
+func (response AuthHeaderAdd400JSONResponse) VisitAuthHeaderAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderAdd401JSONResponse struct {
+	MessageUnauthorizedJSONResponse
+}
+
+func (response AuthHeaderAdd401JSONResponse) VisitAuthHeaderAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderAdd403JSONResponse struct{ MessageForbiddenJSONResponse }
+
+func (response AuthHeaderAdd403JSONResponse) VisitAuthHeaderAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderAdd413JSONResponse struct{ MessageTooLargeJSONResponse }
+
+func (response AuthHeaderAdd413JSONResponse) VisitAuthHeaderAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderAdd500JSONResponse struct{ MessageServerErrorJSONResponse }
+
+func (response AuthHeaderAdd500JSONResponse) VisitAuthHeaderAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderDeleteRequestObject struct {
+	Body *AuthHeaderDeleteJSONRequestBody
+}
+
+type AuthHeaderDeleteResponseObject interface {
+	VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error
+}
+
+type AuthHeaderDelete200JSONResponse MessageError
+
+func (response AuthHeaderDelete200JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderDelete400JSONResponse struct{ MessageBadRequestJSONResponse }
+
+func (response AuthHeaderDelete400JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderDelete401JSONResponse struct {
+	MessageUnauthorizedJSONResponse
+}
+
+func (response AuthHeaderDelete401JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderDelete403JSONResponse struct{ MessageForbiddenJSONResponse }
+
+func (response AuthHeaderDelete403JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderDelete404JSONResponse MessageError
+
+func (response AuthHeaderDelete404JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderDelete413JSONResponse struct{ MessageTooLargeJSONResponse }
+
+func (response AuthHeaderDelete413JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderDelete500JSONResponse struct{ MessageServerErrorJSONResponse }
+
+func (response AuthHeaderDelete500JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderListRequestObject struct {
+}
+
+type AuthHeaderListResponseObject interface {
+	VisitAuthHeaderListResponse(w http.ResponseWriter) error
+}
+
+type AuthHeaderList200JSONResponse []AuthHeader
+
+func (response AuthHeaderList200JSONResponse) VisitAuthHeaderListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderList401JSONResponse struct {
+	MessageUnauthorizedJSONResponse
+}
+
+func (response AuthHeaderList401JSONResponse) VisitAuthHeaderListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderList403JSONResponse struct{ MessageForbiddenJSONResponse }
+
+func (response AuthHeaderList403JSONResponse) VisitAuthHeaderListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderList500JSONResponse struct{ MessageServerErrorJSONResponse }
+
+func (response AuthHeaderList500JSONResponse) VisitAuthHeaderListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2517,6 +3172,426 @@ func (response UserLogin503JSONResponse) VisitUserLoginResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeysRequestObject struct {
+	Params ListApiKeysParams
+}
+
+type ListApiKeysResponseObject interface {
+	VisitListApiKeysResponse(w http.ResponseWriter) error
+}
+
+type ListApiKeys200JSONResponse ApiKeyList
+
+func (response ListApiKeys200JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiKeys400ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiKeys401ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiKeys403ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiKeys500ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKeyRequestObject struct {
+	Body *CreateApiKeyJSONRequestBody
+}
+
+type CreateApiKeyResponseObject interface {
+	VisitCreateApiKeyResponse(w http.ResponseWriter) error
+}
+
+type CreateApiKey201ResponseHeaders struct {
+	CacheControl *string
+}
+
+type CreateApiKey201JSONResponse struct {
+	Body    ApiKeyCreated
+	Headers CreateApiKey201ResponseHeaders
+}
+
+func (response CreateApiKey201JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiKey400ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiKey401ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiKey403ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiKey413ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiKey500ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKeyRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type DeleteApiKeyResponseObject interface {
+	VisitDeleteApiKeyResponse(w http.ResponseWriter) error
+}
+
+type DeleteApiKey204Response struct {
+}
+
+func (response DeleteApiKey204Response) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteApiKey400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApiKey400ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApiKey401ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApiKey403ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApiKey404ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApiKey500ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKeyRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetApiKeyResponseObject interface {
+	VisitGetApiKeyResponse(w http.ResponseWriter) error
+}
+
+type GetApiKey200JSONResponse ApiKey
+
+func (response GetApiKey200JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiKey400ApplicationProblemPlusJSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiKey401ApplicationProblemPlusJSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiKey403ApplicationProblemPlusJSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiKey404ApplicationProblemPlusJSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiKey500ApplicationProblemPlusJSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3408,6 +4483,98 @@ type AddApplicationMember500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response AddApplicationMember500ApplicationProblemPlusJSONResponse) VisitAddApplicationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEventsRequestObject struct {
+	Params ListAuditEventsParams
+}
+
+type ListAuditEventsResponseObject interface {
+	VisitListAuditEventsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEvents200JSONResponse AuditEventList
+
+func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents400ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents401ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents403ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents500ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5218,6 +6385,15 @@ type StrictServerInterface interface {
 	// ApiUserRefreshToken Rotate the token pair (api-user dialect)
 	// (POST /api/user/refresh-token)
 	ApiUserRefreshToken(ctx context.Context, request ApiUserRefreshTokenRequestObject) (ApiUserRefreshTokenResponseObject, error)
+	// AuthHeaderAdd Create an auth header (API key)
+	// (POST /authheader/add)
+	AuthHeaderAdd(ctx context.Context, request AuthHeaderAddRequestObject) (AuthHeaderAddResponseObject, error)
+	// AuthHeaderDelete Delete an auth header
+	// (POST /authheader/delete)
+	AuthHeaderDelete(ctx context.Context, request AuthHeaderDeleteRequestObject) (AuthHeaderDeleteResponseObject, error)
+	// AuthHeaderList List your auth headers (masked)
+	// (GET /authheader/list)
+	AuthHeaderList(ctx context.Context, request AuthHeaderListRequestObject) (AuthHeaderListResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -5239,6 +6415,18 @@ type StrictServerInterface interface {
 	// UserLogin Log in (user-login dialect)
 	// (POST /user/login)
 	UserLogin(ctx context.Context, request UserLoginRequestObject) (UserLoginResponseObject, error)
+	// ListApiKeys List your API keys (masked)
+	// (GET /v1/api-keys)
+	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
+	// CreateApiKey Create an API key
+	// (POST /v1/api-keys)
+	CreateApiKey(ctx context.Context, request CreateApiKeyRequestObject) (CreateApiKeyResponseObject, error)
+	// DeleteApiKey Revoke one of your API keys
+	// (DELETE /v1/api-keys/{id})
+	DeleteApiKey(ctx context.Context, request DeleteApiKeyRequestObject) (DeleteApiKeyResponseObject, error)
+	// GetApiKey Get one of your API keys (masked)
+	// (GET /v1/api-keys/{id})
+	GetApiKey(ctx context.Context, request GetApiKeyRequestObject) (GetApiKeyResponseObject, error)
 	// ListApplications List applications
 	// (GET /v1/applications)
 	ListApplications(ctx context.Context, request ListApplicationsRequestObject) (ListApplicationsResponseObject, error)
@@ -5263,6 +6451,9 @@ type StrictServerInterface interface {
 	// AddApplicationMember Let a user log in to an application
 	// (PUT /v1/applications/{id}/members/{user_id})
 	AddApplicationMember(ctx context.Context, request AddApplicationMemberRequestObject) (AddApplicationMemberResponseObject, error)
+	// ListAuditEvents List audit events, newest first
+	// (GET /v1/audit-events)
+	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
 	// OcariotAuth Log in (OCARIoT dialect)
 	// (POST /v1/auth)
 	OcariotAuth(ctx context.Context, request OcariotAuthRequestObject) (OcariotAuthResponseObject, error)
@@ -5483,6 +6674,121 @@ func (sh *strictHandler) ApiUserRefreshToken(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ApiUserRefreshTokenResponseObject); ok {
 		return validResponse.VisitApiUserRefreshTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AuthHeaderAdd operation middleware
+func (sh *strictHandler) AuthHeaderAdd(ctx echo.Context) error {
+	var request AuthHeaderAddRequestObject
+
+	var body AuthHeaderAddJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthHeaderAdd(ctx.Request().Context(), request.(AuthHeaderAddRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthHeaderAdd")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthHeaderAddResponseObject); ok {
+		return validResponse.VisitAuthHeaderAddResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AuthHeaderDelete operation middleware
+func (sh *strictHandler) AuthHeaderDelete(ctx echo.Context) error {
+	var request AuthHeaderDeleteRequestObject
+
+	var body AuthHeaderDeleteJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthHeaderDelete(ctx.Request().Context(), request.(AuthHeaderDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthHeaderDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthHeaderDeleteResponseObject); ok {
+		return validResponse.VisitAuthHeaderDeleteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AuthHeaderList operation middleware
+func (sh *strictHandler) AuthHeaderList(ctx echo.Context) error {
+	var request AuthHeaderListRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthHeaderList(ctx.Request().Context(), request.(AuthHeaderListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthHeaderList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthHeaderListResponseObject); ok {
+		return validResponse.VisitAuthHeaderListResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -5784,6 +7090,127 @@ func (sh *strictHandler) UserLogin(ctx echo.Context) error {
 	return nil
 }
 
+// ListApiKeys operation middleware
+func (sh *strictHandler) ListApiKeys(ctx echo.Context, params ListApiKeysParams) error {
+	var request ListApiKeysRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApiKeys(ctx.Request().Context(), request.(ListApiKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApiKeys")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListApiKeysResponseObject); ok {
+		return validResponse.VisitListApiKeysResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateApiKey operation middleware
+func (sh *strictHandler) CreateApiKey(ctx echo.Context) error {
+	var request CreateApiKeyRequestObject
+
+	var body CreateApiKeyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateApiKey(ctx.Request().Context(), request.(CreateApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateApiKeyResponseObject); ok {
+		return validResponse.VisitCreateApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteApiKey operation middleware
+func (sh *strictHandler) DeleteApiKey(ctx echo.Context, id ID) error {
+	var request DeleteApiKeyRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteApiKey(ctx.Request().Context(), request.(DeleteApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteApiKeyResponseObject); ok {
+		return validResponse.VisitDeleteApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetApiKey operation middleware
+func (sh *strictHandler) GetApiKey(ctx echo.Context, id ID) error {
+	var request GetApiKeyRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApiKey(ctx.Request().Context(), request.(GetApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetApiKeyResponseObject); ok {
+		return validResponse.VisitGetApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListApplications operation middleware
 func (sh *strictHandler) ListApplications(ctx echo.Context, params ListApplicationsParams) error {
 	var request ListApplicationsRequestObject
@@ -6025,6 +7452,31 @@ func (sh *strictHandler) AddApplicationMember(ctx echo.Context, id ID, userId op
 		return err
 	} else if validResponse, ok := response.(AddApplicationMemberResponseObject); ok {
 		return validResponse.VisitAddApplicationMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAuditEvents operation middleware
+func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error {
+	var request ListAuditEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEvents(ctx.Request().Context(), request.(ListAuditEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
+		return validResponse.VisitListAuditEventsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6629,145 +8081,170 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3tcts4tuCrYLi3Ks5e6stfSZS6VdftuGfc7SRe2+lUbZSxIBKS0KYANgBa0aT8PPse+2S38EESJEGR",
-	"smUn3ZM/iSWRwMHB+T4HB1+9gC5iShAR3Bt+9eYIhoipP9/RYxjMkfwzRDxgOBaYEm/o/ePq6rw36PZB",
-	"IH/nQFDa9XyPB3O0gPJxRJKFN/zkEdpRj3iffU+sYuQNPS4YJjPv7s733tFLQZlj/Ct6gwgHkCFA0C1i",
-	"ep6wdg6uhnHOcYEEWx1NBWLVaS5RQEkowQdLiAWYoCllCAi2wmQG4AxiUpxygQleyFkH2VSYCDRDTM31",
-	"8ePHo0TMERE4gMK1rjkCMH8CUwLU4AhAEoLlfAWwAFOIIxSCnYufj8Hhi4P+cwkD+gIXcSQn/AlBhhhA",
-	"jFH2XyMPk1sY4fBaSJSNvAK4ZWzc+V4MGVwgYTb4OGGcMjecY4K+iOtAPTEGdArEHIGYoVtMEw5iOEMS",
-	"Liwf/yNBbOX5HoELOZ9+p4g4+OUMkZmYe8ODwa5rn07fuMFgiNOEBegZBzjMZoyhmOcT4tDzPYb+SDBD",
-	"oTcULEH25FPKFlB4Qy9J1JPVyc/wAovq/EcCLCgXQMwxBwtI5PagBQc7IZrCJBLAbI4LCZEasoQDTTwH",
-	"/b6/npTu5HJ4TAlHap+OYvyBI/YTDC/QHwniCtaAEoGI+hPGcWQIqvc7l7B/zSnmazbWr2jlDb3Td78d",
-	"nZ2+ub44+T8fTi6vvHyut4hzOJOgnGqqApLRATNz3tmr+Q+Gpt7Q+1+9XHr09K+8Z8A9kSSqV1PEa93o",
-	"5r1LxG7Ttx+0zquTi3dHZ9cnFxfvL5zL1DMBzIFAi5gyyHC0AgmBtxBHcBKh7a251VRmEC3+Wqx9I9DU",
-	"qBcGB04QkyBAnE+TKN2UbgEoegbZDG0brFqMSe6f0HAlcUYl7gbgLf7JBukDkcKUMvwvyfYP54jji5M3",
-	"J++uTo/OLtdyRcBQKEU4jPj2COQjo2RmDw0oA5AAI+ABQ1OG+BwoQV/CQkZDT7Y3lGqBGNEZNppaqlCp",
-	"N6eUgRhyvqQsBHPI55jMpJS0DAullDuZVnZBYp7uWfpbwdFKBsaMTiK0+E/HzodIQBx5Q08o5aJGSlWu",
-	"QrQaQWpcuXbuDT999aYYRaHUHxwxJd59b5ERxS2MEiRpNFVAYJIIsMCcK+3y2fe4gCLh3nBfyn2BhVbj",
-	"MATpQjINACc0EcNJBMlNe8I614utY6F0jUqFRVIXolCSVmXNiqaOKZlGONgEuVuBMphDMkMgMNNzsMRi",
-	"rkyOIGEMEQEkFhHYgUDuAIARQzBcAQFvEPEBzOwEgAlIOHquVvMzZRMchog8+XIsNo5gcAMg4AGNkVoR",
-	"jRHTxh9BKOQl3vj48WOnbEWuY5Cy0XmnLWvxM01I+JTrfkcBT4J5thNqB95L2O5rtyBtAmQ27oxBIlLW",
-	"vC7OnorJlEeBJYXa85ICt1bqjVNADE+NfTAuwCa/SAhP4pgygcyX15K5x/6IZM8qUhhLCAtPK8mun06t",
-	"//1X4P//v4Pu7vPuiBTJRHlmnWNKBKNRE42kjpZak1pjG87YjDIaUceT6RQHGBFhEDDU/F1mlbHCAx9i",
-	"uTQeo0CMH4NFFLxGox9H2Kz/aVChySBQsxo0jPWnaxyOlYTjgFBggdDd6vZvZmJvZdVcTXmteHc8lJZN",
-	"QtAXub0oVMooYZbI2Lq1uSFn601JdWeNGarG3NAI3Sq0ilPGQ0kqWvqZ4IDFU4/GOo9hdjYs2/Kcri3P",
-	"SW7WN7NH23HS1pXtkYt9Xiui1RauCZxxuOJgQQ1rteCqRzGHGvioJQs9hsVScei2zy+Z8aFDOcrHvro6",
-	"qw1H+mDK6AJQgsACk0QgIKj6FMKVhC6LI7083C9Ekg771VBS5iXaUFnGWMykNSqwjjNlBlMDTt9gGKFA",
-	"nFv2lbS73qnQV6tXP6SulI51paG7T/k4fg5NHtilk99RYMeKMsYrLqTg3+eh4mroy+36V0JHlycXv50e",
-	"n1x/eHf029Hp2dFPZyeOcLMjZvDVEW20l2sDWn19zcIvdDigditNuEAFfUoR2P3+q0NFNukXA78RSmuw",
-	"NUAVQ0wVmKCm/RSkCvas30++xJitrrAmqCyCG0KBOgIr8qi8jhbKs7dcCA+GC0z+W/3remOaRFFKtPlL",
-	"R3WPl3G69oH7rKCGbC8/HB+fXF62pbjstUo8zz0CjYoI2HWJEZu/S/j1msjH3vd0myzk1218CeG16PUb",
-	"uMgs0VqDm4QzTVNHuamHJqJa4V3I1ewd9p0iGSYhRiSoSRCpSZ5xMIZJONYq3dKCKg8CEhIhzgFHouui",
-	"o4AhKD1KKNrTHg5b5Ep8D/Nrk/2wOGBCaYQgkb+TCo3Mk8kaZtoUp7sHr3b7LrSWaE5Bb4J1Gb796ka6",
-	"ACmssoDNBsI5Vk8qgglDLL+B0blFSFMYceS3oK21sdnMgiiRkiXidw8OGiR8vlMbvubct3XwGk2lAC5t",
-	"EmnBjGfYpd5UIq7wx/pwds7bd3m0lTG4UpjIM53NGltP2AD0hzhsQwgLTOxvB//mpFHBaNnOLII06O/u",
-	"N8JUtjcbVxVDIRCT4uefn/45Gn3p9zuj0ZfBdDT68mL6+T//wyXLTlyWB/xv86kb0IXUd6loTRVgGY7K",
-	"sD9jFIU1Fq7JSbgUiPrJB5ADCEIqpIMYQzF/DeCEIyKUQ6yzG0AlHJSKWc5ppPNtxXIDK+dRgS+iub5M",
-	"jQ45gudn2XCTqNfukdP8WFiGSzbr+qRKk72xWGM+/wPBSGK8jM9gjoIbXs+xDmuviPkTGMyBGuUZBzQR",
-	"AV0gHyzniABCBaA3lqbOwUlzQzkC6Y20VKzgyuem5ZoxXKs9zWKotY6CcHgIhwcHe4eOvcoj1NdzrB30",
-	"FGxbVJWVavMSRK1nka+gxjAT+Ba5TRGYhM59yyKtzl/Rl7hgCGEiDvc9lxmHS+bVmie5m4J+F9j5PZlM",
-	"W46sIunOMXgyqfv+Wn/5dd0GP2Bv/VxoNGpTs3+unf/l46+O/Y5mTUrlEs8IJrOjyJjCt+5tdn57U0MU",
-	"N6LgkJ0ce753cXnk+d77X8+dKHA7iAkvIJbjmfPlL86XV83olHDqVfgKVXrGGuxeIoc4uEGr9naV3KKK",
-	"PVUGSQ7ohGBxywVDcFETmtrAhM48/0Yd22AtPCAAlqY9a6r+Sh5c1zYIauvSbDymK8pAtKZci94aA2LR",
-	"NkS1Tptmk5TC4KXtSb/OFfwpkUYWjICpi9JvNuJAPbUWkCw4U6Pl7quHTDDhMZH5rsY+rVDpO7S0TeJK",
-	"0WKEIBfgJQjmkMFAIMZ9AE0t48Dv7+6DyUog+SUJlXEiDcBUZhfNv4AyhgIB5pRxBCbKNl4BLmCsIiqb",
-	"RRVN5ijDYRHwYsZbW6gSmDpaMjK0lLlT5Zh2ftX6Iq0fcKforQe1Vi0+aKlGv1h1qz6Xs9ue79kZT0na",
-	"7uyVUwE4Khxs7llb7HB/JnofQIapkHv0WCkCsqUUAWmRIjDLqWHZgIY2v1o2VQnt6zyW9ZhWU/hred7A",
-	"WCO1CoZXC1vKeto1WboZx6rYakMda+qwrmO3M96K/QlaXrclIFvIVRBbhqU09LrFG6tng5VvC+pmEE2q",
-	"0ikaX+0fvAAmBWpyvLwqHtPyxq8lF16J+akqCasTN3xNNIEDMYfCVTPot7MUrVCGIwCHCRfQhKpyuHu3",
-	"g56Enff6k8PpIRygzl4wCDv78CXqvJq8RJ3dqfxCfn7ljDFb3nU66n5/3+VHmbJMe/p3VICf6zCWuUh5",
-	"wMeq3Wx0d7UW0ZP66xz4c0anOEJbiidmdvK6rdLBrDvfm2LGxXUbia0slzvfi+BGL7hCflZIcOME+QpB",
-	"VsiQ7w0O9g77LZLkF+iW3qA/a4zkwmTw3ApufV6vzW7J8dMtVsZN0UOsYY4af9BobqMbzXB1q9pG8F9h",
-	"pwmq+qh+tvgCt6MwCaBQdp1NE/vroslHnf8LO//qd15dd4edmkiynO082VRDpVudEf7uYP/F/su9w/0X",
-	"Fun3awNI7ZF5qWzbO7XqU/3C7sFhCbnScMZ/JMg8IFiCakyjNdt/mUa2cqTzCKF4yBAMi2gf7L5ch/fR",
-	"6MvuQP6z1xmNvhxM5D+h/PMFqtkF7ZS+RQKGUMAqAeZOA7/OPIRNeML3Uufhmutw1TWMZtcq7H3/Ie1Q",
-	"6TUiYUyNAKpmcZ2PXsNEzK8XSMxpeH8oOE8Qc4c7lzf8OmG4pnZCZ+0fhlaGbk1SYj0CHM9tZfWaoO/9",
-	"dqLI/2Eo0GS1dvXFR7aycNeQ2yLtsqzWFFZZqUVgfg2LOgVNHi+2Q7yXuweHKsqr/z8J31weOX11876p",
-	"2XlwuHrzyo26oDVDQqJsg7HKoVsrjtxQBJEjYRsq20Lp/RW3KUarMekKSaDmeG1aWqvP/Vq/6gyfzqx2",
-	"2yR1zcQcBQw5zhyfzghlKHwNZlCgOU04esaBfkeXNcfJJMJB1xV8q8xlBbcs0i5EkJtSOXFtoFGiKaur",
-	"3sn+UnM+bwdfcfqa89/WsUewU3hjo7myTFnJp4hhgDocxZBJ+tbHtDggkDG6xGQGltLxVYcBaIT0jLzd",
-	"jHa8qxSjLUTuIAGoI52uJiy6CKrEDtaOr+GJ9QWaddtxBKRARyH45eOVs+wMfYkxQ/wak/peCwkRONJF",
-	"bWoys7Hm1Vblcw1U8z6GfyToNeCYzCIV13YCy6v2Zaydbc9vmxjVxy2aXbeS41cIJVtIKy8tBdK1kx84",
-	"cgU176E+QszhJEKhO4mO2pS2VAtrC6EDu7QWPqD2sBBeyAc9o7cogoFzcSlDXadoXoMZkkTmOIvuINFc",
-	"KatY3DVtouI1m+1D2/B4bVxcIc0Kjpuq12x/C0q8AGMdgd2rnvE7CzK1T+oWYrf5breNjDx4/9rmNeQA",
-	"27CylAhpLod0nG5Wv6U9YeTjqh9MVmBGifpBblTWKOa+RZVqsXSGyV8hI2UthpsK6uJaNMOF7YWGo/Lw",
-	"dzonJfncKNl+llxYlay/0Dlp8/ppO/l9Bl2TvKGthG+6b6rwPys7vJ8gv3JbDr98vDLmyFSaZYVGTU4b",
-	"wq4qLW5AN6TN/tWpxFK65dZoKYB1JLSlbEBLxf+9ifGtqvJ2wv2uZiOqe//TRb/fHzQWHm1eZCwtVhQk",
-	"DIvVpWoZpraQSiLddZnq5iRwwchWaZNxT73U02eHwY5yQMzBWRBqQfe8OyKqntVqVaHOpEuxbjwkLHT7",
-	"itcA2q6R+Vn3K5hGdFmR0cbG/cAib+jZwHh2NNpysbkO+Q69CwRD2/fmqoBFzBFmYIEWE8SUA1F4dcmw",
-	"ZBXDZn7aaES+GKIICVQd0Boq9QjSuUmYDrCiCQN0SYB5RP2WLrNrrK8i5Oqb/KdmyLIX0kDaDVoVhzQ/",
-	"dG7QCixMuLryQjrRBVUtVMxvQP7WTb0Ru92CLs8yHzTpqAdVLrYwvfom/6l5ReaF1KFy0IDNa5q4Ldb/",
-	"CXIcrHWnJTlrZ/p5YUd8xQmx9PApiVZgshqR8fn7yyvQux30FqiXPjj2AbpFJqwj7BDHHHLjpoaaunXr",
-	"Pik1FVgZ3HMhYn3cGJMpTQ80Q91Ux7SHy6I7YAExERATxLhEpMKIHIEPe70ZFvNkIpV4L3uho5CVfawW",
-	"oudDq0Apt7z2gjjQxM4kUUhyKARaJP9epB11dB0TB7eI4emqNAadTiNMEBBzRpOZbtnzy8dfL7sjMiIq",
-	"4c+Hmcz532MACV/KwbJqr/FXVX3gg0rN0934tdwLthoRKuaIAUYTya/WCKooYlx3SHzs6zZCkIzIWNc4",
-	"jEGEuch3t7YDlN7iCAfIRErMxh3FqvPGbrdf2a3lctmF6ucuZbOeeZf3zk6PT95dnqh38lKDfJ8835P4",
-	"1bvX7w70YzRGBMbYG3p73X53z5ylULKx112iKOrcELokvd+XN7ybHomf6ZBiJralYeb9HQm5I16pqeBu",
-	"v7+1xg2mmthxxv5EbqAJWkqRA5ZzylFKPQu4AlzgKAITpJHfLag6b/jps+/xZLGAbJXGHPVYthjT7XJe",
-	"HAxePJdsCGdcmlch5gGV03uf5ZgFrCl67KRtB9SSO5rO16HxyH6+lCR8ROyWZqrvLpirgHVIVEWYYLfb",
-	"B4X1Gz7PBtFIfbk/2G+N1BgRHHYCSqZ4luRGeh0638eInL45Ljz+J0Kjgh4cU0KknswQA0IaJAtdeVqH",
-	"NRhjVdrUg6XeEjHloiYjYVtyEb5FXNW8zGnCXmfCGwst8cb5DOanjrb3pLIu7oOjP4Tppoq4+ImGq816",
-	"duWWnj5Hf54nG/Ij5OaI/aa9E10HBe6KTpWqNXDTkGuC7LlesfXmne/tb/CW1eBMvTlo/Wah9Yl8d7C3",
-	"Aaymm8ud7x1sAK1dq69e3dsE3Lxf6TremEiTBkBldOzAGHdUEWLqXlickf5WZowC2dZzxmWMVAfnSqZI",
-	"2TZIJEzaOYCgJYghZl1wgRKuujsDHiMiRqT4GlOFYNK74eZI5BQucLTS5oCTcy7KTQo24ZyN6L/U8+MH",
-	"6T+M9NfQr3GVRNqOQRHPRoQ8V+dM/7VO/ZmjqI+o8cwMNV2ZYkaVSsEcQKlQ1qu7M3yLCOLcWrJeo1mw",
-	"tvBtLzLn2eLSc+fyMXmmevRVgmmP96WzXC47U8oWnYRFiAQ01MGw+0/QliG3vELV18C9yWk3EdU+9TUY",
-	"6wOXY6BihDrOSVaGyFWNN+aqVlwfMCF0ubXGg62kSrlfaFuZUm3Fp97ca/lm3g6zrSAqdilsK4YqzRdL",
-	"HJdH9D454jKf7wocaQVpYFofofygw8NdWzKpIQtcqrVcvVb9B41CrST1sNhoWDybCyCo0ZIAiy44Ak4F",
-	"OiJlDfoaQFI0YjEHISIYhaYoAIusDGBEPhDlUyg9bpr9dvTYYRa+iDg10QCw2++7VLSu635MMVOsHN+y",
-	"iCkP3la81IgB3VBB4dAHlIEltHi96z2ER78dyxT1tibMIjv0+6/Ws0ODjZmFqkypiqk37IJxXm3zX1n8",
-	"ULWk5mCchiTHYAeOiLPeR4cox1boERJAY53QAWPTJlhK5RHRBUk8q0R6lkbaNYfY7+WdZH35+IhU2kft",
-	"1BWzqTjbEnP0vDsi9vIKhSnZGovfmmgdSDjSYUUtBvQx04LVDe5vdOvY8mNydKFusDVDWy6wXXVnF9tZ",
-	"rnHDsdo8L206rLX2lEvAP6k90njBhLnWR4Wlw63YFb53zuCsHrT8BX2T0RMZIsW20k8tH1u69JUuvusE",
-	"66ncs1Tx5mWKlAFXRWadtNUh7e4KLqKmuODR+elljILNvKN04LVXIFWVo5kvC9w1xaAxBxIABgNR5w0p",
-	"g8X2/koqRV1ekGUhQijgBPIst+ErUbjAM5amJVl+EYKS93b4W6r1iMJQ81QFm3IubDy3b+BpqqV2Lap8",
-	"5PneUale9JxrLYUcK84dVFEolRWv92Szep4tRUwvJbDoHHI+2N37W1ERZFUlrXVBpXTqifVBudpp/ZVD",
-	"xXIbyxjdCiyF9h2uftr6nLO6JUV3GZOyLbswpWvJ//Y7u7BuDko1/r3uDmqCvnb4/VYs5wQ5DdynOe/t",
-	"Qesa2SjIJ9nrNRdLHTwlydXegLBNQdmIjG/UOX9dpJHOACZgRwq/TrEuyRLW+a9GYN8OenYpT62BcYa5",
-	"OLIfLN6K+Mm9ivyRnr4t8M5vfNBcr3j3+RGFbLlTqlO2xXCGAJ0WSp3a+/v3sILvFYkrBOFa2b4tI2nV",
-	"WrJSJE1iroCcQlzf+vrznV9jCmi/1G40+1ipoHK34VZaffAYANQJ18LxOMiBOXbwnVPcfv9V8xvZ/Wht",
-	"nbqN/bn70LQuvCsRtSYPFXUtUGUNYTtEaO8rDu+08xKhuvtsXWGkABJCBZggU/cXgp39/qvnVffkjfq5",
-	"zDUFyt1vPKCpaMxM9N3T2H7zG9nlbfchyqelsTemhLYljfn1lVXrSKD/jYTXX42YnlSn/h2JDehiMwvs",
-	"9I0yqmIogrnDK1fHI55UFZsTGU/sYLegZnPI769M1X81va1p6cF6u2eOMdTGIE/SZI26lRqaYw/pqT6H",
-	"Wn+topKqfhpzgBaxWFU1esm7emuA+FP7WNmBy7XOVXZs5IfSeKAjRkrtNxYZEW1TfzQxTu+r5I3riglc",
-	"rjBY0FtUofjWdmzKf4SCiJIZYhkn/iCkh0jRS0FjADV61bm3iM5mmKjIkqCPapn4dfucdf7GRGWGVfGf",
-	"Ce8bWvPK9oMddG1qGC5NosRhXx+F4cMJ9AdZboMsz6RVrHEa0U2JMZVYibnAxF2tkhY9E6B6V6kSbH0o",
-	"gCeTsa/+M3dSgzHmXP0H1d3VpuIEknBExuhLPAY75uJJAKcCMf1gevtYes4DhcW6kYpNYPWV3lKibMIG",
-	"u3vF/Jg5edv+qu9qs+snNt8LvZ/XJ8eO7pkcM9gzfTlifYuFasWWt41Ul4gWZ86qlRYJF2AObxGAaVt5",
-	"SRBZY/m/We2th957ouqbFpRZB+t0+2DIEDBdy7vdbukk/CYg+XlGAppp5CBFQC7SW4PM7EvEkKp0ixm9",
-	"xSHKYEgb+myKkgkCEGi5e38UbEqqtTmc37JTi+Zep3tlK9OlD/xC4rK+0/zfvK2t4COjZGYnL33Vd0td",
-	"YawuiYeqjdOWE4VNUD04UVjB7kGVsIppQLV/6qgxDVTBR9gF55LxEBBsBeAMYgIiKBCTNGTv1BEBOL1U",
-	"w5zkcwy2vS17mvRl4xZ9v+nL98dHF6f0ypW7pHpVRZXefAwwU+1ap6uDtOqW0LRA247ygIpUUD0cRkSo",
-	"pu7MHHpWiNIXxmFdjERZKGlnAXHkW+fn08tmuiOiIwfFgo2UAlJQuBQW+/2Byx5w3vzzEMvA9CpxdCaz",
-	"bAZIYLSSc0UdRGaYIPsGnaHXqsd8a+5Ze7nRE9sZpbtxXLxsAVlIoWxgXswSXFTluWgaZXgeeZb+1Jrl",
-	"7x+kz1RnD9iDqF0eefa1gJto0dKFSJsXAYGdXyhW4QgFk5IvOTNRgp4/tExImigwiuhyk3Kb5nW9k8Pa",
-	"W/wk2rUZricqxHFeUvXNNFpbaL5fzVbxWMFOtiiXtvs9/THXd7ptUl0y8C3yHjmaW5v8s7lEGb3dP2nN",
-	"S9q5qBR/cC/S2qwFMlGvNam1t+iRMmrF206+QblqUxrNoogfZSyPSKYmByac1PqMA6tTr023mXTp2Q3H",
-	"3Mb0keoHpeJkpg7ViixwMC7fMTUeAjHHPLVvl3A1IjQRgE7BKDMz06FGXhforlTGTK9McYNQrEZajIiK",
-	"T8+QEPaZS3vdXAfw/nF1dQ5UDyxdHGkc8hHRx8l80w4Nimya5wATLhAMu+DCHLISeTDaHN0YkaznU/W4",
-	"lWrh9XZ1bvcMfwTGL95M1orz9xtakqvKMzXed18V9H1woP+13GjtU7mkTDd0q2dL6w5CB1+qfnZr63Iv",
-	"1BOPKOSzS4VqW1VJIP+sSt/qOehKrDKD3XRv9Ofi9vS+SqmyturvSPd71H275tJhmqxMUiMVQQhMEhyJ",
-	"DiZgrE4wjvVRV/nMWMPhb1oleKHbWbeTAgrCH3WBj1MXaPevrCkIBKb5eJnU6isA3du7Xc6vM+8snv+R",
-	"19xIrqgqv/rNLiXP3Zh/piOTPljOcTAHExTQBeKpIfSMWxnLmuR52vC+NnPess1vXQL9PMnJ854hSh3/",
-	"38tb3H7y4vmK4wBGqiULFjhFsW9fdPb5bpN1nCdPHl1s4islhRmKIxgYMbzN0witZv+TnD/4llbgGpFu",
-	"zhGoo95qF+sZ3hgSVlfi9eZefs/Toxp9pcupak0/dZaaZC1sfUDQUidwGRd/Vpuw2jvaZRoWu6maFqtZ",
-	"J1BKopUd0StssHPbe7oBSL37/VZ1ENGd+STep5SBMYxm41JzkmhGGRbzhX3P1nNdoaLvN9MeLY1CQEmm",
-	"Q7iAK27vpXXvkGligMWImM7IqsCh0Nq5VOOn1mJdStZCsdmAU47UGgU1fVEyNfZHgtgq12P6qrWNiFrd",
-	"G/eo1a/2ZWxuQWv28N/oRKGjv3qJq0wHwUKjhkYOUu3R10rMD/xJqqkrJYzHkKMOJhwRjgW+RYAnE13/",
-	"khaM2xUiOh5VR+V/FGi86X6zb1/YnTet//cgbqvPv0tVJLxYi60/N52M/cBNzen2g4fWTVVPfBZ2bcpA",
-	"BX9/nH59FHPVvm+i5thrObGVkqktah0HXF2Rp4x2W9dLW5EncwcBFrx8xcKPgMN99jeLMNXsb32Eyb2N",
-	"/SeTBj82/D465+9Zxbxb5zzo4GjJyFHpDa5viNGVPapyd4ZvEemCcXph1hBIxTIG5jNPrzOlCREjojuP",
-	"5x0NS1yf93u0LrIaApJE0RgsECRcN23M8lhE1emYZ18DCGLIBRB4gcAC6kmy9CKhS5cDo9Opj6yCf2Tt",
-	"f5x6vYc8T4+7ttbXxdz+vdjffZUAEvlVAWkhgMXL1cS5dTdWkd8utbJ5oqR5dvPONjLmHIm/HKt8p5R/",
-	"mWk2K3UOdlS+FDDEUaXfleIHNZe6kcsRejoCEQ1gBOzLpfJbqoa93mD3Rbff7XcHw5f9l33FDmaG9W2P",
-	"fZD2UlYMYQr/JH+kLccBtvvRZ22SFXsYz183A61GF35Fq/TqPRNxnKpwc+kCMvmE6lq623t/+ubYXIsP",
-	"IjxhkGFkz5RfuFOdTbImUFjGXLDsdk/rICavOcTpLHpYdwmgGVNdYFnZKvvewR2YhBiRAPHnuoIn7XHO",
-	"zDVuoUSJ777wMI0e2qcFq/Nd6Ky7dYWjmKOV7thqjUuSBWI4AAENCxjVMf7qsL98vCpGj/Oh9N1yBewW",
-	"4l7VwdJLJnzVwlP158wqCtKWq9KoQtHUGtT07awOZ+7tHeowcFajqnvKHZ2fgp38DkB7b8fPfTBZCVXi",
-	"PSLyry7Qd9mpDfmF4g4XqwiB8ddRWr498oag2+3ejbUBlnbtzGpfG6BLT4sYM1LRPA7QMw6KII5zyNQf",
-	"3RG5yklFn/iUGIvwLQLm8GYB+PFXubN+WsXug8KNewXg02Mqa0A3wOXNUse+CXjv9vu6uDvhiIMAxljA",
-	"CHMUZlQyIjpYn17ot9/fMxdSVMrlSitoQLrVGrAZdOdVXKZcpfRE6Sqt9H5DA1SqGn5FK3VaRn0w7RdL",
-	"AGZ3xdx9vvufAAAA//8=",
+	"7H1/c9u4kuBXwfK2Ks5bSpYdJzNRaqvW43jeOMkkXtt52XejrAWRkIQxBWgI0IpeylX3ae6+x32U+yRX",
+	"aIAkSII/ZMtO8ib/JJZEAo1G/0J3o/uzF/DFkjPCpPCGn705wSGJ4c+3/AgHc6L+DIkIYrqUlDNv6P1y",
+	"cXG6u9cfoED9LpDkvO/5ngjmZIHV44QlC2/4m8d4Dx7xPvqeXC+JN/SEjCmbeTc3vveWn0seO8a/4FeE",
+	"CYRjghi5JrGeJ6ydQ8AwzjnOiIzXh1NJ4uo05yTgLFTgoxWmEk3IlMcEyXhN2QzhGaasOOWCMrpQs+5l",
+	"U1EmyYzEMNeHDx8OEzknTNIAS9e65gTh/AnKGYLBCcIsRKv5GlGJpphGJEQ7Zz8foWc/PB08VjCQT3ix",
+	"jNSEPxEckxiROObxv488yq5xRMNLqVA28grglrFx43tLHOMFkWaDj5JY8NgN55iRT/IygCfGiE+RnBO0",
+	"jMk15YlASzwjCi6qHv8jIfHa8z2GF2o+/U4RcfjTG8Jmcu4Nn+7tu/bp5KUbjJgInsQBeSQQDbMZl1jO",
+	"8wlp6PleTP5IaExCbyjjhNiTT3m8wNIbekkCT1Ynf0MXVFbnP5RowYVEck4FWmCmtocsBNoJyRQnkURm",
+	"c1xIiGDIEg408TwdDPxmUrpRyxFLzgSBfTpc0veCxD/h8Iz8kRABsAacScLgT7xcRoagdn8XCvbPOcV8",
+	"zsZ6Tdbe0Dt5+7fDNycvL8+O//P98fmFl8/1KxECzxQoJ5qqkGJ0FJs5b+zV/GtMpt7Q+x+7ufTY1b+K",
+	"XQPusSJRvZoiXutGN++dk/g6fftO67w4Pnt7+Oby+Ozs3ZlzmXomRAWSZLHkMY5ptEYJw9eYRngSke2t",
+	"udNUZhAt/jqsfSPQYNQzgwMniEkQECGmSZRuSr8AFH+D4xnZNli1GFPcP+HhWuGMK9ztoV/pTzZI75kS",
+	"pjym/1Bsf3eOODo7fnn89uLk8M15I1cEMQmVCMeR2B6BfIg5m9lDIx4jzJAR8Cgm05iIOQJBX8JCRkMP",
+	"tjeca4EY8Rk1mlqpUKU3pzxGSyzEischmmMxp2ympKRlWIBS7mVa2QWJeXrX0t8ARycZuIz5JCKLf3Ps",
+	"fEgkppE39CQoFxgpVbmAaBhBaVy1duENf/vsTSmJQqU/BIlBvPveIiOKaxwlRNFoqoDQJJFoQYUA7fLR",
+	"94TEMhHe8EDJfUmlVuM4ROlCMg2AJzyRw0mE2VV3wjrVi61joXSNoMIipQtJqEirsmagqSPOphENNkHu",
+	"VqAM5pjNCArM9AKtqJyDyREkcUyYRAqLBO1gpHYA4SgmOFwjia8I8xHO7AREGUoEeQyr+ZnHExqGhD34",
+	"ciw2jnBwhTASAV8SWBFfklgbf4yQUJR448OHD72yFdnEIGWjEyAyMmsjg6Hbws3IjVLbRXKwH+blLtuy",
+	"fahefbiAvRCwCWO8pJdXZC3GemfucRc2s2e2s+BDhhJGPi1JIEkIvJ7ExN6DravzLltQo87Nqxuq8+2A",
+	"9ZZrEQjkQRkaHxoYYLLxfZDFWy5/5gkLH1IoveVIJME8E5OA93cKttseKoim5+wAOosxk6nevCzOntow",
+	"qQJFlonQXdEBuLUbOU4BMdJn7KNxATb1RcJEslzyWBLz5aXSvGN/xLJnQRqMFYSFp8Hs0k+nR/OD5+j/",
+	"/p+n/f3H/RErkgm4TXpHnMmYR200knpBYE2wxu3Lx1bUiWQ6pQElTBoEDLXyLeuxMeBBDKlamlDi5V5Y",
+	"BOA15vZRRM36HwYVmgwCmNWgYaw/XdJwDOaHQIwjC4T+Vrf/PvRFy6oFTHkJvDseqmNHjfaAcbauOzbk",
+	"bL0pqZVRo1RgzHtRKR2hBU4ZDxWpaOlnPHcWT90b69zHmbBl2ZZb49Jya6jN+mKHxW6ctHVl6zS+XgDR",
+	"6uOn8WoLvBZowQ1rdeCqezmrtPBRRxa6D4ul4m3ZPr9kxof2s4ID7OLiTW2swEfTmC8QZwQtKEskQZLD",
+	"pxCvFXSZk/fHZwcFN++zQdXPCy4ccEF99paxOhZKqh2+QUywsjqwLDiwQyxJT1LwQJS82L5HPi1pTMRG",
+	"79Cwg4Pc967I+nJOmXS76K/I+pFAy5hM6ScIZERYSDTlSayO9TEOJIlFMYgxw5LMeSLI5f/7X//708F/",
+	"/sM1qxrmMhEbokH73z87vPx5hOA3HTIwvpxsdb6N9zyaxCe/k0Dm23UEDwEDhCFViMDRqbV9UxwJ4pd2",
+	"tLg7JdffnDCQDldkjYTkS4FWPL6ibPbCSIqVegJPBGFSIXIzTFjBl/2nT4Em0897fgueYIw2VITfAgHX",
+	"0q469U2TKOojMMQQlYjx1Qv1PxWppJ7zFcsjgo0Msh2KvAVdvqH6DFfcCQhZFf5ocfwqgXSTuyTjGMNn",
+	"KxzYYTEwVw2o7wWJbTlsHT+LoGdHxBagX1IckUCeWidKddJ8a/De4dX3qWe3vJBsHD+HpmFZmalRXEgh",
+	"3JBHrquROHckohLJOj8++9vJ0fHl+7eHfzs8eXP405tjR/TbEcJo2zcb0OrrDQs/09GJ2q000QuIQZVk",
+	"0sHg+bPNhFJhsAagihGvCkxYa/sUpAr2rN+PlWhaX1BNUB3F2QICDZbTxMPhgrL/gH9dbygplBJt/tJh",
+	"3eNlnDY+cJsV1JDt+fujo+Pz864Ul71WCS+6R+BREQH7LsPJ5u8Sfr028rH3Pd0mC/l1G19CeC16/RYu",
+	"Mku01uAm4cy2rqPc1Cclo1pztWB1PXk2cBqhOAkpYUFNvgpM8kigMU7CsT7EWHY/pGWghEVECCSIdGrH",
+	"2xgDHRU7FZcmGcPigAnnEcHM1r05jcyTSQMzbYrT/afP9wcutDZo9wzffnUjXYAUVtnBFsg251aGqou2",
+	"Gi2G7MxUIqWNzM5bWqs1+9YEr9FUAHB3YzfD6XaMrJy379PSymZ5vwy7EMKCMvvbvT85aVQxmoRUHl8b",
+	"70cZN6mozkUN+LtcwgYHkseXWsRVpaXxNS+dv6b5C66ftC3r/K2jOOWJDPiioLaFVttKQ2pHllNriwSw",
+	"VLcmuZHdoRTjJZ4R53nKJVjNQGYP8mV8bNzErbByThL3yMmJnP8CPqzag/amirWWx3LqXcY8TACjPbyk",
+	"PX0mre5san02nq21A8PA+gItsLgiofoxokKKfqvJZqtPacyvdOXNGDsMw9pDyf06SDIQXpKINJxyJfkk",
+	"61OFkXZeop3D0xOF0ceISkGiqXE23v4QBdO6AC+fposI2hvsH7RK3vKpuhXHSywlidW6//u3/x6NPg0G",
+	"vdHo0950NPr0w/Tjv/2ri/KOXecr/B/mUz/gC9tTlpr5ZTgqw/5MSRTWnONNIphrr+AnH2GBMAq5lCRE",
+	"SyznL4zXDgIdOqUMQZYXGNKrOY90VkTRPWolmlW9ojw/FaQyWo3g+VkKssmO1pTjFNcL63iWzdqcydZG",
+	"T4sGJ8EvBEcK4xXhNSfBlai3S5z6z8b8MQ7mCEZ5JJCR+r4WNoxLxK8s0ZKDkybk5QjkV+o8ZgXNPrYt",
+	"14zhWu1JFhuv53mHH+TZ06dPntVJWMg8yFyMKdi2QVY+OrQvQdb6T/IV1Bw/Jb0m7gMXTpqtGvev5NOy",
+	"oMEok88OPNdhlZYOkQ1PCjcF/S6pWwNOph1HhgwJ5xgimdR9f6m//Ny0wXfYWz8XGq2Whtk/186/+vDa",
+	"sd/RrM0OOqczRtnsMDIH/mv3Nju/vaohiitZcDsdH3m+d3Z+6Pneu9enThS43WCJKBq0dOZ8+ZPz5XU7",
+	"OhWcehU+oErPWIPdc+IQB1dk3d3kVFtUsTXLIKkBnRAsroWMCV7UOOA3iWil+rdVx7ZYC3dw86fpbDX2",
+	"U8lPVQid1V4GsvGYrigD0ZqyEb01BsSiqyO+SZtmk5TSG0rbk36dK/gTpowsHCFzGUW/2YoDeKoRkMwF",
+	"XaPlbquHCsmb94PMtzX2aYVK35KVbRJXbopFBAuJfrRC3j7C5gLZnj/YP0CTtSTqSxaCcaIMwFRmF82/",
+	"gMcxCSSa81gQNAHbeI2ExEvwG29m9puMoAyHRcCLmYzaQlXA1NGSkaGljCy4A2fnzVlfpHmh7tRL60Gt",
+	"VYsPWqrRL151hM/lrEXP9+xMNkXa7qwkpwJwZK7a3NOYxHp7JnoX4JhyqfbovgKhbEuBUNYhEGqWU8Oy",
+	"AQ9tfrVsqhLam04szZiGKfxGnjcw1kitguHVwZaynnZNlm7GEdxw2VDHmssvl0v3YbwT+zOyuuxKQLaQ",
+	"qyC2DEtp6KbFG6tng5VvC+p2EE0KmlM0Pj94+gMyqW0md09UxWPuky0e4UHMTyHVv07ciAZvgkByjqXr",
+	"opbfzVK0XBkO5yRlQmLjkM/h3r3e21Wwi93B5Nn0Gd4jvSfBXtg7wD+S3vPJj6S3P1VfqM/PnZE063Sd",
+	"jnowOHCdo8xdOHv6t1yin+swlh2RcoePdWGu9birtYie1G86wJ/GfEojsqWoSWYnN22Vdmbd+N6UxkJe",
+	"dpHYYLmkaXLdX3AFNqzAx8aJj2uC40Lm45O9p0+eDTokP56Ra35FvlUfyZnJU3AruObshS67pcZPtxiM",
+	"m+IJsYY5as6DRnMb3WiGq1vVNuIigJ02qOojHtniC9xOwiTAEuw6myYOmrzJh73/iXv/GPSeX/aHvRpP",
+	"sprtNNlUQ6VbnRH+/t7BDwc/Pnl28INF+oNaB1J3ZJ6DbXsDqz7RL+w/fVZCrjKc6R8JMQ/IOCE1plHD",
+	"9p+nnq0c6SIiZDmMCQ6LaN/b/7EJ76PRp/099c+T3mj06elE/ROqP38gNbugD6W/EolDLHGVAPNDg7jM",
+	"Tgib8ITvpYeHS6HdVZc4ml2C2/v2Q9qu0kvCwiWvywN1P3qJEzm/XBA55+HtoRAiIbHb3bm6EpdJTGsy",
+	"xHRu0t3QGpNrE5RoRoDjua2sXhP0rd82oes7oUCTVePqi49sZeGuIbdF2mVZrSmsslKLwPwaFnUKmtxf",
+	"bLt4z/efPgMvr/7/OHx5fug8q5v3nZcnbuGu3jw/rc5pHROpULbBWGXXreVHbkn1ypGwDZVtofT2ituk",
+	"3NaYdIUgULu/Nr0ypYstWb+W70O0Ou/MxIIEMXEE209mjMckfIGyeymPBNLv6Otqy2QS0cAZc6/MZTm3",
+	"LNIueJDbQjnLWkejQlN2X24n+wvmfNwNvuL0NUW3rFozaKfwxkZzZZGy0pliiQPSE2SJY0XfugKDQAzH",
+	"MV9RNkMrdfCFS548InpG0W1G299V8tEWPHeYIdJTh642LLoIqsQO1o438ERzGnrddhwiJdAJ1CfoN92a",
+	"oay+wF3CJI106i5MZjbWvNopSbiFat4t8R8JeYEEZbMI/NpOYEXVvlzqw7bndw2M6mu07Ue30sGv4Eq2",
+	"kFZeWgqkayffi4YUrI3UR0gFnkQkdAfRSZfUlur1gYLrwL5AgO+QYV1wL+SDvuHXJMKBc3EpQ112uNHF",
+	"kshcU9Zl+9rvAwCLO9MGwV+z2T50dY/X+sUBaZZz3OT2Z/tbUOIFGOsI7HbXC78uJ1P3oG7Bd5vvdlfP",
+	"yJ33r2tcQw2wDSsLREh7qqijpBT8lhbiVI9DEc4swYzrK6Rw9zatznnbhFNYLJ9R9s8QkbIWI8w9keJa",
+	"jjZNoXVkHv7O56wkn1sl28+KC6uS9RWfsy6vn3ST32+wa5KXvJPwTfcNrjdlaYe3E+QXbsvh1YcLY45M",
+	"lVlWqI7rtCHsrNLiBvRD3n6+OlFYSrfcGi0FsI6EthQN6Kj4vzYxvlVV3k2439RsRHXvfzobDAZ7rYlH",
+	"mycZK4uVBElM5foc6jRrgz0r2lAp+2GStNHOuFDhYPzYRziAgidQ15BKgfiKkfiRMGefPjqRiIoRw5Hg",
+	"YKUv1cEIi1JBsmFaReb18d/Huu4UVB82ub5Z+eH/6h2envRe2zn7OLvajbPU9FcfLlxHjgx4derw0UQd",
+	"gRVzCjQ207/6cDFGO1AbaVcNp+ff/csYmVsoeWHkMmiF9bjA42rAfRdcZvLCIQbCUuNdeGlX19xBO3DA",
+	"MwVncohGDPKFrfqLUMtJrcKcQKnUNRlfIGwfPdNNAnxPI76q6EBzhngfR97Qs4HxbG9/WnPQGxoJ5MMF",
+	"CEgJiiEahtY8iRVtpKQEpzPL9SG0K37onREc2j4RAaPIOaExWpDFxNTcKLy6iqkSYdnkpuqmejGESwrV",
+	"Ae2hkpDKwvRwolTfKkybuDgc5lLwWJjOka3LPAK/pRjsG8O5uDj4Jv+pHfjshdQHqvBXGNL80FM8ujCR",
+	"hsoL6URnHEqOmt+yzahUQNOZdeaDpkp4EMLohenhm/yn9hWZF9KzsIO8bDGp+caS2j9hQYNGT4jiFO0H",
+	"eVzYET+XQZxFazRZj9j49N35Bdq93ttdkN30wbGPyDUxHjlpe6fmWBgPQ6gZR5e6VwoPwMrgnku51BWA",
+	"KJvytMYQ1jfZjNDIJdICUyYxZSQWCpGAETWCGO7uzqicJxNlf+1mL/QAWdnH6h2CfGjwcQvL4VKQNJof",
+	"YkUUihwKPjIlGs7SCrQ6BU2gaxLT6bo0Bp9OI8oIkvOYJzNd4vbVh9fn/REbMcjVEMNMnP1ljDATKzVY",
+	"lqg3/gyJIz6qpKvdjF+ovYjXI8blnMQo5oliaWsEyGcZ19VtGvtaPWE2YmOdnjLWAirb3dqKyXqLIxoQ",
+	"4+RKpf0SiuHt9weV3VqtVn0MP/d5PNs174rdNydHx2/Pj+GdPEsk3yfP9xR+9e4N+nv6Mb4kDC+pN/Se",
+	"9Af9J+YaDIjd3f6KRFHvivEV2/19dSX6aZWqmfYGZxpB2dTeX4lUO+KVivDvDwZbq6VmEsEdZa+O1QYa",
+	"fzOYEqs5FySlngVeIyFpFKEJ0cjvF6wUb/jbR98TyWKB43XqLtZj2WJMV7D84eneD48VG+KZUJZxSEXA",
+	"1fTeRzVmAWtAjz1sq+6epvMmNBZUfSm+e4/YLc1UX40/VwFNSIT8WbTfH6DC+g2fZ4NopP54sHfQGalL",
+	"wmjYCzib0lmSn6/q0PluSdjJy6PC498QGgF6dMQZU3oyQwwKeZAsdNJwHdbwkkJW2i4ulXtbclF3edI2",
+	"EiN6TQSkK815Er/IhDeVWuKN8xnMTz1tSiplXdwHRwEj032ECPkTD9ebldHNjUhd6OU0jxPlNU5MDZhN",
+	"ew247njcFM/DkCbipiHXBNlzu8VWFTe+d7DBW1bNYXhzr/ObhWqE6t29JxvAagos3vje0w2gta9ZwKtP",
+	"NgE37+/RxBsTZdIgDEbHDl7SHuSPpicXizPS38qMUSDbes44XxLoeFQJ8ukjiExiZecgRlZoiWncR2ck",
+	"EdANCYklYXLEiq/pU4uAE62+zTrFCxqttTng5JyzchWdTThnI/ovFaX6Tvp3I/0G+jVHJZnWCwLi2YyQ",
+	"cycCDsNm0Z6C+UiYetRj6KtTLDnQWMCvRJh2tYC7CHNj8zoqJ3QX3a7KBd0pdzvsk9ebcFW3taoSmNgW",
+	"Elltr2jdmSOqTSq6coSrYQC8+6Tzu3mN9a6sVG6c0JWVHF0gSqz0OXN5/Za7iD7e+J/LnrrfPt4U2E47",
+	"DhBm7lIRNrcp8z0tnVvhOO1tsJmujkF0LYv7Ets1JTO2Rv4Wq+YNfExduu4s2tp7w9oLjdlvn0EGB7dF",
+	"r42N/D7M1pD9d56gOb4miJkOFxYn9L9l3n5pHLIF3u7M0ZEJVTuPkjmfQUT7jpqkY52kXKVUkgsrm6rA",
+	"Qnxqr1y8QAQH80zhmxJCkoPp2Vp8+ksxzpemIsAk+N5tXKIdjb4WDTGHsi3/aHJJmMou92iMmBlqitcv",
+	"Yw7HfCoQVof8ZhfEG3pNmC5mli5br9EsWHtdbc9+nUbMHf73eY6pVpJRYNrjfeqtVqvelMeLXhJHhAU8",
+	"1LHl20/woKZmsdJMzSanJUihBdwLNNb1S8YIQu46bYCtzcEDrkwqs59L0z+A8dXW+rN0UtvltkpdZU+1",
+	"Y0lXyVPqGtRV6xWbuXSVVpUeNQ2yqhor00LLRNDL0soKo+E0+Rg81c+e7duyCiYo8Kz2Q9QfG3/hUajd",
+	"GHpYc16M6WwulRIx0Vcq++gQOV0cI1b2cbwA5Wy7GalAIWGUhCbjlsosx3bE3jPw+oKSMu0Le3rsMAsw",
+	"QfAf4jVofzBwOVH0pcn7FDrFa5lbFjjlwbsKmxqhoKuVAQ59xGO0whbn9727cOyXY6CiZ0UTZpEdBoPn",
+	"zezQ4gXMgokmD9xc5umjcZ7K/u9ZhBeabAo0ToPGY7SDR8yZTK+DyGMrOIwZ4kudLYXGpreaktEjprP9",
+	"RZbmn+XCaA6x38vbb/nq8RGrVKDeqbspApHQFRXkcX/E7OUVsr6zNRa/NfFUlAiiA79aDOgaLgW/KLq9",
+	"W1Qf4u+TowuXcjoztHWas6+02DdZrOBFS82aPOnTFGnvfAAsAf+g1klry2ztA9aJA+FWrAzfO43xrB60",
+	"/AUY/6HMkmIvvoeWjx2DLpXWZ02C9UTtWap48ztAPEau60510lYnHfTXeBG1RW4PT0/OlyTY7KyUDpzT",
+	"azlF0Wkxm/my0GpblgAVSAGgjst1ZyMwWOyzYEmlQDvmLE8kxBJPsMiyT3wQhQs6i9Pcsjhv7Qzy3k5Q",
+	"UGo94jjUPFXBppqLmnPcFzh3wlL7FlXe83xvuVIves5GSyHHinMHIU6oa5LXnmuzZPktxbTPFbDkFAux",
+	"t//kX4qKIEvZ7qwLKvcSHlgflK8SuFIi8i4nxVx2yxh9mA7QuogQNOHWJXyVbCv24zby/zZu3ROWanyr",
+	"P9/23Lq1wx90YjknyGlqRZqVuD1oXSMbBfmle2s/fUiSq20bu01B2YqML9RutMnvyGeIMrSjhF+vmJRu",
+	"Cev8VyOwr/d2TfxY1BoXb6iQummbAIM8xgsiYSm/uYHPH9l9QxdUGXOtDx7pe2k3H+8z6Jz3sHNKsyWe",
+	"EcSn2pmdJsen/REhhR8u93c/9N/CFL6Vc27zeMDtAgE1PrU8ApAizen9T+ns443fIfMCzXkU3iXlQh96",
+	"TbfBL5xxYTf17GRQ7G2Z6NPbaDWS/Yqs/RTFPpLKWOcsIA/r1P4i3NLpkLnx+XKr7JWnYBj2cjNVSZzv",
+	"fqbhjWaxNPOiyB86+mvxR4EAD+obrjCOIs5mpHCVkoivXCya/ILmN95y+XOaPPDwG20csZxVtVCdHK1N",
+	"i6/Z1m0r0waB8kjYWdvfSeNOpPFXIp100a5oNzLXTl56Nx8zQZLf02uxDa0Hv3EDsdiEr9FKtPHzpzIJ",
+	"yxdF221DXKSQnFCtr22r0G3I5R0N7yulu9zW8sFNNatpo1uuFiqUYZFmx371AvZ5+xtHnE0jGsivwCqr",
+	"3GfuaJ/hAo3WkLlDvDpsterWu0KPAWaMSzQhWRbozsHg+ePqYSg19oo81MXiK1OcmeifTaVvTKJfkuKs",
+	"xM0uFNdkJjYQxOALCbbv1uLWtK8yG7tTyS1sRbgCHcwdUR6oZfOgStuUz3nomyzttG0qsv0z0/g/t4bX",
+	"lHVnDb9rKp3URriP01SgGLKNTWWUtCCbwwB4ATFvqJ9ABSKLpVxXdX/pjParAeKbPqlltfIaj2hZZZnv",
+	"CmWrxzlWqqO8yEhqm7qljY12P0MX7xY35xlZ8GtSof/O9m/KjZbX06z3O1ltT8KeS75EWCMbym1FfDaj",
+	"DGKakt+rDePX7XrW0BFqjJmOxyYaZCjPK1sadkSorQ+kMp4S192pMLw7uX4n0u0T6RtlTWsMR3xT0kyl",
+	"WRJS2SPXCuJmr2rW9v8BVHWFB96xaI00lGiy1hFBtfCMHdJG4GnGbSC5YYicAVpLnDfNmrYwNxP7EHri",
+	"MeRx10GR9tnYChwwNYaIr49If9ZHY8icGCso0izufkwSQcYNaNFE4QTm2cGmOJGQCj+VkI9ABZJ0UY8M",
+	"ygLiOQVSY6uIRlIgUx6T9rnhbsrmc9+rbz/jp3a7Ua/2z+TUz+sudjD/oByjxpGPGFlBtTYaC1m46xlS",
+	"aYs905zffVkkrQrDEPRlgRo1umqSSCZjH/6DywHqbyoE/Icl/KIvfGAWjtiYfFqO0Q5nBIV4bRgFHkQJ",
+	"i4iAFGSobEXC4rWNyqHJ6pm6pTzVSby3/6SYnmqqynbOI3E0cn1gb0ehr2lzburhLXNTDfZMzfml7tAO",
+	"bYbylmgHg0F55uyy0CIRUt/Xx2nLZEUQ2VXtf7FatyrpBteLFkqsZZUHdWtMHBNkOvL2+/1SledNQPLz",
+	"hEBsplGDFAE5M9+ms69ITOCi2TLm1zQkGQxps4pNUTIhCCMtam+Pgk1JtTaF8m9ZWUdkupTeJlk4Xfqe",
+	"X8gbru+i/C/e1lbwIeZsZucO+9BTJksWDDC0KNlynm4bVHfO061g92mVsIpZuLB/UIuVB3DfIuyjU8V4",
+	"BMl4rdPzUIQliRUN2Tt1yBBNG8abUoeOwba3ZQ+TPdy6RV9v9vC7o8OzE37hSh3melVFld5eJzFT7Vqn",
+	"Q6XRMU7CrJ6W7RRHFakA9bNHTELD4thUhQVEKQEFOYvqNx6HinYWmEa+VWA4NvVy+yOmXavF+xIpBaSg",
+	"CCUsDgZ7Lnvg1eJayJjgxbaqMpo6/I6uO5bNgBmO1mquqEfYjDI9o16UN/Q69U/uzD3OJX4hOyODpdbS",
+	"sIEsRKM3MC9mCS2q8lw0jTI8jzxLf2rN8tf3Jy/r7QF7ENjlkacvkZtnN9CiGRpuewcH7bziFDy0ABPI",
+	"l5yZOCOP73pLR5koOIr4apPbLu3requGtbf4QbRrO1wPdA8mA6R4gPtCGq0rNF+vZqs46tBOtiiXtvs9",
+	"/THXd7olSF0mxa/Eu+dwV23mhM0lxkn3bXoh0tYOjS4I95KtrVsQEwhoyEv49b7qCxb7+n+Bu6NtOQgW",
+	"fXzPFnwwojUJBNJJu48EsjpU2lScSZ5duxGM29A+hGYa4EMzV0Qtr4NAY3MT/jIrnDLUblxj+67wesR4",
+	"AjXxRpkJmg418vpIt/QwJnxliitCljDSYsQggDcjUtrlkAp3RbRz75eLi1MEDUT0vUVzWB8xXenFN+1m",
+	"sMymeYwoE5LgsI/OTP0TmUfrjE9+xLKGGdVLYdD/5Nf1qd0r9x7EgBleT9dNDhy0tOKFdF8Y76tPvvwa",
+	"+dH/XO5ZU8nj1b1x6pk0pxkXl0JroMaQ3hk8cY8KQE1QF93QB2AdPfs2zQOrfVN7kCI2uE53Sn8ubtbu",
+	"ZyVxGhOvD3WPLt0QZa4OWpO1iQGn4omgSUIj2aMMjaHw0FhXqFLPjDUc/qaJ2me6xWs3CQEQfk/Nvp/U",
+	"bLsxWKecbGTa85YJrz4J273Z25UKdWahJQ++p4jcQeZAonX91pfSN9z78Eh7O320mtNgjiYk4AsiUgPq",
+	"kbCioDVZSWmD6NqUpI5tMesyk06TnFhv6fbUMYUnecvC37zlfC1ogCOouUolTRHueyIiZJlhf4N1nCYP",
+	"7rFs4zKQ0DFZRjgwInqbV8c6zf6NXBb7ktZjZ3FvLn1BLTfY03r2NyaH1Riy2Uw81w+aeiv313srm6bZ",
+	"ZDTVN9IugsWMj2/Vlqy272w3KYvt7UzPu6w1G2dRoR1GYbudRLCr633WH+l/hYKhulWS2oUpj9EYR7Nx",
+	"qRZpNOMxlfOFro2nm7U/1hkxMZE0NqdkHoWIs0y/CInXwt5ZU1E467AjEJUjZlpVQkJFoddmKc0a1pLT",
+	"lNdB6dmAc6GLS0huyqDWptRFM8/fjMQPo/tOLrPWXSOEzR7+iXLKHA1vm6tf6AZPhSqNrfwE3Wsbpel7",
+	"8SCXXSppk0dYkB5lgjBBJb0mSCQTnX2T3uex81O0x6uO5v/YKJ31y9+7yXsK/zlI3WrD3K5GElG8KqM/",
+	"t5U/eC/MJYDtOyvV0F+m4EFjwAKczd9LHNyLmWs3B+9U26AcZEuJ1hbDHStOZZTc+TqL5dsy7aOpFOXu",
+	"2N+dGHff7cyHVbPb9T4s96YOHkxSfN/+u2unv2bXm9za6U7VAUrGEYRahG78r/ORIN94Rq8J66NxSAWe",
+	"RCQcIqWCxsh8NhmDQcATJkdMN5TN2yCUJELeJOLStEi5xHKIWBJFY7QgmAnd6SGLsOmikubZFwijJRYS",
+	"7rmgBdaTZIFPxleuY5AO9N6zsv6eXfC9tMGdZX1a06CzZi/mINxKGLj7RROZ94NOExYszq4G+DOVX+a+",
+	"c62IHii4f07k9iL74quvK7w543wTfHCeaT0rxI92IJKLYiJIpYA2cAfMrCBxObcOUcQDHKEZlmTOEwHt",
+	"aeLIG3pzKZfD3d29/R/6g/6gvzf8cfDjAJjDzNDcR8lHaXMmYA+Tyqi4Je1hhqjd7i7ruwTMYrwJurtI",
+	"1WPxmqx1Y6TMpzkF97ZOgzYXNPQT0AZlf/fdycsjpDsnoYhOYhxTYs8UUhHwaxKvHbMpRkWAZSpkbIri",
+	"FO7Xi5q7+c7kDL5iaRYVQJjupDXmgjgGtItXoh2chJSwgIjHOu8obZoGdwREQkKFkizwT+O8wkjun7Sv",
+	"fVfnO9P5AHDdQLeiknOy1i1grHFZsiAxDVDAwwJGdUyhOuyrDxdF/3Q+FLhTi9gt+NKqg6U9LH3oCQIN",
+	"P7Jch7SHizK4SDS1BjWNQBwoNrVKhwijGLOQL0whdX2Wk9BjE5qrjjOGuRybli3BnARXIln4I6arfZsq",
+	"1VCf2kdYav8A3B45Jww83JDv9l+9w9OT3muyHqLXx38fQ17Z+NDIQHhhiH4iOCYx/A6FxXEgRX7A5CsG",
+	"pKX3SVt72SbTOuRpCg2phBoBfGpyoX0lEq54ItXm64Q4FoLHO71Iqz7r/K4COcE92uo0L3XO8hDQN7b7",
+	"8v5ljNTKYeiU+22Xo67/P2KmoDnaEYSEaDB48riPLhQtSnxFTFDgQhfjGFuNXcZIvVzE5NhHE8UjPAbU",
+	"a7SO++hY3+FRP40/j9JLAyNviPr9/s24iFK7OWzLevPUbd3pQFHYzvj03fkFKt9MGj/20WQt4ebDiKm/",
+	"CmC94rQn5DrqAGCeEt4CXXqJypxTQHDSgDwSqAjiOIcM/uiP2EUub/RFaGg3TK91UegQr0s4VeLBTy93",
+	"+MgCqgR8enurAXQDnLXTvonL7A8G+s5DIohAAV5SiSMqSJiJmhHTMSXTigkdDJ6YpqmVTNHNqMJqWNEO",
+	"Ol5SDX6BAHQ2VukJY0n2dBO+/ogVgEqtjddk7WcNCUxTkDLZLmkPLOibjzf/PwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
