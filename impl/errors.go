@@ -92,15 +92,20 @@ func classify(err error) *Error {
 	var e *Error
 	var he *echo.HTTPError
 	var policy *auth.PolicyError
-	switch {
-	case errors.As(err, &e):
-		return e
-	case isTooLarge(err):
+	// The validator's errors first: they can hold several *Error, one per
+	// security scheme tried, and fromValidation picks among them.
+	if isTooLarge(err) {
 		return &Error{Kind: KindTooLarge, Detail: "request body is over 1 MiB", Err: err}
-	case errors.As(err, &he):
+	}
+	if errors.As(err, &he) {
 		if v := fromValidation(he.Internal); v != nil {
 			return v
 		}
+	}
+	switch {
+	case errors.As(err, &e):
+		return e
+	case he != nil:
 		return fromHTTPError(he)
 	case errors.As(err, &policy):
 		return &Error{Kind: KindInvalid, Detail: "the request failed validation", Err: err,

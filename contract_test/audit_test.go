@@ -1,0 +1,211 @@
+package contract_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/gen/client"
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// allAuditEvents pages through /v1/audit-events.
+func allAuditEvents(t *testing.T, s *server, token string, params client.ListAuditEventsParams) ([]client.AuditEvent, []string) {
+	t.Helper()
+	var events []client.AuditEvent
+	var bodies []string
+	params.Limit = ptr(7)
+	for {
+		r, err := s.Client.ListAuditEventsWithResponse(context.Background(), &params, bearer(token))
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("list audit events: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		events = append(events, r.JSON200.Items...)
+		bodies = append(bodies, string(r.Body))
+		if r.JSON200.NextCursor == nil {
+			return events, bodies
+		}
+		params.Cursor = r.JSON200.NextCursor
+	}
+}
+
+// TestAuditAndNoSecrets runs a full session, checks what the audit log
+// recorded, then scans every audit row, every list response and the whole
+// server log for the secrets used: none may appear.
+func TestAuditAndNoSecrets(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, func(c *authConfig) { c.MaxFailedLogins = 2 })
+	ctx := context.Background()
+	secrets := map[string]string{"admin password": adminPassword}
+	admin := s.adminToken(t)
+	start := time.Now().Add(-time.Second)
+
+	// A session: users, logins in every dialect, failures, a lockout,
+	// refreshes and a reuse, revocations, API keys, a role, a key rotation.
+	dave := s.createUser(t, admin, client.UserCreate{Username: "dave", Password: "dave-secret-password", Email: ptr(client.Email("dave@example.com"))})
+	secrets["dave's password"] = "dave-secret-password"
+	s.createUser(t, admin, client.UserCreate{Username: "erin", Password: "erin-secret-password"})
+	secrets["erin's password"] = "erin-secret-password"
+	tok := s.login(t, "dave", "dave-secret-password")
+	secrets["refresh token"] = tok.RefreshToken
+	r1 := refresh(t, s, tok.RefreshToken)
+	secrets["rotated refresh token"] = r1.JSON200.RefreshToken
+	refresh(t, s, tok.RefreshToken) // reuse: the family is revoked
+	for _, body := range []string{
+		`{"username": "dave", "password": "wrong-password-1"}`,
+		`{"username": "erin", "password": "wrong-password-2"}`,
+		`{"username": "erin", "password": "wrong-password-3"}`, // locks erin
+		`{"username": "nobody", "password": "wrong-password-4"}`,
+	} {
+		call(t, s, "/v1/auth", "application/json", body, false)
+	}
+	for i := 1; i <= 4; i++ {
+		secrets["wrong password"+string(rune('0'+i))] = "wrong-password-" + string(rune('0'+i))
+	}
+	status, apiUser := call(t, s, "/api/user/authenticate", "application/json", `{"userName": "dave", "password": "dave-secret-password"}`, false)
+	if status != 200 {
+		t.Fatalf("api-user login: %d", status)
+	}
+	secrets["api-user refresh token"] = apiUser["refreshToken"].(string)
+	call(t, s, "/user/login", "application/json", `{"username": "dave", "password": "dave-secret-password"}`, false)
+	daveTok := s.login(t, "dave", "dave-secret-password")
+	key := createAPIKey(t, s, bearer(daveTok.AccessToken), "laptop", nil)
+	secrets["api key"] = key.Key
+	if r, _ := s.Client.GetMeWithResponse(ctx, apiKeyHeader(key.Key)); r.JSON200 == nil {
+		t.Fatalf("api key: %d", r.StatusCode())
+	}
+	if r, _ := s.Client.DeleteApiKeyWithResponse(ctx, key.Id, bearer(daveTok.AccessToken)); r.StatusCode() != 204 {
+		t.Fatal("delete api key")
+	}
+	if r, _ := s.Client.RevokeTokenWithFormdataBodyWithResponse(ctx, client.RevokeTokenFormdataRequestBody{Token: daveTok.RefreshToken}); r.StatusCode() != 200 {
+		t.Fatal("revoke")
+	}
+	secrets["revoked refresh token"] = daveTok.RefreshToken
+	if r, _ := s.Client.ChangeMyPasswordWithResponse(ctx, client.PasswordChange{CurrentPassword: "dave-secret-password", NewPassword: "dave-new-secret"}, bearer(daveTok.AccessToken)); r.StatusCode() != 204 {
+		t.Fatalf("change password: %d", r.StatusCode())
+	}
+	secrets["dave's new password"] = "dave-new-secret"
+	if r, _ := s.Client.PutRoleWithResponse(ctx, "auditor", client.RolePut{Code: 7, Scopes: []string{"audit:read"}}, bearer(admin)); r.JSON201 == nil {
+		t.Fatal("put role")
+	}
+	if r, _ := s.Client.RotateSigningKeyWithResponse(ctx, nil, bearer(admin)); r.JSON200 == nil {
+		t.Fatal("rotate")
+	}
+	patchUser(t, s, admin, dave.Id.String(), client.UserUpdate{FirstName: ptr("David")})
+
+	// The hashes and private keys that now exist are secrets too.
+	for _, name := range []string{"admin", "dave", "erin"} {
+		u, err := s.Store.GetUserByLogin(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets[name+"'s hash"] = u.PasswordHash
+	}
+	keys, err := s.Store.ListSigningKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		secrets["private key "+k.KID+" (base64)"] = base64.StdEncoding.EncodeToString(k.PrivateKey)
+		secrets["private key "+k.KID+" (hex)"] = hex.EncodeToString(k.PrivateKey)
+		secrets["private key "+k.KID+" (raw)"] = string(k.PrivateKey)
+	}
+
+	// What the audit log holds.
+	events, auditBodies := allAuditEvents(t, s, admin, client.ListAuditEventsParams{})
+	count := map[string]int{}
+	for _, e := range events {
+		count[e.Action+" "+string(e.Outcome)]++
+		if e.Time.Before(start) || e.Time.After(time.Now().Add(time.Second)) {
+			t.Errorf("event time %v out of range", e.Time)
+		}
+	}
+	for action, atLeast := range map[string]int{
+		"login success": 4, "login failure": 4, "lockout success": 1, "refresh success": 1,
+		"refresh.reuse failure": 1, "token.revoke success": 1, "api_key.create success": 1,
+		"api_key.revoke success": 1, "user.create success": 2, "user.update success": 1,
+		"user.password success": 1, "role.put success": 1, "signing_key.rotate success": 1,
+	} {
+		if count[action] < atLeast {
+			t.Errorf("audit: %d %q events, want at least %d (all: %v)", count[action], action, atLeast, count)
+		}
+	}
+	// A dialect login is recorded with its dialect, client IP and agent.
+	dialectLogin := false
+	for _, e := range events {
+		if e.Action == "login" && e.Dialect != nil && *e.Dialect == "api-user" && e.ClientIp != nil && *e.ClientIp == "127.0.0.1" && e.UserAgent != nil {
+			dialectLogin = true
+		}
+	}
+	if !dialectLogin {
+		t.Error("no api-user login with client IP and user agent in the audit log")
+	}
+
+	// Filters: action, actor, subject, time range.
+	logins, _ := allAuditEvents(t, s, admin, client.ListAuditEventsParams{Action: ptr("lockout")})
+	if len(logins) != 1 || logins[0].SubjectId == nil || *logins[0].SubjectId != userID(t, s, "erin").String() {
+		t.Errorf("action filter: %+v", logins)
+	}
+	byDave, _ := allAuditEvents(t, s, admin, client.ListAuditEventsParams{ActorId: ptr(dave.Id.String())})
+	for _, e := range byDave {
+		if e.ActorId == nil || *e.ActorId != dave.Id.String() {
+			t.Errorf("actor filter returned %+v", e)
+		}
+	}
+	aboutDave, _ := allAuditEvents(t, s, admin, client.ListAuditEventsParams{SubjectId: ptr(dave.Id.String()), Action: ptr("user.update")})
+	if len(aboutDave) != 1 {
+		t.Errorf("subject filter: %d events", len(aboutDave))
+	}
+	future, _ := allAuditEvents(t, s, admin, client.ListAuditEventsParams{Since: ptr(time.Now().Add(time.Hour))})
+	past, _ := allAuditEvents(t, s, admin, client.ListAuditEventsParams{Until: ptr(start)})
+	if len(future) != 0 || len(past) != 0 {
+		t.Errorf("time range: %d future, %d past events", len(future), len(past))
+	}
+
+	// audit:read is needed; bad parameters are 400.
+	if r, _ := s.Client.ListAuditEventsWithResponse(ctx, nil, bearer(daveTok.AccessToken)); r.ApplicationproblemJSON403 == nil {
+		t.Errorf("without audit:read: %d", r.StatusCode())
+	}
+	if r, _ := s.Client.ListAuditEventsWithResponse(ctx, nil); r.StatusCode() != 401 {
+		t.Errorf("without credentials: %d", r.StatusCode())
+	}
+	if r, _ := s.Client.ListAuditEventsWithResponse(invalid(ctx), &client.ListAuditEventsParams{Cursor: ptr("garbage!")}, bearer(admin)); r.StatusCode() != 400 {
+		t.Errorf("bad cursor: %d", r.StatusCode())
+	}
+
+	// Nothing anywhere holds a secret.
+	scan := map[string]string{"server log": s.Log.String()}
+	for i, b := range auditBodies {
+		scan["audit page "+string(rune('a'+i%26))] = b
+	}
+	rows, _, err := s.Store.ListAuditEvents(ctx, store.AuditFilter{}, store.Page{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(rows)
+	scan["audit rows"] = string(raw)
+	for name, body := range map[string]func() []byte{
+		"users":        func() []byte { r, _ := s.Client.ListUsersWithResponse(ctx, nil, bearer(admin)); return r.Body },
+		"applications": func() []byte { r, _ := s.Client.ListApplicationsWithResponse(ctx, nil, bearer(admin)); return r.Body },
+		"roles":        func() []byte { r, _ := s.Client.ListRolesWithResponse(ctx, bearer(admin)); return r.Body },
+		"signing keys": func() []byte { r, _ := s.Client.ListSigningKeysWithResponse(ctx, bearer(admin)); return r.Body },
+		"api keys": func() []byte {
+			r, _ := s.Client.ListApiKeysWithResponse(ctx, nil, bearer(s.login(t, "dave", "dave-new-secret").AccessToken))
+			return r.Body
+		},
+		"jwks": func() []byte { r, _ := s.Client.GetJWKSWithResponse(ctx); return r.Body },
+	} {
+		scan[name] = string(body())
+	}
+	for where, text := range scan {
+		for what, secret := range secrets {
+			if secret != "" && strings.Contains(text, secret) {
+				t.Errorf("%s holds %s", where, what)
+			}
+		}
+	}
+}
