@@ -118,10 +118,22 @@ func TestAPIKeys(t *testing.T) {
 	}
 	noScope := s.tokenWithScope(t, "profile")
 	for name, call := range map[string]func(client.RequestEditorFn) int{
-		"list":   func(a client.RequestEditorFn) int { r, _ := s.Client.ListApiKeysWithResponse(ctx, nil, a); return r.StatusCode() },
-		"create": func(a client.RequestEditorFn) int { r, _ := s.Client.CreateApiKeyWithResponse(ctx, client.ApiKeyCreate{Name: "x"}, a); return r.StatusCode() },
-		"get":    func(a client.RequestEditorFn) int { r, _ := s.Client.GetApiKeyWithResponse(ctx, adminKey.Id, a); return r.StatusCode() },
-		"delete": func(a client.RequestEditorFn) int { r, _ := s.Client.DeleteApiKeyWithResponse(ctx, adminKey.Id, a); return r.StatusCode() },
+		"list": func(a client.RequestEditorFn) int {
+			r, _ := s.Client.ListApiKeysWithResponse(ctx, nil, a)
+			return r.StatusCode()
+		},
+		"create": func(a client.RequestEditorFn) int {
+			r, _ := s.Client.CreateApiKeyWithResponse(ctx, client.ApiKeyCreate{Name: "x"}, a)
+			return r.StatusCode()
+		},
+		"get": func(a client.RequestEditorFn) int {
+			r, _ := s.Client.GetApiKeyWithResponse(ctx, adminKey.Id, a)
+			return r.StatusCode()
+		},
+		"delete": func(a client.RequestEditorFn) int {
+			r, _ := s.Client.DeleteApiKeyWithResponse(ctx, adminKey.Id, a)
+			return r.StatusCode()
+		},
 	} {
 		if got := call(func(context.Context, *http.Request) error { return nil }); got != 401 {
 			t.Errorf("%s without credentials: %d", name, got)
