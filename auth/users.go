@@ -78,8 +78,8 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser, actor string, cl Cl
 	return u, nil
 }
 
-// UpdateUser stores u's profile fields. Disabling a user revokes its
-// refresh tokens.
+// UpdateUser stores u's profile fields, its disabled state and its
+// password expiry. Disabling a user revokes its refresh tokens.
 func (s *Service) UpdateUser(ctx context.Context, u store.User, actor string, cl Client) (store.User, error) {
 	if _, err := s.st.GetRole(ctx, u.Role); errors.Is(err, store.ErrNotFound) {
 		return store.User{}, &PolicyError{"role", "no such role"}

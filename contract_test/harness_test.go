@@ -213,17 +213,24 @@ func newServer(t testing.TB, opts ...option) *server {
 // newServerWith is newServer with handler settings (dialects and such).
 func newServerWith(t testing.TB, hcfg impl.Config, opts ...option) *server {
 	t.Helper()
+	return newServerOptions(t, func(o *gatehouse.Options) {
+		o.HTTP = hcfg
+		for _, opt := range opts {
+			opt(&o.Auth)
+		}
+	})
+}
+
+// newServerOptions starts gatehouse with any of its options changed.
+func newServerOptions(t testing.TB, change func(*gatehouse.Options)) *server {
+	t.Helper()
 	loadContract(t)
 	ctx := context.Background()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	var cfg auth.Config
-	for _, o := range opts {
-		o(&cfg)
-	}
-	inst, err := gatehouse.Open(ctx, gatehouse.Options{
-		DB: filepath.Join(t.TempDir(), "gatehouse.db"), Auth: cfg, Hash: testHashParams, HTTP: hcfg, Logger: log,
-	})
+	o := gatehouse.Options{DB: filepath.Join(t.TempDir(), "gatehouse.db"), Hash: testHashParams, Logger: log}
+	change(&o)
+	inst, err := gatehouse.Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package impl
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -89,8 +90,14 @@ func (h *Handlers) DeleteApplication(ctx context.Context, req api.DeleteApplicat
 
 // ListApplicationMembers lists the users who may log in to an application.
 func (h *Handlers) ListApplicationMembers(ctx context.Context, req api.ListApplicationMembersRequestObject) (api.ListApplicationMembersResponseObject, error) {
-	if _, err := h.st.GetApplication(ctx, req.Id.String()); err != nil {
+	a, err := h.st.GetApplication(ctx, req.Id.String())
+	if err != nil {
 		return nil, err
+	}
+	// Every user is a member of the default application; the contract
+	// lists none, so applications:read does not list every user.
+	if a.IsDefault {
+		return api.ListApplicationMembers200JSONResponse{Items: []api.User{}}, nil
 	}
 	us, next, err := h.st.ListMembers(ctx, req.Id.String(), page(req.Params.Limit, req.Params.Cursor))
 	if err != nil {
@@ -101,7 +108,8 @@ func (h *Handlers) ListApplicationMembers(ctx context.Context, req api.ListAppli
 
 // AddApplicationMember lets a user log in to an application.
 func (h *Handlers) AddApplicationMember(ctx context.Context, req api.AddApplicationMemberRequestObject) (api.AddApplicationMemberResponseObject, error) {
-	if err := h.st.AddMember(ctx, req.Id.String(), req.UserId.String()); err != nil {
+	// PUT is idempotent: adding a member again is no conflict.
+	if err := h.st.AddMember(ctx, req.Id.String(), req.UserId.String()); err != nil && !errors.Is(err, store.ErrConflict) {
 		return nil, err
 	}
 	return api.AddApplicationMember204Response{}, nil

@@ -204,6 +204,12 @@ func requestErrorFields(re *openapi3filter.RequestError) []FieldError {
 		loc = re.Parameter.In
 	}
 	if fs := schemaFields(re.Err, loc); len(fs) > 0 {
+		// A parameter's schema errors point inside its value, not at it.
+		for i := range fs {
+			if fs[i].Field == "" && re.Parameter != nil {
+				fs[i].Field = re.Parameter.Name
+			}
+		}
 		return fs
 	}
 	f := FieldError{Location: loc, Message: re.Reason}

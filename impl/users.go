@@ -2,6 +2,7 @@ package impl
 
 import (
 	"context"
+	"errors"
 
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/api"
@@ -135,7 +136,7 @@ func (h *Handlers) ChangeMyPassword(ctx context.Context, req api.ChangeMyPasswor
 func (h *Handlers) me(ctx context.Context) (store.User, error) {
 	u, err := h.st.GetUser(ctx, principalFrom(ctx).UserID)
 	if err != nil {
-		if err == store.ErrNotFound {
+		if errors.Is(err, store.ErrNotFound) {
 			return store.User{}, &Error{Kind: KindUnauthenticated, Detail: "the token's user no longer exists", TokenGiven: true}
 		}
 		return store.User{}, err

@@ -147,8 +147,8 @@ type Store interface {
 	// GetUserByLogin finds a user by username or e-mail, case-insensitively.
 	GetUserByLogin(ctx context.Context, login string) (User, error)
 	ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, string, error)
-	// UpdateUser writes every field of u but the password hash, the
-	// password times and the lockout state.
+	// UpdateUser writes every field of u but the password hash, the time
+	// it was set and the lockout state.
 	UpdateUser(ctx context.Context, u User) error
 	DeleteUser(ctx context.Context, id string) error
 	SetPassword(ctx context.Context, id, hash string, changedAt time.Time, expiresAt *time.Time) error

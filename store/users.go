@@ -131,15 +131,15 @@ func (s *SQLite) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, s
 	return users, next, nil
 }
 
-// UpdateUser writes every field of u but the password hash, the password
-// times, the lockout state and the creation time.
+// UpdateUser writes every field of u but the password hash, the time it
+// was set, the lockout state and the creation time.
 func (s *SQLite) UpdateUser(ctx context.Context, u User) error {
 	const q = `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
-		first_name = ?, last_name = ?, role = ?, disabled = ?, updated_at = ?
+		first_name = ?, last_name = ?, role = ?, disabled = ?, password_expires_at = ?, updated_at = ?
 		WHERE id = ?`
 	email, emailKey := emailArgs(u.Email)
 	res, err := s.exec(ctx, q, u.Username, foldKey(u.Username), email, emailKey,
-		u.FirstName, u.LastName, u.Role, u.Disabled, nanos(u.UpdatedAt), u.ID)
+		u.FirstName, u.LastName, u.Role, u.Disabled, nullNanos(u.PasswordExpiresAt), nanos(u.UpdatedAt), u.ID)
 	if err == nil {
 		err = mustAffect(res)
 	}

@@ -8187,7 +8187,7 @@ var swaggerSpec = []string{
 	"RZbmn+XCaA6x38vbb/nq8RGrVKDeqbspApHQFRXkcX/E7OUVsr6zNRa/NfFUlAiiA79aDOgaLgW/KLq9",
 	"W1Qf4u+TowuXcjoztHWas6+02DdZrOBFS82aPOnTFGnvfAAsAf+g1klry2ztA9aJA+FWrAzfO43xrB60",
 	"/AUY/6HMkmIvvoeWjx2DLpXWZ02C9UTtWap48ztAPEau60510lYnHfTXeBG1RW4PT0/OlyTY7KyUDpzT",
-	"azlF0Wkxm/my0GpblgAVSAGgjst1ZyMwWOyzYEmlQDvmLE8kxBJPsMiyT3wQhQs6i9Pcsjhv7Qzy3k5Q",
+	"aykn0m0xm/my0GpblgAVSAGgjst1ZyMwWOyzYEmlQDvmLE8kxBJPsMiyT3wQhQs6i9Pcsjhv7Qzy3k5Q",
 	"UGo94jjUPFXBppqLmnPcFzh3wlL7FlXe83xvuVIves5GSyHHinMHIU6oa5LXnmuzZPktxbTPFbDkFAux",
 	"t//kX4qKIEvZ7qwLKvcSHlgflK8SuFIi8i4nxVx2yxh9mA7QuogQNOHWJXyVbCv24zby/zZu3ROWanyr",
 	"P9/23Lq1wx90YjknyGlqRZqVuD1oXSMbBfmle2s/fUiSq20bu01B2YqML9RutMnvyGeIMrSjhF+vmJRu",

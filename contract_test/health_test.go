@@ -1,0 +1,172 @@
+package contract_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehouse-auth/gatehouse/gen/client"
+)
+
+func TestDiscoveryMetadata(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := context.Background()
+	docs := map[string]func() (*client.ServerMetadata, []byte, error){
+		"openid-configuration": func() (*client.ServerMetadata, []byte, error) {
+			r, err := s.Client.GetOpenIDConfigurationWithResponse(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			return r.JSON200, r.Body, nil
+		},
+		"oauth-authorization-server": func() (*client.ServerMetadata, []byte, error) {
+			r, err := s.Client.GetAuthorizationServerMetadataWithResponse(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			return r.JSON200, r.Body, nil
+		},
+	}
+	want := client.ServerMetadata{
+		Issuer:                                    s.Svc.Issuer(),
+		TokenEndpoint:                             s.URL + "/oauth/token",
+		RevocationEndpoint:                        ptr(s.URL + "/oauth/revoke"),
+		IntrospectionEndpoint:                     ptr(s.URL + "/oauth/introspect"),
+		JwksUri:                                   s.URL + "/.well-known/jwks.json",
+		GrantTypesSupported:                       []string{"password", "refresh_token"},
+		ResponseTypesSupported:                    ptr([]string{}),
+		SubjectTypesSupported:                     ptr([]string{"public"}),
+		ScopesSupported:                           ptr(contractScopes(t)),
+		TokenEndpointAuthMethodsSupported:         ptr([]string{"none"}),
+		RevocationEndpointAuthMethodsSupported:    ptr([]string{"none"}),
+		IntrospectionEndpointAuthMethodsSupported: ptr([]string{"bearer"}),
+		IdTokenSigningAlgValuesSupported:          ptr([]string{"ES256", "RS256"}),
+	}
+	for name, get := range docs {
+		t.Run(name, func(t *testing.T) {
+			md, body, err := get()
+			if err != nil || md == nil {
+				t.Fatalf("%v %s", err, body)
+			}
+			if diff := cmp.Diff(want, *md); diff != "" {
+				t.Errorf("metadata (-want +got):\n%s", diff)
+			}
+			if md.Issuer != "gatehouse" {
+				t.Errorf("issuer %q", md.Issuer)
+			}
+		})
+	}
+	// The issuer is the tokens' iss, and the endpoints it names answer.
+	tok := s.login(t, "admin", adminPassword)
+	if claims := verifyWithJWKS(t, s, tok.AccessToken); claims["iss"] != want.Issuer {
+		t.Errorf("token iss %v, metadata issuer %s", claims["iss"], want.Issuer)
+	}
+	resp, err := http.Get(want.JwksUri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("jwks_uri %s: %d %s", want.JwksUri, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestJWKS(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	resp, err := s.Client.GetJWKSWithResponse(context.Background())
+	if err != nil || resp.JSON200 == nil {
+		t.Fatalf("jwks: %v", err)
+	}
+	kty := map[client.SigningAlg]client.JWKKty{client.ES256: client.EC, client.RS256: client.RSA, client.EdDSA: client.OKP}
+	for _, k := range resp.JSON200.Keys {
+		if kty[k.Alg] != k.Kty || k.Use != client.Sig || k.Kid == "" {
+			t.Errorf("key: %+v", k)
+		}
+		switch k.Kty {
+		case client.EC:
+			if k.Crv == nil || *k.Crv != "P-256" || k.X == nil || k.Y == nil || k.N != nil {
+				t.Errorf("EC key: %+v", k)
+			}
+		case client.RSA:
+			if k.N == nil || k.E == nil || k.X != nil || k.Crv != nil {
+				t.Errorf("RSA key: %+v", k)
+			}
+		}
+	}
+	// Every token the server signs verifies against it.
+	verifyWithJWKS(t, s, s.adminToken(t))
+}
+
+func TestOpenAPISpec(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	want, err := os.ReadFile(filepath.Join("..", "openapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.Client.GetOpenAPISpecWithResponse(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode() != http.StatusOK || !strings.Contains(resp.HTTPResponse.Header.Get("Content-Type"), "yaml") {
+		t.Errorf("openapi.yaml: %d %s", resp.StatusCode(), resp.HTTPResponse.Header.Get("Content-Type"))
+	}
+	if !bytes.Equal(resp.Body, want) {
+		t.Errorf("served contract (%d bytes) differs from ../openapi.yaml (%d bytes)", len(resp.Body), len(want))
+	}
+	if resp.YAML200 == nil || (*resp.YAML200)["openapi"] != "3.0.3" {
+		t.Errorf("the served document does not decode as the contract")
+	}
+}
+
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := context.Background()
+	health, err := s.Client.GetHealthWithResponse(ctx)
+	if err != nil || health.JSON200 == nil {
+		t.Fatalf("health: %v", err)
+	}
+	if diff := cmp.Diff(client.Health{Status: client.Ok}, *health.JSON200); diff != "" {
+		t.Errorf("health (-want +got):\n%s", diff)
+	}
+	ready, err := s.Client.GetReadinessWithResponse(ctx)
+	if err != nil || ready.JSON200 == nil {
+		t.Fatalf("readiness: %v %d %s", err, ready.StatusCode(), ready.Body)
+	}
+	if diff := cmp.Diff(client.Health{Status: client.Ok}, *ready.JSON200); diff != "" {
+		t.Errorf("readiness (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadinessWithoutDatabase(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := context.Background()
+	if err := s.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ready, err := s.Client.GetReadinessWithResponse(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ready.JSON503 == nil {
+		t.Fatalf("readiness without a database: %d %s", ready.StatusCode(), ready.Body)
+	}
+	want := client.Health{Status: client.Unavailable, Checks: &map[string]string{"database": "unavailable"}}
+	if diff := cmp.Diff(want, *ready.JSON503); diff != "" {
+		t.Errorf("readiness (-want +got):\n%s", diff)
+	}
+	// The process is alive all the same.
+	if health, err := s.Client.GetHealthWithResponse(ctx); err != nil || health.JSON200 == nil || health.JSON200.Status != client.Ok {
+		t.Errorf("health without a database: %v", err)
+	}
+}
