@@ -121,7 +121,10 @@ func (s *Service) checkPassword(ctx context.Context, login, password string, cl 
 		return store.User{}, err
 	}
 	if !ok {
-		locked, err := s.st.RecordLoginFailure(ctx, u.ID, s.cfg.MaxFailedLogins, s.now().Add(s.cfg.LockoutDuration))
+		now := s.now()
+		locked, err := s.st.RecordLoginFailure(ctx, u.ID, store.LoginFailure{
+			At: now, WindowStart: now.Add(-s.cfg.LockoutWindow), MaxAttempts: s.cfg.MaxFailedLogins, LockUntil: now.Add(s.cfg.LockoutDuration),
+		})
 		if err != nil {
 			return store.User{}, fmt.Errorf("record login failure: %w", err)
 		}

@@ -45,8 +45,10 @@ type Config struct {
 	SigningAlg string
 	// Leeway tolerates clock skew when checking exp and nbf.
 	Leeway time.Duration
-	// MaxFailedLogins failures lock an account for LockoutDuration.
+	// MaxFailedLogins failures within LockoutWindow lock an account for
+	// LockoutDuration.
 	MaxFailedLogins int
+	LockoutWindow   time.Duration
 	LockoutDuration time.Duration
 	// PasswordMaxAge expires passwords this long after they were set; 0
 	// disables expiry by age.
@@ -78,6 +80,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxFailedLogins == 0 {
 		c.MaxFailedLogins = 10
+	}
+	if c.LockoutWindow == 0 {
+		c.LockoutWindow = 15 * time.Minute
 	}
 	if c.LockoutDuration == 0 {
 		c.LockoutDuration = 15 * time.Minute

@@ -102,7 +102,7 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 	defer s.Close()
 
-	const want = 2 // the number of files in store/migrations
+	const want = 3 // the number of files in store/migrations
 	cur, latest, err := s.MigrationStatus(ctx)
 	if err != nil || cur != 0 || latest != want {
 		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, %d, nil", cur, latest, err, want)
@@ -253,7 +253,7 @@ func TestUsers(t *testing.T) {
 		lock := at(100)
 		var got []bool
 		for range 4 {
-			locked, err := s.RecordLoginFailure(ctx, "u-alice", 3, lock)
+			locked, err := s.RecordLoginFailure(ctx, "u-alice", store.LoginFailure{At: at(50), WindowStart: at(0), MaxAttempts: 3, LockUntil: lock})
 			if err != nil {
 				t.Fatalf("RecordLoginFailure: %v", err)
 			}
@@ -279,7 +279,7 @@ func TestUsers(t *testing.T) {
 		if diff := cmp.Diff(alice, u); diff != "" {
 			t.Errorf("user after reset mismatch (-want +got):\n%s", diff)
 		}
-		_, err = s.RecordLoginFailure(ctx, "nope", 3, lock)
+		_, err = s.RecordLoginFailure(ctx, "nope", store.LoginFailure{At: at(50), MaxAttempts: 3, LockUntil: lock})
 		wantErr(t, "RecordLoginFailure missing", err, store.ErrNotFound)
 		wantErr(t, "ResetLoginFailures missing", s.ResetLoginFailures(ctx, "nope"), store.ErrNotFound)
 	})
@@ -1011,7 +1011,7 @@ func worker(ctx context.Context, s *store.SQLite, w, ops int) error {
 			next := newToken(fmt.Sprintf("w%d-t%d", w, rotations), "", at(i))
 			err = s.RotateRefreshToken(ctx, old, next, at(i))
 		case 2:
-			_, err = s.RecordLoginFailure(ctx, self, 3, at(i+60))
+			_, err = s.RecordLoginFailure(ctx, self, store.LoginFailure{At: at(i), MaxAttempts: 3, LockUntil: at(i + 60)})
 		case 3:
 			var u store.User
 			u, err = s.GetUserByLogin(ctx, fmt.Sprintf("Worker%d@EXAMPLE.com", w))

@@ -116,6 +116,15 @@ type APIKey struct {
 	RevokedAt  *time.Time
 }
 
+// LoginFailure is a failed login to count: failures before WindowStart no
+// longer count, and the MaxAttempts-th locks the account until LockUntil.
+type LoginFailure struct {
+	At          time.Time
+	WindowStart time.Time
+	MaxAttempts int
+	LockUntil   time.Time
+}
+
 // Page asks for up to Limit rows after the opaque cursor After ("" = first
 // page). Implementations order by (created_at, id).
 type Page struct {
@@ -152,10 +161,9 @@ type Store interface {
 	UpdateUser(ctx context.Context, u User) error
 	DeleteUser(ctx context.Context, id string) error
 	SetPassword(ctx context.Context, id, hash string, changedAt time.Time, expiresAt *time.Time) error
-	// RecordLoginFailure increments the failed-attempt counter and, when it
-	// reaches maxAttempts, locks the account until lockUntil and resets the
-	// counter. It reports whether this failure locked the account.
-	RecordLoginFailure(ctx context.Context, id string, maxAttempts int, lockUntil time.Time) (locked bool, err error)
+	// RecordLoginFailure counts a failed login (see LoginFailure) and
+	// reports whether it locked the account.
+	RecordLoginFailure(ctx context.Context, id string, f LoginFailure) (locked bool, err error)
 	// ResetLoginFailures clears the counter and any lock.
 	ResetLoginFailures(ctx context.Context, id string) error
 

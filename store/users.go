@@ -168,21 +168,25 @@ func (s *SQLite) SetPassword(ctx context.Context, id, hash string, changedAt tim
 	return writeErr("set password", err)
 }
 
-// RecordLoginFailure increments the failed-attempt counter of the user id
-// and, when it reaches maxAttempts, locks the account until lockUntil and
-// resets the counter. It reports whether this failure locked the account. A
-// maxAttempts <= 0 never locks.
-func (s *SQLite) RecordLoginFailure(ctx context.Context, id string, maxAttempts int, lockUntil time.Time) (bool, error) {
+// RecordLoginFailure counts a failed login at f.At. Failures before
+// f.WindowStart no longer count; when the count reaches f.MaxAttempts the
+// account is locked until f.LockUntil and the count starts again. It
+// reports whether this failure locked the account.
+func (s *SQLite) RecordLoginFailure(ctx context.Context, id string, f LoginFailure) (bool, error) {
 	// SET expressions see the old row, RETURNING the new one: the counter
 	// reads 0 after the update exactly when this failure locked the account.
+	// ?4 is the window start: an older last failure resets the count.
 	const q = `UPDATE users SET
-		failed_attempts = CASE WHEN ?1 > 0 AND failed_attempts + 1 >= ?1 THEN 0 ELSE failed_attempts + 1 END,
-		locked_until = CASE WHEN ?1 > 0 AND failed_attempts + 1 >= ?1 THEN ?2 ELSE locked_until END
+		failed_attempts = CASE WHEN ?1 > 0 AND (CASE WHEN last_failed_at >= ?4 THEN failed_attempts ELSE 0 END) + 1 >= ?1
+			THEN 0 ELSE (CASE WHEN last_failed_at >= ?4 THEN failed_attempts ELSE 0 END) + 1 END,
+		locked_until = CASE WHEN ?1 > 0 AND (CASE WHEN last_failed_at >= ?4 THEN failed_attempts ELSE 0 END) + 1 >= ?1
+			THEN ?2 ELSE locked_until END,
+		last_failed_at = ?5
 		WHERE id = ?3
 		RETURNING failed_attempts = 0`
 	var locked bool
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, q, maxAttempts, nanos(lockUntil), id).Scan(&locked)
+		return tx.QueryRowContext(ctx, q, f.MaxAttempts, nanos(f.LockUntil), id, nanos(f.WindowStart), nanos(f.At)).Scan(&locked)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
