@@ -18,21 +18,21 @@ import (
 
 // dialectRoutes are the dialects' login routes, called through the
 // generated client's raw-body methods so that any body can be sent.
-var dialectRoutes = map[string]func(c *client.ClientWithResponses, ctx context.Context, contentType string, body io.Reader) (*http.Response, error){
-	"/v1/authenticate": func(c *client.ClientWithResponses, ctx context.Context, ct string, b io.Reader) (*http.Response, error) {
-		return c.ClientInterface.JmvstreamAuthenticateWithBody(ctx, ct, b)
+var dialectRoutes = map[string]func(c *client.ClientWithResponses, ctx context.Context, contentType string, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error){
+	"/v1/authenticate": func(c *client.ClientWithResponses, ctx context.Context, ct string, b io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
+		return c.ClientInterface.JmvstreamAuthenticateWithBody(ctx, ct, b, eds...)
 	},
-	"/v1/auth": func(c *client.ClientWithResponses, ctx context.Context, ct string, b io.Reader) (*http.Response, error) {
-		return c.ClientInterface.OcariotAuthWithBody(ctx, ct, b)
+	"/v1/auth": func(c *client.ClientWithResponses, ctx context.Context, ct string, b io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
+		return c.ClientInterface.OcariotAuthWithBody(ctx, ct, b, eds...)
 	},
-	"/user/login": func(c *client.ClientWithResponses, ctx context.Context, ct string, b io.Reader) (*http.Response, error) {
-		return c.ClientInterface.UserLoginWithBody(ctx, ct, b)
+	"/user/login": func(c *client.ClientWithResponses, ctx context.Context, ct string, b io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
+		return c.ClientInterface.UserLoginWithBody(ctx, ct, b, eds...)
 	},
-	"/api/user/authenticate": func(c *client.ClientWithResponses, ctx context.Context, ct string, b io.Reader) (*http.Response, error) {
-		return c.ClientInterface.ApiUserAuthenticateWithBody(ctx, ct, b)
+	"/api/user/authenticate": func(c *client.ClientWithResponses, ctx context.Context, ct string, b io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
+		return c.ClientInterface.ApiUserAuthenticateWithBody(ctx, ct, b, eds...)
 	},
-	"/api/user/refresh-token": func(c *client.ClientWithResponses, ctx context.Context, ct string, b io.Reader) (*http.Response, error) {
-		return c.ClientInterface.ApiUserRefreshTokenWithBody(ctx, ct, b)
+	"/api/user/refresh-token": func(c *client.ClientWithResponses, ctx context.Context, ct string, b io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
+		return c.ClientInterface.ApiUserRefreshTokenWithBody(ctx, ct, b, eds...)
 	},
 }
 
@@ -466,4 +466,8 @@ func TestDialectLoginsAreAudited(t *testing.T) {
 			t.Errorf("no successful login audited for dialect %s (saw %v)", d, seen)
 		}
 	}
+}
+
+func newHandlersWithProxies(cidr string) (*impl.Handlers, error) {
+	return impl.New(&auth.Service{}, nil, impl.Config{TrustedProxies: []string{cidr}})
 }

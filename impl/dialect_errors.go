@@ -84,6 +84,8 @@ func (jmvstreamRenderer) render(c echo.Context, e *Error) error {
 		return c.JSON(http.StatusUnauthorized, api.JmvstreamError{Message: "not allowed"})
 	case KindTooLarge:
 		return c.JSON(http.StatusRequestEntityTooLarge, api.JmvstreamError{Message: "request entity too large"})
+	case KindTooManyRequests:
+		return c.JSON(http.StatusTooManyRequests, api.JmvstreamError{Message: "Too many requests, please try again later."})
 	case KindUnavailable:
 		return c.JSON(http.StatusServiceUnavailable, api.JmvstreamServerError{Error: "Service Unavailable"})
 	case KindNotFound, KindMethodNotAllowed:
@@ -151,6 +153,8 @@ func (ocariotRenderer) render(c echo.Context, e *Error) error {
 		return body(http.StatusUnauthorized, "Invalid username or password!", "")
 	case KindTooLarge:
 		return body(http.StatusRequestEntityTooLarge, "Request entity too large!", "The request body must not be larger than 1 MiB.")
+	case KindTooManyRequests:
+		return body(http.StatusTooManyRequests, "Too many requests!", "Too many login attempts from this address. Please try again later...")
 	case KindUnavailable:
 		return body(http.StatusServiceUnavailable, "Service temporarily unavailable!", "Too many logins are in progress. Please try again later...")
 	case KindNotFound, KindMethodNotAllowed:
@@ -236,6 +240,7 @@ func (userLoginRenderer) render(c echo.Context, e *Error) error {
 		KindUnauthenticated:  "Incorrect credentials",
 		KindForbidden:        "Password expired",
 		KindTooLarge:         "Request body too large",
+		KindTooManyRequests:  "Too many requests",
 		KindUnavailable:      "Service temporarily unavailable",
 		KindNotFound:         "Not found",
 		KindMethodNotAllowed: "Method not allowed",
@@ -273,6 +278,8 @@ func (apiUserRenderer) render(c echo.Context, e *Error) error {
 		key, msg = api.INVALIDREQUEST, "Invalid HTTP request: the request body is larger than 1 MiB"
 	case KindUnavailable:
 		key, msg = api.SERVICEUNAVAILABLE, "Too many logins in progress, retry shortly"
+	case KindTooManyRequests:
+		key, msg = api.TOOMANYREQUESTS, "Too many requests, retry later"
 	case KindNotFound, KindMethodNotAllowed:
 		key, msg = api.INVALIDREQUEST, "Invalid HTTP request"
 	}

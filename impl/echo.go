@@ -61,14 +61,16 @@ func NewEcho(h *Handlers, spec *openapi3.T, log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
-	// The socket's address, never a header the client chose.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(h.trustedProxies)
 
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(middleware.BodyLimit(fmt.Sprint(MaxBodyBytes)))
 	e.Use(withRequestInfo)
 	e.Use(h.dialectGate)
+	if h.cfg.RateLimit > 0 {
+		e.Use(newIPRateLimiter(h.cfg.RateLimit, h.cfg.RateBurst, spec).middleware)
+	}
 	e.Use(echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
 		Options: openapi3filter.Options{
 			MultiError:         true,

@@ -31,6 +31,7 @@ const (
 	KindMethodNotAllowed
 	KindConflict
 	KindTooLarge
+	KindTooManyRequests
 	KindUnavailable
 )
 
@@ -43,6 +44,7 @@ var kindStatus = map[Kind]int{
 	KindMethodNotAllowed: http.StatusMethodNotAllowed,
 	KindConflict:         http.StatusConflict,
 	KindTooLarge:         http.StatusRequestEntityTooLarge,
+	KindTooManyRequests:  http.StatusTooManyRequests,
 	KindUnavailable:      http.StatusServiceUnavailable,
 }
 
@@ -70,6 +72,8 @@ type Error struct {
 	Scope string
 	// TokenGiven tells a 401 for a bad token from one for no token.
 	TokenGiven bool
+	// RetryAfter is the Retry-After of a 429 or 503, in seconds.
+	RetryAfter int
 	Err        error // the cause, logged, never shown
 }
 
@@ -120,7 +124,7 @@ func classify(err error) *Error {
 	case errors.Is(err, store.ErrInUse):
 		return &Error{Kind: KindConflict, Detail: "in use", Err: err}
 	case errors.Is(err, auth.ErrOverloaded):
-		return &Error{Kind: KindUnavailable, Detail: "too many logins in progress, retry shortly", Err: err}
+		return &Error{Kind: KindUnavailable, Detail: "too many logins in progress, retry shortly", RetryAfter: 1, Err: err}
 	}
 	return &Error{Kind: KindInternal, Detail: "internal error", Err: err}
 }
@@ -296,8 +300,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		switch e.Kind {
 		case KindUnauthenticated, KindForbidden:
 			c.Response().Header().Set("WWW-Authenticate", wwwAuthenticate(e))
-		case KindUnavailable:
-			c.Response().Header().Set("Retry-After", strconv.Itoa(1))
+		case KindUnavailable, KindTooManyRequests:
+			c.Response().Header().Set("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
 		}
 		if err := rendererFor(c).render(c, e); err != nil {
 			log.ErrorContext(c.Request().Context(), "write error response", "err", err)

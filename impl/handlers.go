@@ -6,6 +6,7 @@ package impl
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,8 @@ type Handlers struct {
 	svc *auth.Service
 	st  store.Store
 	cfg Config
+	// trustedProxies are cfg.TrustedProxies, parsed.
+	trustedProxies []*net.IPNet
 }
 
 // Config is what the handlers serve besides the service's answers.
@@ -40,6 +43,13 @@ type Config struct {
 	// documented RS256 and one-day lifetime.
 	OcariotAlg      string
 	OcariotTokenTTL time.Duration
+	// RateLimit is the sustained requests per second each client IP may
+	// make to the credential routes, RateBurst the burst; 0 is no limit.
+	RateLimit float64
+	RateBurst int
+	// TrustedProxies are the CIDRs of proxies whose X-Forwarded-For names
+	// the client; none by default, so the socket's address is the client.
+	TrustedProxies []string
 }
 
 var _ api.StrictServerInterface = (*Handlers)(nil)
@@ -52,7 +62,15 @@ func New(svc *auth.Service, st store.Store, cfg Config) (*Handlers, error) {
 			return nil, fmt.Errorf("unknown dialect %q (known: %s)", d, strings.Join(AllDialects, ", "))
 		}
 	}
-	return &Handlers{svc: svc, st: st, cfg: cfg}, nil
+	h := &Handlers{svc: svc, st: st, cfg: cfg}
+	for _, cidr := range cfg.TrustedProxies {
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", cidr, err)
+		}
+		h.trustedProxies = append(h.trustedProxies, n)
+	}
+	return h, nil
 }
 
 func clientFrom(ctx context.Context) auth.Client { return infoFrom(ctx).client }

@@ -51,6 +51,7 @@ var oauthCodes = map[Kind]api.OAuthErrorError{
 	KindUnauthenticated: api.OAuthErrorErrorInvalidToken,
 	KindForbidden:       api.OAuthErrorErrorInsufficientScope,
 	KindUnavailable:     api.OAuthErrorErrorTemporarilyUnavailable,
+	KindTooManyRequests: api.OAuthErrorErrorTemporarilyUnavailable,
 }
 
 func (oauthRenderer) render(c echo.Context, e *Error) error {

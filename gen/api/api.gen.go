@@ -30,6 +30,7 @@ const (
 	INVALIDCREDENTIALS ApiUserErrorResponseKey = "INVALID_CREDENTIALS"
 	INVALIDREQUEST     ApiUserErrorResponseKey = "INVALID_REQUEST"
 	SERVICEUNAVAILABLE ApiUserErrorResponseKey = "SERVICE_UNAVAILABLE"
+	TOOMANYREQUESTS    ApiUserErrorResponseKey = "TOO_MANY_REQUESTS"
 )
 
 // Valid indicates whether the value is a known member of the ApiUserErrorResponseKey enum.
@@ -42,6 +43,8 @@ func (e ApiUserErrorResponseKey) Valid() bool {
 	case INVALIDREQUEST:
 		return true
 	case SERVICEUNAVAILABLE:
+		return true
+	case TOOMANYREQUESTS:
 		return true
 	default:
 		return false
@@ -948,6 +951,9 @@ type ApiUserTokens = ApiUserTokenResponse
 // ApiUserTooLarge defines model for ApiUserTooLarge.
 type ApiUserTooLarge = ApiUserError
 
+// ApiUserTooManyRequests defines model for ApiUserTooManyRequests.
+type ApiUserTooManyRequests = ApiUserError
+
 // ApiUserUnauthorized defines model for ApiUserUnauthorized.
 type ApiUserUnauthorized = ApiUserError
 
@@ -995,6 +1001,9 @@ type OAuthServerError = OAuthError
 
 // OAuthTooLarge RFC 6749 §5.2 error.
 type OAuthTooLarge = OAuthError
+
+// OAuthTooManyRequests RFC 6749 §5.2 error.
+type OAuthTooManyRequests = OAuthError
 
 // OAuthUnauthorized RFC 6749 §5.2 error.
 type OAuthUnauthorized = OAuthError
@@ -2050,6 +2059,15 @@ type ApiUserTokensJSONResponse ApiUserTokenResponse
 
 type ApiUserTooLargeJSONResponse ApiUserError
 
+type ApiUserTooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type ApiUserTooManyRequestsJSONResponse struct {
+	Body ApiUserError
+
+	Headers ApiUserTooManyRequestsResponseHeaders
+}
+
 type ApiUserUnauthorizedJSONResponse ApiUserError
 
 type ApiUserUnavailableResponseHeaders struct {
@@ -2130,6 +2148,16 @@ type OAuthInvalidClientJSONResponse struct {
 type OAuthServerErrorJSONResponse OAuthError
 
 type OAuthTooLargeJSONResponse OAuthError
+
+type OAuthTooManyRequestsResponseHeaders struct {
+	CacheControl *string
+	RetryAfter   *int
+}
+type OAuthTooManyRequestsJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthTooManyRequestsResponseHeaders
+}
 
 type OAuthUnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
@@ -2291,6 +2319,25 @@ func (response ApiUserAuthenticate413JSONResponse) VisitApiUserAuthenticateRespo
 	return err
 }
 
+type ApiUserAuthenticate429JSONResponse struct {
+	ApiUserTooManyRequestsJSONResponse
+}
+
+func (response ApiUserAuthenticate429JSONResponse) VisitApiUserAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiUserAuthenticate500JSONResponse struct{ ApiUserServerErrorJSONResponse }
 
 func (response ApiUserAuthenticate500JSONResponse) VisitApiUserAuthenticateResponse(w http.ResponseWriter) error {
@@ -2384,6 +2431,25 @@ func (response ApiUserRefreshToken413JSONResponse) VisitApiUserRefreshTokenRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserRefreshToken429JSONResponse struct {
+	ApiUserTooManyRequestsJSONResponse
+}
+
+func (response ApiUserRefreshToken429JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2967,6 +3033,28 @@ func (response CreateToken413JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type CreateToken429JSONResponse struct {
+	OAuthTooManyRequestsJSONResponse
+}
+
+func (response CreateToken429JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateToken500JSONResponse struct{ OAuthServerErrorJSONResponse }
 
 func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
@@ -3134,6 +3222,30 @@ func (response UserLogin413JSONResponse) VisitUserLoginResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin429ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type UserLogin429JSONResponse struct {
+	Body    MessageError
+	Headers UserLogin429ResponseHeaders
+}
+
+func (response UserLogin429JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4650,6 +4762,30 @@ func (response OcariotAuth413JSONResponse) VisitOcariotAuthResponse(w http.Respo
 	return err
 }
 
+type OcariotAuth429ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type OcariotAuth429JSONResponse struct {
+	Body    OcariotError
+	Headers OcariotAuth429ResponseHeaders
+}
+
+func (response OcariotAuth429JSONResponse) VisitOcariotAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OcariotAuth500JSONResponse OcariotError
 
 func (response OcariotAuth500JSONResponse) VisitOcariotAuthResponse(w http.ResponseWriter) error {
@@ -4748,6 +4884,30 @@ func (response JmvstreamAuthenticate413JSONResponse) VisitJmvstreamAuthenticateR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JmvstreamAuthenticate429ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type JmvstreamAuthenticate429JSONResponse struct {
+	Body    JmvstreamError
+	Headers JmvstreamAuthenticate429ResponseHeaders
+}
+
+func (response JmvstreamAuthenticate429JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8081,170 +8241,173 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1/c9u4kuBXwfK2Ks5bSpYdJzNRaqvW43jeOMkkXtt52XejrAWRkIQxBWgI0IpeylX3ae6+x32U+yRX",
-	"aIAkSII/ZMtO8ib/JJZEAo1G/0J3o/uzF/DFkjPCpPCGn705wSGJ4c+3/AgHc6L+DIkIYrqUlDNv6P1y",
-	"cXG6u9cfoED9LpDkvO/5ngjmZIHV44QlC2/4m8d4Dx7xPvqeXC+JN/SEjCmbeTc3vveWn0seO8a/4FeE",
-	"CYRjghi5JrGeJ6ydQ8AwzjnOiIzXh1NJ4uo05yTgLFTgoxWmEk3IlMcEyXhN2QzhGaasOOWCMrpQs+5l",
-	"U1EmyYzEMNeHDx8OEzknTNIAS9e65gTh/AnKGYLBCcIsRKv5GlGJpphGJEQ7Zz8foWc/PB08VjCQT3ix",
-	"jNSEPxEckxiROObxv488yq5xRMNLqVA28grglrFx43tLHOMFkWaDj5JY8NgN55iRT/IygCfGiE+RnBO0",
-	"jMk15YlASzwjCi6qHv8jIfHa8z2GF2o+/U4RcfjTG8Jmcu4Nn+7tu/bp5KUbjJgInsQBeSQQDbMZl1jO",
-	"8wlp6PleTP5IaExCbyjjhNiTT3m8wNIbekkCT1Ynf0MXVFbnP5RowYVEck4FWmCmtocsBNoJyRQnkURm",
-	"c1xIiGDIEg408TwdDPxmUrpRyxFLzgSBfTpc0veCxD/h8Iz8kRABsAacScLgT7xcRoagdn8XCvbPOcV8",
-	"zsZ6Tdbe0Dt5+7fDNycvL8+O//P98fmFl8/1KxECzxQoJ5qqkGJ0FJs5b+zV/GtMpt7Q+x+7ufTY1b+K",
-	"XQPusSJRvZoiXutGN++dk/g6fftO67w4Pnt7+Oby+Ozs3ZlzmXomRAWSZLHkMY5ptEYJw9eYRngSke2t",
-	"udNUZhAt/jqsfSPQYNQzgwMniEkQECGmSZRuSr8AFH+D4xnZNli1GFPcP+HhWuGMK9ztoV/pTzZI75kS",
-	"pjym/1Bsf3eOODo7fnn89uLk8M15I1cEMQmVCMeR2B6BfIg5m9lDIx4jzJAR8Cgm05iIOQJBX8JCRkMP",
-	"tjeca4EY8Rk1mlqpUKU3pzxGSyzEischmmMxp2ympKRlWIBS7mVa2QWJeXrX0t8ARycZuIz5JCKLf3Ps",
-	"fEgkppE39CQoFxgpVbmAaBhBaVy1duENf/vsTSmJQqU/BIlBvPveIiOKaxwlRNFoqoDQJJFoQYUA7fLR",
-	"94TEMhHe8EDJfUmlVuM4ROlCMg2AJzyRw0mE2VV3wjrVi61joXSNoMIipQtJqEirsmagqSPOphENNkHu",
-	"VqAM5pjNCArM9AKtqJyDyREkcUyYRAqLBO1gpHYA4SgmOFwjia8I8xHO7AREGUoEeQyr+ZnHExqGhD34",
-	"ciw2jnBwhTASAV8SWBFfklgbf4yQUJR448OHD72yFdnEIGWjEyAyMmsjg6Hbws3IjVLbRXKwH+blLtuy",
-	"fahefbiAvRCwCWO8pJdXZC3GemfucRc2s2e2s+BDhhJGPi1JIEkIvJ7ExN6DravzLltQo87Nqxuq8+2A",
-	"9ZZrEQjkQRkaHxoYYLLxfZDFWy5/5gkLH1IoveVIJME8E5OA93cKttseKoim5+wAOosxk6nevCzOntow",
-	"qQJFlonQXdEBuLUbOU4BMdJn7KNxATb1RcJEslzyWBLz5aXSvGN/xLJnQRqMFYSFp8Hs0k+nR/OD5+j/",
-	"/p+n/f3H/RErkgm4TXpHnMmYR200knpBYE2wxu3Lx1bUiWQ6pQElTBoEDLXyLeuxMeBBDKlamlDi5V5Y",
-	"BOA15vZRRM36HwYVmgwCmNWgYaw/XdJwDOaHQIwjC4T+Vrf/PvRFy6oFTHkJvDseqmNHjfaAcbauOzbk",
-	"bL0pqZVRo1RgzHtRKR2hBU4ZDxWpaOlnPHcWT90b69zHmbBl2ZZb49Jya6jN+mKHxW6ctHVl6zS+XgDR",
-	"6uOn8WoLvBZowQ1rdeCqezmrtPBRRxa6D4ul4m3ZPr9kxof2s4ID7OLiTW2swEfTmC8QZwQtKEskQZLD",
-	"pxCvFXSZk/fHZwcFN++zQdXPCy4ccEF99paxOhZKqh2+QUywsjqwLDiwQyxJT1LwQJS82L5HPi1pTMRG",
-	"79Cwg4Pc967I+nJOmXS76K/I+pFAy5hM6ScIZERYSDTlSayO9TEOJIlFMYgxw5LMeSLI5f/7X//708F/",
-	"/sM1qxrmMhEbokH73z87vPx5hOA3HTIwvpxsdb6N9zyaxCe/k0Dm23UEDwEDhCFViMDRqbV9UxwJ4pd2",
-	"tLg7JdffnDCQDldkjYTkS4FWPL6ibPbCSIqVegJPBGFSIXIzTFjBl/2nT4Em0897fgueYIw2VITfAgHX",
-	"0q469U2TKOojMMQQlYjx1Qv1PxWppJ7zFcsjgo0Msh2KvAVdvqH6DFfcCQhZFf5ocfwqgXSTuyTjGMNn",
-	"KxzYYTEwVw2o7wWJbTlsHT+LoGdHxBagX1IckUCeWidKddJ8a/De4dX3qWe3vJBsHD+HpmFZmalRXEgh",
-	"3JBHrquROHckohLJOj8++9vJ0fHl+7eHfzs8eXP405tjR/TbEcJo2zcb0OrrDQs/09GJ2q000QuIQZVk",
-	"0sHg+bPNhFJhsAagihGvCkxYa/sUpAr2rN+PlWhaX1BNUB3F2QICDZbTxMPhgrL/gH9dbygplBJt/tJh",
-	"3eNlnDY+cJsV1JDt+fujo+Pz864Ul71WCS+6R+BREQH7LsPJ5u8Sfr028rH3Pd0mC/l1G19CeC16/RYu",
-	"Mku01uAm4cy2rqPc1Cclo1pztWB1PXk2cBqhOAkpYUFNvgpM8kigMU7CsT7EWHY/pGWghEVECCSIdGrH",
-	"2xgDHRU7FZcmGcPigAnnEcHM1r05jcyTSQMzbYrT/afP9wcutDZo9wzffnUjXYAUVtnBFsg251aGqou2",
-	"Gi2G7MxUIqWNzM5bWqs1+9YEr9FUAHB3YzfD6XaMrJy379PSymZ5vwy7EMKCMvvbvT85aVQxmoRUHl8b",
-	"70cZN6mozkUN+LtcwgYHkseXWsRVpaXxNS+dv6b5C66ftC3r/K2jOOWJDPiioLaFVttKQ2pHllNriwSw",
-	"VLcmuZHdoRTjJZ4R53nKJVjNQGYP8mV8bNzErbByThL3yMmJnP8CPqzag/amirWWx3LqXcY8TACjPbyk",
-	"PX0mre5san02nq21A8PA+gItsLgiofoxokKKfqvJZqtPacyvdOXNGDsMw9pDyf06SDIQXpKINJxyJfkk",
-	"61OFkXZeop3D0xOF0ceISkGiqXE23v4QBdO6AC+fposI2hvsH7RK3vKpuhXHSywlidW6//u3/x6NPg0G",
-	"vdHo0950NPr0w/Tjv/2ri/KOXecr/B/mUz/gC9tTlpr5ZTgqw/5MSRTWnONNIphrr+AnH2GBMAq5lCRE",
-	"SyznL4zXDgIdOqUMQZYXGNKrOY90VkTRPWolmlW9ojw/FaQyWo3g+VkKssmO1pTjFNcL63iWzdqcydZG",
-	"T4sGJ8EvBEcK4xXhNSfBlai3S5z6z8b8MQ7mCEZ5JJCR+r4WNoxLxK8s0ZKDkybk5QjkV+o8ZgXNPrYt",
-	"14zhWu1JFhuv53mHH+TZ06dPntVJWMg8yFyMKdi2QVY+OrQvQdb6T/IV1Bw/Jb0m7gMXTpqtGvev5NOy",
-	"oMEok88OPNdhlZYOkQ1PCjcF/S6pWwNOph1HhgwJ5xgimdR9f6m//Ny0wXfYWz8XGq2Whtk/186/+vDa",
-	"sd/RrM0OOqczRtnsMDIH/mv3Nju/vaohiitZcDsdH3m+d3Z+6Pneu9enThS43WCJKBq0dOZ8+ZPz5XU7",
-	"OhWcehU+oErPWIPdc+IQB1dk3d3kVFtUsTXLIKkBnRAsroWMCV7UOOA3iWil+rdVx7ZYC3dw86fpbDX2",
-	"U8lPVQid1V4GsvGYrigD0ZqyEb01BsSiqyO+SZtmk5TSG0rbk36dK/gTpowsHCFzGUW/2YoDeKoRkMwF",
-	"XaPlbquHCsmb94PMtzX2aYVK35KVbRJXbopFBAuJfrRC3j7C5gLZnj/YP0CTtSTqSxaCcaIMwFRmF82/",
-	"gMcxCSSa81gQNAHbeI2ExEvwG29m9puMoAyHRcCLmYzaQlXA1NGSkaGljCy4A2fnzVlfpHmh7tRL60Gt",
-	"VYsPWqrRL151hM/lrEXP9+xMNkXa7qwkpwJwZK7a3NOYxHp7JnoX4JhyqfbovgKhbEuBUNYhEGqWU8Oy",
-	"AQ9tfrVsqhLam04szZiGKfxGnjcw1kitguHVwZaynnZNlm7GEdxw2VDHmssvl0v3YbwT+zOyuuxKQLaQ",
-	"qyC2DEtp6KbFG6tng5VvC+p2EE0KmlM0Pj94+gMyqW0md09UxWPuky0e4UHMTyHVv07ciAZvgkByjqXr",
-	"opbfzVK0XBkO5yRlQmLjkM/h3r3e21Wwi93B5Nn0Gd4jvSfBXtg7wD+S3vPJj6S3P1VfqM/PnZE063Sd",
-	"jnowOHCdo8xdOHv6t1yin+swlh2RcoePdWGu9birtYie1G86wJ/GfEojsqWoSWYnN22Vdmbd+N6UxkJe",
-	"dpHYYLmkaXLdX3AFNqzAx8aJj2uC40Lm45O9p0+eDTokP56Ra35FvlUfyZnJU3AruObshS67pcZPtxiM",
-	"m+IJsYY5as6DRnMb3WiGq1vVNuIigJ02qOojHtniC9xOwiTAEuw6myYOmrzJh73/iXv/GPSeX/aHvRpP",
-	"sprtNNlUQ6VbnRH+/t7BDwc/Pnl28INF+oNaB1J3ZJ6DbXsDqz7RL+w/fVZCrjKc6R8JMQ/IOCE1plHD",
-	"9p+nnq0c6SIiZDmMCQ6LaN/b/7EJ76PRp/099c+T3mj06elE/ROqP38gNbugD6W/EolDLHGVAPNDg7jM",
-	"Tgib8ITvpYeHS6HdVZc4ml2C2/v2Q9qu0kvCwiWvywN1P3qJEzm/XBA55+HtoRAiIbHb3bm6EpdJTGsy",
-	"xHRu0t3QGpNrE5RoRoDjua2sXhP0rd82oes7oUCTVePqi49sZeGuIbdF2mVZrSmsslKLwPwaFnUKmtxf",
-	"bLt4z/efPgMvr/7/OHx5fug8q5v3nZcnbuGu3jw/rc5pHROpULbBWGXXreVHbkn1ypGwDZVtofT2ituk",
-	"3NaYdIUgULu/Nr0ypYstWb+W70O0Ou/MxIIEMXEE209mjMckfIGyeymPBNLv6Otqy2QS0cAZc6/MZTm3",
-	"LNIueJDbQjnLWkejQlN2X24n+wvmfNwNvuL0NUW3rFozaKfwxkZzZZGy0pliiQPSE2SJY0XfugKDQAzH",
-	"MV9RNkMrdfCFS548InpG0W1G299V8tEWPHeYIdJTh642LLoIqsQO1o438ERzGnrddhwiJdAJ1CfoN92a",
-	"oay+wF3CJI106i5MZjbWvNopSbiFat4t8R8JeYEEZbMI/NpOYEXVvlzqw7bndw2M6mu07Ue30sGv4Eq2",
-	"kFZeWgqkayffi4YUrI3UR0gFnkQkdAfRSZfUlur1gYLrwL5AgO+QYV1wL+SDvuHXJMKBc3EpQ112uNHF",
-	"kshcU9Zl+9rvAwCLO9MGwV+z2T50dY/X+sUBaZZz3OT2Z/tbUOIFGOsI7HbXC78uJ1P3oG7Bd5vvdlfP",
-	"yJ33r2tcQw2wDSsLREh7qqijpBT8lhbiVI9DEc4swYzrK6Rw9zatznnbhFNYLJ9R9s8QkbIWI8w9keJa",
-	"jjZNoXVkHv7O56wkn1sl28+KC6uS9RWfsy6vn3ST32+wa5KXvJPwTfcNrjdlaYe3E+QXbsvh1YcLY45M",
-	"lVlWqI7rtCHsrNLiBvRD3n6+OlFYSrfcGi0FsI6EthQN6Kj4vzYxvlVV3k2439RsRHXvfzobDAZ7rYlH",
-	"mycZK4uVBElM5foc6jRrgz0r2lAp+2GStNHOuFDhYPzYRziAgidQ15BKgfiKkfiRMGefPjqRiIoRw5Hg",
-	"YKUv1cEIi1JBsmFaReb18d/Huu4UVB82ub5Z+eH/6h2envRe2zn7OLvajbPU9FcfLlxHjgx4derw0UQd",
-	"gRVzCjQ207/6cDFGO1AbaVcNp+ff/csYmVsoeWHkMmiF9bjA42rAfRdcZvLCIQbCUuNdeGlX19xBO3DA",
-	"MwVncohGDPKFrfqLUMtJrcKcQKnUNRlfIGwfPdNNAnxPI76q6EBzhngfR97Qs4HxbG9/WnPQGxoJ5MMF",
-	"CEgJiiEahtY8iRVtpKQEpzPL9SG0K37onREc2j4RAaPIOaExWpDFxNTcKLy6iqkSYdnkpuqmejGESwrV",
-	"Ae2hkpDKwvRwolTfKkybuDgc5lLwWJjOka3LPAK/pRjsG8O5uDj4Jv+pHfjshdQHqvBXGNL80FM8ujCR",
-	"hsoL6URnHEqOmt+yzahUQNOZdeaDpkp4EMLohenhm/yn9hWZF9KzsIO8bDGp+caS2j9hQYNGT4jiFO0H",
-	"eVzYET+XQZxFazRZj9j49N35Bdq93ttdkN30wbGPyDUxHjlpe6fmWBgPQ6gZR5e6VwoPwMrgnku51BWA",
-	"KJvytMYQ1jfZjNDIJdICUyYxZSQWCpGAETWCGO7uzqicJxNlf+1mL/QAWdnH6h2CfGjwcQvL4VKQNJof",
-	"YkUUihwKPjIlGs7SCrQ6BU2gaxLT6bo0Bp9OI8oIkvOYJzNd4vbVh9fn/REbMcjVEMNMnP1ljDATKzVY",
-	"lqg3/gyJIz6qpKvdjF+ovYjXI8blnMQo5oliaWsEyGcZ19VtGvtaPWE2YmOdnjLWAirb3dqKyXqLIxoQ",
-	"4+RKpf0SiuHt9weV3VqtVn0MP/d5PNs174rdNydHx2/Pj+GdPEsk3yfP9xR+9e4N+nv6Mb4kDC+pN/Se",
-	"9Af9J+YaDIjd3f6KRFHvivEV2/19dSX6aZWqmfYGZxpB2dTeX4lUO+KVivDvDwZbq6VmEsEdZa+O1QYa",
-	"fzOYEqs5FySlngVeIyFpFKEJ0cjvF6wUb/jbR98TyWKB43XqLtZj2WJMV7D84eneD48VG+KZUJZxSEXA",
-	"1fTeRzVmAWtAjz1sq+6epvMmNBZUfSm+e4/YLc1UX40/VwFNSIT8WbTfH6DC+g2fZ4NopP54sHfQGalL",
-	"wmjYCzib0lmSn6/q0PluSdjJy6PC498QGgF6dMQZU3oyQwwKeZAsdNJwHdbwkkJW2i4ulXtbclF3edI2",
-	"EiN6TQSkK815Er/IhDeVWuKN8xnMTz1tSiplXdwHRwEj032ECPkTD9ebldHNjUhd6OU0jxPlNU5MDZhN",
-	"ew247njcFM/DkCbipiHXBNlzu8VWFTe+d7DBW1bNYXhzr/ObhWqE6t29JxvAagos3vje0w2gta9ZwKtP",
-	"NgE37+/RxBsTZdIgDEbHDl7SHuSPpicXizPS38qMUSDbes44XxLoeFQJ8ukjiExiZecgRlZoiWncR2ck",
-	"EdANCYklYXLEiq/pU4uAE62+zTrFCxqttTng5JyzchWdTThnI/ovFaX6Tvp3I/0G+jVHJZnWCwLi2YyQ",
-	"cycCDsNm0Z6C+UiYetRj6KtTLDnQWMCvRJh2tYC7CHNj8zoqJ3QX3a7KBd0pdzvsk9ebcFW3taoSmNgW",
-	"Elltr2jdmSOqTSq6coSrYQC8+6Tzu3mN9a6sVG6c0JWVHF0gSqz0OXN5/Za7iD7e+J/LnrrfPt4U2E47",
-	"DhBm7lIRNrcp8z0tnVvhOO1tsJmujkF0LYv7Ets1JTO2Rv4Wq+YNfExduu4s2tp7w9oLjdlvn0EGB7dF",
-	"r42N/D7M1pD9d56gOb4miJkOFxYn9L9l3n5pHLIF3u7M0ZEJVTuPkjmfQUT7jpqkY52kXKVUkgsrm6rA",
-	"Qnxqr1y8QAQH80zhmxJCkoPp2Vp8+ksxzpemIsAk+N5tXKIdjb4WDTGHsi3/aHJJmMou92iMmBlqitcv",
-	"Yw7HfCoQVof8ZhfEG3pNmC5mli5br9EsWHtdbc9+nUbMHf73eY6pVpJRYNrjfeqtVqvelMeLXhJHhAU8",
-	"1LHl20/woKZmsdJMzSanJUihBdwLNNb1S8YIQu46bYCtzcEDrkwqs59L0z+A8dXW+rN0UtvltkpdZU+1",
-	"Y0lXyVPqGtRV6xWbuXSVVpUeNQ2yqhor00LLRNDL0soKo+E0+Rg81c+e7duyCiYo8Kz2Q9QfG3/hUajd",
-	"GHpYc16M6WwulRIx0Vcq++gQOV0cI1b2cbwA5Wy7GalAIWGUhCbjlsosx3bE3jPw+oKSMu0Le3rsMAsw",
-	"QfAf4jVofzBwOVH0pcn7FDrFa5lbFjjlwbsKmxqhoKuVAQ59xGO0whbn9727cOyXY6CiZ0UTZpEdBoPn",
-	"zezQ4gXMgokmD9xc5umjcZ7K/u9ZhBeabAo0ToPGY7SDR8yZTK+DyGMrOIwZ4kudLYXGpreaktEjprP9",
-	"RZbmn+XCaA6x38vbb/nq8RGrVKDeqbspApHQFRXkcX/E7OUVsr6zNRa/NfFUlAiiA79aDOgaLgW/KLq9",
-	"W1Qf4u+TowuXcjoztHWas6+02DdZrOBFS82aPOnTFGnvfAAsAf+g1klry2ztA9aJA+FWrAzfO43xrB60",
-	"/AUY/6HMkmIvvoeWjx2DLpXWZ02C9UTtWap48ztAPEau60510lYnHfTXeBG1RW4PT0/OlyTY7KyUDpzT",
-	"aykn0m0xm/my0GpblgAVSAGgjst1ZyMwWOyzYEmlQDvmLE8kxBJPsMiyT3wQhQs6i9Pcsjhv7Qzy3k5Q",
-	"UGo94jjUPFXBppqLmnPcFzh3wlL7FlXe83xvuVIves5GSyHHinMHIU6oa5LXnmuzZPktxbTPFbDkFAux",
-	"t//kX4qKIEvZ7qwLKvcSHlgflK8SuFIi8i4nxVx2yxh9mA7QuogQNOHWJXyVbCv24zby/zZu3ROWanyr",
-	"P9/23Lq1wx90YjknyGlqRZqVuD1oXSMbBfmle2s/fUiSq20bu01B2YqML9RutMnvyGeIMrSjhF+vmJRu",
-	"Cev8VyOwr/d2TfxY1BoXb6iQummbAIM8xgsiYSm/uYHPH9l9QxdUGXOtDx7pe2k3H+8z6Jz3sHNKsyWe",
-	"EcSn2pmdJsen/REhhR8u93c/9N/CFL6Vc27zeMDtAgE1PrU8ApAizen9T+ns443fIfMCzXkU3iXlQh96",
-	"TbfBL5xxYTf17GRQ7G2Z6NPbaDWS/Yqs/RTFPpLKWOcsIA/r1P4i3NLpkLnx+XKr7JWnYBj2cjNVSZzv",
-	"fqbhjWaxNPOiyB86+mvxR4EAD+obrjCOIs5mpHCVkoivXCya/ILmN95y+XOaPPDwG20csZxVtVCdHK1N",
-	"i6/Z1m0r0waB8kjYWdvfSeNOpPFXIp100a5oNzLXTl56Nx8zQZLf02uxDa0Hv3EDsdiEr9FKtPHzpzIJ",
-	"yxdF221DXKSQnFCtr22r0G3I5R0N7yulu9zW8sFNNatpo1uuFiqUYZFmx371AvZ5+xtHnE0jGsivwCqr",
-	"3GfuaJ/hAo3WkLlDvDpsterWu0KPAWaMSzQhWRbozsHg+ePqYSg19oo81MXiK1OcmeifTaVvTKJfkuKs",
-	"xM0uFNdkJjYQxOALCbbv1uLWtK8yG7tTyS1sRbgCHcwdUR6oZfOgStuUz3nomyzttG0qsv0z0/g/t4bX",
-	"lHVnDb9rKp3URriP01SgGLKNTWWUtCCbwwB4ATFvqJ9ABSKLpVxXdX/pjParAeKbPqlltfIaj2hZZZnv",
-	"CmWrxzlWqqO8yEhqm7qljY12P0MX7xY35xlZ8GtSof/O9m/KjZbX06z3O1ltT8KeS75EWCMbym1FfDaj",
-	"DGKakt+rDePX7XrW0BFqjJmOxyYaZCjPK1sadkSorQ+kMp4S192pMLw7uX4n0u0T6RtlTWsMR3xT0kyl",
-	"WRJS2SPXCuJmr2rW9v8BVHWFB96xaI00lGiy1hFBtfCMHdJG4GnGbSC5YYicAVpLnDfNmrYwNxP7EHri",
-	"MeRx10GR9tnYChwwNYaIr49If9ZHY8icGCso0izufkwSQcYNaNFE4QTm2cGmOJGQCj+VkI9ABZJ0UY8M",
-	"ygLiOQVSY6uIRlIgUx6T9rnhbsrmc9+rbz/jp3a7Ua/2z+TUz+sudjD/oByjxpGPGFlBtTYaC1m46xlS",
-	"aYs905zffVkkrQrDEPRlgRo1umqSSCZjH/6DywHqbyoE/Icl/KIvfGAWjtiYfFqO0Q5nBIV4bRgFHkQJ",
-	"i4iAFGSobEXC4rWNyqHJ6pm6pTzVSby3/6SYnmqqynbOI3E0cn1gb0ehr2lzburhLXNTDfZMzfml7tAO",
-	"bYbylmgHg0F55uyy0CIRUt/Xx2nLZEUQ2VXtf7FatyrpBteLFkqsZZUHdWtMHBNkOvL2+/1SledNQPLz",
-	"hEBsplGDFAE5M9+ms69ITOCi2TLm1zQkGQxps4pNUTIhCCMtam+Pgk1JtTaF8m9ZWUdkupTeJlk4Xfqe",
-	"X8gbru+i/C/e1lbwIeZsZucO+9BTJksWDDC0KNlynm4bVHfO061g92mVsIpZuLB/UIuVB3DfIuyjU8V4",
-	"BMl4rdPzUIQliRUN2Tt1yBBNG8abUoeOwba3ZQ+TPdy6RV9v9vC7o8OzE37hSh3melVFld5eJzFT7Vqn",
-	"Q6XRMU7CrJ6W7RRHFakA9bNHTELD4thUhQVEKQEFOYvqNx6HinYWmEa+VWA4NvVy+yOmXavF+xIpBaSg",
-	"CCUsDgZ7Lnvg1eJayJjgxbaqMpo6/I6uO5bNgBmO1mquqEfYjDI9o16UN/Q69U/uzD3OJX4hOyODpdbS",
-	"sIEsRKM3MC9mCS2q8lw0jTI8jzxLf2rN8tf3Jy/r7QF7ENjlkacvkZtnN9CiGRpuewcH7bziFDy0ABPI",
-	"l5yZOCOP73pLR5koOIr4apPbLu3requGtbf4QbRrO1wPdA8mA6R4gPtCGq0rNF+vZqs46tBOtiiXtvs9",
-	"/THXd7olSF0mxa/Eu+dwV23mhM0lxkn3bXoh0tYOjS4I95KtrVsQEwhoyEv49b7qCxb7+n+Bu6NtOQgW",
-	"fXzPFnwwojUJBNJJu48EsjpU2lScSZ5duxGM29A+hGYa4EMzV0Qtr4NAY3MT/jIrnDLUblxj+67wesR4",
-	"AjXxRpkJmg418vpIt/QwJnxliitCljDSYsQggDcjUtrlkAp3RbRz75eLi1MEDUT0vUVzWB8xXenFN+1m",
-	"sMymeYwoE5LgsI/OTP0TmUfrjE9+xLKGGdVLYdD/5Nf1qd0r9x7EgBleT9dNDhy0tOKFdF8Y76tPvvwa",
-	"+dH/XO5ZU8nj1b1x6pk0pxkXl0JroMaQ3hk8cY8KQE1QF93QB2AdPfs2zQOrfVN7kCI2uE53Sn8ubtbu",
-	"ZyVxGhOvD3WPLt0QZa4OWpO1iQGn4omgSUIj2aMMjaHw0FhXqFLPjDUc/qaJ2me6xWs3CQEQfk/Nvp/U",
-	"bLsxWKecbGTa85YJrz4J273Z25UKdWahJQ++p4jcQeZAonX91pfSN9z78Eh7O320mtNgjiYk4AsiUgPq",
-	"kbCioDVZSWmD6NqUpI5tMesyk06TnFhv6fbUMYUnecvC37zlfC1ogCOouUolTRHueyIiZJlhf4N1nCYP",
-	"7rFs4zKQ0DFZRjgwInqbV8c6zf6NXBb7ktZjZ3FvLn1BLTfY03r2NyaH1Riy2Uw81w+aeiv313srm6bZ",
-	"ZDTVN9IugsWMj2/Vlqy272w3KYvt7UzPu6w1G2dRoR1GYbudRLCr633WH+l/hYKhulWS2oUpj9EYR7Nx",
-	"qRZpNOMxlfOFro2nm7U/1hkxMZE0NqdkHoWIs0y/CInXwt5ZU1E467AjEJUjZlpVQkJFoddmKc0a1pLT",
-	"lNdB6dmAc6GLS0huyqDWptRFM8/fjMQPo/tOLrPWXSOEzR7+iXLKHA1vm6tf6AZPhSqNrfwE3Wsbpel7",
-	"8SCXXSppk0dYkB5lgjBBJb0mSCQTnX2T3uex81O0x6uO5v/YKJ31y9+7yXsK/zlI3WrD3K5GElG8KqM/",
-	"t5U/eC/MJYDtOyvV0F+m4EFjwAKczd9LHNyLmWs3B+9U26AcZEuJ1hbDHStOZZTc+TqL5dsy7aOpFOXu",
-	"2N+dGHff7cyHVbPb9T4s96YOHkxSfN/+u2unv2bXm9za6U7VAUrGEYRahG78r/ORIN94Rq8J66NxSAWe",
-	"RCQcIqWCxsh8NhmDQcATJkdMN5TN2yCUJELeJOLStEi5xHKIWBJFY7QgmAnd6SGLsOmikubZFwijJRYS",
-	"7rmgBdaTZIFPxleuY5AO9N6zsv6eXfC9tMGdZX1a06CzZi/mINxKGLj7RROZ94NOExYszq4G+DOVX+a+",
-	"c62IHii4f07k9iL74quvK7w543wTfHCeaT0rxI92IJKLYiJIpYA2cAfMrCBxObcOUcQDHKEZlmTOEwHt",
-	"aeLIG3pzKZfD3d29/R/6g/6gvzf8cfDjAJjDzNDcR8lHaXMmYA+Tyqi4Je1hhqjd7i7ruwTMYrwJurtI",
-	"1WPxmqx1Y6TMpzkF97ZOgzYXNPQT0AZlf/fdycsjpDsnoYhOYhxTYs8UUhHwaxKvHbMpRkWAZSpkbIri",
-	"FO7Xi5q7+c7kDL5iaRYVQJjupDXmgjgGtItXoh2chJSwgIjHOu8obZoGdwREQkKFkizwT+O8wkjun7Sv",
-	"fVfnO9P5AHDdQLeiknOy1i1grHFZsiAxDVDAwwJGdUyhOuyrDxdF/3Q+FLhTi9gt+NKqg6U9LH3oCQIN",
-	"P7Jch7SHizK4SDS1BjWNQBwoNrVKhwijGLOQL0whdX2Wk9BjE5qrjjOGuRybli3BnARXIln4I6arfZsq",
-	"1VCf2kdYav8A3B45Jww83JDv9l+9w9OT3muyHqLXx38fQ17Z+NDIQHhhiH4iOCYx/A6FxXEgRX7A5CsG",
-	"pKX3SVt72SbTOuRpCg2phBoBfGpyoX0lEq54ItXm64Q4FoLHO71Iqz7r/K4COcE92uo0L3XO8hDQN7b7",
-	"8v5ljNTKYeiU+22Xo67/P2KmoDnaEYSEaDB48riPLhQtSnxFTFDgQhfjGFuNXcZIvVzE5NhHE8UjPAbU",
-	"a7SO++hY3+FRP40/j9JLAyNviPr9/s24iFK7OWzLevPUbd3pQFHYzvj03fkFKt9MGj/20WQt4ebDiKm/",
-	"CmC94rQn5DrqAGCeEt4CXXqJypxTQHDSgDwSqAjiOIcM/uiP2EUub/RFaGg3TK91UegQr0s4VeLBTy93",
-	"+MgCqgR8enurAXQDnLXTvonL7A8G+s5DIohAAV5SiSMqSJiJmhHTMSXTigkdDJ6YpqmVTNHNqMJqWNEO",
-	"Ol5SDX6BAHQ2VukJY0n2dBO+/ogVgEqtjddk7WcNCUxTkDLZLmkPLOibjzf/PwAA//8=",
+	"7H1/c9s6kuBXwfK2Ks4sJcuOk/ei1Fatn+M34/z02s5k556yJkRCEp4pQI8ArWhSrrpPc/c97qPcJ7lC",
+	"AyRBEqQoW3aSmfyTWBIJNBr9C92N7i9eyOcLzgiTwht+8WYERySBP9/xIxzOiPozIiJM6EJSzryh95eL",
+	"i9Pdvf4Ahep3gSTnfc/3RDgjc6weJyyde8PfPMZ78Ij3yffkakG8oSdkQtnUu7nxvXf8XPLEMf4FvyJM",
+	"IJwQxMg1SfQ8UeMcAoZxznFGZLI6nEiS1Kc5JyFnkQIfLTGVaEwmPCFIJivKpghPMWXlKeeU0bmadS+f",
+	"ijJJpiSBuT5+/HiYyhlhkoZYutY1IwgXT1DOEAxOEGYRWs5WiEo0wTQmEdo5+/UIPfvp6eCxgoF8xvNF",
+	"rCb8heCEJIgkCU/+feRRdo1jGl1KhbKRVwK3io0b31vgBM+JNBt8lCaCJ244A0Y+y8sQnggQnyA5I2iR",
+	"kGvKU4EWeEoUXFQ9/kdKkpXnewzP1Xz6nTLi8Oc3hE3lzBs+3dt37dPJSzcYCRE8TULySCAa5TMusJwV",
+	"E9LI872E/JHShETeUCYpsSef8GSOpTf00hSerE/+hs6prM9/KNGcC4nkjAo0x0xtD5kLtBORCU5jiczm",
+	"uJAQw5AVHGjieToY+O2kdKOWIxacCQL7dLigHwRJfsHRGfkjJQJgDTmThMGfeLGIDUHt/i4U7F8KivmS",
+	"j/WarLyhd/Lur4dvTl5enh3/54fj8wuvmOstEQJPFSgnmqqQYnSUmDlv7NX8a0Im3tD7H7uF9NjVv4pd",
+	"A+6xIlG9mjJem0Y3752T5Dp7+07rvDg+e3f45vL47Oz9mXOZeiZEBZJkvuAJTmi8QinD15jGeByT7a25",
+	"01RmEC3+Oqx9I9Bg1DODAyeIaRgSISZpnG1KvwQUf4OTKdk2WI0YU9w/5tFK4Ywr3O2ht/SXCkhvMVsZ",
+	"nhB3IZaL9+8v3x6++1vGFedOerngXMsBgx/ho0TpFxRjpWC2Riy1edAk4XMth3AUJUSIF2ZmrFQbCkDN",
+	"9UDPBUhovaZEk6XNrUea4DNP71pKE6Az8H5gSnnxhP5didm7S6Cjs+OXx+8uTg7fnLdKoTAhkVKZOBbb",
+	"w/HHhLOpPTTiCcIMGYWKEjJJiJghUKw21X2wePbBeCEjiJhPqbGMlMmi7JQJT9ACC7HkSYRmWMwom25v",
+	"6zvpnEXCxzGZ/5tj5yMiMY29oSdBmcNImYkDiIYRlIWj1i684W9fvAklcaT0tSAJqFPfm+dEcY3jlCiZ",
+	"kCl8NE4lmlMhQJt/8j0hsUyFNzxQelZSqc0mHKFsIbnGxWOeyuE4xuyqO2Gd6sU2iaxsjWAyxMr2IJEi",
+	"rdqagaaOOJvENNwEuVuBMpxhNiUoNNMLtKRyBiZemCYJYRIpLBK0g5HaAYTjhOBohSS+IsxHOLfLEGUo",
+	"FeQxrOZXnoxpFBH24Mux2DjG4RXCSIR8QWBFfEESbWwzQmpi8ePHj72q1d7GIFUjHyAyMmsjA63bws3I",
+	"rVrSRXKwH+blLtuyfahefbyAvRCwCQFe0MsrshKB3pl73IXN7MftLPiQoZSRzwsSShIBr6cJsfdg6+ZT",
+	"ly1oMJ/Mqxuq8+2A9Y5rEQjkQRkKDg0MMFlwH2TxjstfecqihxRK7zgSaTjLxSTg/b2C7baHOKLpOT/w",
+	"TxPMZKY3L8uzZzZMpkCRZSJ0V3QAbuNGBhkgRvoEPgpKsKkvUibSxYInkpgvL5XmDfwRy58FaRAoCEtP",
+	"g9mln85cIQfP0f/9P0/7+4/7I1YmE3BT9Y44kwmP19FI5nWCNcEaty8f16JOpJMJDSlh0iBgqJVvVY8F",
+	"gAcxpGppQomXe2ERgNeY20cxNet/GFRoMghhVoOGQH+6pFEA5odAjCMLhP5Wt/8+9MWaVQuY8hJ4Nxiq",
+	"Y0eD9oBxtq47NuRsvSmZldGgVDJINzyRbwVgy6VyablUFOD3cZK+Hb35dzmGAQLuRWF3pAWQQ8FQMaLW",
+	"LcYPbUmsexNM93HivjtFPfhRvJuc2rop4zRtX4BI0Id7E6MReCXQnBvB1UFm3ctJcI2U6shC92EP1nxZ",
+	"2+eX3LTTUQNw515cvGmMfPlaGnJG0JyyVBIkOXyK8EpBl4csfn52UApaPBvUoxbgIAMH3xdvkahDt6Q6",
+	"fBEmBCubDstSOCbCkvQkBf9OJSbje+TzgiZEbPQOjTqEe3zviqwuZ5RJd8DpiqweCbRIyIR+hrBcjIVE",
+	"E54mKJzhBIeSJKIckptiSWY8FeTy//2v//354D//7ppVDXOZig3RoKNJXxwxqyLe9ZsOgBlPWb4638Z7",
+	"ERvl499JKIvtOoKHgAGiiCpE4PjU2r4JjgXxKzta3p2KY3VGGEiHK7JCQvKFQEueXFE2fWEkxVI9gceC",
+	"MKkQuRkmrFDi/tOnQJPZ5z1/DZ5gjHWoiL4HAm6kXXWmnqRx3EdgdiAqEePLF+p/KjJJPeNLVsS3Wxlk",
+	"OxR5C7p8Q/UJubwTEIAt/bHGra4E0k3h8E0SDJ+t4HaHxcBcDaB+ECSx5bB1uC+Dnh/A1wD9kuKYhPLU",
+	"Oq+rc/w7g/cOr37I/ObVheTj+AU0LcvKTY3yQkrBnCIPox5Xdsd5anHZ8+Ozv54cHV9+eHf418OTN4e/",
+	"vDn2fEdE7pODVGtBo3V7aQNff70FGWc6HtS4vSZeBFHWipw6GDx/tpmgKg3WAlQ5pluDCWsLIAOphj3r",
+	"92MlrlYXVBNZRxE3h9CO5abycDSn7D/gX9cbSjJlhFy8dNj0eBWnrQ/cZgUNpHz+4ejo+LwzxeWv1QLo",
+	"7hF4XEbAvsuYsnm+gl9vHfnY+55tk4X8po2vILwRvf4aLjJLtNbgJuHc3m6i3MwLKONGE7ZkiT15NnAa",
+	"pjiNKGFhQ0YWTPJIoACnUaAPNtZZABKPUMpiIgQSRDo15m0MhI7KnopLk25kccCY85hgZuvjgkZm6biF",
+	"mTbF6f7T5/sDF1pbNH6Ob7++kS5ASqvsYB/km3Mr49VFW61WRH6OqpDSRqboLS3Yhn1rg9doKgC4uwGc",
+	"43Q7hlfB2/dpfeWzfFhEXQhhTpn97d4/OWnUMZpGVB5fG49IFTeZqC5EDfjAXMIGh5Inl1rE1aWl8e4v",
+	"nL9mGSOun7R96/ytozjlqQz5vKS2hVbbSkNq55ZTa4sUsNS0JrmR3aEU4yWeEucZyyVYzUBmD4plfGrd",
+	"xK2wckES98jJqZz9BfxajYfvTRVrI48V1LtIeJQCRnt4QXv6nFrf2cz6bD1va6eGgfUFmmNxRSL1Y0yF",
+	"FP21JputPqUxv7KVt2PsMIoaDyX36zTJQXhJYtJy8pXks2xOhkfaoYl2Dk9PFEYfIyoFiSfGAXn7QxRM",
+	"6wK8esIuI2hvsH+wVvJWT9prcbzAUpJErfu/f/vv0ejzYNAbjT7vTUajzz9NPv3bv7oo79h1vsL/YT71",
+	"Qz63vWeZmV+Fozbsr5TEUcPZ3qTeufYKfvIRFgijiEtJIrTAcvbCePIg+KGT+BDk1YEhvZzxWOehlF2m",
+	"Vmpf3VPKi1NBJqPVCJ6fJ9mb/H9NOU5xPbeOZ/ms7bmD6+hp3uIk+AvBscJ4TXjNSHglmu0Sp/6zMX+M",
+	"wxmCUR4JZKS+r4UN4xLxK0u0FOBkKZAFAvmVOo9ZgbRP65ZrxnCt9iTPRmjmeYcf5NnTp0+eNUlYyPXI",
+	"3Y4Z2LZBVj06rF+CbPSfFCtoOH5Kek3cBy6ctls17l/J50VJg1Emnx14rsMqrRwiW54Ubgr6XVK3BhxP",
+	"Oo4MOSnOMUQ6bvr+Un/5pW2D77C3fiE01loaZv9cO//q42vHfsfTdXbQOZ0yyqaHsTnwX7u32fntVQNR",
+	"XMmS2+n4yPO9s/NDz/fevz51osDtBktF2aClU+fLn50vr9ajU8GpV+EDqvSMDdg9Jw5xcEVW3U1OtUU1",
+	"W7MKkhrQCcH8WsiE4HmDU36TKFemf9fq2DXWwh1c/1kCYYP9VPFTlcJpjdfdbDxmK8pBtKZsRW+DATHv",
+	"6ohv06b5JJWUh8r2ZF8XCv6EKSMLx8hct9JvrsUBPNUKSO6CbtByt9VDpXTZ+0Hmuwb7tEal78jSNolr",
+	"dyFjgoVEP1thcB9hc0Vyzx/sH6DxShL1JYvAOFEGYCazy+ZfyJOEhBLNeCIIGoNtvEJC4gX4jTcz+02W",
+	"UI7DMuDl3FFtoSpgmmjJyNBKDhzc8rQzFa0vskxcd7Kr9aDWquUHLdXoly/zwudqnqjne3buoCJtd6aS",
+	"UwE4coVt7mlNG749E70PcUK5VHt0X8FRtqXgKOsQHDXLaWDZkEc2v1o2VQXtbSeWdkzDFH4rzxsYG6RW",
+	"yfDqYEtZT7smyzbjCO4UbahjzXWjy4X7MN6J/RlZXnYlIFvI1RBbhaUydNvijdWzwcq3BfV6EE1amlM0",
+	"Pj94+hMy6W4mn0/UxWPhky0f4UHMT+ByRZO4ES3eBIHkDEvX1Ti/m6VouTIczknKhMTGIV/AvXu9t6tg",
+	"F7uD8bPJM7xHek/Cvah3gH8mvefjn0lvf6K+UJ+fOyNp1uk6G/VgcOA6R5nbh/b077hEvzZhLD8iFQ4f",
+	"64ri2uOu1iJ6Ur/tAH+a8AmNyZaiJrmd3LZV2pl143sTmgh52UVig+WSpc51f8EV2LACHxsnQ64ITkrZ",
+	"kE/2nj55NuiQEHlGrvkV+V59JGcmT8Gt4NqzF7rslho/22IwbsonxAbmaDgPGs1tdKMZrmlV24iLAHbW",
+	"QdUc8cgXX+J2EqUhlmDX2TRx0OZNPuz9T9z7+6D3/LI/7DV4ktVsp+mmGirb6pzw9/cOfjr4+cmzg58s",
+	"0h80OpC6I/McbNsbWPWJfmH/6bMKcpXhTP9IiXlAJilpMI1atv8882wVSBcxIYthQnBURvve/s9teB+N",
+	"Pu/vqX+e9Eajz0/H6p9I/fkTadgFfSh9SySOsMR1AiwODeIyPyFswhO+lx0eLoV2V13ieHoJbu/bD2m7",
+	"Si8Jixa8KTfU/eglTuXsck7kjEe3h0KIlCRud+fySlymCW3IENO5SXdDa0KuTVCiHQGO57ayek3Qt37b",
+	"hK7vhAJNVq2rLz+ylYW7htwWaVdltaaw2kotAvMbWNQpaAp/se3iPd9/+gy8vPr/4+jl+aHzrG7ed16o",
+	"uIW7evP8tCandUKkQtkGY1Vdt5YfeU2qV4GEbahsC6W3V9wm5bbBpCsFgdb7a7NrVLqcmPVr9Y7EWued",
+	"mViQMCGOYPvJlPGERC9QflflkUD6HX2FbZGOYxo6Y+61uSznlkXaJQ/yulDOotHRqNCU36Hbyf+COR93",
+	"g688fUNZOau6D9opvbHRXHmkrHKmWOCQ9ARZ4ETRt655IRDDScKXlE3RUh184Votj4meUXSb0fZ3VXy0",
+	"Jc8dZoj01KFrHRZdBFVhB2vHW3iiPQ29aTsOkRLoBCpC9Ntu0lDWXMIxZZLGOnUXJjMba17tlCS8hmre",
+	"L/AfKXmBBGXTGPzaTmBF3b5c6MO253cNjOqrteuPbpWDX8mVbCGturQMSNdOfhAtKVgbqY+ICjyOSeQO",
+	"opMuqS316wMl14F9gQDfIcO65F4oBn3Dr0mMQ+fiMoa67HDLi6WxubqsC1Ouvw8ALO5MGwR/zWb70NU9",
+	"3ugXB6RZznGT25/vb0mJl2BsIrDbXTn8tpxM3YO6Jd9tsdtdPSN33r+ucQ01wDasLBAh61NFHUW84Les",
+	"1Kx6HMrM5glmXF8rhfu4Wf3Z2yacwmL5lLJ/hIiUtRhh7omU13K0aQqtI/Pwdz5jFfm8VrL9qriwLllf",
+	"8Rnr8vpJN/n9Brsmeck7Cd9s3+B6U552eDtBfuG2HF59vDDmyESZZaX6z04bws4qLW9AP+Lrz1cnCkvZ",
+	"llujZQA2kdCWogEdFf+3Jsa3qsq7Cfebho2o7/0vZ4PBYG9t4tHmScbKYiVhmlC5OodK5Npgzws51EqB",
+	"mCRttBOUqh4Ej32EQyiCApUkqRSILxlJHglz9umjE4moGDEcCw5W+kIdjLColIAbZpVlXh//LdCVvqC+",
+	"tsn1zQts/1fv8PSk99rO2cf5dW+cp6a/+njhOnLkwKtTh4/G6gismFOgwEz/6uNFgHagGtWuGk7Pv/un",
+	"AJlbKEXp7ypopfW4wONqwH0XXGby0iEGwlLBLry0q+vwoB044JkiNAVEIwb5wlbFS6iepVZhTqBU6iqY",
+	"LxC2j57ZJgG+JzFf1nSgOUN8SGJv6NnAeLa3P6vy6A2NBPLhAgSkBCUQDUMrniaKNjJSgtOZ5foQ2hU/",
+	"9M4IjmyfiIBR5IzQBM3JfGzqcJReXSZUibB8clPnVL0YwSWF+oD2UGlEZWl6OFGqbxWmTVwcDnMZeCzK",
+	"5sjXZR6B3zIM9o3hXF4cfFP8tB74/IXMB6rwVxrS/NBTPDo3kYbaC9lEZxyKvJrf8s2o1ZzTmXXmg6ZK",
+	"eBDC6KXp4Zvip/UrMi9kZ2EHedliUvONJbV/wYKGrZ4QxSnaD/K4tCN+IYM4i1dovBqx4PT9+QXavd7b",
+	"nZPd7MHAR+SaGI+ctL1TMyyMhyHSjKObOSiFB2DlcM+kXOiqQJRNeFZ3COubbEZoFBJpjimTmDKSCIVI",
+	"wIgaQQx3d6dUztKxsr928xd6gKz8Y/0OQTE0+LiF5XApSRrND4kiCkUOJR+ZEg1nWc1fnYIm0DVJ6GRV",
+	"GYNPJjFlBMlZwtOpLir86uPr8/6IjRjkaohhLs7+FCDMxFINlifqBV8gccRHtXS1m+CF2otkNWJczkiC",
+	"Ep4qlrZGgHyWoKmWU+Br9YTZiAU6PSXQAirf3cYa1XqLYxoS4+TKpP0CysHt9we13Voul30MP/d5Mt01",
+	"74rdNydHx+/Oj+GdIkuk2CfP9xR+9e4N+nv6Mb4gDC+oN/Se9Af9J+YaDIjd3f6SxHHvivEl2/19eSX6",
+	"WeWqqfYG5xpB2dTen4lUO+JV2kzsDwZbq69mEsEdpbCO1QYafzOYEssZFySjnjleISFpHKMx0cjvl6wU",
+	"b/jbJ98T6XyOk1XmLtZj2WJM1wz96eneT48VG+KpUJZxREXI1fTeJzVmCWtAjz1sq+6epvM2NJZUfSW+",
+	"e4/YrczU3G+iUAFtSIT8WbTfH6DS+g2f54NopP58sHfQGakLwmjUCzmb0GlanK+a0Pl+QdjJy6PS498R",
+	"GgF6dMQZU3oyRwyKeJjOddJwE9bwgkJW2i6ulIBbcNF0edI2EmN6TQSkK814mrzIhTeVWuIFxQzmp542",
+	"JZWyLu+Do6iR6a9DhPyFR6vNChcXRqQu9HJaxImKGiemBsym3R1cdzxuyudhSBNx05Brgvy53XIzlhvf",
+	"O9jgLavKM7y51/nNUoVC9e7ekw1gNUUX1Xv7zzd5r1S29cb3nm6wWPuWBrz6ZJPVFg1w2lhrrCwihMFm",
+	"2cEL2oP00+zgYzFW9luVr0pU38xY5wsCLcFqMUJ9gpFposwkxMgSLTBN+uiMpALahSGxIEyOWPk1fegR",
+	"cCDWl2EneE7jlbYmnIx3Vi3CswnjbcQ+lZpWPzjnq3JOC/mbg5rMqhUB7W3GB4ULA0dRu2LJwHwkTP3x",
+	"APpWlQsetJYUrNC1XavgLqrEWNyOug3dFYerbkJ3wt8O9xXVLlz1dq2aCCayhkReWSxedWaoelOSrgzl",
+	"ahAB7z7p/G5RU78rJ1YbZXRlJUfXjworfckdbr8VDqpPN/6Xqp/wt083JbbTbguEmbtQhc1t6vCQFfOt",
+	"cZz2ddhM18QgupLGfUn9hoIdWyN/i1WLhk2mKl53Fl3ba8XaC43Z759BBge3Ra+NjeI2ztaQ/Teeohm+",
+	"JoiZjiYWJ/S/Z95+adzBJd7uzNGxCZQ7D7IFn0E8/Y6apGOVpkKl1FIba5uqwEJ8Yq9cvEAEh7Nc4ZsC",
+	"RpKD5bq2HPbXYpyvTUWASfD827hEOxp9azTEDIrG/L3NIWLqytyjMWJmaCinv0g4OBmoQDim16TdAfKG",
+	"XhOmS6lly9ZrNAvWPl87rtCkEYtww30eg+p1bBSY9nife8vlsjfhybyXJjFhIY90ZPv2EzyoqVmuc9Ow",
+	"yVkBVGj59wIFunpKgCDgr5MW2MocPODCpjL7uTQdDRhfbq0fTye1XW2j1VX21HuodJU8lS5RXbVeuXlP",
+	"V2lV60nUIqvqkTottEz8viqtrCAezlKfwU/+7Nm+LatgghLPajdG87HxLzyOtBdED2vOiwmdzqRSIib2",
+	"S2UfHSKnh2TEqi6SF6CcbScnFSgijJLI5PtSmWf4jtgHBj5nUFKmXWVPjx3l4S1IPYBoEdofDFw+GH1l",
+	"8z6FTvlS6JYFTnXwrsKmQSjoWmmAQx/xBC2xxfl97y4c+/UYqOxZ0YRZZofB4Hk7O6xxIuahTJOFbq4S",
+	"9VFQJNL/ex5fhqaqAgVZyDpAO3jEnKn8OoQdWKFpzBBf6FwtFJheekpGj5i+ayDySwZ5Jo7mEPu9ot2a",
+	"rx4fsVr9652meyoQh11SQR73R8xeXinnPF9j+VsTzUWpIDrsrMWAriBTcqui23tV9SH+Pjm6dCWoM0Nb",
+	"pzn7Qo19j8YKnaypmFOknJoS8Z0PgBXgH9Q6WduSXruQddpCtKUubKcJnjaDVrwA4z+UWVLuvXhr+djJ",
+	"de3s1Hd74dox4FPr5NYmlU/Uhmdau7i+xBPkuqnVJKp1vkR/hefxuqDz4enJ+YKEmx20soELYq+kc7rN",
+	"bTNfHhVel+BABVIAqLN208EKrB37IFnRR9C7O09xibDEYyzyxBkf5OicTpMsLS4p+oCDsrBzK5RNEHMc",
+	"aYasYVPNRc0h8CscWmGpfYsq73m+d1zpJj1nq5lRYMW5gxCj1OXUGw/FeZ7/lsLx5wpYcoqF2Nt/8i9l",
+	"LZJnm3dWJLUrFQ+sTKq3IFzZHEWDlnIavmXJPky7cF3/CDq26+rDSraVm7cb5XEbn/AJy8wFq93g9nzC",
+	"jcMfdGI5J8hZVkiWULk9aF0jG+36tRuxG3X9MGCU+pYiZUDOF9vph3uHnqZPH5LpGrssb1NVbLYPD9c/",
+	"ts1ty6eIMrSjxH+vfKPAUlfFr0ZlXe/tmvC7aDSv3lAhdRc+AeeZBM+JhKX85ga+eGT3DZ1TZQuvffBI",
+	"Xyq8+XSfMfuiKaFTni/wlCA+0bGA7GZD1vAS7l9AZYbuPpNbnCRu5dvcPJxyuzhKg0uyCKBkSHMGTzI6",
+	"+3Tjd0hcQTMeR3fJWNE+A9M+8isnrNhdWjuZVHtbJvrsKmGDbrsiKz9Dsa81CWchediYwFfhlk5n9I3d",
+	"l1tlryKDxbCXm6kq4nz3C41uNItliStl/tDBc4s/SgR40Nwth3EUczYlpXuwRHzjYtGkZ7S/8Y7LX7Pc",
+	"i4ffaOPH5qyuhZrkaOOdhoZt3bYybREoj4Sdcv+DNO5EGn8m0kkX6xXtRubayUvv5lMuSIpLlmtsQ+vB",
+	"79xALHdQbLUSbfz8U5mE1Vu+621DXKaQglCtr22r0G3IFe0o7yuhvtqT9MFNNavjpluulsrLYZElF3/z",
+	"ArZDSOOIs0lMQ/kNWGW1y+gd7TNcotEGMneIV4etVt96V+Q2xIxxicYkT6LdORg8f1w/DGXGXpmHulh8",
+	"VYozE/2jqfSNSfRrUpyV99qF4trMxBaCGHwlwfbDWtya9lVmY3cquYWtCPfXw5kjzgWFiB5UaZvaRw99",
+	"EWg9bZtyev/INP6PreE1Zd1Zw++aMjWNMf7jLJMqgWRtU9Ymq6bnMABeQNQfil9Qgch8IVd13V85o701",
+	"QHzXJ7W80GHrES0vC/RDoWz1OMcqRbDnOUltU7esY6PdL9CCfY2b84zM+TWp0X9n+zfjRsvradb7g6y2",
+	"J2HPJV8grJEN0eyYT6eUQUxT8nu1YfymXc+7cUKBONOu2kSDDOV5VUvDjgita+KpjKfUdfUsiu5Orj+I",
+	"dPtE+kZZ0xrDMd+UNDNplkZU9si1grjdq6oePNbP3buqrvHAexavkIYSjVc6IqgWnrND1sU9S1gOJTcM",
+	"UTDA2vr0bbNm/efNxD6EnngCafBNUGRNUrYCh86ngYivj0h/2kcBZE4ECoosCb6fkFSQoAUtmiicwDw7",
+	"2BQnEm4SQFIPgCfpvBkZlIXEcwqk1j4fraRAJjwh6+eGqz2bz32vvv2cn9bbjXq1/0xO/aJoZgfzD2pp",
+	"ahz5iJEllNqjiZClq7IRlbbYk7OWuzZZTR6GoKkOVAjSJa9EOg58+A/uVqi/qRDwH5bwi74vg1k0YgH5",
+	"vAjQDmcERTjPflMPopTFREASNpQlI1H51kvt0GQ1vN1Spu442dt/Uk7QNSWBO+eROLrwPrC3o9SUtj07",
+	"9/CW2bkGe6ZhwEK314ceUUU/u4PBoDpzftdqngqpyx3grN+1Ioj8pvu/WH13lXSD21lzJdbyspG6rylO",
+	"CDLtlPv9fqVE9yYg+UVCIDbTqEHKgJyZb7PZlyQhcE9vkfBrGpEchqzTyKYoGROEkRa1t0fBpqTamEL5",
+	"17wmJzItZm+TLp0tfc8vZU43t8D+F29rK/iYcDa1s6d9aAiUJwuGGPrLbDlTeR1UD5SpvBaM7zhTuUZf",
+	"T+usVc5DBgqGUsI8hDs3UR+dKtFDEKxtiilDMZYkUVxk0+ohQ5RJRadxVqnTMdj2iPZh8qc3o45vKn/6",
+	"/dHh2Qm/cCVPc72qslGzvsxnbtxoqwYK5QY4jfKCbHZYANXkIpR/HzEJ/bYTU9QYEKVENGRtqt94Eina",
+	"mWMa+1Z97MSUe+6PmHYul+/MZBSQgSKUuDwY7LksolfzayETgufbKipq2kg4mkZZVhNmOF6pueIeYVPK",
+	"9Ix6Ud7Q69T+uzP3OJf4lSytHJZGW8sGshSP38DAmqa0bMwUommU43nkWRaE1q1//nDystkisgeBXR55",
+	"ugqBeXYDOyJHw23vYaGdV5yCjxpgAvlSMBNn5PFdb2opIw3HMV9ucuNp/breqWHtLX4Q+2I9XA9kYXQA",
+	"5B/+NlSOg/Ix/itp9a7QfLvaveauRTv5olwa//fsx0Ln664+Tfk0b4l3z0HPxvwZW1IYV+336YvKurO0",
+	"OqLcS7a2bk5MOKglO+XtfRXpPNVL+DoJKW1UkmWiWPTxI2f0wYjWpJFIJ+0+EshqMmtTcS55du1eTu7D",
+	"xiH0wwFPqrkqbfmeBApMRYjLvPrQUGtKY/8v8WrEeAqFJUe5GZ4NNfL6SHflMceY2hRXhCxgpPmIgRqe",
+	"EintmmKlG0PaxfuXi4tTBD2A9O1V47IZMV0uyTcdo7DMp3mMKBOS4KiPzkwRIVnEbE1kZsTynjf1q4HQ",
+	"wujt6tRud30PYsAMr6frJgcO1nTThqRvGO+bT8H9FvnR/1JtO1XL5tbtrZqZtKAZF5dCd6/WwO4ZPHGP",
+	"CkBN0BTj0k4AHUP9Ps0DqwPb+lBVYnCd7ZT+XN6s3S9K4rSm3x/qNnu6p9FMHTbHK5MJkIkngsYpjWWP",
+	"MhRA9a5Al3lTzwQaDn/TdP0z3aW5m4QACH8k6N9Pgr7d269TZj4yHbarhNeciu/e7O1KhSaz0JIHPxKF",
+	"7iBzIN2+eesrSTzufXikPb4+Ws5oOENjEvI5EZkB9UhYsfCG3LSsx3tjYlrHzrZN+WmnaUGst3T96rjK",
+	"k6Lr6G/eYrYSNMQxFC6mkmYI9z0RE7LIsb/BOk7TB/faruMykNAJWcQ4NCJ6mxcIO83+nVwZ/JrWY2dx",
+	"b67+QU1D2NNm9jcmh9Xbtd1MPNcPmqo799c+L5+m3WQ0NViyRqDlvJ/v1Zasd+Bdb1KWO1SatpV5d0XO",
+	"4lJPmdJ2O4lgVxfNbT7Sv4Wqu7pdmdqFCU9QgONpUCnoG095QuVsrmtE4rEgTD7WeVEJkTQxp2QeR4iz",
+	"XL8IiVfC3llTljtvUyUQlSNmus1CWk2pXW4l2R7WUtCU10Hp2YBzoUuMSG5qCTcmVsZTz9+MxA/j+04x",
+	"tNbdIITNHv4TZRY6ela310DRXdJK1UrX8hM0oG6Vph/Eg1x5qiXPHmFBepQJwgSV9JogkY51DlZ2q8vO",
+	"UtIeryaa/2OjpOavf/uqaAv+z0HqVif19WokFeULU/rzuiIYH4S5CrJ9Z6Ua+uuUvWgNWICz+Uehi3sx",
+	"c+3+/p0qXFSDbBnR2mK4Y92xnJI7X2qyfFumAzyVotrg/ocT4+67nfuwGna72Yfl3tTBg0mKH9t/d+30",
+	"5/ySm1s73alGRMU4glCLgEOTycmCrPMpvSasj4KICjyOSTRESgUFyHw2WZNhyFMmR0w3dS56iVQkQtFp",
+	"5dL0GbrEcohYGscBmhPMhG6XkkfYdGlR8+wLhNECCwm3ndAc60nywCfjS9cxSAd671lZ/8gu+FHg4s6y",
+	"Pqts0Vmzl3MQbiUM3D3biSx6smcJCxZn1wP8ucqvct+5VkQPFNw/J3J7kX3xzVeX3pxxvgs+OM+1nhXi",
+	"RzsQyUUJEaRWRh24A2ZWkLicW4co5iGO0RRLMuOpgB5PSewNvZmUi+Hu7t7+T/1Bf9DfG/48+HkAzGFm",
+	"aG9G5qOswxmwh0llVNySNQJE1O4ZmTcvA2Yx3gTdZafusXhNVrq7WO7TnIB7W6eCm0sq+gloB7S/+/7k",
+	"5RHS7cdQTMcJTiixZ4qoCPk1SVaO2RSjIsAyFTIxpZFKVRZEQ4UGZ3IGX7IsiwogzHbSGnNOHAPaJUzR",
+	"Dk4jSlhIxGOdd5R1HoR7EiIlkUJJHvinSVFnpvBP2pf/6/Od6XwAuHKh+7nJGVnpVkjWuCydk4SGKORR",
+	"CaM6plAf9tXHi7J/uhgK3Kll7JZ8afXBskawPvTGgcY3ea5D1stIGVwknliDmoY4DhSbirVDhFGCWcTn",
+	"ppy+PstJaFQLHYqDnGEuA9O6KJyR8Eqkc3/EdM13U6scqpT7CEvtH4AbNOeEgYcb8t3+q3d4etJ7TVZD",
+	"9Pr4bwHklQWHRgbCC0P0C8EJSeB3KC+PQymKAyZfMiAtvU/a2ss3mTYhT1NoRCVUiuATkwvtK5FwxVOp",
+	"Nl8nxLEIPN7ZdWr1Wed3lcgJblPXp3mpc5aHgL7Abm79pwCplcPQGffbLkfdBWLETFl7tCMIidBg8ORx",
+	"H10oWpT4ipigwIVOqQ+sBkcBUi+XMRn4aKx4hCeAeo3WoI+O9T0m9VPwZZRdnBh5Q9Tv92+CMkrtDstr",
+	"1lukbusLAIrCdoLT9+cXqHo7K3jso/FKwu2PEVN/lcB6xWlPyFXcAcAiJXwNdNlFMnNOAcFJQ/JIoDKI",
+	"QQEZ/NEfsYtC3ujr8NCzm17r0uARXlVwqsSDn11w8ZEFVAX47AZbC+gGOGunfROX2R8M9L2PVBCBQryg",
+	"EsdUkCgXNSOmY0qmJRk6GDwxnYdrmaKbUYXVtmQ96HhBNfglAtDZWJUnjCXZ050s+yNWAiqzNl6TlZ+3",
+	"pTCtYapku6A9sKBvPt38/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

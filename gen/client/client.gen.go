@@ -27,6 +27,7 @@ const (
 	INVALIDCREDENTIALS ApiUserErrorResponseKey = "INVALID_CREDENTIALS"
 	INVALIDREQUEST     ApiUserErrorResponseKey = "INVALID_REQUEST"
 	SERVICEUNAVAILABLE ApiUserErrorResponseKey = "SERVICE_UNAVAILABLE"
+	TOOMANYREQUESTS    ApiUserErrorResponseKey = "TOO_MANY_REQUESTS"
 )
 
 // Valid indicates whether the value is a known member of the ApiUserErrorResponseKey enum.
@@ -39,6 +40,8 @@ func (e ApiUserErrorResponseKey) Valid() bool {
 	case INVALIDREQUEST:
 		return true
 	case SERVICEUNAVAILABLE:
+		return true
+	case TOOMANYREQUESTS:
 		return true
 	default:
 		return false
@@ -945,6 +948,9 @@ type ApiUserTokens = ApiUserTokenResponse
 // ApiUserTooLarge defines model for ApiUserTooLarge.
 type ApiUserTooLarge = ApiUserError
 
+// ApiUserTooManyRequests defines model for ApiUserTooManyRequests.
+type ApiUserTooManyRequests = ApiUserError
+
 // ApiUserUnauthorized defines model for ApiUserUnauthorized.
 type ApiUserUnauthorized = ApiUserError
 
@@ -992,6 +998,9 @@ type OAuthServerError = OAuthError
 
 // OAuthTooLarge RFC 6749 §5.2 error.
 type OAuthTooLarge = OAuthError
+
+// OAuthTooManyRequests RFC 6749 §5.2 error.
+type OAuthTooManyRequests = OAuthError
 
 // OAuthUnauthorized RFC 6749 §5.2 error.
 type OAuthUnauthorized = OAuthError
@@ -5570,6 +5579,11 @@ func (r GetOpenIDConfigurationResponse) ContentType() string {
 	return ""
 }
 
+// ApiUserAuthenticateResponse429Headers the declared response headers of an HTTP 429 response for ApiUserAuthenticate
+type ApiUserAuthenticateResponse429Headers struct {
+	RetryAfter *int
+}
+
 // ApiUserAuthenticateResponse503Headers the declared response headers of an HTTP 503 response for ApiUserAuthenticate
 type ApiUserAuthenticateResponse503Headers struct {
 	RetryAfter *int
@@ -5586,10 +5600,14 @@ type ApiUserAuthenticateResponse struct {
 	JSON401 *ApiUserUnauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ApiUserTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ApiUserTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ApiUserServerError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ApiUserUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ApiUserAuthenticateResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ApiUserAuthenticateResponse503Headers
 }
@@ -5612,6 +5630,11 @@ func (r ApiUserAuthenticateResponse) GetJSON401() *ApiUserUnauthorized {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ApiUserAuthenticateResponse) GetJSON413() *ApiUserTooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApiUserAuthenticateResponse) GetJSON429() *ApiUserTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -5653,6 +5676,11 @@ func (r ApiUserAuthenticateResponse) ContentType() string {
 	return ""
 }
 
+// ApiUserRefreshTokenResponse429Headers the declared response headers of an HTTP 429 response for ApiUserRefreshToken
+type ApiUserRefreshTokenResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ApiUserRefreshTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5664,8 +5692,12 @@ type ApiUserRefreshTokenResponse struct {
 	JSON401 *ApiUserUnauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ApiUserTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ApiUserTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ApiUserServerError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ApiUserRefreshTokenResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5686,6 +5718,11 @@ func (r ApiUserRefreshTokenResponse) GetJSON401() *ApiUserUnauthorized {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ApiUserRefreshTokenResponse) GetJSON413() *ApiUserTooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApiUserRefreshTokenResponse) GetJSON429() *ApiUserTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -6208,6 +6245,12 @@ type CreateTokenResponse401Headers struct {
 	CacheControl *string
 }
 
+// CreateTokenResponse429Headers the declared response headers of an HTTP 429 response for CreateToken
+type CreateTokenResponse429Headers struct {
+	CacheControl *string
+	RetryAfter   *int
+}
+
 // CreateTokenResponse503Headers the declared response headers of an HTTP 503 response for CreateToken
 type CreateTokenResponse503Headers struct {
 	RetryAfter *int
@@ -6224,6 +6267,8 @@ type CreateTokenResponse struct {
 	JSON401 *OAuthInvalidClient
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OAuthTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OAuthTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *OAuthServerError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -6234,6 +6279,8 @@ type CreateTokenResponse struct {
 	Headers400 *CreateTokenResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateTokenResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateTokenResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreateTokenResponse503Headers
 }
@@ -6256,6 +6303,11 @@ func (r CreateTokenResponse) GetJSON401() *OAuthInvalidClient {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreateTokenResponse) GetJSON413() *OAuthTooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateTokenResponse) GetJSON429() *OAuthTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -6386,6 +6438,11 @@ func (r GetReadinessResponse) ContentType() string {
 	return ""
 }
 
+// UserLoginResponse429Headers the declared response headers of an HTTP 429 response for UserLogin
+type UserLoginResponse429Headers struct {
+	RetryAfter *int
+}
+
 // UserLoginResponse503Headers the declared response headers of an HTTP 503 response for UserLogin
 type UserLoginResponse503Headers struct {
 	RetryAfter *int
@@ -6404,10 +6461,14 @@ type UserLoginResponse struct {
 	JSON403 *MessageError
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *MessageError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MessageError
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *MessageError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *MessageError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UserLoginResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UserLoginResponse503Headers
 }
@@ -6435,6 +6496,11 @@ func (r UserLoginResponse) GetJSON403() *MessageError {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UserLoginResponse) GetJSON413() *MessageError {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UserLoginResponse) GetJSON429() *MessageError {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -7632,6 +7698,11 @@ func (r ListAuditEventsResponse) ContentType() string {
 	return ""
 }
 
+// OcariotAuthResponse429Headers the declared response headers of an HTTP 429 response for OcariotAuth
+type OcariotAuthResponse429Headers struct {
+	RetryAfter *int
+}
+
 // OcariotAuthResponse503Headers the declared response headers of an HTTP 503 response for OcariotAuth
 type OcariotAuthResponse503Headers struct {
 	RetryAfter *int
@@ -7648,10 +7719,14 @@ type OcariotAuthResponse struct {
 	JSON401 *OcariotError
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OcariotError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OcariotError
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *OcariotError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *OcariotError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *OcariotAuthResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *OcariotAuthResponse503Headers
 }
@@ -7674,6 +7749,11 @@ func (r OcariotAuthResponse) GetJSON401() *OcariotError {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r OcariotAuthResponse) GetJSON413() *OcariotError {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r OcariotAuthResponse) GetJSON429() *OcariotError {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -7715,6 +7795,11 @@ func (r OcariotAuthResponse) ContentType() string {
 	return ""
 }
 
+// JmvstreamAuthenticateResponse429Headers the declared response headers of an HTTP 429 response for JmvstreamAuthenticate
+type JmvstreamAuthenticateResponse429Headers struct {
+	RetryAfter *int
+}
+
 // JmvstreamAuthenticateResponse503Headers the declared response headers of an HTTP 503 response for JmvstreamAuthenticate
 type JmvstreamAuthenticateResponse503Headers struct {
 	RetryAfter *int
@@ -7731,10 +7816,14 @@ type JmvstreamAuthenticateResponse struct {
 	JSON401 *JmvstreamError
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *JmvstreamError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *JmvstreamError
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *JmvstreamServerError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *JmvstreamServerError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *JmvstreamAuthenticateResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *JmvstreamAuthenticateResponse503Headers
 }
@@ -7757,6 +7846,11 @@ func (r JmvstreamAuthenticateResponse) GetJSON401() *JmvstreamError {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r JmvstreamAuthenticateResponse) GetJSON413() *JmvstreamError {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r JmvstreamAuthenticateResponse) GetJSON429() *JmvstreamError {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -10205,6 +10299,13 @@ func ParseApiUserAuthenticateResponse(rsp *http.Response) (*ApiUserAuthenticateR
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ApiUserTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ApiUserServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10222,6 +10323,16 @@ func ParseApiUserAuthenticateResponse(rsp *http.Response) (*ApiUserAuthenticateR
 	}
 
 	switch {
+	case rsp.StatusCode == 429:
+		var headers ApiUserAuthenticateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ApiUserAuthenticateResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -10279,6 +10390,13 @@ func ParseApiUserRefreshTokenResponse(rsp *http.Response) (*ApiUserRefreshTokenR
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ApiUserTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ApiUserServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10286,6 +10404,19 @@ func ParseApiUserRefreshTokenResponse(rsp *http.Response) (*ApiUserRefreshTokenR
 		}
 		response.JSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ApiUserRefreshTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -10764,6 +10895,13 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OAuthTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest OAuthServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10818,6 +10956,23 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 			headers.CacheControl = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateTokenResponse429Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateTokenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -10941,6 +11096,13 @@ func ParseUserLoginResponse(rsp *http.Response) (*UserLoginResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MessageError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest MessageError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10958,6 +11120,16 @@ func ParseUserLoginResponse(rsp *http.Response) (*UserLoginResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 429:
+		var headers UserLoginResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers UserLoginResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12108,6 +12280,13 @@ func ParseOcariotAuthResponse(rsp *http.Response) (*OcariotAuthResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OcariotError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest OcariotError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12125,6 +12304,16 @@ func ParseOcariotAuthResponse(rsp *http.Response) (*OcariotAuthResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 429:
+		var headers OcariotAuthResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers OcariotAuthResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12182,6 +12371,13 @@ func ParseJmvstreamAuthenticateResponse(rsp *http.Response) (*JmvstreamAuthentic
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest JmvstreamError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest JmvstreamServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12199,6 +12395,16 @@ func ParseJmvstreamAuthenticateResponse(rsp *http.Response) (*JmvstreamAuthentic
 	}
 
 	switch {
+	case rsp.StatusCode == 429:
+		var headers JmvstreamAuthenticateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers JmvstreamAuthenticateResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
