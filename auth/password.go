@@ -321,3 +321,23 @@ func parseDecimal(s string, bits int) (uint64, error) {
 	}
 	return n, nil
 }
+
+// CheckHashFormat tells whether encoded is a hash Verify can check: an
+// argon2id PHC string or a bcrypt hash within the cost limit.
+func CheckHashFormat(encoded string) error {
+	switch {
+	case strings.HasPrefix(encoded, "$argon2id$"):
+		_, _, _, err := decodePHC(encoded)
+		return err
+	case strings.HasPrefix(encoded, "$2a$"), strings.HasPrefix(encoded, "$2b$"), strings.HasPrefix(encoded, "$2y$"):
+		cost, err := bcrypt.Cost([]byte(encoded))
+		if err != nil {
+			return fmt.Errorf("parse bcrypt hash: %w", err)
+		}
+		if cost > maxBcryptCost {
+			return fmt.Errorf("parse bcrypt hash: cost %d above %d", cost, maxBcryptCost)
+		}
+		return nil
+	}
+	return errors.New("unsupported password hash format (want argon2id or bcrypt)")
+}

@@ -50,7 +50,11 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser, actor string, cl Cl
 		n.Role = RoleUser
 	}
 	hash := n.PasswordHash
-	if hash == "" {
+	if hash != "" {
+		if err := CheckHashFormat(hash); err != nil {
+			return store.User{}, &PolicyError{"password_hash", err.Error()}
+		}
+	} else {
 		if err := s.checkNewPassword("password", n.Password, n.Username); err != nil {
 			return store.User{}, err
 		}

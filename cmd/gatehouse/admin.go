@@ -65,7 +65,7 @@ func usersCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "users",
 		Usage: "manage users",
-		Commands: []*cli.Command{{
+		Commands: []*cli.Command{importCommand(), {
 			Name:  "create",
 			Usage: "create a user",
 			Flags: append(serviceFlags(),
@@ -86,6 +86,19 @@ func usersCommand() *cli.Command {
 					return err
 				}
 				_, err = fmt.Fprintln(cmd.Root().Writer, u.ID)
+				return err
+			}),
+		}, {
+			Name:  "disable",
+			Usage: "disable a user and revoke its refresh tokens",
+			Flags: append(serviceFlags(), &cli.StringFlag{Name: "username", Required: true, Usage: "the username or e-mail"}),
+			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, st store.Store) error {
+				u, err := st.GetUserByLogin(ctx, cmd.String("username"))
+				if err != nil {
+					return err
+				}
+				u.Disabled = true
+				_, err = svc.UpdateUser(ctx, u, "", cliClient)
 				return err
 			}),
 		}, {
