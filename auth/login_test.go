@@ -1,0 +1,62 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// TestEveryLoginFailureCostsOneHash: an unknown user, a disabled one, a
+// locked one and a wrong password each cost exactly one password hash,
+// so none can be told from another by timing.
+func TestEveryLoginFailureCostsOneHash(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := store.OpenSQLiteMigrated(ctx, filepath.Join(t.TempDir(), "g.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	hasher := NewHasher(HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1, 0)
+	var hashes atomic.Int64
+	hasher.OnWait(func(time.Duration) { hashes.Add(1) })
+	svc := New(st, hasher, Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}, MaxFailedLogins: 3})
+	if err := svc.Bootstrap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alice", "disabled", "locked"} {
+		if _, err := svc.CreateUser(ctx, NewUser{Username: name, Password: "right-password"}, "", Client{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, _ := st.GetUserByLogin(ctx, "disabled")
+	u.Disabled = true
+	if _, err := svc.UpdateUser(ctx, u, "", Client{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		svc.Login(ctx, LoginRequest{Login: "locked", Password: "wrong"})
+	}
+	cases := []struct{ name, login, password string }{
+		{"unknown user", "nobody", "right-password"},
+		{"wrong password", "alice", "wrong-password"},
+		{"disabled", "disabled", "right-password"},
+		{"locked", "locked", "right-password"},
+		{"success", "alice", "right-password"},
+	}
+	for _, tc := range cases {
+		before := hashes.Load()
+		_, err := svc.Login(ctx, LoginRequest{Login: tc.login, Password: tc.password})
+		if (tc.name == "success") != (err == nil) || (err != nil && !errors.Is(err, ErrInvalidCredentials)) {
+			t.Errorf("%s: err %v", tc.name, err)
+		}
+		if n := hashes.Load() - before; n != 1 {
+			t.Errorf("%s cost %d password hashes, want 1", tc.name, n)
+		}
+	}
+}
