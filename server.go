@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/impl"
@@ -62,11 +63,22 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 	o.Auth.Logger = o.Logger
 	o.HTTP.SpecYAML, o.HTTP.Scopes = OpenAPI, scopes
 
+	metrics := impl.NewMetrics()
+	o.HTTP.Metrics, o.Auth.OnEvent = metrics, metrics.AuditEvent
+
 	st, err := store.OpenSQLiteMigrated(ctx, o.DB)
 	if err != nil {
 		return nil, err
 	}
-	svc := auth.New(st, auth.NewHasher(o.Hash, o.HashSlots, o.HashQueueWait), o.Auth)
+	for name, db := range st.Pools() {
+		if err := metrics.Register(collectors.NewDBStatsCollector(db, name)); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	hasher := auth.NewHasher(o.Hash, o.HashSlots, o.HashQueueWait)
+	hasher.OnWait(metrics.HashWait)
+	svc := auth.New(st, hasher, o.Auth)
 	if err := svc.Bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("bootstrap: %w", err)

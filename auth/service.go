@@ -63,6 +63,8 @@ type Config struct {
 	AdminScopes []string
 	UserScopes  []string
 	Logger      *slog.Logger
+	// OnEvent, when set, sees every audit event (metrics count them).
+	OnEvent func(store.AuditEvent)
 	// Now and Rand are injected for tests.
 	Now  func() time.Time
 	Rand io.Reader
@@ -135,6 +137,9 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 func (s *Service) Audit(ctx context.Context, e store.AuditEvent) {
 	if e.Time.IsZero() {
 		e.Time = s.now()
+	}
+	if s.cfg.OnEvent != nil {
+		s.cfg.OnEvent(e)
 	}
 	if err := s.st.AppendAuditEvent(ctx, e); err != nil {
 		s.cfg.Logger.ErrorContext(ctx, "audit event lost", "action", e.Action, "err", err)

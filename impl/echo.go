@@ -63,8 +63,9 @@ func NewEcho(h *Handlers, spec *openapi3.T, log *slog.Logger) *echo.Echo {
 	e.HTTPErrorHandler = errorHandler(log)
 	e.IPExtractor = ipExtractor(h.trustedProxies)
 
-	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
+	e.Use(observe(h.cfg.Metrics, log))
+	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit(fmt.Sprint(MaxBodyBytes)))
 	e.Use(withRequestInfo)
 	e.Use(h.dialectGate)

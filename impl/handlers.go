@@ -47,6 +47,8 @@ type Config struct {
 	// make to the credential routes, RateBurst the burst; 0 is no limit.
 	RateLimit float64
 	RateBurst int
+	// Metrics are served at /metrics; New makes them when nil.
+	Metrics *Metrics
 	// TrustedProxies are the CIDRs of proxies whose X-Forwarded-For names
 	// the client; none by default, so the socket's address is the client.
 	TrustedProxies []string
@@ -61,6 +63,9 @@ func New(svc *auth.Service, st store.Store, cfg Config) (*Handlers, error) {
 		if !slices.Contains(AllDialects, d) {
 			return nil, fmt.Errorf("unknown dialect %q (known: %s)", d, strings.Join(AllDialects, ", "))
 		}
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
 	}
 	h := &Handlers{svc: svc, st: st, cfg: cfg}
 	for _, cidr := range cfg.TrustedProxies {

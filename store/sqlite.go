@@ -200,6 +200,11 @@ func (s *SQLite) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Pools returns the connection pools by name, for their statistics.
+func (s *SQLite) Pools() map[string]*sql.DB {
+	return map[string]*sql.DB{"sqlite_writer": s.writer, "sqlite_reader": s.reader}
+}
+
 // Close closes both connection pools.
 func (s *SQLite) Close() error {
 	return errors.Join(s.reader.Close(), s.writer.Close())

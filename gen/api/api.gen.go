@@ -1184,6 +1184,9 @@ type ServerInterface interface {
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(ctx echo.Context) error
 	// IntrospectToken Introspect a token (RFC 7662)
 	// (POST /oauth/introspect)
 	IntrospectToken(ctx echo.Context) error
@@ -1377,6 +1380,15 @@ func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetHealth(ctx)
+	return err
+}
+
+// GetMetrics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMetrics(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMetrics(ctx)
 	return err
 }
 
@@ -2047,6 +2059,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/user/refresh-token", wrapper.ApiUserRefreshToken, options.OperationMiddlewares["apiUserRefreshToken"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
+	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 
 }
@@ -2771,6 +2784,24 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetricsRequestObject struct {
+}
+
+type GetMetricsResponseObject interface {
+	VisitGetMetricsResponse(w http.ResponseWriter) error
+}
+
+type GetMetrics200TextResponse string
+
+func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
 	return err
 }
 
@@ -6557,6 +6588,9 @@ type StrictServerInterface interface {
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
 	// IntrospectToken Introspect a token (RFC 7662)
 	// (POST /oauth/introspect)
 	IntrospectToken(ctx context.Context, request IntrospectTokenRequestObject) (IntrospectTokenResponseObject, error)
@@ -6972,6 +7006,29 @@ func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetHealthResponseObject); ok {
 		return validResponse.VisitGetHealthResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMetrics operation middleware
+func (sh *strictHandler) GetMetrics(ctx echo.Context) error {
+	var request GetMetricsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMetrics(ctx.Request().Context(), request.(GetMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMetrics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMetricsResponseObject); ok {
+		return validResponse.VisitGetMetricsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8241,173 +8298,175 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1/c9s6kuBXwfK2Ks4sJcuOk/ei1Fatn+M34/z02s5k556yJkRCEp4pQI8ArWhSrrpPc/c97qPcJ7lC",
-	"AyRBEqQoW3aSmfyTWBIJNBr9C92N7i9eyOcLzgiTwht+8WYERySBP9/xIxzOiPozIiJM6EJSzryh95eL",
-	"i9Pdvf4Ahep3gSTnfc/3RDgjc6weJyyde8PfPMZ78Ij3yffkakG8oSdkQtnUu7nxvXf8XPLEMf4FvyJM",
-	"IJwQxMg1SfQ8UeMcAoZxznFGZLI6nEiS1Kc5JyFnkQIfLTGVaEwmPCFIJivKpghPMWXlKeeU0bmadS+f",
-	"ijJJpiSBuT5+/HiYyhlhkoZYutY1IwgXT1DOEAxOEGYRWs5WiEo0wTQmEdo5+/UIPfvp6eCxgoF8xvNF",
-	"rCb8heCEJIgkCU/+feRRdo1jGl1KhbKRVwK3io0b31vgBM+JNBt8lCaCJ244A0Y+y8sQnggQnyA5I2iR",
-	"kGvKU4EWeEoUXFQ9/kdKkpXnewzP1Xz6nTLi8Oc3hE3lzBs+3dt37dPJSzcYCRE8TULySCAa5TMusJwV",
-	"E9LI872E/JHShETeUCYpsSef8GSOpTf00hSerE/+hs6prM9/KNGcC4nkjAo0x0xtD5kLtBORCU5jiczm",
-	"uJAQw5AVHGjieToY+O2kdKOWIxacCQL7dLigHwRJfsHRGfkjJQJgDTmThMGfeLGIDUHt/i4U7F8KivmS",
-	"j/WarLyhd/Lur4dvTl5enh3/54fj8wuvmOstEQJPFSgnmqqQYnSUmDlv7NX8a0Im3tD7H7uF9NjVv4pd",
-	"A+6xIlG9mjJem0Y3752T5Dp7+07rvDg+e3f45vL47Oz9mXOZeiZEBZJkvuAJTmi8QinD15jGeByT7a25",
-	"01RmEC3+Oqx9I9Bg1DODAyeIaRgSISZpnG1KvwQUf4OTKdk2WI0YU9w/5tFK4Ywr3O2ht/SXCkhvMVsZ",
-	"nhB3IZaL9+8v3x6++1vGFedOerngXMsBgx/ho0TpFxRjpWC2Riy1edAk4XMth3AUJUSIF2ZmrFQbCkDN",
-	"9UDPBUhovaZEk6XNrUea4DNP71pKE6Az8H5gSnnxhP5didm7S6Cjs+OXx+8uTg7fnLdKoTAhkVKZOBbb",
-	"w/HHhLOpPTTiCcIMGYWKEjJJiJghUKw21X2wePbBeCEjiJhPqbGMlMmi7JQJT9ACC7HkSYRmWMwom25v",
-	"6zvpnEXCxzGZ/5tj5yMiMY29oSdBmcNImYkDiIYRlIWj1i684W9fvAklcaT0tSAJqFPfm+dEcY3jlCiZ",
-	"kCl8NE4lmlMhQJt/8j0hsUyFNzxQelZSqc0mHKFsIbnGxWOeyuE4xuyqO2Gd6sU2iaxsjWAyxMr2IJEi",
-	"rdqagaaOOJvENNwEuVuBMpxhNiUoNNMLtKRyBiZemCYJYRIpLBK0g5HaAYTjhOBohSS+IsxHOLfLEGUo",
-	"FeQxrOZXnoxpFBH24Mux2DjG4RXCSIR8QWBFfEESbWwzQmpi8ePHj72q1d7GIFUjHyAyMmsjA63bws3I",
-	"rVrSRXKwH+blLtuyfahefbyAvRCwCQFe0MsrshKB3pl73IXN7MftLPiQoZSRzwsSShIBr6cJsfdg6+ZT",
-	"ly1oMJ/Mqxuq8+2A9Y5rEQjkQRkKDg0MMFlwH2TxjstfecqihxRK7zgSaTjLxSTg/b2C7baHOKLpOT/w",
-	"TxPMZKY3L8uzZzZMpkCRZSJ0V3QAbuNGBhkgRvoEPgpKsKkvUibSxYInkpgvL5XmDfwRy58FaRAoCEtP",
-	"g9mln85cIQfP0f/9P0/7+4/7I1YmE3BT9Y44kwmP19FI5nWCNcEaty8f16JOpJMJDSlh0iBgqJVvVY8F",
-	"gAcxpGppQomXe2ERgNeY20cxNet/GFRoMghhVoOGQH+6pFEA5odAjCMLhP5Wt/8+9MWaVQuY8hJ4Nxiq",
-	"Y0eD9oBxtq47NuRsvSmZldGgVDJINzyRbwVgy6VyablUFOD3cZK+Hb35dzmGAQLuRWF3pAWQQ8FQMaLW",
-	"LcYPbUmsexNM93HivjtFPfhRvJuc2rop4zRtX4BI0Id7E6MReCXQnBvB1UFm3ctJcI2U6shC92EP1nxZ",
-	"2+eX3LTTUQNw515cvGmMfPlaGnJG0JyyVBIkOXyK8EpBl4csfn52UApaPBvUoxbgIAMH3xdvkahDt6Q6",
-	"fBEmBCubDstSOCbCkvQkBf9OJSbje+TzgiZEbPQOjTqEe3zviqwuZ5RJd8DpiqweCbRIyIR+hrBcjIVE",
-	"E54mKJzhBIeSJKIckptiSWY8FeTy//2v//354D//7ppVDXOZig3RoKNJXxwxqyLe9ZsOgBlPWb4638Z7",
-	"ERvl499JKIvtOoKHgAGiiCpE4PjU2r4JjgXxKzta3p2KY3VGGEiHK7JCQvKFQEueXFE2fWEkxVI9gceC",
-	"MKkQuRkmrFDi/tOnQJPZ5z1/DZ5gjHWoiL4HAm6kXXWmnqRx3EdgdiAqEePLF+p/KjJJPeNLVsS3Wxlk",
-	"OxR5C7p8Q/UJubwTEIAt/bHGra4E0k3h8E0SDJ+t4HaHxcBcDaB+ECSx5bB1uC+Dnh/A1wD9kuKYhPLU",
-	"Oq+rc/w7g/cOr37I/ObVheTj+AU0LcvKTY3yQkrBnCIPox5Xdsd5anHZ8+Ozv54cHV9+eHf418OTN4e/",
-	"vDn2fEdE7pODVGtBo3V7aQNff70FGWc6HtS4vSZeBFHWipw6GDx/tpmgKg3WAlQ5pluDCWsLIAOphj3r",
-	"92MlrlYXVBNZRxE3h9CO5abycDSn7D/gX9cbSjJlhFy8dNj0eBWnrQ/cZgUNpHz+4ejo+LwzxeWv1QLo",
-	"7hF4XEbAvsuYsnm+gl9vHfnY+55tk4X8po2vILwRvf4aLjJLtNbgJuHc3m6i3MwLKONGE7ZkiT15NnAa",
-	"pjiNKGFhQ0YWTPJIoACnUaAPNtZZABKPUMpiIgQSRDo15m0MhI7KnopLk25kccCY85hgZuvjgkZm6biF",
-	"mTbF6f7T5/sDF1pbNH6Ob7++kS5ASqvsYB/km3Mr49VFW61WRH6OqpDSRqboLS3Yhn1rg9doKgC4uwGc",
-	"43Q7hlfB2/dpfeWzfFhEXQhhTpn97d4/OWnUMZpGVB5fG49IFTeZqC5EDfjAXMIGh5Inl1rE1aWl8e4v",
-	"nL9mGSOun7R96/ytozjlqQz5vKS2hVbbSkNq55ZTa4sUsNS0JrmR3aEU4yWeEucZyyVYzUBmD4plfGrd",
-	"xK2wckES98jJqZz9BfxajYfvTRVrI48V1LtIeJQCRnt4QXv6nFrf2cz6bD1va6eGgfUFmmNxRSL1Y0yF",
-	"FP21JputPqUxv7KVt2PsMIoaDyX36zTJQXhJYtJy8pXks2xOhkfaoYl2Dk9PFEYfIyoFiSfGAXn7QxRM",
-	"6wK8esIuI2hvsH+wVvJWT9prcbzAUpJErfu/f/vv0ejzYNAbjT7vTUajzz9NPv3bv7oo79h1vsL/YT71",
-	"Qz63vWeZmV+Fozbsr5TEUcPZ3qTeufYKfvIRFgijiEtJIrTAcvbCePIg+KGT+BDk1YEhvZzxWOehlF2m",
-	"Vmpf3VPKi1NBJqPVCJ6fJ9mb/H9NOU5xPbeOZ/ms7bmD6+hp3uIk+AvBscJ4TXjNSHglmu0Sp/6zMX+M",
-	"wxmCUR4JZKS+r4UN4xLxK0u0FOBkKZAFAvmVOo9ZgbRP65ZrxnCt9iTPRmjmeYcf5NnTp0+eNUlYyPXI",
-	"3Y4Z2LZBVj06rF+CbPSfFCtoOH5Kek3cBy6ctls17l/J50VJg1Emnx14rsMqrRwiW54Ubgr6XVK3BhxP",
-	"Oo4MOSnOMUQ6bvr+Un/5pW2D77C3fiE01loaZv9cO//q42vHfsfTdXbQOZ0yyqaHsTnwX7u32fntVQNR",
-	"XMmS2+n4yPO9s/NDz/fevz51osDtBktF2aClU+fLn50vr9ajU8GpV+EDqvSMDdg9Jw5xcEVW3U1OtUU1",
-	"W7MKkhrQCcH8WsiE4HmDU36TKFemf9fq2DXWwh1c/1kCYYP9VPFTlcJpjdfdbDxmK8pBtKZsRW+DATHv",
-	"6ohv06b5JJWUh8r2ZF8XCv6EKSMLx8hct9JvrsUBPNUKSO6CbtByt9VDpXTZ+0Hmuwb7tEal78jSNolr",
-	"dyFjgoVEP1thcB9hc0Vyzx/sH6DxShL1JYvAOFEGYCazy+ZfyJOEhBLNeCIIGoNtvEJC4gX4jTcz+02W",
-	"UI7DMuDl3FFtoSpgmmjJyNBKDhzc8rQzFa0vskxcd7Kr9aDWquUHLdXoly/zwudqnqjne3buoCJtd6aS",
-	"UwE4coVt7mlNG749E70PcUK5VHt0X8FRtqXgKOsQHDXLaWDZkEc2v1o2VQXtbSeWdkzDFH4rzxsYG6RW",
-	"yfDqYEtZT7smyzbjCO4UbahjzXWjy4X7MN6J/RlZXnYlIFvI1RBbhaUydNvijdWzwcq3BfV6EE1amlM0",
-	"Pj94+hMy6W4mn0/UxWPhky0f4UHMT+ByRZO4ES3eBIHkDEvX1Ti/m6VouTIczknKhMTGIV/AvXu9t6tg",
-	"F7uD8bPJM7xHek/Cvah3gH8mvefjn0lvf6K+UJ+fOyNp1uk6G/VgcOA6R5nbh/b077hEvzZhLD8iFQ4f",
-	"64ri2uOu1iJ6Ur/tAH+a8AmNyZaiJrmd3LZV2pl143sTmgh52UVig+WSpc51f8EV2LACHxsnQ64ITkrZ",
-	"kE/2nj55NuiQEHlGrvkV+V59JGcmT8Gt4NqzF7rslho/22IwbsonxAbmaDgPGs1tdKMZrmlV24iLAHbW",
-	"QdUc8cgXX+J2EqUhlmDX2TRx0OZNPuz9T9z7+6D3/LI/7DV4ktVsp+mmGirb6pzw9/cOfjr4+cmzg58s",
-	"0h80OpC6I/McbNsbWPWJfmH/6bMKcpXhTP9IiXlAJilpMI1atv8882wVSBcxIYthQnBURvve/s9teB+N",
-	"Pu/vqX+e9Eajz0/H6p9I/fkTadgFfSh9SySOsMR1AiwODeIyPyFswhO+lx0eLoV2V13ieHoJbu/bD2m7",
-	"Si8Jixa8KTfU/eglTuXsck7kjEe3h0KIlCRud+fySlymCW3IENO5SXdDa0KuTVCiHQGO57ayek3Qt37b",
-	"hK7vhAJNVq2rLz+ylYW7htwWaVdltaaw2kotAvMbWNQpaAp/se3iPd9/+gy8vPr/4+jl+aHzrG7ed16o",
-	"uIW7evP8tCandUKkQtkGY1Vdt5YfeU2qV4GEbahsC6W3V9wm5bbBpCsFgdb7a7NrVLqcmPVr9Y7EWued",
-	"mViQMCGOYPvJlPGERC9QflflkUD6HX2FbZGOYxo6Y+61uSznlkXaJQ/yulDOotHRqNCU36Hbyf+COR93",
-	"g688fUNZOau6D9opvbHRXHmkrHKmWOCQ9ARZ4ETRt655IRDDScKXlE3RUh184Votj4meUXSb0fZ3VXy0",
-	"Jc8dZoj01KFrHRZdBFVhB2vHW3iiPQ29aTsOkRLoBCpC9Ntu0lDWXMIxZZLGOnUXJjMba17tlCS8hmre",
-	"L/AfKXmBBGXTGPzaTmBF3b5c6MO253cNjOqrteuPbpWDX8mVbCGturQMSNdOfhAtKVgbqY+ICjyOSeQO",
-	"opMuqS316wMl14F9gQDfIcO65F4oBn3Dr0mMQ+fiMoa67HDLi6WxubqsC1Ouvw8ALO5MGwR/zWb70NU9",
-	"3ugXB6RZznGT25/vb0mJl2BsIrDbXTn8tpxM3YO6Jd9tsdtdPSN33r+ucQ01wDasLBAh61NFHUW84Les",
-	"1Kx6HMrM5glmXF8rhfu4Wf3Z2yacwmL5lLJ/hIiUtRhh7omU13K0aQqtI/Pwdz5jFfm8VrL9qriwLllf",
-	"8Rnr8vpJN/n9Brsmeck7Cd9s3+B6U552eDtBfuG2HF59vDDmyESZZaX6z04bws4qLW9AP+Lrz1cnCkvZ",
-	"llujZQA2kdCWogEdFf+3Jsa3qsq7Cfebho2o7/0vZ4PBYG9t4tHmScbKYiVhmlC5OodK5Npgzws51EqB",
-	"mCRttBOUqh4Ej32EQyiCApUkqRSILxlJHglz9umjE4moGDEcCw5W+kIdjLColIAbZpVlXh//LdCVvqC+",
-	"tsn1zQts/1fv8PSk99rO2cf5dW+cp6a/+njhOnLkwKtTh4/G6gismFOgwEz/6uNFgHagGtWuGk7Pv/un",
-	"AJlbKEXp7ypopfW4wONqwH0XXGby0iEGwlLBLry0q+vwoB044JkiNAVEIwb5wlbFS6iepVZhTqBU6iqY",
-	"LxC2j57ZJgG+JzFf1nSgOUN8SGJv6NnAeLa3P6vy6A2NBPLhAgSkBCUQDUMrniaKNjJSgtOZ5foQ2hU/",
-	"9M4IjmyfiIBR5IzQBM3JfGzqcJReXSZUibB8clPnVL0YwSWF+oD2UGlEZWl6OFGqbxWmTVwcDnMZeCzK",
-	"5sjXZR6B3zIM9o3hXF4cfFP8tB74/IXMB6rwVxrS/NBTPDo3kYbaC9lEZxyKvJrf8s2o1ZzTmXXmg6ZK",
-	"eBDC6KXp4Zvip/UrMi9kZ2EHedliUvONJbV/wYKGrZ4QxSnaD/K4tCN+IYM4i1dovBqx4PT9+QXavd7b",
-	"nZPd7MHAR+SaGI+ctL1TMyyMhyHSjKObOSiFB2DlcM+kXOiqQJRNeFZ3COubbEZoFBJpjimTmDKSCIVI",
-	"wIgaQQx3d6dUztKxsr928xd6gKz8Y/0OQTE0+LiF5XApSRrND4kiCkUOJR+ZEg1nWc1fnYIm0DVJ6GRV",
-	"GYNPJjFlBMlZwtOpLir86uPr8/6IjRjkaohhLs7+FCDMxFINlifqBV8gccRHtXS1m+CF2otkNWJczkiC",
-	"Ep4qlrZGgHyWoKmWU+Br9YTZiAU6PSXQAirf3cYa1XqLYxoS4+TKpP0CysHt9we13Voul30MP/d5Mt01",
-	"74rdNydHx+/Oj+GdIkuk2CfP9xR+9e4N+nv6Mb4gDC+oN/Se9Af9J+YaDIjd3f6SxHHvivEl2/19eSX6",
-	"WeWqqfYG5xpB2dTen4lUO+JV2kzsDwZbq69mEsEdpbCO1QYafzOYEssZFySjnjleISFpHKMx0cjvl6wU",
-	"b/jbJ98T6XyOk1XmLtZj2WJM1wz96eneT48VG+KpUJZxREXI1fTeJzVmCWtAjz1sq+6epvM2NJZUfSW+",
-	"e4/YrczU3G+iUAFtSIT8WbTfH6DS+g2f54NopP58sHfQGakLwmjUCzmb0GlanK+a0Pl+QdjJy6PS498R",
-	"GgF6dMQZU3oyRwyKeJjOddJwE9bwgkJW2i6ulIBbcNF0edI2EmN6TQSkK814mrzIhTeVWuIFxQzmp542",
-	"JZWyLu+Do6iR6a9DhPyFR6vNChcXRqQu9HJaxImKGiemBsym3R1cdzxuyudhSBNx05Brgvy53XIzlhvf",
-	"O9jgLavKM7y51/nNUoVC9e7ekw1gNUUX1Xv7zzd5r1S29cb3nm6wWPuWBrz6ZJPVFg1w2lhrrCwihMFm",
-	"2cEL2oP00+zgYzFW9luVr0pU38xY5wsCLcFqMUJ9gpFposwkxMgSLTBN+uiMpALahSGxIEyOWPk1fegR",
-	"cCDWl2EneE7jlbYmnIx3Vi3CswnjbcQ+lZpWPzjnq3JOC/mbg5rMqhUB7W3GB4ULA0dRu2LJwHwkTP3x",
-	"APpWlQsetJYUrNC1XavgLqrEWNyOug3dFYerbkJ3wt8O9xXVLlz1dq2aCCayhkReWSxedWaoelOSrgzl",
-	"ahAB7z7p/G5RU78rJ1YbZXRlJUfXjworfckdbr8VDqpPN/6Xqp/wt083JbbTbguEmbtQhc1t6vCQFfOt",
-	"cZz2ddhM18QgupLGfUn9hoIdWyN/i1WLhk2mKl53Fl3ba8XaC43Z759BBge3Ra+NjeI2ztaQ/Teeohm+",
-	"JoiZjiYWJ/S/Z95+adzBJd7uzNGxCZQ7D7IFn0E8/Y6apGOVpkKl1FIba5uqwEJ8Yq9cvEAEh7Nc4ZsC",
-	"RpKD5bq2HPbXYpyvTUWASfD827hEOxp9azTEDIrG/L3NIWLqytyjMWJmaCinv0g4OBmoQDim16TdAfKG",
-	"XhOmS6lly9ZrNAvWPl87rtCkEYtww30eg+p1bBSY9nife8vlsjfhybyXJjFhIY90ZPv2EzyoqVmuc9Ow",
-	"yVkBVGj59wIFunpKgCDgr5MW2MocPODCpjL7uTQdDRhfbq0fTye1XW2j1VX21HuodJU8lS5RXbVeuXlP",
-	"V2lV60nUIqvqkTottEz8viqtrCAezlKfwU/+7Nm+LatgghLPajdG87HxLzyOtBdED2vOiwmdzqRSIib2",
-	"S2UfHSKnh2TEqi6SF6CcbScnFSgijJLI5PtSmWf4jtgHBj5nUFKmXWVPjx3l4S1IPYBoEdofDFw+GH1l",
-	"8z6FTvlS6JYFTnXwrsKmQSjoWmmAQx/xBC2xxfl97y4c+/UYqOxZ0YRZZofB4Hk7O6xxIuahTJOFbq4S",
-	"9VFQJNL/ex5fhqaqAgVZyDpAO3jEnKn8OoQdWKFpzBBf6FwtFJheekpGj5i+ayDySwZ5Jo7mEPu9ot2a",
-	"rx4fsVr9652meyoQh11SQR73R8xeXinnPF9j+VsTzUWpIDrsrMWAriBTcqui23tV9SH+Pjm6dCWoM0Nb",
-	"pzn7Qo19j8YKnaypmFOknJoS8Z0PgBXgH9Q6WduSXruQddpCtKUubKcJnjaDVrwA4z+UWVLuvXhr+djJ",
-	"de3s1Hd74dox4FPr5NYmlU/Uhmdau7i+xBPkuqnVJKp1vkR/hefxuqDz4enJ+YKEmx20soELYq+kc7rN",
-	"bTNfHhVel+BABVIAqLN208EKrB37IFnRR9C7O09xibDEYyzyxBkf5OicTpMsLS4p+oCDsrBzK5RNEHMc",
-	"aYasYVPNRc0h8CscWmGpfYsq73m+d1zpJj1nq5lRYMW5gxCj1OXUGw/FeZ7/lsLx5wpYcoqF2Nt/8i9l",
-	"LZJnm3dWJLUrFQ+sTKq3IFzZHEWDlnIavmXJPky7cF3/CDq26+rDSraVm7cb5XEbn/AJy8wFq93g9nzC",
-	"jcMfdGI5J8hZVkiWULk9aF0jG+36tRuxG3X9MGCU+pYiZUDOF9vph3uHnqZPH5LpGrssb1NVbLYPD9c/",
-	"ts1ty6eIMrSjxH+vfKPAUlfFr0ZlXe/tmvC7aDSv3lAhdRc+AeeZBM+JhKX85ga+eGT3DZ1TZQuvffBI",
-	"Xyq8+XSfMfuiKaFTni/wlCA+0bGA7GZD1vAS7l9AZYbuPpNbnCRu5dvcPJxyuzhKg0uyCKBkSHMGTzI6",
-	"+3Tjd0hcQTMeR3fJWNE+A9M+8isnrNhdWjuZVHtbJvrsKmGDbrsiKz9Dsa81CWchediYwFfhlk5n9I3d",
-	"l1tlryKDxbCXm6kq4nz3C41uNItliStl/tDBc4s/SgR40Nwth3EUczYlpXuwRHzjYtGkZ7S/8Y7LX7Pc",
-	"i4ffaOPH5qyuhZrkaOOdhoZt3bYybREoj4Sdcv+DNO5EGn8m0kkX6xXtRubayUvv5lMuSIpLlmtsQ+vB",
-	"79xALHdQbLUSbfz8U5mE1Vu+621DXKaQglCtr22r0G3IFe0o7yuhvtqT9MFNNavjpluulsrLYZElF3/z",
-	"ArZDSOOIs0lMQ/kNWGW1y+gd7TNcotEGMneIV4etVt96V+Q2xIxxicYkT6LdORg8f1w/DGXGXpmHulh8",
-	"VYozE/2jqfSNSfRrUpyV99qF4trMxBaCGHwlwfbDWtya9lVmY3cquYWtCPfXw5kjzgWFiB5UaZvaRw99",
-	"EWg9bZtyev/INP6PreE1Zd1Zw++aMjWNMf7jLJMqgWRtU9Ymq6bnMABeQNQfil9Qgch8IVd13V85o701",
-	"QHzXJ7W80GHrES0vC/RDoWz1OMcqRbDnOUltU7esY6PdL9CCfY2b84zM+TWp0X9n+zfjRsvradb7g6y2",
-	"J2HPJV8grJEN0eyYT6eUQUxT8nu1YfymXc+7cUKBONOu2kSDDOV5VUvDjgita+KpjKfUdfUsiu5Orj+I",
-	"dPtE+kZZ0xrDMd+UNDNplkZU9si1grjdq6oePNbP3buqrvHAexavkIYSjVc6IqgWnrND1sU9S1gOJTcM",
-	"UTDA2vr0bbNm/efNxD6EnngCafBNUGRNUrYCh86ngYivj0h/2kcBZE4ECoosCb6fkFSQoAUtmiicwDw7",
-	"2BQnEm4SQFIPgCfpvBkZlIXEcwqk1j4fraRAJjwh6+eGqz2bz32vvv2cn9bbjXq1/0xO/aJoZgfzD2pp",
-	"ahz5iJEllNqjiZClq7IRlbbYk7OWuzZZTR6GoKkOVAjSJa9EOg58+A/uVqi/qRDwH5bwi74vg1k0YgH5",
-	"vAjQDmcERTjPflMPopTFREASNpQlI1H51kvt0GQ1vN1Spu442dt/Uk7QNSWBO+eROLrwPrC3o9SUtj07",
-	"9/CW2bkGe6ZhwEK314ceUUU/u4PBoDpzftdqngqpyx3grN+1Ioj8pvu/WH13lXSD21lzJdbyspG6rylO",
-	"CDLtlPv9fqVE9yYg+UVCIDbTqEHKgJyZb7PZlyQhcE9vkfBrGpEchqzTyKYoGROEkRa1t0fBpqTamEL5",
-	"17wmJzItZm+TLp0tfc8vZU43t8D+F29rK/iYcDa1s6d9aAiUJwuGGPrLbDlTeR1UD5SpvBaM7zhTuUZf",
-	"T+usVc5DBgqGUsI8hDs3UR+dKtFDEKxtiilDMZYkUVxk0+ohQ5RJRadxVqnTMdj2iPZh8qc3o45vKn/6",
-	"/dHh2Qm/cCVPc72qslGzvsxnbtxoqwYK5QY4jfKCbHZYANXkIpR/HzEJ/bYTU9QYEKVENGRtqt94Eina",
-	"mWMa+1Z97MSUe+6PmHYul+/MZBSQgSKUuDwY7LksolfzayETgufbKipq2kg4mkZZVhNmOF6pueIeYVPK",
-	"9Ix6Ud7Q69T+uzP3OJf4lSytHJZGW8sGshSP38DAmqa0bMwUommU43nkWRaE1q1//nDystkisgeBXR55",
-	"ugqBeXYDOyJHw23vYaGdV5yCjxpgAvlSMBNn5PFdb2opIw3HMV9ucuNp/breqWHtLX4Q+2I9XA9kYXQA",
-	"5B/+NlSOg/Ix/itp9a7QfLvaveauRTv5olwa//fsx0Ln664+Tfk0b4l3z0HPxvwZW1IYV+336YvKurO0",
-	"OqLcS7a2bk5MOKglO+XtfRXpPNVL+DoJKW1UkmWiWPTxI2f0wYjWpJFIJ+0+EshqMmtTcS55du1eTu7D",
-	"xiH0wwFPqrkqbfmeBApMRYjLvPrQUGtKY/8v8WrEeAqFJUe5GZ4NNfL6SHflMceY2hRXhCxgpPmIgRqe",
-	"EintmmKlG0PaxfuXi4tTBD2A9O1V47IZMV0uyTcdo7DMp3mMKBOS4KiPzkwRIVnEbE1kZsTynjf1q4HQ",
-	"wujt6tRud30PYsAMr6frJgcO1nTThqRvGO+bT8H9FvnR/1JtO1XL5tbtrZqZtKAZF5dCd6/WwO4ZPHGP",
-	"CkBN0BTj0k4AHUP9Ps0DqwPb+lBVYnCd7ZT+XN6s3S9K4rSm3x/qNnu6p9FMHTbHK5MJkIkngsYpjWWP",
-	"MhRA9a5Al3lTzwQaDn/TdP0z3aW5m4QACH8k6N9Pgr7d269TZj4yHbarhNeciu/e7O1KhSaz0JIHPxKF",
-	"7iBzIN2+eesrSTzufXikPb4+Ws5oOENjEvI5EZkB9UhYsfCG3LSsx3tjYlrHzrZN+WmnaUGst3T96rjK",
-	"k6Lr6G/eYrYSNMQxFC6mkmYI9z0RE7LIsb/BOk7TB/faruMykNAJWcQ4NCJ6mxcIO83+nVwZ/JrWY2dx",
-	"b67+QU1D2NNm9jcmh9Xbtd1MPNcPmqo799c+L5+m3WQ0NViyRqDlvJ/v1Zasd+Bdb1KWO1SatpV5d0XO",
-	"4lJPmdJ2O4lgVxfNbT7Sv4Wqu7pdmdqFCU9QgONpUCnoG095QuVsrmtE4rEgTD7WeVEJkTQxp2QeR4iz",
-	"XL8IiVfC3llTljtvUyUQlSNmus1CWk2pXW4l2R7WUtCU10Hp2YBzoUuMSG5qCTcmVsZTz9+MxA/j+04x",
-	"tNbdIITNHv4TZRY6ela310DRXdJK1UrX8hM0oG6Vph/Eg1x5qiXPHmFBepQJwgSV9JogkY51DlZ2q8vO",
-	"UtIeryaa/2OjpOavf/uqaAv+z0HqVif19WokFeULU/rzuiIYH4S5CrJ9Z6Ua+uuUvWgNWICz+Uehi3sx",
-	"c+3+/p0qXFSDbBnR2mK4Y92xnJI7X2qyfFumAzyVotrg/ocT4+67nfuwGna72Yfl3tTBg0mKH9t/d+30",
-	"5/ySm1s73alGRMU4glCLgEOTycmCrPMpvSasj4KICjyOSTRESgUFyHw2WZNhyFMmR0w3dS56iVQkQtFp",
-	"5dL0GbrEcohYGscBmhPMhG6XkkfYdGlR8+wLhNECCwm3ndAc60nywCfjS9cxSAd671lZ/8gu+FHg4s6y",
-	"Pqts0Vmzl3MQbiUM3D3biSx6smcJCxZn1wP8ucqvct+5VkQPFNw/J3J7kX3xzVeX3pxxvgs+OM+1nhXi",
-	"RzsQyUUJEaRWRh24A2ZWkLicW4co5iGO0RRLMuOpgB5PSewNvZmUi+Hu7t7+T/1Bf9DfG/48+HkAzGFm",
-	"aG9G5qOswxmwh0llVNySNQJE1O4ZmTcvA2Yx3gTdZafusXhNVrq7WO7TnIB7W6eCm0sq+gloB7S/+/7k",
-	"5RHS7cdQTMcJTiixZ4qoCPk1SVaO2RSjIsAyFTIxpZFKVRZEQ4UGZ3IGX7IsiwogzHbSGnNOHAPaJUzR",
-	"Dk4jSlhIxGOdd5R1HoR7EiIlkUJJHvinSVFnpvBP2pf/6/Od6XwAuHKh+7nJGVnpVkjWuCydk4SGKORR",
-	"CaM6plAf9tXHi7J/uhgK3Kll7JZ8afXBskawPvTGgcY3ea5D1stIGVwknliDmoY4DhSbirVDhFGCWcTn",
-	"ppy+PstJaFQLHYqDnGEuA9O6KJyR8Eqkc3/EdM13U6scqpT7CEvtH4AbNOeEgYcb8t3+q3d4etJ7TVZD",
-	"9Pr4bwHklQWHRgbCC0P0C8EJSeB3KC+PQymKAyZfMiAtvU/a2ss3mTYhT1NoRCVUiuATkwvtK5FwxVOp",
-	"Nl8nxLEIPN7ZdWr1Wed3lcgJblPXp3mpc5aHgL7Abm79pwCplcPQGffbLkfdBWLETFl7tCMIidBg8ORx",
-	"H10oWpT4ipigwIVOqQ+sBkcBUi+XMRn4aKx4hCeAeo3WoI+O9T0m9VPwZZRdnBh5Q9Tv92+CMkrtDstr",
-	"1lukbusLAIrCdoLT9+cXqHo7K3jso/FKwu2PEVN/lcB6xWlPyFXcAcAiJXwNdNlFMnNOAcFJQ/JIoDKI",
-	"QQEZ/NEfsYtC3ujr8NCzm17r0uARXlVwqsSDn11w8ZEFVAX47AZbC+gGOGunfROX2R8M9L2PVBCBQryg",
-	"EsdUkCgXNSOmY0qmJRk6GDwxnYdrmaKbUYXVtmQ96HhBNfglAtDZWJUnjCXZ050s+yNWAiqzNl6TlZ+3",
-	"pTCtYapku6A9sKBvPt38/wAAAP//",
+	"7H1/c9s6kuBXwfK2Ks4sJcuOk/ei1Fatn+M34/z02s5k556yFkRCEp4pgI8ArWhSrrpPc/c97qPcJ7lC",
+	"AyRBEqQoW3aSmfyTWBIJNBqN7kb//OIFfBFzRpgU3vCLNyc4JAn8+Y4f4WBO1J8hEUFCY0k584beXy4u",
+	"Tnf3+gMUqN8Fkpz3Pd8TwZwssHqcsHThDX/zGO/BI94n35OrmHhDT8iEspl3c+N77/i55Ilj/At+RZhA",
+	"OCGIkWuS6HnCxjkEDOOc44zIZHU4lSSpT3NOAs5CBT5aYirRhEx5QpBMVpTNEJ5hyspTLiijCzXrXj4V",
+	"ZZLMSAJzffz48TCVc8IkDbB0rWtOEC6eoJwhGJwgzEK0nK8QlWiKaURCtHP26xF69tPTwWMFA/mMF3Gk",
+	"JvyF4IQkiCQJT/595FF2jSMaXkqFspFXAreKjRvfi3GCF0SaDT5KE8ETN5xjRj7LywCeGCM+RXJOUJyQ",
+	"a8pTgWI8Iwouqh7/IyXJyvM9hhdqPv1OGXH48xvCZnLuDZ/u7bv26eSlG4yECJ4mAXkkEA3zGWMs58WE",
+	"NPR8LyF/pDQhoTeUSUrsyac8WWDpDb00hSfrk7+hCyrr8x9KtOBCIjmnAi0wU9tDFgLthGSK00giszku",
+	"JEQwZAUHmnieDgZ+OyndqOWImDNBYJ8OY/pBkOQXHJ6RP1IiANaAM0kY/InjODIEtfu7ULB/KSjmSz7W",
+	"a7Lyht7Ju78evjl5eXl2/J8fjs8vvGKut0QIPFOgnGiqQuqgo8TMeWOv5l8TMvWG3v/YLbjHrv5V7Bpw",
+	"jxWJ6tWU8do0unnvnCTX2dt3WufF8dm7wzeXx2dn78+cy9QzISqQJIuYJzih0QqlDF9jGuFJRLa35k5T",
+	"mUE0++uw9o1Ag1HPDA6cIKZBQISYplG2Kf0SUPwNTmZk22A1Ykyd/gkPVwpnXOFuD72lv1RAeovZypwJ",
+	"cRdiuXj//vLt4bu/Zafi3EkvF5xrPmDwI3yUKPmCIqwEzNaIpTYPmiZ8ofkQDsOECPHCzIyVaENjEHM9",
+	"kHNjJLRcU6zJkubWI03wmad3LaEJ0Bl4PzAlvHhC/67Y7N050NHZ8cvjdxcnh2/OW7lQkJBQiUwcie3h",
+	"+GPC2cweGvEEYYaMQEUJmSZEzBEIVpvqPlhn9sHOQkYQEZ9RoxkplUXpKVOeoBgLseRJiOZYzCmbbW/r",
+	"O8mcOOGTiCz+zbHzIZGYRt7QkyDMYaRMxQFEwwhKw1FrF97wty/elJIoVPJakATEqe8tcqK4xlFKFE/I",
+	"BD6apBItqBAgzT/5npBYpsIbHig5K6nUahMOUbaQXOLiCU/lcBJhdtWdsE71YptYVrZGUBkipXuQUJFW",
+	"bc1AU0ecTSMabILcrUAZzDGbERSY6QVaUjkHFS9Ik4QwiRQWCdrBSO0AwlFCcLhCEl8R5iOc62WIMpQK",
+	"8hhW8ytPJjQMCXvw5VjHOMLBFcJIBDwmsCIek0Qr24yQGlv8+PFjr6q1tx2QqpIPEBmetZGC1m3hZuRW",
+	"KekiOdgP83KXbdk+VK8+XsBeCNiEMY7p5RVZibHemXvchc30x+0s+JChlJHPMQkkCeGspwmx92Dr6lOX",
+	"LWhQn8yrG4rz7YD1jmsWCORBGRofGhhgsvF9kMU7Ln/lKQsfkim940ikwTxnk4D39wq2217iiKbn/MI/",
+	"SzCTmdy8LM+e6TCZAEWWitBd0AG4jRs5zgAx3Gfso3EJNvVFykQaxzyRxHx5qSTv2B+x/FngBmMFYelp",
+	"ULv005kp5OA5+r//52l//3F/xMpkAmaq3hFnMuHROhrJrE6wJljj9vnjWtSJdDqlASVMGgQMtfCtyrEx",
+	"4EEMqVqaUOzlXo4IwGvU7aOImvU/DCo0GQQwq0HDWH+6pOEY1A+BGEcWCP2tbv99yIs1qxYw5SWc3fFQ",
+	"XTsapAeMs3XZseHJ1puSaRkNQiWDdMMb+VYAtkwql5ZJRQF+Hzfp29Gbf5drGCDgXgR2R1oAPjQeqoOo",
+	"ZYuxQ1sc694Y033cuO9OUQ9+Fe/Gp7auyjhV2xfAEvTl3vhoBF4JtOCGcXXgWfdyE1zDpToeofvQB2u2",
+	"rO2fl1y1014DMOdeXLxp9Hz5mhtyRtCCslQSJDl8CvFKQZe7LH5+dlByWjwb1L0WYCADA98XL07UpVtS",
+	"7b4IEoKVTodlyR0TYkl6koJ9p+KT8T3yOaYJERu9Q8MO7h7fuyKryzll0u1wuiKrRwLFCZnSz+CWi7CQ",
+	"aMrTBAVznOBAkkSUXXIzLMmcp4Jc/r//9b8/H/zn312zqmEuU7EhGrQ36YvDZ1X4u37TDjBjKctX59t4",
+	"L3yjfPI7CWSxXUfwEByAMKQKETg6tbZviiNB/MqOlnenYlidEwbc4YqskJA8FmjJkyvKZi8Mp1iqJ/BE",
+	"ECYVIjfDhOVK3H/6FGgy+7znr8ETjLEOFeH3QMCNtKvu1NM0ivoI1A5EJWJ8+UL9T0XGqed8yQr/dusB",
+	"2Q5F3oIu31B9Qy7vBDhgS3+sMasrhnRTGHyTBMNny7ndYTEwVwOoHwRJbD5sXe7LoOcX8DVAv6Q4IoE8",
+	"te7r6h7/zuC9w6sfMrt5dSH5OH4BTcuyclWjvJCSM6eIw6j7ld1+nppf9vz47K8nR8eXH94d/vXw5M3h",
+	"L2+OPd/hkfvkINWa02jdXtrA119vQcaZ9gc1bq/xF4GXtcKnDgbPn23GqEqDtQBV9unWYMJaA8hAqmHP",
+	"+v1YsavVBdVE1pHFLcC1Y5mpPBwuKPsP+Nf1huJMGSEXLx02PV7FaesDt1lBAymffzg6Oj7vTHH5azUH",
+	"unsEHpURsO9SpuwzX8Gvt4587H3PtslCftPGVxDeiF5/zSkyS7TW4CbhXN9uotzMCiijRhW2pIk9eTZw",
+	"KqY4DSlhQUNEFkzySKAxTsOxvthYdwEIPEIpi4gQSBDplJi3URA6CnsqLk24kXUCJpxHBDNbHhc0Mk8n",
+	"LYdpU5zuP32+P3ChtUXi5/j26xvpAqS0yg76Qb45t1JeXbTVqkXk96gKKW2kit5Sg23YtzZ4jaQCgLsr",
+	"wDlOt6N4FWf7PrWvfJYPcdiFEBaU2d/u/ZOTRh2jaUjl8bWxiFRxk7HqgtWADczFbHAgeXKpWVydWxrr",
+	"fuz8NYsYcf2k9Vvnbx3ZKU9lwBclsS202FYSUhu3nFJbpIClpjXJjfQOJRgv8Yw471guxmoGMntQLONT",
+	"6yZu5SgXJHGPJzmV87+AXavx8r2pYG08YwX1xgkPU8BoD8e0p++p9Z3NtM/W+7Y2ahhYX6AFFlckVD9G",
+	"VEjRX6uy2eJTGvUrW3k7xg7DsPFScr9GkxyElyQiLTdfST7L5mB4pA2aaOfw9ERh9DGiUpBoagyQt79E",
+	"wbQuwKs37DKC9gb7B2s5b/WmvRbHMZaSJGrd//3bf49GnweD3mj0eW86Gn3+afrp3/7VRXnHrvsV/g/z",
+	"qR/whW09y9T8Khy1YX+lJAob7vYm9M61V/CTj7BAGIVcShKiGMv5C2PJA+eHDuJDEFcHivRyziMdh1I2",
+	"mVqhfXVLKS9uBRmPViN4fh5kb+L/NeU42fXCup7ls7bHDq6jp0WLkeAvBEcK4zXmNSfBlWjWS5zyz8b8",
+	"MQ7mCEZ5JJDh+r5mNoxLxK8s1lKAk4VAFgjkV+o+ZjnSPq1brhnDtdqTPBqh+cw77CDPnj598qyJw0Ks",
+	"R252zMC2FbLq1WH9EmSj/aRYQcP1U9Jr4r5w4bRdq3H/Sj7HJQlGmXx24Lkuq7RyiWx5Urgp6HdJ3RJw",
+	"Mu04MsSkOMcQ6aTp+0v95Ze2Db7D3voF01iraZj9c+38q4+vHfsdzdbpQed0xiibHUbmwn/t3mbnt1cN",
+	"RHElS2an4yPP987ODz3fe//61IkCtxksFWWFls6cL392vrxaj04Fp16FD6jSMzZg95w42MEVWXVXOdUW",
+	"1XTNKkhqQCcEi2shE4IXDUb5TbxcmfxdK2PXaAt3MP1nAYQN+lPFTlVypzWmu9l4zFaUg2hN2YreBgVi",
+	"0dUQ3yZN80kqIQ+V7cm+LgT8CVNKFo6QSbfSb67FATzVCkhugm6QcreVQ6Vw2ftB5rsG/bRGpe/I0laJ",
+	"a7mQEcFCop8tN7iPsEmR3PMH+wdospJEfclCUE6UApjx7LL6F/AkIYFEc54IgiagG6+QkDgGu/Fmar+J",
+	"EspxWAa8HDuqNVQFTBMtGR5aiYGDLE87UtH6IovEdQe7Wg9qqVp+0BKNfjmZFz5X40Q937NjBxVpuyOV",
+	"nALAEStsn57WsOHbH6L3AU4ol2qP7ss5yrbkHGUdnKNmOQ1HNuChfV4tnaqC9rYbSzumYQq/9cwbGBu4",
+	"Vknx6qBLWU+7Jss24whyijaUsSbd6DJ2X8Y7HX9GlpddCchmcjXEVmGpDN22eKP1bLDybUG9HkQTluZk",
+	"jc8Pnv6ETLibiecTdfZY2GTLV3hg81NIrmhiN6LFmiCQnGPpSo3zu2mKlinDYZykTEhsDPIF3LvXe7sK",
+	"drE7mDybPsN7pPck2At7B/hn0ns++Zn09qfqC/X5udOTZt2us1EPBgeue5TJPrSnf8cl+rUJY/kVqTD4",
+	"WCmKa6+7WoroSf22C/xpwqc0IlvymuR6cttWaWPWje9NaSLkZReODZpLFjrX/QWXY8NyfGwcDLkiOClF",
+	"Qz7Ze/rk2aBDQOQZueZX5Hu1kZyZOAW3gGuPXuiyW2r8bItBuSnfEBsOR8N90EhuIxvNcE2r2oZfBLCz",
+	"Dqpmj0e++NJpJ2EaYAl6nU0TB23W5MPe/8S9vw96zy/7w16DJVnNdppuKqGyrc4Jf3/v4KeDn588O/jJ",
+	"Iv1BowGpOzLPQbe9gVWf6Bf2nz6rIFcpzvSPlJgHZJKSBtWoZfvPM8tWgXQRERIPE4LDMtr39n9uw/to",
+	"9Hl/T/3zpDcafX46Uf+E6s+fSMMu6EvpWyJxiCWuE2BxaRCX+Q1hkzPhe9nl4VJoc9UljmaXYPa+/ZC2",
+	"qfSSsDDmTbGh7kcvcSrnlwsi5zy8PRRCpCRxmzuXV+IyTWhDhJiOTbobWhNybZwS7QhwPLeV1WuCvvXb",
+	"xnV9JxRosmpdffmRrSzcNeS2SLvKqzWF1VZqEZjfcESdjKawF9sm3vP9p8/Ayqv/Pw5fnh867+rmfWdC",
+	"xS3M1ZvHpzUZrRMiFco2GKtqurXsyGtCvQokbENkWyi9veA2IbcNKl3JCbTeXpulUelyYtav1RyJtcY7",
+	"M7EgQUIczvaTGeMJCV+gPFflkUD6HZ3CFqeTiAZOn3ttLsu4ZZF2yYK8zpUTNxoaFZryHLqd/C+Y83E3",
+	"+MrTN5SVs6r7oJ3SGxvNlXvKKneKGAekJ0iME0XfuuaFQAwnCV9SNkNLdfGFtFoeET2j6Dajbe+q2GhL",
+	"ljvMEOmpS9c6LLoIqnIcrB1vORPtYehN23GIFEMnUBGi35ZJQ1lzCceUSRrp0F2YzGysebVTkPAaqnkf",
+	"4z9S8gIJymYR2LWdwIq6fhnry7bnd3WM6tTa9Ve3ysWvZEq2kFZdWgakayc/iJYQrI3ER0gFnkQkdDvR",
+	"SZfQlnr6QMl0YCcQ4DtEWJfMC8Wgb/g1iXDgXFx2oC47ZHmxNDKpy7ow5fp8ADjizrBBsNdstg9dzeON",
+	"dnFAmmUcN7H9+f6WhHgJxiYCu13K4bdlZOru1C3Zbovd7moZufP+dfVrqAG2oWUBC1kfKuoo4gW/ZaVm",
+	"1eNQZjYPMOM6rRTycbP6s7cNOIXF8hll/wgeKWsxwuSJlNdytGkIrSPy8Hc+ZxX+vJaz/apOYZ2zvuJz",
+	"1uX1k278+w12TfKSd2K+2b5BelMedng7Rn7h1hxefbww6shUqWWl+s9OHcKOKi1vQD/k6+9XJwpL2ZZb",
+	"o2UANpHQlrwBHQX/t8bGtyrKuzH3m4aNqO/9L2eDwWBvbeDR5kHGSmMlQZpQuTqHSuRaYc8LOdRKgZgg",
+	"bbQzLlU9GD/2EQ6gCApUkqRSIL5kJHkkzN2nj04komLEcCQ4aOmxuhhhUSkBN8wqy7w+/ttYV/qC+tom",
+	"1jcvsP1fvcPTk95rO2Yf5+neOA9Nf/XxwnXlyIFXtw4fTdQVWB1OgcZm+lcfL8ZoB6pR7arh9Py7fxoj",
+	"k4VSlP6uglZajws8rgbcd8FlJi9dYsAtNd6Fl3Z1HR60Axc8U4SmgGjEIF7YqngJ1bPUKswNlEpdBfMF",
+	"wvbVM9skwPc04suaDDR3iA9J5A09GxjPtvZnVR69oeFAPiRAQEhQAt4wtOJpomgjIyW4nVmmD6FN8UPv",
+	"jODQtokIGEXOCU3Qgiwmpg5H6dVlQhULyyc3dU7ViyEkKdQHtIdKQypL08ONUn2rMG384nCZy8BjYTZH",
+	"vi7zCPyWYbBvFOfy4uCb4qf1wOcvZDZQhb/SkOaHnjqjC+NpqL2QTXTGocir+S3fjFrNOR1ZZz5oqoQH",
+	"wY1emh6+KX5avyLzQnYXdpCXzSb1ubG49i9Y0KDVEqJOiraDPC7tiF/wIM6iFZqsRmx8+v78Au1e7+0u",
+	"yG724NhH5JoYi5y0rVNzLIyFIdQHRzdzUAIPwMrhnksZ66pAlE15VncI60w2wzQKjrTAlElMGUmEQiRg",
+	"RI0ghru7Myrn6UTpX7v5Cz1AVv6xnkNQDA02bmEZXEqcRp+HRBGFIoeSjUyxhrOs5q8OQRPomiR0uqqM",
+	"wafTiDKC5Dzh6UwXFX718fV5f8RGDGI1xDBnZ38aI8zEUg2WB+qNv0DgiI9q4Wo34xdqL5LViHE5JwlK",
+	"eKqOtDUCxLOMm2o5jX0tnjAbsbEOTxlrBpXvbmONar3FEQ2IMXJl3D6GcnD7/UFtt5bLZR/Dz32ezHbN",
+	"u2L3zcnR8bvzY3iniBIp9snzPYVfvXuD/p5+jMeE4Zh6Q+9Jf9B/YtJggO3u9pckinpXjC/Z7u/LK9HP",
+	"KlfNtDU4lwhKp/b+TKTaEa/SZmJ/MNhafTUTCO4ohXWsNtDYm0GVWM65IBn1LPAKCUmjCE2IRn6/pKV4",
+	"w98++Z5IFwucrDJzsR7LZmO6ZuhPT/d+eqyOIZ4JpRmHVARcTe99UmOWsAb02MO26O5pOm9DY0nUV/y7",
+	"94jdykzN/SYKEdCGRIifRfv9ASqt35zzfBCN1J8P9g46IzUmjIa9gLMpnaXF/aoJne9jwk5eHpUe/47Q",
+	"CNCjI86YkpM5YlDIg3Shg4absIZjClFpu7hSAi7moil50lYSI3pNBIQrzXmavMiZN5Wa442LGcxPPa1K",
+	"KmFd3gdHUSPTX4cI+QsPV5sVLi6USF3o5bTwExU1TkwNmE27O7hyPG7K92EIE3HTkGuC/LndcjOWG987",
+	"2OAtq8ozvLnX+c1ShUL17t6TDWA1RRfVe/vPN3mvVLb1xveebrBYO0sDXn2yyWqLBjhtR2uiNCKEQWfZ",
+	"wTHtQfhpdvGxDlb2W/Vclai++WCdxwRagtV8hPoGI9NEqUmIkSWKMU366IykAtqFIRETJkes/Jq+9Ai4",
+	"EOtk2Cle0GiltQnnwTurFuHZ5OBtdHwqNa1+nJyvenJayN9c1GRWrQhob7NzUJgwcBi2C5YMzEfC1B8f",
+	"Q9+qcsGD1pKCFbq2axXcRZQYjdtRt6G74HDVTehO+Ns5fUW1C1e9XasmgvGsIZFXFotWnQ9UvSlJ1wPl",
+	"ahAB7z7p/G5RU7/rSaw2yuh6lBxdPypH6UtucPutMFB9uvG/VO2Ev326KR07bbZAmLkLVdinTV0esmK+",
+	"tROnbR32oWs6ILqSxn1x/YaCHVsjf+uoFg2bTFW87kd0ba8Vay80Zr//AzI4uC16bWwU2ThbQ/bfeIrm",
+	"+JogZjqaWCeh/z2f7ZfGHFw6251PdGQc5c6LbHHOwJ9+R0nSsUpTIVJqoY21TVVgIT61Vy5eIIKDeS7w",
+	"TQEjyUFzXVsO+2sdnK9NRYBJsPzbuEQ7Gn1rJMQcisb8vc0gYurK3KMyYmZoKKcfJxyMDFQgHNFr0m4A",
+	"eUOvCdOl1LJl6zWaBS+ITGggrAVXEhKzJh2TlTHtSrKII3Ad6EByIEGd2KbtGupHFqxGbE6F5LMEL8SL",
+	"rDXDZJUpxvCaqZ6jfg6ueCpFYSVJSCrIiIVE6twF8SK38vfmWMzRHylJdZ+HFyjEEk+wICjmPAJgqJA0",
+	"EK4r3Z+JfGsWvXYPJfksd+MI08ruOdo41zfKoNZX6rnS1E8TrjBGUoHUuEj7s9u3z3pnkQPt3EhtvLcd",
+	"RE2qTeE3us/7bL0gkQLTHu9zb7lc9hQWemkSERbwUIco3H6CB70zlAsWNRBBVskWeje+QGNdBmeMIHJD",
+	"R5+wlblBQuatur9xaVpTML7cWmOlTvpXtR9aVyFSb4bTVYRU2n11VV/KXZi6ip1ac6kWoVN3uWrpYwIx",
+	"qmLH8sbiLIYdHB7Pnu3bQgcmKJ1ZbY9qvv//hUehNmfpYc3FP6GzuVTagHHiU9lHh8hp6hqxqq3rBWhZ",
+	"trWaChQSRkloArepzEO1R+wDA+cB8GzTd7Snxw5zPyXEkIDbD+0PBi7Oq3Nv75PplLN7t8xwqoN3ZTYN",
+	"TEEXvQMc+ognaImtk9/37nJiv94BKpvINGGWj8Ng8Lz9OKyxBuc+aZNOYHLC+mhcZET8ex4oAN1xBRpn",
+	"sQdjtINHzJmToWMRxlaMAWaIxzroDo1NU0TFo0dMJ42IPFskD6nSJ8R+r+ib56vHR6xWyHynKeEIHOpL",
+	"Ksjj/ojZyyslD+RrLH9r3PIoFUTHD2g2oEsBlezj6PbmcW2Nuc8TXcrt6nygrWu5nRllJ0RZPrA1pY+K",
+	"2GFT67/zTb4C/INqJ+UEIGcDc+DbEH8Sbqmd3mmCZ82gFS/A+A+llpSbaN6aP3byQThbLt6euXb03NVa",
+	"8rVx5RO14ZnULvLQeIJcKXdNrFoHvvRXeBGtix44PD05j0mw2Y05G7h258rict3qtpkvd++vi1ShAikA",
+	"EhzIposVaDt/b7kg43BVxCrlN1ETAeUDH13QWZLFNyZFQ3cQFnaQjNIJIo5DfSBr2FRzUXOb/wrWB1hq",
+	"36LKe57vHVeySc/ZqmYUWHHuIDibdV38xktxnrCxpbiKcwUsOcVC7O0/+ZeyFMnTBjoLklpuzAMLk2o6",
+	"iyssp+i0U86nsDTZh+n7rgtZQet9XUZa8bZyF34jPG5j3D9hmbpg9Y3cnnG/cfiDTkfOCXIW3pNFxm4P",
+	"WtfIRrp+7Y76Rlw/DBilBrRIKZCLeDuNje/QnPbpQx66xnbZ2xQVm+3DwzUCbrO/8xmiDO0o9t8rp4ZY",
+	"4qr41Yis671dE0chGtWrN1RI3U5RwH0mwQsiYSm/uYEvHtl9QxdU6cJrHzzS2aE3n+4z+KLoLunk5zGe",
+	"EcSn2qmTpahknUshkQZKbHS3mdziJnEr2+bmfrHbOcQaTJKFJyxDmtMLltHZpxu/QwQSmvMovEvokbYZ",
+	"mD6gXznyyG6320ml2tsy0Wc5oQ2y7Yqs/AzFvpYknAXkYX0CX+W0dLqjb2y+3OrxKkKRzPFyH6oKO9/9",
+	"QsMbfcSyCKTy+dBRENb5KBHgQXPbI8ZRxNmMlBKaifjG2aKJs2l/4x2Xv2ZBNA+/0caOzVldCjXx0cbk",
+	"lIZt3bYwbWEoj4SdO/GDNO5EGn8m0kkX6wXtRurayUvv5lPOSIps2TW6ofXgd64gllthtmqJNn7+qVTC",
+	"arr2et0QlymkIFTra1srdCtyRV/R+8qMqDaXfXBVzWqd6uarpTqBWGRR4t88g+3g0jjibBrRQH4DWlmt",
+	"qkBH/QyXaLSBzB3s1aGr1bfe5bkNMGNcognJo6F3DgbPH9cvQ5myVz5DXTS+KsWZif7RRPrGJPo1Kc4K",
+	"YO5CcW1qYgtBDL4SY/uhLW5N+iq1sTuV3EJXhEIEwdzh54KKUg8qtE0Rq4fO6FpP26Yu4j8yjf9jS3hN",
+	"WXeW8Lum3lCjj/84i6RKIOre1CfKyiI6FIAX4PWHKiZUILKI5aou+yt3tLcGiO/6ppZXrGy9ouX1nX4I",
+	"lK1e51ilmvkiJ6ltypZ1x2j3C/TSX2PmPCMLfk1q9N9Z/81Oo2X1NOv9QVbb47DnkscIa2SDNzvisxll",
+	"4NOU/F51GL9p1/O2qlDpz/QdN94gQ3leVdOwPULrurEq5Sl15RCG4d3J9QeRbp9I3yhtWmM44puSZsbN",
+	"0pDKHrlWELdbVdWDx/q5exfVtTPwnkUrpKFEk5X2CKqF58cha8efBSwHkpsDURyAtY0G2maF7nfFxD64",
+	"nngCYfBNUGTdbrYCh46nAY+vj0h/1kdjiJwYKyiyIPg+pA+OW9CiicIJzLODTXEiIZMAgnoAPEkXzcig",
+	"LCCekyG1NmxpJQUy5QlZPzek9mw+973a9vPztF5v1Kv9ZzLqF9VPO6h/UBRV48hHjCyhZiJNhCzlPIdU",
+	"2mxPzltybbLiSgxBdyQo9aRrl4l0MvbhP8itUH9TIeA/LOEXnS+DWThiY/I5HqMdzggKcR79ph5EKYuI",
+	"gCBsqC9HwnLWS+3SZHUu3lKk7iTZ239SDtA1tZ07x5E42ik/sLWj1F24PTr38JbRuQZ7pvNDLAHj0Oyr",
+	"aEx4MBhUZ85zrRapkLpuBc4alyuCyEsW/IvVQFlxN8jOWii2ltf/1A1qcUKQ6Yvd7/crtdY3AckvAgKx",
+	"mUYNUgbkzHybzb4kCYE8vTjh1zQkOQxZy5hNUTIhCCPNam+Pgk1JtTGE8q95cVVkegXfJlw6W/qeX4qc",
+	"bu5l/i/e1lbwMeFsZkdP+9DZKQ8WDDA0CtpypPI6qB4oUnktGN9xpHKNvp7Wj1Y5DhkoGGpC8wBybsI+",
+	"OlWshyBY2wxTBuUqEnWKbFo9ZIgyqeg0ykquOgbbHtE+TPz0ZtTxTcVPvz86PDvhF67gaa5XVVZq1tdr",
+	"zZUbrdVAxeMxTsO8sp7tFkA1vgh1/EdMQuP0xFSnBkQpFp0X/eBJqGhngWnkW4XOE1O3uz9i2rhczpnJ",
+	"KCADRSh2eTDYc2lErxbXQiYEL7ZVHdb0A3F0/7K0JsxwtFJzRT3CZpTpGfWivKHXqY9759PjXOJX0rRy",
+	"WBp1LRvIkj9+AwVrltKyMlOwplGO55FnaRBatv75w8nLZo3IHgR2eeTpKgTm2Q30iBwNt83DQjuvOAUb",
+	"NcAE/KU4TJyRx3fN1FJKGo4ivtwk42n9ut6pYe0tfhD9Yj1cD6RhdADkHz4bKsdB+Rr/laR6V2i+Xele",
+	"M9einXxRLon/e/ZjIfN1e6ameJq3xLtnp2dj/IzNKYyp9vu0RWVtdloNUe4lW1u3IMYd1BKd8va+qq2e",
+	"6iV8nYCUNirJIlEs+vgRM/pgRGvCSKSTdh8JZHULtqk45zy7dlMu92XjEBobgSXVpEpbtieBxqYixGVe",
+	"fWioJaXR/5d4NWI8hQqho1wNz4YaeX2k2yuZa0xtiitCYhhpMWIghmdESrumWCljSJt4/3JxcYqgmZPO",
+	"XjUmmxHT5ZJ80/oLy3yax4gyIQkO++jMFBGShc/WeGZGLG9eVE8NhF5Ub1endt/ye2ADZng9XTc+cLCm",
+	"LToEfcN433wI7rd4Hv0v1f5htWhu3aes+ZAWNOM6pdCmrdWxewZP3KMAUBM0+bi0EUD7UL9P9cBqpbfe",
+	"VZUYXGc7pT+XN2v3i+I4reH3h7pfom5ONVeXzcnKRAJk7ImgSUoj2aMMjaF611iXeVPPjDUc/qbh+me6",
+	"3XY3DgEQ/gjQv58AfbtJY6fIfGRapVcJrzkU373Z2+UKTWqhxQ9+BArdgedAuH3z1leCeNz78EhbfH20",
+	"nNNgjiYk4AsiMgXqkbB84Q2xaVmz/sbAtI4tipvi007TglhvafrVfpUnRfvY37x4vhI0wBEULqaSZgj3",
+	"PREREufY32Adp+mDW23XnTLg0AmJIxwYFr3NBMJOs38nKYNfU3vszO5N6h/UNIQ9bT7+RuWwmvS2q4nn",
+	"+kFTdef++iDm07SrjKYGS9bRtRz3873qkvVWyutVynKrUdN/NG+TyVlUag5U2m4nEezqornNV/q3UHVX",
+	"951TuzDlCRrjaDauFPSNZjyhcr7QNSLxRBAmH+u4qIRImphbMo9CxFkuX4TEK2HvrCnLnfcbE4jKETNt",
+	"gyGsptT3uBJsD2spaMrrIPRswLnQJUYkN7WEGwMro5nnb0bih9F9hxha625gwmYP/4kiCx3Nx9troOh2",
+	"d6VqpWvPE3QSb+WmH8SDpDzVgmePsCA9ygRhgkp6TZBIJzoGK8vqsqOUtMWrieb/2Cio+etnXxX93f85",
+	"SN1qib9ejKSinDClP68rgvFBmFSQ7Rsr1dBfp+xFq8MCjM0/Cl3ci5qrCXaDChdVJ1tGtDYb7lh3LKfk",
+	"zklNlm3LtPKnUpR7CvzI9NzGbuc2rIbdbrZhuTd18GCc4sf23106/TlPcnNLpzvViKgoR+BqEXBpMjFZ",
+	"EHU+o9eE9dE4pAJPIhIOkRJBY2Q+m6jJIOApkyOmu3MXvUQqHKHotHJp+gxdYjlELI2iMVoQzIRul5J7",
+	"2HRpUfPsC4RRjIWEbCe0wHqS3PHJ+NJ1DdKO3nsW1j+iC34UuLgzr88qW3SW7OUYhFsxA3fzfSKL5vpZ",
+	"wIJ1susO/lzkV0/fuRZED+TcPydye5598c1Xl9784HwX5+A8l3qWix/tgCcXJUSQWhl1OB0ws4LEZdw6",
+	"RBEPcIRmWJI5TwX0eEoib+jNpYyHu7t7+z/1B/1Bf2/48+DnARwOM0N7MzIfZR3O4HiYUEZ1WrJGgIja",
+	"PSPz5mVwWIw1QXfZqVssXpOV7i6W2zSnYN7WoeAmSUU/Ae2A9nffn7w8Qrr9GIroJMEJJfZMIRUBvybJ",
+	"yjGbOqgIsEyFTExppFKVBdFQocEZnMGXLIuiAgiznbTGXBDHgHYJU7SD05ASFhDxWMcdZZ0HIU9CpCRU",
+	"KMkd/zQp6swU9kk7+b8+35mOB4CUC93PTc7JSrdCssZl6YIkNEABD0sY1T6F+rCvPl6U7dPFUGBOLWO3",
+	"ZEurD5Z19PWhNw40vsljHbJeRkrhItHUGtQ0xHGg2FSsHSKMEsxCvjDl9PVdTkLHYWg1Pc4PzOXYtC4K",
+	"5iS4EunCHzFd893UKocq5T7CUtsHIIPmnDCwcEO823/1Dk9Peq/JaoheH/9tDHFl40PDA+GFIfqF4IQk",
+	"8DuUl8eBFMUFky8ZkJbeJ63t5ZtMm5CnKTSkEipF8KmJhfbzBsR+FhDHQrB4Z+nU6rOO7yqRE2RT16d5",
+	"qWOWh4C+sd2l/E9jpFYOQ2en3zY56i4QI2bK2qMdQUiIBoMnj/voQtGixFfEOAUudEj92GpwNEbq5TIm",
+	"xz6aqDPCE0C9Ruu4j451HpP6afxllCVOjLwh6vf7N+MySu1W2WvWW4Ru6wQARWE749P35xeomp01fuyj",
+	"yUpC9seIqb9KYL3itCfkKuoAYBESvga6LJHM3FOAcdKAPBKoDOK4gAz+6I/YRcFvdDo8NF+n17o0eIhX",
+	"FZwq9uBnCS4+soCqAJ9lsLWAboCzdto3fpn9wUDnfaSCCBTgmEocUUHCnNWMmPYpmZZk6GDwxHQerkWK",
+	"bkYVVtuS9aDjmGrwSwSgo7EqTxhNsqc7WfZHrARUpm28Jis/b0thWsNUyTamPdCgbz7d/P8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
