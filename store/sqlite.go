@@ -107,19 +107,37 @@ func OpenSQLiteMigrated(ctx context.Context, path string) (*SQLite, error) {
 
 // Migrate applies every pending embedded migration to db, a SQLite database.
 func Migrate(ctx context.Context, db *sql.DB) error {
+	return MigrateReporting(ctx, db, nil)
+}
+
+// MigrateReporting applies the pending migrations one at a time and calls
+// report after each, so a long migration of a big database shows progress.
+func MigrateReporting(ctx context.Context, db *sql.DB, report func(version int64, took time.Duration)) error {
 	p, err := newProvider(db)
 	if err != nil {
 		return err
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	for {
+		res, err := p.UpByOne(ctx)
+		if errors.Is(err, goose.ErrNoNextVersion) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if report != nil {
+			report(res.Source.Version, res.Duration)
+		}
 	}
-	return nil
 }
 
-// Migrate applies every pending migration through the writer.
 func (s *SQLite) Migrate(ctx context.Context) error {
 	return Migrate(ctx, s.writer)
+}
+
+// MigrateReporting is Migrate with a report after each migration.
+func (s *SQLite) MigrateReporting(ctx context.Context, report func(version int64, took time.Duration)) error {
+	return MigrateReporting(ctx, s.writer, report)
 }
 
 // MigrationStatus reports the schema version of the database and the latest

@@ -48,7 +48,10 @@ func migrateCommand() *cli.Command {
 				return err
 			}
 			defer st.Close()
-			if err := st.Migrate(ctx); err != nil {
+			err = st.MigrateReporting(ctx, func(version int64, took time.Duration) {
+				fmt.Fprintf(cmd.Root().Writer, "applied migration %d in %s\n", version, took.Round(time.Millisecond))
+			})
+			if err != nil {
 				return err
 			}
 			cur, _, err := st.MigrationStatus(ctx)
