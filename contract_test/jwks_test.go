@@ -39,7 +39,12 @@ func verifyWithJWKS(t *testing.T, s *server, token string) jwt.MapClaims {
 			}
 			switch k.Kty {
 			case "EC":
-				return &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(b(k.X)), Y: new(big.Int).SetBytes(b(k.Y))}, nil
+				point := append(append([]byte{4}, b(k.X)...), b(k.Y)...)
+				pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
+				if err != nil {
+					t.Fatalf("EC key %s: %v", k.Kid, err)
+				}
+				return pub, nil
 			case "RSA":
 				return &rsa.PublicKey{N: new(big.Int).SetBytes(b(k.N)), E: int(new(big.Int).SetBytes(b(k.E)).Int64())}, nil
 			case "OKP":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -31,7 +32,7 @@ func init() {
 
 // Spec loads the embedded contract that the server enforces.
 func Spec() (*openapi3.T, error) {
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
@@ -98,6 +99,9 @@ const (
 type requestInfo struct {
 	client  auth.Client
 	baseURL string
+	// basicClientID is the client_id a token request sent as the HTTP
+	// Basic username (RFC 6749 §2.3.1), as OAuth2 libraries do.
+	basicClientID string
 }
 
 func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
@@ -106,6 +110,9 @@ func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
 		info := requestInfo{
 			client:  auth.Client{IP: c.RealIP(), UserAgent: r.UserAgent(), Dialect: dialectOf(r.URL.Path)},
 			baseURL: c.Scheme() + "://" + r.Host,
+		}
+		if id, _, ok := r.BasicAuth(); ok && strings.HasPrefix(r.URL.Path, "/oauth/") {
+			info.basicClientID, _ = url.QueryUnescape(id)
 		}
 		c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestInfoKey, info)))
 		return next(c)

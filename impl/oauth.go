@@ -1,6 +1,7 @@
 package impl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -30,7 +31,7 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 			return nil, errorf(KindInvalid, "username and password are required")
 		}
 		sess, err = h.svc.Login(ctx, auth.LoginRequest{
-			Login: *body.Username, Password: *body.Password, AppID: deref(body.ClientId),
+			Login: *body.Username, Password: *body.Password, AppID: cmp.Or(deref(body.ClientId), infoFrom(ctx).basicClientID),
 			Scope: deref(body.Scope), Refresh: true, Client: clientFrom(ctx),
 		})
 	case api.TokenRequestGrantTypeRefreshToken:
