@@ -55,7 +55,9 @@ func TestGracefulShutdown(t *testing.T) {
 			return err.Error(), 0
 		}
 		defer r.Body.Close()
-		var tok struct{ AccessToken string `json:"access_token"` }
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
 		json.NewDecoder(r.Body).Decode(&tok)
 		return tok.AccessToken, r.StatusCode
 	}
