@@ -14,17 +14,11 @@ import (
 
 // CreateToken is the RFC 6749 token endpoint.
 func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestObject) (api.CreateTokenResponseObject, error) {
-	body := req.FormdataBody
-	if body == nil {
-		body = req.JSONBody
+	body, err := oneBody(req.FormdataBody, req.JSONBody)
+	if err != nil {
+		return nil, err
 	}
-	if body == nil {
-		return nil, errorf(KindInvalid, "the request body is missing")
-	}
-	var (
-		sess auth.Session
-		err  error
-	)
+	var sess auth.Session
 	switch body.GrantType {
 	case api.TokenRequestGrantTypePassword:
 		if body.Username == nil || body.Password == nil {
@@ -72,12 +66,9 @@ func oauthTokenError(err error) error {
 
 // RevokeToken is the RFC 7009 revocation endpoint.
 func (h *Handlers) RevokeToken(ctx context.Context, req api.RevokeTokenRequestObject) (api.RevokeTokenResponseObject, error) {
-	body := req.FormdataBody
-	if body == nil {
-		body = req.JSONBody
-	}
-	if body == nil {
-		return nil, errorf(KindInvalid, "the request body is missing")
+	body, err := oneBody(req.FormdataBody, req.JSONBody)
+	if err != nil {
+		return nil, err
 	}
 	if err := h.svc.Revoke(ctx, body.Token, clientFrom(ctx)); err != nil {
 		return nil, err
@@ -87,12 +78,9 @@ func (h *Handlers) RevokeToken(ctx context.Context, req api.RevokeTokenRequestOb
 
 // IntrospectToken is the RFC 7662 introspection endpoint.
 func (h *Handlers) IntrospectToken(ctx context.Context, req api.IntrospectTokenRequestObject) (api.IntrospectTokenResponseObject, error) {
-	body := req.FormdataBody
-	if body == nil {
-		body = req.JSONBody
-	}
-	if body == nil {
-		return nil, errorf(KindInvalid, "the request body is missing")
+	body, err := oneBody(req.FormdataBody, req.JSONBody)
+	if err != nil {
+		return nil, err
 	}
 	in, err := h.svc.Introspect(ctx, body.Token)
 	if err != nil {
@@ -120,4 +108,15 @@ func unix(d *jwt.NumericDate) *int64 {
 		return nil
 	}
 	return ptr(d.Unix())
+}
+
+// oneBody is the body of an /oauth request, form-encoded or JSON.
+func oneBody[T any](form, json *T) (*T, error) {
+	if form != nil {
+		return form, nil
+	}
+	if json != nil {
+		return json, nil
+	}
+	return nil, errorf(KindInvalid, "the request body is missing")
 }
