@@ -78,6 +78,11 @@ func (s *Service) issueAccessToken(u store.User, app store.Application, scope, a
 // parseAccessToken checks signature, algorithm, kid, iss, exp and nbf, and
 // aud when audience is not "". It does not consult the deny-list.
 func (s *Service) parseAccessToken(token, audience string) (Claims, error) {
+	// One spelling per token: base64url and dots only, decoded strictly,
+	// so a token cannot be re-spelled (padding bits, CR/LF) and still pass.
+	if strings.Trim(token, jwsAlphabet) != "" {
+		return Claims{}, fmt.Errorf("%w: not a compact JWS", ErrInvalidToken)
+	}
 	keys := s.Keys()
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(keys.Algs()),
@@ -86,6 +91,7 @@ func (s *Service) parseAccessToken(token, audience string) (Claims, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(s.cfg.Now),
+		jwt.WithStrictDecoding(),
 	}
 	if audience != "" {
 		opts = append(opts, jwt.WithAudience(audience))
@@ -143,6 +149,9 @@ func hashRefreshToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
+
+// jwsAlphabet is every character of a compact JWS.
+const jwsAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
 // looksLikeJWT tells access tokens from opaque refresh tokens.
 func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }
