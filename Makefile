@@ -14,7 +14,9 @@ REDOCLY = $(shell v=$$(redocly --version 2>/dev/null); [ "$$v" = "$(lastword $(s
 export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
-.PHONY: all generate build run test vet lint-spec lint bench tidy-check
+FUZZTIME      ?= 10s
+
+.PHONY: all generate build run test vet lint-spec lint bench tidy-check fuzz
 
 all: build
 
@@ -33,9 +35,15 @@ vet:
 lint-spec:
 	$(REDOCLY) lint openapi.yaml
 
-# In order: vet, the spec lint, then every test under the race detector.
+# In order: vet, the spec lint, every test under the race detector, then
+# each fuzz target briefly (FUZZTIME; run longer with `make fuzz FUZZTIME=5m`).
 test: vet lint-spec
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) fuzz
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyAccessToken$$' -fuzztime $(FUZZTIME) ./auth/
+	$(GO) test -run '^$$' -fuzz '^FuzzDialectRequests$$' -fuzztime $(FUZZTIME) ./contract_test/
 
 lint: vet lint-spec
 	$(GO) run $(STATICCHECK) ./...
