@@ -37,7 +37,7 @@ func TestGracefulShutdown(t *testing.T) {
 	defer stop()
 	done := make(chan error, 1)
 	go func() {
-		done <- newApp().Run(ctx, []string{"gatehouse", "--db", db, "--log-level", "error", "serve", "--addr", addr, "--rate-limit", "0", "--hash-concurrency", "1"})
+		done <- newApp().Run(ctx, []string{"gatehouse", "--db", db, "--log-level", "error", "serve", "--addr", addr, "--rate-limit", "0", "--hash-concurrency", "1", "--hash-queue-wait", "2m"})
 	}()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if r, err := http.Get(base + "/readyz"); err == nil && r.StatusCode == 200 {
