@@ -16,7 +16,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 FUZZTIME      ?= 10s
 
-.PHONY: all generate build run test vet lint-spec lint bench tidy-check fuzz
+.PHONY: all generate build run test test-postgres postgres-stop vet lint-spec lint bench tidy-check fuzz
 
 all: build
 
@@ -35,11 +35,25 @@ vet:
 lint-spec:
 	$(REDOCLY) lint openapi.yaml
 
-# In order: vet, the spec lint, every test under the race detector, then
-# each fuzz target briefly (FUZZTIME; run longer with `make fuzz FUZZTIME=5m`).
+# In order: vet, the spec lint, every test under the race detector with
+# PostgreSQL (a throwaway cluster from .ci/postgres.sh, which installs it
+# from Debian's packages when missing: the store conformance suite runs on
+# SQLite and PostgreSQL, the contract suite and the multi-node test on
+# PostgreSQL), the contract suite again on SQLite, then each fuzz target
+# briefly (FUZZTIME; run longer with `make fuzz FUZZTIME=5m`).
 test: vet lint-spec
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	url=$$(.ci/postgres.sh) && GATEHOUSE_TEST_POSTGRES="$$url" $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	GATEHOUSE_TEST_POSTGRES= $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -skip '^TestMultiNode' ./contract_test/
 	$(MAKE) fuzz
+
+# The PostgreSQL tests alone: the store conformance suite on both backends,
+# the contract suite and the multi-node test on PostgreSQL.
+test-postgres:
+	url=$$(.ci/postgres.sh) && GATEHOUSE_TEST_POSTGRES="$$url" $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./store/... ./contract_test/
+
+# Stops the throwaway PostgreSQL cluster and deletes its directory.
+postgres-stop:
+	.ci/postgres.sh stop
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifyAccessToken$$' -fuzztime $(FUZZTIME) ./auth/

@@ -2,8 +2,10 @@ package gatehouse
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -12,11 +14,14 @@ import (
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/impl"
 	"github.com/gatehouse-auth/gatehouse/store"
+	"github.com/gatehouse-auth/gatehouse/store/postgres"
 )
 
 // Options configure a gatehouse instance; zero values take the defaults.
 type Options struct {
-	// DB is the SQLite database file.
+	// DB is the database: a postgres:// or postgresql:// URL for
+	// PostgreSQL (many nodes may share it), anything else the path of a
+	// SQLite database file.
 	DB string
 	// Auth configures the auth service; its AdminScopes default to every
 	// scope of the contract and its UserScopes to auth.DefaultUserScopes.
@@ -66,20 +71,30 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 	metrics := impl.NewMetrics()
 	o.HTTP.Metrics, o.Auth.OnEvent = metrics, metrics.AuditEvent
 
-	st, err := store.OpenSQLiteMigrated(ctx, o.DB)
+	st, err := OpenStore(ctx, o.DB)
 	if err != nil {
 		return nil, err
 	}
-	for name, db := range st.Pools() {
-		if err := metrics.Register(collectors.NewDBStatsCollector(db, name)); err != nil {
-			st.Close()
-			return nil, err
+	if p, ok := st.(interface{ Pools() map[string]*sql.DB }); ok {
+		for name, db := range p.Pools() {
+			if err := metrics.Register(collectors.NewDBStatsCollector(db, name)); err != nil {
+				st.Close()
+				return nil, err
+			}
 		}
 	}
 	hasher := auth.NewHasher(o.Hash, o.HashSlots, o.HashQueueWait)
 	hasher.OnWait(metrics.HashWait)
 	svc := auth.New(st, hasher, o.Auth)
-	if err := svc.Bootstrap(ctx); err != nil {
+	// Nodes starting together on a fresh PostgreSQL database bootstrap it
+	// one at a time, so there is one default application, not one per node.
+	bootstrap := svc.Bootstrap
+	if x, ok := st.(interface {
+		Exclusive(context.Context, func(context.Context) error) error
+	}); ok {
+		bootstrap = func(ctx context.Context) error { return x.Exclusive(ctx, svc.Bootstrap) }
+	}
+	if err := bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -89,6 +104,68 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 		return nil, err
 	}
 	return &Instance{Handler: impl.NewEcho(h, spec, o.Logger), Service: svc, Store: st}, nil
+}
+
+// OpenStore opens and migrates the database db names: PostgreSQL for a
+// postgres:// or postgresql:// URL, else the SQLite database file at that
+// path.
+func OpenStore(ctx context.Context, db string) (store.Store, error) {
+	var (
+		st  store.Store
+		err error
+	)
+	if postgres.IsURL(db) {
+		st, err = postgres.OpenMigrated(ctx, db)
+	} else {
+		st, err = store.OpenSQLiteMigrated(ctx, db)
+	}
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return st, nil
+}
+
+// RedactDB returns db fit for a log line or a message: a URL's password is
+// replaced by "xxxxx"; a file path is returned as it is.
+func RedactDB(db string) string {
+	if !postgres.IsURL(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "(unparsable database URL)"
+	}
+	return u.Redacted()
+}
+
+// Migrate applies the pending migrations to the database db names (see
+// OpenStore), calling report after each, and returns the schema version it
+// is then at. Nodes sharing a PostgreSQL database may all run it: an
+// advisory lock makes them take turns, and each migration runs once.
+func Migrate(ctx context.Context, db string, report func(version int64, took time.Duration)) (int64, error) {
+	type migrator interface {
+		MigrateReporting(context.Context, func(int64, time.Duration)) error
+		MigrationStatus(context.Context) (current, latest int64, err error)
+		Close() error
+	}
+	var (
+		m   migrator
+		err error
+	)
+	if postgres.IsURL(db) {
+		m, err = postgres.Open(ctx, db)
+	} else {
+		m, err = store.OpenSQLite(ctx, db)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	if err := m.MigrateReporting(ctx, report); err != nil {
+		return 0, err
+	}
+	cur, _, err := m.MigrationStatus(ctx)
+	return cur, err
 }
 
 // Close closes the database.

@@ -35,6 +35,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 	"github.com/gatehouse-auth/gatehouse/impl"
 	"github.com/gatehouse-auth/gatehouse/store"
+	"github.com/gatehouse-auth/gatehouse/store/storetest"
 )
 
 // testHashParams are argon2id parameters light enough for a test suite
@@ -228,7 +229,13 @@ func newServerOptions(t testing.TB, change func(*gatehouse.Options)) *server {
 	ctx := context.Background()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	o := gatehouse.Options{DB: filepath.Join(t.TempDir(), "gatehouse.db"), Hash: testHashParams, Logger: log}
+	db := filepath.Join(t.TempDir(), "gatehouse.db")
+	if pg := os.Getenv(storetest.PostgresEnv); pg != "" {
+		// The whole suite runs on PostgreSQL: a fresh database per server,
+		// dropped when the test ends.
+		db = storetest.NewPostgresDatabase(t, pg)
+	}
+	o := gatehouse.Options{DB: db, Hash: testHashParams, Logger: log}
 	change(&o)
 	inst, err := gatehouse.Open(ctx, o)
 	if err != nil {

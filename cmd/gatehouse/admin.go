@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/urfave/cli/v3"
 
+	gatehouse "github.com/gatehouse-auth/gatehouse"
+
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
@@ -43,22 +45,13 @@ func migrateCommand() *cli.Command {
 		Name:  "migrate",
 		Usage: "apply the database migrations and exit",
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			st, err := store.OpenSQLite(ctx, cmd.String("db"))
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			err = st.MigrateReporting(ctx, func(version int64, took time.Duration) {
+			cur, err := gatehouse.Migrate(ctx, cmd.String("db"), func(version int64, took time.Duration) {
 				fmt.Fprintf(cmd.Root().Writer, "applied migration %d in %s\n", version, took.Round(time.Millisecond))
 			})
 			if err != nil {
 				return err
 			}
-			cur, _, err := st.MigrationStatus(ctx)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(cmd.Root().Writer, "database %s at schema version %d\n", cmd.String("db"), cur)
+			_, err = fmt.Fprintf(cmd.Root().Writer, "database %s at schema version %d\n", gatehouse.RedactDB(cmd.String("db")), cur)
 			return err
 		},
 	}

@@ -39,7 +39,7 @@ func newApp() *cli.Command {
 			"--foo-bar is GATEHOUSE_FOO_BAR.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Value: "./gatehouse.db", Sources: env("db"),
-				Usage: "the SQLite database file (created if missing)"},
+				Usage: "the SQLite database file (created if missing), or a postgres:// URL"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Sources: env("log-level"),
 				Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Sources: env("log-format"),

@@ -158,7 +158,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	background.Go(func() { svc.WatchSigningKeys(bg, cmd.Duration("key-reload-interval")) })
 	background.Go(func() { svc.WatchAPIKeyUsage(bg, 10*time.Second) })
 
-	log.Info("gatehouse listening", "addr", "http://"+ln.Addr().String(), "db", cmd.String("db"), "version", version)
+	log.Info("gatehouse listening", "addr", "http://"+ln.Addr().String(), "db", gatehouse.RedactDB(cmd.String("db")), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

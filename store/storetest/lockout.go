@@ -1,4 +1,4 @@
-package store_test
+package storetest
 
 import (
 	"context"
@@ -8,8 +8,7 @@ import (
 )
 
 // TestLoginFailureWindow: failures older than the window stop counting.
-func TestLoginFailureWindow(t *testing.T) {
-	t.Parallel()
+func testLoginFailureWindow(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
 	seed(t, s)

@@ -1,7 +1,7 @@
-//go:build race
+//go:build !race
 
-package store_test
+package storetest
 
 // raceEnabled reports whether the tests run under the race detector, which
 // slows the transpiled SQLite down about tenfold.
-const raceEnabled = true
+const raceEnabled = false

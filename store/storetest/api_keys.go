@@ -1,4 +1,4 @@
-package store_test
+package storetest
 
 import (
 	"context"
@@ -10,8 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
-func TestAPIKeys(t *testing.T) {
-	t.Parallel()
+func testAPIKeys(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
 	seed(t, s)
