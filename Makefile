@@ -16,7 +16,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 FUZZTIME      ?= 10s
 
-.PHONY: all generate build run test test-postgres postgres-stop vet lint-spec lint bench tidy-check fuzz
+.PHONY: all generate build run test test-postgres postgres-stop vet lint-spec lint bench bench-growth bench-go tidy-check fuzz
 
 all: build
 
@@ -62,11 +62,22 @@ fuzz:
 lint: vet lint-spec
 	$(GO) run $(STATICCHECK) ./...
 
-# Placeholder until bench/ has its load benchmark (boot, drive, print
-# ratios): for now the Go benchmarks only (auth's hashing, bench/'s grants
-# over HTTP; contract_test has none yet).
+# Load benchmark (bench/README.md): builds the server, seeds a temporary
+# database, alternates a minimal baseline and gatehouse per scenario, prints
+# req/s, p50, p99, errors and gatehouse/baseline, then a 500-client login
+# flood with the server's peak RSS. e.g. make bench BENCH_FLAGS='-users 100000 -out bench.json'
+BENCH_FLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./auth/ ./bench/ ./contract_test/
+	$(GO) run ./bench/loadgen $(BENCH_FLAGS)
+
+# Login/refresh p50 at 10,000 vs 1,000,000 users, and the seeding time (~11 min here).
+bench-growth:
+	$(GO) run ./bench/loadgen -growth $(BENCH_FLAGS)
+
+# The Go micro-benchmarks, and login/refresh on PostgreSQL against SQLite.
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./auth/ ./bench/
+	url=$$(.ci/postgres.sh) && GATEHOUSE_TEST_POSTGRES="$$url" $(GO) test -run '^$$' -bench Grants ./store/postgres/
 
 tidy-check:
 	$(GO) mod tidy -diff
