@@ -35,14 +35,14 @@ func (s *SQLite) CreateAPIKey(ctx context.Context, k APIKey) error {
 // GetAPIKey finds a key by id, revoked or not.
 func (s *SQLite) GetAPIKey(ctx context.Context, id string) (APIKey, error) {
 	const q = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE id = ?`
-	k, err := scanAPIKey(s.reader.QueryRowContext(ctx, q, id))
+	k, err := scanAPIKey(s.readRow(ctx, q, id))
 	return k, readErr("get api key", err)
 }
 
 // GetAPIKeyByHash finds a key by the SHA-256 of its secret, revoked or not.
 func (s *SQLite) GetAPIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
 	const q = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = ?`
-	k, err := scanAPIKey(s.reader.QueryRowContext(ctx, q, hash))
+	k, err := scanAPIKey(s.readRow(ctx, q, hash))
 	return k, readErr("get api key", err)
 }
 
@@ -56,7 +56,7 @@ func (s *SQLite) ListAPIKeys(ctx context.Context, userID string, p Page) ([]APIK
 		return nil, "", fmt.Errorf("list api keys: %w", err)
 	}
 	limit := pageLimit(p)
-	rows, err := s.reader.QueryContext(ctx, q, userID, after, afterID, limit+1)
+	rows, err := s.readRows(ctx, q, userID, after, afterID, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list api keys: %w", err)
 	}

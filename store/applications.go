@@ -65,7 +65,7 @@ func (s *SQLite) CreateApplication(ctx context.Context, a Application) error {
 // GetApplication returns the application with the given id.
 func (s *SQLite) GetApplication(ctx context.Context, id string) (Application, error) {
 	const q = `SELECT ` + appColumns + ` FROM applications WHERE id = ?`
-	a, err := scanApplication(s.reader.QueryRowContext(ctx, q, id))
+	a, err := scanApplication(s.readRow(ctx, q, id))
 	if err != nil {
 		return Application{}, readErr("get application", err)
 	}
@@ -76,7 +76,7 @@ func (s *SQLite) GetApplication(ctx context.Context, id string) (Application, er
 // there is none.
 func (s *SQLite) DefaultApplication(ctx context.Context) (Application, error) {
 	const q = `SELECT ` + appColumns + ` FROM applications WHERE is_default = 1`
-	a, err := scanApplication(s.reader.QueryRowContext(ctx, q))
+	a, err := scanApplication(s.readRow(ctx, q))
 	if err != nil {
 		return Application{}, readErr("get default application", err)
 	}
@@ -93,7 +93,7 @@ func (s *SQLite) ListApplications(ctx context.Context, p Page) ([]Application, s
 		return nil, "", fmt.Errorf("list applications: %w", err)
 	}
 	limit := pageLimit(p)
-	rows, err := s.reader.QueryContext(ctx, q, after, afterID, limit+1)
+	rows, err := s.readRows(ctx, q, after, afterID, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list applications: %w", err)
 	}
@@ -194,7 +194,7 @@ func (s *SQLite) IsMember(ctx context.Context, appID, userID string) (bool, erro
 		OR (EXISTS (SELECT 1 FROM applications WHERE id = ? AND is_default = 1)
 			AND EXISTS (SELECT 1 FROM users WHERE id = ?))`
 	var ok bool
-	if err := s.reader.QueryRowContext(ctx, q, appID, userID, appID, userID).Scan(&ok); err != nil {
+	if err := s.readRow(ctx, q, appID, userID, appID, userID).Scan(&ok); err != nil {
 		return false, fmt.Errorf("is member: %w", err)
 	}
 	return ok, nil
@@ -211,7 +211,7 @@ func (s *SQLite) ListMembers(ctx context.Context, appID string, p Page) ([]User,
 			ORDER BY created_at, id LIMIT ?`
 	)
 	var isDefault bool
-	if err := s.reader.QueryRowContext(ctx, qApp, appID).Scan(&isDefault); err != nil {
+	if err := s.readRow(ctx, qApp, appID).Scan(&isDefault); err != nil {
 		return nil, "", readErr("list members", err)
 	}
 	after, afterID, err := decodeCursor(p.After, math.MinInt64)
@@ -219,7 +219,7 @@ func (s *SQLite) ListMembers(ctx context.Context, appID string, p Page) ([]User,
 		return nil, "", fmt.Errorf("list members: %w", err)
 	}
 	limit := pageLimit(p)
-	rows, err := s.reader.QueryContext(ctx, qMembers, after, afterID, isDefault, appID, limit+1)
+	rows, err := s.readRows(ctx, qMembers, after, afterID, isDefault, appID, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list members: %w", err)
 	}

@@ -68,7 +68,7 @@ func (s *SQLite) ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]
 	q.WriteString(qOrder)
 	args = append(args, limit+1)
 
-	rows, err := s.reader.QueryContext(ctx, q.String(), args...)
+	rows, err := s.readRows(ctx, q.String(), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list audit events: %w", err)
 	}

@@ -38,7 +38,7 @@ func (s *SQLite) GetRefreshToken(ctx context.Context, hash string) (RefreshToken
 		createdAt, expiresAt int64
 		usedAt               sql.NullInt64
 	)
-	err := s.reader.QueryRowContext(ctx, q, hash).Scan(&t.Hash, &t.FamilyID, &t.UserID, &t.AppID,
+	err := s.readRow(ctx, q, hash).Scan(&t.Hash, &t.FamilyID, &t.UserID, &t.AppID,
 		&t.Scope, &createdAt, &expiresAt, &usedAt, &t.FamilyRevoked)
 	if err != nil {
 		return RefreshToken{}, readErr("get refresh token", err)

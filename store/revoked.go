@@ -20,7 +20,7 @@ func (s *SQLite) RevokeAccessToken(ctx context.Context, jti string, expiresAt ti
 func (s *SQLite) IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
 	const q = `SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)`
 	var revoked bool
-	if err := s.reader.QueryRowContext(ctx, q, jti).Scan(&revoked); err != nil {
+	if err := s.readRow(ctx, q, jti).Scan(&revoked); err != nil {
 		return false, fmt.Errorf("is access token revoked: %w", err)
 	}
 	return revoked, nil

@@ -26,7 +26,7 @@ func scanRole(r scanner) (Role, error) {
 // GetRole returns the role with the given name.
 func (s *SQLite) GetRole(ctx context.Context, name string) (Role, error) {
 	const q = `SELECT name, code, scopes FROM roles WHERE name = ?`
-	r, err := scanRole(s.reader.QueryRowContext(ctx, q, name))
+	r, err := scanRole(s.readRow(ctx, q, name))
 	if err != nil {
 		return Role{}, readErr("get role", err)
 	}
@@ -36,7 +36,7 @@ func (s *SQLite) GetRole(ctx context.Context, name string) (Role, error) {
 // ListRoles returns every role, ordered by name.
 func (s *SQLite) ListRoles(ctx context.Context) ([]Role, error) {
 	const q = `SELECT name, code, scopes FROM roles ORDER BY name`
-	rows, err := s.reader.QueryContext(ctx, q)
+	rows, err := s.readRows(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
 	}

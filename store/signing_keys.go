@@ -19,7 +19,7 @@ func (s *SQLite) CreateSigningKey(ctx context.Context, k SigningKey) error {
 func (s *SQLite) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
 	const q = `SELECT kid, alg, private_key, created_at, retired_at FROM signing_keys
 		ORDER BY created_at DESC, kid DESC`
-	rows, err := s.reader.QueryContext(ctx, q)
+	rows, err := s.readRows(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -49,6 +50,10 @@ const (
 type SQLite struct {
 	writer *sql.DB
 	reader *sql.DB
+	// readStmts caches the reader pool's prepared statements by query
+	// text: the hot reads (token, user, role, deny-list) are parsed once,
+	// not on every request.
+	readStmts sync.Map
 }
 
 var _ Store = (*SQLite)(nil)
@@ -153,7 +158,7 @@ func (s *SQLite) MigrationStatus(ctx context.Context) (current, latest int64, er
 
 	const q = `SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'goose_db_version')`
 	var exists bool
-	if err := s.reader.QueryRowContext(ctx, q).Scan(&exists); err != nil {
+	if err := s.readRow(ctx, q).Scan(&exists); err != nil {
 		return 0, 0, fmt.Errorf("migration status: %w", err)
 	}
 	if !exists {
@@ -225,7 +230,46 @@ func (s *SQLite) Pools() map[string]*sql.DB {
 
 // Close closes both connection pools.
 func (s *SQLite) Close() error {
+	s.readStmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	return errors.Join(s.reader.Close(), s.writer.Close())
+}
+
+// readStmt returns q prepared on the reader pool, preparing it once.
+func (s *SQLite) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.readStmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.reader.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.readStmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// readRow runs a one-row read through the statement cache. A statement
+// that cannot be prepared is run directly, which reports the same error.
+func (s *SQLite) readRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return s.reader.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// readRows runs a read through the statement cache.
+func (s *SQLite) readRows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // exec runs one write statement on the writer.

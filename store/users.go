@@ -87,7 +87,7 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 // GetUser returns the user with the given id.
 func (s *SQLite) GetUser(ctx context.Context, id string) (User, error) {
 	const q = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
-	u, err := scanUser(s.reader.QueryRowContext(ctx, q, id))
+	u, err := scanUser(s.readRow(ctx, q, id))
 	if err != nil {
 		return User{}, readErr("get user", err)
 	}
@@ -101,7 +101,7 @@ func (s *SQLite) GetUserByLogin(ctx context.Context, login string) (User, error)
 		WHERE username_key = ? OR email_key = ?
 		ORDER BY username_key = ? DESC LIMIT 1`
 	key := foldKey(login)
-	u, err := scanUser(s.reader.QueryRowContext(ctx, q, key, key, key))
+	u, err := scanUser(s.readRow(ctx, q, key, key, key))
 	if err != nil {
 		return User{}, readErr("get user by login", err)
 	}
@@ -120,7 +120,7 @@ func (s *SQLite) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, s
 	}
 	limit := pageLimit(p)
 	key := foldKey(f.Query)
-	rows, err := s.reader.QueryContext(ctx, q, after, afterID, key, key, key, limit+1)
+	rows, err := s.readRows(ctx, q, after, afterID, key, key, key, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
