@@ -4,16 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/store/internal/codec"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -22,13 +21,6 @@ import (
 
 //go:embed migrations/*.sql
 var migrationsFS embed.FS
-
-// Paging limits: a Page with Limit <= 0 gets defaultPageLimit rows, and no
-// page holds more than maxPageLimit.
-const (
-	defaultPageLimit = 50
-	maxPageLimit     = 500
-)
 
 // writerDSN and readerDSN are appended to the database path. busy_timeout
 // is listed first (the driver also applies it first); journal_mode is set by
@@ -346,87 +338,20 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
-// nanos encodes t as unix nanoseconds; the zero time becomes math.MinInt64
-// so that it reads back as the zero time. t must lie between the years 1678
-// and 2261.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return math.MinInt64
-	}
-	return t.UnixNano()
-}
-
-// fromNanos decodes a time encoded by nanos, in UTC.
-func fromNanos(n int64) time.Time {
-	if n == math.MinInt64 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// nullNanos encodes an optional time: nil becomes NULL.
-func nullNanos(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return nanos(*t)
-}
-
-// fromNullNanos decodes an optional time: NULL becomes nil.
-func fromNullNanos(n sql.NullInt64) *time.Time {
-	if !n.Valid {
-		return nil
-	}
-	t := fromNanos(n.Int64)
-	return &t
-}
+// The encodings both stores share: store/internal/codec.
+var (
+	nanos         = codec.Nanos
+	fromNanos     = codec.FromNanos
+	nullNanos     = codec.NullNanos
+	fromNullNanos = codec.FromNullNanos
+	encodeCursor  = codec.EncodeCursor
+	decodeCursor  = codec.DecodeCursor
+	foldKey       = codec.FoldKey
+)
 
 // pageLimit returns the number of rows p asks for.
-func pageLimit(p Page) int {
-	switch {
-	case p.Limit <= 0:
-		return defaultPageLimit
-	case p.Limit > maxPageLimit:
-		return maxPageLimit
-	default:
-		return p.Limit
-	}
-}
+func pageLimit(p Page) int { return codec.PageLimit(p.Limit) }
 
 // ErrBadCursor is returned by the List methods when Page.After is not a
 // cursor they returned.
-var ErrBadCursor = errors.New("invalid page cursor")
-
-// encodeCursor returns the opaque cursor of the row with the sort key
-// (t, id).
-func encodeCursor(t time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(nanos(t), 10) + ":" + id))
-}
-
-// decodeCursor returns the sort key encoded in cursor, or (first, "") for
-// the empty cursor of the first page.
-func decodeCursor(cursor string, first int64) (n int64, id string, err error) {
-	if cursor == "" {
-		return first, "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil {
-		return 0, "", ErrBadCursor
-	}
-	ns, id, ok := strings.Cut(string(b), ":")
-	if !ok {
-		return 0, "", ErrBadCursor
-	}
-	n, err = strconv.ParseInt(ns, 10, 64)
-	if err != nil {
-		return 0, "", ErrBadCursor
-	}
-	return n, id, nil
-}
-
-// foldKey returns the case-folded form of s used for case-insensitive
-// uniqueness and lookups of usernames and e-mails. Unlike SQLite's NOCASE
-// collation it folds all of Unicode, not just ASCII.
-func foldKey(s string) string {
-	return strings.ToLower(strings.ToUpper(s))
-}
+var ErrBadCursor = codec.ErrBadCursor
