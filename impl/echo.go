@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/api"
+	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 // MaxBodyBytes is the largest request body accepted.
@@ -145,6 +146,9 @@ func infoFrom(ctx context.Context) requestInfo {
 type Principal struct {
 	UserID string
 	Scopes []string
+	// user is the user, when authenticating already loaded it (API key,
+	// Basic), so /v1/me need not load it again.
+	user *store.User
 }
 
 func principalFrom(ctx context.Context) Principal {
@@ -246,7 +250,7 @@ func (h *Handlers) authenticateAPIKey(c echo.Context, key string) (Principal, er
 	if err != nil {
 		return Principal{}, &Error{Kind: KindInternal, Detail: "internal error", Err: err}
 	}
-	return Principal{UserID: k.User.ID, Scopes: k.Scopes}, nil
+	return Principal{UserID: k.User.ID, Scopes: k.Scopes, user: &k.User}, nil
 }
 
 func setPrincipal(c echo.Context, p Principal) {
@@ -273,7 +277,7 @@ func (h *Handlers) authenticateBasic(c echo.Context) (Principal, error) {
 	if err != nil {
 		return Principal{}, classify(err)
 	}
-	return Principal{UserID: u.ID, Scopes: role.Scopes}, nil
+	return Principal{UserID: u.ID, Scopes: role.Scopes, user: &u}, nil
 }
 
 // bearerToken reads "Authorization: Bearer TOKEN" (scheme case-insensitive).

@@ -134,7 +134,11 @@ func (h *Handlers) ChangeMyPassword(ctx context.Context, req api.ChangeMyPasswor
 // me loads the principal's user; a token whose user is gone no longer
 // authenticates anyone.
 func (h *Handlers) me(ctx context.Context) (store.User, error) {
-	u, err := h.st.GetUser(ctx, principalFrom(ctx).UserID)
+	p := principalFrom(ctx)
+	if p.user != nil {
+		return *p.user, nil
+	}
+	u, err := h.st.GetUser(ctx, p.UserID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return store.User{}, &Error{Kind: KindUnauthenticated, Detail: "the token's user no longer exists", TokenGiven: true}
