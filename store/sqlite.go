@@ -180,24 +180,7 @@ func newProvider(db *sql.DB) (*goose.Provider, error) {
 // committing when fn returns nil and rolling back otherwise. fn must use only
 // tx: the writer has a single connection, which tx holds.
 func (s *SQLite) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			tx.Rollback()
-			panic(p)
-		}
-	}()
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
-	}
-	return nil
+	return codec.InTx(ctx, s.writer, fn)
 }
 
 // Ping checks that the database answers and that its schema is current.
@@ -269,18 +252,6 @@ func (s *SQLite) exec(ctx context.Context, q string, args ...any) (sql.Result, e
 	return s.writer.ExecContext(ctx, q, args...)
 }
 
-// mustAffect returns ErrNotFound when res changed no row.
-func mustAffect(res sql.Result) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
 // sqliteCode returns the extended SQLite result code of err, or 0.
 func sqliteCode(err error) int {
 	var e *sqlite.Error
@@ -347,6 +318,7 @@ var (
 	encodeCursor  = codec.EncodeCursor
 	decodeCursor  = codec.DecodeCursor
 	foldKey       = codec.FoldKey
+	mustAffect    = codec.MustAffect
 )
 
 // pageLimit returns the number of rows p asks for.

@@ -8,13 +8,15 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/store/internal/codec"
 )
 
 // Sentinel errors every implementation returns, so callers never match on a
 // driver's message strings.
 var (
 	// ErrNotFound is returned when the row asked for does not exist.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = codec.ErrNotFound
 	// ErrConflict is returned when a write would break a uniqueness rule
 	// (a username, e-mail, application name or role name already taken).
 	ErrConflict = errors.New("conflict")

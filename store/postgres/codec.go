@@ -18,6 +18,7 @@ var (
 	encodeCursor  = codec.EncodeCursor
 	decodeCursor  = codec.DecodeCursor
 	foldKey       = codec.FoldKey
+	mustAffect    = codec.MustAffect
 )
 
 // pageLimit returns the number of rows p asks for.

@@ -38,6 +38,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/gatehouse-auth/gatehouse/store"
+	"github.com/gatehouse-auth/gatehouse/store/internal/codec"
 )
 
 //go:embed migrations/*.sql
@@ -294,36 +295,7 @@ func (p *Postgres) Close() error {
 // inTx runs fn in a READ COMMITTED transaction, committing when fn returns
 // nil and rolling back otherwise.
 func (p *Postgres) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := p.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			tx.Rollback()
-			panic(r)
-		}
-	}()
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
-	}
-	return nil
-}
-
-// mustAffect returns store.ErrNotFound when res changed no row.
-func mustAffect(res sql.Result) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return codec.InTx(ctx, p.db, fn)
 }
 
 // SQLSTATE codes mapped to the store's sentinel errors.

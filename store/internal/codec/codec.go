@@ -3,9 +3,11 @@
 package codec
 
 import (
+	"context"
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -100,4 +102,42 @@ func DecodeCursor(cursor string, first int64) (n int64, id string, err error) {
 // where SQL's NOCASE and lower() differ by engine.
 func FoldKey(s string) string {
 	return strings.ToLower(strings.ToUpper(s))
+}
+
+// ErrNotFound is store.ErrNotFound: the row asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// MustAffect returns ErrNotFound when res changed no row.
+func MustAffect(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// InTx runs fn in a transaction of db, committing when fn returns nil and
+// rolling back otherwise, a panic included.
+func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
 }
