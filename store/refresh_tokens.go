@@ -12,12 +12,12 @@ import (
 // exist and ErrConflict when the family or the hash exists.
 func (s *SQLite) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 	const (
-		qFamily = `INSERT INTO refresh_families (id, user_id, app_id, created_at) VALUES (?, ?, ?, ?)`
+		qFamily = `INSERT INTO refresh_families (id, user_id, app_id, created_at, successor_key) VALUES (?, ?, ?, ?, ?)`
 		qToken  = `INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at,
 			expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	)
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, qFamily, t.FamilyID, t.UserID, t.AppID, nanos(t.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, qFamily, t.FamilyID, t.UserID, t.AppID, nanos(t.CreatedAt), t.FamilyKey); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, qToken, t.Hash, t.FamilyID, t.UserID, t.AppID, t.Scope,
@@ -30,7 +30,7 @@ func (s *SQLite) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 // GetRefreshToken returns the token with the given hash, used or not.
 func (s *SQLite) GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error) {
 	const q = `SELECT t.hash, t.family_id, t.user_id, t.app_id, t.scope, t.created_at,
-		t.expires_at, t.used_at, f.revoked_at IS NOT NULL
+		t.expires_at, t.used_at, f.revoked_at IS NOT NULL, f.successor_key
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
 		WHERE t.hash = ?`
 	var (
@@ -39,7 +39,7 @@ func (s *SQLite) GetRefreshToken(ctx context.Context, hash string) (RefreshToken
 		usedAt               sql.NullInt64
 	)
 	err := s.readRow(ctx, q, hash).Scan(&t.Hash, &t.FamilyID, &t.UserID, &t.AppID,
-		&t.Scope, &createdAt, &expiresAt, &usedAt, &t.FamilyRevoked)
+		&t.Scope, &createdAt, &expiresAt, &usedAt, &t.FamilyRevoked, &t.FamilyKey)
 	if err != nil {
 		return RefreshToken{}, readErr("get refresh token", err)
 	}

@@ -9,15 +9,15 @@ import (
 
 // CreateSigningKey stores k. It returns ErrConflict when k.KID is taken.
 func (s *SQLite) CreateSigningKey(ctx context.Context, k SigningKey) error {
-	const q = `INSERT INTO signing_keys (kid, alg, private_key, created_at, retired_at)
-		VALUES (?, ?, ?, ?, ?)`
-	_, err := s.exec(ctx, q, k.KID, k.Alg, k.PrivateKey, nanos(k.CreatedAt), nullNanos(k.RetiredAt))
+	const q = `INSERT INTO signing_keys (kid, alg, private_key, created_at, active_from, retired_at)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	_, err := s.exec(ctx, q, k.KID, k.Alg, k.PrivateKey, nanos(k.CreatedAt), nanos(k.ActiveFrom), nullNanos(k.RetiredAt))
 	return writeErr("insert signing key", err)
 }
 
 // ListSigningKeys returns every key, newest first.
 func (s *SQLite) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
-	const q = `SELECT kid, alg, private_key, created_at, retired_at FROM signing_keys
+	const q = `SELECT kid, alg, private_key, created_at, active_from, retired_at FROM signing_keys
 		ORDER BY created_at DESC, kid DESC`
 	rows, err := s.readRows(ctx, q)
 	if err != nil {
@@ -28,13 +28,15 @@ func (s *SQLite) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
 	for rows.Next() {
 		var (
 			k         SigningKey
-			createdAt int64
-			retiredAt sql.NullInt64
+			createdAt  int64
+			activeFrom int64
+			retiredAt  sql.NullInt64
 		)
-		if err := rows.Scan(&k.KID, &k.Alg, &k.PrivateKey, &createdAt, &retiredAt); err != nil {
+		if err := rows.Scan(&k.KID, &k.Alg, &k.PrivateKey, &createdAt, &activeFrom, &retiredAt); err != nil {
 			return nil, fmt.Errorf("list signing keys: %w", err)
 		}
 		k.CreatedAt = fromNanos(createdAt)
+		k.ActiveFrom = fromNanos(activeFrom)
 		k.RetiredAt = fromNullNanos(retiredAt)
 		keys = append(keys, k)
 	}
@@ -44,11 +46,11 @@ func (s *SQLite) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
 	return keys, nil
 }
 
-// RetireSigningKey marks the key kid retired at at. A key already retired
-// keeps its first retirement time.
+// RetireSigningKey sets the time the key kid stops signing (at may lie
+// ahead); a key already retired keeps the earlier of the two times.
 func (s *SQLite) RetireSigningKey(ctx context.Context, kid string, at time.Time) error {
-	const q = `UPDATE signing_keys SET retired_at = COALESCE(retired_at, ?) WHERE kid = ?`
-	res, err := s.exec(ctx, q, nanos(at), kid)
+	const q = `UPDATE signing_keys SET retired_at = MIN(COALESCE(retired_at, ?), ?) WHERE kid = ?`
+	res, err := s.exec(ctx, q, nanos(at), nanos(at), kid)
 	if err == nil {
 		err = mustAffect(res)
 	}

@@ -40,7 +40,7 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 	defer s.Close()
 
-	const want = 3 // the number of files in store/migrations
+	const want = 4 // the number of files in store/migrations
 	cur, latest, err := s.MigrationStatus(ctx)
 	if err != nil || cur != 0 || latest != want {
 		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, %d, nil", cur, latest, err, want)

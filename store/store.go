@@ -66,13 +66,16 @@ type Role struct {
 	Scopes []string
 }
 
-// SigningKey is a JWT signing key. PrivateKey is PKCS#8 DER.
+// SigningKey is a JWT signing key. PrivateKey is PKCS#8 DER. A key is
+// published from CreatedAt, signs from ActiveFrom, and stops signing at
+// RetiredAt (which may lie in the future: a staged rotation).
 type SigningKey struct {
 	KID        string
 	Alg        string
 	PrivateKey []byte
 	CreatedAt  time.Time
-	RetiredAt  *time.Time // nil: active
+	ActiveFrom time.Time
+	RetiredAt  *time.Time // nil: not retired
 }
 
 // RefreshToken is one link of a refresh-token family. Hash is the hex
@@ -87,6 +90,10 @@ type RefreshToken struct {
 	ExpiresAt     time.Time
 	UsedAt        *time.Time // set when the token has been rotated
 	FamilyRevoked bool       // read-only: the family was revoked
+	// FamilyKey is the family's secret for deriving successors; set when
+	// the family is created, read back with every token of it (nil for
+	// families made before it existed).
+	FamilyKey []byte
 }
 
 // AuditEvent records a security-relevant action. Detail never holds a
@@ -192,6 +199,8 @@ type Store interface {
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 	// ListSigningKeys returns every key, newest first.
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// RetireSigningKey sets the time the key kid stops signing (at may lie
+	// ahead); a key already retired keeps the earlier time.
 	RetireSigningKey(ctx context.Context, kid string, at time.Time) error
 	// DeleteSigningKeysRetiredBefore removes keys retired before t.
 	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error

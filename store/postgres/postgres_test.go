@@ -58,7 +58,7 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 	defer p.Close()
 
-	const want = 3 // the number of files in migrations/
+	const want = 4 // the number of files in migrations/
 	cur, latest, err := p.MigrationStatus(ctx)
 	if err != nil || cur != 0 || latest != want {
 		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, %d, nil", cur, latest, err, want)
@@ -70,8 +70,8 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	if err := p.MigrateReporting(ctx, func(v int64, _ time.Duration) { reported = append(reported, v) }); err != nil {
 		t.Fatalf("MigrateReporting: %v", err)
 	}
-	if !slices.Equal(reported, []int64{1, 2, 3}) {
-		t.Errorf("MigrateReporting reported %v, want [1 2 3]", reported)
+	if !slices.Equal(reported, []int64{1, 2, 3, 4}) {
+		t.Errorf("MigrateReporting reported %v, want [1 2 3 4]", reported)
 	}
 	if err := p.Migrate(ctx); err != nil { // idempotent
 		t.Fatalf("Migrate again: %v", err)
@@ -133,8 +133,8 @@ func TestConcurrentOpenMigrated(t *testing.T) {
 	if err := stores[0].DB().QueryRowContext(t.Context(), `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
-	if applied != 3 {
-		t.Errorf("goose_db_version records %d applied migrations, want 3 (each once)", applied)
+	if applied != 4 {
+		t.Errorf("goose_db_version records %d applied migrations, want 4 (each once)", applied)
 	}
 }
 

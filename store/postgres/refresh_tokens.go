@@ -15,19 +15,19 @@ func (p *Postgres) CreateRefreshToken(ctx context.Context, t store.RefreshToken)
 	// One statement, so one round trip and its own transaction: the family
 	// and its first token are stored together or not at all.
 	const q = `WITH family AS (
-			INSERT INTO refresh_families (id, user_id, app_id, created_at) VALUES ($1, $2, $3, $4)
+			INSERT INTO refresh_families (id, user_id, app_id, created_at, successor_key) VALUES ($1, $2, $3, $4, $9)
 			RETURNING id)
 		INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at, expires_at, used_at)
 		SELECT $5, id, $2, $3, $6, $4, $7, $8 FROM family`
 	_, err := p.db.ExecContext(ctx, q, t.FamilyID, t.UserID, t.AppID, nanos(t.CreatedAt),
-		t.Hash, t.Scope, nanos(t.ExpiresAt), nullNanos(t.UsedAt))
+		t.Hash, t.Scope, nanos(t.ExpiresAt), nullNanos(t.UsedAt), t.FamilyKey)
 	return writeErr("insert refresh token", err)
 }
 
 // GetRefreshToken returns the token with the given hash, used or not.
 func (p *Postgres) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
 	const q = `SELECT t.hash, t.family_id, t.user_id, t.app_id, t.scope, t.created_at,
-		t.expires_at, t.used_at, f.revoked_at IS NOT NULL
+		t.expires_at, t.used_at, f.revoked_at IS NOT NULL, f.successor_key
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
 		WHERE t.hash = $1`
 	if !storable(hash) {
@@ -39,7 +39,7 @@ func (p *Postgres) GetRefreshToken(ctx context.Context, hash string) (store.Refr
 		usedAt               sql.NullInt64
 	)
 	err := p.db.QueryRowContext(ctx, q, hash).Scan(&t.Hash, &t.FamilyID, &t.UserID, &t.AppID,
-		&t.Scope, &createdAt, &expiresAt, &usedAt, &t.FamilyRevoked)
+		&t.Scope, &createdAt, &expiresAt, &usedAt, &t.FamilyRevoked, &t.FamilyKey)
 	if err != nil {
 		return store.RefreshToken{}, readErr("get refresh token", err)
 	}

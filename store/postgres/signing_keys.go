@@ -11,15 +11,15 @@ import (
 
 // CreateSigningKey stores k. It returns ErrConflict when k.KID is taken.
 func (p *Postgres) CreateSigningKey(ctx context.Context, k store.SigningKey) error {
-	const q = `INSERT INTO signing_keys (kid, alg, private_key, created_at, retired_at)
-		VALUES ($1, $2, $3, $4, $5)`
-	_, err := p.db.ExecContext(ctx, q, k.KID, k.Alg, k.PrivateKey, nanos(k.CreatedAt), nullNanos(k.RetiredAt))
+	const q = `INSERT INTO signing_keys (kid, alg, private_key, created_at, active_from, retired_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`
+	_, err := p.db.ExecContext(ctx, q, k.KID, k.Alg, k.PrivateKey, nanos(k.CreatedAt), nanos(k.ActiveFrom), nullNanos(k.RetiredAt))
 	return writeErr("insert signing key", err)
 }
 
 // ListSigningKeys returns every key, newest first.
 func (p *Postgres) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	const q = `SELECT kid, alg, private_key, created_at, retired_at FROM signing_keys
+	const q = `SELECT kid, alg, private_key, created_at, active_from, retired_at FROM signing_keys
 		ORDER BY created_at DESC, kid DESC`
 	rows, err := p.db.QueryContext(ctx, q)
 	if err != nil {
@@ -30,13 +30,15 @@ func (p *Postgres) ListSigningKeys(ctx context.Context) ([]store.SigningKey, err
 	for rows.Next() {
 		var (
 			k         store.SigningKey
-			createdAt int64
-			retiredAt sql.NullInt64
+			createdAt  int64
+			activeFrom int64
+			retiredAt  sql.NullInt64
 		)
-		if err := rows.Scan(&k.KID, &k.Alg, &k.PrivateKey, &createdAt, &retiredAt); err != nil {
+		if err := rows.Scan(&k.KID, &k.Alg, &k.PrivateKey, &createdAt, &activeFrom, &retiredAt); err != nil {
 			return nil, fmt.Errorf("list signing keys: %w", err)
 		}
 		k.CreatedAt = fromNanos(createdAt)
+		k.ActiveFrom = fromNanos(activeFrom)
 		k.RetiredAt = fromNullNanos(retiredAt)
 		keys = append(keys, k)
 	}
@@ -46,10 +48,10 @@ func (p *Postgres) ListSigningKeys(ctx context.Context) ([]store.SigningKey, err
 	return keys, nil
 }
 
-// RetireSigningKey marks the key kid retired at at. A key already retired
-// keeps its first retirement time.
+// RetireSigningKey sets the time the key kid stops signing (at may lie
+// ahead); a key already retired keeps the earlier of the two times.
 func (p *Postgres) RetireSigningKey(ctx context.Context, kid string, at time.Time) error {
-	const q = `UPDATE signing_keys SET retired_at = COALESCE(retired_at, $1) WHERE kid = $2`
+	const q = `UPDATE signing_keys SET retired_at = LEAST(COALESCE(retired_at, $1), $1) WHERE kid = $2`
 	if !storable(kid) {
 		return writeErr("retire signing key", store.ErrNotFound)
 	}

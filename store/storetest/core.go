@@ -595,9 +595,9 @@ func testSigningKeys(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := t.Context()
 	s := open(t)
 	keys := []store.SigningKey{
-		{KID: "k1", Alg: "EdDSA", PrivateKey: []byte{1, 2, 3}, CreatedAt: at(1)},
-		{KID: "k2", Alg: "ES256", PrivateKey: []byte{4}, CreatedAt: at(2)},
-		{KID: "k3", Alg: "RS256", PrivateKey: []byte{5, 6}, CreatedAt: at(3)},
+		{KID: "k1", Alg: "EdDSA", PrivateKey: []byte{1, 2, 3}, CreatedAt: at(1), ActiveFrom: at(1)},
+		{KID: "k2", Alg: "ES256", PrivateKey: []byte{4}, CreatedAt: at(2), ActiveFrom: at(2)},
+		{KID: "k3", Alg: "RS256", PrivateKey: []byte{5, 6}, CreatedAt: at(3), ActiveFrom: at(1203)}, // staged
 	}
 	for _, k := range keys {
 		if err := s.CreateSigningKey(ctx, k); err != nil {
@@ -620,7 +620,9 @@ func testSigningKeys(t *testing.T, open func(*testing.T) store.Store) {
 
 	wantErr(t, "RetireSigningKey k1", s.RetireSigningKey(ctx, "k1", at(10)), nil)
 	wantErr(t, "RetireSigningKey k1 again", s.RetireSigningKey(ctx, "k1", at(50)), nil) // keeps at(10)
-	wantErr(t, "RetireSigningKey k2", s.RetireSigningKey(ctx, "k2", at(20)), nil)
+	wantErr(t, "RetireSigningKey k2 ahead", s.RetireSigningKey(ctx, "k2", at(1200)), nil) // a staged rotation
+	wantErr(t, "RetireSigningKey k2 now", s.RetireSigningKey(ctx, "k2", at(20)), nil)     // made immediate: at(20)
+	wantErr(t, "RetireSigningKey k2 later", s.RetireSigningKey(ctx, "k2", at(900)), nil)  // keeps at(20)
 	wantErr(t, "RetireSigningKey missing", s.RetireSigningKey(ctx, "nope", at(20)), store.ErrNotFound)
 	wantErr(t, "DeleteSigningKeysRetiredBefore", s.DeleteSigningKeysRetiredBefore(ctx, at(15)), nil)
 	k2 := keys[1]
@@ -633,7 +635,8 @@ func testSigningKeys(t *testing.T, open func(*testing.T) store.Store) {
 // newToken returns a refresh token of family fam for u-1 and app-default.
 func newToken(hash, fam string, created time.Time) store.RefreshToken {
 	return store.RefreshToken{Hash: hash, FamilyID: fam, UserID: "u-1", AppID: "app-default",
-		Scope: "profile", CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
+		Scope: "profile", CreatedAt: created, ExpiresAt: created.Add(time.Hour),
+		FamilyKey: []byte("key of " + fam)}
 }
 
 func testRefreshTokens(t *testing.T, open func(*testing.T) store.Store) {
