@@ -56,6 +56,9 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 	} else if err != nil {
 		return fmt.Errorf("get default application: %w", err)
 	}
+	if err := s.ReloadOwnAudience(ctx); err != nil {
+		return err
+	}
 	return s.EnsureSigningKeys(ctx)
 }
 

@@ -3,8 +3,12 @@ package auth
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -15,29 +19,43 @@ import (
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
-// refreshTokenBytes is the entropy of a refresh token: 256 bits.
+// refreshTokenBytes is the entropy of a refresh token and of a family's
+// successor key: 256 bits.
 const refreshTokenBytes = 32
-
-func (s *Service) newRefreshToken() (token, hash string, err error) {
-	token, err = s.randomToken(refreshTokenBytes)
-	return token, hashRefreshToken(token), err
-}
 
 // newRefreshFamily starts a refresh-token family for a fresh login.
 func (s *Service) newRefreshFamily(ctx context.Context, u store.User, app store.Application, scope string) (string, time.Time, error) {
-	token, hash, err := s.newRefreshToken()
+	token, err := s.randomToken(refreshTokenBytes)
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	key := make([]byte, refreshTokenBytes)
+	if _, err := io.ReadFull(s.cfg.Rand, key); err != nil {
+		return "", time.Time{}, fmt.Errorf("random: %w", err)
+	}
 	now := s.now()
 	t := store.RefreshToken{
-		Hash: hash, FamilyID: uuid.NewString(), UserID: u.ID, AppID: app.ID,
-		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(app.RefreshTokenTTL),
+		Hash: hashRefreshToken(token), FamilyID: uuid.NewString(), UserID: u.ID, AppID: app.ID,
+		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(app.RefreshTokenTTL), FamilyKey: key,
 	}
 	if err := s.st.CreateRefreshToken(ctx, t); err != nil {
 		return "", time.Time{}, fmt.Errorf("create refresh token: %w", err)
 	}
 	return token, t.ExpiresAt, nil
+}
+
+// successor is the refresh token that replaces token in its family: an
+// HMAC of token under the family's key, so every use of token within the
+// reuse interval is answered with the same successor, which is never
+// stored (only its hash is) and which no client can compute. A family
+// from before successor keys gets a random successor.
+func (s *Service) successor(old store.RefreshToken, token string) (string, error) {
+	if old.FamilyKey == nil {
+		return s.randomToken(refreshTokenBytes)
+	}
+	mac := hmac.New(sha256.New, old.FamilyKey)
+	mac.Write([]byte("gatehouse refresh successor\x00" + token))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
 }
 
 // RefreshRequest is a refresh-token grant from any dialect.
@@ -49,8 +67,10 @@ type RefreshRequest struct {
 }
 
 // Refresh spends a refresh token and issues a new access token and refresh
-// token in the same family. A spent token used again revokes the family:
-// either it was stolen, or two clients raced and only one may win.
+// token in the same family. A spent token used again within the reuse
+// interval of its first use gets the same successor (two tabs refreshing
+// at once); used again later, or once its successor is spent too, it
+// revokes the family: it was stolen, or its holder is out of date.
 func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error) {
 	hash := hashRefreshToken(r.Token)
 	old, err := s.st.GetRefreshToken(ctx, hash)
@@ -61,60 +81,121 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error
 		return Session{}, fmt.Errorf("get refresh token: %w", err)
 	}
 	now := s.now()
-	fail := func(reason string) (Session, error) {
-		s.Audit(ctx, r.Client.event("refresh", "failure", old.UserID, old.UserID, reason))
-		return Session{}, ErrInvalidGrant
-	}
 	switch {
 	case old.FamilyRevoked:
-		return fail("family revoked")
+		return s.refreshFailed(ctx, old, r.Client, "family revoked")
 	case old.UsedAt != nil:
-		return Session{}, s.reuseDetected(ctx, old, r.Client)
+		return s.refreshSpent(ctx, r, old, now)
 	case !now.Before(old.ExpiresAt):
-		return fail("expired")
+		return s.refreshFailed(ctx, old, r.Client, "expired")
 	}
-	u, err := s.st.GetUser(ctx, old.UserID)
+	sess, scope, err := s.refreshSession(ctx, old, r.Client, now)
 	if err != nil {
-		return Session{}, fmt.Errorf("get user: %w", err)
+		return Session{}, err
 	}
-	if u.Disabled || (u.LockedUntil != nil && now.Before(*u.LockedUntil)) {
-		return fail("user cannot log in")
-	}
-	app, err := s.st.GetApplication(ctx, old.AppID)
-	if err != nil {
-		return Session{}, fmt.Errorf("get application: %w", err)
-	}
-	role, err := s.st.GetRole(ctx, u.Role)
-	if err != nil {
-		return Session{}, fmt.Errorf("get role %q: %w", u.Role, err)
-	}
-	// The role may have lost scopes since the family began.
-	scope := strings.Join(slices.DeleteFunc(strings.Fields(old.Scope), func(sc string) bool {
-		return !slices.Contains(role.Scopes, sc)
-	}), " ")
-
-	token, newHash, err := s.newRefreshToken()
+	token, err := s.successor(old, r.Token)
 	if err != nil {
 		return Session{}, err
 	}
 	next := store.RefreshToken{
-		Hash: newHash, FamilyID: old.FamilyID, UserID: u.ID, AppID: app.ID,
-		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(app.RefreshTokenTTL),
+		Hash: hashRefreshToken(token), FamilyID: old.FamilyID, UserID: old.UserID, AppID: old.AppID,
+		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(sess.App.RefreshTokenTTL),
 	}
 	err = s.st.RotateRefreshToken(ctx, hash, next, now)
 	if errors.Is(err, store.ErrTokenSpent) {
-		return Session{}, s.reuseDetected(ctx, old, r.Client)
+		// A concurrent use got there first: this one is a reuse, maybe
+		// within the interval.
+		if old, err = s.st.GetRefreshToken(ctx, hash); err != nil {
+			return Session{}, fmt.Errorf("get refresh token: %w", err)
+		}
+		if old.FamilyRevoked {
+			return s.refreshFailed(ctx, old, r.Client, "family revoked")
+		}
+		return s.refreshSpent(ctx, r, old, now)
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("rotate refresh token: %w", err)
 	}
-	sess := Session{User: u, Role: role, App: app, RefreshToken: token, RefreshExpiresAt: next.ExpiresAt}
-	if sess.Access, err = s.issueAccessToken(u, app, scope, r.Alg, cmp.Or(r.AccessTTL, app.AccessTokenTTL)); err != nil {
-		return Session{}, err
-	}
+	sess.RefreshToken, sess.RefreshExpiresAt = token, next.ExpiresAt
 	// A successful refresh is not audited: it is routine, frequent, and
 	// the family's login already was. Failures and reuse are.
+	if err := s.issueRefreshed(&sess, r, scope); err != nil {
+		return Session{}, err
+	}
 	return sess, nil
+}
+
+// refreshSpent answers a use of the spent token old: within the reuse
+// interval of its first use, and while its successor is the family's live
+// token, with that successor and a fresh access token; otherwise it is
+// reuse, and the family is revoked.
+func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.RefreshToken, now time.Time) (Session, error) {
+	if s.cfg.RefreshReuseInterval <= 0 || old.FamilyKey == nil || !now.Before(old.UsedAt.Add(s.cfg.RefreshReuseInterval)) {
+		return Session{}, s.reuseDetected(ctx, old, r.Client)
+	}
+	token, err := s.successor(old, r.Token)
+	if err != nil {
+		return Session{}, err
+	}
+	next, err := s.st.GetRefreshToken(ctx, hashRefreshToken(token))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && next.UsedAt != nil) {
+		return Session{}, s.reuseDetected(ctx, old, r.Client)
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("get refresh token: %w", err)
+	}
+	if next.FamilyRevoked || !now.Before(next.ExpiresAt) {
+		return s.refreshFailed(ctx, old, r.Client, "family revoked")
+	}
+	sess, _, err := s.refreshSession(ctx, next, r.Client, now)
+	if err != nil {
+		return Session{}, err
+	}
+	sess.RefreshToken, sess.RefreshExpiresAt = token, next.ExpiresAt
+	if err := s.issueRefreshed(&sess, r, next.Scope); err != nil {
+		return Session{}, err
+	}
+	return sess, nil
+}
+
+// refreshSession loads what a refresh of t issues for: its user (who must
+// still be able to log in), application and role, and t's scope cut to
+// what the role still grants.
+func (s *Service) refreshSession(ctx context.Context, t store.RefreshToken, cl Client, now time.Time) (Session, string, error) {
+	u, err := s.st.GetUser(ctx, t.UserID)
+	if err != nil {
+		return Session{}, "", fmt.Errorf("get user: %w", err)
+	}
+	if u.Disabled || (u.LockedUntil != nil && now.Before(*u.LockedUntil)) {
+		_, err := s.refreshFailed(ctx, t, cl, "user cannot log in")
+		return Session{}, "", err
+	}
+	app, err := s.st.GetApplication(ctx, t.AppID)
+	if err != nil {
+		return Session{}, "", fmt.Errorf("get application: %w", err)
+	}
+	role, err := s.st.GetRole(ctx, u.Role)
+	if err != nil {
+		return Session{}, "", fmt.Errorf("get role %q: %w", u.Role, err)
+	}
+	// The role may have lost scopes since the family began.
+	scope := strings.Join(slices.DeleteFunc(strings.Fields(t.Scope), func(sc string) bool {
+		return !slices.Contains(role.Scopes, sc)
+	}), " ")
+	return Session{User: u, Role: role, App: app}, scope, nil
+}
+
+// issueRefreshed signs the access token of a refreshed session.
+func (s *Service) issueRefreshed(sess *Session, r RefreshRequest, scope string) error {
+	var err error
+	sess.Access, err = s.issueAccessToken(sess.User, sess.App, scope, r.Alg, cmp.Or(r.AccessTTL, sess.App.AccessTokenTTL))
+	return err
+}
+
+// refreshFailed audits a refused refresh of t and returns ErrInvalidGrant.
+func (s *Service) refreshFailed(ctx context.Context, t store.RefreshToken, cl Client, reason string) (Session, error) {
+	s.Audit(ctx, cl.event("refresh", "failure", t.UserID, t.UserID, reason))
+	return Session{}, ErrInvalidGrant
 }
 
 func (s *Service) reuseDetected(ctx context.Context, t store.RefreshToken, cl Client) error {
@@ -130,7 +211,7 @@ func (s *Service) reuseDetected(ctx context.Context, t store.RefreshToken, cl Cl
 // an error.
 func (s *Service) Revoke(ctx context.Context, token string, cl Client) error {
 	if looksLikeJWT(token) {
-		c, err := s.parseAccessToken(token, "")
+		c, err := s.parseAccessToken(token, "", s.cfg.Leeway)
 		if err != nil {
 			return nil
 		}
@@ -162,10 +243,11 @@ type Introspection struct {
 	Claims    Claims // for a refresh token: sub, scope, aud (the app), exp, iat
 }
 
-// Introspect tells whether token is valid now, and what it carries.
+// Introspect tells whether token is valid now, and what it carries. It
+// allows no leeway: a token past its exp is not active.
 func (s *Service) Introspect(ctx context.Context, token string) (Introspection, error) {
 	if looksLikeJWT(token) {
-		c, err := s.VerifyAccessToken(ctx, token, "")
+		c, err := s.verifyAccessToken(ctx, token, "", 0)
 		if errors.Is(err, ErrInvalidToken) {
 			return Introspection{}, nil
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -43,8 +44,14 @@ type Config struct {
 	Issuer string
 	// SigningAlg signs tokens unless a caller asks for another algorithm.
 	SigningAlg string
-	// Leeway tolerates clock skew when checking exp and nbf.
+	// Leeway tolerates clock skew when checking exp and nbf of a token
+	// presented as a credential (introspection uses none); zero takes the
+	// default of 30 s, a negative value means none.
 	Leeway time.Duration
+	// RefreshReuseInterval is how long after its first use a refresh token
+	// still gets the same successor (two tabs refreshing at once); zero
+	// takes the default of 10 s, a negative value turns it off.
+	RefreshReuseInterval time.Duration
 	// MaxFailedLogins failures within LockoutWindow lock an account for
 	// LockoutDuration.
 	MaxFailedLogins int
@@ -70,6 +77,24 @@ type Config struct {
 	Rand io.Reader
 }
 
+// Defaults of the Config durations that can also be turned off.
+const (
+	DefaultLeeway               = 30 * time.Second
+	DefaultRefreshReuseInterval = 10 * time.Second
+)
+
+// orDefault maps a Config duration to its value in force: zero is def, a
+// negative value is none.
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
 func (c Config) withDefaults() Config {
 	if c.Issuer == "" {
 		c.Issuer = "gatehouse"
@@ -77,9 +102,8 @@ func (c Config) withDefaults() Config {
 	if c.SigningAlg == "" {
 		c.SigningAlg = AlgES256
 	}
-	if c.Leeway == 0 {
-		c.Leeway = 30 * time.Second
-	}
+	c.Leeway = orDefault(c.Leeway, DefaultLeeway)
+	c.RefreshReuseInterval = orDefault(c.RefreshReuseInterval, DefaultRefreshReuseInterval)
 	if c.MaxFailedLogins == 0 {
 		c.MaxFailedLogins = 10
 	}
@@ -114,6 +138,9 @@ type Service struct {
 	cfg    Config
 	keys   atomic.Pointer[Keyring]
 	usage  apiKeyUsage
+	// ownAudience is the default application's audience, the only one
+	// gatehouse's own API accepts (see VerifyOwnAccessToken).
+	ownAudience atomic.Pointer[string]
 }
 
 // New returns a Service. Call Bootstrap before serving.
@@ -126,6 +153,27 @@ func (s *Service) Issuer() string { return s.cfg.Issuer }
 
 // SigningAlg is the default signing algorithm.
 func (s *Service) SigningAlg() string { return s.cfg.SigningAlg }
+
+// OwnAudience is gatehouse's own audience: the default application's. It
+// is "" (no token passes) until Bootstrap has run.
+func (s *Service) OwnAudience() string {
+	if a := s.ownAudience.Load(); a != nil {
+		return *a
+	}
+	return ""
+}
+
+// ReloadOwnAudience reads the default application's audience again; call
+// it when the default application changes (every node also does on its
+// key-reload tick).
+func (s *Service) ReloadOwnAudience(ctx context.Context) error {
+	app, err := s.st.DefaultApplication(ctx)
+	if err != nil {
+		return fmt.Errorf("get default application: %w", err)
+	}
+	s.ownAudience.Store(&app.Audience)
+	return nil
+}
 
 // Keys returns the signing keys currently loaded.
 func (s *Service) Keys() *Keyring { return s.keys.Load() }

@@ -113,6 +113,9 @@ func (s *Service) WatchSigningKeys(ctx context.Context, interval time.Duration) 
 			if err := s.ReloadSigningKeys(ctx); err != nil && ctx.Err() == nil {
 				s.cfg.Logger.ErrorContext(ctx, "reload signing keys", "err", err)
 			}
+			if err := s.ReloadOwnAudience(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.ErrorContext(ctx, "reload own audience", "err", err)
+			}
 		}
 	}
 }

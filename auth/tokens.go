@@ -75,9 +75,10 @@ func (s *Service) issueAccessToken(u store.User, app store.Application, scope, a
 	return AccessToken{Token: signed, Claims: c, ExpiresAt: exp}, nil
 }
 
-// parseAccessToken checks signature, algorithm, kid, iss, exp and nbf, and
-// aud when audience is not "". It does not consult the deny-list.
-func (s *Service) parseAccessToken(token, audience string) (Claims, error) {
+// parseAccessToken checks signature, algorithm, kid, iss, exp and nbf (with
+// leeway), and aud when audience is not "". It does not consult the
+// deny-list.
+func (s *Service) parseAccessToken(token, audience string, leeway time.Duration) (Claims, error) {
 	// One spelling per token: base64url and dots only, decoded strictly,
 	// so a token cannot be re-spelled (padding bits, CR/LF) and still pass.
 	if strings.Trim(token, jwsAlphabet) != "" {
@@ -87,7 +88,7 @@ func (s *Service) parseAccessToken(token, audience string) (Claims, error) {
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(keys.Algs()),
 		jwt.WithIssuer(s.cfg.Issuer),
-		jwt.WithLeeway(s.cfg.Leeway),
+		jwt.WithLeeway(leeway),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(s.cfg.Now),
@@ -118,10 +119,23 @@ func (s *Service) parseAccessToken(token, audience string) (Claims, error) {
 	return c, nil
 }
 
-// VerifyAccessToken verifies token as parseAccessToken does and rejects a
-// revoked jti.
+// VerifyAccessToken verifies token as parseAccessToken does, with the
+// configured leeway, and rejects a revoked jti.
 func (s *Service) VerifyAccessToken(ctx context.Context, token, audience string) (Claims, error) {
-	c, err := s.parseAccessToken(token, audience)
+	return s.verifyAccessToken(ctx, token, audience, s.cfg.Leeway)
+}
+
+// VerifyOwnAccessToken verifies a token presented to gatehouse's own API:
+// as VerifyAccessToken does, and only for gatehouse's own audience (the
+// default application's). A token issued for another application is for
+// that application's resource server and never administers gatehouse,
+// whatever its scopes (RFC 8725 section 3.9).
+func (s *Service) VerifyOwnAccessToken(ctx context.Context, token string) (Claims, error) {
+	return s.verifyAccessToken(ctx, token, s.OwnAudience(), s.cfg.Leeway)
+}
+
+func (s *Service) verifyAccessToken(ctx context.Context, token, audience string, leeway time.Duration) (Claims, error) {
+	c, err := s.parseAccessToken(token, audience, leeway)
 	if err != nil {
 		return Claims{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"math/big"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -85,11 +86,26 @@ func atkParts(t *testing.T, token string) (header, claims map[string]any, sig st
 func TestTokenAttacks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var skew atomic.Int64 // the server's clock runs this far ahead
-	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	// The server's clock stands still but for the jumps the cases make, so
+	// "an hour and 31 s after the login" is exact however slow the run.
+	now := time.Now().Truncate(time.Second)
+	var skew atomic.Int64
+	clock := func() time.Time { return now.Add(time.Duration(skew.Load())) }
 	s := newServer(t, func(c *authConfig) { c.Now = clock })
 	admin := s.login(t, "admin", adminPassword)
 	realTok := admin.AccessToken
+
+	// A token for another application: genuine, for the same admin, with
+	// the admin's scopes, but its aud is that application's resource
+	// server, which could replay it here.
+	otherApp := s.createApplication(t, realTok, client.ApplicationCreate{Name: "other-api", Audience: ptr("https://other-api.example")})
+	if r, err := s.Client.AddApplicationMemberWithResponse(ctx, otherApp.Id, s.adminID(t, realTok), bearer(realTok)); err != nil || r.StatusCode() != http.StatusNoContent {
+		t.Fatalf("add member: %v %d", err, r.StatusCode())
+	}
+	otherAppTok := s.loginTo(t, otherApp.Id.String(), "admin", adminPassword).AccessToken
+	if aud := mustClaims(t, otherAppTok)["aud"]; !reflect.DeepEqual(aud, []any{"https://other-api.example"}) && aud != "https://other-api.example" {
+		t.Fatalf("other application's token has aud %v", aud)
+	}
 	other := s.createUser(t, realTok, client.UserCreate{Username: "mallory", Password: "mallory-password"})
 	victim := s.createUser(t, realTok, client.UserCreate{Username: "victim", Password: "victim-password"})
 	victimTok := s.login(t, "victim", "victim-password").AccessToken
@@ -195,10 +211,9 @@ func TestTokenAttacks(t *testing.T) {
 		return out
 	}
 	// Valid claims, crafted: the base of the cases that change one.
-	now := time.Now()
 	good := func(kv ...any) jwt.MapClaims {
 		c := jwt.MapClaims{
-			"iss": "gatehouse", "sub": realClaims["sub"], "sub_type": "admin",
+			"iss": realClaims["iss"], "sub": realClaims["sub"], "sub_type": "admin",
 			"aud": realClaims["aud"], "iat": now.Unix(), "nbf": now.Unix(),
 			"exp": now.Add(time.Hour).Unix(), "jti": "crafted-" + rand.Text(),
 			"scope": realClaims["scope"], "username": "admin",
@@ -322,13 +337,19 @@ func TestTokenAttacks(t *testing.T) {
 		{name: "iat in the future", authorization: bearerTok(esSign(nil, good("iat", now.Add(5*time.Minute).Unix())))},
 		{name: "wrong iss", authorization: bearerTok(esSign(nil, good("iss", "https://evil.example")))},
 		{name: "missing iss", authorization: bearerTok(esSign(nil, good("iss", nil)))},
-		{name: "iss of another case", authorization: bearerTok(esSign(nil, good("iss", "Gatehouse")))},
+		{name: "iss of another case", authorization: bearerTok(esSign(nil, good("iss", strings.ToUpper(realClaims["iss"].(string)))))},
 		{name: "expired (exp 2 min ago)", authorization: bearerTok(esSign(nil, good("exp", now.Add(-2*time.Minute).Unix())))},
 		{name: "missing exp", authorization: bearerTok(esSign(nil, good("exp", nil)))},
 		{name: "exp not a number", authorization: bearerTok(esSign(nil, good("exp", "tomorrow")))},
 		{name: "missing sub", authorization: bearerTok(esSign(nil, good("sub", nil)))},
 		{name: "empty sub", authorization: bearerTok(esSign(nil, good("sub", "")))},
 		{name: "missing jti", authorization: bearerTok(esSign(nil, good("jti", nil)))},
+		// Audience: gatehouse's own API takes only its own (RFC 8725 §3.9).
+		{name: "genuine token for another application (aud https://other-api.example)", authorization: bearerTok(otherAppTok)},
+		{name: "crafted aud of another application", authorization: bearerTok(esSign(nil, good("aud", "https://other-api.example")))},
+		{name: "aud a list without gatehouse's own", authorization: bearerTok(esSign(nil, good("aud", []string{"https://other-api.example", "x"})))},
+		{name: "missing aud", authorization: bearerTok(esSign(nil, good("aud", nil)))},
+		{name: "aud of another case", authorization: bearerTok(esSign(nil, good("aud", strings.ToUpper(realClaims["aud"].([]any)[0].(string)))))},
 		{name: "sub of no user", authorization: bearerTok(esSign(nil, good("sub", "00000000-0000-4000-8000-000000000000"))), verifies: true},
 
 		// Time: the real token once the clock has passed exp + leeway.
@@ -360,8 +381,8 @@ func TestTokenAttacks(t *testing.T) {
 			assertUnauthorized(t, r, !tc.noToken)
 			// The refusal is the verifier's, not an accident further on.
 			if tok, ok := strings.CutPrefix(tc.authorization, "Bearer "); ok && !tc.noToken && !tc.verifies {
-				if _, err := s.Svc.VerifyAccessToken(ctx, tok, ""); !errors.Is(err, auth.ErrInvalidToken) {
-					t.Errorf("VerifyAccessToken: %v, want ErrInvalidToken", err)
+				if _, err := s.Svc.VerifyOwnAccessToken(ctx, tok); !errors.Is(err, auth.ErrInvalidToken) {
+					t.Errorf("VerifyOwnAccessToken: %v, want ErrInvalidToken", err)
 				}
 			}
 		})
@@ -387,8 +408,13 @@ func TestTokenAttacks(t *testing.T) {
 		assertUnauthorized(t, r, true)
 	})
 
-	// The native API does not check aud (no endpoint of it is tied to an
-	// application); the service does when asked to.
+	// The other application's token is fine for its own resource server:
+	// the refusal above is gatehouse's API guarding itself.
+	if _, err := s.Svc.VerifyAccessToken(ctx, otherAppTok, "https://other-api.example"); err != nil {
+		t.Errorf("other application's token for its own audience: %v", err)
+	}
+
+	// The service checks any audience it is asked to.
 	t.Run("wrong aud", func(t *testing.T) {
 		app, err := s.Store.DefaultApplication(ctx)
 		if err != nil {

@@ -38,7 +38,7 @@ func allAuditEvents(t *testing.T, s *server, token string, params client.ListAud
 // server log for the secrets used: none may appear.
 func TestAuditAndNoSecrets(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(c *authConfig) { c.MaxFailedLogins = 2 })
+	s := newServer(t, noReuseInterval, func(c *authConfig) { c.MaxFailedLogins = 2 })
 	ctx := context.Background()
 	secrets := map[string]string{"admin password": adminPassword}
 	admin := s.adminToken(t)

@@ -347,8 +347,13 @@ func TestAPIUserAuthenticateAndRefresh(t *testing.T) {
 		t.Fatalf("refresh: %d %v", status, second)
 	}
 	invalidCredentials := `{"responseKey": "INVALID_CREDENTIALS", "responseMessage": "Invalid credentials"}`
-	// Reuse of the spent token revokes the family, the new token with it.
-	for _, tok := range []string{first, second["refreshToken"].(string), "never-issued"} {
+	status, third := call(t, s, "/api/user/refresh-token", "application/json", `{"refreshToken": "`+second["refreshToken"].(string)+`"}`, false)
+	if status != 200 || third["refreshToken"] == second["refreshToken"] {
+		t.Fatalf("second refresh: %d %v", status, third)
+	}
+	// Reuse of the first token, two links back, revokes the family, the
+	// newer tokens with it.
+	for _, tok := range []string{first, second["refreshToken"].(string), third["refreshToken"].(string), "never-issued"} {
 		status, got := call(t, s, "/api/user/refresh-token", "application/json", `{"refreshToken": "`+tok+`"}`, false)
 		if diff := cmp.Diff(decode(t, invalidCredentials), got); status != 401 || diff != "" {
 			t.Errorf("refresh with %.8s…: %d (-want +got):\n%s", tok, status, diff)

@@ -263,12 +263,23 @@ func bearer(token string) client.RequestEditorFn {
 	}
 }
 
-// login runs the password grant and fails the test unless it succeeds.
+// login runs the password grant for the default application and fails
+// the test unless it succeeds.
 func (s *server) login(t testing.TB, username, password string) client.TokenResponse {
 	t.Helper()
-	resp, err := s.Client.CreateTokenWithFormdataBodyWithResponse(context.Background(), client.CreateTokenFormdataRequestBody{
+	return s.loginTo(t, "", username, password)
+}
+
+// loginTo is login for the application appID ("" = the default one).
+func (s *server) loginTo(t testing.TB, appID, username, password string) client.TokenResponse {
+	t.Helper()
+	body := client.CreateTokenFormdataRequestBody{
 		GrantType: client.TokenRequestGrantTypePassword, Username: &username, Password: &password,
-	})
+	}
+	if appID != "" {
+		body.ClientId = &appID
+	}
+	resp, err := s.Client.CreateTokenWithFormdataBodyWithResponse(context.Background(), body)
 	if err != nil {
 		t.Fatal(err)
 	}

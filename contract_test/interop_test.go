@@ -108,8 +108,20 @@ func oauth2Flow(t *testing.T, conf *oauth2.Config) (first, second *oauth2.Token,
 		t.Errorf("refreshed token not valid: %+v", second)
 	}
 
-	// The rotated-out refresh token is spent: presenting it again fails
-	// (reuse detection), and x/oauth2 surfaces the RFC 6749 error.
+	// The rotated-out refresh token, presented again within the reuse
+	// interval (a second tab), gets the same successor.
+	again, err := conf.TokenSource(ctx, &expired).Token()
+	if err != nil || again.RefreshToken != second.RefreshToken {
+		t.Errorf("the spent refresh token again, within the reuse interval: %v; want the same successor", err)
+	}
+	rec.take()
+	// Once its successor is spent too, it is reuse: refused, and x/oauth2
+	// surfaces the RFC 6749 error.
+	stale := *second
+	stale.Expiry = time.Now().Add(-time.Minute)
+	if _, err := conf.TokenSource(ctx, &stale).Token(); err != nil {
+		t.Fatalf("TokenSource refresh of the successor: %v", err)
+	}
 	_, err = conf.TokenSource(ctx, &expired).Token()
 	var re *oauth2.RetrieveError
 	if err == nil {

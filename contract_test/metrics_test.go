@@ -16,7 +16,7 @@ import (
 // waits; every request leaves one access-log line.
 func TestMetricsAndAccessLog(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(c *authConfig) { c.MaxFailedLogins = 2 })
+	s := newServer(t, noReuseInterval, func(c *authConfig) { c.MaxFailedLogins = 2 })
 	ctx := context.Background()
 	tok := s.login(t, "admin", adminPassword)
 	refresh(t, s, tok.RefreshToken)

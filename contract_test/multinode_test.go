@@ -80,30 +80,36 @@ func TestMultiNode(t *testing.T) {
 		}
 	})
 
-	t.Run("one refresh token sent to A and B at once has one winner and revokes its family", func(t *testing.T) {
+	t.Run("one refresh token sent to A and B at once gets one successor on both (reuse interval)", func(t *testing.T) {
 		for round := range 5 {
 			tok := a.login(t, "alice", "alice-password")
-			resps := make([]*client.CreateTokenResponse, 2)
-			start := make(chan struct{})
-			var wg sync.WaitGroup
-			for i, node := range []*server{a, b} {
-				wg.Go(func() {
-					<-start
-					body := tokenForm(client.TokenRequestGrantTypeRefreshToken)
-					body.RefreshToken = &tok.RefreshToken
-					r, err := node.Client.CreateTokenWithFormdataBodyWithResponse(ctx, body)
-					if err != nil {
-						t.Errorf("refresh: %v", err)
-						return
-					}
-					resps[i] = r
-				})
+			resps := refreshOnNodes(t, tok.RefreshToken, a, b)
+			for i, r := range resps {
+				if r.JSON200 == nil {
+					t.Fatalf("round %d: node %c answered %d %s; want 200 within the reuse interval", round, "AB"[i], r.StatusCode(), r.Body)
+				}
 			}
-			close(start)
-			wg.Wait()
-			if t.Failed() {
-				return
+			successor := resps[0].JSON200.RefreshToken
+			if resps[1].JSON200.RefreshToken != successor {
+				t.Fatalf("round %d: A and B answered different successors: the family forked", round)
 			}
+			// The family is one chain: the successor rotates on either
+			// node, and the first token, now two links back, is reuse.
+			if r := refresh(t, b, successor); r.JSON200 == nil {
+				t.Fatalf("round %d: the successor on B: %d %s", round, r.StatusCode(), r.Body)
+			}
+			if r := refresh(t, a, tok.RefreshToken); r.JSON400 == nil || r.JSON400.Error != client.OAuthErrorErrorInvalidGrant {
+				t.Fatalf("round %d: the first token two links back: %d %s; want 400 invalid_grant", round, r.StatusCode(), r.Body)
+			}
+		}
+	})
+
+	t.Run("with the reuse interval off, one refresh token sent to two nodes has one winner and revokes its family", func(t *testing.T) {
+		noInterval := func(o *gatehouse.Options) { o.DB, o.Auth.RefreshReuseInterval = dsn, -1 }
+		c, d := newServerOptions(t, noInterval), newServerOptions(t, noInterval)
+		for round := range 5 {
+			tok := c.login(t, "alice", "alice-password")
+			resps := refreshOnNodes(t, tok.RefreshToken, c, d)
 			var winner *client.TokenResponse
 			for i, r := range resps {
 				switch {
@@ -111,7 +117,7 @@ func TestMultiNode(t *testing.T) {
 					winner = r.JSON200
 				case r.StatusCode() == http.StatusBadRequest && r.JSON400 != nil && r.JSON400.Error == client.OAuthErrorErrorInvalidGrant:
 				default:
-					t.Fatalf("round %d: node %c answered %d %s; want one 200 and one 400 invalid_grant", round, "AB"[i], r.StatusCode(), r.Body)
+					t.Fatalf("round %d: node %c answered %d %s; want one 200 and one 400 invalid_grant", round, "CD"[i], r.StatusCode(), r.Body)
 				}
 			}
 			if winner == nil {
@@ -119,7 +125,7 @@ func TestMultiNode(t *testing.T) {
 			}
 			// The loser saw a spent token: reuse detection revoked the
 			// family, so the winner's new refresh token is dead everywhere.
-			for _, node := range []*server{a, b} {
+			for _, node := range []*server{c, d} {
 				r := refresh(t, node, winner.RefreshToken)
 				if r.StatusCode() != http.StatusBadRequest || r.JSON400 == nil || r.JSON400.Error != client.OAuthErrorErrorInvalidGrant {
 					t.Fatalf("round %d: the winner's refresh token after the race: %d %s; want 400 invalid_grant (family revoked)", round, r.StatusCode(), r.Body)
@@ -221,8 +227,8 @@ func TestMultiNode(t *testing.T) {
 func TestMultiNodeStartTogether(t *testing.T) {
 	t.Parallel()
 	dsn := storetest.NewPostgresDatabase(t, storetest.PostgresServer(t))
-	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != 3 {
-		t.Fatalf("Migrate = %d, %v; want schema version 3", v, err)
+	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != 4 {
+		t.Fatalf("Migrate = %d, %v; want schema version 4", v, err)
 	}
 	const nodes = 3
 	insts := make([]*gatehouse.Instance, nodes)
@@ -259,4 +265,31 @@ func TestMultiNodeStartTogether(t *testing.T) {
 	if strings.Join(active, " ") != "ES256 RS256" {
 		t.Errorf("active signing keys by algorithm: %v, want [ES256 RS256] (one each)", active)
 	}
+}
+
+// refreshOnNodes sends one refresh token to every node at once (a node
+// may be named more than once) and returns their answers, in node order.
+func refreshOnNodes(t *testing.T, token string, nodes ...*server) []*client.CreateTokenResponse {
+	t.Helper()
+	resps := make([]*client.CreateTokenResponse, len(nodes))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, node := range nodes {
+		wg.Go(func() {
+			<-start
+			body := tokenForm(client.TokenRequestGrantTypeRefreshToken)
+			body.RefreshToken = &token
+			r, err := node.Client.CreateTokenWithFormdataBodyWithResponse(context.Background(), body)
+			if err != nil {
+				t.Errorf("refresh: %v", err)
+			}
+			resps[i] = r
+		})
+	}
+	close(start)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return resps
 }

@@ -3,8 +3,10 @@ package contract_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,24 +161,16 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	}
 }
 
+// noReuseInterval turns the refresh reuse interval off: every reuse of a
+// spent refresh token revokes its family at once.
+func noReuseInterval(c *authConfig) { c.RefreshReuseInterval = -1 }
+
 func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	s := newServer(t, noReuseInterval)
 	tok := s.login(t, "admin", adminPassword)
 	const racers = 16
-	var wg sync.WaitGroup
-	results := make([]*client.CreateTokenResponse, racers)
-	start := make(chan struct{})
-	for i := range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			results[i] = refresh(t, s, tok.RefreshToken)
-		}()
-	}
-	close(start)
-	wg.Wait()
+	results := refreshOnNodes(t, tok.RefreshToken, slices.Repeat([]*server{s}, racers)...)
 	wins := 0
 	var winner string
 	for _, r := range results {
@@ -195,6 +189,75 @@ func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
 	if r := refresh(t, s, winner); r.JSON400 == nil {
 		t.Fatalf("winner's token after reuse: %d %s", r.StatusCode(), r.Body)
 	}
+}
+
+// TestConcurrentRefreshWithinReuseInterval is two tabs (here sixteen)
+// refreshing one token at once: with the default reuse interval every one
+// gets the same successor and a fresh access token, and the family stays
+// one chain.
+func TestConcurrentRefreshWithinReuseInterval(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	tok := s.login(t, "admin", adminPassword)
+	const racers = 16
+	results := refreshOnNodes(t, tok.RefreshToken, slices.Repeat([]*server{s}, racers)...)
+	jtis := map[any]bool{}
+	for i, r := range results {
+		if r.JSON200 == nil {
+			t.Fatalf("refresh %d: %d %s; want 200 within the reuse interval", i, r.StatusCode(), r.Body)
+		}
+		if r.JSON200.RefreshToken != results[0].JSON200.RefreshToken {
+			t.Fatalf("refresh %d got another successor: the family forked", i)
+		}
+		jtis[mustClaims(t, r.JSON200.AccessToken)["jti"]] = true
+	}
+	if len(jtis) != racers {
+		t.Errorf("%d distinct access tokens for %d refreshes, want one each", len(jtis), racers)
+	}
+	successor := results[0].JSON200.RefreshToken
+	next := refresh(t, s, successor)
+	if next.JSON200 == nil {
+		t.Fatalf("the successor: %d %s", next.StatusCode(), next.Body)
+	}
+	// The first token is now two links back: reuse, whatever the interval.
+	replay := refresh(t, s, tok.RefreshToken)
+	oauthError(t, replay.StatusCode(), replay.Body, replay.JSON400, 400, client.OAuthErrorErrorInvalidGrant)
+	after := refresh(t, s, next.JSON200.RefreshToken)
+	oauthError(t, after.StatusCode(), after.Body, after.JSON400, 400, client.OAuthErrorErrorInvalidGrant)
+}
+
+// TestRefreshReuseInterval walks the interval's edges on a clock the test
+// moves: a reuse inside it gets the same successor, one at its end
+// revokes the family.
+func TestRefreshReuseInterval(t *testing.T) {
+	t.Parallel()
+	var skew atomic.Int64
+	base := time.Now()
+	s := newServer(t, func(c *authConfig) {
+		c.Now = func() time.Time { return base.Add(time.Duration(skew.Load())) }
+		c.RefreshReuseInterval = 10 * time.Second
+	})
+
+	first := s.login(t, "admin", adminPassword)
+	second := refresh(t, s, first.RefreshToken)
+	if second.JSON200 == nil {
+		t.Fatalf("refresh: %d %s", second.StatusCode(), second.Body)
+	}
+	skew.Store(int64(9 * time.Second))
+	again := refresh(t, s, first.RefreshToken)
+	if again.JSON200 == nil || again.JSON200.RefreshToken != second.JSON200.RefreshToken {
+		t.Fatalf("reuse 9 s after the first use: %d %s; want 200 with the same successor", again.StatusCode(), again.Body)
+	}
+	if again.JSON200.AccessToken == second.JSON200.AccessToken {
+		t.Error("the reuse got the same access token; want a fresh one")
+	}
+
+	skew.Store(int64(10 * time.Second))
+	late := refresh(t, s, first.RefreshToken)
+	oauthError(t, late.StatusCode(), late.Body, late.JSON400, 400, client.OAuthErrorErrorInvalidGrant)
+	// That was reuse: the family is revoked, the successor with it.
+	dead := refresh(t, s, second.JSON200.RefreshToken)
+	oauthError(t, dead.StatusCode(), dead.Body, dead.JSON400, 400, client.OAuthErrorErrorInvalidGrant)
 }
 
 func TestRevoke(t *testing.T) {
@@ -293,6 +356,9 @@ func TestIntrospect(t *testing.T) {
 	}
 }
 
+// TestAccessTokenExpiry: a token is refused once its exp plus the clock
+// leeway has passed, and introspection, which allows no leeway, calls it
+// inactive from its exp.
 func TestAccessTokenExpiry(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
@@ -303,8 +369,33 @@ func TestAccessTokenExpiry(t *testing.T) {
 	if r, _ := s.Client.GetMeWithResponse(context.Background(), bearer(tok.AccessToken)); r.JSON200 == nil {
 		t.Fatalf("fresh token: %d", r.StatusCode())
 	}
+	// The introspecting caller uses an API key, which the clock does not
+	// expire.
+	key := createAPIKey(t, s, bearer(tok.AccessToken), "introspector", nil).Key
+	introspect := func() bool {
+		t.Helper()
+		in, err := s.Client.IntrospectTokenWithFormdataBodyWithResponse(context.Background(),
+			client.IntrospectTokenFormdataRequestBody{Token: tok.AccessToken}, apiKeyHeader(key))
+		if err != nil || in.JSON200 == nil {
+			t.Fatalf("introspect: %v %d %s", err, in.StatusCode(), in.Body)
+		}
+		return in.JSON200.Active
+	}
+	if !introspect() {
+		t.Fatal("fresh token introspected inactive")
+	}
+	// 10 s past exp: inside the leeway, a credential still; not active.
 	mu.Lock()
-	now = now.Add(time.Hour + time.Minute)
+	now = now.Add(time.Hour + 10*time.Second)
+	mu.Unlock()
+	if r, _ := s.Client.GetMeWithResponse(context.Background(), bearer(tok.AccessToken)); r.JSON200 == nil {
+		t.Fatalf("token 10 s past exp (leeway 30 s): %d", r.StatusCode())
+	}
+	if introspect() {
+		t.Error("token 10 s past exp introspected active; introspection allows no leeway")
+	}
+	mu.Lock()
+	now = now.Add(time.Minute)
 	mu.Unlock()
 	r, _ := s.Client.GetMeWithResponse(context.Background(), bearer(tok.AccessToken))
 	if r.ApplicationproblemJSON401 == nil || !strings.Contains(r.HTTPResponse.Header.Get("WWW-Authenticate"), "invalid_token") {

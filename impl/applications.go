@@ -77,6 +77,13 @@ func (h *Handlers) UpdateApplication(ctx context.Context, req api.UpdateApplicat
 	if err := h.st.UpdateApplication(ctx, a); err != nil {
 		return nil, err
 	}
+	if a.IsDefault {
+		// Its audience is gatehouse's own: this node takes it at once,
+		// the others at their next key reload.
+		if err := h.svc.ReloadOwnAudience(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return api.UpdateApplication200JSONResponse(fromStoreApplication(a)), nil
 }
 

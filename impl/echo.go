@@ -229,7 +229,7 @@ func (h *Handlers) authenticateBearer(c echo.Context, token string) (Principal, 
 	if token == "" {
 		return Principal{}, errorf(KindUnauthenticated, "a Bearer access token or an API key is required")
 	}
-	claims, err := h.svc.VerifyAccessToken(c.Request().Context(), token, "")
+	claims, err := h.svc.VerifyOwnAccessToken(c.Request().Context(), token)
 	if errors.Is(err, auth.ErrInvalidToken) {
 		return Principal{}, &Error{Kind: KindUnauthenticated, Detail: "the access token is not valid", TokenGiven: true}
 	}

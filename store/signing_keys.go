@@ -27,7 +27,7 @@ func (s *SQLite) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
 	keys := []SigningKey{}
 	for rows.Next() {
 		var (
-			k         SigningKey
+			k          SigningKey
 			createdAt  int64
 			activeFrom int64
 			retiredAt  sql.NullInt64

@@ -416,8 +416,10 @@ func TestCrashSafety(t *testing.T) {
 	ackMu.Unlock()
 
 	// Each worker's newest acknowledged refresh token either still works
-	// (its next refresh never reached the database) or was spent by the
-	// request in flight at the kill, and replaying it is reuse. Nothing else.
+	// (its next refresh never reached the database, or reached it within
+	// the reuse interval, which answers with the same successor) or was
+	// spent by the request in flight at the kill longer ago, and replaying
+	// it is reuse. Nothing else.
 	outcomes := map[int]int{}
 	for i := range states {
 		if len(states[i].issued) == 0 {

@@ -39,7 +39,20 @@ func serviceFlags() []cli.Flag {
 			Usage: "password hashes computed at once (0: the number of CPUs)"},
 		&cli.DurationFlag{Name: "hash-queue-wait", Value: 5 * time.Second, Sources: env("hash-queue-wait"),
 			Usage: "longest wait for a hashing slot before answering 503"},
+		&cli.DurationFlag{Name: "clock-leeway", Value: auth.DefaultLeeway, Sources: env("clock-leeway"),
+			Usage: "clock skew tolerated on a token's exp and nbf when it is presented as a credential (introspection allows none)"},
+		&cli.DurationFlag{Name: "refresh-reuse-interval", Value: auth.DefaultRefreshReuseInterval, Sources: env("refresh-reuse-interval"),
+			Usage: "how long after its first use a refresh token still gets the same successor, for concurrent refreshes (0: off, every reuse revokes)"},
 	}
+}
+
+// zeroIsOff maps a duration flag where 0 means "none" to auth.Config,
+// where zero takes the default and a negative value means none.
+func zeroIsOff(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 func serveCommand() *cli.Command {
@@ -82,13 +95,15 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger) (*gatehouse.I
 	return gatehouse.Open(ctx, gatehouse.Options{
 		DB: cmd.String("db"),
 		Auth: auth.Config{
-			Issuer:            cmd.String("issuer"),
-			SigningAlg:        cmd.String("signing-alg"),
-			MaxFailedLogins:   int(cmd.Int("max-failed-logins")),
-			LockoutWindow:     cmd.Duration("lockout-window"),
-			LockoutDuration:   cmd.Duration("lockout-duration"),
-			PasswordMaxAge:    cmd.Duration("password-max-age"),
-			MinPasswordLength: int(cmd.Int("min-password-length")),
+			Issuer:               cmd.String("issuer"),
+			SigningAlg:           cmd.String("signing-alg"),
+			MaxFailedLogins:      int(cmd.Int("max-failed-logins")),
+			LockoutWindow:        cmd.Duration("lockout-window"),
+			LockoutDuration:      cmd.Duration("lockout-duration"),
+			PasswordMaxAge:       cmd.Duration("password-max-age"),
+			MinPasswordLength:    int(cmd.Int("min-password-length")),
+			Leeway:               zeroIsOff(cmd.Duration("clock-leeway")),
+			RefreshReuseInterval: zeroIsOff(cmd.Duration("refresh-reuse-interval")),
 		},
 		HashSlots:     int(cmd.Int("hash-concurrency")),
 		HashQueueWait: cmd.Duration("hash-queue-wait"),

@@ -29,7 +29,7 @@ func (p *Postgres) ListSigningKeys(ctx context.Context) ([]store.SigningKey, err
 	keys := []store.SigningKey{}
 	for rows.Next() {
 		var (
-			k         store.SigningKey
+			k          store.SigningKey
 			createdAt  int64
 			activeFrom int64
 			retiredAt  sql.NullInt64

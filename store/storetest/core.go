@@ -619,7 +619,7 @@ func testSigningKeys(t *testing.T, open func(*testing.T) store.Store) {
 	}
 
 	wantErr(t, "RetireSigningKey k1", s.RetireSigningKey(ctx, "k1", at(10)), nil)
-	wantErr(t, "RetireSigningKey k1 again", s.RetireSigningKey(ctx, "k1", at(50)), nil) // keeps at(10)
+	wantErr(t, "RetireSigningKey k1 again", s.RetireSigningKey(ctx, "k1", at(50)), nil)   // keeps at(10)
 	wantErr(t, "RetireSigningKey k2 ahead", s.RetireSigningKey(ctx, "k2", at(1200)), nil) // a staged rotation
 	wantErr(t, "RetireSigningKey k2 now", s.RetireSigningKey(ctx, "k2", at(20)), nil)     // made immediate: at(20)
 	wantErr(t, "RetireSigningKey k2 later", s.RetireSigningKey(ctx, "k2", at(900)), nil)  // keeps at(20)
