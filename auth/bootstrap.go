@@ -64,7 +64,9 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 
 // EnsureAdmin makes sure the administrator exists. With a password given,
 // it creates that user or makes it an enabled admin (its password is left
-// as it is). With none given and no user at all, it creates admin.Username
+// as it is, and a warning logged when the given one differs: a restart
+// with another GATEHOUSE_ADMIN_PASSWORD must not look as if it had taken
+// effect). With none given and no user at all, it creates admin.Username
 // (default "admin") with a random password and returns that password, so
 // it can be shown once.
 func (s *Service) EnsureAdmin(ctx context.Context, admin Admin) (generatedPassword string, err error) {
@@ -80,7 +82,14 @@ func (s *Service) EnsureAdmin(ctx context.Context, admin Admin) (generatedPasswo
 			return "", err
 		case err != nil:
 			return "", fmt.Errorf("get admin: %w", err)
-		case u.Role != RoleAdmin || u.Disabled:
+		}
+		if ok, _, err := s.hasher.Verify(ctx, admin.Password, u.PasswordHash); err != nil {
+			return "", fmt.Errorf("check admin password: %w", err)
+		} else if !ok {
+			s.cfg.Logger.WarnContext(ctx, "the administrator exists with another password, which is kept: the admin password is used only to create the user; change it with POST /v1/me/password",
+				"username", u.Username)
+		}
+		if u.Role != RoleAdmin || u.Disabled {
 			u.Role, u.Disabled = RoleAdmin, false
 			_, err = s.UpdateUser(ctx, u, "", cl)
 			return "", err
