@@ -268,7 +268,9 @@ func (s *SMTP) deliver(ctx context.Context, msg *gomail.Msg) error {
 
 	opts := []gomail.Option{
 		gomail.WithPort(s.port),
-		gomail.WithTimeout(s.timeout),
+		// go-mail's own per-command deadline is only a backstop: ctx ends
+		// first and closes the connection, so the error is ctx's.
+		gomail.WithTimeout(s.timeout + time.Second),
 		gomail.WithTLSConfig(s.tlsConfig),
 		gomail.WithTLSPolicy(s.policy.startTLS),
 		gomail.WithDialContextFunc(s.dialer(&conns)),
