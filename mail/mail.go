@@ -21,8 +21,8 @@ const (
 	KindInvite Kind = "invite"
 )
 
-// Kinds lists every kind, in a fixed order.
-var Kinds = []Kind{KindVerify, KindReset, KindInvite}
+// kinds lists every kind, in a fixed order.
+var kinds = []Kind{KindVerify, KindReset, KindInvite}
 
 // Message is what the caller knows about one mail. Link is the full link
 // (PUBLIC_URL/...?token=TOKEN), built by the caller; Token is the same token

@@ -224,23 +224,42 @@ func TestSendTransports(t *testing.T) {
 	}
 }
 
-// TestSendRefusesCleartextCredentials names a non-loopback host whose
-// server offers AUTH but no STARTTLS: the send fails before any AUTH
-// command, and nothing is delivered.
-func TestSendRefusesCleartextCredentials(t *testing.T) {
+// TestSendRefusesWithoutTLS sends credentials where TLS cannot be had:
+// a non-loopback host whose server offers AUTH but no STARTTLS, and servers
+// whose certificate the client does not trust. Each send fails before any
+// AUTH command, with no fallback to clear text, and nothing is delivered.
+func TestSendRefusesWithoutTLS(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, serverConfig{user: "mailer", pass: testPassword})
-	s := newTestSMTP(t, "smtp://mailer:"+testPassword+"@mail.example.com:587")
-	s.dialAddr = ts.addr // reach the loopback server under a non-loopback name
-
-	err := s.Send(t.Context(), KindReset, testMessage())
-	checkErr(t, err, []string{"STARTTLS"}, testPassword, testToken)
-	got := ts.recorded()
-	if len(got) != 1 {
-		t.Fatalf("got %d sessions, want 1", len(got))
+	serverTLS, _ := testTLS(t)
+	cases := []struct {
+		name    string
+		server  serverConfig
+		url     string
+		wantErr string
+	}{
+		{"no starttls to a non-loopback host", serverConfig{},
+			"smtp://mailer:" + testPassword + "@mail.example.com:587", "STARTTLS"},
+		{"untrusted starttls certificate, loopback host", serverConfig{startTLS: serverTLS},
+			"smtp://mailer:" + testPassword + "@127.0.0.1:587", "certificate"},
+		{"untrusted smtps certificate", serverConfig{implicit: serverTLS},
+			"smtps://mailer:" + testPassword + "@mail.example.com:465", "certificate"},
 	}
-	if diff := cmp.Diff(session{}, got[0]); diff != "" {
-		t.Errorf("the server saw more than a greeting (-want +got):\n%s", diff)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.server.user, tc.server.pass = "mailer", testPassword
+			ts := startServer(t, tc.server)
+			s := newTestSMTP(t, tc.url) // the system roots: the test CA is unknown
+			s.dialAddr = ts.addr        // reach the loopback server under the URL's name
+
+			err := s.Send(t.Context(), KindReset, testMessage())
+			checkErr(t, err, []string{tc.wantErr}, testPassword, testToken)
+			for _, got := range ts.recorded() {
+				if diff := cmp.Diff(session{}, got); diff != "" {
+					t.Errorf("the server saw more than a greeting (-want +got):\n%s", diff)
+				}
+			}
+		})
 	}
 }
 

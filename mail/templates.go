@@ -57,7 +57,7 @@ type templates struct {
 // templateFileNames lists every file a templates directory may hold.
 func templateFileNames() []string {
 	names := []string{"layout.txt", "layout.html"}
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		names = append(names, string(k)+".txt", string(k)+".html")
 	}
 	return names
@@ -121,8 +121,8 @@ func loadTemplates(dir, product string) (*templates, error) {
 	if err := src.checkDir(); err != nil {
 		return nil, err
 	}
-	t := &templates{product: product, kinds: make(map[Kind]kindTemplates, len(Kinds))}
-	for _, k := range Kinds {
+	t := &templates{product: product, kinds: make(map[Kind]kindTemplates, len(kinds))}
+	for _, k := range kinds {
 		kt, err := parseKind(src, k)
 		if err != nil {
 			return nil, err
