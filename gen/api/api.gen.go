@@ -942,6 +942,9 @@ type Limit = int
 // ApiUserBadRequest defines model for ApiUserBadRequest.
 type ApiUserBadRequest = ApiUserError
 
+// ApiUserHeaderTooLarge defines model for ApiUserHeaderTooLarge.
+type ApiUserHeaderTooLarge = ApiUserError
+
 // ApiUserServerError defines model for ApiUserServerError.
 type ApiUserServerError = ApiUserError
 
@@ -969,11 +972,20 @@ type Conflict = Problem
 // Forbidden RFC 9457 problem details.
 type Forbidden = Problem
 
+// HeaderTooLarge RFC 9457 problem details.
+type HeaderTooLarge = Problem
+
+// JmvstreamHeaderTooLarge defines model for JmvstreamHeaderTooLarge.
+type JmvstreamHeaderTooLarge = JmvstreamError
+
 // MessageBadRequest defines model for MessageBadRequest.
 type MessageBadRequest = MessageError
 
 // MessageForbidden defines model for MessageForbidden.
 type MessageForbidden = MessageError
+
+// MessageHeaderTooLarge defines model for MessageHeaderTooLarge.
+type MessageHeaderTooLarge = MessageError
 
 // MessageServerError defines model for MessageServerError.
 type MessageServerError = MessageError
@@ -993,6 +1005,9 @@ type OAuthBadRequest = OAuthError
 // OAuthForbidden RFC 6749 §5.2 error.
 type OAuthForbidden = OAuthError
 
+// OAuthHeaderTooLarge RFC 6749 §5.2 error.
+type OAuthHeaderTooLarge = OAuthError
+
 // OAuthInvalidClient RFC 6749 §5.2 error.
 type OAuthInvalidClient = OAuthError
 
@@ -1010,6 +1025,9 @@ type OAuthUnauthorized = OAuthError
 
 // OAuthUnavailable RFC 6749 §5.2 error.
 type OAuthUnavailable = OAuthError
+
+// OcariotHeaderTooLarge defines model for OcariotHeaderTooLarge.
+type OcariotHeaderTooLarge = OcariotError
 
 // ServerError RFC 9457 problem details.
 type ServerError = Problem
@@ -1160,12 +1178,21 @@ type ServerInterface interface {
 	// GetJWKS The public signing keys (RFC 7517)
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx echo.Context) error
+	// HeadJWKS The public signing keys' headers (RFC 9110 §9.3.2)
+	// (HEAD /.well-known/jwks.json)
+	HeadJWKS(ctx echo.Context) error
 	// GetAuthorizationServerMetadata OAuth 2.0 authorization server metadata (RFC 8414)
 	// (GET /.well-known/oauth-authorization-server)
 	GetAuthorizationServerMetadata(ctx echo.Context) error
+	// HeadAuthorizationServerMetadata The RFC 8414 metadata's headers
+	// (HEAD /.well-known/oauth-authorization-server)
+	HeadAuthorizationServerMetadata(ctx echo.Context) error
 	// GetOpenIDConfiguration OpenID Connect discovery document
 	// (GET /.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx echo.Context) error
+	// HeadOpenIDConfiguration The OpenID Connect discovery document's headers
+	// (HEAD /.well-known/openid-configuration)
+	HeadOpenIDConfiguration(ctx echo.Context) error
 	// ApiUserAuthenticate Obtain a JWT (api-user dialect)
 	// (POST /api/user/authenticate)
 	ApiUserAuthenticate(ctx echo.Context) error
@@ -1184,6 +1211,9 @@ type ServerInterface interface {
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
+	// HeadHealth Liveness, without a body
+	// (HEAD /healthz)
+	HeadHealth(ctx echo.Context) error
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(ctx echo.Context) error
@@ -1199,9 +1229,15 @@ type ServerInterface interface {
 	// GetOpenAPISpec This contract
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(ctx echo.Context) error
+	// HeadOpenAPISpec This contract's headers
+	// (HEAD /openapi.yaml)
+	HeadOpenAPISpec(ctx echo.Context) error
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
+	// HeadReadiness Readiness, without a body
+	// (HEAD /readyz)
+	HeadReadiness(ctx echo.Context) error
 	// UserLogin Log in (user-login dialect)
 	// (POST /user/login)
 	UserLogin(ctx echo.Context) error
@@ -1311,6 +1347,15 @@ func (w *ServerInterfaceWrapper) GetJWKS(ctx echo.Context) error {
 	return err
 }
 
+// HeadJWKS converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadJWKS(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadJWKS(ctx)
+	return err
+}
+
 // GetAuthorizationServerMetadata converts echo context to params.
 func (w *ServerInterfaceWrapper) GetAuthorizationServerMetadata(ctx echo.Context) error {
 	var err error
@@ -1320,12 +1365,30 @@ func (w *ServerInterfaceWrapper) GetAuthorizationServerMetadata(ctx echo.Context
 	return err
 }
 
+// HeadAuthorizationServerMetadata converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadAuthorizationServerMetadata(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadAuthorizationServerMetadata(ctx)
+	return err
+}
+
 // GetOpenIDConfiguration converts echo context to params.
 func (w *ServerInterfaceWrapper) GetOpenIDConfiguration(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetOpenIDConfiguration(ctx)
+	return err
+}
+
+// HeadOpenIDConfiguration converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadOpenIDConfiguration(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadOpenIDConfiguration(ctx)
 	return err
 }
 
@@ -1383,6 +1446,15 @@ func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	return err
 }
 
+// HeadHealth converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadHealth(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadHealth(ctx)
+	return err
+}
+
 // GetMetrics converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMetrics(ctx echo.Context) error {
 	var err error
@@ -1428,12 +1500,30 @@ func (w *ServerInterfaceWrapper) GetOpenAPISpec(ctx echo.Context) error {
 	return err
 }
 
+// HeadOpenAPISpec converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadOpenAPISpec(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadOpenAPISpec(ctx)
+	return err
+}
+
 // GetReadiness converts echo context to params.
 func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// HeadReadiness converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadReadiness(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadReadiness(ctx)
 	return err
 }
 
@@ -2019,8 +2109,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/oauth/revoke", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
 	router.POST(options.BaseURL+"/oauth/introspect", wrapper.IntrospectToken, options.OperationMiddlewares["introspectToken"]...)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
+	router.HEAD(options.BaseURL+"/.well-known/jwks.json", wrapper.HeadJWKS, options.OperationMiddlewares["headJWKS"]...)
 	router.GET(options.BaseURL+"/.well-known/openid-configuration", wrapper.GetOpenIDConfiguration, options.OperationMiddlewares["getOpenIDConfiguration"]...)
+	router.HEAD(options.BaseURL+"/.well-known/openid-configuration", wrapper.HeadOpenIDConfiguration, options.OperationMiddlewares["headOpenIDConfiguration"]...)
 	router.GET(options.BaseURL+"/.well-known/oauth-authorization-server", wrapper.GetAuthorizationServerMetadata, options.OperationMiddlewares["getAuthorizationServerMetadata"]...)
+	router.HEAD(options.BaseURL+"/.well-known/oauth-authorization-server", wrapper.HeadAuthorizationServerMetadata, options.OperationMiddlewares["headAuthorizationServerMetadata"]...)
 	router.GET(options.BaseURL+"/v1/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/v1/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.DELETE(options.BaseURL+"/v1/users/:id", wrapper.DeleteUser, options.OperationMiddlewares["deleteUser"]...)
@@ -2058,13 +2151,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/user/authenticate", wrapper.ApiUserAuthenticate, options.OperationMiddlewares["apiUserAuthenticate"]...)
 	router.POST(options.BaseURL+"/api/user/refresh-token", wrapper.ApiUserRefreshToken, options.OperationMiddlewares["apiUserRefreshToken"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
+	router.HEAD(options.BaseURL+"/healthz", wrapper.HeadHealth, options.OperationMiddlewares["headHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
+	router.HEAD(options.BaseURL+"/readyz", wrapper.HeadReadiness, options.OperationMiddlewares["headReadiness"]...)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
+	router.HEAD(options.BaseURL+"/openapi.yaml", wrapper.HeadOpenAPISpec, options.OperationMiddlewares["headOpenAPISpec"]...)
 
 }
 
 type ApiUserBadRequestJSONResponse ApiUserError
+
+type ApiUserHeaderTooLargeJSONResponse ApiUserError
 
 type ApiUserServerErrorJSONResponse ApiUserError
 
@@ -2105,6 +2203,13 @@ type ForbiddenApplicationProblemPlusJSONResponse struct {
 	Headers ForbiddenResponseHeaders
 }
 
+type HeadHeaderTooLargeResponse struct {
+}
+
+type HeaderTooLargeApplicationProblemPlusJSONResponse Problem
+
+type JmvstreamHeaderTooLargeJSONResponse JmvstreamError
+
 type MessageBadRequestJSONResponse MessageError
 
 type MessageForbiddenResponseHeaders struct {
@@ -2115,6 +2220,8 @@ type MessageForbiddenJSONResponse struct {
 
 	Headers MessageForbiddenResponseHeaders
 }
+
+type MessageHeaderTooLargeJSONResponse MessageError
 
 type MessageServerErrorJSONResponse MessageError
 
@@ -2147,6 +2254,15 @@ type OAuthForbiddenJSONResponse struct {
 	Body OAuthError
 
 	Headers OAuthForbiddenResponseHeaders
+}
+
+type OAuthHeaderTooLargeResponseHeaders struct {
+	CacheControl *string
+}
+type OAuthHeaderTooLargeJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthHeaderTooLargeResponseHeaders
 }
 
 type OAuthInvalidClientResponseHeaders struct {
@@ -2190,6 +2306,8 @@ type OAuthUnavailableJSONResponse struct {
 	Headers OAuthUnavailableResponseHeaders
 }
 
+type OcariotHeaderTooLargeJSONResponse OcariotError
+
 type ServerErrorApplicationProblemPlusJSONResponse Problem
 
 type TooLargeApplicationProblemPlusJSONResponse Problem
@@ -2224,6 +2342,44 @@ func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 	return err
 }
 
+type GetJWKS431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetJWKS431ApplicationProblemPlusJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HeadJWKSRequestObject struct {
+}
+
+type HeadJWKSResponseObject interface {
+	VisitHeadJWKSResponse(w http.ResponseWriter) error
+}
+
+type HeadJWKS200Response struct {
+}
+
+func (response HeadJWKS200Response) VisitHeadJWKSResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadJWKS431Response = HeadHeaderTooLargeResponse
+
+func (response HeadJWKS431Response) VisitHeadJWKSResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
+}
+
 type GetAuthorizationServerMetadataRequestObject struct {
 }
 
@@ -2245,6 +2401,44 @@ func (response GetAuthorizationServerMetadata200JSONResponse) VisitGetAuthorizat
 	return err
 }
 
+type GetAuthorizationServerMetadata431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetAuthorizationServerMetadata431ApplicationProblemPlusJSONResponse) VisitGetAuthorizationServerMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HeadAuthorizationServerMetadataRequestObject struct {
+}
+
+type HeadAuthorizationServerMetadataResponseObject interface {
+	VisitHeadAuthorizationServerMetadataResponse(w http.ResponseWriter) error
+}
+
+type HeadAuthorizationServerMetadata200Response struct {
+}
+
+func (response HeadAuthorizationServerMetadata200Response) VisitHeadAuthorizationServerMetadataResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadAuthorizationServerMetadata431Response = HeadHeaderTooLargeResponse
+
+func (response HeadAuthorizationServerMetadata431Response) VisitHeadAuthorizationServerMetadataResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
+}
+
 type GetOpenIDConfigurationRequestObject struct {
 }
 
@@ -2264,6 +2458,44 @@ func (response GetOpenIDConfiguration200JSONResponse) VisitGetOpenIDConfiguratio
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetOpenIDConfiguration431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetOpenIDConfiguration431ApplicationProblemPlusJSONResponse) VisitGetOpenIDConfigurationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HeadOpenIDConfigurationRequestObject struct {
+}
+
+type HeadOpenIDConfigurationResponseObject interface {
+	VisitHeadOpenIDConfigurationResponse(w http.ResponseWriter) error
+}
+
+type HeadOpenIDConfiguration200Response struct {
+}
+
+func (response HeadOpenIDConfiguration200Response) VisitHeadOpenIDConfigurationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadOpenIDConfiguration431Response = HeadHeaderTooLargeResponse
+
+func (response HeadOpenIDConfiguration431Response) VisitHeadOpenIDConfigurationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
 }
 
 type ApiUserAuthenticateRequestObject struct {
@@ -2347,6 +2579,22 @@ func (response ApiUserAuthenticate429JSONResponse) VisitApiUserAuthenticateRespo
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserAuthenticate431JSONResponse struct {
+	ApiUserHeaderTooLargeJSONResponse
+}
+
+func (response ApiUserAuthenticate431JSONResponse) VisitApiUserAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2467,6 +2715,22 @@ func (response ApiUserRefreshToken429JSONResponse) VisitApiUserRefreshTokenRespo
 	return err
 }
 
+type ApiUserRefreshToken431JSONResponse struct {
+	ApiUserHeaderTooLargeJSONResponse
+}
+
+func (response ApiUserRefreshToken431JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiUserRefreshToken500JSONResponse struct{ ApiUserServerErrorJSONResponse }
 
 func (response ApiUserRefreshToken500JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
@@ -2563,6 +2827,22 @@ func (response AuthHeaderAdd413JSONResponse) VisitAuthHeaderAddResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderAdd431JSONResponse struct {
+	MessageHeaderTooLargeJSONResponse
+}
+
+func (response AuthHeaderAdd431JSONResponse) VisitAuthHeaderAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2681,6 +2961,22 @@ func (response AuthHeaderDelete413JSONResponse) VisitAuthHeaderDeleteResponse(w 
 	return err
 }
 
+type AuthHeaderDelete431JSONResponse struct {
+	MessageHeaderTooLargeJSONResponse
+}
+
+func (response AuthHeaderDelete431JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AuthHeaderDelete500JSONResponse struct{ MessageServerErrorJSONResponse }
 
 func (response AuthHeaderDelete500JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
@@ -2752,6 +3048,22 @@ func (response AuthHeaderList403JSONResponse) VisitAuthHeaderListResponse(w http
 	return err
 }
 
+type AuthHeaderList431JSONResponse struct {
+	MessageHeaderTooLargeJSONResponse
+}
+
+func (response AuthHeaderList431JSONResponse) VisitAuthHeaderListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AuthHeaderList500JSONResponse struct{ MessageServerErrorJSONResponse }
 
 func (response AuthHeaderList500JSONResponse) VisitAuthHeaderListResponse(w http.ResponseWriter) error {
@@ -2787,6 +3099,44 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetHealth431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth431ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HeadHealthRequestObject struct {
+}
+
+type HeadHealthResponseObject interface {
+	VisitHeadHealthResponse(w http.ResponseWriter) error
+}
+
+type HeadHealth200Response struct {
+}
+
+func (response HeadHealth200Response) VisitHeadHealthResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadHealth431Response = HeadHeaderTooLargeResponse
+
+func (response HeadHealth431Response) VisitHeadHealthResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
+}
+
 type GetMetricsRequestObject struct {
 }
 
@@ -2802,6 +3152,22 @@ func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.Respons
 	w.WriteHeader(200)
 
 	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetMetrics431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetMetrics431ApplicationProblemPlusJSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
 	return err
 }
 
@@ -2903,6 +3269,25 @@ func (response IntrospectToken413JSONResponse) VisitIntrospectTokenResponse(w ht
 	return err
 }
 
+type IntrospectToken431JSONResponse struct {
+	OAuthHeaderTooLargeJSONResponse
+}
+
+func (response IntrospectToken431JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type IntrospectToken500JSONResponse struct{ OAuthServerErrorJSONResponse }
 
 func (response IntrospectToken500JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
@@ -2961,6 +3346,25 @@ func (response RevokeToken413JSONResponse) VisitRevokeTokenResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken431JSONResponse struct {
+	OAuthHeaderTooLargeJSONResponse
+}
+
+func (response RevokeToken431JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3086,6 +3490,25 @@ func (response CreateToken429JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type CreateToken431JSONResponse struct {
+	OAuthHeaderTooLargeJSONResponse
+}
+
+func (response CreateToken431JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateToken500JSONResponse struct{ OAuthServerErrorJSONResponse }
 
 func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
@@ -3144,6 +3567,44 @@ func (response GetOpenAPISpec200ApplicationyamlResponse) VisitGetOpenAPISpecResp
 	return err
 }
 
+type GetOpenAPISpec431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetOpenAPISpec431ApplicationProblemPlusJSONResponse) VisitGetOpenAPISpecResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HeadOpenAPISpecRequestObject struct {
+}
+
+type HeadOpenAPISpecResponseObject interface {
+	VisitHeadOpenAPISpecResponse(w http.ResponseWriter) error
+}
+
+type HeadOpenAPISpec200Response struct {
+}
+
+func (response HeadOpenAPISpec200Response) VisitHeadOpenAPISpecResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadOpenAPISpec431Response = HeadHeaderTooLargeResponse
+
+func (response HeadOpenAPISpec431Response) VisitHeadOpenAPISpecResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
+}
+
 type GetReadinessRequestObject struct {
 }
 
@@ -3165,6 +3626,22 @@ func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.Res
 	return err
 }
 
+type GetReadiness431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness431ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadiness503JSONResponse Health
 
 func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
@@ -3177,6 +3654,36 @@ func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.Res
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type HeadReadinessRequestObject struct {
+}
+
+type HeadReadinessResponseObject interface {
+	VisitHeadReadinessResponse(w http.ResponseWriter) error
+}
+
+type HeadReadiness200Response struct {
+}
+
+func (response HeadReadiness200Response) VisitHeadReadinessResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadReadiness431Response = HeadHeaderTooLargeResponse
+
+func (response HeadReadiness431Response) VisitHeadReadinessResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
+}
+
+type HeadReadiness503Response struct {
+}
+
+func (response HeadReadiness503Response) VisitHeadReadinessResponse(w http.ResponseWriter) error {
+	w.WriteHeader(503)
+	return nil
 }
 
 type UserLoginRequestObject struct {
@@ -3277,6 +3784,22 @@ func (response UserLogin429JSONResponse) VisitUserLoginResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin431JSONResponse struct {
+	MessageHeaderTooLargeJSONResponse
+}
+
+func (response UserLogin431JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3391,6 +3914,22 @@ func (response ListApiKeys403ApplicationProblemPlusJSONResponse) VisitListApiKey
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiKeys431ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3513,6 +4052,22 @@ func (response CreateApiKey413ApplicationProblemPlusJSONResponse) VisitCreateApi
 	return err
 }
 
+type CreateApiKey431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiKey431ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -3611,6 +4166,22 @@ func (response DeleteApiKey404ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApiKey431ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3723,6 +4294,22 @@ func (response GetApiKey404ApplicationProblemPlusJSONResponse) VisitGetApiKeyRes
 	return err
 }
 
+type GetApiKey431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiKey431ApplicationProblemPlusJSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetApiKey500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -3811,6 +4398,22 @@ func (response ListApplications403ApplicationProblemPlusJSONResponse) VisitListA
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplications431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplications431ApplicationProblemPlusJSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3939,6 +4542,22 @@ func (response CreateApplication413ApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type CreateApplication431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplication431ApplicationProblemPlusJSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApplication500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -4057,6 +4676,22 @@ func (response DeleteApplication409ApplicationProblemPlusJSONResponse) VisitDele
 	return err
 }
 
+type DeleteApplication431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplication431ApplicationProblemPlusJSONResponse) VisitDeleteApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApplication500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -4161,6 +4796,22 @@ func (response GetApplication404ApplicationProblemPlusJSONResponse) VisitGetAppl
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplication431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplication431ApplicationProblemPlusJSONResponse) VisitGetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4306,6 +4957,22 @@ func (response UpdateApplication413ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type UpdateApplication431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApplication431ApplicationProblemPlusJSONResponse) VisitUpdateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateApplication500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -4415,6 +5082,22 @@ func (response ListApplicationMembers404ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ListApplicationMembers431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationMembers431ApplicationProblemPlusJSONResponse) VisitListApplicationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApplicationMembers500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -4514,6 +5197,22 @@ func (response RemoveApplicationMember404ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveApplicationMember431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveApplicationMember431ApplicationProblemPlusJSONResponse) VisitRemoveApplicationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4621,6 +5320,22 @@ func (response AddApplicationMember404ApplicationProblemPlusJSONResponse) VisitA
 	return err
 }
 
+type AddApplicationMember431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AddApplicationMember431ApplicationProblemPlusJSONResponse) VisitAddApplicationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddApplicationMember500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -4709,6 +5424,22 @@ func (response ListAuditEvents403ApplicationProblemPlusJSONResponse) VisitListAu
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents431ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4813,6 +5544,22 @@ func (response OcariotAuth429JSONResponse) VisitOcariotAuthResponse(w http.Respo
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OcariotAuth431JSONResponse struct {
+	OcariotHeaderTooLargeJSONResponse
+}
+
+func (response OcariotAuth431JSONResponse) VisitOcariotAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4943,6 +5690,22 @@ func (response JmvstreamAuthenticate429JSONResponse) VisitJmvstreamAuthenticateR
 	return err
 }
 
+type JmvstreamAuthenticate431JSONResponse struct {
+	JmvstreamHeaderTooLargeJSONResponse
+}
+
+func (response JmvstreamAuthenticate431JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type JmvstreamAuthenticate500JSONResponse JmvstreamServerError
 
 func (response JmvstreamAuthenticate500JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
@@ -5036,6 +5799,22 @@ func (response GetMe403ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe431ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5164,6 +5943,22 @@ func (response UpdateMe413ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type UpdateMe431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe431ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMe500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -5266,6 +6061,22 @@ func (response ChangeMyPassword413ApplicationProblemPlusJSONResponse) VisitChang
 	return err
 }
 
+type ChangeMyPassword431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword431ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangeMyPassword500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -5337,6 +6148,22 @@ func (response ListRoles403ApplicationProblemPlusJSONResponse) VisitListRolesRes
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoles431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListRoles431ApplicationProblemPlusJSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5459,6 +6286,22 @@ func (response DeleteRole409ApplicationProblemPlusJSONResponse) VisitDeleteRoleR
 	return err
 }
 
+type DeleteRole431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteRole431ApplicationProblemPlusJSONResponse) VisitDeleteRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteRole500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -5563,6 +6406,22 @@ func (response GetRole404ApplicationProblemPlusJSONResponse) VisitGetRoleRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRole431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetRole431ApplicationProblemPlusJSONResponse) VisitGetRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5690,6 +6549,22 @@ func (response PutRole413ApplicationProblemPlusJSONResponse) VisitPutRoleRespons
 	return err
 }
 
+type PutRole431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutRole431ApplicationProblemPlusJSONResponse) VisitPutRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutRole500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -5761,6 +6636,22 @@ func (response ListSigningKeys403ApplicationProblemPlusJSONResponse) VisitListSi
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListSigningKeys431ApplicationProblemPlusJSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5857,6 +6748,22 @@ func (response RotateSigningKey403ApplicationProblemPlusJSONResponse) VisitRotat
 	return err
 }
 
+type RotateSigningKey431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RotateSigningKey431ApplicationProblemPlusJSONResponse) VisitRotateSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateSigningKey500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -5945,6 +6852,22 @@ func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersRes
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers431ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6073,6 +6996,22 @@ func (response CreateUser413ApplicationProblemPlusJSONResponse) VisitCreateUserR
 	return err
 }
 
+type CreateUser431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser431ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUser500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -6171,6 +7110,22 @@ func (response DeleteUser404ApplicationProblemPlusJSONResponse) VisitDeleteUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser431ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6279,6 +7234,22 @@ func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser431ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6424,6 +7395,22 @@ func (response UpdateUser413ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type UpdateUser431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser431ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUser500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -6543,6 +7530,22 @@ func (response SetUserPassword413ApplicationProblemPlusJSONResponse) VisitSetUse
 	return err
 }
 
+type SetUserPassword431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetUserPassword431ApplicationProblemPlusJSONResponse) VisitSetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserPassword500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -6564,12 +7567,21 @@ type StrictServerInterface interface {
 	// GetJWKS The public signing keys (RFC 7517)
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
+	// HeadJWKS The public signing keys' headers (RFC 9110 §9.3.2)
+	// (HEAD /.well-known/jwks.json)
+	HeadJWKS(ctx context.Context, request HeadJWKSRequestObject) (HeadJWKSResponseObject, error)
 	// GetAuthorizationServerMetadata OAuth 2.0 authorization server metadata (RFC 8414)
 	// (GET /.well-known/oauth-authorization-server)
 	GetAuthorizationServerMetadata(ctx context.Context, request GetAuthorizationServerMetadataRequestObject) (GetAuthorizationServerMetadataResponseObject, error)
+	// HeadAuthorizationServerMetadata The RFC 8414 metadata's headers
+	// (HEAD /.well-known/oauth-authorization-server)
+	HeadAuthorizationServerMetadata(ctx context.Context, request HeadAuthorizationServerMetadataRequestObject) (HeadAuthorizationServerMetadataResponseObject, error)
 	// GetOpenIDConfiguration OpenID Connect discovery document
 	// (GET /.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx context.Context, request GetOpenIDConfigurationRequestObject) (GetOpenIDConfigurationResponseObject, error)
+	// HeadOpenIDConfiguration The OpenID Connect discovery document's headers
+	// (HEAD /.well-known/openid-configuration)
+	HeadOpenIDConfiguration(ctx context.Context, request HeadOpenIDConfigurationRequestObject) (HeadOpenIDConfigurationResponseObject, error)
 	// ApiUserAuthenticate Obtain a JWT (api-user dialect)
 	// (POST /api/user/authenticate)
 	ApiUserAuthenticate(ctx context.Context, request ApiUserAuthenticateRequestObject) (ApiUserAuthenticateResponseObject, error)
@@ -6588,6 +7600,9 @@ type StrictServerInterface interface {
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
+	// HeadHealth Liveness, without a body
+	// (HEAD /healthz)
+	HeadHealth(ctx context.Context, request HeadHealthRequestObject) (HeadHealthResponseObject, error)
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
@@ -6603,9 +7618,15 @@ type StrictServerInterface interface {
 	// GetOpenAPISpec This contract
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(ctx context.Context, request GetOpenAPISpecRequestObject) (GetOpenAPISpecResponseObject, error)
+	// HeadOpenAPISpec This contract's headers
+	// (HEAD /openapi.yaml)
+	HeadOpenAPISpec(ctx context.Context, request HeadOpenAPISpecRequestObject) (HeadOpenAPISpecResponseObject, error)
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// HeadReadiness Readiness, without a body
+	// (HEAD /readyz)
+	HeadReadiness(ctx context.Context, request HeadReadinessRequestObject) (HeadReadinessResponseObject, error)
 	// UserLogin Log in (user-login dialect)
 	// (POST /user/login)
 	UserLogin(ctx context.Context, request UserLoginRequestObject) (UserLoginResponseObject, error)
@@ -6736,6 +7757,29 @@ func (sh *strictHandler) GetJWKS(ctx echo.Context) error {
 	return nil
 }
 
+// HeadJWKS operation middleware
+func (sh *strictHandler) HeadJWKS(ctx echo.Context) error {
+	var request HeadJWKSRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadJWKS(ctx.Request().Context(), request.(HeadJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadJWKSResponseObject); ok {
+		return validResponse.VisitHeadJWKSResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetAuthorizationServerMetadata operation middleware
 func (sh *strictHandler) GetAuthorizationServerMetadata(ctx echo.Context) error {
 	var request GetAuthorizationServerMetadataRequestObject
@@ -6759,6 +7803,29 @@ func (sh *strictHandler) GetAuthorizationServerMetadata(ctx echo.Context) error 
 	return nil
 }
 
+// HeadAuthorizationServerMetadata operation middleware
+func (sh *strictHandler) HeadAuthorizationServerMetadata(ctx echo.Context) error {
+	var request HeadAuthorizationServerMetadataRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadAuthorizationServerMetadata(ctx.Request().Context(), request.(HeadAuthorizationServerMetadataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadAuthorizationServerMetadata")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadAuthorizationServerMetadataResponseObject); ok {
+		return validResponse.VisitHeadAuthorizationServerMetadataResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetOpenIDConfiguration operation middleware
 func (sh *strictHandler) GetOpenIDConfiguration(ctx echo.Context) error {
 	var request GetOpenIDConfigurationRequestObject
@@ -6776,6 +7843,29 @@ func (sh *strictHandler) GetOpenIDConfiguration(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetOpenIDConfigurationResponseObject); ok {
 		return validResponse.VisitGetOpenIDConfigurationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// HeadOpenIDConfiguration operation middleware
+func (sh *strictHandler) HeadOpenIDConfiguration(ctx echo.Context) error {
+	var request HeadOpenIDConfigurationRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadOpenIDConfiguration(ctx.Request().Context(), request.(HeadOpenIDConfigurationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadOpenIDConfiguration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadOpenIDConfigurationResponseObject); ok {
+		return validResponse.VisitHeadOpenIDConfigurationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7012,6 +8102,29 @@ func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	return nil
 }
 
+// HeadHealth operation middleware
+func (sh *strictHandler) HeadHealth(ctx echo.Context) error {
+	var request HeadHealthRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadHealth(ctx.Request().Context(), request.(HeadHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadHealth")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadHealthResponseObject); ok {
+		return validResponse.VisitHeadHealthResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMetrics operation middleware
 func (sh *strictHandler) GetMetrics(ctx echo.Context) error {
 	var request GetMetricsRequestObject
@@ -7238,6 +8351,29 @@ func (sh *strictHandler) GetOpenAPISpec(ctx echo.Context) error {
 	return nil
 }
 
+// HeadOpenAPISpec operation middleware
+func (sh *strictHandler) HeadOpenAPISpec(ctx echo.Context) error {
+	var request HeadOpenAPISpecRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadOpenAPISpec(ctx.Request().Context(), request.(HeadOpenAPISpecRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadOpenAPISpec")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadOpenAPISpecResponseObject); ok {
+		return validResponse.VisitHeadOpenAPISpecResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetReadiness operation middleware
 func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 	var request GetReadinessRequestObject
@@ -7255,6 +8391,29 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// HeadReadiness operation middleware
+func (sh *strictHandler) HeadReadiness(ctx echo.Context) error {
+	var request HeadReadinessRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadReadiness(ctx.Request().Context(), request.(HeadReadinessRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadReadiness")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadReadinessResponseObject); ok {
+		return validResponse.VisitHeadReadinessResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8298,176 +9457,189 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1/c9s6kuBXwfK2Ks4sJcuOk/ei1Fatn+M34/z02s5k556yFkRCEp4pgI8ArWhSrrpPc/c97qPcJ7lC",
-	"AyRBEqQoW3aSmfyTWBIJNBqN7kb//OIFfBFzRpgU3vCLNyc4JAn8+Y4f4WBO1J8hEUFCY0k584beXy4u",
-	"Tnf3+gMUqN8Fkpz3Pd8TwZwssHqcsHThDX/zGO/BI94n35OrmHhDT8iEspl3c+N77/i55Ilj/At+RZhA",
-	"OCGIkWuS6HnCxjkEDOOc44zIZHU4lSSpT3NOAs5CBT5aYirRhEx5QpBMVpTNEJ5hyspTLiijCzXrXj4V",
-	"ZZLMSAJzffz48TCVc8IkDbB0rWtOEC6eoJwhGJwgzEK0nK8QlWiKaURCtHP26xF69tPTwWMFA/mMF3Gk",
-	"JvyF4IQkiCQJT/595FF2jSMaXkqFspFXAreKjRvfi3GCF0SaDT5KE8ETN5xjRj7LywCeGCM+RXJOUJyQ",
-	"a8pTgWI8Iwouqh7/IyXJyvM9hhdqPv1OGXH48xvCZnLuDZ/u7bv26eSlG4yECJ4mAXkkEA3zGWMs58WE",
-	"NPR8LyF/pDQhoTeUSUrsyac8WWDpDb00hSfrk7+hCyrr8x9KtOBCIjmnAi0wU9tDFgLthGSK00giszku",
-	"JEQwZAUHmnieDgZ+OyndqOWImDNBYJ8OY/pBkOQXHJ6RP1IiANaAM0kY/InjODIEtfu7ULB/KSjmSz7W",
-	"a7Lyht7Ju78evjl5eXl2/J8fjs8vvGKut0QIPFOgnGiqQuqgo8TMeWOv5l8TMvWG3v/YLbjHrv5V7Bpw",
-	"jxWJ6tWU8do0unnvnCTX2dt3WufF8dm7wzeXx2dn78+cy9QzISqQJIuYJzih0QqlDF9jGuFJRLa35k5T",
-	"mUE0++uw9o1Ag1HPDA6cIKZBQISYplG2Kf0SUPwNTmZk22A1Ykyd/gkPVwpnXOFuD72lv1RAeovZypwJ",
-	"cRdiuXj//vLt4bu/Zafi3EkvF5xrPmDwI3yUKPmCIqwEzNaIpTYPmiZ8ofkQDsOECPHCzIyVaENjEHM9",
-	"kHNjJLRcU6zJkubWI03wmad3LaEJ0Bl4PzAlvHhC/67Y7N050NHZ8cvjdxcnh2/OW7lQkJBQiUwcie3h",
-	"+GPC2cweGvEEYYaMQEUJmSZEzBEIVpvqPlhn9sHOQkYQEZ9RoxkplUXpKVOeoBgLseRJiOZYzCmbbW/r",
-	"O8mcOOGTiCz+zbHzIZGYRt7QkyDMYaRMxQFEwwhKw1FrF97wty/elJIoVPJakATEqe8tcqK4xlFKFE/I",
-	"BD6apBItqBAgzT/5npBYpsIbHig5K6nUahMOUbaQXOLiCU/lcBJhdtWdsE71YptYVrZGUBkipXuQUJFW",
-	"bc1AU0ecTSMabILcrUAZzDGbERSY6QVaUjkHFS9Ik4QwiRQWCdrBSO0AwlFCcLhCEl8R5iOc62WIMpQK",
-	"8hhW8ytPJjQMCXvw5VjHOMLBFcJIBDwmsCIek0Qr24yQGlv8+PFjr6q1tx2QqpIPEBmetZGC1m3hZuRW",
-	"KekiOdgP83KXbdk+VK8+XsBeCNiEMY7p5RVZibHemXvchc30x+0s+JChlJHPMQkkCeGspwmx92Dr6lOX",
-	"LWhQn8yrG4rz7YD1jmsWCORBGRofGhhgsvF9kMU7Ln/lKQsfkim940ikwTxnk4D39wq2217iiKbn/MI/",
-	"SzCTmdy8LM+e6TCZAEWWitBd0AG4jRs5zgAx3Gfso3EJNvVFykQaxzyRxHx5qSTv2B+x/FngBmMFYelp",
-	"ULv005kp5OA5+r//52l//3F/xMpkAmaq3hFnMuHROhrJrE6wJljj9vnjWtSJdDqlASVMGgQMtfCtyrEx",
-	"4EEMqVqaUOzlXo4IwGvU7aOImvU/DCo0GQQwq0HDWH+6pOEY1A+BGEcWCP2tbv99yIs1qxYw5SWc3fFQ",
-	"XTsapAeMs3XZseHJ1puSaRkNQiWDdMMb+VYAtkwql5ZJRQF+Hzfp29Gbf5drGCDgXgR2R1oAPjQeqoOo",
-	"ZYuxQ1sc694Y033cuO9OUQ9+Fe/Gp7auyjhV2xfAEvTl3vhoBF4JtOCGcXXgWfdyE1zDpToeofvQB2u2",
-	"rO2fl1y1014DMOdeXLxp9Hz5mhtyRtCCslQSJDl8CvFKQZe7LH5+dlByWjwb1L0WYCADA98XL07UpVtS",
-	"7b4IEoKVTodlyR0TYkl6koJ9p+KT8T3yOaYJERu9Q8MO7h7fuyKryzll0u1wuiKrRwLFCZnSz+CWi7CQ",
-	"aMrTBAVznOBAkkSUXXIzLMmcp4Jc/r//9b8/H/zn312zqmEuU7EhGrQ36YvDZ1X4u37TDjBjKctX59t4",
-	"L3yjfPI7CWSxXUfwEByAMKQKETg6tbZviiNB/MqOlnenYlidEwbc4YqskJA8FmjJkyvKZi8Mp1iqJ/BE",
-	"ECYVIjfDhOVK3H/6FGgy+7znezGWkiQKjP/+7b9Ho8+Dwad/+1enz8/GH4y9DkXh90DYjTSt7trTNIr6",
-	"CNQRRCVifPlC/U9FxsHnfMkKv3frwdkOpd6CXt9QfXMu7wQ4Zkt/rDG3K0Z1UxiCkwTDZ8vp3WExMFcD",
-	"qB8ESWz+bF36y6DnF/M1QL+kOCKBPLXu8ep+/87gvcOrHzJ7enUh+Th+AU3LsnIVpLyQkpOniM+o+5vd",
-	"/p+av/b8+OyvJ0fHlx/eHf718OTN4S9vjj3f4an75CDVmjNp3V7awNdfb0HGmfYTNW6v8SOB97XCvw4G",
-	"z59VGdg6KK3BWoAq+3prMGGtGWQg1bBn/X6s2NXqgmoi68jiFuDyscxXHg4XlP0H/Ot6Q3GmjJCLlw6b",
-	"Hq/itPWB26yggZTPPxwdHZ93prj8tZpj3T0Cj8oI2HcpWfaZr+B3rZyz9z3bJgv5TRtfQXgjev01p8gs",
-	"0VqDm4RzPbyJcjProIwaVduShvbk2cCpsOI0pIQFDZFaMMkjgcY4Dcf6wmPdESAgCaUsIkIgQaRTYt5G",
-	"Qego7Km4NGFI1gmYcB4RzGx5XNDIPJ20HKZNcbr/9Pn+wIXWFomf49uvb6QLkNIqO+gH+ebcSql10Var",
-	"FpHfryqktBUVdcsab8M+t63PSDZYYHeFOd+D7ShqBS+4T20tn+VDHHYhnAVl9rd7P0hpI1Kq70AaUnl8",
-	"bSwxVVxmoqBgZWB7c0GGA8mTS81C69zYeBVi569ZpIrrJ60/O3/ryK55KgO+KKkFQqsFSgJro5pTKxAp",
-	"YKlpTXIjvUYJ3ks8I847nItxm4HMHhTL+NS6iVs5+gVJ3OPJT+X8L2BPa7zcbyq4G89eQb1xwsMUMNrD",
-	"Me3pe3B9ZzPttvU+r40pBtYXaIHFFQnVjxEVUvTXqoS2eJZGvctW3o6xwzBsvPR8HWNNDtpLEpGWG7ck",
-	"n2VzcD7SBla0c3h6ojD9GFEpSDQ1BtHbX95gWhfg1Zt9GXF7g/2DNRPlQ+Q3/Fvgvjcafd6bjkaff5o2",
-	"sP1j170O/4f51A/4wrbmZdeLKhy3mflXSqKwwexgogVd2wk/+QgLhFHIpSQhirGcvzDGR/DX6LhDBKGA",
-	"oOMv5zzSoTNlK68VjVg37vLiwpKxdzWC5+d5ASZlQROXk9MvrJtjPmt7uOM6klu02C/+QnCkNqXG9+Yk",
-	"uBLNKpBTdNqYP8bBHMEojwQyAsPXfIpxifiVxZUKcLKozQKB/EpdFS3f36d1yzVjuFZ7kgdQNLMFh4nm",
-	"2dOnT541MWcIT8ktohnYtu5XvdWsX4JsNO0UK2i4GUt6Tdx3QZy2K0TuX8nnuCT8KJPPDjzXPZpW7rct",
-	"Two3Bf0uqVt4TqYdR4YwGucYIp00fX+pv/zStsF32Fu/YBprlRSzf66df/XxtWO/o9k6Feqczhhls8PI",
-	"2CKu3dvs/PaqgSiuZMkidnzk+d7Z+aHne+9fnzpR4LbQpaKsC9OZ8+XPzpdX69Gp4NSr8AFVesYG7J4T",
-	"Bzu4Iqvu2qraopqaWgVJDeiEYHEtZELwosFfsIljLhPRa8XwGoXiDl6JLOaxQcWqmNBKHsDGDD0bj9mK",
-	"chCtKVvR26BALLr6CNqkaT5JJUqjsj3Z14WAP2FKG8IRMhli+s21OICnWgHJreMNUu62cqgU4Xs/yHzX",
-	"oMI6Lgx/cuqL78jS1qZraZ0RwUKiny2Pvo+wyfbc8wf7B2iykkR9yUJQWpRimPHysloY8CQhgURzngiC",
-	"JgDhCgmJYzB1b3ZjMAFPOW7LgJfDYLXmqoBpojHDWyvhfJCwagddWl9kQcXuuF3rQS1tyw9aItMv5yXD",
-	"52rIq+d7dhik2kZ30JVTMDjCnu1T1RoBffvD9T7ACeVS7dF9+XPZlvy5rIM/1yyn4SgHPLTPsaVrVdDe",
-	"dpNpxzRM4bfyAgNjAzcrKWQddCzraddk2WYcQXrUhrLXZE5dxu57fKfjz8jysisB2UyuhtgqLJWh2xZv",
-	"tKENVr4tqNeDaCLsnKzx+cHTn5CJ3DOhiaLOHgszb/lqD2x+CnkiTexGtFgZBJJzLF1Zfn43DdIycTjs",
-	"nZQJiY1PoIB793pvV8EudgeTZ9NneI/0ngR7Ye8A/0x6zyc/k97+VH2hPj93Ov+sW3c26sHgwHW/MomU",
-	"9vTvuES/NmEsvzoVtiIr23LtNVhLET2p33axP034lEZkS46bXH9u2yptB7vxvSlNhLzswrFBo8miALu/",
-	"4PKVWL6UjeM6VwQnpcDOJ3tPnzwbdIjtPCPX/Ip8r7aTMxNa4RZw7QEXXXZLjZ9tMSg35Ztjw+FouCca",
-	"yW1koxmuaVXbcLUAdtZB1exEyRdfOu0kTAMsQa+zaeKgzRB92PufuPf3Qe/5ZX/YazAFq9lO000lVLbV",
-	"OeHv7x38dPDzk2cHP1mkP2g0LHVH5jnotjew6hP9wv7TZxXkKsWZ/pES84BMUtKgGrVs/3lm8SqQLiJC",
-	"4mFCcFhG+97+z214H40+7++pf570RqPPTyfqn1D9+RNp2AV9WX1LJA6xxHUCLC4N4jK/IWxyJnwvuzxc",
-	"Cm3GusTR7BLM4bcf0jahXhIWxrwpnNX96CVO5fxyQeSch7eHQoiUJG4z6PJKXKYJbQhq0+FUd0NrQq6N",
-	"s6IdAY7ntrJ6TdC3ftt4w++EAk1WrasvP7KVhbuG3BZpV3m1prDaSi0C8xuOqJPRFHZk2/R7vv/0GVh/",
-	"9f/H4cvzQ+dd3bzvzA25hRl785C6JmN2QqRC2QZjVU26ln15TXRagYRtiGwLpbcX3CZKuEGlKzmH1ttx",
-	"s4wwXRnN+rWa7lE16jV5pQQJEuLw05/MGE9I+ALlaTePBNLv6Gy8OJ1ENHC662tzWcYti7RLluV1Lp64",
-	"0dCo0JSnA+7kf8Gcj7vBV56+oUKeVagI7ZTe2Giu3INWuVPEOCA9QWKcKPrW5TsEYjhJ+JKyGVqqiy9k",
-	"CPOI6BlFtxlte1fFRluy3GGGSE9dutZh0UVQleNg7XjLmWiPnG/ajkOkGDqB4hb9tuQfypqrUaZM0khH",
-	"G8NkZmPNq53imtdQzfsY/5GSF0hQNovAru0EVtT1y1hftj2/q8NUZwmvv7pVLn4lU7KFtOrSMiBdO/lB",
-	"tER1bSQ+QirwJCKh27lOukTF1DMeSqYDO+cB3yEovGReKAZ9w69JhAPn4rIDddkhMY2lkcnC1jU216cw",
-	"wBF3RiKCvWazfehqHm+0iwPSLOO4SUfI97ckxEswNhHY7bInvy0jU3dnb8l2W+x2V8vInfevq19DDbAN",
-	"LQtYyProU0c9Mvgtq5qrHoeKuXngGdcZspBanJXSvW0MKyyWzyj7R/BIWYsRJrWlvJajTaNyHUGLv/M5",
-	"q/DntZztV3UK65z1FZ+zLq+fdOPfb7Brkpe8E/PN9g0ysvJwxNsx8gu35vDq44VRR6ZKLSuVsnbqEHZA",
-	"ankD+iFff786UVjKttwaLQOwiYS25A3oKPi/NTa+VVHejbnfNGxEfe9/ORsMBntrA5I2jxJWGisJ0oTK",
-	"1TkUVdcKe16TolbVxMR3o51xqYDD+LGPcAD1XKAoJpUC8SUjySNh7j59dCIRFSOGI8FBS4/VxQiLSjW7",
-	"YVYk5/Xx38a6aBmUCjcxwHmt8P/qHZ6e9F7baQA4z1DHeVT7q48XritHDry6dfhooq7A6nAKNDbTv/p4",
-	"MUY7UFhrVw2n59/90xiZxJaiinkVtNJ6XOBxNeC+Cy4zeekSA26p8S68tKtLCqEduOCZejoFRCMGccRW",
-	"8U4oBKZWYW6gVOqCni8Qtq+e2SYBvqcRX9ZkoLlDfEgib+jZwHi2tT8rWOkNDQfyIacCQoIS8IahFU8T",
-	"RRsZKcHtzDJ9CG2KH3pnBIe2TUTAKHJOaIIWZDExJUVKry4TqlhYPrkp2apeDCG/oT6gPVQaUlmaHm6U",
-	"6luFaeMXh8tcBh4LsznydZlH4LcMg32jOJcXB98UP60HPn8hs4Eq/JWGND/01BldGE9D7YVsojMO9WrN",
-	"b/lm1Mrn6Yg780FTJTwIbvTS9PBN8dP6FZkXsruwg7xsNqnPjcW1f8GCBq2WEHVStB3kcWlH/IIHcRat",
-	"0GQ1YuPT9+cXaPd6b3dBdrMHxz4i18RY5KRtnZpjYSwMoT44ui+FEngAVg73XMpYFziibMqzEkpYJ8cZ",
-	"plFwpAWmTGLKSCIUIgEjagQx3N2dUTlPJ0r/2s1f6AGy8o/13IJiaLBxC8vgUuI0+jwkiigUOZRsZIo1",
-	"nGXli3UImkDXJKHTVWUMPp1GlBEk5wlPZ7o+8quPr8/7IzZiEKshhjk7+9MYYSaWarA8UG/8BQJHfFQL",
-	"V7sZv1B7kaxGjMs5SVDCU3WkrREgnmXcVJZq7GvxhNmIjXV4ylgzqHx3G8tt6y2OaECMkSvj9jFUttvv",
-	"D2q7tVwu+xh+7vNktmveFbtvTo6O350fwztFlEixT57vKfzq3Rv09/RjPCYMx9Qbek/6g/4Tkx4DbHe3",
-	"vyRR1LtifMl2f19eiX5WhGumrcG5RFA6tfdnItWOeJWOGfuDwdZKxZkAcUdVr2O1gcbeDKrEcs4Fyahn",
-	"gVdISBpFaEI08vslLcUb/vbJ90S6WOBklZmL9Vg2G9PlT396uvfTY3UM8UwozTikIuBqeu+TGrOENaDH",
-	"HrZFd0/TeRsaS6K+4t+9R+xWZmpunVGIgDYkQvws2u8PUGn95pzng2ik/nywd9AZqTFhNOwFnE3pLC3u",
-	"V03ofB8TdvLyqPT4d4RGgB4dccaUnMwRg0IepAsdNNyENRxTiErbxZVqdjEXTXmXtpIY0WsiIFxpztPk",
-	"Rc68qdQcb1zMYH7qaVVSCevyPjjqMJlWQUTIX3i42qwGc6FE6to0p4WfqCjLYsrWbNqowpX7cVO+D0OY",
-	"iJuGXBPkz+2W+8rc+N7BBm9ZBavhzb3Ob5aKLap3955sAKupH6ne23++yXulCrQ3vvd0g8Xa2Rvw6pNN",
-	"Vlv08mk7WhOlESEMOssOjmkPwk+zi491sLLfqueqRPXNB+s8JtDdrOYj1DcYmSZKTUKMLFGMadJHZyQV",
-	"0PkMiZgwOWLl1/SlR8CFWCfJTvGCRiutTTgP3lm1btAmB2+j41Mpw/Xj5HzVk9NC/uaiJrMCS0B7m52D",
-	"woSBw7BdsGRgPhKmlPoYWnCVayi0VkGs0LVd/uAuosRo3I5SEN0Fh6sUQ3fC387pKwpouEoHW+UUjGcN",
-	"ibwYWrTqfKDq/VW6HihXrwt490nnd4v2AF1PYrXnR9ej5GhgUjlKX3KD22+FgerTjf+laif87dNN6dhp",
-	"swXCzF3jwj5t6vKQ1SWunTht67APXdMB0UU47ovrN9T62Br5W0e16D1lCvl1P6Jr28ZYe6Ex+/0fkMHB",
-	"bdFrY6PIxtkasv/GUzTH1wQx05zFOgn97/lsvzTm4NLZ7nyiI+Mod15ki3MG/vQ7SpKOhZ8KkVILbaxt",
-	"qgIL8am9cvECERzMc4FvaiJJDprr2sreX+vgfG0qAkyC5d/GJdrR6FsjIeZQTObvbQYRU2/mHpURM0ND",
-	"Z4A44WBkoALhiF6TdgPIG3pNmK7Oli1br9EseEFkQgNhLbiSkJj1G5msjGlXkkUcgetAB5IDCerENm3X",
-	"UD+yYDVicyoknyV4IV5kXSYmq0wxhtdMVR31c3DFUykKK0lCUkFGLCRS5y6IF7mVvzfHYo7+SEmqW1a8",
-	"QCGWeIIFQTHnEQBDhaSBcF3p/kzkW7PotXsoyWe5G0eYVnbP0ZG6vlEGtb5Sz5WmfppwhTGSCqTGRdqf",
-	"3b591juLHGjnRmrjve0galJtCr/Rfd5n64WKFJj2eJ97y+Wyp7DQS5OIsICHOkTh9hM86J2hXMiogQiy",
-	"4rvQhvIFGuvyOGMEkRs6+oStzA0SMm/V/Y1L02WD8eXWekR10r+qrd26CpF6X5+uIqTSuayr+lJuKNVV",
-	"7NT6ZLUInbrLVUsfE4hRFTuWNxZnMezg8Hj2bN8WOjBB6cxqe1Tz/f8vPAq1OUsPay7+CZ3NpdIGjBOf",
-	"yj46RE5T14hVbV0vQMuyrdVUoJAwSkITuE1lHqo9Yh8YOA+AZ5sWqj09dpj7KSGGBNx+aH8wcHFenXt7",
-	"n0ynnN27ZYZTHbwrs2lgCroYHuDQRzxBS2yd/L53lxP79Q5Q2USmCbN8HAaD5+3HYY01OPdJm3QCkxPW",
-	"R+MiI+Lf80ABaPQr0DiLPRijHTxizpwMHYswtmIMMEM81kF3aGz6OyoePWI6aUTk2SJ5SJU+IfZ7RQtA",
-	"Xz0+YrXa6ztNCUfgUF9SQR73R8xeXil5IF9j+VvjlkepIDp+QLMBXQqoZB9HtzePa2vMfZ7oUm5X5wNt",
-	"XcvtzCg7Icryga0pfVTEDpv2BJ1v8hXgH1Q7KScAOXuxA9+G+JNwS50BTxM8awateAHGfyi1pNwP9Nb8",
-	"sZMPwtk98vbMtaPnrtZdsI0rn6gNz6R2kYfGE+RKuWti1Trwpb/Ci2hd9MDh6cl5TILNbszZwLU7VxaX",
-	"61a3zXy5e39dpAoVSAGQ4EA2XaxA2/l7ywUZh6siVim/iZoIKB/46ILOkiy+MSl604OwsINklE4QcRzq",
-	"A1nDppqLmtv8V7A+wFL7FlXe83zvuJJNes5WNaPAinMHwdmsS+03XorzhI0txVWcK2DJKRZib//Jv5Sl",
-	"SJ420FmQ1HJjHliYVNNZXGE5RXOgcj6Fpck+TAt7XchKHSVTXlrxtgWOlJ5AQtswehvj/gnL1AWrBeb2",
-	"jPuNwx90OnJOkLPwniwydnvQukY20vVB9lqx/IYOqUZcPwwYpV66SCmQi3g7PZrv0Gf36UMeusbO39sU",
-	"FZvtw8P1NG6zv/MZogztKPbfK6eGWOKq+NWIrOu9XRNHIRrVqzdUSN0BUsB9JsELImEpv7mBLx7ZfUMX",
-	"VOnCax880tmhN5/uM/iiaIjp5OcxnhHEp9qpk6WoZE1YIZEGSmx0t5nc4iZxK9vm5n6x2znEGkyShScs",
-	"Q5rTC5bR2acbv0MEEprzKLxL6JG2GZjWpV858sjuHNxJpdrbMtFnOaENsu2KrPwMxb6WJJwF5GF9Al/l",
-	"tHS6o29svtzq8SpCkczxch+qCjvf/ULDG33Esgik8vnQURDW+SgR4EFzJyXGUcTZjJQSmon4xtmiibNp",
-	"f+Mdl79mQTQPv9HGjs1ZXQo18dHG5JSGbd22MG1hKI+EnTvxgzTuRBp/JtJJF+sF7Ubq2slL7+ZTzkiK",
-	"bNk1uqH14HeuIJa7cbZqiTZ+/qlUwmq69nrdEJcppCBU62tbK3QrckVr0/vKjKj2w31wVc3q3urmq6U6",
-	"gVhkUeLfPIPt4NI44mwa0UB+A1pZrapAR/0Ml2i0gcwd7NWhq9W33uW5DTBjXKIJyaOhdw4Gzx/XL0OZ",
-	"slc+Q100virFmYn+0UT6xiT6NSnOCmDuQnFtamILQQy+EmP7oS1uTfoqtbE7ldxCV4RCBMHc4eeCilIP",
-	"KrRNEauHzuhaT9umLuI/Mo3/Y0t4TVl3lvC7pt5Qo4//OIukSiDq3tQnysoiOhSAF+D1hyomVCCyiOWq",
-	"Lvsrd7S3Bojv+qaWV6xsvaLl9Z1+CJStXudYpZr5IiepbcqWdcdo9wu0519j5jwjC35NavTfWf/NTqNl",
-	"9TTr/UFW2+Ow55LHCGtkgzc74rMZZeDTlPxedRi/adfzdqtQ6c/0IzfeIEN5XlXTsD1C67q0KuUpdeUQ",
-	"huHdyfUHkW6fSN8obVpjOOKbkmbGzdKQyh65VhC3W1XVg8f6uXsX1bUz8J5FK6ShRJOV9giqhefHIWvT",
-	"nwUsB5KbA1EcgLWNBtpmhe53xcQ+uJ54AmHwTVBk3W62AoeOpwGPr49If9ZHY4icGCsosiD4PqQPjlvQ",
-	"oonCCcyzg01xIiGTAIJ6ADxJF83IoCwgnpMhtTZsaSUFMuUJWT83pPZsPve92vbz87Reb9Sr/Wcy6hfV",
-	"Tzuof1AUVePIR4wsoWYiTYQs5TyHVNpsT85bcm2y4koMQXckKPWka5eJdDL24T/IrVB/UyHgPyzhF50v",
-	"g1k4YmPyOR6jHc4ICnEe/aYeRCmLiIAgbKgvR8Jy1kvt0mR1Lt5SpO4k2dt/Ug7QNbWdO8eRONopP7C1",
-	"o9RduD069/CW0bkGe6bzQywB49Dsq2hMeDAYVGfOc60WqZC6bgXOGpcrgshLFvyL1UBZcTfIzlootpbX",
-	"/9QNanFCkOmL3e/3K7XWNwHJLwICsZlGDVIG5Mx8m82+JAmBPL044dc0JDkMWcuYTVEyIQgjzWpvj4JN",
-	"SbUxhPKveXFVZHoF3yZcOlv6nl+KnG7uZf4v3tZW8DHhbGZHT/vQ2SkPFgwwNAracqTyOqgeKFJ5LRjf",
-	"caRyjb6e1o9WOQ4ZKBhqQvMAcm7CPjpVrIcgWNsMUwblKhJ1imxaPWSIMqnoNMpKrjoG2x7RPkz89GbU",
-	"8U3FT78/Ojw74Reu4GmuV1VWatbXa82VG63VQMXjMU7DvLKe7RZANb4IdfxHTELj9MRUpwZEKRadF/3g",
-	"SahoZ4Fp5FuFzhNTt7s/Ytq4XM6ZySggA0Uodnkw2HNpRK8W10ImBC+2VR3W9ANxdP+ytCbMcLRSc0U9",
-	"wmaU6Rn1oryh16mPe+fT41ziV9K0clgadS0byJI/fgMFa5bSsjJTsKZRjueRZ2kQWrb++cPJy2aNyB4E",
-	"dnnk6SoE5tkN9IgcDbfNw0I7rzgFGzXABPylOEyckcd3zdRSShqOIr7cJONp/breqWHtLX4Q/WI9XA+k",
-	"YXQA5B8+GyrHQfka/5Wkeldovl3pXjPXop18US6J/3v2YyHzdXumpniat8S7Z6dnY/yMzSmMqfb7tEVl",
-	"bXZaDVHuJVtbtyDGHdQSnfL2vqqtnuolfJ2AlDYqySJRLPr4ETP6YERrwkikk3YfCWR1C7apOOc8u3ZT",
-	"Lvdl4xAaG4El1aRKW7YngcamIsRlXn1oqCWl0f+XeDViPIUKoaNcDc+GGnl9pNsrmWtMbYorQmIYaTFi",
-	"IIZnREq7plgpY0ibeP9ycXGKoJmTzl41JpsR0+WSfNP6C8t8mseIMiEJDvvozBQRkoXP1nhmRixvXlRP",
-	"DYReVG9Xp3bf8ntgA2Z4PV03PnCwpi06BH3DeN98CO63eB79L9X+YbVobt2nrPmQFjTjOqXQpq3VsXsG",
-	"T9yjAFATNPm4tBFA+1C/T/XAaqW33lWVGFxnO6U/lzdr94viOK3h94e6X6JuTjVXl83JykQCZOyJoElK",
-	"I9mjDI2hetdYl3lTz4w1HP6m4fpnut12Nw4BEP4I0L+fAH27SWOnyHxkWqVXCa85FN+92dvlCk1qocUP",
-	"fgQK3YHnQLh989ZXgnjc+/BIW3x9tJzTYI4mJOALIjIF6pGwfOENsWlZs/7GwLSOLYqb4tNO04JYb2n6",
-	"1X6VJ0X72N+8eL4SNMARFC6mkmYI9z0RERLn2N9gHafpg1tt150y4NAJiSMcGBa9zQTCTrN/JymDX1N7",
-	"7MzuTeof1DSEPW0+/kblsJr0tquJ5/pBU3Xn/vog5tO0q4ymBkvW0bUc9/O96pL1VsrrVcpyq1HTfzRv",
-	"k8lZVGoOVNpuJxHs6qK5zVf6t1B1V/edU7sw5Qka42g2rhT0jWY8oXK+0DUi8UQQJh/ruKiESJqYWzKP",
-	"QsRZLl+ExCth76wpy533GxOIyhEzbYMhrKbU97gSbA9rKWjK6yD0bMC50CVGJDe1hBsDK6OZ529G4ofR",
-	"fYcYWutuYMJmD/+JIgsdzcfba6DodnelaqVrzxN0Em/lph/Eg6Q81YJnj7AgPcoEYYJKek2QSCc6BivL",
-	"6rKjlLTFq4nm/9goqPnrZ18V/d3/OUjdaom/XoykopwwpT+vK4LxQZhUkO0bK9XQX6fsRavDAozNPwpd",
-	"3Iuaqwl2gwoXVSdbRrQ2G+5Ydyyn5M5JTZZty7Typ1KUewr8yPTcxm7nNqyG3W62Ybk3dfBgnOLH9t9d",
-	"Ov05T3JzS6c71YioKEfgahFwaTIxWRB1PqPXhPXROKQCTyISDpESQWNkPpuoySDgKZMjprtzF71EKhyh",
-	"6LRyafoMXWI5RCyNojFaEMyEbpeSe9h0aVHz7AuEUYyFhGwntMB6ktzxyfjSdQ3Sjt57FtY/ogt+FLi4",
-	"M6/PKlt0luzlGIRbMQN3830ii+b6WcCCdbLrDv5c5FdP37kWRA/k3D8ncnueffHNV5fe/OB8F+fgPJd6",
-	"losf7YAnFyVEkFoZdTgdMLOCxGXcOkQRD3CEZliSOU8F9HhKIm/ozaWMh7u7e/s/9Qf9QX9v+PPg5wEc",
-	"DjNDezMyH2UdzuB4mFBGdVqyRoCI2j0j8+ZlcFiMNUF32albLF6Tle4ults0p2De1qHgJklFPwHtgPZ3",
-	"35+8PEK6/RiK6CTBCSX2TCEVAb8mycoxmzqoCLBMhUxMaaRSlQXRUKHBGZzBlyyLogIIs520xlwQx4B2",
-	"CVO0g9OQEhYQ8VjHHWWdByFPQqQkVCjJHf80KerMFPZJO/m/Pt+ZjgeAlAvdz03OyUq3QrLGZemCJDRA",
-	"AQ9LGNU+hfqwrz5elO3TxVBgTi1jt2RLqw+WdfT1oTcONL7JYx2yXkZK4SLR1BrUNMRxoNhUrB0ijBLM",
-	"Qr4w5fT1XU5Cx2FoNT3OD8zl2LQuCuYkuBLpwh8xXfPd1CqHKuU+wlLbByCD5pwwsHBDvNt/9Q5PT3qv",
-	"yWqIXh//bQxxZeNDwwPhhSH6heCEJPA7lJfHgRTFBZMvGZCW3iet7eWbTJuQpyk0pBIqRfCpiYX28wbE",
-	"fhYQx0KweGfp1Oqzju8qkRNkU9enealjloeAvrHdpfxPY6RWDkNnp982OeouECNmytqjHUFIiAaDJ4/7",
-	"6ELRosRXxDgFLnRI/dhqcDRG6uUyJsc+mqgzwhNAvUbruI+OdR6T+mn8ZZQlToy8Ier3+zfjMkrtVtlr",
-	"1luEbusEAEVhO+PT9+cXqJqdNX7so8lKQvbHiKm/SmC94rQn5CrqAGAREr4GuiyRzNxTgHHSgDwSqAzi",
-	"uIAM/uiP2EXBb3Q6PDRfp9e6NHiIVxWcKvbgZwkuPrKAqgCfZbC1gG6As3baN36Z/cFA532kgggU4JhK",
-	"HFFBwpzVjJj2KZmWZOhg8MR0Hq5Fim5GFVbbkvWg45hq8EsEoKOxKk8YTbKnO1n2R6wEVKZtvCYrP29L",
-	"YVrDVMk2pj3QoG8+3fz/AAAA//8=",
+	"7H3tctu4kuir4PBuVZyzlCx/JJMotVXrcTwzzqfXdk723FHWgkhIwpgCOABoW5Ny1f11H+A+xN332EfZ",
+	"J9lCAyRBiqQoR7KTOfmTWBIJNBrdjUZ/fvYCPos5I0xJr//ZmxIcEgF/vuOHOJgS/WdIZCBorChnXt/7",
+	"5fz8ZHun20OB/l0ixXnX8z0ZTMkM68cJS2Ze/1eP8Q484n3yPTWPidf3pBKUTbzbW997x88UFxXjn/NL",
+	"wiTCgiBGrogw84S1c0gYpnKOU6LE/GCsiFic5owEnIUafHSNqUIjMuaCICXmlE0QnmDKilPOKKMzPetO",
+	"NhVlikyIgLk+fvx4kKgpYYoGWFWta0oQzp+gnCEYnCDMQnQ9nSOq0BjTiIRo6/SnQ/T0hye9xxoGcoNn",
+	"caQn/JFgQQQiQnDxLwOPsisc0fBCaZQNvAK4ZWzc+l6MBZ4RZTf4MBGSi2o4h4zcqIsAnhgiPkZqSlAs",
+	"yBXliUQxnhANF9WP/54QMfd8j+GZns+8U0QcvnlD2ERNvf6Tnd2qfTp+WQ2GIJInIiCPJKJhNmOM1TSf",
+	"kIae7wnye0IFCb2+EglxJx9zMcPK63tJAk8uTv6GzqhanP9AoRmXCqkplWiGmd4eMpNoKyRjnEQK2c2p",
+	"QkIEQ5ZwYIjnSa/nN5PSrV6OjDmTBPbpIKYfJBE/4vCU/J4QCbAGnCnC4E8cx5ElqO3fpIb9c04xn7Ox",
+	"XpO51/eO3/3t4M3xy4vTo3/7cHR27uVzvSVS4okG5dhQFdKMjoSd89ZdzT8JMvb63v/azqXHtvlVbltw",
+	"jzSJmtUU8Vo3un3vF5BA55y/wWJCWix1PVAZagNgUESZ4UkjDdGYkig0AolrefR0H72mP6KtYQmZw8dd",
+	"ZyFnRFylE37Rhp0fnb47eHNxdHr6/rRyv8xMiEqkyCzmAgsazVHC8BWmER5FZH2b12oqO4iR4+veQRj1",
+	"1OKgEsQkCIiU4yRKN7RbAOoBCGvEw7nGGVDPDnpLfyyB9BazuWVu+SXEcv7+/cXbg3d/TynyrJJezjk3",
+	"As3iR/pI6IMSRViflGsjloV50FjwmRGoOAwFkfKFnRnrMxoN4bzuwIE9RNIc0FrGOmqJ80gdfPbpbef0",
+	"B+gsvB+YPoW5oH/o8+LLRenh6dHLo3fnxwdvzhrFaSBIqM9+HMn14fij4GziDo24QJghqxkgQcaCyCkC",
+	"DcGlug8Oz94bL6QEEfEJtSqe1r20wjXmAsVYymsuQjTFckrZZH1b3+rwjAUfRWT2zxU7HxKFaeT1PeWc",
+	"E1ZXA0TDCFpV02uXXv/Xzx4cG1rxkESAXuB7s4wornCUEC0TUs0FjRKFZlRKUEs++Z5UWCXS6+9rhUFR",
+	"ZfQ/HKJ0IZnqgEc8Uf1RhNlle8I6MYtddhaC7hNpJYqEmrQW1gw0dcjZOKLBKshdC5TBFLMJQYGdXqJr",
+	"qqagqwaJEIQppLFI0BZGegcQjgTB4RwpfEmYj3CmYCLKUCKJOcB/4mJEw5Cwe1+Ow8YRDi4RRjLgMYEV",
+	"8ZgIc2tghCyIxY8fP3bK148mBinfVgAirXst6l9frigxDkegj7AEPte3ujn65ejgpUF4a51vI1hfbTUA",
+	"8KvZlVSC4NmGtNVs/DXqqwC4PZVWuku0A9mO3ApgV6i4YLVhvPVD9erjOXCbBDYb4pheXJK5HBre2wSf",
+	"Wag2RDyr7MTqpLPatWY9EB8wlDByE5NAkRCOoEQQF6gHwWGNVm9fXVHLXA9Y77g5mYGmKUPDAwsDTDbc",
+	"BC2/4+onnrDwPqX2O45kEkyz0xvw/l7DdlcjCTH0nBnUJgIzlapzF8XZU9U61euQo7m2178A3NqNHKaA",
+	"WEYd+mhYgE1/kTCZxDEXitgvL7RCOPQHLHsWRNhQQ1h4Gm4D5unU1Lj/HP3Xfz7p7j7uDliRTMAM3Dnk",
+	"TAkeLaOR1KoLa4I1rl+oL0WdTMZjGlDClEVA3+iEZfVqCHiQfaqXJrV42QiLALwbEvYrkpFBxKrSf53k",
+	"YG/DhxG1a79PNAQwq8XC0Hy6oOEQbgcSMY4cENa77k2cm0tWLWHKC5Bhwz7CtacojPN1kWbN4ZpCuqLB",
+	"bC0AOxbPC8fiqQHfhKHrbvTmf4mVBBCwEcWlJS2APB72NSOaM9b6uxzJvTEBvQmD2JdT1L1byt4HWFCu",
+	"NnVcmdHXfTdpJ1zXrodW3ktegBwzBkPrwJZ4LtGMW2n70HaOGtHaku83ocwv2MfXz+SZXm5cquAiOj9/",
+	"UxsW4BsRzhlBM8oSRZDi8CnEcw1d5s999nS/4NF92lt06YLRHZwGn71Y8JgIRY1vNxAEa4Ucq4KvOsSK",
+	"dBQFm3HJYe175CamgsiV3qFhC1+4712S+cWUMlVt9rsk80cSxYKM6Q0wZoSlQmOeCBRMscCBIkIW4xUm",
+	"WJEpTyS5+O//8/9v9v/tj6pZ9TAXiVwRDcbV/rnCoZ8HA/xqogOs9T1bne/iPQ8c4aPfSKDy7TqEh4AB",
+	"wpBqRODoxNm+MY4k8Us7WtydkrNmShhIh0syR1LxWKJrLi4pm7ywkuJaP4FHkjClEbkaJpw4i90nT4Am",
+	"0887vhdjpYjQYPzHr/8xGNz0ep/++Z8qAyJc/MHYy1AUfguEXUvTiDI0TqKoi0CHQlQhxq9f6P+pTCX4",
+	"lF+zPCiokXHWQ6l3oNc31Jg9ijsBUSuFP5a48LSgus2dS0Jg+OxEBLVYDMxVA+oHSYQrnx2LTRH0zKqy",
+	"BOiXFEckUCeOESaRRLyzeG/x6ofUR1deSDaOn0PTsKxMBSkupOA4zoPXFoNxqn3KCzEgZ0enfzs+PLr4",
+	"8O7gbwfHbw5+fHPk+RXe/08VpLrgoF62ly7wi683IOPU+J5rt9f6piGioyS/9nvPn5YF2DIoncEagCrG",
+	"jyzAhI1mkIK0gD3n9yMtrubn1BBZSxE3AzeyY3v0cDij7F/h36o3tGRKCTl/6aDu8TJOGx+4ywpqSPns",
+	"w+Hh0VlristeWwjWqR6BR0UE7FYpWS7Pl/C79Jxz9z3dJgf5dRtfQngtev0lXGSX6KyhmoQzPbyOclPT",
+	"ropqVduChrb3tFepsOIkpIQFNQ5gmOSRREOchENz4XHuCBCtiRIWESmRJKryxLyLgtDysKfywsZoOhww",
+	"4jwimLnncU4j02TUwEyr4nT3yfPdXhVaG078DN/+4kZWAVJYZQv9INucOym1VbTVqEVk96sSKa1FRV2z",
+	"xluzz03rsycbLLC9wpztwXoUtVwWbFJby2b5EIdtCGdGmfvtzndSWomUFncgCak6urKWmDIu06MgF2Vg",
+	"MKyCDAeKiwsjQhelsXWFxJW/ptFvVT8Z/bnyt5bimicq4LOCWiCNWqBPYGNUq9QKZAJYqluTWkmv0Qfv",
+	"BZ6QyjtcleC2A9k9yJfxqXET18L6OUlskPMzn2Xt5X7Vg7uW93LqjQUPE8BoB8e0Y+7BizubareN93lj",
+	"TLGwvkAzLC9JqH+MqFSyu1QldI9nZdW7dOXNGDsIw9pLz8MYazLQXpKINNy4FblR9ZlLqSV+6+DkWGP6",
+	"MaJKkmhsDaJ3v7zBtFWAl2/2RcTt9Hb3l0yUDZHd8O+A+85gcLMzHgxufhjXiP2jqnsd/lf7qRvwmWvN",
+	"S68XZTjuMvNPlERhjdnBRiBXbSf8BAGZGIVcKRKiGKvpC2t8NGGaEMuMILwYdPzrKY9M3FPRyutEOC8a",
+	"d3l+YUnFux7B87OkKZvPZYirUtLPnJtjNmtzCPUykps12C9+ITjSm7Ig96YkuJT1KlDl0eli/ggHUwSj",
+	"PJLIHhi+kVOMK8QvHamUg5NGgucI5Jf6qug4LD8tW64do2q1x1n0S71YqDDRPH3yZO9pnXCG2KLMIpqC",
+	"7ep+5VvN8iWoWtNOvoKam7GiV6T6LoiTZoWo+ldyExcOP8rU032v6h5NS/fbhidlNQX9pmj14TkatxwZ",
+	"YqAqx5DJqO77C/Pl56YN/oK99XOhsVRJsftXtfOvPr6u2O9oskyFOqMTRtnkILK2iKvqba789rKGKC5V",
+	"wSJ2dOj53unZged771+fVKKg2kKXyKIuTCeVL99Uvjxfjk4Np1mFD6gyM9Zg94xUiINLMm+vreotWlBT",
+	"yyDpASshSAPha/wFqzjm0iN66TG8RKH4Aq9EGrBao2KVTGgFD2Bt+rKLx3RFGYjOlI3orVEgZm19BE2n",
+	"aTZJKUqjtD3p1/kBf8y0NoQjZLNOzZtLcQBPNQKSWcdrTrm7nkOF8OzNIPNdjQpbcWH4a6W++I5cu9r0",
+	"Qs57RLBU6Jnj0fcRtqnwO35vdx+N5oroL1kISotWDFNZXlQLAy4ECRSaciEJGgGEcyQVjsHUvdqNwUZp",
+	"ZbgtAl6MYTaaqwamjsasbC3FIEI2vxsp6nyRRoRXB107D5rTtvigc2T6xaIN8Lkcr+z5nhu7qbexOlKs",
+	"8mCoiFl3uaoxfP3uzGUju/Qebcqfy9bkz2Ut/LmFQLXFiwAPXT52dK0S2ptuMs2Yhin8RllgYayRZgWF",
+	"rIWO5TxdNVm6GYeQcrni2WuzMS/i6nt8K/Zn5PqiLQG5Qm4BsWVYSkM3Ld5qQyusfF1QLwfRRthVisbn",
+	"+09+QDZyz4YmykXxmJt5i1d7EPNjSPKpEzeywcogkZpiVZU57LfTIB0TR4W9kzKpsPUJ5HBvX+1sa9jl",
+	"dm/0dPwU75DOXrATdvbxM9J5PnpGOrtj/YX+/LzS+efcutNR93v7Vfcrm5ztTv+OK/RTHcayq1NuK3Iy",
+	"uJdeg80pYib1my72J4KPaUTW5LjJ9OemrTJ2sFvfG1Mh1UUbiQ0aTRoF2P6FKl+J40tZOa5zTrAoBHbu",
+	"7TzZe9prEdt5Sq74JflWbSenNrSi+oBrDrhos1t6/HSLQbkp3hxrmKPmnmhPbns22uHqVrUOVwtgZxlU",
+	"9U6UbPEFbidhEmAFep1LE/tNhuiDzv/GnT96necX3X6nxhSsZztJVj2h0q3OCH93Z/+H/Wd7T/d/cEi/",
+	"V2tYao/MM9Btb2HVx+aF3SdPS8jVijP9PSH2ASUSUqMaNWz/WWrxypEuI0LiviA4LKJ9Z/dZE94Hg5vd",
+	"Hf3PXmcwuHky0v+E+s8fSM0umMvqW6JwiBVeJMD80iAvshvCKjzhe+nl4UIaM9YFjiYXYA6/+5CuCfWC",
+	"sDDmdeGs1Y9e4ERNL2ZETXl4dyikTIioNoNeX8qLRNCaoDYTTvVlaBXkyjormhFQ8dxaVm8I+s5vW2/4",
+	"F6HAkFXj6ouPrGXhVUOui7TLstpQ2MJKHQLza1i0UtDkdmTX9Hu2++QpWH/N/0fhy7ODyru6fb8yN+QO",
+	"ZuzVQ+rqjNmCKI2yFcYqm3Qd+/KS6LQcCes4sh2U3v3gtlHCNSpdwTm03I6bZoSZspHOr+V0j7JRr84r",
+	"JUkgSIWf/njCuCDhC5Sl3TySyLxj8ubiZBTRoNJdvzCXY9xySLtgWV7m4olrDY0aTVkO41b2F8z5uB18",
+	"xelr6hQ5xc/QVuGNlebKPGilO0WMA9KRJMZC07cpGCMRw0Lwa8om6FpffCGtmUfEzCjbzejau0o22oLl",
+	"DjNEOvrStQyLVQRVYgdnxxt4ojlyvm47DpAW6AQqk3Sbkn8oqy/VmzBFIxNtDJPZjbWvtoprXkI172P8",
+	"e0JeIEnZJAK7diWwclG/jM1l2/PbOkxNavPyq1vp4lcwJTtIKy8tBbJqJz/IhqiulY6PkEo8ikhY7Vwn",
+	"baJiFjMeCqYDN+cBf0FQeMG8kA/6hl+RCAeVi0sZ6qJFYhpLIps6bgoQL09hABavjEQEe81q+9DWPF5r",
+	"FwekOcZxm46Q7W/hEC/AWEdgd8ue/LqMTO2dvQXbbb7bbS0jX7x/bf0aeoB1aFkgQpZHn1bUOITf0pLi",
+	"+nEoJ54FnnGTIQupxWmd8bvGsMJi+YSyP4NHylmMtKktxbUcrhqVWxG0+BufspJ8XirZftJcuChZX/Ep",
+	"a/P6cTv5/QZXTfKStxK+6b5BRlYWjng3QX5erTm8+nhu1ZGxVssKdf4rdQg3ILW4Ad2QL79fHWsspVvu",
+	"jJYCWEdCa/IGtDz4vzYxvtajvJ1wv63ZiMW9//G01+vtLA1IWj1KWGusJEgEVfMz6DhhFPasJsVCVRMb",
+	"3422hoUCDsPHPsIBFKGBQrtUScSvGRGPpL37dNGxQlQOGI4kBy091hcjLEulCPtpZZ/XR38fmopz0EfB",
+	"xgBnjRT+vXNwctx57aYB4CxDHWdR7a8+nlddOTLg9a3DRyMoHSMAGjv9q4/nQ7QF1cC29XBm/u2/DpFN",
+	"bMlbPJRBK6ynCjyuB9ytgstOXrjEgFtquA0vbZs6SGgLLni2CFAO0YBBHLFTEBiql+lV2BsoVaZI8AuE",
+	"3atnukmA73HErxfOQHuH+CAir++5wHiutT8tker1rQTyIacCQoIEeMPQnCdC00ZKSnA7c0wf0pji+94p",
+	"waFrE5EwipoSKtCMzEa2pEjh1WtBtQjLJrdloPWLIeQ3LA7oDpWEVBWmhxul/lZj2vrF4TKXgsfCdI5s",
+	"XfYR+C3FYNcqzsXFwTf5T8uBz15IbaAaf4Uh7Q8dzaMz62lYeCGd6JRDDWz7W7YZC7UPTcSd/WCoEh4E",
+	"N3phevgm/2n5iuwL6V24grxcMWn4xpHaP2JJg0ZLiOYUYwd5XNgRP5dBnEVzNJoP2PDk/dk52r7a2Z6R",
+	"7fTBoY/IFbEWOeVap6ZYWgtDaBjHNO3RBx6AlcE9VSo2BY4oG/O0hBI2yXFWaOQSaYYpU5gyIqRGJGBE",
+	"jyD729sTqqbJSOtf29kLHUBW9nExtyAfGmzc0jG4FCSN4QehiUKTQ8FGpkXDaVoS3YSgSXRFBB3PS2Pw",
+	"8Rjqc6mp4MnE1Fx/9fH1WXfABgxiNWQ/E2d/HSLM5LUeLAvUG36GwBEfLYSr3Q5fmArhA8bVlAgkeKJZ",
+	"2hkB4lmGdWWphr45njAbsKEJTxkaAZXtbm0J/xeIaNlqZe0jOWAwu7TTI8pMNEv2AAgDOcUxMUuH0ubw",
+	"Th/qyzfWMnOrpP/3//1/aH9v5wXCAwYluvL6XOa3nb0u+pGHlFhbLhaShEif8YGK5n306uz9OwMclYhx",
+	"NWAfzn/qPPPRlEPdNIYSFmNIlJGJEFwTDCIywDHxkSAxwUoibCUlSg2MU6xPczZXU00to0QjkWpxEuOA",
+	"2HKGWg8AH42JCsVaBZ6ZOmMAjx18wDDKWlAV6s7udXe1aiEIwmi/1+uiA2RcSghDWhIKObFrAqo0COk9",
+	"Mfs8PIgifj30zeYQg32tkuhdQVuMK9h9EqKYiAHLzk2oM5ifouSGQulGrhf0uIuGvxwdvBxqZMKcoaYe",
+	"QQYsJEGEM2kQ0YBYe2iqGMRQuXG321tg7Ovr6y6Gn7tcTLbtu3L7zfHh0buzI3gnDyjKWdrzPc2KhtF7",
+	"3R3zGI8JwzH1+t5et9fds5lUcEJvd69JFHUuGb9m279dX8puWq9tYhwH2bL19cv7mSjNvF6p89Rur7e+",
+	"kvYml6CiAJxhGeOaAK3zesolSQXNDM+RVDSK0IgYPoVzZH9vp27GbAnbpSKGrh7s9X/95Hsymc2wmKcO",
+	"CQOCe1AaKv3hyc4Pj7WgxxOp714hlYHmzrn36dbkrVXbOmw9OjT8+eh8iCSB+CNNsmlCXZpKV9wNDXbD",
+	"dpQOQUOxPx+dVw29Cqa+HFuPshUD2p7v7PTQf/3n865m7xr03fpFWoUDo4Nd3bpjDqIm4i3o4qUAjA3S",
+	"dGmm+n5ZuY62AdKFuHi02+2hAtrs+Z3Nbfbk2f7O/j2T8uqb85VQeIqvDIWPZIqHttQcE0bDTsDZmE6S",
+	"3PJUR8fvY8KOXx4WHv/z0y8sGh1yxvTFI8MnCnmQzEwWxj2Sa/s9+ErIdCn+WpEtjikETG/jUqHVmMu6",
+	"kgCu/SKiV0RCJO2UJ+JFdq+gyipp+Qz2p46xcizuQkWJQNvik0j1Iw/nq/V2yO0bpmzaSR7CkFcMsxXV",
+	"Vu3LVpWWeFs01UIEYzUBNZNCsY2iJqAV3nIaYcCbO63fLNQB1u/u7K0Aa0qzvre/+3yV9woV3dtyS3XP",
+	"0Fvfe7ICqty0RHh1bxVc5Y0vm0TcSF/1EYbL+BaOaQfyKlKLnsOW6W9lrizwTD1bnsUEehovBL8Y05xK",
+	"hL7/I0aukb4KdtEpSST0O0YyJkwNWPE1Y82TcMMz1R/GeEajubn7VLLtabkg3ipsuxLzlepLfue7b5jv",
+	"GpjH2i9VWncQKHc1Lsot+zgMmw+1FMxH0raHAQuAKpYWaiwOXOIKtyrQlxxj1rpQUSGp/aFVVaGoPdus",
+	"h3fzulJVFfWdKkM24ATJrEZoNG/NjouN7tqyY1X/Lnh3r/W7ecujtnxc7mPWlhGrO8m1ZcSKlm4lRvyc",
+	"ebF+zb0+n279z2Xn26+fbgtMa3wBCLPqwlEur+oLf6qfLvCrcSC4LFvHXqay1aZOnJoCWmtjHofR8yax",
+	"tjpuewZf2kjP2QuD2W+fvXr7d0Wvi408xXVtyP47T9AUXxHEbLs6hxO6/7iS4aX10BYkQ2t5ENnYtUoL",
+	"Ss6lEOL2hadYy1qM+XG2kG2wQBIaLMTH7sql9TilyoYtU6g46NxLm208GNt90zQI+wCufHcn0JZB/pLT",
+	"aQrV4f5osuPZAnIbVKPsDDWtfmLBwTRDJcIRvSIbsdu9oVeEmSqtKbYMajZnm2vE61dgjktRkk+JkS12",
+	"uIAiTUozogQNpENKpdoNaT+5kfUpI0VmcQRRFqmDlIXI1AAwdjb9IwvmAzalUvGJwDP5Iu0iNpqnlyV4",
+	"zRYg1D8HlzxRMrfaCZJIcHUqk+YpX2QBEZ0pllP0e0IS05LsBQqxwiMsCYo5jwAYKhUNZJWR4Gei3tpF",
+	"L+UORW7UdhxhWuKLcnRbJQtY1GZO4RPBNcZIIpEeF5nQv40whjPVLFtr5f6b8Ag3BKdOz80jczZpWFks",
+	"BanBdMe76VxfX3c08jqJiAgLeGiCQO8+wb1eP4ulImtoJ21voEmZvEBDU4BwiCA21sT3srk1RjgBF7aP",
+	"GePXa2sd2koZL3c+bqsTLLZ7bKsRlBr7ttVli31G23JeVfvctjrEQuvVBg1iMSDOqBI2TLasQzixcjjN",
+	"MIRggadPC95umKDA78aoWm+G+oVHobHJmmGt/UnQyVRpxdCGWFLVRQeo0l47YGWD7QtQuF2HDZUoJIyS",
+	"0KbVUZUl0g3YBwYOTBPOEwmCw3nHjB1mUWQQ4WuionZ7vSphbyqjbFJgFWuvrFlYlQdvK6hqBIopVQw4",
+	"9BEX6Bo7UqPrfQm3f5vMV7TyGqIuslKv97yZlZa4Q7IQM5soarP9u2iY57r+SxYCihS+JBIN06jSIdrC",
+	"A1aZbWuiTIdO9ChmiMcmnQINbdt1fTYMmEkHllkecBYsb7jLfS/vSO3rxwdsoavOVl0qOYRKXlNJHncH",
+	"zF1eIS00W2PxWxtwiRJJTGSoESEmnK/gIEJ39w8Zk+AmpUEha7+1MHBsQ27Ou5vq7riQlxS1zLPCbOOp",
+	"1uakEvD3qhUVU7urtCIj8yGyOFxTo+oTgSf1oOUvwPj3pQ4V29PfXba2ccJVNjN/GMHc0u290Ci7SaIf",
+	"a2JJtYW8OgEXqKoQQ52YNzGu3TmeRcsipw5Ojs9iEqxmdkkHzhmlImdV0zaGaO+/H7x9g0yA/GJWn+/d",
+	"dCa8Y7/UI3ffmVpV2fcdOou5MBc9rKZe35twWFyXGli2r/Zsv+JFOOwis8Ae6N8AEMGVdgsazo9pRHwo",
+	"0gs3Ff3H4w2FzFKZoeYejUDLt/qrCMxykFMZgFUwBICG/UeDHQiH8zx7ITO42JwIH87fGZ2INONJQKK1",
+	"0Ae2ich3wnS1HhpxHBpBvsBJei5q7XoPYL6Epd6dXjNBtmEw33GtChlQG7XaHJkr8Yc16eUpI3dilWV7",
+	"eV+Mku1KDRLRFm6Y+3FLHLe1ukJAlemTVmtvy7Lt1xR5eKaBJydYyp3dvb8UFcUs57u1rrhQ2OCe9cVy",
+	"LYKqyOG8s2sxGd656K4FlqU+b5NspaWe7Q2kVZAZjvRVgISuC+0uTuRjlt4IAkFCvUwcrdFjXzv8fisx",
+	"VwlyGgCbpjWuD9qqka0CfS97fW4lht7sPH2u62jk9wMG52iWJ27rO+IsVtLkeIOShsNQEAkOFyXmNo1u",
+	"eKo/dA70By3os86yzmXLeWTZzQkeNU+ay9M6XLb3w7IMJYzcxCRQJES2BWR33Yf7artolKprTCFrduw0",
+	"TUBTLKeUTda1U03+RT5BlKEtfXh0ilUBnMMu/9UeeFc72zZWUNbeod5QqUzzfwkGD5umKcFIXgV8/sj2",
+	"Gzqj+rK89MFDUxjo9tMmAwxhERAAUnkaxHhCEB8b939aneCFDeWEGgpQXbG9QfYOpoY7OV1Wj7+4o3ng",
+	"bhEXNW6SPNQixXVlmEVKnlorXh6ca1Oa7x6Va2yRhlQeOigXgLDV0lrpcTtr5pW0ilDNgXpJ5n6KYt8c",
+	"X5wZ88f9+Tgfhsna2P5Wdql8DVyZh+darqzmxdLhsf2ZhreGM9Oo3CJbmdg+h60KdLtf37KXcRRxNiGF",
+	"yllEfu1C2Cyp+Y13XP2UBpZ+M/RhvXGcLR6VdVK7Nje7hhrWfeI3iK9HspTB+p2i7p2ifiaqkpyWawMr",
+	"qaLHL73bT5nYyotALdF7nQe/ceU3e3O5Buzi57u6u5zMy8XLluu9uEhYOX07X7sab7WSmj28sXTK7M2H",
+	"UkPzJdZI8ULVfCzT5LCvXpy3cAMfcjaOaKC+XY1zoTRfS90TF0i7hjsqhHmFHrpIMVVBMgFmjCs0Iln2",
+	"09Z+7/njxfthqsgWWa+NNlsmVDvRn07vWJmyvz1CdTKV2hBqkwrcQEe9BxKj3zXhh1YRtErcnrjuoAdD",
+	"QbhgWuHdhCLQ96pZ2LrT951tvpwlbCuDPzVrfFdDFrnPEOQXqyHbtrJwbezOURpZKyAdL62vaRsgVGgp",
+	"LyCaB+qVUonILFYV0R2la+tbC8Q3fXnNelM03lqzSs7fj6+v4YbLSu3OZhklrvMkW8Z92581g10sMU+f",
+	"khm/Igts01q3T5nYsVbb9X6nxgeX52eKxwibPYJAi4hPJpSBw1zxjSpafh2xQM5G1kEAAn6z/gGWYL2y",
+	"OuT6DZd0RQENL6kqhBCGX07l32n7q6HtN/qmYDYm4qtSdCo7k5CqDrnSEDdbw/WDR+a5jesTC6zznkVz",
+	"ZKBEo7lxN+uFZ1z0e0LEPGcjHChu+Sjnm6V9D5tmhWb8+cQ+OCi5gNytOijS5rtrgcNEiEE4gY9Id9JF",
+	"Q4jmGWoo0sytLqToDxvQYoiiEpin+6viREH6G4SpAXiKzuqRQVlAvEo51tg/tpEUyJgLsnxuyGVdfe6N",
+	"+mQyflqu3JrVfnfGLBWgeQ+XFjoqtHYxqPURI9fQ+YEKqQqFXkKqXGmppg15pWklTYagxzPU9TRlbmUy",
+	"GvrwH+QR6r+plPAfVvCLyQ3FLBywIbmJh2iLM4JCnIWB6gdRwiIiIYUE6hCTsJjhuXAhfB9gQTlUQl9T",
+	"yPpI7OzuFSPVbYeq1rFNDlAPFKluITi3TWaawtQP7himbrFn+1fGCjAO7TDMyyHx+vu9XnnmLK94lkhl",
+	"CoVhhSKCpXGUZ1We/uL5TvD2ewaZyDMtDbMuJqabCBYEUZO/2O12Sx3jVgHJz2NbsZ1GD1IE5NR+m85+",
+	"TQSBfPZY8CsakgyGtPHtqigZEYSRkdB3R8GqpFobDfy3rEWM6Vgj75Q3kC59xy+kEJjCIW6meboBf/HW",
+	"toKPgrOJm0bgQ3/qLO41wNDueM0h+8uguqeQ/aVgfLsh+3Zpdw3ZX6DOJ4uMWQzIB/qHvlg8gCzDsItO",
+	"tOAiCDAzwZRBHSqhedCl9AOGKFOayqO0PUXFYOsj+ftJJFiNtr6qRIL3hwenx/y8KouAm1UVVaLljQEy",
+	"1cjoRNDKZ4iTMCuj7PpZ0IJUhb5TA6YfBA0NNg0QpQV8Vs2Li1DTzgzTyHeavQnbu6ybNuIqpp6lFJCC",
+	"IrWw3e/tVOlTr2ZXUgmCZ+tqQ2B7olZ0QHd0LsxwNNdzRR3CJpSZGc2ivL7XGz0dP8U7pLMX7ISdffyM",
+	"dJ6PnpHO7lh/oT8/H7XnnsolPpCelsFSq6m5QBbCKVZQzyYJLapCuWgaZHgeeI7+YU7mnz8cv6zXp9xB",
+	"YJcHnqn1Y59dQQvJ0HDXdEa09YpTMMMDTCBfcmbiLK0FcPeER63i4Sji16skDi5f1zs9rLvF96KdLIfr",
+	"nvSTFoB8uxpKtrjNphVm0xSNCA+kFbSF5uvVDhZszGgrW1SVxvBb+mOuM5gW13VxUW+Jt2F3cm0clCtp",
+	"rH35H8qAlnY4brSeVWPK2fEZsR6zhiijt5uqyX9ilvAwgUVNxJVGFDlk9T1A+WundRsOpCpJ/pFM+32X",
+	"iT+Tc9tuG/Xqq9EBtKIGq7Gtj+DY2SQa2oo9F1lVwb451+1t5RrPB4wnUEB+kF0a0qEGXheZhtj20rUw",
+	"xSUhMYw0GzBQGiZEKbfOaCH1zpizfzk/P0HQftsknVvz1ICZMoi+bdaOVTbNY0SZVASHXXRqiwOq3Btu",
+	"nVcDlrWbXkzNhe7hb+dOm7aNSA87vJmunfiocZhnGIbEBBjvq4/3/hOxsf+53Ch+IePANKSv5+2c1KqY",
+	"G/rxN7rMT+GJDR43eoI672Hacjwi/2A6DOxLWyegsFuUbrD5XNzj7c9avjVmlhzAQLYj9VRfxEdzG5qR",
+	"CkOCRgmNVIcyNIQaoENTLFY/MzRw+Ktmouj9bx3AAxB+zz35qnJPDK2ukHQCu1hBr/VZJtU0sl4ZVKfy",
+	"OtLne5zY/Us4yCSpp5hSDFf19j0ytncfXU9pMEUjEvAZkaly+Eg6MQ01EY3wX1M44zLqgla89VGNJ0lO",
+	"43c0whsP154GiscE0BRP55IGOIImD1TRFOG+JyNC4gz7K6zjJLl3+/ky5oTzQJA4woE9ENaZwNtq9m8k",
+	"Zfcb1IxbHy429RZKMAMp1EsNqxfZurHLa4edmQdt/bDNtazPpmlWh21ZKK2Nvfr4+qwY9vUPpifbPYQi",
+	"HW3VZadesERbcTKKaJAVUUGcRYUengUqqaSdbdNWoN448hb6EpjW1HrzxlygIY4mw1LLg2jCBVXTmamG",
+	"jEeSMPXYRNMJoqiw9gYehYiz7DSTCs+lSxC26UnWVFgiqgZMQ0xCE4xl7SeVfU1gLTkpei2OWBdwLk3V",
+	"I8Vtt4XaKN5o4vmrccZBtOl4VmfdNSLf7uH3MNaVOLOF/LatsAvlvJeyob53NsvuD/JecgcXArwPsSQd",
+	"yiRhkip6RZBMRibgL02PdEPijMmxjlV+Xynw/uHTGGFXvnPIMg4BNLU9tBJZzDw0n5cV2PkgbXLU+o3M",
+	"euiHKanT6J8CJ8H3Ijpfkwpv6HyF6jllV2xK667Qb1mvMWOA1tmBjnHRFN2HlPVCa6jvCdoPSCSZEbGG",
+	"SOqNiNW00Ls3ufSdah7sCP05SzKtPkK/qP5MSfEDh5yEe6QNT4T0jQm9IqyLhiGVeBSRsI/0OTlE9rMN",
+	"IA4CnjA1YJiFhQZ0JfmTt+e7sI0tL7DqI5ZE0RDNCGbS9NjL3LembrR99gXCKMZSQbYhmmEzSeZVZ/y6",
+	"6mZoogg2rFF8j3j5XjznoU6WtGpOa/WjGBdzJxlSaS86Iyo1F+VBNI5AWAw6yfSSMtOemWPvngJOzoha",
+	"X7SJ/PobFazMb39m9jnLzlgn7ARtQZgAEkSShUYewFQws4akyrp4gCIe4AhNsCJTnkhoQyoir+9NlYr7",
+	"29s7uz90e91ed6f/rPesBzxlZ2jul+ujtAkvcJWNAdZMlva5RtRtp5711wUes3YZ08xx0fbzmsxNe7PM",
+	"qDwGt4TJwbDZYeYJ6Dq5u/3++OUhMh1yUURHAgtK3JlCKgN+RcS8YjbN3wiwTKUStshboRSLrCnjUhkw",
+	"xK9ZGhAIEKY76Yw5IxUDuoWm0RZOQkpYQORjE0KXNtaGBCWZkFCjJIsqoSIvfZUbiN1SH4vznZpgE8h1",
+	"Mi2H1ZTMTcdNZ1yWzIigAQp4WMCo8QUtDvvq43nRQZAPBfbsInYLVsnFwd5onQ+6t4m0kVsWSJM2UNTq",
+	"HYnGzqC2oVsFim1d8T7CSGAW8plt6GLuqXrUWJAxvUHDjGEuhrZLYjAlwaVMZv6AmfYhtu0FNLzwEVbG",
+	"ZAKpa2eEgYsBQjf/vXNwctx5TeZ99Pro70MIkRweWNEJL/TRjwQLIuB36FSCAyXzyzO/ZkBaZp+Mbplt",
+	"Mq1DnqHQkCqoC8PHNonA1yLhkidKb76J7WQhuBzSKgj6swlVLJATFEFYnOalCfbvA/qGkAlokgq2/zpE",
+	"euUwdMr9rvHW9CEaMNshBW1JQkLU6+097qJzTYsKXxLrlTk3uSxDp0HfEOmXi5gc+mikeYQLQL1B67CL",
+	"jkwCof5p+HmQZiwNvD7qdru3wyJKEzXtpFkUS9ab5zyYzBtNYVvDk/dn56icFjl8nHdeHTD9VwGsV5x2",
+	"pJpHLQDMcymWQJdmcNpbEQhOGpBHEhVBHJZ6wnYH7DyXN6aKhSaKiF6Zvg8hnpdwqsWDn2aW+cgBqgR8",
+	"mjraALoFztlp3zrGdns9k3CVSCJRgGOqcEQlCTNRM2DGqWe7n6L93h4sqyKuejWqcBpnLQcdx9SAXyAA",
+	"E+pXesIqoB3TbL07YAWgUm3jNZn7WYcj25ysTLYx7YDiffvp9n8CAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
