@@ -106,6 +106,23 @@ func FuzzDialectRequests(f *testing.F) {
 		{"/api/user/refresh-token", "application/json; charset=utf-16", "\xff\xfe{\x00}\x00"},
 		{"/v1/authenticate", jsonCT, strings.Repeat("[", 10000)},
 		{"/v1/auth", jsonCT, `{"username": "` + strings.Repeat("a", 5000) + `", "password": "` + strings.Repeat("b", 5000) + `"}`},
+		// Lenient parsers take these; gatehouse refuses them (400):
+		// invalid UTF-8, an unpaired surrogate, data after the value and
+		// repeated parameters.
+		{"/v1/auth", jsonCT, "{\"username\": \"BR0001\xff\", \"password\": \"br123\"}"},
+		{"/v1/authenticate", jsonCT, "{\"email\": \"john@example.com\", \"password\": \"Secure\xc3\x28Pass\", \"resource\": \"" + app.ID + "\"}"},
+		{"/user/login", jsonCT, "{\"\xed\xa0\x80username\": \"john.doe\", \"password\": \"SecurePass123!\"}"},
+		{"/api/user/authenticate", jsonCT, "{\"userName\": \"john.doe\", \"password\": \"SecurePass123!\xf8\"}"},
+		{"/oauth/token", jsonCT, "{\"grant_type\": \"password\", \"username\": \"\xc0\xafjohn.doe\", \"password\": \"SecurePass123!\"}"},
+		{"/oauth/token", formCT, "grant_type=password&username=john.doe%FF&password=SecurePass123%21"},
+		{"/v1/auth", jsonCT, `{"username": "BR0001", "password": "br123"} x`},
+		{"/v1/auth", jsonCT, `{"username": "BR0001", "password": "br123"}{"username": "admin"}`},
+		{"/v1/authenticate", jsonCT, `{"email": "john@example.com", "password": "SecurePass123!", "resource": "` + app.ID + `"}]`},
+		{"/user/login", jsonCT, `{"username": "john.doe", "password": "SecurePass123!"} // comment`},
+		{"/api/user/refresh-token", jsonCT, `{"refreshToken": "` + sess.RefreshToken + `"},`},
+		{"/oauth/token", jsonCT, `{"grant_type": "password", "username": "BR0001", "password": "br123"} null`},
+		{"/v1/auth", jsonCT, `{"username": "BR\ud800", "password": "br123"}`},
+		{"/oauth/token", formCT, "grant_type=password&username=john.doe&password=SecurePass123%21&password=x"},
 	} {
 		f.Add(index(seed.route), ctIndex(seed.ct), []byte(seed.body))
 	}

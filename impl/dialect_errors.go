@@ -31,7 +31,7 @@ const (
 func bodyFailureOf(fields []FieldError) bodyFailure {
 	for _, f := range fields {
 		switch {
-		case f.Keyword == "parse":
+		case f.Keyword == "parse", f.Keyword == "repeated":
 			return bodyMalformed
 		case f.Keyword == "contentType", f.Field == "" && f.Keyword == "required":
 			return bodyAbsent
@@ -84,12 +84,16 @@ func (jmvstreamRenderer) render(c echo.Context, e *Error) error {
 		return c.JSON(http.StatusUnauthorized, api.JmvstreamError{Message: "not allowed"})
 	case KindTooLarge:
 		return c.JSON(http.StatusRequestEntityTooLarge, api.JmvstreamError{Message: "request entity too large"})
+	case KindHeaderTooLarge:
+		return c.JSON(http.StatusRequestHeaderFieldsTooLarge, api.JmvstreamError{Message: "request header fields too large"})
 	case KindTooManyRequests:
 		return c.JSON(http.StatusTooManyRequests, api.JmvstreamError{Message: "Too many requests, please try again later."})
 	case KindUnavailable:
 		return c.JSON(http.StatusServiceUnavailable, api.JmvstreamServerError{Error: "Service Unavailable"})
-	case KindNotFound, KindMethodNotAllowed:
-		return c.JSON(e.Kind.Status(), api.JmvstreamError{Message: "not found"})
+	case KindNotFound:
+		return c.JSON(http.StatusNotFound, api.JmvstreamError{Message: "not found"})
+	case KindMethodNotAllowed:
+		return c.JSON(http.StatusMethodNotAllowed, api.JmvstreamError{Message: "method not allowed"})
 	}
 	return c.JSON(http.StatusInternalServerError, api.JmvstreamServerError{Error: "Internal Server Error"})
 }
@@ -153,12 +157,16 @@ func (ocariotRenderer) render(c echo.Context, e *Error) error {
 		return body(http.StatusUnauthorized, "Invalid username or password!", "")
 	case KindTooLarge:
 		return body(http.StatusRequestEntityTooLarge, "Request entity too large!", "The request body must not be larger than 1 MiB.")
+	case KindHeaderTooLarge:
+		return body(http.StatusRequestHeaderFieldsTooLarge, "Request header fields too large!", "The request line and header fields must not be larger than 64 KiB.")
 	case KindTooManyRequests:
 		return body(http.StatusTooManyRequests, "Too many requests!", "Too many login attempts from this address. Please try again later...")
 	case KindUnavailable:
 		return body(http.StatusServiceUnavailable, "Service temporarily unavailable!", "Too many logins are in progress. Please try again later...")
-	case KindNotFound, KindMethodNotAllowed:
-		return body(e.Kind.Status(), "Not found!", "")
+	case KindNotFound:
+		return body(http.StatusNotFound, "Not found!", "")
+	case KindMethodNotAllowed:
+		return body(http.StatusMethodNotAllowed, "Method not allowed!", "")
 	}
 	return body(http.StatusInternalServerError, "An internal server error has occurred.", "An unexpected error has occurred. Please try again later...")
 }
@@ -206,6 +214,11 @@ func ocariotMessage(fields []FieldError) (msg, desc string) {
 func plainMessage(fields []FieldError, order []string) string {
 	switch bodyFailureOf(fields) {
 	case bodyMalformed:
+		for _, f := range fields {
+			if f.Keyword == "repeated" {
+				return f.Field + " is repeated"
+			}
+		}
 		return "the request body is not valid JSON"
 	case bodyAbsent:
 		return "the request body must be a JSON object (Content-Type: application/json)"
@@ -240,6 +253,7 @@ func (userLoginRenderer) render(c echo.Context, e *Error) error {
 		KindUnauthenticated:  "Incorrect credentials",
 		KindForbidden:        "Password expired",
 		KindTooLarge:         "Request body too large",
+		KindHeaderTooLarge:   "Request header fields too large",
 		KindTooManyRequests:  "Too many requests",
 		KindUnavailable:      "Service temporarily unavailable",
 		KindNotFound:         "Not found",
@@ -258,6 +272,7 @@ func (authHeaderRenderer) render(c echo.Context, e *Error) error {
 		KindForbidden:        "Forbidden: the JWT lacks the scope " + e.Scope,
 		KindNotFound:         "Auth header not found",
 		KindTooLarge:         "Request body too large",
+		KindHeaderTooLarge:   "Request header fields too large",
 		KindMethodNotAllowed: "Method not allowed",
 	}[e.Kind]
 	return c.JSON(e.Kind.Status(), api.MessageError{Message: cmp.Or(msg, "Internal server error")})
@@ -280,8 +295,12 @@ func (apiUserRenderer) render(c echo.Context, e *Error) error {
 		key, msg = api.SERVICEUNAVAILABLE, "Too many logins in progress, retry shortly"
 	case KindTooManyRequests:
 		key, msg = api.TOOMANYREQUESTS, "Too many requests, retry later"
-	case KindNotFound, KindMethodNotAllowed:
+	case KindHeaderTooLarge:
+		key, msg = api.INVALIDREQUEST, "Invalid HTTP request: the request header fields are larger than 64 KiB"
+	case KindNotFound:
 		key, msg = api.INVALIDREQUEST, "Invalid HTTP request"
+	case KindMethodNotAllowed:
+		key, msg = api.INVALIDREQUEST, "Invalid HTTP request: method not allowed"
 	}
 	return c.JSON(status, api.ApiUserError{ResponseKey: key, ResponseMessage: msg})
 }

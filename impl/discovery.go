@@ -3,6 +3,7 @@ package impl
 import (
 	"bytes"
 	"context"
+	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/gen/api"
 )
@@ -79,4 +80,61 @@ func (h *Handlers) GetReadiness(ctx context.Context, _ api.GetReadinessRequestOb
 		return api.GetReadiness503JSONResponse{Status: api.Unavailable, Checks: &checks}, nil
 	}
 	return api.GetReadiness200JSONResponse{Status: api.Ok}, nil
+}
+
+// headResponse answers a HEAD with the GET's response: net/http sends its
+// status and headers and drops the body (RFC 9110 §9.3.2).
+type headResponse func(http.ResponseWriter) error
+
+// head is the HEAD of a GET handler's answer; on an error the strict
+// handler renders err and never visits the response.
+func head[T any](get T, err error, visit func(T, http.ResponseWriter) error) (headResponse, error) {
+	return func(w http.ResponseWriter) error { return visit(get, w) }, err
+}
+
+func (f headResponse) VisitHeadJWKSResponse(w http.ResponseWriter) error { return f(w) }
+func (f headResponse) VisitHeadOpenIDConfigurationResponse(w http.ResponseWriter) error {
+	return f(w)
+}
+func (f headResponse) VisitHeadAuthorizationServerMetadataResponse(w http.ResponseWriter) error {
+	return f(w)
+}
+func (f headResponse) VisitHeadHealthResponse(w http.ResponseWriter) error      { return f(w) }
+func (f headResponse) VisitHeadReadinessResponse(w http.ResponseWriter) error   { return f(w) }
+func (f headResponse) VisitHeadOpenAPISpecResponse(w http.ResponseWriter) error { return f(w) }
+
+// HeadJWKS is GET /.well-known/jwks.json without the body.
+func (h *Handlers) HeadJWKS(ctx context.Context, _ api.HeadJWKSRequestObject) (api.HeadJWKSResponseObject, error) {
+	get, err := h.GetJWKS(ctx, api.GetJWKSRequestObject{})
+	return head(get, err, api.GetJWKSResponseObject.VisitGetJWKSResponse)
+}
+
+// HeadOpenIDConfiguration is GET /.well-known/openid-configuration without the body.
+func (h *Handlers) HeadOpenIDConfiguration(ctx context.Context, _ api.HeadOpenIDConfigurationRequestObject) (api.HeadOpenIDConfigurationResponseObject, error) {
+	get, err := h.GetOpenIDConfiguration(ctx, api.GetOpenIDConfigurationRequestObject{})
+	return head(get, err, api.GetOpenIDConfigurationResponseObject.VisitGetOpenIDConfigurationResponse)
+}
+
+// HeadAuthorizationServerMetadata is GET /.well-known/oauth-authorization-server without the body.
+func (h *Handlers) HeadAuthorizationServerMetadata(ctx context.Context, _ api.HeadAuthorizationServerMetadataRequestObject) (api.HeadAuthorizationServerMetadataResponseObject, error) {
+	get, err := h.GetAuthorizationServerMetadata(ctx, api.GetAuthorizationServerMetadataRequestObject{})
+	return head(get, err, api.GetAuthorizationServerMetadataResponseObject.VisitGetAuthorizationServerMetadataResponse)
+}
+
+// HeadHealth is GET /healthz without the body.
+func (h *Handlers) HeadHealth(ctx context.Context, _ api.HeadHealthRequestObject) (api.HeadHealthResponseObject, error) {
+	get, err := h.GetHealth(ctx, api.GetHealthRequestObject{})
+	return head(get, err, api.GetHealthResponseObject.VisitGetHealthResponse)
+}
+
+// HeadReadiness is GET /readyz (200 or 503) without the body.
+func (h *Handlers) HeadReadiness(ctx context.Context, _ api.HeadReadinessRequestObject) (api.HeadReadinessResponseObject, error) {
+	get, err := h.GetReadiness(ctx, api.GetReadinessRequestObject{})
+	return head(get, err, api.GetReadinessResponseObject.VisitGetReadinessResponse)
+}
+
+// HeadOpenAPISpec is GET /openapi.yaml without the body.
+func (h *Handlers) HeadOpenAPISpec(ctx context.Context, _ api.HeadOpenAPISpecRequestObject) (api.HeadOpenAPISpecResponseObject, error) {
+	get, err := h.GetOpenAPISpec(ctx, api.GetOpenAPISpecRequestObject{})
+	return head(get, err, api.GetOpenAPISpecResponseObject.VisitGetOpenAPISpecResponse)
 }

@@ -68,12 +68,14 @@ func NewEcho(h *Handlers, spec *openapi3.T, log *slog.Logger) *echo.Echo {
 	e.Use(middleware.RequestID())
 	e.Use(observe(h.cfg.Metrics, log))
 	e.Use(middleware.Recover())
+	e.Use(headerLimit)
 	e.Use(middleware.BodyLimit(fmt.Sprint(MaxBodyBytes)))
 	e.Use(withRequestInfo)
 	e.Use(h.dialectGate)
 	if h.cfg.RateLimit > 0 {
 		e.Use(newIPRateLimiter(h.cfg.RateLimit, h.cfg.RateBurst, spec).middleware)
 	}
+	e.Use(strictBodies(spec))
 	e.Use(echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
 		Options: openapi3filter.Options{
 			MultiError:         true,

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +33,7 @@ const (
 	KindMethodNotAllowed
 	KindConflict
 	KindTooLarge
+	KindHeaderTooLarge
 	KindTooManyRequests
 	KindUnavailable
 )
@@ -44,6 +47,7 @@ var kindStatus = map[Kind]int{
 	KindMethodNotAllowed: http.StatusMethodNotAllowed,
 	KindConflict:         http.StatusConflict,
 	KindTooLarge:         http.StatusRequestEntityTooLarge,
+	KindHeaderTooLarge:   http.StatusRequestHeaderFieldsTooLarge,
 	KindTooManyRequests:  http.StatusTooManyRequests,
 	KindUnavailable:      http.StatusServiceUnavailable,
 }
@@ -216,6 +220,9 @@ func requestErrorFields(re *openapi3filter.RequestError) []FieldError {
 		}
 		return fs
 	}
+	if re.RequestBody != nil && errors.Is(re.Err, openapi3filter.ErrInvalidRequired) {
+		return missingBodyFields(re)
+	}
 	f := FieldError{Location: loc, Message: re.Reason}
 	var pe *openapi3filter.ParseError
 	switch {
@@ -235,6 +242,28 @@ func requestErrorFields(re *openapi3filter.RequestError) []FieldError {
 		f.Message = "is invalid"
 	}
 	return []FieldError{f}
+}
+
+// missingBodyFields reports a missing body, then each property its
+// schema requires, so that a caller learns what to send ("grant_type is
+// required") and not only that something is wrong.
+func missingBodyFields(re *openapi3filter.RequestError) []FieldError {
+	out := []FieldError{{Location: "body", Keyword: "required", Message: "the request body is missing"}}
+	var media *openapi3.MediaType
+	if re.Input != nil && re.Input.Request != nil {
+		mt, _, _ := mime.ParseMediaType(re.Input.Request.Header.Get(echo.HeaderContentType))
+		media = re.RequestBody.Content.Get(mt)
+	}
+	if media == nil {
+		media = re.RequestBody.Content.Get("application/json")
+	}
+	if media == nil || media.Schema == nil || media.Schema.Value == nil {
+		return out
+	}
+	for _, name := range media.Schema.Value.Required {
+		out = append(out, FieldError{Location: "body", Field: name, Keyword: "required", Message: "is required"})
+	}
+	return out
 }
 
 func bodyKind(reason string) string {
@@ -302,11 +331,25 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			c.Response().Header().Set("WWW-Authenticate", wwwAuthenticate(e))
 		case KindUnavailable, KindTooManyRequests:
 			c.Response().Header().Set("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
+		case KindMethodNotAllowed:
+			if allow := allowedMethods(c); allow != "" {
+				c.Response().Header().Set(echo.HeaderAllow, allow)
+			}
 		}
 		if err := rendererFor(c).render(c, e); err != nil {
 			log.ErrorContext(c.Request().Context(), "write error response", "err", err)
 		}
 	}
+}
+
+// allowedMethods is the Allow header of a 405 (RFC 9110 §15.5.6): the
+// methods echo's router has for the path, which are the contract's. OPTIONS
+// is not one: the validator refuses it, as every method the contract lacks.
+func allowedMethods(c echo.Context) string {
+	all, _ := c.Get(echo.ContextKeyHeaderAllow).(string)
+	methods := strings.Split(all, ", ")
+	methods = slices.DeleteFunc(methods, func(m string) bool { return m == "" || m == http.MethodOptions })
+	return strings.Join(methods, ", ")
 }
 
 func wwwAuthenticate(e *Error) string {

@@ -66,17 +66,35 @@ func (oauthRenderer) render(c echo.Context, e *Error) error {
 	if len(e.Fields) > 0 {
 		parts := make([]string, len(e.Fields))
 		for i, f := range e.Fields {
-			parts[i] = strings.TrimPrefix(f.Field+": "+f.Message, ": ")
+			parts[i] = oauthFieldText(f)
 			// An unknown grant_type fails the schema's enum; RFC 6749
 			// has a code of its own for it.
 			if f.Field == "grant_type" && f.Keyword == "enum" {
 				code = api.OAuthErrorErrorUnsupportedGrantType
 			}
 		}
+		// A missing body is told by what it lacks.
+		if len(parts) > 1 && e.Fields[0].Field == "" && e.Fields[0].Keyword == "required" {
+			parts = parts[1:]
+		}
 		desc = strings.Join(parts, "; ")
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(e.Kind.Status(), api.OAuthError{Error: code, ErrorDescription: &desc})
+}
+
+// oauthFieldText words one failed check as an error_description names
+// it: the parameter, then what is wrong with it.
+func oauthFieldText(f FieldError) string {
+	switch {
+	case f.Field == "":
+		return f.Message
+	case f.Keyword == "required":
+		return f.Field + " is required"
+	case f.Keyword == "repeated" || strings.HasPrefix(f.Message, "is "):
+		return f.Field + " " + f.Message
+	}
+	return f.Field + ": " + f.Message
 }
 
 func ptr[T any](v T) *T { return &v }

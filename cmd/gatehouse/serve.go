@@ -163,7 +163,9 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		// gatehouse answers a request over impl.MaxHeaderBytes itself
+		// (431 in the route's shape, logged); net/http reads a bit more.
+		MaxHeaderBytes: impl.ServerMaxHeaderBytes,
 	}
 	// Background work ends before the database closes: the last flush of
 	// API-key last-used times happens on the way out.

@@ -942,6 +942,9 @@ type Limit = int
 // ApiUserBadRequest defines model for ApiUserBadRequest.
 type ApiUserBadRequest = ApiUserError
 
+// ApiUserHeaderTooLarge defines model for ApiUserHeaderTooLarge.
+type ApiUserHeaderTooLarge = ApiUserError
+
 // ApiUserServerError defines model for ApiUserServerError.
 type ApiUserServerError = ApiUserError
 
@@ -969,11 +972,20 @@ type Conflict = Problem
 // Forbidden RFC 9457 problem details.
 type Forbidden = Problem
 
+// HeaderTooLarge RFC 9457 problem details.
+type HeaderTooLarge = Problem
+
+// JmvstreamHeaderTooLarge defines model for JmvstreamHeaderTooLarge.
+type JmvstreamHeaderTooLarge = JmvstreamError
+
 // MessageBadRequest defines model for MessageBadRequest.
 type MessageBadRequest = MessageError
 
 // MessageForbidden defines model for MessageForbidden.
 type MessageForbidden = MessageError
+
+// MessageHeaderTooLarge defines model for MessageHeaderTooLarge.
+type MessageHeaderTooLarge = MessageError
 
 // MessageServerError defines model for MessageServerError.
 type MessageServerError = MessageError
@@ -993,6 +1005,9 @@ type OAuthBadRequest = OAuthError
 // OAuthForbidden RFC 6749 §5.2 error.
 type OAuthForbidden = OAuthError
 
+// OAuthHeaderTooLarge RFC 6749 §5.2 error.
+type OAuthHeaderTooLarge = OAuthError
+
 // OAuthInvalidClient RFC 6749 §5.2 error.
 type OAuthInvalidClient = OAuthError
 
@@ -1010,6 +1025,9 @@ type OAuthUnauthorized = OAuthError
 
 // OAuthUnavailable RFC 6749 §5.2 error.
 type OAuthUnavailable = OAuthError
+
+// OcariotHeaderTooLarge defines model for OcariotHeaderTooLarge.
+type OcariotHeaderTooLarge = OcariotError
 
 // ServerError RFC 9457 problem details.
 type ServerError = Problem
@@ -1160,12 +1178,21 @@ type ServerInterface interface {
 	// GetJWKS The public signing keys (RFC 7517)
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx echo.Context) error
+	// HeadJWKS The public signing keys' headers (RFC 9110 §9.3.2)
+	// (HEAD /.well-known/jwks.json)
+	HeadJWKS(ctx echo.Context) error
 	// GetAuthorizationServerMetadata OAuth 2.0 authorization server metadata (RFC 8414)
 	// (GET /.well-known/oauth-authorization-server)
 	GetAuthorizationServerMetadata(ctx echo.Context) error
+	// HeadAuthorizationServerMetadata The RFC 8414 metadata's headers
+	// (HEAD /.well-known/oauth-authorization-server)
+	HeadAuthorizationServerMetadata(ctx echo.Context) error
 	// GetOpenIDConfiguration OpenID Connect discovery document
 	// (GET /.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx echo.Context) error
+	// HeadOpenIDConfiguration The OpenID Connect discovery document's headers
+	// (HEAD /.well-known/openid-configuration)
+	HeadOpenIDConfiguration(ctx echo.Context) error
 	// ApiUserAuthenticate Obtain a JWT (api-user dialect)
 	// (POST /api/user/authenticate)
 	ApiUserAuthenticate(ctx echo.Context) error
@@ -1184,6 +1211,9 @@ type ServerInterface interface {
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
+	// HeadHealth Liveness, without a body
+	// (HEAD /healthz)
+	HeadHealth(ctx echo.Context) error
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(ctx echo.Context) error
@@ -1199,9 +1229,15 @@ type ServerInterface interface {
 	// GetOpenAPISpec This contract
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(ctx echo.Context) error
+	// HeadOpenAPISpec This contract's headers
+	// (HEAD /openapi.yaml)
+	HeadOpenAPISpec(ctx echo.Context) error
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
+	// HeadReadiness Readiness, without a body
+	// (HEAD /readyz)
+	HeadReadiness(ctx echo.Context) error
 	// UserLogin Log in (user-login dialect)
 	// (POST /user/login)
 	UserLogin(ctx echo.Context) error
@@ -1311,6 +1347,15 @@ func (w *ServerInterfaceWrapper) GetJWKS(ctx echo.Context) error {
 	return err
 }
 
+// HeadJWKS converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadJWKS(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadJWKS(ctx)
+	return err
+}
+
 // GetAuthorizationServerMetadata converts echo context to params.
 func (w *ServerInterfaceWrapper) GetAuthorizationServerMetadata(ctx echo.Context) error {
 	var err error
@@ -1320,12 +1365,30 @@ func (w *ServerInterfaceWrapper) GetAuthorizationServerMetadata(ctx echo.Context
 	return err
 }
 
+// HeadAuthorizationServerMetadata converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadAuthorizationServerMetadata(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadAuthorizationServerMetadata(ctx)
+	return err
+}
+
 // GetOpenIDConfiguration converts echo context to params.
 func (w *ServerInterfaceWrapper) GetOpenIDConfiguration(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetOpenIDConfiguration(ctx)
+	return err
+}
+
+// HeadOpenIDConfiguration converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadOpenIDConfiguration(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadOpenIDConfiguration(ctx)
 	return err
 }
 
@@ -1383,6 +1446,15 @@ func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	return err
 }
 
+// HeadHealth converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadHealth(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadHealth(ctx)
+	return err
+}
+
 // GetMetrics converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMetrics(ctx echo.Context) error {
 	var err error
@@ -1428,12 +1500,30 @@ func (w *ServerInterfaceWrapper) GetOpenAPISpec(ctx echo.Context) error {
 	return err
 }
 
+// HeadOpenAPISpec converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadOpenAPISpec(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadOpenAPISpec(ctx)
+	return err
+}
+
 // GetReadiness converts echo context to params.
 func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// HeadReadiness converts echo context to params.
+func (w *ServerInterfaceWrapper) HeadReadiness(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.HeadReadiness(ctx)
 	return err
 }
 
@@ -2019,8 +2109,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/oauth/revoke", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
 	router.POST(options.BaseURL+"/oauth/introspect", wrapper.IntrospectToken, options.OperationMiddlewares["introspectToken"]...)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
+	router.HEAD(options.BaseURL+"/.well-known/jwks.json", wrapper.HeadJWKS, options.OperationMiddlewares["headJWKS"]...)
 	router.GET(options.BaseURL+"/.well-known/openid-configuration", wrapper.GetOpenIDConfiguration, options.OperationMiddlewares["getOpenIDConfiguration"]...)
+	router.HEAD(options.BaseURL+"/.well-known/openid-configuration", wrapper.HeadOpenIDConfiguration, options.OperationMiddlewares["headOpenIDConfiguration"]...)
 	router.GET(options.BaseURL+"/.well-known/oauth-authorization-server", wrapper.GetAuthorizationServerMetadata, options.OperationMiddlewares["getAuthorizationServerMetadata"]...)
+	router.HEAD(options.BaseURL+"/.well-known/oauth-authorization-server", wrapper.HeadAuthorizationServerMetadata, options.OperationMiddlewares["headAuthorizationServerMetadata"]...)
 	router.GET(options.BaseURL+"/v1/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/v1/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.DELETE(options.BaseURL+"/v1/users/:id", wrapper.DeleteUser, options.OperationMiddlewares["deleteUser"]...)
@@ -2058,13 +2151,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/user/authenticate", wrapper.ApiUserAuthenticate, options.OperationMiddlewares["apiUserAuthenticate"]...)
 	router.POST(options.BaseURL+"/api/user/refresh-token", wrapper.ApiUserRefreshToken, options.OperationMiddlewares["apiUserRefreshToken"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
+	router.HEAD(options.BaseURL+"/healthz", wrapper.HeadHealth, options.OperationMiddlewares["headHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
+	router.HEAD(options.BaseURL+"/readyz", wrapper.HeadReadiness, options.OperationMiddlewares["headReadiness"]...)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
+	router.HEAD(options.BaseURL+"/openapi.yaml", wrapper.HeadOpenAPISpec, options.OperationMiddlewares["headOpenAPISpec"]...)
 
 }
 
 type ApiUserBadRequestJSONResponse ApiUserError
+
+type ApiUserHeaderTooLargeJSONResponse ApiUserError
 
 type ApiUserServerErrorJSONResponse ApiUserError
 
@@ -2105,6 +2203,13 @@ type ForbiddenApplicationProblemPlusJSONResponse struct {
 	Headers ForbiddenResponseHeaders
 }
 
+type HeadHeaderTooLargeResponse struct {
+}
+
+type HeaderTooLargeApplicationProblemPlusJSONResponse Problem
+
+type JmvstreamHeaderTooLargeJSONResponse JmvstreamError
+
 type MessageBadRequestJSONResponse MessageError
 
 type MessageForbiddenResponseHeaders struct {
@@ -2115,6 +2220,8 @@ type MessageForbiddenJSONResponse struct {
 
 	Headers MessageForbiddenResponseHeaders
 }
+
+type MessageHeaderTooLargeJSONResponse MessageError
 
 type MessageServerErrorJSONResponse MessageError
 
@@ -2147,6 +2254,15 @@ type OAuthForbiddenJSONResponse struct {
 	Body OAuthError
 
 	Headers OAuthForbiddenResponseHeaders
+}
+
+type OAuthHeaderTooLargeResponseHeaders struct {
+	CacheControl *string
+}
+type OAuthHeaderTooLargeJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthHeaderTooLargeResponseHeaders
 }
 
 type OAuthInvalidClientResponseHeaders struct {
@@ -2190,6 +2306,8 @@ type OAuthUnavailableJSONResponse struct {
 	Headers OAuthUnavailableResponseHeaders
 }
 
+type OcariotHeaderTooLargeJSONResponse OcariotError
+
 type ServerErrorApplicationProblemPlusJSONResponse Problem
 
 type TooLargeApplicationProblemPlusJSONResponse Problem
@@ -2224,6 +2342,44 @@ func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 	return err
 }
 
+type GetJWKS431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetJWKS431ApplicationProblemPlusJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HeadJWKSRequestObject struct {
+}
+
+type HeadJWKSResponseObject interface {
+	VisitHeadJWKSResponse(w http.ResponseWriter) error
+}
+
+type HeadJWKS200Response struct {
+}
+
+func (response HeadJWKS200Response) VisitHeadJWKSResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadJWKS431Response = HeadHeaderTooLargeResponse
+
+func (response HeadJWKS431Response) VisitHeadJWKSResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
+}
+
 type GetAuthorizationServerMetadataRequestObject struct {
 }
 
@@ -2245,6 +2401,44 @@ func (response GetAuthorizationServerMetadata200JSONResponse) VisitGetAuthorizat
 	return err
 }
 
+type GetAuthorizationServerMetadata431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetAuthorizationServerMetadata431ApplicationProblemPlusJSONResponse) VisitGetAuthorizationServerMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HeadAuthorizationServerMetadataRequestObject struct {
+}
+
+type HeadAuthorizationServerMetadataResponseObject interface {
+	VisitHeadAuthorizationServerMetadataResponse(w http.ResponseWriter) error
+}
+
+type HeadAuthorizationServerMetadata200Response struct {
+}
+
+func (response HeadAuthorizationServerMetadata200Response) VisitHeadAuthorizationServerMetadataResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadAuthorizationServerMetadata431Response = HeadHeaderTooLargeResponse
+
+func (response HeadAuthorizationServerMetadata431Response) VisitHeadAuthorizationServerMetadataResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
+}
+
 type GetOpenIDConfigurationRequestObject struct {
 }
 
@@ -2264,6 +2458,44 @@ func (response GetOpenIDConfiguration200JSONResponse) VisitGetOpenIDConfiguratio
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetOpenIDConfiguration431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetOpenIDConfiguration431ApplicationProblemPlusJSONResponse) VisitGetOpenIDConfigurationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HeadOpenIDConfigurationRequestObject struct {
+}
+
+type HeadOpenIDConfigurationResponseObject interface {
+	VisitHeadOpenIDConfigurationResponse(w http.ResponseWriter) error
+}
+
+type HeadOpenIDConfiguration200Response struct {
+}
+
+func (response HeadOpenIDConfiguration200Response) VisitHeadOpenIDConfigurationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadOpenIDConfiguration431Response = HeadHeaderTooLargeResponse
+
+func (response HeadOpenIDConfiguration431Response) VisitHeadOpenIDConfigurationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
 }
 
 type ApiUserAuthenticateRequestObject struct {
@@ -2347,6 +2579,22 @@ func (response ApiUserAuthenticate429JSONResponse) VisitApiUserAuthenticateRespo
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiUserAuthenticate431JSONResponse struct {
+	ApiUserHeaderTooLargeJSONResponse
+}
+
+func (response ApiUserAuthenticate431JSONResponse) VisitApiUserAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2467,6 +2715,22 @@ func (response ApiUserRefreshToken429JSONResponse) VisitApiUserRefreshTokenRespo
 	return err
 }
 
+type ApiUserRefreshToken431JSONResponse struct {
+	ApiUserHeaderTooLargeJSONResponse
+}
+
+func (response ApiUserRefreshToken431JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiUserRefreshToken500JSONResponse struct{ ApiUserServerErrorJSONResponse }
 
 func (response ApiUserRefreshToken500JSONResponse) VisitApiUserRefreshTokenResponse(w http.ResponseWriter) error {
@@ -2563,6 +2827,22 @@ func (response AuthHeaderAdd413JSONResponse) VisitAuthHeaderAddResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthHeaderAdd431JSONResponse struct {
+	MessageHeaderTooLargeJSONResponse
+}
+
+func (response AuthHeaderAdd431JSONResponse) VisitAuthHeaderAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2681,6 +2961,22 @@ func (response AuthHeaderDelete413JSONResponse) VisitAuthHeaderDeleteResponse(w 
 	return err
 }
 
+type AuthHeaderDelete431JSONResponse struct {
+	MessageHeaderTooLargeJSONResponse
+}
+
+func (response AuthHeaderDelete431JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AuthHeaderDelete500JSONResponse struct{ MessageServerErrorJSONResponse }
 
 func (response AuthHeaderDelete500JSONResponse) VisitAuthHeaderDeleteResponse(w http.ResponseWriter) error {
@@ -2752,6 +3048,22 @@ func (response AuthHeaderList403JSONResponse) VisitAuthHeaderListResponse(w http
 	return err
 }
 
+type AuthHeaderList431JSONResponse struct {
+	MessageHeaderTooLargeJSONResponse
+}
+
+func (response AuthHeaderList431JSONResponse) VisitAuthHeaderListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AuthHeaderList500JSONResponse struct{ MessageServerErrorJSONResponse }
 
 func (response AuthHeaderList500JSONResponse) VisitAuthHeaderListResponse(w http.ResponseWriter) error {
@@ -2787,6 +3099,44 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetHealth431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth431ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HeadHealthRequestObject struct {
+}
+
+type HeadHealthResponseObject interface {
+	VisitHeadHealthResponse(w http.ResponseWriter) error
+}
+
+type HeadHealth200Response struct {
+}
+
+func (response HeadHealth200Response) VisitHeadHealthResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadHealth431Response = HeadHeaderTooLargeResponse
+
+func (response HeadHealth431Response) VisitHeadHealthResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
+}
+
 type GetMetricsRequestObject struct {
 }
 
@@ -2802,6 +3152,22 @@ func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.Respons
 	w.WriteHeader(200)
 
 	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetMetrics431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetMetrics431ApplicationProblemPlusJSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
 	return err
 }
 
@@ -2903,6 +3269,25 @@ func (response IntrospectToken413JSONResponse) VisitIntrospectTokenResponse(w ht
 	return err
 }
 
+type IntrospectToken431JSONResponse struct {
+	OAuthHeaderTooLargeJSONResponse
+}
+
+func (response IntrospectToken431JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type IntrospectToken500JSONResponse struct{ OAuthServerErrorJSONResponse }
 
 func (response IntrospectToken500JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
@@ -2961,6 +3346,25 @@ func (response RevokeToken413JSONResponse) VisitRevokeTokenResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken431JSONResponse struct {
+	OAuthHeaderTooLargeJSONResponse
+}
+
+func (response RevokeToken431JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3086,6 +3490,25 @@ func (response CreateToken429JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type CreateToken431JSONResponse struct {
+	OAuthHeaderTooLargeJSONResponse
+}
+
+func (response CreateToken431JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateToken500JSONResponse struct{ OAuthServerErrorJSONResponse }
 
 func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
@@ -3144,6 +3567,44 @@ func (response GetOpenAPISpec200ApplicationyamlResponse) VisitGetOpenAPISpecResp
 	return err
 }
 
+type GetOpenAPISpec431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetOpenAPISpec431ApplicationProblemPlusJSONResponse) VisitGetOpenAPISpecResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HeadOpenAPISpecRequestObject struct {
+}
+
+type HeadOpenAPISpecResponseObject interface {
+	VisitHeadOpenAPISpecResponse(w http.ResponseWriter) error
+}
+
+type HeadOpenAPISpec200Response struct {
+}
+
+func (response HeadOpenAPISpec200Response) VisitHeadOpenAPISpecResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadOpenAPISpec431Response = HeadHeaderTooLargeResponse
+
+func (response HeadOpenAPISpec431Response) VisitHeadOpenAPISpecResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
+}
+
 type GetReadinessRequestObject struct {
 }
 
@@ -3165,6 +3626,22 @@ func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.Res
 	return err
 }
 
+type GetReadiness431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness431ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadiness503JSONResponse Health
 
 func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
@@ -3177,6 +3654,36 @@ func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.Res
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type HeadReadinessRequestObject struct {
+}
+
+type HeadReadinessResponseObject interface {
+	VisitHeadReadinessResponse(w http.ResponseWriter) error
+}
+
+type HeadReadiness200Response struct {
+}
+
+func (response HeadReadiness200Response) VisitHeadReadinessResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type HeadReadiness431Response = HeadHeaderTooLargeResponse
+
+func (response HeadReadiness431Response) VisitHeadReadinessResponse(w http.ResponseWriter) error {
+	w.WriteHeader(431)
+	return nil
+}
+
+type HeadReadiness503Response struct {
+}
+
+func (response HeadReadiness503Response) VisitHeadReadinessResponse(w http.ResponseWriter) error {
+	w.WriteHeader(503)
+	return nil
 }
 
 type UserLoginRequestObject struct {
@@ -3277,6 +3784,22 @@ func (response UserLogin429JSONResponse) VisitUserLoginResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin431JSONResponse struct {
+	MessageHeaderTooLargeJSONResponse
+}
+
+func (response UserLogin431JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3391,6 +3914,22 @@ func (response ListApiKeys403ApplicationProblemPlusJSONResponse) VisitListApiKey
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiKeys431ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3513,6 +4052,22 @@ func (response CreateApiKey413ApplicationProblemPlusJSONResponse) VisitCreateApi
 	return err
 }
 
+type CreateApiKey431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiKey431ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -3611,6 +4166,22 @@ func (response DeleteApiKey404ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApiKey431ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3723,6 +4294,22 @@ func (response GetApiKey404ApplicationProblemPlusJSONResponse) VisitGetApiKeyRes
 	return err
 }
 
+type GetApiKey431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiKey431ApplicationProblemPlusJSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetApiKey500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -3811,6 +4398,22 @@ func (response ListApplications403ApplicationProblemPlusJSONResponse) VisitListA
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplications431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplications431ApplicationProblemPlusJSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3939,6 +4542,22 @@ func (response CreateApplication413ApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type CreateApplication431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplication431ApplicationProblemPlusJSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApplication500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -4057,6 +4676,22 @@ func (response DeleteApplication409ApplicationProblemPlusJSONResponse) VisitDele
 	return err
 }
 
+type DeleteApplication431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplication431ApplicationProblemPlusJSONResponse) VisitDeleteApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApplication500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -4161,6 +4796,22 @@ func (response GetApplication404ApplicationProblemPlusJSONResponse) VisitGetAppl
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplication431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplication431ApplicationProblemPlusJSONResponse) VisitGetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4306,6 +4957,22 @@ func (response UpdateApplication413ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type UpdateApplication431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApplication431ApplicationProblemPlusJSONResponse) VisitUpdateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateApplication500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -4415,6 +5082,22 @@ func (response ListApplicationMembers404ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ListApplicationMembers431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationMembers431ApplicationProblemPlusJSONResponse) VisitListApplicationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApplicationMembers500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -4514,6 +5197,22 @@ func (response RemoveApplicationMember404ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveApplicationMember431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveApplicationMember431ApplicationProblemPlusJSONResponse) VisitRemoveApplicationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4621,6 +5320,22 @@ func (response AddApplicationMember404ApplicationProblemPlusJSONResponse) VisitA
 	return err
 }
 
+type AddApplicationMember431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AddApplicationMember431ApplicationProblemPlusJSONResponse) VisitAddApplicationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddApplicationMember500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -4709,6 +5424,22 @@ func (response ListAuditEvents403ApplicationProblemPlusJSONResponse) VisitListAu
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents431ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4813,6 +5544,22 @@ func (response OcariotAuth429JSONResponse) VisitOcariotAuthResponse(w http.Respo
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OcariotAuth431JSONResponse struct {
+	OcariotHeaderTooLargeJSONResponse
+}
+
+func (response OcariotAuth431JSONResponse) VisitOcariotAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4943,6 +5690,22 @@ func (response JmvstreamAuthenticate429JSONResponse) VisitJmvstreamAuthenticateR
 	return err
 }
 
+type JmvstreamAuthenticate431JSONResponse struct {
+	JmvstreamHeaderTooLargeJSONResponse
+}
+
+func (response JmvstreamAuthenticate431JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type JmvstreamAuthenticate500JSONResponse JmvstreamServerError
 
 func (response JmvstreamAuthenticate500JSONResponse) VisitJmvstreamAuthenticateResponse(w http.ResponseWriter) error {
@@ -5036,6 +5799,22 @@ func (response GetMe403ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe431ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5164,6 +5943,22 @@ func (response UpdateMe413ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type UpdateMe431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe431ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMe500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -5266,6 +6061,22 @@ func (response ChangeMyPassword413ApplicationProblemPlusJSONResponse) VisitChang
 	return err
 }
 
+type ChangeMyPassword431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword431ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangeMyPassword500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -5337,6 +6148,22 @@ func (response ListRoles403ApplicationProblemPlusJSONResponse) VisitListRolesRes
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoles431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListRoles431ApplicationProblemPlusJSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5459,6 +6286,22 @@ func (response DeleteRole409ApplicationProblemPlusJSONResponse) VisitDeleteRoleR
 	return err
 }
 
+type DeleteRole431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteRole431ApplicationProblemPlusJSONResponse) VisitDeleteRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteRole500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -5563,6 +6406,22 @@ func (response GetRole404ApplicationProblemPlusJSONResponse) VisitGetRoleRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRole431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetRole431ApplicationProblemPlusJSONResponse) VisitGetRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5690,6 +6549,22 @@ func (response PutRole413ApplicationProblemPlusJSONResponse) VisitPutRoleRespons
 	return err
 }
 
+type PutRole431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutRole431ApplicationProblemPlusJSONResponse) VisitPutRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutRole500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -5761,6 +6636,22 @@ func (response ListSigningKeys403ApplicationProblemPlusJSONResponse) VisitListSi
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListSigningKeys431ApplicationProblemPlusJSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5857,6 +6748,22 @@ func (response RotateSigningKey403ApplicationProblemPlusJSONResponse) VisitRotat
 	return err
 }
 
+type RotateSigningKey431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RotateSigningKey431ApplicationProblemPlusJSONResponse) VisitRotateSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateSigningKey500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -5945,6 +6852,22 @@ func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersRes
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers431ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6073,6 +6996,22 @@ func (response CreateUser413ApplicationProblemPlusJSONResponse) VisitCreateUserR
 	return err
 }
 
+type CreateUser431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser431ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUser500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -6171,6 +7110,22 @@ func (response DeleteUser404ApplicationProblemPlusJSONResponse) VisitDeleteUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser431ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6279,6 +7234,22 @@ func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser431ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6424,6 +7395,22 @@ func (response UpdateUser413ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type UpdateUser431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser431ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUser500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -6543,6 +7530,22 @@ func (response SetUserPassword413ApplicationProblemPlusJSONResponse) VisitSetUse
 	return err
 }
 
+type SetUserPassword431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetUserPassword431ApplicationProblemPlusJSONResponse) VisitSetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserPassword500ApplicationProblemPlusJSONResponse struct {
 	ServerErrorApplicationProblemPlusJSONResponse
 }
@@ -6564,12 +7567,21 @@ type StrictServerInterface interface {
 	// GetJWKS The public signing keys (RFC 7517)
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
+	// HeadJWKS The public signing keys' headers (RFC 9110 §9.3.2)
+	// (HEAD /.well-known/jwks.json)
+	HeadJWKS(ctx context.Context, request HeadJWKSRequestObject) (HeadJWKSResponseObject, error)
 	// GetAuthorizationServerMetadata OAuth 2.0 authorization server metadata (RFC 8414)
 	// (GET /.well-known/oauth-authorization-server)
 	GetAuthorizationServerMetadata(ctx context.Context, request GetAuthorizationServerMetadataRequestObject) (GetAuthorizationServerMetadataResponseObject, error)
+	// HeadAuthorizationServerMetadata The RFC 8414 metadata's headers
+	// (HEAD /.well-known/oauth-authorization-server)
+	HeadAuthorizationServerMetadata(ctx context.Context, request HeadAuthorizationServerMetadataRequestObject) (HeadAuthorizationServerMetadataResponseObject, error)
 	// GetOpenIDConfiguration OpenID Connect discovery document
 	// (GET /.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx context.Context, request GetOpenIDConfigurationRequestObject) (GetOpenIDConfigurationResponseObject, error)
+	// HeadOpenIDConfiguration The OpenID Connect discovery document's headers
+	// (HEAD /.well-known/openid-configuration)
+	HeadOpenIDConfiguration(ctx context.Context, request HeadOpenIDConfigurationRequestObject) (HeadOpenIDConfigurationResponseObject, error)
 	// ApiUserAuthenticate Obtain a JWT (api-user dialect)
 	// (POST /api/user/authenticate)
 	ApiUserAuthenticate(ctx context.Context, request ApiUserAuthenticateRequestObject) (ApiUserAuthenticateResponseObject, error)
@@ -6588,6 +7600,9 @@ type StrictServerInterface interface {
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
+	// HeadHealth Liveness, without a body
+	// (HEAD /healthz)
+	HeadHealth(ctx context.Context, request HeadHealthRequestObject) (HeadHealthResponseObject, error)
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
@@ -6603,9 +7618,15 @@ type StrictServerInterface interface {
 	// GetOpenAPISpec This contract
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(ctx context.Context, request GetOpenAPISpecRequestObject) (GetOpenAPISpecResponseObject, error)
+	// HeadOpenAPISpec This contract's headers
+	// (HEAD /openapi.yaml)
+	HeadOpenAPISpec(ctx context.Context, request HeadOpenAPISpecRequestObject) (HeadOpenAPISpecResponseObject, error)
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// HeadReadiness Readiness, without a body
+	// (HEAD /readyz)
+	HeadReadiness(ctx context.Context, request HeadReadinessRequestObject) (HeadReadinessResponseObject, error)
 	// UserLogin Log in (user-login dialect)
 	// (POST /user/login)
 	UserLogin(ctx context.Context, request UserLoginRequestObject) (UserLoginResponseObject, error)
@@ -6736,6 +7757,29 @@ func (sh *strictHandler) GetJWKS(ctx echo.Context) error {
 	return nil
 }
 
+// HeadJWKS operation middleware
+func (sh *strictHandler) HeadJWKS(ctx echo.Context) error {
+	var request HeadJWKSRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadJWKS(ctx.Request().Context(), request.(HeadJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadJWKSResponseObject); ok {
+		return validResponse.VisitHeadJWKSResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetAuthorizationServerMetadata operation middleware
 func (sh *strictHandler) GetAuthorizationServerMetadata(ctx echo.Context) error {
 	var request GetAuthorizationServerMetadataRequestObject
@@ -6759,6 +7803,29 @@ func (sh *strictHandler) GetAuthorizationServerMetadata(ctx echo.Context) error 
 	return nil
 }
 
+// HeadAuthorizationServerMetadata operation middleware
+func (sh *strictHandler) HeadAuthorizationServerMetadata(ctx echo.Context) error {
+	var request HeadAuthorizationServerMetadataRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadAuthorizationServerMetadata(ctx.Request().Context(), request.(HeadAuthorizationServerMetadataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadAuthorizationServerMetadata")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadAuthorizationServerMetadataResponseObject); ok {
+		return validResponse.VisitHeadAuthorizationServerMetadataResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetOpenIDConfiguration operation middleware
 func (sh *strictHandler) GetOpenIDConfiguration(ctx echo.Context) error {
 	var request GetOpenIDConfigurationRequestObject
@@ -6776,6 +7843,29 @@ func (sh *strictHandler) GetOpenIDConfiguration(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetOpenIDConfigurationResponseObject); ok {
 		return validResponse.VisitGetOpenIDConfigurationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// HeadOpenIDConfiguration operation middleware
+func (sh *strictHandler) HeadOpenIDConfiguration(ctx echo.Context) error {
+	var request HeadOpenIDConfigurationRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadOpenIDConfiguration(ctx.Request().Context(), request.(HeadOpenIDConfigurationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadOpenIDConfiguration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadOpenIDConfigurationResponseObject); ok {
+		return validResponse.VisitHeadOpenIDConfigurationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7012,6 +8102,29 @@ func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	return nil
 }
 
+// HeadHealth operation middleware
+func (sh *strictHandler) HeadHealth(ctx echo.Context) error {
+	var request HeadHealthRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadHealth(ctx.Request().Context(), request.(HeadHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadHealth")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadHealthResponseObject); ok {
+		return validResponse.VisitHeadHealthResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMetrics operation middleware
 func (sh *strictHandler) GetMetrics(ctx echo.Context) error {
 	var request GetMetricsRequestObject
@@ -7238,6 +8351,29 @@ func (sh *strictHandler) GetOpenAPISpec(ctx echo.Context) error {
 	return nil
 }
 
+// HeadOpenAPISpec operation middleware
+func (sh *strictHandler) HeadOpenAPISpec(ctx echo.Context) error {
+	var request HeadOpenAPISpecRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadOpenAPISpec(ctx.Request().Context(), request.(HeadOpenAPISpecRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadOpenAPISpec")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadOpenAPISpecResponseObject); ok {
+		return validResponse.VisitHeadOpenAPISpecResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetReadiness operation middleware
 func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 	var request GetReadinessRequestObject
@@ -7255,6 +8391,29 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// HeadReadiness operation middleware
+func (sh *strictHandler) HeadReadiness(ctx echo.Context) error {
+	var request HeadReadinessRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.HeadReadiness(ctx.Request().Context(), request.(HeadReadinessRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HeadReadiness")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(HeadReadinessResponseObject); ok {
+		return validResponse.VisitHeadReadinessResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8298,176 +9457,192 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1/c9s6kuBXwfK2Ks4sJcuOk/ei1Fatn+M34/z02s5k556yFkRCEp4pgI8ArWhSrrpPc/c97qPcJ7lC",
-	"AyRBEqQoW3aSmfyTWBIJNBqN7kb//OIFfBFzRpgU3vCLNyc4JAn8+Y4f4WBO1J8hEUFCY0k584beXy4u",
-	"Tnf3+gMUqN8Fkpz3Pd8TwZwssHqcsHThDX/zGO/BI94n35OrmHhDT8iEspl3c+N77/i55Ilj/At+RZhA",
-	"OCGIkWuS6HnCxjkEDOOc44zIZHU4lSSpT3NOAs5CBT5aYirRhEx5QpBMVpTNEJ5hyspTLiijCzXrXj4V",
-	"ZZLMSAJzffz48TCVc8IkDbB0rWtOEC6eoJwhGJwgzEK0nK8QlWiKaURCtHP26xF69tPTwWMFA/mMF3Gk",
-	"JvyF4IQkiCQJT/595FF2jSMaXkqFspFXAreKjRvfi3GCF0SaDT5KE8ETN5xjRj7LywCeGCM+RXJOUJyQ",
-	"a8pTgWI8Iwouqh7/IyXJyvM9hhdqPv1OGXH48xvCZnLuDZ/u7bv26eSlG4yECJ4mAXkkEA3zGWMs58WE",
-	"NPR8LyF/pDQhoTeUSUrsyac8WWDpDb00hSfrk7+hCyrr8x9KtOBCIjmnAi0wU9tDFgLthGSK00giszku",
-	"JEQwZAUHmnieDgZ+OyndqOWImDNBYJ8OY/pBkOQXHJ6RP1IiANaAM0kY/InjODIEtfu7ULB/KSjmSz7W",
-	"a7Lyht7Ju78evjl5eXl2/J8fjs8vvGKut0QIPFOgnGiqQuqgo8TMeWOv5l8TMvWG3v/YLbjHrv5V7Bpw",
-	"jxWJ6tWU8do0unnvnCTX2dt3WufF8dm7wzeXx2dn78+cy9QzISqQJIuYJzih0QqlDF9jGuFJRLa35k5T",
-	"mUE0++uw9o1Ag1HPDA6cIKZBQISYplG2Kf0SUPwNTmZk22A1Ykyd/gkPVwpnXOFuD72lv1RAeovZypwJ",
-	"cRdiuXj//vLt4bu/Zafi3EkvF5xrPmDwI3yUKPmCIqwEzNaIpTYPmiZ8ofkQDsOECPHCzIyVaENjEHM9",
-	"kHNjJLRcU6zJkubWI03wmad3LaEJ0Bl4PzAlvHhC/67Y7N050NHZ8cvjdxcnh2/OW7lQkJBQiUwcie3h",
-	"+GPC2cweGvEEYYaMQEUJmSZEzBEIVpvqPlhn9sHOQkYQEZ9RoxkplUXpKVOeoBgLseRJiOZYzCmbbW/r",
-	"O8mcOOGTiCz+zbHzIZGYRt7QkyDMYaRMxQFEwwhKw1FrF97wty/elJIoVPJakATEqe8tcqK4xlFKFE/I",
-	"BD6apBItqBAgzT/5npBYpsIbHig5K6nUahMOUbaQXOLiCU/lcBJhdtWdsE71YptYVrZGUBkipXuQUJFW",
-	"bc1AU0ecTSMabILcrUAZzDGbERSY6QVaUjkHFS9Ik4QwiRQWCdrBSO0AwlFCcLhCEl8R5iOc62WIMpQK",
-	"8hhW8ytPJjQMCXvw5VjHOMLBFcJIBDwmsCIek0Qr24yQGlv8+PFjr6q1tx2QqpIPEBmetZGC1m3hZuRW",
-	"KekiOdgP83KXbdk+VK8+XsBeCNiEMY7p5RVZibHemXvchc30x+0s+JChlJHPMQkkCeGspwmx92Dr6lOX",
-	"LWhQn8yrG4rz7YD1jmsWCORBGRofGhhgsvF9kMU7Ln/lKQsfkim940ikwTxnk4D39wq2217iiKbn/MI/",
-	"SzCTmdy8LM+e6TCZAEWWitBd0AG4jRs5zgAx3Gfso3EJNvVFykQaxzyRxHx5qSTv2B+x/FngBmMFYelp",
-	"ULv005kp5OA5+r//52l//3F/xMpkAmaq3hFnMuHROhrJrE6wJljj9vnjWtSJdDqlASVMGgQMtfCtyrEx",
-	"4EEMqVqaUOzlXo4IwGvU7aOImvU/DCo0GQQwq0HDWH+6pOEY1A+BGEcWCP2tbv99yIs1qxYw5SWc3fFQ",
-	"XTsapAeMs3XZseHJ1puSaRkNQiWDdMMb+VYAtkwql5ZJRQF+Hzfp29Gbf5drGCDgXgR2R1oAPjQeqoOo",
-	"ZYuxQ1sc694Y033cuO9OUQ9+Fe/Gp7auyjhV2xfAEvTl3vhoBF4JtOCGcXXgWfdyE1zDpToeofvQB2u2",
-	"rO2fl1y1014DMOdeXLxp9Hz5mhtyRtCCslQSJDl8CvFKQZe7LH5+dlByWjwb1L0WYCADA98XL07UpVtS",
-	"7b4IEoKVTodlyR0TYkl6koJ9p+KT8T3yOaYJERu9Q8MO7h7fuyKryzll0u1wuiKrRwLFCZnSz+CWi7CQ",
-	"aMrTBAVznOBAkkSUXXIzLMmcp4Jc/r//9b8/H/zn312zqmEuU7EhGrQ36YvDZ1X4u37TDjBjKctX59t4",
-	"L3yjfPI7CWSxXUfwEByAMKQKETg6tbZviiNB/MqOlnenYlidEwbc4YqskJA8FmjJkyvKZi8Mp1iqJ/BE",
-	"ECYVIjfDhOVK3H/6FGgy+7znezGWkiQKjP/+7b9Ho8+Dwad/+1enz8/GH4y9DkXh90DYjTSt7trTNIr6",
-	"CNQRRCVifPlC/U9FxsHnfMkKv3frwdkOpd6CXt9QfXMu7wQ4Zkt/rDG3K0Z1UxiCkwTDZ8vp3WExMFcD",
-	"qB8ESWz+bF36y6DnF/M1QL+kOCKBPLXu8ep+/87gvcOrHzJ7enUh+Th+AU3LsnIVpLyQkpOniM+o+5vd",
-	"/p+av/b8+OyvJ0fHlx/eHf718OTN4S9vjj3f4an75CDVmjNp3V7awNdfb0HGmfYTNW6v8SOB97XCvw4G",
-	"z59VGdg6KK3BWoAq+3prMGGtGWQg1bBn/X6s2NXqgmoi68jiFuDyscxXHg4XlP0H/Ot6Q3GmjJCLlw6b",
-	"Hq/itPWB26yggZTPPxwdHZ93prj8tZpj3T0Cj8oI2HcpWfaZr+B3rZyz9z3bJgv5TRtfQXgjev01p8gs",
-	"0VqDm4RzPbyJcjProIwaVduShvbk2cCpsOI0pIQFDZFaMMkjgcY4Dcf6wmPdESAgCaUsIkIgQaRTYt5G",
-	"Qego7Km4NGFI1gmYcB4RzGx5XNDIPJ20HKZNcbr/9Pn+wIXWFomf49uvb6QLkNIqO+gH+ebcSql10Var",
-	"FpHfryqktBUVdcsab8M+t63PSDZYYHeFOd+D7ShqBS+4T20tn+VDHHYhnAVl9rd7P0hpI1Kq70AaUnl8",
-	"bSwxVVxmoqBgZWB7c0GGA8mTS81C69zYeBVi569ZpIrrJ60/O3/ryK55KgO+KKkFQqsFSgJro5pTKxAp",
-	"YKlpTXIjvUYJ3ks8I847nItxm4HMHhTL+NS6iVs5+gVJ3OPJT+X8L2BPa7zcbyq4G89eQb1xwsMUMNrD",
-	"Me3pe3B9ZzPttvU+r40pBtYXaIHFFQnVjxEVUvTXqoS2eJZGvctW3o6xwzBsvPR8HWNNDtpLEpGWG7ck",
-	"n2VzcD7SBla0c3h6ojD9GFEpSDQ1BtHbX95gWhfg1Zt9GXF7g/2DNRPlQ+Q3/Fvgvjcafd6bjkaff5o2",
-	"sP1j170O/4f51A/4wrbmZdeLKhy3mflXSqKwwexgogVd2wk/+QgLhFHIpSQhirGcvzDGR/DX6LhDBKGA",
-	"oOMv5zzSoTNlK68VjVg37vLiwpKxdzWC5+d5ASZlQROXk9MvrJtjPmt7uOM6klu02C/+QnCkNqXG9+Yk",
-	"uBLNKpBTdNqYP8bBHMEojwQyAsPXfIpxifiVxZUKcLKozQKB/EpdFS3f36d1yzVjuFZ7kgdQNLMFh4nm",
-	"2dOnT541MWcIT8ktohnYtu5XvdWsX4JsNO0UK2i4GUt6Tdx3QZy2K0TuX8nnuCT8KJPPDjzXPZpW7rct",
-	"Two3Bf0uqVt4TqYdR4YwGucYIp00fX+pv/zStsF32Fu/YBprlRSzf66df/XxtWO/o9k6Feqczhhls8PI",
-	"2CKu3dvs/PaqgSiuZMkidnzk+d7Z+aHne+9fnzpR4LbQpaKsC9OZ8+XPzpdX69Gp4NSr8AFVesYG7J4T",
-	"Bzu4Iqvu2qraopqaWgVJDeiEYHEtZELwosFfsIljLhPRa8XwGoXiDl6JLOaxQcWqmNBKHsDGDD0bj9mK",
-	"chCtKVvR26BALLr6CNqkaT5JJUqjsj3Z14WAP2FKG8IRMhli+s21OICnWgHJreMNUu62cqgU4Xs/yHzX",
-	"oMI6Lgx/cuqL78jS1qZraZ0RwUKiny2Pvo+wyfbc8wf7B2iykkR9yUJQWpRimPHysloY8CQhgURzngiC",
-	"JgDhCgmJYzB1b3ZjMAFPOW7LgJfDYLXmqoBpojHDWyvhfJCwagddWl9kQcXuuF3rQS1tyw9aItMv5yXD",
-	"52rIq+d7dhik2kZ30JVTMDjCnu1T1RoBffvD9T7ACeVS7dF9+XPZlvy5rIM/1yyn4SgHPLTPsaVrVdDe",
-	"dpNpxzRM4bfyAgNjAzcrKWQddCzraddk2WYcQXrUhrLXZE5dxu57fKfjz8jysisB2UyuhtgqLJWh2xZv",
-	"tKENVr4tqNeDaCLsnKzx+cHTn5CJ3DOhiaLOHgszb/lqD2x+CnkiTexGtFgZBJJzLF1Zfn43DdIycTjs",
-	"nZQJiY1PoIB793pvV8EudgeTZ9NneI/0ngR7Ye8A/0x6zyc/k97+VH2hPj93Ov+sW3c26sHgwHW/MomU",
-	"9vTvuES/NmEsvzoVtiIr23LtNVhLET2p33axP034lEZkS46bXH9u2yptB7vxvSlNhLzswrFBo8miALu/",
-	"4PKVWL6UjeM6VwQnpcDOJ3tPnzwbdIjtPCPX/Ip8r7aTMxNa4RZw7QEXXXZLjZ9tMSg35Ztjw+FouCca",
-	"yW1koxmuaVXbcLUAdtZB1exEyRdfOu0kTAMsQa+zaeKgzRB92PufuPf3Qe/5ZX/YazAFq9lO000lVLbV",
-	"OeHv7x38dPDzk2cHP1mkP2g0LHVH5jnotjew6hP9wv7TZxXkKsWZ/pES84BMUtKgGrVs/3lm8SqQLiJC",
-	"4mFCcFhG+97+z214H40+7++pf570RqPPTyfqn1D9+RNp2AV9WX1LJA6xxHUCLC4N4jK/IWxyJnwvuzxc",
-	"Cm3GusTR7BLM4bcf0jahXhIWxrwpnNX96CVO5fxyQeSch7eHQoiUJG4z6PJKXKYJbQhq0+FUd0NrQq6N",
-	"s6IdAY7ntrJ6TdC3ftt4w++EAk1WrasvP7KVhbuG3BZpV3m1prDaSi0C8xuOqJPRFHZk2/R7vv/0GVh/",
-	"9f/H4cvzQ+dd3bzvzA25hRl785C6JmN2QqRC2QZjVU26ln15TXRagYRtiGwLpbcX3CZKuEGlKzmH1ttx",
-	"s4wwXRnN+rWa7lE16jV5pQQJEuLw05/MGE9I+ALlaTePBNLv6Gy8OJ1ENHC662tzWcYti7RLluV1Lp64",
-	"0dCo0JSnA+7kf8Gcj7vBV56+oUKeVagI7ZTe2Giu3INWuVPEOCA9QWKcKPrW5TsEYjhJ+JKyGVqqiy9k",
-	"CPOI6BlFtxlte1fFRluy3GGGSE9dutZh0UVQleNg7XjLmWiPnG/ajkOkGDqB4hb9tuQfypqrUaZM0khH",
-	"G8NkZmPNq53imtdQzfsY/5GSF0hQNovAru0EVtT1y1hftj2/q8NUZwmvv7pVLn4lU7KFtOrSMiBdO/lB",
-	"tER1bSQ+QirwJCKh27lOukTF1DMeSqYDO+cB3yEovGReKAZ9w69JhAPn4rIDddkhMY2lkcnC1jU216cw",
-	"wBF3RiKCvWazfehqHm+0iwPSLOO4SUfI97ckxEswNhHY7bInvy0jU3dnb8l2W+x2V8vInfevq19DDbAN",
-	"LQtYyProU0c9Mvgtq5qrHoeKuXngGdcZspBanJXSvW0MKyyWzyj7R/BIWYsRJrWlvJajTaNyHUGLv/M5",
-	"q/DntZztV3UK65z1FZ+zLq+fdOPfb7Brkpe8E/PN9g0ysvJwxNsx8gu35vDq44VRR6ZKLSuVsnbqEHZA",
-	"ankD+iFff786UVjKttwaLQOwiYS25A3oKPi/NTa+VVHejbnfNGxEfe9/ORsMBntrA5I2jxJWGisJ0oTK",
-	"1TkUVdcKe16TolbVxMR3o51xqYDD+LGPcAD1XKAoJpUC8SUjySNh7j59dCIRFSOGI8FBS4/VxQiLSjW7",
-	"YVYk5/Xx38a6aBmUCjcxwHmt8P/qHZ6e9F7baQA4z1DHeVT7q48XritHDry6dfhooq7A6nAKNDbTv/p4",
-	"MUY7UFhrVw2n59/90xiZxJaiinkVtNJ6XOBxNeC+Cy4zeekSA26p8S68tKtLCqEduOCZejoFRCMGccRW",
-	"8U4oBKZWYW6gVOqCni8Qtq+e2SYBvqcRX9ZkoLlDfEgib+jZwHi2tT8rWOkNDQfyIacCQoIS8IahFU8T",
-	"RRsZKcHtzDJ9CG2KH3pnBIe2TUTAKHJOaIIWZDExJUVKry4TqlhYPrkp2apeDCG/oT6gPVQaUlmaHm6U",
-	"6luFaeMXh8tcBh4LsznydZlH4LcMg32jOJcXB98UP60HPn8hs4Eq/JWGND/01BldGE9D7YVsojMO9WrN",
-	"b/lm1Mrn6Yg780FTJTwIbvTS9PBN8dP6FZkXsruwg7xsNqnPjcW1f8GCBq2WEHVStB3kcWlH/IIHcRat",
-	"0GQ1YuPT9+cXaPd6b3dBdrMHxz4i18RY5KRtnZpjYSwMoT44ui+FEngAVg73XMpYFziibMqzEkpYJ8cZ",
-	"plFwpAWmTGLKSCIUIgEjagQx3N2dUTlPJ0r/2s1f6AGy8o/13IJiaLBxC8vgUuI0+jwkiigUOZRsZIo1",
-	"nGXli3UImkDXJKHTVWUMPp1GlBEk5wlPZ7o+8quPr8/7IzZiEKshhjk7+9MYYSaWarA8UG/8BQJHfFQL",
-	"V7sZv1B7kaxGjMs5SVDCU3WkrREgnmXcVJZq7GvxhNmIjXV4ylgzqHx3G8tt6y2OaECMkSvj9jFUttvv",
-	"D2q7tVwu+xh+7vNktmveFbtvTo6O350fwztFlEixT57vKfzq3Rv09/RjPCYMx9Qbek/6g/4Tkx4DbHe3",
-	"vyRR1LtifMl2f19eiX5WhGumrcG5RFA6tfdnItWOeJWOGfuDwdZKxZkAcUdVr2O1gcbeDKrEcs4Fyahn",
-	"gVdISBpFaEI08vslLcUb/vbJ90S6WOBklZmL9Vg2G9PlT396uvfTY3UM8UwozTikIuBqeu+TGrOENaDH",
-	"HrZFd0/TeRsaS6K+4t+9R+xWZmpunVGIgDYkQvws2u8PUGn95pzng2ik/nywd9AZqTFhNOwFnE3pLC3u",
-	"V03ofB8TdvLyqPT4d4RGgB4dccaUnMwRg0IepAsdNNyENRxTiErbxZVqdjEXTXmXtpIY0WsiIFxpztPk",
-	"Rc68qdQcb1zMYH7qaVVSCevyPjjqMJlWQUTIX3i42qwGc6FE6to0p4WfqCjLYsrWbNqowpX7cVO+D0OY",
-	"iJuGXBPkz+2W+8rc+N7BBm9ZBavhzb3Ob5aKLap3955sAKupH6ne23++yXulCrQ3vvd0g8Xa2Rvw6pNN",
-	"Vlv08mk7WhOlESEMOssOjmkPwk+zi491sLLfqueqRPXNB+s8JtDdrOYj1DcYmSZKTUKMLFGMadJHZyQV",
-	"0PkMiZgwOWLl1/SlR8CFWCfJTvGCRiutTTgP3lm1btAmB2+j41Mpw/Xj5HzVk9NC/uaiJrMCS0B7m52D",
-	"woSBw7BdsGRgPhKmlPoYWnCVayi0VkGs0LVd/uAuosRo3I5SEN0Fh6sUQ3fC387pKwpouEoHW+UUjGcN",
-	"ibwYWrTqfKDq/VW6HihXrwt490nnd4v2AF1PYrXnR9ej5GhgUjlKX3KD22+FgerTjf+laif87dNN6dhp",
-	"swXCzF3jwj5t6vKQ1SWunTht67APXdMB0UU47ovrN9T62Br5W0e16D1lCvl1P6Jr28ZYe6Ex+/0fkMHB",
-	"bdFrY6PIxtkasv/GUzTH1wQx05zFOgn97/lsvzTm4NLZ7nyiI+Mod15ki3MG/vQ7SpKOhZ8KkVILbaxt",
-	"qgIL8am9cvECERzMc4FvaiJJDprr2sreX+vgfG0qAkyC5d/GJdrR6FsjIeZQTObvbQYRU2/mHpURM0ND",
-	"Z4A44WBkoALhiF6TdgPIG3pNmK7Oli1br9EseEFkQgNhLbiSkJj1G5msjGlXkkUcgetAB5IDCerENm3X",
-	"UD+yYDVicyoknyV4IV5kXSYmq0wxhtdMVR31c3DFUykKK0lCUkFGLCRS5y6IF7mVvzfHYo7+SEmqW1a8",
-	"QCGWeIIFQTHnEQBDhaSBcF3p/kzkW7PotXsoyWe5G0eYVnbP0ZG6vlEGtb5Sz5WmfppwhTGSCqTGRdqf",
-	"3b591juLHGjnRmrjve0galJtCr/Rfd5n64WKFJj2eJ97y+Wyp7DQS5OIsICHOkTh9hM86J2hXMiogQiy",
-	"4rvQhvIFGuvyOGMEkRs6+oStzA0SMm/V/Y1L02WD8eXWekR10r+qrd26CpF6X5+uIqTSuayr+lJuKNVV",
-	"7NT6ZLUInbrLVUsfE4hRFTuWNxZnMezg8Hj2bN8WOjBB6cxqe1Tz/f8vPAq1OUsPay7+CZ3NpdIGjBOf",
-	"yj46RE5T14hVbV0vQMuyrdVUoJAwSkITuE1lHqo9Yh8YOA+AZ5sWqj09dpj7KSGGBNx+aH8wcHFenXt7",
-	"n0ynnN27ZYZTHbwrs2lgCroYHuDQRzxBS2yd/L53lxP79Q5Q2USmCbN8HAaD5+3HYY01OPdJm3QCkxPW",
-	"R+MiI+Lf80ABaPQr0DiLPRijHTxizpwMHYswtmIMMEM81kF3aGz6OyoePWI6aUTk2SJ5SJU+IfZ7RQtA",
-	"Xz0+YrXa6ztNCUfgUF9SQR73R8xeXil5IF9j+VvjlkepIDp+QLMBXQqoZB9HtzePa2vMfZ7oUm5X5wNt",
-	"XcvtzCg7Icryga0pfVTEDpv2BJ1v8hXgH1Q7KScAOXuxA9+G+JNwS50BTxM8awateAHGfyi1pNwP9Nb8",
-	"sZMPwtk98vbMtaPnrtZdsI0rn6gNz6R2kYfGE+RKuWti1Trwpb/Ci2hd9MDh6cl5TILNbszZwLU7VxaX",
-	"61a3zXy5e39dpAoVSAGQ4EA2XaxA2/l7ywUZh6siVim/iZoIKB/46ILOkiy+MSl604OwsINklE4QcRzq",
-	"A1nDppqLmtv8V7A+wFL7FlXe83zvuJJNes5WNaPAinMHwdmsS+03XorzhI0txVWcK2DJKRZib//Jv5Sl",
-	"SJ420FmQ1HJjHliYVNNZXGE5RXOgcj6Fpck+TAt7XchKHSVTXlrxtgWOlJ5AQtswehvj/gnL1AWrBeb2",
-	"jPuNwx90OnJOkLPwniwydnvQukY20vVB9lqx/IYOqUZcPwwYpV66SCmQi3g7PZrv0Gf36UMeusbO39sU",
-	"FZvtw8P1NG6zv/MZogztKPbfK6eGWOKq+NWIrOu9XRNHIRrVqzdUSN0BUsB9JsELImEpv7mBLx7ZfUMX",
-	"VOnCax880tmhN5/uM/iiaIjp5OcxnhHEp9qpk6WoZE1YIZEGSmx0t5nc4iZxK9vm5n6x2znEGkyShScs",
-	"Q5rTC5bR2acbv0MEEprzKLxL6JG2GZjWpV858sjuHNxJpdrbMtFnOaENsu2KrPwMxb6WJJwF5GF9Al/l",
-	"tHS6o29svtzq8SpCkczxch+qCjvf/ULDG33Esgik8vnQURDW+SgR4EFzJyXGUcTZjJQSmon4xtmiibNp",
-	"f+Mdl79mQTQPv9HGjs1ZXQo18dHG5JSGbd22MG1hKI+EnTvxgzTuRBp/JtJJF+sF7Ubq2slL7+ZTzkiK",
-	"bNk1uqH14HeuIJa7cbZqiTZ+/qlUwmq69nrdEJcppCBU62tbK3QrckVr0/vKjKj2w31wVc3q3urmq6U6",
-	"gVhkUeLfPIPt4NI44mwa0UB+A1pZrapAR/0Ml2i0gcwd7NWhq9W33uW5DTBjXKIJyaOhdw4Gzx/XL0OZ",
-	"slc+Q100virFmYn+0UT6xiT6NSnOCmDuQnFtamILQQy+EmP7oS1uTfoqtbE7ldxCV4RCBMHc4eeCilIP",
-	"KrRNEauHzuhaT9umLuI/Mo3/Y0t4TVl3lvC7pt5Qo4//OIukSiDq3tQnysoiOhSAF+D1hyomVCCyiOWq",
-	"Lvsrd7S3Bojv+qaWV6xsvaLl9Z1+CJStXudYpZr5IiepbcqWdcdo9wu0519j5jwjC35NavTfWf/NTqNl",
-	"9TTr/UFW2+Ow55LHCGtkgzc74rMZZeDTlPxedRi/adfzdqtQ6c/0IzfeIEN5XlXTsD1C67q0KuUpdeUQ",
-	"huHdyfUHkW6fSN8obVpjOOKbkmbGzdKQyh65VhC3W1XVg8f6uXsX1bUz8J5FK6ShRJOV9giqhefHIWvT",
-	"nwUsB5KbA1EcgLWNBtpmhe53xcQ+uJ54AmHwTVBk3W62AoeOpwGPr49If9ZHY4icGCsosiD4PqQPjlvQ",
-	"oonCCcyzg01xIiGTAIJ6ADxJF83IoCwgnpMhtTZsaSUFMuUJWT83pPZsPve92vbz87Reb9Sr/Wcy6hfV",
-	"Tzuof1AUVePIR4wsoWYiTYQs5TyHVNpsT85bcm2y4koMQXckKPWka5eJdDL24T/IrVB/UyHgPyzhF50v",
-	"g1k4YmPyOR6jHc4ICnEe/aYeRCmLiIAgbKgvR8Jy1kvt0mR1Lt5SpO4k2dt/Ug7QNbWdO8eRONopP7C1",
-	"o9RduD069/CW0bkGe6bzQywB49Dsq2hMeDAYVGfOc60WqZC6bgXOGpcrgshLFvyL1UBZcTfIzlootpbX",
-	"/9QNanFCkOmL3e/3K7XWNwHJLwICsZlGDVIG5Mx8m82+JAmBPL044dc0JDkMWcuYTVEyIQgjzWpvj4JN",
-	"SbUxhPKveXFVZHoF3yZcOlv6nl+KnG7uZf4v3tZW8DHhbGZHT/vQ2SkPFgwwNAracqTyOqgeKFJ5LRjf",
-	"caRyjb6e1o9WOQ4ZKBhqQvMAcm7CPjpVrIcgWNsMUwblKhJ1imxaPWSIMqnoNMpKrjoG2x7RPkz89GbU",
-	"8U3FT78/Ojw74Reu4GmuV1VWatbXa82VG63VQMXjMU7DvLKe7RZANb4IdfxHTELj9MRUpwZEKRadF/3g",
-	"SahoZ4Fp5FuFzhNTt7s/Ytq4XM6ZySggA0Uodnkw2HNpRK8W10ImBC+2VR3W9ANxdP+ytCbMcLRSc0U9",
-	"wmaU6Rn1oryh16mPe+fT41ziV9K0clgadS0byJI/fgMFa5bSsjJTsKZRjueRZ2kQWrb++cPJy2aNyB4E",
-	"dnnk6SoE5tkN9IgcDbfNw0I7rzgFGzXABPylOEyckcd3zdRSShqOIr7cJONp/breqWHtLX4Q/WI9XA+k",
-	"YXQA5B8+GyrHQfka/5Wkeldovl3pXjPXop18US6J/3v2YyHzdXumpniat8S7Z6dnY/yMzSmMqfb7tEVl",
-	"bXZaDVHuJVtbtyDGHdQSnfL2vqqtnuolfJ2AlDYqySJRLPr4ETP6YERrwkikk3YfCWR1C7apOOc8u3ZT",
-	"Lvdl4xAaG4El1aRKW7YngcamIsRlXn1oqCWl0f+XeDViPIUKoaNcDc+GGnl9pNsrmWtMbYorQmIYaTFi",
-	"IIZnREq7plgpY0ibeP9ycXGKoJmTzl41JpsR0+WSfNP6C8t8mseIMiEJDvvozBQRkoXP1nhmRixvXlRP",
-	"DYReVG9Xp3bf8ntgA2Z4PV03PnCwpi06BH3DeN98CO63eB79L9X+YbVobt2nrPmQFjTjOqXQpq3VsXsG",
-	"T9yjAFATNPm4tBFA+1C/T/XAaqW33lWVGFxnO6U/lzdr94viOK3h94e6X6JuTjVXl83JykQCZOyJoElK",
-	"I9mjDI2hetdYl3lTz4w1HP6m4fpnut12Nw4BEP4I0L+fAH27SWOnyHxkWqVXCa85FN+92dvlCk1qocUP",
-	"fgQK3YHnQLh989ZXgnjc+/BIW3x9tJzTYI4mJOALIjIF6pGwfOENsWlZs/7GwLSOLYqb4tNO04JYb2n6",
-	"1X6VJ0X72N+8eL4SNMARFC6mkmYI9z0RERLn2N9gHafpg1tt150y4NAJiSMcGBa9zQTCTrN/JymDX1N7",
-	"7MzuTeof1DSEPW0+/kblsJr0tquJ5/pBU3Xn/vog5tO0q4ymBkvW0bUc9/O96pL1VsrrVcpyq1HTfzRv",
-	"k8lZVGoOVNpuJxHs6qK5zVf6t1B1V/edU7sw5Qka42g2rhT0jWY8oXK+0DUi8UQQJh/ruKiESJqYWzKP",
-	"QsRZLl+ExCth76wpy533GxOIyhEzbYMhrKbU97gSbA9rKWjK6yD0bMC50CVGJDe1hBsDK6OZ529G4ofR",
-	"fYcYWutuYMJmD/+JIgsdzcfba6DodnelaqVrzxN0Em/lph/Eg6Q81YJnj7AgPcoEYYJKek2QSCc6BivL",
-	"6rKjlLTFq4nm/9goqPnrZ18V/d3/OUjdaom/XoykopwwpT+vK4LxQZhUkO0bK9XQX6fsRavDAozNPwpd",
-	"3Iuaqwl2gwoXVSdbRrQ2G+5Ydyyn5M5JTZZty7Typ1KUewr8yPTcxm7nNqyG3W62Ybk3dfBgnOLH9t9d",
-	"Ov05T3JzS6c71YioKEfgahFwaTIxWRB1PqPXhPXROKQCTyISDpESQWNkPpuoySDgKZMjprtzF71EKhyh",
-	"6LRyafoMXWI5RCyNojFaEMyEbpeSe9h0aVHz7AuEUYyFhGwntMB6ktzxyfjSdQ3Sjt57FtY/ogt+FLi4",
-	"M6/PKlt0luzlGIRbMQN3830ii+b6WcCCdbLrDv5c5FdP37kWRA/k3D8ncnueffHNV5fe/OB8F+fgPJd6",
-	"losf7YAnFyVEkFoZdTgdMLOCxGXcOkQRD3CEZliSOU8F9HhKIm/ozaWMh7u7e/s/9Qf9QX9v+PPg5wEc",
-	"DjNDezMyH2UdzuB4mFBGdVqyRoCI2j0j8+ZlcFiMNUF32albLF6Tle4ults0p2De1qHgJklFPwHtgPZ3",
-	"35+8PEK6/RiK6CTBCSX2TCEVAb8mycoxmzqoCLBMhUxMaaRSlQXRUKHBGZzBlyyLogIIs520xlwQx4B2",
-	"CVO0g9OQEhYQ8VjHHWWdByFPQqQkVCjJHf80KerMFPZJO/m/Pt+ZjgeAlAvdz03OyUq3QrLGZemCJDRA",
-	"AQ9LGNU+hfqwrz5elO3TxVBgTi1jt2RLqw+WdfT1oTcONL7JYx2yXkZK4SLR1BrUNMRxoNhUrB0ijBLM",
-	"Qr4w5fT1XU5Cx2FoNT3OD8zl2LQuCuYkuBLpwh8xXfPd1CqHKuU+wlLbByCD5pwwsHBDvNt/9Q5PT3qv",
-	"yWqIXh//bQxxZeNDwwPhhSH6heCEJPA7lJfHgRTFBZMvGZCW3iet7eWbTJuQpyk0pBIqRfCpiYX28wbE",
-	"fhYQx0KweGfp1Oqzju8qkRNkU9enealjloeAvrHdpfxPY6RWDkNnp982OeouECNmytqjHUFIiAaDJ4/7",
-	"6ELRosRXxDgFLnRI/dhqcDRG6uUyJsc+mqgzwhNAvUbruI+OdR6T+mn8ZZQlToy8Ier3+zfjMkrtVtlr",
-	"1luEbusEAEVhO+PT9+cXqJqdNX7so8lKQvbHiKm/SmC94rQn5CrqAGAREr4GuiyRzNxTgHHSgDwSqAzi",
-	"uIAM/uiP2EXBb3Q6PDRfp9e6NHiIVxWcKvbgZwkuPrKAqgCfZbC1gG6As3baN36Z/cFA532kgggU4JhK",
-	"HFFBwpzVjJj2KZmWZOhg8MR0Hq5Fim5GFVbbkvWg45hq8EsEoKOxKk8YTbKnO1n2R6wEVKZtvCYrP29L",
-	"YVrDVMk2pj3QoG8+3fz/AAAA//8=",
+	"7H3tctu4kuir4PBuVZyzlCx/JJPItVXrcTwzzofjtZ2TPXeUtSASkjCmAA4BWtakXHV/3Qe4D3H3PfZR",
+	"9km20ABJkAIlypHsZE7+JJZEAo1Gd6PRn5+9gE9izgiTwut+9sYEhySBP0/5EQ7GRP0ZEhEkNJaUM6/r",
+	"/XJ5eba90+6gQP0ukOS87fmeCMZkgtXjhKUTr/urx3gLHvE++Z6cxcTrekImlI28uzvfO+UXkieO8S/5",
+	"NWEC4YQgRm5IoucJa+cQMIxzjnMik9nhUJJkfpoLEnAWKvDRFFOJBmTIE4JkMqNshPAIU1aeckIZnahZ",
+	"d/KpKJNkRBKY6+PHj4epHBMmaYCla11jgnDxBOUMweAEYRai6XiGqERDTCMSoq3zn47Q8x+edZ4qGMgt",
+	"nsSRmvBHghOSIJIkPPmXnkfZDY5oeCUVynpeCdwqNu58L8YJnhBpNvgoTQRP3HD2GbmVVwE80Ud8iOSY",
+	"oDghN5SnAsV4RBRcVD3+e0qSmed7DE/UfPqdMuLw7VvCRnLsdZ/t7Lr26eSVG4yECJ4mAXkiEA3zGWMs",
+	"x8WENPR8LyG/pzQhodeVSUrsyYc8mWDpdb00hSfnJ39LJ1TOz38o0YQLieSYCjTBTG0PmQi0FZIhTiOJ",
+	"zOa4kBDBkBUcaOJ51un4i0npTi1HxJwJAvt0GNMPgiQ/4vCc/J4SAbAGnEnC4E8cx5EhqO3fhIL9c0Ex",
+	"n/Ox3pCZ1/VOTv92+Pbk1dX58b99OL649Iq53hEh8EiBcqKpCilGR4mZ885ezT8lZOh1vf+1XUiPbf2r",
+	"2DbgHisS1asp47VudPPeLyCBLjl/i5MRabDU9UClqQ2AQRFlmie1NERDSqJQCySu5NHzffSG/oi2+hVk",
+	"9p+2rYVckOQmm/CLNuzy+Pz08O3V8fn5+3PnfumZEBVIkknME5zQaIZShm8wjfAgIuvbvEZTmUG0HF/3",
+	"DsKo5wYHThDTICBCDNMo29B2CahHIKwBD2cKZ0A9O+gd/bEC0jvMZoa5xZcQy+X791fvDk//nlHkhZNe",
+	"LjnXAs3gR/goUQclirA6KddGLHPzoGHCJ1qg4jBMiBAHZmaszmjUh/O6BQd2Hwl9QCsZa6kl1iN18Jmn",
+	"t63TH6Az8H5g6hTmCf1DnRdfLkqPzo9fHZ9enhy+vVgoToOEhOrsx5FYH44/JpyN7KERTxBmyGgGKCHD",
+	"hIgxAg3BproPFs8+GC9kBBHxETUqntK9lMI15AmKsRBTnoRojMWYstH6tr7R4RknfBCRyT87dj4kEtPI",
+	"63rSOieMrgaIhhGUqqbWLrzur589ODaU4iFIAnqB701yorjBUUqUTMg0FzRIJZpQIUAt+eR7QmKZCq+7",
+	"rxQGSaXW/3CIsoXkqgMe8FR2BxFm180J60wvdtlZCLpPpJQoEirSmlsz0NQRZ8OIBqsgdy1QBmPMRgQF",
+	"ZnqBplSOQVcN0iQhTCKFRYK2MFI7gHCUEBzOkMTXhPkI5womogylgugD/CeeDGgYEvbgy7HYOMLBNcJI",
+	"BDwmsCIek0TfGhghc2Lx48ePrer1YxGDVG8rAJHSveb1ry9XlBiHI9BHWACfq1vdDP1yfPhKI7yxzrcR",
+	"rK+2GgD49eRGyITgyYa01Xz8NeqrALg5lVa6SzQD2YzcCGBbqNhgNWG89UP1+uMlcJsANuvjmF5dk5no",
+	"a97bBJ8ZqDZEPKvsxOqks9q1Zj0QHzKUMnIbk0CSEI6gNCE2UI+Cwxqt3ry6opa5HrBOuT6ZgaYpQ/1D",
+	"AwNM1t8ELZ9y+RNPWfiQUvuUI5EG4/z0Bry/V7Ddx0gCuMgsaaME6xdAQYOnNKlXnjCa3lUZsEzrzlQ+",
+	"ZCm1YGvSdqJFwye5dueaoLDgoUkqJBoQJJSaQxmyNVN92jIu4VuYFGmLV2ZZ3H+J/us/99q7Tz1tb4oJ",
+	"lppQ7wkZoOVKaaRaq9UDHqAqxAqogdK3gigNSYgmYHQdY4Y4C0gdeJl1b23gmQGBuJrRI9BXLef1K2D0",
+	"fdQvUYz6ImUijWOeSGK+BID6fo/lz8KZ01d0U3oarm/66RKKnrV3n7at17PZQd3VB1q+AcbMjOH8ncK9",
+	"EdRlKrsI95i5eyDOiK/+QSN6Q1hlf3x7Pw3RAXn1mKGvBMsxSfQb0khJpWmDtJRmdkUEmlOUEoBCLDHi",
+	"SY+9vnh/2u6xspgCN0TriDOZ8GiZjMq8CrBFsGXrVyqWUoJIh0MaUMKk2c+uvpNU1fs+bKvoUrU0oY63",
+	"jYhogHdDysaKXNEtiamm2sc6ycFYY44iatb+kGgIYFaDhb7+dEXDjF0ZRxYI6133JvS2JasWMOUViON+",
+	"F+FaLQ7G+bpIs0a5yyBd0WC7FoAti/uVZXFXgG/C0Ho/evO/xEoHCNiI4tyQFkAe97uKEfXxZPytluTe",
+	"mIDehEH2yynqwS217wOcUC43dVzp0dd9N24mXNd+D3Leiw9AjmmDtQmgEHgmQJEDYB/bzlYjWhvy/SYu",
+	"k3P+mfUzeX7N0C59cFFeXr6tDUvxtQhXeviEslQSJDl8CvFMQZfHE7x4vl+KKHjemQ8pAKcPOK0+e3HC",
+	"Y5JIqq+9QQLXtCssS7ESIZakJSn4LCoBE75HbmOaELHSOzRsEIvhe9dkdjWmTLrNztdk9kSgOCFDeguM",
+	"GWEh0ZCnCQrGOMGBupWU42VGWJIxTwW5+u//8/9v9//tD9esapirVKyIBh3q8dkRUFJcV3/V0SnG+5Ov",
+	"zrfxXgQu8cFvJJDFdh3BQ8AAYUgVInB0Zm3fEEeC+JUdLe9OxVk4JvpSdk1mSEgeCzTlyTVlowMjKabq",
+	"CTwQhEmFyNUwYcX57D57BjSZfd7xvRhLSRIFxn/8+h+93m2n8+mf/8kZkGPjD8ZehqLwWyDsWppW9+hh",
+	"GkVtBDoUohIxPj1Q/6urspbgYz5lRVDaQsZZD6Xeg17fUm12K+8ERE2V/ljiQlaC6q5wbiYJhs9WRFqD",
+	"xcBcNaB+ECSx5bNlMSyDnpvulgD9iuKIBPIst/T54PQ9NXhv8OqHzEdcXUg+jl9As2BZuQpSXkgpcKEI",
+	"npwPBnPHNMzFIF0cn//t5Oj46sPp4d8OT94e/vj22PMd0SefHKQ6FyCxbC9t4OdfX4CMcx37ULu9JjYC",
+	"Iooq8mu/8/J5VYAtg9IabAFQ5filOZiw1gwykOawZ/1+rMTV7JJqImso4iYQxmDFNng4nFD2r/Cv6w0l",
+	"mTJCLl46rHu8itOFD9xnBTWkfPHh6Oj4ojHF5a/NBYu5R+BRGQG7LiXL5vkKfpeec/a+Z9tkIb9u4ysI",
+	"r0Wvv4SLzBKtNbhJONfD6yg3s1TLqFa1LWloe887ToUVpyElLKgJQIBJngjUx2nY1xce644A0cIoZRER",
+	"AgkinSfmfRSEhoc9FVcmRtjigAHnEcHMPo8LGhmngwXMtCpOd5+93O240LrgxM/x7c9vpAuQ0iob6Af5",
+	"5txLqXXR1kItIr9fVUhpLSrqmjXemn1etD5zssECmyvM+R6sR1ErZMEmtbV8lg9x2IRwJpTZ3+58J6WV",
+	"SGl+B9KQyuMbY4mp4jI7CgpRBgZDF2Q4kDy50iJ0XhobV0js/DWLvnT9pPVn528NxTVPZcAnJbVAaLVA",
+	"ncDaqObUCkQKWKpbk1xJr1EH7xUeEecdziW4zUBmD4plfFq4iWth/YIkNsj5uc+y9nK/6sFdy3sF9cYJ",
+	"D1PAaAvHtKXvwfM7m2m3C+/z2phiYD1AEyyuSah+jKiQor1UJbSPZ2nUu2zlizF2GIa1l57HMdbkoL0i",
+	"EVlw45bkVtZnzmWW+K3DsxOF6aeISkGioTGI3v/yBtO6AK/e7MuI2+ns7i+ZKB8iv+HfA/etXu92Z9jr",
+	"3f4wrBH7x657Hf5X86kd8IltzcuuF1U47jPzT5REYY3ZwUTAu7YTfoKAYIxCLiUJUYzl+MAYH3WYMMTS",
+	"IwhvBx1/OuaRjigpW3mtCPt54y4vLiyZeFcjeH6etGfyCTVxOSX9xLo55rMuDuFfRnKTBfaLXwiO1KbM",
+	"yb0xCa5FvQrkPDptzB/jYIxglCcCmQPD13KKcYn4tSWVCnCyTIQCgfxaXRUth+WnZcs1Y7hWe5JHv9SL",
+	"BYeJ5vmzZ3vP64QzhErlFtEMbFv3q95qli9B1pp2ihXU3IwlvSHuuyBOFytE7l/JbVw6/CiTz/c91z2a",
+	"Vu63C54Ubgr6TVL34TkYNhwZYqCcY4h0UPf9lf7y86IN/oK99QuhsVRJMfvn2vnXH9849jsaLVOhLuiI",
+	"UTY6jIwt4sa9zc5vr2uI4lqWLGLHR57vnV8cer73/s2ZEwVuC10qyrowHTlfvnW+PFuOTgWnXoUPqNIz",
+	"1mD3gjjEwTWZNddW1RbNqalVkNSATgiyRIwaf8EqjrnsiF56DC9RKL7AK5EFTNeoWBUTWskDWJs+b+Mx",
+	"W1EOojXlQvTWKBCTpj6CRadpPkklSqOyPdnXxQF/wpQ2hCNksp71m0txAE8tBCS3jteccvc9h0rpAZtB",
+	"5mmNCuu4MPzVqS+ekqmtTc/VXIgIFhK9sDz6PsKmFMOO39ndR4OZJOpLFuYR7pksL6uFAU8SEkg05okg",
+	"aAAQzpCQOAZT92o3BhOlleO2DHg5JFtrrgqYOhozsnU+dr0cKWp9kaUduGPIrQf1aVt+0Doy/XLREPhc",
+	"jVf2fM+O3VTb6I4Ucx4MjvB7m6sW5kjcn7lMZJfao035c9ma/LmsgT+3FKg2fxHgoc3Hlq5VQfuim8xi",
+	"TMMU/kJZYGCskWYlhayBjmU97Zos24wjSPld8ew12cBXsfse34j9GZleNSUgW8jNIbYKS2XoRYs32tAK",
+	"K18X1MtBNBF2TtH4cv/ZD8hE7pnQRDEvHgszb/lqD2J+CElmdeJGLLAyCJ124shc95tpkJaJw2HvpExI",
+	"bHwCBdzbNzvbCnax3Rk8Hz7HO6S1F+yErX38grReDl6Q1u5QfaE+v3Q6/6xbdzbqfmffdb8yxQHs6U+5",
+	"RD/VYSy/OhW2IquCwNJrsD5F9KT+oov9WcKHNCJrctzk+vOirdJ2sDvfG9JEyKsmEhs0miwKsPkLLl+J",
+	"5UtZOa5zRnBSCuzc23m297zTILbznNzwa/Kt2k7OTWiF+4BbHHDRZLfU+NkWg3JTvjnWMEfNPdGc3OZs",
+	"NMPVrWodrhbAzjKo6p0o+eJL3E7CNMAS9DqbJvYXGaIPW/8bt/7otF5etbutGlOwmu0sXfWEyrY6J/zd",
+	"nf0f9l/sPd//wSL9Tq1hqTkyL0C3vYNVn+gXdp89ryBXKc7095SYB2SSkhrVaMH2X2QWrwLpIiIk7iYE",
+	"h2W07+y+WIT3Xu92d0f9s9fq9W6fDdQ/ofrzB1KzC/qy+o5IHGKJ5wmwuDSIq/yGsApP+F52ebgS2ox1",
+	"haPRFZjD7z+kbUK9IiyMeV04q/vRK5zK8dWEyDEP7w+FEClJ3GbQ6bW4ShNaE9Smw6m+DK0JuTHOisUI",
+	"cDy3ltVrgr7328Yb/kUo0GS1cPXlR9aycNeQ6yLtqqzWFDa3UovA/BoWdQqawo5sm34vdp89B+uv/v84",
+	"fHVx6Lyrm/eduSH3MGOvHlJXZ8xOiFQoW2GsqknXsi8viU4rkLCOI9tC6f0PbhMlXKPSlZxDy+24WUaY",
+	"Lltq/VpN96ga9eq8UoIECXH46U9GjCckPEB52s0TgfQ7Om8uTgcRDZzu+rm5LOOWRdoly/IyF09ca2i8",
+	"hMIIJodxK/8L5nzaDL7y9DV1sqzie2ir9MZKc+UetMqdIsYBaQkS40TRty5YJBDDScKnlI10tQdIa+YR",
+	"0TOKZjPa9q6KjbZkucMMkZa6dC3DoougKuxg7fgCnlgcOV+3HYdICXQClXHai5J/KKsvFZ0ySSMdbQyT",
+	"mY01rzaKa15CNe9j/HtKDpCgbBSBXdsJrJjXL2N92fb8pg5Tndq8/OpWufiVTMkW0qpLy4B07eQHsSCq",
+	"a6XjI6QCDyISup3rpElUzHzGQ8l0YOc84C8ICi+ZF4pB3/IbEuHAubiMoa4aJKaxNDKp47oA9vIUBmBx",
+	"ZyQi2GtW24em5vFauzggzTKOm3SEfH9Lh3gJxjoCu1/25NdlZGru7C3ZbovdbmoZ+eL9a+rXUAOsQ8sC",
+	"EbI8+tRRYxN+y0raq8ehnH0eeMZ1hiykFmd17u8bwwqL5SPK/gweKWsxwqS2lNdytGpUriNo8Tc+ZhX5",
+	"vFSy/aS4cF6yvuZj1uT1k2by+y12TfKKNxK+2b5BRlYejng/QX7p1hxef7w06shQqWWlPhNOHcIOSC1v",
+	"QDvky+9XJwpL2ZZbo2UA1pHQmrwBDQ/+r02Mr/Uobybc72o2Yn7vfzzvdDo7SwOSVo8SVhorCdKEytkF",
+	"dDzRCntek2KuqomJ70Zb/VIBh/5TH+EAitCYynUC8SkjyRNh7j5tdCIRFT2GI8FBS4/VxQiLSinMblbZ",
+	"583x3/u64hz08TAxwHkjj39vHZ6dtN7YaQA4z1DHeVT764+XritHDry6dfhoAKVjEoDGTP/642UfbUE1",
+	"sG01nJ5/+699ZBJbihYjVdBK63GBx9WAuy64zOSlSwy4pfrb8NK2roOEtuCCZ4oAFRD1GMQRWwWp82KD",
+	"5gZKpS5SfYCwffXMNgnwPYz4dO4MNHeID0nkdT0bGM+29mcler2ukUA+5FRASFAC3jA042miaCMjJbid",
+	"WaYPoU3xXe+c4NC2iQgYRY4JTdCETAampEjp1WlClQjLJzdlyNWLIeQ3zA9oD5WGVJamhxul+lZh2vjF",
+	"4TKXgcfCbI58XeYR+C3DYNsozuXFwTfFT8uBz1/IbKAKf6UhzQ8txaMT42mYeyGb6JxDDXbzW74Zc7UP",
+	"dcSd+aCpEh4EN3ppevim+Gn5iswL2V3YQV62mNR8Y0ntH7GgwUJLiOIUbQd5WtoRv5BBnEUzNJj1WP/s",
+	"/cUl2r7Z2Z6Q7ezBvo/IDTEWOWlbp8ZYGAtDqBlHN41SBx6AlcM9ljLWBY4oG/KshBLWyXFGaBQSaYIp",
+	"k5gykgiFSMCIGkF0t7dHVI7TgdK/tvMXWoCs/ON8bkExNNi4hWVwKUkazQ+JIgqoF2rbyJRoOM9K8usQ",
+	"NIFuSEKHs8oYfDiE+lxynPB0pGv+v/745qLdYz0GsRqim4uzv/YRZmKqBssD9fqfIXDER3Phanf9A12h",
+	"vsc41DJNeKpY2hoB4ln6dWWp+r4+njDrsb4OT+lrAZXvbm0LiQNElGw1svaJ6DGYXZjpdc1VLIsHQBiI",
+	"MY6JXjqU1od3utDfYGEtM7tK/3//3/+H9vd2DhDuMSjRVdTn0r/t7LXRjzykxNhycSJICGWFAxnNuuj1",
+	"xftTu8Jrj324/Kn1wkdjDnXTGEpZjCFRRqRJwhXBICICHBPfFAwWCBtJiTID4xir05zN5FhRyyBVSKRK",
+	"nMQ4IKacodIDwEejo0KxripbVJw1g/cYtqrhVisN+7AqjPY7nTY6RNqlhDCkJaGQE7MmoEqNkM4zvc/9",
+	"wyji076fV2FW2FcqidoVtMW4hN0nIYpJ0mP5uQl1BotTlNxSKN3I1YKetlH/l+PDV32FTJgzVNSTkB4L",
+	"SRDhXBpENCDGHpopBjFUbtxtd+YYezqdtjH83ObJaNu8K7bfnhwdn14cwztFQFHB0p7vKVbUjN5p7+jH",
+	"eEwYjqnX9fbanfaeyaSCE3q7PSVR1LpmfMq2f5tei3ZWr22kHQf5stX1y/uZSMW8XqXz2W6ns76WCjqX",
+	"wFEATrOMdk2A1jkdc0EyQTPBMyQkjSI0IJpP4RzZ39upmzFfwnaliKGtB3vdXz/5nkgnE5zMMoeEBsE+",
+	"KDWV/vBs54enStDjkVB3r5CKQHHnzPt0p/PW3LYOU48O9X8+vuwjQSD+SJFsllCXpdKVd0OBvWA7Koeg",
+	"ptifjy9dQ6+CqS/H1pN8xYC2lzs7HfRf//myDYXE3ei788u0CgdGC9u6dUsfRIuIt6SLVwIwNkjTlZnq",
+	"+7UVOtoGSBfi4tFuu4NKaDPndz633pMX+zv7D0zKq2/OV0LhGb5yFD4RGR6aUnNMGA1bAWdDOkoLy1Md",
+	"Hb+PCTt5dVR6/M9Pv7BodMQZUxePHJ8o5EE60VkYD0iuzffgKyHTpfhrRLY4phAwvY0rhVZjLupKAtj2",
+	"i4jeEAGRtGOeJgf5vYJKo6QVM5ifWtrKMb8LjhKBpsUsEfJHHs5W6xpY2Dd02bSzIoShqBhmKqqt2hfQ",
+	"lZZ4VzbVQgSjm4AWk0K5jacioBXeshqxwJs7jd8s1QFW7+7srQBrRrO+t7/7cpX3ShXdm3KLu2ftne89",
+	"WwFVdloivLq3Cq6KxquLRNxAXfURhsv4Fo5pC/IqMouexZbZb1WuLPFMPVtexAR6as8Fv2jTnEwTdf9H",
+	"jEyRugq20TlJoesIRiImTPZY+TVtzRNww9PVH4Z4QqOZvvs42fa8WhBvFbZdifkq9SW/8903zHcLmMfY",
+	"L2VWdxAodzUuKiz7OAwXH2oZmE+EaQ8DFgBZLi20sDhwhSvsqkBfcowZ64KjQlLzQ8tVoag526yHd4u6",
+	"Uq6K+laVIRNwgkReIzSaNWbH+UaLTdnR1T8O3t1r/G7R8qgpH1f76DVlRHcnw6aM6GgpWGHEz7kX69fC",
+	"6/Ppzv9cdb79+umuxLTaF4AwcxeOsnlVXfgz/XSOX7UDwWbZOvbSla02deLUFNBaG/NYjF40KTbVcZsz",
+	"+NJGjtZeaMx+++zV2b8vem1sFCmua0P233mKxviGIGbaJVqc0P7HlQyvjIe2JBkay4PIxK45LSgFl0KI",
+	"2xeeYg1rMRbH2Vy2wRxJKLAQH9orF8bjlCkbpkyh5KBzL2228Whs903TIOwDuPLtnUBbGvlLTqcxVIf7",
+	"Y5EdzxSQ26AaZWaoafUTJxxMM1QgHNEbshG73Vt6Q5iu0pphS6Nmc7a5hXj9CsxxGUqKKXXjTReKFClN",
+	"iExoICxSqtRuyPrJDYxPGUkyiSOIssgcpCxEugaAtrOpH1kw67ExFZKPEjwRB1kXscEsuyzBa6YAofo5",
+	"uOapFIXVLiGpAFen1Gme4iAPiGiNsRij31OS6pZkB9A+dIAFQTHnEQBDhaSBcBkJfibynVn0Uu6Q5FZu",
+	"xxGmFb6oRrc5WcCgNncKnyVcYYykAqlxkQ792whjWFNN8rU691+HR9ghOHV6bhGZs0nDynwpSAWmPd5t",
+	"azqdthTyWmkSERbwUAeB3n+CB71+lktF1tBO1t5AkTI5QH1dgLCPIDZWx/eymTFGzLfUZXy6ttahjZTx",
+	"auftpjrBfLvHphpBpbFvU1223Ge0Kee52uc21SHmWq8u0CDmA+K0KmHCZKs6hBUrh7MMQwgWeP685O2G",
+	"CUr8ro2q9WaoX3gUapusHtbYnxI6GkulGJoQSyrb6BA57bU9VjXYHoDCbTtsqEAhYZSEJq2OyjyRrsc+",
+	"MHBg6nCeKCE4nLX02GEeRQYRvjoqarfTcQl7XRllkwKrXHtlzcKqOnhTQVUjUHSpYsChj3iCptiSGm3v",
+	"S7j922S+spVXE3WZlTqdl4tZaYk7JA8xM4miJtu/jfpFruu/5CGgSOJrIlA/iyrtoy3cY85sWx1l2rei",
+	"RzFDPNbpFKhvusirs6HHdDqwyPOA82B5zV32e0VHal893mNzXXW26lLJIVRySgWBfvTW8kppofkay9+a",
+	"gEuUCqIjQ7UI0eF8JQcRur9/SJsENykNSln7jYWBZRuyc97tVHfLhbykqGWRFWYaTzU2J1WAf1CtqJza",
+	"7dKKtMyHyOJwTY2qzxI8qgeteAHGfyh1qNye/v6ytYkTztnM/HEEc0O391yj7EUS/UQRS6YtFNUJeIJc",
+	"hRjqxLyOcW3P8CRaFjl1eHZyEZNgNbNLNnDBKI6cVUXbGKK9/3747i3SAfLzWX2+d9sa8Zb5Uo3cPtW1",
+	"qvLvW3QS80Rf9LAce11vxGFxbaph2b7ZM/2K5+Ewi8wDe6B/A0AEV9otaDg/pBHxoUgv3FTUH083FDJL",
+	"RY6aBzQCLd/qryIwy0KOMwCrZAgADfuPBXYgHM6K7IXc4GJyInw4fyd0lGQZTwkkWifqwNYR+VaYrtJD",
+	"I45DLcjnOEnNRY1d7xHMl7DU+9NrLsg2DOYpV6qQBnWhVlsgcyX+MCa9ImXkXqyybC8filHyXalBItrC",
+	"C+Z+2hDHTa2uEFCl+6TV2tvybPs1RR5eKODJGRZiZ3fvL2VFMc/5bqwrzhU2eGB9sVqLwBU5XHR2LSfD",
+	"WxfdtcCy1Oetk62U1DO9gZQKMsGRugqQ0Hah3ceJfMKyG0GQkFAtE0dr9NjXDr/fSMw5Qc4CYLO0xvVB",
+	"6xrZKNAPsteXRmKozS7S59qWRv4wYHCOJkXitrojTmIpdI43KGk4DBMiwOEik5lJo+ufqw+tQ/VBCfq8",
+	"s6x12bIeWXZzgkf1k/rytA6X7cOwLEMpI7cxCSQJkWkB2V734b7aLmqlaoopZM0OraYJaIzFmLLRunZq",
+	"kX+RjxBlaEsdHq1yVQDrsCt+NQfezc62iRUUtXeot1RI3fxfgMHDpGkKMJK7gC8e2X5LJ1Rdlpc+eKQL",
+	"A9192mSAISwCAkCcp0GMRwTxoXb/Z9UJDkwoJ9RQgOqKzQ2y9zA13Mvpsnr8xT3NA/eLuKhxkxShFhmu",
+	"nWEWGXkqrXh5cK5Jab5/VK62RWpSeeygXADCVEtrpMftrJlXsipCNQfqNZn5GYp9fXxxps0fD+fjfBwm",
+	"a2L7W9ml8jVwZRGea7jSzYuVw2P7Mw3vNGdmUbllttKxfRZbleh2v75lL+Mo4mxESpWziPjahbBe0uI3",
+	"Trn8KQss/Wbow3jjOJs/Kuukdm1udg01rPvEXyC+nohKBut3inpwivqZSCc5LdcGVlJFT155d59ysVUU",
+	"gVqi91oPfuPKb/7mcg3Yxs93dXc5mVeLly3Xe3GZsAr6tr62NV63kpo/vLF0yvzNx1JDiyXWSPFS1Xws",
+	"suSwr16cN3ADH3E2jGggv12Nc640X0PdE5dIu4Y7HMLcoYfOU4wrSCbAjHGJBiTPftra77x8On8/zBTZ",
+	"Mus10WarhGom+tPpHStT9rdHqFamUhNCXaQCL6CjziOJ0e+a8GOrCEolbk5c99CDoSBcMHZ4N6EI9INq",
+	"Fqbu9ENnmy9nCdPK4E/NGt/VkHnu0wT5xWrItqksXBu7c5xF1iaQjpfV1zQNEBxaygFE80C9UioQmcTS",
+	"Ed1Ruba+M0B805fXvDfFwltrXsn5+/H1NdxwWaXd2SSnxHWeZMu4b/uzYrCrJebpczLhN2SObRrr9hkT",
+	"W9Zqs97v1Pjo8vxC8hhhvUcQaBHx0YgycJhLvlFFy68jFsjZyDsIQMBv3j/AEKxXVYdsv+GSriig4aWu",
+	"Qghh+OVU/p22vxrafqtuCnpjIr4qRWeyMw2pbJEbBfFia7h68Fg/t3F9Yo513rNohjSUaDDT7ma18JyL",
+	"fk9JMivYCAeSGz4q+GZp38NFs0Iz/mJiHxyUPIHcrToosua7a4FDR4hBOIGPSHvURn2I5ukrKLLMrTak",
+	"6PcXoEUThROY5/ur4kRC+huEqQF4kk7qkUFZQDynHFvYP3YhKZAhT8jyuSGXdfW5N+qTyflpuXKrV/vd",
+	"GbNUgBY9XBroqNDaRaPWR4xMofMDTYQsFXoJqbSlpRwvyCvNKmkyBD2eoa6nLnMr0kHfh/8gj1D9TYWA",
+	"/7CEX3RuKGZhj/XJbdxHW5wRFOI8DFQ9iFIWEQEpJFCHmITlDM+5C+H7ACeUQyX0NYWsD5Kd3b1ypLrp",
+	"UNU4tskC6pEi1Q0El6bJzKIw9cN7hqkb7Jn+lbEEjEM7DP1ySLzufqdTnTnPK56kQupCYViiiGChHeV5",
+	"lae/eL4VvP2eQSbyREnDvIuJ7iaCE4Kozl9st9uVjnGrgOQXsa3YTKMGKQNybr7NZp+ShEA+e5zwGxqS",
+	"HIas8e2qKBkQhJGW0PdHwaqkWhsN/Le8RYzuWCPulTeQLX3HL6UQ6MIhdqZ5tgF/8da2go8JZyM7jcCH",
+	"/tR53GuAod3xmkP2l0H1QCH7S8H4dkP2zdLuG7I/R53P5hmzHJAP9A99sXgAWYZhG50pwUUQYGaEKYM6",
+	"VIniQZvSDxmiTCoqj7L2FI7B1kfyD5NIsBptfVWJBO+PDs9P+KUri4DrVZVVouWNAXLVSOtE0Mqnj9Mw",
+	"L6Ns+1nQnFSFvlM9ph4EDQ02DRClBHxezYsnoaKdCaaRbzV7S0zvsnbWiKucepZRQAaKUMJ2v7Pj0qde",
+	"T26ETAierKsNgemJ6uiAbulcmOFopuaKWoSNKNMz6kV5Xa8zeD58jndIay/YCVv7+AVpvRy8IK3dofpC",
+	"fX45aM49ziU+kp6Ww1KrqdlAlsIpVlDPRiktq0KFaOrleO55lv6hT+afP5y8qten7EFgl3uervVjnl1B",
+	"C8nRcN90RrT1mlMwwwNMIF8KZuIsqwVw/4RHpeLhKOLTVRIHl6/rVA1rb/GDaCfL4Xog/aQBIN+uhpIv",
+	"brNphfk0ZSPCI2kFTaH5erWDORsz2soX5dIYfst+LHQG3eK6Li7qHfE27E6ujYOyJY2xL/9DGdCyDscL",
+	"rWduTFk7PiHGY7Ygyujdpmryn+klPE5g0SLiyiKKLLL6HqD8tdO6CQeSTpJ/IrJ+31Xiz+Xctt1G3X01",
+	"OoRW1GA1NvURLDubQH1TsecqryrY1ee6ua1M8azHeAoF5Hv5pSEbque1kW6IbS5dc1NcExLDSJMeA6Vh",
+	"RKS064yWUu+0OfuXy8szBO23ddK5MU/1mC6D6Jtm7Vjm0zxFlAlJcNhG56Y4oCy84cZ51WN5u+n51Fzo",
+	"Hv5uZrVp24j0MMPr6ZqJjxqHeY5hSEyA8b76eO8/ERv7n6uN4ucyDnRD+nreLkjNxdzQj3+hy/wcntjg",
+	"caMmqPMeZi3HI/IPpsPAvjR1AiZmi7IN1p/Le7z9Wcm3hZklhzCQ6Ug9VhfxwcyEZmTCkKBBSiPZogz1",
+	"oQZoXxeLVc/0NRz+qpkoav8bB/AAhN9zT76q3BNNqyskncAuOui1PsvETSPrlUF1Kq8lfb7HiT28hINM",
+	"knqKqcRwubfviba9+2g6psEYDUjAJ0RkyuETYcU01EQ0wn+LwhmXURe04q2PajxLCxq/pxFee7j2FFA8",
+	"JoCmeDwTNMARNHmgkmYI9z0RERLn2F9hHWfpg9vPlzEnnAcJiSMcmANhnQm8jWb/RlJ2v0HNuPHhYlJv",
+	"oQQzkEK91DB6kakbu7x22IV+0NQP21zL+nyaxeqwKQultLHXH99clMO+/sH0ZLOHUKSjqbps1QsWaCtO",
+	"BxEN8iIqiLOo1MOzRCVO2tnWbQXqjSPvoC+Bbk2tNm/IE9TH0ahfaXkQjXhC5XiiqyHjgSBMPtXRdAmR",
+	"NDH2Bh6FiLP8NBMSz4RNEKbpSd5UWCAqe0xBTEIdjGXsJ86+JrCWghS9BkesDTgXuuqR5KbbQm0UbzTy",
+	"/NU44zDadDyrte4akW/28HsY60qc2UB+m1bYpXLeS9lQ3TsXy+4P4kFyB+cCvI+wIC3KBGGCSnpDkEgH",
+	"OuAvS4+0Q+K0ybGOVX5fKfD+8dMYYVe+c8gyDgE0NT20UlHOPNSflxXY+SBMctT6jcxq6McpqbPQPwVO",
+	"gu9FdL4mFV7T+QrVc6qu2IzWbaHfsF5jzgCNswMt46Iuug8p66XWUN8TtB+RSHIjYg2R1BsR3bTQeTC5",
+	"9J1qHu0I/TlPMnUfoV9Uf6ai+IFDTsA90oQnQvrGiN4Q1kb9kAo8iEjYReqc7CPz2QQQBwFPmewxzMJS",
+	"A7qK/Cna812ZxpZXWHYRS6OojyYEM6F77OXuW1032jx7gDCKsZCQbYgmWE+Se9UZn7puhjqKYMMaxfeI",
+	"l+/Fcx7rZMmq5jRWP8pxMfeSIU570QWRmbmoCKKxBMJ80Emul1SZ9kIfew8UcHJB5PqiTcTX36hgZX77",
+	"M7PPRX7GWmEnaAvCBFBCBJlr5AFMBTMrSFzWxUMU8QBHaIQlGfNUQBvSJPK63ljKuLu9vbP7Q7vT7rR3",
+	"ui86LzrAU2aGxf1yfZQ14QWuMjHAismyPteI2u3U8/66wGPGLqObOc7bft6QmW5vlhuVh+CW0DkYJjtM",
+	"PwFdJ3e335+8OkK6Qy6K6CDBCSX2TCEVAb8hycwxm+JvBFimQiamyFupFIuoKePiDBjiU5YFBAKE2U5a",
+	"Y06IY0C70DTawmlICQuIeKpD6LLG2pCgJFISKpTkUSU0KUpfFQZiu9TH/HznOtgEcp10y2E5JjPdcdMa",
+	"l6UTktAABTwsYVT7guaHff3xsuwgKIYCe3YZuyWr5Pxgb5XOB93bkqyRWx5IkzVQVOodiYbWoKahmwPF",
+	"pq54F2GUYBbyiWnoou+patQ4IUN6i/o5w1z1TZfEYEyCa5FO/B7T7UNM2wtoeOEjLLXJBFLXLggDFwOE",
+	"bv576/DspPWGzLrozfHf+xAi2T80ohNe6KIfCU5IAr9DpxIcSFFcnvmUAWnpfdK6Zb7JtA55mkJDKqEu",
+	"DB+aJAJfiYRrnkq1+Tq2k4XgcsiqIKjPOlSxRE5QBGF+mlc62L8L6OtDJqBOKtj+ax+plcPQGffbxlvd",
+	"h6jHTIcUtCUICVGns/e0jS4VLUp8TYxX5lLnsvStBn19pF4uY7Lvo4HiEZ4A6jVa+210rBMI1U/9z70s",
+	"Y6nndVG73b7rl1GaynEry6JYst4i50Fn3igK2+qfvb+4RNW0yP7TovNqj6m/SmC95rQl5CxqAGCRS7EE",
+	"uiyD09yKQHDSgDwRqAxiv9ITtt1jl4W80VUsFFFE9Eb3fQjxrIJTJR78LLPMRxZQFeCz1NEFoBvgrJ32",
+	"jWNst9PRCVepIAIFOKYSR1SQMBc1Paadeqb7Kdrv7MGyHHHVq1GF1ThrOeg4phr8EgHoUL/KE0YBbelm",
+	"6+0eKwGVaRtvyMzPOxyZ5mRVso1pCxTvu093/xMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
