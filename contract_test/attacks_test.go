@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,9 +84,8 @@ func atkParts(t *testing.T, token string) (header, claims map[string]any, sig st
 func TestTokenAttacks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var skew atomic.Int64 // the server's clock runs this far ahead
-	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	s := newServer(t, func(c *authConfig) { c.Now = clock })
+	skew := &fakeClock{} // the server's clock runs this far ahead
+	s := newServer(t, withClock(skew))
 	admin := s.login(t, "admin", adminPassword)
 	realTok := admin.AccessToken
 	other := s.createUser(t, realTok, client.UserCreate{Username: "mallory", Password: "mallory-password"})
@@ -346,8 +344,8 @@ func TestTokenAttacks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			skew.Store(int64(tc.advance))
-			defer skew.Store(0)
+			skew.Set(tc.advance)
+			defer skew.Set(0)
 			r, err := s.Client.GetMeWithResponse(ctx, func(_ context.Context, req *http.Request) error {
 				if tc.authorization != "" {
 					req.Header.Set("Authorization", tc.authorization)
@@ -369,11 +367,11 @@ func TestTokenAttacks(t *testing.T) {
 
 	// Just inside the leeway the real token still works: the case above
 	// fails on exp, not on something else.
-	skew.Store(int64(time.Hour + 20*time.Second))
+	skew.Set(time.Hour + 20*time.Second)
 	if r, err := s.Client.GetMeWithResponse(ctx, bearer(realTok)); err != nil || r.JSON200 == nil {
 		t.Errorf("real token at exp + 20s (inside the leeway): %v %d %s", err, r.StatusCode(), r.Body)
 	}
-	skew.Store(0)
+	skew.Set(0)
 
 	// A deleted user's token authenticates no one.
 	t.Run("token of a deleted user", func(t *testing.T) {

@@ -21,7 +21,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -202,6 +204,24 @@ func (s *syncBuffer) String() string {
 // option changes the service's configuration before start.
 type option func(*authConfig)
 
+// fakeClock is a server's clock in tests: the wall clock moved by an
+// offset the test sets, so a test jumps ahead (past a token's expiry, to a
+// key's active_from) without sleeping. Nodes given one fakeClock agree on
+// the time.
+type fakeClock struct{ offset atomic.Int64 }
+
+// Now is the fake time.
+func (c *fakeClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Set puts the clock d ahead of the wall clock.
+func (c *fakeClock) Set(d time.Duration) { c.offset.Store(int64(d)) }
+
+// At sets the clock so that it now reads t.
+func (c *fakeClock) At(t time.Time) { c.Set(time.Until(t)) }
+
+// withClock makes the service tell time by c.
+func withClock(c *fakeClock) option { return func(a *authConfig) { a.Now = c.Now } }
+
 type authConfig = auth.Config
 
 // newServer starts gatehouse on a fresh SQLite file in a temp dir, with
@@ -298,6 +318,15 @@ func (s *server) createUser(t testing.TB, admin string, body client.UserCreate) 
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// deref is *p, or the zero value for nil.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
 
 // hasAll reports whether every want is in got.
 func hasAll(got []string, want ...string) bool {
