@@ -33,7 +33,7 @@ const rsaBits = 2048
 
 // GenerateSigningKey makes a new key for alg (ES256: P-256; RS256: 2048-bit;
 // EdDSA: Ed25519) with a random kid (16 random bytes, base64url without
-// padding), PKCS#8 DER encoded, created at now.
+// padding), PKCS#8 DER encoded, created at now and active from now.
 func GenerateSigningKey(alg string, now time.Time) (store.SigningKey, error) {
 	var priv crypto.Signer
 	var err error
@@ -63,6 +63,7 @@ func GenerateSigningKey(alg string, now time.Time) (store.SigningKey, error) {
 		Alg:        alg,
 		PrivateKey: der,
 		CreatedAt:  now,
+		ActiveFrom: now,
 	}, nil
 }
 
@@ -75,13 +76,21 @@ type Keyring struct {
 
 // ringKey is one parsed key of a Keyring.
 type ringKey struct {
-	kid       string
-	alg       string
-	method    jwt.SigningMethod
-	signer    crypto.Signer
-	createdAt time.Time
-	retired   bool
-	jwk       JWK
+	kid        string
+	alg        string
+	method     jwt.SigningMethod
+	signer     crypto.Signer
+	createdAt  time.Time
+	activeFrom time.Time
+	retiredAt  *time.Time
+	jwk        JWK
+}
+
+// signsAt reports whether a key active from activeFrom and retired at
+// retiredAt (nil: not retired) may sign at now: from activeFrom on, until
+// its retirement.
+func signsAt(activeFrom time.Time, retiredAt *time.Time, now time.Time) bool {
+	return !activeFrom.After(now) && (retiredAt == nil || now.Before(*retiredAt))
 }
 
 // NewKeyring parses keys (PKCS#8) and indexes them by kid; an unparsable
@@ -120,11 +129,12 @@ func parseSigningKey(sk store.SigningKey) (*ringKey, error) {
 		return nil, fmt.Errorf("parse PKCS#8: %w", err)
 	}
 	rk := &ringKey{
-		kid:       sk.KID,
-		alg:       sk.Alg,
-		createdAt: sk.CreatedAt,
-		retired:   sk.RetiredAt != nil,
-		jwk:       JWK{Use: "sig", Alg: sk.Alg, Kid: sk.KID},
+		kid:        sk.KID,
+		alg:        sk.Alg,
+		createdAt:  sk.CreatedAt,
+		activeFrom: sk.ActiveFrom,
+		retiredAt:  sk.RetiredAt,
+		jwk:        JWK{Use: "sig", Alg: sk.Alg, Kid: sk.KID},
 	}
 	switch sk.Alg {
 	case AlgES256:
@@ -180,19 +190,29 @@ func keyType(k any) string {
 	}
 }
 
-// Active returns the newest non-retired key of alg: its kid, the
-// jwt.SigningMethod and the private key. ok is false when there is none.
-func (k *Keyring) Active(alg string) (kid string, method jwt.SigningMethod, key crypto.Signer, ok bool) {
+// Active returns the key of alg that signs at now: of the keys active
+// from now or earlier and not yet retired, the one that became active
+// last (the newest on a tie). It gives its kid, the jwt.SigningMethod and
+// the private key; ok is false when there is none. A staged key takes
+// over at its activeFrom on every node that has loaded it, with no reload.
+func (k *Keyring) Active(alg string, now time.Time) (kid string, method jwt.SigningMethod, key crypto.Signer, ok bool) {
+	var best *ringKey
 	for _, rk := range k.newest {
-		if rk.alg == alg && !rk.retired {
-			return rk.kid, rk.method, rk.signer, true
+		if rk.alg == alg && signsAt(rk.activeFrom, rk.retiredAt, now) && (best == nil || rk.activeFrom.After(best.activeFrom)) {
+			best = rk
 		}
 	}
-	return "", nil, nil, false
+	if best == nil {
+		return "", nil, nil, false
+	}
+	return best.kid, best.method, best.signer, true
 }
 
 // Public returns the alg and public key (*ecdsa.PublicKey, *rsa.PublicKey or
-// ed25519.PublicKey) of any known kid, retired or not.
+// ed25519.PublicKey) of any known kid: retired, active or not yet active.
+// A staged key verifies before its activeFrom because another node whose
+// clock runs ahead may already sign with it; only gatehouse holds its
+// private key, so such a token is genuine.
 func (k *Keyring) Public(kid string) (alg string, pub crypto.PublicKey, ok bool) {
 	rk, ok := k.byKID[kid]
 	if !ok {
@@ -206,8 +226,8 @@ func (k *Keyring) Algs() []string {
 	return slices.Clone(k.algs)
 }
 
-// JWKS returns every key's public part (RFC 7517), retired keys included,
-// sorted newest first.
+// JWKS returns every key's public part (RFC 7517), retired and staged keys
+// included, sorted newest first.
 func (k *Keyring) JWKS() JWKSet {
 	set := JWKSet{Keys: make([]JWK, 0, len(k.newest))}
 	for _, rk := range k.newest {

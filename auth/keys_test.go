@@ -34,10 +34,11 @@ func mustGenerate(t *testing.T, alg string, created time.Time) store.SigningKey 
 	return k
 }
 
-// sign signs a token with the keyring's active key of alg, naming its kid.
+// sign signs a token with the keyring's key of alg active now, naming its
+// kid.
 func sign(t *testing.T, kr *Keyring, alg string) (token, kid string) {
 	t.Helper()
-	kid, method, key, ok := kr.Active(alg)
+	kid, method, key, ok := kr.Active(alg, time.Now())
 	if !ok {
 		t.Fatalf("Active(%s): no key", alg)
 	}
@@ -138,7 +139,7 @@ func TestGenerateSignVerify(t *testing.T) {
 	if _, _, ok := kr.Public("nope"); ok {
 		t.Error(`Public("nope") found a key`)
 	}
-	if _, _, _, ok := kr.Active("HS256"); ok {
+	if _, _, _, ok := kr.Active("HS256", now); ok {
 		t.Error("Active(HS256) found a key")
 	}
 }
@@ -307,13 +308,14 @@ func TestKeyringActivePicksNewestNonRetired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kid, _, _, ok := kr.Active(AlgES256); !ok || kid != middle.KID {
+	now := retiredAt.Add(time.Hour)
+	if kid, _, _, ok := kr.Active(AlgES256, now); !ok || kid != middle.KID {
 		t.Errorf("Active(ES256) = %q, %v; want middle key %q", kid, ok, middle.KID)
 	}
-	if kid, _, _, ok := kr.Active(AlgEdDSA); !ok || kid != other.KID {
+	if kid, _, _, ok := kr.Active(AlgEdDSA, now); !ok || kid != other.KID {
 		t.Errorf("Active(EdDSA) = %q, %v; want %q", kid, ok, other.KID)
 	}
-	if _, _, _, ok := kr.Active(AlgRS256); ok {
+	if _, _, _, ok := kr.Active(AlgRS256, now); ok {
 		t.Error("Active(RS256) found a key in a keyring without one")
 	}
 	// The retired key still verifies tokens it signed and is published.
@@ -332,7 +334,7 @@ func TestKeyringActivePicksNewestNonRetired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, ok := allRetired.Active(AlgEdDSA); ok {
+	if _, _, _, ok := allRetired.Active(AlgEdDSA, now); ok {
 		t.Error("Active(EdDSA) returned a retired key")
 	}
 	if got := allRetired.Algs(); !slices.Equal(got, []string{AlgEdDSA}) {
@@ -343,13 +345,99 @@ func TestKeyringActivePicksNewestNonRetired(t *testing.T) {
 	}
 }
 
+// TestKeyringActiveAtTimes: which key signs is decided by the time asked
+// about and the keys' active_from and retired_at, never by when the
+// keyring was loaded. The keyring below holds the history of one
+// algorithm: a first key, a staged rotation at +1m (new key active from
+// +21m, the first retiring then), another staged rotation at +2m, then an
+// immediate rotation at +30m.
+func TestKeyringActiveAtTimes(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	key := func(created, active time.Duration, retired *time.Duration) store.SigningKey {
+		k := mustGenerate(t, AlgES256, at(created))
+		k.ActiveFrom = at(active)
+		if retired != nil {
+			k.RetiredAt = ptr(at(*retired))
+		}
+		return k
+	}
+	first := key(0, 0, ptr(21*time.Minute))
+	staged := key(time.Minute, 21*time.Minute, ptr(22*time.Minute))
+	staged2 := key(2*time.Minute, 22*time.Minute, ptr(30*time.Minute))
+	immediate := key(30*time.Minute, 30*time.Minute, nil)
+	// Keyring of the moment after the second staged rotation: the
+	// immediate key is not there yet.
+	staged2Then := staged2
+	staged2Then.RetiredAt = nil
+	beforeImmediate := []store.SigningKey{first, staged, staged2Then}
+	all := []store.SigningKey{first, staged, staged2, immediate}
+
+	cases := []struct {
+		name string
+		keys []store.SigningKey
+		now  time.Duration
+		want string // "" is no key
+	}{
+		{"before the first key is active", all, -time.Second, ""},
+		{"the first key, at its active_from", all, 0, first.KID},
+		{"just after the staged rotation: still the first key", beforeImmediate, time.Minute, first.KID},
+		{"a nanosecond before the staged key's active_from", beforeImmediate, 21*time.Minute - time.Nanosecond, first.KID},
+		{"the staged key, at its active_from: the first retired then", beforeImmediate, 21 * time.Minute, staged.KID},
+		{"the second staged key takes over at its active_from", beforeImmediate, 22 * time.Minute, staged2.KID},
+		{"long after, with no later rotation", beforeImmediate, 100 * time.Hour, staged2.KID},
+		{"the immediate key signs at once", all, 30 * time.Minute, immediate.KID},
+		{"and goes on signing", all, 100 * time.Hour, immediate.KID},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			kr, err := NewKeyring(tc.keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kid, _, _, ok := kr.Active(AlgES256, at(tc.now))
+			if kid != tc.want || ok != (tc.want != "") {
+				t.Errorf("Active(ES256, t0%+v) = %q, %v; want %q", tc.now, kid, ok, tc.want)
+			}
+		})
+	}
+
+	// A staged key is published and verifies before its active_from; a
+	// staged key retired before it ever became active never signs but is
+	// still published.
+	neverActive := key(3*time.Minute, 23*time.Minute, ptr(5*time.Minute))
+	kr, err := NewKeyring([]store.SigningKey{first, staged, neverActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alg, pub, ok := kr.Public(staged.KID); !ok || alg != AlgES256 || pub == nil {
+		t.Errorf("Public(staged key) = %q, %v, %v; want its ES256 key", alg, pub, ok)
+	}
+	var kids []string
+	for _, j := range kr.JWKS().Keys {
+		kids = append(kids, j.Kid)
+	}
+	if diff := cmp.Diff([]string{neverActive.KID, staged.KID, first.KID}, kids); diff != "" {
+		t.Errorf("JWKS kids (-want +got):\n%s", diff)
+	}
+	for _, d := range []time.Duration{4 * time.Minute, 23 * time.Minute, 100 * time.Hour} {
+		if kid, _, _, _ := kr.Active(AlgES256, at(d)); kid == neverActive.KID {
+			t.Errorf("at t0%+v the key retired before its active_from signs", d)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
 func TestEmptyKeyring(t *testing.T) {
 	t.Parallel()
 	kr, err := NewKeyring(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, ok := kr.Active(AlgES256); ok {
+	if _, _, _, ok := kr.Active(AlgES256, time.Now()); ok {
 		t.Error("Active on empty keyring found a key")
 	}
 	if got := kr.Algs(); len(got) != 0 {

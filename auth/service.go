@@ -65,6 +65,11 @@ type Config struct {
 	// RetiredKeyRetention keeps a retired signing key in the JWKS this long,
 	// which must outlast the longest access-token lifetime.
 	RetiredKeyRetention time.Duration
+	// KeyActivationDelay is how long a rotated key is published in the
+	// JWKS before it signs (20 minutes by default): longer than resource
+	// servers' JWKS caches keep a set, so they know the key before its
+	// first token. An immediate rotation skips it.
+	KeyActivationDelay time.Duration
 	// AdminScopes are the scopes of the built-in admin role: every scope
 	// the API defines. UserScopes are those of the built-in user role.
 	AdminScopes []string
@@ -119,6 +124,9 @@ func (c Config) withDefaults() Config {
 	if c.RetiredKeyRetention == 0 {
 		c.RetiredKeyRetention = 25 * time.Hour
 	}
+	if c.KeyActivationDelay == 0 {
+		c.KeyActivationDelay = DefaultKeyActivationDelay
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -130,6 +138,11 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+// DefaultKeyActivationDelay is Config.KeyActivationDelay's default: more
+// than the 15-minute floor of common JWKS caches (lestrrat-go/jwx) and
+// than the JWKS's default max-age.
+const DefaultKeyActivationDelay = 20 * time.Minute
 
 // Service carries out gatehouse's domain operations over a store.
 type Service struct {

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/store"
@@ -18,14 +19,15 @@ func (s *Service) requiredAlgs() []string {
 }
 
 // EnsureSigningKeys creates a key for every required algorithm that has
-// no active one, then loads the keyring.
+// none that signs now or will (a first start), then loads the keyring. A
+// key made here is active at once: there is nothing to stage it after.
 func (s *Service) EnsureSigningKeys(ctx context.Context) error {
 	keys, err := s.st.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("list signing keys: %w", err)
 	}
 	for _, alg := range s.requiredAlgs() {
-		if hasActive(keys, alg) {
+		if hasUnretired(keys, alg) {
 			continue
 		}
 		k, err := GenerateSigningKey(alg, s.now())
@@ -39,13 +41,11 @@ func (s *Service) EnsureSigningKeys(ctx context.Context) error {
 	return s.ReloadSigningKeys(ctx)
 }
 
-func hasActive(keys []store.SigningKey, alg string) bool {
-	for _, k := range keys {
-		if k.Alg == alg && k.RetiredAt == nil {
-			return true
-		}
-	}
-	return false
+// hasUnretired reports whether a key of alg has no retirement: it signs
+// now, or will from its active_from, and whatever it replaces signs until
+// then.
+func hasUnretired(keys []store.SigningKey, alg string) bool {
+	return slices.ContainsFunc(keys, func(k store.SigningKey) bool { return k.Alg == alg && k.RetiredAt == nil })
 }
 
 // ReloadSigningKeys drops keys retired long enough ago that no token they
@@ -67,10 +67,19 @@ func (s *Service) ReloadSigningKeys(ctx context.Context) error {
 	return nil
 }
 
-// RotateSigningKey makes a new active key for alg ("" = the default) and
-// retires the keys it replaces; they stay in the JWKS until the tokens
-// they signed have expired.
-func (s *Service) RotateSigningKey(ctx context.Context, alg, actor string, cl Client) (store.SigningKey, error) {
+// RotateSigningKey makes a new key for alg ("" = the default) and retires
+// the keys of alg it replaces; they stay in the JWKS until the tokens they
+// signed have expired.
+//
+// A staged rotation (immediate false) publishes the new key at once but
+// makes it active only after the KeyActivationDelay; the keys it replaces
+// sign until then and retire at that moment. Every node that has loaded
+// the new key switches to it at its ActiveFrom by its own clock. An
+// immediate rotation (a compromised key) signs with the new key at once
+// and retires the others now, staged ones included. With no key of alg
+// signing now, there is nothing to keep signing with, so the new key is
+// active at once either way.
+func (s *Service) RotateSigningKey(ctx context.Context, alg string, immediate bool, actor string, cl Client) (store.SigningKey, error) {
 	if alg == "" {
 		alg = s.cfg.SigningAlg
 	}
@@ -78,16 +87,25 @@ func (s *Service) RotateSigningKey(ctx context.Context, alg, actor string, cl Cl
 	if err != nil {
 		return store.SigningKey{}, fmt.Errorf("list signing keys: %w", err)
 	}
-	k, err := GenerateSigningKey(alg, s.now())
+	now := s.now()
+	k, err := GenerateSigningKey(alg, now)
 	if err != nil {
 		return store.SigningKey{}, err
+	}
+	signing := slices.ContainsFunc(old, func(o store.SigningKey) bool { return o.Alg == alg && signsAt(o.ActiveFrom, o.RetiredAt, now) })
+	detail := alg + " immediate"
+	if !immediate && signing {
+		k.ActiveFrom = now.Add(s.cfg.KeyActivationDelay)
+		detail = alg + " staged, active from " + k.ActiveFrom.Format(time.RFC3339)
 	}
 	if err := s.st.CreateSigningKey(ctx, k); err != nil {
 		return store.SigningKey{}, fmt.Errorf("create signing key: %w", err)
 	}
 	for _, o := range old {
-		if o.Alg == alg && o.RetiredAt == nil {
-			if err := s.st.RetireSigningKey(ctx, o.KID, k.CreatedAt); err != nil {
+		// The store keeps the earlier of two retirements: a key already
+		// retiring before the new key's activation keeps its time.
+		if o.Alg == alg && (o.RetiredAt == nil || o.RetiredAt.After(k.ActiveFrom)) {
+			if err := s.st.RetireSigningKey(ctx, o.KID, k.ActiveFrom); err != nil {
 				return store.SigningKey{}, fmt.Errorf("retire signing key: %w", err)
 			}
 		}
@@ -95,13 +113,24 @@ func (s *Service) RotateSigningKey(ctx context.Context, alg, actor string, cl Cl
 	if err := s.ReloadSigningKeys(ctx); err != nil {
 		return store.SigningKey{}, err
 	}
-	s.Audit(ctx, cl.event("signing_key.rotate", "success", actor, k.KID, alg))
+	s.Audit(ctx, cl.event("signing_key.rotate", "success", actor, k.KID, detail))
 	k.PrivateKey = nil
 	return k, nil
 }
 
-// WatchSigningKeys reloads the keyring every interval until ctx ends; this
-// bounds how long a node signs with, or rejects, a key rotated elsewhere.
+// ActiveSigningKey returns the kid of the key of alg that signs now.
+func (s *Service) ActiveSigningKey(alg string) (kid string, ok bool) {
+	kid, _, _, ok = s.Keys().Active(alg, s.now())
+	return kid, ok
+}
+
+// WatchSigningKeys reloads the keyring every interval until ctx ends, so a
+// key rotated on another node is published and verified here within one
+// interval. Which key signs is decided by the keys' active_from, not by
+// the reload: with an interval shorter than KeyActivationDelay every node
+// has loaded a staged key before it becomes active, and all switch at
+// once. (An immediate rotation reaches the other nodes only at their next
+// reload.)
 func (s *Service) WatchSigningKeys(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

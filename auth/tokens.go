@@ -41,7 +41,7 @@ func (s *Service) issueAccessToken(u store.User, app store.Application, scope, a
 	if alg == "" {
 		alg = s.cfg.SigningAlg
 	}
-	kid, method, key, ok := s.Keys().Active(alg)
+	kid, method, key, ok := s.Keys().Active(alg, s.now())
 	if !ok {
 		return AccessToken{}, fmt.Errorf("no active %s signing key", alg)
 	}

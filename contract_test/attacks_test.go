@@ -18,7 +18,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,10 +87,9 @@ func TestTokenAttacks(t *testing.T) {
 	ctx := context.Background()
 	// The server's clock stands still but for the jumps the cases make, so
 	// "an hour and 31 s after the login" is exact however slow the run.
-	now := time.Now().Truncate(time.Second)
-	var skew atomic.Int64
-	clock := func() time.Time { return now.Add(time.Duration(skew.Load())) }
-	s := newServer(t, func(c *authConfig) { c.Now = clock })
+	skew := newFakeClock()
+	now := skew.Now()
+	s := newServer(t, withClock(skew))
 	admin := s.login(t, "admin", adminPassword)
 	realTok := admin.AccessToken
 
@@ -367,8 +365,8 @@ func TestTokenAttacks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			skew.Store(int64(tc.advance))
-			defer skew.Store(0)
+			skew.Set(tc.advance)
+			defer skew.Set(0)
 			r, err := s.Client.GetMeWithResponse(ctx, func(_ context.Context, req *http.Request) error {
 				if tc.authorization != "" {
 					req.Header.Set("Authorization", tc.authorization)
@@ -390,11 +388,11 @@ func TestTokenAttacks(t *testing.T) {
 
 	// Just inside the leeway the real token still works: the case above
 	// fails on exp, not on something else.
-	skew.Store(int64(time.Hour + 20*time.Second))
+	skew.Set(time.Hour + 20*time.Second)
 	if r, err := s.Client.GetMeWithResponse(ctx, bearer(realTok)); err != nil || r.JSON200 == nil {
 		t.Errorf("real token at exp + 20s (inside the leeway): %v %d %s", err, r.StatusCode(), r.Body)
 	}
-	skew.Store(0)
+	skew.Set(0)
 
 	// A deleted user's token authenticates no one.
 	t.Run("token of a deleted user", func(t *testing.T) {

@@ -21,7 +21,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -207,6 +209,29 @@ func (s *syncBuffer) String() string {
 // option changes the service's configuration before start.
 type option func(*authConfig)
 
+// fakeClock is a server's clock in tests: it stands still at the second it
+// was made, but for the jumps a test makes (past a token's expiry, to a
+// key's active_from), so what a test asserts about time holds however
+// slowly the machine runs it. Nodes given one fakeClock agree on the time.
+type fakeClock struct {
+	start  time.Time
+	offset atomic.Int64
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{start: time.Now().UTC().Truncate(time.Second)} }
+
+// Now is the fake time.
+func (c *fakeClock) Now() time.Time { return c.start.Add(time.Duration(c.offset.Load())) }
+
+// Set puts the clock d after its start.
+func (c *fakeClock) Set(d time.Duration) { c.offset.Store(int64(d)) }
+
+// At sets the clock so that it now reads t.
+func (c *fakeClock) At(t time.Time) { c.Set(t.Sub(c.start)) }
+
+// withClock makes the service tell time by c.
+func withClock(c *fakeClock) option { return func(a *authConfig) { a.Now = c.Now } }
+
 type authConfig = auth.Config
 
 // newServer starts gatehouse on a fresh SQLite file in a temp dir, with
@@ -314,6 +339,15 @@ func (s *server) createUser(t testing.TB, admin string, body client.UserCreate) 
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// deref is *p, or the zero value for nil.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
 
 // hasAll reports whether every want is in got.
 func hasAll(got []string, want ...string) bool {

@@ -348,22 +348,28 @@ func TestOIDCLibrary(t *testing.T) {
 		t.Errorf("a verifier for another audience accepted the token")
 	}
 
-	// After a rotation, go-oidc's remote key set (which caches the JWKS)
-	// must verify both the old token (the retired key stays published) and
-	// a new one (an unknown kid makes it refetch).
-	rot, err := s.Client.RotateSigningKeyWithResponse(ctx, &client.RotateSigningKeyParams{}, bearer(tok.AccessToken))
+	// After a staged rotation the old key goes on signing: nothing for
+	// go-oidc to refetch.
+	staged := s.rotate(t, tok.AccessToken, nil)
+	stagedTok, err := conf.PasswordCredentialsToken(ctx, "admin", adminPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rot.JSON200 == nil {
-		t.Fatalf("rotate: %d %s", rot.StatusCode(), rot.Body)
+	if kidOf(t, stagedTok.AccessToken) != kidOf(t, tok.AccessToken) || kidOf(t, tok.AccessToken) == staged.Kid {
+		t.Fatalf("kids after a staged rotation: old %s, new %s, staged %s", kidOf(t, tok.AccessToken), kidOf(t, stagedTok.AccessToken), staged.Kid)
 	}
+	verify("a token signed right after a staged rotation", stagedTok.AccessToken)
+
+	// After an immediate rotation, go-oidc's remote key set (which caches
+	// the JWKS) must verify both the old token (the retired key stays
+	// published) and a new one (an unknown kid makes it refetch).
+	rot := s.rotate(t, tok.AccessToken, &client.RotateSigningKeyParams{Immediate: ptr(true)})
 	newTok, err := conf.PasswordCredentialsToken(ctx, "admin", adminPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kidOf(t, newTok.AccessToken) != rot.JSON200.Kid || kidOf(t, tok.AccessToken) == rot.JSON200.Kid {
-		t.Fatalf("kids: old %s, new %s, rotated to %s", kidOf(t, tok.AccessToken), kidOf(t, newTok.AccessToken), rot.JSON200.Kid)
+	if kidOf(t, newTok.AccessToken) != rot.Kid || kidOf(t, tok.AccessToken) == rot.Kid {
+		t.Fatalf("kids: old %s, new %s, rotated to %s", kidOf(t, tok.AccessToken), kidOf(t, newTok.AccessToken), rot.Kid)
 	}
 	verify("a token signed with the new key", newTok.AccessToken)
 	verify("a token signed with the retired key", tok.AccessToken)

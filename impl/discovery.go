@@ -2,18 +2,25 @@ package impl
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/gen/api"
 )
 
-// GetJWKS serves every public key whose tokens may still be valid.
+// GetJWKS serves every public key whose tokens may still be valid, with
+// Cache-Control max-age.
 func (h *Handlers) GetJWKS(ctx context.Context, _ api.GetJWKSRequestObject) (api.GetJWKSResponseObject, error) {
 	set := h.svc.Keys().JWKS()
-	out := api.GetJWKS200JSONResponse{Keys: make([]api.JWK, len(set.Keys))}
+	out := api.GetJWKS200JSONResponse{
+		Body:    api.JWKSet{Keys: make([]api.JWK, len(set.Keys))},
+		Headers: api.GetJWKS200ResponseHeaders{CacheControl: fmt.Sprintf("max-age=%d", int64(cmp.Or(h.cfg.JWKSMaxAge, DefaultJWKSMaxAge)/time.Second))},
+	}
 	for i, k := range set.Keys {
-		out.Keys[i] = api.JWK{
+		out.Body.Keys[i] = api.JWK{
 			Kty: api.JWKKty(k.Kty), Kid: k.Kid, Alg: api.SigningAlg(k.Alg), Use: api.JWKUse(k.Use),
 			Crv: nonEmpty(k.Crv), X: nonEmpty(k.X), Y: nonEmpty(k.Y), N: nonEmpty(k.N), E: nonEmpty(k.E),
 		}
@@ -73,7 +80,7 @@ func (h *Handlers) GetReadiness(ctx context.Context, _ api.GetReadinessRequestOb
 	if err := h.st.Ping(ctx); err != nil {
 		checks["database"] = "unavailable"
 	}
-	if _, _, _, ok := h.svc.Keys().Active(h.svc.SigningAlg()); !ok {
+	if _, ok := h.svc.ActiveSigningKey(h.svc.SigningAlg()); !ok {
 		checks["signing_keys"] = "no active key"
 	}
 	if len(checks) > 0 {

@@ -49,12 +49,19 @@ type Config struct {
 	RateBurst int
 	// Metrics are served at /metrics; New makes them when nil.
 	Metrics *Metrics
+	// JWKSMaxAge is the JWKS's Cache-Control max-age, in whole seconds
+	// (DefaultJWKSMaxAge when zero). Keep it below the key activation
+	// delay, so a cached set always has a rotated key before it signs.
+	JWKSMaxAge time.Duration
 	// TrustedProxies are the CIDRs of proxies whose X-Forwarded-For names
 	// the client; none by default, so the socket's address is the client.
 	TrustedProxies []string
 }
 
 var _ api.StrictServerInterface = (*Handlers)(nil)
+
+// DefaultJWKSMaxAge is Config.JWKSMaxAge's default.
+const DefaultJWKSMaxAge = 5 * time.Minute
 
 // New returns the handlers. An unknown dialect name in cfg.Dialects is an
 // error.
@@ -115,7 +122,7 @@ func fromStoreRole(r store.Role) api.Role {
 }
 
 func fromStoreSigningKey(k store.SigningKey) api.SigningKey {
-	out := api.SigningKey{Kid: k.KID, Alg: api.SigningAlg(k.Alg), CreatedAt: k.CreatedAt.UTC()}
+	out := api.SigningKey{Kid: k.KID, Alg: api.SigningAlg(k.Alg), CreatedAt: k.CreatedAt.UTC(), ActiveFrom: k.ActiveFrom.UTC()}
 	if k.RetiredAt != nil {
 		out.RetiredAt = ptr(k.RetiredAt.UTC())
 	}

@@ -62,9 +62,10 @@ func (h *Handlers) ListSigningKeys(ctx context.Context, _ api.ListSigningKeysReq
 	return out, nil
 }
 
-// RotateSigningKey makes a new key and retires the old one.
+// RotateSigningKey makes a new key and retires the old one: staged, or at
+// once with immediate=true.
 func (h *Handlers) RotateSigningKey(ctx context.Context, req api.RotateSigningKeyRequestObject) (api.RotateSigningKeyResponseObject, error) {
-	k, err := h.svc.RotateSigningKey(ctx, string(deref(req.Params.Alg)), principalFrom(ctx).UserID, clientFrom(ctx))
+	k, err := h.svc.RotateSigningKey(ctx, string(deref(req.Params.Alg)), deref(req.Params.Immediate), principalFrom(ctx).UserID, clientFrom(ctx))
 	if err != nil {
 		return nil, err
 	}

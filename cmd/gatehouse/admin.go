@@ -183,14 +183,16 @@ func keysCommand() *cli.Command {
 		Usage: "manage signing keys",
 		Commands: []*cli.Command{{
 			Name:  "rotate",
-			Usage: "make a new signing key and retire the old one (it stays in the JWKS until its tokens expire)",
-			Flags: append(serviceFlags(), &cli.StringFlag{Name: "alg", Usage: "the algorithm to rotate (default: --signing-alg)"}),
+			Usage: "make a new signing key, published at once and signing after --key-activation-delay, and retire the old one then (it stays in the JWKS until its tokens expire)",
+			Flags: append(serviceFlags(),
+				&cli.StringFlag{Name: "alg", Usage: "the algorithm to rotate (default: --signing-alg)"},
+				&cli.BoolFlag{Name: "immediate", Usage: "sign with the new key at once and retire the old one now (a compromised key)"}),
 			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Store) error {
-				k, err := svc.RotateSigningKey(ctx, cmd.String("alg"), "", cliClient)
+				k, err := svc.RotateSigningKey(ctx, cmd.String("alg"), cmd.Bool("immediate"), "", cliClient)
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(cmd.Root().Writer, "%s\t%s\n", k.KID, k.Alg)
+				_, err = fmt.Fprintf(cmd.Root().Writer, "%s\t%s\tactive from %s\n", k.KID, k.Alg, k.ActiveFrom.Format(time.RFC3339))
 				return err
 			}),
 		}, {
@@ -202,13 +204,13 @@ func keysCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				return table(cmd, "KID\tALG\tCREATED\tRETIRED", func(row func(string, ...any)) {
+				return table(cmd, "KID\tALG\tCREATED\tACTIVE FROM\tRETIRED", func(row func(string, ...any)) {
 					for _, k := range ks {
 						retired := "-"
 						if k.RetiredAt != nil {
 							retired = k.RetiredAt.Format(time.RFC3339)
 						}
-						row("%s\t%s\t%s\t%s", k.KID, k.Alg, k.CreatedAt.Format(time.RFC3339), retired)
+						row("%s\t%s\t%s\t%s\t%s", k.KID, k.Alg, k.CreatedAt.Format(time.RFC3339), k.ActiveFrom.Format(time.RFC3339), retired)
 					}
 				})
 			}),

@@ -43,6 +43,8 @@ func serviceFlags() []cli.Flag {
 			Usage: "clock skew tolerated on a token's exp and nbf when it is presented as a credential (introspection allows none)"},
 		&cli.DurationFlag{Name: "refresh-reuse-interval", Value: auth.DefaultRefreshReuseInterval, Sources: env("refresh-reuse-interval"),
 			Usage: "how long after its first use a refresh token still gets the same successor, for concurrent refreshes (0: off, every reuse revokes)"},
+		&cli.DurationFlag{Name: "key-activation-delay", Value: auth.DefaultKeyActivationDelay, Sources: env("key-activation-delay"),
+			Usage: "how long a rotated signing key is in the JWKS before it signs (longer than resource servers cache the JWKS)"},
 	}
 }
 
@@ -69,7 +71,9 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "admin-password", Sources: env("admin-password"),
 				Usage: "the administrator's password when it is created; unset on an empty database, a random one is printed once"},
 			&cli.DurationFlag{Name: "key-reload-interval", Value: 30 * time.Second, Sources: env("key-reload-interval"),
-				Usage: "how often signing keys are reloaded from the database (bounds how long a rotation takes to reach every node)"},
+				Usage: "how often signing keys are reloaded from the database (must be shorter than --key-activation-delay)"},
+			&cli.DurationFlag{Name: "jwks-max-age", Value: impl.DefaultJWKSMaxAge, Sources: env("jwks-max-age"),
+				Usage: "the JWKS's Cache-Control max-age (keep it below --key-activation-delay)"},
 			&cli.StringSliceFlag{Name: "dialects", Value: impl.AllDialects, Sources: env("dialects"),
 				Usage: "the login dialects to serve (comma-separated); the others' routes answer 404"},
 			&cli.StringFlag{Name: "ocariot-signing-alg", Value: auth.AlgRS256, Sources: env("ocariot-signing-alg"),
@@ -92,6 +96,9 @@ func serveCommand() *cli.Command {
 // open opens and migrates the database and prepares the service. The
 // HTTP flags exist on serve only; elsewhere they read as unset.
 func open(ctx context.Context, cmd *cli.Command, log *slog.Logger) (*gatehouse.Instance, error) {
+	if d := cmd.Duration("key-activation-delay"); d <= 0 {
+		return nil, fmt.Errorf("--key-activation-delay must be positive, got %v (rotate with --immediate to skip it once)", d)
+	}
 	return gatehouse.Open(ctx, gatehouse.Options{
 		DB: cmd.String("db"),
 		Auth: auth.Config{
@@ -104,6 +111,7 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger) (*gatehouse.I
 			MinPasswordLength:    int(cmd.Int("min-password-length")),
 			Leeway:               zeroIsOff(cmd.Duration("clock-leeway")),
 			RefreshReuseInterval: zeroIsOff(cmd.Duration("refresh-reuse-interval")),
+			KeyActivationDelay:   cmd.Duration("key-activation-delay"),
 		},
 		HashSlots:     int(cmd.Int("hash-concurrency")),
 		HashQueueWait: cmd.Duration("hash-queue-wait"),
@@ -113,6 +121,7 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger) (*gatehouse.I
 			OcariotAlg: cmd.String("ocariot-signing-alg"), OcariotTokenTTL: cmd.Duration("ocariot-token-ttl"),
 			RateLimit: cmd.Float("rate-limit"), RateBurst: int(cmd.Int("rate-burst")),
 			TrustedProxies: cmd.StringSlice("trusted-proxies"),
+			JWKSMaxAge:     cmd.Duration("jwks-max-age"),
 		},
 		Logger: log,
 	})
@@ -133,9 +142,36 @@ func newLogger(cmd *cli.Command) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json")
 }
 
+// checkKeyTimings refuses a reload interval that is not shorter than the
+// key activation delay: a node that has not reloaded by a staged key's
+// active_from goes on signing with the key it replaces, and does not
+// accept the new key's tokens from the nodes that switched. A JWKS max-age
+// not below the delay only earns a warning: caches that honour it may
+// meet a new key's first tokens before they refetch.
+func checkKeyTimings(cmd *cli.Command, log *slog.Logger) error {
+	delay, reload, maxAge := cmd.Duration("key-activation-delay"), cmd.Duration("key-reload-interval"), cmd.Duration("jwks-max-age")
+	if reload <= 0 {
+		return fmt.Errorf("--key-reload-interval must be positive, got %v", reload)
+	}
+	if reload >= delay {
+		return fmt.Errorf("--key-reload-interval (%v) must be shorter than --key-activation-delay (%v): every node must load a rotated key before it starts signing", reload, delay)
+	}
+	if maxAge < time.Second {
+		return fmt.Errorf("--jwks-max-age must be at least 1s, got %v", maxAge)
+	}
+	if maxAge >= delay {
+		log.Warn("--jwks-max-age is not below --key-activation-delay: a resource server's cached JWKS may lack a rotated key when it starts signing",
+			"jwks_max_age", maxAge, "key_activation_delay", delay)
+	}
+	return nil
+}
+
 func serve(ctx context.Context, cmd *cli.Command) error {
 	log, err := newLogger(cmd)
 	if err != nil {
+		return err
+	}
+	if err := checkKeyTimings(cmd, log); err != nil {
 		return err
 	}
 	inst, err := open(ctx, cmd, log)

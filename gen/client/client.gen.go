@@ -774,9 +774,20 @@ type SigningAlg string
 
 // SigningKey defines model for SigningKey.
 type SigningKey struct {
-	Alg       SigningAlg `json:"alg"`
-	CreatedAt time.Time  `json:"created_at"`
-	Kid       string     `json:"kid"`
+	// ActiveFrom When the key starts signing, on every node: `created_at` for an
+	// immediate rotation or a first key, `--key-activation-delay`
+	// later for a staged rotation. A key that is published but not
+	// yet active verifies tokens already.
+	ActiveFrom time.Time  `json:"active_from"`
+	Alg        SigningAlg `json:"alg"`
+
+	// CreatedAt When the key was made and published in the JWKS.
+	CreatedAt time.Time `json:"created_at"`
+	Kid       string    `json:"kid"`
+
+	// RetiredAt When the key stops signing; it may lie ahead (the new key's
+	// `active_from` after a staged rotation). A retired key stays in
+	// the JWKS until the tokens it signed have expired.
 	RetiredAt *time.Time `json:"retired_at,omitempty"`
 }
 
@@ -1090,6 +1101,9 @@ type ListAuditEventsParams struct {
 type RotateSigningKeyParams struct {
 	// Alg The algorithm whose key to rotate.
 	Alg *SigningAlg `form:"alg,omitempty" json:"alg,omitempty"`
+
+	// Immediate Sign with the new key at once and retire the old one now.
+	Immediate *bool `form:"immediate,omitempty" json:"immediate,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -1245,6 +1259,13 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 type ClientInterface interface {
 
 	// GetJWKS The public signing keys (RFC 7517)
+	//
+	// Every public key that may verify a token: the keys that sign, the
+	// retired keys whose tokens may not have expired yet, and staged keys
+	// that will sign from their `active_from`. A rotated key is published
+	// here `--key-activation-delay` (20 minutes by default) before it
+	// signs, longer than `max-age`, so a cache that honours it always
+	// knows a key before its first token.
 	//
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKS(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1741,6 +1762,15 @@ type ClientInterface interface {
 	// retires the old one, which stays in the JWKS until the tokens it
 	// signed have expired.
 	//
+	// The rotation is staged: the new key is in the JWKS at once but
+	// signs only from its `active_from`, `--key-activation-delay` (20
+	// minutes by default) later, so that resource servers' JWKS caches
+	// have it before its first token. The old key signs until then and
+	// retires at that moment; every node switches at `active_from`. With
+	// `immediate=true` (a compromised key) the new key signs at once and
+	// the old one, and any staged key of `alg`, retires now. A key of an
+	// algorithm that has no signing key yet is active at once.
+	//
 	// Corresponds with POST /v1/signing-keys/rotate (the `RotateSigningKey` operationId).
 	RotateSigningKey(ctx context.Context, params *RotateSigningKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1815,6 +1845,13 @@ type ClientInterface interface {
 }
 
 // GetJWKS The public signing keys (RFC 7517)
+//
+// Every public key that may verify a token: the keys that sign, the
+// retired keys whose tokens may not have expired yet, and staged keys
+// that will sign from their `active_from`. A rotated key is published
+// here `--key-activation-delay` (20 minutes by default) before it
+// signs, longer than `max-age`, so a cache that honours it always
+// knows a key before its first token.
 //
 // Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 func (c *Client) GetJWKS(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2950,6 +2987,15 @@ func (c *Client) ListSigningKeys(ctx context.Context, reqEditors ...RequestEdito
 // Makes a new key for `alg` (the default algorithm when absent) and
 // retires the old one, which stays in the JWKS until the tokens it
 // signed have expired.
+//
+// The rotation is staged: the new key is in the JWKS at once but
+// signs only from its `active_from`, `--key-activation-delay` (20
+// minutes by default) later, so that resource servers' JWKS caches
+// have it before its first token. The old key signs until then and
+// retires at that moment; every node switches at `active_from`. With
+// `immediate=true` (a compromised key) the new key signs at once and
+// the old one, and any staged key of `alg`, retires now. A key of an
+// algorithm that has no signing key yet is active at once.
 //
 // Corresponds with POST /v1/signing-keys/rotate (the `RotateSigningKey` operationId).
 func (c *Client) RotateSigningKey(ctx context.Context, params *RotateSigningKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4926,6 +4972,18 @@ func NewRotateSigningKeyRequest(server string, params *RotateSigningKeyParams) (
 
 		}
 
+		if params.Immediate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "immediate", *params.Immediate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -5265,6 +5323,13 @@ func WithBaseURL(baseURL string) ClientOption {
 type ClientWithResponsesInterface interface {
 
 	// GetJWKSWithResponse The public signing keys (RFC 7517)
+	//
+	// Every public key that may verify a token: the keys that sign, the
+	// retired keys whose tokens may not have expired yet, and staged keys
+	// that will sign from their `active_from`. A rotated key is published
+	// here `--key-activation-delay` (20 minutes by default) before it
+	// signs, longer than `max-age`, so a cache that honours it always
+	// knows a key before its first token.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5819,6 +5884,15 @@ type ClientWithResponsesInterface interface {
 	// retires the old one, which stays in the JWKS until the tokens it
 	// signed have expired.
 	//
+	// The rotation is staged: the new key is in the JWKS at once but
+	// signs only from its `active_from`, `--key-activation-delay` (20
+	// minutes by default) later, so that resource servers' JWKS caches
+	// have it before its first token. The old key signs until then and
+	// retires at that moment; every node switches at `active_from`. With
+	// `immediate=true` (a compromised key) the new key signs at once and
+	// the old one, and any staged key of `alg`, retires now. A key of an
+	// algorithm that has no signing key yet is active at once.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/signing-keys/rotate (the `RotateSigningKey` operationId).
@@ -5900,6 +5974,11 @@ type ClientWithResponsesInterface interface {
 	SetUserPasswordWithResponse(ctx context.Context, id ID, body SetUserPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUserPasswordResponse, error)
 }
 
+// GetJWKSResponse200Headers the declared response headers of an HTTP 200 response for GetJWKS
+type GetJWKSResponse200Headers struct {
+	CacheControl string
+}
+
 type GetJWKSResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5907,6 +5986,8 @@ type GetJWKSResponse struct {
 	JSON200 *JWKSet
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeaderTooLarge
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetJWKSResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10234,6 +10315,13 @@ func (r SetUserPasswordResponse) ContentType() string {
 
 // GetJWKSWithResponse The public signing keys (RFC 7517)
 //
+// Every public key that may verify a token: the keys that sign, the
+// retired keys whose tokens may not have expired yet, and staged keys
+// that will sign from their `active_from`. A rotated key is published
+// here `--key-activation-delay` (20 minutes by default) before it
+// signs, longer than `max-age`, so a cache that honours it always
+// knows a key before its first token.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
@@ -11171,6 +11259,15 @@ func (c *ClientWithResponses) ListSigningKeysWithResponse(ctx context.Context, r
 // retires the old one, which stays in the JWKS until the tokens it
 // signed have expired.
 //
+// The rotation is staged: the new key is in the JWKS at once but
+// signs only from its `active_from`, `--key-activation-delay` (20
+// minutes by default) later, so that resource servers' JWKS caches
+// have it before its first token. The old key signs until then and
+// retires at that moment; every node switches at `active_from`. With
+// `immediate=true` (a compromised key) the new key signs at once and
+// the old one, and any staged key of `alg`, retires now. A key of an
+// algorithm that has no signing key yet is active at once.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/signing-keys/rotate (the `RotateSigningKey` operationId).
@@ -11339,6 +11436,19 @@ func ParseGetJWKSResponse(rsp *http.Response) (*GetJWKSResponse, error) {
 		}
 		response.ApplicationproblemJSON431 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetJWKSResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
