@@ -150,7 +150,8 @@ func TestRotateSigningKey(t *testing.T) {
 		}
 	}
 
-	start := clk.Now().Add(-time.Second)
+	clk.Set(time.Minute) // the rotation comes after the bootstrap
+	start := clk.Now()
 	k := s.rotate(t, admin, nil)
 	if k.Alg != client.ES256 || k.Kid == oldKID || k.RetiredAt != nil || k.CreatedAt.Before(start) {
 		t.Fatalf("rotated key: %+v, old kid %s", k, oldKID)
@@ -181,7 +182,7 @@ func TestRotateSigningKey(t *testing.T) {
 	if kid := tokenKID(t, staged); kid != oldKID {
 		t.Errorf("token right after a staged rotation has kid %s, want the old key %s", kid, oldKID)
 	}
-	verifyWithJWKS(t, s, staged)
+	verifyWithJWKS(t, s, staged, jwt.WithTimeFunc(clk.Now))
 	// ...until a moment before active_from.
 	clk.At(k.ActiveFrom.Add(-time.Second))
 	if kid := tokenKID(t, s.adminToken(t)); kid != oldKID {
