@@ -58,14 +58,12 @@ func removeBinary() {
 
 // process is `gatehouse serve` running as a user starts it: the built
 // binary, its flags and environment, on a loopback port the kernel picks.
+// Its server's URL is the address it logged it listens on, its Log
+// everything it wrote (stdout and stderr); it has no Store or Svc.
 type process struct {
-	// URL is the address the server logged it listens on.
-	URL string
+	*server
 	// Issuer is the issuer it logged.
 	Issuer string
-	Client *client.ClientWithResponses
-	// Log holds everything it wrote, stdout and stderr.
-	Log *syncBuffer
 }
 
 // gatehouseCommand is the binary with --db on a fresh database (PostgreSQL
@@ -97,7 +95,7 @@ func startGatehouse(t testing.TB, args ...string) *process {
 	loadContract(t)
 	cmd := gatehouseCommand(t, []string{"GATEHOUSE_ADMIN_PASSWORD=" + adminPassword},
 		append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
-	p := &process{Log: &syncBuffer{}}
+	p := &process{server: &server{Log: &syncBuffer{}}}
 	cmd.Stdout = p.Log
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
