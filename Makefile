@@ -16,7 +16,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 FUZZTIME      ?= 10s
 
-.PHONY: all generate build run test test-postgres postgres-stop vet lint-spec lint bench bench-growth bench-go tidy-check fuzz
+.PHONY: all generate build run test test-postgres postgres-stop vet lint-spec lint bench bench-growth bench-go tidy-check fuzz js-deps
 
 all: build
 
@@ -35,13 +35,19 @@ vet:
 lint-spec:
 	$(REDOCLY) lint openapi.yaml
 
-# In order: vet, the spec lint, every test under the race detector with
+# The npm clients contract_test's TestJavaScriptClients runs (openid-client,
+# oauth4webapi, jose, openapi-typescript, openapi-fetch), exactly as
+# interop/js/package-lock.json pins them.
+js-deps:
+	npm ci --prefix interop/js --no-audit --no-fund --loglevel=error
+
+# In order: the npm clients, vet, the spec lint, every test under the race detector with
 # PostgreSQL (a throwaway cluster from .ci/postgres.sh, which installs it
 # from Debian's packages when missing: the store conformance suite runs on
 # SQLite and PostgreSQL, the contract suite and the multi-node test on
 # PostgreSQL), the contract suite again on SQLite, then each fuzz target
 # briefly (FUZZTIME; run longer with `make fuzz FUZZTIME=5m`).
-test: vet lint-spec
+test: js-deps vet lint-spec
 	url=$$(.ci/postgres.sh) && GATEHOUSE_TEST_POSTGRES="$$url" $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 	GATEHOUSE_TEST_POSTGRES= $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -skip '^TestMultiNode' ./contract_test/
 	$(MAKE) fuzz

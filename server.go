@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -53,6 +54,11 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 	}
 	if o.Hash == (auth.HashParams{}) {
 		o.Hash = auth.DefaultHashParams
+	}
+	if o.Auth.Issuer != "" {
+		if err := CheckIssuer(o.Auth.Issuer); err != nil {
+			return nil, fmt.Errorf("issuer: %w", err)
+		}
 	}
 	spec, err := impl.Spec()
 	if err != nil {
@@ -104,6 +110,26 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 		return nil, err
 	}
 	return &Instance{Handler: impl.NewEcho(h, spec, o.Logger), Service: svc, Store: st}, nil
+}
+
+// CheckIssuer returns an error unless iss can be a token issuer that OIDC
+// and RFC 8414 clients discover from: an absolute http or https URL with a
+// host and no query or fragment.
+func CheckIssuer(iss string) error {
+	u, err := url.Parse(iss)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL: %w", iss, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q is not an http or https URL (discovery clients refuse any other issuer), e.g. https://auth.example.com", iss)
+	case u.Host == "":
+		return fmt.Errorf("%q has no host", iss)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(iss, "#"):
+		return fmt.Errorf("%q has a query or a fragment, which an issuer may not have (RFC 8414 §2)", iss)
+	case u.User != nil:
+		return fmt.Errorf("%q carries credentials", iss)
+	}
+	return nil
 }
 
 // OpenStore opens and migrates the database db names: PostgreSQL for a

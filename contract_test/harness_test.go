@@ -90,6 +90,7 @@ func pair(op string, status int) string { return fmt.Sprintf("%s %d", op, status
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
+	removeBinary()
 	// Coverage is only meaningful when every test ran.
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && contract.spec != nil {
 		var missing []string

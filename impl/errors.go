@@ -328,7 +328,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		switch e.Kind {
 		case KindUnauthenticated, KindForbidden:
-			c.Response().Header().Set("WWW-Authenticate", wwwAuthenticate(e))
+			if h := wwwAuthenticate(c.Request(), e); h != "" {
+				c.Response().Header().Set("WWW-Authenticate", h)
+			}
 		case KindUnavailable, KindTooManyRequests:
 			c.Response().Header().Set("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
 		case KindMethodNotAllowed:
@@ -352,7 +354,18 @@ func allowedMethods(c echo.Context) string {
 	return strings.Join(methods, ", ")
 }
 
-func wwwAuthenticate(e *Error) string {
+// wwwAuthenticate is the challenge of a 401 or 403. A client that failed
+// to authenticate at the token endpoint is challenged only if it used HTTP
+// Basic, and with Basic (RFC 6749 §5.2): a Bearer challenge there would
+// tell an OAuth client its access token was refused, and clients (like
+// oauth4webapi) that raise on any challenge would hide the error body.
+func wwwAuthenticate(r *http.Request, e *Error) string {
+	if e.Code == codeInvalidClient {
+		if _, _, basic := r.BasicAuth(); basic {
+			return `Basic realm="gatehouse"`
+		}
+		return ""
+	}
 	h := `Bearer realm="gatehouse"`
 	switch {
 	case e.Kind == KindForbidden:

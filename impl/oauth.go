@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/api"
+	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 // CreateToken is the RFC 6749 token endpoint.
@@ -32,6 +34,9 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 		if body.RefreshToken == nil {
 			return nil, errorf(KindInvalid, "refresh_token is required")
 		}
+		if err := h.checkClient(ctx, cmp.Or(deref(body.ClientId), infoFrom(ctx).basicClientID)); err != nil {
+			return nil, err
+		}
 		sess, err = h.svc.Refresh(ctx, auth.RefreshRequest{Token: *body.RefreshToken, Client: clientFrom(ctx)})
 	}
 	if err != nil {
@@ -47,6 +52,33 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 	}, nil
 }
 
+// codeInvalidClient is RFC 6749's error for a client that failed to
+// authenticate; the only one the token endpoint answers with 401.
+const codeInvalidClient = "invalid_client"
+
+// errUnknownClient answers a token request whose client_id, in the body or
+// as the HTTP Basic username, names no application.
+func errUnknownClient() *Error {
+	return &Error{Kind: KindUnauthenticated, Code: codeInvalidClient, Detail: "unknown client_id: no application has this id"}
+}
+
+// checkClient fails with errUnknownClient unless id, when given, names an
+// application: a grant that does not otherwise use the client_id still
+// refuses one that is wrong.
+func (h *Handlers) checkClient(ctx context.Context, id string) error {
+	if id == "" {
+		return nil
+	}
+	if uuid.Validate(id) != nil {
+		return errUnknownClient()
+	}
+	_, err := h.st.GetApplication(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errUnknownClient()
+	}
+	return err
+}
+
 // oauthTokenError maps a login or refresh failure to RFC 6749 §5.2.
 func oauthTokenError(err error) error {
 	switch {
@@ -59,7 +91,7 @@ func oauthTokenError(err error) error {
 	case errors.Is(err, auth.ErrInvalidScope):
 		return &Error{Kind: KindInvalid, Code: "invalid_scope", Detail: "the requested scope is not granted"}
 	case errors.Is(err, auth.ErrUnknownApplication):
-		return &Error{Kind: KindUnauthenticated, Code: "invalid_client", Detail: "client_id names no application"}
+		return errUnknownClient()
 	}
 	return err
 }

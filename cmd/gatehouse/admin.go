@@ -22,7 +22,7 @@ func withService(f func(ctx context.Context, cmd *cli.Command, svc *auth.Service
 		if err != nil {
 			return err
 		}
-		inst, err := open(ctx, cmd, log)
+		inst, err := open(ctx, cmd, log, cmd.String("issuer"))
 		if err != nil {
 			return err
 		}

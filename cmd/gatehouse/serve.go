@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,8 +22,8 @@ import (
 // serviceFlags configure the auth service, for serve and the admin commands.
 func serviceFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "issuer", Value: "gatehouse", Sources: env("issuer"),
-			Usage: "the iss of every token; set it to the public URL for OIDC discovery"},
+		&cli.StringFlag{Name: "issuer", Sources: env("issuer"),
+			Usage: "the iss of every token, an http or https URL (default: --public-url, else http:// and --addr)"},
 		&cli.StringFlag{Name: "signing-alg", Value: auth.AlgES256, Sources: env("signing-alg"),
 			Usage: "the default signing algorithm: ES256, EdDSA or RS256"},
 		&cli.IntFlag{Name: "max-failed-logins", Value: 10, Sources: env("max-failed-logins"),
@@ -95,14 +96,16 @@ func serveCommand() *cli.Command {
 
 // open opens and migrates the database and prepares the service. The
 // HTTP flags exist on serve only; elsewhere they read as unset.
-func open(ctx context.Context, cmd *cli.Command, log *slog.Logger) (*gatehouse.Instance, error) {
+// issuer is the tokens' iss: --issuer, or for serve the default issuerFor
+// computes.
+func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string) (*gatehouse.Instance, error) {
 	if d := cmd.Duration("key-activation-delay"); d <= 0 {
 		return nil, fmt.Errorf("--key-activation-delay must be positive, got %v (rotate with --immediate to skip it once)", d)
 	}
 	return gatehouse.Open(ctx, gatehouse.Options{
 		DB: cmd.String("db"),
 		Auth: auth.Config{
-			Issuer:               cmd.String("issuer"),
+			Issuer:               issuer,
 			SigningAlg:           cmd.String("signing-alg"),
 			MaxFailedLogins:      int(cmd.Int("max-failed-logins")),
 			LockoutWindow:        cmd.Duration("lockout-window"),
@@ -174,7 +177,18 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err := checkKeyTimings(cmd, log); err != nil {
 		return err
 	}
-	inst, err := open(ctx, cmd, log)
+	// Listen first: the default issuer names the port actually bound,
+	// which --addr leaves to the kernel when it ends in :0.
+	ln, err := net.Listen("tcp", cmd.String("addr"))
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	issuer, err := issuerFor(cmd.String("issuer"), cmd.String("public-url"), cmd.String("addr"), ln.Addr(), log)
+	if err != nil {
+		return err
+	}
+	inst, err := open(ctx, cmd, log, issuer)
 	if err != nil {
 		return err
 	}
@@ -189,10 +203,6 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		fmt.Fprintf(cmd.Root().Writer, "created administrator %q with password: %s\n(shown once; set GATEHOUSE_ADMIN_PASSWORD to choose it)\n", cmd.String("admin-username"), generated)
 	}
 
-	ln, err := net.Listen("tcp", cmd.String("addr"))
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{
 		Handler:           inst.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -211,7 +221,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	background.Go(func() { svc.WatchSigningKeys(bg, cmd.Duration("key-reload-interval")) })
 	background.Go(func() { svc.WatchAPIKeyUsage(bg, 10*time.Second) })
 
-	log.Info("gatehouse listening", "addr", "http://"+ln.Addr().String(), "db", gatehouse.RedactDB(cmd.String("db")), "version", version)
+	log.Info("gatehouse listening", "addr", "http://"+ln.Addr().String(), "issuer", issuer, "db", gatehouse.RedactDB(cmd.String("db")), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -230,4 +240,45 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// issuerFor is the iss of serve's tokens: --issuer when set, else
+// --public-url, else http:// and the listen address, so that OIDC discovery
+// from the issuer works with no flag at all. The default keeps --addr's
+// host as written (a client discovers from the URL it was given, and
+// "localhost" is not "127.0.0.1" to it) and takes the port actually bound.
+// An address of every interface (":8080", "0.0.0.0", "[::]") names no host
+// a client can discover from: the default is then http://localhost:PORT,
+// right on this machine and through a container's published port, and a
+// warning says to set --public-url for clients elsewhere.
+func issuerFor(flag, publicURL, addr string, bound net.Addr, log *slog.Logger) (string, error) {
+	if flag != "" {
+		if err := gatehouse.CheckIssuer(flag); err != nil {
+			return "", fmt.Errorf("--issuer: %w", err)
+		}
+		return flag, nil
+	}
+	if publicURL != "" {
+		iss := strings.TrimSuffix(publicURL, "/")
+		if err := gatehouse.CheckIssuer(iss); err != nil {
+			return "", fmt.Errorf("--public-url (the default issuer): %w", err)
+		}
+		return iss, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("--addr: %w", err)
+	}
+	_, port, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return "", fmt.Errorf("listen address: %w", err)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		iss := "http://" + net.JoinHostPort("localhost", port)
+		log.Warn("--addr listens on every interface and neither --issuer nor --public-url is set: "+
+			"the issuer defaults to "+iss+", which only clients on this machine (or through a published port) can discover; "+
+			"set --public-url to the URL clients use", "issuer", iss)
+		return iss, nil
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
 }
