@@ -221,8 +221,8 @@ func TestMultiNode(t *testing.T) {
 func TestMultiNodeStartTogether(t *testing.T) {
 	t.Parallel()
 	dsn := storetest.NewPostgresDatabase(t, storetest.PostgresServer(t))
-	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != 3 {
-		t.Fatalf("Migrate = %d, %v; want schema version 3", v, err)
+	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != 4 {
+		t.Fatalf("Migrate = %d, %v; want schema version 4", v, err)
 	}
 	const nodes = 3
 	insts := make([]*gatehouse.Instance, nodes)
