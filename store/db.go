@@ -48,9 +48,7 @@ var _ Store = (*DB)(nil)
 // engine is what differs between the SQL databases DB runs on. Each engine's
 // file fills one in.
 type engine struct {
-	// name is "sqlite" or "postgres"; the few statements that must differ
-	// branch on postgres.
-	name     string
+	// postgres: the few statements that must differ branch on it.
 	postgres bool
 	// dollarParams: placeholders are $1, $2, … rather than ?.
 	dollarParams bool
@@ -202,9 +200,6 @@ func (s *DB) Ping(ctx context.Context) error {
 func (s *DB) Exclusive(ctx context.Context, fn func(context.Context) error) error {
 	return s.exclusive(ctx, s.writer, fn)
 }
-
-// Engine returns the name of the database engine: "sqlite" or "postgres".
-func (s *DB) Engine() string { return s.name }
 
 // Pools returns the connection pools by name, for their statistics.
 func (s *DB) Pools() map[string]*sql.DB { return s.pools }

@@ -54,7 +54,6 @@ const (
 // postgresEngine: $n placeholders, SQLSTATE codes, TEXT that holds only
 // valid UTF-8 without NUL, migrations and Exclusive under advisory locks.
 var postgresEngine = engine{
-	name:            "postgres",
 	postgres:        true,
 	dollarParams:    true,
 	violation:       postgresViolation,

@@ -28,7 +28,6 @@ const (
 // sqliteEngine: ? placeholders, reads prepared once per query, TEXT that
 // holds any bytes. Times are stored as INTEGER unix nanoseconds.
 var sqliteEngine = engine{
-	name:            "sqlite",
 	prepareReads:    true,
 	violation:       sqliteViolation,
 	storable:        func(string) bool { return true },
