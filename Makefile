@@ -83,7 +83,7 @@ bench-growth:
 # The Go micro-benchmarks, and login/refresh on PostgreSQL against SQLite.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./auth/ ./bench/
-	url=$$(.ci/postgres.sh) && GATEHOUSE_TEST_POSTGRES="$$url" $(GO) test -run '^$$' -bench Grants ./store/postgres/
+	url=$$(.ci/postgres.sh) && GATEHOUSE_TEST_POSTGRES="$$url" $(GO) test -run '^$$' -bench Grants ./store/
 
 tidy-check:
 	$(GO) mod tidy -diff

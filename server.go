@@ -15,7 +15,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/impl"
 	"github.com/gatehouse-auth/gatehouse/store"
-	"github.com/gatehouse-auth/gatehouse/store/postgres"
 )
 
 // Options configure a gatehouse instance; zero values take the defaults.
@@ -136,15 +135,7 @@ func CheckIssuer(iss string) error {
 // postgres:// or postgresql:// URL, else the SQLite database file at that
 // path.
 func OpenStore(ctx context.Context, db string) (store.Store, error) {
-	var (
-		st  store.Store
-		err error
-	)
-	if postgres.IsURL(db) {
-		st, err = postgres.OpenMigrated(ctx, db)
-	} else {
-		st, err = store.OpenSQLiteMigrated(ctx, db)
-	}
+	st, err := store.OpenMigrated(ctx, db)
 	if err != nil {
 		return nil, err // not a typed nil in the interface
 	}
@@ -154,7 +145,7 @@ func OpenStore(ctx context.Context, db string) (store.Store, error) {
 // RedactDB returns db fit for a log line or a message: a URL's password is
 // replaced by "xxxxx"; a file path is returned as it is.
 func RedactDB(db string) string {
-	if !postgres.IsURL(db) {
+	if !store.IsPostgresURL(db) {
 		return db
 	}
 	u, err := url.Parse(db)
@@ -169,20 +160,7 @@ func RedactDB(db string) string {
 // is then at. Nodes sharing a PostgreSQL database may all run it: an
 // advisory lock makes them take turns, and each migration runs once.
 func Migrate(ctx context.Context, db string, report func(version int64, took time.Duration)) (int64, error) {
-	type migrator interface {
-		MigrateReporting(context.Context, func(int64, time.Duration)) error
-		MigrationStatus(context.Context) (current, latest int64, err error)
-		Close() error
-	}
-	var (
-		m   migrator
-		err error
-	)
-	if postgres.IsURL(db) {
-		m, err = postgres.Open(ctx, db)
-	} else {
-		m, err = store.OpenSQLite(ctx, db)
-	}
+	m, err := store.Open(ctx, db)
 	if err != nil {
 		return 0, err
 	}

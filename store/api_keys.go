@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -25,81 +26,98 @@ func scanAPIKey(r scanner) (APIKey, error) {
 }
 
 // CreateAPIKey stores k. An unknown owner is ErrNotFound.
-func (s *SQLite) CreateAPIKey(ctx context.Context, k APIKey) error {
+func (s *DB) CreateAPIKey(ctx context.Context, k APIKey) error {
 	const q = `INSERT INTO api_keys (` + apiKeyColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	_, err := s.exec(ctx, q, k.ID, k.UserID, k.Name, k.Hash, k.Hint, nanos(k.CreatedAt),
 		nullNanos(k.ExpiresAt), nullNanos(k.LastUsedAt), nullNanos(k.RevokedAt))
-	return writeErr("insert api key", err)
+	return s.writeErr("insert api key", err)
 }
 
 // GetAPIKey finds a key by id, revoked or not.
-func (s *SQLite) GetAPIKey(ctx context.Context, id string) (APIKey, error) {
+func (s *DB) GetAPIKey(ctx context.Context, id string) (APIKey, error) {
 	const q = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE id = ?`
-	k, err := scanAPIKey(s.readRow(ctx, q, id))
-	return k, readErr("get api key", err)
+	return getBy(ctx, s, "get api key", q, scanAPIKey, id)
 }
 
 // GetAPIKeyByHash finds a key by the SHA-256 of its secret, revoked or not.
-func (s *SQLite) GetAPIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
+func (s *DB) GetAPIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
 	const q = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = ?`
-	k, err := scanAPIKey(s.readRow(ctx, q, hash))
-	return k, readErr("get api key", err)
+	return getBy(ctx, s, "get api key", q, scanAPIKey, hash)
 }
 
 // ListAPIKeys lists a user's keys that are not revoked, oldest first.
-func (s *SQLite) ListAPIKeys(ctx context.Context, userID string, p Page) ([]APIKey, string, error) {
+func (s *DB) ListAPIKeys(ctx context.Context, userID string, p Page) ([]APIKey, string, error) {
 	const q = `SELECT ` + apiKeyColumns + ` FROM api_keys
 		WHERE user_id = ? AND revoked_at IS NULL AND (created_at, id) > (?, ?)
 		ORDER BY created_at, id LIMIT ?`
-	after, afterID, err := decodeCursor(p.After, math.MinInt64)
+	after, afterID, limit, err := s.pageStart(p, math.MinInt64)
 	if err != nil {
 		return nil, "", fmt.Errorf("list api keys: %w", err)
 	}
-	limit := pageLimit(p)
-	rows, err := s.readRows(ctx, q, userID, after, afterID, limit+1)
+	if !s.storable(userID) {
+		return []APIKey{}, "", nil
+	}
+	keys, next, err := readPage(ctx, s, limit, scanAPIKey, func(k APIKey) (time.Time, string) { return k.CreatedAt, k.ID }, q, userID, after, afterID)
 	if err != nil {
 		return nil, "", fmt.Errorf("list api keys: %w", err)
 	}
-	defer rows.Close()
-	keys := []APIKey{}
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list api keys: %w", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list api keys: %w", err)
-	}
-	if len(keys) <= limit {
-		return keys, "", nil
-	}
-	keys = keys[:limit]
-	last := keys[limit-1]
-	return keys, encodeCursor(last.CreatedAt, last.ID), nil
+	return keys, next, nil
 }
 
 // RevokeAPIKey revokes a key; a key already revoked keeps its first time.
-func (s *SQLite) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+func (s *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 	const q = `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`
-	res, err := s.exec(ctx, q, nanos(at), id)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return writeErr("revoke api key", err)
+	return s.execOne(ctx, "revoke api key", q, nanos(at), id)
 }
 
 // TouchAPIKeys records the last-used times of many keys in one
-// transaction; a time never moves backwards.
-func (s *SQLite) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {
-	const q = `UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?`
-	return writeErr("touch api keys", s.InTx(ctx, func(tx *sql.Tx) error {
-		for id, t := range lastUsed {
-			if _, err := tx.ExecContext(ctx, q, nanos(t), id); err != nil {
-				return err
-			}
+// transaction; a time never moves backwards. It updates the rows in id
+// order, so nodes flushing overlapping sets of keys at once take the row
+// locks in the same order and cannot deadlock.
+func (s *DB) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {
+	const (
+		qOne = `UPDATE api_keys SET last_used_at = ?1
+			WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`
+		// PostgreSQL takes the whole batch as two arrays, in two
+		// statements rather than one a key: locking the rows in id order
+		// first, then updating them. SQLite has no arrays; its statements
+		// are calls into the library, not round trips.
+		qLock = `SELECT id FROM api_keys WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`
+		qAll  = `UPDATE api_keys k SET last_used_at = GREATEST(COALESCE(k.last_used_at, 0), v.t)
+			FROM unnest($1::text[], $2::bigint[]) AS v(id, t) WHERE k.id = v.id`
+	)
+	ids := make([]string, 0, len(lastUsed))
+	for id := range lastUsed {
+		if s.storable(id) {
+			ids = append(ids, id)
 		}
+	}
+	if len(ids) == 0 {
 		return nil
+	}
+	slices.Sort(ids)
+	times := make([]int64, len(ids))
+	for i, id := range ids {
+		times[i] = nanos(lastUsed[id])
+	}
+	return s.writeErr("touch api keys", s.inTx(ctx, func(tx tx) error {
+		if !s.postgres {
+			for i, id := range ids {
+				if _, err := tx.exec(ctx, qOne, times[i], id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		rows, err := tx.query(ctx, qLock, ids)
+		if err != nil {
+			return err
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, qAll, ids, times)
+		return err
 	}))
 }

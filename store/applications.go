@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// is_default is an INTEGER 0 or 1 on SQLite and a BOOLEAN on PostgreSQL;
+// the queries compare it with TRUE and FALSE, which SQLite reads as 1 and 0.
+
 // appColumns lists the applications columns scanApplication reads, in its
 // order.
 const appColumns = `id, name, audience, access_token_ttl_seconds, refresh_token_ttl_seconds,
@@ -36,9 +39,9 @@ func seconds(d time.Duration) int64 {
 }
 
 // clearDefault takes the default flag from every application but keep.
-func clearDefault(ctx context.Context, tx *sql.Tx, keep string) error {
-	const q = `UPDATE applications SET is_default = 0 WHERE is_default = 1 AND id <> ?`
-	_, err := tx.ExecContext(ctx, q, keep)
+func clearDefault(ctx context.Context, tx tx, keep string) error {
+	const q = `UPDATE applications SET is_default = FALSE WHERE is_default = TRUE AND id <> ?`
+	_, err := tx.exec(ctx, q, keep)
 	return err
 }
 
@@ -46,36 +49,32 @@ func clearDefault(ctx context.Context, tx *sql.Tx, keep string) error {
 // default application it takes the default flag from the previous one. TTLs
 // are stored in whole seconds. It returns ErrConflict when the id or name is
 // taken.
-func (s *SQLite) CreateApplication(ctx context.Context, a Application) error {
+func (s *DB) CreateApplication(ctx context.Context, a Application) error {
 	const q = `INSERT INTO applications (id, name, audience, access_token_ttl_seconds,
 		refresh_token_ttl_seconds, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx tx) error {
 		if a.IsDefault {
 			if err := clearDefault(ctx, tx, a.ID); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, q, a.ID, a.Name, a.Audience, seconds(a.AccessTokenTTL),
+		_, err := tx.exec(ctx, q, a.ID, a.Name, a.Audience, seconds(a.AccessTokenTTL),
 			seconds(a.RefreshTokenTTL), a.IsDefault, nanos(a.CreatedAt))
 		return err
 	})
-	return writeErr("insert application", err)
+	return s.writeErr("insert application", err)
 }
 
 // GetApplication returns the application with the given id.
-func (s *SQLite) GetApplication(ctx context.Context, id string) (Application, error) {
+func (s *DB) GetApplication(ctx context.Context, id string) (Application, error) {
 	const q = `SELECT ` + appColumns + ` FROM applications WHERE id = ?`
-	a, err := scanApplication(s.readRow(ctx, q, id))
-	if err != nil {
-		return Application{}, readErr("get application", err)
-	}
-	return a, nil
+	return getBy(ctx, s, "get application", q, scanApplication, id)
 }
 
 // DefaultApplication returns the default application, or ErrNotFound when
 // there is none.
-func (s *SQLite) DefaultApplication(ctx context.Context) (Application, error) {
-	const q = `SELECT ` + appColumns + ` FROM applications WHERE is_default = 1`
+func (s *DB) DefaultApplication(ctx context.Context) (Application, error) {
+	const q = `SELECT ` + appColumns + ` FROM applications WHERE is_default = TRUE`
 	a, err := scanApplication(s.readRow(ctx, q))
 	if err != nil {
 		return Application{}, readErr("get default application", err)
@@ -84,71 +83,59 @@ func (s *SQLite) DefaultApplication(ctx context.Context) (Application, error) {
 }
 
 // ListApplications returns a page of applications, ordered by creation.
-func (s *SQLite) ListApplications(ctx context.Context, p Page) ([]Application, string, error) {
+func (s *DB) ListApplications(ctx context.Context, p Page) ([]Application, string, error) {
 	const q = `SELECT ` + appColumns + ` FROM applications
 		WHERE (created_at, id) > (?, ?)
 		ORDER BY created_at, id LIMIT ?`
-	after, afterID, err := decodeCursor(p.After, math.MinInt64)
+	after, afterID, limit, err := s.pageStart(p, math.MinInt64)
 	if err != nil {
 		return nil, "", fmt.Errorf("list applications: %w", err)
 	}
-	limit := pageLimit(p)
-	rows, err := s.readRows(ctx, q, after, afterID, limit+1)
+	apps, next, err := readPage(ctx, s, limit, scanApplication, func(a Application) (time.Time, string) { return a.CreatedAt, a.ID }, q, after, afterID)
 	if err != nil {
 		return nil, "", fmt.Errorf("list applications: %w", err)
 	}
-	defer rows.Close()
-	apps := []Application{}
-	for rows.Next() {
-		a, err := scanApplication(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list applications: %w", err)
-		}
-		apps = append(apps, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list applications: %w", err)
-	}
-	if len(apps) <= limit {
-		return apps, "", nil
-	}
-	apps = apps[:limit]
-	last := apps[limit-1]
-	return apps, encodeCursor(last.CreatedAt, last.ID), nil
+	return apps, next, nil
 }
 
 // UpdateApplication writes every field of a but its creation time. When a
 // becomes the default application it takes the default flag from the
 // previous one.
-func (s *SQLite) UpdateApplication(ctx context.Context, a Application) error {
+func (s *DB) UpdateApplication(ctx context.Context, a Application) error {
 	const q = `UPDATE applications SET name = ?, audience = ?, access_token_ttl_seconds = ?,
 		refresh_token_ttl_seconds = ?, is_default = ? WHERE id = ?`
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
+	if !s.storable(a.ID) {
+		return s.writeErr("update application", ErrNotFound)
+	}
+	err := s.inTx(ctx, func(tx tx) error {
 		if a.IsDefault {
 			if err := clearDefault(ctx, tx, a.ID); err != nil {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, q, a.Name, a.Audience, seconds(a.AccessTokenTTL),
+		res, err := tx.exec(ctx, q, a.Name, a.Audience, seconds(a.AccessTokenTTL),
 			seconds(a.RefreshTokenTTL), a.IsDefault, a.ID)
 		if err != nil {
 			return err
 		}
 		return mustAffect(res)
 	})
-	return writeErr("update application", err)
+	return s.writeErr("update application", err)
 }
 
 // DeleteApplication deletes the application with the given id, its
 // memberships and its refresh-token families. It returns ErrInUse for the
 // default application.
-func (s *SQLite) DeleteApplication(ctx context.Context, id string) error {
+func (s *DB) DeleteApplication(ctx context.Context, id string) error {
 	const (
-		qDelete = `DELETE FROM applications WHERE id = ? AND is_default = 0`
+		qDelete = `DELETE FROM applications WHERE id = ? AND is_default = FALSE`
 		qExists = `SELECT EXISTS (SELECT 1 FROM applications WHERE id = ?)`
 	)
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, qDelete, id)
+	if !s.storable(id) {
+		return s.writeErr("delete application", ErrNotFound)
+	}
+	err := s.inTx(ctx, func(tx tx) error {
+		res, err := tx.exec(ctx, qDelete, id)
 		if err != nil {
 			return err
 		}
@@ -156,7 +143,7 @@ func (s *SQLite) DeleteApplication(ctx context.Context, id string) error {
 			return err
 		}
 		var exists bool
-		if err := tx.QueryRowContext(ctx, qExists, id).Scan(&exists); err != nil {
+		if err := tx.queryRow(ctx, qExists, id).Scan(&exists); err != nil {
 			return err
 		}
 		if exists {
@@ -164,37 +151,39 @@ func (s *SQLite) DeleteApplication(ctx context.Context, id string) error {
 		}
 		return ErrNotFound
 	})
-	return writeErr("delete application", err)
+	return s.writeErr("delete application", err)
 }
 
 // AddMember lets the user log in to the application. It returns ErrNotFound
 // when either does not exist and ErrConflict when the user already is a
 // member.
-func (s *SQLite) AddMember(ctx context.Context, appID, userID string) error {
+func (s *DB) AddMember(ctx context.Context, appID, userID string) error {
 	const q = `INSERT INTO app_members (app_id, user_id) VALUES (?, ?)`
+	if !s.storableAll(appID, userID) {
+		return s.writeErr("add member", ErrNotFound)
+	}
 	_, err := s.exec(ctx, q, appID, userID)
-	return writeErr("add member", err)
+	return s.writeErr("add member", err)
 }
 
 // RemoveMember removes the user from the application's members.
-func (s *SQLite) RemoveMember(ctx context.Context, appID, userID string) error {
+func (s *DB) RemoveMember(ctx context.Context, appID, userID string) error {
 	const q = `DELETE FROM app_members WHERE app_id = ? AND user_id = ?`
-	res, err := s.exec(ctx, q, appID, userID)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return writeErr("remove member", err)
+	return s.execOne(ctx, "remove member", q, appID, userID)
 }
 
 // IsMember reports whether the user may log in to the application: every
 // existing user is a member of the default application.
-func (s *SQLite) IsMember(ctx context.Context, appID, userID string) (bool, error) {
+func (s *DB) IsMember(ctx context.Context, appID, userID string) (bool, error) {
 	const q = `SELECT
-		EXISTS (SELECT 1 FROM app_members WHERE app_id = ? AND user_id = ?)
-		OR (EXISTS (SELECT 1 FROM applications WHERE id = ? AND is_default = 1)
-			AND EXISTS (SELECT 1 FROM users WHERE id = ?))`
+		EXISTS (SELECT 1 FROM app_members WHERE app_id = ?1 AND user_id = ?2)
+		OR (EXISTS (SELECT 1 FROM applications WHERE id = ?1 AND is_default = TRUE)
+			AND EXISTS (SELECT 1 FROM users WHERE id = ?2))`
+	if !s.storableAll(appID, userID) {
+		return false, nil
+	}
 	var ok bool
-	if err := s.readRow(ctx, q, appID, userID, appID, userID).Scan(&ok); err != nil {
+	if err := s.readRow(ctx, q, appID, userID).Scan(&ok); err != nil {
 		return false, fmt.Errorf("is member: %w", err)
 	}
 	return ok, nil
@@ -202,7 +191,7 @@ func (s *SQLite) IsMember(ctx context.Context, appID, userID string) (bool, erro
 
 // ListMembers returns a page of the users who may log in to the
 // application, ordered by creation: every user for the default application.
-func (s *SQLite) ListMembers(ctx context.Context, appID string, p Page) ([]User, string, error) {
+func (s *DB) ListMembers(ctx context.Context, appID string, p Page) ([]User, string, error) {
 	const (
 		qApp     = `SELECT is_default FROM applications WHERE id = ?`
 		qMembers = `SELECT ` + userColumns + ` FROM users
@@ -210,20 +199,18 @@ func (s *SQLite) ListMembers(ctx context.Context, appID string, p Page) ([]User,
 			AND (? OR id IN (SELECT user_id FROM app_members WHERE app_id = ?))
 			ORDER BY created_at, id LIMIT ?`
 	)
+	if !s.storable(appID) {
+		return nil, "", readErr("list members", sql.ErrNoRows)
+	}
 	var isDefault bool
 	if err := s.readRow(ctx, qApp, appID).Scan(&isDefault); err != nil {
 		return nil, "", readErr("list members", err)
 	}
-	after, afterID, err := decodeCursor(p.After, math.MinInt64)
+	after, afterID, limit, err := s.pageStart(p, math.MinInt64)
 	if err != nil {
 		return nil, "", fmt.Errorf("list members: %w", err)
 	}
-	limit := pageLimit(p)
-	rows, err := s.readRows(ctx, qMembers, after, afterID, isDefault, appID, limit+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("list members: %w", err)
-	}
-	users, next, err := scanUsers(rows, limit)
+	users, next, err := readPage(ctx, s, limit, scanUser, userKey, qMembers, after, afterID, isDefault, appID)
 	if err != nil {
 		return nil, "", fmt.Errorf("list members: %w", err)
 	}

@@ -11,8 +11,11 @@ import (
 )
 
 // AppendAuditEvent stores e. An empty e.ID gets a random UUID and a zero
-// e.Time the current time.
-func (s *SQLite) AppendAuditEvent(ctx context.Context, e AuditEvent) error {
+// e.Time the current time. Free-text fields that the engine's text cannot
+// hold (on PostgreSQL, invalid UTF-8 in a User-Agent, a NUL byte) are
+// stored with those bytes replaced by U+FFFD, so the event is kept rather
+// than lost.
+func (s *DB) AppendAuditEvent(ctx context.Context, e AuditEvent) error {
 	const q = `INSERT INTO audit_events (id, time, action, outcome, actor_id, subject_id,
 		client_ip, user_agent, dialect, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	if e.ID == "" {
@@ -21,26 +24,46 @@ func (s *SQLite) AppendAuditEvent(ctx context.Context, e AuditEvent) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
+	for _, f := range []*string{&e.Action, &e.Outcome, &e.ActorID, &e.SubjectID, &e.ClientIP, &e.UserAgent, &e.Dialect, &e.Detail} {
+		if !s.storable(*f) {
+			*f = strings.ReplaceAll(strings.ToValidUTF8(*f, "\uFFFD"), "\x00", "\uFFFD")
+		}
+	}
 	_, err := s.exec(ctx, q, e.ID, nanos(e.Time), e.Action, e.Outcome, e.ActorID, e.SubjectID,
 		e.ClientIP, e.UserAgent, e.Dialect, e.Detail)
-	return writeErr("insert audit event", err)
+	return s.writeErr("insert audit event", err)
+}
+
+// scanAuditEvent reads one row of the columns ListAuditEvents selects.
+func scanAuditEvent(r scanner) (AuditEvent, error) {
+	var (
+		e  AuditEvent
+		at int64
+	)
+	if err := r.Scan(&e.ID, &at, &e.Action, &e.Outcome, &e.ActorID, &e.SubjectID,
+		&e.ClientIP, &e.UserAgent, &e.Dialect, &e.Detail); err != nil {
+		return AuditEvent{}, err
+	}
+	e.Time = fromNanos(at)
+	return e, nil
 }
 
 // ListAuditEvents returns a page of the events matching f, newest first
 // (ordered by time, then id, descending). Since is inclusive and Until
 // exclusive.
-func (s *SQLite) ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error) {
+func (s *DB) ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error) {
 	const (
 		qSelect = `SELECT id, time, action, outcome, actor_id, subject_id, client_ip, user_agent,
 			dialect, detail FROM audit_events WHERE (time, id) < (?, ?)`
 		qOrder = ` ORDER BY time DESC, id DESC LIMIT ?`
 	)
-	before, beforeID, err := decodeCursor(p.After, math.MaxInt64)
+	before, beforeID, limit, err := s.pageStart(p, math.MaxInt64)
 	if err != nil {
 		return nil, "", fmt.Errorf("list audit events: %w", err)
 	}
-	limit := pageLimit(p)
 
+	// The filters make at most 2⁵ query texts, each prepared (or rebound)
+	// once.
 	var q strings.Builder
 	q.WriteString(qSelect)
 	args := []any{before, beforeID}
@@ -53,6 +76,9 @@ func (s *SQLite) ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]
 		{" AND action = ?", f.Action},
 	} {
 		if c.arg != "" {
+			if !s.storable(c.arg) {
+				return []AuditEvent{}, "", nil // no event holds it
+			}
 			q.WriteString(c.cond)
 			args = append(args, c.arg)
 		}
@@ -66,33 +92,10 @@ func (s *SQLite) ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]
 		args = append(args, nanos(f.Until))
 	}
 	q.WriteString(qOrder)
-	args = append(args, limit+1)
 
-	rows, err := s.readRows(ctx, q.String(), args...)
+	events, next, err := readPage(ctx, s, limit, scanAuditEvent, func(e AuditEvent) (time.Time, string) { return e.Time, e.ID }, q.String(), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list audit events: %w", err)
 	}
-	defer rows.Close()
-	events := []AuditEvent{}
-	for rows.Next() {
-		var (
-			e  AuditEvent
-			at int64
-		)
-		if err := rows.Scan(&e.ID, &at, &e.Action, &e.Outcome, &e.ActorID, &e.SubjectID,
-			&e.ClientIP, &e.UserAgent, &e.Dialect, &e.Detail); err != nil {
-			return nil, "", fmt.Errorf("list audit events: %w", err)
-		}
-		e.Time = fromNanos(at)
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list audit events: %w", err)
-	}
-	if len(events) <= limit {
-		return events, "", nil
-	}
-	events = events[:limit]
-	last := events[limit-1]
-	return events, encodeCursor(last.Time, last.ID), nil
+	return events, next, nil
 }

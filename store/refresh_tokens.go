@@ -10,29 +10,44 @@ import (
 // CreateRefreshToken stores t as the first token of the new family
 // t.FamilyID. It returns ErrNotFound when the user or application does not
 // exist and ErrConflict when the family or the hash exists.
-func (s *SQLite) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
+func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 	const (
-		qFamily = `INSERT INTO refresh_families (id, user_id, app_id, created_at, successor_key) VALUES (?, ?, ?, ?, ?)`
+		qFamily = `INSERT INTO refresh_families (id, user_id, app_id, created_at, successor_key) VALUES (?1, ?2, ?3, ?4, ?9)`
 		qToken  = `INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at,
-			expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+			expires_at, used_at) VALUES (?5, ?1, ?2, ?3, ?6, ?4, ?7, ?8)`
+		// On PostgreSQL the two INSERTs are one statement, so one round
+		// trip rather than four (BEGIN, two INSERTs, COMMIT) and still all
+		// or nothing. SQLite cannot put an INSERT in a WITH clause; its
+		// transaction costs no round trips.
+		qBoth = `WITH family AS (` + qFamily + ` RETURNING id)
+			INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at, expires_at, used_at)
+			SELECT ?5, id, ?2, ?3, ?6, ?4, ?7, ?8 FROM family`
 	)
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, qFamily, t.FamilyID, t.UserID, t.AppID, nanos(t.CreatedAt), t.FamilyKey); err != nil {
+	args := []any{t.FamilyID, t.UserID, t.AppID, nanos(t.CreatedAt),
+		t.Hash, t.Scope, nanos(t.ExpiresAt), nullNanos(t.UsedAt), t.FamilyKey}
+	if s.postgres {
+		_, err := s.exec(ctx, qBoth, args...)
+		return s.writeErr("insert refresh token", err)
+	}
+	err := s.inTx(ctx, func(tx tx) error {
+		if _, err := tx.exec(ctx, qFamily, args...); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, qToken, t.Hash, t.FamilyID, t.UserID, t.AppID, t.Scope,
-			nanos(t.CreatedAt), nanos(t.ExpiresAt), nullNanos(t.UsedAt))
+		_, err := tx.exec(ctx, qToken, args[:8]...) // ?9 is the family's only
 		return err
 	})
-	return writeErr("insert refresh token", err)
+	return s.writeErr("insert refresh token", err)
 }
 
 // GetRefreshToken returns the token with the given hash, used or not.
-func (s *SQLite) GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error) {
+func (s *DB) GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error) {
 	const q = `SELECT t.hash, t.family_id, t.user_id, t.app_id, t.scope, t.created_at,
 		t.expires_at, t.used_at, f.revoked_at IS NOT NULL, f.successor_key
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
 		WHERE t.hash = ?`
+	if !s.storable(hash) {
+		return RefreshToken{}, readErr("get refresh token", sql.ErrNoRows)
+	}
 	var (
 		t                    RefreshToken
 		createdAt, expiresAt int64
@@ -50,11 +65,12 @@ func (s *SQLite) GetRefreshToken(ctx context.Context, hash string) (RefreshToken
 }
 
 // RotateRefreshToken marks the token oldHash used at now and stores next in
-// the same family, in one transaction; next's family, user and application
-// are taken from the old token. It returns ErrTokenSpent when oldHash was
+// the same family, atomically; next's family, user and application are
+// taken from the old token. It returns ErrTokenSpent when oldHash was
 // already used or its family revoked, and ErrNotFound when it does not
-// exist. Of concurrent rotations of one token exactly one succeeds.
-func (s *SQLite) RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) error {
+// exist. Of concurrent rotations of one token, on any number of nodes,
+// exactly one succeeds.
+func (s *DB) RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) error {
 	const (
 		// A correlated EXISTS looks the family up by key; "family_id IN
 		// (SELECT id ... WHERE revoked_at IS NULL)" would scan every family.
@@ -63,47 +79,79 @@ func (s *SQLite) RotateRefreshToken(ctx context.Context, oldHash string, next Re
 			AND EXISTS (SELECT 1 FROM refresh_families f
 				WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)
 			RETURNING family_id, user_id, app_id`
-		qExists = `SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = ?)`
 		qInsert = `INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at,
 			expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		// On PostgreSQL the UPDATE and the INSERT are one statement: one
+		// round trip, and its own transaction. The UPDATE takes the old
+		// token's row lock; a second rotation's UPDATE of that row waits
+		// for the first to commit and, under READ COMMITTED, re-evaluates
+		// "used_at IS NULL" against the committed row, so it matches
+		// nothing. When the first statement fails instead (its INSERT broke
+		// a uniqueness rule), its UPDATE is undone and the second wins.
+		// SQLite cannot put an UPDATE in a WITH clause; its one writer
+		// serialises the two-statement transaction instead.
+		qRotate = `WITH used AS (` + qUse + `)
+			INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at, expires_at, used_at)
+			SELECT ?, family_id, user_id, app_id, ?, ?, ?, ? FROM used`
+		qExists = `SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = ?)`
 	)
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, qUse, nanos(now), oldHash).Scan(&next.FamilyID, &next.UserID, &next.AppID)
-		if errors.Is(err, sql.ErrNoRows) {
-			var exists bool
-			if err := tx.QueryRowContext(ctx, qExists, oldHash).Scan(&exists); err != nil {
+	if !s.storable(oldHash) {
+		return s.writeErr("rotate refresh token", ErrNotFound)
+	}
+	rotated := false
+	var err error
+	if s.postgres {
+		var res sql.Result
+		res, err = s.exec(ctx, qRotate, nanos(now), oldHash,
+			next.Hash, next.Scope, nanos(next.CreatedAt), nanos(next.ExpiresAt), nullNanos(next.UsedAt))
+		if err == nil {
+			var n int64
+			n, err = res.RowsAffected()
+			rotated = n == 1
+		}
+	} else {
+		err = s.inTx(ctx, func(tx tx) error {
+			err := tx.queryRow(ctx, qUse, nanos(now), oldHash).Scan(&next.FamilyID, &next.UserID, &next.AppID)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
 				return err
 			}
-			if exists {
-				return ErrTokenSpent
-			}
-			return ErrNotFound
-		}
-		if err != nil {
+			rotated = true
+			_, err = tx.exec(ctx, qInsert, next.Hash, next.FamilyID, next.UserID, next.AppID,
+				next.Scope, nanos(next.CreatedAt), nanos(next.ExpiresAt), nullNanos(next.UsedAt))
 			return err
-		}
-		_, err = tx.ExecContext(ctx, qInsert, next.Hash, next.FamilyID, next.UserID, next.AppID,
-			next.Scope, nanos(next.CreatedAt), nanos(next.ExpiresAt), nullNanos(next.UsedAt))
-		return err
-	})
-	return writeErr("rotate refresh token", err)
+		})
+	}
+	if err != nil || rotated {
+		return s.writeErr("rotate refresh token", err)
+	}
+	// Nothing rotated: a spent (or revoked) token, or no such token.
+	var exists bool
+	if err := s.writeRow(ctx, qExists, oldHash).Scan(&exists); err != nil {
+		return s.writeErr("rotate refresh token", err)
+	}
+	if exists {
+		return s.writeErr("rotate refresh token", ErrTokenSpent)
+	}
+	return s.writeErr("rotate refresh token", ErrNotFound)
 }
 
 // RevokeRefreshFamily revokes the family familyID at at. Revoking a revoked
 // family keeps its first revocation time.
-func (s *SQLite) RevokeRefreshFamily(ctx context.Context, familyID string, at time.Time) error {
+func (s *DB) RevokeRefreshFamily(ctx context.Context, familyID string, at time.Time) error {
 	const q = `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`
-	res, err := s.exec(ctx, q, nanos(at), familyID)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return writeErr("revoke refresh family", err)
+	return s.execOne(ctx, "revoke refresh family", q, nanos(at), familyID)
 }
 
 // RevokeUserRefreshFamilies revokes every live family of the user userID
 // at at.
-func (s *SQLite) RevokeUserRefreshFamilies(ctx context.Context, userID string, at time.Time) error {
+func (s *DB) RevokeUserRefreshFamilies(ctx context.Context, userID string, at time.Time) error {
 	const q = `UPDATE refresh_families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`
+	if !s.storable(userID) {
+		return nil
+	}
 	_, err := s.exec(ctx, q, nanos(at), userID)
-	return writeErr("revoke user refresh families", err)
+	return s.writeErr("revoke user refresh families", err)
 }

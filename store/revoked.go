@@ -2,23 +2,26 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
 
 // RevokeAccessToken puts jti on the deny-list until expiresAt. Revoking a
 // listed jti again keeps the later expiry.
-func (s *SQLite) RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error {
+func (s *DB) RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error {
 	const q = `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?)
-		ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`
+		ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at
+		WHERE excluded.expires_at > revoked_access_tokens.expires_at`
 	_, err := s.exec(ctx, q, jti, nanos(expiresAt))
-	return writeErr("revoke access token", err)
+	return s.writeErr("revoke access token", err)
 }
 
 // IsAccessTokenRevoked reports whether jti is on the deny-list.
-func (s *SQLite) IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
+func (s *DB) IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
 	const q = `SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)`
+	if !s.storable(jti) {
+		return false, nil
+	}
 	var revoked bool
 	if err := s.readRow(ctx, q, jti).Scan(&revoked); err != nil {
 		return false, fmt.Errorf("is access token revoked: %w", err)
@@ -28,23 +31,23 @@ func (s *SQLite) IsAccessTokenRevoked(ctx context.Context, jti string) (bool, er
 
 // PurgeExpired deletes the deny-list entries and refresh tokens that expired
 // before now, and the refresh families left without tokens.
-func (s *SQLite) PurgeExpired(ctx context.Context, now time.Time) error {
+func (s *DB) PurgeExpired(ctx context.Context, now time.Time) error {
 	const (
 		qAccess   = `DELETE FROM revoked_access_tokens WHERE expires_at < ?`
 		qTokens   = `DELETE FROM refresh_tokens WHERE expires_at < ?`
 		qFamilies = `DELETE FROM refresh_families
 			WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = refresh_families.id)`
 	)
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx tx) error {
 		n := nanos(now)
-		if _, err := tx.ExecContext(ctx, qAccess, n); err != nil {
+		if _, err := tx.exec(ctx, qAccess, n); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, qTokens, n); err != nil {
+		if _, err := tx.exec(ctx, qTokens, n); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, qFamilies)
+		_, err := tx.exec(ctx, qFamilies)
 		return err
 	})
-	return writeErr("purge expired", err)
+	return s.writeErr("purge expired", err)
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -24,32 +23,20 @@ func scanRole(r scanner) (Role, error) {
 }
 
 // GetRole returns the role with the given name.
-func (s *SQLite) GetRole(ctx context.Context, name string) (Role, error) {
+func (s *DB) GetRole(ctx context.Context, name string) (Role, error) {
 	const q = `SELECT name, code, scopes FROM roles WHERE name = ?`
-	r, err := scanRole(s.readRow(ctx, q, name))
-	if err != nil {
-		return Role{}, readErr("get role", err)
-	}
-	return r, nil
+	return getBy(ctx, s, "get role", q, scanRole, name)
 }
 
-// ListRoles returns every role, ordered by name.
-func (s *SQLite) ListRoles(ctx context.Context) ([]Role, error) {
+// ListRoles returns every role, ordered by name (bytewise).
+func (s *DB) ListRoles(ctx context.Context) ([]Role, error) {
 	const q = `SELECT name, code, scopes FROM roles ORDER BY name`
 	rows, err := s.readRows(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
 	}
-	defer rows.Close()
-	roles := []Role{}
-	for rows.Next() {
-		r, err := scanRole(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list roles: %w", err)
-		}
-		roles = append(roles, r)
-	}
-	if err := rows.Err(); err != nil {
+	roles, err := scanAll(rows, scanRole)
+	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
 	}
 	return roles, nil
@@ -57,41 +44,47 @@ func (s *SQLite) ListRoles(ctx context.Context) ([]Role, error) {
 
 // PutRole creates or replaces the role r.Name and reports whether it was
 // created. Scopes are stored space-separated, so a scope holds no space.
-func (s *SQLite) PutRole(ctx context.Context, r Role) (bool, error) {
+// The INSERT does nothing when the role exists, rather than failing, so
+// nodes bootstrapping the same role at once do not conflict: PostgreSQL's
+// waits for a concurrent insert of the name to commit.
+func (s *DB) PutRole(ctx context.Context, r Role) (bool, error) {
 	const (
+		qInsert = `INSERT INTO roles (name, code, scopes) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`
 		qUpdate = `UPDATE roles SET code = ?, scopes = ? WHERE name = ?`
-		qInsert = `INSERT INTO roles (name, code, scopes) VALUES (?, ?, ?)`
 	)
 	scopes := strings.Join(r.Scopes, " ")
 	var created bool
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, qUpdate, r.Code, scopes, r.Name)
+	err := s.inTx(ctx, func(tx tx) error {
+		res, err := tx.exec(ctx, qInsert, r.Name, r.Code, scopes)
 		if err != nil {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			created = n > 0
 			return err
 		}
-		created = true
-		_, err = tx.ExecContext(ctx, qInsert, r.Name, r.Code, scopes)
+		_, err = tx.exec(ctx, qUpdate, r.Code, scopes, r.Name)
 		return err
 	})
 	if err != nil {
-		return false, writeErr("put role", err)
+		return false, s.writeErr("put role", err)
 	}
 	return created, nil
 }
 
 // DeleteRole deletes the role with the given name. It returns ErrInUse while
 // users hold the role.
-func (s *SQLite) DeleteRole(ctx context.Context, name string) error {
+func (s *DB) DeleteRole(ctx context.Context, name string) error {
 	const q = `DELETE FROM roles WHERE name = ?`
+	if !s.storable(name) {
+		return s.writeErr("delete role", ErrNotFound)
+	}
 	res, err := s.exec(ctx, q, name)
-	if isForeignKeyViolation(err) {
+	if s.violation(err) == foreignKeyViolation {
 		return fmt.Errorf("delete role: %w: %w", ErrInUse, err)
 	}
 	if err == nil {
 		err = mustAffect(res)
 	}
-	return writeErr("delete role", err)
+	return s.writeErr("delete role", err)
 }

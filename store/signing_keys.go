@@ -8,39 +8,40 @@ import (
 )
 
 // CreateSigningKey stores k. It returns ErrConflict when k.KID is taken.
-func (s *SQLite) CreateSigningKey(ctx context.Context, k SigningKey) error {
+func (s *DB) CreateSigningKey(ctx context.Context, k SigningKey) error {
 	const q = `INSERT INTO signing_keys (kid, alg, private_key, created_at, active_from, retired_at)
 		VALUES (?, ?, ?, ?, ?, ?)`
 	_, err := s.exec(ctx, q, k.KID, k.Alg, k.PrivateKey, nanos(k.CreatedAt), nanos(k.ActiveFrom), nullNanos(k.RetiredAt))
-	return writeErr("insert signing key", err)
+	return s.writeErr("insert signing key", err)
+}
+
+// scanSigningKey reads one row of kid, alg, private_key, created_at,
+// active_from and retired_at.
+func scanSigningKey(r scanner) (SigningKey, error) {
+	var (
+		k                     SigningKey
+		createdAt, activeFrom int64
+		retiredAt             sql.NullInt64
+	)
+	if err := r.Scan(&k.KID, &k.Alg, &k.PrivateKey, &createdAt, &activeFrom, &retiredAt); err != nil {
+		return SigningKey{}, err
+	}
+	k.CreatedAt = fromNanos(createdAt)
+	k.ActiveFrom = fromNanos(activeFrom)
+	k.RetiredAt = fromNullNanos(retiredAt)
+	return k, nil
 }
 
 // ListSigningKeys returns every key, newest first.
-func (s *SQLite) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
+func (s *DB) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
 	const q = `SELECT kid, alg, private_key, created_at, active_from, retired_at FROM signing_keys
 		ORDER BY created_at DESC, kid DESC`
 	rows, err := s.readRows(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", err)
 	}
-	defer rows.Close()
-	keys := []SigningKey{}
-	for rows.Next() {
-		var (
-			k          SigningKey
-			createdAt  int64
-			activeFrom int64
-			retiredAt  sql.NullInt64
-		)
-		if err := rows.Scan(&k.KID, &k.Alg, &k.PrivateKey, &createdAt, &activeFrom, &retiredAt); err != nil {
-			return nil, fmt.Errorf("list signing keys: %w", err)
-		}
-		k.CreatedAt = fromNanos(createdAt)
-		k.ActiveFrom = fromNanos(activeFrom)
-		k.RetiredAt = fromNullNanos(retiredAt)
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
+	keys, err := scanAll(rows, scanSigningKey)
+	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", err)
 	}
 	return keys, nil
@@ -48,18 +49,15 @@ func (s *SQLite) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
 
 // RetireSigningKey sets the time the key kid stops signing (at may lie
 // ahead); a key already retired keeps the earlier of the two times.
-func (s *SQLite) RetireSigningKey(ctx context.Context, kid string, at time.Time) error {
-	const q = `UPDATE signing_keys SET retired_at = MIN(COALESCE(retired_at, ?), ?) WHERE kid = ?`
-	res, err := s.exec(ctx, q, nanos(at), nanos(at), kid)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return writeErr("retire signing key", err)
+func (s *DB) RetireSigningKey(ctx context.Context, kid string, at time.Time) error {
+	const q = `UPDATE signing_keys SET retired_at = CASE WHEN retired_at < ?1 THEN retired_at ELSE ?1 END
+		WHERE kid = ?2`
+	return s.execOne(ctx, "retire signing key", q, nanos(at), kid)
 }
 
 // DeleteSigningKeysRetiredBefore removes the keys retired before t.
-func (s *SQLite) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error {
+func (s *DB) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error {
 	const q = `DELETE FROM signing_keys WHERE retired_at < ?`
 	_, err := s.exec(ctx, q, nanos(t))
-	return writeErr("delete retired signing keys", err)
+	return s.writeErr("delete retired signing keys", err)
 }

@@ -11,13 +11,13 @@ import (
 )
 
 // TestConformance runs the store conformance suite against SQLite; the
-// PostgreSQL store runs the same suite in store/postgres.
+// PostgreSQL store runs the same suite in postgres_test.go.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
 }
 
 // open returns a migrated store on a fresh file in t.TempDir.
-func open(t *testing.T) *store.SQLite {
+func open(t *testing.T) *store.DB {
 	t.Helper()
 	s, err := store.OpenSQLiteMigrated(t.Context(), filepath.Join(t.TempDir(), "gatehouse.db"))
 	if err != nil {
@@ -40,7 +40,7 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 	defer s.Close()
 
-	const want = 4 // the number of files in store/migrations
+	const want = 4 // the number of files in store/migrations/sqlite
 	cur, latest, err := s.MigrationStatus(ctx)
 	if err != nil || cur != 0 || latest != want {
 		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, %d, nil", cur, latest, err, want)

@@ -1,22 +1,20 @@
 // Package store persists gatehouse's domain: users, applications, roles,
 // signing keys, refresh-token families, revoked access tokens and audit
-// events. Store is the interface the rest of gatehouse consumes; SQLite (this
-// package) is its first implementation.
+// events. Store is the interface the rest of gatehouse consumes; DB is its
+// one implementation, over database/sql, for SQLite and PostgreSQL alike.
 package store
 
 import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/gatehouse-auth/gatehouse/store/internal/codec"
 )
 
 // Sentinel errors every implementation returns, so callers never match on a
 // driver's message strings.
 var (
 	// ErrNotFound is returned when the row asked for does not exist.
-	ErrNotFound = codec.ErrNotFound
+	ErrNotFound = errors.New("not found")
 	// ErrConflict is returned when a write would break a uniqueness rule
 	// (a username, e-mail, application name or role name already taken).
 	ErrConflict = errors.New("conflict")

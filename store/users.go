@@ -37,28 +37,8 @@ func scanUser(r scanner) (User, error) {
 	return u, nil
 }
 
-// scanUsers reads up to limit users from rows and returns the cursor of the
-// next page when rows held more.
-func scanUsers(rows *sql.Rows, limit int) ([]User, string, error) {
-	defer rows.Close()
-	users := []User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	if len(users) <= limit {
-		return users, "", nil
-	}
-	users = users[:limit]
-	last := users[limit-1]
-	return users, encodeCursor(last.CreatedAt, last.ID), nil
-}
+// userKey is a user's sort key, for the cursor of a page of users.
+func userKey(u User) (time.Time, string) { return u.CreatedAt, u.ID }
 
 // emailArgs returns the email and email_key column values of email: NULL
 // when it is "".
@@ -71,7 +51,7 @@ func emailArgs(email string) (value, key any) {
 
 // CreateUser stores u. It returns ErrConflict when the username or e-mail
 // is taken (case-insensitively) and ErrNotFound when u.Role does not exist.
-func (s *SQLite) CreateUser(ctx context.Context, u User) error {
+func (s *DB) CreateUser(ctx context.Context, u User) error {
 	const q = `INSERT INTO users (id, username, username_key, email, email_key, first_name,
 		last_name, role, password_hash, password_changed_at, password_expires_at, disabled,
 		failed_attempts, locked_until, created_at, updated_at)
@@ -81,50 +61,51 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 		u.FirstName, u.LastName, u.Role, u.PasswordHash, nanos(u.PasswordChangedAt),
 		nullNanos(u.PasswordExpiresAt), u.Disabled, u.FailedAttempts,
 		nullNanos(u.LockedUntil), nanos(u.CreatedAt), nanos(u.UpdatedAt))
-	return writeErr("insert user", err)
+	return s.writeErr("insert user", err)
 }
 
 // GetUser returns the user with the given id.
-func (s *SQLite) GetUser(ctx context.Context, id string) (User, error) {
+func (s *DB) GetUser(ctx context.Context, id string) (User, error) {
 	const q = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
-	u, err := scanUser(s.readRow(ctx, q, id))
-	if err != nil {
-		return User{}, readErr("get user", err)
-	}
-	return u, nil
+	return getBy(ctx, s, "get user", q, scanUser, id)
 }
 
 // GetUserByLogin returns the user whose username or e-mail is login,
 // case-insensitively; a username match wins over an e-mail match.
-func (s *SQLite) GetUserByLogin(ctx context.Context, login string) (User, error) {
+func (s *DB) GetUserByLogin(ctx context.Context, login string) (User, error) {
 	const q = `SELECT ` + userColumns + ` FROM users
-		WHERE username_key = ? OR email_key = ?
-		ORDER BY username_key = ? DESC LIMIT 1`
-	key := foldKey(login)
-	u, err := scanUser(s.readRow(ctx, q, key, key, key))
-	if err != nil {
-		return User{}, readErr("get user by login", err)
-	}
-	return u, nil
+		WHERE username_key = ?1 OR email_key = ?1
+		ORDER BY username_key = ?1 DESC LIMIT 1`
+	return getBy(ctx, s, "get user by login", q, scanUser, foldKey(login))
 }
 
 // ListUsers returns a page of the users matching f, ordered by creation.
-func (s *SQLite) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, string, error) {
-	const q = `SELECT ` + userColumns + ` FROM users
-		WHERE (created_at, id) > (?, ?)
-		AND (? = '' OR instr(username_key, ?) > 0 OR instr(email_key, ?) > 0)
-		ORDER BY created_at, id LIMIT ?`
-	after, afterID, err := decodeCursor(p.After, math.MinInt64)
+// The query matches a substring of the folded username or e-mail, taken
+// literally (no LIKE wildcards).
+func (s *DB) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, string, error) {
+	// SQLite's instr is PostgreSQL's strpos: neither engine has the
+	// other's name for it.
+	const (
+		qSQLite = `SELECT ` + userColumns + ` FROM users
+			WHERE (created_at, id) > (?1, ?2) AND (?3 = '' OR instr(username_key, ?3) > 0 OR instr(email_key, ?3) > 0)
+			ORDER BY created_at, id LIMIT ?4`
+		qPostgres = `SELECT ` + userColumns + ` FROM users
+			WHERE (created_at, id) > (?1, ?2) AND (?3 = '' OR strpos(username_key, ?3) > 0 OR strpos(email_key, ?3) > 0)
+			ORDER BY created_at, id LIMIT ?4`
+	)
+	q := qSQLite
+	if s.postgres {
+		q = qPostgres
+	}
+	after, afterID, limit, err := s.pageStart(p, math.MinInt64)
 	if err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
-	limit := pageLimit(p)
 	key := foldKey(f.Query)
-	rows, err := s.readRows(ctx, q, after, afterID, key, key, key, limit+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
+	if !s.storable(key) {
+		return []User{}, "", nil // no stored value holds it
 	}
-	users, next, err := scanUsers(rows, limit)
+	users, next, err := readPage(ctx, s, limit, scanUser, userKey, q, after, afterID, key)
 	if err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
@@ -133,77 +114,82 @@ func (s *SQLite) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, s
 
 // UpdateUser writes every field of u but the password hash, the time it
 // was set, the lockout state and the creation time.
-func (s *SQLite) UpdateUser(ctx context.Context, u User) error {
+func (s *DB) UpdateUser(ctx context.Context, u User) error {
 	const q = `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
 		first_name = ?, last_name = ?, role = ?, disabled = ?, password_expires_at = ?, updated_at = ?
 		WHERE id = ?`
+	if !s.storable(u.ID) {
+		return s.writeErr("update user", ErrNotFound)
+	}
 	email, emailKey := emailArgs(u.Email)
 	res, err := s.exec(ctx, q, u.Username, foldKey(u.Username), email, emailKey,
 		u.FirstName, u.LastName, u.Role, u.Disabled, nullNanos(u.PasswordExpiresAt), nanos(u.UpdatedAt), u.ID)
 	if err == nil {
 		err = mustAffect(res)
 	}
-	return writeErr("update user", err)
+	return s.writeErr("update user", err)
 }
 
-// DeleteUser deletes the user with the given id, its memberships and its
-// refresh-token families.
-func (s *SQLite) DeleteUser(ctx context.Context, id string) error {
+// DeleteUser deletes the user with the given id, its memberships, API keys
+// and refresh-token families.
+func (s *DB) DeleteUser(ctx context.Context, id string) error {
 	const q = `DELETE FROM users WHERE id = ?`
-	res, err := s.exec(ctx, q, id)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return writeErr("delete user", err)
+	return s.execOne(ctx, "delete user", q, id)
 }
 
 // SetPassword replaces the password hash and times of the user id.
-func (s *SQLite) SetPassword(ctx context.Context, id, hash string, changedAt time.Time, expiresAt *time.Time) error {
-	const q = `UPDATE users SET password_hash = ?, password_changed_at = ?, password_expires_at = ?
-		WHERE id = ?`
+func (s *DB) SetPassword(ctx context.Context, id, hash string, changedAt time.Time, expiresAt *time.Time) error {
+	const q = `UPDATE users SET password_hash = ?1, password_changed_at = ?2, password_expires_at = ?3
+		WHERE id = ?4`
+	if !s.storable(id) {
+		return s.writeErr("set password", ErrNotFound)
+	}
 	res, err := s.exec(ctx, q, hash, nanos(changedAt), nullNanos(expiresAt), id)
 	if err == nil {
 		err = mustAffect(res)
 	}
-	return writeErr("set password", err)
+	return s.writeErr("set password", err)
 }
 
 // RecordLoginFailure counts a failed login at f.At. Failures before
 // f.WindowStart no longer count; when the count reaches f.MaxAttempts the
 // account is locked until f.LockUntil and the count starts again. It
 // reports whether this failure locked the account.
-func (s *SQLite) RecordLoginFailure(ctx context.Context, id string, f LoginFailure) (bool, error) {
+//
+// It is one UPDATE, atomic across nodes: of two concurrent failures of one
+// user the second waits for the first's row lock (on SQLite, for the one
+// writer) and then computes its SET from the row the first committed, so no
+// failure is lost and exactly one of them reaches MaxAttempts.
+func (s *DB) RecordLoginFailure(ctx context.Context, id string, f LoginFailure) (bool, error) {
 	// SET expressions see the old row, RETURNING the new one: the counter
 	// reads 0 after the update exactly when this failure locked the account.
-	// ?4 is the window start: an older last failure resets the count.
+	// ?4 is the window start: an older (or no) last failure resets the
+	// count. The casts give PostgreSQL the parameters' types.
 	const q = `UPDATE users SET
-		failed_attempts = CASE WHEN ?1 > 0 AND (CASE WHEN last_failed_at >= ?4 THEN failed_attempts ELSE 0 END) + 1 >= ?1
-			THEN 0 ELSE (CASE WHEN last_failed_at >= ?4 THEN failed_attempts ELSE 0 END) + 1 END,
-		locked_until = CASE WHEN ?1 > 0 AND (CASE WHEN last_failed_at >= ?4 THEN failed_attempts ELSE 0 END) + 1 >= ?1
-			THEN ?2 ELSE locked_until END,
-		last_failed_at = ?5
+		failed_attempts = CASE WHEN CAST(?1 AS BIGINT) > 0 AND (CASE WHEN last_failed_at >= CAST(?4 AS BIGINT) THEN failed_attempts ELSE 0 END) + 1 >= CAST(?1 AS BIGINT)
+			THEN 0 ELSE (CASE WHEN last_failed_at >= CAST(?4 AS BIGINT) THEN failed_attempts ELSE 0 END) + 1 END,
+		locked_until = CASE WHEN CAST(?1 AS BIGINT) > 0 AND (CASE WHEN last_failed_at >= CAST(?4 AS BIGINT) THEN failed_attempts ELSE 0 END) + 1 >= CAST(?1 AS BIGINT)
+			THEN CAST(?2 AS BIGINT) ELSE locked_until END,
+		last_failed_at = CAST(?5 AS BIGINT)
 		WHERE id = ?3
 		RETURNING failed_attempts = 0`
+	if !s.storable(id) {
+		return false, s.writeErr("record login failure", ErrNotFound)
+	}
 	var locked bool
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, q, f.MaxAttempts, nanos(f.LockUntil), id, nanos(f.WindowStart), nanos(f.At)).Scan(&locked)
-	})
+	err := s.writeRow(ctx, q, f.MaxAttempts, nanos(f.LockUntil), id, nanos(f.WindowStart), nanos(f.At)).Scan(&locked)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}
 	if err != nil {
-		return false, writeErr("record login failure", err)
+		return false, s.writeErr("record login failure", err)
 	}
 	return locked, nil
 }
 
 // ResetLoginFailures clears the failed-attempt counter and any lock of the
 // user id.
-func (s *SQLite) ResetLoginFailures(ctx context.Context, id string) error {
+func (s *DB) ResetLoginFailures(ctx context.Context, id string) error {
 	const q = `UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?`
-	res, err := s.exec(ctx, q, id)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return writeErr("reset login failures", err)
+	return s.execOne(ctx, "reset login failures", q, id)
 }

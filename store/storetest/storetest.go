@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite of store.Store: one set of
 // behavioural tests that every implementation passes, so that the SQLite
-// and PostgreSQL stores stay interchangeable. store's own tests run it
-// against SQLite, store/postgres's against PostgreSQL.
+// and PostgreSQL engines stay interchangeable. store's own tests run it
+// against both (sqlite_test.go, postgres_test.go).
 //
 // It also starts PostgreSQL test databases (PostgresServer,
 // NewPostgresDatabase) for the tests of other packages.

@@ -1,4 +1,4 @@
--- The PostgreSQL edition of store/migrations/00004_staged_keys_reuse_interval.sql.
+-- The PostgreSQL edition of store/migrations/sqlite/00004_staged_keys_reuse_interval.sql.
 
 -- +goose Up
 -- A signing key is published at once but signs only from active_from

@@ -1,4 +1,4 @@
-package postgres_test
+package store_test
 
 import (
 	"context"
@@ -15,22 +15,21 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/store"
-	"github.com/gatehouse-auth/gatehouse/store/postgres"
 	"github.com/gatehouse-auth/gatehouse/store/storetest"
 )
 
-// open returns a migrated store on a fresh database of the
+// openPostgres returns a migrated store on a fresh database of the
 // GATEHOUSE_TEST_POSTGRES server.
-func open(t *testing.T) *postgres.Postgres {
+func openPostgres(t *testing.T) *store.DB {
 	t.Helper()
-	return openDSN(t, storetest.PostgresDatabase(t))
+	return openPostgresDSN(t, storetest.PostgresDatabase(t))
 }
 
-// openDSN opens and migrates the database at dsn, closing it when the test
+// openPostgresDSN opens and migrates the database at dsn, closing it when the test
 // ends.
-func openDSN(t *testing.T, dsn string) *postgres.Postgres {
+func openPostgresDSN(t *testing.T, dsn string) *store.DB {
 	t.Helper()
-	p, err := postgres.OpenMigrated(t.Context(), dsn)
+	p, err := store.OpenMigrated(t.Context(), dsn)
 	if err != nil {
 		t.Fatalf("OpenMigrated: %v", err)
 	}
@@ -42,23 +41,23 @@ func openDSN(t *testing.T, dsn string) *postgres.Postgres {
 	return p
 }
 
-// TestConformance runs the store conformance suite, the SQLite store's
+// TestPostgresConformance runs the store conformance suite, the SQLite store's
 // tests, against PostgreSQL.
-func TestConformance(t *testing.T) {
+func TestPostgresConformance(t *testing.T) {
 	storetest.PostgresServer(t) // skip, or fail in CI, once rather than per test
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+	storetest.Run(t, func(t *testing.T) store.Store { return openPostgres(t) })
 }
 
-func TestMigrationStatusAndPing(t *testing.T) {
+func TestPostgresMigrationStatusAndPing(t *testing.T) {
 	ctx := t.Context()
 	dsn := storetest.PostgresDatabase(t)
-	p, err := postgres.Open(ctx, dsn)
+	p, err := store.OpenPostgres(ctx, dsn)
 	if err != nil {
-		t.Fatalf("Open: %v", err)
+		t.Fatalf("OpenPostgres: %v", err)
 	}
 	defer p.Close()
 
-	const want = 4 // the number of files in migrations/
+	const want = 4 // the number of files in migrations/postgres
 	cur, latest, err := p.MigrationStatus(ctx)
 	if err != nil || cur != 0 || latest != want {
 		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, %d, nil", cur, latest, err, want)
@@ -83,8 +82,8 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	if err := p.Ping(ctx); err != nil {
 		t.Errorf("Ping after migrating: %v", err)
 	}
-	if stats := p.Pools()["postgres"].Stats(); stats.MaxOpenConnections != postgres.DefaultMaxConns {
-		t.Errorf("pool max open connections %d, want %d", stats.MaxOpenConnections, postgres.DefaultMaxConns)
+	if stats := p.Pools()["postgres"].Stats(); stats.MaxOpenConnections != store.DefaultPostgresMaxConns {
+		t.Errorf("pool max open connections %d, want %d", stats.MaxOpenConnections, store.DefaultPostgresMaxConns)
 	}
 }
 
@@ -105,22 +104,22 @@ func TestMigrationsMatchSQLite(t *testing.T) {
 		}
 		return out
 	}
-	sqlite, pg := names(filepath.Join("..", "migrations")), names("migrations")
+	sqlite, pg := names(filepath.Join("migrations", "sqlite")), names(filepath.Join("migrations", "postgres"))
 	if len(sqlite) == 0 || !slices.Equal(sqlite, pg) {
-		t.Errorf("store/migrations has %v, store/postgres/migrations %v: every migration needs its PostgreSQL edition", sqlite, pg)
+		t.Errorf("store/migrations/sqlite has %v, store/migrations/postgres %v: every migration needs its PostgreSQL edition", sqlite, pg)
 	}
 }
 
-// TestConcurrentOpenMigrated: nodes starting together on an empty
+// TestPostgresConcurrentOpenMigrated: nodes starting together on an empty
 // database each migrate it once between them (goose's advisory lock).
-func TestConcurrentOpenMigrated(t *testing.T) {
+func TestPostgresConcurrentOpenMigrated(t *testing.T) {
 	dsn := storetest.PostgresDatabase(t)
 	const nodes = 3
-	stores := make([]*postgres.Postgres, nodes)
+	stores := make([]*store.DB, nodes)
 	errs := make([]error, nodes)
 	var wg sync.WaitGroup
 	for i := range nodes {
-		wg.Go(func() { stores[i], errs[i] = postgres.OpenMigrated(t.Context(), dsn) })
+		wg.Go(func() { stores[i], errs[i] = store.OpenMigrated(t.Context(), dsn) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -130,7 +129,7 @@ func TestConcurrentOpenMigrated(t *testing.T) {
 		defer stores[i].Close()
 	}
 	var applied int
-	if err := stores[0].DB().QueryRowContext(t.Context(), `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
+	if err := stores[0].Pools()["postgres"].QueryRowContext(t.Context(), `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
 	if applied != 4 {
@@ -138,11 +137,11 @@ func TestConcurrentOpenMigrated(t *testing.T) {
 	}
 }
 
-// TestExclusive: Exclusive sections of stores on one database never
+// TestPostgresExclusive: Exclusive sections of stores on one database never
 // overlap, and fn's error is returned.
-func TestExclusive(t *testing.T) {
+func TestPostgresExclusive(t *testing.T) {
 	dsn := storetest.PostgresDatabase(t)
-	a, b := openDSN(t, dsn), openDSN(t, dsn)
+	a, b := openPostgresDSN(t, dsn), openPostgresDSN(t, dsn)
 	var inside, overlaps atomic.Int32
 	var wg sync.WaitGroup
 	for i := range 6 {
@@ -180,13 +179,13 @@ func TestExclusive(t *testing.T) {
 	}
 }
 
-// TestTwoNodes: two stores (two nodes' pools) on one database. Rotations
+// TestPostgresTwoNodes: two stores (two nodes' pools) on one database. Rotations
 // of one refresh token spread over both have exactly one winner, and
 // failures spread over both are all counted.
-func TestTwoNodes(t *testing.T) {
+func TestPostgresTwoNodes(t *testing.T) {
 	ctx := t.Context()
 	dsn := storetest.PostgresDatabase(t)
-	a, b := openDSN(t, dsn), openDSN(t, dsn)
+	a, b := openPostgresDSN(t, dsn), openPostgresDSN(t, dsn)
 	if _, err := a.PutRole(ctx, store.Role{Name: "user", Code: 2}); err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +196,7 @@ func TestTwoNodes(t *testing.T) {
 	if err := b.CreateUser(ctx, store.User{ID: "u", Username: "u", Role: "user", CreatedAt: now, UpdatedAt: now, PasswordChangedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	nodes := []*postgres.Postgres{a, b}
+	nodes := []*store.DB{a, b}
 
 	for round := range 20 {
 		old := fmt.Sprintf("r%d-h0", round)
@@ -252,45 +251,45 @@ func TestTwoNodes(t *testing.T) {
 	}
 }
 
-func TestParseDSN(t *testing.T) {
+func TestParsePostgresDSN(t *testing.T) {
 	for _, tt := range []struct {
 		dsn      string
-		wantPool postgres.PoolConfig
+		wantPool store.PostgresPool
 		wantDB   string
 		wantErr  string
 	}{
 		{dsn: "postgres://u@h:5/db?sslmode=disable", wantDB: "db",
-			wantPool: postgres.PoolConfig{MaxConns: postgres.DefaultMaxConns, MaxConnLifetime: time.Hour, MaxConnIdleTime: 30 * time.Minute}},
+			wantPool: store.PostgresPool{MaxConns: store.DefaultPostgresMaxConns, MaxConnLifetime: time.Hour, MaxConnIdleTime: 30 * time.Minute}},
 		{dsn: "postgresql://u:secret@h/db?pool_max_conns=20&pool_max_conn_lifetime=10m&pool_max_conn_idle_time=1m&sslmode=disable", wantDB: "db",
-			wantPool: postgres.PoolConfig{MaxConns: 20, MaxConnLifetime: 10 * time.Minute, MaxConnIdleTime: time.Minute}},
+			wantPool: store.PostgresPool{MaxConns: 20, MaxConnLifetime: 10 * time.Minute, MaxConnIdleTime: time.Minute}},
 		{dsn: "postgres://h/db?pool_max_conns=0", wantErr: "pool_max_conns"},
 		{dsn: "postgres://h/db?pool_max_conn_lifetime=soon", wantErr: "pool_max_conn_lifetime"},
 		{dsn: "mysql://h/db", wantErr: "not a postgres:// URL"},
 	} {
-		cfg, pool, err := postgres.ParseDSN(tt.dsn)
+		cfg, pool, err := store.ParsePostgresDSN(tt.dsn)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("ParseDSN(%q) = %v, want an error about %s", tt.dsn, err, tt.wantErr)
+				t.Errorf("ParsePostgresDSN(%q) = %v, want an error about %s", tt.dsn, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("ParseDSN(%q): %v", tt.dsn, err)
+			t.Errorf("ParsePostgresDSN(%q): %v", tt.dsn, err)
 			continue
 		}
 		if pool != tt.wantPool || cfg.Database != tt.wantDB {
-			t.Errorf("ParseDSN(%q) = %+v, database %q; want %+v, %q", tt.dsn, pool, cfg.Database, tt.wantPool, tt.wantDB)
+			t.Errorf("ParsePostgresDSN(%q) = %+v, database %q; want %+v, %q", tt.dsn, pool, cfg.Database, tt.wantPool, tt.wantDB)
 		}
 		if _, ok := cfg.RuntimeParams["pool_max_conns"]; ok {
-			t.Errorf("ParseDSN(%q) passed pool_max_conns on to the server", tt.dsn)
+			t.Errorf("ParsePostgresDSN(%q) passed pool_max_conns on to the server", tt.dsn)
 		}
 	}
-	if _, _, err := postgres.ParseDSN("postgres://u:hunter2@h/db?pool_max_conns=x"); err == nil || strings.Contains(err.Error(), "hunter2") {
+	if _, _, err := store.ParsePostgresDSN("postgres://u:hunter2@h/db?pool_max_conns=x"); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error %v: want one without the password", err)
 	}
 	for dsn, want := range map[string]bool{"postgres://h/db": true, "postgresql://h/db": true, "gatehouse.db": false, "/var/lib/postgres://x": false} {
-		if postgres.IsURL(dsn) != want {
-			t.Errorf("IsURL(%q) = %v", dsn, !want)
+		if store.IsPostgresURL(dsn) != want {
+			t.Errorf("IsPostgresURL(%q) = %v", dsn, !want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
--- The PostgreSQL edition of store/migrations/00003_login_failure_window.sql.
+-- The PostgreSQL edition of store/migrations/sqlite/00003_login_failure_window.sql.
 
 -- +goose Up
 -- Failed logins count toward a lockout only within a window: the time of

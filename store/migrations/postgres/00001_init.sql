@@ -1,4 +1,4 @@
--- The PostgreSQL edition of store/migrations/00001_init.sql: the same
+-- The PostgreSQL edition of store/migrations/sqlite/00001_init.sql: the same
 -- tables, columns, constraints and indexes, with the same version number.
 -- Times are BIGINT unix nanoseconds (UTC); the zero time.Time is stored as
 -- the smallest BIGINT. username_key and email_key hold the Unicode

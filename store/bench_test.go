@@ -1,4 +1,4 @@
-package postgres_test
+package store_test
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // It reports requests per second. The PostgreSQL half needs
 // GATEHOUSE_TEST_POSTGRES:
 //
-//	GATEHOUSE_TEST_POSTGRES=$(.ci/postgres.sh) go test -run '^$' -bench Grants ./store/postgres/
+//	GATEHOUSE_TEST_POSTGRES=$(.ci/postgres.sh) go test -run '^$' -bench Grants ./store/
 func BenchmarkGrants(b *testing.B) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		b.Run(backend, func(b *testing.B) {

@@ -1,4 +1,4 @@
--- The PostgreSQL edition of store/migrations/00002_api_keys.sql.
+-- The PostgreSQL edition of store/migrations/sqlite/00002_api_keys.sql.
 
 -- +goose Up
 -- API keys: only the SHA-256 of the key is kept; hint is its prefix and
