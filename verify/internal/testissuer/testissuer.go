@@ -12,6 +12,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -271,5 +272,69 @@ func (s *Server) Claims(aud string, now time.Time) jwt.MapClaims {
 		"iss": s.URL, "sub": "user-1", "sub_type": "user", "aud": aud,
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		"jti": "jti-1", "scope": "read write", "username": "alice", "email": "alice@example.com",
+	}
+}
+
+// MiddlewareCase is a request to a route behind the middleware and the
+// answer it must get. The routes are /read, requiring the scope read, and
+// /admin, requiring read and admin; behind them a handler writes the
+// claims' subject and scope.
+type MiddlewareCase struct {
+	Name          string
+	Path          string
+	Authorization []string
+	Status        int
+	Challenge     string // WWW-Authenticate; "" = none
+}
+
+// MiddlewareCases are the cases every middleware must pass, given a
+// valid token (scope "read write"), an expired one and one for another
+// audience.
+func MiddlewareCases(valid, expired, foreign string) []MiddlewareCase {
+	const invalid = `Bearer error="invalid_token"`
+	return []MiddlewareCase{
+		{"no Authorization", "/read", nil, http.StatusUnauthorized, "Bearer"},
+		{"Basic credentials", "/read", []string{"Basic dXNlcjpwdw=="}, http.StatusUnauthorized, "Bearer"},
+		{"Bearer without a token", "/read", []string{"Bearer"}, http.StatusUnauthorized, invalid},
+		{"not a JWT", "/read", []string{"Bearer garbage"}, http.StatusUnauthorized, invalid},
+		{"expired", "/read", []string{"Bearer " + expired}, http.StatusUnauthorized, invalid},
+		{"another audience", "/read", []string{"Bearer " + foreign}, http.StatusUnauthorized, invalid},
+		{"two Authorization headers", "/read", []string{"Bearer " + valid, "Bearer " + valid}, http.StatusBadRequest, `Bearer error="invalid_request"`},
+		{"valid", "/read", []string{"Bearer " + valid}, http.StatusOK, ""},
+		{"scheme in lower case", "/read", []string{"bearer " + valid}, http.StatusOK, ""},
+		{"a scope missing", "/admin", []string{"Bearer " + valid}, http.StatusForbidden, `Bearer error="insufficient_scope", scope="read admin"`},
+		{"no token for a scoped route", "/admin", nil, http.StatusUnauthorized, "Bearer"},
+	}
+}
+
+// CheckMiddleware sends every case to base and checks the answers; on
+// 200, the body must be "user-1 read write".
+func CheckMiddleware(t *testing.T, base string, cases []MiddlewareCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, base+tc.Path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range tc.Authorization {
+				req.Header.Add("Authorization", a)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.Status {
+				t.Errorf("status %d, want %d (body %s)", resp.StatusCode, tc.Status, body)
+			}
+			if got := resp.Header.Get("WWW-Authenticate"); got != tc.Challenge {
+				t.Errorf("WWW-Authenticate %q, want %q", got, tc.Challenge)
+			}
+			if tc.Status == http.StatusOK && string(body) != "user-1 read write" {
+				t.Errorf("body %q: the handler did not see the claims", body)
+			}
+		})
 	}
 }
