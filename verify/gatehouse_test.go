@@ -1,0 +1,215 @@
+package verify_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gatehouse "github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/verify"
+)
+
+const adminPassword = "admin-password-for-tests"
+
+// startGatehouse starts the real server in-process on a fresh SQLite file,
+// its issuer its own URL, with the administrator "admin". The URL is known
+// only once the server listens, so the listener comes first and the
+// handler after.
+func startGatehouse(t *testing.T) (base string, inst *gatehouse.Instance) {
+	t.Helper()
+	var handler atomic.Pointer[http.Handler]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*handler.Load()).ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	inst, err := gatehouse.Open(ctx, gatehouse.Options{
+		DB:   filepath.Join(t.TempDir(), "gatehouse.db"),
+		Hash: auth.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+		Auth: auth.Config{Issuer: srv.URL},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Close() })
+	if _, err := inst.Service.EnsureAdmin(ctx, auth.Admin{Username: "admin", Password: adminPassword}); err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = inst.Handler
+	handler.Store(&h)
+	return srv.URL, inst
+}
+
+// post sends a form or JSON body and decodes the JSON answer into out.
+func post(t *testing.T, u, contentType, body, bearer string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s: %v: %s", u, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// login runs the password grant as the administrator.
+func login(t *testing.T, base string) string {
+	t.Helper()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	form := url.Values{"grant_type": {"password"}, "username": {"admin"}, "password": {adminPassword}}
+	if st := post(t, base+"/oauth/token", "application/x-www-form-urlencoded", form.Encode(), "", &tok); st != http.StatusOK {
+		t.Fatalf("login: %d", st)
+	}
+	return tok.AccessToken
+}
+
+func kid(t *testing.T, token string) string {
+	t.Helper()
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
+	if err := json.Unmarshal(raw, &h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Kid
+}
+
+func get(t *testing.T, u, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// The verifier against the real gatehouse: discovery, its ES256 and RS256
+// tokens, its audience, scopes, introspection seeing a revocation the
+// offline check cannot, and a key rotation picked up on the new kid.
+func TestAgainstGatehouse(t *testing.T) {
+	t.Parallel()
+	base, inst := startGatehouse(t)
+	ctx := context.Background()
+	introspector := login(t, base)
+	token := login(t, base)
+
+	// The verifier's clock runs ahead on demand, so that the unknown kid
+	// of the rotation below is past the refetch limit without waiting.
+	var ahead atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	v, err := verify.New(ctx, base, verify.Options{
+		Audience: inst.Service.OwnAudience(), Now: now,
+		Introspection: &verify.Credentials{BearerToken: introspector},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+
+	c, err := v.Verify(ctx, token)
+	if err != nil {
+		t.Fatalf("the password grant's token: %v", err)
+	}
+	if c.Username != "admin" || c.SubType != "admin" || c.Subject == "" || c.ID == "" ||
+		!c.HasScopes("tokens:introspect") || !slices.Contains(c.Audience, inst.Service.OwnAudience()) {
+		t.Errorf("claims %+v", c)
+	}
+
+	// The OCARIoT dialect signs RS256.
+	var ocariot struct {
+		AccessToken string `json:"access_token"`
+	}
+	if st := post(t, base+"/v1/auth", "application/json", `{"username":"admin","password":"`+adminPassword+`"}`, "", &ocariot); st != http.StatusOK {
+		t.Fatalf("/v1/auth: %d", st)
+	}
+	if c, err := v.Verify(ctx, ocariot.AccessToken); err != nil || c.Username != "admin" {
+		t.Errorf("the RS256 token of /v1/auth: %+v, %v", c, err)
+	}
+
+	// Another resource server's verifier refuses gatehouse's own tokens.
+	other, err := verify.New(ctx, base, verify.Options{Audience: "api://someone-else"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Verify(ctx, token); !errors.Is(err, verify.ErrInvalidToken) {
+		t.Errorf("a verifier of another audience: %v", err)
+	}
+
+	// Middleware: offline and introspected, before and after a revocation.
+	mux := http.NewServeMux()
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	mux.Handle("/offline", v.Require("tokens:introspect")(ok))
+	mux.Handle("/active", v.RequireActive("tokens:introspect")(ok))
+	mux.Handle("/nope", v.Require("no:such-scope")(ok))
+	rs := httptest.NewServer(mux)
+	defer rs.Close()
+	for path, want := range map[string]int{"/offline": 200, "/active": 200, "/nope": 403} {
+		if got := get(t, rs.URL+path, token); got != want {
+			t.Errorf("%s before the revocation: %d, want %d", path, got, want)
+		}
+	}
+	if st := post(t, base+"/oauth/revoke", "application/x-www-form-urlencoded", url.Values{"token": {token}}.Encode(), "", nil); st != http.StatusOK {
+		t.Fatalf("revoke: %d", st)
+	}
+	for path, want := range map[string]int{"/offline": 200, "/active": 401} {
+		if got := get(t, rs.URL+path, token); got != want {
+			t.Errorf("%s after the revocation: %d, want %d", path, got, want)
+		}
+	}
+	if _, err := v.Introspect(ctx, token); !errors.Is(err, verify.ErrInactive) {
+		t.Errorf("Introspect of the revoked token: %v", err)
+	}
+
+	// A rotation: the new key's token names a kid the cache lacks.
+	var key struct {
+		Kid string `json:"kid"`
+	}
+	if st := post(t, base+"/v1/signing-keys/rotate", "", "", introspector, &key); st != http.StatusOK {
+		t.Fatalf("rotate: %d", st)
+	}
+	rotated := login(t, base)
+	if kid(t, rotated) != key.Kid {
+		t.Fatalf("the token after the rotation has kid %q, want %q", kid(t, rotated), key.Kid)
+	}
+	ahead.Store(int64(verify.DefaultMinRefetchInterval))
+	if _, err := v.Verify(ctx, rotated); err != nil {
+		t.Errorf("a token of the rotated key: %v", err)
+	}
+	if _, err := v.Verify(ctx, introspector); err != nil {
+		t.Errorf("a token of the retired key: %v", err)
+	}
+}
