@@ -3,6 +3,7 @@ package contract_test
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -229,8 +230,9 @@ func TestMultiNode(t *testing.T) {
 func TestMultiNodeStartTogether(t *testing.T) {
 	t.Parallel()
 	dsn := storetest.NewPostgresDatabase(t, storetest.PostgresServer(t))
-	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != 4 {
-		t.Fatalf("Migrate = %d, %v; want schema version 4", v, err)
+	files, _ := filepath.Glob("../store/migrations/postgres/*.sql")
+	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != int64(len(files)) {
+		t.Fatalf("Migrate = %d, %v; want schema version %d (the migration files)", v, err, len(files))
 	}
 	const nodes = 3
 	insts := make([]*gatehouse.Instance, nodes)

@@ -40,7 +40,7 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 	defer s.Close()
 
-	const want = 4 // the number of files in store/migrations/sqlite
+	want := migrationCount(t, "sqlite")
 	cur, latest, err := s.MigrationStatus(ctx)
 	if err != nil || cur != 0 || latest != want {
 		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, %d, nil", cur, latest, err, want)
@@ -63,4 +63,24 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	if _, err := store.OpenSQLite(ctx, ""); err == nil {
 		t.Error("OpenSQLite(\"\") succeeded")
 	}
+}
+
+// migrationCount is the number of migration files of engine, which is the
+// latest schema version (goose versions are 1, 2, … in file order).
+func migrationCount(t *testing.T, engine string) int64 {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("migrations", engine, "*.sql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations of %s: %v %v", engine, files, err)
+	}
+	return int64(len(files))
+}
+
+// versionsUpTo is 1, 2, … n.
+func versionsUpTo(n int64) []int64 {
+	v := make([]int64, n)
+	for i := range v {
+		v[i] = int64(i + 1)
+	}
+	return v
 }
