@@ -59,7 +59,10 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 	if err := s.ReloadOwnAudience(ctx); err != nil {
 		return err
 	}
-	return s.EnsureSigningKeys(ctx)
+	if err := s.EnsureSigningKeys(ctx); err != nil {
+		return err
+	}
+	return s.SyncRevocations(ctx)
 }
 
 // EnsureAdmin makes sure the administrator exists. With a password given,

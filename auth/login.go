@@ -78,11 +78,15 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Session, error) {
 	}
 	ttl := cmp.Or(r.AccessTTL, app.AccessTokenTTL)
 	sess := Session{User: u, Role: role, App: app}
-	if sess.Access, err = s.issueAccessToken(u, app, scope, r.Alg, ttl); err != nil {
+	var sid string // the session, when the login starts one
+	if r.Refresh {
+		sid = uuid.NewString()
+	}
+	if sess.Access, err = s.issueAccessToken(u, app, scope, r.Alg, sid, ttl); err != nil {
 		return Session{}, err
 	}
 	if r.Refresh {
-		sess.RefreshToken, sess.RefreshExpiresAt, err = s.newRefreshFamily(ctx, u, app, scope)
+		sess.RefreshToken, sess.RefreshExpiresAt, err = s.newRefreshFamily(ctx, sid, u, app, scope, r.Client)
 		if err != nil {
 			return Session{}, err
 		}

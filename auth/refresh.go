@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/google/uuid"
 
 	"github.com/gatehouse-auth/gatehouse/store"
 )
@@ -23,8 +22,9 @@ import (
 // successor key: 256 bits.
 const refreshTokenBytes = 32
 
-// newRefreshFamily starts a refresh-token family for a fresh login.
-func (s *Service) newRefreshFamily(ctx context.Context, u store.User, app store.Application, scope string) (string, time.Time, error) {
+// newRefreshFamily starts the refresh-token family (the session) id for a
+// fresh password login from cl.
+func (s *Service) newRefreshFamily(ctx context.Context, id string, u store.User, app store.Application, scope string, cl Client) (string, time.Time, error) {
 	token, err := s.randomToken(refreshTokenBytes)
 	if err != nil {
 		return "", time.Time{}, err
@@ -35,8 +35,9 @@ func (s *Service) newRefreshFamily(ctx context.Context, u store.User, app store.
 	}
 	now := s.now()
 	t := store.RefreshToken{
-		Hash: hashRefreshToken(token), FamilyID: uuid.NewString(), UserID: u.ID, AppID: app.ID,
+		Hash: hashRefreshToken(token), FamilyID: id, UserID: u.ID, AppID: app.ID,
 		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(app.RefreshTokenTTL), FamilyKey: key,
+		ClientIP: cl.IP, UserAgent: cl.UserAgent, AMR: "pwd",
 	}
 	if err := s.st.CreateRefreshToken(ctx, t); err != nil {
 		return "", time.Time{}, fmt.Errorf("create refresh token: %w", err)
@@ -100,6 +101,7 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error
 	next := store.RefreshToken{
 		Hash: hashRefreshToken(token), FamilyID: old.FamilyID, UserID: old.UserID, AppID: old.AppID,
 		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(sess.App.RefreshTokenTTL),
+		ClientIP: r.Client.IP, UserAgent: r.Client.UserAgent,
 	}
 	err = s.st.RotateRefreshToken(ctx, hash, next, now)
 	if errors.Is(err, store.ErrTokenSpent) {
@@ -119,7 +121,7 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error
 	sess.RefreshToken, sess.RefreshExpiresAt = token, next.ExpiresAt
 	// A successful refresh is not audited: it is routine, frequent, and
 	// the family's login already was. Failures and reuse are.
-	if err := s.issueRefreshed(&sess, r, scope); err != nil {
+	if err := s.issueRefreshed(&sess, r, old.FamilyID, scope); err != nil {
 		return Session{}, err
 	}
 	return sess, nil
@@ -151,8 +153,12 @@ func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.
 	if err != nil {
 		return Session{}, err
 	}
+	// The answer is a use of the session too.
+	if err := s.st.TouchRefreshFamily(ctx, next.FamilyID, store.RefreshUse{At: now, ClientIP: r.Client.IP, UserAgent: r.Client.UserAgent}); err != nil {
+		return Session{}, fmt.Errorf("touch refresh family: %w", err)
+	}
 	sess.RefreshToken, sess.RefreshExpiresAt = token, next.ExpiresAt
-	if err := s.issueRefreshed(&sess, r, next.Scope); err != nil {
+	if err := s.issueRefreshed(&sess, r, next.FamilyID, next.Scope); err != nil {
 		return Session{}, err
 	}
 	return sess, nil
@@ -185,10 +191,10 @@ func (s *Service) refreshSession(ctx context.Context, t store.RefreshToken, cl C
 	return Session{User: u, Role: role, App: app}, scope, nil
 }
 
-// issueRefreshed signs the access token of a refreshed session.
-func (s *Service) issueRefreshed(sess *Session, r RefreshRequest, scope string) error {
+// issueRefreshed signs the access token of the refreshed session sid.
+func (s *Service) issueRefreshed(sess *Session, r RefreshRequest, sid, scope string) error {
 	var err error
-	sess.Access, err = s.issueAccessToken(sess.User, sess.App, scope, r.Alg, cmp.Or(r.AccessTTL, sess.App.AccessTokenTTL))
+	sess.Access, err = s.issueAccessToken(sess.User, sess.App, scope, r.Alg, sid, cmp.Or(r.AccessTTL, sess.App.AccessTokenTTL))
 	return err
 }
 
@@ -199,8 +205,9 @@ func (s *Service) refreshFailed(ctx context.Context, t store.RefreshToken, cl Cl
 }
 
 func (s *Service) reuseDetected(ctx context.Context, t store.RefreshToken, cl Client) error {
-	if err := s.st.RevokeRefreshFamily(ctx, t.FamilyID, s.now()); err != nil {
-		return fmt.Errorf("revoke refresh family: %w", err)
+	// The family's session ends with it.
+	if err := s.revokeFamily(ctx, t.FamilyID); err != nil {
+		return err
 	}
 	s.Audit(ctx, cl.event("refresh.reuse", "failure", t.UserID, t.UserID, "family "+t.FamilyID+" revoked"))
 	return ErrInvalidGrant
@@ -215,9 +222,11 @@ func (s *Service) Revoke(ctx context.Context, token string, cl Client) error {
 		if err != nil {
 			return nil
 		}
-		if err := s.st.RevokeAccessToken(ctx, c.ID, c.ExpiresAt.Time.Add(s.cfg.Leeway)); err != nil {
+		until := c.ExpiresAt.Time.Add(s.cfg.Leeway)
+		if err := s.st.RevokeAccessToken(ctx, c.ID, until); err != nil {
 			return fmt.Errorf("revoke access token: %w", err)
 		}
+		s.revoked.add(store.RevokedJTI, c.ID, until)
 		s.Audit(ctx, cl.event("token.revoke", "success", c.Subject, c.Subject, "access token"))
 		return nil
 	}
@@ -228,8 +237,8 @@ func (s *Service) Revoke(ctx context.Context, token string, cl Client) error {
 	if err != nil {
 		return fmt.Errorf("get refresh token: %w", err)
 	}
-	if err := s.st.RevokeRefreshFamily(ctx, t.FamilyID, s.now()); err != nil {
-		return fmt.Errorf("revoke refresh family: %w", err)
+	if err := s.revokeFamily(ctx, t.FamilyID); err != nil {
+		return err
 	}
 	s.Audit(ctx, cl.event("token.revoke", "success", t.UserID, t.UserID, "refresh family "+t.FamilyID))
 	return nil

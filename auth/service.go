@@ -151,6 +151,8 @@ type Service struct {
 	cfg    Config
 	keys   atomic.Pointer[Keyring]
 	usage  apiKeyUsage
+	// revoked is this node's copy of the revocation log (sessions.go).
+	revoked revocations
 	// ownAudience is the default application's audience, the only one
 	// gatehouse's own API accepts (see VerifyOwnAccessToken).
 	ownAudience atomic.Pointer[string]

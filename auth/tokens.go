@@ -24,6 +24,9 @@ type Claims struct {
 	Scope    string `json:"scope,omitempty"`
 	Username string `json:"username,omitempty"`
 	Email    string `json:"email,omitempty"`
+	// SessionID is the refresh family the token was issued with (its
+	// login and every refresh of it), "" for a login without one.
+	SessionID string `json:"sid,omitempty"`
 }
 
 // Scopes splits the scope claim.
@@ -36,8 +39,9 @@ type AccessToken struct {
 	ExpiresAt time.Time
 }
 
-// issueAccessToken signs a token for u in app, with alg ("" = the default).
-func (s *Service) issueAccessToken(u store.User, app store.Application, scope, alg string, ttl time.Duration) (AccessToken, error) {
+// issueAccessToken signs a token for u in app, with alg ("" = the default),
+// in the session sid ("" for none).
+func (s *Service) issueAccessToken(u store.User, app store.Application, scope, alg, sid string, ttl time.Duration) (AccessToken, error) {
 	if alg == "" {
 		alg = s.cfg.SigningAlg
 	}
@@ -61,10 +65,11 @@ func (s *Service) issueAccessToken(u store.User, app store.Application, scope, a
 			ExpiresAt: jwt.NewNumericDate(exp),
 			ID:        jti,
 		},
-		SubType:  u.Role,
-		Scope:    scope,
-		Username: u.Username,
-		Email:    u.Email,
+		SubType:   u.Role,
+		Scope:     scope,
+		Username:  u.Username,
+		Email:     u.Email,
+		SessionID: sid,
 	}
 	t := jwt.NewWithClaims(method, c)
 	t.Header["kid"] = kid
@@ -120,7 +125,7 @@ func (s *Service) parseAccessToken(token, audience string, leeway time.Duration)
 }
 
 // VerifyAccessToken verifies token as parseAccessToken does, with the
-// configured leeway, and rejects a revoked jti.
+// configured leeway, and rejects a revoked jti or session.
 func (s *Service) VerifyAccessToken(ctx context.Context, token, audience string) (Claims, error) {
 	return s.verifyAccessToken(ctx, token, audience, s.cfg.Leeway)
 }
@@ -139,11 +144,9 @@ func (s *Service) verifyAccessToken(ctx context.Context, token, audience string,
 	if err != nil {
 		return Claims{}, err
 	}
-	revoked, err := s.st.IsAccessTokenRevoked(ctx, c.ID)
-	if err != nil {
-		return Claims{}, fmt.Errorf("check revocation: %w", err)
-	}
-	if revoked {
+	// The node's copy of the revocation log, current to its last sync
+	// (and at once for what this node revoked): no database read.
+	if s.revoked.revoked(c.ID, c.SessionID) {
 		return Claims{}, fmt.Errorf("%w: revoked", ErrInvalidToken)
 	}
 	return c, nil

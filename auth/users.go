@@ -95,8 +95,8 @@ func (s *Service) UpdateUser(ctx context.Context, u store.User, actor string, cl
 		return store.User{}, err
 	}
 	if u.Disabled {
-		if err := s.st.RevokeUserRefreshFamilies(ctx, u.ID, u.UpdatedAt); err != nil {
-			return store.User{}, fmt.Errorf("revoke refresh tokens: %w", err)
+		if err := s.endSessions(ctx, u.ID, "", actor, "user disabled", cl); err != nil {
+			return store.User{}, err
 		}
 	}
 	s.Audit(ctx, cl.event("user.update", "success", actor, u.ID, ""))
@@ -113,9 +113,11 @@ func (s *Service) DeleteUser(ctx context.Context, id, actor string, cl Client) e
 }
 
 // ChangePassword replaces a user's password after checking the current
-// one. An expired current password is accepted: changing it is the way
-// out. A wrong current password is a PolicyError on current_password.
-func (s *Service) ChangePassword(ctx context.Context, userID, current, next string, cl Client) error {
+// one, and ends the user's sessions but sid, the caller's own ("" when
+// the caller has none). An expired current password is accepted:
+// changing it is the way out. A wrong current password is a PolicyError
+// on current_password.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next, sid string, cl Client) error {
 	u, err := s.st.GetUser(ctx, userID)
 	if err != nil {
 		return err
@@ -131,19 +133,21 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if current == next {
 		return &PolicyError{"new_password", "must differ from the current password"}
 	}
-	return s.setPassword(ctx, u, "new_password", next, u.ID, cl)
+	return s.setPassword(ctx, u, "new_password", next, u.ID, sid, cl)
 }
 
-// SetPassword is an administrator's reset of a user's password.
+// SetPassword is an administrator's reset of a user's password; it ends
+// every session of the user.
 func (s *Service) SetPassword(ctx context.Context, userID, password, actor string, cl Client) error {
 	u, err := s.st.GetUser(ctx, userID)
 	if err != nil {
 		return err
 	}
-	return s.setPassword(ctx, u, "new_password", password, actor, cl)
+	return s.setPassword(ctx, u, "new_password", password, actor, "", cl)
 }
 
-func (s *Service) setPassword(ctx context.Context, u store.User, field, password, actor string, cl Client) error {
+// setPassword sets u's password and ends its sessions but keep.
+func (s *Service) setPassword(ctx context.Context, u store.User, field, password, actor, keep string, cl Client) error {
 	if err := s.checkNewPassword(field, password, u.Username); err != nil {
 		return err
 	}
@@ -155,8 +159,8 @@ func (s *Service) setPassword(ctx context.Context, u store.User, field, password
 	if err := s.st.SetPassword(ctx, u.ID, hash, now, nil); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
-	if err := s.st.RevokeUserRefreshFamilies(ctx, u.ID, now); err != nil {
-		return fmt.Errorf("revoke refresh tokens: %w", err)
+	if err := s.endSessions(ctx, u.ID, keep, actor, "password changed", cl); err != nil {
+		return err
 	}
 	s.Audit(ctx, cl.event("user.password", "success", actor, u.ID, ""))
 	return nil

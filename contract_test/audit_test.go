@@ -85,6 +85,8 @@ func TestAuditAndNoSecrets(t *testing.T) {
 		t.Fatal("revoke")
 	}
 	secrets["revoked refresh token"] = daveTok.RefreshToken
+	// Revoking the refresh token ended its session, access token and all.
+	daveTok = s.login(t, "dave", "dave-secret-password")
 	if r, _ := s.Client.ChangeMyPasswordWithResponse(ctx, client.PasswordChange{CurrentPassword: "dave-secret-password", NewPassword: "dave-new-secret"}, bearer(daveTok.AccessToken)); r.StatusCode() != 204 {
 		t.Fatalf("change password: %d", r.StatusCode())
 	}

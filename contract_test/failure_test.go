@@ -61,6 +61,12 @@ func nativeOps() []nativeOp {
 		}, func(ctx context.Context, c *client.ClientWithResponses, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.SetUserPasswordWithBody(ctx, id, jsonType, body, eds...)
 		}},
+		{"listUserSessions", "users:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.ListUserSessions(ctx, id, eds...)
+		}, nil},
+		{"endUserSessions", "users:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.EndUserSessions(ctx, id, eds...)
+		}, nil},
 		{"getMe", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.GetMe(ctx, eds...)
 		}, nil},
@@ -74,6 +80,15 @@ func nativeOps() []nativeOp {
 		}, func(ctx context.Context, c *client.ClientWithResponses, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.ChangeMyPasswordWithBody(ctx, jsonType, body, eds...)
 		}},
+		{"listMySessions", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.ListMySessions(ctx, eds...)
+		}, nil},
+		{"endMyOtherSessions", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.EndMyOtherSessions(ctx, eds...)
+		}, nil},
+		{"endMySession", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.EndMySession(ctx, id, eds...)
+		}, nil},
 		{"listApplications", "applications:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.ListApplications(ctx, &client.ListApplicationsParams{Limit: ptr(10)}, eds...)
 		}, nil},
@@ -319,8 +334,9 @@ func TestTooLarge(t *testing.T) {
 }
 
 // With its database gone, every guarded operation fails with a 500 whose
-// problem says nothing of the cause. The first store call of each is the
-// access token's deny-list check, so all of them fail there.
+// problem says nothing of the cause. The access token still verifies (the
+// revocation check reads the node's in-memory copy of the log), so each
+// fails at its own first store call.
 func TestServerError(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)

@@ -163,15 +163,26 @@ func TestOAuth2Library(t *testing.T) {
 					t.Errorf("claims: %v", claims)
 				}
 			}
-			// The token works as a bearer through the library's client.
-			hc := conf.Client(context.Background(), second)
-			resp, err := hc.Get(s.URL + "/v1/me")
+			// A token works as a bearer through the library's client; the
+			// refreshed one no longer does: the reuse at the end of the
+			// flow revoked its family, which ended its session.
+			fresh, err := conf.PasswordCredentialsToken(context.Background(), "admin", adminPassword)
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("GET /v1/me with the refreshed token: %d", resp.StatusCode)
+			for _, c := range []struct {
+				name string
+				tok  *oauth2.Token
+				want int
+			}{{"a fresh token", fresh, http.StatusOK}, {"the refreshed token of the ended session", second, http.StatusUnauthorized}} {
+				resp, err := conf.Client(context.Background(), c.tok).Get(s.URL + "/v1/me")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != c.want {
+					t.Errorf("GET /v1/me with %s: %d, want %d", c.name, resp.StatusCode, c.want)
+				}
 			}
 		})
 	}

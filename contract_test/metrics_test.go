@@ -19,11 +19,12 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	s := newServer(t, noReuseInterval, func(c *authConfig) { c.MaxFailedLogins = 2 })
 	ctx := context.Background()
 	tok := s.login(t, "admin", adminPassword)
+	// Before the reuse below, which ends the token's session.
+	s.Client.GetUserWithResponse(ctx, uuidOf(t, "7d2b7a43-2ad4-4d4f-8f0e-6b4f5b7f1c11"), bearer(tok.AccessToken))
 	refresh(t, s, tok.RefreshToken)
 	refresh(t, s, tok.RefreshToken) // reuse
 	call(t, s, "/v1/auth", "application/json", `{"username": "admin", "password": "wrong-1"}`, false)
 	call(t, s, "/v1/auth", "application/json", `{"username": "admin", "password": "wrong-2"}`, false) // locks
-	s.Client.GetUserWithResponse(ctx, uuidOf(t, "7d2b7a43-2ad4-4d4f-8f0e-6b4f5b7f1c11"), bearer(tok.AccessToken))
 
 	r, err := s.Client.GetMetricsWithResponse(ctx)
 	if err != nil || r.StatusCode() != 200 {

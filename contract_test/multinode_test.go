@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	gatehouse "github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 	"github.com/gatehouse-auth/gatehouse/impl"
 	"github.com/gatehouse-auth/gatehouse/store/storetest"
@@ -69,10 +71,69 @@ func TestMultiNode(t *testing.T) {
 		if err != nil || rev.StatusCode() != http.StatusOK {
 			t.Fatalf("revoke on A: %v %d %s", err, rev.StatusCode(), rev.Body)
 		}
+		// B holds the revocation log in memory and reads what is new at
+		// its next sync (every --revocation-sync-interval in serve); the
+		// test syncs B instead of waiting for a tick.
+		if err := b.Svc.SyncRevocations(ctx); err != nil {
+			t.Fatalf("sync B: %v", err)
+		}
 		me, err := b.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken))
 		if err != nil || me.StatusCode() != http.StatusUnauthorized {
 			t.Fatalf("B GET /v1/me with a token revoked on A: %v %d %s, want 401", err, me.StatusCode(), me.Body)
 		}
+	})
+
+	t.Run("a session ended on A is refused on A at once and on B from its next sync", func(t *testing.T) {
+		tok := a.login(t, "alice", "alice-password")
+		wantTokenAccepted(t, b, tok.AccessToken, "the session's token on B")
+		r, err := a.Client.EndMySessionWithResponse(ctx, uuidOf(t, sid(t, tok.AccessToken)), bearer(tok.AccessToken))
+		if err != nil || r.StatusCode() != http.StatusNoContent {
+			t.Fatalf("end the session on A: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		wantTokenRefused(t, a, tok.AccessToken, admin, "the ended session's token on A")
+		// Both nodes refuse the refresh token at once: the database decides.
+		wantRefreshRefused(t, b, tok.RefreshToken, "the ended session's refresh token on B")
+		// Until B syncs, B still takes the access token: the documented
+		// staleness, at most --revocation-sync-interval and one read.
+		wantTokenAccepted(t, b, tok.AccessToken, "the ended session's token on B before B syncs")
+		if err := b.Svc.SyncRevocations(ctx); err != nil {
+			t.Fatalf("sync B: %v", err)
+		}
+		wantTokenRefused(t, b, tok.AccessToken, admin, "the ended session's token on B after B synced")
+	})
+
+	t.Run("B's watcher brings a session ended on A within one sync interval", func(t *testing.T) {
+		tok := a.login(t, "alice", "alice-password")
+		// B syncs as serve does, every second; the test waits for the
+		// sync that reads the revocation, not for a time.
+		seen := make(chan struct{}, 1)
+		b.Svc.OnRevocationsSynced(func(n int) {
+			if n > 0 {
+				select {
+				case seen <- struct{}{}:
+				default:
+				}
+			}
+		})
+		t.Cleanup(func() { b.Svc.OnRevocationsSynced(nil) })
+		if err := b.Svc.SyncRevocations(ctx); err != nil { // drain what is already there
+			t.Fatal(err)
+		}
+		select {
+		case <-seen:
+		default:
+		}
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); b.Svc.WatchRevocations(wctx, auth.DefaultRevocationSyncInterval) }()
+		defer func() { stop(); <-done }()
+		start := time.Now()
+		if r, err := a.Client.EndUserSessionsWithResponse(ctx, uuidOf(t, mustClaims(t, tok.AccessToken)["sub"].(string)), bearer(admin)); err != nil || r.StatusCode() != http.StatusNoContent {
+			t.Fatalf("end alice's sessions on A: %v %d", err, r.StatusCode())
+		}
+		<-seen
+		t.Logf("a session ended on A reached B after %v (sync interval %v)", time.Since(start), auth.DefaultRevocationSyncInterval)
+		wantTokenRefused(t, b, tok.AccessToken, admin, "the ended session's token on B after its watcher synced")
 	})
 
 	t.Run("one refresh token sent to A and B at once gets one successor on both (reuse interval)", func(t *testing.T) {
@@ -230,9 +291,11 @@ func TestMultiNode(t *testing.T) {
 func TestMultiNodeStartTogether(t *testing.T) {
 	t.Parallel()
 	dsn := storetest.NewPostgresDatabase(t, storetest.PostgresServer(t))
+	// The latest version is the last file's numeric prefix.
 	files, _ := filepath.Glob("../store/migrations/postgres/*.sql")
-	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != int64(len(files)) {
-		t.Fatalf("Migrate = %d, %v; want schema version %d (the migration files)", v, err, len(files))
+	latest, _ := strconv.ParseInt(strings.SplitN(filepath.Base(files[len(files)-1]), "_", 2)[0], 10, 64)
+	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != latest {
+		t.Fatalf("Migrate = %d, %v; want schema version %d (the last migration file)", v, err, latest)
 	}
 	const nodes = 3
 	insts := make([]*gatehouse.Instance, nodes)

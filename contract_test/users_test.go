@@ -878,15 +878,19 @@ func TestChangeMyPassword(t *testing.T) {
 		}
 		wantFieldError(t, wantProblem(t, resp.HTTPResponse, resp.Body, 400), "body", "current_password")
 	})
-	s.login(t, "changer", "first-password")
+	other := s.login(t, "changer", "first-password")
 
 	if resp := change("first-password", "second-password"); resp.StatusCode() != http.StatusNoContent || len(resp.Body) != 0 {
 		t.Fatalf("change: %d %s", resp.StatusCode(), resp.Body)
 	}
 	wantLoginRefused(t, tokenRequest(t, s, "changer", "first-password", ""), "invalid username or password")
 	s.login(t, "changer", "second-password")
-	if r := refresh(t, s, first.RefreshToken); r.JSON400 == nil {
-		t.Fatalf("refresh token from before the change: %d %s", r.StatusCode(), r.Body)
+	// The change ended every session but the one that made it.
+	if r := refresh(t, s, other.RefreshToken); r.JSON400 == nil {
+		t.Fatalf("another session's refresh token from before the change: %d %s", r.StatusCode(), r.Body)
+	}
+	if r := refresh(t, s, first.RefreshToken); r.JSON200 == nil {
+		t.Fatalf("the changing session's refresh token: %d %s", r.StatusCode(), r.Body)
 	}
 }
 

@@ -125,7 +125,7 @@ func (h *Handlers) ChangeMyPassword(ctx context.Context, req api.ChangeMyPasswor
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.ChangePassword(ctx, u.ID, req.Body.CurrentPassword, req.Body.NewPassword, clientFrom(ctx)); err != nil {
+	if err := h.svc.ChangePassword(ctx, u.ID, req.Body.CurrentPassword, req.Body.NewPassword, principalFrom(ctx).SessionID, clientFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.ChangeMyPassword204Response{}, nil

@@ -12,8 +12,10 @@ import (
 // exist and ErrConflict when the family or the hash exists.
 func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 	const (
-		qFamily = `INSERT INTO refresh_families (id, user_id, app_id, created_at, successor_key) VALUES (?1, ?2, ?3, ?4, ?9)`
-		qToken  = `INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at,
+		// The family's last use is its login.
+		qFamily = `INSERT INTO refresh_families (id, user_id, app_id, created_at, successor_key,
+			last_used_at, client_ip, user_agent, amr) VALUES (?1, ?2, ?3, ?4, ?9, ?4, ?10, ?11, ?12)`
+		qToken = `INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at,
 			expires_at, used_at) VALUES (?5, ?1, ?2, ?3, ?6, ?4, ?7, ?8)`
 		// On PostgreSQL the two INSERTs are one statement, so one round
 		// trip rather than four (BEGIN, two INSERTs, COMMIT) and still all
@@ -23,8 +25,13 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 			INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at, expires_at, used_at)
 			SELECT ?5, id, ?2, ?3, ?6, ?4, ?7, ?8 FROM family`
 	)
+	var amr any
+	if t.AMR != "" {
+		amr = t.AMR
+	}
 	args := []any{t.FamilyID, t.UserID, t.AppID, nanos(t.CreatedAt),
-		t.Hash, t.Scope, nanos(t.ExpiresAt), nullNanos(t.UsedAt), t.FamilyKey}
+		t.Hash, t.Scope, nanos(t.ExpiresAt), nullNanos(t.UsedAt), t.FamilyKey,
+		s.text(t.ClientIP), s.text(t.UserAgent), amr}
 	if s.postgres {
 		_, err := s.exec(ctx, qBoth, args...)
 		return s.writeErr("insert refresh token", err)
@@ -33,7 +40,7 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 		if _, err := tx.exec(ctx, qFamily, args...); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, qToken, args[:8]...) // ?9 is the family's only
+		_, err := tx.exec(ctx, qToken, args[:8]...) // ?9 and on are the family's only
 		return err
 	})
 	return s.writeErr("insert refresh token", err)
@@ -81,6 +88,8 @@ func (s *DB) RotateRefreshToken(ctx context.Context, oldHash string, next Refres
 			RETURNING family_id, user_id, app_id`
 		qInsert = `INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at,
 			expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		// The session's last use moves with every rotation.
+		qTouch = `UPDATE refresh_families SET last_used_at = ?, client_ip = ?, user_agent = ? WHERE id = ?`
 		// On PostgreSQL the UPDATE and the INSERT are one statement: one
 		// round trip, and its own transaction. The UPDATE takes the old
 		// token's row lock; a second rotation's UPDATE of that row waits
@@ -90,7 +99,9 @@ func (s *DB) RotateRefreshToken(ctx context.Context, oldHash string, next Refres
 		// a uniqueness rule), its UPDATE is undone and the second wins.
 		// SQLite cannot put an UPDATE in a WITH clause; its one writer
 		// serialises the two-statement transaction instead.
-		qRotate = `WITH used AS (` + qUse + `)
+		qRotate = `WITH used AS (` + qUse + `),
+			touched AS (UPDATE refresh_families SET last_used_at = ?, client_ip = ?, user_agent = ?
+				FROM used WHERE refresh_families.id = used.family_id)
 			INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at, expires_at, used_at)
 			SELECT ?, family_id, user_id, app_id, ?, ?, ?, ? FROM used`
 		qExists = `SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = ?)`
@@ -98,11 +109,12 @@ func (s *DB) RotateRefreshToken(ctx context.Context, oldHash string, next Refres
 	if !s.storable(oldHash) {
 		return s.writeErr("rotate refresh token", ErrNotFound)
 	}
+	next.ClientIP, next.UserAgent = s.text(next.ClientIP), s.text(next.UserAgent)
 	rotated := false
 	var err error
 	if s.postgres {
 		var res sql.Result
-		res, err = s.exec(ctx, qRotate, nanos(now), oldHash,
+		res, err = s.exec(ctx, qRotate, nanos(now), oldHash, nanos(now), next.ClientIP, next.UserAgent,
 			next.Hash, next.Scope, nanos(next.CreatedAt), nanos(next.ExpiresAt), nullNanos(next.UsedAt))
 		if err == nil {
 			var n int64
@@ -119,6 +131,9 @@ func (s *DB) RotateRefreshToken(ctx context.Context, oldHash string, next Refres
 				return err
 			}
 			rotated = true
+			if _, err := tx.exec(ctx, qTouch, nanos(now), next.ClientIP, next.UserAgent, next.FamilyID); err != nil {
+				return err
+			}
 			_, err = tx.exec(ctx, qInsert, next.Hash, next.FamilyID, next.UserID, next.AppID,
 				next.Scope, nanos(next.CreatedAt), nanos(next.ExpiresAt), nullNanos(next.UsedAt))
 			return err
@@ -136,22 +151,4 @@ func (s *DB) RotateRefreshToken(ctx context.Context, oldHash string, next Refres
 		return s.writeErr("rotate refresh token", ErrTokenSpent)
 	}
 	return s.writeErr("rotate refresh token", ErrNotFound)
-}
-
-// RevokeRefreshFamily revokes the family familyID at at. Revoking a revoked
-// family keeps its first revocation time.
-func (s *DB) RevokeRefreshFamily(ctx context.Context, familyID string, at time.Time) error {
-	const q = `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`
-	return s.execOne(ctx, "revoke refresh family", q, nanos(at), familyID)
-}
-
-// RevokeUserRefreshFamilies revokes every live family of the user userID
-// at at.
-func (s *DB) RevokeUserRefreshFamilies(ctx context.Context, userID string, at time.Time) error {
-	const q = `UPDATE refresh_families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`
-	if !s.storable(userID) {
-		return nil
-	}
-	_, err := s.exec(ctx, q, nanos(at), userID)
-	return s.writeErr("revoke user refresh families", err)
 }

@@ -6,19 +6,16 @@ import (
 	"time"
 )
 
-// RevokeAccessToken puts jti on the deny-list until expiresAt. Revoking a
-// listed jti again keeps the later expiry.
+// RevokeAccessToken logs jti as a revoked access token until expiresAt.
 func (s *DB) RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error {
-	const q = `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?)
-		ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at
-		WHERE excluded.expires_at > revoked_access_tokens.expires_at`
-	_, err := s.exec(ctx, q, jti, nanos(expiresAt))
+	const q = `INSERT INTO revocations (kind, id, expires_at) VALUES ('jti', ?, ?)`
+	_, err := s.exec(ctx, q, s.text(jti), nanos(expiresAt))
 	return s.writeErr("revoke access token", err)
 }
 
-// IsAccessTokenRevoked reports whether jti is on the deny-list.
+// IsAccessTokenRevoked reports whether jti is in the revocation log.
 func (s *DB) IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
-	const q = `SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)`
+	const q = `SELECT EXISTS (SELECT 1 FROM revocations WHERE id = ? AND kind = 'jti')`
 	if !s.storable(jti) {
 		return false, nil
 	}
@@ -29,18 +26,18 @@ func (s *DB) IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error)
 	return revoked, nil
 }
 
-// PurgeExpired deletes the deny-list entries and refresh tokens that expired
-// before now, and the refresh families left without tokens.
+// PurgeExpired deletes the revocation-log entries and refresh tokens that
+// expired before now, and the refresh families left without tokens.
 func (s *DB) PurgeExpired(ctx context.Context, now time.Time) error {
 	const (
-		qAccess   = `DELETE FROM revoked_access_tokens WHERE expires_at < ?`
+		qLog      = `DELETE FROM revocations WHERE expires_at < ?`
 		qTokens   = `DELETE FROM refresh_tokens WHERE expires_at < ?`
 		qFamilies = `DELETE FROM refresh_families
 			WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = refresh_families.id)`
 	)
 	err := s.inTx(ctx, func(tx tx) error {
 		n := nanos(now)
-		if _, err := tx.exec(ctx, qAccess, n); err != nil {
+		if _, err := tx.exec(ctx, qLog, n); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, qTokens, n); err != nil {

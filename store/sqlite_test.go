@@ -3,6 +3,8 @@ package store_test
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -65,22 +67,31 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 }
 
-// migrationCount is the number of migration files of engine, which is the
-// latest schema version (goose versions are 1, 2, … in file order).
+// migrationCount is the latest schema version of engine: the highest
+// numeric prefix of its migration files (goose's versions, which may have
+// gaps while branches that number their migrations ahead are unmerged).
 func migrationCount(t *testing.T, engine string) int64 {
+	t.Helper()
+	v := migrationVersions(t, engine)
+	return v[len(v)-1]
+}
+
+// migrationVersions are the versions of engine's migration files, in
+// order.
+func migrationVersions(t *testing.T, engine string) []int64 {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("migrations", engine, "*.sql"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("migrations of %s: %v %v", engine, files, err)
 	}
-	return int64(len(files))
-}
-
-// versionsUpTo is 1, 2, … n.
-func versionsUpTo(n int64) []int64 {
-	v := make([]int64, n)
-	for i := range v {
-		v[i] = int64(i + 1)
+	var v []int64
+	for _, f := range files {
+		n, err := strconv.ParseInt(strings.SplitN(filepath.Base(f), "_", 2)[0], 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s: no numeric prefix", f)
+		}
+		v = append(v, n)
 	}
+	slices.Sort(v)
 	return v
 }

@@ -92,6 +92,48 @@ type RefreshToken struct {
 	// the family is created, read back with every token of it (nil for
 	// families made before it existed).
 	FamilyKey []byte
+	// ClientIP and UserAgent are those of the login or refresh that made
+	// the token: written to its family as the session's last use, not
+	// read back.
+	ClientIP  string
+	UserAgent string
+	// AMR is the family's authentication methods (RFC 8176, space-
+	// separated), set when the family is created; "" reads as "pwd".
+	AMR string
+}
+
+// Session is a live refresh family as its user sees it.
+type Session struct {
+	ID         string // the family id, the access tokens' sid
+	AppID      string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time // when the family's current refresh token expires
+	ClientIP   string    // of the last use
+	UserAgent  string    // of the last use
+	AMR        string    // space-separated; "pwd" for families without one
+}
+
+// RefreshUse is a use of a session's refresh token: a refresh, or a reuse
+// answered within the reuse interval.
+type RefreshUse struct {
+	At        time.Time
+	ClientIP  string
+	UserAgent string
+}
+
+// Revocation kinds: a revoked access token's jti, a revoked session's id.
+const (
+	RevokedJTI     = "jti"
+	RevokedSession = "sid"
+)
+
+// Revocation is one entry of the revocation log: the jti or session id ID
+// is denied until ExpiresAt, after which no token it denies is valid.
+type Revocation struct {
+	Kind      string // RevokedJTI or RevokedSession
+	ID        string
+	ExpiresAt time.Time
 }
 
 // AuditEvent records a security-relevant action. Detail never holds a
@@ -212,16 +254,35 @@ type Store interface {
 	// oldHash was already used or its family revoked: of two concurrent
 	// rotations of one token exactly one succeeds.
 	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) error
-	RevokeRefreshFamily(ctx context.Context, familyID string, at time.Time) error
-	// RevokeUserRefreshFamilies revokes every family of a user (password
-	// change, disable, delete).
-	RevokeUserRefreshFamilies(ctx context.Context, userID string, at time.Time) error
+	// RevokeRefreshFamily revokes a family (a session) at at and logs its
+	// id as a revoked session until keepUntil, in one transaction.
+	RevokeRefreshFamily(ctx context.Context, familyID string, at, keepUntil time.Time) error
+	// RevokeUserRefreshFamilies revokes every live family of a user but
+	// except ("" for none), as RevokeRefreshFamily does, and returns the
+	// ids it revoked (password change, disable).
+	RevokeUserRefreshFamilies(ctx context.Context, userID, except string, at, keepUntil time.Time) ([]string, error)
+	// RevokeUserRefreshFamily revokes the live family familyID of the user
+	// userID as RevokeRefreshFamily does; ErrNotFound when the user has no
+	// such live family.
+	RevokeUserRefreshFamily(ctx context.Context, userID, familyID string, at, keepUntil time.Time) error
+	// ListSessions lists the user's live sessions at now (not revoked,
+	// their current refresh token not expired), oldest first.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// TouchRefreshFamily records a use of the family that rotated nothing
+	// (a reuse answered within the reuse interval).
+	TouchRefreshFamily(ctx context.Context, familyID string, use RefreshUse) error
 
-	// RevokeAccessToken puts a jti on the deny-list until expiresAt.
+	// RevokeAccessToken puts a jti on the deny-list (the revocation log)
+	// until expiresAt.
 	RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
 	IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error)
-	// PurgeExpired deletes deny-list entries and refresh tokens that expired
-	// before now.
+	// RevocationsSince returns the revocation log's entries after cursor
+	// (0: all of them) and the cursor to pass next time. An entry may come
+	// back more than once; none written before the call is ever missed,
+	// whichever node wrote it.
+	RevocationsSince(ctx context.Context, cursor int64) ([]Revocation, int64, error)
+	// PurgeExpired deletes revocation-log entries and refresh tokens that
+	// expired before now.
 	PurgeExpired(ctx context.Context, now time.Time) error
 
 	CreateAPIKey(ctx context.Context, k APIKey) error

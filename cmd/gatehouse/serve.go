@@ -73,6 +73,8 @@ func serveCommand() *cli.Command {
 				Usage: "the administrator's password when it is created; unset on an empty database, a random one is printed once"},
 			&cli.DurationFlag{Name: "key-reload-interval", Value: 30 * time.Second, Sources: env("key-reload-interval"),
 				Usage: "how often signing keys are reloaded from the database (must be shorter than --key-activation-delay)"},
+			&cli.DurationFlag{Name: "revocation-sync-interval", Value: auth.DefaultRevocationSyncInterval, Sources: env("revocation-sync-interval"),
+				Usage: "how often this node reads the revocations (ended sessions, revoked access tokens) other nodes made: the most their access tokens stay accepted here, plus one database read"},
 			&cli.DurationFlag{Name: "jwks-max-age", Value: impl.DefaultJWKSMaxAge, Sources: env("jwks-max-age"),
 				Usage: "the JWKS's Cache-Control max-age (keep it below --key-activation-delay)"},
 			&cli.StringSliceFlag{Name: "dialects", Value: impl.AllDialects, Sources: env("dialects"),
@@ -156,6 +158,9 @@ func checkKeyTimings(cmd *cli.Command, log *slog.Logger) error {
 	if reload <= 0 {
 		return fmt.Errorf("--key-reload-interval must be positive, got %v", reload)
 	}
+	if d := cmd.Duration("revocation-sync-interval"); d <= 0 {
+		return fmt.Errorf("--revocation-sync-interval must be positive, got %v", d)
+	}
 	if reload >= delay {
 		return fmt.Errorf("--key-reload-interval (%v) must be shorter than --key-activation-delay (%v): every node must load a rotated key before it starts signing", reload, delay)
 	}
@@ -220,6 +225,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	defer func() { stopBG(); background.Wait() }()
 	background.Go(func() { svc.WatchSigningKeys(bg, cmd.Duration("key-reload-interval")) })
 	background.Go(func() { svc.WatchAPIKeyUsage(bg, 10*time.Second) })
+	background.Go(func() { svc.WatchRevocations(bg, cmd.Duration("revocation-sync-interval")) })
 
 	log.Info("gatehouse listening", "addr", "http://"+ln.Addr().String(), "issuer", issuer, "db", gatehouse.RedactDB(cmd.String("db")), "version", version)
 	errc := make(chan error, 1)

@@ -772,6 +772,39 @@ type ServerMetadata struct {
 	TokenEndpointAuthSigningAlgValuesSupported *[]string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 }
 
+// Session defines model for Session.
+type Session struct {
+	// Amr How the login authenticated (RFC 8176), e.g. ["pwd"].
+	Amr           []string           `json:"amr"`
+	ApplicationId openapi_types.UUID `json:"application_id"`
+
+	// ClientIp The client IP of the last use.
+	ClientIp string `json:"client_ip"`
+
+	// CreatedAt When the login that began the session happened.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Current The caller's access token belongs to this session.
+	Current bool `json:"current"`
+
+	// ExpiresAt When the session's current refresh token expires.
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Id The session's id, the `sid` of its access tokens.
+	Id openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The login or the latest refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+
+	// UserAgent The User-Agent of the last use.
+	UserAgent string `json:"user_agent"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Items []Session `json:"items"`
+}
+
 // SigningAlg defines model for SigningAlg.
 type SigningAlg string
 
@@ -1309,6 +1342,15 @@ type ServerInterface interface {
 	// ChangeMyPassword Change the authenticated user's password
 	// (POST /v1/me/password)
 	ChangeMyPassword(ctx echo.Context) error
+	// EndMyOtherSessions End every session but the caller's own
+	// (DELETE /v1/me/sessions)
+	EndMyOtherSessions(ctx echo.Context) error
+	// ListMySessions List the authenticated user's sessions
+	// (GET /v1/me/sessions)
+	ListMySessions(ctx echo.Context) error
+	// EndMySession End one of the authenticated user's sessions
+	// (DELETE /v1/me/sessions/{id})
+	EndMySession(ctx echo.Context, id ID) error
 	// ListRoles List roles
 	// (GET /v1/roles)
 	ListRoles(ctx echo.Context) error
@@ -1345,6 +1387,12 @@ type ServerInterface interface {
 	// SetUserPassword Set a user's password (admin reset)
 	// (POST /v1/users/{id}/password)
 	SetUserPassword(ctx echo.Context, id ID) error
+	// EndUserSessions End every session of a user
+	// (DELETE /v1/users/{id}/sessions)
+	EndUserSessions(ctx echo.Context, id ID) error
+	// ListUserSessions List a user's sessions
+	// (GET /v1/users/{id}/sessions)
+	ListUserSessions(ctx echo.Context, id ID) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1883,6 +1931,40 @@ func (w *ServerInterfaceWrapper) ChangeMyPassword(ctx echo.Context) error {
 	return err
 }
 
+// EndMyOtherSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) EndMyOtherSessions(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EndMyOtherSessions(ctx)
+	return err
+}
+
+// ListMySessions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMySessions(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMySessions(ctx)
+	return err
+}
+
+// EndMySession converts echo context to params.
+func (w *ServerInterfaceWrapper) EndMySession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EndMySession(ctx, id)
+	return err
+}
+
 // ListRoles converts echo context to params.
 func (w *ServerInterfaceWrapper) ListRoles(ctx echo.Context) error {
 	var err error
@@ -2079,6 +2161,38 @@ func (w *ServerInterfaceWrapper) SetUserPassword(ctx echo.Context) error {
 	return err
 }
 
+// EndUserSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) EndUserSessions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EndUserSessions(ctx, id)
+	return err
+}
+
+// ListUserSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUserSessions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUserSessions(ctx, id)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -2141,9 +2255,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/users/:id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.PATCH(options.BaseURL+"/v1/users/:id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
 	router.POST(options.BaseURL+"/v1/users/:id/password", wrapper.SetUserPassword, options.OperationMiddlewares["setUserPassword"]...)
+	router.DELETE(options.BaseURL+"/v1/users/:id/sessions", wrapper.EndUserSessions, options.OperationMiddlewares["endUserSessions"]...)
+	router.GET(options.BaseURL+"/v1/users/:id/sessions", wrapper.ListUserSessions, options.OperationMiddlewares["listUserSessions"]...)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe, options.OperationMiddlewares["updateMe"]...)
 	router.POST(options.BaseURL+"/v1/me/password", wrapper.ChangeMyPassword, options.OperationMiddlewares["changeMyPassword"]...)
+	router.DELETE(options.BaseURL+"/v1/me/sessions", wrapper.EndMyOtherSessions, options.OperationMiddlewares["endMyOtherSessions"]...)
+	router.GET(options.BaseURL+"/v1/me/sessions", wrapper.ListMySessions, options.OperationMiddlewares["listMySessions"]...)
+	router.DELETE(options.BaseURL+"/v1/me/sessions/:id", wrapper.EndMySession, options.OperationMiddlewares["endMySession"]...)
 	router.GET(options.BaseURL+"/v1/applications", wrapper.ListApplications, options.OperationMiddlewares["listApplications"]...)
 	router.POST(options.BaseURL+"/v1/applications", wrapper.CreateApplication, options.OperationMiddlewares["createApplication"]...)
 	router.DELETE(options.BaseURL+"/v1/applications/:id", wrapper.DeleteApplication, options.OperationMiddlewares["deleteApplication"]...)
@@ -6126,6 +6245,300 @@ func (response ChangeMyPassword500ApplicationProblemPlusJSONResponse) VisitChang
 	return err
 }
 
+type EndMyOtherSessionsRequestObject struct {
+}
+
+type EndMyOtherSessionsResponseObject interface {
+	VisitEndMyOtherSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndMyOtherSessions204Response struct {
+}
+
+func (response EndMyOtherSessions204Response) VisitEndMyOtherSessionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndMyOtherSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndMyOtherSessions401ApplicationProblemPlusJSONResponse) VisitEndMyOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMyOtherSessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndMyOtherSessions403ApplicationProblemPlusJSONResponse) VisitEndMyOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMyOtherSessions431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response EndMyOtherSessions431ApplicationProblemPlusJSONResponse) VisitEndMyOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMyOtherSessions500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndMyOtherSessions500ApplicationProblemPlusJSONResponse) VisitEndMyOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessionsRequestObject struct {
+}
+
+type ListMySessionsResponseObject interface {
+	VisitListMySessionsResponse(w http.ResponseWriter) error
+}
+
+type ListMySessions200JSONResponse SessionList
+
+func (response ListMySessions200JSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySessions401ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySessions403ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySessions431ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySessions500ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySessionRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type EndMySessionResponseObject interface {
+	VisitEndMySessionResponse(w http.ResponseWriter) error
+}
+
+type EndMySession204Response struct {
+}
+
+func (response EndMySession204Response) VisitEndMySessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndMySession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndMySession400ApplicationProblemPlusJSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndMySession401ApplicationProblemPlusJSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySession403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndMySession403ApplicationProblemPlusJSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndMySession404ApplicationProblemPlusJSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySession431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response EndMySession431ApplicationProblemPlusJSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySession500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndMySession500ApplicationProblemPlusJSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRolesRequestObject struct {
 }
 
@@ -7595,6 +8008,248 @@ func (response SetUserPassword500ApplicationProblemPlusJSONResponse) VisitSetUse
 	return err
 }
 
+type EndUserSessionsRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type EndUserSessionsResponseObject interface {
+	VisitEndUserSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndUserSessions204Response struct {
+}
+
+func (response EndUserSessions204Response) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndUserSessions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions400ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions401ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions403ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions404ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions431ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions500ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessionsRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type ListUserSessionsResponseObject interface {
+	VisitListUserSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListUserSessions200JSONResponse SessionList
+
+func (response ListUserSessions200JSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions400ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions401ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions403ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions404ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions431ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions500ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS The public signing keys (RFC 7517)
@@ -7717,6 +8372,15 @@ type StrictServerInterface interface {
 	// ChangeMyPassword Change the authenticated user's password
 	// (POST /v1/me/password)
 	ChangeMyPassword(ctx context.Context, request ChangeMyPasswordRequestObject) (ChangeMyPasswordResponseObject, error)
+	// EndMyOtherSessions End every session but the caller's own
+	// (DELETE /v1/me/sessions)
+	EndMyOtherSessions(ctx context.Context, request EndMyOtherSessionsRequestObject) (EndMyOtherSessionsResponseObject, error)
+	// ListMySessions List the authenticated user's sessions
+	// (GET /v1/me/sessions)
+	ListMySessions(ctx context.Context, request ListMySessionsRequestObject) (ListMySessionsResponseObject, error)
+	// EndMySession End one of the authenticated user's sessions
+	// (DELETE /v1/me/sessions/{id})
+	EndMySession(ctx context.Context, request EndMySessionRequestObject) (EndMySessionResponseObject, error)
 	// ListRoles List roles
 	// (GET /v1/roles)
 	ListRoles(ctx context.Context, request ListRolesRequestObject) (ListRolesResponseObject, error)
@@ -7753,6 +8417,12 @@ type StrictServerInterface interface {
 	// SetUserPassword Set a user's password (admin reset)
 	// (POST /v1/users/{id}/password)
 	SetUserPassword(ctx context.Context, request SetUserPasswordRequestObject) (SetUserPasswordResponseObject, error)
+	// EndUserSessions End every session of a user
+	// (DELETE /v1/users/{id}/sessions)
+	EndUserSessions(ctx context.Context, request EndUserSessionsRequestObject) (EndUserSessionsResponseObject, error)
+	// ListUserSessions List a user's sessions
+	// (GET /v1/users/{id}/sessions)
+	ListUserSessions(ctx context.Context, request ListUserSessionsRequestObject) (ListUserSessionsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -9099,6 +9769,77 @@ func (sh *strictHandler) ChangeMyPassword(ctx echo.Context) error {
 	return nil
 }
 
+// EndMyOtherSessions operation middleware
+func (sh *strictHandler) EndMyOtherSessions(ctx echo.Context) error {
+	var request EndMyOtherSessionsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndMyOtherSessions(ctx.Request().Context(), request.(EndMyOtherSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndMyOtherSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EndMyOtherSessionsResponseObject); ok {
+		return validResponse.VisitEndMyOtherSessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMySessions operation middleware
+func (sh *strictHandler) ListMySessions(ctx echo.Context) error {
+	var request ListMySessionsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMySessions(ctx.Request().Context(), request.(ListMySessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMySessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMySessionsResponseObject); ok {
+		return validResponse.VisitListMySessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EndMySession operation middleware
+func (sh *strictHandler) EndMySession(ctx echo.Context, id ID) error {
+	var request EndMySessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndMySession(ctx.Request().Context(), request.(EndMySessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndMySession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EndMySessionResponseObject); ok {
+		return validResponse.VisitEndMySessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListRoles operation middleware
 func (sh *strictHandler) ListRoles(ctx echo.Context) error {
 	var request ListRolesRequestObject
@@ -9485,211 +10226,277 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// EndUserSessions operation middleware
+func (sh *strictHandler) EndUserSessions(ctx echo.Context, id ID) error {
+	var request EndUserSessionsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndUserSessions(ctx.Request().Context(), request.(EndUserSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndUserSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EndUserSessionsResponseObject); ok {
+		return validResponse.VisitEndUserSessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListUserSessions operation middleware
+func (sh *strictHandler) ListUserSessions(ctx echo.Context, id ID) error {
+	var request ListUserSessionsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserSessions(ctx.Request().Context(), request.(ListUserSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUserSessionsResponseObject); ok {
+		return validResponse.VisitListUserSessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3tcts4luirYHi3KvYsJcsfSSdKTdW6HXe38+m1ncnObWVMSIQktClATYCWNSlX3V/3Ae5D3H2PfZR9",
-	"ki0cACRIgRLlyE7Skz+JJZHAwcE5Bwfn81Mw4JMpZ4RJEXQ/BWOCY5LCnz9iQQdHY5wkhI2I+iYmYpDS",
-	"qaScBd3gnDCJOEvmaDYmDMkxQYOEqi9xJseESTrAksRoRuUY/XJxcYpgRLR19tMRevLDwTP0X//5uL0X",
-	"IvX5hye7P2y3gzAgN3gyTUjQ1fOjlOBk8pdeMMKSjHkmSC8IwkAMxmSCFUxTLCVJFTx/L7/w6997wcc/",
-	"94J/CcJAzqdqRCFTykbB7W0YvOVHeDD2rEoBurPb7qCB+l0gyXm7NCFh2STo/how3oJHgo/+8c8lTz3j",
-	"X/ArwgTCKUGMXJNUzxPXziFgGO8cZ0Sm88OhJKlvcwacxQp8NMNUoj4Z8pQgmc4pGyE8wpSVp5xQRidq",
-	"1t18KsokGZEU5vrw4cOhs6uedY2Ju++UMwSDE4RZjGbjOaISDTFNSGwp4HGnuuMEpyRFJE15+pdeQNk1",
-	"Tmh8KRXKKttexcZtGExxiidEGuo9ylLBUz+cESM38nIAT0SID4F2pym5pjwTaIpHRMFF1eO/ZySdB2HA",
-	"8ETNp98pIw7fvCZsJMdB9/Hunm+fTl74wUiJ4Fk6II8EonE+4xTLcTEhjYMwSMnvGU1JHHRlmhF38iFP",
-	"J1gG3SDL4MnFyV/TCZWL8x9KNOFCIjmmAk0wU9tDJgJtxWSIs0Qiszk+JCQwZAUHmngedzrhclK6VcsR",
-	"U84EgX06nNL3gqQ/4viM/J4RAbAOOJOEwZ94Ok0MQe38JhTsnwqK+ZSP9YrMg25w8vavh69PXlyeHf/7",
-	"++Pzi6CY6w0RAispFpxoqtISKTVz3rqr+ZeUDINu8L92CtG4o38VOwbcY0WiejVlvNaNbt77BcTrBeev",
-	"capl6oqlbgYqTW0ADEoo0zypRT0aUpLEWiBxJY+eHKBX9Ee0FVWQGW23nYWck/TaTvhZG3ZxfPb28PXl",
-	"8dnZuzPvfumZEBVIksmUpzilyRxlDF9jmuB+Qja3eY2mMoNoOb7pHYRRzwwOvCBmgwERYpgldkPbJaC+",
-	"AGH1eTxXOAPq2UVv6I8VkN5gNjfMLT6HWC7evbt8c/j2b5Yiz730csG5FmgGPyJEqTooUYLVSbkxYlmY",
-	"Bw1TPtECFcdxSoR4bmbG6oxGEZzXLTiwIyT0Aa1krKNzOY/UwWee3nFOf4DOwPueqVOYp/Qf6rz4fFF6",
-	"dHb84vjtxcnh6/Ol4nSQklid/TgRm8Pxh5SzkTs04inCDBnNAKVkmBIxRqAhuFT33uHZB+MFSxAJH1Gj",
-	"4indSylcQ56iKRZixtMYjbEYUzba3NY3OjynKe8nZPKvnp2PicQ0CbqBdM4Jo6sBomEEpaqptYug++un",
-	"AI4NpXgIkoJeEAaTnCiucZIRJROs5oL6mUQTKgSoJR/DQEgsMxF0D5TCIKk0Gn+M7EJy1QH3eSa7/QSz",
-	"q+aEdaoXu+osBN0nUUoUiRVpLawZaOqIs2FCB+sgdyNQDsaYjQgamOmFvknBPStLU3XRUlgkaAsjtQMI",
-	"JynB8RxJfEVYiHCuYCLKUCaIPsB/4mmfxjFhD74ch40TPLhCGIkBnxJYEZ+SVN8aGCELYvHDhw+t6vVj",
-	"GYNUbysAkdK9FvWvz1eUGIcjMERYAJ+rW90c/XJ8+EIjvLHOdy9YX281APDLybWQKcGTe9JW8/E3qK8C",
-	"4OZUWusu0QxkM3IjgF2h4oLVhPE2D9XLDxfAbQLYLMJTenlF5iLSvHcffGaguifiWWcn1ied9a41m4H4",
-	"kKGMkZspGUgSwxGUpcQF6ovgsEarN6+uqWVuBqy3XJ/MQNOUoejQwACTRfdBy2+5/IlnLH5Iqf2WI5EN",
-	"xvnpDXh/p2C7i5EEcGEtaaMU6xdAQYOnNKlXnjCa3mUZMKt1W5UPOUot2Jq0nWjZ8Gmu3fkmKCx4aJIJ",
-	"ifoECaXmUG1dtmytT1vGJXwLkyJt8SrZlvfbe9uBtjdNCZaaUO8IGaDlUmmkWqvVAz5HVYgVUH2lbw2S",
-	"LCYxmoDRdYwZ4mxA6sCz1r2NgWcGBOJqRo9AX7WcF1XAiEIUlShGfZExkU2nPJXEfAkARWGP5c/CmRMp",
-	"uik9Ddc3/XTVO7Dddl63s4O6qw+0fAOMmRnD+TuDeyOoy1R2Ee4xc/dAnJFQ/YNG9Jqwyv6E7n4aogPy",
-	"6jFDXymWY5LqN6SRkkrTBmkpzeyKCDSnKCUAxVhixNMee3n+7m27x8piCtwQrSPOZMqTVTLKehVgi2DL",
-	"Nq9UrKQEkQ2HdEAJk2Y/u/pOUlXvI9hW0aVqaUIdb/ciogHee1I21uSKbklMNdU+NkkOxhpzBH649cw/",
-	"VYmjfXk1AidjV4zPmHH4XdK4ixhHzgxojIW2hdE42LQU0rMuygqN/ygHKgotFwN/Kh7EWmw47kh7moVG",
-	"qpTX0UbvWDJH2Ky0x4DJM0Fidwwq1GVdO0rjUIsiJXzg1+cwo3ZiMcLiKadMGuefIEyRBDKer3yQDYmJ",
-	"cG0Wqzh9C8q6D814xXYLmPIS6C/qIlyrJ8M4Xxfz16jPFtI1TeIbAdjxaVw6Pg0F+H2Ysu9KsZ9hBwUE",
-	"3MvVpCEtAJNHIAu1AmD5ujgb7+0IvA+T9+dT1IPbwt8NcEq5vC+FQI++aetDM+G68Zum1/KgjyvtErCn",
-	"FJ4LUJUB2C9tyawRrQ35/j6u6wsesM0zea5C6aAJcAJfXLyuDfwJtQhXN50JZZlUCgh8ivFcQZdHbDx9",
-	"clCK2XjSWQzaALcauAU/BdOUT0kqqTYsDFK4CF9iWYpGibEkLUnBK1QJSQkDcjOlKRFrvUPjBtEuYXBF",
-	"5pdjyqTfsH9F5o8EmqZkSG+AMRMsJBryDBSvFA/Uva8ckZRHnV3+9//5/zcH//4P36xqmEulEq61JB1M",
-	"88kTslMYBH7V8T/Gv5avLnTxXoSG8f5vZCCL7TqCh4AB4pgqRODk1Nm+IU4ECSs7Wt6dijvWxvldkTkS",
-	"kk8FmvH0irLRcyMpIBIQ9wVhUiFyPUw4kVR7jx8DTdrPu6Eb6Pfr33u9m07n47/6Y/tc/MHYq1AUfwuE",
-	"XUvT6o4zzJKkjUCHQlQixmfP1f9UWAk+Vre1POxvKeNshlLvQK+vqTZslncC4tJKf6xw0itBdVu4j9MU",
-	"w2cn5q/BYmCuGlDfC5K68tmxyZZBz42jK4B+QXFCBvI0t6WG4FZ/a/De4NX31gtfXUg+TlhAs2RZuQpS",
-	"XkgpNKQIT10Mt/NHjSxEeZ0fn/315Oj48v3bw78enrw+/PH1cRB64ns+ekh1IQRl1V66wC++vgQZZzq6",
-	"pHZ7TfQJxGxV5NdB59mTqgBbBaUz2BKgyhFiCzBhrRlYkBaw5/x+rMTV/IJqImso4iYQKOIYjgIcTyj7",
-	"N/jX94aSTJaQi5cO6x6v4nTpA3dZQQ0pn78/Ojo+b0xx+WsL4Xj+EXhSRsCeT8lyeb6C35XnnLvvdpsc",
-	"5NdtfAXhtegNV3CRWaKzBj8J53p4HeVaX4BMalXbkoa2/6TjVVhxFlPCBjUhHjDJI4EinMWRvvA4dwSI",
-	"x0YZS4gQSBDpPTHvoiA0POypuDRR2A4H9DlPCGbueVzQyDjrL2GmdXG69/jZXseH1iUnfo7vcHEjfYCU",
-	"VtlAP8g3505KrY+2lmoR+f2qQkobUVE3rPHW7POy9ZmTDRbYXGHO92AzilohC+5TW8tneT+NmxDOhDL3",
-	"293vpLQWKS3uQBZTeXxtLDFVXNqjoBBlYDD0QYYHkqeXWoQuSmPj8pl6f7Xxrb6ftP7s/a2huOaZHPBJ",
-	"SS0QWi1QJ7A2qnm1ApEBlurWJNfSa9TBe4lHxHuH8wluM5DZg2IZH5du4kZYvyCJe+T83Ctce7lf9+Cu",
-	"5b2CeqcpjzPAaAtPaUvfgxd31mq3S+/z2phiYH2OJlhckVj9mFAhRXulSugez9Kod3blyzF2GMe1l54v",
-	"Y6zJQXtBErLkxi3JjazPTbSW+K3D0xOF6W1EpSDJ0BhE7355g2l9gFdv9mXE7Xb2DlZMlA+R3/DvgPtW",
-	"r3ezO+z1bn4Y1oj9Y9+9Dv+b+dQe8IlrzbPXiyocd5n5J0qSuMbsYHIMfNsJP0HINUYxl5LEaIrl+Lkx",
-	"PupAbMhWQJBAADr+bMwTHQtQtvI6OQyLxl1eXFiseFcjBGGeFmkyNjVxeSX9xLk55rMuT5JYRXKTJfaL",
-	"XwhO1KYsyL0xGVyJehXIe3S6mD/GgzGCUR4JZA6MUMspxiXiV45UKsCxuR4FAvmVuio6DsuPq5ZrxvCt",
-	"9iSPL6oXCx4TzZPHj/ef1AlnCEbLLaIWbFf3q95qVi9B1pp2ihXU3IwlvSb+uyDOlitE/l/JzbR0+FEm",
-	"nxwEvns0rdxvlzwp/BT0m6T+w7M/bDgyRJl5xxBZv+77S/3lp2Ub/Bl7GxZCY6WSYvbPt/MvP7zy7Hcy",
-	"WqVCndMRo2x0mBhbxLV/m73fXtUQxZUsWcSOj4IwODs/DMLg3atTLwr8FrpMlHVhOvK+fON9eb4anQpO",
-	"vYoQUKVnrMHuOfGIgysyb66tqi1aUFOrIKkBvRDYVJcaf8E6jjl7RK88hlcoFJ/hlbAh6TUqVsWEVvIA",
-	"1hYocPFoV5SD6Ey5FL01CsSkqY9g2WmaT1KJ0qhsj/26OOBPmNKGcIJMXrl+cyUO4KmlgOTW8ZpT7q7n",
-	"UCkB436Q+bZGhfVcGP7s1RffkpmrTS9UtUgIFhI9dTz6IcKm2MVu2Nk7QP25JEIHadocAivLy2rhgKcp",
-	"GUg05qkgqA8QzpGQeAqm7vVuDCZKK8dtGfByIKvWXBUwdTRmZOtidsBC9G41scMfpe88qE/b8oPOkRmW",
-	"y7LA52pEeBAGbuym2kZ/pJj3YPDEG7tctTQL5e7MZSK71B7dlz+Xbcifyxr4c0uBaosXAR67fOzoWhW0",
-	"L7vJLMc0TBEulQUGxhppVlLIGuhYztO+yexmHEFS9Zpnr8m3vpz67/GN2J+R2WVTAnKF3AJiq7BUhl62",
-	"eKMNrbHyTUG9GkQTYecVjc8OHv+ATOSeCU0Ui+KxMPOWr/Yg5oeQxlcnbsQSK4PQiT2e2gBhMw3SMXF4",
-	"7J2UCYmNT6CAe+d6d0fBLnY6/SfDJ3iXtPYHu3HrAD8lrWf9p6S1N1RfqM/PvM4/59ZtRz3oHPjuV6b8",
-	"gjv9Wy7RT3UYy69Oha3IqdGw8hqsTxE9abjsYn+a8iFNyIYcN7n+vGyrtB3sNgyGNBXysonEBo3GRgE2",
-	"f8HnK3F8KWvHdc4JTkuBnfu7j/efdBrEdp6Ra35FvlXbyZkJrfAfcMsDLprslhrfbjEoN+WbYw1z1NwT",
-	"zcltzkYzXN2qNuFqAeysgqreiZIvvsTtJM4GWIJe59LEwTJD9GHrf+PWPzqtZ5ftbqvGFKxmO83WPaHs",
-	"VueEv7d78MPB0/0nBz84pN+pNSw1R+Y56La3sOoT/cLe4ycV5CrFmf6eEfOATDNSoxot2f5za/EqkC4S",
-	"QqbdlOC4jPbdvafL8N7r3eztqn/2W73ezeO++idWf/5AanZBX1bfEIljLPEiARaXBnGZ3xDW4YkwsJeH",
-	"S6HNWJc4GV2COfzuQ7om1EubZed363ofvcSZHF9OiBzz+O5QCJGR1G8GnV2JyyylNUFtOpzq89Cakmvj",
-	"rFiOAM9zG1m9Jug7v2284Z+FAk1WS1dffmQjC/cNuSnSrspqTWELK3UILKxhUa+gKezIrun3fO/xE7D+",
-	"6v+P4xfnh967unnfmxuizd6XSl9ZmUqAUymQQVmIODNFlBiPSRdFRXRYBI49zHqMTiYkplgSlHKpU47V",
-	"LwgUNzVqiKJW64rMWwAHPNGKSYLnUY9BKUA9lJp8ROJ8lDY6BJhsMv806ydUjI13jnHZY3MikV4cuiYp",
-	"HVIoE6zL+uoSXDp9t1lswR2s/W7k4RK0zrBAExzrJLRiHSYl+uWHV+fNczTqnAYpkYo0m6aLmC2G5IQJ",
-	"nqOEEoTHBMdoSz3IyExn6fRY5JBPZNJOFzZrW+2WAcFS0lwgynrMLhFlTNKkSMEWamoFBonRGF8TpLM2",
-	"4uZbVrX9O44IZ2vCEv0v4b0NJT44nHh3fc8El9fcBEo+xdXmf5tIqOsJu7UBKllCVVtwnTNTkEFKPHR2",
-	"MmI8JfFzlGdrPRImX1+nWwLtD7xRHgtzOTZRRyKWHBKrPIPTWvv0BVQsMamvW/lfMOd2M/jK09cUsHOq",
-	"YqKt0htrzZU7XitX0SkekJYgU5xCgXd97iOG05TPKBvpMiyQDc8TomcUzWZ0zaQV037J4IsZIi11V1+F",
-	"RR9BVdjB2fElPLE84aJuOw6tqHn54aK9LGeMsvoa7oUE05OZjTWvNgqHX0E176b494w8R4KyUQLuEC+w",
-	"YvFaMtU2miBs6mfXGfGrb/wVe0HJA+Egrbo0C6RvJ9+LJcGAawXyx1TgfkJif0wGaRJMtZgoU7I4uaky",
-	"+DNyCUpWqWLQ1/yaJHjgXZxlqMsG+YwsS0zFAV2ZfnXmC7C4N4AVzHzr7UNTr0qtOwWQ5vhUTBZLvr+V",
-	"I92BsY7A7pZ0+3XZJpvHCJRM/sVuNzWoffb+NXWHqQE2oWWBCFkdtOwpfgu/2V4T6nHoM5HHK3KtKUNG",
-	"um1AcdfQZ1gsH1H2R3BkOosRJiOqvJajdYO5PbGuv/Exq8jnlZLtJ8WFi5L1JR+zJq+fNJPfr7Fvkhe8",
-	"kfC1+waJfHkU690E+YVfc3j54cKoI3CbLjWA8eoQbhxzeQPaMV992zpRWLJb7oxmAawjoQ05kRoe/F+b",
-	"GN/oUd5MuN/WbMTi3v941ul0dlfGsa0fXK40VjLIUirn59CKSCvseSmThWI4Ji0AbUWluh/Rdgj2nqKk",
-	"pEB8xkj6SJi7TxudSERFj+FEcNDSp+pihEWlRm3XFoR6dfy3SFscoMGOCR3PO+z8R+vw9KT1ys0ewXlh",
-	"A5wnQ7z8cOG7cuTAq1tHiPpQcSgFaMz0Lz9cRNriEu2o4fT8O3+OkMmHKnr/VEErrccHHlcD7vngMpOX",
-	"LjHgzYx24KUdXT4LbcEFz9SOKiDqMQg/dyrF51VAzQ2USl09/jnC7tXTbpK28CR8tnAGmjvE+zQJuoEL",
-	"TOA6iWzt7KBrJFAIqThgXkvBiYrmPEsVbVhSgtuZY/oQ2oPTDc4Ijl2biIBR5JjQFE3IpG8q0ZRenaVU",
-	"ibB8ctMfQL0YQ1rM4oDuUFlMZWl6uFGqbxWmTTgFXOYseCy2c+TrMo9ok6LBYNsozuXFwTfFT6uBz1+w",
-	"pnOFv9KQ5oeW4tGJcVAtvGAnOuPQHMH8lm/GQlFSHahpPhgbYdvcCsrTwzfFT6tXZF6wd2EPebliUvON",
-	"I7WhFuNSS4jiFG0H2S7tSFjIIGjQ15/3WHT67vwC7Vzv7kzIjn0wChG5Jqzo4OcWZiubRnU3N3XgAVg5",
-	"3GMpp7ouFmVDbitvYZ1TaYRGIZEmmDKJKSOpUIgEjKgRRHdnZ0TlOOsr/Wsnf6EFyMo/LqakFEODa0Q4",
-	"BpeSpNH8oA3HbFS2kSnRcGZ7ZejIRaFN+/PKGHw4hLJucpzybDQuDOk91mMQ4iO6uTj7c4QwEzM1WB7f",
-	"GX2CeKMQLUQ53kbPtdejxzgUGU55pljaGQHCoKK6amZRqI8nzHos0lFNkRZQ+e7W9nZ5joiSrUbWPhI9",
-	"BrMLM732GWBZPADCQIzxlOilg7sG3ulC45GlJfDc9hn//X//HzrY332OcI/pKq15WTf92+5+G/3IY0qM",
-	"LRengsRQ73sgk3kXvTx/99Ytvdxj7y9+aj0N0ZhDuT2GMjbF4CEQWZpyRTCIiAGektBU8hYIG0mJrIFx",
-	"jNVpzuZyrKilnykkUiVOpnhAjDtC6QHg2tPBxFiXey5KQZvBeww7ZaqrJcBDWBVGB51OGx0i7YlEGLLZ",
-	"UMyJWRNQpUZI57He5+gwSfisqHEL2FcqidoVtMW4hN0nMZqStMfycxPKUxanKLmhUPGTqwVtt1H0y/Hh",
-	"i0ghE+aMFfWkpMdiMkhwLg0SOiDGHmoVgykU/NxrdxYYezabtTH83ObpaMe8K3Zenxwdvz0/hneKOLSC",
-	"pYMwUKyoGb3T3tWP8SlheEqDbrDf7rT3TQIenNA77RlJkhbUJt75bXYl2rbM38jnONBUq70DhdNvguc5",
-	"82u+71ovlgkFVCImVN/1mON8Emg25iJ3M6lh1B64TiY0J1ITi3FkqddMTeEZTRIY2RZfVapAyQsGzi44",
-	"1bSzy/VO9pjapVqXJ9ra65iAMYH6c+uV2bZ9QakiMTpiIkQJZyNb4jya4JsWHpEoREqv1b1KNQ7GnPEs",
-	"BZ0LJzOslqHQrlhJwZaPK4xHVrfoAtrJaU/dgYOfiVQSNKj0hdzrdDbXcEbnAXmKNy5QwMIWCqn2pU+0",
-	"sFxV47ZSINWg7y9voy4a85kuiSpsa1aluBJNb31i+sD22FbUainSbRW4f+zbujY6BLxDiwSN2OJOZSfe",
-	"73SW9g91LlX2lV87rWf+65RC38H+bh228+3bqRRfdS9iQffXj2EgsskEp3PrEdPodzU1LSZ/eLz7w7YC",
-	"BI+EuvzHVAzU8TAPPt7qffAb28wOoejn44tI19jWZ6NNBLYpwGVKVGAvIcWKFqZF5s/HF76h18HU52Pr",
-	"Ub5iQNuz3d0O+q//fNaGFhN+9N2GZWEJGksLu5e7ltaEHOm5wLily2AlcOwe+bkyU30nz+KScA+kC/k8",
-	"aK/dQSW0GQUyn1vvydOD3YMHJuX1N+croXCLrxyFj4TFQ1NqnhJG49aAsyEdZYXps46O300JO3lxVHr8",
-	"j0+/sGh0xBlTN98cnyjmg2yis8cekFyb78FXQqYr8deIbPGUQqLHDq4UiJ5yUVfKxDWgJfSaCMgAGPMs",
-	"fZ5fbKk0t4RiBvNTS5vZFnfBU9rUKA9EyB95PF+voUhhYNPlHk+LGJqi0qGpBLlux1hfOvVt2VcAkdd+",
-	"AlpOCuUGz4qA1njLadEFb+42frNUv1y9u7u/BqyWZsPgYO/ZOu+VOlE05RZ/N/PbMHi8BqrcdGp4dX8d",
-	"XBUtuZeJuL7ElCEM1qAtPKUtyAezJmWHLe1vVa4s8Uw9W55PiVXpy9FX2jYss5SpmxEjMzTFNG2jM5JB",
-	"PyqMxBT6ypRf0+ZkAfcnXbVmiCc0mfsuUOVqtUUhz3XYdi3mq9TF/c533zDfLWEeY0DPI2eBctfjosK1",
-	"hON4+aFmwXwkTOMwMEHJckm0pUXNK1zhVjP7nGPMmLc8ld2aH1q+ymrN2WYzvFvUw/N1AnGqo5mIJyTy",
-	"2sbJvDE7LrbgbcqOvs6i8O5+43eLZnhN+bjaYbUpI/p73DZlRE+z2QojfsrdqL8WbsePt+Gnqvf314+3",
-	"JabVziiEmb/gncur6sJv9dMFftUeLJdl69hLV+S7rxOnpvDfxpjHYfSifb2p6t2cwVe2+HX2QmP222ev",
-	"zsFd0etio0jN3xiy/8YzbXRnppGuwwntf17J8MKECJQkQ2N5kJjgSa8FpeBSiLH8zFOsYQ3Z4jhbSHdZ",
-	"IAkFFuJDd+XCuDytsmHKq0oOOvfKJkFfjO2+aRqEfYBYEncn0JZG/orTaQxVLf+xzI5nCl/eoxplZqhp",
-	"UTZNOZhmqEA4odfkXux2r+k1Ybq6tMWWRs392eaW4vUrMMdZlBRT6pbMPhQpUpoQmdKBqHUM24sZ6pug",
-	"BiTJZJpAmI/10GsnrsyEtrOpH9lg3mNjKiQfpXgintvuh/25vSzBa6Zwqvp5cMUzKQqrXUoyAb52qdPT",
-	"xfM8Iqc1xmKMfs9IplspPofG0n0sCJpyngAwVEg6EDVe1jdm0Su5Q5IbuTNNMK3wxYI/0McCBrV5VMJp",
-	"yhXGSCaQGhfp2NN7YQxnqkm+Vu/+6/gcNwasTs8tQsPu07CyWMJWgemOd9OazWYthbxWliaEDXiso5Dv",
-	"PsGDXj/LJW5raMe2ZVGkTJ7b4IcIQXC2yfyeG2PEYrN1xmcba6bdSBkHB+AdVPHFNrVNNYJKy/emumy5",
-	"P3JTzvM1Vm+qQyy0jF6iQSxGZGpVwsRpV3UIJ1gT2xRXCBZ48qTk7YYJSvyujar1ZqhfeBJrm6we1tif",
-	"UjoaS6UYmhhfKnXWucde22NVg+1zULhdhw0VKCaMktjkdVKZZ3L22HvTVx3iyXQtgZYeOy5KDAhuw/L2",
-	"Oh2fsNcVne5TYJVrRm1YWFUHbyqoagSKLrEOOAwRT6EsQi412sHncPu3yXxlK68m6jIrdTrPlrPSCndI",
-	"HuNoMpVNlZI2iopk67/kMchI4isiUGTDmiO0hXvMm+6tw5wjJ3wZM8SnOp8HRRCrH8HZ0GM6H13kieh5",
-	"tobmLve9vLJBZML6FrqBbdXVMoBY3RkVZLvdY+7ySnnJ+RrL35qIX5QJU8ZEixAdIlhyEKG7+4e0SfA+",
-	"pUGpbERjYeDYhtyiC26tBceFvKIYb5GWaBrmNTYnVYB/UK2oXFvApxWZkiVCZCTeUIP90xSP6kErXoDx",
-	"H0odOtFVfY902eK7y9YmTjj71p1ccJsVzA3d3gsN/pdJ9BNFLFZbKMpj8BT5KoHUiXkdZN2e40myKnLq",
-	"8PTkfEoG65ld7MAFo3iSphVtY0g3+Nvhm9dIZ2gsppWGwU1rxFvmSzVy+62usZd/36KTKU+liXkdB91g",
-	"xGFxbaph2bneNyGui3CYReaBPdB3BiCCK+2WHFOBhjQhIRQXh5uK+mP7Xq65F2o2i5oHNAKt3uqvIjDL",
-	"QY43AKtkCAAN+x9L7EA4nhfpM7nBxSTlhHD+TugotSl3KWT6p+rA1ikhTpiu0kMTjmMtyBc4Sc1FjV3v",
-	"C5gvYal3p9dckN0zmG+5UoU0qEu12gKZa/GHMekVOUt3YpVVe/lQjJLvSg0S0RZeMvd2Qxw3tbpCQJXu",
-	"71hrb8vLPWwo8vBcAU9OsRC7e/t/KiuKedGBxrriQmWNB9YXq8UwfJHDRUfqcjUG56K7EVhW+rx1tp+S",
-	"eqanmVJBJjhRVwESuy60uziRT5i9EQxSEqtl4mSDHvva4Q8aiTkvyDYA1maDbQ5a38hGgX6Qvb4wEkNt",
-	"dpG/2XY08ocBg3OdYqUrB6g74mQqhU2oowLhOE6JAIeLTOcmjzM6Ux9ah+pDZNOzKpct55FVNyd4VD/Z",
-	"PGVqlcv2YViWoYyRmykZSBIj07q2venDfb1d1ErVDFNI2x46zV7QGIsxZaNN7dQy/yIfIcrQljo8WuWy",
-	"FM5hV/xqDrzr3R0TKyhq71CvqZCHYOoWYPAwecICjOQ+4ItHdl7TCVWX5ZUPHunKVLcf7zPAEBYBASDe",
-	"02CKRwTxoXb/2/IYz00op86FHKRENjfI3sHUcCeny/rxF3c0D9wt4qLGTVKEWlhce8MsLHkqrXh1cK7J",
-	"qb97VK62RWpS+dJBuQCEKdfXSI/b3TCv2DJWNQcq1LA2KA718cWZNn88nI/zyzBZE9vf2i6Vr4Eri/Bc",
-	"w5V+XqwcHjufaHyrOdNG5ZbZSsf2OWxVotuD+lbjjNt8fzf9THztQlgvafkbb7n8yQaWfjP0YbxxnC0e",
-	"lXVSuzY3u4YaNn3iLxFfj0Qlg/U7RT04Rf1MpJecVmsDa6miJy+C24+52CqqkK3Qe50Hv3HlN39ztQbs",
-	"4ue7uruazKvV81brvbhMWAV9O1+7Gq9fSc0fvrd0yvzNL6WGFkuskeKltg1Y2OSwr16cN3ADH3E2TOhA",
-	"frsa50JtyIa6Jy6Rdg13eIS5Rw9dpBhfkMwAM8Yl6pM8+2nroPNse/F+aBXZMus10WarhGom+sPpHWtT",
-	"9rdHqE6mUhNCXaYCL6GjzhcSo9814S+tIiiVuDlx3UEPhoqEg7HHuwlVyB9UszCFzx8623w1S5heGn9o",
-	"1viuhixynybIz1ZDdkxp6xXFPaFSBXUKvJoOHB4t5TlE80DBXCoQmUylJ7qjcm19Y4D4pi+veXOUpbfW",
-	"vJT49+Pra7jhskq/vUlOiZs8yVZx384nxWCXK8zTZ2TCr8kC2zTW7S0TO9Zqs97v1PjF5fm55FOE9R5B",
-	"oEXCRyPKwGEu+b0qWmEdsUDORt7CAgJ+8wYWhmCXlsVd0ZYHNLzMVwghjj+fyr/T9ldD26/VTUFvTMLX",
-	"pWgrO7OYyha5VhAvt4arB4/1c/euTyywzjuWzJGGEvXn2t2sFp5z0e8ZSecFG+GB5IaPCr5Z2Xhz2ay4",
-	"r4NPzcQhOCh5CrlbdVDYpuEbgUNHiEE4QYhIe9RGEUTzRAoKm7nVhhT9aAlaNFF4gXlysC5OJKS/QZga",
-	"gCfppB4ZlEFHR48cW9rOeCkp6DruK+eGXNb1575Xn0zOT6uVW73a786YlQK0aCLUQEeF3kIatSFiZAat",
-	"R2gqZKnQS0ylKy3leEleqa2kyRD0poe6nrrMrcj6UQj/QR6h+psKAf9hCb/o3FDM4h6LyM00QlucERTj",
-	"PAxUPYgylhABKSRQh5jE5QzPhQvhuwFOKYdK6BsKWe+nu3v75Uh10yKtcWyTA9QXilQ3EFyYLkfLwtQP",
-	"7ximbrBnGqhOJWAc+rHol2MSdA86nerMeV7xJBOmOweWKCFYaEd5XuXpT0HoBG+/Y5CJPFHSMG+jo9vZ",
-	"4JQgqvMX2+12pWXhOiCFRWwrNtOoQcqAnJlv7ewzkhLIZ5+m/JrGJIfBdl5eFyV9Ao32lYS+OwrWJdXa",
-	"aOC/5j2KdMskcae8Abv03bCUQqALh7iZ5nYD/hRsbAUfUs5GbhpBCA3S87jXAYZ+2xsO2V8F1QOF7K8E",
-	"49sN2TdLu2vI/gJ1Pl5kzHJAPtA/NGbjA8gyjNvoVAkuggAzI0wZ1KFKFQ+6lH7IEGVSUXli21N4Btsc",
-	"yT9MIsF6tPVVJRK8Ozo8O+EXviwCrldVVolWNwbIVSOtE0EbowhncV5G2fWzoAWpCo3Pekw9qPs1qU0D",
-	"RCkBn1fz4mmsaGeCaRI63QZT0zyvbTvBlVPPLAVYUIQStgedXZ8+9XJyLWRK8GRTbQhMU15PC35H58IM",
-	"J3M1V9IibESZnlEvKugGnf6T4RO8S1r7g924dYCfktaz/lPS2huqL9TnZ/3m3ONd4hfS03JYajU1F8hS",
-	"OMUa6tkoo2VVqBBNvRzPvcDRP/TJ/PP7kxf1+pQ7COxyL9C1fsyza2ghORrums6Itl5yCmZ4gAnkS8FM",
-	"nNlaAHdPeFQqHk4SPlsncXD1ut6qYd0tfhDtZDVcD6SfNADk29VQ8sXdb1phPk3ZiPCFtIKm0Hy92sGC",
-	"jRlt5YvyaQy/2R8LnUH3WK+Li3pDgnt2J9fGQbmSxtiX/6kMaLbF9lLrmR9Tzo5PiPGYLYkyenNfNflP",
-	"9RK+TGDRMuKyEUUOWX0PUP7aad2EA0kvyT8StuF8lfhzObfj9vH3X40OoRc6WI1tH97CziZQZCr2XOZV",
-	"Bbv6XDe3lRme9xjPoIB8L7802KF6QRvpjuzm0rUwxRUhUxhp0mOgNIyIlG6d0VLqnTZn/3JxcYqg/7tO",
-	"OjfmqR7TZRB1gUAogWun2UaUCUlw3EZnpjigLLzhxnnVY3m/88XUXGhf/2butGm7F+lhhtfTNRMfNQ7z",
-	"HMOQmADjffXx3n8gNg4LrwVQqifjAPZkCW8XpOZj7pTb62Ody/wMnrjH40ZNUOc9tD3vE/JPpsPAvjR1",
-	"AqZmi+wG68/lPd75pOTb0sySQxjIdOMeq4t4f25CM6wwJKif0US2KEMR1ACNdLFY9Uyk4QjXzURR+984",
-	"gAcg/J578lXlnmhaXSPpBHbRQ6/1WSZ+GtmsDKpTeR3p8z1O7OElHGSS1FNMJYbLv32PtO09RLMxHYxR",
-	"nwz4hAirHD4STkxDTUQj/LcsnHEVdUEr3vqoxtOsoPE7GuG1h2tfAcWnBNA0Hc8FHeAEmjxQSS3Cw0Ak",
-	"hExz7K+xjtPswe3nq5gTzoOUTBM8MAfCJhN4G83+jaTsfoOacePDxaTeQglmIIV6qWH0IlM3dnXtsHP9",
-	"oKkfdn8t6/NplqvDpiyU0sZefnh1Xg77+ifTk80eQpGOpuqyUy9YoK1p1k/oIC+igjhLSj08S1TipZ0d",
-	"3Vag3jjyBvoS6NbUavOGPEURTkZRpeVBMuIpleOJroaM+4Iwua2j6VIiaWrsDTyJEWf5aSYknguXIEzT",
-	"k7ypsEBU9piCmMQ6GMvYT9o91mNajkltBKfQGGhE4i68bgGm5fGxhCpZqJ+ZcQVgTbtrqBS2q9Cl+iIK",
-	"UdRSeGrBlzBPKyYJnkdoa6/TYxPKMkl0By+NiW0dYREiwbUBxrovTWCFeKThGODBmIgegzVRaQNpFQTa",
-	"JwjLb6MLgzS1FA1ujiFWRi+WesIJnxAmbesIxmOCxIxKNZ16prS+NvpA5bjHIjqZkJhiSf6iTsQIbWGk",
-	"SDvlEyoIzL5dwqoGxSIT4Chtr26hMTc7okO1h5pwQmQhZnzWRof2R8x6rCAjWMoYWrGUimTPCaTf6UVY",
-	"ALxNboCwC7kUNNC3XCrmQpfAkty03qgN6U5GQbiemDxMvIHV6ldt33NR7SDZYM7lJNvWygdZvqkl+Ayh",
-	"Bl1om5XHXPc5Twhm9xx07exHjV5ilh0WiJB0AiwiJE6lsNTwPRh7rfOlgRZiGrqXitKvPEwyUU6yXdRA",
-	"3osHyYBd4KYjLEiLMkGYoCAsRNbXYas2ydcN7NSG8zpO+n2t9JEvn4wLu/KdQ1ZxCKCpqeqViXL+rP68",
-	"qkzUe2FS/DbvKlFDf5nCUEu9rODq+l4K6mu6iGo6X6MGVDWgwNK6K/QbVh3NGaBxjqtjIjdagNKKSw3O",
-	"vpcZ+IJEkpvCa4ik3hTup4XOg8ml71TzxY7Qn/NUaf8R+llVlCqKH7iVzb1eB9lCEtKIXqsbdRRTgfsJ",
-	"2Angrms+mzD4wYBnTPaYvm4VbRQr8qdoMnlp2rNeYtlFLEuSCE0IZkJ3isyDEHT1c/Psc4TRFKtbvrrb",
-	"TLCeJI8NUXc6z5VWx8Lcs0bxPW7rewmoL3Wy2NpPjdWPcnTXnWSI1+p5TqQ1ehahYI5AWAydyvWSKtOe",
-	"62PvgcKmzoncXMyU+PrbbazNb39k9jnPz1gneAptQbALSokgC+1ogKlgZrBNe8yihyjhA5ygEZZkzDMB",
-	"zXTTJOgGYymn3Z2d3b0f2p12p73bfdp52gGeMjMs7/ocIttKGrjKRLIrJrPd2lHR8h0S0UyXaOAxY5fR",
-	"LUkXbT+vyFw36ctdI0NwrpVN8fAE9E7d23l38uII6T7PKKH9FKeUuDPFVAz4NUnnntkUfyPAMhUyNaUK",
-	"SwWFRE0xIm/YG58xG9YKENqddMacEM+Abrl0tIWzmBI2IGJb29Jte3hIsxMZiRVK8tgomhYF3ArLtluw",
-	"ZnG+Mx0yBRl7unG2HJO57hvrjMuyCUnpAA14XMKo9mguDvvyw0XZzVUMZX09bbeoiWOVXBzstdL5oAdh",
-	"atsR5uFgtg2oUu9IMnQGNW0JPSg21fG7CKMUs5hPTFuiwlo9TcmQ3qAoZ5jLyPT6HIzJ4Epkk7DHdBMc",
-	"07wFzPshwlKbTCAB85wwbd7HAkX/0To8PWm9IvMuenX8twgCfaNDIzrhhS76keCUpPA79NvBAymKyzOf",
-	"MSAtvU9at8w3mdYhT1NoTCVUN+JDkwoTKpFwxTOpNl9HKDPt4rG1PNRnHXBbIico5bE4zQudsqLddhHk",
-	"s+rUmJ0/R0itHIa23O8ab3U3rR4zfX7QliAkRp3O/jY4zubQVd34/i60iy9y2kxGSL1cxmQUor7iEZ4C",
-	"6jVaozY61mmw6qfoU8/m3fWCLmq327dRGaWZHLdsLtCK9RaZOzp/TFHYVnT67vwCVZN7o+2if3CPqb9K",
-	"YL3ktCXkPGkAYJERtAI6m4dsbkUgOOmAPBKoDGJU6Wzc7rGLQt7oWiyKKBJ6rbuXxHhewakSD6HNjwyR",
-	"A1QFeJsAvQR0A5yz06Hx6O11OjptMBNEoAGeUokT6+IU2pGpXdOmhy866OzDsjzZAetRhdP+bTXoeEo1",
-	"+CUC0AGrlSeMAtoCVlRTloCy2sYrMg/zPl2mxV6VbKe0BYr37cfb/wkAAP//",
+	"7L3rchs5kij8Ktj6NsLSbJGiLpZtOiZi1bJ6Wr6vJI93vqZHBVaBJFpFgF1AieY4HHF+nQc4D3H2PfZR",
+	"9klOIAFUoW5kUaYku0d/bJGsAhKJzEQir1+8kE9nnBEmhdf/4k0IjkgCf/6EBQ2PJziOCRsT9U1ERJjQ",
+	"maSceX3vnDCJOIsXaD4hDMkJQWFM1Zc4lRPCJA2xJBGaUzlBv1xcvEcwIto6+/kYHT45eIb++78ed/d8",
+	"pD4/Odx9st31fI98xtNZTLy+nh8lBMfTPw+8MZZkwlNBBp7neyKckClWMM2wlCRR8Py9+MKvfx94n/40",
+	"8P7V8z25mKkRhUwoG3tfv/reW36Mw0nNqhSgO7vdHgrV7wJJzruFCQlLp17/V4/xDjzifaof/1zypGb8",
+	"C35FmEA4IYiRa5LoeaLGOQQMUzvHGZHJ4mgkSVK3OSFnkQIfzTGVaEhGPCFIJgvKxgiPMWXFKaeU0ama",
+	"dTebijJJxiSBuT5+/Hjk7GrNuibE3XfKGYLBCcIsQvPJAlGJRpjGJLIU8LhX3nGCE5IgkiQ8+fPAo+wa",
+	"xzS6lAplpW0vY+Or781wgqdEGuo9ThPBk3o4A0Y+y8sQnggQHwHtzhJyTXkq0AyPiYKLqsd/T0my8HyP",
+	"4amaT79TRBz+/JqwsZx4/ce7e3X7dPqiHoyECJ4mIXkkEI2yGWdYTvIJaeT5XkJ+T2lCIq8vk5S4k494",
+	"MsXS63tpCk9WJ39Np1RW5z+SaMqFRHJCBZpipraHTAXaisgIp7FEZnPqkBDDkCUcaOJ53Ov5y0npq1qO",
+	"mHEmCOzT0Yx+ECT5CUdn5PeUCIA15EwSBn/i2Sw2BLXzm1Cwf8kp5ks21iuy8Pre6du/Hr0+fXF5dvIf",
+	"H07OL7x8rjdECKykmHeqqUpLpMTM+dVdzb8mZOT1vf9vJxeNO/pXsWPAPVEkqldTxGvT6Oa9X0C8XnD+",
+	"Gidapq5Y6mag0tQGwKCYMs2TWtSjESVxpAUSV/Lo8AC9oj+hraCEzGC76yzknCTXdsJv2rCLk7O3R68v",
+	"T87O3p3V7peeCVGBJJnOeIITGi9QyvA1pjEexmRzm9dqKjOIluOb3kEY9czgoBbENAyJEKM0thvaLQB1",
+	"D4Q15NFC4QyoZxe9oT+VQHqD2cIwt/gWYrl49+7yzdHbv1mKPK+llwvOtUAz+BE+StRBiWKsTsqNEUtl",
+	"HjRK+FQLVBxFCRHiuZkZqzMaBXBed+DADpDQB7SSsY7O5TzSBJ95esc5/QE6A+8Hpk5hntB/qPPi20Xp",
+	"8dnJi5O3F6dHr8+XitMwIZE6+3EsNofjjwlnY3doxBOEGTKaAUrIKCFigkBDcKnug8Ozd8YLliBiPqZG",
+	"xVO6l1K4RjxBMyzEnCcRmmAxoWy8ua1vdXjOEj6MyfTfanY+IhLT2Ot70jknjK4GiIYRlKqm1i68/q9f",
+	"PDg2lOIhSAJ6ge9NM6K4xnFKlEywmgsaphJNqRCglnzyPSGxTIXXP1AKg6TSaPwRsgvJVAc85KnsD2PM",
+	"rtoT1nu92FVnIeg+sVKiSKRIq7JmoKljzkYxDddB7kagDCeYjQkKzfRC36TgnpUmibpoKSwStIWR2gGE",
+	"44TgaIEkviLMRzhTMBFlKBVEH+A/82RIo4iwO1+Ow8YxDq8QRiLkMwIr4jOS6FsDI6QiFj9+/NgpXz+W",
+	"MUj5tgIQKd2rqn99u6LEOByBPsIC+Fzd6hbol5OjFxrhrXW+W8H6eqsBgF9Or4VMCJ7ekraajb9BfRUA",
+	"N6fSWneJdiCbkVsB7AoVF6w2jLd5qF5+vABuE8BmAZ7RyyuyEIHmvdvgMwPVLRHPOjuxPumsd63ZDMRH",
+	"DKWMfJ6RUJIIjqA0IS5Q94LDBq3evLqmlrkZsN5yfTIDTVOGgiMDA0wW3AYtv+XyZ56y6C6l9luORBpO",
+	"stMb8P5OwXYTIwngwlrSxgnWL4CCBk9pUi89YTS9yyJgVuu2Kh9ylFqwNWk70bLhk0y7q5sgt+ChaSok",
+	"GhIklJpDtXXZsrU+bRmX8C1MirTFq2Bb3u/ubXva3jQjWGpCvSFkgJZLpZFqrVYP+ByVIVZADZW+FcZp",
+	"RCI0BaPrBDPEWUiawLPWvY2BZwYE4mpHj0BfjZwXlMAIfBQUKEZ9kTKRzmY8kcR8CQAF/oBlz8KZEyi6",
+	"KTwN1zf9dNk7sN11Xrezg7qrD7RsA4yZGcP5O4d7I6jLVPYRHjBz90CcEV/9g8b0mrDS/vjufhqiA/Ia",
+	"MENfCZYTkug3pJGSStMGaSnN7IoINKcoJQBFWGLEkwF7ef7ubXfAimIK3BCdY85kwuNVMsp6FWCLYMs2",
+	"r1SspASRjkY0pIRJs599fScpq/cBbKvoU7U0oY63WxHRAO8tKRtrckW/IKbaah+bJAdjjTkGP9x65p+y",
+	"xNG+vAaBk7IrxufMOPwuadRHjCNnBjTBQtvCaORtWgrpWauyQuM/yIAKfMvFwJ+KB7EWG4470p5mvpEq",
+	"xXV00TsWLxA2Kx0wYPJUkMgdgwp1WdeO0sjXokgJH/j1OcyonViMsGjGKZPG+ScIUySBjOcrG2RDYsJf",
+	"m8VKTt+csm5DM16x3QKmvAT6C/oIN+rJMM73xfwN6rOFdE2T+EYAdnwal45PQwF+G6bsm1LsN9hBAQG3",
+	"cjVpSQvA5AHIQq0AWL7Oz8ZbOwJvw+T97RR157bwdyFOKJe3pRDo0TdtfWgnXDd+06y1POjjSrsE7CmF",
+	"FwJUZQD2vi2ZDaK1Jd/fxnW94gHbPJNnKpQOmgAn8MXF68bAH1+LcHXTmVKWSqWAwKcILxR0WcTG08OD",
+	"QszGYa8atAFuNXALfvFmCZ+RRFJtWAgTuAhfYlmIRomwJB1JwStUCknxPfJ5RhMi1nqHRi2iXXzviiwu",
+	"J5TJesP+FVk8EmiWkBH9DIwZYyHRiKegeCU4VPe+YkRSFnV2+T//6/9+PviPf9TNqoa5VCrhWkvSwTRf",
+	"akJ2coPArzr+x/jXstX5Lt7z0DA+/I2EMt+uY3gIGCCKqEIEjt872zfCsSB+aUeLu1Nyx9o4vyuyQELy",
+	"mUBznlxRNn5uJAVEAuKhIEwqRK6HCSeSau/xY6BJ+3nXdwP9fv37YPC51/v0b/WxfS7+YOxVKIp+BMJu",
+	"pGl1xxmlcdxFoEMhKhHj8+fqfyqsBJ+o21oW9reUcTZDqTeg19dUGzaLOwFxaYU/VjjplaD6mruPkwTD",
+	"Zyfmr8ViYK4GUD8Ikrjy2bHJFkHPjKMrgH5BcUxC+T6zpfrgVn9r8N7i1Q/WC19eSDaOn0OzZFmZClJc",
+	"SCE0JA9PrYbb1UeNVKK8zk/O/np6fHL54e3RX49OXx/99PrE82viez7VkGolBGXVXrrAV19fgowzHV3S",
+	"uL0m+gRitkry66D37LAswFZB6Qy2BKhihFgFJqw1AwtSBXvO7ydKXC0uqCayliJuCoEijuHIw9GUsn+H",
+	"f+veUJLJEnL+0lHT42WcLn3gJitoIOXzD8fHJ+etKS57rRKOVz8Cj4sI2KtTslyeL+F35Tnn7rvdJgf5",
+	"TRtfQngjev0VXGSW6KyhnoQzPbyJcq0vQMaNqm1BQ9s/7NUqrDiNKGFhQ4gHTPJIoACnUaAvPM4dAeKx",
+	"UcpiIgQSRNaemDdREFoe9lRcmihshwOGnMcEM/c8zmlkkg6XMNO6ON17/GyvV4fWJSd+hm+/upF1gBRW",
+	"2UI/yDbnRkptHW0t1SKy+1WJlDaiom5Y423Y52XrMycbLLC9wpztwWYUtVwW3Ka2ls3yYRa1IZwpZe63",
+	"uw+ktBYpVXcgjag8uTaWmDIu7VGQizIwGNZBhkPJk0stQqvS2Lh8ZrW/2vjWup+0/lz7W0txzVMZ8mlB",
+	"LRBaLVAnsDaq1WoFIgUsNa1JrqXXqIP3Eo9J7R2uTnCbgcwe5Mv4tHQTN8L6OUncIudnXuHGy/26B3cj",
+	"7+XUO0t4lAJGO3hGO/oeXN1Zq90uvc9rY4qB9TmaYnFFIvVjTIUU3ZUqoXs8S6Pe2ZUvx9hRFDVeeu7H",
+	"WJOB9oLEZMmNW5LPsjk30Vrit47enypMbyMqBYlHxiB688sbTFsHePlmX0Tcbm/vYMVE2RDZDf8GuO8M",
+	"Bp93R4PB5yejBrF/Unevw/9uPnVDPnWtefZ6UYbjJjP/TEkcNZgdTI5B3XbCTxByjVHEpSQRmmE5eW6M",
+	"jzoQG7IVECQQgI4/n/BYxwIUrbxODkPVuMvzC4sV72oEz8/SIk3GpiauWkk/dW6O2azLkyRWkdx0if3i",
+	"F4JjtSkVuTch4ZVoVoFqj04X8yc4nCAY5ZFA5sDwtZxiXCJ+5UilHByb65EjkF+pq6LjsPy0arlmjLrV",
+	"nmbxRc1iocZEc/j48f5hk3CGYLTMImrBdnW/8q1m9RJko2knX0HDzVjSa1J/F8TpcoWo/lfyeVY4/CiT",
+	"hwde3T2alu63S54U9RT0m6T1h+dw1HJkiDKrHUOkw6bvL/WXX5Zt8DfsrZ8LjZVKitm/up1/+fFVzX7H",
+	"41Uq1DkdM8rGR7GxRVzXb3Ptt1cNRHElCxaxk2PP987Ojzzfe/fqfS0K6i10qSjqwnRc+/Ln2pcXq9Gp",
+	"4NSr8AFVesYG7J6TGnFwRRbttVW1RRU1tQySGrAWApvq0uAvWMcxZ4/olcfwCoXiG7wSNiS9QcUqmdAK",
+	"HsDGAgUuHu2KMhCdKZeit0GBmLb1ESw7TbNJSlEape2xX+cH/ClT2hCOkckr12+uxAE8tRSQzDrecMrd",
+	"9BwqJGDcDjLfNqiwNReGP9Xqi2/J3NWmK1UtYoKFRE8dj76PsCl2sev39g7QcCGJ0EGaNofAyvKiWhjy",
+	"JCGhRBOeCIKGAOECCYlnYOpe78ZgorQy3BYBLwayas1VAdNEY0a2VrMDKtG75cSO+ih950F92hYfdI5M",
+	"v1iWBT6XI8I933NjN9U21keK1R4MNfHGLlctzUK5OXOZyC61R7flz2Ub8ueyFv7cQqBa9SLAI5ePHV2r",
+	"hPZlN5nlmIYp/KWywMDYIM0KClkLHct5um4yuxnHkFS95tlr8q0vZ/X3+Fbsz8j8si0BuUKugtgyLKWh",
+	"ly3eaENrrHxTUK8G0UTY1YrGZwePnyATuWdCE0VVPOZm3uLVHsT8CNL4msSNWGJlEDqxp6Y2gN9Og3RM",
+	"HDX2TsqExMYnkMO9c727o2AXO73h4egQ75LOfrgbdQ7wU9J5NnxKOnsj9YX6/KzW+efcuu2oB72DuvuV",
+	"Kb/gTv+WS/RzE8ayq1NuK3JqNKy8ButTRE/qL7vYv0/4iMZkQ46bTH9etlXaDvbV90Y0EfKyjcQGjcZG",
+	"AbZ/oc5X4vhS1o7rXBCcFAI793cf7x/2WsR2npFrfkV+VNvJmQmtqD/glgdctNktNb7dYlBuijfHBuZo",
+	"uCeak9ucjWa4plVtwtUC2FkFVbMTJVt8gdtJlIZYgl7n0sTBMkP0Uef/x51/9DrPLrv9ToMpWM32Pl33",
+	"hLJbnRH+3u7Bk4On+4cHTxzS7zUaltoj8xx026+w6lP9wt7jwxJyleJMf0+JeUAmKWlQjZZs/7m1eOVI",
+	"FzEhs35CcFRE++7e02V4Hww+7+2qf/Y7g8Hnx0P1T6T+fEIadkFfVt8QiSMscZUA80uDuMxuCOvwhO/Z",
+	"y8Ol0GasSxyPL8EcfvMhXRPqpc2yq3fr1j56iVM5uZwSOeHRzaEQIiVJvRl0fiUu04Q2BLXpcKpvQ2tC",
+	"ro2zYjkCap7byOo1Qd/4beMN/yYUaLJauvriIxtZeN2QmyLtsqzWFFZZqUNgfgOL1goaIkS9z2FaY6X4",
+	"hc/BXAIxGqUqv5CL+3T3yeG2j0h33EW/DrzZPBp4nwp68kpcOkbEy5YBGIXgj5q6U7oo8el7W+kV0j5S",
+	"QVrE9TXkP2gEwLVgSMamFoDQuEQTPJsRRqL2CRDmStcAPo5jkjwSSGtQOnYRDUnM2Rjq+0KappncWZLj",
+	"JGqV02FGeCSy6mKF6nrIDNJ+VbTBdZtPRCNfZ2wLGkEdXiqLyxQtTMjV/JvqlHq/eGK2XxKRra79eooR",
+	"NtVJPgiSdI7GUBV7JaHVxWqUSL9Ai6VVFvbU5YACmD6wcU5fSyTAJpRNK0xurm86bi3XE3W+9/gQnFH6",
+	"/5PoxflRrenQvF+bqqa9cJfq+rQyswknUiAjwX3EmanpxnhE+ijItyWAOAPMBoxOpySiWBKUcKkrIKhf",
+	"ENwj1ag+CjqdK7LoABzwRCciMV4EAwaVSfVQavIxibJRuugIYLK1RWbpMKZiYoIFGJcDtiAS6cWha5LQ",
+	"ESWWe2xFQF1NoB2V38D52EJgqiXMsUBTHOmc2HwdpkLDy4+vztvzYpMPMyFSUVnb7DWzxZArNcULFFOC",
+	"8ITgCG2pBxmZ66TBAQsc8glMFnxls7bVbhkQLCUtBKJswOwSUcokjfOKEEJNrcAgEZrga2LEbNR+y8qu",
+	"SMcvWpAfLv0v4b0N5WE5nHhzcWByXRoME4UQh9XeSJvXrMubu6VKSkmLZddUk74hSJiQGjo7HTOekOg5",
+	"ypJH1ZkK7+jsb6D9sDborDKX46JxJGLBP7oqUGHW6C67gAJKJhN/K/sL5txuB19x+oZ6mq4asVV4Y625",
+	"sjiQkmVshkPSEWSGE9BE9TUEMZwkfE7ZWFeFguIcPCZ6RtFuRtdrU/I0FvxPmCHSmWIar8JiHUGV2MHZ",
+	"8SU8sTz/q2k7jqyoefnxorsshZWy5pYSuQQraKSOfrgyO2cF1byb4d9T8hwJysYxaVTVRdVKMtMmY89v",
+	"G/ajC3SsNkCWzJcFh6iDtPLSLJB1O6n0xc0kHkdU4GFMovoQMdImtrOat1cwgLuZe/gbUpsKRvJ80Nf8",
+	"msQ4rF2cZajLFunVLI1NARTdKGN1Ih6weK22D16H9fahrZO30bsLSHNcvCapLtvf0pHuwNhEYDerAfB9",
+	"uUrahywVPJD5bre173/z/rX1zqsBNqFlgQhZnUNRY1SA3+w9VT0ObW+y8GnO8gus7Ydz00wMWKy6gP8R",
+	"4iqcxQiToFlcy/G6uSU1ofe/8QkryeeVku1nxYVVyfqST1ib10/bye/XuG6SF7yV8LX7BnnFWVD9zQT5",
+	"Rb3m8PLjhVFH4DZd6EdVq0O4aRXFDehGfPVt61RhyW65M5oFsImENuTTbnnwf29ifKNHeTvh/rVhI6p7",
+	"/9NZr9fbXRlWu36ui9JYSZgmVC7OoTOaVtizykqV2lwmSwltBYUyRMG2D/aevMKtQHzOwEas7z5ddCoR",
+	"FQOGY8FBS5+pixEWpZLZfVuf7tXJ3wJtcYB+XyaTJWv49Z+do/ennVduMhvO6qzgLDfr5ceLuitHBry6",
+	"dfhoCAXQEoDGTP/y40WgLS7BjhpOz7/zpwCZ9My8FVkZtMJ66sDjasC9OrjM5IVLDARXBDvw0o6u5oe2",
+	"4IJnStnlEA0YZMM4jSuyosTmBkqlbmbxHGH36mk3SVt4Yj6vnIHmDvEhib2+5wLjuT5rW8rf6xsJ5ENm",
+	"IJjXEojpQAueJoo2LCnB7cwxfQjtUO57ZwRHrk1EwChyQmiCpmQ6NIWxCq/OE6pEWDa5aVeiXowgS686",
+	"oDtUGlFZmB5ulOpbhWkT3QWXOQsei+wc2brMI9qkaDDYNYpzcXHwTf7TauCzF6wnT+GvMKT5oaN4dGr8",
+	"5ZUX7ERnHHq1mN+yzajUSNZx4+aD4wWBYLDC9PBN/tPqFZkX7F24hrxcMan5xpHaUBp2qSVEcYq2g2wX",
+	"dsTPZRD0Cx0uBix4/+78Au1c7+5MyY59MPARuSYsbyjq1oksmkZ1c0l14AFYGdwTKWe6TB9lI24LAWKd",
+	"4m2ERi6RppgyiSkjiVCIBIyoEUR/Z2dM5SQdKv1rJ3uhA8jKPlYz5PKhwVMrHINL0bOl2RQMx2xctJEp",
+	"0XBmW/foQGqhTfuL0hh8NIIqk3KS8HQ8yQ3pAzZgEHEo+pk4+1OAMBNzNVgWbh58gfBHH1WCrr8Gz7XX",
+	"Y8A41DxPeKpY2hkBojKDpuKKga+PJ8wGLNBBloEWUNnuNraaeo6Ikq1G1j4SAwazCzM9ss7X7AEQBmKC",
+	"Z0QvHdw18E4f+iAtrcjpdvP5n//9f9DB/u5zhAdMF43Oqkzq33b3u+gnHlFibLk4ESSC9gOhjBd99PL8",
+	"3Vu3EvyAfbj4ufPURxMO1T8ZStkMg4dApEnCFcEgIkI8I75pLCAQNpISWQPjBKvTnC3kRFHLMFVIpEqc",
+	"zHBIjDtC6QEQaaBzG7CuPp9XpjeDDxh2quaXOxL4sCqMDnq9LjpCOjACYUiuRREnZk1AlRohvcd6n4Oj",
+	"OObzvOQ2YF+pJGpX0BbjEnafRGhGkgHLzk2olpufouQzhQLEXC1ou4uCX06OXgQIXNzJNYkU9SRkwCIS",
+	"xjiTBjENibGHWsVgBvWH97q9CmPP5/Muhp+7PBnvmHfFzuvT45O35yfwTh4Wm7O053uKFTWj97q7+jE+",
+	"IwzPqNf39ru97r7JB4YTeqc7J3HcgVLpO7/Nr0TXVh0d1zkONNVq70Du9JviRcb8mu/71otlIpOViAFH",
+	"+oA5zieB5hMuMjeTGkbtgetkQgsiNbEYR5Z6zZQ4n9M4hpFtLWilChS8YODsglNNO7tc7+SAqV1qdHmi",
+	"rb2eiV8VaLiwXplt26aYKhKjYyZ8FHM2th0Xgin+3MFjEvhI6bW6dbLGwYQzniagc+F4jtUyFNoVKynY",
+	"snGF8cjqjoFAOxntqTuw9xcilQT1Sm1q93q9zfW/0mmJNbVkKxRQ2UIh1b4MiRaWq0pul+o1G/T9+W3Q",
+	"RxM+1xWahe0UDaEZmt6GxLSlHrCtoNNRpNvJcf+4buu66AjwDh1bNGLzO5WdeL/XW9rO2LlU2Vd+7XWe",
+	"1V+nFPoO9nebsJ1t306pFrR7EfP6v37yPZFOpzhZWI+YRr+rqWkx+eTx7pNtBQgeC3X5j6gI1fGw8D59",
+	"1ftQb2wzO4SCv5xcBLrkvz4bbV0CW5GgSIkK7CWkWNLCtMj8y8lF3dDrYOrbsfUoWzGg7dnubg/99389",
+	"60LHm3r0ffWLwhI0lg52L3cdrQk50rPCuIXLYCmO9Rb5uTRTc2Ph/JJwC6QL6YVor9tDBbQZBTKb2wTq",
+	"Hewe3DEpr7853wmFW3xlKHwkLB7aUvOMMBp1Qs5GdJzmps8mOn43I+z0xXHh8T8+/cKi0TFnTN18M3yi",
+	"iIfpVIez3SG5tt+D74RMV+KvFdniGYW8sx1cqlc/46KpspJrQIvpNRGQkDThafI8u9hSaW4J+Qzmp442",
+	"s1V3oabSslEeiJA/8WixXn+j3MCmq8++z2No8sKrpjDtug2s66o7fC36CiARpJ6AlpNCsd+8IqA13nI6",
+	"BsKbu63fLLRTUO/u7q8Bq6VZ3zvYe7bOe4XGOG25xbxeZhjfe7wGqtzqDvDq/jq4yjLal4q4ocSUIQzW",
+	"oC08ox1IT7UmZYct7W9lrizwTDNbns+IVemL0VfaNizThKmbESNzNMM06aIzkkJ7PIzEDNpcFV/T5mQB",
+	"9yddRGuEpzRe1F2gisWz87rC67DtWsxXKtP9wHc/MN8tYR5jQM8iZ4Fy1+Oi3LWEo2j5oWbBfCRMH0Mw",
+	"QclihcalPRZKXOEWV/yWY8yYt2oKTbY/tOoKPbZnm83wbl6es64xkVOs0UQ8IZGVWo8Xrdmx2hG8LTvW",
+	"NTqGd/dbv5v35mzLx+WGz20Zsb7ldltGrOl9XWLEL5kb9dfc7fjpq/+l7P399dPXAtNqZxTCrL7+psur",
+	"6sJv9dMKv2oPlsuyTeylC4Te1onTUId0Y8zjMHpWacU2GWjP4Cs7jjt7oTH747NX7+Cm6HWxkVcK2Riy",
+	"/8ZTbXRnpq+3wwndf17J8MKECBQkQ2t5EJvgyVoLSs6lEGP5jadYy5LW+XFWSXepkIQCC/GRu3JhXJ5W",
+	"2TDVniUHnXtlz7J7Y7sfmgZhHyCWxN0JtKWRv+J0mkCR3X8ss+OZOry3qEaZGRo6Js4SDqYZKhCO6TW5",
+	"Fbvda3pNmC52b7GlUXN7trmleP0OzHEWJfmUukN8HYoUKU2JTGgoGh3D9mKGhiaoAUkyncUQ5mM99NqJ",
+	"K1Oh7WzqRxYuBmxCheTjBE/Fc9uMdbiwlyV4zdRxVj+HVzyVIrfaJSQV4GuXulqGeJ5F5HQmWEzQ7ylJ",
+	"dWfX59DnfogFQTPOYwCGCklD0eBlfWMWvZI7JPksd2YxpiW+qPgD61jAoDaLSnifcIUxkgqkxkU69vRW",
+	"GMOZapqttXb/dXyOGwPWpOfmoWG3aVipVtT+WqzMsPO5M5/POwp5nTSJCQt5pKOQbz7BnV4/ixW3G2jH",
+	"dolSpEye2+CHAEFwtsn8XhhjhBPxY9rBMj7fWG//Vso4OABvoIpXu2a31QjgzfVvucV27W05712uY62t",
+	"Q1Q62C/RIKoRmVqVMHHaZR3CCdbENsUVggUODwvebpigwO/aqNpshvqFx5G2yephjf0poeOJVIqhifGl",
+	"Umed19hrB6xssH0OCrfrsKECRYRREpm8TiqzTM4B+wBBNNpsbGoJdPTYUV5iQHAblrfX69UJe11g7jYF",
+	"VrGE3YaFVXnwtoKqQaDojg+AQx/xBMoiZFKj630Lt/+YzFe08mqiLrJSr/dsOSutcIdkMY4mU9kUTeqi",
+	"IE+2/nMWg4wkviICBTasOUBbeMBq0711mHPghC9jhvhM5/OgAGL1AzgbBkzno4ssET3L1tDc5b6XVTYI",
+	"TFhfpTnhVlMtA4jVnVNBtrsD5i6vkJecrbH4rYn4RakwZUy0CNEhggUHEbq5f0ibBG9TGhTKRrQWBo5t",
+	"yC264NZacFzIK2qD52mJpn9na3NSCfg71YqKtQXqtCJTskSIlEQb0W58732Cx82g5S/A+HelDp3qIuPH",
+	"uor6zWVrGyecfetGLrjNCuaWbm+rMbZyep8qYrHaQl4egyeorhJIk5jXQdbdBZ7GqyKnjt6fns9IuJ7Z",
+	"xQ6cM0pN0rSibQzpBn87evMa6QyNalqp733ujHnHfKlG7r7VJT+z7zt0OuOJNDGvE6/vjTksrks1LDvX",
+	"+ybEtQqHWWQW2ANtsAAiuNJuQUG4EY2JD70O4Kai/ti+lWvuhZrNouYOjUCrt/q7CMxykFMbgFUwBICG",
+	"/Y8ldiAcLfL0mczgYpJyfDh/p3Sc2JS7hGTF/HRKiBOmq/TQmONIC/IKJ6m5qLHr3YP5EpZ6c3rNBNkt",
+	"g/mWK1VIg7pUq82RuRZ/GJNenrN0I1ZZtZd3xSjZrjQgEW3hJXNvt8RxW6srBFTpdrON9ras3MOGIg/P",
+	"FfDkPRZid2//X4qKYlZ0oLWuWKmsccf6YrkYRl3kcN4gv1iNwbnobgSWlT5vne2npJ5psahUkCmO1VWA",
+	"RK4L7SZO5FNmbwRhQiK1TBxv0GPfOPxBKzFXC7INgLXZYJuDtm5ko0DfyV5fGImhNjvP3+w6GvndgMG5",
+	"TrEy9ZKlJNOZFDahjgqEoyghAhwuMlmYPM7gTH3oHKkPgU3PKl22nEdW3ZzgUf1k+5SpVS7bu2FZhlJG",
+	"Ps9IKEmETCft7qYP9/V2UStVc0whbXvk9J5CEywmlI03tVPL/It8jChDW+rw6BTLUjiHXf6rOfCud3dM",
+	"rKBovEO9pkIegalbgMHD5AkLMJLXAZ8/svOaTqm6LK988FhXpvr66TYDDGEREABSexrM8JggPtLuf1se",
+	"47kJ5dS5kGFCZHuD7A1MDTdyuqwff3FD88DNIi4a3CR5qIXFdW2YhSVPpRWvDs41OfU3j8rVtkhNKvcd",
+	"lAtAmHJ9rfS43Q3zii1j1XCgQg1rg2JfH1+cafPH3fk474fJ2tj+1napfA9cmYfnGq6s58XS4bHzhUZf",
+	"NWfaqNwiW+nYPoetCnR7UM/UioMZt/n+bvqZ+N6FsF7S8jfecvmzDSz9YejDeOM4qx6VTVK7MTe7gRo2",
+	"feIvEV+PRCmD9YGi7pyi/kJkLTmt1gbWUkVPX3hfP2ViK69CtkLvdR78wZXf7M3VGrCLnwd1dzWZl6vn",
+	"rdZ7cZGwcvp2vnY13nolNXv41tIpszfvSw3Nl9ggxQttG7CwyWHfvThv4QY+5mwU01D+uBpnpTZkS90T",
+	"F0i7gTtqhHmNHlqlmLogmRAzxiUakiz7aeug92y7ej+0imyR9dpos2VCNRP94fSOtSn7xyNUJ1OpDaEu",
+	"U4GX0FHvnsTogyZ83yqCUonbE9cN9GCoSBhOarybUIX8TjULU/j8rrPNV7OE6aXxh2aNBzWkyn2aIL9Z",
+	"Ddkxpa1XFPeEShXUKfBqOnDUaCnPIZoHCuZSgch0JmuiO0rX1jcGiB/68po1R1l6a81KiT8cX9/DDZeV",
+	"+u1NM0rc5Em2ivt2vkD30xXm6TMy5dekwjatdXvLxI612qz3gRrvXZ6fSz5DWO8RBFrEfDymDBzmkt+q",
+	"ouU3EQvkbGQtLCDgN2tgYQh2aVncFW15QMNL6wohRNG3U/kDbX83tP1a3RT0xsR8XYq2sjONqOyQawXx",
+	"cmu4evBEP3fr+kSFdd6xeIE0lGi40O5mtfCMi35PSbLI2QiHkhs+yvlmZePNZbPioQ4+NRP74KDkCeRu",
+	"NUEhUmgutBk4dIQYhBOYlvoBRPMECgqbudWFFP1gCVo0UdQCc3iwLk4kpL9BmBqAJ+m0GRmUQUfHGjm2",
+	"tJ3xUlLQddxXzg25rOvPfas+mYyfViu3erUPzpiVAjRvItRCR4XeQhq1PmJkDq1HaCJkodBLRKUrLeVk",
+	"SV6praTJEPSmh7qeusytSIeBD/9BHqH6mwoB/2EJv+jcUMyiAQvI51mAtjgjKMJZGKh6EKUsJgJSSKAO",
+	"MYmKGZ6VC+G7ECeUQyX0DYWsD5Pdvf1ipLppkdY6tskB6p4i1Q0EF6bL0bIw9aMbhqkb7JkGqjMJGId+",
+	"LPrliHj9g16vPHOWVzxNhenOgSWKCRbaUZ5VefoXz3eCt98xyESeKmmYtdHR7WxwQhDV+YvdbrfUsnAd",
+	"kPw8thWbadQgRUDOzLd29jlJCOSzzxJ+TSOSwWA7L6+LkiGBRvtKQt8cBeuSamM08F+zHkW6ZZK4Ud6A",
+	"XfquX0gh0IVD3ExzuwH/4m1sBR8TzsZuGoEPDdKzuNcQQ7/tDYfsr4LqjkL2V4Lx44bsm6XdNGS/Qp2P",
+	"q4xZDMgH+ofGbDyELMOoi94rwUUQYGaMKYM6VIniQZfSjxiiTCoqj217iprBNkfyd5NIsB5tfVeJBO+O",
+	"j85O+UVdFgHXqyqqRKsbA2SqkdaJoI1RgNMoK6Ps+llQRapC47MBUw/qfk1q0wBRSsBn1bx4EinamWIa",
+	"+063wcQ0z+vaTnDF1DNLARYUoYTtQW+3Tp96Ob0WMiF4uqk2BKYpb00LfkfnwgzHCzVX3CFsTJmeUS/K",
+	"63u94eHoEO+Szn64G3UO8FPSeTZ8Sjp7I/WF+vxs2J57apd4T3paBkujpuYCWQinWEM9G6e0qArlommQ",
+	"4XngOfqHPpn/8uH0RbM+5Q4CuzzwdK0f8+waWkiGhpumM6Ktl5yCGR5gAvmSMxNnthbAzRMelYqH45jP",
+	"10kcXL2ut2pYd4vvRDtZDdcd6SctAPlxNZRscbebVphNUzQi3JNW0Baa71c7qNiY0Va2qDqN4Tf7Y64z",
+	"6B7rTXFRb4h3y+7kxjgoV9IY+/I/lQHNttheaj2rx5Sz41NiPGZLooze3FZN/vd6CfcTWLSMuGxEkUNW",
+	"DwHK3zutm3AgWUvyj4RtOF8m/kzO7bh9/OuvRkfQCx2sxrYPb25nEygwFXsus6qCfX2um9vKHC8GjKdQ",
+	"QH6QXRrsUAOvi3RHdnPpqkxxRcgMRpoOGCgNYyKlW2e0kHqnzdm/XFy8R9D/XSedG/PUgOkyiLpAIJTA",
+	"tdNsI8qEJDjqohMWCVNYUHcSF0QIqFU40jc8NWJfKZPQ2FpreXEM6OZzhrbKIOgKjCZzyB8w9aaOo5rW",
+	"2sSPoRP+m4XT8e1WBJEZXk/XThI1+N6zzYIcBxjvuw8d/wNJBD93gADF1SQvwJ4sERM5qTXICcMEYln+",
+	"gsM5Mb0mDuMgyzcZy3BGCqwzYIUyv0MSczZWnww/ORxkpjCjb3fRERswwiIS2e8eiVLBTyH5TLuDWUh0",
+	"pKI7nRgwAXE4+gHEGcq6qBuuVpMrqUHBFpgX41bPAjwDxnhE0JYgBAWERW8W5xqYoJbJT9QT75R8ObeY",
+	"bcttBalkPBiw/AdlsEr5Jywq0kut0K4qh7VBsUfZIBBoVOhuaErI9oGyzWUXThnwiVF9fJg3iOmEP+La",
+	"IoGoRFshZ7b4Xf6YLpVHIjjXKNMHEMRQaJP0NY7h6pXZBR2ucAkchThJFro6b84kVJ/ggkZBF72mQuoj",
+	"22VegTiLF2iLcamJzAcYaIJKwBpOg+f0Gb7tIx5Hmde6jgvUnBmjiNttGgxzNMUyOKFvhdU/sFRDdELj",
+	"USLyzVxxlKzMhzszZZp1eZuSZC9xnRLpBUrUIj0T+lrnExxFvCr+GwT+gG0FCuY/BT4K3HZOfwq26w+D",
+	"LdN0oa+bLgTb/QFzDhW1EDglgPstb2vQ7DlixDs8Zpk+6EAZ+9A0ll+wsGO5P0Bbu0j3SNEx+dtoFqe6",
+	"pbEtuKnkjtJsz4yp2DixjBC6JgkdLTJMjEYxZeoRLVSIAm2EcCY2dD3PKgo100OJeDlJeDqeFHHTHbAj",
+	"ptdWpBQoQq6PbwW0qS6emlL+VDvzlc580DtoPEkNe7c+Q7PFYFE4Ox/CRe/hfDYFFtYWKd8Sk59w61xp",
+	"Cig9gydu8UhSEzSdR9oPqGM3/6lOINiXtiFyidkiSxX6c3bWwMedL+r2v/ScOYKBkJA0jtGExJESp9iE",
+	"0VolbpjSWHYoQwFUyA90KwX1TKDh8NfN01b731pgAYQPmdnfVWa2ptU1UrJhF2votTkHu55GNiuDmvRh",
+	"R/o8HIt3L+Egz7qZYkpHX/32PdKRKT6aT2g4QUMS8qm6VWa9wvKI34Z8H/hvWbLPKup6qwZozvl5n+Y0",
+	"fsMQFR3/ta+A4jMCaJpNFoKGOAZtnEpqEe57IiZklmF/jXW8T+88umQVc8J5kJBZjENzIGyyvE2r2X+Q",
+	"gjY/oLG39eFiCtNAgxIghWapYfQi01VhdWXdc/2gqa57e7aZbJrl6rApmqq0sZcfX50XkyL+yfRks4dQ",
+	"wq6tuux00xBoa5YOYxpmJQbBzufGRRSopJZ2dnTTrWbX4Rvo2oXVPsHmjXiCAhyPg1JDsHjMEyonU21b",
+	"wENBmNzWuSYJkTQxNiAew13RnmZC4oVwCcK0BJSTrH8PlQOmICaRTlUwlsnugA2YlmNSh4hQaJs5JlFf",
+	"G2kMwLQ4vjXlDFMzrrGOgl+SSmF7bl6qLwIfBR2Fpw58qW03EYnxIkBbe70Bm1KWSlK03UD8sY8E17aZ",
+	"pGSxeaThCHE4IWLAYE1U2jQzBYGOmIPld9GFQZpaigY3wxArohdLPeGUTwmTtrEaGKHEnMpwop8prK+L",
+	"PlI5GbCATqckoliSP6sTMUBbGCnSTviUCgKzbxewqkGxyAQ4CturTUALsyM6kXGkCcdHFmLG5110ZH/E",
+	"bMByMoKlTKBRYaGFzIJAcQq9CAtAbQtIIOxcLnkt9C2XirnQBWIlN43pGhMe47Hnrycmj+LatEP1q/Z+",
+	"u6h2kGww53KSbfpaB1m2qQX4DKF6fbBvZhmJQ85jgtktpyQ6+9Ggl5hl+zkiJJ0CiwiJEyksNTykKq51",
+	"vrTQQjTHFFs2rTxMUlEsQVPVQD6IO6kPU+GmYyxIhzJBmKAgLEQ61Eldrjfbpj3psJImTvp9reTq+y9V",
+	"A7vywCGrOATQ1Fb1SkWxuoz+vKqI6gdhCmBsPvpHDX0/ZVOXxiBCINhDodTv6SKq6XyNCqnlcFtL667Q",
+	"b1mTP2OA1hVgHBO50QIqnuGHIlz3SCSZKbyBSJpN4fW00LszufRANfd2hP4lKyRUf4R+U43RkuIHkZLm",
+	"Xq9T0CBFf0yv1Y06iKjAwxjsBHDXNZ9NkmgY8pTJAVPXLcIiAXELSgBl0VRbCekQhoeQHTpUOp+6pTKC",
+	"hji8giboNhbzUhsrxCWWfcTSOA7QlGCmZ8oibnXXIPPoc4QHbIaF1NeeKdZNzrOganXdq7nt6iDyW1Y2",
+	"HhIeHmqn3tehY4umttZMimkRNxIvtQbRcyKtPTTPobCyohim6lwzqwEE5/o4vKMMgXMiN5ceIL7/JnVr",
+	"M9sfmXfOs7PXyRNAWxAEgxIiSKWJYz1HtU4gyNNjyvFf0Di+GFuvOYcz0q2LC1Q8snZ4fWnSanz9gwZ4",
+	"D2RYjePnoxa3iHZR3pqw4kIwegC1rHXm2fMsyw3qgeB4jhdCh/jW17heTnjfS1T7AyHfkzUQL4ls/aZr",
+	"jQYQXIU1XqojFPMQx3mou+d7aRJ7fW8i5ay/s7O796Tb6/a6u/2nvac90GMMWJXQ/J+P0eGTg2faouIj",
+	"9flJr/cM5XHqoNjA94eHe6U4ecKiGadQMzIzkwMua0zxr8hCwFiZp3oEsQ6lWHb1xLsjtR07705fHKMw",
+	"poRJFNNhghNK3JkiKkKuZEnNbIpzERxuVMjE9FUoVD8WDZWTa0OX+ZzZHFyA0B6gzphTUjOg29sNbeE0",
+	"ooSFRGxr16bxbkPZOCFSEimUZKGqNMmrzeeORre6bnW+Mx3BCpkWEEWl/lygcYKZdMZl6ZQkNEQhjwoY",
+	"1QEm1WFffrwoRh3kQ1nXe9etwOo4iaqDvVZXcCKEjxSbUfVnnmLFmUxwKNVlm8QjZ9AJwXEtXdlWfn2E",
+	"UYJZxKemh3LuPJwlZEQ/oyBjmEsd9otROCHhlUin/oDpjr2m06zNNZHagg3Vos6JiXFXh8x/do7en3Ze",
+	"kUUfvTr5WwBZycGREZjwQh/9RHBCEvgdmgPjUIrclsnnTMsO2Cd9n882mTYhT1NoRCWUYuYjU7fDVyLh",
+	"iqdSbb5Op2ba424Lj6rPOqW3QE5Qd7Q6zQtdX0NHUZRyZpBaOQxtud/V83Tr7wEzTYkhkTJCvd7+NsQx",
+	"LJDEV8SEYlzoiIsA9MsdU2UYEmUKmAx8NFQ8whNAvUZr0EUnumaX+in4MrBFggZeH3W73a9BEaWpnHRs",
+	"4ZIV683LjOj8P0VhW8H7d+cXqFyJLNj20XAhodLRgKm/CmC95LQj5CJuAWBevmQFdLZomjFSgeCkIXkk",
+	"UBHEIIcM/ugO2EUub3ThWEUUoFGYGrAlnCrx4NtiTj5ygCoBb6u1LQHdAOfstG8CLPZ6PV3jKBVEoBDP",
+	"qMSxjTgROq5ERwrpTCuBDnr7sKyaUgbrUYXTq3416HhGNfgFAtD5A6UnCrltasoCUFYpeUUWftZU/I2G",
+	"s0y2M9oB3fjrp6//LwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -769,6 +769,39 @@ type ServerMetadata struct {
 	TokenEndpointAuthSigningAlgValuesSupported *[]string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 }
 
+// Session defines model for Session.
+type Session struct {
+	// Amr How the login authenticated (RFC 8176), e.g. ["pwd"].
+	Amr           []string           `json:"amr"`
+	ApplicationId openapi_types.UUID `json:"application_id"`
+
+	// ClientIp The client IP of the last use.
+	ClientIp string `json:"client_ip"`
+
+	// CreatedAt When the login that began the session happened.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Current The caller's access token belongs to this session.
+	Current bool `json:"current"`
+
+	// ExpiresAt When the session's current refresh token expires.
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Id The session's id, the `sid` of its access tokens.
+	Id openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The login or the latest refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+
+	// UserAgent The User-Agent of the last use.
+	UserAgent string `json:"user_agent"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Items []Session `json:"items"`
+}
+
 // SigningAlg defines model for SigningAlg.
 type SigningAlg string
 
@@ -1699,8 +1732,9 @@ type ClientInterface interface {
 	// Accepts an expired password as `current_password`: this is the way
 	// out of "password expired". A user whose expired password keeps them
 	// from getting a token authenticates with HTTP Basic (username or
-	// e-mail, and that password) instead. Revokes the user's refresh
-	// tokens.
+	// e-mail, and that password) instead. Ends every other session of
+	// the user: all but the caller's own (with HTTP Basic or an API key,
+	// all of them).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1712,13 +1746,50 @@ type ClientInterface interface {
 	// Accepts an expired password as `current_password`: this is the way
 	// out of "password expired". A user whose expired password keeps them
 	// from getting a token authenticates with HTTP Basic (username or
-	// e-mail, and that password) instead. Revokes the user's refresh
-	// tokens.
+	// e-mail, and that password) instead. Ends every other session of
+	// the user: all but the caller's own (with HTTP Basic or an API key,
+	// all of them).
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/me/password (the `ChangeMyPassword` operationId).
 	ChangeMyPassword(ctx context.Context, body ChangeMyPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EndMyOtherSessions End every session but the caller's own
+	//
+	// Ends every live session of the user but the one the caller's
+	// access token belongs to (with an API key, every session). An
+	// ended session's refresh token stops at once; its access tokens
+	// stop at once on gatehouse's own API and in introspection on every
+	// node (see `endMySession`).
+	//
+	// Corresponds with DELETE /v1/me/sessions (the `EndMyOtherSessions` operationId).
+	EndMyOtherSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMySessions List the authenticated user's sessions
+	//
+	// A session is a refresh-token family: one login and the chain of
+	// refreshes that followed it (concurrent refreshes answered within
+	// the reuse interval are the same session). Access tokens carry the
+	// session's id as `sid`. Lists the live sessions only (not ended,
+	// their current refresh token not expired), oldest first.
+	//
+	// Corresponds with GET /v1/me/sessions (the `ListMySessions` operationId).
+	ListMySessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EndMySession End one of the authenticated user's sessions
+	//
+	// Revokes the session's refresh-token family: its refresh token
+	// stops at once, and so do its access tokens on gatehouse's own API
+	// (`/v1/*`, `/authheader/*`) and in introspection (`active: false`):
+	// at once on the node that answered, and on every other node within
+	// `--revocation-sync-interval` (1 s by default) plus one database
+	// read. Resource servers that verify tokens offline see the end of a
+	// session when its access tokens expire, or through introspection.
+	// Another user's session, an ended one and an unknown id are all 404.
+	//
+	// Corresponds with DELETE /v1/me/sessions/{id} (the `EndMySession` operationId).
+	EndMySession(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRoles List roles
 	//
@@ -1806,8 +1877,9 @@ type ClientInterface interface {
 	// UpdateUserWithBody Update a user
 	//
 	// Changes only the fields given. `disabled: true` disables the account
-	// and revokes its refresh tokens. `password_expires_at: null` means the
-	// password never expires; a past time makes it expired now.
+	// and ends all its sessions (re-enabling brings none back).
+	// `password_expires_at: null` means the password never expires; a
+	// past time makes it expired now.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1817,8 +1889,9 @@ type ClientInterface interface {
 	// UpdateUser Update a user
 	//
 	// Changes only the fields given. `disabled: true` disables the account
-	// and revokes its refresh tokens. `password_expires_at: null` means the
-	// password never expires; a past time makes it expired now.
+	// and ends all its sessions (re-enabling brings none back).
+	// `password_expires_at: null` means the password never expires; a
+	// past time makes it expired now.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1827,7 +1900,7 @@ type ClientInterface interface {
 
 	// SetUserPasswordWithBody Set a user's password (admin reset)
 	//
-	// Sets a new password and revokes the user's refresh tokens.
+	// Sets a new password and ends every session of the user.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1836,12 +1909,26 @@ type ClientInterface interface {
 
 	// SetUserPassword Set a user's password (admin reset)
 	//
-	// Sets a new password and revokes the user's refresh tokens.
+	// Sets a new password and ends every session of the user.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/users/{id}/password (the `SetUserPassword` operationId).
 	SetUserPassword(ctx context.Context, id ID, body SetUserPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EndUserSessions End every session of a user
+	//
+	// Ends all of the user's sessions, as `endMySession` ends one.
+	//
+	// Corresponds with DELETE /v1/users/{id}/sessions (the `EndUserSessions` operationId).
+	EndUserSessions(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListUserSessions List a user's sessions
+	//
+	// The user's live sessions, as `listMySessions` lists them; `current` is always false.
+	//
+	// Corresponds with GET /v1/users/{id}/sessions (the `ListUserSessions` operationId).
+	ListUserSessions(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJWKS The public signing keys (RFC 7517)
@@ -2845,8 +2932,9 @@ func (c *Client) UpdateMe(ctx context.Context, body UpdateMeJSONRequestBody, req
 // Accepts an expired password as `current_password`: this is the way
 // out of "password expired". A user whose expired password keeps them
 // from getting a token authenticates with HTTP Basic (username or
-// e-mail, and that password) instead. Revokes the user's refresh
-// tokens.
+// e-mail, and that password) instead. Ends every other session of
+// the user: all but the caller's own (with HTTP Basic or an API key,
+// all of them).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2868,14 +2956,81 @@ func (c *Client) ChangeMyPasswordWithBody(ctx context.Context, contentType strin
 // Accepts an expired password as `current_password`: this is the way
 // out of "password expired". A user whose expired password keeps them
 // from getting a token authenticates with HTTP Basic (username or
-// e-mail, and that password) instead. Revokes the user's refresh
-// tokens.
+// e-mail, and that password) instead. Ends every other session of
+// the user: all but the caller's own (with HTTP Basic or an API key,
+// all of them).
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/me/password (the `ChangeMyPassword` operationId).
 func (c *Client) ChangeMyPassword(ctx context.Context, body ChangeMyPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewChangeMyPasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EndMyOtherSessions End every session but the caller's own
+//
+// Ends every live session of the user but the one the caller's
+// access token belongs to (with an API key, every session). An
+// ended session's refresh token stops at once; its access tokens
+// stop at once on gatehouse's own API and in introspection on every
+// node (see `endMySession`).
+//
+// Corresponds with DELETE /v1/me/sessions (the `EndMyOtherSessions` operationId).
+func (c *Client) EndMyOtherSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndMyOtherSessionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMySessions List the authenticated user's sessions
+//
+// A session is a refresh-token family: one login and the chain of
+// refreshes that followed it (concurrent refreshes answered within
+// the reuse interval are the same session). Access tokens carry the
+// session's id as `sid`. Lists the live sessions only (not ended,
+// their current refresh token not expired), oldest first.
+//
+// Corresponds with GET /v1/me/sessions (the `ListMySessions` operationId).
+func (c *Client) ListMySessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMySessionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EndMySession End one of the authenticated user's sessions
+//
+// Revokes the session's refresh-token family: its refresh token
+// stops at once, and so do its access tokens on gatehouse's own API
+// (`/v1/*`, `/authheader/*`) and in introspection (`active: false`):
+// at once on the node that answered, and on every other node within
+// `--revocation-sync-interval` (1 s by default) plus one database
+// read. Resource servers that verify tokens offline see the end of a
+// session when its access tokens expire, or through introspection.
+// Another user's session, an ended one and an unknown id are all 404.
+//
+// Corresponds with DELETE /v1/me/sessions/{id} (the `EndMySession` operationId).
+func (c *Client) EndMySession(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndMySessionRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3092,8 +3247,9 @@ func (c *Client) GetUser(ctx context.Context, id ID, reqEditors ...RequestEditor
 // UpdateUserWithBody Update a user
 //
 // Changes only the fields given. `disabled: true` disables the account
-// and revokes its refresh tokens. `password_expires_at: null` means the
-// password never expires; a past time makes it expired now.
+// and ends all its sessions (re-enabling brings none back).
+// `password_expires_at: null` means the password never expires; a
+// past time makes it expired now.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3113,8 +3269,9 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id ID, contentType stri
 // UpdateUser Update a user
 //
 // Changes only the fields given. `disabled: true` disables the account
-// and revokes its refresh tokens. `password_expires_at: null` means the
-// password never expires; a past time makes it expired now.
+// and ends all its sessions (re-enabling brings none back).
+// `password_expires_at: null` means the password never expires; a
+// past time makes it expired now.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3133,7 +3290,7 @@ func (c *Client) UpdateUser(ctx context.Context, id ID, body UpdateUserJSONReque
 
 // SetUserPasswordWithBody Set a user's password (admin reset)
 //
-// Sets a new password and revokes the user's refresh tokens.
+// Sets a new password and ends every session of the user.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3152,13 +3309,47 @@ func (c *Client) SetUserPasswordWithBody(ctx context.Context, id ID, contentType
 
 // SetUserPassword Set a user's password (admin reset)
 //
-// Sets a new password and revokes the user's refresh tokens.
+// Sets a new password and ends every session of the user.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/users/{id}/password (the `SetUserPassword` operationId).
 func (c *Client) SetUserPassword(ctx context.Context, id ID, body SetUserPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSetUserPasswordRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EndUserSessions End every session of a user
+//
+// Ends all of the user's sessions, as `endMySession` ends one.
+//
+// Corresponds with DELETE /v1/users/{id}/sessions (the `EndUserSessions` operationId).
+func (c *Client) EndUserSessions(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndUserSessionsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListUserSessions List a user's sessions
+//
+// The user's live sessions, as `listMySessions` lists them; `current` is always false.
+//
+// Corresponds with GET /v1/users/{id}/sessions (the `ListUserSessions` operationId).
+func (c *Client) ListUserSessions(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUserSessionsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4763,6 +4954,94 @@ func NewChangeMyPasswordRequestWithBody(server string, contentType string, body 
 	return req, nil
 }
 
+// NewEndMyOtherSessionsRequest constructs an http.Request for the EndMyOtherSessions method
+func NewEndMyOtherSessionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListMySessionsRequest constructs an http.Request for the ListMySessions method
+func NewListMySessionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEndMySessionRequest constructs an http.Request for the EndMySession method
+func NewEndMySessionRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/sessions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListRolesRequest constructs an http.Request for the ListRoles method
 func NewListRolesRequest(server string) (*http.Request, error) {
 	var err error
@@ -5274,6 +5553,74 @@ func NewSetUserPasswordRequestWithBody(server string, id ID, contentType string,
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewEndUserSessionsRequest constructs an http.Request for the EndUserSessions method
+func NewEndUserSessionsRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/users/%s/sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListUserSessionsRequest constructs an http.Request for the ListUserSessions method
+func NewListUserSessionsRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/users/%s/sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -5813,8 +6160,9 @@ type ClientWithResponsesInterface interface {
 	// Accepts an expired password as `current_password`: this is the way
 	// out of "password expired". A user whose expired password keeps them
 	// from getting a token authenticates with HTTP Basic (username or
-	// e-mail, and that password) instead. Revokes the user's refresh
-	// tokens.
+	// e-mail, and that password) instead. Ends every other session of
+	// the user: all but the caller's own (with HTTP Basic or an API key,
+	// all of them).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5826,13 +6174,56 @@ type ClientWithResponsesInterface interface {
 	// Accepts an expired password as `current_password`: this is the way
 	// out of "password expired". A user whose expired password keeps them
 	// from getting a token authenticates with HTTP Basic (username or
-	// e-mail, and that password) instead. Revokes the user's refresh
-	// tokens.
+	// e-mail, and that password) instead. Ends every other session of
+	// the user: all but the caller's own (with HTTP Basic or an API key,
+	// all of them).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/me/password (the `ChangeMyPassword` operationId).
 	ChangeMyPasswordWithResponse(ctx context.Context, body ChangeMyPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeMyPasswordResponse, error)
+
+	// EndMyOtherSessionsWithResponse End every session but the caller's own
+	//
+	// Ends every live session of the user but the one the caller's
+	// access token belongs to (with an API key, every session). An
+	// ended session's refresh token stops at once; its access tokens
+	// stop at once on gatehouse's own API and in introspection on every
+	// node (see `endMySession`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/me/sessions (the `EndMyOtherSessions` operationId).
+	EndMyOtherSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EndMyOtherSessionsResponse, error)
+
+	// ListMySessionsWithResponse List the authenticated user's sessions
+	//
+	// A session is a refresh-token family: one login and the chain of
+	// refreshes that followed it (concurrent refreshes answered within
+	// the reuse interval are the same session). Access tokens carry the
+	// session's id as `sid`. Lists the live sessions only (not ended,
+	// their current refresh token not expired), oldest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/me/sessions (the `ListMySessions` operationId).
+	ListMySessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMySessionsResponse, error)
+
+	// EndMySessionWithResponse End one of the authenticated user's sessions
+	//
+	// Revokes the session's refresh-token family: its refresh token
+	// stops at once, and so do its access tokens on gatehouse's own API
+	// (`/v1/*`, `/authheader/*`) and in introspection (`active: false`):
+	// at once on the node that answered, and on every other node within
+	// `--revocation-sync-interval` (1 s by default) plus one database
+	// read. Resource servers that verify tokens offline see the end of a
+	// session when its access tokens expire, or through introspection.
+	// Another user's session, an ended one and an unknown id are all 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/me/sessions/{id} (the `EndMySession` operationId).
+	EndMySessionWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*EndMySessionResponse, error)
 
 	// ListRolesWithResponse List roles
 	//
@@ -5936,8 +6327,9 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithBodyWithResponse Update a user
 	//
 	// Changes only the fields given. `disabled: true` disables the account
-	// and revokes its refresh tokens. `password_expires_at: null` means the
-	// password never expires; a past time makes it expired now.
+	// and ends all its sessions (re-enabling brings none back).
+	// `password_expires_at: null` means the password never expires; a
+	// past time makes it expired now.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5947,8 +6339,9 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithResponse Update a user
 	//
 	// Changes only the fields given. `disabled: true` disables the account
-	// and revokes its refresh tokens. `password_expires_at: null` means the
-	// password never expires; a past time makes it expired now.
+	// and ends all its sessions (re-enabling brings none back).
+	// `password_expires_at: null` means the password never expires; a
+	// past time makes it expired now.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5957,7 +6350,7 @@ type ClientWithResponsesInterface interface {
 
 	// SetUserPasswordWithBodyWithResponse Set a user's password (admin reset)
 	//
-	// Sets a new password and revokes the user's refresh tokens.
+	// Sets a new password and ends every session of the user.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5966,12 +6359,30 @@ type ClientWithResponsesInterface interface {
 
 	// SetUserPasswordWithResponse Set a user's password (admin reset)
 	//
-	// Sets a new password and revokes the user's refresh tokens.
+	// Sets a new password and ends every session of the user.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/users/{id}/password (the `SetUserPassword` operationId).
 	SetUserPasswordWithResponse(ctx context.Context, id ID, body SetUserPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUserPasswordResponse, error)
+
+	// EndUserSessionsWithResponse End every session of a user
+	//
+	// Ends all of the user's sessions, as `endMySession` ends one.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/users/{id}/sessions (the `EndUserSessions` operationId).
+	EndUserSessionsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*EndUserSessionsResponse, error)
+
+	// ListUserSessionsWithResponse List a user's sessions
+	//
+	// The user's live sessions, as `listMySessions` lists them; `current` is always false.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/users/{id}/sessions (the `ListUserSessions` operationId).
+	ListUserSessionsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListUserSessionsResponse, error)
 }
 
 // GetJWKSResponse200Headers the declared response headers of an HTTP 200 response for GetJWKS
@@ -9171,6 +9582,255 @@ func (r ChangeMyPasswordResponse) ContentType() string {
 	return ""
 }
 
+// EndMyOtherSessionsResponse401Headers the declared response headers of an HTTP 401 response for EndMyOtherSessions
+type EndMyOtherSessionsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EndMyOtherSessionsResponse403Headers the declared response headers of an HTTP 403 response for EndMyOtherSessions
+type EndMyOtherSessionsResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type EndMyOtherSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndMyOtherSessionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *EndMyOtherSessionsResponse403Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EndMyOtherSessionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EndMyOtherSessionsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r EndMyOtherSessionsResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r EndMyOtherSessionsResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r EndMyOtherSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndMyOtherSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndMyOtherSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndMyOtherSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMySessionsResponse401Headers the declared response headers of an HTTP 401 response for ListMySessions
+type ListMySessionsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListMySessionsResponse403Headers the declared response headers of an HTTP 403 response for ListMySessions
+type ListMySessionsResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListMySessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SessionList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListMySessionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListMySessionsResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMySessionsResponse) GetJSON200() *SessionList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListMySessionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListMySessionsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r ListMySessionsResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListMySessionsResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMySessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMySessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMySessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMySessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EndMySessionResponse401Headers the declared response headers of an HTTP 401 response for EndMySession
+type EndMySessionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EndMySessionResponse403Headers the declared response headers of an HTTP 403 response for EndMySession
+type EndMySessionResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type EndMySessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndMySessionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *EndMySessionResponse403Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r EndMySessionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EndMySessionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EndMySessionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EndMySessionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r EndMySessionResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r EndMySessionResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r EndMySessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndMySessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndMySessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndMySessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListRolesResponse401Headers the declared response headers of an HTTP 401 response for ListRoles
 type ListRolesResponse401Headers struct {
 	WWWAuthenticate *string
@@ -10314,6 +10974,193 @@ func (r SetUserPasswordResponse) ContentType() string {
 	return ""
 }
 
+// EndUserSessionsResponse401Headers the declared response headers of an HTTP 401 response for EndUserSessions
+type EndUserSessionsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EndUserSessionsResponse403Headers the declared response headers of an HTTP 403 response for EndUserSessions
+type EndUserSessionsResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type EndUserSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndUserSessionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *EndUserSessionsResponse403Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r EndUserSessionsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EndUserSessionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EndUserSessionsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EndUserSessionsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r EndUserSessionsResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r EndUserSessionsResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r EndUserSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndUserSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndUserSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndUserSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListUserSessionsResponse401Headers the declared response headers of an HTTP 401 response for ListUserSessions
+type ListUserSessionsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListUserSessionsResponse403Headers the declared response headers of an HTTP 403 response for ListUserSessions
+type ListUserSessionsResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListUserSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SessionList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListUserSessionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListUserSessionsResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUserSessionsResponse) GetJSON200() *SessionList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUserSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUserSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUserSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUserSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetJWKSWithResponse The public signing keys (RFC 7517)
 //
 // Every public key that may verify a token: the keys that sign, the
@@ -11141,8 +11988,9 @@ func (c *ClientWithResponses) UpdateMeWithResponse(ctx context.Context, body Upd
 // Accepts an expired password as `current_password`: this is the way
 // out of "password expired". A user whose expired password keeps them
 // from getting a token authenticates with HTTP Basic (username or
-// e-mail, and that password) instead. Revokes the user's refresh
-// tokens.
+// e-mail, and that password) instead. Ends every other session of
+// the user: all but the caller's own (with HTTP Basic or an API key,
+// all of them).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11160,8 +12008,9 @@ func (c *ClientWithResponses) ChangeMyPasswordWithBodyWithResponse(ctx context.C
 // Accepts an expired password as `current_password`: this is the way
 // out of "password expired". A user whose expired password keeps them
 // from getting a token authenticates with HTTP Basic (username or
-// e-mail, and that password) instead. Revokes the user's refresh
-// tokens.
+// e-mail, and that password) instead. Ends every other session of
+// the user: all but the caller's own (with HTTP Basic or an API key,
+// all of them).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11172,6 +12021,66 @@ func (c *ClientWithResponses) ChangeMyPasswordWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseChangeMyPasswordResponse(rsp)
+}
+
+// EndMyOtherSessionsWithResponse End every session but the caller's own
+//
+// Ends every live session of the user but the one the caller's
+// access token belongs to (with an API key, every session). An
+// ended session's refresh token stops at once; its access tokens
+// stop at once on gatehouse's own API and in introspection on every
+// node (see `endMySession`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/me/sessions (the `EndMyOtherSessions` operationId).
+func (c *ClientWithResponses) EndMyOtherSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EndMyOtherSessionsResponse, error) {
+	rsp, err := c.EndMyOtherSessions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndMyOtherSessionsResponse(rsp)
+}
+
+// ListMySessionsWithResponse List the authenticated user's sessions
+//
+// A session is a refresh-token family: one login and the chain of
+// refreshes that followed it (concurrent refreshes answered within
+// the reuse interval are the same session). Access tokens carry the
+// session's id as `sid`. Lists the live sessions only (not ended,
+// their current refresh token not expired), oldest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/me/sessions (the `ListMySessions` operationId).
+func (c *ClientWithResponses) ListMySessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMySessionsResponse, error) {
+	rsp, err := c.ListMySessions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMySessionsResponse(rsp)
+}
+
+// EndMySessionWithResponse End one of the authenticated user's sessions
+//
+// Revokes the session's refresh-token family: its refresh token
+// stops at once, and so do its access tokens on gatehouse's own API
+// (`/v1/*`, `/authheader/*`) and in introspection (`active: false`):
+// at once on the node that answered, and on every other node within
+// `--revocation-sync-interval` (1 s by default) plus one database
+// read. Resource servers that verify tokens offline see the end of a
+// session when its access tokens expire, or through introspection.
+// Another user's session, an ended one and an unknown id are all 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/me/sessions/{id} (the `EndMySession` operationId).
+func (c *ClientWithResponses) EndMySessionWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*EndMySessionResponse, error) {
+	rsp, err := c.EndMySession(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndMySessionResponse(rsp)
 }
 
 // ListRolesWithResponse List roles
@@ -11348,8 +12257,9 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id ID, re
 // UpdateUserWithBodyWithResponse Update a user
 //
 // Changes only the fields given. `disabled: true` disables the account
-// and revokes its refresh tokens. `password_expires_at: null` means the
-// password never expires; a past time makes it expired now.
+// and ends all its sessions (re-enabling brings none back).
+// `password_expires_at: null` means the password never expires; a
+// past time makes it expired now.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11365,8 +12275,9 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // UpdateUserWithResponse Update a user
 //
 // Changes only the fields given. `disabled: true` disables the account
-// and revokes its refresh tokens. `password_expires_at: null` means the
-// password never expires; a past time makes it expired now.
+// and ends all its sessions (re-enabling brings none back).
+// `password_expires_at: null` means the password never expires; a
+// past time makes it expired now.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11381,7 +12292,7 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id ID,
 
 // SetUserPasswordWithBodyWithResponse Set a user's password (admin reset)
 //
-// Sets a new password and revokes the user's refresh tokens.
+// Sets a new password and ends every session of the user.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11396,7 +12307,7 @@ func (c *ClientWithResponses) SetUserPasswordWithBodyWithResponse(ctx context.Co
 
 // SetUserPasswordWithResponse Set a user's password (admin reset)
 //
-// Sets a new password and revokes the user's refresh tokens.
+// Sets a new password and ends every session of the user.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11407,6 +12318,36 @@ func (c *ClientWithResponses) SetUserPasswordWithResponse(ctx context.Context, i
 		return nil, err
 	}
 	return ParseSetUserPasswordResponse(rsp)
+}
+
+// EndUserSessionsWithResponse End every session of a user
+//
+// Ends all of the user's sessions, as `endMySession` ends one.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/users/{id}/sessions (the `EndUserSessions` operationId).
+func (c *ClientWithResponses) EndUserSessionsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*EndUserSessionsResponse, error) {
+	rsp, err := c.EndUserSessions(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndUserSessionsResponse(rsp)
+}
+
+// ListUserSessionsWithResponse List a user's sessions
+//
+// The user's live sessions, as `listMySessions` lists them; `current` is always false.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/users/{id}/sessions (the `ListUserSessions` operationId).
+func (c *ClientWithResponses) ListUserSessionsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListUserSessionsResponse, error) {
+	rsp, err := c.ListUserSessions(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUserSessionsResponse(rsp)
 }
 
 // ParseGetJWKSResponse parses an HTTP response from a GetJWKSWithResponse call
@@ -14294,6 +15235,243 @@ func ParseChangeMyPasswordResponse(rsp *http.Response) (*ChangeMyPasswordRespons
 	return response, nil
 }
 
+// ParseEndMyOtherSessionsResponse parses an HTTP response from a EndMyOtherSessionsWithResponse call
+func ParseEndMyOtherSessionsResponse(rsp *http.Response) (*EndMyOtherSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndMyOtherSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EndMyOtherSessionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers EndMyOtherSessionsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMySessionsResponse parses an HTTP response from a ListMySessionsWithResponse call
+func ParseListMySessionsResponse(rsp *http.Response) (*ListMySessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMySessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListMySessionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListMySessionsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEndMySessionResponse parses an HTTP response from a EndMySessionWithResponse call
+func ParseEndMySessionResponse(rsp *http.Response) (*EndMySessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndMySessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EndMySessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers EndMySessionResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListRolesResponse parses an HTTP response from a ListRolesWithResponse call
 func ParseListRolesResponse(rsp *http.Response) (*ListRolesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15361,6 +16539,184 @@ func ParseSetUserPasswordResponse(rsp *http.Response) (*SetUserPasswordResponse,
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers SetUserPasswordResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEndUserSessionsResponse parses an HTTP response from a EndUserSessionsWithResponse call
+func ParseEndUserSessionsResponse(rsp *http.Response) (*EndUserSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndUserSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EndUserSessionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers EndUserSessionsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListUserSessionsResponse parses an HTTP response from a ListUserSessionsWithResponse call
+func ParseListUserSessionsResponse(rsp *http.Response) (*ListUserSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUserSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListUserSessionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListUserSessionsResponse403Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

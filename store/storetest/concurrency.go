@@ -121,7 +121,7 @@ func testUnstorableStrings(t *testing.T, open func(*testing.T) store.Store) {
 		_, err = s.GetAPIKey(ctx, key)
 		wantErr(t, fmt.Sprintf("GetAPIKey(%q)", key), err, store.ErrNotFound)
 		wantErr(t, fmt.Sprintf("DeleteUser(%q)", key), s.DeleteUser(ctx, key), store.ErrNotFound)
-		wantErr(t, fmt.Sprintf("RevokeRefreshFamily(%q)", key), s.RevokeRefreshFamily(ctx, key, at(1)), store.ErrNotFound)
+		wantErr(t, fmt.Sprintf("RevokeRefreshFamily(%q)", key), s.RevokeRefreshFamily(ctx, key, at(1), at(2)), store.ErrNotFound)
 		wantErr(t, fmt.Sprintf("RotateRefreshToken(%q)", key), s.RotateRefreshToken(ctx, key, newToken("h", "", at(1)), at(1)), store.ErrNotFound)
 		_, err = s.RecordLoginFailure(ctx, key, store.LoginFailure{At: at(1), MaxAttempts: 3, LockUntil: at(2)})
 		wantErr(t, fmt.Sprintf("RecordLoginFailure(%q)", key), err, store.ErrNotFound)

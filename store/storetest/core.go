@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -713,9 +714,9 @@ func testRefreshTokens(t *testing.T, open func(*testing.T) store.Store) {
 		t.Errorf("h2 after failed rotation: UsedAt %v, %v; want nil", got.UsedAt, err)
 	}
 
-	wantErr(t, "RevokeRefreshFamily", s.RevokeRefreshFamily(ctx, "fam1", at(7)), nil)
-	wantErr(t, "RevokeRefreshFamily again", s.RevokeRefreshFamily(ctx, "fam1", at(8)), nil)
-	wantErr(t, "RevokeRefreshFamily missing", s.RevokeRefreshFamily(ctx, "nope", at(8)), store.ErrNotFound)
+	wantErr(t, "RevokeRefreshFamily", s.RevokeRefreshFamily(ctx, "fam1", at(7), at(100)), nil)
+	wantErr(t, "RevokeRefreshFamily again", s.RevokeRefreshFamily(ctx, "fam1", at(8), at(100)), nil)
+	wantErr(t, "RevokeRefreshFamily missing", s.RevokeRefreshFamily(ctx, "nope", at(8), at(100)), store.ErrNotFound)
 	wantErr(t, "rotate in revoked family", s.RotateRefreshToken(ctx, "h2", newToken("h5", "", at(9)), at(9)), store.ErrTokenSpent)
 	if got, err := s.GetRefreshToken(ctx, "h2"); err != nil || !got.FamilyRevoked || got.UsedAt != nil {
 		t.Errorf("h2 after revocation: FamilyRevoked %v, UsedAt %v, %v; want true, nil", got.FamilyRevoked, got.UsedAt, err)
@@ -726,8 +727,16 @@ func testRefreshTokens(t *testing.T, open func(*testing.T) store.Store) {
 	t7 := newToken("h7", "fam3", at(10))
 	t7.UserID = "u-2"
 	wantErr(t, "create fam3", s.CreateRefreshToken(ctx, t7), nil)
-	wantErr(t, "RevokeUserRefreshFamilies", s.RevokeUserRefreshFamilies(ctx, "u-1", at(11)), nil)
-	wantErr(t, "RevokeUserRefreshFamilies no families", s.RevokeUserRefreshFamilies(ctx, "nope", at(11)), nil)
+	ids, err := s.RevokeUserRefreshFamilies(ctx, "u-1", "", at(11), at(100))
+	wantErr(t, "RevokeUserRefreshFamilies", err, nil)
+	if !slices.Equal(ids, []string{"fam2"}) {
+		t.Errorf("RevokeUserRefreshFamilies revoked %v, want [fam2] (fam1 was revoked already)", ids)
+	}
+	ids, err = s.RevokeUserRefreshFamilies(ctx, "nope", "", at(11), at(100))
+	wantErr(t, "RevokeUserRefreshFamilies no families", err, nil)
+	if len(ids) != 0 {
+		t.Errorf("RevokeUserRefreshFamilies of a user without families revoked %v", ids)
+	}
 	for hash, want := range map[string]bool{"h6": true, "h7": false} {
 		if got, err := s.GetRefreshToken(ctx, hash); err != nil || got.FamilyRevoked != want {
 			t.Errorf("%s FamilyRevoked = %v, %v; want %v", hash, got.FamilyRevoked, err, want)
@@ -805,8 +814,8 @@ func testAccessTokenRevocationAndPurge(t *testing.T, open func(*testing.T) store
 		wantErr(t, "GetRefreshToken "+hash, err, want)
 	}
 	// fam-old is gone, fam-mixed is not.
-	wantErr(t, "RevokeRefreshFamily fam-old", s.RevokeRefreshFamily(ctx, "fam-old", at(20)), store.ErrNotFound)
-	wantErr(t, "RevokeRefreshFamily fam-mixed", s.RevokeRefreshFamily(ctx, "fam-mixed", at(20)), nil)
+	wantErr(t, "RevokeRefreshFamily fam-old", s.RevokeRefreshFamily(ctx, "fam-old", at(20), at(100)), store.ErrNotFound)
+	wantErr(t, "RevokeRefreshFamily fam-mixed", s.RevokeRefreshFamily(ctx, "fam-mixed", at(20), at(100)), nil)
 	// j-new expires at(100), not at(50).
 	wantErr(t, "PurgeExpired", s.PurgeExpired(ctx, at(60)), nil)
 	if got, err := s.IsAccessTokenRevoked(ctx, "j-new"); err != nil || !got {

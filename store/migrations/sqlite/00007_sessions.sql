@@ -1,0 +1,44 @@
+-- +goose Up
+-- Sessions are refresh families: the family remembers its last use (the
+-- time, client IP and user agent of its login or latest refresh) and the
+-- authentication methods (RFC 8176 amr, space-separated) its login used.
+-- Families from before this migration show their creation as their last
+-- use and "pwd" as their amr.
+ALTER TABLE refresh_families ADD COLUMN last_used_at INTEGER;
+ALTER TABLE refresh_families ADD COLUMN client_ip TEXT NOT NULL DEFAULT '';
+ALTER TABLE refresh_families ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE refresh_families ADD COLUMN amr TEXT;
+UPDATE refresh_families SET last_used_at = created_at;
+CREATE INDEX refresh_families_user_live ON refresh_families (user_id, created_at) WHERE revoked_at IS NULL;
+
+-- The revocation log: every revoked access token (kind 'jti') and every
+-- revoked session (kind 'sid', a family id), kept until expires_at, when
+-- no token it denies can still be valid. Every node holds the log in
+-- memory and reads only the rows after the last seq it has seen; the one
+-- writer connection makes seq follow commit order. It replaces the
+-- jti deny-list table.
+CREATE TABLE revocations (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT    NOT NULL CHECK (kind IN ('jti', 'sid')),
+    id         TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX revocations_id ON revocations (id);
+CREATE INDEX revocations_expires_at ON revocations (expires_at);
+INSERT INTO revocations (kind, id, expires_at) SELECT 'jti', jti, expires_at FROM revoked_access_tokens;
+DROP TABLE revoked_access_tokens;
+
+-- +goose Down
+CREATE TABLE revoked_access_tokens (
+    jti        TEXT    PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX revoked_access_tokens_expires_at ON revoked_access_tokens (expires_at);
+INSERT INTO revoked_access_tokens (jti, expires_at)
+    SELECT id, MAX(expires_at) FROM revocations WHERE kind = 'jti' GROUP BY id;
+DROP TABLE revocations;
+DROP INDEX refresh_families_user_live;
+ALTER TABLE refresh_families DROP COLUMN amr;
+ALTER TABLE refresh_families DROP COLUMN user_agent;
+ALTER TABLE refresh_families DROP COLUMN client_ip;
+ALTER TABLE refresh_families DROP COLUMN last_used_at;
