@@ -271,6 +271,7 @@ func (s *DB) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 // when the engine prepares reads. A statement that cannot be prepared is
 // run directly, which reports the same error.
 func (s *DB) readRow(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = s.shortCtx(ctx)
 	if s.prepareReads {
 		if st, err := s.readStmt(ctx, q); err == nil {
 			return st.QueryRowContext(ctx, args...)
@@ -309,15 +310,30 @@ type tx struct {
 }
 
 func (t tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.s.rebind(q), args...)
+	return t.tx.ExecContext(t.s.shortCtx(ctx), t.s.rebind(q), args...)
 }
 
 func (t tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.s.rebind(q), args...)
+	return t.tx.QueryRowContext(t.s.shortCtx(ctx), t.s.rebind(q), args...)
 }
 
 func (t tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.s.rebind(q), args...)
+	return t.tx.QueryContext(t.s.shortCtx(ctx), t.s.rebind(q), args...)
+}
+
+// shortCtx is the context of a statement that runs for microseconds (a
+// one-row read, a statement of a write transaction): on SQLite one that
+// cannot be cancelled, since for a cancellable context the driver starts
+// a goroutine per statement to interrupt it, which costs more than the
+// statement. The request's cancellation still counts where waiting
+// happens: before a transaction begins (database/sql rolls back one whose
+// context ends) and while waiting for a connection. PostgreSQL keeps the
+// context: there a statement's cancellation stops a round trip.
+func (s *DB) shortCtx(ctx context.Context) context.Context {
+	if s.postgres {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // inTx runs fn in a write transaction on the writer (BEGIN IMMEDIATE on
