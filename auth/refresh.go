@@ -24,7 +24,7 @@ import (
 const refreshTokenBytes = 32
 
 // newRefreshFamily starts a refresh-token family for a fresh login.
-func (s *Service) newRefreshFamily(ctx context.Context, u store.User, app store.Application, scope string) (string, time.Time, error) {
+func (s *Service) newRefreshFamily(ctx context.Context, u store.User, app store.Application, scope string, amr []string) (string, time.Time, error) {
 	token, err := s.randomToken(refreshTokenBytes)
 	if err != nil {
 		return "", time.Time{}, err
@@ -37,6 +37,7 @@ func (s *Service) newRefreshFamily(ctx context.Context, u store.User, app store.
 	t := store.RefreshToken{
 		Hash: hashRefreshToken(token), FamilyID: uuid.NewString(), UserID: u.ID, AppID: app.ID,
 		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(app.RefreshTokenTTL), FamilyKey: key,
+		AMR: strings.Join(amr, " "),
 	}
 	if err := s.st.CreateRefreshToken(ctx, t); err != nil {
 		return "", time.Time{}, fmt.Errorf("create refresh token: %w", err)
@@ -182,13 +183,13 @@ func (s *Service) refreshSession(ctx context.Context, t store.RefreshToken, cl C
 	scope := strings.Join(slices.DeleteFunc(strings.Fields(t.Scope), func(sc string) bool {
 		return !slices.Contains(role.Scopes, sc)
 	}), " ")
-	return Session{User: u, Role: role, App: app}, scope, nil
+	return Session{User: u, Role: role, App: app, AMR: strings.Fields(t.AMR)}, scope, nil
 }
 
 // issueRefreshed signs the access token of a refreshed session.
 func (s *Service) issueRefreshed(sess *Session, r RefreshRequest, scope string) error {
 	var err error
-	sess.Access, err = s.issueAccessToken(sess.User, sess.App, scope, r.Alg, cmp.Or(r.AccessTTL, sess.App.AccessTokenTTL))
+	sess.Access, err = s.issueAccessToken(sess.User, sess.App, scope, r.Alg, cmp.Or(r.AccessTTL, sess.App.AccessTokenTTL), sess.AMR)
 	return err
 }
 

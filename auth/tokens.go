@@ -24,6 +24,9 @@ type Claims struct {
 	Scope    string `json:"scope,omitempty"`
 	Username string `json:"username,omitempty"`
 	Email    string `json:"email,omitempty"`
+	// AMR is how the user authenticated (RFC 8176): ["pwd"], ["pwd",
+	// "otp"] or ["pwd", "mfa"].
+	AMR []string `json:"amr,omitempty"`
 }
 
 // Scopes splits the scope claim.
@@ -37,7 +40,7 @@ type AccessToken struct {
 }
 
 // issueAccessToken signs a token for u in app, with alg ("" = the default).
-func (s *Service) issueAccessToken(u store.User, app store.Application, scope, alg string, ttl time.Duration) (AccessToken, error) {
+func (s *Service) issueAccessToken(u store.User, app store.Application, scope, alg string, ttl time.Duration, amr []string) (AccessToken, error) {
 	if alg == "" {
 		alg = s.cfg.SigningAlg
 	}
@@ -65,6 +68,7 @@ func (s *Service) issueAccessToken(u store.User, app store.Application, scope, a
 		Scope:    scope,
 		Username: u.Username,
 		Email:    u.Email,
+		AMR:      amr,
 	}
 	t := jwt.NewWithClaims(method, c)
 	t.Header["kid"] = kid

@@ -148,6 +148,9 @@ func infoFrom(ctx context.Context) requestInfo {
 type Principal struct {
 	UserID string
 	Scopes []string
+	// AMR is the access token's amr (RFC 8176); nil for an API key or
+	// a password.
+	AMR []string
 	// user is the user, when authenticating already loaded it (API key,
 	// Basic), so /v1/me need not load it again.
 	user *store.User
@@ -238,7 +241,7 @@ func (h *Handlers) authenticateBearer(c echo.Context, token string) (Principal, 
 	if err != nil {
 		return Principal{}, &Error{Kind: KindInternal, Detail: "internal error", Err: err}
 	}
-	return Principal{UserID: claims.Subject, Scopes: claims.Scopes()}, nil
+	return Principal{UserID: claims.Subject, Scopes: claims.Scopes(), AMR: claims.AMR}, nil
 }
 
 func (h *Handlers) authenticateAPIKey(c echo.Context, key string) (Principal, error) {

@@ -12,7 +12,7 @@ import (
 // exist and ErrConflict when the family or the hash exists.
 func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 	const (
-		qFamily = `INSERT INTO refresh_families (id, user_id, app_id, created_at, successor_key) VALUES (?1, ?2, ?3, ?4, ?9)`
+		qFamily = `INSERT INTO refresh_families (id, user_id, app_id, created_at, successor_key, amr) VALUES (?1, ?2, ?3, ?4, ?9, ?10)`
 		qToken  = `INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at,
 			expires_at, used_at) VALUES (?5, ?1, ?2, ?3, ?6, ?4, ?7, ?8)`
 		// On PostgreSQL the two INSERTs are one statement, so one round
@@ -24,7 +24,7 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 			SELECT ?5, id, ?2, ?3, ?6, ?4, ?7, ?8 FROM family`
 	)
 	args := []any{t.FamilyID, t.UserID, t.AppID, nanos(t.CreatedAt),
-		t.Hash, t.Scope, nanos(t.ExpiresAt), nullNanos(t.UsedAt), t.FamilyKey}
+		t.Hash, t.Scope, nanos(t.ExpiresAt), nullNanos(t.UsedAt), t.FamilyKey, t.AMR}
 	if s.postgres {
 		_, err := s.exec(ctx, qBoth, args...)
 		return s.writeErr("insert refresh token", err)
@@ -33,7 +33,7 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 		if _, err := tx.exec(ctx, qFamily, args...); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, qToken, args[:8]...) // ?9 is the family's only
+		_, err := tx.exec(ctx, qToken, args[:8]...) // ?9 and ?10 are the family's only
 		return err
 	})
 	return s.writeErr("insert refresh token", err)
@@ -42,7 +42,7 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 // GetRefreshToken returns the token with the given hash, used or not.
 func (s *DB) GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error) {
 	const q = `SELECT t.hash, t.family_id, t.user_id, t.app_id, t.scope, t.created_at,
-		t.expires_at, t.used_at, f.revoked_at IS NOT NULL, f.successor_key
+		t.expires_at, t.used_at, f.revoked_at IS NOT NULL, f.successor_key, f.amr
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
 		WHERE t.hash = ?`
 	if !s.storable(hash) {
@@ -54,7 +54,7 @@ func (s *DB) GetRefreshToken(ctx context.Context, hash string) (RefreshToken, er
 		usedAt               sql.NullInt64
 	)
 	err := s.readRow(ctx, q, hash).Scan(&t.Hash, &t.FamilyID, &t.UserID, &t.AppID,
-		&t.Scope, &createdAt, &expiresAt, &usedAt, &t.FamilyRevoked, &t.FamilyKey)
+		&t.Scope, &createdAt, &expiresAt, &usedAt, &t.FamilyRevoked, &t.FamilyKey, &t.AMR)
 	if err != nil {
 		return RefreshToken{}, readErr("get refresh token", err)
 	}

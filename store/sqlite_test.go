@@ -3,6 +3,8 @@ package store_test
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,7 +42,7 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 	defer s.Close()
 
-	want := migrationCount(t, "sqlite")
+	want := latestMigration(t, "sqlite")
 	cur, latest, err := s.MigrationStatus(ctx)
 	if err != nil || cur != 0 || latest != want {
 		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, %d, nil", cur, latest, err, want)
@@ -65,22 +67,35 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 }
 
-// migrationCount is the number of migration files of engine, which is the
-// latest schema version (goose versions are 1, 2, … in file order).
-func migrationCount(t *testing.T, engine string) int64 {
+// migrationVersions are the versions of engine's migration files, in
+// order: each file's numeric prefix (engineers number theirs apart, so
+// there may be gaps until every branch is merged).
+func migrationVersions(t *testing.T, engine string) []int64 {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("migrations", engine, "*.sql"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("migrations of %s: %v %v", engine, files, err)
 	}
-	return int64(len(files))
+	var out []int64
+	for _, f := range files {
+		prefix, _, _ := strings.Cut(filepath.Base(f), "_")
+		v, err := strconv.ParseInt(prefix, 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s: no numeric prefix", f)
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
 }
 
-// versionsUpTo is 1, 2, … n.
-func versionsUpTo(n int64) []int64 {
-	v := make([]int64, n)
-	for i := range v {
-		v[i] = int64(i + 1)
-	}
-	return v
+// migrationCount is the number of migration files of engine.
+func migrationCount(t *testing.T, engine string) int64 {
+	return int64(len(migrationVersions(t, engine)))
+}
+
+// latestMigration is the latest schema version of engine.
+func latestMigration(t *testing.T, engine string) int64 {
+	v := migrationVersions(t, engine)
+	return v[len(v)-1]
 }

@@ -213,6 +213,21 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for MFARequiredErrorError.
+const (
+	MfaRequired MFARequiredErrorError = "mfa_required"
+)
+
+// Valid indicates whether the value is a known member of the MFARequiredErrorError enum.
+func (e MFARequiredErrorError) Valid() bool {
+	switch e {
+	case MfaRequired:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OAuthErrorError.
 const (
 	OAuthErrorErrorInsufficientScope      OAuthErrorError = "insufficient_scope"
@@ -296,13 +311,19 @@ func (e SigningAlg) Valid() bool {
 
 // Defines values for TokenRequestGrantType.
 const (
-	TokenRequestGrantTypePassword     TokenRequestGrantType = "password"
-	TokenRequestGrantTypeRefreshToken TokenRequestGrantType = "refresh_token"
+	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp          TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-otp"
+	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
+	TokenRequestGrantTypePassword                                  TokenRequestGrantType = "password"
+	TokenRequestGrantTypeRefreshToken                              TokenRequestGrantType = "refresh_token"
 )
 
 // Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
 func (e TokenRequestGrantType) Valid() bool {
 	switch e {
+	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp:
+		return true
+	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode:
+		return true
 	case TokenRequestGrantTypePassword:
 		return true
 	case TokenRequestGrantTypeRefreshToken:
@@ -626,6 +647,20 @@ type JmvstreamToken struct {
 	Token string `json:"token"`
 }
 
+// MFARequiredError The answer of a password grant for a user with a second factor (Auth0's MFA API).
+type MFARequiredError struct {
+	Error MFARequiredErrorError `json:"error"`
+
+	// ErrorDescription Example: Multifactor authentication required
+	ErrorDescription string `json:"error_description"`
+
+	// MfaToken Opaque; carries the login to the second step for 5 minutes.
+	MfaToken string `json:"mfa_token"`
+}
+
+// MFARequiredErrorError defines model for MFARequiredError.Error.
+type MFARequiredErrorError string
+
 // MessageError defines model for MessageError.
 type MessageError struct {
 	Message string `json:"message"`
@@ -715,6 +750,12 @@ type ProfileUpdate struct {
 	LastName  *Name  `json:"last_name,omitempty"`
 }
 
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	// RecoveryCodes Ten single-use codes, shown this once; only their hashes are kept.
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
 // RefreshTTL Seconds, from one minute to one year.
 type RefreshTTL = int
 
@@ -732,6 +773,10 @@ type Role struct {
 	// Code Example: 2
 	Code int `json:"code"`
 
+	// MfaRequired The role's users need a second factor: until they confirm one,
+	// they log in with `amr` `["pwd"]` and the scope cut to `profile`.
+	MfaRequired bool `json:"mfa_required"`
+
 	// Name Example: educator
 	Name   RoleName `json:"name"`
 	Scopes []string `json:"scopes"`
@@ -747,8 +792,11 @@ type RoleName = string
 
 // RolePut defines model for RolePut.
 type RolePut struct {
-	Code   int     `json:"code"`
-	Scopes []Scope `json:"scopes"`
+	Code int `json:"code"`
+
+	// MfaRequired The role's users need a second factor (see Role).
+	MfaRequired *bool   `json:"mfa_required,omitempty"`
+	Scopes      []Scope `json:"scopes"`
 }
 
 // Scope Example: sleep:read
@@ -799,6 +847,27 @@ type SigningKeyList struct {
 	Items []SigningKey `json:"items"`
 }
 
+// TOTPConfirm defines model for TOTPConfirm.
+type TOTPConfirm struct {
+	// Code The authenticator's current code.
+	//
+	// Example: 123456
+	Code string `json:"code"`
+}
+
+// TOTPEnrolment defines model for TOTPEnrolment.
+type TOTPEnrolment struct {
+	// OtpauthUri The Key URI for authenticator apps; `issuer` is the token issuer, the account the username.
+	//
+	// Example: otpauth://totp/https:%2F%2Fauth.example.com:ada?algorithm=SHA1&digits=6&issuer=https%3A%2F%2Fauth.example.com&period=30&secret=JBSWY3DPEHPK3PXP
+	OtpauthUri string `json:"otpauth_uri"`
+
+	// Secret The base32 TOTP secret (RFC 6238, SHA-1, 6 digits, 30 s).
+	//
+	// Example: JBSWY3DPEHPK3PXP
+	Secret string `json:"secret"`
+}
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	// ClientId The application's id; the default application when absent.
@@ -808,8 +877,17 @@ type TokenRequest struct {
 	ClientSecret *string               `json:"client_secret,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 
+	// MfaToken The `mfa_token` of a 403 `mfa_required` (mfa-otp and mfa-recovery-code grants).
+	MfaToken *string `json:"mfa_token,omitempty"`
+
+	// Otp The TOTP code (mfa-otp grant).
+	Otp *string `json:"otp,omitempty"`
+
 	// Password The password (password grant).
 	Password *string `json:"password,omitempty"`
+
+	// RecoveryCode A recovery code (mfa-recovery-code grant).
+	RecoveryCode *string `json:"recovery_code,omitempty"`
 
 	// RefreshToken The refresh token (refresh_token grant).
 	RefreshToken *string `json:"refresh_token,omitempty"`
@@ -858,7 +936,10 @@ type User struct {
 	Id        openapi_types.UUID `json:"id"`
 
 	// LastName Example: Lovelace
-	LastName          *string                      `json:"last_name,omitempty"`
+	LastName *string `json:"last_name,omitempty"`
+
+	// MfaEnabled The user has a confirmed second factor (TOTP).
+	MfaEnabled        bool                         `json:"mfa_enabled"`
 	PasswordExpiresAt nullable.Nullable[time.Time] `json:"password_expires_at,omitempty"`
 
 	// Role Example: user
@@ -1172,6 +1253,9 @@ type JmvstreamAuthenticateJSONRequestBody = JmvstreamAuthenticateRequest
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfileUpdate
 
+// ConfirmTotpJSONRequestBody defines body for ConfirmTotp for application/json ContentType.
+type ConfirmTotpJSONRequestBody = TOTPConfirm
+
 // ChangeMyPasswordJSONRequestBody defines body for ChangeMyPassword for application/json ContentType.
 type ChangeMyPasswordJSONRequestBody = PasswordChange
 
@@ -1306,6 +1390,18 @@ type ServerInterface interface {
 	// UpdateMe Update the authenticated user's profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx echo.Context) error
+	// RegenerateRecoveryCodes Replace the recovery codes
+	// (POST /v1/me/mfa/recovery-codes)
+	RegenerateRecoveryCodes(ctx echo.Context) error
+	// RemoveMyTotp Remove the authenticated user's second factor
+	// (DELETE /v1/me/mfa/totp)
+	RemoveMyTotp(ctx echo.Context) error
+	// EnrollTotp Start enrolling a TOTP second factor
+	// (POST /v1/me/mfa/totp)
+	EnrollTotp(ctx echo.Context) error
+	// ConfirmTotp Confirm a TOTP enrolment with a first code
+	// (POST /v1/me/mfa/totp/confirm)
+	ConfirmTotp(ctx echo.Context) error
 	// ChangeMyPassword Change the authenticated user's password
 	// (POST /v1/me/password)
 	ChangeMyPassword(ctx echo.Context) error
@@ -1342,6 +1438,9 @@ type ServerInterface interface {
 	// UpdateUser Update a user
 	// (PATCH /v1/users/{id})
 	UpdateUser(ctx echo.Context, id ID) error
+	// RemoveUserMfa Remove a user's second factor
+	// (DELETE /v1/users/{id}/mfa)
+	RemoveUserMfa(ctx echo.Context, id ID) error
 	// SetUserPassword Set a user's password (admin reset)
 	// (POST /v1/users/{id}/password)
 	SetUserPassword(ctx echo.Context, id ID) error
@@ -1874,6 +1973,42 @@ func (w *ServerInterfaceWrapper) UpdateMe(ctx echo.Context) error {
 	return err
 }
 
+// RegenerateRecoveryCodes converts echo context to params.
+func (w *ServerInterfaceWrapper) RegenerateRecoveryCodes(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RegenerateRecoveryCodes(ctx)
+	return err
+}
+
+// RemoveMyTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveMyTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveMyTotp(ctx)
+	return err
+}
+
+// EnrollTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) EnrollTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EnrollTotp(ctx)
+	return err
+}
+
+// ConfirmTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) ConfirmTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ConfirmTotp(ctx)
+	return err
+}
+
 // ChangeMyPassword converts echo context to params.
 func (w *ServerInterfaceWrapper) ChangeMyPassword(ctx echo.Context) error {
 	var err error
@@ -2063,6 +2198,22 @@ func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
 	return err
 }
 
+// RemoveUserMfa converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveUserMfa(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveUserMfa(ctx, id)
+	return err
+}
+
 // SetUserPassword converts echo context to params.
 func (w *ServerInterfaceWrapper) SetUserPassword(ctx echo.Context) error {
 	var err error
@@ -2141,9 +2292,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/users/:id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.PATCH(options.BaseURL+"/v1/users/:id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
 	router.POST(options.BaseURL+"/v1/users/:id/password", wrapper.SetUserPassword, options.OperationMiddlewares["setUserPassword"]...)
+	router.DELETE(options.BaseURL+"/v1/users/:id/mfa", wrapper.RemoveUserMfa, options.OperationMiddlewares["removeUserMfa"]...)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe, options.OperationMiddlewares["updateMe"]...)
 	router.POST(options.BaseURL+"/v1/me/password", wrapper.ChangeMyPassword, options.OperationMiddlewares["changeMyPassword"]...)
+	router.DELETE(options.BaseURL+"/v1/me/mfa/totp", wrapper.RemoveMyTotp, options.OperationMiddlewares["removeMyTotp"]...)
+	router.POST(options.BaseURL+"/v1/me/mfa/totp", wrapper.EnrollTotp, options.OperationMiddlewares["enrollTotp"]...)
+	router.POST(options.BaseURL+"/v1/me/mfa/totp/confirm", wrapper.ConfirmTotp, options.OperationMiddlewares["confirmTotp"]...)
+	router.POST(options.BaseURL+"/v1/me/mfa/recovery-codes", wrapper.RegenerateRecoveryCodes, options.OperationMiddlewares["regenerateRecoveryCodes"]...)
 	router.GET(options.BaseURL+"/v1/applications", wrapper.ListApplications, options.OperationMiddlewares["listApplications"]...)
 	router.POST(options.BaseURL+"/v1/applications", wrapper.CreateApplication, options.OperationMiddlewares["createApplication"]...)
 	router.DELETE(options.BaseURL+"/v1/applications/:id", wrapper.DeleteApplication, options.OperationMiddlewares["deleteApplication"]...)
@@ -3483,6 +3639,30 @@ func (response CreateToken401JSONResponse) VisitCreateTokenResponse(w http.Respo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken403ResponseHeaders struct {
+	CacheControl *string
+}
+
+type CreateToken403JSONResponse struct {
+	Body    MFARequiredError
+	Headers CreateToken403ResponseHeaders
+}
+
+func (response CreateToken403JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6008,6 +6188,475 @@ func (response UpdateMe500ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type RegenerateRecoveryCodesRequestObject struct {
+}
+
+type RegenerateRecoveryCodesResponseObject interface {
+	VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error
+}
+
+type RegenerateRecoveryCodes200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type RegenerateRecoveryCodes200JSONResponse struct {
+	Body    RecoveryCodes
+	Headers RegenerateRecoveryCodes200ResponseHeaders
+}
+
+func (response RegenerateRecoveryCodes200JSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes401ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes403ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes409ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes431ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes500ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMyTotpRequestObject struct {
+}
+
+type RemoveMyTotpResponseObject interface {
+	VisitRemoveMyTotpResponse(w http.ResponseWriter) error
+}
+
+type RemoveMyTotp204Response struct {
+}
+
+func (response RemoveMyTotp204Response) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RemoveMyTotp401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMyTotp401ApplicationProblemPlusJSONResponse) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMyTotp403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMyTotp403ApplicationProblemPlusJSONResponse) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMyTotp431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMyTotp431ApplicationProblemPlusJSONResponse) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMyTotp500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMyTotp500ApplicationProblemPlusJSONResponse) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotpRequestObject struct {
+}
+
+type EnrollTotpResponseObject interface {
+	VisitEnrollTotpResponse(w http.ResponseWriter) error
+}
+
+type EnrollTotp200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type EnrollTotp200JSONResponse struct {
+	Body    TOTPEnrolment
+	Headers EnrollTotp200ResponseHeaders
+}
+
+func (response EnrollTotp200JSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp401ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp403ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp409ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp431ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp500ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotpRequestObject struct {
+	Body *ConfirmTotpJSONRequestBody
+}
+
+type ConfirmTotpResponseObject interface {
+	VisitConfirmTotpResponse(w http.ResponseWriter) error
+}
+
+type ConfirmTotp200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ConfirmTotp200JSONResponse struct {
+	Body    RecoveryCodes
+	Headers ConfirmTotp200ResponseHeaders
+}
+
+func (response ConfirmTotp200JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp400ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp401ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp403ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp409ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp413ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp431ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp500ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangeMyPasswordRequestObject struct {
 	Body *ChangeMyPasswordJSONRequestBody
 }
@@ -7460,6 +8109,124 @@ func (response UpdateUser500ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type RemoveUserMfaRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type RemoveUserMfaResponseObject interface {
+	VisitRemoveUserMfaResponse(w http.ResponseWriter) error
+}
+
+type RemoveUserMfa204Response struct {
+}
+
+func (response RemoveUserMfa204Response) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RemoveUserMfa400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa400ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa401ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa403ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa404ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa431ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa500ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserPasswordRequestObject struct {
 	Id   ID `json:"id"`
 	Body *SetUserPasswordJSONRequestBody
@@ -7714,6 +8481,18 @@ type StrictServerInterface interface {
 	// UpdateMe Update the authenticated user's profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// RegenerateRecoveryCodes Replace the recovery codes
+	// (POST /v1/me/mfa/recovery-codes)
+	RegenerateRecoveryCodes(ctx context.Context, request RegenerateRecoveryCodesRequestObject) (RegenerateRecoveryCodesResponseObject, error)
+	// RemoveMyTotp Remove the authenticated user's second factor
+	// (DELETE /v1/me/mfa/totp)
+	RemoveMyTotp(ctx context.Context, request RemoveMyTotpRequestObject) (RemoveMyTotpResponseObject, error)
+	// EnrollTotp Start enrolling a TOTP second factor
+	// (POST /v1/me/mfa/totp)
+	EnrollTotp(ctx context.Context, request EnrollTotpRequestObject) (EnrollTotpResponseObject, error)
+	// ConfirmTotp Confirm a TOTP enrolment with a first code
+	// (POST /v1/me/mfa/totp/confirm)
+	ConfirmTotp(ctx context.Context, request ConfirmTotpRequestObject) (ConfirmTotpResponseObject, error)
 	// ChangeMyPassword Change the authenticated user's password
 	// (POST /v1/me/password)
 	ChangeMyPassword(ctx context.Context, request ChangeMyPasswordRequestObject) (ChangeMyPasswordResponseObject, error)
@@ -7750,6 +8529,9 @@ type StrictServerInterface interface {
 	// UpdateUser Update a user
 	// (PATCH /v1/users/{id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// RemoveUserMfa Remove a user's second factor
+	// (DELETE /v1/users/{id}/mfa)
+	RemoveUserMfa(ctx context.Context, request RemoveUserMfaRequestObject) (RemoveUserMfaResponseObject, error)
 	// SetUserPassword Set a user's password (admin reset)
 	// (POST /v1/users/{id}/password)
 	SetUserPassword(ctx context.Context, request SetUserPasswordRequestObject) (SetUserPasswordResponseObject, error)
@@ -9053,6 +9835,121 @@ func (sh *strictHandler) UpdateMe(ctx echo.Context) error {
 	return nil
 }
 
+// RegenerateRecoveryCodes operation middleware
+func (sh *strictHandler) RegenerateRecoveryCodes(ctx echo.Context) error {
+	var request RegenerateRecoveryCodesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegenerateRecoveryCodes(ctx.Request().Context(), request.(RegenerateRecoveryCodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegenerateRecoveryCodes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegenerateRecoveryCodesResponseObject); ok {
+		return validResponse.VisitRegenerateRecoveryCodesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RemoveMyTotp operation middleware
+func (sh *strictHandler) RemoveMyTotp(ctx echo.Context) error {
+	var request RemoveMyTotpRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveMyTotp(ctx.Request().Context(), request.(RemoveMyTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveMyTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveMyTotpResponseObject); ok {
+		return validResponse.VisitRemoveMyTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EnrollTotp operation middleware
+func (sh *strictHandler) EnrollTotp(ctx echo.Context) error {
+	var request EnrollTotpRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnrollTotp(ctx.Request().Context(), request.(EnrollTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnrollTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EnrollTotpResponseObject); ok {
+		return validResponse.VisitEnrollTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ConfirmTotp operation middleware
+func (sh *strictHandler) ConfirmTotp(ctx echo.Context) error {
+	var request ConfirmTotpRequestObject
+
+	var body ConfirmTotpJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmTotp(ctx.Request().Context(), request.(ConfirmTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ConfirmTotpResponseObject); ok {
+		return validResponse.VisitConfirmTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ChangeMyPassword operation middleware
 func (sh *strictHandler) ChangeMyPassword(ctx echo.Context) error {
 	var request ChangeMyPasswordRequestObject
@@ -9437,6 +10334,31 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// RemoveUserMfa operation middleware
+func (sh *strictHandler) RemoveUserMfa(ctx echo.Context, id ID) error {
+	var request RemoveUserMfaRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveUserMfa(ctx.Request().Context(), request.(RemoveUserMfaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveUserMfa")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveUserMfaResponseObject); ok {
+		return validResponse.VisitRemoveUserMfaResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // SetUserPassword operation middleware
 func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 	var request SetUserPasswordRequestObject
@@ -9490,206 +10412,233 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3tcts4luirYHi3KvYsJcsfSSdKTdW6HXe38+m1ncnObWVMSIQktClATYCWNSlX3V/3Ae5D3H2PfZR9",
-	"ki0cACRIgRLlyE7Skz+JJZHAwcE5Bwfn81Mw4JMpZ4RJEXQ/BWOCY5LCnz9iQQdHY5wkhI2I+iYmYpDS",
-	"qaScBd3gnDCJOEvmaDYmDMkxQYOEqi9xJseESTrAksRoRuUY/XJxcYpgRLR19tMRevLDwTP0X//5uL0X",
-	"IvX5hye7P2y3gzAgN3gyTUjQ1fOjlOBk8pdeMMKSjHkmSC8IwkAMxmSCFUxTLCVJFTx/L7/w6997wcc/",
-	"94J/CcJAzqdqRCFTykbB7W0YvOVHeDD2rEoBurPb7qCB+l0gyXm7NCFh2STo/how3oJHgo/+8c8lTz3j",
-	"X/ArwgTCKUGMXJNUzxPXziFgGO8cZ0Sm88OhJKlvcwacxQp8NMNUoj4Z8pQgmc4pGyE8wpSVp5xQRidq",
-	"1t18KsokGZEU5vrw4cOhs6uedY2Ju++UMwSDE4RZjGbjOaISDTFNSGwp4HGnuuMEpyRFJE15+pdeQNk1",
-	"Tmh8KRXKKttexcZtGExxiidEGuo9ylLBUz+cESM38nIAT0SID4F2pym5pjwTaIpHRMFF1eO/ZySdB2HA",
-	"8ETNp98pIw7fvCZsJMdB9/Hunm+fTl74wUiJ4Fk6II8EonE+4xTLcTEhjYMwSMnvGU1JHHRlmhF38iFP",
-	"J1gG3SDL4MnFyV/TCZWL8x9KNOFCIjmmAk0wU9tDJgJtxWSIs0Qiszk+JCQwZAUHmngedzrhclK6VcsR",
-	"U84EgX06nNL3gqQ/4viM/J4RAbAOOJOEwZ94Ok0MQe38JhTsnwqK+ZSP9YrMg25w8vavh69PXlyeHf/7",
-	"++Pzi6CY6w0RAispFpxoqtISKTVz3rqr+ZeUDINu8L92CtG4o38VOwbcY0WiejVlvNaNbt77BcTrBeev",
-	"capl6oqlbgYqTW0ADEoo0zypRT0aUpLEWiBxJY+eHKBX9Ee0FVWQGW23nYWck/TaTvhZG3ZxfPb28PXl",
-	"8dnZuzPvfumZEBVIksmUpzilyRxlDF9jmuB+Qja3eY2mMoNoOb7pHYRRzwwOvCBmgwERYpgldkPbJaC+",
-	"AGH1eTxXOAPq2UVv6I8VkN5gNjfMLT6HWC7evbt8c/j2b5Yiz730csG5FmgGPyJEqTooUYLVSbkxYlmY",
-	"Bw1TPtECFcdxSoR4bmbG6oxGEZzXLTiwIyT0Aa1krKNzOY/UwWee3nFOf4DOwPueqVOYp/Qf6rz4fFF6",
-	"dHb84vjtxcnh6/Ol4nSQklid/TgRm8Pxh5SzkTs04inCDBnNAKVkmBIxRqAhuFT33uHZB+MFSxAJH1Gj",
-	"4indSylcQ56iKRZixtMYjbEYUzba3NY3OjynKe8nZPKvnp2PicQ0CbqBdM4Jo6sBomEEpaqptYug++un",
-	"AI4NpXgIkoJeEAaTnCiucZIRJROs5oL6mUQTKgSoJR/DQEgsMxF0D5TCIKk0Gn+M7EJy1QH3eSa7/QSz",
-	"q+aEdaoXu+osBN0nUUoUiRVpLawZaOqIs2FCB+sgdyNQDsaYjQgamOmFvknBPStLU3XRUlgkaAsjtQMI",
-	"JynB8RxJfEVYiHCuYCLKUCaIPsB/4mmfxjFhD74ch40TPLhCGIkBnxJYEZ+SVN8aGCELYvHDhw+t6vVj",
-	"GYNUbysAkdK9FvWvz1eUGIcjMERYAJ+rW90c/XJ8+EIjvLHOdy9YX281APDLybWQKcGTe9JW8/E3qK8C",
-	"4OZUWusu0QxkM3IjgF2h4oLVhPE2D9XLDxfAbQLYLMJTenlF5iLSvHcffGaguifiWWcn1ied9a41m4H4",
-	"kKGMkZspGUgSwxGUpcQF6ovgsEarN6+uqWVuBqy3XJ/MQNOUoejQwACTRfdBy2+5/IlnLH5Iqf2WI5EN",
-	"xvnpDXh/p2C7i5EEcGEtaaMU6xdAQYOnNKlXnjCa3mUZMKt1W5UPOUot2Jq0nWjZ8Gmu3fkmKCx4aJIJ",
-	"ifoECaXmUG1dtmytT1vGJXwLkyJt8SrZlvfbe9uBtjdNCZaaUO8IGaDlUmmkWqvVAz5HVYgVUH2lbw2S",
-	"LCYxmoDRdYwZ4mxA6sCz1r2NgWcGBOJqRo9AX7WcF1XAiEIUlShGfZExkU2nPJXEfAkARWGP5c/CmRMp",
-	"uik9Ddc3/XTVO7Dddl63s4O6qw+0fAOMmRnD+TuDeyOoy1R2Ee4xc/dAnJFQ/YNG9Jqwyv6E7n4aogPy",
-	"6jFDXymWY5LqN6SRkkrTBmkpzeyKCDSnKCUAxVhixNMee3n+7m27x8piCtwQrSPOZMqTVTLKehVgi2DL",
-	"Nq9UrKQEkQ2HdEAJk2Y/u/pOUlXvI9hW0aVqaUIdb/ciogHee1I21uSKbklMNdU+NkkOxhpzBH649cw/",
-	"VYmjfXk1AidjV4zPmHH4XdK4ixhHzgxojIW2hdE42LQU0rMuygqN/ygHKgotFwN/Kh7EWmw47kh7moVG",
-	"qpTX0UbvWDJH2Ky0x4DJM0Fidwwq1GVdO0rjUIsiJXzg1+cwo3ZiMcLiKadMGuefIEyRBDKer3yQDYmJ",
-	"cG0Wqzh9C8q6D814xXYLmPIS6C/qIlyrJ8M4Xxfz16jPFtI1TeIbAdjxaVw6Pg0F+H2Ysu9KsZ9hBwUE",
-	"3MvVpCEtAJNHIAu1AmD5ujgb7+0IvA+T9+dT1IPbwt8NcEq5vC+FQI++aetDM+G68Zum1/KgjyvtErCn",
-	"FJ4LUJUB2C9tyawRrQ35/j6u6wsesM0zea5C6aAJcAJfXLyuDfwJtQhXN50JZZlUCgh8ivFcQZdHbDx9",
-	"clCK2XjSWQzaALcauAU/BdOUT0kqqTYsDFK4CF9iWYpGibEkLUnBK1QJSQkDcjOlKRFrvUPjBtEuYXBF",
-	"5pdjyqTfsH9F5o8EmqZkSG+AMRMsJBryDBSvFA/Uva8ckZRHnV3+9//5/zcH//4P36xqmEulEq61JB1M",
-	"88kTslMYBH7V8T/Gv5avLnTxXoSG8f5vZCCL7TqCh4AB4pgqRODk1Nm+IU4ECSs7Wt6dijvWxvldkTkS",
-	"kk8FmvH0irLRcyMpIBIQ9wVhUiFyPUw4kVR7jx8DTdrPu6Eb6Pfr33u9m07n47/6Y/tc/MHYq1AUfwuE",
-	"XUvT6o4zzJKkjUCHQlQixmfP1f9UWAk+Vre1POxvKeNshlLvQK+vqTZslncC4tJKf6xw0itBdVu4j9MU",
-	"w2cn5q/BYmCuGlDfC5K68tmxyZZBz42jK4B+QXFCBvI0t6WG4FZ/a/De4NX31gtfXUg+TlhAs2RZuQpS",
-	"XkgpNKQIT10Mt/NHjSxEeZ0fn/315Oj48v3bw78enrw+/PH1cRB64ns+ekh1IQRl1V66wC++vgQZZzq6",
-	"pHZ7TfQJxGxV5NdB59mTqgBbBaUz2BKgyhFiCzBhrRlYkBaw5/x+rMTV/IJqImso4iYQKOIYjgIcTyj7",
-	"N/jX94aSTJaQi5cO6x6v4nTpA3dZQQ0pn78/Ojo+b0xx+WsL4Xj+EXhSRsCeT8lyeb6C35XnnLvvdpsc",
-	"5NdtfAXhtegNV3CRWaKzBj8J53p4HeVaX4BMalXbkoa2/6TjVVhxFlPCBjUhHjDJI4EinMWRvvA4dwSI",
-	"x0YZS4gQSBDpPTHvoiA0POypuDRR2A4H9DlPCGbueVzQyDjrL2GmdXG69/jZXseH1iUnfo7vcHEjfYCU",
-	"VtlAP8g3505KrY+2lmoR+f2qQkobUVE3rPHW7POy9ZmTDRbYXGHO92AzilohC+5TW8tneT+NmxDOhDL3",
-	"293vpLQWKS3uQBZTeXxtLDFVXNqjoBBlYDD0QYYHkqeXWoQuSmPj8pl6f7Xxrb6ftP7s/a2huOaZHPBJ",
-	"SS0QWi1QJ7A2qnm1ApEBlurWJNfSa9TBe4lHxHuH8wluM5DZg2IZH5du4kZYvyCJe+T83Ctce7lf9+Cu",
-	"5b2CeqcpjzPAaAtPaUvfgxd31mq3S+/z2phiYH2OJlhckVj9mFAhRXulSugez9Kod3blyzF2GMe1l54v",
-	"Y6zJQXtBErLkxi3JjazPTbSW+K3D0xOF6W1EpSDJ0BhE7355g2l9gFdv9mXE7Xb2DlZMlA+R3/DvgPtW",
-	"r3ezO+z1bn4Y1oj9Y9+9Dv+b+dQe8IlrzbPXiyocd5n5J0qSuMbsYHIMfNsJP0HINUYxl5LEaIrl+Lkx",
-	"PupAbMhWQJBAADr+bMwTHQtQtvI6OQyLxl1eXFiseFcjBGGeFmkyNjVxeSX9xLk55rMuT5JYRXKTJfaL",
-	"XwhO1KYsyL0xGVyJehXIe3S6mD/GgzGCUR4JZA6MUMspxiXiV45UKsCxuR4FAvmVuio6DsuPq5ZrxvCt",
-	"9iSPL6oXCx4TzZPHj/ef1AlnCEbLLaIWbFf3q95qVi9B1pp2ihXU3IwlvSb+uyDOlitE/l/JzbR0+FEm",
-	"nxwEvns0rdxvlzwp/BT0m6T+w7M/bDgyRJl5xxBZv+77S/3lp2Ub/Bl7GxZCY6WSYvbPt/MvP7zy7Hcy",
-	"WqVCndMRo2x0mBhbxLV/m73fXtUQxZUsWcSOj4IwODs/DMLg3atTLwr8FrpMlHVhOvK+fON9eb4anQpO",
-	"vYoQUKVnrMHuOfGIgysyb66tqi1aUFOrIKkBvRDYVJcaf8E6jjl7RK88hlcoFJ/hlbAh6TUqVsWEVvIA",
-	"1hYocPFoV5SD6Ey5FL01CsSkqY9g2WmaT1KJ0qhsj/26OOBPmNKGcIJMXrl+cyUO4KmlgOTW8ZpT7q7n",
-	"UCkB436Q+bZGhfVcGP7s1RffkpmrTS9UtUgIFhI9dTz6IcKm2MVu2Nk7QP25JEIHadocAivLy2rhgKcp",
-	"GUg05qkgqA8QzpGQeAqm7vVuDCZKK8dtGfByIKvWXBUwdTRmZOtidsBC9G41scMfpe88qE/b8oPOkRmW",
-	"y7LA52pEeBAGbuym2kZ/pJj3YPDEG7tctTQL5e7MZSK71B7dlz+Xbcifyxr4c0uBaosXAR67fOzoWhW0",
-	"L7vJLMc0TBEulQUGxhppVlLIGuhYztO+yexmHEFS9Zpnr8m3vpz67/GN2J+R2WVTAnKF3AJiq7BUhl62",
-	"eKMNrbHyTUG9GkQTYecVjc8OHv+ATOSeCU0Ui+KxMPOWr/Yg5oeQxlcnbsQSK4PQiT2e2gBhMw3SMXF4",
-	"7J2UCYmNT6CAe+d6d0fBLnY6/SfDJ3iXtPYHu3HrAD8lrWf9p6S1N1RfqM/PvM4/59ZtRz3oHPjuV6b8",
-	"gjv9Wy7RT3UYy69Oha3IqdGw8hqsTxE9abjsYn+a8iFNyIYcN7n+vGyrtB3sNgyGNBXysonEBo3GRgE2",
-	"f8HnK3F8KWvHdc4JTkuBnfu7j/efdBrEdp6Ra35FvlXbyZkJrfAfcMsDLprslhrfbjEoN+WbYw1z1NwT",
-	"zcltzkYzXN2qNuFqAeysgqreiZIvvsTtJM4GWIJe59LEwTJD9GHrf+PWPzqtZ5ftbqvGFKxmO83WPaHs",
-	"VueEv7d78MPB0/0nBz84pN+pNSw1R+Y56La3sOoT/cLe4ycV5CrFmf6eEfOATDNSoxot2f5za/EqkC4S",
-	"QqbdlOC4jPbdvafL8N7r3eztqn/2W73ezeO++idWf/5AanZBX1bfEIljLPEiARaXBnGZ3xDW4YkwsJeH",
-	"S6HNWJc4GV2COfzuQ7om1EubZed363ofvcSZHF9OiBzz+O5QCJGR1G8GnV2JyyylNUFtOpzq89Cakmvj",
-	"rFiOAM9zG1m9Jug7v2284Z+FAk1WS1dffmQjC/cNuSnSrspqTWELK3UILKxhUa+gKezIrun3fO/xE7D+",
-	"6v+P4xfnh967unnfmxuizd6XSl9ZmUqAUymQQVmIODNFlBiPSRdFRXRYBI49zHqMTiYkplgSlHKpU47V",
-	"LwgUNzVqiKJW64rMWwAHPNGKSYLnUY9BKUA9lJp8ROJ8lDY6BJhsMv806ydUjI13jnHZY3MikV4cuiYp",
-	"HVIoE6zL+uoSXDp9t1lswR2s/W7k4RK0zrBAExzrJLRiHSYl+uWHV+fNczTqnAYpkYo0m6aLmC2G5IQJ",
-	"nqOEEoTHBMdoSz3IyExn6fRY5JBPZNJOFzZrW+2WAcFS0lwgynrMLhFlTNKkSMEWamoFBonRGF8TpLM2",
-	"4uZbVrX9O44IZ2vCEv0v4b0NJT44nHh3fc8El9fcBEo+xdXmf5tIqOsJu7UBKllCVVtwnTNTkEFKPHR2",
-	"MmI8JfFzlGdrPRImX1+nWwLtD7xRHgtzOTZRRyKWHBKrPIPTWvv0BVQsMamvW/lfMOd2M/jK09cUsHOq",
-	"YqKt0htrzZU7XitX0SkekJYgU5xCgXd97iOG05TPKBvpMiyQDc8TomcUzWZ0zaQV037J4IsZIi11V1+F",
-	"RR9BVdjB2fElPLE84aJuOw6tqHn54aK9LGeMsvoa7oUE05OZjTWvNgqHX0E176b494w8R4KyUQLuEC+w",
-	"YvFaMtU2miBs6mfXGfGrb/wVe0HJA+Egrbo0C6RvJ9+LJcGAawXyx1TgfkJif0wGaRJMtZgoU7I4uaky",
-	"+DNyCUpWqWLQ1/yaJHjgXZxlqMsG+YwsS0zFAV2ZfnXmC7C4N4AVzHzr7UNTr0qtOwWQ5vhUTBZLvr+V",
-	"I92BsY7A7pZ0+3XZJpvHCJRM/sVuNzWoffb+NXWHqQE2oWWBCFkdtOwpfgu/2V4T6nHoM5HHK3KtKUNG",
-	"um1AcdfQZ1gsH1H2R3BkOosRJiOqvJajdYO5PbGuv/Exq8jnlZLtJ8WFi5L1JR+zJq+fNJPfr7Fvkhe8",
-	"kfC1+waJfHkU690E+YVfc3j54cKoI3CbLjWA8eoQbhxzeQPaMV992zpRWLJb7oxmAawjoQ05kRoe/F+b",
-	"GN/oUd5MuN/WbMTi3v941ul0dlfGsa0fXK40VjLIUirn59CKSCvseSmThWI4Ji0AbUWluh/Rdgj2nqKk",
-	"pEB8xkj6SJi7TxudSERFj+FEcNDSp+pihEWlRm3XFoR6dfy3SFscoMGOCR3PO+z8R+vw9KT1ys0ewXlh",
-	"A5wnQ7z8cOG7cuTAq1tHiPpQcSgFaMz0Lz9cRNriEu2o4fT8O3+OkMmHKnr/VEErrccHHlcD7vngMpOX",
-	"LjHgzYx24KUdXT4LbcEFz9SOKiDqMQg/dyrF51VAzQ2USl09/jnC7tXTbpK28CR8tnAGmjvE+zQJuoEL",
-	"TOA6iWzt7KBrJFAIqThgXkvBiYrmPEsVbVhSgtuZY/oQ2oPTDc4Ijl2biIBR5JjQFE3IpG8q0ZRenaVU",
-	"ibB8ctMfQL0YQ1rM4oDuUFlMZWl6uFGqbxWmTTgFXOYseCy2c+TrMo9ok6LBYNsozuXFwTfFT6uBz1+w",
-	"pnOFv9KQ5oeW4tGJcVAtvGAnOuPQHMH8lm/GQlFSHahpPhgbYdvcCsrTwzfFT6tXZF6wd2EPebliUvON",
-	"I7WhFuNSS4jiFG0H2S7tSFjIIGjQ15/3WHT67vwC7Vzv7kzIjn0wChG5Jqzo4OcWZiubRnU3N3XgAVg5",
-	"3GMpp7ouFmVDbitvYZ1TaYRGIZEmmDKJKSOpUIgEjKgRRHdnZ0TlOOsr/Wsnf6EFyMo/LqakFEODa0Q4",
-	"BpeSpNH8oA3HbFS2kSnRcGZ7ZejIRaFN+/PKGHw4hLJucpzybDQuDOk91mMQ4iO6uTj7c4QwEzM1WB7f",
-	"GX2CeKMQLUQ53kbPtdejxzgUGU55pljaGQHCoKK6amZRqI8nzHos0lFNkRZQ+e7W9nZ5joiSrUbWPhI9",
-	"BrMLM732GWBZPADCQIzxlOilg7sG3ulC45GlJfDc9hn//X//HzrY332OcI/pKq15WTf92+5+G/3IY0qM",
-	"LRengsRQ73sgk3kXvTx/99Ytvdxj7y9+aj0N0ZhDuT2GMjbF4CEQWZpyRTCIiAGektBU8hYIG0mJrIFx",
-	"jNVpzuZyrKilnykkUiVOpnhAjDtC6QHg2tPBxFiXey5KQZvBeww7ZaqrJcBDWBVGB51OGx0i7YlEGLLZ",
-	"UMyJWRNQpUZI57He5+gwSfisqHEL2FcqidoVtMW4hN0nMZqStMfycxPKUxanKLmhUPGTqwVtt1H0y/Hh",
-	"i0ghE+aMFfWkpMdiMkhwLg0SOiDGHmoVgykU/NxrdxYYezabtTH83ObpaMe8K3Zenxwdvz0/hneKOLSC",
-	"pYMwUKyoGb3T3tWP8SlheEqDbrDf7rT3TQIenNA77RlJkhbUJt75bXYl2rbM38jnONBUq70DhdNvguc5",
-	"82u+71ovlgkFVCImVN/1mON8Emg25iJ3M6lh1B64TiY0J1ITi3FkqddMTeEZTRIY2RZfVapAyQsGzi44",
-	"1bSzy/VO9pjapVqXJ9ra65iAMYH6c+uV2bZ9QakiMTpiIkQJZyNb4jya4JsWHpEoREqv1b1KNQ7GnPEs",
-	"BZ0LJzOslqHQrlhJwZaPK4xHVrfoAtrJaU/dgYOfiVQSNKj0hdzrdDbXcEbnAXmKNy5QwMIWCqn2pU+0",
-	"sFxV47ZSINWg7y9voy4a85kuiSpsa1aluBJNb31i+sD22FbUainSbRW4f+zbujY6BLxDiwSN2OJOZSfe",
-	"73SW9g91LlX2lV87rWf+65RC38H+bh228+3bqRRfdS9iQffXj2EgsskEp3PrEdPodzU1LSZ/eLz7w7YC",
-	"BI+EuvzHVAzU8TAPPt7qffAb28wOoejn44tI19jWZ6NNBLYpwGVKVGAvIcWKFqZF5s/HF76h18HU52Pr",
-	"Ub5iQNuz3d0O+q//fNaGFhN+9N2GZWEJGksLu5e7ltaEHOm5wLily2AlcOwe+bkyU30nz+KScA+kC/k8",
-	"aK/dQSW0GQUyn1vvydOD3YMHJuX1N+croXCLrxyFj4TFQ1NqnhJG49aAsyEdZYXps46O300JO3lxVHr8",
-	"j0+/sGh0xBlTN98cnyjmg2yis8cekFyb78FXQqYr8deIbPGUQqLHDq4UiJ5yUVfKxDWgJfSaCMgAGPMs",
-	"fZ5fbKk0t4RiBvNTS5vZFnfBU9rUKA9EyB95PF+voUhhYNPlHk+LGJqi0qGpBLlux1hfOvVt2VcAkdd+",
-	"AlpOCuUGz4qA1njLadEFb+42frNUv1y9u7u/BqyWZsPgYO/ZOu+VOlE05RZ/N/PbMHi8BqrcdGp4dX8d",
-	"XBUtuZeJuL7ElCEM1qAtPKUtyAezJmWHLe1vVa4s8Uw9W55PiVXpy9FX2jYss5SpmxEjMzTFNG2jM5JB",
-	"PyqMxBT6ypRf0+ZkAfcnXbVmiCc0mfsuUOVqtUUhz3XYdi3mq9TF/c533zDfLWEeY0DPI2eBctfjosK1",
-	"hON4+aFmwXwkTOMwMEHJckm0pUXNK1zhVjP7nGPMmLc8ld2aH1q+ymrN2WYzvFvUw/N1AnGqo5mIJyTy",
-	"2sbJvDE7LrbgbcqOvs6i8O5+43eLZnhN+bjaYbUpI/p73DZlRE+z2QojfsrdqL8WbsePt+Gnqvf314+3",
-	"JabVziiEmb/gncur6sJv9dMFftUeLJdl69hLV+S7rxOnpvDfxpjHYfSifb2p6t2cwVe2+HX2QmP222ev",
-	"zsFd0etio0jN3xiy/8YzbXRnppGuwwntf17J8MKECJQkQ2N5kJjgSa8FpeBSiLH8zFOsYQ3Z4jhbSHdZ",
-	"IAkFFuJDd+XCuDytsmHKq0oOOvfKJkFfjO2+aRqEfYBYEncn0JZG/orTaQxVLf+xzI5nCl/eoxplZqhp",
-	"UTZNOZhmqEA4odfkXux2r+k1Ybq6tMWWRs392eaW4vUrMMdZlBRT6pbMPhQpUpoQmdKBqHUM24sZ6pug",
-	"BiTJZJpAmI/10GsnrsyEtrOpH9lg3mNjKiQfpXgintvuh/25vSzBa6Zwqvp5cMUzKQqrXUoyAb52qdPT",
-	"xfM8Iqc1xmKMfs9IplspPofG0n0sCJpyngAwVEg6EDVe1jdm0Su5Q5IbuTNNMK3wxYI/0McCBrV5VMJp",
-	"yhXGSCaQGhfp2NN7YQxnqkm+Vu/+6/gcNwasTs8tQsPu07CyWMJWgemOd9OazWYthbxWliaEDXiso5Dv",
-	"PsGDXj/LJW5raMe2ZVGkTJ7b4IcIQXC2yfyeG2PEYrN1xmcba6bdSBkHB+AdVPHFNrVNNYJKy/emumy5",
-	"P3JTzvM1Vm+qQyy0jF6iQSxGZGpVwsRpV3UIJ1gT2xRXCBZ48qTk7YYJSvyujar1ZqhfeBJrm6we1tif",
-	"UjoaS6UYmhhfKnXWucde22NVg+1zULhdhw0VKCaMktjkdVKZZ3L22HvTVx3iyXQtgZYeOy5KDAhuw/L2",
-	"Oh2fsNcVne5TYJVrRm1YWFUHbyqoagSKLrEOOAwRT6EsQi412sHncPu3yXxlK68m6jIrdTrPlrPSCndI",
-	"HuNoMpVNlZI2iopk67/kMchI4isiUGTDmiO0hXvMm+6tw5wjJ3wZM8SnOp8HRRCrH8HZ0GM6H13kieh5",
-	"tobmLve9vLJBZML6FrqBbdXVMoBY3RkVZLvdY+7ySnnJ+RrL35qIX5QJU8ZEixAdIlhyEKG7+4e0SfA+",
-	"pUGpbERjYeDYhtyiC26tBceFvKIYb5GWaBrmNTYnVYB/UK2oXFvApxWZkiVCZCTeUIP90xSP6kErXoDx",
-	"H0odOtFVfY902eK7y9YmTjj71p1ccJsVzA3d3gsN/pdJ9BNFLFZbKMpj8BT5KoHUiXkdZN2e40myKnLq",
-	"8PTkfEoG65ld7MAFo3iSphVtY0g3+Nvhm9dIZ2gsppWGwU1rxFvmSzVy+62usZd/36KTKU+liXkdB91g",
-	"xGFxbaph2bneNyGui3CYReaBPdB3BiCCK+2WHFOBhjQhIRQXh5uK+mP7Xq65F2o2i5oHNAKt3uqvIjDL",
-	"QY43AKtkCAAN+x9L7EA4nhfpM7nBxSTlhHD+TugotSl3KWT6p+rA1ikhTpiu0kMTjmMtyBc4Sc1FjV3v",
-	"C5gvYal3p9dckN0zmG+5UoU0qEu12gKZa/GHMekVOUt3YpVVe/lQjJLvSg0S0RZeMvd2Qxw3tbpCQJXu",
-	"71hrb8vLPWwo8vBcAU9OsRC7e/t/KiuKedGBxrriQmWNB9YXq8UwfJHDRUfqcjUG56K7EVhW+rx1tp+S",
-	"eqanmVJBJjhRVwESuy60uziRT5i9EQxSEqtl4mSDHvva4Q8aiTkvyDYA1maDbQ5a38hGgX6Qvb4wEkNt",
-	"dpG/2XY08ocBg3OdYqUrB6g74mQqhU2oowLhOE6JAIeLTOcmjzM6Ux9ah+pDZNOzKpct55FVNyd4VD/Z",
-	"PGVqlcv2YViWoYyRmykZSBIj07q2venDfb1d1ErVDFNI2x46zV7QGIsxZaNN7dQy/yIfIcrQljo8WuWy",
-	"FM5hV/xqDrzr3R0TKyhq71CvqZCHYOoWYPAwecICjOQ+4ItHdl7TCVWX5ZUPHunKVLcf7zPAEBYBASDe",
-	"02CKRwTxoXb/2/IYz00op86FHKRENjfI3sHUcCeny/rxF3c0D9wt4qLGTVKEWlhce8MsLHkqrXh1cK7J",
-	"qb97VK62RWpS+dJBuQCEKdfXSI/b3TCv2DJWNQcq1LA2KA718cWZNn88nI/zyzBZE9vf2i6Vr4Eri/Bc",
-	"w5V+XqwcHjufaHyrOdNG5ZbZSsf2OWxVotuD+lbjjNt8fzf9THztQlgvafkbb7n8yQaWfjP0YbxxnC0e",
-	"lXVSuzY3u4YaNn3iLxFfj0Qlg/U7RT04Rf1MpJecVmsDa6miJy+C24+52CqqkK3Qe50Hv3HlN39ztQbs",
-	"4ue7uruazKvV81brvbhMWAV9O1+7Gq9fSc0fvrd0yvzNL6WGFkuskeKltg1Y2OSwr16cN3ADH3E2TOhA",
-	"frsa50JtyIa6Jy6Rdg13eIS5Rw9dpBhfkMwAM8Yl6pM8+2nroPNse/F+aBXZMus10WarhGom+sPpHWtT",
-	"9rdHqE6mUhNCXaYCL6GjzhcSo9814S+tIiiVuDlx3UEPhoqEg7HHuwlVyB9UszCFzx8623w1S5heGn9o",
-	"1viuhixynybIz1ZDdkxp6xXFPaFSBXUKvJoOHB4t5TlE80DBXCoQmUylJ7qjcm19Y4D4pi+veXOUpbfW",
-	"vJT49+Pra7jhskq/vUlOiZs8yVZx384nxWCXK8zTZ2TCr8kC2zTW7S0TO9Zqs97v1PjF5fm55FOE9R5B",
-	"oEXCRyPKwGEu+b0qWmEdsUDORt7CAgJ+8wYWhmCXlsVd0ZYHNLzMVwghjj+fyr/T9ldD26/VTUFvTMLX",
-	"pWgrO7OYyha5VhAvt4arB4/1c/euTyywzjuWzJGGEvXn2t2sFp5z0e8ZSecFG+GB5IaPCr5Z2Xhz2ay4",
-	"r4NPzcQhOCh5CrlbdVDYpuEbgUNHiEE4QYhIe9RGEUTzRAoKm7nVhhT9aAlaNFF4gXlysC5OJKS/QZga",
-	"gCfppB4ZlEFHR48cW9rOeCkp6DruK+eGXNb1575Xn0zOT6uVW73a786YlQK0aCLUQEeF3kIatSFiZAat",
-	"R2gqZKnQS0ylKy3leEleqa2kyRD0poe6nrrMrcj6UQj/QR6h+psKAf9hCb/o3FDM4h6LyM00QlucERTj",
-	"PAxUPYgylhABKSRQh5jE5QzPhQvhuwFOKYdK6BsKWe+nu3v75Uh10yKtcWyTA9QXilQ3EFyYLkfLwtQP",
-	"7ximbrBnGqhOJWAc+rHol2MSdA86nerMeV7xJBOmOweWKCFYaEd5XuXpT0HoBG+/Y5CJPFHSMG+jo9vZ",
-	"4JQgqvMX2+12pWXhOiCFRWwrNtOoQcqAnJlv7ewzkhLIZ5+m/JrGJIfBdl5eFyV9Ao32lYS+OwrWJdXa",
-	"aOC/5j2KdMskcae8Abv03bCUQqALh7iZ5nYD/hRsbAUfUs5GbhpBCA3S87jXAYZ+2xsO2V8F1QOF7K8E",
-	"49sN2TdLu2vI/gJ1Pl5kzHJAPtA/NGbjA8gyjNvoVAkuggAzI0wZ1KFKFQ+6lH7IEGVSUXli21N4Btsc",
-	"yT9MIsF6tPVVJRK8Ozo8O+EXviwCrldVVolWNwbIVSOtE0EbowhncV5G2fWzoAWpCo3Pekw9qPs1qU0D",
-	"RCkBn1fz4mmsaGeCaRI63QZT0zyvbTvBlVPPLAVYUIQStgedXZ8+9XJyLWRK8GRTbQhMU15PC35H58IM",
-	"J3M1V9IibESZnlEvKugGnf6T4RO8S1r7g924dYCfktaz/lPS2huqL9TnZ/3m3ONd4hfS03JYajU1F8hS",
-	"OMUa6tkoo2VVqBBNvRzPvcDRP/TJ/PP7kxf1+pQ7COxyL9C1fsyza2ghORrums6Itl5yCmZ4gAnkS8FM",
-	"nNlaAHdPeFQqHk4SPlsncXD1ut6qYd0tfhDtZDVcD6SfNADk29VQ8sXdb1phPk3ZiPCFtIKm0Hy92sGC",
-	"jRlt5YvyaQy/2R8LnUH3WK+Li3pDgnt2J9fGQbmSxtiX/6kMaLbF9lLrmR9Tzo5PiPGYLYkyenNfNflP",
-	"9RK+TGDRMuKyEUUOWX0PUP7aad2EA0kvyT8StuF8lfhzObfj9vH3X40OoRc6WI1tH97CziZQZCr2XOZV",
-	"Bbv6XDe3lRme9xjPoIB8L7802KF6QRvpjuzm0rUwxRUhUxhp0mOgNIyIlG6d0VLqnTZn/3JxcYqg/7tO",
-	"OjfmqR7TZRB1gUAogWun2UaUCUlw3EZnpjigLLzhxnnVY3m/88XUXGhf/2butGm7F+lhhtfTNRMfNQ7z",
-	"HMOQmADjffXx3n8gNg4LrwVQqifjAPZkCW8XpOZj7pTb62Ody/wMnrjH40ZNUOc9tD3vE/JPpsPAvjR1",
-	"AqZmi+wG68/lPd75pOTb0sySQxjIdOMeq4t4f25CM6wwJKif0US2KEMR1ACNdLFY9Uyk4QjXzURR+984",
-	"gAcg/J578lXlnmhaXSPpBHbRQ6/1WSZ+GtmsDKpTeR3p8z1O7OElHGSS1FNMJYbLv32PtO09RLMxHYxR",
-	"nwz4hAirHD4STkxDTUQj/LcsnHEVdUEr3vqoxtOsoPE7GuG1h2tfAcWnBNA0Hc8FHeAEmjxQSS3Cw0Ak",
-	"hExz7K+xjtPswe3nq5gTzoOUTBM8MAfCJhN4G83+jaTsfoOacePDxaTeQglmIIV6qWH0IlM3dnXtsHP9",
-	"oKkfdn8t6/NplqvDpiyU0sZefnh1Xg77+ifTk80eQpGOpuqyUy9YoK1p1k/oIC+igjhLSj08S1TipZ0d",
-	"3Vag3jjyBvoS6NbUavOGPEURTkZRpeVBMuIpleOJroaM+4Iwua2j6VIiaWrsDTyJEWf5aSYknguXIEzT",
-	"k7ypsEBU9piCmMQ6GMvYT9o91mNajkltBKfQGGhE4i68bgGm5fGxhCpZqJ+ZcQVgTbtrqBS2q9Cl+iIK",
-	"UdRSeGrBlzBPKyYJnkdoa6/TYxPKMkl0By+NiW0dYREiwbUBxrovTWCFeKThGODBmIgegzVRaQNpFQTa",
-	"JwjLb6MLgzS1FA1ujiFWRi+WesIJnxAmbesIxmOCxIxKNZ16prS+NvpA5bjHIjqZkJhiSf6iTsQIbWGk",
-	"SDvlEyoIzL5dwqoGxSIT4Chtr26hMTc7okO1h5pwQmQhZnzWRof2R8x6rCAjWMoYWrGUimTPCaTf6UVY",
-	"ALxNboCwC7kUNNC3XCrmQpfAkty03qgN6U5GQbiemDxMvIHV6ldt33NR7SDZYM7lJNvWygdZvqkl+Ayh",
-	"Bl1om5XHXPc5Twhm9xx07exHjV5ilh0WiJB0AiwiJE6lsNTwPRh7rfOlgRZiGrqXitKvPEwyUU6yXdRA",
-	"3osHyYBd4KYjLEiLMkGYoCAsRNbXYas2ydcN7NSG8zpO+n2t9JEvn4wLu/KdQ1ZxCKCpqeqViXL+rP68",
-	"qkzUe2FS/DbvKlFDf5nCUEu9rODq+l4K6mu6iGo6X6MGVDWgwNK6K/QbVh3NGaBxjqtjIjdagNKKSw3O",
-	"vpcZ+IJEkpvCa4ik3hTup4XOg8ml71TzxY7Qn/NUaf8R+llVlCqKH7iVzb1eB9lCEtKIXqsbdRRTgfsJ",
-	"2Angrms+mzD4wYBnTPaYvm4VbRQr8qdoMnlp2rNeYtlFLEuSCE0IZkJ3isyDEHT1c/Psc4TRFKtbvrrb",
-	"TLCeJI8NUXc6z5VWx8Lcs0bxPW7rewmoL3Wy2NpPjdWPcnTXnWSI1+p5TqQ1ehahYI5AWAydyvWSKtOe",
-	"62PvgcKmzoncXMyU+PrbbazNb39k9jnPz1gneAptQbALSokgC+1ogKlgZrBNe8yihyjhA5ygEZZkzDMB",
-	"zXTTJOgGYymn3Z2d3b0f2p12p73bfdp52gGeMjMs7/ocIttKGrjKRLIrJrPd2lHR8h0S0UyXaOAxY5fR",
-	"LUkXbT+vyFw36ctdI0NwrpVN8fAE9E7d23l38uII6T7PKKH9FKeUuDPFVAz4NUnnntkUfyPAMhUyNaUK",
-	"SwWFRE0xIm/YG58xG9YKENqddMacEM+Abrl0tIWzmBI2IGJb29Jte3hIsxMZiRVK8tgomhYF3ArLtluw",
-	"ZnG+Mx0yBRl7unG2HJO57hvrjMuyCUnpAA14XMKo9mguDvvyw0XZzVUMZX09bbeoiWOVXBzstdL5oAdh",
-	"atsR5uFgtg2oUu9IMnQGNW0JPSg21fG7CKMUs5hPTFuiwlo9TcmQ3qAoZ5jLyPT6HIzJ4Epkk7DHdBMc",
-	"07wFzPshwlKbTCAB85wwbd7HAkX/0To8PWm9IvMuenX8twgCfaNDIzrhhS76keCUpPA79NvBAymKyzOf",
-	"MSAtvU9at8w3mdYhT1NoTCVUN+JDkwoTKpFwxTOpNl9HKDPt4rG1PNRnHXBbIico5bE4zQudsqLddhHk",
-	"s+rUmJ0/R0itHIa23O8ab3U3rR4zfX7QliAkRp3O/jY4zubQVd34/i60iy9y2kxGSL1cxmQUor7iEZ4C",
-	"6jVaozY61mmw6qfoU8/m3fWCLmq327dRGaWZHLdsLtCK9RaZOzp/TFHYVnT67vwCVZN7o+2if3CPqb9K",
-	"YL3ktCXkPGkAYJERtAI6m4dsbkUgOOmAPBKoDGJU6Wzc7rGLQt7oWiyKKBJ6rbuXxHhewakSD6HNjwyR",
-	"A1QFeJsAvQR0A5yz06Hx6O11OjptMBNEoAGeUokT6+IU2pGpXdOmhy866OzDsjzZAetRhdP+bTXoeEo1",
-	"+CUC0AGrlSeMAtoCVlRTloCy2sYrMg/zPl2mxV6VbKe0BYr37cfb/wkAAP//",
+	"7H3tdts6kuCrYLgzJ3YPJcsfcRL53LOj6zh9nU+P7XSm9yptQiIk4ZoCeAnQsjon5+yvfYB9iJ33mEeZ",
+	"J9mDAkCCFClRjuwkffMnsSQSKBSqCoX6/OQN+TTmjDApvO4nb0JwSBL482cs6PB4gqOIsDFR34REDBMa",
+	"S8qZ1/UuCJOIs2iOZhPCkJwQNIyo+hKnckKYpEMsSYhmVE7QL5eXZwhGRFvnL47R4ZODZ+i//vNxe89H",
+	"6vOTw90n223P98gtnsYR8bp6fpQQHE1/6ntjLMmEp4L0Pc/3xHBCpljBFGMpSaLg+VvxhV//1vc+/qnv",
+	"/bPne3IeqxGFTCgbe58/+95bfoyHk4pVKUB3dtsdNFS/CyQ5bxcmJCydet1fPcZb8Ij3sXr8C8mTivEv",
+	"+TVhAuGEIEZuSKLnCWvnEDBM5RznRCbz3kiSpGpzhpyFCnw0w1SiARnxhCCZzCkbIzzGlBWnnFJGp2rW",
+	"3WwqyiQZkwTm+vDhQ8/Z1Yp1TYi775QzBIMThFmIZpM5ohKNMI1IaCngcae84wQnJEEkSXjyU9+j7AZH",
+	"NLySCmWlbS9j47PvxTjBUyIN9R6nieBJNZwBI7fyaghPBIiPgHbjhNxQngoU4zFRcFH1+O8pSeae7zE8",
+	"VfPpd4qIw7evCRvLidd9vLtXtU+nz6vBSIjgaTIkjwSiYTZjjOUkn5CGnu8l5PeUJiT0ujJJiTv5iCdT",
+	"LL2ul6bw5OLkr+mUysX5exJNuZBITqhAU8zU9pCpQFshGeE0kshsThUSIhiyhANNPI87HX85KX1WyxEx",
+	"Z4LAPvVi+l6Q5GccnpPfUyIA1iFnkjD4E8dxZAhq5zehYP+UU8ynbKxXZO51vdO3f+m9Pn1+dX7y7+9P",
+	"Li69fK43RAispJh3qqlKS6TEzPnZXc0/J2Tkdb3/sZOLxh39q9gx4J4oEtWrKeK1bnTz3i8gXi85f40T",
+	"LVNXLHUzUGlqA2BQRJnmSS3q0YiSKNQCiSt5dHiAXtGf0VZQQmaw3XYWckGSGzvhF23Y5cn5297rq5Pz",
+	"83fnlfulZ0JUIEmmMU9wQqM5Shm+wTTCg4hsbvMaTWUG0XJ80zsIo54bHFSCmA6HRIhRGtkNbReA+gqE",
+	"NeDhXOEMqGcXvaE/l0B6g9ncMLf4EmK5fPfu6k3v7V8tRV5U0ssl51qgGfwIHyXqoEQRViflxohlYR40",
+	"SvhUC1QchgkR4sjMjNUZjQI4r1twYAdI6ANayVhH53IeqYPPPL3jnP4AnYH3PVOnME/o39V58eWi9Pj8",
+	"5PnJ28vT3uuLpeJ0mJBQnf04EpvD8YeEs7E7NOIJwgwZzQAlZJQQMUGgIbhU997h2QfjBUsQER9To+Ip",
+	"3UspXCOeoBgLMeNJiCZYTCgbb27rGx2eccIHEZn+a8XOh0RiGnldTzrnhNHVANEwglLV1NqF1/31kwfH",
+	"hlI8BElAL/C9aUYUNzhKiZIJVnNBg1SiKRUC1JKPvicklqnwugdKYZBUGo0/RHYhmeqABzyV3UGE2XVz",
+	"wjrTi111FoLuEyklioSKtBbWDDR1zNkoosN1kLsRKIcTzMYEDc30Qt+k4J6VJom6aCksErSFkdoBhKOE",
+	"4HCOJL4mzEc4UzARZSgVRB/gL3gyoGFI2IMvx2HjCA+vEUZiyGMCK+IxSfStgRGyIBY/fPjQKl8/ljFI",
+	"+bYCECnda1H/+nJFiXE4An2EBfC5utXN0S8nveca4Y11vnvB+nqrAYBfTm+ETAie3pO2mo2/QX0VADen",
+	"0lp3iWYgm5EbAewKFResJoy3eahefrgEbhPAZgGO6dU1mYtA89598JmB6p6IZ52dWJ901rvWbAbiHkMp",
+	"I7cxGUoSwhGUJsQF6qvgsEarN6+uqWVuBqy3XJ/MQNOUoaBnYIDJgvug5bdcvuApCx9Sar/lSKTDSXZ6",
+	"A97fKdjuYiQBXFhL2jjB+gVQ0OApTeqlJ4ymd1UEzGrdVuVDjlILtiZtJ1o2fJJpd1UT5BY8NE2FRAOC",
+	"hFJzqLYuW7bWpy3jEr6FSZG2eBVsy/vtvW1P25tigqUm1DtCBmi5Uhqp1mr1gEeoDLECaqD0rWGUhiRE",
+	"UzC6TjBDnA1JHXjWurcx8MyAQFzN6BHoq5bzghIYgY+CAsWoL1Im0jjmiSTmSwAo8PssexbOnEDRTeFp",
+	"uL7pp8vege2287qdHdRdfaBlG2DMzBjO3xncG0FdprKLcJ+ZuwfijPjqHzSmN4SV9sd399MQHZBXnxn6",
+	"SrCckES/IY2UVJo2SEtpZldEoDlFKQEoxBIjnvTZy4t3b9t9VhRT4IZoHXMmEx6tklHWqwBbBFu2eaVi",
+	"JSWIdDSiQ0qYNPvZ1XeSsnofwLaKLlVLE+p4uxcRDfDek7KxJld0C2KqqfaxSXIw1phj8MOtZ/4pSxzt",
+	"y6sROCm7ZnzGjMPvioZdxDhyZkATLLQtjIbepqWQnnVRVmj8BxlQgW+5GPhT8SDWYsNxR9rTzDdSpbiO",
+	"NnrHojnCZqV9BkyeChK6Y1ChLuvaURr6WhQp4QO/HsGM2onFCAtjTpk0zj9BmCIJZDxf2SAbEhP+2ixW",
+	"cvrmlHUfmvGK7RYw5RXQX9BFuFZPhnG+LeavUZ8tpGuaxDcCsOPTuHJ8Ggrw+zBl35Viv8AOCgi4l6tJ",
+	"Q1oAJg9AFmoFwPJ1fjbe2xF4HybvL6eoB7eFvxvihHJ5XwqBHn3T1odmwnXjN81Ky4M+rrRLwJ5SeC5A",
+	"VQZgv7Yls0a0NuT7+7iuL3jANs/kmQqlgybACXx5+bo28MfXIlzddKaUpVIpIPApxHMFXRax8fTwoBCz",
+	"cdhZDNoAtxq4BT95ccJjkkiqDQvDBC7CV1gWolFCLElLUvAKlUJSfI/cxjQhYq13aNgg2sX3rsn8akKZ",
+	"rDbsX5P5I4HihIzoLTBmhIVEI56C4pXgobr3FSOSsqizq//+3//v9uDf/141qxrmSqmEay1JB9N8qgjZ",
+	"yQ0Cv+r4H+Nfy1bnu3jPQ8P44DcylPl2HcNDwABhSBUicHTmbN8IR4L4pR0t7k7JHWvj/K7JHAnJY4Fm",
+	"PLmmbHxkJAVEAuKBIEwqRK6HCSeSau/xY6BJ+3nXdwP9fv1bv3/b6Xz81+rYPhd/MPYqFIXfA2HX0rS6",
+	"44zSKGoj0KEQlYjx2ZH6nworwSfqtpaF/S1lnM1Q6h3o9TXVhs3iTkBcWuGPFU56Jag+5+7jJMHw2Yn5",
+	"a7AYmKsG1PeCJK58dmyyRdAz4+gKoJ9THJGhPMtsqT641d8avDd49b31wpcXko3j59AsWVamghQXUggN",
+	"ycNTF8PtqqNGFqK8Lk7O/3J6fHL1/m3vL73T172fX594fkV8z8cKUl0IQVm1ly7wi68vQca5ji6p3V4T",
+	"fQIxWyX5ddB5dlgWYKugdAZbAlQxQmwBJqw1AwvSAvac30+UuJpfUk1kDUXcFAJFHMORh8MpZf8G/1a9",
+	"oSSTJeT8pV7d42WcLn3gLiuoIeWL98fHJxeNKS57bSEcr3oEHhURsFelZLk8X8LvynPO3Xe7TQ7y6za+",
+	"hPBa9PoruMgs0VlDNQlnengd5VpfgIxqVduChrZ/2KlUWHEaUsKGNSEeMMkjgQKchoG+8Dh3BIjHRimL",
+	"iBBIEFl5Yt5FQWh42FNxZaKwHQ4YcB4RzNzzOKeRSTpYwkzr4nTv8bO9ThVal5z4Gb79xY2sAqSwygb6",
+	"QbY5d1Jqq2hrqRaR3a9KpLQRFXXDGm/NPi9bnznZYIHNFeZsDzajqOWy4D61tWyW93HYhHCmlLnf7v4g",
+	"pbVIaXEH0pDKkxtjiSnj0h4FuSgDg2EVZHgoeXKlReiiNDYun7jyVxvfWvWT1p8rf2sornkqh3xaUAuE",
+	"VgvUCayNapVagUgBS3VrkmvpNergvcJjUnmHqxLcZiCzB/kyPi7dxI2wfk4S98j5mVe49nK/7sFdy3s5",
+	"9cYJD1PAaAvHtKXvwYs7a7Xbpfd5bUwxsB6hKRbXJFQ/RlRI0V6pErrHszTqnV35coz1wrD20vN1jDUZ",
+	"aM9JRJbcuCW5lfW5idYSv9U7O1WY3kZUChKNjEH07pc3mLYK8PLNvoi43c7ewYqJsiGyG/4dcN/q9293",
+	"R/3+7ZNRjdg/qbrX4X8zn9pDPnWtefZ6UYbjLjO/oCQKa8wOJsegajvhJwi5xijkUpIQxVhOjozxUQdi",
+	"Q7YCggQC0PFnEx7pWICildfJYVg07vL8wmLFuxrB87O0SJOxqYmrUtJPnZtjNuvyJIlVJDddYr/4heBI",
+	"bcqC3JuQ4bWoV4Eqj04X8yd4OEEwyiOBzIHhaznFuET82pFKOTg21yNHIL9WV0XHYflx1XLNGFWrPc3i",
+	"i+rFQoWJ5vDx4/3DOuEMwWiZRdSC7ep+5VvN6iXIWtNOvoKam7GkN6T6LojT5QpR9a/kNi4cfpTJwwOv",
+	"6h5NS/fbJU+Kagr6TdLqw3MwajgyRJlVjiHSQd33V/rLT8s2+Av21s+Fxkolxexf1c6//PCqYr+j8SoV",
+	"6oKOGWXjXmRsETfV21z57XUNUVzLgkXs5NjzvfOLnud7716dVaKg2kKXiqIuTMeVL99WvjxfjU4Fp16F",
+	"D6jSM9Zg94JUiINrMm+uraotWlBTyyCpASshsKkuNf6CdRxz9oheeQyvUCi+wCthQ9JrVKySCa3gAawt",
+	"UODi0a4oA9GZcil6axSIaVMfwbLTNJukFKVR2h77dX7AnzKlDeEImbxy/eZKHMBTSwHJrOM1p9xdz6E3",
+	"L3rn5sFslRXbzMSMJIiPEM7jeCDgG7QuDBGVOv4Rm9gwNILbO9pSbNB5JNCbFz3UOzuFEhN1eDTyYzrC",
+	"Vxn4VYKkIj7V3YU3aSSpmb9UoCQbtkplG+Grmnvauxj/npIjNMRJQk0cOpgtkOTwwSxaSBIDSh6bGIwG",
+	"lzZiaGRxUS5IlZvnZs/cDye8rbl/VNz2/lSp7L8lM/cqtFCSJCJYSPTUCcfwETaVSnb9zt4BGswlETrC",
+	"1iaA2IO4qNMPeZKQoUQTngiCBgDhHAmJY/BTrHfdMyF2NUxRjELW144GhL2Y2rEQel3OyqlOsXAe1KpS",
+	"8UFH3/GLNXXgczmc3/M9N/BWbWN1mN9dmHFpCtHdJaMJy1N7dF/OeLYhZzxr4IwvRBku3uJ46PKxoyiX",
+	"0L7sGroc0zCFv1QWGBhrjqKCNt1AQXaerprMbsYxZMSvqTiZZPmruNoI04j9GZldNSUgV8gtILYMS2no",
+	"ZYs3quwaK98U1KtBNOGRlaLx2cHjJ8iEXZq4UrEoHnMbfdEuA2J+BDmYdeJGLDERCZ2VVVHYwW+m/jv2",
+	"qQpjNWVCYuPQyeHeudndUbCLnc7gcHSId0lrf7gbtg7wU9J6NnhKWnsj9YX6/KzSc+uYTOyoB52Dqsux",
+	"qZ3hTv+WS/SiDmPZvTc39DkFNlbaMPQpoif1l1llzhI+ohHZkNctu/ws2yptxPzseyOaCHnVRGKDRmND",
+	"OJu/UOXoOidDfkOS+TEPzYFTChbSP18N7e8liiUMCcrGEWmlgiB4yjdxe5CIwdmQHOl6i3JCaAKh80TH",
+	"k1+TWBYo2t3dYdgio/Gk9dv1lLXi3xNRqe7i21P98q6OBnY+Lb36ltb1sRIzmYtw7XDlOcFJIV55f/fx",
+	"/mGnQcjyObnh1+R7NQmem4ih6qN/eRxR4cZUXeKER+SRAC1MQMGV8k2ti1ImaaQobQ4FaGgCu+P3GXwV",
+	"8TGiTF/yAjxNAhT82vfiWdj3PgagncM9CMq7DFOpdjOItUQIdG5bfVjLUm8zj4jlWRi9aMepkXY1pGtU",
+	"MaPsmOH8ugtncW824QeFPV4FZL2HM8NFgd9JmA6xBL3dpeyDZV6iXut/4dbfO61nV+1uq8ZPo2Y7S9fV",
+	"QCzBZuy7t3vw5ODp/uHBE4eBO82o2IREmYnuQNVoSxCC1Eq225UkWEFSS62wcF8qSM+9x4elDVWXMfp7",
+	"SswDMklJjbptZq/a6wtrAs83WkSExN2E4LC41bt7T5ftdb9/u7er/tlv9fu3jwfqn1D9+YTU7Ly2Xr0h",
+	"EodY4kWizy+i4iq7da7Dlr5nL6RXQtu1r3A0vgL/2N2HdH0qVzbttjrOo/LRK5zKydWUyAkP7w6FEClJ",
+	"qv0is2txlSa0JspVx1d+GVoTcmO8l8sRUPHcRlavCfrOb5vwmC9CgSarpasvPrKRhVcNuSnSLp8PmsIW",
+	"VuoQmF/DopWCJncsub6gi73Hh+AO0v+fhM8vepX2H/N+ZbKY9oNdKU1vZW4RTqRABmU+4sxUVWM8JF0U",
+	"5OGigbY5sz6j0ykJKZbqHJDavgvWaLgMqFF9FLRa12TeAjjgiVZIIjwP+gxqgxrztZB4TMJslDbqAUy2",
+	"ukecDiIqJsZdz7jsszmRSC8O3ZCEjsAobOp865p8WudpFmx0B/efG4q8BK0zLNAUhzorNV+HqZHw8sOr",
+	"i+ZJW3VexIRIRZpN88fMFkO20hTPUUQJwhOCQ7SlHmRkptP2+ixwyCcweegLm7WtdsuAYClpLhBloLfC",
+	"EnPN1u4RlQAGCdEE3xCk07jC5ltWdgY6nklna/wC/S/hvQ1lQjmceHcd8/Ld5dmxVv/vqPktrRLPk0ci",
+	"K2ap3ija8Hf39g9A3pQ02QbGy7rFnLCER9PKaFQuYxDU5kxeBPwVmaP356daTLiLQDiOxREKtCwOoIC0",
+	"JS+kv/R1ksFwyFO2zG1hgOju7Egu452JlLHo/svei3/Ze6G+bzsRWV0c4v+JozFPqJxMf7r4pbfbTzud",
+	"vcOQjqkUPx3qT3r+n2Ckf9nvVY+lH41JQnn4035HfxRkmBD508ufLz78df/52ckvZ6/2z/7jrNJeBY9W",
+	"o22ABdnfQwr7SD9nCrfs7T/10cUvvdaujw6RhtpH+x0kSn0BVkNQjhbS4PiFPa0kCZ1NVWMjKATRrPZ3",
+	"28x5XUDfLYZTSost+8/qonfqsHo6Zjwh4RHK0pMVG8E72h4Esn1YGda4MJfjR3JO/IIH3rVp+J6ipO7O",
+	"jsJrR9HODld/7sA4LTXOznSEW1zGjZ+1NqRWiXUbeWOhoUP2e6D90gedff2lpYoAbRmo4PBbmFU7sDXh",
+	"rcaZWlwlIEDkMF42HQxcHrdCihUDMxaHzlztW0Wne0OQC3a6Cucrsg844FdgqNFCihRTU2TXqdyNtgpv",
+	"rLWuLDisZFeM8ZC0BIlxAk1o9FUEMZwkfEbZWJeKk8ZqYHa/2YyuN7CMRNeviRkirSmm0aodq5IBJYHm",
+	"MOkSMbY8KbRuO3pW+3n54bK9LK+dsvo+M7lSpSczG2tebZSyt4JqbNSFNpIrTFcCKxYtJcbw6PlNYwF1",
+	"1Z7V5tuS8bfgaHeQtihCNZBVO/leLElYWCvZMKQCDyISVseNkiYB34vJvAXHipvOi78g37HgfMkHfc1v",
+	"SISHpC46h7BsfYvyBVyHEwgPN+ZrJQSKxkAlrGsMgZZhrxrUdGBpZKou6e48q7N/QYRUJvGAt2y9fW4a",
+	"nFAblQCb4oQmmEzejH6K2C7daRyI68j5bmVIvi2HX/OoyYIfPd/7pk6NL97NpjEmaoBNXDNBYK1O46po",
+	"BwC/2e5b6nHovJVlcHBtKoAaPbYl112TwWCxfEzZP0J0kLMYYXLEi2s5Xje9rSL75zc+YaXTYKWce6G4",
+	"cFGOv+QT1uT102anxWtcNclz3kgU232D0gZZXs/dxPpltZ7y8sOlUX5GCxGnlRqLm9lV3IB2yFebm04V",
+	"luyWO6NZAOtIaEORGQ3VjG9NjG/0YG8m3D/XbMTi3v983ul0dldG9q+fbqctNWlC5fwCmjPq60FW3G2h",
+	"PKBJlERbQaESWrDtg8E7L7ItEJ8xkjwS5qbVRqcSUdFnOBIc7gSxuoZhUara37UlMl+d/NVEBkDLQZNM",
+	"l/Uc/I9W7+y09crNp8VZqSecpYe+/HBZdcHJgFd3HB8NoAZjAtCY6V9+uAy0yTkAa4Wef+dPATIZ4nk3",
+	"xDJohfVUgQc2j70quMzkhSsTBMIExlBibBpbcJ001TRziPoMEvKc3jlZXXRz36VS99M5Qti96NpN0ibu",
+	"iM8WzkBzY3mfRF7Xc4HxXC+57SbidY0E8iE5GUwsCcTfoDlPE0UblpTgLujYxoR2YXe9c4JD12gmbBgJ",
+	"TdCUTAemNl/h1VlClQjLJjcdk9SLISQKLw7oDpWGVBamh/ur+lZh2sQowtXRgsdCO0e2LvOI9qkYDLaN",
+	"Gl1cHHyT/7Qa+OwF6ztU+CsMaX5oKR6dGg/9wgt2onMO7aLMb9lmLJRp16kr5oNxkrTNHaE4PXyT/7R6",
+	"ReYFe/OuIC9XTGq+caQ2VKdeandRnKKtLtuFHfFzGQQhdIN5nwVn7y4u0c7N7s6U7NgHAx+RG8LynsZu",
+	"qdqib0j3t1UHHoCVwT2RMtaVQikbcVuLFOsqE0Zo5BJpiimTmDICgXkpYESb/Xd2xlRO0gEYTrMXWtqC",
+	"aj8uJunmQ4PpXzjmnYKk0fygPWdsXLTIKdFwbruH6XQAoX2b89IYfDSCQrdykvB0PMk9iX3WZxA3K7qZ",
+	"OPtTYLKHBMqSJoJPEMTro4XUgc/BkXb79hmHtgsJTyUpjACxxUFdfdfAN2lIrM8CHSocaAGV7W5tt7sj",
+	"RJRsNbL2kegzmF3Y9CdwmmKZPwDCQExwTPTSwZYK73ShFdvSosBuQ7H//j//Fx3s7x4h3Ge6bn1W6Fb/",
+	"trvfRj/zkJrgzxgngoTQAWUoo3kXvbx499ZtRtFn7y9ftJ76aMKhADFDKYsxuEhFmiRcEQwiYohj4pve",
+	"JgJhIymRNWdOsDrN2VxOFLUMUoVEqsRJjIfE+GOVHgCxDTpDB+sGGHlzDDN4n2GncUe5KYoPq8LooNNp",
+	"ox7SoRiQayYnKOTErAmoUiOk89hEIvaiiM/yqv+AfaWSqF1BW4xL2H0SopgkfZadm1CwOz9FyS2FGuhc",
+	"LWi7jYJfTnrPwasHc4aKehLSZyEZRjiTBhEdEmN9tYpBDCXQ99qdBcaezWZtDD+3eTLeMe+Kndenxydv",
+	"L07gnTy4O2dpz/cUK2pG77R39WM8JgzH1Ot6++1Oe9+UJIATeqc9I1HUgm4NO7/NrkXbFj4eV3mWNNVq",
+	"91Ee9TDF84z5Nd93rRvfxNcrEQMuzj5zvO8CzSZcZH52NYzaA9fLjuZEamIxnnz1mumyMKNRBCPbcvRK",
+	"FSiEAYC3H0417e13wzP6TO1SbcwH2trr2LQ8NJhbt9227ZROFYnRMRM+ijgb26YvwRTftvCYBD5Seq3u",
+	"3q5xMOGMpwnoXDiaYbUMhXbFSgq2bFxhQlJ001KgnYz21B3Y+zORSoJ6pU7Ze53O5lrw6czoinLWCxSw",
+	"sIVCqn0ZEC0sV1X9L5WMN+j76W3QRRM+00XihW1WD7mTmt4GxHTG77OtoNVSpNvKcf+4auvaqAd4h6ZR",
+	"GrH5ncpOvN/pLO2o7lyq7Cu/dlrPqq9TCn0H+7t12M62b6dUjt69iHndXz/6nkinU5zMra9Po9/V1LSY",
+	"fPJ498m2AgSPhbr8h1RoF5338bPeh2pjm9khFPz55DLQXUf02WhLo9iiKEVKVGAvIcWSFqZF5p9PLquG",
+	"XgdTX46tR9mKAW3Pdnc76L/+81kbmm5Vo++zXxSWoLG0sHu5a2lNyJGeC4xbuAyWImfvkZ9LM9X3Ns8v",
+	"CfdAupAki/baHVRAm1Egs7n1njw92D14YFJef3O+EQq3+MpQ+EhYPDSl5pgwGrbAFzZOc9NnHR2/iwk7",
+	"fX5cePwfn35h0eiYM6Zuvhk+UciH6VSnZD8guTbfg2+ETFfirxHZ4phC9uQOLrXMiLmoK+7mGtAiekME",
+	"JI9NeJocZRdbKs0tIZ/B/NTSZrbFXago9m6UByLkzzycr9diLTew6QLYZ3mQVV772dTGXreHflWBmc9F",
+	"XwGknlQT0HJScEuPQ3f/gzXecpqWwpu7jd8sdHRR7+7urwGrpVnfO9h7ts57hd5cTbnFvF5mGN97vAaq",
+	"3AIz8Or+OrjK6jIsFXEDiSlDGKxBWzimLYiUsCZlhy3tb2WuLPBMPVtexMSq9MVYL20blmnC1M2IkRmK",
+	"MU3a6Jyk0KETIxFDp73ia9qcLOD+pOv4jfCURvOqC1Sxfn9e2nwdtl2L+UqdAn7w3XfMd0uYxxjQ89hu",
+	"RbnrcVHuWsJhuPxQs2A+EqaVahZY7hSJXdrmpcQVbn3XLznGjHmrotZt80OrqtZsc7bZDO/mFYKreqM5",
+	"9WJNxBMSWbeHaN6YHU1dpjuwY1WvdXh3v/G7eXvgpnxc7jnflBGru/43ZcSK9vslRvyUuVF/zd2OHz/7",
+	"n8re318/fi4wrXZGIcyqSwC7vKou/FY/XeBX7cFyWbaOvXSN4vs6cWpKIW+MeRxGz+oF2T4nzRl8VS9/",
+	"l700Zr9/9uoc3BW9LjbyejcbQ/ZfeaqN7owrJE9cTmj/cSXDcxMiUJAMjeVBZIInKy0oOZdCjOUXnmIN",
+	"q+rnx9lCvt8CSSiwIFUmX7kwLk+rbJiC85KDzr2ybeJXY7vvmgZhHyCWxN0JtKWRv+J0mkCd778vs+OZ",
+	"UuD3qEaZGWqatsYJB9MMFQhH9Ibci93uNb0hTPfbsNjSqLk/29xSvH4D5jiLknxKjEzZ+gUUKVKaEpnQ",
+	"oah1DNuLGRqYoAYkyTSOIMzHeui1E1emQtvZ1I9sOO+zCRWSjxM8FUe2H/Rgbi9L8JopJa9+Hl7zVIrc",
+	"apeQVICvXer6HOIoi8hpTbCYoN9Tkurm0kcoxBIPsCAo5jwCYKiQdChqvKxvzKJXcockt3InjjAt8cWC",
+	"P7CKBQxqs6iEs4QrjJFUIDUu0rGn98IYzlTTbK2V+6/jc9wYsDo9Nw8Nu0/DymJRfwWmO95tazabtRTy",
+	"WmkSETbkoY5CvvsED3r9LBb9r6Ed26hOkTI5ssEPAYLgbFP6Ym6MEU7Ej+lIzfhsI035PzdVxsEBeAdV",
+	"fLFxf1ONAN5c/5YLr62tyb7Lday1dQh4t6EGsRiRqVUJE6dd1iGcYE1sE2ohWODwsODthgkK/K6NqvVm",
+	"qF94FGqbrK1loA26dDyBmm4mxpdKXXajwl7bZ2WD7REo3K7DhgoUEkZJaLJIqczyRvvsPQTRaLOxKabS",
+	"0mOHeY0VwW1Y3l6nUyXsdTHA+xRYxXKDGxZW5cGbCqoagaKbzgAOfcQTqAuTSY229yXc/n0yX9HKq4m6",
+	"yEqdzrPlrLTCHZLFOJq8aFOmqY2CPLX7pywGGUl8TQQKbFhzgLZwn1Uml+sw58AJX8YM8Vjn86AAYvUD",
+	"OBv6TGe/iyztPcvW0NzlvpeVvghMWN9Cf9StumIXEKs7o4Jst/vMXV4hCzpbY/FbE/GLUmHqOGkRokME",
+	"Cw4i1Ng/1Ge9ZT0JIA0YjYkUVWUj8gBip8aEjUcs9z8o9zdAM5oQo+CVsdG4jIbBVBEC2HT4EfYhqzux",
+	"DZi6y0yFYg9Bn5ntKc9ZqCMRHKEBB/yA8MWigJQ+01gJOTH3kHKtUB/1PS5jKBrKk+L30xGG77XW3Gfu",
+	"kdFGPVYATfv8s6hAX0m4AU9ZaFsyqP3vMyDznFThMU1Mg7kTmWkMkTpxAcKsIbr5cZ/NEs7GujjvEcII",
+	"PkLMdITnJFRrsHGtUDJDrcmBkoo+O+h0UFCo6x9UHVjaan2fB1ah9E3j88oxX7qFY9x6MU6Uw4omDHnm",
+	"rOly3djiWQL+QRX3YrGNKsXdlBUTIiXhRhRw3ztL8LgetPwFGP+hNPZTTcbHul1FrrJvBM0LzWgqMF2U",
+	"1d2iSFZajdZUbT1ipyiEPgP6TB8CR0gBANbgvJmLFlgl+ad+tpV9eNJnNWVyNEtv5uJ1N5Wqie/dvnUn",
+	"z/tm9bGG0S72otgo1uVUMaC9JOQ1eHiCqsoN1Wl3OreiPcfTaFXAZO/s9CImw/WsrXbgnCsqaiUousGQ",
+	"ZfTX3pvXSCdmLWaT+95ta8xb5ks1cvutri2cfd+i05gn0oS6T7yuN+awuDbVsOzc7JvI9kU4zCKzeD5o",
+	"wAkQgSVrCwrVj2hEfGjUAwYK9cf2vVi3LtVsFjUPaPtdvdXfRDymg5zKuMuC/Q8u1n9fYv7F4TzPmsvs",
+	"rCYXzwflaUrHic20TUhW11FngjnR+UrrijgO9eG4wElqLmrM+V/BawFLvTu9ZoLsnsF8y9UNSIO69DKb",
+	"I3Mt/jCW/DxV8U6ssmovH4pRsl2pQSLawkvm3m6I46bOFoij1I3ua83sWZWXDQUcXyjgyRkWYndv/5+K",
+	"yndWa6Sx/r1QUOeBdfByDZyqhIEsmqRUhMWxb21GUV0V6qKTfJXUM82dlQoyxZG6XpHQ9ZzfJXbklNlb",
+	"1jAhoVomjjYYqFM7fDNdvxJkG/duL8ubg7ZqZKNAP8heXxqJoTY7T9tuOxr5w4DBuc6s1DcZde+exlJY",
+	"uxUVCIdhQgT4WWUyNwaO4Fx9aPXUh8BmZZYusM4jq64x8Kh+snmm5KpIjYdhWYZSRm5jMpQkhNoAaaJD",
+	"FzZ5uK+3i1qpmmEK1RpGTuNE6ARF2XhTO7UsrED3/dlSh0erWI3GOezyX82Bd7O7Y0KERe0d6jUVsgce",
+	"LgFGJFMeQIBvrAr4/JGd13RKpffZX/ngsS5I9/njfcYVwyIg7qvyNIjxmCA+0lE/tirOkYngNu1jEyKb",
+	"+2HuYL65k691/bCrO5oH7hZoVeMdzSOsLK4ro6sseSqteHVMvimlcfdgfG3f1aTytWPxAQhTpbORHre7",
+	"YV6x1etqDlTo3WFQ7OfN8B42tOHrMFkT29/antRvgSvzqHzDldW8WDo8dj7R8LPmTBuMX2QrHdLrsFWB",
+	"bg+qmVpxMOO2zIebdSq+dSGsl7T8jbdcvrDx5N8NfRgnPGeLR2Wd1K4tyVBDDZs+8ZeIr0eilLj+g6Ie",
+	"nKL+TGQlOa3WBtZSRU+fe58/ZmIrLz64Qu91HvzOld/szdUasIufH+ruajIvF81crffiImHl9O187Wq8",
+	"1Upq9vC9ZVFnb34tNTRfYo0UL7TzwcLmhH7z4ryBG/iYs1FEh/L71TgXSsI21D1xgbRruKNCmFfooYsU",
+	"UxUbN8SMcYkGJEt63DroPNtevB9aRbbIek202TKhmon+4fSOtSn7+yNUJ0GxCaEuU4GX0FHnK4nRH5rw",
+	"11YRlErcnLjuoAdDIdLhpMK7Cc0HHlSzMP0OHrrIxGqWMC10/qFZ44cassh9miC/WA3ZMRXtV9T0hdhH",
+	"6tR1No13KrSUI4jmgTrZVCAyjWVFdEfp2vrGAPFdX16znkhLb61ZB4Efx9e3cMNlpT6s04wSN3mSreK+",
+	"nU+Kwa5WmKfPyZTfkAW2aazbWyZ2rNVmvT+o8avL8wvJY4T1HkGgRcTHY8rAYS75vSpafh2xQKpW1rkG",
+	"An6zvjWGYJdWw17RjQs0vLSq/kkYfjmV/6Dtb4a2X6ubgt6YiK9L0VZ2piGVLXKjIF5uDVcPnujn7l2f",
+	"WGCddyyaIw0lGsy1u1ktPOOi31OSzHM2ggQSzUc536zs7rtsVjzQwadmYh8clDyBlM06KEQKPcU2A4eO",
+	"EBvqFDnSHrdRANE8OknPJE+0oTJHsAQtmigqgans4r8UJxKyXiFMDcCTdFqPDMqgbWyFHFvSB3EFKej2",
+	"DSvnhhT29ee+V59Mxk+rlVu92h/OmJUCNO8d1kBHhZZiGrU+YmQGHYdoImShvlNIpSst5WRJOrktoMvQ",
+	"+cXe40Mo56sT1kQ6CHz4D3Iz1d9UCPgPS/hFp4TrNGFyGwdoizOCQpyFgaoHUcoiIgSyFeNJWEzsXrgQ",
+	"vhvihHJogLChkPVBsru3X4xUN50RG8c2OUB9pUh1A8GlaW62LEy9d8cwdYM90zc5loBxaMOkXw6J1z3o",
+	"dMozZ+UEpqkwTXmwRBHBQjvKs+Ju/+T5TvD2OwZ5zVMlDbPuWbqLFU4IMqnN7Xa71Kl0HZD8PLYVm2nU",
+	"IEVAbHaonX1GEgJlLOKE39CQZDDY9u7romRAEEZaQt8dBeuSam008F+y1mS6U5q4U96AXfquX0gh0PWC",
+	"3AITdgP+ydvYCj7o5Pk8jcBHswmWWdzrEENT/w2H7K+C6oFC9leC8f2G7Jul3TVkf4E6Hy8yZjEgH+gf",
+	"Ern5ELIMwzY6U4KLIMDMGFMG5ecSxYMupfcYokwqKo9sV5qKwTZH8g+TSLAebX1TiQTvjnvnp/yyKouA",
+	"61UVVaLV/UAy1UjrRNC9LMBpmFVPd/0saEGqQr/DPlMP6mIgatMAUUrAZ0X8eBIq2pliGvlOk9HE9Mxs",
+	"2waQxdQzSwEWFKGE7UFnt0qfejm9ETIheLqp7iOmF7eHQ1zq7O7oXJjhaK7milqEjSnTM+pFeV2vMzgc",
+	"HeJd0tof7oatA/yUtJ4NnpLW3kh9oT4/GzTnnsolfiU9LYOlVlNzgSyEU6yhno1TWlSFctHUz/Dc9xz9",
+	"Q5/Mf35/+rxen3IHgV3ue7rEl3l2DS0kQ8Nd0xnR1ktOwQwPMIF8yZmJM1sL4O4Jj0rFw1HEZ+skDq5e",
+	"11s1rLvFD6KdrIbrgfSTBoB8vxpKtrj7TSvMpikaEb6SVtAUmm9XO1iwMaOtbFFVGsNv9sdcZ5iSZUVb",
+	"3hDvnt3JtXFQrqQx9uU/lAHNdtZfaj2rxpSz41NiPGZLooze3FcrjjO9hK8TWLSMuGxEkUNWPwKUv3Va",
+	"N+FAspLkHwlkBykRfybndqYjvFMoRSbqL0lvCQnzMmgtIUlcrMm7pSs1qmuxLjNpShkG21100Nk3Hfln",
+	"VJA2sjcuSRj0czPlEeGaFIVK59OHyg2nYRsddJ5BIaE+Y9zW4DTuphtSXbt3TJj6gpyb1R3D4u6RuYoT",
+	"1XBZtlTfpPreR2bqN8qE3xJPlfIG4wgPiek7aNqPDg29ZIwzwgucI7mMl0X0G44pla625oUir2xht4Qg",
+	"huqsfaihqbkHFZhnym+INgcYbsAshAi8IvzVrKFefjO/VMA3Da8ws0B5RHg/RFv6kgaKn0CsfEv7Q6kj",
+	"JXJSCKoXyoVSwgsU5q80USkZoss9ZLvOZaym6u7soFdkjt6fn7aRs226wH+faXmJtqBAJWF4EJEwQELi",
+	"udDdAXxXn8fWgb2ta6wramQjChd27TY8e3dxiUr8sGMeCo4QYQmPwA4G1tU+y/zhWOr6t0Mi3OoVmZxH",
+	"uJGUP4EJqgl5g7Vb312ewUzQzblGsOsV+OBLMmieE/lDqH8jitKFxIl0CVJXv17OiovC3hJ3vZLUU3uP",
+	"paFrPSEJXSmdOJpPUVobnaDPcqUA6UqeofonhZgWiO8J2+jEdsrNpIoQUEZxC4qh561wdUnzbuEMEmiI",
+	"kwQqGOifEQ0Vvarbs4gx8CjpsyGOIjX4dhv1UF7GWjHlQaeDGJ4qXAamqnfGvErPgxhG0WcWA5X1qjUy",
+	"M/69h3rV7y7PzCwPfddqpA4uCLk/QHmSH5c3m1KqCdPKImKPGKsBauv3UNfirZNMuRumXiINSSxBDbV1",
+	"5vNACYECU3L1KusG0dWXEuNumuF5n/EUGv/1M6+PHarvKdGgGyWAWrswxTUhMYw07TOw+o6JlG5/mELt",
+	"FL32Xy4vz9DPWNChrhpm4gv6TLev8E1VbSyzabYRZUISHCrlWDd1cGSjEYV9poVfpSyaYDYmb+ZOe/17",
+	"Mf+Y4fV0zWRSjUpeqFk+hPG++YTdfyBW9vOwM6DUCv6GPVlinMlJrco6k3Dr/6uLeT6HJ+7zDOMRqQv/",
+	"1K5qHV78h7r1wb40jeJMzBbZDdafi3u880nJt6WlAXowEBKSRhGakChEg7mJrfezFgODlEayRRkKoDGG",
+	"6b2ingk0HP66pQTU/jc2EQCEP4oHfFN3I02ra1QNgF2soNf6MgHVNLJZGVSnPjvS50eiz8NLOCgFUE8x",
+	"pSSc6u17pIOnfDSb0OEEDciQT4mwyuEj4QSl16SkwX/L8tFWUddbNUB9WtpZmtP4HaOodIjivgKKxwTQ",
+	"FE/mgg5xBPc+KqlFuO+JiJA4w/4a6zhLHzwAahVzGoMxWPr0gbDJCkyNZv9Oai59h5px48PF1E6CHjra",
+	"01IrNYxeZBp/rC7+fKEfNAWg743O82mWq8Omrq/Sxl5+eHVRzNv5g+nJZg+hymJTddlp+CLQVpwOIjrM",
+	"qmAizqK5G7pToJJK2tnR7SDrjSNvoGGh9qmozRvxBAU4GgelVpXRmCdUTqbGOzEQhMltnQ6VEEkTY28w",
+	"rmt7mmnPikMQplmtnGQtpqjsMwUxCXU2jbGfQAdKLcekjmKi0NB5TELdscwCTIvjYwl2YzRIzbgCsKbj",
+	"7agUthv0lfoi8FHQUnhqYW21ppy1QhLheYC29jp9ZjojQud1jYltHSLvI8GtG0fHn5rIePFIwzHEwwkR",
+	"fQZrotJmQubtEk1LxkuDNLUUDW6GIVZEL5Z6wimfEiZty0/GQ4LEjEo1nXqmsL42+kDlpM8COp2SkGJJ",
+	"flInIjhbFWknfEoFgdm3C1jVoFhkAhyF7dWtT+dmR3Su7UgTjo8sxIzP2qhnf8Ssz3IygqVMwG9a6HI0",
+	"JzK3BlsAKr24QNi5XPIa6FsuFXOhaxhLblqm1ubkRmPPX09M9qLKzFj1q7bvuah2kGww53KSbUdeBVm2",
+	"qQX4DKF6Xe3QtEmzA84jgtk9Z806+7EkAARqk2eIkHQKLCIkTqSw1PAjm3at86WBFqI5pthVbOVhkopi",
+	"laRFDeS9eJASRgvcdIwFaVEmCBMUhIVIBzrv0FZpcjPztOG8jpN+Xyv//+tXU4Jd+cEhqzgE0NRU9UpF",
+	"sQCS/ryqzu97YWq0bN5Voob+OpV9l4bJgqvrRy3fb+kiqul8jSK+5YhwS+uu0G/YNiJjgMZFihwTudEC",
+	"dNye05j+R524r0gkmSm8hkjqTeHVtNB5MLn0g2q+2hH656zWVfUR+kVlcEuKH7iVzb1eZ0lCFYkxvVE3",
+	"6iCkAgI7u0jfdc1nk8c8hDiyPtPXLR0pUSF/UGC901faIiGusOwilkZRgKYEM6EjxLIgBN2+yjx7hDCK",
+	"sbrlq7vNFOtJstgQdaeruNLqZIZ71ih+JN78qOH7tU4WW7y3sfqxMx3hZWEBL3hiK+zNJhxFXED/YVpo",
+	"SJWFnRYSA9bIIajJIFA0/WaE7yeF4McZ9hXo0yQu4MaJCncuieuQeCGA8U7HZKVh/4JIa9fPox2dM28x",
+	"OjBTvcvkfqE1uweKDLwgcnNhgeLbbwm6NkP9I58QF5ka6cQHoi2I50IJEWShZS6cGzAzuF8qLP89FPEh",
+	"jtAYSzLhqSCe76VJ5HW9iZRxd2dnd+9Ju9PutHe7TztPO8BTZoaFHKQXx+jwycEzzSo+Up+fdDrPgKtM",
+	"tr1iMvj+8HAPUSYTLmIy1MVyWBhzCqUiM9MjIKnCvPmKzAWMlXn/RuA/Lnqb4Il3PYXnnXenz4/RMKKE",
+	"SRTRQYITStyZQir0sVYxm+JvBFimQiamnUKh6LGoKZhcGdnJZ8ym3gKEdiedMaekYsALV+Circt3l2fb",
+	"VYe3M8wIV4zjtoZDWzgNKWFDIra128l4HqHqnBApCRVqszBCmuTF6nMnkFucd3G+cx1dCJlcEOGi/pyj",
+	"cYKZdMZl6ZQkdLiwCO38Xxz25YfLokc4H8q6RdtuAVfHgL842Gt1PSJC+Ejd5qj6M4ucVAI8wUOptB8S",
+	"jZxBJwRHlfRpOwF2EUYJZiGf2py8zLETJ2REb1GQMd6VDsnEaDghw2uRTv0+01nAplEteMJ8hKW2LkKx",
+	"qQvCtCcMCxT8R6t3dtp6ReZd9OrkrwHExAc9I4LhhS76meCEJPA79BbGQylyOxOfMX22wz7pa1i2ybQO",
+	"eZrSQyqhkjMfmTRBX4mWa55Ktfk6mJ9pb6itW6o+69j0AjlB2dLFaZ7r8hzawx1A7S6d3bLzpwCplcPQ",
+	"Voq4fg7dObzPTE9jtCUICVGns78NPuY5kviaGDf5pfaGB6CF7JgixerlIiYDHw0UjyjFWKBAozVooxNd",
+	"8kv9FHzq2xpDfa+L2u3256CI0lROWjahZ8V68yolOg9YUdhWnmLpCppg20eDuYRCSX2m/iqA9ZLTlpDz",
+	"qAGAefWTFdDZmmvGgAACmA7JI4GKIAY5ZPBHu88uc3mj684qoojoje7UGuJ5CadKPPi2FpSPHKBKwNti",
+	"b0tAN8A5O+0b5/dep6NLJKWCCDTEMZU4stEAQvv8dRQHZmKmzpqDzj4sqyKRZj2qcFrdrwYdx1SDXyAA",
+	"HdtdesIosi1gRTVlASirtbwicz/rSf5Gw1km25i24I76+ePn/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
