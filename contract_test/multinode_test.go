@@ -240,7 +240,7 @@ func TestMultiNodeStartTogether(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range nodes {
 		wg.Go(func() {
-			insts[i], errs[i] = gatehouse.Open(context.Background(), gatehouse.Options{DB: dsn, Hash: testHashParams})
+			insts[i], errs[i] = gatehouse.Open(context.Background(), gatehouse.Options{DB: dsn, Hash: testHashParams, MasterKey: testMasterKey})
 		})
 	}
 	wg.Wait()
