@@ -43,7 +43,7 @@ func totpCode(t testing.TB, secret string, now time.Time) string {
 
 // enrol enrols and confirms a TOTP factor for the holder of token and
 // returns the secret, the code that confirmed it and the recovery codes.
-func enrol(t testing.TB, s *server, clk *fakeClock, token string) (secret, used string, codes []string) {
+func enrol(t testing.TB, s *server, clk interface{ Now() time.Time }, token string) (secret, used string, codes []string) {
 	t.Helper()
 	ctx := context.Background()
 	e, err := s.Client.EnrollTotpWithResponse(ctx, bearer(token))

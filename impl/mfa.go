@@ -125,3 +125,9 @@ func mfaRequired(e *auth.MFARequiredError) api.CreateToken403JSONResponse {
 		Headers: api.CreateToken403ResponseHeaders{CacheControl: ptr("no-store")},
 	}
 }
+
+// The second-step grants, as the discovery documents list them.
+const (
+	grantMFAOTP          = string(api.TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp)
+	grantMFARecoveryCode = string(api.TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode)
+)
