@@ -443,6 +443,9 @@ func TestAdminRemovesMFA(t *testing.T) {
 	if r, _ := s.Client.RemoveUserMfaWithResponse(ctx, uuid.New(), bearer(admin)); r.ApplicationproblemJSON404 == nil {
 		t.Errorf("remove of an unknown user: %d, want 404", r.StatusCode())
 	}
+	if r, _ := s.Client.RemoveUserMfaWithResponse(invalid(ctx), xena.Id, bearer(admin), replacePath(xena.Id.String(), "not-a-uuid")); r.ApplicationproblemJSON400 == nil {
+		t.Errorf("remove with a malformed id: %d, want 400", r.StatusCode())
+	}
 	if r := passwordGrant(t, s, "xena", "xena-password"); r.JSON200 == nil {
 		t.Errorf("login after removal: %d %s", r.StatusCode(), r.Body)
 	}

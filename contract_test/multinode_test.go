@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -230,9 +231,16 @@ func TestMultiNode(t *testing.T) {
 func TestMultiNodeStartTogether(t *testing.T) {
 	t.Parallel()
 	dsn := storetest.NewPostgresDatabase(t, storetest.PostgresServer(t))
+	// The latest version is the last file's number (numbers may have
+	// gaps while branches that take them are unmerged).
 	files, _ := filepath.Glob("../store/migrations/postgres/*.sql")
-	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != int64(len(files)) {
-		t.Fatalf("Migrate = %d, %v; want schema version %d (the migration files)", v, err, len(files))
+	var latest int64
+	if len(files) > 0 {
+		prefix, _, _ := strings.Cut(filepath.Base(files[len(files)-1]), "_")
+		latest, _ = strconv.ParseInt(prefix, 10, 64)
+	}
+	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != latest {
+		t.Fatalf("Migrate = %d, %v; want schema version %d (the last migration file's)", v, err, latest)
 	}
 	const nodes = 3
 	insts := make([]*gatehouse.Instance, nodes)

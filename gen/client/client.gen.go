@@ -791,7 +791,7 @@ type RoleName = string
 type RolePut struct {
 	Code int `json:"code"`
 
-	// MfaRequired The role's users need a second factor (see Role).
+	// MfaRequired The role's users need a second factor (see Role); false when absent.
 	MfaRequired *bool   `json:"mfa_required,omitempty"`
 	Scopes      []Scope `json:"scopes"`
 }
