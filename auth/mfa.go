@@ -271,7 +271,8 @@ func (s *Service) mfaChallenge(ctx context.Context, u store.User, app store.Appl
 	if err != nil {
 		return fmt.Errorf("create mfa token: %w", err)
 	}
-	s.Audit(ctx, cl.event("login", "failure", u.ID, u.ID, causeMFARequired+": second step pending"))
+	// Not a login yet: the password was right, the second step is pending.
+	s.Audit(ctx, cl.event("mfa.challenge", "success", u.ID, u.ID, "mfa_token issued"))
 	return &MFARequiredError{MFAToken: token}
 }
 

@@ -273,7 +273,7 @@ func TestTOTPLifecycle(t *testing.T) {
 	for _, e := range events {
 		seen[e.Action+" "+string(e.Outcome)] = true
 	}
-	for _, want := range []string{"mfa.enroll success", "mfa.enable failure", "mfa.enable success", "mfa.verify failure",
+	for _, want := range []string{"mfa.enroll success", "mfa.enable failure", "mfa.enable success", "mfa.challenge success", "mfa.verify failure",
 		"mfa.recovery_codes success", "mfa.remove success", "login success"} {
 		if !seen[want] {
 			t.Errorf("no %q audit event", want)
