@@ -3,7 +3,9 @@ package gatehouse
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/auth/seal"
 	"github.com/gatehouse-auth/gatehouse/impl"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
@@ -31,6 +34,13 @@ type Options struct {
 	Hash          auth.HashParams
 	HashSlots     int
 	HashQueueWait time.Duration
+	// MasterKey seals secrets at rest (32 bytes). Without it, the key is
+	// read from MasterKeyFile; without that, for SQLite only, from the
+	// file beside the database (DB + ".master-key"), created on first
+	// start. PostgreSQL needs one of the two: every node must have the
+	// same key.
+	MasterKey     []byte
+	MasterKeyFile string
 	// HTTP configures the handlers; SpecYAML and Scopes are filled in.
 	HTTP   impl.Config
 	Logger *slog.Logger
@@ -76,6 +86,11 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 	metrics := impl.NewMetrics()
 	o.HTTP.Metrics, o.Auth.OnEvent = metrics, metrics.AuditEvent
 
+	sealer, err := masterKeySealer(o)
+	if err != nil {
+		return nil, err
+	}
+	o.Auth.Sealer = sealer
 	st, err := OpenStore(ctx, o.DB)
 	if err != nil {
 		return nil, err
@@ -109,6 +124,40 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 		return nil, err
 	}
 	return &Instance{Handler: impl.NewEcho(h, spec, o.Logger), Service: svc, Store: st}, nil
+}
+
+// DefaultMasterKeyFile is where a SQLite database's master key is kept
+// when no --master-key-file is given: beside the database.
+func DefaultMasterKeyFile(db string) string { return db + ".master-key" }
+
+// masterKeySealer returns the sealer of o's master key (see Options).
+func masterKeySealer(o Options) (*seal.Sealer, error) {
+	key := o.MasterKey
+	switch {
+	case key != nil:
+	case o.MasterKeyFile != "":
+		var err error
+		if key, err = seal.ReadKeyFile(o.MasterKeyFile); err != nil {
+			return nil, err
+		}
+	case store.IsPostgresURL(o.DB):
+		return nil, errors.New("--master-key-file is required with PostgreSQL: every node must seal and open secrets with the same key " +
+			"(make one with: head -c 32 /dev/urandom | base64 > master.key; chmod 600 master.key)")
+	default:
+		path := DefaultMasterKeyFile(o.DB)
+		var err error
+		key, err = seal.ReadKeyFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			key, err = seal.CreateKeyFile(path)
+			if err == nil {
+				o.Logger.Warn("created a master key beside the database: back it up apart from the database; without it, the TOTP secrets and signing keys in the database cannot be opened", "path", path)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return seal.New(key)
 }
 
 // CheckIssuer returns an error unless iss can be a token issuer that OIDC

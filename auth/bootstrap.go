@@ -59,6 +59,9 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 	if err := s.ReloadOwnAudience(ctx); err != nil {
 		return err
 	}
+	if err := s.SealStoredSecrets(ctx); err != nil {
+		return err
+	}
 	if err := s.EnsureSigningKeys(ctx); err != nil {
 		return err
 	}

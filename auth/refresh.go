@@ -23,8 +23,8 @@ import (
 const refreshTokenBytes = 32
 
 // newRefreshFamily starts the refresh-token family (the session) id for a
-// fresh password login from cl.
-func (s *Service) newRefreshFamily(ctx context.Context, id string, u store.User, app store.Application, scope string, cl Client) (string, time.Time, error) {
+// fresh login from cl.
+func (s *Service) newRefreshFamily(ctx context.Context, id string, u store.User, app store.Application, scope string, amr []string, cl Client) (string, time.Time, error) {
 	token, err := s.randomToken(refreshTokenBytes)
 	if err != nil {
 		return "", time.Time{}, err
@@ -37,7 +37,7 @@ func (s *Service) newRefreshFamily(ctx context.Context, id string, u store.User,
 	t := store.RefreshToken{
 		Hash: hashRefreshToken(token), FamilyID: id, UserID: u.ID, AppID: app.ID,
 		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(app.RefreshTokenTTL), FamilyKey: key,
-		ClientIP: cl.IP, UserAgent: cl.UserAgent, AMR: "pwd",
+		ClientIP: cl.IP, UserAgent: cl.UserAgent, AMR: strings.Join(amr, " "),
 	}
 	if err := s.st.CreateRefreshToken(ctx, t); err != nil {
 		return "", time.Time{}, fmt.Errorf("create refresh token: %w", err)
@@ -188,13 +188,13 @@ func (s *Service) refreshSession(ctx context.Context, t store.RefreshToken, cl C
 	scope := strings.Join(slices.DeleteFunc(strings.Fields(t.Scope), func(sc string) bool {
 		return !slices.Contains(role.Scopes, sc)
 	}), " ")
-	return Session{User: u, Role: role, App: app}, scope, nil
+	return Session{User: u, Role: role, App: app, AMR: strings.Fields(t.AMR)}, scope, nil
 }
 
 // issueRefreshed signs the access token of the refreshed session sid.
 func (s *Service) issueRefreshed(sess *Session, r RefreshRequest, sid, scope string) error {
 	var err error
-	sess.Access, err = s.issueAccessToken(sess.User, sess.App, scope, r.Alg, sid, cmp.Or(r.AccessTTL, sess.App.AccessTokenTTL))
+	sess.Access, err = s.issueAccessToken(sess.User, sess.App, scope, r.Alg, sid, cmp.Or(r.AccessTTL, sess.App.AccessTokenTTL), sess.AMR)
 	return err
 }
 

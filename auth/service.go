@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/auth/seal"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
@@ -77,6 +78,10 @@ type Config struct {
 	Logger      *slog.Logger
 	// OnEvent, when set, sees every audit event (metrics count them).
 	OnEvent func(store.AuditEvent)
+	// Sealer seals secrets at rest (TOTP secrets, signing keys' private
+	// parts) under the master key; nil keeps them plain (unit tests only:
+	// gatehouse.Open always sets one).
+	Sealer *seal.Sealer
 	// Now and Rand are injected for tests.
 	Now  func() time.Time
 	Rand io.Reader

@@ -34,8 +34,8 @@ func (s *Service) EnsureSigningKeys(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.st.CreateSigningKey(ctx, k); err != nil {
-			return fmt.Errorf("create signing key: %w", err)
+		if err := s.createSigningKey(ctx, k); err != nil {
+			return err
 		}
 	}
 	return s.ReloadSigningKeys(ctx)
@@ -58,6 +58,11 @@ func (s *Service) ReloadSigningKeys(ctx context.Context) error {
 	keys, err := s.st.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("list signing keys: %w", err)
+	}
+	for i := range keys {
+		if keys[i], err = s.UnsealSigningKey(keys[i]); err != nil {
+			return err
+		}
 	}
 	ring, err := NewKeyring(keys)
 	if err != nil {
@@ -98,8 +103,8 @@ func (s *Service) RotateSigningKey(ctx context.Context, alg string, immediate bo
 		k.ActiveFrom = now.Add(s.cfg.KeyActivationDelay)
 		detail = alg + " staged, active from " + k.ActiveFrom.Format(time.RFC3339)
 	}
-	if err := s.st.CreateSigningKey(ctx, k); err != nil {
-		return store.SigningKey{}, fmt.Errorf("create signing key: %w", err)
+	if err := s.createSigningKey(ctx, k); err != nil {
+		return store.SigningKey{}, err
 	}
 	for _, o := range old {
 		// The store keeps the earlier of two retirements: a key already

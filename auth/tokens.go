@@ -27,6 +27,9 @@ type Claims struct {
 	// SessionID is the refresh family the token was issued with (its
 	// login and every refresh of it), "" for a login without one.
 	SessionID string `json:"sid,omitempty"`
+	// AMR is how the user authenticated (RFC 8176): ["pwd"], ["pwd",
+	// "otp"] or ["pwd", "mfa"].
+	AMR []string `json:"amr,omitempty"`
 }
 
 // Scopes splits the scope claim.
@@ -40,8 +43,8 @@ type AccessToken struct {
 }
 
 // issueAccessToken signs a token for u in app, with alg ("" = the default),
-// in the session sid ("" for none).
-func (s *Service) issueAccessToken(u store.User, app store.Application, scope, alg, sid string, ttl time.Duration) (AccessToken, error) {
+// in the session sid ("" for none), with the authentication methods amr.
+func (s *Service) issueAccessToken(u store.User, app store.Application, scope, alg, sid string, ttl time.Duration, amr []string) (AccessToken, error) {
 	if alg == "" {
 		alg = s.cfg.SigningAlg
 	}
@@ -70,6 +73,7 @@ func (s *Service) issueAccessToken(u store.User, app store.Application, scope, a
 		Username:  u.Username,
 		Email:     u.Email,
 		SessionID: sid,
+		AMR:       amr,
 	}
 	t := jwt.NewWithClaims(method, c)
 	t.Header["kid"] = kid

@@ -108,12 +108,17 @@ func TestTokenAttacks(t *testing.T) {
 	victim := s.createUser(t, realTok, client.UserCreate{Username: "victim", Password: "victim-password"})
 	victimTok := s.login(t, "victim", "victim-password").AccessToken
 
-	// The server's private keys, as an insider (or a backup thief) would
-	// have them: the crafted-claims cases below must fail on their claims,
-	// not on a signature.
+	// The server's private keys, as an insider (or a backup thief with
+	// the master key) would have them: the crafted-claims cases below
+	// must fail on their claims, not on a signature.
 	keys, err := s.Store.ListSigningKeys(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := range keys {
+		if keys[i], err = s.Svc.UnsealSigningKey(keys[i]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var (
 		esKID, rsKID string

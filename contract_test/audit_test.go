@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,11 @@ import (
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
+
+// realClock is the clock of a server that runs on real time.
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
 
 // allAuditEvents pages through /v1/audit-events.
 func allAuditEvents(t *testing.T, s *server, token string, params client.ListAuditEventsParams) ([]client.AuditEvent, []string) {
@@ -99,6 +105,29 @@ func TestAuditAndNoSecrets(t *testing.T) {
 	}
 	patchUser(t, s, admin, dave.Id.String(), client.UserUpdate{FirstName: ptr("David")})
 
+	// A second factor: its secret, recovery codes and mfa_tokens are
+	// secrets (the server runs on the real clock here).
+	s.createUser(t, admin, client.UserCreate{Username: "fay", Password: "fay-secret-password"})
+	secrets["fay's password"] = "fay-secret-password"
+	totpSecret, _, codes := enrol(t, s, realClock{}, s.login(t, "fay", "fay-secret-password").AccessToken)
+	secrets["totp secret"] = totpSecret
+	mt := mfaToken(t, s, "fay", "fay-secret-password")
+	secrets["mfa_token"] = mt
+	wantInvalidGrant(t, "a wrong recovery code", mfaGrant(t, s, grantMFARecovery, mt, "wrong-recovery-code"))
+	secrets["wrong recovery code"] = "wrong-recovery-code"
+	rc := mfaGrant(t, s, grantMFARecovery, mt, codes[0])
+	if rc.JSON200 == nil {
+		t.Fatalf("recovery-code login: %d %s", rc.StatusCode(), rc.Body)
+	}
+	regen, _ := s.Client.RegenerateRecoveryCodesWithResponse(ctx, bearer(rc.JSON200.AccessToken))
+	if regen.JSON200 == nil {
+		t.Fatalf("new recovery codes: %d %s", regen.StatusCode(), regen.Body)
+	}
+	for i, c := range append(codes, regen.JSON200.RecoveryCodes...) {
+		secrets["recovery code "+strconv.Itoa(i)] = c
+		secrets["recovery code "+strconv.Itoa(i)+" (undashed)"] = strings.ReplaceAll(c, "-", "")
+	}
+
 	// The hashes and private keys that now exist are secrets too.
 	for _, name := range []string{"admin", "dave", "erin"} {
 		u, err := s.Store.GetUserByLogin(ctx, name)
@@ -112,6 +141,11 @@ func TestAuditAndNoSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
+		// Stored sealed; both forms are secrets.
+		secrets["sealed private key "+k.KID+" (base64)"] = base64.StdEncoding.EncodeToString(k.PrivateKey)
+		if k, err = s.Svc.UnsealSigningKey(k); err != nil {
+			t.Fatal(err)
+		}
 		secrets["private key "+k.KID+" (base64)"] = base64.StdEncoding.EncodeToString(k.PrivateKey)
 		secrets["private key "+k.KID+" (hex)"] = hex.EncodeToString(k.PrivateKey)
 		secrets["private key "+k.KID+" (raw)"] = string(k.PrivateKey)
@@ -131,6 +165,7 @@ func TestAuditAndNoSecrets(t *testing.T) {
 		"refresh.reuse failure": 1, "token.revoke success": 1, "api_key.create success": 1,
 		"api_key.revoke success": 1, "user.create success": 2, "user.update success": 1,
 		"user.password success": 1, "role.put success": 1, "signing_key.rotate success": 1,
+		"mfa.enable success": 1, "mfa.verify failure": 1, "mfa.recovery_codes success": 1,
 	} {
 		if count[action] < atLeast {
 			t.Errorf("audit: %d %q events, want at least %d (all: %v)", count[action], action, atLeast, count)

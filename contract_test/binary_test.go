@@ -2,6 +2,7 @@ package contract_test
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/gen/client"
+	"github.com/gatehouse-auth/gatehouse/store"
 	"github.com/gatehouse-auth/gatehouse/store/storetest"
 )
 
@@ -81,6 +83,14 @@ func gatehouseCommand(t testing.TB, env []string, args ...string) *exec.Cmd {
 		if !strings.HasPrefix(kv, "GATEHOUSE_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
+	}
+	if store.IsPostgresURL(db) {
+		// PostgreSQL needs a master key; SQLite makes its own.
+		keyFile := filepath.Join(t.TempDir(), "master.key")
+		if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(testMasterKey)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Env = append(cmd.Env, "GATEHOUSE_MASTER_KEY_FILE="+keyFile)
 	}
 	cmd.Env = append(cmd.Env, env...)
 	return cmd

@@ -137,6 +137,24 @@ func nativeOps() []nativeOp {
 		{"rotateSigningKey", "signing_keys:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.RotateSigningKey(ctx, &client.RotateSigningKeyParams{Alg: ptr(client.ES256)}, eds...)
 		}, nil},
+		// Second factor (mfa_test.go).
+		{"enrollTotp", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.EnrollTotp(ctx, eds...)
+		}, nil},
+		{"confirmTotp", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.ConfirmTotp(ctx, client.TOTPConfirm{Code: "123456"}, eds...)
+		}, func(ctx context.Context, c *client.ClientWithResponses, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.ConfirmTotpWithBody(ctx, jsonType, body, eds...)
+		}},
+		{"regenerateRecoveryCodes", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.RegenerateRecoveryCodes(ctx, eds...)
+		}, nil},
+		{"removeMyTotp", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.RemoveMyTotp(ctx, eds...)
+		}, nil},
+		{"removeUserMfa", "users:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.RemoveUserMfa(ctx, id, eds...)
+		}, nil},
 	}
 }
 
@@ -160,7 +178,7 @@ func readBody(t testing.TB, resp *http.Response, err error) []byte {
 func TestNativeOpsMatchContract(t *testing.T) {
 	t.Parallel()
 	loadContract(t)
-	tags := []string{"users", "me", "applications", "roles", "signing-keys"}
+	tags := []string{"users", "me", "applications", "roles", "signing-keys", "mfa"}
 	byID := map[string]nativeOp{}
 	for _, op := range nativeOps() {
 		byID[op.id] = op

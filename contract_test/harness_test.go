@@ -34,6 +34,7 @@ import (
 
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/auth/seal"
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 	"github.com/gatehouse-auth/gatehouse/impl"
 	"github.com/gatehouse-auth/gatehouse/store"
@@ -46,6 +47,10 @@ import (
 var testHashParams = auth.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 const adminPassword = "admin-password-for-tests"
+
+// testMasterKey seals secrets on PostgreSQL, where every node of a test
+// shares one database and so needs the same key.
+var testMasterKey = bytes.Repeat([]byte{0x5e}, seal.KeySize)
 
 // coverageExceptions are documented (operation, status) pairs no test
 // provokes, each with the reason.
@@ -267,6 +272,9 @@ func newServerOptions(t testing.TB, change func(*gatehouse.Options)) *server {
 		db = storetest.NewPostgresDatabase(t, pg)
 	}
 	o := gatehouse.Options{DB: db, Hash: testHashParams, Logger: log}
+	if store.IsPostgresURL(db) {
+		o.MasterKey = testMasterKey // required there; SQLite makes its own beside the file
+	}
 	change(&o)
 	inst, err := gatehouse.Open(ctx, o)
 	if err != nil {

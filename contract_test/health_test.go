@@ -40,7 +40,7 @@ func TestDiscoveryMetadata(t *testing.T) {
 		RevocationEndpoint:                        ptr(s.URL + "/oauth/revoke"),
 		IntrospectionEndpoint:                     ptr(s.URL + "/oauth/introspect"),
 		JwksUri:                                   s.URL + "/.well-known/jwks.json",
-		GrantTypesSupported:                       []string{"password", "refresh_token"},
+		GrantTypesSupported:                       []string{"password", "refresh_token", "http://auth0.com/oauth/grant-type/mfa-otp", "http://auth0.com/oauth/grant-type/mfa-recovery-code"},
 		ResponseTypesSupported:                    ptr([]string{}),
 		SubjectTypesSupported:                     ptr([]string{"public"}),
 		ScopesSupported:                           ptr(contractScopes(t)),

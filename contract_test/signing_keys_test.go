@@ -335,6 +335,10 @@ func resign(t testing.TB, s *server, token, kid string) string {
 		if k.KID != kid {
 			continue
 		}
+		k, err := s.Svc.UnsealSigningKey(k) // the store holds it sealed
+		if err != nil {
+			t.Fatal(err)
+		}
 		priv, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
 		if err != nil {
 			t.Fatal(err)

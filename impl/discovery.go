@@ -50,7 +50,7 @@ func (h *Handlers) metadata(ctx context.Context) api.ServerMetadata {
 		RevocationEndpoint:    ptr(base + "/oauth/revoke"),
 		IntrospectionEndpoint: ptr(base + "/oauth/introspect"),
 		JwksUri:               base + "/.well-known/jwks.json",
-		GrantTypesSupported:   []string{"password", "refresh_token"},
+		GrantTypesSupported:   []string{"password", "refresh_token", grantMFAOTP, grantMFARecoveryCode},
 		// No authorization endpoint: gatehouse issues no codes and no
 		// implicit tokens.
 		ResponseTypesSupported:                    ptr([]string{}),

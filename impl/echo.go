@@ -151,6 +151,9 @@ type Principal struct {
 	// SessionID is the access token's sid: the session it belongs to
 	// ("" for API keys, Basic and tokens without one).
 	SessionID string
+	// AMR is the access token's amr (RFC 8176); nil for an API key or
+	// a password.
+	AMR []string
 	// user is the user, when authenticating already loaded it (API key,
 	// Basic), so /v1/me need not load it again.
 	user *store.User
@@ -241,7 +244,7 @@ func (h *Handlers) authenticateBearer(c echo.Context, token string) (Principal, 
 	if err != nil {
 		return Principal{}, &Error{Kind: KindInternal, Detail: "internal error", Err: err}
 	}
-	return Principal{UserID: claims.Subject, Scopes: claims.Scopes(), SessionID: claims.SessionID}, nil
+	return Principal{UserID: claims.Subject, Scopes: claims.Scopes(), SessionID: claims.SessionID, AMR: claims.AMR}, nil
 }
 
 func (h *Handlers) authenticateAPIKey(c echo.Context, key string) (Principal, error) {

@@ -127,6 +127,11 @@ func classify(err error) *Error {
 		return &Error{Kind: KindConflict, Detail: "already exists", Err: err}
 	case errors.Is(err, store.ErrInUse):
 		return &Error{Kind: KindConflict, Detail: "in use", Err: err}
+	case errors.Is(err, auth.ErrInvalidCode):
+		return &Error{Kind: KindInvalid, Detail: "the request failed validation", Err: err,
+			Fields: []FieldError{{Location: "body", Field: "code", Message: "is wrong or already used"}}}
+	case errors.Is(err, auth.ErrMFAState):
+		return &Error{Kind: KindConflict, Detail: strings.TrimPrefix(err.Error(), auth.ErrMFAState.Error()+": "), Err: err}
 	case errors.Is(err, auth.ErrOverloaded):
 		return &Error{Kind: KindUnavailable, Detail: "too many logins in progress, retry shortly", RetryAfter: 1, Err: err}
 	}

@@ -89,7 +89,7 @@ func clientFrom(ctx context.Context) auth.Client { return infoFrom(ctx).client }
 
 func fromStoreUser(svc *auth.Service, u store.User) api.User {
 	out := api.User{
-		Id: uuid.MustParse(u.ID), Username: u.Username, Role: u.Role, Disabled: u.Disabled,
+		Id: uuid.MustParse(u.ID), Username: u.Username, Role: u.Role, Disabled: u.Disabled, MfaEnabled: u.MFAEnabled,
 		Email: nonEmpty(u.Email), FirstName: nonEmpty(u.FirstName), LastName: nonEmpty(u.LastName),
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
@@ -118,7 +118,7 @@ func fromStoreApplication(a store.Application) api.Application {
 }
 
 func fromStoreRole(r store.Role) api.Role {
-	return api.Role{Name: r.Name, Code: r.Code, Scopes: r.Scopes}
+	return api.Role{Name: r.Name, Code: r.Code, Scopes: r.Scopes, MfaRequired: r.MFARequired}
 }
 
 func fromStoreSigningKey(k store.SigningKey) api.SigningKey {

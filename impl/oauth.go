@@ -28,8 +28,13 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 		}
 		sess, err = h.svc.Login(ctx, auth.LoginRequest{
 			Login: *body.Username, Password: *body.Password, AppID: cmp.Or(deref(body.ClientId), infoFrom(ctx).basicClientID),
-			Scope: deref(body.Scope), Refresh: true, Client: clientFrom(ctx),
+			Scope: deref(body.Scope), Refresh: true, MFA: true, Client: clientFrom(ctx),
 		})
+		if e := (*auth.MFARequiredError)(nil); errors.As(err, &e) {
+			return mfaRequired(e), nil
+		}
+	case api.TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp, api.TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode:
+		sess, err = h.mfaGrant(ctx, body, body.GrantType == api.TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode)
 	case api.TokenRequestGrantTypeRefreshToken:
 		if body.RefreshToken == nil {
 			return nil, errorf(KindInvalid, "refresh_token is required")

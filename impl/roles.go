@@ -31,7 +31,7 @@ func (h *Handlers) GetRole(ctx context.Context, req api.GetRoleRequestObject) (a
 
 // PutRole creates or replaces a role.
 func (h *Handlers) PutRole(ctx context.Context, req api.PutRoleRequestObject) (api.PutRoleResponseObject, error) {
-	r, created, err := h.svc.PutRole(ctx, store.Role{Name: req.Name, Code: req.Body.Code, Scopes: req.Body.Scopes}, principalFrom(ctx).UserID, clientFrom(ctx))
+	r, created, err := h.svc.PutRole(ctx, store.Role{Name: req.Name, Code: req.Body.Code, Scopes: req.Body.Scopes, MFARequired: deref(req.Body.MfaRequired)}, principalFrom(ctx).UserID, clientFrom(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func TestPostgresMigrationStatusAndPing(t *testing.T) {
 	}
 	defer p.Close()
 
-	want := migrationCount(t, "postgres")
+	want := latestMigration(t, "postgres")
 	cur, latest, err := p.MigrationStatus(ctx)
 	if err != nil || cur != 0 || latest != want {
 		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, %d, nil", cur, latest, err, want)

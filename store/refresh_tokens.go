@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -25,10 +26,7 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 			INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at, expires_at, used_at)
 			SELECT ?5, id, ?2, ?3, ?6, ?4, ?7, ?8 FROM family`
 	)
-	var amr any
-	if t.AMR != "" {
-		amr = t.AMR
-	}
+	amr := cmp.Or(t.AMR, "pwd") // the column's default, for callers that name none
 	args := []any{t.FamilyID, t.UserID, t.AppID, nanos(t.CreatedAt),
 		t.Hash, t.Scope, nanos(t.ExpiresAt), nullNanos(t.UsedAt), t.FamilyKey,
 		s.text(t.ClientIP), s.text(t.UserAgent), amr}
@@ -49,7 +47,7 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 // GetRefreshToken returns the token with the given hash, used or not.
 func (s *DB) GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error) {
 	const q = `SELECT t.hash, t.family_id, t.user_id, t.app_id, t.scope, t.created_at,
-		t.expires_at, t.used_at, f.revoked_at IS NOT NULL, f.successor_key
+		t.expires_at, t.used_at, f.revoked_at IS NOT NULL, f.successor_key, f.amr
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
 		WHERE t.hash = ?`
 	if !s.storable(hash) {
@@ -61,7 +59,7 @@ func (s *DB) GetRefreshToken(ctx context.Context, hash string) (RefreshToken, er
 		usedAt               sql.NullInt64
 	)
 	err := s.readRow(ctx, q, hash).Scan(&t.Hash, &t.FamilyID, &t.UserID, &t.AppID,
-		&t.Scope, &createdAt, &expiresAt, &usedAt, &t.FamilyRevoked, &t.FamilyKey)
+		&t.Scope, &createdAt, &expiresAt, &usedAt, &t.FamilyRevoked, &t.FamilyKey, &t.AMR)
 	if err != nil {
 		return RefreshToken{}, readErr("get refresh token", err)
 	}

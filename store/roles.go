@@ -6,13 +6,13 @@ import (
 	"strings"
 )
 
-// scanRole reads one row of name, code and scopes.
+// scanRole reads one row of name, code, scopes and mfa_required.
 func scanRole(r scanner) (Role, error) {
 	var (
 		role   Role
 		scopes string
 	)
-	if err := r.Scan(&role.Name, &role.Code, &scopes); err != nil {
+	if err := r.Scan(&role.Name, &role.Code, &scopes, &role.MFARequired); err != nil {
 		return Role{}, err
 	}
 	role.Scopes = strings.Fields(scopes)
@@ -24,13 +24,13 @@ func scanRole(r scanner) (Role, error) {
 
 // GetRole returns the role with the given name.
 func (s *DB) GetRole(ctx context.Context, name string) (Role, error) {
-	const q = `SELECT name, code, scopes FROM roles WHERE name = ?`
+	const q = `SELECT name, code, scopes, mfa_required FROM roles WHERE name = ?`
 	return getBy(ctx, s, "get role", q, scanRole, name)
 }
 
 // ListRoles returns every role, ordered by name (bytewise).
 func (s *DB) ListRoles(ctx context.Context) ([]Role, error) {
-	const q = `SELECT name, code, scopes FROM roles ORDER BY name`
+	const q = `SELECT name, code, scopes, mfa_required FROM roles ORDER BY name`
 	rows, err := s.readRows(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
@@ -49,13 +49,13 @@ func (s *DB) ListRoles(ctx context.Context) ([]Role, error) {
 // waits for a concurrent insert of the name to commit.
 func (s *DB) PutRole(ctx context.Context, r Role) (bool, error) {
 	const (
-		qInsert = `INSERT INTO roles (name, code, scopes) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`
-		qUpdate = `UPDATE roles SET code = ?, scopes = ? WHERE name = ?`
+		qInsert = `INSERT INTO roles (name, code, scopes, mfa_required) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`
+		qUpdate = `UPDATE roles SET code = ?, scopes = ?, mfa_required = ? WHERE name = ?`
 	)
 	scopes := strings.Join(r.Scopes, " ")
 	var created bool
 	err := s.inTx(ctx, func(tx tx) error {
-		res, err := tx.exec(ctx, qInsert, r.Name, r.Code, scopes)
+		res, err := tx.exec(ctx, qInsert, r.Name, r.Code, scopes, r.MFARequired)
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func (s *DB) PutRole(ctx context.Context, r Role) (bool, error) {
 			created = n > 0
 			return err
 		}
-		_, err = tx.exec(ctx, qUpdate, r.Code, scopes, r.Name)
+		_, err = tx.exec(ctx, qUpdate, r.Code, scopes, r.MFARequired, r.Name)
 		return err
 	})
 	if err != nil {

@@ -105,7 +105,7 @@ func (s *DB) revokeFamilies(ctx context.Context, keepUntil time.Time, q string, 
 // has not expired. A family never forks, so it has one current token.
 func (s *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error) {
 	const q = `SELECT f.id, f.app_id, f.created_at, COALESCE(f.last_used_at, f.created_at),
-		t.expires_at, f.client_ip, f.user_agent, COALESCE(f.amr, 'pwd')
+		t.expires_at, f.client_ip, f.user_agent, f.amr
 		FROM refresh_families f JOIN refresh_tokens t ON t.family_id = f.id AND t.used_at IS NULL
 		WHERE f.user_id = ? AND f.revoked_at IS NULL AND t.expires_at > ?
 		ORDER BY f.created_at, f.id`

@@ -42,7 +42,7 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 	defer s.Close()
 
-	want := migrationCount(t, "sqlite")
+	want := latestMigration(t, "sqlite")
 	cur, latest, err := s.MigrationStatus(ctx)
 	if err != nil || cur != 0 || latest != want {
 		t.Errorf("MigrationStatus before migrating = %d, %d, %v; want 0, %d, nil", cur, latest, err, want)
@@ -67,31 +67,29 @@ func TestMigrationStatusAndPing(t *testing.T) {
 	}
 }
 
-// migrationCount is the latest schema version of engine: the highest
-// numeric prefix of its migration files (goose's versions, which may have
-// gaps while branches that number their migrations ahead are unmerged).
-func migrationCount(t *testing.T, engine string) int64 {
-	t.Helper()
-	v := migrationVersions(t, engine)
-	return v[len(v)-1]
-}
-
 // migrationVersions are the versions of engine's migration files, in
-// order.
+// order: each file's numeric prefix.
 func migrationVersions(t *testing.T, engine string) []int64 {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("migrations", engine, "*.sql"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("migrations of %s: %v %v", engine, files, err)
 	}
-	var v []int64
+	var out []int64
 	for _, f := range files {
-		n, err := strconv.ParseInt(strings.SplitN(filepath.Base(f), "_", 2)[0], 10, 64)
+		prefix, _, _ := strings.Cut(filepath.Base(f), "_")
+		v, err := strconv.ParseInt(prefix, 10, 64)
 		if err != nil {
 			t.Fatalf("migration %s: no numeric prefix", f)
 		}
-		v = append(v, n)
+		out = append(out, v)
 	}
-	slices.Sort(v)
-	return v
+	slices.Sort(out)
+	return out
+}
+
+// latestMigration is the latest schema version of engine.
+func latestMigration(t *testing.T, engine string) int64 {
+	v := migrationVersions(t, engine)
+	return v[len(v)-1]
 }

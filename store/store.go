@@ -43,6 +43,8 @@ type User struct {
 	LockedUntil       *time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	// MFAEnabled is read-only: the user has a confirmed second factor.
+	MFAEnabled bool
 }
 
 // Application is what a token is issued for (the seeds' "resource").
@@ -62,6 +64,9 @@ type Role struct {
 	Name   string
 	Code   int
 	Scopes []string
+	// MFARequired: the role's users need a second factor; until they
+	// confirm one, they log in with the scope cut to profile.
+	MFARequired bool
 }
 
 // SigningKey is a JWT signing key. PrivateKey is PKCS#8 DER. A key is
@@ -296,6 +301,9 @@ type Store interface {
 
 	AppendAuditEvent(ctx context.Context, e AuditEvent) error
 	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error)
+
+	// Second factors and secrets at rest (store/mfa.go).
+	mfaStore
 
 	// Ping checks that the database answers and its schema is current.
 	Ping(ctx context.Context) error

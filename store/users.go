@@ -12,7 +12,11 @@ import (
 // userColumns lists the users columns scanUser reads, in its order.
 const userColumns = `id, username, email, first_name, last_name, role, password_hash,
 	password_changed_at, password_expires_at, disabled, failed_attempts, locked_until,
-	created_at, updated_at`
+	created_at, updated_at` + userMFAColumn
+
+// userMFAColumn tells whether the user has a confirmed second factor.
+const userMFAColumn = `,
+	EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = users.id AND f.confirmed_at IS NOT NULL)`
 
 // scanUser reads one row of userColumns.
 func scanUser(r scanner) (User, error) {
@@ -24,7 +28,7 @@ func scanUser(r scanner) (User, error) {
 	)
 	err := r.Scan(&u.ID, &u.Username, &email, &u.FirstName, &u.LastName, &u.Role,
 		&u.PasswordHash, &changedAt, &expiresAt, &u.Disabled, &u.FailedAttempts,
-		&lockedUntil, &createdAt, &updatedAt)
+		&lockedUntil, &createdAt, &updatedAt, &u.MFAEnabled)
 	if err != nil {
 		return User{}, err
 	}

@@ -46,6 +46,8 @@ func serviceFlags() []cli.Flag {
 			Usage: "how long after its first use a refresh token still gets the same successor, for concurrent refreshes (0: off, every reuse revokes)"},
 		&cli.DurationFlag{Name: "key-activation-delay", Value: auth.DefaultKeyActivationDelay, Sources: env("key-activation-delay"),
 			Usage: "how long a rotated signing key is in the JWKS before it signs (longer than resource servers cache the JWKS)"},
+		&cli.StringFlag{Name: "master-key-file", Sources: env("master-key-file"),
+			Usage: "file holding the master key (32 random bytes, base64) that seals TOTP secrets and signing keys at rest; required with PostgreSQL (default with SQLite: DB.master-key, created 0600 on first start)"},
 	}
 }
 
@@ -105,7 +107,8 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 		return nil, fmt.Errorf("--key-activation-delay must be positive, got %v (rotate with --immediate to skip it once)", d)
 	}
 	return gatehouse.Open(ctx, gatehouse.Options{
-		DB: cmd.String("db"),
+		DB:            cmd.String("db"),
+		MasterKeyFile: cmd.String("master-key-file"),
 		Auth: auth.Config{
 			Issuer:               issuer,
 			SigningAlg:           cmd.String("signing-alg"),

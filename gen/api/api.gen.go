@@ -213,6 +213,21 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for MFARequiredErrorError.
+const (
+	MfaRequired MFARequiredErrorError = "mfa_required"
+)
+
+// Valid indicates whether the value is a known member of the MFARequiredErrorError enum.
+func (e MFARequiredErrorError) Valid() bool {
+	switch e {
+	case MfaRequired:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OAuthErrorError.
 const (
 	OAuthErrorErrorInsufficientScope      OAuthErrorError = "insufficient_scope"
@@ -296,13 +311,19 @@ func (e SigningAlg) Valid() bool {
 
 // Defines values for TokenRequestGrantType.
 const (
-	TokenRequestGrantTypePassword     TokenRequestGrantType = "password"
-	TokenRequestGrantTypeRefreshToken TokenRequestGrantType = "refresh_token"
+	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp          TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-otp"
+	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
+	TokenRequestGrantTypePassword                                  TokenRequestGrantType = "password"
+	TokenRequestGrantTypeRefreshToken                              TokenRequestGrantType = "refresh_token"
 )
 
 // Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
 func (e TokenRequestGrantType) Valid() bool {
 	switch e {
+	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp:
+		return true
+	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode:
+		return true
 	case TokenRequestGrantTypePassword:
 		return true
 	case TokenRequestGrantTypeRefreshToken:
@@ -626,6 +647,20 @@ type JmvstreamToken struct {
 	Token string `json:"token"`
 }
 
+// MFARequiredError The answer of a password grant for a user with a second factor (Auth0's MFA API).
+type MFARequiredError struct {
+	Error MFARequiredErrorError `json:"error"`
+
+	// ErrorDescription Example: Multifactor authentication required
+	ErrorDescription string `json:"error_description"`
+
+	// MfaToken Opaque; carries the login to the second step for 5 minutes.
+	MfaToken string `json:"mfa_token"`
+}
+
+// MFARequiredErrorError defines model for MFARequiredError.Error.
+type MFARequiredErrorError string
+
 // MessageError defines model for MessageError.
 type MessageError struct {
 	Message string `json:"message"`
@@ -715,6 +750,12 @@ type ProfileUpdate struct {
 	LastName  *Name  `json:"last_name,omitempty"`
 }
 
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	// RecoveryCodes Ten single-use codes, shown this once; only their hashes are kept.
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
 // RefreshTTL Seconds, from one minute to one year.
 type RefreshTTL = int
 
@@ -732,6 +773,10 @@ type Role struct {
 	// Code Example: 2
 	Code int `json:"code"`
 
+	// MfaRequired The role's users need a second factor: until they confirm one,
+	// they log in with `amr` `["pwd"]` and the scope cut to `profile`.
+	MfaRequired bool `json:"mfa_required"`
+
 	// Name Example: educator
 	Name   RoleName `json:"name"`
 	Scopes []string `json:"scopes"`
@@ -747,8 +792,11 @@ type RoleName = string
 
 // RolePut defines model for RolePut.
 type RolePut struct {
-	Code   int     `json:"code"`
-	Scopes []Scope `json:"scopes"`
+	Code int `json:"code"`
+
+	// MfaRequired The role's users need a second factor (see Role); false when absent.
+	MfaRequired *bool   `json:"mfa_required,omitempty"`
+	Scopes      []Scope `json:"scopes"`
 }
 
 // Scope Example: sleep:read
@@ -832,6 +880,27 @@ type SigningKeyList struct {
 	Items []SigningKey `json:"items"`
 }
 
+// TOTPConfirm defines model for TOTPConfirm.
+type TOTPConfirm struct {
+	// Code The authenticator's current code.
+	//
+	// Example: 123456
+	Code string `json:"code"`
+}
+
+// TOTPEnrolment defines model for TOTPEnrolment.
+type TOTPEnrolment struct {
+	// OtpauthUri The Key URI for authenticator apps; `issuer` is the token issuer, the account the username.
+	//
+	// Example: otpauth://totp/https:%2F%2Fauth.example.com:ada?algorithm=SHA1&digits=6&issuer=https%3A%2F%2Fauth.example.com&period=30&secret=JBSWY3DPEHPK3PXP
+	OtpauthUri string `json:"otpauth_uri"`
+
+	// Secret The base32 TOTP secret (RFC 6238, SHA-1, 6 digits, 30 s).
+	//
+	// Example: JBSWY3DPEHPK3PXP
+	Secret string `json:"secret"`
+}
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	// ClientId The application's id; the default application when absent.
@@ -841,8 +910,17 @@ type TokenRequest struct {
 	ClientSecret *string               `json:"client_secret,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 
+	// MfaToken The `mfa_token` of a 403 `mfa_required` (mfa-otp and mfa-recovery-code grants).
+	MfaToken *string `json:"mfa_token,omitempty"`
+
+	// Otp The TOTP code (mfa-otp grant).
+	Otp *string `json:"otp,omitempty"`
+
 	// Password The password (password grant).
 	Password *string `json:"password,omitempty"`
+
+	// RecoveryCode A recovery code (mfa-recovery-code grant).
+	RecoveryCode *string `json:"recovery_code,omitempty"`
 
 	// RefreshToken The refresh token (refresh_token grant).
 	RefreshToken *string `json:"refresh_token,omitempty"`
@@ -891,7 +969,10 @@ type User struct {
 	Id        openapi_types.UUID `json:"id"`
 
 	// LastName Example: Lovelace
-	LastName          *string                      `json:"last_name,omitempty"`
+	LastName *string `json:"last_name,omitempty"`
+
+	// MfaEnabled The user has a confirmed second factor (TOTP).
+	MfaEnabled        bool                         `json:"mfa_enabled"`
 	PasswordExpiresAt nullable.Nullable[time.Time] `json:"password_expires_at,omitempty"`
 
 	// Role Example: user
@@ -1205,6 +1286,9 @@ type JmvstreamAuthenticateJSONRequestBody = JmvstreamAuthenticateRequest
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfileUpdate
 
+// ConfirmTotpJSONRequestBody defines body for ConfirmTotp for application/json ContentType.
+type ConfirmTotpJSONRequestBody = TOTPConfirm
+
 // ChangeMyPasswordJSONRequestBody defines body for ChangeMyPassword for application/json ContentType.
 type ChangeMyPasswordJSONRequestBody = PasswordChange
 
@@ -1339,6 +1423,18 @@ type ServerInterface interface {
 	// UpdateMe Update the authenticated user's profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx echo.Context) error
+	// RegenerateRecoveryCodes Replace the recovery codes
+	// (POST /v1/me/mfa/recovery-codes)
+	RegenerateRecoveryCodes(ctx echo.Context) error
+	// RemoveMyTotp Remove the authenticated user's second factor
+	// (DELETE /v1/me/mfa/totp)
+	RemoveMyTotp(ctx echo.Context) error
+	// EnrollTotp Start enrolling a TOTP second factor
+	// (POST /v1/me/mfa/totp)
+	EnrollTotp(ctx echo.Context) error
+	// ConfirmTotp Confirm a TOTP enrolment with a first code
+	// (POST /v1/me/mfa/totp/confirm)
+	ConfirmTotp(ctx echo.Context) error
 	// ChangeMyPassword Change the authenticated user's password
 	// (POST /v1/me/password)
 	ChangeMyPassword(ctx echo.Context) error
@@ -1384,6 +1480,9 @@ type ServerInterface interface {
 	// UpdateUser Update a user
 	// (PATCH /v1/users/{id})
 	UpdateUser(ctx echo.Context, id ID) error
+	// RemoveUserMfa Remove a user's second factor
+	// (DELETE /v1/users/{id}/mfa)
+	RemoveUserMfa(ctx echo.Context, id ID) error
 	// SetUserPassword Set a user's password (admin reset)
 	// (POST /v1/users/{id}/password)
 	SetUserPassword(ctx echo.Context, id ID) error
@@ -1922,6 +2021,42 @@ func (w *ServerInterfaceWrapper) UpdateMe(ctx echo.Context) error {
 	return err
 }
 
+// RegenerateRecoveryCodes converts echo context to params.
+func (w *ServerInterfaceWrapper) RegenerateRecoveryCodes(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RegenerateRecoveryCodes(ctx)
+	return err
+}
+
+// RemoveMyTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveMyTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveMyTotp(ctx)
+	return err
+}
+
+// EnrollTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) EnrollTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EnrollTotp(ctx)
+	return err
+}
+
+// ConfirmTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) ConfirmTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ConfirmTotp(ctx)
+	return err
+}
+
 // ChangeMyPassword converts echo context to params.
 func (w *ServerInterfaceWrapper) ChangeMyPassword(ctx echo.Context) error {
 	var err error
@@ -2145,6 +2280,22 @@ func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
 	return err
 }
 
+// RemoveUserMfa converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveUserMfa(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveUserMfa(ctx, id)
+	return err
+}
+
 // SetUserPassword converts echo context to params.
 func (w *ServerInterfaceWrapper) SetUserPassword(ctx echo.Context) error {
 	var err error
@@ -2263,6 +2414,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v1/me/sessions", wrapper.EndMyOtherSessions, options.OperationMiddlewares["endMyOtherSessions"]...)
 	router.GET(options.BaseURL+"/v1/me/sessions", wrapper.ListMySessions, options.OperationMiddlewares["listMySessions"]...)
 	router.DELETE(options.BaseURL+"/v1/me/sessions/:id", wrapper.EndMySession, options.OperationMiddlewares["endMySession"]...)
+	router.DELETE(options.BaseURL+"/v1/users/:id/mfa", wrapper.RemoveUserMfa, options.OperationMiddlewares["removeUserMfa"]...)
+	router.DELETE(options.BaseURL+"/v1/me/mfa/totp", wrapper.RemoveMyTotp, options.OperationMiddlewares["removeMyTotp"]...)
+	router.POST(options.BaseURL+"/v1/me/mfa/totp", wrapper.EnrollTotp, options.OperationMiddlewares["enrollTotp"]...)
+	router.POST(options.BaseURL+"/v1/me/mfa/totp/confirm", wrapper.ConfirmTotp, options.OperationMiddlewares["confirmTotp"]...)
+	router.POST(options.BaseURL+"/v1/me/mfa/recovery-codes", wrapper.RegenerateRecoveryCodes, options.OperationMiddlewares["regenerateRecoveryCodes"]...)
 	router.GET(options.BaseURL+"/v1/applications", wrapper.ListApplications, options.OperationMiddlewares["listApplications"]...)
 	router.POST(options.BaseURL+"/v1/applications", wrapper.CreateApplication, options.OperationMiddlewares["createApplication"]...)
 	router.DELETE(options.BaseURL+"/v1/applications/:id", wrapper.DeleteApplication, options.OperationMiddlewares["deleteApplication"]...)
@@ -3602,6 +3758,30 @@ func (response CreateToken401JSONResponse) VisitCreateTokenResponse(w http.Respo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken403ResponseHeaders struct {
+	CacheControl *string
+}
+
+type CreateToken403JSONResponse struct {
+	Body    MFARequiredError
+	Headers CreateToken403ResponseHeaders
+}
+
+func (response CreateToken403JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6127,6 +6307,475 @@ func (response UpdateMe500ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type RegenerateRecoveryCodesRequestObject struct {
+}
+
+type RegenerateRecoveryCodesResponseObject interface {
+	VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error
+}
+
+type RegenerateRecoveryCodes200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type RegenerateRecoveryCodes200JSONResponse struct {
+	Body    RecoveryCodes
+	Headers RegenerateRecoveryCodes200ResponseHeaders
+}
+
+func (response RegenerateRecoveryCodes200JSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes401ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes403ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes409ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes431ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes500ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMyTotpRequestObject struct {
+}
+
+type RemoveMyTotpResponseObject interface {
+	VisitRemoveMyTotpResponse(w http.ResponseWriter) error
+}
+
+type RemoveMyTotp204Response struct {
+}
+
+func (response RemoveMyTotp204Response) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RemoveMyTotp401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMyTotp401ApplicationProblemPlusJSONResponse) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMyTotp403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMyTotp403ApplicationProblemPlusJSONResponse) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMyTotp431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMyTotp431ApplicationProblemPlusJSONResponse) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMyTotp500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMyTotp500ApplicationProblemPlusJSONResponse) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotpRequestObject struct {
+}
+
+type EnrollTotpResponseObject interface {
+	VisitEnrollTotpResponse(w http.ResponseWriter) error
+}
+
+type EnrollTotp200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type EnrollTotp200JSONResponse struct {
+	Body    TOTPEnrolment
+	Headers EnrollTotp200ResponseHeaders
+}
+
+func (response EnrollTotp200JSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp401ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp403ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp409ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp431ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp500ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotpRequestObject struct {
+	Body *ConfirmTotpJSONRequestBody
+}
+
+type ConfirmTotpResponseObject interface {
+	VisitConfirmTotpResponse(w http.ResponseWriter) error
+}
+
+type ConfirmTotp200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ConfirmTotp200JSONResponse struct {
+	Body    RecoveryCodes
+	Headers ConfirmTotp200ResponseHeaders
+}
+
+func (response ConfirmTotp200JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp400ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp401ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp403ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp409ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp413ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp431ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp500ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangeMyPasswordRequestObject struct {
 	Body *ChangeMyPasswordJSONRequestBody
 }
@@ -7873,6 +8522,124 @@ func (response UpdateUser500ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type RemoveUserMfaRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type RemoveUserMfaResponseObject interface {
+	VisitRemoveUserMfaResponse(w http.ResponseWriter) error
+}
+
+type RemoveUserMfa204Response struct {
+}
+
+func (response RemoveUserMfa204Response) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RemoveUserMfa400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa400ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa401ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa403ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa404ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa431ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa500ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserPasswordRequestObject struct {
 	Id   ID `json:"id"`
 	Body *SetUserPasswordJSONRequestBody
@@ -8369,6 +9136,18 @@ type StrictServerInterface interface {
 	// UpdateMe Update the authenticated user's profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// RegenerateRecoveryCodes Replace the recovery codes
+	// (POST /v1/me/mfa/recovery-codes)
+	RegenerateRecoveryCodes(ctx context.Context, request RegenerateRecoveryCodesRequestObject) (RegenerateRecoveryCodesResponseObject, error)
+	// RemoveMyTotp Remove the authenticated user's second factor
+	// (DELETE /v1/me/mfa/totp)
+	RemoveMyTotp(ctx context.Context, request RemoveMyTotpRequestObject) (RemoveMyTotpResponseObject, error)
+	// EnrollTotp Start enrolling a TOTP second factor
+	// (POST /v1/me/mfa/totp)
+	EnrollTotp(ctx context.Context, request EnrollTotpRequestObject) (EnrollTotpResponseObject, error)
+	// ConfirmTotp Confirm a TOTP enrolment with a first code
+	// (POST /v1/me/mfa/totp/confirm)
+	ConfirmTotp(ctx context.Context, request ConfirmTotpRequestObject) (ConfirmTotpResponseObject, error)
 	// ChangeMyPassword Change the authenticated user's password
 	// (POST /v1/me/password)
 	ChangeMyPassword(ctx context.Context, request ChangeMyPasswordRequestObject) (ChangeMyPasswordResponseObject, error)
@@ -8414,6 +9193,9 @@ type StrictServerInterface interface {
 	// UpdateUser Update a user
 	// (PATCH /v1/users/{id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// RemoveUserMfa Remove a user's second factor
+	// (DELETE /v1/users/{id}/mfa)
+	RemoveUserMfa(ctx context.Context, request RemoveUserMfaRequestObject) (RemoveUserMfaResponseObject, error)
 	// SetUserPassword Set a user's password (admin reset)
 	// (POST /v1/users/{id}/password)
 	SetUserPassword(ctx context.Context, request SetUserPasswordRequestObject) (SetUserPasswordResponseObject, error)
@@ -9723,6 +10505,121 @@ func (sh *strictHandler) UpdateMe(ctx echo.Context) error {
 	return nil
 }
 
+// RegenerateRecoveryCodes operation middleware
+func (sh *strictHandler) RegenerateRecoveryCodes(ctx echo.Context) error {
+	var request RegenerateRecoveryCodesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegenerateRecoveryCodes(ctx.Request().Context(), request.(RegenerateRecoveryCodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegenerateRecoveryCodes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegenerateRecoveryCodesResponseObject); ok {
+		return validResponse.VisitRegenerateRecoveryCodesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RemoveMyTotp operation middleware
+func (sh *strictHandler) RemoveMyTotp(ctx echo.Context) error {
+	var request RemoveMyTotpRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveMyTotp(ctx.Request().Context(), request.(RemoveMyTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveMyTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveMyTotpResponseObject); ok {
+		return validResponse.VisitRemoveMyTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EnrollTotp operation middleware
+func (sh *strictHandler) EnrollTotp(ctx echo.Context) error {
+	var request EnrollTotpRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnrollTotp(ctx.Request().Context(), request.(EnrollTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnrollTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EnrollTotpResponseObject); ok {
+		return validResponse.VisitEnrollTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ConfirmTotp operation middleware
+func (sh *strictHandler) ConfirmTotp(ctx echo.Context) error {
+	var request ConfirmTotpRequestObject
+
+	var body ConfirmTotpJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmTotp(ctx.Request().Context(), request.(ConfirmTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ConfirmTotpResponseObject); ok {
+		return validResponse.VisitConfirmTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ChangeMyPassword operation middleware
 func (sh *strictHandler) ChangeMyPassword(ctx echo.Context) error {
 	var request ChangeMyPasswordRequestObject
@@ -10178,6 +11075,31 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// RemoveUserMfa operation middleware
+func (sh *strictHandler) RemoveUserMfa(ctx echo.Context, id ID) error {
+	var request RemoveUserMfaRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveUserMfa(ctx.Request().Context(), request.(RemoveUserMfaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveUserMfa")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveUserMfaResponseObject); ok {
+		return validResponse.VisitRemoveUserMfaResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // SetUserPassword operation middleware
 func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 	var request SetUserPasswordRequestObject
@@ -10281,222 +11203,248 @@ func (sh *strictHandler) ListUserSessions(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5kij8Ktj6NsLSbJGiLpZtOiZi1bJ6Wr6vJI93vqZHBVaBJFpFgF1AieY4HHF+nQc4D3H2PfZR",
-	"9klOIAFUoW5kUaYku0d/bJGsAhKJzEQir1+8kE9nnBEmhdf/4k0IjkgCf/6EBQ2PJziOCRsT9U1ERJjQ",
-	"maSceX3vnDCJOIsXaD4hDMkJQWFM1Zc4lRPCJA2xJBGaUzlBv1xcvEcwIto6+/kYHT45eIb++78ed/d8",
-	"pD4/Odx9st31fI98xtNZTLy+nh8lBMfTPw+8MZZkwlNBBp7neyKckClWMM2wlCRR8Py9+MKvfx94n/40",
-	"8P7V8z25mKkRhUwoG3tfv/reW36Mw0nNqhSgO7vdHgrV7wJJzruFCQlLp17/V4/xDjzifaof/1zypGb8",
-	"C35FmEA4IYiRa5LoeaLGOQQMUzvHGZHJ4mgkSVK3OSFnkQIfzTGVaEhGPCFIJgvKxgiPMWXFKaeU0ama",
-	"dTebijJJxiSBuT5+/Hjk7GrNuibE3XfKGYLBCcIsQvPJAlGJRpjGJLIU8LhX3nGCE5IgkiQ8+fPAo+wa",
-	"xzS6lAplpW0vY+Or781wgqdEGuo9ThPBk3o4A0Y+y8sQnggQHwHtzhJyTXkq0AyPiYKLqsd/T0my8HyP",
-	"4amaT79TRBz+/JqwsZx4/ce7e3X7dPqiHoyECJ4mIXkkEI2yGWdYTvIJaeT5XkJ+T2lCIq8vk5S4k494",
-	"MsXS63tpCk9WJ39Np1RW5z+SaMqFRHJCBZpipraHTAXaisgIp7FEZnPqkBDDkCUcaOJ53Ov5y0npq1qO",
-	"mHEmCOzT0Yx+ECT5CUdn5PeUCIA15EwSBn/i2Sw2BLXzm1Cwf8kp5ks21iuy8Pre6du/Hr0+fXF5dvIf",
-	"H07OL7x8rjdECKykmHeqqUpLpMTM+dVdzb8mZOT1vf9vJxeNO/pXsWPAPVEkqldTxGvT6Oa9X0C8XnD+",
-	"Gidapq5Y6mag0tQGwKCYMs2TWtSjESVxpAUSV/Lo8AC9oj+hraCEzGC76yzknCTXdsJv2rCLk7O3R68v",
-	"T87O3p3V7peeCVGBJJnOeIITGi9QyvA1pjEexmRzm9dqKjOIluOb3kEY9czgoBbENAyJEKM0thvaLQB1",
-	"D4Q15NFC4QyoZxe9oT+VQHqD2cIwt/gWYrl49+7yzdHbv1mKPK+llwvOtUAz+BE+StRBiWKsTsqNEUtl",
-	"HjRK+FQLVBxFCRHiuZkZqzMaBXBed+DADpDQB7SSsY7O5TzSBJ95esc5/QE6A+8Hpk5hntB/qPPi20Xp",
-	"8dnJi5O3F6dHr8+XitMwIZE6+3EsNofjjwlnY3doxBOEGTKaAUrIKCFigkBDcKnug8Ozd8YLliBiPqZG",
-	"xVO6l1K4RjxBMyzEnCcRmmAxoWy8ua1vdXjOEj6MyfTfanY+IhLT2Ot70jknjK4GiIYRlKqm1i68/q9f",
-	"PDg2lOIhSAJ6ge9NM6K4xnFKlEywmgsaphJNqRCglnzyPSGxTIXXP1AKg6TSaPwRsgvJVAc85KnsD2PM",
-	"rtoT1nu92FVnIeg+sVKiSKRIq7JmoKljzkYxDddB7kagDCeYjQkKzfRC36TgnpUmibpoKSwStIWR2gGE",
-	"44TgaIEkviLMRzhTMBFlKBVEH+A/82RIo4iwO1+Ow8YxDq8QRiLkMwIr4jOS6FsDI6QiFj9+/NgpXz+W",
-	"MUj5tgIQKd2rqn99u6LEOByBPsIC+Fzd6hbol5OjFxrhrXW+W8H6eqsBgF9Or4VMCJ7ekraajb9BfRUA",
-	"N6fSWneJdiCbkVsB7AoVF6w2jLd5qF5+vABuE8BmAZ7RyyuyEIHmvdvgMwPVLRHPOjuxPumsd63ZDMRH",
-	"DKWMfJ6RUJIIjqA0IS5Q94LDBq3evLqmlrkZsN5yfTIDTVOGgiMDA0wW3AYtv+XyZ56y6C6l9luORBpO",
-	"stMb8P5OwXYTIwngwlrSxgnWL4CCBk9pUi89YTS9yyJgVuu2Kh9ylFqwNWk70bLhk0y7q5sgt+ChaSok",
-	"GhIklJpDtXXZsrU+bRmX8C1MirTFq2Bb3u/ubXva3jQjWGpCvSFkgJZLpZFqrVYP+ByVIVZADZW+FcZp",
-	"RCI0BaPrBDPEWUiawLPWvY2BZwYE4mpHj0BfjZwXlMAIfBQUKEZ9kTKRzmY8kcR8CQAF/oBlz8KZEyi6",
-	"KTwN1zf9dNk7sN11Xrezg7qrD7RsA4yZGcP5O4d7I6jLVPYRHjBz90CcEV/9g8b0mrDS/vjufhqiA/Ia",
-	"MENfCZYTkug3pJGSStMGaSnN7IoINKcoJQBFWGLEkwF7ef7ubXfAimIK3BCdY85kwuNVMsp6FWCLYMs2",
-	"r1SspASRjkY0pIRJs599fScpq/cBbKvoU7U0oY63WxHRAO8tKRtrckW/IKbaah+bJAdjjTkGP9x65p+y",
-	"xNG+vAaBk7IrxufMOPwuadRHjCNnBjTBQtvCaORtWgrpWauyQuM/yIAKfMvFwJ+KB7EWG4470p5mvpEq",
-	"xXV00TsWLxA2Kx0wYPJUkMgdgwp1WdeO0sjXokgJH/j1OcyonViMsGjGKZPG+ScIUySBjOcrG2RDYsJf",
-	"m8VKTt+csm5DM16x3QKmvAT6C/oIN+rJMM73xfwN6rOFdE2T+EYAdnwal45PQwF+G6bsm1LsN9hBAQG3",
-	"cjVpSQvA5AHIQq0AWL7Oz8ZbOwJvw+T97RR157bwdyFOKJe3pRDo0TdtfWgnXDd+06y1POjjSrsE7CmF",
-	"FwJUZQD2vi2ZDaK1Jd/fxnW94gHbPJNnKpQOmgAn8MXF68bAH1+LcHXTmVKWSqWAwKcILxR0WcTG08OD",
-	"QszGYa8atAFuNXALfvFmCZ+RRFJtWAgTuAhfYlmIRomwJB1JwStUCknxPfJ5RhMi1nqHRi2iXXzviiwu",
-	"J5TJesP+FVk8EmiWkBH9DIwZYyHRiKegeCU4VPe+YkRSFnV2+T//6/9+PviPf9TNqoa5VCrhWkvSwTRf",
-	"akJ2coPArzr+x/jXstX5Lt7z0DA+/I2EMt+uY3gIGCCKqEIEjt872zfCsSB+aUeLu1Nyx9o4vyuyQELy",
-	"mUBznlxRNn5uJAVEAuKhIEwqRK6HCSeSau/xY6BJ+3nXdwP9fv37YPC51/v0b/WxfS7+YOxVKIp+BMJu",
-	"pGl1xxmlcdxFoEMhKhHj8+fqfyqsBJ+o21oW9reUcTZDqTeg19dUGzaLOwFxaYU/VjjplaD6mruPkwTD",
-	"Zyfmr8ViYK4GUD8Ikrjy2bHJFkHPjKMrgH5BcUxC+T6zpfrgVn9r8N7i1Q/WC19eSDaOn0OzZFmZClJc",
-	"SCE0JA9PrYbb1UeNVKK8zk/O/np6fHL54e3RX49OXx/99PrE82viez7VkGolBGXVXrrAV19fgowzHV3S",
-	"uL0m+gRitkry66D37LAswFZB6Qy2BKhihFgFJqw1AwtSBXvO7ydKXC0uqCayliJuCoEijuHIw9GUsn+H",
-	"f+veUJLJEnL+0lHT42WcLn3gJitoIOXzD8fHJ+etKS57rRKOVz8Cj4sI2KtTslyeL+F35Tnn7rvdJgf5",
-	"TRtfQngjev0VXGSW6KyhnoQzPbyJcq0vQMaNqm1BQ9s/7NUqrDiNKGFhQ4gHTPJIoACnUaAvPM4dAeKx",
-	"UcpiIgQSRNaemDdREFoe9lRcmihshwOGnMcEM/c8zmlkkg6XMNO6ON17/GyvV4fWJSd+hm+/upF1gBRW",
-	"2UI/yDbnRkptHW0t1SKy+1WJlDaiom5Y423Y52XrMycbLLC9wpztwWYUtVwW3Ka2ls3yYRa1IZwpZe63",
-	"uw+ktBYpVXcgjag8uTaWmDIu7VGQizIwGNZBhkPJk0stQqvS2Lh8ZrW/2vjWup+0/lz7W0txzVMZ8mlB",
-	"LRBaLVAnsDaq1WoFIgUsNa1JrqXXqIP3Eo9J7R2uTnCbgcwe5Mv4tHQTN8L6OUncIudnXuHGy/26B3cj",
-	"7+XUO0t4lAJGO3hGO/oeXN1Zq90uvc9rY4qB9TmaYnFFIvVjTIUU3ZUqoXs8S6Pe2ZUvx9hRFDVeeu7H",
-	"WJOB9oLEZMmNW5LPsjk30Vrit47enypMbyMqBYlHxiB688sbTFsHePlmX0Tcbm/vYMVE2RDZDf8GuO8M",
-	"Bp93R4PB5yejBrF/Unevw/9uPnVDPnWtefZ6UYbjJjP/TEkcNZgdTI5B3XbCTxByjVHEpSQRmmE5eW6M",
-	"jzoQG7IVECQQgI4/n/BYxwIUrbxODkPVuMvzC4sV72oEz8/SIk3GpiauWkk/dW6O2azLkyRWkdx0if3i",
-	"F4JjtSkVuTch4ZVoVoFqj04X8yc4nCAY5ZFA5sDwtZxiXCJ+5UilHByb65EjkF+pq6LjsPy0arlmjLrV",
-	"nmbxRc1iocZEc/j48f5hk3CGYLTMImrBdnW/8q1m9RJko2knX0HDzVjSa1J/F8TpcoWo/lfyeVY4/CiT",
-	"hwde3T2alu63S54U9RT0m6T1h+dw1HJkiDKrHUOkw6bvL/WXX5Zt8DfsrZ8LjZVKitm/up1/+fFVzX7H",
-	"41Uq1DkdM8rGR7GxRVzXb3Ptt1cNRHElCxaxk2PP987Ojzzfe/fqfS0K6i10qSjqwnRc+/Ln2pcXq9Gp",
-	"4NSr8AFVesYG7J6TGnFwRRbttVW1RRU1tQySGrAWApvq0uAvWMcxZ4/olcfwCoXiG7wSNiS9QcUqmdAK",
-	"HsDGAgUuHu2KMhCdKZeit0GBmLb1ESw7TbNJSlEape2xX+cH/ClT2hCOkckr12+uxAE8tRSQzDrecMrd",
-	"9BwqJGDcDjLfNqiwNReGP9Xqi2/J3NWmK1UtYoKFRE8dj76PsCl2sev39g7QcCGJ0EGaNofAyvKiWhjy",
-	"JCGhRBOeCIKGAOECCYlnYOpe78ZgorQy3BYBLwayas1VAdNEY0a2VrMDKtG75cSO+ih950F92hYfdI5M",
-	"v1iWBT6XI8I933NjN9U21keK1R4MNfHGLlctzUK5OXOZyC61R7flz2Ub8ueyFv7cQqBa9SLAI5ePHV2r",
-	"hPZlN5nlmIYp/KWywMDYIM0KClkLHct5um4yuxnHkFS95tlr8q0vZ/X3+Fbsz8j8si0BuUKugtgyLKWh",
-	"ly3eaENrrHxTUK8G0UTY1YrGZwePnyATuWdCE0VVPOZm3uLVHsT8CNL4msSNWGJlEDqxp6Y2gN9Og3RM",
-	"HDX2TsqExMYnkMO9c727o2AXO73h4egQ75LOfrgbdQ7wU9J5NnxKOnsj9YX6/KzW+efcuu2oB72DuvuV",
-	"Kb/gTv+WS/RzE8ayq1NuK3JqNKy8ButTRE/qL7vYv0/4iMZkQ46bTH9etlXaDvbV90Y0EfKyjcQGjcZG",
-	"AbZ/oc5X4vhS1o7rXBCcFAI793cf7x/2WsR2npFrfkV+VNvJmQmtqD/glgdctNktNb7dYlBuijfHBuZo",
-	"uCeak9ucjWa4plVtwtUC2FkFVbMTJVt8gdtJlIZYgl7n0sTBMkP0Uef/x51/9DrPLrv9ToMpWM32Pl33",
-	"hLJbnRH+3u7Bk4On+4cHTxzS7zUaltoj8xx026+w6lP9wt7jwxJyleJMf0+JeUAmKWlQjZZs/7m1eOVI",
-	"FzEhs35CcFRE++7e02V4Hww+7+2qf/Y7g8Hnx0P1T6T+fEIadkFfVt8QiSMscZUA80uDuMxuCOvwhO/Z",
-	"y8Ol0GasSxyPL8EcfvMhXRPqpc2yq3fr1j56iVM5uZwSOeHRzaEQIiVJvRl0fiUu04Q2BLXpcKpvQ2tC",
-	"ro2zYjkCap7byOo1Qd/4beMN/yYUaLJauvriIxtZeN2QmyLtsqzWFFZZqUNgfgOL1goaIkS9z2FaY6X4",
-	"hc/BXAIxGqUqv5CL+3T3yeG2j0h33EW/DrzZPBp4nwp68kpcOkbEy5YBGIXgj5q6U7oo8el7W+kV0j5S",
-	"QVrE9TXkP2gEwLVgSMamFoDQuEQTPJsRRqL2CRDmStcAPo5jkjwSSGtQOnYRDUnM2Rjq+0KappncWZLj",
-	"JGqV02FGeCSy6mKF6nrIDNJ+VbTBdZtPRCNfZ2wLGkEdXiqLyxQtTMjV/JvqlHq/eGK2XxKRra79eooR",
-	"NtVJPgiSdI7GUBV7JaHVxWqUSL9Ai6VVFvbU5YACmD6wcU5fSyTAJpRNK0xurm86bi3XE3W+9/gQnFH6",
-	"/5PoxflRrenQvF+bqqa9cJfq+rQyswknUiAjwX3EmanpxnhE+ijItyWAOAPMBoxOpySiWBKUcKkrIKhf",
-	"ENwj1ag+CjqdK7LoABzwRCciMV4EAwaVSfVQavIxibJRuugIYLK1RWbpMKZiYoIFGJcDtiAS6cWha5LQ",
-	"ESWWe2xFQF1NoB2V38D52EJgqiXMsUBTHOmc2HwdpkLDy4+vztvzYpMPMyFSUVnb7DWzxZArNcULFFOC",
-	"8ITgCG2pBxmZ66TBAQsc8glMFnxls7bVbhkQLCUtBKJswOwSUcokjfOKEEJNrcAgEZrga2LEbNR+y8qu",
-	"SMcvWpAfLv0v4b0N5WE5nHhzcWByXRoME4UQh9XeSJvXrMubu6VKSkmLZddUk74hSJiQGjo7HTOekOg5",
-	"ypJH1ZkK7+jsb6D9sDborDKX46JxJGLBP7oqUGHW6C67gAJKJhN/K/sL5txuB19x+oZ6mq4asVV4Y625",
-	"sjiQkmVshkPSEWSGE9BE9TUEMZwkfE7ZWFeFguIcPCZ6RtFuRtdrU/I0FvxPmCHSmWIar8JiHUGV2MHZ",
-	"8SU8sTz/q2k7jqyoefnxorsshZWy5pYSuQQraKSOfrgyO2cF1byb4d9T8hwJysYxaVTVRdVKMtMmY89v",
-	"G/ajC3SsNkCWzJcFh6iDtPLSLJB1O6n0xc0kHkdU4GFMovoQMdImtrOat1cwgLuZe/gbUpsKRvJ80Nf8",
-	"msQ4rF2cZajLFunVLI1NARTdKGN1Ih6weK22D16H9fahrZO30bsLSHNcvCapLtvf0pHuwNhEYDerAfB9",
-	"uUrahywVPJD5bre173/z/rX1zqsBNqFlgQhZnUNRY1SA3+w9VT0ObW+y8GnO8gus7Ydz00wMWKy6gP8R",
-	"4iqcxQiToFlcy/G6uSU1ofe/8QkryeeVku1nxYVVyfqST1ib10/bye/XuG6SF7yV8LX7BnnFWVD9zQT5",
-	"Rb3m8PLjhVFH4DZd6EdVq0O4aRXFDehGfPVt61RhyW65M5oFsImENuTTbnnwf29ifKNHeTvh/rVhI6p7",
-	"/9NZr9fbXRlWu36ui9JYSZgmVC7OoTOaVtizykqV2lwmSwltBYUyRMG2D/aevMKtQHzOwEas7z5ddCoR",
-	"FQOGY8FBS5+pixEWpZLZfVuf7tXJ3wJtcYB+XyaTJWv49Z+do/ennVduMhvO6qzgLDfr5ceLuitHBry6",
-	"dfhoCAXQEoDGTP/y40WgLS7BjhpOz7/zpwCZ9My8FVkZtMJ66sDjasC9OrjM5IVLDARXBDvw0o6u5oe2",
-	"4IJnStnlEA0YZMM4jSuyosTmBkqlbmbxHGH36mk3SVt4Yj6vnIHmDvEhib2+5wLjuT5rW8rf6xsJ5ENm",
-	"IJjXEojpQAueJoo2LCnB7cwxfQjtUO57ZwRHrk1EwChyQmiCpmQ6NIWxCq/OE6pEWDa5aVeiXowgS686",
-	"oDtUGlFZmB5ulOpbhWkT3QWXOQsei+wc2brMI9qkaDDYNYpzcXHwTf7TauCzF6wnT+GvMKT5oaN4dGr8",
-	"5ZUX7ERnHHq1mN+yzajUSNZx4+aD4wWBYLDC9PBN/tPqFZkX7F24hrxcMan5xpHaUBp2qSVEcYq2g2wX",
-	"dsTPZRD0Cx0uBix4/+78Au1c7+5MyY59MPARuSYsbyjq1oksmkZ1c0l14AFYGdwTKWe6TB9lI24LAWKd",
-	"4m2ERi6RppgyiSkjiVCIBIyoEUR/Z2dM5SQdKv1rJ3uhA8jKPlYz5PKhwVMrHINL0bOl2RQMx2xctJEp",
-	"0XBmW/foQGqhTfuL0hh8NIIqk3KS8HQ8yQ3pAzZgEHEo+pk4+1OAMBNzNVgWbh58gfBHH1WCrr8Gz7XX",
-	"Y8A41DxPeKpY2hkBojKDpuKKga+PJ8wGLNBBloEWUNnuNraaeo6Ikq1G1j4SAwazCzM9ss7X7AEQBmKC",
-	"Z0QvHdw18E4f+iAtrcjpdvP5n//9f9DB/u5zhAdMF43Oqkzq33b3u+gnHlFibLk4ESSC9gOhjBd99PL8",
-	"3Vu3EvyAfbj4ufPURxMO1T8ZStkMg4dApEnCFcEgIkI8I75pLCAQNpISWQPjBKvTnC3kRFHLMFVIpEqc",
-	"zHBIjDtC6QEQaaBzG7CuPp9XpjeDDxh2quaXOxL4sCqMDnq9LjpCOjACYUiuRREnZk1AlRohvcd6n4Oj",
-	"OObzvOQ2YF+pJGpX0BbjEnafRGhGkgHLzk2olpufouQzhQLEXC1ou4uCX06OXgQIXNzJNYkU9SRkwCIS",
-	"xjiTBjENibGHWsVgBvWH97q9CmPP5/Muhp+7PBnvmHfFzuvT45O35yfwTh4Wm7O053uKFTWj97q7+jE+",
-	"IwzPqNf39ru97r7JB4YTeqc7J3HcgVLpO7/Nr0TXVh0d1zkONNVq70Du9JviRcb8mu/71otlIpOViAFH",
-	"+oA5zieB5hMuMjeTGkbtgetkQgsiNbEYR5Z6zZQ4n9M4hpFtLWilChS8YODsglNNO7tc7+SAqV1qdHmi",
-	"rb2eiV8VaLiwXplt26aYKhKjYyZ8FHM2th0Xgin+3MFjEvhI6bW6dbLGwYQzniagc+F4jtUyFNoVKynY",
-	"snGF8cjqjoFAOxntqTuw9xcilQT1Sm1q93q9zfW/0mmJNbVkKxRQ2UIh1b4MiRaWq0pul+o1G/T9+W3Q",
-	"RxM+1xWahe0UDaEZmt6GxLSlHrCtoNNRpNvJcf+4buu66AjwDh1bNGLzO5WdeL/XW9rO2LlU2Vd+7XWe",
-	"1V+nFPoO9nebsJ1t306pFrR7EfP6v37yPZFOpzhZWI+YRr+rqWkx+eTx7pNtBQgeC3X5j6gI1fGw8D59",
-	"1ftQb2wzO4SCv5xcBLrkvz4bbV0CW5GgSIkK7CWkWNLCtMj8y8lF3dDrYOrbsfUoWzGg7dnubg/99389",
-	"60LHm3r0ffWLwhI0lg52L3cdrQk50rPCuIXLYCmO9Rb5uTRTc2Ph/JJwC6QL6YVor9tDBbQZBTKb2wTq",
-	"Hewe3DEpr7853wmFW3xlKHwkLB7aUvOMMBp1Qs5GdJzmps8mOn43I+z0xXHh8T8+/cKi0TFnTN18M3yi",
-	"iIfpVIez3SG5tt+D74RMV+KvFdniGYW8sx1cqlc/46KpspJrQIvpNRGQkDThafI8u9hSaW4J+Qzmp442",
-	"s1V3oabSslEeiJA/8WixXn+j3MCmq8++z2No8sKrpjDtug2s66o7fC36CiARpJ6AlpNCsd+8IqA13nI6",
-	"BsKbu63fLLRTUO/u7q8Bq6VZ3zvYe7bOe4XGOG25xbxeZhjfe7wGqtzqDvDq/jq4yjLal4q4ocSUIQzW",
-	"oC08ox1IT7UmZYct7W9lrizwTDNbns+IVemL0VfaNizThKmbESNzNMM06aIzkkJ7PIzEDNpcFV/T5mQB",
-	"9yddRGuEpzRe1F2gisWz87rC67DtWsxXKtP9wHc/MN8tYR5jQM8iZ4Fy1+Oi3LWEo2j5oWbBfCRMH0Mw",
-	"QclihcalPRZKXOEWV/yWY8yYt2oKTbY/tOoKPbZnm83wbl6es64xkVOs0UQ8IZGVWo8Xrdmx2hG8LTvW",
-	"NTqGd/dbv5v35mzLx+WGz20Zsb7ldltGrOl9XWLEL5kb9dfc7fjpq/+l7P399dPXAtNqZxTCrL7+psur",
-	"6sJv9dMKv2oPlsuyTeylC4Te1onTUId0Y8zjMHpWacU2GWjP4Cs7jjt7oTH747NX7+Cm6HWxkVcK2Riy",
-	"/8ZTbXRnpq+3wwndf17J8MKECBQkQ2t5EJvgyVoLSs6lEGP5jadYy5LW+XFWSXepkIQCC/GRu3JhXJ5W",
-	"2TDVniUHnXtlz7J7Y7sfmgZhHyCWxN0JtKWRv+J0mkCR3X8ss+OZOry3qEaZGRo6Js4SDqYZKhCO6TW5",
-	"Fbvda3pNmC52b7GlUXN7trmleP0OzHEWJfmUukN8HYoUKU2JTGgoGh3D9mKGhiaoAUkyncUQ5mM99NqJ",
-	"K1Oh7WzqRxYuBmxCheTjBE/Fc9uMdbiwlyV4zdRxVj+HVzyVIrfaJSQV4GuXulqGeJ5F5HQmWEzQ7ylJ",
-	"dWfX59DnfogFQTPOYwCGCklD0eBlfWMWvZI7JPksd2YxpiW+qPgD61jAoDaLSnifcIUxkgqkxkU69vRW",
-	"GMOZapqttXb/dXyOGwPWpOfmoWG3aVipVtT+WqzMsPO5M5/POwp5nTSJCQt5pKOQbz7BnV4/ixW3G2jH",
-	"dolSpEye2+CHAEFwtsn8XhhjhBPxY9rBMj7fWG//Vso4OABvoIpXu2a31QjgzfVvucV27W05712uY62t",
-	"Q1Q62C/RIKoRmVqVMHHaZR3CCdbENsUVggUODwvebpigwO/aqNpshvqFx5G2yephjf0poeOJVIqhifGl",
-	"Umed19hrB6xssH0OCrfrsKECRYRREpm8TiqzTM4B+wBBNNpsbGoJdPTYUV5iQHAblrfX69UJe11g7jYF",
-	"VrGE3YaFVXnwtoKqQaDojg+AQx/xBMoiZFKj630Lt/+YzFe08mqiLrJSr/dsOSutcIdkMY4mU9kUTeqi",
-	"IE+2/nMWg4wkviICBTasOUBbeMBq0711mHPghC9jhvhM5/OgAGL1AzgbBkzno4ssET3L1tDc5b6XVTYI",
-	"TFhfpTnhVlMtA4jVnVNBtrsD5i6vkJecrbH4rYn4RakwZUy0CNEhggUHEbq5f0ibBG9TGhTKRrQWBo5t",
-	"yC264NZacFzIK2qD52mJpn9na3NSCfg71YqKtQXqtCJTskSIlEQb0W58732Cx82g5S/A+HelDp3qIuPH",
-	"uor6zWVrGyecfetGLrjNCuaWbm+rMbZyep8qYrHaQl4egyeorhJIk5jXQdbdBZ7GqyKnjt6fns9IuJ7Z",
-	"xQ6cM0pN0rSibQzpBn87evMa6QyNalqp733ujHnHfKlG7r7VJT+z7zt0OuOJNDGvE6/vjTksrks1LDvX",
-	"+ybEtQqHWWQW2ANtsAAiuNJuQUG4EY2JD70O4Kai/ti+lWvuhZrNouYOjUCrt/q7CMxykFMbgFUwBICG",
-	"/Y8ldiAcLfL0mczgYpJyfDh/p3Sc2JS7hGTF/HRKiBOmq/TQmONIC/IKJ6m5qLHr3YP5EpZ6c3rNBNkt",
-	"g/mWK1VIg7pUq82RuRZ/GJNenrN0I1ZZtZd3xSjZrjQgEW3hJXNvt8RxW6srBFTpdrON9ras3MOGIg/P",
-	"FfDkPRZid2//X4qKYlZ0oLWuWKmsccf6YrkYRl3kcN4gv1iNwbnobgSWlT5vne2npJ5psahUkCmO1VWA",
-	"RK4L7SZO5FNmbwRhQiK1TBxv0GPfOPxBKzFXC7INgLXZYJuDtm5ko0DfyV5fGImhNjvP3+w6GvndgMG5",
-	"TrEy9ZKlJNOZFDahjgqEoyghAhwuMlmYPM7gTH3oHKkPgU3PKl22nEdW3ZzgUf1k+5SpVS7bu2FZhlJG",
-	"Ps9IKEmETCft7qYP9/V2UStVc0whbXvk9J5CEywmlI03tVPL/It8jChDW+rw6BTLUjiHXf6rOfCud3dM",
-	"rKBovEO9pkIegalbgMHD5AkLMJLXAZ8/svOaTqm6LK988FhXpvr66TYDDGEREABSexrM8JggPtLuf1se",
-	"47kJ5dS5kGFCZHuD7A1MDTdyuqwff3FD88DNIi4a3CR5qIXFdW2YhSVPpRWvDs41OfU3j8rVtkhNKvcd",
-	"lAtAmHJ9rfS43Q3zii1j1XCgQg1rg2JfH1+cafPH3fk474fJ2tj+1napfA9cmYfnGq6s58XS4bHzhUZf",
-	"NWfaqNwiW+nYPoetCnR7UM/UioMZt/n+bvqZ+N6FsF7S8jfecvmzDSz9YejDeOM4qx6VTVK7MTe7gRo2",
-	"feIvEV+PRCmD9YGi7pyi/kJkLTmt1gbWUkVPX3hfP2ViK69CtkLvdR78wZXf7M3VGrCLnwd1dzWZl6vn",
-	"rdZ7cZGwcvp2vnY13nolNXv41tIpszfvSw3Nl9ggxQttG7CwyWHfvThv4QY+5mwU01D+uBpnpTZkS90T",
-	"F0i7gTtqhHmNHlqlmLogmRAzxiUakiz7aeug92y7ej+0imyR9dpos2VCNRP94fSOtSn7xyNUJ1OpDaEu",
-	"U4GX0FHvnsTogyZ83yqCUonbE9cN9GCoSBhOarybUIX8TjULU/j8rrPNV7OE6aXxh2aNBzWkyn2aIL9Z",
-	"Ddkxpa1XFPeEShXUKfBqOnDUaCnPIZoHCuZSgch0JmuiO0rX1jcGiB/68po1R1l6a81KiT8cX9/DDZeV",
-	"+u1NM0rc5Em2ivt2vkD30xXm6TMy5dekwjatdXvLxI612qz3gRrvXZ6fSz5DWO8RBFrEfDymDBzmkt+q",
-	"ouU3EQvkbGQtLCDgN2tgYQh2aVncFW15QMNL6wohRNG3U/kDbX83tP1a3RT0xsR8XYq2sjONqOyQawXx",
-	"cmu4evBEP3fr+kSFdd6xeIE0lGi40O5mtfCMi35PSbLI2QiHkhs+yvlmZePNZbPioQ4+NRP74KDkCeRu",
-	"NUEhUmgutBk4dIQYhBOYlvoBRPMECgqbudWFFP1gCVo0UdQCc3iwLk4kpL9BmBqAJ+m0GRmUQUfHGjm2",
-	"tJ3xUlLQddxXzg25rOvPfas+mYyfViu3erUPzpiVAjRvItRCR4XeQhq1PmJkDq1HaCJkodBLRKUrLeVk",
-	"SV6praTJEPSmh7qeusytSIeBD/9BHqH6mwoB/2EJv+jcUMyiAQvI51mAtjgjKMJZGKh6EKUsJgJSSKAO",
-	"MYmKGZ6VC+G7ECeUQyX0DYWsD5Pdvf1ipLppkdY6tskB6p4i1Q0EF6bL0bIw9aMbhqkb7JkGqjMJGId+",
-	"LPrliHj9g16vPHOWVzxNhenOgSWKCRbaUZ5VefoXz3eCt98xyESeKmmYtdHR7WxwQhDV+YvdbrfUsnAd",
-	"kPw8thWbadQgRUDOzLd29jlJCOSzzxJ+TSOSwWA7L6+LkiGBRvtKQt8cBeuSamM08F+zHkW6ZZK4Ud6A",
-	"XfquX0gh0IVD3ExzuwH/4m1sBR8TzsZuGoEPDdKzuNcQQ7/tDYfsr4LqjkL2V4Lx44bsm6XdNGS/Qp2P",
-	"q4xZDMgH+ofGbDyELMOoi94rwUUQYGaMKYM6VIniQZfSjxiiTCoqj217iprBNkfyd5NIsB5tfVeJBO+O",
-	"j85O+UVdFgHXqyqqRKsbA2SqkdaJoI1RgNMoK6Ps+llQRapC47MBUw/qfk1q0wBRSsBn1bx4EinamWIa",
-	"+063wcQ0z+vaTnDF1DNLARYUoYTtQW+3Tp96Ob0WMiF4uqk2BKYpb00LfkfnwgzHCzVX3CFsTJmeUS/K",
-	"63u94eHoEO+Szn64G3UO8FPSeTZ8Sjp7I/WF+vxs2J57apd4T3paBkujpuYCWQinWEM9G6e0qArlommQ",
-	"4XngOfqHPpn/8uH0RbM+5Q4CuzzwdK0f8+waWkiGhpumM6Ktl5yCGR5gAvmSMxNnthbAzRMelYqH45jP",
-	"10kcXL2ut2pYd4vvRDtZDdcd6SctAPlxNZRscbebVphNUzQi3JNW0Baa71c7qNiY0Va2qDqN4Tf7Y64z",
-	"6B7rTXFRb4h3y+7kxjgoV9IY+/I/lQHNttheaj2rx5Sz41NiPGZLooze3FZN/vd6CfcTWLSMuGxEkUNW",
-	"DwHK3zutm3AgWUvyj4RtOF8m/kzO7bh9/OuvRkfQCx2sxrYPb25nEygwFXsus6qCfX2um9vKHC8GjKdQ",
-	"QH6QXRrsUAOvi3RHdnPpqkxxRcgMRpoOGCgNYyKlW2e0kHqnzdm/XFy8R9D/XSedG/PUgOkyiLpAIJTA",
-	"tdNsI8qEJDjqohMWCVNYUHcSF0QIqFU40jc8NWJfKZPQ2FpreXEM6OZzhrbKIOgKjCZzyB8w9aaOo5rW",
-	"2sSPoRP+m4XT8e1WBJEZXk/XThI1+N6zzYIcBxjvuw8d/wNJBD93gADF1SQvwJ4sERM5qTXICcMEYln+",
-	"gsM5Mb0mDuMgyzcZy3BGCqwzYIUyv0MSczZWnww/ORxkpjCjb3fRERswwiIS2e8eiVLBTyH5TLuDWUh0",
-	"pKI7nRgwAXE4+gHEGcq6qBuuVpMrqUHBFpgX41bPAjwDxnhE0JYgBAWERW8W5xqYoJbJT9QT75R8ObeY",
-	"bcttBalkPBiw/AdlsEr5Jywq0kut0K4qh7VBsUfZIBBoVOhuaErI9oGyzWUXThnwiVF9fJg3iOmEP+La",
-	"IoGoRFshZ7b4Xf6YLpVHIjjXKNMHEMRQaJP0NY7h6pXZBR2ucAkchThJFro6b84kVJ/ggkZBF72mQuoj",
-	"22VegTiLF2iLcamJzAcYaIJKwBpOg+f0Gb7tIx5Hmde6jgvUnBmjiNttGgxzNMUyOKFvhdU/sFRDdELj",
-	"USLyzVxxlKzMhzszZZp1eZuSZC9xnRLpBUrUIj0T+lrnExxFvCr+GwT+gG0FCuY/BT4K3HZOfwq26w+D",
-	"LdN0oa+bLgTb/QFzDhW1EDglgPstb2vQ7DlixDs8Zpk+6EAZ+9A0ll+wsGO5P0Bbu0j3SNEx+dtoFqe6",
-	"pbEtuKnkjtJsz4yp2DixjBC6JgkdLTJMjEYxZeoRLVSIAm2EcCY2dD3PKgo100OJeDlJeDqeFHHTHbAj",
-	"ptdWpBQoQq6PbwW0qS6emlL+VDvzlc580DtoPEkNe7c+Q7PFYFE4Ox/CRe/hfDYFFtYWKd8Sk59w61xp",
-	"Cig9gydu8UhSEzSdR9oPqGM3/6lOINiXtiFyidkiSxX6c3bWwMedL+r2v/ScOYKBkJA0jtGExJESp9iE",
-	"0VolbpjSWHYoQwFUyA90KwX1TKDh8NfN01b731pgAYQPmdnfVWa2ptU1UrJhF2votTkHu55GNiuDmvRh",
-	"R/o8HIt3L+Egz7qZYkpHX/32PdKRKT6aT2g4QUMS8qm6VWa9wvKI34Z8H/hvWbLPKup6qwZozvl5n+Y0",
-	"fsMQFR3/ta+A4jMCaJpNFoKGOAZtnEpqEe57IiZklmF/jXW8T+88umQVc8J5kJBZjENzIGyyvE2r2X+Q",
-	"gjY/oLG39eFiCtNAgxIghWapYfQi01VhdWXdc/2gqa57e7aZbJrl6rApmqq0sZcfX50XkyL+yfRks4dQ",
-	"wq6tuux00xBoa5YOYxpmJQbBzufGRRSopJZ2dnTTrWbX4Rvo2oXVPsHmjXiCAhyPg1JDsHjMEyonU21b",
-	"wENBmNzWuSYJkTQxNiAew13RnmZC4oVwCcK0BJSTrH8PlQOmICaRTlUwlsnugA2YlmNSh4hQaJs5JlFf",
-	"G2kMwLQ4vjXlDFMzrrGOgl+SSmF7bl6qLwIfBR2Fpw58qW03EYnxIkBbe70Bm1KWSlK03UD8sY8E17aZ",
-	"pGSxeaThCHE4IWLAYE1U2jQzBYGOmIPld9GFQZpaigY3wxArohdLPeGUTwmTtrEaGKHEnMpwop8prK+L",
-	"PlI5GbCATqckoliSP6sTMUBbGCnSTviUCgKzbxewqkGxyAQ4CturTUALsyM6kXGkCcdHFmLG5110ZH/E",
-	"bMByMoKlTKBRYaGFzIJAcQq9CAtAbQtIIOxcLnkt9C2XirnQBWIlN43pGhMe47Hnrycmj+LatEP1q/Z+",
-	"u6h2kGww53KSbfpaB1m2qQX4DKF6fbBvZhmJQ85jgtktpyQ6+9Ggl5hl+zkiJJ0CiwiJEyksNTykKq51",
-	"vrTQQjTHFFs2rTxMUlEsQVPVQD6IO6kPU+GmYyxIhzJBmKAgLEQ61Eldrjfbpj3psJImTvp9reTq+y9V",
-	"A7vywCGrOATQ1Fb1SkWxuoz+vKqI6gdhCmBsPvpHDX0/ZVOXxiBCINhDodTv6SKq6XyNCqnlcFtL667Q",
-	"b1mTP2OA1hVgHBO50QIqnuGHIlz3SCSZKbyBSJpN4fW00LszufRANfd2hP4lKyRUf4R+U43RkuIHkZLm",
-	"Xq9T0CBFf0yv1Y06iKjAwxjsBHDXNZ9NkmgY8pTJAVPXLcIiAXELSgBl0VRbCekQhoeQHTpUOp+6pTKC",
-	"hji8giboNhbzUhsrxCWWfcTSOA7QlGCmZ8oibnXXIPPoc4QHbIaF1NeeKdZNzrOganXdq7nt6iDyW1Y2",
-	"HhIeHmqn3tehY4umttZMimkRNxIvtQbRcyKtPTTPobCyohim6lwzqwEE5/o4vKMMgXMiN5ceIL7/JnVr",
-	"M9sfmXfOs7PXyRNAWxAEgxIiSKWJYz1HtU4gyNNjyvFf0Di+GFuvOYcz0q2LC1Q8snZ4fWnSanz9gwZ4",
-	"D2RYjePnoxa3iHZR3pqw4kIwegC1rHXm2fMsyw3qgeB4jhdCh/jW17heTnjfS1T7AyHfkzUQL4ls/aZr",
-	"jQYQXIU1XqojFPMQx3mou+d7aRJ7fW8i5ay/s7O796Tb6/a6u/2nvac90GMMWJXQ/J+P0eGTg2faouIj",
-	"9flJr/cM5XHqoNjA94eHe6U4ecKiGadQMzIzkwMua0zxr8hCwFiZp3oEsQ6lWHb1xLsjtR07705fHKMw",
-	"poRJFNNhghNK3JkiKkKuZEnNbIpzERxuVMjE9FUoVD8WDZWTa0OX+ZzZHFyA0B6gzphTUjOg29sNbeE0",
-	"ooSFRGxr16bxbkPZOCFSEimUZKGqNMmrzeeORre6bnW+Mx3BCpkWEEWl/lygcYKZdMZl6ZQkNEQhjwoY",
-	"1QEm1WFffrwoRh3kQ1nXe9etwOo4iaqDvVZXcCKEjxSbUfVnnmLFmUxwKNVlm8QjZ9AJwXEtXdlWfn2E",
-	"UYJZxKemh3LuPJwlZEQ/oyBjmEsd9otROCHhlUin/oDpjr2m06zNNZHagg3Vos6JiXFXh8x/do7en3Ze",
-	"kUUfvTr5WwBZycGREZjwQh/9RHBCEvgdmgPjUIrclsnnTMsO2Cd9n882mTYhT1NoRCWUYuYjU7fDVyLh",
-	"iqdSbb5Op2ba424Lj6rPOqW3QE5Qd7Q6zQtdX0NHUZRyZpBaOQxtud/V83Tr7wEzTYkhkTJCvd7+NsQx",
-	"LJDEV8SEYlzoiIsA9MsdU2UYEmUKmAx8NFQ8whNAvUZr0EUnumaX+in4MrBFggZeH3W73a9BEaWpnHRs",
-	"4ZIV683LjOj8P0VhW8H7d+cXqFyJLNj20XAhodLRgKm/CmC95LQj5CJuAWBevmQFdLZomjFSgeCkIXkk",
-	"UBHEIIcM/ugO2EUub3ThWEUUoFGYGrAlnCrx4NtiTj5ygCoBb6u1LQHdAOfstG8CLPZ6PV3jKBVEoBDP",
-	"qMSxjTgROq5ERwrpTCuBDnr7sKyaUgbrUYXTq3416HhGNfgFAtD5A6UnCrltasoCUFYpeUUWftZU/I2G",
-	"s0y2M9oB3fjrp6//LwAA//8=",
+	"7L3tdtu4kij6KhjdmRV7DyXLH0l35NXrjttx73Y+PbazM/u2MiYkQhLaFKAmQDvaWVnr/joPcB7izHvM",
+	"o8yTnIUqgAQpUqIc2Un2zp/EkkigUKgqFOrzY2sopzMpmNCq1fvYmjAasQT+/JkqPjye0DhmYszMNxFT",
+	"w4TPNJei1WtdMKGJFPGc3E6YIHrCyDDm5kua6gkTmg+pZhG55XpCfr28PCMwItk6/+WYPPnh4Cn57/96",
+	"3NkLiPn8w5PdH7Y7raDFPtDpLGatHs5PEkbj6U/91phqNpGpYv1WK2ip4YRNqYFpRrVmiYHnP4sv/Paf",
+	"/db7P/Vb/9wKWno+MyMqnXAxbn36FLRey2M6nFSsygC6s9vpkqH5XREtZacwIRPptNX7rSVkGx5pva8e",
+	"/0LLpGL8S3nNhCI0YUSwG5bgPFHtHAqGqZzjnOlkfjTSLKnanKEUkQGf3FKuyYCNZMKITuZcjAkdUy6K",
+	"U0654FMz6242FReajVkCc7179+7I29WKdU2Yv+9cCgKDM0JFRG4nc8I1GVEes8hRwONueccZTVhCWJLI",
+	"5Kd+i4sbGvPoShuUlba9jI1PQWtGEzpl2lLvcZoomVTDGQr2QV8N4YmQyBHQ7ixhN1ymiszomBm4uHn8",
+	"j5Ql81bQEnRq5sN3ioijH14yMdaTVu/x7l7VPp0+qwYjYUqmyZA9UoRH2Ywzqif5hDxqBa2E/ZHyhEWt",
+	"nk5S5k8+ksmU6lavlabw5OLkL/mU68X5jzSZSqWJnnBFplSY7WFTRbYiNqJprIndnCokxDBkCQdIPI+7",
+	"3WA5KX0yy1EzKRSDfTqa8beKJT/T6Jz9kTIFsA6l0EzAn3Q2iy1B7fyuDOwfc4r5mI31gs1bvdbp678c",
+	"vTx9dnV+8u9vTy4uW/lcr5hS1Eix1ilSFUqkxM75yV/NPyds1Oq1/p+dXDTu4K9qx4J7YkgUV1PEa93o",
+	"9r1fQbxeSvmSJihTVyx1M1AhtQEwJOYCeRJFPRlxFkcokKSRR08OyAv+M9kKS8gMtzveQi5YcuMm/KwN",
+	"uzw5f3308urk/PzNeeV+4UyEK6LZdCYTmvB4TlJBbyiP6SBmm9u8RlPZQVCOb3oHYdRzi4NKENPhkCk1",
+	"SmO3oZ0CUF+AsAYymhucAfXsklf85xJIr6iYW+ZWn0Msl2/eXL06ev1XR5EXlfRyKSUKNIsfFZDEHJQk",
+	"puak3BixLMxDRomcokClUZQwpQ7tzNSc0SSE87oNB3ZIFB7QRsZ6Opf3SB189ukd7/QH6Cy8b4U5hWXC",
+	"/2bOi88XpcfnJ89OXl+eHr28WCpOhwmLzNlPY7U5HL9LpBj7QxOZECqI1QxIwkYJUxMCGoJPdW89nn0w",
+	"XnAEEcsxtyqe0b2MwjWSCZlRpW5lEpEJVRMuxpvb+kaH5yyRg5hN/7Vi5yOmKY9bvZb2zgmrqwGiYQSj",
+	"qpm1q1bvt48tODaM4qFYAnpB0JpmRHFD45QZmeA0FzJINZlypUAteR+0lKY6Va3egVEYNNdW44+IW0im",
+	"OtCBTHVvEFNx3ZywznCxq85C0H1io0SxyJDWwpqBpo6lGMV8uA5yNwLlcELFmJGhnV7hTQruWWmSmIuW",
+	"wSIjW5SYHSA0ThiN5kTTayYCQjMFk3BBUsXwAP9FJgMeRUw8+HI8No7p8JpQooZyxmBFcsYSvDUIxhbE",
+	"4rt379rl68cyBinfVgAio3st6l+frygJCUdgQKgCPje3ujn59eToGSK8sc53L1hfbzUA8PPpjdIJo9N7",
+	"0laz8TeorwLg9lRa6y7RDGQ7ciOAfaHig9WE8TYP1fN3l8BtCtgspDN+dc3mKkTeuw8+s1DdE/GssxPr",
+	"k85615rNQHwkSCrYhxkbahbBEZQmzAfqi+CwRqu3r66pZW4GrNcST2agaS5IeGRhgMnC+6Dl11L/IlMR",
+	"PaTUfi2JSoeT7PQGvL8xsN3FSAK4cJa0cULxBVDQ4Ckk9dITVtO7KgLmtG6n8hFPqQVbE9qJlg2fZNpd",
+	"1QS5BY9MU6XJgBFl1ByO1mXH1njaCqnhW5iUoMWrYFve7+xtt9DeNGNUI6HeETJAy5XRSFGrxQEPSRli",
+	"A9TA6FvDOI1YRKZgdJ1QQaQYsjrwnHVvY+DZAYG4mtEj0Fct54UlMMKAhAWKMV+kQqWzmUw0s18CQGHQ",
+	"F9mzcOaEhm4KT8P1DZ8uewe2O97rbnZQd/FAyzbAmpkpnL+3cG8EdZnrHqF9Ye8eRAoWmH/ImN8wUdqf",
+	"wN9PS3RAXn1h6SuhesISfENbKWk0bZCW2s5uiAA5xSgBJKKaEpn0xfOLN687fVEUU+CGaB9LoRMZr5JR",
+	"zqsAWwRbtnmlYiUlqHQ04kPOhLb72cM7SVm9D2FbVY+bpSlzvN2LiAZ470nZWJMregUx1VT72CQ5WGvM",
+	"Mfjh1jP/lCUO+vJqBE4qroW8Fdbhd8WjHhGSeDOQCVVoC+NRa9NSCGddlBWI/zADKgwcFwN/Gh6kKDY8",
+	"d6Q7zQIrVYrr6JA3Ip4TalfaF8DkqWKRPwZX5rKOjtIoQFFkhA/8eggzohNLMBHNJBfaOv8UE4YkiPV8",
+	"ZYNsSEwEa7NYyembU9Z9aMYrtlvBlFdAf2GP0Fo9Gcb5upi/Rn12kK5pEt8IwJ5P48rzaRjA78OUfVeK",
+	"/Qw7KCDgXq4mDWkBmDwEWYgKgOPr/Gy8tyPwPkzen09RD24LfzOkCZf6vhQCHH3T1odmwnXjN81KywMe",
+	"V+gScKcUnStQlQHYL23JrBGtDfn+Pq7rCx6wzTN5pkJh0AQ4gS8vX9YG/gQows1NZ8pFqo0CAp8iOjfQ",
+	"ZREbPz45KMRsPOkuBm2AWw3cgh9bs0TOWKI5GhaGCVyEr6guRKNEVLO25uAVKoWkBC32YcYTptZ6h0cN",
+	"ol2C1jWbX0240NWG/Ws2f6TILGEj/gEYM6ZKk5FMQfFK6NDc+4oRSVnU2dX//P//58PBv/+talYzzJVR",
+	"CddaEgbTfKwI2ckNAr9h/I/1r2WrC3y856FhcvA7G+p8u47hIWCAKOIGETQ+87ZvRGPFgtKOFnen5I51",
+	"cX7XbE6UljNFbmVyzcX40EoKiASkA8WENohcDxNeJNXe48dAk+7zbuAH+v32n/3+h273/b9Wx/b5+IOx",
+	"V6Eo+hYIu5amzR1nlMZxh4AORbgmQt4emv+5chJ8Ym5rWdjfUsbZDKXegV5fcjRsFncC4tIKf6xw0htB",
+	"9Sl3HycJhc9ezF+DxcBcNaC+VSzx5bNnky2CnhlHVwD9jNOYDfVZZksNwK3+2uK9watvnRe+vJBsnCCH",
+	"ZsmyMhWkuJBCaEgenroYblcdNbIQ5XVxcv6X0+OTq7evj/5ydPry6OeXJ62gIr7nfQWpLoSgrNpLH/jF",
+	"15cg4xyjS2q310afQMxWSX4ddJ8+KQuwVVB6gy0BqhghtgATRc3AgbSAPe/3EyOu5pcciayhiJtCoIhn",
+	"OGrRaMrFv8G/VW8YyeQIOX/pqO7xMk6XPnCXFdSQ8sXb4+OTi8YUl722EI5XPYKMiwjYq1KyfJ4v4Xfl",
+	"Oefvu9smD/l1G19CeC16gxVcZJforaGahDM9vI5ynS9Ax7WqbUFD23/SrVRYaRpxJoY1IR4wySNFQppG",
+	"IV54vDsCxGOTVMRMKaKYrjwx76IgNDzsubqyUdgeBwykjBkV/nmc08gkHSxhpnVxuvf46V63Cq1LTvwM",
+	"38HiRlYBUlhlA/0g25w7KbVVtLVUi8juVyVS2oiKumGNt2afl63PnmywwOYKc7YHm1HUcllwn9paNsvb",
+	"WdSEcKZc+N/ufieltUhpcQfSiOuTG2uJKePSHQW5KAODYRVkdKhlcoUidFEaW5fPrPJXF99a9RPqz5W/",
+	"NRTXMtVDOS2oBQrVAnMCo1GtUitQKWCpbk16Lb3GHLxXdMwq73BVgtsOZPcgX8b7pZu4EdbPSeIeOT/z",
+	"Ctde7tc9uGt5L6feWSKjFDDapjPexnvw4s467XbpfR6NKRbWQzKl6ppF5seYK606K1VC/3jWVr1zK1+O",
+	"saMoqr30fBljTQbaMxazJTduzT7o+txEZ4nfOjo7NZjeJlwrFo+sQfTulzeYtgrw8s2+iLjd7t7Biomy",
+	"IbIb/h1w3+73P+yO+v0PP4xqxP5J1b2O/pv91BnKqW/Nc9eLMhx3mfkXzuKoxuxgcwyqthN+gpBrSiKp",
+	"NYvIjOrJoTU+YiA2ZCsQSCAAHf92ImOMBShaeb0chkXjrswvLE68mxFaQZYWaTM2kbgqJf3Uuzlmsy5P",
+	"klhFctMl9otfGY3NpizIvQkbXqt6Fajy6PQxf0KHEwKjPFLEHhgByikhNZHXnlTKwXG5HjkC5bW5KnoO",
+	"y/erlmvHqFrtaRZfVC8WKkw0Tx4/3n9SJ5whGC2ziDqwfd2vfKtZvQRda9rJV1BzM9b8hlXfBWm6XCGq",
+	"/pV9mBUOPy70k4NW1T2al+63S55U1RT0u+bVh+dg1HBkiDKrHEOlg7rvr/DLj8s2+DP2NsiFxkolxe5f",
+	"1c4/f/eiYr/j8SoV6oKPBRfjo9jaIm6qt7ny2+saorjWBYvYyXEraJ1fHLWC1psXZ5UoqLbQpaqoC/Nx",
+	"5csfKl+er0angRNXEQCqcMYa7F6wCnFwzebNtVWzRQtqahkkM2AlBC7VpcZfsI5jzh3RK4/hFQrFZ3gl",
+	"XEh6jYpVMqEVPIC1BQp8PLoVZSB6Uy5Fb40CMW3qI1h2mmaTlKI0Stvjvs4P+FNhtCEaE5tXjm+uxAE8",
+	"tRSQzDpec8rd9Rx69cvRuX0wW2XFNgt1yxIiR4TmcTwQ8A1aF4WISox/pDY2jIzg9k62DBt0Hyny6pcj",
+	"cnR2CiUm6vBo5cd0RK8y8KsESUV8qr8Lr9JYczt/qUBJNmyVyjaiVzX3tDcz+kfKDsmQJgm3cehgtiBa",
+	"wge7aKXZDFDy2MZgNLi0MUsji4vyQarcPD975n444XXN/aPitvenSmX/Nbv1r0ILJUliRpUmP3rhGAGh",
+	"tlLJbtDdOyCDuWYKI2xdAog7iIs6/VAmCRtqMpGJYmQAEM6J0nQGfor1rns2xK6GKYpRyHjtaEDYi6kd",
+	"C6HX5ayc6hQL70FUlYoPevpOUKypA5/L4fytoOUH3pptrA7zuwszLk0hurtktGF5Zo/uyxkvNuSMFw2c",
+	"8YUow8VbnIx8PvYU5RLal11Dl2MapgiWygILY81RVNCmGyjI3tNVk7nNOIaM+DUVJ5ssfzWrNsI0Yn/B",
+	"bq+aEpAv5BYQW4alNPSyxVtVdo2Vbwrq1SDa8MhK0fj04PEPxIZd2rhStSgecxt90S4DYn4EOZh14kYt",
+	"MREpzMqqKOwQNFP/PftUhbGaC6WpdejkcO/c7O4Y2NVOd/Bk9ITusvb+cDdqH9AfWfvp4EfW3huZL8zn",
+	"p5WeW89k4kY96B5UXY5t7Qx/+tdSk1/qMJbde3NDn1dgY6UNA08RnDRYZpU5S+SIx2xDXrfs8rNsq9CI",
+	"+SlojXii9FUTiQ0ajQvhbP5ClaPrnA3lDUvmxzKyB04pWAh/vhq630sUywRRXIxj1k4VI/BUYOP2IBFD",
+	"iiE7xHqLesJ4AqHzDOPJr9lMFyja391h1Gaj8aT9+/VUtGd/JKpS3aUfTvHlXYwG9j4tvfqW1vW+EjOZ",
+	"i3DtcOU5o0khXnl/9/H+k26DkOVzdiOv2bdqEjy3EUPVR//yOKLCjam6xImM2SMFWpiCgivlm1qPpELz",
+	"2FDaHArQ8AR2J+gL+CqWY8IFXvJCOk1CEv7Wb81uo37rfQjaOdyDoLzLMNVmN8MZSoQQc9vqw1qWeptl",
+	"zBzPwuhFO06NtKshXauKWWXHDhfUXTiLe7MJPyjs8Sog6z2cGS4K/M6idEg16O0+ZR8s8xIdtf8/2v5b",
+	"t/30qtNr1/hpzGxn6boaiCPYjH33dg9+OPhx/8nBDx4Dd++JismWYowYyLcPCcBXDlBfpMIKqlpqiIUr",
+	"U0GA7j1+UtpTcx/jf6TMPqCTlNVo3Hb2qu2+cFbwfK9VzNislzAaFXd7d+/HZdvd73/Y2zX/7Lf7/Q+P",
+	"B+afyPz5A6vZfDRgvWKaRlTTRbrP76LqKrt4rsOZQcvdSa8UmravaDy+AhfZ3Yf03SpXLvO2OtSj8tEr",
+	"murJ1ZTpiYzuDoVSKUuqXSO31+oqTXhNoCuGWH4eWhN2Yx2YyxFQ8dxGVo8Efee3bYTMZ6EAyWrp6ouP",
+	"bGThVUNuirTLRwRS2MJKPQILali0UtAwpar9kNMK49ev8tYzgBYrf0N+/o+7PzzZDgjrjDsk0xEKyupK",
+	"XHqOhauGQVmFgLCKWnRYqPz0zFV/hlSwVLEGsb41OVHWAmxumwM2tvVBFOKSTOhsxgSLmidFWUtBDfg0",
+	"jlnySBFUPzGemQxYLMVYoRWaKzd59TnXKM/LjvBIZRUHCxU3iR2k+ap4zVGeT8SjAKs4KB5BbW6ui8tU",
+	"DdxKizl5i1PifsnEbr9mKltd8/UUo+4WJ3mrWNI+GkOl/JWEVhW/VSL9Ai2WVlnYU58DCmAGwMY5fS2R",
+	"AJvQcZ0wubua67m6fe/0xd7jJ+Cgxv9PomcXR5UWaft+ZfoqeuavzN1zZbYjTbQiVoIHRApb51HIiPVI",
+	"mG9LiF4w0Rd8OmURp9poqho9TuAfA/OEGTUgYbt9zeZtgAOeaEcspvOwL6BasXWoKU3HLMpG6ZAjgMnV",
+	"G5qlg5iriQ0gElL3xZxpgosjNyzhI3BT2c4DWCUUb2HNqPwOAQkNBKZZwi1VZEojzJPP12Grtjx/9+Ki",
+	"OS/WxTUkTBsqa5rRarcY8iendE5izgidMBqRLfOgYLeYSNwXoUc+oa2MsbBZ22a3LAiOkuaKcAE3aVhi",
+	"ftd2e8Q1gMEiMqE3zIrZqPmWlcMTvFiJgvzw6X8J720oN9PjxLuLg8s3l2fHaJC44110ad8KmXiHnXmj",
+	"6FXc3ds/AHlTuls3cKfULeZEJDKeVsbHSz0DvdFeERYBf8Hm5O35KYoJfxGEzmbqkISoGoZQ0t6RF8Ev",
+	"8Zilw6FMxTJHqgWit7OjpZ7tTLSeqd6/7P3yL3u/mO87Xoxoj0b0/6XxWCZcT6Y/Xfx6tNtPu929JxEf",
+	"c61+eoKfcP6fYKR/2T+qHgsfnbGEy+in/S5+VGyYMP3T858v3v11/9nZya9nL/bP/uOs0oIOj1ajbUAV",
+	"298jBvsEn7OlpPb2fwzIxa9H7d2APCEIdUD2u0SVOpWshqAcv4jgBIU9rSQJzO+ssVoWwvpWR+C4Wh7Y",
+	"0sMvz1Wyg5Q9+nX6dB1WT8dCJiw6JFnBBMNG8A5aqEG2DysDrRfm8jzb3olfiAnyraxBy1BSb2fH4LVr",
+	"aGdHmj93YJy2GWdnOqJtqWeNn3VW7XaJdRvFh0CLmez3ECNlDrr7+KWjipBsWajg8FuYFUNqkPBW48ws",
+	"rhIQIHIYL5sOBi6PWyHFiqFii0NnwT9bxTCghiAXPAcV4SDEPeCBX4GhRgspUkxN2W//ZrNVeGOtdWXh",
+	"qiVPx4wOWVuxGU3gcoyWESJokshbLsZYvFJbu6bd/WYz+vEJZST6kRZUENaeUh6v2rEqGVASaB6TLhFj",
+	"y9PU67bjyGk/z99ddpZV2uCivvNVrlQVLsnelXVlEvEKqnFxYOi2q7UeqEXDrXWFtIKm0clYR2y1Q6nk",
+	"jiqE/nhIWxShCGTVTpor7Gbqo0Rc0UHMoupIdtYkBWWxvEDB1esXGKCfkYFdcAfng76UNyymQ1YXL8hE",
+	"tr5F+QLBDBNIWLEONSMEiu4KI6y3q+01jmGvGlSZEWls68Bhv7DV9QhAhFQaOMB/v94+Nw2Xqo2Tgk3x",
+	"gqVsbYGMforYLt1pPIjryPluhZG+rhCE5nHchciefO+bulk/ezebRr2ZATZxzQSBtTqxtMKqCr85Q515",
+	"HHoBZjllUuQWPNck8K7pqbBYOebi7yFe0VuMslUrims5XjfhtiIf8Xc5EaXTYKWc+8Vw4aIcfy4nosnr",
+	"p81Oi5e0apJnspEodvsGxVayTMO7ifXLaj3l+btLq/yMFmLgKzUWP9e0uAGdSK42N50aLLkt90ZzANaR",
+	"0IZixRqqGV+bGN/owd5MuH+q2YjFvf/5vNvt7q7MNVo/ARgtNWnC9fwC2sXi9SArN7lQsNSmbpOtsFCb",
+	"MdwOwOCdl/1XRN4KcJLhTatDTjXhqi9orCTcCWbmGkZVqY9IzxXtfXHyVxurBE1QbXpv1gX1P9pHZ6ft",
+	"F36GP82Kz9EsYf35u8uqC04GvLnjBGQAVWETgMZO//zdZYgm5xCsFTj/zp9CYmtW5P1Zy6AV1lMFHtg8",
+	"9qrgspMXrkwQmhdaQ4m1aWzBddLW980h6gtIEfa6eWWdGux9l2vs8HVIqH/RdZuEJu5Y3i6cgfbG8jaJ",
+	"W72WD0zLD9px/Y1aPSuBAiiXACaWBCICyVymiaENR0pwF/RsYwojanqtc0Yj32imXGAbT8iUTQe2Wmjh",
+	"1duEGxGWTW57uJkXIyhdsDigP1QacV2YHu6v5luDaRs1DVdHB56I3BzZuuwj6FOxGOxYNbq4OPgm/2k1",
+	"8NkLLpTB4K8wpP2hbXh0agOGFl5wE51LaGBnf8s2Y6FxBCbT2Q+eGxhCvwrTwzf5T6tXZF9wN+8K8vLF",
+	"JPKNJ7WhXv5Su4vhFLS6bBd2JMhlEAT1DuZ9EZ69ubgkOze7O1O24x4MA8JumMi7rPvFs4u+Iey4bQ48",
+	"ACuDe6L1DGsXczGSrjoyxbo3VmjkEmlKudCUCwahwilgBM3+OztjrifpAAyn2QtttKC6j4tlA/KhwfSv",
+	"PPNO0bWPbAqeMzEuWuSMaDh3/QwxQUmhb3NeGkOORlB6W08SmY4nuSexL/oCIvlVLxNnfwptPqMiWRpX",
+	"+BHSCgKykMz0KTxEt29fSGgEk8hUs8IIkO0Q1lWcDgObGCn6IsTkhRAFVLa7tf03DwkzstXK2keqL2B2",
+	"5RIyXfRJ9gAIAzWhM4ZLB1sqvNOD5pBLy5T7LQ7/53/9b3Kwv3tIaF9gJ42s9Db+trvfIT/LiNtw9BlN",
+	"FIugJ9NQx/MeeX7x5rXfHqcv3l7+0v4xIBMJJdEFScWMgotUpUkiDcEQpoZ0xgLbbUkRaiUlcebMCTWn",
+	"uZjriaGWQWqQyI04mdEhs/5YowdAqBXmDFJsyZO367GD9wX1WgmV2zQFsCpKDrrdDjkiGBkG2a96QiLJ",
+	"7JqAKhEh3cc2NvoojuVt3ocEsG9UErMrZEtIDbvPIjJjSV9k5ya0EMhPUfaBQ1cGaRa03SHhrydHz8Cr",
+	"B3NGhnoS1hcRG8Y0kwYxHzJrfXWKwQyaMux1uguMfXt726Hwc0cm4x37rtp5eXp88vriBN7J001ylm4F",
+	"LcOKyOjdzi4+JmdM0Blv9Vr7nW5n3xZJgRN6p3PL4rgN/WN2fr+9Vh1Xin1c5VlCqkX3UR71MKXzjPmR",
+	"73vOjW8zfoyIARdnX3jed0VuJ1JlfnYzjNkD38tO5kwjsVhPvnnN9n255XEMI7sGGUYVKIQBgLcfTjX0",
+	"9vvhGX1hdqk25oNs7XVdojAZzJ3bbpsM2AjrOveFmVsFJJZi7NpQhVP6oU3HLAyI0WvJ0Owh4mAihUwT",
+	"0LlofEvNMgzaDSsZ2LJxlQ1JwTbKQDsZ7Zk7cOvPTBsJ2ir17t/rdjfXFBRrNVQU2F+ggIUtVNrsy4Ch",
+	"sFzVh6TUxMKi76fXYY9M5C22rbAtTWwQHNLbgCFuo77YCtttQ7rtHPePq7auQ44A79DGDhGb36ncxPvd",
+	"bsu/QOPVLsead6lyr/zWbT+tvk4Z9B3s79ZhO9u+nVKDDP8i1ur99j5oqXQ6pcnc+foQ/b6mhmLyh8e7",
+	"P2wbQOhYmct/xBW66FrvP+E+VBvb7A6R8M8nlyH2QcKz0RVrcmWaipRowF5CiiUtDEXmn08uq4ZeB1Of",
+	"j61H2YoBbU93d7vkv//raQfaAFaj71NQFJagsbSpf7lroybkSc8Fxi1cBkuB/PfIz6WZKvjaVsXILwn3",
+	"QLqQtk/2Ol1SQJtVILO5baTywe7BA5Py+pvzlVC4w1eGwkfK4aEpNc+Y4FEbfGHjNDd91tHxmxkTp8+O",
+	"C4///dMvLJocSyHMzTfDJ4nkMJ1iPO8DkmvzPfhKyHQl/hqRLZ1xyOfeoaUmPjOp6spN+ga0mN8wBems",
+	"E5kmh9nFlmt7S8hnsD+10cy2uAsV7Ses8sCU/llG8/WaPuYGNizJf5YHWeXV6G21/sZdHJe0yPhU9BVA",
+	"Jlw1AS0nBb8ZggICWuMtr40yvLnb+M1Cjynz7u7+GrA6mg1aB3tP13mv0C2wKbfY18sME7Qer4Eqv+QV",
+	"vLq/Dq6ySjFLRdxAUy4IBWvQFp3xNkRKOJOyx5butzJXFnimni0vZsyp9MVYL7QN6zQR5mYk2C2ZUZ50",
+	"yDlLoWcwJWoGvT+Lr6E5WcH9CSuLjuiUx/OqC1Sxo0jebGEdtl2L+Uq9S77z3TfMd0uYxxrQ89huQ7nr",
+	"cVHuWqJRtPxQc2A+Ura5cxZY7pWtXtp4qsQVfsXpzznGrHmrovp280Orqvp1c7bZDO/mNcurujV6Faxt",
+	"xBNRWf+ZeN6YHW2luDuwo31zgR2bHAv23bxheVM+ti8W+Hi/ObB3ZET79hJG/Ji5UX/L3Y7vPwUfy97f",
+	"395/KjAtOqMIFdVFyX1eNRd+p58u8Ct6sHyWrWMvrJp+XydOTXH2jTGPx+hZBTPXeak5gxfqI65gL8Ts",
+	"t89e3YO7otfHRl6Ba2PI/qtM0egupEHyxOeEzj+uZHhmQwQKkqGxPIht8GSlBSXnUoix/MxTrGGfj/w4",
+	"W8j3WyAJAxakyuQrV9bl6ZQN2wJDS9C5VzZy/WJs903TIOwDxJL4O0G2EPkrTqcJdB742zI7nm1OcI9q",
+	"lJ2hpo30LJFgmuGK0JjfsHux273kN0xgByCHLUTN/dnmluL1KzDHOZTkU1JiG2ksoMiQ0pTphA9VrWPY",
+	"XczIwAY1EM2msxjCfJyHHp24OlVoZzM/iuG8LyZcaTlO6FQdug71g7m7LMFrtrmF+Xl4LVOtcqtdwlIF",
+	"vnaN5YLUYRaR055QNSF/pCzFdveHJKKaDqhiZCZlDMBwpflQ1XhZX9lFr+QOzT7onVlMeYkvFvyBVSxg",
+	"UZtFJZwl0mCMpYqYcQnGnt4LY3hTTbO1Vu4/xuf4MWB1em4eGnafhpXFNiOfiqVpdj60b29v2wZ57TSJ",
+	"mRjKCKOQ7z7Bg14/i21IamjHtc40pMwOXfBDaMurjWxYKBojvIgf2yNfyNtV7vlljfFfS2hxjbA1UsbB",
+	"AXgHVRzeu5NGAG+uf8uF19bWZN/kOtbaOgS821CDWIzIRFXCxmmXdQgvWJO6hFoIFnjypODthgkK/I5G",
+	"1Xoz1K8yjtAm62oZoEGXjydQZdLG+HKNZTcq7LV9UTbYHoLC7TtsuCIRE5xFNouU6yxvtC/eQhANmo1t",
+	"MZU2jh3lNVaUdGF5e91ulbDH8qT3KbCKBVA3LKzKgzcVVDUCBdtgAQ4DIhOoC5NJjU7rc7j922S+opUX",
+	"ibrISt3u0+WstMIdksU42rxoWzWuQ8I8tfunLAaZaHrNFAldWHNItmhfVCaXY5hz6IUvU0HkDPN5SAix",
+	"+iGcDX2B2e8qS3vPsjWQu/z3stIXoQ3rW+jYvFVX7AJidW+5YtudvvCXV8iCztZY/NZG/JJU2TpOKEIw",
+	"RLDgICKN/UN9cbSsSwqkAZMx06qqbEQeQOzVmHDxiOWOLOWOK+SWJ8wqeGVsNC6jYTFVhAA2HX6Efcjq",
+	"TmwDpu4yU6HYQ9gXdnvKcxbqSISHZCABPyB8qSogpS8QK5Fk9h5Srl4ckH5L6hmUMZZJ8fvpiML3qDX3",
+	"hX9kdMiRKICGPv8sKjAwEm4gUxG5JjFm//sCyDwnVXgMiWkw9yIzrSESExcgzBqimx/3xW0ixRjLhR8S",
+	"SuAjxEzHdM4iswYX1wolM8yaPCi56ouDbpeEhU4jYdWBhVbr+zywCqVvGp9XnvnSLxzj14vxohxWtIXJ",
+	"M2dt3/3GFs8S8A+quBeLbVQp7rasmFIpizaigAets4SO60HLX4DxH0pjP0UyPsYGOrnKvhE0L7THqsB0",
+	"UVb3iiLZaDWoqboK6V5RCDwD+gIPgUNiAABrcF5cFAVWSf6Zn11lH5n0RU2ZHGTpzVy87qZSNfG9u7fu",
+	"5HnfrD7WMNrFXRQbxbqcGgZ0l4S8Bo9MSFW5oTrtDnMrOnM6jVcFTB6dnV7M2HA9a6sbOOeKiloJhm4o",
+	"ZBn99ejVS4KJWYvZ5EHrQ3ss2/ZLM3LnNZY6z75v8+lMJtqGuk9avdZYwuI6HGHZudm3ke2LcNhFZvF8",
+	"0BIYIAJL1hYUwh3xmAXQOgwMFOaP7Xuxbl2a2RxqHtD2u3qrv4p4TA85lXGXBfsfXKz/tsT8S6N5njWX",
+	"2VltLl4AytOUjxOXaZuwrK4jZoJ50flG64oljfBwXOAkMxe35vwv4LWApd6dXjNBds9gvpbmBoSgLr3M",
+	"5shciz+sJT9PVbwTq6zay4dilGxXapBItuiSubcb4ripswXiKEHJqDezZ1VeNhRwfGGAZ2dUqd29/X8q",
+	"Kt9ZrZHG+vdCQZ0H1sHLNXCqEgayaJJSERbPvrUZRXVVqAsm+RqpZ9vNGxVkSmNzvWKR7zm/S+zIqXC3",
+	"rGHCIrNMGm8wUKd2+Ga6fiXILu7dXZY3B23VyFaBfpC9vrQSw2x2nrbd8TTyhwFDSsystH0itGbTmVbO",
+	"bsUVoVGUMAV+Vp3MrYEjPDcf2kfmQ+iyMksXWO+RVdcYeBSfbJ4puSpS42FYVpBUsA8zNtQsgtoAaYKh",
+	"C5s83NfbRVSqbimHag0jr5Ur9KbjYrypnVoWVoCdyLbM4dEuVqPxDrv8V3vg3ezu2BBhVXuHesmVPgIP",
+	"lwIjki0PoMA3VgV8/sjOSz7luvUpWPngMRak+/T+PuOKYREQ91V5GszomBE5wqgfVxXn0EZw24bWCdPN",
+	"/TB3MN/cyde6ftjVHc0Ddwu0qvGO5hFWDteV0VWOPI1WvDom35bSuHswPtp3kVS+dCw+AGGrdDbS43Y3",
+	"zCuuel3NgQq9OyyKg7w958OGNnwZJmti+1vbk/o1cGUelW+5spoXS4fHzkcefULOdMH4RbbCkF6PrQp0",
+	"e1DN1IaDhXRlPvysU/W1C2Fc0vI3Xkv9i4sn/2bowzrhpVg8Kuukdm1Jhhpq2PSJv0R8PVKlxPXvFPXg",
+	"FPVnpivJabU2sJYqevqs9el9Jrby4oMr9F7vwW9c+c3eXK0B+/j5ru6uJvNy0czVei8tElZO397XvsZb",
+	"raRmD99bFnX25pdSQ/Ml1kjxQjsfqlxO6Fcvzhu4gY+lGMV8qL9djXOhJGxD3ZMWSLuGOyqEeYUeukgx",
+	"VbFxQyqE1GTAsqTHrYPu0+3F+6FTZIus10SbLROqnejvTu9Ym7K/PUL1EhSbEOoyFXgJHXW/kBj9rgl/",
+	"aRXBqMTNiesOejAUIh1OKryb0HzgQTUL2+/goYtMrGYJ20Ln75o1vqshi9yHBPnZasiOrWi/oqYvxD5y",
+	"r66zbbxToaUcQjQP1MnmirDpTFdEd5Sura8sEN/05TXribT01pp1EPh+fH0NN1xR6sM6zShxkyfZKu7b",
+	"+Qhd31eYp8/ZVN6wBbZprNs7Jvas1Xa936nxi8vzCy1nhOIeQaBFLMdjLsBhruW9KlpBHbFAqlbWuQYC",
+	"frO+NZZgl1bDXtGNCzS8tKr+SRR9PpV/p+2vhrZfmpsCbkws16VoJzvTiOs2uzEQL7eGmwdP8Ll71ycW",
+	"WOeNiOcEoSSDObqbzcIzLvojZck8ZyNIIEE+yvlmZXffZbPSAQaf2okDcFDKBFI266BQKfQU2wwcGCE2",
+	"xBQ51hl3SAjRPJikZ5MnOlCZI1yCFiSKSmAqu/gvxYmGrFcIUwPwNJ/WI4MLaBtbIceW9EFcQQrYvmHl",
+	"3JDCvv7c9+qTyfhptXKLq/3ujFkpQPPeYQ10VGgphqgNiGC30HGIJ0oX6jtFXPvSUk+WpJO7ArqCnF/s",
+	"PX4C5XwxYU2lgzCA/yA30/zNlYL/qIZfMCUc04TZh1lItqRgJKJZGKh5kKQiZkoRVzGeRcXE7oUL4Zsh",
+	"TbiEBggbClkfJLt7+8VIddsZsXFskwfUF4pUtxBc2uZmy8LUj+4Ypm6xZ/smzzRgHNow4csRa/UOut3y",
+	"zFk5gWmqbFMeqknMqEJHeVbc7Z9agRe8/UZAXvPUSMOsexZ2saIJIza1udPplDqVrgNSkMe2UjuNGaQI",
+	"iMsOdbPfsoRBGYtZIm94xDIYXHv3dVEyYIQSlNB3R8G6pFobDfyXrDUZdkpTd8obcEvfDQopBFgvyC8w",
+	"4Tbgn1obW8E7TJ7P0wgCcjuhOot7HVJo6r/hkP1VUD1QyP5KML7dkH27tLuG7C9Q5+NFxiwG5AP9QyK3",
+	"HEKWYdQhZ0ZwMQKYGVMuoPxcYnjQp/QjQbjQhspj15WmYrDNkfzDJBKsR1tfVSLBm+Oj81N5WZVFIHFV",
+	"RZVodT+QTDVCnQi6l4U0jbLq6b6fhSxIVeh32BfmQSwGYjYNEGUEfFbETyaRoZ0p5XHgNRlNbM/MjmsA",
+	"WUw9cxTgQFFG2B50d6v0qefTG6UTRqeb6j5ie3G3aERLnd09nYsKGs/NXHGbiTEXOCMuqtVrdQdPRk/o",
+	"LmvvD3ej9gH9kbWfDn5k7b2R+cJ8fjpozj2VS/xCeloGS62m5gNZCKdYQz0bp7yoCuWiqZ/hud/y9A88",
+	"mf/89vRZvT7lDwK73G9hiS/77BpaSIaGu6Yzkq3nkoMZHmAC+ZIzkxSuFsDdEx6NikfjWN6ukzi4el2v",
+	"zbD+Fj+IdrIargfSTxoA8u1qKNni7jetMJumaET4QlpBU2i+Xu1gwcZMtrJFVWkMv7sfc51hypYVbXnF",
+	"WvfsTq6Ng/IljbUv/0MZ0Fxn/aXWs2pMeTs+ZdZjtiTK6NV9teI4wyV8mcCiZcTlIoo8svoeoPy107oN",
+	"B9KVJP9IETdIifgzObczHdGdQikyVX9Jes1YlJdBayvNZsWavFtYqdFci7HMpC1lGG73yEF333bkv+WK",
+	"dYi7cWkmoJ+bLY8I16Q4MjofHio3kkcdctB9CoWE+kJIV4PTuptuWHXt3jET5gt2bld3DIu7R+YqTlTD",
+	"ZdlSA5vqex+ZqV8pE35NPFXKG5zFdMhs30HbfnRo6SVjnBFd4Bwt9WxZRL/lmFLpamdeKPLKFvVLCFKo",
+	"ztqHGprIPaTAPFN5w9AcYLmBiggi8IrwV7OGefnV/NIA3zS8ws4C5RHh/Yhs4SUNFD9FRPmW9g+ljpTI",
+	"ySCoXigXSgkvUFiw0kRlZAiWe8h2XeqZmaq3s0NesDl5e37aId62YYH/vkB5SbagQCUTdBCzKCRK07nC",
+	"7gCBr89T58DexhrrhhrFiMOFHd2GZ28uLkmJH3bsQ+EhYSKRMdjBwLraF5k/nGqsfztkyq9ekcl5QhtJ",
+	"+ROYoJqQN1i79c3lGcwE3ZxrBDuuIABfkkXznOnvQv0rUZQuNE20T5BY/Xo5Ky4Ke0fc9UrSkdl7qi1d",
+	"44Qs8qV04mk+RWltdYK+yJUCgpU8I/NPCjEtEN8TdciJ65RrpQocD0QxpbgUqi+2sCa6FIwMbFm6IY1j",
+	"8+x2hxyRvCq14bGDbpcIOjWoCbFId19kzGj0NohJVNmCKstPI24ydryH8tNvLs/sLA99dWqk3S3IrH+A",
+	"aiPf72IuQxQJ04kW5k4Mp9ChMXuIpXXrBE3uVakXMEM206BVurLxedyDIqGtoHqVNXfo4R3Deo9u6bwv",
+	"ZAp9/PqZE8cN1W8Z0YB9D0BLXZjimrEZjDTtCzDijpnWfruXQikUXPuvl5dn5Geq+BCLgNlwgb7AbhSB",
+	"LZJNdTbNNuFCaUadnLOyzBdxRI7Q42ZG7BEaxwtyjpgL1lYZBGyEYSs5BH1h3sS8lmlljNLxhIoxezX3",
+	"Gu/fi2HIDo/TNRNvNcp6oZr5EMb76lN5/46kQpAHpAHFVYgK2JMlZpuc1GrsNu6cX3b79DgnNvpozjh5",
+	"YXvHMkZN8Fmn2DqDDFgsxdh8svzkcZCdwo5udAvRF0xELHLfPVKlvitKyxmG54ohw8wxfzrVFwryIvAB",
+	"IgUZU80mMoXG5oarzeRw+YHYjLwnmnkW4OkLYVSbLcUYCZmIXs0vEJhwu/omEb2avzHy5cJhtim3FRUv",
+	"jCiD5X83zi9S/omIivRSKbQXjfWVSYpH2SCQ+GFprI00hp18ekDZ1vloWzEMJ5Tj8WHfAGWdajKS6CEm",
+	"XJOtoRSuGHn+GJYut/dfLvAAgph2DBG6oTFcnbM4DY8rfAInQ5okc+xRkzMJxxNc8SjskJdcaTyyfeY1",
+	"14J4TrbMNROILAAYeEJKwFpOg+fwDN8OiIyjLIq4igvMnBmj3Kux1M5RF1vupSIVVv+dpWqixZcYm7LN",
+	"XHGUrKxPcm67ZaHBpiTZS1yHpkiPElGkZ0IfdT4lSSQXxX+NwO+LrdDA/KcwIKHfVftP4Xb1YbBle1/2",
+	"0LoVbvf6wjtUzELglADud7yNoLlzxIp3eMwxfdiGboJI+G01F8O24/6QbO0SbFWLOdLbZBanimCwPDZA",
+	"MHLHaLbnNnTHBhVaIXTDEj6aZ5gYjWIuzCPMGhQiKIKViQ28oS+iEJkeOvXpSSLT8aSIm05fHKE/pkQp",
+	"0AsOj28DtG3yltqOihyDq43OfNA9qD1JLXs3PkOzxVBVODu/p+99gfPZFrxbW6R8To50Il2wW12C3zk8",
+	"cZ8WHhmzuvMI4zIxl+4f6gSCfWmaspTYLXJUgZ+zswY+7nw0t/+l58wRDESU5nFMJiyOjDilNq3RKXGD",
+	"lMe6zQUJoQucbTRongkRjmDdullm/xsLLIDwe6Wsr8oRgLS6Roks2MUKeq2viVVNI5uVQXX6sCd9vh+L",
+	"Dy/hoO5VPcWUjr7q7XuEmQIBuZ3w4YQM2FBOza0ya9meZ2DW1F+A/5YVX1hFXa/NAPU1GM7SnMbvmDKA",
+	"+Tj7Big5Y4Cm2WSu+JDGoI1zzR3Cg5aKGZtl2F9jHWfpg0f7r2JOGx0Bbm08EDZZbrTR7N9IgdFv0Njb",
+	"+HCxhUKhYSSGFdVKDasX2S53qzudXOCDttvJ/dlmsmmWq8O2iYXRxp6/e3FRTFL/B9OT7R5CSfGm6rLX",
+	"3VCRrVk6iPkwK/kOdj4/Tr1AJZW0s4O9z+tdh6+gOzcGEJnNG8mEhDQeh6W+7PFYJlxPpjYUZ6CY0NuY",
+	"+58wzRNrA7Jxmu40wzAijyAwagg+WqME131hIGYRpo5byyS0W0c5pjFknysz3JhF2J7XAcyL4ztTziC1",
+	"41rrKPgluVbEmn+uzBdhQMK2wVObYogGl6IdsZjOQ7K11+0L2wa8YLuBfNCAKOlilooWm0cIx5AOJ0z1",
+	"BayJa1f2I+8NbvuPX1qkmaUguBmGRBG9VOOEUzllQrv+9mCEUrdcDyf4TGF9HfKO60lfhHw6ZRGnmv1k",
+	"TkSILDSkncgpVwxm3y5gFUFxyAQ4CtuLJqC53REsLDNCwgmIg1jI2w45cj9S0Rc5GcFSJhAkWGjpOWc6",
+	"j5VwAFSGLAJh53Kp1UDf8qlYKmzYoSWSWG0hFhqPW8F6YvIoriwDY35F77ePag/JFnM+JwESayDLNrUA",
+	"nyXUVg+j91yFmIGUMaPinkvEePuxJNoZXIQZIjSfAosoTROtHDV8Lx2z1vnSQAtBjim20F15mKSqWBJ0",
+	"UQN5qx6kXucCNx1TxdpcKCYUB2Gh0gEW2fC92a4MBYaV1HHSH2sVu/rypUNhV75zyCoOATQ1Vb1SVaz2",
+	"iZ9XNbV4q2xBws1H/5ihv0wbi6U5YRAI9r1xxdd0EUU6X6NjRTn90dG6L/Qb9kjLGKBxRU7PRG61gAXP",
+	"8PeiyF+QSDJTeA2R1JvCq2mh+2By6TvVfLEj9M9ZYdfqI/Szej6UFD+IlLT3eiwJAiXTxvzG3KjDiCvI",
+	"YuoRvOvaz7ZozxCSJvrCXLeYiBTELRgBlEVTbSWsDYlQRpUcGJ0PU9nIgA6vtzt9EbpYzCs0VqgrqntE",
+	"pHEckimjAmfKIm6xi6t99JDQvphRpfHaMwXzC88CsuC6V3HbxaTee1Y2viegf+9l8aUOHdfEorFmsjMd",
+	"0WURA7/IxFWavp1IEkuMiOOFxqxZ+lUhQXaNXNqaTFpD069G9H5Sab8fb1+APm0CL22csHvnsCePxAuZ",
+	"P3c6QStt/hdMO5N/nibkjsNiJLZnSVmk9QvU+B4oCeaC6c1lwKivvy/+2tz093w8XGTqpZcKQ7Ygzosk",
+	"TLFC/ab6Q6NxjkyeAVYOcQwgIL+QPoKcIwXrVIW+Gh5ZO4OkNOliCsn3U+ALkOFiqoocNbgoN0tkQMKK",
+	"C/kWIbTPwuTKwyyRE0qQ0vg2q9FQ3VZrOeF9LYkb3wn5Cxm86ZLg7c+6uSOA4A2vcMQekVgOaZxnc7SC",
+	"VprErV5rovWst7Ozu/dDp9vpdnZ7P3Z/7IIeY8FayD755Zg8+eHgKRoNA2I+/9DtPiV5KgYoNvD9kyd7",
+	"pVQQJqKZ5NCmIvMEAS4rvE0v2FzBWFkwxgjCeUrpGuaJN0dmO3benD47JsOYM6FJzAcJTTjzZ4q4wqtE",
+	"xWyGcwkcblzpxLZyLDRcUjXNmiqj8+WtcGW/AEJ3gHpjTlnFgBe+kku2Lt9cnm1XXZi8YUa0Yhy/LT3Z",
+	"omnEmRgytY1RADYQBCreK5WyyKA2i+rmSd4oL/fJ+42BFuc7x2BvSEqCgEPz55yMEyq0N65Ipyzhw4VF",
+	"YCzW4rDP310WA3TyoVyUSsdvHuP5UxcHe8lvmGBKBcSwKzd/5tmIUuiEDrW5cbJ45A06YTSupE+beat6",
+	"hJKEikhOXT2gzM8+S9iIfyBhxnhXGCFPyXDChtcqnQZ9gRXIuCCj1GhAmJal0dkDha4vmE0HMYfVf7SP",
+	"zk7bL9i8R16c/DWEBP7wyApeeKFHfmY0YQn8fkg4VMJRudlf3gqUQbBPaPrKNpnXIQ8pPeIaukjJkS1R",
+	"FBjRci1TbTYfKw8IDE5xPVPMZ8x+L5ATtExZnOYZlgbFgKNSehkxK4ehnRTx9cU2ANQXs0RG6VBDznFE",
+	"ut39bQj5mRNNr5mNWrrE4KQQ9NQd2yAJcsoKmAwDMjA8IhNAPaI17JATLDdufgo/9l19436rRzqdzqew",
+	"iNJUT9qu+siK9eYVUjFV1lDYVl7eyRc04XZABnMNRZr7wvxVAOu55G2l53EDAPPKqyugc/XerT0XBDAf",
+	"skeKFEEMc8jgj05fXObyBnveGKIAzcS2rynh1IiHwNWhDogHVAl4V2h+CegWOG+nAxuLtNftYnnmVDFF",
+	"hnTGNY1dcJbCECwMqsOkRAUF4EZYuaJckmM9qsgJtgHodMYR/AIBYKpN6YlCGqiZsgCUU25esDnUu4cP",
+	"rxDOMtnOeBt07E/vP/3fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

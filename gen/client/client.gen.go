@@ -210,6 +210,21 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for MFARequiredErrorError.
+const (
+	MfaRequired MFARequiredErrorError = "mfa_required"
+)
+
+// Valid indicates whether the value is a known member of the MFARequiredErrorError enum.
+func (e MFARequiredErrorError) Valid() bool {
+	switch e {
+	case MfaRequired:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OAuthErrorError.
 const (
 	OAuthErrorErrorInsufficientScope      OAuthErrorError = "insufficient_scope"
@@ -293,13 +308,19 @@ func (e SigningAlg) Valid() bool {
 
 // Defines values for TokenRequestGrantType.
 const (
-	TokenRequestGrantTypePassword     TokenRequestGrantType = "password"
-	TokenRequestGrantTypeRefreshToken TokenRequestGrantType = "refresh_token"
+	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp          TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-otp"
+	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
+	TokenRequestGrantTypePassword                                  TokenRequestGrantType = "password"
+	TokenRequestGrantTypeRefreshToken                              TokenRequestGrantType = "refresh_token"
 )
 
 // Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
 func (e TokenRequestGrantType) Valid() bool {
 	switch e {
+	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp:
+		return true
+	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode:
+		return true
 	case TokenRequestGrantTypePassword:
 		return true
 	case TokenRequestGrantTypeRefreshToken:
@@ -623,6 +644,20 @@ type JmvstreamToken struct {
 	Token string `json:"token"`
 }
 
+// MFARequiredError The answer of a password grant for a user with a second factor (Auth0's MFA API).
+type MFARequiredError struct {
+	Error MFARequiredErrorError `json:"error"`
+
+	// ErrorDescription Example: Multifactor authentication required
+	ErrorDescription string `json:"error_description"`
+
+	// MfaToken Opaque; carries the login to the second step for 5 minutes.
+	MfaToken string `json:"mfa_token"`
+}
+
+// MFARequiredErrorError defines model for MFARequiredError.Error.
+type MFARequiredErrorError string
+
 // MessageError defines model for MessageError.
 type MessageError struct {
 	Message string `json:"message"`
@@ -712,6 +747,12 @@ type ProfileUpdate struct {
 	LastName  *Name  `json:"last_name,omitempty"`
 }
 
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	// RecoveryCodes Ten single-use codes, shown this once; only their hashes are kept.
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
 // RefreshTTL Seconds, from one minute to one year.
 type RefreshTTL = int
 
@@ -729,6 +770,10 @@ type Role struct {
 	// Code Example: 2
 	Code int `json:"code"`
 
+	// MfaRequired The role's users need a second factor: until they confirm one,
+	// they log in with `amr` `["pwd"]` and the scope cut to `profile`.
+	MfaRequired bool `json:"mfa_required"`
+
 	// Name Example: educator
 	Name   RoleName `json:"name"`
 	Scopes []string `json:"scopes"`
@@ -744,8 +789,11 @@ type RoleName = string
 
 // RolePut defines model for RolePut.
 type RolePut struct {
-	Code   int     `json:"code"`
-	Scopes []Scope `json:"scopes"`
+	Code int `json:"code"`
+
+	// MfaRequired The role's users need a second factor (see Role); false when absent.
+	MfaRequired *bool   `json:"mfa_required,omitempty"`
+	Scopes      []Scope `json:"scopes"`
 }
 
 // Scope Example: sleep:read
@@ -829,6 +877,27 @@ type SigningKeyList struct {
 	Items []SigningKey `json:"items"`
 }
 
+// TOTPConfirm defines model for TOTPConfirm.
+type TOTPConfirm struct {
+	// Code The authenticator's current code.
+	//
+	// Example: 123456
+	Code string `json:"code"`
+}
+
+// TOTPEnrolment defines model for TOTPEnrolment.
+type TOTPEnrolment struct {
+	// OtpauthUri The Key URI for authenticator apps; `issuer` is the token issuer, the account the username.
+	//
+	// Example: otpauth://totp/https:%2F%2Fauth.example.com:ada?algorithm=SHA1&digits=6&issuer=https%3A%2F%2Fauth.example.com&period=30&secret=JBSWY3DPEHPK3PXP
+	OtpauthUri string `json:"otpauth_uri"`
+
+	// Secret The base32 TOTP secret (RFC 6238, SHA-1, 6 digits, 30 s).
+	//
+	// Example: JBSWY3DPEHPK3PXP
+	Secret string `json:"secret"`
+}
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	// ClientId The application's id; the default application when absent.
@@ -838,8 +907,17 @@ type TokenRequest struct {
 	ClientSecret *string               `json:"client_secret,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 
+	// MfaToken The `mfa_token` of a 403 `mfa_required` (mfa-otp and mfa-recovery-code grants).
+	MfaToken *string `json:"mfa_token,omitempty"`
+
+	// Otp The TOTP code (mfa-otp grant).
+	Otp *string `json:"otp,omitempty"`
+
 	// Password The password (password grant).
 	Password *string `json:"password,omitempty"`
+
+	// RecoveryCode A recovery code (mfa-recovery-code grant).
+	RecoveryCode *string `json:"recovery_code,omitempty"`
 
 	// RefreshToken The refresh token (refresh_token grant).
 	RefreshToken *string `json:"refresh_token,omitempty"`
@@ -888,7 +966,10 @@ type User struct {
 	Id        openapi_types.UUID `json:"id"`
 
 	// LastName Example: Lovelace
-	LastName          *string                      `json:"last_name,omitempty"`
+	LastName *string `json:"last_name,omitempty"`
+
+	// MfaEnabled The user has a confirmed second factor (TOTP).
+	MfaEnabled        bool                         `json:"mfa_enabled"`
 	PasswordExpiresAt nullable.Nullable[time.Time] `json:"password_expires_at,omitempty"`
 
 	// Role Example: user
@@ -1202,6 +1283,9 @@ type JmvstreamAuthenticateJSONRequestBody = JmvstreamAuthenticateRequest
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfileUpdate
 
+// ConfirmTotpJSONRequestBody defines body for ConfirmTotp for application/json ContentType.
+type ConfirmTotpJSONRequestBody = TOTPConfirm
+
 // ChangeMyPasswordJSONRequestBody defines body for ChangeMyPassword for application/json ContentType.
 type ChangeMyPasswordJSONRequestBody = PasswordChange
 
@@ -1493,6 +1577,18 @@ type ClientInterface interface {
 	// `grant_type=refresh_token` takes `refresh_token`; every use rotates
 	// it, and using a spent refresh token revokes its whole family.
 	//
+	// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+	// `mfa_token` from the password grant (Auth0's MFA API wire format).
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+	// `mfa_token` and `otp` (the TOTP code), and
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+	// takes `mfa_token` and `recovery_code`; both answer as the password
+	// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+	// access token. An `mfa_token` lives 5 minutes, is bound to the user
+	// and application, is spent by its first success and dies after 5
+	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+	// 400 `invalid_grant`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -1507,6 +1603,18 @@ type ClientInterface interface {
 	// `grant_type=refresh_token` takes `refresh_token`; every use rotates
 	// it, and using a spent refresh token revokes its whole family.
 	//
+	// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+	// `mfa_token` from the password grant (Auth0's MFA API wire format).
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+	// `mfa_token` and `otp` (the TOTP code), and
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+	// takes `mfa_token` and `recovery_code`; both answer as the password
+	// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+	// access token. An `mfa_token` lives 5 minutes, is bound to the user
+	// and application, is spent by its first success and dies after 5
+	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+	// 400 `invalid_grant`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -1520,6 +1628,18 @@ type ClientInterface interface {
 	// application's id (the default application otherwise).
 	// `grant_type=refresh_token` takes `refresh_token`; every use rotates
 	// it, and using a spent refresh token revokes its whole family.
+	//
+	// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+	// `mfa_token` from the password grant (Auth0's MFA API wire format).
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+	// `mfa_token` and `otp` (the TOTP code), and
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+	// takes `mfa_token` and `recovery_code`; both answer as the password
+	// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+	// access token. An `mfa_token` lives 5 minutes, is bound to the user
+	// and application, is spent by its first success and dies after 5
+	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+	// 400 `invalid_grant`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -1727,6 +1847,57 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/me (the `UpdateMe` operationId).
 	UpdateMe(ctx context.Context, body UpdateMeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RegenerateRecoveryCodes Replace the recovery codes
+	//
+	// Needs a second-step access token (`amr` has `otp` or `mfa`): 403
+	// otherwise. Returns ten new codes; the old ones are void. 409 when
+	// no factor is active.
+	//
+	// Corresponds with POST /v1/me/mfa/recovery-codes (the `RegenerateRecoveryCodes` operationId).
+	RegenerateRecoveryCodes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveMyTotp Remove the authenticated user's second factor
+	//
+	// Needs an access token whose `amr` has `otp` (a login with a TOTP
+	// code): 403 otherwise. Removes the factor and its recovery codes.
+	//
+	// Corresponds with DELETE /v1/me/mfa/totp (the `RemoveMyTotp` operationId).
+	RemoveMyTotp(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnrollTotp Start enrolling a TOTP second factor
+	//
+	// Returns a new secret and its otpauth:// Key URI. The factor is not
+	// active (`mfa_enabled` stays false, logins are as before) until
+	// confirmed with `POST /v1/me/mfa/totp/confirm`; enrolling again
+	// before that replaces the secret. 409 when a factor is active.
+	//
+	// Corresponds with POST /v1/me/mfa/totp (the `EnrollTotp` operationId).
+	EnrollTotp(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmTotpWithBody Confirm a TOTP enrolment with a first code
+	//
+	// Activates the enrolled factor and returns ten recovery codes, shown
+	// this once. The code counts as used. Ends the user's other sessions
+	// (every one but the caller's). A wrong code is 400 naming `code`;
+	// 409 when nothing is enrolled.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+	ConfirmTotpWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmTotp Confirm a TOTP enrolment with a first code
+	//
+	// Activates the enrolled factor and returns ten recovery codes, shown
+	// this once. The code counts as used. Ends the user's other sessions
+	// (every one but the caller's). A wrong code is 400 naming `code`;
+	// 409 when nothing is enrolled.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+	ConfirmTotp(ctx context.Context, body ConfirmTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ChangeMyPasswordWithBody Change the authenticated user's password
 	//
 	// Accepts an expired password as `current_password`: this is the way
@@ -1897,6 +2068,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/users/{id} (the `UpdateUser` operationId).
 	UpdateUser(ctx context.Context, id ID, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveUserMfa Remove a user's second factor
+	//
+	// For a user who lost their authenticator and recovery codes. Removes the factor and its recovery codes.
+	//
+	// Corresponds with DELETE /v1/users/{id}/mfa (the `RemoveUserMfa` operationId).
+	RemoveUserMfa(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetUserPasswordWithBody Set a user's password (admin reset)
 	//
@@ -2373,6 +2551,18 @@ func (c *Client) RevokeTokenWithFormdataBody(ctx context.Context, body RevokeTok
 // `grant_type=refresh_token` takes `refresh_token`; every use rotates
 // it, and using a spent refresh token revokes its whole family.
 //
+// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+// `mfa_token` from the password grant (Auth0's MFA API wire format).
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+// `mfa_token` and `otp` (the TOTP code), and
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+// takes `mfa_token` and `recovery_code`; both answer as the password
+// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+// access token. An `mfa_token` lives 5 minutes, is bound to the user
+// and application, is spent by its first success and dies after 5
+// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+// 400 `invalid_grant`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -2397,6 +2587,18 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 // `grant_type=refresh_token` takes `refresh_token`; every use rotates
 // it, and using a spent refresh token revokes its whole family.
 //
+// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+// `mfa_token` from the password grant (Auth0's MFA API wire format).
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+// `mfa_token` and `otp` (the TOTP code), and
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+// takes `mfa_token` and `recovery_code`; both answer as the password
+// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+// access token. An `mfa_token` lives 5 minutes, is bound to the user
+// and application, is spent by its first success and dies after 5
+// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+// 400 `invalid_grant`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -2420,6 +2622,18 @@ func (c *Client) CreateToken(ctx context.Context, body CreateTokenJSONRequestBod
 // application's id (the default application otherwise).
 // `grant_type=refresh_token` takes `refresh_token`; every use rotates
 // it, and using a spent refresh token revokes its whole family.
+//
+// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+// `mfa_token` from the password grant (Auth0's MFA API wire format).
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+// `mfa_token` and `otp` (the TOTP code), and
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+// takes `mfa_token` and `recovery_code`; both answer as the password
+// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+// access token. An `mfa_token` lives 5 minutes, is bound to the user
+// and application, is spent by its first success and dies after 5
+// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+// 400 `invalid_grant`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -2927,6 +3141,107 @@ func (c *Client) UpdateMe(ctx context.Context, body UpdateMeJSONRequestBody, req
 	return c.Client.Do(req)
 }
 
+// RegenerateRecoveryCodes Replace the recovery codes
+//
+// Needs a second-step access token (`amr` has `otp` or `mfa`): 403
+// otherwise. Returns ten new codes; the old ones are void. 409 when
+// no factor is active.
+//
+// Corresponds with POST /v1/me/mfa/recovery-codes (the `RegenerateRecoveryCodes` operationId).
+func (c *Client) RegenerateRecoveryCodes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegenerateRecoveryCodesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveMyTotp Remove the authenticated user's second factor
+//
+// Needs an access token whose `amr` has `otp` (a login with a TOTP
+// code): 403 otherwise. Removes the factor and its recovery codes.
+//
+// Corresponds with DELETE /v1/me/mfa/totp (the `RemoveMyTotp` operationId).
+func (c *Client) RemoveMyTotp(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveMyTotpRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnrollTotp Start enrolling a TOTP second factor
+//
+// Returns a new secret and its otpauth:// Key URI. The factor is not
+// active (`mfa_enabled` stays false, logins are as before) until
+// confirmed with `POST /v1/me/mfa/totp/confirm`; enrolling again
+// before that replaces the secret. 409 when a factor is active.
+//
+// Corresponds with POST /v1/me/mfa/totp (the `EnrollTotp` operationId).
+func (c *Client) EnrollTotp(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnrollTotpRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmTotpWithBody Confirm a TOTP enrolment with a first code
+//
+// Activates the enrolled factor and returns ten recovery codes, shown
+// this once. The code counts as used. Ends the user's other sessions
+// (every one but the caller's). A wrong code is 400 naming `code`;
+// 409 when nothing is enrolled.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+func (c *Client) ConfirmTotpWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmTotpRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmTotp Confirm a TOTP enrolment with a first code
+//
+// Activates the enrolled factor and returns ten recovery codes, shown
+// this once. The code counts as used. Ends the user's other sessions
+// (every one but the caller's). A wrong code is 400 naming `code`;
+// 409 when nothing is enrolled.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+func (c *Client) ConfirmTotp(ctx context.Context, body ConfirmTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmTotpRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ChangeMyPasswordWithBody Change the authenticated user's password
 //
 // Accepts an expired password as `current_password`: this is the way
@@ -3278,6 +3593,23 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id ID, contentType stri
 // Corresponds with PATCH /v1/users/{id} (the `UpdateUser` operationId).
 func (c *Client) UpdateUser(ctx context.Context, id ID, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateUserRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveUserMfa Remove a user's second factor
+//
+// For a user who lost their authenticator and recovery codes. Removes the factor and its recovery codes.
+//
+// Corresponds with DELETE /v1/users/{id}/mfa (the `RemoveUserMfa` operationId).
+func (c *Client) RemoveUserMfa(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveUserMfaRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4914,6 +5246,127 @@ func NewUpdateMeRequestWithBody(server string, contentType string, body io.Reade
 	return req, nil
 }
 
+// NewRegenerateRecoveryCodesRequest constructs an http.Request for the RegenerateRecoveryCodes method
+func NewRegenerateRecoveryCodesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/mfa/recovery-codes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRemoveMyTotpRequest constructs an http.Request for the RemoveMyTotp method
+func NewRemoveMyTotpRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/mfa/totp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEnrollTotpRequest constructs an http.Request for the EnrollTotp method
+func NewEnrollTotpRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/mfa/totp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConfirmTotpRequest calls the generic ConfirmTotp builder with application/json body
+func NewConfirmTotpRequest(server string, body ConfirmTotpJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewConfirmTotpRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewConfirmTotpRequestWithBody constructs an http.Request for the ConfirmTotp method, with any body, and a specified content type
+func NewConfirmTotpRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/mfa/totp/confirm")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewChangeMyPasswordRequest calls the generic ChangeMyPassword builder with application/json body
 func NewChangeMyPasswordRequest(server string, body ChangeMyPasswordJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5510,6 +5963,40 @@ func NewUpdateUserRequestWithBody(server string, id ID, contentType string, body
 	return req, nil
 }
 
+// NewRemoveUserMfaRequest constructs an http.Request for the RemoveUserMfa method
+func NewRemoveUserMfaRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/users/%s/mfa", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewSetUserPasswordRequest calls the generic SetUserPassword builder with application/json body
 func NewSetUserPasswordRequest(server string, id ID, body SetUserPasswordJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5891,6 +6378,18 @@ type ClientWithResponsesInterface interface {
 	// `grant_type=refresh_token` takes `refresh_token`; every use rotates
 	// it, and using a spent refresh token revokes its whole family.
 	//
+	// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+	// `mfa_token` from the password grant (Auth0's MFA API wire format).
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+	// `mfa_token` and `otp` (the TOTP code), and
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+	// takes `mfa_token` and `recovery_code`; both answer as the password
+	// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+	// access token. An `mfa_token` lives 5 minutes, is bound to the user
+	// and application, is spent by its first success and dies after 5
+	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+	// 400 `invalid_grant`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -5905,6 +6404,18 @@ type ClientWithResponsesInterface interface {
 	// `grant_type=refresh_token` takes `refresh_token`; every use rotates
 	// it, and using a spent refresh token revokes its whole family.
 	//
+	// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+	// `mfa_token` from the password grant (Auth0's MFA API wire format).
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+	// `mfa_token` and `otp` (the TOTP code), and
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+	// takes `mfa_token` and `recovery_code`; both answer as the password
+	// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+	// access token. An `mfa_token` lives 5 minutes, is bound to the user
+	// and application, is spent by its first success and dies after 5
+	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+	// 400 `invalid_grant`.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -5918,6 +6429,18 @@ type ClientWithResponsesInterface interface {
 	// application's id (the default application otherwise).
 	// `grant_type=refresh_token` takes `refresh_token`; every use rotates
 	// it, and using a spent refresh token revokes its whole family.
+	//
+	// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+	// `mfa_token` from the password grant (Auth0's MFA API wire format).
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+	// `mfa_token` and `otp` (the TOTP code), and
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+	// takes `mfa_token` and `recovery_code`; both answer as the password
+	// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+	// access token. An `mfa_token` lives 5 minutes, is bound to the user
+	// and application, is spent by its first success and dies after 5
+	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+	// 400 `invalid_grant`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6155,6 +6678,63 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/me (the `UpdateMe` operationId).
 	UpdateMeWithResponse(ctx context.Context, body UpdateMeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMeResponse, error)
 
+	// RegenerateRecoveryCodesWithResponse Replace the recovery codes
+	//
+	// Needs a second-step access token (`amr` has `otp` or `mfa`): 403
+	// otherwise. Returns ten new codes; the old ones are void. 409 when
+	// no factor is active.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/mfa/recovery-codes (the `RegenerateRecoveryCodes` operationId).
+	RegenerateRecoveryCodesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RegenerateRecoveryCodesResponse, error)
+
+	// RemoveMyTotpWithResponse Remove the authenticated user's second factor
+	//
+	// Needs an access token whose `amr` has `otp` (a login with a TOTP
+	// code): 403 otherwise. Removes the factor and its recovery codes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/me/mfa/totp (the `RemoveMyTotp` operationId).
+	RemoveMyTotpWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RemoveMyTotpResponse, error)
+
+	// EnrollTotpWithResponse Start enrolling a TOTP second factor
+	//
+	// Returns a new secret and its otpauth:// Key URI. The factor is not
+	// active (`mfa_enabled` stays false, logins are as before) until
+	// confirmed with `POST /v1/me/mfa/totp/confirm`; enrolling again
+	// before that replaces the secret. 409 when a factor is active.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/mfa/totp (the `EnrollTotp` operationId).
+	EnrollTotpWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EnrollTotpResponse, error)
+
+	// ConfirmTotpWithBodyWithResponse Confirm a TOTP enrolment with a first code
+	//
+	// Activates the enrolled factor and returns ten recovery codes, shown
+	// this once. The code counts as used. Ends the user's other sessions
+	// (every one but the caller's). A wrong code is 400 naming `code`;
+	// 409 when nothing is enrolled.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+	ConfirmTotpWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmTotpResponse, error)
+
+	// ConfirmTotpWithResponse Confirm a TOTP enrolment with a first code
+	//
+	// Activates the enrolled factor and returns ten recovery codes, shown
+	// this once. The code counts as used. Ends the user's other sessions
+	// (every one but the caller's). A wrong code is 400 naming `code`;
+	// 409 when nothing is enrolled.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+	ConfirmTotpWithResponse(ctx context.Context, body ConfirmTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmTotpResponse, error)
+
 	// ChangeMyPasswordWithBodyWithResponse Change the authenticated user's password
 	//
 	// Accepts an expired password as `current_password`: this is the way
@@ -6347,6 +6927,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/users/{id} (the `UpdateUser` operationId).
 	UpdateUserWithResponse(ctx context.Context, id ID, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+
+	// RemoveUserMfaWithResponse Remove a user's second factor
+	//
+	// For a user who lost their authenticator and recovery codes. Removes the factor and its recovery codes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/users/{id}/mfa (the `RemoveUserMfa` operationId).
+	RemoveUserMfaWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*RemoveUserMfaResponse, error)
 
 	// SetUserPasswordWithBodyWithResponse Set a user's password (admin reset)
 	//
@@ -7450,6 +8039,11 @@ type CreateTokenResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateTokenResponse403Headers the declared response headers of an HTTP 403 response for CreateToken
+type CreateTokenResponse403Headers struct {
+	CacheControl *string
+}
+
 // CreateTokenResponse429Headers the declared response headers of an HTTP 429 response for CreateToken
 type CreateTokenResponse429Headers struct {
 	CacheControl *string
@@ -7475,6 +8069,8 @@ type CreateTokenResponse struct {
 	JSON400 *OAuthBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OAuthInvalidClient
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MFARequiredError
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OAuthTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -7491,6 +8087,8 @@ type CreateTokenResponse struct {
 	Headers400 *CreateTokenResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateTokenResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateTokenResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateTokenResponse429Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
@@ -7512,6 +8110,11 @@ func (r CreateTokenResponse) GetJSON400() *OAuthBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateTokenResponse) GetJSON401() *OAuthInvalidClient {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateTokenResponse) GetJSON403() *MFARequiredError {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -9492,6 +10095,387 @@ func (r UpdateMeResponse) ContentType() string {
 	return ""
 }
 
+// RegenerateRecoveryCodesResponse200Headers the declared response headers of an HTTP 200 response for RegenerateRecoveryCodes
+type RegenerateRecoveryCodesResponse200Headers struct {
+	CacheControl *string
+}
+
+// RegenerateRecoveryCodesResponse401Headers the declared response headers of an HTTP 401 response for RegenerateRecoveryCodes
+type RegenerateRecoveryCodesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegenerateRecoveryCodesResponse403Headers the declared response headers of an HTTP 403 response for RegenerateRecoveryCodes
+type RegenerateRecoveryCodesResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type RegenerateRecoveryCodesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecoveryCodes
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RegenerateRecoveryCodesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegenerateRecoveryCodesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RegenerateRecoveryCodesResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegenerateRecoveryCodesResponse) GetJSON200() *RecoveryCodes {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RegenerateRecoveryCodesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RegenerateRecoveryCodesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RegenerateRecoveryCodesResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r RegenerateRecoveryCodesResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RegenerateRecoveryCodesResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegenerateRecoveryCodesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegenerateRecoveryCodesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegenerateRecoveryCodesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegenerateRecoveryCodesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RemoveMyTotpResponse401Headers the declared response headers of an HTTP 401 response for RemoveMyTotp
+type RemoveMyTotpResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RemoveMyTotpResponse403Headers the declared response headers of an HTTP 403 response for RemoveMyTotp
+type RemoveMyTotpResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type RemoveMyTotpResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RemoveMyTotpResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RemoveMyTotpResponse403Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RemoveMyTotpResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RemoveMyTotpResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r RemoveMyTotpResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RemoveMyTotpResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveMyTotpResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveMyTotpResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveMyTotpResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveMyTotpResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EnrollTotpResponse200Headers the declared response headers of an HTTP 200 response for EnrollTotp
+type EnrollTotpResponse200Headers struct {
+	CacheControl *string
+}
+
+// EnrollTotpResponse401Headers the declared response headers of an HTTP 401 response for EnrollTotp
+type EnrollTotpResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EnrollTotpResponse403Headers the declared response headers of an HTTP 403 response for EnrollTotp
+type EnrollTotpResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type EnrollTotpResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TOTPEnrolment
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *EnrollTotpResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EnrollTotpResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *EnrollTotpResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EnrollTotpResponse) GetJSON200() *TOTPEnrolment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EnrollTotpResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EnrollTotpResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EnrollTotpResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r EnrollTotpResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r EnrollTotpResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r EnrollTotpResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EnrollTotpResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EnrollTotpResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EnrollTotpResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ConfirmTotpResponse200Headers the declared response headers of an HTTP 200 response for ConfirmTotp
+type ConfirmTotpResponse200Headers struct {
+	CacheControl *string
+}
+
+// ConfirmTotpResponse401Headers the declared response headers of an HTTP 401 response for ConfirmTotp
+type ConfirmTotpResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ConfirmTotpResponse403Headers the declared response headers of an HTTP 403 response for ConfirmTotp
+type ConfirmTotpResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type ConfirmTotpResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecoveryCodes
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ConfirmTotpResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ConfirmTotpResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ConfirmTotpResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ConfirmTotpResponse) GetJSON200() *RecoveryCodes {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ConfirmTotpResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ConfirmTotpResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ConfirmTotpResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ConfirmTotpResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ConfirmTotpResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r ConfirmTotpResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ConfirmTotpResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ConfirmTotpResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConfirmTotpResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConfirmTotpResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConfirmTotpResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ChangeMyPasswordResponse401Headers the declared response headers of an HTTP 401 response for ChangeMyPassword
 type ChangeMyPasswordResponse401Headers struct {
 	WWWAuthenticate *string
@@ -10877,6 +11861,96 @@ func (r UpdateUserResponse) ContentType() string {
 	return ""
 }
 
+// RemoveUserMfaResponse401Headers the declared response headers of an HTTP 401 response for RemoveUserMfa
+type RemoveUserMfaResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RemoveUserMfaResponse403Headers the declared response headers of an HTTP 403 response for RemoveUserMfa
+type RemoveUserMfaResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type RemoveUserMfaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RemoveUserMfaResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RemoveUserMfaResponse403Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RemoveUserMfaResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RemoveUserMfaResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RemoveUserMfaResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RemoveUserMfaResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r RemoveUserMfaResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RemoveUserMfaResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveUserMfaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveUserMfaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveUserMfaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveUserMfaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // SetUserPasswordResponse401Headers the declared response headers of an HTTP 401 response for SetUserPassword
 type SetUserPasswordResponse401Headers struct {
 	WWWAuthenticate *string
@@ -11527,6 +12601,18 @@ func (c *ClientWithResponses) RevokeTokenWithFormdataBodyWithResponse(ctx contex
 // `grant_type=refresh_token` takes `refresh_token`; every use rotates
 // it, and using a spent refresh token revokes its whole family.
 //
+// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+// `mfa_token` from the password grant (Auth0's MFA API wire format).
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+// `mfa_token` and `otp` (the TOTP code), and
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+// takes `mfa_token` and `recovery_code`; both answer as the password
+// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+// access token. An `mfa_token` lives 5 minutes, is bound to the user
+// and application, is spent by its first success and dies after 5
+// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+// 400 `invalid_grant`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -11547,6 +12633,18 @@ func (c *ClientWithResponses) CreateTokenWithBodyWithResponse(ctx context.Contex
 // `grant_type=refresh_token` takes `refresh_token`; every use rotates
 // it, and using a spent refresh token revokes its whole family.
 //
+// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+// `mfa_token` from the password grant (Auth0's MFA API wire format).
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+// `mfa_token` and `otp` (the TOTP code), and
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+// takes `mfa_token` and `recovery_code`; both answer as the password
+// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+// access token. An `mfa_token` lives 5 minutes, is bound to the user
+// and application, is spent by its first success and dies after 5
+// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+// 400 `invalid_grant`.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -11566,6 +12664,18 @@ func (c *ClientWithResponses) CreateTokenWithResponse(ctx context.Context, body 
 // application's id (the default application otherwise).
 // `grant_type=refresh_token` takes `refresh_token`; every use rotates
 // it, and using a spent refresh token revokes its whole family.
+//
+// A user with a second factor (TOTP) gets 403 `mfa_required` with an
+// `mfa_token` from the password grant (Auth0's MFA API wire format).
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+// `mfa_token` and `otp` (the TOTP code), and
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+// takes `mfa_token` and `recovery_code`; both answer as the password
+// grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+// access token. An `mfa_token` lives 5 minutes, is bound to the user
+// and application, is spent by its first success and dies after 5
+// wrong codes; a wrong, replayed or expired code or `mfa_token` is
+// 400 `invalid_grant`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11983,6 +13093,93 @@ func (c *ClientWithResponses) UpdateMeWithResponse(ctx context.Context, body Upd
 	return ParseUpdateMeResponse(rsp)
 }
 
+// RegenerateRecoveryCodesWithResponse Replace the recovery codes
+//
+// Needs a second-step access token (`amr` has `otp` or `mfa`): 403
+// otherwise. Returns ten new codes; the old ones are void. 409 when
+// no factor is active.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/mfa/recovery-codes (the `RegenerateRecoveryCodes` operationId).
+func (c *ClientWithResponses) RegenerateRecoveryCodesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RegenerateRecoveryCodesResponse, error) {
+	rsp, err := c.RegenerateRecoveryCodes(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegenerateRecoveryCodesResponse(rsp)
+}
+
+// RemoveMyTotpWithResponse Remove the authenticated user's second factor
+//
+// Needs an access token whose `amr` has `otp` (a login with a TOTP
+// code): 403 otherwise. Removes the factor and its recovery codes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/me/mfa/totp (the `RemoveMyTotp` operationId).
+func (c *ClientWithResponses) RemoveMyTotpWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RemoveMyTotpResponse, error) {
+	rsp, err := c.RemoveMyTotp(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveMyTotpResponse(rsp)
+}
+
+// EnrollTotpWithResponse Start enrolling a TOTP second factor
+//
+// Returns a new secret and its otpauth:// Key URI. The factor is not
+// active (`mfa_enabled` stays false, logins are as before) until
+// confirmed with `POST /v1/me/mfa/totp/confirm`; enrolling again
+// before that replaces the secret. 409 when a factor is active.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/mfa/totp (the `EnrollTotp` operationId).
+func (c *ClientWithResponses) EnrollTotpWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EnrollTotpResponse, error) {
+	rsp, err := c.EnrollTotp(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnrollTotpResponse(rsp)
+}
+
+// ConfirmTotpWithBodyWithResponse Confirm a TOTP enrolment with a first code
+//
+// Activates the enrolled factor and returns ten recovery codes, shown
+// this once. The code counts as used. Ends the user's other sessions
+// (every one but the caller's). A wrong code is 400 naming `code`;
+// 409 when nothing is enrolled.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+func (c *ClientWithResponses) ConfirmTotpWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmTotpResponse, error) {
+	rsp, err := c.ConfirmTotpWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmTotpResponse(rsp)
+}
+
+// ConfirmTotpWithResponse Confirm a TOTP enrolment with a first code
+//
+// Activates the enrolled factor and returns ten recovery codes, shown
+// this once. The code counts as used. Ends the user's other sessions
+// (every one but the caller's). A wrong code is 400 naming `code`;
+// 409 when nothing is enrolled.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+func (c *ClientWithResponses) ConfirmTotpWithResponse(ctx context.Context, body ConfirmTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmTotpResponse, error) {
+	rsp, err := c.ConfirmTotp(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmTotpResponse(rsp)
+}
+
 // ChangeMyPasswordWithBodyWithResponse Change the authenticated user's password
 //
 // Accepts an expired password as `current_password`: this is the way
@@ -12288,6 +13485,21 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id ID,
 		return nil, err
 	}
 	return ParseUpdateUserResponse(rsp)
+}
+
+// RemoveUserMfaWithResponse Remove a user's second factor
+//
+// For a user who lost their authenticator and recovery codes. Removes the factor and its recovery codes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/users/{id}/mfa (the `RemoveUserMfa` operationId).
+func (c *ClientWithResponses) RemoveUserMfaWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*RemoveUserMfaResponse, error) {
+	rsp, err := c.RemoveUserMfa(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveUserMfaResponse(rsp)
 }
 
 // SetUserPasswordWithBodyWithResponse Set a user's password (admin reset)
@@ -13259,6 +14471,13 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MFARequiredError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest OAuthTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13341,6 +14560,16 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateTokenResponse403Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateTokenResponse429Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -15148,6 +16377,375 @@ func ParseUpdateMeResponse(rsp *http.Response) (*UpdateMeResponse, error) {
 	return response, nil
 }
 
+// ParseRegenerateRecoveryCodesResponse parses an HTTP response from a RegenerateRecoveryCodesWithResponse call
+func ParseRegenerateRecoveryCodesResponse(rsp *http.Response) (*RegenerateRecoveryCodesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegenerateRecoveryCodesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecoveryCodes
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RegenerateRecoveryCodesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers RegenerateRecoveryCodesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RegenerateRecoveryCodesResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRemoveMyTotpResponse parses an HTTP response from a RemoveMyTotpWithResponse call
+func ParseRemoveMyTotpResponse(rsp *http.Response) (*RemoveMyTotpResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveMyTotpResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RemoveMyTotpResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RemoveMyTotpResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEnrollTotpResponse parses an HTTP response from a EnrollTotpWithResponse call
+func ParseEnrollTotpResponse(rsp *http.Response) (*EnrollTotpResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EnrollTotpResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TOTPEnrolment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers EnrollTotpResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers EnrollTotpResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers EnrollTotpResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseConfirmTotpResponse parses an HTTP response from a ConfirmTotpWithResponse call
+func ParseConfirmTotpResponse(rsp *http.Response) (*ConfirmTotpResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConfirmTotpResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecoveryCodes
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ConfirmTotpResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ConfirmTotpResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ConfirmTotpResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseChangeMyPasswordResponse parses an HTTP response from a ChangeMyPasswordWithResponse call
 func ParseChangeMyPasswordResponse(rsp *http.Response) (*ChangeMyPasswordResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16445,6 +18043,93 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers UpdateUserResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRemoveUserMfaResponse parses an HTTP response from a RemoveUserMfaWithResponse call
+func ParseRemoveUserMfaResponse(rsp *http.Response) (*RemoveUserMfaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveUserMfaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RemoveUserMfaResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RemoveUserMfaResponse403Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentLoad", testConcurrentLoad},
 		{"Sessions", testSessions},
 		{"RevocationLog", testRevocationLog},
+		{"SecondFactor", testSecondFactor},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

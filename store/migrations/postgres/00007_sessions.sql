@@ -2,14 +2,12 @@
 
 -- +goose Up
 -- Sessions are refresh families: the family remembers its last use (the
--- time, client IP and user agent of its login or latest refresh) and the
--- authentication methods (RFC 8176 amr, space-separated) its login used.
--- Families from before this migration show their creation as their last
--- use and "pwd" as their amr.
+-- time, client IP and user agent of its login or latest refresh); its
+-- authentication methods are refresh_families.amr, from 00006. Families
+-- from before this migration show their creation as their last use.
 ALTER TABLE refresh_families ADD COLUMN last_used_at BIGINT;
 ALTER TABLE refresh_families ADD COLUMN client_ip TEXT NOT NULL DEFAULT '';
 ALTER TABLE refresh_families ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
-ALTER TABLE refresh_families ADD COLUMN amr TEXT;
 UPDATE refresh_families SET last_used_at = created_at;
 CREATE INDEX refresh_families_user_live ON refresh_families (user_id, created_at) WHERE revoked_at IS NULL;
 
@@ -46,7 +44,6 @@ INSERT INTO revoked_access_tokens (jti, expires_at)
     SELECT id, MAX(expires_at) FROM revocations WHERE kind = 'jti' GROUP BY id;
 DROP TABLE revocations;
 DROP INDEX refresh_families_user_live;
-ALTER TABLE refresh_families DROP COLUMN amr;
 ALTER TABLE refresh_families DROP COLUMN user_agent;
 ALTER TABLE refresh_families DROP COLUMN client_ip;
 ALTER TABLE refresh_families DROP COLUMN last_used_at;
