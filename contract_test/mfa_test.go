@@ -159,8 +159,9 @@ func TestTOTPLifecycle(t *testing.T) {
 	}
 	secret := e.JSON200.Secret
 	// Unconfirmed, nothing changes.
-	if r := passwordGrant(t, s, "tess", "tess-password"); r.JSON200 == nil {
-		t.Fatalf("login before confirmation: %d %s", r.StatusCode(), r.Body)
+	other := passwordGrant(t, s, "tess", "tess-password") // a second session, with the password alone
+	if other.JSON200 == nil {
+		t.Fatalf("login before confirmation: %d %s", other.StatusCode(), other.Body)
 	}
 	if me, _ := s.Client.GetMeWithResponse(ctx, bearer(first.AccessToken)); me.JSON200 == nil || me.JSON200.MfaEnabled {
 		t.Errorf("mfa_enabled before confirmation: %s", me.Body)
@@ -183,8 +184,11 @@ func TestTOTPLifecycle(t *testing.T) {
 	if len(codes) != 10 || len(slices.Compact(slices.Sorted(slices.Values(codes)))) != 10 {
 		t.Errorf("recovery codes %v, want ten distinct", codes)
 	}
-	if r := refresh(t, s, first.RefreshToken); r.JSON400 == nil {
-		t.Errorf("refresh of a session from before the confirmation: %d, want 400", r.StatusCode())
+	if r := refresh(t, s, other.JSON200.RefreshToken); r.JSON400 == nil {
+		t.Errorf("refresh of another session from before the confirmation: %d, want 400", r.StatusCode())
+	}
+	if r := refresh(t, s, first.RefreshToken); r.JSON200 == nil {
+		t.Errorf("refresh of the confirming session: %d %s, want 200 (only the other sessions end)", r.StatusCode(), r.Body)
 	}
 	if me, _ := s.Client.GetMeWithResponse(ctx, bearer(first.AccessToken)); me.JSON200 == nil || !me.JSON200.MfaEnabled {
 		t.Errorf("mfa_enabled after confirmation: %s", me.Body)

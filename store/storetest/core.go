@@ -637,7 +637,7 @@ func testSigningKeys(t *testing.T, open func(*testing.T) store.Store) {
 func newToken(hash, fam string, created time.Time) store.RefreshToken {
 	return store.RefreshToken{Hash: hash, FamilyID: fam, UserID: "u-1", AppID: "app-default",
 		Scope: "profile", CreatedAt: created, ExpiresAt: created.Add(time.Hour),
-		FamilyKey: []byte("key of " + fam)}
+		FamilyKey: []byte("key of " + fam), AMR: "pwd"}
 }
 
 func testRefreshTokens(t *testing.T, open func(*testing.T) store.Store) {
