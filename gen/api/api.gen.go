@@ -99,6 +99,57 @@ func (e AuditEventOutcome) Valid() bool {
 	}
 }
 
+// Defines values for ClientAssertionType.
+const (
+	UrnIetfParamsOauthClientAssertionTypeJwtBearer ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// Valid indicates whether the value is a known member of the ClientAssertionType enum.
+func (e ClientAssertionType) Valid() bool {
+	switch e {
+	case UrnIetfParamsOauthClientAssertionTypeJwtBearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientJWKKty.
+const (
+	ClientJWKKtyEC  ClientJWKKty = "EC"
+	ClientJWKKtyOKP ClientJWKKty = "OKP"
+	ClientJWKKtyRSA ClientJWKKty = "RSA"
+)
+
+// Valid indicates whether the value is a known member of the ClientJWKKty enum.
+func (e ClientJWKKty) Valid() bool {
+	switch e {
+	case ClientJWKKtyEC:
+		return true
+	case ClientJWKKtyOKP:
+		return true
+	case ClientJWKKtyRSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientJWKUse.
+const (
+	ClientJWKUseSig ClientJWKUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the ClientJWKUse enum.
+func (e ClientJWKUse) Valid() bool {
+	switch e {
+	case ClientJWKUseSig:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -179,19 +230,19 @@ func (e IntrospectionTokenType) Valid() bool {
 
 // Defines values for JWKKty.
 const (
-	EC  JWKKty = "EC"
-	OKP JWKKty = "OKP"
-	RSA JWKKty = "RSA"
+	JWKKtyEC  JWKKty = "EC"
+	JWKKtyOKP JWKKty = "OKP"
+	JWKKtyRSA JWKKty = "RSA"
 )
 
 // Valid indicates whether the value is a known member of the JWKKty enum.
 func (e JWKKty) Valid() bool {
 	switch e {
-	case EC:
+	case JWKKtyEC:
 		return true
-	case OKP:
+	case JWKKtyOKP:
 		return true
-	case RSA:
+	case JWKKtyRSA:
 		return true
 	default:
 		return false
@@ -200,13 +251,13 @@ func (e JWKKty) Valid() bool {
 
 // Defines values for JWKUse.
 const (
-	Sig JWKUse = "sig"
+	JWKUseSig JWKUse = "sig"
 )
 
 // Valid indicates whether the value is a known member of the JWKUse enum.
 func (e JWKUse) Valid() bool {
 	switch e {
-	case Sig:
+	case JWKUseSig:
 		return true
 	default:
 		return false
@@ -296,13 +347,16 @@ func (e SigningAlg) Valid() bool {
 
 // Defines values for TokenRequestGrantType.
 const (
-	TokenRequestGrantTypePassword     TokenRequestGrantType = "password"
-	TokenRequestGrantTypeRefreshToken TokenRequestGrantType = "refresh_token"
+	TokenRequestGrantTypeClientCredentials TokenRequestGrantType = "client_credentials"
+	TokenRequestGrantTypePassword          TokenRequestGrantType = "password"
+	TokenRequestGrantTypeRefreshToken      TokenRequestGrantType = "refresh_token"
 )
 
 // Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
 func (e TokenRequestGrantType) Valid() bool {
 	switch e {
+	case TokenRequestGrantTypeClientCredentials:
+		return true
 	case TokenRequestGrantTypePassword:
 		return true
 	case TokenRequestGrantTypeRefreshToken:
@@ -437,6 +491,13 @@ type Application struct {
 	//
 	// Example: 2592000
 	RefreshTokenTtl int `json:"refresh_token_ttl"`
+
+	// Scopes The scopes the application may ask for with the client_credentials
+	// grant (gatehouse's own or the operator's); empty when created.
+	//
+	//
+	// Example: ["orders:read","tokens:introspect"]
+	Scopes ApplicationScopes `json:"scopes"`
 }
 
 // ApplicationCreate defines model for ApplicationCreate.
@@ -448,12 +509,53 @@ type ApplicationCreate struct {
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
+
+	// Scopes The scopes the application may ask for with the client_credentials
+	// grant (gatehouse's own or the operator's); empty when created.
+	//
+	//
+	// Example: ["orders:read","tokens:introspect"]
+	Scopes *ApplicationScopes `json:"scopes,omitempty"`
 }
 
 // ApplicationList defines model for ApplicationList.
 type ApplicationList struct {
 	Items      []Application `json:"items"`
 	NextCursor *string       `json:"next_cursor,omitempty"`
+}
+
+// ApplicationScopes The scopes the application may ask for with the client_credentials
+// grant (gatehouse's own or the operator's); empty when created.
+//
+// Example: ["orders:read","tokens:introspect"]
+type ApplicationScopes = []string
+
+// ApplicationSecret defines model for ApplicationSecret.
+type ApplicationSecret struct {
+	CreatedAt time.Time          `json:"created_at"`
+	ExpiresAt *time.Time         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+}
+
+// ApplicationSecretCreate defines model for ApplicationSecretCreate.
+type ApplicationSecretCreate struct {
+	// ExpiresAt When the secret stops working; never when absent.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// ApplicationSecretCreated defines model for ApplicationSecretCreated.
+type ApplicationSecretCreated struct {
+	CreatedAt time.Time          `json:"created_at"`
+	ExpiresAt *time.Time         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Secret The secret in full. Store it now; only its hash is kept.
+	Secret string `json:"secret"`
+}
+
+// ApplicationSecretList defines model for ApplicationSecretList.
+type ApplicationSecretList struct {
+	Items []ApplicationSecret `json:"items"`
 }
 
 // ApplicationUpdate defines model for ApplicationUpdate.
@@ -465,6 +567,13 @@ type ApplicationUpdate struct {
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
+
+	// Scopes The scopes the application may ask for with the client_credentials
+	// grant (gatehouse's own or the operator's); empty when created.
+	//
+	//
+	// Example: ["orders:read","tokens:introspect"]
+	Scopes *ApplicationScopes `json:"scopes,omitempty"`
 }
 
 // AuditEvent defines model for AuditEvent.
@@ -514,6 +623,39 @@ type AuthHeaderDeleteRequest struct {
 	Text string `json:"text"`
 }
 
+// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+type ClientAssertion = string
+
+// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+type ClientAssertionType string
+
+// ClientJWK A public key (RFC 7517) with a `kid`, unique in the set: RSA
+// (RS256, at least 2048 bits), EC P-256 (ES256) or OKP Ed25519
+// (EdDSA). `alg`, when given, must match the key. Private members
+// are refused.
+type ClientJWK struct {
+	Alg *SigningAlg   `json:"alg,omitempty"`
+	Crv *string       `json:"crv,omitempty"`
+	E   *string       `json:"e,omitempty"`
+	Kid string        `json:"kid"`
+	Kty ClientJWKKty  `json:"kty"`
+	N   *string       `json:"n,omitempty"`
+	Use *ClientJWKUse `json:"use,omitempty"`
+	X   *string       `json:"x,omitempty"`
+	Y   *string       `json:"y,omitempty"`
+}
+
+// ClientJWKKty defines model for ClientJWK.Kty.
+type ClientJWKKty string
+
+// ClientJWKUse defines model for ClientJWK.Use.
+type ClientJWKUse string
+
+// ClientJWKSet An application's public keys for `private_key_jwt`.
+type ClientJWKSet struct {
+	Keys []ClientJWK `json:"keys"`
+}
+
 // DialectPassword defines model for DialectPassword.
 type DialectPassword = string
 
@@ -550,6 +692,17 @@ type HealthStatus string
 
 // IntrospectRequest defines model for IntrospectRequest.
 type IntrospectRequest struct {
+	// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+	ClientAssertion *ClientAssertion `json:"client_assertion,omitempty"`
+
+	// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+
+	// ClientId The application's id (`client_secret_post`, or beside an assertion).
+	ClientId *string `json:"client_id,omitempty"`
+
+	// ClientSecret A secret of the application (`client_secret_post`).
+	ClientSecret  *string                         `json:"client_secret,omitempty"`
 	Token         string                          `json:"token"`
 	TokenTypeHint *IntrospectRequestTokenTypeHint `json:"token_type_hint,omitempty"`
 }
@@ -720,6 +873,17 @@ type RefreshTTL = int
 
 // RevokeRequest defines model for RevokeRequest.
 type RevokeRequest struct {
+	// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+	ClientAssertion *ClientAssertion `json:"client_assertion,omitempty"`
+
+	// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+
+	// ClientId The application's id (`client_secret_post`, or beside an assertion).
+	ClientId *string `json:"client_id,omitempty"`
+
+	// ClientSecret A secret of the application (`client_secret_post`).
+	ClientSecret  *string                     `json:"client_secret,omitempty"`
 	Token         string                      `json:"token"`
 	TokenTypeHint *RevokeRequestTokenTypeHint `json:"token_type_hint,omitempty"`
 }
@@ -756,20 +920,22 @@ type Scope = string
 
 // ServerMetadata defines model for ServerMetadata.
 type ServerMetadata struct {
-	GrantTypesSupported                        []string  `json:"grant_types_supported"`
-	IdTokenSigningAlgValuesSupported           *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
-	IntrospectionEndpoint                      *string   `json:"introspection_endpoint,omitempty"`
-	IntrospectionEndpointAuthMethodsSupported  *[]string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
-	Issuer                                     string    `json:"issuer"`
-	JwksUri                                    string    `json:"jwks_uri"`
-	ResponseTypesSupported                     *[]string `json:"response_types_supported,omitempty"`
-	RevocationEndpoint                         *string   `json:"revocation_endpoint,omitempty"`
-	RevocationEndpointAuthMethodsSupported     *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
-	ScopesSupported                            *[]string `json:"scopes_supported,omitempty"`
-	SubjectTypesSupported                      *[]string `json:"subject_types_supported,omitempty"`
-	TokenEndpoint                              string    `json:"token_endpoint"`
-	TokenEndpointAuthMethodsSupported          *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
-	TokenEndpointAuthSigningAlgValuesSupported *[]string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	GrantTypesSupported                                []string  `json:"grant_types_supported"`
+	IdTokenSigningAlgValuesSupported                   *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpoint                              *string   `json:"introspection_endpoint,omitempty"`
+	IntrospectionEndpointAuthMethodsSupported          *[]string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	IntrospectionEndpointAuthSigningAlgValuesSupported *[]string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	Issuer                                             string    `json:"issuer"`
+	JwksUri                                            string    `json:"jwks_uri"`
+	ResponseTypesSupported                             *[]string `json:"response_types_supported,omitempty"`
+	RevocationEndpoint                                 *string   `json:"revocation_endpoint,omitempty"`
+	RevocationEndpointAuthMethodsSupported             *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgValuesSupported    *[]string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	ScopesSupported                                    *[]string `json:"scopes_supported,omitempty"`
+	SubjectTypesSupported                              *[]string `json:"subject_types_supported,omitempty"`
+	TokenEndpoint                                      string    `json:"token_endpoint"`
+	TokenEndpointAuthMethodsSupported                  *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	TokenEndpointAuthSigningAlgValuesSupported         *[]string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 }
 
 // SigningAlg defines model for SigningAlg.
@@ -801,10 +967,17 @@ type SigningKeyList struct {
 
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
+	// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+	ClientAssertion *ClientAssertion `json:"client_assertion,omitempty"`
+
+	// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+
 	// ClientId The application's id; the default application when absent.
 	ClientId *string `json:"client_id,omitempty"`
 
-	// ClientSecret Ignored; gatehouse's clients are public.
+	// ClientSecret A secret of the application (`client_secret_post`); the
+	// client_credentials grant checks it, the others ignore it.
 	ClientSecret *string               `json:"client_secret,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 
@@ -834,8 +1007,8 @@ type TokenResponse struct {
 	// Example: 3600
 	ExpiresIn int `json:"expires_in"`
 
-	// RefreshToken Opaque; single use.
-	RefreshToken string `json:"refresh_token"`
+	// RefreshToken Opaque; single use. Absent for the client_credentials grant.
+	RefreshToken string `json:"refresh_token,omitempty"`
 
 	// Scope Example: profile
 	Scope     string                 `json:"scope"`
@@ -1163,6 +1336,12 @@ type CreateApplicationJSONRequestBody = ApplicationCreate
 // UpdateApplicationJSONRequestBody defines body for UpdateApplication for application/json ContentType.
 type UpdateApplicationJSONRequestBody = ApplicationUpdate
 
+// PutApplicationJWKSJSONRequestBody defines body for PutApplicationJWKS for application/json ContentType.
+type PutApplicationJWKSJSONRequestBody = ClientJWKSet
+
+// CreateApplicationSecretJSONRequestBody defines body for CreateApplicationSecret for application/json ContentType.
+type CreateApplicationSecretJSONRequestBody = ApplicationSecretCreate
+
 // OcariotAuthJSONRequestBody defines body for OcariotAuth for application/json ContentType.
 type OcariotAuthJSONRequestBody = OcariotAuthRequest
 
@@ -1282,6 +1461,12 @@ type ServerInterface interface {
 	// UpdateApplication Update an application
 	// (PATCH /v1/applications/{id})
 	UpdateApplication(ctx echo.Context, id ID) error
+	// GetApplicationJWKS Read an application's public keys for private_key_jwt
+	// (GET /v1/applications/{id}/jwks)
+	GetApplicationJWKS(ctx echo.Context, id ID) error
+	// PutApplicationJWKS Replace an application's public keys for private_key_jwt
+	// (PUT /v1/applications/{id}/jwks)
+	PutApplicationJWKS(ctx echo.Context, id ID) error
 	// ListApplicationMembers List an application's members
 	// (GET /v1/applications/{id}/members)
 	ListApplicationMembers(ctx echo.Context, id ID, params ListApplicationMembersParams) error
@@ -1291,6 +1476,15 @@ type ServerInterface interface {
 	// AddApplicationMember Let a user log in to an application
 	// (PUT /v1/applications/{id}/members/{user_id})
 	AddApplicationMember(ctx echo.Context, id ID, userId openapi_types.UUID) error
+	// ListApplicationSecrets List an application's client secrets (never the secret)
+	// (GET /v1/applications/{id}/secrets)
+	ListApplicationSecrets(ctx echo.Context, id ID) error
+	// CreateApplicationSecret Create a client secret
+	// (POST /v1/applications/{id}/secrets)
+	CreateApplicationSecret(ctx echo.Context, id ID) error
+	// DeleteApplicationSecret Delete a client secret
+	// (DELETE /v1/applications/{id}/secrets/{secret_id})
+	DeleteApplicationSecret(ctx echo.Context, id ID, secretId string) error
 	// ListAuditEvents List audit events, newest first
 	// (GET /v1/audit-events)
 	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
@@ -1698,6 +1892,38 @@ func (w *ServerInterfaceWrapper) UpdateApplication(ctx echo.Context) error {
 	return err
 }
 
+// GetApplicationJWKS converts echo context to params.
+func (w *ServerInterfaceWrapper) GetApplicationJWKS(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetApplicationJWKS(ctx, id)
+	return err
+}
+
+// PutApplicationJWKS converts echo context to params.
+func (w *ServerInterfaceWrapper) PutApplicationJWKS(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutApplicationJWKS(ctx, id)
+	return err
+}
+
 // ListApplicationMembers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListApplicationMembers(ctx echo.Context) error {
 	var err error
@@ -1775,6 +2001,62 @@ func (w *ServerInterfaceWrapper) AddApplicationMember(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AddApplicationMember(ctx, id, userId)
+	return err
+}
+
+// ListApplicationSecrets converts echo context to params.
+func (w *ServerInterfaceWrapper) ListApplicationSecrets(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListApplicationSecrets(ctx, id)
+	return err
+}
+
+// CreateApplicationSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateApplicationSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateApplicationSecret(ctx, id)
+	return err
+}
+
+// DeleteApplicationSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteApplicationSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "secret_id" -------------
+	var secretId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "secret_id", ctx.Param("secret_id"), &secretId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter secret_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteApplicationSecret(ctx, id, secretId)
 	return err
 }
 
@@ -2152,6 +2434,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/applications/:id/members", wrapper.ListApplicationMembers, options.OperationMiddlewares["listApplicationMembers"]...)
 	router.DELETE(options.BaseURL+"/v1/applications/:id/members/:user_id", wrapper.RemoveApplicationMember, options.OperationMiddlewares["removeApplicationMember"]...)
 	router.PUT(options.BaseURL+"/v1/applications/:id/members/:user_id", wrapper.AddApplicationMember, options.OperationMiddlewares["addApplicationMember"]...)
+	router.GET(options.BaseURL+"/v1/applications/:id/secrets", wrapper.ListApplicationSecrets, options.OperationMiddlewares["listApplicationSecrets"]...)
+	router.POST(options.BaseURL+"/v1/applications/:id/secrets", wrapper.CreateApplicationSecret, options.OperationMiddlewares["createApplicationSecret"]...)
+	router.DELETE(options.BaseURL+"/v1/applications/:id/secrets/:secret_id", wrapper.DeleteApplicationSecret, options.OperationMiddlewares["deleteApplicationSecret"]...)
+	router.GET(options.BaseURL+"/v1/applications/:id/jwks", wrapper.GetApplicationJWKS, options.OperationMiddlewares["getApplicationJWKS"]...)
+	router.PUT(options.BaseURL+"/v1/applications/:id/jwks", wrapper.PutApplicationJWKS, options.OperationMiddlewares["putApplicationJWKS"]...)
 	router.GET(options.BaseURL+"/v1/roles", wrapper.ListRoles, options.OperationMiddlewares["listRoles"]...)
 	router.DELETE(options.BaseURL+"/v1/roles/:name", wrapper.DeleteRole, options.OperationMiddlewares["deleteRole"]...)
 	router.GET(options.BaseURL+"/v1/roles/:name", wrapper.GetRole, options.OperationMiddlewares["getRole"]...)
@@ -3362,6 +3649,26 @@ func (response RevokeToken400JSONResponse) VisitRevokeTokenResponse(w http.Respo
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken401JSONResponse struct{ OAuthInvalidClientJSONResponse }
+
+func (response RevokeToken401JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5022,6 +5329,271 @@ func (response UpdateApplication500ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type GetApplicationJWKSRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetApplicationJWKSResponseObject interface {
+	VisitGetApplicationJWKSResponse(w http.ResponseWriter) error
+}
+
+type GetApplicationJWKS200JSONResponse ClientJWKSet
+
+func (response GetApplicationJWKS200JSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS400ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS401ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS403ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS404ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS431ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS500ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKSRequestObject struct {
+	Id   ID `json:"id"`
+	Body *PutApplicationJWKSJSONRequestBody
+}
+
+type PutApplicationJWKSResponseObject interface {
+	VisitPutApplicationJWKSResponse(w http.ResponseWriter) error
+}
+
+type PutApplicationJWKS200JSONResponse ClientJWKSet
+
+func (response PutApplicationJWKS200JSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS400ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS401ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS403ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS404ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS413ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS431ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS500ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApplicationMembersRequestObject struct {
 	Id     ID `json:"id"`
 	Params ListApplicationMembersParams
@@ -5374,6 +5946,400 @@ type AddApplicationMember500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response AddApplicationMember500ApplicationProblemPlusJSONResponse) VisitAddApplicationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecretsRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type ListApplicationSecretsResponseObject interface {
+	VisitListApplicationSecretsResponse(w http.ResponseWriter) error
+}
+
+type ListApplicationSecrets200JSONResponse ApplicationSecretList
+
+func (response ListApplicationSecrets200JSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets400ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets401ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets403ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets404ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets431ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets500ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecretRequestObject struct {
+	Id   ID `json:"id"`
+	Body *CreateApplicationSecretJSONRequestBody
+}
+
+type CreateApplicationSecretResponseObject interface {
+	VisitCreateApplicationSecretResponse(w http.ResponseWriter) error
+}
+
+type CreateApplicationSecret201ResponseHeaders struct {
+	CacheControl *string
+}
+
+type CreateApplicationSecret201JSONResponse struct {
+	Body    ApplicationSecretCreated
+	Headers CreateApplicationSecret201ResponseHeaders
+}
+
+func (response CreateApplicationSecret201JSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret400ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret401ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret403ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret404ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret413ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret431ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret500ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecretRequestObject struct {
+	Id       ID     `json:"id"`
+	SecretId string `json:"secret_id"`
+}
+
+type DeleteApplicationSecretResponseObject interface {
+	VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error
+}
+
+type DeleteApplicationSecret204Response struct {
+}
+
+func (response DeleteApplicationSecret204Response) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteApplicationSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret400ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret401ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecret403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret403ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret404ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecret431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret431ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecret500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret500ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7690,6 +8656,12 @@ type StrictServerInterface interface {
 	// UpdateApplication Update an application
 	// (PATCH /v1/applications/{id})
 	UpdateApplication(ctx context.Context, request UpdateApplicationRequestObject) (UpdateApplicationResponseObject, error)
+	// GetApplicationJWKS Read an application's public keys for private_key_jwt
+	// (GET /v1/applications/{id}/jwks)
+	GetApplicationJWKS(ctx context.Context, request GetApplicationJWKSRequestObject) (GetApplicationJWKSResponseObject, error)
+	// PutApplicationJWKS Replace an application's public keys for private_key_jwt
+	// (PUT /v1/applications/{id}/jwks)
+	PutApplicationJWKS(ctx context.Context, request PutApplicationJWKSRequestObject) (PutApplicationJWKSResponseObject, error)
 	// ListApplicationMembers List an application's members
 	// (GET /v1/applications/{id}/members)
 	ListApplicationMembers(ctx context.Context, request ListApplicationMembersRequestObject) (ListApplicationMembersResponseObject, error)
@@ -7699,6 +8671,15 @@ type StrictServerInterface interface {
 	// AddApplicationMember Let a user log in to an application
 	// (PUT /v1/applications/{id}/members/{user_id})
 	AddApplicationMember(ctx context.Context, request AddApplicationMemberRequestObject) (AddApplicationMemberResponseObject, error)
+	// ListApplicationSecrets List an application's client secrets (never the secret)
+	// (GET /v1/applications/{id}/secrets)
+	ListApplicationSecrets(ctx context.Context, request ListApplicationSecretsRequestObject) (ListApplicationSecretsResponseObject, error)
+	// CreateApplicationSecret Create a client secret
+	// (POST /v1/applications/{id}/secrets)
+	CreateApplicationSecret(ctx context.Context, request CreateApplicationSecretRequestObject) (CreateApplicationSecretResponseObject, error)
+	// DeleteApplicationSecret Delete a client secret
+	// (DELETE /v1/applications/{id}/secrets/{secret_id})
+	DeleteApplicationSecret(ctx context.Context, request DeleteApplicationSecretRequestObject) (DeleteApplicationSecretResponseObject, error)
 	// ListAuditEvents List audit events, newest first
 	// (GET /v1/audit-events)
 	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
@@ -8789,6 +9770,79 @@ func (sh *strictHandler) UpdateApplication(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// GetApplicationJWKS operation middleware
+func (sh *strictHandler) GetApplicationJWKS(ctx echo.Context, id ID) error {
+	var request GetApplicationJWKSRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApplicationJWKS(ctx.Request().Context(), request.(GetApplicationJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApplicationJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetApplicationJWKSResponseObject); ok {
+		return validResponse.VisitGetApplicationJWKSResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutApplicationJWKS operation middleware
+func (sh *strictHandler) PutApplicationJWKS(ctx echo.Context, id ID) error {
+	var request PutApplicationJWKSRequestObject
+
+	request.Id = id
+
+	var body PutApplicationJWKSJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutApplicationJWKS(ctx.Request().Context(), request.(PutApplicationJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutApplicationJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutApplicationJWKSResponseObject); ok {
+		return validResponse.VisitPutApplicationJWKSResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListApplicationMembers operation middleware
 func (sh *strictHandler) ListApplicationMembers(ctx echo.Context, id ID, params ListApplicationMembersParams) error {
 	var request ListApplicationMembersRequestObject
@@ -8861,6 +9915,105 @@ func (sh *strictHandler) AddApplicationMember(ctx echo.Context, id ID, userId op
 		return err
 	} else if validResponse, ok := response.(AddApplicationMemberResponseObject); ok {
 		return validResponse.VisitAddApplicationMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListApplicationSecrets operation middleware
+func (sh *strictHandler) ListApplicationSecrets(ctx echo.Context, id ID) error {
+	var request ListApplicationSecretsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApplicationSecrets(ctx.Request().Context(), request.(ListApplicationSecretsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApplicationSecrets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListApplicationSecretsResponseObject); ok {
+		return validResponse.VisitListApplicationSecretsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateApplicationSecret operation middleware
+func (sh *strictHandler) CreateApplicationSecret(ctx echo.Context, id ID) error {
+	var request CreateApplicationSecretRequestObject
+
+	request.Id = id
+
+	var body CreateApplicationSecretJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateApplicationSecret(ctx.Request().Context(), request.(CreateApplicationSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateApplicationSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateApplicationSecretResponseObject); ok {
+		return validResponse.VisitCreateApplicationSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteApplicationSecret operation middleware
+func (sh *strictHandler) DeleteApplicationSecret(ctx echo.Context, id ID, secretId string) error {
+	var request DeleteApplicationSecretRequestObject
+
+	request.Id = id
+	request.SecretId = secretId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteApplicationSecret(ctx.Request().Context(), request.(DeleteApplicationSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteApplicationSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteApplicationSecretResponseObject); ok {
+		return validResponse.VisitDeleteApplicationSecretResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9490,206 +10643,232 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3tcts4luirYHi3KvYsJcsfSSdKTdW6HXe38+m1ncnObWVMSIQktClATYCWNSlX3V/3Ae5D3H2PfZR9",
-	"ki0cACRIgRLlyE7Skz+JJZHAwcE5Bwfn81Mw4JMpZ4RJEXQ/BWOCY5LCnz9iQQdHY5wkhI2I+iYmYpDS",
-	"qaScBd3gnDCJOEvmaDYmDMkxQYOEqi9xJseESTrAksRoRuUY/XJxcYpgRLR19tMRevLDwTP0X//5uL0X",
-	"IvX5hye7P2y3gzAgN3gyTUjQ1fOjlOBk8pdeMMKSjHkmSC8IwkAMxmSCFUxTLCVJFTx/L7/w6997wcc/",
-	"94J/CcJAzqdqRCFTykbB7W0YvOVHeDD2rEoBurPb7qCB+l0gyXm7NCFh2STo/how3oJHgo/+8c8lTz3j",
-	"X/ArwgTCKUGMXJNUzxPXziFgGO8cZ0Sm88OhJKlvcwacxQp8NMNUoj4Z8pQgmc4pGyE8wpSVp5xQRidq",
-	"1t18KsokGZEU5vrw4cOhs6uedY2Ju++UMwSDE4RZjGbjOaISDTFNSGwp4HGnuuMEpyRFJE15+pdeQNk1",
-	"Tmh8KRXKKttexcZtGExxiidEGuo9ylLBUz+cESM38nIAT0SID4F2pym5pjwTaIpHRMFF1eO/ZySdB2HA",
-	"8ETNp98pIw7fvCZsJMdB9/Hunm+fTl74wUiJ4Fk6II8EonE+4xTLcTEhjYMwSMnvGU1JHHRlmhF38iFP",
-	"J1gG3SDL4MnFyV/TCZWL8x9KNOFCIjmmAk0wU9tDJgJtxWSIs0Qiszk+JCQwZAUHmngedzrhclK6VcsR",
-	"U84EgX06nNL3gqQ/4viM/J4RAbAOOJOEwZ94Ok0MQe38JhTsnwqK+ZSP9YrMg25w8vavh69PXlyeHf/7",
-	"++Pzi6CY6w0RAispFpxoqtISKTVz3rqr+ZeUDINu8L92CtG4o38VOwbcY0WiejVlvNaNbt77BcTrBeev",
-	"capl6oqlbgYqTW0ADEoo0zypRT0aUpLEWiBxJY+eHKBX9Ee0FVWQGW23nYWck/TaTvhZG3ZxfPb28PXl",
-	"8dnZuzPvfumZEBVIksmUpzilyRxlDF9jmuB+Qja3eY2mMoNoOb7pHYRRzwwOvCBmgwERYpgldkPbJaC+",
-	"AGH1eTxXOAPq2UVv6I8VkN5gNjfMLT6HWC7evbt8c/j2b5Yiz730csG5FmgGPyJEqTooUYLVSbkxYlmY",
-	"Bw1TPtECFcdxSoR4bmbG6oxGEZzXLTiwIyT0Aa1krKNzOY/UwWee3nFOf4DOwPueqVOYp/Qf6rz4fFF6",
-	"dHb84vjtxcnh6/Ol4nSQklid/TgRm8Pxh5SzkTs04inCDBnNAKVkmBIxRqAhuFT33uHZB+MFSxAJH1Gj",
-	"4indSylcQ56iKRZixtMYjbEYUzba3NY3OjynKe8nZPKvnp2PicQ0CbqBdM4Jo6sBomEEpaqptYug++un",
-	"AI4NpXgIkoJeEAaTnCiucZIRJROs5oL6mUQTKgSoJR/DQEgsMxF0D5TCIKk0Gn+M7EJy1QH3eSa7/QSz",
-	"q+aEdaoXu+osBN0nUUoUiRVpLawZaOqIs2FCB+sgdyNQDsaYjQgamOmFvknBPStLU3XRUlgkaAsjtQMI",
-	"JynB8RxJfEVYiHCuYCLKUCaIPsB/4mmfxjFhD74ch40TPLhCGIkBnxJYEZ+SVN8aGCELYvHDhw+t6vVj",
-	"GYNUbysAkdK9FvWvz1eUGIcjMERYAJ+rW90c/XJ8+EIjvLHOdy9YX281APDLybWQKcGTe9JW8/E3qK8C",
-	"4OZUWusu0QxkM3IjgF2h4oLVhPE2D9XLDxfAbQLYLMJTenlF5iLSvHcffGaguifiWWcn1ied9a41m4H4",
-	"kKGMkZspGUgSwxGUpcQF6ovgsEarN6+uqWVuBqy3XJ/MQNOUoejQwACTRfdBy2+5/IlnLH5Iqf2WI5EN",
-	"xvnpDXh/p2C7i5EEcGEtaaMU6xdAQYOnNKlXnjCa3mUZMKt1W5UPOUot2Jq0nWjZ8Gmu3fkmKCx4aJIJ",
-	"ifoECaXmUG1dtmytT1vGJXwLkyJt8SrZlvfbe9uBtjdNCZaaUO8IGaDlUmmkWqvVAz5HVYgVUH2lbw2S",
-	"LCYxmoDRdYwZ4mxA6sCz1r2NgWcGBOJqRo9AX7WcF1XAiEIUlShGfZExkU2nPJXEfAkARWGP5c/CmRMp",
-	"uik9Ddc3/XTVO7Dddl63s4O6qw+0fAOMmRnD+TuDeyOoy1R2Ee4xc/dAnJFQ/YNG9Jqwyv6E7n4aogPy",
-	"6jFDXymWY5LqN6SRkkrTBmkpzeyKCDSnKCUAxVhixNMee3n+7m27x8piCtwQrSPOZMqTVTLKehVgi2DL",
-	"Nq9UrKQEkQ2HdEAJk2Y/u/pOUlXvI9hW0aVqaUIdb/ciogHee1I21uSKbklMNdU+NkkOxhpzBH649cw/",
-	"VYmjfXk1AidjV4zPmHH4XdK4ixhHzgxojIW2hdE42LQU0rMuygqN/ygHKgotFwN/Kh7EWmw47kh7moVG",
-	"qpTX0UbvWDJH2Ky0x4DJM0Fidwwq1GVdO0rjUIsiJXzg1+cwo3ZiMcLiKadMGuefIEyRBDKer3yQDYmJ",
-	"cG0Wqzh9C8q6D814xXYLmPIS6C/qIlyrJ8M4Xxfz16jPFtI1TeIbAdjxaVw6Pg0F+H2Ysu9KsZ9hBwUE",
-	"3MvVpCEtAJNHIAu1AmD5ujgb7+0IvA+T9+dT1IPbwt8NcEq5vC+FQI++aetDM+G68Zum1/KgjyvtErCn",
-	"FJ4LUJUB2C9tyawRrQ35/j6u6wsesM0zea5C6aAJcAJfXLyuDfwJtQhXN50JZZlUCgh8ivFcQZdHbDx9",
-	"clCK2XjSWQzaALcauAU/BdOUT0kqqTYsDFK4CF9iWYpGibEkLUnBK1QJSQkDcjOlKRFrvUPjBtEuYXBF",
-	"5pdjyqTfsH9F5o8EmqZkSG+AMRMsJBryDBSvFA/Uva8ckZRHnV3+9//5/zcH//4P36xqmEulEq61JB1M",
-	"88kTslMYBH7V8T/Gv5avLnTxXoSG8f5vZCCL7TqCh4AB4pgqRODk1Nm+IU4ECSs7Wt6dijvWxvldkTkS",
-	"kk8FmvH0irLRcyMpIBIQ9wVhUiFyPUw4kVR7jx8DTdrPu6Eb6Pfr33u9m07n47/6Y/tc/MHYq1AUfwuE",
-	"XUvT6o4zzJKkjUCHQlQixmfP1f9UWAk+Vre1POxvKeNshlLvQK+vqTZslncC4tJKf6xw0itBdVu4j9MU",
-	"w2cn5q/BYmCuGlDfC5K68tmxyZZBz42jK4B+QXFCBvI0t6WG4FZ/a/De4NX31gtfXUg+TlhAs2RZuQpS",
-	"XkgpNKQIT10Mt/NHjSxEeZ0fn/315Oj48v3bw78enrw+/PH1cRB64ns+ekh1IQRl1V66wC++vgQZZzq6",
-	"pHZ7TfQJxGxV5NdB59mTqgBbBaUz2BKgyhFiCzBhrRlYkBaw5/x+rMTV/IJqImso4iYQKOIYjgIcTyj7",
-	"N/jX94aSTJaQi5cO6x6v4nTpA3dZQQ0pn78/Ojo+b0xx+WsL4Xj+EXhSRsCeT8lyeb6C35XnnLvvdpsc",
-	"5NdtfAXhtegNV3CRWaKzBj8J53p4HeVaX4BMalXbkoa2/6TjVVhxFlPCBjUhHjDJI4EinMWRvvA4dwSI",
-	"x0YZS4gQSBDpPTHvoiA0POypuDRR2A4H9DlPCGbueVzQyDjrL2GmdXG69/jZXseH1iUnfo7vcHEjfYCU",
-	"VtlAP8g3505KrY+2lmoR+f2qQkobUVE3rPHW7POy9ZmTDRbYXGHO92AzilohC+5TW8tneT+NmxDOhDL3",
-	"293vpLQWKS3uQBZTeXxtLDFVXNqjoBBlYDD0QYYHkqeXWoQuSmPj8pl6f7Xxrb6ftP7s/a2huOaZHPBJ",
-	"SS0QWi1QJ7A2qnm1ApEBlurWJNfSa9TBe4lHxHuH8wluM5DZg2IZH5du4kZYvyCJe+T83Ctce7lf9+Cu",
-	"5b2CeqcpjzPAaAtPaUvfgxd31mq3S+/z2phiYH2OJlhckVj9mFAhRXulSugez9Kod3blyzF2GMe1l54v",
-	"Y6zJQXtBErLkxi3JjazPTbSW+K3D0xOF6W1EpSDJ0BhE7355g2l9gFdv9mXE7Xb2DlZMlA+R3/DvgPtW",
-	"r3ezO+z1bn4Y1oj9Y9+9Dv+b+dQe8IlrzbPXiyocd5n5J0qSuMbsYHIMfNsJP0HINUYxl5LEaIrl+Lkx",
-	"PupAbMhWQJBAADr+bMwTHQtQtvI6OQyLxl1eXFiseFcjBGGeFmkyNjVxeSX9xLk55rMuT5JYRXKTJfaL",
-	"XwhO1KYsyL0xGVyJehXIe3S6mD/GgzGCUR4JZA6MUMspxiXiV45UKsCxuR4FAvmVuio6DsuPq5ZrxvCt",
-	"9iSPL6oXCx4TzZPHj/ef1AlnCEbLLaIWbFf3q95qVi9B1pp2ihXU3IwlvSb+uyDOlitE/l/JzbR0+FEm",
-	"nxwEvns0rdxvlzwp/BT0m6T+w7M/bDgyRJl5xxBZv+77S/3lp2Ub/Bl7GxZCY6WSYvbPt/MvP7zy7Hcy",
-	"WqVCndMRo2x0mBhbxLV/m73fXtUQxZUsWcSOj4IwODs/DMLg3atTLwr8FrpMlHVhOvK+fON9eb4anQpO",
-	"vYoQUKVnrMHuOfGIgysyb66tqi1aUFOrIKkBvRDYVJcaf8E6jjl7RK88hlcoFJ/hlbAh6TUqVsWEVvIA",
-	"1hYocPFoV5SD6Ey5FL01CsSkqY9g2WmaT1KJ0qhsj/26OOBPmNKGcIJMXrl+cyUO4KmlgOTW8ZpT7q7n",
-	"UCkB436Q+bZGhfVcGP7s1RffkpmrTS9UtUgIFhI9dTz6IcKm2MVu2Nk7QP25JEIHadocAivLy2rhgKcp",
-	"GUg05qkgqA8QzpGQeAqm7vVuDCZKK8dtGfByIKvWXBUwdTRmZOtidsBC9G41scMfpe88qE/b8oPOkRmW",
-	"y7LA52pEeBAGbuym2kZ/pJj3YPDEG7tctTQL5e7MZSK71B7dlz+Xbcifyxr4c0uBaosXAR67fOzoWhW0",
-	"L7vJLMc0TBEulQUGxhppVlLIGuhYztO+yexmHEFS9Zpnr8m3vpz67/GN2J+R2WVTAnKF3AJiq7BUhl62",
-	"eKMNrbHyTUG9GkQTYecVjc8OHv+ATOSeCU0Ui+KxMPOWr/Yg5oeQxlcnbsQSK4PQiT2e2gBhMw3SMXF4",
-	"7J2UCYmNT6CAe+d6d0fBLnY6/SfDJ3iXtPYHu3HrAD8lrWf9p6S1N1RfqM/PvM4/59ZtRz3oHPjuV6b8",
-	"gjv9Wy7RT3UYy69Oha3IqdGw8hqsTxE9abjsYn+a8iFNyIYcN7n+vGyrtB3sNgyGNBXysonEBo3GRgE2",
-	"f8HnK3F8KWvHdc4JTkuBnfu7j/efdBrEdp6Ra35FvlXbyZkJrfAfcMsDLprslhrfbjEoN+WbYw1z1NwT",
-	"zcltzkYzXN2qNuFqAeysgqreiZIvvsTtJM4GWIJe59LEwTJD9GHrf+PWPzqtZ5ftbqvGFKxmO83WPaHs",
-	"VueEv7d78MPB0/0nBz84pN+pNSw1R+Y56La3sOoT/cLe4ycV5CrFmf6eEfOATDNSoxot2f5za/EqkC4S",
-	"QqbdlOC4jPbdvafL8N7r3eztqn/2W73ezeO++idWf/5AanZBX1bfEIljLPEiARaXBnGZ3xDW4YkwsJeH",
-	"S6HNWJc4GV2COfzuQ7om1EubZed363ofvcSZHF9OiBzz+O5QCJGR1G8GnV2JyyylNUFtOpzq89Cakmvj",
-	"rFiOAM9zG1m9Jug7v2284Z+FAk1WS1dffmQjC/cNuSnSrspqTWELK3UILKxhUa+gKezIrun3fO/xE7D+",
-	"6v+P4xfnh967unnfmxuizd6XSl9ZmUqAUymQQVmIODNFlBiPSRdFRXRYBI49zHqMTiYkplgSlHKpU47V",
-	"LwgUNzVqiKJW64rMWwAHPNGKSYLnUY9BKUA9lJp8ROJ8lDY6BJhsMv806ydUjI13jnHZY3MikV4cuiYp",
-	"HVIoE6zL+uoSXDp9t1lswR2s/W7k4RK0zrBAExzrJLRiHSYl+uWHV+fNczTqnAYpkYo0m6aLmC2G5IQJ",
-	"nqOEEoTHBMdoSz3IyExn6fRY5JBPZNJOFzZrW+2WAcFS0lwgynrMLhFlTNKkSMEWamoFBonRGF8TpLM2",
-	"4uZbVrX9O44IZ2vCEv0v4b0NJT44nHh3fc8El9fcBEo+xdXmf5tIqOsJu7UBKllCVVtwnTNTkEFKPHR2",
-	"MmI8JfFzlGdrPRImX1+nWwLtD7xRHgtzOTZRRyKWHBKrPIPTWvv0BVQsMamvW/lfMOd2M/jK09cUsHOq",
-	"YqKt0htrzZU7XitX0SkekJYgU5xCgXd97iOG05TPKBvpMiyQDc8TomcUzWZ0zaQV037J4IsZIi11V1+F",
-	"RR9BVdjB2fElPLE84aJuOw6tqHn54aK9LGeMsvoa7oUE05OZjTWvNgqHX0E176b494w8R4KyUQLuEC+w",
-	"YvFaMtU2miBs6mfXGfGrb/wVe0HJA+Egrbo0C6RvJ9+LJcGAawXyx1TgfkJif0wGaRJMtZgoU7I4uaky",
-	"+DNyCUpWqWLQ1/yaJHjgXZxlqMsG+YwsS0zFAV2ZfnXmC7C4N4AVzHzr7UNTr0qtOwWQ5vhUTBZLvr+V",
-	"I92BsY7A7pZ0+3XZJpvHCJRM/sVuNzWoffb+NXWHqQE2oWWBCFkdtOwpfgu/2V4T6nHoM5HHK3KtKUNG",
-	"um1AcdfQZ1gsH1H2R3BkOosRJiOqvJajdYO5PbGuv/Exq8jnlZLtJ8WFi5L1JR+zJq+fNJPfr7Fvkhe8",
-	"kfC1+waJfHkU690E+YVfc3j54cKoI3CbLjWA8eoQbhxzeQPaMV992zpRWLJb7oxmAawjoQ05kRoe/F+b",
-	"GN/oUd5MuN/WbMTi3v941ul0dlfGsa0fXK40VjLIUirn59CKSCvseSmThWI4Ji0AbUWluh/Rdgj2nqKk",
-	"pEB8xkj6SJi7TxudSERFj+FEcNDSp+pihEWlRm3XFoR6dfy3SFscoMGOCR3PO+z8R+vw9KT1ys0ewXlh",
-	"A5wnQ7z8cOG7cuTAq1tHiPpQcSgFaMz0Lz9cRNriEu2o4fT8O3+OkMmHKnr/VEErrccHHlcD7vngMpOX",
-	"LjHgzYx24KUdXT4LbcEFz9SOKiDqMQg/dyrF51VAzQ2USl09/jnC7tXTbpK28CR8tnAGmjvE+zQJuoEL",
-	"TOA6iWzt7KBrJFAIqThgXkvBiYrmPEsVbVhSgtuZY/oQ2oPTDc4Ijl2biIBR5JjQFE3IpG8q0ZRenaVU",
-	"ibB8ctMfQL0YQ1rM4oDuUFlMZWl6uFGqbxWmTTgFXOYseCy2c+TrMo9ok6LBYNsozuXFwTfFT6uBz1+w",
-	"pnOFv9KQ5oeW4tGJcVAtvGAnOuPQHMH8lm/GQlFSHahpPhgbYdvcCsrTwzfFT6tXZF6wd2EPebliUvON",
-	"I7WhFuNSS4jiFG0H2S7tSFjIIGjQ15/3WHT67vwC7Vzv7kzIjn0wChG5Jqzo4OcWZiubRnU3N3XgAVg5",
-	"3GMpp7ouFmVDbitvYZ1TaYRGIZEmmDKJKSOpUIgEjKgRRHdnZ0TlOOsr/Wsnf6EFyMo/LqakFEODa0Q4",
-	"BpeSpNH8oA3HbFS2kSnRcGZ7ZejIRaFN+/PKGHw4hLJucpzybDQuDOk91mMQ4iO6uTj7c4QwEzM1WB7f",
-	"GX2CeKMQLUQ53kbPtdejxzgUGU55pljaGQHCoKK6amZRqI8nzHos0lFNkRZQ+e7W9nZ5joiSrUbWPhI9",
-	"BrMLM732GWBZPADCQIzxlOilg7sG3ulC45GlJfDc9hn//X//HzrY332OcI/pKq15WTf92+5+G/3IY0qM",
-	"LRengsRQ73sgk3kXvTx/99Ytvdxj7y9+aj0N0ZhDuT2GMjbF4CEQWZpyRTCIiAGektBU8hYIG0mJrIFx",
-	"jNVpzuZyrKilnykkUiVOpnhAjDtC6QHg2tPBxFiXey5KQZvBeww7ZaqrJcBDWBVGB51OGx0i7YlEGLLZ",
-	"UMyJWRNQpUZI57He5+gwSfisqHEL2FcqidoVtMW4hN0nMZqStMfycxPKUxanKLmhUPGTqwVtt1H0y/Hh",
-	"i0ghE+aMFfWkpMdiMkhwLg0SOiDGHmoVgykU/NxrdxYYezabtTH83ObpaMe8K3Zenxwdvz0/hneKOLSC",
-	"pYMwUKyoGb3T3tWP8SlheEqDbrDf7rT3TQIenNA77RlJkhbUJt75bXYl2rbM38jnONBUq70DhdNvguc5",
-	"82u+71ovlgkFVCImVN/1mON8Emg25iJ3M6lh1B64TiY0J1ITi3FkqddMTeEZTRIY2RZfVapAyQsGzi44",
-	"1bSzy/VO9pjapVqXJ9ra65iAMYH6c+uV2bZ9QakiMTpiIkQJZyNb4jya4JsWHpEoREqv1b1KNQ7GnPEs",
-	"BZ0LJzOslqHQrlhJwZaPK4xHVrfoAtrJaU/dgYOfiVQSNKj0hdzrdDbXcEbnAXmKNy5QwMIWCqn2pU+0",
-	"sFxV47ZSINWg7y9voy4a85kuiSpsa1aluBJNb31i+sD22FbUainSbRW4f+zbujY6BLxDiwSN2OJOZSfe",
-	"73SW9g91LlX2lV87rWf+65RC38H+bh228+3bqRRfdS9iQffXj2EgsskEp3PrEdPodzU1LSZ/eLz7w7YC",
-	"BI+EuvzHVAzU8TAPPt7qffAb28wOoejn44tI19jWZ6NNBLYpwGVKVGAvIcWKFqZF5s/HF76h18HU52Pr",
-	"Ub5iQNuz3d0O+q//fNaGFhN+9N2GZWEJGksLu5e7ltaEHOm5wLily2AlcOwe+bkyU30nz+KScA+kC/k8",
-	"aK/dQSW0GQUyn1vvydOD3YMHJuX1N+croXCLrxyFj4TFQ1NqnhJG49aAsyEdZYXps46O300JO3lxVHr8",
-	"j0+/sGh0xBlTN98cnyjmg2yis8cekFyb78FXQqYr8deIbPGUQqLHDq4UiJ5yUVfKxDWgJfSaCMgAGPMs",
-	"fZ5fbKk0t4RiBvNTS5vZFnfBU9rUKA9EyB95PF+voUhhYNPlHk+LGJqi0qGpBLlux1hfOvVt2VcAkdd+",
-	"AlpOCuUGz4qA1njLadEFb+42frNUv1y9u7u/BqyWZsPgYO/ZOu+VOlE05RZ/N/PbMHi8BqrcdGp4dX8d",
-	"XBUtuZeJuL7ElCEM1qAtPKUtyAezJmWHLe1vVa4s8Uw9W55PiVXpy9FX2jYss5SpmxEjMzTFNG2jM5JB",
-	"PyqMxBT6ypRf0+ZkAfcnXbVmiCc0mfsuUOVqtUUhz3XYdi3mq9TF/c533zDfLWEeY0DPI2eBctfjosK1",
-	"hON4+aFmwXwkTOMwMEHJckm0pUXNK1zhVjP7nGPMmLc8ld2aH1q+ymrN2WYzvFvUw/N1AnGqo5mIJyTy",
-	"2sbJvDE7LrbgbcqOvs6i8O5+43eLZnhN+bjaYbUpI/p73DZlRE+z2QojfsrdqL8WbsePt+Gnqvf314+3",
-	"JabVziiEmb/gncur6sJv9dMFftUeLJdl69hLV+S7rxOnpvDfxpjHYfSifb2p6t2cwVe2+HX2QmP222ev",
-	"zsFd0etio0jN3xiy/8YzbXRnppGuwwntf17J8MKECJQkQ2N5kJjgSa8FpeBSiLH8zFOsYQ3Z4jhbSHdZ",
-	"IAkFFuJDd+XCuDytsmHKq0oOOvfKJkFfjO2+aRqEfYBYEncn0JZG/orTaQxVLf+xzI5nCl/eoxplZqhp",
-	"UTZNOZhmqEA4odfkXux2r+k1Ybq6tMWWRs392eaW4vUrMMdZlBRT6pbMPhQpUpoQmdKBqHUM24sZ6pug",
-	"BiTJZJpAmI/10GsnrsyEtrOpH9lg3mNjKiQfpXgintvuh/25vSzBa6Zwqvp5cMUzKQqrXUoyAb52qdPT",
-	"xfM8Iqc1xmKMfs9IplspPofG0n0sCJpyngAwVEg6EDVe1jdm0Su5Q5IbuTNNMK3wxYI/0McCBrV5VMJp",
-	"yhXGSCaQGhfp2NN7YQxnqkm+Vu/+6/gcNwasTs8tQsPu07CyWMJWgemOd9OazWYthbxWliaEDXiso5Dv",
-	"PsGDXj/LJW5raMe2ZVGkTJ7b4IcIQXC2yfyeG2PEYrN1xmcba6bdSBkHB+AdVPHFNrVNNYJKy/emumy5",
-	"P3JTzvM1Vm+qQyy0jF6iQSxGZGpVwsRpV3UIJ1gT2xRXCBZ48qTk7YYJSvyujar1ZqhfeBJrm6we1tif",
-	"UjoaS6UYmhhfKnXWucde22NVg+1zULhdhw0VKCaMktjkdVKZZ3L22HvTVx3iyXQtgZYeOy5KDAhuw/L2",
-	"Oh2fsNcVne5TYJVrRm1YWFUHbyqoagSKLrEOOAwRT6EsQi412sHncPu3yXxlK68m6jIrdTrPlrPSCndI",
-	"HuNoMpVNlZI2iopk67/kMchI4isiUGTDmiO0hXvMm+6tw5wjJ3wZM8SnOp8HRRCrH8HZ0GM6H13kieh5",
-	"tobmLve9vLJBZML6FrqBbdXVMoBY3RkVZLvdY+7ySnnJ+RrL35qIX5QJU8ZEixAdIlhyEKG7+4e0SfA+",
-	"pUGpbERjYeDYhtyiC26tBceFvKIYb5GWaBrmNTYnVYB/UK2oXFvApxWZkiVCZCTeUIP90xSP6kErXoDx",
-	"H0odOtFVfY902eK7y9YmTjj71p1ccJsVzA3d3gsN/pdJ9BNFLFZbKMpj8BT5KoHUiXkdZN2e40myKnLq",
-	"8PTkfEoG65ld7MAFo3iSphVtY0g3+Nvhm9dIZ2gsppWGwU1rxFvmSzVy+62usZd/36KTKU+liXkdB91g",
-	"xGFxbaph2bneNyGui3CYReaBPdB3BiCCK+2WHFOBhjQhIRQXh5uK+mP7Xq65F2o2i5oHNAKt3uqvIjDL",
-	"QY43AKtkCAAN+x9L7EA4nhfpM7nBxSTlhHD+TugotSl3KWT6p+rA1ikhTpiu0kMTjmMtyBc4Sc1FjV3v",
-	"C5gvYal3p9dckN0zmG+5UoU0qEu12gKZa/GHMekVOUt3YpVVe/lQjJLvSg0S0RZeMvd2Qxw3tbpCQJXu",
-	"71hrb8vLPWwo8vBcAU9OsRC7e/t/KiuKedGBxrriQmWNB9YXq8UwfJHDRUfqcjUG56K7EVhW+rx1tp+S",
-	"eqanmVJBJjhRVwESuy60uziRT5i9EQxSEqtl4mSDHvva4Q8aiTkvyDYA1maDbQ5a38hGgX6Qvb4wEkNt",
-	"dpG/2XY08ocBg3OdYqUrB6g74mQqhU2oowLhOE6JAIeLTOcmjzM6Ux9ah+pDZNOzKpct55FVNyd4VD/Z",
-	"PGVqlcv2YViWoYyRmykZSBIj07q2venDfb1d1ErVDFNI2x46zV7QGIsxZaNN7dQy/yIfIcrQljo8WuWy",
-	"FM5hV/xqDrzr3R0TKyhq71CvqZCHYOoWYPAwecICjOQ+4ItHdl7TCVWX5ZUPHunKVLcf7zPAEBYBASDe",
-	"02CKRwTxoXb/2/IYz00op86FHKRENjfI3sHUcCeny/rxF3c0D9wt4qLGTVKEWlhce8MsLHkqrXh1cK7J",
-	"qb97VK62RWpS+dJBuQCEKdfXSI/b3TCv2DJWNQcq1LA2KA718cWZNn88nI/zyzBZE9vf2i6Vr4Eri/Bc",
-	"w5V+XqwcHjufaHyrOdNG5ZbZSsf2OWxVotuD+lbjjNt8fzf9THztQlgvafkbb7n8yQaWfjP0YbxxnC0e",
-	"lXVSuzY3u4YaNn3iLxFfj0Qlg/U7RT04Rf1MpJecVmsDa6miJy+C24+52CqqkK3Qe50Hv3HlN39ztQbs",
-	"4ue7uruazKvV81brvbhMWAV9O1+7Gq9fSc0fvrd0yvzNL6WGFkuskeKltg1Y2OSwr16cN3ADH3E2TOhA",
-	"frsa50JtyIa6Jy6Rdg13eIS5Rw9dpBhfkMwAM8Yl6pM8+2nroPNse/F+aBXZMus10WarhGom+sPpHWtT",
-	"9rdHqE6mUhNCXaYCL6GjzhcSo9814S+tIiiVuDlx3UEPhoqEg7HHuwlVyB9UszCFzx8623w1S5heGn9o",
-	"1viuhixynybIz1ZDdkxp6xXFPaFSBXUKvJoOHB4t5TlE80DBXCoQmUylJ7qjcm19Y4D4pi+veXOUpbfW",
-	"vJT49+Pra7jhskq/vUlOiZs8yVZx384nxWCXK8zTZ2TCr8kC2zTW7S0TO9Zqs97v1PjF5fm55FOE9R5B",
-	"oEXCRyPKwGEu+b0qWmEdsUDORt7CAgJ+8wYWhmCXlsVd0ZYHNLzMVwghjj+fyr/T9ldD26/VTUFvTMLX",
-	"pWgrO7OYyha5VhAvt4arB4/1c/euTyywzjuWzJGGEvXn2t2sFp5z0e8ZSecFG+GB5IaPCr5Z2Xhz2ay4",
-	"r4NPzcQhOCh5CrlbdVDYpuEbgUNHiEE4QYhIe9RGEUTzRAoKm7nVhhT9aAlaNFF4gXlysC5OJKS/QZga",
-	"gCfppB4ZlEFHR48cW9rOeCkp6DruK+eGXNb1575Xn0zOT6uVW73a786YlQK0aCLUQEeF3kIatSFiZAat",
-	"R2gqZKnQS0ylKy3leEleqa2kyRD0poe6nrrMrcj6UQj/QR6h+psKAf9hCb/o3FDM4h6LyM00QlucERTj",
-	"PAxUPYgylhABKSRQh5jE5QzPhQvhuwFOKYdK6BsKWe+nu3v75Uh10yKtcWyTA9QXilQ3EFyYLkfLwtQP",
-	"7ximbrBnGqhOJWAc+rHol2MSdA86nerMeV7xJBOmOweWKCFYaEd5XuXpT0HoBG+/Y5CJPFHSMG+jo9vZ",
-	"4JQgqvMX2+12pWXhOiCFRWwrNtOoQcqAnJlv7ewzkhLIZ5+m/JrGJIfBdl5eFyV9Ao32lYS+OwrWJdXa",
-	"aOC/5j2KdMskcae8Abv03bCUQqALh7iZ5nYD/hRsbAUfUs5GbhpBCA3S87jXAYZ+2xsO2V8F1QOF7K8E",
-	"49sN2TdLu2vI/gJ1Pl5kzHJAPtA/NGbjA8gyjNvoVAkuggAzI0wZ1KFKFQ+6lH7IEGVSUXli21N4Btsc",
-	"yT9MIsF6tPVVJRK8Ozo8O+EXviwCrldVVolWNwbIVSOtE0EbowhncV5G2fWzoAWpCo3Pekw9qPs1qU0D",
-	"RCkBn1fz4mmsaGeCaRI63QZT0zyvbTvBlVPPLAVYUIQStgedXZ8+9XJyLWRK8GRTbQhMU15PC35H58IM",
-	"J3M1V9IibESZnlEvKugGnf6T4RO8S1r7g924dYCfktaz/lPS2huqL9TnZ/3m3ONd4hfS03JYajU1F8hS",
-	"OMUa6tkoo2VVqBBNvRzPvcDRP/TJ/PP7kxf1+pQ7COxyL9C1fsyza2ghORrums6Itl5yCmZ4gAnkS8FM",
-	"nNlaAHdPeFQqHk4SPlsncXD1ut6qYd0tfhDtZDVcD6SfNADk29VQ8sXdb1phPk3ZiPCFtIKm0Hy92sGC",
-	"jRlt5YvyaQy/2R8LnUH3WK+Li3pDgnt2J9fGQbmSxtiX/6kMaLbF9lLrmR9Tzo5PiPGYLYkyenNfNflP",
-	"9RK+TGDRMuKyEUUOWX0PUP7aad2EA0kvyT8StuF8lfhzObfj9vH3X40OoRc6WI1tH97CziZQZCr2XOZV",
-	"Bbv6XDe3lRme9xjPoIB8L7802KF6QRvpjuzm0rUwxRUhUxhp0mOgNIyIlG6d0VLqnTZn/3JxcYqg/7tO",
-	"OjfmqR7TZRB1gUAogWun2UaUCUlw3EZnpjigLLzhxnnVY3m/88XUXGhf/2butGm7F+lhhtfTNRMfNQ7z",
-	"HMOQmADjffXx3n8gNg4LrwVQqifjAPZkCW8XpOZj7pTb62Ody/wMnrjH40ZNUOc9tD3vE/JPpsPAvjR1",
-	"AqZmi+wG68/lPd75pOTb0sySQxjIdOMeq4t4f25CM6wwJKif0US2KEMR1ACNdLFY9Uyk4QjXzURR+984",
-	"gAcg/J578lXlnmhaXSPpBHbRQ6/1WSZ+GtmsDKpTeR3p8z1O7OElHGSS1FNMJYbLv32PtO09RLMxHYxR",
-	"nwz4hAirHD4STkxDTUQj/LcsnHEVdUEr3vqoxtOsoPE7GuG1h2tfAcWnBNA0Hc8FHeAEmjxQSS3Cw0Ak",
-	"hExz7K+xjtPswe3nq5gTzoOUTBM8MAfCJhN4G83+jaTsfoOacePDxaTeQglmIIV6qWH0IlM3dnXtsHP9",
-	"oKkfdn8t6/NplqvDpiyU0sZefnh1Xg77+ifTk80eQpGOpuqyUy9YoK1p1k/oIC+igjhLSj08S1TipZ0d",
-	"3Vag3jjyBvoS6NbUavOGPEURTkZRpeVBMuIpleOJroaM+4Iwua2j6VIiaWrsDTyJEWf5aSYknguXIEzT",
-	"k7ypsEBU9piCmMQ6GMvYT9o91mNajkltBKfQGGhE4i68bgGm5fGxhCpZqJ+ZcQVgTbtrqBS2q9Cl+iIK",
-	"UdRSeGrBlzBPKyYJnkdoa6/TYxPKMkl0By+NiW0dYREiwbUBxrovTWCFeKThGODBmIgegzVRaQNpFQTa",
-	"JwjLb6MLgzS1FA1ujiFWRi+WesIJnxAmbesIxmOCxIxKNZ16prS+NvpA5bjHIjqZkJhiSf6iTsQIbWGk",
-	"SDvlEyoIzL5dwqoGxSIT4Chtr26hMTc7okO1h5pwQmQhZnzWRof2R8x6rCAjWMoYWrGUimTPCaTf6UVY",
-	"ALxNboCwC7kUNNC3XCrmQpfAkty03qgN6U5GQbiemDxMvIHV6ldt33NR7SDZYM7lJNvWygdZvqkl+Ayh",
-	"Bl1om5XHXPc5Twhm9xx07exHjV5ilh0WiJB0AiwiJE6lsNTwPRh7rfOlgRZiGrqXitKvPEwyUU6yXdRA",
-	"3osHyYBd4KYjLEiLMkGYoCAsRNbXYas2ydcN7NSG8zpO+n2t9JEvn4wLu/KdQ1ZxCKCpqeqViXL+rP68",
-	"qkzUe2FS/DbvKlFDf5nCUEu9rODq+l4K6mu6iGo6X6MGVDWgwNK6K/QbVh3NGaBxjqtjIjdagNKKSw3O",
-	"vpcZ+IJEkpvCa4ik3hTup4XOg8ml71TzxY7Qn/NUaf8R+llVlCqKH7iVzb1eB9lCEtKIXqsbdRRTgfsJ",
-	"2Angrms+mzD4wYBnTPaYvm4VbRQr8qdoMnlp2rNeYtlFLEuSCE0IZkJ3isyDEHT1c/Psc4TRFKtbvrrb",
-	"TLCeJI8NUXc6z5VWx8Lcs0bxPW7rewmoL3Wy2NpPjdWPcnTXnWSI1+p5TqQ1ehahYI5AWAydyvWSKtOe",
-	"62PvgcKmzoncXMyU+PrbbazNb39k9jnPz1gneAptQbALSokgC+1ogKlgZrBNe8yihyjhA5ygEZZkzDMB",
-	"zXTTJOgGYymn3Z2d3b0f2p12p73bfdp52gGeMjMs7/ocIttKGrjKRLIrJrPd2lHR8h0S0UyXaOAxY5fR",
-	"LUkXbT+vyFw36ctdI0NwrpVN8fAE9E7d23l38uII6T7PKKH9FKeUuDPFVAz4NUnnntkUfyPAMhUyNaUK",
-	"SwWFRE0xIm/YG58xG9YKENqddMacEM+Abrl0tIWzmBI2IGJb29Jte3hIsxMZiRVK8tgomhYF3ArLtluw",
-	"ZnG+Mx0yBRl7unG2HJO57hvrjMuyCUnpAA14XMKo9mguDvvyw0XZzVUMZX09bbeoiWOVXBzstdL5oAdh",
-	"atsR5uFgtg2oUu9IMnQGNW0JPSg21fG7CKMUs5hPTFuiwlo9TcmQ3qAoZ5jLyPT6HIzJ4Epkk7DHdBMc",
-	"07wFzPshwlKbTCAB85wwbd7HAkX/0To8PWm9IvMuenX8twgCfaNDIzrhhS76keCUpPA79NvBAymKyzOf",
-	"MSAtvU9at8w3mdYhT1NoTCVUN+JDkwoTKpFwxTOpNl9HKDPt4rG1PNRnHXBbIico5bE4zQudsqLddhHk",
-	"s+rUmJ0/R0itHIa23O8ab3U3rR4zfX7QliAkRp3O/jY4zubQVd34/i60iy9y2kxGSL1cxmQUor7iEZ4C",
-	"6jVaozY61mmw6qfoU8/m3fWCLmq327dRGaWZHLdsLtCK9RaZOzp/TFHYVnT67vwCVZN7o+2if3CPqb9K",
-	"YL3ktCXkPGkAYJERtAI6m4dsbkUgOOmAPBKoDGJU6Wzc7rGLQt7oWiyKKBJ6rbuXxHhewakSD6HNjwyR",
-	"A1QFeJsAvQR0A5yz06Hx6O11OjptMBNEoAGeUokT6+IU2pGpXdOmhy866OzDsjzZAetRhdP+bTXoeEo1",
-	"+CUC0AGrlSeMAtoCVlRTloCy2sYrMg/zPl2mxV6VbKe0BYr37cfb/wkAAP//",
+	"7L3rchs5kij8Ktj6NsLSbJGiLpZtKiZi2bK6W7bb1kryeOdrelQgCyTRKgLsAkoUx+GI8+s8wHmIM+8x",
+	"j7JPcgIJoAp1I4syJds9+mOLZBWQSGQmEnn95A35dMYZYVJ43U/ehOCQxPDnD1jQ4fEERxFhY6K+CYkY",
+	"xnQmKWde17sgTCLOogWaTwhDckLQMKLqS5zICWGSDrEkIZpTOUE/X16eIRgRbZ3/eIwOnx28QP/8x9P2",
+	"no/U52eHu8+2257vkVs8nUXE6+r5UUxwNP1z3xtjSSY8EaTveb4nhhMyxQqmGZaSxAqev+Vf+PVvfe/j",
+	"n/rev3u+JxczNaKQMWVj7/Nn33vLj/FwUrEqBejObruDhup3gSTn7dyEhCVTr/urx3gLHvE+Vo9/IXlc",
+	"Mf4lvyZMIBwTxMgNifU8Ye0cAoapnOOcyHjRG0kSV23OkLNQgY/mmEo0ICMeEyTjBWVjhMeYsvyUU8ro",
+	"VM26m05FmSRjEsNcHz586Dm7WrGuCXH3nXKGYHCCMAvRfLJAVKIRphEJLQU87RR3nOCYxIjEMY//3Pco",
+	"u8ERDa+kQllh24vY+Ox7MxzjKZGGeo+TWPC4Gs6AkVt5NYQnAsRHQLuzmNxQngg0w2Oi4KLq8d8TEi88",
+	"32N4qubT7+QRh2/fEDaWE6/7dHevap9OX1aDERPBk3hInghEw3TGGZaTbEIaer4Xk98TGpPQ68o4Ie7k",
+	"Ix5PsfS6XpLAk+XJ39ApleX5exJNuZBITqhAU8zU9pCpQFshGeEkkshsThUSIhiygANNPE87HX85KX1W",
+	"yxEzzgSBferN6HtB4h9weE5+T4gAWIecScLgTzybRYagdn4TCvZPGcV8Ssd6TRZe1zt9+5fem9OXV+cn",
+	"//X+5OLSy+b6hQiBlRTzTjVVaYkUmzk/u6v595iMvK73/+1konFH/yp2DLgnikT1avJ4rRvdvPcziNdL",
+	"zt/gWMvUFUvdDFSa2gAYFFGmeVKLejSiJAq1QOJKHh0eoNf0B7QVFJAZbLedhVyQ+MZO+EUbdnly/rb3",
+	"5urk/PzdeeV+6ZkQFUiS6YzHOKbRAiUM32Aa4UFENrd5jaYyg2g5vukdhFHPDQ4qQUyGQyLEKInshrZz",
+	"QH0FwhrwcKFwBtSzi36hPxRA+gWzhWFu8SXEcvnu3dUvvbd/tRR5UUkvl5xrgWbwI3wUq4MSRVidlBsj",
+	"ltI8aBTzqRaoOAxjIsSRmRmrMxoFcF634MAOkNAHtJKxjs7lPFIHn3l6xzn9AToD73umTmEe07+r8+LL",
+	"Renx+cnLk7eXp703F0vF6TAmoTr7cSQ2h+MPMWdjd2jEY4QZMpoBiskoJmKCQENwqe69w7MPxguWICI+",
+	"pkbFU7qXUrhGPEYzLMScxyGaYDGhbLy5rW90eM5iPojI9D8qdj4kEtPI63rSOSeMrgaIhhGUqqbWLrzu",
+	"r588ODaU4iFIDHqB701TorjBUUKUTLCaCxokEk2pEKCWfPQ9IbFMhNc9UAqDpNJo/CGyC0lVBzzgiewO",
+	"IsyumxPWmV7sqrMQdJ9IKVEkVKRVWjPQ1DFno4gO10HuRqAcTjAbEzQ00wt9k4J7VhLH6qKlsEjQFkZq",
+	"BxCOYoLDBZL4mjAf4VTBRJShRBB9gP/I4wENQ8IefDkOG0d4eI0wEkM+I7AiPiOxvjUwQkpi8cOHD63i",
+	"9WMZgxRvKwCR0r3K+teXK0qMwxHoIyyAz9WtboF+Pum91AhvrPPdC9bXWw0A/Gp6I2RM8PSetNV0/A3q",
+	"qwC4OZXWuks0A9mM3AhgV6i4YDVhvM1D9erDJXCbADYL8IxeXZOFCDTv3QefGajuiXjW2Yn1SWe9a81m",
+	"IO4xlDByOyNDSUI4gpKYuEB9FRzWaPXm1TW1zM2A9ZbrkxlomjIU9AwMMFlwH7T8lssfecLCh5TabzkS",
+	"yXCSnt6A93cKtrsYSQAX1pI2jrF+ARQ0eEqTeuEJo+ld5QGzWrdV+ZCj1IKtSduJlg0fp9pd1QSZBQ9N",
+	"EyHRgCCh1ByqrcuWrfVpy7iEb2FSpC1eOdvyfntv29P2phnBUhPqHSEDtFwpjVRrtXrAI1SEWAE1UPrW",
+	"MEpCEqIpGF0nmCHOhqQOPGvd2xh4ZkAgrmb0CPRVy3lBAYzAR0GOYtQXCRPJbMZjScyXAFDg91n6LJw5",
+	"gaKb3NNwfdNPF70D223ndTs7qLv6QEs3wJiZMZy/c7g3grpMZRfhPjN3D8QZ8dU/aExvCCvsj+/upyE6",
+	"IK8+M/QVYzkhsX5DGimpNG2QltLMrohAc4pSAlCIJUY87rNXF+/etvssL6bADdE65kzGPFolo6xXAbYI",
+	"tmzzSsVKShDJaESHlDBp9rOr7yRF9T6AbRVdqpYm1PF2LyIa4L0nZWNNrujmxFRT7WOT5GCsMcfgh1vP",
+	"/FOUONqXVyNwEnbN+JwZh98VDbuIceTMgCZYaFsYDb1NSyE9a1lWaPwHKVCBb7kY+FPxINZiw3FH2tPM",
+	"N1Ilvw4fLE5wB6eGvPtMT/BEIEGGMZHwiBAkhoVb8eMjcjsD2weP1YkR4QUJ2+gdixZqQBiiz0BmJIKE",
+	"LkhUqLu/9ruGvpZsSpbBr0ewAO0TY4SFM06ZNL5EQZiiMGQcaekgG5I6/tocW/AhZ4R6H4r2CuoRMOUV",
+	"kHPQRbhW7YZxvi1ZUqONW0jXtLBvBGDHRXLluEgU4PdhGb8rxX6BWRUQcC83nYa0AEwegGjV+oTl6+yo",
+	"PUJFqagou88c2J6IirgMJamsNz6TNY6Y6bMstIMaEQU/bJeEyeaO8fsw2385GT+4Pf/dEMeUy/tSavTo",
+	"m7agNJPoG78tV1pP9Bmp3Rr2aMQLAeo+APu1rbE18ryhsLkPk0PJi7d5XT1VA3XgBziyLy/f1AYv+frc",
+	"ULe1KWWJVFoPfArxQkGXRp08PzzIxZ0cdsqBJ+AaBNfmJ28W85nS1rRxZBjDZf4Ky1xETYglaUkKnq1C",
+	"WI3vadVOrPUODRtE7PjeNVlcTSiT1c6Ja7J4ItAsJiN6C4wZYSHRiCeg7cV4qO6u+aiqNHLu6n/+1/+9",
+	"Pfivv1fNqoa5UkJ+rSXpgKBPFWFHmVHjVx3DZHyE6ep8F+9ZeBsf/EaGMtuuY3gIGCAMqUIEjs6c7Rvh",
+	"SBC/sKP53Sm4lG2s4jVZICH5TKA5j68pGx8ZSQFHHh4IwqRC5HqYcKLB9p4+BZq0n3d9N1jx17/1+7ed",
+	"zsf/qI5PdPEHY69CUfg9EHYtTat72iiJojYCxU1pHIzPj9T/VFgJPlE3zjR0cSnjbIZS70Cvb6g2zuZ3",
+	"AmLrcn+sCDRQgupz5gKPYwyfnbjFBouBuWpAfS9I7Mpnx66cBz018K4A+iXFERnKs9Qe7ENowFuD9wav",
+	"vreRBMWFpOP4GTRLlpWqIPmF5MJbshDbcshgdeRLKVLt4uT8L6fHJ1fv3/b+0jt90/vhzYnnV8Qofawg",
+	"1VIYzaq9dIEvv74EGec6QqZ2e00EDcSdFeTXQefFYVGArYLSGWwJUPkotxJMWGsGFqQS9pzfT5S4WlxS",
+	"TWQNRdwUgl0c45eHwyll/wn/Vr2hJJMl5OylXt3jRZwufeAuK6gh5Yv3x8cnF40pLn2tFFJYPQKP8gjY",
+	"q1KyXJ4v4HflOefuu90mB/l1G19AeC16/RVcZJborKGahFM9vI5yrT9DRrWqbU5D2z/sVCqsOAkpYcOa",
+	"MBWY5IlAAU7CQF948pd+GqKERUQIJIisPDHvoiA0POypuDKR5A4HDDiPCGbueZzRyCQZLGGmdXG69/TF",
+	"XqcareC0aHAIp7i80C8sUxbSrfLLNFC1hhyCUpAa6BgpUHdSjKvocykS0jtagRw3ouZuWGuuoZVl6zOn",
+	"o1ngpgiDNZAdm9ETM1F0n8picb2V4kgjryiG0BQvEBbXYDDLwhe1g8YxNvQZeIzRVnpZfSKQUvd57IQH",
+	"8viJ2D5CZDqTxjJp+EWbJFPm/9XjcUhi0Y0JBulUdESqhaYodohvd+/5MuLDrb93Wi+67atWDQFO8e2p",
+	"HnbXkT3pjrioBM/RN35nqxJ4zSWUXuL9XeCN821Td/jPzVfz7d+1RUpeFZyq8VZz4warP5UCrNrq8n1N",
+	"ZlXaQxVtmFnXJ5INS0PDXCWZeBeZ934WNqHfKWXut7uPJ+9DnbzlzUtCKk9ujN28uA1Wcc8UT3DvVC0K",
+	"DyWPrzTHlXVnE2Qwq/zVZlRU/aStHZW/NeRunsghn+YucUJf4pSs0y6QyjucSABLdWuSa91C1TXpCo9J",
+	"pcWtSjyYgcweZMv4uHQTNyIbMpK4R0UpjUOqPR7WlfO1bJtR7yzmYQIYbeEZbWmrZXlnrS1iqfU1p1Md",
+	"oSkW1yRUP0ZUSNHwEDA3Imku43blyzHWC8NaE9XXMa2noL0kEVliH5XkVtZnw1u/6Vbv7FRhelsdrSQa",
+	"GffV3U1tMG0V4Dr0q2fDkSoyvyF8WtAxIyEaLBAGCjBJ8HkLwqsPr9EFkTrO6tnTvX30z3/sbxdg3z3c",
+	"f35QQXIFQC7h9yIwwSymN1iSq2uyuPptbmO6zFx77T1dIcAIuSRmXUrkqAthmqLLFYq7WhK30gislgKl",
+	"+9tctgYQLlEpCTV0rz68XnmyF7E3SwYRHQLSDKy7z7b13Qaj4BqizhJGf0+IDT4TRHbR+UWvz7bOL/ae",
+	"HvoISxQRLCTa6xw8RwMqxbaPTo7RWWvv6SHaOlFPbau7z7vXZ+gk3Hv6dPdFn22dhC8vetttFOBoHPia",
+	"WyGO1dfRx1MshxPr3GqjM41bNCXTAYlFn+GYoJiMEmFvTIXDMRqvEqQXdMwoG/ciYz+6KV6gDqv03CYP",
+	"XWuJt5zJy2/JnAX05NjzvfOLnud7716fVW580cqtdqD6cMsdr3RcOdptcWmdvSpeWDR5rMDhamkaLfVs",
+	"/urD6wut5q9DwqzA5hlF6wS2ElO2S6Sinm18+ma8lrsi73VW6OcwSdXii76mKuSuIJyiz+kO50ur37/d",
+	"HfX7t89GNVrxSZWnAf+n+dQe8ql7N7UG7yIcd5n5R0qisMYRZjJ3q44s+AkSGTEKuZQkRDMsJ0fmKq3T",
+	"GyEHGEFaLsia+YRHOsI2H3fgZAaXww14ZkK3PKZG8Py02Iipg6IP0Ermmzq+jHTW5anHq5huusSj9jPB",
+	"kdqUkm43IcNrUc+EldcDF/MneDhBMMoTgYxSbKQ74xLxa0fzysCxGdQZAvm153tutYqPq5Zrxqha7Wlq",
+	"LKtVfcwVCLu6xmo5kKkm2S0qHeJKGjVhjXFAs3BuZDW0XXKObNlAcW22uJpxSGzhMRoQQUOCMMvCuota",
+	"D3Bm3aWwzvrSSwPGS9pWNTTblXpivXbvPHr49Ol+7bOA5jRYwtKPa6Moei1W05Ks9fpmpFTjNJP0hlS7",
+	"iXCy/PZd/Su5neVuWpTJwwOvyhdEC7a3JU+Kalb+TdLqm9pg1HBkMH5UjiGSQd33KaMs2eAv2Fs/k94r",
+	"b8Rm/6p23ujXm1Ezq/XKOkVyU6riF2mG1YpgU73PB1TpGWuwe1HlQ1hLOTNq2d0UsTSTvyaUaB2Tv9WV",
+	"VupDKzS7LwhYshm3zQ6QnGOhkQPFrigF0ZlyKXprNLlp0/ChZWpNOkkhgLuwPfbrTNM6ZUotxREyZbP0",
+	"mytxAE8tBSQNnClYWmriaRqfQ7n88vtB5tuau0SFdepPlYr7WzJ3rzWlon3abPDcCfYFawLU8tv1O3sH",
+	"aLCQROikMZsibWV5Xj8f8jgmQ4kmPBYEDQDCBRISzyAKZj3zlEngSHGbBzyfp6evEOVLZUZjRraWk59L",
+	"yYnFvPXqJGTnQX3a5h90jkw/X3USPhcTXsHTleWSqW2sTiKpPBgq0ildrlqaZH935jJJH2qP7ivUk20o",
+	"1JM1CPXM5bCULyY8dPnY0bUKaF92pVyOaZjCXyoLDIw10iynkDXQsZynqyazm3EMNaPWPHtNOamrWbVB",
+	"pRH7MzK/akpArpArIbYIS2HoZYtvYgsr+BY2BPVqEE3yTaVofHHw9BkyST0ma0mUxWPmU8zbWEDMj6BK",
+	"SZ24EUvMPULXLagofeY30yAdW1OFc40yIbHxXWdw79zs7ijYxU5ncDg6xLuktT/cDVsH+DlpvRg8J629",
+	"kfpCfX5RGRfomD/sqAedg6r7laku507/lkv0Yx3G0qtTZrRzStCtvAbrU0RP6i+zsJzFfEQjsqEAg1R/",
+	"XrZV2iD52fdGNBbyqonEBo3GJgg1f6HKMe/4/NdO+VoQHOdyvvZ3n+4fdhqkfZ2TG35NHo1Yj0asLzJi",
+	"nZvw92pNY3lQfBO2UeNbXsvCYVIBXCOlai7sRoUySooZrm5VmwiwAOzcPd4qXXxO7JIwGWIJCrZLEwfL",
+	"XDO91v+vozSv2t26KE0121myrqpgtzqVQHu7B88Onu8fHjxzZNCKiPNGyITgpoKv7OlhAbnqBkN/T4h5",
+	"QMYJqdFRl2z/hTU9ZkgXESEzGzjbPDS237/d21X/7Lf6/dunA/VPqP58Rmp2QVsNfiESh1jiMgFmtzdx",
+	"lV7V1uEJ37O3uCuh7YlXOBpfgYPo7kO6tuwrW36lOpir8tErnMjJ1ZTICQ83DIUeeoNrFSIhcbXVe34t",
+	"rpKY1qQ36cSaL9u8mNwYJ+FyNFc8txEc1467OQRrzrzz2yaY74uwrPljKYLzj2wEt1VDbgqtxUNHE3Fp",
+	"pQ4N+zWyplJiZp4J15lwsff0EPwJ+n8I1Km0/pj3KwsRaEfKldKAV+at41gKZFDmI85M1WHGQ9JFQRZ/",
+	"HYDPHrM+o9MpCSmWBMVcanUNSlvBVUCN6qOg1bomixbAAU+0QhLhRdBnUDtfD6UmH5MwHaWNegCTrX4H",
+	"0SRiYhzvjMs+WxCJ9OLQDYnpiEJfHd0HR9es1uFIzUIj7+A/cmPzl6B1jgWa4lBXPMnWYcK4Xn14fdG8",
+	"IECdGyomUpFm09oEZoshE36KFyiiBOEJwSHaUg8yMtclIfoscMgnMIWVSpu1rXbLgGApaSEQZX1ml4gS",
+	"JmmUFRkTamoTLjjBN8SWNWu+ZUVvkuPacrbGz9H/Et7bUJa9w4l3V1xNJvMf8m5pi+jofkDuNa+QXfPw",
+	"N0oAzdbhc/PIkE4j0yE5iEpfZ4/JCVT0HDOd6aJJd/WV1HEgOMI+571zb5fpQt1eGB9XuCjL+5DWldpK",
+	"/wJAGt6j8zDVVLh32magrdwba82Vhi4UjDkzPCQtQWY4hg5wJjeQ4Tjmc8rGuk4r1LfjEdEzimYzuo6G",
+	"IhW5LhPMEGlNMY1WYbGKYgvs75DBEhmwvJpB3Xb0rGh99eGyvSxJjLL6Jm+ZxNaTmY01rzbKNV9BNe9m",
+	"+PeEHCFB2TgCh2Ib9bKYwOqkTo3w8qp877Y15hCm3RLXdNbiM30Hb4Fqpq4ccJ116CuX7zCiEfH8ppEv",
+	"P9QFgS9zseQGy22CBaqKEt6LJbkfa6X5hVTgQUTC6qgo0iSutFzFImfzdetY4C/INMzZhbNB3/AbEuFh",
+	"5eIsQ141SIBkSWTKAerWd6vLUoCIqMxXAkP7evvQ1K9Z69AEpDleTVNiIt3fggrkwFhHYHdLqP22vAPN",
+	"o3RyTrdst5taUr94/5o6pNUAm9BKQYSszlGr6K4Dv1kVSj0OjSzT0G2ubxZQLs52uLxrphsslo8p+yOE",
+	"EjiLEaZcSX4tx+vm7lWE/f/GJ6wgn1dKth8VF5Yl6ys+YU1eP20mv9/gqkle8kbC1+4bVNlJA/rvJsgv",
+	"qzWPVx8ujToD1odcBdtKhclN6chvQDvkq2+npwpLdsud0SyAdSS0ITduw4P/WxPjGz3Kmwn3zzUbUd77",
+	"H847nc7uykjS9fNsdKGFJKZycQG9jrXCn9YZLeVdmSxQtBXkinIG2z7Yx7KeFVD8hMRPhLk7tdGpRFT0",
+	"GY4EBy1/pi5WWBSa4HRtiejXJ38N9DUXOviaLJq0he9/t3pnp63XbrIwTqsO4jT39dWHy6orSwq8urX4",
+	"aADlgGOAxkz/6sNloC1UwY4aTs+/86cAmfT3rLlwEbTceqrAg6zPvSq4zOS5SxDEEwQ78NKOLqiNtuCC",
+	"aAo7ZxD1GWTiOK3o0jYj5gZLpW5Pd4Swe3W1m6QtYhGfl85Ac716H0de13OB8VzvoG3O5XWNBPIh8xrM",
+	"kTGEMaAFT2IojGNICW53jsHE1LzpeucEh64lRcAockJobBNCS6/OY6pEWDq5aUCoXgwhC7o8oDtUElKZ",
+	"mx5upOpbhWkT0ASXNwseC+0c6brMI9oEazDYNopzfnHwTfbTauDTF6yrQeEvN6T5oaV4dGo8k6UX7ETn",
+	"HLovmt/SzSgXG+o6GTDGpto2t4L89PBN9tPqFZkX7N23grxcMan5xnJQ1iOkyEZuswvUpJB82oejz/75",
+	"j732/nbX7WaRln1y7XpU7z5nRKmsSuBpA5/os6LJb6BGMTY/JPCU2NS+KYACslCknT7U0dNnui+P0wkE",
+	"ZssPHNQYF6FPSFBpeM0Pk/6mRirmzPp9ZjPZt9uoYF9V0l7kZD0KtBgwQlu3zleHv1p8JgUnUs7ccxcw",
+	"vNQWpmSdtoRt53jKz04RKPkzWPRZcPbu4hLt3OzuTMmOfTDwEbkhxugrXfvkBIu8M2A51J/BcT3itrA5",
+	"1kVQjNjPzpQppkxiykgsFCsATasRRHdnZ0zlJBkoDXonfaEF5J5+LOdXZkODM1A4JrfcWaElmnaVsHHe",
+	"SqqE+7ltp6qjv4V2Zi0KY/DRCKrmy0nMk/Ekcx31WZ9BmKTopgfSnxRFibkaLI2RDz5BzKaPSpHin4Mj",
+	"7efrMzBpo5gnSig7I0AoaVBXLD7wTaEC1meBjgwN9BGT7m5t+98jRNTpaE7LJ6LPYHZhptf8h2X2AJC1",
+	"mOAZ0UsHByW804XetEs7DLgdVv/nf/8fdLC/e4SwZmynar7+bXe/jX7gISW6M8EMx4KE0BJuKKNFF726",
+	"ePfW7c7VZ+8vf2w999GEQzcDhhI2w+ATE0kcc0UwiIghnhHfNHsTCJuzDlkT8wQrfYwt5ERRyyBRSKTq",
+	"QJjhITEOOMXd4MzWCRlYdwTLuoWZwfsMO53Mil3ifFgVRgedThv1kPa9Iwyp2SjkxKwJqFIjpPNU73PQ",
+	"iyI+z9ogAfaVUql2BW0xLmH3SYhmJO6zVPOBliOZHkRuKXRx4WpB220U/HzSexkoZMKcoaKemPRZSIYR",
+	"TqVBRIfEWMStajeDJi577U6JsefzeRvDz20ej3fMu2LnzenxyduLE3gni+XNWNrzPcWKmtE77V39GJ8R",
+	"hmfU63r77U5732STg461056TKGpB+6qd3+bXom27KIyrfFOaap2aH7BtU7xImV/zfdf6bU04tRIxvvZS",
+	"Oe5WgeYTLlLHqhpG7YHrVkULIjWxGNetes30iZrTKIKRbUMdpczl/L7g3gW9RLt3XX98n6ldqnXyo629",
+	"jgm6FWiwsI6/bTQgI+026zM1t/BRxNnYdsELpvi2hcck8JG6maCh2kONgwlnPIlBa8bRHKtlKLQLU3Im",
+	"HVeYGATdxR1oJ6W9U6Uc/USg0oVTsxe2cq/T2VxPYp1LWdEbo0QBpS0UUu3LgGhhuapvUaEAjkHfn98G",
+	"XTThc91xxrRAstVjYJYB0bgNlYbUainSbWW4f1q1dW3UA7xDF81CjUzPTrzf6XiuCURfzjOsOddi+8qv",
+	"ndaL6guxQt/B/m4dttPt2yn0tnGv0l7314++J5LpFMcL6xPV6Hd1baf6jgIEj4XX/dULqRiq42Hhffys",
+	"96HaXGp2CAU/nVwGum+aPhttVQtbzyJPiQrsJaRY0MK0yPzp5LJq6HUw9eXYepKuGND2Yne3g/75jxdt",
+	"6EJajb7Pfl5YgsbSwu71vKU1IUd6lhg3d50vxHzeIz8XZqrga5O1ml3z7oF0IScS7bU7KIc2o0Cmc+s9",
+	"eX6we/DApLz+5nwjFG7xlaLwibB4aErNM8Jo2IK77jjJjNd1dPxuRtjpy+Pc4398+oVFo2POGBkq1d7g",
+	"E4V8mEx1Bu4DkmvzPfhGyHQl/hqRLZ5RSJbbwYX+WzMu6moPuibQiN4QAaaWCU/io/RiS6W5JWQzmJ9a",
+	"2lBa3oWKzjFGeSBC/sDDxXo9ZzMTqe6mcZaFVmWNJEyjjcZNZJd0t/mc9/aYKJMqAlpOCm4fEwEEtMZb",
+	"Thd3eHO38Zu59nDq3d39NWC1NOt7B3sv1nkv1120KbeY14sM43tP10CVW5ICXt1fB1dpGv5SETeQmDKE",
+	"wRq0hWe0BTm11ingsKX9rciVOZ6pZ8uLGbEqfT7+Tlv3ZRIzdTNiZI5mmMZtdE4SaFmOkZhBr+D8a9oh",
+	"IOD+pEuwjfCURouqC1S+GVDWJ2Udtl2L+Qpthx757jvmuyXMY1wgaaw4UO56XJQ5B3EYLj/ULJhPhOkt",
+	"DyYoma9hvLRnXIEr3PLDX3KMGfNWRSnm5odWVSnk5myzGd7NClhXNVp1yhmbmDUk0tZR0aIxO5oyPHdg",
+	"R/NmiR2bHAvm3R95PKBhSFhjPjYv5vh4vzmwd2RE8/YSRvyUOsJ/zRzHHz/7n4r++18/fs4xrXYnQmJ4",
+	"VYVql1fVhd/qpyV+1T5Il2Xr2EuX0L6vE6emUvfGmMdh9LQ8jG2a1pzBc8WnVrCXxuz3z16dg7ui18VG",
+	"Vt5kY8j+K0+00Z1xheSJywntf13J8NIEeeQkQ2N5EJnw10oLSsalECX7hadYw6YP2XFWSvAqkYQCC/GR",
+	"u3JhXJ5W2TD9ECQHnXtlD+avxnbfNQ3CPkA0kLsTaEsjf8XpNIESzX9fZsczVZzvUY0yM9R0gJ/FHEwz",
+	"VCAc0RtyL3a7N/SGMN0OxmJLo+b+bHNL8foNmOMsSrIpMTIVx0soUqQ0JTKmQ1HrGLYXMzQwQQ1Ikuks",
+	"gkAt66HXTlyZmFAf9SMbLvpsQoXk4xhPxZGOQdReO31Z0nFRugq4+nl4zRMpMqtdTBIBvnapyz+IozQi",
+	"pwU9u35PSELQHFN5hEIs8QALgmacRwAMFZIORY2X9Rez6JXcIcmt3JlFmBb4ouQPrGIBg9o0KuEs5gpj",
+	"JBFIjYt09PC9MIYz1TRda+X+6/gcN4pv2dV0iKOIxMDUEHqFtkwsqr4W8xilDWAgh94NseuzXMJrZYid",
+	"rskvnZu2LWSw3WfaIW1CVCc8Cs2J5QYhBlU7noUl3qdJqFxJXiHYHe+2NZ/PW2rbW0kcETbkoY6Av/sE",
+	"D3pxzhc4r6F6269XMSE5smEbAYLEAFOlYWE214lV0kEFiPH5qsCCKgjN8ztvOXT507A1ukaA6/IOlwh4",
+	"7066DLy5/v0cXltbB3+XaYdraz/wbkPdp6L1KChBJkfgV/iUi8ctKkRO7DC2GdsQ+XB4mHPdwyA54aUt",
+	"xPWC62cehdrArIc1xrSYjidSabkm5JxKXTSiwvjcZ0Xr8xHcHlzvExUoJIyS0KQpU5kmJvfZe4gI0jZw",
+	"UwqkpccOswohgtsYwz0dAVcvPaHdrOP4qRWbaCuLUO4z071JhwH7pThhHlfF/JrTSykR20d95iY+A//i",
+	"mEDgje7NNLCI3Tro7KIgX8g42K4Sz7py4X2K5nxtxA2L5eLgTUVyjejUPV2ANKC+4Rw78rHtPYhcO9W7",
+	"Zlj1+5VQeSO+ZvO8cOl0XiwXLiu8XWkIa57t2ijIqin8OQ0xRxJfE4ECG7UeoC3cZ5X1HHQUe+BEp2OG",
+	"bAEBE0UfAAP2mS44IdJKE2k6lZY37ntZpoCJ2ixX2qyrhgKh2HMqiGJid3m5mgrpGvPfmoBupTSawE0Q",
+	"qjoCNOf/Q43dfy4M5aoMQS6++KB9sJ2TmALhPqvLADHxAlX5Ga5A7epqQhX5HlbGbheFrM69cJI/6nI2",
+	"XKmLqpqV9VnaQrCLatI4+iy4Wy9BDROuyA8J1mqp6JszJ6BCBOjPKBDJQP1fRpuPApwoDikdYX32/vyN",
+	"bZCuy5z5KCC3syDtCJBFheqaUXoLgt8kDRTFhX3G2ZCY/BSroGpYqKgGxvaeCVIcBC6I+dXaxsV6J1Pe",
+	"hKBoEL9ZcZgtHEXVKDONsBjRYfDiWsE94rHOCIqJVpTz7NFGH2LOxgo7iVExHBbwIQHCBlyb4kMaNzGZ",
+	"RXgBqZVmY2HWqjO76sjWvpX7PLJzFacan9iOkd0tauTWMnJicVZ0hsgy9D28XmhOAfgHvaTly/RUXdJM",
+	"tTPFSeFGLlu+dxbjcT1o2Qsw/kPdzjalxTSJZrBv3SmWYbMqUMP4IXuBbRQ9dKqIxd5UskpTPEZVRbXq",
+	"FCqdrdJe4Gm0KgS1d3Z6MSPD9ezXduCMUSosWIq2MeRt/bX3yxukU92WFm/yup4auf1W1xnOijrR6YzH",
+	"0iQPTLyuN+awuDbVsOzc7JtcgTIcZpFphCRYvgAisA1uyQkVaEQj4kOnGzCcqD+278VeeKlms6h5QGv6",
+	"6q3+JiJcHeRURrLmLKpwu//7EoM6DhdZHmJquTbZjT5oulM6jm32eQxFb2IwlmrVMst3UDpBxHGoBXmJ",
+	"k9Rc1DhIvoIfCJZ6d3pNBdk9g/mWq0uHBnXp/TFD5lr8YXwjWfLnnVhl1V4+FKOku1KDRLSFl8y93RDH",
+	"Td1XEJkKvqX6AJ208tGGQrgvFPDkDAuxu7f/b3lFMa2/01hXLBWZemB9sVgXqioFI43PKbhrHGvURmBZ",
+	"GTyk06aV1DOdjpUKMsWRugqQ0I1FuEs0zimzNwK3sunGonFqhz9oJOYqQbaZBDatdnPQVo1sFOgH2etL",
+	"IzHUZmeJ8G1HI38YMDjXuaq6iI66I05nUtjMZCoQDsOYCPBcy3hhEuKDc/Wh1VMfApvnWrhsOY+sujnB",
+	"o/rJ5rmnq2JfHoZlGUoYuZ2RoSQhVFtIYh0MssnDfb1d1ErVHFOofzFyOg+iCRYTysab2qllgRp8jChD",
+	"W+rwaOUrNDmHXfarOfBudndM0LWovUO9oUL2wPMmwOBhCi4I8NlVAZ89svOGTqm6LK988FgXafz88T4j",
+	"tWEREElXeRrM8Bjq6kAcla0UdWRi4nVS+TAmsrnX5A6mhjv5gNcPZLujeeBuoWuZ17YmZs3iujJezZKn",
+	"0opXZzmY4iR3T2/QtkhNKl87uwGAMJVrG+lxuxvmFVvRseZAhfYXBsW+Pr440+aPhwu5+DpM1sT2t7bz",
+	"8lvgyizPwXBlNS8WDo+dTzT8rDnTpjfk2UoHSTtslaPbg2qmVhzMuC2ckvO3fetCWC9p+RtvufzRRuh/",
+	"N/Rh/N6mBF1OfNdJ7doiFzXUsOkTf4n4eiIKpQAeKerBKeonIivJabU2sJYqevrS+/wxFVtZQc4Veq/z",
+	"4Heu/KZvrtaAXfw8qrurybxYSHa13ovzhJXRt/O1q/FWK6npw/eWl56++bXU0GyJNVI8F2iDhc2y/ebF",
+	"eQM38DFno4gO5fercZbKJDfUPXGOtGu4o0KYV+ihZYqpCkcbYsY4xJvaNNKtg86L7fL90CqyedZros0W",
+	"CdVM9IfTO9am7O+PUJ2UzyaEukwFXkJHna8kRh814a+tIvwEkXVNiesOejCUdh1OKryb0JDjQTUL0wPk",
+	"oct2rGYJ01bqD80aj2pImfs0QX6xGgJ1kpcW+czeuO9CvTpqsb5c72VdyDXaItOZXDjhxEp1mSVy+/GU",
+	"+NqnhOkGUti4rOayDpwpRPpv/iBJKqj7LKmk7s2fI2XCfrgjpAlTCXWSCyQkj/+Aqv6/wGFwTmYRdCbY",
+	"GJ/VnhemK9CKqvqQKE+dzgom/aPiVnsE0Z/QqYIKBIK8fKEtmDl/MUB818bOtK/kUitn2oXp8SD7Fiyi",
+	"RQabppS4yQNrFfftfFIMdrXCnXlOpvyGlNimsS3IMrHj3TTrfaTGry7yLySf2YokEJgX8fGYMgiwkvxe",
+	"L+Z+HbFANm3a/Q8SRNLef4Zgl/ajWNHRtFaR64Xhl1P5I21/M7T9RumjemMivi5F18pO04WuqSv1wjz+",
+	"MOYdPVudOlC++ZrF+GlvIc6IQJQNoySEKgpRCK2+aCzkI0V/m7qDKQdlthJtFWM4tzd/DV4nNNGWTElD",
+	"5o50O0Glrl/83GvtPT1UcvOazGS7z3q51UG1FijDKdSicASdCjKqVXcR3Y2Ps/pk6xJ/3L+dV8/z1f3I",
+	"Lhhh/bVdb9C/ZnDjox2g3jedFy13Pyt3PpkSHg0DJ6vYtYkOZuo0PIZRfuu+5KaEtbFrhZ5o2cUipdCl",
+	"V4vSVcKSfhJS2SI3CqDlmqF68EQ/d+9mpxIq3qmDV0OJBgst6JV+nOLk94TEiwwpeCi5uW5lOCj2yC+1",
+	"vF82Kx7onFYzsa/r4MRQfKkOCpFA+/7NwKETz4a6ZCZpj9sogCQhXcPN1GRoQwnVYAla9N2hEpjDg3Vx",
+	"IqF+FWS/AXiSTuuRQdmQeJXX3RBL0lLvemsCYPpsrpwbyvOtP/e9hnqm/LTaBqpX+xjjuVKqZ236G1xH",
+	"oHu/Rq2PGJmn98VcIe6QSkdRSORkSWE42+mIofMLdTt49eHSlBUTySBwK0z5ujyW+g9DlSlTQAqzsM90",
+	"oastzggKcZpdqh5ECYuIEMi29lP3XrdEW+ke8W6IY8qhU+WGMuEH8e7efj4B/ofzTqez2zxlygHqKyXA",
+	"Gwh0Mavl2e+9O2a/G+wB6ODUUX9Av2z9cki87kGnU5w5LQwIlTXhBokliggWOv4+rcL/b57v5IS/Y1BK",
+	"cKqkYdrmXLcbxzFBprxXu61LMWSIXgckP0uZxWYaNUgekHPzrZ19TmICtSxnMb+hIUlh0LJ2fZQMlBam",
+	"JfTdUbAuqdYmGf8l7SGvW9qLO5UjsEvf9XOVCXR5ZLdUpN2Af/M2tgJdTC5XQW4+wTI1xQxxIkh705UA",
+	"VkH1QJUAVoLx/VYCMEu7ayWAEnU+LTNmPs8f6B9NsEB8CMWLwjY6U4KLIMDMGFMGfQJixYMupfcYokwq",
+	"Ko9s++CKwTZH8g9Tn2A92vqm6hO8O+6dn/LLquIEXK8qrxKtbtyaqkZaJ4Kq/rqyZrkYZxuVpCpSAlBX",
+	"XtX99NWmAaKUgE+7LfA4VLQzxTTKDisfxcRUfOszHZ2Rr2hjKcCCIpSwPejsVulTr6Y3QsYETzfVJhaA",
+	"hWqT+D/N1+0hn+aLVmKGo4WaK2oRNqZMz6gX5XW9zuBwdIh3SWt/uBu2DvBz0noxeE5aeyP1hfr8YtCc",
+	"eyqX+JX0tBSWWk3NBTIXurWGejZOaF4VykRTP8Vz33P0D30y//T+9GW9PuUOArvc93Sdb/PsGlpIioa7",
+	"VklCW684hWgNgAnkS8ZMnNkSg3evo6RUPBxFfL5OPaLV63rLc+1CSPgg2slquB5IP2kAyPeroaSLu99q",
+	"Rek0eSPCV9IKmkLz7WoHpVAEtJUuqkpj+M3+mOkMU7Is4v4X4t1z1GFtiIEraYx9+V/KgDaL+YhGK3wh",
+	"1ZhydnxKjAdkSfLSL/fVM/VML+Hr5CstIy6bqOSQ1WPe87dO6ybLSFaS/BOB7CAF4k/l3E6mxdddjXrD",
+	"IVEnNmZpLFNmZxMoMIWAr9K2IF19rpvbyhwv+own0OCzn14a7FB9r416OpJMX7pKU1wTMoORpn0GSsOY",
+	"SOm2Tsp30ABzdtYOQ9eyM+apPtN9THSHD2gUZKfZRpQJSXDYRuemu4fMgiaN86rPdLXxyoCYCWZj8svi",
+	"LKvqfy/Swwyvp2smPmp8+imGod4BjPfN55b8gdjYz7wWQKkVwSKwJ0t4OyO1KuaOub0+1rnMz+GJezxu",
+	"1AR13kNt6dDe6X8pHQb2pakTMDZbZDdYf87v8c4nJd+WFqzowUBISBpFaKIu4tAqRwcKaGFI0CChkWxR",
+	"hgJoLWJ6AKlnAg2Hv26BC7X/jWOMAMLHkhbfVEkLTavrxB/FPKdtWHqtL15RTSOblUF1Kq8jfR6D1x5e",
+	"wkGBinqKKcRwVW/fE21799F8QocTNCBDPiXCKoempZaOaaiJT4P/loWmraKut2qAz8uymFMav6MRXnu4",
+	"9hVQfEYATbPJQtAhjqCVLZXUItz3RETILMX+Gus4Sx7cfr6KOeE8iHXyrD4QNhnP3Wj276QS2HeoGTc+",
+	"XEzUNHR2MnnUdVLD6EWmHc3qkuQX+kFTlvze6DybZrk6bKpNK23s1YfXF/mwr38xPdnsIdT+bKouO22I",
+	"BNoyyfW2Nitkx7iW3xyVVNLOju4LWm8c+QUai2K1T7B5Ix6jAEfjoNCzNBrzmMrJVJdAwQNBmNzW0XQx",
+	"kTQ29gYeQaKYPc2ExAvhEoTp45w2pBSIyj4z3S8hGMvYT9p91mdajknTQRLan49J2IXXLcA0Pz6WkJ+C",
+	"BokZV+icIrC8UCls7/Qr9UXgo6Cl8NSCL2GeVkgivAjQ1l6nz2wHzMHCYmJbR1j4SHBtgLHuSxNYIZ5o",
+	"OIZ4OCGiz2BNVNpAWgWB9gmaVpOXBmlqKRrcFEMsj15oRQ3NOaeESdv7lfGQIDGnUk2nnsmtr40+UDnp",
+	"s4BOpySkWJI/qxMxQFsYKdKO+ZQKArNv57CqQbHIBDhy26t74C7MjtiWpUA4PrIQMz5vo579EbM+y8gI",
+	"ljKBNsy53lsLAlUa9CIsAJUNroGwM7nkNdC3XCrmQlfWltz0zq0N6Y7Gnr+emOxFlYHV6ldt33NR7SDZ",
+	"YM7lJNu8vwqydFNz8BlC9bojHAmSxlwPOI8IZvccdO3sR41eYpbtZ4iQdAosIiSOpbDU8BiMvdb50qSG",
+	"C5B5vtfdysMkEflaLGUN5L14kEIpJW46xoK0KBOECQrCQiQDHbZqa8G4gZ3acF7HSb+vlT7y9Wu2wK48",
+	"csgqDgE0NVW9EpEvs6I/r6o+/V6YShCbd5Woob9OnvBSLyu4uh4rTH9LF1FN5+uk7xYCCiytu0K/YTOT",
+	"lAEal0JxTORGC1Baca4F+2NG7lckktQUXkMk9abwalroPJhceqSar3aE/pRW1Kk+Qr+oOHNB8QO3srnX",
+	"6yBbSEIa0xt1ow5CKvAgAjsB3HXNZxMGPxzyhMk+09ctHSlRIX9QYL3TV9oiIa6w7CKWRFGApgQzGK7P",
+	"0iAEXVvFPHuEMJphdctXd5sp1pOksSHqTldxpdWxMPesUTzGbT1Wlv5aJ4stKd1Y/chHd22uINEFkdbo",
+	"mYWCOQKhHDqV6iVFpr3Qx94DhU01ru/bJGZKEPlYi/c7Yp+L9Ix1gqfQFgS7oJgIUupyC0wFM4NtusIs",
+	"2kMRH+IIjbEkE54I4vleEkde15tIOevu7OzuPWt32p32bvd553kHeMrMUEpB+/EYHT47eKFZxUfq87NO",
+	"5wVwlYlkV0wG3x8e7iHKZMzFjAx1IhoLZ5xCGYbULgNIqrD9vCYL3fs/dY1Ava+CKR6eeNdTeN55d/ry",
+	"2NaWieggxjEl7kwhFUN+Q+JFxWyKvxFgmQoZmw4IubqToqa4TGXYG58zG9YKENqddMackooB3S5saAsn",
+	"ISVsSMS2tqUbdwpkYguRkFChJI2NonFW5zezbLsldcrzneuQKcjYA7e9+nOBxjFm0hmXJVMS0yEa8jCH",
+	"Ue3RLA/76sNl3s2VDZUWbHOLmjhWyfJgb5TOR4TwkVJRqfozDQdTgjfGQ6nUOxKNnEEnBEeVdGWb7nUR",
+	"RjFmIZ/aylGptXoWkxG9RUHKMFc6zgyj4YQMr0Uy9ftM99Y1ZdPAvO8jLLXJBBIwLwjT5n0sUPDfrd7Z",
+	"aes1WXTR65O/BhDoG/SM6IQXuugHgmMSw+/QxhcPpcguz3zOgLT0PmndMt1kWoc8TaEhlVAEk49MKoyv",
+	"RMI1T6TafB2hzLSLx9byUJ91wG2OnKCUR3malzplRbvtAshn1akxO38KkFo5DG253zXe6ibdfWbaB6Mt",
+	"QUiIOp39bXCcLZDE18T4/i61iy8A7WHHFO5RL+cxGfhooHiEx4B6jdagjU50Gqz6KfjUt3l3fa+L2u32",
+	"5yCP0kROWjYXaMV6s8wdnT+mKGwrOHt3cYmKyb3Bto8GCwnJg32m/sqB9YrTlpCLqAGAWUbQCuhsHrK5",
+	"FYHgpEPyRKA8iEEGGfzR7rPLTN7oWiyKKKAGoymrUsCpEg++zY/0kQNUAXibAL0EdAOcs9O+8ejtdTo6",
+	"bTARRKAhnlGJI+viFNqRqV3TmIm5OiMOOvuwrIrsgPWowukqvxp0PKMa/BwB6IDVwhNGAW0BK6opc0BZ",
+	"beM1WfhpjU3Tub9ItjPaAsX788fP/y8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
