@@ -8,13 +8,12 @@ import (
 	"time"
 )
 
-// splitScopes reads a space-separated scope column; never nil.
+// splitScopes reads a space-separated scope column; nil when empty.
 func splitScopes(s string) []string {
-	out := strings.Fields(s)
-	if out == nil {
-		out = []string{}
+	if strings.TrimSpace(s) == "" {
+		return nil
 	}
-	return out
+	return strings.Fields(s)
 }
 
 const secretColumns = `id, app_id, hash, created_at, expires_at`

@@ -55,7 +55,7 @@ type Application struct {
 	IsDefault       bool
 	CreatedAt       time.Time
 	// Scopes are what the application may ask for with the
-	// client_credentials grant; never nil when read.
+	// client_credentials grant (nil for none).
 	Scopes []string
 }
 
