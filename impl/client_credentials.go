@@ -97,7 +97,7 @@ func (h *Handlers) PutApplicationJWKS(ctx context.Context, req api.PutApplicatio
 	in := make([]auth.ClientJWK, len(req.Body.Keys))
 	for i, k := range req.Body.Keys {
 		in[i] = auth.ClientJWK{
-			Kty: string(k.Kty), Kid: k.Kid, Alg: string(deref(k.Alg)), Use: string(deref(k.Use)),
+			Kty: k.Kty, Kid: k.Kid, Alg: string(deref(k.Alg)), Use: deref(k.Use),
 			Crv: deref(k.Crv), X: deref(k.X), Y: deref(k.Y), N: deref(k.N), E: deref(k.E),
 		}
 	}
@@ -112,12 +112,10 @@ func fromClientJWKs(keys []auth.ClientJWK) api.ClientJWKSet {
 	out := api.ClientJWKSet{Keys: make([]api.ClientJWK, len(keys))}
 	for i, k := range keys {
 		out.Keys[i] = api.ClientJWK{
-			Kty: api.ClientJWKKty(k.Kty), Kid: k.Kid, Alg: ptr(api.SigningAlg(k.Alg)),
+			Kty: k.Kty, Kid: k.Kid, Alg: ptr(api.SigningAlg(k.Alg)),
 			Crv: nonEmpty(k.Crv), X: nonEmpty(k.X), Y: nonEmpty(k.Y), N: nonEmpty(k.N), E: nonEmpty(k.E),
 		}
-		if k.Use != "" {
-			out.Keys[i].Use = ptr(api.ClientJWKUse(k.Use))
-		}
+		out.Keys[i].Use = nonEmpty(k.Use)
 	}
 	return out
 }
@@ -131,7 +129,9 @@ type clientCredentials struct {
 
 // present reports whether the request tried to authenticate a
 // confidential client (a secret or an assertion, not only a client_id).
-func (c clientCredentials) present() bool { return c.secret != "" || c.assertion != "" || c.assertionType != "" }
+func (c clientCredentials) present() bool {
+	return c.secret != "" || c.assertion != "" || c.assertionType != ""
+}
 
 // clientCredentialsOf reads the client's credentials: HTTP Basic (RFC 6749
 // §2.3.1, both parts form-encoded), or client_id with client_secret or a

@@ -114,42 +114,6 @@ func (e ClientAssertionType) Valid() bool {
 	}
 }
 
-// Defines values for ClientJWKKty.
-const (
-	ClientJWKKtyEC  ClientJWKKty = "EC"
-	ClientJWKKtyOKP ClientJWKKty = "OKP"
-	ClientJWKKtyRSA ClientJWKKty = "RSA"
-)
-
-// Valid indicates whether the value is a known member of the ClientJWKKty enum.
-func (e ClientJWKKty) Valid() bool {
-	switch e {
-	case ClientJWKKtyEC:
-		return true
-	case ClientJWKKtyOKP:
-		return true
-	case ClientJWKKtyRSA:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ClientJWKUse.
-const (
-	ClientJWKUseSig ClientJWKUse = "sig"
-)
-
-// Valid indicates whether the value is a known member of the ClientJWKUse enum.
-func (e ClientJWKUse) Valid() bool {
-	switch e {
-	case ClientJWKUseSig:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -230,19 +194,19 @@ func (e IntrospectionTokenType) Valid() bool {
 
 // Defines values for JWKKty.
 const (
-	JWKKtyEC  JWKKty = "EC"
-	JWKKtyOKP JWKKty = "OKP"
-	JWKKtyRSA JWKKty = "RSA"
+	EC  JWKKty = "EC"
+	OKP JWKKty = "OKP"
+	RSA JWKKty = "RSA"
 )
 
 // Valid indicates whether the value is a known member of the JWKKty enum.
 func (e JWKKty) Valid() bool {
 	switch e {
-	case JWKKtyEC:
+	case EC:
 		return true
-	case JWKKtyOKP:
+	case OKP:
 		return true
-	case JWKKtyRSA:
+	case RSA:
 		return true
 	default:
 		return false
@@ -251,13 +215,13 @@ func (e JWKKty) Valid() bool {
 
 // Defines values for JWKUse.
 const (
-	JWKUseSig JWKUse = "sig"
+	Sig JWKUse = "sig"
 )
 
 // Valid indicates whether the value is a known member of the JWKUse enum.
 func (e JWKUse) Valid() bool {
 	switch e {
-	case JWKUseSig:
+	case Sig:
 		return true
 	default:
 		return false
@@ -634,22 +598,20 @@ type ClientAssertionType string
 // (EdDSA). `alg`, when given, must match the key. Private members
 // are refused.
 type ClientJWK struct {
-	Alg *SigningAlg   `json:"alg,omitempty"`
-	Crv *string       `json:"crv,omitempty"`
-	E   *string       `json:"e,omitempty"`
-	Kid string        `json:"kid"`
-	Kty ClientJWKKty  `json:"kty"`
-	N   *string       `json:"n,omitempty"`
-	Use *ClientJWKUse `json:"use,omitempty"`
-	X   *string       `json:"x,omitempty"`
-	Y   *string       `json:"y,omitempty"`
+	Alg *SigningAlg `json:"alg,omitempty"`
+	Crv *string     `json:"crv,omitempty"`
+	E   *string     `json:"e,omitempty"`
+	Kid string      `json:"kid"`
+
+	// Kty EC, RSA or OKP.
+	Kty string  `json:"kty"`
+	N   *string `json:"n,omitempty"`
+
+	// Use sig, when given.
+	Use *string `json:"use,omitempty"`
+	X   *string `json:"x,omitempty"`
+	Y   *string `json:"y,omitempty"`
 }
-
-// ClientJWKKty defines model for ClientJWK.Kty.
-type ClientJWKKty string
-
-// ClientJWKUse defines model for ClientJWK.Use.
-type ClientJWKUse string
 
 // ClientJWKSet An application's public keys for `private_key_jwt`.
 type ClientJWKSet struct {
@@ -10643,232 +10605,233 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5kij8Ktj6NsLSbJGiLpZtKiZi2bK6W7bb1kryeOdrelQgCyTRKgLsAkoUx+GI8+s8wHmIM+8x",
-	"j7JPcgIJoAp1I4syJds9+mOLZBWQSGQmEnn95A35dMYZYVJ43U/ehOCQxPDnD1jQ4fEERxFhY6K+CYkY",
-	"xnQmKWde17sgTCLOogWaTwhDckLQMKLqS5zICWGSDrEkIZpTOUE/X16eIRgRbZ3/eIwOnx28QP/8x9P2",
-	"no/U52eHu8+2257vkVs8nUXE6+r5UUxwNP1z3xtjSSY8EaTveb4nhhMyxQqmGZaSxAqev+Vf+PVvfe/j",
-	"n/rev3u+JxczNaKQMWVj7/Nn33vLj/FwUrEqBejObruDhup3gSTn7dyEhCVTr/urx3gLHvE+Vo9/IXlc",
-	"Mf4lvyZMIBwTxMgNifU8Ye0cAoapnOOcyHjRG0kSV23OkLNQgY/mmEo0ICMeEyTjBWVjhMeYsvyUU8ro",
-	"VM26m05FmSRjEsNcHz586Dm7WrGuCXH3nXKGYHCCMAvRfLJAVKIRphEJLQU87RR3nOCYxIjEMY//3Pco",
-	"u8ERDa+kQllh24vY+Ox7MxzjKZGGeo+TWPC4Gs6AkVt5NYQnAsRHQLuzmNxQngg0w2Oi4KLq8d8TEi88",
-	"32N4qubT7+QRh2/fEDaWE6/7dHevap9OX1aDERPBk3hInghEw3TGGZaTbEIaer4Xk98TGpPQ68o4Ie7k",
-	"Ix5PsfS6XpLAk+XJ39ApleX5exJNuZBITqhAU8zU9pCpQFshGeEkkshsThUSIhiygANNPE87HX85KX1W",
-	"yxEzzgSBferN6HtB4h9weE5+T4gAWIecScLgTzybRYagdn4TCvZPGcV8Ssd6TRZe1zt9+5fem9OXV+cn",
-	"//X+5OLSy+b6hQiBlRTzTjVVaYkUmzk/u6v595iMvK73/+1konFH/yp2DLgnikT1avJ4rRvdvPcziNdL",
-	"zt/gWMvUFUvdDFSa2gAYFFGmeVKLejSiJAq1QOJKHh0eoNf0B7QVFJAZbLedhVyQ+MZO+EUbdnly/rb3",
-	"5urk/PzdeeV+6ZkQFUiS6YzHOKbRAiUM32Aa4UFENrd5jaYyg2g5vukdhFHPDQ4qQUyGQyLEKInshrZz",
-	"QH0FwhrwcKFwBtSzi36hPxRA+gWzhWFu8SXEcvnu3dUvvbd/tRR5UUkvl5xrgWbwI3wUq4MSRVidlBsj",
-	"ltI8aBTzqRaoOAxjIsSRmRmrMxoFcF634MAOkNAHtJKxjs7lPFIHn3l6xzn9AToD73umTmEe07+r8+LL",
-	"Renx+cnLk7eXp703F0vF6TAmoTr7cSQ2h+MPMWdjd2jEY4QZMpoBiskoJmKCQENwqe69w7MPxguWICI+",
-	"pkbFU7qXUrhGPEYzLMScxyGaYDGhbLy5rW90eM5iPojI9D8qdj4kEtPI63rSOSeMrgaIhhGUqqbWLrzu",
-	"r588ODaU4iFIDHqB701TorjBUUKUTLCaCxokEk2pEKCWfPQ9IbFMhNc9UAqDpNJo/CGyC0lVBzzgiewO",
-	"IsyumxPWmV7sqrMQdJ9IKVEkVKRVWjPQ1DFno4gO10HuRqAcTjAbEzQ00wt9k4J7VhLH6qKlsEjQFkZq",
-	"BxCOYoLDBZL4mjAf4VTBRJShRBB9gP/I4wENQ8IefDkOG0d4eI0wEkM+I7AiPiOxvjUwQkpi8cOHD63i",
-	"9WMZgxRvKwCR0r3K+teXK0qMwxHoIyyAz9WtboF+Pum91AhvrPPdC9bXWw0A/Gp6I2RM8PSetNV0/A3q",
-	"qwC4OZXWuks0A9mM3AhgV6i4YDVhvM1D9erDJXCbADYL8IxeXZOFCDTv3QefGajuiXjW2Yn1SWe9a81m",
-	"IO4xlDByOyNDSUI4gpKYuEB9FRzWaPXm1TW1zM2A9ZbrkxlomjIU9AwMMFlwH7T8lssfecLCh5TabzkS",
-	"yXCSnt6A93cKtrsYSQAX1pI2jrF+ARQ0eEqTeuEJo+ld5QGzWrdV+ZCj1IKtSduJlg0fp9pd1QSZBQ9N",
-	"EyHRgCCh1ByqrcuWrfVpy7iEb2FSpC1eOdvyfntv29P2phnBUhPqHSEDtFwpjVRrtXrAI1SEWAE1UPrW",
-	"MEpCEqIpGF0nmCHOhqQOPGvd2xh4ZkAgrmb0CPRVy3lBAYzAR0GOYtQXCRPJbMZjScyXAFDg91n6LJw5",
-	"gaKb3NNwfdNPF70D223ndTs7qLv6QEs3wJiZMZy/c7g3grpMZRfhPjN3D8QZ8dU/aExvCCvsj+/upyE6",
-	"IK8+M/QVYzkhsX5DGimpNG2QltLMrohAc4pSAlCIJUY87rNXF+/etvssL6bADdE65kzGPFolo6xXAbYI",
-	"tmzzSsVKShDJaESHlDBp9rOr7yRF9T6AbRVdqpYm1PF2LyIa4L0nZWNNrujmxFRT7WOT5GCsMcfgh1vP",
-	"/FOUONqXVyNwEnbN+JwZh98VDbuIceTMgCZYaFsYDb1NSyE9a1lWaPwHKVCBb7kY+FPxINZiw3FH2tPM",
-	"N1Ilvw4fLE5wB6eGvPtMT/BEIEGGMZHwiBAkhoVb8eMjcjsD2weP1YkR4QUJ2+gdixZqQBiiz0BmJIKE",
-	"LkhUqLu/9ruGvpZsSpbBr0ewAO0TY4SFM06ZNL5EQZiiMGQcaekgG5I6/tocW/AhZ4R6H4r2CuoRMOUV",
-	"kHPQRbhW7YZxvi1ZUqONW0jXtLBvBGDHRXLluEgU4PdhGb8rxX6BWRUQcC83nYa0AEwegGjV+oTl6+yo",
-	"PUJFqagou88c2J6IirgMJamsNz6TNY6Y6bMstIMaEQU/bJeEyeaO8fsw2385GT+4Pf/dEMeUy/tSavTo",
-	"m7agNJPoG78tV1pP9Bmp3Rr2aMQLAeo+APu1rbE18ryhsLkPk0PJi7d5XT1VA3XgBziyLy/f1AYv+frc",
-	"ULe1KWWJVFoPfArxQkGXRp08PzzIxZ0cdsqBJ+AaBNfmJ28W85nS1rRxZBjDZf4Ky1xETYglaUkKnq1C",
-	"WI3vadVOrPUODRtE7PjeNVlcTSiT1c6Ja7J4ItAsJiN6C4wZYSHRiCeg7cV4qO6u+aiqNHLu6n/+1/+9",
-	"Pfivv1fNqoa5UkJ+rSXpgKBPFWFHmVHjVx3DZHyE6ep8F+9ZeBsf/EaGMtuuY3gIGCAMqUIEjs6c7Rvh",
-	"SBC/sKP53Sm4lG2s4jVZICH5TKA5j68pGx8ZSQFHHh4IwqRC5HqYcKLB9p4+BZq0n3d9N1jx17/1+7ed",
-	"zsf/qI5PdPEHY69CUfg9EHYtTat72iiJojYCxU1pHIzPj9T/VFgJPlE3zjR0cSnjbIZS70Cvb6g2zuZ3",
-	"AmLrcn+sCDRQgupz5gKPYwyfnbjFBouBuWpAfS9I7Mpnx66cBz018K4A+iXFERnKs9Qe7ENowFuD9wav",
-	"vreRBMWFpOP4GTRLlpWqIPmF5MJbshDbcshgdeRLKVLt4uT8L6fHJ1fv3/b+0jt90/vhzYnnV8Qofawg",
-	"1VIYzaq9dIEvv74EGec6QqZ2e00EDcSdFeTXQefFYVGArYLSGWwJUPkotxJMWGsGFqQS9pzfT5S4WlxS",
-	"TWQNRdwUgl0c45eHwyll/wn/Vr2hJJMl5OylXt3jRZwufeAuK6gh5Yv3x8cnF40pLn2tFFJYPQKP8gjY",
-	"q1KyXJ4v4HflOefuu90mB/l1G19AeC16/RVcZJborKGahFM9vI5yrT9DRrWqbU5D2z/sVCqsOAkpYcOa",
-	"MBWY5IlAAU7CQF948pd+GqKERUQIJIisPDHvoiA0POypuDKR5A4HDDiPCGbueZzRyCQZLGGmdXG69/TF",
-	"XqcareC0aHAIp7i80C8sUxbSrfLLNFC1hhyCUpAa6BgpUHdSjKvocykS0jtagRw3ouZuWGuuoZVl6zOn",
-	"o1ngpgiDNZAdm9ETM1F0n8picb2V4kgjryiG0BQvEBbXYDDLwhe1g8YxNvQZeIzRVnpZfSKQUvd57IQH",
-	"8viJ2D5CZDqTxjJp+EWbJFPm/9XjcUhi0Y0JBulUdESqhaYodohvd+/5MuLDrb93Wi+67atWDQFO8e2p",
-	"HnbXkT3pjrioBM/RN35nqxJ4zSWUXuL9XeCN821Td/jPzVfz7d+1RUpeFZyq8VZz4warP5UCrNrq8n1N",
-	"ZlXaQxVtmFnXJ5INS0PDXCWZeBeZ934WNqHfKWXut7uPJ+9DnbzlzUtCKk9ujN28uA1Wcc8UT3DvVC0K",
-	"DyWPrzTHlXVnE2Qwq/zVZlRU/aStHZW/NeRunsghn+YucUJf4pSs0y6QyjucSABLdWuSa91C1TXpCo9J",
-	"pcWtSjyYgcweZMv4uHQTNyIbMpK4R0UpjUOqPR7WlfO1bJtR7yzmYQIYbeEZbWmrZXlnrS1iqfU1p1Md",
-	"oSkW1yRUP0ZUSNHwEDA3Imku43blyzHWC8NaE9XXMa2noL0kEVliH5XkVtZnw1u/6Vbv7FRhelsdrSQa",
-	"GffV3U1tMG0V4Dr0q2fDkSoyvyF8WtAxIyEaLBAGCjBJ8HkLwqsPr9EFkTrO6tnTvX30z3/sbxdg3z3c",
-	"f35QQXIFQC7h9yIwwSymN1iSq2uyuPptbmO6zFx77T1dIcAIuSRmXUrkqAthmqLLFYq7WhK30gislgKl",
-	"+9tctgYQLlEpCTV0rz68XnmyF7E3SwYRHQLSDKy7z7b13Qaj4BqizhJGf0+IDT4TRHbR+UWvz7bOL/ae",
-	"HvoISxQRLCTa6xw8RwMqxbaPTo7RWWvv6SHaOlFPbau7z7vXZ+gk3Hv6dPdFn22dhC8vetttFOBoHPia",
-	"WyGO1dfRx1MshxPr3GqjM41bNCXTAYlFn+GYoJiMEmFvTIXDMRqvEqQXdMwoG/ciYz+6KV6gDqv03CYP",
-	"XWuJt5zJy2/JnAX05NjzvfOLnud7716fVW580cqtdqD6cMsdr3RcOdptcWmdvSpeWDR5rMDhamkaLfVs",
-	"/urD6wut5q9DwqzA5hlF6wS2ElO2S6Sinm18+ma8lrsi73VW6OcwSdXii76mKuSuIJyiz+kO50ur37/d",
-	"HfX7t89GNVrxSZWnAf+n+dQe8ql7N7UG7yIcd5n5R0qisMYRZjJ3q44s+AkSGTEKuZQkRDMsJ0fmKq3T",
-	"GyEHGEFaLsia+YRHOsI2H3fgZAaXww14ZkK3PKZG8Py02Iipg6IP0Ermmzq+jHTW5anHq5huusSj9jPB",
-	"kdqUkm43IcNrUc+EldcDF/MneDhBMMoTgYxSbKQ74xLxa0fzysCxGdQZAvm153tutYqPq5Zrxqha7Wlq",
-	"LKtVfcwVCLu6xmo5kKkm2S0qHeJKGjVhjXFAs3BuZDW0XXKObNlAcW22uJpxSGzhMRoQQUOCMMvCuota",
-	"D3Bm3aWwzvrSSwPGS9pWNTTblXpivXbvPHr49Ol+7bOA5jRYwtKPa6Moei1W05Ks9fpmpFTjNJP0hlS7",
-	"iXCy/PZd/Su5neVuWpTJwwOvyhdEC7a3JU+Kalb+TdLqm9pg1HBkMH5UjiGSQd33KaMs2eAv2Fs/k94r",
-	"b8Rm/6p23ujXm1Ezq/XKOkVyU6riF2mG1YpgU73PB1TpGWuwe1HlQ1hLOTNq2d0UsTSTvyaUaB2Tv9WV",
-	"VupDKzS7LwhYshm3zQ6QnGOhkQPFrigF0ZlyKXprNLlp0/ChZWpNOkkhgLuwPfbrTNM6ZUotxREyZbP0",
-	"mytxAE8tBSQNnClYWmriaRqfQ7n88vtB5tuau0SFdepPlYr7WzJ3rzWlon3abPDcCfYFawLU8tv1O3sH",
-	"aLCQROikMZsibWV5Xj8f8jgmQ4kmPBYEDQDCBRISzyAKZj3zlEngSHGbBzyfp6evEOVLZUZjRraWk59L",
-	"yYnFvPXqJGTnQX3a5h90jkw/X3USPhcTXsHTleWSqW2sTiKpPBgq0ildrlqaZH935jJJH2qP7ivUk20o",
-	"1JM1CPXM5bCULyY8dPnY0bUKaF92pVyOaZjCXyoLDIw10iynkDXQsZynqyazm3EMNaPWPHtNOamrWbVB",
-	"pRH7MzK/akpArpArIbYIS2HoZYtvYgsr+BY2BPVqEE3yTaVofHHw9BkyST0ma0mUxWPmU8zbWEDMj6BK",
-	"SZ24EUvMPULXLagofeY30yAdW1OFc40yIbHxXWdw79zs7ijYxU5ncDg6xLuktT/cDVsH+DlpvRg8J629",
-	"kfpCfX5RGRfomD/sqAedg6r7laku507/lkv0Yx3G0qtTZrRzStCtvAbrU0RP6i+zsJzFfEQjsqEAg1R/",
-	"XrZV2iD52fdGNBbyqonEBo3GJgg1f6HKMe/4/NdO+VoQHOdyvvZ3n+4fdhqkfZ2TG35NHo1Yj0asLzJi",
-	"nZvw92pNY3lQfBO2UeNbXsvCYVIBXCOlai7sRoUySooZrm5VmwiwAOzcPd4qXXxO7JIwGWIJCrZLEwfL",
-	"XDO91v+vozSv2t26KE0121myrqpgtzqVQHu7B88Onu8fHjxzZNCKiPNGyITgpoKv7OlhAbnqBkN/T4h5",
-	"QMYJqdFRl2z/hTU9ZkgXESEzGzjbPDS237/d21X/7Lf6/dunA/VPqP58Rmp2QVsNfiESh1jiMgFmtzdx",
-	"lV7V1uEJ37O3uCuh7YlXOBpfgYPo7kO6tuwrW36lOpir8tErnMjJ1ZTICQ83DIUeeoNrFSIhcbXVe34t",
-	"rpKY1qQ36cSaL9u8mNwYJ+FyNFc8txEc1467OQRrzrzz2yaY74uwrPljKYLzj2wEt1VDbgqtxUNHE3Fp",
-	"pQ4N+zWyplJiZp4J15lwsff0EPwJ+n8I1Km0/pj3KwsRaEfKldKAV+at41gKZFDmI85M1WHGQ9JFQRZ/",
-	"HYDPHrM+o9MpCSmWBMVcanUNSlvBVUCN6qOg1bomixbAAU+0QhLhRdBnUDtfD6UmH5MwHaWNegCTrX4H",
-	"0SRiYhzvjMs+WxCJ9OLQDYnpiEJfHd0HR9es1uFIzUIj7+A/cmPzl6B1jgWa4lBXPMnWYcK4Xn14fdG8",
-	"IECdGyomUpFm09oEZoshE36KFyiiBOEJwSHaUg8yMtclIfoscMgnMIWVSpu1rXbLgGApaSEQZX1ml4gS",
-	"JmmUFRkTamoTLjjBN8SWNWu+ZUVvkuPacrbGz9H/Et7bUJa9w4l3V1xNJvMf8m5pi+jofkDuNa+QXfPw",
-	"N0oAzdbhc/PIkE4j0yE5iEpfZ4/JCVT0HDOd6aJJd/WV1HEgOMI+571zb5fpQt1eGB9XuCjL+5DWldpK",
-	"/wJAGt6j8zDVVLh32magrdwba82Vhi4UjDkzPCQtQWY4hg5wJjeQ4Tjmc8rGuk4r1LfjEdEzimYzuo6G",
-	"IhW5LhPMEGlNMY1WYbGKYgvs75DBEhmwvJpB3Xb0rGh99eGyvSxJjLL6Jm+ZxNaTmY01rzbKNV9BNe9m",
-	"+PeEHCFB2TgCh2Ib9bKYwOqkTo3w8qp877Y15hCm3RLXdNbiM30Hb4Fqpq4ccJ116CuX7zCiEfH8ppEv",
-	"P9QFgS9zseQGy22CBaqKEt6LJbkfa6X5hVTgQUTC6qgo0iSutFzFImfzdetY4C/INMzZhbNB3/AbEuFh",
-	"5eIsQ141SIBkSWTKAerWd6vLUoCIqMxXAkP7evvQ1K9Z69AEpDleTVNiIt3fggrkwFhHYHdLqP22vAPN",
-	"o3RyTrdst5taUr94/5o6pNUAm9BKQYSszlGr6K4Dv1kVSj0OjSzT0G2ubxZQLs52uLxrphsslo8p+yOE",
-	"EjiLEaZcSX4tx+vm7lWE/f/GJ6wgn1dKth8VF5Yl6ys+YU1eP20mv9/gqkle8kbC1+4bVNlJA/rvJsgv",
-	"qzWPVx8ujToD1odcBdtKhclN6chvQDvkq2+npwpLdsud0SyAdSS0ITduw4P/WxPjGz3Kmwn3zzUbUd77",
-	"H847nc7uykjS9fNsdKGFJKZycQG9jrXCn9YZLeVdmSxQtBXkinIG2z7Yx7KeFVD8hMRPhLk7tdGpRFT0",
-	"GY4EBy1/pi5WWBSa4HRtiejXJ38N9DUXOviaLJq0he9/t3pnp63XbrIwTqsO4jT39dWHy6orSwq8urX4",
-	"aADlgGOAxkz/6sNloC1UwY4aTs+/86cAmfT3rLlwEbTceqrAg6zPvSq4zOS5SxDEEwQ78NKOLqiNtuCC",
-	"aAo7ZxD1GWTiOK3o0jYj5gZLpW5Pd4Swe3W1m6QtYhGfl85Ac716H0de13OB8VzvoG3O5XWNBPIh8xrM",
-	"kTGEMaAFT2IojGNICW53jsHE1LzpeucEh64lRcAockJobBNCS6/OY6pEWDq5aUCoXgwhC7o8oDtUElKZ",
-	"mx5upOpbhWkT0ASXNwseC+0c6brMI9oEazDYNopzfnHwTfbTauDTF6yrQeEvN6T5oaV4dGo8k6UX7ETn",
-	"HLovmt/SzSgXG+o6GTDGpto2t4L89PBN9tPqFZkX7N23grxcMan5xnJQ1iOkyEZuswvUpJB82oejz/75",
-	"j732/nbX7WaRln1y7XpU7z5nRKmsSuBpA5/os6LJb6BGMTY/JPCU2NS+KYACslCknT7U0dNnui+P0wkE",
-	"ZssPHNQYF6FPSFBpeM0Pk/6mRirmzPp9ZjPZt9uoYF9V0l7kZD0KtBgwQlu3zleHv1p8JgUnUs7ccxcw",
-	"vNQWpmSdtoRt53jKz04RKPkzWPRZcPbu4hLt3OzuTMmOfTDwEbkhxugrXfvkBIu8M2A51J/BcT3itrA5",
-	"1kVQjNjPzpQppkxiykgsFCsATasRRHdnZ0zlJBkoDXonfaEF5J5+LOdXZkODM1A4JrfcWaElmnaVsHHe",
-	"SqqE+7ltp6qjv4V2Zi0KY/DRCKrmy0nMk/Ekcx31WZ9BmKTopgfSnxRFibkaLI2RDz5BzKaPSpHin4Mj",
-	"7efrMzBpo5gnSig7I0AoaVBXLD7wTaEC1meBjgwN9BGT7m5t+98jRNTpaE7LJ6LPYHZhptf8h2X2AJC1",
-	"mOAZ0UsHByW804XetEs7DLgdVv/nf/8fdLC/e4SwZmynar7+bXe/jX7gISW6M8EMx4KE0BJuKKNFF726",
-	"ePfW7c7VZ+8vf2w999GEQzcDhhI2w+ATE0kcc0UwiIghnhHfNHsTCJuzDlkT8wQrfYwt5ERRyyBRSKTq",
-	"QJjhITEOOMXd4MzWCRlYdwTLuoWZwfsMO53Mil3ifFgVRgedThv1kPa9Iwyp2SjkxKwJqFIjpPNU73PQ",
-	"iyI+z9ogAfaVUql2BW0xLmH3SYhmJO6zVPOBliOZHkRuKXRx4WpB220U/HzSexkoZMKcoaKemPRZSIYR",
-	"TqVBRIfEWMStajeDJi577U6JsefzeRvDz20ej3fMu2LnzenxyduLE3gni+XNWNrzPcWKmtE77V39GJ8R",
-	"hmfU63r77U5732STg461056TKGpB+6qd3+bXom27KIyrfFOaap2aH7BtU7xImV/zfdf6bU04tRIxvvZS",
-	"Oe5WgeYTLlLHqhpG7YHrVkULIjWxGNetes30iZrTKIKRbUMdpczl/L7g3gW9RLt3XX98n6ldqnXyo629",
-	"jgm6FWiwsI6/bTQgI+026zM1t/BRxNnYdsELpvi2hcck8JG6maCh2kONgwlnPIlBa8bRHKtlKLQLU3Im",
-	"HVeYGATdxR1oJ6W9U6Uc/USg0oVTsxe2cq/T2VxPYp1LWdEbo0QBpS0UUu3LgGhhuapvUaEAjkHfn98G",
-	"XTThc91xxrRAstVjYJYB0bgNlYbUainSbWW4f1q1dW3UA7xDF81CjUzPTrzf6XiuCURfzjOsOddi+8qv",
-	"ndaL6guxQt/B/m4dttPt2yn0tnGv0l7314++J5LpFMcL6xPV6Hd1baf6jgIEj4XX/dULqRiq42Hhffys",
-	"96HaXGp2CAU/nVwGum+aPhttVQtbzyJPiQrsJaRY0MK0yPzp5LJq6HUw9eXYepKuGND2Yne3g/75jxdt",
-	"6EJajb7Pfl5YgsbSwu71vKU1IUd6lhg3d50vxHzeIz8XZqrga5O1ml3z7oF0IScS7bU7KIc2o0Cmc+s9",
-	"eX6we/DApLz+5nwjFG7xlaLwibB4aErNM8Jo2IK77jjJjNd1dPxuRtjpy+Pc4398+oVFo2POGBkq1d7g",
-	"E4V8mEx1Bu4DkmvzPfhGyHQl/hqRLZ5RSJbbwYX+WzMu6moPuibQiN4QAaaWCU/io/RiS6W5JWQzmJ9a",
-	"2lBa3oWKzjFGeSBC/sDDxXo9ZzMTqe6mcZaFVmWNJEyjjcZNZJd0t/mc9/aYKJMqAlpOCm4fEwEEtMZb",
-	"Thd3eHO38Zu59nDq3d39NWC1NOt7B3sv1nkv1120KbeY14sM43tP10CVW5ICXt1fB1dpGv5SETeQmDKE",
-	"wRq0hWe0BTm11ingsKX9rciVOZ6pZ8uLGbEqfT7+Tlv3ZRIzdTNiZI5mmMZtdE4SaFmOkZhBr+D8a9oh",
-	"IOD+pEuwjfCURouqC1S+GVDWJ2Udtl2L+Qpthx757jvmuyXMY1wgaaw4UO56XJQ5B3EYLj/ULJhPhOkt",
-	"DyYoma9hvLRnXIEr3PLDX3KMGfNWRSnm5odWVSnk5myzGd7NClhXNVp1yhmbmDUk0tZR0aIxO5oyPHdg",
-	"R/NmiR2bHAvm3R95PKBhSFhjPjYv5vh4vzmwd2RE8/YSRvyUOsJ/zRzHHz/7n4r++18/fs4xrXYnQmJ4",
-	"VYVql1fVhd/qpyV+1T5Il2Xr2EuX0L6vE6emUvfGmMdh9LQ8jG2a1pzBc8WnVrCXxuz3z16dg7ui18VG",
-	"Vt5kY8j+K0+00Z1xheSJywntf13J8NIEeeQkQ2N5EJnw10oLSsalECX7hadYw6YP2XFWSvAqkYQCC/GR",
-	"u3JhXJ5W2TD9ECQHnXtlD+avxnbfNQ3CPkA0kLsTaEsjf8XpNIESzX9fZsczVZzvUY0yM9R0gJ/FHEwz",
-	"VCAc0RtyL3a7N/SGMN0OxmJLo+b+bHNL8foNmOMsSrIpMTIVx0soUqQ0JTKmQ1HrGLYXMzQwQQ1Ikuks",
-	"gkAt66HXTlyZmFAf9SMbLvpsQoXk4xhPxZGOQdReO31Z0nFRugq4+nl4zRMpMqtdTBIBvnapyz+IozQi",
-	"pwU9u35PSELQHFN5hEIs8QALgmacRwAMFZIORY2X9Rez6JXcIcmt3JlFmBb4ouQPrGIBg9o0KuEs5gpj",
-	"JBFIjYt09PC9MIYz1TRda+X+6/gcN4pv2dV0iKOIxMDUEHqFtkwsqr4W8xilDWAgh94NseuzXMJrZYid",
-	"rskvnZu2LWSw3WfaIW1CVCc8Cs2J5QYhBlU7noUl3qdJqFxJXiHYHe+2NZ/PW2rbW0kcETbkoY6Av/sE",
-	"D3pxzhc4r6F6269XMSE5smEbAYLEAFOlYWE214lV0kEFiPH5qsCCKgjN8ztvOXT507A1ukaA6/IOlwh4",
-	"7066DLy5/v0cXltbB3+XaYdraz/wbkPdp6L1KChBJkfgV/iUi8ctKkRO7DC2GdsQ+XB4mHPdwyA54aUt",
-	"xPWC62cehdrArIc1xrSYjidSabkm5JxKXTSiwvjcZ0Xr8xHcHlzvExUoJIyS0KQpU5kmJvfZe4gI0jZw",
-	"UwqkpccOswohgtsYwz0dAVcvPaHdrOP4qRWbaCuLUO4z071JhwH7pThhHlfF/JrTSykR20d95iY+A//i",
-	"mEDgje7NNLCI3Tro7KIgX8g42K4Sz7py4X2K5nxtxA2L5eLgTUVyjejUPV2ANKC+4Rw78rHtPYhcO9W7",
-	"Zlj1+5VQeSO+ZvO8cOl0XiwXLiu8XWkIa57t2ijIqin8OQ0xRxJfE4ECG7UeoC3cZ5X1HHQUe+BEp2OG",
-	"bAEBE0UfAAP2mS44IdJKE2k6lZY37ntZpoCJ2ixX2qyrhgKh2HMqiGJid3m5mgrpGvPfmoBupTSawE0Q",
-	"qjoCNOf/Q43dfy4M5aoMQS6++KB9sJ2TmALhPqvLADHxAlX5Ga5A7epqQhX5HlbGbheFrM69cJI/6nI2",
-	"XKmLqpqV9VnaQrCLatI4+iy4Wy9BDROuyA8J1mqp6JszJ6BCBOjPKBDJQP1fRpuPApwoDikdYX32/vyN",
-	"bZCuy5z5KCC3syDtCJBFheqaUXoLgt8kDRTFhX3G2ZCY/BSroGpYqKgGxvaeCVIcBC6I+dXaxsV6J1Pe",
-	"hKBoEL9ZcZgtHEXVKDONsBjRYfDiWsE94rHOCIqJVpTz7NFGH2LOxgo7iVExHBbwIQHCBlyb4kMaNzGZ",
-	"RXgBqZVmY2HWqjO76sjWvpX7PLJzFacan9iOkd0tauTWMnJicVZ0hsgy9D28XmhOAfgHvaTly/RUXdJM",
-	"tTPFSeFGLlu+dxbjcT1o2Qsw/kPdzjalxTSJZrBv3SmWYbMqUMP4IXuBbRQ9dKqIxd5UskpTPEZVRbXq",
-	"FCqdrdJe4Gm0KgS1d3Z6MSPD9ezXduCMUSosWIq2MeRt/bX3yxukU92WFm/yup4auf1W1xnOijrR6YzH",
-	"0iQPTLyuN+awuDbVsOzc7JtcgTIcZpFphCRYvgAisA1uyQkVaEQj4kOnGzCcqD+278VeeKlms6h5QGv6",
-	"6q3+JiJcHeRURrLmLKpwu//7EoM6DhdZHmJquTbZjT5oulM6jm32eQxFb2IwlmrVMst3UDpBxHGoBXmJ",
-	"k9Rc1DhIvoIfCJZ6d3pNBdk9g/mWq0uHBnXp/TFD5lr8YXwjWfLnnVhl1V4+FKOku1KDRLSFl8y93RDH",
-	"Td1XEJkKvqX6AJ208tGGQrgvFPDkDAuxu7f/b3lFMa2/01hXLBWZemB9sVgXqioFI43PKbhrHGvURmBZ",
-	"GTyk06aV1DOdjpUKMsWRugqQ0I1FuEs0zimzNwK3sunGonFqhz9oJOYqQbaZBDatdnPQVo1sFOgH2etL",
-	"IzHUZmeJ8G1HI38YMDjXuaq6iI66I05nUtjMZCoQDsOYCPBcy3hhEuKDc/Wh1VMfApvnWrhsOY+sujnB",
-	"o/rJ5rmnq2JfHoZlGUoYuZ2RoSQhVFtIYh0MssnDfb1d1ErVHFOofzFyOg+iCRYTysab2qllgRp8jChD",
-	"W+rwaOUrNDmHXfarOfBudndM0LWovUO9oUL2wPMmwOBhCi4I8NlVAZ89svOGTqm6LK988FgXafz88T4j",
-	"tWEREElXeRrM8Bjq6kAcla0UdWRi4nVS+TAmsrnX5A6mhjv5gNcPZLujeeBuoWuZ17YmZs3iujJezZKn",
-	"0opXZzmY4iR3T2/QtkhNKl87uwGAMJVrG+lxuxvmFVvRseZAhfYXBsW+Pr440+aPhwu5+DpM1sT2t7bz",
-	"8lvgyizPwXBlNS8WDo+dTzT8rDnTpjfk2UoHSTtslaPbg2qmVhzMuC2ckvO3fetCWC9p+RtvufzRRuh/",
-	"N/Rh/N6mBF1OfNdJ7doiFzXUsOkTf4n4eiIKpQAeKerBKeonIivJabU2sJYqevrS+/wxFVtZQc4Veq/z",
-	"4Heu/KZvrtaAXfw8qrurybxYSHa13ovzhJXRt/O1q/FWK6npw/eWl56++bXU0GyJNVI8F2iDhc2y/ebF",
-	"eQM38DFno4gO5fercZbKJDfUPXGOtGu4o0KYV+ihZYqpCkcbYsY4xJvaNNKtg86L7fL90CqyedZros0W",
-	"CdVM9IfTO9am7O+PUJ2UzyaEukwFXkJHna8kRh814a+tIvwEkXVNiesOejCUdh1OKryb0JDjQTUL0wPk",
-	"oct2rGYJ01bqD80aj2pImfs0QX6xGgJ1kpcW+czeuO9CvTpqsb5c72VdyDXaItOZXDjhxEp1mSVy+/GU",
-	"+NqnhOkGUti4rOayDpwpRPpv/iBJKqj7LKmk7s2fI2XCfrgjpAlTCXWSCyQkj/+Aqv6/wGFwTmYRdCbY",
-	"GJ/VnhemK9CKqvqQKE+dzgom/aPiVnsE0Z/QqYIKBIK8fKEtmDl/MUB818bOtK/kUitn2oXp8SD7Fiyi",
-	"RQabppS4yQNrFfftfFIMdrXCnXlOpvyGlNimsS3IMrHj3TTrfaTGry7yLySf2YokEJgX8fGYMgiwkvxe",
-	"L+Z+HbFANm3a/Q8SRNLef4Zgl/ajWNHRtFaR64Xhl1P5I21/M7T9RumjemMivi5F18pO04WuqSv1wjz+",
-	"MOYdPVudOlC++ZrF+GlvIc6IQJQNoySEKgpRCK2+aCzkI0V/m7qDKQdlthJtFWM4tzd/DV4nNNGWTElD",
-	"5o50O0Glrl/83GvtPT1UcvOazGS7z3q51UG1FijDKdSicASdCjKqVXcR3Y2Ps/pk6xJ/3L+dV8/z1f3I",
-	"Lhhh/bVdb9C/ZnDjox2g3jedFy13Pyt3PpkSHg0DJ6vYtYkOZuo0PIZRfuu+5KaEtbFrhZ5o2cUipdCl",
-	"V4vSVcKSfhJS2SI3CqDlmqF68EQ/d+9mpxIq3qmDV0OJBgst6JV+nOLk94TEiwwpeCi5uW5lOCj2yC+1",
-	"vF82Kx7onFYzsa/r4MRQfKkOCpFA+/7NwKETz4a6ZCZpj9sogCQhXcPN1GRoQwnVYAla9N2hEpjDg3Vx",
-	"IqF+FWS/AXiSTuuRQdmQeJXX3RBL0lLvemsCYPpsrpwbyvOtP/e9hnqm/LTaBqpX+xjjuVKqZ236G1xH",
-	"oHu/Rq2PGJmn98VcIe6QSkdRSORkSWE42+mIofMLdTt49eHSlBUTySBwK0z5ujyW+g9DlSlTQAqzsM90",
-	"oastzggKcZpdqh5ECYuIEMi29lP3XrdEW+ke8W6IY8qhU+WGMuEH8e7efj4B/ofzTqez2zxlygHqKyXA",
-	"Gwh0Mavl2e+9O2a/G+wB6ODUUX9Av2z9cki87kGnU5w5LQwIlTXhBokliggWOv4+rcL/b57v5IS/Y1BK",
-	"cKqkYdrmXLcbxzFBprxXu61LMWSIXgckP0uZxWYaNUgekHPzrZ19TmICtSxnMb+hIUlh0LJ2fZQMlBam",
-	"JfTdUbAuqdYmGf8l7SGvW9qLO5UjsEvf9XOVCXR5ZLdUpN2Af/M2tgJdTC5XQW4+wTI1xQxxIkh705UA",
-	"VkH1QJUAVoLx/VYCMEu7ayWAEnU+LTNmPs8f6B9NsEB8CMWLwjY6U4KLIMDMGFMGfQJixYMupfcYokwq",
-	"Ko9s++CKwTZH8g9Tn2A92vqm6hO8O+6dn/LLquIEXK8qrxKtbtyaqkZaJ4Kq/rqyZrkYZxuVpCpSAlBX",
-	"XtX99NWmAaKUgE+7LfA4VLQzxTTKDisfxcRUfOszHZ2Rr2hjKcCCIpSwPejsVulTr6Y3QsYETzfVJhaA",
-	"hWqT+D/N1+0hn+aLVmKGo4WaK2oRNqZMz6gX5XW9zuBwdIh3SWt/uBu2DvBz0noxeE5aeyP1hfr8YtCc",
-	"eyqX+JX0tBSWWk3NBTIXurWGejZOaF4VykRTP8Vz33P0D30y//T+9GW9PuUOArvc93Sdb/PsGlpIioa7",
-	"VklCW684hWgNgAnkS8ZMnNkSg3evo6RUPBxFfL5OPaLV63rLc+1CSPgg2slquB5IP2kAyPeroaSLu99q",
-	"Rek0eSPCV9IKmkLz7WoHpVAEtJUuqkpj+M3+mOkMU7Is4v4X4t1z1GFtiIEraYx9+V/KgDaL+YhGK3wh",
-	"1ZhydnxKjAdkSfLSL/fVM/VML+Hr5CstIy6bqOSQ1WPe87dO6ybLSFaS/BOB7CAF4k/l3E6mxdddjXrD",
-	"IVEnNmZpLFNmZxMoMIWAr9K2IF19rpvbyhwv+own0OCzn14a7FB9r416OpJMX7pKU1wTMoORpn0GSsOY",
-	"SOm2Tsp30ABzdtYOQ9eyM+apPtN9THSHD2gUZKfZRpQJSXDYRuemu4fMgiaN86rPdLXxyoCYCWZj8svi",
-	"LKvqfy/Swwyvp2smPmp8+imGod4BjPfN55b8gdjYz7wWQKkVwSKwJ0t4OyO1KuaOub0+1rnMz+GJezxu",
-	"1AR13kNt6dDe6X8pHQb2pakTMDZbZDdYf87v8c4nJd+WFqzowUBISBpFaKIu4tAqRwcKaGFI0CChkWxR",
-	"hgJoLWJ6AKlnAg2Hv26BC7X/jWOMAMLHkhbfVEkLTavrxB/FPKdtWHqtL15RTSOblUF1Kq8jfR6D1x5e",
-	"wkGBinqKKcRwVW/fE21799F8QocTNCBDPiXCKoempZaOaaiJT4P/loWmraKut2qAz8uymFMav6MRXnu4",
-	"9hVQfEYATbPJQtAhjqCVLZXUItz3RETILMX+Gus4Sx7cfr6KOeE8iHXyrD4QNhnP3Wj276QS2HeoGTc+",
-	"XEzUNHR2MnnUdVLD6EWmHc3qkuQX+kFTlvze6DybZrk6bKpNK23s1YfXF/mwr38xPdnsIdT+bKouO22I",
-	"BNoyyfW2Nitkx7iW3xyVVNLOju4LWm8c+QUai2K1T7B5Ix6jAEfjoNCzNBrzmMrJVJdAwQNBmNzW0XQx",
-	"kTQ29gYeQaKYPc2ExAvhEoTp45w2pBSIyj4z3S8hGMvYT9p91mdajknTQRLan49J2IXXLcA0Pz6WkJ+C",
-	"BokZV+icIrC8UCls7/Qr9UXgo6Cl8NSCL2GeVkgivAjQ1l6nz2wHzMHCYmJbR1j4SHBtgLHuSxNYIZ5o",
-	"OIZ4OCGiz2BNVNpAWgWB9gmaVpOXBmlqKRrcFEMsj15oRQ3NOaeESdv7lfGQIDGnUk2nnsmtr40+UDnp",
-	"s4BOpySkWJI/qxMxQFsYKdKO+ZQKArNv57CqQbHIBDhy26t74C7MjtiWpUA4PrIQMz5vo579EbM+y8gI",
-	"ljKBNsy53lsLAlUa9CIsAJUNroGwM7nkNdC3XCrmQlfWltz0zq0N6Y7Gnr+emOxFlYHV6ldt33NR7SDZ",
-	"YM7lJNu8vwqydFNz8BlC9bojHAmSxlwPOI8IZvccdO3sR41eYpbtZ4iQdAosIiSOpbDU8BiMvdb50qSG",
-	"C5B5vtfdysMkEflaLGUN5L14kEIpJW46xoK0KBOECQrCQiQDHbZqa8G4gZ3acF7HSb+vlT7y9Wu2wK48",
-	"csgqDgE0NVW9EpEvs6I/r6o+/V6YShCbd5Woob9OnvBSLyu4uh4rTH9LF1FN5+uk7xYCCiytu0K/YTOT",
-	"lAEal0JxTORGC1Baca4F+2NG7lckktQUXkMk9abwalroPJhceqSar3aE/pRW1Kk+Qr+oOHNB8QO3srnX",
-	"6yBbSEIa0xt1ow5CKvAgAjsB3HXNZxMGPxzyhMk+09ctHSlRIX9QYL3TV9oiIa6w7CKWRFGApgQzGK7P",
-	"0iAEXVvFPHuEMJphdctXd5sp1pOksSHqTldxpdWxMPesUTzGbT1Wlv5aJ4stKd1Y/chHd22uINEFkdbo",
-	"mYWCOQKhHDqV6iVFpr3Qx94DhU01ru/bJGZKEPlYi/c7Yp+L9Ix1gqfQFgS7oJgIUupyC0wFM4NtusIs",
-	"2kMRH+IIjbEkE54I4vleEkde15tIOevu7OzuPWt32p32bvd553kHeMrMUEpB+/EYHT47eKFZxUfq87NO",
-	"5wVwlYlkV0wG3x8e7iHKZMzFjAx1IhoLZ5xCGYbULgNIqrD9vCYL3fs/dY1Ava+CKR6eeNdTeN55d/ry",
-	"2NaWieggxjEl7kwhFUN+Q+JFxWyKvxFgmQoZmw4IubqToqa4TGXYG58zG9YKENqddMackooB3S5saAsn",
-	"ISVsSMS2tqUbdwpkYguRkFChJI2NonFW5zezbLsldcrzneuQKcjYA7e9+nOBxjFm0hmXJVMS0yEa8jCH",
-	"Ue3RLA/76sNl3s2VDZUWbHOLmjhWyfJgb5TOR4TwkVJRqfozDQdTgjfGQ6nUOxKNnEEnBEeVdGWb7nUR",
-	"RjFmIZ/aylGptXoWkxG9RUHKMFc6zgyj4YQMr0Uy9ftM99Y1ZdPAvO8jLLXJBBIwLwjT5n0sUPDfrd7Z",
-	"aes1WXTR65O/BhDoG/SM6IQXuugHgmMSw+/QxhcPpcguz3zOgLT0PmndMt1kWoc8TaEhlVAEk49MKoyv",
-	"RMI1T6TafB2hzLSLx9byUJ91wG2OnKCUR3malzplRbvtAshn1akxO38KkFo5DG253zXe6ibdfWbaB6Mt",
-	"QUiIOp39bXCcLZDE18T4/i61iy8A7WHHFO5RL+cxGfhooHiEx4B6jdagjU50Gqz6KfjUt3l3fa+L2u32",
-	"5yCP0kROWjYXaMV6s8wdnT+mKGwrOHt3cYmKyb3Bto8GCwnJg32m/sqB9YrTlpCLqAGAWUbQCuhsHrK5",
-	"FYHgpEPyRKA8iEEGGfzR7rPLTN7oWiyKKKAGoymrUsCpEg++zY/0kQNUAXibAL0EdAOcs9O+8ejtdTo6",
-	"bTARRKAhnlGJI+viFNqRqV3TmIm5OiMOOvuwrIrsgPWowukqvxp0PKMa/BwB6IDVwhNGAW0BK6opc0BZ",
-	"beM1WfhpjU3Tub9ItjPaAsX788fP/y8AAP//",
+	"7L3vdts4kij+Klj+9pzYs5Qs/4mTKGfOWbXj7naSTry2M9n5tbImJMIS2hSgJkArmmzOuZ/uA9yHuPMe",
+	"8yj7JPegAJAgBUqUIztJj78klkQChUJVoVB/PwVDPplyRpgUQfdTMCY4Jin8+QMWdHg0xklC2Iiob2Ii",
+	"himdSspZ0A3OCZOIs2SOZmPCkBwTNEyo+hJnckyYpEMsSYxmVI7RzxcXpwhGRFtnPx6hwycHz9A//v64",
+	"vRci9fnJ4e6T7XYQBuQjnkwTEnT1/CglOJn8uR+MsCRjngnSD4IwEMMxmWAF0xRLSVIFz3+VX/j1v/rB",
+	"hz/1g38NwkDOp2pEIVPKRsHnz2Hwhh/h4dizKgXozm67g4bqd4Ek5+3ShIRlk6D7a8B4Cx4JPvjHP5c8",
+	"9Yx/wa8JEwinBDFyQ1I9T1w7h4BhvHOcEZnOe1eSpL7NGXIWK/DRDFOJBuSKpwTJdE7ZCOERpqw85YQy",
+	"OlGz7uZTUSbJiKQw1/v373vOrnrWNSbuvlPOEAxOEGYxmo3niEp0hWlCYksBjzvVHSc4JSkiacrTP/cD",
+	"ym5wQuNLqVBW2fYqNj6HwRSneEKkod6jLBU89cMZMfJRXg7hiQjxK6DdaUpuKM8EmuIRUXBR9fjvGUnn",
+	"QRgwPFHz6XfKiMMfXxM2kuOg+3h3z7dPJy/8YKRE8CwdkkcC0TifcYrluJiQxkEYpOT3jKYkDroyzYg7",
+	"+RVPJ1gG3SDL4MnFyV/TCZWL8/ckmnAhkRxTgSaYqe0hE4G2YnKFs0Qiszk+JCQwZAUHmngedzrhclL6",
+	"rJYjppwJAvvUm9J3gqQ/4PiM/J4RAbAOOZOEwZ94Ok0MQe38JhTsnwqK+ZSP9YrMg25w8uYvvdcnLy7P",
+	"jv/j3fH5RVDM9QsRAispFpxoqtISKTVzfnZX868puQq6wf+3U4jGHf2r2DHgHisS1asp47VudPPezyBe",
+	"Lzh/jVMtU1csdTNQaWoDYFBCmeZJLerRFSVJrAUSV/Lo8AC9oj+graiCzGi77SzknKQ3dsIv2rCL47M3",
+	"vdeXx2dnb8+8+6VnQlQgSSZTnuKUJnOUMXyDaYIHCdnc5jWaygyi5fimdxBGPTM48IKYDYdEiKsssRva",
+	"LgH1FQhrwOO5whlQzy76hf5QAekXzOaGucWXEMvF27eXv/Te/NVS5LmXXi441wLN4EeEKFUHJUqwOik3",
+	"RiwL86CrlE+0QMVxnBIhnpuZsTqjUQTndQsO7AgJfUArGevoXM4jdfCZp3ec0x+gM/C+Y+oU5in9mzov",
+	"vlyUHp0dvzh+c3HSe32+VJwOUxKrsx8nYnM4fp9yNnKHRjxFmCGjGaCUXKVEjBFoCC7VvXN49t54wRJE",
+	"wkfUqHhK91IK1xVP0RQLMeNpjMZYjCkbbW7rGx2e05QPEjL5N8/Ox0RimgTdQDrnhNHVANEwglLV1NpF",
+	"0P31UwDHhlI8BElBLwiDSU4UNzjJiJIJVnNBg0yiCRUC1JIPYSAklpkIugdKYZBUGo0/RnYhueqABzyT",
+	"3UGC2XVzwjrVi111FoLukyglisSKtBbWDDR1xNlVQofrIHcjUA7HmI0IGprphb5JwT0rS1N10VJYJGgL",
+	"I7UDCCcpwfEcSXxNWIhwrmAiylAmiD7Af+TpgMYxYfe+HIeNEzy8RhiJIZ8SWBGfklTfGhghC2Lx/fv3",
+	"rer1YxmDVG8rAJHSvRb1ry9XlBiHIzBEWACfq1vdHP183HuhEd5Y57sTrK+3GgD45eRGyJTgyR1pq/n4",
+	"G9RXAXBzKq11l2gGshm5EcCuUHHBasJ4m4fq5fsL4DYBbBbhKb28JnMRad67Cz4zUN0R8ayzE+uTznrX",
+	"ms1A3GMoY+TjlAwlieEIylLiAvVVcFij1ZtX19QyNwPWG65PZqBpylDUMzDAZNFd0PIbLn/kGYvvU2q/",
+	"4Uhkw3F+egPe3yrYbmMkAVxYS9ooxfoFUNDgKU3qlSeMpndZBsxq3VblQ45SC7YmbSdaNnyaa3e+CQoL",
+	"HppkQqIBQUKpOVRbly1b69OWcQnfwqRIW7xKtuX99t52oO1NU4KlJtRbQgZouVQaqdZq9YDPURViBdRA",
+	"6VvDJItJjCZgdB1jhjgbkjrwrHVvY+CZAYG4mtEj0Fct50UVMKIQRSWKUV9kTGTTKU8lMV8CQFHYZ/mz",
+	"cOZEim5KT8P1TT9d9Q5st53X7eyg7uoDLd8AY2bGcP7O4N4I6jKVXYT7zNw9EGckVP+gEb0hrLI/obuf",
+	"huiAvPrM0FeK5Zik+g1ppKTStEFaSjO7IgLNKUoJQDGWGPG0z16ev33T7rOymAI3ROuIM5nyZJWMsl4F",
+	"2CLYss0rFSspQWRXV3RICZNmP7v6TlJV7yPYVtGlamlCHW93IqIB3jtSNtbkim5JTDXVPjZJDsYacwR+",
+	"uPXMP1WJo315NQInY9eMz5hx+F3SuIsYR84MaIyFtoXRONi0FNKzLsoKjf8oByoKLRcDfyoexFpsOO5I",
+	"e5qFRqqU1xGCxQnu4NSQd5/pCR4JJMgwJRIeEYKksHArfkJEPk7B9sFTdWIkeE7iNnrLkrkaEIboM5AZ",
+	"mSCxCxIV6u6v/a5xqCWbkmXw63NYgPaJMcLiKadMGl+iIExRGDKOtHyQDUmdcG2OrfiQC0K9C0V7BfUI",
+	"mPISyDnqIlyrdsM435YsqdHGLaRrWtg3ArDjIrl0XCQK8LuwjN+WYr/ArAoIuJObTkNaACaPQLRqfcLy",
+	"dXHUPkdVqagou88c2B4JT1yGklTWG1/IGkfM9FkR2kGNiIIftheEyeaO8bsw2385Gd+7Pf/tEKeUy7tS",
+	"avTom7agNJPoG78te60n+ozUbg17NOK5AHUfgP3a1tgaed5Q2NyFyWHBi7d5XT1XA3XgBziyLy5e1wYv",
+	"hfrcULe1CWWZVFoPfIrxXEGXR508PTwoxZ0cdhYDT8A1CK7NT8E05VOlrWnjyDCFy/wllqWImhhL0pIU",
+	"PFuVsJow0KqdWOsdGjeI2AmDazK/HFMm/c6JazJ/JNA0JVf0IzBmgoVEVzwDbS/FQ3V3LUdV5ZFzl//z",
+	"v/7vx4P/+JtvVjXMpRLyay1JBwR98oQdFUaNX3UMk/ER5qsLXbwX4W188BsZymK7juAhYIA4pgoRODl1",
+	"tu8KJ4KElR0t707FpWxjFa/JHAnJpwLNeHpN2ei5kRRw5OGBIEwqRK6HCScabO/xY6BJ+3k3dIMVf/2v",
+	"fv9jp/Ph3/zxiS7+YOxVKIq/B8KupWl1T7vKkqSNQHFTGgfjs+fqfyqsBB+rG2ceuriUcTZDqbeg19dU",
+	"G2fLOwGxdaU/VgQaKEH1uXCBpymGz07cYoPFwFw1oL4TJHXls2NXLoOeG3hXAP2C4oQM5WluDw4hNOCN",
+	"wXuDV9/ZSILqQvJxwgKaJcvKVZDyQkrhLUWI7WLIoD/yZSFS7fz47C8nR8eX7970/tI7ed374fVxEHpi",
+	"lD54SHUhjGbVXrrAL76+BBlnOkKmdntNBA3EnVXk10Hn2WFVgK2C0hlsCVDlKLcFmLDWDCxIC9hzfj9W",
+	"4mp+QTWRNRRxEwh2cYxfAY4nlP07/Ot7Q0kmS8jFS726x6s4XfrAbVZQQ8rn746Ojs8bU1z+2kJIoX8E",
+	"npQRsOdTslyer+B35Tnn7rvdJgf5dRtfQXgtesMVXGSW6KzBT8K5Hl5HudafIZNa1bakoe0fdrwKK85i",
+	"StiwJkwFJnkkUISzONIXnvKln8YoYwkRAgkivSfmbRSEhoc9FZcmktzhgAHnCcHMPY8LGhlngyXMtC5O",
+	"9x4/2+v40QpOiwaHcI7Lc/3CMmUh36pwkQZ8ayghKAepgY6RA3UrxdhHn0uRkN/RKuS4ETV3w1pzDa0s",
+	"W585Hc0CN0UYrIHs2IyeWIiiu1QWq+v1iiONvKoYQhM8R1hcg8GsCF/UDhrH2NBn4DFGW/ll9ZFASt3n",
+	"qRMeyNNHYvs5IpOpNJZJwy/aJJkz/68BT2OSim5KMEinqiNSLTRHsUN8u3tPlxEfbv2t03rWbV+2aghw",
+	"gj+e6GF3HdmT74iLSvAcfeN3Np/Aay6h9BLv7gJvnG+busN/br6ab/+uLXLy8nCqxlvNjRus/lQKsGqr",
+	"y/c1mfq0Bx9tmFnXJ5INS0PDXAsy8TYy7900bkK/E8rcb3cfTt77OnkXNy+LqTy+MXbz6jZYxb1QPMG9",
+	"41sUHkqeXmqOW9SdTZDB1Purzajw/aStHd7fGnI3z+SQT0qXOKEvcUrWaReI9w4nMsBS3ZrkWrdQdU26",
+	"xCPitbj5xIMZyOxBsYwPSzdxI7KhIIk7VJTyOKTa42FdOV/LtgX1TlMeZ4DRFp7SlrZaLu6stUUstb6W",
+	"dKrnaILFNYnVjwkVUjQ8BMyNSJrLuF35coz14rjWRPV1TOs5aC9IQpbYRyX5KOuz4a3fdKt3eqIwva2O",
+	"VpJcGffV7U1tMK0PcB361bPhSJ7MbwifFnTESIwGc4SBAkwSfNmC8PL9K3ROpI6zevJ4bx/94+/72xXY",
+	"dw/3nx54SK4CyAX8XgUmmqb0BktyeU3ml7/NbEyXmWuvvacrBBghl6WsS4m86kKYpuhyheKulsStPAKr",
+	"pUDp/jaTrQGES3gloYbu5ftXK0/2Kvam2SChQ0CagXX3yba+22AUXUPUWcbo7xmxwWeCyC46O+/12dbZ",
+	"+d7jwxBhiRKChUR7nYOnaECl2A7R8RE6be09PkRbx+qpbXX3efvqFB3He48f7z7rs63j+MV5b7uNIpyM",
+	"olBzK8Sxhjr6eILlcGydW210qnGLJmQyIKnoM5wSlJKrTNgbU+VwTEarBOk5HTHKRr3E2I9uqheoQ5+e",
+	"2+Shay3xljP54lvS41M6PgoVug3+2kFJOGwdH/332Xnvv9++Ot32a0ZVMDoHT/2n3+LMgo7cbalMLejI",
+	"O+PHKn46ez6Gmjd5rCImFH40butlxcv3r871XWEdPmAVWVGwhc6CW+Ds9gK9qWcbH+EFw5bu2XudFUo+",
+	"TOJbfNVh5UPuCuqrOq5ucUi1+v2Pu1f9/scnVzWq9bHPXYH/3XxqD/nEveBaq3kVjtvM/CMlSVzjTTPp",
+	"v75zD36CbEiMYi4lidEUy/Fzcx/XOZKQSIwgtxcE1mzMEx2mWw5ecNKLF2MWeGGHt0eEGiEI84olppiK",
+	"PoW9B8HEcYjksy7PX17FdJMlbrmfCU7UpiwoiGMyvBb1TOi9Y5SEHh6OEYzySCCjWRtZxLhE/NpR3wpw",
+	"bBp2gUB+HYSBW/Liw6rlmjF8qz3JLW61+pO5R2FXYVktBwr9priK5UNcSqNrrDEOqCfOta6Gthc8LFs2",
+	"2lzbPi6nHLJjeIoGRNCYIMyK2PCq6gScWXezrDPh9PKo8wWVzQ/NtlfZrL8iOI8ePn68X/ssoDmPuLD0",
+	"4xo6qq6P1bQka13HBSnVeN4kvSF+XxPOll/h/b+Sj9PSdY0yeXgQ+BxKtGLAW/Kk8LPyb5L6r3uDq4Yj",
+	"gwXFO4bIBnXf54yyZIO/YG/DQnqvvFab/fPtvFHSN6Or+pXTOm20Tt+0CDk+CsLg7LwXhMHbV6deFPgj",
+	"AIz2mFtv6Mj78kfvy/PV6Cz0vhBQpWeswe65zxGxlnJm1LLbKWJ5OYCaeKR1/AZWV1qpD63Q7L4g6smm",
+	"7TY7QEreiUZeGLuiHERnyqXordHkJk1jkJapNfkklSjwyvbYrwtN64QptRQnyNTe0m+uxAE8tRSQPPqm",
+	"Yq6pCcppfA6VktTvBplvau4SHhPXn7yK+xsyc681C5X/tO3hqRMxDCYJKAi4G3b2DtBgLonQmWc2z9rK",
+	"8rJ+PuRpSoYSjXkqCBoAhHMkJJ5CKM16Ni6TBZLjtgx4OdlPXyEWL5UFjRnZuphBvZDhWE1+92cyOw/q",
+	"07b8oHNkhuXSlfC5mjUL7rIiIU1toz8TxXsweHIyXa5amql/e+YymSNqj+4qXpRtKF6UNYgXLSXCLF5M",
+	"eOzysaNrVdC+7Eq5HNMwRbhUFhgYa6RZSSFroGM5T/sms5txBIWn1jx7TU2qy6nfoNKI/RmZXTYlIFfI",
+	"LSC2Cktl6GWLb2ILqzgoNgT1ahBNBo9XND47ePwEmcwgk/okFsVj4Zgs21hAzF9BqZM6cSOWmHuELn7g",
+	"qZ8WNtMgHVuTx0NHmZDYOMALuHdudncU7GKnMzi8OsS7pLU/3I1bB/gpaT0bPCWtvSv1hfr8zBtc6Jg/",
+	"7KgHnQPf/cqUqHOnf8Ml+rEOY/nVqTDaOXXsVl6D9SmiJw2XWVhOU35FE7KhKIVcf162Vdog+TkMrmgq",
+	"5GUTiQ0ajc0yav6Cz7vvBA6snTc2JzgtJY7t7z7eP+w0yB07Izf8mjwYsR6MWF9kxDozMfR+TWN5ZH0T",
+	"tlHjW14rYmpyAVwjpWou7EaFMkqKGa5uVZuI0gDs3D5oK198SeySOBtiCQq2SxMHy1wzvdb/r0M9L9vd",
+	"ulBPNdtptq6qYLc6l0B7uwdPDp7uHx48cWTQirD1RsiECKmKr+zxYQW56gZDf8+IeUCmGanRUZds/7k1",
+	"PRZIFwkhUxt92zy+tt//uLer/tlv9fsfHw/UP7H68wmp2QVtNfiFSBxjiRcJsLi9icv8qrYOT4SBvcVd",
+	"Cm1PvMTJ6BIcRLcf0rVlX9oaLv6IMO+jlziT48sJkWMebxgKPfQG1ypERlK/1Xt2LS6zlNbkSOnsnC/b",
+	"vJTcGCfhcjR7ntsIjmvH3RyCNWfe+m0TEfhFWNb8sRTB5Uc2glvfkJtCa/XQ0US8sFKHhsMaWeOVmIVn",
+	"wnUmnO89PgR/gv4fon281h/zvreagXakXCoNeGXyO06lQAZlIeLMlC5mPCZdFBVB3BH47DHrMzqZkJhi",
+	"SVDKpVbXoD4WXAXUqCGKWq1rMm8BHPBEKyYJnkd9BgX49VBq8hGJ81HaqAcw2RJ6EE0ixsbxzrjsszmR",
+	"SC8O3ZCUXlFozqOb6ejC1zqmqVl85S38R26A/xK0zrBAExzrsinFOkws2Mv3r86bVxWoc0OlRCrSbFrg",
+	"wGwxpNNP8BwllCA8JjhGW+pBRma6rkSfRQ75RKY608JmbavdMiBYSpoLRFmf2SWijEmaFJXKhJraxByO",
+	"8Q2xtdGab1nVm+S4tpytCUv0v4T3NpSq73Di7RVXkw79h7xb2ko8uqmQe82rpOjc/40SQLPF/NxkNKRz",
+	"0XRIDqIy1ClocgxlQUdMp8to0l19JXUcCI6wL3nv3NtlvlC3ocaHFS7KxX3Ii1Nt5X8BIA3v0WWYasrk",
+	"O7030FbpjbXmykMXKsacKR6SliBTnEIbOZNgyHCa8hllI13sFYrk8YToGUWzGV1HQ5WKXJcJZoi0Jpgm",
+	"q7Doo9gK+ztksEQGLC+JULcdPStaX76/aC/LNKOsvlNcIbH1ZGZjzauNEtZXUM3bKf49I8+RoGyUgEOx",
+	"jXpFTKA/M1QjfHFVYfCxNeIQ690S13Ta4lN9B2+BaqauHHCddeirlDRxRRMShE0jX36oiyRf5mIpDVba",
+	"BAuUjxLeiSUJJGvlCsZU4EFCYn9UFGkSV7pYCqNk83WLYeAvSFcs2YWLQV/zG5LgoXdxliEvG2RRsiwx",
+	"NQV1/7zVtS1ARHiTnsDQvt4+NPVr1jo0AWmOV9PUqcj3t6ICOTDWEdjtsnK/Le9A8yidktOt2O2mltQv",
+	"3r+mDmk1wCa0UhAhqxPdPC164DerQqnHoRtmHrrN9c0Cas7ZNpm3TZeDxfIRZX+EUAJnMcLUPCmv5Wjd",
+	"BEBP2P9vfMwq8nmlZPtRceGiZH3Jx6zJ6yfN5Pdr7JvkBW8kfO2+QamePKD/doL8wq95vHx/YdQZsD6U",
+	"yuB6FSY3paO8Ae2Yr76dnigs2S13RrMA1pHQhty4DQ/+b02Mb/QobybcP9dsxOLe/3DW6XR2V0aSrp9n",
+	"o6s1ZCmV83NomKwV/rxY6ULelUklRVtRqbJntB2CfaxofAEVVEj6SJi7UxudSERFn+FEcNDyp+pihUWl",
+	"k07X1pl+dfzXSF9zoQ2wyaLJ+wD/Z6t3etJ65WYc47x0Ic4TaF++v/BdWXLg1a0lRAOoKZwCNGb6l+8v",
+	"Im2hinbUcHr+nT9FyOTQFx2Kq6CV1uMDD1JH93xwmclLlyCIJ4h24KUdXZUbbcEF0VSHLiDqM8jEcfrZ",
+	"5b1KzA2WSt3j7jnC7tXVbpK2iCV8tnAGmuvVuzQJuoELTOB6B22Hr6BrJFAI6dtgjkwhjAHNeZZCdR1D",
+	"SnC7cwwmpnBONzgjOHYtKQJGkWNCU5tVuvDqLKVKhOWTmy6G6sUYUqkXB3SHymIqS9PDjVR9qzBtAprg",
+	"8mbBY7GdI1+XeUSbYA0G20ZxLi8Ovil+Wg18/oJ1NSj8lYY0P7QUj06MZ3LhBTvRGYcWjua3fDMWKxZ1",
+	"nQwYY1Ntm1tBeXr4pvhp9YrMC/bu6yEvV0xqvrEcVDQaqbKR2zEDNalGnzfz6LN//H2vvb/ddVti5LWj",
+	"XLse1bvPGVEqqxJ42sAn+qxq8huoUYzNDwk8ITa1bwKggCwUebsQdfT0mW7u47QTgdnKA0c1xkVoNhJ5",
+	"Da/lYfLf1EjVnNmwz2w6/HYbVeyrStqLkqxHkRYDRmjr/vvq8FeLL6TgWMqpe+4ChpfawpSs05aw7RJP",
+	"hcUpAnWDBvM+i07fnl+gnZvdnQnZsQ9GISI3xBh9pWufHGNRdgYsh/ozOK6vuK2OjnUlFSP2izNlgimT",
+	"mDKSCsUKQNNqBNHd2RlROc4GSoPeyV9oAbnnHxfzK4uhwRkoHJNb6azQEk27StiobCVVwv3M9mTV0d9C",
+	"O7PmlTH41RWU3pfjlGejceE66rM+gzBJ0c0PpD8pihIzNVgeIx99gpjNEC1Ein+Onms/X5+BSRulPFNC",
+	"2RkBQkmjuorzUWiqHbA+i3RkaKSPmHx3a3sIP0dEnY7mtHwk+gxmF2Z6zX9YFg8AWYsxnhK9dHBQwjtd",
+	"aHC7tE2B26b1f/73/0EH+7vPEdaM7ZTe17/t7rfRDzymRLc3mOJUkBj6yg1lMu+il+dv37gtvvrs3cWP",
+	"rachGnNoicBQxqYYfGIiS1OuCAYRMcRTEpqOcQJhc9Yha2IeY6WPsbkcK2oZZAqJVB0IUzwkxgGnuBuc",
+	"2TohA+u2YkXLMTN4n2GnHVq11VwIq8LooNNpox7SvneEITUbxZyYNQFVaoR0Hut9jnpJwmdFLyXAvlIq",
+	"1a6gLcYl7D6J0ZSkfZZrPtC3pNCDyEcKrWC4WtB2G0U/H/deRAqZMGesqCclfRaTYYJzaZDQITEWcava",
+	"TaETzF67s8DYs9msjeHnNk9HO+ZdsfP65Oj4zfkxvFPE8hYsHYSBYkXN6J32rn6MTwnDUxp0g/12p71v",
+	"sslBx9ppz0iStKAH1s5vs2vRtq0YRj7flKZap3AIbNsEz3Pm13zftX5bE06tREyovVSOu1Wg2ZiL3LGq",
+	"hlF74LpV0ZxITSzGdateM82mZjRJYGTblUcpcyW/L7h3QS/R7l3XH99napdqnfxoa69jgm4FGsyt428b",
+	"DciVdpv1mZpbhCjhbGRb6UUT/LGFRyQKkbqZoKHaQ42DMWc8S0FrxskMq2UotAtTtyYfV5gYBN0KHmgn",
+	"p70TpRz9RKDShVP4F7Zyr9PZXGNjnUvpabCxQAELWyik2pcB0cJyVfOjShUdg74/v4m6aMxnum2N6aNk",
+	"S9DALAOicRsrDanVUqTbKnD/2Ld1bdQDvEMrzkqhzcBOvN/pBK4JRF/OC6w512L7yq+d1jP/hVih72B/",
+	"tw7b+fbtVBrkuFfpoPvrhzAQ2WSC07n1iWr0u7q2U8JHAYJHIuj+GsRUDNXxMA8+fNb74DeXmh1C0U/H",
+	"F5FuvqbPRlvVwtazKFOiAnsJKVa0MC0yfzq+8A29Dqa+HFuP8hUD2p7t7nbQP/7+rA2tTP3o+xyWhSVo",
+	"LC3sXs9bWhNypOcC45au85WYzzvk58pMHr42WavFNe8OSBdyItFeu4NKaDMKZD633pOnB7sH90zK62/O",
+	"N0LhFl85Ch8Ji4em1DwljMYtuOuOssJ4XUfHb6eEnbw4Kj3+x6dfWDQ64oyRoVLtDT5RzIfZRGfg3iO5",
+	"Nt+Db4RMV+KvEdniKYVkuR1caeI15aKugKFrAk3oDRFgahnzLH2eX2ypNLeEYgbzU0sbShd3wdN+xigP",
+	"RMgfeDxfr3FtYSLVLTlOi9CqohuF6dbRuBPtkhY5n8veHhNl4iOg5aTgNkMRQEBrvOW0goc3dxu/Weox",
+	"p97d3V8DVkuzYXCw92yd90otSptyi3m9yjBh8HgNVLklKeDV/XVwlafhLxVxA4kpQxisQVt4SluQU2ud",
+	"Ag5b2t+qXFnimXq2PJ8Sq9KX4++0dV9mKVM3I0ZmaIpp2kZnJIO+5xiJKTQcLr+mHQIC7k+6BNsVntBk",
+	"7rtAlTsKFc1W1mHbtZiv0rvoge++Y75bwjzGBZLHigPlrsdFhXMQx/HyQ82C+UiYBvVggpLlQshLG89V",
+	"uMKtYfwlx5gxb3nqOTc/tHz1lJuzzWZ4t6iC7evW6tRENjFrSOT9p5J5Y3Y0ZXhuwY7mzQV2bHIsmHd/",
+	"5OmAxjFhjfnYvFji4/3mwN6SEc3bSxjxU+4I/7VwHH/4HH6q+u9//fC5xLTanQiJ4b4y1y6vqgu/1U8X",
+	"+FX7IF2WrWMvXYf7rk6cmnLfG2Meh9Hz8jC281pzBi8Vn1rBXhqz3z97dQ5ui14XG0V5k40h+68800Z3",
+	"xhWSxy4ntP95JcMLE+RRkgyN5UFiwl+9FpSCSyFK9gtPsYadI4rjbCHBa4EkFFiIX7krF8blaZUN01RB",
+	"ctC5VzZy/mps913TIOwDRAO5O4G2NPJXnE5jKNH8t2V2PFPF+Q7VKDNDTRv5acrBNEMFwgm9IXdit3tN",
+	"bwjTPWUstjRq7s42txSv34A5zqKkmBIjU3F8AUWKlCZEpnQoah3D9mKGBiaoAUkymSYQqGU99NqJKzMT",
+	"6qN+ZMN5n42pkHyU4ol4rmMQtddOX5Z0XJSuAq5+Hl7zTIrCapeSTICvXeryD+J5HpHTgsZfv2ckI2iG",
+	"qXyOYizxAAuCppwnAAwVkg5FjZf1F7PoldwhyUe5M00wrfDFgj/QxwIGtXlUwmnKFcZIJpAaF+no4Tth",
+	"DGeqSb5W7/7r+Bw3im/Z1XSIk4SkwNQQeoW2TCyqvhbzFOVdZCCH3g2x67NSwqs3xE7X5JfOTdsWMtju",
+	"M+2QNiGqY57E5sRygxAj344XYYl3aRJarCSvEOyO97E1m81aattbWZoQNuSxjoC//QT3enEuFzivoXrb",
+	"9FcxIXluwzYiBIkBpkrD3GyuE6ukgwoQ47NVgQU+CM3zO284tArUsDW6RoDr8haXCHjvVroMvLn+/Rxe",
+	"W1sHf1toh2trP/BuQ93H078UlCCTI/ArfCrF41YVIid2GNuMbYh8ODwsue5hkJLw0hbiesH1M09ibWDW",
+	"wxpjWkpHY6m0XBNyTqUuGuExPvdZ1fr8HG4PrveJChQTRkls0pSpzBOT++wdRARpG7gpBdLSY8dFhRDB",
+	"bYzhno6Aq5ee0LPWcfzUik20VUQo95lpAaXDgMOFOGGe+mJ+zemllIjt533mJj4D/+KUQOCNbvA0sIjd",
+	"OujsoqhcyDja9olnXbnwLkVzuTbihsVydfCmIrlGdOqeLkAaUN9whh352A7uRa6d6F0zrPr9SqiyEV+z",
+	"eVm4dDrPlguXFd6uPIS1zHZtFBXVFP6ch5gjia+JQJGNWo/QFu4zbz0HHcUeOdHpmCFbQMBE0UfAgH2m",
+	"C06IvNJEnk6l5Y37XpEpYKI2Fytt1lVDgVDsGRVEMbG7vFJNhXyN5W9NQLdSGk3gJghVHQFa8v+hxu4/",
+	"F4bFqgxRKb74oH2wXZKYAuE+q8sAMfECvvwMV6B2dTUhT76HlbHbVSGrcy+c5I+6nA1X6iJfs7I+y/sQ",
+	"dlFNGkefRbdrSKhhwp78kGitvoyhOXMiKkSE/owikQ3U/4toC1GEM8UhC0dYn707e227rOsyZyGKyMdp",
+	"lHcEKKJCdc0ovQXRb5JGiuLiPuNsSEx+ilVQNSxU+IGxvWeiHAeRC2J5tbb7sd7JnDchKBrEb1EcZgsn",
+	"iR9lphEWIzoMXlwruK94qjOCUqIV5TJ7tNH7lLORwk5mVAyHBUJIgLAB16b4kMZNSqYJnkNqpdlYmNV3",
+	"ZvuObO1bucsju1RxqvGJ7RjZ3aJGbi0jJxZnRWeIIkM/wOuF5lSAv9dLWrlMj++SZqqdKU6KN3LZCoPT",
+	"FI/qQStegPHv63a2KS2mSTSDfetWsQybVYEaxg/ZC2yj6KETRSz2plJUmuIp8hXVqlOodLZKe44nyaoQ",
+	"1N7pyfmUDNezX9uBC0bxWLAUbWPI2/pr75fXSKe6LS3eFHQDNXL7ja4zXBR1opMpT6VJHhgH3WDEYXFt",
+	"qmHZudk3uQKLcJhF5hGSYPkCiMA2uCXHVKArmpAQOt2A4UT9sX0n9sILNZtFzT1a01dv9TcR4eogxxvJ",
+	"WrKowu3+b0sM6jieF3mIueXaZDeGoOlO6Ci12ecpFL1JwViqVcsi30HpBAnHsRbkC5yk5qLGQfIV/ECw",
+	"1NvTay7I7hjMN1xdOjSoS++PBTLX4g/jGymSP2/FKqv28r4YJd+VGiSiLbxk7u2GOG7qvoLIVPAt1Qfo",
+	"5JWPNhTCfa6AJ6dYiN29/X8pK4p5/Z3GuuJCkal71herdaF8KRh5fE7FXeNYozYCy8rgIZ02raSe6XSs",
+	"VJAJTtRVgMRuLMJtonFOmL0RuJVNNxaNUzv8QSMx5wXZZhLYtNrNQesb2SjQ97LXF0ZiqM0uEuHbjkZ+",
+	"P2BwrnNVdREddUecTKWwmclUIBzHKRHguZbp3CTER2fqQ6unPkQ2z7Vy2XIeWXVzgkf1k81zT1fFvtwP",
+	"yzKUMfJxSoaSxFBtIUt1MMgmD/f1dlErVTNMof7FldN5EI2xGFM22tROLQvU4CNEGdpSh0erXKHJOeyK",
+	"X82Bd7O7Y4KuRe0d6jUVsgeeNwEGD1NwQYDPzgd88cjOazqh6rK88sEjXaTx84e7jNSGRUAknfc0mOIR",
+	"1NWBOCpbKeq5iYnXSeXDlMjmXpNbmBpu5QNeP5DtluaB24WuFV7bmpg1i2tvvJolT6UVr85yMMVJbp/e",
+	"oG2RmlS+dnYDAGEq1zbS43Y3zCu2omPNgQrtLwyKQ318cabNH/cXcvF1mKyJ7W9t5+W3wJVFnoPhSj8v",
+	"Vg6PnU80/qw506Y3lNlKB0k7bFWi2wM/UysOZtwWTin52751IayXtPyNN1z+aCP0vxv6MH5vU4KuJL7r",
+	"pHZtkYsaatj0ib9EfD0SlVIADxR17xT1E5FeclqtDaylip68CD5/yMVWUZBzhd7rPPidK7/5m6s1YBc/",
+	"D+ruajKvFpJdrffiMmEV9O187Wq8fiU1f/jO8tLzN7+WGlossUaKlwJtsLBZtt+8OG/gBj7i7CqhQ/n9",
+	"apwLZZIb6p64RNo13OER5h49dJFifOFoQ8wYh3hTm0a6ddB5tr14P7SKbJn1mmizVUI1E/3h9I61Kfv7",
+	"I1Qn5bMJoS5TgZfQUecridEHTfhrqwg/QWRdU+K6hR4MpV2HY493Expy3KtmYXqA3HfZjtUsYdpK/aFZ",
+	"40ENWeQ+TZBfrIZAneSlRT6LN+66UK+OWqwv13tRF3KNtshkKudOOLFSXaaZ3H44Jb72KWG6gVQ2rqi5",
+	"rANnKpH+mz9IMg91n2Ze6t78ObJI2Pd3hDRhKqFOcoGE5OkfUNX/JzgMzsg0gc4EG+Oz2vPCdAVaUVUf",
+	"EuWp01nBpH94brXPIfoTOlVQgUCQL15oK2bOXwwQ37WxM+8rudTKmXdhejjIvgWLaJXBJjklbvLAWsV9",
+	"O58Ug12ucGeekQm/IQts09gWZJnY8W6a9T5Q41cX+eeST21FEgjMS/hoRBkEWEl+pxfzsI5YIJs27/4H",
+	"CSJ57z9DsEv7UazoaFqryPXi+Mup/IG2vxnafq30Ub0xCV+Xomtlp+lC19SVem4evx/zjp6tTh1YvPma",
+	"xYR5byHOiECUDZMshioKSQytvmgq5ANFf5u6gykHZbYSbVVjOLc3fw1eJzTRlkzJQ+ae63aCSl0//7nX",
+	"2nt8qOTmNZnKdp/1SquDai1QhlOoReEEOhUUVKvuIrobH2f1ydYL/HH3dl49z1f3I7tgxPXXdr1B/5zB",
+	"jQ92gHrfdFm03P6s3PlkSng0DJz0sWsTHczUaXgIo/zWfclNCWtj1wo90bKLRU6hS68WC1cJS/pZTGWL",
+	"3CiAlmuG6sFj/dydm50WUPFWHbwaSjSYa0Gv9OMcJ79nJJ0XSMFDyc11q8BBtUf+Qsv7ZbPigc5pNROH",
+	"ug5OCsWX6qAQGbTv3wwcOvFsqEtmkvaojSJIEtI13ExNhjaUUI2WoEXfHbzAHB6sixMJ9asg+w3Ak3RS",
+	"jwzKhiTwXndjLElLvRusCYDps7lybijPt/7cdxrqmfPTahuoXu1DjOdKqV606W9wHYHu/Rq1IWJklt8X",
+	"S4W4YyodRSGT4yWF4WynI4bOztXt4OX7C1NWTGSDyK0wFeryWOo/DFWmTAEpzOI+04WutjgjKMZ5dql6",
+	"EGUsIUIg29pP3XvdEm0L94i3Q5xSDp0qN5QJP0h39/bLCfA/nHU6nd3mKVMOUF8pAd5AoItZLc9+790y",
+	"+91gD0AHp476A/pl65djEnQPOp3qzHlhQKisCTdILFFCsNDx93kV/n8JQicn/C2DUoITJQ3zNue63ThO",
+	"CTLlvdptXYqhQPQ6IIVFyiw206hByoCcmW/t7DOSEqhlOU35DY1JDoOWteujZKC0MC2hb4+CdUm1Nsn4",
+	"L3kPed3SXtyqHIFd+m5YqkygyyO7pSLtBvxLsLEV6GJypQpyszGWuSlmiDNB2puuBLAKqnuqBLASjO+3",
+	"EoBZ2m0rASxQ5+NFxizn+QP9ozEWiA+heFHcRqdKcBEEmBlhyqBPQKp40KX0HkOUSUXliW0f7BlscyR/",
+	"P/UJ1qOtb6o+wduj3tkJv/AVJ+B6VWWVaHXj1lw10joRVPXXlTUXi3G20YJURUoA6sqrup++2jRAlBLw",
+	"ebcFnsaKdiaYJsVhFaKUmIpvfaajM8oVbSwFWFCEErYHnV2fPvVyciNkSvBkU21iAVioNon/3XzdHvJJ",
+	"uWglZjiZq7mSFmEjyvSMelFBN+gMDq8O8S5p7Q9349YBfkpazwZPSWvvSn2hPj8bNOce7xK/kp6Ww1Kr",
+	"qblAlkK31lDPRhktq0KFaOrneO4Hjv6hT+af3p28qNen3EFgl/uBrvNtnl1DC8nRcNsqSWjrJacQrQEw",
+	"gXwpmIkzW2Lw9nWUlIqHk4TP1qlHtHpdb3ipXQiJ70U7WQ3XPeknDQD5fjWUfHF3W60on6ZsRPhKWkFT",
+	"aL5d7WAhFAFt5YvyaQy/2R8LnWFClkXc/0KCO446rA0xcCWNsS//UxnQpim/oskKX4gfU86OT4jxgCxJ",
+	"XvrlrnqmnuolfJ18pWXEZROVHLJ6yHv+1mndZBlJL8k/EsgOUiH+XM7tFFp83dWoNxwSdWJjlscyFXY2",
+	"gSJTCPgybwvS1ee6ua3M8LzPeAYNPvv5pcEO1Q/aqKcjyfSla2GKa0KmMNKkz0BpGBEp3dZJ5Q4aYM4u",
+	"2mHoWnbGPNVnuo+J7vABjYLsNNuIMiEJjtvozHT3kEXQpHFe9ZmuNu4NiBljNiK/zE+Lqv53Ij3M8Hq6",
+	"ZuKjxqefYxjqHcB433xuyR+IjcPCawGU6gkWgT1ZwtsFqfmYO+X2+ljnMj+DJ+7wuFET1HkPtaVDe6f/",
+	"qXQY2JemTsDUbJHdYP25vMc7n5R8W1qwogcDISFpkqCxuohDqxwdKKCFIUGDjCayRRmKoLWI6QGknok0",
+	"HOG6BS7U/jeOMQIIH0pafFMlLTStrhN/lPKStmHptb54hZ9GNiuD6lReR/o8BK/dv4SDAhX1FFOJ4fJv",
+	"3yNtew/RbEyHYzQgQz4hwiqHpqWWjmmoiU+D/5aFpq2irjdqgM/LsphzGr+lEV57uPYVUHxKAE3T8VzQ",
+	"IU6glS2V1CI8DERCyDTH/hrrOM3u3X6+ijnhPEh18qw+EDYZz91o9u+kEth3qBk3PlxM1DR0djJ51HVS",
+	"w+hFph3N6pLk5/pBU5b8zui8mGa5OmyqTStt7OX7V+flsK9/Mj3Z7CHU/myqLjttiATaMsn1tjYrZMe4",
+	"lt8SlXhpZ0f3Ba03jvwCjUWx2ifYvCueoggno6jSszQZ8ZTK8USXQMEDQZjc1tF0KZE0NfYGnkCimD3N",
+	"hMRz4RKE6eOcN6QUiMo+M90vIRjL2E/afdZnWo5J00ES2p+PSNyF1y3AtDw+lpCfggaZGVfonCKwvFAp",
+	"bO/0S/VFFKKopfDUgi9hnlZMEjyP0NZep89sB8zB3GJiW0dYhEhwbYCx7ksTWCEeaTiGeDgmos9gTVTa",
+	"QFoFgfYJmlaTFwZpaika3BxDrIxeaEUNzTknhEnb+5XxmCAxo1JNp54pra+N3lM57rOITiYkpliSP6sT",
+	"MUJbGCnSTvmECgKzb5ewqkGxyAQ4Sture+DOzY7YlqVAOCGyEDM+a6Oe/RGzPivICJYyhjbMpd5bcwJV",
+	"GvQiLADeBtdA2IVcChroWy4Vc6Era0tueufWhnQnoyBcT0z2Em9gtfpV2/dcVDtINphzOck27/dBlm9q",
+	"CT5DqEH3CieC5DHXA84TgtkdB107+1Gjl5hlhwUiJJ0AiwiJUyksNTwEY691vjSp4QJkXu51t/IwyUS5",
+	"FsuiBvJO3EuhlAVuOsKCtCgThAkKwkJkAx22amvBuIGd2nBex0m/r5U+8vVrtsCuPHDIKg4BNDVVvTJR",
+	"LrOiP6+qPv1OmEoQm3eVqKG/Tp7wUi8ruLoeKkx/SxdRTefrpO9WAgosrbtCv2Ezk5wBGpdCcUzkRgtQ",
+	"WnGpBftDRu5XJJLcFF5DJPWmcD8tdO5NLj1QzVc7Qn/KK+r4j9AvKs5cUfzArWzu9TrIFpKQRvRG3aij",
+	"mAo8SMBOAHdd89mEwQ+HPGOyz/R1S0dKeOQPiqx3+lJbJMQlll3EsiSJ0IRgBsP1WR6EoGurmGefI4ym",
+	"WN3y1d1mgvUkeWyIutN5rrQ6FuaONYqHuK2HytJf62SxJaUbqx/l6K7NFSQ6J9IaPYtQMEcgLIZO5XpJ",
+	"lWnP9bF3T2FTjev7NomZEkQ+1OL9jtjnPD9jneAptAXBLiglgix0uQWmgpnBNu0xi/ZQwoc4QSMsyZhn",
+	"ggRhkKVJ0A3GUk67Ozu7e0/anXanvdt92nnaAZ4yMyykoP14hA6fHDzTrBIi9flJp/MMuMpEsismg+8P",
+	"D/cQZTLlYkqGOhGNxVNOoQxDbpcBJHlsP6/IXPf+z10jUO+rYoqHJ972FJ533p68OLK1ZRI6SHFKiTtT",
+	"TMWQ35B07plN8TcCLFMhU9MBoVR3UtQUl/GGvfEZs2GtAKHdSWfMCfEM6HZhQ1s4iylhQyK2tS3duFMg",
+	"E1uIjMQKJXlsFE2LOr+FZdstqbM435kOmYKMPXDbqz/naJRiJp1xWTYhKR2iIY9LGNUezcVhX76/KLu5",
+	"iqHygm1uURPHKrk42Gul8xEhQqRUVKr+zMPBlOBN8VAq9Y4kV86gY4ITL13ZpntdhFGKWcwntnJUbq2e",
+	"puSKfkRRzjCXOs4Mo+GYDK9FNgn7TPfWNWXTwLwfIiy1yQQSMM8J0+Z9LFD0n63e6UnrFZl30avjv0YQ",
+	"6Bv1jOiEF7roB4JTksLv0MYXD6UoLs98xoC09D5p3TLfZFqHPE2hMZVQBJNfmVSYUImEa55Jtfk6Qplp",
+	"F4+t5aE+64DbEjlBKY/FaV7olBXttosgn1Wnxuz8KUJq5TC05X7XeKubdPeZaR+MtgQhMep09rfBcTZH",
+	"El8T4/u70C6+CLSHHVO4R71cxmQUooHiEZ4C6jVaozY61mmw6qfoU9/m3fWDLmq325+jMkozOW7ZXKAV",
+	"6y0yd3T+mKKwrej07fkFqib3RtshGswlJA/2mfqrBNZLTltCzpMGABYZQSugs3nI5lYEgpMOySOByiBG",
+	"BWTwR7vPLgp5o2uxKKKAGoymrEoFp0o8hDY/MkQOUBXgbQL0EtANcM5Oh8ajt9fp6LTBTBCBhnhKJU6s",
+	"i1NoR6Z2TWMmZuqMOOjsw7I82QHrUYXTVX416HhKNfglAtABq5UnjALaAlZUU5aAstrGKzIP8xqbpnN/",
+	"lWyntAWK9+cPn/9fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

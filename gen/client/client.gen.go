@@ -111,42 +111,6 @@ func (e ClientAssertionType) Valid() bool {
 	}
 }
 
-// Defines values for ClientJWKKty.
-const (
-	ClientJWKKtyEC  ClientJWKKty = "EC"
-	ClientJWKKtyOKP ClientJWKKty = "OKP"
-	ClientJWKKtyRSA ClientJWKKty = "RSA"
-)
-
-// Valid indicates whether the value is a known member of the ClientJWKKty enum.
-func (e ClientJWKKty) Valid() bool {
-	switch e {
-	case ClientJWKKtyEC:
-		return true
-	case ClientJWKKtyOKP:
-		return true
-	case ClientJWKKtyRSA:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ClientJWKUse.
-const (
-	ClientJWKUseSig ClientJWKUse = "sig"
-)
-
-// Valid indicates whether the value is a known member of the ClientJWKUse enum.
-func (e ClientJWKUse) Valid() bool {
-	switch e {
-	case ClientJWKUseSig:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -227,19 +191,19 @@ func (e IntrospectionTokenType) Valid() bool {
 
 // Defines values for JWKKty.
 const (
-	JWKKtyEC  JWKKty = "EC"
-	JWKKtyOKP JWKKty = "OKP"
-	JWKKtyRSA JWKKty = "RSA"
+	EC  JWKKty = "EC"
+	OKP JWKKty = "OKP"
+	RSA JWKKty = "RSA"
 )
 
 // Valid indicates whether the value is a known member of the JWKKty enum.
 func (e JWKKty) Valid() bool {
 	switch e {
-	case JWKKtyEC:
+	case EC:
 		return true
-	case JWKKtyOKP:
+	case OKP:
 		return true
-	case JWKKtyRSA:
+	case RSA:
 		return true
 	default:
 		return false
@@ -248,13 +212,13 @@ func (e JWKKty) Valid() bool {
 
 // Defines values for JWKUse.
 const (
-	JWKUseSig JWKUse = "sig"
+	Sig JWKUse = "sig"
 )
 
 // Valid indicates whether the value is a known member of the JWKUse enum.
 func (e JWKUse) Valid() bool {
 	switch e {
-	case JWKUseSig:
+	case Sig:
 		return true
 	default:
 		return false
@@ -631,22 +595,20 @@ type ClientAssertionType string
 // (EdDSA). `alg`, when given, must match the key. Private members
 // are refused.
 type ClientJWK struct {
-	Alg *SigningAlg   `json:"alg,omitempty"`
-	Crv *string       `json:"crv,omitempty"`
-	E   *string       `json:"e,omitempty"`
-	Kid string        `json:"kid"`
-	Kty ClientJWKKty  `json:"kty"`
-	N   *string       `json:"n,omitempty"`
-	Use *ClientJWKUse `json:"use,omitempty"`
-	X   *string       `json:"x,omitempty"`
-	Y   *string       `json:"y,omitempty"`
+	Alg *SigningAlg `json:"alg,omitempty"`
+	Crv *string     `json:"crv,omitempty"`
+	E   *string     `json:"e,omitempty"`
+	Kid string      `json:"kid"`
+
+	// Kty EC, RSA or OKP.
+	Kty string  `json:"kty"`
+	N   *string `json:"n,omitempty"`
+
+	// Use sig, when given.
+	Use *string `json:"use,omitempty"`
+	X   *string `json:"x,omitempty"`
+	Y   *string `json:"y,omitempty"`
 }
-
-// ClientJWKKty defines model for ClientJWK.Kty.
-type ClientJWKKty string
-
-// ClientJWKUse defines model for ClientJWK.Use.
-type ClientJWKUse string
 
 // ClientJWKSet An application's public keys for `private_key_jwt`.
 type ClientJWKSet struct {
