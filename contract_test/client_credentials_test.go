@@ -458,3 +458,38 @@ func TestClientCredentialsGoOAuth2(t *testing.T) {
 		t.Errorf("a wrong secret: %v", err)
 	}
 }
+
+// TestApplicationSecretsBadRequests: a path id that is not a UUID is 400
+// on every secrets and JWKS route.
+func TestApplicationSecretsBadRequests(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := invalid(context.Background())
+	admin := bearer(s.adminToken(t))
+	id := uuid.New()
+	bad := replacePath(id.String(), "not-a-uuid")
+	calls := map[string]func() (int, []byte, error){
+		"listApplicationSecrets": func() (int, []byte, error) {
+			r, err := s.Client.ListApplicationSecretsWithResponse(ctx, id, admin, bad)
+			return r.StatusCode(), r.Body, err
+		},
+		"createApplicationSecret": func() (int, []byte, error) {
+			r, err := s.Client.CreateApplicationSecretWithResponse(ctx, id, client.ApplicationSecretCreate{}, admin, bad)
+			return r.StatusCode(), r.Body, err
+		},
+		"deleteApplicationSecret": func() (int, []byte, error) {
+			r, err := s.Client.DeleteApplicationSecretWithResponse(ctx, id, uuid.NewString(), admin, bad)
+			return r.StatusCode(), r.Body, err
+		},
+		"getApplicationJWKS": func() (int, []byte, error) {
+			r, err := s.Client.GetApplicationJWKSWithResponse(ctx, id, admin, bad)
+			return r.StatusCode(), r.Body, err
+		},
+	}
+	for name, call := range calls {
+		status, body, err := call()
+		if err != nil || status != 400 {
+			t.Errorf("%s with a bad id: %v %d %s", name, err, status, body)
+		}
+	}
+}
