@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -230,9 +231,13 @@ func TestMultiNode(t *testing.T) {
 func TestMultiNodeStartTogether(t *testing.T) {
 	t.Parallel()
 	dsn := storetest.NewPostgresDatabase(t, storetest.PostgresServer(t))
+	// The latest version is the number of the last migration file (a
+	// branch numbers its migrations by feature, so it may lack some).
 	files, _ := filepath.Glob("../store/migrations/postgres/*.sql")
-	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != int64(len(files)) {
-		t.Fatalf("Migrate = %d, %v; want schema version %d (the migration files)", v, err, len(files))
+	slices.Sort(files)
+	latest, _ := strconv.ParseInt(strings.SplitN(filepath.Base(files[len(files)-1]), "_", 2)[0], 10, 64)
+	if v, err := gatehouse.Migrate(context.Background(), dsn, nil); err != nil || v != latest {
+		t.Fatalf("Migrate = %d, %v; want schema version %d (the last migration file)", v, err, latest)
 	}
 	const nodes = 3
 	insts := make([]*gatehouse.Instance, nodes)
