@@ -16,7 +16,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 FUZZTIME      ?= 10s
 
-.PHONY: all generate build run test test-postgres postgres-stop vet lint-spec lint bench bench-growth bench-go tidy-check fuzz js-deps
+.PHONY: all generate build run test test-postgres postgres-stop vet lint-spec lint bench bench-growth bench-go tidy-check fuzz js-deps sdk
 
 all: build
 
@@ -37,9 +37,18 @@ lint-spec:
 
 # The npm clients contract_test's TestJavaScriptClients runs (openid-client,
 # oauth4webapi, jose, openapi-typescript, openapi-fetch), exactly as
-# interop/js/package-lock.json pins them.
+# interop/js/package-lock.json pins them, and the TypeScript SDK's tools
+# (openapi-typescript, typescript, openapi-fetch) as sdk/typescript's lock
+# pins them. `go build` needs none of them.
 js-deps:
 	npm ci --prefix interop/js --no-audit --no-fund --loglevel=error
+	npm ci --prefix sdk/typescript --no-audit --no-fund --loglevel=error
+
+# Regenerates the TypeScript SDK from openapi.yaml (src/schema.ts) and
+# compiles it with tsc --strict (dist/); contract_test's
+# TestTypeScriptSDKFresh fails when the committed files are stale.
+sdk: js-deps
+	cd sdk/typescript && npm run all
 
 # In order: the npm clients, vet, the spec lint, every test under the race detector with
 # PostgreSQL (a throwaway cluster from .ci/postgres.sh, which installs it

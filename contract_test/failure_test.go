@@ -118,6 +118,25 @@ func nativeOps() []nativeOp {
 		{"removeApplicationMember", "applications:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.RemoveApplicationMember(ctx, id, other, eds...)
 		}, nil},
+		{"listApplicationSecrets", "applications:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.ListApplicationSecrets(ctx, id, eds...)
+		}, nil},
+		{"createApplicationSecret", "applications:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.CreateApplicationSecret(ctx, id, client.ApplicationSecretCreate{}, eds...)
+		}, func(ctx context.Context, c *client.ClientWithResponses, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.CreateApplicationSecretWithBody(ctx, id, jsonType, body, eds...)
+		}},
+		{"deleteApplicationSecret", "applications:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.DeleteApplicationSecret(ctx, id, other.String(), eds...)
+		}, nil},
+		{"getApplicationJWKS", "applications:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.GetApplicationJWKS(ctx, id, eds...)
+		}, nil},
+		{"putApplicationJWKS", "applications:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.PutApplicationJWKS(ctx, id, client.ClientJWKSet{Keys: []client.ClientJWK{}}, eds...)
+		}, func(ctx context.Context, c *client.ClientWithResponses, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.PutApplicationJWKSWithBody(ctx, id, jsonType, body, eds...)
+		}},
 		{"listRoles", "roles:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.ListRoles(ctx, eds...)
 		}, nil},

@@ -21,7 +21,8 @@ var jsDir = filepath.Join("..", "interop", "js")
 // oauth4webapi, jose, openapi-typescript, openapi-fetch) under node --test
 // against gatehouse serve started as a user starts it, with the default
 // issuer. It creates what they need (a user, a second application with its
-// own audience) and hands it over in INTEROP_* variables.
+// own audience, a confidential application with a secret) and hands it over
+// in INTEROP_* variables.
 func TestJavaScriptClients(t *testing.T) {
 	t.Parallel()
 	if _, err := os.Stat(filepath.Join(jsDir, "node_modules", "openid-client")); err != nil {
@@ -62,6 +63,10 @@ func TestJavaScriptClients(t *testing.T) {
 		t.Fatalf("add member: %v %d %s", err, r.StatusCode(), r.Body)
 	}
 
+	// A confidential application for the client_credentials tests, which
+	// may introspect.
+	cc := p.newConfidentialApp(t, admin, "js-confidential", "orders:read", "tokens:introspect")
+
 	cmd := exec.Command(node, append([]string{"--test", "--test-concurrency=1", "--test-reporter=spec"}, files...)...)
 	cmd.Dir = jsDir
 	cmd.Env = append(os.Environ(),
@@ -71,6 +76,7 @@ func TestJavaScriptClients(t *testing.T) {
 		"INTEROP_USERNAME="+username, "INTEROP_PASSWORD="+password,
 		"INTEROP_DEFAULT_CLIENT_ID="+def.Id.String(), "INTEROP_DEFAULT_AUDIENCE="+def.Audience,
 		"INTEROP_OTHER_CLIENT_ID="+other.JSON201.Id.String(), "INTEROP_OTHER_AUDIENCE="+otherAudience,
+		"INTEROP_CC_CLIENT_ID="+cc.ID, "INTEROP_CC_CLIENT_SECRET="+cc.Secret, "INTEROP_CC_AUDIENCE="+cc.Audience,
 	)
 	out, w := io.Pipe()
 	cmd.Stdout, cmd.Stderr = w, w

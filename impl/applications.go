@@ -36,6 +36,10 @@ func (h *Handlers) CreateApplication(ctx context.Context, req api.CreateApplicat
 		AccessTokenTTL: auth.DefaultAccessTokenTTL, RefreshTokenTTL: auth.DefaultRefreshTokenTTL,
 	}
 	applyApplication(&a, b.Audience, b.AccessTokenTtl, b.RefreshTokenTtl)
+	a.Scopes = []string{}
+	if err := applyScopes(&a, b.Scopes); err != nil {
+		return nil, err
+	}
 	if err := h.st.CreateApplication(ctx, a); err != nil {
 		return nil, err
 	}
@@ -74,6 +78,9 @@ func (h *Handlers) UpdateApplication(ctx context.Context, req api.UpdateApplicat
 		a.Name = *b.Name
 	}
 	applyApplication(&a, b.Audience, b.AccessTokenTtl, b.RefreshTokenTtl)
+	if err := applyScopes(&a, b.Scopes); err != nil {
+		return nil, err
+	}
 	if err := h.st.UpdateApplication(ctx, a); err != nil {
 		return nil, err
 	}

@@ -8,8 +8,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/api"
 )
+
+// clientAuthMethods are the client authentication methods of a
+// confidential application, at the token, revocation and introspection
+// endpoints alike.
+var clientAuthMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 
 // GetJWKS serves every public key whose tokens may still be valid, with
 // Cache-Control max-age.
@@ -39,10 +45,7 @@ func (h *Handlers) GetAuthorizationServerMetadata(ctx context.Context, _ api.Get
 }
 
 func (h *Handlers) metadata(ctx context.Context) api.ServerMetadata {
-	base := h.cfg.PublicURL
-	if base == "" {
-		base = infoFrom(ctx).baseURL
-	}
+	base := h.baseURL(ctx)
 	algs := h.svc.Keys().Algs()
 	return api.ServerMetadata{
 		Issuer:                h.svc.Issuer(),
@@ -50,16 +53,20 @@ func (h *Handlers) metadata(ctx context.Context) api.ServerMetadata {
 		RevocationEndpoint:    ptr(base + "/oauth/revoke"),
 		IntrospectionEndpoint: ptr(base + "/oauth/introspect"),
 		JwksUri:               base + "/.well-known/jwks.json",
-		GrantTypesSupported:   []string{"password", "refresh_token", grantMFAOTP, grantMFARecoveryCode},
+		GrantTypesSupported:   []string{"password", "refresh_token", "client_credentials", grantMFAOTP, grantMFARecoveryCode},
 		// No authorization endpoint: gatehouse issues no codes and no
 		// implicit tokens.
 		ResponseTypesSupported:                    ptr([]string{}),
 		SubjectTypesSupported:                     ptr([]string{"public"}),
 		ScopesSupported:                           ptr(h.cfg.Scopes),
-		TokenEndpointAuthMethodsSupported:         ptr([]string{"none"}),
-		RevocationEndpointAuthMethodsSupported:    ptr([]string{"none"}),
-		IntrospectionEndpointAuthMethodsSupported: ptr([]string{"bearer"}),
+		TokenEndpointAuthMethodsSupported:         ptr(append([]string{"none"}, clientAuthMethods...)),
+		RevocationEndpointAuthMethodsSupported:    ptr(append([]string{"none"}, clientAuthMethods...)),
+		IntrospectionEndpointAuthMethodsSupported: ptr(append([]string{"bearer"}, clientAuthMethods...)),
 		IdTokenSigningAlgValuesSupported:          ptr(algs),
+		// private_key_jwt assertions (RFC 7523) may be signed with these.
+		TokenEndpointAuthSigningAlgValuesSupported:         ptr(auth.ClientAssertionAlgs),
+		RevocationEndpointAuthSigningAlgValuesSupported:    ptr(auth.ClientAssertionAlgs),
+		IntrospectionEndpointAuthSigningAlgValuesSupported: ptr(auth.ClientAssertionAlgs),
 	}
 }
 

@@ -103,8 +103,11 @@ type requestInfo struct {
 	client  auth.Client
 	baseURL string
 	// basicClientID is the client_id a token request sent as the HTTP
-	// Basic username (RFC 6749 §2.3.1), as OAuth2 libraries do.
+	// Basic username (RFC 6749 §2.3.1), as OAuth2 libraries do, and
+	// basicSecret its password; basicSet tells they were sent.
 	basicClientID string
+	basicSecret   string
+	basicSet      bool
 }
 
 func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
@@ -114,8 +117,10 @@ func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
 			client:  auth.Client{IP: c.RealIP(), UserAgent: r.UserAgent(), Dialect: dialectOf(r.URL.Path)},
 			baseURL: c.Scheme() + "://" + r.Host,
 		}
-		if id, _, ok := r.BasicAuth(); ok && strings.HasPrefix(r.URL.Path, "/oauth/") {
+		if id, secret, ok := r.BasicAuth(); ok && strings.HasPrefix(r.URL.Path, "/oauth/") {
 			info.basicClientID, _ = url.QueryUnescape(id)
+			info.basicSecret, _ = url.QueryUnescape(secret)
+			info.basicSet = true
 		}
 		c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestInfoKey, info)))
 		return next(c)
@@ -183,6 +188,8 @@ func (h *Handlers) authenticate(ctx context.Context, in *openapi3filter.Authenti
 		p, err = h.authenticateBasic(c)
 	case "apiKey":
 		p, err = h.authenticateAPIKey(c, c.Request().Header.Get("X-API-Key"))
+	case "oauthClient":
+		p, err = h.authenticateOAuthClient(c.Request().Context(), in)
 	case "authHeaderJWT":
 		// The user-login dialect sends its JWT in Authorization, bare or
 		// as a Bearer token.

@@ -113,7 +113,7 @@ func fromStoreApplication(a store.Application) api.Application {
 	return api.Application{
 		Id: uuid.MustParse(a.ID), Name: a.Name, Audience: a.Audience, IsDefault: a.IsDefault,
 		AccessTokenTtl: int(a.AccessTokenTTL / time.Second), RefreshTokenTtl: int(a.RefreshTokenTTL / time.Second),
-		CreatedAt: a.CreatedAt.UTC(),
+		CreatedAt: a.CreatedAt.UTC(), Scopes: orEmpty(a.Scopes),
 	}
 }
 

@@ -43,6 +43,8 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 			return nil, err
 		}
 		sess, err = h.svc.Refresh(ctx, auth.RefreshRequest{Token: *body.RefreshToken, Client: clientFrom(ctx)})
+	case api.TokenRequestGrantTypeClientCredentials:
+		return h.clientCredentialsGrant(ctx, body)
 	}
 	if err != nil {
 		return nil, oauthTokenError(err)
@@ -97,6 +99,8 @@ func oauthTokenError(err error) error {
 		return &Error{Kind: KindInvalid, Code: "invalid_scope", Detail: "the requested scope is not granted"}
 	case errors.Is(err, auth.ErrUnknownApplication):
 		return errUnknownClient()
+	case errors.Is(err, auth.ErrInvalidClient):
+		return errInvalidClient(err)
 	}
 	return err
 }
@@ -106,6 +110,17 @@ func (h *Handlers) RevokeToken(ctx context.Context, req api.RevokeTokenRequestOb
 	body, err := oneBody(req.FormdataBody, req.JSONBody)
 	if err != nil {
 		return nil, err
+	}
+	// Holding the token is the right to revoke it; a confidential client
+	// that authenticates anyway (as OAuth libraries do) must do so rightly.
+	cc, err := clientCredentialsOf(ctx, body.ClientId, body.ClientSecret, body.ClientAssertion, body.ClientAssertionType)
+	if err != nil {
+		return nil, err
+	}
+	if cc.present() {
+		if _, err := h.authenticateClient(ctx, cc); err != nil {
+			return nil, err
+		}
 	}
 	if err := h.svc.Revoke(ctx, body.Token, clientFrom(ctx)); err != nil {
 		return nil, err

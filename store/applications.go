@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -15,7 +16,7 @@ import (
 // appColumns lists the applications columns scanApplication reads, in its
 // order.
 const appColumns = `id, name, audience, access_token_ttl_seconds, refresh_token_ttl_seconds,
-	is_default, created_at`
+	is_default, created_at, scopes`
 
 // scanApplication reads one row of appColumns.
 func scanApplication(r scanner) (Application, error) {
@@ -23,10 +24,12 @@ func scanApplication(r scanner) (Application, error) {
 		a                  Application
 		accessTTL, refresh int64
 		createdAt          int64
+		scopes             string
 	)
-	if err := r.Scan(&a.ID, &a.Name, &a.Audience, &accessTTL, &refresh, &a.IsDefault, &createdAt); err != nil {
+	if err := r.Scan(&a.ID, &a.Name, &a.Audience, &accessTTL, &refresh, &a.IsDefault, &createdAt, &scopes); err != nil {
 		return Application{}, err
 	}
+	a.Scopes = splitScopes(scopes)
 	a.AccessTokenTTL = time.Duration(accessTTL) * time.Second
 	a.RefreshTokenTTL = time.Duration(refresh) * time.Second
 	a.CreatedAt = fromNanos(createdAt)
@@ -51,7 +54,7 @@ func clearDefault(ctx context.Context, tx tx, keep string) error {
 // taken.
 func (s *DB) CreateApplication(ctx context.Context, a Application) error {
 	const q = `INSERT INTO applications (id, name, audience, access_token_ttl_seconds,
-		refresh_token_ttl_seconds, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+		refresh_token_ttl_seconds, is_default, created_at, scopes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	err := s.inTx(ctx, func(tx tx) error {
 		if a.IsDefault {
 			if err := clearDefault(ctx, tx, a.ID); err != nil {
@@ -59,7 +62,7 @@ func (s *DB) CreateApplication(ctx context.Context, a Application) error {
 			}
 		}
 		_, err := tx.exec(ctx, q, a.ID, a.Name, a.Audience, seconds(a.AccessTokenTTL),
-			seconds(a.RefreshTokenTTL), a.IsDefault, nanos(a.CreatedAt))
+			seconds(a.RefreshTokenTTL), a.IsDefault, nanos(a.CreatedAt), strings.Join(a.Scopes, " "))
 		return err
 	})
 	return s.writeErr("insert application", err)
@@ -103,7 +106,7 @@ func (s *DB) ListApplications(ctx context.Context, p Page) ([]Application, strin
 // previous one.
 func (s *DB) UpdateApplication(ctx context.Context, a Application) error {
 	const q = `UPDATE applications SET name = ?, audience = ?, access_token_ttl_seconds = ?,
-		refresh_token_ttl_seconds = ?, is_default = ? WHERE id = ?`
+		refresh_token_ttl_seconds = ?, is_default = ?, scopes = ? WHERE id = ?`
 	if !s.storable(a.ID) {
 		return s.writeErr("update application", ErrNotFound)
 	}
@@ -114,7 +117,7 @@ func (s *DB) UpdateApplication(ctx context.Context, a Application) error {
 			}
 		}
 		res, err := tx.exec(ctx, q, a.Name, a.Audience, seconds(a.AccessTokenTTL),
-			seconds(a.RefreshTokenTTL), a.IsDefault, a.ID)
+			seconds(a.RefreshTokenTTL), a.IsDefault, strings.Join(a.Scopes, " "), a.ID)
 		if err != nil {
 			return err
 		}

@@ -31,6 +31,7 @@ func (s *DB) IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error)
 func (s *DB) PurgeExpired(ctx context.Context, now time.Time) error {
 	const (
 		qLog      = `DELETE FROM revocations WHERE expires_at < ?`
+		qJTIs     = `DELETE FROM client_assertion_jtis WHERE expires_at < ?`
 		qTokens   = `DELETE FROM refresh_tokens WHERE expires_at < ?`
 		qFamilies = `DELETE FROM refresh_families
 			WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = refresh_families.id)`
@@ -38,6 +39,9 @@ func (s *DB) PurgeExpired(ctx context.Context, now time.Time) error {
 	err := s.inTx(ctx, func(tx tx) error {
 		n := nanos(now)
 		if _, err := tx.exec(ctx, qLog, n); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, qJTIs, n); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, qTokens, n); err != nil {

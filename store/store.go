@@ -56,6 +56,19 @@ type Application struct {
 	RefreshTokenTTL time.Duration
 	IsDefault       bool
 	CreatedAt       time.Time
+	// Scopes are what the application may ask for with the
+	// client_credentials grant (nil for none).
+	Scopes []string
+}
+
+// ApplicationSecret is a client secret of an application. Hash is the hex
+// SHA-256 of the secret; the secret itself is never stored.
+type ApplicationSecret struct {
+	ID        string
+	AppID     string
+	Hash      string
+	CreatedAt time.Time
+	ExpiresAt *time.Time // nil: never expires
 }
 
 // Role names a set of scopes; its name becomes a token's sub_type and its
@@ -234,6 +247,22 @@ type Store interface {
 	// every user is a member of the default application.
 	IsMember(ctx context.Context, appID, userID string) (bool, error)
 	ListMembers(ctx context.Context, appID string, p Page) ([]User, string, error)
+
+	// CreateApplicationSecret stores a client secret; an unknown
+	// application is ErrNotFound.
+	CreateApplicationSecret(ctx context.Context, sec ApplicationSecret) error
+	// ListApplicationSecrets lists an application's secrets, oldest first
+	// (none for an unknown application).
+	ListApplicationSecrets(ctx context.Context, appID string) ([]ApplicationSecret, error)
+	DeleteApplicationSecret(ctx context.Context, appID, id string) error
+	// GetApplicationJWKS reads the application's JWK Set, as JSON text
+	// ("" when none was put).
+	GetApplicationJWKS(ctx context.Context, appID string) (string, error)
+	PutApplicationJWKS(ctx context.Context, appID, jwks string) error
+	// UseClientAssertion records the jti of a client assertion of the
+	// application until expiresAt; it returns ErrConflict when the jti was
+	// already recorded (a replay).
+	UseClientAssertion(ctx context.Context, appID, jti string, expiresAt time.Time) error
 
 	GetRole(ctx context.Context, name string) (Role, error)
 	ListRoles(ctx context.Context) ([]Role, error)

@@ -51,6 +51,7 @@ func newApp() *cli.Command {
 			usersCommand(),
 			appsCommand(),
 			keysCommand(),
+			conformanceCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",

@@ -99,6 +99,21 @@ func (e AuditEventOutcome) Valid() bool {
 	}
 }
 
+// Defines values for ClientAssertionType.
+const (
+	UrnIetfParamsOauthClientAssertionTypeJwtBearer ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// Valid indicates whether the value is a known member of the ClientAssertionType enum.
+func (e ClientAssertionType) Valid() bool {
+	switch e {
+	case UrnIetfParamsOauthClientAssertionTypeJwtBearer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -311,6 +326,7 @@ func (e SigningAlg) Valid() bool {
 
 // Defines values for TokenRequestGrantType.
 const (
+	TokenRequestGrantTypeClientCredentials                         TokenRequestGrantType = "client_credentials"
 	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp          TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-otp"
 	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
 	TokenRequestGrantTypePassword                                  TokenRequestGrantType = "password"
@@ -320,6 +336,8 @@ const (
 // Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
 func (e TokenRequestGrantType) Valid() bool {
 	switch e {
+	case TokenRequestGrantTypeClientCredentials:
+		return true
 	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp:
 		return true
 	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode:
@@ -458,6 +476,13 @@ type Application struct {
 	//
 	// Example: 2592000
 	RefreshTokenTtl int `json:"refresh_token_ttl"`
+
+	// Scopes The scopes the application may ask for with the client_credentials
+	// grant (gatehouse's own or the operator's); empty when created.
+	//
+	//
+	// Example: ["orders:read","tokens:introspect"]
+	Scopes ApplicationScopes `json:"scopes"`
 }
 
 // ApplicationCreate defines model for ApplicationCreate.
@@ -469,12 +494,53 @@ type ApplicationCreate struct {
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
+
+	// Scopes The scopes the application may ask for with the client_credentials
+	// grant (gatehouse's own or the operator's); empty when created.
+	//
+	//
+	// Example: ["orders:read","tokens:introspect"]
+	Scopes *ApplicationScopes `json:"scopes,omitempty"`
 }
 
 // ApplicationList defines model for ApplicationList.
 type ApplicationList struct {
 	Items      []Application `json:"items"`
 	NextCursor *string       `json:"next_cursor,omitempty"`
+}
+
+// ApplicationScopes The scopes the application may ask for with the client_credentials
+// grant (gatehouse's own or the operator's); empty when created.
+//
+// Example: ["orders:read","tokens:introspect"]
+type ApplicationScopes = []string
+
+// ApplicationSecret defines model for ApplicationSecret.
+type ApplicationSecret struct {
+	CreatedAt time.Time          `json:"created_at"`
+	ExpiresAt *time.Time         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+}
+
+// ApplicationSecretCreate defines model for ApplicationSecretCreate.
+type ApplicationSecretCreate struct {
+	// ExpiresAt When the secret stops working; never when absent.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// ApplicationSecretCreated defines model for ApplicationSecretCreated.
+type ApplicationSecretCreated struct {
+	CreatedAt time.Time          `json:"created_at"`
+	ExpiresAt *time.Time         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Secret The secret in full. Store it now; only its hash is kept.
+	Secret string `json:"secret"`
+}
+
+// ApplicationSecretList defines model for ApplicationSecretList.
+type ApplicationSecretList struct {
+	Items []ApplicationSecret `json:"items"`
 }
 
 // ApplicationUpdate defines model for ApplicationUpdate.
@@ -486,6 +552,13 @@ type ApplicationUpdate struct {
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
+
+	// Scopes The scopes the application may ask for with the client_credentials
+	// grant (gatehouse's own or the operator's); empty when created.
+	//
+	//
+	// Example: ["orders:read","tokens:introspect"]
+	Scopes *ApplicationScopes `json:"scopes,omitempty"`
 }
 
 // AuditEvent defines model for AuditEvent.
@@ -535,6 +608,37 @@ type AuthHeaderDeleteRequest struct {
 	Text string `json:"text"`
 }
 
+// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+type ClientAssertion = string
+
+// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+type ClientAssertionType string
+
+// ClientJWK A public key (RFC 7517) with a `kid`, unique in the set: RSA
+// (RS256, at least 2048 bits), EC P-256 (ES256) or OKP Ed25519
+// (EdDSA). `alg`, when given, must match the key. Private members
+// are refused.
+type ClientJWK struct {
+	Alg *SigningAlg `json:"alg,omitempty"`
+	Crv *string     `json:"crv,omitempty"`
+	E   *string     `json:"e,omitempty"`
+	Kid string      `json:"kid"`
+
+	// Kty EC, RSA or OKP.
+	Kty string  `json:"kty"`
+	N   *string `json:"n,omitempty"`
+
+	// Use sig, when given.
+	Use *string `json:"use,omitempty"`
+	X   *string `json:"x,omitempty"`
+	Y   *string `json:"y,omitempty"`
+}
+
+// ClientJWKSet An application's public keys for `private_key_jwt`.
+type ClientJWKSet struct {
+	Keys []ClientJWK `json:"keys"`
+}
+
 // DialectPassword defines model for DialectPassword.
 type DialectPassword = string
 
@@ -571,6 +675,17 @@ type HealthStatus string
 
 // IntrospectRequest defines model for IntrospectRequest.
 type IntrospectRequest struct {
+	// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+	ClientAssertion *ClientAssertion `json:"client_assertion,omitempty"`
+
+	// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+
+	// ClientId The application's id (`client_secret_post`, or beside an assertion).
+	ClientId *string `json:"client_id,omitempty"`
+
+	// ClientSecret A secret of the application (`client_secret_post`).
+	ClientSecret  *string                         `json:"client_secret,omitempty"`
 	Token         string                          `json:"token"`
 	TokenTypeHint *IntrospectRequestTokenTypeHint `json:"token_type_hint,omitempty"`
 }
@@ -761,6 +876,17 @@ type RefreshTTL = int
 
 // RevokeRequest defines model for RevokeRequest.
 type RevokeRequest struct {
+	// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+	ClientAssertion *ClientAssertion `json:"client_assertion,omitempty"`
+
+	// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+
+	// ClientId The application's id (`client_secret_post`, or beside an assertion).
+	ClientId *string `json:"client_id,omitempty"`
+
+	// ClientSecret A secret of the application (`client_secret_post`).
+	ClientSecret  *string                     `json:"client_secret,omitempty"`
 	Token         string                      `json:"token"`
 	TokenTypeHint *RevokeRequestTokenTypeHint `json:"token_type_hint,omitempty"`
 }
@@ -804,20 +930,22 @@ type Scope = string
 
 // ServerMetadata defines model for ServerMetadata.
 type ServerMetadata struct {
-	GrantTypesSupported                        []string  `json:"grant_types_supported"`
-	IdTokenSigningAlgValuesSupported           *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
-	IntrospectionEndpoint                      *string   `json:"introspection_endpoint,omitempty"`
-	IntrospectionEndpointAuthMethodsSupported  *[]string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
-	Issuer                                     string    `json:"issuer"`
-	JwksUri                                    string    `json:"jwks_uri"`
-	ResponseTypesSupported                     *[]string `json:"response_types_supported,omitempty"`
-	RevocationEndpoint                         *string   `json:"revocation_endpoint,omitempty"`
-	RevocationEndpointAuthMethodsSupported     *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
-	ScopesSupported                            *[]string `json:"scopes_supported,omitempty"`
-	SubjectTypesSupported                      *[]string `json:"subject_types_supported,omitempty"`
-	TokenEndpoint                              string    `json:"token_endpoint"`
-	TokenEndpointAuthMethodsSupported          *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
-	TokenEndpointAuthSigningAlgValuesSupported *[]string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	GrantTypesSupported                                []string  `json:"grant_types_supported"`
+	IdTokenSigningAlgValuesSupported                   *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpoint                              *string   `json:"introspection_endpoint,omitempty"`
+	IntrospectionEndpointAuthMethodsSupported          *[]string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	IntrospectionEndpointAuthSigningAlgValuesSupported *[]string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	Issuer                                             string    `json:"issuer"`
+	JwksUri                                            string    `json:"jwks_uri"`
+	ResponseTypesSupported                             *[]string `json:"response_types_supported,omitempty"`
+	RevocationEndpoint                                 *string   `json:"revocation_endpoint,omitempty"`
+	RevocationEndpointAuthMethodsSupported             *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgValuesSupported    *[]string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	ScopesSupported                                    *[]string `json:"scopes_supported,omitempty"`
+	SubjectTypesSupported                              *[]string `json:"subject_types_supported,omitempty"`
+	TokenEndpoint                                      string    `json:"token_endpoint"`
+	TokenEndpointAuthMethodsSupported                  *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	TokenEndpointAuthSigningAlgValuesSupported         *[]string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 }
 
 // Session defines model for Session.
@@ -903,10 +1031,17 @@ type TOTPEnrolment struct {
 
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
+	// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+	ClientAssertion *ClientAssertion `json:"client_assertion,omitempty"`
+
+	// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+
 	// ClientId The application's id; the default application when absent.
 	ClientId *string `json:"client_id,omitempty"`
 
-	// ClientSecret Ignored; gatehouse's clients are public.
+	// ClientSecret A secret of the application (`client_secret_post`); the
+	// client_credentials grant checks it, the others ignore it.
 	ClientSecret *string               `json:"client_secret,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 
@@ -945,8 +1080,8 @@ type TokenResponse struct {
 	// Example: 3600
 	ExpiresIn int `json:"expires_in"`
 
-	// RefreshToken Opaque; single use.
-	RefreshToken string `json:"refresh_token"`
+	// RefreshToken Opaque; single use. Absent for the client_credentials grant.
+	RefreshToken string `json:"refresh_token,omitempty"`
 
 	// Scope Example: profile
 	Scope     string                 `json:"scope"`
@@ -1277,6 +1412,12 @@ type CreateApplicationJSONRequestBody = ApplicationCreate
 // UpdateApplicationJSONRequestBody defines body for UpdateApplication for application/json ContentType.
 type UpdateApplicationJSONRequestBody = ApplicationUpdate
 
+// PutApplicationJWKSJSONRequestBody defines body for PutApplicationJWKS for application/json ContentType.
+type PutApplicationJWKSJSONRequestBody = ClientJWKSet
+
+// CreateApplicationSecretJSONRequestBody defines body for CreateApplicationSecret for application/json ContentType.
+type CreateApplicationSecretJSONRequestBody = ApplicationSecretCreate
+
 // OcariotAuthJSONRequestBody defines body for OcariotAuth for application/json ContentType.
 type OcariotAuthJSONRequestBody = OcariotAuthRequest
 
@@ -1399,6 +1540,12 @@ type ServerInterface interface {
 	// UpdateApplication Update an application
 	// (PATCH /v1/applications/{id})
 	UpdateApplication(ctx echo.Context, id ID) error
+	// GetApplicationJWKS Read an application's public keys for private_key_jwt
+	// (GET /v1/applications/{id}/jwks)
+	GetApplicationJWKS(ctx echo.Context, id ID) error
+	// PutApplicationJWKS Replace an application's public keys for private_key_jwt
+	// (PUT /v1/applications/{id}/jwks)
+	PutApplicationJWKS(ctx echo.Context, id ID) error
 	// ListApplicationMembers List an application's members
 	// (GET /v1/applications/{id}/members)
 	ListApplicationMembers(ctx echo.Context, id ID, params ListApplicationMembersParams) error
@@ -1408,6 +1555,15 @@ type ServerInterface interface {
 	// AddApplicationMember Let a user log in to an application
 	// (PUT /v1/applications/{id}/members/{user_id})
 	AddApplicationMember(ctx echo.Context, id ID, userId openapi_types.UUID) error
+	// ListApplicationSecrets List an application's client secrets (never the secret)
+	// (GET /v1/applications/{id}/secrets)
+	ListApplicationSecrets(ctx echo.Context, id ID) error
+	// CreateApplicationSecret Create a client secret
+	// (POST /v1/applications/{id}/secrets)
+	CreateApplicationSecret(ctx echo.Context, id ID) error
+	// DeleteApplicationSecret Delete a client secret
+	// (DELETE /v1/applications/{id}/secrets/{secret_id})
+	DeleteApplicationSecret(ctx echo.Context, id ID, secretId string) error
 	// ListAuditEvents List audit events, newest first
 	// (GET /v1/audit-events)
 	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
@@ -1845,6 +2001,38 @@ func (w *ServerInterfaceWrapper) UpdateApplication(ctx echo.Context) error {
 	return err
 }
 
+// GetApplicationJWKS converts echo context to params.
+func (w *ServerInterfaceWrapper) GetApplicationJWKS(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetApplicationJWKS(ctx, id)
+	return err
+}
+
+// PutApplicationJWKS converts echo context to params.
+func (w *ServerInterfaceWrapper) PutApplicationJWKS(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutApplicationJWKS(ctx, id)
+	return err
+}
+
 // ListApplicationMembers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListApplicationMembers(ctx echo.Context) error {
 	var err error
@@ -1922,6 +2110,62 @@ func (w *ServerInterfaceWrapper) AddApplicationMember(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AddApplicationMember(ctx, id, userId)
+	return err
+}
+
+// ListApplicationSecrets converts echo context to params.
+func (w *ServerInterfaceWrapper) ListApplicationSecrets(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListApplicationSecrets(ctx, id)
+	return err
+}
+
+// CreateApplicationSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateApplicationSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateApplicationSecret(ctx, id)
+	return err
+}
+
+// DeleteApplicationSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteApplicationSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "secret_id" -------------
+	var secretId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "secret_id", ctx.Param("secret_id"), &secretId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter secret_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteApplicationSecret(ctx, id, secretId)
 	return err
 }
 
@@ -2427,6 +2671,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/applications/:id/members", wrapper.ListApplicationMembers, options.OperationMiddlewares["listApplicationMembers"]...)
 	router.DELETE(options.BaseURL+"/v1/applications/:id/members/:user_id", wrapper.RemoveApplicationMember, options.OperationMiddlewares["removeApplicationMember"]...)
 	router.PUT(options.BaseURL+"/v1/applications/:id/members/:user_id", wrapper.AddApplicationMember, options.OperationMiddlewares["addApplicationMember"]...)
+	router.GET(options.BaseURL+"/v1/applications/:id/secrets", wrapper.ListApplicationSecrets, options.OperationMiddlewares["listApplicationSecrets"]...)
+	router.POST(options.BaseURL+"/v1/applications/:id/secrets", wrapper.CreateApplicationSecret, options.OperationMiddlewares["createApplicationSecret"]...)
+	router.DELETE(options.BaseURL+"/v1/applications/:id/secrets/:secret_id", wrapper.DeleteApplicationSecret, options.OperationMiddlewares["deleteApplicationSecret"]...)
+	router.GET(options.BaseURL+"/v1/applications/:id/jwks", wrapper.GetApplicationJWKS, options.OperationMiddlewares["getApplicationJWKS"]...)
+	router.PUT(options.BaseURL+"/v1/applications/:id/jwks", wrapper.PutApplicationJWKS, options.OperationMiddlewares["putApplicationJWKS"]...)
 	router.GET(options.BaseURL+"/v1/roles", wrapper.ListRoles, options.OperationMiddlewares["listRoles"]...)
 	router.DELETE(options.BaseURL+"/v1/roles/:name", wrapper.DeleteRole, options.OperationMiddlewares["deleteRole"]...)
 	router.GET(options.BaseURL+"/v1/roles/:name", wrapper.GetRole, options.OperationMiddlewares["getRole"]...)
@@ -3637,6 +3886,26 @@ func (response RevokeToken400JSONResponse) VisitRevokeTokenResponse(w http.Respo
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken401JSONResponse struct{ OAuthInvalidClientJSONResponse }
+
+func (response RevokeToken401JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5321,6 +5590,271 @@ func (response UpdateApplication500ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type GetApplicationJWKSRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetApplicationJWKSResponseObject interface {
+	VisitGetApplicationJWKSResponse(w http.ResponseWriter) error
+}
+
+type GetApplicationJWKS200JSONResponse ClientJWKSet
+
+func (response GetApplicationJWKS200JSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS400ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS401ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS403ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS404ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS431ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS500ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKSRequestObject struct {
+	Id   ID `json:"id"`
+	Body *PutApplicationJWKSJSONRequestBody
+}
+
+type PutApplicationJWKSResponseObject interface {
+	VisitPutApplicationJWKSResponse(w http.ResponseWriter) error
+}
+
+type PutApplicationJWKS200JSONResponse ClientJWKSet
+
+func (response PutApplicationJWKS200JSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS400ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS401ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS403ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS404ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS413ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS431ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApplicationJWKS500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS500ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApplicationMembersRequestObject struct {
 	Id     ID `json:"id"`
 	Params ListApplicationMembersParams
@@ -5673,6 +6207,400 @@ type AddApplicationMember500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response AddApplicationMember500ApplicationProblemPlusJSONResponse) VisitAddApplicationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecretsRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type ListApplicationSecretsResponseObject interface {
+	VisitListApplicationSecretsResponse(w http.ResponseWriter) error
+}
+
+type ListApplicationSecrets200JSONResponse ApplicationSecretList
+
+func (response ListApplicationSecrets200JSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets400ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets401ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets403ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets404ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets431ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets500ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecretRequestObject struct {
+	Id   ID `json:"id"`
+	Body *CreateApplicationSecretJSONRequestBody
+}
+
+type CreateApplicationSecretResponseObject interface {
+	VisitCreateApplicationSecretResponse(w http.ResponseWriter) error
+}
+
+type CreateApplicationSecret201ResponseHeaders struct {
+	CacheControl *string
+}
+
+type CreateApplicationSecret201JSONResponse struct {
+	Body    ApplicationSecretCreated
+	Headers CreateApplicationSecret201ResponseHeaders
+}
+
+func (response CreateApplicationSecret201JSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret400ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret401ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret403ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret404ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret413ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret431ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplicationSecret500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret500ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecretRequestObject struct {
+	Id       ID     `json:"id"`
+	SecretId string `json:"secret_id"`
+}
+
+type DeleteApplicationSecretResponseObject interface {
+	VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error
+}
+
+type DeleteApplicationSecret204Response struct {
+}
+
+func (response DeleteApplicationSecret204Response) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteApplicationSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret400ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret401ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecret403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret403ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret404ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecret431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret431ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApplicationSecret500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret500ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -9112,6 +10040,12 @@ type StrictServerInterface interface {
 	// UpdateApplication Update an application
 	// (PATCH /v1/applications/{id})
 	UpdateApplication(ctx context.Context, request UpdateApplicationRequestObject) (UpdateApplicationResponseObject, error)
+	// GetApplicationJWKS Read an application's public keys for private_key_jwt
+	// (GET /v1/applications/{id}/jwks)
+	GetApplicationJWKS(ctx context.Context, request GetApplicationJWKSRequestObject) (GetApplicationJWKSResponseObject, error)
+	// PutApplicationJWKS Replace an application's public keys for private_key_jwt
+	// (PUT /v1/applications/{id}/jwks)
+	PutApplicationJWKS(ctx context.Context, request PutApplicationJWKSRequestObject) (PutApplicationJWKSResponseObject, error)
 	// ListApplicationMembers List an application's members
 	// (GET /v1/applications/{id}/members)
 	ListApplicationMembers(ctx context.Context, request ListApplicationMembersRequestObject) (ListApplicationMembersResponseObject, error)
@@ -9121,6 +10055,15 @@ type StrictServerInterface interface {
 	// AddApplicationMember Let a user log in to an application
 	// (PUT /v1/applications/{id}/members/{user_id})
 	AddApplicationMember(ctx context.Context, request AddApplicationMemberRequestObject) (AddApplicationMemberResponseObject, error)
+	// ListApplicationSecrets List an application's client secrets (never the secret)
+	// (GET /v1/applications/{id}/secrets)
+	ListApplicationSecrets(ctx context.Context, request ListApplicationSecretsRequestObject) (ListApplicationSecretsResponseObject, error)
+	// CreateApplicationSecret Create a client secret
+	// (POST /v1/applications/{id}/secrets)
+	CreateApplicationSecret(ctx context.Context, request CreateApplicationSecretRequestObject) (CreateApplicationSecretResponseObject, error)
+	// DeleteApplicationSecret Delete a client secret
+	// (DELETE /v1/applications/{id}/secrets/{secret_id})
+	DeleteApplicationSecret(ctx context.Context, request DeleteApplicationSecretRequestObject) (DeleteApplicationSecretResponseObject, error)
 	// ListAuditEvents List audit events, newest first
 	// (GET /v1/audit-events)
 	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
@@ -10241,6 +11184,79 @@ func (sh *strictHandler) UpdateApplication(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// GetApplicationJWKS operation middleware
+func (sh *strictHandler) GetApplicationJWKS(ctx echo.Context, id ID) error {
+	var request GetApplicationJWKSRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApplicationJWKS(ctx.Request().Context(), request.(GetApplicationJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApplicationJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetApplicationJWKSResponseObject); ok {
+		return validResponse.VisitGetApplicationJWKSResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutApplicationJWKS operation middleware
+func (sh *strictHandler) PutApplicationJWKS(ctx echo.Context, id ID) error {
+	var request PutApplicationJWKSRequestObject
+
+	request.Id = id
+
+	var body PutApplicationJWKSJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutApplicationJWKS(ctx.Request().Context(), request.(PutApplicationJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutApplicationJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutApplicationJWKSResponseObject); ok {
+		return validResponse.VisitPutApplicationJWKSResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListApplicationMembers operation middleware
 func (sh *strictHandler) ListApplicationMembers(ctx echo.Context, id ID, params ListApplicationMembersParams) error {
 	var request ListApplicationMembersRequestObject
@@ -10313,6 +11329,105 @@ func (sh *strictHandler) AddApplicationMember(ctx echo.Context, id ID, userId op
 		return err
 	} else if validResponse, ok := response.(AddApplicationMemberResponseObject); ok {
 		return validResponse.VisitAddApplicationMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListApplicationSecrets operation middleware
+func (sh *strictHandler) ListApplicationSecrets(ctx echo.Context, id ID) error {
+	var request ListApplicationSecretsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApplicationSecrets(ctx.Request().Context(), request.(ListApplicationSecretsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApplicationSecrets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListApplicationSecretsResponseObject); ok {
+		return validResponse.VisitListApplicationSecretsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateApplicationSecret operation middleware
+func (sh *strictHandler) CreateApplicationSecret(ctx echo.Context, id ID) error {
+	var request CreateApplicationSecretRequestObject
+
+	request.Id = id
+
+	var body CreateApplicationSecretJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateApplicationSecret(ctx.Request().Context(), request.(CreateApplicationSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateApplicationSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateApplicationSecretResponseObject); ok {
+		return validResponse.VisitCreateApplicationSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteApplicationSecret operation middleware
+func (sh *strictHandler) DeleteApplicationSecret(ctx echo.Context, id ID, secretId string) error {
+	var request DeleteApplicationSecretRequestObject
+
+	request.Id = id
+	request.SecretId = secretId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteApplicationSecret(ctx.Request().Context(), request.(DeleteApplicationSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteApplicationSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteApplicationSecretResponseObject); ok {
+		return validResponse.VisitDeleteApplicationSecretResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11203,248 +12318,274 @@ func (sh *strictHandler) ListUserSessions(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tdtu4kij6KhjdmRV7DyXLH0l35NXrjttx73Y+PbazM/u2MiYkQhLaFKAmQDvaWVnr/joPcB7izHvM",
-	"o8yTnIUqgAQpUqIc2Un2zp/EkkigUKgqFOrzY2sopzMpmNCq1fvYmjAasQT+/JkqPjye0DhmYszMNxFT",
-	"w4TPNJei1WtdMKGJFPGc3E6YIHrCyDDm5kua6gkTmg+pZhG55XpCfr28PCMwItk6/+WYPPnh4Cn57/96",
-	"3NkLiPn8w5PdH7Y7raDFPtDpLGatHs5PEkbj6U/91phqNpGpYv1WK2ip4YRNqYFpRrVmiYHnP4sv/Paf",
-	"/db7P/Vb/9wKWno+MyMqnXAxbn36FLRey2M6nFSsygC6s9vpkqH5XREtZacwIRPptNX7rSVkGx5pva8e",
-	"/0LLpGL8S3nNhCI0YUSwG5bgPFHtHAqGqZzjnOlkfjTSLKnanKEUkQGf3FKuyYCNZMKITuZcjAkdUy6K",
-	"U0654FMz6242FReajVkCc7179+7I29WKdU2Yv+9cCgKDM0JFRG4nc8I1GVEes8hRwONueccZTVhCWJLI",
-	"5Kd+i4sbGvPoShuUlba9jI1PQWtGEzpl2lLvcZoomVTDGQr2QV8N4YmQyBHQ7ixhN1ymiszomBm4uHn8",
-	"j5Ql81bQEnRq5sN3ioijH14yMdaTVu/x7l7VPp0+qwYjYUqmyZA9UoRH2Ywzqif5hDxqBa2E/ZHyhEWt",
-	"nk5S5k8+ksmU6lavlabw5OLkL/mU68X5jzSZSqWJnnBFplSY7WFTRbYiNqJprIndnCokxDBkCQdIPI+7",
-	"3WA5KX0yy1EzKRSDfTqa8beKJT/T6Jz9kTIFsA6l0EzAn3Q2iy1B7fyuDOwfc4r5mI31gs1bvdbp678c",
-	"vTx9dnV+8u9vTy4uW/lcr5hS1Eix1ilSFUqkxM75yV/NPyds1Oq1/p+dXDTu4K9qx4J7YkgUV1PEa93o",
-	"9r1fQbxeSvmSJihTVyx1M1AhtQEwJOYCeRJFPRlxFkcokKSRR08OyAv+M9kKS8gMtzveQi5YcuMm/KwN",
-	"uzw5f3308urk/PzNeeV+4UyEK6LZdCYTmvB4TlJBbyiP6SBmm9u8RlPZQVCOb3oHYdRzi4NKENPhkCk1",
-	"SmO3oZ0CUF+AsAYymhucAfXsklf85xJIr6iYW+ZWn0Msl2/eXL06ev1XR5EXlfRyKSUKNIsfFZDEHJQk",
-	"puak3BixLMxDRomcokClUZQwpQ7tzNSc0SSE87oNB3ZIFB7QRsZ6Opf3SB189ukd7/QH6Cy8b4U5hWXC",
-	"/2bOi88XpcfnJ89OXl+eHr28WCpOhwmLzNlPY7U5HL9LpBj7QxOZECqI1QxIwkYJUxMCGoJPdW89nn0w",
-	"XnAEEcsxtyqe0b2MwjWSCZlRpW5lEpEJVRMuxpvb+kaH5yyRg5hN/7Vi5yOmKY9bvZb2zgmrqwGiYQSj",
-	"qpm1q1bvt48tODaM4qFYAnpB0JpmRHFD45QZmeA0FzJINZlypUAteR+0lKY6Va3egVEYNNdW44+IW0im",
-	"OtCBTHVvEFNx3ZywznCxq85C0H1io0SxyJDWwpqBpo6lGMV8uA5yNwLlcELFmJGhnV7hTQruWWmSmIuW",
-	"wSIjW5SYHSA0ThiN5kTTayYCQjMFk3BBUsXwAP9FJgMeRUw8+HI8No7p8JpQooZyxmBFcsYSvDUIxhbE",
-	"4rt379rl68cyBinfVgAio3st6l+frygJCUdgQKgCPje3ujn59eToGSK8sc53L1hfbzUA8PPpjdIJo9N7",
-	"0laz8TeorwLg9lRa6y7RDGQ7ciOAfaHig9WE8TYP1fN3l8BtCtgspDN+dc3mKkTeuw8+s1DdE/GssxPr",
-	"k85615rNQHwkSCrYhxkbahbBEZQmzAfqi+CwRqu3r66pZW4GrNcST2agaS5IeGRhgMnC+6Dl11L/IlMR",
-	"PaTUfi2JSoeT7PQGvL8xsN3FSAK4cJa0cULxBVDQ4Ckk9dITVtO7KgLmtG6n8hFPqQVbE9qJlg2fZNpd",
-	"1QS5BY9MU6XJgBFl1ByO1mXH1njaCqnhW5iUoMWrYFve7+xtt9DeNGNUI6HeETJAy5XRSFGrxQEPSRli",
-	"A9TA6FvDOI1YRKZgdJ1QQaQYsjrwnHVvY+DZAYG4mtEj0Fct54UlMMKAhAWKMV+kQqWzmUw0s18CQGHQ",
-	"F9mzcOaEhm4KT8P1DZ8uewe2O97rbnZQd/FAyzbAmpkpnL+3cG8EdZnrHqF9Ye8eRAoWmH/ImN8wUdqf",
-	"wN9PS3RAXn1h6SuhesISfENbKWk0bZCW2s5uiAA5xSgBJKKaEpn0xfOLN687fVEUU+CGaB9LoRMZr5JR",
-	"zqsAWwRbtnmlYiUlqHQ04kPOhLb72cM7SVm9D2FbVY+bpSlzvN2LiAZ470nZWJMregUx1VT72CQ5WGvM",
-	"Mfjh1jP/lCUO+vJqBE4qroW8Fdbhd8WjHhGSeDOQCVVoC+NRa9NSCGddlBWI/zADKgwcFwN/Gh6kKDY8",
-	"d6Q7zQIrVYrr6JA3Ip4TalfaF8DkqWKRPwZX5rKOjtIoQFFkhA/8eggzohNLMBHNJBfaOv8UE4YkiPV8",
-	"ZYNsSEwEa7NYyembU9Z9aMYrtlvBlFdAf2GP0Fo9Gcb5upi/Rn12kK5pEt8IwJ5P48rzaRjA78OUfVeK",
-	"/Qw7KCDgXq4mDWkBmDwEWYgKgOPr/Gy8tyPwPkzen09RD24LfzOkCZf6vhQCHH3T1odmwnXjN81KywMe",
-	"V+gScKcUnStQlQHYL23JrBGtDfn+Pq7rCx6wzTN5pkJh0AQ4gS8vX9YG/gQows1NZ8pFqo0CAp8iOjfQ",
-	"ZREbPz45KMRsPOkuBm2AWw3cgh9bs0TOWKI5GhaGCVyEr6guRKNEVLO25uAVKoWkBC32YcYTptZ6h0cN",
-	"ol2C1jWbX0240NWG/Ws2f6TILGEj/gEYM6ZKk5FMQfFK6NDc+4oRSVnU2dX//P//58PBv/+talYzzJVR",
-	"CddaEgbTfKwI2ckNAr9h/I/1r2WrC3y856FhcvA7G+p8u47hIWCAKOIGETQ+87ZvRGPFgtKOFnen5I51",
-	"cX7XbE6UljNFbmVyzcX40EoKiASkA8WENohcDxNeJNXe48dAk+7zbuAH+v32n/3+h273/b9Wx/b5+IOx",
-	"V6Eo+hYIu5amzR1nlMZxh4AORbgmQt4emv+5chJ8Ym5rWdjfUsbZDKXegV5fcjRsFncC4tIKf6xw0htB",
-	"9Sl3HycJhc9ezF+DxcBcNaC+VSzx5bNnky2CnhlHVwD9jNOYDfVZZksNwK3+2uK9watvnRe+vJBsnCCH",
-	"ZsmyMhWkuJBCaEgenroYblcdNbIQ5XVxcv6X0+OTq7evj/5ydPry6OeXJ62gIr7nfQWpLoSgrNpLH/jF",
-	"15cg4xyjS2q310afQMxWSX4ddJ8+KQuwVVB6gy0BqhghtgATRc3AgbSAPe/3EyOu5pcciayhiJtCoIhn",
-	"OGrRaMrFv8G/VW8YyeQIOX/pqO7xMk6XPnCXFdSQ8sXb4+OTi8YUl722EI5XPYKMiwjYq1KyfJ4v4Xfl",
-	"Oefvu9smD/l1G19CeC16gxVcZJforaGahDM9vI5ynS9Ax7WqbUFD23/SrVRYaRpxJoY1IR4wySNFQppG",
-	"IV54vDsCxGOTVMRMKaKYrjwx76IgNDzsubqyUdgeBwykjBkV/nmc08gkHSxhpnVxuvf46V63Cq1LTvwM",
-	"38HiRlYBUlhlA/0g25w7KbVVtLVUi8juVyVS2oiKumGNt2afl63PnmywwOYKc7YHm1HUcllwn9paNsvb",
-	"WdSEcKZc+N/ufieltUhpcQfSiOuTG2uJKePSHQW5KAODYRVkdKhlcoUidFEaW5fPrPJXF99a9RPqz5W/",
-	"NRTXMtVDOS2oBQrVAnMCo1GtUitQKWCpbk16Lb3GHLxXdMwq73BVgtsOZPcgX8b7pZu4EdbPSeIeOT/z",
-	"Ctde7tc9uGt5L6feWSKjFDDapjPexnvw4s467XbpfR6NKRbWQzKl6ppF5seYK606K1VC/3jWVr1zK1+O",
-	"saMoqr30fBljTQbaMxazJTduzT7o+txEZ4nfOjo7NZjeJlwrFo+sQfTulzeYtgrw8s2+iLjd7t7Biomy",
-	"IbIb/h1w3+73P+yO+v0PP4xqxP5J1b2O/pv91BnKqW/Nc9eLMhx3mfkXzuKoxuxgcwyqthN+gpBrSiKp",
-	"NYvIjOrJoTU+YiA2ZCsQSCAAHf92ImOMBShaeb0chkXjrswvLE68mxFaQZYWaTM2kbgqJf3Uuzlmsy5P",
-	"klhFctMl9otfGY3NpizIvQkbXqt6Fajy6PQxf0KHEwKjPFLEHhgByikhNZHXnlTKwXG5HjkC5bW5KnoO",
-	"y/erlmvHqFrtaRZfVC8WKkw0Tx4/3n9SJ5whGC2ziDqwfd2vfKtZvQRda9rJV1BzM9b8hlXfBWm6XCGq",
-	"/pV9mBUOPy70k4NW1T2al+63S55U1RT0u+bVh+dg1HBkiDKrHEOlg7rvr/DLj8s2+DP2NsiFxkolxe5f",
-	"1c4/f/eiYr/j8SoV6oKPBRfjo9jaIm6qt7ny2+saorjWBYvYyXEraJ1fHLWC1psXZ5UoqLbQpaqoC/Nx",
-	"5csfKl+er0angRNXEQCqcMYa7F6wCnFwzebNtVWzRQtqahkkM2AlBC7VpcZfsI5jzh3RK4/hFQrFZ3gl",
-	"XEh6jYpVMqEVPIC1BQp8PLoVZSB6Uy5Fb40CMW3qI1h2mmaTlKI0Stvjvs4P+FNhtCEaE5tXjm+uxAE8",
-	"tRSQzDpec8rd9Rx69cvRuX0wW2XFNgt1yxIiR4TmcTwQ8A1aF4WISox/pDY2jIzg9k62DBt0Hyny6pcj",
-	"cnR2CiUm6vBo5cd0RK8y8KsESUV8qr8Lr9JYczt/qUBJNmyVyjaiVzX3tDcz+kfKDsmQJgm3cehgtiBa",
-	"wge7aKXZDFDy2MZgNLi0MUsji4vyQarcPD975n444XXN/aPitvenSmX/Nbv1r0ILJUliRpUmP3rhGAGh",
-	"tlLJbtDdOyCDuWYKI2xdAog7iIs6/VAmCRtqMpGJYmQAEM6J0nQGfor1rns2xK6GKYpRyHjtaEDYi6kd",
-	"C6HX5ayc6hQL70FUlYoPevpOUKypA5/L4fytoOUH3pptrA7zuwszLk0hurtktGF5Zo/uyxkvNuSMFw2c",
-	"8YUow8VbnIx8PvYU5RLal11Dl2MapgiWygILY81RVNCmGyjI3tNVk7nNOIaM+DUVJ5ssfzWrNsI0Yn/B",
-	"bq+aEpAv5BYQW4alNPSyxVtVdo2Vbwrq1SDa8MhK0fj04PEPxIZd2rhStSgecxt90S4DYn4EOZh14kYt",
-	"MREpzMqqKOwQNFP/PftUhbGaC6WpdejkcO/c7O4Y2NVOd/Bk9ITusvb+cDdqH9AfWfvp4EfW3huZL8zn",
-	"p5WeW89k4kY96B5UXY5t7Qx/+tdSk1/qMJbde3NDn1dgY6UNA08RnDRYZpU5S+SIx2xDXrfs8rNsq9CI",
-	"+SlojXii9FUTiQ0ajQvhbP5ClaPrnA3lDUvmxzKyB04pWAh/vhq630sUywRRXIxj1k4VI/BUYOP2IBFD",
-	"iiE7xHqLesJ4AqHzDOPJr9lMFyja391h1Gaj8aT9+/VUtGd/JKpS3aUfTvHlXYwG9j4tvfqW1vW+EjOZ",
-	"i3DtcOU5o0khXnl/9/H+k26DkOVzdiOv2bdqEjy3EUPVR//yOKLCjam6xImM2SMFWpiCgivlm1qPpELz",
-	"2FDaHArQ8AR2J+gL+CqWY8IFXvJCOk1CEv7Wb81uo37rfQjaOdyDoLzLMNVmN8MZSoQQc9vqw1qWeptl",
-	"zBzPwuhFO06NtKshXauKWWXHDhfUXTiLe7MJPyjs8Sog6z2cGS4K/M6idEg16O0+ZR8s8xIdtf8/2v5b",
-	"t/30qtNr1/hpzGxn6boaiCPYjH33dg9+OPhx/8nBDx4Dd++JismWYowYyLcPCcBXDlBfpMIKqlpqiIUr",
-	"U0GA7j1+UtpTcx/jf6TMPqCTlNVo3Hb2qu2+cFbwfK9VzNislzAaFXd7d+/HZdvd73/Y2zX/7Lf7/Q+P",
-	"B+afyPz5A6vZfDRgvWKaRlTTRbrP76LqKrt4rsOZQcvdSa8UmravaDy+AhfZ3Yf03SpXLvO2OtSj8tEr",
-	"murJ1ZTpiYzuDoVSKUuqXSO31+oqTXhNoCuGWH4eWhN2Yx2YyxFQ8dxGVo8Efee3bYTMZ6EAyWrp6ouP",
-	"bGThVUNuirTLRwRS2MJKPQILali0UtAwpar9kNMK49ev8tYzgBYrf0N+/o+7PzzZDgjrjDsk0xEKyupK",
-	"XHqOhauGQVmFgLCKWnRYqPz0zFV/hlSwVLEGsb41OVHWAmxumwM2tvVBFOKSTOhsxgSLmidFWUtBDfg0",
-	"jlnySBFUPzGemQxYLMVYoRWaKzd59TnXKM/LjvBIZRUHCxU3iR2k+ap4zVGeT8SjAKs4KB5BbW6ui8tU",
-	"DdxKizl5i1PifsnEbr9mKltd8/UUo+4WJ3mrWNI+GkOl/JWEVhW/VSL9Ai2WVlnYU58DCmAGwMY5fS2R",
-	"AJvQcZ0wubua67m6fe/0xd7jJ+Cgxv9PomcXR5UWaft+ZfoqeuavzN1zZbYjTbQiVoIHRApb51HIiPVI",
-	"mG9LiF4w0Rd8OmURp9poqho9TuAfA/OEGTUgYbt9zeZtgAOeaEcspvOwL6BasXWoKU3HLMpG6ZAjgMnV",
-	"G5qlg5iriQ0gElL3xZxpgosjNyzhI3BT2c4DWCUUb2HNqPwOAQkNBKZZwi1VZEojzJPP12Grtjx/9+Ki",
-	"OS/WxTUkTBsqa5rRarcY8iendE5izgidMBqRLfOgYLeYSNwXoUc+oa2MsbBZ22a3LAiOkuaKcAE3aVhi",
-	"ftd2e8Q1gMEiMqE3zIrZqPmWlcMTvFiJgvzw6X8J720oN9PjxLuLg8s3l2fHaJC44110ad8KmXiHnXmj",
-	"6FXc3ds/AHlTuls3cKfULeZEJDKeVsbHSz0DvdFeERYBf8Hm5O35KYoJfxGEzmbqkISoGoZQ0t6RF8Ev",
-	"8Zilw6FMxTJHqgWit7OjpZ7tTLSeqd6/7P3yL3u/mO87Xoxoj0b0/6XxWCZcT6Y/Xfx6tNtPu929JxEf",
-	"c61+eoKfcP6fYKR/2T+qHgsfnbGEy+in/S5+VGyYMP3T858v3v11/9nZya9nL/bP/uOs0oIOj1ajbUAV",
-	"298jBvsEn7OlpPb2fwzIxa9H7d2APCEIdUD2u0SVOpWshqAcv4jgBIU9rSQJzO+ssVoWwvpWR+C4Wh7Y",
-	"0sMvz1Wyg5Q9+nX6dB1WT8dCJiw6JFnBBMNG8A5aqEG2DysDrRfm8jzb3olfiAnyraxBy1BSb2fH4LVr",
-	"aGdHmj93YJy2GWdnOqJtqWeNn3VW7XaJdRvFh0CLmez3ECNlDrr7+KWjipBsWajg8FuYFUNqkPBW48ws",
-	"rhIQIHIYL5sOBi6PWyHFiqFii0NnwT9bxTCghiAXPAcV4SDEPeCBX4GhRgspUkxN2W//ZrNVeGOtdWXh",
-	"qiVPx4wOWVuxGU3gcoyWESJokshbLsZYvFJbu6bd/WYz+vEJZST6kRZUENaeUh6v2rEqGVASaB6TLhFj",
-	"y9PU67bjyGk/z99ddpZV2uCivvNVrlQVLsnelXVlEvEKqnFxYOi2q7UeqEXDrXWFtIKm0clYR2y1Q6nk",
-	"jiqE/nhIWxShCGTVTpor7Gbqo0Rc0UHMoupIdtYkBWWxvEDB1esXGKCfkYFdcAfng76UNyymQ1YXL8hE",
-	"tr5F+QLBDBNIWLEONSMEiu4KI6y3q+01jmGvGlSZEWls68Bhv7DV9QhAhFQaOMB/v94+Nw2Xqo2Tgk3x",
-	"gqVsbYGMforYLt1pPIjryPluhZG+rhCE5nHchciefO+bulk/ezebRr2ZATZxzQSBtTqxtMKqCr85Q515",
-	"HHoBZjllUuQWPNck8K7pqbBYOebi7yFe0VuMslUrims5XjfhtiIf8Xc5EaXTYKWc+8Vw4aIcfy4nosnr",
-	"p81Oi5e0apJnspEodvsGxVayTMO7ifXLaj3l+btLq/yMFmLgKzUWP9e0uAGdSK42N50aLLkt90ZzANaR",
-	"0IZixRqqGV+bGN/owd5MuH+q2YjFvf/5vNvt7q7MNVo/ARgtNWnC9fwC2sXi9SArN7lQsNSmbpOtsFCb",
-	"MdwOwOCdl/1XRN4KcJLhTatDTjXhqi9orCTcCWbmGkZVqY9IzxXtfXHyVxurBE1QbXpv1gX1P9pHZ6ft",
-	"F36GP82Kz9EsYf35u8uqC04GvLnjBGQAVWETgMZO//zdZYgm5xCsFTj/zp9CYmtW5P1Zy6AV1lMFHtg8",
-	"9qrgspMXrkwQmhdaQ4m1aWzBddLW980h6gtIEfa6eWWdGux9l2vs8HVIqH/RdZuEJu5Y3i6cgfbG8jaJ",
-	"W72WD0zLD9px/Y1aPSuBAiiXACaWBCICyVymiaENR0pwF/RsYwojanqtc0Yj32imXGAbT8iUTQe2Wmjh",
-	"1duEGxGWTW57uJkXIyhdsDigP1QacV2YHu6v5luDaRs1DVdHB56I3BzZuuwj6FOxGOxYNbq4OPgm/2k1",
-	"8NkLLpTB4K8wpP2hbXh0agOGFl5wE51LaGBnf8s2Y6FxBCbT2Q+eGxhCvwrTwzf5T6tXZF9wN+8K8vLF",
-	"JPKNJ7WhXv5Su4vhFLS6bBd2JMhlEAT1DuZ9EZ69ubgkOze7O1O24x4MA8JumMi7rPvFs4u+Iey4bQ48",
-	"ACuDe6L1DGsXczGSrjoyxbo3VmjkEmlKudCUCwahwilgBM3+OztjrifpAAyn2QtttKC6j4tlA/KhwfSv",
-	"PPNO0bWPbAqeMzEuWuSMaDh3/QwxQUmhb3NeGkOORlB6W08SmY4nuSexL/oCIvlVLxNnfwptPqMiWRpX",
-	"+BHSCgKykMz0KTxEt29fSGgEk8hUs8IIkO0Q1lWcDgObGCn6IsTkhRAFVLa7tf03DwkzstXK2keqL2B2",
-	"5RIyXfRJ9gAIAzWhM4ZLB1sqvNOD5pBLy5T7LQ7/53/9b3Kwv3tIaF9gJ42s9Db+trvfIT/LiNtw9BlN",
-	"FIugJ9NQx/MeeX7x5rXfHqcv3l7+0v4xIBMJJdEFScWMgotUpUkiDcEQpoZ0xgLbbUkRaiUlcebMCTWn",
-	"uZjriaGWQWqQyI04mdEhs/5YowdAqBXmDFJsyZO367GD9wX1WgmV2zQFsCpKDrrdDjkiGBkG2a96QiLJ",
-	"7JqAKhEh3cc2NvoojuVt3ocEsG9UErMrZEtIDbvPIjJjSV9k5ya0EMhPUfaBQ1cGaRa03SHhrydHz8Cr",
-	"B3NGhnoS1hcRG8Y0kwYxHzJrfXWKwQyaMux1uguMfXt726Hwc0cm4x37rtp5eXp88vriBN7J001ylm4F",
-	"LcOKyOjdzi4+JmdM0Blv9Vr7nW5n3xZJgRN6p3PL4rgN/WN2fr+9Vh1Xin1c5VlCqkX3UR71MKXzjPmR",
-	"73vOjW8zfoyIARdnX3jed0VuJ1JlfnYzjNkD38tO5kwjsVhPvnnN9n255XEMI7sGGUYVKIQBgLcfTjX0",
-	"9vvhGX1hdqk25oNs7XVdojAZzJ3bbpsM2AjrOveFmVsFJJZi7NpQhVP6oU3HLAyI0WvJ0Owh4mAihUwT",
-	"0LlofEvNMgzaDSsZ2LJxlQ1JwTbKQDsZ7Zk7cOvPTBsJ2ir17t/rdjfXFBRrNVQU2F+ggIUtVNrsy4Ch",
-	"sFzVh6TUxMKi76fXYY9M5C22rbAtTWwQHNLbgCFuo77YCtttQ7rtHPePq7auQ44A79DGDhGb36ncxPvd",
-	"bsu/QOPVLsead6lyr/zWbT+tvk4Z9B3s79ZhO9u+nVKDDP8i1ur99j5oqXQ6pcnc+foQ/b6mhmLyh8e7",
-	"P2wbQOhYmct/xBW66FrvP+E+VBvb7A6R8M8nlyH2QcKz0RVrcmWaipRowF5CiiUtDEXmn08uq4ZeB1Of",
-	"j61H2YoBbU93d7vkv//raQfaAFaj71NQFJagsbSpf7lroybkSc8Fxi1cBkuB/PfIz6WZKvjaVsXILwn3",
-	"QLqQtk/2Ol1SQJtVILO5baTywe7BA5Py+pvzlVC4w1eGwkfK4aEpNc+Y4FEbfGHjNDd91tHxmxkTp8+O",
-	"C4///dMvLJocSyHMzTfDJ4nkMJ1iPO8DkmvzPfhKyHQl/hqRLZ1xyOfeoaUmPjOp6spN+ga0mN8wBems",
-	"E5kmh9nFlmt7S8hnsD+10cy2uAsV7Ses8sCU/llG8/WaPuYGNizJf5YHWeXV6G21/sZdHJe0yPhU9BVA",
-	"Jlw1AS0nBb8ZggICWuMtr40yvLnb+M1Cjynz7u7+GrA6mg1aB3tP13mv0C2wKbfY18sME7Qer4Eqv+QV",
-	"vLq/Dq6ySjFLRdxAUy4IBWvQFp3xNkRKOJOyx5butzJXFnimni0vZsyp9MVYL7QN6zQR5mYk2C2ZUZ50",
-	"yDlLoWcwJWoGvT+Lr6E5WcH9CSuLjuiUx/OqC1Sxo0jebGEdtl2L+Uq9S77z3TfMd0uYxxrQ89huQ7nr",
-	"cVHuWqJRtPxQc2A+Ura5cxZY7pWtXtp4qsQVfsXpzznGrHmrovp280Orqvp1c7bZDO/mNcurujV6Faxt",
-	"xBNRWf+ZeN6YHW2luDuwo31zgR2bHAv23bxheVM+ti8W+Hi/ObB3ZET79hJG/Ji5UX/L3Y7vPwUfy97f",
-	"395/KjAtOqMIFdVFyX1eNRd+p58u8Ct6sHyWrWMvrJp+XydOTXH2jTGPx+hZBTPXeak5gxfqI65gL8Ts",
-	"t89e3YO7otfHRl6Ba2PI/qtM0egupEHyxOeEzj+uZHhmQwQKkqGxPIht8GSlBSXnUoix/MxTrGGfj/w4",
-	"W8j3WyAJAxakyuQrV9bl6ZQN2wJDS9C5VzZy/WJs903TIOwDxJL4O0G2EPkrTqcJdB742zI7nm1OcI9q",
-	"lJ2hpo30LJFgmuGK0JjfsHux273kN0xgByCHLUTN/dnmluL1KzDHOZTkU1JiG2ksoMiQ0pTphA9VrWPY",
-	"XczIwAY1EM2msxjCfJyHHp24OlVoZzM/iuG8LyZcaTlO6FQdug71g7m7LMFrtrmF+Xl4LVOtcqtdwlIF",
-	"vnaN5YLUYRaR055QNSF/pCzFdveHJKKaDqhiZCZlDMBwpflQ1XhZX9lFr+QOzT7onVlMeYkvFvyBVSxg",
-	"UZtFJZwl0mCMpYqYcQnGnt4LY3hTTbO1Vu4/xuf4MWB1em4eGnafhpXFNiOfiqVpdj60b29v2wZ57TSJ",
-	"mRjKCKOQ7z7Bg14/i21IamjHtc40pMwOXfBDaMurjWxYKBojvIgf2yNfyNtV7vlljfFfS2hxjbA1UsbB",
-	"AXgHVRzeu5NGAG+uf8uF19bWZN/kOtbaOgS821CDWIzIRFXCxmmXdQgvWJO6hFoIFnjypODthgkK/I5G",
-	"1Xoz1K8yjtAm62oZoEGXjydQZdLG+HKNZTcq7LV9UTbYHoLC7TtsuCIRE5xFNouU6yxvtC/eQhANmo1t",
-	"MZU2jh3lNVaUdGF5e91ulbDH8qT3KbCKBVA3LKzKgzcVVDUCBdtgAQ4DIhOoC5NJjU7rc7j922S+opUX",
-	"ibrISt3u0+WstMIdksU42rxoWzWuQ8I8tfunLAaZaHrNFAldWHNItmhfVCaXY5hz6IUvU0HkDPN5SAix",
-	"+iGcDX2B2e8qS3vPsjWQu/z3stIXoQ3rW+jYvFVX7AJidW+5YtudvvCXV8iCztZY/NZG/JJU2TpOKEIw",
-	"RLDgICKN/UN9cbSsSwqkAZMx06qqbEQeQOzVmHDxiOWOLOWOK+SWJ8wqeGVsNC6jYTFVhAA2HX6Efcjq",
-	"TmwDpu4yU6HYQ9gXdnvKcxbqSISHZCABPyB8qSogpS8QK5Fk9h5Srl4ckH5L6hmUMZZJ8fvpiML3qDX3",
-	"hX9kdMiRKICGPv8sKjAwEm4gUxG5JjFm//sCyDwnVXgMiWkw9yIzrSESExcgzBqimx/3xW0ixRjLhR8S",
-	"SuAjxEzHdM4iswYX1wolM8yaPCi56ouDbpeEhU4jYdWBhVbr+zywCqVvGp9XnvnSLxzj14vxohxWtIXJ",
-	"M2dt3/3GFs8S8A+quBeLbVQp7rasmFIpizaigAets4SO60HLX4DxH0pjP0UyPsYGOrnKvhE0L7THqsB0",
-	"UVb3iiLZaDWoqboK6V5RCDwD+gIPgUNiAABrcF5cFAVWSf6Zn11lH5n0RU2ZHGTpzVy87qZSNfG9u7fu",
-	"5HnfrD7WMNrFXRQbxbqcGgZ0l4S8Bo9MSFW5oTrtDnMrOnM6jVcFTB6dnV7M2HA9a6sbOOeKiloJhm4o",
-	"ZBn99ejVS4KJWYvZ5EHrQ3ss2/ZLM3LnNZY6z75v8+lMJtqGuk9avdZYwuI6HGHZudm3ke2LcNhFZvF8",
-	"0BIYIAJL1hYUwh3xmAXQOgwMFOaP7Xuxbl2a2RxqHtD2u3qrv4p4TA85lXGXBfsfXKz/tsT8S6N5njWX",
-	"2VltLl4AytOUjxOXaZuwrK4jZoJ50flG64oljfBwXOAkMxe35vwv4LWApd6dXjNBds9gvpbmBoSgLr3M",
-	"5shciz+sJT9PVbwTq6zay4dilGxXapBItuiSubcb4ripswXiKEHJqDezZ1VeNhRwfGGAZ2dUqd29/X8q",
-	"Kt9ZrZHG+vdCQZ0H1sHLNXCqEgayaJJSERbPvrUZRXVVqAsm+RqpZ9vNGxVkSmNzvWKR7zm/S+zIqXC3",
-	"rGHCIrNMGm8wUKd2+Ga6fiXILu7dXZY3B23VyFaBfpC9vrQSw2x2nrbd8TTyhwFDSsystH0itGbTmVbO",
-	"bsUVoVGUMAV+Vp3MrYEjPDcf2kfmQ+iyMksXWO+RVdcYeBSfbJ4puSpS42FYVpBUsA8zNtQsgtoAaYKh",
-	"C5s83NfbRVSqbimHag0jr5Ur9KbjYrypnVoWVoCdyLbM4dEuVqPxDrv8V3vg3ezu2BBhVXuHesmVPgIP",
-	"lwIjki0PoMA3VgV8/sjOSz7luvUpWPngMRak+/T+PuOKYREQ91V5GszomBE5wqgfVxXn0EZw24bWCdPN",
-	"/TB3MN/cyde6ftjVHc0Ddwu0qvGO5hFWDteV0VWOPI1WvDom35bSuHswPtp3kVS+dCw+AGGrdDbS43Y3",
-	"zCuuel3NgQq9OyyKg7w958OGNnwZJmti+1vbk/o1cGUelW+5spoXS4fHzkcefULOdMH4RbbCkF6PrQp0",
-	"e1DN1IaDhXRlPvysU/W1C2Fc0vI3Xkv9i4sn/2bowzrhpVg8Kuukdm1Jhhpq2PSJv0R8PVKlxPXvFPXg",
-	"FPVnpivJabU2sJYqevqs9el9Jrby4oMr9F7vwW9c+c3eXK0B+/j5ru6uJvNy0czVei8tElZO397XvsZb",
-	"raRmD99bFnX25pdSQ/Ml1kjxQjsfqlxO6Fcvzhu4gY+lGMV8qL9djXOhJGxD3ZMWSLuGOyqEeYUeukgx",
-	"VbFxQyqE1GTAsqTHrYPu0+3F+6FTZIus10SbLROqnejvTu9Ym7K/PUL1EhSbEOoyFXgJHXW/kBj9rgl/",
-	"aRXBqMTNiesOejAUIh1OKryb0HzgQTUL2+/goYtMrGYJ20Ln75o1vqshi9yHBPnZasiOrWi/oqYvxD5y",
-	"r66zbbxToaUcQjQP1MnmirDpTFdEd5Sura8sEN/05TXribT01pp1EPh+fH0NN1xR6sM6zShxkyfZKu7b",
-	"+Qhd31eYp8/ZVN6wBbZprNs7Jvas1Xa936nxi8vzCy1nhOIeQaBFLMdjLsBhruW9KlpBHbFAqlbWuQYC",
-	"frO+NZZgl1bDXtGNCzS8tKr+SRR9PpV/p+2vhrZfmpsCbkws16VoJzvTiOs2uzEQL7eGmwdP8Ll71ycW",
-	"WOeNiOcEoSSDObqbzcIzLvojZck8ZyNIIEE+yvlmZXffZbPSAQaf2okDcFDKBFI266BQKfQU2wwcGCE2",
-	"xBQ51hl3SAjRPJikZ5MnOlCZI1yCFiSKSmAqu/gvxYmGrFcIUwPwNJ/WI4MLaBtbIceW9EFcQQrYvmHl",
-	"3JDCvv7c9+qTyfhptXKLq/3ujFkpQPPeYQ10VGgphqgNiGC30HGIJ0oX6jtFXPvSUk+WpJO7ArqCnF/s",
-	"PX4C5XwxYU2lgzCA/yA30/zNlYL/qIZfMCUc04TZh1lItqRgJKJZGKh5kKQiZkoRVzGeRcXE7oUL4Zsh",
-	"TbiEBggbClkfJLt7+8VIddsZsXFskwfUF4pUtxBc2uZmy8LUj+4Ypm6xZ/smzzRgHNow4csRa/UOut3y",
-	"zFk5gWmqbFMeqknMqEJHeVbc7Z9agRe8/UZAXvPUSMOsexZ2saIJIza1udPplDqVrgNSkMe2UjuNGaQI",
-	"iMsOdbPfsoRBGYtZIm94xDIYXHv3dVEyYIQSlNB3R8G6pFobDfyXrDUZdkpTd8obcEvfDQopBFgvyC8w",
-	"4Tbgn1obW8E7TJ7P0wgCcjuhOot7HVJo6r/hkP1VUD1QyP5KML7dkH27tLuG7C9Q5+NFxiwG5AP9QyK3",
-	"HEKWYdQhZ0ZwMQKYGVMuoPxcYnjQp/QjQbjQhspj15WmYrDNkfzDJBKsR1tfVSLBm+Oj81N5WZVFIHFV",
-	"RZVodT+QTDVCnQi6l4U0jbLq6b6fhSxIVeh32BfmQSwGYjYNEGUEfFbETyaRoZ0p5XHgNRlNbM/MjmsA",
-	"WUw9cxTgQFFG2B50d6v0qefTG6UTRqeb6j5ie3G3aERLnd09nYsKGs/NXHGbiTEXOCMuqtVrdQdPRk/o",
-	"LmvvD3ej9gH9kbWfDn5k7b2R+cJ8fjpozj2VS/xCeloGS62m5gNZCKdYQz0bp7yoCuWiqZ/hud/y9A88",
-	"mf/89vRZvT7lDwK73G9hiS/77BpaSIaGu6Yzkq3nkoMZHmAC+ZIzkxSuFsDdEx6NikfjWN6ukzi4el2v",
-	"zbD+Fj+IdrIargfSTxoA8u1qKNni7jetMJumaET4QlpBU2i+Xu1gwcZMtrJFVWkMv7sfc51hypYVbXnF",
-	"WvfsTq6Ng/IljbUv/0MZ0Fxn/aXWs2pMeTs+ZdZjtiTK6NV9teI4wyV8mcCiZcTlIoo8svoeoPy107oN",
-	"B9KVJP9IETdIifgzObczHdGdQikyVX9Jes1YlJdBayvNZsWavFtYqdFci7HMpC1lGG73yEF333bkv+WK",
-	"dYi7cWkmoJ+bLY8I16Q4MjofHio3kkcdctB9CoWE+kJIV4PTuptuWHXt3jET5gt2bld3DIu7R+YqTlTD",
-	"ZdlSA5vqex+ZqV8pE35NPFXKG5zFdMhs30HbfnRo6SVjnBFd4Bwt9WxZRL/lmFLpamdeKPLKFvVLCFKo",
-	"ztqHGprIPaTAPFN5w9AcYLmBiggi8IrwV7OGefnV/NIA3zS8ws4C5RHh/Yhs4SUNFD9FRPmW9g+ljpTI",
-	"ySCoXigXSgkvUFiw0kRlZAiWe8h2XeqZmaq3s0NesDl5e37aId62YYH/vkB5SbagQCUTdBCzKCRK07nC",
-	"7gCBr89T58DexhrrhhrFiMOFHd2GZ28uLkmJH3bsQ+EhYSKRMdjBwLraF5k/nGqsfztkyq9ekcl5QhtJ",
-	"+ROYoJqQN1i79c3lGcwE3ZxrBDuuIABfkkXznOnvQv0rUZQuNE20T5BY/Xo5Ky4Ke0fc9UrSkdl7qi1d",
-	"44Qs8qV04mk+RWltdYK+yJUCgpU8I/NPCjEtEN8TdciJ65RrpQocD0QxpbgUqi+2sCa6FIwMbFm6IY1j",
-	"8+x2hxyRvCq14bGDbpcIOjWoCbFId19kzGj0NohJVNmCKstPI24ydryH8tNvLs/sLA99dWqk3S3IrH+A",
-	"aiPf72IuQxQJ04kW5k4Mp9ChMXuIpXXrBE3uVakXMEM206BVurLxedyDIqGtoHqVNXfo4R3Deo9u6bwv",
-	"ZAp9/PqZE8cN1W8Z0YB9D0BLXZjimrEZjDTtCzDijpnWfruXQikUXPuvl5dn5Geq+BCLgNlwgb7AbhSB",
-	"LZJNdTbNNuFCaUadnLOyzBdxRI7Q42ZG7BEaxwtyjpgL1lYZBGyEYSs5BH1h3sS8lmlljNLxhIoxezX3",
-	"Gu/fi2HIDo/TNRNvNcp6oZr5EMb76lN5/46kQpAHpAHFVYgK2JMlZpuc1GrsNu6cX3b79DgnNvpozjh5",
-	"YXvHMkZN8Fmn2DqDDFgsxdh8svzkcZCdwo5udAvRF0xELHLfPVKlvitKyxmG54ohw8wxfzrVFwryIvAB",
-	"IgUZU80mMoXG5oarzeRw+YHYjLwnmnkW4OkLYVSbLcUYCZmIXs0vEJhwu/omEb2avzHy5cJhtim3FRUv",
-	"jCiD5X83zi9S/omIivRSKbQXjfWVSYpH2SCQ+GFprI00hp18ekDZ1vloWzEMJ5Tj8WHfAGWdajKS6CEm",
-	"XJOtoRSuGHn+GJYut/dfLvAAgph2DBG6oTFcnbM4DY8rfAInQ5okc+xRkzMJxxNc8SjskJdcaTyyfeY1",
-	"14J4TrbMNROILAAYeEJKwFpOg+fwDN8OiIyjLIq4igvMnBmj3Kux1M5RF1vupSIVVv+dpWqixZcYm7LN",
-	"XHGUrKxPcm67ZaHBpiTZS1yHpkiPElGkZ0IfdT4lSSQXxX+NwO+LrdDA/KcwIKHfVftP4Xb1YbBle1/2",
-	"0LoVbvf6wjtUzELglADud7yNoLlzxIp3eMwxfdiGboJI+G01F8O24/6QbO0SbFWLOdLbZBanimCwPDZA",
-	"MHLHaLbnNnTHBhVaIXTDEj6aZ5gYjWIuzCPMGhQiKIKViQ28oS+iEJkeOvXpSSLT8aSIm05fHKE/pkQp",
-	"0AsOj28DtG3yltqOihyDq43OfNA9qD1JLXs3PkOzxVBVODu/p+99gfPZFrxbW6R8To50Il2wW12C3zk8",
-	"cZ8WHhmzuvMI4zIxl+4f6gSCfWmaspTYLXJUgZ+zswY+7nw0t/+l58wRDESU5nFMJiyOjDilNq3RKXGD",
-	"lMe6zQUJoQucbTRongkRjmDdullm/xsLLIDwe6Wsr8oRgLS6Roks2MUKeq2viVVNI5uVQXX6sCd9vh+L",
-	"Dy/hoO5VPcWUjr7q7XuEmQIBuZ3w4YQM2FBOza0ya9meZ2DW1F+A/5YVX1hFXa/NAPU1GM7SnMbvmDKA",
-	"+Tj7Big5Y4Cm2WSu+JDGoI1zzR3Cg5aKGZtl2F9jHWfpg0f7r2JOGx0Bbm08EDZZbrTR7N9IgdFv0Njb",
-	"+HCxhUKhYSSGFdVKDasX2S53qzudXOCDttvJ/dlmsmmWq8O2iYXRxp6/e3FRTFL/B9OT7R5CSfGm6rLX",
-	"3VCRrVk6iPkwK/kOdj4/Tr1AJZW0s4O9z+tdh6+gOzcGEJnNG8mEhDQeh6W+7PFYJlxPpjYUZ6CY0NuY",
-	"+58wzRNrA7Jxmu40wzAijyAwagg+WqME131hIGYRpo5byyS0W0c5pjFknysz3JhF2J7XAcyL4ztTziC1",
-	"41rrKPgluVbEmn+uzBdhQMK2wVObYogGl6IdsZjOQ7K11+0L2wa8YLuBfNCAKOlilooWm0cIx5AOJ0z1",
-	"BayJa1f2I+8NbvuPX1qkmaUguBmGRBG9VOOEUzllQrv+9mCEUrdcDyf4TGF9HfKO60lfhHw6ZRGnmv1k",
-	"TkSILDSkncgpVwxm3y5gFUFxyAQ4CtuLJqC53REsLDNCwgmIg1jI2w45cj9S0Rc5GcFSJhAkWGjpOWc6",
-	"j5VwAFSGLAJh53Kp1UDf8qlYKmzYoSWSWG0hFhqPW8F6YvIoriwDY35F77ePag/JFnM+JwESayDLNrUA",
-	"nyXUVg+j91yFmIGUMaPinkvEePuxJNoZXIQZIjSfAosoTROtHDV8Lx2z1vnSQAtBjim20F15mKSqWBJ0",
-	"UQN5qx6kXucCNx1TxdpcKCYUB2Gh0gEW2fC92a4MBYaV1HHSH2sVu/rypUNhV75zyCoOATQ1Vb1SVaz2",
-	"iZ9XNbV4q2xBws1H/5ihv0wbi6U5YRAI9r1xxdd0EUU6X6NjRTn90dG6L/Qb9kjLGKBxRU7PRG61gAXP",
-	"8PeiyF+QSDJTeA2R1JvCq2mh+2By6TvVfLEj9M9ZYdfqI/Szej6UFD+IlLT3eiwJAiXTxvzG3KjDiCvI",
-	"YuoRvOvaz7ZozxCSJvrCXLeYiBTELRgBlEVTbSWsDYlQRpUcGJ0PU9nIgA6vtzt9EbpYzCs0VqgrqntE",
-	"pHEckimjAmfKIm6xi6t99JDQvphRpfHaMwXzC88CsuC6V3HbxaTee1Y2viegf+9l8aUOHdfEorFmsjMd",
-	"0WURA7/IxFWavp1IEkuMiOOFxqxZ+lUhQXaNXNqaTFpD069G9H5Sab8fb1+APm0CL22csHvnsCePxAuZ",
-	"P3c6QStt/hdMO5N/nibkjsNiJLZnSVmk9QvU+B4oCeaC6c1lwKivvy/+2tz093w8XGTqpZcKQ7Ygzosk",
-	"TLFC/ab6Q6NxjkyeAVYOcQwgIL+QPoKcIwXrVIW+Gh5ZO4OkNOliCsn3U+ALkOFiqoocNbgoN0tkQMKK",
-	"C/kWIbTPwuTKwyyRE0qQ0vg2q9FQ3VZrOeF9LYkb3wn5Cxm86ZLg7c+6uSOA4A2vcMQekVgOaZxnc7SC",
-	"VprErV5rovWst7Ozu/dDp9vpdnZ7P3Z/7IIeY8FayD755Zg8+eHgKRoNA2I+/9DtPiV5KgYoNvD9kyd7",
-	"pVQQJqKZ5NCmIvMEAS4rvE0v2FzBWFkwxgjCeUrpGuaJN0dmO3benD47JsOYM6FJzAcJTTjzZ4q4wqtE",
-	"xWyGcwkcblzpxLZyLDRcUjXNmiqj8+WtcGW/AEJ3gHpjTlnFgBe+kku2Lt9cnm1XXZi8YUa0Yhy/LT3Z",
-	"omnEmRgytY1RADYQBCreK5WyyKA2i+rmSd4oL/fJ+42BFuc7x2BvSEqCgEPz55yMEyq0N65Ipyzhw4VF",
-	"YCzW4rDP310WA3TyoVyUSsdvHuP5UxcHe8lvmGBKBcSwKzd/5tmIUuiEDrW5cbJ45A06YTSupE+beat6",
-	"hJKEikhOXT2gzM8+S9iIfyBhxnhXGCFPyXDChtcqnQZ9gRXIuCCj1GhAmJal0dkDha4vmE0HMYfVf7SP",
-	"zk7bL9i8R16c/DWEBP7wyApeeKFHfmY0YQn8fkg4VMJRudlf3gqUQbBPaPrKNpnXIQ8pPeIaukjJkS1R",
-	"FBjRci1TbTYfKw8IDE5xPVPMZ8x+L5ATtExZnOYZlgbFgKNSehkxK4ehnRTx9cU2ANQXs0RG6VBDznFE",
-	"ut39bQj5mRNNr5mNWrrE4KQQ9NQd2yAJcsoKmAwDMjA8IhNAPaI17JATLDdufgo/9l19436rRzqdzqew",
-	"iNJUT9qu+siK9eYVUjFV1lDYVl7eyRc04XZABnMNRZr7wvxVAOu55G2l53EDAPPKqyugc/XerT0XBDAf",
-	"skeKFEEMc8jgj05fXObyBnveGKIAzcS2rynh1IiHwNWhDogHVAl4V2h+CegWOG+nAxuLtNftYnnmVDFF",
-	"hnTGNY1dcJbCECwMqsOkRAUF4EZYuaJckmM9qsgJtgHodMYR/AIBYKpN6YlCGqiZsgCUU25esDnUu4cP",
-	"rxDOMtnOeBt07E/vP/3fAAAA//8=",
+	"7L3tdtu4kgD4KhjtzIl9h5Llj7gT+fTZcSfu2/n22M7N3G1lTEiEJLQpQE2AdnR7cs7+2gfYh9j7HvdR",
+	"5kn2oAogQYqUKEd20rf9J7EkEigUqgpVhfr4rTWU05kUTGjV6v3WmjAasQT+/IEqPnw2oXHMxJiZbyKm",
+	"hgmfaS5Fq9c6Z0ITKeI5uZkwQfSEkWHMzZc01RMmNB9SzSJyw/WE/HRxcUpgRLJ19uMzcvjdwVPyj78/",
+	"7uwFxHz+7nD3u+1OK2ixT3Q6i1mrh/OThNF4+n2/NaaaTWSqWL/VClpqOGFTamCaUa1ZYuD57+ILP/93",
+	"v/XxT/3Wv7aClp7PzIhKJ1yMW58/B6238hkdTipWZQDd2e10ydD8roiWslOYkIl02ur93BKyDY+0PlaP",
+	"f65lUjH+hbxiQhGaMCLYNUtwnqh2DgXDVM5xxnQyPx5pllRtzlCKyIBPbijXZMBGMmFEJ3MuxoSOKRfF",
+	"Kadc8KmZdTebigvNxiyBuT58+HDs7WrFuibM33cuBYHBGaEiIjeTOeGajCiPWeQo4HG3vOOMJiwhLElk",
+	"8n2/xcU1jXl0qQ3KSttexsbnoDWjCZ0yban3WZoomVTDGQr2SV8O4YmQyBHQ7ixh11ymiszomBm4uHn8",
+	"15Ql81bQEnRq5sN3ioijn14zMdaTVu/x7l7VPr14Xg1GwpRMkyF7pAiPshlnVE/yCXnUCloJ+zXlCYta",
+	"PZ2kzJ98JJMp1a1eK03hycXJX/Mp14vzH2sylUoTPeGKTKkw28OmimxFbETTWBO7OVVIiGHIEg6QeB53",
+	"u8FyUvpslqNmUigG+3Q84+8VS36g0Rn7NWUKYB1KoZmAP+lsFluC2vlFGdh/yynmt2ysV2ze6rVevP3L",
+	"8esXzy/PTv7z/cn5RSuf6w1Tihop1nqBVIUSKbFzfvZX868JG7V6rf9jJxeNO/ir2rHgnhgSxdUU8Vo3",
+	"un3vJxCvF1K+pgnK1BVL3QxUSG0ADIm5QJ5EUU9GnMURCiRp5NHhAXnFfyBbYQmZ4XbHW8g5S67dhF+0",
+	"YRcnZ2+PX1+enJ29O6vcL5yJcEU0m85kQhMez0kq6DXlMR3EbHOb12gqOwjK8U3vIIx6ZnFQCWI6HDKl",
+	"RmnsNrRTAOorENZARnODM6CeXfKG/1AC6Q0Vc8vc6kuI5eLdu8s3x2//6ijyvJJeLqREgWbxowKSmIOS",
+	"xNSclBsjloV5yCiRUxSoNIoSptSRnZmaM5qEcF634cAOicID2shYT+fyHqmDzz69453+AJ2F970wp7BM",
+	"+N/MefHlovTZ2cnzk7cXL45fny8Vp8OERebsp7HaHI4/JFKM/aGJTAgVxGoGJGGjhKkJAQ3Bp7r3Hs/e",
+	"Gy84gojlmFsVz+heRuEayYTMqFI3MonIhKoJF+PNbX2jw3OWyEHMpv9esfMR05THrV5Le+eE1dUA0TCC",
+	"UdXM2lWr9/NvLTg2jOKhWAJ6QdCaZkRxTeOUGZngNBcySDWZcqVALfkYtJSmOlWt3oFRGDTXVuOPiFtI",
+	"pjrQgUx1bxBTcdWcsE5xsavOQtB9YqNEsciQ1sKagaaeSTGK+XAd5G4EyuGEijEjQzu9QksK7Kw0SYyh",
+	"ZbDIyBYlZgcIjRNGoznR9IqJgNBMwSRckFQxPMB/lMmARxET974cj41jOrwilKihnDFYkZyxBK0GwdiC",
+	"WPzw4UO7bH4sY5CytQIQGd1rUf/6ckVJSDgCA0IV8Lmx6ubkp5Pj54jwxjrfnWB9vdUAwC+n10onjE7v",
+	"SFvNxt+gvgqA21NpLVuiGch25EYA+0LFB6sJ420eqpcfLoDbFLBZSGf88orNVYi8dxd8ZqG6I+JZZyfW",
+	"J531zJrNQHwsSCrYpxkbahbBEZQmzAfqq+CwRqu3r66pZW4GrLcST2agaS5IeGxhgMnCu6Dlt1L/KFMR",
+	"3afUfiuJSoeT7PQGvL8zsN3GSQK4cJ60cULxBVDQ4Ckk9dITVtO7LALmtG6n8hFPqQVfE/qJlg2fZNpd",
+	"1QS5B49MU6XJgBFl1ByO3mXH1njaCqnhW5iUoMer4Fve7+xtt9DfNGNUI6HeEjJAy6XRSFGrxQGPSBli",
+	"A9TA6FvDOI1YRKbgdJ1QQaQYsjrwnHdvY+DZAYG4mtEj0Fct54UlMMKAhAWKMV+kQqWzmUw0s18CQGHQ",
+	"F9mzcOaEhm4KT4P5hk+Xbwe2O97rbnZQd/FAyzbAupkpnL83YDeCusx1j9C+sLYHkYIF5h8y5tdMlPYn",
+	"8PfTEh2QV19Y+kqonrAE39BWShpNG6SltrMbIkBOMUoAiaimRCZ98fL83dtOXxTFFFxDtJ9JoRMZr5JR",
+	"7lYBtgi2bPNKxUpKUOloxIecCW33s4c2SVm9D2FbVY+bpSlzvN2JiAZ470jZWJMregUx1VT72CQ5WG/M",
+	"M7iHW8/9U5Y4eJdXI3BScSXkjbAXfpc86hEhiTcDmVCFvjAetTYthXDWRVmB+A8zoMLAcTHwp+FBimLD",
+	"u450p1lgpUpxHQF4nMAG55a8+wIneKSIYsOEaXhEKZbAwp34CQj7NAPfh0zMiRHTOYs65J2I52ZAGKIv",
+	"QGakikU+SFwZ2x/vXaMAJZuRZfDrESwA78QEE9FMcqHtXaJiwlAYsRdp2SAbkjrB2hxbukPOCfUuFO0V",
+	"1KNgyksg57BHaK3aDeN8W7KkRht3kK7pYd8IwN4VyaV3RWIAvwvP+G0p9gvcqoCAO7F0GtICMHkIohX1",
+	"CcfX+VF7RMpS0VB2X3iwPVIVcRlGUrnb+FzWeGKmL/LQDm5FFPywvSBMNneM34Xb/svJ+N79+e+GNOFS",
+	"35VSg6Nv2oPSTKJv3Fqu9J7gGYnXGu5opHMF6j4A+7W9sTXyvKGwuQuXw8It3uZ19UwNxMAPuMi+uHhd",
+	"G7wU4LlhrLUpF6k2Wg98iujcQJdFnTw5PCjEnRx2FwNP4GoQrjZ/a80SOTPaGjpHhgkY85dUFyJqIqpZ",
+	"W3O42SqF1QQtVO3UWu/wqEHETtC6YvPLCRe6+nLiis0fKTJL2Ih/AsaMqdJkJFPQ9hI6NLZrMaoqi5y7",
+	"/N//+//7dPCff6ua1QxzaYT8WkvCgKDfKsKOcqfGzxjDZO8Is9UFPt7z8DY5+IUNdb5dz+AhYIAo4gYR",
+	"ND71tm9EY8WC0o4Wd6d0pexiFa/YnCgtZ4rcyOSKi/GRlRRw5NGBYkIbRK6HCS8abO/xY6BJ93k38IMV",
+	"f/7vfv9Tt/vx36vjE338wdirUBT9Hgi7lqaNnTZK47hDQHEzGoeQN0fmf66cBJ8YizMLXVzKOJuh1FvQ",
+	"62uOztniTkBsXeGPFYEGRlB9zq/Ak4TCZy9uscFiYK4aUN8rlvjy2fMrF0HPHLwrgH7OacyG+jTzBwcQ",
+	"GvDW4r3Bq+9dJEF5Idk4QQ7NkmVlKkhxIYXwljzEdjFksDryZSFS7fzk7C8vnp1cvn97/JfjF6+Pf3h9",
+	"0goqYpQ+VpDqQhjNqr30gV98fQkyzjBCpnZ7bQQNxJ2V5NdB9+lhWYCtgtIbbAlQxSi3BZgoagYOpAXs",
+	"eb+fGHE1v+BIZA1F3BSCXTznV4tGUy7+A/6tesNIJkfI+UvHdY+Xcbr0gdusoIaUz98/e3Zy3pjistcW",
+	"QgqrR5BxEQF7VUqWz/Ml/K485/x9d9vkIb9u40sIr0VvsIKL7BK9NVSTcKaH11Guu8/Qca1qW9DQ9g+7",
+	"lQorTSPOxLAmTAUmeaRISNMoRIOnaPTziKQiZkoRxXTliXkbBaHhYc/VpY0k9zhgIGXMqPDP45xGJulg",
+	"CTOti9O9x0/3utVohUuLBodwhstzfGGZspBtVbBIA1VrKCAoA6mBjpEBdSvFuIo+lyIhs9FK5LgRNXfD",
+	"WnMNrSxbnz0d7QI3RRiigezYjJ6Yi6K7VBbL660UR4i8shgiUzonVF2BwywPX8QLGs/Z0BdwY0y2MmP1",
+	"kSJG3ZeJFx4ok0dq+4iw6Uxbz6TlF3RJZsz/c0smEUtUL2EUpFP5ItIsNEOxR3y7e0+WER9t/63bftrr",
+	"XLZrCHBKP73AYXc92ZPtiI9KuDn6xm22KoHXXELhEu/OgLeXb5uy4T83X823b2urjLwqOBXxVmNxg9ef",
+	"awVebWN8X7FZlfZQRRt21vWJZMPS0DLXgky8jcx7P4ua0O+UC//b3YeT975O3sXNSyOuT66t37y8DU5x",
+	"zxVPuN6pWhQdaplcIsct6s42yGBW+avLqKj6Cb0dlb815G6Z6qGcFow4hUackXV4BVJpw6kUsFS3Jr2W",
+	"FWrMpEs6ZpUetyrxYAeye5Av4+PSTdyIbMhJ4g4VpSwOqfZ4WFfO17JtTr2zREYpYLRNZ7yNXsvFnXW+",
+	"iKXe14JOdUSmVF2xyPwYc6VVw0PAWkTaGuNu5csxdhxFtS6qr+Naz0B7zmK2xD+q2Sddnw3v7k23jk9f",
+	"GExvm6OVxSN7fXV7VxtMWwU4hn4du3CkisxvCJ9WfCxYRAZzQoECbBJ80YPw8sMrcs40xll993hvn/zj",
+	"7/vbJdh3D/efHFSQXAmQC/i9DEw4S/g11ezyis0vf7lxMV12rr3OHlYIsEIuTUSPMz3qQZim6kmD4h5K",
+	"4nYWgdU2oPR+udHtAYRLVEpChO7lh1crT/Yy9mbpIOZDQJqFdfe7bbRtKAmvIOosFfzXlLngM8V0j5yd",
+	"H/fF1tn53uPDgFBNYkaVJnvdgydkwLXaDsjJM3La3nt8SLZOzFPbxvZ59+qUnER7jx/vPu2LrZPo+fnx",
+	"doeENB6HAXIrxLEGGH08pXo4cZdbHXKKuCVTNh2wRPUFTRhJ2ChVzmIqHY7xeJUgPedjwcX4OLb+o+uy",
+	"AXVYpec2eegKJd5yJl98S1fcKZ08Cwy6Lf46rYJw2Dp59j9n58f/8+7V6Xa1ZlQGo3vwpPr0W5xZ8bG/",
+	"LaWpFR9XzvipjJ/uXhVDzZs8VhITBj+I23pZ8fLDq3O0FdbhA1GSFTlbYBbcAmd3FujNPNv4CM8ZtmBn",
+	"73VXKPkwSdXiyxdWVchdQX3li6tbHFLtfv/T7qjf//TdqEa1Pqm6rqD/YT91hnLqG7jOa16G4zYz/8hZ",
+	"HNXcptn036pzD36CbEhKIqk1i8iM6smRtccxRxISiQnk9oLAupnIGMN0i8ELXnrxYsyCzP3w7ogwI7SC",
+	"rGKJLaaCp3DlQTD1LkSyWZfnL69iuumSa7mfGI3NpiwoiBM2vFL1TFhpYxSEHh1OCIzySBGrWVtZJKQm",
+	"8spT33JwXBp2jkB51QpafsmLj6uWa8eoWu2LzONWqz9ZO4r6CstqOZDrN7kplg1xqa2uscY4oJ54Zl0N",
+	"bS/csGy5aHP0fVzOJGTHyIQMmOIRI1TkseFl1Qk4s86yrHPhHGdR5wsqWzU025XKZr2J4D16+Pjxfu2z",
+	"gOYs4sLRj+/oKF99rKYlXXt1nJNSzc2b5tes+q6JpstN+Opf2adZwVzjQh8etKoulHjJgbfkSVXNyr9o",
+	"Xm3uDUYNRwYPSuUYKh3UfZ8xypIN/oK9DXLpvdKstvtXtfNWSd+MrlqtnNZpo3X6pkPIybNW0Do7P24F",
+	"rXevTitRUB0BYLXHzHvDx5Uvf6p8eb4anbneFwCqcMYa7J5XXUSspZxZtex2ilhWDqAmHmmdewOnK63U",
+	"h1Zodl8Q9eTSdpsdIIXbiUa3MG5FGYjelEvRW6PJTZvGIC1Ta7JJSlHgpe1xX+ea1gth1FIaE1t7C99c",
+	"iQN4aikgWfRNyV1TE5TT+Bx68+PxmX0wW2XFNgt1wxJzRNM8TwCvOEeQUGYko3MaYMILGYG/mWwZNug+",
+	"UuTNj8fk+PTF9qLhlOPRyo/piF5m4FcJkoocPn8X3qSx5nb+UpJINmyV7jyilzWexXcz+mvKjsiQJgm3",
+	"98LgaCdauts7s2il2QxQ8tjGeDdwMzJLI4uL8kGq3Dy/wsDdcMLbGkOwwj/5p0qr6y278W3ShbKN6Dh6",
+	"4oV7gz8JqjnuBt29AzKYa6YwbdAlybuDuGhcDWWSsKEmE5koRgYA4ZwoTWcQB7Weg9Km8NQwRTFTE+2/",
+	"BoS9mP6+kJ5arlxQnYbuPYiqUvFBT98JinVH4XM55RnuOvNsQrON1WlEt2HGpWUWbi8ZbdqP2aO7CvYV",
+	"Gwr2FQ2CfQtZTItWpYx8PvYU5RLal/kDlmMapgiWygILY81RVNCmGyjI3tNVk7nNeAZVw9ZUnGxBsctZ",
+	"tTesEfsLdnPZlIB8IbeA2DIspaGXLb6JI7N0u7QhqFeDaNOvKkXj04PH3xGb1mXz1tSieMxvlYsOMhDz",
+	"I6hTUydu1BJfncLKFRXF74Jm6r/nKKy4XuVCaWqjF3K4d653dwzsaqc7OBwd0l3W3h/uRu0D+oS1nw6e",
+	"sPbeyHxhPj+tjAz1fFdu1IPuQZVxbOsL+tO/lZr8WIexzO7NPa5eEcKVPgw8RXDSYJl77DSRIx6zDYWY",
+	"ZMbPsq1Cb/LnoDXiidKXTSQ2aDQuRaz5C1WhGWdsKK9ZMn8mI3vglJIR8OfLofu9RLFMEMXFOGbtVDEC",
+	"TwU2Lwiyy6UYMhvCpCeMJxDExDBf1cUxZRTt7+4warPReNL+5Woq2rNfE7Uqug+2w/u01PQtretjJWay",
+	"eJi10yHnjCaFfMj93cf7h90GKZFn7FpesQff7INv9ot8s2c2NaRaB1ueMFIwXavrccqYPVKgDiuoDlo2",
+	"mXskFZrHBuNzrNSSAJsEfQFfxXJMuEBrO6TTJCThz/3W7Cbqtz6GYCZpF8BMhqk2bBXOUDSHeE9en7+w",
+	"NMZNxswJzzzCLZM/NcdOjQyxOrHVOrOEgRrLv7g3mwihgj2+fURlhouC4GVROqQaDCifsg+W3Zset/8v",
+	"jMO+7PTq4rDNbKfpuqqgI9hMju7tHnx38GT/8OA7T5J274iKyZZijBjIt48IwFeOYl6kwgqqWuoRB9u1",
+	"eH/++LC0p8Yw5r+mzD6gk5TVmD529qrtPnfXEfleq5ixmYvIbx5z3+9/2ts1/+y3+/1Pjwfmn8j8+R2r",
+	"2Xz0JL5hmkZU00W6z50C6jLzAKzDmUHLOQcuFd4xXNJ4fAmXxrcf0r/funR1naqjRCsfvaSpnlxOmZ7I",
+	"aMNQ4NAbXKtSKUuqb8JurtRlmvCavEnM2PuyzUvYtQ0cWI7miuc2guPacTeHYOTMW79to4S/CMvIH0sR",
+	"XHxkI7itGnJTaC2fdUjECyv1aDiokTWVEpMpVX2zPa1wp/4kbzyXerHfFkQlPtn97nA7IKwz7pBM2SmY",
+	"Pytx6Smvlw0D0wtB8RUV4LEM1YtTpx9D8ZJUsQbZqTVJQPZOYUI1GbAxdQGXgEsyobMZEyxqXsbD+p5q",
+	"wKdxzJJHiqAejRm4ZMBiKcYK7zW4cpNXH9gNE5tghEcqq/Nf6HNh6wqq5quqs5jyiXgUYO1ExSPoiMV1",
+	"cZmqwUXlYhWZxSlxv2xWX0w1U9nqmq+nmHmwOMl7xZL28Rj6060ktKoY9hLpF2ixtMrCnvocUAAzADbO",
+	"6WuJBNiEsu6Eye31dS94wo93ON97fAghD/g/BCRX3nHY9ysLLmGsx+UokdOV9XloohWxEjwgUtjuCkJG",
+	"rEfCfFtCvFcVfcGnUxZxqo3KrdH0hhtXcHiZUQMStttXbN4GOOCJdsRiOg/7AnoE2StapemYRdkoHXIM",
+	"MLkqvxDwqiY2NlBI3RdzpgkujlyzhI/g4tP2+8PeHGhONqPyW4S4NBCYZgk3VJEpjbCyW74OG67+8sOr",
+	"8+a8WBcpkzBtqKxpDSa7xVDxZ0rnJOaM0AmjEdkyDwp2g6Wv+iL0yCe0BSQXNmvb7JYFwVHSXBEuwCUA",
+	"S8ydBm6PuHZpERN6zVz51uZbVg548aJvCvLDp/8lvLehakIeJ95eHFy8uzh9hp6VWxrVS7tFysQ77Mwb",
+	"xXvq3b39A5A3JSdBgwu6usWciETG08ocQalnoDdaK2QR8FdsTt6fvUAx4S+C0NkMKnKCahhCIzlHXgS/",
+	"xGOWDocyFcuu5i0QvZ0dLfVsZ6L1TPX+be/Hf9v70Xzf8cK/ezSi/yeNxzLhejL9/vyn491+2u3uHUZ8",
+	"zLX6/hA/4fzfw0j/tn9cPRY+OmMJl9H3+138iA7L71/+cP7hr/vPT09+On21f/pfp+vmHQ+oYvt7xGDf",
+	"uUmxgPPe/pOAnP903N4NyCFBqAOy3yWq1B90NQTl0GSXkOzvaSVJYEWif0o/uCuGiX09fZd0yb90/95v",
+	"AM3V0/brQdhYKYyKJ1wj20g9gcr8Y4EZ6yiaV7vPvTAQT5kpBND5nvBsoX5Pu6BlOKe3s2PoqGt4ZQfS",
+	"z3ZgcMg525mOaFvqWeNn3b1QuySqGkVYQSPb7PcQY80Ouvv4peOCkGxZqOCwX5gVEa0a3kOYxVUCAkwN",
+	"42XTwcDlcQ8PVgRbLg6dhc9tFQPpGoJcuHuroln3gAd+BYYaLaRIRjXNxXxLbqvwxlrrygK+S3eFMzpk",
+	"bcVmNAFngC3LImiSyBsuxtgiQ1uHtN39ZjP6ET5lJPqxSlQQ1p5SHq/asSohUxLgHucuEdvLC8nVbcex",
+	"0/ZefrjoLKvPwUV9f+1ciSw4BTwTfWWZrxVU4yIp8eIbjFhynGdSVdfTQYQvripofWqPJUigtrris7ac",
+	"oR7XBucVS6zD36OvQqr5iMesFTTNF/ihLv92WWxTYbDCJjigqijBmPybqcoScUUHMYuqc0lYk2y8xQKC",
+	"hWALv4Qg/YIiL4WAjHzQ1/KaxXTI6iJ2mcjWtyifIJxoArl79ibVCJHiPZUR9tvV/i3H8JcNatuINLaV",
+	"3rGr+eqKgyCCKh1CEEGz3j43DVisjVSETfHCFW31wIx+itgu2YAexHXkfLvKSd9WEFDzTIpCbF2+903v",
+	"1794N5vGnZoBNmGWg8BaXYykwgsNvzkd2zxOZnTMsvRaKXKPp/mhgcuz1uyHxcoxF/8MEcPeYpStS1lc",
+	"y7N1i7RUpGb/IieidBqslHM/Gi5clOMv5UQ0ef1Fs9PiNa2a5LlsJIrdvkE51Szp+nZi/aJaz3n54cIq",
+	"T6OFLJRK9cxPuy9uQCeSq91zLwyW3JZ7ozkA60hoQ9GaDdWMb02Mb/RgbybcP9dsxOLe/3DW7XZ3V2b7",
+	"rV8LAT1bacL1/NzAZ82LrKHEQm0MW+6HbIWF7gvhdgAXBHlzQqhyCZeKaKl1yAtNuOoLGisJNsXMmHFU",
+	"lbqd9lwvoFcnf7VBasZMcZUOXIBa67/ax6cv2q/8qlA0Ky9PsyJHLz9cVBlIGfDGRgrIAPq+JACNnf7l",
+	"h4sQXfQheDtw/p0/hcTWOQNFsRK0wnqqwAOfyV4VXHbygskFwbGhdbRYn8gWmKO2g08OUV9AtQSv53jW",
+	"T9Lay1xjH/IjQn1D2W0SXgnE8mbhDLTG3PskbvVaPjAtP1rLdWFu9awECqDEFrhoEojJJXOZJlAB1ZIS",
+	"2JKeR80WN+21zhiNfFebchGNPHGVfxZevUm4EWHZ5LbTvHkxgnJXiwP6Q6UR14Xpwf413xpM27wFMBUd",
+	"eCJyc2Trso/gHZTFYMeq0cXFwTf5T6uBz15woR8Gf4Uh7Q9tw6NTGym28IKb6ExCm337W7YZi1Vle16V",
+	"Au/aHGL+CtPDN/lPq1dkX3CWdgV5+WIS+cZxUN4MssxGfldD0qRjWNZwsS/+8fe9zv52z29bmNX39R2/",
+	"HHdfCubCCtADrPqi7BMemFGsU5goOmUu+XQKoIAsVFlLR3P09AU2YPVaPsJsxYHDGu8zNIQMKz3zxWGy",
+	"38xI5bpGQV+4kmXbHVJywBtprwqynoQoBqzQhuMODn+z+FwKTrSe+ecuYHip583IOvS7bRd4KshPEUiM",
+	"GMz7Ijx9d35Bdq53d6Zsxz0YBoRdM3sroH3P64Sq4m3ocqg/QyDhSLoOVhSrXVqxn58pU8qFplwwSLdI",
+	"gabxomtnZ8z1JB2A6zx7oY0+dPdxsQZOPjRcdinPwVcMZkFBC3fFYlz0yRrhfmbz6QkmeSq8zZ+XxpCj",
+	"EbRH05NEpuNJfnfeF30B2VCqlx1IfwptTrgiWSps+BukZgVkISH0c3iEgQ59AXceJJGpZoURIGMsrOsK",
+	"FgY2uVz0RYgJYCEeMdnuulZkC2lfR4SZ09Gelo9UX8DsyiW1u3ir7AEgazWhM4ZLB286vNMzx+fyVnJe",
+	"Gznyv//P/0sO9nePCEXG9tqj4W+7+x3yg4y4TemZ0USxCHp/D3U875GX5+/e+m2Y++L9xY/tJwGZSGhb",
+	"J0gqZhSCAlSaJNIQDGFqSGcssF29FaH2rCPOoT2hRh8Tcz0x1DJIDRK5ORBmdMhsBILhbgguxLxriq2f",
+	"87bQdvC+oF7L6nI78ABWRclBt9shxwRjIaGCgJ6QSDK7JqBKREj3sU1rOI5jeZP3uwXsG6XS7ArZElLD",
+	"7rOIzFjSF5nmA70lcz2IfeLQrlOaBW13SPjTyfFzuMeGOSNDPQnri4gNY5pJg5gPmfW/O9VuBt069zrd",
+	"Bca+ubnpUPi5I5Pxjn1X7bx+8ezk7fkJvJOn7OUs3QpahhWR0budXXxMzpigM97qtfY73c6+rfgFOtZO",
+	"54bFcRv6FO/8cnOlOq5d3rjq8hKp1ivuCNs2pfOM+ZHvey5wxWZNGhET4DWmF2+iyM1EqiyyxAxj9sCP",
+	"KyFzppFYbOyKec02BL7hcQwju86pRpkrBL5AfAvoJRjf4gck9YXZpdooJ7K113XFFshg7m6Gt8mAjfBe",
+	"tS/M3CogsRRj1+48nNJPbTpmYUCMZUKGZg8RBxMpZJqA1kzjG2qWYdCubG3RbFxlg7AAK0g7Ge29MMrR",
+	"nxlUI/Sas8BW7nW7G+t+aevdVDRBXKCAhS1U2uzLgKGwXNWgtlTp1KLv+7dhj0zkDbYWtb1uXZlQmGXA",
+	"ELeR0ZDabUO67Rz3j6u2rkOOAe8ErvKLzRBabuL9brflu0DQOM+x5pnF7pWfu+2n1QaxQd/B/m4dtrPt",
+	"2yk1MfVN6Vbv549BS6XTKU3m7rYX0e/r2l6ZVQMIHatW7+dWxBVe0rY+fsZ9qHaX2h0i4Z9PLkJskI1n",
+	"o6s86GoOFinRgL2EFEtaGIrMP59cVA29Dqa+HFuPshUD2p7u7nbJP/7+tGPOlxr0fQ6KwhI0ljb1zfM2",
+	"akKe9Fxg3II5X8rBuUN+Ls1Uwde2slBu5t0B6ULpE7LX6ZIC2qwCmc1tY/MPdg/umZTX35xvhMIdvjIU",
+	"PlIOD02pecYEj9pg647T3HldR8fvZky8eP6s8Pg/P/3CoskzKQQbGtXe4pNEcphOMYL9Hsm1+R58I2S6",
+	"En+NyJbOONTE2KGlRsszqeqKzPsu0JhfMwWulolMk6PMsOXaWgn5DPanNjpKF3ehokWoVR6Y0j/IaN6A",
+	"ATIVxHeRYtvE0zz2Lu8YaDsqfg4ass6SNqafi7c9NqalioCWk4LfsFIBAa3x1g80a2oAb+42frPQB9y8",
+	"u7u/BqyOZoPWwd7Tdd57Q8XcQqwac4t9vcwwQevxGqjyywbCq/vr4CqrtrVUxA005YJQ8AZt0RlvQ6yL",
+	"uxTw2NL9VubKAs/Us+X5jDmVvhjth959nSbCWEaC3ZAZ5UmHnLFUGfWNEjVjQhtD0n8NLwQU2E9YJntE",
+	"pzyeVxlQxa6veUPMddh2LeYr9Zd94LvfMd8tYR57BZJnMxjKXY+L8stBGkXLDzUH5iNFQnuTZ1MpvGY1",
+	"S5uDl7jC7zPzJceYdW9V9NxpfmhV9bxpzjab4d28U1GFvnns9a2xMWtEZT2C43ljdrTVNm/BjvbNBXZs",
+	"cizYd3+UyYBHERON+di+WODj/ebA3pIR7dtLGPG37CL85/zi+OPn4Lfy/f3PHz8XmBavE6HKUVUrIp9X",
+	"jcHv9NMFfsU7SJ9l69gLeyXd1YlT05JpY8zjMXpWBdJ1x27O4IUasyvYCzH7+2ev7sFt0etjI69iuDFk",
+	"/1Wm6HQX0iB54nNC548rGZ7bII+CZGgsD2Ib/lrpQcm5FKJkv/AUa9jdLz/OFjJcF0jCgAXJUvnKlb3y",
+	"dMqGbXynJejcs4SN+CfQ3iGodiTTxKu+3Pl6bPe7pkHYB4gG8neCbCHyV5xOE2ij87dlfjzbaecO1Sg7",
+	"QwWNgW8+keCa4YrQmF+zO/HbvebXTGDfT4ctRM3d+eaW4vUbcMc5lORTUmK7Qi2gyJDSlOmED1XtxbAz",
+	"zMjABjUQzaazGAK13A09XuLq1Ib6mB/FcN4XE660HCd0qo4wBhFv7dBYwrgo7NRkfh5eyVSr3GuXsFTB",
+	"XbvGclzqKIvIaUNz5l9TljJyQ7k+IhHVdEAVIzMpYwCGK82HquaW9Y1d9Eru0OyT3pnFlJf4YuE+sIoF",
+	"LGqzqITTRBqMsVQRMy7B6OE7YQxvqmm21sr9x/gcP4pvmWmKNYCAqTFXasvGoqJZLBOSdfqEIiJ+iF1f",
+	"FDKiK0PssG+a9ixtV1hquy/wQtqGqE5kHNkTyw9CDKt2PA9LvEuX0GK3r8/FMlI7n9o3Nzdts+3tNImZ",
+	"GMoII+BvP8G9Gs7FJlQ1VA9b8kgBE7IjF7YR2pqOIxuSjJvrxSphUAER8mZVYEEVhPb5nbcS2rkjbI3M",
+	"CLi6vIURAe/dSpeBN9e3z+G1tXXwd7l2uLb2A+821H0Wo4FRCbI5Aj/Dp0I8blkh8mKHqcsPh8iHw8PC",
+	"1T0MUhBe6CGuF1w/yThCB7MrRYLeaT6eQLVbG3LONVbNqXA+90XZ+3wE1oN/+8QViZjgLLJJ0VxnadB9",
+	"8R4igtAHbmshtXHsKC+RpKSLMdzDCLh66Tml80LZu1qxSbbyCOW+yDvuJEwHC3HCMqmK+bWnl1Eito/6",
+	"wk+zBv6lCYPAG2zCO3CI3Tro7pKw2K8k3K4Sz1iG+y5Fc7HQ94bFcnnwpiK5RnRi300gDSjWfUM9+dhp",
+	"3Ytce4G7Zln19yuhik58ZPOicOl2ny4XLituu7IQ1iLbdUiY1274PgsxJ5peMUVCF7Ueki3aF5XVIzCK",
+	"PfSi06kgrlyBjaIPgQH7AstbqKyuRZZOhfLGfy/PFLBRm4tl4+vK5UAo9g1XzDCxv7xCBYdsjcVvbUC3",
+	"URpt4CYIVYwALdz/kcbXf31xvKyRGOTpkzHTqqouTB4f7hWRceGm5aZl5aZk5IYnzOrvZWw0rpNjMVWE",
+	"ADYdfoR9yArLbAOmbjNToZpL2Bd2e8pzFgrFhEdkIAE/cBxRVUBKXyBWIsmsmVmuKx+QfkvqGRSYN4eK",
+	"//10ROF7PFb6wj9EO+RYFEDDkI4s6DMwwnEgUxG5Pmpm//sCyDwnVXgMiWkw9wJvrZ8ZM4sgih6C1x/3",
+	"xU0ixRg7ahwRSuAjhMTHdM4iswYXtgw1ccyaPCi56ouDbjc/7QA/IZCov2GLhUrCQhD8Qedgu3CsK0L7",
+	"oi5NyWK+KonIP/V7WPOvIinJKQLbZU0AE4S8DKW6xCJfNSBVXc/7YstlB/VITa5RX4RpInqc6VEPkgNU",
+	"Dwi5h4+3s8eBpnu/3Oj2AIxOhIlWJDGFLvVlMLdB2Is1uR4p8vLDK3LOdGAVo5ArFZLvSajSgfl/EW0B",
+	"CWlqxPiCntUX789eu8KurtZdyD7Nwqw7XR66jJUdcQvCXzQPDRlHfSHFkNkkKmdFISxWY10AxjWxDTMc",
+	"hD6IxdXSNOJMDDELJT9AIHIfdIS8XtIWjeNqlNmO2oJhroa6MnCPZIJpawlDa64owzvkA7CXTEhq9WCP",
+	"BQKQwo69bAk1xE3Gf9nGwqxVimWVXokXgHepVxbq5jVWK72bIL80m1+RzQsYW9GlMC8j0aLrxY+VgL9X",
+	"T0KxclWVJ8HWJDWcFG3EIxC0ThM6rgctfwHGvy8XwqKqjT6EjaB5oVtrBaaLelGvqP4Y4wPNOdcnxquQ",
+	"hPpWX6DCdUQMAHCxllcmR7la0jXMz65Mnkz6oqbmHLL0ZjxBtzNfmoQxubduFcS0WdunYeCg81w1Cht8",
+	"YRjQuSjygnYyIVW1++osKUxT68zpNF4Ve358+uJ8xobrXVy5gXOuqHBdG7qhkLD51+M3rwnmuC6tEdfq",
+	"tczInbfY8CWvHcenM5lomzU0afVaYwmL63CEZed63yYJLcJhF5mFRoPLGyCCS4EtqKI/4jELoJMteEzN",
+	"H9t3clFwYWZzqLnHa7TVW/1NhLZ7yKkMYS9cpYBb729LbtJoNM8TkLMrK5vWHIChMuXjxJWdSFhWFNqq",
+	"63mik9GzYkkjPBwXOMnMxe3N6Fe4AIal3p5eM0F2x2C+lZokFtSljqMcmWvxh70UzbO+b8Uqq/byvhgl",
+	"25UaJJItumTu7YY4bnpvDSHpoGTUR+ZlJc82lLtxboBnp1Sp3b39fykq31nhrcb690J1uXvWwcsF4apy",
+	"r7LAvNI9reeG3oyiuipqEOslGKk35QrchTIhUxob84pFfhDSbcLwXghnZfk1rzcWhlc7fDNdvxJkl0Lk",
+	"HFObg7ZqZKtA38teX1iJYTY7r4DR8TTy+wFDSkxSt02mtGbTmVbOR8wVoVGUMAUhKzqZW2dieGY+tI/N",
+	"h9AluJcMWO+RVWYMPIpPNk86XxX0dj8sK0gq2KcZG2oWQZmVNMEosE0e7uvtIipVN5RD4RtzVvlFfiZc",
+	"jDe1U8sitLAf65Y5PNrF0mzeYZf/ag+8690dm22ham2o11zpY7hyV+BEspVWFFzWVwGfP7Lzmk+5bn0O",
+	"Vj74DKuzfv54lykasAgIoa08DWZ0DAW1IIDSlYg7sskwWE1imDDd/Lr0Fu6bWwV/rB/Bekv3wO1iVvNw",
+	"jZpgVYfrykBVR55GK16d3mSrEt0+rwn9u0gqXzutCYCwJasb6XG7G+YVV8q15kCFxl8WxUHeLf5+Y62+",
+	"DpM18f2tHbXwLXBlnuBkubKaF0uHx85vPPqMnOnymopshdkRHlsV6PagmqkNBwvpKiYV7jC/dSGMS1r+",
+	"xlupf3SpOb8b+rABL7b2ZEF810nt2uo2NdSw6RN/ifh6pEo1QB4o6t4p6s9MV5LTam1gLVX0xfPW54+Z",
+	"2Mor8a7Qe70Hf+fKb/bmag3Yx8+DuruazMsVpFfrvbRIWDl9e1/7Gm+1kpo9fGcFKbI3v5Yami+xRooX",
+	"gpeocun137w4b3AN/EyKUcyH+vercS7UR2+oe9ICaddwR4Uwr9BDFymmKg51SIWQEGju8se3DrpPtxft",
+	"Q6fIFlmviTZbJlQ70T+d3rE2Zf/+CNXL9W5CqMtU4CV01P1KYvRBE/7aKsKfIVqxKXHdQg+Gms7DScXt",
+	"JnTiuVfNwjb/ue96PatZwvaT+6dmjQc1ZJH7kCC/WA2BAulLq/vmb9x1hW6MBK2v031RF8ZOtth0pude",
+	"iLZRXWap3n44Jb72KWHbAJU2Li+2joEzpeyJzR8kaQV1n6aV1L35c2SRsO/vCGnCVMqc5IooLZN/QlX/",
+	"D3AYnLFZDC1JNsZnteeFbQe2op0GxMpzr6WKTampsGqPIPoTWtRwRUCQLxq0JTfnGwvE79rZmTWUXerl",
+	"zNqvPRxk34JHtMxg04wSN3lgreK+nd8Mg12uuM48Y1N5zRbYprEvyDGxd7tp1/tAjV9d5J9rOXOliCAw",
+	"L5bjMRcQYKXlnRrmQR2xQBp91vYTEkSypp+WYJc2olnRyrhWkTuOoi+n8gfa/mZo+7XRR3FjYrkuRdfK",
+	"Ttt+sulV6rl9/H7cOzhbnTqwaPnaxQRZdr4UTBEuhnEaQfmUOIIefzxR+oGiv03dwdaBs1tJtsoxnNub",
+	"N4PXCU10tZKykLkj7CNq1PXzn47be48Pjdy8YjPd6YvjwuqgTBPU31VmUTSGehY51RpbBNtwSlGfwL7A",
+	"H3fv58V5vvo9sg9GVG+24wb9MYMbH/wA9XfTRdFy+7Ny5zdbFqVh4GQVuzbRwWzti4cwym/9LrkpYW3M",
+	"rMCJlhkWGYUuNS0WTAlH+mnEdZtdG4CWa4bmwRN87s7dTguoeGcOXoSSDOYo6I1+nOHk15Ql8xwpUJcC",
+	"cZLjYEo/vWZirCet3t7jx4vm1dJZ6QBzWu3EAdYWSqDqWh0UKh38woZ6M3Bg4tkQq1yxzrhDQkgSwjpb",
+	"tiZDB2onh0vQgrZDJTCHB+viREPhOsh+A/A0n9Yjg4sha1WauxHVrG3eba0JgG2wu3JuqMu5/tx3GuqZ",
+	"8dNqHyiu9iHGc6VUNzhtbI6Yhy1qAyLYTWYvFirwR1x7ikKqJ0sqQroWZ4KcnRvr4OWHC1sHR6WD0K/a",
+	"FWDJMfMfhcpdtigXVvqD4mFbUjAS0Sy71DxIUhEzpYjr6WnsXr8244Id8W5IEy6hRe2GMuEHye7efjEB",
+	"/oezbre72zxlygPqKyXAWwiwQNjy7PfjW2a/W+wB6HCpY/6ARvn4csRavYNutzxzVhEUSuqCBUk1iRlV",
+	"GH+ftd/4l1bg5YS/E1CacGqkod1lzJvHvFdbMq3TwVIMOaLXASnIU2apncYMUgTEFZ1ys9+whEER21ki",
+	"r3nEMhhQ1q6PkoHRwlBC3x4F65JqbZLxX8yYaPEz84y6VTkCt/TdoFCZAOui+zVi3Qb8S2tjK8ACfYWq",
+	"fDcTqjNXzJCminU2XQlgFVT3VAlgJRi/30oAdmm3rQSwQJ2PFxmzmOcP9A/14eQQihdFHXJqBBcjgJkx",
+	"5QIahCSGB31KPxaEC22oPHZ9wysG2xzJ3099gvVo65uqT/Du2fHZC3lRVZxA4qqKKtHqjs2ZaoQ6EbTz",
+	"wGqliwVOO2RBqhIjALGaLdbzNZsGiDICPmuzIpPI0M6U8jg/rAKSMFvxrS8wOqNY0cZRgANFGWF70N2t",
+	"0qdeTq+VThidbqo/NAALFTzpf9ivO0M5LRYCpYLGczNX3GZizAXOiItq9VrdweHokO6y9v5wN2of0Ces",
+	"/XTwhLX3RuYL8/npoDn3VC7xK+lpGSy1mpoPZCF0aw31bJzyoiqUi6Z+hud+y9M/8GT+8/sXz+v1KX8Q",
+	"2OV+Cwv822fX0EIyNNy2ShLZeik5RGsATCBfcmaSwpUYvH0dJaPi0TiWN+vUI1q9rrey0CeIRfeinayG",
+	"6570kwaA/H41lGxxd1utKJum6ET4SlpBU2i+Xe1gIRSBbGWLqtIYfnE/5jrDlC2LuH/DWnccdVgbYuBL",
+	"Gutf/kM50GaJHPF4xV1INaa8HZ8yewOyJHnpzV01Sz7FJXydfKVlxOUSlTyyesh7/tZp3WYZ6UqSf6SI",
+	"G6RE/Jmc25mO6E6hwrmqN5LeMhbl1dXbSrNZsdHYFjZbMWYxdoqx3UjC7R456O73ReYM7hBncWkmiGA3",
+	"rsMJmEmxDZcyh8q15FGHHHSfQvZQXwjp2ujY66ZrVt25a8yE+YKd2dU9g8XdIXMVJ6rhsmypga0gdhcx",
+	"Id8oE35LPFWZngFdquwu4i75jDOiC5yjpZ4tKxRgOabUj8+5F4q8skX9zgQUGiz1oTUHcg8pMM9UXjN0",
+	"B1huoCKCyK8i/NWsYV5+M78wwDeNALGzQNcFeD8iW2ikJcw2gitZaX8odaRETgZB9UK50A1sgcKClS4q",
+	"I0O8bjRm16WeQWOinR3yis3J+7MX2KwnF5VC6r5AeUm2oO8FE3QQsygkStO5wi6oga/PU3eBvY2NI23D",
+	"JzDY8drw9N35BSnxw459KDwiTCQyBj8YeFf7IrsPpxpb6AyZH8uYy3lCG0n5E5igmpA32BLm3cUpzDSF",
+	"RijLg/3A0YBonjP9INS/EUXpXNNE+wSJDeyWs+KisHfEXa8kHZu9hwZphq5xQhb5UjrxNJ+itLY6QV/k",
+	"SgHBBiGR+SeFmBaI74k65ETYOGArVeB4IIopxaVQfbGFbQ2lYGRgq91jj+xHartDjkneWM7w2EG3SwSd",
+	"GtSE2GevLzJmNHobpK6obEGVQcGIm4wd76Cr1buLUzvLfZtOjbS7BZn1R4jzfbDFbHAvEqYTLcydGE6h",
+	"Q2f2EDv21Ama/FalXsAM2UyDVulyS/K4B0VC25jlMuvP2kMbw94e3dB5X8hUEzki/ewSxw3VbxnRgK1L",
+	"QUtdmOKKsRmMNO0LcOKOmdZ+D+til0hYe97yEWuL23CBvsCGsoHtvUV1Ns024UJpRp2cs7LMF3FEjvDG",
+	"zYzYIzSOF+QcMQbWVhkE7GVrC0QGfZF3FJxWxig9m1AxZm/mp3kTvDtxDNnhcbpm4q1GWS80SRvCeN98",
+	"2YB/IqkQ5AFpQHEVogL2ZInbJie1Gr+NO+eXWZ8e59jsHsc4eb88xzJGTfBZp9j9lgxYLMXYfLL85HGQ",
+	"ncKObnQL0RdMRNAzE757pEqtk5WWMwzPhbQlY8H406m+UJA+iw8QKciYajaRqWKWq83kYPxAbIZtzw+L",
+	"EwhPXwij2mwpxkjIRPRmfo7AVHd6PzFPvDPy5dxhtim3FRUvjCiD5T845xcp/0RERXqpFNqLzvrKWhbH",
+	"2SCQH2xprI00hs24e0DZ9vLRdngcTijH48O+Aco61WQk8YaYcE22hlK4Hmf5Y9gRzdq/XOABBDHtGCJ0",
+	"TWMwnbM4DY8rfAInQ5okc+xxmzMJxxNc8SjskNdcaTyyfeZVmOO3ZcxMILIAYOAJKQFrOQ2ewzN8u5R1",
+	"WsEFZs6MUe7UWWrnWJZQa2VhYfUPLFUTLb7E2ZRt5oqjZGXZ0zPb8B4dNiXJXuI6dEV6lIgiPRP6qPMp",
+	"SSK5KP5rBH5fbIUG5j+FAQkhsAttpZ0/hdvVh8FWiHZYD71b4XavL7xDxSwETgngfsfbCJo7R6x4h8cc",
+	"04ftdsKuJRJ+W83FsO24PyRbuwRygGwpnW0yi1NFMFge+yoauWM02zMbumODCq0QumYJH80zTIxGMRfm",
+	"EWYdChHU1s7EBlroiyhEpg+w8Xci0/GkiBtICca1FSklAMsCjm9opi2gPJhrj80xuNrozAfdg9qT1LL3",
+	"GgmGdjFUFc7Oh5zCr3A+2zr6a4uULymlk0gX7FaX4HcGT9ylh0fGrO48wrhMzKX7Q51AsC9NU5YSu0WO",
+	"KvBzdtbAx53fjPW/9Jw5hoGI0jyOyYTFkRGn1KY1OiVukPJYt7kgITSXx/7doXkmRDiCdctxm/1vLLAA",
+	"wocC3N/URQDS6jrZ0oksxEY4eq0vtV1NI5uVQXX6sCd9Ho7F+5dwUE67nmJKR1/19j3CTIGA3Ez4cEIG",
+	"bCinxqpEpe2R8jIwa7Lp4b9lifSrqOutGeDzspqrGY3fMmUA83H2DVByxgBNs8lc8SGNQRvnmjuEBy0V",
+	"MzbLsL/GOk7Te4/2X8WcNjoCrrXxQNhk9ZlGs/9O+pb8Dp29jQ8XW+NFJo4U6qWG1Yts8/zVDVTP8UHb",
+	"RPXufDPZNMvVYdsb02hjLz+8Oi8mqf/B9GS7h9CprKm6bN+xfcpsKWDXSQ78fH6ceoFKKmlnByp2Lcly",
+	"e0OvmAsgMps3kgkJaTwOyVah+G88lgnXk6kNxRkoJvQ25v4nTPPE+oBsnKY7zTCMyCMIjBqCj9YpwXVf",
+	"GIhZhKnj1jPZ6Yu+QDmGJccIV2a4MYt66KSxAPPi+M6VM0jtuNY7CveSXCti3T+X5oswIGHb4KlNMUSD",
+	"S9GOWEznIdna6/bFlItUs6LvBvJBA6Kki1kqemweIRxDOpww1RewJq5d2Q8DAV76wvIxlsMgzSwFwc0w",
+	"JIropRonnMopE/rIuqLACaVuuB5O8JnC+jrkA9eTvgj5dMoiTjX73pyIEFloSDuRU64YzL5dwCqC4pAJ",
+	"cBS2F11Ac7sjWFhmhIQTEAexkDcdcux+pKIvcjKCpUwgSNAnejJnOo+VcABUhiwCYedyqdVA3/KpWCrs",
+	"A6olklhtIRYaj1vBemLyOK4sA2N+xdtvH9Ueki3mfE4CJNZAlm1qAT5LqK0eRu+5CjEDKWNGxR2XiPH2",
+	"Y0m0M1wRZojQfAosojRNtHLU8FA6Zq3zpUnFeSBzQn1+W3mYpKpYOX5RA3mv7qWs+wI3PaOKtblQTCgO",
+	"wkKlAyyy4d9muzIUGFZSx0m/rlXs6utXmIddeeCQVRwCaGqqeqWqWBQeP6/qlfle2brVm4/+MUN/naqm",
+	"S3PCIBDsoR/mt2SIIp2vU2y0lP7oaN0X+g1br2cM0Lhwu+cit1rAws3wQ/3Qr0gkmSu8hkjqXeHVtNC9",
+	"N7n0QDVf7Qj9c1b/v/oI/aJWkiXFDyIlrV2PJUGgZNqYXxuLOoy4giymHkFb1362RXuGkDTRF8bcYiJS",
+	"ELdgBFAWTbWVsDYkQhlVcmB0PkxlIwM6vNru9EXoYjEv0VmhLqnuEZHGcUimjAqcKYu4xRrx9tEjQvti",
+	"RpVGs2cK7heeBWSBuVdh7WJS7x0rGw8J6A8tMr/WoeN6YzbWTHamI7osYuBHmbiGJDcTSWKJEXG8UKg8",
+	"S78qJMiukUtbk0lraPrNiN5NKu3D8fYV6NMm8NLGCbu3DnvySLyQ+bO55iHnTDuXf54m5I7DYiS250lZ",
+	"pPVz1PjuKQmmcSPOJhkwiumHppm/I/Y7z9RLLxWGbEGcF0mYKnbeqT80GufI5Blg5RDHAALyC+kjyDlS",
+	"sE5V6KvhkbUzSEqTLqaQPJwCX4EMF1NV5KiBodwskQEJKy7kW4TQZRWTK4+yRE4oQUrjm6xGQ3X31eWE",
+	"960kbjwQ8ldyeNMlwdtfZLkjgHAbXnERe0xiOaRxns3RClppErd6rYnWs97Ozu7ed51up9vZ7T3pPumC",
+	"HmPBWsg++fEZOfzu4Ck6DQNiPn/X7T4leSoGKDbw/eHhXikVhIloJjm0qchuggCXFbdNr9hcwVhZMAb0",
+	"Qyuna5gn3h2b7dh59+L5M9d7J+aDhCac+TNFXKEpUTGb4VwChxtXGrm6U+zLqWqa71RG58sb4cp+AYTu",
+	"APXGnLKKAc99JZdsXby7ON2uMpi8YUa0Yhyvy5QiWzSNOBNDprYxCsAGgkDFe6VSFhnUZlHdPMn7Ked3",
+	"8n7rosX5zjDYG5KSIODQ/Dkn44QK7Y0r0ilL+HBhERiLtTjsyw8XxQCdfKisMZ7fPMa7T10c7DW/ZoIp",
+	"FRDDrtz8mWcjSqETOtTG4mTxyBt0wmhcSZ8281b1CCUJFZGcunpA2T37LGEj/omEGeNdYoQ8JcMJG16p",
+	"dBr0BVYgs+3pXFqWxsseKHR9zmw6iDms/qt9fPqi/YrNe+TVyV9DSOAPj63ghRd65AdGE5bA70eEQyUc",
+	"lbv95Y1AGQT7hK6vbJN5HfKQ0iOuodmoHNkSRYERLVcy1WbzsfKAwOAU1zPFfMbs9wI5QcuUxWmeY2lQ",
+	"DDgqpZcRs3IY2kkRX19sA0B9MUtklA415BxHpNvd34aQnznR9IrZqKULDE4KQU/dsQ2SIKesgMkwIAPD",
+	"IzIB1CNaww45wXLj5qfwt76rb9xv9Uin0/kcFlGa6knbVR9Zsd68QiqmyhoK28rLO/mCJtwOyGCuoUhz",
+	"X5i/CmC9lLyt9DxuAGBeeXUFdK7eu/XnggDmQ/ZIkSKIYQ4Z/NHpi4tc3mDPG0MUoJnY9jUlnBrxELg6",
+	"1AHxgCoB7wrNLwHdAuftdGBjkfa6XSzPnCqmyJDOuKaxC85SGIKFQXWYlKigANwIK1eUS3KsRxU5wTYA",
+	"nc44gl8gAEy1KT1RSAM1UxaAcsrNKzYPsl6mbxDOMtnOeBt07M8fP///AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -96,6 +96,21 @@ func (e AuditEventOutcome) Valid() bool {
 	}
 }
 
+// Defines values for ClientAssertionType.
+const (
+	UrnIetfParamsOauthClientAssertionTypeJwtBearer ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// Valid indicates whether the value is a known member of the ClientAssertionType enum.
+func (e ClientAssertionType) Valid() bool {
+	switch e {
+	case UrnIetfParamsOauthClientAssertionTypeJwtBearer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -308,6 +323,7 @@ func (e SigningAlg) Valid() bool {
 
 // Defines values for TokenRequestGrantType.
 const (
+	TokenRequestGrantTypeClientCredentials                         TokenRequestGrantType = "client_credentials"
 	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp          TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-otp"
 	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
 	TokenRequestGrantTypePassword                                  TokenRequestGrantType = "password"
@@ -317,6 +333,8 @@ const (
 // Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
 func (e TokenRequestGrantType) Valid() bool {
 	switch e {
+	case TokenRequestGrantTypeClientCredentials:
+		return true
 	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp:
 		return true
 	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode:
@@ -455,6 +473,13 @@ type Application struct {
 	//
 	// Example: 2592000
 	RefreshTokenTtl int `json:"refresh_token_ttl"`
+
+	// Scopes The scopes the application may ask for with the client_credentials
+	// grant (gatehouse's own or the operator's); empty when created.
+	//
+	//
+	// Example: ["orders:read","tokens:introspect"]
+	Scopes ApplicationScopes `json:"scopes"`
 }
 
 // ApplicationCreate defines model for ApplicationCreate.
@@ -466,12 +491,53 @@ type ApplicationCreate struct {
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
+
+	// Scopes The scopes the application may ask for with the client_credentials
+	// grant (gatehouse's own or the operator's); empty when created.
+	//
+	//
+	// Example: ["orders:read","tokens:introspect"]
+	Scopes *ApplicationScopes `json:"scopes,omitempty"`
 }
 
 // ApplicationList defines model for ApplicationList.
 type ApplicationList struct {
 	Items      []Application `json:"items"`
 	NextCursor *string       `json:"next_cursor,omitempty"`
+}
+
+// ApplicationScopes The scopes the application may ask for with the client_credentials
+// grant (gatehouse's own or the operator's); empty when created.
+//
+// Example: ["orders:read","tokens:introspect"]
+type ApplicationScopes = []string
+
+// ApplicationSecret defines model for ApplicationSecret.
+type ApplicationSecret struct {
+	CreatedAt time.Time          `json:"created_at"`
+	ExpiresAt *time.Time         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+}
+
+// ApplicationSecretCreate defines model for ApplicationSecretCreate.
+type ApplicationSecretCreate struct {
+	// ExpiresAt When the secret stops working; never when absent.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// ApplicationSecretCreated defines model for ApplicationSecretCreated.
+type ApplicationSecretCreated struct {
+	CreatedAt time.Time          `json:"created_at"`
+	ExpiresAt *time.Time         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Secret The secret in full. Store it now; only its hash is kept.
+	Secret string `json:"secret"`
+}
+
+// ApplicationSecretList defines model for ApplicationSecretList.
+type ApplicationSecretList struct {
+	Items []ApplicationSecret `json:"items"`
 }
 
 // ApplicationUpdate defines model for ApplicationUpdate.
@@ -483,6 +549,13 @@ type ApplicationUpdate struct {
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
+
+	// Scopes The scopes the application may ask for with the client_credentials
+	// grant (gatehouse's own or the operator's); empty when created.
+	//
+	//
+	// Example: ["orders:read","tokens:introspect"]
+	Scopes *ApplicationScopes `json:"scopes,omitempty"`
 }
 
 // AuditEvent defines model for AuditEvent.
@@ -532,6 +605,37 @@ type AuthHeaderDeleteRequest struct {
 	Text string `json:"text"`
 }
 
+// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+type ClientAssertion = string
+
+// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+type ClientAssertionType string
+
+// ClientJWK A public key (RFC 7517) with a `kid`, unique in the set: RSA
+// (RS256, at least 2048 bits), EC P-256 (ES256) or OKP Ed25519
+// (EdDSA). `alg`, when given, must match the key. Private members
+// are refused.
+type ClientJWK struct {
+	Alg *SigningAlg `json:"alg,omitempty"`
+	Crv *string     `json:"crv,omitempty"`
+	E   *string     `json:"e,omitempty"`
+	Kid string      `json:"kid"`
+
+	// Kty EC, RSA or OKP.
+	Kty string  `json:"kty"`
+	N   *string `json:"n,omitempty"`
+
+	// Use sig, when given.
+	Use *string `json:"use,omitempty"`
+	X   *string `json:"x,omitempty"`
+	Y   *string `json:"y,omitempty"`
+}
+
+// ClientJWKSet An application's public keys for `private_key_jwt`.
+type ClientJWKSet struct {
+	Keys []ClientJWK `json:"keys"`
+}
+
 // DialectPassword defines model for DialectPassword.
 type DialectPassword = string
 
@@ -568,6 +672,17 @@ type HealthStatus string
 
 // IntrospectRequest defines model for IntrospectRequest.
 type IntrospectRequest struct {
+	// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+	ClientAssertion *ClientAssertion `json:"client_assertion,omitempty"`
+
+	// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+
+	// ClientId The application's id (`client_secret_post`, or beside an assertion).
+	ClientId *string `json:"client_id,omitempty"`
+
+	// ClientSecret A secret of the application (`client_secret_post`).
+	ClientSecret  *string                         `json:"client_secret,omitempty"`
 	Token         string                          `json:"token"`
 	TokenTypeHint *IntrospectRequestTokenTypeHint `json:"token_type_hint,omitempty"`
 }
@@ -758,6 +873,17 @@ type RefreshTTL = int
 
 // RevokeRequest defines model for RevokeRequest.
 type RevokeRequest struct {
+	// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+	ClientAssertion *ClientAssertion `json:"client_assertion,omitempty"`
+
+	// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+
+	// ClientId The application's id (`client_secret_post`, or beside an assertion).
+	ClientId *string `json:"client_id,omitempty"`
+
+	// ClientSecret A secret of the application (`client_secret_post`).
+	ClientSecret  *string                     `json:"client_secret,omitempty"`
 	Token         string                      `json:"token"`
 	TokenTypeHint *RevokeRequestTokenTypeHint `json:"token_type_hint,omitempty"`
 }
@@ -801,20 +927,22 @@ type Scope = string
 
 // ServerMetadata defines model for ServerMetadata.
 type ServerMetadata struct {
-	GrantTypesSupported                        []string  `json:"grant_types_supported"`
-	IdTokenSigningAlgValuesSupported           *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
-	IntrospectionEndpoint                      *string   `json:"introspection_endpoint,omitempty"`
-	IntrospectionEndpointAuthMethodsSupported  *[]string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
-	Issuer                                     string    `json:"issuer"`
-	JwksUri                                    string    `json:"jwks_uri"`
-	ResponseTypesSupported                     *[]string `json:"response_types_supported,omitempty"`
-	RevocationEndpoint                         *string   `json:"revocation_endpoint,omitempty"`
-	RevocationEndpointAuthMethodsSupported     *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
-	ScopesSupported                            *[]string `json:"scopes_supported,omitempty"`
-	SubjectTypesSupported                      *[]string `json:"subject_types_supported,omitempty"`
-	TokenEndpoint                              string    `json:"token_endpoint"`
-	TokenEndpointAuthMethodsSupported          *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
-	TokenEndpointAuthSigningAlgValuesSupported *[]string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	GrantTypesSupported                                []string  `json:"grant_types_supported"`
+	IdTokenSigningAlgValuesSupported                   *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpoint                              *string   `json:"introspection_endpoint,omitempty"`
+	IntrospectionEndpointAuthMethodsSupported          *[]string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	IntrospectionEndpointAuthSigningAlgValuesSupported *[]string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	Issuer                                             string    `json:"issuer"`
+	JwksUri                                            string    `json:"jwks_uri"`
+	ResponseTypesSupported                             *[]string `json:"response_types_supported,omitempty"`
+	RevocationEndpoint                                 *string   `json:"revocation_endpoint,omitempty"`
+	RevocationEndpointAuthMethodsSupported             *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgValuesSupported    *[]string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	ScopesSupported                                    *[]string `json:"scopes_supported,omitempty"`
+	SubjectTypesSupported                              *[]string `json:"subject_types_supported,omitempty"`
+	TokenEndpoint                                      string    `json:"token_endpoint"`
+	TokenEndpointAuthMethodsSupported                  *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	TokenEndpointAuthSigningAlgValuesSupported         *[]string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 }
 
 // Session defines model for Session.
@@ -900,10 +1028,17 @@ type TOTPEnrolment struct {
 
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
+	// ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
+	ClientAssertion *ClientAssertion `json:"client_assertion,omitempty"`
+
+	// ClientAssertionType `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+
 	// ClientId The application's id; the default application when absent.
 	ClientId *string `json:"client_id,omitempty"`
 
-	// ClientSecret Ignored; gatehouse's clients are public.
+	// ClientSecret A secret of the application (`client_secret_post`); the
+	// client_credentials grant checks it, the others ignore it.
 	ClientSecret *string               `json:"client_secret,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 
@@ -942,8 +1077,8 @@ type TokenResponse struct {
 	// Example: 3600
 	ExpiresIn int `json:"expires_in"`
 
-	// RefreshToken Opaque; single use.
-	RefreshToken string `json:"refresh_token"`
+	// RefreshToken Opaque; single use. Absent for the client_credentials grant.
+	RefreshToken string `json:"refresh_token,omitempty"`
 
 	// Scope Example: profile
 	Scope     string                 `json:"scope"`
@@ -1274,6 +1409,12 @@ type CreateApplicationJSONRequestBody = ApplicationCreate
 // UpdateApplicationJSONRequestBody defines body for UpdateApplication for application/json ContentType.
 type UpdateApplicationJSONRequestBody = ApplicationUpdate
 
+// PutApplicationJWKSJSONRequestBody defines body for PutApplicationJWKS for application/json ContentType.
+type PutApplicationJWKSJSONRequestBody = ClientJWKSet
+
+// CreateApplicationSecretJSONRequestBody defines body for CreateApplicationSecret for application/json ContentType.
+type CreateApplicationSecretJSONRequestBody = ApplicationSecretCreate
+
 // OcariotAuthJSONRequestBody defines body for OcariotAuth for application/json ContentType.
 type OcariotAuthJSONRequestBody = OcariotAuthRequest
 
@@ -1516,6 +1657,10 @@ type ClientInterface interface {
 
 	// IntrospectTokenWithBody Introspect a token (RFC 7662)
 	//
+	// The caller is a user (Bearer token or API key) or a confidential
+	// application (client authentication, as at the token endpoint)
+	// whose scopes hold `tokens:introspect`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /oauth/introspect (the `IntrospectToken` operationId).
@@ -1523,12 +1668,20 @@ type ClientInterface interface {
 
 	// IntrospectToken Introspect a token (RFC 7662)
 	//
+	// The caller is a user (Bearer token or API key) or a confidential
+	// application (client authentication, as at the token endpoint)
+	// whose scopes hold `tokens:introspect`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /oauth/introspect (the `IntrospectToken` operationId).
 	IntrospectToken(ctx context.Context, body IntrospectTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// IntrospectTokenWithFormdataBody Introspect a token (RFC 7662)
+	//
+	// The caller is a user (Bearer token or API key) or a confidential
+	// application (client authentication, as at the token endpoint)
+	// whose scopes hold `tokens:introspect`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -1539,7 +1692,10 @@ type ClientInterface interface {
 	//
 	// Holding a token is the right to revoke it. A refresh token revokes
 	// its whole family; an access token is denied until it expires.
-	// Unknown and already-revoked tokens also answer 200.
+	// Unknown and already-revoked tokens also answer 200. A confidential
+	// application may authenticate as at the token endpoint (HTTP Basic
+	// with a secret, `client_secret` or `client_assertion` in the body);
+	// credentials that are sent must be right (401 `invalid_client`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1550,7 +1706,10 @@ type ClientInterface interface {
 	//
 	// Holding a token is the right to revoke it. A refresh token revokes
 	// its whole family; an access token is denied until it expires.
-	// Unknown and already-revoked tokens also answer 200.
+	// Unknown and already-revoked tokens also answer 200. A confidential
+	// application may authenticate as at the token endpoint (HTTP Basic
+	// with a secret, `client_secret` or `client_assertion` in the body);
+	// credentials that are sent must be right (401 `invalid_client`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1561,7 +1720,10 @@ type ClientInterface interface {
 	//
 	// Holding a token is the right to revoke it. A refresh token revokes
 	// its whole family; an access token is denied until it expires.
-	// Unknown and already-revoked tokens also answer 200.
+	// Unknown and already-revoked tokens also answer 200. A confidential
+	// application may authenticate as at the token endpoint (HTTP Basic
+	// with a secret, `client_secret` or `client_assertion` in the body);
+	// credentials that are sent must be right (401 `invalid_client`).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -1589,6 +1751,21 @@ type ClientInterface interface {
 	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
 	// 400 `invalid_grant`.
 	//
+	// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+	// confidential application with `client_secret_basic` (HTTP Basic:
+	// the application id and a secret), `client_secret_post`
+	// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+	// (RFC 7523: `client_assertion_type`
+	// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+	// `client_assertion` signed by a key of the application's JWK Set,
+	// with `iss` = `sub` = the application id, `aud` the token endpoint
+	// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+	// once). The token's `sub` is the application id, `sub_type`
+	// `client`, `aud` the application's audience and `scope` the
+	// requested scopes (all of the application's when none are asked
+	// for); there is no refresh token. Wrong or unknown credentials, an
+	// expired secret and a replayed assertion are 401 `invalid_client`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -1615,6 +1792,21 @@ type ClientInterface interface {
 	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
 	// 400 `invalid_grant`.
 	//
+	// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+	// confidential application with `client_secret_basic` (HTTP Basic:
+	// the application id and a secret), `client_secret_post`
+	// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+	// (RFC 7523: `client_assertion_type`
+	// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+	// `client_assertion` signed by a key of the application's JWK Set,
+	// with `iss` = `sub` = the application id, `aud` the token endpoint
+	// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+	// once). The token's `sub` is the application id, `sub_type`
+	// `client`, `aud` the application's audience and `scope` the
+	// requested scopes (all of the application's when none are asked
+	// for); there is no refresh token. Wrong or unknown credentials, an
+	// expired secret and a replayed assertion are 401 `invalid_client`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -1640,6 +1832,21 @@ type ClientInterface interface {
 	// and application, is spent by its first success and dies after 5
 	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
 	// 400 `invalid_grant`.
+	//
+	// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+	// confidential application with `client_secret_basic` (HTTP Basic:
+	// the application id and a secret), `client_secret_post`
+	// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+	// (RFC 7523: `client_assertion_type`
+	// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+	// `client_assertion` signed by a key of the application's JWK Set,
+	// with `iss` = `sub` = the application id, `aud` the token endpoint
+	// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+	// once). The token's `sub` is the application id, `sub_type`
+	// `client`, `aud` the application's audience and `scope` the
+	// requested scopes (all of the application's when none are asked
+	// for); there is no refresh token. Wrong or unknown credentials, an
+	// expired secret and a replayed assertion are 401 `invalid_client`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -1764,6 +1971,25 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/applications/{id} (the `UpdateApplication` operationId).
 	UpdateApplication(ctx context.Context, id ID, body UpdateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetApplicationJWKS Read an application's public keys for private_key_jwt
+	//
+	// Corresponds with GET /v1/applications/{id}/jwks (the `GetApplicationJWKS` operationId).
+	GetApplicationJWKS(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutApplicationJWKSWithBody Replace an application's public keys for private_key_jwt
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/applications/{id}/jwks (the `PutApplicationJWKS` operationId).
+	PutApplicationJWKSWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutApplicationJWKS Replace an application's public keys for private_key_jwt
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/applications/{id}/jwks (the `PutApplicationJWKS` operationId).
+	PutApplicationJWKS(ctx context.Context, id ID, body PutApplicationJWKSJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListApplicationMembers List an application's members
 	//
 	// Every user is a member of the default application; its list is empty.
@@ -1780,6 +2006,36 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /v1/applications/{id}/members/{user_id} (the `AddApplicationMember` operationId).
 	AddApplicationMember(ctx context.Context, id ID, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListApplicationSecrets List an application's client secrets (never the secret)
+	//
+	// Corresponds with GET /v1/applications/{id}/secrets (the `ListApplicationSecrets` operationId).
+	ListApplicationSecrets(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateApplicationSecretWithBody Create a client secret
+	//
+	// The response holds the secret, this once; only its SHA-256 is kept.
+	// An application may have several live secrets, for rotation.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/applications/{id}/secrets (the `CreateApplicationSecret` operationId).
+	CreateApplicationSecretWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateApplicationSecret Create a client secret
+	//
+	// The response holds the secret, this once; only its SHA-256 is kept.
+	// An application may have several live secrets, for rotation.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/applications/{id}/secrets (the `CreateApplicationSecret` operationId).
+	CreateApplicationSecret(ctx context.Context, id ID, body CreateApplicationSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteApplicationSecret Delete a client secret
+	//
+	// Corresponds with DELETE /v1/applications/{id}/secrets/{secret_id} (the `DeleteApplicationSecret` operationId).
+	DeleteApplicationSecret(ctx context.Context, id ID, secretId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAuditEvents List audit events, newest first
 	//
@@ -2430,6 +2686,10 @@ func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // IntrospectTokenWithBody Introspect a token (RFC 7662)
 //
+// The caller is a user (Bearer token or API key) or a confidential
+// application (client authentication, as at the token endpoint)
+// whose scopes hold `tokens:introspect`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /oauth/introspect (the `IntrospectToken` operationId).
@@ -2447,6 +2707,10 @@ func (c *Client) IntrospectTokenWithBody(ctx context.Context, contentType string
 
 // IntrospectToken Introspect a token (RFC 7662)
 //
+// The caller is a user (Bearer token or API key) or a confidential
+// application (client authentication, as at the token endpoint)
+// whose scopes hold `tokens:introspect`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /oauth/introspect (the `IntrospectToken` operationId).
@@ -2463,6 +2727,10 @@ func (c *Client) IntrospectToken(ctx context.Context, body IntrospectTokenJSONRe
 }
 
 // IntrospectTokenWithFormdataBody Introspect a token (RFC 7662)
+//
+// The caller is a user (Bearer token or API key) or a confidential
+// application (client authentication, as at the token endpoint)
+// whose scopes hold `tokens:introspect`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -2483,7 +2751,10 @@ func (c *Client) IntrospectTokenWithFormdataBody(ctx context.Context, body Intro
 //
 // Holding a token is the right to revoke it. A refresh token revokes
 // its whole family; an access token is denied until it expires.
-// Unknown and already-revoked tokens also answer 200.
+// Unknown and already-revoked tokens also answer 200. A confidential
+// application may authenticate as at the token endpoint (HTTP Basic
+// with a secret, `client_secret` or `client_assertion` in the body);
+// credentials that are sent must be right (401 `invalid_client`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2504,7 +2775,10 @@ func (c *Client) RevokeTokenWithBody(ctx context.Context, contentType string, bo
 //
 // Holding a token is the right to revoke it. A refresh token revokes
 // its whole family; an access token is denied until it expires.
-// Unknown and already-revoked tokens also answer 200.
+// Unknown and already-revoked tokens also answer 200. A confidential
+// application may authenticate as at the token endpoint (HTTP Basic
+// with a secret, `client_secret` or `client_assertion` in the body);
+// credentials that are sent must be right (401 `invalid_client`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2525,7 +2799,10 @@ func (c *Client) RevokeToken(ctx context.Context, body RevokeTokenJSONRequestBod
 //
 // Holding a token is the right to revoke it. A refresh token revokes
 // its whole family; an access token is denied until it expires.
-// Unknown and already-revoked tokens also answer 200.
+// Unknown and already-revoked tokens also answer 200. A confidential
+// application may authenticate as at the token endpoint (HTTP Basic
+// with a secret, `client_secret` or `client_assertion` in the body);
+// credentials that are sent must be right (401 `invalid_client`).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -2563,6 +2840,21 @@ func (c *Client) RevokeTokenWithFormdataBody(ctx context.Context, body RevokeTok
 // wrong codes; a wrong, replayed or expired code or `mfa_token` is
 // 400 `invalid_grant`.
 //
+// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+// confidential application with `client_secret_basic` (HTTP Basic:
+// the application id and a secret), `client_secret_post`
+// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+// (RFC 7523: `client_assertion_type`
+// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+// `client_assertion` signed by a key of the application's JWK Set,
+// with `iss` = `sub` = the application id, `aud` the token endpoint
+// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+// once). The token's `sub` is the application id, `sub_type`
+// `client`, `aud` the application's audience and `scope` the
+// requested scopes (all of the application's when none are asked
+// for); there is no refresh token. Wrong or unknown credentials, an
+// expired secret and a replayed assertion are 401 `invalid_client`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -2599,6 +2891,21 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 // wrong codes; a wrong, replayed or expired code or `mfa_token` is
 // 400 `invalid_grant`.
 //
+// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+// confidential application with `client_secret_basic` (HTTP Basic:
+// the application id and a secret), `client_secret_post`
+// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+// (RFC 7523: `client_assertion_type`
+// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+// `client_assertion` signed by a key of the application's JWK Set,
+// with `iss` = `sub` = the application id, `aud` the token endpoint
+// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+// once). The token's `sub` is the application id, `sub_type`
+// `client`, `aud` the application's audience and `scope` the
+// requested scopes (all of the application's when none are asked
+// for); there is no refresh token. Wrong or unknown credentials, an
+// expired secret and a replayed assertion are 401 `invalid_client`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -2634,6 +2941,21 @@ func (c *Client) CreateToken(ctx context.Context, body CreateTokenJSONRequestBod
 // and application, is spent by its first success and dies after 5
 // wrong codes; a wrong, replayed or expired code or `mfa_token` is
 // 400 `invalid_grant`.
+//
+// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+// confidential application with `client_secret_basic` (HTTP Basic:
+// the application id and a secret), `client_secret_post`
+// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+// (RFC 7523: `client_assertion_type`
+// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+// `client_assertion` signed by a key of the application's JWK Set,
+// with `iss` = `sub` = the application id, `aud` the token endpoint
+// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+// once). The token's `sub` is the application id, `sub_type`
+// `client`, `aud` the application's audience and `scope` the
+// requested scopes (all of the application's when none are asked
+// for); there is no refresh token. Wrong or unknown credentials, an
+// expired secret and a replayed assertion are 401 `invalid_client`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -2948,6 +3270,55 @@ func (c *Client) UpdateApplication(ctx context.Context, id ID, body UpdateApplic
 	return c.Client.Do(req)
 }
 
+// GetApplicationJWKS Read an application's public keys for private_key_jwt
+//
+// Corresponds with GET /v1/applications/{id}/jwks (the `GetApplicationJWKS` operationId).
+func (c *Client) GetApplicationJWKS(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApplicationJWKSRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutApplicationJWKSWithBody Replace an application's public keys for private_key_jwt
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/applications/{id}/jwks (the `PutApplicationJWKS` operationId).
+func (c *Client) PutApplicationJWKSWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutApplicationJWKSRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutApplicationJWKS Replace an application's public keys for private_key_jwt
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/applications/{id}/jwks (the `PutApplicationJWKS` operationId).
+func (c *Client) PutApplicationJWKS(ctx context.Context, id ID, body PutApplicationJWKSJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutApplicationJWKSRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListApplicationMembers List an application's members
 //
 // Every user is a member of the default application; its list is empty.
@@ -2985,6 +3356,76 @@ func (c *Client) RemoveApplicationMember(ctx context.Context, id ID, userId open
 // Corresponds with PUT /v1/applications/{id}/members/{user_id} (the `AddApplicationMember` operationId).
 func (c *Client) AddApplicationMember(ctx context.Context, id ID, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAddApplicationMemberRequest(c.Server, id, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListApplicationSecrets List an application's client secrets (never the secret)
+//
+// Corresponds with GET /v1/applications/{id}/secrets (the `ListApplicationSecrets` operationId).
+func (c *Client) ListApplicationSecrets(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListApplicationSecretsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateApplicationSecretWithBody Create a client secret
+//
+// The response holds the secret, this once; only its SHA-256 is kept.
+// An application may have several live secrets, for rotation.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/applications/{id}/secrets (the `CreateApplicationSecret` operationId).
+func (c *Client) CreateApplicationSecretWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateApplicationSecretRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateApplicationSecret Create a client secret
+//
+// The response holds the secret, this once; only its SHA-256 is kept.
+// An application may have several live secrets, for rotation.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/applications/{id}/secrets (the `CreateApplicationSecret` operationId).
+func (c *Client) CreateApplicationSecret(ctx context.Context, id ID, body CreateApplicationSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateApplicationSecretRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteApplicationSecret Delete a client secret
+//
+// Corresponds with DELETE /v1/applications/{id}/secrets/{secret_id} (the `DeleteApplicationSecret` operationId).
+func (c *Client) DeleteApplicationSecret(ctx context.Context, id ID, secretId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteApplicationSecretRequest(c.Server, id, secretId)
 	if err != nil {
 		return nil, err
 	}
@@ -4818,6 +5259,87 @@ func NewUpdateApplicationRequestWithBody(server string, id ID, contentType strin
 	return req, nil
 }
 
+// NewGetApplicationJWKSRequest constructs an http.Request for the GetApplicationJWKS method
+func NewGetApplicationJWKSRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/applications/%s/jwks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutApplicationJWKSRequest calls the generic PutApplicationJWKS builder with application/json body
+func NewPutApplicationJWKSRequest(server string, id ID, body PutApplicationJWKSJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutApplicationJWKSRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPutApplicationJWKSRequestWithBody constructs an http.Request for the PutApplicationJWKS method, with any body, and a specified content type
+func NewPutApplicationJWKSRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/applications/%s/jwks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListApplicationMembersRequest constructs an http.Request for the ListApplicationMembers method
 func NewListApplicationMembersRequest(server string, id ID, params *ListApplicationMembersParams) (*http.Request, error) {
 	var err error
@@ -4966,6 +5488,128 @@ func NewAddApplicationMemberRequest(server string, id ID, userId openapi_types.U
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListApplicationSecretsRequest constructs an http.Request for the ListApplicationSecrets method
+func NewListApplicationSecretsRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/applications/%s/secrets", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateApplicationSecretRequest calls the generic CreateApplicationSecret builder with application/json body
+func NewCreateApplicationSecretRequest(server string, id ID, body CreateApplicationSecretJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateApplicationSecretRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateApplicationSecretRequestWithBody constructs an http.Request for the CreateApplicationSecret method, with any body, and a specified content type
+func NewCreateApplicationSecretRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/applications/%s/secrets", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteApplicationSecretRequest constructs an http.Request for the DeleteApplicationSecret method
+func NewDeleteApplicationSecretRequest(server string, id ID, secretId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "secret_id", secretId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/applications/%s/secrets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6317,6 +6961,10 @@ type ClientWithResponsesInterface interface {
 
 	// IntrospectTokenWithBodyWithResponse Introspect a token (RFC 7662)
 	//
+	// The caller is a user (Bearer token or API key) or a confidential
+	// application (client authentication, as at the token endpoint)
+	// whose scopes hold `tokens:introspect`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /oauth/introspect (the `IntrospectToken` operationId).
@@ -6324,12 +6972,20 @@ type ClientWithResponsesInterface interface {
 
 	// IntrospectTokenWithResponse Introspect a token (RFC 7662)
 	//
+	// The caller is a user (Bearer token or API key) or a confidential
+	// application (client authentication, as at the token endpoint)
+	// whose scopes hold `tokens:introspect`.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /oauth/introspect (the `IntrospectToken` operationId).
 	IntrospectTokenWithResponse(ctx context.Context, body IntrospectTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*IntrospectTokenResponse, error)
 
 	// IntrospectTokenWithFormdataBodyWithResponse Introspect a token (RFC 7662)
+	//
+	// The caller is a user (Bearer token or API key) or a confidential
+	// application (client authentication, as at the token endpoint)
+	// whose scopes hold `tokens:introspect`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6340,7 +6996,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Holding a token is the right to revoke it. A refresh token revokes
 	// its whole family; an access token is denied until it expires.
-	// Unknown and already-revoked tokens also answer 200.
+	// Unknown and already-revoked tokens also answer 200. A confidential
+	// application may authenticate as at the token endpoint (HTTP Basic
+	// with a secret, `client_secret` or `client_assertion` in the body);
+	// credentials that are sent must be right (401 `invalid_client`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6351,7 +7010,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Holding a token is the right to revoke it. A refresh token revokes
 	// its whole family; an access token is denied until it expires.
-	// Unknown and already-revoked tokens also answer 200.
+	// Unknown and already-revoked tokens also answer 200. A confidential
+	// application may authenticate as at the token endpoint (HTTP Basic
+	// with a secret, `client_secret` or `client_assertion` in the body);
+	// credentials that are sent must be right (401 `invalid_client`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6362,7 +7024,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Holding a token is the right to revoke it. A refresh token revokes
 	// its whole family; an access token is denied until it expires.
-	// Unknown and already-revoked tokens also answer 200.
+	// Unknown and already-revoked tokens also answer 200. A confidential
+	// application may authenticate as at the token endpoint (HTTP Basic
+	// with a secret, `client_secret` or `client_assertion` in the body);
+	// credentials that are sent must be right (401 `invalid_client`).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6390,6 +7055,21 @@ type ClientWithResponsesInterface interface {
 	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
 	// 400 `invalid_grant`.
 	//
+	// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+	// confidential application with `client_secret_basic` (HTTP Basic:
+	// the application id and a secret), `client_secret_post`
+	// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+	// (RFC 7523: `client_assertion_type`
+	// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+	// `client_assertion` signed by a key of the application's JWK Set,
+	// with `iss` = `sub` = the application id, `aud` the token endpoint
+	// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+	// once). The token's `sub` is the application id, `sub_type`
+	// `client`, `aud` the application's audience and `scope` the
+	// requested scopes (all of the application's when none are asked
+	// for); there is no refresh token. Wrong or unknown credentials, an
+	// expired secret and a replayed assertion are 401 `invalid_client`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -6416,6 +7096,21 @@ type ClientWithResponsesInterface interface {
 	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
 	// 400 `invalid_grant`.
 	//
+	// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+	// confidential application with `client_secret_basic` (HTTP Basic:
+	// the application id and a secret), `client_secret_post`
+	// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+	// (RFC 7523: `client_assertion_type`
+	// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+	// `client_assertion` signed by a key of the application's JWK Set,
+	// with `iss` = `sub` = the application id, `aud` the token endpoint
+	// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+	// once). The token's `sub` is the application id, `sub_type`
+	// `client`, `aud` the application's audience and `scope` the
+	// requested scopes (all of the application's when none are asked
+	// for); there is no refresh token. Wrong or unknown credentials, an
+	// expired secret and a replayed assertion are 401 `invalid_client`.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -6441,6 +7136,21 @@ type ClientWithResponsesInterface interface {
 	// and application, is spent by its first success and dies after 5
 	// wrong codes; a wrong, replayed or expired code or `mfa_token` is
 	// 400 `invalid_grant`.
+	//
+	// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+	// confidential application with `client_secret_basic` (HTTP Basic:
+	// the application id and a secret), `client_secret_post`
+	// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+	// (RFC 7523: `client_assertion_type`
+	// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+	// `client_assertion` signed by a key of the application's JWK Set,
+	// with `iss` = `sub` = the application id, `aud` the token endpoint
+	// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+	// once). The token's `sub` is the application id, `sub_type`
+	// `client`, `aud` the application's audience and `scope` the
+	// requested scopes (all of the application's when none are asked
+	// for); there is no refresh token. Wrong or unknown credentials, an
+	// expired secret and a replayed assertion are 401 `invalid_client`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6585,6 +7295,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/applications/{id} (the `UpdateApplication` operationId).
 	UpdateApplicationWithResponse(ctx context.Context, id ID, body UpdateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateApplicationResponse, error)
 
+	// GetApplicationJWKSWithResponse Read an application's public keys for private_key_jwt
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/applications/{id}/jwks (the `GetApplicationJWKS` operationId).
+	GetApplicationJWKSWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetApplicationJWKSResponse, error)
+
+	// PutApplicationJWKSWithBodyWithResponse Replace an application's public keys for private_key_jwt
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/applications/{id}/jwks (the `PutApplicationJWKS` operationId).
+	PutApplicationJWKSWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutApplicationJWKSResponse, error)
+
+	// PutApplicationJWKSWithResponse Replace an application's public keys for private_key_jwt
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/applications/{id}/jwks (the `PutApplicationJWKS` operationId).
+	PutApplicationJWKSWithResponse(ctx context.Context, id ID, body PutApplicationJWKSJSONRequestBody, reqEditors ...RequestEditorFn) (*PutApplicationJWKSResponse, error)
+
 	// ListApplicationMembersWithResponse List an application's members
 	//
 	// Every user is a member of the default application; its list is empty.
@@ -6607,6 +7338,40 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /v1/applications/{id}/members/{user_id} (the `AddApplicationMember` operationId).
 	AddApplicationMemberWithResponse(ctx context.Context, id ID, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*AddApplicationMemberResponse, error)
+
+	// ListApplicationSecretsWithResponse List an application's client secrets (never the secret)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/applications/{id}/secrets (the `ListApplicationSecrets` operationId).
+	ListApplicationSecretsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListApplicationSecretsResponse, error)
+
+	// CreateApplicationSecretWithBodyWithResponse Create a client secret
+	//
+	// The response holds the secret, this once; only its SHA-256 is kept.
+	// An application may have several live secrets, for rotation.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/applications/{id}/secrets (the `CreateApplicationSecret` operationId).
+	CreateApplicationSecretWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApplicationSecretResponse, error)
+
+	// CreateApplicationSecretWithResponse Create a client secret
+	//
+	// The response holds the secret, this once; only its SHA-256 is kept.
+	// An application may have several live secrets, for rotation.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/applications/{id}/secrets (the `CreateApplicationSecret` operationId).
+	CreateApplicationSecretWithResponse(ctx context.Context, id ID, body CreateApplicationSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApplicationSecretResponse, error)
+
+	// DeleteApplicationSecretWithResponse Delete a client secret
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/applications/{id}/secrets/{secret_id} (the `DeleteApplicationSecret` operationId).
+	DeleteApplicationSecretWithResponse(ctx context.Context, id ID, secretId string, reqEditors ...RequestEditorFn) (*DeleteApplicationSecretResponse, error)
 
 	// ListAuditEventsWithResponse List audit events, newest first
 	//
@@ -7951,6 +8716,12 @@ type RevokeTokenResponse400Headers struct {
 	CacheControl *string
 }
 
+// RevokeTokenResponse401Headers the declared response headers of an HTTP 401 response for RevokeToken
+type RevokeTokenResponse401Headers struct {
+	CacheControl    *string
+	WWWAuthenticate *string
+}
+
 // RevokeTokenResponse431Headers the declared response headers of an HTTP 431 response for RevokeToken
 type RevokeTokenResponse431Headers struct {
 	CacheControl *string
@@ -7961,6 +8732,8 @@ type RevokeTokenResponse struct {
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *OAuthBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthInvalidClient
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OAuthTooLarge
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -7969,6 +8742,8 @@ type RevokeTokenResponse struct {
 	JSON500 *OAuthServerError
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *RevokeTokenResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokeTokenResponse401Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *RevokeTokenResponse431Headers
 }
@@ -7976,6 +8751,11 @@ type RevokeTokenResponse struct {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r RevokeTokenResponse) GetJSON400() *OAuthBadRequest {
 	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeTokenResponse) GetJSON401() *OAuthInvalidClient {
+	return r.JSON401
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -9333,6 +10113,207 @@ func (r UpdateApplicationResponse) ContentType() string {
 	return ""
 }
 
+// GetApplicationJWKSResponse401Headers the declared response headers of an HTTP 401 response for GetApplicationJWKS
+type GetApplicationJWKSResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetApplicationJWKSResponse403Headers the declared response headers of an HTTP 403 response for GetApplicationJWKS
+type GetApplicationJWKSResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetApplicationJWKSResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClientJWKSet
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetApplicationJWKSResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetApplicationJWKSResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApplicationJWKSResponse) GetJSON200() *ClientJWKSet {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetApplicationJWKSResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetApplicationJWKSResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetApplicationJWKSResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetApplicationJWKSResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetApplicationJWKSResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetApplicationJWKSResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApplicationJWKSResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApplicationJWKSResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApplicationJWKSResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApplicationJWKSResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutApplicationJWKSResponse401Headers the declared response headers of an HTTP 401 response for PutApplicationJWKS
+type PutApplicationJWKSResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PutApplicationJWKSResponse403Headers the declared response headers of an HTTP 403 response for PutApplicationJWKS
+type PutApplicationJWKSResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type PutApplicationJWKSResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClientJWKSet
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutApplicationJWKSResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PutApplicationJWKSResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutApplicationJWKSResponse) GetJSON200() *ClientJWKSet {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutApplicationJWKSResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutApplicationJWKSResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutApplicationJWKSResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PutApplicationJWKSResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PutApplicationJWKSResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r PutApplicationJWKSResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PutApplicationJWKSResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PutApplicationJWKSResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutApplicationJWKSResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutApplicationJWKSResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutApplicationJWKSResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListApplicationMembersResponse401Headers the declared response headers of an HTTP 401 response for ListApplicationMembers
 type ListApplicationMembersResponse401Headers struct {
 	WWWAuthenticate *string
@@ -9604,6 +10585,304 @@ func (r AddApplicationMemberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AddApplicationMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListApplicationSecretsResponse401Headers the declared response headers of an HTTP 401 response for ListApplicationSecrets
+type ListApplicationSecretsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListApplicationSecretsResponse403Headers the declared response headers of an HTTP 403 response for ListApplicationSecrets
+type ListApplicationSecretsResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListApplicationSecretsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApplicationSecretList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListApplicationSecretsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListApplicationSecretsResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListApplicationSecretsResponse) GetJSON200() *ApplicationSecretList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListApplicationSecretsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListApplicationSecretsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListApplicationSecretsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListApplicationSecretsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r ListApplicationSecretsResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListApplicationSecretsResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListApplicationSecretsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListApplicationSecretsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListApplicationSecretsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListApplicationSecretsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateApplicationSecretResponse201Headers the declared response headers of an HTTP 201 response for CreateApplicationSecret
+type CreateApplicationSecretResponse201Headers struct {
+	CacheControl *string
+}
+
+// CreateApplicationSecretResponse401Headers the declared response headers of an HTTP 401 response for CreateApplicationSecret
+type CreateApplicationSecretResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateApplicationSecretResponse403Headers the declared response headers of an HTTP 403 response for CreateApplicationSecret
+type CreateApplicationSecretResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateApplicationSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApplicationSecretCreated
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateApplicationSecretResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateApplicationSecretResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateApplicationSecretResponse403Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateApplicationSecretResponse) GetJSON201() *ApplicationSecretCreated {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateApplicationSecretResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateApplicationSecretResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateApplicationSecretResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateApplicationSecretResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateApplicationSecretResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r CreateApplicationSecretResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateApplicationSecretResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateApplicationSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateApplicationSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateApplicationSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateApplicationSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteApplicationSecretResponse401Headers the declared response headers of an HTTP 401 response for DeleteApplicationSecret
+type DeleteApplicationSecretResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteApplicationSecretResponse403Headers the declared response headers of an HTTP 403 response for DeleteApplicationSecret
+type DeleteApplicationSecretResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteApplicationSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeaderTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteApplicationSecretResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteApplicationSecretResponse403Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteApplicationSecretResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteApplicationSecretResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteApplicationSecretResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteApplicationSecretResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r DeleteApplicationSecretResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteApplicationSecretResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteApplicationSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteApplicationSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteApplicationSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteApplicationSecretResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12504,6 +13783,10 @@ func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEdi
 
 // IntrospectTokenWithBodyWithResponse Introspect a token (RFC 7662)
 //
+// The caller is a user (Bearer token or API key) or a confidential
+// application (client authentication, as at the token endpoint)
+// whose scopes hold `tokens:introspect`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /oauth/introspect (the `IntrospectToken` operationId).
@@ -12517,6 +13800,10 @@ func (c *ClientWithResponses) IntrospectTokenWithBodyWithResponse(ctx context.Co
 
 // IntrospectTokenWithResponse Introspect a token (RFC 7662)
 //
+// The caller is a user (Bearer token or API key) or a confidential
+// application (client authentication, as at the token endpoint)
+// whose scopes hold `tokens:introspect`.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /oauth/introspect (the `IntrospectToken` operationId).
@@ -12529,6 +13816,10 @@ func (c *ClientWithResponses) IntrospectTokenWithResponse(ctx context.Context, b
 }
 
 // IntrospectTokenWithFormdataBodyWithResponse Introspect a token (RFC 7662)
+//
+// The caller is a user (Bearer token or API key) or a confidential
+// application (client authentication, as at the token endpoint)
+// whose scopes hold `tokens:introspect`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12545,7 +13836,10 @@ func (c *ClientWithResponses) IntrospectTokenWithFormdataBodyWithResponse(ctx co
 //
 // Holding a token is the right to revoke it. A refresh token revokes
 // its whole family; an access token is denied until it expires.
-// Unknown and already-revoked tokens also answer 200.
+// Unknown and already-revoked tokens also answer 200. A confidential
+// application may authenticate as at the token endpoint (HTTP Basic
+// with a secret, `client_secret` or `client_assertion` in the body);
+// credentials that are sent must be right (401 `invalid_client`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12562,7 +13856,10 @@ func (c *ClientWithResponses) RevokeTokenWithBodyWithResponse(ctx context.Contex
 //
 // Holding a token is the right to revoke it. A refresh token revokes
 // its whole family; an access token is denied until it expires.
-// Unknown and already-revoked tokens also answer 200.
+// Unknown and already-revoked tokens also answer 200. A confidential
+// application may authenticate as at the token endpoint (HTTP Basic
+// with a secret, `client_secret` or `client_assertion` in the body);
+// credentials that are sent must be right (401 `invalid_client`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12579,7 +13876,10 @@ func (c *ClientWithResponses) RevokeTokenWithResponse(ctx context.Context, body 
 //
 // Holding a token is the right to revoke it. A refresh token revokes
 // its whole family; an access token is denied until it expires.
-// Unknown and already-revoked tokens also answer 200.
+// Unknown and already-revoked tokens also answer 200. A confidential
+// application may authenticate as at the token endpoint (HTTP Basic
+// with a secret, `client_secret` or `client_assertion` in the body);
+// credentials that are sent must be right (401 `invalid_client`).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12613,6 +13913,21 @@ func (c *ClientWithResponses) RevokeTokenWithFormdataBodyWithResponse(ctx contex
 // wrong codes; a wrong, replayed or expired code or `mfa_token` is
 // 400 `invalid_grant`.
 //
+// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+// confidential application with `client_secret_basic` (HTTP Basic:
+// the application id and a secret), `client_secret_post`
+// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+// (RFC 7523: `client_assertion_type`
+// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+// `client_assertion` signed by a key of the application's JWK Set,
+// with `iss` = `sub` = the application id, `aud` the token endpoint
+// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+// once). The token's `sub` is the application id, `sub_type`
+// `client`, `aud` the application's audience and `scope` the
+// requested scopes (all of the application's when none are asked
+// for); there is no refresh token. Wrong or unknown credentials, an
+// expired secret and a replayed assertion are 401 `invalid_client`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -12645,6 +13960,21 @@ func (c *ClientWithResponses) CreateTokenWithBodyWithResponse(ctx context.Contex
 // wrong codes; a wrong, replayed or expired code or `mfa_token` is
 // 400 `invalid_grant`.
 //
+// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+// confidential application with `client_secret_basic` (HTTP Basic:
+// the application id and a secret), `client_secret_post`
+// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+// (RFC 7523: `client_assertion_type`
+// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+// `client_assertion` signed by a key of the application's JWK Set,
+// with `iss` = `sub` = the application id, `aud` the token endpoint
+// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+// once). The token's `sub` is the application id, `sub_type`
+// `client`, `aud` the application's audience and `scope` the
+// requested scopes (all of the application's when none are asked
+// for); there is no refresh token. Wrong or unknown credentials, an
+// expired secret and a replayed assertion are 401 `invalid_client`.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /oauth/token (the `CreateToken` operationId).
@@ -12676,6 +14006,21 @@ func (c *ClientWithResponses) CreateTokenWithResponse(ctx context.Context, body 
 // and application, is spent by its first success and dies after 5
 // wrong codes; a wrong, replayed or expired code or `mfa_token` is
 // 400 `invalid_grant`.
+//
+// `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
+// confidential application with `client_secret_basic` (HTTP Basic:
+// the application id and a secret), `client_secret_post`
+// (`client_id` and `client_secret` in the body) or `private_key_jwt`
+// (RFC 7523: `client_assertion_type`
+// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a
+// `client_assertion` signed by a key of the application's JWK Set,
+// with `iss` = `sub` = the application id, `aud` the token endpoint
+// URL or the issuer, `exp` at most 5 minutes ahead and a `jti` used
+// once). The token's `sub` is the application id, `sub_type`
+// `client`, `aud` the application's audience and `scope` the
+// requested scopes (all of the application's when none are asked
+// for); there is no refresh token. Wrong or unknown credentials, an
+// expired secret and a replayed assertion are 401 `invalid_client`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12934,6 +14279,45 @@ func (c *ClientWithResponses) UpdateApplicationWithResponse(ctx context.Context,
 	return ParseUpdateApplicationResponse(rsp)
 }
 
+// GetApplicationJWKSWithResponse Read an application's public keys for private_key_jwt
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/applications/{id}/jwks (the `GetApplicationJWKS` operationId).
+func (c *ClientWithResponses) GetApplicationJWKSWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetApplicationJWKSResponse, error) {
+	rsp, err := c.GetApplicationJWKS(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApplicationJWKSResponse(rsp)
+}
+
+// PutApplicationJWKSWithBodyWithResponse Replace an application's public keys for private_key_jwt
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/applications/{id}/jwks (the `PutApplicationJWKS` operationId).
+func (c *ClientWithResponses) PutApplicationJWKSWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutApplicationJWKSResponse, error) {
+	rsp, err := c.PutApplicationJWKSWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutApplicationJWKSResponse(rsp)
+}
+
+// PutApplicationJWKSWithResponse Replace an application's public keys for private_key_jwt
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/applications/{id}/jwks (the `PutApplicationJWKS` operationId).
+func (c *ClientWithResponses) PutApplicationJWKSWithResponse(ctx context.Context, id ID, body PutApplicationJWKSJSONRequestBody, reqEditors ...RequestEditorFn) (*PutApplicationJWKSResponse, error) {
+	rsp, err := c.PutApplicationJWKS(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutApplicationJWKSResponse(rsp)
+}
+
 // ListApplicationMembersWithResponse List an application's members
 //
 // Every user is a member of the default application; its list is empty.
@@ -12973,6 +14357,64 @@ func (c *ClientWithResponses) AddApplicationMemberWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseAddApplicationMemberResponse(rsp)
+}
+
+// ListApplicationSecretsWithResponse List an application's client secrets (never the secret)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/applications/{id}/secrets (the `ListApplicationSecrets` operationId).
+func (c *ClientWithResponses) ListApplicationSecretsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListApplicationSecretsResponse, error) {
+	rsp, err := c.ListApplicationSecrets(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListApplicationSecretsResponse(rsp)
+}
+
+// CreateApplicationSecretWithBodyWithResponse Create a client secret
+//
+// The response holds the secret, this once; only its SHA-256 is kept.
+// An application may have several live secrets, for rotation.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/applications/{id}/secrets (the `CreateApplicationSecret` operationId).
+func (c *ClientWithResponses) CreateApplicationSecretWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApplicationSecretResponse, error) {
+	rsp, err := c.CreateApplicationSecretWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateApplicationSecretResponse(rsp)
+}
+
+// CreateApplicationSecretWithResponse Create a client secret
+//
+// The response holds the secret, this once; only its SHA-256 is kept.
+// An application may have several live secrets, for rotation.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/applications/{id}/secrets (the `CreateApplicationSecret` operationId).
+func (c *ClientWithResponses) CreateApplicationSecretWithResponse(ctx context.Context, id ID, body CreateApplicationSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApplicationSecretResponse, error) {
+	rsp, err := c.CreateApplicationSecret(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateApplicationSecretResponse(rsp)
+}
+
+// DeleteApplicationSecretWithResponse Delete a client secret
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/applications/{id}/secrets/{secret_id} (the `DeleteApplicationSecret` operationId).
+func (c *ClientWithResponses) DeleteApplicationSecretWithResponse(ctx context.Context, id ID, secretId string, reqEditors ...RequestEditorFn) (*DeleteApplicationSecretResponse, error) {
+	rsp, err := c.DeleteApplicationSecret(ctx, id, secretId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteApplicationSecretResponse(rsp)
 }
 
 // ListAuditEventsWithResponse List audit events, newest first
@@ -14387,6 +15829,13 @@ func ParseRevokeTokenResponse(rsp *http.Response) (*RevokeTokenResponse, error) 
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthInvalidClient
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest OAuthTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14421,6 +15870,23 @@ func ParseRevokeTokenResponse(rsp *http.Response) (*RevokeTokenResponse, error) 
 			headers.CacheControl = &value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RevokeTokenResponse401Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 431:
 		var headers RevokeTokenResponse431Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -15657,6 +17123,195 @@ func ParseUpdateApplicationResponse(rsp *http.Response) (*UpdateApplicationRespo
 	return response, nil
 }
 
+// ParseGetApplicationJWKSResponse parses an HTTP response from a GetApplicationJWKSWithResponse call
+func ParseGetApplicationJWKSResponse(rsp *http.Response) (*GetApplicationJWKSResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApplicationJWKSResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClientJWKSet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetApplicationJWKSResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetApplicationJWKSResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutApplicationJWKSResponse parses an HTTP response from a PutApplicationJWKSWithResponse call
+func ParsePutApplicationJWKSResponse(rsp *http.Response) (*PutApplicationJWKSResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutApplicationJWKSResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClientJWKSet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PutApplicationJWKSResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PutApplicationJWKSResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListApplicationMembersResponse parses an HTTP response from a ListApplicationMembersWithResponse call
 func ParseListApplicationMembersResponse(rsp *http.Response) (*ListApplicationMembersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15909,6 +17564,292 @@ func ParseAddApplicationMemberResponse(rsp *http.Response) (*AddApplicationMembe
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers AddApplicationMemberResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListApplicationSecretsResponse parses an HTTP response from a ListApplicationSecretsWithResponse call
+func ParseListApplicationSecretsResponse(rsp *http.Response) (*ListApplicationSecretsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListApplicationSecretsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApplicationSecretList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListApplicationSecretsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListApplicationSecretsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateApplicationSecretResponse parses an HTTP response from a CreateApplicationSecretWithResponse call
+func ParseCreateApplicationSecretResponse(rsp *http.Response) (*CreateApplicationSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateApplicationSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApplicationSecretCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateApplicationSecretResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateApplicationSecretResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateApplicationSecretResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteApplicationSecretResponse parses an HTTP response from a DeleteApplicationSecretWithResponse call
+func ParseDeleteApplicationSecretResponse(rsp *http.Response) (*DeleteApplicationSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteApplicationSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteApplicationSecretResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteApplicationSecretResponse403Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AccessTokenRevocationAndPurge", testAccessTokenRevocationAndPurge},
 		{"AuditEvents", testAuditEvents},
 		{"APIKeys", testAPIKeys},
+		{"ApplicationClients", testApplicationClients},
 		{"TouchAPIKeysConcurrent", testTouchAPIKeysConcurrent},
 		{"LoginFailureWindow", testLoginFailureWindow},
 		{"LoginFailureRace", testLoginFailureRace},
