@@ -60,6 +60,15 @@ export declare function requestToken(client: GatehouseClient, body: TokenRequest
         };
         400: components["responses"]["OAuthBadRequest"];
         401: components["responses"]["OAuthInvalidClient"];
+        403: {
+            headers: {
+                "Cache-Control": components["headers"]["NoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MFARequiredError"];
+            };
+        };
         413: components["responses"]["OAuthTooLarge"];
         429: components["responses"]["OAuthTooManyRequests"];
         431: components["responses"]["OAuthHeaderTooLarge"];
@@ -68,7 +77,7 @@ export declare function requestToken(client: GatehouseClient, body: TokenRequest
     };
 }, {
     body: {
-        grant_type: "password" | "refresh_token" | "client_credentials";
+        grant_type: "password" | "refresh_token" | "client_credentials" | "http://auth0.com/oauth/grant-type/mfa-otp" | "http://auth0.com/oauth/grant-type/mfa-recovery-code";
         username?: string;
         password?: string;
         scope?: string;
@@ -77,10 +86,13 @@ export declare function requestToken(client: GatehouseClient, body: TokenRequest
         client_assertion_type?: components["schemas"]["ClientAssertionType"];
         client_assertion?: components["schemas"]["ClientAssertion"];
         refresh_token?: string;
+        mfa_token?: string;
+        otp?: string;
+        recovery_code?: string;
     };
     headers: Record<string, string>;
     bodySerializer: (b: {
-        grant_type: "password" | "refresh_token" | "client_credentials";
+        grant_type: "password" | "refresh_token" | "client_credentials" | "http://auth0.com/oauth/grant-type/mfa-otp" | "http://auth0.com/oauth/grant-type/mfa-recovery-code";
         username?: string;
         password?: string;
         scope?: string;
@@ -89,5 +101,8 @@ export declare function requestToken(client: GatehouseClient, body: TokenRequest
         client_assertion_type?: components["schemas"]["ClientAssertionType"];
         client_assertion?: components["schemas"]["ClientAssertion"];
         refresh_token?: string;
+        mfa_token?: string;
+        otp?: string;
+        recovery_code?: string;
     }) => string;
 }, `${string}/${string}`>>;

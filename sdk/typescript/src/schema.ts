@@ -21,6 +21,19 @@ export interface paths {
          *     application's id (the default application otherwise).
          *     `grant_type=refresh_token` takes `refresh_token`; every use rotates
          *     it, and using a spent refresh token revokes its whole family.
+         *
+         *     A user with a second factor (TOTP) gets 403 `mfa_required` with an
+         *     `mfa_token` from the password grant (Auth0's MFA API wire format).
+         *     `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` takes
+         *     `mfa_token` and `otp` (the TOTP code), and
+         *     `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`
+         *     takes `mfa_token` and `recovery_code`; both answer as the password
+         *     grant does, with `amr` `["pwd", "otp"]` or `["pwd", "mfa"]` in the
+         *     access token. An `mfa_token` lives 5 minutes, is bound to the user
+         *     and application, is spent by its first success and dies after 5
+         *     wrong codes; a wrong, replayed or expired code or `mfa_token` is
+         *     400 `invalid_grant`.
+         *
          *     `grant_type=client_credentials` (RFC 6749 §4.4) authenticates a
          *     confidential application with `client_secret_basic` (HTTP Basic:
          *     the application id and a secret), `client_secret_post`
@@ -200,8 +213,9 @@ export interface paths {
         /**
          * Update a user
          * @description Changes only the fields given. `disabled: true` disables the account
-         *     and revokes its refresh tokens. `password_expires_at: null` means the
-         *     password never expires; a past time makes it expired now.
+         *     and ends all its sessions (re-enabling brings none back).
+         *     `password_expires_at: null` means the password never expires; a
+         *     past time makes it expired now.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -220,10 +234,37 @@ export interface paths {
         put?: never;
         /**
          * Set a user's password (admin reset)
-         * @description Sets a new password and revokes the user's refresh tokens.
+         * @description Sets a new password and ends every session of the user.
          */
         post: operations["setUserPassword"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a user's sessions
+         * @description The user's live sessions, as `listMySessions` lists them; `current` is always false.
+         */
+        get: operations["listUserSessions"];
+        put?: never;
+        post?: never;
+        /**
+         * End every session of a user
+         * @description Ends all of the user's sessions, as `endMySession` ends one.
+         */
+        delete: operations["endUserSessions"];
         options?: never;
         head?: never;
         patch?: never;
@@ -261,10 +302,169 @@ export interface paths {
          * @description Accepts an expired password as `current_password`: this is the way
          *     out of "password expired". A user whose expired password keeps them
          *     from getting a token authenticates with HTTP Basic (username or
-         *     e-mail, and that password) instead. Revokes the user's refresh
-         *     tokens.
+         *     e-mail, and that password) instead. Ends every other session of
+         *     the user: all but the caller's own (with HTTP Basic or an API key,
+         *     all of them).
          */
         post: operations["changeMyPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the authenticated user's sessions
+         * @description A session is a refresh-token family: one login and the chain of
+         *     refreshes that followed it (concurrent refreshes answered within
+         *     the reuse interval are the same session). Access tokens carry the
+         *     session's id as `sid`. Lists the live sessions only (not ended,
+         *     their current refresh token not expired), oldest first.
+         */
+        get: operations["listMySessions"];
+        put?: never;
+        post?: never;
+        /**
+         * End every session but the caller's own
+         * @description Ends every live session of the user but the one the caller's
+         *     access token belongs to (with an API key, every session). An
+         *     ended session's refresh token stops at once; its access tokens
+         *     stop at once on gatehouse's own API and in introspection on every
+         *     node (see `endMySession`).
+         */
+        delete: operations["endMyOtherSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of the authenticated user's sessions
+         * @description Revokes the session's refresh-token family: its refresh token
+         *     stops at once, and so do its access tokens on gatehouse's own API
+         *     (`/v1/*`, `/authheader/*`) and in introspection (`active: false`):
+         *     at once on the node that answered, and on every other node within
+         *     `--revocation-sync-interval` (1 s by default) plus one database
+         *     read. Resource servers that verify tokens offline see the end of a
+         *     session when its access tokens expire, or through introspection.
+         *     Another user's session, an ended one and an unknown id are all 404.
+         */
+        delete: operations["endMySession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a user's second factor
+         * @description For a user who lost their authenticator and recovery codes. Removes the factor and its recovery codes.
+         */
+        delete: operations["removeUserMfa"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start enrolling a TOTP second factor
+         * @description Returns a new secret and its otpauth:// Key URI. The factor is not
+         *     active (`mfa_enabled` stays false, logins are as before) until
+         *     confirmed with `POST /v1/me/mfa/totp/confirm`; enrolling again
+         *     before that replaces the secret. 409 when a factor is active.
+         */
+        post: operations["enrollTotp"];
+        /**
+         * Remove the authenticated user's second factor
+         * @description Needs an access token whose `amr` has `otp` (a login with a TOTP
+         *     code): 403 otherwise. Removes the factor and its recovery codes.
+         */
+        delete: operations["removeMyTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a TOTP enrolment with a first code
+         * @description Activates the enrolled factor and returns ten recovery codes, shown
+         *     this once. The code counts as used. Ends the user's other sessions
+         *     (every one but the caller's). A wrong code is 400 naming `code`;
+         *     409 when nothing is enrolled.
+         */
+        post: operations["confirmTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the recovery codes
+         * @description Needs a second-step access token (`amr` has `otp` or `mfa`): 403
+         *     otherwise. Returns ten new codes; the old ones are void. 409 when
+         *     no factor is active.
+         */
+        post: operations["regenerateRecoveryCodes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -859,7 +1059,7 @@ export interface components {
         };
         TokenRequest: {
             /** @enum {string} */
-            grant_type: "password" | "refresh_token" | "client_credentials";
+            grant_type: "password" | "refresh_token" | "client_credentials" | "http://auth0.com/oauth/grant-type/mfa-otp" | "http://auth0.com/oauth/grant-type/mfa-recovery-code";
             /** @description A username or an e-mail (password grant). */
             username?: string;
             /** @description The password (password grant). */
@@ -877,6 +1077,21 @@ export interface components {
             client_assertion?: components["schemas"]["ClientAssertion"];
             /** @description The refresh token (refresh_token grant). */
             refresh_token?: string;
+            /** @description The `mfa_token` of a 403 `mfa_required` (mfa-otp and mfa-recovery-code grants). */
+            mfa_token?: string;
+            /** @description The TOTP code (mfa-otp grant). */
+            otp?: string;
+            /** @description A recovery code (mfa-recovery-code grant). */
+            recovery_code?: string;
+        };
+        /** @description The answer of a password grant for a user with a second factor (Auth0's MFA API). */
+        MFARequiredError: {
+            /** @enum {string} */
+            error: "mfa_required";
+            /** @example Multifactor authentication required */
+            error_description: string;
+            /** @description Opaque; carries the login to the second step for 5 minutes. */
+            mfa_token: string;
         };
         TokenResponse: {
             /** @description A signed JWT. */
@@ -1007,6 +1222,8 @@ export interface components {
             /** @example user */
             role: string;
             disabled: boolean;
+            /** @description The user has a confirmed second factor (TOTP). */
+            mfa_enabled: boolean;
             /** Format: date-time */
             password_expires_at?: string | null;
             /** Format: date-time */
@@ -1157,6 +1374,11 @@ export interface components {
             /** @example 2 */
             code: number;
             scopes: string[];
+            /**
+             * @description The role's users need a second factor: until they confirm one,
+             *     they log in with `amr` `["pwd"]` and the scope cut to `profile`.
+             */
+            mfa_required: boolean;
         };
         RoleList: {
             items: components["schemas"]["Role"][];
@@ -1164,6 +1386,31 @@ export interface components {
         RolePut: {
             code: number;
             scopes: components["schemas"]["Scope"][];
+            /** @description The role's users need a second factor (see Role); false when absent. */
+            mfa_required?: boolean;
+        };
+        TOTPEnrolment: {
+            /**
+             * @description The base32 TOTP secret (RFC 6238, SHA-1, 6 digits, 30 s).
+             * @example JBSWY3DPEHPK3PXP
+             */
+            secret: string;
+            /**
+             * @description The Key URI for authenticator apps; `issuer` is the token issuer, the account the username.
+             * @example otpauth://totp/https:%2F%2Fauth.example.com:ada?algorithm=SHA1&digits=6&issuer=https%3A%2F%2Fauth.example.com&period=30&secret=JBSWY3DPEHPK3PXP
+             */
+            otpauth_uri: string;
+        };
+        TOTPConfirm: {
+            /**
+             * @description The authenticator's current code.
+             * @example 123456
+             */
+            code: string;
+        };
+        RecoveryCodes: {
+            /** @description Ten single-use codes, shown this once; only their hashes are kept. */
+            recovery_codes: string[];
         };
         SigningKey: {
             kid: string;
@@ -1330,6 +1577,41 @@ export interface components {
         ApiKeyList: {
             items: components["schemas"]["ApiKey"][];
             next_cursor?: string;
+        };
+        Session: {
+            /**
+             * Format: uuid
+             * @description The session's id, the `sid` of its access tokens.
+             */
+            id: string;
+            /** Format: uuid */
+            application_id: string;
+            /**
+             * Format: date-time
+             * @description When the login that began the session happened.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The login or the latest refresh.
+             */
+            last_used_at: string;
+            /**
+             * Format: date-time
+             * @description When the session's current refresh token expires.
+             */
+            expires_at: string;
+            /** @description The client IP of the last use. */
+            client_ip: string;
+            /** @description The User-Agent of the last use. */
+            user_agent: string;
+            /** @description How the login authenticated (RFC 8176), e.g. ["pwd"]. */
+            amr: string[];
+            /** @description The caller's access token belongs to this session. */
+            current: boolean;
+        };
+        SessionList: {
+            items: components["schemas"]["Session"][];
         };
         AuditEvent: {
             /** Format: uuid */
@@ -1815,6 +2097,20 @@ export interface operations {
             };
             400: components["responses"]["OAuthBadRequest"];
             401: components["responses"]["OAuthInvalidClient"];
+            /**
+             * @description `mfa_required`: the password was right and the user has a second
+             *     factor; complete the login with `mfa_token` and the mfa-otp or
+             *     mfa-recovery-code grant.
+             */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MFARequiredError"];
+                };
+            };
             413: components["responses"]["OAuthTooLarge"];
             429: components["responses"]["OAuthTooManyRequests"];
             431: components["responses"]["OAuthHeaderTooLarge"];
@@ -2194,6 +2490,62 @@ export interface operations {
             500: components["responses"]["ServerError"];
         };
     };
+    listUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's live sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    endUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's sessions were ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -2273,6 +2625,212 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["TooLarge"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    listMySessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's live sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    endMyOtherSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The other sessions were ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    endMySession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session was ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    removeUserMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The factor was removed (or there was none). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    enrollTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret, not active yet. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TOTPEnrolment"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    removeMyTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The factor was removed (or there was none). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    confirmTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TOTPConfirm"];
+            };
+        };
+        responses: {
+            /** @description The factor is active. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    regenerateRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new codes, shown this once. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
         };
