@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LoginFailureWindow", testLoginFailureWindow},
 		{"LoginFailureRace", testLoginFailureRace},
 		{"ConcurrentLoad", testConcurrentLoad},
+		{"EmailTokens", testEmailTokens},
+		{"EmailTokenRaces", testEmailTokenRaces},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
