@@ -17,13 +17,19 @@ func emailToken(hash, user, kind string, created time.Time) store.EmailToken {
 		CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
 }
 
-func testEmailTokens(t *testing.T, open func(*testing.T) store.Store) {
-	ctx := t.Context()
+// openWithAda opens a seeded store holding the user u1, ada@example.com.
+func openWithAda(t *testing.T, open func(*testing.T) store.Store) store.Store {
 	s := open(t)
 	seed(t, s)
 	u := newUser("u1", "ada", at(0))
 	u.Email = "ada@example.com"
 	mustCreateUser(t, s, u)
+	return s
+}
+
+func testEmailTokens(t *testing.T, open func(*testing.T) store.Store) {
+	ctx := t.Context()
+	s := openWithAda(t, open)
 
 	// A new user starts unverified; the flag is set and read back.
 	if got, _ := s.GetUser(ctx, "u1"); got.EmailVerified {
@@ -115,11 +121,7 @@ func testEmailTokens(t *testing.T, open func(*testing.T) store.Store) {
 // limit.
 func testEmailTokenRaces(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := t.Context()
-	s := open(t)
-	seed(t, s)
-	u := newUser("u1", "ada", at(0))
-	u.Email = "ada@example.com"
-	mustCreateUser(t, s, u)
+	s := openWithAda(t, open)
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
