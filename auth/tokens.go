@@ -24,6 +24,8 @@ type Claims struct {
 	Scope    string `json:"scope,omitempty"`
 	Username string `json:"username,omitempty"`
 	Email    string `json:"email,omitempty"`
+	// EmailVerified is always present: false until the address is verified.
+	EmailVerified bool `json:"email_verified"`
 }
 
 // Scopes splits the scope claim.
@@ -65,6 +67,8 @@ func (s *Service) issueAccessToken(u store.User, app store.Application, scope, a
 		Scope:    scope,
 		Username: u.Username,
 		Email:    u.Email,
+
+		EmailVerified: u.EmailVerified,
 	}
 	t := jwt.NewWithClaims(method, c)
 	t.Header["kid"] = kid

@@ -127,6 +127,13 @@ func classify(err error) *Error {
 		return &Error{Kind: KindConflict, Detail: "already exists", Err: err}
 	case errors.Is(err, store.ErrInUse):
 		return &Error{Kind: KindConflict, Detail: "in use", Err: err}
+	case errors.Is(err, auth.ErrSignupDisabled):
+		return &Error{Kind: KindForbidden, Detail: "sign-up is disabled", Err: err}
+	case errors.Is(err, auth.ErrInvalidEmailToken):
+		return &Error{Kind: KindInvalid, Detail: "the request failed validation", Err: err,
+			Fields: []FieldError{{Location: "body", Field: "token", Message: "is not valid: unknown, used, voided or expired"}}}
+	case errors.Is(err, auth.ErrNoEmail), errors.Is(err, auth.ErrAlreadyVerified):
+		return &Error{Kind: KindConflict, Detail: err.Error(), Err: err}
 	case errors.Is(err, auth.ErrOverloaded):
 		return &Error{Kind: KindUnavailable, Detail: "too many logins in progress, retry shortly", RetryAfter: 1, Err: err}
 	}
@@ -360,6 +367,9 @@ func allowedMethods(c echo.Context) string {
 // tell an OAuth client its access token was refused, and clients (like
 // oauth4webapi) that raise on any challenge would hide the error body.
 func wwwAuthenticate(r *http.Request, e *Error) string {
+	if errors.Is(e.Err, auth.ErrSignupDisabled) {
+		return "" // no credentials would change the answer: no challenge
+	}
 	if e.Code == codeInvalidClient {
 		if _, _, basic := r.BasicAuth(); basic {
 			return `Basic realm="gatehouse"`

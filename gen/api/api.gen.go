@@ -327,6 +327,11 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
+// Accepted defines model for Accepted.
+type Accepted struct {
+	Message string `json:"message"`
+}
+
 // AccessTTL Seconds, from one minute to one day.
 type AccessTTL = int
 
@@ -523,6 +528,15 @@ type DialectUsername = string
 // Email Example: ada@example.com
 type Email = openapi_types.Email
 
+// EmailToken A token from a mail (the `token` query parameter of its link).
+type EmailToken = string
+
+// EmailTokenRequest defines model for EmailTokenRequest.
+type EmailTokenRequest struct {
+	// Token A token from a mail (the `token` query parameter of its link).
+	Token EmailToken `json:"token"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field The field, as a dotted path; absent for errors about the whole body.
@@ -678,6 +692,23 @@ type PasswordChange struct {
 	NewPassword NewPassword `json:"new_password"`
 }
 
+// PasswordForgotRequest defines model for PasswordForgotRequest.
+type PasswordForgotRequest struct {
+	// Email Example: ada@example.com
+	Email Email `json:"email"`
+}
+
+// PasswordResetRequest defines model for PasswordResetRequest.
+type PasswordResetRequest struct {
+	// NewPassword At least 8 characters, at most 1,024 bytes, and not the username.
+	//
+	// Example: correct horse battery staple
+	NewPassword NewPassword `json:"new_password"`
+
+	// Token A token from a mail (the `token` query parameter of its link).
+	Token EmailToken `json:"token"`
+}
+
 // PasswordSet defines model for PasswordSet.
 type PasswordSet struct {
 	// NewPassword At least 8 characters, at most 1,024 bytes, and not the username.
@@ -799,6 +830,22 @@ type SigningKeyList struct {
 	Items []SigningKey `json:"items"`
 }
 
+// SignupRequest defines model for SignupRequest.
+type SignupRequest struct {
+	// Email Example: ada@example.com
+	Email     Email `json:"email"`
+	FirstName *Name `json:"first_name,omitempty"`
+	LastName  *Name `json:"last_name,omitempty"`
+
+	// Password At least 8 characters, at most 1,024 bytes, and not the username.
+	//
+	// Example: correct horse battery staple
+	Password NewPassword `json:"password"`
+
+	// Username Example: BR0001
+	Username Username `json:"username"`
+}
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	// ClientId The application's id; the default application when absent.
@@ -853,6 +900,9 @@ type User struct {
 	// Email Example: ada@example.com
 	Email *string `json:"email,omitempty"`
 
+	// EmailVerified The e-mail address was confirmed through a mailed token (or an administrator said so).
+	EmailVerified bool `json:"email_verified"`
+
 	// FirstName Example: Ada
 	FirstName *string            `json:"first_name,omitempty"`
 	Id        openapi_types.UUID `json:"id"`
@@ -869,17 +919,18 @@ type User struct {
 	Username Username `json:"username"`
 }
 
-// UserCreate defines model for UserCreate.
+// UserCreate `password` is required unless `invite` is true: the user is then
+// mailed an invitation to set one (an `email` is required) and cannot
+// log in until it has. The user starts with `email_verified: false`
+// unless the request says otherwise.
 type UserCreate struct {
 	// Email Example: ada@example.com
-	Email     *Email `json:"email,omitempty"`
-	FirstName *Name  `json:"first_name,omitempty"`
-	LastName  *Name  `json:"last_name,omitempty"`
-
-	// Password At least 8 characters, at most 1,024 bytes, and not the username.
-	//
-	// Example: correct horse battery staple
-	Password NewPassword `json:"password"`
+	Email         *Email      `json:"email,omitempty"`
+	EmailVerified *bool       `json:"email_verified,omitempty"`
+	FirstName     *Name       `json:"first_name,omitempty"`
+	Invite        *bool       `json:"invite,omitempty"`
+	LastName      *Name       `json:"last_name,omitempty"`
+	Password      NewPassword `json:"password,omitempty"`
 
 	// Role Example: educator
 	Role *RoleName `json:"role,omitempty"`
@@ -1043,8 +1094,14 @@ type OcariotHeaderTooLarge = OcariotError
 // ServerError RFC 9457 problem details.
 type ServerError = Problem
 
+// SignupDisabled RFC 9457 problem details.
+type SignupDisabled = Problem
+
 // TooLarge RFC 9457 problem details.
 type TooLarge = Problem
+
+// TooManyRequests RFC 9457 problem details.
+type TooManyRequests = Problem
 
 // Unauthorized RFC 9457 problem details.
 type Unauthorized = Problem
@@ -1169,14 +1226,26 @@ type OcariotAuthJSONRequestBody = OcariotAuthRequest
 // JmvstreamAuthenticateJSONRequestBody defines body for JmvstreamAuthenticate for application/json ContentType.
 type JmvstreamAuthenticateJSONRequestBody = JmvstreamAuthenticateRequest
 
+// VerifyEmailJSONRequestBody defines body for VerifyEmail for application/json ContentType.
+type VerifyEmailJSONRequestBody = EmailTokenRequest
+
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfileUpdate
 
 // ChangeMyPasswordJSONRequestBody defines body for ChangeMyPassword for application/json ContentType.
 type ChangeMyPasswordJSONRequestBody = PasswordChange
 
+// ForgotPasswordJSONRequestBody defines body for ForgotPassword for application/json ContentType.
+type ForgotPasswordJSONRequestBody = PasswordForgotRequest
+
+// ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
+type ResetPasswordJSONRequestBody = PasswordResetRequest
+
 // PutRoleJSONRequestBody defines body for PutRole for application/json ContentType.
 type PutRoleJSONRequestBody = RolePut
+
+// SignupJSONRequestBody defines body for Signup for application/json ContentType.
+type SignupJSONRequestBody = SignupRequest
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
@@ -1300,15 +1369,27 @@ type ServerInterface interface {
 	// JmvstreamAuthenticate Log in to an application (Jmvstream dialect)
 	// (POST /v1/authenticate)
 	JmvstreamAuthenticate(ctx echo.Context) error
+	// VerifyEmail Verify an e-mail address with the mailed token
+	// (POST /v1/email/verify)
+	VerifyEmail(ctx echo.Context) error
 	// GetMe The authenticated user
 	// (GET /v1/me)
 	GetMe(ctx echo.Context) error
 	// UpdateMe Update the authenticated user's profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx echo.Context) error
+	// SendMyVerification Mail the authenticated user a new verification link
+	// (POST /v1/me/email/verify)
+	SendMyVerification(ctx echo.Context) error
 	// ChangeMyPassword Change the authenticated user's password
 	// (POST /v1/me/password)
 	ChangeMyPassword(ctx echo.Context) error
+	// ForgotPassword Ask for a password-reset mail
+	// (POST /v1/password/forgot)
+	ForgotPassword(ctx echo.Context) error
+	// ResetPassword Set a new password with a mailed reset or invitation token
+	// (POST /v1/password/reset)
+	ResetPassword(ctx echo.Context) error
 	// ListRoles List roles
 	// (GET /v1/roles)
 	ListRoles(ctx echo.Context) error
@@ -1327,6 +1408,9 @@ type ServerInterface interface {
 	// RotateSigningKey Rotate a signing key
 	// (POST /v1/signing-keys/rotate)
 	RotateSigningKey(ctx echo.Context, params RotateSigningKeyParams) error
+	// Signup Sign up (when --signup open)
+	// (POST /v1/signup)
+	Signup(ctx echo.Context) error
 	// ListUsers List users
 	// (GET /v1/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -1342,6 +1426,9 @@ type ServerInterface interface {
 	// UpdateUser Update a user
 	// (PATCH /v1/users/{id})
 	UpdateUser(ctx echo.Context, id ID) error
+	// InviteUser Mail a user a new invitation
+	// (POST /v1/users/{id}/invite)
+	InviteUser(ctx echo.Context, id ID) error
 	// SetUserPassword Set a user's password (admin reset)
 	// (POST /v1/users/{id}/password)
 	SetUserPassword(ctx echo.Context, id ID) error
@@ -1856,6 +1943,15 @@ func (w *ServerInterfaceWrapper) JmvstreamAuthenticate(ctx echo.Context) error {
 	return err
 }
 
+// VerifyEmail converts echo context to params.
+func (w *ServerInterfaceWrapper) VerifyEmail(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.VerifyEmail(ctx)
+	return err
+}
+
 // GetMe converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
@@ -1874,12 +1970,39 @@ func (w *ServerInterfaceWrapper) UpdateMe(ctx echo.Context) error {
 	return err
 }
 
+// SendMyVerification converts echo context to params.
+func (w *ServerInterfaceWrapper) SendMyVerification(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SendMyVerification(ctx)
+	return err
+}
+
 // ChangeMyPassword converts echo context to params.
 func (w *ServerInterfaceWrapper) ChangeMyPassword(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ChangeMyPassword(ctx)
+	return err
+}
+
+// ForgotPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ForgotPassword(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ForgotPassword(ctx)
+	return err
+}
+
+// ResetPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetPassword(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetPassword(ctx)
 	return err
 }
 
@@ -1974,6 +2097,15 @@ func (w *ServerInterfaceWrapper) RotateSigningKey(ctx echo.Context) error {
 	return err
 }
 
+// Signup converts echo context to params.
+func (w *ServerInterfaceWrapper) Signup(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Signup(ctx)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -2063,6 +2195,22 @@ func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
 	return err
 }
 
+// InviteUser converts echo context to params.
+func (w *ServerInterfaceWrapper) InviteUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InviteUser(ctx, id)
+	return err
+}
+
 // SetUserPassword converts echo context to params.
 func (w *ServerInterfaceWrapper) SetUserPassword(ctx echo.Context) error {
 	var err error
@@ -2141,9 +2289,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/users/:id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.PATCH(options.BaseURL+"/v1/users/:id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
 	router.POST(options.BaseURL+"/v1/users/:id/password", wrapper.SetUserPassword, options.OperationMiddlewares["setUserPassword"]...)
+	router.POST(options.BaseURL+"/v1/users/:id/invite", wrapper.InviteUser, options.OperationMiddlewares["inviteUser"]...)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe, options.OperationMiddlewares["updateMe"]...)
 	router.POST(options.BaseURL+"/v1/me/password", wrapper.ChangeMyPassword, options.OperationMiddlewares["changeMyPassword"]...)
+	router.POST(options.BaseURL+"/v1/signup", wrapper.Signup, options.OperationMiddlewares["signup"]...)
+	router.POST(options.BaseURL+"/v1/email/verify", wrapper.VerifyEmail, options.OperationMiddlewares["verifyEmail"]...)
+	router.POST(options.BaseURL+"/v1/me/email/verify", wrapper.SendMyVerification, options.OperationMiddlewares["sendMyVerification"]...)
+	router.POST(options.BaseURL+"/v1/password/forgot", wrapper.ForgotPassword, options.OperationMiddlewares["forgotPassword"]...)
+	router.POST(options.BaseURL+"/v1/password/reset", wrapper.ResetPassword, options.OperationMiddlewares["resetPassword"]...)
 	router.GET(options.BaseURL+"/v1/applications", wrapper.ListApplications, options.OperationMiddlewares["listApplications"]...)
 	router.POST(options.BaseURL+"/v1/applications", wrapper.CreateApplication, options.OperationMiddlewares["createApplication"]...)
 	router.DELETE(options.BaseURL+"/v1/applications/:id", wrapper.DeleteApplication, options.OperationMiddlewares["deleteApplication"]...)
@@ -2332,7 +2486,18 @@ type OcariotHeaderTooLargeJSONResponse OcariotError
 
 type ServerErrorApplicationProblemPlusJSONResponse Problem
 
+type SignupDisabledApplicationProblemPlusJSONResponse Problem
+
 type TooLargeApplicationProblemPlusJSONResponse Problem
+
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
 
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
@@ -5777,6 +5942,111 @@ func (response JmvstreamAuthenticate503JSONResponse) VisitJmvstreamAuthenticateR
 	return err
 }
 
+type VerifyEmailRequestObject struct {
+	Body *VerifyEmailJSONRequestBody
+}
+
+type VerifyEmailResponseObject interface {
+	VisitVerifyEmailResponse(w http.ResponseWriter) error
+}
+
+type VerifyEmail200JSONResponse User
+
+func (response VerifyEmail200JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail400ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail413ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail429ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail431ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail500ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -6008,6 +6278,107 @@ func (response UpdateMe500ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type SendMyVerificationRequestObject struct {
+}
+
+type SendMyVerificationResponseObject interface {
+	VisitSendMyVerificationResponse(w http.ResponseWriter) error
+}
+
+type SendMyVerification204Response struct {
+}
+
+func (response SendMyVerification204Response) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SendMyVerification401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification401ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMyVerification403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification403ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMyVerification409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification409ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMyVerification431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification431ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMyVerification500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification500ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangeMyPasswordRequestObject struct {
 	Body *ChangeMyPasswordJSONRequestBody
 }
@@ -6115,6 +6486,210 @@ type ChangeMyPassword500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ChangeMyPassword500ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPasswordRequestObject struct {
+	Body *ForgotPasswordJSONRequestBody
+}
+
+type ForgotPasswordResponseObject interface {
+	VisitForgotPasswordResponse(w http.ResponseWriter) error
+}
+
+type ForgotPassword202JSONResponse Accepted
+
+func (response ForgotPassword202JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword400ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword413ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword429ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword431ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword500ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordRequestObject struct {
+	Body *ResetPasswordJSONRequestBody
+}
+
+type ResetPasswordResponseObject interface {
+	VisitResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type ResetPassword204Response struct {
+}
+
+func (response ResetPassword204Response) VisitResetPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword400ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword413ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword429ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword431ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword500ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6813,6 +7388,143 @@ func (response RotateSigningKey500ApplicationProblemPlusJSONResponse) VisitRotat
 	return err
 }
 
+type SignupRequestObject struct {
+	Body *SignupJSONRequestBody
+}
+
+type SignupResponseObject interface {
+	VisitSignupResponse(w http.ResponseWriter) error
+}
+
+type Signup201JSONResponse User
+
+func (response Signup201JSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response Signup400ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup403ApplicationProblemPlusJSONResponse struct {
+	SignupDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response Signup403ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response Signup409ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response Signup413ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Signup429ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response Signup431ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Signup500ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -7460,6 +8172,146 @@ func (response UpdateUser500ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type InviteUserRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type InviteUserResponseObject interface {
+	VisitInviteUserResponse(w http.ResponseWriter) error
+}
+
+type InviteUser202JSONResponse Accepted
+
+func (response InviteUser202JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser400ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser401ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser403ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser404ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser409ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser431ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser500ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserPasswordRequestObject struct {
 	Id   ID `json:"id"`
 	Body *SetUserPasswordJSONRequestBody
@@ -7708,15 +8560,27 @@ type StrictServerInterface interface {
 	// JmvstreamAuthenticate Log in to an application (Jmvstream dialect)
 	// (POST /v1/authenticate)
 	JmvstreamAuthenticate(ctx context.Context, request JmvstreamAuthenticateRequestObject) (JmvstreamAuthenticateResponseObject, error)
+	// VerifyEmail Verify an e-mail address with the mailed token
+	// (POST /v1/email/verify)
+	VerifyEmail(ctx context.Context, request VerifyEmailRequestObject) (VerifyEmailResponseObject, error)
 	// GetMe The authenticated user
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
 	// UpdateMe Update the authenticated user's profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// SendMyVerification Mail the authenticated user a new verification link
+	// (POST /v1/me/email/verify)
+	SendMyVerification(ctx context.Context, request SendMyVerificationRequestObject) (SendMyVerificationResponseObject, error)
 	// ChangeMyPassword Change the authenticated user's password
 	// (POST /v1/me/password)
 	ChangeMyPassword(ctx context.Context, request ChangeMyPasswordRequestObject) (ChangeMyPasswordResponseObject, error)
+	// ForgotPassword Ask for a password-reset mail
+	// (POST /v1/password/forgot)
+	ForgotPassword(ctx context.Context, request ForgotPasswordRequestObject) (ForgotPasswordResponseObject, error)
+	// ResetPassword Set a new password with a mailed reset or invitation token
+	// (POST /v1/password/reset)
+	ResetPassword(ctx context.Context, request ResetPasswordRequestObject) (ResetPasswordResponseObject, error)
 	// ListRoles List roles
 	// (GET /v1/roles)
 	ListRoles(ctx context.Context, request ListRolesRequestObject) (ListRolesResponseObject, error)
@@ -7735,6 +8599,9 @@ type StrictServerInterface interface {
 	// RotateSigningKey Rotate a signing key
 	// (POST /v1/signing-keys/rotate)
 	RotateSigningKey(ctx context.Context, request RotateSigningKeyRequestObject) (RotateSigningKeyResponseObject, error)
+	// Signup Sign up (when --signup open)
+	// (POST /v1/signup)
+	Signup(ctx context.Context, request SignupRequestObject) (SignupResponseObject, error)
 	// ListUsers List users
 	// (GET /v1/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -7750,6 +8617,9 @@ type StrictServerInterface interface {
 	// UpdateUser Update a user
 	// (PATCH /v1/users/{id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// InviteUser Mail a user a new invitation
+	// (POST /v1/users/{id}/invite)
+	InviteUser(ctx context.Context, request InviteUserRequestObject) (InviteUserResponseObject, error)
 	// SetUserPassword Set a user's password (admin reset)
 	// (POST /v1/users/{id}/password)
 	SetUserPassword(ctx context.Context, request SetUserPasswordRequestObject) (SetUserPasswordResponseObject, error)
@@ -8984,6 +9854,52 @@ func (sh *strictHandler) JmvstreamAuthenticate(ctx echo.Context) error {
 	return nil
 }
 
+// VerifyEmail operation middleware
+func (sh *strictHandler) VerifyEmail(ctx echo.Context) error {
+	var request VerifyEmailRequestObject
+
+	var body VerifyEmailJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyEmail(ctx.Request().Context(), request.(VerifyEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyEmail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(VerifyEmailResponseObject); ok {
+		return validResponse.VisitVerifyEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx echo.Context) error {
 	var request GetMeRequestObject
@@ -9053,6 +9969,29 @@ func (sh *strictHandler) UpdateMe(ctx echo.Context) error {
 	return nil
 }
 
+// SendMyVerification operation middleware
+func (sh *strictHandler) SendMyVerification(ctx echo.Context) error {
+	var request SendMyVerificationRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SendMyVerification(ctx.Request().Context(), request.(SendMyVerificationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SendMyVerification")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SendMyVerificationResponseObject); ok {
+		return validResponse.VisitSendMyVerificationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ChangeMyPassword operation middleware
 func (sh *strictHandler) ChangeMyPassword(ctx echo.Context) error {
 	var request ChangeMyPasswordRequestObject
@@ -9093,6 +10032,98 @@ func (sh *strictHandler) ChangeMyPassword(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ChangeMyPasswordResponseObject); ok {
 		return validResponse.VisitChangeMyPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ForgotPassword operation middleware
+func (sh *strictHandler) ForgotPassword(ctx echo.Context) error {
+	var request ForgotPasswordRequestObject
+
+	var body ForgotPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ForgotPassword(ctx.Request().Context(), request.(ForgotPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ForgotPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ForgotPasswordResponseObject); ok {
+		return validResponse.VisitForgotPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResetPassword operation middleware
+func (sh *strictHandler) ResetPassword(ctx echo.Context) error {
+	var request ResetPasswordRequestObject
+
+	var body ResetPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPassword(ctx.Request().Context(), request.(ResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetPasswordResponseObject); ok {
+		return validResponse.VisitResetPasswordResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9268,6 +10299,52 @@ func (sh *strictHandler) RotateSigningKey(ctx echo.Context, params RotateSigning
 	return nil
 }
 
+// Signup operation middleware
+func (sh *strictHandler) Signup(ctx echo.Context) error {
+	var request SignupRequestObject
+
+	var body SignupJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Signup(ctx.Request().Context(), request.(SignupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Signup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SignupResponseObject); ok {
+		return validResponse.VisitSignupResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
 	var request ListUsersRequestObject
@@ -9437,6 +10514,31 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// InviteUser operation middleware
+func (sh *strictHandler) InviteUser(ctx echo.Context, id ID) error {
+	var request InviteUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InviteUser(ctx.Request().Context(), request.(InviteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InviteUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InviteUserResponseObject); ok {
+		return validResponse.VisitInviteUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // SetUserPassword operation middleware
 func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 	var request SetUserPasswordRequestObject
@@ -9490,206 +10592,230 @@ func (sh *strictHandler) SetUserPassword(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3tcts4luirYHi3KvYsJcsfSSdKTdW6HXe38+m1ncnObWVMSIQktClATYCWNSlX3V/3Ae5D3H2PfZR9",
-	"ki0cACRIgRLlyE7Skz+JJZHAwcE5Bwfn81Mw4JMpZ4RJEXQ/BWOCY5LCnz9iQQdHY5wkhI2I+iYmYpDS",
-	"qaScBd3gnDCJOEvmaDYmDMkxQYOEqi9xJseESTrAksRoRuUY/XJxcYpgRLR19tMRevLDwTP0X//5uL0X",
-	"IvX5hye7P2y3gzAgN3gyTUjQ1fOjlOBk8pdeMMKSjHkmSC8IwkAMxmSCFUxTLCVJFTx/L7/w6997wcc/",
-	"94J/CcJAzqdqRCFTykbB7W0YvOVHeDD2rEoBurPb7qCB+l0gyXm7NCFh2STo/how3oJHgo/+8c8lTz3j",
-	"X/ArwgTCKUGMXJNUzxPXziFgGO8cZ0Sm88OhJKlvcwacxQp8NMNUoj4Z8pQgmc4pGyE8wpSVp5xQRidq",
-	"1t18KsokGZEU5vrw4cOhs6uedY2Ju++UMwSDE4RZjGbjOaISDTFNSGwp4HGnuuMEpyRFJE15+pdeQNk1",
-	"Tmh8KRXKKttexcZtGExxiidEGuo9ylLBUz+cESM38nIAT0SID4F2pym5pjwTaIpHRMFF1eO/ZySdB2HA",
-	"8ETNp98pIw7fvCZsJMdB9/Hunm+fTl74wUiJ4Fk6II8EonE+4xTLcTEhjYMwSMnvGU1JHHRlmhF38iFP",
-	"J1gG3SDL4MnFyV/TCZWL8x9KNOFCIjmmAk0wU9tDJgJtxWSIs0Qiszk+JCQwZAUHmngedzrhclK6VcsR",
-	"U84EgX06nNL3gqQ/4viM/J4RAbAOOJOEwZ94Ok0MQe38JhTsnwqK+ZSP9YrMg25w8vavh69PXlyeHf/7",
-	"++Pzi6CY6w0RAispFpxoqtISKTVz3rqr+ZeUDINu8L92CtG4o38VOwbcY0WiejVlvNaNbt77BcTrBeev",
-	"capl6oqlbgYqTW0ADEoo0zypRT0aUpLEWiBxJY+eHKBX9Ee0FVWQGW23nYWck/TaTvhZG3ZxfPb28PXl",
-	"8dnZuzPvfumZEBVIksmUpzilyRxlDF9jmuB+Qja3eY2mMoNoOb7pHYRRzwwOvCBmgwERYpgldkPbJaC+",
-	"AGH1eTxXOAPq2UVv6I8VkN5gNjfMLT6HWC7evbt8c/j2b5Yiz730csG5FmgGPyJEqTooUYLVSbkxYlmY",
-	"Bw1TPtECFcdxSoR4bmbG6oxGEZzXLTiwIyT0Aa1krKNzOY/UwWee3nFOf4DOwPueqVOYp/Qf6rz4fFF6",
-	"dHb84vjtxcnh6/Ol4nSQklid/TgRm8Pxh5SzkTs04inCDBnNAKVkmBIxRqAhuFT33uHZB+MFSxAJH1Gj",
-	"4indSylcQ56iKRZixtMYjbEYUzba3NY3OjynKe8nZPKvnp2PicQ0CbqBdM4Jo6sBomEEpaqptYug++un",
-	"AI4NpXgIkoJeEAaTnCiucZIRJROs5oL6mUQTKgSoJR/DQEgsMxF0D5TCIKk0Gn+M7EJy1QH3eSa7/QSz",
-	"q+aEdaoXu+osBN0nUUoUiRVpLawZaOqIs2FCB+sgdyNQDsaYjQgamOmFvknBPStLU3XRUlgkaAsjtQMI",
-	"JynB8RxJfEVYiHCuYCLKUCaIPsB/4mmfxjFhD74ch40TPLhCGIkBnxJYEZ+SVN8aGCELYvHDhw+t6vVj",
-	"GYNUbysAkdK9FvWvz1eUGIcjMERYAJ+rW90c/XJ8+EIjvLHOdy9YX281APDLybWQKcGTe9JW8/E3qK8C",
-	"4OZUWusu0QxkM3IjgF2h4oLVhPE2D9XLDxfAbQLYLMJTenlF5iLSvHcffGaguifiWWcn1ied9a41m4H4",
-	"kKGMkZspGUgSwxGUpcQF6ovgsEarN6+uqWVuBqy3XJ/MQNOUoejQwACTRfdBy2+5/IlnLH5Iqf2WI5EN",
-	"xvnpDXh/p2C7i5EEcGEtaaMU6xdAQYOnNKlXnjCa3mUZMKt1W5UPOUot2Jq0nWjZ8Gmu3fkmKCx4aJIJ",
-	"ifoECaXmUG1dtmytT1vGJXwLkyJt8SrZlvfbe9uBtjdNCZaaUO8IGaDlUmmkWqvVAz5HVYgVUH2lbw2S",
-	"LCYxmoDRdYwZ4mxA6sCz1r2NgWcGBOJqRo9AX7WcF1XAiEIUlShGfZExkU2nPJXEfAkARWGP5c/CmRMp",
-	"uik9Ddc3/XTVO7Dddl63s4O6qw+0fAOMmRnD+TuDeyOoy1R2Ee4xc/dAnJFQ/YNG9Jqwyv6E7n4aogPy",
-	"6jFDXymWY5LqN6SRkkrTBmkpzeyKCDSnKCUAxVhixNMee3n+7m27x8piCtwQrSPOZMqTVTLKehVgi2DL",
-	"Nq9UrKQEkQ2HdEAJk2Y/u/pOUlXvI9hW0aVqaUIdb/ciogHee1I21uSKbklMNdU+NkkOxhpzBH649cw/",
-	"VYmjfXk1AidjV4zPmHH4XdK4ixhHzgxojIW2hdE42LQU0rMuygqN/ygHKgotFwN/Kh7EWmw47kh7moVG",
-	"qpTX0UbvWDJH2Ky0x4DJM0Fidwwq1GVdO0rjUIsiJXzg1+cwo3ZiMcLiKadMGuefIEyRBDKer3yQDYmJ",
-	"cG0Wqzh9C8q6D814xXYLmPIS6C/qIlyrJ8M4Xxfz16jPFtI1TeIbAdjxaVw6Pg0F+H2Ysu9KsZ9hBwUE",
-	"3MvVpCEtAJNHIAu1AmD5ujgb7+0IvA+T9+dT1IPbwt8NcEq5vC+FQI++aetDM+G68Zum1/KgjyvtErCn",
-	"FJ4LUJUB2C9tyawRrQ35/j6u6wsesM0zea5C6aAJcAJfXLyuDfwJtQhXN50JZZlUCgh8ivFcQZdHbDx9",
-	"clCK2XjSWQzaALcauAU/BdOUT0kqqTYsDFK4CF9iWYpGibEkLUnBK1QJSQkDcjOlKRFrvUPjBtEuYXBF",
-	"5pdjyqTfsH9F5o8EmqZkSG+AMRMsJBryDBSvFA/Uva8ckZRHnV3+9//5/zcH//4P36xqmEulEq61JB1M",
-	"88kTslMYBH7V8T/Gv5avLnTxXoSG8f5vZCCL7TqCh4AB4pgqRODk1Nm+IU4ECSs7Wt6dijvWxvldkTkS",
-	"kk8FmvH0irLRcyMpIBIQ9wVhUiFyPUw4kVR7jx8DTdrPu6Eb6Pfr33u9m07n47/6Y/tc/MHYq1AUfwuE",
-	"XUvT6o4zzJKkjUCHQlQixmfP1f9UWAk+Vre1POxvKeNshlLvQK+vqTZslncC4tJKf6xw0itBdVu4j9MU",
-	"w2cn5q/BYmCuGlDfC5K68tmxyZZBz42jK4B+QXFCBvI0t6WG4FZ/a/De4NX31gtfXUg+TlhAs2RZuQpS",
-	"XkgpNKQIT10Mt/NHjSxEeZ0fn/315Oj48v3bw78enrw+/PH1cRB64ns+ekh1IQRl1V66wC++vgQZZzq6",
-	"pHZ7TfQJxGxV5NdB59mTqgBbBaUz2BKgyhFiCzBhrRlYkBaw5/x+rMTV/IJqImso4iYQKOIYjgIcTyj7",
-	"N/jX94aSTJaQi5cO6x6v4nTpA3dZQQ0pn78/Ojo+b0xx+WsL4Xj+EXhSRsCeT8lyeb6C35XnnLvvdpsc",
-	"5NdtfAXhtegNV3CRWaKzBj8J53p4HeVaX4BMalXbkoa2/6TjVVhxFlPCBjUhHjDJI4EinMWRvvA4dwSI",
-	"x0YZS4gQSBDpPTHvoiA0POypuDRR2A4H9DlPCGbueVzQyDjrL2GmdXG69/jZXseH1iUnfo7vcHEjfYCU",
-	"VtlAP8g3505KrY+2lmoR+f2qQkobUVE3rPHW7POy9ZmTDRbYXGHO92AzilohC+5TW8tneT+NmxDOhDL3",
-	"293vpLQWKS3uQBZTeXxtLDFVXNqjoBBlYDD0QYYHkqeXWoQuSmPj8pl6f7Xxrb6ftP7s/a2huOaZHPBJ",
-	"SS0QWi1QJ7A2qnm1ApEBlurWJNfSa9TBe4lHxHuH8wluM5DZg2IZH5du4kZYvyCJe+T83Ctce7lf9+Cu",
-	"5b2CeqcpjzPAaAtPaUvfgxd31mq3S+/z2phiYH2OJlhckVj9mFAhRXulSugez9Kod3blyzF2GMe1l54v",
-	"Y6zJQXtBErLkxi3JjazPTbSW+K3D0xOF6W1EpSDJ0BhE7355g2l9gFdv9mXE7Xb2DlZMlA+R3/DvgPtW",
-	"r3ezO+z1bn4Y1oj9Y9+9Dv+b+dQe8IlrzbPXiyocd5n5J0qSuMbsYHIMfNsJP0HINUYxl5LEaIrl+Lkx",
-	"PupAbMhWQJBAADr+bMwTHQtQtvI6OQyLxl1eXFiseFcjBGGeFmkyNjVxeSX9xLk55rMuT5JYRXKTJfaL",
-	"XwhO1KYsyL0xGVyJehXIe3S6mD/GgzGCUR4JZA6MUMspxiXiV45UKsCxuR4FAvmVuio6DsuPq5ZrxvCt",
-	"9iSPL6oXCx4TzZPHj/ef1AlnCEbLLaIWbFf3q95qVi9B1pp2ihXU3IwlvSb+uyDOlitE/l/JzbR0+FEm",
-	"nxwEvns0rdxvlzwp/BT0m6T+w7M/bDgyRJl5xxBZv+77S/3lp2Ub/Bl7GxZCY6WSYvbPt/MvP7zy7Hcy",
-	"WqVCndMRo2x0mBhbxLV/m73fXtUQxZUsWcSOj4IwODs/DMLg3atTLwr8FrpMlHVhOvK+fON9eb4anQpO",
-	"vYoQUKVnrMHuOfGIgysyb66tqi1aUFOrIKkBvRDYVJcaf8E6jjl7RK88hlcoFJ/hlbAh6TUqVsWEVvIA",
-	"1hYocPFoV5SD6Ey5FL01CsSkqY9g2WmaT1KJ0qhsj/26OOBPmNKGcIJMXrl+cyUO4KmlgOTW8ZpT7q7n",
-	"UCkB436Q+bZGhfVcGP7s1RffkpmrTS9UtUgIFhI9dTz6IcKm2MVu2Nk7QP25JEIHadocAivLy2rhgKcp",
-	"GUg05qkgqA8QzpGQeAqm7vVuDCZKK8dtGfByIKvWXBUwdTRmZOtidsBC9G41scMfpe88qE/b8oPOkRmW",
-	"y7LA52pEeBAGbuym2kZ/pJj3YPDEG7tctTQL5e7MZSK71B7dlz+Xbcifyxr4c0uBaosXAR67fOzoWhW0",
-	"L7vJLMc0TBEulQUGxhppVlLIGuhYztO+yexmHEFS9Zpnr8m3vpz67/GN2J+R2WVTAnKF3AJiq7BUhl62",
-	"eKMNrbHyTUG9GkQTYecVjc8OHv+ATOSeCU0Ui+KxMPOWr/Yg5oeQxlcnbsQSK4PQiT2e2gBhMw3SMXF4",
-	"7J2UCYmNT6CAe+d6d0fBLnY6/SfDJ3iXtPYHu3HrAD8lrWf9p6S1N1RfqM/PvM4/59ZtRz3oHPjuV6b8",
-	"gjv9Wy7RT3UYy69Oha3IqdGw8hqsTxE9abjsYn+a8iFNyIYcN7n+vGyrtB3sNgyGNBXysonEBo3GRgE2",
-	"f8HnK3F8KWvHdc4JTkuBnfu7j/efdBrEdp6Ra35FvlXbyZkJrfAfcMsDLprslhrfbjEoN+WbYw1z1NwT",
-	"zcltzkYzXN2qNuFqAeysgqreiZIvvsTtJM4GWIJe59LEwTJD9GHrf+PWPzqtZ5ftbqvGFKxmO83WPaHs",
-	"VueEv7d78MPB0/0nBz84pN+pNSw1R+Y56La3sOoT/cLe4ycV5CrFmf6eEfOATDNSoxot2f5za/EqkC4S",
-	"QqbdlOC4jPbdvafL8N7r3eztqn/2W73ezeO++idWf/5AanZBX1bfEIljLPEiARaXBnGZ3xDW4YkwsJeH",
-	"S6HNWJc4GV2COfzuQ7om1EubZed363ofvcSZHF9OiBzz+O5QCJGR1G8GnV2JyyylNUFtOpzq89Cakmvj",
-	"rFiOAM9zG1m9Jug7v2284Z+FAk1WS1dffmQjC/cNuSnSrspqTWELK3UILKxhUa+gKezIrun3fO/xE7D+",
-	"6v+P4xfnh967unnfmxuizd6XSl9ZmUqAUymQQVmIODNFlBiPSRdFRXRYBI49zHqMTiYkplgSlHKpU47V",
-	"LwgUNzVqiKJW64rMWwAHPNGKSYLnUY9BKUA9lJp8ROJ8lDY6BJhsMv806ydUjI13jnHZY3MikV4cuiYp",
-	"HVIoE6zL+uoSXDp9t1lswR2s/W7k4RK0zrBAExzrJLRiHSYl+uWHV+fNczTqnAYpkYo0m6aLmC2G5IQJ",
-	"nqOEEoTHBMdoSz3IyExn6fRY5JBPZNJOFzZrW+2WAcFS0lwgynrMLhFlTNKkSMEWamoFBonRGF8TpLM2",
-	"4uZbVrX9O44IZ2vCEv0v4b0NJT44nHh3fc8El9fcBEo+xdXmf5tIqOsJu7UBKllCVVtwnTNTkEFKPHR2",
-	"MmI8JfFzlGdrPRImX1+nWwLtD7xRHgtzOTZRRyKWHBKrPIPTWvv0BVQsMamvW/lfMOd2M/jK09cUsHOq",
-	"YqKt0htrzZU7XitX0SkekJYgU5xCgXd97iOG05TPKBvpMiyQDc8TomcUzWZ0zaQV037J4IsZIi11V1+F",
-	"RR9BVdjB2fElPLE84aJuOw6tqHn54aK9LGeMsvoa7oUE05OZjTWvNgqHX0E176b494w8R4KyUQLuEC+w",
-	"YvFaMtU2miBs6mfXGfGrb/wVe0HJA+Egrbo0C6RvJ9+LJcGAawXyx1TgfkJif0wGaRJMtZgoU7I4uaky",
-	"+DNyCUpWqWLQ1/yaJHjgXZxlqMsG+YwsS0zFAV2ZfnXmC7C4N4AVzHzr7UNTr0qtOwWQ5vhUTBZLvr+V",
-	"I92BsY7A7pZ0+3XZJpvHCJRM/sVuNzWoffb+NXWHqQE2oWWBCFkdtOwpfgu/2V4T6nHoM5HHK3KtKUNG",
-	"um1AcdfQZ1gsH1H2R3BkOosRJiOqvJajdYO5PbGuv/Exq8jnlZLtJ8WFi5L1JR+zJq+fNJPfr7Fvkhe8",
-	"kfC1+waJfHkU690E+YVfc3j54cKoI3CbLjWA8eoQbhxzeQPaMV992zpRWLJb7oxmAawjoQ05kRoe/F+b",
-	"GN/oUd5MuN/WbMTi3v941ul0dlfGsa0fXK40VjLIUirn59CKSCvseSmThWI4Ji0AbUWluh/Rdgj2nqKk",
-	"pEB8xkj6SJi7TxudSERFj+FEcNDSp+pihEWlRm3XFoR6dfy3SFscoMGOCR3PO+z8R+vw9KT1ys0ewXlh",
-	"A5wnQ7z8cOG7cuTAq1tHiPpQcSgFaMz0Lz9cRNriEu2o4fT8O3+OkMmHKnr/VEErrccHHlcD7vngMpOX",
-	"LjHgzYx24KUdXT4LbcEFz9SOKiDqMQg/dyrF51VAzQ2USl09/jnC7tXTbpK28CR8tnAGmjvE+zQJuoEL",
-	"TOA6iWzt7KBrJFAIqThgXkvBiYrmPEsVbVhSgtuZY/oQ2oPTDc4Ijl2biIBR5JjQFE3IpG8q0ZRenaVU",
-	"ibB8ctMfQL0YQ1rM4oDuUFlMZWl6uFGqbxWmTTgFXOYseCy2c+TrMo9ok6LBYNsozuXFwTfFT6uBz1+w",
-	"pnOFv9KQ5oeW4tGJcVAtvGAnOuPQHMH8lm/GQlFSHahpPhgbYdvcCsrTwzfFT6tXZF6wd2EPebliUvON",
-	"I7WhFuNSS4jiFG0H2S7tSFjIIGjQ15/3WHT67vwC7Vzv7kzIjn0wChG5Jqzo4OcWZiubRnU3N3XgAVg5",
-	"3GMpp7ouFmVDbitvYZ1TaYRGIZEmmDKJKSOpUIgEjKgRRHdnZ0TlOOsr/Wsnf6EFyMo/LqakFEODa0Q4",
-	"BpeSpNH8oA3HbFS2kSnRcGZ7ZejIRaFN+/PKGHw4hLJucpzybDQuDOk91mMQ4iO6uTj7c4QwEzM1WB7f",
-	"GX2CeKMQLUQ53kbPtdejxzgUGU55pljaGQHCoKK6amZRqI8nzHos0lFNkRZQ+e7W9nZ5joiSrUbWPhI9",
-	"BrMLM732GWBZPADCQIzxlOilg7sG3ulC45GlJfDc9hn//X//HzrY332OcI/pKq15WTf92+5+G/3IY0qM",
-	"LRengsRQ73sgk3kXvTx/99Ytvdxj7y9+aj0N0ZhDuT2GMjbF4CEQWZpyRTCIiAGektBU8hYIG0mJrIFx",
-	"jNVpzuZyrKilnykkUiVOpnhAjDtC6QHg2tPBxFiXey5KQZvBeww7ZaqrJcBDWBVGB51OGx0i7YlEGLLZ",
-	"UMyJWRNQpUZI57He5+gwSfisqHEL2FcqidoVtMW4hN0nMZqStMfycxPKUxanKLmhUPGTqwVtt1H0y/Hh",
-	"i0ghE+aMFfWkpMdiMkhwLg0SOiDGHmoVgykU/NxrdxYYezabtTH83ObpaMe8K3Zenxwdvz0/hneKOLSC",
-	"pYMwUKyoGb3T3tWP8SlheEqDbrDf7rT3TQIenNA77RlJkhbUJt75bXYl2rbM38jnONBUq70DhdNvguc5",
-	"82u+71ovlgkFVCImVN/1mON8Emg25iJ3M6lh1B64TiY0J1ITi3FkqddMTeEZTRIY2RZfVapAyQsGzi44",
-	"1bSzy/VO9pjapVqXJ9ra65iAMYH6c+uV2bZ9QakiMTpiIkQJZyNb4jya4JsWHpEoREqv1b1KNQ7GnPEs",
-	"BZ0LJzOslqHQrlhJwZaPK4xHVrfoAtrJaU/dgYOfiVQSNKj0hdzrdDbXcEbnAXmKNy5QwMIWCqn2pU+0",
-	"sFxV47ZSINWg7y9voy4a85kuiSpsa1aluBJNb31i+sD22FbUainSbRW4f+zbujY6BLxDiwSN2OJOZSfe",
-	"73SW9g91LlX2lV87rWf+65RC38H+bh228+3bqRRfdS9iQffXj2EgsskEp3PrEdPodzU1LSZ/eLz7w7YC",
-	"BI+EuvzHVAzU8TAPPt7qffAb28wOoejn44tI19jWZ6NNBLYpwGVKVGAvIcWKFqZF5s/HF76h18HU52Pr",
-	"Ub5iQNuz3d0O+q//fNaGFhN+9N2GZWEJGksLu5e7ltaEHOm5wLily2AlcOwe+bkyU30nz+KScA+kC/k8",
-	"aK/dQSW0GQUyn1vvydOD3YMHJuX1N+croXCLrxyFj4TFQ1NqnhJG49aAsyEdZYXps46O300JO3lxVHr8",
-	"j0+/sGh0xBlTN98cnyjmg2yis8cekFyb78FXQqYr8deIbPGUQqLHDq4UiJ5yUVfKxDWgJfSaCMgAGPMs",
-	"fZ5fbKk0t4RiBvNTS5vZFnfBU9rUKA9EyB95PF+voUhhYNPlHk+LGJqi0qGpBLlux1hfOvVt2VcAkdd+",
-	"AlpOCuUGz4qA1njLadEFb+42frNUv1y9u7u/BqyWZsPgYO/ZOu+VOlE05RZ/N/PbMHi8BqrcdGp4dX8d",
-	"XBUtuZeJuL7ElCEM1qAtPKUtyAezJmWHLe1vVa4s8Uw9W55PiVXpy9FX2jYss5SpmxEjMzTFNG2jM5JB",
-	"PyqMxBT6ypRf0+ZkAfcnXbVmiCc0mfsuUOVqtUUhz3XYdi3mq9TF/c533zDfLWEeY0DPI2eBctfjosK1",
-	"hON4+aFmwXwkTOMwMEHJckm0pUXNK1zhVjP7nGPMmLc8ld2aH1q+ymrN2WYzvFvUw/N1AnGqo5mIJyTy",
-	"2sbJvDE7LrbgbcqOvs6i8O5+43eLZnhN+bjaYbUpI/p73DZlRE+z2QojfsrdqL8WbsePt+Gnqvf314+3",
-	"JabVziiEmb/gncur6sJv9dMFftUeLJdl69hLV+S7rxOnpvDfxpjHYfSifb2p6t2cwVe2+HX2QmP222ev",
-	"zsFd0etio0jN3xiy/8YzbXRnppGuwwntf17J8MKECJQkQ2N5kJjgSa8FpeBSiLH8zFOsYQ3Z4jhbSHdZ",
-	"IAkFFuJDd+XCuDytsmHKq0oOOvfKJkFfjO2+aRqEfYBYEncn0JZG/orTaQxVLf+xzI5nCl/eoxplZqhp",
-	"UTZNOZhmqEA4odfkXux2r+k1Ybq6tMWWRs392eaW4vUrMMdZlBRT6pbMPhQpUpoQmdKBqHUM24sZ6pug",
-	"BiTJZJpAmI/10GsnrsyEtrOpH9lg3mNjKiQfpXgintvuh/25vSzBa6Zwqvp5cMUzKQqrXUoyAb52qdPT",
-	"xfM8Iqc1xmKMfs9IplspPofG0n0sCJpyngAwVEg6EDVe1jdm0Su5Q5IbuTNNMK3wxYI/0McCBrV5VMJp",
-	"yhXGSCaQGhfp2NN7YQxnqkm+Vu/+6/gcNwasTs8tQsPu07CyWMJWgemOd9OazWYthbxWliaEDXiso5Dv",
-	"PsGDXj/LJW5raMe2ZVGkTJ7b4IcIQXC2yfyeG2PEYrN1xmcba6bdSBkHB+AdVPHFNrVNNYJKy/emumy5",
-	"P3JTzvM1Vm+qQyy0jF6iQSxGZGpVwsRpV3UIJ1gT2xRXCBZ48qTk7YYJSvyujar1ZqhfeBJrm6we1tif",
-	"UjoaS6UYmhhfKnXWucde22NVg+1zULhdhw0VKCaMktjkdVKZZ3L22HvTVx3iyXQtgZYeOy5KDAhuw/L2",
-	"Oh2fsNcVne5TYJVrRm1YWFUHbyqoagSKLrEOOAwRT6EsQi412sHncPu3yXxlK68m6jIrdTrPlrPSCndI",
-	"HuNoMpVNlZI2iopk67/kMchI4isiUGTDmiO0hXvMm+6tw5wjJ3wZM8SnOp8HRRCrH8HZ0GM6H13kieh5",
-	"tobmLve9vLJBZML6FrqBbdXVMoBY3RkVZLvdY+7ySnnJ+RrL35qIX5QJU8ZEixAdIlhyEKG7+4e0SfA+",
-	"pUGpbERjYeDYhtyiC26tBceFvKIYb5GWaBrmNTYnVYB/UK2oXFvApxWZkiVCZCTeUIP90xSP6kErXoDx",
-	"H0odOtFVfY902eK7y9YmTjj71p1ccJsVzA3d3gsN/pdJ9BNFLFZbKMpj8BT5KoHUiXkdZN2e40myKnLq",
-	"8PTkfEoG65ld7MAFo3iSphVtY0g3+Nvhm9dIZ2gsppWGwU1rxFvmSzVy+62usZd/36KTKU+liXkdB91g",
-	"xGFxbaph2bneNyGui3CYReaBPdB3BiCCK+2WHFOBhjQhIRQXh5uK+mP7Xq65F2o2i5oHNAKt3uqvIjDL",
-	"QY43AKtkCAAN+x9L7EA4nhfpM7nBxSTlhHD+TugotSl3KWT6p+rA1ikhTpiu0kMTjmMtyBc4Sc1FjV3v",
-	"C5gvYal3p9dckN0zmG+5UoU0qEu12gKZa/GHMekVOUt3YpVVe/lQjJLvSg0S0RZeMvd2Qxw3tbpCQJXu",
-	"71hrb8vLPWwo8vBcAU9OsRC7e/t/KiuKedGBxrriQmWNB9YXq8UwfJHDRUfqcjUG56K7EVhW+rx1tp+S",
-	"eqanmVJBJjhRVwESuy60uziRT5i9EQxSEqtl4mSDHvva4Q8aiTkvyDYA1maDbQ5a38hGgX6Qvb4wEkNt",
-	"dpG/2XY08ocBg3OdYqUrB6g74mQqhU2oowLhOE6JAIeLTOcmjzM6Ux9ah+pDZNOzKpct55FVNyd4VD/Z",
-	"PGVqlcv2YViWoYyRmykZSBIj07q2venDfb1d1ErVDFNI2x46zV7QGIsxZaNN7dQy/yIfIcrQljo8WuWy",
-	"FM5hV/xqDrzr3R0TKyhq71CvqZCHYOoWYPAwecICjOQ+4ItHdl7TCVWX5ZUPHunKVLcf7zPAEBYBASDe",
-	"02CKRwTxoXb/2/IYz00op86FHKRENjfI3sHUcCeny/rxF3c0D9wt4qLGTVKEWlhce8MsLHkqrXh1cK7J",
-	"qb97VK62RWpS+dJBuQCEKdfXSI/b3TCv2DJWNQcq1LA2KA718cWZNn88nI/zyzBZE9vf2i6Vr4Eri/Bc",
-	"w5V+XqwcHjufaHyrOdNG5ZbZSsf2OWxVotuD+lbjjNt8fzf9THztQlgvafkbb7n8yQaWfjP0YbxxnC0e",
-	"lXVSuzY3u4YaNn3iLxFfj0Qlg/U7RT04Rf1MpJecVmsDa6miJy+C24+52CqqkK3Qe50Hv3HlN39ztQbs",
-	"4ue7uruazKvV81brvbhMWAV9O1+7Gq9fSc0fvrd0yvzNL6WGFkuskeKltg1Y2OSwr16cN3ADH3E2TOhA",
-	"frsa50JtyIa6Jy6Rdg13eIS5Rw9dpBhfkMwAM8Yl6pM8+2nroPNse/F+aBXZMus10WarhGom+sPpHWtT",
-	"9rdHqE6mUhNCXaYCL6GjzhcSo9814S+tIiiVuDlx3UEPhoqEg7HHuwlVyB9UszCFzx8623w1S5heGn9o",
-	"1viuhixynybIz1ZDdkxp6xXFPaFSBXUKvJoOHB4t5TlE80DBXCoQmUylJ7qjcm19Y4D4pi+veXOUpbfW",
-	"vJT49+Pra7jhskq/vUlOiZs8yVZx384nxWCXK8zTZ2TCr8kC2zTW7S0TO9Zqs97v1PjF5fm55FOE9R5B",
-	"oEXCRyPKwGEu+b0qWmEdsUDORt7CAgJ+8wYWhmCXlsVd0ZYHNLzMVwghjj+fyr/T9ldD26/VTUFvTMLX",
-	"pWgrO7OYyha5VhAvt4arB4/1c/euTyywzjuWzJGGEvXn2t2sFp5z0e8ZSecFG+GB5IaPCr5Z2Xhz2ay4",
-	"r4NPzcQhOCh5CrlbdVDYpuEbgUNHiEE4QYhIe9RGEUTzRAoKm7nVhhT9aAlaNFF4gXlysC5OJKS/QZga",
-	"gCfppB4ZlEFHR48cW9rOeCkp6DruK+eGXNb1575Xn0zOT6uVW73a786YlQK0aCLUQEeF3kIatSFiZAat",
-	"R2gqZKnQS0ylKy3leEleqa2kyRD0poe6nrrMrcj6UQj/QR6h+psKAf9hCb/o3FDM4h6LyM00QlucERTj",
-	"PAxUPYgylhABKSRQh5jE5QzPhQvhuwFOKYdK6BsKWe+nu3v75Uh10yKtcWyTA9QXilQ3EFyYLkfLwtQP",
-	"7ximbrBnGqhOJWAc+rHol2MSdA86nerMeV7xJBOmOweWKCFYaEd5XuXpT0HoBG+/Y5CJPFHSMG+jo9vZ",
-	"4JQgqvMX2+12pWXhOiCFRWwrNtOoQcqAnJlv7ewzkhLIZ5+m/JrGJIfBdl5eFyV9Ao32lYS+OwrWJdXa",
-	"aOC/5j2KdMskcae8Abv03bCUQqALh7iZ5nYD/hRsbAUfUs5GbhpBCA3S87jXAYZ+2xsO2V8F1QOF7K8E",
-	"49sN2TdLu2vI/gJ1Pl5kzHJAPtA/NGbjA8gyjNvoVAkuggAzI0wZ1KFKFQ+6lH7IEGVSUXli21N4Btsc",
-	"yT9MIsF6tPVVJRK8Ozo8O+EXviwCrldVVolWNwbIVSOtE0EbowhncV5G2fWzoAWpCo3Pekw9qPs1qU0D",
-	"RCkBn1fz4mmsaGeCaRI63QZT0zyvbTvBlVPPLAVYUIQStgedXZ8+9XJyLWRK8GRTbQhMU15PC35H58IM",
-	"J3M1V9IibESZnlEvKugGnf6T4RO8S1r7g924dYCfktaz/lPS2huqL9TnZ/3m3ONd4hfS03JYajU1F8hS",
-	"OMUa6tkoo2VVqBBNvRzPvcDRP/TJ/PP7kxf1+pQ7COxyL9C1fsyza2ghORrums6Itl5yCmZ4gAnkS8FM",
-	"nNlaAHdPeFQqHk4SPlsncXD1ut6qYd0tfhDtZDVcD6SfNADk29VQ8sXdb1phPk3ZiPCFtIKm0Hy92sGC",
-	"jRlt5YvyaQy/2R8LnUH3WK+Li3pDgnt2J9fGQbmSxtiX/6kMaLbF9lLrmR9Tzo5PiPGYLYkyenNfNflP",
-	"9RK+TGDRMuKyEUUOWX0PUP7aad2EA0kvyT8StuF8lfhzObfj9vH3X40OoRc6WI1tH97CziZQZCr2XOZV",
-	"Bbv6XDe3lRme9xjPoIB8L7802KF6QRvpjuzm0rUwxRUhUxhp0mOgNIyIlG6d0VLqnTZn/3JxcYqg/7tO",
-	"OjfmqR7TZRB1gUAogWun2UaUCUlw3EZnpjigLLzhxnnVY3m/88XUXGhf/2butGm7F+lhhtfTNRMfNQ7z",
-	"HMOQmADjffXx3n8gNg4LrwVQqifjAPZkCW8XpOZj7pTb62Ody/wMnrjH40ZNUOc9tD3vE/JPpsPAvjR1",
-	"AqZmi+wG68/lPd75pOTb0sySQxjIdOMeq4t4f25CM6wwJKif0US2KEMR1ACNdLFY9Uyk4QjXzURR+984",
-	"gAcg/J578lXlnmhaXSPpBHbRQ6/1WSZ+GtmsDKpTeR3p8z1O7OElHGSS1FNMJYbLv32PtO09RLMxHYxR",
-	"nwz4hAirHD4STkxDTUQj/LcsnHEVdUEr3vqoxtOsoPE7GuG1h2tfAcWnBNA0Hc8FHeAEmjxQSS3Cw0Ak",
-	"hExz7K+xjtPswe3nq5gTzoOUTBM8MAfCJhN4G83+jaTsfoOacePDxaTeQglmIIV6qWH0IlM3dnXtsHP9",
-	"oKkfdn8t6/NplqvDpiyU0sZefnh1Xg77+ifTk80eQpGOpuqyUy9YoK1p1k/oIC+igjhLSj08S1TipZ0d",
-	"3Vag3jjyBvoS6NbUavOGPEURTkZRpeVBMuIpleOJroaM+4Iwua2j6VIiaWrsDTyJEWf5aSYknguXIEzT",
-	"k7ypsEBU9piCmMQ6GMvYT9o91mNajkltBKfQGGhE4i68bgGm5fGxhCpZqJ+ZcQVgTbtrqBS2q9Cl+iIK",
-	"UdRSeGrBlzBPKyYJnkdoa6/TYxPKMkl0By+NiW0dYREiwbUBxrovTWCFeKThGODBmIgegzVRaQNpFQTa",
-	"JwjLb6MLgzS1FA1ujiFWRi+WesIJnxAmbesIxmOCxIxKNZ16prS+NvpA5bjHIjqZkJhiSf6iTsQIbWGk",
-	"SDvlEyoIzL5dwqoGxSIT4Chtr26hMTc7okO1h5pwQmQhZnzWRof2R8x6rCAjWMoYWrGUimTPCaTf6UVY",
-	"ALxNboCwC7kUNNC3XCrmQpfAkty03qgN6U5GQbiemDxMvIHV6ldt33NR7SDZYM7lJNvWygdZvqkl+Ayh",
-	"Bl1om5XHXPc5Twhm9xx07exHjV5ilh0WiJB0AiwiJE6lsNTwPRh7rfOlgRZiGrqXitKvPEwyUU6yXdRA",
-	"3osHyYBd4KYjLEiLMkGYoCAsRNbXYas2ydcN7NSG8zpO+n2t9JEvn4wLu/KdQ1ZxCKCpqeqViXL+rP68",
-	"qkzUe2FS/DbvKlFDf5nCUEu9rODq+l4K6mu6iGo6X6MGVDWgwNK6K/QbVh3NGaBxjqtjIjdagNKKSw3O",
-	"vpcZ+IJEkpvCa4ik3hTup4XOg8ml71TzxY7Qn/NUaf8R+llVlCqKH7iVzb1eB9lCEtKIXqsbdRRTgfsJ",
-	"2Angrms+mzD4wYBnTPaYvm4VbRQr8qdoMnlp2rNeYtlFLEuSCE0IZkJ3isyDEHT1c/Psc4TRFKtbvrrb",
-	"TLCeJI8NUXc6z5VWx8Lcs0bxPW7rewmoL3Wy2NpPjdWPcnTXnWSI1+p5TqQ1ehahYI5AWAydyvWSKtOe",
-	"62PvgcKmzoncXMyU+PrbbazNb39k9jnPz1gneAptQbALSokgC+1ogKlgZrBNe8yihyjhA5ygEZZkzDMB",
-	"zXTTJOgGYymn3Z2d3b0f2p12p73bfdp52gGeMjMs7/ocIttKGrjKRLIrJrPd2lHR8h0S0UyXaOAxY5fR",
-	"LUkXbT+vyFw36ctdI0NwrpVN8fAE9E7d23l38uII6T7PKKH9FKeUuDPFVAz4NUnnntkUfyPAMhUyNaUK",
-	"SwWFRE0xIm/YG58xG9YKENqddMacEM+Abrl0tIWzmBI2IGJb29Jte3hIsxMZiRVK8tgomhYF3ArLtluw",
-	"ZnG+Mx0yBRl7unG2HJO57hvrjMuyCUnpAA14XMKo9mguDvvyw0XZzVUMZX09bbeoiWOVXBzstdL5oAdh",
-	"atsR5uFgtg2oUu9IMnQGNW0JPSg21fG7CKMUs5hPTFuiwlo9TcmQ3qAoZ5jLyPT6HIzJ4Epkk7DHdBMc",
-	"07wFzPshwlKbTCAB85wwbd7HAkX/0To8PWm9IvMuenX8twgCfaNDIzrhhS76keCUpPA79NvBAymKyzOf",
-	"MSAtvU9at8w3mdYhT1NoTCVUN+JDkwoTKpFwxTOpNl9HKDPt4rG1PNRnHXBbIico5bE4zQudsqLddhHk",
-	"s+rUmJ0/R0itHIa23O8ab3U3rR4zfX7QliAkRp3O/jY4zubQVd34/i60iy9y2kxGSL1cxmQUor7iEZ4C",
-	"6jVaozY61mmw6qfoU8/m3fWCLmq327dRGaWZHLdsLtCK9RaZOzp/TFHYVnT67vwCVZN7o+2if3CPqb9K",
-	"YL3ktCXkPGkAYJERtAI6m4dsbkUgOOmAPBKoDGJU6Wzc7rGLQt7oWiyKKBJ6rbuXxHhewakSD6HNjwyR",
-	"A1QFeJsAvQR0A5yz06Hx6O11OjptMBNEoAGeUokT6+IU2pGpXdOmhy866OzDsjzZAetRhdP+bTXoeEo1",
-	"+CUC0AGrlSeMAtoCVlRTloCy2sYrMg/zPl2mxV6VbKe0BYr37cfb/wkAAP//",
+	"7H3tdts6kuCrYLhzTuweSpYdJ/dGPn12fBPfbufma2znZnqvMiYkQhLaFKBLgHbUOTlnf+0D7EPsvMc8",
+	"yjzJHlQBJEiREuXITtKdP4klkUChUFUo1OfHYCRncymY0CrofwymjMYshT9/ooqPnk5pkjAxYeabmKlR",
+	"yueaSxH0g3MmNJEiWZCbKRNETxkZJdx8STM9ZULzEdUsJjdcT8mfLy7eEBiR7Jz9/JQ8/uHwCfmv/3zU",
+	"PQiJ+fzD4/0fdrtBGLAPdDZPWNDH+UnKaDL74yCYUM2mMlNsEARhoEZTNqMGpjnVmqUGnv8ov/DbfwyC",
+	"938YBP8chIFezM2ISqdcTIJPn8LglXxKR9OaVRlA9/a7PTIyvyuipeyWJmQimwX93wIhO/BI8L5+/HMt",
+	"05rxL+QVE4rQlBHBrlmK88SNcygYpnaOM6bTxfFYs7Ruc0ZSxAZ8ckO5JkM2likjOl1wMSF0QrkoTznj",
+	"gs/MrPv5VFxoNmEpzPXu3btjb1dr1jVl/r5zKQgMzggVMbmZLgjXZEx5wmJHAY961R1nNGUpYWkq0z8O",
+	"Ai6uacLjS21QVtn2KjY+hcGcpnTGtKXep1mqZFoPZyTYB305giciIsdAu/OUXXOZKTKnE2bg4ubx3zOW",
+	"LoIwEHRm5sN3yoijH14wMdHToP9o/6Bun06f1YORMiWzdMQeKMLjfMY51dNiQh4HYZCy3zOesjjo6zRj",
+	"/uRjmc6oDvpBlsGTy5O/4DOul+c/1mQmlSZ6yhWZUWG2h80U2YnZmGaJJnZz6pCQwJAVHCDxPOr1wtWk",
+	"9MksR82lUAz26XjO3yqW/kTjM/Z7xhTAOpJCMwF/0vk8sQS191dlYP9YUMzHfKxf2CLoB6evfj1+cfrs",
+	"8uzk396enF8ExVwvmVLUSLHgFKkKJVJq5/zkr+afUzYO+sH/2CtE4x7+qvYsuCeGRHE1Zbw2jW7f+zOI",
+	"1wspX9AUZeqapW4HKqQ2AIYkXCBPoqgnY86SGAWSNPLo8SH5hf9EdqIKMqPdrreQc5Zeuwk/a8MuTs5e",
+	"Hb+4PDk7e31Wu184E+GKaDaby5SmPFmQTNBryhM6TNj2Nq/VVHYQlOPb3kEY9czioBbEbDRiSo2zxG1o",
+	"twTUFyCsoYwXBmdAPfvkJf+pAtJLKhaWudXnEMvF69eXL49f/cVR5HktvVxIiQLN4keFJDUHJUmoOSm3",
+	"RixL85BxKmcoUGkcp0ypIzszNWc0ieC87sCBHRGFB7SRsZ7O5T3SBJ99es87/QE6C+9bYU5hmfK/mfPi",
+	"80Xp07OTZyevLk6PX5yvFKejlMXm7KeJ2h6O36VSTPyhiUwJFcRqBiRl45SpKQENwae6tx7P3hsvOIJI",
+	"5IRbFc/oXkbhGsuUzKlSNzKNyZSqKReT7W19q8Nznsphwmb/UrPzMdOUJ0E/0N45YXU1QDSMYFQ1s3YV",
+	"9H/7GMCxYRQPxVLQC8JglhPFNU0yZmSC01zIMNNkxpUCteR9GChNdaaC/qFRGDTXVuOPiVtIrjrQocx0",
+	"f5hQcdWesN7gYtedhaD7JEaJYrEhraU1A009lWKc8NEmyN0KlKMpFRNGRnZ6hTcpuGdlaWouWgaLjOxQ",
+	"YnaA0CRlNF4QTa+YCAnNFUzCBckUwwP8Z5kOeRwzce/L8dg4oaMrQokayTmDFck5S/HWIBhbEovv3r3r",
+	"VK8fqxikelsBiIzutax/fb6iJCQcgSGhCvjc3OoW5M8nx88Q4a11vjvB+marAYCfz66VThmd3ZG2mo+/",
+	"RX0VALen0kZ3iXYg25FbAewLFR+sNoy3faiev7sAblPAZhGd88srtlAR8t5d8JmF6o6IZ5Od2Jx0NrvW",
+	"bAfiY0EywT7M2UizGI6gLGU+UF8Ehw1avX11Qy1zO2C9kngyA01zQaJjCwNMFt0FLb+S+meZifg+pfYr",
+	"SVQ2muanN+D9tYHtNkYSwIWzpE1Sii+AggZPIalXnrCa3mUZMKd1O5WPeEot2JrQTrRq+DTX7uomKCx4",
+	"ZJYpTYaMKKPmcLQuO7bG01ZIDd/CpAQtXiXb8sPuwW6A9qY5oxoJ9ZaQAVoujUaKWi0OeESqEBughkbf",
+	"GiVZzGIyA6PrlAoixYg1geese1sDzw4IxNWOHoG+GjkvqoARhSQqUYz5IhMqm89lqpn9EgCKwoHIn4Uz",
+	"JzJ0U3oarm/4dNU7sNv1Xnezg7qLB1q+AdbMTOH8vYF7I6jLXPcJHQh79yBSsND8Qyb8monK/oT+flqi",
+	"A/IaCEtfKdVTluIb2kpJo2mDtNR2dkMEyClGCSAx1ZTIdCCen79+1R2IspgCN0TnqRQ6lck6GeW8CrBF",
+	"sGXbVyrWUoLKxmM+4kxou599vJNU1fsItlX1uVmaMsfbnYhogPeOlI0NuaJfElNttY9tkoO1xjwFP9xm",
+	"5p+qxEFfXoPAycSVkDfCOvwuedwnQhJvBjKlCm1hPA62LYVw1mVZgfiPcqCi0HEx8KfhQYpiw3NHutMs",
+	"tFKlvI4ueS2SBaF2pQMBTJ4pFvtjcGUu6+gojUMURUb4wK9HMCM6sQQT8Vxyoa3zTzFhSIJYz1c+yJbE",
+	"RLgxi1WcvgVl3YVmvGa7FUx5CfQX9Qlt1JNhnK+L+RvUZwfphibxrQDs+TQuPZ+GAfwuTNm3pdjPsIMC",
+	"Au7katKSFoDJI5CFqAA4vi7Oxjs7Au/C5P35FHXvtvDXI5pyqe9KIcDRt219aCdct37TrLU84HGFLgF3",
+	"StGFAlUZgeUTkc2fcWX2Ov5Mj4PiE9HJ5kZUxm5E3zvwsPAOFKrunfkGohpwrGDHw4ikmbB2+KjTUYAJ",
+	"IsfjiOwg1iB4Au2+X9ri23AEtT99tg/dinPGho6dvrlXp2nLw+IubDxLbtPtnww5S2CkzWjE5tYMMk/l",
+	"nKWao3kod9x9rAkgKswTv+UPFuFocvhXNsIIFwhMuLh40RiMFuJ2m9v3jItMG6UYPsV0YRafRxH9+Piw",
+	"FEf0uLccSASuXnBVV1czSsE4c0l1KUIqppp1NAdPZWWVYcA+zHnK1Ebv8LhFBFYYXLHF5ZQLXe9sumKL",
+	"B4rMUzbmH+CwSKjSZCwzuAykdKRZqspRcnkk5OV//+//9+Hw3/5WN6sZ5tJcUzZaEgZ4raMCWKf1+ear",
+	"C32819IHbNdTeAj4K465QQRN3njbN6aJYmFlR8u7UwkRcLGnV2xBlJZzRW5kesXF5MieXhCdSoeKCW0Q",
+	"uRkmvOi+g0ePgCbd5/3QDz797T8Ggw+93vt/qY839fEHY69DUfwtEHYjTZt79zhLki4BvZ5wTYS8OTL/",
+	"c+W0iqm8EUUo6krG2Q6l3oJeX3A0tpd3AmIlS3+sCRwxgupTobakKYXPXhxqi8XAXA2gvlUs9cW/5yco",
+	"g54b7NcA/YzThI30m9y+H0KoxyuL9xavvnWRIdWF5OOEBTQrlpWrxeWFlMKVipDp5RDQ+kimpcjD85Oz",
+	"X0+fnly+fXX86/Hpi+OfXpwEYU3M2fsaUl0Ki1q3lz7wy6+vQMYZRjw1bq+NiII4wor8Ouw9eVwVYOug",
+	"9AZbAVQ5anEJJoqagQNpCXve7ydGXC0uOBJZSxE3g6uEd78IaDzj4l/h37o3jGRyhFy8dNz0eBWnKx+4",
+	"zQoaSPn87dOnJ+etKS5/bSlEtH4EmZQRcFCnZPk8X8Hv2nPO33e3TR7ymza+gvBG9IZruMgu0VtDPQnn",
+	"an4T5Tr/lE4aVduShvbwca9WYaVZzJkYNYQdwSQPFIloFkd4CfeuIJAjQDKRMKWIYrr2xLyNgtDysOfq",
+	"0l5uPQ4YSpkwKvzzuKCRaTZcwUyb4vTg0ZODXh1aV5z4Ob7D5Y2sA6S0yhb6Qb45t1Jq62hrpRaR368q",
+	"pLQVFXXLGm/DPq9anz3ZYIHtFeZ8D7ajqBWy4C61tXyWt/O4DeHMuPC/3f9OShuR0vIOZDHXJ9fW0FPF",
+	"pTsKClEGRuw6yOhIy/QSReiyNLZuyHntr84CWvcT6s+1v7UU1zLTIzkrqQUK1QJzAqOht1YrUBlgqWlN",
+	"eiO9xhy8l3TCau9wdYLbDmT3oFjG+5WbuBXWL0jiDjk/j1RovNxvenA38l5BvfNUxhlgtEPnvIP34OWd",
+	"ddrtyvs8GlMsrEdkRtUVi82PCVdaddeqhP7xrK1651a+GmPHcdx46fkyxpoctGcsYStu3Jp90M35ss47",
+	"tHP85tRgepdwrVgytgbR21/eYNo6wKs3+zLi9nsHh2smyofIb/i3wH1nMPiwPx4MPvwwbhD7J3X3Ovqv",
+	"9lN3JGe+Nc9dL6pw3Hrmi3qGOEZFHU3ZlJgn0feD4U6RjUcs4tLk2OwoSbi42q1sKuQLr0F1AYtHYBuo",
+	"mTlfr5J+3oKXyKjx8v8zZ0ncYJyx2UF1RA8/QbIEJbHUmsVkTvX0yJpoMYUC8owIuPfgJnQzlQlG8ZRt",
+	"4V720bIJXBbXOncImhGCME9otrnWyIK156HnGilmXZ3eFH6GE+XPjCaGEpZOhykbXanmra9VMHzMn9DR",
+	"lMAoDxSxx2qI0lxITeSVJ7sLcJwftkCgvDIXai/U4P265dox6lZ7mkcGNgvPGkPW40ePHj5uOsIgjDS3",
+	"GzuwfQ25evdbv4RmHihW0GA/0Pya1d+YabZabaz/lX2Yl1QELvTjw6DO2sArVoAVT6p6Cvqr5vUqxnDc",
+	"cmSID60dQ2XDpu8v8cuPqzb4M/Y2LITGWlXO7l/dzj9/90vNfieTdaL2nE8EF5PjxFpsruu3ufbbqwai",
+	"uNIlu+HJ0yAMzs6PgzB4/cubWhTU2zEzVb4x8Entyx9qX16sR6eBE1cRAqpwxgbsnrMacXDFFu11erNF",
+	"S8p8FSQzYC0ELkmtwauyifvSKTJrlZU1usBn+G5cMkmDIloxNJb8pI2lRXw8uhXlIHpTrkRvgwKxlZCE",
+	"fJJKfFVle9zXxQF/KozOSBNiK0Lgm2txAE+tBCRXKhtOudueQ6XUqbtB5qsGRb/mWvWHWq36Fbvx7xxL",
+	"9WgSRpUmP3pxDyGhtkzNftg7OCTDhWYKw6td9o+T5WW1cCTTlI00mcpUMTIECBdEaToHh8Bm9yobX5nj",
+	"tgx4OQQdNVcDTBONWdm6nNezFHdfTcmqz6/xHsTTtvygd2SG5YJK8LmayxGEgR91bbaxPsaz9mCoyRTw",
+	"uWpl/tjtmcvGZJo9uiuvt9iS11u08HqXQkyXLwIy9vnY07UqaF91k1mNaZgiXCkLLIwN0qykkLXQsbyn",
+	"6yZzm/EUyiFsePbaSgmX83prRyv2F+zmsi0B+UJuCbFVWCpDr1r8zzKdSP2Z+sdaE0DDsb4KsDOm2C3h",
+	"ujVewy1ZNTbAv9VG72N1VQPkWhBtmGnt0fTk8NEPxIav2qButXw8Fc6IsmkFjtkxJEA3iXu1wsqjMCWy",
+	"pqpK2E6D90xMNVZ5LpSm1nNVwL13vb9nYFd7veHj8WO6zzoPR/tx55D+yDpPhj+yzsHYfGE+P6l1UXtW",
+	"DzfqYe+w7n5rQ9P96V9JTX5uwlh+dS0sml4E+1ozBJ7iOGm4yrDyJpVjnrAtuRc3kR9hMOap0pdtTkzQ",
+	"KF2savsX6jx6nsdv4+jjBaNpKfz44f6jh497LSKQz9i1vGLfqu3qzAYA1SsYq8OC2uyWGd9tMSiX5Zt7",
+	"A3M03NOt5mR1Eztc06q24RAE7KyDqtnVly++xO0szkZUg17t08ThKnfJced/0c7fep0nl91+p8FhYWZ7",
+	"k216Qrmtzgn/YP/wh8MfHz4+/MEj/V6jYa89Ms/hbvEJVn2KLxw8elxBrrm48N8zZh/QacYaVNMV23/u",
+	"LI4F0lXC2LyfMhqX0b5/8OMqvA8GHw72zT8PO4PBh0dD809s/vyBNewCGgteMk1jqukyARaXNnWZ39A2",
+	"4YkwcJe3S4VmxEuaTC7BHXH7IX0T9qXLT64PPqh99JJmeno5Y3oq49tDoVTG0noz9M2VusxS3hB6iUF/",
+	"n4fWlF1bZ9FqBNQ8t5XVI0Hf+m0bs/FZKECyWrn68iNbWXjdkNsi7aqsRgpbWqlHYGEDi9YKmsKO75ve",
+	"zw8ePQbrO/5/Ej87P661ldj3azOY0O1wafSVtQkvNNWKWJSFRApbfk7ImPVJVMQwRuBYpWIg+GzGYk41",
+	"I6nUWKzB/EJAcTOjhiTqdK7YogNwwBOdmCV0EQ0EFFHFoczkExbno3TJMcDkyqDMs2HC1dR6R4XUA7Fg",
+	"muDiyDVL+ZhDgXUsiI7FC7HwQbsImFt4W/z42BVovaGKzGiM6bvFOmwxiefvfjlvn0nU5LRJmTak2Tap",
+	"yW4xpNDM6IIknBE6ZTTG6APBbjCXbCAij3wim0a5tFm7ZrcsCI6SFopwMRBuiSQTmidF8QplpjZgsJhM",
+	"6TUjmFsUt9+yqu/FcwR5WxOW6H8F720pPcfjxNvre5gUfff2mXu4X7X3M1WMMm0tpRuZSMMVNqhqWExF",
+	"vfUd6et9Xi7vHcvf+6VsKgmEVQdIkwdfsVHKapj7dCJkyuIjkidyPnDpz1gdAATOqDYAbGkuzxHgHUMl",
+	"L9w6d/i80SlzAQW2bKWGnfwvmHO3HXzl6RvqrXpFnMlO6Y2N5sqjDSr3/zkdsY5ic5pCPxJUtoigaSpv",
+	"uJhg1TAo3iIThjOqdjP6FF8NE/O9HFQQ1sFQsdVYrCOoCpN4O76CJ1bnYjVtx7GT78/fXXRXpZNy0dxy",
+	"pDg2cDK7sfbVVpkya6jm9Zz+nrEjoriYJOADrAVWLd8F52gYC8K2wSVYwGW9maVipCm53TykVZfmgKzb",
+	"SSMmt5MEHHu1OpYDkVibOMv6rLtLq8U1yA5L87aEEGhVIynGHMpt62kqs8nUxlCaL5D/kV0gw4wrnVIt",
+	"U6Ioj4mSu942ewson4h+Qh/9jIyn0qlZDPpCXrOEjmrx7Hj7skXWtcgSW6sHe7qsz88DaVMbZg9m3s1I",
+	"4rPPakCad2DbXDuviEuFQio6ngd0E/G3TKuqlHBxmxCVAjRt5lzExTXXDH4zeO/nQQTwzZSJgbDkiG0G",
+	"uL0haUkU02Av3qGCRLC40hS7cFkYUQE3nUROoOo6yEKuyZSqLrlwc9lrG9aRKeOpT2BZ0UBYkP2qYlCI",
+	"R+opS2+4skXiPkeXrGNim+RnkbuO29qok4jzdqN/lq5Kk+T1GLoTtNZa34fBh85EdgwkHXXF5x05R0rr",
+	"gHnAiGCwRBYM2dbmvT11uIlBtnH7gVNmfcpLTTl/+M11zzKPQ+esPI5b4g0W6pm4llq3TZyBxcoJF38P",
+	"AR7eYpTNpy2v5emmqUA1mRJ/lVNROcLXnjg/G85ePvGey6lo8/ppu3P1Ba2b5JlsdSi6fYM08Dy6/3YH",
+	"bEOCx/N3Fy7Fw6gipZZ2tWqmnwVT3oBuLNdbQU4NltyWe6M5AJtIaEvO3Za64ddmmtiqitVOon9q2Ijl",
+	"vf/prNfr7a+N7908NclcatgoS7lenENzRbzT5YWwlsr72aQyshOVqkZFuyHYYYsi2YrIG8HSB8pej7vk",
+	"VBOuBoImSsJFbm7uzlRVqu73XYnLX07+EqFCAi0DbUpN3jPw3zvHb047v/i5hzQvi0PzVLrn7y7qbqU5",
+	"8OZiGpIh1FBMARo7/fN3F7YGX7RnhsP59/4QEZtNW3QzrIJWWk8deNIMeFAHl528dM+FKINoD17aszlh",
+	"eKmx1TALiAYC0nK83jd5XXNrpOAa++EcEepbJ9wmoeU1kTdLZ6C9Zr5Nk6Af+MAEvvPWdQMJ+lYChZDI",
+	"CZpsCsENZCGz1NCGIyW4wHvWMYWe1X5wxmjsm80UjKKnjKdkxmZDW8es9OpNCophPrnteGRejCGpcnlA",
+	"f6gs5ro0PRgdzLcG0zbMCe77DjyjoeMc+brsI2jqtxjs2gtNeXHwTfHTeuDzF5xLy+CvNKT9oWN4dGYd",
+	"x0svuInOJLR7sr/lm7FUZh0D2O0Ha7vv2ttaeXr4pvhp/YrsC85cUkNevphEvvGkNlSXXmksM5yCZoPd",
+	"0o6EhQyClsPDxUBEb16fX5C96/29GdvLr30hYddMFD2J/VKzZZcF9qc1Bx6AlcM91XqORRu5GEtXFpJi",
+	"Rr4VGoVEmlEuNOWCpcogEjBiRlD9vb0J19NsaPSvvfyFDiAr/7icqlcMDS5L5dnkSpIG+QEdOmJSNqMa",
+	"0XDmun9hRLdCl9uiMoYcj6FQrTPH5A6ugRgICL1T/Vyc/SEiVKgbM1ge9x59hDjAkCxFf3+KjtAbORBw",
+	"ZyWpzAxLeyNAeGLUVGozCvF4omIgIow2jFBA5bvb2K3uiDAjW62sfaAGAmZXdnr05VFdPADCQE3pnOHS",
+	"wY0K7/ShldrKor5+Q7D//j//lxw+3D8idCCw7nxegBV/23/YJT/JmDNr7qepYjF0MBnpZNEnz89fv/Kb",
+	"SQzE24ufOz+GZCqhgLAgmZhTMGuoLE2lIRjC1IjOWWh7kyhCraQkzgY9peY0Fws9NdQyzAwSuREnczpi",
+	"1k1o9ABwuWOSBcUGFkVzCzv4QFAvwbna1CSEVVFy2Ot1yTHBCAFCIcuXxJLZNQFVIkJ6j6wp5DhJ5E1R",
+	"tR+wb1QSsytkR0gNu89iMmfpQOTnJhTcLk5R9oFDbVlpFrTbJdGfT46fga0G5owN9aRsIGI2SmguDRI+",
+	"YtZk7hSDOZQwP+j2lhj75uamS+Hnrkwne/Zdtffi9OnJq/MTeKeIDy1YOggDw4rI6L3uPj4m50zQOQ/6",
+	"wcNur/vQJibDCb3XvWFJ0oFuC3t/vblSXVeDdlLnW0KqRQdS4Yyf0UXO/Mj3feddtiG6RsSE5ruB8JzC",
+	"itxMpcrdv2YYswe+85csmEZisQ5m85rtknDDkwRGdmV+jSpQ8k6DExpONXRC+1EDA2F2qTEUgewc9Gwg",
+	"pyLDRV562XU654bE+ESokCRSTFzTlmhGP3TohEUhMXotdl9HHEylkFkKOhdNbqhZhkG7YSUDWz6uspES",
+	"2HQUaCenPXMHDv7EtJGgQaXT9UGvt70WepgfWVNZeIkClrZQabMvQ4bCcl3V/op11aLvj6+iPpnKGyzn",
+	"rFyzeaiTjfQ2ZLaz/UDsRJ2OId1OgftHdVvXJceAd2j6hIgt7lRu4oe93sqO6N6lyr3yW6/zpP46ZdB3",
+	"+HC/Cdv59u1Vysn7F7Gg/9v7MFDZbEbThXOaIvp9TQ3F5A+P9n/YNYDQiTKX/5irkTkeFsH7T7gP9cY2",
+	"u0Mk+tPJRYRdQ/BsdAUSXGmEMiUasFeQYkULQ5H5p5OLuqE3wdTnY+tBvmJA25P9/R75r/980oWmWfXo",
+	"+xSWhSVoLB3qX+46qAl50nOJcUuXwUpA5x3yc2Wm5t7kxSXhDkgX8hzJQbdHSmhzte/d3LgnPx7uH94z",
+	"KW++OV8JhTt85Sh8oBwe2lLznAked8B9OskK02cTHb+eM3H67Gnp8b9/+oVFk6dSCHPzzfFJYjnKZphV",
+	"e4/k2n4PvhIyXYu/VmRL5xwSsPZopXvBXKqmQli+AS3h10yBp3Uqs/Qov9hybW8JxQz2pw6a2ZZ3oaYw",
+	"tlUemNI/yXixWYu0wsCGxYLfFGFWRZ1cW0d40x74dWUmPpV9Bc4PWUNAq0nBL9MM3fkPN3jLazoKb+63",
+	"frPUXMO8u/9wA1gdzYbB4cGTTd4rdTdpyy329SrDhMGjDVDll5mAVx9ugqs8tX6liBtqygWhYA3aoXPe",
+	"gYACZ1L22NL9VuXKEs80s+X5nDmVvhygh7ZhnaXC3IwEuyFzytMuOWMZdNikRM2hU175NTQnK7g/YTWv",
+	"MZ3xZFF3gSrXOi/KQG/CthsxX6Wq+ne++4b5bgXzWAN6HtEOlLsZFxWuJRrHqw81B+YDldcGxBgjv6Dm",
+	"ypYYFa7wa2F+zjFmzVs1dUHbH1p1dTnbs812eLeoplrX28yrrWkDz4jKK+Mni9bsaEvr3IId63qlw7sP",
+	"W79b9Dxry8fVnvFtGbG+a39bRqxpn19hxI+5G/W3wu34/lP4ser9/e39pxLTojMKYkLryqX6vGou/E4/",
+	"XeJX9GD5LNvEXljP9a5OnIaysVtjHo/R85IvridEewZf14vfZy/E7LfPXr3D26LXx0ZRMmNryP6LzNDo",
+	"LqRB8tTnhO4/rmR4ZkMESpKhtTxIbPBkrQWl4FKIsfzMU6xlBfLiOFtKQ1siCQMWkWN/5cq6PJ2yYYtz",
+	"awk699oWc1+M7b5pGoR9gFgSfyfIDiJ/zek0hWq/f1tlx7MFge9QjbIzNDQTnacSTDNcEZrwa3YndrsX",
+	"/JoJ7E3gsIWouTvb3Eq8fgXmOIeSYkpKbPHqJRQZUpoxnfKRanQMu4sZGdqgBqLZbJ5AmI/z0KMTV2c2",
+	"McH8KEaLgZhypeUkpTN15Po5DxfusgSv2YLS5ufRlcy0Kqx2KcsU+No1lo1QR3lETmdK1ZT8nrEMm0Mf",
+	"kZhqOqSKkbmUCQDDleYj1eBlfWkXvZY7NPug9+YJ5RW+WPIH1rGARW0elfAmlQZjLFPEjEsw9vROGMOb",
+	"apavtXb/MT7HjwFr0nOL0LC7NKwsl/Y2YPrjfejc3Nx0DPI6WZowMZIxRiHffoJ7vX6WS3830I5r6mVI",
+	"mR254IcIc3xsRYaFNUZ4ET+2ObCQN1tpqv+prTIODsBbqOLLjffbagTw5ua3XHhtY032daFjbaxDwLst",
+	"NYjliExUJWycdlWH8II1qcuChGCBx49L3m6YoMTvaFRtNkP9WSYx2mRxWGt/Svlkqo1iaGN8ucZqEDX2",
+	"2oGoGmyPQOH2HTZckZgJDll2Nt3NJfsOxFsIokGzsa3x0cGx46L0h5IuLO+g16sT9lhp7S4FVrmW25aF",
+	"VXXwtoKqQaBg2iHgMCQyhcTaXGp0g8/h9m+T+cpWXiTqMiv1ek9Ws9Iad0ge42iT2W31oC6Jinz8Pxap",
+	"p5peMUUiF9YckR06ELUVATDMOfLCl6kgLgeRRBCrH8HZMBBYskDltQrybA3kLv+9vPhFZMP6lnpJ7jSV",
+	"u8jzS3e7A+Evr5S6nq+x/K2N+CWZsuWFUIRgiGDJQURu7x9Ck+BdSoNSZZHWwsCzDfl1OfxyHJ4LeU2R",
+	"8iIt0bZbbW1OqgB/r1pRufxEnVZkSwkplbF4K9pNGLxJ6aQZtOIFGP++1KFTrHb+FMu53162tnHCubdu",
+	"5YLbrmBu6fZ2GmMrp/epIRanLRQVVGRK6orFNIl5DLLuLugsWRc5dfzm9HzORpuZXdzABaPUJE0b2qaQ",
+	"bvCX45cvCGZoLKeVelnpQT8wI3dfYe3LIludz+Yy1TbmdRr0g4mExXU5wrJ3/dCGuC7DYReZB/ZAPy6A",
+	"CK60O3rKFRnzhIXQdAFuKuaP3Tu55l6Y2Rxq7tEItH6rv4rALA85tQFYJUMAaNh/W2EHovGiSJ/JDS42",
+	"KSeE83fGJ6lLuUsh0z81BzamhHhhukYPTSSNUZAvcZKZi1u73hcwX8JSb0+vuSC7YzBfSaMKIagrtdoC",
+	"mRvxhzXpFTlLt2KVdXt5X4yS70oDEskOXTH3bksct7W6QkAVdgdutLfl5R62FHl4boBnb6hS+wcP/6ms",
+	"KOZFB1rrikuVNe5ZX6wWw6iLHM7dypVqDN5FdyuwrPV5Y7afkXq216NRQWY0MVcBFvsutNs4kU+FuxGM",
+	"UhabZdJkix77xuEPW4m5WpBdAKzLBtsetHUjWwX6Xvb6wkoMs9lF/mbX08jvBwwpMcUKKweYO+JsrpVL",
+	"qOPKFVc7IinT6cLmcUZn5kPn2HyIXHpW5bLlPbLu5gSP4pPtU6bWuWzvh2UFyQT7MGcjzWJiG593t324",
+	"b7aLqFTdUA5p22OvCRaZUjXlYrKtnVrlX8T6ZDvm8OiUy1J4h13xqz3wrvf3bKygarxDveBKH4OpW4HB",
+	"w+YJq8bCXMUjey/4jJvL8toHn2Jlqk/v7zLAEBYBASC1p8GcThiRY3T/u/IYRzaUE3MhRynT7Q2ytzA1",
+	"3Mrpsnn8xS3NA7eLuGhwkxShFg7XtWEWjjyNVrw+ONfm1N8+KhdtkUgqXzooF4CwVRNb6XH7W+YVV8aq",
+	"4UCF2vIWxSEeX1Kg+eP+fJxfhsna2P42dql8DVxZhOdarqznxcrhsfeRx5+QM11UbpmtMLbPY6sS3R7W",
+	"M7XhYCFdvr+ffqa+diGMS1r9xiupf3aBpd8MfVhvnBTLR2WT1G7MzW6ghm2f+CvE1wNVyWD9TlH3TlF/",
+	"snV4q+S0XhvYSBU9fRZ8ep+LraIK2Rq913vwG1d+8zfXa8A+fr6ru+vJvFo9b73eS8uEVdC397Wv8dYr",
+	"qfnDd5ZOmb/5pdTQYokNUrzU2YMqlxz21YvzFm7gp1KMEz7S367GuVQbsqXuSUuk3cAdNcK8Rg9dppi6",
+	"IBms806GLM9+2jnsPdldvh86RbbMem202Sqh2on+7vSOjSn72yNUL1OpDaGuUoFX0FHvC4nR75rwl1YR",
+	"jErcnrhuoQdDRcLRtMa7CVXI71WzsIXP7zvbfD1L2JYmf9es8V0NWeY+JMjPVkP2bGnrNcU9XbOavMCr",
+	"7cBRo6UcQTQPFMzlirDZXNdEd1SurS8tEN/05TVvjrLy1pqXEv9+fH0NN1xRack4yylxmyfZOu7b+2gY",
+	"7HKNefqMzeQ1W2Kb1rq9Y2LPWm3X+50av7g8P9dyTijuEQRaJHIy4QIc5lreqaIVNhEL5GzkLSwg4Ddv",
+	"YGEJdmVZ3DVteUDDy+oKIcTx51P5d9r+amj7hbkp4MbYFnUbULSTnVnMdYddG4hXW8PNgyf43J3rE0us",
+	"81okC4JQkuEC3c1m4TkX/Z6xdFGwER1pafmo4Ju1vVlXzUqHGHxqJw7BQSlTyN1qgsI1898KHBghBuEE",
+	"IWHdSZdEEM0TGShc5lYXUvSjFWhBoqgF5vHhpjjRkP4GYWoAnuazZmRwAZ02a+TYyjbjK0kB67ivnRty",
+	"WTef+059Mjk/rVducbXfnTFrBWjRRKiFjgq9hRC1IRHsBlqP8FTpUqGXmGtfWurpirxSV0lTkLPzg0eP",
+	"oa4nlrlV2TAK4T/IIzR/c6XgP6rhF8wNpSIeiIh9mEdkRwpGYpqHgZoHXetTVzqaxeUMz6UL4esRTbmE",
+	"SuhbClkfpvsHD8uR6rZFWuvYJg+oLxSpbiG4sF2OVoWpH98yTN1izzZynWvAOPRjwZdjFvQPe73qzHle",
+	"8SxTtjsH1SRhVKGjPK/y9E9B6AVvvxaQiTwz0jBvo4PtbGjKCMf8xW63W2lZuAlIYRHbSu00ZpAyIGeu",
+	"Sa+d/YalDPLZ56m85jHLYXDNuTdFyZARSlBC3x4Fm5JqYzTwr3mPImyZpG6VN+CWvh+WUgiwcIifae42",
+	"4J+Cra3gXSrFxE8jCKGHfh73OqLQkn3LIfvroLqnkP21YHy7Ift2abcN2V+izkfLjFkOyAf6h8ZscgRZ",
+	"hnGXvDGCixHAzIRyAXWoUsODPqUfCwLdmQVNXHuKmsG2R/L3k0iwGW19VYkEr58en53Ki7osAomrKqtE",
+	"6xsD5KoR6kTQxiiiWZyXUfb9LGRJqkLjs4EwD2K/JrNpgCgj4PNqXjKNDe3MKE9Cr9tgapvndV0nuHLq",
+	"maMAB4oywvawt1+nTz2fXSudMjrbVhsC25Q3oDGttHj2dC4qaLIwcyUdJiZc4Iy4qKAf9IaPx4/pPus8",
+	"HO3HnUP6I+s8Gf7IOgdj84X5/GTYnntql/iF9LQclkZNzQeyFE6xgXo2yXhZFSpE0yDH8yDw9A88mf/0",
+	"9vRZsz7lDwK7PAiw1o99dgMtJEfDbdMZyc5zycEMDzCBfCmYSQpXC+D2CY9GxaNJIm82SRxcv65XZlh/",
+	"i+9FO1kP1z3pJy0A+XY1lHxxd5tWmE9TNiJ8Ia2gLTRfr3awZGMmO/mi6jSGv7ofC50BxOEedrFs1bUE",
+	"HnXTYX2YGTaJ1RIeACP4zsEhtBlS0FHY+tBDYqRhAo8cYZMTlsJV+lryWGFXUWhaHIfwlfnfJioPhExJ",
+	"Zove5dXaoBuq0UjMXtgCzXW6wq+wPmyofzeBNDD2l6wQ9VaxRvFo5Y7BGG4fi4/yvbLNgCOghEv3e0QM",
+	"wLe2c24cntKmHNNtKzFt39JZYsZfbQtYV3ouRzfg1aA5ZxCsrJZbNEcjmQntuYBmbFUJpZcs+FIE5J/7",
+	"1tvzD2XOdg3vV9qy6zHlbfiMWf/1ipi/l3fVIeMNLuHLhPmtIi4X3+eR1fd0ga+d1m1wnq4l+QeKuEEq",
+	"xJ/LuZaKh6EPmcQsrdM7zHEGWkKXHGsyk9YujzLYdkIeCCpiMubXEEhoVBIykUZVMU9aQV25yFSb0w/E",
+	"1NznhnR0ZZs8u1b7B71DKAA1g5KdQkLbNuxfTQ57T/J6YFijFGxoQlZPCWinjo0AsNSSO4LrFJlzJuKX",
+	"i189XLSKGjkuow/mhyxxrAtKF2RHpqRYJvj1GZmztOPATPjM6GdfNbN9I7zz0qC/nnNs67/SbiVcXDXz",
+	"UWGbauKh49GImXuoUVBsd/nCe6RIZOvQXea1cvt4W7U2uBu6GAiZQVuUQW4Ky/XywKrsqTUlLk1xxdgc",
+	"RpoNBFyFJ0xrv3p2KaEclaY/X1y8IT9RxUdYSsU6XQYCeQfL3kJhdzfNLuFCaUbjLjmzJW91EeNlQzIG",
+	"Aotd1ha/nVIxYS8XXvPROzmF7fA4XbtjuCEMLMcwpNvBeF99FtPf0XEYFr54oNSaPDrYkxVnZEFqdczt",
+	"ft4by3Qi9QoGx/b+B72D4soBlvOhjBe5RR6+0XzGzHHH9NRcvbGtFhayLu6IcMnuw1ElspllEsPm8ENI",
+	"mKDDxAmsCTOiZSBSppgGWWVNsq7TMDQ1QQPAinMawy1Wn9NHxZlMGo7kgTBYqD+TQ6LQQgFD2sPWXs2U",
+	"NhhEt3SNcPgZduCeRANOtpEZ4eC2tmKOSQ5u84cskWKinGEJ76choD3f3ZLesEEVHTiF6ovYuN/MBtfo",
+	"JhUgufKAe6C+2yha2CiO1RW2RSm6BOGWWpNYs0kil0Lw/GpNPT+R5jLhowVaJpkKbYnblI0z5asGCaPX",
+	"eFDbk5lkAorYd4lncbTMO0oYTfEb2w4pJDOaXqmy/HLas22ojKoAFs9XTCkwkpZ6NduC+LsDYTN+4B7a",
+	"ZIckjWbIgVhvhzwzOLwnMQJzbSRF2ugZ6jMKr/0jMdw5BIRjG2+HPnM2U3fiIPuZy5+45tq71q7kxlQ6",
+	"R2lTcPgZPHGHphwzQVOcLPr0MQ77H8o+CPvSNtw1tVvkthk/l/d476O586ysoXAMA1n9B/WhhU1CcBck",
+	"RoYZT3SHCxJBt4sI26KYZyKEI9y05oLZ/9apKgDh9yoLX5WNAml1g/IKsIs19NpcT6GeRrYrg5rMyZ70",
+	"+Z4Rdf8SDmomNFNMJVupfvseYJSZuajy0ZQM2UjOmHIGowfKi95vyN2D/1Yl7q2jrldmgOb8vTdZQeO3",
+	"DDfDWM6HBig5Z4Cm+XSh+Igm0M6Qa+4QHgYqYWyeY3+DdbzJ7t0TvY454TxI2TyhI3sgbLNUVavZv5Hi",
+	"VN+gtaz14WKLTEGzISCFZqlh9SLbIWV9lexzfNBWyr4zOi+mWa0O2wLIRht7/u6X83KC0z+Ynmz3EMpR",
+	"tlWXvc44iuzMs2HCR3m5UCJFsvBjnEpUUks7e9hAr9mU8RJMh3h7M5s3limJaDKJKs39kolMuZ7O0M9H",
+	"h4oJvYuGzJRpnlofhEzAGOpOMzQ1egRh23vmpg5FuB4IAzGLMe3I2h66AzEQKMfshZFDC9wJi/vwugOY",
+	"l8enGupBk2Fmx1WANQxM5Fq5/rmX5osoJFHH4KkDX8I8nZgldBGRnYPeQKC9Vnlm3V3MJbD2VarzKG+b",
+	"QqAeIBwjOpoyNRCwJq5dyqiBAKNfrevUOn1hKQhujiFRRi/VOOFMzpjQrkmikDEj6oZrM515prS+LnnH",
+	"9XQgIj6bsZhTzf5oTsSI7FBiSDuVM64YzL5bwiqC4pAJcJS2F5tFLuyOYFLyGAknJA5iIW/Ako4/UjEQ",
+	"BRnBUqyT2G8HtWDoH4ZFOABqzUtA2IVcClroWz4VS4XFnrW0TSYbk5eTSRBuJiaPk9oUYvNr4bVwqPaQ",
+	"bDHnc5Jr4FwHWb6pJfgsoQZ9aBCdZxcPpUwYFXecXuztR4NeYpcdFojQfAYsojRNtXLU8D3teKPzpYUW",
+	"ghxTbr/W6jDJ5s3nB6o2yhWEyDcV1E9rewEzTDnkso/ty6MQY1bMb+YoIHQ5HKBLXo/HngQmO1Gng2AR",
+	"OR5Hu/2BOOw9JJH5rpPNoZc0V+C2i4z8KZIMXbhLSjXrQJAHi8mcpQOBvW7J6ZvaQBTEwd2YsHHwjWzX",
+	"+/cTqgb7WVwgrGNjObjGqAK359YWjIcoemb39J5i075le7w5Z7I52QFdrWCWORO7Ky3uZstXXzfeqnsp",
+	"7LZ0dD6linW4UEwoDpqByoaYjU08T5bLV8bImaZj8/eNqqJ8+RpzsCvfj8N1xyGgqe09K1PlsnD4eV31",
+	"87fKVq7a/jFghv4y9c43OQO+hyx/LXS+QWnzamS+o3Vf6LdsppMzQOvSbZ4/zKr85gpc6tv/vXrmFySS",
+	"3O/VQCTNfq96Wujdm1z6TjVf7Aj9U14BsP4I/azi4BXFD+JKrREPc8ehts6EXzPRJZG76fUJGrbsZ1vd",
+	"ATVcvGO6+Kga+UMiF7hyieZHdUl1n4gsSSIyY1TYuKs8vAWb+tlnjzDSTKMhA2Mxuc6DqIS8qbtUYlLJ",
+	"HWsU3xOgvlc2/1Iniytp3lr92IPoMFv47TYSpMHBwRNFKMbzakkUyK6ck3cwgPsHEtNFyc5/5KywLB0I",
+	"L27NS8S6qKQNgTUEzEoKwkEXLROrDsoZVGQ5gSoP+ayTJKeAtvrj+NbB0lSQ8qK3HgfdPMGGCVrfA6y+",
+	"BXHwEjMgvMSvYvtbSYdS8tf25MM55HSUo1d9dWE5syq/tSwnLIJSfE8xz+fsKwl1/lq56e/5cD3PNXAv",
+	"t4rsQNwrhlvv1jEVzAxu6hoP6TFJ5IgmZEI1m8pMsSAMsjQJ+sFU63l/b2//4Idur9vr7vd/7P3YA56y",
+	"MyzVXfv5KXn8w+ETl89gPv/Q6z0BrrK+A8Nk8P3jxweEC51KNWcjrL4m4rnkUHs4t9oCkmosw7+whcIk",
+	"KBclMYY4m7JXHp54fWzwvPf69NlTYh0+CR+mNOXMnynmaiSvWbqome0tiC+DZa60TRYrV9FXDRX4a7Pi",
+	"5I1w2eMAodtJb8wZqxnQ7xFKdmgWcyZGTO2iW91GVkD5UaUyFhuU5GHSPC26lhRObr9K+/J8Zxg9Dal1",
+	"EMFn/lyQSUqF9saFDDo+IiMZlzCKwU3Lwz5/d1GOeCmGcmEfXb+St+egXB7shbkRQoa7ucBy82ceGW4E",
+	"b0pH2mgYLBl7g04ZTWrpyrWEBR2OiljObC/+wsc5T9mYfyBRzjCXkXWSjaZsdKWyWTgQ2PnddiwHT39I",
+	"qEaDKqQanjOBnn6qSPTvneM3p51f2KJPfjn5SwR5wNGxFZ3wQp/8xGjKUvgdmszTkVaFaU3eCCAt3CfU",
+	"F/NN5k3IO7a+IKNsocrZJ9afGrok/pLnz6dWFDjhQOhpKrOJOyBd9gdVoHwrshP9T/jljxevfzl5Fe0a",
+	"lQ/wiGFOb89elMF1/qkmhoq5hg4EcmzLVYUuW8rQKuZbCwxOcfW2zWdMHy5RP5TbXp7mGZaVwoCjCGpO",
+	"YvmqvT9ExGwUDO2Ele+J6gBAA2F78ZMdxVhMer2Hu3BtWBBNr5iNWrrA4KQIlJ09W1zfvFze+CgkQ8PS",
+	"MgVKQSqIuuQES1Wan6KPA6fCD4I+6Xa7n6IySjM97bh6XWvWW1TXwhpvhiF2ojevzy9ItQBntBuS4UJD",
+	"gb+BMH+VwHoueUfpRdICwKJq1xroXK1QSyQg5/mIPVCkDGJUQAZ/dAfiohCPWC/dEEXCrzFZNqaLCk6N",
+	"NAtdDcOQeEBVgHdFSleAboHzdjq0sUgHvR6W9ssUU2RE51zTxAVnKQzBwqA6d3E87D3EPMflWgebUUVB",
+	"sC1Ap3OO4JcIAGM8Kk+UUg/NlCWgnHL0C1tArVT48BLhrJLtnHfAivDp/af/HwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
