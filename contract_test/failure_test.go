@@ -61,6 +61,9 @@ func nativeOps() []nativeOp {
 		}, func(ctx context.Context, c *client.ClientWithResponses, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.SetUserPasswordWithBody(ctx, id, jsonType, body, eds...)
 		}},
+		{"inviteUser", "users:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.InviteUser(ctx, id, eds...)
+		}, nil},
 		{"getMe", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.GetMe(ctx, eds...)
 		}, nil},
@@ -74,6 +77,9 @@ func nativeOps() []nativeOp {
 		}, func(ctx context.Context, c *client.ClientWithResponses, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.ChangeMyPasswordWithBody(ctx, jsonType, body, eds...)
 		}},
+		{"sendMyVerification", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.SendMyVerification(ctx, eds...)
+		}, nil},
 		{"listApplications", "applications:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.ListApplications(ctx, &client.ListApplicationsParams{Limit: ptr(10)}, eds...)
 		}, nil},
