@@ -173,7 +173,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, cl Client) e
 		return err
 	}
 	if !known {
-		t.UserID = "" // counted, not stored
+		t.UserID = "" // a dummy of no user, never mailed
 	}
 	return s.storeAndSend(ctx, u, mail.KindReset, token, t, known, cl)
 }
@@ -226,7 +226,7 @@ func (s *Service) checkEmailToken(ctx context.Context, token, action string, cl 
 	}
 	t, err := s.st.GetEmailToken(ctx, hashRefreshToken(token))
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound) || err == nil && t.UserID == "":
 		return reject("", "unknown token")
 	case err != nil:
 		return store.User{}, store.EmailToken{}, fmt.Errorf("get email token: %w", err)

@@ -12,21 +12,25 @@ const emailTokenColumns = `hash, user_id, kind, address_key, created_at, expires
 func scanEmailToken(r scanner) (EmailToken, error) {
 	var (
 		t                    EmailToken
+		userID               sql.NullString
 		createdAt, expiresAt int64
 		usedAt               sql.NullInt64
 	)
-	if err := r.Scan(&t.Hash, &t.UserID, &t.Kind, &t.Address, &createdAt, &expiresAt, &usedAt); err != nil {
+	if err := r.Scan(&t.Hash, &userID, &t.Kind, &t.Address, &createdAt, &expiresAt, &usedAt); err != nil {
 		return EmailToken{}, err
 	}
+	t.UserID = userID.String
 	t.CreatedAt, t.ExpiresAt, t.UsedAt = fromNanos(createdAt), fromNanos(expiresAt), fromNullNanos(usedAt)
 	return t, nil
 }
 
-// CreateEmailToken counts a mail to t.Address and, when t.UserID is set,
-// stores t and voids the user's older unused tokens of its kind, all in
-// one transaction; ErrMailLimited when one of limits is reached. Sends are
+// CreateEmailToken counts a mail to t.Address, voids the user's older
+// unused tokens of its kind and stores t, all in one transaction;
+// ErrMailLimited, storing nothing, when one of limits is reached. Sends are
 // counted in mail_sends, whatever the kind, so the limits hold across the
-// routes that mail. An unknown user is ErrNotFound.
+// routes that mail. A t without UserID runs the same statements and stores
+// a dummy that names no user (the same work for an address no user has).
+// An unknown user is ErrNotFound.
 func (s *DB) CreateEmailToken(ctx context.Context, t EmailToken, limits []MailLimit) error {
 	const (
 		// PostgreSQL runs the transaction READ COMMITTED: two nodes
@@ -62,13 +66,14 @@ func (s *DB) CreateEmailToken(ctx context.Context, t EmailToken, limits []MailLi
 		if _, err := tx.exec(ctx, qSend, key, at); err != nil {
 			return err
 		}
-		if t.UserID == "" {
-			return nil
+		var user any // NULL for the dummy, which the void matches nothing of
+		if t.UserID != "" {
+			user = t.UserID
 		}
-		if _, err := tx.exec(ctx, qVoid, at, t.UserID, t.Kind); err != nil {
+		if _, err := tx.exec(ctx, qVoid, at, user, t.Kind); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, qToken, t.Hash, t.UserID, t.Kind, key, at, nanos(t.ExpiresAt), nullNanos(t.UsedAt))
+		_, err := tx.exec(ctx, qToken, t.Hash, user, t.Kind, key, at, nanos(t.ExpiresAt), nullNanos(t.UsedAt))
 		return err
 	}))
 }

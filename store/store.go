@@ -257,11 +257,11 @@ type Store interface {
 	// TouchAPIKeys records last-used times in one write.
 	TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error
 
-	// CreateEmailToken counts a mail to t.Address at t.CreatedAt and, when
-	// t.UserID is set, stores t and voids the user's older tokens of
-	// t.Kind, in one transaction. It returns ErrMailLimited, storing
-	// nothing, when a limit is reached. A t without UserID only counts
-	// (the same work for an address no user has).
+	// CreateEmailToken counts a mail to t.Address at t.CreatedAt, voids
+	// the user's older tokens of t.Kind and stores t, in one transaction.
+	// It returns ErrMailLimited, storing nothing, when a limit is reached.
+	// A t without UserID is stored as a dummy of no user: the same work
+	// for an address no user has.
 	CreateEmailToken(ctx context.Context, t EmailToken, limits []MailLimit) error
 	// GetEmailToken finds a token by hash, used or not.
 	GetEmailToken(ctx context.Context, hash string) (EmailToken, error)

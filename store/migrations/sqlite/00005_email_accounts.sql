@@ -6,16 +6,20 @@ ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0 CHECK (em
 -- Mailed tokens (verification, reset, invitation): only the hex SHA-256 of
 -- the token is kept. address_key is the folded address it was mailed to.
 -- used_at is set when it is spent or voided by a newer one of its kind.
+-- A row without a user is the dummy a forgotten-password request for an
+-- unknown address writes, so that it does the same work as for a known
+-- one; no one holds its token and it matches no user.
 CREATE TABLE email_tokens (
     hash        TEXT    PRIMARY KEY,
-    user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id     TEXT    REFERENCES users (id) ON DELETE CASCADE, -- NULL: a dummy
     kind        TEXT    NOT NULL,
     address_key TEXT    NOT NULL,
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL,
     used_at     INTEGER
 ) STRICT;
-CREATE INDEX email_tokens_user_kind ON email_tokens (user_id, kind);
+-- The void of the older tokens looks up the unused ones of a user and kind.
+CREATE INDEX email_tokens_user_kind ON email_tokens (user_id, kind, used_at);
 
 -- One row per mail sent, for the per-address
 -- limits; no foreign key: a forgotten-password request for an unknown
