@@ -922,12 +922,16 @@ type User struct {
 // unless the request says otherwise.
 type UserCreate struct {
 	// Email Example: ada@example.com
-	Email         *Email      `json:"email,omitempty"`
-	EmailVerified *bool       `json:"email_verified,omitempty"`
-	FirstName     *Name       `json:"first_name,omitempty"`
-	Invite        *bool       `json:"invite,omitempty"`
-	LastName      *Name       `json:"last_name,omitempty"`
-	Password      NewPassword `json:"password,omitempty"`
+	Email *Email `json:"email,omitempty"`
+
+	// EmailVerified Create the user with its e-mail address verified (false when absent).
+	EmailVerified *bool `json:"email_verified,omitempty"`
+	FirstName     *Name `json:"first_name,omitempty"`
+
+	// Invite Mail the user an invitation to set a password (false when absent).
+	Invite   *bool       `json:"invite,omitempty"`
+	LastName *Name       `json:"last_name,omitempty"`
+	Password NewPassword `json:"password,omitempty"`
 
 	// Role Example: educator
 	Role *RoleName `json:"role,omitempty"`
