@@ -221,5 +221,9 @@ func Migrate(ctx context.Context, db string, report func(version int64, took tim
 	return cur, err
 }
 
-// Close closes the database.
-func (i *Instance) Close() error { return i.Store.Close() }
+// Close waits for the mails being sent (each bounded by the sender's
+// timeout), then closes the database.
+func (i *Instance) Close() error {
+	i.Service.WaitMail()
+	return i.Store.Close()
+}

@@ -64,6 +64,9 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Session, error) {
 		s.Audit(ctx, r.Client.event("login", "failure", u.ID, u.ID, reason))
 		return Session{}, err
 	}
+	if s.cfg.RequireVerifiedEmail && !u.EmailVerified {
+		return fail("e-mail not verified", ErrInvalidCredentials)
+	}
 	if s.passwordExpired(u) {
 		return fail("password expired", ErrPasswordExpired)
 	}
@@ -144,6 +147,9 @@ func (s *Service) checkPassword(ctx context.Context, login, password string, cl 
 		return store.User{}, s.rejectWithoutUser(ctx, password, cl, "disabled", u.ID)
 	case u.LockedUntil != nil && s.now().Before(*u.LockedUntil):
 		return store.User{}, s.rejectWithoutUser(ctx, password, cl, "locked", u.ID)
+	case u.PasswordHash == "":
+		// Invited, and no password set yet.
+		return store.User{}, s.rejectWithoutUser(ctx, password, cl, "no password set", u.ID)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 	if errors.Is(err, ErrPasswordTooLong) {

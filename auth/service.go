@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/auth/seal"
+	"github.com/gatehouse-auth/gatehouse/mail"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
@@ -76,6 +78,20 @@ type Config struct {
 	AdminScopes []string
 	UserScopes  []string
 	Logger      *slog.Logger
+
+	// Accounts by e-mail (DESIGN.md). Mailer sends the mails (nil:
+	// mail.Disabled, which sends nothing); PublicURL is the base of their
+	// links (the Issuer when ""). Signup opens POST /v1/signup.
+	// RequireVerifiedEmail refuses logins of unverified users, as for a
+	// wrong password. The token lifetimes default to 24 h, 1 h and 7 days;
+	// MailLimits to DefaultMailLimits.
+	Mailer                                        mail.Sender
+	PublicURL                                     string
+	Signup                                        bool
+	RequireVerifiedEmail                          bool
+	VerifyTokenTTL, ResetTokenTTL, InviteTokenTTL time.Duration
+	MailLimits                                    []store.MailLimit
+
 	// OnEvent, when set, sees every audit event (metrics count them).
 	OnEvent func(store.AuditEvent)
 	// Sealer seals secrets at rest (TOTP secrets, signing keys' private
@@ -141,7 +157,7 @@ func (c Config) withDefaults() Config {
 	if c.Rand == nil {
 		c.Rand = rand.Reader
 	}
-	return c
+	return c.withAccountDefaults()
 }
 
 // DefaultKeyActivationDelay is Config.KeyActivationDelay's default: more
@@ -161,6 +177,8 @@ type Service struct {
 	// ownAudience is the default application's audience, the only one
 	// gatehouse's own API accepts (see VerifyOwnAccessToken).
 	ownAudience atomic.Pointer[string]
+	// mails are the mails being sent in the background.
+	mails sync.WaitGroup
 }
 
 // New returns a Service. Call Bootstrap before serving.

@@ -30,6 +30,8 @@ type Claims struct {
 	// AMR is how the user authenticated (RFC 8176): ["pwd"], ["pwd",
 	// "otp"] or ["pwd", "mfa"].
 	AMR []string `json:"amr,omitempty"`
+	// EmailVerified is always present: false until the address is verified.
+	EmailVerified bool `json:"email_verified"`
 }
 
 // Scopes splits the scope claim.
@@ -68,12 +70,13 @@ func (s *Service) issueAccessToken(u store.User, app store.Application, scope, a
 			ExpiresAt: jwt.NewNumericDate(exp),
 			ID:        jti,
 		},
-		SubType:   u.Role,
-		Scope:     scope,
-		Username:  u.Username,
-		Email:     u.Email,
-		SessionID: sid,
-		AMR:       amr,
+		SubType:       u.Role,
+		Scope:         scope,
+		Username:      u.Username,
+		Email:         u.Email,
+		EmailVerified: u.EmailVerified,
+		SessionID:     sid,
+		AMR:           amr,
 	}
 	t := jwt.NewWithClaims(method, c)
 	t.Header["kid"] = kid

@@ -40,12 +40,36 @@ type NewUser struct {
 	// PasswordHash, when set, is stored as is instead of hashing Password
 	// (imports of argon2id or bcrypt hashes).
 	PasswordHash string
+	// EmailVerified creates the user with its address verified.
+	EmailVerified bool
+	// Invite mails the user an invitation to set a password; Password may
+	// then be "", and the user cannot log in until it sets one.
+	Invite bool
 }
 
 // CreateUser checks the password policy, hashes the password and stores
 // the user. An unknown role is a PolicyError; a taken username or e-mail
 // is store.ErrConflict.
 func (s *Service) CreateUser(ctx context.Context, n NewUser, actor string, cl Client) (store.User, error) {
+	if n.Invite && n.Email == "" {
+		return store.User{}, &PolicyError{"email", "is required for an invitation"}
+	}
+	if !n.Invite && n.Password == "" && n.PasswordHash == "" {
+		return store.User{}, &PolicyError{"password", "is required unless invite is true"}
+	}
+	u, err := s.insertUser(ctx, n)
+	if err != nil {
+		return store.User{}, err
+	}
+	s.Audit(ctx, cl.event("user.create", "success", actor, u.ID, ""))
+	if n.Invite {
+		return u, s.invite(ctx, u, actor, cl)
+	}
+	return u, nil
+}
+
+// insertUser checks and stores a new user, for CreateUser and Signup.
+func (s *Service) insertUser(ctx context.Context, n NewUser) (store.User, error) {
 	if n.Role == "" {
 		n.Role = RoleUser
 	}
@@ -54,7 +78,7 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser, actor string, cl Cl
 		if err := CheckHashFormat(hash); err != nil {
 			return store.User{}, &PolicyError{"password_hash", err.Error()}
 		}
-	} else {
+	} else if !n.Invite || n.Password != "" {
 		if err := s.checkNewPassword("password", n.Password, n.Username); err != nil {
 			return store.User{}, err
 		}
@@ -72,13 +96,12 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser, actor string, cl Cl
 	u := store.User{
 		ID: uuid.NewString(), Username: n.Username, Email: n.Email,
 		FirstName: n.FirstName, LastName: n.LastName, Role: n.Role,
-		PasswordHash: hash, PasswordChangedAt: now,
+		PasswordHash: hash, PasswordChangedAt: now, EmailVerified: n.EmailVerified,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.st.CreateUser(ctx, u); err != nil {
 		return store.User{}, err
 	}
-	s.Audit(ctx, cl.event("user.create", "success", actor, u.ID, ""))
 	return u, nil
 }
 

@@ -18,9 +18,16 @@ const benchPassword = "benchmark-password"
 
 // startServer runs gatehouse with the production argon2id parameters.
 func startServer(b *testing.B) *client.ClientWithResponses {
+	c, _ := startInstance(b, auth.Config{})
+	return c
+}
+
+// startInstance starts gatehouse with the service settings cfg and returns
+// its client and the instance.
+func startInstance(b *testing.B, cfg auth.Config) (*client.ClientWithResponses, *gatehouse.Instance) {
 	b.Helper()
 	ctx := context.Background()
-	inst, err := gatehouse.Open(ctx, gatehouse.Options{DB: filepath.Join(b.TempDir(), "bench.db"), Logger: slog.New(slog.DiscardHandler)})
+	inst, err := gatehouse.Open(ctx, gatehouse.Options{DB: filepath.Join(b.TempDir(), "bench.db"), Auth: cfg, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,7 +41,7 @@ func startServer(b *testing.B) *client.ClientWithResponses {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return c
+	return c, inst
 }
 
 func passwordGrant(b *testing.B, c *client.ClientWithResponses) client.TokenResponse {

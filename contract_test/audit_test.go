@@ -44,7 +44,8 @@ func allAuditEvents(t *testing.T, s *server, token string, params client.ListAud
 // server log for the secrets used: none may appear.
 func TestAuditAndNoSecrets(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, noReuseInterval, func(c *authConfig) { c.MaxFailedLogins = 2 })
+	mb := startMailbox(t, false)
+	s := newServer(t, noReuseInterval, func(c *authConfig) { c.MaxFailedLogins = 2 }, withMail(mb, t))
 	ctx := context.Background()
 	secrets := map[string]string{"admin password": adminPassword}
 	admin := s.adminToken(t)
@@ -127,6 +128,37 @@ func TestAuditAndNoSecrets(t *testing.T) {
 		secrets["recovery code "+strconv.Itoa(i)] = c
 		secrets["recovery code "+strconv.Itoa(i)+" (undashed)"] = strings.ReplaceAll(c, "-", "")
 	}
+	// Accounts by e-mail: each token, link and mail text is a secret.
+	mailed := func(m delivered) {
+		secrets["mailed token to "+m.To[0]+" "+m.Subject] = m.Token
+		secrets["mailed link to "+m.To[0]+" "+m.Subject] = m.Link
+		secrets["mail text to "+m.To[0]+" "+m.Subject] = strings.TrimSpace(m.Text)
+	}
+	if r, _ := s.Client.SignupWithResponse(ctx, client.SignupRequest{Username: "fred", Password: "fred-secret-password", Email: "fred@example.com"}); r.JSON201 == nil {
+		t.Fatalf("sign-up: %d %s", r.StatusCode(), r.Body)
+	}
+	secrets["fred's password"] = "fred-secret-password"
+	m := mb.next(t)
+	mailed(m)
+	if r := verifyEmail(t, s, m.Token); r.JSON200 == nil {
+		t.Fatalf("verify: %d", r.StatusCode())
+	}
+	verifyEmail(t, s, m.Token) // spent: a failure
+	forgot(t, s, "dave@example.com")
+	forgot(t, s, "nobody@example.com")
+	m = mb.next(t)
+	mailed(m)
+	resetPassword(t, s, m.Token, "short") // refused by the policy
+	if r := resetPassword(t, s, m.Token, "dave-reset-secret"); r.StatusCode() != 204 {
+		t.Fatalf("reset: %d %s", r.StatusCode(), r.Body)
+	}
+	secrets["dave's reset password"] = "dave-reset-secret"
+	gina := s.createUser(t, admin, client.UserCreate{Username: "gina", Email: ptr(client.Email("gina@example.com")), Invite: ptr(true)})
+	mailed(mb.next(t))
+	if r, _ := s.Client.InviteUserWithResponse(ctx, gina.Id, bearer(admin)); r.JSON202 == nil {
+		t.Fatalf("invite: %d", r.StatusCode()) // held back: within the minute
+	}
+	s.settle()
 
 	// The hashes and private keys that now exist are secrets too.
 	for _, name := range []string{"admin", "dave", "erin"} {
@@ -166,6 +198,9 @@ func TestAuditAndNoSecrets(t *testing.T) {
 		"api_key.revoke success": 1, "user.create success": 2, "user.update success": 1,
 		"user.password success": 1, "role.put success": 1, "signing_key.rotate success": 1,
 		"mfa.enable success": 1, "mfa.verify failure": 1, "mfa.recovery_codes success": 1,
+		"signup success": 1, "email.verify success": 1, "email.verify failure": 1,
+		"password.forgot success": 2, "password.reset success": 1, "password.reset failure": 1,
+		"user.invite success": 1, "mail.send success": 3, "mail.send failure": 1,
 	} {
 		if count[action] < atLeast {
 			t.Errorf("audit: %d %q events, want at least %d (all: %v)", count[action], action, atLeast, count)
@@ -231,7 +266,7 @@ func TestAuditAndNoSecrets(t *testing.T) {
 		"roles":        func() []byte { r, _ := s.Client.ListRolesWithResponse(ctx, bearer(admin)); return r.Body },
 		"signing keys": func() []byte { r, _ := s.Client.ListSigningKeysWithResponse(ctx, bearer(admin)); return r.Body },
 		"api keys": func() []byte {
-			r, _ := s.Client.ListApiKeysWithResponse(ctx, nil, bearer(s.login(t, "dave", "dave-new-secret").AccessToken))
+			r, _ := s.Client.ListApiKeysWithResponse(ctx, nil, bearer(s.login(t, "dave", "dave-reset-secret").AccessToken))
 			return r.Body
 		},
 		"jwks": func() []byte { r, _ := s.Client.GetJWKSWithResponse(ctx); return r.Body },

@@ -68,6 +68,9 @@ func nativeOps() []nativeOp {
 		{"endUserSessions", "users:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.EndUserSessions(ctx, id, eds...)
 		}, nil},
+		{"inviteUser", "users:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.InviteUser(ctx, id, eds...)
+		}, nil},
 		{"getMe", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.GetMe(ctx, eds...)
 		}, nil},
@@ -89,6 +92,9 @@ func nativeOps() []nativeOp {
 		}, nil},
 		{"endMySession", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.EndMySession(ctx, id, eds...)
+		}, nil},
+		{"sendMyVerification", "profile", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.SendMyVerification(ctx, eds...)
 		}, nil},
 		{"listApplications", "applications:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.ListApplications(ctx, &client.ListApplicationsParams{Limit: ptr(10)}, eds...)

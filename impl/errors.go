@@ -132,6 +132,13 @@ func classify(err error) *Error {
 			Fields: []FieldError{{Location: "body", Field: "code", Message: "is wrong or already used"}}}
 	case errors.Is(err, auth.ErrMFAState):
 		return &Error{Kind: KindConflict, Detail: strings.TrimPrefix(err.Error(), auth.ErrMFAState.Error()+": "), Err: err}
+	case errors.Is(err, auth.ErrSignupDisabled):
+		return &Error{Kind: KindForbidden, Detail: "sign-up is disabled", Err: err}
+	case errors.Is(err, auth.ErrInvalidEmailToken):
+		return &Error{Kind: KindInvalid, Detail: "the request failed validation", Err: err,
+			Fields: []FieldError{{Location: "body", Field: "token", Message: "is not valid: unknown, used, voided or expired"}}}
+	case errors.Is(err, auth.ErrNoEmail), errors.Is(err, auth.ErrAlreadyVerified):
+		return &Error{Kind: KindConflict, Detail: err.Error(), Err: err}
 	case errors.Is(err, auth.ErrOverloaded):
 		return &Error{Kind: KindUnavailable, Detail: "too many logins in progress, retry shortly", RetryAfter: 1, Err: err}
 	}
@@ -365,6 +372,9 @@ func allowedMethods(c echo.Context) string {
 // tell an OAuth client its access token was refused, and clients (like
 // oauth4webapi) that raise on any challenge would hide the error body.
 func wwwAuthenticate(r *http.Request, e *Error) string {
+	if errors.Is(e.Err, auth.ErrSignupDisabled) {
+		return "" // no credentials would change the answer: no challenge
+	}
 	if e.Code == codeInvalidClient {
 		if _, _, basic := r.BasicAuth(); basic {
 			return `Basic realm="gatehouse"`

@@ -90,7 +90,8 @@ func clientFrom(ctx context.Context) auth.Client { return infoFrom(ctx).client }
 func fromStoreUser(svc *auth.Service, u store.User) api.User {
 	out := api.User{
 		Id: uuid.MustParse(u.ID), Username: u.Username, Role: u.Role, Disabled: u.Disabled, MfaEnabled: u.MFAEnabled,
-		Email: nonEmpty(u.Email), FirstName: nonEmpty(u.FirstName), LastName: nonEmpty(u.LastName),
+		EmailVerified: u.EmailVerified,
+		Email:         nonEmpty(u.Email), FirstName: nonEmpty(u.FirstName), LastName: nonEmpty(u.LastName),
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
 	if exp := svc.PasswordExpiry(u); exp != nil {

@@ -3,6 +3,7 @@ package impl
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/api"
@@ -24,6 +25,7 @@ func (h *Handlers) CreateUser(ctx context.Context, req api.CreateUserRequestObje
 	u, err := h.svc.CreateUser(ctx, auth.NewUser{
 		Username: b.Username, Password: b.Password, Email: string(deref(b.Email)),
 		FirstName: deref(b.FirstName), LastName: deref(b.LastName), Role: deref(b.Role),
+		Invite: deref(b.Invite), EmailVerified: deref(b.EmailVerified),
 	}, principalFrom(ctx).UserID, clientFrom(ctx))
 	if err != nil {
 		return nil, err
@@ -71,6 +73,9 @@ func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObje
 // applyProfile sets the profile fields that were given.
 func applyProfile(u *store.User, email *api.Email, first, last *string) {
 	if email != nil {
+		if !strings.EqualFold(u.Email, string(*email)) {
+			u.EmailVerified = false // as the store clears it: a new address
+		}
 		u.Email = string(*email)
 	}
 	if first != nil {

@@ -6,15 +6,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net"
-	netmail "net/mail"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/mail/mailtest"
 	"github.com/google/go-cmp/cmp"
 	gomail "github.com/wneessen/go-mail"
 	gosmtp "github.com/wneessen/go-mail/smtp"
@@ -48,61 +46,14 @@ func newTestSMTP(t *testing.T, rawURL string, opts ...Option) *SMTP {
 	return s
 }
 
-// parsedMail is a delivered DATA, parsed with net/mail and mime/multipart.
-type parsedMail struct {
-	Header     netmail.Header
-	From, To   string
-	Subject    string
-	Text, HTML string
-}
+// parsedMail is a delivered DATA, parsed.
+type parsedMail = mailtest.Message
 
 func parseMail(t *testing.T, data []byte) parsedMail {
 	t.Helper()
-	msg, err := netmail.ReadMessage(strings.NewReader(string(data)))
+	p, err := mailtest.Parse(data)
 	if err != nil {
-		t.Fatalf("read message: %v", err)
-	}
-	var dec mime.WordDecoder
-	subject, err := dec.DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil {
-		t.Fatalf("decode subject: %v", err)
-	}
-	p := parsedMail{Header: msg.Header, From: msg.Header.Get("From"), To: msg.Header.Get("To"), Subject: subject}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/alternative" {
-		t.Fatalf("content type %q (%v), want multipart/alternative", msg.Header.Get("Content-Type"), err)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		part, err := mr.NextPart() // decodes quoted-printable
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("next part: %v", err)
-		}
-		body, err := io.ReadAll(part)
-		if err != nil {
-			t.Fatalf("read part: %v", err)
-		}
-		pt, pparams, err := mime.ParseMediaType(part.Header.Get("Content-Type"))
-		if err != nil {
-			t.Fatalf("part content type: %v", err)
-		}
-		if cs := strings.ToLower(pparams["charset"]); cs != "utf-8" {
-			t.Errorf("part %s charset %q, want utf-8", pt, cs)
-		}
-		switch pt {
-		case "text/plain":
-			p.Text = string(body)
-		case "text/html":
-			p.HTML = string(body)
-		default:
-			t.Errorf("unexpected part %s", pt)
-		}
-	}
-	if p.Text == "" || p.HTML == "" {
-		t.Fatalf("want a text/plain and a text/html part, got text %d bytes, html %d bytes", len(p.Text), len(p.HTML))
+		t.Fatal(err)
 	}
 	return p
 }

@@ -25,6 +25,9 @@ var (
 	// ErrInUse is returned when a row cannot be deleted because others refer
 	// to it (a role still held by users, the default application).
 	ErrInUse = errors.New("in use")
+	// ErrMailLimited is returned by CreateEmailToken when the address has
+	// had as many mails as a MailLimit allows: nothing was stored.
+	ErrMailLimited = errors.New("mail limit reached for the address")
 )
 
 // User is an account. Email is "" when the user has none.
@@ -39,6 +42,7 @@ type User struct {
 	PasswordChangedAt time.Time
 	PasswordExpiresAt *time.Time // nil: never expires
 	Disabled          bool
+	EmailVerified     bool // the e-mail was confirmed (or an administrator said so)
 	FailedAttempts    int
 	LockedUntil       *time.Time
 	CreatedAt         time.Time
@@ -181,6 +185,26 @@ type APIKey struct {
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+}
+
+// EmailToken is a token mailed to a user: a verification, reset or
+// invitation (Kind). Hash is the hex SHA-256 of the token; the token itself
+// is never stored. Address is the case-folded address it was mailed to.
+// UsedAt is set when it was spent or voided by a newer token of its kind.
+type EmailToken struct {
+	Hash      string
+	UserID    string
+	Kind      string
+	Address   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// MailLimit allows at most Max mails to one address within Window.
+type MailLimit struct {
+	Window time.Duration
+	Max    int
 }
 
 // LoginFailure is a failed login to count: failures before WindowStart no
@@ -327,6 +351,20 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	// TouchAPIKeys records last-used times in one write.
 	TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error
+
+	// CreateEmailToken counts a mail to t.Address at t.CreatedAt, voids
+	// the user's older tokens of t.Kind and stores t, in one transaction.
+	// It returns ErrMailLimited, storing nothing, when a limit is reached.
+	// A t without UserID is stored as a dummy of no user: the same work
+	// for an address no user has.
+	CreateEmailToken(ctx context.Context, t EmailToken, limits []MailLimit) error
+	// GetEmailToken finds a token by hash, used or not.
+	GetEmailToken(ctx context.Context, hash string) (EmailToken, error)
+	// SpendEmailToken marks the token used at at; ErrTokenSpent when it
+	// was already used or voided, ErrNotFound when there is none.
+	SpendEmailToken(ctx context.Context, hash string, at time.Time) error
+	// SetEmailVerified sets the user's email_verified flag.
+	SetEmailVerified(ctx context.Context, userID string, verified bool) error
 
 	AppendAuditEvent(ctx context.Context, e AuditEvent) error
 	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error)

@@ -12,7 +12,7 @@ import (
 // userColumns lists the users columns scanUser reads, in its order.
 const userColumns = `id, username, email, first_name, last_name, role, password_hash,
 	password_changed_at, password_expires_at, disabled, failed_attempts, locked_until,
-	created_at, updated_at` + userMFAColumn
+	created_at, updated_at, email_verified` + userMFAColumn
 
 // userMFAColumn tells whether the user has a confirmed second factor.
 const userMFAColumn = `,
@@ -28,7 +28,7 @@ func scanUser(r scanner) (User, error) {
 	)
 	err := r.Scan(&u.ID, &u.Username, &email, &u.FirstName, &u.LastName, &u.Role,
 		&u.PasswordHash, &changedAt, &expiresAt, &u.Disabled, &u.FailedAttempts,
-		&lockedUntil, &createdAt, &updatedAt, &u.MFAEnabled)
+		&lockedUntil, &createdAt, &updatedAt, &u.EmailVerified, &u.MFAEnabled)
 	if err != nil {
 		return User{}, err
 	}
@@ -58,13 +58,13 @@ func emailArgs(email string) (value, key any) {
 func (s *DB) CreateUser(ctx context.Context, u User) error {
 	const q = `INSERT INTO users (id, username, username_key, email, email_key, first_name,
 		last_name, role, password_hash, password_changed_at, password_expires_at, disabled,
-		failed_attempts, locked_until, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		failed_attempts, locked_until, created_at, updated_at, email_verified)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	email, emailKey := emailArgs(u.Email)
 	_, err := s.exec(ctx, q, u.ID, u.Username, foldKey(u.Username), email, emailKey,
 		u.FirstName, u.LastName, u.Role, u.PasswordHash, nanos(u.PasswordChangedAt),
 		nullNanos(u.PasswordExpiresAt), u.Disabled, u.FailedAttempts,
-		nullNanos(u.LockedUntil), nanos(u.CreatedAt), nanos(u.UpdatedAt))
+		nullNanos(u.LockedUntil), nanos(u.CreatedAt), nanos(u.UpdatedAt), u.EmailVerified)
 	return s.writeErr("insert user", err)
 }
 
@@ -117,11 +117,14 @@ func (s *DB) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, strin
 }
 
 // UpdateUser writes every field of u but the password hash, the time it
-// was set, the lockout state and the creation time.
+// was set, the lockout state, the creation time and email_verified, which
+// it clears when the e-mail changes (a new address is not yet verified).
 func (s *DB) UpdateUser(ctx context.Context, u User) error {
-	const q = `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
-		first_name = ?, last_name = ?, role = ?, disabled = ?, password_expires_at = ?, updated_at = ?
-		WHERE id = ?`
+	const q = `UPDATE users SET username = ?1, username_key = ?2,
+		email_verified = (email_verified AND email_key IS NOT DISTINCT FROM ?4),
+		email = ?3, email_key = ?4,
+		first_name = ?5, last_name = ?6, role = ?7, disabled = ?8, password_expires_at = ?9, updated_at = ?10
+		WHERE id = ?11`
 	if !s.storable(u.ID) {
 		return s.writeErr("update user", ErrNotFound)
 	}

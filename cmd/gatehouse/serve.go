@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,7 +65,7 @@ func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
 		Usage: "run the HTTP server",
-		Flags: append(serviceFlags(),
+		Flags: append(append(serviceFlags(),
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Sources: env("addr"),
 				Usage: "the address to listen on"},
 			&cli.StringFlag{Name: "public-url", Sources: env("public-url"),
@@ -94,6 +95,7 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: 15 * time.Second, Sources: env("shutdown-timeout"),
 				Usage: "how long in-flight requests may run after SIGINT or SIGTERM"},
 		),
+			accountFlags()...),
 		Action: serve,
 	}
 }
@@ -106,7 +108,7 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 	if d := cmd.Duration("key-activation-delay"); d <= 0 {
 		return nil, fmt.Errorf("--key-activation-delay must be positive, got %v (rotate with --immediate to skip it once)", d)
 	}
-	return gatehouse.Open(ctx, gatehouse.Options{
+	o := gatehouse.Options{
 		DB:            cmd.String("db"),
 		MasterKeyFile: cmd.String("master-key-file"),
 		Auth: auth.Config{
@@ -132,7 +134,11 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 			JWKSMaxAge:     cmd.Duration("jwks-max-age"),
 		},
 		Logger: log,
-	})
+	}
+	if err := applyAccountFlags(cmd, &o.Auth, cmp.Or(cmd.String("public-url"), issuer)); err != nil {
+		return nil, err
+	}
+	return gatehouse.Open(ctx, o)
 }
 
 func newLogger(cmd *cli.Command) (*slog.Logger, error) {

@@ -366,6 +366,11 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
+// Accepted defines model for Accepted.
+type Accepted struct {
+	Message string `json:"message"`
+}
+
 // AccessTTL Seconds, from one minute to one day.
 type AccessTTL = int
 
@@ -648,6 +653,15 @@ type DialectUsername = string
 // Email Example: ada@example.com
 type Email = openapi_types.Email
 
+// EmailToken A token from a mail (the `token` query parameter of its link).
+type EmailToken = string
+
+// EmailTokenRequest defines model for EmailTokenRequest.
+type EmailTokenRequest struct {
+	// Token A token from a mail (the `token` query parameter of its link).
+	Token EmailToken `json:"token"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field The field, as a dotted path; absent for errors about the whole body.
@@ -826,6 +840,23 @@ type PasswordChange struct {
 	//
 	// Example: correct horse battery staple
 	NewPassword NewPassword `json:"new_password"`
+}
+
+// PasswordForgotRequest defines model for PasswordForgotRequest.
+type PasswordForgotRequest struct {
+	// Email Example: ada@example.com
+	Email Email `json:"email"`
+}
+
+// PasswordResetRequest defines model for PasswordResetRequest.
+type PasswordResetRequest struct {
+	// NewPassword At least 8 characters, at most 1,024 bytes, and not the username.
+	//
+	// Example: correct horse battery staple
+	NewPassword NewPassword `json:"new_password"`
+
+	// Token A token from a mail (the `token` query parameter of its link).
+	Token EmailToken `json:"token"`
 }
 
 // PasswordSet defines model for PasswordSet.
@@ -1008,6 +1039,22 @@ type SigningKeyList struct {
 	Items []SigningKey `json:"items"`
 }
 
+// SignupRequest defines model for SignupRequest.
+type SignupRequest struct {
+	// Email Example: ada@example.com
+	Email     Email `json:"email"`
+	FirstName *Name `json:"first_name,omitempty"`
+	LastName  *Name `json:"last_name,omitempty"`
+
+	// Password At least 8 characters, at most 1,024 bytes, and not the username.
+	//
+	// Example: correct horse battery staple
+	Password NewPassword `json:"password"`
+
+	// Username Example: BR0001
+	Username Username `json:"username"`
+}
+
 // TOTPConfirm defines model for TOTPConfirm.
 type TOTPConfirm struct {
 	// Code The authenticator's current code.
@@ -1099,6 +1146,9 @@ type User struct {
 	// Email Example: ada@example.com
 	Email *string `json:"email,omitempty"`
 
+	// EmailVerified The e-mail address was confirmed through a mailed token (or an administrator said so).
+	EmailVerified bool `json:"email_verified"`
+
 	// FirstName Example: Ada
 	FirstName *string            `json:"first_name,omitempty"`
 	Id        openapi_types.UUID `json:"id"`
@@ -1118,17 +1168,22 @@ type User struct {
 	Username Username `json:"username"`
 }
 
-// UserCreate defines model for UserCreate.
+// UserCreate `password` is required unless `invite` is true: the user is then
+// mailed an invitation to set one (an `email` is required) and cannot
+// log in until it has. The user starts with `email_verified: false`
+// unless the request says otherwise.
 type UserCreate struct {
 	// Email Example: ada@example.com
-	Email     *Email `json:"email,omitempty"`
-	FirstName *Name  `json:"first_name,omitempty"`
-	LastName  *Name  `json:"last_name,omitempty"`
+	Email *Email `json:"email,omitempty"`
 
-	// Password At least 8 characters, at most 1,024 bytes, and not the username.
-	//
-	// Example: correct horse battery staple
-	Password NewPassword `json:"password"`
+	// EmailVerified Create the user with its e-mail address verified (false when absent).
+	EmailVerified *bool `json:"email_verified,omitempty"`
+	FirstName     *Name `json:"first_name,omitempty"`
+
+	// Invite Mail the user an invitation to set a password (false when absent).
+	Invite   *bool       `json:"invite,omitempty"`
+	LastName *Name       `json:"last_name,omitempty"`
+	Password NewPassword `json:"password,omitempty"`
 
 	// Role Example: educator
 	Role *RoleName `json:"role,omitempty"`
@@ -1292,8 +1347,14 @@ type OcariotHeaderTooLarge = OcariotError
 // ServerError RFC 9457 problem details.
 type ServerError = Problem
 
+// SignupDisabled RFC 9457 problem details.
+type SignupDisabled = Problem
+
 // TooLarge RFC 9457 problem details.
 type TooLarge = Problem
+
+// TooManyRequests RFC 9457 problem details.
+type TooManyRequests = Problem
 
 // Unauthorized RFC 9457 problem details.
 type Unauthorized = Problem
@@ -1424,6 +1485,9 @@ type OcariotAuthJSONRequestBody = OcariotAuthRequest
 // JmvstreamAuthenticateJSONRequestBody defines body for JmvstreamAuthenticate for application/json ContentType.
 type JmvstreamAuthenticateJSONRequestBody = JmvstreamAuthenticateRequest
 
+// VerifyEmailJSONRequestBody defines body for VerifyEmail for application/json ContentType.
+type VerifyEmailJSONRequestBody = EmailTokenRequest
+
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfileUpdate
 
@@ -1433,8 +1497,17 @@ type ConfirmTotpJSONRequestBody = TOTPConfirm
 // ChangeMyPasswordJSONRequestBody defines body for ChangeMyPassword for application/json ContentType.
 type ChangeMyPasswordJSONRequestBody = PasswordChange
 
+// ForgotPasswordJSONRequestBody defines body for ForgotPassword for application/json ContentType.
+type ForgotPasswordJSONRequestBody = PasswordForgotRequest
+
+// ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
+type ResetPasswordJSONRequestBody = PasswordResetRequest
+
 // PutRoleJSONRequestBody defines body for PutRole for application/json ContentType.
 type PutRoleJSONRequestBody = RolePut
+
+// SignupJSONRequestBody defines body for Signup for application/json ContentType.
+type SignupJSONRequestBody = SignupRequest
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
@@ -1573,12 +1646,18 @@ type ServerInterface interface {
 	// JmvstreamAuthenticate Log in to an application (Jmvstream dialect)
 	// (POST /v1/authenticate)
 	JmvstreamAuthenticate(ctx echo.Context) error
+	// VerifyEmail Verify an e-mail address with the mailed token
+	// (POST /v1/email/verify)
+	VerifyEmail(ctx echo.Context) error
 	// GetMe The authenticated user
 	// (GET /v1/me)
 	GetMe(ctx echo.Context) error
 	// UpdateMe Update the authenticated user's profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx echo.Context) error
+	// SendMyVerification Mail the authenticated user a new verification link
+	// (POST /v1/me/email/verify)
+	SendMyVerification(ctx echo.Context) error
 	// RegenerateRecoveryCodes Replace the recovery codes
 	// (POST /v1/me/mfa/recovery-codes)
 	RegenerateRecoveryCodes(ctx echo.Context) error
@@ -1603,6 +1682,12 @@ type ServerInterface interface {
 	// EndMySession End one of the authenticated user's sessions
 	// (DELETE /v1/me/sessions/{id})
 	EndMySession(ctx echo.Context, id ID) error
+	// ForgotPassword Ask for a password-reset mail
+	// (POST /v1/password/forgot)
+	ForgotPassword(ctx echo.Context) error
+	// ResetPassword Set a new password with a mailed reset or invitation token
+	// (POST /v1/password/reset)
+	ResetPassword(ctx echo.Context) error
 	// ListRoles List roles
 	// (GET /v1/roles)
 	ListRoles(ctx echo.Context) error
@@ -1621,6 +1706,9 @@ type ServerInterface interface {
 	// RotateSigningKey Rotate a signing key
 	// (POST /v1/signing-keys/rotate)
 	RotateSigningKey(ctx echo.Context, params RotateSigningKeyParams) error
+	// Signup Sign up (when --signup open)
+	// (POST /v1/signup)
+	Signup(ctx echo.Context) error
 	// ListUsers List users
 	// (GET /v1/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -1636,6 +1724,9 @@ type ServerInterface interface {
 	// UpdateUser Update a user
 	// (PATCH /v1/users/{id})
 	UpdateUser(ctx echo.Context, id ID) error
+	// InviteUser Mail a user a new invitation
+	// (POST /v1/users/{id}/invite)
+	InviteUser(ctx echo.Context, id ID) error
 	// RemoveUserMfa Remove a user's second factor
 	// (DELETE /v1/users/{id}/mfa)
 	RemoveUserMfa(ctx echo.Context, id ID) error
@@ -2247,6 +2338,15 @@ func (w *ServerInterfaceWrapper) JmvstreamAuthenticate(ctx echo.Context) error {
 	return err
 }
 
+// VerifyEmail converts echo context to params.
+func (w *ServerInterfaceWrapper) VerifyEmail(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.VerifyEmail(ctx)
+	return err
+}
+
 // GetMe converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
@@ -2262,6 +2362,15 @@ func (w *ServerInterfaceWrapper) UpdateMe(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateMe(ctx)
+	return err
+}
+
+// SendMyVerification converts echo context to params.
+func (w *ServerInterfaceWrapper) SendMyVerification(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SendMyVerification(ctx)
 	return err
 }
 
@@ -2341,6 +2450,24 @@ func (w *ServerInterfaceWrapper) EndMySession(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.EndMySession(ctx, id)
+	return err
+}
+
+// ForgotPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ForgotPassword(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ForgotPassword(ctx)
+	return err
+}
+
+// ResetPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetPassword(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetPassword(ctx)
 	return err
 }
 
@@ -2435,6 +2562,15 @@ func (w *ServerInterfaceWrapper) RotateSigningKey(ctx echo.Context) error {
 	return err
 }
 
+// Signup converts echo context to params.
+func (w *ServerInterfaceWrapper) Signup(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Signup(ctx)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -2521,6 +2657,22 @@ func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateUser(ctx, id)
+	return err
+}
+
+// InviteUser converts echo context to params.
+func (w *ServerInterfaceWrapper) InviteUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InviteUser(ctx, id)
 	return err
 }
 
@@ -2665,6 +2817,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/me/mfa/recovery-codes", wrapper.RegenerateRecoveryCodes, options.OperationMiddlewares["regenerateRecoveryCodes"]...)
 	router.GET(options.BaseURL+"/v1/applications", wrapper.ListApplications, options.OperationMiddlewares["listApplications"]...)
 	router.POST(options.BaseURL+"/v1/applications", wrapper.CreateApplication, options.OperationMiddlewares["createApplication"]...)
+	router.POST(options.BaseURL+"/v1/users/:id/invite", wrapper.InviteUser, options.OperationMiddlewares["inviteUser"]...)
+	router.POST(options.BaseURL+"/v1/signup", wrapper.Signup, options.OperationMiddlewares["signup"]...)
+	router.POST(options.BaseURL+"/v1/email/verify", wrapper.VerifyEmail, options.OperationMiddlewares["verifyEmail"]...)
+	router.POST(options.BaseURL+"/v1/me/email/verify", wrapper.SendMyVerification, options.OperationMiddlewares["sendMyVerification"]...)
+	router.POST(options.BaseURL+"/v1/password/forgot", wrapper.ForgotPassword, options.OperationMiddlewares["forgotPassword"]...)
+	router.POST(options.BaseURL+"/v1/password/reset", wrapper.ResetPassword, options.OperationMiddlewares["resetPassword"]...)
 	router.DELETE(options.BaseURL+"/v1/applications/:id", wrapper.DeleteApplication, options.OperationMiddlewares["deleteApplication"]...)
 	router.GET(options.BaseURL+"/v1/applications/:id", wrapper.GetApplication, options.OperationMiddlewares["getApplication"]...)
 	router.PATCH(options.BaseURL+"/v1/applications/:id", wrapper.UpdateApplication, options.OperationMiddlewares["updateApplication"]...)
@@ -2856,7 +3014,18 @@ type OcariotHeaderTooLargeJSONResponse OcariotError
 
 type ServerErrorApplicationProblemPlusJSONResponse Problem
 
+type SignupDisabledApplicationProblemPlusJSONResponse Problem
+
 type TooLargeApplicationProblemPlusJSONResponse Problem
+
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
 
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
@@ -7004,6 +7173,111 @@ func (response JmvstreamAuthenticate503JSONResponse) VisitJmvstreamAuthenticateR
 	return err
 }
 
+type VerifyEmailRequestObject struct {
+	Body *VerifyEmailJSONRequestBody
+}
+
+type VerifyEmailResponseObject interface {
+	VisitVerifyEmailResponse(w http.ResponseWriter) error
+}
+
+type VerifyEmail200JSONResponse User
+
+func (response VerifyEmail200JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail400ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail413ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail429ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail431ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail500ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -7224,6 +7498,107 @@ type UpdateMe500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateMe500ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMyVerificationRequestObject struct {
+}
+
+type SendMyVerificationResponseObject interface {
+	VisitSendMyVerificationResponse(w http.ResponseWriter) error
+}
+
+type SendMyVerification204Response struct {
+}
+
+func (response SendMyVerification204Response) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SendMyVerification401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification401ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMyVerification403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification403ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMyVerification409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification409ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMyVerification431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification431ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMyVerification500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification500ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8116,6 +8491,210 @@ func (response EndMySession500ApplicationProblemPlusJSONResponse) VisitEndMySess
 	return err
 }
 
+type ForgotPasswordRequestObject struct {
+	Body *ForgotPasswordJSONRequestBody
+}
+
+type ForgotPasswordResponseObject interface {
+	VisitForgotPasswordResponse(w http.ResponseWriter) error
+}
+
+type ForgotPassword202JSONResponse Accepted
+
+func (response ForgotPassword202JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword400ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword413ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword429ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword431ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword500ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordRequestObject struct {
+	Body *ResetPasswordJSONRequestBody
+}
+
+type ResetPasswordResponseObject interface {
+	VisitResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type ResetPassword204Response struct {
+}
+
+func (response ResetPassword204Response) VisitResetPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword400ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword413ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword429ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword431ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword500ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRolesRequestObject struct {
 }
 
@@ -8803,6 +9382,143 @@ func (response RotateSigningKey500ApplicationProblemPlusJSONResponse) VisitRotat
 	return err
 }
 
+type SignupRequestObject struct {
+	Body *SignupJSONRequestBody
+}
+
+type SignupResponseObject interface {
+	VisitSignupResponse(w http.ResponseWriter) error
+}
+
+type Signup201JSONResponse User
+
+func (response Signup201JSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response Signup400ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup403ApplicationProblemPlusJSONResponse struct {
+	SignupDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response Signup403ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response Signup409ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response Signup413ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Signup429ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response Signup431ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Signup500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Signup500ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -9450,6 +10166,146 @@ func (response UpdateUser500ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type InviteUserRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type InviteUserResponseObject interface {
+	VisitInviteUserResponse(w http.ResponseWriter) error
+}
+
+type InviteUser202JSONResponse Accepted
+
+func (response InviteUser202JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser400ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser401ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser403ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser404ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser409ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser431ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser500ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RemoveUserMfaRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -10073,12 +10929,18 @@ type StrictServerInterface interface {
 	// JmvstreamAuthenticate Log in to an application (Jmvstream dialect)
 	// (POST /v1/authenticate)
 	JmvstreamAuthenticate(ctx context.Context, request JmvstreamAuthenticateRequestObject) (JmvstreamAuthenticateResponseObject, error)
+	// VerifyEmail Verify an e-mail address with the mailed token
+	// (POST /v1/email/verify)
+	VerifyEmail(ctx context.Context, request VerifyEmailRequestObject) (VerifyEmailResponseObject, error)
 	// GetMe The authenticated user
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
 	// UpdateMe Update the authenticated user's profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// SendMyVerification Mail the authenticated user a new verification link
+	// (POST /v1/me/email/verify)
+	SendMyVerification(ctx context.Context, request SendMyVerificationRequestObject) (SendMyVerificationResponseObject, error)
 	// RegenerateRecoveryCodes Replace the recovery codes
 	// (POST /v1/me/mfa/recovery-codes)
 	RegenerateRecoveryCodes(ctx context.Context, request RegenerateRecoveryCodesRequestObject) (RegenerateRecoveryCodesResponseObject, error)
@@ -10103,6 +10965,12 @@ type StrictServerInterface interface {
 	// EndMySession End one of the authenticated user's sessions
 	// (DELETE /v1/me/sessions/{id})
 	EndMySession(ctx context.Context, request EndMySessionRequestObject) (EndMySessionResponseObject, error)
+	// ForgotPassword Ask for a password-reset mail
+	// (POST /v1/password/forgot)
+	ForgotPassword(ctx context.Context, request ForgotPasswordRequestObject) (ForgotPasswordResponseObject, error)
+	// ResetPassword Set a new password with a mailed reset or invitation token
+	// (POST /v1/password/reset)
+	ResetPassword(ctx context.Context, request ResetPasswordRequestObject) (ResetPasswordResponseObject, error)
 	// ListRoles List roles
 	// (GET /v1/roles)
 	ListRoles(ctx context.Context, request ListRolesRequestObject) (ListRolesResponseObject, error)
@@ -10121,6 +10989,9 @@ type StrictServerInterface interface {
 	// RotateSigningKey Rotate a signing key
 	// (POST /v1/signing-keys/rotate)
 	RotateSigningKey(ctx context.Context, request RotateSigningKeyRequestObject) (RotateSigningKeyResponseObject, error)
+	// Signup Sign up (when --signup open)
+	// (POST /v1/signup)
+	Signup(ctx context.Context, request SignupRequestObject) (SignupResponseObject, error)
 	// ListUsers List users
 	// (GET /v1/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -10136,6 +11007,9 @@ type StrictServerInterface interface {
 	// UpdateUser Update a user
 	// (PATCH /v1/users/{id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// InviteUser Mail a user a new invitation
+	// (POST /v1/users/{id}/invite)
+	InviteUser(ctx context.Context, request InviteUserRequestObject) (InviteUserResponseObject, error)
 	// RemoveUserMfa Remove a user's second factor
 	// (DELETE /v1/users/{id}/mfa)
 	RemoveUserMfa(ctx context.Context, request RemoveUserMfaRequestObject) (RemoveUserMfaResponseObject, error)
@@ -11551,6 +12425,52 @@ func (sh *strictHandler) JmvstreamAuthenticate(ctx echo.Context) error {
 	return nil
 }
 
+// VerifyEmail operation middleware
+func (sh *strictHandler) VerifyEmail(ctx echo.Context) error {
+	var request VerifyEmailRequestObject
+
+	var body VerifyEmailJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyEmail(ctx.Request().Context(), request.(VerifyEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyEmail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(VerifyEmailResponseObject); ok {
+		return validResponse.VisitVerifyEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx echo.Context) error {
 	var request GetMeRequestObject
@@ -11614,6 +12534,29 @@ func (sh *strictHandler) UpdateMe(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(UpdateMeResponseObject); ok {
 		return validResponse.VisitUpdateMeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SendMyVerification operation middleware
+func (sh *strictHandler) SendMyVerification(ctx echo.Context) error {
+	var request SendMyVerificationRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SendMyVerification(ctx.Request().Context(), request.(SendMyVerificationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SendMyVerification")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SendMyVerificationResponseObject); ok {
+		return validResponse.VisitSendMyVerificationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11852,6 +12795,98 @@ func (sh *strictHandler) EndMySession(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// ForgotPassword operation middleware
+func (sh *strictHandler) ForgotPassword(ctx echo.Context) error {
+	var request ForgotPasswordRequestObject
+
+	var body ForgotPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ForgotPassword(ctx.Request().Context(), request.(ForgotPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ForgotPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ForgotPasswordResponseObject); ok {
+		return validResponse.VisitForgotPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResetPassword operation middleware
+func (sh *strictHandler) ResetPassword(ctx echo.Context) error {
+	var request ResetPasswordRequestObject
+
+	var body ResetPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPassword(ctx.Request().Context(), request.(ResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetPasswordResponseObject); ok {
+		return validResponse.VisitResetPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListRoles operation middleware
 func (sh *strictHandler) ListRoles(ctx echo.Context) error {
 	var request ListRolesRequestObject
@@ -12015,6 +13050,52 @@ func (sh *strictHandler) RotateSigningKey(ctx echo.Context, params RotateSigning
 		return err
 	} else if validResponse, ok := response.(RotateSigningKeyResponseObject); ok {
 		return validResponse.VisitRotateSigningKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Signup operation middleware
+func (sh *strictHandler) Signup(ctx echo.Context) error {
+	var request SignupRequestObject
+
+	var body SignupJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Signup(ctx.Request().Context(), request.(SignupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Signup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SignupResponseObject); ok {
+		return validResponse.VisitSignupResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -12190,6 +13271,31 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// InviteUser operation middleware
+func (sh *strictHandler) InviteUser(ctx echo.Context, id ID) error {
+	var request InviteUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InviteUser(ctx.Request().Context(), request.(InviteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InviteUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InviteUserResponseObject); ok {
+		return validResponse.VisitInviteUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RemoveUserMfa operation middleware
 func (sh *strictHandler) RemoveUserMfa(ctx echo.Context, id ID) error {
 	var request RemoveUserMfaRequestObject
@@ -12318,274 +13424,298 @@ func (sh *strictHandler) ListUserSessions(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tdtu4kgD4KhjtzIl9h5Llj7gT+fTZcSfu2/n22M7N3G1lTEiEJLQpQE2AdnR7cs7+2gfYh9j7HvdR",
-	"5kn2oAogQYqUKEd20rf9J7EkEigUqgpVhfr4rTWU05kUTGjV6v3WmjAasQT+/IEqPnw2oXHMxJiZbyKm",
-	"hgmfaS5Fq9c6Z0ITKeI5uZkwQfSEkWHMzZc01RMmNB9SzSJyw/WE/HRxcUpgRLJ19uMzcvjdwVPyj78/",
-	"7uwFxHz+7nD3u+1OK2ixT3Q6i1mrh/OThNF4+n2/NaaaTWSqWL/VClpqOGFTamCaUa1ZYuD57+ILP/93",
-	"v/XxT/3Wv7aClp7PzIhKJ1yMW58/B6238hkdTipWZQDd2e10ydD8roiWslOYkIl02ur93BKyDY+0PlaP",
-	"f65lUjH+hbxiQhGaMCLYNUtwnqh2DgXDVM5xxnQyPx5pllRtzlCKyIBPbijXZMBGMmFEJ3MuxoSOKRfF",
-	"Kadc8KmZdTebigvNxiyBuT58+HDs7WrFuibM33cuBYHBGaEiIjeTOeGajCiPWeQo4HG3vOOMJiwhLElk",
-	"8n2/xcU1jXl0qQ3KSttexsbnoDWjCZ0yban3WZoomVTDGQr2SV8O4YmQyBHQ7ixh11ymiszomBm4uHn8",
-	"15Ql81bQEnRq5sN3ioijn14zMdaTVu/x7l7VPr14Xg1GwpRMkyF7pAiPshlnVE/yCXnUCloJ+zXlCYta",
-	"PZ2kzJ98JJMp1a1eK03hycXJX/Mp14vzH2sylUoTPeGKTKkw28OmimxFbETTWBO7OVVIiGHIEg6QeB53",
-	"u8FyUvpslqNmUigG+3Q84+8VS36g0Rn7NWUKYB1KoZmAP+lsFluC2vlFGdh/yynmt2ysV2ze6rVevP3L",
-	"8esXzy/PTv7z/cn5RSuf6w1Tihop1nqBVIUSKbFzfvZX868JG7V6rf9jJxeNO/ir2rHgnhgSxdUU8Vo3",
-	"un3vJxCvF1K+pgnK1BVL3QxUSG0ADIm5QJ5EUU9GnMURCiRp5NHhAXnFfyBbYQmZ4XbHW8g5S67dhF+0",
-	"YRcnZ2+PX1+enJ29O6vcL5yJcEU0m85kQhMez0kq6DXlMR3EbHOb12gqOwjK8U3vIIx6ZnFQCWI6HDKl",
-	"RmnsNrRTAOorENZARnODM6CeXfKG/1AC6Q0Vc8vc6kuI5eLdu8s3x2//6ijyvJJeLqREgWbxowKSmIOS",
-	"xNSclBsjloV5yCiRUxSoNIoSptSRnZmaM5qEcF634cAOicID2shYT+fyHqmDzz69453+AJ2F970wp7BM",
-	"+N/MefHlovTZ2cnzk7cXL45fny8Vp8OERebsp7HaHI4/JFKM/aGJTAgVxGoGJGGjhKkJAQ3Bp7r3Hs/e",
-	"Gy84gojlmFsVz+heRuEayYTMqFI3MonIhKoJF+PNbX2jw3OWyEHMpv9esfMR05THrV5Le+eE1dUA0TCC",
-	"UdXM2lWr9/NvLTg2jOKhWAJ6QdCaZkRxTeOUGZngNBcySDWZcqVALfkYtJSmOlWt3oFRGDTXVuOPiFtI",
-	"pjrQgUx1bxBTcdWcsE5xsavOQtB9YqNEsciQ1sKagaaeSTGK+XAd5G4EyuGEijEjQzu9QksK7Kw0SYyh",
-	"ZbDIyBYlZgcIjRNGoznR9IqJgNBMwSRckFQxPMB/lMmARxET974cj41jOrwilKihnDFYkZyxBK0GwdiC",
-	"WPzw4UO7bH4sY5CytQIQGd1rUf/6ckVJSDgCA0IV8Lmx6ubkp5Pj54jwxjrfnWB9vdUAwC+n10onjE7v",
-	"SFvNxt+gvgqA21NpLVuiGch25EYA+0LFB6sJ420eqpcfLoDbFLBZSGf88orNVYi8dxd8ZqG6I+JZZyfW",
-	"J531zJrNQHwsSCrYpxkbahbBEZQmzAfqq+CwRqu3r66pZW4GrLcST2agaS5IeGxhgMnCu6Dlt1L/KFMR",
-	"3afUfiuJSoeT7PQGvL8zsN3GSQK4cJ60cULxBVDQ4Ckk9dITVtO7LALmtG6n8hFPqQVfE/qJlg2fZNpd",
-	"1QS5B49MU6XJgBFl1ByO3mXH1njaCqnhW5iUoMer4Fve7+xtt9DfNGNUI6HeEjJAy6XRSFGrxQGPSBli",
-	"A9TA6FvDOI1YRKbgdJ1QQaQYsjrwnHdvY+DZAYG4mtEj0Fct54UlMMKAhAWKMV+kQqWzmUw0s18CQGHQ",
-	"F9mzcOaEhm4KT4P5hk+Xbwe2O97rbnZQd/FAyzbAupkpnL83YDeCusx1j9C+sLYHkYIF5h8y5tdMlPYn",
-	"8PfTEh2QV19Y+kqonrAE39BWShpNG6SltrMbIkBOMUoAiaimRCZ98fL83dtOXxTFFFxDtJ9JoRMZr5JR",
-	"7lYBtgi2bPNKxUpKUOloxIecCW33s4c2SVm9D2FbVY+bpSlzvN2JiAZ470jZWJMregUx1VT72CQ5WG/M",
-	"M7iHW8/9U5Y4eJdXI3BScSXkjbAXfpc86hEhiTcDmVCFvjAetTYthXDWRVmB+A8zoMLAcTHwp+FBimLD",
-	"u450p1lgpUpxHQF4nMAG55a8+wIneKSIYsOEaXhEKZbAwp34CQj7NAPfh0zMiRHTOYs65J2I52ZAGKIv",
-	"QGakikU+SFwZ2x/vXaMAJZuRZfDrESwA78QEE9FMcqHtXaJiwlAYsRdp2SAbkjrB2hxbukPOCfUuFO0V",
-	"1KNgyksg57BHaK3aDeN8W7KkRht3kK7pYd8IwN4VyaV3RWIAvwvP+G0p9gvcqoCAO7F0GtICMHkIohX1",
-	"CcfX+VF7RMpS0VB2X3iwPVIVcRlGUrnb+FzWeGKmL/LQDm5FFPywvSBMNneM34Xb/svJ+N79+e+GNOFS",
-	"35VSg6Nv2oPSTKJv3Fqu9J7gGYnXGu5opHMF6j4A+7W9sTXyvKGwuQuXw8It3uZ19UwNxMAPuMi+uHhd",
-	"G7wU4LlhrLUpF6k2Wg98iujcQJdFnTw5PCjEnRx2FwNP4GoQrjZ/a80SOTPaGjpHhgkY85dUFyJqIqpZ",
-	"W3O42SqF1QQtVO3UWu/wqEHETtC6YvPLCRe6+nLiis0fKTJL2Ih/AsaMqdJkJFPQ9hI6NLZrMaoqi5y7",
-	"/N//+//7dPCff6ua1QxzaYT8WkvCgKDfKsKOcqfGzxjDZO8Is9UFPt7z8DY5+IUNdb5dz+AhYIAo4gYR",
-	"ND71tm9EY8WC0o4Wd6d0pexiFa/YnCgtZ4rcyOSKi/GRlRRw5NGBYkIbRK6HCS8abO/xY6BJ93k38IMV",
-	"f/7vfv9Tt/vx36vjE338wdirUBT9Hgi7lqaNnTZK47hDQHEzGoeQN0fmf66cBJ8YizMLXVzKOJuh1FvQ",
-	"62uOztniTkBsXeGPFYEGRlB9zq/Ak4TCZy9uscFiYK4aUN8rlvjy2fMrF0HPHLwrgH7OacyG+jTzBwcQ",
-	"GvDW4r3Bq+9dJEF5Idk4QQ7NkmVlKkhxIYXwljzEdjFksDryZSFS7fzk7C8vnp1cvn97/JfjF6+Pf3h9",
-	"0goqYpQ+VpDqQhjNqr30gV98fQkyzjBCpnZ7bQQNxJ2V5NdB9+lhWYCtgtIbbAlQxSi3BZgoagYOpAXs",
-	"eb+fGHE1v+BIZA1F3BSCXTznV4tGUy7+A/6tesNIJkfI+UvHdY+Xcbr0gdusoIaUz98/e3Zy3pjistcW",
-	"QgqrR5BxEQF7VUqWz/Ml/K485/x9d9vkIb9u40sIr0VvsIKL7BK9NVSTcKaH11Guu8/Qca1qW9DQ9g+7",
-	"lQorTSPOxLAmTAUmeaRISNMoRIOnaPTziKQiZkoRxXTliXkbBaHhYc/VpY0k9zhgIGXMqPDP45xGJulg",
-	"CTOti9O9x0/3utVohUuLBodwhstzfGGZspBtVbBIA1VrKCAoA6mBjpEBdSvFuIo+lyIhs9FK5LgRNXfD",
-	"WnMNrSxbnz0d7QI3RRiigezYjJ6Yi6K7VBbL660UR4i8shgiUzonVF2BwywPX8QLGs/Z0BdwY0y2MmP1",
-	"kSJG3ZeJFx4ok0dq+4iw6Uxbz6TlF3RJZsz/c0smEUtUL2EUpFP5ItIsNEOxR3y7e0+WER9t/63bftrr",
-	"XLZrCHBKP73AYXc92ZPtiI9KuDn6xm22KoHXXELhEu/OgLeXb5uy4T83X823b2urjLwqOBXxVmNxg9ef",
-	"awVebWN8X7FZlfZQRRt21vWJZMPS0DLXgky8jcx7P4ua0O+UC//b3YeT975O3sXNSyOuT66t37y8DU5x",
-	"zxVPuN6pWhQdaplcIsct6s42yGBW+avLqKj6Cb0dlb815G6Z6qGcFow4hUackXV4BVJpw6kUsFS3Jr2W",
-	"FWrMpEs6ZpUetyrxYAeye5Av4+PSTdyIbMhJ4g4VpSwOqfZ4WFfO17JtTr2zREYpYLRNZ7yNXsvFnXW+",
-	"iKXe14JOdUSmVF2xyPwYc6VVw0PAWkTaGuNu5csxdhxFtS6qr+Naz0B7zmK2xD+q2Sddnw3v7k23jk9f",
-	"GExvm6OVxSN7fXV7VxtMWwU4hn4du3CkisxvCJ9WfCxYRAZzQoECbBJ80YPw8sMrcs40xll993hvn/zj",
-	"7/vbJdh3D/efHFSQXAmQC/i9DEw4S/g11ezyis0vf7lxMV12rr3OHlYIsEIuTUSPMz3qQZim6kmD4h5K",
-	"4nYWgdU2oPR+udHtAYRLVEpChO7lh1crT/Yy9mbpIOZDQJqFdfe7bbRtKAmvIOosFfzXlLngM8V0j5yd",
-	"H/fF1tn53uPDgFBNYkaVJnvdgydkwLXaDsjJM3La3nt8SLZOzFPbxvZ59+qUnER7jx/vPu2LrZPo+fnx",
-	"doeENB6HAXIrxLEGGH08pXo4cZdbHXKKuCVTNh2wRPUFTRhJ2ChVzmIqHY7xeJUgPedjwcX4OLb+o+uy",
-	"AXVYpec2eegKJd5yJl98S1fcKZ08Cwy6Lf46rYJw2Dp59j9n58f/8+7V6Xa1ZlQGo3vwpPr0W5xZ8bG/",
-	"LaWpFR9XzvipjJ/uXhVDzZs8VhITBj+I23pZ8fLDq3O0FdbhA1GSFTlbYBbcAmd3FujNPNv4CM8ZtmBn",
-	"73VXKPkwSdXiyxdWVchdQX3li6tbHFLtfv/T7qjf//TdqEa1Pqm6rqD/YT91hnLqG7jOa16G4zYz/8hZ",
-	"HNXcptn036pzD36CbEhKIqk1i8iM6smRtccxRxISiQnk9oLAupnIGMN0i8ELXnrxYsyCzP3w7ogwI7SC",
-	"rGKJLaaCp3DlQTD1LkSyWZfnL69iuumSa7mfGI3NpiwoiBM2vFL1TFhpYxSEHh1OCIzySBGrWVtZJKQm",
-	"8spT33JwXBp2jkB51QpafsmLj6uWa8eoWu2LzONWqz9ZO4r6CstqOZDrN7kplg1xqa2uscY4oJ54Zl0N",
-	"bS/csGy5aHP0fVzOJGTHyIQMmOIRI1TkseFl1Qk4s86yrHPhHGdR5wsqWzU025XKZr2J4D16+Pjxfu2z",
-	"gOYs4sLRj+/oKF99rKYlXXt1nJNSzc2b5tes+q6JpstN+Opf2adZwVzjQh8etKoulHjJgbfkSVXNyr9o",
-	"Xm3uDUYNRwYPSuUYKh3UfZ8xypIN/oK9DXLpvdKstvtXtfNWSd+MrlqtnNZpo3X6pkPIybNW0Do7P24F",
-	"rXevTitRUB0BYLXHzHvDx5Uvf6p8eb4anbneFwCqcMYa7J5XXUSspZxZtex2ilhWDqAmHmmdewOnK63U",
-	"h1Zodl8Q9eTSdpsdIIXbiUa3MG5FGYjelEvRW6PJTZvGIC1Ta7JJSlHgpe1xX+ea1gth1FIaE1t7C99c",
-	"iQN4aikgWfRNyV1TE5TT+Bx68+PxmX0wW2XFNgt1wxJzRNM8TwCvOEeQUGYko3MaYMILGYG/mWwZNug+",
-	"UuTNj8fk+PTF9qLhlOPRyo/piF5m4FcJkoocPn8X3qSx5nb+UpJINmyV7jyilzWexXcz+mvKjsiQJgm3",
-	"98LgaCdauts7s2il2QxQ8tjGeDdwMzJLI4uL8kGq3Dy/wsDdcMLbGkOwwj/5p0qr6y278W3ShbKN6Dh6",
-	"4oV7gz8JqjnuBt29AzKYa6YwbdAlybuDuGhcDWWSsKEmE5koRgYA4ZwoTWcQB7Weg9Km8NQwRTFTE+2/",
-	"BoS9mP6+kJ5arlxQnYbuPYiqUvFBT98JinVH4XM55RnuOvNsQrON1WlEt2HGpWUWbi8ZbdqP2aO7CvYV",
-	"Gwr2FQ2CfQtZTItWpYx8PvYU5RLal/kDlmMapgiWygILY81RVNCmGyjI3tNVk7nNeAZVw9ZUnGxBsctZ",
-	"tTesEfsLdnPZlIB8IbeA2DIspaGXLb6JI7N0u7QhqFeDaNOvKkXj04PH3xGb1mXz1tSieMxvlYsOMhDz",
-	"I6hTUydu1BJfncLKFRXF74Jm6r/nKKy4XuVCaWqjF3K4d653dwzsaqc7OBwd0l3W3h/uRu0D+oS1nw6e",
-	"sPbeyHxhPj+tjAz1fFdu1IPuQZVxbOsL+tO/lZr8WIexzO7NPa5eEcKVPgw8RXDSYJl77DSRIx6zDYWY",
-	"ZMbPsq1Cb/LnoDXiidKXTSQ2aDQuRaz5C1WhGWdsKK9ZMn8mI3vglJIR8OfLofu9RLFMEMXFOGbtVDEC",
-	"TwU2Lwiyy6UYMhvCpCeMJxDExDBf1cUxZRTt7+4warPReNL+5Woq2rNfE7Uqug+2w/u01PQtretjJWay",
-	"eJi10yHnjCaFfMj93cf7h90GKZFn7FpesQff7INv9ot8s2c2NaRaB1ueMFIwXavrccqYPVKgDiuoDlo2",
-	"mXskFZrHBuNzrNSSAJsEfQFfxXJMuEBrO6TTJCThz/3W7Cbqtz6GYCZpF8BMhqk2bBXOUDSHeE9en7+w",
-	"NMZNxswJzzzCLZM/NcdOjQyxOrHVOrOEgRrLv7g3mwihgj2+fURlhouC4GVROqQaDCifsg+W3Zset/8v",
-	"jMO+7PTq4rDNbKfpuqqgI9hMju7tHnx38GT/8OA7T5J274iKyZZijBjIt48IwFeOYl6kwgqqWuoRB9u1",
-	"eH/++LC0p8Yw5r+mzD6gk5TVmD529qrtPnfXEfleq5ixmYvIbx5z3+9/2ts1/+y3+/1Pjwfmn8j8+R2r",
-	"2Xz0JL5hmkZU00W6z50C6jLzAKzDmUHLOQcuFd4xXNJ4fAmXxrcf0r/funR1naqjRCsfvaSpnlxOmZ7I",
-	"aMNQ4NAbXKtSKUuqb8JurtRlmvCavEnM2PuyzUvYtQ0cWI7miuc2guPacTeHYOTMW79to4S/CMvIH0sR",
-	"XHxkI7itGnJTaC2fdUjECyv1aDiokTWVEpMpVX2zPa1wp/4kbzyXerHfFkQlPtn97nA7IKwz7pBM2SmY",
-	"Pytx6Smvlw0D0wtB8RUV4LEM1YtTpx9D8ZJUsQbZqTVJQPZOYUI1GbAxdQGXgEsyobMZEyxqXsbD+p5q",
-	"wKdxzJJHiqAejRm4ZMBiKcYK7zW4cpNXH9gNE5tghEcqq/Nf6HNh6wqq5quqs5jyiXgUYO1ExSPoiMV1",
-	"cZmqwUXlYhWZxSlxv2xWX0w1U9nqmq+nmHmwOMl7xZL28Rj6060ktKoY9hLpF2ixtMrCnvocUAAzADbO",
-	"6WuJBNiEsu6Eye31dS94wo93ON97fAghD/g/BCRX3nHY9ysLLmGsx+UokdOV9XloohWxEjwgUtjuCkJG",
-	"rEfCfFtCvFcVfcGnUxZxqo3KrdH0hhtXcHiZUQMStttXbN4GOOCJdsRiOg/7AnoE2StapemYRdkoHXIM",
-	"MLkqvxDwqiY2NlBI3RdzpgkujlyzhI/g4tP2+8PeHGhONqPyW4S4NBCYZgk3VJEpjbCyW74OG67+8sOr",
-	"8+a8WBcpkzBtqKxpDSa7xVDxZ0rnJOaM0AmjEdkyDwp2g6Wv+iL0yCe0BSQXNmvb7JYFwVHSXBEuwCUA",
-	"S8ydBm6PuHZpERN6zVz51uZbVg548aJvCvLDp/8lvLehakIeJ95eHFy8uzh9hp6VWxrVS7tFysQ77Mwb",
-	"xXvq3b39A5A3JSdBgwu6usWciETG08ocQalnoDdaK2QR8FdsTt6fvUAx4S+C0NkMKnKCahhCIzlHXgS/",
-	"xGOWDocyFcuu5i0QvZ0dLfVsZ6L1TPX+be/Hf9v70Xzf8cK/ezSi/yeNxzLhejL9/vyn491+2u3uHUZ8",
-	"zLX6/hA/4fzfw0j/tn9cPRY+OmMJl9H3+138iA7L71/+cP7hr/vPT09+On21f/pfp+vmHQ+oYvt7xGDf",
-	"uUmxgPPe/pOAnP903N4NyCFBqAOy3yWq1B90NQTl0GSXkOzvaSVJYEWif0o/uCuGiX09fZd0yb90/95v",
-	"AM3V0/brQdhYKYyKJ1wj20g9gcr8Y4EZ6yiaV7vPvTAQT5kpBND5nvBsoX5Pu6BlOKe3s2PoqGt4ZQfS",
-	"z3ZgcMg525mOaFvqWeNn3b1QuySqGkVYQSPb7PcQY80Ouvv4peOCkGxZqOCwX5gVEa0a3kOYxVUCAkwN",
-	"42XTwcDlcQ8PVgRbLg6dhc9tFQPpGoJcuHuroln3gAd+BYYaLaRIRjXNxXxLbqvwxlrrygK+S3eFMzpk",
-	"bcVmNAFngC3LImiSyBsuxtgiQ1uHtN39ZjP6ET5lJPqxSlQQ1p5SHq/asSohUxLgHucuEdvLC8nVbcex",
-	"0/ZefrjoLKvPwUV9f+1ciSw4BTwTfWWZrxVU4yIp8eIbjFhynGdSVdfTQYQvripofWqPJUigtrris7ac",
-	"oR7XBucVS6zD36OvQqr5iMesFTTNF/ihLv92WWxTYbDCJjigqijBmPybqcoScUUHMYuqc0lYk2y8xQKC",
-	"hWALv4Qg/YIiL4WAjHzQ1/KaxXTI6iJ2mcjWtyifIJxoArl79ibVCJHiPZUR9tvV/i3H8JcNatuINLaV",
-	"3rGr+eqKgyCCKh1CEEGz3j43DVisjVSETfHCFW31wIx+itgu2YAexHXkfLvKSd9WEFDzTIpCbF2+903v",
-	"1794N5vGnZoBNmGWg8BaXYykwgsNvzkd2zxOZnTMsvRaKXKPp/mhgcuz1uyHxcoxF/8MEcPeYpStS1lc",
-	"y7N1i7RUpGb/IieidBqslHM/Gi5clOMv5UQ0ef1Fs9PiNa2a5LlsJIrdvkE51Szp+nZi/aJaz3n54cIq",
-	"T6OFLJRK9cxPuy9uQCeSq91zLwyW3JZ7ozkA60hoQ9GaDdWMb02Mb/RgbybcP9dsxOLe/3DW7XZ3V2b7",
-	"rV8LAT1bacL1/NzAZ82LrKHEQm0MW+6HbIWF7gvhdgAXBHlzQqhyCZeKaKl1yAtNuOoLGisJNsXMmHFU",
-	"lbqd9lwvoFcnf7VBasZMcZUOXIBa67/ax6cv2q/8qlA0Ky9PsyJHLz9cVBlIGfDGRgrIAPq+JACNnf7l",
-	"h4sQXfQheDtw/p0/hcTWOQNFsRK0wnqqwAOfyV4VXHbygskFwbGhdbRYn8gWmKO2g08OUV9AtQSv53jW",
-	"T9Lay1xjH/IjQn1D2W0SXgnE8mbhDLTG3PskbvVaPjAtP1rLdWFu9awECqDEFrhoEojJJXOZJlAB1ZIS",
-	"2JKeR80WN+21zhiNfFebchGNPHGVfxZevUm4EWHZ5LbTvHkxgnJXiwP6Q6UR14Xpwf413xpM27wFMBUd",
-	"eCJyc2Trso/gHZTFYMeq0cXFwTf5T6uBz15woR8Gf4Uh7Q9tw6NTGym28IKb6ExCm337W7YZi1Vle16V",
-	"Au/aHGL+CtPDN/lPq1dkX3CWdgV5+WIS+cZxUN4MssxGfldD0qRjWNZwsS/+8fe9zv52z29bmNX39R2/",
-	"HHdfCubCCtADrPqi7BMemFGsU5goOmUu+XQKoIAsVFlLR3P09AU2YPVaPsJsxYHDGu8zNIQMKz3zxWGy",
-	"38xI5bpGQV+4kmXbHVJywBtprwqynoQoBqzQhuMODn+z+FwKTrSe+ecuYHip583IOvS7bRd4KshPEUiM",
-	"GMz7Ijx9d35Bdq53d6Zsxz0YBoRdM3sroH3P64Sq4m3ocqg/QyDhSLoOVhSrXVqxn58pU8qFplwwSLdI",
-	"gabxomtnZ8z1JB2A6zx7oY0+dPdxsQZOPjRcdinPwVcMZkFBC3fFYlz0yRrhfmbz6QkmeSq8zZ+XxpCj",
-	"EbRH05NEpuNJfnfeF30B2VCqlx1IfwptTrgiWSps+BukZgVkISH0c3iEgQ59AXceJJGpZoURIGMsrOsK",
-	"FgY2uVz0RYgJYCEeMdnuulZkC2lfR4SZ09Gelo9UX8DsyiW1u3ir7AEgazWhM4ZLB286vNMzx+fyVnJe",
-	"Gznyv//P/0sO9nePCEXG9tqj4W+7+x3yg4y4TemZ0USxCHp/D3U875GX5+/e+m2Y++L9xY/tJwGZSGhb",
-	"J0gqZhSCAlSaJNIQDGFqSGcssF29FaH2rCPOoT2hRh8Tcz0x1DJIDRK5ORBmdMhsBILhbgguxLxriq2f",
-	"87bQdvC+oF7L6nI78ABWRclBt9shxwRjIaGCgJ6QSDK7JqBKREj3sU1rOI5jeZP3uwXsG6XS7ArZElLD",
-	"7rOIzFjSF5nmA70lcz2IfeLQrlOaBW13SPjTyfFzuMeGOSNDPQnri4gNY5pJg5gPmfW/O9VuBt069zrd",
-	"Bca+ubnpUPi5I5Pxjn1X7bx+8ezk7fkJvJOn7OUs3QpahhWR0budXXxMzpigM97qtfY73c6+rfgFOtZO",
-	"54bFcRv6FO/8cnOlOq5d3rjq8hKp1ivuCNs2pfOM+ZHvey5wxWZNGhET4DWmF2+iyM1EqiyyxAxj9sCP",
-	"KyFzppFYbOyKec02BL7hcQwju86pRpkrBL5AfAvoJRjf4gck9YXZpdooJ7K113XFFshg7m6Gt8mAjfBe",
-	"tS/M3CogsRRj1+48nNJPbTpmYUCMZUKGZg8RBxMpZJqA1kzjG2qWYdCubG3RbFxlg7AAK0g7Ge29MMrR",
-	"nxlUI/Sas8BW7nW7G+t+aevdVDRBXKCAhS1U2uzLgKGwXNWgtlTp1KLv+7dhj0zkDbYWtb1uXZlQmGXA",
-	"ELeR0ZDabUO67Rz3j6u2rkOOAe8ErvKLzRBabuL9brflu0DQOM+x5pnF7pWfu+2n1QaxQd/B/m4dtrPt",
-	"2yk1MfVN6Vbv549BS6XTKU3m7rYX0e/r2l6ZVQMIHatW7+dWxBVe0rY+fsZ9qHaX2h0i4Z9PLkJskI1n",
-	"o6s86GoOFinRgL2EFEtaGIrMP59cVA29Dqa+HFuPshUD2p7u7nbJP/7+tGPOlxr0fQ6KwhI0ljb1zfM2",
-	"akKe9Fxg3II5X8rBuUN+Ls1Uwde2slBu5t0B6ULpE7LX6ZIC2qwCmc1tY/MPdg/umZTX35xvhMIdvjIU",
-	"PlIOD02pecYEj9pg647T3HldR8fvZky8eP6s8Pg/P/3CoskzKQQbGtXe4pNEcphOMYL9Hsm1+R58I2S6",
-	"En+NyJbOONTE2KGlRsszqeqKzPsu0JhfMwWulolMk6PMsOXaWgn5DPanNjpKF3ehokWoVR6Y0j/IaN6A",
-	"ATIVxHeRYtvE0zz2Lu8YaDsqfg4ass6SNqafi7c9NqalioCWk4LfsFIBAa3x1g80a2oAb+42frPQB9y8",
-	"u7u/BqyOZoPWwd7Tdd57Q8XcQqwac4t9vcwwQevxGqjyywbCq/vr4CqrtrVUxA005YJQ8AZt0RlvQ6yL",
-	"uxTw2NL9VubKAs/Us+X5jDmVvhjth959nSbCWEaC3ZAZ5UmHnLFUGfWNEjVjQhtD0n8NLwQU2E9YJntE",
-	"pzyeVxlQxa6veUPMddh2LeYr9Zd94LvfMd8tYR57BZJnMxjKXY+L8stBGkXLDzUH5iNFQnuTZ1MpvGY1",
-	"S5uDl7jC7zPzJceYdW9V9NxpfmhV9bxpzjab4d28U1GFvnns9a2xMWtEZT2C43ljdrTVNm/BjvbNBXZs",
-	"cizYd3+UyYBHERON+di+WODj/ebA3pIR7dtLGPG37CL85/zi+OPn4Lfy/f3PHz8XmBavE6HKUVUrIp9X",
-	"jcHv9NMFfsU7SJ9l69gLeyXd1YlT05JpY8zjMXpWBdJ1x27O4IUasyvYCzH7+2ev7sFt0etjI69iuDFk",
-	"/1Wm6HQX0iB54nNC548rGZ7bII+CZGgsD2Ib/lrpQcm5FKJkv/AUa9jdLz/OFjJcF0jCgAXJUvnKlb3y",
-	"dMqGbXynJejcs4SN+CfQ3iGodiTTxKu+3Pl6bPe7pkHYB4gG8neCbCHyV5xOE2ij87dlfjzbaecO1Sg7",
-	"QwWNgW8+keCa4YrQmF+zO/HbvebXTGDfT4ctRM3d+eaW4vUbcMc5lORTUmK7Qi2gyJDSlOmED1XtxbAz",
-	"zMjABjUQzaazGAK13A09XuLq1Ib6mB/FcN4XE660HCd0qo4wBhFv7dBYwrgo7NRkfh5eyVSr3GuXsFTB",
-	"XbvGclzqKIvIaUNz5l9TljJyQ7k+IhHVdEAVIzMpYwCGK82HquaW9Y1d9Eru0OyT3pnFlJf4YuE+sIoF",
-	"LGqzqITTRBqMsVQRMy7B6OE7YQxvqmm21sr9x/gcP4pvmWmKNYCAqTFXasvGoqJZLBOSdfqEIiJ+iF1f",
-	"FDKiK0PssG+a9ixtV1hquy/wQtqGqE5kHNkTyw9CDKt2PA9LvEuX0GK3r8/FMlI7n9o3Nzdts+3tNImZ",
-	"GMoII+BvP8G9Gs7FJlQ1VA9b8kgBE7IjF7YR2pqOIxuSjJvrxSphUAER8mZVYEEVhPb5nbcS2rkjbI3M",
-	"CLi6vIURAe/dSpeBN9e3z+G1tXXwd7l2uLb2A+821H0Wo4FRCbI5Aj/Dp0I8blkh8mKHqcsPh8iHw8PC",
-	"1T0MUhBe6CGuF1w/yThCB7MrRYLeaT6eQLVbG3LONVbNqXA+90XZ+3wE1oN/+8QViZjgLLJJ0VxnadB9",
-	"8R4igtAHbmshtXHsKC+RpKSLMdzDCLh66Tml80LZu1qxSbbyCOW+yDvuJEwHC3HCMqmK+bWnl1Eito/6",
-	"wk+zBv6lCYPAG2zCO3CI3Tro7pKw2K8k3K4Sz1iG+y5Fc7HQ94bFcnnwpiK5RnRi300gDSjWfUM9+dhp",
-	"3Ytce4G7Zln19yuhik58ZPOicOl2ny4XLituu7IQ1iLbdUiY1274PgsxJ5peMUVCF7Ueki3aF5XVIzCK",
-	"PfSi06kgrlyBjaIPgQH7AstbqKyuRZZOhfLGfy/PFLBRm4tl4+vK5UAo9g1XzDCxv7xCBYdsjcVvbUC3",
-	"URpt4CYIVYwALdz/kcbXf31xvKyRGOTpkzHTqqouTB4f7hWRceGm5aZl5aZk5IYnzOrvZWw0rpNjMVWE",
-	"ADYdfoR9yArLbAOmbjNToZpL2Bd2e8pzFgrFhEdkIAE/cBxRVUBKXyBWIsmsmVmuKx+QfkvqGRSYN4eK",
-	"//10ROF7PFb6wj9EO+RYFEDDkI4s6DMwwnEgUxG5Pmpm//sCyDwnVXgMiWkw9wJvrZ8ZM4sgih6C1x/3",
-	"xU0ixRg7ahwRSuAjhMTHdM4iswYXtgw1ccyaPCi56ouDbjc/7QA/IZCov2GLhUrCQhD8Qedgu3CsK0L7",
-	"oi5NyWK+KonIP/V7WPOvIinJKQLbZU0AE4S8DKW6xCJfNSBVXc/7YstlB/VITa5RX4RpInqc6VEPkgNU",
-	"Dwi5h4+3s8eBpnu/3Oj2AIxOhIlWJDGFLvVlMLdB2Is1uR4p8vLDK3LOdGAVo5ArFZLvSajSgfl/EW0B",
-	"CWlqxPiCntUX789eu8KurtZdyD7Nwqw7XR66jJUdcQvCXzQPDRlHfSHFkNkkKmdFISxWY10AxjWxDTMc",
-	"hD6IxdXSNOJMDDELJT9AIHIfdIS8XtIWjeNqlNmO2oJhroa6MnCPZIJpawlDa64owzvkA7CXTEhq9WCP",
-	"BQKQwo69bAk1xE3Gf9nGwqxVimWVXokXgHepVxbq5jVWK72bIL80m1+RzQsYW9GlMC8j0aLrxY+VgL9X",
-	"T0KxclWVJ8HWJDWcFG3EIxC0ThM6rgctfwHGvy8XwqKqjT6EjaB5oVtrBaaLelGvqP4Y4wPNOdcnxquQ",
-	"hPpWX6DCdUQMAHCxllcmR7la0jXMz65Mnkz6oqbmHLL0ZjxBtzNfmoQxubduFcS0WdunYeCg81w1Cht8",
-	"YRjQuSjygnYyIVW1++osKUxT68zpNF4Ve358+uJ8xobrXVy5gXOuqHBdG7qhkLD51+M3rwnmuC6tEdfq",
-	"tczInbfY8CWvHcenM5lomzU0afVaYwmL63CEZed63yYJLcJhF5mFRoPLGyCCS4EtqKI/4jELoJMteEzN",
-	"H9t3clFwYWZzqLnHa7TVW/1NhLZ7yKkMYS9cpYBb729LbtJoNM8TkLMrK5vWHIChMuXjxJWdSFhWFNqq",
-	"63mik9GzYkkjPBwXOMnMxe3N6Fe4AIal3p5eM0F2x2C+lZokFtSljqMcmWvxh70UzbO+b8Uqq/byvhgl",
-	"25UaJJItumTu7YY4bnpvDSHpoGTUR+ZlJc82lLtxboBnp1Sp3b39fykq31nhrcb690J1uXvWwcsF4apy",
-	"r7LAvNI9reeG3oyiuipqEOslGKk35QrchTIhUxob84pFfhDSbcLwXghnZfk1rzcWhlc7fDNdvxJkl0Lk",
-	"HFObg7ZqZKtA38teX1iJYTY7r4DR8TTy+wFDSkxSt02mtGbTmVbOR8wVoVGUMAUhKzqZW2dieGY+tI/N",
-	"h9AluJcMWO+RVWYMPIpPNk86XxX0dj8sK0gq2KcZG2oWQZmVNMEosE0e7uvtIipVN5RD4RtzVvlFfiZc",
-	"jDe1U8sitLAf65Y5PNrF0mzeYZf/ag+8690dm22ham2o11zpY7hyV+BEspVWFFzWVwGfP7Lzmk+5bn0O",
-	"Vj74DKuzfv54lykasAgIoa08DWZ0DAW1IIDSlYg7sskwWE1imDDd/Lr0Fu6bWwV/rB/Bekv3wO1iVvNw",
-	"jZpgVYfrykBVR55GK16d3mSrEt0+rwn9u0gqXzutCYCwJasb6XG7G+YVV8q15kCFxl8WxUHeLf5+Y62+",
-	"DpM18f2tHbXwLXBlnuBkubKaF0uHx85vPPqMnOnymopshdkRHlsV6PagmqkNBwvpKiYV7jC/dSGMS1r+",
-	"xlupf3SpOb8b+rABL7b2ZEF810nt2uo2NdSw6RN/ifh6pEo1QB4o6t4p6s9MV5LTam1gLVX0xfPW54+Z",
-	"2Mor8a7Qe70Hf+fKb/bmag3Yx8+DuruazMsVpFfrvbRIWDl9e1/7Gm+1kpo9fGcFKbI3v5Yami+xRooX",
-	"gpeocun137w4b3AN/EyKUcyH+vercS7UR2+oe9ICaddwR4Uwr9BDFymmKg51SIWQEGju8se3DrpPtxft",
-	"Q6fIFlmviTZbJlQ70T+d3rE2Zf/+CNXL9W5CqMtU4CV01P1KYvRBE/7aKsKfIVqxKXHdQg+Gms7DScXt",
-	"JnTiuVfNwjb/ue96PatZwvaT+6dmjQc1ZJH7kCC/WA2BAulLq/vmb9x1hW6MBK2v031RF8ZOtth0pude",
-	"iLZRXWap3n44Jb72KWHbAJU2Li+2joEzpeyJzR8kaQV1n6aV1L35c2SRsO/vCGnCVMqc5IooLZN/QlX/",
-	"D3AYnLFZDC1JNsZnteeFbQe2op0GxMpzr6WKTampsGqPIPoTWtRwRUCQLxq0JTfnGwvE79rZmTWUXerl",
-	"zNqvPRxk34JHtMxg04wSN3lgreK+nd8Mg12uuM48Y1N5zRbYprEvyDGxd7tp1/tAjV9d5J9rOXOliCAw",
-	"L5bjMRcQYKXlnRrmQR2xQBp91vYTEkSypp+WYJc2olnRyrhWkTuOoi+n8gfa/mZo+7XRR3FjYrkuRdfK",
-	"Ttt+sulV6rl9/H7cOzhbnTqwaPnaxQRZdr4UTBEuhnEaQfmUOIIefzxR+oGiv03dwdaBs1tJtsoxnNub",
-	"N4PXCU10tZKykLkj7CNq1PXzn47be48Pjdy8YjPd6YvjwuqgTBPU31VmUTSGehY51RpbBNtwSlGfwL7A",
-	"H3fv58V5vvo9sg9GVG+24wb9MYMbH/wA9XfTRdFy+7Ny5zdbFqVh4GQVuzbRwWzti4cwym/9LrkpYW3M",
-	"rMCJlhkWGYUuNS0WTAlH+mnEdZtdG4CWa4bmwRN87s7dTguoeGcOXoSSDOYo6I1+nOHk15Ql8xwpUJcC",
-	"cZLjYEo/vWZirCet3t7jx4vm1dJZ6QBzWu3EAdYWSqDqWh0UKh38woZ6M3Bg4tkQq1yxzrhDQkgSwjpb",
-	"tiZDB2onh0vQgrZDJTCHB+viREPhOsh+A/A0n9Yjg4sha1WauxHVrG3eba0JgG2wu3JuqMu5/tx3GuqZ",
-	"8dNqHyiu9iHGc6VUNzhtbI6Yhy1qAyLYTWYvFirwR1x7ikKqJ0sqQroWZ4KcnRvr4OWHC1sHR6WD0K/a",
-	"FWDJMfMfhcpdtigXVvqD4mFbUjAS0Sy71DxIUhEzpYjr6WnsXr8244Id8W5IEy6hRe2GMuEHye7efjEB",
-	"/oezbre72zxlygPqKyXAWwiwQNjy7PfjW2a/W+wB6HCpY/6ARvn4csRavYNutzxzVhEUSuqCBUk1iRlV",
-	"GH+ftd/4l1bg5YS/E1CacGqkod1lzJvHvFdbMq3TwVIMOaLXASnIU2apncYMUgTEFZ1ys9+whEER21ki",
-	"r3nEMhhQ1q6PkoHRwlBC3x4F65JqbZLxX8yYaPEz84y6VTkCt/TdoFCZAOui+zVi3Qb8S2tjK8ACfYWq",
-	"fDcTqjNXzJCminU2XQlgFVT3VAlgJRi/30oAdmm3rQSwQJ2PFxmzmOcP9A/14eQQihdFHXJqBBcjgJkx",
-	"5QIahCSGB31KPxaEC22oPHZ9wysG2xzJ3099gvVo65uqT/Du2fHZC3lRVZxA4qqKKtHqjs2ZaoQ6EbTz",
-	"wGqliwVOO2RBqhIjALGaLdbzNZsGiDICPmuzIpPI0M6U8jg/rAKSMFvxrS8wOqNY0cZRgANFGWF70N2t",
-	"0qdeTq+VThidbqo/NAALFTzpf9ivO0M5LRYCpYLGczNX3GZizAXOiItq9VrdweHokO6y9v5wN2of0Ces",
-	"/XTwhLX3RuYL8/npoDn3VC7xK+lpGSy1mpoPZCF0aw31bJzyoiqUi6Z+hud+y9M/8GT+8/sXz+v1KX8Q",
-	"2OV+Cwv822fX0EIyNNy2ShLZeik5RGsATCBfcmaSwpUYvH0dJaPi0TiWN+vUI1q9rrey0CeIRfeinayG",
-	"6570kwaA/H41lGxxd1utKJum6ET4SlpBU2i+Xe1gIRSBbGWLqtIYfnE/5jrDlC2LuH/DWnccdVgbYuBL",
-	"Gutf/kM50GaJHPF4xV1INaa8HZ8yewOyJHnpzV01Sz7FJXydfKVlxOUSlTyyesh7/tZp3WYZ6UqSf6SI",
-	"G6RE/Jmc25mO6E6hwrmqN5LeMhbl1dXbSrNZsdHYFjZbMWYxdoqx3UjC7R456O73ReYM7hBncWkmiGA3",
-	"rsMJmEmxDZcyh8q15FGHHHSfQvZQXwjp2ujY66ZrVt25a8yE+YKd2dU9g8XdIXMVJ6rhsmypga0gdhcx",
-	"Id8oE35LPFWZngFdquwu4i75jDOiC5yjpZ4tKxRgOabUj8+5F4q8skX9zgQUGiz1oTUHcg8pMM9UXjN0",
-	"B1huoCKCyK8i/NWsYV5+M78wwDeNALGzQNcFeD8iW2ikJcw2gitZaX8odaRETgZB9UK50A1sgcKClS4q",
-	"I0O8bjRm16WeQWOinR3yis3J+7MX2KwnF5VC6r5AeUm2oO8FE3QQsygkStO5wi6oga/PU3eBvY2NI23D",
-	"JzDY8drw9N35BSnxw459KDwiTCQyBj8YeFf7IrsPpxpb6AyZH8uYy3lCG0n5E5igmpA32BLm3cUpzDSF",
-	"RijLg/3A0YBonjP9INS/EUXpXNNE+wSJDeyWs+KisHfEXa8kHZu9hwZphq5xQhb5UjrxNJ+itLY6QV/k",
-	"SgHBBiGR+SeFmBaI74k65ETYOGArVeB4IIopxaVQfbGFbQ2lYGRgq91jj+xHartDjkneWM7w2EG3SwSd",
-	"GtSE2GevLzJmNHobpK6obEGVQcGIm4wd76Cr1buLUzvLfZtOjbS7BZn1R4jzfbDFbHAvEqYTLcydGE6h",
-	"Q2f2EDv21Ama/FalXsAM2UyDVulyS/K4B0VC25jlMuvP2kMbw94e3dB5X8hUEzki/ewSxw3VbxnRgK1L",
-	"QUtdmOKKsRmMNO0LcOKOmdZ+D+til0hYe97yEWuL23CBvsCGsoHtvUV1Ns024UJpRp2cs7LMF3FEjvDG",
-	"zYzYIzSOF+QcMQbWVhkE7GVrC0QGfZF3FJxWxig9m1AxZm/mp3kTvDtxDNnhcbpm4q1GWS80SRvCeN98",
-	"2YB/IqkQ5AFpQHEVogL2ZInbJie1Gr+NO+eXWZ8e59jsHsc4eb88xzJGTfBZp9j9lgxYLMXYfLL85HGQ",
-	"ncKObnQL0RdMRNAzE757pEqtk5WWMwzPhbQlY8H406m+UJA+iw8QKciYajaRqWKWq83kYPxAbIZtzw+L",
-	"EwhPXwij2mwpxkjIRPRmfo7AVHd6PzFPvDPy5dxhtim3FRUvjCiD5T845xcp/0RERXqpFNqLzvrKWhbH",
-	"2SCQH2xprI00hs24e0DZ9vLRdngcTijH48O+Aco61WQk8YaYcE22hlK4Hmf5Y9gRzdq/XOABBDHtGCJ0",
-	"TWMwnbM4DY8rfAInQ5okc+xxmzMJxxNc8SjskNdcaTyyfeZVmOO3ZcxMILIAYOAJKQFrOQ2ewzN8u5R1",
-	"WsEFZs6MUe7UWWrnWJZQa2VhYfUPLFUTLb7E2ZRt5oqjZGXZ0zPb8B4dNiXJXuI6dEV6lIgiPRP6qPMp",
-	"SSK5KP5rBH5fbIUG5j+FAQkhsAttpZ0/hdvVh8FWiHZYD71b4XavL7xDxSwETgngfsfbCJo7R6x4h8cc",
-	"04ftdsKuJRJ+W83FsO24PyRbuwRygGwpnW0yi1NFMFge+yoauWM02zMbumODCq0QumYJH80zTIxGMRfm",
-	"EWYdChHU1s7EBlroiyhEpg+w8Xci0/GkiBtICca1FSklAMsCjm9opi2gPJhrj80xuNrozAfdg9qT1LL3",
-	"GgmGdjFUFc7Oh5zCr3A+2zr6a4uULymlk0gX7FaX4HcGT9ylh0fGrO48wrhMzKX7Q51AsC9NU5YSu0WO",
-	"KvBzdtbAx53fjPW/9Jw5hoGI0jyOyYTFkRGn1KY1OiVukPJYt7kgITSXx/7doXkmRDiCdctxm/1vLLAA",
-	"wocC3N/URQDS6jrZ0oksxEY4eq0vtV1NI5uVQXX6sCd9Ho7F+5dwUE67nmJKR1/19j3CTIGA3Ez4cEIG",
-	"bCinxqpEpe2R8jIwa7Lp4b9lifSrqOutGeDzspqrGY3fMmUA83H2DVByxgBNs8lc8SGNQRvnmjuEBy0V",
-	"MzbLsL/GOk7Te4/2X8WcNjoCrrXxQNhk9ZlGs/9O+pb8Dp29jQ8XW+NFJo4U6qWG1Yts8/zVDVTP8UHb",
-	"RPXufDPZNMvVYdsb02hjLz+8Oi8mqf/B9GS7h9CprKm6bN+xfcpsKWDXSQ78fH6ceoFKKmlnByp2Lcly",
-	"e0OvmAsgMps3kgkJaTwOyVah+G88lgnXk6kNxRkoJvQ25v4nTPPE+oBsnKY7zTCMyCMIjBqCj9YpwXVf",
-	"GIhZhKnj1jPZ6Yu+QDmGJccIV2a4MYt66KSxAPPi+M6VM0jtuNY7CveSXCti3T+X5oswIGHb4KlNMUSD",
-	"S9GOWEznIdna6/bFlItUs6LvBvJBA6Kki1kqemweIRxDOpww1RewJq5d2Q8DAV76wvIxlsMgzSwFwc0w",
-	"JIropRonnMopE/rIuqLACaVuuB5O8JnC+jrkA9eTvgj5dMoiTjX73pyIEFloSDuRU64YzL5dwCqC4pAJ",
-	"cBS2F11Ac7sjWFhmhIQTEAexkDcdcux+pKIvcjKCpUwgSNAnejJnOo+VcABUhiwCYedyqdVA3/KpWCrs",
-	"A6olklhtIRYaj1vBemLyOK4sA2N+xdtvH9Ueki3mfE4CJNZAlm1qAT5LqK0eRu+5CjEDKWNGxR2XiPH2",
-	"Y0m0M1wRZojQfAosojRNtHLU8FA6Zq3zpUnFeSBzQn1+W3mYpKpYOX5RA3mv7qWs+wI3PaOKtblQTCgO",
-	"wkKlAyyy4d9muzIUGFZSx0m/rlXs6utXmIddeeCQVRwCaGqqeqWqWBQeP6/qlfle2brVm4/+MUN/naqm",
-	"S3PCIBDsoR/mt2SIIp2vU2y0lP7oaN0X+g1br2cM0Lhwu+cit1rAws3wQ/3Qr0gkmSu8hkjqXeHVtNC9",
-	"N7n0QDVf7Qj9c1b/v/oI/aJWkiXFDyIlrV2PJUGgZNqYXxuLOoy4giymHkFb1362RXuGkDTRF8bcYiJS",
-	"ELdgBFAWTbWVsDYkQhlVcmB0PkxlIwM6vNru9EXoYjEv0VmhLqnuEZHGcUimjAqcKYu4xRrx9tEjQvti",
-	"RpVGs2cK7heeBWSBuVdh7WJS7x0rGw8J6A8tMr/WoeN6YzbWTHamI7osYuBHmbiGJDcTSWKJEXG8UKg8",
-	"S78qJMiukUtbk0lraPrNiN5NKu3D8fYV6NMm8NLGCbu3DnvySLyQ+bO55iHnTDuXf54m5I7DYiS250lZ",
-	"pPVz1PjuKQmmcSPOJhkwiumHppm/I/Y7z9RLLxWGbEGcF0mYKnbeqT80GufI5Blg5RDHAALyC+kjyDlS",
-	"sE5V6KvhkbUzSEqTLqaQPJwCX4EMF1NV5KiBodwskQEJKy7kW4TQZRWTK4+yRE4oQUrjm6xGQ3X31eWE",
-	"960kbjwQ8ldyeNMlwdtfZLkjgHAbXnERe0xiOaRxns3RClppErd6rYnWs97Ozu7ed51up9vZ7T3pPumC",
-	"HmPBWsg++fEZOfzu4Ck6DQNiPn/X7T4leSoGKDbw/eHhXikVhIloJjm0qchuggCXFbdNr9hcwVhZMAb0",
-	"Qyuna5gn3h2b7dh59+L5M9d7J+aDhCac+TNFXKEpUTGb4VwChxtXGrm6U+zLqWqa71RG58sb4cp+AYTu",
-	"APXGnLKKAc99JZdsXby7ON2uMpi8YUa0Yhyvy5QiWzSNOBNDprYxCsAGgkDFe6VSFhnUZlHdPMn7Ked3",
-	"8n7rosX5zjDYG5KSIODQ/Dkn44QK7Y0r0ilL+HBhERiLtTjsyw8XxQCdfKisMZ7fPMa7T10c7DW/ZoIp",
-	"FRDDrtz8mWcjSqETOtTG4mTxyBt0wmhcSZ8281b1CCUJFZGcunpA2T37LGEj/omEGeNdYoQ8JcMJG16p",
-	"dBr0BVYgs+3pXFqWxsseKHR9zmw6iDms/qt9fPqi/YrNe+TVyV9DSOAPj63ghRd65AdGE5bA70eEQyUc",
-	"lbv95Y1AGQT7hK6vbJN5HfKQ0iOuodmoHNkSRYERLVcy1WbzsfKAwOAU1zPFfMbs9wI5QcuUxWmeY2lQ",
-	"DDgqpZcRs3IY2kkRX19sA0B9MUtklA415BxHpNvd34aQnznR9IrZqKULDE4KQU/dsQ2SIKesgMkwIAPD",
-	"IzIB1CNaww45wXLj5qfwt76rb9xv9Uin0/kcFlGa6knbVR9Zsd68QiqmyhoK28rLO/mCJtwOyGCuoUhz",
-	"X5i/CmC9lLyt9DxuAGBeeXUFdK7eu/XnggDmQ/ZIkSKIYQ4Z/NHpi4tc3mDPG0MUoJnY9jUlnBrxELg6",
-	"1AHxgCoB7wrNLwHdAuftdGBjkfa6XSzPnCqmyJDOuKaxC85SGIKFQXWYlKigANwIK1eUS3KsRxU5wTYA",
-	"nc44gl8gAEy1KT1RSAM1UxaAcsrNKzYPsl6mbxDOMtnOeBt07M8fP///AQAA//8=",
+	"7L3tdtu4siD6Kji6c1bsPZQsfyTdkVevOerEvTvfHtvZOfu2+piQCEloU4CaAO1o92St++s+wH2Ie97j",
+	"PMo8ySxUASRIkRLlyE6y238SSyKBQqGqUKjPP1ojOZtLwYRWrd4frSmjEUvgzx+p4qNnUxrHTEyY+SZi",
+	"apTwueZStHqtcyY0kSJekJspE0RPGRnF3HxJUz1lQvMR1SwiN1xPyc8XF6cERiQ7Zz89I0++O3pK/us/",
+	"H3cOAmI+f/dk/7vdTitosY90No9Zq4fzk4TRePbDoDWhmk1lqtig1QpaajRlM2pgmlOtWWLg+Y/iC7/8",
+	"x6D1618Grf/WClp6MTcjKp1wMWl9+hS03spndDStWJUBdG+/0yUj87siWspOYUIm0lmr90tLyDY80vq1",
+	"evxzLZOK8S/kFROK0IQRwa5ZgvNEtXMoGKZyjjOmk0V/rFlStTkjKSIDPrmhXJMhG8uEEZ0suJgQOqFc",
+	"FKecccFnZtb9bCouNJuwBOb68OFD39vVinVNmb/vXAoCgzNCRURupgvCNRlTHrPIUcDjbnnHGU1YQliS",
+	"yOSHQYuLaxrz6FIblJW2vYyNT0FrThM6Y9pS77M0UTKphjMU7KO+HMETIZFjoN15wq65TBWZ0wkzcHHz",
+	"+O8pSxatoCXozMyH7xQRRz++ZmKip63e4/2Dqn168bwajIQpmSYj9kgRHmUzzqme5hPyqBW0EvZ7yhMW",
+	"tXo6SZk/+VgmM6pbvVaawpPLk7/mM66X5+9rMpNKEz3lisyoMNvDZorsRGxM01gTuzlVSIhhyBIOkHge",
+	"d7vBalL6ZJaj5lIoBvvUn/P3iiU/0uiM/Z4yBbCOpNBMwJ90Po8tQe39pgzsf+QU80c21iu2aPVaL97+",
+	"rf/6xfPLs5P/+f7k/KKVz/WGKUWNFGu9QKpCiZTYOT/5q/lvCRu3eq3/ay8XjXv4q9qz4J4YEsXVFPFa",
+	"N7p972cQrxdSvqYJytQ1S90OVEhtAAyJuUCeRFFPxpzFEQokaeTRkyPyiv9IdsISMsPdjreQc5Zcuwk/",
+	"a8MuTs7e9l9fnpydvTur3C+ciXBFNJvNZUITHi9IKug15TEdxmx7m9doKjsIyvFt7yCMemZxUAliOhox",
+	"pcZp7Da0UwDqCxDWUEYLgzOgnn3yhv9YAukNFQvL3OpziOXi3bvLN/23f3cUeV5JLxdSokCz+FEBScxB",
+	"SWJqTsqtEcvSPGScyBkKVBpFCVPq2M5MzRlNQjiv23Bgh0ThAW1krKdzeY/UwWef3vNOf4DOwvtemFNY",
+	"Jvwf5rz4fFH67Ozk+cnbixf91+crxekoYZE5+2mstofjD4kUE39oIhNCBbGaAUnYOGFqSkBD8Knuvcez",
+	"98YLjiBiOeFWxTO6l1G4xjIhc6rUjUwiMqVqysVke1vf6PCcJ3IYs9l/r9j5iGnK41avpb1zwupqgGgY",
+	"wahqZu2q1fvljxYcG0bxUCwBvSBozTKiuKZxyoxMcJoLGaaazLhSoJb8GrSUpjpVrd6RURg011bjj4hb",
+	"SKY60KFMdW8YU3HVnLBOcbHrzkLQfWKjRLHIkNbSmoGmnkkxjvloE+RuBcrRlIoJIyM7vcKbFNyz0iQx",
+	"Fy2DRUZ2KDE7QGicMBotiKZXTASEZgom4YKkiuEB/pNMhjyKmLj35XhsHNPRFaFEjeScwYrknCV4axCM",
+	"LYnFDx8+tMvXj1UMUr6tAERG91rWvz5fURISjsCAUAV8bm51C/LzSf85IryxzncnWN9sNQDwy9m10gmj",
+	"szvSVrPxt6ivAuD2VNroLtEMZDtyI4B9oeKD1YTxtg/Vyw8XwG0K2Cykc355xRYqRN67Cz6zUN0R8Wyy",
+	"E5uTzmbXmu1A3BckFezjnI00i+AIShPmA/VFcFij1dtXN9QytwPWW4knM9A0FyTsWxhgsvAuaPmt1D/J",
+	"VET3KbXfSqLS0TQ7vQHv7wxstzGSAC6cJW2SUHwBFDR4Ckm99ITV9C6LgDmt26l8xFNqwdaEdqJVwyeZ",
+	"dlc1QW7BI7NUaTJkRBk1h6N12bE1nrZCavgWJiVo8SrYlg87B7sttDfNGdVIqLeEDNByaTRS1GpxwGNS",
+	"htgANTT61ihOIxaRGRhdp1QQKUasDjxn3dsaeHZAIK5m9Aj0Vct5YQmMMCBhgWLMF6lQ6XwuE83slwBQ",
+	"GAxE9iycOaGhm8LTcH3Dp8vegd2O97qbHdRdPNCyDbBmZgrn7w3cG0Fd5rpH6EDYuweRggXmHzLh10yU",
+	"9ifw99MSHZDXQFj6SqiesgTf0FZKGk0bpKW2sxsiQE4xSgCJqKZEJgPx8vzd285AFMUUuCHaz6TQiYzX",
+	"ySjnVYAtgi3bvlKxlhJUOh7zEWdC2/3s4Z2krN6HsK2qx83SlDne7kREA7x3pGxsyBW9gphqqn1skxys",
+	"NeYZ+OE2M/+UJQ768moETiquhLwR1uF3yaMeEZJ4M5ApVWgL41Fr21IIZ12WFYj/MAMqDBwXA38aHqQo",
+	"Njx3pDvNAitViusIwOIEd3BuyXsgcIJHiig2SpiGR5RiCSzciZ+AsI9zsH3IxJwYMV2wqEPeiXhhBoQh",
+	"BgJkRqpY5IPElbn7o981ClCyGVkGvx7DAtAnJpiI5pILbX2JiglDYcQ60rJBtiR1go05tuRDzgn1LhTt",
+	"NdSjYMpLIOewR2it2g3jfF2ypEYbd5BuaGHfCsCei+TSc5EYwO/CMn5biv0Msyog4E5uOg1pAZg8BNGK",
+	"+oTj6/yoPSZlqWgoeyA82B6pirgMI6mcNz6XNZ6YGYg8tINbEQU/7C4Jk+0d43dhtv98Mr53e/67EU24",
+	"1Hel1ODo27agNJPoW78tV1pP8IxEt4Y7GulCgbqPwPKJSOfPuTJ7HX2m10TxiWincyOfIzei7+E4zD0c",
+	"ubp+Z/6NsAIce5rgCUiSVFhfQthuK8AEkeNxSHYQaxAAgrbrL221rjn3mh9524duxeFmxeyL03t1/DY8",
+	"oe7CTrXk+t3+BS9jCYwWGo3Y3Jpy5omcG50bTVyZ8/GPiiCo3MTyS/ZgHlInh7+xEUbpQHDFxcXr2oC6",
+	"ALdbCkZmXKTaaOLwKaILs/gsEur7J0eFWKgn3eVgKHBXg7u9vJpRAgamS6oLUV4R1aytOXhbS6sMWnjd",
+	"UBu9w6MGUWRB64otLqdc6GqH2RVbPFJknrAx/wiHRUyVJmOZwg0koSPNElWM9MuiOS//9//z/388+p//",
+	"qJrVDHNpFI+NloRBauuoANZp/dbZ6gIf75X0Adv1DB4C/ooibhBB41Nv+8Y0Viwo7Whxd0phDi5+9oot",
+	"iNJyrsiNTK64mBzb0wvUMDpUTGiDyM0w4UUoHjx+DDTpPu8HfgDtL/8xGHzsdn/979Uxsz7+YOx1KIq+",
+	"BcKupWnCBRmncdwhcJkwWrCQN8fmf66cVjGVNyIPp13JONuh1FvQ62uODoPiTkC8Z+GPNcEvRlB9ytWW",
+	"JKHw2YulbbAYmKsG1PeKJb7493wdRdAzp8MaoJ9zGrORPs18FAGEq7y1eG/w6nsX3VJeSDZOkEOzYlmZ",
+	"WlxcSCHkKg/7Xg5jrY7GWoqePD85+9uLZyeX79/2/9Z/8br/4+uTVlARN/drBakuhXat20sf+OXXVyDj",
+	"DKO2arfXRnVBLGRJfh11nz4pC7B1UHqDrQCqGHm5BBNFzcCBtIQ97/cTI64WFxyJrKGIm8FVwrtftGg0",
+	"4+Lf4N+qN4xkcoScv9Sve7yM05UP3GYFNaR8/v7Zs5PzxhSXvbYU5lo9goyLCDioUrJ8ni/hd+055++7",
+	"2yYP+XUbX0J4LXqDNVxkl+itoZqEMzW/jnKdj03HtaptQUM7fNKtVFhpGnEmRjWhUzDJI0VCmkYhXsKL",
+	"higekVTETCmimK48MW+jIDQ87Lm6tJdbjwOGUsaMCv88zmlkmg5XMNOmOD14/PSgW41WcKQ1OIQzXJ7j",
+	"C6uUhWyrgmUaqFpDAUEZSA10jAyoWynGVfS5EgnZHa1EjltRc7esNdfQyqr12dPRLnBbhCEayI7t6Im5",
+	"KLpLZbG83kpxhMgriyEyowtC1RUYcfOQWnQaeraMgYAoBrKTXVYfKWLUfZl4IasyeaR2jwmbzbW1llt+",
+	"QTN5xvy/tGQSsUT1EkZBOpWd42ahGYo94ts/+H4V8dH2P7rtp73OZbuGAGf04wscdt+TPdmO+KgEb+ZX",
+	"fmerEnjNJRQu8e4u8NYhvK07/Kfmq/n679oqI68KTkW81dy4wRPFtQJPi7l8X7F5lfZQRRt21s2JZMvS",
+	"0DLXkky8jcx7P4+a0O+MC//b/YeT975O3uXNSyOuT66tWb68DU5xzxVPcDlWLYqOtEwukeOWdWcb+DKv",
+	"/NX5q6p+QmtH5W8NuVumeiRnhUucwkuckXXolqu8w6kUsFS3Jr3RLdRcky7phFVa3KrEgx3I7kG+jF9X",
+	"buJWZENOEneoKGWxcbXHw6ZyvpZtc+qdJzJKAaNtOudttFou76yzRay0vhZ0qmMyo+qKRebHmCutGh4C",
+	"9kak7WXcrXw1xvpRVGui+jKm9Qy05yxmK+yjmn3U9RUanC9/p3/6wmB61xytLB5b99XtTW0wbRXgGI7Y",
+	"dyFyFdUIIKRf8YlgERkuCAUKsIUZihaElx9ekXOmMfbvu8cHh+S//vNwtwT7/pPD748qSK4EyAX8XgYm",
+	"nCf8mmp2ecUWl7/duDhDO9dB5wCrVlghlyaix5ke9yB0WPWkQXEPJXE7iwpsG1B6v93o9hBCeColIUL3",
+	"8sOrtSd7GXvzdBjzESDNwrr/3S7ebSgJryASMhX895S5gEjFdI+cnfcHYufs/ODxk4BQTWJGlSYH3aPv",
+	"yZBrtRuQk2fktH3w+AnZOTFP7Zq7z7tXp+QkOnj8eP/pQOycRM/P+7sdEtJ4EgbIrRBbHWBE/Izq0dQ5",
+	"tzrkFHFLZmw2ZIkaCJowkrBxqtyNqXQ4xpN1gvScTwQXk35s7UfX5QvUkyo9t8lDVyjxVjP58lu6wqd0",
+	"8iww6Lb467QKwmHn5Nn/Ojvv/693r053qzWjMhjdo++rT7/lmRWf+NtSmlrxSeWMH8v46R5UMdSiyWMl",
+	"MWHwg7itlxUvP7w6x7vCJnwgSrIiZwvMzFzi7M4SvZlnGx/hOcMW7tkH3TVKPkxStfiyw6oKuWuor+y4",
+	"usUh1R4MPu6PB4OP341rVOuTKncF/Tf7qTOSM/+C66zmZThuPfNFtebQR/szRmhQYp7EkCbMRAhtqlCe",
+	"MiLHcKuMubgqnyBQymcNqnNYvJN4A4tCpgCtojFvwUvnba1P6yfO4qjG52gT96u0A/gJ8pgpiaTWLCJz",
+	"qqfH1mqB2c1QAoBA1BqI9ZupjDHAvhji4RUGWI7skLm3wh2kZoRWkNUasmWQUFepPC69iJ981tWVB4LP",
+	"iA36mdHYUMKSGj1loytVv/WVN7HC0UBHUwKjPFLE3j+sxBZSE3nlKbk5OC68MEegvGoFLb9Yza/rlmvH",
+	"qFrti8wuWatl2tsm9dW69dIy1wLzC2s2xKW2GtkG44AS511+a2h7yQ+14/JE0EJ0OZeQ1yYTMmSKR4xQ",
+	"kWd1lMUDyK+6+3edoauf5YssKbbV0OxWquT1Fynv0SePHx/WPgtozuJSHP345qCyg2g9LdULo5yUavyT",
+	"ml+zao8cTVcbOqp/ZR/nhUstF/rJUavK7cZLZs4VT6pqVv5N8+pL8XDccGSwM1WOodJh3fcZo6zY4M/Y",
+	"2yCX3muND3b/qnbeXmW2o9FXq/B1OnudVu4QcvKsFbTOzvutoPXu1WklCqrjJKyOndm4+KTy5Y+VLy/W",
+	"ozPXjgNAFc5Yg93zKnfNRiqsVV5vp65mhTxqorY28a44jXKt1rhGKfuM2DCXcN/sACn4cBr5qtyKMhC9",
+	"KVeit0aT20rIczZJKX+jtD3u61zTeiGM8k5jYqvm4ZtrcQBPrQQk0+5rtOXbnkNvfuqf2QezVVZss1A3",
+	"eDWgeYYPOoLHkApqJKMzrWAsPxmDVZ7sGDboPlLkzU990j99sbt8vczxaOXHbEwvM/CrBElF9q2/C2/S",
+	"WHM7fym9Kxu2Snce08sa++u7Of09ZcdkRJOEW+85uCOIls7HaRatNJsDSh7bSPgGxlhmaWR5UT5IlZvn",
+	"1wa5G054W3NdrrDi/qXybvqW3fg396WCq2he+94LigerG9Rh3Q+6B0dkuNBMYcKvK2/hDuLi5Wokk4SN",
+	"NJnKRDEyBAgXRGk6h2ixzcy4NvmuhimKOdZ4/2tA2MuFK5YSy8s1R6oLSHgPoqpUfNDTd4JixWD4XC5W",
+	"AB7hPA/YbGN1AuBtmHFlgZTbS0absGf26K5CosWWQqJFg5DoQv7h8q1SRj4fe4pyCe2r7AGrMQ1TBCtl",
+	"gYWx5igqaNMNFGTv6arJ3GY8g3p/GypOthTg5bzaZtiI/QW7uWxKQL6QW0JsGZbS0KsW/5NMJlJ/pvK4",
+	"1pBWo5OtAuyMKXZLuG6N12BLtsEN8N/E3L6l1ZX9nWtBtDmIlUfT06PH3xGb22gzftXy8ZTHPhQNlHDM",
+	"jqHCV524VytspQpr/lSUDQ2aXb88Q21FEAAXSlMbY5PDvXe9v2dgV3vd4ZPxE7rP2oej/ah9RL9n7afD",
+	"71n7YGy+MJ+fVsYve7ZDN+pR96jKOGHzlv3p30pNfqrDWGZ3yP0CXnrzWhsSnuI4abDKPHmayDGP2ZYC",
+	"oTaRH0FrzBOlL5ucmKBRukTG5i9UBRCdsZG8ZsnimYzsgV9KmcGfL0fu9xLFMkEUF5OYtVPFCDwV2Ow1",
+	"SF2WYsRsoJ2eMp5AqB3DTH8XbZdRtL+7o6jNxpNp+7ermWjPf0/UuhhU2A7v00rTQ2ldv1ZiJova2jhp",
+	"d8FoUsjaPdx/fPik2yBx94xdyyv2YBt/sI1/lm38zCYwVevAq9OaCqaD6krGMmaPFFxHFNRVLpsseiQV",
+	"mscG4wuscZUAmwQDAV/FckK4sLUi6CwJSfjLoDW/iQatX0O4pmoXZk9GqTZsFc5RNIcYzVGfZbMyElPG",
+	"zAnPPA4zkz81x06NDLF3Eqv1Z2ktNZaX4t5sI9AP9vj2cb8ZLgqCl0XpiGq4wPqUfbTKu99v/9+YLXDZ",
+	"6dVlC5jZTtNNVUFHsJkcPdg/+u7o+8MnR995krR7R1RMdhRjxEC+e0wAvnKs/TIVVlDVSo8E2A6KUR6P",
+	"n5T2NGhhjJV9QCcpq7l62tmrtvvcuYPyvVYxY3OXN9I8M2Qw+Hiwb/45bA8GHx8PzT+R+fM7VrP5aMl9",
+	"wzSNqKbLdJ8bZdRlZoHZhDODljPOXCr08VzSeHIJTvvbD+n7Fy9dRbzqWObKRy9pqqeXM6anMtoyFDj0",
+	"FteqVMqSak/kzZW6TBNek92LeaWft3kJu7aBG6vRXPHcVnBcO+72EIyceeu3bSz7Z2EZ+WMlgouPbAW3",
+	"VUNuC63lsw6JeGmlHg0HNbKmUmIypaojC2YV5uyf5Y3n0ih2KoTY2e/3v3uyGxDWmXRIpuwUrj9rcekp",
+	"r5cN0ycKqRsVvTNcZSmnH0OJnVSxBjnUNalq1qczpZoM2YS6sGDAJZnS+ZwJFjUvNmNtfzXg0zhmySNF",
+	"UI+2cXpDFksxUehX4spNXn1gN0y/gxEeqaxDSqFDkK3Iqpqvqu7GlE/EowCrzioehS6i0F+mauAoXq51",
+	"tDwl7pfNPY2pZipbXfP1FPNjlid5r1jS7k+gs+daQqvKtCiRfoEWS6ss7KnPAQUwA2DjnL5WSIBtKOtO",
+	"mNxeX/eCV/x4k/ODx08g5AT/h7D5Sh+Tfb+yLBjG2lyOEzlbW0WKJloRK8EDIoXtSyNkxHokzLclRL+2",
+	"GAg+m7GIU21Ubo1Xb/B4g8HLjBqQsN2+Yos2wAFPtCMW00U4ENBdzbrIlaYTFmWjdEgfYHL10SEsW01t",
+	"bKaQeiAWTBNcHLlmCR+D49l2SsWuRnidbEbltwgxaiAwzRJuqCIzGmFNzHwdNqni5YdX5815sS5SKWHa",
+	"UFnTSmF2i6Eu1YwuSMwZoVNGI4x9FuwGC7QNROiRT2hrEy5t1q7ZLQuCo6SFIlyASQCWmBsN3B5x7ZJ3",
+	"pvSaucLXzbesHHDkRT8V5IdP/yt4b0s1rzxO/DxxkM7v3q91D3bp5sFVJWdWUw/zRq7lYIXv7uLdxekz",
+	"NGfd0pKxsrmxTDwNw7xRDM7YPzg8AiFfssw08ErXLeZEJDKeVaYPSz0HZd1e/ZYBf8UW5P3ZC5TN/iII",
+	"nc+hgDTo4yH0PXU8TfBL1G3oaCRTsSoexQLR29vTUs/3plrPVe9fD37614OfzPcdLzOkRyP6P2g8kQnX",
+	"09kP5z/39wdpt3vwJOITrtUPT/ATzv8DjPSvh/3qsfDROUu4jH447OJHtBL/8PLH8w9/P3x+evLz6avD",
+	"038/3bQkwZAqdnhADPadbRr7DRwcfh+Q85/77f2APCEIdUAOu0SV2lmvh6Acj+9qFfh7WkkSpaSTfybn",
+	"g6vdjG2ofT9Ayah3/y4HAM21f/BLxdgAQUwFIVwj20g9hUYyE4HFLPA8XO+z8GKfPA2yEDXqux+yhfot",
+	"WIOW4Zze3p6ho67hlT3ITN2DwSEddW82pm2p542fdc64dklUNQorhL7r2e8hBlgedQ/xS8cFIdmxUIGG",
+	"tTQrIlo1dP6YxVUCAkwN42XTwcDlcZ8crYkwXh46ixndKUaPNgS54PCsoln3gAd+BYYaLaRIRjW9MP3r",
+	"807hjY3WlWU5lBy0czpibcXmNAELjK3YJGiSyBsuJtjRSVsvgN39ZjP6SkcZiX6AHhWEtTFXcPWOVQmZ",
+	"kgD3OHeF2F5dY7JuO/pOxX754aKzqnQPF7WOcE9zL1hiPLvI2gqAa6jGhQ9jtAFYDkg/Tx+sLrWFCF9e",
+	"VdD62J5IkEBtdcXnbTlHPa4NFkOWWC+LR1+FKhRjHrNW0DRJ5se61PxVAX2FwQqb4ICqogSj6W6nYFPk",
+	"9TCosJo1SdStrkZ6aS/iNXLO8ozt5wIXY+tAZhHR00Smk6lNwjVfoPxAdoPKm1xpqJ5GFOURUXK32uxX",
+	"vNT4hU7pZ5SiKlx88kFfy2sW0xGri5hnIkP1MkIgnGwKubM5Ikp+SnPu1CzUyZ7LBhW4RBrbHimG+pvU",
+	"RQVpWGkQhAiqzUjus69zsCnenc7WOPWaZ5QosIj+klHAW0IdqzUs+FauA2K3JCzkE9v6pSEX11wzvDUl",
+	"KetltyN7jxIDYYkfG9Zza1LTkiijdApGdqggISy1MMUu6D4jKsA0ZmMwUHJzbUisQzKCs3Y+jNAoYq2H",
+	"vvBwICzIfkMpaIcCCuoNV6yq8sZmxod1IgN3IMeR7c2oynLEjUB2lhz5jSREEysG7twyjG+oPRsBwspd",
+	"83KCGgP4WVYWGsfvxtBwv7G95dfmp6aTE01jcbZnyKnj1G3Y7eBwXV9Tq8JNBb+5+6B5nMzphGX1D6TI",
+	"XSLmhwY+kVq7ICxWTrj4Z0jp8BajbHnl4lqebVprrKLCyG9yKkqay9qD8CcjHJYP+pdyKpq8/qKZOvGa",
+	"Vk3yXDY6q92+QVXwrCrG7c79msIoLz9cuNIoS2mClVcJv3pMcQM6kVxvv39hsOS23BvNAVhHQlsK526o",
+	"En9tRvWtan7NJPqnmo1Y3vsfz7rd7v7adOzNS/qgFTZNuF6cG/jsVTjri7RU4slWrSM7YaGJULgbgAcx",
+	"7/sMxZoh6gCtCh3yQhOuBoLGSsL9d66NdqZKjeR7rs3iq5O/2yhWc6V2pWhcBGvr39v90xftV35xQ5p1",
+	"SaFZrb6XHy6qLvMZ8OY+H5AhtNRLABo7/csPF7YlWwiWOZx/7y8hseU6Qd+oBK2wnirwwL53UAWXnbxg",
+	"HoDo+dAaBa39Du9ytjliDtFAQDkbrI1tFKe8Vbe17XANQZzqmFDfqOM2CX2GsbxZOgOt4eF9Erd6LR+Y",
+	"lh/OSef8EisgWAkUQKVIUKkTCNonC5kmUMjbkhLYPTzrr63R3WudMRr5ZmHlQp554grYLb16k4BumU0+",
+	"gqQ+eDGCqo3LA/pDpRHXhenBVmO+NZi2iU1g1nDgmasCzpGtyz6CTmqLwY69ZxUXB9/kP60HPnvBxYYZ",
+	"/BWGtD+0DY/ObCjp0gtuojOpzbXA/pZtxnJx9J5XRsaLq4Gg4ML08E3+0/oV2RecVaiCvHwxiXzjOCjv",
+	"s11mI79hNGnSjDXrZT0Q//WfB53D3Z7fETorU+87KTjuvrlJ2rgj9FaogSj7L4ZmFOvAIIrOmLtszgAU",
+	"kIUq65Ztjp6BwN72XjdtmK04cFjjKYFe22GlF6k4TPabGalcni8YCFd5cxfvvP7y6chdfK2sJyGKASu0",
+	"4biDw98sPpeCU63n/rkLGF5pJTayDu+puwWeCvJTBDKnhouBCE/fnV+Qvev9vRnbyywIAWHXzHqwtO8l",
+	"mFJVDJdYDfUnuL6OpevzSLFosxX7+Zkyo1xoygWDfKwUaBqdsnt7E66n6RDcPNkLbfT3uI/LRcryocEx",
+	"qzxjdDHaDQUtBJOISdF/YIT7mS14YnuR2gv/ojSGHI+h86yzI2bBNQMxEJAuqXrZgfSX0BbtUCSrVRD+",
+	"AbmbAVnK2P8UHmMk1ECA+YMkMtWsMAKklIZ1vTPDwFb/EAMRYoZoiEdMtrvOyLKUF3pMmDkd7Wn5SA0E",
+	"zK5c1REXkJk9AGStpnTOcOng+YF3eub4XN2l1+vQS/73//v/kaPD/WNCkbG9jqr42/5hh/woI25z/uY0",
+	"USwiRksb6XjRIy/P373NIrjAMPX+4qf29wGZSugILEgq5hQsZCpNEmkIhjA1onMWkITNGdWKUHvWEed8",
+	"mVKjj4mFnhpqGaYGidwcCHM6YjZEyXA3RB9jYQwK4gk7wwI8dvCBoF5pxx2vbMVh58AohwkDj2O3Q/oE",
+	"g6XBnKOnJJLMrgmoEhHSfWytav04ljdhJhwB+0apNLtCdoTUsPssInOWDESm+UDb7lwPYh85NIuVZkG7",
+	"HRL+fNJ/DmY/mDMy1JOwgYjYKKaZNIj5iFlfkVPt5tAI/aDTXWLsm5ubDoWfOzKZ7Nl31d7rF89O3p6f",
+	"wDt5Tm/O0q2gZVgRGb3b2cfH5JwJOuetXuuw0+0c2pKMoGPtdW5YHLevhLwRe7/dXKmOayo7qXK0I9V6",
+	"NYph22Z0kTE/8n3PRbbZtGojYgJ0uXsBaYrcTKXKQs/MMGYP/MAzsmAaicUGt5nXBgIGveFxDCO7vr1G",
+	"mStExkEAHOglGADnRywOhNml2jBIsnPQddVwyHCR9VImQzbGGICBMHOrgMRSTFhiFipIOKMf23TCwoCY",
+	"mwkZmT1EHEylkGkCWjONb6hZhkG7siWys3GVjdIErCDtZLT3wihHf2VQVNfrMQZbedDtbq2xuC1IVtEq",
+	"eIkClrZQabMvQ4bCcl3v/5Kh3qLvh7dhj0zlDfZntn2WXbVrmGXIELeR0ZDabUO67Rz3j6u2rkP6gHcC",
+	"YSfFnj4tN/Fht9vyTSB4Oc+x5l2L3Su/dNtPqy/EBn1Hh/t12M62b6/UH96/Srd6v/watFQ6m9Fk4SIT",
+	"EP2+ru1VCzeA0Ilq9X5pRVxhQEHr10+4D9XmUrtDJPzryUVo8BMpPBtdaVhXFLZIiQbsFaRY0sJQZP71",
+	"5KJq6E0w9fnYepStGND2dH+/S/7rP592zPlSg75PQVFYgsbSpv71vI2akCc9lxi3cJ0vJendIT+XZqrg",
+	"a1v6Lb/m3QHpQm0qctDpkgLaXDN7N7dN3jnaP7pnUt58c74SCnf4ylD4SDk8NKXmORM8asNdd5Lmxus6",
+	"On43Z+LF82eFx//56RcWTZ5JIdjIqPYWnySSo3SGKS73SK7N9+ArIdO1+GtEtnTOoWjOnp/xB0ezVHW9",
+	"UnwTaMyvmQJTy1SmyXF2seXa3hLyGexPbTSULu9CRadrqzwwpX+U0aIBA2QqiG8ixe6/p3mcaN741jYG",
+	"/hQ0ZJ0V3bg/Fb09zpNcQUCrScHvu6yAgDZ460ea9eaBN/cbv/leuGOEgav0aP9wA1gdzQato4Onm7z3",
+	"hoqFhVg15hb7eplhgtbjDVDl13WFVw83wVVWDnGliBtqygWhYA3aoXPehggK5xTw2NL9VubKAs/Us+X5",
+	"nDmVvhiZitZ9nSbC3IwEuyFzypMOOWOpMuobJWrOhDYXSf81dAgouD9hH4MxnfF4UXWBKjYvz/s6b8K2",
+	"GzFfqU36A999w3y3gnmsCyTPvDGUuxkX5c5BGkWrDzUH5iOVdUWxaT9ezzXIJeTK9i3FKmF0QrmoOMz8",
+	"dmmfc4xZ81ZF67jmh1ZV67bmbLMd3s0b7lXom32v/ZqNYSQqa3UfLxqzoy2HfAt2tG8usWOTY8G++5NM",
+	"hjyKmGjMx/bFAh8fNgf2loxo317BiH9kjvBfcsfxr5+CP8r++19+/VRgWhvOSEV1Rz2fV82F3+mnS/yK",
+	"PkifZevYC1v+3dWJU9NZcGvM4zF6Vqa3dW77gzZm8EIR8DXshZj99tmre3Rb9PrYyMucbg3Zf5cpGt2F",
+	"NEie+pzQ+fNKhuc2yKMgGRrLg9iGv1ZaUHIuhSjZzzzFGjapzY+zpRT4JZIwYEFiX75yZV2eTtmw/Vu1",
+	"BJ17nrAx/wjaOwTVjmWaeOXxO1+O7b5pGoR9gGggfyfIDiJ/zek0hT5n/1hlx7Ot0O5QjbIzVNAY2OYT",
+	"CaYZrgiN+TW7E7vda37NBLavdthC1NydbW4lXr8Cc5xDST4lJbZt3xKKDCnNmE74SNU6ht3FjAxtUAPR",
+	"bDaPIVDLeejRiatTG+pjfhSjxUBMudJyktCZOsYYRPTa4WUJ46KwlZ75eXQlU61yq13CUgW+do31+tRx",
+	"FpHTnlI1Jb+nLGXkhnJ9TCKq6ZAqRuZSxgAMV5qPVI2X9Y1d9Fru0Oyj3pvHlJf4YskfWMUCFrVZVMJp",
+	"Ig3GWKqIGZdg9PCdMIY31Sxba+X+Y3yOH8W36mqKRcKAqTEDZ8fGouK1WCYka1gNVYb8ELuBKGTvV4bY",
+	"YWNL7d20XeW53YFAh7QNUZ3KOLInlh+EGFbteB6WeJcmoeV2jJ+Kdeb2PrZvbm7aZtvbaRIzMZIRRsDf",
+	"foJ7vTgXuwTWUD1sySMFTMiOXdhGaIu+jm1IMm6uF6uEQQVEyJt1gQVVENrn997Kcy0ThrA1ukaA6/IW",
+	"lwh471a6DLy5+f0cXttYB3+Xa4cbaz/wbkPdZzkaGJUgmyPwC3wqxOOWFSIvdpi6XGSIfHjypOC6h0EK",
+	"wgstxPWC62cZR2hgdmVz0DrNJ1Moh21DzrnGsloVxueBKFufj+H24HufuCIRExyyT20aqEvZH4j3EBGE",
+	"NnBbLK2NY0d5DTUlXYzhAUbA1UvPGV0U6mLWik2yk0coD0TeEi1hOliKE5ZJVcyvPb2MErF7PBB+SQDg",
+	"X5owCLzBXvJDh9ido+4+ZOB6DaXC3SrxjHX671I0FzsBbFkslwdvKpJrRCdmGQNpQDX/G+rJx07rXuTa",
+	"C9w1y6rfroQqGvGRzYvCpdt9ulq4rPF2ZSGsRbbrkDCvM/JDnqSu6RVTJHRR6yHZoQNRWekEo9hDLzqd",
+	"CuKShG0UfQgMOBBYikVlNViydCqUN/57eaaAjdpc7itRV9opy0Q3TOwvr1BtJFtj8Vsb0G2URhu4CUIV",
+	"I0AL/j/S2P03EP1VnR6hkAOZMK2qahjl8eFewSMXblruKlnuGklueMKs/l7GRuOaThZTRQhg0+FH2Ies",
+	"CNIuYOo2MxUqD4UDYbenPGehqFF4TIYS8APHEVUFpAwEYiWSzF4zy40nAjJoST2HDhTmUPG/n40pfI/H",
+	"ykD4h2iH9EUBNAzpyII+AyMchzIVkWt0afZ/IIDMc1KFx5CYhgsv8NbamTGzCKLoIXj98UDcJFJMsOXO",
+	"MaEEPkJIfEwXLDJrcGHLUL/JrMmDkquBOOp289MO8BMCifobtlxUJywEwR91jnYLx7oidCDq0pQs5quS",
+	"iPxTv4dFQSuSkpwisFvWBDBByMtQqkss8lUDQEo5O2ggdlx2UI/U5BoNRJgmoseZHvcgOUD1gJB7+Hg7",
+	"exxouvfbjW4P4dKJMNGKJKbQpb4MFzYIe7l+3CNFXn54Rc6ZDqxiFHKlQvIDCVU6NP8voy0gIU2NGF/S",
+	"swbi/dlrV/nZ1WUM2cd5mLUPzUOXsfQrbkH4m+ahIeNoIKQYMZtE5W5RCIvVWJeAcV3GwwwHoQ9icbU0",
+	"jTgTI8xCyQ8QiNwHHSGv7bVD47gaZZA/I6RgmKuhrgzcY5lg2lrC8DZXlOEd8gHYSyYktXqwxwIBSGHH",
+	"XrbcH+Im479sY2HWKsWySq9EB+Bd6pWFGo+N1UrPE+SXEfSrB3oBY2vayOZlJFp0s/ixEvD3akkoVlmr",
+	"siTYosWGk6KtWASC1mlCJ/Wg5S/A+PdlQlhWtdGGsBU0L7XTrsB0US/qFdUfc/nA65xrJOWV0EJ9ayBQ",
+	"4TomBgBwrOWtC1CulnQN87Mr6SiTgaipj4gsvR1L0O2uL03CmNxbtwpi2u7dp2HgoLNcNQobfGEY0Jko",
+	"8uKLMiFVdSbrblKYptZZ0Fm8Lva8f/rifM5Gmzmu3MA5V1SYrg3dUEjY/Hv/zWuCOa4r6xm2ei0zcuct",
+	"doTKKzbx2Vwm2mYNTVu91kTC4jocYdm7PrRJQstw2EVmodFg8gaIwCmwA202xjxmAbQaB4up+WP3ThwF",
+	"F2Y2h5p7dKOt3+qvIrTdQ05lCHvBlQJmvX+s8KTRaJEnIGcuK5vWHMBFZcYniSs7kbCsgLlV1/NEJ6Nn",
+	"xZJGeDgucZKZi1vP6BdwAMNSb0+vmSC7YzDfSk0SC+pKw1GOzI34wzpF86zvW7HKur28L0bJdqUGiWSH",
+	"rph7tyGOm/qtISQdlIz6yLys5NmWcjfODfDslCq1f3D4L0XlOyu81Vj/Xqoud886eLkgXFXuVRaYV/LT",
+	"embo7Siq66IGsV6CkXozrsBcKBMyo7G5XrHID0K6TRjeC+FuWX599q2F4dUO30zXrwTZpRA5w9T2oK0a",
+	"2SrQ97LXF1ZimM3OK2B0PI38fsCQEpPUbRc6rdlsrpWzEXPl6qEek4TpZGGNieGZ+dDumw+hS3AvXWC9",
+	"R9ZdY+BRfLJ50vm6oLf7YVlBUsE+ztlIswjKrKQJRoFt83DfbBdRqbqhHArfmLPKL/Iz5WKyrZ1aFaGF",
+	"xYJ3zOHRLpZm8w67/Fd74F3v79lsC1V7h3rNle6Dy12BEclWWlG1xWnzR/Ze8xnXrU/B2gefYXXWT7/e",
+	"ZYoGLAJCaCtPgzmdQEEtCKB0JeKObTIMVpMYJUw3d5fewnxzq+CPzSNYb2keuF3Mah6uUROs6nBdGajq",
+	"yNNoxevTm2xVotvnNaF9F0nlS6c1ARC2hHkjPW5/y7ziSrnWHKjQGdCiOMDjSwo0f9xfrNWXYbImtr+N",
+	"oxa+Bq7ME5wsV1bzYunw2PuDR5+QM11eU5GtMDvCY6sC3R5VM7XhYCFdxaSCD/NrF8K4pNVvvJX6J5ea",
+	"883Qhw14sbUnC+K7TmrXVrepoYZtn/grxNcjVaoB8kBR905Rf7VNMcrktF4b2EgVffG89enXTGzllXjX",
+	"6L3eg9+48pu9uV4D9vHzoO6uJ/NyBen1ei8tElZO397XvsZbraRmD99ZQYrszS+lhuZLrJHiheAlqlx6",
+	"/Vcvzhu4gZ9JMY75SH+7GudSffSGuictkHYNd1QI8wo9dJliquJQsekSGbIsf3znqPt0d/l+6BTZIus1",
+	"0WbLhGon+qfTOzam7G+PUL1c7yaEukoFXkFH3S8kRh804S+tIvwVohWbEtct9GCo6TyaVng3oRPPvWoW",
+	"tvnPfdfrWc8Str/gPzVrPKghy9yHBPnZaggUSF9Z3Td/464rdGMkaH2d7ou6MHayw2ZzvfBCtI3qMk/1",
+	"7sMp8aVPCdsGqLRxebF1DJwpZU9s/yBJK6j7NK2k7u2fI8uEfX9HSBOmgt6hiigtk39CVf9PcBicsXkM",
+	"LUm2xme154VtB7amnYbrNJy1VLEpNRW32mOI/oQWNVwREOTLF9qSmfONBeKbNnZmDWVXWjmz9msPB9nX",
+	"YBEtM9gso8RtHljruG/vD8Ngl2vcmWdsJq/ZEts0tgU5Jva8m3a9D9T4xUX+uZZzV4oIAvNiOZlwAQFW",
+	"Wt7pxTyoIxZIo8/afkKCSNb00xLsykY0a1oZ1ypy/Sj6fCp/oO2vhrZfQy972JhYbkrRtbLTtp9s6ko9",
+	"t4/fj3kHZ6tTB5ZvvnYxQZadLwVThItRnEZQPiWOoMcfT5R+oOivU3ewdeDsVpKdcgzn7vavwZuEJrpa",
+	"SVnI3DH2ETXq+vnP/fbB4ydGbl6xue4MRL+wOijTBPV3lVkUjaGeRU615i6CbTilqE9gX+KPu7fz4jxf",
+	"3I/sgxHVX9txg/6cwY0PdoB633RRtNz+rNz7w5ZFaRg4WcWuTXQwW/viIYzya/clNyWsrV0rcKJVF4uM",
+	"QldeLZauEo7004jrNrs2AK3WDM2DJ/jcnZudllDxzhy8CCUZLlDQG/04w8nvKUsWOVKgLgXiJMfBjH58",
+	"zcRET1u9g8ePl69XK2elQ8xptRMHWFsogaprdVCodPgbG+ntwIGJZyOscsU6kw4JIUkI62zZmgwdqJ0c",
+	"rkAL3h0qgXlytClONBSug+w3AE/zWT0yuBixVuV1N6Katc27rQ0BsA12184NdTk3n/tOQz0zflpvA8XV",
+	"PsR4rpXqBqeNryPmYYvagAh2k90XCxX4I649RSHV0xUVIV2LM0HOzs3t4OWHC1sHR6XD0K/aFWDJMfMf",
+	"hcpdtigXVvqD4mE7UjAS0Sy71DxIUhEzpYjr6WnuvX5txqV7xLsRTbiEFrVbyoQfJvsHh8UE+B/Put3u",
+	"fvOUKQ+oL5QAbyHAAmGrs9/7t8x+t9gD0MGpY/6ARvn4csRavaNutzxzVhEUSurCDZJqEjOqMP4+a7/x",
+	"L63Aywl/J6A04cxIQ7vLmDePea+2ZFqng6UYckRvAlKQp8xSO40ZpAiIKzrlZr9hCYMitvNEXvOIZTCg",
+	"rN0cJUOjhaGEvj0KNiXV2iTjv5kx8cbPzDPqVuUI3NL3g0JlAqyL7teIdRvwL62trQAL9BWq8t1Mqc5M",
+	"MSOaKtbZdiWAdVDdUyWAtWB8u5UA7NJuWwlgiTofLzNmMc8f6B/qw8kRFC+KOuTUCC5GADMTygU0CEkM",
+	"D/qU3heEC22oPHZ9wysG2x7J3099gs1o66uqT/DuWf/shbyoKk4gcVVFlWh9x+ZMNUKdCNp5YLXS5QKn",
+	"HbIkVYkRgFjNFuv5mk0DRBkBn7VZkUlkaGdGeZwfVgFJmK34NhAYnVGsaOMowIGijLA96u5X6VMvZ9dK",
+	"J4zOttUfGoCFCp703+zXnZGcFQuBUkHjhZkrbjMx4QJnxEW1eq3u8Mn4Cd1n7cPRftQ+ot+z9tPh96x9",
+	"MDZfmM9Ph825p3KJX0hPy2Cp1dR8IAuhWxuoZ5OUF1WhXDQNMjwPWp7+gSfzX9+/eF6vT/mDwC4PWljg",
+	"3z67gRaSoeG2VZLIzkvJIVoDYAL5kjOTFK7E4O3rKBkVj8axvNmkHtH6db2VhT5BLLoX7WQ9XPeknzQA",
+	"5NvVULLF3W21omyaohHhC2kFTaH5erWDpVAEspMtqkpj+M39mOsMIA73rlnCx4tG7eThUTcdlp01Q7BC",
+	"MwCyc3BEpjJNFBkuBsKGWgbESMMYHjnG7vMsgav0teSRIlzvdgh0k4gC+Mr8b4MKBsIrXJ61aKHkqNs1",
+	"GonZC9s5s0pX+Bus7wQO+Lvx28LYX7KY93vFasWjlTsGY7h9LDrO9so1jwBKuHS/h8QAfGs758YOziZV",
+	"nm9b4Hn7ls4CMyJx5U1jMnQDXqHOtmMQLIKfWTRHI5kK7Xk/Z2xV/ssb1vpSBOSf+9bb86cyZ88TOebx",
+	"Gs9kNaa8DZ8x649ckUr45q5al5/iEr5M9uAq4nJpgx5ZPVQh+Npp3eb86UqSf6SIG6RE/Jmca6h4GPqQ",
+	"ccSSKr3DHGegJXRI37Z3McoEymDb5wXbEo35NWSkGJWETKRRVaB7Cgrq0kUGGuz2oPMJ0NdATM19bkhH",
+	"V0RpHseuWDg56B5BXekZdHMS0mg0rtvKUfdpVmYcu4uBDU3I8ikhE1tsz7YkzI7oKkXmnInozeJvHi4a",
+	"Bbb0i+iD+SE+Czt60QXZkQnJlwl+fUbmLGk7MGM+43q381Uz2zfCO28M+qs5B7Xi4m7FXFzV89FsTPcK",
+	"fTtUPTe9ZSzKe4a0lWbzYvvMHWwhZggV+5/ZHlvhbo8cdQ8HInNxdoizI2omAGbbt0sjx2IQsLkqGRbN",
+	"2WEghHTN4WwQxTWr7kc5YcJ8wc7s6p7B4u7wkCpOVHNaZUsNbF3Mu4h0fOCvtfxVmXQI4tvuIu6Szzhj",
+	"usQ5Wur5qvI3lmNKXWad0bzIKzvU77dDoW3gABpOIfeQAvPM5DXDG7XlBnOQGGlchL+aNczLbxYXBvim",
+	"cY12FuglBO9HIPOxXxi2Ny3ZHv9Uan2JnAyC6pWbQo/LJQoL1jpejAzxeqyZXZd6Du329vbIK7Yg789e",
+	"YAu6XFQKqQcC5SXZgW5OTNBhbK7qStOFwt7egW+loi4saxfbIds2hmCGxkv/6bvzC1Lihz37UHhMmEhk",
+	"DN4d8BkORBblRTU2hhsxP0LfU3toIyl/AhNUE/IWG529uziFmWbQ3mt1CDuYzxHNC6YfhPpXojSda5po",
+	"nyCxLetqVlwW9o6465Wkvtl7aPtp6BonZJEvpRNP8ylKa6sTDESuFBBsexWZf1KI1ISo1ahDTpxJ1UoV",
+	"OB6IYkpxKdRA7GCzXnNRGdoeLiMax+ZZsJPm7VINj/mGUOweOxAZMxq9DRIyVbagylQXxE3GjnfQq/Hd",
+	"xamd5b5NEI20uyWZ9WfIXnmwadiUFSRMJ1qYOzGcQocu2hH2oasTNHmsQL2AGbG5Bq3SZUzm0XyKhLbd",
+	"2GXWdbyHdwwbE3FDFwMhU03kmAyy0ITMT9KyLpTEaqlLU1wxNoeRZgMBrskJ0xolKmq3xd7HsPa8kTF2",
+	"zLBBcAOBtozAdpSkOptml3ChNKNOzllZ5os4IscYR2JG7BEax0tyjpgL1k4ZBOzQbsseBwOR98mdVUbe",
+	"PptSMWFvFqd5a9c7MbDa4XG6ZuKtRlkvtP4cwXhffTGcfyKpEORh1kBxFaIC9mSF+TMntRq7jTvnV90+",
+	"Pc6xOauOcXJPq2MZoyb4rFPs6U6GLJZiYj5ZfvI4yE5hRze6hRgIJiLoBA3fPVLFZtJEaTnHpBNIxjU3",
+	"GH86NRAKikLgA0QKMqGaTWWqmOVqMzlcfiDiMJFqziAjxjwL8AyEMKrNjmKMhGD2PEdgwt3qm0T0ZvHO",
+	"yJdzh9mm3FZUvDBOGpb/4ORapvwTERXppVJoLzu9Kis09bNBwJlvaayNNDamMx4vekDZNqTG9i0eTSnH",
+	"48O+Aco61WQsMe6JcE12RlK4zp35Y2i6t/dfLvAAgkwtDHy9pjFcnbPoQ48rfAInI5okCzTu50zC8QRX",
+	"PAo75DVXGo9sn3kVZq7vmGsmEFkAMPCElIC1nAbP4Rm+W6qlUMEFZs6MUe7UWGrnWFUmwsrCwuofWKom",
+	"B2qFsSnbzDVHydpi3tiLxBlsSpK9xHVoivQoEUV6JvRR51OSRHJZ/NcI/IHYCQ3MfwkDEkK4Mt6V9v4S",
+	"7lYfBjsh3sN6aN0Kd3sD4R0qZiFwSgD3O95G0Nw5YsU7POaYPmy3E3YtkfDbaiFGbcf9IdnZJ5DZaqOW",
+	"dsk8ThXBFDDsFmzkjtFsz2xAqg2Vt0IIfZoZJsbjmAvzCLMGhQg6RmRiA2/oyyhEpg8IGGkTmU6mRdxA",
+	"oQtcW5FSArhZwPENTk4BRS9d7BTHlCGjMx91j2pPUsveG6TN28VQVTg7HzLlv8D5bLvDbCxSPqdAnNN4",
+	"98YymUi94vob39CFIgfdgzxACk7aoYwWWf4AfKP5jAWGP4DKZQKHIRy5XkQbkHUPHOsinVlCNpdg+CEg",
+	"1kqO2vKEGT4z/KuYBs+qDSA3KIPogJzxV0QVYHLo6qiC4zyCgNQEEAyEwUJ1BEFgZKtT7F1ogA0kQ3s/",
+	"JtFVMPBPsAP3dNvFyTYKejy4bWQ7tzRtN9+706CHTqbQyZ94u1uIctiglSDYaKrr3bjfzAZXRFKUgOTK",
+	"A+6ReoiobBBR2VdXEFlNs3t0G7fUBvDWB1BmUgieXx1XlBlZ5jLmowXGUTMV2D7/CRunyjecxYxal+1A",
+	"oK6UCjVnQneIFx9tmXcUM5pY7V+OrmSqAzKjyZUqyi8X62P9CqieFa9XO1X62e5AeEaA2qhpUhs0PRDr",
+	"o6bPDA7vSYzAXBtJkSamM/UZ3Wf/TAx3DlUOzdmTow9t3vbEQfaTCeHimmsvCG8lNybSpXXVlbI5gyfu",
+	"0usjY1Z3R8UMRKwa86e6lcK+NC3OkdgtctuMn4t7vPeHoDO28u7Zh4Gs/oP60MJW1gwyw84w5bFuc0FC",
+	"Gs24gCIcJDTPhAhHsGnjKbP/jS8xAOFDq6mvKjgAaXWTumCJLMQdO3qtbypVTSPblUF1NjJP+jxcle9f",
+	"wkHjqHqKKV2Hq7fvEebEm4sqH03JkI3kjCnnTn2kvFpDNXXj4L9VJePWUddbM8CnVd1FMhq/ZXI8Vp44",
+	"NEDJOQM0zacLxUc0Bgsd19whPGipmLF5hv0N1nGa3nve3DrmtBGTEOqGB8I266w2mv0b6dD5DTqAGx8u",
+	"tpqpTBwp1EsNqxcpPhFcTLD78ioV+BwffIUNwe/OX5NNs1odvmILZ4N7+eHVebEc259MT7Z7CD25m6rL",
+	"9h3bkds2vXE908H352dkF6ikknb2oDb1inoub8B0iLc3s3ljmZCQxpOQ7BTa3MQTmXA9ndnw3KFiQu+i",
+	"ITNhmifWL2RzN9xphqZGjyAwkjg3dSjC9UAYiFmERdKs7aEzEAOBcsxeGLkyw01Y1EPHjQWYF8d37p1h",
+	"ase1HlOIVeJaEesSujRfhAEJ2wZPbYphm1yKdsRiugjJzkF3INBeW/TnQOUja1+FOOaiF+cRwjGioylT",
+	"AwFr4toVuDQQYCCYTfSyKWqwFAQ3w5AoopdqnHAmZ0zoY2vnAceUuuF6NMVnCuvrkA9cTwci5LMZizjV",
+	"7AdzIkK2gSHtRM64YjD7bgGrCIpDJsBR2F50Cy3sjmAJ1TESTkAcxELegCUdf6RiIHIygqXYlDaP6MmC",
+	"6Tx+0gFQaV4Cws7lUquBvuVTsVQMJtQSSay25CiNJ61gMzHZjysLnppfc6+FQ7WHZIs5n5MAiTWQZZta",
+	"gM8SaquHEf2uFupQyphRccfFUL39WJEBBWFDGSI0nwGLKE0TrRw1PBRJ3eh8adJbDcicUJ/fGh0m6bz+",
+	"/EDVRrkuJ9mmgvppbS9ghikWiHAe+QAzbM1v5iggdDl5sUPejceeBCY7YbuNYBE5HoNT/6h7SELzXTud",
+	"G/ERcYXJLUb+5CURXXJuQjVrQ0oqi8icJQNhq4G/OK1Mm0Uc3I0JGwffyHa9fz+J9bCf+QXCOjaWU4GN",
+	"KnB7bm3AeIii53ZP7ynq/Fu2x5tzJp2THdDVcmaZM7G70uJutnz1deO9upduhUtH5zOqWJsLxYTioBmo",
+	"dIi1Y/1wVlddFePK647N3zeq4f7lGyfCrjwch+uOQ0BT03tWqoq9DvGzn31Z1cbnvbLt2LZ/DJihv0yz",
+	"nk3OgIcCK18LnW/SQ6dUR8jRui/0K4I/q/xhGQM07kfo+cOsyr8UGvrQFucLEknm96ohknq/VzUtdO9N",
+	"Lj1QzRc7Qv+atbWsPkJv1dHPlTUrKX6QKmWNeFjpFjoBTPg1Ex0Suptej6Bhy362tahRw8U7JsRY0TgG",
+	"AZSlU+wkrA0xnkaVHBqdD2tZQLzlbmcgQhfTcomWSXVJdY+INI5DMmNU4ExZ4Au2PrSPHhM6EHOqNNo4",
+	"MEyTZxkZYNupuG9idaw7VjYeKrl93bET/8yaiS3/1lwz2YPAMdvBZmvtQt+A1YliqK+WRIFYy1h5B2O7",
+	"vyMRXRRcAFmZKpYMhBfS5lWUuyjVPwNDCVicFESKLhpWiDsoloIjy5XgsmjQKknyAtBWfVLfOo6aClJc",
+	"9NZDpOsn2LDS3EPs1bcgDt5gcoRXwS7f/kbSYTamq4IHf4JgcFfVgMQSE+Z4oTtnVp2lUD9rg1JbNYW2",
+	"DPO9GdO7qbT1oPx+AXK19b1o43pet86K8ki8UBhke0fgOWQ0FWO3M2W5mEngZwxUVBaF++A9hfufs68k",
+	"yv+hQ/T9s995dvn0KmWQHQj5xkyD3UaHRuMSGnmBmHIGZAD5+oXqEsg5UrBOVWas4ZGNC0yUJl2uMPFw",
+	"CnwBMlyuZCHHDcxozeocIGHFhXIMIYldSYjZcVbnKcTazzdZCcdOZVWH1YT3tdR1eCDkL+QOoytyuz/L",
+	"rocAQmBcRUxWn8RyROO82EMraKVJ3Oq1plrPe3t7+wffdbqdbme/9333+y7oMRaspeIUPz0jT747euoy",
+	"KM3n77rdpySv1ACKDXz/5MlBqVIEE9FccujNnPmJAZcVvuhXbKEw7drFZY4hsrdUzcE88a5vtmPv3Yvn",
+	"z1zD+ZgPE5pw5s8UcYVXiYrZ3sOtyBxuXGmbnu71w4bNqe44X5m8L2+Eq64PELoD1BtzxioGPPeVXLJz",
+	"8e7idLfqwuQNM6YV4/S99vpkh6YRZ2LE1C4GBNqYUGjzqlTKIoPaLMGLJ2TGZkPwhufheX6//uX5zjDv",
+	"C4oCQO6B+XNBJgkV2hsXcv/5aGkRGJa9POzLDxfFWN18KBew2vE7pnuhVcuDvebXTEAnAcOu3PyZFyuS",
+	"Qid0pM2Nk8Vjb9Apo3ElfdrCXApMTFREcubKBWfRWfOEjflHEmaMdxna8J7RlI2uVDoLBgILlHNBxqnR",
+	"gLBqi0ZXMBRJOGe2WoQ5rP693T990X7FFj3y6uTvIdT3C/tW8MILPfIjowlL4PdjiPYaaZU7BeWNQBkE",
+	"+4TmrGyTeR3y+jaKhQwX1iLWIzYSLHDNEgoxSz7Vo74INZSwRoolQJu3ShXYBhXZCf8H/PLDxbtXJ2/D",
+	"XVc9xgZovz97XQTXRdbUMWbENYklxK5gweXA5XkbWsU6igLDal1fc/MZa/kVqB/ami9P8xzbd2GodKlY",
+	"DjEbBUM7oeert20AaCDmiYzSkYYKahHpdg93waq5IJpeMRtvfYFh1SGo1XvwYkigQk5h48OADA1LywQo",
+	"Bakg7JATbAlqfgr/GDgL46DVI51O51NYRGmqp21XS3XNevMuZlj4yzDETl6s2peL4W5AhgsNjRQHwvxV",
+	"AOul5G2lF3EDAPPuaGugcz1ZLZHAecFH7JEiRRDDHDL4ozMQF7l4xL70hihAkbIt5ks4NdIscL0iA+IB",
+	"VQLeNYNdAboFztvpwEZRH3S72EIxVUyREZ1zTWMXVq4weBzTAZxd+6h7iBUalmuYbkYVOcE2AJ3OOYJf",
+	"IACMTi09USiaYKYsAOV0sVdsAT1p4cMbhLNMtnPehivBp18//Z8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

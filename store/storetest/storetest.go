@@ -41,6 +41,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sessions", testSessions},
 		{"RevocationLog", testRevocationLog},
 		{"SecondFactor", testSecondFactor},
+		{"EmailTokens", testEmailTokens},
+		{"EmailTokenRaces", testEmailTokenRaces},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

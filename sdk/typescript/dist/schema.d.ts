@@ -488,6 +488,148 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{id}/invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a user a new invitation
+         * @description Mails a link to set a password (valid 7 days by default); the older
+         *     invitation is voided. The per-address mail limits apply: a request
+         *     held back still answers 202. 409 when the user has no e-mail
+         *     address.
+         */
+        post: operations["inviteUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign up (when --signup open)
+         * @description Creates a user with the role `user` and `email_verified: false`,
+         *     and mails it a verification link. Off by default (`--signup off`):
+         *     403 `sign-up is disabled`. A credential route: rate-limited per
+         *     client IP.
+         */
+        post: operations["signup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify an e-mail address with the mailed token
+         * @description Spends the verification token mailed to the user (24 hours by
+         *     default, single use; a newer one voids it). A used, voided, expired
+         *     or unknown token is a 400 naming `token`.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail the authenticated user a new verification link
+         * @description The older verification token is voided. At most one mail a minute
+         *     and five an hour go to one address, whatever the route: a request
+         *     held back still answers 204 and makes no new token. 409 when the
+         *     user has no e-mail address or it is already verified.
+         */
+        post: operations["sendMyVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password-reset mail
+         * @description Always 202 with the same body, in the same time, whether or not the
+         *     address is known: no enumeration. A known, enabled user gets a
+         *     reset link valid one hour by default. At most one mail a minute and
+         *     five an hour go to one address; a request held back still answers
+         *     202 and makes no new token, so the one already mailed stays valid.
+         */
+        post: operations["forgotPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a mailed reset or invitation token
+         * @description The password policy applies, and a refused password leaves the
+         *     token unspent. Spends the token, clears the lockout, marks the
+         *     address verified and revokes every session (refresh-token family)
+         *     of the user. A used, voided, expired or unknown token is a 400
+         *     naming `token`.
+         */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/applications/{id}": {
         parameters: {
             query?: never;
@@ -1221,6 +1363,8 @@ export interface components {
             /** @example user */
             role: string;
             disabled: boolean;
+            /** @description The e-mail address was confirmed through a mailed token (or an administrator said so). */
+            email_verified: boolean;
             /** @description The user has a confirmed second factor (TOTP). */
             mfa_enabled: boolean;
             /** Format: date-time */
@@ -1235,9 +1379,19 @@ export interface components {
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string;
         };
+        /**
+         * @description `password` is required unless `invite` is true: the user is then
+         *     mailed an invitation to set one (an `email` is required) and cannot
+         *     log in until it has. The user starts with `email_verified: false`
+         *     unless the request says otherwise.
+         */
         UserCreate: {
             username: components["schemas"]["Username"];
-            password: components["schemas"]["NewPassword"];
+            password?: components["schemas"]["NewPassword"];
+            /** @description Mail the user an invitation to set a password (false when absent). */
+            invite?: boolean;
+            /** @description Create the user with its e-mail address verified (false when absent). */
+            email_verified?: boolean;
             email?: components["schemas"]["Email"];
             first_name?: components["schemas"]["Name"];
             last_name?: components["schemas"]["Name"];
@@ -1263,6 +1417,28 @@ export interface components {
         };
         PasswordSet: {
             new_password: components["schemas"]["NewPassword"];
+        };
+        SignupRequest: {
+            username: components["schemas"]["Username"];
+            password: components["schemas"]["NewPassword"];
+            email: components["schemas"]["Email"];
+            first_name?: components["schemas"]["Name"];
+            last_name?: components["schemas"]["Name"];
+        };
+        /** @description A token from a mail (the `token` query parameter of its link). */
+        EmailToken: string;
+        EmailTokenRequest: {
+            token: components["schemas"]["EmailToken"];
+        };
+        PasswordForgotRequest: {
+            email: components["schemas"]["Email"];
+        };
+        PasswordResetRequest: {
+            token: components["schemas"]["EmailToken"];
+            new_password: components["schemas"]["NewPassword"];
+        };
+        Accepted: {
+            message: string;
         };
         Application: {
             /** Format: uuid */
@@ -1714,6 +1890,33 @@ export interface components {
         /** @description The request body is over 1 MiB. */
         TooLarge: {
             headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `sign-up is disabled`: the server runs with `--signup off` (the default). */
+        SignupDisabled: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "detail": "sign-up is disabled"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Too many requests from this client IP; retry after `Retry-After` seconds. */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -2891,6 +3094,185 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    inviteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An invitation is on its way (or held back by the per-address limit). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "an invitation is on its way"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    signup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupRequest"];
+            };
+        };
+        responses: {
+            /** @description The user was created and a verification mail sent. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["SignupDisabled"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The address is verified; the user, with `email_verified` true. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    sendMyVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A verification mail is on its way (or held back by the per-address limit). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    forgotPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordForgotRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a mail is on its way if the address is an account's. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "if the address belongs to an account, a reset link is on its way"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description The password was set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
         };
