@@ -166,8 +166,20 @@ func (r *runner) run(ctx context.Context) {
 		return status(resp.StatusCode(), 404, resp.Body)
 	})
 	r.check("a refresh rotates the refresh token", func() error {
+		// A session of its own: revoking it below ends it, access tokens
+		// included, and the run's admin token must outlive it.
+		login, err := c.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
+			GrantType: client.TokenRequestGrantTypePassword, Username: &r.opts.Username, Password: &r.opts.Password,
+		})
+		if err != nil {
+			return err
+		}
+		if err := status(login.StatusCode(), 200, login.Body); err != nil {
+			return err
+		}
+		first := login.JSON200.RefreshToken
 		resp, err := c.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-			GrantType: client.TokenRequestGrantTypeRefreshToken, RefreshToken: &adminTok.RefreshToken,
+			GrantType: client.TokenRequestGrantTypeRefreshToken, RefreshToken: &first,
 		})
 		if err != nil {
 			return err
@@ -175,7 +187,7 @@ func (r *runner) run(ctx context.Context) {
 		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
 			return err
 		}
-		if resp.JSON200.RefreshToken == adminTok.RefreshToken {
+		if resp.JSON200.RefreshToken == first {
 			return errors.New("the refresh token did not rotate")
 		}
 		// Revoke the new family: the run leaves no live session behind.

@@ -238,7 +238,9 @@ func TestAuditAndNoSecrets(t *testing.T) {
 		t.Errorf("time range: %d future, %d past events", len(future), len(past))
 	}
 
-	// audit:read is needed; bad parameters are 400.
+	// audit:read is needed; bad parameters are 400. (Dave's password was
+	// reset since his last login, which ended that session.)
+	daveTok = s.login(t, "dave", "dave-reset-secret")
 	if r, _ := s.Client.ListAuditEventsWithResponse(ctx, nil, bearer(daveTok.AccessToken)); r.ApplicationproblemJSON403 == nil {
 		t.Errorf("without audit:read: %d", r.StatusCode())
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/auth/seal"
 	"github.com/gatehouse-auth/gatehouse/store"
 	"github.com/gatehouse-auth/gatehouse/store/storetest"
 )
@@ -28,11 +30,12 @@ const conformancePassword = "conformance-admin-password"
 func liveServer(t *testing.T) (*httptest.Server, store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "gatehouse.db")
+	o := gatehouse.Options{DB: filepath.Join(t.TempDir(), "gatehouse.db"), Hash: auth.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
 	if pg := os.Getenv(storetest.PostgresEnv); pg != "" {
-		db = storetest.NewPostgresDatabase(t, pg)
+		// PostgreSQL needs a master key; SQLite makes its own beside the file.
+		o.DB, o.MasterKey = storetest.NewPostgresDatabase(t, pg), bytes.Repeat([]byte{0x5e}, seal.KeySize)
 	}
-	inst, err := gatehouse.Open(ctx, gatehouse.Options{DB: db, Hash: auth.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	inst, err := gatehouse.Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
