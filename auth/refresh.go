@@ -74,13 +74,15 @@ type RefreshRequest struct {
 // revokes the family: it was stolen, or its holder is out of date.
 func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error) {
 	hash := hashRefreshToken(r.Token)
-	old, err := s.st.GetRefreshToken(ctx, hash)
+	// One read: the token, its family, user, role and application.
+	g, err := s.st.GetRefreshGrant(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return Session{}, ErrInvalidGrant
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("get refresh token: %w", err)
 	}
+	old := g.Token
 	now := s.now()
 	switch {
 	case old.FamilyRevoked:
@@ -90,7 +92,7 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error
 	case !now.Before(old.ExpiresAt):
 		return s.refreshFailed(ctx, old, r.Client, "expired")
 	}
-	sess, scope, err := s.refreshSession(ctx, old, r.Client, now)
+	sess, scope, err := s.refreshSession(ctx, g, r.Client, now)
 	if err != nil {
 		return Session{}, err
 	}
@@ -139,7 +141,8 @@ func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.
 	if err != nil {
 		return Session{}, err
 	}
-	next, err := s.st.GetRefreshToken(ctx, hashRefreshToken(token))
+	g, err := s.st.GetRefreshGrant(ctx, hashRefreshToken(token))
+	next := g.Token
 	if errors.Is(err, store.ErrNotFound) || (err == nil && next.UsedAt != nil) {
 		return Session{}, s.reuseDetected(ctx, old, r.Client)
 	}
@@ -149,7 +152,7 @@ func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.
 	if next.FamilyRevoked || !now.Before(next.ExpiresAt) {
 		return s.refreshFailed(ctx, old, r.Client, "family revoked")
 	}
-	sess, _, err := s.refreshSession(ctx, next, r.Client, now)
+	sess, _, err := s.refreshSession(ctx, g, r.Client, now)
 	if err != nil {
 		return Session{}, err
 	}
@@ -164,31 +167,20 @@ func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.
 	return sess, nil
 }
 
-// refreshSession loads what a refresh of t issues for: its user (who must
-// still be able to log in), application and role, and t's scope cut to
-// what the role still grants.
-func (s *Service) refreshSession(ctx context.Context, t store.RefreshToken, cl Client, now time.Time) (Session, string, error) {
-	u, err := s.st.GetUser(ctx, t.UserID)
-	if err != nil {
-		return Session{}, "", fmt.Errorf("get user: %w", err)
-	}
+// refreshSession checks what a refresh of g's token issues for, read with
+// it: its user, who must still be able to log in, application and role;
+// and cuts the token's scope to what the role still grants.
+func (s *Service) refreshSession(ctx context.Context, g store.RefreshGrant, cl Client, now time.Time) (Session, string, error) {
+	t, u := g.Token, g.User
 	if u.Disabled || (u.LockedUntil != nil && now.Before(*u.LockedUntil)) {
 		_, err := s.refreshFailed(ctx, t, cl, "user cannot log in")
 		return Session{}, "", err
 	}
-	app, err := s.st.GetApplication(ctx, t.AppID)
-	if err != nil {
-		return Session{}, "", fmt.Errorf("get application: %w", err)
-	}
-	role, err := s.st.GetRole(ctx, u.Role)
-	if err != nil {
-		return Session{}, "", fmt.Errorf("get role %q: %w", u.Role, err)
-	}
 	// The role may have lost scopes since the family began.
 	scope := strings.Join(slices.DeleteFunc(strings.Fields(t.Scope), func(sc string) bool {
-		return !slices.Contains(role.Scopes, sc)
+		return !slices.Contains(g.Role.Scopes, sc)
 	}), " ")
-	return Session{User: u, Role: role, App: app, AMR: strings.Fields(t.AMR)}, scope, nil
+	return Session{User: u, Role: g.Role, App: g.App, AMR: strings.Fields(t.AMR)}, scope, nil
 }
 
 // issueRefreshed signs the access token of the refreshed session sid.

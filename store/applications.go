@@ -20,20 +20,35 @@ const appColumns = `id, name, audience, access_token_ttl_seconds, refresh_token_
 
 // scanApplication reads one row of appColumns.
 func scanApplication(r scanner) (Application, error) {
-	var (
-		a                  Application
-		accessTTL, refresh int64
-		createdAt          int64
-		scopes             string
-	)
-	if err := r.Scan(&a.ID, &a.Name, &a.Audience, &accessTTL, &refresh, &a.IsDefault, &createdAt, &scopes); err != nil {
+	var row appRow
+	if err := r.Scan(row.dest()...); err != nil {
 		return Application{}, err
 	}
-	a.Scopes = splitScopes(scopes)
-	a.AccessTokenTTL = time.Duration(accessTTL) * time.Second
-	a.RefreshTokenTTL = time.Duration(refresh) * time.Second
-	a.CreatedAt = fromNanos(createdAt)
-	return a, nil
+	return row.application(), nil
+}
+
+// appRow holds a row of appColumns as scanned, for scans of joined rows.
+type appRow struct {
+	a                  Application
+	accessTTL, refresh int64
+	createdAt          int64
+	scopes             string
+}
+
+// dest returns the Scan destinations of appColumns, in order.
+func (r *appRow) dest() []any {
+	a := &r.a
+	return []any{&a.ID, &a.Name, &a.Audience, &r.accessTTL, &r.refresh, &a.IsDefault, &r.createdAt, &r.scopes}
+}
+
+// application returns the scanned application.
+func (r *appRow) application() Application {
+	a := r.a
+	a.Scopes = splitScopes(r.scopes)
+	a.AccessTokenTTL = time.Duration(r.accessTTL) * time.Second
+	a.RefreshTokenTTL = time.Duration(r.refresh) * time.Second
+	a.CreatedAt = fromNanos(r.createdAt)
+	return a
 }
 
 // seconds returns d in whole seconds; the schema keeps TTLs in seconds.

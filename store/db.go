@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -38,6 +39,14 @@ type DB struct {
 	// the engine prepares reads (SQLite): the hot reads are parsed once,
 	// not on every request.
 	stmts sync.Map
+	// writeStmts caches the writer's prepared statements by query text on
+	// the same engines, for the statements of write transactions;
+	// unprepared holds the queries a transaction ran without one, which
+	// the next transaction prepares before it begins (the writer's one
+	// connection is the transaction's while it runs), and pending counts
+	// them.
+	writeStmts, unprepared sync.Map
+	pending                atomic.Int32
 	// rebound caches each query's text in the engine's placeholder style
 	// when that is not ? (PostgreSQL's $n), so it is rewritten once.
 	rebound sync.Map
@@ -206,10 +215,12 @@ func (s *DB) Pools() map[string]*sql.DB { return s.pools }
 
 // Close closes the connection pools.
 func (s *DB) Close() error {
-	s.stmts.Range(func(_, st any) bool {
-		st.(*sql.Stmt).Close()
-		return true
-	})
+	for _, m := range []*sync.Map{&s.stmts, &s.writeStmts} {
+		m.Range(func(_, st any) bool {
+			st.(*sql.Stmt).Close()
+			return true
+		})
+	}
 	errs := []error{}
 	for _, db := range s.pools {
 		errs = append(errs, db.Close())
@@ -310,15 +321,69 @@ type tx struct {
 }
 
 func (t tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.s.shortCtx(ctx), t.s.rebind(q), args...)
+	ctx = t.s.shortCtx(ctx)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, t.s.rebind(q), args...)
 }
 
 func (t tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.s.shortCtx(ctx), t.s.rebind(q), args...)
+	ctx = t.s.shortCtx(ctx)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, t.s.rebind(q), args...)
 }
 
 func (t tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.s.shortCtx(ctx), t.s.rebind(q), args...)
+	ctx = t.s.shortCtx(ctx)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, t.s.rebind(q), args...)
+}
+
+// stmt returns q's prepared statement in the transaction when the engine
+// prepares statements and q's is ready; else nil, and q is noted for
+// preparing before the next transaction.
+func (t tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if !t.s.prepareReads {
+		return nil
+	}
+	if st, ok := t.s.writeStmts.Load(q); ok {
+		return t.tx.StmtContext(ctx, st.(*sql.Stmt))
+	}
+	if _, loaded := t.s.unprepared.LoadOrStore(q, struct{}{}); !loaded {
+		t.s.pending.Add(1)
+	}
+	return nil
+}
+
+// prepareWrites prepares on the writer the queries transactions ran
+// unprepared. It runs outside any transaction: preparing takes the
+// writer's connection.
+func (s *DB) prepareWrites(ctx context.Context) {
+	if s.pending.Load() == 0 {
+		return
+	}
+	s.unprepared.Range(func(k, _ any) bool {
+		q := k.(string)
+		st, err := s.writer.PrepareContext(ctx, s.rebind(q))
+		if err != nil && ctx.Err() != nil {
+			return false // a canceled request prepares nothing more
+		}
+		if _, ok := s.unprepared.LoadAndDelete(q); ok {
+			s.pending.Add(-1)
+		}
+		if err != nil {
+			return true // noted again when next run, to try again
+		}
+		if _, loaded := s.writeStmts.LoadOrStore(q, st); loaded {
+			st.Close()
+		}
+		return true
+	})
 }
 
 // shortCtx is the context of a statement that runs for microseconds (a
@@ -341,6 +406,9 @@ func (s *DB) shortCtx(ctx context.Context) context.Context {
 // rolling back otherwise, a panic included. fn must use only t: SQLite's
 // writer has a single connection, which t holds.
 func (s *DB) inTx(ctx context.Context, fn func(t tx) error) error {
+	if s.prepareReads {
+		s.prepareWrites(ctx)
+	}
 	sqlTx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

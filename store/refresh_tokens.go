@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -44,29 +45,89 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 	return s.writeErr("insert refresh token", err)
 }
 
+// refreshTokenColumns lists the columns of a token and its family
+// (refresh_tokens t JOIN refresh_families f) tokenRow reads, in its order.
+const refreshTokenColumns = `t.hash, t.family_id, t.user_id, t.app_id, t.scope, t.created_at,
+	t.expires_at, t.used_at, f.revoked_at IS NOT NULL, f.successor_key, f.amr`
+
+// tokenRow holds a row of refreshTokenColumns as scanned.
+type tokenRow struct {
+	t                    RefreshToken
+	createdAt, expiresAt int64
+	usedAt               sql.NullInt64
+}
+
+// dest returns the Scan destinations of refreshTokenColumns, in order.
+func (r *tokenRow) dest() []any {
+	t := &r.t
+	return []any{&t.Hash, &t.FamilyID, &t.UserID, &t.AppID, &t.Scope, &r.createdAt,
+		&r.expiresAt, &r.usedAt, &t.FamilyRevoked, &t.FamilyKey, &t.AMR}
+}
+
+// token returns the scanned token.
+func (r *tokenRow) token() RefreshToken {
+	t := r.t
+	t.CreatedAt = fromNanos(r.createdAt)
+	t.ExpiresAt = fromNanos(r.expiresAt)
+	t.UsedAt = fromNullNanos(r.usedAt)
+	return t
+}
+
 // GetRefreshToken returns the token with the given hash, used or not.
 func (s *DB) GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error) {
-	const q = `SELECT t.hash, t.family_id, t.user_id, t.app_id, t.scope, t.created_at,
-		t.expires_at, t.used_at, f.revoked_at IS NOT NULL, f.successor_key, f.amr
+	const q = `SELECT ` + refreshTokenColumns + `
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
 		WHERE t.hash = ?`
 	if !s.storable(hash) {
 		return RefreshToken{}, readErr("get refresh token", sql.ErrNoRows)
 	}
-	var (
-		t                    RefreshToken
-		createdAt, expiresAt int64
-		usedAt               sql.NullInt64
-	)
-	err := s.readRow(ctx, q, hash).Scan(&t.Hash, &t.FamilyID, &t.UserID, &t.AppID,
-		&t.Scope, &createdAt, &expiresAt, &usedAt, &t.FamilyRevoked, &t.FamilyKey, &t.AMR)
-	if err != nil {
+	var row tokenRow
+	if err := s.readRow(ctx, q, hash).Scan(row.dest()...); err != nil {
 		return RefreshToken{}, readErr("get refresh token", err)
 	}
-	t.CreatedAt = fromNanos(createdAt)
-	t.ExpiresAt = fromNanos(expiresAt)
-	t.UsedAt = fromNullNanos(usedAt)
-	return t, nil
+	return row.token(), nil
+}
+
+// qRefreshGrant reads a token, its family, its user, the user's role and
+// its application in one statement: a refresh's one read.
+var qRefreshGrant = `SELECT ` + refreshTokenColumns + `, ` + qualify("users", userColumns) + `, ` +
+	qualify("applications", appColumns) + `, ` + qualify("roles", roleColumns) + `
+	FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+	JOIN users ON users.id = t.user_id
+	JOIN applications ON applications.id = t.app_id
+	JOIN roles ON roles.name = users.role
+	WHERE t.hash = ?`
+
+// GetRefreshGrant returns the token with the given hash, used or not, with
+// its user, the user's role and its application, in one read.
+func (s *DB) GetRefreshGrant(ctx context.Context, hash string) (RefreshGrant, error) {
+	if !s.storable(hash) {
+		return RefreshGrant{}, readErr("get refresh grant", sql.ErrNoRows)
+	}
+	var (
+		t    tokenRow
+		u    userRow
+		app  appRow
+		role roleRow
+	)
+	dest := append(append(append(t.dest(), u.dest()...), app.dest()...), role.dest()...)
+	if err := s.readRow(ctx, qRefreshGrant, hash).Scan(dest...); err != nil {
+		return RefreshGrant{}, readErr("get refresh grant", err)
+	}
+	return RefreshGrant{Token: t.token(), User: u.user(), Role: role.role(), App: app.application()}, nil
+}
+
+// qualify returns the column list cols with each bare column name
+// prefixed by table, for a join; expressions are left as they are.
+func qualify(table, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		name := strings.TrimSpace(p)
+		if name != "" && strings.Trim(name, "abcdefghijklmnopqrstuvwxyz_") == "" {
+			parts[i] = " " + table + "." + name
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // RotateRefreshToken marks the token oldHash used at now and stores next in

@@ -6,31 +6,48 @@ import (
 	"strings"
 )
 
-// scanRole reads one row of name, code, scopes and mfa_required.
+// roleColumns lists the roles columns scanRole reads, in its order.
+const roleColumns = `name, code, scopes, mfa_required`
+
+// scanRole reads one row of roleColumns.
 func scanRole(r scanner) (Role, error) {
-	var (
-		role   Role
-		scopes string
-	)
-	if err := r.Scan(&role.Name, &role.Code, &scopes, &role.MFARequired); err != nil {
+	var row roleRow
+	if err := r.Scan(row.dest()...); err != nil {
 		return Role{}, err
 	}
-	role.Scopes = strings.Fields(scopes)
+	return row.role(), nil
+}
+
+// roleRow holds a row of roleColumns as scanned, for scans of joined rows.
+type roleRow struct {
+	r      Role
+	scopes string
+}
+
+// dest returns the Scan destinations of roleColumns, in order.
+func (r *roleRow) dest() []any {
+	return []any{&r.r.Name, &r.r.Code, &r.scopes, &r.r.MFARequired}
+}
+
+// role returns the scanned role.
+func (r *roleRow) role() Role {
+	role := r.r
+	role.Scopes = strings.Fields(r.scopes)
 	if role.Scopes == nil {
 		role.Scopes = []string{}
 	}
-	return role, nil
+	return role
 }
 
 // GetRole returns the role with the given name.
 func (s *DB) GetRole(ctx context.Context, name string) (Role, error) {
-	const q = `SELECT name, code, scopes, mfa_required FROM roles WHERE name = ?`
+	const q = `SELECT ` + roleColumns + ` FROM roles WHERE name = ?`
 	return getBy(ctx, s, "get role", q, scanRole, name)
 }
 
 // ListRoles returns every role, ordered by name (bytewise).
 func (s *DB) ListRoles(ctx context.Context) ([]Role, error) {
-	const q = `SELECT name, code, scopes, mfa_required FROM roles ORDER BY name`
+	const q = `SELECT ` + roleColumns + ` FROM roles ORDER BY name`
 	rows, err := s.readRows(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)

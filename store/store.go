@@ -124,6 +124,16 @@ type RefreshToken struct {
 	AMR string
 }
 
+// RefreshGrant is what a refresh of a token issues for, read at once: the
+// token (with its family's state), its user, the user's role and the
+// token's application.
+type RefreshGrant struct {
+	Token RefreshToken
+	User  User
+	Role  Role
+	App   Application
+}
+
 // Session is a live refresh family as its user sees it.
 type Session struct {
 	ID         string // the family id, the access tokens' sid
@@ -307,6 +317,10 @@ type Store interface {
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	// GetRefreshToken finds a token by hash, used or not.
 	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
+	// GetRefreshGrant finds a token by hash, used or not, with its user,
+	// the user's role and its application, in one read; ErrNotFound when
+	// there is no such token.
+	GetRefreshGrant(ctx context.Context, hash string) (RefreshGrant, error)
 	// RotateRefreshToken marks the token oldHash used at now and stores next
 	// in the same family, in one transaction. It returns ErrTokenSpent when
 	// oldHash was already used or its family revoked: of two concurrent

@@ -20,25 +20,39 @@ const userMFAColumn = `,
 
 // scanUser reads one row of userColumns.
 func scanUser(r scanner) (User, error) {
-	var (
-		u                               User
-		email                           sql.NullString
-		changedAt, createdAt, updatedAt int64
-		expiresAt, lockedUntil          sql.NullInt64
-	)
-	err := r.Scan(&u.ID, &u.Username, &email, &u.FirstName, &u.LastName, &u.Role,
-		&u.PasswordHash, &changedAt, &expiresAt, &u.Disabled, &u.FailedAttempts,
-		&lockedUntil, &createdAt, &updatedAt, &u.EmailVerified, &u.MFAEnabled)
-	if err != nil {
+	var row userRow
+	if err := r.Scan(row.dest()...); err != nil {
 		return User{}, err
 	}
-	u.Email = email.String
-	u.PasswordChangedAt = fromNanos(changedAt)
-	u.PasswordExpiresAt = fromNullNanos(expiresAt)
-	u.LockedUntil = fromNullNanos(lockedUntil)
-	u.CreatedAt = fromNanos(createdAt)
-	u.UpdatedAt = fromNanos(updatedAt)
-	return u, nil
+	return row.user(), nil
+}
+
+// userRow holds a row of userColumns as scanned, for scans of joined rows.
+type userRow struct {
+	u                               User
+	email                           sql.NullString
+	changedAt, createdAt, updatedAt int64
+	expiresAt, lockedUntil          sql.NullInt64
+}
+
+// dest returns the Scan destinations of userColumns, in order.
+func (r *userRow) dest() []any {
+	u := &r.u
+	return []any{&u.ID, &u.Username, &r.email, &u.FirstName, &u.LastName, &u.Role,
+		&u.PasswordHash, &r.changedAt, &r.expiresAt, &u.Disabled, &u.FailedAttempts,
+		&r.lockedUntil, &r.createdAt, &r.updatedAt, &u.EmailVerified, &u.MFAEnabled}
+}
+
+// user returns the scanned user.
+func (r *userRow) user() User {
+	u := r.u
+	u.Email = r.email.String
+	u.PasswordChangedAt = fromNanos(r.changedAt)
+	u.PasswordExpiresAt = fromNullNanos(r.expiresAt)
+	u.LockedUntil = fromNullNanos(r.lockedUntil)
+	u.CreatedAt = fromNanos(r.createdAt)
+	u.UpdatedAt = fromNanos(r.updatedAt)
+	return u
 }
 
 // userKey is a user's sort key, for the cursor of a page of users.
