@@ -84,6 +84,13 @@ func (ks *keySet) key(ctx context.Context, kid string) (publicKey, error) {
 	}
 	f := ks.refetch()
 	if f == nil {
+		// A fetch may have ended between the lookup above and refetch:
+		// refetch saw none in flight and the rate limit closed, but that
+		// fetch may have brought kid (it stores the keys before it clears
+		// inflight, under the same lock).
+		if k, ok := ks.lookup(kid); ok {
+			return k, nil
+		}
 		return publicKey{}, fmt.Errorf("unknown kid %q", kid)
 	}
 	select {
