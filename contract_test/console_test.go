@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/gen/client"
 	"github.com/gatehouse-auth/gatehouse/impl"
 )
 
@@ -87,13 +88,17 @@ func TestConsoleServed(t *testing.T) {
 		}
 	}
 
+	// Switched off, in the handler's settings and by serve's flag.
 	off := newServerWith(t, impl.Config{NoConsole: true})
-	r, err := off.Client.GetConsoleWithResponse(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.StatusCode() != http.StatusNotFound || r.ApplicationproblemJSON404 == nil {
-		t.Errorf("GET /console/ with the console off: %d %s, want a 404 problem", r.StatusCode(), r.Body)
+	bin := startGatehouse(t, "--no-console")
+	for what, c := range map[string]*client.ClientWithResponses{"impl.Config.NoConsole": off.Client, "serve --no-console": bin.Client} {
+		r, err := c.GetConsoleWithResponse(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.StatusCode() != http.StatusNotFound || r.ApplicationproblemJSON404 == nil {
+			t.Errorf("GET /console/ with %s: %d %s, want a 404 problem", what, r.StatusCode(), r.Body)
+		}
 	}
 }
 
@@ -131,9 +136,13 @@ func TestConsoleBuildFresh(t *testing.T) {
 // (playwright-core and Debian's /usr/bin/chromium) against a real server on
 // loopback: console/e2e/console.e2e.mjs signs in as the administrator,
 // creates a user and finds it in the list, sees a field error beside its
-// field, rotates a signing key, opens the audit log, signs out, and checks
-// that no token reached localStorage, sessionStorage or document.cookie and
-// that the page reported no Content-Security-Policy violation.
+// field, rotates a signing key, opens and filters the audit log, checks
+// that nothing reached localStorage, sessionStorage or a cookie, and signs
+// out (revoking its refresh token); then a user with TOTP signs in with the
+// password and the code, and the console refreshes before the access
+// token expires (on Playwright's fake clock). No Content-Security-Policy
+// violation or page error may occur. Afterwards no session of the
+// administrator's is the browser's.
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	chromium := os.Getenv("GATEHOUSE_CHROMIUM")

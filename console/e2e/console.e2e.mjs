@@ -3,6 +3,7 @@
 // server and passes CONSOLE_URL, CONSOLE_CHROMIUM and the administrator's
 // credentials. Exits non-zero on the first failed step.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
 
 const url = process.env.CONSOLE_URL;
@@ -120,10 +121,95 @@ try {
   await page.getByRole("button", { name: "Sign in" }).waitFor();
   step("signed out: the refresh token revoked");
 
+  // The second factor: a user with TOTP signs in with a password, is asked
+  // for the code, and is in with the mfa-otp grant.
+  {
+    const mfaUser = `e2e-mfa-${Date.now()}`;
+    const mfaPassword = "e2e-mfa-password-1";
+    const adminToken = await passwordToken(admin, adminPassword);
+    await call("POST", "/v1/users", adminToken, { username: mfaUser, password: mfaPassword });
+    const userToken = await passwordToken(mfaUser, mfaPassword);
+    const { secret } = await call("POST", "/v1/me/mfa/totp", userToken);
+    // The enrolment takes the previous step's code, so the sign-in's
+    // (the current step's) is not a replay.
+    await call("POST", "/v1/me/mfa/totp/confirm", userToken, { code: totp(secret, Date.now() - 30000) });
+
+    const mfaContext = await browser.newContext();
+    // The page's timers run on a clock the test moves, so the refresh
+    // before expiry happens without waiting for it.
+    await mfaContext.clock.install();
+    const mfaPage = await mfaContext.newPage();
+    mfaPage.setDefaultTimeout(15000);
+    mfaPage.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await mfaPage.goto(url);
+    await mfaPage.getByLabel("Username", { exact: true }).fill(mfaUser);
+    await mfaPage.getByLabel("Password", { exact: true }).fill(mfaPassword);
+    await mfaPage.getByRole("button", { name: "Sign in" }).click();
+    await mfaPage.getByLabel("Authentication code", { exact: true }).fill(totp(secret, Date.now()));
+    const [grant] = await Promise.all([
+      mfaPage.waitForResponse((r) => new URL(r.url()).pathname === "/oauth/token"),
+      mfaPage.getByRole("button", { name: "Verify code" }).click(),
+    ]);
+    assert.equal(JSON.parse(grant.request().postData()).grant_type, "http://auth0.com/oauth/grant-type/mfa-otp");
+    assert.equal(grant.status(), 200);
+    await mfaPage.getByRole("button", { name: "Sign out" }).waitFor();
+    step(`${mfaUser} signed in with the password, then the TOTP code`);
+
+    // The console refreshes its token before the access token expires.
+    const expiresIn = (await grant.json()).expires_in;
+    const [refreshed] = await Promise.all([
+      mfaPage.waitForResponse(
+        (r) => new URL(r.url()).pathname === "/oauth/token" && JSON.parse(r.request().postData()).grant_type === "refresh_token",
+      ),
+      mfaPage.clock.runFor((expiresIn - 1) * 1000),
+    ]);
+    assert.equal(refreshed.status(), 200);
+    step(`refreshed before the ${expiresIn}s access token expired`);
+    // Not an administrator: the users page says so, in words.
+    await mfaPage.getByRole("alert").filter({ hasText: "scope" }).waitFor();
+    await mfaContext.close();
+  }
+
   const violations = await page.evaluate(() => window.__violations);
   assert.deepEqual(violations, [], "CSP violations reported to the page");
   assert.deepEqual(problems, [], "CSP messages or page errors");
   step("no CSP violation, no page error");
 } finally {
   await browser.close();
+}
+
+// passwordToken and call reach the API directly, to set up what the
+// browser then uses.
+async function passwordToken(username, password) {
+  const r = await fetch(new URL("/oauth/token", url), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ grant_type: "password", username, password }),
+  });
+  assert.equal(r.status, 200, `password grant for ${username}`);
+  return (await r.json()).access_token;
+}
+
+async function call(method, path, token, body) {
+  const r = await fetch(new URL(path, url), {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+// totp is RFC 6238's code (SHA-1, six digits, 30-second steps) at ms.
+function totp(base32, ms) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of base32.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(ms / 1000 / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, "0");
 }
