@@ -16,7 +16,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 FUZZTIME      ?= 10s
 
-.PHONY: all generate build run test test-postgres postgres-stop vet lint-spec lint bench bench-growth bench-go tidy-check fuzz js-deps sdk
+.PHONY: console all generate build run test test-postgres postgres-stop vet lint-spec lint bench bench-growth bench-go tidy-check fuzz js-deps sdk
 
 all: build
 
@@ -39,10 +39,17 @@ lint-spec:
 # oauth4webapi, jose, openapi-typescript, openapi-fetch), exactly as
 # interop/js/package-lock.json pins them, and the TypeScript SDK's tools
 # (openapi-typescript, typescript, openapi-fetch) as sdk/typescript's lock
-# pins them. `go build` needs none of them.
+# pins them, and the console's (preact, vite, typescript, playwright-core)
+# as console's lock pins them. `go build` needs none of them.
 js-deps:
 	npm ci --prefix interop/js --no-audit --no-fund --loglevel=error
 	npm ci --prefix sdk/typescript --no-audit --no-fund --loglevel=error
+	npm ci --prefix console --no-audit --no-fund --loglevel=error
+
+# Rebuilds the admin console into console/dist (committed; contract_test's
+# TestConsoleBuildFresh fails when it is stale).
+console: js-deps
+	npm run build --prefix console
 
 # Regenerates the TypeScript SDK from openapi.yaml (src/schema.ts) and
 # compiles it with tsc --strict (dist/); contract_test's

@@ -73,6 +73,10 @@ func loadContract(t testing.TB) {
 		// Prism checks it); kin-openapi would parse it into a mapping.
 		// Only responses are YAML, so the server's validator is unaffected.
 		openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.PlainBodyDecoder)
+		// The console's page and assets are text too.
+		for _, ct := range []string{"text/html", "text/css", "text/javascript"} {
+			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+		}
 		loader := openapi3.NewLoader()
 		spec, err := loader.LoadFromFile(filepath.Join("..", "openapi.yaml"))
 		if err != nil {

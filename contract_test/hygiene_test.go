@@ -316,7 +316,7 @@ func TestMethodNotAllowed(t *testing.T) {
 
 // concretePath fills a contract path's parameters with valid values.
 func concretePath(path string) string {
-	r := strings.NewReplacer("{id}", uuid.NewString(), "{user_id}", uuid.NewString(), "{name}", "admin")
+	r := strings.NewReplacer("{id}", uuid.NewString(), "{user_id}", uuid.NewString(), "{name}", "admin", "{asset}", "index.html")
 	return r.Replace(path)
 }
 

@@ -78,6 +78,13 @@ func TestJavaScriptClients(t *testing.T) {
 		"INTEROP_OTHER_CLIENT_ID="+other.JSON201.Id.String(), "INTEROP_OTHER_AUDIENCE="+otherAudience,
 		"INTEROP_CC_CLIENT_ID="+cc.ID, "INTEROP_CC_CLIENT_SECRET="+cc.Secret, "INTEROP_CC_AUDIENCE="+cc.Audience,
 	)
+	if err := runLogged(t, cmd); err != nil {
+		t.Fatalf("node --test %v: %v (its output is above)", files, err)
+	}
+}
+
+// runLogged runs cmd with its output, line by line, in the test's log.
+func runLogged(t *testing.T, cmd *exec.Cmd) error {
 	out, w := io.Pipe()
 	cmd.Stdout, cmd.Stderr = w, w
 	var logged sync.WaitGroup
@@ -88,10 +95,8 @@ func TestJavaScriptClients(t *testing.T) {
 		}
 		io.Copy(io.Discard, out)
 	})
-	err = cmd.Run()
+	err := cmd.Run()
 	w.Close()
 	logged.Wait()
-	if err != nil {
-		t.Fatalf("node --test %v: %v (its output is above)", files, err)
-	}
+	return err
 }

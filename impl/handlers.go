@@ -56,6 +56,8 @@ type Config struct {
 	// TrustedProxies are the CIDRs of proxies whose X-Forwarded-For names
 	// the client; none by default, so the socket's address is the client.
 	TrustedProxies []string
+	// NoConsole switches the admin console at /console/ off (404).
+	NoConsole bool
 }
 
 var _ api.StrictServerInterface = (*Handlers)(nil)

@@ -92,6 +92,8 @@ func serveCommand() *cli.Command {
 				Usage: "requests a client IP may make at once to the credential routes"},
 			&cli.StringSliceFlag{Name: "trusted-proxies", Sources: env("trusted-proxies"),
 				Usage: "CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the socket's address is the client)"},
+			&cli.BoolFlag{Name: "no-console", Sources: env("no-console"),
+				Usage: "switch the admin console at /console/ off (its routes answer 404)"},
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: 15 * time.Second, Sources: env("shutdown-timeout"),
 				Usage: "how long in-flight requests may run after SIGINT or SIGTERM"},
 		),
@@ -132,6 +134,7 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 			RateLimit: cmd.Float("rate-limit"), RateBurst: int(cmd.Int("rate-burst")),
 			TrustedProxies: cmd.StringSlice("trusted-proxies"),
 			JWKSMaxAge:     cmd.Duration("jwks-max-age"),
+			NoConsole:      cmd.Bool("no-console"),
 		},
 		Logger: log,
 	}

@@ -1553,6 +1553,12 @@ type ServerInterface interface {
 	// AuthHeaderList List your auth headers (masked)
 	// (GET /authheader/list)
 	AuthHeaderList(ctx echo.Context) error
+	// GetConsole The admin console's page
+	// (GET /console/)
+	GetConsole(ctx echo.Context) error
+	// GetConsoleAsset One of the console's assets
+	// (GET /console/{asset})
+	GetConsoleAsset(ctx echo.Context, asset string) error
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -1842,6 +1848,31 @@ func (w *ServerInterfaceWrapper) AuthHeaderList(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AuthHeaderList(ctx)
+	return err
+}
+
+// GetConsole converts echo context to params.
+func (w *ServerInterfaceWrapper) GetConsole(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetConsole(ctx)
+	return err
+}
+
+// GetConsoleAsset converts echo context to params.
+func (w *ServerInterfaceWrapper) GetConsoleAsset(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "asset" -------------
+	var asset string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "asset", ctx.Param("asset"), &asset, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter asset: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetConsoleAsset(ctx, asset)
 	return err
 }
 
@@ -2858,6 +2889,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
 	router.HEAD(options.BaseURL+"/readyz", wrapper.HeadReadiness, options.OperationMiddlewares["headReadiness"]...)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
+	router.GET(options.BaseURL+"/console/", wrapper.GetConsole, options.OperationMiddlewares["getConsole"]...)
+	router.GET(options.BaseURL+"/console/:asset", wrapper.GetConsoleAsset, options.OperationMiddlewares["getConsoleAsset"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 	router.HEAD(options.BaseURL+"/openapi.yaml", wrapper.HeadOpenAPISpec, options.OperationMiddlewares["headOpenAPISpec"]...)
 
@@ -3797,6 +3830,187 @@ func (response AuthHeaderList500JSONResponse) VisitAuthHeaderListResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsoleRequestObject struct {
+}
+
+type GetConsoleResponseObject interface {
+	VisitGetConsoleResponse(w http.ResponseWriter) error
+}
+
+type GetConsole200ResponseHeaders struct {
+	ContentSecurityPolicy string
+	XFrameOptions         string
+}
+
+type GetConsole200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetConsole200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetConsole200TexthtmlResponse) VisitGetConsoleResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
+	w.Header().Set("X-Frame-Options", fmt.Sprint(response.Headers.XFrameOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetConsole404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetConsole404ApplicationProblemPlusJSONResponse) VisitGetConsoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsole431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetConsole431ApplicationProblemPlusJSONResponse) VisitGetConsoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsoleAssetRequestObject struct {
+	Asset string `json:"asset"`
+}
+
+type GetConsoleAssetResponseObject interface {
+	VisitGetConsoleAssetResponse(w http.ResponseWriter) error
+}
+
+type GetConsoleAsset200ResponseHeaders struct {
+	ContentSecurityPolicy string
+	XFrameOptions         string
+}
+
+type GetConsoleAsset200TextcssResponse struct {
+	Body          io.Reader
+	Headers       GetConsoleAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetConsoleAsset200TextcssResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/css")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
+	w.Header().Set("X-Frame-Options", fmt.Sprint(response.Headers.XFrameOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetConsoleAsset200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetConsoleAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetConsoleAsset200TexthtmlResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
+	w.Header().Set("X-Frame-Options", fmt.Sprint(response.Headers.XFrameOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetConsoleAsset200TextjavascriptResponse struct {
+	Body          io.Reader
+	Headers       GetConsoleAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetConsoleAsset200TextjavascriptResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/javascript")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
+	w.Header().Set("X-Frame-Options", fmt.Sprint(response.Headers.XFrameOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetConsoleAsset404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetConsoleAsset404ApplicationProblemPlusJSONResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsoleAsset431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetConsoleAsset431ApplicationProblemPlusJSONResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10836,6 +11050,12 @@ type StrictServerInterface interface {
 	// AuthHeaderList List your auth headers (masked)
 	// (GET /authheader/list)
 	AuthHeaderList(ctx context.Context, request AuthHeaderListRequestObject) (AuthHeaderListResponseObject, error)
+	// GetConsole The admin console's page
+	// (GET /console/)
+	GetConsole(ctx context.Context, request GetConsoleRequestObject) (GetConsoleResponseObject, error)
+	// GetConsoleAsset One of the console's assets
+	// (GET /console/{asset})
+	GetConsoleAsset(ctx context.Context, request GetConsoleAssetRequestObject) (GetConsoleAssetResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -11375,6 +11595,54 @@ func (sh *strictHandler) AuthHeaderList(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(AuthHeaderListResponseObject); ok {
 		return validResponse.VisitAuthHeaderListResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetConsole operation middleware
+func (sh *strictHandler) GetConsole(ctx echo.Context) error {
+	var request GetConsoleRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetConsole(ctx.Request().Context(), request.(GetConsoleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetConsole")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetConsoleResponseObject); ok {
+		return validResponse.VisitGetConsoleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetConsoleAsset operation middleware
+func (sh *strictHandler) GetConsoleAsset(ctx echo.Context, asset string) error {
+	var request GetConsoleAssetRequestObject
+
+	request.Asset = asset
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetConsoleAsset(ctx.Request().Context(), request.(GetConsoleAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetConsoleAsset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetConsoleAssetResponseObject); ok {
+		return validResponse.VisitGetConsoleAssetResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -13424,298 +13692,308 @@ func (sh *strictHandler) ListUserSessions(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tdtu4siD6Kji6c1bsPZQsfyTdkVevOerEvTvfHtvZOfu2+piQCEloU4CaAO1o92St++s+wH2Ie97j",
-	"PMo8ySxUASRIkRLlyE6y238SSyKBQqGqUKjPP1ojOZtLwYRWrd4frSmjEUvgzx+p4qNnUxrHTEyY+SZi",
-	"apTwueZStHqtcyY0kSJekJspE0RPGRnF3HxJUz1lQvMR1SwiN1xPyc8XF6cERiQ7Zz89I0++O3pK/us/",
-	"H3cOAmI+f/dk/7vdTitosY90No9Zq4fzk4TRePbDoDWhmk1lqtig1QpaajRlM2pgmlOtWWLg+Y/iC7/8",
-	"x6D1618Grf/WClp6MTcjKp1wMWl9+hS03spndDStWJUBdG+/0yUj87siWspOYUIm0lmr90tLyDY80vq1",
-	"evxzLZOK8S/kFROK0IQRwa5ZgvNEtXMoGKZyjjOmk0V/rFlStTkjKSIDPrmhXJMhG8uEEZ0suJgQOqFc",
-	"FKecccFnZtb9bCouNJuwBOb68OFD39vVinVNmb/vXAoCgzNCRURupgvCNRlTHrPIUcDjbnnHGU1YQliS",
-	"yOSHQYuLaxrz6FIblJW2vYyNT0FrThM6Y9pS77M0UTKphjMU7KO+HMETIZFjoN15wq65TBWZ0wkzcHHz",
-	"+O8pSxatoCXozMyH7xQRRz++ZmKip63e4/2Dqn168bwajIQpmSYj9kgRHmUzzqme5hPyqBW0EvZ7yhMW",
-	"tXo6SZk/+VgmM6pbvVaawpPLk7/mM66X5+9rMpNKEz3lisyoMNvDZorsRGxM01gTuzlVSIhhyBIOkHge",
-	"d7vBalL6ZJaj5lIoBvvUn/P3iiU/0uiM/Z4yBbCOpNBMwJ90Po8tQe39pgzsf+QU80c21iu2aPVaL97+",
-	"rf/6xfPLs5P/+f7k/KKVz/WGKUWNFGu9QKpCiZTYOT/5q/lvCRu3eq3/ay8XjXv4q9qz4J4YEsXVFPFa",
-	"N7p972cQrxdSvqYJytQ1S90OVEhtAAyJuUCeRFFPxpzFEQokaeTRkyPyiv9IdsISMsPdjreQc5Zcuwk/",
-	"a8MuTs7e9l9fnpydvTur3C+ciXBFNJvNZUITHi9IKug15TEdxmx7m9doKjsIyvFt7yCMemZxUAliOhox",
-	"pcZp7Da0UwDqCxDWUEYLgzOgnn3yhv9YAukNFQvL3OpziOXi3bvLN/23f3cUeV5JLxdSokCz+FEBScxB",
-	"SWJqTsqtEcvSPGScyBkKVBpFCVPq2M5MzRlNQjiv23Bgh0ThAW1krKdzeY/UwWef3vNOf4DOwvtemFNY",
-	"Jvwf5rz4fFH67Ozk+cnbixf91+crxekoYZE5+2mstofjD4kUE39oIhNCBbGaAUnYOGFqSkBD8Knuvcez",
-	"98YLjiBiOeFWxTO6l1G4xjIhc6rUjUwiMqVqysVke1vf6PCcJ3IYs9l/r9j5iGnK41avpb1zwupqgGgY",
-	"wahqZu2q1fvljxYcG0bxUCwBvSBozTKiuKZxyoxMcJoLGaaazLhSoJb8GrSUpjpVrd6RURg011bjj4hb",
-	"SKY60KFMdW8YU3HVnLBOcbHrzkLQfWKjRLHIkNbSmoGmnkkxjvloE+RuBcrRlIoJIyM7vcKbFNyz0iQx",
-	"Fy2DRUZ2KDE7QGicMBotiKZXTASEZgom4YKkiuEB/pNMhjyKmLj35XhsHNPRFaFEjeScwYrknCV4axCM",
-	"LYnFDx8+tMvXj1UMUr6tAERG91rWvz5fURISjsCAUAV8bm51C/LzSf85IryxzncnWN9sNQDwy9m10gmj",
-	"szvSVrPxt6ivAuD2VNroLtEMZDtyI4B9oeKD1YTxtg/Vyw8XwG0K2Cykc355xRYqRN67Cz6zUN0R8Wyy",
-	"E5uTzmbXmu1A3BckFezjnI00i+AIShPmA/VFcFij1dtXN9QytwPWW4knM9A0FyTsWxhgsvAuaPmt1D/J",
-	"VET3KbXfSqLS0TQ7vQHv7wxstzGSAC6cJW2SUHwBFDR4Ckm99ITV9C6LgDmt26l8xFNqwdaEdqJVwyeZ",
-	"dlc1QW7BI7NUaTJkRBk1h6N12bE1nrZCavgWJiVo8SrYlg87B7sttDfNGdVIqLeEDNByaTRS1GpxwGNS",
-	"htgANTT61ihOIxaRGRhdp1QQKUasDjxn3dsaeHZAIK5m9Aj0Vct5YQmMMCBhgWLMF6lQ6XwuE83slwBQ",
-	"GAxE9iycOaGhm8LTcH3Dp8vegd2O97qbHdRdPNCyDbBmZgrn7w3cG0Fd5rpH6EDYuweRggXmHzLh10yU",
-	"9ifw99MSHZDXQFj6SqiesgTf0FZKGk0bpKW2sxsiQE4xSgCJqKZEJgPx8vzd285AFMUUuCHaz6TQiYzX",
-	"ySjnVYAtgi3bvlKxlhJUOh7zEWdC2/3s4Z2krN6HsK2qx83SlDne7kREA7x3pGxsyBW9gphqqn1skxys",
-	"NeYZ+OE2M/+UJQ768moETiquhLwR1uF3yaMeEZJ4M5ApVWgL41Fr21IIZ12WFYj/MAMqDBwXA38aHqQo",
-	"Njx3pDvNAitViusIwOIEd3BuyXsgcIJHiig2SpiGR5RiCSzciZ+AsI9zsH3IxJwYMV2wqEPeiXhhBoQh",
-	"BgJkRqpY5IPElbn7o981ClCyGVkGvx7DAtAnJpiI5pILbX2JiglDYcQ60rJBtiR1go05tuRDzgn1LhTt",
-	"NdSjYMpLIOewR2it2g3jfF2ypEYbd5BuaGHfCsCei+TSc5EYwO/CMn5biv0Msyog4E5uOg1pAZg8BNGK",
-	"+oTj6/yoPSZlqWgoeyA82B6pirgMI6mcNz6XNZ6YGYg8tINbEQU/7C4Jk+0d43dhtv98Mr53e/67EU24",
-	"1Hel1ODo27agNJPoW78tV1pP8IxEt4Y7GulCgbqPwPKJSOfPuTJ7HX2m10TxiWincyOfIzei7+E4zD0c",
-	"ubp+Z/6NsAIce5rgCUiSVFhfQthuK8AEkeNxSHYQaxAAgrbrL221rjn3mh9524duxeFmxeyL03t1/DY8",
-	"oe7CTrXk+t3+BS9jCYwWGo3Y3Jpy5omcG50bTVyZ8/GPiiCo3MTyS/ZgHlInh7+xEUbpQHDFxcXr2oC6",
-	"ALdbCkZmXKTaaOLwKaILs/gsEur7J0eFWKgn3eVgKHBXg7u9vJpRAgamS6oLUV4R1aytOXhbS6sMWnjd",
-	"UBu9w6MGUWRB64otLqdc6GqH2RVbPFJknrAx/wiHRUyVJmOZwg0koSPNElWM9MuiOS//9//z/388+p//",
-	"qJrVDHNpFI+NloRBauuoANZp/dbZ6gIf75X0Adv1DB4C/ooibhBB41Nv+8Y0Viwo7Whxd0phDi5+9oot",
-	"iNJyrsiNTK64mBzb0wvUMDpUTGiDyM0w4UUoHjx+DDTpPu8HfgDtL/8xGHzsdn/979Uxsz7+YOx1KIq+",
-	"BcKupWnCBRmncdwhcJkwWrCQN8fmf66cVjGVNyIPp13JONuh1FvQ62uODoPiTkC8Z+GPNcEvRlB9ytWW",
-	"JKHw2YulbbAYmKsG1PeKJb7493wdRdAzp8MaoJ9zGrORPs18FAGEq7y1eG/w6nsX3VJeSDZOkEOzYlmZ",
-	"WlxcSCHkKg/7Xg5jrY7GWoqePD85+9uLZyeX79/2/9Z/8br/4+uTVlARN/drBakuhXat20sf+OXXVyDj",
-	"DKO2arfXRnVBLGRJfh11nz4pC7B1UHqDrQCqGHm5BBNFzcCBtIQ97/cTI64WFxyJrKGIm8FVwrtftGg0",
-	"4+Lf4N+qN4xkcoScv9Sve7yM05UP3GYFNaR8/v7Zs5PzxhSXvbYU5lo9goyLCDioUrJ8ni/hd+055++7",
-	"2yYP+XUbX0J4LXqDNVxkl+itoZqEMzW/jnKdj03HtaptQUM7fNKtVFhpGnEmRjWhUzDJI0VCmkYhXsKL",
-	"higekVTETCmimK48MW+jIDQ87Lm6tJdbjwOGUsaMCv88zmlkmg5XMNOmOD14/PSgW41WcKQ1OIQzXJ7j",
-	"C6uUhWyrgmUaqFpDAUEZSA10jAyoWynGVfS5EgnZHa1EjltRc7esNdfQyqr12dPRLnBbhCEayI7t6Im5",
-	"KLpLZbG83kpxhMgriyEyowtC1RUYcfOQWnQaeraMgYAoBrKTXVYfKWLUfZl4IasyeaR2jwmbzbW1llt+",
-	"QTN5xvy/tGQSsUT1EkZBOpWd42ahGYo94ts/+H4V8dH2P7rtp73OZbuGAGf04wscdt+TPdmO+KgEb+ZX",
-	"fmerEnjNJRQu8e4u8NYhvK07/Kfmq/n679oqI68KTkW81dy4wRPFtQJPi7l8X7F5lfZQRRt21s2JZMvS",
-	"0DLXkky8jcx7P4+a0O+MC//b/YeT975O3uXNSyOuT66tWb68DU5xzxVPcDlWLYqOtEwukeOWdWcb+DKv",
-	"/NX5q6p+QmtH5W8NuVumeiRnhUucwkuckXXolqu8w6kUsFS3Jr3RLdRcky7phFVa3KrEgx3I7kG+jF9X",
-	"buJWZENOEneoKGWxcbXHw6ZyvpZtc+qdJzJKAaNtOudttFou76yzRay0vhZ0qmMyo+qKRebHmCutGh4C",
-	"9kak7WXcrXw1xvpRVGui+jKm9Qy05yxmK+yjmn3U9RUanC9/p3/6wmB61xytLB5b99XtTW0wbRXgGI7Y",
-	"dyFyFdUIIKRf8YlgERkuCAUKsIUZihaElx9ekXOmMfbvu8cHh+S//vNwtwT7/pPD748qSK4EyAX8XgYm",
-	"nCf8mmp2ecUWl7/duDhDO9dB5wCrVlghlyaix5ke9yB0WPWkQXEPJXE7iwpsG1B6v93o9hBCeColIUL3",
-	"8sOrtSd7GXvzdBjzESDNwrr/3S7ebSgJryASMhX895S5gEjFdI+cnfcHYufs/ODxk4BQTWJGlSYH3aPv",
-	"yZBrtRuQk2fktH3w+AnZOTFP7Zq7z7tXp+QkOnj8eP/pQOycRM/P+7sdEtJ4EgbIrRBbHWBE/Izq0dQ5",
-	"tzrkFHFLZmw2ZIkaCJowkrBxqtyNqXQ4xpN1gvScTwQXk35s7UfX5QvUkyo9t8lDVyjxVjP58lu6wqd0",
-	"8iww6Lb467QKwmHn5Nn/Ojvv/693r053qzWjMhjdo++rT7/lmRWf+NtSmlrxSeWMH8v46R5UMdSiyWMl",
-	"MWHwg7itlxUvP7w6x7vCJnwgSrIiZwvMzFzi7M4SvZlnGx/hOcMW7tkH3TVKPkxStfiyw6oKuWuor+y4",
-	"usUh1R4MPu6PB4OP341rVOuTKncF/Tf7qTOSM/+C66zmZThuPfNFtebQR/szRmhQYp7EkCbMRAhtqlCe",
-	"MiLHcKuMubgqnyBQymcNqnNYvJN4A4tCpgCtojFvwUvnba1P6yfO4qjG52gT96u0A/gJ8pgpiaTWLCJz",
-	"qqfH1mqB2c1QAoBA1BqI9ZupjDHAvhji4RUGWI7skLm3wh2kZoRWkNUasmWQUFepPC69iJ981tWVB4LP",
-	"iA36mdHYUMKSGj1loytVv/WVN7HC0UBHUwKjPFLE3j+sxBZSE3nlKbk5OC68MEegvGoFLb9Yza/rlmvH",
-	"qFrti8wuWatl2tsm9dW69dIy1wLzC2s2xKW2GtkG44AS511+a2h7yQ+14/JE0EJ0OZeQ1yYTMmSKR4xQ",
-	"kWd1lMUDyK+6+3edoauf5YssKbbV0OxWquT1Fynv0SePHx/WPgtozuJSHP345qCyg2g9LdULo5yUavyT",
-	"ml+zao8cTVcbOqp/ZR/nhUstF/rJUavK7cZLZs4VT6pqVv5N8+pL8XDccGSwM1WOodJh3fcZo6zY4M/Y",
-	"2yCX3muND3b/qnbeXmW2o9FXq/B1OnudVu4QcvKsFbTOzvutoPXu1WklCqrjJKyOndm4+KTy5Y+VLy/W",
-	"ozPXjgNAFc5Yg93zKnfNRiqsVV5vp65mhTxqorY28a44jXKt1rhGKfuM2DCXcN/sACn4cBr5qtyKMhC9",
-	"KVeit0aT20rIczZJKX+jtD3u61zTeiGM8k5jYqvm4ZtrcQBPrQQk0+5rtOXbnkNvfuqf2QezVVZss1A3",
-	"eDWgeYYPOoLHkApqJKMzrWAsPxmDVZ7sGDboPlLkzU990j99sbt8vczxaOXHbEwvM/CrBElF9q2/C2/S",
-	"WHM7fym9Kxu2Snce08sa++u7Of09ZcdkRJOEW+85uCOIls7HaRatNJsDSh7bSPgGxlhmaWR5UT5IlZvn",
-	"1wa5G054W3NdrrDi/qXybvqW3fg396WCq2he+94LigerG9Rh3Q+6B0dkuNBMYcKvK2/hDuLi5Wokk4SN",
-	"NJnKRDEyBAgXRGk6h2ixzcy4NvmuhimKOdZ4/2tA2MuFK5YSy8s1R6oLSHgPoqpUfNDTd4JixWD4XC5W",
-	"AB7hPA/YbGN1AuBtmHFlgZTbS0absGf26K5CosWWQqJFg5DoQv7h8q1SRj4fe4pyCe2r7AGrMQ1TBCtl",
-	"gYWx5igqaNMNFGTv6arJ3GY8g3p/GypOthTg5bzaZtiI/QW7uWxKQL6QW0JsGZbS0KsW/5NMJlJ/pvK4",
-	"1pBWo5OtAuyMKXZLuG6N12BLtsEN8N/E3L6l1ZX9nWtBtDmIlUfT06PH3xGb22gzftXy8ZTHPhQNlHDM",
-	"jqHCV524VytspQpr/lSUDQ2aXb88Q21FEAAXSlMbY5PDvXe9v2dgV3vd4ZPxE7rP2oej/ah9RL9n7afD",
-	"71n7YGy+MJ+fVsYve7ZDN+pR96jKOGHzlv3p30pNfqrDWGZ3yP0CXnrzWhsSnuI4abDKPHmayDGP2ZYC",
-	"oTaRH0FrzBOlL5ucmKBRukTG5i9UBRCdsZG8ZsnimYzsgV9KmcGfL0fu9xLFMkEUF5OYtVPFCDwV2Ow1",
-	"SF2WYsRsoJ2eMp5AqB3DTH8XbZdRtL+7o6jNxpNp+7ermWjPf0/UuhhU2A7v00rTQ2ldv1ZiJova2jhp",
-	"d8FoUsjaPdx/fPik2yBx94xdyyv2YBt/sI1/lm38zCYwVevAq9OaCqaD6krGMmaPFFxHFNRVLpsseiQV",
-	"mscG4wuscZUAmwQDAV/FckK4sLUi6CwJSfjLoDW/iQatX0O4pmoXZk9GqTZsFc5RNIcYzVGfZbMyElPG",
-	"zAnPPA4zkz81x06NDLF3Eqv1Z2ktNZaX4t5sI9AP9vj2cb8ZLgqCl0XpiGq4wPqUfbTKu99v/9+YLXDZ",
-	"6dVlC5jZTtNNVUFHsJkcPdg/+u7o+8MnR995krR7R1RMdhRjxEC+e0wAvnKs/TIVVlDVSo8E2A6KUR6P",
-	"n5T2NGhhjJV9QCcpq7l62tmrtvvcuYPyvVYxY3OXN9I8M2Qw+Hiwb/45bA8GHx8PzT+R+fM7VrP5aMl9",
-	"wzSNqKbLdJ8bZdRlZoHZhDODljPOXCr08VzSeHIJTvvbD+n7Fy9dRbzqWObKRy9pqqeXM6anMtoyFDj0",
-	"FteqVMqSak/kzZW6TBNek92LeaWft3kJu7aBG6vRXPHcVnBcO+72EIyceeu3bSz7Z2EZ+WMlgouPbAW3",
-	"VUNuC63lsw6JeGmlHg0HNbKmUmIypaojC2YV5uyf5Y3n0ih2KoTY2e/3v3uyGxDWmXRIpuwUrj9rcekp",
-	"r5cN0ycKqRsVvTNcZSmnH0OJnVSxBjnUNalq1qczpZoM2YS6sGDAJZnS+ZwJFjUvNmNtfzXg0zhmySNF",
-	"UI+2cXpDFksxUehX4spNXn1gN0y/gxEeqaxDSqFDkK3Iqpqvqu7GlE/EowCrzioehS6i0F+mauAoXq51",
-	"tDwl7pfNPY2pZipbXfP1FPNjlid5r1jS7k+gs+daQqvKtCiRfoEWS6ss7KnPAQUwA2DjnL5WSIBtKOtO",
-	"mNxeX/eCV/x4k/ODx08g5AT/h7D5Sh+Tfb+yLBjG2lyOEzlbW0WKJloRK8EDIoXtSyNkxHokzLclRL+2",
-	"GAg+m7GIU21Ubo1Xb/B4g8HLjBqQsN2+Yos2wAFPtCMW00U4ENBdzbrIlaYTFmWjdEgfYHL10SEsW01t",
-	"bKaQeiAWTBNcHLlmCR+D49l2SsWuRnidbEbltwgxaiAwzRJuqCIzGmFNzHwdNqni5YdX5815sS5SKWHa",
-	"UFnTSmF2i6Eu1YwuSMwZoVNGI4x9FuwGC7QNROiRT2hrEy5t1q7ZLQuCo6SFIlyASQCWmBsN3B5x7ZJ3",
-	"pvSaucLXzbesHHDkRT8V5IdP/yt4b0s1rzxO/DxxkM7v3q91D3bp5sFVJWdWUw/zRq7lYIXv7uLdxekz",
-	"NGfd0pKxsrmxTDwNw7xRDM7YPzg8AiFfssw08ErXLeZEJDKeVaYPSz0HZd1e/ZYBf8UW5P3ZC5TN/iII",
-	"nc+hgDTo4yH0PXU8TfBL1G3oaCRTsSoexQLR29vTUs/3plrPVe9fD37614OfzPcdLzOkRyP6P2g8kQnX",
-	"09kP5z/39wdpt3vwJOITrtUPT/ATzv8DjPSvh/3qsfDROUu4jH447OJHtBL/8PLH8w9/P3x+evLz6avD",
-	"038/3bQkwZAqdnhADPadbRr7DRwcfh+Q85/77f2APCEIdUAOu0SV2lmvh6Acj+9qFfh7WkkSpaSTfybn",
-	"g6vdjG2ofT9Ayah3/y4HAM21f/BLxdgAQUwFIVwj20g9hUYyE4HFLPA8XO+z8GKfPA2yEDXqux+yhfot",
-	"WIOW4Zze3p6ho67hlT3ITN2DwSEddW82pm2p542fdc64dklUNQorhL7r2e8hBlgedQ/xS8cFIdmxUIGG",
-	"tTQrIlo1dP6YxVUCAkwN42XTwcDlcZ8crYkwXh46ixndKUaPNgS54PCsoln3gAd+BYYaLaRIRjW9MP3r",
-	"807hjY3WlWU5lBy0czpibcXmNAELjK3YJGiSyBsuJtjRSVsvgN39ZjP6SkcZiX6AHhWEtTFXcPWOVQmZ",
-	"kgD3OHeF2F5dY7JuO/pOxX754aKzqnQPF7WOcE9zL1hiPLvI2gqAa6jGhQ9jtAFYDkg/Tx+sLrWFCF9e",
-	"VdD62J5IkEBtdcXnbTlHPa4NFkOWWC+LR1+FKhRjHrNW0DRJ5se61PxVAX2FwQqb4ICqogSj6W6nYFPk",
-	"9TCosJo1SdStrkZ6aS/iNXLO8ozt5wIXY+tAZhHR00Smk6lNwjVfoPxAdoPKm1xpqJ5GFOURUXK32uxX",
-	"vNT4hU7pZ5SiKlx88kFfy2sW0xGri5hnIkP1MkIgnGwKubM5Ikp+SnPu1CzUyZ7LBhW4RBrbHimG+pvU",
-	"RQVpWGkQhAiqzUjus69zsCnenc7WOPWaZ5QosIj+klHAW0IdqzUs+FauA2K3JCzkE9v6pSEX11wzvDUl",
-	"KetltyN7jxIDYYkfG9Zza1LTkiijdApGdqggISy1MMUu6D4jKsA0ZmMwUHJzbUisQzKCs3Y+jNAoYq2H",
-	"vvBwICzIfkMpaIcCCuoNV6yq8sZmxod1IgN3IMeR7c2oynLEjUB2lhz5jSREEysG7twyjG+oPRsBwspd",
-	"83KCGgP4WVYWGsfvxtBwv7G95dfmp6aTE01jcbZnyKnj1G3Y7eBwXV9Tq8JNBb+5+6B5nMzphGX1D6TI",
-	"XSLmhwY+kVq7ICxWTrj4Z0jp8BajbHnl4lqebVprrKLCyG9yKkqay9qD8CcjHJYP+pdyKpq8/qKZOvGa",
-	"Vk3yXDY6q92+QVXwrCrG7c79msIoLz9cuNIoS2mClVcJv3pMcQM6kVxvv39hsOS23BvNAVhHQlsK526o",
-	"En9tRvWtan7NJPqnmo1Y3vsfz7rd7v7adOzNS/qgFTZNuF6cG/jsVTjri7RU4slWrSM7YaGJULgbgAcx",
-	"7/sMxZoh6gCtCh3yQhOuBoLGSsL9d66NdqZKjeR7rs3iq5O/2yhWc6V2pWhcBGvr39v90xftV35xQ5p1",
-	"SaFZrb6XHy6qLvMZ8OY+H5AhtNRLABo7/csPF7YlWwiWOZx/7y8hseU6Qd+oBK2wnirwwL53UAWXnbxg",
-	"HoDo+dAaBa39Du9ytjliDtFAQDkbrI1tFKe8Vbe17XANQZzqmFDfqOM2CX2GsbxZOgOt4eF9Erd6LR+Y",
-	"lh/OSef8EisgWAkUQKVIUKkTCNonC5kmUMjbkhLYPTzrr63R3WudMRr5ZmHlQp554grYLb16k4BumU0+",
-	"gqQ+eDGCqo3LA/pDpRHXhenBVmO+NZi2iU1g1nDgmasCzpGtyz6CTmqLwY69ZxUXB9/kP60HPnvBxYYZ",
-	"/BWGtD+0DY/ObCjp0gtuojOpzbXA/pZtxnJx9J5XRsaLq4Gg4ML08E3+0/oV2RecVaiCvHwxiXzjOCjv",
-	"s11mI79hNGnSjDXrZT0Q//WfB53D3Z7fETorU+87KTjuvrlJ2rgj9FaogSj7L4ZmFOvAIIrOmLtszgAU",
-	"kIUq65Ztjp6BwN72XjdtmK04cFjjKYFe22GlF6k4TPabGalcni8YCFd5cxfvvP7y6chdfK2sJyGKASu0",
-	"4biDw98sPpeCU63n/rkLGF5pJTayDu+puwWeCvJTBDKnhouBCE/fnV+Qvev9vRnbyywIAWHXzHqwtO8l",
-	"mFJVDJdYDfUnuL6OpevzSLFosxX7+Zkyo1xoygWDfKwUaBqdsnt7E66n6RDcPNkLbfT3uI/LRcryocEx",
-	"qzxjdDHaDQUtBJOISdF/YIT7mS14YnuR2gv/ojSGHI+h86yzI2bBNQMxEJAuqXrZgfSX0BbtUCSrVRD+",
-	"AbmbAVnK2P8UHmMk1ECA+YMkMtWsMAKklIZ1vTPDwFb/EAMRYoZoiEdMtrvOyLKUF3pMmDkd7Wn5SA0E",
-	"zK5c1REXkJk9AGStpnTOcOng+YF3eub4XN2l1+vQS/73//v/kaPD/WNCkbG9jqr42/5hh/woI25z/uY0",
-	"USwiRksb6XjRIy/P373NIrjAMPX+4qf29wGZSugILEgq5hQsZCpNEmkIhjA1onMWkITNGdWKUHvWEed8",
-	"mVKjj4mFnhpqGaYGidwcCHM6YjZEyXA3RB9jYQwK4gk7wwI8dvCBoF5pxx2vbMVh58AohwkDj2O3Q/oE",
-	"g6XBnKOnJJLMrgmoEhHSfWytav04ljdhJhwB+0apNLtCdoTUsPssInOWDESm+UDb7lwPYh85NIuVZkG7",
-	"HRL+fNJ/DmY/mDMy1JOwgYjYKKaZNIj5iFlfkVPt5tAI/aDTXWLsm5ubDoWfOzKZ7Nl31d7rF89O3p6f",
-	"wDt5Tm/O0q2gZVgRGb3b2cfH5JwJOuetXuuw0+0c2pKMoGPtdW5YHLevhLwRe7/dXKmOayo7qXK0I9V6",
-	"NYph22Z0kTE/8n3PRbbZtGojYgJ0uXsBaYrcTKXKQs/MMGYP/MAzsmAaicUGt5nXBgIGveFxDCO7vr1G",
-	"mStExkEAHOglGADnRywOhNml2jBIsnPQddVwyHCR9VImQzbGGICBMHOrgMRSTFhiFipIOKMf23TCwoCY",
-	"mwkZmT1EHEylkGkCWjONb6hZhkG7siWys3GVjdIErCDtZLT3wihHf2VQVNfrMQZbedDtbq2xuC1IVtEq",
-	"eIkClrZQabMvQ4bCcl3v/5Kh3qLvh7dhj0zlDfZntn2WXbVrmGXIELeR0ZDabUO67Rz3j6u2rkP6gHcC",
-	"YSfFnj4tN/Fht9vyTSB4Oc+x5l2L3Su/dNtPqy/EBn1Hh/t12M62b6/UH96/Srd6v/watFQ6m9Fk4SIT",
-	"EP2+ru1VCzeA0Ilq9X5pRVxhQEHr10+4D9XmUrtDJPzryUVo8BMpPBtdaVhXFLZIiQbsFaRY0sJQZP71",
-	"5KJq6E0w9fnYepStGND2dH+/S/7rP592zPlSg75PQVFYgsbSpv71vI2akCc9lxi3cJ0vJendIT+XZqrg",
-	"a1v6Lb/m3QHpQm0qctDpkgLaXDN7N7dN3jnaP7pnUt58c74SCnf4ylD4SDk8NKXmORM8asNdd5Lmxus6",
-	"On43Z+LF82eFx//56RcWTZ5JIdjIqPYWnySSo3SGKS73SK7N9+ArIdO1+GtEtnTOoWjOnp/xB0ezVHW9",
-	"UnwTaMyvmQJTy1SmyXF2seXa3hLyGexPbTSULu9CRadrqzwwpX+U0aIBA2QqiG8ixe6/p3mcaN741jYG",
-	"/hQ0ZJ0V3bg/Fb09zpNcQUCrScHvu6yAgDZ460ea9eaBN/cbv/leuGOEgav0aP9wA1gdzQato4Onm7z3",
-	"hoqFhVg15hb7eplhgtbjDVDl13WFVw83wVVWDnGliBtqygWhYA3aoXPehggK5xTw2NL9VubKAs/Us+X5",
-	"nDmVvhiZitZ9nSbC3IwEuyFzypMOOWOpMuobJWrOhDYXSf81dAgouD9hH4MxnfF4UXWBKjYvz/s6b8K2",
-	"GzFfqU36A999w3y3gnmsCyTPvDGUuxkX5c5BGkWrDzUH5iOVdUWxaT9ezzXIJeTK9i3FKmF0QrmoOMz8",
-	"dmmfc4xZ81ZF67jmh1ZV67bmbLMd3s0b7lXom32v/ZqNYSQqa3UfLxqzoy2HfAt2tG8usWOTY8G++5NM",
-	"hjyKmGjMx/bFAh8fNgf2loxo317BiH9kjvBfcsfxr5+CP8r++19+/VRgWhvOSEV1Rz2fV82F3+mnS/yK",
-	"PkifZevYC1v+3dWJU9NZcGvM4zF6Vqa3dW77gzZm8EIR8DXshZj99tmre3Rb9PrYyMucbg3Zf5cpGt2F",
-	"NEie+pzQ+fNKhuc2yKMgGRrLg9iGv1ZaUHIuhSjZzzzFGjapzY+zpRT4JZIwYEFiX75yZV2eTtmw/Vu1",
-	"BJ17nrAx/wjaOwTVjmWaeOXxO1+O7b5pGoR9gGggfyfIDiJ/zek0hT5n/1hlx7Ot0O5QjbIzVNAY2OYT",
-	"CaYZrgiN+TW7E7vda37NBLavdthC1NydbW4lXr8Cc5xDST4lJbZt3xKKDCnNmE74SNU6ht3FjAxtUAPR",
-	"bDaPIVDLeejRiatTG+pjfhSjxUBMudJyktCZOsYYRPTa4WUJ46KwlZ75eXQlU61yq13CUgW+do31+tRx",
-	"FpHTnlI1Jb+nLGXkhnJ9TCKq6ZAqRuZSxgAMV5qPVI2X9Y1d9Fru0Oyj3pvHlJf4YskfWMUCFrVZVMJp",
-	"Ig3GWKqIGZdg9PCdMIY31Sxba+X+Y3yOH8W36mqKRcKAqTEDZ8fGouK1WCYka1gNVYb8ELuBKGTvV4bY",
-	"YWNL7d20XeW53YFAh7QNUZ3KOLInlh+EGFbteB6WeJcmoeV2jJ+Kdeb2PrZvbm7aZtvbaRIzMZIRRsDf",
-	"foJ7vTgXuwTWUD1sySMFTMiOXdhGaIu+jm1IMm6uF6uEQQVEyJt1gQVVENrn997Kcy0ThrA1ukaA6/IW",
-	"lwh471a6DLy5+f0cXttYB3+Xa4cbaz/wbkPdZzkaGJUgmyPwC3wqxOOWFSIvdpi6XGSIfHjypOC6h0EK",
-	"wgstxPWC62cZR2hgdmVz0DrNJ1Moh21DzrnGsloVxueBKFufj+H24HufuCIRExyyT20aqEvZH4j3EBGE",
-	"NnBbLK2NY0d5DTUlXYzhAUbA1UvPGV0U6mLWik2yk0coD0TeEi1hOliKE5ZJVcyvPb2MErF7PBB+SQDg",
-	"X5owCLzBXvJDh9ido+4+ZOB6DaXC3SrxjHX671I0FzsBbFkslwdvKpJrRCdmGQNpQDX/G+rJx07rXuTa",
-	"C9w1y6rfroQqGvGRzYvCpdt9ulq4rPF2ZSGsRbbrkDCvM/JDnqSu6RVTJHRR6yHZoQNRWekEo9hDLzqd",
-	"CuKShG0UfQgMOBBYikVlNViydCqUN/57eaaAjdpc7itRV9opy0Q3TOwvr1BtJFtj8Vsb0G2URhu4CUIV",
-	"I0AL/j/S2P03EP1VnR6hkAOZMK2qahjl8eFewSMXblruKlnuGklueMKs/l7GRuOaThZTRQhg0+FH2Ies",
-	"CNIuYOo2MxUqD4UDYbenPGehqFF4TIYS8APHEVUFpAwEYiWSzF4zy40nAjJoST2HDhTmUPG/n40pfI/H",
-	"ykD4h2iH9EUBNAzpyII+AyMchzIVkWt0afZ/IIDMc1KFx5CYhgsv8NbamTGzCKLoIXj98UDcJFJMsOXO",
-	"MaEEPkJIfEwXLDJrcGHLUL/JrMmDkquBOOp289MO8BMCifobtlxUJywEwR91jnYLx7oidCDq0pQs5quS",
-	"iPxTv4dFQSuSkpwisFvWBDBByMtQqkss8lUDQEo5O2ggdlx2UI/U5BoNRJgmoseZHvcgOUD1gJB7+Hg7",
-	"exxouvfbjW4P4dKJMNGKJKbQpb4MFzYIe7l+3CNFXn54Rc6ZDqxiFHKlQvIDCVU6NP8voy0gIU2NGF/S",
-	"swbi/dlrV/nZ1WUM2cd5mLUPzUOXsfQrbkH4m+ahIeNoIKQYMZtE5W5RCIvVWJeAcV3GwwwHoQ9icbU0",
-	"jTgTI8xCyQ8QiNwHHSGv7bVD47gaZZA/I6RgmKuhrgzcY5lg2lrC8DZXlOEd8gHYSyYktXqwxwIBSGHH",
-	"XrbcH+Im479sY2HWKsWySq9EB+Bd6pWFGo+N1UrPE+SXEfSrB3oBY2vayOZlJFp0s/ixEvD3akkoVlmr",
-	"siTYosWGk6KtWASC1mlCJ/Wg5S/A+PdlQlhWtdGGsBU0L7XTrsB0US/qFdUfc/nA65xrJOWV0EJ9ayBQ",
-	"4TomBgBwrOWtC1CulnQN87Mr6SiTgaipj4gsvR1L0O2uL03CmNxbtwpi2u7dp2HgoLNcNQobfGEY0Jko",
-	"8uKLMiFVdSbrblKYptZZ0Fm8Lva8f/rifM5Gmzmu3MA5V1SYrg3dUEjY/Hv/zWuCOa4r6xm2ei0zcuct",
-	"doTKKzbx2Vwm2mYNTVu91kTC4jocYdm7PrRJQstw2EVmodFg8gaIwCmwA202xjxmAbQaB4up+WP3ThwF",
-	"F2Y2h5p7dKOt3+qvIrTdQ05lCHvBlQJmvX+s8KTRaJEnIGcuK5vWHMBFZcYniSs7kbCsgLlV1/NEJ6Nn",
-	"xZJGeDgucZKZi1vP6BdwAMNSb0+vmSC7YzDfSk0SC+pKw1GOzI34wzpF86zvW7HKur28L0bJdqUGiWSH",
-	"rph7tyGOm/qtISQdlIz6yLys5NmWcjfODfDslCq1f3D4L0XlOyu81Vj/Xqoud886eLkgXFXuVRaYV/LT",
-	"embo7Siq66IGsV6CkXozrsBcKBMyo7G5XrHID0K6TRjeC+FuWX599q2F4dUO30zXrwTZpRA5w9T2oK0a",
-	"2SrQ97LXF1ZimM3OK2B0PI38fsCQEpPUbRc6rdlsrpWzEXPl6qEek4TpZGGNieGZ+dDumw+hS3AvXWC9",
-	"R9ZdY+BRfLJ50vm6oLf7YVlBUsE+ztlIswjKrKQJRoFt83DfbBdRqbqhHArfmLPKL/Iz5WKyrZ1aFaGF",
-	"xYJ3zOHRLpZm8w67/Fd74F3v79lsC1V7h3rNle6Dy12BEclWWlG1xWnzR/Ze8xnXrU/B2gefYXXWT7/e",
-	"ZYoGLAJCaCtPgzmdQEEtCKB0JeKObTIMVpMYJUw3d5fewnxzq+CPzSNYb2keuF3Mah6uUROs6nBdGajq",
-	"yNNoxevTm2xVotvnNaF9F0nlS6c1ARC2hHkjPW5/y7ziSrnWHKjQGdCiOMDjSwo0f9xfrNWXYbImtr+N",
-	"oxa+Bq7ME5wsV1bzYunw2PuDR5+QM11eU5GtMDvCY6sC3R5VM7XhYCFdxaSCD/NrF8K4pNVvvJX6J5ea",
-	"883Qhw14sbUnC+K7TmrXVrepoYZtn/grxNcjVaoB8kBR905Rf7VNMcrktF4b2EgVffG89enXTGzllXjX",
-	"6L3eg9+48pu9uV4D9vHzoO6uJ/NyBen1ei8tElZO397XvsZbraRmD99ZQYrszS+lhuZLrJHiheAlqlx6",
-	"/Vcvzhu4gZ9JMY75SH+7GudSffSGuictkHYNd1QI8wo9dJliquJQsekSGbIsf3znqPt0d/l+6BTZIus1",
-	"0WbLhGon+qfTOzam7G+PUL1c7yaEukoFXkFH3S8kRh804S+tIvwVohWbEtct9GCo6TyaVng3oRPPvWoW",
-	"tvnPfdfrWc8Str/gPzVrPKghy9yHBPnZaggUSF9Z3Td/464rdGMkaH2d7ou6MHayw2ZzvfBCtI3qMk/1",
-	"7sMp8aVPCdsGqLRxebF1DJwpZU9s/yBJK6j7NK2k7u2fI8uEfX9HSBOmgt6hiigtk39CVf9PcBicsXkM",
-	"LUm2xme154VtB7amnYbrNJy1VLEpNRW32mOI/oQWNVwREOTLF9qSmfONBeKbNnZmDWVXWjmz9msPB9nX",
-	"YBEtM9gso8RtHljruG/vD8Ngl2vcmWdsJq/ZEts0tgU5Jva8m3a9D9T4xUX+uZZzV4oIAvNiOZlwAQFW",
-	"Wt7pxTyoIxZIo8/afkKCSNb00xLsykY0a1oZ1ypy/Sj6fCp/oO2vhrZfQy972JhYbkrRtbLTtp9s6ko9",
-	"t4/fj3kHZ6tTB5ZvvnYxQZadLwVThItRnEZQPiWOoMcfT5R+oOivU3ewdeDsVpKdcgzn7vavwZuEJrpa",
-	"SVnI3DH2ETXq+vnP/fbB4ydGbl6xue4MRL+wOijTBPV3lVkUjaGeRU615i6CbTilqE9gX+KPu7fz4jxf",
-	"3I/sgxHVX9txg/6cwY0PdoB633RRtNz+rNz7w5ZFaRg4WcWuTXQwW/viIYzya/clNyWsrV0rcKJVF4uM",
-	"QldeLZauEo7004jrNrs2AK3WDM2DJ/jcnZudllDxzhy8CCUZLlDQG/04w8nvKUsWOVKgLgXiJMfBjH58",
-	"zcRET1u9g8ePl69XK2elQ8xptRMHWFsogaprdVCodPgbG+ntwIGJZyOscsU6kw4JIUkI62zZmgwdqJ0c",
-	"rkAL3h0qgXlytClONBSug+w3AE/zWT0yuBixVuV1N6Katc27rQ0BsA12184NdTk3n/tOQz0zflpvA8XV",
-	"PsR4rpXqBqeNryPmYYvagAh2k90XCxX4I649RSHV0xUVIV2LM0HOzs3t4OWHC1sHR6XD0K/aFWDJMfMf",
-	"hcpdtigXVvqD4mE7UjAS0Sy71DxIUhEzpYjr6WnuvX5txqV7xLsRTbiEFrVbyoQfJvsHh8UE+B/Put3u",
-	"fvOUKQ+oL5QAbyHAAmGrs9/7t8x+t9gD0MGpY/6ARvn4csRavaNutzxzVhEUSurCDZJqEjOqMP4+a7/x",
-	"L63Aywl/J6A04cxIQ7vLmDePea+2ZFqng6UYckRvAlKQp8xSO40ZpAiIKzrlZr9hCYMitvNEXvOIZTCg",
-	"rN0cJUOjhaGEvj0KNiXV2iTjv5kx8cbPzDPqVuUI3NL3g0JlAqyL7teIdRvwL62trQAL9BWq8t1Mqc5M",
-	"MSOaKtbZdiWAdVDdUyWAtWB8u5UA7NJuWwlgiTofLzNmMc8f6B/qw8kRFC+KOuTUCC5GADMTygU0CEkM",
-	"D/qU3heEC22oPHZ9wysG2x7J3099gs1o66uqT/DuWf/shbyoKk4gcVVFlWh9x+ZMNUKdCNp5YLXS5QKn",
-	"HbIkVYkRgFjNFuv5mk0DRBkBn7VZkUlkaGdGeZwfVgFJmK34NhAYnVGsaOMowIGijLA96u5X6VMvZ9dK",
-	"J4zOttUfGoCFCp703+zXnZGcFQuBUkHjhZkrbjMx4QJnxEW1eq3u8Mn4Cd1n7cPRftQ+ot+z9tPh96x9",
-	"MDZfmM9Ph825p3KJX0hPy2Cp1dR8IAuhWxuoZ5OUF1WhXDQNMjwPWp7+gSfzX9+/eF6vT/mDwC4PWljg",
-	"3z67gRaSoeG2VZLIzkvJIVoDYAL5kjOTFK7E4O3rKBkVj8axvNmkHtH6db2VhT5BLLoX7WQ9XPeknzQA",
-	"5NvVULLF3W21omyaohHhC2kFTaH5erWDpVAEspMtqkpj+M39mOsMIA73rlnCx4tG7eThUTcdlp01Q7BC",
-	"MwCyc3BEpjJNFBkuBsKGWgbESMMYHjnG7vMsgav0teSRIlzvdgh0k4gC+Mr8b4MKBsIrXJ61aKHkqNs1",
-	"GonZC9s5s0pX+Bus7wQO+Lvx28LYX7KY93vFasWjlTsGY7h9LDrO9so1jwBKuHS/h8QAfGs758YOziZV",
-	"nm9b4Hn7ls4CMyJx5U1jMnQDXqHOtmMQLIKfWTRHI5kK7Xk/Z2xV/ssb1vpSBOSf+9bb86cyZ88TOebx",
-	"Gs9kNaa8DZ8x649ckUr45q5al5/iEr5M9uAq4nJpgx5ZPVQh+Npp3eb86UqSf6SIG6RE/Jmca6h4GPqQ",
-	"ccSSKr3DHGegJXRI37Z3McoEymDb5wXbEo35NWSkGJWETKRRVaB7Cgrq0kUGGuz2oPMJ0NdATM19bkhH",
-	"V0RpHseuWDg56B5BXekZdHMS0mg0rtvKUfdpVmYcu4uBDU3I8ikhE1tsz7YkzI7oKkXmnInozeJvHi4a",
-	"Bbb0i+iD+SE+Czt60QXZkQnJlwl+fUbmLGk7MGM+43q381Uz2zfCO28M+qs5B7Xi4m7FXFzV89FsTPcK",
-	"fTtUPTe9ZSzKe4a0lWbzYvvMHWwhZggV+5/ZHlvhbo8cdQ8HInNxdoizI2omAGbbt0sjx2IQsLkqGRbN",
-	"2WEghHTN4WwQxTWr7kc5YcJ8wc7s6p7B4u7wkCpOVHNaZUsNbF3Mu4h0fOCvtfxVmXQI4tvuIu6Szzhj",
-	"usQ5Wur5qvI3lmNKXWad0bzIKzvU77dDoW3gABpOIfeQAvPM5DXDG7XlBnOQGGlchL+aNczLbxYXBvim",
-	"cY12FuglBO9HIPOxXxi2Ny3ZHv9Uan2JnAyC6pWbQo/LJQoL1jpejAzxeqyZXZd6Du329vbIK7Yg789e",
-	"YAu6XFQKqQcC5SXZgW5OTNBhbK7qStOFwt7egW+loi4saxfbIds2hmCGxkv/6bvzC1Lihz37UHhMmEhk",
-	"DN4d8BkORBblRTU2hhsxP0LfU3toIyl/AhNUE/IWG529uziFmWbQ3mt1CDuYzxHNC6YfhPpXojSda5po",
-	"nyCxLetqVlwW9o6465Wkvtl7aPtp6BonZJEvpRNP8ylKa6sTDESuFBBsexWZf1KI1ISo1ahDTpxJ1UoV",
-	"OB6IYkpxKdRA7GCzXnNRGdoeLiMax+ZZsJPm7VINj/mGUOweOxAZMxq9DRIyVbagylQXxE3GjnfQq/Hd",
-	"xamd5b5NEI20uyWZ9WfIXnmwadiUFSRMJ1qYOzGcQocu2hH2oasTNHmsQL2AGbG5Bq3SZUzm0XyKhLbd",
-	"2GXWdbyHdwwbE3FDFwMhU03kmAyy0ITMT9KyLpTEaqlLU1wxNoeRZgMBrskJ0xolKmq3xd7HsPa8kTF2",
-	"zLBBcAOBtozAdpSkOptml3ChNKNOzllZ5os4IscYR2JG7BEax0tyjpgL1k4ZBOzQbsseBwOR98mdVUbe",
-	"PptSMWFvFqd5a9c7MbDa4XG6ZuKtRlkvtP4cwXhffTGcfyKpEORh1kBxFaIC9mSF+TMntRq7jTvnV90+",
-	"Pc6xOauOcXJPq2MZoyb4rFPs6U6GLJZiYj5ZfvI4yE5hRze6hRgIJiLoBA3fPVLFZtJEaTnHpBNIxjU3",
-	"GH86NRAKikLgA0QKMqGaTWWqmOVqMzlcfiDiMJFqziAjxjwL8AyEMKrNjmKMhGD2PEdgwt3qm0T0ZvHO",
-	"yJdzh9mm3FZUvDBOGpb/4ORapvwTERXppVJoLzu9Kis09bNBwJlvaayNNDamMx4vekDZNqTG9i0eTSnH",
-	"48O+Aco61WQsMe6JcE12RlK4zp35Y2i6t/dfLvAAgkwtDHy9pjFcnbPoQ48rfAInI5okCzTu50zC8QRX",
-	"PAo75DVXGo9sn3kVZq7vmGsmEFkAMPCElIC1nAbP4Rm+W6qlUMEFZs6MUe7UWGrnWFUmwsrCwuofWKom",
-	"B2qFsSnbzDVHydpi3tiLxBlsSpK9xHVoivQoEUV6JvRR51OSRHJZ/NcI/IHYCQ3MfwkDEkK4Mt6V9v4S",
-	"7lYfBjsh3sN6aN0Kd3sD4R0qZiFwSgD3O95G0Nw5YsU7POaYPmy3E3YtkfDbaiFGbcf9IdnZJ5DZaqOW",
-	"dsk8ThXBFDDsFmzkjtFsz2xAqg2Vt0IIfZoZJsbjmAvzCLMGhQg6RmRiA2/oyyhEpg8IGGkTmU6mRdxA",
-	"oQtcW5FSArhZwPENTk4BRS9d7BTHlCGjMx91j2pPUsveG6TN28VQVTg7HzLlv8D5bLvDbCxSPqdAnNN4",
-	"98YymUi94vob39CFIgfdgzxACk7aoYwWWf4AfKP5jAWGP4DKZQKHIRy5XkQbkHUPHOsinVlCNpdg+CEg",
-	"1kqO2vKEGT4z/KuYBs+qDSA3KIPogJzxV0QVYHLo6qiC4zyCgNQEEAyEwUJ1BEFgZKtT7F1ogA0kQ3s/",
-	"JtFVMPBPsAP3dNvFyTYKejy4bWQ7tzRtN9+706CHTqbQyZ94u1uIctiglSDYaKrr3bjfzAZXRFKUgOTK",
-	"A+6ReoiobBBR2VdXEFlNs3t0G7fUBvDWB1BmUgieXx1XlBlZ5jLmowXGUTMV2D7/CRunyjecxYxal+1A",
-	"oK6UCjVnQneIFx9tmXcUM5pY7V+OrmSqAzKjyZUqyi8X62P9CqieFa9XO1X62e5AeEaA2qhpUhs0PRDr",
-	"o6bPDA7vSYzAXBtJkSamM/UZ3Wf/TAx3DlUOzdmTow9t3vbEQfaTCeHimmsvCG8lNybSpXXVlbI5gyfu",
-	"0usjY1Z3R8UMRKwa86e6lcK+NC3OkdgtctuMn4t7vPeHoDO28u7Zh4Gs/oP60MJW1gwyw84w5bFuc0FC",
-	"Gs24gCIcJDTPhAhHsGnjKbP/jS8xAOFDq6mvKjgAaXWTumCJLMQdO3qtbypVTSPblUF1NjJP+jxcle9f",
-	"wkHjqHqKKV2Hq7fvEebEm4sqH03JkI3kjCnnTn2kvFpDNXXj4L9VJePWUddbM8CnVd1FMhq/ZXI8Vp44",
-	"NEDJOQM0zacLxUc0Bgsd19whPGipmLF5hv0N1nGa3nve3DrmtBGTEOqGB8I266w2mv0b6dD5DTqAGx8u",
-	"tpqpTBwp1EsNqxcpPhFcTLD78ioV+BwffIUNwe/OX5NNs1odvmILZ4N7+eHVebEc259MT7Z7CD25m6rL",
-	"9h3bkds2vXE908H352dkF6ikknb2oDb1inoub8B0iLc3s3ljmZCQxpOQ7BTa3MQTmXA9ndnw3KFiQu+i",
-	"ITNhmifWL2RzN9xphqZGjyAwkjg3dSjC9UAYiFmERdKs7aEzEAOBcsxeGLkyw01Y1EPHjQWYF8d37p1h",
-	"ase1HlOIVeJaEesSujRfhAEJ2wZPbYphm1yKdsRiugjJzkF3INBeW/TnQOUja1+FOOaiF+cRwjGioylT",
-	"AwFr4toVuDQQYCCYTfSyKWqwFAQ3w5AoopdqnHAmZ0zoY2vnAceUuuF6NMVnCuvrkA9cTwci5LMZizjV",
-	"7AdzIkK2gSHtRM64YjD7bgGrCIpDJsBR2F50Cy3sjmAJ1TESTkAcxELegCUdf6RiIHIygqXYlDaP6MmC",
-	"6Tx+0gFQaV4Cws7lUquBvuVTsVQMJtQSSay25CiNJ61gMzHZjysLnppfc6+FQ7WHZIs5n5MAiTWQZZta",
-	"gM8SaquHEf2uFupQyphRccfFUL39WJEBBWFDGSI0nwGLKE0TrRw1PBRJ3eh8adJbDcicUJ/fGh0m6bz+",
-	"/EDVRrkuJ9mmgvppbS9ghikWiHAe+QAzbM1v5iggdDl5sUPejceeBCY7YbuNYBE5HoNT/6h7SELzXTud",
-	"G/ERcYXJLUb+5CURXXJuQjVrQ0oqi8icJQNhq4G/OK1Mm0Uc3I0JGwffyHa9fz+J9bCf+QXCOjaWU4GN",
-	"KnB7bm3AeIii53ZP7ynq/Fu2x5tzJp2THdDVcmaZM7G70uJutnz1deO9upduhUtH5zOqWJsLxYTioBmo",
-	"dIi1Y/1wVlddFePK647N3zeq4f7lGyfCrjwch+uOQ0BT03tWqoq9DvGzn31Z1cbnvbLt2LZ/DJihv0yz",
-	"nk3OgIcCK18LnW/SQ6dUR8jRui/0K4I/q/xhGQM07kfo+cOsyr8UGvrQFucLEknm96ohknq/VzUtdO9N",
-	"Lj1QzRc7Qv+atbWsPkJv1dHPlTUrKX6QKmWNeFjpFjoBTPg1Ex0Suptej6Bhy362tahRw8U7JsRY0TgG",
-	"AZSlU+wkrA0xnkaVHBqdD2tZQLzlbmcgQhfTcomWSXVJdY+INI5DMmNU4ExZ4Au2PrSPHhM6EHOqNNo4",
-	"MEyTZxkZYNupuG9idaw7VjYeKrl93bET/8yaiS3/1lwz2YPAMdvBZmvtQt+A1YliqK+WRIFYy1h5B2O7",
-	"vyMRXRRcAFmZKpYMhBfS5lWUuyjVPwNDCVicFESKLhpWiDsoloIjy5XgsmjQKknyAtBWfVLfOo6aClJc",
-	"9NZDpOsn2LDS3EPs1bcgDt5gcoRXwS7f/kbSYTamq4IHf4JgcFfVgMQSE+Z4oTtnVp2lUD9rg1JbNYW2",
-	"DPO9GdO7qbT1oPx+AXK19b1o43pet86K8ki8UBhke0fgOWQ0FWO3M2W5mEngZwxUVBaF++A9hfufs68k",
-	"yv+hQ/T9s995dvn0KmWQHQj5xkyD3UaHRuMSGnmBmHIGZAD5+oXqEsg5UrBOVWas4ZGNC0yUJl2uMPFw",
-	"CnwBMlyuZCHHDcxozeocIGHFhXIMIYldSYjZcVbnKcTazzdZCcdOZVWH1YT3tdR1eCDkL+QOoytyuz/L",
-	"rocAQmBcRUxWn8RyROO82EMraKVJ3Oq1plrPe3t7+wffdbqdbme/9333+y7oMRaspeIUPz0jT747euoy",
-	"KM3n77rdpySv1ACKDXz/5MlBqVIEE9FccujNnPmJAZcVvuhXbKEw7drFZY4hsrdUzcE88a5vtmPv3Yvn",
-	"z1zD+ZgPE5pw5s8UcYVXiYrZ3sOtyBxuXGmbnu71w4bNqe44X5m8L2+Eq64PELoD1BtzxioGPPeVXLJz",
-	"8e7idLfqwuQNM6YV4/S99vpkh6YRZ2LE1C4GBNqYUGjzqlTKIoPaLMGLJ2TGZkPwhufheX6//uX5zjDv",
-	"C4oCQO6B+XNBJgkV2hsXcv/5aGkRGJa9POzLDxfFWN18KBew2vE7pnuhVcuDvebXTEAnAcOu3PyZFyuS",
-	"Qid0pM2Nk8Vjb9Apo3ElfdrCXApMTFREcubKBWfRWfOEjflHEmaMdxna8J7RlI2uVDoLBgILlHNBxqnR",
-	"gLBqi0ZXMBRJOGe2WoQ5rP693T990X7FFj3y6uTvIdT3C/tW8MILPfIjowlL4PdjiPYaaZU7BeWNQBkE",
-	"+4TmrGyTeR3y+jaKhQwX1iLWIzYSLHDNEgoxSz7Vo74INZSwRoolQJu3ShXYBhXZCf8H/PLDxbtXJ2/D",
-	"XVc9xgZovz97XQTXRdbUMWbENYklxK5gweXA5XkbWsU6igLDal1fc/MZa/kVqB/ami9P8xzbd2GodKlY",
-	"DjEbBUM7oeert20AaCDmiYzSkYYKahHpdg93waq5IJpeMRtvfYFh1SGo1XvwYkigQk5h48OADA1LywQo",
-	"Bakg7JATbAlqfgr/GDgL46DVI51O51NYRGmqp21XS3XNevMuZlj4yzDETl6s2peL4W5AhgsNjRQHwvxV",
-	"AOul5G2lF3EDAPPuaGugcz1ZLZHAecFH7JEiRRDDHDL4ozMQF7l4xL70hihAkbIt5ks4NdIscL0iA+IB",
-	"VQLeNYNdAboFztvpwEZRH3S72EIxVUyREZ1zTWMXVq4weBzTAZxd+6h7iBUalmuYbkYVOcE2AJ3OOYJf",
-	"IACMTi09USiaYKYsAOV0sVdsAT1p4cMbhLNMtnPehivBp18//Z8AAAD//w==",
+	"7L3tdts4sij6Kti6Z6/YcyhZ/ki6W169zlY7znS+fWxnsue2epuQCEloU4CGAO1o+mSt++s+wH2Iu99j",
+	"P8p5krNQBZAgRUqUIzvpGf9JLInER6GqUN/1e2skZ3MpmNCq1fu9NWU0Ygn8+RNVfHQypXHMxISZbyKm",
+	"Rgmfay5Fq9e6YEITKeIFuZ0yQfSUkVHMzZc01VMmNB9RzSJyy/WU/Hx5eUZgRLJz/uKEPPvu6AfyX//5",
+	"tHMQEPP5u2f73+12WkGLfaKzecxaPZyfJIzGsx8HrQnVbCpTxQatVtBSoymbUbOmOdWaJWY9/1F84Zf/",
+	"GLR+/dOg9d9aQUsv5mZEpRMuJq3Pn4PWiRRKxuzk4mx5Y5dmJ/j7E0VOpNBM6PYFG6UJ14v2mYz5aHGM",
+	"W+daEXkriEz4hIuACEm4iLlgBEckMiHshsbwyzihMy4mZpsJ+1vKExa1ejpJmb8hJtJZq/dLK2Jjmsa6",
+	"rZIReaJYPH5ybMcsfqUXMSt8M5JCsFHxKT6beJ9JRDXtHcN6WJuKEVNaJoo8EVKwJ8dkSBVrpwnPvhjL",
+	"ZNamIwMfO0Tr1yqovjADvgc4qudMLJZh+06SOZ0wMqMLnB7xBqHdDDDPT9/9tXr6d/KEjqYVqGqwb2+/",
+	"0yUj87siWspOq2psIdvwSN34F1omFeNfymsmFKEJI4LdsATniWrnUDBM5RznTCeL/lizpIriRlJEZvnk",
+	"lnJNhmwsE0Z0suBiQuiEclGccsYFn5lZ97OpuNBswhKY6+PHj32PVKspwSNmc/wwOCNUROR2avCfjCmP",
+	"WeTI+mm3TMaMJiwhLElk8uOgxcUNjXl0pQ3ISrRchsbnoDWnBkm0ZUknaaJkUr3OULBP+moET4REjgGx",
+	"5gm74TJVgHRmXdw8/reUJYtW0BJ0ZubDd4qAo5/eMDHR01bv6f5B1Tm9fF69jIQpmSYjwzl4lM04p3qa",
+	"T8ijlYhuqI3qVq+VpvDk8uRv+Izr5fn7msyk0kRPuSIzKszxsJkiO5aXEHs4VUCIYcgSDBB5nna7wWpU",
+	"+my2o+ZSKAbn1J/zD4olP9HonP0tZQrWOkJGav6k83lsEWrvN2XW/nuOMb9nY71mi1av9fLdX/pvXj6/",
+	"Oj/9nx9OLy5b+VxvmVLUXE2tl4hVeM0kds7P/m7+W8LGrV7r/9rL77s9/FXt2eWeGhTF3RThWje6fe9n",
+	"uDMvpXxDE7wo12x1O6tCbIPFELhxDE3i/U3GnMURMiRp+NGzI/Ka/0R2whIww92Ot5ELlty4Cb/owC5P",
+	"z9/131ydnp+/P688L5yJcEU0m81lQhMeL0gq6A3lMR3GbHuH12gqOwjy8W2fIIx6bmFQucR0NGJKjdPY",
+	"HWinsKivgFhDGS0MzAB79slb/lNpSW+pWFjiVl+CLJfv31+97b/7q8PIi0p8uZQSGZqFjwpIYi5KElNz",
+	"U24NWZbmIeNEzpCh0ihKmFLHdmZq7mgSwn3dhgs7JAovaMNjPUHae6RuffbpPe/2h9XZ9X4Q5haWCf+7",
+	"uS++nJWenJ8+P313+bL/5mIlOx0lLDJ3P43V9mD8MZFi4g9tZGQqiJUMSMLGCVNTAhKCj3UfPJp9MFpw",
+	"CBHLCbcinpG9jMA1lgmZU6VuZRKRKVVTK9tv5+gbXZ7zRA5jNvvvFScfMU153Oq1tHdPWFkNAA0jGFHN",
+	"7F21er/83oJrwwgeiiUgFwStWYYUNzROmeEJTnIhw1STGVcKxJJfg5bSVKeq1TsyAoPm2qpxEXEbyUQH",
+	"OpSp7g1jKq6bI9YZbnbdXQiyT2yEKBYZ1FraM+DUiRTjmI82Ae5WVjmaUjEBjQemV6gegxKUJonRng0U",
+	"GdmhxJwAoXHCaLQgml4zERCaCZiEC5Iqhhf4C5kMeRQx8eDb8cg4pqNrQokayTmqdXLOEtQaBGNLbPHj",
+	"x4/tsvqxikDK2gqsyMhey/LXlwtKQsIVGBCqgM6NVrcgP5/2nyPAG8t89wL1zXYDC341u1E6YXR2T9Jq",
+	"Nv4W5VVYuL2VNtIlmi3ZjtxowT5T8ZfVhPC2v6pXHy+B2hSQWUjn/OqaLVSItHcfdGZXdU/Is8lJbI46",
+	"m6k121lxX5BUsE9zNtIsgisoTZi/qK8Cwxqp3r66oZS5nWW9k3gzA05zQcK+XQNMFt4HLr+T+oVMRfSQ",
+	"XPudJCodTbPbG+D+3qztLkYSgIWzpE0Sii+AgAZPIaqXnrCS3lVxYU7qdiIf8YRasDWhnWjV8Ekm3VVN",
+	"kFvwyCxVmgwZUUbM4egycGSNt62QGr6FSQlavAoOg8POwW4L7U1zRjUi6h1XBmC5MhIpSrU44DEpr9gs",
+	"amjkrVGcRiwiMzC6TqkgUoxY3fKcdW9ry7MDAnI1w0fAr1rKC0vLCAMSFjDGfJEKlc7nMtHMfgkLCoOB",
+	"yJ6FOyc0eFN4GtQ3fLrs8tnteK+72UHcxQstOwBrZqZw/96C3gjiMtc9QgfC6h5EChaYf8iE3zBROp/A",
+	"P0+LdIBeA2HxK6F6yhJ8Q1suaSRt4Jbazm6QACnFCAHgQSEyGYhXF+/fdQaiyKbADdE+kUInMl7Ho5xX",
+	"AY4Ijmz7QsVaTFDpeMxHnAltz7OHOklZvA/hWFWPm60pc73dC4uG9d6TsLEhVfQKbKqp9LFNdLDWmBNw",
+	"rm5m/ilzHHTQ1jCcVFwLeSusF/eKRz0iJPFmIFOq0BbGo9a2uRDOuswrEP5htqgwcFQM9GlokCLb8HzM",
+	"7jYLLFcp7iMAixPo4Nyi90DgBE8UUWyUMHDcUqVYAht37Ccg7NMcbB8yMTdGTBcs6pD3Il6YAWGIgQCe",
+	"kSoW+Uviyuj+6EyPAuRshpfBr8ewAfSJCSaiueRCW1+iYsJgGLGOtGyQLXGdYGOKLQUG5Ih6H4L2GuxR",
+	"MOUVoHPYI7RW7IZxvi1eUiONu5VuaGHfyoI9F8mV5yIxC78Py/hdMfYLzKoAgHvRdBriAhB5CKwV5QlH",
+	"1/lVe0zKXNFg9kB4a3uiKoJtDKdy3vic13hsZiDyeB1uWRT8sLvETLZ3jd+H2f7L0fjB7fnvRzThUt+X",
+	"UIOjb9uC0oyjb11brrSe4B2Jbg13NdKFAnEfF8snIp0/58qcdfSFXhPFJ6Kdzg1/jtyIvofjMPdw5OL6",
+	"vfk3worl2NsEb0CSpML6EsJ2WwEkiByPQ7KDUIMAELRdf22rdc291/zK2/7qVlxuls2+PHtQx2/DG+o+",
+	"7FRLrt/tK3gZSWC00GjE5taUM0/k3MjcaOLKnI+/VwRB5SaWX7IH85A6OfyNjTBKB4IrLi/f1AbUBXjc",
+	"UjAy4yLVRhKHTxFdmM1nkVDfPzsqxEI96y4HQ4G7Gtzt5d2MEjAwXVFdiPKKqGZtzcHbWtpl0EJ1Q230",
+	"Do8aRJEFrWu2uJpyoasdZtds8USRecLG/BNcFjFVmoxlChpIQkeaJaoY6ZeF6F797//n//909D//XjWr",
+	"GebKCB4bbQmD1NZhAezT+q2z3QU+3CvxA47rBB4C+ooibgBB4zPv+MY0ViwonWjxdEphDi4o+potiNJy",
+	"rsitTK65mBzb2wvEMDpUTGgDyM0g4UUoHjx9CjjpPu8HflT0L/8xGHzqdn/979WB0D78YOx1IIr+CIhd",
+	"i9OECzJO47hDQJkwUrCQt8fmf66cVDGVtyIPp11JONvB1Dvg6xuODoPiSUC8Z+GPNcEvhlF9zsWWJKHw",
+	"2YulbbAZmKtmqR8US3z27/k6ikvPnA5rFv2c05iN9FnmowggXOWdhXuDVz+46JbyRrJxgnw1K7aVicXF",
+	"jRRCrvKw7+Uw1uporKXoyYvT87+8PDm9+vCu/5f+yzf9n96ctoKKuLlfK1B1KbRr3Vn6i19+fQUwzjFq",
+	"q/Z4bVQXxEKW+NdR94dnZQa2bpXeYCsWVYy8XFoTRcnALWkJet7vp4ZdLS45IllDFjcDVcLTL1o0mnHx",
+	"b/Bv1RuGMzlEzl/q1z1ehunKB+6ygxpUvvhwcnJ60RjjsteWwlyrR5BxEQAHVUKWT/Ml+K695/xzd8fk",
+	"Ab/u4EsArwVvsIaK7Ba9PVSjcCbm12Gu87HpuFa0LUhoh8+6lQIrTSPOxKgmdAomeaJISNMoRCW8aIji",
+	"EUlFzJQiiunKG/MuAkLDy56rK6vcehQwlDJmVPj3cY4j03S4gpg2henB0x8OutVgBUdag0s4g+UFvrBK",
+	"WMiOKljGgao9FACULamBjJEt6k6CcRV+rgRCpqOV0HErYu6WpeYaXFm1P3s72g1uCzFEA96xHTkxZ0X3",
+	"KSyW91vJjhB4ZTYECYVUXYMRNw+pRaehZ8sYCIhiIDuZsvrEJXB6IasyeaJ2jwmbzbW1llt6QTN5Rvy/",
+	"tGQSsUT1EkaBO5Wd42ajGYg95Ns/+H4V8tH237vtH3qdq3YNAs7op5c47L7He7IT8UEJ3sxvXGerYnjN",
+	"ORRu8f4UeOsQ3pYO/7n5br59XVtl6FVBqQi3Go07S5+eUjU1yvc1m1dJD1W4YWfdHEm2zA0tcS3xxLvw",
+	"vA/zqAn+zrjwv91/vHkf6uZdPrw04vr0xprly8fgBPdc8ASXY9Wm6EjL5Aopbll2toEv88pfnb+q6ie0",
+	"dlT+1pC6ZapHclZQ4hQqcYbXoVuuUodTKUCpbk96Iy3UqElXdMIqLW5V7MEOZM8g38avKw9xK7whR4l7",
+	"FJSy2Lja62FTPl9Ltjn2zhMZpQDRNp3zNlotl0/W2SJWWl8LMtUxmVF1zSLzY8yVVg0vAasRaauMu52v",
+	"hlg/impNVF/HtJ4t7TmL2Qr7qGafdH2FBufL3+mfvTSQ3jVXK4vH1n11d1MbTFu1cAxH7LsQuYpqBBDS",
+	"r/hEsIgMF4QCBtjCDEULwquPr8kF0xj7993Tg0PyX/95uFta+/6zw++PKlCutJBL+L28mHCe8Buq2dU1",
+	"W1z9duviDO1cB50DrFphmVyaiB5netyD0GHVkwbEPeTE7SwqsG2W0vvtVreHEMJTyQlxda8+vl57s5eh",
+	"N0+HMR8B0Oxa97/bRd2GkvAaIiFTwf+WMhcQqZjukfOL/kDsnF8cPH0WEKpJzKjS5KB79D0Zcq12A3J6",
+	"Qs7aB0+fkZ1T89Su0X3evz4jp9HB06f7PwzEzmn0/KK/2yEhjSdhgNQKsdUBRsTPqB5NnXOrQ84QtmTG",
+	"ZkOWqIGgCSMJG6fKaUylyzGerGOkF3wiuJj0Y2s/uikrUM+q5NwmD10jx1tN5Mtv6Qqf0ulJYMBt4ddp",
+	"FZjDzunJ/zq/6P+v96/Pdqslo/IyukffV99+yzMrPvGPpTS14pPKGT+V4dM9qCKoRZPHSmzCwAdhW88r",
+	"Xn18fYG6wiZ0IEq8IicLzMxcouzOEr6ZZxtf4TnBFvTsg+4aIR8mqdp82WFVBdw12Fd2XN3hkmoPBp/2",
+	"x4PBp+/GNaL1aZW7gv6b/dQZyZmv4DqreXkdd575slpy6KP9GSM0KDFPYkgTZiKENlUoTxmRY9AqYy6u",
+	"yzcIlPJZA+p8Ld5NvIFFIROAVuGYt+Gl+7bWp/WCsziq8TnaxP0q6QB+gjxmSiKpNYvInOrpsbVaYHYz",
+	"lAAgELUGbP12KmMMsC+GeHiFAZYjO2TurXAXqRmhFWS1hmwZJJRVKq9LL+Inn3V15YHgC2KDfmY0Npiw",
+	"JEZP2eha1R99pSZWuBroaEpglCeKWP3DcmwhNZHXnpCbL8eFF+YAlNetoOUXq/l13XbtGFW7fZnZJWul",
+	"TKttUl+sW88tcykwV1izIa60lcg2GAeEOE/5rcHtJT/UjssTQQvR1VxCXptMyJApHjFCRZ7VUWYPwL/q",
+	"9O86Q1c/yxdZEmyrV7NbKZLXK1Leo8+ePj2sfRbAnMWlOPzxzUFlB9F6XKpnRjkq1fgnNb9h1R45mq42",
+	"dFT/yj7NC0otF/rZUavK7cZLZs4VT6pqUv5N82qleDhuODLYmSrHUOmw7vuMUFYc8BecbZBz77XGB3t+",
+	"VSdvVZntSPTVInydzF4nlTuAnJ60gtb5Rb8VtN6/PqsEQXWchJWxMxsXn1S+/Kny5cV6cObScQCgwhlr",
+	"oHtR5a7ZSIS1wuvdxNWskEdN1NYm3hUnUa6VGtcIZV8QG+YS7ptdIAUfTiNfldtRtkRvypXgrZHkthLy",
+	"nE1Syt8oHY/7Ope0XgojvNOY2Kp5+OZaGMBTKxeSSfc10vJd76G3L/rn9sFslxXHLNQtqgY0z/BBR/AY",
+	"UkENZ3SmFYzlJ2OwypMdQwbdJ4q8fdEn/bOXu8vqZQ5Hyz9mY3qVLb+KkVRk3/qn8DaNNbfzl9K7smGr",
+	"ZOcxvaqxv76f07+l7JiMaJJw6z0HdwTR0vk4zaaVZnMAyVMbCd/AGMssjixvyl9S5eH5tUHuhxLe1ajL",
+	"FVbcP1Xqpu/Yra+5LxVcRfPa915QPFjdoA7rftA9OCLDhWYKE35deQt3EReVq5FMEjbSZCoTxcgQVrgg",
+	"StM5RIttZsa1yXc1RFHMsUb9rwFiLxeuWEosL9ccqS4g4T2IolLxQU/eCYoVg+FzuVgBeITzPGBzjNUJ",
+	"gHchxpUFUu7OGW3Cnjmj+wqJFlsKiRYNQqIL+YfLWqWMfDr2BOUS2FfZA1ZDGqYIVvICu8aaq6ggTTcQ",
+	"kL2nqyZzh3EC9f42FJxsKcCrebXNsBH5C3Z71RSBfCa3BNjyWkpDr9r8C5lMpP5C4XGtIa1GJlu1sHOm",
+	"2B3XdWe4BluyDW4A/ybm9i3truzvXLtEm4NYeTX9cPT0O2JzG23Gr1q+nvLYh6KBEq7ZMVT4qmP3aoWt",
+	"VGHNn4qyoUEz9csz1FYEAXChNLUxNvm6927298za1V53+Gz8jO6z9uFoP2of0e9Z+4fh96x9MDZfmM8/",
+	"VMYve7ZDN+pR96jKOGHzlv3p30lNXtRBLLM75H4BL715rQ0Jb3GcNFhlnjxL5JjHbEuBUJvwj6A15onS",
+	"V01uTJAoXSJj8xeqAojO2UjesGRxIiN74ZdSZvDnq5H7vYSxTBDFxSRm7VQxAk8FNnsNUpelGDEbaKen",
+	"jCcQascw099F22UY7Z/uKGqz8WTa/u16JtrzvyVqXQwqHIf3aaXpobSvXyshk0VtbZy0u2A0KWTtHu4/",
+	"PXzWbZC4e85u5DV7tI0/2sa/yDZ+bhOYqmXg1WlNBdNBdSVjbEsElwXUVS6bLHokFZrHBuILrHGVAJkE",
+	"AwFfxXJCuLC1IugsCUn4y6A1v40GrV9DUFO1C7Mno1QbsgrnyJpDjOaoz7JZGYkpY+aYZx6HmfGfmmun",
+	"hodYncRK/VlaS43lpXg22wj0gzO+e9xvBosC42VROqIaFFgfs49Weff77f8bswWuOr26bAEz21m6qSjo",
+	"EDbjowf7R98dfX/47Og7j5N27wmLyY5ijJiV7x4TWF851n4ZCyuwaqVHAmwHxSiPp89KZxq0MMbKPqCT",
+	"lNWonnb2quO+cO6g/KxVzNjc5Y00zwwZDD4d7Jt/DtuDwaenQ/NPZP78jtUcPlpy3zJNI6rpMt7nRhl1",
+	"lVlgNqHMoOWMM1cKfTxXNJ5cgdP+7kP6/sUrVxGvOpa58tErmurp1YzpqYy2vAoceot7VSplSbUn8vZa",
+	"XaUJr8nuxbzSLzu8hN3YwI3VYK54biswrh13ewBGyrzz2zaW/YugjPSxEsDFR7YC26ohtwXW8l2HSLy0",
+	"Uw+HgxpeU8kxmVLVkQWzCnP2z/LWc2kU209C7Oz3+9892w0I60w6JBN2CurPWlh6wutVw/SJQupGRe8M",
+	"V1nKycdQYidVrEEOdU2qmvXpTKkmQzahLiwYYEmmdD5ngkXNi81Y21/N8mkcs+SJIihH2zi9IYulmCj0",
+	"K3HlJq++sBum38EIT1TWIaXQIchWZFXNd1WnMeUT8SjAqrOKR6GLKPS3qRo4ipdrHS1Piedlc09jqpnK",
+	"dtd8P8X8mOVJPiiWtPsTaNe6FtGqMi1KqF/AxdIuC2fqU0BhmQGQcY5fKzjANoR1x0zuLq97wSt+vMnF",
+	"wdNnEHKC/0PYfKWPyb5fWRYMY22uxomcra0iRROtiOXgAZHC9qURMmI9EubHEqJfWwwEn81YxKk2IrdG",
+	"1Rs83mDwMqMGJGy3r9kC+rvewBPtiMV0EQ4EdFezLnKl6YRF2Sgd0oc1ufroEJatpjY2U0g9EAumCW6O",
+	"3LCEj8HxbDulYlcjVCebYfkdQowaMEyzhVuqyIxGWBMz34dNqnj18fVFc1qsi1RKmDZY1rRSmD1iqEs1",
+	"owsSc0bolNEIY58Fu8UCbQMReugT2tqES4e1a07LLsFh0kIRLsAkAFvMjQbujLh2yTtTesNc4evmR1YO",
+	"OPKinwr8w8f/FbS3pZpXHiV+GTtI5/fv13oAu3Tz4KqSM6uph3kj13Kwwnd3+f7y7ATNWXe0ZKxsbiwT",
+	"T8IwbxSDM/YPDo+AyZcsMw280nWbORWJjGeV6cNSz0FYt6rf8sJfswX5cP4SebO/CULncyggDfJ4CH1P",
+	"HU0T/BJlGzoayVSsikexi+jt7Wmp53tTreeq968HL/714IX5vuNlhvRoRP8HjScy4Xo6+/Hi5/7+IO12",
+	"D55FfMK1+vEZfsL5f4SR/vWwXz0WPjpnCZfRj4dd/IhW4h9f/XTx8a+Hz89Ofz57fXj272ebliQYUsUO",
+	"D4iBvrNNY7+Bg8PvA3Lxc7+9H5BnBFcdkMMuUaV21utXUI7Hd7UK/DOtRIlS0sk/kvPB1W7GNtS+H6Bk",
+	"1Ht4lwMszbV/8EvF2ABBTAUhXCPZSD2FRjITgcUs8D5c77PwYp88CbIQNeq7H7KN+i1Yg5ahnN7ensGj",
+	"rqGVPchM3YPBIR11bzambannjZ91zrh2iVU1CiuEvuvZ7yEGWB51D/FLRwUh2bGrAglraVYEtGro/DGb",
+	"q1wIEDWMl00HA5fHfXa0JsJ4eegsZnSnGD3acMkFh2cVzroHvOVXQKjRRopoVNML01efdwpvbLSvLMuh",
+	"5KCd0xFrKzanCVhgbMUmQZNE3nIxwY5O2noB7Ok3m9EXOspA9AP0qCCsjbmCq0+sismUGLhHuSvY9uoa",
+	"k3XH0Xci9quPl51VpXu4qHWEe5J7wRLj2UXWVgBcgzUufBijDcByQPp5+mB1qS0E+PKugtan9kQCB2qr",
+	"az5vyznKcW2wGLLEelk8/CpUoRjzmLWCpkkyP9Wl5q8K6CsMVjgEt6gqTDCS7nYKNkVeD4MKq1mTRN3q",
+	"aqRXVhGv4XOWZmw/F1CMrQOZRURPE5lOpjYJ13yB/APJDSpvcqWhehpRlEdEyd1qs19RqfELndIvKEVV",
+	"UHzyQd/IGxbTEauLmGciA/UyQCCcbAq5szkgSn5Kc+/UbNTxnqsGFbhEGtseKQb7m9RFBW5YaRCECKrN",
+	"UO6L1Tk4FE+nszVOveYZJQwsgr9kFPC2UEdqDQu+leuA2CMJC/nEtn5pyMUN1wy1piRlvUw7snqUGAiL",
+	"/NiwnluTmpZEGaFTMLJDBQlhq4UpdkH2GVEBpjEbg4Gcm2uDYh2SIZy182GERhFqPfSFhwNhl+w3lIJ2",
+	"KCCg3nLFqipvbGZ8WMcy8ARyGNnejKrMR9wIZGfJkd+IQzSxYuDJLa/xLbV3I6yw8tS8nKDGC/wiKwuN",
+	"4/djaLjf2N7ya/Nb0/GJprE42zPk1FHqNux2cLmur6lV4aaC35w+aB4nczphWf0DKXKXiPmhgU+k1i4I",
+	"m5UTLv4RUjq8zShbXrm4l5NNa41VVBj5TU5FSXJZexG+MMxh+aJ/Jaeiyesvm4kTb2jVJM9lo7vanRtU",
+	"Bc+qYtzt3q8pjPLq46UrjbKUJlipSvjVY4oH0Inkevv9SwMld+TeaG6BdSi0pXDuhiLxt2ZU36rk14yj",
+	"f645iOWz/+m82+3ur03H3rykD1ph04TrxYVZn1WFs75ISyWebNU6shMWmgiFuwF4EPO+z1CsGaIO0KrQ",
+	"IS814WogaKwk6L9zbaQzVWok33NtFl+f/tVGsRqV2pWicRGsrX9v989etl/7xQ1p1iWFZrX6Xn28rFLm",
+	"s8UbfT4gQ2ipl8Bq7PSvPl7almwhWOZw/r0/hcSW6wR5o3Jphf1ULQ/sewdV67KTF8wDED0fWqOgtd+h",
+	"LmebI+YrGggoZ4O1sY3glLfqtrYdriGIUx0T6ht13CGhzzCWt0t3oDU8fEjiVq/lL6blh3PSOb/CCgiW",
+	"AwVQKRJE6gSC9slCpgkU8raoBHYPz/pra3T3WueMRr5ZWLmQZ564AnZLr94mIFtmk48gqQ9ejKBq4/KA",
+	"/lBpxHVherDVmG8NpG1iE5g13PKMqoBzZPuyj6CT2kKwY/Ws4ubgm/yn9YvPXnCxYQZ+hSHtD21DozMb",
+	"Srr0gpvoXGqjFtjfssNYLo7e88rIeHE1EBRcmB6+yX9avyP7grMKVaCXzyaRbhwF5X22y2TkN4wmTZqx",
+	"Zr2sB+K//vOgc7jb8ztCZ2XqfScFx9M3mqSNO0JvhRqIsv9iaEaxDgyi6Iw5ZXMGSwFeqLJu2ebqGQjs",
+	"be9104bZigOHNZ4S6LUdVnqRisNkv5mRyuX5goFwlTd3Uef1t09HTvG1vJ6EyAYs04brDi5/s/mcC061",
+	"nvv3LkB4pZXY8DrUU3cLNBXktwhkTg0XAxGevb+4JHs3+3sztpdZEALCbpj1YGnfSzClqhgusXrVn0F9",
+	"HUvX55Fi0WbL9vM7ZUa50JQLBvlYKeA0OmX39iZcT9MhuHmyF9ro73Efl4uU5UODY1Z5xuhitBsyWggm",
+	"EZOi/8Aw93Nb8MT2IrUK/6I0hhyPofOssyNmwTUDMRCQLql62YX0p9AW7VAkq1UQ/g65mwFZytj/HB5j",
+	"JNRAgPmDJDLVrDACpJSGdb0zw8BW/xADEWKGaIhXTHa6zsiylBd6TJi5He1t+UQNBMyuXNURF5CZPQBo",
+	"raZ0znDr4PmBd3rm+lzdpdfr0Ev+9//7/5Gjw/1jQpGwvY6q+Nv+YYf8JCNuc/7mNFEsIkZKG+l40SOv",
+	"Lt6/yyK4wDD14fJF+/uATCV0BBYkFXMKFjKVJok0CEOYGtE5C0jC5oxqRai964hzvkypkcfEQk8NtgxT",
+	"A0RuLoQ5HTEbomSoG6KPsTAGBfaEnWFhPXbwgaBeaccdr2zFYefACIcJA49jt0P6BIOlwZyjpySSzO4J",
+	"sBIB0n1qrWr9OJa3YcYcAfpGqDSnQnaE1HD6LCJzlgxEJvlA2+5cDmKfODSLlWZDux0S/nzafw5mP5gz",
+	"MtiTsIGI2CimGTeI+YhZX5ET7ebQCP2g010i7Nvb2w6FnzsymezZd9Xem5cnp+8uTuGdPKc3J+lW0DKk",
+	"iITe7ezjY3LOBJ3zVq912Ol2Dm1JRpCx9jq3LI7b10Leir3fbq9VxzWVnVQ52hFrvRrFcGwzusiIH+m+",
+	"5yLbbFq1YTEButy9gDRFbqdSZaFnZhhzBn7gGVkwjchig9vMawMBg97yOIaRXd9eI8wVIuMgAA7kEgyA",
+	"8yMWB8KcUm0YJNk56LpqOGS4yHopkyEbYwzAQJi5VUBiKSYsMRsVJJzRT206YWFAjGZCRuYMEQZTKWSa",
+	"gNRM41tqtmHArmyJ7GxcZaM0ASqIOxnuvTTC0Z8ZFNX1eozBUR50u1trLG4LklW0Cl7CgKUjVNqcy5Ah",
+	"s1zX+79kqLfg+/Fd2CNTeYv9mW2fZVftGmYZMoRtZCSkdtugbjuH/dOqo+uQPsCdQNhJsadPy0182O22",
+	"fBMIKuc51Dy12L3yS7f9Q7VCbMB3dLhfB+3s+PZK/eF9VbrV++XXoKXS2YwmCxeZgOD3ZW2vWrhZCJ2o",
+	"Vu+XVsQVBhS0fv2M51BtLrUnRMI/n16GBj6RwrvRlYZ1RWGLmGiWvQIVS1IYssw/n15WDb0JpL4cWk+y",
+	"HQPYftjf75L/+s8fOuZ+qQHf56DILEFiaVNfPW+jJORxzyXCLajzpSS9e6Tn0kwVdG1Lv+Vq3j2gLtSm",
+	"IgedLimAzTWzd3Pb5J2j/aMHRuXND+cbwXAHrwyET5SDQ1NsnjPBozboupM0N17X4fH7ORMvn58UHv/H",
+	"x1/YNDmRQrCREe0tPEkkR+kMU1weEF2bn8E3gqZr4dcIbemcQ9GcPT/jD65mqep6pfgm0JjfMAWmlqlM",
+	"k+NMseXaagn5DPanNhpKl0+hotO1FR6Y0j/JaNGAADIRxDeRYvffszxONG98axsDfw4aks6Kbtyfi94e",
+	"50muQKDVqOD3XVaAQBu89RPNevPAm/uN3/wg3DXCwFV6tH+4wVodzgato4MfNnnvLRULu2LVmFrs62WC",
+	"CVpPNwCVX9cVXj3cBFZZOcSVLG6oKReEgjVoh855GyIonFPAI0v3W5kqCzRTT5YXc+ZE+mJkKlr3dZoI",
+	"oxkJdkvmlCcdcs5SZcQ3StScCW0USf81dAgo0J+wj8GYzni8qFKgis3L877Om5DtRsRXapP+SHd/YLpb",
+	"QTzWBZJn3hjM3YyKcucgjaLVl5pb5hOVdUWxaT9ezzXIJeTK9i3FKmF0QrmouMz8dmlfco1Z81ZF67jm",
+	"l1ZV67bmZLMd2s0b7lXIm32v/ZqNYSQqa3UfLxqToy2HfAdytG8ukWOTa8G++0ImQx5FTDSmY/tigY4P",
+	"my/2joRo315BiL9njvBfcsfxr5+D38v++19+/VwgWhvOSEV1Rz2fVo3C7+TTJXpFH6RPsnXkhS3/7uvG",
+	"qeksuDXi8Qg9K9PburD9QRsTeKEI+BryQsj+8cmre3RX8PrQyMucbg3Yf5UpGt2FNECe+pTQ+eflDM9t",
+	"kEeBMzTmB7ENf620oORUClGyX3iLNWxSm19nSynwSyhhlgWJffnOlXV5OmHD9m/VEmTuecLG/BNI7xBU",
+	"O5Zp4pXH73w9svtD4yCcA0QD+SdBdhD4a26nkRRKxmyv1p0HkdL40BPl8rx+vnz7xgZLQ6gSjVCrwhet",
+	"L25hFKxEzgYizKb5nSrF9OewQ/rWBX/UPcpd6fYx8JPecj2asojI8bjGw3WCT68nDc0+6b2pnsVFmlhy",
+	"xQQr9+5iwH1XFc7RvrDH2D6TMR8t6tDBvrlnF35ycWbw59/bLxI6Y+33MK1a9zI8bJ99zoQlTXtzrEbC",
+	"d1K/cNfCfficINWrBDEP/ewPJcyzKFGLgH2LVQFULzFIpaaMaVcbycxhWxoHmZPXW8Mw5XHUWYE+fTM9",
+	"+LttNIECYqywEJoHnygCwXZGgYHeiXoJR2wQJNdZwKbtbmiVHmonrHcgFnq/dmvKenauqqt6GubQhB5G",
+	"2OOsnhyCpnRjH/yN3lCE2R3IDIDySF21NjeM+isiG8BM1RLYFFpY/n2Vi8Z2ubxHDdnOUHPq80SC1Z0r",
+	"QmN+w+7FJfOG3zBhNI8cUAia+3O7rITrN+BpcSDJp6TEdmRdApFBpRnTCR+pWh7tbG5kaOPViGazeQwx",
+	"uC74CuNzdGqjOM2PYrQYiClXWk4SOlPHGF6OARloB8OQV+ySan4eXctUq9whk7BUQRiVxlKs6jgLtmxP",
+	"qZqSv6UsZeSWcn1MIqrpkCpG5lLGsBiuNB+pGvHird10M3Y6jykXd2B8FrRZwNlZIg3EWKqIGZdgYsi9",
+	"EIY31Szba+X5Y+ilH6C9yuqI9R+BqDG5csemGaDFUyYuFH8XK8750dMDUSjMUhk9jT2LtWdEdUVFdwcC",
+	"Y41s9sFUxpFVRvz48rDqxPOI8/u09i932v1cLCG696l9e3vbNsfeTpOYiZGMMLnp7hM8qE202AC2Buvh",
+	"SIw+oalmxy4iL7T1vMc22wQP1wtDxXgxIuTtupixVXf8O3mhZcLc1d5Ae4OolDvYh+C9O6mp8Obmpld4",
+	"bWPzyvtc8d9YsYV3G6q1y4keqN/a9K9f4FMh1aKs63ppIdSVmYCgtmfPClFZMEiBeaHzr55x/SzjCH2H",
+	"riIaOh75ZAqdDmw2EddYMbHCrzgQZcfiMRiG/MACrkjEBIfCAjbD31VjGYgPEOyJ7k1bB7ONY0d5eUwl",
+	"Xfj4AQY313PPGV0USh7Xsk2ykyefDETe7TJhOlhKAZFJVTqHvb2MELF7PBB+tRegX5owiKkks1RpMnSA",
+	"3Tnq7kNxBa9XYLhbxZ6xBct9suZik5cts+Xy4E1Zcg3rxAISgBrQqOWWevyx03oQvvYST82S6h+XQxX9",
+	"s0jmRebS7f6wmrmsCWTIshOKZNchYV5C6se8/oim10yR0CUkhWSHDkRlEStMUAq9xCMqiKv/YBOkQiDA",
+	"gcAqWyorr5VlyiK/8d/Lk8BsQP5yy6C6qn1ZkRFDxP72CoWksj0Wv7W5OkZotDH5wFQxuL8Q2kEaR3YM",
+	"RH9VE1+o0UMmTKuq8nR56o9Xyy4zMpUaBpcbApNbnjArv5eh0bhcn4VUcQVw6PAjnENW324XIHWXmQpF",
+	"5cKBsMdTnrNQry48JkMJ8IHryNrCHFAGAqESSWbVzHJPoYAMWlLPobmQuVT872djCt/jtTIQ/iXaIX1R",
+	"WBpG62Xx/IFhjkOZisj1MDbnPxCA5jmqwmOITMOFl1NhXYiYNAoJUpCX9HQgbhMpJthN7ZhQAh8h2ymm",
+	"CxaZPbiMFCjNZ/bkrZKrgTjqdvPbDuATAor6B7ZcLy0s5DcddY52C9e6InQg6jJQLeSr8kP9W7+H9Z4r",
+	"8k2dILBblgQw99NLPq3LGfVFAwBKOfFzIHZc4meP1KSRDkSYJqLHmR73wFKreoDIPXy8nT0OON377Va3",
+	"h6B04ppoRX5q6LIahwubX7NcGvSJIq8+viYXTAdWMAq5UiH5kYQqHZr/l8EWkJCmho0vyVkD8eH8jTNc",
+	"u5K7Ifs0D7PO0HlWClb1xiMIf9M8NGgcDYQUI2bzY50WhWuxEuvSYlQ6zGBoJSx/icXd0jTiTIwwwTC/",
+	"QCApC2SEvGzjDo3japCBP0dIwTANT12bdY9lghnJCUNtrsjDO+QjkJdMSGrlYI8EAuDCjrxsJVeETUZ/",
+	"2cHCrFWCZZVcibEd9ylXFsr3NhYrPSe/XyHWLwzrxQKv6RCeVwhq0c1Cg0uLf1BLQrGAZpUlwdajN5QU",
+	"bcUiELTOEjqpX1r+Aoz/UCaEZVEbbQhbAfPbF/1ze6a14R9FuahXFH+M8oHqnOsR6FVHRHlrIFDgOiZm",
+	"ARAzkXelQb5akjXMz65ar0wGoqb0LZL0dixBd1NfmkSourfuFJ+6Xd2nYUy4s1w1igh/aQjQmSjyuroy",
+	"IVUlhOs0KcxA7iwo+htXpRX1z15ezNloM8eVGzinikpvv04o5OL/tf/2DcHyBStL1bZ6LTNy5x02+8uL",
+	"8fHZXCbaJoROW73WRMLmOhzXsndzaPM/l9dhN5llvYDJG1YEToEd6KA05jELyHCh0WJq/tjt3I9vn6sM",
+	"NA/oRlt/1N9E1pIHnMrspIIrBcx6f1/hSaPRIg+IyVxWtmJFAIrKjE8SV1EoYVlvCiuu5zmsRs6KJY1Y",
+	"dQCEmYtbz+hXcADDVu+Orxkju+dlvpOaJHapKw1HOTA3og/rFM0LetyJVNad5UMRSnYqNUAkO3TF3LsN",
+	"YdzUbw3ZRiBk1AddZ9Ust5SWB9Eq7IwqtX9w+C9F4TurqdhY/l4qHPrAMni51mdVWm0Wc13y03pm6O0I",
+	"qusCwrEUjuF6M67AXCgTMqOxUa9Y5MeX3iXC+qVwWpbfemNrEda1wzeT9SuX7LJDnWFqe6utGtkK0A9y",
+	"1peWY5jDzosbdTyJ/GGWISXWH7ENRrVms7lWzkbMlSt1fUwSppOFNSaG5+ZDu28+hK52SUmB9R5Zp8bA",
+	"o/hk83oi6+KZH4ZkBUkF+zRnI80iqKCVJhgFts3LfbNTRKHqlnKoaWbuKr9+25SLybZOalWEFtaB3zGX",
+	"R7tYddO77PJf7YV3s79nE+lUrQ71hivdB5e7Wg57rVp8/sjeGz7juvU5WPvgCRbebhCM+kWZs673X+Vt",
+	"AMG4coyx8a7657HNc8RCQaOE6ebu0juYb+4U/LF5csIdzQN3S0fIwzVq8hAcrCtzEBx6Gql4feaqLTh3",
+	"95RVtO8iqnztjFVYhO1O0UiO298yrbgq3TUXKjR9tSAO8PqSYsQeNtbq6xBZE9vfxlEL3wJV5rmrliqr",
+	"abF0eez9zqPPSJkuZbVIVpj45pFVAW+PqonaULCQrhhewYf5rTPhB0kA+Br4YQNebFnhAvuu49q1hctq",
+	"sGHbN/4K9vVElco7PWLUg2PUn22/ozI6rZcGNhJFXz5vff41Y1t5kfU1cq/34B9c+M3eXC8B+/B5FHfX",
+	"o3m5OcB6uZcWESvHb+9rX+KtFlKzh++t1lD25tcSQ/Mt1mUC+sFLVLnKKd88O2/gBj6RYhzzkf7jSpxL",
+	"rS8ayp60gNo11FHBzCvk0GWMqYpDxX56ZMiy0iA7R90fdpf1QyfIFkmviTRbRlQ70T+c3LExZv/xENUr",
+	"49EEUVeJwCvwqPuV2OijJPy1RYQ/Q7RiU+S6gxwMNQJG0wrvJjRZe1DJwvZ1e+hSbOtJwraO/YcmjUcx",
+	"ZJn6ECG/WAyB3hcrC7fnb9x38wWMBK1vwXBZF8ZOdthsrhdeiLYRXeap3n28Jb72LWE7vJUOLu+jgYEz",
+	"peyJ7V8kaQV2n6WV2L39e2QZsR/uCmlCVNAWWhGlZfIPKOr/E1wG52weQ7eprdFZ7X1hOz2u6ZTkmshn",
+	"3bJsSk2FVnsM0Z/QfYwrAox8WaEtmTnf2kX8oY2dWa/wlVbOrLPm40X2LVhEywQ2yzBxmxfWOurb+90Q",
+	"2NUad+Y5m8kbtkQ2jW1Bjog976bd7yM2fnWWf6Hl3JUigsC8WE4mXECAlZb3qpgHdcgCafQ1BQItwq4s",
+	"EbimS32tINePoi/H8kfc/mZw+42RR/FgYrkpRtfyTttZuKkr9cI+/jDmHZytThxY1nztZoIsO18KpggX",
+	"oziNoHxKHEH7Vp4o/YjR36bsYOvA2aMkO+UYzt3tq8GbhCa6WklZyNwxtog24vrFz/32wdNnhm9es7nu",
+	"DES/sDso0wSl1ZXZFI2hnkWOtUYXwQ7LUtQnsC/Rx/3beXGer+5H9pcR1avteED/nMGNj3aAet90kbXc",
+	"/a7c+92WRWkYOFlFrk1kMFv74jGM8lv3JTdFrK2pFTjRKsUiw9CVqsWSKuFQP424brMbs6DVkqF58BSf",
+	"u3ez0xIo3puLF1dJhgtk9EY+zmDyt5QlC68c+0hLq25VV2B/+nRZvVo5Kx1iTqudOMDaQglUXatbhUqH",
+	"v7GR3s46MPFshFWuWGfSISEkCWGdLVuToQO1k8MVYEHdoXIxz442hQkU7MfsN1ie5rN6YHAxYq1KdTei",
+	"mrXNu60NF2B7p6+dG+pybj73vYZ6ZvS03gaKu32M8VzL1Q1MG6sj5mEL2oAIdpvpi4XmKhHXnqCQ6umK",
+	"ipCue6Ug5xdGO3j18dLWwVHpMPSrdgVYcsz8R6Fyly3KhZX+oHjYjhSMRDTLLjUPklTETCni2jUbvdev",
+	"zbikR7wf0YRL6D6+pUz4YbJ/cFhMgP/pvNvt7jdPmfIW9ZUS4O0KsEDY6uz3/h2z3y30YOng1DF/3NA4",
+	"ZfhyxFq9o263PHNWERRK6oIGSTWJGVUYf591VvqXVuDlhEMriYTMDDe0p4x585j3akumdTpYiiEH9CZL",
+	"CvKUWWqnMYMUF+KKTrnZb1nCoIjtPJE3PGLZGpDXbg6SIYOWMYZD3x0Em6JqbZLxX8yYqPEz84y6UzkC",
+	"t/X9oFCZAOui+zVi3QH8S2trO8ACfYWqfLdTqjNTzIiminW2XQlg3aoeqBLA2mX8cSsB2K3dtRLAEnY+",
+	"XSbMYp4/4D/Uh5MjKF4UdciZYVyMAGQmlAtoEJIYGvQxvS8IF9pgeUwUtvOvGGx7KP8w9Qk2w61vqj7B",
+	"+5P++Ut5WVWcQOKuiiLR+mb8mWiEMhG088BqpcsFTjtkiatC9y2sZov1fM2hAaAMg8/arMgkMrgzozzO",
+	"L6uAJMxWfBsIjM4oVrRxGOCWogyzPeruV8lTr2Y3SieMzrbV+h8WCxU86b/ZrzsjOSsWAqWCxgszV9xm",
+	"YsKF7Y4Hm2r1Wt3hs/Ezus/ah6P9qH1Ev2ftH4bfs/bB2HxhPv8wbE49lVv8SnJatpZaSc1fZCF0awPx",
+	"bJLyoiiUs6ZBBudBy5M/8Gb+84eXz+vlKX8QOOVBCwv822c3kEIyMNy1ShLZeSU5RGvAmoC/5MQkhSsx",
+	"ePc6SkbEo3EsbzepR7R+X+9koU8Qix5EOlm/rgeSTxos5I8roWSbu99qRdk0RSPCV5IKmq7m25UOlkIR",
+	"yE62qSqJ4Tf3Yy4zADvcu2EJHy/qZYaLORPWFQuPuumw7KwZghWaAZCdgyMylWmiyHAxEDbUMnDtbVPF",
+	"jgkFQ08CqvSN5NDhdrdDoJtEFMBX5n8bVDAQXuHyrEULJUfdrpFIzFnYpshVssJfYH+ncMHfj98Wxv6a",
+	"xbw/KFbLHi3fMRDD42PRcXZWrnkEYMKV+z0kZsF3tnNu7OBsUuX5rgWet2/pLBAjIlfeNCYDN8AV6mw7",
+	"AsEi+JlFczSSqdCe93PGVuW/vGWtr4VA/r1vvT3/VObseSLHPF7jmayGlHfgM2b9kStSCd+ye+JQZ7iF",
+	"r5M9uAq5XNqgh1aPVQi+dVy3OX+6EuWfKOIGKSF/xucaCh4GP2QcsaRK7jDXGUgJHdK37V2MMIE82PZ5",
+	"wbZEY34DGSlGJCETaUQV6J6CjLqkyECD3R50PgH8Goip0eeGdHRNlOZx7IqFk4PuEdSVnkE3JyGNROO6",
+	"rRx1f8jKjGN3MbChCVm+JWRii+3ZloTZFV0lyFwwEb1d/MWDRaPAln4RfDA/xGdhRy+6IDsyIfk2wa/P",
+	"yJwlbbfMmM+43u1808T2B6Gdtwb81ZSDUnHxtGIuruvpaDame4W+Haqemt4xFuU9Q9pKs3mxfeYOthAz",
+	"iIr9z2yPrXC3R466hwORuTg7xNkRNROwZtu3SyPFYhCwUZUMiebkMBBCuuZwNojihlX3o5wwYb5g53Z3",
+	"J7C5e7ykihPV3FbZVgNbF/M+Ih0f6WstfVUmHQL7tqeIp+QTzpguUY6Wer6q/I2lmFKXWWc0L9LKDvX7",
+	"7VBoGziAhlNIPaRAPDN5w1CjttRgLhLDjYvrryYN8/LbxaVZfNO4RjsL9BKC9yPg+dgvDNublmyP/1Ri",
+	"fQmdDIDqhZtCj8slDAvWOl4MD/F6rJlTl3oO7fb29shrtiAfzl9iC7qcVQqpBwL5JdmBbk5M0GFsVHWl",
+	"6UJhb+/At1JRF5a1i+2QbRtDMEOj0n/2/uKSlOhhzz4UHhMmEhmDdwd8hgORRXlRjY3hRsyP0PfEHtqI",
+	"y5/CBNWIvMVGZ+8vz2CmGbT3Wh3CDuZzBPOC6Uem/o0ITReaJtpHSGzLupoUl5m9Q+56Ialvzh7afhq8",
+	"xglZ5HPpxJN8itzaygQDkQsFBNteReafFCI1IWo16pBTZ1K1XAWuB6KYUlwKNRA72KzXKCpD28NlROPY",
+	"PAt20rxdqqEx3xCK3WMHIiNGI7dBQqbKNlSZ6oKwycjxHno1vr88s7M8tAmikXS3xLP+GbJXHm0aNmUF",
+	"EdOxFuZuDCfQoYt2hH3o6hhNHitQz2BGbK5BqnQZk3k0nyKhbTd2lXUd76GOYWMibuliIGSqiRyTQRaa",
+	"kPlJWtaFklgpdWmKa8bmMNJsIMA1OWFaI0dF6bbY+xj2njcyxo4ZNghuINCWEdiOklRn0+wSLpRm1PE5",
+	"y8t8FkfkGONIzIg9QuN4ic8Ro2DtlJeAHdpt2eNgIPI+ubPKyNuTKRUT9nZxlrd2vRcDqx0ep2vG3mqE",
+	"9ULrzxGM980Xw/kH4gpBHmYNGFfBKuBMVpg/c1Srsdu4e36V9ulRjs1ZdYSTe1odyRgxwSedYk93MmSx",
+	"FBPzydKTR0F2Cju6kS3EQDARQSdo+O6JKjaTJkrLOSadQDKu0WD86dRAKCgKgQ8QKciEajaVqWKWqs3k",
+	"oPxAxGEi1ZxBRox5FtYzEMKINjuKMRKC2fMCFxPuVmsS0dvFe8NfLhxkm1JbUfDCOGnY/qOTaxnzT0VU",
+	"xJdKpr3s9Kqs0NTPBgFnvsWxNuLYmM54vOgBZtuQGtu3eDSlHK8P+wYI61STscS4J8I12RlJ4Tp35o+h",
+	"6d7qv1zgBQSZWhj4ekNjUJ2z6EOPKnwEJyOaJAs07udEwvEGVzwKO+QNVxqvbJ94FWau7xg1E5AsgDXw",
+	"hJQWaykNnsM7fLdUS6GCCsycGaHcq7HUzrGqTITlhYXdP5JUTQ7UCmNTdphrrpK1xbyxF4kz2JQ4e4nq",
+	"0BTpYSKy9Izpo8ynJInkMvuvYfgDsROaNf8pDEgI4cqoK+39Kdytvgx2QtTDemjdCnd7A+FdKmYjcEsA",
+	"9TvaxqW5e8Syd3jMEX3YbifsRiLit9VCjNqO+kOys08gs9VGLe2SeZwqgilg2C3Y8B0j2Z7bgFQbKm+Z",
+	"EPo0M0iMxzEX5hFmDQoRdIzI2AZq6MsgRKIPCBhpE5lOpkXYQKEL3FsRUwLQLOD6BiengKKXLnaKY8qQ",
+	"kZmPuke1N6kl7w3S5u1mqCrcnY+Z8l/hfrbdYTZmKV9SIM5JvHtjmUykXqH+xrd0ochB9yAPkIKbdiij",
+	"RZY/AN9oPmOBoQ/AcpnAZQhXrhfRBmjdA8e6SGcWkY0SDD8ExFrJUVqeMENnhn4V0+BZtQHkBmQQHZAT",
+	"/oqoAkwOXR1VcJxHEJCaAIKBMFCojiAIDG91gr0LDbCBZGjvxyS6CgJ+ASfwQNouTrZR0OPBXSPbucVp",
+	"e/ieToMeOplCJ3/inW4hymGDVoJgo6mud+N+MwdcEUlRWiRX3uKeqMeIygYRlX11DZHVNNOj23ikNoC3",
+	"PoAy40Lw/Oq4oszIMpcxHy0wjpqpwPb5T9g4Vb7hLGbUumwHAmWlVKg5E7pDvPhoS7yjmNHESv9ydC1T",
+	"HZAZTa5VkX+5WB/rV0DxrKhe7VTJZ7sD4RkBaqOmSW3Q9ECsj5o+NzB8IDYCc23ERZqYztQXdJ/9ZyK4",
+	"C6hyaO6eHHxo87Y3DpKfTAgXN1x7QXgrqTGRLq2rrpTNOTxxn14fGbM6HRUzELFqzD+VVgrn0rQ4R2KP",
+	"yB0zfi6e8d7vgs7YSt2zDwNZ+QfloYWtrBlkhp1hymPd5oKENJpxAUU4SGieCXEdwaaNp8z5N1ZiYIWP",
+	"raa+qeAAxNVN6oIlshB37PC1vqlUNY5slwfV2cg87vOoKj88h4PGUfUYU1KHq4/vCebEG0WVj6ZkyEZy",
+	"xpRzpz5RXq2hmrpx8N+qknHrsOudGeDzqu4iGY7fMTkeK08cmkXJOQMwzacLxUc0Bgsd19wBPGipmLF5",
+	"Bv0N9nGWPnje3DritBGTEOqGF8I266w2mv0P0qHzD+gAbny52GqmMnGoUM81rFyk+ERwMcHuy6tE4At8",
+	"8DU2BL8/f002zWpx+JotnA3u1cfXF8VybP9kcrI9Q+jJ3VRctu/Yjty26Y3rmQ6+Pz8ju4AllbizB7Wp",
+	"V9RzeQumQ9TezOGNZUJCGk9CslNocxNPZML1dGbDc4eKCb2LhsyEaZ5Yv5DN3XC3GZoaPYTASOLc1KEI",
+	"1wNhVswiLJJmbQ+dgRgI5GNWYeTKDDdhUQ8dN3bBvDi+c+8MUzuu9ZhCrBLXiliX0JX5IgxI2DZwalMM",
+	"2+RStCMW00VIdg66A4H22qI/ByofWfsqxDEXvThPcB0jOpoyNRCwJ65dgUuzAgwEs4leNkUNtoLLzSAk",
+	"iuClGiecyRkT+tjaecAxpW65Hk3xmcL+OuQj19OBCPlsxiJONfvR3IiQbWBQO5EzrhjMvluAKi7FARPW",
+	"UThedAst7IlgCdUxIk5A3IqFvAVLOv5IxUDkaARbsSltHtKTBdN5/KRbQKV5CRA750utBvKWj8VSMZhQ",
+	"S0Sx2pKjNJ60gs3YZD+uLHhqfs29Fg7UHpAt5HxKAiDWrCw71ML6LKK2ehjR72qhDqWMGRX3XAzVO48V",
+	"GVAQNpQBQvMZkIjSNNHKYcNjkdSN7pcmvdUAzQn16a3RZZLO6+8PFG2U63KSHSqIn9b2AmaYYoEI55EP",
+	"MMPW/GauAkKXkxc75P147HFgshO227gsIsdjcOofdQ9JaL5rp3PDPiKuMLnF8J+8JKJLzk2oZm1ISWUR",
+	"mbNkIGw18JdnlWmzCIP7MWHj4BvZrvcfJrEezjNXIKxjYzkV2IgCd6fWBoSHIHpuz/SBos7/yPZ4c8+k",
+	"c7IDslpOLHMmdlda3M2Rr1Y3PqgH6Va4dHWeUMXaXCgmFAfJQKVDrB3rh7O66qoYV153bf5toxruX79x",
+	"IpzK43W47joEMDXVs1JV7HWIn/3sy6o2Ph+Ubce2/WvADP11mvVscgc8Flj5VvB8kx46pTpCDtd9pl8R",
+	"/FnlD8sIoHE/Qs8fZkX+pdDQx7Y4XxFJMr9XDZLU+72qcaH7YHzpEWu+2hX656ytZfUVeqeOfq6sWUnw",
+	"g1Qpa8TDSrfQCWDCb5jokNBpej2Chi372daiRgkXdUyIsaJxDAwoS6fYSVgbYjyNKDk0Mh/WsoB4y93O",
+	"QIQupuUKLZPqiuoeEWkch2TGqMCZssAXbH1oHz0mdCDmVGm0cWCYJs8yMsC2U6FvYnWsexY2Hiu5fdux",
+	"E//Ikokt/9ZcMtmDwDHbwWZr7ULfgtWJYqivlkQBW8tIeQdju78jEV0UXABZmSqWDIQX0uZVlLss1T8D",
+	"QwlYnBREii4aVog7KJaCI8uV4LJo0CpO8hLAVn1T3zmOmgpS3PTWQ6TrJ9iw0txj7NUfgR28xeQIr4Jd",
+	"fvyNuMNsTFcFD76AYHBX1YDEEhPmeKE7Z1adpVA/a4NSWzWFtgzxvR3T+6m09Sj8fgV0tfW9aON6XnfO",
+	"ivJQvFAYZHtX4AVkNBVjtzNhuZhJ4GcMVFQWBX3wgcL9L9g3EuX/2CH64cnvIlM+vUoZZAdCvjHTYLfR",
+	"pdG4hEZeIKacARlAvn6hugRSjhSsU5UZa2hk4wITpUmXK0w83gJfAQ2XK1nIcQMzWrM6B4hYcaEcQ0hi",
+	"VxJidpzVeQqx9vNtVsKxU1nVYTXifSt1HR4R+Su5w+iK3O4vsuvhAiEwriImq09iOaJxXuyhFbTSJG71",
+	"WlOt5729vf2D7zrdTrez3/u++30X5Bi7rKXiFC9OyLPvjn5wGZTm83fd7g8kr9QAgg18/+zZQalSBBPR",
+	"XHLozZz5iQGWFb7o12yhMO3axWWOIbK3VM3BPPG+b45j7/3L5yeu4XzMhwlNOPNnirhCVaJitg+gFZnL",
+	"jStt09O9fthwONUd5yuT9+WtcNX1YYXuAvXGnLGKAS98IZfsXL6/PNutUpi8Yca0Ypy+116f7NA04kyM",
+	"mNrFgEAbEwptXpVKWWRAmyV48YTM2GwI3vA8PM/v17883znmfUFRAMg9MH8uyCShQnvjQu4/Hy1tAsOy",
+	"l4d99fGyGKubD+UCVjt+x3QvtGp5sDf8hgnoJGDIlZs/82JFUuiEjrTROFk89gadMhpX4qctzKXAxERF",
+	"JGeuXHAWnTVP2Jh/ImFGeFehDe8ZTdnoWqWzYCCwQDkXZJwaCQirtmh0BUORhAtmq0WYy+rf2/2zl+3X",
+	"bNEjr0//GkJ9v7BvGS+80CM/MZqwBH4/hmivkVa5U1DeCuRBcE5ozsoOmdcBr2+jWMhwYS1iPWIjwQLX",
+	"LKEQs+RjPcqLUEMJa6RYBLR5q1SBbVCRnfB/wC8/Xr5/ffou3HXVY2yA9ofzN8XlusiaOsKMuCaxhNgV",
+	"LLgcuDxvg6tYR1FgWK3ra24+Yy2/AvZDW/OaaUAiHkmhZAwdKbB/VhviSvy2X4amoohFLpB6yAVNFsFA",
+	"YBC3pvG1c8BILCbZP3vZIS+1whgVwByljCo5kjPmkn+VTvhID8QJChbtC3tRtc8wY35HSMIFlreBpQdg",
+	"1byhcZCVnB0ncjYQ1FaqkQmfcLFra14siE3lHJs7JyqcgN11BWSeY2MzDCIvlREy+2oD0N114Av+bTiq",
+	"gZgnMkpHGmrLRaTbPdwFe++CaHrNbCT6JQach6Bw7MGLIYHaQQWSCAMyNMxOJkBDSB9hh5xis1TzU/j7",
+	"wNleB60e6XQ6n8MisqV62nZVZtfsN+/vhiXRDKvYyct4+zdGuBuQ4UJDi8mBMH8VlvVK8rbSi7jBAvO+",
+	"cWtW57rVWvKBm5SP2BNFiksM85XBH52BuMwvDuzYb1AEREzbfL8EU8PnA9dFMyDeokqLd21yVyzdLs47",
+	"6cDGlx90u9hcMlVMkRGdc01jF3CvMKweacxZ/I+6h1i7Yrm662ZYkSNsg6XTOcflFxAA43ZLTxTKSZgp",
+	"C4tyUuprtoBuvfDhLa6zjLZz3gZl6fOvn/9PAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1140,6 +1140,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The admin console's page
+         * @description The console's single HTML page; it loads its script and style from
+         *     `/console/{asset}`. Answers 404 when the console is switched off.
+         */
+        get: operations["getConsole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/{asset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the console's assets
+         * @description A script, a style sheet or the page itself, from the console's build.
+         */
+        get: operations["getConsoleAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.yaml": {
         parameters: {
             query?: never;
@@ -2244,6 +2285,10 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description The console's Content-Security-Policy; only its own origin, no inline script or eval, no framing. */
+        ConsoleCSP: "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+        /** @description No page may frame the console. */
+        FrameOptionsDeny: "DENY";
         /** @description Tokens are never cached. */
         NoStore: "no-store";
         /** @description HTTP/1.0 caches too. */
@@ -4537,6 +4582,59 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            431: components["responses"]["HeaderTooLarge"];
+        };
+    };
+    getConsole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The console's page. */
+            200: {
+                headers: {
+                    "Content-Security-Policy": components["headers"]["ConsoleCSP"];
+                    "X-Frame-Options": components["headers"]["FrameOptionsDeny"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeaderTooLarge"];
+        };
+    };
+    getConsoleAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The asset's file name, as the console's page names it. */
+                asset: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The asset. */
+            200: {
+                headers: {
+                    "Content-Security-Policy": components["headers"]["ConsoleCSP"];
+                    "X-Frame-Options": components["headers"]["FrameOptionsDeny"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                    "text/html": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
         };
     };
