@@ -186,6 +186,11 @@ func checkKeyTimings(cmd *cli.Command, log *slog.Logger) error {
 	return nil
 }
 
+// onConnState, when set (by tests, before serve starts), sees every
+// connection's state changes: the graceful-shutdown test waits on it for
+// the server to be inside each request it holds across the signal.
+var onConnState func(net.Conn, http.ConnState)
+
 func serve(ctx context.Context, cmd *cli.Command) error {
 	log, err := newLogger(cmd)
 	if err != nil {
@@ -229,6 +234,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		// gatehouse answers a request over impl.MaxHeaderBytes itself
 		// (431 in the route's shape, logged); net/http reads a bit more.
 		MaxHeaderBytes: impl.ServerMaxHeaderBytes,
+		ConnState:      onConnState,
 	}
 	// Background work ends before the database closes: the last flush of
 	// API-key last-used times happens on the way out.

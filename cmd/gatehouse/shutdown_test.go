@@ -33,6 +33,17 @@ func TestGracefulShutdown(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	t.Setenv("GATEHOUSE_ADMIN_PASSWORD", "shutdown-test-password")
+	// Every connection the server starts reading a request on.
+	active := make(chan struct{}, 64)
+	onConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateActive {
+			select {
+			case active <- struct{}{}:
+			default:
+			}
+		}
+	}
+	t.Cleanup(func() { onConnState = nil })
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	done := make(chan error, 1)
@@ -90,6 +101,9 @@ func TestGracefulShutdown(t *testing.T) {
 	// the signal; every one must still be answered.
 	const inFlight = 4
 	body := form.Encode()
+	for len(active) > 0 { // the requests above are answered: their events are in
+		<-active
+	}
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	type result struct {
 		status int
@@ -116,11 +130,26 @@ func TestGracefulShutdown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Long enough for the server to accept the connections and read the
-	// headers even on a loaded machine; nothing can complete meanwhile.
-	time.Sleep(time.Second)
+	// The signal comes once the server is reading every one of them.
+	for range inFlight {
+		select {
+		case <-active:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the server did not start reading the held requests")
+		}
+	}
 	stop()
-	time.Sleep(100 * time.Millisecond) // the shutdown is under way
+	// The shutdown is under way once the listener refuses connections.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the listener still accepts after the signal")
+		}
+	}
 	for _, pw := range writers {
 		pw.Write([]byte(body[len(body)/2:]))
 		pw.Close()
