@@ -55,22 +55,12 @@ func startMailbox(t testing.TB, startTLS bool) *mailbox {
 	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(c *gosmtp.Conn) (gosmtp.Session, error) {
 		return &mailSession{mb: mb, conn: c}, nil
 	}))
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	if startTLS {
 		var server *tls.Config
 		server, mb.client = mailtest.SelfSignedTLS(t)
 		srv.TLSConfig = server
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		<-done
-	})
+	mailtest.Serve(t, srv, ln, 10*time.Second)
 	return mb
 }
 

@@ -66,20 +66,9 @@ func startServer(t *testing.T, cfg serverConfig) *testServer {
 	}
 	ts := &testServer{addr: ln.Addr().String(), cfg: cfg, byConn: map[*gosmtp.Conn]*session{}}
 	srv := gosmtp.NewServer(gosmtp.BackendFunc(ts.newSession))
-	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true // the client, not the server, must refuse
 	srv.TLSConfig = cfg.startTLS
-	srv.ReadTimeout = 5 * time.Second
-	srv.WriteTimeout = 5 * time.Second
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		<-done
-	})
+	mailtest.Serve(t, srv, ln, 5*time.Second)
 	return ts
 }
 

@@ -1,7 +1,7 @@
 // Package mailtest holds what the tests of mail and of the server share to
-// check mail delivered over real SMTP: a self-signed certificate for a
-// loopback SMTP server, and a parser for the multipart/alternative
-// messages mail sends.
+// check mail delivered over real SMTP: running a loopback SMTP server, a
+// self-signed certificate for it, and a parser for the
+// multipart/alternative messages mail sends.
 package mailtest
 
 import (
@@ -22,7 +22,30 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
 )
+
+// Serve runs srv on ln as a loopback test server (domain localhost, read
+// and write timeouts of timeout) until the test ends, then closes it and
+// waits for it to stop.
+func Serve(t testing.TB, srv *gosmtp.Server, ln net.Listener, timeout time.Duration) {
+	t.Helper()
+	srv.Domain = "localhost"
+	srv.ReadTimeout, srv.WriteTimeout = timeout, timeout
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		// srv.Close closes only the listeners Serve has registered: if the
+		// test ends before that goroutine ran, closing ln is what ends it.
+		_ = srv.Close()
+		_ = ln.Close()
+		<-done
+	})
+}
 
 // SelfSignedTLS returns a server config with a fresh self-signed
 // certificate for 127.0.0.1, ::1, localhost and mail.example.com, and a
