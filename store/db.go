@@ -47,6 +47,9 @@ type DB struct {
 	// them.
 	writeStmts, unprepared sync.Map
 	pending                atomic.Int32
+	// group carries SQLite's refresh-token rotations in shared
+	// transactions (groupcommit.go); nil on PostgreSQL.
+	group *groupCommit
 	// rebound caches each query's text in the engine's placeholder style
 	// when that is not ? (PostgreSQL's $n), so it is rewritten once.
 	rebound sync.Map
@@ -215,6 +218,7 @@ func (s *DB) Pools() map[string]*sql.DB { return s.pools }
 
 // Close closes the connection pools.
 func (s *DB) Close() error {
+	s.closeGroupCommit()
 	for _, m := range []*sync.Map{&s.stmts, &s.writeStmts} {
 		m.Range(func(_, st any) bool {
 			st.(*sql.Stmt).Close()

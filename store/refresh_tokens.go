@@ -130,6 +130,21 @@ func qualify(table, cols string) string {
 	return strings.Join(parts, ",")
 }
 
+// The statements of a rotation. A correlated EXISTS looks the family up
+// by key; "family_id IN (SELECT id ... WHERE revoked_at IS NULL)" would
+// scan every family.
+const (
+	qUseRefreshToken = `UPDATE refresh_tokens SET used_at = ?
+		WHERE hash = ? AND used_at IS NULL
+		AND EXISTS (SELECT 1 FROM refresh_families f
+			WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)
+		RETURNING family_id, user_id, app_id`
+	qInsertRefreshToken = `INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at,
+		expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	// The session's last use moves with every rotation.
+	qTouchRefreshFamily = `UPDATE refresh_families SET last_used_at = ?, client_ip = ?, user_agent = ? WHERE id = ?`
+)
+
 // RotateRefreshToken marks the token oldHash used at now and stores next in
 // the same family, atomically; next's family, user and application are
 // taken from the old token. It returns ErrTokenSpent when oldHash was
@@ -138,27 +153,7 @@ func qualify(table, cols string) string {
 // exactly one succeeds.
 func (s *DB) RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) error {
 	const (
-		// A correlated EXISTS looks the family up by key; "family_id IN
-		// (SELECT id ... WHERE revoked_at IS NULL)" would scan every family.
-		qUse = `UPDATE refresh_tokens SET used_at = ?
-			WHERE hash = ? AND used_at IS NULL
-			AND EXISTS (SELECT 1 FROM refresh_families f
-				WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)
-			RETURNING family_id, user_id, app_id`
-		qInsert = `INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at,
-			expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-		// The session's last use moves with every rotation.
-		qTouch = `UPDATE refresh_families SET last_used_at = ?, client_ip = ?, user_agent = ? WHERE id = ?`
-		// On PostgreSQL the UPDATE and the INSERT are one statement: one
-		// round trip, and its own transaction. The UPDATE takes the old
-		// token's row lock; a second rotation's UPDATE of that row waits
-		// for the first to commit and, under READ COMMITTED, re-evaluates
-		// "used_at IS NULL" against the committed row, so it matches
-		// nothing. When the first statement fails instead (its INSERT broke
-		// a uniqueness rule), its UPDATE is undone and the second wins.
-		// SQLite cannot put an UPDATE in a WITH clause; its one writer
-		// serialises the two-statement transaction instead.
-		qRotate = `WITH used AS (` + qUse + `),
+		qRotate = `WITH used AS (` + qUseRefreshToken + `),
 			touched AS (UPDATE refresh_families SET last_used_at = ?, client_ip = ?, user_agent = ?
 				FROM used WHERE refresh_families.id = used.family_id)
 			INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at, expires_at, used_at)
@@ -181,22 +176,7 @@ func (s *DB) RotateRefreshToken(ctx context.Context, oldHash string, next Refres
 			rotated = n == 1
 		}
 	} else {
-		err = s.inTx(ctx, func(tx tx) error {
-			err := tx.queryRow(ctx, qUse, nanos(now), oldHash).Scan(&next.FamilyID, &next.UserID, &next.AppID)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			rotated = true
-			if _, err := tx.exec(ctx, qTouch, nanos(now), next.ClientIP, next.UserAgent, next.FamilyID); err != nil {
-				return err
-			}
-			_, err = tx.exec(ctx, qInsert, next.Hash, next.FamilyID, next.UserID, next.AppID,
-				next.Scope, nanos(next.CreatedAt), nanos(next.ExpiresAt), nullNanos(next.UsedAt))
-			return err
-		})
+		rotated, err = s.rotateGrouped(&rotation{ctx: ctx, oldHash: oldHash, next: next, now: now})
 	}
 	if err != nil || rotated {
 		return s.writeErr("rotate refresh token", err)
@@ -210,4 +190,27 @@ func (s *DB) RotateRefreshToken(ctx context.Context, oldHash string, next Refres
 		return s.writeErr("rotate refresh token", ErrTokenSpent)
 	}
 	return s.writeErr("rotate refresh token", ErrNotFound)
+}
+
+// rotateIn runs r's statements in t (SQLite) and notes whether it rotated:
+// a token already spent, revoked or missing changes nothing.
+func (s *DB) rotateIn(ctx context.Context, t tx, r *rotation) error {
+	r.rotated = false
+	next := r.next
+	err := t.queryRow(ctx, qUseRefreshToken, nanos(r.now), r.oldHash).Scan(&next.FamilyID, &next.UserID, &next.AppID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, qTouchRefreshFamily, nanos(r.now), next.ClientIP, next.UserAgent, next.FamilyID); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, qInsertRefreshToken, next.Hash, next.FamilyID, next.UserID, next.AppID,
+		next.Scope, nanos(next.CreatedAt), nanos(next.ExpiresAt), nullNanos(next.UsedAt)); err != nil {
+		return err
+	}
+	r.rotated = true
+	return nil
 }

@@ -130,8 +130,7 @@ func (s *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]
 
 // TouchRefreshFamily records use as the family's last use.
 func (s *DB) TouchRefreshFamily(ctx context.Context, familyID string, use RefreshUse) error {
-	const q = `UPDATE refresh_families SET last_used_at = ?, client_ip = ?, user_agent = ? WHERE id = ?`
-	return s.execOne(ctx, "touch refresh family", q, nanos(use.At), s.text(use.ClientIP), s.text(use.UserAgent), familyID)
+	return s.execOne(ctx, "touch refresh family", qTouchRefreshFamily, nanos(use.At), s.text(use.ClientIP), s.text(use.UserAgent), familyID)
 }
 
 // RevocationsSince returns the log's entries after cursor and the next

@@ -78,12 +78,14 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite reader: %w", err)
 	}
-	return &DB{
+	s := &DB{
 		engine: sqliteEngine,
 		writer: writer,
 		reader: reader,
 		pools:  map[string]*sql.DB{"sqlite_writer": writer, "sqlite_reader": reader},
-	}, nil
+	}
+	s.startGroupCommit()
+	return s, nil
 }
 
 // OpenSQLiteMigrated opens the SQLite database file at path and migrates it

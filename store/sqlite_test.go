@@ -19,7 +19,7 @@ func TestConformance(t *testing.T) {
 }
 
 // open returns a migrated store on a fresh file in t.TempDir.
-func open(t *testing.T) *store.DB {
+func open(t testing.TB) *store.DB {
 	t.Helper()
 	s, err := store.OpenSQLiteMigrated(t.Context(), filepath.Join(t.TempDir(), "gatehouse.db"))
 	if err != nil {

@@ -1,0 +1,42 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Rotation is a rotation for RotateAsGroup.
+type Rotation struct {
+	OldHash string
+	Next    RefreshToken
+	Now     time.Time
+}
+
+// RotateAsGroup carries rs in one group, as concurrent RotateRefreshToken
+// calls queued together are, and reports each one's outcome.
+func (s *DB) RotateAsGroup(ctx context.Context, rs []Rotation) (rotated []bool, errs []error) {
+	group := make([]*rotation, len(rs))
+	for i, r := range rs {
+		group[i] = &rotation{ctx: ctx, oldHash: r.OldHash, next: r.Next, now: r.Now, done: make(chan struct{})}
+	}
+	s.commitGroup(group)
+	for _, r := range group {
+		<-r.done
+		rotated = append(rotated, r.rotated)
+		errs = append(errs, s.writeErr("rotate", r.err))
+	}
+	return rotated, errs
+}
+
+// RotateInOwnTransaction rotates as the store did before group commit:
+// one write transaction per rotation, for the benchmark's comparison.
+func (s *DB) RotateInOwnTransaction(ctx context.Context, oldHash string, next RefreshToken, now time.Time) error {
+	r := &rotation{ctx: ctx, oldHash: oldHash, next: next, now: now}
+	return s.inTx(ctx, func(t tx) error { return s.rotateIn(ctx, t, r) })
+}
+
+// GroupCommitStats returns the groups committed and the rotations they
+// carried.
+func (s *DB) GroupCommitStats() (groups, rotations int64) {
+	return s.group.groups.Load(), s.group.rotations.Load()
+}
