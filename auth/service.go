@@ -172,6 +172,9 @@ type Service struct {
 	cfg    Config
 	keys   atomic.Pointer[Keyring]
 	usage  apiKeyUsage
+	// verified remembers the access tokens whose signature this node
+	// has verified under the current keys (verified.go).
+	verified verifiedTokens
 	// revoked is this node's copy of the revocation log (sessions.go).
 	revoked revocations
 	// ownAudience is the default application's audience, the only one

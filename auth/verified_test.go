@@ -1,0 +1,148 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// TestVerifiedTokensCheckedOnEveryUse: a token whose signature is
+// remembered is still refused once it expires, for another audience,
+// when its session ends and when its key leaves the keyring.
+func TestVerifiedTokensCheckedOnEveryUse(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLiteMigrated(ctx, filepath.Join(t.TempDir(), "g.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	hasher := NewHasher(HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0)
+	svc := New(st, hasher, Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}, Now: clock})
+	if err := svc.Bootstrap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, NewUser{Username: "alice", Password: "alice-password"}, "", Client{}); err != nil {
+		t.Fatal(err)
+	}
+	login := func() Session {
+		t.Helper()
+		sess, err := svc.Login(ctx, LoginRequest{Login: "alice", Password: "alice-password", Refresh: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sess
+	}
+	verifies := func(what, token string, want bool) {
+		t.Helper()
+		_, err := svc.VerifyOwnAccessToken(ctx, token)
+		if (err == nil) != want || (err != nil && !errors.Is(err, ErrInvalidToken)) {
+			t.Errorf("%s: err %v, want accepted %v", what, err, want)
+		}
+	}
+
+	sess := login()
+	token := sess.Access.Token
+	verifies("first use", token, true)
+	if _, ok := svc.verified.get(svc.Keys(), token); !ok {
+		t.Fatal("a verified token is not remembered")
+	}
+	verifies("second use (remembered)", token, true)
+	if _, err := svc.VerifyAccessToken(ctx, token, "https://another.example"); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("remembered token for another audience: err %v", err)
+	}
+
+	advance(time.Until(sess.Access.ExpiresAt) + svc.cfg.Leeway + time.Second)
+	verifies("past exp + leeway", token, false)
+
+	sess = login()
+	verifies("new token", sess.Access.Token, true)
+	if err := svc.EndSession(ctx, sess.User.ID, sess.Access.Claims.SessionID, sess.User.ID, Client{}); err != nil {
+		t.Fatal(err)
+	}
+	verifies("session ended", sess.Access.Token, false)
+
+	sess = login()
+	verifies("token of the old key", sess.Access.Token, true)
+	if _, err := svc.RotateSigningKey(ctx, "", true, "", Client{}); err != nil {
+		t.Fatal(err)
+	}
+	verifies("old key retired, still published", sess.Access.Token, true)
+	if err := st.DeleteSigningKeysRetiredBefore(ctx, clock().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.ReloadSigningKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	verifies("old key removed", sess.Access.Token, false)
+}
+
+// TestVerifiedTokensBounded: the cache keeps at most two generations, and
+// a token in use survives the turnover.
+func TestVerifiedTokensBounded(t *testing.T) {
+	var v verifiedTokens
+	keys := &Keyring{}
+	v.put(keys, "in use", Claims{Scope: "kept"})
+	for i := range 3 * verifiedTokensPerGeneration {
+		v.put(keys, fmt.Sprint("token ", i), Claims{})
+		if i%1000 == 0 {
+			if _, ok := v.get(keys, "in use"); !ok {
+				t.Fatalf("the token in use was dropped after %d others", i)
+			}
+		}
+	}
+	if n := len(v.cur) + len(v.old); n > 2*verifiedTokensPerGeneration {
+		t.Errorf("%d tokens kept, want at most %d", n, 2*verifiedTokensPerGeneration)
+	}
+	if _, ok := v.get(keys, "token 0"); ok {
+		t.Error("the oldest token is still kept")
+	}
+	if _, ok := v.get(&Keyring{}, "in use"); ok {
+		t.Error("a token is remembered under another keyring")
+	}
+}
+
+// BenchmarkVerifyAccessToken verifies one ES256 token again and again:
+// remembered (as a client's repeated requests are) and, for comparison in
+// the same run, with the cache emptied before every verification.
+func BenchmarkVerifyAccessToken(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.OpenSQLiteMigrated(ctx, filepath.Join(b.TempDir(), "g.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	hasher := NewHasher(HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0)
+	svc := New(st, hasher, Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}})
+	if err := svc.Bootstrap(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, NewUser{Username: "bench", Password: "bench-password"}, "", Client{}); err != nil {
+		b.Fatal(err)
+	}
+	sess, err := svc.Login(ctx, LoginRequest{Login: "bench", Password: "bench-password"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []string{"not-remembered", "remembered"} {
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				if mode == "not-remembered" {
+					svc.verified.put(nil, "", Claims{}) // another keyring: empties it
+				}
+				if _, err := svc.VerifyOwnAccessToken(ctx, sess.Access.Token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
