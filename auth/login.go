@@ -95,18 +95,14 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Session, error) {
 		// Enough to enrol a factor, nothing more, until one is confirmed.
 		scope = mfaEnrolScope
 	}
-	sess, err := s.issueSession(ctx, u, role, app, scope, r.Alg, r.AccessTTL, r.Refresh, []string{AMRPassword}, r.Client)
-	if err != nil {
-		return Session{}, err
-	}
-	s.Audit(ctx, r.Client.event("login", "success", u.ID, u.ID, ""))
-	return sess, nil
+	return s.issueSession(ctx, u, role, app, scope, r.Alg, r.AccessTTL, r.Refresh, []string{AMRPassword}, r.Client, "")
 }
 
 // issueSession signs the access token (and, when refresh is set, starts a
 // refresh family: a session, whose id is the token's sid) of a login from
-// cl that has passed every check.
-func (s *Service) issueSession(ctx context.Context, u store.User, role store.Role, app store.Application, scope, alg string, accessTTL time.Duration, refresh bool, amr []string, cl Client) (Session, error) {
+// cl that has passed every check, and audits its success with detail: in
+// the family's transaction when it starts one, so a login writes once.
+func (s *Service) issueSession(ctx context.Context, u store.User, role store.Role, app store.Application, scope, alg string, accessTTL time.Duration, refresh bool, amr []string, cl Client, detail string) (Session, error) {
 	ttl := cmp.Or(accessTTL, app.AccessTokenTTL)
 	sess := Session{User: u, Role: role, App: app, AMR: amr}
 	var sid string // the session, when the login starts one
@@ -117,12 +113,16 @@ func (s *Service) issueSession(ctx context.Context, u store.User, role store.Rol
 	if sess.Access, err = s.issueAccessToken(u, app, scope, alg, sid, ttl, amr); err != nil {
 		return Session{}, err
 	}
-	if refresh {
-		sess.RefreshToken, sess.RefreshExpiresAt, err = s.newRefreshFamily(ctx, sid, u, app, scope, amr, cl)
-		if err != nil {
-			return Session{}, err
-		}
+	success := s.stamped(cl.event("login", "success", u.ID, u.ID, detail))
+	if !refresh {
+		s.Audit(ctx, success)
+		return sess, nil
 	}
+	sess.RefreshToken, sess.RefreshExpiresAt, err = s.newRefreshFamily(ctx, sid, u, app, scope, amr, cl, success)
+	if err != nil {
+		return Session{}, err
+	}
+	s.notify(success)
 	return sess, nil
 }
 

@@ -353,12 +353,7 @@ func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Session, err
 	scope := strings.Join(slices.DeleteFunc(strings.Fields(t.Scope), func(sc string) bool {
 		return !slices.Contains(role.Scopes, sc)
 	}), " ")
-	sess, err := s.issueSession(ctx, u, role, app, scope, "", 0, true, amr, r.Client)
-	if err != nil {
-		return Session{}, err
-	}
-	s.Audit(ctx, r.Client.event("login", "success", u.ID, u.ID, methodName(amr)))
-	return sess, nil
+	return s.issueSession(ctx, u, role, app, scope, "", 0, true, amr, r.Client, methodName(amr))
 }
 
 func methodName(amr []string) string {

@@ -23,8 +23,8 @@ import (
 const refreshTokenBytes = 32
 
 // newRefreshFamily starts the refresh-token family (the session) id for a
-// fresh login from cl.
-func (s *Service) newRefreshFamily(ctx context.Context, id string, u store.User, app store.Application, scope string, amr []string, cl Client) (string, time.Time, error) {
+// fresh login from cl, storing the audit events with it.
+func (s *Service) newRefreshFamily(ctx context.Context, id string, u store.User, app store.Application, scope string, amr []string, cl Client, events ...store.AuditEvent) (string, time.Time, error) {
 	token, err := s.randomToken(refreshTokenBytes)
 	if err != nil {
 		return "", time.Time{}, err
@@ -39,7 +39,7 @@ func (s *Service) newRefreshFamily(ctx context.Context, id string, u store.User,
 		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(app.RefreshTokenTTL), FamilyKey: key,
 		ClientIP: cl.IP, UserAgent: cl.UserAgent, AMR: strings.Join(amr, " "),
 	}
-	if err := s.st.CreateRefreshToken(ctx, t); err != nil {
+	if err := s.st.CreateRefreshToken(ctx, t, events...); err != nil {
 		return "", time.Time{}, fmt.Errorf("create refresh token: %w", err)
 	}
 	return token, t.ExpiresAt, nil

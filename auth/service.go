@@ -222,16 +222,29 @@ func (s *Service) Keys() *Keyring { return s.keys.Load() }
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
 // Audit records e, stamped with the time. A failure to record is logged,
-// never returned: a login does not fail because its audit row did not land.
+// never returned: an action does not fail because its audit row did not
+// land. (A login's success is stored with its session instead, in one
+// transaction: see issueSession.)
 func (s *Service) Audit(ctx context.Context, e store.AuditEvent) {
+	e = s.stamped(e)
+	s.notify(e)
+	if err := s.st.AppendAuditEvent(ctx, e); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "audit event lost", "action", e.Action, "err", err)
+	}
+}
+
+// stamped returns e with the time set when it has none.
+func (s *Service) stamped(e store.AuditEvent) store.AuditEvent {
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
+	return e
+}
+
+// notify shows e to OnEvent (the metrics).
+func (s *Service) notify(e store.AuditEvent) {
 	if s.cfg.OnEvent != nil {
 		s.cfg.OnEvent(e)
-	}
-	if err := s.st.AppendAuditEvent(ctx, e); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "audit event lost", "action", e.Action, "err", err)
 	}
 }
 

@@ -10,14 +10,23 @@ import (
 	"github.com/google/uuid"
 )
 
+// qInsertAuditEvent inserts the event auditArgs gives.
+const qInsertAuditEvent = `INSERT INTO audit_events (id, time, action, outcome, actor_id, subject_id,
+	client_ip, user_agent, dialect, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // AppendAuditEvent stores e. An empty e.ID gets a random UUID and a zero
 // e.Time the current time. Free-text fields that the engine's text cannot
 // hold (on PostgreSQL, invalid UTF-8 in a User-Agent, a NUL byte) are
 // stored with those bytes replaced by U+FFFD, so the event is kept rather
 // than lost.
 func (s *DB) AppendAuditEvent(ctx context.Context, e AuditEvent) error {
-	const q = `INSERT INTO audit_events (id, time, action, outcome, actor_id, subject_id,
-		client_ip, user_agent, dialect, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	_, err := s.exec(ctx, qInsertAuditEvent, s.auditArgs(e)...)
+	return s.writeErr("insert audit event", err)
+}
+
+// auditArgs returns qInsertAuditEvent's arguments for e, filled in and
+// made storable as AppendAuditEvent describes.
+func (s *DB) auditArgs(e AuditEvent) []any {
 	if e.ID == "" {
 		e.ID = uuid.NewString()
 	}
@@ -29,9 +38,8 @@ func (s *DB) AppendAuditEvent(ctx context.Context, e AuditEvent) error {
 			*f = strings.ReplaceAll(strings.ToValidUTF8(*f, "\uFFFD"), "\x00", "\uFFFD")
 		}
 	}
-	_, err := s.exec(ctx, q, e.ID, nanos(e.Time), e.Action, e.Outcome, e.ActorID, e.SubjectID,
-		e.ClientIP, e.UserAgent, e.Dialect, e.Detail)
-	return s.writeErr("insert audit event", err)
+	return []any{e.ID, nanos(e.Time), e.Action, e.Outcome, e.ActorID, e.SubjectID,
+		e.ClientIP, e.UserAgent, e.Dialect, e.Detail}
 }
 
 // scanAuditEvent reads one row of the columns ListAuditEvents selects.

@@ -10,9 +10,10 @@ import (
 )
 
 // CreateRefreshToken stores t as the first token of the new family
-// t.FamilyID. It returns ErrNotFound when the user or application does not
-// exist and ErrConflict when the family or the hash exists.
-func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
+// t.FamilyID and appends events to the audit log, in one transaction: a
+// login's one write. It returns ErrNotFound when the user or application
+// does not exist and ErrConflict when the family or the hash exists.
+func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken, events ...AuditEvent) error {
 	const (
 		// The family's last use is its login.
 		qFamily = `INSERT INTO refresh_families (id, user_id, app_id, created_at, successor_key,
@@ -20,9 +21,8 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 		qToken = `INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at,
 			expires_at, used_at) VALUES (?5, ?1, ?2, ?3, ?6, ?4, ?7, ?8)`
 		// On PostgreSQL the two INSERTs are one statement, so one round
-		// trip rather than four (BEGIN, two INSERTs, COMMIT) and still all
-		// or nothing. SQLite cannot put an INSERT in a WITH clause; its
-		// transaction costs no round trips.
+		// trip fewer and still all or nothing. SQLite cannot put an
+		// INSERT in a WITH clause; its transaction costs no round trips.
 		qBoth = `WITH family AS (` + qFamily + ` RETURNING id)
 			INSERT INTO refresh_tokens (hash, family_id, user_id, app_id, scope, created_at, expires_at, used_at)
 			SELECT ?5, id, ?2, ?3, ?6, ?4, ?7, ?8 FROM family`
@@ -31,16 +31,29 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
 	args := []any{t.FamilyID, t.UserID, t.AppID, nanos(t.CreatedAt),
 		t.Hash, t.Scope, nanos(t.ExpiresAt), nullNanos(t.UsedAt), t.FamilyKey,
 		s.text(t.ClientIP), s.text(t.UserAgent), amr}
-	if s.postgres {
-		_, err := s.exec(ctx, qBoth, args...)
+	if s.postgres && len(events) == 0 {
+		_, err := s.exec(ctx, qBoth, args...) // its own transaction
 		return s.writeErr("insert refresh token", err)
 	}
 	err := s.inTx(ctx, func(tx tx) error {
-		if _, err := tx.exec(ctx, qFamily, args...); err != nil {
-			return err
+		if s.postgres {
+			if _, err := tx.exec(ctx, qBoth, args...); err != nil {
+				return err
+			}
+		} else {
+			if _, err := tx.exec(ctx, qFamily, args...); err != nil {
+				return err
+			}
+			if _, err := tx.exec(ctx, qToken, args[:8]...); err != nil { // ?9 and on are the family's only
+				return err
+			}
 		}
-		_, err := tx.exec(ctx, qToken, args[:8]...) // ?9 and on are the family's only
-		return err
+		for _, e := range events {
+			if _, err := tx.exec(ctx, qInsertAuditEvent, s.auditArgs(e)...); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return s.writeErr("insert refresh token", err)
 }

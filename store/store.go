@@ -314,7 +314,8 @@ type Store interface {
 	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error
 
 	// CreateRefreshToken stores the first token of a new family.
-	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// The events are appended to the audit log in the same transaction.
+	CreateRefreshToken(ctx context.Context, t RefreshToken, events ...AuditEvent) error
 	// GetRefreshToken finds a token by hash, used or not.
 	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
 	// GetRefreshGrant finds a token by hash, used or not, with its user,

@@ -997,3 +997,30 @@ func worker(ctx context.Context, s store.Store, w, ops int) error {
 	}
 	return nil
 }
+
+// testLoginWritesOnce: a family and the audit events stored with it land
+// together or not at all.
+func testLoginWritesOnce(t *testing.T, open func(*testing.T) store.Store) {
+	ctx := t.Context()
+	s := open(t)
+	seed(t, s)
+	mustCreateUser(t, s, newUser("u-1", "one", at(0)))
+	login := func(id string) store.AuditEvent {
+		return store.AuditEvent{ID: id, Time: at(1), Action: "login", Outcome: "success", ActorID: "u-1", SubjectID: "u-1"}
+	}
+	wantErr(t, "create with its event", s.CreateRefreshToken(ctx, newToken("h1", "fam1", at(1)), login("ev-1")), nil)
+	wantErr(t, "duplicate hash with an event", s.CreateRefreshToken(ctx, newToken("h1", "fam2", at(1)), login("ev-2")), store.ErrConflict)
+	wantErr(t, "event id taken", s.CreateRefreshToken(ctx, newToken("h3", "fam3", at(1)), login("ev-1")), store.ErrConflict)
+	events, _, err := s.ListAuditEvents(ctx, store.AuditFilter{Action: "login"}, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].ID != "ev-1" {
+		t.Errorf("audit events %+v, want ev-1 alone", events)
+	}
+	for _, hash := range []string{"h3"} {
+		if _, err := s.GetRefreshToken(ctx, hash); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s stored though its event failed: %v", hash, err)
+		}
+	}
+}

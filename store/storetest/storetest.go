@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Roles", testRoles},
 		{"SigningKeys", testSigningKeys},
 		{"RefreshTokens", testRefreshTokens},
+		{"LoginWritesOnce", testLoginWritesOnce},
 		{"RefreshGrant", testRefreshGrant},
 		{"RotateRefreshTokenRace", testRotateRefreshTokenRace},
 		{"AccessTokenRevocationAndPurge", testAccessTokenRevocationAndPurge},
