@@ -143,6 +143,10 @@ func TestConsoleBuildFresh(t *testing.T) {
 // token expires (on Playwright's fake clock). No Content-Security-Policy
 // violation or page error may occur. Afterwards no session of the
 // administrator's is the browser's.
+// consoleSessionAgent is the user agent of the session the browser test
+// ends.
+const consoleSessionAgent = "gatehouse-console-e2e-session"
+
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	chromium := os.Getenv("GATEHOUSE_CHROMIUM")
@@ -160,18 +164,33 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("node is not on the PATH: %v", err)
 	}
 	s := newServer(t)
+	// carol has a session (a login from elsewhere) for the console to end.
+	admin := s.adminToken(t)
+	s.createUser(t, admin, client.UserCreate{Username: "carol", Password: "carol-password"})
+	carol := s.loginAs(t, "carol", "carol-password", consoleSessionAgent)
 	cmd := exec.Command(node, filepath.Join("e2e", "console.e2e.mjs"))
 	cmd.Dir = consoleDir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1",
 		"CONSOLE_URL="+s.URL+"/console/", "CONSOLE_CHROMIUM="+chromium,
 		"CONSOLE_ADMIN_USERNAME=admin", "CONSOLE_ADMIN_PASSWORD="+adminPassword,
+		"CONSOLE_SESSION_USERNAME=carol", "CONSOLE_SESSION_AGENT="+consoleSessionAgent,
+		"CONSOLE_NEW_USERNAME=dana",
 	)
 	if err := runLogged(t, cmd); err != nil {
 		t.Fatalf("console e2e: %v (its output is above)", err)
 	}
+	// The session the console ended is over; the user it made has the
+	// role it chose and is disabled.
+	wantRefreshRefused(t, s, carol.RefreshToken, "carol's session the console ended")
+	users, err := s.Client.ListUsersWithResponse(context.Background(), &client.ListUsersParams{Q: ptr("dana")}, bearer(admin))
+	if err != nil || users.JSON200 == nil || len(users.JSON200.Items) != 1 {
+		t.Fatalf("find dana: %v %s", err, users.Body)
+	}
+	if dana := users.JSON200.Items[0]; dana.Role != "support" || !dana.Disabled {
+		t.Errorf("dana after the console: role %q, disabled %v; want support, true", dana.Role, dana.Disabled)
+	}
 	// The sign-out ended the console's session: none of the
 	// administrator's sessions is the browser's.
-	admin := s.adminToken(t)
 	r, err := s.Client.ListUserSessionsWithResponse(context.Background(), s.adminID(t, admin), bearer(admin))
 	if err != nil || r.JSON200 == nil {
 		t.Fatalf("list the administrator's sessions: %v", err)
