@@ -132,21 +132,27 @@ func TestConsoleBuildFresh(t *testing.T) {
 	}
 }
 
-// TestConsoleInBrowser drives the console in headless Chromium
-// (playwright-core and Debian's /usr/bin/chromium) against a real server on
-// loopback: console/e2e/console.e2e.mjs signs in as the administrator,
-// creates a user and finds it in the list, sees a field error beside its
-// field, rotates a signing key, opens and filters the audit log, checks
-// that nothing reached localStorage, sessionStorage or a cookie, and signs
-// out (revoking its refresh token); then a user with TOTP signs in with the
-// password and the code, and the console refreshes before the access
-// token expires (on Playwright's fake clock). No Content-Security-Policy
-// violation or page error may occur. Afterwards no session of the
-// administrator's is the browser's.
 // consoleSessionAgent is the user agent of the session the browser test
 // ends.
 const consoleSessionAgent = "gatehouse-console-e2e-session"
 
+// TestConsoleInBrowser drives the console in headless Chromium
+// (playwright-core and Debian's /usr/bin/chromium) against a real server on
+// loopback: console/e2e/console.e2e.mjs (README, "The console", lists its
+// steps) is refused a wrong password in words, signs in as the
+// administrator from the keyboard, drives the roles page, creates a user,
+// changes its role and disables it, ends the session carol holds here,
+// makes an API key and an application secret that work until deleted,
+// edits an application, rotates a signing key, finds each change in the
+// audit log through its filters, checks every control's accessible name
+// and that nothing reached localStorage, sessionStorage or a cookie, and
+// signs out (revoking its refresh token); then a user with TOTP signs in
+// with the password and the code, and the console refreshes before the
+// access token expires (on Playwright's fake clock). No
+// Content-Security-Policy violation or page error may occur. Afterwards
+// carol's refresh token is refused, the user the console made is disabled
+// with its new role, and no session of the administrator's is the
+// browser's.
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	chromium := os.Getenv("GATEHOUSE_CHROMIUM")

@@ -45,9 +45,11 @@ try {
   assert.match(resp.headers()["content-security-policy"], /script-src 'self'/);
   step("page loaded with its CSP");
 
-  // open goes to a page by its navigation button and waits for its heading.
+  // open goes to a page by its navigation button, from the keyboard, and
+  // waits for its heading.
   const open = async (nav, heading) => {
-    await page.getByRole("navigation", { name: "Pages" }).getByRole("button", { name: nav, exact: true }).click();
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("button", { name: nav, exact: true }).focus();
+    await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: heading, exact: true }).waitFor();
   };
   const findUser = async (name) => {
@@ -176,7 +178,8 @@ try {
   await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
   await page.getByRole("definition").filter({ hasText: /^support$/ }).waitFor();
   step(`${newUser}'s role changed to support`);
-  await page.getByRole("button", { name: "Disable user" }).click();
+  await page.getByRole("button", { name: "Disable user" }).focus();
+  await page.keyboard.press("Space");
   await page.getByRole("status").filter({ hasText: "Disabled." }).waitFor();
   await page.getByTestId("user-state").filter({ hasText: "disabled" }).waitFor();
   await page.getByRole("button", { name: "Enable user" }).waitFor();
@@ -201,7 +204,8 @@ try {
   const session = sessions.filter({ hasText: sessionAgent });
   await session.waitFor();
   assert.equal(await sessions.count(), 1);
-  await session.getByRole("button", { name: /^End session/ }).click();
+  await session.getByRole("button", { name: /^End session/ }).focus();
+  await page.keyboard.press("Enter");
   await page.getByRole("status").filter({ hasText: "Session ended." }).waitFor();
   await session.waitFor({ state: "detached" });
   assert.equal(await sessions.count(), 0);

@@ -390,6 +390,7 @@ export function Audit() {
       <h2 id="audit-h">Audit log</h2>
       <form
         aria-label="Filter the audit log"
+        class="row"
         onSubmit={(e) => {
           e.preventDefault();
           setCursors([]);
