@@ -270,7 +270,13 @@ func TestSessions(t *testing.T) {
 			}
 			wantProblem(t, r.HTTPResponse, r.Body, http.StatusNotFound)
 		}
-		one3, err := s.Client.EndUserSessionWithResponse(ctx, alice.Id, uuidOf(t, sid(t, three.AccessToken)), bearer(admin))
+		sidThree := sid(t, three.AccessToken)
+		bad, err := s.Client.EndUserSessionWithResponse(invalid(ctx), alice.Id, uuidOf(t, sidThree), bearer(admin), replacePath(sidThree, "not-a-uuid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantParamError(t, wantProblem(t, bad.HTTPResponse, bad.Body, http.StatusBadRequest), "path", "session_id")
+		one3, err := s.Client.EndUserSessionWithResponse(ctx, alice.Id, uuidOf(t, sidThree), bearer(admin))
 		if err != nil || one3.StatusCode() != http.StatusNoContent {
 			t.Fatalf("DELETE /v1/users/{alice}/sessions/{sid}: %v %d %s", err, one3.StatusCode(), one3.Body)
 		}
