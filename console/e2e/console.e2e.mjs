@@ -50,7 +50,13 @@ try {
   const open = async (nav, heading) => {
     await page.getByRole("navigation", { name: "Pages" }).getByRole("button", { name: nav, exact: true }).focus();
     await page.keyboard.press("Enter");
+    await focused(heading);
+  };
+  // focused waits for the page's heading to hold the focus, where the
+  // keyboard goes on from.
+  const focused = async (heading) => {
     await page.getByRole("heading", { name: heading, exact: true }).waitFor();
+    await page.waitForFunction((h) => document.activeElement?.tagName === "H2" && document.activeElement.textContent === h, heading);
   };
   const findUser = async (name) => {
     await page.getByLabel("Search users", { exact: true }).fill(name);
@@ -166,7 +172,7 @@ try {
 
   // Change the user's role (a drop-down of GET /v1/roles), then disable it.
   await page.getByRole("button", { name: newUser, exact: true }).click();
-  await page.getByRole("heading", { name: `User ${newUser}` }).waitFor();
+  await focused(`User ${newUser}`);
   const newUserID = (await page.getByTestId("user-id").textContent()).trim();
   await labelled(page, "a user's page");
   const role = page.getByLabel("Role", { exact: true });
@@ -239,7 +245,7 @@ try {
   const appRow = page.getByRole("row").filter({ has: page.getByRole("button", { name: "e2e-app", exact: true }) });
   await appRow.filter({ hasText: "600" }).filter({ hasText: "orders:read" }).waitFor();
   await page.getByRole("button", { name: "e2e-app", exact: true }).click();
-  await page.getByRole("heading", { name: "Application e2e-app" }).waitFor();
+  await focused("Application e2e-app");
   await labelled(page, "an application's page");
   await page.getByLabel("Access token TTL (seconds)", { exact: true }).fill("10");
   await page.getByRole("button", { name: "Save application" }).click();

@@ -1,7 +1,7 @@
 // Roles, applications, API keys, signing keys and the audit log.
 import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "./api";
-import { Check, Field, Notice, Outcome, Problems, TextArea, useChange, useLoad, when } from "./ui";
+import { Check, Field, Notice, Outcome, Page, Problems, TextArea, useChange, useLoad, when } from "./ui";
 
 const split = (s: string) => s.split(/[\s,]+/).filter(Boolean);
 
@@ -14,8 +14,7 @@ export function Roles() {
   const change = useChange();
   const { problem } = change;
   return (
-    <section aria-labelledby="roles-h">
-      <h2 id="roles-h">Roles and scopes</h2>
+    <Page title="Roles and scopes">
       <Problems problem={roles.problem} />
       <table>
         <caption>Roles</caption>
@@ -57,7 +56,7 @@ export function Roles() {
         <Outcome change={change} shown={["name", "code", "scopes"]} />
         <button type="submit">Save role</button>
       </form>
-    </section>
+    </Page>
   );
 }
 
@@ -67,8 +66,7 @@ export function Applications() {
   const [created, setCreated] = useState(0);
   if (selected) return <Application id={selected} onClose={() => (setSelected(null), apps.reload())} />;
   return (
-    <section aria-labelledby="apps-h">
-      <h2 id="apps-h">Applications</h2>
+    <Page title="Applications">
       <Problems problem={apps.problem} />
       <table>
         <caption>Applications</caption>
@@ -97,7 +95,7 @@ export function Applications() {
           apps.reload();
         }}
       />
-    </section>
+    </Page>
   );
 }
 
@@ -149,8 +147,7 @@ function Application(p: { id: string; onClose: () => void }) {
   const change = useChange();
   const a = app.data;
   return (
-    <section aria-labelledby="app-h">
-      <h2 id="app-h">Application {a?.name}</h2>
+    <Page title={`Application ${a?.name ?? ""}`}>
       <button type="button" onClick={p.onClose}>Back to applications</button>
       <Problems problem={app.problem ?? members.problem ?? secrets.problem} />
       {a && (
@@ -227,7 +224,7 @@ function Application(p: { id: string; onClose: () => void }) {
         Delete application
       </button>
       {a?.is_default && <p>The default application cannot be deleted.</p>}
-    </section>
+    </Page>
   );
 }
 
@@ -271,8 +268,7 @@ export function ApiKeys() {
   const [created, setCreated] = useState("");
   const change = useChange();
   return (
-    <section aria-labelledby="keys-h">
-      <h2 id="keys-h">Your API keys</h2>
+    <Page title="Your API keys">
       <Problems problem={keys.problem} />
       <table>
         <caption>API keys</caption>
@@ -312,7 +308,7 @@ export function ApiKeys() {
         <button type="submit">Create API key</button>
       </form>
       {created && <Notice>The new key, shown this once: <code>{created}</code></Notice>}
-    </section>
+    </Page>
   );
 }
 
@@ -321,8 +317,7 @@ export function SigningKeys() {
   const [immediate, setImmediate] = useState(false);
   const change = useChange();
   return (
-    <section aria-labelledby="sk-h">
-      <h2 id="sk-h">Signing keys</h2>
+    <Page title="Signing keys">
       <Problems problem={keys.problem} />
       <table>
         <caption>Signing keys</caption>
@@ -352,7 +347,7 @@ export function SigningKeys() {
         Rotate signing key
       </button>
       <Outcome change={change} />
-    </section>
+    </Page>
   );
 }
 
@@ -386,8 +381,7 @@ export function Audit() {
     [filter, cursor],
   );
   return (
-    <section aria-labelledby="audit-h">
-      <h2 id="audit-h">Audit log</h2>
+    <Page title="Audit log">
       <form
         aria-label="Filter the audit log"
         class="row"
@@ -433,6 +427,6 @@ export function Audit() {
           Next page
         </button>
       </div>
-    </section>
+    </Page>
   );
 }

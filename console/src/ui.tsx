@@ -1,7 +1,7 @@
 // Small building blocks: labelled fields with their errors beside them,
 // an error box, and a loader hook.
 import type { ComponentChildren, JSX } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { type Problem, problemOf } from "./api";
 
 function asProblem(e: unknown): Problem {
@@ -107,6 +107,21 @@ export function Problems(p: { problem?: Problem | null; shown?: string[] }) {
         </ul>
       )}
     </div>
+  );
+}
+
+/** Page is a page's section; its heading takes the focus when it opens, so the keyboard (and a screen reader) starts there. */
+export function Page(p: { title: string; children: ComponentChildren }) {
+  const id = useID("page");
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <section aria-labelledby={id}>
+      <h2 id={id} tabIndex={-1} ref={heading}>
+        {p.title}
+      </h2>
+      {p.children}
+    </section>
   );
 }
 

@@ -2,7 +2,7 @@
 // the second factor, sessions.
 import { useState } from "preact/hooks";
 import { api, must, type Problem, type Schemas } from "./api";
-import { Check, Field, Outcome, Problems, Select, useChange, useLoad, when } from "./ui";
+import { Check, Field, Outcome, Page, Problems, Select, useChange, useLoad, when } from "./ui";
 
 type User = Schemas["User"];
 const PAGE = 20;
@@ -21,8 +21,7 @@ export function Users() {
     return <UserDetail id={selected} onClose={() => (setSelected(null), list.reload())} />;
   }
   return (
-    <section aria-labelledby="users-h">
-      <h2 id="users-h">Users</h2>
+    <Page title="Users">
       <form
         role="search"
         class="row"
@@ -88,7 +87,7 @@ export function Users() {
         </button>
       </div>
       <CreateUser onCreated={list.reload} />
-    </section>
+    </Page>
   );
 }
 
@@ -153,8 +152,7 @@ function UserDetail(p: { id: string; onClose: () => void }) {
   };
   const u = user.data;
   return (
-    <section aria-labelledby="user-h">
-      <h2 id="user-h">User {u?.username}</h2>
+    <Page title={`User ${u?.username ?? ""}`}>
       <button type="button" onClick={p.onClose}>
         Back to users
       </button>
@@ -244,7 +242,7 @@ function UserDetail(p: { id: string; onClose: () => void }) {
       <button type="button" onClick={() => run("Every session ended.", () => must(api.DELETE("/v1/users/{id}/sessions", path)))}>
         End all sessions
       </button>
-    </section>
+    </Page>
   );
 }
 
