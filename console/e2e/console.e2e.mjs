@@ -1,7 +1,10 @@
 // The console in headless Chromium (Debian's, driven by playwright-core)
 // against a live gatehouse; contract_test's TestConsoleInBrowser starts the
-// server and passes CONSOLE_URL, CONSOLE_CHROMIUM and the administrator's
-// credentials. Exits non-zero on the first failed step.
+// server, opens a session for the console to end, and passes CONSOLE_URL,
+// CONSOLE_CHROMIUM, the administrator's credentials and the names below.
+// README ("The console") lists the steps. Exits non-zero on the first
+// failed step. With CONSOLE_SCREENSHOTS set to a folder it also writes
+// console-users.png and console-audit.png there (docs/ has them).
 import assert from "node:assert/strict";
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { chromium } from "playwright-core";
