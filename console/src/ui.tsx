@@ -1,5 +1,6 @@
-// Small building blocks: labelled fields with their errors beside them,
-// an error box, and a loader hook.
+// Small building blocks: labelled fields (input, select, textarea) with
+// their errors beside them, a page whose heading takes the focus, an error
+// box and a notice, a loader hook and a hook for changes.
 import type { ComponentChildren, JSX } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { type Problem, problemOf } from "./api";
