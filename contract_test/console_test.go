@@ -132,17 +132,27 @@ func TestConsoleBuildFresh(t *testing.T) {
 	}
 }
 
+// consoleSessionAgent is the user agent of the session the browser test
+// ends.
+const consoleSessionAgent = "gatehouse-console-e2e-session"
+
 // TestConsoleInBrowser drives the console in headless Chromium
 // (playwright-core and Debian's /usr/bin/chromium) against a real server on
-// loopback: console/e2e/console.e2e.mjs signs in as the administrator,
-// creates a user and finds it in the list, sees a field error beside its
-// field, rotates a signing key, opens and filters the audit log, checks
-// that nothing reached localStorage, sessionStorage or a cookie, and signs
-// out (revoking its refresh token); then a user with TOTP signs in with the
-// password and the code, and the console refreshes before the access
-// token expires (on Playwright's fake clock). No Content-Security-Policy
-// violation or page error may occur. Afterwards no session of the
-// administrator's is the browser's.
+// loopback: console/e2e/console.e2e.mjs (README, "The console", lists its
+// steps) is refused a wrong password in words, signs in as the
+// administrator from the keyboard, drives the roles page, creates a user,
+// changes its role and disables it, ends the session carol holds here,
+// makes an API key and an application secret that work until deleted,
+// edits an application, rotates a signing key, finds each change in the
+// audit log through its filters, checks every control's accessible name
+// and that nothing reached localStorage, sessionStorage or a cookie, and
+// signs out (revoking its refresh token); then a user with TOTP signs in
+// with the password and the code, and the console refreshes before the
+// access token expires (on Playwright's fake clock). No
+// Content-Security-Policy violation or page error may occur. Afterwards
+// carol's refresh token is refused, the user the console made is disabled
+// with its new role, and no session of the administrator's is the
+// browser's.
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	chromium := os.Getenv("GATEHOUSE_CHROMIUM")
@@ -160,18 +170,33 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("node is not on the PATH: %v", err)
 	}
 	s := newServer(t)
+	// carol has a session (a login from elsewhere) for the console to end.
+	admin := s.adminToken(t)
+	s.createUser(t, admin, client.UserCreate{Username: "carol", Password: "carol-password"})
+	carol := s.loginAs(t, "carol", "carol-password", consoleSessionAgent)
 	cmd := exec.Command(node, filepath.Join("e2e", "console.e2e.mjs"))
 	cmd.Dir = consoleDir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1",
 		"CONSOLE_URL="+s.URL+"/console/", "CONSOLE_CHROMIUM="+chromium,
 		"CONSOLE_ADMIN_USERNAME=admin", "CONSOLE_ADMIN_PASSWORD="+adminPassword,
+		"CONSOLE_SESSION_USERNAME=carol", "CONSOLE_SESSION_AGENT="+consoleSessionAgent,
+		"CONSOLE_NEW_USERNAME=dana",
 	)
 	if err := runLogged(t, cmd); err != nil {
 		t.Fatalf("console e2e: %v (its output is above)", err)
 	}
+	// The session the console ended is over; the user it made has the
+	// role it chose and is disabled.
+	wantRefreshRefused(t, s, carol.RefreshToken, "carol's session the console ended")
+	users, err := s.Client.ListUsersWithResponse(context.Background(), &client.ListUsersParams{Q: ptr("dana")}, bearer(admin))
+	if err != nil || users.JSON200 == nil || len(users.JSON200.Items) != 1 {
+		t.Fatalf("find dana: %v %s", err, users.Body)
+	}
+	if dana := users.JSON200.Items[0]; dana.Role != "support" || !dana.Disabled {
+		t.Errorf("dana after the console: role %q, disabled %v; want support, true", dana.Role, dana.Disabled)
+	}
 	// The sign-out ended the console's session: none of the
 	// administrator's sessions is the browser's.
-	admin := s.adminToken(t)
 	r, err := s.Client.ListUserSessionsWithResponse(context.Background(), s.adminID(t, admin), bearer(admin))
 	if err != nil || r.JSON200 == nil {
 		t.Fatalf("list the administrator's sessions: %v", err)

@@ -68,6 +68,9 @@ func nativeOps() []nativeOp {
 		{"endUserSessions", "users:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.EndUserSessions(ctx, id, eds...)
 		}, nil},
+		{"endUserSession", "users:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.EndUserSession(ctx, id, other, eds...)
+		}, nil},
 		{"inviteUser", "users:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.InviteUser(ctx, id, eds...)
 		}, nil},

@@ -261,6 +261,28 @@ func TestSessions(t *testing.T) {
 			}
 			wantParamError(t, wantProblem(t, hr, body, http.StatusBadRequest), "path", "id")
 		}
+		// One session of a user: another user's and an unknown id are 404.
+		three := s.loginAs(t, "alice", "alice-password", "tab-3")
+		for _, id := range []uuid.UUID{uuid.New(), uuidOf(t, sid(t, bob.AccessToken))} {
+			r, err := s.Client.EndUserSessionWithResponse(ctx, alice.Id, id, bearer(admin))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantProblem(t, r.HTTPResponse, r.Body, http.StatusNotFound)
+		}
+		sidThree := sid(t, three.AccessToken)
+		bad, err := s.Client.EndUserSessionWithResponse(invalid(ctx), alice.Id, uuidOf(t, sidThree), bearer(admin), replacePath(sidThree, "not-a-uuid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantParamError(t, wantProblem(t, bad.HTTPResponse, bad.Body, http.StatusBadRequest), "path", "session_id")
+		one3, err := s.Client.EndUserSessionWithResponse(ctx, alice.Id, uuidOf(t, sidThree), bearer(admin))
+		if err != nil || one3.StatusCode() != http.StatusNoContent {
+			t.Fatalf("DELETE /v1/users/{alice}/sessions/{sid}: %v %d %s", err, one3.StatusCode(), one3.Body)
+		}
+		wantRefreshRefused(t, s, three.RefreshToken, "the session the admin ended")
+		wantTokenAccepted(t, s, one.AccessToken, "alice's other session's token")
+		wantTokenAccepted(t, s, bob.AccessToken, "bob's token")
 		e, err := s.Client.EndUserSessionsWithResponse(ctx, alice.Id, bearer(admin))
 		if err != nil || e.StatusCode() != http.StatusNoContent {
 			t.Fatalf("DELETE /v1/users/{alice}/sessions: %v %d %s", err, e.StatusCode(), e.Body)

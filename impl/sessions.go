@@ -33,15 +33,20 @@ func (h *Handlers) EndMyOtherSessions(ctx context.Context, _ api.EndMyOtherSessi
 
 // EndMySession ends one of the caller's sessions.
 func (h *Handlers) EndMySession(ctx context.Context, req api.EndMySessionRequestObject) (api.EndMySessionResponseObject, error) {
-	p := principalFrom(ctx)
-	err := h.svc.EndSession(ctx, p.UserID, req.Id.String(), p.UserID, clientFrom(ctx))
-	if errors.Is(err, auth.ErrSessionNotFound) {
-		return nil, &Error{Kind: KindNotFound, Detail: "no such session", Err: err}
-	}
-	if err != nil {
+	if err := h.endSession(ctx, principalFrom(ctx).UserID, req.Id.String()); err != nil {
 		return nil, err
 	}
 	return api.EndMySession204Response{}, nil
+}
+
+// endSession ends the user's session id on the caller's behalf; 404 when
+// the user has no live session of that id.
+func (h *Handlers) endSession(ctx context.Context, userID, id string) error {
+	err := h.svc.EndSession(ctx, userID, id, principalFrom(ctx).UserID, clientFrom(ctx))
+	if errors.Is(err, auth.ErrSessionNotFound) {
+		return &Error{Kind: KindNotFound, Detail: "no such session", Err: err}
+	}
+	return err
 }
 
 // ListUserSessions lists a user's live sessions.
@@ -67,6 +72,18 @@ func (h *Handlers) EndUserSessions(ctx context.Context, req api.EndUserSessionsR
 		return nil, err
 	}
 	return api.EndUserSessions204Response{}, nil
+}
+
+// EndUserSession ends one session of a user.
+func (h *Handlers) EndUserSession(ctx context.Context, req api.EndUserSessionRequestObject) (api.EndUserSessionResponseObject, error) {
+	u, err := h.st.GetUser(ctx, req.Id.String())
+	if err != nil {
+		return nil, err
+	}
+	if err := h.endSession(ctx, u.ID, req.SessionId.String()); err != nil {
+		return nil, err
+	}
+	return api.EndUserSession204Response{}, nil
 }
 
 // fromStoreSessions converts sessions; current is the caller's own

@@ -1,15 +1,25 @@
 // The console in headless Chromium (Debian's, driven by playwright-core)
 // against a live gatehouse; contract_test's TestConsoleInBrowser starts the
-// server and passes CONSOLE_URL, CONSOLE_CHROMIUM and the administrator's
-// credentials. Exits non-zero on the first failed step.
+// server, opens a session for the console to end, and passes CONSOLE_URL,
+// CONSOLE_CHROMIUM, the administrator's credentials and the names below.
+// README ("The console") lists the steps. Exits non-zero on the first
+// failed step. With CONSOLE_SCREENSHOTS set to a folder it also writes
+// console-users.png and console-audit.png there (docs/ has them).
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
+import { createHmac, generateKeyPairSync } from "node:crypto";
 import { chromium } from "playwright-core";
 
 const url = process.env.CONSOLE_URL;
 const admin = process.env.CONSOLE_ADMIN_USERNAME;
 const adminPassword = process.env.CONSOLE_ADMIN_PASSWORD;
-assert.ok(url && admin && adminPassword, "CONSOLE_URL, CONSOLE_ADMIN_USERNAME and CONSOLE_ADMIN_PASSWORD are required");
+// A user with a session for the console to end, and that session's user
+// agent; the name of the user the console creates.
+const sessionUser = process.env.CONSOLE_SESSION_USERNAME;
+const sessionAgent = process.env.CONSOLE_SESSION_AGENT;
+const newUser = process.env.CONSOLE_NEW_USERNAME || `e2e-${Date.now()}`;
+// When set, a folder the users page and the audit log are screenshot into.
+const shots = process.env.CONSOLE_SCREENSHOTS;
+assert.ok(url && admin && adminPassword && sessionUser && sessionAgent, "CONSOLE_URL, CONSOLE_ADMIN_USERNAME, CONSOLE_ADMIN_PASSWORD, CONSOLE_SESSION_USERNAME and CONSOLE_SESSION_AGENT are required");
 
 const browser = await chromium.launch({
   executablePath: process.env.CONSOLE_CHROMIUM || "/usr/bin/chromium",
@@ -18,7 +28,7 @@ const browser = await chromium.launch({
 });
 const step = (s) => console.log(`console e2e: ${s}`);
 try {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   const problems = [];
@@ -38,45 +48,254 @@ try {
   assert.match(resp.headers()["content-security-policy"], /script-src 'self'/);
   step("page loaded with its CSP");
 
-  // Sign in with the keyboard alone: focus, type, Tab, type, Enter.
+  // open goes to a page by its navigation button, from the keyboard, and
+  // waits for its heading.
+  const open = async (nav, heading) => {
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("button", { name: nav, exact: true }).focus();
+    await page.keyboard.press("Enter");
+    await focused(heading);
+  };
+  // focused waits for the page's heading to hold the focus, where the
+  // keyboard goes on from.
+  const focused = async (heading) => {
+    await page.getByRole("heading", { name: heading, exact: true }).waitFor();
+    await page.waitForFunction((h) => document.activeElement?.tagName === "H2" && document.activeElement.textContent === h, heading);
+  };
+  const findUser = async (name) => {
+    await page.getByLabel("Search users", { exact: true }).fill(name);
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.getByRole("button", { name, exact: true }).waitFor();
+  };
+  // fieldError waits for the API's error on field and checks that it
+  // sits beside the field's control (labelled label), in words, wired
+  // with aria-invalid and aria-describedby; it returns the words.
+  const fieldError = async (field, label) => {
+    const error = page.locator(`.field-error[data-field="${field}"]`);
+    await error.waitFor();
+    const words = (await error.textContent()).trim();
+    assert.ok(words.length > 0, `the ${field} error has words`);
+    const control = page.getByLabel(label, { exact: true });
+    assert.equal(await control.getAttribute("aria-invalid"), "true");
+    assert.equal(await control.getAttribute("aria-describedby"), await error.getAttribute("id"));
+    assert.equal(await error.evaluate((el) => el.previousElementSibling?.getAttribute("name")), field);
+    return words;
+  };
+  // audit filters the audit log and waits until every row shown matches
+  // the filter and the actions in need are among them (as many times).
+  const audit = async (filter, need) => {
+    for (const [label, key] of [["Actor id", "actor"], ["Subject id", "subject"], ["Action", "action"], ["Since", "since"], ["Until", "until"]]) {
+      await page.getByLabel(label, { exact: true }).fill(filter[key] ?? "");
+    }
+    await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/audit-events"),
+      page.getByRole("button", { name: "Filter", exact: true }).click(),
+    ]);
+    await page.waitForFunction(
+      ([f, need]) => {
+        const rows = [...document.querySelectorAll("table tbody tr")].map((tr) => [...tr.cells].map((td) => td.textContent));
+        const left = [...need];
+        for (const [, action, , actor, subject] of rows) {
+          if ((f.action && action !== f.action) || (f.actor && actor !== f.actor) || (f.subject && subject !== f.subject)) return false;
+          const i = left.indexOf(action);
+          if (i >= 0) left.splice(i, 1);
+        }
+        return left.length === 0 && (need.length > 0 || rows.length === 0);
+      },
+      [filter, need],
+    );
+  };
+
+  await labelled(page, "the sign-in page");
+
+  // A wrong password: the error, in words.
   await page.getByLabel("Username", { exact: true }).focus();
   await page.keyboard.type(admin);
   await page.keyboard.press("Tab");
+  await page.keyboard.type("not-the-password");
+  await page.keyboard.press("Enter");
+  const refused = page.getByRole("alert");
+  await refused.waitFor();
+  const refusal = (await refused.textContent()).trim();
+  assert.match(refusal, /password/i, "the refusal says what was wrong");
+  step(`a wrong password is refused in words: "${refusal}"`);
+
+  // Sign in with the keyboard alone: the password field, type, Enter.
+  await page.getByLabel("Password", { exact: true }).focus();
+  await page.keyboard.press("ControlOrMeta+a");
   await page.keyboard.type(adminPassword);
   await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Users" }).waitFor();
+  await labelled(page, "the users page");
   step("signed in as the administrator (keyboard only)");
 
+  // Roles: create one with scopes and a second factor required, change
+  // it; create another and delete it.
+  await open("Roles", "Roles and scopes");
+  const saveRole = async (name, code, scopes, mfa) => {
+    await page.getByLabel("Role name", { exact: true }).fill(name);
+    await page.getByLabel("Code", { exact: true }).fill(code);
+    await page.getByLabel("Scopes (separated by spaces)", { exact: true }).fill(scopes);
+    await page.getByLabel("Second factor required", { exact: true }).setChecked(mfa);
+    await page.getByRole("button", { name: "Save role" }).click();
+    await page.getByRole("status").filter({ hasText: `Saved the role ${name}.` }).waitFor();
+  };
+  const roleRow = (name) => page.getByRole("table", { name: "Roles" }).getByRole("row").filter({ has: page.getByRole("cell", { name, exact: true }) });
+  await saveRole("support", "7", "users:read audit:read", true);
+  await roleRow("support").filter({ hasText: "users:read audit:read" }).filter({ hasText: "yes" }).waitFor();
+  await page.getByRole("button", { name: "Edit support" }).click();
+  await page.waitForFunction(() => document.querySelector('input[name="scopes"]').value === "users:read audit:read");
+  await saveRole("support", "7", "users:read audit:read profile", true);
+  await roleRow("support").filter({ hasText: "users:read audit:read profile" }).waitFor();
+  await saveRole("scratch", "8", "profile", false);
+  await roleRow("scratch").waitFor();
+  await page.getByRole("button", { name: "Delete scratch" }).click();
+  await roleRow("scratch").waitFor({ state: "detached" });
+  await labelled(page, "the roles page");
+  step("roles: created support (scopes, second factor required), changed it; created and deleted scratch");
+
   // Create a user and find it in the list.
-  const username = `e2e-${Date.now()}`;
-  await page.getByLabel("Username", { exact: true }).fill(username);
-  await page.getByLabel("E-mail", { exact: true }).fill(`${username}@example.com`);
+  await open("Users", "Users");
+  await page.getByLabel("Username", { exact: true }).fill(newUser);
+  await page.getByLabel("E-mail", { exact: true }).fill(`${newUser}@example.com`);
   await page.getByLabel("Password", { exact: true }).fill("e2e-user-password-1");
   await page.getByRole("button", { name: "Create user" }).click();
-  await page.getByRole("status").filter({ hasText: `Created ${username}` }).waitFor();
-  await page.getByLabel("Search users", { exact: true }).fill(username);
-  await page.getByRole("button", { name: "Search", exact: true }).click();
-  await page.getByRole("row").filter({ hasText: `${username}@example.com` }).waitFor();
-  step(`created ${username} and found it in the list`);
+  await page.getByRole("status").filter({ hasText: `Created ${newUser}` }).waitFor();
+  await page.getByRole("row").filter({ hasText: `${newUser}@example.com` }).waitFor();
+  if (shots) await page.screenshot({ path: `${shots}/console-users.png` });
+  await findUser(newUser);
+  await page.getByRole("row").filter({ hasText: `${newUser}@example.com` }).waitFor();
+  step(`created ${newUser} and found it in the list`);
 
   // A field error, in words, beside the field it names.
-  await page.getByLabel("Username", { exact: true }).fill(`${username}-bad`);
+  await page.getByLabel("Username", { exact: true }).fill(`${newUser}-bad`);
   await page.getByLabel("E-mail", { exact: true }).fill("not-an-e-mail");
   await page.getByRole("button", { name: "Create user" }).click();
-  const emailError = page.locator('.field-error[data-field="email"]');
-  await emailError.waitFor();
-  const text = (await emailError.textContent()).trim();
-  assert.ok(text.length > 0, "the e-mail error has words");
-  const email = page.getByLabel("E-mail", { exact: true });
-  assert.equal(await email.getAttribute("aria-invalid"), "true");
-  assert.equal(await email.getAttribute("aria-describedby"), await emailError.getAttribute("id"));
-  // It sits in the e-mail field's own block, next to its input.
-  assert.equal(await emailError.evaluate((el) => el.previousElementSibling?.getAttribute("name")), "email");
-  step(`field error beside the e-mail field: "${text}"`);
+  const emailError = await fieldError("email", "E-mail");
+  step(`field error beside the e-mail field: "${emailError}"`);
+
+  // Change the user's role (a drop-down of GET /v1/roles), then disable it.
+  await page.getByRole("button", { name: newUser, exact: true }).click();
+  await focused(`User ${newUser}`);
+  const newUserID = (await page.getByTestId("user-id").textContent()).trim();
+  await labelled(page, "a user's page");
+  const role = page.getByLabel("Role", { exact: true });
+  // The drop-down offers the roles GET /v1/roles lists, the new one too.
+  await role.locator("option", { hasText: "support" }).waitFor({ state: "attached" });
+  assert.ok((await role.locator("option").allTextContents()).includes("admin"), "the roles are offered");
+  await role.selectOption("support");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  await page.getByRole("definition").filter({ hasText: /^support$/ }).waitFor();
+  step(`${newUser}'s role changed to support`);
+  await page.getByRole("button", { name: "Disable user" }).focus();
+  await page.keyboard.press("Space");
+  await page.getByRole("status").filter({ hasText: "Disabled." }).waitFor();
+  await page.getByTestId("user-state").filter({ hasText: "disabled" }).waitFor();
+  await page.getByRole("button", { name: "Enable user" }).waitFor();
+  await page.getByRole("button", { name: "Back to users" }).click();
+  await page.getByRole("row").filter({ hasText: `${newUser}@example.com` }).filter({ hasText: "disabled" }).waitFor();
+  step(`${newUser} disabled, and shown disabled`);
+
+  // The role is held now: deleting it is refused, in words.
+  await open("Roles", "Roles and scopes");
+  await page.getByRole("button", { name: "Delete support" }).click();
+  const held = (await page.getByRole("alert").textContent()).trim();
+  assert.ok(held.length > 0);
+  await roleRow("support").waitFor();
+  step(`deleting a held role is refused: "${held}"`);
+
+  // End a session of another user's from its page.
+  await open("Users", "Users");
+  await findUser(sessionUser);
+  await page.getByRole("button", { name: sessionUser, exact: true }).click();
+  const sessionUserID = (await page.getByTestId("user-id").textContent()).trim();
+  const sessions = page.getByRole("table", { name: `Sessions of ${sessionUser}` }).locator("tbody tr");
+  const session = sessions.filter({ hasText: sessionAgent });
+  await session.waitFor();
+  assert.equal(await sessions.count(), 1);
+  await session.getByRole("button", { name: /^End session/ }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByRole("status").filter({ hasText: "Session ended." }).waitFor();
+  await session.waitFor({ state: "detached" });
+  assert.equal(await sessions.count(), 0);
+  step(`ended ${sessionUser}'s session from the users page`);
+
+  // API keys: the key is shown once, works, and stops when deleted.
+  await open("API keys", "Your API keys");
+  await page.getByLabel("Key name", { exact: true }).fill("e2e-key");
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const key = (await page.getByRole("status").filter({ hasText: "shown this once" }).locator("code").textContent()).trim();
+  await page.getByRole("cell", { name: "e2e-key", exact: true }).waitFor();
+  assert.ok(!(await page.getByRole("table", { name: "API keys" }).textContent()).includes(key), "the list shows a hint, not the key");
+  const me = await fetch(new URL("/v1/me", url), { headers: { "X-API-Key": key } });
+  assert.equal(me.status, 200, "GET /v1/me with the new key");
+  assert.equal((await me.json()).username, admin);
+  await labelled(page, "the API keys page");
+  await page.getByRole("button", { name: "Delete e2e-key" }).click();
+  await page.getByRole("cell", { name: "e2e-key", exact: true }).waitFor({ state: "detached" });
+  assert.equal((await fetch(new URL("/v1/me", url), { headers: { "X-API-Key": key } })).status, 401, "the deleted key is refused");
+  step("API key created (shown once, GET /v1/me works with it), deleted (then refused)");
+
+  // Applications: create, edit (a field error first), public keys,
+  // members, a secret that works until deleted, delete.
+  await open("Applications", "Applications");
+  await labelled(page, "the applications page");
+  await page.getByLabel("Application name", { exact: true }).fill("e2e-app");
+  await page.getByLabel("Audience", { exact: true }).fill("https://api.example.com");
+  await page.getByLabel("Access token TTL (seconds)", { exact: true }).fill("600");
+  await page.getByLabel("Client scopes (separated by spaces)", { exact: true }).fill("orders:read");
+  await page.getByRole("button", { name: "Create application" }).click();
+  const appRow = page.getByRole("row").filter({ has: page.getByRole("button", { name: "e2e-app", exact: true }) });
+  await appRow.filter({ hasText: "600" }).filter({ hasText: "orders:read" }).waitFor();
+  await page.getByRole("button", { name: "e2e-app", exact: true }).click();
+  await focused("Application e2e-app");
+  await labelled(page, "an application's page");
+  await page.getByLabel("Access token TTL (seconds)", { exact: true }).fill("10");
+  await page.getByRole("button", { name: "Save application" }).click();
+  const ttlError = await fieldError("access_token_ttl", "Access token TTL (seconds)");
+  await page.getByLabel("Access token TTL (seconds)", { exact: true }).fill("900");
+  await page.getByLabel("Client scopes (separated by spaces)", { exact: true }).fill("orders:read orders:write");
+  await page.getByRole("button", { name: "Save application" }).click();
+  await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  step(`application e2e-app created, then edited (a TTL of 10 s first: "${ttlError}")`);
+
+  await page.waitForFunction(() => document.querySelector('textarea[name="keys"]')?.value.includes('"keys"'));
+  const jwk = { ...generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" }), kid: "e2e-1", alg: "ES256" };
+  await page.getByLabel("JWK Set (JSON)", { exact: true }).fill(JSON.stringify({ keys: [jwk] }));
+  await page.getByRole("button", { name: "Save keys" }).click();
+  await page.getByRole("status").filter({ hasText: "Saved: 1 key(s)." }).waitFor();
+  await page.waitForFunction(() => document.querySelector('textarea[name="keys"]').value.includes('"kid": "e2e-1"'));
+  step("the application's JWK Set put and read back");
+
+  await page.getByLabel("User id to add", { exact: true }).fill(newUserID);
+  await page.getByRole("button", { name: "Add member" }).click();
+  const member = page.getByRole("list", { name: "Members" }).getByRole("listitem").filter({ hasText: newUser });
+  await member.waitFor();
+  await page.getByRole("button", { name: `Remove ${newUser}` }).click();
+  await member.waitFor({ state: "detached" });
+  step(`member ${newUser} added and removed`);
+
+  await page.getByRole("button", { name: "Create a secret" }).click();
+  const secret = (await page.getByTestId("new-secret").textContent()).trim();
+  const appID = (await page.locator("p", { hasText: "client_id" }).locator("code").textContent()).trim();
+  const secrets = page.getByRole("list", { name: "Client secrets" }).getByRole("listitem");
+  await secrets.first().waitFor();
+  assert.ok(!(await secrets.first().textContent()).includes(secret), "the list does not show the secret");
+  assert.equal((await clientCredentials(appID, secret)).status, 200, "the new secret authenticates the application");
+  await secrets.first().getByRole("button", { name: /^Delete secret/ }).click();
+  await secrets.first().waitFor({ state: "detached" });
+  assert.equal((await clientCredentials(appID, secret)).status, 401, "the deleted secret is refused");
+  step("a client secret created (shown once, it authenticates), deleted (then refused)");
+
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Delete application" }).click();
+  await page.getByRole("heading", { name: "Applications", exact: true }).waitFor();
+  await page.getByRole("button", { name: "e2e-app", exact: true }).waitFor({ state: "detached" });
+  step("application e2e-app deleted");
 
   // Rotate a signing key.
-  await page.getByRole("button", { name: "Signing keys", exact: true }).click();
-  await page.getByRole("heading", { name: "Signing keys" }).waitFor();
+  await open("Signing keys", "Signing keys");
+  await labelled(page, "the signing keys page");
   const keyRows = page.getByRole("table", { name: "Signing keys" }).locator("tbody tr");
   await keyRows.first().waitFor();
   const before = await keyRows.count();
@@ -88,18 +307,26 @@ try {
   assert.equal(await keyRows.count(), before + 1);
   step(`rotated the signing key: ${kid}`);
 
-  // The audit log, then one of its filters.
-  await page.getByRole("button", { name: "Audit log", exact: true }).click();
+  // The audit log, then its filters find each of the changes above.
+  await open("Audit log", "Audit log");
   const events = page.getByRole("table", { name: "Audit events" }).locator("tbody tr");
   await events.first().waitFor();
-  const action = (await events.first().locator("td").nth(1).textContent()).trim();
-  await page.getByLabel("Action", { exact: true }).fill(action);
-  await page.getByRole("button", { name: "Filter", exact: true }).click();
-  await page.waitForFunction(
-    (a) => [...document.querySelectorAll('table tbody tr td:nth-child(2)')].every((td) => td.textContent === a),
-    action,
-  );
-  step(`audit log opened (${await events.count()} events), filtered by ${action}`);
+  await labelled(page, "the audit log");
+  if (shots) await page.screenshot({ path: `${shots}/console-audit.png` });
+  const first = (await events.first().locator("td").nth(1).textContent()).trim();
+  await audit({ action: first }, [first]);
+  step(`audit log opened, filtered by ${first}`);
+  await audit({ subject: newUserID }, ["user.create", "user.update", "user.update"]);
+  step(`audit log: ${newUser}'s creation, role change and disabling (by subject)`);
+  await audit({ subject: sessionUserID, action: "session.revoke" }, ["session.revoke"]);
+  step(`audit log: the end of ${sessionUser}'s session (by subject and action)`);
+  await audit({ action: "signing_key.rotate" }, ["signing_key.rotate"]);
+  const adminID = (await call("GET", "/v1/me", await passwordToken(admin, adminPassword))).id;
+  await audit({ actor: adminID, action: "role.put" }, ["role.put", "role.put", "role.put"]);
+  await audit({ subject: "scratch", action: "role.delete" }, ["role.delete"]);
+  step("audit log: the key rotation, the role changes and deletion (by actor, subject and action)");
+  await audit({ action: "user.create", since: localTime(Date.now() + 3600e3) }, []);
+  step("audit log: nothing since an hour from now (by time)");
 
   // Nothing in storage a script could read, and no cookie at all.
   const stored = await page.evaluate(() => ({
@@ -145,6 +372,7 @@ try {
     await mfaPage.getByLabel("Username", { exact: true }).fill(mfaUser);
     await mfaPage.getByLabel("Password", { exact: true }).fill(mfaPassword);
     await mfaPage.getByRole("button", { name: "Sign in" }).click();
+    await labelled(mfaPage, "the code step of the sign-in");
     await mfaPage.getByLabel("Authentication code", { exact: true }).fill(totp(secret, Date.now()));
     const [grant] = await Promise.all([
       mfaPage.waitForResponse((r) => new URL(r.url()).pathname === "/oauth/token"),
@@ -166,7 +394,7 @@ try {
     assert.equal(refreshed.status(), 200);
     step(`refreshed before the ${expiresIn}s access token expired`);
     // Not an administrator: the users page says so, in words.
-    await mfaPage.getByRole("alert").filter({ hasText: "scope" }).waitFor();
+    await mfaPage.getByRole("alert").filter({ hasText: "scope users:read" }).waitFor();
     await mfaContext.close();
   }
 
@@ -176,6 +404,43 @@ try {
   step("no CSP violation, no page error");
 } finally {
   await browser.close();
+}
+
+// labelled fails unless every input, select, textarea and button on the
+// page has an accessible name (aria-labelledby, aria-label, a label, or a
+// button's text).
+async function labelled(page, where) {
+  const { count, unnamed } = await page.evaluate(() => {
+    const text = (el) => (el?.textContent ?? "").trim();
+    const name = (el) => {
+      const by = el.getAttribute("aria-labelledby");
+      if (by) return by.split(/\s+/).map((id) => text(document.getElementById(id))).join(" ").trim();
+      if (el.getAttribute("aria-label")) return el.getAttribute("aria-label").trim();
+      if (el.labels?.length) return [...el.labels].map(text).join(" ").trim();
+      return el.tagName === "BUTTON" ? text(el) : "";
+    };
+    const controls = [...document.querySelectorAll("input, select, textarea, button")];
+    return { count: controls.length, unnamed: controls.filter((el) => !name(el)).map((el) => el.outerHTML.slice(0, 160)) };
+  });
+  assert.ok(count > 0, `no controls on ${where}`);
+  assert.deepEqual(unnamed, [], `controls without an accessible name on ${where}`);
+}
+
+// localTime is ms as a datetime-local input's value, in local time.
+function localTime(ms) {
+  const d = new Date(ms);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// clientCredentials asks for a token with the application's secret
+// (client_secret_post).
+function clientCredentials(clientID, secret) {
+  return fetch(new URL("/oauth/token", url), {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientID, client_secret: secret }),
+  });
 }
 
 // passwordToken and call reach the API directly, to set up what the

@@ -1,7 +1,7 @@
 // Roles, applications, API keys, signing keys and the audit log.
 import { useState } from "preact/hooks";
-import { api, must, type Problem } from "./api";
-import { Check, Field, Notice, Problems, act, useLoad, when } from "./ui";
+import { api, must, type Schemas } from "./api";
+import { Check, Field, Notice, Outcome, Page, Problems, TextArea, useChange, useLoad, when } from "./ui";
 
 const split = (s: string) => s.split(/[\s,]+/).filter(Boolean);
 
@@ -11,10 +11,10 @@ export function Roles() {
   const [code, setCode] = useState("");
   const [scopes, setScopes] = useState("");
   const [mfa, setMfa] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const change = useChange();
+  const { problem } = change;
   return (
-    <section aria-labelledby="roles-h">
-      <h2 id="roles-h">Roles and scopes</h2>
+    <Page title="Roles and scopes">
       <Problems problem={roles.problem} />
       <table>
         <caption>Roles</caption>
@@ -32,7 +32,7 @@ export function Roles() {
                 <button type="button" onClick={() => (setName(r.name), setCode(String(r.code)), setScopes(r.scopes.join(" ")), setMfa(r.mfa_required))}>
                   Edit {r.name}
                 </button>
-                <button type="button" class="danger" onClick={() => act(setProblem, () => must(api.DELETE("/v1/roles/{name}", { params: { path: { name: r.name } } }))).then(roles.reload)}>
+                <button type="button" class="danger" onClick={() => change.run(() => must(api.DELETE("/v1/roles/{name}", { params: { path: { name: r.name } } })), `Deleted the role ${r.name}.`).then(roles.reload)}>
                   Delete {r.name}
                 </button>
               </td>
@@ -45,7 +45,7 @@ export function Roles() {
         onSubmit={async (e) => {
           e.preventDefault();
           const body = { code: Number(code), scopes: split(scopes), mfa_required: mfa };
-          if (await act(setProblem, () => must(api.PUT("/v1/roles/{name}", { params: { path: { name } }, body })))) roles.reload();
+          if (await change.run(() => must(api.PUT("/v1/roles/{name}", { params: { path: { name } }, body })), `Saved the role ${name}.`)) roles.reload();
         }}
       >
         <h3 id="role-form-h">Create or change a role</h3>
@@ -53,28 +53,25 @@ export function Roles() {
         <Field label="Code" name="code" type="number" value={code} onInput={setCode} problem={problem} required />
         <Field label="Scopes (separated by spaces)" name="scopes" value={scopes} onInput={setScopes} problem={problem} />
         <Check label="Second factor required" name="mfa_required" checked={mfa} onChange={setMfa} />
-        <Problems problem={problem} shown={["name", "code", "scopes"]} />
+        <Outcome change={change} shown={["name", "code", "scopes"]} />
         <button type="submit">Save role</button>
       </form>
-    </section>
+    </Page>
   );
 }
 
 export function Applications() {
   const apps = useLoad(() => must(api.GET("/v1/applications", { params: { query: { limit: 100 } } })), []);
   const [selected, setSelected] = useState<string | null>(null);
-  const [name, setName] = useState("");
-  const [audience, setAudience] = useState("");
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const [created, setCreated] = useState(0);
   if (selected) return <Application id={selected} onClose={() => (setSelected(null), apps.reload())} />;
   return (
-    <section aria-labelledby="apps-h">
-      <h2 id="apps-h">Applications</h2>
+    <Page title="Applications">
       <Problems problem={apps.problem} />
       <table>
         <caption>Applications</caption>
         <thead>
-          <tr><th scope="col">Name</th><th scope="col">Audience</th><th scope="col">Access token TTL (s)</th><th scope="col">Default</th></tr>
+          <tr><th scope="col">Name</th><th scope="col">Audience</th><th scope="col">Access token TTL (s)</th><th scope="col">Scopes</th><th scope="col">Default</th></tr>
         </thead>
         <tbody>
           {apps.data?.items.map((a) => (
@@ -82,29 +79,61 @@ export function Applications() {
               <td><button type="button" class="link" onClick={() => setSelected(a.id)}>{a.name}</button></td>
               <td>{a.audience}</td>
               <td>{a.access_token_ttl}</td>
+              <td>{a.scopes.join(" ")}</td>
               <td>{a.is_default ? "yes" : "no"}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      <form
-        aria-labelledby="app-create-h"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          if (await act(setProblem, () => must(api.POST("/v1/applications", { body: { name, audience: audience || undefined } })))) {
-            setName("");
-            setAudience("");
-            apps.reload();
-          }
+      <AppForm
+        key={created}
+        title="Create an application"
+        submit="Create application"
+        save={async (body) => {
+          await must(api.POST("/v1/applications", { body: { ...body, name: body.name ?? "" } }));
+          setCreated(created + 1);
+          apps.reload();
         }}
-      >
-        <h3 id="app-create-h">Create an application</h3>
-        <Field label="Application name" name="name" value={name} onInput={setName} problem={problem} required />
-        <Field label="Audience" name="audience" value={audience} onInput={setAudience} problem={problem} />
-        <Problems problem={problem} shown={["name", "audience"]} />
-        <button type="submit">Create application</button>
-      </form>
-    </section>
+      />
+    </Page>
+  );
+}
+
+/** AppForm edits what POST and PATCH /v1/applications take; empty fields are left out. */
+function AppForm(p: { app?: Schemas["Application"]; title: string; submit: string; save: (body: Schemas["ApplicationUpdate"]) => Promise<void> }) {
+  const a = p.app;
+  const [name, setName] = useState(a?.name ?? "");
+  const [audience, setAudience] = useState(a?.audience ?? "");
+  const [accessTTL, setAccessTTL] = useState(a ? String(a.access_token_ttl) : "");
+  const [refreshTTL, setRefreshTTL] = useState(a ? String(a.refresh_token_ttl) : "");
+  const [scopes, setScopes] = useState(a?.scopes.join(" ") ?? "");
+  const change = useChange();
+  const { problem } = change;
+  const id = `app-form-${a?.id ?? "new"}`;
+  return (
+    <form
+      aria-labelledby={id}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const body: Schemas["ApplicationUpdate"] = {
+          name: name || undefined,
+          audience: audience || undefined,
+          access_token_ttl: accessTTL ? Number(accessTTL) : undefined,
+          refresh_token_ttl: refreshTTL ? Number(refreshTTL) : undefined,
+          scopes: split(scopes),
+        };
+        change.run(() => p.save(body), "Saved.");
+      }}
+    >
+      <h3 id={id}>{p.title}</h3>
+      <Field label="Application name" name="name" value={name} onInput={setName} problem={problem} required />
+      <Field label="Audience" name="audience" value={audience} onInput={setAudience} problem={problem} />
+      <Field label="Access token TTL (seconds)" name="access_token_ttl" type="number" value={accessTTL} onInput={setAccessTTL} problem={problem} />
+      <Field label="Refresh token TTL (seconds)" name="refresh_token_ttl" type="number" value={refreshTTL} onInput={setRefreshTTL} problem={problem} />
+      <Field label="Client scopes (separated by spaces)" name="scopes" value={scopes} onInput={setScopes} problem={problem} />
+      <Outcome change={change} shown={["name", "audience", "access_token_ttl", "refresh_token_ttl", "scopes"]} />
+      <button type="submit">{p.submit}</button>
+    </form>
   );
 }
 
@@ -115,19 +144,34 @@ function Application(p: { id: string; onClose: () => void }) {
   const secrets = useLoad(() => must(api.GET("/v1/applications/{id}/secrets", path)), [p.id]);
   const [userID, setUserID] = useState("");
   const [secret, setSecret] = useState("");
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const change = useChange();
+  const a = app.data;
   return (
-    <section aria-labelledby="app-h">
-      <h2 id="app-h">Application {app.data?.name}</h2>
+    <Page title={`Application ${a?.name ?? ""}`}>
       <button type="button" onClick={p.onClose}>Back to applications</button>
       <Problems problem={app.problem ?? members.problem ?? secrets.problem} />
-      <p>Audience: {app.data?.audience}</p>
+      {a && (
+        <p>
+          Id (the client_id): <code>{a.id}</code>
+        </p>
+      )}
+      {a && (
+        <AppForm
+          app={a}
+          title="Settings"
+          submit="Save application"
+          save={async (body) => {
+            await must(api.PATCH("/v1/applications/{id}", { ...path, body }));
+          }}
+        />
+      )}
+      <JWKS id={p.id} />
       <h3>Members</h3>
-      <ul>
+      <ul aria-label="Members">
         {members.data?.items.map((u) => (
           <li key={u.id}>
             {u.username}{" "}
-            <button type="button" onClick={() => act(setProblem, () => must(api.DELETE("/v1/applications/{id}/members/{user_id}", { params: { path: { id: p.id, user_id: u.id } } }))).then(members.reload)}>
+            <button type="button" onClick={() => change.run(() => must(api.DELETE("/v1/applications/{id}/members/{user_id}", { params: { path: { id: p.id, user_id: u.id } } })), `Removed ${u.username}.`).then(members.reload)}>
               Remove {u.username}
             </button>
           </li>
@@ -137,21 +181,21 @@ function Application(p: { id: string; onClose: () => void }) {
         aria-label="Add a member"
         onSubmit={async (e) => {
           e.preventDefault();
-          if (await act(setProblem, () => must(api.PUT("/v1/applications/{id}/members/{user_id}", { params: { path: { id: p.id, user_id: userID } } })))) {
+          if (await change.run(() => must(api.PUT("/v1/applications/{id}/members/{user_id}", { params: { path: { id: p.id, user_id: userID } } })), "Member added.")) {
             setUserID("");
             members.reload();
           }
         }}
       >
-        <Field label="User id to add" name="user_id" value={userID} onInput={setUserID} problem={problem} required />
+        <Field label="User id to add" name="user_id" value={userID} onInput={setUserID} problem={change.problem} required />
         <button type="submit">Add member</button>
       </form>
       <h3>Client secrets</h3>
-      <ul>
+      <ul aria-label="Client secrets">
         {secrets.data?.items.map((s) => (
           <li key={s.id}>
             created {when(s.created_at)}, expires {when(s.expires_at)}{" "}
-            <button type="button" onClick={() => act(setProblem, () => must(api.DELETE("/v1/applications/{id}/secrets/{secret_id}", { params: { path: { id: p.id, secret_id: s.id } } }))).then(secrets.reload)}>
+            <button type="button" aria-label={`Delete secret ${s.id}`} onClick={() => change.run(() => must(api.DELETE("/v1/applications/{id}/secrets/{secret_id}", { params: { path: { id: p.id, secret_id: s.id } } })), "Secret deleted.").then(secrets.reload)}>
               Delete secret
             </button>
           </li>
@@ -160,21 +204,61 @@ function Application(p: { id: string; onClose: () => void }) {
       <button
         type="button"
         onClick={async () => {
-          try {
-            const s = await must(api.POST("/v1/applications/{id}/secrets", { ...path, body: {} }));
-            setSecret(s.secret);
-            setProblem(null);
-            secrets.reload();
-          } catch (e) {
-            setProblem(e as Problem);
-          }
+          setSecret("");
+          if (await change.run(async () => setSecret((await must(api.POST("/v1/applications/{id}/secrets", { ...path, body: {} }))).secret))) secrets.reload();
         }}
       >
         Create a secret
       </button>
-      {secret && <Notice>The new secret, shown this once: <code>{secret}</code></Notice>}
-      <Problems problem={problem} shown={["user_id"]} />
-    </section>
+      {secret && <Notice>The new secret, shown this once: <code data-testid="new-secret">{secret}</code></Notice>}
+      <Outcome change={change} shown={["user_id"]} />
+      <h3>Delete</h3>
+      <button
+        type="button"
+        class="danger"
+        disabled={a?.is_default}
+        onClick={async () => {
+          if (confirm(`Delete the application ${a?.name}?`) && (await change.run(() => must(api.DELETE("/v1/applications/{id}", path))))) p.onClose();
+        }}
+      >
+        Delete application
+      </button>
+      {a?.is_default && <p>The default application cannot be deleted.</p>}
+    </Page>
+  );
+}
+
+/** JWKS reads and replaces the application's public keys for private_key_jwt. */
+function JWKS(p: { id: string }) {
+  const path = { params: { path: { id: p.id } } };
+  const [text, setText] = useState("");
+  const change = useChange();
+  const set = useLoad(async () => {
+    const s = await must(api.GET("/v1/applications/{id}/jwks", path));
+    setText(JSON.stringify(s, null, 2));
+    return s;
+  }, [p.id]);
+  return (
+    <form
+      aria-labelledby="jwks-h"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        let body: Schemas["ClientJWKSet"];
+        try {
+          body = JSON.parse(text);
+        } catch (err) {
+          change.setProblem({ message: "The key set is not JSON.", fields: { keys: String(err) } });
+          return;
+        }
+        if (await change.run(() => must(api.PUT("/v1/applications/{id}/jwks", { ...path, body })), `Saved: ${body.keys?.length ?? 0} key(s).`)) set.reload();
+      }}
+    >
+      <h3 id="jwks-h">Public keys for private_key_jwt</h3>
+      <Problems problem={set.problem} />
+      <TextArea label="JWK Set (JSON)" name="keys" value={text} onInput={setText} problem={change.problem} rows={8} />
+      <Outcome change={change} shown={["keys"]} />
+      <button type="submit">Save keys</button>
+    </form>
   );
 }
 
@@ -182,10 +266,9 @@ export function ApiKeys() {
   const keys = useLoad(() => must(api.GET("/v1/api-keys", { params: { query: { limit: 100 } } })), []);
   const [name, setName] = useState("");
   const [created, setCreated] = useState("");
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const change = useChange();
   return (
-    <section aria-labelledby="keys-h">
-      <h2 id="keys-h">Your API keys</h2>
+    <Page title="Your API keys">
       <Problems problem={keys.problem} />
       <table>
         <caption>API keys</caption>
@@ -200,7 +283,7 @@ export function ApiKeys() {
               <td>{when(k.created_at)}</td>
               <td>{when(k.last_used_at)}</td>
               <td>
-                <button type="button" class="danger" onClick={() => act(setProblem, () => must(api.DELETE("/v1/api-keys/{id}", { params: { path: { id: k.id } } }))).then(keys.reload)}>
+                <button type="button" class="danger" onClick={() => change.run(() => must(api.DELETE("/v1/api-keys/{id}", { params: { path: { id: k.id } } })), `Deleted ${k.name}.`).then(keys.reload)}>
                   Delete {k.name}
                 </button>
               </td>
@@ -212,35 +295,29 @@ export function ApiKeys() {
         aria-labelledby="key-create-h"
         onSubmit={async (e) => {
           e.preventDefault();
-          try {
-            const k = await must(api.POST("/v1/api-keys", { body: { name } }));
-            setCreated(k.key);
+          setCreated("");
+          if (await change.run(async () => setCreated((await must(api.POST("/v1/api-keys", { body: { name } }))).key))) {
             setName("");
-            setProblem(null);
             keys.reload();
-          } catch (err) {
-            setProblem(err as Problem);
           }
         }}
       >
         <h3 id="key-create-h">Create an API key</h3>
-        <Field label="Key name" name="name" value={name} onInput={setName} problem={problem} required />
-        <Problems problem={problem} shown={["name"]} />
+        <Field label="Key name" name="name" value={name} onInput={setName} problem={change.problem} required />
+        <Outcome change={change} shown={["name"]} />
         <button type="submit">Create API key</button>
       </form>
       {created && <Notice>The new key, shown this once: <code>{created}</code></Notice>}
-    </section>
+    </Page>
   );
 }
 
 export function SigningKeys() {
   const keys = useLoad(() => must(api.GET("/v1/signing-keys")), []);
   const [immediate, setImmediate] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [done, setDone] = useState("");
+  const change = useChange();
   return (
-    <section aria-labelledby="sk-h">
-      <h2 id="sk-h">Signing keys</h2>
+    <Page title="Signing keys">
       <Problems problem={keys.problem} />
       <table>
         <caption>Signing keys</caption>
@@ -263,22 +340,14 @@ export function SigningKeys() {
       <button
         type="button"
         onClick={async () => {
-          setDone("");
-          try {
-            const k = await must(api.POST("/v1/signing-keys/rotate", { params: { query: { immediate } } }));
-            setDone(`Rotated: the new key is ${k.kid}.`);
-            setProblem(null);
-            keys.reload();
-          } catch (e) {
-            setProblem(e as Problem);
-          }
+          const rotate = () => must(api.POST("/v1/signing-keys/rotate", { params: { query: { immediate } } }));
+          if (await change.run(rotate, (k) => `Rotated: the new key is ${k.kid}.`)) keys.reload();
         }}
       >
         Rotate signing key
       </button>
-      <Problems problem={problem} />
-      {done && <Notice>{done}</Notice>}
-    </section>
+      <Outcome change={change} />
+    </Page>
   );
 }
 
@@ -312,10 +381,10 @@ export function Audit() {
     [filter, cursor],
   );
   return (
-    <section aria-labelledby="audit-h">
-      <h2 id="audit-h">Audit log</h2>
+    <Page title="Audit log">
       <form
         aria-label="Filter the audit log"
+        class="row"
         onSubmit={(e) => {
           e.preventDefault();
           setCursors([]);
@@ -358,6 +427,6 @@ export function Audit() {
           Next page
         </button>
       </div>
-    </section>
+    </Page>
   );
 }

@@ -36,7 +36,12 @@ export function problemOf(err: unknown, status?: number): Problem {
   const e = (err ?? {}) as Record<string, unknown>;
   const list = Array.isArray(e.errors) ? (e.errors as FieldError[]) : [];
   for (const fe of list) {
-    if (fe.field) fields[fe.field] = fields[fe.field] ? `${fields[fe.field]}; ${fe.message}` : fe.message;
+    if (!fe.field) continue;
+    // An error inside a list or object ("scopes.1", "keys.0.kid") shows
+    // beside the top-level field, naming where it is.
+    const [top, ...inner] = fe.field.split(".");
+    const m = inner.length ? `${inner.join(".")}: ${fe.message}` : fe.message;
+    fields[top] = fields[top] ? `${fields[top]}; ${m}` : m;
   }
   const message =
     (typeof e.detail === "string" && e.detail) ||

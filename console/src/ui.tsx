@@ -1,7 +1,8 @@
-// Small building blocks: labelled fields with their errors beside them,
-// an error box, and a loader hook.
-import type { ComponentChildren } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+// Small building blocks: labelled fields (input, select, textarea) with
+// their errors beside them, a page whose heading takes the focus, an error
+// box and a notice, a loader hook and a hook for changes.
+import type { ComponentChildren, JSX } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { type Problem, problemOf } from "./api";
 
 function asProblem(e: unknown): Problem {
@@ -15,37 +16,29 @@ function useID(prefix: string) {
   return id;
 }
 
-interface FieldProps {
+interface ControlProps {
   label: string;
   /** The field's name in the API, which problem+json errors[].field names. */
   name: string;
-  value: string;
-  onInput: (v: string) => void;
   problem?: Problem | null;
-  type?: "text" | "password" | "number" | "datetime-local";
   required?: boolean;
-  placeholder?: string;
 }
 
-/** Field is a labelled input; an error the API gave for its name shows beside it. */
-export function Field(p: FieldProps) {
+/** useControl gives a control its id and ARIA state, and boxes it with its label and the error the API gave for its name. */
+function useControl(p: ControlProps) {
   const id = useID(p.name);
   const err = p.problem?.fields[p.name];
-  return (
+  const attrs = {
+    id,
+    name: p.name,
+    required: p.required,
+    "aria-invalid": err ? ("true" as const) : undefined,
+    "aria-describedby": err ? `${id}-error` : undefined,
+  };
+  const box = (control: JSX.Element) => (
     <div class="field">
       <label for={id}>{p.label}</label>
-      <input
-        id={id}
-        name={p.name}
-        // Preact types each input type apart; the union is still an input type.
-        type={(p.type ?? "text") as "text"}
-        value={p.value}
-        required={p.required}
-        placeholder={p.placeholder}
-        aria-invalid={err ? "true" : undefined}
-        aria-describedby={err ? `${id}-error` : undefined}
-        onInput={(e) => p.onInput((e.target as HTMLInputElement).value)}
-      />
+      {control}
       {err && (
         <span class="field-error" id={`${id}-error`} data-field={p.name}>
           {err}
@@ -53,6 +46,39 @@ export function Field(p: FieldProps) {
       )}
     </div>
   );
+  return { attrs, box };
+}
+
+const text = (e: Event) => (e.target as HTMLInputElement).value;
+
+/** Field is a labelled input; an error the API gave for its name shows beside it. */
+export function Field(
+  p: ControlProps & { value: string; onInput: (v: string) => void; type?: "text" | "password" | "number" | "datetime-local"; placeholder?: string },
+) {
+  const c = useControl(p);
+  // Preact types each input type apart; the union is still an input type.
+  return c.box(<input {...c.attrs} type={(p.type ?? "text") as "text"} value={p.value} placeholder={p.placeholder} onInput={(e) => p.onInput(text(e))} />);
+}
+
+/** Select is a labelled drop-down of options, with its error beside it. */
+export function Select(p: ControlProps & { value: string; onChange: (v: string) => void; options: string[] }) {
+  const c = useControl(p);
+  const options = p.options.includes(p.value) ? p.options : [p.value, ...p.options];
+  return c.box(
+    <select {...c.attrs} value={p.value} onChange={(e) => p.onChange(text(e))}>
+      {options.map((o) => (
+        <option key={o} value={o}>
+          {o}
+        </option>
+      ))}
+    </select>,
+  );
+}
+
+/** TextArea is a labelled multi-line field, with its error beside it. */
+export function TextArea(p: ControlProps & { value: string; onInput: (v: string) => void; rows?: number }) {
+  const c = useControl(p);
+  return c.box(<textarea {...c.attrs} rows={p.rows ?? 6} value={p.value} onInput={(e) => p.onInput(text(e))} />);
 }
 
 export function Check(p: { label: string; name: string; checked: boolean; onChange: (v: boolean) => void }) {
@@ -85,6 +111,21 @@ export function Problems(p: { problem?: Problem | null; shown?: string[] }) {
   );
 }
 
+/** Page is a page's section; its heading takes the focus when it opens, so the keyboard (and a screen reader) starts there. */
+export function Page(p: { title: string; children: ComponentChildren }) {
+  const id = useID("page");
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <section aria-labelledby={id}>
+      <h2 id={id} tabIndex={-1} ref={heading}>
+        {p.title}
+      </h2>
+      {p.children}
+    </section>
+  );
+}
+
 export function Notice(p: { children: ComponentChildren }) {
   return (
     <div class="notice" role="status">
@@ -110,16 +151,34 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
   return { data, problem, reload };
 }
 
-/** act runs a change, reporting its problem; it returns whether it worked. */
-export async function act(setProblem: (p: Problem | null) => void, f: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await f();
-    setProblem(null);
-    return true;
-  } catch (e) {
-    setProblem(asProblem(e));
-    return false;
-  }
+/** useChange runs changes, keeping the last one's problem, or its message when it worked. */
+export function useChange() {
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [done, setDone] = useState("");
+  // what is the message when f worked, or makes it from f's result.
+  const run = async <T,>(f: () => Promise<T>, what: string | ((r: T) => string) = ""): Promise<boolean> => {
+    setDone("");
+    try {
+      const r = await f();
+      setProblem(null);
+      setDone(typeof what === "string" ? what : what(r));
+      return true;
+    } catch (e) {
+      setProblem(asProblem(e));
+      return false;
+    }
+  };
+  return { problem, setProblem, done, run };
+}
+
+/** Outcome shows a change's problem (but for the fields a form shows) or its message. */
+export function Outcome(p: { change: { problem: Problem | null; done: string }; shown?: string[] }) {
+  return (
+    <>
+      <Problems problem={p.change.problem} shown={p.shown} />
+      {p.change.done && <Notice>{p.change.done}</Notice>}
+    </>
+  );
 }
 
 export function when(s?: string | null) {

@@ -2,7 +2,7 @@
 // the second factor, sessions.
 import { useState } from "preact/hooks";
 import { api, must, type Problem, type Schemas } from "./api";
-import { Check, Field, Notice, Problems, act, useLoad, when } from "./ui";
+import { Check, Field, Outcome, Page, Problems, Select, useChange, useLoad, when } from "./ui";
 
 type User = Schemas["User"];
 const PAGE = 20;
@@ -21,8 +21,7 @@ export function Users() {
     return <UserDetail id={selected} onClose={() => (setSelected(null), list.reload())} />;
   }
   return (
-    <section aria-labelledby="users-h">
-      <h2 id="users-h">Users</h2>
+    <Page title="Users">
       <form
         role="search"
         class="row"
@@ -88,7 +87,7 @@ export function Users() {
         </button>
       </div>
       <CreateUser onCreated={list.reload} />
-    </section>
+    </Page>
   );
 }
 
@@ -96,31 +95,31 @@ function CreateUser(p: { onCreated: () => void }) {
   const [username, setUsername] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [role, setRole] = useState("");
+  const [role, setRole] = useState("user");
   const [invite, setInvite] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [done, setDone] = useState("");
+  const change = useChange();
+  const { problem } = change;
   return (
     <form
       aria-labelledby="create-user-h"
       onSubmit={async (e) => {
         e.preventDefault();
-        setDone("");
-        const ok = await act(setProblem, () =>
-          must(
+        const ok = await change.run(
+          () =>
+            must(
             api.POST("/v1/users", {
               body: {
                 username,
                 email: email || undefined,
                 password: password || undefined,
-                role: role || undefined,
+                role,
                 invite: invite || undefined,
               },
             }),
           ),
+          `Created ${username}${invite ? " and sent an invitation" : ""}.`,
         );
         if (ok) {
-          setDone(`Created ${username}${invite ? " and sent an invitation" : ""}.`);
           setUsername("");
           setEmail("");
           setPassword("");
@@ -132,10 +131,9 @@ function CreateUser(p: { onCreated: () => void }) {
       <Field label="Username" name="username" value={username} onInput={setUsername} problem={problem} required />
       <Field label="E-mail" name="email" value={email} onInput={setEmail} problem={problem} />
       <Field label="Password" name="password" type="password" value={password} onInput={setPassword} problem={problem} />
-      <Field label="Role" name="role" value={role} onInput={setRole} problem={problem} placeholder="user" />
+      <RoleSelect value={role} onChange={setRole} problem={problem} />
       <Check label="Invite by e-mail (no password)" name="invite" checked={invite} onChange={setInvite} />
-      <Problems problem={problem} shown={["username", "email", "password", "role"]} />
-      {done && <Notice>{done}</Notice>}
+      <Outcome change={change} shown={["username", "email", "password", "role"]} />
       <button type="submit">Create user</button>
     </form>
   );
@@ -145,26 +143,38 @@ function UserDetail(p: { id: string; onClose: () => void }) {
   const path = { params: { path: { id: p.id } } };
   const user = useLoad(() => must(api.GET("/v1/users/{id}", path)), [p.id]);
   const sessions = useLoad(() => must(api.GET("/v1/users/{id}/sessions", path)), [p.id]);
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [done, setDone] = useState("");
+  const change = useChange();
   const run = async (what: string, f: () => Promise<unknown>) => {
-    setDone("");
-    if (await act(setProblem, f)) {
-      setDone(what);
+    if (await change.run(f, what)) {
       user.reload();
       sessions.reload();
     }
   };
   const u = user.data;
   return (
-    <section aria-labelledby="user-h">
-      <h2 id="user-h">User {u?.username}</h2>
+    <Page title={`User ${u?.username ?? ""}`}>
       <button type="button" onClick={p.onClose}>
         Back to users
       </button>
       <Problems problem={user.problem} />
+      {u && (
+        <dl>
+          <dt>Id</dt>
+          <dd>
+            <code data-testid="user-id">{u.id}</code>
+          </dd>
+          <dt>State</dt>
+          <dd data-testid="user-state">{u.disabled ? "disabled" : "active"}</dd>
+          <dt>Role</dt>
+          <dd>{u.role}</dd>
+          <dt>Second factor</dt>
+          <dd>{u.mfa_enabled ? "TOTP" : "none"}</dd>
+          <dt>Password expires</dt>
+          <dd>{when(u.password_expires_at)}</dd>
+        </dl>
+      )}
       {u && <EditUser key={u.updated_at} user={u} onSaved={() => run("Saved.", async () => {})} />}
-      <SetPassword id={p.id} onDone={() => setDone("Password set.")} />
+      <SetPassword id={p.id} />
       <h3>Account</h3>
       <div class="row">
         {u && (
@@ -185,14 +195,13 @@ function UserDetail(p: { id: string; onClose: () => void }) {
           type="button"
           class="danger"
           onClick={async () => {
-            if (confirm(`Delete ${u?.username}?`) && (await act(setProblem, () => must(api.DELETE("/v1/users/{id}", path))))) p.onClose();
+            if (confirm(`Delete ${u?.username}?`) && (await change.run(() => must(api.DELETE("/v1/users/{id}", path))))) p.onClose();
           }}
         >
           Delete user
         </button>
       </div>
-      <Problems problem={problem} />
-      {done && <Notice>{done}</Notice>}
+      <Outcome change={change} />
       <h3>Sessions</h3>
       <Problems problem={sessions.problem} />
       <table>
@@ -204,6 +213,8 @@ function UserDetail(p: { id: string; onClose: () => void }) {
             <th scope="col">Expires</th>
             <th scope="col">IP</th>
             <th scope="col">User agent</th>
+            <th scope="col">Signed in with</th>
+            <th scope="col">Actions</th>
           </tr>
         </thead>
         <tbody>
@@ -214,6 +225,16 @@ function UserDetail(p: { id: string; onClose: () => void }) {
               <td>{when(s.expires_at)}</td>
               <td>{s.client_ip}</td>
               <td>{s.user_agent}</td>
+              <td>{s.amr.join(", ")}</td>
+              <td>
+                <button
+                  type="button"
+                  aria-label={`End session ${s.id}`}
+                  onClick={() => run("Session ended.", () => must(api.DELETE("/v1/users/{id}/sessions/{session_id}", { params: { path: { id: p.id, session_id: s.id } } })))}
+                >
+                  End session
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
@@ -221,7 +242,7 @@ function UserDetail(p: { id: string; onClose: () => void }) {
       <button type="button" onClick={() => run("Every session ended.", () => must(api.DELETE("/v1/users/{id}/sessions", path)))}>
         End all sessions
       </button>
-    </section>
+    </Page>
   );
 }
 
@@ -230,7 +251,8 @@ function EditUser(p: { user: User; onSaved: () => void }) {
   const [first, setFirst] = useState(p.user.first_name ?? "");
   const [last, setLast] = useState(p.user.last_name ?? "");
   const [role, setRole] = useState(p.user.role);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const change = useChange();
+  const { problem } = change;
   return (
     <form
       aria-labelledby="edit-user-h"
@@ -238,38 +260,47 @@ function EditUser(p: { user: User; onSaved: () => void }) {
         e.preventDefault();
         const body: Schemas["UserUpdate"] = { first_name: first, last_name: last, role };
         if (email) body.email = email;
-        if (await act(setProblem, () => must(api.PATCH("/v1/users/{id}", { params: { path: { id: p.user.id } }, body })))) p.onSaved();
+        if (await change.run(() => must(api.PATCH("/v1/users/{id}", { params: { path: { id: p.user.id } }, body })))) p.onSaved();
       }}
     >
       <h3 id="edit-user-h">Profile</h3>
       <Field label="E-mail" name="email" value={email} onInput={setEmail} problem={problem} />
       <Field label="First name" name="first_name" value={first} onInput={setFirst} problem={problem} />
       <Field label="Last name" name="last_name" value={last} onInput={setLast} problem={problem} />
-      <Field label="Role" name="role" value={role} onInput={setRole} problem={problem} />
+      <RoleSelect value={role} onChange={setRole} problem={problem} />
       <Problems problem={problem} shown={["email", "first_name", "last_name", "role"]} />
       <button type="submit">Save profile</button>
     </form>
   );
 }
 
-function SetPassword(p: { id: string; onDone: () => void }) {
+function SetPassword(p: { id: string }) {
   const [pw, setPw] = useState("");
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const change = useChange();
   return (
     <form
       aria-labelledby="set-password-h"
       onSubmit={async (e) => {
         e.preventDefault();
-        if (await act(setProblem, () => must(api.POST("/v1/users/{id}/password", { params: { path: { id: p.id } }, body: { new_password: pw } })))) {
-          setPw("");
-          p.onDone();
-        }
+        const set = () => must(api.POST("/v1/users/{id}/password", { params: { path: { id: p.id } }, body: { new_password: pw } }));
+        if (await change.run(set, "Password set.")) setPw("");
       }}
     >
       <h3 id="set-password-h">Set a password</h3>
-      <Field label="New password" name="new_password" type="password" value={pw} onInput={setPw} problem={problem} required />
-      <Problems problem={problem} shown={["new_password"]} />
+      <Field label="New password" name="new_password" type="password" value={pw} onInput={setPw} problem={change.problem} required />
+      <Outcome change={change} shown={["new_password"]} />
       <button type="submit">Set password</button>
     </form>
+  );
+}
+
+/** RoleSelect offers the roles GET /v1/roles lists. */
+function RoleSelect(p: { value: string; onChange: (v: string) => void; problem: Problem | null }) {
+  const roles = useLoad(() => must(api.GET("/v1/roles")), []);
+  return (
+    <>
+      <Select label="Role" name="role" value={p.value} onChange={p.onChange} problem={p.problem} options={roles.data?.items.map((r) => r.name) ?? []} />
+      <Problems problem={roles.problem} />
+    </>
   );
 }

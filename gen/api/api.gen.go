@@ -1745,6 +1745,9 @@ type ServerInterface interface {
 	// ListUserSessions List a user's sessions
 	// (GET /v1/users/{id}/sessions)
 	ListUserSessions(ctx echo.Context, id ID) error
+	// EndUserSession End one session of a user
+	// (DELETE /v1/users/{id}/sessions/{session_id})
+	EndUserSession(ctx echo.Context, id ID, sessionId openapi_types.UUID) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2771,6 +2774,30 @@ func (w *ServerInterfaceWrapper) ListUserSessions(ctx echo.Context) error {
 	return err
 }
 
+// EndUserSession converts echo context to params.
+func (w *ServerInterfaceWrapper) EndUserSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "session_id" -------------
+	var sessionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EndUserSession(ctx, id, sessionId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -2835,6 +2862,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/users/:id/password", wrapper.SetUserPassword, options.OperationMiddlewares["setUserPassword"]...)
 	router.DELETE(options.BaseURL+"/v1/users/:id/sessions", wrapper.EndUserSessions, options.OperationMiddlewares["endUserSessions"]...)
 	router.GET(options.BaseURL+"/v1/users/:id/sessions", wrapper.ListUserSessions, options.OperationMiddlewares["listUserSessions"]...)
+	router.DELETE(options.BaseURL+"/v1/users/:id/sessions/:session_id", wrapper.EndUserSession, options.OperationMiddlewares["endUserSession"]...)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe, options.OperationMiddlewares["updateMe"]...)
 	router.POST(options.BaseURL+"/v1/me/password", wrapper.ChangeMyPassword, options.OperationMiddlewares["changeMyPassword"]...)
@@ -11015,6 +11043,125 @@ func (response ListUserSessions500ApplicationProblemPlusJSONResponse) VisitListU
 	return err
 }
 
+type EndUserSessionRequestObject struct {
+	Id        ID                 `json:"id"`
+	SessionId openapi_types.UUID `json:"session_id"`
+}
+
+type EndUserSessionResponseObject interface {
+	VisitEndUserSessionResponse(w http.ResponseWriter) error
+}
+
+type EndUserSession204Response struct {
+}
+
+func (response EndUserSession204Response) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndUserSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession400ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession401ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession403ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession404ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession431ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession500ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS The public signing keys (RFC 7517)
@@ -11242,6 +11389,9 @@ type StrictServerInterface interface {
 	// ListUserSessions List a user's sessions
 	// (GET /v1/users/{id}/sessions)
 	ListUserSessions(ctx context.Context, request ListUserSessionsRequestObject) (ListUserSessionsResponseObject, error)
+	// EndUserSession End one session of a user
+	// (DELETE /v1/users/{id}/sessions/{session_id})
+	EndUserSession(ctx context.Context, request EndUserSessionRequestObject) (EndUserSessionResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -13687,6 +13837,32 @@ func (sh *strictHandler) ListUserSessions(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// EndUserSession operation middleware
+func (sh *strictHandler) EndUserSession(ctx echo.Context, id ID, sessionId openapi_types.UUID) error {
+	var request EndUserSessionRequestObject
+
+	request.Id = id
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndUserSession(ctx.Request().Context(), request.(EndUserSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndUserSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EndUserSessionResponseObject); ok {
+		return validResponse.VisitEndUserSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
@@ -13977,23 +14153,24 @@ var swaggerSpec = []string{
 	"fvyNuMNsTFcFD76AYHBX1YDEEhPmeKE7Z1adpVA/a4NSWzWFtgzxvR3T+6m09Sj8fgV0tfW9aON6XnfO",
 	"ivJQvFAYZHtX4AVkNBVjtzNhuZhJ4GcMVFQWBX3wgcL9L9g3EuX/2CH64cnvIlM+vUoZZAdCvjHTYLfR",
 	"pdG4hEZeIKacARlAvn6hugRSjhSsU5UZa2hk4wITpUmXK0w83gJfAQ2XK1nIcQMzWrM6B4hYcaEcQ0hi",
-	"VxJidpzVeQqx9vNtVsKxU1nVYTXifSt1HR4R+Su5w+iK3O4vsuvhAiEwriImq09iOaJxXuyhFbTSJG71",
-	"WlOt5729vf2D7zrdTrez3/u++30X5Bi7rKXiFC9OyLPvjn5wGZTm83fd7g8kr9QAgg18/+zZQalSBBPR",
-	"XHLozZz5iQGWFb7o12yhMO3axWWOIbK3VM3BPPG+b45j7/3L5yeu4XzMhwlNOPNnirhCVaJitg+gFZnL",
-	"jStt09O9fthwONUd5yuT9+WtcNX1YYXuAvXGnLGKAS98IZfsXL6/PNutUpi8Yca0Ypy+116f7NA04kyM",
-	"mNrFgEAbEwptXpVKWWRAmyV48YTM2GwI3vA8PM/v17883znmfUFRAMg9MH8uyCShQnvjQu4/Hy1tAsOy",
-	"l4d99fGyGKubD+UCVjt+x3QvtGp5sDf8hgnoJGDIlZs/82JFUuiEjrTROFk89gadMhpX4qctzKXAxERF",
-	"JGeuXHAWnTVP2Jh/ImFGeFehDe8ZTdnoWqWzYCCwQDkXZJwaCQirtmh0BUORhAtmq0WYy+rf2/2zl+3X",
-	"bNEjr0//GkJ9v7BvGS+80CM/MZqwBH4/hmivkVa5U1DeCuRBcE5ozsoOmdcBr2+jWMhwYS1iPWIjwQLX",
-	"LKEQs+RjPcqLUEMJa6RYBLR5q1SBbVCRnfB/wC8/Xr5/ffou3HXVY2yA9ofzN8XlusiaOsKMuCaxhNgV",
-	"LLgcuDxvg6tYR1FgWK3ra24+Yy2/AvZDW/OaaUAiHkmhZAwdKbB/VhviSvy2X4amoohFLpB6yAVNFsFA",
-	"YBC3pvG1c8BILCbZP3vZIS+1whgVwByljCo5kjPmkn+VTvhID8QJChbtC3tRtc8wY35HSMIFlreBpQdg",
-	"1byhcZCVnB0ncjYQ1FaqkQmfcLFra14siE3lHJs7JyqcgN11BWSeY2MzDCIvlREy+2oD0N114Av+bTiq",
-	"gZgnMkpHGmrLRaTbPdwFe++CaHrNbCT6JQach6Bw7MGLIYHaQQWSCAMyNMxOJkBDSB9hh5xis1TzU/j7",
-	"wNleB60e6XQ6n8MisqV62nZVZtfsN+/vhiXRDKvYyct4+zdGuBuQ4UJDi8mBMH8VlvVK8rbSi7jBAvO+",
-	"cWtW57rVWvKBm5SP2BNFiksM85XBH52BuMwvDuzYb1AEREzbfL8EU8PnA9dFMyDeokqLd21yVyzdLs47",
-	"6cDGlx90u9hcMlVMkRGdc01jF3CvMKweacxZ/I+6h1i7Yrm662ZYkSNsg6XTOcflFxAA43ZLTxTKSZgp",
-	"C4tyUuprtoBuvfDhLa6zjLZz3gZl6fOvn/9PAAAA//8=",
+	"VxJidpzVeQqx9vNtVsKxU1nVYTXifSt1HR4R+Su5w+iK3O4vsuvVs9293+1fV2vKTpxahnoHHmxfGQhX",
+	"XKZD+q64gV/uwK9uAIFtfmGEvNTC+soHHpk91j74o3J1KVhDnr45QQQrMAAqANXkeOS0sjLTI2uGnqbw",
+	"5FIwA8IIAlUrYiT7JJYjGufFV1pBK03iVq811Xre29vbP/iu0+10O/u977vfd0GvsFBZKhbz4oQ8++7o",
+	"B5fRbD5/1+3+QPLKKUBr8P2zZwelyi1MRHPJoVd6BgM4zgoQvmYLhWUQXJz0GCLtS9VVzBPv+wYj9t6/",
+	"fH5CbMhXzIcJTTjzZ4q4QtW+YrYPYKUwwiZX2paL8PrTA25UH3NlMQ3DdmxlDlihE2i9MWesYsALX+kk",
+	"O5fvL892qwwY3jBjWjFOP7/qFdmhacSZGDG1iwG6NkYb2i4rlbLIgDZLuOQJmbHZEKJT8nBZb8CK+c4x",
+	"DxOKdEAukPlzQSYJFdobF2px8NHSJjBNYnnYVx8vi7Hz+VAugNwbpRDquDzYG37DBHT2MNcnN3/mxcOk",
+	"0AkdacK1YvHYG3TKaFyJn7ZQngKTLxWRnLny3Vm05DxhY/6JhBnhXYU23G40ZaNrlc6CgcCGAVyQcWo0",
+	"EqyipDE0A4qWXDDLvcyN+O/t/tnL9mu26JHXp38Nod5m2Le8H17okZ8YTVgCvx9D9OVIq9xJL28F3rRw",
+	"TnjjZYfM64DXt1FlZLiwFuoesZGZgWteUogh9LEe9TeoaYY1iywC2jxyqsBWr8hO+D/glx8v378+fRfu",
+	"umpONmHiw/mb4nJdpFsdYUZck1hCLBkWQA9c3QWDq1jXVGCYO7sxfB1pAGtrFrDfDFU3DWioIymUjKFD",
+	"DPaza0Ocl9+Gz9BUZGQUm9gw5IImi2AgMKlC0/jaOUQlFnftn73skJdaYcwYYI5STCsykjPmkvHNLTDS",
+	"A3GCgn77wt6V7TOsYLEjJOECy03B0gPwMtzQOMhKQI8TORsIJyDJhE+42LU1aBbEplaPzZUXFU7A7roC",
+	"Ms+x0SAmdZTKepl9tQHo7jrwhcA2HNVAzBMZpSMNtR4j0u0e7oL/ZUE0vWY2M+QSE0BCkET34MWQQC2v",
+	"AkmEARkaZicToCGkj7BDTrF5sfkp/H3gfCGDVo90Op3PYRHZUj1tu6rPa/ab91vEEoWGVezkZfX9GyPc",
+	"DchwoaHl60CYvwrLeiV5W+lF3GCBeR/HNatz3aMt+cBNykfsiSLFJYb5yuCPzkBc5hfH+cXB02eAIqDy",
+	"YSW0RQmmhs8HrqttQLxFlRbv2lavWLpdnHfSgc33OOh2sdlrqpgiIzrnmsYuAUZhmgvSmPPAHXUPsZbM",
+	"crXlzbAiR9gGS6dzjssvIADG0ZeeKJR3MVMWFuUE5ddsAd2z4cNbXGcZbee8DYLu518//58AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
