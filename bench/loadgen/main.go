@@ -84,7 +84,7 @@ func main() {
 	flag.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "client timeout of one request (above the server's 5 s hash queue limit)")
 	flag.StringVar(&cfg.out, "out", "", "also write the results as JSON to this file")
 	flag.StringVar(&cfg.workdir, "workdir", "", "keep databases, logs and binaries here (seeded databases are reused); default: a temporary directory, removed at the end")
-	flag.StringVar(&cfg.profile, "profile", "", "run the pprof-enabled server (./bench/profserve) and save CPU, block and mutex profiles of each scenario's first gatehouse round, and a heap profile after the flood, in this directory")
+	flag.StringVar(&cfg.profile, "profile", "", "run the pprof-enabled server (./bench/profserve) and save CPU, block and mutex profiles of each scenario's first gatehouse round, a CPU profile of gatehouse during the flood and a heap profile after it, in this directory")
 	flag.Parse()
 	if scen != "" {
 		cfg.Scenarios = strings.Split(scen, ",")
@@ -271,7 +271,12 @@ func runDefault(ctx context.Context, cfg config, rep *report, bin, serverBin, di
 			name string
 			p    *process
 		}{{"baseline", bl}, {"gatehouse", gh}} {
+			var prof sync.WaitGroup
+			if pprofAddr != "" && t.p == gh {
+				prof.Go(func() { saveProfile(ctx, pprofAddr, "profile", cfg.FloodDuration, filepath.Join(cfg.profile, "flood.cpu.pprof")) })
+			}
 			fr, err := runFlood(ctx, cfg, e, t.name, t.p)
+			prof.Wait()
 			if err != nil {
 				return fmt.Errorf("flood: %w", err)
 			}
