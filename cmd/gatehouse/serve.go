@@ -186,10 +186,13 @@ func checkKeyTimings(cmd *cli.Command, log *slog.Logger) error {
 	return nil
 }
 
-// onConnState, when set (by tests, before serve starts), sees every
-// connection's state changes: the graceful-shutdown test waits on it for
-// the server to be inside each request it holds across the signal.
-var onConnState func(net.Conn, http.ConnState)
+// onRequest, when set (by tests, before serve starts), sees every request
+// as it reaches the handler: the graceful-shutdown test waits on it for
+// the server to be inside each request it holds across the signal. (A
+// connection's StateActive is too early: net/http drops a request whose
+// headers it has read but whose handler has not begun when Shutdown
+// starts.)
+var onRequest func(*http.Request)
 
 func serve(ctx context.Context, cmd *cli.Command) error {
 	log, err := newLogger(cmd)
@@ -225,8 +228,12 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		fmt.Fprintf(cmd.Root().Writer, "created administrator %q with password: %s\n(shown once; set GATEHOUSE_ADMIN_PASSWORD to choose it)\n", cmd.String("admin-username"), generated)
 	}
 
+	var handler http.Handler = inst.Handler
+	if hook := onRequest; hook != nil {
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hook(r); inst.Handler.ServeHTTP(w, r) })
+	}
 	srv := &http.Server{
-		Handler:           inst.Handler,
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -234,7 +241,6 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		// gatehouse answers a request over impl.MaxHeaderBytes itself
 		// (431 in the route's shape, logged); net/http reads a bit more.
 		MaxHeaderBytes: impl.ServerMaxHeaderBytes,
-		ConnState:      onConnState,
 	}
 	// Background work ends before the database closes: the last flush of
 	// API-key last-used times happens on the way out.

@@ -33,17 +33,15 @@ func TestGracefulShutdown(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	t.Setenv("GATEHOUSE_ADMIN_PASSWORD", "shutdown-test-password")
-	// Every connection the server starts reading a request on.
+	// Every request that reaches the server's handler.
 	active := make(chan struct{}, 64)
-	onConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateActive {
-			select {
-			case active <- struct{}{}:
-			default:
-			}
+	onRequest = func(*http.Request) {
+		select {
+		case active <- struct{}{}:
+		default:
 		}
 	}
-	t.Cleanup(func() { onConnState = nil })
+	t.Cleanup(func() { onRequest = nil })
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	done := make(chan error, 1)
@@ -130,7 +128,7 @@ func TestGracefulShutdown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The signal comes once the server is reading every one of them.
+	// The signal comes once every one of them is in the handler, reading its body.
 	for range inFlight {
 		select {
 		case <-active:
