@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -33,18 +32,10 @@ func (c *countingStore) ListApplicationSecrets(ctx context.Context, appID string
 // constant-time comparison) and fails the same way.
 func TestUnknownClientCostsAWrongSecret(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLiteMigrated(ctx, filepath.Join(t.TempDir(), "g.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cs := &countingStore{Store: st}
-	svc := New(cs, NewHasher(HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1, 0), Config{})
-	if err := svc.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cs := &countingStore{Store: openTestStore(t)}
+	svc := newTestService(t, cs, Config{})
 	app := store.Application{ID: uuid.NewString(), Name: "m2m", Audience: "api://m2m", AccessTokenTTL: 60e9, RefreshTokenTTL: 60e9}
-	if err := st.CreateApplication(ctx, app); err != nil {
+	if err := cs.CreateApplication(ctx, app); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := svc.CreateApplicationSecret(ctx, app.ID, nil, "", Client{}); err != nil {

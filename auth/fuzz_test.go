@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 // FuzzVerifyAccessToken feeds arbitrary strings to VerifyAccessToken over a
@@ -18,19 +15,7 @@ import (
 // lenient base64 decoding once let through.
 func FuzzVerifyAccessToken(f *testing.F) {
 	ctx := context.Background()
-	st, err := store.OpenSQLiteMigrated(ctx, filepath.Join(f.TempDir(), "fuzz.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	hasher := NewHasher(HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0)
-	svc := New(st, hasher, Config{AdminScopes: []string{"profile"}})
-	if err := svc.Bootstrap(ctx); err != nil {
-		f.Fatal(err)
-	}
-	if _, err := svc.CreateUser(ctx, NewUser{Username: "fuzz", Password: "fuzz-password"}, "", Client{}); err != nil {
-		f.Fatal(err)
-	}
+	svc := newTestService(f, openTestStore(f), Config{AdminScopes: []string{"profile"}}, "fuzz")
 	sess, err := svc.Login(ctx, LoginRequest{Login: "fuzz", Password: "fuzz-password"})
 	if err != nil {
 		f.Fatal(err)

@@ -3,12 +3,9 @@ package auth
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 // TestEveryLoginFailureCostsOneHash: an unknown user, a disabled one, a
@@ -17,12 +14,8 @@ import (
 func TestEveryLoginFailureCostsOneHash(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := store.OpenSQLiteMigrated(ctx, filepath.Join(t.TempDir(), "g.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	hasher := NewHasher(HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1, 0)
+	st := openTestStore(t)
+	hasher := NewHasher(testHashParams, 1, 0)
 	var hashes atomic.Int64
 	hasher.OnWait(func(time.Duration) { hashes.Add(1) })
 	svc := New(st, hasher, Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}, MaxFailedLogins: 3})

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 // TestVerifiedTokensCheckedOnEveryUse: a token whose signature is
@@ -17,23 +14,12 @@ import (
 // when its session ends and when its key leaves the keyring.
 func TestVerifiedTokensCheckedOnEveryUse(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLiteMigrated(ctx, filepath.Join(t.TempDir(), "g.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestStore(t)
 	var mu sync.Mutex
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	hasher := NewHasher(HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0)
-	svc := New(st, hasher, Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}, Now: clock})
-	if err := svc.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.CreateUser(ctx, NewUser{Username: "alice", Password: "alice-password"}, "", Client{}); err != nil {
-		t.Fatal(err)
-	}
+	svc := newTestService(t, st, Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}, Now: clock}, "alice")
 	login := func() Session {
 		t.Helper()
 		sess, err := svc.Login(ctx, LoginRequest{Login: "alice", Password: "alice-password", Refresh: true})
@@ -116,19 +102,7 @@ func TestVerifiedTokensBounded(t *testing.T) {
 // the same run, with the cache emptied before every verification.
 func BenchmarkVerifyAccessToken(b *testing.B) {
 	ctx := context.Background()
-	st, err := store.OpenSQLiteMigrated(ctx, filepath.Join(b.TempDir(), "g.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	hasher := NewHasher(HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0)
-	svc := New(st, hasher, Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}})
-	if err := svc.Bootstrap(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := svc.CreateUser(ctx, NewUser{Username: "bench", Password: "bench-password"}, "", Client{}); err != nil {
-		b.Fatal(err)
-	}
+	svc := newTestService(b, openTestStore(b), Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}}, "bench")
 	sess, err := svc.Login(ctx, LoginRequest{Login: "bench", Password: "bench-password"})
 	if err != nil {
 		b.Fatal(err)
