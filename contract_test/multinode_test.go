@@ -104,6 +104,9 @@ func TestMultiNode(t *testing.T) {
 
 	t.Run("B's watcher brings a session ended on A within one sync interval", func(t *testing.T) {
 		tok := a.login(t, "alice", "alice-password")
+		// B has verified the token (and remembers its signature) before
+		// the session ends: the revocation must still reach it.
+		wantTokenAccepted(t, b, tok.AccessToken, "the session's token on B")
 		// B syncs as serve does, every second; the test waits for the
 		// sync that reads the revocation, not for a time.
 		seen := make(chan struct{}, 1)
