@@ -128,9 +128,18 @@ func (s *Service) issueSession(ctx context.Context, u store.User, role store.Rol
 
 // AuthenticatePassword checks a username (or e-mail) and password as a
 // login does, lockout and all, but accepts an expired password: it lets a
-// user whose password has expired change it.
+// user whose password has expired change it. A user with a second factor
+// is refused as for a wrong password (the cause audited): the password
+// alone must not change the password, nor end the sessions a change
+// ends. Such a user whose password expired resets it by e-mail, or an
+// administrator sets it.
 func (s *Service) AuthenticatePassword(ctx context.Context, login, password string, cl Client) (store.User, error) {
-	return s.checkPassword(ctx, login, password, cl)
+	u, err := s.checkPassword(ctx, login, password, cl)
+	if err == nil && u.MFAEnabled {
+		s.Audit(ctx, cl.event("login", "failure", u.ID, u.ID, causeMFARequired))
+		return store.User{}, ErrInvalidCredentials
+	}
+	return u, err
 }
 
 // checkPassword finds the user and verifies the password, counting

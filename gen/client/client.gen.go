@@ -2279,9 +2279,10 @@ type ClientInterface interface {
 	// Accepts an expired password as `current_password`: this is the way
 	// out of "password expired". A user whose expired password keeps them
 	// from getting a token authenticates with HTTP Basic (username or
-	// e-mail, and that password) instead. Ends every other session of
-	// the user: all but the caller's own (with HTTP Basic or an API key,
-	// all of them).
+	// e-mail, and that password) instead; not a user with a second
+	// factor, whom the password alone does not authenticate (401, as a
+	// wrong password). Ends every other session of the user: all but the
+	// caller's own (with HTTP Basic or an API key, all of them).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2293,9 +2294,10 @@ type ClientInterface interface {
 	// Accepts an expired password as `current_password`: this is the way
 	// out of "password expired". A user whose expired password keeps them
 	// from getting a token authenticates with HTTP Basic (username or
-	// e-mail, and that password) instead. Ends every other session of
-	// the user: all but the caller's own (with HTTP Basic or an API key,
-	// all of them).
+	// e-mail, and that password) instead; not a user with a second
+	// factor, whom the password alone does not authenticate (401, as a
+	// wrong password). Ends every other session of the user: all but the
+	// caller's own (with HTTP Basic or an API key, all of them).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4000,9 +4002,10 @@ func (c *Client) ConfirmTotp(ctx context.Context, body ConfirmTotpJSONRequestBod
 // Accepts an expired password as `current_password`: this is the way
 // out of "password expired". A user whose expired password keeps them
 // from getting a token authenticates with HTTP Basic (username or
-// e-mail, and that password) instead. Ends every other session of
-// the user: all but the caller's own (with HTTP Basic or an API key,
-// all of them).
+// e-mail, and that password) instead; not a user with a second
+// factor, whom the password alone does not authenticate (401, as a
+// wrong password). Ends every other session of the user: all but the
+// caller's own (with HTTP Basic or an API key, all of them).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4024,9 +4027,10 @@ func (c *Client) ChangeMyPasswordWithBody(ctx context.Context, contentType strin
 // Accepts an expired password as `current_password`: this is the way
 // out of "password expired". A user whose expired password keeps them
 // from getting a token authenticates with HTTP Basic (username or
-// e-mail, and that password) instead. Ends every other session of
-// the user: all but the caller's own (with HTTP Basic or an API key,
-// all of them).
+// e-mail, and that password) instead; not a user with a second
+// factor, whom the password alone does not authenticate (401, as a
+// wrong password). Ends every other session of the user: all but the
+// caller's own (with HTTP Basic or an API key, all of them).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8368,9 +8372,10 @@ type ClientWithResponsesInterface interface {
 	// Accepts an expired password as `current_password`: this is the way
 	// out of "password expired". A user whose expired password keeps them
 	// from getting a token authenticates with HTTP Basic (username or
-	// e-mail, and that password) instead. Ends every other session of
-	// the user: all but the caller's own (with HTTP Basic or an API key,
-	// all of them).
+	// e-mail, and that password) instead; not a user with a second
+	// factor, whom the password alone does not authenticate (401, as a
+	// wrong password). Ends every other session of the user: all but the
+	// caller's own (with HTTP Basic or an API key, all of them).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8382,9 +8387,10 @@ type ClientWithResponsesInterface interface {
 	// Accepts an expired password as `current_password`: this is the way
 	// out of "password expired". A user whose expired password keeps them
 	// from getting a token authenticates with HTTP Basic (username or
-	// e-mail, and that password) instead. Ends every other session of
-	// the user: all but the caller's own (with HTTP Basic or an API key,
-	// all of them).
+	// e-mail, and that password) instead; not a user with a second
+	// factor, whom the password alone does not authenticate (401, as a
+	// wrong password). Ends every other session of the user: all but the
+	// caller's own (with HTTP Basic or an API key, all of them).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16400,9 +16406,10 @@ func (c *ClientWithResponses) ConfirmTotpWithResponse(ctx context.Context, body 
 // Accepts an expired password as `current_password`: this is the way
 // out of "password expired". A user whose expired password keeps them
 // from getting a token authenticates with HTTP Basic (username or
-// e-mail, and that password) instead. Ends every other session of
-// the user: all but the caller's own (with HTTP Basic or an API key,
-// all of them).
+// e-mail, and that password) instead; not a user with a second
+// factor, whom the password alone does not authenticate (401, as a
+// wrong password). Ends every other session of the user: all but the
+// caller's own (with HTTP Basic or an API key, all of them).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16420,9 +16427,10 @@ func (c *ClientWithResponses) ChangeMyPasswordWithBodyWithResponse(ctx context.C
 // Accepts an expired password as `current_password`: this is the way
 // out of "password expired". A user whose expired password keeps them
 // from getting a token authenticates with HTTP Basic (username or
-// e-mail, and that password) instead. Ends every other session of
-// the user: all but the caller's own (with HTTP Basic or an API key,
-// all of them).
+// e-mail, and that password) instead; not a user with a second
+// factor, whom the password alone does not authenticate (401, as a
+// wrong password). Ends every other session of the user: all but the
+// caller's own (with HTTP Basic or an API key, all of them).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

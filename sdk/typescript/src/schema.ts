@@ -329,9 +329,10 @@ export interface paths {
          * @description Accepts an expired password as `current_password`: this is the way
          *     out of "password expired". A user whose expired password keeps them
          *     from getting a token authenticates with HTTP Basic (username or
-         *     e-mail, and that password) instead. Ends every other session of
-         *     the user: all but the caller's own (with HTTP Basic or an API key,
-         *     all of them).
+         *     e-mail, and that password) instead; not a user with a second
+         *     factor, whom the password alone does not authenticate (401, as a
+         *     wrong password). Ends every other session of the user: all but the
+         *     caller's own (with HTTP Basic or an API key, all of them).
          */
         post: operations["changeMyPassword"];
         delete?: never;
