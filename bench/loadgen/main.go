@@ -273,7 +273,9 @@ func runDefault(ctx context.Context, cfg config, rep *report, bin, serverBin, di
 		}{{"baseline", bl}, {"gatehouse", gh}} {
 			var prof sync.WaitGroup
 			if pprofAddr != "" && t.p == gh {
-				prof.Go(func() { saveProfile(ctx, pprofAddr, "profile", cfg.FloodDuration, filepath.Join(cfg.profile, "flood.cpu.pprof")) })
+				prof.Go(func() {
+					saveProfile(ctx, pprofAddr, "profile", cfg.FloodDuration, filepath.Join(cfg.profile, "flood.cpu.pprof"))
+				})
 			}
 			fr, err := runFlood(ctx, cfg, e, t.name, t.p)
 			prof.Wait()
