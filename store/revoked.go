@@ -90,6 +90,17 @@ const qPurgeFamily = `DELETE FROM refresh_families
 // family or adds the successor, so the delete of that token waits for it
 // and then skips the updated row, and the family keeps a token.
 func (s *DB) purgeRefreshTokens(ctx context.Context, t tx, before int64) (int64, error) {
+	// Two nodes purging at once could each delete one of a family's last
+	// two tokens while the other's delete is not yet committed, each then
+	// see a token left, and leave the family empty for good: on PostgreSQL
+	// their batches take turns, and each sees what the last one deleted.
+	// SQLite's one writer makes them take turns already.
+	const qLock = `SELECT pg_advisory_xact_lock(hashtextextended('gatehouse refresh-token purge', 0))`
+	if s.postgres {
+		if _, err := t.exec(ctx, qLock); err != nil {
+			return 0, err
+		}
+	}
 	rows, err := t.query(ctx, s.purgeRefreshTokensQuery(), before, PurgeBatch)
 	if err != nil {
 		return 0, err
