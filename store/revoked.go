@@ -29,8 +29,9 @@ func (s *DB) IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error)
 // PurgeBatch is the most rows one purge transaction deletes from a table.
 // On SQLite a write transaction holds the one writer connection, so a
 // backlog of millions of expired rows is deleted in short transactions,
-// between which logins and refreshes get the writer: 500 rows take about
-// 4 ms (BenchmarkPurgeExpired), so a write waits that much at most for one.
+// between which logins and refreshes get the writer: a batch of 500 takes
+// a few milliseconds (BenchmarkPurgeExpired), about what a write queued
+// behind the purge waits.
 const PurgeBatch = 500
 
 // PurgeExpired deletes what can no longer matter at now: the revocation-log
