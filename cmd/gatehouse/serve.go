@@ -166,9 +166,9 @@ func newLogger(cmd *cli.Command) (*slog.Logger, error) {
 // that is not shorter than the key activation delay: a node that has not
 // reloaded by a staged key's active_from goes on signing with the key it
 // replaces, and does not accept the new key's tokens from the nodes that
-// switched. A JWKS max-age
-// not below the delay only earns a warning: caches that honour it may
-// meet a new key's first tokens before they refetch.
+// switched. A JWKS max-age not below the delay only earns a warning:
+// caches that honour it may meet a new key's first tokens before they
+// refetch.
 func checkTimings(cmd *cli.Command, log *slog.Logger) error {
 	delay, reload, maxAge := cmd.Duration("key-activation-delay"), cmd.Duration("key-reload-interval"), cmd.Duration("jwks-max-age")
 	if reload <= 0 {
