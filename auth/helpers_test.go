@@ -3,7 +3,9 @@ package auth
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/store"
 )
@@ -39,4 +41,35 @@ func newTestService(tb testing.TB, st store.Store, cfg Config, users ...string) 
 		}
 	}
 	return svc
+}
+
+// testClock is a clock for Config.Now that tests move by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock { return &testClock{now: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// mustLogin logs the user name in with the password newTestService gave
+// it, asking for a refresh token.
+func mustLogin(tb testing.TB, svc *Service, name string) Session {
+	tb.Helper()
+	sess, err := svc.Login(context.Background(), LoginRequest{Login: name, Password: name + "-password", Refresh: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sess
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 )
@@ -15,19 +14,9 @@ import (
 func TestVerifiedTokensCheckedOnEveryUse(t *testing.T) {
 	ctx := context.Background()
 	st := openTestStore(t)
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	svc := newTestService(t, st, Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}, Now: clock}, "alice")
-	login := func() Session {
-		t.Helper()
-		sess, err := svc.Login(ctx, LoginRequest{Login: "alice", Password: "alice-password", Refresh: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sess
-	}
+	clock := newTestClock()
+	svc := newTestService(t, st, Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}, Now: clock.Now}, "alice")
+	login := func() Session { return mustLogin(t, svc, "alice") }
 	verifies := func(what, token string, want bool) {
 		t.Helper()
 		_, err := svc.VerifyOwnAccessToken(ctx, token)
@@ -47,7 +36,7 @@ func TestVerifiedTokensCheckedOnEveryUse(t *testing.T) {
 		t.Errorf("remembered token for another audience: err %v", err)
 	}
 
-	advance(time.Until(sess.Access.ExpiresAt) + svc.cfg.Leeway + time.Second)
+	clock.Advance(time.Until(sess.Access.ExpiresAt) + svc.cfg.Leeway + time.Second)
 	verifies("past exp + leeway", token, false)
 
 	sess = login()
@@ -63,7 +52,7 @@ func TestVerifiedTokensCheckedOnEveryUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	verifies("old key retired, still published", sess.Access.Token, true)
-	if err := st.DeleteSigningKeysRetiredBefore(ctx, clock().Add(time.Second)); err != nil {
+	if err := st.DeleteSigningKeysRetiredBefore(ctx, clock.Now().Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.ReloadSigningKeys(ctx); err != nil {

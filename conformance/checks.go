@@ -119,7 +119,7 @@ func (r *runner) run(ctx context.Context) {
 	}) {
 		return // nothing else can run
 	}
-	r.admin = adminTok.AccessToken
+	r.admin, r.adminRefresh = adminTok.AccessToken, adminTok.RefreshToken
 	admin := bearer(r.admin)
 
 	r.check("without credentials /v1/users is 401", func() error {

@@ -171,6 +171,9 @@ type runner struct {
 	prefix string
 	// created holds what to delete at the end, in reverse order.
 	cleanup []cleanupStep
+	// adminRefresh is the refresh token of the administrator's session,
+	// revoked last: the run leaves no live session behind.
+	adminRefresh string
 }
 
 type cleanupStep struct {
@@ -254,6 +257,17 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	if r.admin != "" {
 		r.check("cleanup: nothing named "+r.prefix+" remains", func() error { return r.leftovers(context.WithoutCancel(ctx)) })
+	}
+	if r.adminRefresh != "" {
+		// After every check that needs the administrator's access token:
+		// revoking the session denies it too.
+		r.check("cleanup: the administrator's session ends (POST /oauth/revoke)", func() error {
+			resp, err := r.c.RevokeTokenWithFormdataBodyWithResponse(context.WithoutCancel(ctx), client.RevokeTokenFormdataRequestBody{Token: r.adminRefresh})
+			if err != nil {
+				return err
+			}
+			return status(resp.StatusCode(), 200, resp.Body)
+		})
 	}
 	return r.res, nil
 }

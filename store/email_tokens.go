@@ -78,6 +78,21 @@ func (s *DB) CreateEmailToken(ctx context.Context, t EmailToken, limits []MailLi
 	}))
 }
 
+// mailCountedAfter is the time after which a send counts toward one of
+// limits at now: CreateEmailToken counts, for each limit, the sends after
+// its time less the window, so a send at or before this time counts toward
+// none of them, now or later, and PurgeExpired deletes it. With no limits
+// no send counts.
+func mailCountedAfter(now time.Time, limits []MailLimit) time.Time {
+	after := now
+	for _, l := range limits {
+		if t := now.Add(-l.Window); t.Before(after) {
+			after = t
+		}
+	}
+	return after
+}
+
 // GetEmailToken finds a token by the SHA-256 of its secret, used or not.
 func (s *DB) GetEmailToken(ctx context.Context, hash string) (EmailToken, error) {
 	const q = `SELECT ` + emailTokenColumns + ` FROM email_tokens WHERE hash = ?`

@@ -40,3 +40,32 @@ func (s *DB) RotateInOwnTransaction(ctx context.Context, oldHash string, next Re
 func (s *DB) GroupCommitStats() (groups, rotations int64) {
 	return s.group.groups.Load(), s.group.rotations.Load()
 }
+
+// PurgeQueryPlans returns SQLite's query plan of each statement
+// PurgeExpired runs, by query text.
+func (s *DB) PurgeQueryPlans(ctx context.Context) (map[string][]string, error) {
+	qs := []string{s.purgeRefreshTokensQuery(), qPurgeFamily}
+	for _, p := range purged {
+		qs = append(qs, s.batchDelete(p.table, p.where, ""))
+	}
+	plans := map[string][]string{}
+	for _, q := range qs {
+		rows, err := s.writer.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, 0, PurgeBatch)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			plans[q] = append(plans[q], detail)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return plans, nil
+}

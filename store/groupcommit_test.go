@@ -19,6 +19,13 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 func openWithFamilies(t testing.TB, n int) *store.DB {
 	t.Helper()
 	s := open(t)
+	seedFamilies(t, s, n)
+	return s
+}
+
+// seedFamilies stores openWithFamilies' user and families in s.
+func seedFamilies(t testing.TB, s *store.DB, n int) {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := s.PutRole(ctx, store.Role{Name: "user", Code: 2, Scopes: []string{"profile"}}); err != nil {
 		t.Fatal(err)
@@ -36,7 +43,6 @@ func openWithFamilies(t testing.TB, n int) *store.DB {
 			t.Fatal(err)
 		}
 	}
-	return s
 }
 
 func token(hash, family string) store.RefreshToken {

@@ -27,7 +27,7 @@ func openPostgres(t *testing.T) *store.DB {
 
 // openPostgresDSN opens and migrates the database at dsn, closing it when the test
 // ends.
-func openPostgresDSN(t *testing.T, dsn string) *store.DB {
+func openPostgresDSN(t testing.TB, dsn string) *store.DB {
 	t.Helper()
 	p, err := store.OpenMigrated(t.Context(), dsn)
 	if err != nil {

@@ -354,9 +354,12 @@ type Store interface {
 	// back more than once; none written before the call is ever missed,
 	// whichever node wrote it.
 	RevocationsSince(ctx context.Context, cursor int64) ([]Revocation, int64, error)
-	// PurgeExpired deletes revocation-log entries and refresh tokens that
-	// expired before now.
-	PurgeExpired(ctx context.Context, now time.Time) error
+	// PurgeExpired deletes what expired before now: revocation-log
+	// entries, client-assertion jtis, refresh tokens (and the families
+	// they leave empty), e-mail tokens and mfa tokens; and the mail sends
+	// that no limit of limits (those CreateEmailToken is given) counts any
+	// more at now. It deletes in short transactions, not in one.
+	PurgeExpired(ctx context.Context, now time.Time, limits []MailLimit) error
 
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	GetAPIKey(ctx context.Context, id string) (APIKey, error)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -119,5 +120,16 @@ func testUpgrade(t *testing.T, db *sql.DB, dialect goose.Dialect, dir, dsn strin
 	}
 	if _, err := s.RecordLoginFailure(ctx, "u-1", store.LoginFailure{At: created, WindowStart: created, MaxAttempts: 5, LockUntil: created}); err != nil {
 		t.Errorf("RecordLoginFailure: %v", err)
+	}
+	// Version 9: the purge runs on the upgraded tables; the family goes
+	// with its expired tokens.
+	if err := s.PurgeExpired(ctx, created.Add(2*time.Hour), nil); err != nil {
+		t.Errorf("PurgeExpired: %v", err)
+	}
+	if _, err := s.GetRefreshToken(ctx, "h-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an expired token after the purge: %v, want ErrNotFound", err)
+	}
+	if err := s.TouchRefreshFamily(ctx, "fam", store.RefreshUse{At: created}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the emptied family after the purge: %v, want ErrNotFound", err)
 	}
 }

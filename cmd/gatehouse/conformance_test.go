@@ -52,7 +52,8 @@ var prefixRE = regexp.MustCompile(`\(prefix (conformance-[0-9a-f]+-)\)`)
 
 // TestConformancePasses: `gatehouse conformance --url` against a live
 // server prints only PASS lines, exits 0, honours a Retry-After on the way,
-// and leaves nothing named with its prefix.
+// leaves nothing named with its prefix and no live session of the
+// administrator it signed in as.
 func TestConformancePasses(t *testing.T) {
 	ts, st := liveServer(t)
 	t.Setenv("GATEHOUSE_CONFORMANCE_USERNAME", "admin")
@@ -120,6 +121,12 @@ func TestConformancePasses(t *testing.T) {
 	}
 	if keys, _, err := st.ListAPIKeys(ctx, admin.ID, store.Page{Limit: 10}); err != nil || len(keys) != 0 {
 		t.Errorf("API keys left: %v %v", keys, err)
+	}
+	if !strings.Contains(out, "PASS cleanup: the administrator's session ends") {
+		t.Errorf("no check that the administrator's session ends:\n%s", out)
+	}
+	if sessions, err := st.ListSessions(ctx, admin.ID, time.Now()); err != nil || len(sessions) != 0 {
+		t.Errorf("the administrator's live sessions after the run: %+v %v; want none", sessions, err)
 	}
 	// Nothing existing changed: the admin is as it was, no key rotated.
 	sk, err := st.ListSigningKeys(ctx)

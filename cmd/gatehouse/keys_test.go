@@ -90,10 +90,11 @@ func TestKeysRotateAndList(t *testing.T) {
 	}
 }
 
-// TestServeChecksKeyTimings: serve refuses a --key-reload-interval that is
+// TestServeChecksTimings: serve refuses a --key-reload-interval that is
 // not shorter than --key-activation-delay (a node would go on signing with
-// a retired key), from flags or the environment, before opening anything.
-func TestServeChecksKeyTimings(t *testing.T) {
+// a retired key), and intervals out of range, from flags or the
+// environment, before opening anything.
+func TestServeChecksTimings(t *testing.T) {
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "gatehouse.db")
 	cases := []struct {
@@ -106,6 +107,8 @@ func TestServeChecksKeyTimings(t *testing.T) {
 		{"delay below the default reload interval, from the environment", map[string]string{"GATEHOUSE_KEY_ACTIVATION_DELAY": "10s"}, nil, "must be shorter than --key-activation-delay"},
 		{"no reload interval", nil, []string{"--key-reload-interval", "0"}, "--key-reload-interval must be positive"},
 		{"no max-age", map[string]string{"GATEHOUSE_JWKS_MAX_AGE": "0s"}, nil, "--jwks-max-age must be at least 1s"},
+		{"a negative purge interval", nil, []string{"--purge-interval", "-1m"}, "--purge-interval must be 0 (no purge) or positive, got -1m0s"},
+		{"a negative purge interval, from the environment", map[string]string{"GATEHOUSE_PURGE_INTERVAL": "-10s"}, nil, "--purge-interval must be 0 (no purge) or positive"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

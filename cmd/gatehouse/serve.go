@@ -78,6 +78,8 @@ func serveCommand() *cli.Command {
 				Usage: "how often signing keys are reloaded from the database (must be shorter than --key-activation-delay)"},
 			&cli.DurationFlag{Name: "revocation-sync-interval", Value: auth.DefaultRevocationSyncInterval, Sources: env("revocation-sync-interval"),
 				Usage: "how often this node reads the revocations (ended sessions, revoked access tokens) other nodes made: the most their access tokens stay accepted here, plus one database read"},
+			&cli.DurationFlag{Name: "purge-interval", Value: auth.DefaultPurgeInterval, Sources: env("purge-interval"),
+				Usage: "how often expired refresh tokens, revocations, mailed and mfa tokens and old mail-limit counts are deleted from the database (0: never)"},
 			&cli.DurationFlag{Name: "jwks-max-age", Value: impl.DefaultJWKSMaxAge, Sources: env("jwks-max-age"),
 				Usage: "the JWKS's Cache-Control max-age (keep it below --key-activation-delay)"},
 			&cli.StringSliceFlag{Name: "dialects", Value: impl.AllDialects, Sources: env("dialects"),
@@ -159,19 +161,24 @@ func newLogger(cmd *cli.Command) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json")
 }
 
-// checkKeyTimings refuses a reload interval that is not shorter than the
-// key activation delay: a node that has not reloaded by a staged key's
-// active_from goes on signing with the key it replaces, and does not
-// accept the new key's tokens from the nodes that switched. A JWKS max-age
-// not below the delay only earns a warning: caches that honour it may
-// meet a new key's first tokens before they refetch.
-func checkKeyTimings(cmd *cli.Command, log *slog.Logger) error {
+// checkTimings refuses a background interval that is not positive (the
+// purge's may be 0, which turns the purge off), and a key reload interval
+// that is not shorter than the key activation delay: a node that has not
+// reloaded by a staged key's active_from goes on signing with the key it
+// replaces, and does not accept the new key's tokens from the nodes that
+// switched. A JWKS max-age not below the delay only earns a warning:
+// caches that honour it may meet a new key's first tokens before they
+// refetch.
+func checkTimings(cmd *cli.Command, log *slog.Logger) error {
 	delay, reload, maxAge := cmd.Duration("key-activation-delay"), cmd.Duration("key-reload-interval"), cmd.Duration("jwks-max-age")
 	if reload <= 0 {
 		return fmt.Errorf("--key-reload-interval must be positive, got %v", reload)
 	}
 	if d := cmd.Duration("revocation-sync-interval"); d <= 0 {
 		return fmt.Errorf("--revocation-sync-interval must be positive, got %v", d)
+	}
+	if d := cmd.Duration("purge-interval"); d < 0 {
+		return fmt.Errorf("--purge-interval must be 0 (no purge) or positive, got %v", d)
 	}
 	if reload >= delay {
 		return fmt.Errorf("--key-reload-interval (%v) must be shorter than --key-activation-delay (%v): every node must load a rotated key before it starts signing", reload, delay)
@@ -199,7 +206,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if err := checkKeyTimings(cmd, log); err != nil {
+	if err := checkTimings(cmd, log); err != nil {
 		return err
 	}
 	// Listen first: the default issuer names the port actually bound,
@@ -250,6 +257,9 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	background.Go(func() { svc.WatchSigningKeys(bg, cmd.Duration("key-reload-interval")) })
 	background.Go(func() { svc.WatchAPIKeyUsage(bg, 10*time.Second) })
 	background.Go(func() { svc.WatchRevocations(bg, cmd.Duration("revocation-sync-interval")) })
+	if d := cmd.Duration("purge-interval"); d > 0 {
+		background.Go(func() { svc.WatchExpired(bg, d) })
+	}
 
 	log.Info("gatehouse listening", "addr", "http://"+ln.Addr().String(), "issuer", issuer, "db", gatehouse.RedactDB(cmd.String("db")), "version", version)
 	errc := make(chan error, 1)

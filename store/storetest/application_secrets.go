@@ -98,7 +98,7 @@ func testApplicationClients(t *testing.T, open func(*testing.T) store.Store) {
 	}
 	// Purged after it expires, the jti could be recorded again (an
 	// assertion past its exp is refused before it gets here).
-	if err := s.PurgeExpired(ctx, at(301)); err != nil {
+	if err := s.PurgeExpired(ctx, at(301), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.UseClientAssertion(ctx, "app-other", "jti-1", at(600)); err != nil {

@@ -801,7 +801,7 @@ func testAccessTokenRevocationAndPurge(t *testing.T, open func(*testing.T) store
 	wantErr(t, "create fam-mixed", s.CreateRefreshToken(ctx, newToken("mixed1", "fam-mixed", at(-7200))), nil)
 	wantErr(t, "rotate fam-mixed", s.RotateRefreshToken(ctx, "mixed1", newToken("mixed2", "", at(0)), at(0)), nil)
 
-	wantErr(t, "PurgeExpired", s.PurgeExpired(ctx, at(20)), nil)
+	wantErr(t, "PurgeExpired", s.PurgeExpired(ctx, at(20), nil), nil)
 
 	for jti, want := range map[string]bool{"j-old": false, "j-new": true, "j-unknown": false} {
 		got, err := s.IsAccessTokenRevoked(ctx, jti)
@@ -817,7 +817,7 @@ func testAccessTokenRevocationAndPurge(t *testing.T, open func(*testing.T) store
 	wantErr(t, "RevokeRefreshFamily fam-old", s.RevokeRefreshFamily(ctx, "fam-old", at(20), at(100)), store.ErrNotFound)
 	wantErr(t, "RevokeRefreshFamily fam-mixed", s.RevokeRefreshFamily(ctx, "fam-mixed", at(20), at(100)), nil)
 	// j-new expires at(100), not at(50).
-	wantErr(t, "PurgeExpired", s.PurgeExpired(ctx, at(60)), nil)
+	wantErr(t, "PurgeExpired", s.PurgeExpired(ctx, at(60), nil), nil)
 	if got, err := s.IsAccessTokenRevoked(ctx, "j-new"); err != nil || !got {
 		t.Errorf("IsAccessTokenRevoked(j-new) after purge at 60s = %v, %v; want true", got, err)
 	}

@@ -119,7 +119,7 @@ func testRevocationLog(t *testing.T, open func(*testing.T) store.Store) {
 		t.Errorf("RevocationsSince after one more revocation = %v, %v; want j-2 among them", got, err)
 	}
 
-	wantErr(t, "purge", s.PurgeExpired(ctx, at(150)), nil)
+	wantErr(t, "purge", s.PurgeExpired(ctx, at(150), nil), nil)
 	got, _, err = s.RevocationsSince(ctx, 0)
 	if err != nil || len(got) != 1 || got[0].ID != "fam-1" {
 		t.Errorf("the log after a purge at 150s = %v, %v; want fam-1 alone", got, err)

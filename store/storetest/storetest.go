@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SecondFactor", testSecondFactor},
 		{"EmailTokens", testEmailTokens},
 		{"EmailTokenRaces", testEmailTokenRaces},
+		{"Purge", testPurge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
