@@ -24,10 +24,12 @@ func (s *Service) purgeExpired(ctx context.Context) error {
 	return nil
 }
 
-// WatchExpired purges expired rows every interval until ctx ends. A failed
-// purge is logged as a warning and tried again at the next tick: what it
-// left is only kept longer.
+// WatchExpired purges expired rows at once and then every interval until
+// ctx ends (at once: a node restarted more often than the interval still
+// purges). A failed purge is logged as a warning and tried again at the
+// next tick: what it left is only kept longer.
 func (s *Service) WatchExpired(ctx context.Context, interval time.Duration) {
+	s.purgeLogged(ctx)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	s.watchExpired(ctx, tick.C, nil)
@@ -42,12 +44,18 @@ func (s *Service) watchExpired(ctx context.Context, tick <-chan time.Time, purge
 			return
 		case <-tick:
 		}
-		err := s.purgeExpired(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.cfg.Logger.WarnContext(ctx, "purge of expired rows failed; they stay until a purge succeeds", "err", err)
-		}
+		err := s.purgeLogged(ctx)
 		if purged != nil {
 			purged(err)
 		}
 	}
+}
+
+// purgeLogged purges once, logging a failure.
+func (s *Service) purgeLogged(ctx context.Context) error {
+	err := s.purgeExpired(ctx)
+	if err != nil && ctx.Err() == nil {
+		s.cfg.Logger.WarnContext(ctx, "purge of expired rows failed; they stay until a purge succeeds", "err", err)
+	}
+	return err
 }
