@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -113,6 +114,10 @@ func (s *Service) UpdateUser(ctx context.Context, u store.User, actor string, cl
 	} else if err != nil {
 		return store.User{}, fmt.Errorf("get role: %w", err)
 	}
+	before, err := s.st.GetUser(ctx, u.ID)
+	if err != nil {
+		return store.User{}, err
+	}
 	u.UpdatedAt = s.now()
 	if err := s.st.UpdateUser(ctx, u); err != nil {
 		return store.User{}, err
@@ -122,8 +127,41 @@ func (s *Service) UpdateUser(ctx context.Context, u store.User, actor string, cl
 			return store.User{}, err
 		}
 	}
-	s.Audit(ctx, cl.event("user.update", "success", actor, u.ID, ""))
+	s.Audit(ctx, cl.event("user.update", "success", actor, u.ID, userChanges(before, u)))
 	return u, nil
+}
+
+// userChanges says what an update changed, for the audit log: the role
+// with its old and new names, disabled or enabled, and the names of the
+// other fields changed (their values, personal data, stay out of it).
+func userChanges(before, after store.User) string {
+	var changes []string
+	if before.Role != after.Role {
+		changes = append(changes, "role "+before.Role+" -> "+after.Role)
+	}
+	if before.Disabled != after.Disabled {
+		changes = append(changes, map[bool]string{true: "disabled", false: "enabled"}[after.Disabled])
+	}
+	for _, f := range []struct {
+		name    string
+		changed bool
+	}{
+		{"email", before.Email != after.Email},
+		{"email_verified", before.EmailVerified != after.EmailVerified},
+		{"first_name", before.FirstName != after.FirstName},
+		{"last_name", before.LastName != after.LastName},
+		{"password_expires_at", !equalTimes(before.PasswordExpiresAt, after.PasswordExpiresAt)},
+	} {
+		if f.changed {
+			changes = append(changes, f.name)
+		}
+	}
+	return strings.Join(changes, ", ")
+}
+
+// equalTimes reports whether a and b are both unset or the same instant.
+func equalTimes(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
 }
 
 // DeleteUser removes a user and, through the store's cascade, its tokens.

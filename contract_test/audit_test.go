@@ -229,8 +229,8 @@ func TestAuditAndNoSecrets(t *testing.T) {
 		}
 	}
 	aboutDave, _ := allAuditEvents(t, s, admin, client.ListAuditEventsParams{SubjectId: ptr(dave.Id.String()), Action: ptr("user.update")})
-	if len(aboutDave) != 1 {
-		t.Errorf("subject filter: %d events", len(aboutDave))
+	if len(aboutDave) != 1 || deref(aboutDave[0].Detail) != "first_name" {
+		t.Errorf("subject filter: %+v, want dave's one update, of first_name", aboutDave)
 	}
 	future, _ := allAuditEvents(t, s, admin, client.ListAuditEventsParams{Since: ptr(time.Now().Add(time.Hour))})
 	past, _ := allAuditEvents(t, s, admin, client.ListAuditEventsParams{Until: ptr(start)})

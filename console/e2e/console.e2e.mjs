@@ -94,9 +94,13 @@ try {
       ([f, need]) => {
         const rows = [...document.querySelectorAll("table tbody tr")].map((tr) => [...tr.cells].map((td) => td.textContent));
         const left = [...need];
-        for (const [, action, , actor, subject] of rows) {
+        for (const [, action, , actor, subject, , detail] of rows) {
           if ((f.action && action !== f.action) || (f.actor && actor !== f.actor) || (f.subject && subject !== f.subject)) return false;
-          const i = left.indexOf(action);
+          // A need is an action, or "action | detail" for the detail too.
+          const i = left.findIndex((n) => {
+            const [a, d] = n.split(" | ");
+            return a === action && (d === undefined || d === detail);
+          });
           if (i >= 0) left.splice(i, 1);
         }
         return left.length === 0 && (need.length > 0 || rows.length === 0);
@@ -316,7 +320,7 @@ try {
   const first = (await events.first().locator("td").nth(1).textContent()).trim();
   await audit({ action: first }, [first]);
   step(`audit log opened, filtered by ${first}`);
-  await audit({ subject: newUserID }, ["user.create", "user.update", "user.update"]);
+  await audit({ subject: newUserID }, ["user.create", "user.update | role user -> support", "user.update | disabled"]);
   step(`audit log: ${newUser}'s creation, role change and disabling (by subject)`);
   await audit({ subject: sessionUserID, action: "session.revoke" }, ["session.revoke"]);
   step(`audit log: the end of ${sessionUser}'s session (by subject and action)`);
