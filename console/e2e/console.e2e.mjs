@@ -271,7 +271,12 @@ try {
   await page.waitForFunction(() => document.querySelector('textarea[name="keys"]').value.includes('"kid": "e2e-1"'));
   step("the application's JWK Set put and read back");
 
-  await page.getByLabel("User id to add", { exact: true }).fill(newUserID);
+  // A member is named by username; an unknown name is refused beside the field.
+  const memberField = page.getByLabel("Username or user id to add", { exact: true });
+  await memberField.fill("nobody-by-this-name");
+  await page.getByRole("button", { name: "Add member" }).click();
+  assert.equal(await fieldError("user_id", "Username or user id to add"), "no user is named nobody-by-this-name");
+  await memberField.fill(newUser);
   await page.getByRole("button", { name: "Add member" }).click();
   const member = page.getByRole("list", { name: "Members" }).getByRole("listitem").filter({ hasText: newUser });
   await member.waitFor();

@@ -1,6 +1,6 @@
 // Roles, applications, API keys, signing keys and the audit log.
 import { useState } from "preact/hooks";
-import { api, must, type Schemas } from "./api";
+import { api, must, type Problem, type Schemas } from "./api";
 import { Check, Field, Notice, Outcome, Page, Problems, TextArea, useChange, useLoad, when } from "./ui";
 
 const split = (s: string) => s.split(/[\s,]+/).filter(Boolean);
@@ -142,7 +142,7 @@ function Application(p: { id: string; onClose: () => void }) {
   const app = useLoad(() => must(api.GET("/v1/applications/{id}", path)), [p.id]);
   const members = useLoad(() => must(api.GET("/v1/applications/{id}/members", { params: { path: { id: p.id }, query: { limit: 100 } } })), [p.id]);
   const secrets = useLoad(() => must(api.GET("/v1/applications/{id}/secrets", path)), [p.id]);
-  const [userID, setUserID] = useState("");
+  const [member, setMember] = useState("");
   const [secret, setSecret] = useState("");
   const change = useChange();
   const a = app.data;
@@ -181,13 +181,14 @@ function Application(p: { id: string; onClose: () => void }) {
         aria-label="Add a member"
         onSubmit={async (e) => {
           e.preventDefault();
-          if (await change.run(() => must(api.PUT("/v1/applications/{id}/members/{user_id}", { params: { path: { id: p.id, user_id: userID } } })), "Member added.")) {
-            setUserID("");
+          const add = async () => must(api.PUT("/v1/applications/{id}/members/{user_id}", { params: { path: { id: p.id, user_id: await userIDOf(member) } } }));
+          if (await change.run(add, "Member added.")) {
+            setMember("");
             members.reload();
           }
         }}
       >
-        <Field label="User id to add" name="user_id" value={userID} onInput={setUserID} problem={change.problem} required />
+        <Field label="Username or user id to add" name="user_id" value={member} onInput={setMember} problem={change.problem} required />
         <button type="submit">Add member</button>
       </form>
       <h3>Client secrets</h3>
@@ -429,4 +430,20 @@ export function Audit() {
       </div>
     </Page>
   );
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** userIDOf is the id of the user named login (a username or e-mail, or an id as it is). */
+async function userIDOf(login: string): Promise<string> {
+  const name = login.trim();
+  if (uuidPattern.test(name)) return name;
+  const found = await must(api.GET("/v1/users", { params: { query: { q: name, limit: 100 } } }));
+  const folded = name.toLowerCase();
+  const u = found.items.find((u) => u.username.toLowerCase() === folded || u.email?.toLowerCase() === folded);
+  if (!u) {
+    const message = `no user is named ${name}`;
+    throw { message, fields: { user_id: message } } satisfies Problem;
+  }
+  return u.id;
 }
