@@ -103,6 +103,12 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 			}
 		}
 	}
+	if g, ok := st.(interface{ GroupCommitStats() (int64, int64, bool) }); ok {
+		if err := metrics.RegisterGroupCommits(g.GroupCommitStats); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	hasher := auth.NewHasher(o.Hash, o.HashSlots, o.HashQueueWait)
 	hasher.OnWait(metrics.HashWait)
 	svc := auth.New(st, hasher, o.Auth)

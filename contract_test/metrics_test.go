@@ -46,6 +46,12 @@ func TestMetricsAndAccessLog(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// SQLite groups the rotations; PostgreSQL rotates in one statement each.
+	grouped := strings.Contains(body, "gatehouse_refresh_rotations_grouped_total 1\n") &&
+		strings.Contains(body, "gatehouse_refresh_rotation_groups_total 1\n")
+	if onPostgres := os.Getenv(storetest.PostgresEnv) != ""; grouped == onPostgres {
+		t.Errorf("group commit metrics (one refresh rotated) on PostgreSQL %v:\n%s", onPostgres, grepLines(body, "gatehouse_refresh_rotation"))
+	}
 
 	// One JSON access line per request, with its route template.
 	var lines int
@@ -73,4 +79,15 @@ func poolName() string {
 		return "postgres"
 	}
 	return "sqlite_writer"
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

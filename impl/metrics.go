@@ -57,6 +57,25 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// RegisterGroupCommits exports the store's group commit of refresh-token
+// rotations (stats reports groups and rotations so far, and whether the
+// store groups at all): their ratio is the mean group size.
+func (m *Metrics) RegisterGroupCommits(stats func() (groups, rotations int64, ok bool)) error {
+	if _, _, ok := stats(); !ok {
+		return nil
+	}
+	groups := func() float64 { g, _, _ := stats(); return float64(g) }
+	rotations := func() float64 { _, r, _ := stats(); return float64(r) }
+	return m.Register(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gatehouse_refresh_rotation_groups_total", Help: "Write transactions that carried refresh-token rotations (SQLite's group commit).",
+		}, groups),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gatehouse_refresh_rotations_grouped_total", Help: "Refresh-token rotations those transactions carried.",
+		}, rotations),
+	)
+}
+
 // Register adds more collectors, such as the database pools'.
 func (m *Metrics) Register(cs ...prometheus.Collector) error {
 	for _, c := range cs {

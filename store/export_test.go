@@ -35,12 +35,6 @@ func (s *DB) RotateInOwnTransaction(ctx context.Context, oldHash string, next Re
 	return s.inTx(ctx, func(t tx) error { return s.rotateIn(ctx, t, r) })
 }
 
-// GroupCommitStats returns the groups committed and the rotations they
-// carried.
-func (s *DB) GroupCommitStats() (groups, rotations int64) {
-	return s.group.groups.Load(), s.group.rotations.Load()
-}
-
 // PurgeQueryPlans returns SQLite's query plan of each statement
 // PurgeExpired runs, by query text.
 func (s *DB) PurgeQueryPlans(ctx context.Context) (map[string][]string, error) {

@@ -29,7 +29,8 @@ type groupCommit struct {
 	// by Close, stopped by the committer when it has returned.
 	wake          chan struct{}
 	stop, stopped chan struct{}
-	// groups and rotations count what was committed, for the benchmarks.
+	// groups and rotations count what was committed (the metrics'
+	// gatehouse_refresh_rotation_groups_total and …_rotations_grouped_total).
 	groups, rotations atomic.Int64
 }
 
@@ -159,4 +160,14 @@ func (s *DB) closeGroupCommit() {
 		close(r.done)
 	}
 	g.queue = nil
+}
+
+// GroupCommitStats reports the groups of refresh-token rotations committed
+// so far and the rotations they carried; ok is false on PostgreSQL, which
+// rotates in one statement per refresh.
+func (s *DB) GroupCommitStats() (groups, rotations int64, ok bool) {
+	if s.group == nil {
+		return 0, 0, false
+	}
+	return s.group.groups.Load(), s.group.rotations.Load(), true
 }

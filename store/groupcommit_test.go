@@ -110,7 +110,7 @@ func BenchmarkRotate(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			s := openWithFamilies(b, 0)
 			ctx := context.Background()
-			g0, r0 := s.GroupCommitStats()
+			g0, r0, _ := s.GroupCommitStats()
 			var chains atomic.Int64
 			b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
 			b.RunParallel(func(pb *testing.PB) {
@@ -136,7 +136,7 @@ func BenchmarkRotate(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rotations/s")
-			if g, r := s.GroupCommitStats(); g > g0 {
+			if g, r, _ := s.GroupCommitStats(); g > g0 {
 				b.ReportMetric(float64(r-r0)/float64(g-g0), "rotations/group")
 			}
 		})
