@@ -1,12 +1,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"time"
 )
 
-// Rotation is a rotation for RotateAsGroup.
+// Rotation is a rotation for RotateAsGroup; Ctx, when set, is its
+// caller's context in place of the group's.
 type Rotation struct {
+	Ctx     context.Context
 	OldHash string
 	Next    RefreshToken
 	Now     time.Time
@@ -17,7 +20,7 @@ type Rotation struct {
 func (s *DB) RotateAsGroup(ctx context.Context, rs []Rotation) (rotated []bool, errs []error) {
 	group := make([]*rotation, len(rs))
 	for i, r := range rs {
-		group[i] = &rotation{ctx: ctx, oldHash: r.OldHash, next: r.Next, now: r.Now, done: make(chan struct{})}
+		group[i] = &rotation{ctx: cmp.Or(r.Ctx, ctx), oldHash: r.OldHash, next: r.Next, now: r.Now, done: make(chan struct{})}
 	}
 	s.commitGroup(group)
 	for _, r := range group {

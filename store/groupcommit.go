@@ -99,7 +99,7 @@ func (s *DB) commitGroups() {
 // commitGroup carries group's rotations in one transaction and answers
 // them. Those whose callers have gone are dropped first.
 func (s *DB) commitGroup(group []*rotation) {
-	live := group[:0]
+	live := make([]*rotation, 0, len(group))
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err

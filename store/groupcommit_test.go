@@ -90,6 +90,29 @@ func TestGroupCommitEachRotationAllOrNothing(t *testing.T) {
 	}
 }
 
+// TestGroupCommitDropsEndedRequests: a rotation whose caller's request
+// ended before its group began is not carried out; the rest of the group
+// is.
+func TestGroupCommitDropsEndedRequests(t *testing.T) {
+	s := openWithFamilies(t, 2)
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	at := epoch.Add(time.Minute)
+	rotated, errs := s.RotateAsGroup(t.Context(), []store.Rotation{
+		{Ctx: ended, OldHash: "tok0", Next: token("next0", ""), Now: at},
+		{OldHash: "tok1", Next: token("next1", ""), Now: at},
+	})
+	if rotated[0] || !errors.Is(errs[0], context.Canceled) {
+		t.Errorf("the ended request's rotation: rotated %v, err %v; want not, context.Canceled", rotated[0], errs[0])
+	}
+	if !rotated[1] || errs[1] != nil {
+		t.Errorf("the live rotation: rotated %v, err %v", rotated[1], errs[1])
+	}
+	if got, err := s.GetRefreshToken(t.Context(), "tok0"); err != nil || got.UsedAt != nil {
+		t.Errorf("tok0 after its dropped rotation: %+v, %v; want unused", got, err)
+	}
+}
+
 // TestGroupCommitClosed: a rotation asked of a closed store fails and
 // changes nothing.
 func TestGroupCommitClosed(t *testing.T) {
