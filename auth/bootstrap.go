@@ -96,8 +96,9 @@ func (s *Service) EnsureAdmin(ctx context.Context, admin Admin) (generatedPasswo
 				"username", u.Username)
 		}
 		if u.Role != RoleAdmin || u.Disabled {
+			before := u
 			u.Role, u.Disabled = RoleAdmin, false
-			_, err = s.UpdateUser(ctx, u, "", cl)
+			_, err = s.UpdateUser(ctx, before, u, "", cl)
 			return "", err
 		}
 		return "", nil

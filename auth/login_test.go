@@ -27,9 +27,10 @@ func TestEveryLoginFailureCostsOneHash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	u, _ := st.GetUserByLogin(ctx, "disabled")
+	before, _ := st.GetUserByLogin(ctx, "disabled")
+	u := before
 	u.Disabled = true
-	if _, err := svc.UpdateUser(ctx, u, "", Client{}); err != nil {
+	if _, err := svc.UpdateUser(ctx, before, u, "", Client{}); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {

@@ -107,16 +107,14 @@ func (s *Service) insertUser(ctx context.Context, n NewUser) (store.User, error)
 }
 
 // UpdateUser stores u's profile fields, its disabled state and its
-// password expiry. Disabling a user revokes its refresh tokens.
-func (s *Service) UpdateUser(ctx context.Context, u store.User, actor string, cl Client) (store.User, error) {
+// password expiry; before is the user as the caller read it, for the
+// audit event to say what changed. Disabling a user revokes its refresh
+// tokens.
+func (s *Service) UpdateUser(ctx context.Context, before, u store.User, actor string, cl Client) (store.User, error) {
 	if _, err := s.st.GetRole(ctx, u.Role); errors.Is(err, store.ErrNotFound) {
 		return store.User{}, &PolicyError{"role", "no such role"}
 	} else if err != nil {
 		return store.User{}, fmt.Errorf("get role: %w", err)
-	}
-	before, err := s.st.GetUser(ctx, u.ID)
-	if err != nil {
-		return store.User{}, err
 	}
 	u.UpdatedAt = s.now()
 	if err := s.st.UpdateUser(ctx, u); err != nil {

@@ -48,7 +48,7 @@ func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObje
 	if err != nil {
 		return nil, err
 	}
-	b := req.Body
+	before, b := u, req.Body
 	applyProfile(&u, b.Email, b.FirstName, b.LastName)
 	if b.Role != nil {
 		u.Role = *b.Role
@@ -64,7 +64,7 @@ func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObje
 			u.PasswordExpiresAt = &t
 		}
 	}
-	if u, err = h.svc.UpdateUser(ctx, u, principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if u, err = h.svc.UpdateUser(ctx, before, u, principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.UpdateUser200JSONResponse(fromStoreUser(h.svc, u)), nil
@@ -117,8 +117,9 @@ func (h *Handlers) UpdateMe(ctx context.Context, req api.UpdateMeRequestObject) 
 	if err != nil {
 		return nil, err
 	}
+	before := u
 	applyProfile(&u, req.Body.Email, req.Body.FirstName, req.Body.LastName)
-	if u, err = h.svc.UpdateUser(ctx, u, u.ID, clientFrom(ctx)); err != nil {
+	if u, err = h.svc.UpdateUser(ctx, before, u, u.ID, clientFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.UpdateMe200JSONResponse(fromStoreUser(h.svc, u)), nil

@@ -93,8 +93,9 @@ func usersCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				before := u
 				u.Disabled = true
-				_, err = svc.UpdateUser(ctx, u, "", cliClient)
+				_, err = svc.UpdateUser(ctx, before, u, "", cliClient)
 				return err
 			}),
 		}, {
