@@ -389,6 +389,8 @@ type Store interface {
 
 	// Second factors and secrets at rest (store/mfa.go).
 	mfaStore
+	// The console's overview (store/overview.go).
+	overviewStore
 
 	// Ping checks that the database answers and its schema is current.
 	Ping(ctx context.Context) error

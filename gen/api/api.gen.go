@@ -832,6 +832,24 @@ type OcariotToken struct {
 	AccessToken string `json:"access_token"`
 }
 
+// Overview defines model for Overview.
+type Overview struct {
+	// DisabledUsers The accounts an administrator disabled.
+	DisabledUsers int `json:"disabled_users"`
+
+	// LiveSessions The sessions of every user that are not ended and whose refresh token has not expired.
+	LiveSessions int `json:"live_sessions"`
+
+	// LockedUsers The accounts locked now by failed logins.
+	LockedUsers int `json:"locked_users"`
+
+	// Time When the counts were read, by the server's clock.
+	Time time.Time `json:"time"`
+
+	// Users Every account.
+	Users int `json:"users"`
+}
+
 // PasswordChange defines model for PasswordChange.
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
@@ -1688,6 +1706,9 @@ type ServerInterface interface {
 	// EndMySession End one of the authenticated user's sessions
 	// (DELETE /v1/me/sessions/{id})
 	EndMySession(ctx echo.Context, id ID) error
+	// GetOverview Count accounts and live sessions now
+	// (GET /v1/overview)
+	GetOverview(ctx echo.Context) error
 	// ForgotPassword Ask for a password-reset mail
 	// (POST /v1/password/forgot)
 	ForgotPassword(ctx echo.Context) error
@@ -2487,6 +2508,15 @@ func (w *ServerInterfaceWrapper) EndMySession(ctx echo.Context) error {
 	return err
 }
 
+// GetOverview converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOverview(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOverview(ctx)
+	return err
+}
+
 // ForgotPassword converts echo context to params.
 func (w *ServerInterfaceWrapper) ForgotPassword(ctx echo.Context) error {
 	var err error
@@ -2904,6 +2934,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v1/api-keys/:id", wrapper.DeleteApiKey, options.OperationMiddlewares["deleteApiKey"]...)
 	router.GET(options.BaseURL+"/v1/api-keys/:id", wrapper.GetApiKey, options.OperationMiddlewares["getApiKey"]...)
 	router.GET(options.BaseURL+"/v1/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
+	router.GET(options.BaseURL+"/v1/overview", wrapper.GetOverview, options.OperationMiddlewares["getOverview"]...)
 	router.POST(options.BaseURL+"/authheader/add", wrapper.AuthHeaderAdd, options.OperationMiddlewares["authHeaderAdd"]...)
 	router.GET(options.BaseURL+"/authheader/list", wrapper.AuthHeaderList, options.OperationMiddlewares["authHeaderList"]...)
 	router.POST(options.BaseURL+"/authheader/delete", wrapper.AuthHeaderDelete, options.OperationMiddlewares["authHeaderDelete"]...)
@@ -8733,6 +8764,97 @@ func (response EndMySession500ApplicationProblemPlusJSONResponse) VisitEndMySess
 	return err
 }
 
+type GetOverviewRequestObject struct {
+}
+
+type GetOverviewResponseObject interface {
+	VisitGetOverviewResponse(w http.ResponseWriter) error
+}
+
+type GetOverview200JSONResponse Overview
+
+func (response GetOverview200JSONResponse) VisitGetOverviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOverview401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetOverview401ApplicationProblemPlusJSONResponse) VisitGetOverviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOverview403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetOverview403ApplicationProblemPlusJSONResponse) VisitGetOverviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOverview431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetOverview431ApplicationProblemPlusJSONResponse) VisitGetOverviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOverview500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetOverview500ApplicationProblemPlusJSONResponse) VisitGetOverviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ForgotPasswordRequestObject struct {
 	Body *ForgotPasswordJSONRequestBody
 }
@@ -11332,6 +11454,9 @@ type StrictServerInterface interface {
 	// EndMySession End one of the authenticated user's sessions
 	// (DELETE /v1/me/sessions/{id})
 	EndMySession(ctx context.Context, request EndMySessionRequestObject) (EndMySessionResponseObject, error)
+	// GetOverview Count accounts and live sessions now
+	// (GET /v1/overview)
+	GetOverview(ctx context.Context, request GetOverviewRequestObject) (GetOverviewResponseObject, error)
 	// ForgotPassword Ask for a password-reset mail
 	// (POST /v1/password/forgot)
 	ForgotPassword(ctx context.Context, request ForgotPasswordRequestObject) (ForgotPasswordResponseObject, error)
@@ -13213,6 +13338,29 @@ func (sh *strictHandler) EndMySession(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// GetOverview operation middleware
+func (sh *strictHandler) GetOverview(ctx echo.Context) error {
+	var request GetOverviewRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOverview(ctx.Request().Context(), request.(GetOverviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOverview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOverviewResponseObject); ok {
+		return validResponse.VisitGetOverviewResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ForgotPassword operation middleware
 func (sh *strictHandler) ForgotPassword(ctx echo.Context) error {
 	var request ForgotPasswordRequestObject
@@ -13950,228 +14098,234 @@ var swaggerSpec = []string{
 	"FVbcP1Xqpu/Yra+5LxVcRfPa915QPFjdoA7rftA9OCLDhWYKE35deQt3EReVq5FMEjbSZCoTxcgQVrgg",
 	"StM5RIttZsa1yXc1RFHMsUb9rwFiLxeuWEosL9ccqS4g4T2IolLxQU/eCYoVg+FzuVgBeITzPGBzjNUJ",
 	"gHchxpUFUu7OGW3Cnjmj+wqJFlsKiRYNQqIL+YfLWqWMfDr2BOUS2FfZA1ZDGqYIVvICu8aaq6ggTTcQ",
-	"kL2nqyZzh3EC9f42FJxsKcCrebXNsBH5C3Z71RSBfCa3BNjyWkpDr9r8C5lMpP5C4XGtIa1GJlu1sHOm",
-	"2B3XdWe4BluyDW4A/ybm9i3truzvXLtEm4NYeTX9cPT0O2JzG23Gr1q+nvLYh6KBEq7ZMVT4qmP3aoWt",
-	"VGHNn4qyoUEz9csz1FYEAXChNLUxNvm6927298za1V53+Gz8jO6z9uFoP2of0e9Z+4fh96x9MDZfmM8/",
-	"VMYve7ZDN+pR96jKOGHzlv3p30lNXtRBLLM75H4BL715rQ0Jb3GcNFhlnjxL5JjHbEuBUJvwj6A15onS",
-	"V01uTJAoXSJj8xeqAojO2UjesGRxIiN74ZdSZvDnq5H7vYSxTBDFxSRm7VQxAk8FNnsNUpelGDEbaKen",
-	"jCcQascw099F22UY7Z/uKGqz8WTa/u16JtrzvyVqXQwqHIf3aaXpobSvXyshk0VtbZy0u2A0KWTtHu4/",
-	"PXzWbZC4e85u5DV7tI0/2sa/yDZ+bhOYqmXg1WlNBdNBdSVjbEsElwXUVS6bLHokFZrHBuILrHGVAJkE",
-	"AwFfxXJCuLC1IugsCUn4y6A1v40GrV9DUFO1C7Mno1QbsgrnyJpDjOaoz7JZGYkpY+aYZx6HmfGfmmun",
-	"hodYncRK/VlaS43lpXg22wj0gzO+e9xvBosC42VROqIaFFgfs49Weff77f8bswWuOr26bAEz21m6qSjo",
-	"EDbjowf7R98dfX/47Og7j5N27wmLyY5ijJiV7x4TWF851n4ZCyuwaqVHAmwHxSiPp89KZxq0MMbKPqCT",
-	"lNWonnb2quO+cO6g/KxVzNjc5Y00zwwZDD4d7Jt/DtuDwaenQ/NPZP78jtUcPlpy3zJNI6rpMt7nRhl1",
-	"lVlgNqHMoOWMM1cKfTxXNJ5cgdP+7kP6/sUrVxGvOpa58tErmurp1YzpqYy2vAoceot7VSplSbUn8vZa",
-	"XaUJr8nuxbzSLzu8hN3YwI3VYK54biswrh13ewBGyrzz2zaW/YugjPSxEsDFR7YC26ohtwXW8l2HSLy0",
-	"Uw+HgxpeU8kxmVLVkQWzCnP2z/LWc2kU209C7Oz3+9892w0I60w6JBN2CurPWlh6wutVw/SJQupGRe8M",
-	"V1nKycdQYidVrEEOdU2qmvXpTKkmQzahLiwYYEmmdD5ngkXNi81Y21/N8mkcs+SJIihH2zi9IYulmCj0",
-	"K3HlJq++sBum38EIT1TWIaXQIchWZFXNd1WnMeUT8SjAqrOKR6GLKPS3qRo4ipdrHS1Piedlc09jqpnK",
-	"dtd8P8X8mOVJPiiWtPsTaNe6FtGqMi1KqF/AxdIuC2fqU0BhmQGQcY5fKzjANoR1x0zuLq97wSt+vMnF",
-	"wdNnEHKC/0PYfKWPyb5fWRYMY22uxomcra0iRROtiOXgAZHC9qURMmI9EubHEqJfWwwEn81YxKk2IrdG",
-	"1Rs83mDwMqMGJGy3r9kC+rvewBPtiMV0EQ4EdFezLnKl6YRF2Sgd0oc1ufroEJatpjY2U0g9EAumCW6O",
-	"3LCEj8HxbDulYlcjVCebYfkdQowaMEyzhVuqyIxGWBMz34dNqnj18fVFc1qsi1RKmDZY1rRSmD1iqEs1",
-	"owsSc0bolNEIY58Fu8UCbQMReugT2tqES4e1a07LLsFh0kIRLsAkAFvMjQbujLh2yTtTesNc4evmR1YO",
-	"OPKinwr8w8f/FbS3pZpXHiV+GTtI5/fv13oAu3Tz4KqSM6uph3kj13Kwwnd3+f7y7ATNWXe0ZKxsbiwT",
-	"T8IwbxSDM/YPDo+AyZcsMw280nWbORWJjGeV6cNSz0FYt6rf8sJfswX5cP4SebO/CULncyggDfJ4CH1P",
-	"HU0T/BJlGzoayVSsikexi+jt7Wmp53tTreeq968HL/714IX5vuNlhvRoRP8HjScy4Xo6+/Hi5/7+IO12",
-	"D55FfMK1+vEZfsL5f4SR/vWwXz0WPjpnCZfRj4dd/IhW4h9f/XTx8a+Hz89Ofz57fXj272ebliQYUsUO",
-	"D4iBvrNNY7+Bg8PvA3Lxc7+9H5BnBFcdkMMuUaV21utXUI7Hd7UK/DOtRIlS0sk/kvPB1W7GNtS+H6Bk",
-	"1Ht4lwMszbV/8EvF2ABBTAUhXCPZSD2FRjITgcUs8D5c77PwYp88CbIQNeq7H7KN+i1Yg5ahnN7ensGj",
-	"rqGVPchM3YPBIR11bzambannjZ91zrh2iVU1CiuEvuvZ7yEGWB51D/FLRwUh2bGrAglraVYEtGro/DGb",
-	"q1wIEDWMl00HA5fHfXa0JsJ4eegsZnSnGD3acMkFh2cVzroHvOVXQKjRRopoVNML01efdwpvbLSvLMuh",
-	"5KCd0xFrKzanCVhgbMUmQZNE3nIxwY5O2noB7Ok3m9EXOspA9AP0qCCsjbmCq0+sismUGLhHuSvY9uoa",
-	"k3XH0Xci9quPl51VpXu4qHWEe5J7wRLj2UXWVgBcgzUufBijDcByQPp5+mB1qS0E+PKugtan9kQCB2qr",
-	"az5vyznKcW2wGLLEelk8/CpUoRjzmLWCpkkyP9Wl5q8K6CsMVjgEt6gqTDCS7nYKNkVeD4MKq1mTRN3q",
-	"aqRXVhGv4XOWZmw/F1CMrQOZRURPE5lOpjYJ13yB/APJDSpvcqWhehpRlEdEyd1qs19RqfELndIvKEVV",
-	"UHzyQd/IGxbTEauLmGciA/UyQCCcbAq5szkgSn5Kc+/UbNTxnqsGFbhEGtseKQb7m9RFBW5YaRCECKrN",
-	"UO6L1Tk4FE+nszVOveYZJQwsgr9kFPC2UEdqDQu+leuA2CMJC/nEtn5pyMUN1wy1piRlvUw7snqUGAiL",
-	"/NiwnluTmpZEGaFTMLJDBQlhq4UpdkH2GVEBpjEbg4Gcm2uDYh2SIZy182GERhFqPfSFhwNhl+w3lIJ2",
-	"KCCg3nLFqipvbGZ8WMcy8ARyGNnejKrMR9wIZGfJkd+IQzSxYuDJLa/xLbV3I6yw8tS8nKDGC/wiKwuN",
-	"4/djaLjf2N7ya/Nb0/GJprE42zPk1FHqNux2cLmur6lV4aaC35w+aB4nczphWf0DKXKXiPmhgU+k1i4I",
-	"m5UTLv4RUjq8zShbXrm4l5NNa41VVBj5TU5FSXJZexG+MMxh+aJ/Jaeiyesvm4kTb2jVJM9lo7vanRtU",
-	"Bc+qYtzt3q8pjPLq46UrjbKUJlipSvjVY4oH0Inkevv9SwMld+TeaG6BdSi0pXDuhiLxt2ZU36rk14yj",
-	"f645iOWz/+m82+3ur03H3rykD1ph04TrxYVZn1WFs75ISyWebNU6shMWmgiFuwF4EPO+z1CsGaIO0KrQ",
-	"IS814WogaKwk6L9zbaQzVWok33NtFl+f/tVGsRqV2pWicRGsrX9v989etl/7xQ1p1iWFZrX6Xn28rFLm",
-	"s8UbfT4gQ2ipl8Bq7PSvPl7almwhWOZw/r0/hcSW6wR5o3Jphf1ULQ/sewdV67KTF8wDED0fWqOgtd+h",
-	"LmebI+YrGggoZ4O1sY3glLfqtrYdriGIUx0T6ht13CGhzzCWt0t3oDU8fEjiVq/lL6blh3PSOb/CCgiW",
-	"AwVQKRJE6gSC9slCpgkU8raoBHYPz/pra3T3WueMRr5ZWLmQZ564AnZLr94mIFtmk48gqQ9ejKBq4/KA",
-	"/lBpxHVherDVmG8NpG1iE5g13PKMqoBzZPuyj6CT2kKwY/Ws4ubgm/yn9YvPXnCxYQZ+hSHtD21DozMb",
-	"Srr0gpvoXGqjFtjfssNYLo7e88rIeHE1EBRcmB6+yX9avyP7grMKVaCXzyaRbhwF5X22y2TkN4wmTZqx",
-	"Zr2sB+K//vOgc7jb8ztCZ2XqfScFx9M3mqSNO0JvhRqIsv9iaEaxDgyi6Iw5ZXMGSwFeqLJu2ebqGQjs",
-	"be9104bZigOHNZ4S6LUdVnqRisNkv5mRyuX5goFwlTd3Uef1t09HTvG1vJ6EyAYs04brDi5/s/mcC061",
-	"nvv3LkB4pZXY8DrUU3cLNBXktwhkTg0XAxGevb+4JHs3+3sztpdZEALCbpj1YGnfSzClyoVLQN7/QGCx",
-	"+DW1Jprs8DOoumPpekJSLPBsr4j8/plRLjTlgkHuVgr4jw7cvb0J19N0CC6h7IU2+obcx+WCZvnQ4MRV",
-	"nuG6GBmHTBkCT8Sk6GswF8G5LY5i+5Za48CiNIYcj6FLrbM5ZoE4AzEQkFqpetnl9afQFvhQJKtrEP4O",
-	"eZ4BWcru/xweY9TUQICphCQy1awwAqSfhnV9NsPAnp4YiBCzSUO8jjJMcAaZpRzSY8LMTWpv1idqIGB2",
-	"5SqUuODN7AEgATWlc4ZbBy8RvNMzV+3qjr5eN1/yv//f/48cHe4fE4pMwOu+ir/tH3bITzLiNj9wThPF",
-	"ImIkupGOFz3y6uL9uyzaC4xYHy5ftL8PyFRC92BBUjGnYE1TaZJIgzCEqRGds4AkbM6oVoTae5E4R82U",
-	"GtlNLPTUYMswNUDk5vKY0xGz4UyGE0CkMhbRoMDKsIssrMcOPhDUKwO545W4OOwcGEEyYeCd7HZIn2Bg",
-	"NZh+9JREktk9AVYiQLpPrQWuH8fyNswYKUDfCKDmVMiOkBpOn0VkzpKByKQkaPGdy0zsE4fGstJsaLdD",
-	"wp9P+8/BRAhzRgZ7EjYQERvFNAu0ivmIWb+SEwPn0DT9oNNdIuzb29sOhZ87Mpns2XfV3puXJ6fvLk7h",
-	"nTz/NyfpVtAypIiE3u3s42NyzgSd81avddjpdg5t+UaQx/Y6tyyO29dC3oq9326vVcc1oJ1UOeURa716",
-	"xnBsM7rIiB/pvuei4GwKtmExAbrnveA1RW6nUmVhamYYcwZ+kBpZMI3IYgPhzGsDAYPe8jiGkV2PXyP4",
-	"FaLoIFgOZBgMlvOjGwfCnFJtyCTZOei6yjlkuMj6LpMhG2O8wECYuVVAYikmLDEbFSSc0U9tOmFhQIwW",
-	"Q0bmDBEGUylkmoCETeNbarZhwK5sOe1sXGUjOgEqiDsZ7r00gtSfGRTg9fqRwVEedLtba0Jui5dVtBVe",
-	"woClI1TanMuQIbMstRw+AZQ/kUZarOjL5cD347uwR6byFns5257MrjI2zDJkCNvISFPttkHddg77p1VH",
-	"1yF9gDuBEJVi/5+Wm/iw22355hJU5HOoeSq0e+WXbvuHauXZgO/ocL8O2tnx7ZV6yftqd6v3y69BS6Wz",
-	"GU0WLooBwe/L5V5lcbMQOlGt3i+tiCsMPmj9+hnPodq0ak+IhH8+vQwNfCKFd6MrI+sKyBYx0Sx7BSqW",
-	"JDZkmX8+vawaehNIfTm0nmQ7BrD9sL/fJf/1nz90zP1SA77PQZFZgsTSpr4q30ZJyOOeS4RbUP1LCX33",
-	"SM+lmSro2paJy1XCe0BdqGNFDjpdUgCba3zv5raJPkf7Rw+MypsfzjeC4Q5eGQifKAeHptg8Z4JHbdCL",
-	"J2lu6K7D4/dzJl4+Pyk8/o+Pv7BpciKFYCMj2lt4kkiO0hmmwzwgujY/g28ETdfCrxHa0jmHAjt7fnYg",
-	"XM1S1fVV8c2lMb9hCswyU5kmx5liy7XVEvIZ7E9tNKoun0JFV2wrPDClf5LRogEBZCKIb07FTsFneUxp",
-	"3iTXNhH+HDQknRWduz8XPUPO61yBQKtRwe/RrACBNnjrJ5r18YE39xu/+UG4a4SBW/Vo/3CDtTqcDVpH",
-	"Bz9s8t5bKhZ2xaoxtdjXywQTtJ5uACq/Biy8ergJrLLSiStZ3FBTLggFa9AOnfM2GLmcA8EjS/dbmSoL",
-	"NFNPlhdz5kT6YhQregJ0mgijGQl2S+aUJx1yzlJlxDdK1JwJbRRJ/zV0HijQn7DnwZjOeLyoUqCKjc7z",
-	"HtCbkO1GxFdqqf5Id39gultBPNZdkmfpGMzdjIpyRyKNotWXmlvmE5V1ULEpQl5/Nsg75Mr2OMWKYnRC",
-	"uai4zPzWal9yjVnzVkWbueaXVlWbt+Zksx3azZvzVcibfa9Vm413JCprix8vGpOjLZ18B3K0by6RY5Nr",
-	"wb77QiZDHkVMNKZj+2KBjg+bL/aOhGjfXkGIv2dO819yJ/Ovn4Pfy77+X379XCBaG/pIRXX3PZ9WjcLv",
-	"5NMlekV/pU+ydeSF7QHv68ap6UK4NeLxCD0r6du6sL1EGxN4oWD4GvJCyP7xyat7dFfw+tDIS6JuDdh/",
-	"lSka3YU0QJ76lND55+UMz21ASIEzNOYHsQ2VrbSg5FQKEbVfeIs1bGibX2dL6fJLKGGWBUmA+c6VdXk6",
-	"YcP2etUSZO55wsb8E0jvEIA7lmnildLvfD2y+0PjIJwDRA75J0F2EPhrbqeRFErGbK/WnQdR1fjQE+Vy",
-	"wn6+fPvGBlZDWBONUKvCF60vbmEUrETOBiLMpvmdKsX057BD+tYFf9Q9yl3p9jHwk95yPZqyiMjxuMbD",
-	"dYJPrycNzT7pvamexUWaWHLFBCv37uLFfVcVztG+sMfYPpMxHy3q0MG+uWcXfnJxZvDn39svEjpj7fcw",
-	"rVr3Mjxsn33OhCVNe3OsRsJ3Ur9w18J9+JwgLawEMQ/97A8lzLMoUYuAfYtVAVQ6MUilpoxpV0fJzGHb",
-	"HweZk9dbwzDlcdRZgT59Mz34u200gQJirLAQmgefKAKBeUaBgT6LeglHbMAk11lwp+2EaJUeaiesdyAW",
-	"+sR2a0qAdq6qK4Aa5tCEHkbYD62eHIKmdGMf/I3eUITZHcgMgPJIXbU2N4wQLCIbwEzVEtgU2l3+fZWL",
-	"xnbEvEcN2c5Qc+rzRILVnStCY37D7sUl84bfMGE0jxxQCJr7c7ushOs34GlxIMmnpMR2b10CkUGlGdMJ",
-	"H6laHu1sbmRo49WIZrN5DPG6LvgK43N0aiM+zY9itBiIKVdaThI6U8cYio4BGWgHw/BY7Khqfh5dy1Sr",
-	"3CGTsFRBGJXGsq3qOAvMbE+pmpK/pSxl5JZyfUwiqumQKkbmUsawGK40H6ka8eKt3XQzdjqPKRd3YHwW",
-	"tFnA2VkiDcRYqogZl2ASyb0QhjfVLNtr5flj6KUfzL3K6oi1IoGoMf51x6YkoMVTJi5sfxer0/mR1gNR",
-	"KOJSGWmN/Y21Z0R1BUh3BwJjjWymwlTGkVVG/Fj0sOrE8+j0+7T2L3fl/VwsN7r3qX17e9s2x95Ok5iJ",
-	"kYwwEeruEzyoTbTYLLYG6+FIjD6hqWbHLiIvtLW/xzYzBQ/XC0PFeDEi5O26mLFVd/w7eaFlwtzV3kB7",
-	"g6iUO9iH4L07qanw5uamV3htY/PK+1zx31ixhXcbqrXLSSGo39pUsV/gUyEto6zreikk1JWkgKC2Z88K",
-	"UVkwSIF5ofOvnnH9LOMIfYeueho6HvlkCl0RbOYR11hdscKvOBBlx+IxGIb8wAKuSMQEhyIEthqAq9wy",
-	"EB8g2BPdm7ZmZhvHjvJSmkq68PEDDG6u554zuiiUR65lm2QnT1QZiDxbIWE6WEoXkUlV6oe9vYwQsXs8",
-	"EH5lGKBfmjCIqSSzVGkydIDdOeruQyEGr69guFvFnrFdy32y5mJDmC2z5fLgTVlyDevEYhOAGtDU5ZZ6",
-	"/LHTehC+9hJPzZLqH5dDFf2zSOZF5tLt/rCauawJZMiyE4pk1yFhXm7qx7xWiabXTJHQJS+FZIcORGXB",
-	"K0xmCr0kJSqIqxVhk6lCIMCBwIpcKivFlWXVIr/x38sTxmxA/nJ7oboKf1lBEkPE/vYKRaeyPRa/tbk6",
-	"Rmi0MfnAVDG4vxDaQRpHdgxEf1XDX6jnQyZMq6pSdnnqj1f3LjMylZoLl5sHk1ueMCu/l6HRuLSfhVRx",
-	"BXDo8COcQ1YLb9cmoG0+U6EAXTgQ9njKcxZq24XHZCgBPnAdWVuYA8pAIFQiyayaWe4/FJBBS+o5NCIy",
-	"l4r//WxM4Xu8VgbCv0Q7pC8KS8NovSyePzDMcShTEbl+x+b8BwLQPEdVeAyRabjwciqsCxETTCFBCvKS",
-	"ng7EbSLFBDuvHRNK4CNkO8V0wSKzB5eRAmX8zJ68VXI1EEfdbn7bAXxCQFH/wJZrq4WF/KajztFu4VpX",
-	"hA5EXbaqhXxVLql/6/ewNnRFbqoTBHbLkgDmiXqJqnX5pb5oAEApJ4kOxI5LEu2RmpTTgQjTRPQ40+Me",
-	"WGpVDxC5h4+3s8cBp3u/3er2EJROXBOtyGUNXVbjcGHza5bLiD5R5NXH1+SC6cAKRiFXKiQ/klClQ/P/",
-	"MtgCEtLUsPElOWsgPpy/cYZrV543ZJ/mYdZFOs9KwQrgeAThb5qHBo2jgZBixGwurdOicC1WYl1ajEqH",
-	"GQythOUvsbhbmkaciREmGOYXCCRlgYyQl3jcoXFcDTLw5wgpGKbhqWuz7rFMMHs5YajNFXl4h3wE8pIJ",
-	"Sa0c7JFAAFzYkZet+oqwyegvO1iYtUqwrJIrMbbjPuXKQqnfxmKl5+T3q8n6RWS9WOA13cTzakItullo",
-	"cGnxD2pJKBbbrLIk2Nr1hpKirVgEgtZZQif1S8tfgPEfyoSwLGqjDWErYH77on9uz7Q2/KMoF/WK4o9R",
-	"PlCdc/0EvUqKKG8NBApcx8QsAGIm8g42yFdLsob52VX2lclA1JTJRZLejiXobupLkwhV99ad4lO3q/s0",
-	"jAl3lqtGEeEvDQE6E0Veg1cmpKrccJ0mhRnInQVFf+OqtKL+2cuLORtt5rhyA+dUUent1wmFXPy/9t++",
-	"IVi+YGVZ21avZUbuvMPGgHnhPj6by0TbhNBpq9eaSNhch+Na9m4Obf7n8jrsJrOsFzB5w4rAKbAD3ZbG",
-	"PGYBGS40WkzNH7ud+/Htc5WB5gHdaOuP+pvIWvKAU5mdVHClgFnv7ys8aTRa5AExmcvKVqwIQFGZ8Uni",
-	"qg8lLOtjYcX1PIfVyFmxpBGrDoAwc3HrGf0KDmDY6t3xNWNk97zMd1KTxC51peEoB+ZG9GGdonlBjzuR",
-	"yrqzfChCyU6lBohkh66Ye7chjJv6rSHbCISM+qDrrPLlltLyIFqFnVGl9g8O/6UofGf1FxvL30tFRh9Y",
-	"Bi/XBa1Kq81irkt+Ws8MvR1BdV1AOJbCMVxvxhWYC2VCZjQ26hWL/PjSu0RYvxROy/LbdGwtwrp2+Gay",
-	"fuWSXXaoM0xtb7VVI1sB+kHO+tJyDHPYeXGjjieRP8wypMT6I7YZqdZsNtfK2Yi5cmWxj0nCdLKwxsTw",
-	"3Hxo982H0NUuKSmw3iPr1Bh4FJ9sXk9kXTzzw5CsIKlgn+ZspFkEFbTSBKPAtnm5b3aKKFTdUg41zcxd",
-	"5dd6m3Ix2dZJrYrQwprxO+byaBcrdHqXXf6rvfBu9vdsIp2q1aHecKX74HJXy2GvVYvPH9l7w2dctz4H",
-	"ax88wSLdDYJRvyhz1vUJrLwNIBhXjjE23lUKPbZ5jlgoaJQw3dxdegfzzZ2CPzZPTrijeeBu6Qh5uEZN",
-	"HoKDdWUOgkNPIxWvz1y1BefunrKK9l1Ela+dsQqLsJ0sGslx+1umFVfRu+ZChQaxFsQBXl9SjNjDxlp9",
-	"HSJrYvvbOGrhW6DKPHfVUmU1LZYuj73fefQZKdOlrBbJChPfPLIq4O1RNVEbChbSFcMr+DC/dSb8IAkA",
-	"XwM/bMCLLUFcYN91XLu2cFkNNmz7xl/Bvp6oUnmnR4x6cIz6s+2NVEan9dLARqLoy+etz79mbCsvyL5G",
-	"7vUe/IMLv9mb6yVgHz6P4u56NC83Elgv99IiYuX47X3tS7zVQmr28L3VGsre/FpiaL7FukxAP3iJKlc5",
-	"5Ztn5w3cwCdSjGM+0n9ciXOpTUZD2ZMWULuGOiqYeYUcuowxVXGo2HuPDFlWGmTnqPvD7rJ+6ATZIuk1",
-	"kWbLiGon+oeTOzbG7D8eonplPJog6ioReAUedb8SG32UhL+2iPBniFZsilx3kIOhRsBoWuHdhIZsDypZ",
-	"2B5wD12KbT1J2Daz/9Ck8SiGLFMfIuQXiyHQ+2Jl4fb8jftuvoCRoPUtGC7rwtjJDpvN9cIL0TaiyzzV",
-	"u4+3xNe+JWw3uNLB5X00MHCmlD2x/YskrcDus7QSu7d/jywj9sNdIU2IClpIK6K0TP4BRf1/gsvgnM1j",
-	"6Da1NTqrvS9sV8g1nZJcw/msW5ZNqanQao8h+hO6j3FFgJEvK7QlM+dbu4g/tLEz6yu+0sqZdeF8vMi+",
-	"BYtomcBmGSZu88JaR317vxsCu1rjzjxnM3nDlsimsS3IEbHn3bT7fcTGr87yL7Scu1JEEJgXy8mECwiw",
-	"0vJeFfOgDlkgjb6mQKBF2JUlAtd0tK8V5PpR9OVY/ojb3wxuvzHyKB5MLDfF6FreabsQN3WlXtjHH8a8",
-	"g7PViQPLmq/dTJBl50vBFOFiFKcRlE+JI2jfyhOlHzH625QdbB04e5RkpxzDubt9NXiT0ERXKykLmTvG",
-	"dtJGXL/4ud8+ePrM8M1rNtedgegXdgdlmqC0ujKbojHUs8ix1ugi2GFZivoE9iX6uH87L87z1f3I/jKi",
-	"erUdD+ifM7jx0Q5Q75suspa735V7v9uyKA0DJ6vItYkMZmtfPIZRfuu+5KaItTW1AidapVhkGLpStVhS",
-	"JRzqpxHXbXZjFrRaMjQPnuJz9252WgLFe3Px4irJcIGM3sjHGUz+lrJk4ZVjH2lp1a3qCuxPny6rVytn",
-	"pUPMabUTB1hbKIGqa3WrUOnwNzbS21kHJp6NsMoV60w6JIQkIayzZWsydKB2crgCLKg7VC7m2dGmMIGC",
-	"/Zj9BsvTfFYPDC5GrFWp7kZUs7Z5t7XhAmzv9LVzQ13Ozee+11DPjJ7W20Bxt48xnmu5uoFpY3XEPGxB",
-	"GxDBbjN9sdBcJeLaExRSPV1REdJ1rxTk/MJoB68+Xto6OCodhn7VrgBLjpn/KFTuskW5sNIfFA/bkYKR",
-	"iGbZpeZBkoqYKUVcu2aj9/q1GZf0iPcjmnAJ3ce3lAk/TPYPDosJ8D+dd7vd/eYpU96ivlICvF0BFghb",
-	"nf3ev2P2u4UeLB2cOuaPGxqnDF+OWKt31O2WZ84qgkJJXdAgqSYxowrj77POSv/SCryccGglkZCZ4Yb2",
-	"lDFvHvNebcm0TgdLMeSA3mRJQZ4yS+00ZpDiQlzRKTf7LUsYFLGdJ/KGRyxbA/LazUEyZNAyxnDou4Ng",
-	"U1StTTL+ixkTNX5mnlF3Kkfgtr4fFCoTYF10v0asO4B/aW1tB1igr1CV73ZKdWaKGdFUsc62KwGsW9UD",
-	"VQJYu4w/biUAu7W7VgJYws6ny4RZzPMH/If6cHIExYuiDjkzjIsRgMyEcgENQhJDgz6m9wXhQhssj4nC",
-	"dv4Vg20P5R+mPsFmuPVN1Sd4f9I/fykvq4oTSNxVUSRa34w/E41QJoJ2HlitdLnAaYcscVXovoXVbLGe",
-	"rzk0AJRh8FmbFZlEBndmlMf5ZRWQhNmKbwOB0RnFijYOA9xSlGG2R939Knnq1exG6YTR2bZa/8NioYIn",
-	"/Tf7dWckZ8VCoFTQeGHmittMTLiw3fFgU61eqzt8Nn5G91n7cLQftY/o96z9w/B71j4Ymy/M5x+Gzamn",
-	"cotfSU7L1lIrqfmLLIRubSCeTVJeFIVy1jTI4DxoefIH3sx//vDyeb085Q8CpzxoYYF/++wGUkgGhrtW",
-	"SSI7rySHaA1YE/CXnJikcCUG715HyYh4NI7l7Sb1iNbv650s9Ali0YNIJ+vX9UDySYOF/HEllGxz91ut",
-	"KJumaET4SlJB09V8u9LBUigC2ck2VSUx/OZ+zGUGYId7Nyzh40W9zHAxZ8K6YuFRNx2WnTVDsEIzALJz",
-	"cESmMk0UGS4GwoZaBq69barYMaFg6ElAlb6RHDrc7nYIdJOIAvjK/G+DCgbCK1yetWih5KjbNRKJOQvb",
-	"FLlKVvgL7O8ULvj78dvC2F+zmPcHxWrZo+U7BmJ4fCw6zs7KNY8ATLhyv4fELPjOds6NHZxNqjzftcDz",
-	"9i2dBWJE5MqbxmTgBrhCnW1HIFgEP7NojkYyFdrzfs7YqvyXt6z1tRDIv/ett+efypw9T+SYx2s8k9WQ",
-	"8g58xqw/ckUq4Vt2TxzqDLfwdbIHVyGXSxv00OqxCsG3jus2509XovwTRdwgJeTP+FxDwcPgh4wjllTJ",
-	"HeY6AymhQ/q2vYsRJpAH2z4v2JZozG8gI8WIJGQijagC3VOQUZcUGWiw24POJ4BfAzE1+tyQjq6J0jyO",
-	"XbFwctA9grrSM+jmJKSRaFy3laPuD1mZcewuBjY0Icu3hExssT3bkjC7oqsEmQsmoreLv3iwaBTY0i+C",
-	"D+aH+Czs6EUXZEcmJN8m+PUZmbOk7ZYZ8xnXu51vmtj+ILTz1oC/mnJQKi6eVszFdT0dzcZ0r9C3Q9VT",
-	"0zvGorxnSFtpNi+2z9zBFmIGUbH/me2xFe72yFH3cCAyF2eHODuiZgLWbPt2aaRYDAI2qpIh0ZwcBkJI",
-	"1xzOBlHcsOp+lBMmzBfs3O7uBDZ3j5dUcaKa2yrbamDrYt5HpOMjfa2lr8qkQ2Df9hTxlHzCGdMlytFS",
-	"z1eVv7EUU+oy64zmRVrZoX6/HQptAwfQcAqphxSIZyZvGGrUlhrMRWK4cXH91aRhXn67uDSLbxrXaGeB",
-	"XkLwfgQ8H/uFYXvTku3xn0qsL6GTAVC9cFPocbmEYcFax4vhIV6PNXPqUs+h3d7eHnnNFuTD+UtsQZez",
-	"SiH1QCC/JDvQzYkJOoyNqq40XSjs7R34VirqwrJ2sR2ybWMIZmhU+s/eX1ySEj3s2YfCY8JEImPw7oDP",
-	"cCCyKC+qsTHciPkR+p7YQxtx+VOYoBqRt9jo7P3lGcw0g/Zeq0PYwXyOYF4w/cjUvxGh6ULTRPsIiW1Z",
-	"V5PiMrN3yF0vJPXN2UPbT4PXOCGLfC6deJJPkVtbmWAgcqGAYNuryPyTQqQmRK1GHXLqTKqWq8D1QBRT",
-	"ikuhBmIHm/UaRWVoe7iMaBybZ8FOmrdLNTTmG0Kxe+xAZMRo5DZIyFTZhipTXRA2GTneQ6/G95dndpaH",
-	"NkE0ku6WeNY/Q/bKo03DpqwgYjrWwtyN4QQ6dNGOsA9dHaPJYwXqGcyIzTVIlS5jMo/mUyS07causq7j",
-	"PdQxbEzELV0MhEw1kWMyyEITMj9Jy7pQEiulLk1xzdgcRpoNBLgmJ0xr5Kgo3RZ7H8Pe80bG2DHDBsEN",
-	"BNoyAttRkupsml3ChdKMRsd4oVb0CHc9KwOz0lLHbxpDyK1k2HbfXxLZOeruQ78+6lpGZ5NapmoZp89P",
-	"XdUPs4weoXHseOpAOKZKjDa3U94vtoO3NZYDkvfknVVG+Z5MqZiwt4uzvI3svRhz7fA4XTNWWqMYFNqM",
-	"jmC8b77wzj8QBwrykG5AuAq2BGeywtSao1qNjcjJFKs0XY9wbH7sEt1kYoihTV8cKfaPJ0MWSzExnyw5",
-	"+QSEU9jRjRwjBoKJCLpOw3dPVLFxNVFazjHBBRJ/jbbkT6cGQkEBCnyASEEmVLOpTBWzRG0mB0ULohsT",
-	"qeYMsm/Ms7CegRBGjNpRjJEQTKwXuJhwt1prid4u3hv2cuEg25TaikIexmTD9h8dasuYfyqiIr4sCcLm",
-	"eJcdbJXVoPrZIBA4YHGsjTg2pjMeL3qA2TZ8x/ZIHk0pN1QwEPYNUAyoJmOJMVaEa7IzksJ1Cc0fQzeB",
-	"1bW5wKBJyArDINsbGoOankU6elThIzgZ0SRZ4GWVEwlHaUHxKOyQN1xpFA984lWYJb9jrlBAsgDWwBNS",
-	"WqylNHgO5YXdUt2GCiowc2aEcq+GWTvHqpIUlhcWdv9IUjX5VisMW9lhrrlK1hYOx74nzjhU4uwlqkOz",
-	"p4eJyNIzpo/ypZIkksvsv4bhD8ROaNb8pzAgIYRGo16296dwt/oy2AlR5+uhJS3c7Q2Ed6mYjcAtAdTv",
-	"aBuX5u4Ry97hMUf0YbudsBuJiN9WCzFqO+oPyc4+gSxaGyG1S+Zxqgimm2FnYsN3aNQh5zb41YblWyaE",
-	"/tMMEuNxzIV5hFnjRQTdKTK2gdaAZRAi0QcEDMKJTCfTImygqAburYgpAWgxcH2DQ1VAgU0Xp8UxPcnI",
-	"zEfdo9qb1JL3Bin6djNUFe7Ox6z8r3A/2040G7OULylG5yTevbFMJlKvULXjW7pQ5KB7kAdjwU07lNEi",
-	"y1WAbzSfMaOJMsBymcBlCFeuFz0HaN0DJ75IZxaRjcINPwTEWuRRWp4wDTpqwhTT4MW1weoGZBCJkBP+",
-	"iggGTERdHcFwnEcrkJpghYEwUKiOVggMb3WCvQtDsEFr6FvAhL0KAn4BJ/BA2i5OtlGA5cFdo+i5xWl7",
-	"+J5Og95AmQodANiz0y1EVGzQthDsQdW1ddxv5oArojZKi+TKW9wT9Ri92SB6s6+uIYqbZnp0G4/UBgvX",
-	"B2tmXAieXx3DlBlZ5jLmowXGbDOF0gMoI6nyjXQxo9Y9PBAoK6VCzZnQHeLFYlviHcWMJlb6l6NrmeqA",
-	"zGhyrYr8y8UVWR8GimdF9WqnSj7bHQjPCFAboU1qA7QHYn2E9rmB4QOxEZhrIy7SxHSmvqDT7T8TwV1A",
-	"RUVz9+TgQ7OwvXGQ/GRCuLjh2gv4W0mNiXQpZHVlc87hifv0MMmY1emomO2IFWr+qbRSOJemhUASe0Tu",
-	"mPFz8Yz3fhd0xlbqnn0YyMo/KA8trAsiyAw7w5THus0FCWk04wIKfpDQPBPiOoJNm1yZ82+sxMAKH9ta",
-	"fVOBCIirm9QgS2Qhxtnha30Dq2oc2S4PqrORedznUVV+eA4HTarqMaakDlcf3xPMvzeKKh9NyZCN5Iwp",
-	"57p9ory6RjU16uC/VeXp1mHXOzPA51WdTDIcv2MiPla5ODSLknMGYJpPF4qPaAwWOq65A3jQUjFj8wz6",
-	"G+zjLH3wHL11xGmjMyGsDi+EbdZ0bTT7H6Qb6B/QAdz4crGVU2XiUKGea1i5SPGJ4GKCnZ5XicAX+OBr",
-	"bD5+f/6abJrV4vA1Wzgb3KuPry+Kpd/+yeRke4bQ/7upuGzfsd2/bYMd158dfH9+9ncBSypxZw/qYK+o",
-	"HfMWTIeovZnDG8uEhDSehGSn0FInnsiE6+nMhgIPFRN6Fw2ZCdM8sX4hmyfibjM0NXoIgVHLualDEa4H",
-	"wqyYRViQzdoeOgMxEMjHrMLIlRluwqIeOm7sgnlxfOfeGaZ2XOsxhbgorhWxLqEr80UYkLBt4NSmGCLK",
-	"pWhHLKaLkOwcdAcC7bVFfw5UWbL2VYiZLnpxnuA6RnQ0ZWogYE9cu2KaZgUYdGaTymw6HGwFl5tBSBTB",
-	"SzVOOJMzJvSxtfOAY0rdcj2a4jOF/XXIR66nAxHy2YxFnGr2o7kRIbPBoHYiZ1wxmH23AFVcigMmrKNw",
-	"vOgWWtgTwXKtY0ScgLgVC3kLlnT8kYqByNEItmLT5zykJwum81hNt4BK8xIgds6XWg3kLR+LpWIwoZaI",
-	"YrXlTWk8aQWbscl+XFlc1fyaey0cqD0gW8j5lARArFlZdqiF9VlEbfUwe8DVXR1KGTMq7rnwqnceK7Kt",
-	"IGwoA4TmMyARpWmilcOGx4KsG90vTfq4AZoT6tNbo8skndffHyjaqEI4qHbip7W9gBmmWIzCeeQDzOY1",
-	"v5mrgNDlRMkOeT8eexyY7ITtNi6LyPEYnPpH3UMSmu/a6dywj4grTKQx/Ccvv+gSgROqWRvSX1lE5iwZ",
-	"CFt5/OVZZYouwuB+TNg4+Ea26/2HSeKH88wVCOvYWE47NqLA3am1AeEhiJ7bM32gCPc/sj3e3DPpnOyA",
-	"rJYTy5yJ3ZUWd3Pkq9WND+pBOiMuXZ0nVLE2F4oJxUEyUOkQ69T64ayukivGsNddm3/bqF7812/SCKfy",
-	"eB2uuw4BTE31rFQV+yriZz/Ts6pl0AdlW79t/xowQ3+dxkCb3AGPxVy+FTzfpF9PqWaRw3Wf6VcEf1b5",
-	"wzICaNz70POHWZF/KTT0sQXPV0SSzO9VgyT1fq9qXOg+GF96xJqvdoX+OWuhWX2F3ql7oCuhVhL8IFXK",
-	"GvGwqi50HZjwGyY6JHSaXo+gYct+tnWvUcJFHRNirGgcAwPK0il2EtaGGE8jSg6NzId1MyDecrczEKGL",
-	"ablCy6S6orpHRBrHIZkxKlQxzRHbLNpHjwkdiDlVGm0cGKbJs4wMsO1U6JtYieuehY3HqnHfduzEP7Jk",
-	"YkvNNZdM9iBwzHbL2Vpr0rdgdaIY6qslUcDWMlLewdju70hEFwUXQFYSiyUD4YW0edXrLku11sBQAhYn",
-	"BZGii4bV6A6KZefIctW5LBq0ipO8BLBV39R3jqOmghQ3vfUQ6foJNqxq9xh79UdgB28xOcKrlpcffyPu",
-	"MBvTVcGDLyAY3FVQILHEhDle6ASaVYIp1OraoKxXTVEvQ3xvx/R+qno9Cr9fAV1tLTHauHbYnbOiPBQv",
-	"FCHZ3hV4ARlNxdjtTFguZhL4GQMVVUxBH3ygcP8L9o1E+T92o3548rvIlE+vUgbZgZBvzDTYbXRpNC6h",
-	"kReIKWdAQs2aYnUJpBwpWKcqM9bQyMYFJkqTLleYeLwFvgIaLleykOMGZrRmdQ4QseJCOYaQxK4kxOw4",
-	"qykVYp3p26xcZKeyqsNqxPtW6jo8IvJXcofRFbndX2TXq2e7e7/bv67WlJ04tQz1DjzYvpIXBOuQvitu",
-	"4Jc78KsbQGCbXxghL7WwvvKBR2aPtQ/+qFxdCtaQp29OEMEKDIAKQDU5HjmtrMz0yBqvpyk8uRTMgDCC",
-	"QNWKGMk+ieWIxnnxlVbQSpO41WtNtZ739vb2D77rdDvdzn7v++73XdArLFSWisW8OCHPvjv6wWU0m8/f",
-	"dbs/kLxyCtAafP/s2UGpcgsT0Vxy6MuewQCOswKEr9lCYRkEFyc9hkj7UnUV88T7vsGIvfcvn58QG/IV",
-	"82FCE878mSKuULWvmO0DWCmMsMmVtuUivF74gBvVx1xZTMOwHVuZA1boBFpvzBmrGPDCVzrJzuX7y7Pd",
-	"KgOGN8yYVozTz696RXZoGnEmRkztYoCujdGGFs9KpSwyoM0SLnlCZmw2hOiUPFzWG7BivnPMw4QiHZAL",
-	"ZP5ckElChfbGhVocfLS0CUyTWB721cfLYux8PpQLIPdGKYQ6Lg/2ht8wAV1EzPXJzZ958TApdEJHmnCt",
-	"WDz2Bp0yGlfipy2Up8DkS0UkZ65UeBYtOU/YmH8iYUZ4V6ENtxtN2ehapbNgILA5ARdknBqNBKsoaQzN",
-	"gKIlF8xyL3Mj/nu7f/ay/ZoteuT16V9DqO0Z9i3vhxd65CdGE5bA78cQfTnSKnfSy1uBNy2cE9542SHz",
-	"OuD1bVQZGS6shbpHbGRm4BqlFGIIfaxH/Q1qmmHNIouANo+cKrDVK7IT/g/45cfL969P34W7rpqTTZj4",
-	"cP6muFwX6VZHmBHXJJYQS4bF1gNXd8HgKtZQFRjmzm4MX0cawNqaBew3Q9VNAxrqSAolY+hGg73z2hDn",
-	"5bf8MzQVGRnFJjYMuaDJIhgITKrQNL52DlGJhWT7Zy875KVWGDMGmKMU04qM5IxlNVp1wkd6IE5Q0G9f",
-	"2LuyfYYVLHaEJFxguSlYegBehhsaB1m56XEiZwPhBCSZ8AkXu7YGzYLY1OqxufKiwgnYXVdA5jk2NcSk",
-	"jlJZL7OvNgDdXQe+ENiGoxqIeSKjdKSh1mNEut3DXfC/LIim18xmhlxiAkgIkugevBgSqOVVIIkwIEPD",
-	"7GQCNIT0EXbIKTZKNj+Fvw+cL2TQ6pFOp/M5LCJbqqdtV2F6zX7z3o5YotCwip28hL9/Y4S7ARkuNLSX",
-	"HQjzV2FZryRvK72IGyww7xm5ZnWuU7UlH7hJ+Yg9UaS4xDBfGfzRGYjL/OI4vzh4+gxQBFQ+rIS2KMHU",
-	"8PnAddANiLeo0uJdi+wVS7eL8046sPkeB90uNpZNFVNkROdc09glwChMc0Eacx64o+4h1pJZruy8GVbk",
-	"CNtg6XTOcfkFBMA4+tIThfIuZsrCopyg/JotoFM3fHiL6yyj7Zy3QdD9/Ovn/xMAAP//",
+	"kL2nKye7YckNZ7fLE7n8vSsD25ogJzoayVRoBfpqNOOCKw1xSVn2H2iRLg+pMvww5jfsSjGluBR1sVT2",
+	"V3MzYoU7uAihfgEUM5eaMBGxyBZikYoVy3NCRQh4CssiNFiVHF033Ds+SoS8JcOFS2zGvN318zgXc01M",
+	"j53iloGngkaBmSJPp4T0ajm6bp6XU7OhU4Cq3dK6VZelHpwKRw7KeFMCZfm8q3DSMYgTqEG5oTBvy1Ne",
+	"zavt2I2uJMFur5oyNf/iXSL28lpKQ6/a/AuZTKT+QoVmrXG3Rk9YtbBzptgd13VnuAZbsldvAP8mLqAt",
+	"7a7sg1+7RJsXWyku/XD09Dti821tFrpaFpnyeJyi0RyY5BiqztWJIGqF/V4hT64oZRs0Mwl4zoOKwBQu",
+	"lKY27itf997N/h4wl73u8Nn4Gd1n7cPRftQ+ot+z9g/D71n7YGy+MJ9/qIyp9+zZbtSj7lE1u9alrI/W",
+	"O6nJizqIZbaw3FflpdyvtWuiZImTBqtM5meJHPOYbSk4bxP+EbTGPFH6qokUB1qOS65t/kJVUNs5G0lz",
+	"Z53IyAqhpTQu/Plq5H4vYSwTRHExiVk7VeaajYzugxmVkE4vxYjZ4E89ZTyB8E+G1SdcBGiG0f7pjqI2",
+	"G0+m7d+uZ6I9/xtceSvjouE4vE8rzWGlff1aCZksknDjRPIFo0khk/xw/+nhs26DZPJzdiOv2aO/5tFf",
+	"80X+mnObVFetl61OtSuYs6qra2OrLLgsoNZ32YzWI6nQPDYQX2DdtQTIJBgI+CqWE8KFrV9CZ0lIwl8G",
+	"rfltNGj9GoLyoV3qBxml2pBVOEfWHGKEUX3m18roYBkzxzzz2OCM/9RcOzU8xOrJVhPNUq1qrIHFs9lG",
+	"8Cmc8d1j0TNYFBgvi9KRUTyLRPDsaFXESb/9f2MGy1WnV5fBYmY7SzcVBR3CZnz0YP/ou6PvD58dfbdO",
+	"IdwCFpMdxRgxK989JrC+cv7HMhZWYNVKLxnYs4qRR0+flc40aGHcn31AJymrMYfY2auO+8K5KPOzVjFj",
+	"c5fL1DxbaTD4dLBv/jlsDwafng7NP5H58ztWc/joXXjLNI2opst4nxsK1VVmFdyEMoOWMxheKfQ7XtF4",
+	"cgWBJHcf0vd5X7kqjdXx9ZWPXtFUT69mTE9ltOVV4NBb3KtSKUuqveO31+oqTXhNxjnmOn/Z4SXsxgYT",
+	"rQZzxXNbgXHtuNsDMFLmnd+2+RVfBGWkj5UALj6yFdhWDbktsJbvOkTipZ16OBzU8JpKjom2tQrT8azC",
+	"xfKzvPXcbMWWqBDP/f3+d892A8I6kw7JhJ2C+rMWlp7wetUwpaeQTlTRz8VVO3PyMZR9ShVrkNdfY2q1",
+	"fsYp1WTIJtSFqgMsyZTO50ywqLmh1dr+apZP4xistyhHWyP1kMVSTBT6Orlyk1df2A1TQmGEJyrr2lM0",
+	"i9tBmu+qTmPKJ+JRgJWQFY9CF+Xqb1M1CF5Yrr+1PCWel82HjqlmKtvdZubwPGdreZIPiiXt/gRaCK9F",
+	"tKrsnxLqF3CxtMvCmfoUUFhmAGSc49cKDrANYd0xk7vL615AlR8DdXHw9BmEQeH/kMpR6fe071eWqsP4",
+	"r6txImdrK5vRRCtiOXhApLCeJCEj1iNhfiwhxlqIgeCzGYs41Ubk1qh6QxQGGLzMqAEJ2+1rtoCewzfw",
+	"RDtiMV2EAwEd/2zYhtJ0wqJslA7pw5pczX5IFVBTGy8spB6IBdMEN0duWMLHEAxhu/dipy1UJ5th+R3C",
+	"3howTLOFW6rIjEZYpzXfh030efXx9UVzWqyLnkuYNljWtHqdPWKolTajCxJzRuiU0Qjj8QW7xaKBAxF6",
+	"6BPaeplLh7VrTssuwWHSQhEuwCQAW8yNBu6MuHYJZVN6wzKvY+MjKwfBeRF5Bf7h4/8K2ttSHTaPEr+M",
+	"HaTz+/drPYBdunnAX8mZ1TTqYaNwh2CF7+7y/eXZCZqz7mjJWNlwWyaehGHeKAYM7R8cHgGTL1lmGkRK",
+	"1G3mVCQynlWmtEs9B2Hdqn7LC3/NFuTD+Uvkzf4mCJ3Poag5yOMh9OJ1NE3wS5RtrJ98RYyUXURvb09L",
+	"Pd+baj1XvX89ePGvBy/M9x0vW6lHI/o/aDyRCdfT2Y8XP/f3B2m3e/As4hOu1Y/P8BPO/yOM9K+H/eqx",
+	"8NE5S7iMfjzs4ke0Ev/46qeLj389fH52+vPZ68Ozfz/btEzGkCp2eEAM9J1tGntgHBx+H5CLn/vt/YA8",
+	"I7jqgBx2iSq1WF+/gnKOiKuf4Z9pJUqUEqH+kZwPrp44tkb3/QAlo97Duxxgaa4liV++yAatYnoS4RrJ",
+	"RuopNDeaCCywgvfhep+FF4/nSZCFSGbf/ZBt1G8LHLQM5fT29gwedQ2t7EG29B4MDinSe7MxbUs9b/ys",
+	"c8a1S6yqUairOeow+z3EoN+j7iF+6aggJDt2VSBhLc2KgFYNnT9mc5ULAaKG8bLpYODyuM+O1kS9Lw+d",
+	"xTHvFCOaGy654PCswln3gLf8Cgg12kgRjWr6s/rq807hjY32lWXelBy0czpibcXmNAELjK0iJmiSyFsu",
+	"JthlTFsvgD39ZjP6QkcZiH7QKBWEtTF/dfWJVTGZEgP3KHcF215d97TuOPpOxH718bKzqpwUF7WOcE9y",
+	"L1hiPLvI2qqUa7DGhbRjtAFYDkg/T2mtLv+GAF/eVdD61J5I4EBtdc3nbTlHOa4NFkOWWC+Lh1+Fyihj",
+	"HrNW0DRx66e6chGrgkwLgxUOwS2qChOMpLudImKR11ejwmrWJHm8ukLulVXEa/icpRnbYwgUY+tAZhHR",
+	"00Smk6lNDDdfIP9AcitGzirKI6LkbrXZr6jU+MV36ReURysoPvmgb+QNi+mI1WVxMJGBehkgEE42hXzu",
+	"HBAlP6W5d2o26njPVYOqcCKNbd8eg/1NavUCN6w0CEIE1WYo98XqHByKp9PZurteQ5cSBhbBXzIKeFuo",
+	"I7WGRQjLtWnskYSFHHdbUzfk4oZrhlpTkrJeph1ZPUoMhEV+Kgg8jKKllkQZoVMwskMFCWGrhSl2QfYZ",
+	"UQGmMRuDgZyba4NiHZIhnLXzYYRGEWo99IWHA2GX7Dc5gxY9IKDecsWqqsFsZnxYxzLwBHIY2X6hqsxH",
+	"3AhkZ8mR34hDNLFi4Mktr/EttXcjrLDy1Lw8tcYL/CIrC43j9+NW75cN7C2/Nr81HZ9oGouzPUNOHaVu",
+	"w24Hl+v6Om8Vbir4zemD5nEypxOW1eSQIneJmB8a+ERq7YKwWTnh4h8hzcjbjLIlv4t7Odm0/l1F1Zvf",
+	"5FSUJJe1F+ELwxyWL/pXciqavP6ymTjxhlZN8lw2uqvduUGl+qxSy93u/ZpiPa8+XrpyPUupq5WqhF/R",
+	"qHgAnUiut9+/NFByR+6N5hZYh0JbCuduKBJ/a0b1rUp+zTj655qDWD77n8673e7+2hIBm5eZQitsmnC9",
+	"uDDrs6pw1qtrqeyYraRIdsJCY6twNwAPYt6LHAqIQ9QBWhU65KUmXA0EjZUE/XeujXSmSNi3Td2AInqu",
+	"9efr07/aKFajUrvySC6CtfXv7f7Zy/Zrv+AmzTr30Kx+5KuPl1XKfLZ4o88HZAhtHhNYjZ3+1cdL2yYw",
+	"BMsczr/3p5DYErIgb1QurbCfquWBfe+gal128oJ5AKLnQ2sUtPY71OVsw858RQMBJZawXrsRnPL28da2",
+	"wzUEcapjQn2jjjsk9BnG8nbpDrSGhw9J3Oq1/MW0/HBOOudXWJXDcqAAqpeCSJ1A0D5ZyDSB4vIWlcDu",
+	"4Vl/bd34Xuuc0cg3CysX8swTV1Rx6dXbBGTLbPIRJPXBixFUEl0e0B8qjbguTA+2GvOtgbRNbAKzhlue",
+	"URVwjmxf9hF0UlsIdqyeVdwcfJP/tH7x2QsuNszArzCk/aFtaHRmQ0mXXnATnUtt1AL7W3YYywX7e15p",
+	"Iy+uBoKCC9PDN/lP63dkX3BWoQr08tkk0o2joLz3e5mM/CbmpEmD4Ky/+kD8138edA53e36X8qx1gu+k",
+	"4Hj6RpO0cUforVADUfZfDM0o1oFBFJ0xp2zOYCnAC1XWwd1cPQMxlNEi8Du8w2zFgcMaTwn0fw8rvUjF",
+	"YbLfzEjlkpHBQLhqsLuo8/rbpyOn+FpeT0JkA5Zpw3UHl7/ZfM4Fp1rP/XsXILzSSmx4HeqpuwWaCvJb",
+	"BDKnhouBCM/eX1ySvZv9vRnbyywIAWE3zHqwtO8lmFLlwiWgFsVAYAODNfVPmuzwM6i6Y+n6lFIsOm6v",
+	"iPz+mVEuNOUC05VTwH904O7tTbiepkNwCWUvtNE35D4uF9nLhwYnrvIM18XIOGTKEHgiJkVfg7kIzm3B",
+	"Hpv8bY0Di9IYcjyGzsnO5pgF4gzEQEBqpepll9efQlt0RpGs1kb4O+R5BmSp4sTn8BijpgYCTCUkkalm",
+	"hREg/TSs6/0aBvb0xECEmE0a4nWUYYIzyCzlkB4TZm5Se7M+UQMBsytXNccFb2YPAAmoKZ0z3Dp4ieCd",
+	"nrlqV3eZ9jpMk//9//5/5Ohw/5hQZAJeR2D8bf+wQ36SEbf5gXOaKBYRI9GNdLzokVcX799l0V5gxPpw",
+	"+aL9fUCmEjpaC5KKOQVrmkqTRBqEIUyN6JwFJGFzRrUi1N6LxDlqptTIbmKhpwZbhqkBIjeXx5yOmA1n",
+	"MpwAIpWxsAsFVoadjWE9dvCBoF5p0h2v7Mph58AIkgkD72S3Q/oEA6vB9KOnJJLM7gmwEgHSfWotcP04",
+	"lrdhxkgB+kYANadCdoTUcPosInOWDEQmJUHb+VxmYp84NDuWZkO7HRL+fNp/DiZCmDMy2JOwgYjYKKZZ",
+	"oFXMR8z6lZwYOIdG/ged7hJh397edij83JHJZM++q/bevDw5fXdxCu/k+b85SbeCliFFJPRuZx8fk3Mm",
+	"6Jy3eq3DTrdzaEuKgjy217llcdy+FvJW7P12e606rinypMopj1jr1diGY5vRRUb8SPc9FwVnU7ANiwnQ",
+	"Pe8FrylbHMOyCjOMOQM/SI0smEZksYFw5rWBgEFveRzDyK7vtBH8ClF0ECwHMgwGy/nRjQNhTqk2ZJLs",
+	"HHRdNScyXGS9wMmQjTFeYCDM3CogsRQTrP8hSDijn9p0wsKAGC2GjMwZIgymUsg0AQmbxrfUbMOAXdkS",
+	"79m4ykZ0AlQQdzLce2kEqT8zKArt9ciDozzodrfWGN8W1Ktodb2EAUtHqLQ5lyFDZllqg30CKH8ijbRY",
+	"0SvOge/Hd2GPTOUt9he3fcJdtXaYZcgQtpGRptptg7rtHPZPq46uQ/oAdwIhKsWeVC038WG32/LNJajI",
+	"51DzVGj3yi/d9g/VyrMB39Hhfh20s+PbQ100azHvq92t3i+/Bi2VzmY0WbgoBgS/L5d71e7NQuhEtXq/",
+	"tCKuMPig9etnPIdq06o9IRL++fQyNPCJFN6NrrSxK2pcxESz7BWoWJLYkGX++fSyauhNIPXl0HqS7RjA",
+	"9sP+fpf813/+0DH3Sw34PgdFZgkSS5v6qnwbJSGPey4RbkH1LyX03SM9l2aqoGtbujBXCe8BdaG2Gjno",
+	"dEkBbFaAzOa2iT5H+0cPjMqbH843guEOXhkInygHh6bYPGeCR23Qiydpbuiuw+P3cyZePj8pPP6Pj7+w",
+	"aXIihWAjI9pbeJJIjtIZpsM8ILo2P4NvBE3Xwq8R2tI5hwI7e352IFzNUuna4mi5uTTmN0yBWWYq0+Q4",
+	"U2y5tlpCPoP9qY1G1eVTqOjUboUHpvRPMlo0IIBMBPHNqdi9+iyPKc0bN9vG1p+DhqSzopv856JnyHmd",
+	"KxBoNSr4fcMVINAGb/1Es95S8OZ+4zc/CHeNMHCrHu0fbrBWh7NB6+jgh03ee0vFwq5YNaYW+3qZYILW",
+	"0w1A5dclhlcPN4FVVs5zJYsbasoFoWAN2qFz3gYjl3MgeGTpfitTZYFm6snyYs6cSF+MYkVPgE4TYTQj",
+	"wW7JnPKkQ85Zqoz4RomaM6GNIum/hs4DBfoT9uEY0xmPF1UKVLH5ft6XfBOy3Yj4Sm3+H+nuD0x3K4jH",
+	"ukvyLB2DuZtRUe5IpFG0+lJzy3yisq4+NkXI6xkIeYdc2b67WFGMTigXFZeZ3+7vS64xa96qaH3Y/NKq",
+	"aj3YnGy2Q7t5w8gKebPvtQ+08Y7Edvk0cF80JkdbzvsO5GjfXCLHJteCffeFTIY8iphoTMf2xQIdHzZf",
+	"7B0J0b69ghB/z5zmv+RO5l8/B7+Xff2//Pq5QLQ29JGK6o6QPq0ahd/Jp0v0iv5Kn2TryAtbVt7XjVPT",
+	"GXNrxOMRelZmunVh+9s2JvBCEfs15IWQ/eOTV/foruD1oZGXRN0asP8qUzS6C2mAPPUpofPPyxme24CQ",
+	"AmdozA9iGypbaUHJqRQiar/wFmvYZDm/zpbS5ZdQwiwLkgDznSvr8nTChu0/rCXI3POEjfknkN4hAHcs",
+	"08Rr79D5emT3h8ZBOAeIHPJPguwg8NfcTiMplIzZXq07D6Kq8aEnyuWE/Xz59o0NrIawJhqhVoUvWl/c",
+	"wihYiZwNRJhN8ztViunPYYf0rQv+qHuUu9LtY+AnveV6NGURkeNxjYfrBJ9eTxqafdJ7Uz2LizSx5IoJ",
+	"Vu7dxYv7riqco31hj7F9JmM+WtShg31zzy785OLM4M+/t18kdMba72Fate5leNg++5wJS5r25liNhO+k",
+	"fuGuhfvwOUFaWAliHvrZH0qYZ1GiFgH7FqsCqHRikEpNGdOujpKZw7bkDjInr7eGYcrjqLMCffpmevB3",
+	"22gCBcRYYSE0Dz5RBALzjAIDvT/1Eo7YgEmus+BO253TKj3UTljvQCz0Lu7WlADtXFVXADXMoQk9jLBH",
+	"Xz05BE3pxj74G72hCLM7kBkA5ZG6am1uGCFYRDaAmaolsCm0YP37KheN7dJ6jxqynaHm1OeJBKs7V4TG",
+	"/Ibdi0vmDb9hwmgeOaAQNPfndlkJ12/A0+JAkk9Jie0ovAQig0ozphM+UrU82tncyNDGqxHNZvMY4nVd",
+	"8BXG5+jURnyaH8VoMRBTrrScJHSmjm0PGgjIQDsYhsdil99j6FsjU61yh0zCUgVhVBrLtqrjLDCzPaVq",
+	"Sv6WspSRW8r1MYmopkOqGJlLGcNiuNJ8pGrEi7d2083Y6TymXNyB8VnQZgFnZ4k0EGOpImZcgkkk90IY",
+	"3lSzbK+V54+hl34w9yqrI9aKBKLG+Ncdm5KAFk+ZuLD9XaxO50daD0ShiEtlpDX23NaeEdUVIN0dCIw1",
+	"spkKUxlHVhnxY9HDqhPPo9Pv09q/3Cn6c7Hc6N6n9u3tbdsceztNYiZGMsJEqLtP8KA20WID4xqshyMx",
+	"+oSmmh27iLzQ1v4e28wUPFwvDBXjxYiQt+tixlbd8e/khZYJc1d7A+0NolLuYB+C9+6kpsKbm5te4bWN",
+	"zSvvc8V/Y8UW3m2o1i4nhaB+a1PFfoFPhbSMsq7rpZBQV5ICgtqePStEZcEgBeaFzr96xvWzjCP0Hbrq",
+	"aeh45JMpdEWwmUdcY3XFCr/iQJQdi8dgGPIDC7giERMcihDYagCucstAfIBgT3Rv2pqZbRw7yktpKunC",
+	"xw8wuLmee87oolAeuZZtkp08UWUg8myFhOlgKV1EJlWpH/b2MkLE7vFA+JVhsqZ3kIE9S5UmQwfYnaPu",
+	"PhRi8HpdhrtV7Bnbtdwnay42hNkyWy4P3pQl17BOLDYBqAFNXW6pxx87rQfhay/x1Cyp/nE5VNE/i2Re",
+	"ZC7d7g+rmcuaQIYsO6FIdh0S5uWmfsxrlWh6zRQJXfJSSHboQFQWvMJkptBLUqKCuFoRNpkqBAIcCKzI",
+	"pbJSXFlWLfIb/708YcwG5C+3F6qr8JcVJDFE7G+vUHQq22Px2+O8V6aNyQemisH9hdAO0jiyYyD6q5pQ",
+	"Qz0fMmFaVZWyy1N/vLp3mZGp1PC63NCa3PKEWfm9DI3Gpf0spIorgEOHH+Ecslp4uzYBbfOZCgXowoGw",
+	"x1Oes1DbLjwmQwnwgevI2sIcUAYCoRJJZtXMcv+hgAxaUs+hEZG5VPzvZ2MK3+O1MhD+JdohfVFYGkbr",
+	"ZfH8gWGOQ5mKyPXgNuc/EIDmOarCY4hMw4WXU2FdiJhgCglSkJf0dCBuEykm2HntmFACHyHbKaYLFpk9",
+	"uIwUKONn9uStkquBOOp289sO4BMCivoHtlxbLSzkNx11jnYL17oidCDqslUt5KtySf1bv4e1oStyU50g",
+	"sFuWBDBP1EtUrcsv9UUDAEo5SXQgdlySaI/UpJwORJgmoseZHvfAUqt6gMg9fLydPQ443fvtVreHoHTi",
+	"mmhFLmvoshqHC5tfs1xG9Ikirz6+JhdMB1YwCrlSIfmRhCodmv+XwRaQkKaGjS/JWQPx4fyNM1y78rwh",
+	"+zQPs87meVYKVgDHIwh/0zw0aBwNhBQjZnNpnRaFa7ES69JiVDrMYGglLH+Jxd3SNOJMjDDBML9AICkL",
+	"ZIS8xOMOjeNqkIE/R0jBMA1PXZt1j2WC2csJQ22uyMM75COQl0xIauVgjwQC4MKOvGzVV4RNRn/ZwcKs",
+	"VYJllVyJsR33KVcWSv02Fis9J79fTdYvIuvFAq/pcJ9XE2rRzUKDS4t/UEtCsdhmlSXB1q43lBRtxSIQ",
+	"tM4SOqlfWv4CjP9QJoRlURttCFsB89sX/XN7prXhH0W5qFcUf4zygeqc6yfoVVJEeWsgUOA6JmYBEDOR",
+	"d7BBvlqSNczPrrKvTAaipkwukvR2LEF3U1+aRKi6t+4Un7pd3adhTLizXDWKCH9pCNCZKPIavDIhVeWG",
+	"6zQpzEDuLCj6G1elFfXPXl7M2Wgzx5UbOKeKSm+/Tijk4v+1//YNwfIFK8vatnotM3LnHTYGzAv38dlc",
+	"JtomhE5bvdZEwuY6HNeyd3No8z+X12E3mWW9gMkbVgROgR3otjTmMQvIcKHRYmr+2O3cj2+fqww0D+hG",
+	"W3/U30TWkgecyuykgisFzHp/X+FJo9EiD4jJXFa2YkUAisqMTxJXfShhWR8LK67nOaxGzooljVh1AISZ",
+	"i1vP6FdwAMNW746vGSO752W+k5okdqkrDUc5MDeiD+sUzQt63IlU1p3lQxFKdio1QCQ7dMXcuw1h3NRv",
+	"DdlGIGTUB11nlS+3lJYH0SrsjCq1f3D4L0XhO6u/2Fj+Xioy+sAyeLkuaFVabRZzXfLTembo7Qiq6wLC",
+	"sRSO4XozrsBcKBMyo7FRr1jkx5feJcL6pXBalt+mY2sR1rXDN5P1K5fsskOdYWp7q60a2QrQD3LWl5Zj",
+	"mMPOixt1PIn8YZYhJdYfsc1ItWazuVbORsyVK4t9TBKmk4U1Jobn5kO7bz6ErnZJSYH1HlmnxsCj+GTz",
+	"eiLr4pkfhmQFSQX7NGcjzSKooJUmGAW2zct9s1NEoeqWcqhpZu4qv9bblIvJtk5qVYQW1ozfMZdHu1ih",
+	"07vs8l/thXezv2cT6VStDvWGK90Hl7taDnutWnz+yN4bPuO69TlY++AJFuluEIz6RZmzrk9g5W0Awbhy",
+	"jLHxrlLosc1zxEJBo4Tp5u7SO5hv7hT8sXlywh3NA3dLR8jDNWryEBysK3MQHHoaqXh95qotOHf3lFW0",
+	"7yKqfO2MVViE7WTRSI7b3zKtuIreNRcqNIi1IA7w+pJixB421urrEFkT29/GUQvfAlXmuauWKqtpsXR5",
+	"7P3Oo89ImS5ltUhWmPjmkVUBb4+qidpQsJCuGF7Bh/mtM+EHSQD4GvhhA15sCeIC+67j2rWFy2qwYds3",
+	"/gr29USVyjs9YtSDY9SfbW+kMjqtlwY2EkVfPm99/jVjW3lB9jVyr/fgH1z4zd5cLwH78HkUd9ejebmR",
+	"wHq5lxYRK8dv72tf4q0WUrOH763WUPbm1xJD8y3WZQL6wUtUucop3zw7b+AGPpFiHPOR/uNKnEttMhrK",
+	"nrSA2jXUUcHMK+TQZYypikPF3ntkyLLSIDtH3R92l/VDJ8gWSa+JNFtGVDvRP5zcsTFm//EQ1Svj0QRR",
+	"V4nAK/Co+5XY6KMk/LVFhD9DtGJT5LqDHAw1AkbTCu8mNGR7UMnC9oB76FJs60nCtpn9hyaNRzFkmfoQ",
+	"Ib9YDIHeFysLt+dv3HfzBYwErW/BcFkXxk522GyuF16IthFd5qnefbwlvvYtYbvBlQ4u76OBgTOl7Int",
+	"XyRpBXafpZXYvf17ZBmxH+4KaUJU0EJaEaVl8g8o6v8TXAbnbB5Dt6mt0VntfWG7Qq7plOQazmfdsmxK",
+	"TYVWewzRn9B9jCsCjHxZoS2ZOd/aRfyhjZ1ZX/GVVs6sC+fjRfYtWETLBDbLMHGbF9Y66tv73RDY1Rp3",
+	"5jmbyRu2RDaNbUGOiD3vpt3vIzZ+dZZ/oeXclSKCwLxYTiZcQICVlveqmAd1yAJp9DUFAi3CriwRuKaj",
+	"fa0g14+iL8fyR9z+ZnD7jZFH8WBiuSlG1/JO24W4qSv1wj7+MOYdnK1OHFjWfO1mgiw7XwqmCBejOI2g",
+	"fEocQftWnij9iNHfpuxg68DZoyQ75RjO3e2rwZuEJrpaSVnI3DG2kzbi+sXP/fbB02eGb16zue4MRL+w",
+	"OyjTBKXVldkUjaGeRY61RhfBDstS1CewL9HH/dt5cZ6v7kf2lxHVq+14QP+cwY2PdoB633SRtdz9rtz7",
+	"3ZZFaRg4WUWuTWQwW/viMYzyW/clN0WsrakVONEqxSLD0JWqxZIq4VA/jbhusxuzoNWSoXnwFJ+7d7PT",
+	"Eijem4sXV0mGC2T0Rj7OYPK3lCULrxz7SEurblVXYH/6dFm9WjkrHWJOq504wNpCCVRdq1uFSoe/sZHe",
+	"zjow8WyEVa5YZ9IhISQJYZ0tW5OhA7WTwxVgQd2hcjHPjjaFCRTsx+w3WJ7ms3pgcDFirUp1N6Katc27",
+	"rQ0XYHunr50b6nJuPve9hnpm9LTeBoq7fYzxXMvVDUwbqyPmYQvagAh2m+mLheYqEdeeoJDq6YqKkK57",
+	"pSDnF0Y7ePXx0tbBUekw9Kt2BVhyzPxHoXKXLcqFlf6geNiOFIxENMsuNQ+SVMRMKeLaNRu916/NuKRH",
+	"vB/RhEvoPr6lTPhhsn9wWEyA/+m82+3uN0+Z8hb1lRLg7QqwQNjq7Pf+HbPfLfRg6eDUMX/c0Dhl+HLE",
+	"Wr2jbrc8c1YRFErqggZJNYkZVRh/n3VW+pdW4OWEQyuJhMwMN7SnjHnzmPdqS6Z1OliKIQf0JksK8pRZ",
+	"aqcxgxQX4opOudlvWcKgiO08kTc8YtkakNduDpIhg5YxhkPfHQSbomptkvFfzJio8TPzjLpTOQK39f2g",
+	"UJkA66L7NWLdAfxLa2s7wAJ9hap8t1OqM1PMiKaKdbZdCWDdqh6oEsDaZfxxKwHYrd21EsASdj5dJsxi",
+	"nj/gP9SHkyMoXhR1yJlhXIwAZCaUC2gQkhga9DG9LwgX2mB5TBS2868YbHso/zD1CTbDrW+qPsH7k/75",
+	"S3lZVZxA4q6KItH6ZvyZaIQyEbTzwGqlywVOO2SJq0L3Laxmi/V8zaEBoAyDz9qsyCQyuDOjPM4vq4Ak",
+	"zFZ8GwiMzihWtHEY4JaiDLM96u5XyVOvZjdKJ4zOttX6HxYLFTzpv9mvOyM5KxYCpYLGCzNX3GZiwoXt",
+	"jgebavVa3eGz8TO6z9qHo/2ofUS/Z+0fht+z9sHYfGE+/zBsTj2VW/xKclq2llpJzV9kIXRrA/FskvKi",
+	"KJSzpkEG50HLkz/wZv7zh5fP6+UpfxA45UELC/zbZzeQQjIw3LVKEtl5JTlEa8CagL/kxCSFKzF49zpK",
+	"RsSjcSxvN6lHtH5f72ShTxCLHkQ6Wb+uB5JPGizkjyuhZJu732pF2TRFI8JXkgqarubblQ6WQhHITrap",
+	"KonhN/djLjMAO9y7YQkfL+plhos5E9YVC4+66bDsrBmCFZoBkJ2DIzKVaaLIcDEQNtQycO1tU8WOCQVD",
+	"TwKq9I3k0OF2t0Ogm0QUwFfmfxtUMBBe4fKsRQslR92ukUjMWdimyFWywl9gf6dwwd+P3xbG/prFvD8o",
+	"VsseLd8xEMPjY9FxdlaueQRgwpX7PSRmwXe2c27s4GxS5fmuBZ63b+ksECMiV940JgM3wBXqbDsCwSL4",
+	"mUVzNJKp0J73c8ZW5b+8Za2vhUD+vW+9Pf9U5ux5Isc8XuOZrIaUd+AzZv2RK1IJ37J74lBnuIWvkz24",
+	"Crlc2qCHVo9VCL51XLc5f7oS5Z8o4gYpIX/G5xoKHgY/ZByxpEruMNcZSAkd0rftXYwwgTzY9nnBtkRj",
+	"fgMZKUYkIRNpRBXonoKMuqTIQIPdHnQ+AfwaiKnR54Z0dE2U5nHsioWTg+4R1JWeQTcnIY1E47qtHHV/",
+	"yMqMY3cxsKEJWb4lZGKL7dmWhNkVXSXIXDARvV38xYNFo8CWfhF8MD/EZ2FHL7ogOzIh+TbBr8/InCVt",
+	"t8yYz7je7XzTxPYHoZ23BvzVlINScfG0Yi6u6+loNqZ7hb4dqp6a3jEW5T1D2kqzebF95g62EDOIiv3P",
+	"bI+tcLdHjrqHA5G5ODvE2RE1E7Bm27dLI8ViELBRlQyJ5uQwEEK65nA2iOKGVfejnDBhvmDndncnsLl7",
+	"vKSKE9XcVtlWA1sX8z4iHR/pay19VSYdAvu2p4in5BPOmC5RjpZ6vqr8jaWYUpdZZzQv0soO9fvtUGgb",
+	"OICGU0g9pEA8M3nDUKO21GAuEsONi+uvJg3z8tvFpVl807hGOwv0EoL3I+D52C8M25uWbI//VGJ9CZ0M",
+	"gOqFm0KPyyUMC9Y6XgwP8XqsmVOXeg7t9vb2yGu2IB/OX2ILupxVCqkHAvkl2YFuTkzQYWxUdaXpQmFv",
+	"78C3UlEXlrWL7ZBtG0MwQ6PSf/b+4pKU6GHPPhQeEyYSGYN3B3yGA5FFeVGNjeFGzI/Q98Qe2ojLn8IE",
+	"1Yi8xUZn7y/PYKYZtPdaHcIO5nME84LpR6b+jQhNF5om2kdIbMu6mhSXmb1D7nohqW/OHtp+GrzGCVnk",
+	"c+nEk3yK3NrKBAORCwUE215F5p8UIjUhajXqkFNnUrVcBa4HophSXAo1EDvYrNcoKkPbw2VE49g8C3bS",
+	"vF2qoTHfEIrdYwciI0Yjt0FCpso2VJnqgrDJyPEeejW+vzyzszy0CaKRdLfEs/4ZslcebRo2ZQUR07EW",
+	"5m4MJ9Chi3aEfejqGE0eK1DPYEZsrkGqdBmTeTSfIqFtN3aVdR3voY5hYyJu6WIgZKqJHJNBFpqQ+Ula",
+	"1oWSWCl1aYprxuYw0mwgwDU5YVojR0Xpttj7GPaeNzLGjhk2CG4g0JYR2I6SVGfT7BIulGY0OsYLtaJH",
+	"uOtZGZiVljp+0xhCbiXDtvv+ksjOUXcf+vVR1zI6m9QyVcs4fX7qqn6YZfQIjWPHUwfCMVVitLmd8n6x",
+	"HbytsRyQvCfvrDLK92RKxYS9XZzlbWTvxZhrh8fpmrHSGsWg0GZ0BON984V3/oE4UJCHdAPCVbAlOJMV",
+	"ptYc1WpsRE6mWKXpeoRj82OX6CYTQwxt+uJIsX88GbJYion5ZMnJJyCcwo5u5BgxEExE0HUavnuiio2r",
+	"idJyjgkukPhrtCV/OjUQCgpQ4ANECjKhmk1lqpglajM5KFoQ3ZhINWeQfWOehfUMhDBi1I5ijIRgYr3A",
+	"xYS71VpL9Hbx3rCXCwfZptRWFPIwJhu2/+hQW8b8UxEV8WVJEDbHu+xgq6wG1c8GgcABi2NtxLExnfF4",
+	"0QPMtuE7tkfyaEq5oYKBsG+AYkA1GUuMsSJck52RFK5LaP4Yugmsrs0FBk1CVhgG2d7QGNT0LNLRowof",
+	"wcmIJskCL6ucSDhKC4pHYYe84UqjeOATr8Is+R1zhQKSBbAGnpDSYi2lwXMoL+yW6jZUUIGZMyOUezXM",
+	"2jlWlaSwvLCw+0eSqsm3WmHYyg5zzVWytnA49j1xxqESZy9RHZo9PUxElp4xfZQvlSSRXGb/NQx/IHZC",
+	"s+Y/hQEJITQa9bK9P4W71ZfBTog6Xw8taeFubyC8S8VsBG4JoH5H27g0d49Y9g6POaIP2+2E3UhE/LZa",
+	"iFHbUX9IdvYJZNHaCKldMo9TRTDdDDsTG75Dow45t8GvNizfMiH0n2aQGI9jLswjzBovIuhOkbENtAYs",
+	"gxCJPiBgEE5kOpkWYQNFNXBvRUwJQIuB6xscqgIKbLo4LY7pSUZmPuoe1d6klrw3SNG3m6GqcHc+ZuV/",
+	"hfvZdqLZmKV8STE6ecOSG85uays/fjS0obHfvJIxsAX7DljoFBkyxSOkEmsw59pZ6NxVjWmpsZz0LHXb",
+	"gK2AaFCtI67AAO8+x3J0zSKIeBxjxBcOHWTCRPFy9u5lgteyZYIDUXUfGzJKoISttlzVnOQTRULNZ6wy",
+	"7vHPTL93sLrPHE43R83ljHD9J7uODf43Kch0YoDjUAv7lBfRRMhbP+vHwTq7lZ3+tzeWyUTqFYan+JYu",
+	"FDnoHuShiSB3DmW0yDJ34BuDUYG5LYDnywRQEQRQL5YUmHwPQlpEOrN41yF9/CEg1j+FuuOEabDYJEwx",
+	"DTENNnXDMBCIy8mvwRXxPJiWvTqe5ziP3SE1oTsDYaBQHbsTGEnDqbkuKMeGcKKnDdNXK+jtBZzAA9l+",
+	"cLKNwo0P7ppTwi2Ht4fvafjoG0e2aMCenW4hvmiDJp5gHa2uNOV+MwdcEcNUWiRX3uKeqMdY5gaxzH11",
+	"DTkNNLMqtfFIbeh8fehyxoXg+dURfZnJcS5jPlpgBgOz9ySo5qnyTdYxozZYwt2MqVBzJnSHeJkJlnhH",
+	"MaOJ1YXl6FqmOiAzmlyrIv9yUXbWo4fKStHYsFOlrewOhGcSq81XILXpCgOxPl/h3MDwgdgIzLURF2li",
+	"SFZf0Pf5n4ngLqC+qLl7cvChk8TeOEh+MiFc3HDthb+upMZEuoTKuiJS5/DEffpbZczqLDaY+4v1mv6p",
+	"hEI4l6ZlcRJ7RO6Y8XPxjPd+F3TGVlpi+jCQlX9QHlpYh1yumQxTHus2FySk0YwLKH9DQvNMiOsINm35",
+	"Zs6/sUoPK3xs8vZNheUgrm5SkS+RhYh/h6/17dyqcWS7PKhOKfW4z6Ph6OE5HLRsq8eYknGo+vieYDUK",
+	"o6jy0ZQM2UjOmHKBDE+UV+WrpmIj/LeqWOM67HpnBvi8qq9PhuN3LEuBNV8OzaLknAGY5tOF4iMag72a",
+	"a+4AHrRUzNg8g/4G+zhLHzxjdR1x2lhlCDLFC2GbFY4bzf4H6Y37BwyHaHy52DrCMnGoUM81rFyk+ERw",
+	"McG+56tE4At88DW24r8/72U2zWpx+JotnA3u1cfXF8VCiP9kcrI9Q+iG31Rctu/YXvi23dSMaRpRTcET",
+	"7tdCKGBJJe7sQVX4FZWU3oLpELU3c3hjmZCQxpOQ7BQaTMUTmXA9ndnA+KFiQu+iITNhmifWS2qzptxt",
+	"hqZGDyEwhj83dSjC9UCYFbMIyxNa20NnIAYC+ZhVGLkyw01Y1EM3pl0wL47vnJ3D1I5r4wcgSpBrRayD",
+	"9Mp8EQYkbBs4tSkGTHMp2hGL6SIkOwfdgUB7bdG7CTXHrH0VMgiKPs0nuI4RHU2ZGgjYE9eutKxZAYZg",
+	"2hRLmxwKW8HlZhASRfCCx4RqMpMzJvSxtfOAm1bdcj2a4jOF/XXIR66nAxHy2YxFnGr2o7kRIc/HoHYi",
+	"Z1wxmH23AFVcigMmrKNwvOgkXdgTweLFY0ScgLgVC3kLlnT8kYqByNEItmKTST2kJwum88hlt4BK8xIg",
+	"ds6XWg3kLR+LpWIwoZaIYrXFfmk8aQWbscl+XFlq2Pyaey0cqD0gW8j5lARArFlZdqiF9VlEbfUwl8ZV",
+	"IR5KGTMq7rkMsXceK3IPIYguA4TmMyARpWmilcOGx/LEG90vTboaApoT6tNbo8skndffHyjaqEJwtHbi",
+	"p7W9gBmmWJrFxacEmNtufgPvNV1OG+6Q9+Oxx4HJTthu47KIHI8hxOWoe0hC8107nRv24bzaoeE/eTFS",
+	"lxafUM3akAzOIjJnyUDYOvwvzyoT1hEG92PCxsE3sl3vP0xJCzjPXIGwjo3lJHwjCtydWhsQHoLouT3T",
+	"B8r3+CPb4809k87JDshqObHMmdhdaXEHd/9KdeODepA+oUtX5wlVrM2FYkJxkAxUOsSqzX5wt6trjBkd",
+	"ddfm3zbqnvD1W5bCqTxeh9uKVQE9K1XFLqP42c97rmqg9UHZRojbvwbM0F+nTdYmd8BjaaNvBc836V5V",
+	"quDlcN1n+hWh0FX+sIwAGncC9fxhVuRfCpR+bEj1FZEk83vVIEm936saF7oPxpcesearXaF/zhrKVl+h",
+	"d+ql6QoKlgQ/SBy0RjysMQ09OCb8hokOCZ2m1yNo2LKfbRV4lHBRx4QYKxrHwIDy+OWEtSHG04iSQyPz",
+	"YRUZiLfc7QxE6GJartAyqa6o7hGRxnFIZowKVUz6xaaj9tFjQgdiTpVGGweGafIsHhpsOxX6Jtalu2dh",
+	"47GG4rcdO/GPLJnYwovNJZM9CByzvaO21qj3LVidKIb6akkUsLWMlHcwtvs7EtFFwQWQFYhjyUB4IW1e",
+	"LcfLUuVBMJSAxUlBpOiiYW3Gg2IRRrJcgzGLBq3iJC8BbNU39Z3jqKkgxU1vPUS6foINazw+xl79EdjB",
+	"W0yO8GpH5sffiDvMxnRV8OALCAZ39URILDF9lBf64mZ1kQqV6zYocldT4s4Q39sxvZ8ad4/C71dAV1tZ",
+	"jzaupHfnHEEPxQslebZ3BV5ARlMxdjsTlouZBH7GQEVNX9AHHyjc/4J9I1H+j73ZH578LjLl06sbQ3Yg",
+	"5BszDXYbXRqNC8rk5ZLK+cBQwalYawUpRwrWqcoTNzSycbmV0qTL9VYeb4GvgIbLdV3kuIEZrVnVD0Ss",
+	"uFCcJCSxK5AyO84qrIVYdf02K57aqaxxshrxvpUqJ4+I/JXcYXRFpYMvsuvVs9293+1fV2uKsJxahnoH",
+	"HmxfycvjdUjflfrwi3/4tT4gsM0vE5IXHllfB8Qjs8dKIH9Uri4Fa8jTNyeIYAUGQD2smhyPnFZWZnqM",
+	"ZTKjutVrpSk8uRTMgDCCQNWKGMk+ieWIxnkpolbQSpO41WtNtZ739vb2D77rdDvdzn7v++73XdArLFSW",
+	"Sie9OCHPvjv6wWU0m8/fdbs/kLyOENAafP/s2UGpjhET0VxyKLiRwQCOswKEr9kCS05kcdJjiLQv1Roy",
+	"T7zvG4zYe//y+QmxIV8xHyY04cyfKeIKVfuK2T6AlcIIm1xpWy4ifxNxo/qYK0vLGLZj69TACp1A6405",
+	"YxUDXvhKJ9m5fH95tltlwPCGGdOKcfr5Va/IDk0jzsSIqV0M0LUx2tDwXKmURQa0WcIlT8iMzYYQnZKH",
+	"y3oDVsx3jnmYUKQDcoHMnwsySajQ3rhQi4OPljaBaRLLw776eFmMnc+HcgHk3iiFUMflwd7wGyagp465",
+	"Prn5My+lJ4VO6EgTrhWLx96gU0bjSvy0ZSMVmHypiOTMFc7PoiXnCRvzTyTMCO8qtOF2oykbXat0FgwE",
+	"turggoxTo5FgTTGNoRlQtOSCWe5lbsR/b/fPXrZfs0WPvD79awiVbsO+5f3wQo/8xGjCEvj9GKIvR1rl",
+	"Tnp5K/CmhXPCGy87ZF4HvL4rAjNcWAt1j9jIzMC1DSrEEPpYj/obVPjDCl4WAW0eOVVgq1dkJ/wf8MuP",
+	"l+9fn74Ld11tM5sw8eH8TXG5LtKtjjBtjSTD7l25I1t3weAqVhQWGObObgxfRxrASrMF7DdDVcWvIUzM",
+	"deIXycl0OmpksElM4VBdO9288BOmDMzphPn8MKtYVL0rUIjtGD0I+xWTmLUhrMzvt2lIODIikc2jGHJB",
+	"k0UwEJjDoWl87fyvEqs4989edshLrTBEDRBVKaYVGckZywok64SP9ECcoF7RvrBXc/sMC2bsCEm4wFpv",
+	"sPQAnBo3NA6yWu/jRM4GwsljMuETLnZtyZsFsZncY3PDRoUDt7uugMxz7CiKOSSlmnpmX204Y3f7+DJn",
+	"GzBjIOaJjNKRhkKrEel2D3fB3bMgml4zm4hyifkmIQi+e/BiCCW5ihQYBmRoeKtMgGSRHMMOOcUu5ean",
+	"8PeBc70MWj3S6XQ+h0XcTvW07cq7r9lv3lgV64MazrST98/wL6hwNyDDhYbezgNh/ios65XkbaUXcYMF",
+	"5g1b16zOtYm3FAIXNx8Z9C8uMcxXBn90BuIyv6fOLw6ePssrUGEZwkUJpuZaCVz76oB4iyot3vWnX7F0",
+	"uzjvpAObXnLQ7WJX51QxRUZ0zjWNXb6NwqwapDHn8DvqHmLpmuWy6pthRY6wDZZO5xyXX0AADNsvPVGo",
+	"JmOmLCzKyeWv2QLa5MOHt7jOMtrOeRvk6s+/fv4/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

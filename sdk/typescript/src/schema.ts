@@ -947,6 +947,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count accounts and live sessions now
+         * @description What the console's overview shows beside the logins it counts in
+         *     the audit log: every account, those disabled, those locked by
+         *     failed logins, and the live sessions (not ended, their refresh
+         *     token not expired), all read at the server's `time`.
+         */
+        get: operations["getOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/authheader/add": {
         parameters: {
             query?: never;
@@ -1877,6 +1900,21 @@ export interface components {
         AuditEventList: {
             items: components["schemas"]["AuditEvent"][];
             next_cursor?: string;
+        };
+        Overview: {
+            /**
+             * Format: date-time
+             * @description When the counts were read, by the server's clock.
+             */
+            time: string;
+            /** @description Every account. */
+            users: number;
+            /** @description The accounts an administrator disabled. */
+            disabled_users: number;
+            /** @description The accounts locked now by failed logins. */
+            locked_users: number;
+            /** @description The sessions of every user that are not ended and whose refresh token has not expired. */
+            live_sessions: number;
         };
         AuthHeaderAddRequest: {
             name: string;
@@ -4062,6 +4100,30 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            431: components["responses"]["HeaderTooLarge"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    getOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
