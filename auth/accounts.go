@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/jose"
 	"github.com/gatehouse-auth/gatehouse/mail"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
@@ -225,7 +226,7 @@ func (s *Service) checkEmailToken(ctx context.Context, token, action string, cl 
 		s.Audit(ctx, cl.event(action, "failure", userID, userID, reason))
 		return store.User{}, store.EmailToken{}, ErrInvalidEmailToken
 	}
-	t, err := s.st.GetEmailToken(ctx, hashRefreshToken(token))
+	t, err := s.st.GetEmailToken(ctx, jose.HashRandomSecret(token))
 	switch {
 	case errors.Is(err, store.ErrNotFound) || err == nil && t.UserID == "":
 		return reject("", "unknown token")
@@ -277,7 +278,7 @@ func (s *Service) newEmailToken(u store.User, kind mail.Kind) (string, store.Ema
 	}
 	now := s.now()
 	return token, store.EmailToken{
-		Hash: hashRefreshToken(token), UserID: u.ID, Kind: string(kind), Address: u.Email,
+		Hash: jose.HashRandomSecret(token), UserID: u.ID, Kind: string(kind), Address: u.Email,
 		CreatedAt: now, ExpiresAt: now.Add(s.tokenTTL(kind)),
 	}, nil
 }

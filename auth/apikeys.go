@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/gatehouse-auth/gatehouse/internal/jose"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
@@ -83,7 +84,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, userID, name string, expires
 		return "", store.APIKey{}, err
 	}
 	k := store.APIKey{
-		ID: uuid.NewString(), UserID: userID, Name: name, Hash: hashRefreshToken(key),
+		ID: uuid.NewString(), UserID: userID, Name: name, Hash: jose.HashRandomSecret(key),
 		Hint: apiKeyHint(key), CreatedAt: s.now(), ExpiresAt: expiresAt,
 	}
 	if err := s.st.CreateAPIKey(ctx, k); err != nil {
@@ -106,7 +107,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (APIKeyPri
 	if !WellFormedAPIKey(key) {
 		return APIKeyPrincipal{}, ErrInvalidAPIKey
 	}
-	k, err := s.st.GetAPIKeyByHash(ctx, hashRefreshToken(key))
+	k, err := s.st.GetAPIKeyByHash(ctx, jose.HashRandomSecret(key))
 	if errors.Is(err, store.ErrNotFound) {
 		return APIKeyPrincipal{}, ErrInvalidAPIKey
 	}
@@ -166,7 +167,7 @@ func (s *Service) RevokeAPIKeyBySecret(ctx context.Context, userID, key string, 
 	if !WellFormedAPIKey(key) {
 		return fmt.Errorf("malformed api key: %w", store.ErrNotFound)
 	}
-	k, err := s.st.GetAPIKeyByHash(ctx, hashRefreshToken(key))
+	k, err := s.st.GetAPIKeyByHash(ctx, jose.HashRandomSecret(key))
 	if err != nil {
 		return err
 	}

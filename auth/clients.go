@@ -2,27 +2,18 @@ package auth
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/gatehouse-auth/gatehouse/internal/jose"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
@@ -51,16 +42,9 @@ var applicationScopeRE = regexp.MustCompile(`^[a-z0-9:._-]+$`)
 // scopes.
 func ValidApplicationScope(s string) bool { return len(s) <= 128 && applicationScopeRE.MatchString(s) }
 
-// hashSecret is what the store keeps of a client secret: its SHA-256. The
-// secret is 256 random bits, not a password, so a fast hash is enough.
-func hashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
-
 // dummySecretHash is compared against when the client is unknown, so that
 // an unknown client costs what a wrong secret does.
-var dummySecretHash = hashSecret("gatehouse: no such client")
+var dummySecretHash = jose.HashRandomSecret("gatehouse: no such client")
 
 // CreateApplicationSecret makes a new secret for the application and
 // returns it, this once, with what is stored of it.
@@ -70,7 +54,7 @@ func (s *Service) CreateApplicationSecret(ctx context.Context, appID string, exp
 		return "", store.ApplicationSecret{}, err
 	}
 	sec := store.ApplicationSecret{
-		ID: uuid.NewString(), AppID: appID, Hash: hashSecret(secret),
+		ID: uuid.NewString(), AppID: appID, Hash: jose.HashRandomSecret(secret),
 		CreatedAt: s.now().Truncate(time.Second), ExpiresAt: expiresAt,
 	}
 	if err := s.st.CreateApplicationSecret(ctx, sec); err != nil {
@@ -130,7 +114,7 @@ func (s *Service) authenticateSecret(ctx context.Context, ca ClientAuth) (store.
 	if err != nil {
 		return store.Application{}, fmt.Errorf("list application secrets: %w", err)
 	}
-	given := []byte(hashSecret(ca.Secret))
+	given := []byte(jose.HashRandomSecret(ca.Secret))
 	now := s.now()
 	match, expired := false, false
 	if len(secrets) == 0 {
@@ -183,10 +167,15 @@ type assertionClaims struct {
 
 func (s *Service) authenticateAssertion(ctx context.Context, ca ClientAuth) (store.Application, error) {
 	// The issuer names the client; read it before the signature is
-	// checked to find the keys, then check everything.
+	// checked to find the keys, then check everything. The form is
+	// checked first, as for every token.
+	_, payload, err := jose.ParseCompact(ca.Assertion)
+	if err != nil {
+		return store.Application{}, fmt.Errorf("%w: malformed assertion: %w", ErrInvalidClient, err)
+	}
 	var unverified assertionClaims
-	if _, _, err := jwt.NewParser().ParseUnverified(ca.Assertion, &unverified); err != nil {
-		return store.Application{}, fmt.Errorf("%w: malformed assertion", ErrInvalidClient)
+	if err := json.Unmarshal(payload, &unverified); err != nil {
+		return store.Application{}, fmt.Errorf("%w: malformed assertion: %w", ErrInvalidClient, err)
 	}
 	id := unverified.Issuer
 	if ca.ID != "" && ca.ID != id {
@@ -196,36 +185,33 @@ func (s *Service) authenticateAssertion(ctx context.Context, ca ClientAuth) (sto
 	if err != nil || !known {
 		return store.Application{}, cmpErr(err, fmt.Errorf("%w: unknown client", ErrInvalidClient))
 	}
-	keys, err := s.ApplicationJWKS(ctx, app.ID)
+	jwks, err := s.ApplicationJWKS(ctx, app.ID)
 	if err != nil {
 		return store.Application{}, err
 	}
-	parsed := make([]parsedJWK, 0, len(keys))
-	for _, k := range keys {
-		p, err := parseClientJWK(k)
+	keys := make([]jose.Key, 0, len(jwks))
+	for _, j := range jwks {
+		k, err := jose.ParseJWK(j)
 		if err != nil {
-			return store.Application{}, fmt.Errorf("stored jwk %s: %w", k.Kid, err)
+			return store.Application{}, fmt.Errorf("stored jwk %s: %w", j.Kid, err)
 		}
-		parsed = append(parsed, p)
+		keys = append(keys, k)
 	}
 	now := s.now()
 	var c assertionClaims
-	_, err = jwt.NewParser(
-		jwt.WithValidMethods(ClientAssertionAlgs),
+	_, err = jose.Verify(ca.Assertion, &c, ClientAssertionAlgs, func(h jose.Header) (jose.Key, error) {
+		for _, k := range keys {
+			if (h.Kid == "" || k.Kid == h.Kid) && k.Alg == h.Alg {
+				return k, nil
+			}
+		}
+		return jose.Key{}, errors.New("no key of the application verifies it")
+	},
 		jwt.WithIssuer(app.ID), jwt.WithSubject(app.ID),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(s.cfg.Leeway),
 		jwt.WithTimeFunc(s.cfg.Now),
-	).ParseWithClaims(ca.Assertion, &c, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		for _, p := range parsed {
-			// The key decides the algorithm, never the token's header.
-			if (kid == "" || p.kid == kid) && p.alg == t.Method.Alg() {
-				return p.key, nil
-			}
-		}
-		return nil, errors.New("no key of the application verifies it")
-	})
+	)
 	if err != nil {
 		return app, fmt.Errorf("%w: assertion: %w", ErrInvalidClient, err)
 	}
@@ -273,26 +259,13 @@ func (s *Service) ClientCredentials(ctx context.Context, app store.Application, 
 	return tok, nil
 }
 
-// ClientJWK is one public key of an application's JWK Set.
-type ClientJWK struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Alg string `json:"alg,omitempty"`
-	Use string `json:"use,omitempty"`
-	Crv string `json:"crv,omitempty"`
-	X   string `json:"x,omitempty"`
-	Y   string `json:"y,omitempty"`
-	N   string `json:"n,omitempty"`
-	E   string `json:"e,omitempty"`
-}
-
 // ApplicationJWKS reads the application's JWK Set (empty when none).
-func (s *Service) ApplicationJWKS(ctx context.Context, appID string) ([]ClientJWK, error) {
+func (s *Service) ApplicationJWKS(ctx context.Context, appID string) ([]JWK, error) {
 	raw, err := s.st.GetApplicationJWKS(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
-	keys := []ClientJWK{}
+	keys := []JWK{}
 	if raw == "" {
 		return keys, nil
 	}
@@ -304,7 +277,7 @@ func (s *Service) ApplicationJWKS(ctx context.Context, appID string) ([]ClientJW
 
 // PutApplicationJWKS checks and stores the application's JWK Set, each
 // key with its alg filled in; a bad key is a *PolicyError.
-func (s *Service) PutApplicationJWKS(ctx context.Context, appID string, keys []ClientJWK, actor string, cl Client) ([]ClientJWK, error) {
+func (s *Service) PutApplicationJWKS(ctx context.Context, appID string, keys []JWK, actor string, cl Client) ([]JWK, error) {
 	seen := map[string]bool{}
 	for i := range keys {
 		field := fmt.Sprintf("keys.%d", i)
@@ -312,11 +285,11 @@ func (s *Service) PutApplicationJWKS(ctx context.Context, appID string, keys []C
 			return nil, &PolicyError{Field: field + ".kid", Reason: "is not unique in the set"}
 		}
 		seen[keys[i].Kid] = true
-		p, err := parseClientJWK(keys[i])
+		k, err := jose.ParseJWK(keys[i])
 		if err != nil {
 			return nil, &PolicyError{Field: field, Reason: "is not a usable public key: " + err.Error()}
 		}
-		keys[i].Alg = p.alg
+		keys[i].Alg = k.Alg
 	}
 	raw, err := json.Marshal(keys)
 	if err != nil {
@@ -327,104 +300,4 @@ func (s *Service) PutApplicationJWKS(ctx context.Context, appID string, keys []C
 	}
 	s.Audit(ctx, cl.event("application_jwks.put", "success", actor, appID, fmt.Sprintf("%d keys", len(keys))))
 	return keys, nil
-}
-
-type parsedJWK struct {
-	kid, alg string
-	key      crypto.PublicKey
-}
-
-// minClientRSABits is the smallest RSA modulus accepted.
-const minClientRSABits = 2048
-
-// parseClientJWK turns a JWK into a public key and its algorithm: RSA
-// (RS256), EC P-256 (ES256) or OKP Ed25519 (EdDSA). A key without alg gets
-// the one its type and curve imply; one with another alg is refused.
-func parseClientJWK(j ClientJWK) (parsedJWK, error) {
-	if j.Use != "" && j.Use != "sig" {
-		return parsedJWK{}, fmt.Errorf("use %q", j.Use)
-	}
-	out := parsedJWK{kid: j.Kid, alg: j.Alg}
-	want := func(implied string) error {
-		if out.alg == "" {
-			out.alg = implied
-		}
-		if out.alg != implied {
-			return fmt.Errorf("alg %s for a %s key", out.alg, j.Kty)
-		}
-		return nil
-	}
-	switch j.Kty {
-	case "RSA":
-		if err := want(AlgRS256); err != nil {
-			return parsedJWK{}, err
-		}
-		n, err := b64Member(j.N, 0)
-		if err != nil {
-			return parsedJWK{}, fmt.Errorf("n: %w", err)
-		}
-		e, err := b64Member(j.E, 0)
-		if err != nil {
-			return parsedJWK{}, fmt.Errorf("e: %w", err)
-		}
-		mod, exp := new(big.Int).SetBytes(n), new(big.Int).SetBytes(e)
-		if mod.BitLen() < minClientRSABits {
-			return parsedJWK{}, fmt.Errorf("rsa key of %d bits", mod.BitLen())
-		}
-		if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 || exp.Bit(0) == 0 {
-			return parsedJWK{}, errors.New("bad rsa exponent")
-		}
-		out.key = &rsa.PublicKey{N: mod, E: int(exp.Int64())}
-	case "EC":
-		if j.Crv != "P-256" {
-			return parsedJWK{}, errors.New("curve is not P-256")
-		}
-		if err := want(AlgES256); err != nil {
-			return parsedJWK{}, err
-		}
-		x, err := b64Member(j.X, 32)
-		if err != nil {
-			return parsedJWK{}, fmt.Errorf("x: %w", err)
-		}
-		y, err := b64Member(j.Y, 32)
-		if err != nil {
-			return parsedJWK{}, fmt.Errorf("y: %w", err)
-		}
-		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
-		if err != nil {
-			return parsedJWK{}, err
-		}
-		out.key = pub
-	case "OKP":
-		if j.Crv != "Ed25519" {
-			return parsedJWK{}, errors.New("curve is not Ed25519")
-		}
-		if err := want(AlgEdDSA); err != nil {
-			return parsedJWK{}, err
-		}
-		x, err := b64Member(j.X, ed25519.PublicKeySize)
-		if err != nil {
-			return parsedJWK{}, fmt.Errorf("x: %w", err)
-		}
-		out.key = ed25519.PublicKey(x)
-	default:
-		return parsedJWK{}, fmt.Errorf("kty %q", j.Kty)
-	}
-	return out, nil
-}
-
-// b64Member decodes a base64url JWK member strictly; size, when not 0, is
-// the length it must have.
-func b64Member(s string, size int) ([]byte, error) {
-	if s == "" {
-		return nil, errors.New("missing")
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(strings.TrimSpace(s))
-	if err != nil {
-		return nil, err
-	}
-	if size != 0 && len(b) != size {
-		return nil, fmt.Errorf("%d bytes, want %d", len(b), size)
-	}
-	return b, nil
 }

@@ -12,20 +12,20 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/gatehouse-auth/gatehouse/internal/jose"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 // The JWS algorithms gatehouse signs with.
 const (
-	AlgES256 = "ES256" // ECDSA on P-256 with SHA-256
-	AlgRS256 = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256
-	AlgEdDSA = "EdDSA" // Ed25519
+	AlgES256 = jose.AlgES256 // ECDSA on P-256 with SHA-256
+	AlgRS256 = jose.AlgRS256 // RSASSA-PKCS1-v1_5 with SHA-256
+	AlgEdDSA = jose.AlgEdDSA // Ed25519
 )
 
 // rsaBits is the size of generated RSA keys and the least accepted.
@@ -134,7 +134,6 @@ func parseSigningKey(sk store.SigningKey) (*ringKey, error) {
 		createdAt:  sk.CreatedAt,
 		activeFrom: sk.ActiveFrom,
 		retiredAt:  sk.RetiredAt,
-		jwk:        JWK{Use: "sig", Alg: sk.Alg, Kid: sk.KID},
 	}
 	switch sk.Alg {
 	case AlgES256:
@@ -142,14 +141,7 @@ func parseSigningKey(sk store.SigningKey) (*ringKey, error) {
 		if !ok || priv.Curve != elliptic.P256() {
 			return nil, fmt.Errorf("%s needs a P-256 ECDSA key, got %s", sk.Alg, keyType(parsed))
 		}
-		pt, err := priv.PublicKey.Bytes() // 0x04 || x || y, each 32 bytes
-		if err != nil {
-			return nil, fmt.Errorf("encode public key: %w", err)
-		}
 		rk.method, rk.signer = jwt.SigningMethodES256, priv
-		rk.jwk.Kty, rk.jwk.Crv = "EC", "P-256"
-		rk.jwk.X = base64.RawURLEncoding.EncodeToString(pt[1:33])
-		rk.jwk.Y = base64.RawURLEncoding.EncodeToString(pt[33:65])
 	case AlgRS256:
 		priv, ok := parsed.(*rsa.PrivateKey)
 		if !ok {
@@ -159,19 +151,17 @@ func parseSigningKey(sk store.SigningKey) (*ringKey, error) {
 			return nil, fmt.Errorf("%s key has %d bits, want at least %d", sk.Alg, bits, rsaBits)
 		}
 		rk.method, rk.signer = jwt.SigningMethodRS256, priv
-		rk.jwk.Kty = "RSA"
-		rk.jwk.N = base64.RawURLEncoding.EncodeToString(priv.N.Bytes())
-		rk.jwk.E = base64.RawURLEncoding.EncodeToString(big.NewInt(int64(priv.E)).Bytes())
 	case AlgEdDSA:
 		priv, ok := parsed.(ed25519.PrivateKey)
 		if !ok {
 			return nil, fmt.Errorf("%s needs an Ed25519 key, got %s", sk.Alg, keyType(parsed))
 		}
 		rk.method, rk.signer = jwt.SigningMethodEdDSA, priv
-		rk.jwk.Kty, rk.jwk.Crv = "OKP", "Ed25519"
-		rk.jwk.X = base64.RawURLEncoding.EncodeToString(priv.Public().(ed25519.PublicKey))
 	default:
 		return nil, fmt.Errorf("unsupported algorithm %q", sk.Alg)
+	}
+	if rk.jwk, err = jose.PublicJWK(sk.KID, sk.Alg, rk.signer.Public()); err != nil {
+		return nil, err
 	}
 	return rk, nil
 }
@@ -241,17 +231,6 @@ type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
-// JWK is the public part of one signing key (RFC 7517, 7518, 8037). EC keys
-// set Crv, X and Y; RSA keys N and E; OKP keys Crv and X. Binary values are
-// base64url without padding.
-type JWK struct {
-	Kty string `json:"kty"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	Kid string `json:"kid"`
-	Crv string `json:"crv,omitempty"`
-	X   string `json:"x,omitempty"`
-	Y   string `json:"y,omitempty"`
-	N   string `json:"n,omitempty"`
-	E   string `json:"e,omitempty"`
-}
+// JWK is one public key (RFC 7517): of gatehouse's signing keys in its
+// JWKS, and of an application's JWK Set for private_key_jwt.
+type JWK = jose.JWK

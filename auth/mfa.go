@@ -15,6 +15,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/gatehouse-auth/gatehouse/internal/jose"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
@@ -243,7 +244,10 @@ func randIndex(n int) (int, error) {
 
 // hashRecoveryCode is what the store keeps of a recovery code: a SHA-256
 // bound to the user, over the code without case, dashes or spaces. The
-// codes' 79 bits make a slow hash needless.
+// codes' 79 bits make a slow hash needless. It is not jose.HashRandomSecret
+// because the rule differs: a user types the code (hence the
+// normalising), and a code is only ever looked up among its user's, so
+// the hash binds it to the user under its own prefix.
 func hashRecoveryCode(userID, code string) string {
 	norm := strings.Map(func(r rune) rune {
 		if r == '-' || r == ' ' {
@@ -264,7 +268,7 @@ func (s *Service) mfaChallenge(ctx context.Context, u store.User, app store.Appl
 	}
 	now := s.now()
 	err = s.st.CreateMFAToken(ctx, store.MFAToken{
-		Hash: hashRefreshToken(token), UserID: u.ID, AppID: app.ID, Scope: scope,
+		Hash: jose.HashRandomSecret(token), UserID: u.ID, AppID: app.ID, Scope: scope,
 		CreatedAt: now, ExpiresAt: now.Add(MFATokenTTL),
 	})
 	if err != nil {
@@ -291,7 +295,7 @@ type MFALoginRequest struct {
 // against the mfa_token (not the password's lockout) and audited, and
 // MaxMFAFailures of them kill it.
 func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Session, error) {
-	hash := hashRefreshToken(r.MFAToken)
+	hash := jose.HashRandomSecret(r.MFAToken)
 	t, err := s.st.GetMFAToken(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		s.Audit(ctx, r.Client.event("mfa.verify", "failure", "", "", "unknown mfa_token"))

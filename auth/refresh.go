@@ -15,6 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/gatehouse-auth/gatehouse/internal/jose"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
@@ -35,7 +36,7 @@ func (s *Service) newRefreshFamily(ctx context.Context, id string, u store.User,
 	}
 	now := s.now()
 	t := store.RefreshToken{
-		Hash: hashRefreshToken(token), FamilyID: id, UserID: u.ID, AppID: app.ID,
+		Hash: jose.HashRandomSecret(token), FamilyID: id, UserID: u.ID, AppID: app.ID,
 		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(app.RefreshTokenTTL), FamilyKey: key,
 		ClientIP: cl.IP, UserAgent: cl.UserAgent, AMR: strings.Join(amr, " "),
 	}
@@ -73,7 +74,7 @@ type RefreshRequest struct {
 // at once); used again later, or once its successor is spent too, it
 // revokes the family: it was stolen, or its holder is out of date.
 func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error) {
-	hash := hashRefreshToken(r.Token)
+	hash := jose.HashRandomSecret(r.Token)
 	// One read: the token, its family, user, role and application.
 	g, err := s.st.GetRefreshGrant(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
@@ -101,7 +102,7 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error
 		return Session{}, err
 	}
 	next := store.RefreshToken{
-		Hash: hashRefreshToken(token), FamilyID: old.FamilyID, UserID: old.UserID, AppID: old.AppID,
+		Hash: jose.HashRandomSecret(token), FamilyID: old.FamilyID, UserID: old.UserID, AppID: old.AppID,
 		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(sess.App.RefreshTokenTTL),
 		ClientIP: r.Client.IP, UserAgent: r.Client.UserAgent,
 	}
@@ -141,7 +142,7 @@ func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.
 	if err != nil {
 		return Session{}, err
 	}
-	g, err := s.st.GetRefreshGrant(ctx, hashRefreshToken(token))
+	g, err := s.st.GetRefreshGrant(ctx, jose.HashRandomSecret(token))
 	next := g.Token
 	if errors.Is(err, store.ErrNotFound) || (err == nil && next.UsedAt != nil) {
 		return Session{}, s.reuseDetected(ctx, old, r.Client)
@@ -209,7 +210,7 @@ func (s *Service) reuseDetected(ctx context.Context, t store.RefreshToken, cl Cl
 // access token's jti until it expires. Unknown and invalid tokens are not
 // an error.
 func (s *Service) Revoke(ctx context.Context, token string, cl Client) error {
-	if looksLikeJWT(token) {
+	if jose.LooksCompact(token) {
 		c, err := s.parseAccessToken(token, "", s.cfg.Leeway)
 		if err != nil {
 			return nil
@@ -222,7 +223,7 @@ func (s *Service) Revoke(ctx context.Context, token string, cl Client) error {
 		s.Audit(ctx, cl.event("token.revoke", "success", c.Subject, c.Subject, "access token"))
 		return nil
 	}
-	t, err := s.st.GetRefreshToken(ctx, hashRefreshToken(token))
+	t, err := s.st.GetRefreshToken(ctx, jose.HashRandomSecret(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -247,7 +248,7 @@ type Introspection struct {
 // Introspect tells whether token is valid now, and what it carries. It
 // allows no leeway: a token past its exp is not active.
 func (s *Service) Introspect(ctx context.Context, token string) (Introspection, error) {
-	if looksLikeJWT(token) {
+	if jose.LooksCompact(token) {
 		c, err := s.verifyAccessToken(ctx, token, "", 0)
 		if errors.Is(err, ErrInvalidToken) {
 			return Introspection{}, nil
@@ -257,7 +258,7 @@ func (s *Service) Introspect(ctx context.Context, token string) (Introspection, 
 		}
 		return Introspection{Active: true, TokenType: "access_token", Claims: c}, nil
 	}
-	t, err := s.st.GetRefreshToken(ctx, hashRefreshToken(token))
+	t, err := s.st.GetRefreshToken(ctx, jose.HashRandomSecret(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return Introspection{}, nil
 	}

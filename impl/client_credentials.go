@@ -94,9 +94,9 @@ func (h *Handlers) GetApplicationJWKS(ctx context.Context, req api.GetApplicatio
 
 // PutApplicationJWKS replaces an application's public keys.
 func (h *Handlers) PutApplicationJWKS(ctx context.Context, req api.PutApplicationJWKSRequestObject) (api.PutApplicationJWKSResponseObject, error) {
-	in := make([]auth.ClientJWK, len(req.Body.Keys))
+	in := make([]auth.JWK, len(req.Body.Keys))
 	for i, k := range req.Body.Keys {
-		in[i] = auth.ClientJWK{
+		in[i] = auth.JWK{
 			Kty: k.Kty, Kid: k.Kid, Alg: string(deref(k.Alg)), Use: deref(k.Use),
 			Crv: deref(k.Crv), X: deref(k.X), Y: deref(k.Y), N: deref(k.N), E: deref(k.E),
 		}
@@ -108,7 +108,7 @@ func (h *Handlers) PutApplicationJWKS(ctx context.Context, req api.PutApplicatio
 	return api.PutApplicationJWKS200JSONResponse(fromClientJWKs(keys)), nil
 }
 
-func fromClientJWKs(keys []auth.ClientJWK) api.ClientJWKSet {
+func fromClientJWKs(keys []auth.JWK) api.ClientJWKSet {
 	out := api.ClientJWKSet{Keys: make([]api.ClientJWK, len(keys))}
 	for i, k := range keys {
 		out.Keys[i] = api.ClientJWK{
