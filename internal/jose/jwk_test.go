@@ -18,12 +18,12 @@ import (
 
 // testKeys are made once: RSA keys are slow to make under -race.
 var testKeys = sync.OnceValue(func() (k struct {
-	rsa      *rsa.PrivateKey
-	rsa1024  *rsa.PrivateKey
-	ec       *ecdsa.PrivateKey
-	ec384    *ecdsa.PrivateKey
-	ed       ed25519.PrivateKey
-	ecOther  *ecdsa.PrivateKey
+	rsa     *rsa.PrivateKey
+	rsa1024 *rsa.PrivateKey
+	ec      *ecdsa.PrivateKey
+	ec384   *ecdsa.PrivateKey
+	ed      ed25519.PrivateKey
+	ecOther *ecdsa.PrivateKey
 }) {
 	var err error
 	must := func(e error) {
