@@ -237,6 +237,20 @@ func assertion(t testing.TB, key ed25519.PrivateKey, kid, iss, aud, jti string, 
 	return signed
 }
 
+// assertionGrant runs the client_credentials grant with the client
+// assertion a (private_key_jwt) and the client_id id, when not nil.
+func (s *server) assertionGrant(t testing.TB, a string, id *string) *client.CreateTokenResponse {
+	t.Helper()
+	r, err := s.Client.CreateTokenWithFormdataBodyWithResponse(context.Background(), client.CreateTokenFormdataRequestBody{
+		GrantType: client.TokenRequestGrantTypeClientCredentials, ClientId: id,
+		ClientAssertionType: ptr(client.UrnIetfParamsOauthClientAssertionTypeJwtBearer), ClientAssertion: &a,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // TestClientCredentialsPrivateKeyJWT: PUT/GET the JWK Set; an assertion
 // signed by one of its keys, for the token endpoint or the issuer, gets a
 // token once; a replay, a far exp, another audience, an unknown key or a
@@ -282,17 +296,7 @@ func TestClientCredentialsPrivateKeyJWT(t *testing.T) {
 		t.Errorf("jwks of an unknown application: %v %d", err, r.StatusCode())
 	}
 
-	grant := func(a string, id *string) *client.CreateTokenResponse {
-		t.Helper()
-		r, err := s.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-			GrantType: client.TokenRequestGrantTypeClientCredentials, ClientId: id,
-			ClientAssertionType: ptr(client.UrnIetfParamsOauthClientAssertionTypeJwtBearer), ClientAssertion: &a,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	grant := func(a string, id *string) *client.CreateTokenResponse { return s.assertionGrant(t, a, id) }
 	tokenURL := s.URL + "/oauth/token"
 	first := assertion(t, key, "k1", app.ID, tokenURL, "jti-1", time.Minute)
 	if r := grant(first, nil); r.JSON200 == nil || r.JSON200.Scope != "reports:read" {

@@ -29,17 +29,6 @@ func TestJoseAssertionSpelling(t *testing.T) {
 	if r, err := s.Client.PutApplicationJWKSWithResponse(ctx, uuid.MustParse(app.ID), client.ClientJWKSet{Keys: []client.ClientJWK{jwkOf("k1", pub)}}, bearer(admin)); err != nil || r.StatusCode() != 200 {
 		t.Fatalf("put jwks: %v %s", err, r.Body)
 	}
-	grant := func(a string) *client.CreateTokenResponse {
-		t.Helper()
-		r, err := s.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-			GrantType:           client.TokenRequestGrantTypeClientCredentials,
-			ClientAssertionType: ptr(client.UrnIetfParamsOauthClientAssertionTypeJwtBearer), ClientAssertion: &a,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	// An Ed25519 signature is 64 bytes: 86 characters, the last with four
 	// unused bits.
@@ -67,10 +56,10 @@ func TestJoseAssertionSpelling(t *testing.T) {
 			for a == tc.change(a) { // the standard alphabet needs a - or _ to change
 				a = assertion(t, key, "k1", app.ID, s.URL+"/oauth/token", "spelling-"+tc.name+uuid.NewString(), time.Minute)
 			}
-			r := grant(tc.change(a))
+			r := s.assertionGrant(t, tc.change(a), nil)
 			oauthError(t, r.StatusCode(), r.Body, r.JSON401, 401, client.OAuthErrorErrorInvalidClient)
 			// Spelled canonically, the same assertion (its jti unused) is good.
-			if r := grant(a); r.JSON200 == nil {
+			if r := s.assertionGrant(t, a, nil); r.JSON200 == nil {
 				t.Errorf("the canonical spelling: %d %s", r.StatusCode(), r.Body)
 			}
 		})
