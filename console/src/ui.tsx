@@ -1,6 +1,7 @@
-// Small building blocks: labelled fields (input, select, textarea) with
-// their errors beside them, a page whose heading takes the focus, an error
-// box and a notice, a loader hook and a hook for changes.
+// The console's shared UI, in one place: labelled fields (input, select,
+// textarea, check box) with their errors beside them, the form hook and
+// its form, the table, paging, a page whose heading takes the focus, an
+// error box and a notice, a loader hook and a hook for changes.
 import type { ComponentChildren, JSX } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { type Problem, problemOf } from "./api";
@@ -81,6 +82,7 @@ export function TextArea(p: ControlProps & { value: string; onInput: (v: string)
   return c.box(<textarea {...c.attrs} rows={p.rows ?? 6} value={p.value} onInput={(e) => p.onInput(text(e))} />);
 }
 
+/** Check is a labelled check box. */
 export function Check(p: { label: string; name: string; checked: boolean; onChange: (v: boolean) => void }) {
   const id = useID(p.name);
   return (
@@ -126,6 +128,7 @@ export function Page(p: { title: string; children: ComponentChildren }) {
   );
 }
 
+/** Notice says a change worked. */
 export function Notice(p: { children: ComponentChildren }) {
   return (
     <div class="notice" role="status">
@@ -181,6 +184,141 @@ export function Outcome(p: { change: { problem: Problem | null; done: string }; 
   );
 }
 
+/** when is a time as the reader's locale writes it, or a dash for none. */
 export function when(s?: string | null) {
   return s ? new Date(s).toLocaleString() : "—";
+}
+
+type Values = Record<string, string | boolean>;
+type KeysOf<F, V> = { [K in keyof F]: F[K] extends V ? K : never }[keyof F] & string;
+// Widen is a form's values typed as strings and booleans, not as the
+// literals it starts from.
+type Widen<F> = { [K in keyof F]: F[K] extends boolean ? boolean : string };
+
+/**
+ * useForm holds a form's values, named as the API names its fields (so
+ * the API's errors show beside them), and runs its submission as a change.
+ * field and check give a control its props; submit makes the form's
+ * onSubmit. problem is the change's, else shown (a list a filter form
+ * loads).
+ */
+export function useForm<V extends Values>(initial: V, shown?: Problem | null) {
+  type F = Widen<V>;
+  const [values, setValues] = useState(initial as unknown as F);
+  const [busy, setBusy] = useState(false);
+  const change = useChange();
+  const problem = change.problem ?? shown ?? null;
+  const set = (v: Partial<F>) => setValues((old) => ({ ...old, ...v }));
+  return {
+    values,
+    set,
+    change,
+    problem,
+    busy,
+    names: Object.keys(initial),
+    field: (name: KeysOf<F, string>) => ({ name, value: values[name] as string, onInput: (v: string) => set({ [name]: v } as Partial<F>), problem }),
+    check: (name: KeysOf<F, boolean>) => ({ name, checked: values[name] as boolean, onChange: (v: boolean) => set({ [name]: v } as Partial<F>) }),
+    /** submit runs f on the values; what is the message when it worked (or makes it from f's result), then runs after with the result. */
+    submit:
+      <T,>(f: (v: F) => Promise<T>, what: string | ((r: T) => string) = "", after?: (r: T) => void) =>
+      async (e: Event) => {
+        e.preventDefault();
+        setBusy(true);
+        let r: T | undefined;
+        const ok = await change.run(async () => (r = await f(values)), what as string | ((r: unknown) => string));
+        setBusy(false);
+        if (ok) after?.(r as T);
+      },
+  };
+}
+
+/**
+ * Form is a useForm's form: titled by a heading (or labelled by label),
+ * its fields, the outcome (errors of fields it does not show, or the
+ * message), and its submit button, off while the change runs.
+ */
+export function Form(p: {
+  form: { names: string[]; change: { problem: Problem | null; done: string }; problem: Problem | null; busy: boolean };
+  onSubmit: (e: Event) => void;
+  submit: string;
+  title?: string;
+  label?: string;
+  role?: "search";
+  class?: string;
+  children: ComponentChildren;
+}) {
+  const id = useID("form");
+  const f = p.form;
+  return (
+    <form aria-labelledby={p.title ? id : undefined} aria-label={p.title ? undefined : p.label} role={p.role} class={p.class} onSubmit={p.onSubmit}>
+      {p.title && <h3 id={id}>{p.title}</h3>}
+      {p.children}
+      <Outcome change={{ problem: f.problem, done: f.change.done }} shown={f.names} />
+      <button type="submit" disabled={f.busy}>
+        {p.submit}
+      </button>
+    </form>
+  );
+}
+
+/**
+ * Table lists the items of a loaded list (its problem, if it failed, above;
+ * a list a filter form loads leaves it to the form) under a caption, a column per heading; cells gives an item's cells in
+ * the columns' order; rowKey tells rows apart (by id unless told).
+ */
+export function Table<T>(p: {
+  of: { data?: { items: T[] }; problem?: Problem | null };
+  caption: string;
+  columns: string[];
+  cells: (r: T) => ComponentChildren[];
+  rowKey?: (r: T) => string;
+}) {
+  const key = p.rowKey ?? ((r: T) => (r as { id: string }).id);
+  return (
+    <>
+      <Problems problem={p.of.problem} />
+      <table>
+        <caption>{p.caption}</caption>
+        <thead>
+          <tr>
+            {p.columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {p.of.data?.items.map((r) => (
+            <tr key={key(r)}>
+              {p.cells(r).map((c, i) => (
+                <td key={i}>{c}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+/** usePages walks a list's pages by cursor: the cursor of the page shown, back to the first, and the controls to go on or back. */
+export function usePages() {
+  const [before, setBefore] = useState<string[]>([]); // the cursors of the pages before
+  const [cursor, setCursor] = useState<string | undefined>();
+  return {
+    cursor,
+    first: () => (setBefore([]), setCursor(undefined)),
+    /** controls are the previous and next buttons; next is the list's next_cursor. */
+    controls: (next?: string | null) => (
+      <div class="row">
+        <button type="button" disabled={before.length === 0} onClick={() => (setCursor(before[before.length - 1] || undefined), setBefore(before.slice(0, -1)))}>
+          Previous page
+        </button>
+        <button type="button" disabled={!next} onClick={() => (setBefore([...before, cursor ?? ""]), setCursor(next ?? undefined))}>
+          Next page
+        </button>
+      </div>
+    ),
+  };
 }
