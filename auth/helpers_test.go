@@ -3,10 +3,9 @@ package auth
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
@@ -43,25 +42,8 @@ func newTestService(tb testing.TB, st store.Store, cfg Config, users ...string) 
 	return svc
 }
 
-// testClock is a clock for Config.Now that tests move by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock { return &testClock{now: time.Now()} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newTestClock is the tests' fake clock, for Config.Now.
+func newTestClock() *testclock.Clock { return testclock.New() }
 
 // mustLogin logs the user name in with the password newTestService gave
 // it, asking for a refresh token.

@@ -4,17 +4,17 @@ package bench
 
 import (
 	"context"
-	"log/slog"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/client"
+	"github.com/gatehouse-auth/gatehouse/internal/testserver"
 )
 
-const benchPassword = "benchmark-password"
+// benchPassword is the administrator's.
+const benchPassword = testserver.AdminPassword
 
 // startServer runs gatehouse with the production argon2id parameters.
 func startServer(b *testing.B) *client.ClientWithResponses {
@@ -22,26 +22,15 @@ func startServer(b *testing.B) *client.ClientWithResponses {
 	return c
 }
 
-// startInstance starts gatehouse with the service settings cfg and returns
-// its client and the instance.
+// startInstance starts gatehouse on a SQLite file with the production
+// argon2id parameters and the service settings cfg, and returns its
+// client and the instance.
 func startInstance(b *testing.B, cfg auth.Config) (*client.ClientWithResponses, *gatehouse.Instance) {
 	b.Helper()
-	ctx := context.Background()
-	inst, err := gatehouse.Open(ctx, gatehouse.Options{DB: filepath.Join(b.TempDir(), "bench.db"), Auth: cfg, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { inst.Close() })
-	if _, err := inst.Service.EnsureAdmin(ctx, auth.Admin{Username: "admin", Password: benchPassword}); err != nil {
-		b.Fatal(err)
-	}
-	ts := httptest.NewServer(inst.Handler)
-	b.Cleanup(ts.Close)
-	c, err := client.NewClientWithResponses(ts.URL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c, inst
+	ts := testserver.Start(b, func(_ string, o *gatehouse.Options) {
+		o.DB, o.Auth, o.Hash = filepath.Join(b.TempDir(), "bench.db"), cfg, auth.DefaultHashParams
+	})
+	return ts.Client(b), ts.Instance
 }
 
 func passwordGrant(b *testing.B, c *client.ClientWithResponses) client.TokenResponse {

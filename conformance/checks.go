@@ -9,135 +9,291 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 )
 
-// run is the suite: read-only checks first, then what it creates.
-func (r *runner) run(ctx context.Context) {
-	c := r.c
-	r.check("GET /healthz answers 200", func() error {
-		resp, err := c.GetHealthWithResponse(ctx)
+// A Check is one check of the suite. It passes when Run returns nil and
+// no exchange broke the contract. Whatever it creates it names with the
+// Env's Prefix and hands to Env.OnCleanup; it changes nothing else.
+type Check struct {
+	// Name is the check's line after PASS or FAIL.
+	Name string
+	// Admin says Run needs Env.Admin, an administrator's access token.
+	Admin bool
+	Run   func(ctx context.Context, e *Env) error
+}
+
+// Env is what a check runs with.
+type Env struct {
+	// Client is the generated client, its doer a validating Doer.
+	Client *client.ClientWithResponses
+	// Username and Password are an administrator's (every gatehouse scope).
+	Username, Password string
+	// Admin is an access token of that administrator, for the checks that
+	// say Admin.
+	Admin string
+	// Prefix begins the name of everything the checks create.
+	Prefix string
+	// OnCleanup takes a step that deletes what a check created; the steps
+	// run after the checks, newest first.
+	OnCleanup func(name string, step func(ctx context.Context) error)
+}
+
+func (e *Env) admin() client.RequestEditorFn { return bearer(e.Admin) }
+
+// passwordGrant logs username in to the application clientID ("" for the
+// default one) and fails unless it is answered 200.
+func (e *Env) passwordGrant(ctx context.Context, username, password, clientID string) (*client.TokenResponse, error) {
+	body := client.CreateTokenFormdataRequestBody{GrantType: client.TokenRequestGrantTypePassword, Username: &username, Password: &password}
+	if clientID != "" {
+		body.ClientId = &clientID
+	}
+	resp, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
+		return nil, err
+	}
+	return resp.JSON200, nil
+}
+
+// revoke revokes a token and fails unless it is answered 200.
+func (e *Env) revoke(ctx context.Context, token string) error {
+	resp, err := e.Client.RevokeTokenWithFormdataBodyWithResponse(ctx, client.RevokeTokenFormdataRequestBody{Token: token})
+	if err != nil {
+		return err
+	}
+	return status(resp.StatusCode(), 200, resp.Body)
+}
+
+// createRole creates the role name (with the scope "profile") and has
+// it deleted at the end.
+func (e *Env) createRole(ctx context.Context, name string) error {
+	resp, err := e.Client.PutRoleWithResponse(ctx, name, client.RolePut{Code: 9000 + int(uuid.New().ID()%999), Scopes: []string{"profile"}}, e.admin())
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode() == 201 || resp.StatusCode() == 200 {
+		e.OnCleanup("delete the role "+name, func(ctx context.Context) error {
+			resp, err := e.Client.DeleteRoleWithResponse(ctx, name, e.admin())
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode() == 404 {
+				return nil // deleted by the check
+			}
+			return status(resp.StatusCode(), 204, resp.Body)
+		})
+	}
+	return status(resp.StatusCode(), 201, resp.Body)
+}
+
+// createUser creates a user and has it deleted at the end, unless the
+// check deletes it first.
+func (e *Env) createUser(ctx context.Context, body client.UserCreate) (*client.User, error) {
+	resp, err := e.Client.CreateUserWithResponse(ctx, body, e.admin())
+	if err != nil {
+		return nil, err
+	}
+	if resp.JSON201 != nil {
+		id := resp.JSON201.Id
+		e.OnCleanup("delete the user "+body.Username, func(ctx context.Context) error {
+			resp, err := e.Client.DeleteUserWithResponse(ctx, id, e.admin())
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode() == 404 {
+				return nil // deleted by the check
+			}
+			return status(resp.StatusCode(), 204, resp.Body)
+		})
+	}
+	if err := status(resp.StatusCode(), 201, resp.Body); err != nil {
+		return nil, err
+	}
+	return resp.JSON201, nil
+}
+
+// createApplication creates an application and has it deleted at the end.
+func (e *Env) createApplication(ctx context.Context, name string) (*client.Application, error) {
+	aud := "urn:" + name
+	resp, err := e.Client.CreateApplicationWithResponse(ctx, client.ApplicationCreate{Name: name, Audience: &aud}, e.admin())
+	if err != nil {
+		return nil, err
+	}
+	if resp.JSON201 != nil {
+		id := resp.JSON201.Id
+		e.OnCleanup("delete the application "+name, func(ctx context.Context) error {
+			resp, err := e.Client.DeleteApplicationWithResponse(ctx, id, e.admin())
+			if err != nil {
+				return err
+			}
+			return status(resp.StatusCode(), 204, resp.Body)
+		})
+	}
+	if err := status(resp.StatusCode(), 201, resp.Body); err != nil {
+		return nil, err
+	}
+	return resp.JSON201, nil
+}
+
+// Suite is every check, in the order they run: those that need no
+// credentials first, then those of the administrator.
+var Suite = []Check{
+	{Name: "GET /healthz answers 200", Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.GetHealthWithResponse(ctx)
 		if err != nil {
 			return err
 		}
-		return status(resp.StatusCode(), 200, resp.Body)
-	})
-	r.check("GET /readyz answers 200", func() error {
-		resp, err := c.GetReadinessWithResponse(ctx)
+		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
+			return err
+		}
+		if resp.JSON200.Status != client.Ok {
+			return fmt.Errorf("status %q, want ok", resp.JSON200.Status)
+		}
+		return nil
+	}},
+	{Name: "GET /readyz answers 200", Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.GetReadinessWithResponse(ctx)
 		if err != nil {
 			return err
 		}
-		return status(resp.StatusCode(), 200, resp.Body)
-	})
-	r.check("GET /openapi.yaml serves the contract", func() error {
-		resp, err := c.GetOpenAPISpecWithResponse(ctx)
+		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
+			return err
+		}
+		if resp.JSON200.Status != client.Ok {
+			return fmt.Errorf("status %q, want ok", resp.JSON200.Status)
+		}
+		return nil
+	}},
+	{Name: "GET /openapi.yaml serves the contract", Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.GetOpenAPISpecWithResponse(ctx)
 		if err != nil {
 			return err
 		}
 		if err := status(resp.StatusCode(), 200, nil); err != nil {
 			return err
 		}
-		if !strings.HasPrefix(string(resp.Body), "openapi: ") {
-			return errors.New("the body is not an OpenAPI document")
+		if ct := resp.HTTPResponse.Header.Get("Content-Type"); !strings.Contains(ct, "yaml") {
+			return fmt.Errorf("Content-Type %q, want YAML", ct)
+		}
+		var doc struct {
+			OpenAPI string `yaml:"openapi"`
+		}
+		if err := yaml.Unmarshal(resp.Body, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+			return fmt.Errorf("the body is not an OpenAPI 3 document: %v", err)
 		}
 		return nil
-	})
-	var jwksKids []string
-	r.check("GET /.well-known/jwks.json lists signing keys with max-age", func() error {
-		resp, err := c.GetJWKSWithResponse(ctx)
+	}},
+	{Name: "GET /.well-known/jwks.json lists signing keys with max-age", Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.GetJWKSWithResponse(ctx)
 		if err != nil {
 			return err
 		}
 		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
 			return err
+		}
+		if cc := resp.HTTPResponse.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=") {
+			return fmt.Errorf("Cache-Control %q, want a max-age", cc)
 		}
 		if len(resp.JSON200.Keys) == 0 {
 			return errors.New("no keys")
 		}
+		kty := map[client.SigningAlg]client.JWKKty{client.ES256: client.EC, client.RS256: client.RSA, client.EdDSA: client.OKP}
 		for _, k := range resp.JSON200.Keys {
-			jwksKids = append(jwksKids, k.Kid)
+			if kty[k.Alg] != k.Kty || k.Use != client.Sig || k.Kid == "" {
+				return fmt.Errorf("key %+v: want a signing key with a kid, its kty its alg's", k)
+			}
+			switch k.Kty {
+			case client.EC:
+				if k.Crv == nil || *k.Crv != "P-256" || k.X == nil || k.Y == nil || k.N != nil {
+					return fmt.Errorf("EC key %s: want P-256 with x and y only", k.Kid)
+				}
+			case client.RSA:
+				if k.N == nil || k.E == nil || k.X != nil || k.Crv != nil {
+					return fmt.Errorf("RSA key %s: want n and e only", k.Kid)
+				}
+			}
 		}
 		return nil
-	})
-	var md *client.ServerMetadata
-	r.check("GET /.well-known/openid-configuration", func() error {
-		resp, err := c.GetOpenIDConfigurationWithResponse(ctx)
+	}},
+	{Name: "GET /.well-known/oauth-authorization-server matches openid-configuration", Run: func(ctx context.Context, e *Env) error {
+		oidc, err := e.Client.GetOpenIDConfigurationWithResponse(ctx)
 		if err != nil {
 			return err
 		}
-		md = resp.JSON200
-		return status(resp.StatusCode(), 200, resp.Body)
-	})
-	r.check("GET /.well-known/oauth-authorization-server matches it", func() error {
-		resp, err := c.GetAuthorizationServerMetadataWithResponse(ctx)
+		if err := status(oidc.StatusCode(), 200, oidc.Body); err != nil {
+			return err
+		}
+		resp, err := e.Client.GetAuthorizationServerMetadataWithResponse(ctx)
 		if err != nil {
 			return err
 		}
 		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
 			return err
 		}
-		if md != nil && resp.JSON200.Issuer != md.Issuer {
-			return fmt.Errorf("issuer %q, the OIDC document says %q", resp.JSON200.Issuer, md.Issuer)
+		if string(resp.Body) != string(oidc.Body) {
+			return fmt.Errorf("RFC 8414 metadata %s, the OIDC document %s", resp.Body, oidc.Body)
 		}
 		return nil
-	})
-	r.check("a wrong password is 400 invalid_grant", func() error {
-		resp, err := c.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-			GrantType: client.TokenRequestGrantTypePassword, Username: &r.opts.Username, Password: ptr(r.opts.Password + "-wrong"),
+	}},
+	{Name: "a wrong password is 400 invalid_grant", Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
+			GrantType: client.TokenRequestGrantTypePassword, Username: &e.Username, Password: ptr(e.Password + "-wrong"),
 		})
 		if err != nil {
 			return err
 		}
 		if resp.JSON400 == nil || resp.JSON400.Error != client.OAuthErrorErrorInvalidGrant {
-			return status(resp.StatusCode(), 400, resp.Body)
+			return fmt.Errorf("status %d, want 400 invalid_grant: %.300s", resp.StatusCode(), resp.Body)
 		}
 		return nil
-	})
-	r.check("an unknown client_id is 401 invalid_client", func() error {
-		resp, err := c.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-			GrantType: client.TokenRequestGrantTypePassword, Username: &r.opts.Username, Password: &r.opts.Password, ClientId: ptr(uuid.NewString()),
+	}},
+	{Name: "an unknown client_id is 401 invalid_client", Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
+			GrantType: client.TokenRequestGrantTypePassword, Username: &e.Username, Password: &e.Password, ClientId: ptr(uuid.NewString()),
 		})
 		if err != nil {
 			return err
 		}
 		return status(resp.StatusCode(), 401, resp.Body)
-	})
-	var adminTok client.TokenResponse
-	if !r.check("the administrator logs in (password grant)", func() error {
-		resp, err := c.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-			GrantType: client.TokenRequestGrantTypePassword, Username: &r.opts.Username, Password: &r.opts.Password,
-		})
+	}},
+	{Name: "without credentials /v1/users is 401", Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.ListUsersWithResponse(ctx, nil)
+		if err != nil {
+			return err
+		}
+		return status(resp.StatusCode(), 401, resp.Body)
+	}},
+	{Name: "GET /v1/me as the administrator", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.GetMeWithResponse(ctx, e.admin())
 		if err != nil {
 			return err
 		}
 		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
 			return err
 		}
-		adminTok = *resp.JSON200
+		if !strings.EqualFold(resp.JSON200.Username, e.Username) && !strings.EqualFold(deref(resp.JSON200.Email), e.Username) {
+			return fmt.Errorf("GET /v1/me is %s, signed in as %s", resp.JSON200.Username, e.Username)
+		}
 		return nil
-	}) {
-		return // nothing else can run
-	}
-	r.admin, r.adminRefresh = adminTok.AccessToken, adminTok.RefreshToken
-	admin := bearer(r.admin)
-
-	r.check("without credentials /v1/users is 401", func() error {
-		resp, err := c.ListUsersWithResponse(ctx, nil)
+	}},
+	{Name: "GET /v1/signing-keys lists the JWKS's keys (no rotation)", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		jwks, err := e.Client.GetJWKSWithResponse(ctx)
 		if err != nil {
 			return err
 		}
-		return status(resp.StatusCode(), 401, resp.Body)
-	})
-	r.check("GET /v1/me as the administrator", func() error {
-		resp, err := c.GetMeWithResponse(ctx, admin)
-		if err != nil {
+		if err := status(jwks.StatusCode(), 200, jwks.Body); err != nil {
 			return err
 		}
-		return status(resp.StatusCode(), 200, resp.Body)
-	})
-	r.check("GET /v1/signing-keys lists the JWKS's keys (no rotation)", func() error {
-		resp, err := c.ListSigningKeysWithResponse(ctx, admin)
+		var kids []string
+		for _, k := range jwks.JSON200.Keys {
+			kids = append(kids, k.Kid)
+		}
+		resp, err := e.Client.ListSigningKeysWithResponse(ctx, e.admin())
 		if err != nil {
 			return err
 		}
@@ -145,40 +301,41 @@ func (r *runner) run(ctx context.Context) {
 			return err
 		}
 		for _, k := range resp.JSON200.Items {
-			if k.RetiredAt == nil && !slices.Contains(jwksKids, k.Kid) {
+			if k.RetiredAt == nil && !slices.Contains(kids, k.Kid) {
 				return fmt.Errorf("key %s is not in the JWKS", k.Kid)
 			}
 		}
 		return nil
-	})
-	r.check("GET /v1/audit-events", func() error {
-		resp, err := c.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{Limit: ptr(5)}, admin)
+	}},
+	{Name: "GET /v1/audit-events", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{Limit: ptr(5)}, e.admin())
 		if err != nil {
 			return err
 		}
-		return status(resp.StatusCode(), 200, resp.Body)
-	})
-	r.check("GET /v1/users/{unknown} is 404", func() error {
-		resp, err := c.GetUserWithResponse(ctx, uuid.New(), admin)
+		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
+			return err
+		}
+		if len(resp.JSON200.Items) > 5 {
+			return fmt.Errorf("%d events, asked for at most 5", len(resp.JSON200.Items))
+		}
+		return nil
+	}},
+	{Name: "GET /v1/users/{unknown} is 404", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.GetUserWithResponse(ctx, uuid.New(), e.admin())
 		if err != nil {
 			return err
 		}
 		return status(resp.StatusCode(), 404, resp.Body)
-	})
-	r.check("a refresh rotates the refresh token", func() error {
+	}},
+	{Name: "a refresh rotates the refresh token", Run: func(ctx context.Context, e *Env) error {
 		// A session of its own: revoking it below ends it, access tokens
 		// included, and the run's admin token must outlive it.
-		login, err := c.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-			GrantType: client.TokenRequestGrantTypePassword, Username: &r.opts.Username, Password: &r.opts.Password,
-		})
+		login, err := e.passwordGrant(ctx, e.Username, e.Password, "")
 		if err != nil {
 			return err
 		}
-		if err := status(login.StatusCode(), 200, login.Body); err != nil {
-			return err
-		}
-		first := login.JSON200.RefreshToken
-		resp, err := c.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
+		first := login.RefreshToken
+		resp, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
 			GrantType: client.TokenRequestGrantTypeRefreshToken, RefreshToken: &first,
 		})
 		if err != nil {
@@ -191,176 +348,209 @@ func (r *runner) run(ctx context.Context) {
 			return errors.New("the refresh token did not rotate")
 		}
 		// Revoke the new family: the run leaves no live session behind.
-		rv, err := c.RevokeTokenWithFormdataBodyWithResponse(ctx, client.RevokeTokenFormdataRequestBody{Token: resp.JSON200.RefreshToken})
+		return e.revoke(ctx, resp.JSON200.RefreshToken)
+	}},
+	{Name: "a role: created, read, listed, deleted", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		name := e.Prefix + "role"
+		if err := e.createRole(ctx, name); err != nil {
+			return err
+		}
+		got, err := e.Client.GetRoleWithResponse(ctx, name, e.admin())
 		if err != nil {
 			return err
 		}
-		return status(rv.StatusCode(), 200, rv.Body)
-	})
-
-	// What the run creates: a role, a user holding it, an application
-	// the user is a member of, an API key.
-	roleName := r.prefix + "role"
-	r.check("PUT /v1/roles/{name} creates a role", func() error {
-		resp, err := c.PutRoleWithResponse(ctx, roleName, client.RolePut{Code: 9000 + int(uuid.New().ID()%999), Scopes: []string{"profile"}}, admin)
+		if err := status(got.StatusCode(), 200, got.Body); err != nil {
+			return err
+		}
+		if got.JSON200.Name != name || !slices.Equal(got.JSON200.Scopes, []string{"profile"}) {
+			return fmt.Errorf("GET the role: %s", got.Body)
+		}
+		list, err := e.Client.ListRolesWithResponse(ctx, e.admin())
 		if err != nil {
 			return err
 		}
-		if resp.StatusCode() == 201 || resp.StatusCode() == 200 {
-			r.onCleanup("delete the role", func(ctx context.Context) error {
-				resp, err := c.DeleteRoleWithResponse(ctx, roleName, admin)
-				if err != nil {
-					return err
-				}
-				return status(resp.StatusCode(), 204, resp.Body)
-			})
+		if err := status(list.StatusCode(), 200, list.Body); err != nil {
+			return err
 		}
-		return status(resp.StatusCode(), 201, resp.Body)
-	})
-	username, password := r.prefix+"user", "conformance-"+uuid.NewString()
-	var user *client.User
-	r.check("POST /v1/users creates a user with the role", func() error {
-		resp, err := c.CreateUserWithResponse(ctx, client.UserCreate{Username: username, Password: password, Role: &roleName}, admin)
+		if !slices.ContainsFunc(list.JSON200.Items, func(r client.Role) bool { return r.Name == name }) {
+			return errors.New("the role is not listed")
+		}
+		del, err := e.Client.DeleteRoleWithResponse(ctx, name, e.admin())
 		if err != nil {
 			return err
 		}
-		if resp.JSON201 != nil {
-			user = resp.JSON201
-			r.onCleanup("delete the user", func(ctx context.Context) error {
-				resp, err := c.DeleteUserWithResponse(ctx, user.Id, admin)
-				if err != nil {
-					return err
-				}
-				return status(resp.StatusCode(), 204, resp.Body)
-			})
+		if err := status(del.StatusCode(), 204, del.Body); err != nil {
+			return err
 		}
-		return status(resp.StatusCode(), 201, resp.Body)
-	})
-	if user != nil {
-		r.check("PATCH /v1/users/{id}", func() error {
-			resp, err := c.UpdateUserWithResponse(ctx, user.Id, client.UserUpdate{FirstName: ptr("Conformance")}, admin)
-			if err != nil {
-				return err
-			}
-			return status(resp.StatusCode(), 200, resp.Body)
-		})
-		r.check("the new user logs in; its token is 403 on /v1/users", func() error {
-			resp, err := c.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-				GrantType: client.TokenRequestGrantTypePassword, Username: &username, Password: &password,
-			})
-			if err != nil {
-				return err
-			}
-			if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
-				return err
-			}
-			list, err := c.ListUsersWithResponse(ctx, nil, bearer(resp.JSON200.AccessToken))
-			if err != nil {
-				return err
-			}
-			if err := status(list.StatusCode(), 403, list.Body); err != nil {
-				return err
-			}
-			in, err := c.IntrospectTokenWithFormdataBodyWithResponse(ctx, client.IntrospectTokenFormdataRequestBody{Token: resp.JSON200.AccessToken}, admin)
-			if err != nil {
-				return err
-			}
-			if err := status(in.StatusCode(), 200, in.Body); err != nil {
-				return err
-			}
-			if !in.JSON200.Active || deref(in.JSON200.Username) != username {
-				return fmt.Errorf("introspection: %s", in.Body)
-			}
-			return nil
-		})
-	}
-	var app *client.Application
-	r.check("POST /v1/applications creates an application", func() error {
-		aud := "urn:" + r.prefix + "app"
-		resp, err := c.CreateApplicationWithResponse(ctx, client.ApplicationCreate{Name: r.prefix + "app", Audience: &aud}, admin)
+		gone, err := e.Client.GetRoleWithResponse(ctx, name, e.admin())
 		if err != nil {
 			return err
 		}
-		if resp.JSON201 != nil {
-			app = resp.JSON201
-			r.onCleanup("delete the application", func(ctx context.Context) error {
-				resp, err := c.DeleteApplicationWithResponse(ctx, app.Id, admin)
-				if err != nil {
-					return err
-				}
-				return status(resp.StatusCode(), 204, resp.Body)
-			})
+		return status(gone.StatusCode(), 404, gone.Body)
+	}},
+	{Name: "a user with a role: created, read, updated, signed in, deleted", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		role, username, password := e.Prefix+"user-role", e.Prefix+"user", "conformance-"+uuid.NewString()
+		if err := e.createRole(ctx, role); err != nil {
+			return err
 		}
-		return status(resp.StatusCode(), 201, resp.Body)
-	})
-	if app != nil && user != nil {
-		r.check("a member logs in to the application; the token has its audience", func() error {
-			add, err := c.AddApplicationMemberWithResponse(ctx, app.Id, user.Id, admin)
-			if err != nil {
-				return err
-			}
-			if err := status(add.StatusCode(), 204, add.Body); err != nil {
-				return err
-			}
-			id := app.Id.String()
-			resp, err := c.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-				GrantType: client.TokenRequestGrantTypePassword, Username: &username, Password: &password, ClientId: &id,
-			})
-			if err != nil {
-				return err
-			}
-			if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
-				return err
-			}
-			in, err := c.IntrospectTokenWithFormdataBodyWithResponse(ctx, client.IntrospectTokenFormdataRequestBody{Token: resp.JSON200.AccessToken}, admin)
-			if err != nil {
-				return err
-			}
-			if in.JSON200 == nil || deref(in.JSON200.Aud) != app.Audience {
-				return fmt.Errorf("introspection: %s", in.Body)
-			}
-			return nil
-		})
-	}
-	if app != nil {
-		r.check("client credentials: a secret, a token, the secret deleted", func() error {
-			scopes := []string{"conformance:read"}
-			up, err := c.UpdateApplicationWithResponse(ctx, app.Id, client.ApplicationUpdate{Scopes: &scopes}, admin)
-			if err != nil {
-				return err
-			}
-			if err := status(up.StatusCode(), 200, up.Body); err != nil {
-				return err
-			}
-			sec, err := c.CreateApplicationSecretWithResponse(ctx, app.Id, client.ApplicationSecretCreate{}, admin)
-			if err != nil {
-				return err
-			}
-			if err := status(sec.StatusCode(), 201, sec.Body); err != nil {
-				return err
-			}
-			id := app.Id.String()
-			tok, err := c.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-				GrantType: client.TokenRequestGrantTypeClientCredentials,
-			}, func(_ context.Context, req *http.Request) error { req.SetBasicAuth(id, sec.JSON201.Secret); return nil })
-			if err != nil {
-				return err
-			}
-			if err := status(tok.StatusCode(), 200, tok.Body); err != nil {
-				return err
-			}
-			if tok.JSON200.Scope != "conformance:read" || tok.JSON200.RefreshToken != "" {
-				return fmt.Errorf("token response %s", tok.Body)
-			}
-			del, err := c.DeleteApplicationSecretWithResponse(ctx, app.Id, sec.JSON201.Id.String(), admin)
-			if err != nil {
-				return err
-			}
-			return status(del.StatusCode(), 204, del.Body)
-		})
-	}
-	r.check("an API key: created, used, revoked", func() error {
-		resp, err := c.CreateApiKeyWithResponse(ctx, client.ApiKeyCreate{Name: r.prefix + "key"}, admin)
+		user, err := e.createUser(ctx, client.UserCreate{Username: username, Password: password, Role: &role})
+		if err != nil {
+			return err
+		}
+		if user.Role != role || user.Username != username {
+			return fmt.Errorf("created %+v", user)
+		}
+		got, err := e.Client.GetUserWithResponse(ctx, user.Id, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(got.StatusCode(), 200, got.Body); err != nil {
+			return err
+		}
+		up, err := e.Client.UpdateUserWithResponse(ctx, user.Id, client.UserUpdate{FirstName: ptr("Conformance")}, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(up.StatusCode(), 200, up.Body); err != nil {
+			return err
+		}
+		if deref(up.JSON200.FirstName) != "Conformance" {
+			return fmt.Errorf("PATCH answered %s", up.Body)
+		}
+		list, err := e.Client.ListUsersWithResponse(ctx, &client.ListUsersParams{Q: &username}, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(list.StatusCode(), 200, list.Body); err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(list.JSON200.Items, func(u client.User) bool { return u.Id == user.Id }) {
+			return errors.New("GET /v1/users?q= does not find the user")
+		}
+		// Its token carries its role, is refused where the role has no
+		// scope, and introspects as its.
+		tok, err := e.passwordGrant(ctx, username, password, "")
+		if err != nil {
+			return err
+		}
+		forbidden, err := e.Client.ListUsersWithResponse(ctx, nil, bearer(tok.AccessToken))
+		if err != nil {
+			return err
+		}
+		if err := status(forbidden.StatusCode(), 403, forbidden.Body); err != nil {
+			return err
+		}
+		in, err := e.Client.IntrospectTokenWithFormdataBodyWithResponse(ctx, client.IntrospectTokenFormdataRequestBody{Token: tok.AccessToken}, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(in.StatusCode(), 200, in.Body); err != nil {
+			return err
+		}
+		if !in.JSON200.Active || deref(in.JSON200.Username) != username {
+			return fmt.Errorf("introspection: %s", in.Body)
+		}
+		del, err := e.Client.DeleteUserWithResponse(ctx, user.Id, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(del.StatusCode(), 204, del.Body); err != nil {
+			return err
+		}
+		gone, err := e.Client.GetUserWithResponse(ctx, user.Id, e.admin())
+		if err != nil {
+			return err
+		}
+		return status(gone.StatusCode(), 404, gone.Body)
+	}},
+	{Name: "an application: created, read, listed; a member logs in to it with its audience", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		app, err := e.createApplication(ctx, e.Prefix+"app")
+		if err != nil {
+			return err
+		}
+		got, err := e.Client.GetApplicationWithResponse(ctx, app.Id, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(got.StatusCode(), 200, got.Body); err != nil {
+			return err
+		}
+		if got.JSON200.Audience != app.Audience || got.JSON200.Name != app.Name {
+			return fmt.Errorf("GET the application: %s", got.Body)
+		}
+		username, password := e.Prefix+"member", "conformance-"+uuid.NewString()
+		user, err := e.createUser(ctx, client.UserCreate{Username: username, Password: password})
+		if err != nil {
+			return err
+		}
+		add, err := e.Client.AddApplicationMemberWithResponse(ctx, app.Id, user.Id, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(add.StatusCode(), 204, add.Body); err != nil {
+			return err
+		}
+		members, err := e.Client.ListApplicationMembersWithResponse(ctx, app.Id, nil, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(members.StatusCode(), 200, members.Body); err != nil {
+			return err
+		}
+		tok, err := e.passwordGrant(ctx, username, password, app.Id.String())
+		if err != nil {
+			return err
+		}
+		in, err := e.Client.IntrospectTokenWithFormdataBodyWithResponse(ctx, client.IntrospectTokenFormdataRequestBody{Token: tok.AccessToken}, e.admin())
+		if err != nil {
+			return err
+		}
+		if in.JSON200 == nil || deref(in.JSON200.Aud) != app.Audience {
+			return fmt.Errorf("introspection: %s", in.Body)
+		}
+		return e.revoke(ctx, tok.RefreshToken)
+	}},
+	{Name: "client credentials: a secret, a token, the secret deleted", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		app, err := e.createApplication(ctx, e.Prefix+"client")
+		if err != nil {
+			return err
+		}
+		scopes := []string{"conformance:read"}
+		up, err := e.Client.UpdateApplicationWithResponse(ctx, app.Id, client.ApplicationUpdate{Scopes: &scopes}, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(up.StatusCode(), 200, up.Body); err != nil {
+			return err
+		}
+		sec, err := e.Client.CreateApplicationSecretWithResponse(ctx, app.Id, client.ApplicationSecretCreate{}, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(sec.StatusCode(), 201, sec.Body); err != nil {
+			return err
+		}
+		id := app.Id.String()
+		tok, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
+			GrantType: client.TokenRequestGrantTypeClientCredentials,
+		}, func(_ context.Context, req *http.Request) error { req.SetBasicAuth(id, sec.JSON201.Secret); return nil })
+		if err != nil {
+			return err
+		}
+		if err := status(tok.StatusCode(), 200, tok.Body); err != nil {
+			return err
+		}
+		if tok.JSON200.Scope != "conformance:read" || tok.JSON200.RefreshToken != "" {
+			return fmt.Errorf("token response with scope %q and a refresh token %t, want conformance:read and none", tok.JSON200.Scope, tok.JSON200.RefreshToken != "")
+		}
+		del, err := e.Client.DeleteApplicationSecretWithResponse(ctx, app.Id, sec.JSON201.Id.String(), e.admin())
+		if err != nil {
+			return err
+		}
+		return status(del.StatusCode(), 204, del.Body)
+	}},
+	{Name: "an API key: created, used, revoked", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		resp, err := e.Client.CreateApiKeyWithResponse(ctx, client.ApiKeyCreate{Name: e.Prefix + "key"}, e.admin())
 		if err != nil {
 			return err
 		}
@@ -368,8 +558,8 @@ func (r *runner) run(ctx context.Context) {
 			return err
 		}
 		key := resp.JSON201
-		r.onCleanup("revoke the API key", func(ctx context.Context) error {
-			del, err := c.DeleteApiKeyWithResponse(ctx, key.Id, admin)
+		e.OnCleanup("revoke the API key", func(ctx context.Context) error {
+			del, err := e.Client.DeleteApiKeyWithResponse(ctx, key.Id, e.admin())
 			if err != nil {
 				return err
 			}
@@ -378,7 +568,7 @@ func (r *runner) run(ctx context.Context) {
 			}
 			return status(del.StatusCode(), 204, del.Body)
 		})
-		me, err := c.GetMeWithResponse(ctx, func(_ context.Context, req *http.Request) error {
+		me, err := e.Client.GetMeWithResponse(ctx, func(_ context.Context, req *http.Request) error {
 			req.Header.Set("X-API-Key", key.Key)
 			return nil
 		})
@@ -388,19 +578,30 @@ func (r *runner) run(ctx context.Context) {
 		if err := status(me.StatusCode(), 200, me.Body); err != nil {
 			return err
 		}
-		del, err := c.DeleteApiKeyWithResponse(ctx, key.Id, admin)
+		del, err := e.Client.DeleteApiKeyWithResponse(ctx, key.Id, e.admin())
 		if err != nil {
 			return err
 		}
-		return status(del.StatusCode(), 204, del.Body)
-	})
+		if err := status(del.StatusCode(), 204, del.Body); err != nil {
+			return err
+		}
+		after, err := e.Client.GetMeWithResponse(ctx, func(_ context.Context, req *http.Request) error {
+			req.Header.Set("X-API-Key", key.Key)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return status(after.StatusCode(), 401, after.Body)
+	}},
 }
 
-// leftovers fails when anything named with the prefix remains.
-func (r *runner) leftovers(ctx context.Context) error {
-	c, admin := r.c, bearer(r.admin)
+// Leftovers fails when anything named with the Env's prefix remains:
+// users, applications, roles, the administrator's API keys.
+func Leftovers(ctx context.Context, e *Env) error {
+	c, admin := e.Client, e.admin()
 	var left []string
-	users, err := c.ListUsersWithResponse(ctx, &client.ListUsersParams{Q: &r.prefix}, admin)
+	users, err := c.ListUsersWithResponse(ctx, &client.ListUsersParams{Q: &e.Prefix}, admin)
 	if err != nil {
 		return err
 	}
@@ -408,7 +609,9 @@ func (r *runner) leftovers(ctx context.Context) error {
 		return status(users.StatusCode(), 200, users.Body)
 	}
 	for _, u := range users.JSON200.Items {
-		left = append(left, "user "+u.Username)
+		if strings.HasPrefix(u.Username, e.Prefix) {
+			left = append(left, "user "+u.Username)
+		}
 	}
 	var cursor *string
 	for {
@@ -420,7 +623,7 @@ func (r *runner) leftovers(ctx context.Context) error {
 			return status(apps.StatusCode(), 200, apps.Body)
 		}
 		for _, a := range apps.JSON200.Items {
-			if strings.HasPrefix(a.Name, r.prefix) {
+			if strings.HasPrefix(a.Name, e.Prefix) {
 				left = append(left, "application "+a.Name)
 			}
 		}
@@ -436,7 +639,7 @@ func (r *runner) leftovers(ctx context.Context) error {
 		return status(roles.StatusCode(), 200, roles.Body)
 	}
 	for _, ro := range roles.JSON200.Items {
-		if strings.HasPrefix(ro.Name, r.prefix) {
+		if strings.HasPrefix(ro.Name, e.Prefix) {
 			left = append(left, "role "+ro.Name)
 		}
 	}
@@ -448,7 +651,7 @@ func (r *runner) leftovers(ctx context.Context) error {
 		return status(keys.StatusCode(), 200, keys.Body)
 	}
 	for _, k := range keys.JSON200.Items {
-		if strings.HasPrefix(k.Name, r.prefix) {
+		if strings.HasPrefix(k.Name, e.Prefix) {
 			left = append(left, "API key "+k.Name)
 		}
 	}

@@ -11,111 +11,74 @@ import (
 	"encoding/base64"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/auth"
-	"github.com/gatehouse-auth/gatehouse/auth/seal"
+	"github.com/gatehouse-auth/gatehouse/conformance"
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 	"github.com/gatehouse-auth/gatehouse/impl"
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
+	"github.com/gatehouse-auth/gatehouse/internal/testserver"
 	"github.com/gatehouse-auth/gatehouse/store"
-	"github.com/gatehouse-auth/gatehouse/store/storetest"
 )
 
-// testHashParams are argon2id parameters light enough for a test suite
-// that logs in hundreds of times; the algorithm and code path are the
-// production ones.
-var testHashParams = auth.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+// testHashParams, adminPassword and testMasterKey are testserver's: light
+// hashing, the administrator's password, the master key of PostgreSQL
+// nodes that share a database.
+var testHashParams = testserver.HashParams
 
-const adminPassword = "admin-password-for-tests"
+const adminPassword = testserver.AdminPassword
 
-// testMasterKey seals secrets on PostgreSQL, where every node of a test
-// shares one database and so needs the same key.
-var testMasterKey = bytes.Repeat([]byte{0x5e}, seal.KeySize)
+var testMasterKey = testserver.MasterKey
 
 // coverageExceptions are documented (operation, status) pairs no test
 // provokes, each with the reason.
 var coverageExceptions = map[string]string{}
 
 // contract is openapi.yaml, loaded from the file (not the embedded copy,
-// which the regeneration check compares separately), and the pairs seen.
+// which the regeneration check compares separately); its Contract records
+// the pairs seen.
 var contract struct {
-	once   sync.Once
-	spec   *openapi3.T
-	router routers.Router
-	mu     sync.Mutex
-	seen   map[string]bool
+	once sync.Once
+	c    *conformance.Contract
+	spec *openapi3.T
 }
 
 func loadContract(t testing.TB) {
 	contract.once.Do(func() {
-		// The contract describes /openapi.yaml as what it is, YAML text
-		// (`type: string`, as OpenAPI 3.1 reads a text body's schema and
-		// Prism checks it); kin-openapi would parse it into a mapping.
-		// Only responses are YAML, so the server's validator is unaffected.
-		openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.PlainBodyDecoder)
-		// The console's page and assets are text too.
-		for _, ct := range []string{"text/html", "text/css", "text/javascript"} {
-			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
-		}
-		loader := openapi3.NewLoader()
-		spec, err := loader.LoadFromFile(filepath.Join("..", "openapi.yaml"))
+		data, err := os.ReadFile(filepath.Join("..", "openapi.yaml"))
 		if err != nil {
 			panic(err)
 		}
-		if err := spec.Validate(loader.Context); err != nil {
-			panic(err)
-		}
-		spec.Servers = nil
-		router, err := gorillamux.NewRouter(spec)
+		c, err := conformance.LoadContract(data)
 		if err != nil {
 			panic(err)
 		}
-		contract.spec, contract.router, contract.seen = spec, router, map[string]bool{}
+		contract.c, contract.spec = c, c.Spec
 	})
 }
 
-func pair(op string, status int) string { return fmt.Sprintf("%s %d", op, status) }
+func pair(op string, status int) string { return conformance.Pair(op, status) }
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
 	removeBinary()
 	// Coverage is only meaningful when every test ran.
-	if code == 0 && flag.Lookup("test.run").Value.String() == "" && contract.spec != nil {
-		var missing []string
-		documented := 0
-		for _, path := range contract.spec.Paths.InMatchingOrder() {
-			for _, op := range contract.spec.Paths.Value(path).Operations() {
-				for status := range op.Responses.Map() {
-					documented++
-					p := op.OperationID + " " + status
-					if !contract.seen[p] && coverageExceptions[p] == "" {
-						missing = append(missing, p)
-					}
-				}
-			}
-		}
-		sort.Strings(missing)
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" && contract.c != nil {
+		missing, documented := contract.c.Unexercised(coverageExceptions)
 		fmt.Printf("contract coverage: %d of %d documented (operation, status) pairs exercised, %d excepted\n",
 			documented-len(missing)-len(coverageExceptions), documented, len(coverageExceptions))
 		if len(missing) > 0 {
@@ -126,67 +89,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type ctxKey int
-
-const invalidRequestKey ctxKey = 0
-
 // invalid marks a request as deliberately breaking the contract, so only
 // its response is validated.
-func invalid(ctx context.Context) context.Context {
-	return context.WithValue(ctx, invalidRequestKey, true)
-}
+func invalid(ctx context.Context) context.Context { return conformance.BreaksRequest(ctx) }
 
-// validatingDoer is the generated client's HTTP doer: it validates the
-// request and the response against the contract and records the pair.
+// validatingDoer is the generated client's HTTP doer: conformance's Doer,
+// which validates the request and the response against the contract and
+// records the pair, failing t for what breaks it.
 type validatingDoer struct {
-	t    testing.TB
-	next http.Client
+	t testing.TB
 }
 
 func (d *validatingDoer) Do(req *http.Request) (*http.Response, error) {
 	d.t.Helper()
-	var reqBody []byte
-	if req.Body != nil {
-		reqBody, _ = io.ReadAll(req.Body)
-		req.Body = io.NopCloser(bytes.NewReader(reqBody))
-	}
-	route, params, err := contract.router.FindRoute(req)
-	if err != nil {
-		d.t.Errorf("%s %s: not in the contract: %v", req.Method, req.URL.Path, err)
-		return d.next.Do(req)
-	}
-	in := &openapi3filter.RequestValidationInput{
-		Request: req, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
-	}
-	if req.Context().Value(invalidRequestKey) == nil {
-		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
-			d.t.Errorf("%s %s: request breaks the contract: %v", req.Method, req.URL.Path, err)
-		}
-		req.Body = io.NopCloser(bytes.NewReader(reqBody))
-	}
-	resp, err := d.next.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	out := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
-		Body:    io.NopCloser(bytes.NewReader(body)),
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	}
-	if err := openapi3filter.ValidateResponse(req.Context(), out); err != nil {
-		d.t.Errorf("%s %s → %d: response breaks the contract: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, body)
-	}
-	contract.mu.Lock()
-	contract.seen[pair(route.Operation.OperationID, resp.StatusCode)] = true
-	contract.mu.Unlock()
-	return resp, nil
+	loadContract(d.t)
+	return (&conformance.Doer{Contract: contract.c, ReportBodies: true, Report: func(problem string) { d.t.Errorf("%s", problem) }}).Do(req)
 }
 
 // server is a running gatehouse with its generated client.
@@ -219,25 +136,11 @@ func (s *syncBuffer) String() string {
 // option changes the service's configuration before start.
 type option func(*authConfig)
 
-// fakeClock is a server's clock in tests: it stands still at the second it
-// was made, but for the jumps a test makes (past a token's expiry, to a
-// key's active_from), so what a test asserts about time holds however
-// slowly the machine runs it. Nodes given one fakeClock agree on the time.
-type fakeClock struct {
-	start  time.Time
-	offset atomic.Int64
-}
+// fakeClock is a server's clock in tests, testclock's; nodes given one
+// fakeClock agree on the time.
+type fakeClock = testclock.Clock
 
-func newFakeClock() *fakeClock { return &fakeClock{start: time.Now().UTC().Truncate(time.Second)} }
-
-// Now is the fake time.
-func (c *fakeClock) Now() time.Time { return c.start.Add(time.Duration(c.offset.Load())) }
-
-// Set puts the clock d after its start.
-func (c *fakeClock) Set(d time.Duration) { c.offset.Store(int64(d)) }
-
-// At sets the clock so that it now reads t.
-func (c *fakeClock) At(t time.Time) { c.Set(t.Sub(c.start)) }
+func newFakeClock() *fakeClock { return testclock.New() }
 
 // withClock makes the service tell time by c.
 func withClock(c *fakeClock) option { return func(a *authConfig) { a.Now = c.Now } }
@@ -262,40 +165,19 @@ func newServerWith(t testing.TB, hcfg impl.Config, opts ...option) *server {
 	})
 }
 
-// newServerOptions starts gatehouse with any of its options changed.
+// newServerOptions starts gatehouse (testserver.Start: a fresh database,
+// on PostgreSQL when GATEHOUSE_TEST_POSTGRES is set) with any of its
+// options changed, logging everything to the server's Log.
 func newServerOptions(t testing.TB, change func(*gatehouse.Options)) *server {
 	t.Helper()
 	loadContract(t)
-	ctx := context.Background()
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	db := filepath.Join(t.TempDir(), "gatehouse.db")
-	if pg := os.Getenv(storetest.PostgresEnv); pg != "" {
-		// The whole suite runs on PostgreSQL: a fresh database per server,
-		// dropped when the test ends.
-		db = storetest.NewPostgresDatabase(t, pg)
-	}
-	o := gatehouse.Options{DB: db, Hash: testHashParams, Logger: log}
-	if store.IsPostgresURL(db) {
-		o.MasterKey = testMasterKey // required there; SQLite makes its own beside the file
-	}
-	change(&o)
-	inst, err := gatehouse.Open(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Close() })
-	st, svc := inst.Store, inst.Service
-	if _, err := svc.EnsureAdmin(ctx, auth.Admin{Username: "admin", Password: adminPassword}); err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(inst.Handler)
-	t.Cleanup(ts.Close)
-	c, err := client.NewClientWithResponses(ts.URL, client.WithHTTPClient(&validatingDoer{t: t}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &server{URL: ts.URL, Client: c, Store: st, Svc: svc, Log: logs}
+	ts := testserver.Start(t, func(_ string, o *gatehouse.Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		change(o)
+	})
+	c := ts.Client(t, client.WithHTTPClient(&validatingDoer{t: t}))
+	return &server{URL: ts.URL, Client: c, Store: ts.Store, Svc: ts.Service, Log: logs}
 }
 
 // bearer authenticates one call.

@@ -3,9 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/client"
+	"github.com/gatehouse-auth/gatehouse/internal/testserver"
 	"github.com/gatehouse-auth/gatehouse/store/storetest"
 )
 
@@ -87,29 +86,15 @@ func reportRate(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
 
-const benchPassword = "benchmark-password"
+// benchPassword is the administrator's.
+const benchPassword = testserver.AdminPassword
 
 // startBenchServer runs gatehouse on db with the production argon2id
 // parameters and the administrator "admin".
 func startBenchServer(b *testing.B, db string) *client.ClientWithResponses {
 	b.Helper()
-	ctx := context.Background()
-	inst, err := gatehouse.Open(ctx, gatehouse.Options{DB: db, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { inst.Close() })
-	if _, err := inst.Service.EnsureAdmin(ctx, auth.Admin{Username: "admin", Password: benchPassword}); err != nil {
-		b.Fatal(err)
-	}
-	ts := httptest.NewServer(inst.Handler)
-	b.Cleanup(ts.Close)
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	c, err := client.NewClientWithResponses(ts.URL, client.WithHTTPClient(hc))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
+	ts := testserver.Start(b, func(_ string, o *gatehouse.Options) { o.DB, o.Hash = db, auth.DefaultHashParams })
+	return ts.Client(b, client.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}))
 }
 
 func login(c *client.ClientWithResponses) (client.TokenResponse, error) {

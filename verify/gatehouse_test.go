@@ -17,39 +17,20 @@ import (
 	"time"
 
 	gatehouse "github.com/gatehouse-auth/gatehouse"
-	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/internal/testserver"
 	"github.com/gatehouse-auth/gatehouse/verify"
 )
 
-const adminPassword = "admin-password-for-tests"
+const adminPassword = testserver.AdminPassword
 
 // startGatehouse starts the real server in-process on a fresh SQLite file,
-// its issuer its own URL, with the administrator "admin". The URL is known
-// only once the server listens, so the listener comes first and the
-// handler after.
+// its issuer its own URL, with the administrator "admin".
 func startGatehouse(t *testing.T) (base string, inst *gatehouse.Instance) {
 	t.Helper()
-	var handler atomic.Pointer[http.Handler]
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		(*handler.Load()).ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	ctx := context.Background()
-	inst, err := gatehouse.Open(ctx, gatehouse.Options{
-		DB:   filepath.Join(t.TempDir(), "gatehouse.db"),
-		Hash: auth.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
-		Auth: auth.Config{Issuer: srv.URL},
+	ts := testserver.Start(t, func(url string, o *gatehouse.Options) {
+		o.DB, o.Auth.Issuer = filepath.Join(t.TempDir(), "gatehouse.db"), url
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Close() })
-	if _, err := inst.Service.EnsureAdmin(ctx, auth.Admin{Username: "admin", Password: adminPassword}); err != nil {
-		t.Fatal(err)
-	}
-	var h http.Handler = inst.Handler
-	handler.Store(&h)
-	return srv.URL, inst
+	return ts.URL, ts.Instance
 }
 
 // post sends a form or JSON body and decodes the JSON answer into out.

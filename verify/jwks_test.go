@@ -14,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 	"github.com/gatehouse-auth/gatehouse/verify/internal/testissuer"
 )
 
@@ -187,7 +188,7 @@ func TestBackgroundRefreshHonoursMaxAge(t *testing.T) {
 	es, _, _, es2, _ := keys(t)
 	iss := testissuer.New(t, es)
 	iss.SetMaxAge(60)
-	clock := testissuer.NewClock()
+	clock := testclock.New()
 	v, err := New(context.Background(), iss.URL, Options{Audience: testAudience, Now: clock.Now, after: ft.after})
 	if err != nil {
 		t.Fatal(err)
@@ -319,7 +320,7 @@ func TestJWKSSkipsUnusableKeys(t *testing.T) {
 		}
 	}
 	iss.PublishRaw(append(raw, es.JWK())...)
-	clock := testissuer.NewClock()
+	clock := testclock.New()
 	v, err := New(context.Background(), iss.URL, Options{Audience: testAudience, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 	"github.com/gatehouse-auth/gatehouse/verify/internal/testissuer"
 )
 
@@ -43,7 +44,7 @@ func keys(t testing.TB) (es, rs, ed, es2, rogue *testissuer.Key) {
 // it on a settable clock.
 type fixture struct {
 	iss             *testissuer.Server
-	clock           *testissuer.Clock
+	clock           *testclock.Clock
 	es, rs, ed, es2 *testissuer.Key
 	rogue           *testissuer.Key
 	v               *Verifier
@@ -51,7 +52,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, change func(*Options)) *fixture {
 	t.Helper()
-	f := &fixture{clock: testissuer.NewClock()}
+	f := &fixture{clock: testclock.New()}
 	f.es, f.rs, f.ed, f.es2, f.rogue = keys(t)
 	f.iss = testissuer.New(t, f.es, f.rs, f.ed)
 	o := Options{Audience: testAudience, Now: f.clock.Now}

@@ -1,51 +1,30 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	gatehouse "github.com/gatehouse-auth/gatehouse"
-	"github.com/gatehouse-auth/gatehouse/auth"
-	"github.com/gatehouse-auth/gatehouse/auth/seal"
+	"github.com/gatehouse-auth/gatehouse/internal/testserver"
 	"github.com/gatehouse-auth/gatehouse/store"
-	"github.com/gatehouse-auth/gatehouse/store/storetest"
 )
 
-const conformancePassword = "conformance-admin-password"
+const conformancePassword = testserver.AdminPassword
 
 // liveServer is an in-process gatehouse with the administrator "admin",
 // on SQLite or, with GATEHOUSE_TEST_POSTGRES, a fresh PostgreSQL database.
-func liveServer(t *testing.T) (*httptest.Server, store.Store) {
+func liveServer(t *testing.T) (*testserver.Server, store.Store) {
 	t.Helper()
-	ctx := context.Background()
-	o := gatehouse.Options{DB: filepath.Join(t.TempDir(), "gatehouse.db"), Hash: auth.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
-	if pg := os.Getenv(storetest.PostgresEnv); pg != "" {
-		// PostgreSQL needs a master key; SQLite makes its own beside the file.
-		o.DB, o.MasterKey = storetest.NewPostgresDatabase(t, pg), bytes.Repeat([]byte{0x5e}, seal.KeySize)
-	}
-	inst, err := gatehouse.Open(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Close() })
-	if _, err := inst.Service.EnsureAdmin(ctx, auth.Admin{Username: "admin", Password: conformancePassword}); err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(inst.Handler)
-	t.Cleanup(ts.Close)
-	return ts, inst.Store
+	ts := testserver.Start(t, nil)
+	return ts, ts.Store
 }
 
 var prefixRE = regexp.MustCompile(`\(prefix (conformance-[0-9a-f]+-)\)`)

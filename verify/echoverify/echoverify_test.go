@@ -11,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 	"github.com/gatehouse-auth/gatehouse/verify"
 	"github.com/gatehouse-auth/gatehouse/verify/echoverify"
 	"github.com/gatehouse-auth/gatehouse/verify/internal/testissuer"
@@ -25,7 +26,7 @@ func TestRequire(t *testing.T) {
 	t.Parallel()
 	es := testissuer.NewKey(t, "ES256", "es-1")
 	iss := testissuer.New(t, es)
-	clock := testissuer.NewClock()
+	clock := testclock.New()
 	v, err := verify.New(context.Background(), iss.URL, verify.Options{Audience: audience, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -84,29 +84,6 @@ func (k *Key) Sign(t testing.TB, claims jwt.MapClaims) string {
 	return s
 }
 
-// Clock is a settable clock for verify.Options.Now.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock starts at a whole second.
-func NewClock() *Clock { return &Clock{t: time.Now().Truncate(time.Second)} }
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // Server is the issuer. Its issuer is its URL.
 type Server struct {
 	URL string
