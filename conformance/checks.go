@@ -140,6 +140,17 @@ func (e *Env) createApplication(ctx context.Context, name string) (*client.Appli
 	return resp.JSON201, nil
 }
 
+// healthOK fails unless a health answer is 200 with the status ok.
+func healthOK(code int, body []byte, h *client.Health) error {
+	if err := status(code, 200, body); err != nil {
+		return err
+	}
+	if h.Status != client.Ok {
+		return fmt.Errorf("status %q, want ok", h.Status)
+	}
+	return nil
+}
+
 // Suite is every check, in the order they run: those that need no
 // credentials first, then those of the administrator.
 var Suite = []Check{
@@ -148,26 +159,14 @@ var Suite = []Check{
 		if err != nil {
 			return err
 		}
-		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
-			return err
-		}
-		if resp.JSON200.Status != client.Ok {
-			return fmt.Errorf("status %q, want ok", resp.JSON200.Status)
-		}
-		return nil
+		return healthOK(resp.StatusCode(), resp.Body, resp.JSON200)
 	}},
 	{Name: "GET /readyz answers 200", Run: func(ctx context.Context, e *Env) error {
 		resp, err := e.Client.GetReadinessWithResponse(ctx)
 		if err != nil {
 			return err
 		}
-		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
-			return err
-		}
-		if resp.JSON200.Status != client.Ok {
-			return fmt.Errorf("status %q, want ok", resp.JSON200.Status)
-		}
-		return nil
+		return healthOK(resp.StatusCode(), resp.Body, resp.JSON200)
 	}},
 	{Name: "GET /openapi.yaml serves the contract", Run: func(ctx context.Context, e *Env) error {
 		resp, err := e.Client.GetOpenAPISpecWithResponse(ctx)
