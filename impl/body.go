@@ -95,10 +95,10 @@ func strictBodies(spec *openapi3.T) echo.MiddlewareFunc {
 				return next(c)
 			}
 			if name, _ := routeDialect(r.URL.Path); name == "oauth" && r.URL.RawQuery != "" {
-				return &Error{Kind: KindInvalid, Detail: "the request failed validation", Fields: []FieldError{{
-					Location: "query", Keyword: "query",
+				return invalidField(FieldError{
+					Location: "query", Keyword: KeywordQuery,
 					Message: "parameters must be sent in the request body, not the query string (RFC 6749 §3.2)",
-				}}}
+				}, nil)
 			}
 			mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 			var check func([]byte) *FieldError
@@ -119,15 +119,11 @@ func strictBodies(spec *openapi3.T) echo.MiddlewareFunc {
 				return next(c) // the validator names what is missing
 			}
 			if f := check(b); f != nil {
-				return &Error{Kind: KindInvalid, Detail: "the request failed validation", Fields: []FieldError{*f}}
+				return invalidField(*f, nil)
 			}
 			return next(c)
 		}
 	}
-}
-
-func bodyFault(field, keyword, message string) *FieldError {
-	return &FieldError{Location: "body", Field: field, Keyword: keyword, Message: message}
 }
 
 // jsonFault is what is wrong with a JSON body, or nil. encoding/json
@@ -136,18 +132,18 @@ func bodyFault(field, keyword, message string) *FieldError {
 func jsonFault(b []byte) *FieldError {
 	switch {
 	case !utf8.Valid(b):
-		return bodyFault("", "parse", "the body is not valid JSON: it is not UTF-8")
+		return bodyFault("", KeywordParse, "the body is not valid JSON: it is not UTF-8")
 	case !json.Valid(b):
 		var v json.RawMessage
 		if json.NewDecoder(bytes.NewReader(b)).Decode(&v) == nil {
-			return bodyFault("", "parse", "the body is not valid JSON: data follows the JSON value")
+			return bodyFault("", KeywordParse, "the body is not valid JSON: data follows the JSON value")
 		}
-		return bodyFault("", "parse", "the body is not valid JSON")
+		return bodyFault("", KeywordParse, "the body is not valid JSON")
 	case unpairedSurrogate(b):
-		return bodyFault("", "parse", "the body is not valid JSON: it holds an unpaired UTF-16 surrogate escape")
+		return bodyFault("", KeywordParse, "the body is not valid JSON: it holds an unpaired UTF-16 surrogate escape")
 	}
 	if name, ok := repeatedMember(b); ok {
-		return bodyFault(name, "repeated", "is repeated; the members of a JSON object must have unique names")
+		return bodyFault(name, KeywordRepeated, "is repeated; the members of a JSON object must have unique names")
 	}
 	return nil
 }
@@ -243,7 +239,7 @@ func repeatedMember(b []byte) (string, bool) {
 // not UTF-8.
 func formFault(b []byte) *FieldError {
 	if _, err := url.ParseQuery(string(b)); err != nil {
-		return bodyFault("", "parse", "the body is not valid form data")
+		return bodyFault("", KeywordParse, "the body is not valid form data")
 	}
 	seen := map[string]bool{}
 	for pair := range strings.SplitSeq(string(b), "&") {
@@ -255,11 +251,11 @@ func formFault(b []byte) *FieldError {
 		v, _ = url.QueryUnescape(v)
 		switch {
 		case !utf8.ValidString(k):
-			return bodyFault("", "parse", "the body is not valid form data: a parameter name is not UTF-8")
+			return bodyFault("", KeywordParse, "the body is not valid form data: a parameter name is not UTF-8")
 		case seen[k]:
-			return bodyFault(k, "repeated", "is repeated; parameters must not be included more than once (RFC 6749 §3.2)")
+			return bodyFault(k, KeywordRepeated, "is repeated; parameters must not be included more than once (RFC 6749 §3.2)")
 		case !utf8.ValidString(v):
-			return bodyFault(k, "parse", "is not UTF-8")
+			return bodyFault(k, KeywordParse, "is not UTF-8")
 		}
 		seen[k] = true
 	}

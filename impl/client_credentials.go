@@ -30,7 +30,7 @@ func applyScopes(a *store.Application, scopes *[]string) error {
 	for i, sc := range *scopes {
 		if !auth.ValidApplicationScope(sc) {
 			return &Error{Kind: KindInvalid, Detail: "the request failed validation",
-				Fields: []FieldError{{Location: "body", Field: "scopes." + strconv.Itoa(i), Keyword: "pattern", Message: "is not a scope name ([a-z0-9:._-]+)"}}}
+				Fields: []FieldError{{Location: "body", Field: "scopes." + strconv.Itoa(i), Keyword: KeywordPattern, Message: "is not a scope name ([a-z0-9:._-]+)"}}}
 		}
 		if !slices.Contains(out, sc) {
 			out = append(out, sc)

@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -16,7 +16,7 @@ import (
 // A dialect's validation message names one field: the first failing one,
 // in the order of the dialect's own fields, and for a field its first
 // failing check in the order a hand-written validator makes them.
-var keywordOrder = []string{"type", "nullable", "required", "minLength", "maxLength", "format", "pattern", "additionalProperties"}
+var keywordOrder = []Keyword{KeywordType, KeywordNullable, KeywordRequired, KeywordMinLength, KeywordMaxLength, KeywordFormat, KeywordPattern, KeywordAdditionalProperties}
 
 // bodyFailure is how a whole request body failed, if it did.
 type bodyFailure int
@@ -31,26 +31,28 @@ const (
 func bodyFailureOf(fields []FieldError) bodyFailure {
 	for _, f := range fields {
 		switch {
-		case f.Keyword == "parse", f.Keyword == "repeated":
+		case f.Keyword == KeywordParse, f.Keyword == KeywordRepeated:
 			return bodyMalformed
-		case f.Keyword == "contentType", f.Field == "" && f.Keyword == "required":
+		case f.Keyword == KeywordContentType, f.Field == "" && f.Keyword == KeywordRequired:
 			return bodyAbsent
-		case f.Field == "" && (f.Keyword == "type" || f.Keyword == "nullable"):
+		case f.Field == "" && (f.Keyword == KeywordType || f.Keyword == KeywordNullable):
 			return bodyNotObject
 		}
 	}
 	return bodyOK
 }
 
+// rank is v's place in list, after all of it when it is not there.
+func rank[T comparable](list []T, v T) int {
+	if i := slices.Index(list, v); i >= 0 {
+		return i
+	}
+	return len(list)
+}
+
 // firstField sorts the field errors in the dialect's order and returns
 // the first, or false when none names a field.
 func firstField(fields []FieldError, order []string) (FieldError, bool) {
-	rank := func(list []string, v string) int {
-		if i := slices.Index(list, v); i >= 0 {
-			return i
-		}
-		return len(list)
-	}
 	named := slices.DeleteFunc(slices.Clone(fields), func(f FieldError) bool { return f.Field == "" })
 	if len(named) == 0 {
 		return FieldError{}, false
@@ -59,18 +61,6 @@ func firstField(fields []FieldError, order []string) (FieldError, bool) {
 		return cmp.Or(cmp.Compare(rank(order, a.Field), rank(order, b.Field)), cmp.Compare(rank(keywordOrder, a.Keyword), rank(keywordOrder, b.Keyword)))
 	})
 	return named[0], true
-}
-
-var numberRE = regexp.MustCompile(`\d+`)
-
-// limitOf reads the bound out of kin-openapi's reason ("maximum string
-// length is 255").
-func limitOf(reason string) string { return numberRE.FindString(reason) }
-
-// formatOf reads the format's name out of kin-openapi's reason.
-func formatOf(reason string) string {
-	name, _ := quoted(reason)
-	return name
 }
 
 // jmvstreamRenderer writes the Jmvstream API's bodies: Joi's messages.
@@ -117,20 +107,20 @@ func joiMessage(fields []FieldError) string {
 	}
 	q := `"` + f.Field + `"`
 	switch f.Keyword {
-	case "type", "nullable":
+	case KeywordType, KeywordNullable:
 		return q + " must be a string"
-	case "required":
+	case KeywordRequired:
 		return q + " is required"
-	case "minLength":
+	case KeywordMinLength:
 		return q + " is not allowed to be empty"
-	case "maxLength":
-		return q + " length must be less than or equal to " + limitOf(f.Message) + " characters long"
-	case "format":
-		if formatOf(f.Message) == "uuid" {
+	case KeywordMaxLength:
+		return q + " length must be less than or equal to " + strconv.FormatUint(f.Limit, 10) + " characters long"
+	case KeywordFormat:
+		if f.Format == "uuid" {
 			return q + " must be a valid GUID"
 		}
-		return q + " must be a valid " + formatOf(f.Message)
-	case "additionalProperties":
+		return q + " must be a valid " + f.Format
+	case KeywordAdditionalProperties:
 		return q + " is not allowed"
 	}
 	return q + " is invalid"
@@ -184,21 +174,21 @@ func ocariotMessage(fields []FieldError) (msg, desc string) {
 	var absent []string
 	for _, name := range order {
 		for _, f := range fields {
-			if f.Field == name && f.Keyword == "required" {
+			if f.Field == name && f.Keyword == KeywordRequired {
 				absent = append(absent, name)
 			}
 		}
 	}
-	present := slices.DeleteFunc(slices.Clone(fields), func(f FieldError) bool { return f.Keyword == "required" })
+	present := slices.DeleteFunc(slices.Clone(fields), func(f FieldError) bool { return f.Keyword == KeywordRequired })
 	if f, ok := firstField(present, order); ok {
 		switch f.Keyword {
-		case "type", "nullable":
+		case KeywordType, KeywordNullable:
 			return ocariotInvalid, f.Field + " must be a string!"
-		case "minLength":
+		case KeywordMinLength:
 			return ocariotInvalid, f.Field + " must have at least one character!"
-		case "maxLength":
-			return ocariotInvalid, f.Field + " must have at most " + limitOf(f.Message) + " characters!"
-		case "pattern":
+		case KeywordMaxLength:
+			return ocariotInvalid, f.Field + " must have at most " + strconv.FormatUint(f.Limit, 10) + " characters!"
+		case KeywordPattern:
 			return ocariotInvalid, f.Field + " must not contain control characters!"
 		}
 		return ocariotInvalid, f.Field + " is invalid!"
@@ -215,7 +205,7 @@ func plainMessage(fields []FieldError, order []string) string {
 	switch bodyFailureOf(fields) {
 	case bodyMalformed:
 		for _, f := range fields {
-			if f.Keyword == "repeated" {
+			if f.Keyword == KeywordRepeated {
 				return f.Field + " is repeated"
 			}
 		}
@@ -230,15 +220,15 @@ func plainMessage(fields []FieldError, order []string) string {
 		return "the request is invalid"
 	}
 	switch f.Keyword {
-	case "type", "nullable":
+	case KeywordType, KeywordNullable:
 		return f.Field + " must be a string"
-	case "required":
+	case KeywordRequired:
 		return f.Field + " is required"
-	case "minLength":
+	case KeywordMinLength:
 		return f.Field + " must not be empty"
-	case "maxLength":
-		return f.Field + " must be at most " + limitOf(f.Message) + " characters"
-	case "pattern":
+	case KeywordMaxLength:
+		return f.Field + " must be at most " + strconv.FormatUint(f.Limit, 10) + " characters"
+	case KeywordPattern:
 		return f.Field + " must not contain control characters"
 	}
 	return fmt.Sprintf("%s is invalid", f.Field)

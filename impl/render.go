@@ -1,13 +1,85 @@
 package impl
 
 import (
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/api"
 )
+
+// errorHandler is echo's HTTPErrorHandler: every failure of every route
+// leaves through it, in the route's dialect.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		e := classify(err)
+		if e.Kind == KindInternal {
+			log.ErrorContext(c.Request().Context(), "request failed",
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+				"path", c.Path(), "err", err)
+		}
+		switch e.Kind {
+		case KindUnauthenticated, KindForbidden:
+			if h := wwwAuthenticate(c.Request(), e); h != "" {
+				c.Response().Header().Set("WWW-Authenticate", h)
+			}
+		case KindUnavailable, KindTooManyRequests:
+			c.Response().Header().Set("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
+		case KindMethodNotAllowed:
+			if allow := allowedMethods(c); allow != "" {
+				c.Response().Header().Set(echo.HeaderAllow, allow)
+			}
+		}
+		if err := rendererFor(c).render(c, e); err != nil {
+			log.ErrorContext(c.Request().Context(), "write error response", "err", err)
+		}
+	}
+}
+
+// allowedMethods is the Allow header of a 405 (RFC 9110 §15.5.6): the
+// methods echo's router has for the path, which are the contract's. OPTIONS
+// is not one: the validator refuses it, as every method the contract lacks.
+func allowedMethods(c echo.Context) string {
+	all, _ := c.Get(echo.ContextKeyHeaderAllow).(string)
+	methods := strings.Split(all, ", ")
+	methods = slices.DeleteFunc(methods, func(m string) bool { return m == "" || m == http.MethodOptions })
+	return strings.Join(methods, ", ")
+}
+
+// wwwAuthenticate is the challenge of a 401 or 403. A client that failed
+// to authenticate at the token endpoint is challenged only if it used HTTP
+// Basic, and with Basic (RFC 6749 §5.2): a Bearer challenge there would
+// tell an OAuth client its access token was refused, and clients (like
+// oauth4webapi) that raise on any challenge would hide the error body.
+func wwwAuthenticate(r *http.Request, e *Error) string {
+	if errors.Is(e.Err, auth.ErrSignupDisabled) {
+		return "" // no credentials would change the answer: no challenge
+	}
+	if e.Code == codeInvalidClient {
+		if _, _, basic := r.BasicAuth(); basic {
+			return `Basic realm="gatehouse"`
+		}
+		return ""
+	}
+	h := `Bearer realm="gatehouse"`
+	switch {
+	case e.Kind == KindForbidden:
+		h += fmt.Sprintf(`, error="insufficient_scope", scope=%q`, e.Scope)
+	case e.TokenGiven:
+		h += `, error="invalid_token"`
+	}
+	return h
+}
 
 // renderer writes a failure in one dialect's shape.
 type renderer interface {
@@ -69,12 +141,12 @@ func (oauthRenderer) render(c echo.Context, e *Error) error {
 			parts[i] = oauthFieldText(f)
 			// An unknown grant_type fails the schema's enum; RFC 6749
 			// has a code of its own for it.
-			if f.Field == "grant_type" && f.Keyword == "enum" {
+			if f.Field == "grant_type" && f.Keyword == KeywordEnum {
 				code = api.OAuthErrorErrorUnsupportedGrantType
 			}
 		}
 		// A missing body is told by what it lacks.
-		if len(parts) > 1 && e.Fields[0].Field == "" && e.Fields[0].Keyword == "required" {
+		if len(parts) > 1 && e.Fields[0].Field == "" && e.Fields[0].Keyword == KeywordRequired {
 			parts = parts[1:]
 		}
 		desc = strings.Join(parts, "; ")
@@ -89,9 +161,9 @@ func oauthFieldText(f FieldError) string {
 	switch {
 	case f.Field == "":
 		return f.Message
-	case f.Keyword == "required":
+	case f.Keyword == KeywordRequired:
 		return f.Field + " is required"
-	case f.Keyword == "repeated" || strings.HasPrefix(f.Message, "is "):
+	case f.Keyword == KeywordRepeated || strings.HasPrefix(f.Message, "is "):
 		return f.Field + " " + f.Message
 	}
 	return f.Field + ": " + f.Message
