@@ -24,5 +24,6 @@
 // Package echoverify gives the same for echo.
 //
 // The package imports nothing of gatehouse but its generated client's
-// types.
+// types and internal/jose, the JOSE rules gatehouse itself signs and
+// verifies by (its Claims are jose's).
 package verify

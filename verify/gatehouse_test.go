@@ -196,3 +196,59 @@ func TestAgainstGatehouse(t *testing.T) {
 		t.Errorf("a token of the retired key: %v", err)
 	}
 }
+
+// The claims of gatehouse's own tokens reach the verifier's Claims whole:
+// email_verified and sid (the session GET /v1/me/sessions names as the
+// current one) as well as the rest.
+func TestVerifyGatehouseClaims(t *testing.T) {
+	t.Parallel()
+	base, inst := startGatehouse(t)
+	ctx := context.Background()
+	admin := login(t, base)
+	const password = "erin-password-for-tests"
+	user := `{"username":"erin","password":"` + password + `","email":"erin@example.com","email_verified":true}`
+	if st := post(t, base+"/v1/users", "application/json", user, admin, nil); st != http.StatusCreated {
+		t.Fatalf("create user: %d", st)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	form := url.Values{"grant_type": {"password"}, "username": {"erin"}, "password": {password}}
+	if st := post(t, base+"/oauth/token", "application/x-www-form-urlencoded", form.Encode(), "", &tok); st != http.StatusOK {
+		t.Fatalf("login: %d", st)
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, base+"/v1/me/sessions", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sessions struct {
+		Items []struct {
+			ID      string `json:"id"`
+			Current bool   `json:"current"`
+		} `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&sessions); err != nil || len(sessions.Items) != 1 || !sessions.Items[0].Current {
+		t.Fatalf("sessions: %d %v %+v", resp.StatusCode, err, sessions)
+	}
+
+	v, err := verify.New(ctx, base, verify.Options{Audience: inst.Service.OwnAudience()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	c, err := v.Verify(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.EmailVerified || c.Email != "erin@example.com" || c.SessionID != sessions.Items[0].ID || c.SessionID == "" ||
+		c.Username != "erin" || c.SubType != "user" || !slices.Equal(c.AMR, []string{"pwd"}) {
+		t.Errorf("claims %+v, want email_verified, the e-mail, sid %q, username, sub_type user and amr [pwd]", c, sessions.Items[0].ID)
+	}
+	if c.Raw["email_verified"] != true || c.Raw["sid"] != c.SessionID {
+		t.Errorf("raw claims %v", c.Raw)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 )
 
@@ -58,9 +60,11 @@ func (v *Verifier) Introspect(ctx context.Context, token string) (*Claims, error
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, ErrInactive)
 	}
 	c := &Claims{
-		Issuer: deref(in.Iss), Subject: deref(in.Sub), SubType: deref(in.SubType), Scope: deref(in.Scope),
-		Username: deref(in.Username), ID: deref(in.Jti),
-		ExpiresAt: unix(in.Exp), IssuedAt: unix(in.Iat), NotBefore: unix(in.Nbf),
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: deref(in.Iss), Subject: deref(in.Sub), ID: deref(in.Jti),
+			ExpiresAt: unix(in.Exp), IssuedAt: unix(in.Iat), NotBefore: unix(in.Nbf),
+		},
+		SubType: deref(in.SubType), Scope: deref(in.Scope), Username: deref(in.Username),
 	}
 	if in.Aud != nil {
 		c.Audience = []string{*in.Aud}
@@ -84,9 +88,9 @@ func deref(s *string) string {
 	return *s
 }
 
-func unix(n *int64) time.Time {
+func unix(n *int64) *jwt.NumericDate {
 	if n == nil {
-		return time.Time{}
+		return nil
 	}
-	return time.Unix(*n, 0)
+	return jwt.NewNumericDate(time.Unix(*n, 0))
 }

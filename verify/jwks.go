@@ -2,41 +2,16 @@ package verify
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math/big"
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/gen/client"
+	"github.com/gatehouse-auth/gatehouse/internal/jose"
 )
-
-// maxDocument bounds a discovery, JWKS or introspection response body.
-const maxDocument = 1 << 20
 
 // fetchTimeout bounds one JWKS fetch, whatever the HTTP client's timeout.
 const fetchTimeout = 30 * time.Second
-
-// minRSABits is the smallest RSA modulus accepted in the JWKS.
-const minRSABits = 2048
-
-// publicKey is one usable key of the JWKS: the key decides the algorithm.
-type publicKey struct {
-	alg string
-	key crypto.PublicKey
-}
 
 // fetch is one JWKS request in flight; done closes when it has ended.
 type fetch struct {
@@ -61,7 +36,7 @@ type keySet struct {
 	wg  *sync.WaitGroup
 
 	mu          sync.RWMutex
-	keys        map[string]publicKey
+	keys        map[string]jose.Key
 	lastAttempt time.Time // when the last fetch started
 	due         time.Time // when the cache should be refreshed
 	inflight    *fetch
@@ -69,7 +44,7 @@ type keySet struct {
 }
 
 // lookup returns the cached key of kid.
-func (ks *keySet) lookup(kid string) (publicKey, bool) {
+func (ks *keySet) lookup(kid string) (jose.Key, bool) {
 	ks.mu.RLock()
 	defer ks.mu.RUnlock()
 	k, ok := ks.keys[kid]
@@ -78,7 +53,7 @@ func (ks *keySet) lookup(kid string) (publicKey, bool) {
 
 // key returns the key of kid, fetching the JWKS once when kid is unknown
 // and the rate limit allows it.
-func (ks *keySet) key(ctx context.Context, kid string) (publicKey, error) {
+func (ks *keySet) key(ctx context.Context, kid string) (jose.Key, error) {
 	if k, ok := ks.lookup(kid); ok {
 		return k, nil
 	}
@@ -91,20 +66,20 @@ func (ks *keySet) key(ctx context.Context, kid string) (publicKey, error) {
 		if k, ok := ks.lookup(kid); ok {
 			return k, nil
 		}
-		return publicKey{}, fmt.Errorf("unknown kid %q", kid)
+		return jose.Key{}, fmt.Errorf("unknown kid %q", kid)
 	}
 	select {
 	case <-f.done:
 	case <-ctx.Done():
-		return publicKey{}, ctx.Err()
+		return jose.Key{}, ctx.Err()
 	}
 	if k, ok := ks.lookup(kid); ok {
 		return k, nil
 	}
 	if f.err != nil {
-		return publicKey{}, fmt.Errorf("unknown kid %q (refresh failed: %w)", kid, f.err)
+		return jose.Key{}, fmt.Errorf("unknown kid %q (refresh failed: %w)", kid, f.err)
 	}
-	return publicKey{}, fmt.Errorf("unknown kid %q", kid)
+	return jose.Key{}, fmt.Errorf("unknown kid %q", kid)
 }
 
 // refetch joins the fetch in flight or starts one, unless the last one
@@ -185,14 +160,14 @@ func (ks *keySet) refresh(ctx context.Context, after func(time.Duration) <-chan 
 }
 
 // get fetches and parses the JWKS; ttl is how long it may be cached.
-func (ks *keySet) get() (map[string]publicKey, time.Duration, error) {
+func (ks *keySet) get() (map[string]jose.Key, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ks.ctx, fetchTimeout)
 	defer cancel()
 	body, header, err := getDocument(ctx, ks.httpClient, ks.uri)
 	if err != nil {
 		return nil, 0, fmt.Errorf("fetch jwks: %w", err)
 	}
-	keys, err := parseJWKS(body, ks.algs)
+	keys, err := jose.ParseJWKS(body, ks.algs)
 	if err != nil {
 		return nil, 0, fmt.Errorf("parse jwks: %w", err)
 	}
@@ -201,181 +176,4 @@ func (ks *keySet) get() (map[string]publicKey, time.Duration, error) {
 		ttl = min(max(age, ks.minRefetch), ks.maxAge)
 	}
 	return keys, ttl, nil
-}
-
-// getDocument GETs a JSON document and returns its body, at most
-// maxDocument bytes, when the status is 200.
-func getDocument(ctx context.Context, hc *http.Client, uri string) ([]byte, http.Header, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := readBody(resp)
-	if err != nil {
-		return nil, nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("%s: status %d", uri, resp.StatusCode)
-	}
-	return body, resp.Header, nil
-}
-
-// readBody reads a response body of at most maxDocument bytes.
-func readBody(resp *http.Response) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(body) > maxDocument {
-		return nil, fmt.Errorf("response larger than %d bytes", maxDocument)
-	}
-	return body, nil
-}
-
-// cacheMaxAge reads the max-age of a Cache-Control header; no-store and
-// no-cache count as 0.
-func cacheMaxAge(h http.Header) (time.Duration, bool) {
-	for _, field := range h.Values("Cache-Control") {
-		for d := range strings.SplitSeq(field, ",") {
-			d = strings.ToLower(strings.TrimSpace(d))
-			switch {
-			case d == "no-store" || d == "no-cache":
-				return 0, true
-			case strings.HasPrefix(d, "max-age="):
-				n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(d, "max-age="), `"`), 10, 64)
-				if err == nil && n >= 0 && n < 1<<31 {
-					return time.Duration(n) * time.Second, true
-				}
-			}
-		}
-	}
-	return 0, false
-}
-
-// parseJWKS parses a JWK Set. Keys without a kid, of another use, type,
-// curve or algorithm than it supports and allows, or malformed, are
-// skipped; a set with no usable key is an error.
-func parseJWKS(body []byte, algs []string) (map[string]publicKey, error) {
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, err
-	}
-	keys := make(map[string]publicKey, len(doc.Keys))
-	for _, raw := range doc.Keys {
-		var jwk client.JWK
-		if err := json.Unmarshal(raw, &jwk); err != nil || jwk.Kid == "" {
-			continue
-		}
-		if _, dup := keys[jwk.Kid]; dup {
-			continue // the first key of a kid wins
-		}
-		k, err := parseJWK(jwk)
-		if err != nil || !slices.Contains(algs, k.alg) {
-			continue
-		}
-		keys[jwk.Kid] = k
-	}
-	if len(keys) == 0 {
-		return nil, errors.New("no usable key")
-	}
-	return keys, nil
-}
-
-// parseJWK turns one JWK into a public key and its algorithm: RSA (RS256,
-// at least 2048 bits), EC P-256 (ES256) or OKP Ed25519 (EdDSA). A key
-// without alg gets the one its type and curve imply.
-func parseJWK(j client.JWK) (publicKey, error) {
-	if j.Use != "" && j.Use != "sig" {
-		return publicKey{}, fmt.Errorf("use %q", j.Use)
-	}
-	alg := string(j.Alg)
-	wantAlg := func(implied string) error {
-		if alg == "" {
-			alg = implied
-		}
-		if alg != implied {
-			return fmt.Errorf("alg %q for a %s key", alg, j.Kty)
-		}
-		return nil
-	}
-	switch j.Kty {
-	case "RSA":
-		if err := wantAlg("RS256"); err != nil {
-			return publicKey{}, err
-		}
-		n, err := b64(j.N, 0)
-		if err != nil {
-			return publicKey{}, err
-		}
-		e, err := b64(j.E, 0)
-		if err != nil {
-			return publicKey{}, err
-		}
-		mod := new(big.Int).SetBytes(n)
-		exp := new(big.Int).SetBytes(e)
-		if mod.BitLen() < minRSABits {
-			return publicKey{}, fmt.Errorf("rsa key of %d bits", mod.BitLen())
-		}
-		if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 || exp.Bit(0) == 0 {
-			return publicKey{}, errors.New("bad rsa exponent")
-		}
-		return publicKey{alg: alg, key: &rsa.PublicKey{N: mod, E: int(exp.Int64())}}, nil
-	case "EC":
-		if j.Crv == nil || *j.Crv != "P-256" {
-			return publicKey{}, errors.New("unsupported curve")
-		}
-		if err := wantAlg("ES256"); err != nil {
-			return publicKey{}, err
-		}
-		x, err := b64(j.X, 32)
-		if err != nil {
-			return publicKey{}, err
-		}
-		y, err := b64(j.Y, 32)
-		if err != nil {
-			return publicKey{}, err
-		}
-		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
-		if err != nil {
-			return publicKey{}, err
-		}
-		return publicKey{alg: alg, key: pub}, nil
-	case "OKP":
-		if j.Crv == nil || *j.Crv != "Ed25519" {
-			return publicKey{}, errors.New("unsupported curve")
-		}
-		if err := wantAlg("EdDSA"); err != nil {
-			return publicKey{}, err
-		}
-		x, err := b64(j.X, ed25519.PublicKeySize)
-		if err != nil {
-			return publicKey{}, err
-		}
-		return publicKey{alg: alg, key: ed25519.PublicKey(x)}, nil
-	}
-	return publicKey{}, fmt.Errorf("unsupported kty %q", j.Kty)
-}
-
-// b64 decodes a base64url member, strictly; size, when not 0, is the
-// length it must have.
-func b64(s *string, size int) ([]byte, error) {
-	if s == nil || *s == "" {
-		return nil, errors.New("missing member")
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(*s)
-	if err != nil {
-		return nil, err
-	}
-	if size != 0 && len(b) != size {
-		return nil, fmt.Errorf("member of %d bytes, want %d", len(b), size)
-	}
-	return b, nil
 }

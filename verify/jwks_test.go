@@ -14,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/jose"
 	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 	"github.com/gatehouse-auth/gatehouse/verify/internal/testissuer"
 )
@@ -300,7 +301,7 @@ func TestJWKSSkipsUnusableKeys(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			body := fmt.Appendf(nil, `{"keys":[%s,{"kid":"anchor","kty":"OKP","crv":"Ed25519","alg":"EdDSA","x":%q}]}`,
 				mustJSON(t, tc.jwk), ed.JWK()["x"])
-			keys, err := parseJWKS(body, defaultAlgorithms)
+			keys, err := jose.ParseJWKS(body, defaultAlgorithms)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gatehouse-auth/gatehouse/gen/client"
+	"github.com/gatehouse-auth/gatehouse/internal/jose"
 )
 
 // Defaults of Options.
@@ -26,7 +26,7 @@ const (
 )
 
 // defaultAlgorithms are the algorithms gatehouse signs with.
-var defaultAlgorithms = []string{"ES256", "RS256", "EdDSA"}
+var defaultAlgorithms = []string{jose.AlgES256, jose.AlgRS256, jose.AlgEdDSA}
 
 // ErrInvalidToken is returned (wrapped, with the reason) by Verify and
 // Introspect for a token that must not be accepted: malformed, badly
@@ -101,8 +101,10 @@ type Verifier struct {
 	cred          *Credentials
 	httpClient    *http.Client
 	now           func() time.Time
-	parser        *jwt.Parser
-	keys          *keySet
+	algs          []string
+	// checks are golang-jwt's checks of the claims.
+	checks []jwt.ParserOption
+	keys   *keySet
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -179,16 +181,15 @@ func New(ctx context.Context, issuerURL string, o Options) (*Verifier, error) {
 		httpClient: o.HTTPClient,
 		now:        o.Now,
 		cancel:     cancel,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods(o.Algorithms),
+		algs:       o.Algorithms,
+		checks: []jwt.ParserOption{
 			jwt.WithIssuer(issuerURL),
 			jwt.WithAudience(o.Audience),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(o.Leeway),
 			jwt.WithTimeFunc(o.Now),
-			jwt.WithStrictDecoding(),
-		),
+		},
 	}
 	if meta.IntrospectionEndpoint != nil {
 		v.introspectURL = *meta.IntrospectionEndpoint
@@ -246,53 +247,12 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (client.Serve
 	return meta, nil
 }
 
-// Claims are a verified access token's claims.
-type Claims struct {
-	Issuer   string
-	Subject  string
-	SubType  string // sub_type: the user's role, or "client"
-	Audience []string
-	Scope    string // space-separated; see Scopes
-	Username string
-	Email    string
-	// ExpiresAt is always set; IssuedAt and NotBefore are zero when absent.
-	ExpiresAt time.Time
-	IssuedAt  time.Time
-	NotBefore time.Time
-	ID        string   // jti
-	SID       string   // sid, when present
-	AMR       []string // amr, when present
-	// Raw holds every claim as decoded JSON, extras included.
-	Raw map[string]any
-}
-
-// Scopes splits Scope.
-func (c *Claims) Scopes() []string { return strings.Fields(c.Scope) }
-
-// HasScopes reports whether the token grants every one of scopes.
-func (c *Claims) HasScopes(scopes ...string) bool {
-	have := c.Scopes()
-	for _, s := range scopes {
-		if !slices.Contains(have, s) {
-			return false
-		}
-	}
-	return true
-}
-
-// tokenClaims is the payload as golang-jwt parses and validates it.
-type tokenClaims struct {
-	jwt.RegisteredClaims
-	SubType  string   `json:"sub_type,omitempty"`
-	Scope    string   `json:"scope,omitempty"`
-	Username string   `json:"username,omitempty"`
-	Email    string   `json:"email,omitempty"`
-	SID      string   `json:"sid,omitempty"`
-	AMR      []string `json:"amr,omitempty"`
-}
-
-// jwsAlphabet is every character a compact JWS may hold.
-const jwsAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+// Claims are a verified access token's claims: iss, sub, aud, exp, nbf,
+// iat and jti (jwt.RegisteredClaims), sub_type, scope, username, email,
+// email_verified, amr and sid (SessionID), with every claim, extras
+// included, in Raw. ExpiresAt is always set by Verify; IssuedAt and
+// NotBefore are nil when absent. They are the type gatehouse signs.
+type Claims = jose.Claims
 
 // Verify verifies a compact JWS access token: signed by a key of the JWKS
 // (its kid; an unknown kid refreshes the JWKS, within the rate limit) with
@@ -301,48 +261,21 @@ const jwsAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 // nbf and iat, within the leeway; sub present. ctx bounds a wait for the
 // JWKS. Failures wrap ErrInvalidToken.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	if strings.Count(token, ".") != 2 || strings.Trim(token, jwsAlphabet) != "" {
-		return nil, fmt.Errorf("%w: not a compact JWS", ErrInvalidToken)
-	}
-	var tc tokenClaims
-	_, err := v.parser.ParseWithClaims(token, &tc, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		if kid == "" {
-			return nil, errors.New("no kid")
+	var c Claims
+	payload, err := jose.Verify(token, &c, v.algs, func(h jose.Header) (jose.Key, error) {
+		if h.Kid == "" {
+			return jose.Key{}, errors.New("no kid")
 		}
-		k, err := v.keys.key(ctx, kid)
-		if err != nil {
-			return nil, err
-		}
-		// The key decides the algorithm, never the token's header.
-		if t.Method.Alg() != k.alg {
-			return nil, fmt.Errorf("alg %s does not match the key's %s", t.Method.Alg(), k.alg)
-		}
-		return k.key, nil
-	})
+		return v.keys.key(ctx, h.Kid)
+	}, v.checks...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	if tc.Subject == "" {
+	if c.Subject == "" {
 		return nil, fmt.Errorf("%w: no sub", ErrInvalidToken)
-	}
-	payload, err := base64.RawURLEncoding.Strict().DecodeString(strings.Split(token, ".")[1])
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
-	}
-	c := &Claims{
-		Issuer: tc.Issuer, Subject: tc.Subject, SubType: tc.SubType, Audience: tc.Audience,
-		Scope: tc.Scope, Username: tc.Username, Email: tc.Email, ID: tc.ID, SID: tc.SID, AMR: tc.AMR,
-		ExpiresAt: tc.ExpiresAt.Time,
-	}
-	if tc.IssuedAt != nil {
-		c.IssuedAt = tc.IssuedAt.Time
-	}
-	if tc.NotBefore != nil {
-		c.NotBefore = tc.NotBefore.Time
 	}
 	if err := json.Unmarshal(payload, &c.Raw); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	return c, nil
+	return &c, nil
 }

@@ -117,17 +117,19 @@ func TestVerifyValidTokens(t *testing.T) {
 	for _, k := range []*testissuer.Key{f.es, f.rs, f.ed} {
 		t.Run(k.Alg, func(t *testing.T) {
 			tok := f.token(t, k, func(c jwt.MapClaims) {
-				c["sid"], c["amr"], c["tenant"] = "session-9", []string{"pwd", "otp"}, "acme"
+				c["sid"], c["amr"], c["email_verified"], c["tenant"] = "session-9", []string{"pwd", "otp"}, true, "acme"
 			})
 			c, err := f.v.Verify(context.Background(), tok)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := &Claims{
-				Issuer: f.iss.URL, Subject: "user-1", SubType: "user", Audience: []string{testAudience},
-				Scope: "read write", Username: "alice", Email: "alice@example.com",
-				ExpiresAt: now.Add(time.Hour), IssuedAt: now, NotBefore: now, ID: "jti-1",
-				SID: "session-9", AMR: []string{"pwd", "otp"},
+				RegisteredClaims: jwt.RegisteredClaims{
+					Issuer: f.iss.URL, Subject: "user-1", Audience: jwt.ClaimStrings{testAudience},
+					ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ID: "jti-1",
+				},
+				SubType: "user", Scope: "read write", Username: "alice", Email: "alice@example.com", EmailVerified: true,
+				SessionID: "session-9", AMR: []string{"pwd", "otp"},
 			}
 			if diff := cmp.Diff(want, c, cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "Raw" }, cmp.Ignore())); diff != "" {
 				t.Errorf("claims (-want +got):\n%s", diff)
@@ -183,7 +185,9 @@ func TestVerifyRejects(t *testing.T) {
 		{"scope not a string", f.token(t, f.es, set("scope", []string{"read"})), "cannot unmarshal"},
 		{"HS256 keyed with the RSA public key (PEM)", hs256(rsaPEM), "signing method HS256 is invalid"},
 		{"HS256 keyed with the RSA public key (DER)", hs256(rsaDER), "signing method HS256 is invalid"},
-		{"alg none", craft(t, map[string]any{"alg": "none", "kid": f.es.Kid}, f.iss.Claims(testAudience, now), ""), "signing method none is invalid"},
+		{"alg none", craft(t, map[string]any{"alg": "none", "kid": f.es.Kid}, f.iss.Claims(testAudience, now), "c2ln"), "signing method none is invalid"},
+		{"alg none, unsigned", craft(t, map[string]any{"alg": "none", "kid": f.es.Kid}, f.iss.Claims(testAudience, now), ""), "not a compact JWS: signature is empty"},
+		{"line break in the signature", parts[0] + "." + parts[1] + "." + parts[2][:10] + "\n" + parts[2][10:], "not a compact JWS: signature: byte 10"},
 		{"RS256 token relabelled ES256", relabel(t, f.token(t, f.rs, nil), func(h map[string]any) { h["alg"] = "ES256" }), "alg ES256 does not match the key's RS256"},
 		{"RS256 token relabelled to the ES256 key", relabel(t, f.token(t, f.rs, nil), func(h map[string]any) { h["kid"] = f.es.Kid }), "alg RS256 does not match the key's ES256"},
 		{"ES256 token relabelled to the EdDSA key", relabel(t, valid, func(h map[string]any) { h["kid"], h["alg"] = f.ed.Kid, "EdDSA" }), "ed25519: verification error"},

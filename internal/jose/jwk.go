@@ -11,8 +11,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // The signature algorithms gatehouse signs and verifies with.
@@ -78,6 +80,39 @@ func ParseJWK(j JWK) (Key, error) {
 		return Key{}, fmt.Errorf("alg %s for a %s key, want %s", j.Alg, j.Kty, alg)
 	}
 	return Key{Kid: j.Kid, Alg: alg, Public: pub}, nil
+}
+
+// ParseJWKS reads a JWK Set (RFC 7517 section 5) as a relying party does:
+// a key without a kid, of a kid seen before (the first wins), malformed,
+// that ParseJWK refuses, or of an algorithm not in algs, is skipped (section
+// 5 asks for unknown key types to be ignored, so a set can carry keys for
+// others); a set with no usable key is an error.
+func ParseJWKS(body []byte, algs []string) (map[string]Key, error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, err
+	}
+	keys := make(map[string]Key, len(doc.Keys))
+	for _, raw := range doc.Keys {
+		var j JWK
+		if err := json.Unmarshal(raw, &j); err != nil || j.Kid == "" {
+			continue
+		}
+		if _, dup := keys[j.Kid]; dup {
+			continue
+		}
+		k, err := ParseJWK(j)
+		if err != nil || !slices.Contains(algs, k.Alg) {
+			continue
+		}
+		keys[j.Kid] = k
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no usable key")
+	}
+	return keys, nil
 }
 
 // PublicJWK is the JWK of a public key of gatehouse's own, to publish:
