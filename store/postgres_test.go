@@ -137,35 +137,36 @@ func TestPostgresConcurrentOpenMigrated(t *testing.T) {
 	}
 }
 
-// TestPostgresExclusive: Exclusive sections of stores on one database never
-// overlap, and fn's error is returned.
+// TestPostgresExclusive: an Exclusive section of one store keeps another
+// store's (another node's) out until it ends, and fn's error is returned.
+// The overlap is tried by construction: a's section holds until the test
+// lets it go, and b asks meanwhile.
 func TestPostgresExclusive(t *testing.T) {
 	dsn := storetest.PostgresDatabase(t)
 	a, b := openPostgresDSN(t, dsn), openPostgresDSN(t, dsn)
-	var inside, overlaps atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 6 {
-		s := a
-		if i%2 == 1 {
-			s = b
-		}
-		wg.Go(func() {
-			err := s.Exclusive(t.Context(), func(context.Context) error {
-				if inside.Add(1) > 1 {
-					overlaps.Add(1)
-				}
-				time.Sleep(20 * time.Millisecond)
-				inside.Add(-1)
-				return nil
-			})
-			if err != nil {
-				t.Errorf("Exclusive: %v", err)
-			}
+	inA, releaseA, aDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		aDone <- a.Exclusive(t.Context(), func(context.Context) error {
+			close(inA)
+			<-releaseA
+			return nil
 		})
+	}()
+	<-inA
+	inB, bDone := make(chan struct{}), make(chan error, 1)
+	go func() {
+		bDone <- b.Exclusive(t.Context(), func(context.Context) error { close(inB); return nil })
+	}()
+	// b is refused the lock while a holds it: PostgreSQL shows b's session
+	// waiting for it, and b's section has not begun.
+	waitForLockWaiter(t, a, inB)
+	close(releaseA)
+	if err := <-aDone; err != nil {
+		t.Errorf("a's Exclusive: %v", err)
 	}
-	wg.Wait()
-	if overlaps.Load() != 0 {
-		t.Errorf("%d Exclusive sections overlapped", overlaps.Load())
+	<-inB
+	if err := <-bDone; err != nil {
+		t.Errorf("b's Exclusive: %v", err)
 	}
 	boom := errors.New("boom")
 	if err := a.Exclusive(t.Context(), func(context.Context) error { return boom }); !errors.Is(err, boom) {
@@ -176,6 +177,29 @@ func TestPostgresExclusive(t *testing.T) {
 	defer cancel()
 	if err := b.Exclusive(ctx, func(context.Context) error { return nil }); err != nil {
 		t.Errorf("Exclusive after an error: %v", err)
+	}
+}
+
+// waitForLockWaiter returns once a session of st's database waits for an
+// advisory lock, as pg_locks shows it, and fails t if entered is closed
+// first: the section that should wait began.
+func waitForLockWaiter(t *testing.T, st *store.DB, entered <-chan struct{}) {
+	t.Helper()
+	const q = `SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+	for {
+		var waiting int
+		if err := st.Pools()["postgres"].QueryRowContext(t.Context(), q).Scan(&waiting); err != nil {
+			t.Fatalf("pg_locks: %v", err)
+		}
+		select {
+		case <-entered:
+			t.Fatal("an Exclusive section began inside another")
+		default:
+		}
+		if waiting > 0 {
+			return
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -83,24 +82,6 @@ type crashChild struct {
 	log   *lockedBuffer
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) add(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.WriteString(s)
-	l.b.WriteByte('\n')
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startCrashChild starts the server on db and waits until it is ready.
 func startCrashChild(t *testing.T, db string) *crashChild {
 	t.Helper()
@@ -123,24 +104,7 @@ func startCrashChild(t *testing.T, db string) *crashChild {
 	c := &crashChild{cmd: cmd, stdin: stdin, done: make(chan struct{}), log: &lockedBuffer{}}
 	addr := make(chan string, 1)
 	go func() {
-		// The server says where it listens; --addr 127.0.0.1:0 leaves the
-		// port to the kernel, so no port is ever raced for.
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			c.log.add(line)
-			var rec struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "gatehouse listening" {
-				select {
-				case addr <- rec.Addr:
-				default:
-				}
-			}
-		}
+		scanServeLog(stderr, c.log, addr)
 		c.err = cmd.Wait()
 		close(c.done)
 	}()
@@ -159,20 +123,8 @@ func startCrashChild(t *testing.T, db string) *crashChild {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("server did not start listening in 20s\n%s", c.log)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		resp, err := http.Get(c.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready in 5s: %v\n%s", err, c.log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	mustBeReady(t, c.base, c.log)
+	return c
 }
 
 // crashAPI is a plain net/http client of a child.
@@ -276,6 +228,9 @@ func TestCrashSafety(t *testing.T) {
 
 	// Users created before the load; each load worker logs in as one.
 	const workers = 8
+	// killAfter is how many refreshes the load has acknowledged when the
+	// server is killed.
+	const killAfter = 1000
 	const password = "load-password-1"
 	var (
 		ackMu sync.Mutex
@@ -298,10 +253,12 @@ func TestCrashSafety(t *testing.T) {
 	var (
 		states              [workers]workerState
 		inFlight, refreshes atomic.Int64
-		creating, loggedIn  atomic.Int64
-		wg                  sync.WaitGroup
-		stopLoad            = make(chan struct{})
-		loadErrs            = make(chan error, workers+1)
+		creating            atomic.Int64
+		// loaded is closed by the refresh that makes killAfter.
+		loaded   = make(chan struct{})
+		wg       sync.WaitGroup
+		stopLoad = make(chan struct{})
+		loadErrs = make(chan error, workers+1)
 	)
 	for i := range workers {
 		wg.Go(func() {
@@ -312,7 +269,6 @@ func TestCrashSafety(t *testing.T) {
 				return
 			}
 			st.issued = append(st.issued, rt)
-			loggedIn.Add(1)
 			for {
 				select {
 				case <-stopLoad:
@@ -330,7 +286,9 @@ func TestCrashSafety(t *testing.T) {
 					return
 				}
 				st.issued = append(st.issued, next)
-				refreshes.Add(1)
+				if refreshes.Add(1) == killAfter {
+					close(loaded)
+				}
 				rt = next
 			}
 		})
@@ -359,14 +317,16 @@ func TestCrashSafety(t *testing.T) {
 		}
 	})
 
-	// Kill once the refreshes run, while requests are in flight.
-	for loggedIn.Load() < workers && ctx.Err() == nil && len(loadErrs) == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	// Kill once killAfter refreshes were acknowledged (however long the
+	// machine takes to get there), while the other workers' refreshes and
+	// the creations are in flight.
 	loadStart := time.Now()
-	time.Sleep(2 * time.Second)
-	for inFlight.Load() == 0 && time.Since(loadStart) < 3*time.Second {
-		time.Sleep(time.Millisecond)
+	select {
+	case <-loaded:
+	case err := <-loadErrs:
+		t.Fatalf("load: %v\n%s", err, first.log)
+	case <-ctx.Done():
+		t.Fatalf("%d of %d refreshes acknowledged before the deadline\n%s", refreshes.Load(), killAfter, first.log)
 	}
 	flying, creatingAtKill := inFlight.Load(), creating.Load()
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse/impl"
 )
@@ -18,29 +16,8 @@ import (
 // ones get net/http's bare text/plain 431.
 func TestServeAnswersOversizeHeaders(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "gatehouse.db")
-	addr := freeAddr(t)
-	base := "http://" + addr
 	t.Setenv("GATEHOUSE_ADMIN_PASSWORD", "headers-test-password")
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- newApp().Run(ctx, []string{"gatehouse", "--db", db, "--log-level", "error", "serve", "--addr", addr})
-	}()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if r, err := http.Get(base + "/healthz"); err == nil {
-			r.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("server did not start")
-		}
-	}
+	base := serveForTest(t, db)
 	get := func(padding int) (int, string, string) {
 		req, err := http.NewRequest(http.MethodGet, base+"/healthz", nil)
 		if err != nil {

@@ -126,33 +126,11 @@ func TestServeChecksTimings(t *testing.T) {
 // TestServeJWKSMaxAge: GATEHOUSE_JWKS_MAX_AGE sets the JWKS's max-age.
 func TestServeJWKSMaxAge(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "gatehouse.db")
-	addr := freeAddr(t)
 	t.Setenv("GATEHOUSE_ADMIN_PASSWORD", "max-age-test-password")
 	t.Setenv("GATEHOUSE_JWKS_MAX_AGE", "42s")
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- newApp().Run(ctx, []string{"gatehouse", "--db", db, "--log-level", "error", "serve", "--addr", addr})
-	}()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	var resp *http.Response
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		r, err := http.Get("http://" + addr + "/.well-known/jwks.json")
-		if err == nil && r.StatusCode == http.StatusOK {
-			resp = r
-			break
-		}
-		if err == nil {
-			r.Body.Close()
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("server did not answer")
-		}
+	resp, err := http.Get(serveForTest(t, db) + "/.well-known/jwks.json")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /.well-known/jwks.json: %v %v", resp, err)
 	}
 	resp.Body.Close()
 	if got := resp.Header.Get("Cache-Control"); got != "max-age=42" {

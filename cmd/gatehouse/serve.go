@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -146,6 +145,9 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 	return gatehouse.Open(ctx, o)
 }
 
+// newLogger is the log of --log-format and --log-level on the command's
+// error writer (standard error; a test reads it to learn where serve
+// listens).
 func newLogger(cmd *cli.Command) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
@@ -154,9 +156,9 @@ func newLogger(cmd *cli.Command) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch cmd.String("log-format") {
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(cmd.Root().ErrWriter, opts)), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewTextHandler(cmd.Root().ErrWriter, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json")
 }

@@ -15,23 +15,11 @@ import (
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 )
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestGracefulShutdown: cancelling serve's context (what SIGINT and
 // SIGTERM do) lets the logins in flight finish, flushes API-key last-used
 // times, closes the database and returns nil (exit 0).
 func TestGracefulShutdown(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "gatehouse.db")
-	addr := freeAddr(t)
-	base := "http://" + addr
 	t.Setenv("GATEHOUSE_ADMIN_PASSWORD", "shutdown-test-password")
 	// Every request that reaches the server's handler.
 	active := make(chan struct{}, 64)
@@ -44,19 +32,8 @@ func TestGracefulShutdown(t *testing.T) {
 	t.Cleanup(func() { onRequest = nil })
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	done := make(chan error, 1)
-	go func() {
-		done <- newApp().Run(ctx, []string{"gatehouse", "--db", db, "--log-level", "error", "serve", "--addr", addr, "--rate-limit", "0", "--hash-concurrency", "1", "--hash-queue-wait", "2m"})
-	}()
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if r, err := http.Get(base + "/readyz"); err == nil && r.StatusCode == 200 {
-			r.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("server did not become ready")
-		}
-	}
+	base, done := startServe(t, ctx, db, "--rate-limit", "0", "--hash-concurrency", "1", "--hash-queue-wait", "2m")
+	addr := strings.TrimPrefix(base, "http://")
 	form := url.Values{"grant_type": {"password"}, "username": {"admin"}, "password": {"shutdown-test-password"}}
 	login := func() (string, int) {
 		r, err := http.PostForm(base+"/oauth/token", form)
