@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/gatehouse-auth/gatehouse/internal/jose"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
@@ -83,8 +81,12 @@ func (s *Service) CreateAPIKey(ctx context.Context, userID, name string, expires
 	if err != nil {
 		return "", store.APIKey{}, err
 	}
+	id, err := s.newID()
+	if err != nil {
+		return "", store.APIKey{}, err
+	}
 	k := store.APIKey{
-		ID: uuid.NewString(), UserID: userID, Name: name, Hash: jose.HashRandomSecret(key),
+		ID: id, UserID: userID, Name: name, Hash: jose.HashRandomSecret(key),
 		Hint: apiKeyHint(key), CreatedAt: s.now(), ExpiresAt: expiresAt,
 	}
 	if err := s.st.CreateAPIKey(ctx, k); err != nil {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
@@ -45,7 +43,10 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 		}
 	}
 	if _, err := s.st.DefaultApplication(ctx); errors.Is(err, store.ErrNotFound) {
-		id := uuid.NewString()
+		id, err := s.newID()
+		if err != nil {
+			return err
+		}
 		app := store.Application{
 			ID: id, Name: "default", Audience: id, IsDefault: true, CreatedAt: s.now(),
 			AccessTokenTTL: DefaultAccessTokenTTL, RefreshTokenTTL: DefaultRefreshTokenTTL,

@@ -53,8 +53,12 @@ func (s *Service) CreateApplicationSecret(ctx context.Context, appID string, exp
 	if err != nil {
 		return "", store.ApplicationSecret{}, err
 	}
+	id, err := s.newID()
+	if err != nil {
+		return "", store.ApplicationSecret{}, err
+	}
 	sec := store.ApplicationSecret{
-		ID: uuid.NewString(), AppID: appID, Hash: jose.HashRandomSecret(secret),
+		ID: id, AppID: appID, Hash: jose.HashRandomSecret(secret),
 		CreatedAt: s.now().Truncate(time.Second), ExpiresAt: expiresAt,
 	}
 	if err := s.st.CreateApplicationSecret(ctx, sec); err != nil {
@@ -83,6 +87,43 @@ type ClientAuth struct {
 	// Audiences are the aud values an assertion may carry: the token
 	// endpoint URL and the issuer.
 	Audiences []string
+}
+
+// errConfidential is the ErrInvalidClient of a confidential client named
+// by its client_id alone.
+var errConfidential = fmt.Errorf("%w: a confidential client must authenticate", ErrInvalidClient)
+
+// ErrUnknownClient is the ErrInvalidClient of a client_id that names no
+// application.
+var ErrUnknownClient = fmt.Errorf("%w: unknown client", ErrInvalidClient)
+
+// IdentifyClient is the one client rule, for every endpoint that names a
+// client. It returns the application a request names, checked: a secret
+// or an assertion must authenticate it (AuthenticateClient); a client_id
+// alone must name an existing application that is not confidential
+// (RFC 6749 §3.2.1: a confidential client authenticates wherever it
+// speaks). A request that names no client gives a zero application. Every
+// failure is ErrInvalidClient, audited.
+func (s *Service) IdentifyClient(ctx context.Context, ca ClientAuth, cl Client) (store.Application, error) {
+	if ca.Secret != "" || ca.Assertion != "" {
+		return s.AuthenticateClient(ctx, ca, cl)
+	}
+	if ca.ID == "" {
+		return store.Application{}, nil
+	}
+	app, known, err := s.lookupClient(ctx, ca.ID)
+	switch {
+	case err != nil:
+		return store.Application{}, err
+	case !known:
+		err = ErrUnknownClient
+	case app.Confidential:
+		err = errConfidential
+	default:
+		return app, nil
+	}
+	s.Audit(ctx, cl.event("client.authenticate", "failure", "", app.ID, err.Error()))
+	return store.Application{}, err
 }
 
 // AuthenticateClient checks a confidential application's credentials and
@@ -131,7 +172,7 @@ func (s *Service) authenticateSecret(ctx context.Context, ca ClientAuth) (store.
 	}
 	switch {
 	case !known || ca.Secret == "":
-		return store.Application{}, fmt.Errorf("%w: unknown client", ErrInvalidClient)
+		return store.Application{}, ErrUnknownClient
 	case expired:
 		return store.Application{}, fmt.Errorf("%w: expired secret", ErrInvalidClient)
 	case !match:
@@ -183,7 +224,7 @@ func (s *Service) authenticateAssertion(ctx context.Context, ca ClientAuth) (sto
 	}
 	app, known, err := s.lookupClient(ctx, id)
 	if err != nil || !known {
-		return store.Application{}, cmpErr(err, fmt.Errorf("%w: unknown client", ErrInvalidClient))
+		return store.Application{}, cmpErr(err, ErrUnknownClient)
 	}
 	jwks, err := s.ApplicationJWKS(ctx, app.ID)
 	if err != nil {

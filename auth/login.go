@@ -64,18 +64,15 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Session, error) {
 		s.Audit(ctx, r.Client.event("login", "failure", u.ID, u.ID, reason))
 		return Session{}, err
 	}
-	if s.cfg.RequireVerifiedEmail && !u.EmailVerified {
-		return fail("e-mail not verified", ErrInvalidCredentials)
-	}
-	if s.passwordExpired(u) {
-		return fail("password expired", ErrPasswordExpired)
-	}
 	member, err := s.st.IsMember(ctx, app.ID, u.ID)
 	if err != nil {
 		return Session{}, fmt.Errorf("check membership: %w", err)
 	}
-	if !member {
-		return fail("not a member of "+app.ID, ErrInvalidCredentials)
+	if cause := s.refusal(u, app, member); cause != "" {
+		return fail(cause, ErrInvalidCredentials)
+	}
+	if s.passwordExpired(u) {
+		return fail("password expired", ErrPasswordExpired)
 	}
 	role, err := s.st.GetRole(ctx, u.Role)
 	if err != nil {
@@ -98,6 +95,35 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Session, error) {
 	return s.issueSession(ctx, u, role, app, scope, r.Alg, r.AccessTTL, r.Refresh, []string{AMRPassword}, r.Client, "")
 }
 
+// refusal is the one rule of who may get tokens for an application, asked
+// by every path that issues them — a password login (every dialect), a
+// refresh (it continues a login, so it stops when a login would), the
+// second step of a login and the code flow — after each has checked its
+// own credential. It returns the cause of a refusal, for the audit log, or
+// "" when u may: an enabled, unlocked user (with a verified e-mail when
+// that is required) who is a member of app.
+func (s *Service) refusal(u store.User, app store.Application, member bool) string {
+	switch {
+	case u.Disabled:
+		return "disabled"
+	case u.LockedUntil != nil && s.now().Before(*u.LockedUntil):
+		return "locked"
+	case s.cfg.RequireVerifiedEmail && !u.EmailVerified:
+		return "e-mail not verified"
+	case !member:
+		return "not a member of " + app.ID
+	}
+	return ""
+}
+
+// grantedScope is scope cut to what the role grants now: a refresh or a
+// second step continues a grant whose role may have lost scopes since.
+func grantedScope(role store.Role, scope string) string {
+	return strings.Join(slices.DeleteFunc(strings.Fields(scope), func(sc string) bool {
+		return !slices.Contains(role.Scopes, sc)
+	}), " ")
+}
+
 // issueSession signs the access token (and, when refresh is set, starts a
 // refresh family: a session, whose id is the token's sid) of a login from
 // cl that has passed every check, and audits its success with detail: in
@@ -106,10 +132,12 @@ func (s *Service) issueSession(ctx context.Context, u store.User, role store.Rol
 	ttl := cmp.Or(accessTTL, app.AccessTokenTTL)
 	sess := Session{User: u, Role: role, App: app, AMR: amr}
 	var sid string // the session, when the login starts one
-	if refresh {
-		sid = uuid.NewString()
-	}
 	var err error
+	if refresh {
+		if sid, err = s.newID(); err != nil {
+			return Session{}, err
+		}
+	}
 	if sess.Access, err = s.issueAccessToken(u, app, scope, alg, sid, ttl, amr); err != nil {
 		return Session{}, err
 	}

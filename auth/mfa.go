@@ -2,12 +2,12 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -216,7 +216,7 @@ func (s *Service) newRecoveryCodes(userID string) (codes, hashes []string, err e
 			if i > 0 && i%4 == 0 {
 				b.WriteByte('-')
 			}
-			n, err := randIndex(len(recoveryAlphabet))
+			n, err := randIndex(s.cfg.Rand, len(recoveryAlphabet))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -228,12 +228,12 @@ func (s *Service) newRecoveryCodes(userID string) (codes, hashes []string, err e
 	return codes, hashes, nil
 }
 
-// randIndex is a uniform random number in [0, n), n < 256.
-func randIndex(n int) (int, error) {
+// randIndex is a uniform random number in [0, n), n < 256, read from r.
+func randIndex(r io.Reader, n int) (int, error) {
 	limit := 256 - 256%n
 	var b [1]byte
 	for {
-		if _, err := rand.Read(b[:]); err != nil {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
 			return 0, fmt.Errorf("random: %w", err)
 		}
 		if int(b[0]) < limit {
@@ -320,11 +320,25 @@ func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Session, err
 		return fail("mfa_token is for another application")
 	}
 	u, err := s.st.GetUser(ctx, t.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail("user deleted")
+	}
 	if err != nil {
 		return Session{}, fmt.Errorf("get user: %w", err)
 	}
-	if u.Disabled || (u.LockedUntil != nil && now.Before(*u.LockedUntil)) {
-		return fail("user cannot log in")
+	app, err := s.st.GetApplication(ctx, t.AppID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail("application deleted")
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("get application: %w", err)
+	}
+	member, err := s.st.IsMember(ctx, app.ID, u.ID)
+	if err != nil {
+		return Session{}, fmt.Errorf("check membership: %w", err)
+	}
+	if cause := s.refusal(u, app, member); cause != "" {
+		return fail(cause)
 	}
 	var amr []string
 	var ok bool
@@ -345,19 +359,11 @@ func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Session, err
 	} else if err != nil {
 		return Session{}, fmt.Errorf("spend mfa token: %w", err)
 	}
-	app, err := s.st.GetApplication(ctx, t.AppID)
-	if err != nil {
-		return Session{}, fmt.Errorf("get application: %w", err)
-	}
 	role, err := s.st.GetRole(ctx, u.Role)
 	if err != nil {
 		return Session{}, fmt.Errorf("get role %q: %w", u.Role, err)
 	}
-	// The role may have lost scopes in the meantime.
-	scope := strings.Join(slices.DeleteFunc(strings.Fields(t.Scope), func(sc string) bool {
-		return !slices.Contains(role.Scopes, sc)
-	}), " ")
-	return s.issueSession(ctx, u, role, app, scope, "", 0, true, amr, r.Client, methodName(amr))
+	return s.issueSession(ctx, u, role, app, grantedScope(role, t.Scope), "", 0, true, amr, r.Client, methodName(amr))
 }
 
 func methodName(amr []string) string {

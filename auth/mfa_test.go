@@ -53,7 +53,7 @@ func TestTOTPVectors(t *testing.T) {
 // TestRecoveryCodes: ten distinct codes of 16 characters, about 79 bits
 // each; the hash is bound to the user and ignores case, dashes and spaces.
 func TestRecoveryCodes(t *testing.T) {
-	s := &Service{}
+	s := &Service{cfg: Config{}.withDefaults()}
 	codes, hashes, err := s.newRecoveryCodes("u1")
 	if err != nil {
 		t.Fatal(err)

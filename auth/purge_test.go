@@ -47,13 +47,13 @@ func TestWatchExpiredPurges(t *testing.T) {
 	login := func() Session { return mustLogin(t, svc, "alice") }
 
 	old := login()
-	if err := svc.Revoke(ctx, old.Access.Token, Client{}); err != nil {
+	if err := svc.Revoke(ctx, old.Access.Token, store.Application{}, Client{}); err != nil {
 		t.Fatal(err)
 	}
 	// Past the refresh token's lifetime, a session ended now.
 	clock.Advance(DefaultRefreshTokenTTL + time.Hour)
 	ended := login()
-	if err := svc.Revoke(ctx, ended.RefreshToken, Client{}); err != nil {
+	if err := svc.Revoke(ctx, ended.RefreshToken, store.Application{}, Client{}); err != nil {
 		t.Fatal(err)
 	}
 

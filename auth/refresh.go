@@ -65,7 +65,13 @@ type RefreshRequest struct {
 	Token     string
 	Alg       string
 	AccessTTL time.Duration
-	Client    Client
+	// ClientID is the application the request names as its client (""
+	// for none); ClientAuthenticated tells it authenticated as that
+	// client (IdentifyClient). A token is refreshed only by the client it
+	// was issued to, and a confidential one's only with its credentials.
+	ClientID            string
+	ClientAuthenticated bool
+	Client              Client
 }
 
 // Refresh spends a refresh token and issues a new access token and refresh
@@ -84,6 +90,9 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error
 		return Session{}, fmt.Errorf("get refresh token: %w", err)
 	}
 	old := g.Token
+	if err := s.refreshClient(ctx, g, r); err != nil {
+		return Session{}, err
+	}
 	now := s.now()
 	switch {
 	case old.FamilyRevoked:
@@ -93,7 +102,7 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error
 	case !now.Before(old.ExpiresAt):
 		return s.refreshFailed(ctx, old, r.Client, "expired")
 	}
-	sess, scope, err := s.refreshSession(ctx, g, r.Client, now)
+	sess, scope, err := s.refreshSession(ctx, g, r.Client)
 	if err != nil {
 		return Session{}, err
 	}
@@ -153,7 +162,7 @@ func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.
 	if next.FamilyRevoked || !now.Before(next.ExpiresAt) {
 		return s.refreshFailed(ctx, old, r.Client, "family revoked")
 	}
-	sess, _, err := s.refreshSession(ctx, g, r.Client, now)
+	sess, _, err := s.refreshSession(ctx, g, r.Client)
 	if err != nil {
 		return Session{}, err
 	}
@@ -168,20 +177,43 @@ func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.
 	return sess, nil
 }
 
+// refreshClient checks that the client refreshing g's token is the one
+// it was issued to (RFC 6749 §6): a request that names another
+// application is ErrInvalidGrant (ErrInvalidClient when it names none
+// that exists), and a confidential application's token is refreshed only
+// by that application, authenticated (ErrInvalidClient). It is checked
+// before anything else, so another client's request spends nothing and
+// detects no reuse.
+func (s *Service) refreshClient(ctx context.Context, g store.RefreshGrant, r RefreshRequest) error {
+	switch {
+	case r.ClientID == g.App.ID || r.ClientID == "":
+		if g.App.Confidential && !r.ClientAuthenticated {
+			s.Audit(ctx, r.Client.event("client.authenticate", "failure", "", g.App.ID, "a confidential client must authenticate"))
+			return fmt.Errorf("%w: a confidential client must authenticate", ErrInvalidClient)
+		}
+		return nil
+	case !r.ClientAuthenticated:
+		// An unknown client, or a confidential one that did not
+		// authenticate, is invalid_client before the token is looked at.
+		if _, err := s.IdentifyClient(ctx, ClientAuth{ID: r.ClientID}, r.Client); err != nil {
+			return err
+		}
+	}
+	_, err := s.refreshFailed(ctx, g.Token, r.Client, "issued to another client")
+	return err
+}
+
 // refreshSession checks what a refresh of g's token issues for, read with
-// it: its user, who must still be able to log in, application and role;
-// and cuts the token's scope to what the role still grants.
-func (s *Service) refreshSession(ctx context.Context, g store.RefreshGrant, cl Client, now time.Time) (Session, string, error) {
+// it: its user, who must still be allowed to log in to its application
+// (refusal), and role; and cuts the token's scope to what the role still
+// grants.
+func (s *Service) refreshSession(ctx context.Context, g store.RefreshGrant, cl Client) (Session, string, error) {
 	t, u := g.Token, g.User
-	if u.Disabled || (u.LockedUntil != nil && now.Before(*u.LockedUntil)) {
-		_, err := s.refreshFailed(ctx, t, cl, "user cannot log in")
+	if cause := s.refusal(u, g.App, g.Member); cause != "" {
+		_, err := s.refreshFailed(ctx, t, cl, cause)
 		return Session{}, "", err
 	}
-	// The role may have lost scopes since the family began.
-	scope := strings.Join(slices.DeleteFunc(strings.Fields(t.Scope), func(sc string) bool {
-		return !slices.Contains(g.Role.Scopes, sc)
-	}), " ")
-	return Session{User: u, Role: g.Role, App: g.App, AMR: strings.Fields(t.AMR)}, scope, nil
+	return Session{User: u, Role: g.Role, App: g.App, AMR: strings.Fields(t.AMR)}, grantedScope(g.Role, t.Scope), nil
 }
 
 // issueRefreshed signs the access token of the refreshed session sid.
@@ -208,12 +240,19 @@ func (s *Service) reuseDetected(ctx context.Context, t store.RefreshToken, cl Cl
 
 // Revoke revokes a token (RFC 7009): a refresh token's whole family, or an
 // access token's jti until it expires. Unknown and invalid tokens are not
-// an error.
-func (s *Service) Revoke(ctx context.Context, token string, cl Client) error {
+// an error. A request that names a client (IdentifyClient; a zero
+// application when none) revokes only the tokens issued to it (RFC 7009
+// §2.1): another client's is ErrOtherClient, and nothing is revoked. One
+// that names none revokes any token it holds: holding it is the right.
+func (s *Service) Revoke(ctx context.Context, token string, client store.Application, cl Client) error {
 	if jose.LooksCompact(token) {
 		c, err := s.parseAccessToken(token, "", s.cfg.Leeway)
 		if err != nil {
 			return nil
+		}
+		if client.ID != "" && !slices.Contains(c.Audience, client.Audience) {
+			s.Audit(ctx, cl.event("token.revoke", "failure", client.ID, c.Subject, "access token issued to another client"))
+			return ErrOtherClient
 		}
 		until := c.ExpiresAt.Time.Add(s.cfg.Leeway)
 		if err := s.st.RevokeAccessToken(ctx, c.ID, until); err != nil {
@@ -229,6 +268,10 @@ func (s *Service) Revoke(ctx context.Context, token string, cl Client) error {
 	}
 	if err != nil {
 		return fmt.Errorf("get refresh token: %w", err)
+	}
+	if client.ID != "" && client.ID != t.AppID {
+		s.Audit(ctx, cl.event("token.revoke", "failure", client.ID, t.UserID, "refresh token issued to another client"))
+		return ErrOtherClient
 	}
 	if err := s.revokeFamily(ctx, t.FamilyID); err != nil {
 		return err

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/gatehouse-auth/gatehouse/auth/seal"
 	"github.com/gatehouse-auth/gatehouse/mail"
 	"github.com/gatehouse-auth/gatehouse/store"
@@ -39,6 +41,9 @@ var (
 	ErrInvalidGrant = errors.New("invalid refresh token")
 	// ErrInvalidToken is returned when an access token fails verification.
 	ErrInvalidToken = errors.New("invalid access token")
+	// ErrOtherClient is returned when a client asks to act on a token
+	// issued to another client.
+	ErrOtherClient = errors.New("the token was issued to another client")
 )
 
 // Config holds the service's settings; zero values take the defaults.
@@ -98,7 +103,14 @@ type Config struct {
 	// parts) under the master key; nil keeps them plain (unit tests only:
 	// gatehouse.Open always sets one).
 	Sealer *seal.Sealer
-	// Now and Rand are injected for tests.
+	// Now is the clock of every time the service stamps or compares
+	// (token and code lifetimes, lockouts, sessions, audit events); Rand
+	// is the randomness of every id, token, secret, successor key, TOTP
+	// secret and recovery code it makes. Both are injected for tests.
+	// Signing keys and password salts come from crypto/rand whatever Rand
+	// is: Go 1.26's key generation ignores a caller's reader (tests use
+	// testing/cryptotest.SetGlobalRandom), and the Hasher is not the
+	// service's. How long a hash took is measured on the wall clock.
 	Now  func() time.Time
 	Rand io.Reader
 }
@@ -220,6 +232,16 @@ func (s *Service) ReloadOwnAudience(ctx context.Context) error {
 func (s *Service) Keys() *Keyring { return s.keys.Load() }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// newID is a random (version 4) UUID drawn from the injected randomness,
+// for every row the service creates.
+func (s *Service) newID() (string, error) {
+	id, err := uuid.NewRandomFromReader(s.cfg.Rand)
+	if err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	return id.String(), nil
+}
 
 // Audit records e, stamped with the time. A failure to record is logged,
 // never returned: an action does not fail because its audit row did not

@@ -157,6 +157,15 @@ func (s *Service) revokeFamily(ctx context.Context, familyID string) error {
 	return nil
 }
 
+// sessionsEnded adds the sessions ids, just revoked in the store and
+// logged until until, to this node's copy of the log, so their access
+// tokens stop here at once (other nodes read the log).
+func (s *Service) sessionsEnded(ids []string, until time.Time) {
+	for _, id := range ids {
+		s.revoked.add(store.RevokedSession, id, until)
+	}
+}
+
 // endSessions ends every live session of the user but except ("" for
 // none), auditing each with reason.
 func (s *Service) endSessions(ctx context.Context, userID, except, actor, reason string, cl Client) error {

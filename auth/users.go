@@ -8,8 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
@@ -93,9 +91,13 @@ func (s *Service) insertUser(ctx context.Context, n NewUser) (store.User, error)
 	} else if err != nil {
 		return store.User{}, fmt.Errorf("get role: %w", err)
 	}
+	id, err := s.newID()
+	if err != nil {
+		return store.User{}, err
+	}
 	now := s.now()
 	u := store.User{
-		ID: uuid.NewString(), Username: n.Username, Email: n.Email,
+		ID: id, Username: n.Username, Email: n.Email,
 		FirstName: n.FirstName, LastName: n.LastName, Role: n.Role,
 		PasswordHash: hash, PasswordChangedAt: now, EmailVerified: n.EmailVerified,
 		CreatedAt: now, UpdatedAt: now,

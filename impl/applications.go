@@ -2,14 +2,10 @@ package impl
 
 import (
 	"context"
-	"errors"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/api"
-	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
@@ -30,32 +26,25 @@ func (h *Handlers) ListApplications(ctx context.Context, req api.ListApplication
 // CreateApplication creates an application; its audience defaults to its id.
 func (h *Handlers) CreateApplication(ctx context.Context, req api.CreateApplicationRequestObject) (api.CreateApplicationResponseObject, error) {
 	b := req.Body
-	id := uuid.NewString()
-	a := store.Application{
-		ID: id, Name: b.Name, Audience: id, CreatedAt: time.Now().UTC(),
-		AccessTokenTTL: auth.DefaultAccessTokenTTL, RefreshTokenTTL: auth.DefaultRefreshTokenTTL,
-	}
-	applyApplication(&a, b.Audience, b.AccessTokenTtl, b.RefreshTokenTtl)
-	a.Scopes = []string{}
-	if err := applyScopes(&a, b.Scopes); err != nil {
-		return nil, err
-	}
-	if err := h.st.CreateApplication(ctx, a); err != nil {
+	a, err := h.svc.CreateApplication(ctx, applicationChange(&b.Name, b.Audience, b.AccessTokenTtl, b.RefreshTokenTtl, b.Scopes),
+		principalFrom(ctx).UserID, clientFrom(ctx))
+	if err != nil {
 		return nil, err
 	}
 	return api.CreateApplication201JSONResponse(fromStoreApplication(a)), nil
 }
 
-func applyApplication(a *store.Application, audience *string, accessTTL, refreshTTL *int) {
-	if audience != nil {
-		a.Audience = *audience
-	}
+// applicationChange is the auth change of a request's application fields;
+// the TTLs are in seconds.
+func applicationChange(name, audience *string, accessTTL, refreshTTL *int, scopes *[]string) auth.ApplicationChange {
+	c := auth.ApplicationChange{Name: name, Audience: audience, Scopes: scopes}
 	if accessTTL != nil {
-		a.AccessTokenTTL = seconds(*accessTTL)
+		c.AccessTokenTTL = ptr(seconds(*accessTTL))
 	}
 	if refreshTTL != nil {
-		a.RefreshTokenTTL = seconds(*refreshTTL)
+		c.RefreshTokenTTL = ptr(seconds(*refreshTTL))
 	}
+	return c
 }
 
 // GetApplication gets an application.
@@ -69,34 +58,18 @@ func (h *Handlers) GetApplication(ctx context.Context, req api.GetApplicationReq
 
 // UpdateApplication changes the fields given.
 func (h *Handlers) UpdateApplication(ctx context.Context, req api.UpdateApplicationRequestObject) (api.UpdateApplicationResponseObject, error) {
-	a, err := h.st.GetApplication(ctx, req.Id.String())
+	b := req.Body
+	a, err := h.svc.UpdateApplication(ctx, req.Id.String(), applicationChange(b.Name, b.Audience, b.AccessTokenTtl, b.RefreshTokenTtl, b.Scopes),
+		principalFrom(ctx).UserID, clientFrom(ctx))
 	if err != nil {
 		return nil, err
-	}
-	b := req.Body
-	if b.Name != nil {
-		a.Name = *b.Name
-	}
-	applyApplication(&a, b.Audience, b.AccessTokenTtl, b.RefreshTokenTtl)
-	if err := applyScopes(&a, b.Scopes); err != nil {
-		return nil, err
-	}
-	if err := h.st.UpdateApplication(ctx, a); err != nil {
-		return nil, err
-	}
-	if a.IsDefault {
-		// Its audience is gatehouse's own: this node takes it at once,
-		// the others at their next key reload.
-		if err := h.svc.ReloadOwnAudience(ctx); err != nil {
-			return nil, err
-		}
 	}
 	return api.UpdateApplication200JSONResponse(fromStoreApplication(a)), nil
 }
 
 // DeleteApplication deletes an application other than the default one.
 func (h *Handlers) DeleteApplication(ctx context.Context, req api.DeleteApplicationRequestObject) (api.DeleteApplicationResponseObject, error) {
-	if err := h.st.DeleteApplication(ctx, req.Id.String()); err != nil {
+	if err := h.svc.DeleteApplication(ctx, req.Id.String(), principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.DeleteApplication204Response{}, nil
@@ -122,16 +95,16 @@ func (h *Handlers) ListApplicationMembers(ctx context.Context, req api.ListAppli
 
 // AddApplicationMember lets a user log in to an application.
 func (h *Handlers) AddApplicationMember(ctx context.Context, req api.AddApplicationMemberRequestObject) (api.AddApplicationMemberResponseObject, error) {
-	// PUT is idempotent: adding a member again is no conflict.
-	if err := h.st.AddMember(ctx, req.Id.String(), req.UserId.String()); err != nil && !errors.Is(err, store.ErrConflict) {
+	if err := h.svc.AddMember(ctx, req.Id.String(), req.UserId.String(), principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.AddApplicationMember204Response{}, nil
 }
 
-// RemoveApplicationMember stops a user from logging in to an application.
+// RemoveApplicationMember stops a user from logging in to an application
+// and ends its sessions of it.
 func (h *Handlers) RemoveApplicationMember(ctx context.Context, req api.RemoveApplicationMemberRequestObject) (api.RemoveApplicationMemberResponseObject, error) {
-	if err := h.st.RemoveMember(ctx, req.Id.String(), req.UserId.String()); err != nil {
+	if err := h.svc.RemoveMember(ctx, req.Id.String(), req.UserId.String(), principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.RemoveApplicationMember204Response{}, nil

@@ -8,8 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/url"
-	"slices"
-	"strconv"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
@@ -19,26 +17,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/gen/api"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
-
-// applyScopes sets the application's scopes when given, deduplicated in
-// the order given.
-func applyScopes(a *store.Application, scopes *[]string) error {
-	if scopes == nil {
-		return nil
-	}
-	out := []string{}
-	for i, sc := range *scopes {
-		if !auth.ValidApplicationScope(sc) {
-			return &Error{Kind: KindInvalid, Detail: "the request failed validation",
-				Fields: []FieldError{{Location: "body", Field: "scopes." + strconv.Itoa(i), Keyword: KeywordPattern, Message: "is not a scope name ([a-z0-9:._-]+)"}}}
-		}
-		if !slices.Contains(out, sc) {
-			out = append(out, sc)
-		}
-	}
-	a.Scopes = out
-	return nil
-}
 
 func fromStoreSecret(s store.ApplicationSecret) api.ApplicationSecret {
 	return api.ApplicationSecret{Id: uuid.MustParse(s.ID), CreatedAt: s.CreatedAt.UTC(), ExpiresAt: utc(s.ExpiresAt)}
@@ -167,13 +145,30 @@ func (h *Handlers) authenticateClient(ctx context.Context, cc clientCredentials)
 		ID: cc.id, Secret: cc.secret, Assertion: cc.assertion,
 		Audiences: []string{h.tokenEndpoint(ctx), h.svc.Issuer()},
 	}, clientFrom(ctx))
-	if err != nil {
-		if isInvalidClient(err) {
-			return store.Application{}, errInvalidClient(err)
-		}
-		return store.Application{}, err
+	return app, clientError(err)
+}
+
+// identifyClient is the client a request names (HTTP Basic or the body),
+// checked by the one client rule (auth.IdentifyClient): a zero
+// application when it names none.
+func (h *Handlers) identifyClient(ctx context.Context, cc clientCredentials) (store.Application, error) {
+	app, err := h.svc.IdentifyClient(ctx, auth.ClientAuth{
+		ID: cc.id, Secret: cc.secret, Assertion: cc.assertion,
+		Audiences: []string{h.tokenEndpoint(ctx), h.svc.Issuer()},
+	}, clientFrom(ctx))
+	return app, clientError(err)
+}
+
+// clientError maps a client's failure to authenticate to RFC 6749's
+// invalid_client; other errors pass.
+func clientError(err error) error {
+	switch {
+	case errors.Is(err, auth.ErrUnknownClient):
+		return errUnknownClient()
+	case errors.Is(err, auth.ErrInvalidClient):
+		return errInvalidClient(err)
 	}
-	return app, nil
+	return err
 }
 
 // tokenEndpoint is the token endpoint's URL, as the discovery documents

@@ -66,7 +66,7 @@ func dialectLoginError(err error, tellsExpiry bool) error {
 		return &Error{Kind: KindForbidden, Detail: "password expired", Err: err}
 	case errors.Is(err, auth.ErrPasswordExpired), errors.Is(err, auth.ErrInvalidCredentials),
 		errors.Is(err, auth.ErrUnknownApplication), errors.Is(err, auth.ErrInvalidScope),
-		errors.Is(err, auth.ErrInvalidGrant):
+		errors.Is(err, auth.ErrInvalidGrant), errors.Is(err, auth.ErrInvalidClient):
 		return &Error{Kind: KindUnauthenticated, Detail: "not authenticated", Err: err}
 	}
 	return err

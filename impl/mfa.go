@@ -1,7 +1,6 @@
 package impl
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -86,10 +85,10 @@ func (h *Handlers) RemoveUserMfa(ctx context.Context, req api.RemoveUserMfaReque
 
 // mfaGrant is the second step of a login on the token endpoint: the
 // mfa-otp grant (otp) or the mfa-recovery-code grant (recovery_code).
-func (h *Handlers) mfaGrant(ctx context.Context, body *api.TokenRequest, recovery bool) (auth.Session, error) {
+func (h *Handlers) mfaGrant(ctx context.Context, body *api.TokenRequest, appID string, recovery bool) (auth.Session, error) {
 	r := auth.MFALoginRequest{
 		MFAToken: deref(body.MfaToken), OTP: deref(body.Otp), RecoveryCode: deref(body.RecoveryCode),
-		AppID: cmp.Or(deref(body.ClientId), infoFrom(ctx).basicClientID), Client: clientFrom(ctx),
+		AppID: appID, Client: clientFrom(ctx),
 	}
 	switch {
 	case r.MFAToken == "":
@@ -103,9 +102,6 @@ func (h *Handlers) mfaGrant(ctx context.Context, body *api.TokenRequest, recover
 		r.OTP = ""
 	} else {
 		r.RecoveryCode = ""
-	}
-	if err := h.checkClient(ctx, r.AppID); err != nil {
-		return auth.Session{}, err
 	}
 	sess, err := h.svc.LoginMFA(ctx, r)
 	if errors.Is(err, auth.ErrInvalidGrant) {

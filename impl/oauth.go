@@ -1,22 +1,32 @@
 package impl
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/google/uuid"
 
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/api"
-	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 // CreateToken is the RFC 6749 token endpoint.
 func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestObject) (api.CreateTokenResponseObject, error) {
 	body, err := oneBody(req.FormdataBody, req.JSONBody)
+	if err != nil {
+		return nil, err
+	}
+	if body.GrantType == api.TokenRequestGrantTypeClientCredentials {
+		return h.clientCredentialsGrant(ctx, body)
+	}
+	// Every other grant names its client at most: the one client rule
+	// checks it before the grant is looked at.
+	cc, err := clientCredentialsOf(ctx, body.ClientId, body.ClientSecret, body.ClientAssertion, body.ClientAssertionType)
+	if err != nil {
+		return nil, err
+	}
+	app, err := h.identifyClient(ctx, cc)
 	if err != nil {
 		return nil, err
 	}
@@ -27,24 +37,21 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 			return nil, errorf(KindInvalid, "username and password are required")
 		}
 		sess, err = h.svc.Login(ctx, auth.LoginRequest{
-			Login: *body.Username, Password: *body.Password, AppID: cmp.Or(deref(body.ClientId), infoFrom(ctx).basicClientID),
+			Login: *body.Username, Password: *body.Password, AppID: app.ID,
 			Scope: deref(body.Scope), Refresh: true, MFA: true, Client: clientFrom(ctx),
 		})
 		if e := (*auth.MFARequiredError)(nil); errors.As(err, &e) {
 			return mfaRequired(e), nil
 		}
 	case api.TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp, api.TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode:
-		sess, err = h.mfaGrant(ctx, body, body.GrantType == api.TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode)
+		sess, err = h.mfaGrant(ctx, body, app.ID, body.GrantType == api.TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode)
 	case api.TokenRequestGrantTypeRefreshToken:
 		if body.RefreshToken == nil {
 			return nil, errorf(KindInvalid, "refresh_token is required")
 		}
-		if err := h.checkClient(ctx, cmp.Or(deref(body.ClientId), infoFrom(ctx).basicClientID)); err != nil {
-			return nil, err
-		}
-		sess, err = h.svc.Refresh(ctx, auth.RefreshRequest{Token: *body.RefreshToken, Client: clientFrom(ctx)})
-	case api.TokenRequestGrantTypeClientCredentials:
-		return h.clientCredentialsGrant(ctx, body)
+		sess, err = h.svc.Refresh(ctx, auth.RefreshRequest{
+			Token: *body.RefreshToken, ClientID: app.ID, ClientAuthenticated: cc.present(), Client: clientFrom(ctx),
+		})
 	}
 	if err != nil {
 		return nil, oauthTokenError(err)
@@ -69,23 +76,6 @@ func errUnknownClient() *Error {
 	return &Error{Kind: KindUnauthenticated, Code: codeInvalidClient, Detail: "unknown client_id: no application has this id"}
 }
 
-// checkClient fails with errUnknownClient unless id, when given, names an
-// application: a grant that does not otherwise use the client_id still
-// refuses one that is wrong.
-func (h *Handlers) checkClient(ctx context.Context, id string) error {
-	if id == "" {
-		return nil
-	}
-	if uuid.Validate(id) != nil {
-		return errUnknownClient()
-	}
-	_, err := h.st.GetApplication(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return errUnknownClient()
-	}
-	return err
-}
-
 // oauthTokenError maps a login or refresh failure to RFC 6749 §5.2.
 func oauthTokenError(err error) error {
 	switch {
@@ -99,10 +89,8 @@ func oauthTokenError(err error) error {
 		return &Error{Kind: KindInvalid, Code: "invalid_scope", Detail: "the requested scope is not granted"}
 	case errors.Is(err, auth.ErrUnknownApplication):
 		return errUnknownClient()
-	case errors.Is(err, auth.ErrInvalidClient):
-		return errInvalidClient(err)
 	}
-	return err
+	return clientError(err)
 }
 
 // RevokeToken is the RFC 7009 revocation endpoint.
@@ -111,18 +99,22 @@ func (h *Handlers) RevokeToken(ctx context.Context, req api.RevokeTokenRequestOb
 	if err != nil {
 		return nil, err
 	}
-	// Holding the token is the right to revoke it; a confidential client
-	// that authenticates anyway (as OAuth libraries do) must do so rightly.
+	// Holding the token is the right to revoke it; a client that names
+	// itself (as OAuth libraries do) is checked by the client rule, and
+	// revokes only its own tokens.
 	cc, err := clientCredentialsOf(ctx, body.ClientId, body.ClientSecret, body.ClientAssertion, body.ClientAssertionType)
 	if err != nil {
 		return nil, err
 	}
-	if cc.present() {
-		if _, err := h.authenticateClient(ctx, cc); err != nil {
-			return nil, err
-		}
+	app, err := h.identifyClient(ctx, cc)
+	if err != nil {
+		return nil, err
 	}
-	if err := h.svc.Revoke(ctx, body.Token, clientFrom(ctx)); err != nil {
+	err = h.svc.Revoke(ctx, body.Token, app, clientFrom(ctx))
+	if errors.Is(err, auth.ErrOtherClient) {
+		return nil, &Error{Kind: KindInvalid, Code: "invalid_grant", Detail: "the token was issued to another client", Err: err}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return api.RevokeToken200Response{}, nil

@@ -16,7 +16,9 @@ import (
 // appColumns lists the applications columns scanApplication reads, in its
 // order.
 const appColumns = `id, name, audience, access_token_ttl_seconds, refresh_token_ttl_seconds,
-	is_default, created_at, scopes`
+	is_default, created_at, scopes,
+	applications.jwks <> '' AND applications.jwks <> '[]' AND applications.jwks <> 'null'
+		OR EXISTS (SELECT 1 FROM application_secrets sec WHERE sec.app_id = applications.id)`
 
 // scanApplication reads one row of appColumns.
 func scanApplication(r scanner) (Application, error) {
@@ -38,7 +40,7 @@ type appRow struct {
 // dest returns the Scan destinations of appColumns, in order.
 func (r *appRow) dest() []any {
 	a := &r.a
-	return []any{&a.ID, &a.Name, &a.Audience, &r.accessTTL, &r.refresh, &a.IsDefault, &r.createdAt, &r.scopes}
+	return []any{&a.ID, &a.Name, &a.Audience, &r.accessTTL, &r.refresh, &a.IsDefault, &r.createdAt, &r.scopes, &a.Confidential}
 }
 
 // application returns the scanned application.
@@ -142,18 +144,28 @@ func (s *DB) UpdateApplication(ctx context.Context, a Application) error {
 }
 
 // DeleteApplication deletes the application with the given id, its
-// memberships and its refresh-token families. It returns ErrInUse for the
+// memberships and its refresh-token families, and logs each live family
+// as a revoked session until keepUntil, so its access tokens stop too;
+// it returns the ids of those sessions. It returns ErrInUse for the
 // default application.
-func (s *DB) DeleteApplication(ctx context.Context, id string) error {
+func (s *DB) DeleteApplication(ctx context.Context, id string, at, keepUntil time.Time) ([]string, error) {
 	const (
+		qRevoke = `UPDATE refresh_families SET revoked_at = ?
+			WHERE app_id = ? AND revoked_at IS NULL
+			AND EXISTS (SELECT 1 FROM applications WHERE id = ? AND is_default = FALSE) RETURNING id`
 		qDelete = `DELETE FROM applications WHERE id = ? AND is_default = FALSE`
 		qExists = `SELECT EXISTS (SELECT 1 FROM applications WHERE id = ?)`
 	)
 	if !s.storable(id) {
-		return s.writeErr("delete application", ErrNotFound)
+		return nil, s.writeErr("delete application", ErrNotFound)
 	}
-	err := s.inTx(ctx, func(tx tx) error {
-		res, err := tx.exec(ctx, qDelete, id)
+	var ended []string
+	err := s.inTx(ctx, func(t tx) error {
+		var err error
+		if ended, err = revokeFamiliesIn(ctx, t, keepUntil, qRevoke, nanos(at), id, id); err != nil {
+			return err
+		}
+		res, err := t.exec(ctx, qDelete, id)
 		if err != nil {
 			return err
 		}
@@ -161,7 +173,7 @@ func (s *DB) DeleteApplication(ctx context.Context, id string) error {
 			return err
 		}
 		var exists bool
-		if err := tx.queryRow(ctx, qExists, id).Scan(&exists); err != nil {
+		if err := t.queryRow(ctx, qExists, id).Scan(&exists); err != nil {
 			return err
 		}
 		if exists {
@@ -169,7 +181,10 @@ func (s *DB) DeleteApplication(ctx context.Context, id string) error {
 		}
 		return ErrNotFound
 	})
-	return s.writeErr("delete application", err)
+	if err != nil {
+		ended = nil
+	}
+	return ended, s.writeErr("delete application", err)
 }
 
 // AddMember lets the user log in to the application. It returns ErrNotFound
@@ -184,10 +199,35 @@ func (s *DB) AddMember(ctx context.Context, appID, userID string) error {
 	return s.writeErr("add member", err)
 }
 
-// RemoveMember removes the user from the application's members.
-func (s *DB) RemoveMember(ctx context.Context, appID, userID string) error {
-	const q = `DELETE FROM app_members WHERE app_id = ? AND user_id = ?`
-	return s.execOne(ctx, "remove member", q, appID, userID)
+// RemoveMember removes the user from the application's members and
+// revokes the user's live families of the application, logging each as a
+// revoked session until keepUntil, in one transaction; it returns their
+// ids. It returns ErrNotFound when the user is not a member.
+func (s *DB) RemoveMember(ctx context.Context, appID, userID string, at, keepUntil time.Time) ([]string, error) {
+	const (
+		qDelete = `DELETE FROM app_members WHERE app_id = ? AND user_id = ?`
+		qRevoke = `UPDATE refresh_families SET revoked_at = ?
+			WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL RETURNING id`
+	)
+	if !s.storableAll(appID, userID) {
+		return nil, s.writeErr("remove member", ErrNotFound)
+	}
+	var ended []string
+	err := s.inTx(ctx, func(t tx) error {
+		res, err := t.exec(ctx, qDelete, appID, userID)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res); err != nil {
+			return err
+		}
+		ended, err = revokeFamiliesIn(ctx, t, keepUntil, qRevoke, nanos(at), appID, userID)
+		return err
+	})
+	if err != nil {
+		ended = nil
+	}
+	return ended, s.writeErr("remove member", err)
 }
 
 // IsMember reports whether the user may log in to the application: every

@@ -104,7 +104,9 @@ func (s *DB) GetRefreshToken(ctx context.Context, hash string) (RefreshToken, er
 // qRefreshGrant reads a token, its family, its user, the user's role and
 // its application in one statement: a refresh's one read.
 var qRefreshGrant = `SELECT ` + refreshTokenColumns + `, ` + qualify("users", userColumns) + `, ` +
-	qualify("applications", appColumns) + `, ` + qualify("roles", roleColumns) + `
+	qualify("applications", appColumns) + `, ` + qualify("roles", roleColumns) + `,
+	applications.is_default = TRUE OR EXISTS (SELECT 1 FROM app_members m
+		WHERE m.app_id = t.app_id AND m.user_id = t.user_id)
 	FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
 	JOIN users ON users.id = t.user_id
 	JOIN applications ON applications.id = t.app_id
@@ -121,13 +123,14 @@ func (s *DB) GetRefreshGrant(ctx context.Context, hash string) (RefreshGrant, er
 		t    tokenRow
 		u    userRow
 		app  appRow
-		role roleRow
+		role   roleRow
+		member bool
 	)
 	dest := append(append(append(t.dest(), u.dest()...), app.dest()...), role.dest()...)
-	if err := s.readRow(ctx, qRefreshGrant, hash).Scan(dest...); err != nil {
+	if err := s.readRow(ctx, qRefreshGrant, hash).Scan(append(dest, &member)...); err != nil {
 		return RefreshGrant{}, readErr("get refresh grant", err)
 	}
-	return RefreshGrant{Token: t.token(), User: u.user(), Role: role.role(), App: app.application()}, nil
+	return RefreshGrant{Token: t.token(), User: u.user(), Role: role.role(), App: app.application(), Member: member}, nil
 }
 
 // qualify returns the column list cols with each bare column name

@@ -76,28 +76,37 @@ func (s *DB) RevokeUserRefreshFamily(ctx context.Context, userID, familyID strin
 // their ids, and logs each id as a revoked session until keepUntil, in
 // one transaction.
 func (s *DB) revokeFamilies(ctx context.Context, keepUntil time.Time, q string, args ...any) ([]string, error) {
-	const qLog = `INSERT INTO revocations (kind, id, expires_at) VALUES ('sid', ?, ?)`
 	var ids []string
-	err := s.inTx(ctx, func(tx tx) error {
-		rows, err := tx.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		ids, err = scanAll(rows, func(r scanner) (string, error) {
-			var id string
-			return id, r.Scan(&id)
-		})
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if _, err := tx.exec(ctx, qLog, id, nanos(keepUntil)); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := s.inTx(ctx, func(t tx) error {
+		var err error
+		ids, err = revokeFamiliesIn(ctx, t, keepUntil, q, args...)
+		return err
 	})
 	return ids, err
+}
+
+// revokeFamiliesIn is revokeFamilies within the transaction t, for a
+// write that ends sessions with another change (a member removed, an
+// application deleted).
+func revokeFamiliesIn(ctx context.Context, t tx, keepUntil time.Time, q string, args ...any) ([]string, error) {
+	const qLog = `INSERT INTO revocations (kind, id, expires_at) VALUES ('sid', ?, ?)`
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := scanAll(rows, func(r scanner) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, err := t.exec(ctx, qLog, id, nanos(keepUntil)); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 // ListSessions lists the user's live sessions at now, oldest first: its

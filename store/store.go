@@ -63,6 +63,10 @@ type Application struct {
 	// Scopes are what the application may ask for with the
 	// client_credentials grant (nil for none).
 	Scopes []string
+	// Confidential is read-only: the application was issued client
+	// credentials (a secret, expired or not, or a JWK Set), so it must
+	// authenticate wherever it is named (RFC 6749 §2.1, §3.2.1).
+	Confidential bool
 }
 
 // ApplicationSecret is a client secret of an application. Hash is the hex
@@ -132,6 +136,9 @@ type RefreshGrant struct {
 	User  User
 	Role  Role
 	App   Application
+	// Member: the user is still a member of App (every user is of the
+	// default application).
+	Member bool
 }
 
 // Session is a live refresh family as its user sees it.
@@ -274,9 +281,13 @@ type Store interface {
 	DefaultApplication(ctx context.Context) (Application, error)
 	ListApplications(ctx context.Context, p Page) ([]Application, string, error)
 	UpdateApplication(ctx context.Context, a Application) error
-	DeleteApplication(ctx context.Context, id string) error
+	// DeleteApplication deletes an application, ending its sessions (their
+	// ids are returned); ErrInUse for the default one.
+	DeleteApplication(ctx context.Context, id string, at, keepUntil time.Time) ([]string, error)
 	AddMember(ctx context.Context, appID, userID string) error
-	RemoveMember(ctx context.Context, appID, userID string) error
+	// RemoveMember removes a member and ends the user's sessions of the
+	// application, in one transaction, and returns their ids.
+	RemoveMember(ctx context.Context, appID, userID string, at, keepUntil time.Time) ([]string, error)
 	// IsMember reports whether the user may log in to the application;
 	// every user is a member of the default application.
 	IsMember(ctx context.Context, appID, userID string) (bool, error)

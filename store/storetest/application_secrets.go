@@ -105,7 +105,7 @@ func testApplicationClients(t *testing.T, open func(*testing.T) store.Store) {
 		t.Errorf("a purged jti: %v", err)
 	}
 	// Deleting the application deletes its secrets.
-	if err := s.DeleteApplication(ctx, "app-other"); err != nil {
+	if _, err := s.DeleteApplication(ctx, "app-other", at(400), at(500)); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.ListApplicationSecrets(ctx, "app-other"); len(got) != 0 {

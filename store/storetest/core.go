@@ -444,8 +444,10 @@ func testApplications(t *testing.T, open func(*testing.T) store.Store) {
 		dup.Name = "Default"
 		wantErr(t, "UpdateApplication duplicate name", s.UpdateApplication(ctx, dup), store.ErrConflict)
 
-		wantErr(t, "DeleteApplication default", s.DeleteApplication(ctx, "app-default"), store.ErrInUse)
-		wantErr(t, "DeleteApplication missing", s.DeleteApplication(ctx, "nope"), store.ErrNotFound)
+		_, err = s.DeleteApplication(ctx, "app-default", at(50), at(60))
+		wantErr(t, "DeleteApplication default", err, store.ErrInUse)
+		_, err = s.DeleteApplication(ctx, "nope", at(50), at(60))
+		wantErr(t, "DeleteApplication missing", err, store.ErrNotFound)
 
 		// Making app-other the default takes the flag from app-default.
 		up.IsDefault = true
@@ -456,7 +458,8 @@ func testApplications(t *testing.T, open func(*testing.T) store.Store) {
 		if err != nil || got.ID != "app-other" {
 			t.Errorf("DefaultApplication = %q, %v; want app-other", got.ID, err)
 		}
-		wantErr(t, "DeleteApplication former default", s.DeleteApplication(ctx, "app-default"), nil)
+		_, err = s.DeleteApplication(ctx, "app-default", at(50), at(60))
+		wantErr(t, "DeleteApplication former default", err, nil)
 		_, err = s.GetApplication(ctx, "app-default")
 		wantErr(t, "GetApplication deleted", err, store.ErrNotFound)
 	})
@@ -533,14 +536,88 @@ func testMembers(t *testing.T, open func(*testing.T) store.Store) {
 		}
 	}
 
-	wantErr(t, "RemoveMember", s.RemoveMember(ctx, "app-other", "u-1"), nil)
-	wantErr(t, "RemoveMember again", s.RemoveMember(ctx, "app-other", "u-1"), store.ErrNotFound)
+	// u-1 has a session of app-other and one of app-default; u-3 one of
+	// app-other. Removing u-1 from app-other ends its app-other session
+	// only, and the grant of a token of it says the user is no member.
+	for _, tok := range []store.RefreshToken{
+		{Hash: "h-u1-other", FamilyID: "fam-u1-other", UserID: "u-1", AppID: "app-other"},
+		{Hash: "h-u1-default", FamilyID: "fam-u1-default", UserID: "u-1", AppID: "app-default"},
+		{Hash: "h-u3-other", FamilyID: "fam-u3-other", UserID: "u-3", AppID: "app-other"},
+	} {
+		tok.CreatedAt, tok.ExpiresAt, tok.AMR = at(0), at(3600), "pwd"
+		if err := s.CreateRefreshToken(ctx, tok); err != nil {
+			t.Fatalf("CreateRefreshToken %s: %v", tok.Hash, err)
+		}
+	}
+	member := func(hash string) bool {
+		t.Helper()
+		g, err := s.GetRefreshGrant(ctx, hash)
+		if err != nil {
+			t.Fatalf("GetRefreshGrant %s: %v", hash, err)
+		}
+		return g.Member
+	}
+	if !member("h-u1-other") || !member("h-u1-default") {
+		t.Errorf("GetRefreshGrant: a member's grants say it is no member")
+	}
+	cursor := revocationCursor(t, s)
+	ended, err := s.RemoveMember(ctx, "app-other", "u-1", at(10), at(20))
+	wantErr(t, "RemoveMember", err, nil)
+	if diff := cmp.Diff([]string{"fam-u1-other"}, ended); diff != "" {
+		t.Errorf("RemoveMember ended sessions (-want +got):\n%s", diff)
+	}
+	for hash, revoked := range map[string]bool{"h-u1-other": true, "h-u1-default": false, "h-u3-other": false} {
+		tok, err := s.GetRefreshToken(ctx, hash)
+		if err != nil || tok.FamilyRevoked != revoked {
+			t.Errorf("after RemoveMember, %s revoked = %v, %v; want %v", hash, tok.FamilyRevoked, err, revoked)
+		}
+	}
+	if member("h-u1-other") || !member("h-u1-default") || !member("h-u3-other") {
+		t.Errorf("GetRefreshGrant after RemoveMember: membership not as the members are")
+	}
+	entries, _, err := s.RevocationsSince(ctx, cursor)
+	if err != nil || len(entries) != 1 || entries[0].ID != "fam-u1-other" || entries[0].Kind != store.RevokedSession {
+		t.Errorf("revocation log after RemoveMember = %+v, %v; want the session fam-u1-other", entries, err)
+	}
+	ended, err = s.RemoveMember(ctx, "app-other", "u-1", at(10), at(20))
+	wantErr(t, "RemoveMember again", err, store.ErrNotFound)
+	if len(ended) != 0 {
+		t.Errorf("RemoveMember again ended %v", ended)
+	}
 	// Deleting a user drops its memberships.
 	wantErr(t, "DeleteUser", s.DeleteUser(ctx, "u-3"), nil)
 	got, err := listIDs("app-other", 10)
 	if err != nil || len(got) != 0 {
 		t.Errorf("ListMembers after removals = %v, %v; want none", got, err)
 	}
+
+	// Deleting an application ends its live sessions, logged as the
+	// revocations other nodes read.
+	wantErr(t, "AddMember u-2", s.AddMember(ctx, "app-other", "u-2"), nil)
+	tok := store.RefreshToken{Hash: "h-u2-other", FamilyID: "fam-u2-other", UserID: "u-2", AppID: "app-other",
+		CreatedAt: at(0), ExpiresAt: at(3600), AMR: "pwd"}
+	if err := s.CreateRefreshToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	cursor = revocationCursor(t, s)
+	ended, err = s.DeleteApplication(ctx, "app-other", at(30), at(40))
+	wantErr(t, "DeleteApplication", err, nil)
+	if diff := cmp.Diff([]string{"fam-u2-other"}, ended); diff != "" {
+		t.Errorf("DeleteApplication ended sessions (-want +got):\n%s", diff)
+	}
+	if entries, _, err := s.RevocationsSince(ctx, cursor); err != nil || len(entries) != 1 || entries[0].ID != "fam-u2-other" {
+		t.Errorf("revocation log after DeleteApplication = %+v, %v; want the session fam-u2-other", entries, err)
+	}
+}
+
+// revocationCursor is the revocation log's cursor after every entry now in it.
+func revocationCursor(t *testing.T, s store.Store) int64 {
+	t.Helper()
+	_, cursor, err := s.RevocationsSince(t.Context(), 0)
+	if err != nil {
+		t.Fatalf("RevocationsSince: %v", err)
+	}
+	return cursor
 }
 
 func testRoles(t *testing.T, open func(*testing.T) store.Store) {

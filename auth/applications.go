@@ -1,0 +1,170 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/store"
+)
+
+// Applications and their members. Every change is audited, with who made
+// it and what it changed; removing a member or deleting an application
+// ends the sessions it no longer allows, on every node (the revocation
+// log), as other session ends do.
+
+// ApplicationChange holds the fields of an application to set; a nil
+// field is left as it is (at creation: its default).
+type ApplicationChange struct {
+	Name                            *string
+	Audience                        *string
+	AccessTokenTTL, RefreshTokenTTL *time.Duration
+	// Scopes are what the application may ask for with the
+	// client_credentials grant; duplicates are dropped, order kept.
+	Scopes *[]string
+}
+
+// apply sets c's fields on a, checking them.
+func (c ApplicationChange) apply(a *store.Application) error {
+	if c.Name != nil {
+		a.Name = *c.Name
+	}
+	if c.Audience != nil {
+		a.Audience = *c.Audience
+	}
+	if c.AccessTokenTTL != nil {
+		a.AccessTokenTTL = *c.AccessTokenTTL
+	}
+	if c.RefreshTokenTTL != nil {
+		a.RefreshTokenTTL = *c.RefreshTokenTTL
+	}
+	if c.Scopes != nil {
+		scopes := []string{}
+		for i, sc := range *c.Scopes {
+			if !ValidApplicationScope(sc) {
+				return &PolicyError{"scopes." + strconv.Itoa(i), "is not a scope name ([a-z0-9:._-]+)"}
+			}
+			if !slices.Contains(scopes, sc) {
+				scopes = append(scopes, sc)
+			}
+		}
+		a.Scopes = scopes
+	}
+	return nil
+}
+
+// CreateApplication creates an application from c; its audience defaults
+// to its id, its lifetimes to DefaultAccessTokenTTL and
+// DefaultRefreshTokenTTL. A taken name is store.ErrConflict.
+func (s *Service) CreateApplication(ctx context.Context, c ApplicationChange, actor string, cl Client) (store.Application, error) {
+	id, err := s.newID()
+	if err != nil {
+		return store.Application{}, err
+	}
+	a := store.Application{
+		ID: id, Audience: id, CreatedAt: s.now(), Scopes: []string{},
+		AccessTokenTTL: DefaultAccessTokenTTL, RefreshTokenTTL: DefaultRefreshTokenTTL,
+	}
+	if err := c.apply(&a); err != nil {
+		return store.Application{}, err
+	}
+	if err := s.st.CreateApplication(ctx, a); err != nil {
+		return store.Application{}, err
+	}
+	s.Audit(ctx, cl.event("application.create", "success", actor, a.ID, "name "+strconv.Quote(a.Name)))
+	return a, nil
+}
+
+// UpdateApplication sets c's fields on the application id. A change to the
+// default application's audience, gatehouse's own, takes effect on this
+// node at once and on the others at their next key reload.
+func (s *Service) UpdateApplication(ctx context.Context, id string, c ApplicationChange, actor string, cl Client) (store.Application, error) {
+	before, err := s.st.GetApplication(ctx, id)
+	if err != nil {
+		return store.Application{}, err
+	}
+	a := before
+	if err := c.apply(&a); err != nil {
+		return store.Application{}, err
+	}
+	if err := s.st.UpdateApplication(ctx, a); err != nil {
+		return store.Application{}, err
+	}
+	s.Audit(ctx, cl.event("application.update", "success", actor, a.ID, applicationChanges(before, a)))
+	if a.IsDefault {
+		if err := s.ReloadOwnAudience(ctx); err != nil {
+			return store.Application{}, err
+		}
+	}
+	return a, nil
+}
+
+// applicationChanges says what an update changed, for the audit log.
+func applicationChanges(before, after store.Application) string {
+	var changes []string
+	if before.Name != after.Name {
+		changes = append(changes, "name "+strconv.Quote(before.Name)+" -> "+strconv.Quote(after.Name))
+	}
+	if before.Audience != after.Audience {
+		changes = append(changes, "audience "+strconv.Quote(before.Audience)+" -> "+strconv.Quote(after.Audience))
+	}
+	if before.AccessTokenTTL != after.AccessTokenTTL {
+		changes = append(changes, fmt.Sprintf("access_token_ttl %s -> %s", before.AccessTokenTTL, after.AccessTokenTTL))
+	}
+	if before.RefreshTokenTTL != after.RefreshTokenTTL {
+		changes = append(changes, fmt.Sprintf("refresh_token_ttl %s -> %s", before.RefreshTokenTTL, after.RefreshTokenTTL))
+	}
+	if !slices.Equal(before.Scopes, after.Scopes) {
+		changes = append(changes, "scopes ["+strings.Join(before.Scopes, " ")+"] -> ["+strings.Join(after.Scopes, " ")+"]")
+	}
+	return strings.Join(changes, ", ")
+}
+
+// DeleteApplication deletes an application other than the default one
+// (store.ErrInUse), with its members and secrets, and ends its sessions.
+func (s *Service) DeleteApplication(ctx context.Context, id, actor string, cl Client) error {
+	now := s.now()
+	until := s.sessionKeepUntil(now)
+	ended, err := s.st.DeleteApplication(ctx, id, now, until)
+	if err != nil {
+		return err
+	}
+	s.sessionsEnded(ended, until)
+	s.Audit(ctx, cl.event("application.delete", "success", actor, id, fmt.Sprintf("%d sessions ended", len(ended))))
+	return nil
+}
+
+// AddMember lets the user log in to the application; adding a member again
+// changes nothing and is no error. An unknown user or application is
+// store.ErrNotFound.
+func (s *Service) AddMember(ctx context.Context, appID, userID, actor string, cl Client) error {
+	err := s.st.AddMember(ctx, appID, userID)
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.Audit(ctx, cl.event("application.member.add", "success", actor, userID, "application "+appID))
+	return nil
+}
+
+// RemoveMember stops the user from logging in to the application and ends
+// its sessions of it: a refresh continues a login, so it must stop when a
+// login would. A user who is not a member is store.ErrNotFound.
+func (s *Service) RemoveMember(ctx context.Context, appID, userID, actor string, cl Client) error {
+	now := s.now()
+	until := s.sessionKeepUntil(now)
+	ended, err := s.st.RemoveMember(ctx, appID, userID, now, until)
+	if err != nil {
+		return err
+	}
+	s.sessionsEnded(ended, until)
+	s.Audit(ctx, cl.event("application.member.remove", "success", actor, userID,
+		fmt.Sprintf("application %s, %d sessions ended", appID, len(ended))))
+	return nil
+}
