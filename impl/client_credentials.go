@@ -145,7 +145,10 @@ func (h *Handlers) authenticateClient(ctx context.Context, cc clientCredentials)
 		ID: cc.id, Secret: cc.secret, Assertion: cc.assertion,
 		Audiences: []string{h.tokenEndpoint(ctx), h.svc.Issuer()},
 	}, clientFrom(ctx))
-	return app, clientError(err)
+	if errors.Is(err, auth.ErrInvalidClient) {
+		return store.Application{}, errInvalidClient(err)
+	}
+	return app, err
 }
 
 // identifyClient is the client a request names (HTTP Basic or the body),

@@ -21,7 +21,9 @@ import (
 // Handlers implements api.StrictServerInterface.
 type Handlers struct {
 	svc *auth.Service
-	st  store.Store
+	// st is read directly for lists and lookups; every change goes
+	// through svc, which holds the rules and audits.
+	st  store.Reader
 	cfg Config
 	// trustedProxies are cfg.TrustedProxies, parsed.
 	trustedProxies []*net.IPNet
@@ -67,7 +69,7 @@ const DefaultJWKSMaxAge = 5 * time.Minute
 
 // New returns the handlers. An unknown dialect name in cfg.Dialects is an
 // error.
-func New(svc *auth.Service, st store.Store, cfg Config) (*Handlers, error) {
+func New(svc *auth.Service, st store.Reader, cfg Config) (*Handlers, error) {
 	for _, d := range cfg.Dialects {
 		if !slices.Contains(AllDialects, d) {
 			return nil, fmt.Errorf("unknown dialect %q (known: %s)", d, strings.Join(AllDialects, ", "))

@@ -120,9 +120,9 @@ func (s *DB) GetRefreshGrant(ctx context.Context, hash string) (RefreshGrant, er
 		return RefreshGrant{}, readErr("get refresh grant", sql.ErrNoRows)
 	}
 	var (
-		t    tokenRow
-		u    userRow
-		app  appRow
+		t      tokenRow
+		u      userRow
+		app    appRow
 		role   roleRow
 		member bool
 	)

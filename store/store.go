@@ -255,15 +255,39 @@ type AuditFilter struct {
 	Until     time.Time
 }
 
-// Store is gatehouse's persistence. Every method is safe for concurrent use.
-// List methods return the rows and the cursor of the next page ("" when there
-// is none).
-type Store interface {
-	CreateUser(ctx context.Context, u User) error
+// Reader is the read side of Store: what impl/ and cmd/ consume. They
+// read through it and change nothing themselves; every write goes
+// through auth/, the one home of every rule, which audits it.
+type Reader interface {
 	GetUser(ctx context.Context, id string) (User, error)
 	// GetUserByLogin finds a user by username or e-mail, case-insensitively.
 	GetUserByLogin(ctx context.Context, login string) (User, error)
 	ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, string, error)
+	GetApplication(ctx context.Context, id string) (Application, error)
+	ListApplications(ctx context.Context, p Page) ([]Application, string, error)
+	ListMembers(ctx context.Context, appID string, p Page) ([]User, string, error)
+	// ListApplicationSecrets lists an application's secrets, oldest first
+	// (none for an unknown application).
+	ListApplicationSecrets(ctx context.Context, appID string) ([]ApplicationSecret, error)
+	GetRole(ctx context.Context, name string) (Role, error)
+	ListRoles(ctx context.Context) ([]Role, error)
+	// ListSigningKeys returns every key, newest first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error)
+	// Ping checks that the database answers and its schema is current.
+	Ping(ctx context.Context) error
+}
+
+// Store is gatehouse's persistence. Every method is safe for concurrent use.
+// List methods return the rows and the cursor of the next page ("" when there
+// is none).
+type Store interface {
+	Reader
+	// Second factors and secrets at rest (store/mfa.go).
+	mfaStore
+	// The console's overview (store/overview.go).
+	overviewStore
+	CreateUser(ctx context.Context, u User) error
 	// UpdateUser writes every field of u but the password hash, the time
 	// it was set and the lockout state.
 	UpdateUser(ctx context.Context, u User) error
@@ -277,9 +301,7 @@ type Store interface {
 
 	// CreateApplication stores an application; it starts with no members.
 	CreateApplication(ctx context.Context, a Application) error
-	GetApplication(ctx context.Context, id string) (Application, error)
 	DefaultApplication(ctx context.Context) (Application, error)
-	ListApplications(ctx context.Context, p Page) ([]Application, string, error)
 	UpdateApplication(ctx context.Context, a Application) error
 	// DeleteApplication deletes an application, ending its sessions (their
 	// ids are returned); ErrInUse for the default one.
@@ -291,14 +313,10 @@ type Store interface {
 	// IsMember reports whether the user may log in to the application;
 	// every user is a member of the default application.
 	IsMember(ctx context.Context, appID, userID string) (bool, error)
-	ListMembers(ctx context.Context, appID string, p Page) ([]User, string, error)
 
 	// CreateApplicationSecret stores a client secret; an unknown
 	// application is ErrNotFound.
 	CreateApplicationSecret(ctx context.Context, sec ApplicationSecret) error
-	// ListApplicationSecrets lists an application's secrets, oldest first
-	// (none for an unknown application).
-	ListApplicationSecrets(ctx context.Context, appID string) ([]ApplicationSecret, error)
 	DeleteApplicationSecret(ctx context.Context, appID, id string) error
 	// GetApplicationJWKS reads the application's JWK Set, as JSON text
 	// ("" when none was put).
@@ -308,16 +326,11 @@ type Store interface {
 	// application until expiresAt; it returns ErrConflict when the jti was
 	// already recorded (a replay).
 	UseClientAssertion(ctx context.Context, appID, jti string, expiresAt time.Time) error
-
-	GetRole(ctx context.Context, name string) (Role, error)
-	ListRoles(ctx context.Context) ([]Role, error)
 	// PutRole creates or replaces a role and reports whether it was created.
 	PutRole(ctx context.Context, r Role) (created bool, err error)
 	DeleteRole(ctx context.Context, name string) error
 
 	CreateSigningKey(ctx context.Context, k SigningKey) error
-	// ListSigningKeys returns every key, newest first.
-	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
 	// RetireSigningKey sets the time the key kid stops signing (at may lie
 	// ahead); a key already retired keeps the earlier time.
 	RetireSigningKey(ctx context.Context, kid string, at time.Time) error
@@ -396,14 +409,5 @@ type Store interface {
 	SetEmailVerified(ctx context.Context, userID string, verified bool) error
 
 	AppendAuditEvent(ctx context.Context, e AuditEvent) error
-	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error)
-
-	// Second factors and secrets at rest (store/mfa.go).
-	mfaStore
-	// The console's overview (store/overview.go).
-	overviewStore
-
-	// Ping checks that the database answers and its schema is current.
-	Ping(ctx context.Context) error
 	Close() error
 }

@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/urfave/cli/v3"
 
 	gatehouse "github.com/gatehouse-auth/gatehouse"
@@ -16,7 +15,7 @@ import (
 )
 
 // withService runs f with the service on the --db database.
-func withService(f func(ctx context.Context, cmd *cli.Command, svc *auth.Service, st store.Store) error) cli.ActionFunc {
+func withService(f func(ctx context.Context, cmd *cli.Command, svc *auth.Service, st store.Reader) error) cli.ActionFunc {
 	return func(ctx context.Context, cmd *cli.Command) error {
 		log, err := newLogger(cmd)
 		if err != nil {
@@ -73,7 +72,7 @@ func usersCommand() *cli.Command {
 				&cli.StringFlag{Name: "last-name", Usage: "the last name"},
 				&cli.StringFlag{Name: "role", Value: auth.RoleUser, Usage: "the role"},
 			),
-			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Store) error {
+			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Reader) error {
 				u, err := svc.CreateUser(ctx, auth.NewUser{
 					Username: cmd.String("username"), Password: cmd.String("password"), Email: cmd.String("email"),
 					FirstName: cmd.String("first-name"), LastName: cmd.String("last-name"), Role: cmd.String("role"),
@@ -88,7 +87,7 @@ func usersCommand() *cli.Command {
 			Name:  "disable",
 			Usage: "disable a user and revoke its refresh tokens",
 			Flags: append(serviceFlags(), &cli.StringFlag{Name: "username", Required: true, Usage: "the username or e-mail"}),
-			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, st store.Store) error {
+			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, st store.Reader) error {
 				u, err := st.GetUserByLogin(ctx, cmd.String("username"))
 				if err != nil {
 					return err
@@ -102,7 +101,7 @@ func usersCommand() *cli.Command {
 			Name:  "list",
 			Usage: "list users",
 			Flags: append(serviceFlags(), &cli.StringFlag{Name: "query", Aliases: []string{"q"}, Usage: "a substring of the username or e-mail"}),
-			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Store) error {
+			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Reader) error {
 				return table(cmd, "ID\tUSERNAME\tEMAIL\tROLE\tDISABLED\tCREATED", func(row func(string, ...any)) {
 					for p := (store.Page{Limit: 500}); ; {
 						us, next, err := st.ListUsers(ctx, store.UserFilter{Query: cmd.String("query")}, p)
@@ -137,26 +136,26 @@ func appsCommand() *cli.Command {
 				&cli.DurationFlag{Name: "access-token-ttl", Value: auth.DefaultAccessTokenTTL, Usage: "access-token lifetime"},
 				&cli.DurationFlag{Name: "refresh-token-ttl", Value: auth.DefaultRefreshTokenTTL, Usage: "refresh-token lifetime"},
 			),
-			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Store) error {
-				id := uuid.NewString()
-				a := store.Application{
-					ID: id, Name: cmd.String("name"), Audience: cmd.String("audience"), CreatedAt: time.Now().UTC(),
-					AccessTokenTTL: cmd.Duration("access-token-ttl"), RefreshTokenTTL: cmd.Duration("refresh-token-ttl"),
+			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Reader) error {
+				c := auth.ApplicationChange{
+					Name:           new(cmd.String("name")),
+					AccessTokenTTL: new(cmd.Duration("access-token-ttl")), RefreshTokenTTL: new(cmd.Duration("refresh-token-ttl")),
 				}
-				if a.Audience == "" {
-					a.Audience = id
+				if cmd.String("audience") != "" {
+					c.Audience = new(cmd.String("audience"))
 				}
-				if err := st.CreateApplication(ctx, a); err != nil {
+				a, err := svc.CreateApplication(ctx, c, "", cliClient)
+				if err != nil {
 					return err
 				}
-				_, err := fmt.Fprintln(cmd.Root().Writer, id)
+				_, err = fmt.Fprintln(cmd.Root().Writer, a.ID)
 				return err
 			}),
 		}, {
 			Name:  "list",
 			Usage: "list applications",
 			Flags: serviceFlags(),
-			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Store) error {
+			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Reader) error {
 				return table(cmd, "ID\tNAME\tAUDIENCE\tACCESS TTL\tREFRESH TTL\tDEFAULT", func(row func(string, ...any)) {
 					for p := (store.Page{Limit: 500}); ; {
 						apps, next, err := st.ListApplications(ctx, p)
@@ -188,7 +187,7 @@ func keysCommand() *cli.Command {
 			Flags: append(serviceFlags(),
 				&cli.StringFlag{Name: "alg", Usage: "the algorithm to rotate (default: --signing-alg)"},
 				&cli.BoolFlag{Name: "immediate", Usage: "sign with the new key at once and retire the old one now (a compromised key)"}),
-			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Store) error {
+			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Reader) error {
 				k, err := svc.RotateSigningKey(ctx, cmd.String("alg"), cmd.Bool("immediate"), "", cliClient)
 				if err != nil {
 					return err
@@ -200,7 +199,7 @@ func keysCommand() *cli.Command {
 			Name:  "list",
 			Usage: "list signing keys (public metadata only)",
 			Flags: serviceFlags(),
-			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Store) error {
+			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Reader) error {
 				ks, err := st.ListSigningKeys(ctx)
 				if err != nil {
 					return err

@@ -36,7 +36,7 @@ bcrypt hashes are re-hashed to argon2id at the user's next successful login.
 A line that cannot be imported is reported with its number and skipped; the
 command fails if any was.`,
 		Flags: serviceFlags(),
-		Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Store) error {
+		Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Reader) error {
 			if cmd.Args().Len() != 1 {
 				return fmt.Errorf("users import takes one FILE argument")
 			}
