@@ -136,12 +136,22 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 	reset := func() { req.Body = io.NopCloser(bytes.NewReader(reqBody)) }
 	reset()
 	route, params, err := d.Contract.router.FindRoute(req)
+	// A HEAD the contract declares no operation for is its GET without
+	// the body (RFC 9110 §9.3.2; impl/head.go): checked as that GET, its
+	// response by status and header fields alone.
+	asGet := req.Method == http.MethodHead && err != nil
+	validated := req
+	if asGet {
+		validated = req.Clone(req.Context())
+		validated.Method = http.MethodGet
+		route, params, err = d.Contract.router.FindRoute(validated)
+	}
 	if err != nil {
 		d.Report(fmt.Sprintf("%s %s is not in the contract: %v", req.Method, req.URL.Path, err))
 		return next.Do(req)
 	}
 	in := &openapi3filter.RequestValidationInput{
-		Request: req, PathParams: params, Route: route,
+		Request: validated, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
 	}
 	if req.Context().Value(breaksRequestKey{}) == nil {
@@ -164,7 +174,7 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 		out := &openapi3filter.ResponseValidationInput{
 			RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
 			Body:    io.NopCloser(bytes.NewReader(body)),
-			Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+			Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, ExcludeResponseBody: asGet},
 		}
 		if err := openapi3filter.ValidateResponse(req.Context(), out); err != nil {
 			problem := fmt.Sprintf("%s %s → %d: the response breaks the contract: %v", req.Method, req.URL.Path, resp.StatusCode, err)
@@ -173,7 +183,9 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 			}
 			d.Report(problem)
 		}
-		d.Contract.saw(route.Operation.OperationID, resp.StatusCode)
+		if !asGet {
+			d.Contract.saw(route.Operation.OperationID, resp.StatusCode) // a HEAD checked no GET body
+		}
 		wait, ok := retryAfter(resp)
 		if !ok || d.MaxRetryAfter <= 0 || attempt >= 5 {
 			return resp, nil

@@ -68,7 +68,7 @@ func bodyOperations(spec *openapi3.T) map[string]bodyMedia {
 				m.json = m.json || isJSON(mt)
 				m.form = m.form || mt == formType
 			}
-			out[method+" "+pathParamRE.ReplaceAllString(path, ":$1")] = m
+			out[method+" "+echoPath(path)] = m
 		}
 	}
 	return out

@@ -71,6 +71,8 @@ func NewEcho(h *Handlers, spec *openapi3.T, log *slog.Logger) *echo.Echo {
 	e.Use(headerLimit)
 	e.Use(middleware.BodyLimit(fmt.Sprint(MaxBodyBytes)))
 	e.Use(withRequestInfo)
+	implied := impliedHeads(spec)
+	e.Use(headAsGet(implied))
 	e.Use(h.dialectGate)
 	if h.cfg.RateLimit > 0 {
 		e.Use(newIPRateLimiter(h.cfg.RateLimit, h.cfg.RateBurst, spec).middleware)
@@ -87,7 +89,7 @@ func NewEcho(h *Handlers, spec *openapi3.T, log *slog.Logger) *echo.Echo {
 		},
 		SilenceServersWarning: true,
 	}))
-	api.RegisterHandlers(e, api.NewStrictHandler(h, nil))
+	api.RegisterHandlers(headRouter{e, implied}, api.NewStrictHandler(h, nil))
 	return e
 }
 
