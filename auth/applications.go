@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,3 +169,9 @@ func (s *Service) RemoveMember(ctx context.Context, appID, userID, actor string,
 		fmt.Sprintf("application %s, %d sessions ended", appID, len(ended))))
 	return nil
 }
+
+var applicationScopeRE = regexp.MustCompile(`^[a-z0-9:._-]+$`)
+
+// ValidApplicationScope reports whether s may be one of an application's
+// scopes.
+func ValidApplicationScope(s string) bool { return len(s) <= 128 && applicationScopeRE.MatchString(s) }

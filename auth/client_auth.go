@@ -1,12 +1,14 @@
 package auth
 
+// Client authentication: the one client rule (IdentifyClient) and the two
+// ways a confidential client proves itself, a secret or an assertion.
+
 import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
@@ -23,10 +25,6 @@ import (
 // alike to the caller.
 var ErrInvalidClient = errors.New("invalid client")
 
-// ClientSubType is the sub_type of a token issued to an application by the
-// client_credentials grant.
-const ClientSubType = "client"
-
 // AssertionType is RFC 7523's client_assertion_type for private_key_jwt.
 const AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -36,46 +34,9 @@ const MaxAssertionLifetime = 5 * time.Minute
 // ClientAssertionAlgs are the algorithms a client assertion may be signed with.
 var ClientAssertionAlgs = []string{AlgES256, AlgRS256, AlgEdDSA}
 
-var applicationScopeRE = regexp.MustCompile(`^[a-z0-9:._-]+$`)
-
-// ValidApplicationScope reports whether s may be one of an application's
-// scopes.
-func ValidApplicationScope(s string) bool { return len(s) <= 128 && applicationScopeRE.MatchString(s) }
-
 // dummySecretHash is compared against when the client is unknown, so that
 // an unknown client costs what a wrong secret does.
 var dummySecretHash = jose.HashRandomSecret("gatehouse: no such client")
-
-// CreateApplicationSecret makes a new secret for the application and
-// returns it, this once, with what is stored of it.
-func (s *Service) CreateApplicationSecret(ctx context.Context, appID string, expiresAt *time.Time, actor string, cl Client) (string, store.ApplicationSecret, error) {
-	secret, err := s.randomToken(32)
-	if err != nil {
-		return "", store.ApplicationSecret{}, err
-	}
-	id, err := s.newID()
-	if err != nil {
-		return "", store.ApplicationSecret{}, err
-	}
-	sec := store.ApplicationSecret{
-		ID: id, AppID: appID, Hash: jose.HashRandomSecret(secret),
-		CreatedAt: s.now().Truncate(time.Second), ExpiresAt: expiresAt,
-	}
-	if err := s.st.CreateApplicationSecret(ctx, sec); err != nil {
-		return "", store.ApplicationSecret{}, err
-	}
-	s.Audit(ctx, cl.event("application_secret.create", "success", actor, appID, "secret "+sec.ID))
-	return secret, sec, nil
-}
-
-// DeleteApplicationSecret deletes one of the application's secrets.
-func (s *Service) DeleteApplicationSecret(ctx context.Context, appID, id, actor string, cl Client) error {
-	if err := s.st.DeleteApplicationSecret(ctx, appID, id); err != nil {
-		return err
-	}
-	s.Audit(ctx, cl.event("application_secret.delete", "success", actor, appID, "secret "+id))
-	return nil
-}
 
 // ClientAuth is what a client sent to authenticate (RFC 6749 §2.3, RFC
 // 7523 §2.2): an id with a secret, or an assertion (with, optionally, the
@@ -280,65 +241,4 @@ func cmpErr(err, def error) error {
 		return err
 	}
 	return def
-}
-
-// ClientCredentials issues an access token to an authenticated
-// application (RFC 6749 §4.4): sub the application id, sub_type "client",
-// aud the application's audience, scope the requested scopes (all of the
-// application's when none are asked for). There is no refresh token.
-func (s *Service) ClientCredentials(ctx context.Context, app store.Application, requested string, cl Client) (AccessToken, error) {
-	scope, err := narrowScope(app.Scopes, requested)
-	if err != nil {
-		s.Audit(ctx, cl.event("client_credentials", "failure", app.ID, app.ID, "scope not granted"))
-		return AccessToken{}, err
-	}
-	tok, err := s.issueAccessToken(store.User{ID: app.ID, Role: ClientSubType}, app, scope, "", "", app.AccessTokenTTL, nil)
-	if err != nil {
-		return AccessToken{}, err
-	}
-	s.Audit(ctx, cl.event("client_credentials", "success", app.ID, app.ID, ""))
-	return tok, nil
-}
-
-// ApplicationJWKS reads the application's JWK Set (empty when none).
-func (s *Service) ApplicationJWKS(ctx context.Context, appID string) ([]JWK, error) {
-	raw, err := s.st.GetApplicationJWKS(ctx, appID)
-	if err != nil {
-		return nil, err
-	}
-	keys := []JWK{}
-	if raw == "" {
-		return keys, nil
-	}
-	if err := json.Unmarshal([]byte(raw), &keys); err != nil {
-		return nil, fmt.Errorf("decode application jwks: %w", err)
-	}
-	return keys, nil
-}
-
-// PutApplicationJWKS checks and stores the application's JWK Set, each
-// key with its alg filled in; a bad key is a *PolicyError.
-func (s *Service) PutApplicationJWKS(ctx context.Context, appID string, keys []JWK, actor string, cl Client) ([]JWK, error) {
-	seen := map[string]bool{}
-	for i := range keys {
-		field := fmt.Sprintf("keys.%d", i)
-		if seen[keys[i].Kid] {
-			return nil, &PolicyError{Field: field + ".kid", Reason: "is not unique in the set"}
-		}
-		seen[keys[i].Kid] = true
-		k, err := jose.ParseJWK(keys[i])
-		if err != nil {
-			return nil, &PolicyError{Field: field, Reason: "is not a usable public key: " + err.Error()}
-		}
-		keys[i].Alg = k.Alg
-	}
-	raw, err := json.Marshal(keys)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.st.PutApplicationJWKS(ctx, appID, string(raw)); err != nil {
-		return nil, err
-	}
-	s.Audit(ctx, cl.event("application_jwks.put", "success", actor, appID, fmt.Sprintf("%d keys", len(keys))))
-	return keys, nil
 }
