@@ -102,6 +102,36 @@ func TestMultiNode(t *testing.T) {
 		wantTokenRefused(t, b, tok.AccessToken, admin, "the ended session's token on B after B synced")
 	})
 
+	t.Run("a member removed on A loses the application's sessions on B from its next sync", func(t *testing.T) {
+		app := a.createApplication(t, admin, client.ApplicationCreate{Name: "multinode-hub"})
+		alice := a.userID(t, admin, "alice")
+		if r, err := a.Client.AddApplicationMemberWithResponse(ctx, app.Id, alice, bearer(admin)); err != nil || r.StatusCode() != http.StatusNoContent {
+			t.Fatalf("add member on A: %v", err)
+		}
+		tok := a.loginTo(t, app.Id.String(), "alice", "alice-password")
+		introspect := func(what string) bool {
+			t.Helper()
+			in, err := b.Client.IntrospectTokenWithFormdataBodyWithResponse(ctx, client.IntrospectTokenFormdataRequestBody{Token: tok.AccessToken}, bearer(admin))
+			if err != nil || in.JSON200 == nil {
+				t.Fatalf("introspect %s: %v", what, err)
+			}
+			return in.JSON200.Active
+		}
+		if !introspect("before") {
+			t.Fatalf("the member's token is not active on B")
+		}
+		if r, err := a.Client.RemoveApplicationMemberWithResponse(ctx, app.Id, alice, bearer(admin)); err != nil || r.StatusCode() != http.StatusNoContent {
+			t.Fatalf("remove member on A: %v", err)
+		}
+		wantRefreshRefused(t, b, tok.RefreshToken, "the removed member's refresh token on B")
+		if err := b.Svc.SyncRevocations(ctx); err != nil {
+			t.Fatalf("sync B: %v", err)
+		}
+		if introspect("after B synced") {
+			t.Errorf("the removed member's access token is still active on B after B synced")
+		}
+	})
+
 	t.Run("B's watcher brings a session ended on A within one sync interval", func(t *testing.T) {
 		tok := a.login(t, "alice", "alice-password")
 		// B has verified the token (and remembers its signature) before

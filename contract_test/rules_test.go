@@ -66,6 +66,22 @@ func auditEvents(t *testing.T, s *server, admin, action string) []client.AuditEv
 	return resp.JSON200.Items
 }
 
+// userID is the id of the user username, found through the user list.
+func (s *server) userID(t testing.TB, admin, username string) uuid.UUID {
+	t.Helper()
+	resp, err := s.Client.ListUsersWithResponse(context.Background(), &client.ListUsersParams{}, bearer(admin))
+	if err != nil || resp.JSON200 == nil {
+		t.Fatalf("list users: %v", err)
+	}
+	for _, u := range resp.JSON200.Items {
+		if u.Username == username {
+			return u.Id
+		}
+	}
+	t.Fatalf("no user %s", username)
+	return uuid.UUID{}
+}
+
 // TestRemovedMemberStopsRefreshing: removing a member ends the user's
 // sessions of the application at once — refresh token and access tokens —
 // and leaves its other sessions alone.
@@ -213,16 +229,8 @@ func TestRefreshStopsWhenLoginWould(t *testing.T) {
 		t.Errorf("an access token of the deleted application is still active")
 	}
 
-	users, err := s.Client.ListUsersWithResponse(ctx, &client.ListUsersParams{}, bearer(admin))
-	if err != nil || users.JSON200 == nil {
-		t.Fatal(err)
-	}
-	for _, u := range users.JSON200.Items {
-		if u.Username == "dan" {
-			if r, _ := s.Client.DeleteUserWithResponse(ctx, u.Id, bearer(admin)); r.StatusCode() != http.StatusNoContent {
-				t.Fatalf("delete user: %d", r.StatusCode())
-			}
-		}
+	if r, _ := s.Client.DeleteUserWithResponse(ctx, s.userID(t, admin, "dan"), bearer(admin)); r.StatusCode() != http.StatusNoContent {
+		t.Fatalf("delete user: %d", r.StatusCode())
 	}
 	if r := refresh(t, s, dan.RefreshToken); r.JSON400 == nil {
 		t.Errorf("refresh of a deleted user: %d %s, want 400", r.StatusCode(), r.Body)
