@@ -39,12 +39,14 @@ var segmentNames = [3]string{"header", "payload", "signature"}
 // line breaks, other unused bits) does not verify. Its errors wrap
 // ErrNotCompact.
 func ParseCompact(token string) (Header, []byte, error) {
-	segs := strings.Split(token, ".")
-	if len(segs) != 3 {
-		return Header{}, nil, fmt.Errorf("%w: %d segments, want 3", ErrNotCompact, len(segs))
+	if n := strings.Count(token, ".") + 1; n != 3 {
+		return Header{}, nil, fmt.Errorf("%w: %d segments, want 3", ErrNotCompact, n)
 	}
 	var decoded [3][]byte
-	for i, seg := range segs {
+	rest := token
+	for i := range decoded {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, ".")
 		if seg == "" {
 			return Header{}, nil, fmt.Errorf("%w: %s is empty", ErrNotCompact, segmentNames[i])
 		}
@@ -69,16 +71,19 @@ func parseHeader(raw []byte) (Header, error) {
 		return Header{}, fmt.Errorf("not a JSON object: %w", err)
 	}
 	var h Header
-	for name, dst := range map[string]*string{"alg": &h.Alg, "kid": &h.Kid, "typ": &h.Typ} {
-		v, ok := m[name]
+	for _, member := range [...]struct {
+		name string
+		dst  *string
+	}{{"alg", &h.Alg}, {"kid", &h.Kid}, {"typ", &h.Typ}} {
+		v, ok := m[member.name]
 		if !ok {
 			continue
 		}
 		s, ok := v.(string)
 		if !ok {
-			return Header{}, fmt.Errorf("%s is not a string", name)
+			return Header{}, fmt.Errorf("%s is not a string", member.name)
 		}
-		*dst = s
+		*member.dst = s
 	}
 	if h.Alg == "" {
 		return Header{}, errors.New("alg is missing")
