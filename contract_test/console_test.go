@@ -3,13 +3,16 @@ package contract_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 	"github.com/gatehouse-auth/gatehouse/impl"
@@ -140,11 +143,15 @@ const consoleSessionAgent = "gatehouse-console-e2e-session"
 // (playwright-core and Debian's /usr/bin/chromium) against a real server on
 // loopback: console/e2e/console.e2e.mjs (README, "The console", lists its
 // steps) is refused a wrong password in words, signs in as the
-// administrator from the keyboard, drives the roles page, creates a user,
+// administrator from the keyboard, finds on the overview the logins made
+// here over the last day (an hour's successes and failures apart, as
+// figures, bars and a table), the live sessions, the locked and the
+// disabled accounts, drives the roles page, creates a user,
 // changes its role and disables it, ends the session carol holds here,
 // makes an API key and an application secret that work until deleted,
 // edits an application, rotates a signing key, finds each change in the
-// audit log through its filters, checks every control's accessible name
+// audit log through its filters (by username, application name or id;
+// actors and subjects shown by name, linking to their pages), checks every control's accessible name
 // and that nothing reached localStorage, sessionStorage or a cookie, and
 // signs out (revoking its refresh token); then a user with TOTP signs in
 // with the password and the code, and the console refreshes before the
@@ -169,18 +176,60 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node is not on the PATH: %v", err)
 	}
-	s := newServer(t)
-	// carol has a session (a login from elsewhere) for the console to end.
+	// The server's clock runs with the wall clock, shifted back for the
+	// logins of the hours before, which the overview counts; from a day
+	// back, so the first signing key signs them.
+	var shift atomic.Int64
+	at := func(ago time.Duration) { shift.Store(int64(-ago)) }
+	at(24 * time.Hour)
+	s := newServer(t, func(c *authConfig) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+		c.MaxFailedLogins = 3
+	})
+	// The overview's logins, by hours ago (an hour's middle, so the
+	// browser, a little later, bins them the same): successes and failures.
+	type hour struct {
+		Success int `json:"success"`
+		Failure int `json:"failure"`
+	}
+	logins := map[int]hour{23: {1, 0}, 5: {2, 1}, 2: {1, 2}, 0: {1, 3}}
+	at(23*time.Hour + 30*time.Minute)
 	admin := s.adminToken(t)
-	s.createUser(t, admin, client.UserCreate{Username: "carol", Password: "carol-password"})
+	for _, name := range []string{"carol", "erin", "frank"} {
+		s.createUser(t, admin, client.UserCreate{Username: name, Password: name + "-password"})
+	}
+	gwen := s.createUser(t, admin, client.UserCreate{Username: "gwen", Password: "gwen-password"})
+	if r, err := s.Client.UpdateUserWithResponse(context.Background(), gwen.Id, client.UserUpdate{Disabled: ptr(true)}, bearer(admin)); err != nil || r.JSON200 == nil {
+		t.Fatalf("disable gwen: %v", err)
+	}
+	for _, ago := range []int{5, 2} {
+		at(time.Duration(ago)*time.Hour + 30*time.Minute)
+		for range logins[ago].Success {
+			s.login(t, "erin", "erin-password")
+		}
+		for range logins[ago].Failure {
+			failLogin(t, s, "erin")
+		}
+	}
+	at(0)
+	// carol has a session (a login from elsewhere) for the console to end;
+	// frank's failures lock him.
 	carol := s.loginAs(t, "carol", "carol-password", consoleSessionAgent)
+	for range logins[0].Failure {
+		failLogin(t, s, "frank")
+	}
+	// Live: the administrator's, erin's three and carol's sessions.
+	want, err := json.Marshal(map[string]any{"logins": logins, "live_sessions": 5, "locked": 1, "disabled": 1, "users": 5})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(node, filepath.Join("e2e", "console.e2e.mjs"))
 	cmd.Dir = consoleDir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1",
 		"CONSOLE_URL="+s.URL+"/console/", "CONSOLE_CHROMIUM="+chromium,
 		"CONSOLE_ADMIN_USERNAME=admin", "CONSOLE_ADMIN_PASSWORD="+adminPassword,
 		"CONSOLE_SESSION_USERNAME=carol", "CONSOLE_SESSION_AGENT="+consoleSessionAgent,
-		"CONSOLE_NEW_USERNAME=dana",
+		"CONSOLE_NEW_USERNAME=dana", "CONSOLE_OVERVIEW="+string(want),
 	)
 	if err := runLogged(t, cmd); err != nil {
 		t.Fatalf("console e2e: %v (its output is above)", err)
@@ -188,6 +237,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The session the console ended is over; the user it made has the
 	// role it chose and is disabled.
 	wantRefreshRefused(t, s, carol.RefreshToken, "carol's session the console ended")
+	admin = s.adminToken(t) // the first expired hours ago
 	users, err := s.Client.ListUsersWithResponse(context.Background(), &client.ListUsersParams{Q: ptr("dana")}, bearer(admin))
 	if err != nil || users.JSON200 == nil || len(users.JSON200.Items) != 1 {
 		t.Fatalf("find dana: %v %s", err, users.Body)

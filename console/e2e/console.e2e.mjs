@@ -4,7 +4,8 @@
 // CONSOLE_CHROMIUM, the administrator's credentials and the names below.
 // README ("The console") lists the steps. Exits non-zero on the first
 // failed step. With CONSOLE_SCREENSHOTS set to a folder it also writes
-// console-users.png and console-audit.png there (docs/ has them).
+// console-overview.png, console-users.png and console-audit.png there
+// (docs/ has them).
 import assert from "node:assert/strict";
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { chromium } from "playwright-core";
@@ -17,9 +18,13 @@ const adminPassword = process.env.CONSOLE_ADMIN_PASSWORD;
 const sessionUser = process.env.CONSOLE_SESSION_USERNAME;
 const sessionAgent = process.env.CONSOLE_SESSION_AGENT;
 const newUser = process.env.CONSOLE_NEW_USERNAME || `e2e-${Date.now()}`;
+// What the overview must show of the logins the Go test made (successes
+// and failures by hours ago) and of its accounts and sessions, before the
+// browser's own.
+const plan = JSON.parse(process.env.CONSOLE_OVERVIEW || "null");
 // When set, a folder the users page and the audit log are screenshot into.
 const shots = process.env.CONSOLE_SCREENSHOTS;
-assert.ok(url && admin && adminPassword && sessionUser && sessionAgent, "CONSOLE_URL, CONSOLE_ADMIN_USERNAME, CONSOLE_ADMIN_PASSWORD, CONSOLE_SESSION_USERNAME and CONSOLE_SESSION_AGENT are required");
+assert.ok(url && admin && adminPassword && sessionUser && sessionAgent && plan, "CONSOLE_URL, CONSOLE_ADMIN_USERNAME, CONSOLE_ADMIN_PASSWORD, CONSOLE_SESSION_USERNAME, CONSOLE_SESSION_AGENT and CONSOLE_OVERVIEW are required");
 
 const browser = await chromium.launch({
   executablePath: process.env.CONSOLE_CHROMIUM || "/usr/bin/chromium",
@@ -80,22 +85,26 @@ try {
     assert.equal(await error.evaluate((el) => el.previousElementSibling?.getAttribute("name")), field);
     return words;
   };
-  // audit filters the audit log and waits until every row shown matches
-  // the filter and the actions in need are among them (as many times).
-  const audit = async (filter, need) => {
-    for (const [label, key] of [["Actor id", "actor"], ["Subject id", "subject"], ["Action", "action"], ["Since", "since"], ["Until", "until"]]) {
+  // fillAudit fills the audit log's filter and submits it.
+  const fillAudit = async (filter) => {
+    for (const [label, key] of [["Actor (username, application or id)", "actor"], ["Subject (username, application, role or id)", "subject"], ["Action", "action"], ["Since", "since"], ["Until", "until"]]) {
       await page.getByLabel(label, { exact: true }).fill(filter[key] ?? "");
     }
-    await Promise.all([
-      page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/audit-events"),
-      page.getByRole("button", { name: "Filter", exact: true }).click(),
-    ]);
+    await page.getByRole("button", { name: "Filter", exact: true }).click();
+  };
+  // audit filters the audit log and waits until every row shown matches
+  // the filter (its actor and subject shown by name: the filter's own
+  // text, or shows') and the actions in need are among them (as many
+  // times).
+  const audit = async (filter, need, shows = {}) => {
+    await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/audit-events"), fillAudit(filter)]);
+    const shown = { actor: shows.actor ?? filter.actor, subject: shows.subject ?? filter.subject };
     await page.waitForFunction(
-      ([f, need]) => {
+      ([f, shown, need]) => {
         const rows = [...document.querySelectorAll("table tbody tr")].map((tr) => [...tr.cells].map((td) => td.textContent));
         const left = [...need];
         for (const [, action, , actor, subject, , detail] of rows) {
-          if ((f.action && action !== f.action) || (f.actor && actor !== f.actor) || (f.subject && subject !== f.subject)) return false;
+          if ((f.action && action !== f.action) || (shown.actor && actor !== shown.actor) || (shown.subject && subject !== shown.subject)) return false;
           // A need is an action, or "action | detail" for the detail too.
           const i = left.findIndex((n) => {
             const [a, d] = n.split(" | ");
@@ -105,9 +114,12 @@ try {
         }
         return left.length === 0 && (need.length > 0 || rows.length === 0);
       },
-      [filter, need],
+      [filter, shown, need],
     );
   };
+  // named is the link an audit row's actor or subject (column 3 or 4)
+  // shows for name, in the first row.
+  const named = (column, name) => page.getByRole("table", { name: "Audit events" }).locator("tbody tr").first().locator("td").nth(column).getByRole("link", { name, exact: true });
 
   await labelled(page, "the sign-in page");
 
@@ -128,9 +140,47 @@ try {
   await page.keyboard.press("ControlOrMeta+a");
   await page.keyboard.type(adminPassword);
   await page.keyboard.press("Enter");
-  await page.getByRole("heading", { name: "Users" }).waitFor();
-  await labelled(page, "the users page");
-  step("signed in as the administrator (keyboard only)");
+  await focused("Overview");
+  step("signed in as the administrator (keyboard only), on the overview");
+
+  // The overview: the Go test's logins and the browser's (the wrong
+  // password and the sign-in, this hour), as figures and as bars, an
+  // hour's successes and failures apart; its accounts and sessions, and
+  // the browser's session.
+  {
+    const logins = { ...plan.logins, 0: { success: plan.logins[0].success + 1, failure: plan.logins[0].failure + 1 } };
+    const sum = (k) => Object.values(logins).reduce((n, h) => n + h[k], 0);
+    const figure = (term) => page.locator(`dd[data-figure="${term}"]`);
+    await figure("Accounts").waitFor();
+    const figures = {
+      "Successful logins": sum("success"),
+      "Failed logins": sum("failure"),
+      "Live sessions": plan.live_sessions + 1,
+      "Locked accounts": plan.locked,
+      "Disabled accounts": plan.disabled,
+      Accounts: plan.users,
+    };
+    for (const [term, want] of Object.entries(figures)) {
+      assert.equal((await figure(term).textContent()).trim(), String(want), `the overview's ${term}`);
+    }
+    const bars = await page.locator("svg.chart rect.bar").evaluateAll((rs) =>
+      rs.map((r) => ({ ago: Number(r.dataset.hoursAgo), outcome: r.dataset.outcome, count: Number(r.dataset.count), height: r.height.baseVal.value })),
+    );
+    assert.equal(bars.length, 48, "two bars an hour for 24 hours");
+    const most = Math.max(...bars.map((b) => b.count));
+    const tallest = Math.max(...bars.map((b) => b.height));
+    for (const b of bars) {
+      assert.equal(b.count, logins[b.ago]?.[b.outcome] ?? 0, `${b.outcome} logins ${b.ago} hours ago`);
+      assert.ok(Math.abs(b.height - (tallest * b.count) / most) < 0.01, `the bar of ${b.outcome} logins ${b.ago} hours ago is ${b.height} high for ${b.count}, the tallest ${tallest} for ${most}`);
+    }
+    // The same counts as a table, for who cannot see the chart.
+    await page.getByText("Logins per hour, as a table").click();
+    const rows = await page.getByRole("table", { name: "Logins per hour" }).locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [tr.cells[1].textContent, tr.cells[2].textContent]));
+    assert.deepEqual(rows.reverse(), Array.from({ length: 24 }, (_, ago) => [String(logins[ago]?.success ?? 0), String(logins[ago]?.failure ?? 0)]));
+    await labelled(page, "the overview");
+    if (shots) await page.screenshot({ path: `${shots}/console-overview.png` });
+    step(`overview: ${figures["Successful logins"]} successful and ${figures["Failed logins"]} failed logins in four hours' bars, ${figures["Live sessions"]} live sessions, ${plan.locked} locked, ${plan.disabled} disabled`);
+  }
 
   // Roles: create one with scopes and a second factor required, change
   // it; create another and delete it.
@@ -159,6 +209,7 @@ try {
 
   // Create a user and find it in the list.
   await open("Users", "Users");
+  await labelled(page, "the users page");
   await page.getByLabel("Username", { exact: true }).fill(newUser);
   await page.getByLabel("E-mail", { exact: true }).fill(`${newUser}@example.com`);
   await page.getByLabel("Password", { exact: true }).fill("e2e-user-password-1");
@@ -321,19 +372,45 @@ try {
   const events = page.getByRole("table", { name: "Audit events" }).locator("tbody tr");
   await events.first().waitFor();
   await labelled(page, "the audit log");
+  await events.first().getByRole("link", { name: admin, exact: true }).waitFor(); // the names are in
   if (shots) await page.screenshot({ path: `${shots}/console-audit.png` });
   const first = (await events.first().locator("td").nth(1).textContent()).trim();
   await audit({ action: first }, [first]);
   step(`audit log opened, filtered by ${first}`);
-  await audit({ subject: newUserID }, ["user.create", "user.update | role user -> support", "user.update | disabled"]);
-  step(`audit log: ${newUser}'s creation, role change and disabling (by subject)`);
-  await audit({ subject: sessionUserID, action: "session.revoke" }, ["session.revoke"]);
-  step(`audit log: the end of ${sessionUser}'s session (by subject and action)`);
+  await audit({ subject: newUser }, ["user.create", "user.update | role user -> support", "user.update | disabled"]);
+  step(`audit log: ${newUser}'s creation, role change and disabling (by subject, a username)`);
+  await audit({ subject: sessionUserID, action: "session.revoke" }, ["session.revoke"], { subject: sessionUser });
+  step(`audit log: the end of ${sessionUser}'s session (by subject, an id shown as the username, and action)`);
   await audit({ action: "signing_key.rotate" }, ["signing_key.rotate"]);
-  const adminID = (await call("GET", "/v1/me", await passwordToken(admin, adminPassword))).id;
-  await audit({ actor: adminID, action: "role.put" }, ["role.put", "role.put", "role.put"]);
+  const adminToken = await passwordToken(admin, adminPassword);
+  const adminID = (await call("GET", "/v1/me", adminToken)).id;
+  await audit({ actor: admin, action: "role.put" }, ["role.put", "role.put", "role.put"]);
   await audit({ subject: "scratch", action: "role.delete" }, ["role.delete"]);
   step("audit log: the key rotation, the role changes and deletion (by actor, subject and action)");
+
+  // Names link to their pages: the administrator's, and an application's
+  // (one the API makes, with a secret, which the log names by id).
+  const actorLink = named(3, admin);
+  assert.equal(await actorLink.getAttribute("href"), `#/users/${adminID}`);
+  await actorLink.focus();
+  await page.keyboard.press("Enter");
+  await focused(`User ${admin}`);
+  assert.equal((await page.getByTestId("user-id").textContent()).trim(), adminID);
+  await open("Audit log", "Audit log");
+  const kept = await call("POST", "/v1/applications", adminToken, { name: "e2e-kept" });
+  await call("POST", `/v1/applications/${kept.id}/secrets`, adminToken, {});
+  await audit({ actor: admin, subject: "e2e-kept", action: "application_secret.create" }, ["application_secret.create"]);
+  const appLink = named(4, "e2e-kept");
+  assert.equal(await appLink.getAttribute("href"), `#/applications/${kept.id}`);
+  await appLink.click();
+  await focused("Application e2e-kept");
+  await open("Audit log", "Audit log");
+  step("audit log: names link to the user's and the application's pages");
+
+  // An actor no user or application is named is refused beside the field.
+  await fillAudit({ actor: "nobody-by-this-name" });
+  assert.equal(await fieldError("actor_id", "Actor (username, application or id)"), "no user or application is named nobody-by-this-name");
+  step("audit log: an unknown actor's name is refused beside the field");
   await audit({ action: "user.create", since: localTime(Date.now() + 3600e3) }, []);
   step("audit log: nothing since an hour from now (by time)");
 
@@ -402,7 +479,7 @@ try {
     ]);
     assert.equal(refreshed.status(), 200);
     step(`refreshed before the ${expiresIn}s access token expired`);
-    // Not an administrator: the users page says so, in words.
+    // Not an administrator: the overview says so, in words.
     await mfaPage.getByRole("alert").filter({ hasText: "scope users:read" }).waitFor();
     await mfaContext.close();
   }

@@ -6,6 +6,7 @@ import { signOut, whenSignedOut } from "./api";
 import { ApiKeys } from "./pages/api-keys";
 import { Applications } from "./pages/applications";
 import { Audit } from "./pages/audit";
+import { Overview } from "./pages/overview";
 import { Roles } from "./pages/roles";
 import { SignIn } from "./pages/signin";
 import { SigningKeys } from "./pages/signing-keys";
@@ -14,6 +15,7 @@ import { go, useRoute } from "./route";
 import "./style.css";
 
 const pages: Record<string, { title: string; view: (p: { id?: string }) => preact.JSX.Element }> = {
+  overview: { title: "Overview", view: Overview },
   users: { title: "Users", view: Users },
   roles: { title: "Roles", view: Roles },
   applications: { title: "Applications", view: Applications },
@@ -21,7 +23,7 @@ const pages: Record<string, { title: string; view: (p: { id?: string }) => preac
   "signing-keys": { title: "Signing keys", view: SigningKeys },
   audit: { title: "Audit log", view: Audit },
 };
-const first = "users";
+const first = "overview";
 
 function App() {
   const [signedIn, setSignedIn] = useState(false);
