@@ -225,3 +225,20 @@ func TestDecodeBase64URL(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeBase64URL: whatever DecodeBase64URL accepts has one spelling,
+// the one encoding gives back.
+func FuzzDecodeBase64URL(f *testing.F) {
+	for _, s := range []string{"", "AQAB", "AQ", "AR", "AQ==", "A\nQAB", "-_8", "+/8", "AQABA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := DecodeBase64URL(s)
+		if err != nil {
+			return
+		}
+		if again := base64.RawURLEncoding.EncodeToString(b); again != s {
+			t.Errorf("DecodeBase64URL(%q) accepted a spelling that encodes back as %q", s, again)
+		}
+	})
+}
