@@ -212,7 +212,13 @@ func (h *Handlers) authenticate(ctx context.Context, in *openapi3filter.Authenti
 	}
 	for _, want := range requiredScopes(in) {
 		if !slices.Contains(p.Scopes, want) {
-			return &Error{Kind: KindForbidden, Detail: "the credentials lack the scope " + want, Scope: want}
+			e := &Error{Kind: KindForbidden, Detail: "the credentials lack the scope " + want, Scope: want}
+			if in.SecuritySchemeName == "oauthClient" {
+				// A client refused as RFC 6749 §5.2 refuses one: it sent
+				// no access token, so no Bearer challenge (wwwAuthenticate).
+				e.Code, e.Detail = string(api.OAuthErrorErrorUnauthorizedClient), "the client's scopes lack "+want
+			}
+			return e
 		}
 	}
 	setPrincipal(c, p)

@@ -61,14 +61,19 @@ func allowedMethods(c echo.Context) string {
 // Basic, and with Basic (RFC 6749 §5.2): a Bearer challenge there would
 // tell an OAuth client its access token was refused, and clients (like
 // oauth4webapi) that raise on any challenge would hide the error body.
+// A client that did authenticate but lacks a scope is refused with no
+// challenge at all: it sent no access token to be refused.
 func wwwAuthenticate(r *http.Request, e *Error) string {
 	if errors.Is(e.Err, auth.ErrSignupDisabled) {
 		return "" // no credentials would change the answer: no challenge
 	}
-	if e.Code == codeInvalidClient {
+	switch e.Code {
+	case codeInvalidClient:
 		if _, _, basic := r.BasicAuth(); basic {
 			return `Basic realm="gatehouse"`
 		}
+		return ""
+	case string(api.OAuthErrorErrorUnauthorizedClient):
 		return ""
 	}
 	h := `Bearer realm="gatehouse"`

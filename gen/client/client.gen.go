@@ -250,6 +250,7 @@ const (
 	OAuthErrorErrorInvalidToken           OAuthErrorError = "invalid_token"
 	OAuthErrorErrorServerError            OAuthErrorError = "server_error"
 	OAuthErrorErrorTemporarilyUnavailable OAuthErrorError = "temporarily_unavailable"
+	OAuthErrorErrorUnauthorizedClient     OAuthErrorError = "unauthorized_client"
 	OAuthErrorErrorUnsupportedGrantType   OAuthErrorError = "unsupported_grant_type"
 	OAuthErrorErrorUnsupportedTokenType   OAuthErrorError = "unsupported_token_type"
 )
@@ -272,6 +273,8 @@ func (e OAuthErrorError) Valid() bool {
 	case OAuthErrorErrorServerError:
 		return true
 	case OAuthErrorErrorTemporarilyUnavailable:
+		return true
+	case OAuthErrorErrorUnauthorizedClient:
 		return true
 	case OAuthErrorErrorUnsupportedGrantType:
 		return true

@@ -1286,7 +1286,7 @@ export interface components {
         /** @description RFC 6749 §5.2 error. */
         OAuthError: {
             /** @enum {string} */
-            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unsupported_grant_type" | "invalid_scope" | "unsupported_token_type" | "invalid_token" | "insufficient_scope" | "server_error" | "temporarily_unavailable";
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unsupported_grant_type" | "invalid_scope" | "unauthorized_client" | "unsupported_token_type" | "invalid_token" | "insufficient_scope" | "server_error" | "temporarily_unavailable";
             /** @example invalid username or password */
             error_description?: string;
         };
@@ -2109,7 +2109,13 @@ export interface components {
                 "application/json": components["schemas"]["OAuthError"];
             };
         };
-        /** @description `insufficient_scope`: the credentials lack `tokens:introspect`. */
+        /**
+         * @description The credentials lack `tokens:introspect`: `insufficient_scope`
+         *     with a Bearer challenge (RFC 6750 §3.1) for a Bearer token or an
+         *     API key; `unauthorized_client` and no challenge for an application
+         *     that authenticated as at the token endpoint (RFC 6749 §5.2), which
+         *     sent no access token to be refused.
+         */
         OAuthForbidden: {
             headers: {
                 "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
