@@ -60,6 +60,20 @@ func (e *Env) passwordGrant(ctx context.Context, username, password, clientID st
 	return resp.JSON200, nil
 }
 
+// refresh runs the refresh grant and fails unless it is answered 200.
+func (e *Env) refresh(ctx context.Context, token string) (*client.TokenResponse, error) {
+	resp, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
+		GrantType: client.TokenRequestGrantTypeRefreshToken, RefreshToken: &token,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
+		return nil, err
+	}
+	return resp.JSON200, nil
+}
+
 // revoke revokes a token and fails unless it is answered 200.
 func (e *Env) revoke(ctx context.Context, token string) error {
 	resp, err := e.Client.RevokeTokenWithFormdataBodyWithResponse(ctx, client.RevokeTokenFormdataRequestBody{Token: token})
@@ -239,26 +253,51 @@ var Suite = []Check{
 		}
 		return nil
 	}},
-	{Name: "a wrong password is 400 invalid_grant", Run: func(ctx context.Context, e *Env) error {
-		resp, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-			GrantType: client.TokenRequestGrantTypePassword, Username: &e.Username, Password: ptr(e.Password + "-wrong"),
-		})
-		if err != nil {
-			return err
+	{Name: "the token endpoint's errors (RFC 6749 §5.2)", Run: func(ctx context.Context, e *Env) error {
+		form := func(grant client.TokenRequestGrantType, f func(*client.CreateTokenFormdataRequestBody)) client.CreateTokenFormdataRequestBody {
+			b := client.CreateTokenFormdataRequestBody{GrantType: grant}
+			f(&b)
+			return b
 		}
-		if resp.JSON400 == nil || resp.JSON400.Error != client.OAuthErrorErrorInvalidGrant {
-			return fmt.Errorf("status %d, want 400 invalid_grant: %.300s", resp.StatusCode(), resp.Body)
+		cases := []struct {
+			name       string
+			body       client.CreateTokenFormdataRequestBody
+			wantStatus int
+			wantCode   client.OAuthErrorError
+		}{
+			{"a wrong password", form("password", func(b *client.CreateTokenFormdataRequestBody) {
+				b.Username, b.Password = &e.Username, ptr(e.Password+"-wrong")
+			}), 400, client.OAuthErrorErrorInvalidGrant},
+			{"an unknown user", form("password", func(b *client.CreateTokenFormdataRequestBody) {
+				b.Username, b.Password = ptr(e.Prefix+"nobody"), ptr("nope")
+			}), 400, client.OAuthErrorErrorInvalidGrant},
+			{"no password", form("password", func(b *client.CreateTokenFormdataRequestBody) { b.Username = &e.Username }), 400, client.OAuthErrorErrorInvalidRequest},
+			{"a scope not granted", form("password", func(b *client.CreateTokenFormdataRequestBody) {
+				b.Username, b.Password, b.Scope = &e.Username, &e.Password, ptr("launch:missiles")
+			}), 400, client.OAuthErrorErrorInvalidScope},
+			{"an unknown client_id", form("password", func(b *client.CreateTokenFormdataRequestBody) {
+				b.Username, b.Password, b.ClientId = &e.Username, &e.Password, ptr(uuid.NewString())
+			}), 401, client.OAuthErrorErrorInvalidClient},
+			{"an unknown refresh token", form("refresh_token", func(b *client.CreateTokenFormdataRequestBody) { b.RefreshToken = ptr("nope") }), 400, client.OAuthErrorErrorInvalidGrant},
+			{"no refresh token", form("refresh_token", func(*client.CreateTokenFormdataRequestBody) {}), 400, client.OAuthErrorErrorInvalidRequest},
+		}
+		for _, tc := range cases {
+			resp, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, tc.body)
+			if err != nil {
+				return err
+			}
+			got := resp.JSON400
+			if tc.wantStatus == 401 {
+				got = resp.JSON401
+			}
+			if err := WantOAuthError(resp.StatusCode(), resp.Body, got, tc.wantStatus, tc.wantCode); err != nil {
+				return fmt.Errorf("%s: %w", tc.name, err)
+			}
+			if cc := resp.HTTPResponse.Header.Get("Cache-Control"); cc != "no-store" {
+				return fmt.Errorf("%s: Cache-Control %q, want no-store", tc.name, cc)
+			}
 		}
 		return nil
-	}},
-	{Name: "an unknown client_id is 401 invalid_client", Run: func(ctx context.Context, e *Env) error {
-		resp, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-			GrantType: client.TokenRequestGrantTypePassword, Username: &e.Username, Password: &e.Password, ClientId: ptr(uuid.NewString()),
-		})
-		if err != nil {
-			return err
-		}
-		return status(resp.StatusCode(), 401, resp.Body)
 	}},
 	{Name: "without credentials /v1/users is 401", Run: func(ctx context.Context, e *Env) error {
 		resp, err := e.Client.ListUsersWithResponse(ctx, nil)
@@ -299,9 +338,18 @@ var Suite = []Check{
 		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
 			return err
 		}
+		listed := map[string]client.SigningAlg{}
 		for _, k := range resp.JSON200.Items {
+			listed[k.Kid] = k.Alg
 			if k.RetiredAt == nil && !slices.Contains(kids, k.Kid) {
 				return fmt.Errorf("key %s is not in the JWKS", k.Kid)
+			}
+		}
+		// A retired key stays published until its tokens expire, and so
+		// stays listed: every published key is a listed one.
+		for _, k := range jwks.JSON200.Keys {
+			if alg, ok := listed[k.Kid]; !ok || alg != k.Alg {
+				return fmt.Errorf("the JWKS's key %s (%s) is not a signing key listed", k.Kid, k.Alg)
 			}
 		}
 		return nil
@@ -324,30 +372,92 @@ var Suite = []Check{
 		if err != nil {
 			return err
 		}
-		return status(resp.StatusCode(), 404, resp.Body)
+		_, err = WantProblem(resp.HTTPResponse, resp.Body, 404)
+		return err
 	}},
-	{Name: "a refresh rotates the refresh token", Run: func(ctx context.Context, e *Env) error {
-		// A session of its own: revoking it below ends it, access tokens
-		// included, and the run's admin token must outlive it.
-		login, err := e.passwordGrant(ctx, e.Username, e.Password, "")
+	{Name: "a refresh rotates the refresh token; replaying a spent one revokes its family", Run: func(ctx context.Context, e *Env) error {
+		// Sessions of its own, ended by the check: the run's admin token
+		// must outlive them, and the run leaves no live session behind.
+		first, err := e.passwordGrant(ctx, e.Username, e.Password, "")
 		if err != nil {
 			return err
 		}
-		first := login.RefreshToken
+		second, err := e.refresh(ctx, first.RefreshToken)
+		if err != nil {
+			return err
+		}
+		if second.RefreshToken == first.RefreshToken || second.AccessToken == "" {
+			return errors.New("the refresh token did not rotate")
+		}
+		third, err := e.refresh(ctx, second.RefreshToken)
+		if err != nil {
+			return err
+		}
+		// Replaying a spent token is reuse: it fails and revokes the
+		// family, so even the newest token of the family stops working.
+		for _, use := range []struct{ name, token string }{{"the replayed token", first.RefreshToken}, {"the family's newest token after the replay", third.RefreshToken}} {
+			resp, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
+				GrantType: client.TokenRequestGrantTypeRefreshToken, RefreshToken: &use.token,
+			})
+			if err != nil {
+				return err
+			}
+			if err := WantOAuthError(resp.StatusCode(), resp.Body, resp.JSON400, 400, client.OAuthErrorErrorInvalidGrant); err != nil {
+				return fmt.Errorf("%s: %w", use.name, err)
+			}
+		}
+		// Another login starts a family of its own, untouched.
+		other, err := e.passwordGrant(ctx, e.Username, e.Password, "")
+		if err != nil {
+			return err
+		}
+		next, err := e.refresh(ctx, other.RefreshToken)
+		if err != nil {
+			return fmt.Errorf("a family of its own: %w", err)
+		}
+		return e.revoke(ctx, next.RefreshToken)
+	}},
+	{Name: "revocation (RFC 7009): a revoked access token and refresh token are refused; unknown tokens answer 200", Run: func(ctx context.Context, e *Env) error {
+		tok, err := e.passwordGrant(ctx, e.Username, e.Password, "")
+		if err != nil {
+			return err
+		}
+		me, err := e.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken))
+		if err != nil {
+			return err
+		}
+		if err := status(me.StatusCode(), 200, me.Body); err != nil {
+			return fmt.Errorf("before the revocation: %w", err)
+		}
+		if err := e.revoke(ctx, tok.AccessToken); err != nil {
+			return err
+		}
+		if me, err = e.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken)); err != nil {
+			return err
+		}
+		if err := status(me.StatusCode(), 401, me.Body); err != nil {
+			return fmt.Errorf("the revoked access token: %w", err)
+		}
+		if err := e.revoke(ctx, tok.RefreshToken); err != nil {
+			return err
+		}
 		resp, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
-			GrantType: client.TokenRequestGrantTypeRefreshToken, RefreshToken: &first,
+			GrantType: client.TokenRequestGrantTypeRefreshToken, RefreshToken: &tok.RefreshToken,
 		})
 		if err != nil {
 			return err
 		}
-		if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
+		if err := WantOAuthError(resp.StatusCode(), resp.Body, resp.JSON400, 400, client.OAuthErrorErrorInvalidGrant); err != nil {
+			return fmt.Errorf("the revoked refresh token: %w", err)
+		}
+		if err := e.revoke(ctx, "not-a-token"); err != nil {
+			return fmt.Errorf("an unknown token: %w", err)
+		}
+		js, err := e.Client.RevokeTokenWithResponse(ctx, client.RevokeTokenJSONRequestBody{Token: "a.b.c"})
+		if err != nil {
 			return err
 		}
-		if resp.JSON200.RefreshToken == first {
-			return errors.New("the refresh token did not rotate")
-		}
-		// Revoke the new family: the run leaves no live session behind.
-		return e.revoke(ctx, resp.JSON200.RefreshToken)
+		return status(js.StatusCode(), 200, js.Body)
 	}},
 	{Name: "a role: created, read, listed, deleted", Admin: true, Run: func(ctx context.Context, e *Env) error {
 		name := e.Prefix + "role"
@@ -461,6 +571,129 @@ var Suite = []Check{
 			return err
 		}
 		return status(gone.StatusCode(), 404, gone.Body)
+	}},
+	{Name: "introspection (RFC 7662): a user's tokens are active, spent and unknown ones not; the caller needs tokens:introspect", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		username, password := e.Prefix+"introspected", "conformance-"+uuid.NewString()
+		if _, err := e.createUser(ctx, client.UserCreate{Username: username, Password: password}); err != nil {
+			return err
+		}
+		user, err := e.passwordGrant(ctx, username, password, "")
+		if err != nil {
+			return err
+		}
+		introspect := func(token string, auth client.RequestEditorFn) (*client.IntrospectTokenResponse, error) {
+			return e.Client.IntrospectTokenWithFormdataBodyWithResponse(ctx, client.IntrospectTokenFormdataRequestBody{Token: token}, auth)
+		}
+		access, err := introspect(user.AccessToken, e.admin())
+		if err != nil {
+			return err
+		}
+		if a := access.JSON200; a == nil || !a.Active || deref(a.TokenType) != client.IntrospectionTokenTypeAccessToken || deref(a.Scope) != user.Scope || deref(a.Username) != username {
+			return fmt.Errorf("the access token: %d %.300s", access.StatusCode(), access.Body)
+		}
+		rt, err := introspect(user.RefreshToken, e.admin())
+		if err != nil {
+			return err
+		}
+		if a := rt.JSON200; a == nil || !a.Active || deref(a.TokenType) != client.IntrospectionTokenTypeRefreshToken {
+			return fmt.Errorf("the refresh token: %d %.300s", rt.StatusCode(), rt.Body)
+		}
+		if _, err := e.refresh(ctx, user.RefreshToken); err != nil {
+			return err
+		}
+		for name, token := range map[string]string{"the spent refresh token": user.RefreshToken, "junk": "junk"} {
+			r, err := introspect(token, e.admin())
+			if err != nil {
+				return err
+			}
+			if r.JSON200 == nil || r.JSON200.Active {
+				return fmt.Errorf("%s: %d %.300s, want active false", name, r.StatusCode(), r.Body)
+			}
+		}
+		noAuth, err := introspect(user.AccessToken, func(context.Context, *http.Request) error { return nil })
+		if err != nil {
+			return err
+		}
+		if err := WantOAuthError(noAuth.StatusCode(), noAuth.Body, noAuth.JSON401, 401, client.OAuthErrorErrorInvalidToken); err != nil {
+			return fmt.Errorf("without credentials: %w", err)
+		}
+		if noAuth.HTTPResponse.Header.Get("WWW-Authenticate") == "" {
+			return errors.New("401 without WWW-Authenticate")
+		}
+		noScope, err := introspect(user.AccessToken, bearer(user.AccessToken))
+		if err != nil {
+			return err
+		}
+		if err := WantOAuthError(noScope.StatusCode(), noScope.Body, noScope.JSON403, 403, client.OAuthErrorErrorInsufficientScope); err != nil {
+			return fmt.Errorf("without tokens:introspect: %w", err)
+		}
+		if h := noScope.HTTPResponse.Header.Get("WWW-Authenticate"); !strings.Contains(h, `scope="tokens:introspect"`) {
+			return fmt.Errorf("403 WWW-Authenticate %q, want the scope tokens:introspect", h)
+		}
+		return nil
+	}},
+	{Name: "a deleted user: GET and DELETE are 404, its password, refresh token and access token are refused, its name is free", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		username, password := e.Prefix+"deleted", "conformance-"+uuid.NewString()
+		u, err := e.createUser(ctx, client.UserCreate{Username: username, Password: password})
+		if err != nil {
+			return err
+		}
+		tok, err := e.passwordGrant(ctx, username, password, "")
+		if err != nil {
+			return err
+		}
+		del, err := e.Client.DeleteUserWithResponse(ctx, u.Id, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(del.StatusCode(), 204, del.Body); err != nil {
+			return err
+		}
+		if len(del.Body) != 0 {
+			return fmt.Errorf("204 with a body: %.300s", del.Body)
+		}
+		get, err := e.Client.GetUserWithResponse(ctx, u.Id, e.admin())
+		if err != nil {
+			return err
+		}
+		if _, err := WantProblem(get.HTTPResponse, get.Body, 404); err != nil {
+			return err
+		}
+		again, err := e.Client.DeleteUserWithResponse(ctx, u.Id, e.admin())
+		if err != nil {
+			return err
+		}
+		if _, err := WantProblem(again.HTTPResponse, again.Body, 404); err != nil {
+			return err
+		}
+		login, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
+			GrantType: client.TokenRequestGrantTypePassword, Username: &username, Password: &password,
+		})
+		if err != nil {
+			return err
+		}
+		if login.JSON400 == nil || login.JSON400.Error != client.OAuthErrorErrorInvalidGrant || deref(login.JSON400.ErrorDescription) != "invalid username or password" {
+			return fmt.Errorf("the deleted user's login: %d %.300s, want 400 invalid_grant \"invalid username or password\"", login.StatusCode(), login.Body)
+		}
+		rt, err := e.Client.CreateTokenWithFormdataBodyWithResponse(ctx, client.CreateTokenFormdataRequestBody{
+			GrantType: client.TokenRequestGrantTypeRefreshToken, RefreshToken: &tok.RefreshToken,
+		})
+		if err != nil {
+			return err
+		}
+		if err := WantOAuthError(rt.StatusCode(), rt.Body, rt.JSON400, 400, client.OAuthErrorErrorInvalidGrant); err != nil {
+			return fmt.Errorf("the deleted user's refresh: %w", err)
+		}
+		me, err := e.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken))
+		if err != nil {
+			return err
+		}
+		if _, err := WantProblem(me.HTTPResponse, me.Body, 401); err != nil {
+			return fmt.Errorf("the deleted user's access token: %w", err)
+		}
+		// The username is free again.
+		_, err = e.createUser(ctx, client.UserCreate{Username: username, Password: "conformance-" + uuid.NewString()})
+		return err
 	}},
 	{Name: "an application: created, read, listed; a member logs in to it with its audience", Admin: true, Run: func(ctx context.Context, e *Env) error {
 		app, err := e.createApplication(ctx, e.Prefix+"app")

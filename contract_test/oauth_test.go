@@ -2,7 +2,6 @@ package contract_test
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/conformance"
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 )
 
@@ -30,8 +30,8 @@ func refresh(t *testing.T, s *server, token string) *client.CreateTokenResponse 
 
 func oauthError(t *testing.T, status int, body []byte, got *client.OAuthError, wantStatus int, wantCode client.OAuthErrorError) {
 	t.Helper()
-	if status != wantStatus || got == nil || got.Error != wantCode {
-		t.Fatalf("got %d %s, want %d %s", status, body, wantStatus, wantCode)
+	if err := conformance.WantOAuthError(status, body, got, wantStatus, wantCode); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -68,43 +68,7 @@ func TestTokenErrors(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	ctx := context.Background()
-	form := func(grant client.TokenRequestGrantType, f func(*client.CreateTokenFormdataRequestBody)) client.CreateTokenFormdataRequestBody {
-		b := tokenForm(grant)
-		f(&b)
-		return b
-	}
-	cases := []struct {
-		name       string
-		body       client.CreateTokenFormdataRequestBody
-		wantStatus int
-		wantCode   client.OAuthErrorError
-	}{
-		{"wrong password", form("password", func(b *client.CreateTokenFormdataRequestBody) { b.Username, b.Password = ptr("admin"), ptr("nope") }), 400, client.OAuthErrorErrorInvalidGrant},
-		{"unknown user", form("password", func(b *client.CreateTokenFormdataRequestBody) { b.Username, b.Password = ptr("nobody"), ptr("nope") }), 400, client.OAuthErrorErrorInvalidGrant},
-		{"missing password", form("password", func(b *client.CreateTokenFormdataRequestBody) { b.Username = ptr("admin") }), 400, client.OAuthErrorErrorInvalidRequest},
-		{"scope not granted", form("password", func(b *client.CreateTokenFormdataRequestBody) {
-			b.Username, b.Password, b.Scope = ptr("admin"), ptr(adminPassword), ptr("launch:missiles")
-		}), 400, client.OAuthErrorErrorInvalidScope},
-		{"unknown client", form("password", func(b *client.CreateTokenFormdataRequestBody) {
-			b.Username, b.Password, b.ClientId = ptr("admin"), ptr(adminPassword), ptr("7d2b7a43-2ad4-4d4f-8f0e-6b4f5b7f1c11")
-		}), 401, client.OAuthErrorErrorInvalidClient},
-		{"unknown refresh token", form("refresh_token", func(b *client.CreateTokenFormdataRequestBody) { b.RefreshToken = ptr("nope") }), 400, client.OAuthErrorErrorInvalidGrant},
-		{"missing refresh token", form("refresh_token", func(*client.CreateTokenFormdataRequestBody) {}), 400, client.OAuthErrorErrorInvalidRequest},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			resp, err := s.Client.CreateTokenWithFormdataBodyWithResponse(ctx, tc.body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := resp.JSON400
-			if tc.wantStatus == 401 {
-				got = resp.JSON401
-			}
-			oauthError(t, resp.StatusCode(), resp.Body, got, tc.wantStatus, tc.wantCode)
-		})
-	}
-
+	runChecks(t, s, "the token endpoint's errors (RFC 6749 §5.2)")
 	raw := []struct {
 		name, contentType, body string
 		wantStatus              int
@@ -136,29 +100,7 @@ func TestTokenErrors(t *testing.T) {
 
 func TestRefreshRotationAndReuse(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	first := s.login(t, "admin", adminPassword)
-
-	second := refresh(t, s, first.RefreshToken)
-	if second.JSON200 == nil || second.JSON200.RefreshToken == first.RefreshToken || second.JSON200.AccessToken == "" {
-		t.Fatalf("refresh: %d %s", second.StatusCode(), second.Body)
-	}
-	third := refresh(t, s, second.JSON200.RefreshToken)
-	if third.JSON200 == nil {
-		t.Fatalf("second refresh: %d %s", third.StatusCode(), third.Body)
-	}
-	// Replaying a spent token is reuse: it fails and revokes the family,
-	// so even the newest token of the family stops working.
-	replay := refresh(t, s, first.RefreshToken)
-	oauthError(t, replay.StatusCode(), replay.Body, replay.JSON400, 400, client.OAuthErrorErrorInvalidGrant)
-	after := refresh(t, s, third.JSON200.RefreshToken)
-	oauthError(t, after.StatusCode(), after.Body, after.JSON400, 400, client.OAuthErrorErrorInvalidGrant)
-
-	// Another login starts a family of its own, untouched.
-	other := s.login(t, "admin", adminPassword)
-	if r := refresh(t, s, other.RefreshToken); r.JSON200 == nil {
-		t.Fatalf("fresh family: %d %s", r.StatusCode(), r.Body)
-	}
+	runChecks(t, newServer(t), "a refresh rotates the refresh token; replaying a spent one revokes its family")
 }
 
 // noReuseInterval turns the refresh reuse interval off: every reuse of a
@@ -264,31 +206,7 @@ func TestRevoke(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	ctx := context.Background()
-	revoke := func(token string) {
-		t.Helper()
-		resp, err := s.Client.RevokeTokenWithFormdataBodyWithResponse(ctx, client.RevokeTokenFormdataRequestBody{Token: token})
-		if err != nil || resp.StatusCode() != http.StatusOK {
-			t.Fatalf("revoke: %v %d %s", err, resp.StatusCode(), resp.Body)
-		}
-	}
-	tok := s.login(t, "admin", adminPassword)
-	if r, _ := s.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken)); r.JSON200 == nil {
-		t.Fatalf("me before revoke: %d", r.StatusCode())
-	}
-	revoke(tok.AccessToken)
-	if r, _ := s.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken)); r.StatusCode() != http.StatusUnauthorized {
-		t.Fatalf("revoked access token: %d %s", r.StatusCode(), r.Body)
-	}
-	revoke(tok.RefreshToken)
-	if r := refresh(t, s, tok.RefreshToken); r.JSON400 == nil {
-		t.Fatalf("revoked refresh token: %d %s", r.StatusCode(), r.Body)
-	}
-	// Unknown tokens answer 200 too (RFC 7009 §2.2), in JSON as in forms.
-	revoke("not-a-token")
-	resp, err := s.Client.RevokeTokenWithResponse(ctx, client.RevokeTokenJSONRequestBody{Token: "a.b.c"})
-	if err != nil || resp.StatusCode() != http.StatusOK {
-		t.Fatalf("revoke JSON: %v %d", err, resp.StatusCode())
-	}
+	runChecks(t, s, "revocation (RFC 7009): a revoked access token and refresh token are refused; unknown tokens answer 200")
 	for _, tc := range []struct {
 		contentType, body string
 		want              int
@@ -308,44 +226,8 @@ func TestIntrospect(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	ctx := context.Background()
+	runChecks(t, s, "introspection (RFC 7662): a user's tokens are active, spent and unknown ones not; the caller needs tokens:introspect")
 	admin := s.adminToken(t)
-	s.createUser(t, admin, client.UserCreate{Username: "plain", Password: "plain-password"})
-	user := s.login(t, "plain", "plain-password")
-
-	introspect := func(token string, auth client.RequestEditorFn) *client.IntrospectTokenResponse {
-		t.Helper()
-		resp, err := s.Client.IntrospectTokenWithFormdataBodyWithResponse(ctx, client.IntrospectTokenFormdataRequestBody{Token: token}, auth)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
-	access := introspect(user.AccessToken, bearer(admin))
-	if a := access.JSON200; a == nil || !a.Active || *a.TokenType != client.IntrospectionTokenTypeAccessToken || *a.Scope != "profile api_keys" || *a.Username != "plain" {
-		t.Fatalf("access token: %d %s", access.StatusCode(), access.Body)
-	}
-	rt := introspect(user.RefreshToken, bearer(admin))
-	if a := rt.JSON200; a == nil || !a.Active || *a.TokenType != client.IntrospectionTokenTypeRefreshToken {
-		t.Fatalf("refresh token: %d %s", rt.StatusCode(), rt.Body)
-	}
-	refresh(t, s, user.RefreshToken)
-	if spent := introspect(user.RefreshToken, bearer(admin)); spent.JSON200 == nil || spent.JSON200.Active {
-		t.Fatalf("spent refresh token: %s", spent.Body)
-	}
-	if junk := introspect("junk", bearer(admin)); junk.JSON200 == nil || junk.JSON200.Active {
-		t.Fatalf("junk: %s", junk.Body)
-	}
-	// The caller needs tokens:introspect.
-	noAuth := introspect(user.AccessToken, func(context.Context, *http.Request) error { return nil })
-	oauthError(t, noAuth.StatusCode(), noAuth.Body, noAuth.JSON401, 401, client.OAuthErrorErrorInvalidToken)
-	if noAuth.HTTPResponse.Header.Get("WWW-Authenticate") == "" {
-		t.Error("401 without WWW-Authenticate")
-	}
-	noScope := introspect(user.AccessToken, bearer(user.AccessToken))
-	oauthError(t, noScope.StatusCode(), noScope.Body, noScope.JSON403, 403, client.OAuthErrorErrorInsufficientScope)
-	if h := noScope.HTTPResponse.Header.Get("WWW-Authenticate"); !strings.Contains(h, `scope="tokens:introspect"`) {
-		t.Errorf("403 WWW-Authenticate: %q", h)
-	}
 	bad, err := s.Client.IntrospectTokenWithBodyWithResponse(invalid(ctx), "application/json", strings.NewReader(`{"token": 7}`), bearer(admin))
 	if err != nil || bad.JSON400 == nil {
 		t.Fatalf("bad body: %v %d %s", err, bad.StatusCode(), bad.Body)

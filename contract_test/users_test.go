@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/oapi-codegen/nullable"
 
+	"github.com/gatehouse-auth/gatehouse/conformance"
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 )
 
@@ -22,21 +23,9 @@ import (
 // with the given status, and returns it.
 func wantProblem(t testing.TB, hr *http.Response, body []byte, status int) client.Problem {
 	t.Helper()
-	if hr.StatusCode != status {
-		t.Fatalf("%s %s: status %d, want %d: %s", hr.Request.Method, hr.Request.URL.Path, hr.StatusCode, status, body)
-	}
-	if ct := hr.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
-		t.Errorf("%s %s: Content-Type %q, want application/problem+json", hr.Request.Method, hr.Request.URL.Path, ct)
-	}
-	var p client.Problem
-	if err := json.Unmarshal(body, &p); err != nil {
-		t.Fatalf("problem body: %v: %s", err, body)
-	}
-	if p.Status != status || p.Type != "about:blank" || p.Title != http.StatusText(status) || p.Detail == nil || *p.Detail == "" {
-		t.Errorf("problem: %s", body)
-	}
-	if p.Instance == nil || *p.Instance != hr.Request.URL.Path {
-		t.Errorf("problem instance %v, want %q", p.Instance, hr.Request.URL.Path)
+	p, err := conformance.WantProblem(hr, body, status)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return p
 }
@@ -469,12 +458,7 @@ func TestGetUser(t *testing.T) {
 		t.Errorf("get (-created +got):\n%s", diff)
 	}
 
-	missing, err := s.Client.GetUserWithResponse(ctx, uuid.New(), bearer(admin))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantProblem(t, missing.HTTPResponse, missing.Body, 404)
-
+	runChecks(t, s, "GET /v1/users/{unknown} is 404")
 	bad, err := s.Client.GetUserWithResponse(invalid(ctx), u.Id, bearer(admin), replacePath(u.Id.String(), "not-a-uuid"))
 	if err != nil {
 		t.Fatal(err)
@@ -660,43 +644,13 @@ func TestDisableUser(t *testing.T) {
 func TestDeleteUser(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	admin := s.adminToken(t)
-	ctx := context.Background()
-	u := s.createUser(t, admin, client.UserCreate{Username: "doomed", Password: "password-doomed"})
-	tok := s.login(t, "doomed", "password-doomed")
-
-	del, err := s.Client.DeleteUserWithResponse(ctx, u.Id, bearer(admin))
-	if err != nil || del.StatusCode() != http.StatusNoContent || len(del.Body) != 0 {
-		t.Fatalf("delete: %v %d %s", err, del.StatusCode(), del.Body)
-	}
-	get, err := s.Client.GetUserWithResponse(ctx, u.Id, bearer(admin))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantProblem(t, get.HTTPResponse, get.Body, 404)
-	again, err := s.Client.DeleteUserWithResponse(ctx, u.Id, bearer(admin))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantProblem(t, again.HTTPResponse, again.Body, 404)
-	wantLoginRefused(t, tokenRequest(t, s, "doomed", "password-doomed", ""), "invalid username or password")
-	if r := refresh(t, s, tok.RefreshToken); r.JSON400 == nil {
-		t.Fatalf("refresh of a deleted user: %d %s", r.StatusCode(), r.Body)
-	}
-	// The deleted user's access token no longer finds a user.
-	me, err := s.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantProblem(t, me.HTTPResponse, me.Body, 401)
-
-	bad, err := s.Client.DeleteUserWithResponse(invalid(ctx), u.Id, bearer(admin), replacePath(u.Id.String(), "doomed"))
+	runChecks(t, s, "a deleted user: GET and DELETE are 404, its password, refresh token and access token are refused, its name is free")
+	id := uuid.New()
+	bad, err := s.Client.DeleteUserWithResponse(invalid(context.Background()), id, bearer(s.adminToken(t)), replacePath(id.String(), "doomed"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantParamError(t, wantProblem(t, bad.HTTPResponse, bad.Body, 400), "path", "id")
-	// The username is free again.
-	s.createUser(t, admin, client.UserCreate{Username: "doomed", Password: "password-reborn"})
 }
 
 func TestSetUserPassword(t *testing.T) {
