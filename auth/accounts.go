@@ -85,7 +85,7 @@ func (s *Service) WaitMail() { s.mails.Wait() }
 
 // Signup creates a user with the role user, unverified, and mails it a
 // verification link.
-func (s *Service) Signup(ctx context.Context, n NewUser, cl Client) (store.User, error) {
+func (s *Service) Signup(ctx context.Context, n NewUser, cl Origin) (store.User, error) {
 	if !s.cfg.Signup {
 		s.Audit(ctx, cl.event("signup", "failure", "", "", "sign-up is disabled"))
 		return store.User{}, ErrSignupDisabled
@@ -101,7 +101,7 @@ func (s *Service) Signup(ctx context.Context, n NewUser, cl Client) (store.User,
 
 // SendVerification mails the user a new verification link (the older one
 // voided).
-func (s *Service) SendVerification(ctx context.Context, userID string, cl Client) error {
+func (s *Service) SendVerification(ctx context.Context, userID string, cl Origin) error {
 	u, err := s.st.GetUser(ctx, userID)
 	switch {
 	case err != nil:
@@ -115,7 +115,7 @@ func (s *Service) SendVerification(ctx context.Context, userID string, cl Client
 }
 
 // InviteUser mails the user a new invitation (the older one voided).
-func (s *Service) InviteUser(ctx context.Context, userID, actor string, cl Client) error {
+func (s *Service) InviteUser(ctx context.Context, userID, actor string, cl Origin) error {
 	u, err := s.st.GetUser(ctx, userID)
 	if err != nil {
 		return err
@@ -123,7 +123,7 @@ func (s *Service) InviteUser(ctx context.Context, userID, actor string, cl Clien
 	return s.invite(ctx, u, actor, cl)
 }
 
-func (s *Service) invite(ctx context.Context, u store.User, actor string, cl Client) error {
+func (s *Service) invite(ctx context.Context, u store.User, actor string, cl Origin) error {
 	if u.Email == "" {
 		return ErrNoEmail
 	}
@@ -136,7 +136,7 @@ func (s *Service) invite(ctx context.Context, u store.User, actor string, cl Cli
 
 // VerifyEmail spends a verification token and marks the user's address
 // verified.
-func (s *Service) VerifyEmail(ctx context.Context, token string, cl Client) (store.User, error) {
+func (s *Service) VerifyEmail(ctx context.Context, token string, cl Origin) (store.User, error) {
 	u, t, err := s.checkEmailToken(ctx, token, "email.verify", cl, mail.KindVerify)
 	if err != nil {
 		return store.User{}, err
@@ -157,7 +157,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string, cl Client) (sto
 // not there is one: a token is made and hashed, the address counted
 // against the mail limits and the request audited either way; only the
 // mail itself, sent in the background, tells them apart.
-func (s *Service) ForgotPassword(ctx context.Context, email string, cl Client) error {
+func (s *Service) ForgotPassword(ctx context.Context, email string, cl Origin) error {
 	u, err := s.st.GetUserByLogin(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -183,7 +183,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, cl Client) e
 // policy is checked before the token is spent, so a refused password
 // leaves it valid. It clears the lockout, marks the address verified (the
 // token came through it) and revokes every session of the user.
-func (s *Service) ResetPassword(ctx context.Context, token, password string, cl Client) error {
+func (s *Service) ResetPassword(ctx context.Context, token, password string, cl Origin) error {
 	u, t, err := s.checkEmailToken(ctx, token, "password.reset", cl, mail.KindReset, mail.KindInvite)
 	if err != nil {
 		return err
@@ -221,7 +221,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string, cl 
 
 // checkEmailToken finds the unspent, unexpired token of one of kinds and
 // its user, whose address must still be the one it was mailed to.
-func (s *Service) checkEmailToken(ctx context.Context, token, action string, cl Client, kinds ...mail.Kind) (store.User, store.EmailToken, error) {
+func (s *Service) checkEmailToken(ctx context.Context, token, action string, cl Origin, kinds ...mail.Kind) (store.User, store.EmailToken, error) {
 	reject := func(userID, reason string) (store.User, store.EmailToken, error) {
 		s.Audit(ctx, cl.event(action, "failure", userID, userID, reason))
 		return store.User{}, store.EmailToken{}, ErrInvalidEmailToken
@@ -260,7 +260,7 @@ func (s *Service) checkEmailToken(ctx context.Context, token, action string, cl 
 
 // spendEmailToken spends t; losing a race to another use is an invalid
 // token.
-func (s *Service) spendEmailToken(ctx context.Context, t store.EmailToken, action string, cl Client) error {
+func (s *Service) spendEmailToken(ctx context.Context, t store.EmailToken, action string, cl Origin) error {
 	err := s.st.SpendEmailToken(ctx, t.Hash, s.now())
 	if errors.Is(err, store.ErrTokenSpent) || errors.Is(err, store.ErrNotFound) {
 		s.Audit(ctx, cl.event(action, "failure", t.UserID, t.UserID, "token used or voided"))
@@ -284,7 +284,7 @@ func (s *Service) newEmailToken(u store.User, kind mail.Kind) (string, store.Ema
 }
 
 // mailToken makes a token of kind for u and mails it.
-func (s *Service) mailToken(ctx context.Context, u store.User, kind mail.Kind, cl Client) error {
+func (s *Service) mailToken(ctx context.Context, u store.User, kind mail.Kind, cl Origin) error {
 	token, t, err := s.newEmailToken(u, kind)
 	if err != nil {
 		return err
@@ -297,7 +297,7 @@ func (s *Service) mailToken(ctx context.Context, u store.User, kind mail.Kind, c
 // in the background: the request neither waits for the SMTP server nor
 // fails with it, and no transaction is open while it talks to it. A held
 // back or failed send is logged and audited as mail.send failure.
-func (s *Service) storeAndSend(ctx context.Context, u store.User, kind mail.Kind, token string, t store.EmailToken, send bool, cl Client) error {
+func (s *Service) storeAndSend(ctx context.Context, u store.User, kind mail.Kind, token string, t store.EmailToken, send bool, cl Origin) error {
 	err := s.st.CreateEmailToken(ctx, t, s.cfg.MailLimits)
 	if errors.Is(err, store.ErrMailLimited) {
 		s.cfg.Logger.InfoContext(ctx, "mail held back by the per-address limit", "kind", string(kind), "user_id", u.ID)

@@ -76,7 +76,7 @@ func apiKeyHint(key string) string { return APIKeyPrefix + "…" + key[len(key)-
 
 // CreateAPIKey makes a key for userID. The key is returned this once;
 // only its hash is stored.
-func (s *Service) CreateAPIKey(ctx context.Context, userID, name string, expiresAt *time.Time, cl Client) (string, store.APIKey, error) {
+func (s *Service) CreateAPIKey(ctx context.Context, userID, name string, expiresAt *time.Time, cl Origin) (string, store.APIKey, error) {
 	key, err := s.newAPIKey()
 	if err != nil {
 		return "", store.APIKey{}, err
@@ -153,7 +153,7 @@ func (s *Service) GetAPIKey(ctx context.Context, userID, id string) (store.APIKe
 }
 
 // RevokeAPIKey revokes one of the user's keys.
-func (s *Service) RevokeAPIKey(ctx context.Context, userID, id string, cl Client) error {
+func (s *Service) RevokeAPIKey(ctx context.Context, userID, id string, cl Origin) error {
 	if _, err := s.GetAPIKey(ctx, userID, id); err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, userID, id string, cl Client
 }
 
 // RevokeAPIKeyBySecret revokes the user's key given the key itself.
-func (s *Service) RevokeAPIKeyBySecret(ctx context.Context, userID, key string, cl Client) error {
+func (s *Service) RevokeAPIKeyBySecret(ctx context.Context, userID, key string, cl Origin) error {
 	if !WellFormedAPIKey(key) {
 		return fmt.Errorf("malformed api key: %w", store.ErrNotFound)
 	}

@@ -12,7 +12,7 @@ import (
 
 // CreateApplicationSecret makes a new secret for the application and
 // returns it, this once, with what is stored of it.
-func (s *Service) CreateApplicationSecret(ctx context.Context, appID string, expiresAt *time.Time, actor string, cl Client) (string, store.ApplicationSecret, error) {
+func (s *Service) CreateApplicationSecret(ctx context.Context, appID string, expiresAt *time.Time, actor string, cl Origin) (string, store.ApplicationSecret, error) {
 	secret, err := s.randomToken(32)
 	if err != nil {
 		return "", store.ApplicationSecret{}, err
@@ -33,7 +33,7 @@ func (s *Service) CreateApplicationSecret(ctx context.Context, appID string, exp
 }
 
 // DeleteApplicationSecret deletes one of the application's secrets.
-func (s *Service) DeleteApplicationSecret(ctx context.Context, appID, id, actor string, cl Client) error {
+func (s *Service) DeleteApplicationSecret(ctx context.Context, appID, id, actor string, cl Origin) error {
 	if err := s.st.DeleteApplicationSecret(ctx, appID, id); err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *Service) ApplicationJWKS(ctx context.Context, appID string) ([]JWK, err
 
 // PutApplicationJWKS checks and stores the application's JWK Set, each
 // key with its alg filled in; a bad key is a *PolicyError.
-func (s *Service) PutApplicationJWKS(ctx context.Context, appID string, keys []JWK, actor string, cl Client) ([]JWK, error) {
+func (s *Service) PutApplicationJWKS(ctx context.Context, appID string, keys []JWK, actor string, cl Origin) ([]JWK, error) {
 	seen := map[string]bool{}
 	for i := range keys {
 		field := fmt.Sprintf("keys.%d", i)

@@ -61,7 +61,7 @@ func (c ApplicationChange) apply(a *store.Application) error {
 // CreateApplication creates an application from c; its audience defaults
 // to its id, its lifetimes to DefaultAccessTokenTTL and
 // DefaultRefreshTokenTTL. A taken name is store.ErrConflict.
-func (s *Service) CreateApplication(ctx context.Context, c ApplicationChange, actor string, cl Client) (store.Application, error) {
+func (s *Service) CreateApplication(ctx context.Context, c ApplicationChange, actor string, cl Origin) (store.Application, error) {
 	id, err := s.newID()
 	if err != nil {
 		return store.Application{}, err
@@ -83,7 +83,7 @@ func (s *Service) CreateApplication(ctx context.Context, c ApplicationChange, ac
 // UpdateApplication sets c's fields on the application id. A change to the
 // default application's audience, gatehouse's own, takes effect on this
 // node at once and on the others at their next key reload.
-func (s *Service) UpdateApplication(ctx context.Context, id string, c ApplicationChange, actor string, cl Client) (store.Application, error) {
+func (s *Service) UpdateApplication(ctx context.Context, id string, c ApplicationChange, actor string, cl Origin) (store.Application, error) {
 	before, err := s.st.GetApplication(ctx, id)
 	if err != nil {
 		return store.Application{}, err
@@ -127,7 +127,7 @@ func applicationChanges(before, after store.Application) string {
 
 // DeleteApplication deletes an application other than the default one
 // (store.ErrInUse), with its members and secrets, and ends its sessions.
-func (s *Service) DeleteApplication(ctx context.Context, id, actor string, cl Client) error {
+func (s *Service) DeleteApplication(ctx context.Context, id, actor string, cl Origin) error {
 	now := s.now()
 	until := s.sessionKeepUntil(now)
 	ended, err := s.st.DeleteApplication(ctx, id, now, until)
@@ -142,7 +142,7 @@ func (s *Service) DeleteApplication(ctx context.Context, id, actor string, cl Cl
 // AddMember lets the user log in to the application; adding a member again
 // changes nothing and is no error. An unknown user or application is
 // store.ErrNotFound.
-func (s *Service) AddMember(ctx context.Context, appID, userID, actor string, cl Client) error {
+func (s *Service) AddMember(ctx context.Context, appID, userID, actor string, cl Origin) error {
 	err := s.st.AddMember(ctx, appID, userID)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
@@ -157,7 +157,7 @@ func (s *Service) AddMember(ctx context.Context, appID, userID, actor string, cl
 // RemoveMember stops the user from logging in to the application and ends
 // its sessions of it: a refresh continues a login, so it must stop when a
 // login would. A user who is not a member is store.ErrNotFound.
-func (s *Service) RemoveMember(ctx context.Context, appID, userID, actor string, cl Client) error {
+func (s *Service) RemoveMember(ctx context.Context, appID, userID, actor string, cl Origin) error {
 	now := s.now()
 	until := s.sessionKeepUntil(now)
 	ended, err := s.st.RemoveMember(ctx, appID, userID, now, until)

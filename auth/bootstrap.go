@@ -80,7 +80,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, admin Admin) (generatedPasswo
 	if admin.Username == "" {
 		admin.Username = "admin"
 	}
-	cl := Client{Dialect: "bootstrap"}
+	cl := Origin{Dialect: "bootstrap"}
 	if admin.Password != "" {
 		u, err := s.st.GetUserByLogin(ctx, admin.Username)
 		switch {

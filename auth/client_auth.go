@@ -65,7 +65,7 @@ var ErrUnknownClient = fmt.Errorf("%w: unknown client", ErrInvalidClient)
 // (RFC 6749 §3.2.1: a confidential client authenticates wherever it
 // speaks). A request that names no client gives a zero application. Every
 // failure is ErrInvalidClient, audited.
-func (s *Service) IdentifyClient(ctx context.Context, ca ClientAuth, cl Client) (store.Application, error) {
+func (s *Service) IdentifyClient(ctx context.Context, ca ClientAuth, cl Origin) (store.Application, error) {
 	if ca.Secret != "" || ca.Assertion != "" {
 		return s.AuthenticateClient(ctx, ca, cl)
 	}
@@ -89,7 +89,7 @@ func (s *Service) IdentifyClient(ctx context.Context, ca ClientAuth, cl Client) 
 
 // AuthenticateClient checks a confidential application's credentials and
 // returns the application. Every failure is ErrInvalidClient.
-func (s *Service) AuthenticateClient(ctx context.Context, ca ClientAuth, cl Client) (store.Application, error) {
+func (s *Service) AuthenticateClient(ctx context.Context, ca ClientAuth, cl Origin) (store.Application, error) {
 	var (
 		app store.Application
 		err error

@@ -38,7 +38,7 @@ func TestUnknownClientCostsAWrongSecret(t *testing.T) {
 	if err := cs.CreateApplication(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svc.CreateApplicationSecret(ctx, app.ID, nil, "", Client{}); err != nil {
+	if _, _, err := svc.CreateApplicationSecret(ctx, app.ID, nil, "", Origin{}); err != nil {
 		t.Fatal(err)
 	}
 	var compares atomic.Int64
@@ -50,7 +50,7 @@ func TestUnknownClientCostsAWrongSecret(t *testing.T) {
 		cs.gets.Store(0)
 		cs.lists.Store(0)
 		compares.Store(0)
-		_, err := svc.AuthenticateClient(ctx, ClientAuth{ID: id, Secret: "wrong-secret"}, Client{})
+		_, err := svc.AuthenticateClient(ctx, ClientAuth{ID: id, Secret: "wrong-secret"}, Origin{})
 		if !errors.Is(err, ErrInvalidClient) {
 			t.Fatalf("AuthenticateClient(%s) = %v, want ErrInvalidClient", id, err)
 		}

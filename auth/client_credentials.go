@@ -14,7 +14,7 @@ const ClientSubType = "client"
 // application (RFC 6749 §4.4): sub the application id, sub_type "client",
 // aud the application's audience, scope the requested scopes (all of the
 // application's when none are asked for). There is no refresh token.
-func (s *Service) ClientCredentials(ctx context.Context, app store.Application, requested string, cl Client) (AccessToken, error) {
+func (s *Service) ClientCredentials(ctx context.Context, app store.Application, requested string, cl Origin) (AccessToken, error) {
 	scope, err := narrowScope(app.Scopes, requested)
 	if err != nil {
 		s.Audit(ctx, cl.event("client_credentials", "failure", app.ID, app.ID, "scope not granted"))

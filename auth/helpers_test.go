@@ -35,7 +35,7 @@ func newTestService(tb testing.TB, st store.Store, cfg Config, users ...string) 
 		tb.Fatal(err)
 	}
 	for _, name := range users {
-		if _, err := svc.CreateUser(ctx, NewUser{Username: name, Password: name + "-password"}, "", Client{}); err != nil {
+		if _, err := svc.CreateUser(ctx, NewUser{Username: name, Password: name + "-password"}, "", Origin{}); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -47,7 +47,7 @@ func newTestClock() *testclock.Clock { return testclock.New() }
 
 // mustLogin logs the user name in with the password newTestService gave
 // it, asking for a refresh token.
-func mustLogin(tb testing.TB, svc *Service, name string) Session {
+func mustLogin(tb testing.TB, svc *Service, name string) Tokens {
 	tb.Helper()
 	sess, err := svc.Login(context.Background(), LoginRequest{Login: name, Password: name + "-password", Refresh: true})
 	if err != nil {

@@ -33,11 +33,13 @@ type LoginRequest struct {
 	// endpoint). A user with a factor then gets an *MFARequiredError;
 	// without MFA (the dialects) the login fails as a wrong password does.
 	MFA    bool
-	Client Client
+	Origin Origin
 }
 
-// Session is what a successful login or refresh yields.
-type Session struct {
+// Tokens are what a successful login or refresh yields: the access
+// token, the refresh token when one was asked for, and what they were
+// issued for. (store.Session is a refresh family as its user sees it.)
+type Tokens struct {
 	Access           AccessToken
 	RefreshToken     string // "" when none was asked for
 	RefreshExpiresAt time.Time
@@ -51,22 +53,22 @@ type Session struct {
 // Login checks a password and issues tokens. Every failure that must look
 // like a wrong password is ErrInvalidCredentials and costs one password
 // hash, whatever its cause; the cause goes to the audit log.
-func (s *Service) Login(ctx context.Context, r LoginRequest) (Session, error) {
+func (s *Service) Login(ctx context.Context, r LoginRequest) (Tokens, error) {
 	app, err := s.application(ctx, r.AppID)
 	if err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
-	u, err := s.checkPassword(ctx, r.Login, r.Password, r.Client)
+	u, err := s.checkPassword(ctx, r.Login, r.Password, r.Origin)
 	if err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
-	fail := func(reason string, err error) (Session, error) {
-		s.Audit(ctx, r.Client.event("login", "failure", u.ID, u.ID, reason))
-		return Session{}, err
+	fail := func(reason string, err error) (Tokens, error) {
+		s.Audit(ctx, r.Origin.event("login", "failure", u.ID, u.ID, reason))
+		return Tokens{}, err
 	}
 	member, err := s.st.IsMember(ctx, app.ID, u.ID)
 	if err != nil {
-		return Session{}, fmt.Errorf("check membership: %w", err)
+		return Tokens{}, fmt.Errorf("check membership: %w", err)
 	}
 	if cause := s.refusal(u, app, member); cause != "" {
 		return fail(cause, ErrInvalidCredentials)
@@ -76,7 +78,7 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Session, error) {
 	}
 	role, err := s.st.GetRole(ctx, u.Role)
 	if err != nil {
-		return Session{}, fmt.Errorf("get role %q: %w", u.Role, err)
+		return Tokens{}, fmt.Errorf("get role %q: %w", u.Role, err)
 	}
 	scope, err := narrowScope(role.Scopes, r.Scope)
 	if err != nil {
@@ -86,13 +88,13 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Session, error) {
 		if !r.MFA {
 			return fail(causeMFARequired, ErrInvalidCredentials)
 		}
-		return Session{}, s.mfaChallenge(ctx, u, app, scope, r.Client)
+		return Tokens{}, s.mfaChallenge(ctx, u, app, scope, r.Origin)
 	}
 	if role.MFARequired {
 		// Enough to enrol a factor, nothing more, until one is confirmed.
 		scope = mfaEnrolScope
 	}
-	return s.issueSession(ctx, u, role, app, scope, r.Alg, r.AccessTTL, r.Refresh, []string{AMRPassword}, r.Client, "")
+	return s.issueSession(ctx, u, role, app, scope, r.Alg, r.AccessTTL, r.Refresh, []string{AMRPassword}, r.Origin, "")
 }
 
 // refusal is the one rule of who may get tokens for an application, asked
@@ -128,18 +130,18 @@ func grantedScope(role store.Role, scope string) string {
 // refresh family: a session, whose id is the token's sid) of a login from
 // cl that has passed every check, and audits its success with detail: in
 // the family's transaction when it starts one, so a login writes once.
-func (s *Service) issueSession(ctx context.Context, u store.User, role store.Role, app store.Application, scope, alg string, accessTTL time.Duration, refresh bool, amr []string, cl Client, detail string) (Session, error) {
+func (s *Service) issueSession(ctx context.Context, u store.User, role store.Role, app store.Application, scope, alg string, accessTTL time.Duration, refresh bool, amr []string, cl Origin, detail string) (Tokens, error) {
 	ttl := cmp.Or(accessTTL, app.AccessTokenTTL)
-	sess := Session{User: u, Role: role, App: app, AMR: amr}
+	sess := Tokens{User: u, Role: role, App: app, AMR: amr}
 	var sid string // the session, when the login starts one
 	var err error
 	if refresh {
 		if sid, err = s.newID(); err != nil {
-			return Session{}, err
+			return Tokens{}, err
 		}
 	}
 	if sess.Access, err = s.issueAccessToken(u, app, scope, alg, sid, ttl, amr); err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
 	success := s.stamped(cl.event("login", "success", u.ID, u.ID, detail))
 	if !refresh {
@@ -148,7 +150,7 @@ func (s *Service) issueSession(ctx context.Context, u store.User, role store.Rol
 	}
 	sess.RefreshToken, sess.RefreshExpiresAt, err = s.newRefreshFamily(ctx, sid, u, app, scope, amr, cl, success)
 	if err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
 	s.notify(success)
 	return sess, nil
@@ -161,7 +163,7 @@ func (s *Service) issueSession(ctx context.Context, u store.User, role store.Rol
 // alone must not change the password, nor end the sessions a change
 // ends. Such a user whose password expired resets it by e-mail, or an
 // administrator sets it.
-func (s *Service) AuthenticatePassword(ctx context.Context, login, password string, cl Client) (store.User, error) {
+func (s *Service) AuthenticatePassword(ctx context.Context, login, password string, cl Origin) (store.User, error) {
 	u, err := s.checkPassword(ctx, login, password, cl)
 	if err == nil && u.MFAEnabled {
 		s.Audit(ctx, cl.event("login", "failure", u.ID, u.ID, causeMFARequired))
@@ -173,7 +175,7 @@ func (s *Service) AuthenticatePassword(ctx context.Context, login, password stri
 // checkPassword finds the user and verifies the password, counting
 // failures toward a lockout. An unknown, disabled or locked user gets the
 // same hashing work as a wrong password.
-func (s *Service) checkPassword(ctx context.Context, login, password string, cl Client) (store.User, error) {
+func (s *Service) checkPassword(ctx context.Context, login, password string, cl Origin) (store.User, error) {
 	u, err := s.st.GetUserByLogin(ctx, login)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -222,7 +224,7 @@ func (s *Service) checkPassword(ctx context.Context, login, password string, cl 
 
 // rejectWithoutUser burns one dummy hash, audits the cause and answers
 // ErrInvalidCredentials (or the hasher's overload error).
-func (s *Service) rejectWithoutUser(ctx context.Context, password string, cl Client, reason string, userID ...string) error {
+func (s *Service) rejectWithoutUser(ctx context.Context, password string, cl Origin, reason string, userID ...string) error {
 	if _, err := s.hasher.VerifyDummy(ctx, password); err != nil && !errors.Is(err, ErrPasswordTooLong) {
 		return err
 	}

@@ -23,14 +23,14 @@ func TestEveryLoginFailureCostsOneHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"alice", "disabled", "locked"} {
-		if _, err := svc.CreateUser(ctx, NewUser{Username: name, Password: "right-password"}, "", Client{}); err != nil {
+		if _, err := svc.CreateUser(ctx, NewUser{Username: name, Password: "right-password"}, "", Origin{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	before, _ := st.GetUserByLogin(ctx, "disabled")
 	u := before
 	u.Disabled = true
-	if _, err := svc.UpdateUser(ctx, before, u, "", Client{}); err != nil {
+	if _, err := svc.UpdateUser(ctx, before, u, "", Origin{}); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {

@@ -95,7 +95,7 @@ type TOTPEnrolment struct {
 // EnrollTOTP makes a new TOTP secret for the user, unconfirmed (a previous
 // unconfirmed one is replaced). It fails with ErrMFAState when the user
 // has a confirmed factor.
-func (s *Service) EnrollTOTP(ctx context.Context, userID string, cl Client) (TOTPEnrolment, error) {
+func (s *Service) EnrollTOTP(ctx context.Context, userID string, cl Origin) (TOTPEnrolment, error) {
 	u, err := s.st.GetUser(ctx, userID)
 	if err != nil {
 		return TOTPEnrolment{}, err
@@ -128,7 +128,7 @@ func (s *Service) EnrollTOTP(ctx context.Context, userID string, cl Client) (TOT
 // ConfirmTOTP activates the user's pending factor with its first code
 // (which counts as used), and returns the recovery codes, shown this once.
 // It ends the user's other sessions, all but the caller's own sid.
-func (s *Service) ConfirmTOTP(ctx context.Context, userID, code, sid string, cl Client) ([]string, error) {
+func (s *Service) ConfirmTOTP(ctx context.Context, userID, code, sid string, cl Origin) ([]string, error) {
 	f, err := s.st.GetTOTPFactor(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && f.ConfirmedAt != nil) {
 		return nil, fmt.Errorf("%w: no enrolment to confirm", ErrMFAState)
@@ -167,7 +167,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code, sid string, cl 
 
 // RegenerateRecoveryCodes voids the user's recovery codes and returns ten
 // new ones. It fails with ErrMFAState when the user has no factor.
-func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID string, cl Client) ([]string, error) {
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID string, cl Origin) ([]string, error) {
 	f, err := s.st.GetTOTPFactor(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && f.ConfirmedAt == nil) {
 		return nil, fmt.Errorf("%w: no second factor is active", ErrMFAState)
@@ -189,7 +189,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID string, cl
 // RemoveTOTP removes the user's factor and recovery codes, if any; actor
 // is who asked (the user, or an administrator). It returns
 // store.ErrNotFound only for an unknown user.
-func (s *Service) RemoveTOTP(ctx context.Context, userID, actor string, cl Client) error {
+func (s *Service) RemoveTOTP(ctx context.Context, userID, actor string, cl Origin) error {
 	if _, err := s.st.GetUser(ctx, userID); err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func hashRecoveryCode(userID, code string) string {
 
 // mfaChallenge starts the second step of a login: an mfa_token bound to
 // the user, the application and the scope granted.
-func (s *Service) mfaChallenge(ctx context.Context, u store.User, app store.Application, scope string, cl Client) error {
+func (s *Service) mfaChallenge(ctx context.Context, u store.User, app store.Application, scope string, cl Origin) error {
 	token, err := s.randomToken(refreshTokenBytes)
 	if err != nil {
 		return err
@@ -287,26 +287,26 @@ type MFALoginRequest struct {
 	RecoveryCode string
 	// AppID, when given, must be the application the mfa_token is for.
 	AppID  string
-	Client Client
+	Origin Origin
 }
 
 // LoginMFA completes a login with its second step. A wrong, replayed or
 // expired code or mfa_token is ErrInvalidGrant; wrong codes are counted
 // against the mfa_token (not the password's lockout) and audited, and
 // MaxMFAFailures of them kill it.
-func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Session, error) {
+func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Tokens, error) {
 	hash := jose.HashRandomSecret(r.MFAToken)
 	t, err := s.st.GetMFAToken(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		s.Audit(ctx, r.Client.event("mfa.verify", "failure", "", "", "unknown mfa_token"))
-		return Session{}, ErrInvalidGrant
+		s.Audit(ctx, r.Origin.event("mfa.verify", "failure", "", "", "unknown mfa_token"))
+		return Tokens{}, ErrInvalidGrant
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("get mfa token: %w", err)
+		return Tokens{}, fmt.Errorf("get mfa token: %w", err)
 	}
-	fail := func(reason string) (Session, error) {
-		s.Audit(ctx, r.Client.event("mfa.verify", "failure", t.UserID, t.UserID, reason))
-		return Session{}, ErrInvalidGrant
+	fail := func(reason string) (Tokens, error) {
+		s.Audit(ctx, r.Origin.event("mfa.verify", "failure", t.UserID, t.UserID, reason))
+		return Tokens{}, ErrInvalidGrant
 	}
 	now := s.now()
 	switch {
@@ -324,18 +324,18 @@ func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Session, err
 		return fail("user deleted")
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("get user: %w", err)
+		return Tokens{}, fmt.Errorf("get user: %w", err)
 	}
 	app, err := s.st.GetApplication(ctx, t.AppID)
 	if errors.Is(err, store.ErrNotFound) {
 		return fail("application deleted")
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("get application: %w", err)
+		return Tokens{}, fmt.Errorf("get application: %w", err)
 	}
 	member, err := s.st.IsMember(ctx, app.ID, u.ID)
 	if err != nil {
-		return Session{}, fmt.Errorf("check membership: %w", err)
+		return Tokens{}, fmt.Errorf("check membership: %w", err)
 	}
 	if cause := s.refusal(u, app, member); cause != "" {
 		return fail(cause)
@@ -350,20 +350,20 @@ func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Session, err
 	if !ok {
 		n, err := s.st.FailMFAToken(ctx, hash)
 		if err != nil {
-			return Session{}, fmt.Errorf("count wrong code: %w", err)
+			return Tokens{}, fmt.Errorf("count wrong code: %w", err)
 		}
 		return fail(fmt.Sprintf("wrong %s (%d of %d)", methodName(amr), n, MaxMFAFailures))
 	}
 	if err := s.st.SpendMFAToken(ctx, hash, MaxMFAFailures, now); errors.Is(err, store.ErrTokenSpent) {
 		return fail("mfa_token already used")
 	} else if err != nil {
-		return Session{}, fmt.Errorf("spend mfa token: %w", err)
+		return Tokens{}, fmt.Errorf("spend mfa token: %w", err)
 	}
 	role, err := s.st.GetRole(ctx, u.Role)
 	if err != nil {
-		return Session{}, fmt.Errorf("get role %q: %w", u.Role, err)
+		return Tokens{}, fmt.Errorf("get role %q: %w", u.Role, err)
 	}
-	return s.issueSession(ctx, u, role, app, grantedScope(role, t.Scope), "", 0, true, amr, r.Client, methodName(amr))
+	return s.issueSession(ctx, u, role, app, grantedScope(role, t.Scope), "", 0, true, amr, r.Origin, methodName(amr))
 }
 
 func methodName(amr []string) string {

@@ -44,16 +44,16 @@ func TestWatchExpiredPurges(t *testing.T) {
 	cfg := Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}, Now: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	svc := newTestService(t, st, cfg, "alice")
-	login := func() Session { return mustLogin(t, svc, "alice") }
+	login := func() Tokens { return mustLogin(t, svc, "alice") }
 
 	old := login()
-	if err := svc.Revoke(ctx, old.Access.Token, store.Application{}, Client{}); err != nil {
+	if err := svc.Revoke(ctx, old.Access.Token, store.Application{}, Origin{}); err != nil {
 		t.Fatal(err)
 	}
 	// Past the refresh token's lifetime, a session ended now.
 	clock.Advance(DefaultRefreshTokenTTL + time.Hour)
 	ended := login()
-	if err := svc.Revoke(ctx, ended.RefreshToken, store.Application{}, Client{}); err != nil {
+	if err := svc.Revoke(ctx, ended.RefreshToken, store.Application{}, Origin{}); err != nil {
 		t.Fatal(err)
 	}
 

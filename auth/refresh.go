@@ -25,7 +25,7 @@ const refreshTokenBytes = 32
 
 // newRefreshFamily starts the refresh-token family (the session) id for a
 // fresh login from cl, storing the audit events with it.
-func (s *Service) newRefreshFamily(ctx context.Context, id string, u store.User, app store.Application, scope string, amr []string, cl Client, events ...store.AuditEvent) (string, time.Time, error) {
+func (s *Service) newRefreshFamily(ctx context.Context, id string, u store.User, app store.Application, scope string, amr []string, cl Origin, events ...store.AuditEvent) (string, time.Time, error) {
 	token, err := s.randomToken(refreshTokenBytes)
 	if err != nil {
 		return "", time.Time{}, err
@@ -71,7 +71,7 @@ type RefreshRequest struct {
 	// was issued to, and a confidential one's only with its credentials.
 	ClientID            string
 	ClientAuthenticated bool
-	Client              Client
+	Origin              Origin
 }
 
 // Refresh spends a refresh token and issues a new access token and refresh
@@ -79,62 +79,62 @@ type RefreshRequest struct {
 // interval of its first use gets the same successor (two tabs refreshing
 // at once); used again later, or once its successor is spent too, it
 // revokes the family: it was stolen, or its holder is out of date.
-func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error) {
+func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Tokens, error) {
 	hash := jose.HashRandomSecret(r.Token)
 	// One read: the token, its family, user, role and application.
 	g, err := s.st.GetRefreshGrant(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return Session{}, ErrInvalidGrant
+		return Tokens{}, ErrInvalidGrant
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("get refresh token: %w", err)
+		return Tokens{}, fmt.Errorf("get refresh token: %w", err)
 	}
 	old := g.Token
 	if err := s.refreshClient(ctx, g, r); err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
 	now := s.now()
 	switch {
 	case old.FamilyRevoked:
-		return s.refreshFailed(ctx, old, r.Client, "family revoked")
+		return s.refreshFailed(ctx, old, r.Origin, "family revoked")
 	case old.UsedAt != nil:
 		return s.refreshSpent(ctx, r, old, now)
 	case !now.Before(old.ExpiresAt):
-		return s.refreshFailed(ctx, old, r.Client, "expired")
+		return s.refreshFailed(ctx, old, r.Origin, "expired")
 	}
-	sess, scope, err := s.refreshSession(ctx, g, r.Client)
+	sess, scope, err := s.refreshSession(ctx, g, r.Origin)
 	if err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
 	token, err := s.successor(old, r.Token)
 	if err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
 	next := store.RefreshToken{
 		Hash: jose.HashRandomSecret(token), FamilyID: old.FamilyID, UserID: old.UserID, AppID: old.AppID,
 		Scope: scope, CreatedAt: now, ExpiresAt: now.Add(sess.App.RefreshTokenTTL),
-		ClientIP: r.Client.IP, UserAgent: r.Client.UserAgent,
+		ClientIP: r.Origin.IP, UserAgent: r.Origin.UserAgent,
 	}
 	err = s.st.RotateRefreshToken(ctx, hash, next, now)
 	if errors.Is(err, store.ErrTokenSpent) {
 		// A concurrent use got there first: this one is a reuse, maybe
 		// within the interval.
 		if old, err = s.st.GetRefreshToken(ctx, hash); err != nil {
-			return Session{}, fmt.Errorf("get refresh token: %w", err)
+			return Tokens{}, fmt.Errorf("get refresh token: %w", err)
 		}
 		if old.FamilyRevoked {
-			return s.refreshFailed(ctx, old, r.Client, "family revoked")
+			return s.refreshFailed(ctx, old, r.Origin, "family revoked")
 		}
 		return s.refreshSpent(ctx, r, old, now)
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("rotate refresh token: %w", err)
+		return Tokens{}, fmt.Errorf("rotate refresh token: %w", err)
 	}
 	sess.RefreshToken, sess.RefreshExpiresAt = token, next.ExpiresAt
 	// A successful refresh is not audited: it is routine, frequent, and
 	// the family's login already was. Failures and reuse are.
 	if err := s.issueRefreshed(&sess, r, old.FamilyID, scope); err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
 	return sess, nil
 }
@@ -143,36 +143,36 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Session, error
 // interval of its first use, and while its successor is the family's live
 // token, with that successor and a fresh access token; otherwise it is
 // reuse, and the family is revoked.
-func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.RefreshToken, now time.Time) (Session, error) {
+func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.RefreshToken, now time.Time) (Tokens, error) {
 	if s.cfg.RefreshReuseInterval <= 0 || old.FamilyKey == nil || !now.Before(old.UsedAt.Add(s.cfg.RefreshReuseInterval)) {
-		return Session{}, s.reuseDetected(ctx, old, r.Client)
+		return Tokens{}, s.reuseDetected(ctx, old, r.Origin)
 	}
 	token, err := s.successor(old, r.Token)
 	if err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
 	g, err := s.st.GetRefreshGrant(ctx, jose.HashRandomSecret(token))
 	next := g.Token
 	if errors.Is(err, store.ErrNotFound) || (err == nil && next.UsedAt != nil) {
-		return Session{}, s.reuseDetected(ctx, old, r.Client)
+		return Tokens{}, s.reuseDetected(ctx, old, r.Origin)
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("get refresh token: %w", err)
+		return Tokens{}, fmt.Errorf("get refresh token: %w", err)
 	}
 	if next.FamilyRevoked || !now.Before(next.ExpiresAt) {
-		return s.refreshFailed(ctx, old, r.Client, "family revoked")
+		return s.refreshFailed(ctx, old, r.Origin, "family revoked")
 	}
-	sess, _, err := s.refreshSession(ctx, g, r.Client)
+	sess, _, err := s.refreshSession(ctx, g, r.Origin)
 	if err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
 	// The answer is a use of the session too.
-	if err := s.st.TouchRefreshFamily(ctx, next.FamilyID, store.RefreshUse{At: now, ClientIP: r.Client.IP, UserAgent: r.Client.UserAgent}); err != nil {
-		return Session{}, fmt.Errorf("touch refresh family: %w", err)
+	if err := s.st.TouchRefreshFamily(ctx, next.FamilyID, store.RefreshUse{At: now, ClientIP: r.Origin.IP, UserAgent: r.Origin.UserAgent}); err != nil {
+		return Tokens{}, fmt.Errorf("touch refresh family: %w", err)
 	}
 	sess.RefreshToken, sess.RefreshExpiresAt = token, next.ExpiresAt
 	if err := s.issueRefreshed(&sess, r, next.FamilyID, next.Scope); err != nil {
-		return Session{}, err
+		return Tokens{}, err
 	}
 	return sess, nil
 }
@@ -188,18 +188,18 @@ func (s *Service) refreshClient(ctx context.Context, g store.RefreshGrant, r Ref
 	switch {
 	case r.ClientID == g.App.ID || r.ClientID == "":
 		if g.App.Confidential && !r.ClientAuthenticated {
-			s.Audit(ctx, r.Client.event("client.authenticate", "failure", "", g.App.ID, "a confidential client must authenticate"))
+			s.Audit(ctx, r.Origin.event("client.authenticate", "failure", "", g.App.ID, "a confidential client must authenticate"))
 			return fmt.Errorf("%w: a confidential client must authenticate", ErrInvalidClient)
 		}
 		return nil
 	case !r.ClientAuthenticated:
 		// An unknown client, or a confidential one that did not
 		// authenticate, is invalid_client before the token is looked at.
-		if _, err := s.IdentifyClient(ctx, ClientAuth{ID: r.ClientID}, r.Client); err != nil {
+		if _, err := s.IdentifyClient(ctx, ClientAuth{ID: r.ClientID}, r.Origin); err != nil {
 			return err
 		}
 	}
-	_, err := s.refreshFailed(ctx, g.Token, r.Client, "issued to another client")
+	_, err := s.refreshFailed(ctx, g.Token, r.Origin, "issued to another client")
 	return err
 }
 
@@ -207,29 +207,29 @@ func (s *Service) refreshClient(ctx context.Context, g store.RefreshGrant, r Ref
 // it: its user, who must still be allowed to log in to its application
 // (refusal), and role; and cuts the token's scope to what the role still
 // grants.
-func (s *Service) refreshSession(ctx context.Context, g store.RefreshGrant, cl Client) (Session, string, error) {
+func (s *Service) refreshSession(ctx context.Context, g store.RefreshGrant, cl Origin) (Tokens, string, error) {
 	t, u := g.Token, g.User
 	if cause := s.refusal(u, g.App, g.Member); cause != "" {
 		_, err := s.refreshFailed(ctx, t, cl, cause)
-		return Session{}, "", err
+		return Tokens{}, "", err
 	}
-	return Session{User: u, Role: g.Role, App: g.App, AMR: strings.Fields(t.AMR)}, grantedScope(g.Role, t.Scope), nil
+	return Tokens{User: u, Role: g.Role, App: g.App, AMR: strings.Fields(t.AMR)}, grantedScope(g.Role, t.Scope), nil
 }
 
 // issueRefreshed signs the access token of the refreshed session sid.
-func (s *Service) issueRefreshed(sess *Session, r RefreshRequest, sid, scope string) error {
+func (s *Service) issueRefreshed(sess *Tokens, r RefreshRequest, sid, scope string) error {
 	var err error
 	sess.Access, err = s.issueAccessToken(sess.User, sess.App, scope, r.Alg, sid, cmp.Or(r.AccessTTL, sess.App.AccessTokenTTL), sess.AMR)
 	return err
 }
 
 // refreshFailed audits a refused refresh of t and returns ErrInvalidGrant.
-func (s *Service) refreshFailed(ctx context.Context, t store.RefreshToken, cl Client, reason string) (Session, error) {
+func (s *Service) refreshFailed(ctx context.Context, t store.RefreshToken, cl Origin, reason string) (Tokens, error) {
 	s.Audit(ctx, cl.event("refresh", "failure", t.UserID, t.UserID, reason))
-	return Session{}, ErrInvalidGrant
+	return Tokens{}, ErrInvalidGrant
 }
 
-func (s *Service) reuseDetected(ctx context.Context, t store.RefreshToken, cl Client) error {
+func (s *Service) reuseDetected(ctx context.Context, t store.RefreshToken, cl Origin) error {
 	// The family's session ends with it.
 	if err := s.revokeFamily(ctx, t.FamilyID); err != nil {
 		return err
@@ -244,7 +244,7 @@ func (s *Service) reuseDetected(ctx context.Context, t store.RefreshToken, cl Cl
 // application when none) revokes only the tokens issued to it (RFC 7009
 // §2.1): another client's is ErrOtherClient, and nothing is revoked. One
 // that names none revokes any token it holds: holding it is the right.
-func (s *Service) Revoke(ctx context.Context, token string, client store.Application, cl Client) error {
+func (s *Service) Revoke(ctx context.Context, token string, client store.Application, cl Origin) error {
 	if jose.LooksCompact(token) {
 		c, err := s.parseAccessToken(token, "", s.cfg.Leeway)
 		if err != nil {

@@ -270,14 +270,15 @@ func (s *Service) notify(e store.AuditEvent) {
 	}
 }
 
-// Client identifies where a request came from, for the audit log.
-type Client struct {
+// Origin identifies where a request came from (its IP address, user
+// agent and dialect), for the audit log.
+type Origin struct {
 	IP        string
 	UserAgent string
 	Dialect   string
 }
 
-func (c Client) event(action, outcome, actor, subject, detail string) store.AuditEvent {
+func (c Origin) event(action, outcome, actor, subject, detail string) store.AuditEvent {
 	return store.AuditEvent{
 		Action: action, Outcome: outcome, ActorID: actor, SubjectID: subject,
 		ClientIP: c.IP, UserAgent: c.UserAgent, Dialect: c.Dialect, Detail: detail,

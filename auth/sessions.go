@@ -168,7 +168,7 @@ func (s *Service) sessionsEnded(ids []string, until time.Time) {
 
 // endSessions ends every live session of the user but except ("" for
 // none), auditing each with reason.
-func (s *Service) endSessions(ctx context.Context, userID, except, actor, reason string, cl Client) error {
+func (s *Service) endSessions(ctx context.Context, userID, except, actor, reason string, cl Origin) error {
 	now := s.now()
 	until := s.sessionKeepUntil(now)
 	ids, err := s.st.RevokeUserRefreshFamilies(ctx, userID, except, now, until)
@@ -189,7 +189,7 @@ func (s *Service) ListSessions(ctx context.Context, userID string) ([]store.Sess
 
 // EndSession ends the user's live session id; ErrSessionNotFound when the
 // user has none of that id.
-func (s *Service) EndSession(ctx context.Context, userID, id, actor string, cl Client) error {
+func (s *Service) EndSession(ctx context.Context, userID, id, actor string, cl Origin) error {
 	now := s.now()
 	until := s.sessionKeepUntil(now)
 	err := s.st.RevokeUserRefreshFamily(ctx, userID, id, now, until)
@@ -206,6 +206,6 @@ func (s *Service) EndSession(ctx context.Context, userID, id, actor string, cl C
 
 // EndSessions ends every live session of the user but except ("" ends
 // them all).
-func (s *Service) EndSessions(ctx context.Context, userID, except, actor string, cl Client) error {
+func (s *Service) EndSessions(ctx context.Context, userID, except, actor string, cl Origin) error {
 	return s.endSessions(ctx, userID, except, actor, "ended by request", cl)
 }

@@ -84,7 +84,7 @@ func (s *Service) ReloadSigningKeys(ctx context.Context) error {
 // and retires the others now, staged ones included. With no key of alg
 // signing now, there is nothing to keep signing with, so the new key is
 // active at once either way.
-func (s *Service) RotateSigningKey(ctx context.Context, alg string, immediate bool, actor string, cl Client) (store.SigningKey, error) {
+func (s *Service) RotateSigningKey(ctx context.Context, alg string, immediate bool, actor string, cl Origin) (store.SigningKey, error) {
 	if alg == "" {
 		alg = s.cfg.SigningAlg
 	}

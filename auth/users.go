@@ -49,7 +49,7 @@ type NewUser struct {
 // CreateUser checks the password policy, hashes the password and stores
 // the user. An unknown role is a PolicyError; a taken username or e-mail
 // is store.ErrConflict.
-func (s *Service) CreateUser(ctx context.Context, n NewUser, actor string, cl Client) (store.User, error) {
+func (s *Service) CreateUser(ctx context.Context, n NewUser, actor string, cl Origin) (store.User, error) {
 	if n.Invite && n.Email == "" {
 		return store.User{}, &PolicyError{"email", "is required for an invitation"}
 	}
@@ -112,7 +112,7 @@ func (s *Service) insertUser(ctx context.Context, n NewUser) (store.User, error)
 // password expiry; before is the user as the caller read it, for the
 // audit event to say what changed. Disabling a user revokes its refresh
 // tokens.
-func (s *Service) UpdateUser(ctx context.Context, before, u store.User, actor string, cl Client) (store.User, error) {
+func (s *Service) UpdateUser(ctx context.Context, before, u store.User, actor string, cl Origin) (store.User, error) {
 	if _, err := s.st.GetRole(ctx, u.Role); errors.Is(err, store.ErrNotFound) {
 		return store.User{}, &PolicyError{"role", "no such role"}
 	} else if err != nil {
@@ -165,7 +165,7 @@ func equalTimes(a, b *time.Time) bool {
 }
 
 // DeleteUser removes a user and, through the store's cascade, its tokens.
-func (s *Service) DeleteUser(ctx context.Context, id, actor string, cl Client) error {
+func (s *Service) DeleteUser(ctx context.Context, id, actor string, cl Origin) error {
 	if err := s.st.DeleteUser(ctx, id); err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (s *Service) DeleteUser(ctx context.Context, id, actor string, cl Client) e
 // the caller has none). An expired current password is accepted:
 // changing it is the way out. A wrong current password is a PolicyError
 // on current_password.
-func (s *Service) ChangePassword(ctx context.Context, userID, current, next, sid string, cl Client) error {
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next, sid string, cl Origin) error {
 	u, err := s.st.GetUser(ctx, userID)
 	if err != nil {
 		return err
@@ -199,7 +199,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next, sid
 
 // SetPassword is an administrator's reset of a user's password; it ends
 // every session of the user.
-func (s *Service) SetPassword(ctx context.Context, userID, password, actor string, cl Client) error {
+func (s *Service) SetPassword(ctx context.Context, userID, password, actor string, cl Origin) error {
 	u, err := s.st.GetUser(ctx, userID)
 	if err != nil {
 		return err
@@ -208,7 +208,7 @@ func (s *Service) SetPassword(ctx context.Context, userID, password, actor strin
 }
 
 // setPassword sets u's password and ends its sessions but keep.
-func (s *Service) setPassword(ctx context.Context, u store.User, field, password, actor, keep string, cl Client) error {
+func (s *Service) setPassword(ctx context.Context, u store.User, field, password, actor, keep string, cl Origin) error {
 	if err := s.checkNewPassword(field, password, u.Username); err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func (s *Service) setPassword(ctx context.Context, u store.User, field, password
 
 // PutRole creates or replaces a role. The built-in admin role's scopes
 // are every scope of the API and cannot be narrowed.
-func (s *Service) PutRole(ctx context.Context, r store.Role, actor string, cl Client) (store.Role, bool, error) {
+func (s *Service) PutRole(ctx context.Context, r store.Role, actor string, cl Origin) (store.Role, bool, error) {
 	if r.Name == RoleAdmin {
 		r.Scopes = s.cfg.AdminScopes
 	}
@@ -242,7 +242,7 @@ func (s *Service) PutRole(ctx context.Context, r store.Role, actor string, cl Cl
 }
 
 // DeleteRole deletes a role that no user holds. The built-in roles stay.
-func (s *Service) DeleteRole(ctx context.Context, name, actor string, cl Client) error {
+func (s *Service) DeleteRole(ctx context.Context, name, actor string, cl Origin) error {
 	if name == RoleAdmin || name == RoleUser {
 		return fmt.Errorf("built-in role %s: %w", name, store.ErrInUse)
 	}

@@ -16,7 +16,7 @@ func TestVerifiedTokensCheckedOnEveryUse(t *testing.T) {
 	st := openTestStore(t)
 	clock := newTestClock()
 	svc := newTestService(t, st, Config{AdminScopes: []string{"profile"}, UserScopes: []string{"profile"}, Now: clock.Now}, "alice")
-	login := func() Session { return mustLogin(t, svc, "alice") }
+	login := func() Tokens { return mustLogin(t, svc, "alice") }
 	verifies := func(what, token string, want bool) {
 		t.Helper()
 		_, err := svc.VerifyOwnAccessToken(ctx, token)
@@ -36,19 +36,19 @@ func TestVerifiedTokensCheckedOnEveryUse(t *testing.T) {
 		t.Errorf("remembered token for another audience: err %v", err)
 	}
 
-	clock.Advance(time.Until(sess.Access.ExpiresAt) + svc.cfg.Leeway + time.Second)
+	clock.At(sess.Access.ExpiresAt.Add(svc.cfg.Leeway + time.Second))
 	verifies("past exp + leeway", token, false)
 
 	sess = login()
 	verifies("new token", sess.Access.Token, true)
-	if err := svc.EndSession(ctx, sess.User.ID, sess.Access.Claims.SessionID, sess.User.ID, Client{}); err != nil {
+	if err := svc.EndSession(ctx, sess.User.ID, sess.Access.Claims.SessionID, sess.User.ID, Origin{}); err != nil {
 		t.Fatal(err)
 	}
 	verifies("session ended", sess.Access.Token, false)
 
 	sess = login()
 	verifies("token of the old key", sess.Access.Token, true)
-	if _, err := svc.RotateSigningKey(ctx, "", true, "", Client{}); err != nil {
+	if _, err := svc.RotateSigningKey(ctx, "", true, "", Origin{}); err != nil {
 		t.Fatal(err)
 	}
 	verifies("old key retired, still published", sess.Access.Token, true)

@@ -51,7 +51,7 @@ func BenchmarkForgotPassword(b *testing.B) {
 		b.Fatal(err)
 	}
 	c, inst := startInstance(b, auth.Config{Mailer: sender, MailLimits: []store.MailLimit{{Window: time.Minute, Max: 1 << 30}}})
-	if _, err := inst.Service.CreateUser(ctx, auth.NewUser{Username: "known", Password: benchPassword, Email: "known@bench.example"}, "", auth.Client{}); err != nil {
+	if _, err := inst.Service.CreateUser(ctx, auth.NewUser{Username: "known", Password: benchPassword, Email: "known@bench.example"}, "", auth.Origin{}); err != nil {
 		b.Fatal(err)
 	}
 	var known, unknown []time.Duration

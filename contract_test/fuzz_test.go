@@ -44,7 +44,7 @@ func FuzzDialectRequests(f *testing.F) {
 		{Username: "BR0001", Password: "br123"},
 		{Username: "john.doe", Password: "SecurePass123!", Email: "john@example.com", FirstName: "John", LastName: "Doe"},
 	} {
-		if _, err := s.Svc.CreateUser(ctx, u, "", auth.Client{}); err != nil {
+		if _, err := s.Svc.CreateUser(ctx, u, "", auth.Origin{}); err != nil {
 			f.Fatal(err)
 		}
 	}

@@ -19,7 +19,7 @@ func (h *Handlers) Signup(ctx context.Context, req api.SignupRequestObject) (api
 	u, err := h.svc.Signup(ctx, auth.NewUser{
 		Username: b.Username, Password: b.Password, Email: string(b.Email),
 		FirstName: deref(b.FirstName), LastName: deref(b.LastName),
-	}, clientFrom(ctx))
+	}, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func (h *Handlers) Signup(ctx context.Context, req api.SignupRequestObject) (api
 
 // VerifyEmail spends a mailed verification token.
 func (h *Handlers) VerifyEmail(ctx context.Context, req api.VerifyEmailRequestObject) (api.VerifyEmailResponseObject, error) {
-	u, err := h.svc.VerifyEmail(ctx, req.Body.Token, clientFrom(ctx))
+	u, err := h.svc.VerifyEmail(ctx, req.Body.Token, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (h *Handlers) SendMyVerification(ctx context.Context, _ api.SendMyVerificat
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.SendVerification(ctx, u.ID, clientFrom(ctx)); err != nil {
+	if err := h.svc.SendVerification(ctx, u.ID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.SendMyVerification204Response{}, nil
@@ -50,7 +50,7 @@ func (h *Handlers) SendMyVerification(ctx context.Context, _ api.SendMyVerificat
 // ForgotPassword mails a reset link if the address is an account's; the
 // answer is the same either way.
 func (h *Handlers) ForgotPassword(ctx context.Context, req api.ForgotPasswordRequestObject) (api.ForgotPasswordResponseObject, error) {
-	if err := h.svc.ForgotPassword(ctx, string(req.Body.Email), clientFrom(ctx)); err != nil {
+	if err := h.svc.ForgotPassword(ctx, string(req.Body.Email), originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.ForgotPassword202JSONResponse{Message: forgotAccepted}, nil
@@ -58,7 +58,7 @@ func (h *Handlers) ForgotPassword(ctx context.Context, req api.ForgotPasswordReq
 
 // ResetPassword sets a password with a mailed reset or invitation token.
 func (h *Handlers) ResetPassword(ctx context.Context, req api.ResetPasswordRequestObject) (api.ResetPasswordResponseObject, error) {
-	if err := h.svc.ResetPassword(ctx, req.Body.Token, req.Body.NewPassword, clientFrom(ctx)); err != nil {
+	if err := h.svc.ResetPassword(ctx, req.Body.Token, req.Body.NewPassword, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.ResetPassword204Response{}, nil
@@ -66,7 +66,7 @@ func (h *Handlers) ResetPassword(ctx context.Context, req api.ResetPasswordReque
 
 // InviteUser mails a user a new invitation.
 func (h *Handlers) InviteUser(ctx context.Context, req api.InviteUserRequestObject) (api.InviteUserResponseObject, error) {
-	if err := h.svc.InviteUser(ctx, req.Id.String(), principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.InviteUser(ctx, req.Id.String(), principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.InviteUser202JSONResponse{Message: inviteAccepted}, nil

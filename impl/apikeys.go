@@ -39,7 +39,7 @@ func (h *Handlers) ListApiKeys(ctx context.Context, req api.ListApiKeysRequestOb
 
 // CreateApiKey makes a key for the caller and shows it in full, once.
 func (h *Handlers) CreateApiKey(ctx context.Context, req api.CreateApiKeyRequestObject) (api.CreateApiKeyResponseObject, error) {
-	key, k, err := h.svc.CreateAPIKey(ctx, principalFrom(ctx).UserID, req.Body.Name, utc(req.Body.ExpiresAt), clientFrom(ctx))
+	key, k, err := h.svc.CreateAPIKey(ctx, principalFrom(ctx).UserID, req.Body.Name, utc(req.Body.ExpiresAt), originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (h *Handlers) GetApiKey(ctx context.Context, req api.GetApiKeyRequestObject
 
 // DeleteApiKey revokes one of the caller's keys.
 func (h *Handlers) DeleteApiKey(ctx context.Context, req api.DeleteApiKeyRequestObject) (api.DeleteApiKeyResponseObject, error) {
-	if err := h.svc.RevokeAPIKey(ctx, principalFrom(ctx).UserID, req.Id.String(), clientFrom(ctx)); err != nil {
+	if err := h.svc.RevokeAPIKey(ctx, principalFrom(ctx).UserID, req.Id.String(), originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.DeleteApiKey204Response{}, nil
@@ -71,7 +71,7 @@ func (h *Handlers) DeleteApiKey(ctx context.Context, req api.DeleteApiKeyRequest
 
 // AuthHeaderAdd is the user-login dialect's POST /authheader/add.
 func (h *Handlers) AuthHeaderAdd(ctx context.Context, req api.AuthHeaderAddRequestObject) (api.AuthHeaderAddResponseObject, error) {
-	key, k, err := h.svc.CreateAPIKey(ctx, principalFrom(ctx).UserID, req.Body.Name, nil, clientFrom(ctx))
+	key, k, err := h.svc.CreateAPIKey(ctx, principalFrom(ctx).UserID, req.Body.Name, nil, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (h *Handlers) AuthHeaderList(ctx context.Context, _ api.AuthHeaderListReque
 
 // AuthHeaderDelete is POST /authheader/delete {text}: the key itself.
 func (h *Handlers) AuthHeaderDelete(ctx context.Context, req api.AuthHeaderDeleteRequestObject) (api.AuthHeaderDeleteResponseObject, error) {
-	if err := h.svc.RevokeAPIKeyBySecret(ctx, principalFrom(ctx).UserID, req.Body.Text, clientFrom(ctx)); err != nil {
+	if err := h.svc.RevokeAPIKeyBySecret(ctx, principalFrom(ctx).UserID, req.Body.Text, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.AuthHeaderDelete200JSONResponse{Message: "Success"}, nil

@@ -27,7 +27,7 @@ func (h *Handlers) ListApplications(ctx context.Context, req api.ListApplication
 func (h *Handlers) CreateApplication(ctx context.Context, req api.CreateApplicationRequestObject) (api.CreateApplicationResponseObject, error) {
 	b := req.Body
 	a, err := h.svc.CreateApplication(ctx, applicationChange(&b.Name, b.Audience, b.AccessTokenTtl, b.RefreshTokenTtl, b.Scopes),
-		principalFrom(ctx).UserID, clientFrom(ctx))
+		principalFrom(ctx).UserID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func (h *Handlers) GetApplication(ctx context.Context, req api.GetApplicationReq
 func (h *Handlers) UpdateApplication(ctx context.Context, req api.UpdateApplicationRequestObject) (api.UpdateApplicationResponseObject, error) {
 	b := req.Body
 	a, err := h.svc.UpdateApplication(ctx, req.Id.String(), applicationChange(b.Name, b.Audience, b.AccessTokenTtl, b.RefreshTokenTtl, b.Scopes),
-		principalFrom(ctx).UserID, clientFrom(ctx))
+		principalFrom(ctx).UserID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func (h *Handlers) UpdateApplication(ctx context.Context, req api.UpdateApplicat
 
 // DeleteApplication deletes an application other than the default one.
 func (h *Handlers) DeleteApplication(ctx context.Context, req api.DeleteApplicationRequestObject) (api.DeleteApplicationResponseObject, error) {
-	if err := h.svc.DeleteApplication(ctx, req.Id.String(), principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.DeleteApplication(ctx, req.Id.String(), principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.DeleteApplication204Response{}, nil
@@ -95,7 +95,7 @@ func (h *Handlers) ListApplicationMembers(ctx context.Context, req api.ListAppli
 
 // AddApplicationMember lets a user log in to an application.
 func (h *Handlers) AddApplicationMember(ctx context.Context, req api.AddApplicationMemberRequestObject) (api.AddApplicationMemberResponseObject, error) {
-	if err := h.svc.AddMember(ctx, req.Id.String(), req.UserId.String(), principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.AddMember(ctx, req.Id.String(), req.UserId.String(), principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.AddApplicationMember204Response{}, nil
@@ -104,7 +104,7 @@ func (h *Handlers) AddApplicationMember(ctx context.Context, req api.AddApplicat
 // RemoveApplicationMember stops a user from logging in to an application
 // and ends its sessions of it.
 func (h *Handlers) RemoveApplicationMember(ctx context.Context, req api.RemoveApplicationMemberRequestObject) (api.RemoveApplicationMemberResponseObject, error) {
-	if err := h.svc.RemoveMember(ctx, req.Id.String(), req.UserId.String(), principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.RemoveMember(ctx, req.Id.String(), req.UserId.String(), principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.RemoveApplicationMember204Response{}, nil

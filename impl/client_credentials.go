@@ -41,7 +41,7 @@ func (h *Handlers) ListApplicationSecrets(ctx context.Context, req api.ListAppli
 
 // CreateApplicationSecret makes a client secret, shown this once.
 func (h *Handlers) CreateApplicationSecret(ctx context.Context, req api.CreateApplicationSecretRequestObject) (api.CreateApplicationSecretResponseObject, error) {
-	secret, s, err := h.svc.CreateApplicationSecret(ctx, req.Id.String(), utc(req.Body.ExpiresAt), principalFrom(ctx).UserID, clientFrom(ctx))
+	secret, s, err := h.svc.CreateApplicationSecret(ctx, req.Id.String(), utc(req.Body.ExpiresAt), principalFrom(ctx).UserID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (h *Handlers) CreateApplicationSecret(ctx context.Context, req api.CreateAp
 
 // DeleteApplicationSecret deletes a client secret.
 func (h *Handlers) DeleteApplicationSecret(ctx context.Context, req api.DeleteApplicationSecretRequestObject) (api.DeleteApplicationSecretResponseObject, error) {
-	if err := h.svc.DeleteApplicationSecret(ctx, req.Id.String(), req.SecretId, principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.DeleteApplicationSecret(ctx, req.Id.String(), req.SecretId, principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.DeleteApplicationSecret204Response{}, nil
@@ -79,7 +79,7 @@ func (h *Handlers) PutApplicationJWKS(ctx context.Context, req api.PutApplicatio
 			Crv: deref(k.Crv), X: deref(k.X), Y: deref(k.Y), N: deref(k.N), E: deref(k.E),
 		}
 	}
-	keys, err := h.svc.PutApplicationJWKS(ctx, req.Id.String(), in, principalFrom(ctx).UserID, clientFrom(ctx))
+	keys, err := h.svc.PutApplicationJWKS(ctx, req.Id.String(), in, principalFrom(ctx).UserID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (h *Handlers) authenticateClient(ctx context.Context, cc clientCredentials)
 	app, err := h.svc.AuthenticateClient(ctx, auth.ClientAuth{
 		ID: cc.id, Secret: cc.secret, Assertion: cc.assertion,
 		Audiences: []string{h.tokenEndpoint(ctx), h.svc.Issuer()},
-	}, clientFrom(ctx))
+	}, originFrom(ctx))
 	if errors.Is(err, auth.ErrInvalidClient) {
 		return store.Application{}, errInvalidClient(err)
 	}
@@ -158,7 +158,7 @@ func (h *Handlers) identifyClient(ctx context.Context, cc clientCredentials) (st
 	app, err := h.svc.IdentifyClient(ctx, auth.ClientAuth{
 		ID: cc.id, Secret: cc.secret, Assertion: cc.assertion,
 		Audiences: []string{h.tokenEndpoint(ctx), h.svc.Issuer()},
-	}, clientFrom(ctx))
+	}, originFrom(ctx))
 	return app, clientError(err)
 }
 
@@ -200,7 +200,7 @@ func (h *Handlers) clientCredentialsGrant(ctx context.Context, body *api.TokenRe
 	if err != nil {
 		return nil, err
 	}
-	tok, err := h.svc.ClientCredentials(ctx, app, deref(body.Scope), clientFrom(ctx))
+	tok, err := h.svc.ClientCredentials(ctx, app, deref(body.Scope), originFrom(ctx))
 	if err != nil {
 		return nil, oauthTokenError(err)
 	}

@@ -75,7 +75,7 @@ func dialectLoginError(err error, tellsExpiry bool) error {
 // JmvstreamAuthenticate is POST /v1/authenticate.
 func (h *Handlers) JmvstreamAuthenticate(ctx context.Context, req api.JmvstreamAuthenticateRequestObject) (api.JmvstreamAuthenticateResponseObject, error) {
 	sess, err := h.svc.Login(ctx, auth.LoginRequest{
-		Login: string(req.Body.Email), Password: req.Body.Password, AppID: req.Body.Resource.String(), Client: clientFrom(ctx),
+		Login: string(req.Body.Email), Password: req.Body.Password, AppID: req.Body.Resource.String(), Origin: originFrom(ctx),
 	})
 	if err != nil {
 		return nil, dialectLoginError(err, false)
@@ -86,7 +86,7 @@ func (h *Handlers) JmvstreamAuthenticate(ctx context.Context, req api.JmvstreamA
 // OcariotAuth is POST /v1/auth: RS256 and a one-day lifetime by default.
 func (h *Handlers) OcariotAuth(ctx context.Context, req api.OcariotAuthRequestObject) (api.OcariotAuthResponseObject, error) {
 	sess, err := h.svc.Login(ctx, auth.LoginRequest{
-		Login: req.Body.Username, Password: req.Body.Password, Client: clientFrom(ctx),
+		Login: req.Body.Username, Password: req.Body.Password, Origin: originFrom(ctx),
 		Alg: cmp.Or(h.cfg.OcariotAlg, auth.AlgRS256), AccessTTL: cmp.Or(h.cfg.OcariotTokenTTL, 24*time.Hour),
 	})
 	if err != nil {
@@ -98,7 +98,7 @@ func (h *Handlers) OcariotAuth(ctx context.Context, req api.OcariotAuthRequestOb
 // UserLogin is POST /user/login, the one dialect that tells an expired
 // password (403) from a wrong one (401).
 func (h *Handlers) UserLogin(ctx context.Context, req api.UserLoginRequestObject) (api.UserLoginResponseObject, error) {
-	sess, err := h.svc.Login(ctx, auth.LoginRequest{Login: req.Body.Username, Password: req.Body.Password, Client: clientFrom(ctx)})
+	sess, err := h.svc.Login(ctx, auth.LoginRequest{Login: req.Body.Username, Password: req.Body.Password, Origin: originFrom(ctx)})
 	if err != nil {
 		return nil, dialectLoginError(err, true)
 	}
@@ -117,7 +117,7 @@ func (h *Handlers) UserLogin(ctx context.Context, req api.UserLoginRequestObject
 
 // ApiUserAuthenticate is POST /api/user/authenticate.
 func (h *Handlers) ApiUserAuthenticate(ctx context.Context, req api.ApiUserAuthenticateRequestObject) (api.ApiUserAuthenticateResponseObject, error) {
-	sess, err := h.svc.Login(ctx, auth.LoginRequest{Login: req.Body.UserName, Password: req.Body.Password, Refresh: true, Client: clientFrom(ctx)})
+	sess, err := h.svc.Login(ctx, auth.LoginRequest{Login: req.Body.UserName, Password: req.Body.Password, Refresh: true, Origin: originFrom(ctx)})
 	if err != nil {
 		return nil, dialectLoginError(err, false)
 	}
@@ -126,7 +126,7 @@ func (h *Handlers) ApiUserAuthenticate(ctx context.Context, req api.ApiUserAuthe
 
 // ApiUserRefreshToken is POST /api/user/refresh-token.
 func (h *Handlers) ApiUserRefreshToken(ctx context.Context, req api.ApiUserRefreshTokenRequestObject) (api.ApiUserRefreshTokenResponseObject, error) {
-	sess, err := h.svc.Refresh(ctx, auth.RefreshRequest{Token: req.Body.RefreshToken, Client: clientFrom(ctx)})
+	sess, err := h.svc.Refresh(ctx, auth.RefreshRequest{Token: req.Body.RefreshToken, Origin: originFrom(ctx)})
 	if err != nil {
 		return nil, dialectLoginError(err, false)
 	}
@@ -141,7 +141,7 @@ func nullString(s string) nullable.Nullable[string] {
 	return nullable.NewNullableWithValue(s)
 }
 
-func apiUserTokens(s auth.Session) api.ApiUserTokensJSONResponse {
+func apiUserTokens(s auth.Tokens) api.ApiUserTokensJSONResponse {
 	u := s.User
 	return api.ApiUserTokensJSONResponse{
 		AccessToken: s.Access.Token, AccessTokenExpiryTime: s.Access.ExpiresAt.UTC(),

@@ -102,7 +102,7 @@ const (
 
 // requestInfo is what handlers need of the HTTP request beyond its body.
 type requestInfo struct {
-	client  auth.Client
+	origin  auth.Origin
 	baseURL string
 	// basicClientID is the client_id a token request sent as the HTTP
 	// Basic username (RFC 6749 §2.3.1), as OAuth2 libraries do, and
@@ -116,7 +116,7 @@ func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		info := requestInfo{
-			client:  auth.Client{IP: c.RealIP(), UserAgent: r.UserAgent(), Dialect: dialectOf(r.URL.Path)},
+			origin:  auth.Origin{IP: c.RealIP(), UserAgent: r.UserAgent(), Dialect: dialectOf(r.URL.Path)},
 			baseURL: c.Scheme() + "://" + r.Host,
 		}
 		if id, secret, ok := r.BasicAuth(); ok && strings.HasPrefix(r.URL.Path, "/oauth/") {
@@ -289,7 +289,7 @@ func (h *Handlers) authenticateBasic(c echo.Context) (Principal, error) {
 		return Principal{}, errorf(KindUnauthenticated, "Basic credentials are required")
 	}
 	ctx := c.Request().Context()
-	u, err := h.svc.AuthenticatePassword(ctx, login, password, clientFrom(ctx))
+	u, err := h.svc.AuthenticatePassword(ctx, login, password, originFrom(ctx))
 	if errors.Is(err, auth.ErrInvalidCredentials) {
 		return Principal{}, &Error{Kind: KindUnauthenticated, Detail: "invalid username or password", TokenGiven: true}
 	}

@@ -89,7 +89,7 @@ func New(svc *auth.Service, st store.Reader, cfg Config) (*Handlers, error) {
 	return h, nil
 }
 
-func clientFrom(ctx context.Context) auth.Client { return infoFrom(ctx).client }
+func originFrom(ctx context.Context) auth.Origin { return infoFrom(ctx).origin }
 
 func fromStoreUser(svc *auth.Service, u store.User) api.User {
 	out := api.User{

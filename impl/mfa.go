@@ -15,7 +15,7 @@ func (h *Handlers) EnrollTotp(ctx context.Context, _ api.EnrollTotpRequestObject
 	if err != nil {
 		return nil, err
 	}
-	e, err := h.svc.EnrollTOTP(ctx, u.ID, clientFrom(ctx))
+	e, err := h.svc.EnrollTOTP(ctx, u.ID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func (h *Handlers) ConfirmTotp(ctx context.Context, req api.ConfirmTotpRequestOb
 	if err != nil {
 		return nil, err
 	}
-	codes, err := h.svc.ConfirmTOTP(ctx, u.ID, req.Body.Code, principalFrom(ctx).SessionID, clientFrom(ctx))
+	codes, err := h.svc.ConfirmTOTP(ctx, u.ID, req.Body.Code, principalFrom(ctx).SessionID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (h *Handlers) RegenerateRecoveryCodes(ctx context.Context, _ api.Regenerate
 	if !slices.Contains(p.AMR, auth.AMROTP) && !slices.Contains(p.AMR, auth.AMRMFA) {
 		return nil, errorf(KindForbidden, "a token from a second step (amr otp or mfa) is required: log in with the mfa-otp or mfa-recovery-code grant")
 	}
-	codes, err := h.svc.RegenerateRecoveryCodes(ctx, p.UserID, clientFrom(ctx))
+	codes, err := h.svc.RegenerateRecoveryCodes(ctx, p.UserID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func (h *Handlers) RemoveMyTotp(ctx context.Context, _ api.RemoveMyTotpRequestOb
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.RemoveTOTP(ctx, u.ID, u.ID, clientFrom(ctx)); err != nil {
+	if err := h.svc.RemoveTOTP(ctx, u.ID, u.ID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.RemoveMyTotp204Response{}, nil
@@ -77,7 +77,7 @@ func (h *Handlers) RemoveMyTotp(ctx context.Context, _ api.RemoveMyTotpRequestOb
 
 // RemoveUserMfa is an administrator's removal of a user's factor.
 func (h *Handlers) RemoveUserMfa(ctx context.Context, req api.RemoveUserMfaRequestObject) (api.RemoveUserMfaResponseObject, error) {
-	if err := h.svc.RemoveTOTP(ctx, req.Id.String(), principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.RemoveTOTP(ctx, req.Id.String(), principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.RemoveUserMfa204Response{}, nil
@@ -85,18 +85,18 @@ func (h *Handlers) RemoveUserMfa(ctx context.Context, req api.RemoveUserMfaReque
 
 // mfaGrant is the second step of a login on the token endpoint: the
 // mfa-otp grant (otp) or the mfa-recovery-code grant (recovery_code).
-func (h *Handlers) mfaGrant(ctx context.Context, body *api.TokenRequest, appID string, recovery bool) (auth.Session, error) {
+func (h *Handlers) mfaGrant(ctx context.Context, body *api.TokenRequest, appID string, recovery bool) (auth.Tokens, error) {
 	r := auth.MFALoginRequest{
 		MFAToken: deref(body.MfaToken), OTP: deref(body.Otp), RecoveryCode: deref(body.RecoveryCode),
-		AppID: appID, Client: clientFrom(ctx),
+		AppID: appID, Origin: originFrom(ctx),
 	}
 	switch {
 	case r.MFAToken == "":
-		return auth.Session{}, errorf(KindInvalid, "mfa_token is required")
+		return auth.Tokens{}, errorf(KindInvalid, "mfa_token is required")
 	case recovery && r.RecoveryCode == "":
-		return auth.Session{}, errorf(KindInvalid, "recovery_code is required")
+		return auth.Tokens{}, errorf(KindInvalid, "recovery_code is required")
 	case !recovery && r.OTP == "":
-		return auth.Session{}, errorf(KindInvalid, "otp is required")
+		return auth.Tokens{}, errorf(KindInvalid, "otp is required")
 	}
 	if recovery {
 		r.OTP = ""
@@ -105,7 +105,7 @@ func (h *Handlers) mfaGrant(ctx context.Context, body *api.TokenRequest, appID s
 	}
 	sess, err := h.svc.LoginMFA(ctx, r)
 	if errors.Is(err, auth.ErrInvalidGrant) {
-		return auth.Session{}, &Error{Kind: KindInvalid, Code: "invalid_grant", Detail: "the mfa_token or the code is wrong, used or expired"}
+		return auth.Tokens{}, &Error{Kind: KindInvalid, Code: "invalid_grant", Detail: "the mfa_token or the code is wrong, used or expired"}
 	}
 	return sess, err
 }

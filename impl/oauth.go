@@ -30,7 +30,7 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 	if err != nil {
 		return nil, err
 	}
-	var sess auth.Session
+	var sess auth.Tokens
 	switch body.GrantType {
 	case api.TokenRequestGrantTypePassword:
 		if body.Username == nil || body.Password == nil {
@@ -38,7 +38,7 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 		}
 		sess, err = h.svc.Login(ctx, auth.LoginRequest{
 			Login: *body.Username, Password: *body.Password, AppID: app.ID,
-			Scope: deref(body.Scope), Refresh: true, MFA: true, Client: clientFrom(ctx),
+			Scope: deref(body.Scope), Refresh: true, MFA: true, Origin: originFrom(ctx),
 		})
 		if e := (*auth.MFARequiredError)(nil); errors.As(err, &e) {
 			return mfaRequired(e), nil
@@ -50,7 +50,7 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 			return nil, errorf(KindInvalid, "refresh_token is required")
 		}
 		sess, err = h.svc.Refresh(ctx, auth.RefreshRequest{
-			Token: *body.RefreshToken, ClientID: app.ID, ClientAuthenticated: cc.present(), Client: clientFrom(ctx),
+			Token: *body.RefreshToken, ClientID: app.ID, ClientAuthenticated: cc.present(), Origin: originFrom(ctx),
 		})
 	}
 	if err != nil {
@@ -110,7 +110,7 @@ func (h *Handlers) RevokeToken(ctx context.Context, req api.RevokeTokenRequestOb
 	if err != nil {
 		return nil, err
 	}
-	err = h.svc.Revoke(ctx, body.Token, app, clientFrom(ctx))
+	err = h.svc.Revoke(ctx, body.Token, app, originFrom(ctx))
 	if errors.Is(err, auth.ErrOtherClient) {
 		return nil, &Error{Kind: KindInvalid, Code: "invalid_grant", Detail: "the token was issued to another client", Err: err}
 	}

@@ -31,7 +31,7 @@ func (h *Handlers) GetRole(ctx context.Context, req api.GetRoleRequestObject) (a
 
 // PutRole creates or replaces a role.
 func (h *Handlers) PutRole(ctx context.Context, req api.PutRoleRequestObject) (api.PutRoleResponseObject, error) {
-	r, created, err := h.svc.PutRole(ctx, store.Role{Name: req.Name, Code: req.Body.Code, Scopes: req.Body.Scopes, MFARequired: deref(req.Body.MfaRequired)}, principalFrom(ctx).UserID, clientFrom(ctx))
+	r, created, err := h.svc.PutRole(ctx, store.Role{Name: req.Name, Code: req.Body.Code, Scopes: req.Body.Scopes, MFARequired: deref(req.Body.MfaRequired)}, principalFrom(ctx).UserID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (h *Handlers) PutRole(ctx context.Context, req api.PutRoleRequestObject) (a
 
 // DeleteRole deletes a role no user holds; the built-in roles stay.
 func (h *Handlers) DeleteRole(ctx context.Context, req api.DeleteRoleRequestObject) (api.DeleteRoleResponseObject, error) {
-	if err := h.svc.DeleteRole(ctx, req.Name, principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.DeleteRole(ctx, req.Name, principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.DeleteRole204Response{}, nil
@@ -65,7 +65,7 @@ func (h *Handlers) ListSigningKeys(ctx context.Context, _ api.ListSigningKeysReq
 // RotateSigningKey makes a new key and retires the old one: staged, or at
 // once with immediate=true.
 func (h *Handlers) RotateSigningKey(ctx context.Context, req api.RotateSigningKeyRequestObject) (api.RotateSigningKeyResponseObject, error) {
-	k, err := h.svc.RotateSigningKey(ctx, string(deref(req.Params.Alg)), deref(req.Params.Immediate), principalFrom(ctx).UserID, clientFrom(ctx))
+	k, err := h.svc.RotateSigningKey(ctx, string(deref(req.Params.Alg)), deref(req.Params.Immediate), principalFrom(ctx).UserID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ func (h *Handlers) ListMySessions(ctx context.Context, _ api.ListMySessionsReque
 // EndMyOtherSessions ends every session of the caller but its own.
 func (h *Handlers) EndMyOtherSessions(ctx context.Context, _ api.EndMyOtherSessionsRequestObject) (api.EndMyOtherSessionsResponseObject, error) {
 	p := principalFrom(ctx)
-	if err := h.svc.EndSessions(ctx, p.UserID, p.SessionID, p.UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.EndSessions(ctx, p.UserID, p.SessionID, p.UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.EndMyOtherSessions204Response{}, nil
@@ -42,7 +42,7 @@ func (h *Handlers) EndMySession(ctx context.Context, req api.EndMySessionRequest
 // endSession ends the user's session id on the caller's behalf; 404 when
 // the user has no live session of that id.
 func (h *Handlers) endSession(ctx context.Context, userID, id string) error {
-	err := h.svc.EndSession(ctx, userID, id, principalFrom(ctx).UserID, clientFrom(ctx))
+	err := h.svc.EndSession(ctx, userID, id, principalFrom(ctx).UserID, originFrom(ctx))
 	if errors.Is(err, auth.ErrSessionNotFound) {
 		return &Error{Kind: KindNotFound, Detail: "no such session", Err: err}
 	}
@@ -68,7 +68,7 @@ func (h *Handlers) EndUserSessions(ctx context.Context, req api.EndUserSessionsR
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.EndSessions(ctx, u.ID, "", principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.EndSessions(ctx, u.ID, "", principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.EndUserSessions204Response{}, nil

@@ -26,7 +26,7 @@ func (h *Handlers) CreateUser(ctx context.Context, req api.CreateUserRequestObje
 		Username: b.Username, Password: b.Password, Email: string(deref(b.Email)),
 		FirstName: deref(b.FirstName), LastName: deref(b.LastName), Role: deref(b.Role),
 		Invite: deref(b.Invite), EmailVerified: deref(b.EmailVerified),
-	}, principalFrom(ctx).UserID, clientFrom(ctx))
+	}, principalFrom(ctx).UserID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObje
 			u.PasswordExpiresAt = &t
 		}
 	}
-	if u, err = h.svc.UpdateUser(ctx, before, u, principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if u, err = h.svc.UpdateUser(ctx, before, u, principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.UpdateUser200JSONResponse(fromStoreUser(h.svc, u)), nil
@@ -88,7 +88,7 @@ func applyProfile(u *store.User, email *api.Email, first, last *string) {
 
 // DeleteUser deletes a user.
 func (h *Handlers) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject) (api.DeleteUserResponseObject, error) {
-	if err := h.svc.DeleteUser(ctx, req.Id.String(), principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.DeleteUser(ctx, req.Id.String(), principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.DeleteUser204Response{}, nil
@@ -96,7 +96,7 @@ func (h *Handlers) DeleteUser(ctx context.Context, req api.DeleteUserRequestObje
 
 // SetUserPassword is an administrator's password reset.
 func (h *Handlers) SetUserPassword(ctx context.Context, req api.SetUserPasswordRequestObject) (api.SetUserPasswordResponseObject, error) {
-	if err := h.svc.SetPassword(ctx, req.Id.String(), req.Body.NewPassword, principalFrom(ctx).UserID, clientFrom(ctx)); err != nil {
+	if err := h.svc.SetPassword(ctx, req.Id.String(), req.Body.NewPassword, principalFrom(ctx).UserID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.SetUserPassword204Response{}, nil
@@ -119,7 +119,7 @@ func (h *Handlers) UpdateMe(ctx context.Context, req api.UpdateMeRequestObject) 
 	}
 	before := u
 	applyProfile(&u, req.Body.Email, req.Body.FirstName, req.Body.LastName)
-	if u, err = h.svc.UpdateUser(ctx, before, u, u.ID, clientFrom(ctx)); err != nil {
+	if u, err = h.svc.UpdateUser(ctx, before, u, u.ID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.UpdateMe200JSONResponse(fromStoreUser(h.svc, u)), nil
@@ -131,7 +131,7 @@ func (h *Handlers) ChangeMyPassword(ctx context.Context, req api.ChangeMyPasswor
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.ChangePassword(ctx, u.ID, req.Body.CurrentPassword, req.Body.NewPassword, principalFrom(ctx).SessionID, clientFrom(ctx)); err != nil {
+	if err := h.svc.ChangePassword(ctx, u.ID, req.Body.CurrentPassword, req.Body.NewPassword, principalFrom(ctx).SessionID, originFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return api.ChangeMyPassword204Response{}, nil

@@ -30,7 +30,7 @@ func withService(f func(ctx context.Context, cmd *cli.Command, svc *auth.Service
 	}
 }
 
-var cliClient = auth.Client{Dialect: "cli"}
+var cliOrigin = auth.Origin{Dialect: "cli"}
 
 func table(cmd *cli.Command, header string, rows func(w func(format string, args ...any))) error {
 	tw := tabwriter.NewWriter(cmd.Root().Writer, 0, 4, 2, ' ', 0)
@@ -76,7 +76,7 @@ func usersCommand() *cli.Command {
 				u, err := svc.CreateUser(ctx, auth.NewUser{
 					Username: cmd.String("username"), Password: cmd.String("password"), Email: cmd.String("email"),
 					FirstName: cmd.String("first-name"), LastName: cmd.String("last-name"), Role: cmd.String("role"),
-				}, "", cliClient)
+				}, "", cliOrigin)
 				if err != nil {
 					return err
 				}
@@ -94,7 +94,7 @@ func usersCommand() *cli.Command {
 				}
 				before := u
 				u.Disabled = true
-				_, err = svc.UpdateUser(ctx, before, u, "", cliClient)
+				_, err = svc.UpdateUser(ctx, before, u, "", cliOrigin)
 				return err
 			}),
 		}, {
@@ -144,7 +144,7 @@ func appsCommand() *cli.Command {
 				if cmd.String("audience") != "" {
 					c.Audience = new(cmd.String("audience"))
 				}
-				a, err := svc.CreateApplication(ctx, c, "", cliClient)
+				a, err := svc.CreateApplication(ctx, c, "", cliOrigin)
 				if err != nil {
 					return err
 				}
@@ -188,7 +188,7 @@ func keysCommand() *cli.Command {
 				&cli.StringFlag{Name: "alg", Usage: "the algorithm to rotate (default: --signing-alg)"},
 				&cli.BoolFlag{Name: "immediate", Usage: "sign with the new key at once and retire the old one now (a compromised key)"}),
 			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Reader) error {
-				k, err := svc.RotateSigningKey(ctx, cmd.String("alg"), cmd.Bool("immediate"), "", cliClient)
+				k, err := svc.RotateSigningKey(ctx, cmd.String("alg"), cmd.Bool("immediate"), "", cliOrigin)
 				if err != nil {
 					return err
 				}

@@ -75,7 +75,7 @@ func importUsers(ctx context.Context, svc *auth.Service, in io.Reader, out io.Wr
 			_, err = svc.CreateUser(ctx, auth.NewUser{
 				Username: u.Username, PasswordHash: u.PasswordHash, Email: u.Email,
 				FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
-			}, "", cliClient)
+			}, "", cliOrigin)
 		}
 		if err != nil {
 			failed++
