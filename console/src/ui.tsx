@@ -184,6 +184,9 @@ export function Outcome(p: { change: { problem: Problem | null; done: string }; 
   );
 }
 
+/** split reads a list typed with spaces or commas between its items. */
+export const split = (s: string) => s.split(/[\s,]+/).filter(Boolean);
+
 /** when is a time as the reader's locale writes it, or a dash for none. */
 export function when(s?: string | null) {
   return s ? new Date(s).toLocaleString() : "—";

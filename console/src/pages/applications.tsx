@@ -4,8 +4,7 @@ import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "../api";
 import { userIDOf } from "../names";
 import { go } from "../route";
-import { Field, Form, Notice, Outcome, Page, Problems, Table, TextArea, useChange, useForm, useLoad, when } from "../ui";
-import { split } from "./roles";
+import { Field, Form, Notice, Outcome, Page, Problems, split, Table, TextArea, useChange, useForm, useLoad, when } from "../ui";
 
 /** Applications is the list, or the page of the application id. */
 export function Applications(p: { id?: string }) {

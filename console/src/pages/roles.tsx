@@ -1,9 +1,6 @@
 // Roles and the scopes they grant: create, change, delete.
 import { api, must } from "../api";
-import { Check, Field, Form, Outcome, Page, Table, useChange, useForm, useLoad } from "../ui";
-
-/** split reads a list typed with spaces or commas between its items. */
-export const split = (s: string) => s.split(/[\s,]+/).filter(Boolean);
+import { Check, Field, Form, Outcome, Page, split, Table, useChange, useForm, useLoad } from "../ui";
 
 export function Roles() {
   const roles = useLoad(() => must(api.GET("/v1/roles")), []);

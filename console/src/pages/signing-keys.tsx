@@ -1,7 +1,7 @@
 // Signing keys: list, rotate (now, or after the activation delay).
+import { useState } from "preact/hooks";
 import { api, must } from "../api";
 import { Check, Outcome, Page, Table, useChange, useLoad, when } from "../ui";
-import { useState } from "preact/hooks";
 
 export function SigningKeys() {
   const keys = useLoad(() => must(api.GET("/v1/signing-keys")), []);

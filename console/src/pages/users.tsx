@@ -1,9 +1,9 @@
 // Users: search and paging, create and invite; a user's page: edit,
 // disable, passwords, the second factor, sessions.
+import { useState } from "preact/hooks";
 import { api, must, type Problem, type Schemas } from "../api";
 import { go } from "../route";
 import { Check, Field, Form, Outcome, Page, Problems, Select, Table, useChange, useForm, useLoad, usePages, when } from "../ui";
-import { useState } from "preact/hooks";
 
 type User = Schemas["User"];
 const PAGE = 20;
