@@ -66,6 +66,16 @@ func auditEvents(t *testing.T, s *server, admin, action string) []client.AuditEv
 	return resp.JSON200.Items
 }
 
+// addMember adds the user to the application and fails the test unless
+// it answers 204.
+func (s *server) addMember(t testing.TB, admin string, app, user uuid.UUID) {
+	t.Helper()
+	r, err := s.Client.AddApplicationMemberWithResponse(context.Background(), app, user, bearer(admin))
+	if err != nil || r.StatusCode() != http.StatusNoContent {
+		t.Fatalf("add member: %v %d %s", err, r.StatusCode(), r.Body)
+	}
+}
+
 // userID is the id of the user username, found through the user list.
 func (s *server) userID(t testing.TB, admin, username string) uuid.UUID {
 	t.Helper()
@@ -92,9 +102,7 @@ func TestRemovedMemberStopsRefreshing(t *testing.T) {
 	admin := s.adminToken(t)
 	app := s.createApplication(t, admin, client.ApplicationCreate{Name: "hub"})
 	alice := s.createUser(t, admin, client.UserCreate{Username: "alice", Password: "alice-password"})
-	if r, err := s.Client.AddApplicationMemberWithResponse(ctx, app.Id, alice.Id, bearer(admin)); err != nil || r.StatusCode() != http.StatusNoContent {
-		t.Fatalf("add member: %v %d", err, r.StatusCode())
-	}
+	s.addMember(t, admin, app.Id, alice.Id)
 	hub := s.loginTo(t, app.Id.String(), "alice", "alice-password")
 	own := s.login(t, "alice", "alice-password") // the default application's
 	if r := refreshAs(t, s, hub.RefreshToken, app.Id.String()); r.JSON200 == nil {
@@ -140,9 +148,7 @@ func TestRefreshBoundToClient(t *testing.T) {
 	a := s.createApplication(t, admin, client.ApplicationCreate{Name: "a"})
 	b := s.createApplication(t, admin, client.ApplicationCreate{Name: "b"})
 	for _, app := range []client.Application{a, b} {
-		if r, _ := s.Client.AddApplicationMemberWithResponse(context.Background(), app.Id, s.adminID(t, admin), bearer(admin)); r.StatusCode() != http.StatusNoContent {
-			t.Fatalf("add member: %d", r.StatusCode())
-		}
+		s.addMember(t, admin, app.Id, s.adminID(t, admin))
 	}
 	tok := s.loginTo(t, a.Id.String(), "admin", adminPassword)
 
@@ -166,9 +172,7 @@ func TestRefreshBoundToClient(t *testing.T) {
 
 	// A confidential application's token needs its credentials.
 	conf := s.newConfidentialApp(t, admin, "conf", "read")
-	if r, _ := s.Client.AddApplicationMemberWithResponse(context.Background(), uuidOf(t, conf.ID), s.adminID(t, admin), bearer(admin)); r.StatusCode() != http.StatusNoContent {
-		t.Fatalf("add member: %d", r.StatusCode())
-	}
+	s.addMember(t, admin, uuidOf(t, conf.ID), s.adminID(t, admin))
 	login := client.CreateTokenFormdataRequestBody{GrantType: client.TokenRequestGrantTypePassword, Username: ptr("admin"), Password: ptr(adminPassword)}
 	if r, _ := s.Client.CreateTokenWithFormdataBodyWithResponse(context.Background(), login, basicAuth(conf.ID, "wrong-secret")); r.JSON401 == nil {
 		t.Errorf("password grant with a wrong client secret: %d %s, want 401", r.StatusCode(), r.Body)
@@ -208,9 +212,7 @@ func TestRefreshStopsWhenLoginWould(t *testing.T) {
 	app := s.createApplication(t, admin, client.ApplicationCreate{Name: "doomed"})
 	for _, name := range []string{"dora", "dan"} {
 		u := s.createUser(t, admin, client.UserCreate{Username: name, Password: name + "-password"})
-		if r, _ := s.Client.AddApplicationMemberWithResponse(ctx, app.Id, u.Id, bearer(admin)); r.StatusCode() != http.StatusNoContent {
-			t.Fatalf("add member: %d", r.StatusCode())
-		}
+		s.addMember(t, admin, app.Id, u.Id)
 	}
 	dora := s.loginTo(t, app.Id.String(), "dora", "dora-password")
 	dan := s.login(t, "dan", "dan-password")
@@ -323,9 +325,7 @@ func TestApplicationChangesAudited(t *testing.T) {
 	adminID := s.adminID(t, admin).String()
 	app := s.createApplication(t, admin, client.ApplicationCreate{Name: "audited"})
 	u := s.createUser(t, admin, client.UserCreate{Username: "member", Password: "member-password"})
-	if r, _ := s.Client.AddApplicationMemberWithResponse(ctx, app.Id, u.Id, bearer(admin)); r.StatusCode() != http.StatusNoContent {
-		t.Fatalf("add member: %d", r.StatusCode())
-	}
+	s.addMember(t, admin, app.Id, u.Id)
 	if r, _ := s.Client.UpdateApplicationWithResponse(ctx, app.Id, client.ApplicationUpdate{Name: ptr("renamed"), Scopes: &[]string{"read"}}, bearer(admin)); r.JSON200 == nil {
 		t.Fatalf("update: %d %s", r.StatusCode(), r.Body)
 	}
