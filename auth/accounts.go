@@ -26,6 +26,10 @@ var (
 	// ErrAlreadyVerified is returned when a verification mail is asked for
 	// an address already verified.
 	ErrAlreadyVerified = errors.New("the e-mail address is already verified")
+	// ErrMailDisabled is returned for an invitation when no mail can be
+	// sent at all (Config.Mailer is mail.Disabled): the invitation would
+	// never arrive.
+	ErrMailDisabled = errors.New("no mail can be sent: no mail server is configured")
 )
 
 // Defaults of the accounts-by-e-mail settings.
@@ -127,11 +131,24 @@ func (s *Service) invite(ctx context.Context, u store.User, actor string, cl Ori
 	if u.Email == "" {
 		return ErrNoEmail
 	}
+	if err := s.canInvite(ctx, actor, u.ID, cl); err != nil {
+		return err
+	}
 	if err := s.mailToken(ctx, u, mail.KindInvite, cl); err != nil {
 		return err
 	}
 	s.Audit(ctx, cl.event("user.invite", "success", actor, u.ID, ""))
 	return nil
+}
+
+// canInvite refuses an invitation, audited, when no mail can be sent;
+// subject is the invited user's id, "" before it is created.
+func (s *Service) canInvite(ctx context.Context, actor, subject string, cl Origin) error {
+	if _, disabled := s.cfg.Mailer.(mail.Disabled); !disabled {
+		return nil
+	}
+	s.Audit(ctx, cl.event("user.invite", "failure", actor, subject, "no mail can be sent"))
+	return ErrMailDisabled
 }
 
 // VerifyEmail spends a verification token and marks the user's address

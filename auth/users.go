@@ -56,6 +56,12 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser, actor string, cl Or
 	if !n.Invite && n.Password == "" && n.PasswordHash == "" {
 		return store.User{}, &PolicyError{"password", "is required unless invite is true"}
 	}
+	if n.Invite {
+		// Refused before the user is written: it could never accept.
+		if err := s.canInvite(ctx, actor, "", cl); err != nil {
+			return store.User{}, err
+		}
+	}
 	u, err := s.insertUser(ctx, n)
 	if err != nil {
 		return store.User{}, err

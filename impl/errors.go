@@ -59,7 +59,8 @@ type Error struct {
 	Scope string
 	// TokenGiven tells a 401 for a bad token from one for no token.
 	TokenGiven bool
-	// RetryAfter is the Retry-After of a 429 or 503, in seconds.
+	// RetryAfter is the Retry-After of a 429 or 503, in seconds: at least
+	// 1 on a 429; 0 on a 503 sends none (no wait would mend it).
 	RetryAfter int
 	Err        error // the cause, logged, never shown
 }
@@ -118,6 +119,9 @@ func classify(err error) *Error {
 		return invalidField(FieldError{Location: "body", Field: "token", Keyword: KeywordInvalid, Message: "is not valid: unknown, used, voided or expired"}, err)
 	case errors.Is(err, auth.ErrNoEmail), errors.Is(err, auth.ErrAlreadyVerified):
 		return &Error{Kind: KindConflict, Detail: err.Error(), Err: err}
+	case errors.Is(err, auth.ErrMailDisabled):
+		// No Retry-After: no wait mends it, only a restart with the flag.
+		return &Error{Kind: KindUnavailable, Detail: "no mail can be sent: the server runs without --smtp-url", Err: err}
 	case errors.Is(err, auth.ErrOverloaded):
 		return &Error{Kind: KindUnavailable, Detail: "too many logins in progress, retry shortly", RetryAfter: 1, Err: err}
 	}

@@ -33,8 +33,12 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			if h := wwwAuthenticate(c.Request(), e); h != "" {
 				c.Response().Header().Set("WWW-Authenticate", h)
 			}
-		case KindUnavailable, KindTooManyRequests:
+		case KindTooManyRequests:
 			c.Response().Header().Set("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
+		case KindUnavailable:
+			if e.RetryAfter > 0 {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+			}
 		case KindMethodNotAllowed:
 			if allow := allowedMethods(c); allow != "" {
 				c.Response().Header().Set(echo.HeaderAllow, allow)

@@ -1187,8 +1187,9 @@ type User struct {
 }
 
 // UserCreate `password` is required unless `invite` is true: the user is then
-// mailed an invitation to set one (an `email` is required) and cannot
-// log in until it has. The user starts with `email_verified: false`
+// mailed an invitation to set one (an `email` is required, and a
+// server that sends mail: else 503 and no user) and cannot log in
+// until it has. The user starts with `email_verified: false`
 // unless the request says otherwise.
 type UserCreate struct {
 	// Email Example: ada@example.com
@@ -1328,6 +1329,9 @@ type MessageTooLarge = MessageError
 
 // MessageUnauthorized defines model for MessageUnauthorized.
 type MessageUnauthorized = MessageError
+
+// NoMail RFC 9457 problem details.
+type NoMail = Problem
 
 // NotFound RFC 9457 problem details.
 type NotFound = Problem
@@ -2559,7 +2563,7 @@ type ClientInterface interface {
 	// Mails a link to set a password (valid 7 days by default); the older
 	// invitation is voided. The per-address mail limits apply: a request
 	// held back still answers 202. 409 when the user has no e-mail
-	// address.
+	// address; 503 when the server sends no mail at all.
 	//
 	// Corresponds with POST /v1/users/{id}/invite (the `InviteUser` operationId).
 	InviteUser(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4552,7 +4556,7 @@ func (c *Client) UpdateUser(ctx context.Context, id ID, body UpdateUserJSONReque
 // Mails a link to set a password (valid 7 days by default); the older
 // invitation is voided. The per-address mail limits apply: a request
 // held back still answers 202. 409 when the user has no e-mail
-// address.
+// address; 503 when the server sends no mail at all.
 //
 // Corresponds with POST /v1/users/{id}/invite (the `InviteUser` operationId).
 func (c *Client) InviteUser(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8733,7 +8737,7 @@ type ClientWithResponsesInterface interface {
 	// Mails a link to set a password (valid 7 days by default); the older
 	// invitation is voided. The per-address mail limits apply: a request
 	// held back still answers 202. 409 when the user has no e-mail
-	// address.
+	// address; 503 when the server sends no mail at all.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14442,6 +14446,8 @@ type CreateUserResponse struct {
 	ApplicationproblemJSON431 *HeaderTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *ServerError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NoMail
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateUserResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
@@ -14486,6 +14492,11 @@ func (r CreateUserResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r CreateUserResponse) GetApplicationproblemJSON500() *ServerError {
 	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON503() *NoMail {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14844,6 +14855,8 @@ type InviteUserResponse struct {
 	ApplicationproblemJSON431 *HeaderTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *ServerError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NoMail
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *InviteUserResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
@@ -14888,6 +14901,11 @@ func (r InviteUserResponse) GetApplicationproblemJSON431() *HeaderTooLarge {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r InviteUserResponse) GetApplicationproblemJSON500() *ServerError {
 	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r InviteUserResponse) GetApplicationproblemJSON503() *NoMail {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17018,7 +17036,7 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id ID,
 // Mails a link to set a password (valid 7 days by default); the older
 // invitation is voided. The per-address mail limits apply: a request
 // held back still answers 202. 409 when the user has no e-mail
-// address.
+// address; 503 when the server sends no mail at all.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22374,6 +22392,13 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NoMail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
 	}
 
 	switch {
@@ -22754,6 +22779,13 @@ func ParseInviteUserResponse(rsp *http.Response) (*InviteUserResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NoMail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 

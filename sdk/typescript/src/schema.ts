@@ -534,7 +534,7 @@ export interface paths {
          * @description Mails a link to set a password (valid 7 days by default); the older
          *     invitation is voided. The per-address mail limits apply: a request
          *     held back still answers 202. 409 when the user has no e-mail
-         *     address.
+         *     address; 503 when the server sends no mail at all.
          */
         post: operations["inviteUser"];
         delete?: never;
@@ -1474,8 +1474,9 @@ export interface components {
         };
         /**
          * @description `password` is required unless `invite` is true: the user is then
-         *     mailed an invitation to set one (an `email` is required) and cannot
-         *     log in until it has. The user starts with `email_verified: false`
+         *     mailed an invitation to set one (an `email` is required, and a
+         *     server that sends mail: else 503 and no user) and cannot log in
+         *     until it has. The user starts with `email_verified: false`
          *     unless the request says otherwise.
          */
         UserCreate: {
@@ -1979,6 +1980,21 @@ export interface components {
         };
         /** @description No such resource. */
         NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description An invitation, and the server sends no mail (it runs without
+         *     `--smtp-url`): the invitation could never arrive. Decided before
+         *     anything is written (`POST /v1/users` creates no user) and audited
+         *     as `user.invite` `failure`. No `Retry-After`: only the operator
+         *     can mend it.
+         */
+        NoMail: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2685,6 +2701,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["NoMail"];
         };
     };
     getUser: {
@@ -3278,6 +3295,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["NoMail"];
         };
     };
     signup: {
