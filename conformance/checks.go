@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"go.yaml.in/yaml/v3"
@@ -83,10 +84,13 @@ func (e *Env) revoke(ctx context.Context, token string) error {
 	return status(resp.StatusCode(), 200, resp.Body)
 }
 
-// createRole creates the role name (with the scope "profile") and has
-// it deleted at the end.
-func (e *Env) createRole(ctx context.Context, name string) error {
-	resp, err := e.Client.PutRoleWithResponse(ctx, name, client.RolePut{Code: 9000 + int(uuid.New().ID()%999), Scopes: []string{"profile"}}, e.admin())
+// createRole creates the role name with the scopes ("profile" when none)
+// and has it deleted at the end.
+func (e *Env) createRole(ctx context.Context, name string, scopes ...string) error {
+	if len(scopes) == 0 {
+		scopes = []string{"profile"}
+	}
+	resp, err := e.Client.PutRoleWithResponse(ctx, name, client.RolePut{Code: 9000 + int(uuid.New().ID()%999), Scopes: scopes}, e.admin())
 	if err != nil {
 		return err
 	}
@@ -781,51 +785,7 @@ var Suite = []Check{
 		}
 		return status(del.StatusCode(), 204, del.Body)
 	}},
-	{Name: "an API key: created, used, revoked", Admin: true, Run: func(ctx context.Context, e *Env) error {
-		resp, err := e.Client.CreateApiKeyWithResponse(ctx, client.ApiKeyCreate{Name: e.Prefix + "key"}, e.admin())
-		if err != nil {
-			return err
-		}
-		if err := status(resp.StatusCode(), 201, resp.Body); err != nil {
-			return err
-		}
-		key := resp.JSON201
-		e.OnCleanup("revoke the API key", func(ctx context.Context) error {
-			del, err := e.Client.DeleteApiKeyWithResponse(ctx, key.Id, e.admin())
-			if err != nil {
-				return err
-			}
-			if del.StatusCode() == 404 {
-				return nil // revoked by the check
-			}
-			return status(del.StatusCode(), 204, del.Body)
-		})
-		me, err := e.Client.GetMeWithResponse(ctx, func(_ context.Context, req *http.Request) error {
-			req.Header.Set("X-API-Key", key.Key)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := status(me.StatusCode(), 200, me.Body); err != nil {
-			return err
-		}
-		del, err := e.Client.DeleteApiKeyWithResponse(ctx, key.Id, e.admin())
-		if err != nil {
-			return err
-		}
-		if err := status(del.StatusCode(), 204, del.Body); err != nil {
-			return err
-		}
-		after, err := e.Client.GetMeWithResponse(ctx, func(_ context.Context, req *http.Request) error {
-			req.Header.Set("X-API-Key", key.Key)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return status(after.StatusCode(), 401, after.Body)
-	}},
+	{Name: "API keys: a user's acts with its scopes in either header; lists and gets are masked and the owner's only; revoked, expired, mistyped keys and a disabled owner's are 401", Admin: true, Run: apiKeysCheck},
 }
 
 // Leftovers fails when anything named with the Env's prefix remains:
@@ -901,4 +861,153 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// apiKeysCheck is the API-key check of the Suite.
+func apiKeysCheck(ctx context.Context, e *Env) error {
+	// A role of its own, so that what the owner may do is known whatever
+	// the deployment's user role grants.
+	role, username, password := e.Prefix+"key-owner", e.Prefix+"key-owner", "conformance-"+uuid.NewString()
+	if err := e.createRole(ctx, role, "profile", "api_keys"); err != nil {
+		return err
+	}
+	owner, err := e.createUser(ctx, client.UserCreate{Username: username, Password: password, Role: &role})
+	if err != nil {
+		return err
+	}
+	tok, err := e.passwordGrant(ctx, username, password, "")
+	if err != nil {
+		return err
+	}
+	ownerAuth := bearer(tok.AccessToken)
+	create := func(auth client.RequestEditorFn, name string, expires *time.Time) (*client.ApiKeyCreated, error) {
+		resp, err := e.Client.CreateApiKeyWithResponse(ctx, client.ApiKeyCreate{Name: e.Prefix + name, ExpiresAt: expires}, auth)
+		if err != nil {
+			return nil, err
+		}
+		if err := status(resp.StatusCode(), 201, resp.Body); err != nil {
+			return nil, err
+		}
+		return resp.JSON201, nil
+	}
+	k, err := create(ownerAuth, "ci", nil)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(k.Key, "gatehouse_") || len(k.Key) != len("gatehouse_")+38 || k.KeyHint != "gatehouse_…"+k.Key[len(k.Key)-4:] {
+		return fmt.Errorf("the created key is not gatehouse_ and 38 characters, its hint the last 4: hint %q", k.KeyHint)
+	}
+	// The key acts with its owner's scopes, in either header.
+	for name, auth := range map[string]client.RequestEditorFn{"X-API-Key": apiKeyHeader(k.Key), "Bearer": bearer(k.Key)} {
+		me, err := e.Client.GetMeWithResponse(ctx, auth)
+		if err != nil {
+			return err
+		}
+		if me.JSON200 == nil || me.JSON200.Username != username {
+			return fmt.Errorf("%s: GET /v1/me %d %.300s, want the owner", name, me.StatusCode(), me.Body)
+		}
+		users, err := e.Client.ListUsersWithResponse(ctx, &client.ListUsersParams{}, auth)
+		if err != nil {
+			return err
+		}
+		if users.ApplicationproblemJSON403 == nil || !strings.Contains(deref(users.ApplicationproblemJSON403.Detail), "users:read") {
+			return fmt.Errorf("%s: GET /v1/users %d %.300s, want 403 for want of users:read", name, users.StatusCode(), users.Body)
+		}
+	}
+	// The administrator's key acts as the administrator.
+	adminKey, err := create(e.admin(), "ops", nil)
+	if err != nil {
+		return err
+	}
+	e.OnCleanup("revoke the API key "+e.Prefix+"ops", func(ctx context.Context) error {
+		del, err := e.Client.DeleteApiKeyWithResponse(ctx, adminKey.Id, e.admin())
+		if err != nil {
+			return err
+		}
+		return status(del.StatusCode(), 204, del.Body)
+	})
+	if r, err := e.Client.ListUsersWithResponse(ctx, &client.ListUsersParams{Q: &username}, apiKeyHeader(adminKey.Key)); err != nil || r.JSON200 == nil {
+		return fmt.Errorf("the administrator's key on /v1/users: %v %d %.300s", err, r.StatusCode(), r.Body)
+	}
+	// Lists and gets are masked and hold only the owner's keys.
+	list, err := e.Client.ListApiKeysWithResponse(ctx, &client.ListApiKeysParams{}, ownerAuth)
+	if err != nil {
+		return err
+	}
+	if list.JSON200 == nil || len(list.JSON200.Items) != 1 || list.JSON200.Items[0].KeyHint != k.KeyHint {
+		return fmt.Errorf("the owner's list: %d %.300s, want its one key", list.StatusCode(), list.Body)
+	}
+	if strings.Contains(string(list.Body), k.Key) || strings.Contains(string(list.Body), `"key"`) {
+		return errors.New("the list shows the key")
+	}
+	got, err := e.Client.GetApiKeyWithResponse(ctx, k.Id, ownerAuth)
+	if err != nil {
+		return err
+	}
+	if got.JSON200 == nil || got.JSON200.Name != e.Prefix+"ci" || strings.Contains(string(got.Body), k.Key) {
+		return fmt.Errorf("GET the key: %d, want it masked", got.StatusCode())
+	}
+	other, err := e.Client.GetApiKeyWithResponse(ctx, adminKey.Id, ownerAuth)
+	if err != nil {
+		return err
+	}
+	if _, err := WantProblem(other.HTTPResponse, other.Body, 404); err != nil {
+		return fmt.Errorf("another user's key: %w", err)
+	}
+	// Revoked, mistyped, unknown, expired keys and disabled owners get 401.
+	expired, err := create(ownerAuth, "short-lived", ptr(time.Now().Add(-time.Second)))
+	if err != nil {
+		return err
+	}
+	doomed, err := create(ownerAuth, "doomed", nil)
+	if err != nil {
+		return err
+	}
+	for _, want := range []int{204, 404} {
+		del, err := e.Client.DeleteApiKeyWithResponse(ctx, doomed.Id, ownerAuth)
+		if err != nil {
+			return err
+		}
+		if err := status(del.StatusCode(), want, del.Body); err != nil {
+			return fmt.Errorf("DELETE the key: %w", err)
+		}
+	}
+	typo := []byte(k.Key)
+	typo[15] ^= 1
+	refused := []struct{ name, key string }{
+		{"revoked", doomed.Key}, {"expired", expired.Key}, {"mistyped", string(typo)},
+		{"unknown", "gatehouse_00000000000000000000000000000000000000"}, {"garbage", "gatehouse_x"},
+	}
+	for _, r := range refused {
+		if err := wantKeyRefused(ctx, e, r.name, r.key); err != nil {
+			return err
+		}
+	}
+	up, err := e.Client.UpdateUserWithResponse(ctx, owner.Id, client.UserUpdate{Disabled: ptr(true)}, e.admin())
+	if err != nil {
+		return err
+	}
+	if err := status(up.StatusCode(), 200, up.Body); err != nil {
+		return fmt.Errorf("disable the owner: %w", err)
+	}
+	return wantKeyRefused(ctx, e, "disabled owner's", k.Key)
+}
+
+// wantKeyRefused fails unless GET /v1/me with the key is 401 invalid_token.
+func wantKeyRefused(ctx context.Context, e *Env, name, key string) error {
+	me, err := e.Client.GetMeWithResponse(ctx, apiKeyHeader(key))
+	if err != nil {
+		return err
+	}
+	if me.ApplicationproblemJSON401 == nil || !strings.Contains(me.HTTPResponse.Header.Get("WWW-Authenticate"), "invalid_token") {
+		return fmt.Errorf("a %s key: %d %.300s, want 401 invalid_token", name, me.StatusCode(), me.Body)
+	}
+	return nil
+}
+
+func apiKeyHeader(key string) client.RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		req.Header.Set("X-API-Key", key)
+		return nil
+	}
 }

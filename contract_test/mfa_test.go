@@ -23,8 +23,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/auth/seal"
 	"github.com/gatehouse-auth/gatehouse/gen/client"
+	"github.com/gatehouse-auth/gatehouse/internal/testserver"
 	"github.com/gatehouse-auth/gatehouse/store"
-	"github.com/gatehouse-auth/gatehouse/store/storetest"
 )
 
 const (
@@ -556,15 +556,6 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	}
 }
 
-// dbFor is a fresh database for a gatehouse.Open of this test: a SQLite
-// file, or a PostgreSQL database when the suite runs on PostgreSQL.
-func dbFor(t *testing.T) string {
-	if pg := os.Getenv(storetest.PostgresEnv); pg != "" {
-		return storetest.NewPostgresDatabase(t, pg)
-	}
-	return filepath.Join(t.TempDir(), "gatehouse.db")
-}
-
 // TestMasterKey: with SQLite and no key given, a 0600 key file is made
 // beside the database and reused; PostgreSQL without a key, or a wrong
 // key, fails at start with a clear message; signing keys stored plain
@@ -572,7 +563,7 @@ func dbFor(t *testing.T) string {
 func TestMasterKey(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := dbFor(t)
+	db := testserver.FreshDB(t)
 	key, _ := seal.GenerateKey()
 	o := gatehouse.Options{DB: db, Hash: testHashParams}
 	if store.IsPostgresURL(db) {

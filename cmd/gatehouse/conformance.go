@@ -18,8 +18,8 @@ func conformanceCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "conformance",
 		Usage: "run contract checks against a running deployment (admin credentials from GATEHOUSE_CONFORMANCE_USERNAME and GATEHOUSE_CONFORMANCE_PASSWORD)",
-		Description: "Every exchange is validated against the contract embedded in this binary. " +
-			"It changes nothing it did not create: what it creates (a role, a user, an application, an API key) " +
+		Description: "It runs the contract suite's own checks; every exchange is validated against the contract embedded in this binary. " +
+			"It changes nothing it did not create: what it creates (roles, users, applications, API keys) " +
 			"is named with a unique prefix and deleted at the end. It prints a line per check, PASS or FAIL, " +
 			"and exits non-zero when any fails.",
 		Flags: []cli.Flag{
