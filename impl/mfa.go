@@ -59,15 +59,19 @@ func (h *Handlers) RegenerateRecoveryCodes(ctx context.Context, _ api.Regenerate
 }
 
 // RemoveMyTotp removes the authenticated user's factor; it needs a token
-// from a TOTP login.
+// from a TOTP login. A user without a factor (never confirmed, or removed
+// by an administrator) gets 404 rather than a demand for a second step it
+// cannot take.
 func (h *Handlers) RemoveMyTotp(ctx context.Context, _ api.RemoveMyTotpRequestObject) (api.RemoveMyTotpResponseObject, error) {
-	p := principalFrom(ctx)
-	if !slices.Contains(p.AMR, auth.AMROTP) {
-		return nil, errorf(KindForbidden, "a token from a TOTP login (amr otp) is required: log in with the mfa-otp grant")
-	}
 	u, err := h.me(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if !u.MFAEnabled {
+		return nil, errorf(KindNotFound, "the user has no second factor")
+	}
+	if !slices.Contains(principalFrom(ctx).AMR, auth.AMROTP) {
+		return nil, errorf(KindForbidden, "a token from a TOTP login (amr otp) is required: log in with the mfa-otp grant")
 	}
 	if err := h.svc.RemoveTOTP(ctx, u.ID, u.ID, originFrom(ctx)); err != nil {
 		return nil, err

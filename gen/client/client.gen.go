@@ -2261,6 +2261,8 @@ type ClientInterface interface {
 	//
 	// Needs an access token whose `amr` has `otp` (a login with a TOTP
 	// code): 403 otherwise. Removes the factor and its recovery codes.
+	// 404 when the user has no factor (none confirmed, or an
+	// administrator removed it): there is no second step to ask for.
 	//
 	// Corresponds with DELETE /v1/me/mfa/totp (the `RemoveMyTotp` operationId).
 	RemoveMyTotp(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3954,6 +3956,8 @@ func (c *Client) RegenerateRecoveryCodes(ctx context.Context, reqEditors ...Requ
 //
 // Needs an access token whose `amr` has `otp` (a login with a TOTP
 // code): 403 otherwise. Removes the factor and its recovery codes.
+// 404 when the user has no factor (none confirmed, or an
+// administrator removed it): there is no second step to ask for.
 //
 // Corresponds with DELETE /v1/me/mfa/totp (the `RemoveMyTotp` operationId).
 func (c *Client) RemoveMyTotp(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8407,6 +8411,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Needs an access token whose `amr` has `otp` (a login with a TOTP
 	// code): 403 otherwise. Removes the factor and its recovery codes.
+	// 404 when the user has no factor (none confirmed, or an
+	// administrator removed it): there is no second step to ask for.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12828,6 +12834,8 @@ type RemoveMyTotpResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeaderTooLarge
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -12846,6 +12854,11 @@ func (r RemoveMyTotpResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
 func (r RemoveMyTotpResponse) GetApplicationproblemJSON403() *Forbidden {
 	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RemoveMyTotpResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
@@ -16526,6 +16539,8 @@ func (c *ClientWithResponses) RegenerateRecoveryCodesWithResponse(ctx context.Co
 //
 // Needs an access token whose `amr` has `otp` (a login with a TOTP
 // code): 403 otherwise. Removes the factor and its recovery codes.
+// 404 when the user has no factor (none confirmed, or an
+// administrator removed it): there is no second step to ask for.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20839,6 +20854,13 @@ func ParseRemoveMyTotpResponse(rsp *http.Response) (*RemoveMyTotpResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
 		var dest HeaderTooLarge

@@ -446,6 +446,8 @@ export interface paths {
          * Remove the authenticated user's second factor
          * @description Needs an access token whose `amr` has `otp` (a login with a TOTP
          *     code): 403 otherwise. Removes the factor and its recovery codes.
+         *     404 when the user has no factor (none confirmed, or an
+         *     administrator removed it): there is no second step to ask for.
          */
         delete: operations["removeMyTotp"];
         options?: never;
@@ -3129,7 +3131,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The factor was removed (or there was none). */
+            /** @description The factor was removed. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -3138,6 +3140,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
         };
