@@ -501,6 +501,83 @@ var Suite = []Check{
 		}
 		return status(gone.StatusCode(), 404, gone.Body)
 	}},
+	{Name: "a role held by a user is not deleted (409) until nobody holds it; a deleted role is 404 and cannot be given", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		gone, held := e.Prefix+"gone", e.Prefix+"held"
+		for _, name := range []string{gone, held} {
+			if err := e.createRole(ctx, name); err != nil {
+				return err
+			}
+		}
+		holder, err := e.createUser(ctx, client.UserCreate{Username: e.Prefix + "holder", Password: "conformance-" + uuid.NewString(), Role: &held})
+		if err != nil {
+			return err
+		}
+		del := func(name string, want int) error {
+			resp, err := e.Client.DeleteRoleWithResponse(ctx, name, e.admin())
+			if err != nil {
+				return err
+			}
+			if want == 204 {
+				if err := status(resp.StatusCode(), 204, resp.Body); err != nil {
+					return err
+				}
+				if len(resp.Body) != 0 {
+					return fmt.Errorf("204 with a body: %.300s", resp.Body)
+				}
+				return nil
+			}
+			_, err = WantProblem(resp.HTTPResponse, resp.Body, want)
+			return err
+		}
+		get := func(name string, want int) error {
+			resp, err := e.Client.GetRoleWithResponse(ctx, name, e.admin())
+			if err != nil {
+				return err
+			}
+			return status(resp.StatusCode(), want, resp.Body)
+		}
+		if err := del(gone, 204); err != nil {
+			return err
+		}
+		if err := get(gone, 404); err != nil {
+			return fmt.Errorf("GET after the delete: %w", err)
+		}
+		// A deleted role can no longer be given.
+		given, err := e.Client.CreateUserWithResponse(ctx, client.UserCreate{Username: e.Prefix + "given", Password: "conformance-" + uuid.NewString(), Role: &gone}, e.admin())
+		if err != nil {
+			return err
+		}
+		if given.StatusCode() == 201 {
+			id := given.JSON201.Id
+			e.OnCleanup("delete the user "+e.Prefix+"given", func(ctx context.Context) error {
+				_, err := e.Client.DeleteUserWithResponse(ctx, id, e.admin())
+				return err
+			})
+		}
+		if err := status(given.StatusCode(), 400, given.Body); err != nil {
+			return fmt.Errorf("a user created with the deleted role: %w", err)
+		}
+		for _, tc := range []struct {
+			name string
+			want int
+		}{{gone, 404}, {e.Prefix + "never", 404}, {held, 409}} {
+			if err := del(tc.name, tc.want); err != nil {
+				return err
+			}
+		}
+		if err := get(held, 200); err != nil {
+			return fmt.Errorf("the held role after the refused delete: %w", err)
+		}
+		// Once nobody holds it, it goes.
+		up, err := e.Client.UpdateUserWithResponse(ctx, holder.Id, client.UserUpdate{Role: ptr("user")}, e.admin())
+		if err != nil {
+			return err
+		}
+		if err := status(up.StatusCode(), 200, up.Body); err != nil {
+			return err
+		}
+		return del(held, 204)
+	}},
 	{Name: "a user with a role: created, read, updated, signed in, deleted", Admin: true, Run: func(ctx context.Context, e *Env) error {
 		role, username, password := e.Prefix+"user-role", e.Prefix+"user", "conformance-"+uuid.NewString()
 		if err := e.createRole(ctx, role); err != nil {
