@@ -203,6 +203,11 @@ func checkTimings(cmd *cli.Command, log *slog.Logger) error {
 // starts.)
 var onRequest func(*http.Request)
 
+// onShutdown, when set (by tests, before serve starts), is called once the
+// shutdown has closed the listener: the graceful-shutdown test holds its
+// requests until then.
+var onShutdown func()
+
 func serve(ctx context.Context, cmd *cli.Command) error {
 	log, err := newLogger(cmd)
 	if err != nil {
@@ -250,6 +255,9 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		// gatehouse answers a request over impl.MaxHeaderBytes itself
 		// (431 in the route's shape, logged); net/http reads a bit more.
 		MaxHeaderBytes: impl.ServerMaxHeaderBytes,
+	}
+	if hook := onShutdown; hook != nil {
+		srv.RegisterOnShutdown(hook)
 	}
 	// Background work ends before the database closes: the last flush of
 	// API-key last-used times happens on the way out.

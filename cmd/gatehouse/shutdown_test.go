@@ -29,7 +29,9 @@ func TestGracefulShutdown(t *testing.T) {
 		default:
 		}
 	}
-	t.Cleanup(func() { onRequest = nil })
+	shutdown := make(chan struct{})
+	onShutdown = func() { close(shutdown) }
+	t.Cleanup(func() { onRequest, onShutdown = nil, nil })
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	base, done := startServe(t, ctx, db, "--rate-limit", "0", "--hash-concurrency", "1", "--hash-queue-wait", "2m")
@@ -114,16 +116,15 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 	}
 	stop()
-	// The shutdown is under way once the listener refuses connections.
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			break
-		}
+	// The shutdown is under way: its listener is closed.
+	select {
+	case <-shutdown:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the shutdown did not begin after the signal")
+	}
+	if c, err := net.Dial("tcp", addr); err == nil {
 		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("the listener still accepts after the signal")
-		}
+		t.Fatal("the listener still accepts once the shutdown began")
 	}
 	for _, pw := range writers {
 		pw.Write([]byte(body[len(body)/2:]))
