@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -652,6 +653,71 @@ var Suite = []Check{
 			return err
 		}
 		return status(gone.StatusCode(), 404, gone.Body)
+	}},
+	{Name: "a user's own profile: GET /v1/me is the user, PATCH /v1/me changes names and e-mail, an e-mail taken is 409", Admin: true, Run: func(ctx context.Context, e *Env) error {
+		username, password := e.Prefix+"profile", "conformance-"+uuid.NewString()
+		other := client.Email(e.Prefix + "other@example.com")
+		if _, err := e.createUser(ctx, client.UserCreate{Username: e.Prefix + "other", Password: "conformance-" + uuid.NewString(), Email: &other}); err != nil {
+			return err
+		}
+		u, err := e.createUser(ctx, client.UserCreate{Username: username, Password: password, Email: ptr(client.Email(e.Prefix + "profile@example.com"))})
+		if err != nil {
+			return err
+		}
+		tok, err := e.passwordGrant(ctx, username, password, "")
+		if err != nil {
+			return err
+		}
+		me, err := e.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken))
+		if err != nil {
+			return err
+		}
+		if err := status(me.StatusCode(), 200, me.Body); err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(*u, *me.JSON200) {
+			return fmt.Errorf("GET /v1/me %.300s, the user created %+v", me.Body, *u)
+		}
+		if strings.Contains(string(me.Body), password) {
+			return errors.New("GET /v1/me holds the password")
+		}
+		want := *u
+		steps := []struct {
+			name  string
+			patch client.ProfileUpdate
+			apply func(*client.User)
+		}{
+			{"names", client.ProfileUpdate{FirstName: ptr("Mae"), LastName: ptr("Jemison")}, func(w *client.User) { w.FirstName, w.LastName = ptr("Mae"), ptr("Jemison") }},
+			{"e-mail", client.ProfileUpdate{Email: ptr(client.Email(e.Prefix + "moved@example.com"))}, func(w *client.User) { w.Email = ptr(e.Prefix + "moved@example.com") }},
+		}
+		for _, st := range steps {
+			resp, err := e.Client.UpdateMeWithResponse(ctx, st.patch, bearer(tok.AccessToken))
+			if err != nil {
+				return err
+			}
+			if err := status(resp.StatusCode(), 200, resp.Body); err != nil {
+				return fmt.Errorf("PATCH /v1/me %s: %w", st.name, err)
+			}
+			st.apply(&want)
+			got := *resp.JSON200
+			got.UpdatedAt = want.UpdatedAt
+			if !reflect.DeepEqual(want, got) {
+				return fmt.Errorf("PATCH /v1/me %s answered %.300s", st.name, resp.Body)
+			}
+		}
+		if me, err = e.Client.GetMeWithResponse(ctx, bearer(tok.AccessToken)); err != nil {
+			return err
+		}
+		if me.JSON200 == nil || deref(me.JSON200.Email) != e.Prefix+"moved@example.com" || deref(me.JSON200.LastName) != "Jemison" {
+			return fmt.Errorf("GET /v1/me after the changes: %d %.300s", me.StatusCode(), me.Body)
+		}
+		// Another user's e-mail, in another case, is taken.
+		conflict, err := e.Client.UpdateMeWithResponse(ctx, client.ProfileUpdate{Email: ptr(client.Email(strings.ToUpper(string(other))))}, bearer(tok.AccessToken))
+		if err != nil {
+			return err
+		}
+		_, err = WantProblem(conflict.HTTPResponse, conflict.Body, 409)
+		return err
 	}},
 	{Name: "introspection (RFC 7662): a user's tokens are active, spent and unknown ones not; the caller needs tokens:introspect", Admin: true, Run: func(ctx context.Context, e *Env) error {
 		username, password := e.Prefix+"introspected", "conformance-"+uuid.NewString()
