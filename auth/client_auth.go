@@ -78,7 +78,7 @@ func (s *Service) IdentifyClient(ctx context.Context, ca ClientAuth, cl Origin) 
 		return store.Application{}, err
 	case !known:
 		err = ErrUnknownClient
-	case app.Confidential:
+	case app.Confidential():
 		err = errConfidential
 	default:
 		return app, nil

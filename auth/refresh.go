@@ -187,7 +187,7 @@ func (s *Service) refreshSpent(ctx context.Context, r RefreshRequest, old store.
 func (s *Service) refreshClient(ctx context.Context, g store.RefreshGrant, r RefreshRequest) error {
 	switch {
 	case r.ClientID == g.App.ID || r.ClientID == "":
-		if g.App.Confidential && !r.ClientAuthenticated {
+		if g.App.Confidential() && !r.ClientAuthenticated {
 			s.Audit(ctx, r.Origin.event("client.authenticate", "failure", "", g.App.ID, "a confidential client must authenticate"))
 			return fmt.Errorf("%w: a confidential client must authenticate", ErrInvalidClient)
 		}

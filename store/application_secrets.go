@@ -31,14 +31,24 @@ func scanApplicationSecret(r scanner) (ApplicationSecret, error) {
 	return sec, nil
 }
 
-// CreateApplicationSecret stores sec. An unknown application is
-// ErrNotFound.
+// makeConfidential makes the application confidential: it was issued
+// credentials.
+const makeConfidential = `UPDATE applications SET client_type = 'confidential' WHERE id = ?`
+
+// CreateApplicationSecret stores sec and makes its application
+// confidential. An unknown application is ErrNotFound.
 func (s *DB) CreateApplicationSecret(ctx context.Context, sec ApplicationSecret) error {
 	const q = `INSERT INTO application_secrets (` + secretColumns + `) VALUES (?, ?, ?, ?, ?)`
 	if !s.storableAll(sec.ID, sec.AppID) {
 		return s.writeErr("insert application secret", ErrNotFound)
 	}
-	_, err := s.exec(ctx, q, sec.ID, sec.AppID, sec.Hash, nanos(sec.CreatedAt), nullNanos(sec.ExpiresAt))
+	err := s.inTx(ctx, func(t tx) error {
+		if _, err := t.exec(ctx, q, sec.ID, sec.AppID, sec.Hash, nanos(sec.CreatedAt), nullNanos(sec.ExpiresAt)); err != nil {
+			return err
+		}
+		_, err := t.exec(ctx, makeConfidential, sec.AppID)
+		return err
+	})
 	return s.writeErr("insert application secret", err)
 }
 
@@ -78,13 +88,15 @@ func (s *DB) GetApplicationJWKS(ctx context.Context, appID string) (string, erro
 	}, appID)
 }
 
-// PutApplicationJWKS replaces the application's JWK Set.
+// PutApplicationJWKS replaces the application's JWK Set; a set with keys
+// makes the application confidential.
 func (s *DB) PutApplicationJWKS(ctx context.Context, appID, jwks string) error {
-	const q = `UPDATE applications SET jwks = ? WHERE id = ?`
+	const q = `UPDATE applications SET jwks = ?,
+		client_type = CASE WHEN ? NOT IN ('', '[]', 'null') THEN 'confidential' ELSE client_type END WHERE id = ?`
 	if !s.storableAll(appID, jwks) {
 		return s.writeErr("put application jwks", ErrNotFound)
 	}
-	res, err := s.exec(ctx, q, jwks, appID)
+	res, err := s.exec(ctx, q, jwks, jwks, appID)
 	if err == nil {
 		err = mustAffect(res)
 	}

@@ -16,9 +16,7 @@ import (
 // appColumns lists the applications columns scanApplication reads, in its
 // order.
 const appColumns = `id, name, audience, access_token_ttl_seconds, refresh_token_ttl_seconds,
-	is_default, created_at, scopes,
-	applications.jwks <> '' AND applications.jwks <> '[]' AND applications.jwks <> 'null'
-		OR EXISTS (SELECT 1 FROM application_secrets sec WHERE sec.app_id = applications.id)`
+	is_default, created_at, scopes, redirect_uris, post_logout_redirect_uris, client_type, first_party`
 
 // scanApplication reads one row of appColumns.
 func scanApplication(r scanner) (Application, error) {
@@ -35,18 +33,21 @@ type appRow struct {
 	accessTTL, refresh int64
 	createdAt          int64
 	scopes             string
+	redirects, logouts string
 }
 
 // dest returns the Scan destinations of appColumns, in order.
 func (r *appRow) dest() []any {
 	a := &r.a
-	return []any{&a.ID, &a.Name, &a.Audience, &r.accessTTL, &r.refresh, &a.IsDefault, &r.createdAt, &r.scopes, &a.Confidential}
+	return []any{&a.ID, &a.Name, &a.Audience, &r.accessTTL, &r.refresh, &a.IsDefault, &r.createdAt, &r.scopes,
+		&r.redirects, &r.logouts, &a.ClientType, &a.FirstParty}
 }
 
 // application returns the scanned application.
 func (r *appRow) application() Application {
 	a := r.a
 	a.Scopes = splitScopes(r.scopes)
+	a.RedirectURIs, a.PostLogoutRedirectURIs = splitScopes(r.redirects), splitScopes(r.logouts)
 	a.AccessTokenTTL = time.Duration(r.accessTTL) * time.Second
 	a.RefreshTokenTTL = time.Duration(r.refresh) * time.Second
 	a.CreatedAt = fromNanos(r.createdAt)
@@ -56,6 +57,14 @@ func (r *appRow) application() Application {
 // seconds returns d in whole seconds; the schema keeps TTLs in seconds.
 func seconds(d time.Duration) int64 {
 	return int64(d / time.Second)
+}
+
+// clientType is a's client type as stored: ClientPublic when unset.
+func clientType(a Application) string {
+	if a.ClientType == "" {
+		return ClientPublic
+	}
+	return a.ClientType
 }
 
 // clearDefault takes the default flag from every application but keep.
@@ -71,7 +80,8 @@ func clearDefault(ctx context.Context, tx tx, keep string) error {
 // taken.
 func (s *DB) CreateApplication(ctx context.Context, a Application) error {
 	const q = `INSERT INTO applications (id, name, audience, access_token_ttl_seconds,
-		refresh_token_ttl_seconds, is_default, created_at, scopes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		refresh_token_ttl_seconds, is_default, created_at, scopes, redirect_uris,
+		post_logout_redirect_uris, client_type, first_party) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	err := s.inTx(ctx, func(tx tx) error {
 		if a.IsDefault {
 			if err := clearDefault(ctx, tx, a.ID); err != nil {
@@ -79,7 +89,8 @@ func (s *DB) CreateApplication(ctx context.Context, a Application) error {
 			}
 		}
 		_, err := tx.exec(ctx, q, a.ID, a.Name, a.Audience, seconds(a.AccessTokenTTL),
-			seconds(a.RefreshTokenTTL), a.IsDefault, nanos(a.CreatedAt), strings.Join(a.Scopes, " "))
+			seconds(a.RefreshTokenTTL), a.IsDefault, nanos(a.CreatedAt), strings.Join(a.Scopes, " "),
+			strings.Join(a.RedirectURIs, " "), strings.Join(a.PostLogoutRedirectURIs, " "), clientType(a), a.FirstParty)
 		return err
 	})
 	return s.writeErr("insert application", err)
@@ -118,12 +129,20 @@ func (s *DB) ListApplications(ctx context.Context, p Page) ([]Application, strin
 	return apps, next, nil
 }
 
+// holdsCredentials is true of an applications row that was issued client
+// credentials: a secret, expired or not, or a JWK Set.
+const holdsCredentials = `(applications.jwks NOT IN ('', '[]', 'null')
+	OR EXISTS (SELECT 1 FROM application_secrets sec WHERE sec.app_id = applications.id))`
+
 // UpdateApplication writes every field of a but its creation time. When a
 // becomes the default application it takes the default flag from the
-// previous one.
+// previous one. An application that holds credentials stays confidential
+// whatever a says.
 func (s *DB) UpdateApplication(ctx context.Context, a Application) error {
 	const q = `UPDATE applications SET name = ?, audience = ?, access_token_ttl_seconds = ?,
-		refresh_token_ttl_seconds = ?, is_default = ?, scopes = ? WHERE id = ?`
+		refresh_token_ttl_seconds = ?, is_default = ?, scopes = ?, redirect_uris = ?,
+		post_logout_redirect_uris = ?, client_type = CASE WHEN `+holdsCredentials+` THEN 'confidential' ELSE ? END,
+		first_party = ? WHERE id = ?`
 	if !s.storable(a.ID) {
 		return s.writeErr("update application", ErrNotFound)
 	}
@@ -134,7 +153,8 @@ func (s *DB) UpdateApplication(ctx context.Context, a Application) error {
 			}
 		}
 		res, err := tx.exec(ctx, q, a.Name, a.Audience, seconds(a.AccessTokenTTL),
-			seconds(a.RefreshTokenTTL), a.IsDefault, strings.Join(a.Scopes, " "), a.ID)
+			seconds(a.RefreshTokenTTL), a.IsDefault, strings.Join(a.Scopes, " "), strings.Join(a.RedirectURIs, " "),
+			strings.Join(a.PostLogoutRedirectURIs, " "), clientType(a), a.FirstParty, a.ID)
 		if err != nil {
 			return err
 		}

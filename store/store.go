@@ -63,11 +63,31 @@ type Application struct {
 	// Scopes are what the application may ask for with the
 	// client_credentials grant (nil for none).
 	Scopes []string
-	// Confidential is read-only: the application was issued client
-	// credentials (a secret, expired or not, or a JWK Set), so it must
-	// authenticate wherever it is named (RFC 6749 §2.1, §3.2.1).
-	Confidential bool
+	// RedirectURIs and PostLogoutRedirectURIs are where an authorization
+	// response and a sign-out may send the browser, exact strings (nil
+	// for none).
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	// ClientType is ClientPublic or ClientConfidential. Issuing client
+	// credentials (a secret or a JWK Set) makes an application
+	// confidential, in the same transaction.
+	ClientType string
+	// FirstParty applications sign users in without a consent page.
+	FirstParty bool
 }
+
+// The client types of an application (RFC 6749 §2.1).
+const (
+	// ClientPublic holds no credentials: PKCE alone binds its codes.
+	ClientPublic = "public"
+	// ClientConfidential authenticates wherever it is named (RFC 6749
+	// §3.2.1), with a secret or a client assertion.
+	ClientConfidential = "confidential"
+)
+
+// Confidential reports whether the application must authenticate
+// wherever it is named.
+func (a Application) Confidential() bool { return a.ClientType == ClientConfidential }
 
 // ApplicationSecret is a client secret of an application. Hash is the hex
 // SHA-256 of the secret; the secret itself is never stored.

@@ -96,7 +96,9 @@ func testUpgrade(t *testing.T, db *sql.DB, dialect goose.Dialect, dir, dsn strin
 	if r, err := s.GetRole(ctx, "user"); err != nil || r.Code != 2 || len(r.Scopes) != 2 {
 		t.Errorf("GetRole = %+v, %v", r, err)
 	}
-	if a, err := s.DefaultApplication(ctx); err != nil || a.ID != "app" || a.AccessTokenTTL != 15*time.Minute {
+	// Version 10: the default application is a first-party public client.
+	if a, err := s.DefaultApplication(ctx); err != nil || a.ID != "app" || a.AccessTokenTTL != 15*time.Minute ||
+		!a.FirstParty || a.ClientType != store.ClientPublic {
 		t.Errorf("DefaultApplication = %+v, %v", a, err)
 	}
 	if k, err := s.GetAPIKeyByHash(ctx, "ah"); err != nil || k.ID != "ak" || k.UserID != "u-1" {

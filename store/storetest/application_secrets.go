@@ -41,6 +41,18 @@ func testApplicationClients(t *testing.T, open func(*testing.T) store.Store) {
 			t.Fatalf("CreateApplicationSecret(%s): %v", sec.ID, err)
 		}
 	}
+	// Client credentials make an application confidential, and it stays
+	// so while it holds them, whatever an update says.
+	if got, _ := s.GetApplication(ctx, "app-other"); got.ClientType != store.ClientConfidential {
+		t.Errorf("client type after a secret = %q, want confidential", got.ClientType)
+	}
+	app.ClientType = store.ClientPublic
+	if err := s.UpdateApplication(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetApplication(ctx, "app-other"); !got.Confidential() {
+		t.Errorf("an application holding a secret updated to %q", got.ClientType)
+	}
 	wantErr(t, "secret of an unknown application", s.CreateApplicationSecret(ctx, store.ApplicationSecret{ID: "sec-3", AppID: "nope", Hash: "h3", CreatedAt: at(12)}), store.ErrNotFound)
 	wantErr(t, "duplicate secret hash", s.CreateApplicationSecret(ctx, store.ApplicationSecret{ID: "sec-4", AppID: "app-other", Hash: "h1", CreatedAt: at(12)}), store.ErrConflict)
 	got, err := s.ListApplicationSecrets(ctx, "app-other")
@@ -63,8 +75,20 @@ func testApplicationClients(t *testing.T, open func(*testing.T) store.Store) {
 		t.Errorf("GetApplicationJWKS of a new application = %q, %v; want \"\"", jwks, err)
 	}
 	const set = `[{"kty":"OKP","kid":"k1","crv":"Ed25519","x":"abc"}]`
+	if err := s.PutApplicationJWKS(ctx, "app-default", `[]`); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.PutApplicationJWKS(ctx, "app-other", set); err != nil {
 		t.Fatal(err)
+	}
+	if got, _ := s.GetApplication(ctx, "app-default"); got.Confidential() {
+		t.Error("an empty JWK Set made the application confidential")
+	}
+	if err := s.PutApplicationJWKS(ctx, "app-default", set); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetApplication(ctx, "app-default"); !got.Confidential() {
+		t.Error("a JWK Set left the application public")
 	}
 	if jwks, err := s.GetApplicationJWKS(ctx, "app-other"); err != nil || jwks != set {
 		t.Errorf("GetApplicationJWKS = %q, %v; want %q", jwks, err, set)

@@ -38,9 +38,9 @@ func seed(t *testing.T, s store.Store) {
 	}
 	for _, a := range []store.Application{
 		{ID: "app-default", Name: "Default", Audience: "gatehouse", AccessTokenTTL: 15 * time.Minute,
-			RefreshTokenTTL: 24 * time.Hour, IsDefault: true, CreatedAt: at(0)},
+			RefreshTokenTTL: 24 * time.Hour, IsDefault: true, CreatedAt: at(0), ClientType: store.ClientPublic, FirstParty: true},
 		{ID: "app-other", Name: "Other", Audience: "other", AccessTokenTTL: time.Minute,
-			RefreshTokenTTL: time.Hour, CreatedAt: at(1)},
+			RefreshTokenTTL: time.Hour, CreatedAt: at(1), ClientType: store.ClientPublic},
 	} {
 		if err := s.CreateApplication(ctx, a); err != nil {
 			t.Fatalf("CreateApplication(%s): %v", a.ID, err)
@@ -378,9 +378,10 @@ func testApplications(t *testing.T, open func(*testing.T) store.Store) {
 
 	seed(t, s)
 	def := store.Application{ID: "app-default", Name: "Default", Audience: "gatehouse",
-		AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 24 * time.Hour, IsDefault: true, CreatedAt: at(0)}
+		AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 24 * time.Hour, IsDefault: true, CreatedAt: at(0),
+		ClientType: store.ClientPublic, FirstParty: true}
 	other := store.Application{ID: "app-other", Name: "Other", Audience: "other",
-		AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour, CreatedAt: at(1)}
+		AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour, CreatedAt: at(1), ClientType: store.ClientPublic}
 
 	t.Run("create and get", func(t *testing.T) {
 		for _, tt := range []struct {
@@ -425,6 +426,9 @@ func testApplications(t *testing.T, open func(*testing.T) store.Store) {
 	t.Run("update and delete", func(t *testing.T) {
 		up := other
 		up.Name, up.Audience, up.AccessTokenTTL = "Other 2", "aud2", 2*time.Minute
+		up.RedirectURIs = []string{"https://other.example/cb", "http://127.0.0.1:8000/cb"}
+		up.PostLogoutRedirectURIs = []string{"https://other.example/bye"}
+		up.ClientType, up.FirstParty = store.ClientConfidential, true
 		up.CreatedAt = at(99) // not written
 		if err := s.UpdateApplication(ctx, up); err != nil {
 			t.Fatalf("UpdateApplication: %v", err)

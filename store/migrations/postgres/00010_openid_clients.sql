@@ -1,0 +1,25 @@
+-- The PostgreSQL edition of store/migrations/sqlite/00010_openid_clients.sql.
+
+-- +goose Up
+-- Applications as OpenID Connect clients: the redirect URIs an
+-- authorization response and a sign-out may go to (exact strings,
+-- space-separated, as scopes are kept), whether the client is public
+-- (PKCE only) or confidential (it authenticates: a secret or a JWK Set),
+-- and whether it is first party (no consent page). client_type is the
+-- truth from now on; an application already holding credentials is
+-- confidential, and the default application is first party.
+ALTER TABLE applications ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN client_type TEXT COLLATE "C" NOT NULL DEFAULT 'public'
+    CHECK (client_type IN ('public', 'confidential'));
+ALTER TABLE applications ADD COLUMN first_party BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE applications SET client_type = 'confidential'
+    WHERE jwks NOT IN ('', '[]', 'null')
+    OR EXISTS (SELECT 1 FROM application_secrets sec WHERE sec.app_id = applications.id);
+UPDATE applications SET first_party = TRUE WHERE is_default = TRUE;
+
+-- +goose Down
+ALTER TABLE applications DROP COLUMN first_party;
+ALTER TABLE applications DROP COLUMN client_type;
+ALTER TABLE applications DROP COLUMN post_logout_redirect_uris;
+ALTER TABLE applications DROP COLUMN redirect_uris;
