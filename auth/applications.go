@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gatehouse-auth/gatehouse/store"
 )
@@ -27,6 +30,13 @@ type ApplicationChange struct {
 	// Scopes are what the application may ask for with the
 	// client_credentials grant; duplicates are dropped, order kept.
 	Scopes *[]string
+	// RedirectURIs and PostLogoutRedirectURIs are checked by
+	// CheckRedirectURI; duplicates are dropped, order kept.
+	RedirectURIs, PostLogoutRedirectURIs *[]string
+	// ClientType is store.ClientPublic or store.ClientConfidential; an
+	// application holding credentials cannot be made public.
+	ClientType *string
+	FirstParty *bool
 }
 
 // apply sets c's fields on a, checking them.
@@ -55,7 +65,79 @@ func (c ApplicationChange) apply(a *store.Application) error {
 		}
 		a.Scopes = scopes
 	}
+	if c.RedirectURIs != nil {
+		uris, err := redirectURIs("redirect_uris", *c.RedirectURIs)
+		if err != nil {
+			return err
+		}
+		a.RedirectURIs = uris
+	}
+	if c.PostLogoutRedirectURIs != nil {
+		uris, err := redirectURIs("post_logout_redirect_uris", *c.PostLogoutRedirectURIs)
+		if err != nil {
+			return err
+		}
+		a.PostLogoutRedirectURIs = uris
+	}
+	if c.ClientType != nil {
+		if *c.ClientType != store.ClientPublic && *c.ClientType != store.ClientConfidential {
+			return &PolicyError{"client_type", "must be public or confidential"}
+		}
+		a.ClientType = *c.ClientType
+	}
+	if c.FirstParty != nil {
+		a.FirstParty = *c.FirstParty
+	}
 	return nil
+}
+
+// redirectURIs checks the redirect URIs of field, dropping duplicates.
+func redirectURIs(field string, given []string) ([]string, error) {
+	uris := []string{}
+	for i, u := range given {
+		if err := CheckRedirectURI(u); err != nil {
+			return nil, &PolicyError{field + "." + strconv.Itoa(i), err.Error()}
+		}
+		if !slices.Contains(uris, u) {
+			uris = append(uris, u)
+		}
+	}
+	return uris, nil
+}
+
+// CheckRedirectURI checks a URI an application registers to have the
+// browser sent back to: an absolute https URI, or http on a loopback host
+// or localhost (RFC 8252 §7.3), with no user information, no fragment
+// (RFC 6749 §3.1.2) and no wildcard, as it is matched as an exact string
+// (RFC 9700 §2.1, §4.1.3).
+func CheckRedirectURI(raw string) error {
+	if strings.Contains(raw, "*") || strings.IndexFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return errors.New("must not hold a wildcard, a space or a control character")
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "":
+		return errors.New("is not an absolute URI with a host")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return errors.New("must not have a fragment")
+	case u.User != nil:
+		return errors.New("must not hold user information")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && loopbackHost(u.Hostname()):
+		return nil
+	}
+	return errors.New("must be https, or http on a loopback host or localhost")
+}
+
+// loopbackHost reports whether host names this machine: localhost or a
+// loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // CreateApplication creates an application from c; its audience defaults
@@ -69,6 +151,7 @@ func (s *Service) CreateApplication(ctx context.Context, c ApplicationChange, ac
 	a := store.Application{
 		ID: id, Audience: id, CreatedAt: s.now(), Scopes: []string{},
 		AccessTokenTTL: DefaultAccessTokenTTL, RefreshTokenTTL: DefaultRefreshTokenTTL,
+		RedirectURIs: []string{}, PostLogoutRedirectURIs: []string{}, ClientType: store.ClientPublic,
 	}
 	if err := c.apply(&a); err != nil {
 		return store.Application{}, err
@@ -92,6 +175,13 @@ func (s *Service) UpdateApplication(ctx context.Context, id string, c Applicatio
 	if err := c.apply(&a); err != nil {
 		return store.Application{}, err
 	}
+	if before.Confidential() && !a.Confidential() {
+		if held, err := s.holdsCredentials(ctx, id); err != nil {
+			return store.Application{}, err
+		} else if held {
+			return store.Application{}, &PolicyError{"client_type", "cannot be public while the application holds a secret or a JWK Set"}
+		}
+	}
 	if err := s.st.UpdateApplication(ctx, a); err != nil {
 		return store.Application{}, err
 	}
@@ -102,6 +192,17 @@ func (s *Service) UpdateApplication(ctx context.Context, id string, c Applicatio
 		}
 	}
 	return a, nil
+}
+
+// holdsCredentials reports whether the application was issued client
+// credentials: a secret, expired or not, or a JWK Set with keys.
+func (s *Service) holdsCredentials(ctx context.Context, appID string) (bool, error) {
+	secrets, err := s.st.ListApplicationSecrets(ctx, appID)
+	if err != nil || len(secrets) > 0 {
+		return len(secrets) > 0, err
+	}
+	keys, err := s.ApplicationJWKS(ctx, appID)
+	return len(keys) > 0, err
 }
 
 // applicationChanges says what an update changed, for the audit log.
@@ -119,8 +220,23 @@ func applicationChanges(before, after store.Application) string {
 	if before.RefreshTokenTTL != after.RefreshTokenTTL {
 		changes = append(changes, fmt.Sprintf("refresh_token_ttl %s -> %s", before.RefreshTokenTTL, after.RefreshTokenTTL))
 	}
-	if !slices.Equal(before.Scopes, after.Scopes) {
-		changes = append(changes, "scopes ["+strings.Join(before.Scopes, " ")+"] -> ["+strings.Join(after.Scopes, " ")+"]")
+	for _, l := range []struct {
+		name          string
+		before, after []string
+	}{
+		{"scopes", before.Scopes, after.Scopes},
+		{"redirect_uris", before.RedirectURIs, after.RedirectURIs},
+		{"post_logout_redirect_uris", before.PostLogoutRedirectURIs, after.PostLogoutRedirectURIs},
+	} {
+		if !slices.Equal(l.before, l.after) {
+			changes = append(changes, l.name+" ["+strings.Join(l.before, " ")+"] -> ["+strings.Join(l.after, " ")+"]")
+		}
+	}
+	if before.ClientType != after.ClientType {
+		changes = append(changes, "client_type "+before.ClientType+" -> "+after.ClientType)
+	}
+	if before.FirstParty != after.FirstParty {
+		changes = append(changes, fmt.Sprintf("first_party %t -> %t", before.FirstParty, after.FirstParty))
 	}
 	return strings.Join(changes, ", ")
 }

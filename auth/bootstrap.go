@@ -50,6 +50,7 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 		app := store.Application{
 			ID: id, Name: "default", Audience: id, IsDefault: true, CreatedAt: s.now(),
 			AccessTokenTTL: DefaultAccessTokenTTL, RefreshTokenTTL: DefaultRefreshTokenTTL,
+			ClientType: store.ClientPublic, FirstParty: true,
 		}
 		if err := s.st.CreateApplication(ctx, app); err != nil {
 			return fmt.Errorf("create default application: %w", err)

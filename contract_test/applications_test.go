@@ -69,9 +69,11 @@ func TestCreateApplication(t *testing.T) {
 		want client.Application
 	}{
 		{"defaults", client.ApplicationCreate{Name: "hub"},
-			client.Application{Name: "hub", AccessTokenTtl: 3600, RefreshTokenTtl: 30 * 24 * 3600, Scopes: []string{}}},
+			client.Application{Name: "hub", AccessTokenTtl: 3600, RefreshTokenTtl: 30 * 24 * 3600, Scopes: []string{},
+				RedirectUris: []string{}, PostLogoutRedirectUris: []string{}, ClientType: client.Public}},
 		{"every field", client.ApplicationCreate{Name: "ocariot", Audience: ptr("https://api.ocariot.example"), AccessTokenTtl: ptr(86400), RefreshTokenTtl: ptr(60)},
-			client.Application{Name: "ocariot", Audience: "https://api.ocariot.example", AccessTokenTtl: 86400, RefreshTokenTtl: 60, Scopes: []string{}}},
+			client.Application{Name: "ocariot", Audience: "https://api.ocariot.example", AccessTokenTtl: 86400, RefreshTokenTtl: 60, Scopes: []string{},
+				RedirectUris: []string{}, PostLogoutRedirectUris: []string{}, ClientType: client.Public}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

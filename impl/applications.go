@@ -26,23 +26,33 @@ func (h *Handlers) ListApplications(ctx context.Context, req api.ListApplication
 // CreateApplication creates an application; its audience defaults to its id.
 func (h *Handlers) CreateApplication(ctx context.Context, req api.CreateApplicationRequestObject) (api.CreateApplicationResponseObject, error) {
 	b := req.Body
-	a, err := h.svc.CreateApplication(ctx, applicationChange(&b.Name, b.Audience, b.AccessTokenTtl, b.RefreshTokenTtl, b.Scopes),
-		principalFrom(ctx).UserID, originFrom(ctx))
+	c := applicationChange(api.ApplicationUpdate{
+		Name: &b.Name, Audience: b.Audience, AccessTokenTtl: b.AccessTokenTtl, RefreshTokenTtl: b.RefreshTokenTtl,
+		Scopes: b.Scopes, RedirectUris: b.RedirectUris, PostLogoutRedirectUris: b.PostLogoutRedirectUris,
+		ClientType: b.ClientType, FirstParty: b.FirstParty,
+	})
+	a, err := h.svc.CreateApplication(ctx, c, principalFrom(ctx).UserID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
 	return api.CreateApplication201JSONResponse(fromStoreApplication(a)), nil
 }
 
-// applicationChange is the auth change of a request's application fields;
-// the TTLs are in seconds.
-func applicationChange(name, audience *string, accessTTL, refreshTTL *int, scopes *[]string) auth.ApplicationChange {
-	c := auth.ApplicationChange{Name: name, Audience: audience, Scopes: scopes}
-	if accessTTL != nil {
-		c.AccessTokenTTL = ptr(seconds(*accessTTL))
+// applicationChange is the auth change of a request's application fields
+// (a creation's too); the TTLs are in seconds.
+func applicationChange(b api.ApplicationUpdate) auth.ApplicationChange {
+	c := auth.ApplicationChange{
+		Name: b.Name, Audience: b.Audience, Scopes: b.Scopes,
+		RedirectURIs: b.RedirectUris, PostLogoutRedirectURIs: b.PostLogoutRedirectUris, FirstParty: b.FirstParty,
 	}
-	if refreshTTL != nil {
-		c.RefreshTokenTTL = ptr(seconds(*refreshTTL))
+	if b.AccessTokenTtl != nil {
+		c.AccessTokenTTL = ptr(seconds(*b.AccessTokenTtl))
+	}
+	if b.RefreshTokenTtl != nil {
+		c.RefreshTokenTTL = ptr(seconds(*b.RefreshTokenTtl))
+	}
+	if b.ClientType != nil {
+		c.ClientType = ptr(string(*b.ClientType))
 	}
 	return c
 }
@@ -59,8 +69,7 @@ func (h *Handlers) GetApplication(ctx context.Context, req api.GetApplicationReq
 // UpdateApplication changes the fields given.
 func (h *Handlers) UpdateApplication(ctx context.Context, req api.UpdateApplicationRequestObject) (api.UpdateApplicationResponseObject, error) {
 	b := req.Body
-	a, err := h.svc.UpdateApplication(ctx, req.Id.String(), applicationChange(b.Name, b.Audience, b.AccessTokenTtl, b.RefreshTokenTtl, b.Scopes),
-		principalFrom(ctx).UserID, originFrom(ctx))
+	a, err := h.svc.UpdateApplication(ctx, req.Id.String(), applicationChange(*b), principalFrom(ctx).UserID, originFrom(ctx))
 	if err != nil {
 		return nil, err
 	}

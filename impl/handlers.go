@@ -119,6 +119,8 @@ func fromStoreApplication(a store.Application) api.Application {
 		Id: uuid.MustParse(a.ID), Name: a.Name, Audience: a.Audience, IsDefault: a.IsDefault,
 		AccessTokenTtl: int(a.AccessTokenTTL / time.Second), RefreshTokenTtl: int(a.RefreshTokenTTL / time.Second),
 		CreatedAt: a.CreatedAt.UTC(), Scopes: orEmpty(a.Scopes),
+		RedirectUris: orEmpty(a.RedirectURIs), PostLogoutRedirectUris: orEmpty(a.PostLogoutRedirectURIs),
+		ClientType: api.ClientType(a.ClientType), FirstParty: a.FirstParty,
 	}
 }
 

@@ -141,7 +141,7 @@ const holdsCredentials = `(applications.jwks NOT IN ('', '[]', 'null')
 func (s *DB) UpdateApplication(ctx context.Context, a Application) error {
 	const q = `UPDATE applications SET name = ?, audience = ?, access_token_ttl_seconds = ?,
 		refresh_token_ttl_seconds = ?, is_default = ?, scopes = ?, redirect_uris = ?,
-		post_logout_redirect_uris = ?, client_type = CASE WHEN `+holdsCredentials+` THEN 'confidential' ELSE ? END,
+		post_logout_redirect_uris = ?, client_type = CASE WHEN ` + holdsCredentials + ` THEN 'confidential' ELSE ? END,
 		first_party = ? WHERE id = ?`
 	if !s.storable(a.ID) {
 		return s.writeErr("update application", ErrNotFound)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -135,11 +136,18 @@ func appsCommand() *cli.Command {
 				&cli.StringFlag{Name: "audience", Usage: "the tokens' aud (default: the application's id)"},
 				&cli.DurationFlag{Name: "access-token-ttl", Value: auth.DefaultAccessTokenTTL, Usage: "access-token lifetime"},
 				&cli.DurationFlag{Name: "refresh-token-ttl", Value: auth.DefaultRefreshTokenTTL, Usage: "refresh-token lifetime"},
+				&cli.StringSliceFlag{Name: "redirect-uri", Usage: "a redirect URI of the authorization code flow, exact (repeat for several)"},
+				&cli.StringSliceFlag{Name: "post-logout-redirect-uri", Usage: "a URI a sign-out may send the browser to, exact (repeat for several)"},
+				&cli.StringFlag{Name: "client-type", Value: store.ClientPublic, Usage: "public (PKCE only) or confidential (it authenticates; a secret or a JWK Set makes it so)"},
+				&cli.BoolFlag{Name: "first-party", Usage: "sign users in without a consent page"},
 			),
 			Action: withService(func(ctx context.Context, cmd *cli.Command, svc *auth.Service, _ store.Reader) error {
 				c := auth.ApplicationChange{
 					Name:           new(cmd.String("name")),
 					AccessTokenTTL: new(cmd.Duration("access-token-ttl")), RefreshTokenTTL: new(cmd.Duration("refresh-token-ttl")),
+					RedirectURIs:           new(cmd.StringSlice("redirect-uri")),
+					PostLogoutRedirectURIs: new(cmd.StringSlice("post-logout-redirect-uri")),
+					ClientType:             new(cmd.String("client-type")), FirstParty: new(cmd.Bool("first-party")),
 				}
 				if cmd.String("audience") != "" {
 					c.Audience = new(cmd.String("audience"))
@@ -156,7 +164,7 @@ func appsCommand() *cli.Command {
 			Usage: "list applications",
 			Flags: serviceFlags(),
 			Action: withService(func(ctx context.Context, cmd *cli.Command, _ *auth.Service, st store.Reader) error {
-				return table(cmd, "ID\tNAME\tAUDIENCE\tACCESS TTL\tREFRESH TTL\tDEFAULT", func(row func(string, ...any)) {
+				return table(cmd, "ID\tNAME\tAUDIENCE\tACCESS TTL\tREFRESH TTL\tCLIENT TYPE\tFIRST PARTY\tDEFAULT\tREDIRECT URIS", func(row func(string, ...any)) {
 					for p := (store.Page{Limit: 500}); ; {
 						apps, next, err := st.ListApplications(ctx, p)
 						if err != nil {
@@ -164,7 +172,8 @@ func appsCommand() *cli.Command {
 							return
 						}
 						for _, a := range apps {
-							row("%s\t%s\t%s\t%s\t%s\t%t", a.ID, a.Name, a.Audience, a.AccessTokenTTL, a.RefreshTokenTTL, a.IsDefault)
+							row("%s\t%s\t%s\t%s\t%s\t%s\t%t\t%t\t%s", a.ID, a.Name, a.Audience, a.AccessTokenTTL, a.RefreshTokenTTL,
+								a.ClientType, a.FirstParty, a.IsDefault, strings.Join(a.RedirectURIs, " "))
 						}
 						if next == "" {
 							return

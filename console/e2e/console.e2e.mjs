@@ -299,9 +299,11 @@ try {
   await page.getByLabel("Audience", { exact: true }).fill("https://api.example.com");
   await page.getByLabel("Access token TTL (seconds)", { exact: true }).fill("600");
   await page.getByLabel("Client scopes (separated by spaces)", { exact: true }).fill("orders:read");
+  await page.getByLabel("Redirect URIs (one a line)", { exact: true }).fill("https://app.example.com/cb\nhttp://127.0.0.1:8000/cb");
+  await page.getByLabel("First party (no consent page)", { exact: true }).check();
   await page.getByRole("button", { name: "Create application" }).click();
   const appRow = page.getByRole("row").filter({ has: page.getByRole("button", { name: "e2e-app", exact: true }) });
-  await appRow.filter({ hasText: "600" }).filter({ hasText: "orders:read" }).waitFor();
+  await appRow.filter({ hasText: "600" }).filter({ hasText: "orders:read" }).filter({ hasText: "public" }).waitFor();
   await page.getByRole("button", { name: "e2e-app", exact: true }).click();
   await focused("Application e2e-app");
   await labelled(page, "an application's page");
@@ -312,7 +314,9 @@ try {
   await page.getByLabel("Client scopes (separated by spaces)", { exact: true }).fill("orders:read orders:write");
   await page.getByRole("button", { name: "Save application" }).click();
   await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
-  step(`application e2e-app created, then edited (a TTL of 10 s first: "${ttlError}")`);
+  const edited = (await call("GET", "/v1/applications", await passwordToken(admin, adminPassword))).items.find((a) => a.name === "e2e-app");
+  assert.deepEqual([edited.redirect_uris, edited.first_party, edited.client_type], [["https://app.example.com/cb", "http://127.0.0.1:8000/cb"], true, "public"]);
+  step(`application e2e-app created (redirect URIs, first party), then edited (a TTL of 10 s first: "${ttlError}")`);
 
   await page.waitForFunction(() => document.querySelector('textarea[name="keys"]')?.value.includes('"keys"'));
   const jwk = { ...generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" }), kid: "e2e-1", alg: "ES256" };

@@ -114,6 +114,24 @@ func (e ClientAssertionType) Valid() bool {
 	}
 }
 
+// Defines values for ClientType.
+const (
+	Confidential ClientType = "confidential"
+	Public       ClientType = "public"
+)
+
+// Valid indicates whether the value is a known member of the ClientType enum.
+func (e ClientType) Valid() bool {
+	switch e {
+	case Confidential:
+		return true
+	case Public:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -472,13 +490,39 @@ type Application struct {
 	AccessTokenTtl int `json:"access_token_ttl"`
 
 	// Audience The token's `aud`; the application's id unless set.
-	Audience  string             `json:"audience"`
-	CreatedAt time.Time          `json:"created_at"`
-	Id        openapi_types.UUID `json:"id"`
-	IsDefault bool               `json:"is_default"`
+	Audience string `json:"audience"`
+
+	// ClientType `public`: PKCE alone, no secret; `confidential`: it authenticates
+	// wherever it is named (a secret or `private_key_jwt`). `public` when
+	// created; issuing a secret or a JWK Set makes an application
+	// confidential, and one holding either cannot be made public (400).
+	ClientType ClientType `json:"client_type"`
+	CreatedAt  time.Time  `json:"created_at"`
+
+	// FirstParty A first-party application signs users in without a consent page;
+	// false when created (the default application is first party).
+	FirstParty FirstParty         `json:"first_party"`
+	Id         openapi_types.UUID `json:"id"`
+	IsDefault  bool               `json:"is_default"`
 
 	// Name Example: hub
 	Name string `json:"name"`
+
+	// PostLogoutRedirectUris Where a sign-out (`/oauth/end_session`) may send the browser; the
+	// same rules as `redirect_uris`. Empty when created.
+	//
+	//
+	// Example: ["https://app.example.com/signed-out"]
+	PostLogoutRedirectUris PostLogoutRedirectURIs `json:"post_logout_redirect_uris"`
+
+	// RedirectUris Where an authorization response may send the browser, each matched
+	// as an exact string: https, or http only on a loopback host or
+	// localhost; no wildcard, no fragment, no user information. Empty
+	// when created.
+	//
+	//
+	// Example: ["https://app.example.com/callback","http://127.0.0.1:8000/callback"]
+	RedirectUris RedirectURIs `json:"redirect_uris"`
 
 	// RefreshTokenTtl Seconds.
 	//
@@ -498,7 +542,33 @@ type ApplicationCreate struct {
 	// AccessTokenTtl Seconds, from one minute to one day.
 	AccessTokenTtl *AccessTTL `json:"access_token_ttl,omitempty"`
 	Audience       *string    `json:"audience,omitempty"`
-	Name           string     `json:"name"`
+
+	// ClientType `public`: PKCE alone, no secret; `confidential`: it authenticates
+	// wherever it is named (a secret or `private_key_jwt`). `public` when
+	// created; issuing a secret or a JWK Set makes an application
+	// confidential, and one holding either cannot be made public (400).
+	ClientType *ClientType `json:"client_type,omitempty"`
+
+	// FirstParty A first-party application signs users in without a consent page;
+	// false when created (the default application is first party).
+	FirstParty *FirstParty `json:"first_party,omitempty"`
+	Name       string      `json:"name"`
+
+	// PostLogoutRedirectUris Where a sign-out (`/oauth/end_session`) may send the browser; the
+	// same rules as `redirect_uris`. Empty when created.
+	//
+	//
+	// Example: ["https://app.example.com/signed-out"]
+	PostLogoutRedirectUris *PostLogoutRedirectURIs `json:"post_logout_redirect_uris,omitempty"`
+
+	// RedirectUris Where an authorization response may send the browser, each matched
+	// as an exact string: https, or http only on a loopback host or
+	// localhost; no wildcard, no fragment, no user information. Empty
+	// when created.
+	//
+	//
+	// Example: ["https://app.example.com/callback","http://127.0.0.1:8000/callback"]
+	RedirectUris *RedirectURIs `json:"redirect_uris,omitempty"`
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
@@ -556,7 +626,33 @@ type ApplicationUpdate struct {
 	// AccessTokenTtl Seconds, from one minute to one day.
 	AccessTokenTtl *AccessTTL `json:"access_token_ttl,omitempty"`
 	Audience       *string    `json:"audience,omitempty"`
-	Name           *string    `json:"name,omitempty"`
+
+	// ClientType `public`: PKCE alone, no secret; `confidential`: it authenticates
+	// wherever it is named (a secret or `private_key_jwt`). `public` when
+	// created; issuing a secret or a JWK Set makes an application
+	// confidential, and one holding either cannot be made public (400).
+	ClientType *ClientType `json:"client_type,omitempty"`
+
+	// FirstParty A first-party application signs users in without a consent page;
+	// false when created (the default application is first party).
+	FirstParty *FirstParty `json:"first_party,omitempty"`
+	Name       *string     `json:"name,omitempty"`
+
+	// PostLogoutRedirectUris Where a sign-out (`/oauth/end_session`) may send the browser; the
+	// same rules as `redirect_uris`. Empty when created.
+	//
+	//
+	// Example: ["https://app.example.com/signed-out"]
+	PostLogoutRedirectUris *PostLogoutRedirectURIs `json:"post_logout_redirect_uris,omitempty"`
+
+	// RedirectUris Where an authorization response may send the browser, each matched
+	// as an exact string: https, or http only on a loopback host or
+	// localhost; no wildcard, no fragment, no user information. Empty
+	// when created.
+	//
+	//
+	// Example: ["https://app.example.com/callback","http://127.0.0.1:8000/callback"]
+	RedirectUris *RedirectURIs `json:"redirect_uris,omitempty"`
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
@@ -647,6 +743,12 @@ type ClientJWKSet struct {
 	Keys []ClientJWK `json:"keys"`
 }
 
+// ClientType `public`: PKCE alone, no secret; `confidential`: it authenticates
+// wherever it is named (a secret or `private_key_jwt`). `public` when
+// created; issuing a secret or a JWK Set makes an application
+// confidential, and one holding either cannot be made public (400).
+type ClientType string
+
 // DialectPassword defines model for DialectPassword.
 type DialectPassword = string
 
@@ -679,6 +781,10 @@ type FieldError struct {
 
 // FieldErrorLocation defines model for FieldError.Location.
 type FieldErrorLocation string
+
+// FirstParty A first-party application signs users in without a consent page;
+// false when created (the default application is first party).
+type FirstParty = bool
 
 // Health defines model for Health.
 type Health struct {
@@ -888,6 +994,12 @@ type PasswordSet struct {
 	NewPassword NewPassword `json:"new_password"`
 }
 
+// PostLogoutRedirectURIs Where a sign-out (`/oauth/end_session`) may send the browser; the
+// same rules as `redirect_uris`. Empty when created.
+//
+// Example: ["https://app.example.com/signed-out"]
+type PostLogoutRedirectURIs = []RedirectURI
+
 // Problem RFC 9457 problem details.
 type Problem struct {
 	// Detail Example: user not found
@@ -922,6 +1034,17 @@ type RecoveryCodes struct {
 	// RecoveryCodes Ten single-use codes, shown this once; only their hashes are kept.
 	RecoveryCodes []string `json:"recovery_codes"`
 }
+
+// RedirectURI defines model for RedirectURI.
+type RedirectURI = string
+
+// RedirectURIs Where an authorization response may send the browser, each matched
+// as an exact string: https, or http only on a loopback host or
+// localhost; no wildcard, no fragment, no user information. Empty
+// when created.
+//
+// Example: ["https://app.example.com/callback","http://127.0.0.1:8000/callback"]
+type RedirectURIs = []RedirectURI
 
 // RefreshTTL Seconds, from one minute to one year.
 type RefreshTTL = int
@@ -14073,323 +14196,332 @@ func (sh *strictHandler) EndUserSession(ctx echo.Context, id ID, sessionId opena
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tdts4sij6Kti6Z6/YcyhZ/ki6W169zlY7znS+fWxnsue2epuQCEloU4CGAO1o+mSt++s+wH2Iu99j",
-	"P8p5krNQBZAgRUqUIzvpGf9JLInER6GqUN/1e2skZ3MpmNCq1fu9NWU0Ygn8+RNVfHQypXHMxISZbyKm",
-	"Rgmfay5Fq9e6YEITKeIFuZ0yQfSUkVHMzZc01VMmNB9RzSJyy/WU/Hx5eUZgRLJz/uKEPPvu6AfyX//5",
-	"tHMQEPP5u2f73+12WkGLfaKzecxaPZyfJIzGsx8HrQnVbCpTxQatVtBSoymbUbOmOdWaJWY9/1F84Zf/",
-	"GLR+/dOg9d9aQUsv5mZEpRMuJq3Pn4PWiRRKxuzk4mx5Y5dmJ/j7E0VOpNBM6PYFG6UJ14v2mYz5aHGM",
-	"W+daEXkriEz4hIuACEm4iLlgBEckMiHshsbwyzihMy4mZpsJ+1vKExa1ejpJmb8hJtJZq/dLK2Jjmsa6",
-	"rZIReaJYPH5ybMcsfqUXMSt8M5JCsFHxKT6beJ9JRDXtHcN6WJuKEVNaJoo8EVKwJ8dkSBVrpwnPvhjL",
-	"ZNamIwMfO0Tr1yqovjADvgc4qudMLJZh+06SOZ0wMqMLnB7xBqHdDDDPT9/9tXr6d/KEjqYVqGqwb2+/",
-	"0yUj87siWspOq2psIdvwSN34F1omFeNfymsmFKEJI4LdsATniWrnUDBM5RznTCeL/lizpIriRlJEZvnk",
-	"lnJNhmwsE0Z0suBiQuiEclGccsYFn5lZ97OpuNBswhKY6+PHj32PVKspwSNmc/wwOCNUROR2avCfjCmP",
-	"WeTI+mm3TMaMJiwhLElk8uOgxcUNjXl0pQ3ISrRchsbnoDWnBkm0ZUknaaJkUr3OULBP+moET4REjgGx",
-	"5gm74TJVgHRmXdw8/reUJYtW0BJ0ZubDd4qAo5/eMDHR01bv6f5B1Tm9fF69jIQpmSYjwzl4lM04p3qa",
-	"T8ijlYhuqI3qVq+VpvDk8uRv+Izr5fn7msyk0kRPuSIzKszxsJkiO5aXEHs4VUCIYcgSDBB5nna7wWpU",
-	"+my2o+ZSKAbn1J/zD4olP9HonP0tZQrWOkJGav6k83lsEWrvN2XW/nuOMb9nY71mi1av9fLdX/pvXj6/",
-	"Oj/9nx9OLy5b+VxvmVLUXE2tl4hVeM0kds7P/m7+W8LGrV7r/9rL77s9/FXt2eWeGhTF3RThWje6fe9n",
-	"uDMvpXxDE7wo12x1O6tCbIPFELhxDE3i/U3GnMURMiRp+NGzI/Ka/0R2whIww92Ot5ELlty4Cb/owC5P",
-	"z9/131ydnp+/P688L5yJcEU0m81lQhMeL0gq6A3lMR3GbHuH12gqOwjy8W2fIIx6bmFQucR0NGJKjdPY",
-	"HWinsKivgFhDGS0MzAB79slb/lNpSW+pWFjiVl+CLJfv31+97b/7q8PIi0p8uZQSGZqFjwpIYi5KElNz",
-	"U24NWZbmIeNEzpCh0ihKmFLHdmZq7mgSwn3dhgs7JAovaMNjPUHae6RuffbpPe/2h9XZ9X4Q5haWCf+7",
-	"uS++nJWenJ8+P313+bL/5mIlOx0lLDJ3P43V9mD8MZFi4g9tZGQqiJUMSMLGCVNTAhKCj3UfPJp9MFpw",
-	"CBHLCbcinpG9jMA1lgmZU6VuZRKRKVVTK9tv5+gbXZ7zRA5jNvvvFScfMU153Oq1tHdPWFkNAA0jGFHN",
-	"7F21er/83oJrwwgeiiUgFwStWYYUNzROmeEJTnIhw1STGVcKxJJfg5bSVKeq1TsyAoPm2qpxEXEbyUQH",
-	"OpSp7g1jKq6bI9YZbnbdXQiyT2yEKBYZ1FraM+DUiRTjmI82Ae5WVjmaUjEBjQemV6gegxKUJonRng0U",
-	"GdmhxJwAoXHCaLQgml4zERCaCZiEC5Iqhhf4C5kMeRQx8eDb8cg4pqNrQokayTmqdXLOEtQaBGNLbPHj",
-	"x4/tsvqxikDK2gqsyMhey/LXlwtKQsIVGBCqgM6NVrcgP5/2nyPAG8t89wL1zXYDC341u1E6YXR2T9Jq",
-	"Nv4W5VVYuL2VNtIlmi3ZjtxowT5T8ZfVhPC2v6pXHy+B2hSQWUjn/OqaLVSItHcfdGZXdU/Is8lJbI46",
-	"m6k121lxX5BUsE9zNtIsgisoTZi/qK8Cwxqp3r66oZS5nWW9k3gzA05zQcK+XQNMFt4HLr+Tb0Eyejie",
-	"3QfplmsYPgDsNYSrUDVVTESKCCNo8pjscE2SVKBgIFM9EGG7rWZ63k6TONztwZv5aGQk0ziyZkeaJPyG",
-	"dchzNuKREdDAQDgQVCy0kU7N2d8mXGsmyE549v7ikuzd7O8ZcU+F5i6nmsFKzDe7sE6aRlyzaCCoIqH5",
-	"ugNzs5CEFqvDDnkni4pQD43juQwgk4EYUUFmTESE685AtOAg9AuZiughj+KdJCodTTMxCgjgvUGSu1ir",
-	"ACmdSXOSUHwBJGV4CnlO6Qkrcl8VF+bUHyd7E0+7AKMfGuxWDZ9kYnbVBLkplcxSpcnQIKDQhuh8FQHF",
-	"HiE1fAuTEjQ9Fjw3h52D3RYa/uYGbaIvWBmA5cqoBqhe4IDHpLxis6ihQf5RnBr0noH1e0oFkWLE6pbn",
-	"zKxbW54dEJCrGT4CftWywLC0jDAgYQFjzBepUOl8LhPN7JewoDAYiOxZuPxDgzeFp0GPxqfLvrfdjve6",
-	"mx30DpQssgOw9n6qkYMYBR70Fq57hA6EVQKJFCww/5AJv2GidD6Bf54W6QC9BsLiV0L1lCX4hrbXlVF5",
-	"4NrSdnaDBEgpRhoDVxYx7OXVxft3hq8U7gvwB7VPpNCJjNddFs69A0cER7Z96W41JlRqVCEcoOpxswll",
-	"JIqwZxBEpeMxH3EmtD35gYAzocS6XEbOd5v7ZoAy9ndBpcmeg/HRCDMQ/bOX5Jotjg0O5eLAFXp2Q8AD",
-	"Ib2hx2i88SAyEHBURScwVYQiR8HZmIjmkgu9hJEBuZ3y0XQggDcJSSjYRu1rWhoGkLBxqli0dNpbkQ7g",
-	"hO5Jzt2QD/QKjLmp4LtNArCGwBM4/c0sj2UeixhUw2JTcS3krbABBFc86sHR5zOQKVVohuVRa9t81yF3",
-	"GRcR/mG2qDBwfAs4kuE6FBmlF97g7u/A8tHiPgKgMzD/cEvmA4ETPFFEsVHCIGaAKsUS2LhjuAFhn+Zg",
-	"dpOJuSNjumBRh7w3gha1gLOkZ4jDXxJXOcFGKH4Cp4Bfj3OqHIiMLFGeRMl0maFsic8GG1NsKSYlR9T7",
-	"0PHWYA9K71eAzmHPMMEajQ/G+bZ4SY0i6Fa6oXNnKwv2vHNXnnfOLPw+nDJ3xdgvsOgDAO5FyW6IC0Dk",
-	"IbBWlKAcXecixzEpc8UeiAXe2p6oijgvw6lcIEjOazw2MxB5qBi3LAp+2L3Ha/w+PEZfjsYP7kp6P6IJ",
-	"l/q+hBocfdvGu2Yc/T5MNctsHO9I9Ki5q5EuFCg4uFg+Een8OVfmrKMvdNgpPhHtdG74c+RG9J1rh7lz",
-	"LVdQ7s21FlYsx94m1n6VWatI2G4rgASR43FIdhBqEHuEbpOv7TCpufeaX3nbX92Ky82y2ZdnDxpz0PCG",
-	"ug/L3FLUwfbNvxlJYKDaaMTm1ng1T+TcyNxo1Mv83r9XxN/lRqVfsgfzaE45/I2NMEAMdNfLyze1sZwB",
-	"HrcUjMy4SLWRxOFTRBdm81kQ3vfPjgpheM+6y3F4ECkBkR7l3aBpN7qiuhBgGFHN2pqDo7+0y6CF6oba",
-	"6B0eNQhgDFrXbHE15UJX+2qv2eKJIvOEjfknuCxiqjQZyxQ0kISONEtUMcg0iw6/+t//z///6eh//r1q",
-	"VjPMlRE8NtoSxkeuwwLYpw2ZyHYX+HCvxA84rhN4COgrirgBBI3PvOMb01ixoHSixdMpRdi4ePxrtiBK",
-	"y7kitzK55mJybG8vEMPoUDGhDSA3g4QXHHvw9CngpPu8H/gB+b/8x2Dwqdv99b9Xx+D78IOx14Eo+iMg",
-	"di1OEy7IOI3jDgFlwkjBQt4em/+5clLFVN6KPJJ7JeFsB1PvgK9vOLpIiicBocaFP9bEXRlG9TkXW5KE",
-	"wmcvjLvBZmCumqV+UCzx2b/n3SkuPXOzrFn0c05jNtJnmVcmgEipdxbuDV794AKryhvJxgny1azYViYW",
-	"FzdSiPbLMw6WI6irAwGXAncvTs//8vLk9OrDu/5f+i/f9H96c9oKKkI2f61A1aWownVn6S9++fUVwDjH",
-	"gMHa47UBhRCGW+JfR90fnpUZ2LpVeoOtWFQx6HdpTWjVzpa0BD3v91PDrhaXHJGsIYubWQ93fkXSaMbF",
-	"v8G/VW8YzuQQOX+pX/d4GaYrH7jLDmpQ+eLDycnpRWOMy15birCuHkHGRQAcVAlZPs2X4Lv2nvPP3R2T",
-	"B/y6gy8BvBa8wRoqslv09lCNwpmYX4e5zquo41rRtiChHT7rVgqsNI04E6OaqD2Y5IkiIU2jEJXwoiGK",
-	"RyQVMVOKKKYrb8y7CAgNL3uurqxy61HAUMqYUeHfxzmOTNPhCmLaFKYHT3846FaDFRyCDS7hDJYX+MIq",
-	"YSE7qmAZB6r2UABQtqQGMka2qDsJxlX4uRIImY5WQsetiLlblpprcGXV/uztaDe4LcQQDXjHduTEnBXd",
-	"p7BY3m8lO0LgldkQ5LJSdQ1G3DyaG52Gni1jICBug+xkyuoTlztciJR6onaPCZvNtbWWW3pBM3lG/L+0",
-	"ZBKxRPUSRoE7lYMEzEYzEHvIt3/w/Srko+2/d9s/9DpX7RoEnNFPL3HYfY/3ZCfigxK8md+4zlbF8Jpz",
-	"KNzi/Snw1iG8LR3+c/PdfPu6tsrQq4JSEW41GneWuT+lamqU72s2r5IeqnDDzro5kmyZG1riWuKJd+F5",
-	"H+ZRE/ydceF/u/948z7Uzbt8eGnE9emNNcuXj8EJ7rngCS7Hqk3RkZbJFVLcsuxsA1/mlb86f1XVT2jt",
-	"qPytIXXLVI/krKDEKVTiDK9Dt1ylDqdSgFLdnvRGWqhRk67ohFVa3KrYgx3InkG+jV9XHuJWeEOOEvco",
-	"KGWxcbXXw6Z8vpZsc+ydJzJKAaJtOudttFoun6yzRay0vhZkqmMyo+qaRebHmCutGl4CViPSVhl3O18N",
-	"sX4U1Zqovo5pPVvacxazFfZRzT7p+uIgzpe/Y0NHd83VyuKxdV/d3dQG01YtHMMR+y5ErqIQBmSTKD4R",
-	"LCLDBaGAAbYmSNGC8Orja3LBbBzqd08PDsl//efhbmnt+88Ovz+qQLnSQi7h9/JiwnnCb6hmV9dscfXb",
-	"rYsztHMddA6wYIplcmkiepzpcQ+CpVVPGhD3kBO3s6jAtllK77db3R5CCE8lJ8TVvfr4eu3NXobePB3G",
-	"fARAs2vd/26X2Oji8BoiIVPB/5YyFxCpmO6R84v+QOycXxw8fRYQqknMqNLkoHv0PRlyrXYDcnpCztoH",
-	"T5+RnVPz1K7Rfd6/PiOn0cHTp/s/DMTOafT8or/bISGNJ2GA1ArR5AHmAMyoHk2dc6tDzhC2ZMZmQ5ao",
-	"gaBJKT64dDnGk3WM9IJPBBeTfmztRzdlBepZlZzb5KFr5HiriXz5LV3hUzo9CQy4Lfw6rQJz2Dk9+V/n",
-	"F/3/9f712W61ZFReRvfo++rbb3lmxSf+sZSmVnxSOeOnMny6B1UEtWjyWIlNGPggbOt5xauPry9QV9iE",
-	"DkSJV+RkgUnBS5TdWcI382zjKzwn2IKefdBdI+TDJFWbLzusqoC7BvvKjqs7XFLtweDT/ngw+PTduEa0",
-	"Pq1yV9B/s586IznzFVxnNS+v484zX1ZLDn2bdAARGtRm50FEOAZS2uSoPElGjkGrjLm4Lt8gUEVqDajz",
-	"tXg38QYWhUwAWoVj3oaX7ttan9YLzuKoxudoa0ZUSQfwE6TQUxJJrVlE5lRPj63VAhProfoEgag1YOu3",
-	"UxljgH0xxMOrSbEc2SFzb4W7SM0IrSArc2UrcKGsUnldehE/+ayri14EXxAb9DOjscGEJTF6ykbXqv7o",
-	"KzWxwtVAR1MCozxRxOoflmMLqYm89oTcfDkuvDAHoLxuBS2/TtKv67Zrx6ja7cvMLlkrZVptk/pi3Xpu",
-	"mUuBucKaDXGlrUS2wTggxHnKbw1uL/mhdlyeCFqIruYSMvlkQoZM8YhBlpSbpMwegH/V6d91hq5+li+y",
-	"JNhWr2a3UiSvV6S8R589fXpY+yyAOYtLcfjjm4PKDqL1uFTPjHJUqvFPan7Dqj1yNF1t6Kj+lX2aF5Ra",
-	"LvSzo1aV242XzJwrnlTVpPyb5tVK8XDccGSwM1WOodJh3fcZoaw44C842yDn3muND/b8qk7eqjLbkeir",
-	"Rfg6mb1OKncAOT1pBa3zi34raL1/fVYJguo4CStjZzYuPql8+VPly4v14Myl4wBAhTPWQPeiyl2zkQhr",
-	"hde7iatZDZmaqK1NvCtOolwrNa4Ryr4gNsyVGGh2gRR8OI18VW5H2RK9KVeCt0aS20rIczZJKX+jdDzu",
-	"61zSeimM8E5jYgs24ptrYQBPrVxIJt3XSMt3vYfevuif2wezXVYcs1C3qBrQPMMHHcGYhG04ozOtYCw/",
-	"GYNVnuwYMug+UeTtiz7pn73cXVYvczha/jEb06ts+VWMpCL71j+Ft2msuZ2/lN6VDVslO4/pVY399f2c",
-	"/i1lx2REk4Rb7zm4I4iWzsdpNq00mwNIntpI+AbGWGZxZHlT/pIqD88vS3M/lPCuRl2usOL+qVI3fcdu",
-	"fc19qdYvmte+94LiweoGJYD3g+7BERkuNFOBTdpH9cpdxEXlaiSThI00mcpEMTKEFS6I0nQO0WKbmXFt",
-	"8l0NURRzrFH/a4DYy6U6lhLLy1VWqktmeA+iqARKTrnSQel1TwoKiiWs4XO5FAP4ifPsYHO41WmBdyHR",
-	"lYVi7s4vbRqfObn7CpQWWwqUFg0CpQtZicu6pox86vbE5xLYV1kJVkMapghWcgi7xpoLqiBjNxCbvacr",
-	"J7thyQ1nt8sTuay+K6gDVXONjUYyFVqBFhvNuOBKQ7RSlhMIuqXLTqoMSoz5DbtSTCkuRV2Elf3V3JdY",
-	"chGuRywokjDgYkxELLIFaaRixXqxUCcCnsJiCQ1WJUfXDfeOjxIhb8lw4dKdMZt3/TzO8VwT6WOnuGXg",
-	"v6BRYKbIkywh6VqOrptn69Rs6BSgare0btVlWQinwpGDMt6UQFk+7yqcdAziBIqibiji23qpV/Nq63aj",
-	"i0qw26umTM2/jpeIvbyW0tCrNv9CJhOpv1DNWWvyrdEeVi3snCl2x3XdGa7BlqzYG8C/iWNoS7sre+bX",
-	"LtFmy1YKUT8cPf2O2Cxcm5uulgWpPEqnaEoHJjmG6nt1IohaYdVXyJMraisHzQwFnkuhIlyFC6WpjQbL",
-	"153VKtzrDp+Nn9F91j4c7UftI/o9a/8w/J61D8bmC/P5h8pIe8/K7UY96h5Vs2tdygVpvZOavKiDWGYh",
-	"yz1YXiL+WmsnSpY4abDKkH6WyDGP2ZZC9jbhH0FrzBOlr5pIcaD7uJTb5i9Uhbqds5E0d9aJjKwQWkru",
-	"wp+vRu73EsYyQRQXk5i1U2Wu2choRJhnCUn2UozYcVavkicQFMqwJoWLC80w2j/dUdRm48m0/dv1TLTn",
-	"f4Mrb2W0NByH92mlkay0r18rIZPFF26cXr5gNCnklx/uPz181m2QYn7ObuQ1e/TiPHpxvsiLc25T7ar1",
-	"stUJeAUjV3W5d+zdBpcFFJ8vG9d6JBWaxwbiC6zGlgCZBAMBX8VyQriwVU3oLAlJ+MugNb+NBq1fw7yA",
-	"L5S6H6XakFU4R9YcYtxRfT7YyphhGTPHPPOI4Yz/1Fw7NTzE6slWE80SsGpshMWz2UZIKpzx3SPUM1gU",
-	"GC+L0pFRPItE8OxoVRxKv/1/Y17LVadXl9diZjtLNxUFHcJmfPRg/+i7o+8Pnx19t04h3AIWkx3FGDEr",
-	"3z0msL5yVsgyFlZg1UrfGdizivFIT5+VzjRoYTSgfUAnKasxh9jZq477wjku87NWMWNzl+HUPIdpMPh0",
-	"sG/+OWwPBp+eDs0/kfnzO1Zz+OhzeMs0jaimy3ifmw/VVWYV3IQyg5YzGF4p9EZe0XhyBeEldx/S94Rf",
-	"udqN1VH3lY9e0VRPr2ZMT2W05VXg0Fvcq1IpS6p95rfX6ipNeE0eOmZAf9nhJezGhhitBnPFc1uBce24",
-	"2wMwUuad37ZZF18EZaSPlQAuPrIV2FYNuS2wlu86ROKlnXo4HNTwmkqOiba1CtPxrMLx8rO89ZxvxfLM",
-	"EOX9/f53z3YDwjqTDsmEnYL6sxaWnvB61TDRp5BkVFEO29VAc/IxFINKFWuQ7V9jarXexynVZMgm1AWw",
-	"AyzJlM7nTLCouaHV2v5qlk/jGKy3hTLWQxZLMVHoAeXKTV59YTdMFIURnqisjVTRLG4Hab6rOo0pn4hH",
-	"AdZHVjwKXeyrv03VIKRhuSrX8pR4XjZLOqaaqWx3m5nD80yu5Uk+KJa0+xPoab0W0apygkqoX8DF0i4L",
-	"Z+pTQGGZAZBxjl8rOMA2hHXHTO4ur3thVn5k1MXB02cQHIX/Q4JHpd/Tvl9ZwA6jwq7GiZytrXdGE62I",
-	"5eABkcJ6koSMWI+E+bGEtnj9QPDZjEWcaiNy27YqEJsBBi8zakDCdvuaLaAJ9g080Y5YTBfhQEALShvM",
-	"oTSdsCgbpUP6sCbXuwASCNTURhELqQdiwTTBzZEblvAxhEjYdtLY+g3VyWZYfodguAYM02zhlioyoxFW",
-	"b833YdN/Xn18fdGcFuti6hKmDZY1rWlnjxgqqM3ogsScETplNMIofcFusZTgQIQe+oS2iubSYe2a07JL",
-	"cJi0UIRDQwPcYm40cGfEtUszm9IblnkdGx9ZOTTOi9Mr8A8f/1fQ3paqs3mU+GXsIJ3fv1/rAezSzcMA",
-	"S86splEPG4U7BCt8d5fvL89O0Jx1R0vGyg7wMvEkDPNGMYxo/+DwCJh8yTLTIFKibjOnIpHxrDLRXeo5",
-	"COtW9Vte+Gu2IB/OXyJv9jdB6HwOpc5BHg+hOXTWmgS/RNnG+slXRE7ZRfT29rTU872p1nPV+9eDF/96",
-	"8MJ83/FymHo0ov+DxhOZcD2d/Xjxc39/kHa7B88iPuFa/fgMP+H8P8JI/3rYrx4LH52zhMvox8MufkQr",
-	"8Y+vfrr4+NfD52enP5+9Pjz797NNi2cMqWKHB8RA39mmsTPGweH3Abn4ud/eD8gzgqsOyGGXqFLP//Ur",
-	"KGeOuKoa/plWokQpPeofyfngqoxjr37fD1Ay6j28ywGW5hqV+EWNbCgrJi0RrpFspJ5Ck6eJwLIreB+u",
-	"91l4UXqeBFmIb/bdD9lG/T7VQctQTm9vz+BR19DKHuRQ78HgkDi9NxvTttTzxs86Z1y7xKoaBcCaow6z",
-	"30MMBT7qHuKXjgpCsmNXBRLW0qwIaNXQ+WM2V7kQIGoYL5sOBi6P++xoTSz88tBZdPNOMc654ZILDs8q",
-	"nHUPeMuvgFCjjRTRqKZhsK8+7xTe2GhfWT5OyUE7pyPWVmxOE7DA2NpigiaJvOVigt3WtPUC2NNvNqMv",
-	"dJSB6AeNUkFYG7NaV59YFZMpMXCPclew7dXVUOuOo+9E7FcfLzurikxxUesI9yT3giXGs4usrVW5Bmtc",
-	"oDtGG4DlgPTzRNfqonAI8OVdBa1P7YkEDtRW13zelnOU49pgMWSJ9bJ4+FWolzLmMWsFTdO5fqorIrEq",
-	"yLQwWOEQ3KKqMMFIutspLRZ53TYqrGZNUsqr6+ZeWUW8hs9ZmrGdh0Axtg5kFhE9TWQ6mdp0cfMF8g/b",
-	"Ja8QOasoj4iSu9Vmv6JS45fkpV9QNK2g+OSDvpE3LKYjVpfbwUQG6mWAQDjZFLK8c0CU/JTm3qnZqOM9",
-	"Vw1qxYk0tt18DPY3qeAL3LDSIAgRVJuh3Berc3Aonk5nq/F6bV5KGFgEf8ko4G2hjtQaliYsV6yxRxIW",
-	"Mt9tpd3QNQA2WlOSsl6mHVk9SgyERX7q9z0mWhJlhE7ByA4VJIStFqbAVBU6ELazDNjNsAmdebZHWKwY",
-	"edo9dH0o8z7FIyqE1DZuYyCQ3XNt8LJDMiy1xkEM6yiCuocO9NC8C/v0+6VBtx+Qam+5YlWFZTazWKzj",
-	"M3hsOWBts1VVZj5uBLKz5P1vxFaamD7wuJfX+JbaCxVWWHnUXspb4wV+kWmGxvH7cav3ywZGml+bX7WO",
-	"uTQN4Nme9aeOvLdh7IMbeX3JuArfFvzmlEjzOJnTCcvKe0iR+1HMDw0cKbXGRNisnHDxj5Cb5G1G2erh",
-	"xb2cbFpKr6KAzm9yKkriztrb84VhDsvSwSs5FU1ef9lMBnlDqyZ5Lhtd8O7coOh9VvTlbsJCTd2fVx8v",
-	"XeWfpSzYSv3DL45UPIBOJNcb/V8aKLkj90ZzC6xDoS3FgDeUo781S/xWxcVmHP1zzUEsn/1P591ud39t",
-	"tYHNK1ah6TZNuF5cmPVZ/Tlr+7VUwcwWZSQ7YaFHVrgbgNsxb+QOtcghVAFNER3yUhOuBoLGCrtwz20j",
-	"77Bvs2WBInqui+jr07/a0Fejh7tKSy7stfXv7f7Zy/Zrv3YnzZoA0awU5auPl1UWgGzx5NXHy4AMoWNk",
-	"Aqux07/6eGk7DoZgzsP59/4UEluNFuSNyqUV9lO1PDAKHlSty05esClAyH1oLYnW6IcKoO39ma9oIKBa",
-	"E5Z+N4JT3nvfGoS4hshPdUyobwlyh4SOxljeLt2B1lrxIYlbvZa/mJYfA0rn/AoLfFgOFEAhVBCpE4j0",
-	"JwuZJlCn3qISGEs8k7EtQd9rnTMa+bZk5eKkeeLqMy69epuAbJlNPoJMQHgxgqKkywP6Q6UR14XpwcBj",
-	"vjWQttlQYAtxyzOqAs6R7cs+gp5tC8GOVc6Km4Nv8p/WLz57wQWUGfgVhrQ/tA2Nzmz86dILbqJzqY1a",
-	"YH/LDmO59n/Pq5LkBeNAJHFhevgm/2n9juwLzpRUgV4+m0S6cRSUt5Evk5HfD5006TWctWofiP/6z4PO",
-	"4W7Pb3iedWHwPRscT9+onzZYCV0caiDKTo+hGcV6PYiiM+Y01BksBXihyprBm6tnIIYyWgR+s3iYrThw",
-	"WONegVbyYaXrqThM9psZqVx9MhgIV1h2F3Vef/t05BRfy+tJiGzAMm247uDyN5vPueBU67l/7wKEV5qW",
-	"Da9DPXW3QFNBfotAutVwMRDh2fuLS7J3s783Y3uZ2SEg7IZZt5f2XQtTqlyMBdgKBgJ7IawppdJkh59B",
-	"1R1L1/KUYv1ye0Xk98+McqEpF5jjnAL+o9d3b2/C9TQdgh8pe6GNDiX3cbleXz40eH6VZ+0uhtMhU4Zo",
-	"FTEpOijMRXBua//YjHFrHFiUxpDjMTRhdobKLHpnIAYC8jFVL7u8/hTa+jWKZGU7wt8hOTQgS2UqPofH",
-	"GGo1EGAqIYlMNSuMADmrYV0b2TCwpycGIsQU1BCvowwTnEFmKfH0mDBzk9qb9YkaCJhduQI8LuIzewBI",
-	"QE3pnOHWwbUE7/TMVbu6YbXXrJr87//3/yNHh/vHhCIT8JoL42/7hx3yk4y4TSqc00SxiBiJbqTjRY+8",
-	"unj/LgsRg6CwD5cv2t8HZCqhObYgqZhTMMGpNEmkQRjC1IjOWUASNmdUK0LtvUicd2dKjewmFnpqsGWY",
-	"GiByc3nM6YjZGCjDCSC82RregJVhk2RYjx18IKhX5XTHq+By2DkwgmTCwKXZ7ZA+wWhsMP3oKYkks3sC",
-	"rESAdJ9aC1w/juVtmDFSgL4RQM2pkB2w53EFZUNZMhCZlAQd7HOZiX3i0DdZmg3tdkj482n/OdgVYc7I",
-	"YE9iEHMgwj+fXsIvsIkf9ve75L/+84eO2QaaMf98emkWAPm3y+ceDETpHjKP5EhIuBjFaWSYk9mgK2kK",
-	"xUydOB2xUUwTlKSp8Lbh+uMnzk9kc1AFpKpKsINmvvSYj5h1pTkhdk5HU9Y+6HSX2NLt7W2Hws8dmUz2",
-	"7Ltq783Lk9N3F6fwTp7ynDOkVtAyjATZVLezj4/JORN0zlu91mGn2zm0tVVBmtzr3LI4bsOS9367vVYd",
-	"1x16UhWHgDTnFRsHpJvRRca6kGv1XOCfzTo3DDLAiAQvXk/ZeiCW0ZlhDAb5cXlkwTSiuo39M68NBAx6",
-	"y+MYRnYNuI3YWggchPhAkMAwPtAP6BwIOLi6KFGyc9B1Za3IcJE1RSdDNsYQiYEwc6uAxFJM0PQtSDij",
-	"n9p0wsKAGB2MjMwZIgymUsg0Af2AxrfUbMOAXdla99m4ygaxAlQQdzKUe2nEwD8zqI7tNQuEozzodlc0",
-	"/96s6betLFjR83sJA5aOUGlzLkOGVFbqB34CKH8ijaxb0TTPge/Hd2GPTOUtNlq3DdNd2XqYZcgQtpGR",
-	"Bdttg7rtHPZPq46uQ/oAdwJROcXmXC038WG32/KNPWiGyKHmGQDcK7902z9Uq/4GfEeH+3XQzo5vDzXp",
-	"rNe+bzRo9X75NWipdDajycIFbiD4fa3CK/tvFkInqtX7pRVxhfEWrV8/4zlUG4btCRHktuC/qWCIS5ho",
-	"lr0CFUvyJjL8P59eVg29CaS+HFpPsh0vXys14PscFJklyFtt6hsi2ijHedxziXALhotSDuM90nNppgq6",
-	"tjUcc4X2HlAXisyRg06XFMBmxd9sbpvbdLR/9MCovPnhfCMY7uCVgfCJcnBois1zJnjUBq1+kuZm+jo8",
-	"fj9n4uXzk8Lj//j4C5smJ1IINjKKiYUnieQonWEG0AOia/Mz+EbQdC38GqEtnXOoKbTnJ0TC1SyVrq0H",
-	"lxt7Y37DFBiVpjJNjjO1nGur4+Qz2J/aaBJePoWKlvVWeGBK/ySjRQMCyEQQ3xiMbbzP8jDavIO17fD9",
-	"OWhIOiva6n8u+rWcz7wCgVajgt9AXQECbfDWTzRrsgVv7jd+84NXBBTe3T/cYK0OZ4PW0cEPm7z3loqF",
-	"XbFqTC329TLBBK2nG4DKL9AMrx5uAqusgulKFjfUlAtCwZa1Q+e8DSY65/7wyNL9VqbKAs3Uk+XFnDmR",
-	"vhi4i34MnSbCaEaC3ZI55UmHnLNUGfGNEjVnQhtF0n8NXR8K9CdsSDKmMx4vqhQoC5PzcoP2Tch2I+Kz",
-	"Mz3S3T8A3a0gHuvsyROTDOZuRkW5G5RG0epLzS3zicraG9msKK95IqRacmUbEGMRNTqhXFRcZn7fwy+5",
-	"xqx5q6IHZPNLq6oHY3Oy2Q7t5p0zK+TNvtdH0YZ4Etvu1MB90ZgcbV3zO5CjfXOJHJtcC/bdFzIZ8ihi",
-	"ojEd2xcLdHzYfLF3JET79gpC/D1z+f+Su8h//Rz8Xo5U+OXXzwWitYGbVFS3xvRp1Sj8Tj5dolf0tvok",
-	"W0de2Lvzvm6cmhahWyMej9CzytqtC9votzGBF6r5ryEvhOwfn7y6R3cFrw+NvArs1oD9V5mi0V1IA+Sp",
-	"Twmdf17O8NyGsxQ4Q2N+ENtA30oLSk6lEA/8hbdYw27T+XW2VCFgCSXMsiDvMd+5sg5bJ2zYRsxagsw9",
-	"T9iYfwLpHcKHxzJNvD4Xna9Hdn9oHIRzgLgn/yTIDgJ/ze00kkLJmO3VuvMgJhwfeqJcGtzPl2/f2LBw",
-	"CMqiEWpV+KL1xS2MgpXI2UCE2TS/U6WY/hx2SN8GEBx1j/JAAPsYeHlvuR5NWUTkeFzj4TrBp9eThmaf",
-	"9N5Uz+IiTSy5YoKVe3fR7r6rCudoX9hjbJ/JmI8Wdehg39yzCz+5ODP48+/tFwmdsfZ7mFatexkets8+",
-	"Z8KSpr05ViPhO6lfuGvhPnxOkAlXgpiHfvaHEuZZlKhFwL7FqgCKuxikUlPGtCsdZeawvcmDzMnrrWGY",
-	"8jjqrECfvpke/N02FkIBMVZYCM2DTxSBsEKjwEATVL2EIzbck+ssNNW2KbVKD7UT1jsQC02cuzVVTztX",
-	"1UVPDXNoQg8jbFZYTw5BU7qxD/5GbyjC7A5kBkB5pK5amxvGNxaRDWCmaglsCr1o/77KRWPb1d6jhmxn",
-	"qDn1eSLB6s4VoTG/YffiknnDb5gwmkcOKATN/bldVsL1G/C0OJDkU1JiWysvgcig0ozphI9ULY92Njcy",
-	"tNF2RLPZPIZoYxc6hvE5OrXxquZHMVoMxJQrLScJnalj23YHAjLQDobBvdju+Bha9chUq9whk7BUsYGI",
-	"mMZKteo4CyttT6makr+lLGXklnJ9TCKq6ZAqRuZSxrAYrjQfqRrx4q3ddDN2Oo8pF3dgfBa0WbjcWSIN",
-	"xFiqiBmXYArMvRCGN9Us22vl+WPgqB+KvsrqiOUxgagxenfHJlSgxVMmLulgFwvy+XHiA1GoW1MZJ47N",
-	"x7VnRHU1V3cHAmONbJ7FVMaRVUb8SPqw6sTz2Pr7tPYvt8z+XKywuvepfXt72zbH3k6TmImRjDCN6+4T",
-	"PKhNtNjJuQbr4UhsTCY7dhF5oS13PrZ5NXi4XhAtxosRIW/XxYytuuPfyQstE+au9gbaG0Sl3ME+BO/d",
-	"SU2FNzc3vcJrG5tX3ueK/8aKLbzbUK1dTmlB/dYmuv0CnwpJJWVd10uAoa4KBwS1PXtWiMqCQQrMC51/",
-	"9YzrZxlH6Dt0BePQ8cgnU2gEYfOmuMaCkhV+xYEoOxaPwTDkBxZwRSImONRdsLUMXLGagfggMCwYorax",
-	"TGgbx47y6qFKuuD3AwzNrueeM7ooVISuZZtkJ0+zGYg81yJhOlhKdpFJVeKKvb2MELF7PBB+MZyszx/k",
-	"j89SpcnQAXbnqLsPtSe8pp/hbhV7xg4198maiz1wtsyWy4M3Zck1rBPrawBqQB+bW+rxx07rQfjaSzw1",
-	"S6p/XA5V9M8imReZS7f7w2rmsiaQIcutKJJdh4R5ha0f8/Isml4zRUKXehWSHToQlTW+MBUr9FKsIPkA",
-	"s8ZtKlgIBDgQWIRMZdXHspxg5Df+e3m6mw3IX+6oVFfUMCunYojY316hzla2x+K3x3l7UBuTD0wVg/sL",
-	"oR2kcWTHQPRXdeOGEkZkwrSqqt6XJy55pf4yI1Op83e5sze55Qmz8nsZGo2rGVpIFVcAhw4/wjlk5f92",
-	"bfrc5jMVau6FA2GPpzxnoZxfeEyGEuAD15G1hTmgDARCJZLMqpnllksBGbSknkPvJXOp+N/PxhS+x2tl",
-	"IPxLtEP6orA0jNbL4vkDwxyHMhWRa0Zuzn8gAM1zVIXHEJmGCy+nwroQMT0W0rsgq+rpQNwmUkyw2dwx",
-	"oQQ+Qq5WTBcsMntwGSlQudDsyVslVwNx1O3mtx3AJwQU9Q9suZxcWMjOOuoc7RaudUXoQNTl2lrIV2XC",
-	"+rd+D8thV2TWOkFgtywJYJarl2Zblx3riwYAlHKK60DsuBTXHqlJmB2IME1EjzM97oGlVvUAkXv4eDt7",
-	"HHC699utbg9B6Qxd9akKocXmZA4XNr9muXLqE0VefXxNLpgOrGAUcqVC8iMJVTo0/y+DLSAhTQ0bX5Kz",
-	"BuLD+RtnuHYViUP2aR5mLd7zrBQseo5HEP6meWjQOBoIKUbMZgI7LQrXYiXWpcWodJjB0EpY/hKLu6Vp",
-	"xJkYYXpkfoFAUhbICHlVyx0ax9UgA3+OkIJhEqG6NuseywRzrxOG2lyRh3fIRyAvmZDUysEeCQTAhR15",
-	"2UK3CJuM/rKDhVmrBMsquRJjO+5TrixUN24sVnpOfr+Arl8314sFXtPqP6+F1KKbhQaXFv+gloRifdEq",
-	"S4It128oKdqKRSBonSV0Ur+0/AUY/6FMCMuiNtoQtgLmty/65/ZMa8M/inJRryj+GOUD1TnXQtErHony",
-	"1kCgwHVMzAIgZiJv2oN8tSRrmJ9dMWOZDERNZWAk6e1Ygu6mvjSJUHVv3Sk+dbu6T8OYcGe5ahQR/tIQ",
-	"oDNR5GWHZUKqKizXaVKYgdxZUPQ3rkor6p+9vJiz0WaOKzdwThWV3n6dUKgk8Nf+2zcEiy+srOTb6rXM",
-	"yJ132AsxLzvIZ3OZaJsQOm31WhMJm+twXMvezaHN/1xeh91klvUCJm9YETgFdqDB1JjHLCDDhUaLqflj",
-	"t3M/vn2uMtA8oBtt/VF/E1lLHnAqs5MKrhQw6/19hSeNRos8ICZzWdl6GwEoKjM+SVztpIRlrTusuJ7n",
-	"sBo5K5Y0YtUBEGYubj2jX8EBDFu9O75mjOyel/lOapLYpa40HOXA3Ig+lspS3IlU1p3lQxFKdio1QCQ7",
-	"dMXcuw1h3NRvDdlGIGTUB11ndTu3lJYH0SrsjCq1f3D4L0XhO6se2Vj+XiqR+sAyeLmqaVVabRZzXfLT",
-	"embo7Qiq6wLCsaCL4XozrsBcKBMyo7FRr1jkx5feJcL6pXBalt+ZZGsR1rXDN5P1K5fsskOdYWp7q60a",
-	"2QrQD3LWl5ZjmMPOSzN1PIn8YZYhJdYfsf1XtWazuVbORsyVK+p9TBKmk4U1Jobn5kO7bz6ErnZJSYH1",
-	"HlmnxsCj+GTzeiLr4pkfhmQFSQX7NGcjzSKo/5UmGAW2zct9s1NEoeqWcqjIZu4qv1LdlIvJtk5qVYQW",
-	"lLwnO+byaBfri3qXXf6rvfBu9vdsIp2q1aHecKX74HJXy2GvVYvPH9l7w2dctz4Hax88wRLjDYJRvyhz",
-	"1rVGrLwNIBhXjjE23tU5PbZ5jlgoaJQw3dxdegfzzZ2CPzZPTrijeeBu6Qh5uEZNHoKDdWUOgkNPIxWv",
-	"z1y15fLunrKK9l1Ela+dsQqLsM07Gslx+1umFVePvOZChZ64FsQBXl9SjNjDxlp9HSJrYvvbOGrhW6DK",
-	"PHfVUmU1LZYuj73fefQZKdOlrBbJChPfPLIq4O1RNVEbChbSFcMr+DC/dSb8IAkAXwM/bMCLLaBcYN91",
-	"XLu2cFkNNmz7xl/Bvp6oUnmnR4x6cIz6s20HVUan9dLARqLoy+etz79mbCsvJ79G7vUe/IMLv9mb6yVg",
-	"Hz6P4u56NC+3QVgv99IiYuX47X3tS7zVQmr28L3VGsre/FpiaL7FukxAP3iJKlc55Ztn5w3cwCdSjGM+",
-	"0n9ciXOpyUdD2ZMWULuGOiqYeYUcuowxVXGotnPgkGWlQXaOuj/sLuuHTpAtkl4TabaMqHaifzi5Y2PM",
-	"/uMhqlfGowmirhKBV+BR9yux0UdJ+GuLCH+GaMWmyHUHORhqBIymFd5NaCf3oJKF7WD30KXY1pOE7az7",
-	"D00aj2LIMvUhQn6xGAK9L1YWbs/fuO/mCxgJWt+C4bIujJ3ssNlcL7wQbSO6zFO9+3hLfO1bwvayKx1c",
-	"3kcDA2dK2RPbv0jSCuw+Syuxe/v3yDJiP9wV0oSooAG2IkrL5B9Q1P8nuAzO2TyGXllbo7Pa+8L2tFzT",
-	"Kcn12M96fdmUmgqt9hiiP6F3GlcEGPmyQlsyc761i/hDGzuzrugrrZxZD9HHi+xbsIiWCWyWYeI2L6x1",
-	"1Lf3uyGwqzXuzHM2kzdsiWwa24IcEXveTbvfR2z86iz/Qsu5K0UEgXmxnEy4gAArLe9VMQ/qkAXS6GsK",
-	"BFqEXVkicE0//lpBrh9FX47lj7j9zeD2GyOP4sHEclOMruWdtodyU1fqhX38Ycw7OFudOLCs+drNBFl2",
-	"vhRMeU09ZRxB81meKP2I0d+m7GDrwNmjJDvlGM7d7avBm4QmulpJWcjcMTZ+NeL6xc/99sHTZ4ZvXrO5",
-	"7gxEv7A7KNMEpdWV2RSNoZ5FjrVGF8H+0FLUJ7Av0cf923lxnq/uR/aXEdWr7XhA/5zBjY92gHrfdJG1",
-	"3P2u3PvdlkVpGDhZRa5NZDBb++IxjPJb9yU3RaytqRU40SrFIsPQlarFkirhUD+NuG6zG7Og1ZKhefAU",
-	"n7t3s9MSKN6bixdXSYYLZPRGPs5g8reUJQuvHPtIS6tuVVdgf/p0Wb1aOSsdYk6rnTjA2kIJVF2rW4VK",
-	"h7+xkd7OOjDxbIRVrlhn0iEhJAlhnS1bk6EDtZPDFWBB3aFyMc+ONoUJFOzH7DdYnuazemBwMWKtSnU3",
-	"opq1zbutDRdge6evnRvqcm4+972Gemb0tN4Girt9jPFcy9UNTBurI+ZhC9qACHab6YuF5ioR156gkOrp",
-	"ioqQrnulIOcXRjt49fHS1sFR6TD0q3YFWHLM/EehcpctyoWV/qB42I4UjEQ0yy41D5JUxEwp4to1G73X",
-	"r824pEe8H9GES+g+vqVM+GGyf3BYTID/6bzb7e43T5nyFvWVEuDtCrBA2Ors9/4ds98t9GDp4NQxf9zQ",
-	"OGX4csRavaNutzxzVhEUSuqCBkk1iRlVGH+fdVb6l1bg5YRDK4mEzAw3tKeMefOY92pLpnU6WIohB/Qm",
-	"SwrylFlqpzGDFBfiik652W9ZwqCI7TyRNzxi2RqQ124OkiGDljGGQ98dBJuiam2S8V/MmKjxM/OMulM5",
-	"Arf1/aBQmQDrovs1Yt0B/EtrazvAAn2Fqny3U6ozU8yIpop1tl0JYN2qHqgSwNpl/HErAdit3bUSwBJ2",
-	"Pl0mzGKeP+A/1IeTIyheFHXImWFcjABkJpQLaBCSGBr0Mb0vCBfaYHlMFLbzrxhseyj/MPUJNsOtb6o+",
-	"wfuT/vlLeVlVnEDirooi0fpm/JlohDIRtPPAaqXLBU47ZImrQvctrGaL9XzNoQGgDIPP2qzIJDK4M6M8",
-	"zi+rgCTMVnwbCIzOKFa0cRjglqIMsz3q7lfJU69mN0onjM621fofFgsVPOm/2a87IzkrFgKlgsYLM1fc",
-	"ZmLChe2OB5tq9Vrd4bPxM7rP2oej/ah9RL9n7R+G37P2wdh8YT7/MGxOPZVb/EpyWraWWknNX2QhdGsD",
-	"8WyS8qIolLOmQQbnQcuTP/Bm/vOHl8/r5Sl/EDjlQQsL/NtnN5BCMjDctUoS2XklOURrwJqAv+TEJIUr",
-	"MXj3OkpGxKNxLG83qUe0fl/vZKFPEIseRDpZv64Hkk8aLOSPK6Fkm7vfakXZNEUjwleSCpqu5tuVDpZC",
-	"EchOtqkqieE392MuMwA73LthCR8v6mWGizkT1hULj7rpsOysGYIVmgGQnYMjMpVposhwMRA21DJw7W1T",
-	"xY4JBUNPAqr0jeTQ4Xa3Q6CbRBTAV+Z/G1QwEF7h8qxFCyVH3a6RSMxZ2KbIVbLCX2B/p3DB34/fFsb+",
-	"msW8PyhWyx4t3zEQw+Nj0XF2Vq55BGDClfs9JGbBd7ZzbuzgbFLl+a4Fnrdv6SwQIyJX3jQmAzfAFeps",
-	"OwLBIviZRXM0kqnQnvdzxlblv7xlra+FQP69b709/1Tm7Hkixzxe45mshpR34DNm/ZErUgnfsnviUGe4",
-	"ha+TPbgKuVzaoIdWj1UIvnVctzl/uhLlnyjiBikhf8bnGgoeBj9kHLGkSu4w1xlICR3St+1djDCBPNj2",
-	"ecG2RGN+AxkpRiQhE2lEFeiegoy6pMhAg90edD4B/BqIqdHnhnR0TZTmceyKhZOD7hHUlZ5BNychjUTj",
-	"uq0cdX/IyoxjdzGwoQlZviVkYovt2ZaE2RVdJchcMBG9XfzFg0WjwJZ+EXwwP8RnYUcvuiA7MiH5NsGv",
-	"z8icJW23zJjPuN7tfNPE9gehnbcG/NWUg1Jx8bRiLq7r6Wg2pnuFvh2qnpreMRblPUPaSrN5sX3mDrYQ",
-	"M4iK/c9sj61wt0eOuocDkbk4O8TZETUTsGbbt0sjxWIQsFGVDInm5DAQQrrmcDaI4oZV96OcMGG+YOd2",
-	"dyewuXu8pIoT1dxW2VYDWxfzPiIdH+lrLX1VJh0C+7aniKfkE86YLlGOlnq+qvyNpZhSl1lnNC/Syg71",
-	"++1QaBs4gIZTSD2kQDwzecNQo7bUYC4Sw42L6+8MxFH3KG9Y4V8krscipJlDHEIys/1KqRgI6ETFlU6o",
-	"hk4xZkYzxW6v0CXMNmwEZqAloeqajGVSTZJmiLeLSwO0pvGUdpHQwwiX0HkMiLwbjhvo1UtchcabS2gf",
-	"rPUGGcbmNX4zqCj1HHoA7u2R12xBPpy/xL54Of8WUg8EMnGyAy2mmKDDmEUhUZouFDYcD3zTGXWxYrvY",
-	"o9n2VgTbOFoizt5fXJISke7Zh8JjwkQiY3A5gSNzILLQM6qxW92I+WkDnixGG109pzBBNZZvsfva+8sz",
-	"mGkGPcdWx9WDTR/BvGD68ab5RiS5C00T7SMk9opdTYrLN5BD7nrJrW/OHnqRGrzGCVnkXx2JJ44VrxAr",
-	"qAxELqkQ7MUVmX9SCB+FUNqoQ06dnddyFbiziGJKcSnUQOxgB2Fz4wxtY5kRjWPzLBhv8x6uhsZ86yy2",
-	"tDXX2Q+uOoqeQpaoyjZUmX+DsMnI8R4aSL6/PLOzPLRdpJHIucSz/hlSah4NLTaPBhHTsRbmbgwnZaLf",
-	"eITN8eoYTR7AUM9gRmyuQdR1aZx5iKEioe2BdpW1Qu+h4mMDNW7pYiBkqokck0EWL5E5b1rWr5NY0Xlp",
-	"imvG5jDSbCDAXzphWiNHRZG72JAZ9p53V8Y2HjYybyDQwBLYNpdUZ9PsEi6UZjQ6xgu1onG5a6QZmJWW",
-	"2pDTGOKAJdh6is5wsnPU3YcmgtT1sc4mtUzVMk6fn7pSJGYZPULj2PHUgXBMlRgVc6e8X+xRbws/ByRv",
-	"FDyrDD0+mVIxYW8XZ3lv23uxMNvhcbpmrLRGayj0Ph3BeN98NaB/IA4U5HHmgHAVbAnOZIX9N0e1GsOV",
-	"kylWqd8e4dik3SW6ycQQQ5u+OFJsak+GLJZiYj5ZcvIJCKewoxs5RgwEExG0wobvnqhiN22itJxj1g1k",
-	"IxttyZ9ODYSCqhj4AJGCTKhmU5kqZonaTA6KFoRcJlLNGaQEmWdhPQMhjBi1oxgjIdh9L3Ax4W611hK9",
-	"Xbw37OXCQbYptRWFPAwUh+0/evmWMf9UREV8WRKEzfEue/0qS1T1s0EgmsHiWBtxbExnPF70ALNtTJFt",
-	"3DyaUm6oYCDsG6AYUE3GEgO/CNdkZySFa12aP4a+C6trc4GRnJCqhpG/NzQGNT0Lv/SowkdwMqJJssDL",
-	"KicSjtKC4lHYIW+40ige+MSrMHV/x1yhgGQBrIEnpLRYS2nwHMoLu6ViEhVUYObMCOVercV2jlV1Miwv",
-	"LOz+kaRqksBWGLayw1xzlaytZo7NWJxxqMTZS1SHtlgPE5GlZ0wf5UslSSSX2X8Nwx+IndCs+U9hQEKI",
-	"10a9bO9P4W71ZbATos7XQ0tauNsbCO9SMRuBWwKo39E2Ls3dI5a9w2OO6MN2O2E3EhG/rRZi1HbUH5Kd",
-	"fQKpvTZsa5fM41QRzIHDdsmG79CoQ85tRK7NFbBMCJ26GSTG45gL8wizxosIWmZkbAOtAcsgRKIHc7ae",
-	"JjKdTIuwgUofuLcipgSgxcD1DV5eAVU/XfAYx5wpIzMfdY9qb1JL3hvUDbCboapwdz6WCvgK97Ntj7Mx",
-	"S/mSCnnyhiU3nN3WlqP8aGhDYxN8JWNgC/YdsNApMmSKR0gl1mDOtbPQuasac2VjOelZ6rZRZAHRoFpH",
-	"XIEB3n2O5eiaRRCGOcYwNBw6yISJ4uXs3csEr2XLBAei6j42ZJRAXV1tuao5ySeKhJrPWGUw5p+Zfu9g",
-	"dZ+JpW6OmssZ4fpPdh0b/G9SJerEAMehFjZPL6KJkLd+KpKDdXYrO/1vbyyTidQrDE/xLV0octA9yOMl",
-	"Qe4cymiRpRPBNwajAnNbAM+XCaAiCKBegCsw+R7E2Yh0ZvGuQ/r4Q0Csfwp1xwnTYLFJmGIaAi1sPolh",
-	"IBAslF+DK4KMMFd8dZDRcR5QRGriiQbCQKE6oCgwkoZTc12kkI0rRU8b5tRW0NsLOIEHsv3gZBvFQB/c",
-	"NdGFWw5vD9/T8NFhj2zRgD073ULQ0wadRcE6Wl3+yv1mDrgisKq0SK68xT1RjwHWDQKs+xiSQGhmVWrj",
-	"kdp4/vp46owLwfOrwwwzk+Ncxny0wLQKZu9JUM1T5ZusY0ZtBIe7GVOh5kzoDvHSJSzxjmJGE6sLy9G1",
-	"THVAZjS5VkX+5UL/rEcPlZWisWGnSlvZHQjPJFabREFqcygGYn0SxbmB4QOxEZhrIy7SxJCsvqAZ9T8T",
-	"wV1A0VNz9+TgQyeJvXGQ/GRCuLjh2ovJXUmNiXRZnnWVrc7hifv0t8qY1VlsMCEZi0j9UwmFcC5Na/Uk",
-	"9ojcMePn4hnv/S7ojK20xPRhICv/oDy0sA65XDMZpjzWbS5ICLFsUJOHhOaZENcRbNqHzpx/Y5UeVvjY",
-	"ee6bCstBXN2kTGAiC2kIDl/re8xV48h2eVCdUupxn0fD0cNzOOgjV48xJeNQ9fE9wRIZRlHloykZspGc",
-	"MeUCGZ4or/RYTRlJ+G9VBcl12PXODPB5VbOhDMfvWCsDC9EcmkXJOQMwzacLxUc0Bns119wBPGipmLF5",
-	"Bv0N9nGWPnga7TritIHMEGSKF8I2yy43mv0P0rD3DxgO0fhyscWNIazetjuq4xpWLlJ8IriYYDP2VSLw",
-	"BT742jx3n97LbJrV4vA1Wzgb3KuPry+K1Rn/yeRke4bQor+puGzfsQ36bQ+sGdM0opqCJ9wv0FDAkkrc",
-	"2YNS9SvKO70F0yFqb+bwxjIhIY0nIdkpdL2KJzLhejqzgfFDxYTeRUNmwjRPrJfUpnK52wxNjR5CYAx/",
-	"bupQhOuBMCtmEdZMtLaHzkAMBPIxqzByZYabsKiHbky7YF4c3zk7h6kd18YPQJQg14pYB+mV+SIMSNg2",
-	"cGpTDJjmUrQjFtNFSHYOugOB9tqidxMKoVn7KmQQFH2aT3AdIzqaMjUQsCeuXb1bswIMwbR5nzZjFbaC",
-	"y80gJIrgBY8J1WQmZ0zoY2vnATetuuV6NMVnCvvrkI9cTwci5LMZizjV7EdzI0LykUHtRM64YjD7bgGq",
-	"uBQHTFhH4XjRSbqwJ4IVlceIOAFxKxbyFizp+CPkGGVoBFuxiUke0pMF03nksltApXkJEDvnS60G8paP",
-	"xVIxmFBLRLHaCsQ0nrSCzdhkP66sf2x+zb0WDtQekC3kfEoCINasLDvUwvosorZ6mEvjSiMPpYwZFfdc",
-	"G9k7jxUJkRBElwFC8xmQiNI00cphw2PN5I3ulyatFgHNCfXprdFlks7r7w8UbVQhOFo78dPaXsAMU6wX",
-	"4+JTAky4N7+B95ou5zJ3yPvx2OPAZCdst3FZRI7HEOJy1D0kofmunc4N+3Be7dDwn7xCqsvVT6hmbchQ",
-	"ZxGZs2QgbHOAl2eVWfQIg/sxYePgG9mu9x+mzgacZ65AWMfGcmUAIwrcnVobEB6C6Lk90wfK9/gj2+PN",
-	"PZPOyQ7IajmxzJnYXWlxB3f/SnXjg3qQ5qVLV+cJVazNhWJCcZAMVDrEUtJ+cLcrtowZHXXX5t82aunw",
-	"9fuowqk8XofbilUBPStVxdan+NnPe67q6vVB2e6M278GzNBfp3fXJnfAY72lh8LzrHblOsP5W8rj9WSx",
-	"SQeuUhUyRxr+HVEROV3lPsvopXE3U899ZjWEpbjqx6Za98U7N3GT1SBJvZusGhe6D8bGHrHmq924f86a",
-	"4lbfuHfqB+qKIpbkRMgztDY/rJMNfUQm/IaJDgmdYtgjaAezn20lexSIUSWFkCwax8CA8nDnhLUhJNRI",
-	"nkMjIioC9XSGdHS92xmI0IXAXKEhU11R3SMijeOQzBgVqpgjjI1T7aPHhA7EnCqNJhGM6uRZ+DSYgirU",
-	"U6ytd8+yyWMdyG871OIP6D5rfOnY4pHNJZM9iDOz/a+21mz4LRipKEYGa0kUsLWMlHcwFPw7EtFFwWOQ",
-	"FbljyUB4EXBePcrLUvVEsKuAgUpBYOmiYX3Jg2IhSbJcRzILHj0mT7uH+ZO2e4sCtiekDViHzgBVPOcl",
-	"ALj6Tr9zgDYVpAiercde10+wYUXLx6Cuf0AN6C0maXiFNXNsacR2ZmO6KojxBQSlu7omJJaYxsoLTYOz",
-	"+kyFsn4bVACsqcNnaPXtmH5BIT4gESwFeEtR7Nl9lKq/3rVoK/zRxhX97pyr6KF4oTTQ9u7WC8isKsaQ",
-	"Z1J4MaPBz1yoKHgMiuYDpR1csG8k2+Cxcf3Dk99FptV69WvIDoSeY8bDbqNLo3Fhm7xsUzkvGSpJFWu+",
-	"IOVIwTpV+eqGRjYu+1KadLnuy+Mt8BXQcLm+jBw3sM81qz6CiBUXiqSEJHaFWmbHWaW3EEvS32ZFXDuV",
-	"tVZWI963Um3lEZG/kluOrqi48EUGw3q2u/e7/etqTTGYU8tQ78CD7St5mb4O6buSI34REr/mCATY+eVK",
-	"8gIo6+uReGT2WJHkj8rVpWANefrmBBGswACoy1WTa5LTysqMk7FMZlS3eq00hSeXgioQRhAwWxGr2Sex",
-	"HNE4L4nUClppErd6ranW897e3v7Bd51up9vZ733f/b4LeoWFylIJpxcn5Nl3Rz+4zGrz+btu9weS1zMC",
-	"WoPvnz07KNVTYiKaSw6FPzIYwHFWgPA1W2DpiyxeewwR/6WaR+aJ932DEXvvXz4/ITb0LObDhCac+TNF",
-	"XKFqXzHbB7BS5DX7uRTem4gb1cdcWeLGsB1bLwdW6ARab8wZqxjwwlc6yc7l+8uz3SoDhjfMmFaM08+v",
-	"ekV2aBpxJkZM7WKgsI0Vh27wSqUsMqDNEj95QmZsNoQomTxs1xuwYr5zzAcF0yfkJJk/F2SSUKG9caEm",
-	"CB8tbQLTNZaHffXxshjDnw/lAtm9UQohl8uDveE3TEDDIXN9cvNnXtJPCp3QkSZcKxaPvUGnjMaV+GnL",
-	"VyqwJVMRyZkr4J9Fbc4TNuafSJgR3lVow/5GUza6VuksGAjsY8IFGadGI8HaZhpDRKB4ygWz3MvciP/e",
-	"7p+9bL9mix55ffrXECruhn3L++GFHvmJ0YQl8PsxRIGOtMq9//JW4E0L54Q3XnbIvA54fVeMZriwpu8e",
-	"sRGigeupVIhl9LEe9TeoNIiVxCwC2nx2qsAJoMhO+D/glx8v378+fRfuuhprNnHjw/mb4nJdxF0dYdpa",
-	"TYbdu7JLtv6DwVWsbCww3J7dGL6ONIAVbwvYb4aqiqNDmJjrxC/Wk+l01Mhgk5jCobpew3kBKkxdmNMJ",
-	"8/lhVjmpelegENsxehB+LCYxa0N4m9+M1JBwZEQim88x5IImi2AgMJdE0/jaOXYlVpPun73skJdaYagc",
-	"IKpSTCsykjOWFWrWCR/pgThBvaJ9Ya/m9hkW7tgRknCBNedg6QF4S25oHGQ158eJnA2Ek8dkwidc7NrS",
-	"OwtiM8rH5oaNCgdud10BmefYbhVzWUq1/cy+2nDG7vbxZc42YMZAzBMZpSMNBV8j0u0e7oIfaUE0vWY2",
-	"IeYS815CEHz34MUQSoMVKTAMyNDwVpkAySI5hh1yii3czU/h7wPnqRm0eqTT6XwOi7id6mnblZlfs9+8",
-	"6yzWKTWcaSfv4+FfUOFuQIYLDY2vB8L8VVjWK8nbSi/iBgvMu9muWZ3roW8pBC5uPjLoX1ximK8M/ugM",
-	"xGV+T51fHDx9llfCwnKIixJMzbUSuN7eAfEWVVq8a96/Yul2cd5JBzbN5aDbxZbXqWKKjOicaxq7vB+F",
-	"2T1IY86TeNQ9xBI6y+XdN8OKHGEbLJ3OOS6/gACYPlB6olDVxkxZWJSTy1+zhbk78cNbXGcZbee8DXL1",
-	"518//58AAAD//w==",
+	"7L39dts4si/6Kti6Z6/YcyhZ/ki6W169zlY7znS+fWxnsue2epuQCEloU4CGAO1o+mSt+9d9gPsQd7/H",
+	"fpTzJGehCiBBipQoR3bSM/4nsSQSn1WFQn386vfWSM7mUjChVav3e2vKaMQS+PMnqvjoZErjmIkJM99E",
+	"TI0SPtdcilavdcGEJlLEC3I7ZYLoKSOjmJsvaaqnTGg+oppF5JbrKfn58vKMQItk5/zFCXn23dEP5L/+",
+	"82nnICDm83fP9r/b7bSCFvtEZ/OYtXrYP0kYjWc/DloTqtlUpooNWq2gpUZTNqNmTHOqNUvMeP6j+MIv",
+	"/zFo/fqnQeu/tYKWXsxNi0onXExanz8HrRMplIzZycXZ8sQuzUzw9yeKnEihmdDtCzZKE64X7TMZ89Hi",
+	"GKfOtSLyVhCZ8AkXARGScBFzwQi2SGRC2A2N4ZdxQmdcTMw0E/a3lCcsavV0kjJ/Qkyks1bvl1bExjSN",
+	"dVslI/JEsXj85Ni2WfxKL2JW+GYkhWCj4lN8NvE+k4hq2juG8bA2FSOmtEwUeSKkYE+OyZAq1k4Tnn0x",
+	"lsmsTUdmfWwTrV+rVvWFafA9rKN6zsRieW3fSTKnE0ZmdIHdI93gajdbmOen7/5a3f07eUJH0wpSNdS3",
+	"t9/pkpH5XREtZadV1baQbXikrv0LLZOK9i/lNROK0IQRwW5Ygv1EtX0oaKayj3Omk0V/rFlSxXEjKSIz",
+	"fHJLuSZDNpYJIzpZcDEhdEK5KHY544LPTK/7WVdcaDZhCfT18ePHvseq1ZzgMbPZfmicESoicjs19E/G",
+	"lMcscmz9tFtmY0YTlhCWJDL5cdDi4obGPLrSZslKvFxejc9Ba04NkWgrkk7SRMmkepyhYJ/01QieCIkc",
+	"A2HNE3bDZaqA6My4uHn8bylLFq2gJejM9IfvFBeOfnrDxERPW72n+wdV+/TyefUwEqZkmoyM5OBR1uOc",
+	"6mneIY9WErrhNqpbvVaawpPLnb/hM66X++9rMpNKEz3lisyoMNvDZorsWFlC7OZULUIMTZbWAInnabcb",
+	"rCalz2Y6ai6FYrBP/Tn/oFjyE43O2d9SpmCsIxSk5k86n8eWoPZ+U2bsv+cU83vW1mu2aPVaL9/9pf/m",
+	"5fOr89P/+eH04rKV9/WWKUXN0dR6iVSFx0xi+/zsz+a/JWzc6rX+r738vNvDX9WeHe6pIVGcTXFd61q3",
+	"7/0MZ+allG9oggflmqluZ1RIbTAYAieO4Uk8v8mYszhCgSSNPHp2RF7zn8hOWFrMcLfjTeSCJTeuwy/a",
+	"sMvT83f9N1en5+fvzyv3C3siXBHNZnOZ0ITHC5IKekN5TIcx297mNerKNoJyfNs7CK2e2zWoHGI6GjGl",
+	"xmnsNrRTGNRXIKyhjBZmzYB69slb/lNpSG+pWFjmVl9CLJfv31+97b/7q6PIi0p6uZQSBZpdHxWQxByU",
+	"JKbmpNwasSz1Q8aJnKFApVGUMKWObc/UnNEkhPO6DQd2SBQe0EbGeoq090jd+OzTe97pD6Oz4/0gzCks",
+	"E/53c158uSg9OT99fvru8mX/zcVKcTpKWGTOfhqr7a3xx0SKid+00ZGpIFYzIAkbJ0xNCWgIPtV98Hj2",
+	"wXjBEUQsJ9yqeEb3MgrXWCZkTpW6lUlEplRNrW6/na1vdHjOEzmM2ey/V+x8xDTlcavX0t45YXU1WGho",
+	"wahqZu6q1fvl9xYcG0bxUCwBvSBozTKiuKFxyoxMcJoLGaaazLhSoJb8GrSUpjpVrd6RURg01/YaFxE3",
+	"kUx1oEOZ6t4wpuK6OWGd4WTXnYWg+8RGiWKRIa2lOQNNnUgxjvlok8XdyihHUyomcOOB7hVej+ESlCaJ",
+	"uT2bVWRkhxKzA4TGCaPRgmh6zURAaKZgEi5Iqhge4C9kMuRRxMSDT8dj45iOrgklaiTneK2Tc5bgrUEw",
+	"tiQWP3782C5fP1YxSPm2AiMyutey/vXlipKQcAQGhCrgc3OrW5CfT/vPccEb63z3suqbzQYG/Gp2o3TC",
+	"6OyetNWs/S3qqzBweyptdJdoNmTbcqMB+0LFH1YTxtv+qF59vARuU8BmIZ3zq2u2UCHy3n3wmR3VPRHP",
+	"JjuxOelsdq3Zzoj7gqSCfZqzkWYRHEFpwvxBfZU1rNHq7asbapnbGdY7iScz0DQXJOzbMUBn4X3Q8jv5",
+	"FjSjh5PZfdBuuYbmA6Bew7gKr6aKiUgRYRRNHpMdrkmSClQMZKoHImy31UzP22kSh7s9eDNvjYxkGkfW",
+	"7EiThN+wDnnORjwyChoYCAeCioU22qnZ+9uEa80E2QnP3l9ckr2b/T2j7qnQnOVUMxiJ+WYXxknTiGsW",
+	"DQRVJDRfd6BvFpLQUnXYIe9k8SLUQ+N4rgPIZCBGVJAZExHhujMQLdgI/UKmInrIrXgniUpH00yNAgZ4",
+	"b4jkLtYqIEpn0pwkFF8ATRmeQplTesKq3FfFgbnrj9O9iXe7AKMfGuxWNZ9kanZVB7kplcxSpcnQEKDQ",
+	"hun8KwKqPUJq+BY6JWh6LHhuDjsHuy00/M0N2URfMDJYlitzNcDrBTZ4TMojNoMaGuIfxakh7xlYv6dU",
+	"EClGrG54zsy6teHZBoG4mtEj0FetCAxLwwgDEhYoxnyRCpXO5zLRzH4JAwqDgciehcM/NHRTeBru0fh0",
+	"2fe22/Fed73DvQM1i2wDrL2fapQg5gIP9xaue4QOhL0EEilYYP4hE37DRGl/An8/LdEBeQ2Epa+E6ilL",
+	"8A1tjytz5YFjS9veDREgpxhtDFxZxIiXVxfv3xm5UjgvwB/UPpFCJzJed1g49w5sEWzZ9rW71ZRQeaMK",
+	"YQNVj5tJKKNRhD1DICodj/mIM6Htzg8E7Akl1uUycr7b3DcDnLG/C1ea7DloH40wA9E/e0mu2eLY0FCu",
+	"DlyhZzcEOhDSa3qMxhtvRQYCtqroBKaKUJQo2BsT0VxyoZcoMiC3Uz6aDgTIJiEJBduofU1LIwASNk4V",
+	"i5Z2eyvaAezQPem5G8qBXkEwN1V8t8kA1hB4Aru/meWxLGORgmpEbCquhbwVNoDgikc92Pq8BzKlCs2w",
+	"PGptW+464i7TIq5/mA0qDJzcAolkpA5FQemFN7jzO7BytDiPAPgMzD/csvlAYAdPFFFslDCIGaBKsQQm",
+	"7gRuQNinOZjdZGLOyJguWNQh742iRe3CWdYzzOEPiaucYSNUP0FSwK/HOVcORMaWqE+iZrosULYkZ4ON",
+	"ObYUk5IT6n3c8dZQD2rvV0DOYc8IwZobH7TzbcmSmougG+mGzp2tDNjzzl153jkz8PtwytyVYr/Aog8L",
+	"cC+X7Ia0AEwegmhFDcrxda5yHJOyVOyBWuCN7YmqiPMyksoFguSyxhMzA5GHinErouCH3Xs8xu/DY/Tl",
+	"ZPzgrqT3I5pwqe9LqcHWt228aybR78NUsyzG8YxEj5o7GulCwQUHB8snIp0/58rsdfSFDjvFJ6Kdzo18",
+	"jlyLvnPtMHeu5ReUe3OthRXDsaeJtV9l1ioSttsKVoLI8TgkO7hqEHuEbpOv7TCpOfeaH3nbH92Kw82K",
+	"2ZdnDxpz0PCEug/L3FLUwfbNvxlLYKDaaMTm1ng1T+Tc6Nxo1Mv83r9XxN/lRqVfsgfzaE45/I2NMEAM",
+	"7q6Xl29qYzkD3G4pGJlxkWqjicOniC7M5LMgvO+fHRXC8J51l+PwIFICIj3Ks0HTbnRFdSHAMKKatTUH",
+	"R39plkELrxtqo3d41CCAMWhds8XVlAtd7au9ZosniswTNuaf4LCIqdJkLFO4gSR0pFmiikGmWXT41f/+",
+	"f/7/T0f/8+9VvZpmrozisdGUMD5yHRXAPG3IRDa7wF/3SvqA7TqBh4C/ooibhaDxmbd9YxorFpR2tLg7",
+	"pQgbF49/zRZEaTlX5FYm11xMju3pBWoYHSomtFnIzVbCC449ePoUaNJ93g/8gPxf/mMw+NTt/vrfq2Pw",
+	"/fWDttctUfRHIOxamiZckHEaxx0ClwmjBQt5e2z+58ppFVN5K/JI7pWMsx1KvQO9vuHoIinuBIQaF/5Y",
+	"E3dlBNXnXG1JEgqfvTDuBpOBvmqG+kGxxBf/nnenOPTMzbJm0M85jdlIn2VemQAipd7ZdW/w6gcXWFWe",
+	"SNZOkI9mxbQytbg4kUK0X55xsBxBXR0IuBS4e3F6/peXJ6dXH971/9J/+ab/05vTVlARsvlrBakuRRWu",
+	"20t/8Muvr1iMcwwYrN1eG1AIYbgl+XXU/eFZWYCtG6XX2IpBFYN+l8aEVu1sSEur5/1+asTV4pIjkTUU",
+	"cTPr4c6PSBrNuPg3+LfqDSOZHCHnL/XrHi+v6coH7jKDGlK++HBycnrRmOKy15YirKtbkHFxAQ6qlCyf",
+	"50vru/ac8/fdbZO3+HUbX1rw2uUN1nCRnaI3h2oSztT8Osp1XkUd16q2BQ3t8Fm3UmGlacSZGNVE7UEn",
+	"TxQJaRqFeAkvGqJ4RFIRM6WIYrryxLTGe/x+tYxGL8elefJzcCfNYswTpa/mNNGLdZ29MI+ewZPN1Quu",
+	"rux12uO5oZQxo8LXAHKqnKbDqobmUumrWE5kqq8SFvGEjfRVmvC15/aZVPoNvHduX/tw/lIh923QzPLL",
+	"QM6bUtXB0x8OutWEBS7RBmpIRk0X+MIqdSkj1mCZC6rmUNiwbEjlpVq1G0X6LRJYA20tm9ydrhhVnL5y",
+	"MbPbbomxt3Jh+AJWvjNbbvXG8wfhutUN4KmDW7wtFhMNzqHt3DnyY+0+Lx7l+VYebbh45SMN8qKpugaH",
+	"QJ4ZgITv2cUGAmKAyE5m+Hji8tALUXdP1O4xYbO5tp4XKzHQ5ZKJ0V9aMolYonoJo3DulANOzESzJfaY",
+	"Yf/g+1XMQNt/77Z/6HWu2jUMMaOfXmKz+54Uz3bEX0rwjH/j9/+qo6O5jMYp3p8xyAYXbMse9Ln5bL59",
+	"u43KyKuCU3Hdaqw3GQrElKop4Ypcs3mVJlpFG7bXzYlky9LQMteSTLyLzPswj5rQ74wL/9v9R93jUfd4",
+	"KN1jmXzTiOvTG+vkKhOiuwbnlypw4FctMh1pmVyhzKkjIT6v/NV5f6t+Qtth5W8N5ZtM9UjOCiYRhSYR",
+	"I+3RyV1pEVEprFLdnPRGNp1UseSKTlil/bpKQNqG7B7k0/h15SZuRTrmJHGPqmIWaVp7QG560tU6BXLq",
+	"nScySmFF23TO2+gDWN5ZZ9lb6csoaJXHZEbVNYvMjzFXWjU8Bu3tWlvTlpv56hXrR1GtwffrOKqyoT1n",
+	"MVvhbdDsk66H2nGRMTs2EHvXKBcsHltn8N0N19Bt1cDxvOq7gNMKWBnIzVJ8IlhEhgtCgQIswk7RHvfq",
+	"42tywWxU93dPDw7Jf/3n4W5p7PvPDr8/qiC50kAu7VlbCkeZJ/yGanZ1zRZXv926qF3b10HnAOGHrJBL",
+	"E9HjTI97kHqgetIscQ8lcTuLsW2bofR+u9XtIQTEVUpCHN2rj6/X6jbl1Zunw5iPYNHsWPe/2yU2Vj+8",
+	"hrjiVPC/pcyFFyume+T8oj8QO+cXB0+fBYRqEjOqNDnoHn1Phlyr3YCcnpCz9sHTZ2Tn1Dy1a25/71+f",
+	"kdPo4OnT/R8GYuc0en7R3+2QkMaTMEBuhdyMADNqZlSPps5V3CFnuLZkxmZDlqiBoEkp2r50OMaTdYL0",
+	"gk8EF5N+jGdgclO+Qj6r0vSbPHSNEm81ky+/pSs8tKcngVluu36dVkE47Jye/K/zi/7/ev/6bLdStSo7",
+	"lcwWVZ9+yz0rPvG3pdS14pPKHj+V16d7UMVQiyaPlcTENVgWzdrWy4pXH19f4G1pEz4QJVmRswWm2C9x",
+	"dmeJ3syzjY/wnGELloaD7pprDnRSP/k6sQSzCXvk7PXJKaExpEIJaW+PxyT0Q/7Dnrk/+hkyaiBupyyB",
+	"y7gNCKAzFpEd6iUFLK2Q4WzbMRDRQGRHMVcqBVQ4P6kgk88zes3UUt6OP0RME5CCkamMI9MS45CdNaLC",
+	"5uHNaMTcLu4cdbs2ktfJXvzFHOhes5WitexXr6LaNWxd9q/f4fRvDwaf9seDwafvxjV3qNMqryr9N/up",
+	"M5Iz33binHvlcdy558tqlaxvc6MgkIzaJGJIXMF4b5vDmefyyTEYLGIurstHM4DdrVnqfCyeirOBsSrT",
+	"LFcxrzfhJUWm1vX+grM4qgmNsNA2VWoX/ARIH5REUmsWkTnV02NrEEP8DwDJIRBcC+fl7VTGmAdUjETz",
+	"oHOWA9Bk7lR1XGJaaAUZGp8FCkQlsJJZvMDEvNfV2DzBF4QwekaJCsoD60YbrBsFM7ZRFhWkQkGqp01l",
+	"x8QnWNM5nbDjgQACKVwiCkHDhTa5wu4IdGeFzbIP9GdGY0O6SxeqKRtdq3parbyTF5QEOpoSaOWJIvYm",
+	"as9uIxDltXfdydfPhW3nOy6vW0HLx5/7dd3+2DaqtudlZqOvvW9YuwP1Ffz152Z+H8hNF1kTG9jBiuq8",
+	"ZwapYcYl//6Oy7/Dc+xqLiFDWiZkyBSPGJxirpOyPAOBW2eJqTP69rMjc+mKUz2a3crLWf2V2nv02dOn",
+	"h7XPwjJn8X6OfnzTaNntvJ6W6qVnTko1cR+a37DquAOarjZ5Vf/KPs0L5g0u9LOjVpUzn5dM/iueVNWs",
+	"/Jvm1eaR4bhhy2BxrGxDpcO67zNGWbHBX7C3QX7crDVD2f2r2nl7qd3O3a76Mld3e6u7n7kFOT1pBa3z",
+	"i34raL1/fVa5BNXxZ/a2lVk7+aTy5U+VLy/WL2d+TwpgqbDHmtW9qHJdbnSZsdeYu11cMmyummjYTTyN",
+	"TgVeq+au0SK/IObWQbc0O0AK/sxGfls3o2yIXpcrl7dG9dxKKknWSSkvrrQ97utcNXwpzG2DxsQC4eKb",
+	"a9cAnlo5kOw6UqPe3/Ucevuif24fzGZZsc1C3eJdhuaZkxgUgeAWRjI6IxvmSJEx+GfIjmGD7hNF3r7o",
+	"k/7Zy91lQ0O+jlZ+zMb0Kht+lSCpQDXwd+FtGmtu+y+lzWbNVin7Y3pVY4l/P6d/S9kxGdEk4TaSBBxT",
+	"REvn7zeTVprNYUme2gyjBmZ5ZmlkeVL+kCo3z4f7uh9OeFdzv6+w5/+p8jL9jt36poYlDHU0tH7vJRuB",
+	"/RWg1feD7sERGS40U4EFQ8H7oDuIi7fBkUwSNtJkKhPFyBBGuCBK0zlE4W5m0LdJzTVMUcSuwAtrA8Je",
+	"hkBaAuwoo1dVQxF5D6KqBJecMoJM6XVPCwqKpQHgcxniBmImctQFs7nV6dZ3YdGVAFx3l5c2Pdrs3H0l",
+	"oIgtJaCIBgkohWzv5bumjHzu9tTn0rKvMmusXmnoIlgpIewYaw6ogo7dQG32nq7s7IYlN5zdLnfksqWv",
+	"wA5Sc4yNRjIVGm2x0YwLrjRE7mW51nC3dFmflaHOMb9hV4opxaWoiza0v5rzEqFs4XhEoKaEgRRjImKR",
+	"BfqSihVxuAF/B55CEJoGo5Kj64Zzx0eJkLdkuHAwEoiSsL4fF4JQE/Vmu7hl4MmiUWC6yJPXAcxCjq6b",
+	"Z0HWTOgUVtVOad2oy7oQdoUtB2W6KS1leb+raNIJiBMAm95Qxbc41FfzanN8o4NKsNurpkLNP46XmL08",
+	"llLTqyb/QiYTqb/wmrPWRl1ze1g1sHOm2B3Hded1DbZkdt9g/Zu4CLc0u3KMxtohVse0VUmRhJn7A5+I",
+	"tkw12Qn3IIRgj4nIsWC4C1HbillU12EibxVLIF1pIJTRJJI0ZopQRcJCzFzYIafrY7OnWs9Vb2+Pzucd",
+	"z9W0hwEZZliF8OyGQXjrnKJBy0E1VGqaPxw9/Y5YCAgLjKKWtc08qK3oIIGTZAzQr3V6mlrhq1F4cFUA",
+	"+zdcB89RVBHdxYXS1IaP5uPOgHL3usNn42d0n7UPR/tR+4h+z9o/DL9n7YOx+cJ8/qEy6cpzBbhWj7pH",
+	"1WeaLiUitt5JTV7UrVhmRsz9kh4KzFqTMKrf2Gmwyttwlsgxj9mWYnw3EbIukLaJqgsXRIf30PyFqsjQ",
+	"czaS5mA/kZHV1EuZxfjz1cj9XqJYJojiYhKzdqqMLhKZayMm+QPCixQjdpyBJfMEosgZAiK5QPKMov3d",
+	"HUVtNp5M279dz0R7/jfQC1amV8B2eJ9WWhJL8/q1cmVyUVIOf7FAJasUhEZyVxDqg4ETl81aKW8Dwuho",
+	"ihFNFq+aCsI+0ZG2+MU9AqIUfEfmL1x3KQglsZTzIR1dk6m55MtkIGI5orH5dEyEJLc8jkY0iVwZx8mM",
+	"CR04pGzCBeqORgahSIdwjs1l+ojGsRlHK4BHent7+wffdbqdbme/9323280fuBeR78VYbwxYs2A0KSDW",
+	"HO4/PXzWbQBac85u5DV79F8++i+/yH95bpP3qy0Sq1P6C+bd6gIyWA0WQxoEMzflolm5R1KheWxWfIH4",
+	"rgmwSTAQ8FUsJy4UgoR0loQk/GXQmt9Gg9avYV4SAIrnjFJt2Cqc43kb1sU6NDnczLK4EzHPmshkR40u",
+	"UXMwWAuRtcFkCc011vHi3mwjLB/2+O55StlaFE5TFqUjqsGc6FP20aqQsX77/8bsxqtOry670fR2lm56",
+	"CXIEm8nRg/2j746+P3x29N06U8gWqJjsKMaIGfnuMfGic/LcwGUqrKCqlV5jsOQWz6Knz0p7GrQwIto+",
+	"oJOU1RgCbe9V233hXPb5XquYsbnLc22eyToYfDrYN/8ctgeDT0+H5p/I/Pkdq9l89La9ZZpGVNNlus8N",
+	"5+oqs4dvwplBy5nKrxT64a9oPLmCSLC7N+nHgFw5NOjqzKPKR6+MxnY1Y3oqoy2PApve4lyVSllSHS1y",
+	"e63MDb0G2Qa10C/bvITd2GjA1ctc8dxW1ri23e0tMHLmnd+2mWdftMrIHysXuPjIVta2qsltLWv5rEMi",
+	"XpqpR8NBjayplJho0qpwmswqXI4/y1vP7Vws+ACZLt/vf/dsNyCsM+mQTNkp3GnXrqWnvF41THYsJFpW",
+	"FNhwqKpOPwZ4yVSxavygQqJ6jZPB+t2nVJMhm1CXxANrSaZ0PmeCRc1dDNbqXTN8GsfgtygUxhiyWIqJ",
+	"Qt8/V67z6gO7IVwAtPBEZYUpiw4h20jzWdXdmPKOeBRgxQXFo9CFqfvTVA2CeZZxPpe7xP2yWBkx1Uxl",
+	"s9vMEZRnsy538kGxpN03vzcgtKq8yBLpF2ixNMvCnvocUBhmAGyc09cKCbANZd0Jk7vr616AoR8TeHHw",
+	"9BmEBeL/kORW6fG371dC4mI85NU4kbO1CKo00YpYCR4QKawPVciI9UiYb0toy+EMBJ/NWMSpNiq3LdQG",
+	"UUkYwX7NFgEJ2+1rtmjDOOCJdsRiuggHAopa2zAmpemERVkrHdKHMblqSJBko6Y24F9IPRALpglOjtyw",
+	"hI8hOAi4xxWTxetkMyq/QxhoA4FppnBLFaYQmbtvPg+bAvnq4+uL5rxYF02aMG2orClKrt1iwGSd0QWJ",
+	"OSN0yqjNShDsFsGJByL0yCe0uNxLm7VrdssOwVHSQhEOJZJwirnRwO0R1y7VdkpvWOZvb7xl5aBQL0K1",
+	"ID98+l/Be1vCe/U48cvEQTq/f4/uAzgbmgfAlty4TeN9Ngr0CVZ4rS/fX56doDnrjpaM6kR3qyrKxNMw",
+	"zBvFALr9g8MjEPIly0yDGKG6yZyKRMazSrAPqeegrNur3/LAX7MF+XD+EmWzPwlC53MongL6eGhEc17s",
+	"DL9E3cZGiKyIGbSD6O3taanne+gq+NeDF/968MJ87/sLejSi/4PGE5lwPZ39ePFzf3+QdrsHzyI+4Vr9",
+	"+Aw/Yf8/Qkv/etivbgsfnbOEy+jHwy5+RCvxj69+uvj418PnZ6c/n70+PPv3s00hlIZUscMDYlbf2aax",
+	"1tbB4fcBufi5394PyDOCow7IYZeo3eKirB9BOWfKYSv5e1pJEqVMxn8k54OrW7KcTFcy6j28y8GGRyxD",
+	"29kgbkzXI1wj20g9hVzCiUDwLTwP1/ssvPhUT4MsRPb77odsot6Acl+coaMu+OkwCAQaB/CIvdmYtqWe",
+	"N37WeVjbJVHVKPTbbHWY/R5iEPxR9xC/dFwQkh07KtCwlnrFhVYNnT9mcpUDAaaG9rLuoOFyu8+O1mSB",
+	"LDedxfXvFCP8Gw654MWuoln3gDf8ihVqNJEiGVXb3gvX553CGxvNK8tEKzlo53TE2orNaQIWGIswKWiS",
+	"yFsuJli/VVsvgN39Zj36Skd5Ef1waSoIa2MC+uodqxIyJQHuce4Ksb0aX71uO/pOxX718bKzCmqQi1pH",
+	"uKe5Fywxnl1kLfr1GqpxKR4YQgKWA9LPc9KroUFxwZdnFbQ+tScSJFBbXfN5W85Rj2uDxZAl1svi0VcB",
+	"M2rMY9YKmiYy/lQHpLMqvLrQWGET3KCqKMFoutsBmIy8+l0VVrMm6A/VSPxX9iJeI+csz9hahnAxtg5k",
+	"FhE9TWQ6mVpkB/MFyg9bd7cQM64oj4iSu9Vmv+Klxgf5p18AnVm4+OSNvpE3LKYjVpfVxES21MsLAkE1",
+	"UwBkyBei5Kc0507NRJ3suWqAGCrS2NYHNNTfpCYASMNKgyCExW1Gcl98nYNN8e50Ft/fKxxXosDi8peM",
+	"At4U6litIUBtGR7HbklYAKmw2P0hFzdcM7w1JSnrZbcje48SA2GJnwoCD6NqqSVRRukUjOxQQUKYaqEL",
+	"TNKiA2Fr1YHdDMvammd7hMWKkafdQ1fZ2vS6Cx8s0A3GbQwEinuuDV12SEal1jiIYR3Fpe6hAz0078I8",
+	"/QqsUD8QtNpbrlgVuNZmFot1cga3LV9YW75dlYWPa4HsLHn/G4mVJqYP3O7lMb6l9kCFEVZutZfs2XiA",
+	"X2SaoXH8ftzq/bKBkebX5ketEy5NA3i2Z/2pY+9tGPvgRF4Pm1nh24Lf3CXSPI5AMQ6JR4rcj2J+aOBI",
+	"qTUmwmTlhIt/hKw8bzLKVgcpzuVkUzjRCqyr3+RUlNSdtacnwActawev5FQ0ef1lMx3kDa3q5LlsdMC7",
+	"fYMyOhk+092UhRqIrlcfLx1I11L+d+X9w8cxK25AJ5Lrjf4vzSq5LfdacwOsI6EtBfY31KO/NUv8VtXF",
+	"ZhL9c81GLO/9T+fdbnd/Lc7G5uByaLpNE64XF2Z89v6cFRJdQnG0wLRkJyxU3Qx3A3A7ikmuW8hbAaEK",
+	"aIrokJeacDUQNFYSLs1zbVQ6RcK+H+ffc3XJX5/+1Ya+mnu4A0VzYa+tf2/3z162X/v4xTQrK0gzON5X",
+	"Hy+rLADZ4Mmrj5cBGUIN6gRGY7t/9fHS1jAOwZyH/e/9KSQWkRv0jcqhFeZTNTwwCh5Ujct2XrApQMi9",
+	"Sz2zRj+8ANpq4vmIBgJwyrAAiFGczIhUHlsMDkbBWKSOCfUtQW6T0NEYy9ulM9BaKz4kcavX8gfT8mNA",
+	"6ZxfIbSNlUABgEGDSp1ApD9ZyDSBaiWWlMBY4pmMbSGSXuuc0ci3JSsXJ80Th1G79OptArpl1vkIcmDh",
+	"xQiAmZcb9JtKI64L3YOBx3xrVtqmuIEtxA3PXBWwj2xe9hH0bNsV7NjLWXFy8E3+0/rBZy+4gDKzfoUm",
+	"7Q9tw6MzG3+69ILr6Fxqcy2wv2WbsVwBpufhg3nBOBBJXOgevsl/Wj8j+4IzJVWQly8mkW8cB6GbpIqN",
+	"fNDRkl/EBoCVYFh2HIDGQPzXfx50Dnd75OfLyzPyE1V8lNfiKSASRhlIqg1WQheHGoiy02NoWrFeD4I5",
+	"oXhez2AoIAtV4IIfzNEzEEMZLQISZj4fzBIoNhzWuFcghymsdD0Vm8l+My2V8WWDgXDg2rt45/WnT0fu",
+	"4mtlPQlRDFihDccdHP5m8rkUnGo9989dWOGVpmUj6/CeulvgqSA/RSCXa7gYiPDs/cUl2bvZ35uxvczs",
+	"EBB2w6zbS/uuhSlVLsYCbAUDgRVx1oAINZnhZ7jqjqUrok6xhoM9IvLzZ0a50JQLzO5Pgf5dgtiE62k6",
+	"BD9S9kIbHUru4zJSZd40eH6VZ+0uhtOhUIZoFTEpOijMQXBuUa8sVoI1DixKbcjxOOaCZYbKLHpnIAYC",
+	"kmxVLzu8/hRa5CZFMsCa8HfI+A3IEkDL5/AYQ60GAkwlJJGpZoUWIBE5rCtMHwZ298RAhJhXHOJxlFGC",
+	"M8gsZRMfY0KhPVmfqIGA3pWDnnIRn9kDwAJqSucMpw6uJXinZ45a2w+slVl3C/RvM5qlIbpnR+Q1/4n8",
+	"7//3/yNHh/vHhKIQwB/3yVv32/5hh/wkI24zRec0USyCLMeRjhc98uri/bssRAyCwj5cvmh/HwCWM+RF",
+	"pmJOwQSn0iSRhmAIUyM6ZwFJ2JxRrQi15yJx3p0pNbqbWOipoZZhahaRm8NjTkfMxkAZSQDhzdbwBqIM",
+	"YHJxPLbxgaAeIPGOh1102DkwiiSk3R91ux3SJxiNDaYfPSWRZHZOQJW4IN2n1gLXj2N5G2aCFFbfKKBm",
+	"V8gO2PO4AoRflgxEpiX1iJCezsQ+caURlZzr3Q4Jfz7tPwe7IvQZEYfVPRDhn08v4ReYxA/7+13yX//5",
+	"Q8dMA82Yfz69NAOApOrlfQ8GonQOmUdyIiRcjOI0MsLJgehCzquMFpk6HbFRTBPUpKnwpgEyEYZqzzyb",
+	"WCwg/1hiCq3zpcd8xKwrzSmxczqasvZBp7sklm5vbzsUfu7IZLJn31V7b16enL67OIV38jz2XCC1gpYR",
+	"JCimup19fEzOmaBz3uq1DjvdzqGFQQZtcq9zy+K4DUPe++32WnUMW0MCTVUcAvKcV3ABiG5GF5noQqnV",
+	"c4F/FkrACMgAIxK8eD1lkXCsoDPNGAry4/LIgmkkdRv7Z14bCGj0lscxtIz6O6qthcBBiA8EDQzjA/2A",
+	"zoGAjauLEiU7B10H6EaGCxfksUuGbIwhEgMBKMwBiaWYoOlbkHBGP7XphIUBMXcwMjJ7iGswlUKmCdwP",
+	"aHxLzTTMsitb7yNr18Eww6og7WQk99KogX9mUCHAKz8MW3nQ7bqT0OpsvtR224p35AZwmBdM4xG7hgKW",
+	"tlBpsy9DhlzWydC20U4GJH8ija5bUYTWLd+P78IemcpbMjNXMGU9wrZ0B/QyZLi2kdEF221Duu187Z9W",
+	"bV2H9GHdCUTlFFPGW67jw2635Rt70AyRr5pnAHCv/NJt/1B99TfLd3S4X7fa2fbt4U36Uso3NJmwgtGg",
+	"1fvl16Cl0tmMJgsXuIHL798qvNInZiB0olq9X1oRVxhv0fr1M+5DtWHY7hBBaQv+mwqBuESJZtgrSLGk",
+	"b6LA//PpZVXTm6zUl6/Wk2zGy8dKzfJ9DorCEvStdgFAoY16nCc9lxi3YLgo5TDeIz+Xeqrga4teml9o",
+	"74F0AV6RHHS6JdwJVezb5jYd7R89MClvvjnfCIW79cqW8Ily69CUmudM8KgNt/pJmpvp6+j4/ZyJl89P",
+	"Co//49MvTJqcSCHYyFxM7HqSSI7SGWYAPSC5Nt+Db4RM165fI7Klcw5AUXt+QiQczVLpWiTE3Ngb8xum",
+	"bOWdNDnOruVc2ztO3oP9qY0m4eVd6M/5B8USH/bbKg9M6Z9ktGjAAJkK4huDW/1oxsVZHkZrhvPOXhvM",
+	"Txin2IR1KsboPLKfi34t5zOvIKDVpGC7AN8XFB892uCtn2hWaBDe3G/85gcP/hbe3T/cYKyOZoPW0cEP",
+	"m7z3loqFHbFqzC329TLDBK2nGyyVD00Orx5uslYZdu9KETfUlAuoZHVJduict8FE59wfHlu638pcWeCZ",
+	"era8mDOn0hcDd9GPodNEmJuRYLdkTnnSIecsVbbg1pwJbS6S/mvo+lBwf8LaQWM64/Gi6gJl18ShMWVA",
+	"OZuw7UbMZ3t65Lt/AL5bwTzW2ZMnJhnK3YyLcjcojaLVh5ob5hOVVSKzWVFeAdljV+0OjO6IjEcnlIuK",
+	"w8yv/folx5g1b1XUwW1+aFXVoW3ONtvh3bx6cIW+2fdqybrSWrbks1n3RWN2tIj+d2BH++YSOzY5Fuy7",
+	"L2Qy5FHERGM+ti8W+Piw+WDvyIj27RWM+Hvm8v8ld5H/+jn4vRyp8MuvnwtMawM3LRjiUnlgn1fNhd/p",
+	"p0v8it5Wn2Xr2AvrF9/XiVNTJnlrzOMxeoYp37qwxc4bM3ihjsUa9sKV/eOzV/forsvrr0YO7bu1xf6r",
+	"TNHoLqRZ5KnPCZ1/Xsnw3IazFCRDY3kQ20DfSgtKzqUQD/yFp1jDivv5cbaEELBEEmZYkPeYz1xZh61T",
+	"Nmwxei1B554nbMw/gfYO4cNjmSZehZfO12O7PzQNwj5A3JO/E2QHF3/N6TSSQsmY7dW68yAmHB96olwa",
+	"3M+Xb9/YsHAIyqIR3qrwReuLW5gLViJnAxFm3fxOlWL6c9ghfRtAcNQ9ygMB7GPg5b3lgCJM5Hhc4+E6",
+	"wafXs4Zmn/TeVM/iIk8suWKClXN30e6+qwr7aF/YbWyfyZiPFnXkYN/cswM/uTgz9PPv7RcJnbH2e+hW",
+	"rXsZHrbPPmfCsqY9OVYT4TupX7hj4T58TpAJV1oxj/zsDyXKsyRRS4B9S1UBgLsYolJThsW0MYpoAh5R",
+	"Fo+DzMnrjWGY8jjqrCCfvuke/N02FkIBM1ZYCM2DTxSBsEJzgYF6xXqJRmy4J9dZaKqtKGwvPdR2WO9A",
+	"LCJ516Cedq6qQU+NcGjCDyMs01nPDkFTvrEP/kZvKK7ZHdgMFuWRu2ptbhjfWCQ2WDNVy2BTqML891Uu",
+	"Gluo+R5vyLaHml2fJxKs7lwRGvMbdi8umTf8hglz88gXCpfm/twuK9f1G/C0uCUJvLLgtgr60hIZUpox",
+	"nfCRqpXRzuZGhjbajmg2m8cQbexCxzA+R6c2XtX8KEaLgZhypeUkoTN1bAtOQUAG2sEwuBcLfR9DkSqZ",
+	"apU7ZBKWKjYQEdOIVKuOs7DS9pSqKflbylJGbinXxySimg6pYmQuZQyD4UrzkapRL97aSTcTp/OYcnEH",
+	"wWeXNguXO0ukWTGWKmLaJZgCcy+M4XU1y+Zauf8YOOqHoq+yOiI8JjA1Ru/u2IQKtHjKxCUd7CIgnx8n",
+	"PhAF3JrKOHE4dy2OhgV8sJiruwOBsUY2z2Iq48heRvxI+rBqx/PY+vu09i8Xi/9cRFjd+9S+vb1tm21v",
+	"p0nMxEhGmMZ19w4e1CZarGFeQ/WwJTYmkx27iLzQwp2PbV4Nbq4XRIvxYkTI23UxY6vO+HfyQsuEuaO9",
+	"we0NolLuYB+C9+50TYU3Nze9wmsbm1fe5xf/jS+28G7Da+1ySgveb22i2y/wqZBUUr7regkw1KFwQFDb",
+	"s2eFqCxopCC80PlXL7h+lnGEvkMHGIeORz6ZQiEImzfFNQJKVvgVB6LsWDwGw5AfWMAViZjggLtgsQwc",
+	"WM1AfBAYFgxR2wgT2sa2oxw9VEkX/H6Aodn10nNGFwVE6FqxSXbyNJuByHMtEqaDpWQXmVQlrtjTyygR",
+	"u8cD4YPhZBUuIX98lipNhm5hd466+4A94ZW7DXerxDNWqLlP0VysgbNlsVxuvKlIrhGdiK8BpAF1bG6p",
+	"Jx87rQeRay9x1yyr/nElVNE/i2xeFC7d7g+rhcuaQIYst6LIdh0S5ghbP+bwLJpeM0VCl3oVkh06EJUY",
+	"X5iKFXopVpB8gFnjNhUsBAYcCAQhUxn6WJYTjPLGfy9Pd7MB+csVlepADTM4FcPE/vQKOFvZHIvfHueF",
+	"cW1MPghVDO4vhHaQxpEdA9FfVYceIIzIhGlVhd6XJy55UH+ZkalU875c057c8oRZ/b28Go3RDO1KFUcA",
+	"mw4/wj5k8H+7Nn1u854KmHvhQNjtKfdZgPMLj8lQwvrAcWRtYW5RBgJXJZLMXjPLJZcCMmhJPYfaS+ZQ",
+	"8b+fjSl8j8fKQPiHaIf0RWFoGK2XxfMHRjgOZSoiV4bf7P9AAJnnpAqPITENF15OhXUhYnospHdBVtXT",
+	"gbhNpJhgBcFjQgl8hFytmC5YZObgMlIAudDMyRslVwNx1O3mpx2sTwgk6m/YMpxcWMjOOuoc7RaOdUXo",
+	"QNTl2tqVr8qE9U/9HsJhV2TWOkVgt6wJYJarl2Zblx3rqwawKOUU14HYcSmuPVKTMDsQYZqIHmd63ANL",
+	"reoBIffw8Xb2ONB077db3R7CpTN06FMVSovNyRwubH7NMnLqE0VefXxNLpgOrGIUcqVC8iMJVTo0/y8v",
+	"W0BCmhoxvqRnDcSH8zfOcO0QiUP2aR4avWwmlfayUhD0HLcg/E3z0JBxNBBSjJjNBHa3KByL1ViXBqPS",
+	"YbaGVsPyh1icLU0jzsQI0yPzAwSSskBHyFEtd2gcVy8Z+HOEFAyTCNW1GfdYJph7nTC8zRVleId8BPaS",
+	"CUmtHuyxQABS2LGXBbrFtcn4L9tY6LVKsazSKzG24z71ygK6cWO10nPy+wC6Pm6uFws8kkliLkVTmShG",
+	"huAvAKz7ecx8cLpei24WGlwa/INaEor4olWWBAvXbzgp2opFIGidJXRSP7T8BWj/oUwIy6o22hC2ssxv",
+	"X/TP7Z7Whn8U9aJeUf0xlw+8zrkSih54JOpbA4EK1zExA4CYibxoD8rVkq5hfnZgxjIZiBpkYGTp7ViC",
+	"7nZ9aRKh6t66U3zqdu8+DWPCneWqUUT4S8OAzkSRww7LhFQhLNfdpDADubOg6G9clVbUP3t5MWejzRxX",
+	"ruGcKyq9/TqhgCTw1/7bNwTBF1Yi+bZ6LdNy5x3WQsxhB/lsLhNtE0KnrV5rImFyHY5j2bs5tPmfy+Ow",
+	"k8yyXsDkDSMCp8AOFJga85gFZLjQaDE1f+x27se3z1W2NA/oRlu/1d9E1pK3OJXZSQVXCpj1/r7Ck0aj",
+	"RR4Qk7msLN5GABeVGZ8kDjspYVnpDquu5zmsRs+KJY1YdQCE6Ytbz+hXcADDVO9Or5kgu+dhvpOaJHao",
+	"Kw1H+WJuxB9LsBR3YpV1e/lQjJLtSs0ikh26ou/dhmvc1G8N2UagZNQHXWe4nVtKy4NoFXZGldo/OPyX",
+	"ovKdoUc21r+XIFIfWAcvo5pWpdVmMdclP61nht6OorouIBwBXYzUm3EF5kKZkBmNzfWKRX586V0irF8K",
+	"d8vyK5NsLcK6tvlmun7lkF12qDNMbW+0VS1bBfpB9vrSSgyz2Tk0U8fTyB9mGFIi/oitv6o1m821cjZi",
+	"rhyo9zFJmE4W1pgYnpsP7b75EDrsktIF1ntk3TUGHsUnm+OJrItnfhiWFSQV7NOcjTSLAP8rTTAKbJuH",
+	"+2a7iErVLeWAyGbOKh+pbsrFZFs7tSpCCyDvyY45PNpFfFHvsMt/tQfezf6eTaRTtXeoN1zpPrjc1XLY",
+	"a9Xg80f23vAZ163PwdoHTxBivEEw6hdlzrrSiJWnAQTjyjHGxjuc02Ob54hAQaOE6ebu0juYb+4U/LF5",
+	"csIdzQN3S0fIwzVq8hDcWlfmIDjyNFrx+sxVC5d395RVtO8iqXztjFUYhC3e0UiP298yrzg88poDFWri",
+	"2iUO8PiSYsQeNtbq6zBZE9vfxlEL3wJX5rmrliurebF0eOz9zqPPyJkuZbXIVpj45rFVgW6PqpnacLCQ",
+	"Dgyv4MP81oXwgyQAfA36sAEvFkC5IL7rpHYtcFkNNWz7xF8hvp6oErzTI0U9OEX92ZaDKpPTem1gI1X0",
+	"5fPW518zsZXDya/Re70H/+DKb/bmeg3YX59HdXc9mZfLIKzXe2mRsHL69r72Nd5qJTV7+N6whrI3v5Ya",
+	"mk+xLhPQD16iyiGnfPPivIEb+ESKccxH+o+rcS4V+Wioe9ICaddwR4Uwr9BDlymmKg7VVg4csgwaZOeo",
+	"+8Pu8v3QKbJF1muizZYJ1Xb0D6d3bEzZfzxC9WA8mhDqKhV4BR11v5IYfdSEv7aK8GeIVmxKXHfQgwEj",
+	"YDSt8G5CObkH1SxsBbuHhmJbzxK2su4/NGs8qiHL3IcE+cVqCNS+WAncnr9x38UXMBK0vgTDZV0YO9lh",
+	"s7leeCHaRnWZp3r38ZT42qeErWVX2ri8jgYGzpSyJ7Z/kKQV1H2WVlL39s+RZcJ+uCOkCVNBAWxFlJbJ",
+	"P6Cq/09wGJyzeQy1srbGZ7Xnha1puaZSkquxn9X6sik1FbfaY4j+hNppXBEQ5MsX2pKZ860dxB/a2JlV",
+	"RV9p5cxqiD4eZN+CRbTMYLOMErd5YK3jvr3fDYNdrXFnnrOZvGFLbNPYFuSY2PNu2vk+UuNXF/kXWs4d",
+	"FBEE5sVyMuECAqy0vNeLeVBHLJBGXwMQaAl2JUTgmnr8tYpcP4q+nMofafuboe03Rh/FjYnlphRdKztt",
+	"DeWmrtQL+/jDmHewtzp1YPnmaycTZNn5UjDlFfWUcQTFZ3mi9CNFf5u6g8WBs1tJdsoxnLvbvwZvEpro",
+	"sJKykLljLPxq1PWLn/vtg6fPjNy8ZnPdGYh+YXYA0wTQ6spMisaAZ5FTrbmLYH1oKeoT2Jf44/7tvNjP",
+	"V/cj+8OI6q/tuEH/nMGNj3aAet90UbTc/azc+93CojQMnKxi1yY6mMW+eAyj/NZ9yU0Ja2vXCuxo1cUi",
+	"o9CVV4ulq4Qj/TTius1uzIBWa4bmwVN87t7NTktL8d4cvDhKMlygoDf6cbYmf0tZsvDg2Eda2utWNQL7",
+	"06fL16uVvdIh5rTajgPEFkoAda1uFCod/sZGejvjwMSzEaJcsc6kQ0JIEkKcLYvJ0AHs5HDFsuDdoXIw",
+	"z442XRMA7MfsNxie5rP6xeBixFqV192IatY277Y2HICtnb62b8Dl3Lzvew31zPhpvQ0UZ/sY47lWqps1",
+	"bXwdMQ/bpQ2IYLfZfbFQXCXi2lMUUj1dgQjpqlcKcn5hbgevPl5aHByVDkMftStAyDHzHwXkLgvKhUh/",
+	"AB62IwUjEc2yS82DJBUxU4q4cs3m3utjMy7dI96PaMIlVB/fUib8MNk/OCwmwP903u1295unTHmD+koJ",
+	"8HYECBC2Ovu9f8fsd7t6MHRw6pg/bmicMnw5Yq3eUbdb7jlDBAVIXbhBUk1iRhXG32eVlf6lFXg54VBK",
+	"IiEzIw3tLmPePOa9Wsi0TgehGPKF3mRIQZ4yS203ppHiQBzolOv9liUMQGznibzhEcvGgLJ28yUZMigZ",
+	"YyT03ZdgU1KtTTL+i2kTb/zMPKPuBEfgpr4fFJAJEBfdx4h1G/Avra3NAAH6Cqh8t1OqM1PMiKaKdbaN",
+	"BLBuVA+EBLB2GH9cJAA7tbsiASxR59Nlxizm+QP9Az6cHAF4UdQhZ0ZwMQIrM6FcQIGQxPCgT+l9QbjQ",
+	"hspjorCcf0Vj2yP5h8En2Iy2vil8gvcn/fOX8rIKnEDirIoq0fpi/JlqhDoRlPNAtNJlgNMOWZKqUH0L",
+	"0WwRz9dsGiyUEfBZmRWZRIZ2ZpTH+WEVkIRZxLeBwOiMIqKNowA3FGWE7VF3v0qfejW7UTphdLat0v8w",
+	"WEDwpP9mv+6M5KwIBEoFjRemr7jNxIQLWx0PJtXqtbrDZ+NndJ+1D0f7UfuIfs/aPwy/Z+2DsfnCfP5h",
+	"2Jx7Kqf4lfS0bCy1mpo/yELo1gbq2STlRVUoF02DbJ0HLU//wJP5zx9ePq/Xp/xGYJcHLQT4t89uoIVk",
+	"y3BXlCSy80pyiNaAMYF8yZlJCgcxeHccJaPi0TiWt5vgEa2f1ztZqBPEogfRTtaP64H0kwYD+eNqKNnk",
+	"7hetKOumaET4SlpB09F8u9rBUigC2ckmVaUx/OZ+zHUGEId7Nyzh40W9znAxZ8K6YuFR1x3CzpomWKEY",
+	"ANk5OCJTmSaKDBcDYUMtA1feNlXsmFAw9CRwlb6RHCrc7nYIVJOIAvjK/G+DCgbCAy7PSrRQctTtGo3E",
+	"7IUtilylK/wF5ncKB/z9+G2h7a8J5v1BsVrxaOWOWTHcPhYdZ3vlikcAJVy530NiBnxnO+fGDs4mKM93",
+	"BXjevqWzwIxIXHnRmGy5YV0BZ9sxCILgZxbN0UimQnvezxlblf/ylrW+FgH557719vxTmbPniRzzeI1n",
+	"snqlvA2fMeuPXJFK+Jbdk4Q6wyl8nezBVcTl0gY9snpEIfjWad3m/OlKkn+iiGukRPyZnGuoeBj6kHHE",
+	"kiq9wxxnoCV0SN+WdzHKBMpgW+cFyxKN+Q1kpBiVhEykUVWgegoK6tJFBgrs9qDyCdDXQEzNfW5IR9dE",
+	"aR7HDiycHHSPAFd6BtWchDQajau2ctT9IYMZx+piYEMTsnxKyMSC7dmShNkRXaXIXDARvV38xVuLRoEt",
+	"/eLyQf8Qn4UVveiC7MiE5NMEvz4jc5a03TBjPuN6t/NNM9sfhHfemuWv5hzUiou7FXNxXc9HszHdK9Tt",
+	"UPXc9I6xKK8Z0laazYvlM3ewhJghVKx/Zmtshbs9ctQ9HIjMxdkhzo6omYAx27pdGjkWg4DNVcmwaM4O",
+	"AyGkKw5ngyhuWHU9ygkT5gt2bmd3ApO7x0Oq2FHNaZVNNbC4mPcR6fjIX2v5qzLpEMS33UXcJZ9xxnSJ",
+	"c7TU81XwN5ZjSlVmndG8yCs71K+3Q6Fs4AAKTiH3kALzzOQNwxu15QZzkBhpXBx/ZyCOukd5wQr/IHE1",
+	"FiHNHOIQkpmtV0rFQEAlKq50QjVUijE9mi52e4UqYbZgIwgDLQlV12Qsk2qWNE28XVyaRWsaT2kHCTWM",
+	"cAidx4DIu9G4Wb16jatQeHOJ7IO13iAj2LzCb4YUpZ5DDcC9PfKaLciH85dYFy+X30LqgUAhTnagxBQT",
+	"dBizKCRK04XCguOBbzqjLlZsF2s029qKYBtHS8TZ+4tLUmLSPftQeEyYSGQMLidwZA5EFnpGNVarGzE/",
+	"bcDTxWijo+cUOqim8i1WX3t/eQY9zaDm2Oq4erDp4zIvmH48ab4RTe5C00T7BIm1Ylez4vIJ5Ii7XnPr",
+	"m72HWqSGrrFDFvlHR+KpY8UjxCoqA5FrKgRrcUXmnxTCRyGUNuqQU2fntVIFziyimFJcCjUQO1hB2Jw4",
+	"Q1tYZkTj2DwLxtu8hqvhMd86iyVtzXH2g0NH0VPIElXZhCrzb3BtMna8hwKS7y/PbC8PbRdppHIuyax/",
+	"hpSaR0OLzaNBwnSihbkTw2mZ6DceYXG8OkGTBzDUC5gRm2tQdV0aZx5iqEhoa6BdZaXQe3jxsYEat3Qx",
+	"EDLVRI7JIIuXyJw3LevXSazqvNTFNWNzaGk2EOAvnTCtUaKiyl0syAxzz6srYxkPG5k3EGhgCWyZS6qz",
+	"bnYJF0ozGh3jgVpRuNwV0gzMSEtlyGkMccASbD1FZzjZOeruQxFB6upYZ51aoWoFpy9PHRSJGUaP0Dh2",
+	"MnUgnFAl5oq5U54v1qi3wM8ByQsFzypDj0+mVEzY28VZXtv2XizMtnnsrpkorbk1FGqfjqC9bx4N6B9I",
+	"AgV5nDkQXIVYgj1ZYf/NSa3GcOV0ilXXb49xbNLuEt9kaojhTV8dKRa1J0MWSzExnyw7+QyEXdjWjR4j",
+	"BoKJCEphw3dPVLGaNlFazjHrBrKRzW3J704NhAJUDHyASEEmVLOpTBWzTG06h4sWhFwmUs0ZpASZZ2E8",
+	"AyGMGrWjGCMh2H0vcDDhbvWtJXq7eG/Ey4Vb2abcVlTyMFAcpv/o5Vum/FMRFellSRE227vs9auEqOpn",
+	"jUA0g6WxNtLYmM54vOgBZduYIlu4eTSl3HDBQNg34GJANRlLDPwiXJOdkRSudGn+GPou7F2bC4zkhFQ1",
+	"jPy9oTFc07PwS48rfAInI5okCzyscibhqC0oHoUd8oYrjeqBz7wKU/d3zBEKRBbAGHhCSoO1nAbPob6w",
+	"WwKTqOAC02fGKPdqLbZ9rMLJsLKwMPtHlqpJAlth2Mo2c81RshbNHIuxOONQSbKXuA5tsR4lokjPhD7q",
+	"l0qSSC6L/xqBPxA7oRnzn8KAhBCvjfeyvT+Fu9WHwU6Id74eWtLC3d5AeIeKmQicEsD9jrdxaO4cseId",
+	"HnNMH7bbCbuRSPhttRCjtuP+kOzsE0jttWFbu2Qep4pgDhyWSzZyh0Ydcm4jcm2ugBVC6NTNVmI8jrkw",
+	"jzBrvIigZEYmNtAasLyEyPRgztbTRKaTaXFtAOkD51aklABuMXB8g5dXAOqnCx7jmDNldOaj7lHtSWrZ",
+	"ewPcADsZqgpn5yNUwFc4n215nI1Fypcg5MkbltxwdlsLR/nR8IbGIvhKxiAW7DtgoVNkyBSPkEuswZxr",
+	"Z6FzRzXmysZy0rPcbaPIAqLhah1xBQZ49zmWo2sWQRjmGMPQsOkgUyaKh7N3LhM8lq0QHIiq89iwUQK4",
+	"utpKVbOTTxQJNZ+xymDMPzP93q3VfSaWuj5qDmdc13+y49jQfxOUqBOzOI60sHh6kUyEvPVTkdxaZ6ey",
+	"u//tjWUykXqF4Sm+pQtFDroHebwk6J1DGS2ydCL4xlBUYE4LkPkyAVIEBdQLcAUh34M4G5HOLN11SB9/",
+	"CIj1T+HdccI0WGwSppiGQAubT2IECAQL5cfgiiAjzBVfHWR0nAcUkZp4ooEwq1AdUBQYTcNdc12kkI0r",
+	"RU8b5tRW8NsL2IEHsv1gZxvFQB/cNdGFWwlvN9+74aPDHsWiWfZsdwtBTxtUFgXraDX8lfvNbHBFYFVp",
+	"kFx5g3uiHgOsGwRY9zEkgdDMqtTGLbXx/PXx1JkUgudXhxlmJse5jPlogWkVzJ6TcDVPlW+yjhm1ERzu",
+	"ZEyFmjOhO8RLl7DMO4oZTexdWI6uZaoDMqPJtSrKLxf6Zz16eFkpGht2qm4ruwPhmcRqkyhIbQ7FQKxP",
+	"ojg3a/hAYgT62kiKNDEkqy8oRv3PxHAXAHpqzp58+dBJYk8cZD+ZEC5uuPZicldyYyJdlmcdstU5PHGf",
+	"/lYZszqLDSYkI4jUP5VSCPvSFKsnsVvkthk/F/d473dBZ2ylJaYPDVn9B/WhhXXI5TeTYcpj3eaChBDL",
+	"Bpg8JDTPhDiOYNM6dGb/G1/pYYSPlee+qbAcpNVNYAITWUhDcPRaX2Oumka2K4PqLqWe9Hk0HD28hIM6",
+	"cvUUUzIOVW/fE4TIMBdVPpqSIRvJGVMukOGJ8qDHamAk4b9VCJLrqOudaeDzqmJDGY3fESsDgWgOzaDk",
+	"nMEyzacLxUc0Bns119wteNBSMWPzbPU3mMdZ+uBptOuY0wYyQ5ApHgjbhF1u1PsfpGDvHzAcovHhYsGN",
+	"IazeljuqkxpWL1J8IriYYDH2VSrwBT742jx3n97LrJvV6vA1Wzgb3KuPry+K6Iz/ZHqy3UMo0d9UXbbv",
+	"2AL9tgbWjGkaUU3BE+4DNBSopJJ29gCqfgW801swHeLtzWzeWCYkpPEkJDuFqlfxRCZcT2c2MH6omNC7",
+	"aMhMmOaJ9ZLaVC53mqGp0SMIjOHPTR2KcD0QZsQsQsxEa3voDMRAoByzF0auTHMTFvXQjWkHzIvtO2fn",
+	"MLXt2vgBiBLkWhHrIL0yX4QBCdtmndoUA6a5FO2IxXQRkp2D7kCgvbbo3QQgNGtfhQyCok/zCY5jREdT",
+	"pgYC5sS1w7s1I8AQTJv3aTNWYSo43GyFRHF5wWNCNZnJGRP62Np5wE2rbrkeTfGZwvw65CPX04EI+WzG",
+	"Ik41+9GciJB8ZEg7kTOuGPS+W1hVHIpbTBhHYXvRSbqwO4KIymMknIC4EQt5C5Z0/BFyjDIygqnYxCSP",
+	"6MmC6Txy2Q2g0rwEhJ3LpVYDfcunYqkYdKglklgtAjGNJ61gMzHZjyvxj82vudfCLbW3yHblfE6CRawZ",
+	"WbaphfFZQm31MJfGQSMPpYwZFfeMjeztx4qESAiiyxZC8xmwiNI00cpRwyNm8kbnS5NSi0DmhPr81ugw",
+	"Sef15weqNqoQHK2d+mltL2CGKeLFuPiUABPuzW/gvabLucwd8n489iQw2QnbbRwWkeMxhLgcdQ9JaL5r",
+	"p3MjPpxXOzTyJ0dIdbn6CdWsDRnqLCJzlgyELQ7w8qwyix7X4H5M2Nj4Rrbr/YfB2YD9zC8Q1rGxjAxg",
+	"VIG7c2sDxsMlem739IHyPf7I9nhzzqRzsgO6Ws4scyZ2V1rcwd2/8rrxQT1I8dKlo/OEKtbmQjGhOGgG",
+	"Kh0ilLQf3O3AljGjo+7Y/NtGJR2+fh1V2JXH43BbsSpwz0pVsfQpfvbznquqen1Qtjrj9o8B0/TXqd21",
+	"yRnwiLf0UHSeYVeuM5y/pTxezxabVOAqoZA51vDPiIrI6Sr3WcYvjauZeu4ze0NYiqt+LKp1X7JzEzdZ",
+	"DZHUu8mqaaH7YGLskWq+2on756wobvWJe6d6oA4UsaQnQp6htfkhTjbUEZnwGyY6JHQXwx5BO5j9bJHs",
+	"USHGKymEZNE4BgGUhzsnrA0hoUbzHBoVURHA0xnS0fVuZyBCFwJzhYZMdUV1j4g0jkMyY1SoYo4wFk61",
+	"jx4TOhBzqjSaRDCqk2fh02AKqrieIrbePesmjziQ33aoxR/Qfdb40LHgkc01kz2IM7P1r7ZWbPgtGKko",
+	"RgZrSRSItYyVdzAU/DsS0UXBY5CB3LFkILwIOA+P8rKEngh2FTBQKQgsXTTElzwoAkmSZRzJLHj0mDzt",
+	"HuZP2uotCsSekDZgHSoDVMmcl7DA1Wf6nQO0qSDF5dl67HV9BxsiWj4Gdf0D3oDeYpKGB6yZU0sjsTMb",
+	"01VBjC8gKN3hmpBYYhorLxQNzvCZCrB+GyAA1uDwGV59O6ZfAMQHLIJQgLcU1Z7dR6366x2LFuGPNkb0",
+	"u3OuokfiBWig7Z2tF5BZVYwhz7TwYkaDn7lQAXgMF80HSju4YN9ItsFj4fqHZ7+L7Fbr4deQHQg9x4yH",
+	"3UaHRmNgmxy2qZyXDEhSRcwX5BwpWKcqX93wyMawL6VOl3FfHk+Br0CGy/gyctzAPtcMfQQJKy6ApIQk",
+	"dkAts+MM6S1ESPrbDMS1U4m1sprwvhW0lUdC/kpuOboCceGLDIb1Ynfvd/vX1RowmFMrUO8gg+0rOUxf",
+	"h/Qd5IgPQuJjjkCAnQ9XkgOgrMcj8djsEZHkjyrVpWANZfrmDBGsoADA5arJNcl5ZWXGyVgmM6pbvVaa",
+	"wpNLQRW4RhAwWxGr2SexHNE4h0RqBa00iVu91lTreW9vb//gu0630+3s977vft+Fe4VdlSUIpxcn5Nl3",
+	"Rz+4zGrz+btu9weS4xkBr8H3z54dlPCUmIjmkgPwR7YGsJ0VS/iaLRD6IovXHkPEfwnzyDzxvm8oYu/9",
+	"y+cnxIaexXyY0IQzv6eIK7zaV/T2AawUOWY/l8J7E2mjepsrIW6M2LF4OTBCp9B6bc5YRYMX/qWT7Fy+",
+	"vzzbrTJgeM2MaUU7/fyoV2SHphFnYsTULgYK21hxqAavVMois7RZ4idPyIzNhhAlk4fteg1W9HeO+aBg",
+	"+oScJPPngkwSKrTXLmCC8NHSJDBdY7nZVx8vizH8eVMukN1rpRByudzYG37DBBQcMscnN3/mkH5S6ISO",
+	"NOFasXjsNTplNK6kTwtfqcCWTEUkZw7AP4vanCdszD+RMGO8q9CG/Y2mbHSt0lkwEFjHhAsyTs2NBLHN",
+	"NIaIAHjKBbPSy5yI/97un71sv2aLHnl9+tcQEHfDvpX98EKP/MRowhL4/RiiQEda5d5/eSvwpIV9whMv",
+	"22Ret3h9B0YzXFjTd4/YCNHA1VQqxDL6VI/3N0AaRCQxS4A2n50qcAIoshP+D/jlx8v3r0/fhbsOY80m",
+	"bnw4f1Mcrou4q2NMi9VkxL2DXbL4D4ZWEdlYYLg9uzFyHXkAEW8L1G+aqoqjwzUxx4kP1pPd6ajRwSYx",
+	"hU11tYZzACpMXZjTCfPlYYacVD0ruBDbNnoQfiwmMWtDeJtfjNSwcGRUIpvPMeSCJotgIDCXRNP42jl2",
+	"JaJJ989edshLrTBUDghVKaYVGckZy4CadcJHeiBO8F7RvrBHc/sMgTt2hCRcIOYcDD0Ab8kNjYMMc36c",
+	"yNlAOH1MJnzCxa6F3lkQm1E+NidsVNhwO+uKlXmO5VYxl6WE7Wfm1YY9dqePr3O2gTIGYp7IKB1pAHyN",
+	"SLd7uAt+pAXR9JrZhJhLzHsJQfHdgxdDgAYrcmAYkKGRrTIBlkV2DDvkFEu4m5/C3wfOUzNo9Uin0/kc",
+	"Fmk71dO2g5lfM9+86izilBrJtJPX8fAPqHA3IMOFhsLXA2H+KgzrleRtpRdxgwHm1WzXjM7V0LccAgc3",
+	"HxnyLw4xzEcGf3QG4jI/p84vDp4+y5GwEA5xUVpTc6wErrZ3QLxBlQbvivevGLodnLfTgU1zOeh2seR1",
+	"qpgiIzrnmsYu70dhdg/ymPMkHnUPEUJnGd59M6rICbbB0Omc4/ALBIDpA6UnCqg2psvCoJxe/potzNmJ",
+	"H97iOMtkO+dt0Ks///r5/wQAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -111,6 +111,24 @@ func (e ClientAssertionType) Valid() bool {
 	}
 }
 
+// Defines values for ClientType.
+const (
+	Confidential ClientType = "confidential"
+	Public       ClientType = "public"
+)
+
+// Valid indicates whether the value is a known member of the ClientType enum.
+func (e ClientType) Valid() bool {
+	switch e {
+	case Confidential:
+		return true
+	case Public:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -469,13 +487,39 @@ type Application struct {
 	AccessTokenTtl int `json:"access_token_ttl"`
 
 	// Audience The token's `aud`; the application's id unless set.
-	Audience  string             `json:"audience"`
-	CreatedAt time.Time          `json:"created_at"`
-	Id        openapi_types.UUID `json:"id"`
-	IsDefault bool               `json:"is_default"`
+	Audience string `json:"audience"`
+
+	// ClientType `public`: PKCE alone, no secret; `confidential`: it authenticates
+	// wherever it is named (a secret or `private_key_jwt`). `public` when
+	// created; issuing a secret or a JWK Set makes an application
+	// confidential, and one holding either cannot be made public (400).
+	ClientType ClientType `json:"client_type"`
+	CreatedAt  time.Time  `json:"created_at"`
+
+	// FirstParty A first-party application signs users in without a consent page;
+	// false when created (the default application is first party).
+	FirstParty FirstParty         `json:"first_party"`
+	Id         openapi_types.UUID `json:"id"`
+	IsDefault  bool               `json:"is_default"`
 
 	// Name Example: hub
 	Name string `json:"name"`
+
+	// PostLogoutRedirectUris Where a sign-out (`/oauth/end_session`) may send the browser; the
+	// same rules as `redirect_uris`. Empty when created.
+	//
+	//
+	// Example: ["https://app.example.com/signed-out"]
+	PostLogoutRedirectUris PostLogoutRedirectURIs `json:"post_logout_redirect_uris"`
+
+	// RedirectUris Where an authorization response may send the browser, each matched
+	// as an exact string: https, or http only on a loopback host or
+	// localhost; no wildcard, no fragment, no user information. Empty
+	// when created.
+	//
+	//
+	// Example: ["https://app.example.com/callback","http://127.0.0.1:8000/callback"]
+	RedirectUris RedirectURIs `json:"redirect_uris"`
 
 	// RefreshTokenTtl Seconds.
 	//
@@ -495,7 +539,33 @@ type ApplicationCreate struct {
 	// AccessTokenTtl Seconds, from one minute to one day.
 	AccessTokenTtl *AccessTTL `json:"access_token_ttl,omitempty"`
 	Audience       *string    `json:"audience,omitempty"`
-	Name           string     `json:"name"`
+
+	// ClientType `public`: PKCE alone, no secret; `confidential`: it authenticates
+	// wherever it is named (a secret or `private_key_jwt`). `public` when
+	// created; issuing a secret or a JWK Set makes an application
+	// confidential, and one holding either cannot be made public (400).
+	ClientType *ClientType `json:"client_type,omitempty"`
+
+	// FirstParty A first-party application signs users in without a consent page;
+	// false when created (the default application is first party).
+	FirstParty *FirstParty `json:"first_party,omitempty"`
+	Name       string      `json:"name"`
+
+	// PostLogoutRedirectUris Where a sign-out (`/oauth/end_session`) may send the browser; the
+	// same rules as `redirect_uris`. Empty when created.
+	//
+	//
+	// Example: ["https://app.example.com/signed-out"]
+	PostLogoutRedirectUris *PostLogoutRedirectURIs `json:"post_logout_redirect_uris,omitempty"`
+
+	// RedirectUris Where an authorization response may send the browser, each matched
+	// as an exact string: https, or http only on a loopback host or
+	// localhost; no wildcard, no fragment, no user information. Empty
+	// when created.
+	//
+	//
+	// Example: ["https://app.example.com/callback","http://127.0.0.1:8000/callback"]
+	RedirectUris *RedirectURIs `json:"redirect_uris,omitempty"`
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
@@ -553,7 +623,33 @@ type ApplicationUpdate struct {
 	// AccessTokenTtl Seconds, from one minute to one day.
 	AccessTokenTtl *AccessTTL `json:"access_token_ttl,omitempty"`
 	Audience       *string    `json:"audience,omitempty"`
-	Name           *string    `json:"name,omitempty"`
+
+	// ClientType `public`: PKCE alone, no secret; `confidential`: it authenticates
+	// wherever it is named (a secret or `private_key_jwt`). `public` when
+	// created; issuing a secret or a JWK Set makes an application
+	// confidential, and one holding either cannot be made public (400).
+	ClientType *ClientType `json:"client_type,omitempty"`
+
+	// FirstParty A first-party application signs users in without a consent page;
+	// false when created (the default application is first party).
+	FirstParty *FirstParty `json:"first_party,omitempty"`
+	Name       *string     `json:"name,omitempty"`
+
+	// PostLogoutRedirectUris Where a sign-out (`/oauth/end_session`) may send the browser; the
+	// same rules as `redirect_uris`. Empty when created.
+	//
+	//
+	// Example: ["https://app.example.com/signed-out"]
+	PostLogoutRedirectUris *PostLogoutRedirectURIs `json:"post_logout_redirect_uris,omitempty"`
+
+	// RedirectUris Where an authorization response may send the browser, each matched
+	// as an exact string: https, or http only on a loopback host or
+	// localhost; no wildcard, no fragment, no user information. Empty
+	// when created.
+	//
+	//
+	// Example: ["https://app.example.com/callback","http://127.0.0.1:8000/callback"]
+	RedirectUris *RedirectURIs `json:"redirect_uris,omitempty"`
 
 	// RefreshTokenTtl Seconds, from one minute to one year.
 	RefreshTokenTtl *RefreshTTL `json:"refresh_token_ttl,omitempty"`
@@ -644,6 +740,12 @@ type ClientJWKSet struct {
 	Keys []ClientJWK `json:"keys"`
 }
 
+// ClientType `public`: PKCE alone, no secret; `confidential`: it authenticates
+// wherever it is named (a secret or `private_key_jwt`). `public` when
+// created; issuing a secret or a JWK Set makes an application
+// confidential, and one holding either cannot be made public (400).
+type ClientType string
+
 // DialectPassword defines model for DialectPassword.
 type DialectPassword = string
 
@@ -676,6 +778,10 @@ type FieldError struct {
 
 // FieldErrorLocation defines model for FieldError.Location.
 type FieldErrorLocation string
+
+// FirstParty A first-party application signs users in without a consent page;
+// false when created (the default application is first party).
+type FirstParty = bool
 
 // Health defines model for Health.
 type Health struct {
@@ -885,6 +991,12 @@ type PasswordSet struct {
 	NewPassword NewPassword `json:"new_password"`
 }
 
+// PostLogoutRedirectURIs Where a sign-out (`/oauth/end_session`) may send the browser; the
+// same rules as `redirect_uris`. Empty when created.
+//
+// Example: ["https://app.example.com/signed-out"]
+type PostLogoutRedirectURIs = []RedirectURI
+
 // Problem RFC 9457 problem details.
 type Problem struct {
 	// Detail Example: user not found
@@ -919,6 +1031,17 @@ type RecoveryCodes struct {
 	// RecoveryCodes Ten single-use codes, shown this once; only their hashes are kept.
 	RecoveryCodes []string `json:"recovery_codes"`
 }
+
+// RedirectURI defines model for RedirectURI.
+type RedirectURI = string
+
+// RedirectURIs Where an authorization response may send the browser, each matched
+// as an exact string: https, or http only on a loopback host or
+// localhost; no wildcard, no fragment, no user information. Empty
+// when created.
+//
+// Example: ["https://app.example.com/callback","http://127.0.0.1:8000/callback"]
+type RedirectURIs = []RedirectURI
 
 // RefreshTTL Seconds, from one minute to one year.
 type RefreshTTL = int

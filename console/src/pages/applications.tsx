@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "../api";
 import { userIDOf } from "../names";
 import { go } from "../route";
-import { Field, Form, Notice, Outcome, Page, Problems, split, Table, TextArea, useChange, useForm, useLoad, when } from "../ui";
+import { Check, Field, Form, Notice, Outcome, Page, Problems, Select, split, Table, TextArea, useChange, useForm, useLoad, when } from "../ui";
 
 /** Applications is the list, or the page of the application id. */
 export function Applications(p: { id?: string }) {
@@ -13,7 +13,7 @@ export function Applications(p: { id?: string }) {
   if (p.id) return <Application id={p.id} onClose={() => go("applications")} />;
   return (
     <Page title="Applications">
-      <Table of={apps} caption="Applications" columns={["Name", "Audience", "Access token TTL (s)", "Scopes", "Default"]}
+      <Table of={apps} caption="Applications" columns={["Name", "Audience", "Access token TTL (s)", "Scopes", "Client type", "Default"]}
         cells={(a) => [
           <button type="button" class="link" onClick={() => go("applications", a.id)}>
             {a.name}
@@ -21,6 +21,7 @@ export function Applications(p: { id?: string }) {
           a.audience,
           a.access_token_ttl,
           a.scopes.join(" "),
+          a.client_type,
           a.is_default ? "yes" : "no",
         ]}
       />
@@ -47,7 +48,12 @@ function AppForm(p: { app?: Schemas["Application"]; title: string; submit: strin
     access_token_ttl: a ? String(a.access_token_ttl) : "",
     refresh_token_ttl: a ? String(a.refresh_token_ttl) : "",
     scopes: a?.scopes.join(" ") ?? "",
+    redirect_uris: a?.redirect_uris.join("\n") ?? "",
+    post_logout_redirect_uris: a?.post_logout_redirect_uris.join("\n") ?? "",
+    client_type: a?.client_type ?? "public",
+    first_party: a?.first_party ?? false,
   });
+  const lines = (s: string) => s.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const number = (s: string) => (s ? Number(s) : undefined);
   const save = form.submit(
     (v) =>
@@ -57,6 +63,12 @@ function AppForm(p: { app?: Schemas["Application"]; title: string; submit: strin
         access_token_ttl: number(v.access_token_ttl),
         refresh_token_ttl: number(v.refresh_token_ttl),
         scopes: split(v.scopes),
+        redirect_uris: lines(v.redirect_uris),
+        post_logout_redirect_uris: lines(v.post_logout_redirect_uris),
+        // Sent only when changed: credentials put since the form loaded
+        // may have made the application confidential.
+        client_type: v.client_type !== (a?.client_type ?? "public") ? (v.client_type as Schemas["ClientType"]) : undefined,
+        first_party: v.first_party,
       }),
     "Saved.",
   );
@@ -67,6 +79,10 @@ function AppForm(p: { app?: Schemas["Application"]; title: string; submit: strin
       <Field label="Access token TTL (seconds)" type="number" {...form.field("access_token_ttl")} />
       <Field label="Refresh token TTL (seconds)" type="number" {...form.field("refresh_token_ttl")} />
       <Field label="Client scopes (separated by spaces)" {...form.field("scopes")} />
+      <TextArea label="Redirect URIs (one a line)" {...form.field("redirect_uris")} rows={3} />
+      <TextArea label="Post-logout redirect URIs (one a line)" {...form.field("post_logout_redirect_uris")} rows={2} />
+      <Select label="Client type" name="client_type" value={form.values.client_type} onChange={(v) => form.set({ client_type: v })} problem={form.problem} options={["public", "confidential"]} />
+      <Check label="First party (no consent page)" {...form.check("first_party")} />
     </Form>
   );
 }

@@ -1554,6 +1554,10 @@ export interface components {
             refresh_token_ttl: number;
             is_default: boolean;
             scopes: components["schemas"]["ApplicationScopes"];
+            redirect_uris: components["schemas"]["RedirectURIs"];
+            post_logout_redirect_uris: components["schemas"]["PostLogoutRedirectURIs"];
+            client_type: components["schemas"]["ClientType"];
+            first_party: components["schemas"]["FirstParty"];
             /** Format: date-time */
             created_at: string;
         };
@@ -1567,6 +1571,10 @@ export interface components {
             access_token_ttl?: components["schemas"]["AccessTTL"];
             refresh_token_ttl?: components["schemas"]["RefreshTTL"];
             scopes?: components["schemas"]["ApplicationScopes"];
+            redirect_uris?: components["schemas"]["RedirectURIs"];
+            post_logout_redirect_uris?: components["schemas"]["PostLogoutRedirectURIs"];
+            client_type?: components["schemas"]["ClientType"];
+            first_party?: components["schemas"]["FirstParty"];
         };
         ApplicationUpdate: {
             name?: string;
@@ -1574,7 +1582,44 @@ export interface components {
             access_token_ttl?: components["schemas"]["AccessTTL"];
             refresh_token_ttl?: components["schemas"]["RefreshTTL"];
             scopes?: components["schemas"]["ApplicationScopes"];
+            redirect_uris?: components["schemas"]["RedirectURIs"];
+            post_logout_redirect_uris?: components["schemas"]["PostLogoutRedirectURIs"];
+            client_type?: components["schemas"]["ClientType"];
+            first_party?: components["schemas"]["FirstParty"];
         };
+        /**
+         * @description Where an authorization response may send the browser, each matched
+         *     as an exact string: https, or http only on a loopback host or
+         *     localhost; no wildcard, no fragment, no user information. Empty
+         *     when created.
+         * @example [
+         *       "https://app.example.com/callback",
+         *       "http://127.0.0.1:8000/callback"
+         *     ]
+         */
+        RedirectURIs: components["schemas"]["RedirectURI"][];
+        /**
+         * @description Where a sign-out (`/oauth/end_session`) may send the browser; the
+         *     same rules as `redirect_uris`. Empty when created.
+         * @example [
+         *       "https://app.example.com/signed-out"
+         *     ]
+         */
+        PostLogoutRedirectURIs: components["schemas"]["RedirectURI"][];
+        RedirectURI: string;
+        /**
+         * @description `public`: PKCE alone, no secret; `confidential`: it authenticates
+         *     wherever it is named (a secret or `private_key_jwt`). `public` when
+         *     created; issuing a secret or a JWK Set makes an application
+         *     confidential, and one holding either cannot be made public (400).
+         * @enum {string}
+         */
+        ClientType: "public" | "confidential";
+        /**
+         * @description A first-party application signs users in without a consent page;
+         *     false when created (the default application is first party).
+         */
+        FirstParty: boolean;
         /**
          * @description The scopes the application may ask for with the client_credentials
          *     grant (gatehouse's own or the operator's); empty when created.
