@@ -84,6 +84,13 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Tokens, error)
 	// One read: the token, its family, user, role and application.
 	g, err := s.st.GetRefreshGrant(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
+		// No token to check the client against: an unknown client is
+		// still invalid_client.
+		if r.ClientID != "" && !r.ClientAuthenticated {
+			if _, err := s.IdentifyClient(ctx, ClientAuth{ID: r.ClientID}, r.Origin); err != nil {
+				return Tokens{}, err
+			}
+		}
 		return Tokens{}, ErrInvalidGrant
 	}
 	if err != nil {
