@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -89,4 +90,37 @@ func trailingBits(token string) string {
 	}
 	last := strings.IndexByte(alphabet, token[len(token)-1])
 	return token[:len(token)-1] + string(alphabet[last|(1<<unused-1)])
+}
+
+// FuzzCheckRedirectURI: whatever CheckRedirectURI accepts is an absolute
+// https URI, or http on localhost or a loopback address, with a host, no
+// user information, no fragment, no wildcard and no space or control
+// character; and a fragment added to it is refused.
+func FuzzCheckRedirectURI(f *testing.F) {
+	for _, seed := range []string{
+		"https://app.example.com/cb", "http://127.0.0.1:8000/cb", "http://localhost/cb", "http://[::1]/cb",
+		"http://app.example.com/cb", "http://localhost.evil.example/cb", "http://127.0.0.1.evil.example/",
+		"https://*.example.com/cb", "https://app.example.com/cb#x", "https://u:p@app.example.com/", "/cb",
+		"https:///cb", "javascript:alert(1)", "https://app.example.com/c b", "HTTPS://APP.EXAMPLE.COM/", "http://LOCALHOST/",
+		"http://0x7f.1/", "http://127.1/", "http://[::ffff:127.0.0.1]/", "https://app.example.com%2F@evil/",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if CheckRedirectURI(raw) != nil {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatalf("accepted %q, which does not parse: %v", raw, err)
+		}
+		secure := u.Scheme == "https" || u.Scheme == "http" && loopbackHost(u.Hostname())
+		if !secure || u.Host == "" || u.User != nil || u.Fragment != "" ||
+			strings.ContainsAny(raw, "#* \t\r\n\x00") {
+			t.Fatalf("accepted %q (scheme %q, host %q)", raw, u.Scheme, u.Host)
+		}
+		if CheckRedirectURI(raw+"#frag") == nil {
+			t.Fatalf("accepted %q with a fragment", raw)
+		}
+	})
 }
