@@ -24,8 +24,10 @@ import (
 type Options struct {
 	// DB is the database: a postgres:// or postgresql:// URL for
 	// PostgreSQL (many nodes may share it), anything else the path of a
-	// SQLite database file.
-	DB string
+	// SQLite database file. DBTimeout bounds every call to it
+	// (store.DefaultTimeout when zero).
+	DB        string
+	DBTimeout time.Duration
 	// Auth configures the auth service; its AdminScopes default to every
 	// scope of the contract and its UserScopes to auth.DefaultUserScopes.
 	Auth auth.Config
@@ -91,7 +93,7 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 		return nil, err
 	}
 	o.Auth.Sealer = sealer
-	st, err := OpenStore(ctx, o.DB)
+	st, err := OpenStore(ctx, o.DB, store.WithTimeout(o.DBTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -189,8 +191,8 @@ func CheckIssuer(iss string) error {
 // OpenStore opens and migrates the database db names: PostgreSQL for a
 // postgres:// or postgresql:// URL, else the SQLite database file at that
 // path.
-func OpenStore(ctx context.Context, db string) (store.Store, error) {
-	st, err := store.OpenMigrated(ctx, db)
+func OpenStore(ctx context.Context, db string, opts ...store.Option) (store.Store, error) {
+	st, err := store.OpenMigrated(ctx, db, opts...)
 	if err != nil {
 		return nil, err // not a typed nil in the interface
 	}

@@ -77,6 +77,7 @@ func NewEcho(h *Handlers, spec *openapi3.T, log *slog.Logger) *echo.Echo {
 	if h.cfg.RateLimit > 0 {
 		e.Use(newIPRateLimiter(h.cfg.RateLimit, h.cfg.RateBurst, spec).middleware)
 	}
+	e.Use(newShedder(h.cfg.MaxInFlight).middleware)
 	e.Use(strictBodies(spec))
 	e.Use(echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
 		Options: openapi3filter.Options{
@@ -257,7 +258,7 @@ func (h *Handlers) authenticateBearer(c echo.Context, token string) (Principal, 
 		return Principal{}, &Error{Kind: KindUnauthenticated, Detail: "the access token is not valid", TokenGiven: true}
 	}
 	if err != nil {
-		return Principal{}, &Error{Kind: KindInternal, Detail: "internal error", Err: err}
+		return Principal{}, classify(err)
 	}
 	return Principal{UserID: claims.Subject, Scopes: claims.Scopes(), SessionID: claims.SessionID, AMR: claims.AMR}, nil
 }
@@ -271,7 +272,7 @@ func (h *Handlers) authenticateAPIKey(c echo.Context, key string) (Principal, er
 		return Principal{}, &Error{Kind: KindUnauthenticated, Detail: "the API key is not valid", TokenGiven: true}
 	}
 	if err != nil {
-		return Principal{}, &Error{Kind: KindInternal, Detail: "internal error", Err: err}
+		return Principal{}, classify(err)
 	}
 	return Principal{UserID: k.User.ID, Scopes: k.Scopes, user: &k.User}, nil
 }

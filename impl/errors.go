@@ -29,20 +29,26 @@ const (
 	KindHeaderTooLarge
 	KindTooManyRequests
 	KindUnavailable
+	// KindDatabaseUnavailable: the database did not answer within
+	// --db-timeout, or more requests wait on it than --max-in-flight.
+	// The native API and /oauth/* answer 503; the dialects, which
+	// document no such answer, their 500.
+	KindDatabaseUnavailable
 )
 
 var kindStatus = map[Kind]int{
-	KindInternal:         http.StatusInternalServerError,
-	KindInvalid:          http.StatusBadRequest,
-	KindUnauthenticated:  http.StatusUnauthorized,
-	KindForbidden:        http.StatusForbidden,
-	KindNotFound:         http.StatusNotFound,
-	KindMethodNotAllowed: http.StatusMethodNotAllowed,
-	KindConflict:         http.StatusConflict,
-	KindTooLarge:         http.StatusRequestEntityTooLarge,
-	KindHeaderTooLarge:   http.StatusRequestHeaderFieldsTooLarge,
-	KindTooManyRequests:  http.StatusTooManyRequests,
-	KindUnavailable:      http.StatusServiceUnavailable,
+	KindInternal:            http.StatusInternalServerError,
+	KindInvalid:             http.StatusBadRequest,
+	KindUnauthenticated:     http.StatusUnauthorized,
+	KindForbidden:           http.StatusForbidden,
+	KindNotFound:            http.StatusNotFound,
+	KindMethodNotAllowed:    http.StatusMethodNotAllowed,
+	KindConflict:            http.StatusConflict,
+	KindTooLarge:            http.StatusRequestEntityTooLarge,
+	KindHeaderTooLarge:      http.StatusRequestHeaderFieldsTooLarge,
+	KindTooManyRequests:     http.StatusTooManyRequests,
+	KindUnavailable:         http.StatusServiceUnavailable,
+	KindDatabaseUnavailable: http.StatusServiceUnavailable,
 }
 
 // Status is the HTTP status of the kind.
@@ -97,6 +103,8 @@ func classify(err error) *Error {
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.Is(err, store.ErrUnavailable):
+		return &Error{Kind: KindDatabaseUnavailable, Detail: "the database did not answer in time, retry shortly", RetryAfter: 1, Err: err}
 	case he != nil:
 		return fromHTTPError(he)
 	case errors.As(err, &policy):

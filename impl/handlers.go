@@ -60,6 +60,9 @@ type Config struct {
 	TrustedProxies []string
 	// NoConsole switches the admin console at /console/ off (404).
 	NoConsole bool
+	// MaxInFlight bounds the requests in progress that may wait on the
+	// database; those beyond it answer 503 at once (0: no bound).
+	MaxInFlight int
 }
 
 var _ api.StrictServerInterface = (*Handlers)(nil)

@@ -23,17 +23,28 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		e := classify(err)
-		if e.Kind == KindInternal {
+		switch e.Kind {
+		case KindInternal:
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 				"path", c.Path(), "err", err)
+		case KindDatabaseUnavailable:
+			log.WarnContext(c.Request().Context(), "database unavailable",
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+				"path", c.Path(), "err", err)
+		}
+		name, r := routeDialect(c.Request().URL.Path)
+		if e.Kind == KindDatabaseUnavailable && name != "native" && name != "oauth" {
+			// The dialects document no 503 for it: their 500, in their
+			// shape, as for any failure of the server's own.
+			e = &Error{Kind: KindInternal, Detail: "internal error", Err: e}
 		}
 		switch e.Kind {
 		case KindUnauthenticated, KindForbidden:
 			if h := wwwAuthenticate(c.Request(), e); h != "" {
 				c.Response().Header().Set("WWW-Authenticate", h)
 			}
-		case KindTooManyRequests:
+		case KindTooManyRequests, KindDatabaseUnavailable:
 			c.Response().Header().Set("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
 		case KindUnavailable:
 			if e.RetryAfter > 0 {
@@ -44,7 +55,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				c.Response().Header().Set(echo.HeaderAllow, allow)
 			}
 		}
-		if err := rendererFor(c).render(c, e); err != nil {
+		if err := r.render(c, e); err != nil {
 			log.ErrorContext(c.Request().Context(), "write error response", "err", err)
 		}
 	}
@@ -95,12 +106,6 @@ type renderer interface {
 	render(c echo.Context, e *Error) error
 }
 
-// rendererFor picks the renderer of the dialect of the request's route.
-func rendererFor(c echo.Context) renderer {
-	_, r := routeDialect(c.Request().URL.Path)
-	return r
-}
-
 // problemRenderer writes RFC 9457 problem details.
 type problemRenderer struct{}
 
@@ -128,11 +133,12 @@ func (problemRenderer) render(c echo.Context, e *Error) error {
 type oauthRenderer struct{}
 
 var oauthCodes = map[Kind]api.OAuthErrorError{
-	KindInternal:        api.OAuthErrorErrorServerError,
-	KindUnauthenticated: api.OAuthErrorErrorInvalidToken,
-	KindForbidden:       api.OAuthErrorErrorInsufficientScope,
-	KindUnavailable:     api.OAuthErrorErrorTemporarilyUnavailable,
-	KindTooManyRequests: api.OAuthErrorErrorTemporarilyUnavailable,
+	KindInternal:            api.OAuthErrorErrorServerError,
+	KindUnauthenticated:     api.OAuthErrorErrorInvalidToken,
+	KindForbidden:           api.OAuthErrorErrorInsufficientScope,
+	KindUnavailable:         api.OAuthErrorErrorTemporarilyUnavailable,
+	KindDatabaseUnavailable: api.OAuthErrorErrorTemporarilyUnavailable,
+	KindTooManyRequests:     api.OAuthErrorErrorTemporarilyUnavailable,
 }
 
 func (oauthRenderer) render(c echo.Context, e *Error) error {

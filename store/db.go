@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // DB is the Store kept in a SQL database, SQLite or PostgreSQL. Every query
@@ -47,6 +48,8 @@ type DB struct {
 	// rebound caches each query's text in the engine's placeholder style
 	// when that is not ? (PostgreSQL's $n), so it is rewritten once.
 	rebound sync.Map
+	// timeout bounds every call (WithTimeout, timeout.go).
+	timeout time.Duration
 }
 
 var _ Store = (*DB)(nil)
@@ -60,18 +63,18 @@ func IsPostgresURL(dsn string) bool {
 // Open opens the database dsn names without migrating it: PostgreSQL for a
 // postgres:// or postgresql:// URL, else the SQLite database file at that
 // path. Call Migrate before use, or use OpenMigrated.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if IsPostgresURL(dsn) {
-		return OpenPostgres(ctx, dsn)
+		return OpenPostgres(ctx, dsn, opts...)
 	}
-	return OpenSQLite(ctx, dsn)
+	return OpenSQLite(ctx, dsn, opts...)
 }
 
 // OpenMigrated opens the database dsn names (see Open) and migrates it to
 // the latest schema. Nodes sharing a PostgreSQL database take turns: goose
 // holds an advisory lock while it migrates, so each migration runs once.
-func OpenMigrated(ctx context.Context, dsn string) (*DB, error) {
-	s, err := Open(ctx, dsn)
+func OpenMigrated(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	s, err := Open(ctx, dsn, opts...)
 	if err != nil {
 		return nil, err
 	}

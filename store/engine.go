@@ -20,6 +20,10 @@ type engine struct {
 	prepareReads bool
 	// violation reports the constraint a driver error broke.
 	violation func(error) violation
+	// busy reports whether a driver error is a lock still held when its
+	// wait (SQLite's busy_timeout) ran out; nil when the engine bounds
+	// waits by the context alone.
+	busy func(error) bool
 	// storable reports whether a TEXT value can hold s.
 	storable func(s string) bool
 	// newProvider returns goose's provider of the engine's migrations.

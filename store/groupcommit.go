@@ -121,6 +121,12 @@ func (s *DB) commitGroup(group []*rotation) {
 		return nil
 	})
 	switch {
+	case errors.Is(err, ErrUnavailable):
+		// The writer did not answer in time: alone, each would wait as
+		// long again.
+		for _, r := range live {
+			r.err = err
+		}
 	case err != nil && len(live) > 1:
 		// Rolled back: run each alone, so one rotation's failure is its own.
 		for _, r := range live {

@@ -94,8 +94,10 @@ func (s *DB) MigrationStatus(ctx context.Context) (current, latest int64, err er
 
 // Ping checks that the database answers and that its schema is current.
 func (s *DB) Ping(ctx context.Context) error {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	if err := s.reader.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping: %w", err)
+		return fmt.Errorf("ping: %w", s.unavailable(ctx, err))
 	}
 	current, latest, err := s.MigrationStatus(ctx)
 	if err != nil {

@@ -124,7 +124,8 @@ func redact(dsn string) string {
 // migrating it; call Migrate before use, or use OpenMigrated. The store
 // holds one connection pool; every statement is safe to run from many nodes
 // at once.
-func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
+func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	o := openOptions(opts)
 	cfg, pc, err := ParsePostgresDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -138,7 +139,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
 	}
-	return &DB{engine: postgresEngine, writer: db, reader: db, pools: map[string]*sql.DB{"postgres": db}}, nil
+	return &DB{engine: postgresEngine, writer: db, reader: db, pools: map[string]*sql.DB{"postgres": db}, timeout: o.timeout}, nil
 }
 
 // newPostgresProvider returns the goose provider of the PostgreSQL

@@ -22,39 +22,57 @@ func (s *DB) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 // readRow runs a one-row read on the reader, through the statement cache
-// when the engine prepares reads. A statement that cannot be prepared is
-// run directly, which reports the same error.
-func (s *DB) readRow(ctx context.Context, q string, args ...any) *sql.Row {
-	ctx = s.shortCtx(ctx)
+// when the engine prepares reads, under the store's timeout. A statement
+// that cannot be prepared is run directly, which reports the same error.
+func (s *DB) readRow(ctx context.Context, q string, args ...any) row {
+	ctx, cancel := s.bounded(ctx)
+	r := row{ctx: ctx, cancel: cancel, s: s}
+	sctx := s.shortCtx(ctx)
 	if s.prepareReads {
-		if st, err := s.readStmt(ctx, q); err == nil {
-			return st.QueryRowContext(ctx, args...)
+		if st, err := s.readStmt(sctx, q); err == nil {
+			r.row = st.QueryRowContext(sctx, args...)
+			return r
 		}
 	}
-	return s.reader.QueryRowContext(ctx, s.rebind(q), args...)
+	r.row = s.reader.QueryRowContext(sctx, s.rebind(q), args...)
+	return r
 }
 
 // readRows runs a read on the reader, through the statement cache when
-// the engine prepares reads.
-func (s *DB) readRows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+// the engine prepares reads, under the store's timeout until the rows are
+// closed.
+func (s *DB) readRows(ctx context.Context, q string, args ...any) (*rows, error) {
+	ctx, cancel := s.bounded(ctx)
+	var rs *sql.Rows
+	var err error
 	if !s.prepareReads {
-		return s.reader.QueryContext(ctx, s.rebind(q), args...)
+		rs, err = s.reader.QueryContext(ctx, s.rebind(q), args...)
+	} else {
+		var st *sql.Stmt
+		if st, err = s.readStmt(ctx, q); err == nil {
+			rs, err = st.QueryContext(ctx, args...)
+		}
 	}
-	st, err := s.readStmt(ctx, q)
 	if err != nil {
-		return nil, err
+		cancel()
+		return nil, s.unavailable(ctx, err)
 	}
-	return st.QueryContext(ctx, args...)
+	return &rows{Rows: rs, ctx: ctx, cancel: cancel, s: s}, nil
 }
 
-// exec runs one write statement on the writer.
+// exec runs one write statement on the writer under the store's timeout.
 func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return s.writer.ExecContext(ctx, s.rebind(q), args...)
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
+	res, err := s.writer.ExecContext(ctx, s.rebind(q), args...)
+	return res, s.unavailable(ctx, err)
 }
 
-// writeRow runs one write statement that returns a row on the writer.
-func (s *DB) writeRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.writer.QueryRowContext(ctx, s.rebind(q), args...)
+// writeRow runs one write statement that returns a row on the writer,
+// under the store's timeout.
+func (s *DB) writeRow(ctx context.Context, q string, args ...any) row {
+	ctx, cancel := s.bounded(ctx)
+	return row{row: s.writer.QueryRowContext(ctx, s.rebind(q), args...), ctx: ctx, cancel: cancel, s: s}
 }
 
 // execOne runs the write op q on the one row its string arguments name

@@ -192,7 +192,13 @@ func (s *DB) RotateRefreshToken(ctx context.Context, oldHash string, next Refres
 			rotated = n == 1
 		}
 	} else {
-		rotated, err = s.rotateGrouped(&rotation{ctx: ctx, oldHash: oldHash, next: next, now: now})
+		// The wait for the group is bounded as a transaction is: a
+		// rotation whose deadline passed before its group began is
+		// dropped, never carried out.
+		rctx, cancel := s.bounded(ctx)
+		rotated, err = s.rotateGrouped(&rotation{ctx: rctx, oldHash: oldHash, next: next, now: now})
+		err = s.unavailable(rctx, err)
+		cancel()
 	}
 	if err != nil || rotated {
 		return s.writeErr("rotate refresh token", err)

@@ -31,7 +31,7 @@ func (s *DB) pageStart(p Page, first int64) (after int64, afterID string, limit 
 }
 
 // scanAll reads every row of rows with scan.
-func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+func scanAll[T any](rows *rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	out := []T{}
 	for rows.Next() {
@@ -63,7 +63,7 @@ func readPage[T any](ctx context.Context, s *DB, limit int, scan func(scanner) (
 	return out, encodeCursor(key(out[limit-1])), nil
 }
 
-// scanner is a *sql.Row or *sql.Rows.
+// scanner is a row or rows.
 type scanner interface {
 	Scan(dest ...any) error
 }

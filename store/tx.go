@@ -6,34 +6,49 @@ import (
 	"fmt"
 )
 
-// tx is a write transaction whose statements are rebound like DB's.
+// tx is a write transaction whose statements are rebound like DB's. Its
+// statements run under the transaction's context, which the store's
+// timeout ends (the ctx they are given is the caller's, from which it was
+// made): a statement stalled past the deadline returns, and the
+// transaction is rolled back.
 type tx struct {
-	tx *sql.Tx
-	s  *DB
+	tx  *sql.Tx
+	s   *DB
+	ctx context.Context
 }
 
-func (t tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	ctx = t.s.shortCtx(ctx)
+func (t tx) exec(_ context.Context, q string, args ...any) (sql.Result, error) {
+	ctx := t.s.shortCtx(t.ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, t.s.rebind(q), args...)
 }
 
-func (t tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	ctx = t.s.shortCtx(ctx)
+func (t tx) queryRow(_ context.Context, q string, args ...any) row {
+	ctx := t.s.shortCtx(t.ctx)
+	r := row{ctx: t.ctx, cancel: func() {}, s: t.s}
 	if st := t.stmt(ctx, q); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		r.row = st.QueryRowContext(ctx, args...)
+	} else {
+		r.row = t.tx.QueryRowContext(ctx, t.s.rebind(q), args...)
 	}
-	return t.tx.QueryRowContext(ctx, t.s.rebind(q), args...)
+	return r
 }
 
-func (t tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	ctx = t.s.shortCtx(ctx)
+func (t tx) query(_ context.Context, q string, args ...any) (*rows, error) {
+	ctx := t.s.shortCtx(t.ctx)
+	var rs *sql.Rows
+	var err error
 	if st := t.stmt(ctx, q); st != nil {
-		return st.QueryContext(ctx, args...)
+		rs, err = st.QueryContext(ctx, args...)
+	} else {
+		rs, err = t.tx.QueryContext(ctx, t.s.rebind(q), args...)
 	}
-	return t.tx.QueryContext(ctx, t.s.rebind(q), args...)
+	if err != nil {
+		return nil, t.s.unavailable(t.ctx, err)
+	}
+	return &rows{Rows: rs, ctx: t.ctx, cancel: func() {}, s: t.s}, nil
 }
 
 // stmt returns q's prepared statement in the transaction when the engine
@@ -81,8 +96,18 @@ func (s *DB) prepareWrites(ctx context.Context) {
 // inTx runs fn in a write transaction on the writer (BEGIN IMMEDIATE on
 // SQLite, READ COMMITTED on PostgreSQL), committing when fn returns nil and
 // rolling back otherwise, a panic included. fn must use only t: SQLite's
-// writer has a single connection, which t holds.
+// writer has a single connection, which t holds. The wait for the writer,
+// the transaction and its commit are bounded by the store's timeout; past
+// it the error is ErrUnavailable and nothing is written (unless the
+// commit itself reached the database before the answer was lost, as with
+// any commit whose answer is).
 func (s *DB) inTx(ctx context.Context, fn func(t tx) error) error {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
+	return s.unavailable(ctx, s.runTx(ctx, fn))
+}
+
+func (s *DB) runTx(ctx context.Context, fn func(t tx) error) error {
 	if s.prepareReads {
 		s.prepareWrites(ctx)
 	}
@@ -96,7 +121,7 @@ func (s *DB) inTx(ctx context.Context, fn func(t tx) error) error {
 			panic(p)
 		}
 	}()
-	if err := fn(tx{sqlTx, s}); err != nil {
+	if err := fn(tx{sqlTx, s, ctx}); err != nil {
 		sqlTx.Rollback()
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v3"
+
+	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -40,6 +42,8 @@ func newApp() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Value: "./gatehouse.db", Sources: env("db"),
 				Usage: "the SQLite database file (created if missing), or a postgres:// URL"},
+			&cli.DurationFlag{Name: "db-timeout", Value: store.DefaultTimeout, Sources: env("db-timeout"),
+				Usage: "the longest a database call may take (a statement, a transaction, the wait for a connection or for SQLite's write lock); past it a request answers 503 with Retry-After"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Sources: env("log-level"),
 				Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Sources: env("log-format"),

@@ -51,6 +51,11 @@ func serviceFlags() []cli.Flag {
 	}
 }
 
+// DefaultMaxInFlight is --max-in-flight's default: enough requests in
+// progress for any pool to stay busy, few enough that a stalled database
+// holds a bounded number of them.
+const DefaultMaxInFlight = 512
+
 // zeroIsOff maps a duration flag where 0 means "none" to auth.Config,
 // where zero takes the default and a negative value means none.
 func zeroIsOff(d time.Duration) time.Duration {
@@ -95,6 +100,8 @@ func serveCommand() *cli.Command {
 				Usage: "CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the socket's address is the client)"},
 			&cli.BoolFlag{Name: "no-console", Sources: env("no-console"),
 				Usage: "switch the admin console at /console/ off (its routes answer 404)"},
+			&cli.IntFlag{Name: "max-in-flight", Value: DefaultMaxInFlight, Sources: env("max-in-flight"),
+				Usage: "requests in progress that may wait on the database; those beyond answer 503 with Retry-After at once (0: no bound)"},
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: 15 * time.Second, Sources: env("shutdown-timeout"),
 				Usage: "how long in-flight requests may run after SIGINT or SIGTERM"},
 		),
@@ -113,6 +120,7 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 	}
 	o := gatehouse.Options{
 		DB:            cmd.String("db"),
+		DBTimeout:     cmd.Duration("db-timeout"),
 		MasterKeyFile: cmd.String("master-key-file"),
 		Auth: auth.Config{
 			Issuer:               issuer,
@@ -136,6 +144,7 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 			TrustedProxies: cmd.StringSlice("trusted-proxies"),
 			JWKSMaxAge:     cmd.Duration("jwks-max-age"),
 			NoConsole:      cmd.Bool("no-console"),
+			MaxInFlight:    int(cmd.Int("max-in-flight")),
 		},
 		Logger: log,
 	}

@@ -1495,6 +1495,9 @@ type OcariotHeaderTooLarge = OcariotError
 // ServerError RFC 9457 problem details.
 type ServerError = Problem
 
+// ServiceUnavailable RFC 9457 problem details.
+type ServiceUnavailable = Problem
+
 // SignupDisabled RFC 9457 problem details.
 type SignupDisabled = Problem
 
@@ -3161,7 +3164,14 @@ type MessageUnauthorizedJSONResponse struct {
 	Headers MessageUnauthorizedResponseHeaders
 }
 
-type NoMailApplicationProblemPlusJSONResponse Problem
+type NoMailResponseHeaders struct {
+	RetryAfter *int
+}
+type NoMailApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers NoMailResponseHeaders
+}
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
@@ -3237,6 +3247,15 @@ type OAuthUnavailableJSONResponse struct {
 type OcariotHeaderTooLargeJSONResponse OcariotError
 
 type ServerErrorApplicationProblemPlusJSONResponse Problem
+
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ServiceUnavailableResponseHeaders
+}
 
 type SignupDisabledApplicationProblemPlusJSONResponse Problem
 
@@ -4430,6 +4449,23 @@ func (response IntrospectToken500JSONResponse) VisitIntrospectTokenResponse(w ht
 	return err
 }
 
+type IntrospectToken503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response IntrospectToken503JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeTokenRequestObject struct {
 	JSONBody     *RevokeTokenJSONRequestBody
 	FormdataBody *RevokeTokenFormdataRequestBody
@@ -4527,6 +4563,23 @@ func (response RevokeToken500JSONResponse) VisitRevokeTokenResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response RevokeToken503JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5125,6 +5178,25 @@ func (response ListApiKeys500ApplicationProblemPlusJSONResponse) VisitListApiKey
 	return err
 }
 
+type ListApiKeys503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiKeys503ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKeyRequestObject struct {
 	Body *CreateApiKeyJSONRequestBody
 }
@@ -5259,6 +5331,25 @@ func (response CreateApiKey500ApplicationProblemPlusJSONResponse) VisitCreateApi
 	return err
 }
 
+type CreateApiKey503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiKey503ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApiKeyRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -5373,6 +5464,25 @@ func (response DeleteApiKey500ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApiKey503ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5501,6 +5611,25 @@ func (response GetApiKey500ApplicationProblemPlusJSONResponse) VisitGetApiKeyRes
 	return err
 }
 
+type GetApiKey503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiKey503ApplicationProblemPlusJSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApplicationsRequestObject struct {
 	Params ListApplicationsParams
 }
@@ -5605,6 +5734,25 @@ func (response ListApplications500ApplicationProblemPlusJSONResponse) VisitListA
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplications503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplications503ApplicationProblemPlusJSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5749,6 +5897,25 @@ func (response CreateApplication500ApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type CreateApplication503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplication503ApplicationProblemPlusJSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApplicationRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -5883,6 +6050,25 @@ func (response DeleteApplication500ApplicationProblemPlusJSONResponse) VisitDele
 	return err
 }
 
+type DeleteApplication503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplication503ApplicationProblemPlusJSONResponse) VisitDeleteApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetApplicationRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -6003,6 +6189,25 @@ func (response GetApplication500ApplicationProblemPlusJSONResponse) VisitGetAppl
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplication503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplication503ApplicationProblemPlusJSONResponse) VisitGetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6164,6 +6369,25 @@ func (response UpdateApplication500ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type UpdateApplication503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApplication503ApplicationProblemPlusJSONResponse) VisitUpdateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetApplicationJWKSRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -6284,6 +6508,25 @@ func (response GetApplicationJWKS500ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationJWKS503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationJWKS503ApplicationProblemPlusJSONResponse) VisitGetApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6429,6 +6672,25 @@ func (response PutApplicationJWKS500ApplicationProblemPlusJSONResponse) VisitPut
 	return err
 }
 
+type PutApplicationJWKS503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutApplicationJWKS503ApplicationProblemPlusJSONResponse) VisitPutApplicationJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApplicationMembersRequestObject struct {
 	Id     ID `json:"id"`
 	Params ListApplicationMembersParams
@@ -6554,6 +6816,25 @@ func (response ListApplicationMembers500ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ListApplicationMembers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationMembers503ApplicationProblemPlusJSONResponse) VisitListApplicationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RemoveApplicationMemberRequestObject struct {
 	Id     ID                 `json:"id"`
 	UserId openapi_types.UUID `json:"user_id"`
@@ -6673,6 +6954,25 @@ func (response RemoveApplicationMember500ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type RemoveApplicationMember503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveApplicationMember503ApplicationProblemPlusJSONResponse) VisitRemoveApplicationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddApplicationMemberRequestObject struct {
 	Id     ID                 `json:"id"`
 	UserId openapi_types.UUID `json:"user_id"`
@@ -6788,6 +7088,25 @@ func (response AddApplicationMember500ApplicationProblemPlusJSONResponse) VisitA
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddApplicationMember503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AddApplicationMember503ApplicationProblemPlusJSONResponse) VisitAddApplicationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6912,6 +7231,25 @@ func (response ListApplicationSecrets500ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplicationSecrets503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListApplicationSecrets503ApplicationProblemPlusJSONResponse) VisitListApplicationSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7067,6 +7405,25 @@ func (response CreateApplicationSecret500ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type CreateApplicationSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplicationSecret503ApplicationProblemPlusJSONResponse) VisitCreateApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApplicationSecretRequestObject struct {
 	Id       ID     `json:"id"`
 	SecretId string `json:"secret_id"`
@@ -7186,6 +7543,25 @@ func (response DeleteApplicationSecret500ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type DeleteApplicationSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplicationSecret503ApplicationProblemPlusJSONResponse) VisitDeleteApplicationSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditEventsRequestObject struct {
 	Params ListAuditEventsParams
 }
@@ -7290,6 +7666,25 @@ func (response ListAuditEvents500ApplicationProblemPlusJSONResponse) VisitListAu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents503ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7683,6 +8078,25 @@ func (response VerifyEmail500ApplicationProblemPlusJSONResponse) VisitVerifyEmai
 	return err
 }
 
+type VerifyEmail503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail503ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -7770,6 +8184,25 @@ func (response GetMe500ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe503ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7914,6 +8347,25 @@ func (response UpdateMe500ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type UpdateMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SendMyVerificationRequestObject struct {
 }
 
@@ -8011,6 +8463,25 @@ func (response SendMyVerification500ApplicationProblemPlusJSONResponse) VisitSen
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMyVerification503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SendMyVerification503ApplicationProblemPlusJSONResponse) VisitSendMyVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8132,6 +8603,25 @@ func (response RegenerateRecoveryCodes500ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type RegenerateRecoveryCodes503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes503ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RemoveMyTotpRequestObject struct {
 }
 
@@ -8229,6 +8719,25 @@ func (response RemoveMyTotp500ApplicationProblemPlusJSONResponse) VisitRemoveMyT
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMyTotp503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMyTotp503ApplicationProblemPlusJSONResponse) VisitRemoveMyTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8346,6 +8855,25 @@ func (response EnrollTotp500ApplicationProblemPlusJSONResponse) VisitEnrollTotpR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTotp503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EnrollTotp503ApplicationProblemPlusJSONResponse) VisitEnrollTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8500,6 +9028,25 @@ func (response ConfirmTotp500ApplicationProblemPlusJSONResponse) VisitConfirmTot
 	return err
 }
 
+type ConfirmTotp503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp503ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangeMyPasswordRequestObject struct {
 	Body *ChangeMyPasswordJSONRequestBody
 }
@@ -8618,6 +9165,25 @@ func (response ChangeMyPassword500ApplicationProblemPlusJSONResponse) VisitChang
 	return err
 }
 
+type ChangeMyPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword503ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndMyOtherSessionsRequestObject struct {
 }
 
@@ -8699,6 +9265,25 @@ func (response EndMyOtherSessions500ApplicationProblemPlusJSONResponse) VisitEnd
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMyOtherSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndMyOtherSessions503ApplicationProblemPlusJSONResponse) VisitEndMyOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8790,6 +9375,25 @@ func (response ListMySessions500ApplicationProblemPlusJSONResponse) VisitListMyS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySessions503ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8912,6 +9516,25 @@ func (response EndMySession500ApplicationProblemPlusJSONResponse) VisitEndMySess
 	return err
 }
 
+type EndMySession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndMySession503ApplicationProblemPlusJSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOverviewRequestObject struct {
 }
 
@@ -8999,6 +9622,25 @@ func (response GetOverview500ApplicationProblemPlusJSONResponse) VisitGetOvervie
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOverview503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetOverview503ApplicationProblemPlusJSONResponse) VisitGetOverviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9108,6 +9750,25 @@ func (response ForgotPassword500ApplicationProblemPlusJSONResponse) VisitForgotP
 	return err
 }
 
+type ForgotPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ForgotPassword503ApplicationProblemPlusJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetPasswordRequestObject struct {
 	Body *ResetPasswordJSONRequestBody
 }
@@ -9207,6 +9868,25 @@ func (response ResetPassword500ApplicationProblemPlusJSONResponse) VisitResetPas
 	return err
 }
 
+type ResetPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword503ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRolesRequestObject struct {
 }
 
@@ -9294,6 +9974,25 @@ func (response ListRoles500ApplicationProblemPlusJSONResponse) VisitListRolesRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoles503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListRoles503ApplicationProblemPlusJSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9432,6 +10131,25 @@ func (response DeleteRole500ApplicationProblemPlusJSONResponse) VisitDeleteRoleR
 	return err
 }
 
+type DeleteRole503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteRole503ApplicationProblemPlusJSONResponse) VisitDeleteRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRoleRequestObject struct {
 	Name RoleName `json:"name"`
 }
@@ -9552,6 +10270,25 @@ func (response GetRole500ApplicationProblemPlusJSONResponse) VisitGetRoleRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRole503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetRole503ApplicationProblemPlusJSONResponse) VisitGetRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9695,6 +10432,25 @@ func (response PutRole500ApplicationProblemPlusJSONResponse) VisitPutRoleRespons
 	return err
 }
 
+type PutRole503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutRole503ApplicationProblemPlusJSONResponse) VisitPutRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSigningKeysRequestObject struct {
 }
 
@@ -9782,6 +10538,25 @@ func (response ListSigningKeys500ApplicationProblemPlusJSONResponse) VisitListSi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSigningKeys503ApplicationProblemPlusJSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9890,6 +10665,25 @@ func (response RotateSigningKey500ApplicationProblemPlusJSONResponse) VisitRotat
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKey503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotateSigningKey503ApplicationProblemPlusJSONResponse) VisitRotateSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10031,6 +10825,25 @@ func (response Signup500ApplicationProblemPlusJSONResponse) VisitSignupResponse(
 	return err
 }
 
+type Signup503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Signup503ApplicationProblemPlusJSONResponse) VisitSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -10135,6 +10948,25 @@ func (response ListUsers500ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10286,10 +11118,13 @@ type CreateUser503ApplicationProblemPlusJSONResponse struct {
 func (response CreateUser503ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10409,6 +11244,25 @@ func (response DeleteUser500ApplicationProblemPlusJSONResponse) VisitDeleteUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser503ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10533,6 +11387,25 @@ func (response GetUser500ApplicationProblemPlusJSONResponse) VisitGetUserRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10694,6 +11567,25 @@ func (response UpdateUser500ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type UpdateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser503ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InviteUserRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -10841,10 +11733,13 @@ type InviteUser503ApplicationProblemPlusJSONResponse struct {
 func (response InviteUser503ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10964,6 +11859,25 @@ func (response RemoveUserMfa500ApplicationProblemPlusJSONResponse) VisitRemoveUs
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserMfa503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveUserMfa503ApplicationProblemPlusJSONResponse) VisitRemoveUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11103,6 +12017,25 @@ func (response SetUserPassword500ApplicationProblemPlusJSONResponse) VisitSetUse
 	return err
 }
 
+type SetUserPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SetUserPassword503ApplicationProblemPlusJSONResponse) VisitSetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndUserSessionsRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -11217,6 +12150,25 @@ func (response EndUserSessions500ApplicationProblemPlusJSONResponse) VisitEndUse
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions503ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11345,6 +12297,25 @@ func (response ListUserSessions500ApplicationProblemPlusJSONResponse) VisitListU
 	return err
 }
 
+type ListUserSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions503ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndUserSessionRequestObject struct {
 	Id        ID                 `json:"id"`
 	SessionId openapi_types.UUID `json:"session_id"`
@@ -11460,6 +12431,25 @@ func (response EndUserSession500ApplicationProblemPlusJSONResponse) VisitEndUser
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession503ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14196,332 +15186,336 @@ func (sh *strictHandler) EndUserSession(ctx echo.Context, id ID, sessionId opena
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L39dts4si/6Kti6Z6/YcyhZ/ki6W169zlY7znS+fWxnsue2epuQCEloU4CGAO1o+mSt+9d9gPsQd7/H",
-	"fpTzJGehCiBBipQoR3bSM/4nsSQSn1WFQn386vfWSM7mUjChVav3e2vKaMQS+PMnqvjoZErjmIkJM99E",
-	"TI0SPtdcilavdcGEJlLEC3I7ZYLoKSOjmJsvaaqnTGg+oppF5JbrKfn58vKMQItk5/zFCXn23dEP5L/+",
-	"82nnICDm83fP9r/b7bSCFvtEZ/OYtXrYP0kYjWc/DloTqtlUpooNWq2gpUZTNqNmTHOqNUvMeP6j+MIv",
-	"/zFo/fqnQeu/tYKWXsxNi0onXExanz8HrRMplIzZycXZ8sQuzUzw9yeKnEihmdDtCzZKE64X7TMZ89Hi",
-	"GKfOtSLyVhCZ8AkXARGScBFzwQi2SGRC2A2N4ZdxQmdcTMw0E/a3lCcsavV0kjJ/Qkyks1bvl1bExjSN",
-	"dVslI/JEsXj85Ni2WfxKL2JW+GYkhWCj4lN8NvE+k4hq2juG8bA2FSOmtEwUeSKkYE+OyZAq1k4Tnn0x",
-	"lsmsTUdmfWwTrV+rVvWFafA9rKN6zsRieW3fSTKnE0ZmdIHdI93gajdbmOen7/5a3f07eUJH0wpSNdS3",
-	"t9/pkpH5XREtZadV1baQbXikrv0LLZOK9i/lNROK0IQRwW5Ygv1EtX0oaKayj3Omk0V/rFlSxXEjKSIz",
-	"fHJLuSZDNpYJIzpZcDEhdEK5KHY544LPTK/7WVdcaDZhCfT18ePHvseq1ZzgMbPZfmicESoicjs19E/G",
-	"lMcscmz9tFtmY0YTlhCWJDL5cdDi4obGPLrSZslKvFxejc9Ba04NkWgrkk7SRMmkepyhYJ/01QieCIkc",
-	"A2HNE3bDZaqA6My4uHn8bylLFq2gJejM9IfvFBeOfnrDxERPW72n+wdV+/TyefUwEqZkmoyM5OBR1uOc",
-	"6mneIY9WErrhNqpbvVaawpPLnb/hM66X++9rMpNKEz3lisyoMNvDZorsWFlC7OZULUIMTZbWAInnabcb",
-	"rCalz2Y6ai6FYrBP/Tn/oFjyE43O2d9SpmCsIxSk5k86n8eWoPZ+U2bsv+cU83vW1mu2aPVaL9/9pf/m",
-	"5fOr89P/+eH04rKV9/WWKUXN0dR6iVSFx0xi+/zsz+a/JWzc6rX+r738vNvDX9WeHe6pIVGcTXFd61q3",
-	"7/0MZ+allG9oggflmqluZ1RIbTAYAieO4Uk8v8mYszhCgSSNPHp2RF7zn8hOWFrMcLfjTeSCJTeuwy/a",
-	"sMvT83f9N1en5+fvzyv3C3siXBHNZnOZ0ITHC5IKekN5TIcx297mNerKNoJyfNs7CK2e2zWoHGI6GjGl",
-	"xmnsNrRTGNRXIKyhjBZmzYB69slb/lNpSG+pWFjmVl9CLJfv31+97b/7q6PIi0p6uZQSBZpdHxWQxByU",
-	"JKbmpNwasSz1Q8aJnKFApVGUMKWObc/UnNEkhPO6DQd2SBQe0EbGeoq090jd+OzTe97pD6Oz4/0gzCks",
-	"E/53c158uSg9OT99fvru8mX/zcVKcTpKWGTOfhqr7a3xx0SKid+00ZGpIFYzIAkbJ0xNCWgIPtV98Hj2",
-	"wXjBEUQsJ9yqeEb3MgrXWCZkTpW6lUlEplRNrW6/na1vdHjOEzmM2ey/V+x8xDTlcavX0t45YXU1WGho",
-	"wahqZu6q1fvl9xYcG0bxUCwBvSBozTKiuKFxyoxMcJoLGaaazLhSoJb8GrSUpjpVrd6RURg01/YaFxE3",
-	"kUx1oEOZ6t4wpuK6OWGd4WTXnYWg+8RGiWKRIa2lOQNNnUgxjvlok8XdyihHUyomcOOB7hVej+ESlCaJ",
-	"uT2bVWRkhxKzA4TGCaPRgmh6zURAaKZgEi5Iqhge4C9kMuRRxMSDT8dj45iOrgklaiTneK2Tc5bgrUEw",
-	"tiQWP3782C5fP1YxSPm2AiMyutey/vXlipKQcAQGhCrgc3OrW5CfT/vPccEb63z3suqbzQYG/Gp2o3TC",
-	"6OyetNWs/S3qqzBweyptdJdoNmTbcqMB+0LFH1YTxtv+qF59vARuU8BmIZ3zq2u2UCHy3n3wmR3VPRHP",
-	"JjuxOelsdq3Zzoj7gqSCfZqzkWYRHEFpwvxBfZU1rNHq7asbapnbGdY7iScz0DQXJOzbMUBn4X3Q8jv5",
-	"FjSjh5PZfdBuuYbmA6Bew7gKr6aKiUgRYRRNHpMdrkmSClQMZKoHImy31UzP22kSh7s9eDNvjYxkGkfW",
-	"7EiThN+wDnnORjwyChoYCAeCioU22qnZ+9uEa80E2QnP3l9ckr2b/T2j7qnQnOVUMxiJ+WYXxknTiGsW",
-	"DQRVJDRfd6BvFpLQUnXYIe9k8SLUQ+N4rgPIZCBGVJAZExHhujMQLdgI/UKmInrIrXgniUpH00yNAgZ4",
-	"b4jkLtYqIEpn0pwkFF8ATRmeQplTesKq3FfFgbnrj9O9iXe7AKMfGuxWNZ9kanZVB7kplcxSpcnQEKDQ",
-	"hun8KwKqPUJq+BY6JWh6LHhuDjsHuy00/M0N2URfMDJYlitzNcDrBTZ4TMojNoMaGuIfxakh7xlYv6dU",
-	"EClGrG54zsy6teHZBoG4mtEj0FetCAxLwwgDEhYoxnyRCpXO5zLRzH4JAwqDgciehcM/NHRTeBru0fh0",
-	"2fe22/Fed73DvQM1i2wDrL2fapQg5gIP9xaue4QOhL0EEilYYP4hE37DRGl/An8/LdEBeQ2Epa+E6ilL",
-	"8A1tjytz5YFjS9veDREgpxhtDFxZxIiXVxfv3xm5UjgvwB/UPpFCJzJed1g49w5sEWzZ9rW71ZRQeaMK",
-	"YQNVj5tJKKNRhD1DICodj/mIM6Htzg8E7Akl1uUycr7b3DcDnLG/C1ea7DloH40wA9E/e0mu2eLY0FCu",
-	"DlyhZzcEOhDSa3qMxhtvRQYCtqroBKaKUJQo2BsT0VxyoZcoMiC3Uz6aDgTIJiEJBduofU1LIwASNk4V",
-	"i5Z2eyvaAezQPem5G8qBXkEwN1V8t8kA1hB4Aru/meWxLGORgmpEbCquhbwVNoDgikc92Pq8BzKlCs2w",
-	"PGptW+464i7TIq5/mA0qDJzcAolkpA5FQemFN7jzO7BytDiPAPgMzD/csvlAYAdPFFFslDCIGaBKsQQm",
-	"7gRuQNinOZjdZGLOyJguWNQh742iRe3CWdYzzOEPiaucYSNUP0FSwK/HOVcORMaWqE+iZrosULYkZ4ON",
-	"ObYUk5IT6n3c8dZQD2rvV0DOYc8IwZobH7TzbcmSmougG+mGzp2tDNjzzl153jkz8PtwytyVYr/Aog8L",
-	"cC+X7Ia0AEwegmhFDcrxda5yHJOyVOyBWuCN7YmqiPMyksoFguSyxhMzA5GHinErouCH3Xs8xu/DY/Tl",
-	"ZPzgrqT3I5pwqe9LqcHWt228aybR78NUsyzG8YxEj5o7GulCwQUHB8snIp0/58rsdfSFDjvFJ6Kdzo18",
-	"jlyLvnPtMHeu5ReUe3OthRXDsaeJtV9l1ioSttsKVoLI8TgkO7hqEHuEbpOv7TCpOfeaH3nbH92Kw82K",
-	"2ZdnDxpz0PCEug/L3FLUwfbNvxlLYKDaaMTm1ng1T+Tc6Nxo1Mv83r9XxN/lRqVfsgfzaE45/I2NMEAM",
-	"7q6Xl29qYzkD3G4pGJlxkWqjicOniC7M5LMgvO+fHRXC8J51l+PwIFICIj3Ks0HTbnRFdSHAMKKatTUH",
-	"R39plkELrxtqo3d41CCAMWhds8XVlAtd7au9ZosniswTNuaf4LCIqdJkLFO4gSR0pFmiikGmWXT41f/+",
-	"f/7/T0f/8+9VvZpmrozisdGUMD5yHRXAPG3IRDa7wF/3SvqA7TqBh4C/ooibhaDxmbd9YxorFpR2tLg7",
-	"pQgbF49/zRZEaTlX5FYm11xMju3pBWoYHSomtFnIzVbCC449ePoUaNJ93g/8gPxf/mMw+NTt/vrfq2Pw",
-	"/fWDttctUfRHIOxamiZckHEaxx0ClwmjBQt5e2z+58ppFVN5K/JI7pWMsx1KvQO9vuHoIinuBIQaF/5Y",
-	"E3dlBNXnXG1JEgqfvTDuBpOBvmqG+kGxxBf/nnenOPTMzbJm0M85jdlIn2VemQAipd7ZdW/w6gcXWFWe",
-	"SNZOkI9mxbQytbg4kUK0X55xsBxBXR0IuBS4e3F6/peXJ6dXH971/9J/+ab/05vTVlARsvlrBakuRRWu",
-	"20t/8Muvr1iMcwwYrN1eG1AIYbgl+XXU/eFZWYCtG6XX2IpBFYN+l8aEVu1sSEur5/1+asTV4pIjkTUU",
-	"cTPr4c6PSBrNuPg3+LfqDSOZHCHnL/XrHi+v6coH7jKDGlK++HBycnrRmOKy15YirKtbkHFxAQ6qlCyf",
-	"50vru/ac8/fdbZO3+HUbX1rw2uUN1nCRnaI3h2oSztT8Osp1XkUd16q2BQ3t8Fm3UmGlacSZGNVE7UEn",
-	"TxQJaRqFeAkvGqJ4RFIRM6WIYrryxLTGe/x+tYxGL8elefJzcCfNYswTpa/mNNGLdZ29MI+ewZPN1Quu",
-	"rux12uO5oZQxo8LXAHKqnKbDqobmUumrWE5kqq8SFvGEjfRVmvC15/aZVPoNvHduX/tw/lIh923QzPLL",
-	"QM6bUtXB0x8OutWEBS7RBmpIRk0X+MIqdSkj1mCZC6rmUNiwbEjlpVq1G0X6LRJYA20tm9ydrhhVnL5y",
-	"MbPbbomxt3Jh+AJWvjNbbvXG8wfhutUN4KmDW7wtFhMNzqHt3DnyY+0+Lx7l+VYebbh45SMN8qKpugaH",
-	"QJ4ZgITv2cUGAmKAyE5m+Hji8tALUXdP1O4xYbO5tp4XKzHQ5ZKJ0V9aMolYonoJo3DulANOzESzJfaY",
-	"Yf/g+1XMQNt/77Z/6HWu2jUMMaOfXmKz+54Uz3bEX0rwjH/j9/+qo6O5jMYp3p8xyAYXbMse9Ln5bL59",
-	"u43KyKuCU3Hdaqw3GQrElKop4Ypcs3mVJlpFG7bXzYlky9LQMteSTLyLzPswj5rQ74wL/9v9R93jUfd4",
-	"KN1jmXzTiOvTG+vkKhOiuwbnlypw4FctMh1pmVyhzKkjIT6v/NV5f6t+Qtth5W8N5ZtM9UjOCiYRhSYR",
-	"I+3RyV1pEVEprFLdnPRGNp1UseSKTlil/bpKQNqG7B7k0/h15SZuRTrmJHGPqmIWaVp7QG560tU6BXLq",
-	"nScySmFF23TO2+gDWN5ZZ9lb6csoaJXHZEbVNYvMjzFXWjU8Bu3tWlvTlpv56hXrR1GtwffrOKqyoT1n",
-	"MVvhbdDsk66H2nGRMTs2EHvXKBcsHltn8N0N19Bt1cDxvOq7gNMKWBnIzVJ8IlhEhgtCgQIswk7RHvfq",
-	"42tywWxU93dPDw7Jf/3n4W5p7PvPDr8/qiC50kAu7VlbCkeZJ/yGanZ1zRZXv926qF3b10HnAOGHrJBL",
-	"E9HjTI97kHqgetIscQ8lcTuLsW2bofR+u9XtIQTEVUpCHN2rj6/X6jbl1Zunw5iPYNHsWPe/2yU2Vj+8",
-	"hrjiVPC/pcyFFyume+T8oj8QO+cXB0+fBYRqEjOqNDnoHn1Phlyr3YCcnpCz9sHTZ2Tn1Dy1a25/71+f",
-	"kdPo4OnT/R8GYuc0en7R3+2QkMaTMEBuhdyMADNqZlSPps5V3CFnuLZkxmZDlqiBoEkp2r50OMaTdYL0",
-	"gk8EF5N+jGdgclO+Qj6r0vSbPHSNEm81ky+/pSs8tKcngVluu36dVkE47Jye/K/zi/7/ev/6bLdStSo7",
-	"lcwWVZ9+yz0rPvG3pdS14pPKHj+V16d7UMVQiyaPlcTENVgWzdrWy4pXH19f4G1pEz4QJVmRswWm2C9x",
-	"dmeJ3syzjY/wnGELloaD7pprDnRSP/k6sQSzCXvk7PXJKaExpEIJaW+PxyT0Q/7Dnrk/+hkyaiBupyyB",
-	"y7gNCKAzFpEd6iUFLK2Q4WzbMRDRQGRHMVcqBVQ4P6kgk88zes3UUt6OP0RME5CCkamMI9MS45CdNaLC",
-	"5uHNaMTcLu4cdbs2ktfJXvzFHOhes5WitexXr6LaNWxd9q/f4fRvDwaf9seDwafvxjV3qNMqryr9N/up",
-	"M5Iz33binHvlcdy558tqlaxvc6MgkIzaJGJIXMF4b5vDmefyyTEYLGIurstHM4DdrVnqfCyeirOBsSrT",
-	"LFcxrzfhJUWm1vX+grM4qgmNsNA2VWoX/ARIH5REUmsWkTnV02NrEEP8DwDJIRBcC+fl7VTGmAdUjETz",
-	"oHOWA9Bk7lR1XGJaaAUZGp8FCkQlsJJZvMDEvNfV2DzBF4QwekaJCsoD60YbrBsFM7ZRFhWkQkGqp01l",
-	"x8QnWNM5nbDjgQACKVwiCkHDhTa5wu4IdGeFzbIP9GdGY0O6SxeqKRtdq3parbyTF5QEOpoSaOWJIvYm",
-	"as9uIxDltXfdydfPhW3nOy6vW0HLx5/7dd3+2DaqtudlZqOvvW9YuwP1Ffz152Z+H8hNF1kTG9jBiuq8",
-	"ZwapYcYl//6Oy7/Dc+xqLiFDWiZkyBSPGJxirpOyPAOBW2eJqTP69rMjc+mKUz2a3crLWf2V2nv02dOn",
-	"h7XPwjJn8X6OfnzTaNntvJ6W6qVnTko1cR+a37DquAOarjZ5Vf/KPs0L5g0u9LOjVpUzn5dM/iueVNWs",
-	"/Jvm1eaR4bhhy2BxrGxDpcO67zNGWbHBX7C3QX7crDVD2f2r2nl7qd3O3a76Mld3e6u7n7kFOT1pBa3z",
-	"i34raL1/fVa5BNXxZ/a2lVk7+aTy5U+VLy/WL2d+TwpgqbDHmtW9qHJdbnSZsdeYu11cMmyummjYTTyN",
-	"TgVeq+au0SK/IObWQbc0O0AK/sxGfls3o2yIXpcrl7dG9dxKKknWSSkvrrQ97utcNXwpzG2DxsQC4eKb",
-	"a9cAnlo5kOw6UqPe3/Ucevuif24fzGZZsc1C3eJdhuaZkxgUgeAWRjI6IxvmSJEx+GfIjmGD7hNF3r7o",
-	"k/7Zy91lQ0O+jlZ+zMb0Kht+lSCpQDXwd+FtGmtu+y+lzWbNVin7Y3pVY4l/P6d/S9kxGdEk4TaSBBxT",
-	"REvn7zeTVprNYUme2gyjBmZ5ZmlkeVL+kCo3z4f7uh9OeFdzv6+w5/+p8jL9jt36poYlDHU0tH7vJRuB",
-	"/RWg1feD7sERGS40U4EFQ8H7oDuIi7fBkUwSNtJkKhPFyBBGuCBK0zlE4W5m0LdJzTVMUcSuwAtrA8Je",
-	"hkBaAuwoo1dVQxF5D6KqBJecMoJM6XVPCwqKpQHgcxniBmImctQFs7nV6dZ3YdGVAFx3l5c2Pdrs3H0l",
-	"oIgtJaCIBgkohWzv5bumjHzu9tTn0rKvMmusXmnoIlgpIewYaw6ogo7dQG32nq7s7IYlN5zdLnfksqWv",
-	"wA5Sc4yNRjIVGm2x0YwLrjRE7mW51nC3dFmflaHOMb9hV4opxaWoiza0v5rzEqFs4XhEoKaEgRRjImKR",
-	"BfqSihVxuAF/B55CEJoGo5Kj64Zzx0eJkLdkuHAwEoiSsL4fF4JQE/Vmu7hl4MmiUWC6yJPXAcxCjq6b",
-	"Z0HWTOgUVtVOad2oy7oQdoUtB2W6KS1leb+raNIJiBMAm95Qxbc41FfzanN8o4NKsNurpkLNP46XmL08",
-	"llLTqyb/QiYTqb/wmrPWRl1ze1g1sHOm2B3Hded1DbZkdt9g/Zu4CLc0u3KMxtohVse0VUmRhJn7A5+I",
-	"tkw12Qn3IIRgj4nIsWC4C1HbillU12EibxVLIF1pIJTRJJI0ZopQRcJCzFzYIafrY7OnWs9Vb2+Pzucd",
-	"z9W0hwEZZliF8OyGQXjrnKJBy0E1VGqaPxw9/Y5YCAgLjKKWtc08qK3oIIGTZAzQr3V6mlrhq1F4cFUA",
-	"+zdcB89RVBHdxYXS1IaP5uPOgHL3usNn42d0n7UPR/tR+4h+z9o/DL9n7YOx+cJ8/qEy6cpzBbhWj7pH",
-	"1WeaLiUitt5JTV7UrVhmRsz9kh4KzFqTMKrf2Gmwyttwlsgxj9mWYnw3EbIukLaJqgsXRIf30PyFqsjQ",
-	"czaS5mA/kZHV1EuZxfjz1cj9XqJYJojiYhKzdqqMLhKZayMm+QPCixQjdpyBJfMEosgZAiK5QPKMov3d",
-	"HUVtNp5M279dz0R7/jfQC1amV8B2eJ9WWhJL8/q1cmVyUVIOf7FAJasUhEZyVxDqg4ETl81aKW8Dwuho",
-	"ihFNFq+aCsI+0ZG2+MU9AqIUfEfmL1x3KQglsZTzIR1dk6m55MtkIGI5orH5dEyEJLc8jkY0iVwZx8mM",
-	"CR04pGzCBeqORgahSIdwjs1l+ojGsRlHK4BHent7+wffdbqdbme/9323280fuBeR78VYbwxYs2A0KSDW",
-	"HO4/PXzWbQBac85u5DV79F8++i+/yH95bpP3qy0Sq1P6C+bd6gIyWA0WQxoEMzflolm5R1KheWxWfIH4",
-	"rgmwSTAQ8FUsJy4UgoR0loQk/GXQmt9Gg9avYV4SAIrnjFJt2Cqc43kb1sU6NDnczLK4EzHPmshkR40u",
-	"UXMwWAuRtcFkCc011vHi3mwjLB/2+O55StlaFE5TFqUjqsGc6FP20aqQsX77/8bsxqtOry670fR2lm56",
-	"CXIEm8nRg/2j746+P3x29N06U8gWqJjsKMaIGfnuMfGic/LcwGUqrKCqlV5jsOQWz6Knz0p7GrQwIto+",
-	"oJOU1RgCbe9V233hXPb5XquYsbnLc22eyToYfDrYN/8ctgeDT0+H5p/I/Pkdq9l89La9ZZpGVNNlus8N",
-	"5+oqs4dvwplBy5nKrxT64a9oPLmCSLC7N+nHgFw5NOjqzKPKR6+MxnY1Y3oqoy2PApve4lyVSllSHS1y",
-	"e63MDb0G2Qa10C/bvITd2GjA1ctc8dxW1ri23e0tMHLmnd+2mWdftMrIHysXuPjIVta2qsltLWv5rEMi",
-	"XpqpR8NBjayplJho0qpwmswqXI4/y1vP7Vws+ACZLt/vf/dsNyCsM+mQTNkp3GnXrqWnvF41THYsJFpW",
-	"FNhwqKpOPwZ4yVSxavygQqJ6jZPB+t2nVJMhm1CXxANrSaZ0PmeCRc1dDNbqXTN8GsfgtygUxhiyWIqJ",
-	"Qt8/V67z6gO7IVwAtPBEZYUpiw4h20jzWdXdmPKOeBRgxQXFo9CFqfvTVA2CeZZxPpe7xP2yWBkx1Uxl",
-	"s9vMEZRnsy538kGxpN03vzcgtKq8yBLpF2ixNMvCnvocUBhmAGyc09cKCbANZd0Jk7vr616AoR8TeHHw",
-	"9BmEBeL/kORW6fG371dC4mI85NU4kbO1CKo00YpYCR4QKawPVciI9UiYb0toy+EMBJ/NWMSpNiq3LdQG",
-	"UUkYwX7NFgEJ2+1rtmjDOOCJdsRiuggHAopa2zAmpemERVkrHdKHMblqSJBko6Y24F9IPRALpglOjtyw",
-	"hI8hOAi4xxWTxetkMyq/QxhoA4FppnBLFaYQmbtvPg+bAvnq4+uL5rxYF02aMG2orClKrt1iwGSd0QWJ",
-	"OSN0yqjNShDsFsGJByL0yCe0uNxLm7VrdssOwVHSQhEOJZJwirnRwO0R1y7VdkpvWOZvb7xl5aBQL0K1",
-	"ID98+l/Be1vCe/U48cvEQTq/f4/uAzgbmgfAlty4TeN9Ngr0CVZ4rS/fX56doDnrjpaM6kR3qyrKxNMw",
-	"zBvFALr9g8MjEPIly0yDGKG6yZyKRMazSrAPqeegrNur3/LAX7MF+XD+EmWzPwlC53MongL6eGhEc17s",
-	"DL9E3cZGiKyIGbSD6O3taanne+gq+NeDF/968MJ87/sLejSi/4PGE5lwPZ39ePFzf3+QdrsHzyI+4Vr9",
-	"+Aw/Yf8/Qkv/etivbgsfnbOEy+jHwy5+RCvxj69+uvj418PnZ6c/n70+PPv3s00hlIZUscMDYlbf2aax",
-	"1tbB4fcBufi5394PyDOCow7IYZeo3eKirB9BOWfKYSv5e1pJEqVMxn8k54OrW7KcTFcy6j28y8GGRyxD",
-	"29kgbkzXI1wj20g9hVzCiUDwLTwP1/ssvPhUT4MsRPb77odsot6Acl+coaMu+OkwCAQaB/CIvdmYtqWe",
-	"N37WeVjbJVHVKPTbbHWY/R5iEPxR9xC/dFwQkh07KtCwlnrFhVYNnT9mcpUDAaaG9rLuoOFyu8+O1mSB",
-	"LDedxfXvFCP8Gw654MWuoln3gDf8ihVqNJEiGVXb3gvX553CGxvNK8tEKzlo53TE2orNaQIWGIswKWiS",
-	"yFsuJli/VVsvgN39Zj36Skd5Ef1waSoIa2MC+uodqxIyJQHuce4Ksb0aX71uO/pOxX718bKzCmqQi1pH",
-	"uKe5Fywxnl1kLfr1GqpxKR4YQgKWA9LPc9KroUFxwZdnFbQ+tScSJFBbXfN5W85Rj2uDxZAl1svi0VcB",
-	"M2rMY9YKmiYy/lQHpLMqvLrQWGET3KCqKMFoutsBmIy8+l0VVrMm6A/VSPxX9iJeI+csz9hahnAxtg5k",
-	"FhE9TWQ6mVpkB/MFyg9bd7cQM64oj4iSu9Vmv+Klxgf5p18AnVm4+OSNvpE3LKYjVpfVxES21MsLAkE1",
-	"UwBkyBei5Kc0507NRJ3suWqAGCrS2NYHNNTfpCYASMNKgyCExW1Gcl98nYNN8e50Ft/fKxxXosDi8peM",
-	"At4U6litIUBtGR7HbklYAKmw2P0hFzdcM7w1JSnrZbcje48SA2GJnwoCD6NqqSVRRukUjOxQQUKYaqEL",
-	"TNKiA2Fr1YHdDMvammd7hMWKkafdQ1fZ2vS6Cx8s0A3GbQwEinuuDV12SEal1jiIYR3Fpe6hAz0078I8",
-	"/QqsUD8QtNpbrlgVuNZmFot1cga3LV9YW75dlYWPa4HsLHn/G4mVJqYP3O7lMb6l9kCFEVZutZfs2XiA",
-	"X2SaoXH8ftzq/bKBkebX5ketEy5NA3i2Z/2pY+9tGPvgRF4Pm1nh24Lf3CXSPI5AMQ6JR4rcj2J+aOBI",
-	"qTUmwmTlhIt/hKw8bzLKVgcpzuVkUzjRCqyr3+RUlNSdtacnwActawev5FQ0ef1lMx3kDa3q5LlsdMC7",
-	"fYMyOhk+092UhRqIrlcfLx1I11L+d+X9w8cxK25AJ5Lrjf4vzSq5LfdacwOsI6EtBfY31KO/NUv8VtXF",
-	"ZhL9c81GLO/9T+fdbnd/Lc7G5uByaLpNE64XF2Z89v6cFRJdQnG0wLRkJyxU3Qx3A3A7ikmuW8hbAaEK",
-	"aIrokJeacDUQNFYSLs1zbVQ6RcK+H+ffc3XJX5/+1Ya+mnu4A0VzYa+tf2/3z162X/v4xTQrK0gzON5X",
-	"Hy+rLADZ4Mmrj5cBGUIN6gRGY7t/9fHS1jAOwZyH/e/9KSQWkRv0jcqhFeZTNTwwCh5Ujct2XrApQMi9",
-	"Sz2zRj+8ANpq4vmIBgJwyrAAiFGczIhUHlsMDkbBWKSOCfUtQW6T0NEYy9ulM9BaKz4kcavX8gfT8mNA",
-	"6ZxfIbSNlUABgEGDSp1ApD9ZyDSBaiWWlMBY4pmMbSGSXuuc0ci3JSsXJ80Th1G79OptArpl1vkIcmDh",
-	"xQiAmZcb9JtKI64L3YOBx3xrVtqmuIEtxA3PXBWwj2xe9hH0bNsV7NjLWXFy8E3+0/rBZy+4gDKzfoUm",
-	"7Q9tw6MzG3+69ILr6Fxqcy2wv2WbsVwBpufhg3nBOBBJXOgevsl/Wj8j+4IzJVWQly8mkW8cB6GbpIqN",
-	"fNDRkl/EBoCVYFh2HIDGQPzXfx50Dnd75OfLyzPyE1V8lNfiKSASRhlIqg1WQheHGoiy02NoWrFeD4I5",
-	"oXhez2AoIAtV4IIfzNEzEEMZLQISZj4fzBIoNhzWuFcghymsdD0Vm8l+My2V8WWDgXDg2rt45/WnT0fu",
-	"4mtlPQlRDFihDccdHP5m8rkUnGo9989dWOGVpmUj6/CeulvgqSA/RSCXa7gYiPDs/cUl2bvZ35uxvczs",
-	"EBB2w6zbS/uuhSlVLsYCbAUDgRVx1oAINZnhZ7jqjqUrok6xhoM9IvLzZ0a50JQLzO5Pgf5dgtiE62k6",
-	"BD9S9kIbHUru4zJSZd40eH6VZ+0uhtOhUIZoFTEpOijMQXBuUa8sVoI1DixKbcjxOOaCZYbKLHpnIAYC",
-	"kmxVLzu8/hRa5CZFMsCa8HfI+A3IEkDL5/AYQ60GAkwlJJGpZoUWIBE5rCtMHwZ298RAhJhXHOJxlFGC",
-	"M8gsZRMfY0KhPVmfqIGA3pWDnnIRn9kDwAJqSucMpw6uJXinZ45a2w+slVl3C/RvM5qlIbpnR+Q1/4n8",
-	"7//3/yNHh/vHhKIQwB/3yVv32/5hh/wkI24zRec0USyCLMeRjhc98uri/bssRAyCwj5cvmh/HwCWM+RF",
-	"pmJOwQSn0iSRhmAIUyM6ZwFJ2JxRrQi15yJx3p0pNbqbWOipoZZhahaRm8NjTkfMxkAZSQDhzdbwBqIM",
-	"YHJxPLbxgaAeIPGOh1102DkwiiSk3R91ux3SJxiNDaYfPSWRZHZOQJW4IN2n1gLXj2N5G2aCFFbfKKBm",
-	"V8gO2PO4AoRflgxEpiX1iJCezsQ+caURlZzr3Q4Jfz7tPwe7IvQZEYfVPRDhn08v4ReYxA/7+13yX//5",
-	"Q8dMA82Yfz69NAOApOrlfQ8GonQOmUdyIiRcjOI0MsLJgehCzquMFpk6HbFRTBPUpKnwpgEyEYZqzzyb",
-	"WCwg/1hiCq3zpcd8xKwrzSmxczqasvZBp7sklm5vbzsUfu7IZLJn31V7b16enL67OIV38jz2XCC1gpYR",
-	"JCimup19fEzOmaBz3uq1DjvdzqGFQQZtcq9zy+K4DUPe++32WnUMW0MCTVUcAvKcV3ABiG5GF5noQqnV",
-	"c4F/FkrACMgAIxK8eD1lkXCsoDPNGAry4/LIgmkkdRv7Z14bCGj0lscxtIz6O6qthcBBiA8EDQzjA/2A",
-	"zoGAjauLEiU7B10H6EaGCxfksUuGbIwhEgMBKMwBiaWYoOlbkHBGP7XphIUBMXcwMjJ7iGswlUKmCdwP",
-	"aHxLzTTMsitb7yNr18Eww6og7WQk99KogX9mUCHAKz8MW3nQ7bqT0OpsvtR224p35AZwmBdM4xG7hgKW",
-	"tlBpsy9DhlzWydC20U4GJH8ija5bUYTWLd+P78IemcpbMjNXMGU9wrZ0B/QyZLi2kdEF221Duu187Z9W",
-	"bV2H9GHdCUTlFFPGW67jw2635Rt70AyRr5pnAHCv/NJt/1B99TfLd3S4X7fa2fbt4U36Uso3NJmwgtGg",
-	"1fvl16Cl0tmMJgsXuIHL798qvNInZiB0olq9X1oRVxhv0fr1M+5DtWHY7hBBaQv+mwqBuESJZtgrSLGk",
-	"b6LA//PpZVXTm6zUl6/Wk2zGy8dKzfJ9DorCEvStdgFAoY16nCc9lxi3YLgo5TDeIz+Xeqrga4teml9o",
-	"74F0AV6RHHS6JdwJVezb5jYd7R89MClvvjnfCIW79cqW8Ily69CUmudM8KgNt/pJmpvp6+j4/ZyJl89P",
-	"Co//49MvTJqcSCHYyFxM7HqSSI7SGWYAPSC5Nt+Db4RM165fI7Klcw5AUXt+QiQczVLpWiTE3Ngb8xum",
-	"bOWdNDnOruVc2ztO3oP9qY0m4eVd6M/5B8USH/bbKg9M6Z9ktGjAAJkK4huDW/1oxsVZHkZrhvPOXhvM",
-	"Txin2IR1KsboPLKfi34t5zOvIKDVpGC7AN8XFB892uCtn2hWaBDe3G/85gcP/hbe3T/cYKyOZoPW0cEP",
-	"m7z3loqFHbFqzC329TLDBK2nGyyVD00Orx5uslYZdu9KETfUlAuoZHVJduict8FE59wfHlu638pcWeCZ",
-	"era8mDOn0hcDd9GPodNEmJuRYLdkTnnSIecsVbbg1pwJbS6S/mvo+lBwf8LaQWM64/Gi6gJl18ShMWVA",
-	"OZuw7UbMZ3t65Lt/AL5bwTzW2ZMnJhnK3YyLcjcojaLVh5ob5hOVVSKzWVFeAdljV+0OjO6IjEcnlIuK",
-	"w8yv/folx5g1b1XUwW1+aFXVoW3ONtvh3bx6cIW+2fdqybrSWrbks1n3RWN2tIj+d2BH++YSOzY5Fuy7",
-	"L2Qy5FHERGM+ti8W+Piw+WDvyIj27RWM+Hvm8v8ld5H/+jn4vRyp8MuvnwtMawM3LRjiUnlgn1fNhd/p",
-	"p0v8it5Wn2Xr2AvrF9/XiVNTJnlrzOMxeoYp37qwxc4bM3ihjsUa9sKV/eOzV/forsvrr0YO7bu1xf6r",
-	"TNHoLqRZ5KnPCZ1/Xsnw3IazFCRDY3kQ20DfSgtKzqUQD/yFp1jDivv5cbaEELBEEmZYkPeYz1xZh61T",
-	"Nmwxei1B554nbMw/gfYO4cNjmSZehZfO12O7PzQNwj5A3JO/E2QHF3/N6TSSQsmY7dW68yAmHB96olwa",
-	"3M+Xb9/YsHAIyqIR3qrwReuLW5gLViJnAxFm3fxOlWL6c9ghfRtAcNQ9ygMB7GPg5b3lgCJM5Hhc4+E6",
-	"wafXs4Zmn/TeVM/iIk8suWKClXN30e6+qwr7aF/YbWyfyZiPFnXkYN/cswM/uTgz9PPv7RcJnbH2e+hW",
-	"rXsZHrbPPmfCsqY9OVYT4TupX7hj4T58TpAJV1oxj/zsDyXKsyRRS4B9S1UBgLsYolJThsW0MYpoAh5R",
-	"Fo+DzMnrjWGY8jjqrCCfvuke/N02FkIBM1ZYCM2DTxSBsEJzgYF6xXqJRmy4J9dZaKqtKGwvPdR2WO9A",
-	"LCJ516Cedq6qQU+NcGjCDyMs01nPDkFTvrEP/kZvKK7ZHdgMFuWRu2ptbhjfWCQ2WDNVy2BTqML891Uu",
-	"Gluo+R5vyLaHml2fJxKs7lwRGvMbdi8umTf8hglz88gXCpfm/twuK9f1G/C0uCUJvLLgtgr60hIZUpox",
-	"nfCRqpXRzuZGhjbajmg2m8cQbexCxzA+R6c2XtX8KEaLgZhypeUkoTN1bAtOQUAG2sEwuBcLfR9DkSqZ",
-	"apU7ZBKWKjYQEdOIVKuOs7DS9pSqKflbylJGbinXxySimg6pYmQuZQyD4UrzkapRL97aSTcTp/OYcnEH",
-	"wWeXNguXO0ukWTGWKmLaJZgCcy+M4XU1y+Zauf8YOOqHoq+yOiI8JjA1Ru/u2IQKtHjKxCUd7CIgnx8n",
-	"PhAF3JrKOHE4dy2OhgV8sJiruwOBsUY2z2Iq48heRvxI+rBqx/PY+vu09i8Xi/9cRFjd+9S+vb1tm21v",
-	"p0nMxEhGmMZ19w4e1CZarGFeQ/WwJTYmkx27iLzQwp2PbV4Nbq4XRIvxYkTI23UxY6vO+HfyQsuEuaO9",
-	"we0NolLuYB+C9+50TYU3Nze9wmsbm1fe5xf/jS+28G7Da+1ySgveb22i2y/wqZBUUr7regkw1KFwQFDb",
-	"s2eFqCxopCC80PlXL7h+lnGEvkMHGIeORz6ZQiEImzfFNQJKVvgVB6LsWDwGw5AfWMAViZjggLtgsQwc",
-	"WM1AfBAYFgxR2wgT2sa2oxw9VEkX/H6Aodn10nNGFwVE6FqxSXbyNJuByHMtEqaDpWQXmVQlrtjTyygR",
-	"u8cD4YPhZBUuIX98lipNhm5hd466+4A94ZW7DXerxDNWqLlP0VysgbNlsVxuvKlIrhGdiK8BpAF1bG6p",
-	"Jx87rQeRay9x1yyr/nElVNE/i2xeFC7d7g+rhcuaQIYst6LIdh0S5ghbP+bwLJpeM0VCl3oVkh06EJUY",
-	"X5iKFXopVpB8gFnjNhUsBAYcCAQhUxn6WJYTjPLGfy9Pd7MB+csVlepADTM4FcPE/vQKOFvZHIvfHueF",
-	"cW1MPghVDO4vhHaQxpEdA9FfVYceIIzIhGlVhd6XJy55UH+ZkalU875c057c8oRZ/b28Go3RDO1KFUcA",
-	"mw4/wj5k8H+7Nn1u854KmHvhQNjtKfdZgPMLj8lQwvrAcWRtYW5RBgJXJZLMXjPLJZcCMmhJPYfaS+ZQ",
-	"8b+fjSl8j8fKQPiHaIf0RWFoGK2XxfMHRjgOZSoiV4bf7P9AAJnnpAqPITENF15OhXUhYnospHdBVtXT",
-	"gbhNpJhgBcFjQgl8hFytmC5YZObgMlIAudDMyRslVwNx1O3mpx2sTwgk6m/YMpxcWMjOOuoc7RaOdUXo",
-	"QNTl2tqVr8qE9U/9HsJhV2TWOkVgt6wJYJarl2Zblx3rqwawKOUU14HYcSmuPVKTMDsQYZqIHmd63ANL",
-	"reoBIffw8Xb2ONB077db3R7CpTN06FMVSovNyRwubH7NMnLqE0VefXxNLpgOrGIUcqVC8iMJVTo0/y8v",
-	"W0BCmhoxvqRnDcSH8zfOcO0QiUP2aR4avWwmlfayUhD0HLcg/E3z0JBxNBBSjJjNBHa3KByL1ViXBqPS",
-	"YbaGVsPyh1icLU0jzsQI0yPzAwSSskBHyFEtd2gcVy8Z+HOEFAyTCNW1GfdYJph7nTC8zRVleId8BPaS",
-	"CUmtHuyxQABS2LGXBbrFtcn4L9tY6LVKsazSKzG24z71ygK6cWO10nPy+wC6Pm6uFws8kkliLkVTmShG",
-	"huAvAKz7ecx8cLpei24WGlwa/INaEor4olWWBAvXbzgp2opFIGidJXRSP7T8BWj/oUwIy6o22hC2ssxv",
-	"X/TP7Z7Whn8U9aJeUf0xlw+8zrkSih54JOpbA4EK1zExA4CYibxoD8rVkq5hfnZgxjIZiBpkYGTp7ViC",
-	"7nZ9aRKh6t66U3zqdu8+DWPCneWqUUT4S8OAzkSRww7LhFQhLNfdpDADubOg6G9clVbUP3t5MWejzRxX",
-	"ruGcKyq9/TqhgCTw1/7bNwTBF1Yi+bZ6LdNy5x3WQsxhB/lsLhNtE0KnrV5rImFyHY5j2bs5tPmfy+Ow",
-	"k8yyXsDkDSMCp8AOFJga85gFZLjQaDE1f+x27se3z1W2NA/oRlu/1d9E1pK3OJXZSQVXCpj1/r7Ck0aj",
-	"RR4Qk7msLN5GABeVGZ8kDjspYVnpDquu5zmsRs+KJY1YdQCE6Ytbz+hXcADDVO9Or5kgu+dhvpOaJHao",
-	"Kw1H+WJuxB9LsBR3YpV1e/lQjJLtSs0ikh26ou/dhmvc1G8N2UagZNQHXWe4nVtKy4NoFXZGldo/OPyX",
-	"ovKdoUc21r+XIFIfWAcvo5pWpdVmMdclP61nht6OorouIBwBXYzUm3EF5kKZkBmNzfWKRX586V0irF8K",
-	"d8vyK5NsLcK6tvlmun7lkF12qDNMbW+0VS1bBfpB9vrSSgyz2Tk0U8fTyB9mGFIi/oitv6o1m821cjZi",
-	"rhyo9zFJmE4W1pgYnpsP7b75EDrsktIF1ntk3TUGHsUnm+OJrItnfhiWFSQV7NOcjTSLAP8rTTAKbJuH",
-	"+2a7iErVLeWAyGbOKh+pbsrFZFs7tSpCCyDvyY45PNpFfFHvsMt/tQfezf6eTaRTtXeoN1zpPrjc1XLY",
-	"a9Xg80f23vAZ163PwdoHTxBivEEw6hdlzrrSiJWnAQTjyjHGxjuc02Ob54hAQaOE6ebu0juYb+4U/LF5",
-	"csIdzQN3S0fIwzVq8hDcWlfmIDjyNFrx+sxVC5d395RVtO8iqXztjFUYhC3e0UiP298yrzg88poDFWri",
-	"2iUO8PiSYsQeNtbq6zBZE9vfxlEL3wJX5rmrliurebF0eOz9zqPPyJkuZbXIVpj45rFVgW6PqpnacLCQ",
-	"Dgyv4MP81oXwgyQAfA36sAEvFkC5IL7rpHYtcFkNNWz7xF8hvp6oErzTI0U9OEX92ZaDKpPTem1gI1X0",
-	"5fPW518zsZXDya/Re70H/+DKb/bmeg3YX59HdXc9mZfLIKzXe2mRsHL69r72Nd5qJTV7+N6whrI3v5Ya",
-	"mk+xLhPQD16iyiGnfPPivIEb+ESKccxH+o+rcS4V+Wioe9ICaddwR4Uwr9BDlymmKg7VVg4csgwaZOeo",
-	"+8Pu8v3QKbJF1muizZYJ1Xb0D6d3bEzZfzxC9WA8mhDqKhV4BR11v5IYfdSEv7aK8GeIVmxKXHfQgwEj",
-	"YDSt8G5CObkH1SxsBbuHhmJbzxK2su4/NGs8qiHL3IcE+cVqCNS+WAncnr9x38UXMBK0vgTDZV0YO9lh",
-	"s7leeCHaRnWZp3r38ZT42qeErWVX2ri8jgYGzpSyJ7Z/kKQV1H2WVlL39s+RZcJ+uCOkCVNBAWxFlJbJ",
-	"P6Cq/09wGJyzeQy1srbGZ7Xnha1puaZSkquxn9X6sik1FbfaY4j+hNppXBEQ5MsX2pKZ860dxB/a2JlV",
-	"RV9p5cxqiD4eZN+CRbTMYLOMErd5YK3jvr3fDYNdrXFnnrOZvGFLbNPYFuSY2PNu2vk+UuNXF/kXWs4d",
-	"FBEE5sVyMuECAqy0vNeLeVBHLJBGXwMQaAl2JUTgmnr8tYpcP4q+nMofafuboe03Rh/FjYnlphRdKztt",
-	"DeWmrtQL+/jDmHewtzp1YPnmaycTZNn5UjDlFfWUcQTFZ3mi9CNFf5u6g8WBs1tJdsoxnLvbvwZvEpro",
-	"sJKykLljLPxq1PWLn/vtg6fPjNy8ZnPdGYh+YXYA0wTQ6spMisaAZ5FTrbmLYH1oKeoT2Jf44/7tvNjP",
-	"V/cj+8OI6q/tuEH/nMGNj3aAet90UbTc/azc+93CojQMnKxi1yY6mMW+eAyj/NZ9yU0Ja2vXCuxo1cUi",
-	"o9CVV4ulq4Qj/TTius1uzIBWa4bmwVN87t7NTktL8d4cvDhKMlygoDf6cbYmf0tZsvDg2Eda2utWNQL7",
-	"06fL16uVvdIh5rTajgPEFkoAda1uFCod/sZGejvjwMSzEaJcsc6kQ0JIEkKcLYvJ0AHs5HDFsuDdoXIw",
-	"z442XRMA7MfsNxie5rP6xeBixFqV192IatY277Y2HICtnb62b8Dl3Lzvew31zPhpvQ0UZ/sY47lWqps1",
-	"bXwdMQ/bpQ2IYLfZfbFQXCXi2lMUUj1dgQjpqlcKcn5hbgevPl5aHByVDkMftStAyDHzHwXkLgvKhUh/",
-	"AB62IwUjEc2yS82DJBUxU4q4cs3m3utjMy7dI96PaMIlVB/fUib8MNk/OCwmwP903u1295unTHmD+koJ",
-	"8HYECBC2Ovu9f8fsd7t6MHRw6pg/bmicMnw5Yq3eUbdb7jlDBAVIXbhBUk1iRhXG32eVlf6lFXg54VBK",
-	"IiEzIw3tLmPePOa9Wsi0TgehGPKF3mRIQZ4yS203ppHiQBzolOv9liUMQGznibzhEcvGgLJ28yUZMigZ",
-	"YyT03ZdgU1KtTTL+i2kTb/zMPKPuBEfgpr4fFJAJEBfdx4h1G/Avra3NAAH6Cqh8t1OqM1PMiKaKdbaN",
-	"BLBuVA+EBLB2GH9cJAA7tbsiASxR59Nlxizm+QP9Az6cHAF4UdQhZ0ZwMQIrM6FcQIGQxPCgT+l9QbjQ",
-	"hspjorCcf0Vj2yP5h8En2Iy2vil8gvcn/fOX8rIKnEDirIoq0fpi/JlqhDoRlPNAtNJlgNMOWZKqUH0L",
-	"0WwRz9dsGiyUEfBZmRWZRIZ2ZpTH+WEVkIRZxLeBwOiMIqKNowA3FGWE7VF3v0qfejW7UTphdLat0v8w",
-	"WEDwpP9mv+6M5KwIBEoFjRemr7jNxIQLWx0PJtXqtbrDZ+NndJ+1D0f7UfuIfs/aPwy/Z+2DsfnCfP5h",
-	"2Jx7Kqf4lfS0bCy1mpo/yELo1gbq2STlRVUoF02DbJ0HLU//wJP5zx9ePq/Xp/xGYJcHLQT4t89uoIVk",
-	"y3BXlCSy80pyiNaAMYF8yZlJCgcxeHccJaPi0TiWt5vgEa2f1ztZqBPEogfRTtaP64H0kwYD+eNqKNnk",
-	"7hetKOumaET4SlpB09F8u9rBUigC2ckmVaUx/OZ+zHUGEId7Nyzh40W9znAxZ8K6YuFR1x3CzpomWKEY",
-	"ANk5OCJTmSaKDBcDYUMtA1feNlXsmFAw9CRwlb6RHCrc7nYIVJOIAvjK/G+DCgbCAy7PSrRQctTtGo3E",
-	"7IUtilylK/wF5ncKB/z9+G2h7a8J5v1BsVrxaOWOWTHcPhYdZ3vlikcAJVy530NiBnxnO+fGDs4mKM93",
-	"BXjevqWzwIxIXHnRmGy5YV0BZ9sxCILgZxbN0UimQnvezxlblf/ylrW+FgH557719vxTmbPniRzzeI1n",
-	"snqlvA2fMeuPXJFK+Jbdk4Q6wyl8nezBVcTl0gY9snpEIfjWad3m/OlKkn+iiGukRPyZnGuoeBj6kHHE",
-	"kiq9wxxnoCV0SN+WdzHKBMpgW+cFyxKN+Q1kpBiVhEykUVWgegoK6tJFBgrs9qDyCdDXQEzNfW5IR9dE",
-	"aR7HDiycHHSPAFd6BtWchDQajau2ctT9IYMZx+piYEMTsnxKyMSC7dmShNkRXaXIXDARvV38xVuLRoEt",
-	"/eLyQf8Qn4UVveiC7MiE5NMEvz4jc5a03TBjPuN6t/NNM9sfhHfemuWv5hzUiou7FXNxXc9HszHdK9Tt",
-	"UPXc9I6xKK8Z0laazYvlM3ewhJghVKx/Zmtshbs9ctQ9HIjMxdkhzo6omYAx27pdGjkWg4DNVcmwaM4O",
-	"AyGkKw5ngyhuWHU9ygkT5gt2bmd3ApO7x0Oq2FHNaZVNNbC4mPcR6fjIX2v5qzLpEMS33UXcJZ9xxnSJ",
-	"c7TU81XwN5ZjSlVmndG8yCs71K+3Q6Fs4AAKTiH3kALzzOQNwxu15QZzkBhpXBx/ZyCOukd5wQr/IHE1",
-	"FiHNHOIQkpmtV0rFQEAlKq50QjVUijE9mi52e4UqYbZgIwgDLQlV12Qsk2qWNE28XVyaRWsaT2kHCTWM",
-	"cAidx4DIu9G4Wb16jatQeHOJ7IO13iAj2LzCb4YUpZ5DDcC9PfKaLciH85dYFy+X30LqgUAhTnagxBQT",
-	"dBizKCRK04XCguOBbzqjLlZsF2s029qKYBtHS8TZ+4tLUmLSPftQeEyYSGQMLidwZA5EFnpGNVarGzE/",
-	"bcDTxWijo+cUOqim8i1WX3t/eQY9zaDm2Oq4erDp4zIvmH48ab4RTe5C00T7BIm1Ylez4vIJ5Ii7XnPr",
-	"m72HWqSGrrFDFvlHR+KpY8UjxCoqA5FrKgRrcUXmnxTCRyGUNuqQU2fntVIFziyimFJcCjUQO1hB2Jw4",
-	"Q1tYZkTj2DwLxtu8hqvhMd86iyVtzXH2g0NH0VPIElXZhCrzb3BtMna8hwKS7y/PbC8PbRdppHIuyax/",
-	"hpSaR0OLzaNBwnSihbkTw2mZ6DceYXG8OkGTBzDUC5gRm2tQdV0aZx5iqEhoa6BdZaXQe3jxsYEat3Qx",
-	"EDLVRI7JIIuXyJw3LevXSazqvNTFNWNzaGk2EOAvnTCtUaKiyl0syAxzz6srYxkPG5k3EGhgCWyZS6qz",
-	"bnYJF0ozGh3jgVpRuNwV0gzMSEtlyGkMccASbD1FZzjZOeruQxFB6upYZ51aoWoFpy9PHRSJGUaP0Dh2",
-	"MnUgnFAl5oq5U54v1qi3wM8ByQsFzypDj0+mVEzY28VZXtv2XizMtnnsrpkorbk1FGqfjqC9bx4N6B9I",
-	"AgV5nDkQXIVYgj1ZYf/NSa3GcOV0ilXXb49xbNLuEt9kaojhTV8dKRa1J0MWSzExnyw7+QyEXdjWjR4j",
-	"BoKJCEphw3dPVLGaNlFazjHrBrKRzW3J704NhAJUDHyASEEmVLOpTBWzTG06h4sWhFwmUs0ZpASZZ2E8",
-	"AyGMGrWjGCMh2H0vcDDhbvWtJXq7eG/Ey4Vb2abcVlTyMFAcpv/o5Vum/FMRFellSRE227vs9auEqOpn",
-	"jUA0g6WxNtLYmM54vOgBZduYIlu4eTSl3HDBQNg34GJANRlLDPwiXJOdkRSudGn+GPou7F2bC4zkhFQ1",
-	"jPy9oTFc07PwS48rfAInI5okCzyscibhqC0oHoUd8oYrjeqBz7wKU/d3zBEKRBbAGHhCSoO1nAbPob6w",
-	"WwKTqOAC02fGKPdqLbZ9rMLJsLKwMPtHlqpJAlth2Mo2c81RshbNHIuxOONQSbKXuA5tsR4lokjPhD7q",
-	"l0qSSC6L/xqBPxA7oRnzn8KAhBCvjfeyvT+Fu9WHwU6Id74eWtLC3d5AeIeKmQicEsD9jrdxaO4cseId",
-	"HnNMH7bbCbuRSPhttRCjtuP+kOzsE0jttWFbu2Qep4pgDhyWSzZyh0Ydcm4jcm2ugBVC6NTNVmI8jrkw",
-	"jzBrvIigZEYmNtAasLyEyPRgztbTRKaTaXFtAOkD51aklABuMXB8g5dXAOqnCx7jmDNldOaj7lHtSWrZ",
-	"ewPcADsZqgpn5yNUwFc4n215nI1Fypcg5MkbltxwdlsLR/nR8IbGIvhKxiAW7DtgoVNkyBSPkEuswZxr",
-	"Z6FzRzXmysZy0rPcbaPIAqLhah1xBQZ49zmWo2sWQRjmGMPQsOkgUyaKh7N3LhM8lq0QHIiq89iwUQK4",
-	"utpKVbOTTxQJNZ+xymDMPzP93q3VfSaWuj5qDmdc13+y49jQfxOUqBOzOI60sHh6kUyEvPVTkdxaZ6ey",
-	"u//tjWUykXqF4Sm+pQtFDroHebwk6J1DGS2ydCL4xlBUYE4LkPkyAVIEBdQLcAUh34M4G5HOLN11SB9/",
-	"CIj1T+HdccI0WGwSppiGQAubT2IECAQL5cfgiiAjzBVfHWR0nAcUkZp4ooEwq1AdUBQYTcNdc12kkI0r",
-	"RU8b5tRW8NsL2IEHsv1gZxvFQB/cNdGFWwlvN9+74aPDHsWiWfZsdwtBTxtUFgXraDX8lfvNbHBFYFVp",
-	"kFx5g3uiHgOsGwRY9zEkgdDMqtTGLbXx/PXx1JkUgudXhxlmJse5jPlogWkVzJ6TcDVPlW+yjhm1ERzu",
-	"ZEyFmjOhO8RLl7DMO4oZTexdWI6uZaoDMqPJtSrKLxf6Zz16eFkpGht2qm4ruwPhmcRqkyhIbQ7FQKxP",
-	"ojg3a/hAYgT62kiKNDEkqy8oRv3PxHAXAHpqzp58+dBJYk8cZD+ZEC5uuPZicldyYyJdlmcdstU5PHGf",
-	"/lYZszqLDSYkI4jUP5VSCPvSFKsnsVvkthk/F/d473dBZ2ylJaYPDVn9B/WhhXXI5TeTYcpj3eaChBDL",
-	"Bpg8JDTPhDiOYNM6dGb/G1/pYYSPlee+qbAcpNVNYAITWUhDcPRaX2Oumka2K4PqLqWe9Hk0HD28hIM6",
-	"cvUUUzIOVW/fE4TIMBdVPpqSIRvJGVMukOGJ8qDHamAk4b9VCJLrqOudaeDzqmJDGY3fESsDgWgOzaDk",
-	"nMEyzacLxUc0Bns119wteNBSMWPzbPU3mMdZ+uBptOuY0wYyQ5ApHgjbhF1u1PsfpGDvHzAcovHhYsGN",
-	"IazeljuqkxpWL1J8IriYYDH2VSrwBT742jx3n97LrJvV6vA1Wzgb3KuPry+K6Iz/ZHqy3UMo0d9UXbbv",
-	"2AL9tgbWjGkaUU3BE+4DNBSopJJ29gCqfgW801swHeLtzWzeWCYkpPEkJDuFqlfxRCZcT2c2MH6omNC7",
-	"aMhMmOaJ9ZLaVC53mqGp0SMIjOHPTR2KcD0QZsQsQsxEa3voDMRAoByzF0auTHMTFvXQjWkHzIvtO2fn",
-	"MLXt2vgBiBLkWhHrIL0yX4QBCdtmndoUA6a5FO2IxXQRkp2D7kCgvbbo3QQgNGtfhQyCok/zCY5jREdT",
-	"pgYC5sS1w7s1I8AQTJv3aTNWYSo43GyFRHF5wWNCNZnJGRP62Np5wE2rbrkeTfGZwvw65CPX04EI+WzG",
-	"Ik41+9GciJB8ZEg7kTOuGPS+W1hVHIpbTBhHYXvRSbqwO4KIymMknIC4EQt5C5Z0/BFyjDIygqnYxCSP",
-	"6MmC6Txy2Q2g0rwEhJ3LpVYDfcunYqkYdKglklgtAjGNJ61gMzHZjyvxj82vudfCLbW3yHblfE6CRawZ",
-	"WbaphfFZQm31MJfGQSMPpYwZFfeMjeztx4qESAiiyxZC8xmwiNI00cpRwyNm8kbnS5NSi0DmhPr81ugw",
-	"Sef15weqNqoQHK2d+mltL2CGKeLFuPiUABPuzW/gvabLucwd8n489iQw2QnbbRwWkeMxhLgcdQ9JaL5r",
-	"p3MjPpxXOzTyJ0dIdbn6CdWsDRnqLCJzlgyELQ7w8qwyix7X4H5M2Nj4Rrbr/YfB2YD9zC8Q1rGxjAxg",
-	"VIG7c2sDxsMlem739IHyPf7I9nhzzqRzsgO6Ws4scyZ2V1rcwd2/8rrxQT1I8dKlo/OEKtbmQjGhOGgG",
-	"Kh0ilLQf3O3AljGjo+7Y/NtGJR2+fh1V2JXH43BbsSpwz0pVsfQpfvbznquqen1Qtjrj9o8B0/TXqd21",
-	"yRnwiLf0UHSeYVeuM5y/pTxezxabVOAqoZA51vDPiIrI6Sr3WcYvjauZeu4ze0NYiqt+LKp1X7JzEzdZ",
-	"DZHUu8mqaaH7YGLskWq+2on756wobvWJe6d6oA4UsaQnQp6htfkhTjbUEZnwGyY6JHQXwx5BO5j9bJHs",
-	"USHGKymEZNE4BgGUhzsnrA0hoUbzHBoVURHA0xnS0fVuZyBCFwJzhYZMdUV1j4g0jkMyY1SoYo4wFk61",
-	"jx4TOhBzqjSaRDCqk2fh02AKqrieIrbePesmjziQ33aoxR/Qfdb40LHgkc01kz2IM7P1r7ZWbPgtGKko",
-	"RgZrSRSItYyVdzAU/DsS0UXBY5CB3LFkILwIOA+P8rKEngh2FTBQKQgsXTTElzwoAkmSZRzJLHj0mDzt",
-	"HuZP2uotCsSekDZgHSoDVMmcl7DA1Wf6nQO0qSDF5dl67HV9BxsiWj4Gdf0D3oDeYpKGB6yZU0sjsTMb",
-	"01VBjC8gKN3hmpBYYhorLxQNzvCZCrB+GyAA1uDwGV59O6ZfAMQHLIJQgLcU1Z7dR6366x2LFuGPNkb0",
-	"u3OuokfiBWig7Z2tF5BZVYwhz7TwYkaDn7lQAXgMF80HSju4YN9ItsFj4fqHZ7+L7Fbr4deQHQg9x4yH",
-	"3UaHRmNgmxy2qZyXDEhSRcwX5BwpWKcqX93wyMawL6VOl3FfHk+Br0CGy/gyctzAPtcMfQQJKy6ApIQk",
-	"dkAts+MM6S1ESPrbDMS1U4m1sprwvhW0lUdC/kpuOboCceGLDIb1Ynfvd/vX1RowmFMrUO8gg+0rOUxf",
-	"h/Qd5IgPQuJjjkCAnQ9XkgOgrMcj8djsEZHkjyrVpWANZfrmDBGsoADA5arJNcl5ZWXGyVgmM6pbvVaa",
-	"wpNLQRW4RhAwWxGr2SexHNE4h0RqBa00iVu91lTreW9vb//gu0630+3s977vft+Fe4VdlSUIpxcn5Nl3",
-	"Rz+4zGrz+btu9weS4xkBr8H3z54dlPCUmIjmkgPwR7YGsJ0VS/iaLRD6IovXHkPEfwnzyDzxvm8oYu/9",
-	"y+cnxIaexXyY0IQzv6eIK7zaV/T2AawUOWY/l8J7E2mjepsrIW6M2LF4OTBCp9B6bc5YRYMX/qWT7Fy+",
-	"vzzbrTJgeM2MaUU7/fyoV2SHphFnYsTULgYK21hxqAavVMois7RZ4idPyIzNhhAlk4fteg1W9HeO+aBg",
-	"+oScJPPngkwSKrTXLmCC8NHSJDBdY7nZVx8vizH8eVMukN1rpRByudzYG37DBBQcMscnN3/mkH5S6ISO",
-	"NOFasXjsNTplNK6kTwtfqcCWTEUkZw7AP4vanCdszD+RMGO8q9CG/Y2mbHSt0lkwEFjHhAsyTs2NBLHN",
-	"NIaIAHjKBbPSy5yI/97un71sv2aLHnl9+tcQEHfDvpX98EKP/MRowhL4/RiiQEda5d5/eSvwpIV9whMv",
-	"22Ret3h9B0YzXFjTd4/YCNHA1VQqxDL6VI/3N0AaRCQxS4A2n50qcAIoshP+D/jlx8v3r0/fhbsOY80m",
-	"bnw4f1Mcrou4q2NMi9VkxL2DXbL4D4ZWEdlYYLg9uzFyHXkAEW8L1G+aqoqjwzUxx4kP1pPd6ajRwSYx",
-	"hU11tYZzACpMXZjTCfPlYYacVD0ruBDbNnoQfiwmMWtDeJtfjNSwcGRUIpvPMeSCJotgIDCXRNP42jl2",
-	"JaJJ989edshLrTBUDghVKaYVGckZy4CadcJHeiBO8F7RvrBHc/sMgTt2hCRcIOYcDD0Ab8kNjYMMc36c",
-	"yNlAOH1MJnzCxa6F3lkQm1E+NidsVNhwO+uKlXmO5VYxl6WE7Wfm1YY9dqePr3O2gTIGYp7IKB1pAHyN",
-	"SLd7uAt+pAXR9JrZhJhLzHsJQfHdgxdDgAYrcmAYkKGRrTIBlkV2DDvkFEu4m5/C3wfOUzNo9Uin0/kc",
-	"Fmk71dO2g5lfM9+86izilBrJtJPX8fAPqHA3IMOFhsLXA2H+KgzrleRtpRdxgwHm1WzXjM7V0LccAgc3",
-	"HxnyLw4xzEcGf3QG4jI/p84vDp4+y5GwEA5xUVpTc6wErrZ3QLxBlQbvivevGLodnLfTgU1zOeh2seR1",
-	"qpgiIzrnmsYu70dhdg/ymPMkHnUPEUJnGd59M6rICbbB0Omc4/ALBIDpA6UnCqg2psvCoJxe/potzNmJ",
-	"H97iOMtkO+dt0Ks///r5/wQAAP//",
+	"7L3rduO2tib6Ktg6vUfZqylZvlQlkUdGb8XlrNTdbbtW7XWibBMSIQkxBWgRoF1a6Rrj/DoPcB7i7PfY",
+	"j9JP0gNzAiRIkRLlkp2qxH+SskQRt3nDvHzzt9ZIzuZSMKFVq/dba8poxBL45w9U8dHJlMYxExNmPomY",
+	"GiV8rrkUrV7rgglNpIgX5HbKBNFTRkYxNx/SVE+Z0HxENYvILddT8tPl5RmBN5Kd8x9PyLNvjr4j//Wf",
+	"TzsHATF/f/Ns/5vdTitosY90No9Zq4fjk4TRePb9oDWhmk1lqtig1QpaajRlM2rmNKdas8TM5z+KP/j5",
+	"PwatX/4yaP23VtDSi7l5o9IJF5PWp09B60QKJWN2cnG2vLBLsxL8/okiJ1JoJnT7go3ShOtF+0zGfLQ4",
+	"xqVzrYi8FUQmfMJFQIQkXMRcMIJvJDIh7IbG8M04oTMuJmaZCftHyhMWtXo6SZm/ICbSWav3cytiY5rG",
+	"uq2SEXmiWDx+cmzfWfxIL2JW+GQkhWCj4lN8NvH+JhHVtHcM82FtKkZMaZko8kRIwZ4ckyFVrJ0mPPtg",
+	"LJNZm47M/thXtH6p2tUfzQvfwT6q50wslvf2rSRzOmFkRhc4PNIN7nazjXl++vbv1cO/lSd0NK0gVUN9",
+	"e/udLhmZ7xXRUnZaVe8Wsg2P1L3/Qsuk4v2X8poJRWjCiGA3LMFxotoxFLymcoxzppNFf6xZUsVxIyki",
+	"M31yS7kmQzaWCSM6WXAxIXRCuSgOOeOCz8yo+9lQXGg2YQmM9eHDh77HqtWc4DGzOX54OSNUROR2auif",
+	"jCmPWeTY+mm3zMaMJiwhLElk8v2gxcUNjXl0pc2WlXi5vBufgtacGiLRViSdpImSSfU8Q8E+6qsRPBES",
+	"OQbCmifshstUAdGZeXHz+D9SlixaQUvQmRkPf1PcOPrxNRMTPW31nu4fVJ3Ti+fV00iYkmkyMpKDR9mI",
+	"c6qn+YA8WknohtuobvVaaQpPLg/+ms+4Xh6/r8lMKk30lCsyo8IcD5spsmNlCbGHU7UJMbyytAdIPE+7",
+	"3WA1KX0yy1FzKRSDc+rP+XvFkh9odM7+kTIFcx2hIDX/pPN5bAlq71dl5v5bTjG/Ze96xRatXuvF27/1",
+	"X794fnV++j/fn15ctvKx3jClqFFNrRdIVahmEjvmJ381/y1h41av9X/t5fpuD79Ve3a6p4ZEcTXFfa17",
+	"u/3dT6AzL6V8TRNUlGuWup1ZIbXBZAhoHMOTqL/JmLM4QoEkjTx6dkRe8R/ITljazHC34y3kgiU3bsDP",
+	"OrDL0/O3/ddXp+fn784rzwtHIlwRzWZzmdCExwuSCnpDeUyHMdve4TUayr4E5fi2TxDeem73oHKK6WjE",
+	"lBqnsTvQTmFSvwNhDWW0MHsG1LNP3vAfSlN6Q8XCMrf6HGK5fPfu6k3/7d8dRV5U0sullCjQ7P6ogCRG",
+	"UZKYGk25NWJZGoeMEzlDgUqjKGFKHduRqdHRJAR93QaFHRKFCtrIWM+Q9h6pm599es/T/jA7O9/3wmhh",
+	"mfB/Gn3x+aL05Pz0+enbyxf91xcrxekoYZHR/TRW29vjD4kUE//VxkamgljLgCRsnDA1JWAh+FT33uPZ",
+	"B+MFRxCxnHBr4hnbyxhcY5mQOVXqViYRmVI1tbb9do6+kfKcJ3IYs9l/rzj5iGnK41avpT09YW012Gh4",
+	"gzHVzNpVq/fzby1QG8bwUCwBuyBozTKiuKFxyoxMcJYLGaaazLhSYJb8ErSUpjpVrd6RMRg01/YaFxG3",
+	"kMx0oEOZ6t4wpuK6OWGd4WLX6UKwfWJjRLHIkNbSmoGmTqQYx3y0yeZuZZajKRUTuPHA8Aqvx3AJSpPE",
+	"3J7NLjKyQ4k5AULjhNFoQTS9ZiIgNDMwCRckVQwV+I8yGfIoYuLBl+OxcUxH14QSNZJzvNbJOUvw1iAY",
+	"WxKLHz58aJevH6sYpHxbgRkZ22vZ/vp8Q0lIUIEBoQr43NzqFuSn0/5z3PDGNt+97Ppmq4EJv5zdKJ0w",
+	"OrsnazV7/xbtVZi41Uob3SWaTdm+udGEfaHiT6sJ421/Vi8/XAK3KWCzkM751TVbqBB57z74zM7qnohn",
+	"k5PYnHQ2u9ZsZ8Z9QVLBPs7ZSLMIVFCaMH9Sv8se1lj19qcbWpnbmdZbiZoZaJoLEvbtHGCw8D5o+a18",
+	"A5bRw8nsPli3XMPrA6Bew7gKr6aKiUgRYQxNHpMdrkmSCjQMZKoHImy31UzP22kSh7s9+GX+NjKSaRxZ",
+	"tyNNEn7DOuQ5G/HIGGjgIBwIKhbaWKfm7G8TrjUTZCc8e3dxSfZu9veMuadCo8upZjAT88kuzJOmEdcs",
+	"GgiqSGg+7sDYLCShpeqwQ97K4kWoh87x3AaQyUCMqCAzJiLCdYe8S0qqNbcV9JRqsLEVgb/YQERU0yFV",
+	"LIBXur9IxCMipCZUqFuWwIYZCmq3o2Fb8xmTqQ6JGXomE5Zf6cB3KgXh2owFP5jRj20u2uOYT6Y6hD0W",
+	"8L6BKN7wdhRjxAgUPmLefWS3MxBbs/zfSv2jTEX0kBT6VhKVjqaZdQly4Z3hnbs48WAHnKd3klD8AVwg",
+	"4CkUxaUn7E3kqjgxdyt0VxLiXbrAF4p+zFWvT7LbR9UAuYeZzFKlydDwpdBGFvk3J7QGDbWZT2FQgh7Z",
+	"QkDrsHOw20J/6NxwU/QZM4NtuTI3Jrx14QuPSXnGZlJDIxNGcWq4HqgdKFuKEaubnvM+b2169oVAXM3o",
+	"EeirVjOEpWmEAQkLFGM+SIVK53OZaGY/hAmFwUBkz4JNZORA8WlwL+DT5ZCk4eal0eE6hgZXdgA2DEI1",
+	"ClYpJnid47pH6EDYuzGRggXmP2TCb5gonU/gn6clOiCvgbD0lVA9ZQn+Qlstbm6CoM21Hd0QAXKKMVJB",
+	"RoLoe3nx7u2ScIIwWftECp3IeJ14clEvOCI4su0bvaspofKiGcIBqh43i1DG0Ap7hkBUOh7zEWdC25Mf",
+	"CDgTSmwkauRC2nnICjhjfxfUUfYcvB99UwPRP3tBrtni2NBQbiVdYcA7BDoQ0nv1GH1a3o4MBBxVMTZO",
+	"FaEoUXA0JqK55EIvUWRAbqd8NB0IkE1CEgouY/szLY0ASNg4VSxaOu2tGE1wQvdk/m8oB3oFwdz0PrBN",
+	"BrD+0RM4/c0csmUZixRUI2JTcS3krbB5FVc86sHR5yOQKVXoneZRa9ty1xF3mRZx/8NsUmHg5BZIJCN1",
+	"KApKL+vD6e/AytHiOgLgM/CKccvmA4EDPFFEsVHCIJWCKsUSWLgTuAFhH+fgjZSJ0ZExXbCoQ94Z+5Pa",
+	"jbOsZ5jDnxJXOcNGaJWDpIBvj3OuHIiMLdHMRoN9WaBsSc4GG3NsKVUnJ9T7uPquoR681FwBOYc9IwRr",
+	"LsLwni9LltTcj91MN4x5bWXCXtDyygtamonfR6zqrhT7Gdcd2IB78T00pAVg8hBEK1pQjq9zk+OYlKVi",
+	"D8wCb25PVEX6m5FULj8mlzWemBmIPIOOWxEFX+zeoxq/j0Da55PxmgjbQNgQ2x2cAKBeZuAKyZjFH2eV",
+	"M6BD3kp0ntxSNRAYv4nIDi0GKu2lEQ1xNWdC7/Z87is7Ehz7bdFv8G5EEy71fRlp+PZt+2ibaaj78Mgt",
+	"qyXU+Rg4daqeLhRQTjbZouPnoSM/dyP7TEUMRFOyJzsyqeLNgVgV/t4tcIsNdkZNGCEgU5aAd0cKQoWE",
+	"K6+QEdsmh1zwiUjnz7kyRxd9Zlxd8Ylop3PD85F7ox8DP8xj4PmF+d4i4GHFdKx1Y93MmVPZHLaCnSBy",
+	"PA7JDlI9pAhidPP3jmvW2GHNTbDtz26FsWXV/ouzB00Namgx3YeneCk5aPtRmowlMJ90NGJz60ydJ3Ju",
+	"7oDoZM7SU36rSJPNnZw/Zw/mSddy+CsbYR4n+FIuL1/XplwHeNxSMDLjItXmZgh/RXRhFp/lyn777KiQ",
+	"Lfusu5wuCwlNkJBVXg1GYKIrqgt5wBHVDIT6cjJw0MLrr9roNzxqkGcctK7Z4mrKha5OqbhmiyeKzBM2",
+	"5h9B2cdUaTKWKdyIEzrSLFHFXPCsiOPqf/8////Ho//5z6pRzWuujCG80ZIwjXkdFcA6bWZTtrrA3/dK",
+	"+oDjOoGHgL+iiJuNoPGZd3xjGisWlE60eDqlRDhXNnPNFkRpOVfkVibXXEyOrfUB1wI6NKal2cjNdsLL",
+	"YT94+hRo0v29H/h1Mz//x2Dwsdv95b9Xl8r4+wfvXrdF0ddA2LU0Tbgg4zSOOwQut8ZCEvL22PzfWPdo",
+	"FU7lrcgLLlYyznYo9Q70+ppjyK54ElARUPjHmvRII6g+5WZLklD426u2aLAYGKtmqu8VS3zx70Ubi1PP",
+	"wn5rJv2c05iN9FkWJQwgofGt3fcGP33v8h/LC8neE+SzWbGs7FpTXEghKTcvDFoudKjO113Kr784Pf/b",
+	"i5PTq/dv+3/rv3jd/+H1aSuoyKz+pYJUl5J/152lP/nln6/YjHO8Ltcer71OQ7Z8SX4ddb97VhZg62bp",
+	"vWzFpIq5+UtzwihLNqWl3fO+PzXianHJkcgairiZTUTJVSSNZlz8G/y36hdGMjlCzn/Ur3u8vKcrH7jL",
+	"CmpI+eL9ycnpRWOKy362VAhR/QYZFzfgoMrI8nm+tL9r9Zx/7u6YvM2vO/jShtdub7CGi+wSvTVUk3Bm",
+	"5tdRroty67jWtC1YaIfPupUGK00jzsSoJrkWBnmiSEjTKEQnStExyiOSipgpRRTTlRrTBpPw89UyGqNu",
+	"l+bJT8GdLIsxT5S+mtNEL9YN9qN59AyebG5ecHVlr9Mezw2ljBkVvgWQU+U0HVa9aC6VvorlRKb6KmER",
+	"T9hIX6UJX6u3z6TSr+F35/Zn789fKOS+DV6z/GMg502p6uDpdwfdasKCEH0DMySjpgv8wSpzKSPWYJkL",
+	"qtZQOLBsSuWtWnUaRfotElgDay1b3J2uGFWcvnIzs9tuibG3cmH4DFa+M1tu9cbzlXDd6heg1sEj3haL",
+	"iQZ6aDt3jlyt3efFo7zeStWGm1dWaQBfQNU1+MDzAh4kfM8vNhCQk0Z2MsfHEwcXUUiOfaJ2jwmbzbWN",
+	"BFqJga7vTIz+3JJJxBLVSxgFvVNOgDILzbbYY4b9g29XMQNt/7Pb/q7XuWrXMMSMfnyBr933pHh2Iv5W",
+	"QqbGF37/r1IdzWU0LvH+nEE22WVb/qBPzVfz5fttVEZeFZyK+1bjvcnAWqZUTQlX5JrNqyzRKtqwo25O",
+	"JFuWhpa5lmTiXWTe+3nUhH5nXPif7j/aHo+2x0PZHsvkm0Zcn97YIFeZEN01OL9UQdC6apPpSMvkCmVO",
+	"HQnxeeW3Lvpb9RX6Diu/ayjfZKpHclZwiSh0iRhpj0kKlR4RlcIu1a1Jb+TTSRVLruiEVfqvqwSkfZE9",
+	"g3wZv6w8xK1Ix5wk7tFUzDKfaxXkppquNiiQU+88kVEKO9qmc97GGMDyyTrP3spYRsGqPCYzqq5ZZL6M",
+	"udKqoRq0t2ttXVtu5at3rB9FtQ7f3ydQlU3tOYvZimiDZh91PSKWy2zasYUBu8a4YPHYBoPv7riGYasm",
+	"jvqq7xKgK9CfoIRS8YlgERkuCAUKsEBYRX/cyw+vyAWzVQbfPD04JP/1n4e7pbnvPzv89qiC5EoTubS6",
+	"tpSOMk/4DdXs6potrn69dVnkdqyDzgGihFkhlyaix5ke96AURvWk2eIeSuJ2lvPdNlPp/Xqr20NI0KyU",
+	"hDi7lx9erbVtyrs3T4cxH8Gm2bnuf7NLbO1IeA157qng/0iZS3dXTPfI+UV/IHbOLw6ePgsI1SRmVGly",
+	"0D36lgy5VrsBOT0hZ+2Dp8/Izql5atfc/t69OiOn0cHTp/vfDcTOafT8or/bISGNJ2GA3Aq1QgFWeM2o",
+	"Hk1dqLhDznBvyYzNhiyxSV2F6o+Scown6wTpBZ8ILib9GHVgclO+Qj6rsvSbPHSNEm81ky//SldEaE9P",
+	"ArPddv86rYJw2Dk9+V/nF/3/9e7V2W6laVUOKpkjqtZ+yyMrPvGPpTS04pPKET+W96d7UMVQiyaPlcTE",
+	"NXgWzd7Wy4qXH15d4G1pEz4QJVmRswWW6y5xdmeJ3syzjVV4zrAFT8NBd801BwapX3ydWILVhD1y9urk",
+	"lNAYSvOEtLfHYxL6JShhz9wf/YotNRC3U5bAZdwmBNAZZgPnRSpLO2Q42w4MRDQQmSrmSqUA3ugXuWTy",
+	"eUavmVqqI/OniGUrUjAylXFk3sQ4pE6OqLB1oTMaMXeKO0fdrs0sd7IXvzEK3XttpWgtx9WrqHYNW5fj",
+	"63fQ/u3B4OP+eDD4+M245g51WhVVpf9m/+qM5Mz3nbjgXnkedx75stok69s8cUgko7bWHwqpsP7A1hTn",
+	"taVyDA6LmIvrsmoGTMo1W53PxTNxNnBWZZblKub1FrxkyNSG3n/kLI5qUiMsAlWV2QVfAWoAJZHUmkVk",
+	"TvX02DrEEEsAsKwIJNeCvrydyhjr0oqZaB7C1XICmsyDqo5LzBtaQQaaafE80QisZBYvMTEfdTWEVvAZ",
+	"KYyeU6KC8sC70QbvRsGNbYxFBaV5UHpsESewEA/2dE4n7HgggEAKl4hC0nDhnVzhcASGs8JmOQb6E6Ox",
+	"Id2lC9WUja5VPa1W3skLRgIdTQm85Yki9iZqdbcRiPLau+7k++fStvMTl9etoOXDRP6y7nzsO6qO50Xm",
+	"o6+9b1i/A/UN/PV6M78P5K6L7BUb+MGK5rznBqlhxqX4/o6rB0U9djWXyhYgDJniEQMt5gYpyzMQuHWe",
+	"mDqnbz9TmUtXnOrZ7FZezuqv1N6jz54+Pax9FrY5y/dz9OO7Rsth5/W0VC89c1KqyfvQ/IZV5x3QdLXL",
+	"q/pb9nFecG9woZ8dtaqC+bzk8l/xpKpm5V81r3aPDMcN3wwex8p3qHRY93nGKCsO+DPONsjVzVo3lD2/",
+	"qpO3l9rt3O2qL3N1t7e6+5nbkNOTVtA6v+i3gta7V2eVW1Cdf2ZvW5m3k08qf/yx8seL9duZ35MC2Coc",
+	"sWZ3L6pClxtdZuw15m4XlwxCryYbdpNIozOB15q5a6zIz8i5dVBCzRRIIZ7ZKG7rVpRN0Rty5fbWmJ5b",
+	"KSXJBinVNZaOx32cm4YvhLlt0JhYvGr85do9gKdWTiS7jtSY93fVQ29+7J/bB7NVVhwzlifKMaF5sSAm",
+	"RSDYipGMzsmGNVJkDPEZsmPYoPtEkTc/9kn/7MXusqMh30crP2ZjepVNv0qQVKBs+KfwJo01t+OXyriz",
+	"11YZ+2N6VeOJfzen/0jZMRnRJOE2kwQCU0RLF+83i1aazWFLntoKowZueWZpZHlR/pQqD89H5bsfTnhb",
+	"c7+v8Of/pfIy/Zbd+q6GpVYH6Gj91is2Av8rdEDYD7oHR2S40EwFFpwH74NOERdvgyOZJGykyVQmipEh",
+	"zHBBlKZzyMLdzKFvi+xrmKKIpYIX1gaEvQzJtQQgU0ZTq4bG8h5EUwkuOWVEo9LPPSsoKHbwgL/LkEuQ",
+	"M5GjgJjDrS7/vwuLrgSEu7u8tOXt5uTuqwBFbKkARTQoQClU6y/fNWXkc7dnPpe2fZVbY/VOwxDBSglh",
+	"51ijoAo2dgOz2Xu6crAbltxwdrs8kKuWvgI/SI0aG41kKjT6YqMZF1xpyNzLaq3hbumqPitTnWN+w64U",
+	"U4pLUZdtaL81+hJhMUE9InBYwkCKMRGxyALPScVKKBRTiggUFhSpwazk6Lrh2vFRIuQtGS4crAkiA6wf",
+	"x6Ug1GS92SFuGUSyaBSYIfLidQBXkaPr5lWQNQs6hV21S1o367IthEPhm4My3ZS2snzeVTTpBMQJwCRs",
+	"aOJbuPirebU7vpGiEuz2qqlQ89XxErOX51J69arF/yiTidSfec1Z66OuuT2smtg5U+yO87rzvgZbcrtv",
+	"sP9NQoRbWl05R2PtFKtz2qqkSMLM/YFPRFummuyEe5BCsMdE5Fgw3IWsbcUs+PIwkbeKJceIMKyMJZGk",
+	"MVOEKhIWcubCDjldn5s91Xquent7dD7veKGmPUzIMNMqpGc3TMJbFxQNWg6qodLS/O7o6TfEQkBYYBu1",
+	"bG3mSW3FAAlokjFAEdfZaWpFrEah4qrov9FwH7xAUUV2FxdKU5s+ms87w7Pe6w6fjZ/RfdY+HO1H7SP6",
+	"LWt/N/yWtQ/G5gPz93eVRVdeKMC99ah7VK3TdKkQsfVWavJj3Y5lbsQ8LumhwKx1CaP5jYMGq6INZ4kc",
+	"85htKcd3EyHrEmmbmLpwQXR4D81/UJUZes5G0ij2ExlZS71UWYxfX43c9yWKZYIoLiYxa6fK2CKRuTZi",
+	"kT8gvEgxYscZpjlPIIucIaCVSyTPKNo/3VHUZuPJtP3r9Uy05/8Au2BleQUch/fXSk9iaV2/VO5MLkrK",
+	"6S8WqGSVgdBI7gpCfcx+4qpZK+VtQBgdTTGjycLKU0HYRzrSFk+7R0CUQuzI/Av3XQpCSSzlfEhH12Rq",
+	"LvkyGYhYjmhs/jomQpJbHkcjmkSu2+pkxoQOHKA94QJtRyODUKRDOsfmMn1E49jMoxXAI729vf2Dbzrd",
+	"Trez3/u22+3mD9yLyPdyrDcGrFkwmhQQaw73nx4+6zYArTlnN/KaPcYvH+OXnxW/PLfF+9UeidUl/QX3",
+	"bnWfJ2zajCkNgpmbctGt3COp0Dw2O75AvOEE2CQYCPgolhOXCkFCOktCEv48aM1vo0HrlzDv3AE9rkap",
+	"NmwVzlHfhnW5Dk2Um9kWpxHzqolMdtTYEjWKwXqIrA8mK2iu8Y4Xz2YbaflwxnevU8r2oqBNWZSOqAZ3",
+	"ok/ZR6tSxvrt/xurG686vbrqRjPaWbrpJcgRbCZHD/aPvjn69vDZ0TfrXCFboGLsQ2JmvntMvOycvDZw",
+	"mQorqGpl1Bg8uUVd9PRZ6UyDFmZE2wd0krIaR6Adveq4L1zIPj9rFTM2d3WuzStZB4OPB/vmP4ftweDj",
+	"06H5T2T++Q2rOXyMtr1hmkZU02W6zx3n6irzh2/CmUHLucqvFMbhr2g8uYJMsLu/0s8BuXLo5NWVR5WP",
+	"XhmL7WrG9FRGW54FvnqLa1UqZUl1tsjttTI39BpkG7RCP+/wEnZjswFXb3PFc1vZ49r3bm+DkTPv/Gtb",
+	"efZZu4z8sXKDi49sZW+rXrmtbS3rOiTipZV6NBzUyJpKiYkurYqgyawi5PiTvPXCzsUGJFDp8u3+N892",
+	"A8I6kw7JjJ3CnXbtXnrG61XDYsdCoWVFwxeHqursY4CXTBWrxg8qFKrXBBls3H1KNRmyCXVFPLCXZErn",
+	"cyZY1DzEYL3eNdOncQxxi0KjliGLpZgojP1z5QavVtgN4QLgDU9U1j+2GBCyL2m+qrobUz4QjxCCPVQ8",
+	"Cl2aur9M1SCZZxnnc3lIPC+LlRFTzVS2us0CQXk16/Ig7xVL2n3zfQNCq6qLLJF+gRZLqyycqc8BhWkG",
+	"wMY5fa2QANsw1p0wubu97iUY+jmBFwdPn0FaIP4fitwqI/7295WQuJgPeTVO5GwtgipNtCJWggdEChtD",
+	"FTJiPRLmxxLa9kwDwWczFnGqjclt+ylCVhJmsF+zRUDCdvuaLdowD3iiHbGYLsKBgN7zNo1JaTphUfaW",
+	"DunDnFx3LiiyUVOb8C+kHogF0wQXR25YwseQHATc43o+43WyGZXfIQ20gcA0S7ilCkuIzN03X4ctgXz5",
+	"4dVFc16syyZNmDZU1hQl1x4xYLLO6ILEnBE6ZdRWJQh2i+DEAxF65BNaXO6lw9o1p2Wn4ChpoQiHll24",
+	"xNxp4M6Ia1dqO6U3LIu3Nz6yclKol6FakB8+/a/gvS3hvXqc+HniIJ3ff0T3AYINzRNgS2Hcpvk+GyX6",
+	"BCui1pfvLs9O0J11R09GdaG7NRVl4lkY5hfFBLr9g8MjEPIlz0yDHKG6xZyKRMazSrAPqedgrNur3/LE",
+	"X7EFeX/+AmWzvwhC53No5gP2eGhEc958Dz9E28ZmiKzIGbST6O3taannexgq+NeDH//14EfzuR8v6NGI",
+	"/g8aT2TC9XT2/cVP/f1B2u0ePIv4hGv1/TP8C8f/Ht70r4f96nfho3OWcBl9f9jFP9FL/P3LHy4+/P3w",
+	"+dnpT2evDs/+/WxTCKUhVezwgJjdd75p7P12cPhtQC5+6rf3A/KM4KwDctglare4KetnUK6ZcthK/plW",
+	"kkSpkvGPFHxwfWeWi+lKTr2HDznY9IhlaDubxI3leoRrZBto26IInwgE30J9uD5m4eWnehZkIbPfDz9k",
+	"C/UmlMfiDB11IU6HSSDwcgCP2JuNaVvqeeNnXYS1XRJVjVK/zVGH2fchJsEfdQ/xQ8cFIdmxswILa2lU",
+	"3GjVMPhjFlc5EWBqeF82HLy4/N5nR2uqQJZfneX17xQz/BtOuRDFrqJZ94A3/YodarSQIhlV+94L1+ed",
+	"wi82WldWiVYK0M7piLUVm9MEPDAWYVLQJJG30DhpalvCJjJ2p99sRN/oKG+iny5NBWFtLEBffWJVQqYk",
+	"wD3OXSG2V+Or1x1H35nYLz9cdlZBDXJRGwj3LPeCJ8bzi6xFv15DNa7EA1NIwHNA+nlNejU0KG748qqC",
+	"1sf2RIIEaqtrPm/LOdpxbfAYssRGWTz6KmBGjXnMWkHTQsYf6oB0VqVXF15WOAQ3qSpKMJbudgAmI69/",
+	"V4XXrAn6QzUS/5W9iNfIOcsztrcmNjhDi5tFRE8TmU6mFtnBfIDyw/aBLuSMK8ojouRutduveKnxQf7p",
+	"Z0BnFi4++UtfyxsW0xGrq2piItvq5Q2BpJopADLkG1GKUxq9U7NQJ3uuGiCGijS2/fYM9TfpCQDSsNIh",
+	"CGlxm5HcZ1/n4FC8O53F9/cax5UosLj9JaeAt4Q6VmsIUFuGx7FHEhZAKix2f8jFDdcMb01JynrZ7cje",
+	"o8RAWOKngsDDaFpqSZQxOgUjO1SQEJZaGAKLtOhA2F514DfDNsvm2R5hsWLkaffQdVo3o+7CHxboBvM2",
+	"BgLFPdeGLjsko1LrHMS0juJW9zCAHprfwjr9jsDQ/xGs2luuWBW41mYei3VyBo8t31iYMNeqLHzcG8jO",
+	"UvS/kVhp4vrA416e4xtqFSrMsPKovWLPxhP8LNcMjeN341bv5w2cNL80V7VOuDRN4Nme96eOvbfh7AON",
+	"vB42syK2Bd+5S6R5HIFiHBKPFHkcxXzRIJBS60yExcoJF3+EqjxvMcp2Bymu5WRTONEKrKtf5VSUzJ21",
+	"2hPgg5atg5dyKpr8/EUzG+Q1rRrkuWyk4N25QRudDJ/pbsZCDUTXyw+XDqRrqf678v7h45gVD6ATyfVO",
+	"/xdml9yRe29zE6wjoS0l9je0o780T/xWzcVmEv1TzUEsn/0P591ud38tzsbm4HLouk0TrhcXZn72/pw1",
+	"El1CcbTAtGQnLHTdDHcDCDuKSW5byFsBqQroiuiQF5pwNRA0VhIuzXNtTDpFwr6f599zffJfnf7dpr6a",
+	"e7gDRXNpr61/b/fPXrRf+fjFNGsrSDM43pcfLqs8ANnkycsPlwEZUmwSbWZjh3/54dL2MA7BnYfj7/0l",
+	"JBaRG+yNyqkV1lM1PXAKHlTNyw5e8ClAyr0rPbNOP7wA2g7a+YwGAnDKsAGIMZzMjFSeWwwBRsFYpI4J",
+	"9T1B7pAw0BjL2yUdaL0V75O41Wv5k2n5OaB0zq8Q2sZKoADAoMGkTiDTnyxkmkC3EktK4CzxXMa2EUmv",
+	"dc5o5PuSlcuT5onDqF366W0CtmU2OLYKhx9GAMy8/EL/VWnEdWF4cPCYT81O2xI38IW46ZmrAo6Rrcs+",
+	"gpFtu4MdezkrLg4+yb9aP/nsBy6hzOxf4ZX2i7bh0ZnNP136gRvoXGpzLbDfZYex3AGm5+GDeck4kElc",
+	"GB4+yb9avyL7A+dKqiAvX0wi3zgOwjBJFRv5oKOluIhNACvBsOw4AI2B+K//POgc7vbIT5eXZ+QHqvgo",
+	"78VTQCSMMpBUm6yEIQ41EOWgx9C8xUY9CNaEor6ewVRAFqrAJT8Y1TMQQxktAhJmMR+sEii+OKwJr0AN",
+	"U1gZeiq+JvvOvKmMLxsMhAPX3sU7r798OnIXXyvrSYhiwAptUHeg/M3icyk41Xru613Y4ZWuZSPr8J66",
+	"W+CpINciUMs1XAxEePbu4pLs3ezvzdhe5nYICLthNuyl/dDClCqXYwG+goHAjjhrQISarPATXHXH0jVR",
+	"p9jDwaqIXP/MKBeacoHV/SnQvysQm3A9TYcQR8p+0MaAkvtzGakyfzVEfpXn7S6m06FQhmwVMSkGKIwi",
+	"OLeoVxYrwToHFqV3yPE45oJljsose2cgBgKKbFUvU15/CS1ykyIZYE34G1T8BmQJoOVTeIypVgMBrhKS",
+	"yFSzwhugEDmsa0wfBvb0xECEWFccojrKKME5ZJaqiY+xoNBq1idqIGB05aCnXMZn9gCwgJrSOcOlQ2gJ",
+	"ftMzqtaOA3tl9t0C/duKZmmI7tkRecV/IP/7//3/yNHh/jGhKATwy33yxn23f9ghP8iI20rROU0Ui6DK",
+	"caTjRY+8vHj3NksRg6Sw95c/tr8NAMsZ6iJTMafgglNpkkhDMISpEZ2zgCRszqhWhFq9SFx0Z0qN7SYW",
+	"emqoZZiaTeRGeczpiNkcKCMJIL3ZOt5AlAFMLs7HvnwgqAdIvONhFx12DowhCWX3R91uh/QJZmOD60dP",
+	"SSSZXRNQJW5I96n1wPXjWN6GmSCF3TcGqDkVsgP+PK4A4ZclA5FZST0ipGczsY9caUQl53q3Q8KfTvvP",
+	"wa8IY0bEYXUPRPjX00v4Bhbx3f5+l/zXf37XMctAN+ZfTy/NBKCoevncg4Eo6SHzSE6EhItRnEZGODkQ",
+	"Xah5ldEiM6cjNoppgpY0Fd4yQCbCVK3Os4XFAuqPJZbQulh6zEfMhtKcETunoylrH3S6S2Lp9va2Q+Hr",
+	"jkwme/a3au/1i5PTtxen8Ju8jj0XSK2gZQQJiqluZx8fk3Mm6Jy3eq3DTrdzaGGQwZrc69yyOG7DlPd+",
+	"vb1WHcPWUEBTlYeAPOc1XACim9FFJrpQavVc4p+FEjACMsCMBC9fT1kkHCvozGsMBfl5eWTBNJK6zf0z",
+	"PxsIeOktj2N4M9rvaLYWEgchPxAsMMwP9BM6BwIOri5LlOwcdB2gGxkuXJLHLhmyMaZIDASgMAcklmKC",
+	"rm9Bwhn92KYTFgbE3MHIyJwh7sFUCpkmcD+g8S01yzDbrmy/j+y9DoYZdgVpJyO5F8YM/CuDDgFe+2E4",
+	"yoNu12lCa7P5UtsdK96RG8BhXjCNKnYNBSwdodLmXIYMuayToW2jnwxI/kQaW7eiCa3bvu/fhj0ylbdk",
+	"Zq5gykaEbesOGGXIcG8jYwu224Z02/neP606ug7pw74TyMoploy33MCH3W7Ld/agGyLfNc8B4H7yc7f9",
+	"XfXV32zf0eF+3W5nx7eHN+lLKV/TZMIKToNW7+dfgpZKZzOaLFziBm6/f6vwWp+YidCJavV+bkVcYb5F",
+	"65dPeA7VjmF7QgSlLcRvKgTiEiWaaa8gxZK9iQL/r6eXVa/eZKc+f7eeZCteVis12/cpKApLsLfaBQCF",
+	"NtpxnvRcYtyC46JUw3iP/FwaqYKvLXppfqG9B9IFeEVy0OmWcCdUcWxb23S0f/TApLz54XwhFO72K9vC",
+	"J8rtQ1NqnjPBozbc6idp7qavo+N3cyZePD8pPP7Hp19YNDmRQrCRuZjY/SSRHKUzrAB6QHJtfgZfCJmu",
+	"3b9GZEvnHICi9vyCSFDNUulaJMTc2RvzG6Zs5500Oc6u5VzbO04+gv2qjS7h5VPoz/l7xRIf9tsaD0zp",
+	"H2S0aMAAmQniO4Nb/WjGxVmeRmum89ZeG8xXmKfYhHUq5ugisp+KcS0XM68goNWkYIeA2Bc0Hz3a4Fc/",
+	"0KzRIPxyv/Ev33vwt/Db/cMN5upoNmgdHXy3ye/eULGwM1aNucX+vMwwQevpBlvlQ5PDTw832asMu3el",
+	"iBtqygV0srokO3TO2+Cic+EPjy3dd2WuLPBMPVtezJkz6YuJuxjH0GkizM1IsFsypzzpkHOWKttwa86E",
+	"NhdJ/2cY+lBwf8LeQWM64/Gi6gJl98ShMWVAOZuw7UbMZ0d65Ls/AN+tYB4b7MkLkwzlbsZFeRiURtFq",
+	"peam+URlnchsVZTXQPbYdbsDpzsi49EJ5aJCmfm9Xz9HjVn3VkUf3OZKq6oPbXO22Q7v5t2DK+zNvtdL",
+	"1rXWsi2fzb4vGrOjRfS/AzvaXy6xYxO1YH/7o0yGPIqYaMzH9ocFPj5sPtk7MqL99QpG/C0L+f+ch8h/",
+	"+RT8Vs5U+PmXTwWmtYmbFgxxqT2wz6vmwu/s0yV+xWirz7J17IX9i+9L49S0Sd4a83iMnmHKty5ss/PG",
+	"DF7oY7GGvXBnv3726h7ddXv93cihfbe22X+XKTrdhTSbPPU5ofPnlQzPbTpLQTI0lgexTfSt9KDkXAr5",
+	"wJ+pxRp23M/V2RJCwBJJmGlB3WO+cmUDts7YsM3otQSbe56wMf8I1jukD49lmngdXjq/H9t91TQI5wB5",
+	"T/5JkB3c/DXaaSSFkjHbqw3nQU44PvREuTK4ny7fvLZp4ZCURSO8VeEPbSxuYS5YiZwNRJgN8xtViulP",
+	"YYf0bQLBUfcoTwSwj0GU95YDijCR43FNhOsEn17PGpp91HtTPYuLPLEUiglWrt1lu/uhKhyjfWGPsX0m",
+	"Yz5a1JGD/eWenfjJxZmhn39v/5jQGWu/g2HVuh/Dw/bZ50xY1rSaYzURvpX6R6cW7iPmBJVwpR3zyM9+",
+	"UaI8SxK1BNi3VBUAuIshKjVl2Ewbs4gmEBFl8TjIgrzeHIYpj6POCvLpm+Eh3m1zIRQwY4WH0Dz4RBFI",
+	"KzQXGOhXrJdoxKZ7cp2lptqOwvbSQ+2A9QHEIpJ3Depp56oa9NQIhyb8MMI2nfXsEDTlG/vgr/SG4p7d",
+	"gc1gUx65q9bnhvmNRWKDPVO1DDaFLsz/XBWisY2a7/GGbEeoOfV5IsHrzhWhMb9h9xKSec1vmDA3j3yj",
+	"cGvuL+yycl+/gEiL25LAawtuu6AvbZEhpRnTCR+pWhntfG5kaLPtiGazeQzZxi51DPNzdGrzVc2XYrQY",
+	"iClXWk4SOlPHtuEUJGSgHwyTe7HR9zE0qZKpVnlAJmGpYgMRMY1Iteo4SyttT6makn+kLGXklnJ9TCKq",
+	"6ZAqRuZSxjAZrjQfqRrz4o1ddDNxOo8pF3cQfHZrs3S5s0SaHWOpIua9BEtg7oUxvKFm2Vorzx8TR/1U",
+	"9FVeR4THBKbG7N0dW1CBHk+ZuKKDXQTk8/PEB6KAW1OZJw561+JoWMAHi7m6OxCYa2TrLKYyjuxlxM+k",
+	"D6tOPM+tv09v/3Kz+E9FhNW9j+3b29u2OfZ2msRMjGSEZVx3H+BBfaLFHuY1VA9HYnMy2bHLyAst3PnY",
+	"1tXg4XpJtJgvRoS8XZcztkrHv5UXWibMqfYGtzfISrmDfwh+d6drKvxyc9cr/Gxj98q7/OK/8cUWfnuX",
+	"qKPbm7qYo38fXq6FwYuxrZD7Gf4qVKOUL8le5Qx18B2QDffsWSGdC15SkHoYNayXeD/JOMKgo0Oaw4gl",
+	"n0yhg4QtuOIakSgrApIDUY5IHoNHyc9I4IpETHAAbLAgCA7lZiDeC8wnhnRvxBdt47ujHHZUSZc1f4A5",
+	"3fVid0YXBSjpWnlLdvL6nIHIizQSpoOlKhmZVFW8WLVnrI/d44HwUXSy1phQeD5LlSZDt7E7R919AK3w",
+	"+uSGu1VyHVvb3KdMLzbP2bI8L7+8qSyvkbkIzAGkAQ1wbqknWDutBxGIL/DULKv+CUVbMSKM8qEolbrd",
+	"71ZLpTWpE1k1R5FfOyTMMb2+zwFhNL1mioSu2CskO3QgKlHFsPgr9Iq6oNwB69Rt8VkInDsQCHumMryz",
+	"rAoZBZX/u7zAzpYALPdwqoNRzABcDPf7yysge2VrLH56nLfitVUAII2xnKCQTEIa55IMRH9V53sATSIT",
+	"plUVXmBeKuWBC2ZurVKX/XIXfXLLE2ZvDOXdaIyfaHeqOAM4dPgSziEDHNy1BXubj1RA+QsHwh5PecwC",
+	"gGB4TIYS9gf0mPW+uU0ZCNyVSDJ7sS03eQrIoCX1HLo9GW3kfz4bU/gc9dFA+Nq3Q/qiMDXMD8wqCAIj",
+	"VYcyFZFr/G/OfyCAzHNShceQmIYLr4rDBi2xIBcKyqCO6+lA3CZSTLBn4TGhBP6E6rCYLlhk1uBqYAAr",
+	"0azJmyVXA3HU7eZqEvYnBBL1D2wZwC4s1IMddY52C/aAInQg6qp77c5X1d765kIPAbgranmdBbFbNiGw",
+	"rtYr7K2rx/VtCtiUclHtQOy4otoeqSnRHYgwTUSPMz3ugW9Y9YCQe/h4O3scaLr3661uD+GaGzq8qwpr",
+	"x1aBDhe2omcZq/WJIi8/vCIXTAfWogq5UiH5noQqHZr/L29bQEKaGjG+ZKANxPvz185V7jCQQ/ZxHhqD",
+	"biaV9upgEGYdjyD8VfPQkHE0EFKMmK09dvc2nIs1dZcmo9JhtofWNPOnWFwtTSPOxAgLMnMFAmVgYFzk",
+	"OJo7NI6rtwwiSEIKhmWL6trMeywTrPZOGN4fizK8Qz4Ae8mEpNaA9lggACns2MtC6+LeZPyXHSyMWmWR",
+	"VhmkmE1ynwZpAU+5sT3qpRX4kL0+Uq+XfTySSWJuU1OZKEaGEKEAdP15zHw4vF6LbpaMXJr8g/ouioim",
+	"Vb4L2yDAcFK0FR9E0DpL6KR+avkP4P0P5bRYttHR8N3KNr/5sX9uz7Q24aRoF/WK5o+5teA90DVt9OAq",
+	"0d4aCDS4jomZAGRp5G2CUK6WbA3ztYNPlslA1GARI0tvx/d0t3tPk5xY96s7ZcR++ZemF4YBnW8jBzqW",
+	"CanCdK67SWHNc2dBMcK5qpCpf/biYs5Gm4XK3ItzrqjML9AJBeyCv/ffvCYI97ASO7jVa5k3d95i98Uc",
+	"6JDP5jLRtgR12uq1JhIW1+E4l72bQ1txujwPu8iszgac7DAjCEPsQEurMY9ZQIYLjT5a84/dzv1kE3CV",
+	"bc0DBu7WH/UXUSflbU5lPVQheAP+wH+uiN3RaJGn4GRBMovwEcBFZcYniUNrSljWLMSa63nVrLGzYkkj",
+	"Vp1yYcbiNhb7O4ScYal3p9dMkN3zNN9KTRI71ZWOo3wzN+KPJSCMO7HKurN8KEbJTqVmE8kOXTH2bsM9",
+	"bhoph/omMDLq07wzpNAtFQJCfgw7o0rtHxz+S9H4zvAqG9vfS6CsD2yDl3FUqwp5syzvUmTY819vx1Bd",
+	"l4KOEDJG6s24AnehTMiMxuZ6xSI/o/UuOd0vhLtl+b1QtpbTXfv6ZrZ+5ZRdPapzTG1vtlVvtgb0g5z1",
+	"pZUY5rBzMKiOZ5E/zDSkRMQT2/FVazaba+V8xFw5GPFjkjCdLKwzMTw3f7T75o/QoaWULrDeI+uuMfAo",
+	"PtkcwWRdBvXDsKwgqWAf52ykWQSIY2mCeWfbVO6bnSIaVbeUAwac0VU+Nt6Ui8m2TmpVThiA7JMdozza",
+	"RURTT9nl31qFd7O/Z0v3VO0d6jVXug+xerWcaFs1+fyRvdd8xnXrU7D2wRMENW+Q/vpZtbquGWOlNoD0",
+	"XznGbHyHrHpsKysRmmiUMN08znoH982d0k02L4e4o3vgLp4B8xs+Yg1zRUq1E3mKSE3RhDumyoIJR9nG",
+	"oF5fZmux/e5eX4uuYaSy37u8FiZhO400MgH3t8xmDjy9RhdDA1+7xQFqPilG7GETw34f/mziNtw4U+Ir",
+	"Z+i8RtcydDUbl1TW3m88+oRM7UpzixyJBX4eRxZI/qhaHhjmF9KB/hUip1+66H+QQoevjLRsho7FmC4o",
+	"jTpdUYvtVkNI2zZRVgjNJ6qEgPVIjF8TMf7VNtsqU+J682Ujs/vF89anXzJhmYP1r7HxvQe/ckM/++V6",
+	"a9/fn0fT/l45pNyfYr2NT4s0mbOG97Fv3Vcb5NnD9wYClf3y9zK58yXWlWj6OV5UOUibL16JNIiWn0gx",
+	"jvlI/ymt66XGLQ3tbFrgihrGqlAhFTb3MrFVZfrabpBDlsG97Bx1v9tdvkY7o73ItU0s9zKN24H+cIbS",
+	"xkzxp6JxD9WlCY2vMvdXkGD3dxLej1b/V2zT/BWyUJvS5R1sfkCbGE0rotbQmPBBTSHbC/GhQf3Wc5Pt",
+	"0fyH5qpHu2mrOgVp+bPtJmjAsrJ7QP6L++4AgsnB9X1ALusqG8gOm831wsvaN7bWPNW7j7rpK9ZNthdj",
+	"6czzPjCYhlWqxdm++korGOMsrWSM7WuvZZ54OMXVhB+hgbsiSsvkD3iteVRBq/lzHkObuK2xaK2Wsu1c",
+	"1zQJg6IN7rW5s7VdFZf/Y0hDhraBXBFQH8v3/pIP+o2dxFftiYZ0yLUu6Kx97qP6/Mrd1WXenGVEvE01",
+	"uY5x934zvHm1Jjh+zmbyhi1xXGNvm+N/L1Zu1/tIyF+zornQcu6wvyAvNZaTCReQX6jlvfovgjo6AxSJ",
+	"GkROS+srMTkRVcE8nMKTFaiblZZnP4o+n0Ee2eKPwBavje2NZxrLTZmhVmLbfudNA/MX9vGHcaDhaHX2",
+	"y7KDwC4myHAtpGDKa8Ar4wgaRfNE6Udm+MMZOxbu0VIB2SknTu9u31uwSVKvQzbLkk2Psb+zuZpc/NRv",
+	"Hzx9ZqT1NZvrzkD0C6sDUDXooKDMomgMIDI5wZt7F7aBl6IeNWKJte7fCY/j/O5ZCf40onrvBh7QnzMt",
+	"+NFdci+ZDkWpdHcNvfebhTFqmHJcxelNjEaLVfOYgPwHzkxoSpNbu0LhQKsuURlxr7xGLV2bHNekEddt",
+	"dmMmtNqUNQ+e4nP37thb2op3Rt3jLMlwgerFGPTZnvwjZcnC6/Uw0tJeLavbOzx9unyVXDkqHWL5uh04",
+	"QBixBAAW62ah0uGvbKS3Mw+sMR0hoB3rTDokhHpAhNSz8CsdAGYPV2wLXnYqJ/PsaNM9gW4gWOgK09N8",
+	"Vr8ZXIxYq/JqH1HN2ua3rQ0nMGRjmbD1YwN27+Zj32umc8ZP673MuNrHFOf7VAjmOBrfn8zD9lQCItht",
+	"djcuNH2KuPbMk1RPV+DGuq66gpxfmOvMyw+XFi1LpcPQx/YLEJjQ/I8Cvp+F7kM8UIAY3JGCkYhmNejm",
+	"QZKKmClFXBt5c8f3EVyXLj7vRjThUvdT21Dj8/Eyhsn+wWERJuOH8263u9+8OtKb1O8Ek2FngDCCqzEy",
+	"+nfEyLC7B1OHiJv5xw2NU4Y/jlird9TtlkfOcIMBsRuuvFSTmFGFlStZx7d/aQUecgS0uEnIzAhSe8qI",
+	"roHV8RZYsdNBwJZ8ozeZUpAX1lM7jHlJcSIOms6NfssSBhjZ80Te8Ihlc0AxvfmWDBm0sjLC/e5bsCmp",
+	"1kIR/M28E10UzDyj7gRa4pa+HxTwS7Bfg48k7Q7gX1pbWwHCeBawO2+nVGe+oxFNFetsGy9k3aweCC9k",
+	"7TS+XrwQu7S74oUsUefTZcYsooEA/QOKpBwBxFnUIWdGcDECOzOhXEDjosTwoE/pfUG40IbKY6LASKh6",
+	"2fZI/mFQTDajrS8KxeTdSf/8hbysgjCRuKqiSeT8Iw1MI7SJoM0QYhovwyB3yJJUha6AiHmNqN/m0GCj",
+	"jIDP2j/JJDK0M6M8zpVVQBJmcSEHAlNnirhXjgLcVJQRtkfd/Sp76uXsRumE0VnfX/ZnWFYwWcD5pf9m",
+	"P+6M5KwIF0wFjRdmrLjNxIQL27UTFtXqtbrDZ+NndJ+1D0f7UfuIfsva3w2/Ze2DsfnA/P3dsDn3VC7x",
+	"d7LTsrnUWmr+JAspeRuYZ5OUF02hXDQNsn0etDz7AzXzX9+/eF5vT/kvgVMetLB/iH12Aysk24a7YqmR",
+	"nZeSQz4MzAnkS85MUjgg0rujrRkTj8axvN0EtWz9ut7KQv8yFj2IdbJ+Xg9knzSYyNdroWSLu19Ms2yY",
+	"Yvvo38kqaDqbL9c6WEq7IDvZoqoshl/dl7nNAOJw74YlfLyotxku5kzY2DE86oZDcGrzClZoGUJ2Do7I",
+	"VKaJIsPFQNg82MC13U4VOyYUHD0JXKVvJIfO27sdAj1nogA+Mv+3CRQD4bU3yDpAUXLU7RqLxJyFbdZe",
+	"ZSv8DdZ3Cgr+fgLN8O7fE/L/vWK14tHKHbNjeHwsOs7OyrWYAUq4ct+HxEz4zi7SjSOyTbDg7woD/0U5",
+	"SQt8jHSZd6XKTgqOBID8HW9hl43MGToayVRoL1w7Y6uqqd6w1u9Fe77JYGNMj070Zk70eSLHPF4TSq3e",
+	"ZI9WZswGUFeUw75h9yQXz3AJv08F7Cq6dKWvHkU+Qn/8gdnE1q3qSm55ooh7SYlvMuna0FIypCXjiCVV",
+	"hpLRv2DWdEjfdq0y1g9Kftu+CrutjfkN1DcZG4pMpLGtoCkUqofSzQs6lfegoROQ5kBMzQV0SEfXRGke",
+	"x64HAjnoHgFc/gya1AlpTDDXROqo+13WPQGbJoLTT8iybpKJBQK1LVozm6LK8rpgInqz+Ju3F43yf/rF",
+	"7YPxIQMOGxXSBdmRCcmXCTkMjMxZ0nbTjPmM693OF82nf3y2e2NOrprp8AZQPOiYi+t6FpyN6V6hk5Gq",
+	"Z8S3jEV5F6W20mxe7ES8g00VDY1jR0jbdTDc7ZGj7uFAZOHcDnE+U80EzNl2MtTI7Jjcba6FhrtzThoI",
+	"IV27TJtrcsOqW/tOmDAfsHO7uhNY3D2qxuJANToyW2pg4X7vIw31kTXvkzUrC2dBaVgCwAP2eW5Ml5hO",
+	"Sz1fhXRlma3U69vFFopstkP95mUUerAOoHsfMh4p8N1M3jB0PFhGMurL6IDi/DsDcdQ9yrv/+OrLNawF",
+	"gAZI10hmtms0FQMBbf240gnV0HbLjGiG2O0VWi7a7rcgR7QkVF2TsUyqudm84s3i0mxa02RXO0loCIdT",
+	"6Dxmqz44e5iNrzcRCw2QlzgmWBtvM+LUa8BpqFjqOfRi3dsjr9iCvD9/gf1Jc60hpB4IVB1kB1r9MWHW",
+	"F4VEabpQZExjxQLfOUldIt8uNtm3PW4h+oC+nrN3F5ekxN979qHwmDCRyBiCehAqHogsL5Bq7Bo6Yn4l",
+	"iWc80kYK7xQGqGaQLXbBfHd5BiPNoPfj6lILiJrgNi+YftRvX7/peaFpon1axnbfq7l4We85vqg3NfuG",
+	"bKCdtGEJHJBFvsJKPPuxqLisZTUQuWlFsJ1iZP6TQlowpEhHHXLqnPBWIIGmJIopxaVQA7GDTeCNnhva",
+	"3mAjGsfmWfCs5224DXv6rnPsSm6U6HcOzUhPodJZZQuqrObCvck4+R56AL+7PLOjPLT7qJGNvCTu/gwF",
+	"Wo/+qM+WTpamnVRiTk85sxjzAUbYGrVORuWJKfWyacTmGmxzV4qcp44qEtoOmFfuQ+hQzJVLwLmli4GQ",
+	"qSZyTAZZHkwWlGvZeF1ibf2lIa4Zm8ObZgMBcfAJ0xqFMd4Riu34Ye15b31s4mQzLgcC/VCBbXJMdTbM",
+	"LuFCaUajY1Tjdkq4kcU2yoGZ6azYhZnGkN8twSVWTHIgO0fdfWghSwcCxWc2qJXHVub6otjh/5hp9AiN",
+	"YyeOB8LJY2Ku0zvl9YK6cFD4AcnbxM8qU8pPplRM2JvFWd7Z/F58+Pb1OFwzKVxzzSl0vh7B+7549K5H",
+	"4WWEV5CXHgCtVkg0OM4VHvacSmv8e86SWeVq8HjOFp4vsVxm/Bi29o0gc5Hy/BNDFksxMX9ZTvR5D4ew",
+	"bzfWkxgIJiIWuc+eKNej275OaTnHGi6oqDfXO384NRAK8GTwASIFmVDNpjJVzMoDMzjcDCELN5FqzqDA",
+	"zDwL8xkIYYy3HcUYCcGzfoGTCXerr1nRm8U7I5ku3M42ZdSiaYm1A7D8x+jtVs2AUxEVSW3JcjeUsRzN",
+	"rUSj62cvgdwYS55tJM8xnfF40QOmsBlqoEehkIUbBhoI+wu4yVBNxhLTCAnXZGckhWuXnT+GgSXrV+AC",
+	"84KhZhLzyG9oDC6JLJnXYyifN8iIJskCVWTOXxxtFMWjsENec6XRKPH5XiFyxY5R3ECfAcyBJ6Q0Wcuk",
+	"8BxaKbslGJYKBjJjZjx2r/54O8YqhBkrRgurf+TGrXIjVCOu8P9ldLBGga1tDYGtuJwPraRPSgyL3m6P",
+	"iFGRZKoGDWIlSSSXlU6NmhmIndDM+S9hQEIoHMA76N5fwt1qFbQT4v22hw7HcLc3EJ4qMwsB3QSCw4kF",
+	"nJrTXlapwGNOXoTtdsJuJPJMWy3EqO0ER0h29gmUp9v8wV0yj1NFsBgTu/sbkUWjDjm3qeG2aMXKLwzW",
+	"ZzsxHsdcmEeYddRE0PUokzjo+VjeQpQXEDDQ00Smk2lxbwAjB9dWpJQArl1gNED0XgCssMti5Fi8Z4z8",
+	"o+5Rrf62kmED2Ay7GKoKGvsRKePrsgpsc7SNpdHn4GjKG7MWdluLd/vBsBXYDFIoGYNEsb8BR6YiQ6Z4",
+	"hAxmQxJcO0emMxCw3juWk54VDDadMSAa3AgRVxDicH/HcnTNIkglHmM+JL46yEyYokngWQMEjQErPwei",
+	"ygowHJgA5re2AtkQwRNFQs1nrDKh+K9Mv3N7dZ/F0W6MGpMA9/XRCGjKfIZ1mqC6nZh9dVSpgMqKFCbk",
+	"rV+J544pswXcXXdvLJOJ1Cv8c/EtXShy0D3Ic37BUB7KaJFV08EnhhgDo6NA08gEqBgsZi+/G1RLD7K2",
+	"RDqzJNshffwiIDZ4iPfkCdPg2EqYYhpyb2w5lZE9kHqWK98VKWsIlbA6Ze04T08jNdlpA2F2oTo9LTD2",
+	"jbvSu7wzmxuNYVAsKa9g1R/hBB7IRYaDbVQCcHDXOi9ulYM9fM+bgYkYKFHNtmenW0ih26CHNjiRq+Hq",
+	"3HfmgCvS9EqT5Mqb3BP1WF9wv/UFfcxSITRzvrWRGmwlTH05QSbA4PnV+a6ZU3cuYz5aYEESs9oZ3BCp",
+	"8oMCMaM2qcfp41SoORO6Q7xCI8v3o5jRxN775ehapjogM5pcq6LoczmoNtyKt6uiY2Wn6nq1OxCe57C2",
+	"/IjUVh8NxPryo3Ozhw8kgWCsjQRQE1e9YvqRV++XVy8AVdlovHznMYJl9RxyrkwIFzdce3nlKxk5ka60",
+	"ug6J7hyeuM84uoxZnWMLUQAQ9O3Rim1mxcKRNsXWSuzpOgrBv4vksfeboDO20mHVhxdZgw0NuIUNtOa3",
+	"sGHKY93mgoSQVAkYWiQ0z4Q4j2DT3qeGdBp7PmCGj91O/yhJXkjmm4CJJrJQwONIvb6vaTV5bVfy1d3d",
+	"PZn36Jr7quQq9C6tJ7aS+6365J8gkI65z/PRlAzZSM6YcmkxT5QHUFiDUwv/WwVRu44w35oXfFrVai5j",
+	"jzsi6iBc1aGZlJwz2Kb5dKH4iMYQTOCauw0PWipmbJ7t/gbrOEsfvNh+HV/bPH5IlEY1tE00+UajfyVd",
+	"7f9cyTWNVZrFbIeCFNvsrk7gWENO8YngYtK+ZovV5v4FPvjKPHefAe1smNWm/zVbOC/nyw+vLorwr493",
+	"gqaUZY//yhx/06uB/Q32S9yxzRNnTNOIagp5FT54TIHAKsluD/p+rICeewN+XbzkmnMfy4SENJ6EZKfQ",
+	"LjGeyITr6cyWlAwVE3oXvcwJ0zyxgXNbeul0KPqBPVrC6pfcmaQI1wNhZswixHO13p3OQAwESk97r+bK",
+	"vG7Coh5Gtu2EefH9Lv49TO17bTYKZLpyrYiNmV+ZD8KAhG2zT22K9QJcinbEYroIyc5BdyDQmV4MeANI",
+	"o3V+Q+1NMcz9BOcxoqMpUwMBa+LawXibGWAasS3xtsXpsBScbrZDori9EAmjmszkjAl9bD1pELlXt1yP",
+	"pvhMYX0d8oHr6UCEfDZjEaeafW/0MFT8GQpP5IwrBqPvFnYVp+I2E+ZROF6Mmy/siSBQ/BgJJyBuxkLe",
+	"QpgDv4TCvoyMYCm2GtAjerJgOk/cdxOodOABYecirdXAyvOpWCoGA2qJJFYLrE7jSSvYTML240pYd/Nt",
+	"HlJyW+1tst05n5NgE2tmlh1qYX6WUFs9rEJziO9DKWNGxT1DvnvnsaKAGbI5s43QfAYsojRNtHLU8AgF",
+	"/1CqqUl7X+AQQn1WbaSH0nm96kGDShVqA7Szl62LCrxVRRgsl+0UICyH+Q4SGugybEGHvBuPPeFNdsJ2",
+	"G6dF5HgMCVNH3UMSms/a6dxIHpfoEBrRlQM/O0SPhGrWBhwLFpE5SwbCtkt5cVaJtYF7cD/xBXz5RoGF",
+	"/YcB8oHzzG88Nuq0jB9irIi7M3oTtoAtem7P9IEqpf6kwRKj3dI52QELMeezORO7K8MhkAGy8n70Xj1I",
+	"r+0lhX1CFWtzoZhQHOwRlQ4RXN+vbXDw81gLVaes/7FRf5zfv+03nMqjEv4CMp/gYpiqYqdu/NuHOKjq",
+	"6fhe2Y7A21c+5tW/T+fGTTTPI4zcF8Yib+UbyuP1bLFJE8USuKJjDV+9VGT/V8U2M35p3EHbi23aK81S",
+	"bcBjX8QvUOxuEsOsoa/6GGY1GXUfTAI+EtzXqOf/mvVwr9bzd+pB7RBmS4Yt1AVb1yi2OoBWUBN+w0SH",
+	"hO4S3CPoLrR/22YkaMHj9RtyA2kcg9jLs/0T1oa0ZmMqD41NqwhgfQ3p6Hq3MxChS6i6Qn+vuqK6R0Qa",
+	"xyGZMSpUEQ4Am3XbR48JHYg5VRo9R5iZzLPqAfCYVVzFEW30ni2iR1DdLzv75s8V22ys6iwSb3NTag8S",
+	"Hm33w631xn8DvjyKifFaEgUSMZMCO1gJ8Q2J6KIQk8lgP1kyEF4qpgfue1mCogX3E/jxFCRHLxqC9R4U",
+	"UXnJMihvlgB9TJ52D/Mnbe8uBRJTSFuvAX1hqsTVC9jgakvizvUJVJDi9my99KB+gA3hgR9TBP+AV7Y3",
+	"WKPkQQ3n1NJI7MzGdFVK7I9QWOHQj0gssXacFxrVZwBwBbTSDYBNa+BFDa++GdPPwBcFFkGE01uKFtPu",
+	"oy3/VWpUC1xKGwOV3rlA2OOOAvbY9tTyBdQkFusgMtu/WNDjF+5UAM/DzfiBqm4u2BdSbPOlMuKjLVyN",
+	"UZpdwz2ALLID5RNY8LPbSFU1Rs7KIeXKOAKAclcElUKmk4J1qqApDHttjCtVGnQZWOpR93xdFLwMYCXH",
+	"DdyYzeCNkCbjAgpTSGKHBDU7zgAsQ2xIcpshYncqwZxW0+yXAuf0yANfX8yUrsBl+Sy/ar2w3/vN/utq",
+	"DdrUqRXjd5D89ic5cGmH9B2mkY9y5IMaQbqmj4eUIyytBzzyOPQR8uhPqEukYA01yea8FKwgHoAbrCm1",
+	"ytlsZcHVWCYzqlu9VprCk0t5NrhHkLldkTTcJ7Ec0TiHa2sFrTSJW73WVOt5b29v/+CbTrfT7ez3vu1+",
+	"24U7lN2VJXi5H0/Is2+OvnMgCubvb7rd70iOtQZsCp8/e3ZQwnpjIppLDshC2R7AcVZs4Su2QICcrHBg",
+	"DFUrJTw288S7vqGIvXcvnp8Qm8gY82FCE878kSKu0ANSMdp7cObkHVu4FN4vkTaqj7kSQ8tILAvIBTN0",
+	"Frj3zhmreOGFf8EmO5fvLs92q/w83mvGtOI9/dzAUGSHphFnYsTULmas26IFCj1oVMois7VZtTVPyIzN",
+	"hpA4leePey+sGO8ci7DBQwwleeafCzJJqNDeewE5iI+WFoElR8uvffnhslhMkr/KVVR4bykk8C6/7DW/",
+	"YQKa3BnNy80/c6RSKXRCR5pwrVg89l46ZTSupE8L6KvA5U5FJGeuB0uWAzxP2Jh/JGHGeFehTSIdTdno",
+	"WqWzYCCwARYXZJyaKxTiLmpM/QGIpQtmpZdRpv/e7p+9aL9iix55dfr3EODLw75VG/CDHvmB0YQl8P0x",
+	"5BSPtMqzOuStQCUN54TKMjtkXrd5fQdZNVzYCEGP2HzjwPXxK2TG+lSPF04AUEWUQ0uAFn+CKoiVKLIT",
+	"/g/45vvLd69O34a7Dv/RVhC9P39dnK5LwqxjTAsGZ8S9w3WzUC+GVhEmXmDdB7sxch15AOHDC9RvXlWV",
+	"Wol7YtSJD+mVXUKpMd8mMYVDdQ35c4Q7rKGZ0wnz5WEGzVa9KrjB23f0IJldTGLWhoxHv2O3YeHIWFO2",
+	"sGjIBU0WwUBgUZOm8bULnUuE5u+fveiQF1ph9iQQqlJMKzKSM5ah3uuEj/RAnOBtpn1hVXP7DDF6doQk",
+	"XCAeJkw9gKDSDY2DrPfHOJGzgXCmnEz4hItdC9C1IBbGYWw0bFQ4cLvqip15jj3JsaiqhDtq1tWGM3ba",
+	"xzdX20AZAzFPZJSONEBgR6TbPdyFcNuCaHrNbGXWJRZghWAz78EPQ8AeLHJgGJChka0yAZZFdgw7BEwh",
+	"FLvhbwMX0Bq0eqTT6XwKi7Sd6mnbtftYs968NTvCLxvJtJO3YvIVVLgbkOFCM0OMA2H+VZjWS8nbSi/i",
+	"BhPMW76vmd27k/75C3npOAQUNx8Z8i9OMcxnBv/oDMRlrqfOLw6ePsvx8hCqdVHaU6NWAmKnHRBvUqXJ",
+	"yxFNuNSrpm4n5510YOutDrpdANEz5KPIiM65prErQFNYZoY85gKuR91DRMta7pWxGVXkBNtg6nTOcfoF",
+	"AsBilNITBQArM2RhUs48f8UWRnfiH29wnmWynfM22NWffvn0fwIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2038,10 +2038,14 @@ export interface components {
          *     `--smtp-url`): the invitation could never arrive. Decided before
          *     anything is written (`POST /v1/users` creates no user) and audited
          *     as `user.invite` `failure`. No `Retry-After`: only the operator
-         *     can mend it.
+         *     can mend it. Or, as for every operation that waits on the
+         *     database, the database did not answer within `--db-timeout` or
+         *     more requests wait on it than `--max-in-flight`: then with
+         *     `Retry-After` (see ServiceUnavailable).
          */
         NoMail: {
             headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -2112,6 +2116,21 @@ export interface components {
         /** @description An unexpected failure; the detail never says more. */
         ServerError: {
             headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The database did not answer within `--db-timeout`, or more requests
+         *     are waiting on it than `--max-in-flight` (or too many logins are
+         *     waiting for password hashing). Nothing was changed: retry after
+         *     `Retry-After` seconds, here or on another node.
+         */
+        ServiceUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -2227,7 +2246,13 @@ export interface components {
                 "application/json": components["schemas"]["OAuthError"];
             };
         };
-        /** @description `temporarily_unavailable`: too many logins are waiting for password hashing. */
+        /**
+         * @description `temporarily_unavailable`: too many logins are waiting for password
+         *     hashing, the database did not answer within `--db-timeout`, or more
+         *     requests are waiting on it than `--max-in-flight`. Nothing was
+         *     changed (a refresh token sent is not spent): retry after
+         *     `Retry-After` seconds.
+         */
         OAuthUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -2526,6 +2551,7 @@ export interface operations {
             413: components["responses"]["OAuthTooLarge"];
             431: components["responses"]["OAuthHeaderTooLarge"];
             500: components["responses"]["OAuthServerError"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     introspectToken: {
@@ -2558,6 +2584,7 @@ export interface operations {
             413: components["responses"]["OAuthTooLarge"];
             431: components["responses"]["OAuthHeaderTooLarge"];
             500: components["responses"]["OAuthServerError"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     getJWKS: {
@@ -2716,6 +2743,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createUser: {
@@ -2777,6 +2805,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteUser: {
@@ -2804,6 +2833,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateUser: {
@@ -2839,6 +2869,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     setUserPassword: {
@@ -2871,6 +2902,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listUserSessions: {
@@ -2900,6 +2932,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     endUserSessions: {
@@ -2927,6 +2960,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     endUserSession: {
@@ -2956,6 +2990,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMe: {
@@ -2980,6 +3015,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateMe: {
@@ -3011,6 +3047,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     changeMyPassword: {
@@ -3039,6 +3076,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listMySessions: {
@@ -3063,6 +3101,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     endMyOtherSessions: {
@@ -3085,6 +3124,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     endMySession: {
@@ -3112,6 +3152,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     removeUserMfa: {
@@ -3139,6 +3180,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     enrollTotp: {
@@ -3165,6 +3207,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     removeMyTotp: {
@@ -3188,6 +3231,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     confirmTotp: {
@@ -3220,6 +3264,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     regenerateRecoveryCodes: {
@@ -3246,6 +3291,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listApplications: {
@@ -3276,6 +3322,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createApplication: {
@@ -3307,6 +3354,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     inviteUser: {
@@ -3374,6 +3422,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     verifyEmail: {
@@ -3403,6 +3452,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     sendMyVerification: {
@@ -3426,6 +3476,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     forgotPassword: {
@@ -3460,6 +3511,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     resetPassword: {
@@ -3487,6 +3539,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getApplication: {
@@ -3516,6 +3569,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteApplication: {
@@ -3544,6 +3598,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateApplication: {
@@ -3579,6 +3634,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listApplicationMembers: {
@@ -3613,6 +3669,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     addApplicationMember: {
@@ -3642,6 +3699,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     removeApplicationMember: {
@@ -3671,6 +3729,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listApplicationSecrets: {
@@ -3700,6 +3759,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createApplicationSecret: {
@@ -3735,6 +3795,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteApplicationSecret: {
@@ -3764,6 +3825,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getApplicationJWKS: {
@@ -3793,6 +3855,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     putApplicationJWKS: {
@@ -3827,6 +3890,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listRoles: {
@@ -3851,6 +3915,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getRole: {
@@ -3880,6 +3945,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     putRole: {
@@ -3931,6 +3997,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteRole: {
@@ -3959,6 +4026,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listSigningKeys: {
@@ -3983,6 +4051,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     rotateSigningKey: {
@@ -4013,6 +4082,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listApiKeys: {
@@ -4043,6 +4113,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createApiKey: {
@@ -4079,6 +4150,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getApiKey: {
@@ -4108,6 +4180,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteApiKey: {
@@ -4135,6 +4208,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listAuditEvents: {
@@ -4175,6 +4249,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getOverview: {
@@ -4199,6 +4274,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     authHeaderAdd: {

@@ -2039,10 +2039,14 @@ export interface components {
          *     `--smtp-url`): the invitation could never arrive. Decided before
          *     anything is written (`POST /v1/users` creates no user) and audited
          *     as `user.invite` `failure`. No `Retry-After`: only the operator
-         *     can mend it.
+         *     can mend it. Or, as for every operation that waits on the
+         *     database, the database did not answer within `--db-timeout` or
+         *     more requests wait on it than `--max-in-flight`: then with
+         *     `Retry-After` (see ServiceUnavailable).
          */
         NoMail: {
             headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -2113,6 +2117,21 @@ export interface components {
         /** @description An unexpected failure; the detail never says more. */
         ServerError: {
             headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The database did not answer within `--db-timeout`, or more requests
+         *     are waiting on it than `--max-in-flight` (or too many logins are
+         *     waiting for password hashing). Nothing was changed: retry after
+         *     `Retry-After` seconds, here or on another node.
+         */
+        ServiceUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -2228,7 +2247,13 @@ export interface components {
                 "application/json": components["schemas"]["OAuthError"];
             };
         };
-        /** @description `temporarily_unavailable`: too many logins are waiting for password hashing. */
+        /**
+         * @description `temporarily_unavailable`: too many logins are waiting for password
+         *     hashing, the database did not answer within `--db-timeout`, or more
+         *     requests are waiting on it than `--max-in-flight`. Nothing was
+         *     changed (a refresh token sent is not spent): retry after
+         *     `Retry-After` seconds.
+         */
         OAuthUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -2527,6 +2552,7 @@ export interface operations {
             413: components["responses"]["OAuthTooLarge"];
             431: components["responses"]["OAuthHeaderTooLarge"];
             500: components["responses"]["OAuthServerError"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     introspectToken: {
@@ -2559,6 +2585,7 @@ export interface operations {
             413: components["responses"]["OAuthTooLarge"];
             431: components["responses"]["OAuthHeaderTooLarge"];
             500: components["responses"]["OAuthServerError"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     getJWKS: {
@@ -2717,6 +2744,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createUser: {
@@ -2778,6 +2806,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteUser: {
@@ -2805,6 +2834,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateUser: {
@@ -2840,6 +2870,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     setUserPassword: {
@@ -2872,6 +2903,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listUserSessions: {
@@ -2901,6 +2933,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     endUserSessions: {
@@ -2928,6 +2961,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     endUserSession: {
@@ -2957,6 +2991,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMe: {
@@ -2981,6 +3016,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateMe: {
@@ -3012,6 +3048,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     changeMyPassword: {
@@ -3040,6 +3077,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listMySessions: {
@@ -3064,6 +3102,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     endMyOtherSessions: {
@@ -3086,6 +3125,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     endMySession: {
@@ -3113,6 +3153,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     removeUserMfa: {
@@ -3140,6 +3181,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     enrollTotp: {
@@ -3166,6 +3208,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     removeMyTotp: {
@@ -3189,6 +3232,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     confirmTotp: {
@@ -3221,6 +3265,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     regenerateRecoveryCodes: {
@@ -3247,6 +3292,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listApplications: {
@@ -3277,6 +3323,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createApplication: {
@@ -3308,6 +3355,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     inviteUser: {
@@ -3375,6 +3423,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     verifyEmail: {
@@ -3404,6 +3453,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     sendMyVerification: {
@@ -3427,6 +3477,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     forgotPassword: {
@@ -3461,6 +3512,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     resetPassword: {
@@ -3488,6 +3540,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getApplication: {
@@ -3517,6 +3570,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteApplication: {
@@ -3545,6 +3599,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateApplication: {
@@ -3580,6 +3635,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listApplicationMembers: {
@@ -3614,6 +3670,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     addApplicationMember: {
@@ -3643,6 +3700,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     removeApplicationMember: {
@@ -3672,6 +3730,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listApplicationSecrets: {
@@ -3701,6 +3760,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createApplicationSecret: {
@@ -3736,6 +3796,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteApplicationSecret: {
@@ -3765,6 +3826,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getApplicationJWKS: {
@@ -3794,6 +3856,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     putApplicationJWKS: {
@@ -3828,6 +3891,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listRoles: {
@@ -3852,6 +3916,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getRole: {
@@ -3881,6 +3946,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     putRole: {
@@ -3932,6 +3998,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteRole: {
@@ -3960,6 +4027,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listSigningKeys: {
@@ -3984,6 +4052,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     rotateSigningKey: {
@@ -4014,6 +4083,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listApiKeys: {
@@ -4044,6 +4114,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createApiKey: {
@@ -4080,6 +4151,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getApiKey: {
@@ -4109,6 +4181,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteApiKey: {
@@ -4136,6 +4209,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listAuditEvents: {
@@ -4176,6 +4250,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getOverview: {
@@ -4200,6 +4275,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     authHeaderAdd: {
