@@ -52,6 +52,7 @@ func newApp() *cli.Command {
 		Commands: []*cli.Command{
 			serveCommand(),
 			migrateCommand(),
+			dbCommand(),
 			usersCommand(),
 			appsCommand(),
 			keysCommand(),
