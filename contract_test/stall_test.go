@@ -27,8 +27,16 @@ import (
 func TestDatabaseStall(t *testing.T) {
 	t.Parallel()
 	const timeout = 500 * time.Millisecond
-	stall := testserver.NewStall(t, testserver.FreshDB(t))
+	db := testserver.FreshDB(t)
+	stall := testserver.NewStall(t, db)
 	s := newServerOptions(t, func(o *gatehouse.Options) { o.DB, o.DBTimeout = stall.DB, timeout })
+	// The node's revocation sync runs through the stall.
+	synced := make(chan int, 1000)
+	s.Svc.OnRevocationsSynced(func(n int) { synced <- n })
+	bg, stopSync := context.WithCancel(context.Background())
+	syncDone := make(chan struct{})
+	go func() { s.Svc.WatchRevocations(bg, 20*time.Millisecond); close(syncDone) }()
+	t.Cleanup(func() { stopSync(); <-syncDone })
 	tok := s.login(t, "admin", adminPassword)
 	admin := tok.AccessToken
 	apps, _ := s.Client.ListApplicationsWithResponse(context.Background(), nil, bearer(admin))
@@ -120,6 +128,20 @@ func TestDatabaseStall(t *testing.T) {
 		t.Errorf("/readyz during the stall: %d %s, want %d", ready.StatusCode(), ready.Body, want)
 	}
 
+	// On PostgreSQL another node, whose database answers, ends a session
+	// meanwhile: this node learns of it once the stall is over.
+	var ended client.TokenResponse
+	if stall.Postgres {
+		other := newServerOptions(t, func(o *gatehouse.Options) { o.DB = db })
+		ended = other.login(t, "admin", adminPassword)
+		if r, err := other.Client.RevokeTokenWithFormdataBodyWithResponse(context.Background(), client.RevokeTokenFormdataRequestBody{Token: ended.RefreshToken}); err != nil || r.StatusCode() != 200 {
+			t.Fatalf("revoke on the other node: %v", err)
+		}
+	}
+	for len(synced) > 0 {
+		<-synced
+	}
+
 	stall.Resume(t)
 	resumed := time.Now()
 	r := refresh(t, s, tok.RefreshToken)
@@ -138,6 +160,17 @@ func TestDatabaseStall(t *testing.T) {
 		t.Errorf("after the stall, /readyz is not ready")
 	}
 	_ = appID
+	if stall.Postgres {
+		// The sync resumes without a restart and misses nothing.
+		for n := range synced {
+			if n > 0 {
+				break
+			}
+		}
+		if me, _ := s.Client.GetMeWithResponse(context.Background(), bearer(ended.AccessToken)); me == nil || me.StatusCode() != 401 {
+			t.Errorf("after the stall, a session another node ended during it is still accepted")
+		}
+	}
 	t.Logf("postgres=%v db-timeout %v: worst request %v, /readyz %v during the stall; first refresh after it %v",
 		stall.Postgres, timeout, worst, readyTook, recovery)
 }
