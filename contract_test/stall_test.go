@@ -2,6 +2,7 @@ package contract_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 	"github.com/gatehouse-auth/gatehouse/internal/testserver"
+	"github.com/gatehouse-auth/gatehouse/store"
 )
 
 // TestDatabaseStall stalls the database under a running server (on
@@ -118,6 +120,14 @@ func TestDatabaseStall(t *testing.T) {
 		}
 		return err
 	})
+	bounded("the signing-key reload", func(ctx context.Context) error {
+		// The background reload (which also deletes retired keys) fails
+		// its round within the bound and works after the stall.
+		if err := s.Svc.ReloadSigningKeys(ctx); !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("reload during the stall: %v", err)
+		}
+		return ctx.Err()
+	})
 	readyStart := time.Now()
 	ready, err := s.Client.GetReadinessWithResponse(context.Background())
 	readyTook := time.Since(readyStart)
@@ -155,6 +165,9 @@ func TestDatabaseStall(t *testing.T) {
 	}
 	if me, _ := s.Client.GetMeWithResponse(context.Background(), bearer(r.JSON200.AccessToken)); me == nil || me.JSON200 == nil {
 		t.Errorf("after the stall, getMe failed")
+	}
+	if err := s.Svc.ReloadSigningKeys(context.Background()); err != nil {
+		t.Errorf("after the stall, the signing-key reload: %v", err)
 	}
 	if ready, _ := s.Client.GetReadinessWithResponse(context.Background()); ready == nil || ready.JSON200 == nil {
 		t.Errorf("after the stall, /readyz is not ready")

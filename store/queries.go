@@ -22,10 +22,16 @@ func (s *DB) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 // readRow runs a one-row read on the reader, through the statement cache
-// when the engine prepares reads, under the store's timeout. A statement
-// that cannot be prepared is run directly, which reports the same error.
+// when the engine prepares reads, under the store's timeout on
+// PostgreSQL. (SQLite's one-row reads run under shortCtx, which no
+// deadline could reach: in WAL mode they wait on no lock, and a lock
+// held past busy_timeout still ends them.) A statement that cannot be
+// prepared is run directly, which reports the same error.
 func (s *DB) readRow(ctx context.Context, q string, args ...any) row {
-	ctx, cancel := s.bounded(ctx)
+	cancel := context.CancelFunc(func() {})
+	if s.postgres {
+		ctx, cancel = s.bounded(ctx)
+	}
 	r := row{ctx: ctx, cancel: cancel, s: s}
 	sctx := s.shortCtx(ctx)
 	if s.prepareReads {
