@@ -183,13 +183,16 @@ type apiKeyUsage struct {
 	lastUsed map[string]time.Time
 }
 
+// record notes that key id was used at t, unless a later use is noted.
 func (u *apiKeyUsage) record(id string, t time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.lastUsed == nil {
 		u.lastUsed = map[string]time.Time{}
 	}
-	u.lastUsed[id] = t
+	if prev, ok := u.lastUsed[id]; !ok || t.After(prev) {
+		u.lastUsed[id] = t
+	}
 }
 
 func (u *apiKeyUsage) take() map[string]time.Time {
@@ -208,6 +211,11 @@ func (s *Service) FlushAPIKeyUsage(ctx context.Context) error {
 		return nil
 	}
 	if err := s.st.TouchAPIKeys(ctx, m); err != nil {
+		// Kept for the next flush (a stalled database loses no use),
+		// unless a later use replaced it meanwhile.
+		for id, t := range m {
+			s.usage.record(id, t)
+		}
 		return fmt.Errorf("flush api key usage: %w", err)
 	}
 	return nil

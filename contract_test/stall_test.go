@@ -41,8 +41,13 @@ func TestDatabaseStall(t *testing.T) {
 	t.Cleanup(func() { stopSync(); <-syncDone })
 	tok := s.login(t, "admin", adminPassword)
 	admin := tok.AccessToken
-	apps, _ := s.Client.ListApplicationsWithResponse(context.Background(), nil, bearer(admin))
-	appID := apps.JSON200.Items[0].Id.String()
+	// A use of an API key, whose last-used time the background flush
+	// writes: during the stall it fails, and the time is kept for the
+	// flush after it.
+	key := createAPIKey(t, s, bearer(admin), "used", nil)
+	if r, err := s.Client.GetMeWithResponse(context.Background(), apiKeyHeader(key.Key)); err != nil || r.JSON200 == nil {
+		t.Fatalf("an API key: %v", err)
+	}
 
 	// Each request must answer before its deadline: the timeout, the
 	// hashing of a login and a margin for a loaded machine.
@@ -128,6 +133,12 @@ func TestDatabaseStall(t *testing.T) {
 		}
 		return ctx.Err()
 	})
+	bounded("the API-key usage flush", func(ctx context.Context) error {
+		if err := s.Svc.FlushAPIKeyUsage(ctx); !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("flush during the stall: %v", err)
+		}
+		return ctx.Err()
+	})
 	readyStart := time.Now()
 	ready, err := s.Client.GetReadinessWithResponse(context.Background())
 	readyTook := time.Since(readyStart)
@@ -166,13 +177,18 @@ func TestDatabaseStall(t *testing.T) {
 	if me, _ := s.Client.GetMeWithResponse(context.Background(), bearer(r.JSON200.AccessToken)); me == nil || me.JSON200 == nil {
 		t.Errorf("after the stall, getMe failed")
 	}
+	if err := s.Svc.FlushAPIKeyUsage(context.Background()); err != nil {
+		t.Errorf("after the stall, the API-key usage flush: %v", err)
+	}
+	if k, _ := s.Client.GetApiKeyWithResponse(context.Background(), key.Id, bearer(admin)); k == nil || k.JSON200 == nil || k.JSON200.LastUsedAt == nil {
+		t.Errorf("after the stall, the API key's use before it was lost")
+	}
 	if err := s.Svc.ReloadSigningKeys(context.Background()); err != nil {
 		t.Errorf("after the stall, the signing-key reload: %v", err)
 	}
 	if ready, _ := s.Client.GetReadinessWithResponse(context.Background()); ready == nil || ready.JSON200 == nil {
 		t.Errorf("after the stall, /readyz is not ready")
 	}
-	_ = appID
 	if stall.Postgres {
 		// The sync resumes without a restart and misses nothing.
 		for n := range synced {

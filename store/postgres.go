@@ -135,7 +135,11 @@ func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*DB, error) 
 	db.SetMaxIdleConns(pc.MaxConns)
 	db.SetConnMaxLifetime(pc.MaxConnLifetime)
 	db.SetConnMaxIdleTime(pc.MaxConnIdleTime)
-	if err := db.PingContext(ctx); err != nil {
+	// A server that does not answer fails the open within the timeout
+	// rather than hanging the start.
+	pctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
 	}
