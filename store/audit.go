@@ -14,18 +14,26 @@ import (
 const qInsertAuditEvent = `INSERT INTO audit_events (id, time, action, outcome, actor_id, subject_id,
 	client_ip, user_agent, dialect, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// AppendAuditEvent stores e. An empty e.ID gets a random UUID and a zero
+// auditColumns are an audit event's columns, in scanAuditEvent's order.
+const auditColumns = `id, time, action, outcome, actor_id, subject_id, client_ip, user_agent, dialect, detail`
+
+// AppendAuditEvent stores e and enqueues its webhook deliveries, in one
+// transaction (insertAudit). An empty e.ID gets a random UUID and a zero
 // e.Time the current time. Free-text fields that the engine's text cannot
 // hold (on PostgreSQL, invalid UTF-8 in a User-Agent, a NUL byte) are
 // stored with those bytes replaced by U+FFFD, so the event is kept rather
 // than lost.
 func (s *DB) AppendAuditEvent(ctx context.Context, e AuditEvent) error {
-	_, err := s.exec(ctx, qInsertAuditEvent, s.auditArgs(e)...)
-	return s.writeErr("insert audit event", err)
+	if s.postgres {
+		_, err := s.exec(ctx, qAuditOutbox, s.auditArgs(e)...) // one statement: its own transaction
+		return s.writeErr("insert audit event", err)
+	}
+	return s.writeErr("insert audit event", s.inTx(ctx, func(t tx) error { return s.insertAudit(ctx, t, e) }))
 }
 
-// auditArgs returns qInsertAuditEvent's arguments for e, filled in and
-// made storable as AppendAuditEvent describes.
+// auditArgs returns qAuditOutbox's arguments for e, filled in and made
+// storable as AppendAuditEvent describes: qInsertAuditEvent's ten, then
+// when its deliveries expire.
 func (s *DB) auditArgs(e AuditEvent) []any {
 	if e.ID == "" {
 		e.ID = uuid.NewString()
@@ -39,7 +47,7 @@ func (s *DB) auditArgs(e AuditEvent) []any {
 		}
 	}
 	return []any{e.ID, nanos(e.Time), e.Action, e.Outcome, e.ActorID, e.SubjectID,
-		e.ClientIP, e.UserAgent, e.Dialect, e.Detail}
+		e.ClientIP, e.UserAgent, e.Dialect, e.Detail, nanos(e.Time.Add(DeliveryRetention))}
 }
 
 // scanAuditEvent reads one row of the columns ListAuditEvents selects.
@@ -61,8 +69,7 @@ func scanAuditEvent(r scanner) (AuditEvent, error) {
 // exclusive.
 func (s *DB) ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error) {
 	const (
-		qSelect = `SELECT id, time, action, outcome, actor_id, subject_id, client_ip, user_agent,
-			dialect, detail FROM audit_events WHERE (time, id) < (?, ?)`
+		qSelect = `SELECT ` + auditColumns + ` FROM audit_events WHERE (time, id) < (?, ?)`
 		qOrder = ` ORDER BY time DESC, id DESC LIMIT ?`
 	)
 	before, beforeID, limit, err := s.pageStart(p, math.MaxInt64)

@@ -24,8 +24,8 @@ func TestPurgeUsesIndexes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plans) != 7 {
-		t.Errorf("%d purge statements, want 7", len(plans))
+	if len(plans) != 8 {
+		t.Errorf("%d purge statements, want 8", len(plans))
 	}
 	for q, plan := range plans {
 		if slices.ContainsFunc(plan, func(step string) bool { return strings.HasPrefix(step, "SCAN ") }) {

@@ -49,7 +49,7 @@ func (s *DB) CreateRefreshToken(ctx context.Context, t RefreshToken, events ...A
 			}
 		}
 		for _, e := range events {
-			if _, err := tx.exec(ctx, qInsertAuditEvent, s.auditArgs(e)...); err != nil {
+			if err := s.insertAudit(ctx, tx, e); err != nil {
 				return err
 			}
 		}

@@ -35,8 +35,8 @@ func (s *DB) IsAccessTokenRevoked(ctx context.Context, jti string) (bool, error)
 const PurgeBatch = 500
 
 // PurgeExpired deletes what can no longer matter at now: the revocation-log
-// entries, client-assertion jtis, refresh tokens, e-mail tokens and mfa
-// tokens that expired before now, the refresh families left without
+// entries, client-assertion jtis, refresh tokens, e-mail tokens, mfa
+// tokens and webhook deliveries that expired before now, the refresh families left without
 // tokens, and the mail sends that none of limits counts any more (see
 // mailCountedAfter). It deletes in batches of PurgeBatch rows, each batch
 // its own transaction that leaves the database consistent (a family goes
@@ -77,6 +77,7 @@ var purged = []struct {
 	{"email_tokens", "expires_at < ?", false},
 	{"mfa_tokens", "expires_at < ?", false},
 	{"mail_sends", "sent_at <= ?", true},
+	{"webhook_deliveries", "expires_at < ?", false},
 }
 
 // qPurgeFamily deletes the family ?1 when it has no token left.

@@ -296,6 +296,13 @@ type Reader interface {
 	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error)
 	// Ping checks that the database answers and its schema is current.
 	Ping(ctx context.Context) error
+	GetWebhook(ctx context.Context, id string) (Webhook, error)
+	// ListWebhooks lists the webhook endpoints, oldest first.
+	ListWebhooks(ctx context.Context, p Page) ([]Webhook, string, error)
+	// ListWebhookDeliveries lists an endpoint's deliveries, newest first.
+	ListWebhookDeliveries(ctx context.Context, webhookID string, p Page) ([]WebhookDelivery, string, error)
+	// CountWebhookDeliveries counts the deliveries of every state.
+	CountWebhookDeliveries(ctx context.Context) (map[string]int64, error)
 }
 
 // Store is gatehouse's persistence. Every method is safe for concurrent use.
@@ -400,7 +407,7 @@ type Store interface {
 	RevocationsSince(ctx context.Context, cursor int64) ([]Revocation, int64, error)
 	// PurgeExpired deletes what expired before now: revocation-log
 	// entries, client-assertion jtis, refresh tokens (and the families
-	// they leave empty), e-mail tokens and mfa tokens; and the mail sends
+	// they leave empty), e-mail tokens, mfa tokens and webhook deliveries; and the mail sends
 	// that no limit of limits (those CreateEmailToken is given) counts any
 	// more at now. It deletes in short transactions, not in one.
 	PurgeExpired(ctx context.Context, now time.Time, limits []MailLimit) error
@@ -428,6 +435,27 @@ type Store interface {
 	// SetEmailVerified sets the user's email_verified flag.
 	SetEmailVerified(ctx context.Context, userID string, verified bool) error
 
+	// AppendAuditEvent stores e and, in the same transaction, a pending
+	// delivery to every enabled webhook endpoint subscribed to its action
+	// (the outbox); every audit event written in another transaction
+	// (CreateRefreshToken's) enqueues its deliveries the same way.
 	AppendAuditEvent(ctx context.Context, e AuditEvent) error
+
+	// CreateWebhook stores an endpoint and its events.
+	CreateWebhook(ctx context.Context, w Webhook) error
+	// UpdateWebhook replaces an endpoint's URL, description, disabled
+	// flag and events.
+	UpdateWebhook(ctx context.Context, w Webhook) error
+	// RotateWebhookSecret sets an endpoint's secret, previous signing
+	// beside it until until.
+	RotateWebhookSecret(ctx context.Context, id string, secret, previous []byte, until, at time.Time) error
+	DeleteWebhook(ctx context.Context, id string) error
+	// RetryWebhookDelivery makes a delivery pending and due at at.
+	RetryWebhookDelivery(ctx context.Context, webhookID, eventID string, at time.Time) (WebhookDelivery, error)
+	// ClaimWebhookDeliveries claims the due deliveries for one attempt
+	// each, none claimed by two workers at once (see DB's).
+	ClaimWebhookDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]DueDelivery, error)
+	// FinishWebhookDelivery records an attempt's outcome.
+	FinishWebhookDelivery(ctx context.Context, o DeliveryOutcome) (bool, error)
 	Close() error
 }
