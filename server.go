@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/auth/seal"
 	"github.com/gatehouse-auth/gatehouse/impl"
 	"github.com/gatehouse-auth/gatehouse/store"
+	"github.com/gatehouse-auth/gatehouse/webhook"
 )
 
 // Options configure a gatehouse instance; zero values take the defaults.
@@ -43,6 +44,10 @@ type Options struct {
 	// same key.
 	MasterKey     []byte
 	MasterKeyFile string
+	// Webhooks configures the delivery worker; its Secrets and Audit are
+	// the service's, its Now the service's clock unless set, and its
+	// Guard also checks URLs as endpoints are created.
+	Webhooks webhook.Config
 	// HTTP configures the handlers; SpecYAML and Scopes are filled in.
 	HTTP   impl.Config
 	Logger *slog.Logger
@@ -54,6 +59,8 @@ type Instance struct {
 	Handler *echo.Echo
 	Service *auth.Service
 	Store   store.Store
+	// Webhooks is the node's delivery worker; serve runs it.
+	Webhooks *webhook.Worker
 }
 
 // Open opens and migrates the database, bootstraps it (roles, default
@@ -93,6 +100,7 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 		return nil, err
 	}
 	o.Auth.Sealer = sealer
+	o.Auth.WebhookGuard = o.Webhooks.Guard
 	st, err := OpenStore(ctx, o.DB, store.WithTimeout(o.DBTimeout))
 	if err != nil {
 		return nil, err
@@ -131,7 +139,19 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Instance{Handler: impl.NewEcho(h, spec, o.Logger), Service: svc, Store: st}, nil
+	wh := o.Webhooks
+	wh.Secrets, wh.Audit, wh.Logger = svc.WebhookKeys, svc.Audit, o.Logger
+	if wh.Now == nil {
+		wh.Now = o.Auth.Now
+	}
+	worker := webhook.New(st, wh)
+	for _, c := range worker.Metrics().Collectors() {
+		if err := metrics.Register(c); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return &Instance{Handler: impl.NewEcho(h, spec, o.Logger), Service: svc, Store: st, Webhooks: worker}, nil
 }
 
 // DefaultMasterKeyFile is where a SQLite database's master key is kept

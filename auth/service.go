@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/auth/seal"
 	"github.com/gatehouse-auth/gatehouse/mail"
 	"github.com/gatehouse-auth/gatehouse/store"
+	"github.com/gatehouse-auth/gatehouse/webhook"
 )
 
 // Domain errors. Dialects map them to their own bodies in impl/.
@@ -96,6 +97,10 @@ type Config struct {
 	RequireVerifiedEmail                          bool
 	VerifyTokenTTL, ResetTokenTTL, InviteTokenTTL time.Duration
 	MailLimits                                    []store.MailLimit
+
+	// WebhookGuard checks webhook URLs when endpoints are created or
+	// changed (the worker checks again at each delivery).
+	WebhookGuard webhook.Guard
 
 	// OnEvent, when set, sees every audit event (metrics count them).
 	OnEvent func(store.AuditEvent)

@@ -301,8 +301,9 @@ type Reader interface {
 	ListWebhooks(ctx context.Context, p Page) ([]Webhook, string, error)
 	// ListWebhookDeliveries lists an endpoint's deliveries, newest first.
 	ListWebhookDeliveries(ctx context.Context, webhookID string, p Page) ([]WebhookDelivery, string, error)
-	// CountWebhookDeliveries counts the deliveries of every state.
-	CountWebhookDeliveries(ctx context.Context) (map[string]int64, error)
+	// CountPendingWebhookDeliveries counts the deliveries still to be
+	// delivered (or to fail).
+	CountPendingWebhookDeliveries(ctx context.Context) (int64, error)
 }
 
 // Store is gatehouse's persistence. Every method is safe for concurrent use.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -282,6 +283,9 @@ func (s *DB) RetryWebhookDelivery(ctx context.Context, webhookID, eventID string
 		return WebhookDelivery{}, s.writeErr("retry webhook delivery", ErrNotFound)
 	}
 	d, err := scanDelivery(s.writeRow(ctx, q, nanos(at), webhookID, eventID))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
 	return d, s.writeErr("retry webhook delivery", err)
 }
 
@@ -299,7 +303,19 @@ func (s *DB) ClaimWebhookDeliveries(ctx context.Context, now, leaseUntil time.Ti
 		q += ` FOR UPDATE SKIP LOCKED`
 	}
 	q += `) RETURNING ` + deliveryColumns
-	const qRead = `SELECT ` + auditColumns + ` FROM audit_events WHERE id = ?`
+	const (
+		qRead = `SELECT ` + auditColumns + ` FROM audit_events WHERE id = ?`
+		// Most polls find nothing due: a read says so without taking
+		// the writer.
+		qAny = `SELECT 1 FROM webhook_deliveries WHERE next_attempt_at <= ? LIMIT 1`
+	)
+	var one int
+	switch err := s.readRow(ctx, qAny, nanos(now)).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
 	var claimed []WebhookDelivery
 	err := s.inTx(ctx, func(t tx) error {
 		rows, err := t.query(ctx, q, nanos(leaseUntil), nanos(now), nanos(now), limit)
@@ -364,24 +380,13 @@ func (s *DB) FinishWebhookDelivery(ctx context.Context, o DeliveryOutcome) (bool
 	return recorded, s.writeErr("finish webhook delivery", err)
 }
 
-// CountWebhookDeliveries counts the deliveries in each state.
-func (s *DB) CountWebhookDeliveries(ctx context.Context) (map[string]int64, error) {
-	const q = `SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state`
-	rows, err := s.readRows(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("count webhook deliveries: %w", err)
+// CountPendingWebhookDeliveries counts the deliveries not yet delivered
+// or failed (an index's count).
+func (s *DB) CountPendingWebhookDeliveries(ctx context.Context) (int64, error) {
+	const q = `SELECT COUNT(*) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL`
+	var n int64
+	if err := s.readRow(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending webhook deliveries: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int64{DeliveryPending: 0, DeliveryDelivered: 0, DeliveryFailed: 0}
-	for rows.Next() {
-		var (
-			state string
-			n     int64
-		)
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, fmt.Errorf("count webhook deliveries: %w", err)
-		}
-		out[state] = n
-	}
-	return out, rows.Err()
+	return n, nil
 }

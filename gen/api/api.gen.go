@@ -387,6 +387,27 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryState.
+const (
+	Delivered WebhookDeliveryState = "delivered"
+	Failed    WebhookDeliveryState = "failed"
+	Pending   WebhookDeliveryState = "pending"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case Delivered:
+		return true
+	case Failed:
+		return true
+	case Pending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Accepted defines model for Accepted.
 type Accepted struct {
 	Message string `json:"message"`
@@ -1390,6 +1411,115 @@ type UserUpdate struct {
 // Username Example: BR0001
 type Username = string
 
+// Webhook defines model for Webhook.
+type Webhook struct {
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+
+	// Disabled Nothing new is sent; set by an update, or when the endpoint answered 410 Gone.
+	Disabled bool               `json:"disabled"`
+	Events   []string           `json:"events"`
+	Id       openapi_types.UUID `json:"id"`
+
+	// PreviousSecretExpiresAt Until then the secret before the last rotation signs too.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	UpdatedAt               time.Time  `json:"updated_at"`
+	Url                     string     `json:"url"`
+}
+
+// WebhookCreate defines model for WebhookCreate.
+type WebhookCreate struct {
+	Description *string `json:"description,omitempty"`
+
+	// Events The audit actions the endpoint hears (`user.create`, `login`, `session.revoke`, …).
+	Events WebhookEvents `json:"events"`
+
+	// Url The endpoint, an http or https URL of a public address.
+	//
+	// Example: https://hooks.example.com/gatehouse
+	Url WebhookURL `json:"url"`
+}
+
+// WebhookCreated defines model for WebhookCreated.
+type WebhookCreated struct {
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+
+	// Disabled Nothing new is sent; set by an update, or when the endpoint answered 410 Gone.
+	Disabled bool               `json:"disabled"`
+	Events   []string           `json:"events"`
+	Id       openapi_types.UUID `json:"id"`
+
+	// PreviousSecretExpiresAt Until then the secret before the last rotation signs too.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+
+	// Secret The signing secret in full (Standard Webhooks). Store it now; it is never shown again.
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+}
+
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	Attempts    int        `json:"attempts"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	Event       string     `json:"event"`
+
+	// Id The event's id, sent as `webhook-id` on every attempt.
+	Id            openapi_types.UUID `json:"id"`
+	LastAttemptAt *time.Time         `json:"last_attempt_at,omitempty"`
+	LastError     *string            `json:"last_error,omitempty"`
+
+	// LastStatus The HTTP status of the last attempt; absent when none answered.
+	LastStatus    *int                 `json:"last_status,omitempty"`
+	NextAttemptAt *time.Time           `json:"next_attempt_at,omitempty"`
+	State         WebhookDeliveryState `json:"state"`
+}
+
+// WebhookDeliveryState defines model for WebhookDelivery.State.
+type WebhookDeliveryState string
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Items      []WebhookDelivery `json:"items"`
+	NextCursor *string           `json:"next_cursor,omitempty"`
+}
+
+// WebhookEvents The audit actions the endpoint hears (`user.create`, `login`, `session.revoke`, …).
+type WebhookEvents = []string
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Items      []Webhook `json:"items"`
+	NextCursor *string   `json:"next_cursor,omitempty"`
+}
+
+// WebhookSecret defines model for WebhookSecret.
+type WebhookSecret struct {
+	PreviousSecretExpiresAt time.Time `json:"previous_secret_expires_at"`
+	Secret                  string    `json:"secret"`
+}
+
+// WebhookURL The endpoint, an http or https URL of a public address.
+//
+// Example: https://hooks.example.com/gatehouse
+type WebhookURL = string
+
+// WebhookUpdate defines model for WebhookUpdate.
+type WebhookUpdate struct {
+	Description *string `json:"description,omitempty"`
+	Disabled    *bool   `json:"disabled,omitempty"`
+
+	// Events The audit actions the endpoint hears (`user.create`, `login`, `session.revoke`, …).
+	Events *WebhookEvents `json:"events,omitempty"`
+
+	// Url The endpoint, an http or https URL of a public address.
+	//
+	// Example: https://hooks.example.com/gatehouse
+	Url *WebhookURL `json:"url,omitempty"`
+}
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -1582,6 +1712,24 @@ type ListUsersParams struct {
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 }
 
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	// Limit At most this many items (default 50).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit At most this many items (default 50).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ApiUserAuthenticateJSONRequestBody defines body for ApiUserAuthenticate for application/json ContentType.
 type ApiUserAuthenticateJSONRequestBody = ApiUserAuthenticateRequest
 
@@ -1668,6 +1816,12 @@ type UpdateUserJSONRequestBody = UserUpdate
 
 // SetUserPasswordJSONRequestBody defines body for SetUserPassword for application/json ContentType.
 type SetUserPasswordJSONRequestBody = PasswordSet
+
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = WebhookCreate
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = WebhookUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1902,6 +2056,30 @@ type ServerInterface interface {
 	// EndUserSession End one session of a user
 	// (DELETE /v1/users/{id}/sessions/{session_id})
 	EndUserSession(ctx echo.Context, id ID, sessionId openapi_types.UUID) error
+	// ListWebhooks List webhook endpoints (never their secrets)
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
+	// CreateWebhook Create a webhook endpoint
+	// (POST /v1/webhooks)
+	CreateWebhook(ctx echo.Context) error
+	// DeleteWebhook Delete a webhook endpoint and its deliveries
+	// (DELETE /v1/webhooks/{id})
+	DeleteWebhook(ctx echo.Context, id ID) error
+	// GetWebhook Get a webhook endpoint
+	// (GET /v1/webhooks/{id})
+	GetWebhook(ctx echo.Context, id ID) error
+	// UpdateWebhook Change a webhook endpoint
+	// (PATCH /v1/webhooks/{id})
+	UpdateWebhook(ctx echo.Context, id ID) error
+	// ListWebhookDeliveries List a webhook endpoint's deliveries
+	// (GET /v1/webhooks/{id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, id ID, params ListWebhookDeliveriesParams) error
+	// RetryWebhookDelivery Send a delivery again
+	// (POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry)
+	RetryWebhookDelivery(ctx echo.Context, id ID, deliveryId openapi_types.UUID) error
+	// RotateWebhookSecret Rotate a webhook endpoint's secret
+	// (POST /v1/webhooks/{id}/secret)
+	RotateWebhookSecret(ctx echo.Context, id ID) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2961,6 +3139,160 @@ func (w *ServerInterfaceWrapper) EndUserSession(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhooksParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhooks(ctx, params)
+	return err
+}
+
+// CreateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhook(ctx)
+	return err
+}
+
+// DeleteWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhook(ctx, id)
+	return err
+}
+
+// GetWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhook(ctx, id)
+	return err
+}
+
+// UpdateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhook(ctx, id)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, id, params)
+	return err
+}
+
+// RetryWebhookDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) RetryWebhookDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", ctx.Param("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delivery_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetryWebhookDelivery(ctx, id, deliveryId)
+	return err
+}
+
+// RotateWebhookSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateWebhookSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateWebhookSecret(ctx, id)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -3085,6 +3417,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/console/:asset", wrapper.GetConsoleAsset, options.OperationMiddlewares["getConsoleAsset"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 	router.HEAD(options.BaseURL+"/openapi.yaml", wrapper.HeadOpenAPISpec, options.OperationMiddlewares["headOpenAPISpec"]...)
+	router.GET(options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
+	router.POST(options.BaseURL+"/v1/webhooks", wrapper.CreateWebhook, options.OperationMiddlewares["createWebhook"]...)
+	router.DELETE(options.BaseURL+"/v1/webhooks/:id", wrapper.DeleteWebhook, options.OperationMiddlewares["deleteWebhook"]...)
+	router.GET(options.BaseURL+"/v1/webhooks/:id", wrapper.GetWebhook, options.OperationMiddlewares["getWebhook"]...)
+	router.PATCH(options.BaseURL+"/v1/webhooks/:id", wrapper.UpdateWebhook, options.OperationMiddlewares["updateWebhook"]...)
+	router.POST(options.BaseURL+"/v1/webhooks/:id/secret", wrapper.RotateWebhookSecret, options.OperationMiddlewares["rotateWebhookSecret"]...)
+	router.GET(options.BaseURL+"/v1/webhooks/:id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
+	router.POST(options.BaseURL+"/v1/webhooks/:id/deliveries/:delivery_id/retry", wrapper.RetryWebhookDelivery, options.OperationMiddlewares["retryWebhookDelivery"]...)
 
 }
 
@@ -12454,6 +12794,1015 @@ func (response EndUserSession503ApplicationProblemPlusJSONResponse) VisitEndUser
 	return err
 }
 
+type ListWebhooksRequestObject struct {
+	Params ListWebhooksParams
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200JSONResponse WebhookList
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks400ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks401ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks403ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks431ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks500ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookRequestObject struct {
+	Body *CreateWebhookJSONRequestBody
+}
+
+type CreateWebhookResponseObject interface {
+	VisitCreateWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhook201ResponseHeaders struct {
+	CacheControl *string
+}
+
+type CreateWebhook201JSONResponse struct {
+	Body    WebhookCreated
+	Headers CreateWebhook201ResponseHeaders
+}
+
+func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook400ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook401ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook403ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook413ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook431ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook500ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type DeleteWebhookResponseObject interface {
+	VisitDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhook204Response struct {
+}
+
+func (response DeleteWebhook204Response) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook401ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook403ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook431ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook500ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetWebhookResponseObject interface {
+	VisitGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetWebhook200JSONResponse Webhook
+
+func (response GetWebhook200JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook400ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook401ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook403ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook404ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook431ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook500ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookRequestObject struct {
+	Id   ID `json:"id"`
+	Body *UpdateWebhookJSONRequestBody
+}
+
+type UpdateWebhookResponseObject interface {
+	VisitUpdateWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhook200JSONResponse Webhook
+
+func (response UpdateWebhook200JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook400ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook401ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook403ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook404ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook413ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook431ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook500ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	Id     ID `json:"id"`
+	Params ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200JSONResponse WebhookDeliveryList
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries403ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries431ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries500ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDeliveryRequestObject struct {
+	Id         ID                 `json:"id"`
+	DeliveryId openapi_types.UUID `json:"delivery_id"`
+}
+
+type RetryWebhookDeliveryResponseObject interface {
+	VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type RetryWebhookDelivery202JSONResponse WebhookDelivery
+
+func (response RetryWebhookDelivery202JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery400ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery401ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery403ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery404ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery431ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery500ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecretRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type RotateWebhookSecretResponseObject interface {
+	VisitRotateWebhookSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookSecret200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type RotateWebhookSecret200JSONResponse struct {
+	Body    WebhookSecret
+	Headers RotateWebhookSecret200ResponseHeaders
+}
+
+func (response RotateWebhookSecret200JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret400ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret401ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret403ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret404ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret431ApplicationProblemPlusJSONResponse struct {
+	HeaderTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret431ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret500ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS The public signing keys (RFC 7517)
@@ -12687,6 +14036,30 @@ type StrictServerInterface interface {
 	// EndUserSession End one session of a user
 	// (DELETE /v1/users/{id}/sessions/{session_id})
 	EndUserSession(ctx context.Context, request EndUserSessionRequestObject) (EndUserSessionResponseObject, error)
+	// ListWebhooks List webhook endpoints (never their secrets)
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// CreateWebhook Create a webhook endpoint
+	// (POST /v1/webhooks)
+	CreateWebhook(ctx context.Context, request CreateWebhookRequestObject) (CreateWebhookResponseObject, error)
+	// DeleteWebhook Delete a webhook endpoint and its deliveries
+	// (DELETE /v1/webhooks/{id})
+	DeleteWebhook(ctx context.Context, request DeleteWebhookRequestObject) (DeleteWebhookResponseObject, error)
+	// GetWebhook Get a webhook endpoint
+	// (GET /v1/webhooks/{id})
+	GetWebhook(ctx context.Context, request GetWebhookRequestObject) (GetWebhookResponseObject, error)
+	// UpdateWebhook Change a webhook endpoint
+	// (PATCH /v1/webhooks/{id})
+	UpdateWebhook(ctx context.Context, request UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error)
+	// ListWebhookDeliveries List a webhook endpoint's deliveries
+	// (GET /v1/webhooks/{id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RetryWebhookDelivery Send a delivery again
+	// (POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry)
+	RetryWebhookDelivery(ctx context.Context, request RetryWebhookDeliveryRequestObject) (RetryWebhookDeliveryResponseObject, error)
+	// RotateWebhookSecret Rotate a webhook endpoint's secret
+	// (POST /v1/webhooks/{id}/secret)
+	RotateWebhookSecret(ctx context.Context, request RotateWebhookSecretRequestObject) (RotateWebhookSecretResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -15181,341 +16554,612 @@ func (sh *strictHandler) EndUserSession(ctx echo.Context, id ID, sessionId opena
 	return nil
 }
 
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(ctx echo.Context, params ListWebhooksParams) error {
+	var request ListWebhooksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx.Request().Context(), request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		return validResponse.VisitListWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhook operation middleware
+func (sh *strictHandler) CreateWebhook(ctx echo.Context) error {
+	var request CreateWebhookRequestObject
+
+	var body CreateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhook(ctx.Request().Context(), request.(CreateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookResponseObject); ok {
+		return validResponse.VisitCreateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhook operation middleware
+func (sh *strictHandler) DeleteWebhook(ctx echo.Context, id ID) error {
+	var request DeleteWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhook(ctx.Request().Context(), request.(DeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookResponseObject); ok {
+		return validResponse.VisitDeleteWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhook operation middleware
+func (sh *strictHandler) GetWebhook(ctx echo.Context, id ID) error {
+	var request GetWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhook(ctx.Request().Context(), request.(GetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookResponseObject); ok {
+		return validResponse.VisitGetWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhook operation middleware
+func (sh *strictHandler) UpdateWebhook(ctx echo.Context, id ID) error {
+	var request UpdateWebhookRequestObject
+
+	request.Id = id
+
+	var body UpdateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhook(ctx.Request().Context(), request.(UpdateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookResponseObject); ok {
+		return validResponse.VisitUpdateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, id ID, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RetryWebhookDelivery operation middleware
+func (sh *strictHandler) RetryWebhookDelivery(ctx echo.Context, id ID, deliveryId openapi_types.UUID) error {
+	var request RetryWebhookDeliveryRequestObject
+
+	request.Id = id
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryWebhookDelivery(ctx.Request().Context(), request.(RetryWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryWebhookDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RetryWebhookDeliveryResponseObject); ok {
+		return validResponse.VisitRetryWebhookDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotateWebhookSecret operation middleware
+func (sh *strictHandler) RotateWebhookSecret(ctx echo.Context, id ID) error {
+	var request RotateWebhookSecretRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookSecret(ctx.Request().Context(), request.(RotateWebhookSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateWebhookSecretResponseObject); ok {
+		return validResponse.VisitRotateWebhookSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rduO2tib6Ktg6vUfZqylZvlQlkUdGb8XlrNTdbbtW7XWibBMSIQkxBWgRoF1a6Rrj/DoPcB7i7PfY",
-	"j9JP0gNzAiRIkRLlkp2qxH+SskQRt3nDvHzzt9ZIzuZSMKFVq/dba8poxBL45w9U8dHJlMYxExNmPomY",
-	"GiV8rrkUrV7rgglNpIgX5HbKBNFTRkYxNx/SVE+Z0HxENYvILddT8tPl5RmBN5Kd8x9PyLNvjr4j//Wf",
-	"TzsHATF/f/Ns/5vdTitosY90No9Zq4fjk4TRePb9oDWhmk1lqtig1QpaajRlM2rmNKdas8TM5z+KP/j5",
-	"PwatX/4yaP23VtDSi7l5o9IJF5PWp09B60QKJWN2cnG2vLBLsxL8/okiJ1JoJnT7go3ShOtF+0zGfLQ4",
-	"xqVzrYi8FUQmfMJFQIQkXMRcMIJvJDIh7IbG8M04oTMuJmaZCftHyhMWtXo6SZm/ICbSWav3cytiY5rG",
-	"uq2SEXmiWDx+cmzfWfxIL2JW+GQkhWCj4lN8NvH+JhHVtHcM82FtKkZMaZko8kRIwZ4ckyFVrJ0mPPtg",
-	"LJNZm47M/thXtH6p2tUfzQvfwT6q50wslvf2rSRzOmFkRhc4PNIN7nazjXl++vbv1cO/lSd0NK0gVUN9",
-	"e/udLhmZ7xXRUnZaVe8Wsg2P1L3/Qsuk4v2X8poJRWjCiGA3LMFxotoxFLymcoxzppNFf6xZUsVxIyki",
-	"M31yS7kmQzaWCSM6WXAxIXRCuSgOOeOCz8yo+9lQXGg2YQmM9eHDh77HqtWc4DGzOX54OSNUROR2auif",
-	"jCmPWeTY+mm3zMaMJiwhLElk8v2gxcUNjXl0pc2WlXi5vBufgtacGiLRViSdpImSSfU8Q8E+6qsRPBES",
-	"OQbCmifshstUAdGZeXHz+D9SlixaQUvQmRkPf1PcOPrxNRMTPW31nu4fVJ3Ti+fV00iYkmkyMpKDR9mI",
-	"c6qn+YA8WknohtuobvVaaQpPLg/+ms+4Xh6/r8lMKk30lCsyo8IcD5spsmNlCbGHU7UJMbyytAdIPE+7",
-	"3WA1KX0yy1FzKRSDc+rP+XvFkh9odM7+kTIFcx2hIDX/pPN5bAlq71dl5v5bTjG/Ze96xRatXuvF27/1",
-	"X794fnV++j/fn15ctvKx3jClqFFNrRdIVahmEjvmJ381/y1h41av9X/t5fpuD79Ve3a6p4ZEcTXFfa17",
-	"u/3dT6AzL6V8TRNUlGuWup1ZIbXBZAhoHMOTqL/JmLM4QoEkjTx6dkRe8R/ITljazHC34y3kgiU3bsDP",
-	"OrDL0/O3/ddXp+fn784rzwtHIlwRzWZzmdCExwuSCnpDeUyHMdve4TUayr4E5fi2TxDeem73oHKK6WjE",
-	"lBqnsTvQTmFSvwNhDWW0MHsG1LNP3vAfSlN6Q8XCMrf6HGK5fPfu6k3/7d8dRV5U0sullCjQ7P6ogCRG",
-	"UZKYGk25NWJZGoeMEzlDgUqjKGFKHduRqdHRJAR93QaFHRKFCtrIWM+Q9h6pm599es/T/jA7O9/3wmhh",
-	"mfB/Gn3x+aL05Pz0+enbyxf91xcrxekoYZHR/TRW29vjD4kUE//VxkamgljLgCRsnDA1JWAh+FT33uPZ",
-	"B+MFRxCxnHBr4hnbyxhcY5mQOVXqViYRmVI1tbb9do6+kfKcJ3IYs9l/rzj5iGnK41avpT09YW012Gh4",
-	"gzHVzNpVq/fzby1QG8bwUCwBuyBozTKiuKFxyoxMcJYLGaaazLhSYJb8ErSUpjpVrd6RMRg01/YaFxG3",
-	"kMx0oEOZ6t4wpuK6OWGd4WLX6UKwfWJjRLHIkNbSmoGmTqQYx3y0yeZuZZajKRUTuPHA8Aqvx3AJSpPE",
-	"3J7NLjKyQ4k5AULjhNFoQTS9ZiIgNDMwCRckVQwV+I8yGfIoYuLBl+OxcUxH14QSNZJzvNbJOUvw1iAY",
-	"WxKLHz58aJevH6sYpHxbgRkZ22vZ/vp8Q0lIUIEBoQr43NzqFuSn0/5z3PDGNt+97Ppmq4EJv5zdKJ0w",
-	"OrsnazV7/xbtVZi41Uob3SWaTdm+udGEfaHiT6sJ421/Vi8/XAK3KWCzkM751TVbqBB57z74zM7qnohn",
-	"k5PYnHQ2u9ZsZ8Z9QVLBPs7ZSLMIVFCaMH9Sv8se1lj19qcbWpnbmdZbiZoZaJoLEvbtHGCw8D5o+a18",
-	"A5bRw8nsPli3XMPrA6Bew7gKr6aKiUgRYQxNHpMdrkmSCjQMZKoHImy31UzP22kSh7s9+GX+NjKSaRxZ",
-	"tyNNEn7DOuQ5G/HIGGjgIBwIKhbaWKfm7G8TrjUTZCc8e3dxSfZu9veMuadCo8upZjAT88kuzJOmEdcs",
-	"GgiqSGg+7sDYLCShpeqwQ97K4kWoh87x3AaQyUCMqCAzJiLCdYe8S0qqNbcV9JRqsLEVgb/YQERU0yFV",
-	"LIBXur9IxCMipCZUqFuWwIYZCmq3o2Fb8xmTqQ6JGXomE5Zf6cB3KgXh2owFP5jRj20u2uOYT6Y6hD0W",
-	"8L6BKN7wdhRjxAgUPmLefWS3MxBbs/zfSv2jTEX0kBT6VhKVjqaZdQly4Z3hnbs48WAHnKd3klD8AVwg",
-	"4CkUxaUn7E3kqjgxdyt0VxLiXbrAF4p+zFWvT7LbR9UAuYeZzFKlydDwpdBGFvk3J7QGDbWZT2FQgh7Z",
-	"QkDrsHOw20J/6NxwU/QZM4NtuTI3Jrx14QuPSXnGZlJDIxNGcWq4HqgdKFuKEaubnvM+b2169oVAXM3o",
-	"EeirVjOEpWmEAQkLFGM+SIVK53OZaGY/hAmFwUBkz4JNZORA8WlwL+DT5ZCk4eal0eE6hgZXdgA2DEI1",
-	"ClYpJnid47pH6EDYuzGRggXmP2TCb5gonU/gn6clOiCvgbD0lVA9ZQn+Qlstbm6CoM21Hd0QAXKKMVJB",
-	"RoLoe3nx7u2ScIIwWftECp3IeJ14clEvOCI4su0bvaspofKiGcIBqh43i1DG0Ap7hkBUOh7zEWdC25Mf",
-	"CDgTSmwkauRC2nnICjhjfxfUUfYcvB99UwPRP3tBrtni2NBQbiVdYcA7BDoQ0nv1GH1a3o4MBBxVMTZO",
-	"FaEoUXA0JqK55EIvUWRAbqd8NB0IkE1CEgouY/szLY0ASNg4VSxaOu2tGE1wQvdk/m8oB3oFwdz0PrBN",
-	"BrD+0RM4/c0csmUZixRUI2JTcS3krbB5FVc86sHR5yOQKVXoneZRa9ty1xF3mRZx/8NsUmHg5BZIJCN1",
-	"KApKL+vD6e/AytHiOgLgM/CKccvmA4EDPFFEsVHCIJWCKsUSWLgTuAFhH+fgjZSJ0ZExXbCoQ94Z+5Pa",
-	"jbOsZ5jDnxJXOcNGaJWDpIBvj3OuHIiMLdHMRoN9WaBsSc4GG3NsKVUnJ9T7uPquoR681FwBOYc9IwRr",
-	"LsLwni9LltTcj91MN4x5bWXCXtDyygtamonfR6zqrhT7Gdcd2IB78T00pAVg8hBEK1pQjq9zk+OYlKVi",
-	"D8wCb25PVEX6m5FULj8mlzWemBmIPIOOWxEFX+zeoxq/j0Da55PxmgjbQNgQ2x2cAKBeZuAKyZjFH2eV",
-	"M6BD3kp0ntxSNRAYv4nIDi0GKu2lEQ1xNWdC7/Z87is7Ehz7bdFv8G5EEy71fRlp+PZt+2ibaaj78Mgt",
-	"qyXU+Rg4daqeLhRQTjbZouPnoSM/dyP7TEUMRFOyJzsyqeLNgVgV/t4tcIsNdkZNGCEgU5aAd0cKQoWE",
-	"K6+QEdsmh1zwiUjnz7kyRxd9Zlxd8Ylop3PD85F7ox8DP8xj4PmF+d4i4GHFdKx1Y93MmVPZHLaCnSBy",
-	"PA7JDlI9pAhidPP3jmvW2GHNTbDtz26FsWXV/ouzB00Namgx3YeneCk5aPtRmowlMJ90NGJz60ydJ3Ju",
-	"7oDoZM7SU36rSJPNnZw/Zw/mSddy+CsbYR4n+FIuL1/XplwHeNxSMDLjItXmZgh/RXRhFp/lyn777KiQ",
-	"Lfusu5wuCwlNkJBVXg1GYKIrqgt5wBHVDIT6cjJw0MLrr9roNzxqkGcctK7Z4mrKha5OqbhmiyeKzBM2",
-	"5h9B2cdUaTKWKdyIEzrSLFHFXPCsiOPqf/8////Ho//5z6pRzWuujCG80ZIwjXkdFcA6bWZTtrrA3/dK",
-	"+oDjOoGHgL+iiJuNoPGZd3xjGisWlE60eDqlRDhXNnPNFkRpOVfkVibXXEyOrfUB1wI6NKal2cjNdsLL",
-	"YT94+hRo0v29H/h1Mz//x2Dwsdv95b9Xl8r4+wfvXrdF0ddA2LU0Tbgg4zSOOwQut8ZCEvL22PzfWPdo",
-	"FU7lrcgLLlYyznYo9Q70+ppjyK54ElARUPjHmvRII6g+5WZLklD426u2aLAYGKtmqu8VS3zx70Ubi1PP",
-	"wn5rJv2c05iN9FkWJQwgofGt3fcGP33v8h/LC8neE+SzWbGs7FpTXEghKTcvDFoudKjO113Kr784Pf/b",
-	"i5PTq/dv+3/rv3jd/+H1aSuoyKz+pYJUl5J/152lP/nln6/YjHO8Ltcer71OQ7Z8SX4ddb97VhZg62bp",
-	"vWzFpIq5+UtzwihLNqWl3fO+PzXianHJkcgairiZTUTJVSSNZlz8G/y36hdGMjlCzn/Ur3u8vKcrH7jL",
-	"CmpI+eL9ycnpRWOKy362VAhR/QYZFzfgoMrI8nm+tL9r9Zx/7u6YvM2vO/jShtdub7CGi+wSvTVUk3Bm",
-	"5tdRroty67jWtC1YaIfPupUGK00jzsSoJrkWBnmiSEjTKEQnStExyiOSipgpRRTTlRrTBpPw89UyGqNu",
-	"l+bJT8GdLIsxT5S+mtNEL9YN9qN59AyebG5ecHVlr9Mezw2ljBkVvgWQU+U0HVa9aC6VvorlRKb6KmER",
-	"T9hIX6UJX6u3z6TSr+F35/Zn789fKOS+DV6z/GMg502p6uDpdwfdasKCEH0DMySjpgv8wSpzKSPWYJkL",
-	"qtZQOLBsSuWtWnUaRfotElgDay1b3J2uGFWcvnIzs9tuibG3cmH4DFa+M1tu9cbzlXDd6heg1sEj3haL",
-	"iQZ6aDt3jlyt3efFo7zeStWGm1dWaQBfQNU1+MDzAh4kfM8vNhCQk0Z2MsfHEwcXUUiOfaJ2jwmbzbWN",
-	"BFqJga7vTIz+3JJJxBLVSxgFvVNOgDILzbbYY4b9g29XMQNt/7Pb/q7XuWrXMMSMfnyBr933pHh2Iv5W",
-	"QqbGF37/r1IdzWU0LvH+nEE22WVb/qBPzVfz5fttVEZeFZyK+1bjvcnAWqZUTQlX5JrNqyzRKtqwo25O",
-	"JFuWhpa5lmTiXWTe+3nUhH5nXPif7j/aHo+2x0PZHsvkm0Zcn97YIFeZEN01OL9UQdC6apPpSMvkCmVO",
-	"HQnxeeW3Lvpb9RX6Diu/ayjfZKpHclZwiSh0iRhpj0kKlR4RlcIu1a1Jb+TTSRVLruiEVfqvqwSkfZE9",
-	"g3wZv6w8xK1Ix5wk7tFUzDKfaxXkppquNiiQU+88kVEKO9qmc97GGMDyyTrP3spYRsGqPCYzqq5ZZL6M",
-	"udKqoRq0t2ttXVtu5at3rB9FtQ7f3ydQlU3tOYvZimiDZh91PSKWy2zasYUBu8a4YPHYBoPv7riGYasm",
-	"jvqq7xKgK9CfoIRS8YlgERkuCAUKsEBYRX/cyw+vyAWzVQbfPD04JP/1n4e7pbnvPzv89qiC5EoTubS6",
-	"tpSOMk/4DdXs6potrn69dVnkdqyDzgGihFkhlyaix5ke96AURvWk2eIeSuJ2lvPdNlPp/Xqr20NI0KyU",
-	"hDi7lx9erbVtyrs3T4cxH8Gm2bnuf7NLbO1IeA157qng/0iZS3dXTPfI+UV/IHbOLw6ePgsI1SRmVGly",
-	"0D36lgy5VrsBOT0hZ+2Dp8/Izql5atfc/t69OiOn0cHTp/vfDcTOafT8or/bISGNJ2GA3Aq1QgFWeM2o",
-	"Hk1dqLhDznBvyYzNhiyxSV2F6o+Scown6wTpBZ8ILib9GHVgclO+Qj6rsvSbPHSNEm81ky//SldEaE9P",
-	"ArPddv86rYJw2Dk9+V/nF/3/9e7V2W6laVUOKpkjqtZ+yyMrPvGPpTS04pPKET+W96d7UMVQiyaPlcTE",
-	"NXgWzd7Wy4qXH15d4G1pEz4QJVmRswWW6y5xdmeJ3syzjVV4zrAFT8NBd801BwapX3ydWILVhD1y9urk",
-	"lNAYSvOEtLfHYxL6JShhz9wf/YotNRC3U5bAZdwmBNAZZgPnRSpLO2Q42w4MRDQQmSrmSqUA3ugXuWTy",
-	"eUavmVqqI/OniGUrUjAylXFk3sQ4pE6OqLB1oTMaMXeKO0fdrs0sd7IXvzEK3XttpWgtx9WrqHYNW5fj",
-	"63fQ/u3B4OP+eDD4+M245g51WhVVpf9m/+qM5Mz3nbjgXnkedx75stok69s8cUgko7bWHwqpsP7A1hTn",
-	"taVyDA6LmIvrsmoGTMo1W53PxTNxNnBWZZblKub1FrxkyNSG3n/kLI5qUiMsAlWV2QVfAWoAJZHUmkVk",
-	"TvX02DrEEEsAsKwIJNeCvrydyhjr0oqZaB7C1XICmsyDqo5LzBtaQQaaafE80QisZBYvMTEfdTWEVvAZ",
-	"KYyeU6KC8sC70QbvRsGNbYxFBaV5UHpsESewEA/2dE4n7HgggEAKl4hC0nDhnVzhcASGs8JmOQb6E6Ox",
-	"Id2lC9WUja5VPa1W3skLRgIdTQm85Yki9iZqdbcRiPLau+7k++fStvMTl9etoOXDRP6y7nzsO6qO50Xm",
-	"o6+9b1i/A/UN/PV6M78P5K6L7BUb+MGK5rznBqlhxqX4/o6rB0U9djWXyhYgDJniEQMt5gYpyzMQuHWe",
-	"mDqnbz9TmUtXnOrZ7FZezuqv1N6jz54+Pax9FrY5y/dz9OO7Rsth5/W0VC89c1KqyfvQ/IZV5x3QdLXL",
-	"q/pb9nFecG9woZ8dtaqC+bzk8l/xpKpm5V81r3aPDMcN3wwex8p3qHRY93nGKCsO+DPONsjVzVo3lD2/",
-	"qpO3l9rt3O2qL3N1t7e6+5nbkNOTVtA6v+i3gta7V2eVW1Cdf2ZvW5m3k08qf/yx8seL9duZ35MC2Coc",
-	"sWZ3L6pClxtdZuw15m4XlwxCryYbdpNIozOB15q5a6zIz8i5dVBCzRRIIZ7ZKG7rVpRN0Rty5fbWmJ5b",
-	"KSXJBinVNZaOx32cm4YvhLlt0JhYvGr85do9gKdWTiS7jtSY93fVQ29+7J/bB7NVVhwzlifKMaF5sSAm",
-	"RSDYipGMzsmGNVJkDPEZsmPYoPtEkTc/9kn/7MXusqMh30crP2ZjepVNv0qQVKBs+KfwJo01t+OXyriz",
-	"11YZ+2N6VeOJfzen/0jZMRnRJOE2kwQCU0RLF+83i1aazWFLntoKowZueWZpZHlR/pQqD89H5bsfTnhb",
-	"c7+v8Of/pfIy/Zbd+q6GpVYH6Gj91is2Av8rdEDYD7oHR2S40EwFFpwH74NOERdvgyOZJGykyVQmipEh",
-	"zHBBlKZzyMLdzKFvi+xrmKKIpYIX1gaEvQzJtQQgU0ZTq4bG8h5EUwkuOWVEo9LPPSsoKHbwgL/LkEuQ",
-	"M5GjgJjDrS7/vwuLrgSEu7u8tOXt5uTuqwBFbKkARTQoQClU6y/fNWXkc7dnPpe2fZVbY/VOwxDBSglh",
-	"51ijoAo2dgOz2Xu6crAbltxwdrs8kKuWvgI/SI0aG41kKjT6YqMZF1xpyNzLaq3hbumqPitTnWN+w64U",
-	"U4pLUZdtaL81+hJhMUE9InBYwkCKMRGxyALPScVKKBRTiggUFhSpwazk6Lrh2vFRIuQtGS4crAkiA6wf",
-	"x6Ug1GS92SFuGUSyaBSYIfLidQBXkaPr5lWQNQs6hV21S1o367IthEPhm4My3ZS2snzeVTTpBMQJwCRs",
-	"aOJbuPirebU7vpGiEuz2qqlQ89XxErOX51J69arF/yiTidSfec1Z66OuuT2smtg5U+yO87rzvgZbcrtv",
-	"sP9NQoRbWl05R2PtFKtz2qqkSMLM/YFPRFummuyEe5BCsMdE5Fgw3IWsbcUs+PIwkbeKJceIMKyMJZGk",
-	"MVOEKhIWcubCDjldn5s91Xquent7dD7veKGmPUzIMNMqpGc3TMJbFxQNWg6qodLS/O7o6TfEQkBYYBu1",
-	"bG3mSW3FAAlokjFAEdfZaWpFrEah4qrov9FwH7xAUUV2FxdKU5s+ms87w7Pe6w6fjZ/RfdY+HO1H7SP6",
-	"LWt/N/yWtQ/G5gPz93eVRVdeKMC99ah7VK3TdKkQsfVWavJj3Y5lbsQ8LumhwKx1CaP5jYMGq6INZ4kc",
-	"85htKcd3EyHrEmmbmLpwQXR4D81/UJUZes5G0ij2ExlZS71UWYxfX43c9yWKZYIoLiYxa6fK2CKRuTZi",
-	"kT8gvEgxYscZpjlPIIucIaCVSyTPKNo/3VHUZuPJtP3r9Uy05/8Au2BleQUch/fXSk9iaV2/VO5MLkrK",
-	"6S8WqGSVgdBI7gpCfcx+4qpZK+VtQBgdTTGjycLKU0HYRzrSFk+7R0CUQuzI/Av3XQpCSSzlfEhH12Rq",
-	"LvkyGYhYjmhs/jomQpJbHkcjmkSu2+pkxoQOHKA94QJtRyODUKRDOsfmMn1E49jMoxXAI729vf2Dbzrd",
-	"Trez3/u22+3mD9yLyPdyrDcGrFkwmhQQaw73nx4+6zYArTlnN/KaPcYvH+OXnxW/PLfF+9UeidUl/QX3",
-	"bnWfJ2zajCkNgpmbctGt3COp0Dw2O75AvOEE2CQYCPgolhOXCkFCOktCEv48aM1vo0HrlzDv3AE9rkap",
-	"NmwVzlHfhnW5Dk2Um9kWpxHzqolMdtTYEjWKwXqIrA8mK2iu8Y4Xz2YbaflwxnevU8r2oqBNWZSOqAZ3",
-	"ok/ZR6tSxvrt/xurG686vbrqRjPaWbrpJcgRbCZHD/aPvjn69vDZ0TfrXCFboGLsQ2JmvntMvOycvDZw",
-	"mQorqGpl1Bg8uUVd9PRZ6UyDFmZE2wd0krIaR6Adveq4L1zIPj9rFTM2d3WuzStZB4OPB/vmP4ftweDj",
-	"06H5T2T++Q2rOXyMtr1hmkZU02W6zx3n6irzh2/CmUHLucqvFMbhr2g8uYJMsLu/0s8BuXLo5NWVR5WP",
-	"XhmL7WrG9FRGW54FvnqLa1UqZUl1tsjttTI39BpkG7RCP+/wEnZjswFXb3PFc1vZ49r3bm+DkTPv/Gtb",
-	"efZZu4z8sXKDi49sZW+rXrmtbS3rOiTipZV6NBzUyJpKiYkurYqgyawi5PiTvPXCzsUGJFDp8u3+N892",
-	"A8I6kw7JjJ3CnXbtXnrG61XDYsdCoWVFwxeHqursY4CXTBWrxg8qFKrXBBls3H1KNRmyCXVFPLCXZErn",
-	"cyZY1DzEYL3eNdOncQxxi0KjliGLpZgojP1z5QavVtgN4QLgDU9U1j+2GBCyL2m+qrobUz4QjxCCPVQ8",
-	"Cl2aur9M1SCZZxnnc3lIPC+LlRFTzVS2us0CQXk16/Ig7xVL2n3zfQNCq6qLLJF+gRZLqyycqc8BhWkG",
-	"wMY5fa2QANsw1p0wubu97iUY+jmBFwdPn0FaIP4fitwqI/7295WQuJgPeTVO5GwtgipNtCJWggdEChtD",
-	"FTJiPRLmxxLa9kwDwWczFnGqjclt+ylCVhJmsF+zRUDCdvuaLdowD3iiHbGYLsKBgN7zNo1JaTphUfaW",
-	"DunDnFx3LiiyUVOb8C+kHogF0wQXR25YwseQHATc43o+43WyGZXfIQ20gcA0S7ilCkuIzN03X4ctgXz5",
-	"4dVFc16syyZNmDZU1hQl1x4xYLLO6ILEnBE6ZdRWJQh2i+DEAxF65BNaXO6lw9o1p2Wn4ChpoQiHll24",
-	"xNxp4M6Ia1dqO6U3LIu3Nz6yclKol6FakB8+/a/gvS3hvXqc+HniIJ3ff0T3AYINzRNgS2Hcpvk+GyX6",
-	"BCui1pfvLs9O0J11R09GdaG7NRVl4lkY5hfFBLr9g8MjEPIlz0yDHKG6xZyKRMazSrAPqedgrNur3/LE",
-	"X7EFeX/+AmWzvwhC53No5gP2eGhEc958Dz9E28ZmiKzIGbST6O3taannexgq+NeDH//14EfzuR8v6NGI",
-	"/g8aT2TC9XT2/cVP/f1B2u0ePIv4hGv1/TP8C8f/Ht70r4f96nfho3OWcBl9f9jFP9FL/P3LHy4+/P3w",
-	"+dnpT2evDs/+/WxTCKUhVezwgJjdd75p7P12cPhtQC5+6rf3A/KM4KwDctglare4KetnUK6ZcthK/plW",
-	"kkSpkvGPFHxwfWeWi+lKTr2HDznY9IhlaDubxI3leoRrZBto26IInwgE30J9uD5m4eWnehZkIbPfDz9k",
-	"C/UmlMfiDB11IU6HSSDwcgCP2JuNaVvqeeNnXYS1XRJVjVK/zVGH2fchJsEfdQ/xQ8cFIdmxswILa2lU",
-	"3GjVMPhjFlc5EWBqeF82HLy4/N5nR2uqQJZfneX17xQz/BtOuRDFrqJZ94A3/YodarSQIhlV+94L1+ed",
-	"wi82WldWiVYK0M7piLUVm9MEPDAWYVLQJJG30DhpalvCJjJ2p99sRN/oKG+iny5NBWFtLEBffWJVQqYk",
-	"wD3OXSG2V+Or1x1H35nYLz9cdlZBDXJRGwj3LPeCJ8bzi6xFv15DNa7EA1NIwHNA+nlNejU0KG748qqC",
-	"1sf2RIIEaqtrPm/LOdpxbfAYssRGWTz6KmBGjXnMWkHTQsYf6oB0VqVXF15WOAQ3qSpKMJbudgAmI69/",
-	"V4XXrAn6QzUS/5W9iNfIOcsztrcmNjhDi5tFRE8TmU6mFtnBfIDyw/aBLuSMK8ojouRutduveKnxQf7p",
-	"Z0BnFi4++UtfyxsW0xGrq2piItvq5Q2BpJopADLkG1GKUxq9U7NQJ3uuGiCGijS2/fYM9TfpCQDSsNIh",
-	"CGlxm5HcZ1/n4FC8O53F9/cax5UosLj9JaeAt4Q6VmsIUFuGx7FHEhZAKix2f8jFDdcMb01JynrZ7cje",
-	"o8RAWOKngsDDaFpqSZQxOgUjO1SQEJZaGAKLtOhA2F514DfDNsvm2R5hsWLkaffQdVo3o+7CHxboBvM2",
-	"BgLFPdeGLjsko1LrHMS0juJW9zCAHprfwjr9jsDQ/xGs2luuWBW41mYei3VyBo8t31iYMNeqLHzcG8jO",
-	"UvS/kVhp4vrA416e4xtqFSrMsPKovWLPxhP8LNcMjeN341bv5w2cNL80V7VOuDRN4Nme96eOvbfh7AON",
-	"vB42syK2Bd+5S6R5HIFiHBKPFHkcxXzRIJBS60yExcoJF3+EqjxvMcp2Bymu5WRTONEKrKtf5VSUzJ21",
-	"2hPgg5atg5dyKpr8/EUzG+Q1rRrkuWyk4N25QRudDJ/pbsZCDUTXyw+XDqRrqf678v7h45gVD6ATyfVO",
-	"/xdml9yRe29zE6wjoS0l9je0o780T/xWzcVmEv1TzUEsn/0P591ud38tzsbm4HLouk0TrhcXZn72/pw1",
-	"El1CcbTAtGQnLHTdDHcDCDuKSW5byFsBqQroiuiQF5pwNRA0VhIuzXNtTDpFwr6f599zffJfnf7dpr6a",
-	"e7gDRXNpr61/b/fPXrRf+fjFNGsrSDM43pcfLqs8ANnkycsPlwEZUmwSbWZjh3/54dL2MA7BnYfj7/0l",
-	"JBaRG+yNyqkV1lM1PXAKHlTNyw5e8ClAyr0rPbNOP7wA2g7a+YwGAnDKsAGIMZzMjFSeWwwBRsFYpI4J",
-	"9T1B7pAw0BjL2yUdaL0V75O41Wv5k2n5OaB0zq8Q2sZKoADAoMGkTiDTnyxkmkC3EktK4CzxXMa2EUmv",
-	"dc5o5PuSlcuT5onDqF366W0CtmU2OLYKhx9GAMy8/EL/VWnEdWF4cPCYT81O2xI38IW46ZmrAo6Rrcs+",
-	"gpFtu4MdezkrLg4+yb9aP/nsBy6hzOxf4ZX2i7bh0ZnNP136gRvoXGpzLbDfZYex3AGm5+GDeck4kElc",
-	"GB4+yb9avyL7A+dKqiAvX0wi3zgOwjBJFRv5oKOluIhNACvBsOw4AI2B+K//POgc7vbIT5eXZ+QHqvgo",
-	"78VTQCSMMpBUm6yEIQ41EOWgx9C8xUY9CNaEor6ewVRAFqrAJT8Y1TMQQxktAhJmMR+sEii+OKwJr0AN",
-	"U1gZeiq+JvvOvKmMLxsMhAPX3sU7r798OnIXXyvrSYhiwAptUHeg/M3icyk41Xru613Y4ZWuZSPr8J66",
-	"W+CpINciUMs1XAxEePbu4pLs3ezvzdhe5nYICLthNuyl/dDClCqXYwG+goHAjjhrQISarPATXHXH0jVR",
-	"p9jDwaqIXP/MKBeacoHV/SnQvysQm3A9TYcQR8p+0MaAkvtzGakyfzVEfpXn7S6m06FQhmwVMSkGKIwi",
-	"OLeoVxYrwToHFqV3yPE45oJljsose2cgBgKKbFUvU15/CS1ykyIZYE34G1T8BmQJoOVTeIypVgMBrhKS",
-	"yFSzwhugEDmsa0wfBvb0xECEWFccojrKKME5ZJaqiY+xoNBq1idqIGB05aCnXMZn9gCwgJrSOcOlQ2gJ",
-	"ftMzqtaOA3tl9t0C/duKZmmI7tkRecV/IP/7//3/yNHh/jGhKATwy33yxn23f9ghP8iI20rROU0Ui6DK",
-	"caTjRY+8vHj3NksRg6Sw95c/tr8NAMsZ6iJTMafgglNpkkhDMISpEZ2zgCRszqhWhFq9SFx0Z0qN7SYW",
-	"emqoZZiaTeRGeczpiNkcKCMJIL3ZOt5AlAFMLs7HvnwgqAdIvONhFx12DowhCWX3R91uh/QJZmOD60dP",
-	"SSSZXRNQJW5I96n1wPXjWN6GmSCF3TcGqDkVsgP+PK4A4ZclA5FZST0ipGczsY9caUQl53q3Q8KfTvvP",
-	"wa8IY0bEYXUPRPjX00v4Bhbx3f5+l/zXf37XMctAN+ZfTy/NBKCoevncg4Eo6SHzSE6EhItRnEZGODkQ",
-	"Xah5ldEiM6cjNoppgpY0Fd4yQCbCVK3Os4XFAuqPJZbQulh6zEfMhtKcETunoylrH3S6S2Lp9va2Q+Hr",
-	"jkwme/a3au/1i5PTtxen8Ju8jj0XSK2gZQQJiqluZx8fk3Mm6Jy3eq3DTrdzaGGQwZrc69yyOG7DlPd+",
-	"vb1WHcPWUEBTlYeAPOc1XACim9FFJrpQavVc4p+FEjACMsCMBC9fT1kkHCvozGsMBfl5eWTBNJK6zf0z",
-	"PxsIeOktj2N4M9rvaLYWEgchPxAsMMwP9BM6BwIOri5LlOwcdB2gGxkuXJLHLhmyMaZIDASgMAcklmKC",
-	"rm9Bwhn92KYTFgbE3MHIyJwh7sFUCpkmcD+g8S01yzDbrmy/j+y9DoYZdgVpJyO5F8YM/CuDDgFe+2E4",
-	"yoNu12lCa7P5UtsdK96RG8BhXjCNKnYNBSwdodLmXIYMuayToW2jnwxI/kQaW7eiCa3bvu/fhj0ylbdk",
-	"Zq5gykaEbesOGGXIcG8jYwu224Z02/neP606ug7pw74TyMoploy33MCH3W7Ld/agGyLfNc8B4H7yc7f9",
-	"XfXV32zf0eF+3W5nx7eHN+lLKV/TZMIKToNW7+dfgpZKZzOaLFziBm6/f6vwWp+YidCJavV+bkVcYb5F",
-	"65dPeA7VjmF7QgSlLcRvKgTiEiWaaa8gxZK9iQL/r6eXVa/eZKc+f7eeZCteVis12/cpKApLsLfaBQCF",
-	"NtpxnvRcYtyC46JUw3iP/FwaqYKvLXppfqG9B9IFeEVy0OmWcCdUcWxb23S0f/TApLz54XwhFO72K9vC",
-	"J8rtQ1NqnjPBozbc6idp7qavo+N3cyZePD8pPP7Hp19YNDmRQrCRuZjY/SSRHKUzrAB6QHJtfgZfCJmu",
-	"3b9GZEvnHICi9vyCSFDNUulaJMTc2RvzG6Zs5500Oc6u5VzbO04+gv2qjS7h5VPoz/l7xRIf9tsaD0zp",
-	"H2S0aMAAmQniO4Nb/WjGxVmeRmum89ZeG8xXmKfYhHUq5ugisp+KcS0XM68goNWkYIeA2Bc0Hz3a4Fc/",
-	"0KzRIPxyv/Ev33vwt/Db/cMN5upoNmgdHXy3ye/eULGwM1aNucX+vMwwQevpBlvlQ5PDTw832asMu3el",
-	"iBtqygV0srokO3TO2+Cic+EPjy3dd2WuLPBMPVtezJkz6YuJuxjH0GkizM1IsFsypzzpkHOWKttwa86E",
-	"NhdJ/2cY+lBwf8LeQWM64/Gi6gJl98ShMWVAOZuw7UbMZ0d65Ls/AN+tYB4b7MkLkwzlbsZFeRiURtFq",
-	"peam+URlnchsVZTXQPbYdbsDpzsi49EJ5aJCmfm9Xz9HjVn3VkUf3OZKq6oPbXO22Q7v5t2DK+zNvtdL",
-	"1rXWsi2fzb4vGrOjRfS/AzvaXy6xYxO1YH/7o0yGPIqYaMzH9ocFPj5sPtk7MqL99QpG/C0L+f+ch8h/",
-	"+RT8Vs5U+PmXTwWmtYmbFgxxqT2wz6vmwu/s0yV+xWirz7J17IX9i+9L49S0Sd4a83iMnmHKty5ss/PG",
-	"DF7oY7GGvXBnv3726h7ddXv93cihfbe22X+XKTrdhTSbPPU5ofPnlQzPbTpLQTI0lgexTfSt9KDkXAr5",
-	"wJ+pxRp23M/V2RJCwBJJmGlB3WO+cmUDts7YsM3otQSbe56wMf8I1jukD49lmngdXjq/H9t91TQI5wB5",
-	"T/5JkB3c/DXaaSSFkjHbqw3nQU44PvREuTK4ny7fvLZp4ZCURSO8VeEPbSxuYS5YiZwNRJgN8xtViulP",
-	"YYf0bQLBUfcoTwSwj0GU95YDijCR43FNhOsEn17PGpp91HtTPYuLPLEUiglWrt1lu/uhKhyjfWGPsX0m",
-	"Yz5a1JGD/eWenfjJxZmhn39v/5jQGWu/g2HVuh/Dw/bZ50xY1rSaYzURvpX6R6cW7iPmBJVwpR3zyM9+",
-	"UaI8SxK1BNi3VBUAuIshKjVl2Ewbs4gmEBFl8TjIgrzeHIYpj6POCvLpm+Eh3m1zIRQwY4WH0Dz4RBFI",
-	"KzQXGOhXrJdoxKZ7cp2lptqOwvbSQ+2A9QHEIpJ3Depp56oa9NQIhyb8MMI2nfXsEDTlG/vgr/SG4p7d",
-	"gc1gUx65q9bnhvmNRWKDPVO1DDaFLsz/XBWisY2a7/GGbEeoOfV5IsHrzhWhMb9h9xKSec1vmDA3j3yj",
-	"cGvuL+yycl+/gEiL25LAawtuu6AvbZEhpRnTCR+pWhntfG5kaLPtiGazeQzZxi51DPNzdGrzVc2XYrQY",
-	"iClXWk4SOlPHtuEUJGSgHwyTe7HR9zE0qZKpVnlAJmGpYgMRMY1Iteo4SyttT6makn+kLGXklnJ9TCKq",
-	"6ZAqRuZSxjAZrjQfqRrz4o1ddDNxOo8pF3cQfHZrs3S5s0SaHWOpIua9BEtg7oUxvKFm2Vorzx8TR/1U",
-	"9FVeR4THBKbG7N0dW1CBHk+ZuKKDXQTk8/PEB6KAW1OZJw561+JoWMAHi7m6OxCYa2TrLKYyjuxlxM+k",
-	"D6tOPM+tv09v/3Kz+E9FhNW9j+3b29u2OfZ2msRMjGSEZVx3H+BBfaLFHuY1VA9HYnMy2bHLyAst3PnY",
-	"1tXg4XpJtJgvRoS8XZcztkrHv5UXWibMqfYGtzfISrmDfwh+d6drKvxyc9cr/Gxj98q7/OK/8cUWfnuX",
-	"qKPbm7qYo38fXq6FwYuxrZD7Gf4qVKOUL8le5Qx18B2QDffsWSGdC15SkHoYNayXeD/JOMKgo0Oaw4gl",
-	"n0yhg4QtuOIakSgrApIDUY5IHoNHyc9I4IpETHAAbLAgCA7lZiDeC8wnhnRvxBdt47ujHHZUSZc1f4A5",
-	"3fVid0YXBSjpWnlLdvL6nIHIizQSpoOlKhmZVFW8WLVnrI/d44HwUXSy1phQeD5LlSZDt7E7R919AK3w",
-	"+uSGu1VyHVvb3KdMLzbP2bI8L7+8qSyvkbkIzAGkAQ1wbqknWDutBxGIL/DULKv+CUVbMSKM8qEolbrd",
-	"71ZLpTWpE1k1R5FfOyTMMb2+zwFhNL1mioSu2CskO3QgKlHFsPgr9Iq6oNwB69Rt8VkInDsQCHumMryz",
-	"rAoZBZX/u7zAzpYALPdwqoNRzABcDPf7yysge2VrLH56nLfitVUAII2xnKCQTEIa55IMRH9V53sATSIT",
-	"plUVXmBeKuWBC2ZurVKX/XIXfXLLE2ZvDOXdaIyfaHeqOAM4dPgSziEDHNy1BXubj1RA+QsHwh5PecwC",
-	"gGB4TIYS9gf0mPW+uU0ZCNyVSDJ7sS03eQrIoCX1HLo9GW3kfz4bU/gc9dFA+Nq3Q/qiMDXMD8wqCAIj",
-	"VYcyFZFr/G/OfyCAzHNShceQmIYLr4rDBi2xIBcKyqCO6+lA3CZSTLBn4TGhBP6E6rCYLlhk1uBqYAAr",
-	"0azJmyVXA3HU7eZqEvYnBBL1D2wZwC4s1IMddY52C/aAInQg6qp77c5X1d765kIPAbgranmdBbFbNiGw",
-	"rtYr7K2rx/VtCtiUclHtQOy4otoeqSnRHYgwTUSPMz3ugW9Y9YCQe/h4O3scaLr3661uD+GaGzq8qwpr",
-	"x1aBDhe2omcZq/WJIi8/vCIXTAfWogq5UiH5noQqHZr/L29bQEKaGjG+ZKANxPvz185V7jCQQ/ZxHhqD",
-	"biaV9upgEGYdjyD8VfPQkHE0EFKMmK09dvc2nIs1dZcmo9JhtofWNPOnWFwtTSPOxAgLMnMFAmVgYFzk",
-	"OJo7NI6rtwwiSEIKhmWL6trMeywTrPZOGN4fizK8Qz4Ae8mEpNaA9lggACns2MtC6+LeZPyXHSyMWmWR",
-	"VhmkmE1ynwZpAU+5sT3qpRX4kL0+Uq+XfTySSWJuU1OZKEaGEKEAdP15zHw4vF6LbpaMXJr8g/ouioim",
-	"Vb4L2yDAcFK0FR9E0DpL6KR+avkP4P0P5bRYttHR8N3KNr/5sX9uz7Q24aRoF/WK5o+5teA90DVt9OAq",
-	"0d4aCDS4jomZAGRp5G2CUK6WbA3ztYNPlslA1GARI0tvx/d0t3tPk5xY96s7ZcR++ZemF4YBnW8jBzqW",
-	"CanCdK67SWHNc2dBMcK5qpCpf/biYs5Gm4XK3ItzrqjML9AJBeyCv/ffvCYI97ASO7jVa5k3d95i98Uc",
-	"6JDP5jLRtgR12uq1JhIW1+E4l72bQ1txujwPu8iszgac7DAjCEPsQEurMY9ZQIYLjT5a84/dzv1kE3CV",
-	"bc0DBu7WH/UXUSflbU5lPVQheAP+wH+uiN3RaJGn4GRBMovwEcBFZcYniUNrSljWLMSa63nVrLGzYkkj",
-	"Vp1yYcbiNhb7O4ScYal3p9dMkN3zNN9KTRI71ZWOo3wzN+KPJSCMO7HKurN8KEbJTqVmE8kOXTH2bsM9",
-	"bhoph/omMDLq07wzpNAtFQJCfgw7o0rtHxz+S9H4zvAqG9vfS6CsD2yDl3FUqwp5syzvUmTY819vx1Bd",
-	"l4KOEDJG6s24AnehTMiMxuZ6xSI/o/UuOd0vhLtl+b1QtpbTXfv6ZrZ+5ZRdPapzTG1vtlVvtgb0g5z1",
-	"pZUY5rBzMKiOZ5E/zDSkRMQT2/FVazaba+V8xFw5GPFjkjCdLKwzMTw3f7T75o/QoaWULrDeI+uuMfAo",
-	"PtkcwWRdBvXDsKwgqWAf52ykWQSIY2mCeWfbVO6bnSIaVbeUAwac0VU+Nt6Ui8m2TmpVThiA7JMdozza",
-	"RURTT9nl31qFd7O/Z0v3VO0d6jVXug+xerWcaFs1+fyRvdd8xnXrU7D2wRMENW+Q/vpZtbquGWOlNoD0",
-	"XznGbHyHrHpsKysRmmiUMN08znoH982d0k02L4e4o3vgLp4B8xs+Yg1zRUq1E3mKSE3RhDumyoIJR9nG",
-	"oF5fZmux/e5eX4uuYaSy37u8FiZhO400MgH3t8xmDjy9RhdDA1+7xQFqPilG7GETw34f/mziNtw4U+Ir",
-	"Z+i8RtcydDUbl1TW3m88+oRM7UpzixyJBX4eRxZI/qhaHhjmF9KB/hUip1+66H+QQoevjLRsho7FmC4o",
-	"jTpdUYvtVkNI2zZRVgjNJ6qEgPVIjF8TMf7VNtsqU+J682Ujs/vF89anXzJhmYP1r7HxvQe/ckM/++V6",
-	"a9/fn0fT/l45pNyfYr2NT4s0mbOG97Fv3Vcb5NnD9wYClf3y9zK58yXWlWj6OV5UOUibL16JNIiWn0gx",
-	"jvlI/ymt66XGLQ3tbFrgihrGqlAhFTb3MrFVZfrabpBDlsG97Bx1v9tdvkY7o73ItU0s9zKN24H+cIbS",
-	"xkzxp6JxD9WlCY2vMvdXkGD3dxLej1b/V2zT/BWyUJvS5R1sfkCbGE0rotbQmPBBTSHbC/GhQf3Wc5Pt",
-	"0fyH5qpHu2mrOgVp+bPtJmjAsrJ7QP6L++4AgsnB9X1ALusqG8gOm831wsvaN7bWPNW7j7rpK9ZNthdj",
-	"6czzPjCYhlWqxdm++korGOMsrWSM7WuvZZ54OMXVhB+hgbsiSsvkD3iteVRBq/lzHkObuK2xaK2Wsu1c",
-	"1zQJg6IN7rW5s7VdFZf/Y0hDhraBXBFQH8v3/pIP+o2dxFftiYZ0yLUu6Kx97qP6/Mrd1WXenGVEvE01",
-	"uY5x934zvHm1Jjh+zmbyhi1xXGNvm+N/L1Zu1/tIyF+zornQcu6wvyAvNZaTCReQX6jlvfovgjo6AxSJ",
-	"GkROS+srMTkRVcE8nMKTFaiblZZnP4o+n0Ee2eKPwBavje2NZxrLTZmhVmLbfudNA/MX9vGHcaDhaHX2",
-	"y7KDwC4myHAtpGDKa8Ar4wgaRfNE6Udm+MMZOxbu0VIB2SknTu9u31uwSVKvQzbLkk2Psb+zuZpc/NRv",
-	"Hzx9ZqT1NZvrzkD0C6sDUDXooKDMomgMIDI5wZt7F7aBl6IeNWKJte7fCY/j/O5ZCf40onrvBh7QnzMt",
-	"+NFdci+ZDkWpdHcNvfebhTFqmHJcxelNjEaLVfOYgPwHzkxoSpNbu0LhQKsuURlxr7xGLV2bHNekEddt",
-	"dmMmtNqUNQ+e4nP37thb2op3Rt3jLMlwgerFGPTZnvwjZcnC6/Uw0tJeLavbOzx9unyVXDkqHWL5uh04",
-	"QBixBAAW62ah0uGvbKS3Mw+sMR0hoB3rTDokhHpAhNSz8CsdAGYPV2wLXnYqJ/PsaNM9gW4gWOgK09N8",
-	"Vr8ZXIxYq/JqH1HN2ua3rQ0nMGRjmbD1YwN27+Zj32umc8ZP673MuNrHFOf7VAjmOBrfn8zD9lQCItht",
-	"djcuNH2KuPbMk1RPV+DGuq66gpxfmOvMyw+XFi1LpcPQx/YLEJjQ/I8Cvp+F7kM8UIAY3JGCkYhmNejm",
-	"QZKKmClFXBt5c8f3EVyXLj7vRjThUvdT21Dj8/Eyhsn+wWERJuOH8263u9+8OtKb1O8Ek2FngDCCqzEy",
-	"+nfEyLC7B1OHiJv5xw2NU4Y/jlird9TtlkfOcIMBsRuuvFSTmFGFlStZx7d/aQUecgS0uEnIzAhSe8qI",
-	"roHV8RZYsdNBwJZ8ozeZUpAX1lM7jHlJcSIOms6NfssSBhjZ80Te8Ihlc0AxvfmWDBm0sjLC/e5bsCmp",
-	"1kIR/M28E10UzDyj7gRa4pa+HxTwS7Bfg48k7Q7gX1pbWwHCeBawO2+nVGe+oxFNFetsGy9k3aweCC9k",
-	"7TS+XrwQu7S74oUsUefTZcYsooEA/QOKpBwBxFnUIWdGcDECOzOhXEDjosTwoE/pfUG40IbKY6LASKh6",
-	"2fZI/mFQTDajrS8KxeTdSf/8hbysgjCRuKqiSeT8Iw1MI7SJoM0QYhovwyB3yJJUha6AiHmNqN/m0GCj",
-	"jIDP2j/JJDK0M6M8zpVVQBJmcSEHAlNnirhXjgLcVJQRtkfd/Sp76uXsRumE0VnfX/ZnWFYwWcD5pf9m",
-	"P+6M5KwIF0wFjRdmrLjNxIQL27UTFtXqtbrDZ+NndJ+1D0f7UfuIfsva3w2/Ze2DsfnA/P3dsDn3VC7x",
-	"d7LTsrnUWmr+JAspeRuYZ5OUF02hXDQNsn0etDz7AzXzX9+/eF5vT/kvgVMetLB/iH12Aysk24a7YqmR",
-	"nZeSQz4MzAnkS85MUjgg0rujrRkTj8axvN0EtWz9ut7KQv8yFj2IdbJ+Xg9knzSYyNdroWSLu19Ms2yY",
-	"Yvvo38kqaDqbL9c6WEq7IDvZoqoshl/dl7nNAOJw74YlfLyotxku5kzY2DE86oZDcGrzClZoGUJ2Do7I",
-	"VKaJIsPFQNg82MC13U4VOyYUHD0JXKVvJIfO27sdAj1nogA+Mv+3CRQD4bU3yDpAUXLU7RqLxJyFbdZe",
-	"ZSv8DdZ3Cgr+fgLN8O7fE/L/vWK14tHKHbNjeHwsOs7OyrWYAUq4ct+HxEz4zi7SjSOyTbDg7woD/0U5",
-	"SQt8jHSZd6XKTgqOBID8HW9hl43MGToayVRoL1w7Y6uqqd6w1u9Fe77JYGNMj070Zk70eSLHPF4TSq3e",
-	"ZI9WZswGUFeUw75h9yQXz3AJv08F7Cq6dKWvHkU+Qn/8gdnE1q3qSm55ooh7SYlvMuna0FIypCXjiCVV",
-	"hpLRv2DWdEjfdq0y1g9Kftu+CrutjfkN1DcZG4pMpLGtoCkUqofSzQs6lfegoROQ5kBMzQV0SEfXRGke",
-	"x64HAjnoHgFc/gya1AlpTDDXROqo+13WPQGbJoLTT8iybpKJBQK1LVozm6LK8rpgInqz+Ju3F43yf/rF",
-	"7YPxIQMOGxXSBdmRCcmXCTkMjMxZ0nbTjPmM693OF82nf3y2e2NOrprp8AZQPOiYi+t6FpyN6V6hk5Gq",
-	"Z8S3jEV5F6W20mxe7ES8g00VDY1jR0jbdTDc7ZGj7uFAZOHcDnE+U80EzNl2MtTI7Jjcba6FhrtzThoI",
-	"IV27TJtrcsOqW/tOmDAfsHO7uhNY3D2qxuJANToyW2pg4X7vIw31kTXvkzUrC2dBaVgCwAP2eW5Ml5hO",
-	"Sz1fhXRlma3U69vFFopstkP95mUUerAOoHsfMh4p8N1M3jB0PFhGMurL6IDi/DsDcdQ9yrv/+OrLNawF",
-	"gAZI10hmtms0FQMBbf240gnV0HbLjGiG2O0VWi7a7rcgR7QkVF2TsUyqudm84s3i0mxa02RXO0loCIdT",
-	"6Dxmqz44e5iNrzcRCw2QlzgmWBtvM+LUa8BpqFjqOfRi3dsjr9iCvD9/gf1Jc60hpB4IVB1kB1r9MWHW",
-	"F4VEabpQZExjxQLfOUldIt8uNtm3PW4h+oC+nrN3F5ekxN979qHwmDCRyBiCehAqHogsL5Bq7Bo6Yn4l",
-	"iWc80kYK7xQGqGaQLXbBfHd5BiPNoPfj6lILiJrgNi+YftRvX7/peaFpon1axnbfq7l4We85vqg3NfuG",
-	"bKCdtGEJHJBFvsJKPPuxqLisZTUQuWlFsJ1iZP6TQlowpEhHHXLqnPBWIIGmJIopxaVQA7GDTeCNnhva",
-	"3mAjGsfmWfCs5224DXv6rnPsSm6U6HcOzUhPodJZZQuqrObCvck4+R56AL+7PLOjPLT7qJGNvCTu/gwF",
-	"Wo/+qM+WTpamnVRiTk85sxjzAUbYGrVORuWJKfWyacTmGmxzV4qcp44qEtoOmFfuQ+hQzJVLwLmli4GQ",
-	"qSZyTAZZHkwWlGvZeF1ibf2lIa4Zm8ObZgMBcfAJ0xqFMd4Riu34Ye15b31s4mQzLgcC/VCBbXJMdTbM",
-	"LuFCaUajY1Tjdkq4kcU2yoGZ6azYhZnGkN8twSVWTHIgO0fdfWghSwcCxWc2qJXHVub6otjh/5hp9AiN",
-	"YyeOB8LJY2Ku0zvl9YK6cFD4AcnbxM8qU8pPplRM2JvFWd7Z/F58+Pb1OFwzKVxzzSl0vh7B+7549K5H",
-	"4WWEV5CXHgCtVkg0OM4VHvacSmv8e86SWeVq8HjOFp4vsVxm/Bi29o0gc5Hy/BNDFksxMX9ZTvR5D4ew",
-	"bzfWkxgIJiIWuc+eKNej275OaTnHGi6oqDfXO384NRAK8GTwASIFmVDNpjJVzMoDMzjcDCELN5FqzqDA",
-	"zDwL8xkIYYy3HcUYCcGzfoGTCXerr1nRm8U7I5ku3M42ZdSiaYm1A7D8x+jtVs2AUxEVSW3JcjeUsRzN",
-	"rUSj62cvgdwYS55tJM8xnfF40QOmsBlqoEehkIUbBhoI+wu4yVBNxhLTCAnXZGckhWuXnT+GgSXrV+AC",
-	"84KhZhLzyG9oDC6JLJnXYyifN8iIJskCVWTOXxxtFMWjsENec6XRKPH5XiFyxY5R3ECfAcyBJ6Q0Wcuk",
-	"8BxaKbslGJYKBjJjZjx2r/54O8YqhBkrRgurf+TGrXIjVCOu8P9ldLBGga1tDYGtuJwPraRPSgyL3m6P",
-	"iFGRZKoGDWIlSSSXlU6NmhmIndDM+S9hQEIoHMA76N5fwt1qFbQT4v22hw7HcLc3EJ4qMwsB3QSCw4kF",
-	"nJrTXlapwGNOXoTtdsJuJPJMWy3EqO0ER0h29gmUp9v8wV0yj1NFsBgTu/sbkUWjDjm3qeG2aMXKLwzW",
-	"ZzsxHsdcmEeYddRE0PUokzjo+VjeQpQXEDDQ00Smk2lxbwAjB9dWpJQArl1gNED0XgCssMti5Fi8Z4z8",
-	"o+5Rrf62kmED2Ay7GKoKGvsRKePrsgpsc7SNpdHn4GjKG7MWdluLd/vBsBXYDFIoGYNEsb8BR6YiQ6Z4",
-	"hAxmQxJcO0emMxCw3juWk54VDDadMSAa3AgRVxDicH/HcnTNIkglHmM+JL46yEyYokngWQMEjQErPwei",
-	"ygowHJgA5re2AtkQwRNFQs1nrDKh+K9Mv3N7dZ/F0W6MGpMA9/XRCGjKfIZ1mqC6nZh9dVSpgMqKFCbk",
-	"rV+J544pswXcXXdvLJOJ1Cv8c/EtXShy0D3Ic37BUB7KaJFV08EnhhgDo6NA08gEqBgsZi+/G1RLD7K2",
-	"RDqzJNshffwiIDZ4iPfkCdPg2EqYYhpyb2w5lZE9kHqWK98VKWsIlbA6Ze04T08jNdlpA2F2oTo9LTD2",
-	"jbvSu7wzmxuNYVAsKa9g1R/hBB7IRYaDbVQCcHDXOi9ulYM9fM+bgYkYKFHNtmenW0ih26CHNjiRq+Hq",
-	"3HfmgCvS9EqT5Mqb3BP1WF9wv/UFfcxSITRzvrWRGmwlTH05QSbA4PnV+a6ZU3cuYz5aYEESs9oZ3BCp",
-	"8oMCMaM2qcfp41SoORO6Q7xCI8v3o5jRxN775ehapjogM5pcq6LoczmoNtyKt6uiY2Wn6nq1OxCe57C2",
-	"/IjUVh8NxPryo3Ozhw8kgWCsjQRQE1e9YvqRV++XVy8AVdlovHznMYJl9RxyrkwIFzdce3nlKxk5ka60",
-	"ug6J7hyeuM84uoxZnWMLUQAQ9O3Rim1mxcKRNsXWSuzpOgrBv4vksfeboDO20mHVhxdZgw0NuIUNtOa3",
-	"sGHKY93mgoSQVAkYWiQ0z4Q4j2DT3qeGdBp7PmCGj91O/yhJXkjmm4CJJrJQwONIvb6vaTV5bVfy1d3d",
-	"PZn36Jr7quQq9C6tJ7aS+6365J8gkI65z/PRlAzZSM6YcmkxT5QHUFiDUwv/WwVRu44w35oXfFrVai5j",
-	"jzsi6iBc1aGZlJwz2Kb5dKH4iMYQTOCauw0PWipmbJ7t/gbrOEsfvNh+HV/bPH5IlEY1tE00+UajfyVd",
-	"7f9cyTWNVZrFbIeCFNvsrk7gWENO8YngYtK+ZovV5v4FPvjKPHefAe1smNWm/zVbOC/nyw+vLorwr493",
-	"gqaUZY//yhx/06uB/Q32S9yxzRNnTNOIagp5FT54TIHAKsluD/p+rICeewN+XbzkmnMfy4SENJ6EZKfQ",
-	"LjGeyITr6cyWlAwVE3oXvcwJ0zyxgXNbeul0KPqBPVrC6pfcmaQI1wNhZswixHO13p3OQAwESk97r+bK",
-	"vG7Coh5Gtu2EefH9Lv49TO17bTYKZLpyrYiNmV+ZD8KAhG2zT22K9QJcinbEYroIyc5BdyDQmV4MeANI",
-	"o3V+Q+1NMcz9BOcxoqMpUwMBa+LawXibGWAasS3xtsXpsBScbrZDori9EAmjmszkjAl9bD1pELlXt1yP",
-	"pvhMYX0d8oHr6UCEfDZjEaeafW/0MFT8GQpP5IwrBqPvFnYVp+I2E+ZROF6Mmy/siSBQ/BgJJyBuxkLe",
-	"QpgDv4TCvoyMYCm2GtAjerJgOk/cdxOodOABYecirdXAyvOpWCoGA2qJJFYLrE7jSSvYTML240pYd/Nt",
-	"HlJyW+1tst05n5NgE2tmlh1qYX6WUFs9rEJziO9DKWNGxT1DvnvnsaKAGbI5s43QfAYsojRNtHLU8AgF",
-	"/1CqqUl7X+AQQn1WbaSH0nm96kGDShVqA7Szl62LCrxVRRgsl+0UICyH+Q4SGugybEGHvBuPPeFNdsJ2",
-	"G6dF5HgMCVNH3UMSms/a6dxIHpfoEBrRlQM/O0SPhGrWBhwLFpE5SwbCtkt5cVaJtYF7cD/xBXz5RoGF",
-	"/YcB8oHzzG88Nuq0jB9irIi7M3oTtoAtem7P9IEqpf6kwRKj3dI52QELMeezORO7K8MhkAGy8n70Xj1I",
-	"r+0lhX1CFWtzoZhQHOwRlQ4RXN+vbXDw81gLVaes/7FRf5zfv+03nMqjEv4CMp/gYpiqYqdu/NuHOKjq",
-	"6fhe2Y7A21c+5tW/T+fGTTTPI4zcF8Yib+UbyuP1bLFJE8USuKJjDV+9VGT/V8U2M35p3EHbi23aK81S",
-	"bcBjX8QvUOxuEsOsoa/6GGY1GXUfTAI+EtzXqOf/mvVwr9bzd+pB7RBmS4Yt1AVb1yi2OoBWUBN+w0SH",
-	"hO4S3CPoLrR/22YkaMHj9RtyA2kcg9jLs/0T1oa0ZmMqD41NqwhgfQ3p6Hq3MxChS6i6Qn+vuqK6R0Qa",
-	"xyGZMSpUEQ4Am3XbR48JHYg5VRo9R5iZzLPqAfCYVVzFEW30ni2iR1DdLzv75s8V22ys6iwSb3NTag8S",
-	"Hm33w631xn8DvjyKifFaEgUSMZMCO1gJ8Q2J6KIQk8lgP1kyEF4qpgfue1mCogX3E/jxFCRHLxqC9R4U",
-	"UXnJMihvlgB9TJ52D/Mnbe8uBRJTSFuvAX1hqsTVC9jgakvizvUJVJDi9my99KB+gA3hgR9TBP+AV7Y3",
-	"WKPkQQ3n1NJI7MzGdFVK7I9QWOHQj0gssXacFxrVZwBwBbTSDYBNa+BFDa++GdPPwBcFFkGE01uKFtPu",
-	"oy3/VWpUC1xKGwOV3rlA2OOOAvbY9tTyBdQkFusgMtu/WNDjF+5UAM/DzfiBqm4u2BdSbPOlMuKjLVyN",
-	"UZpdwz2ALLID5RNY8LPbSFU1Rs7KIeXKOAKAclcElUKmk4J1qqApDHttjCtVGnQZWOpR93xdFLwMYCXH",
-	"DdyYzeCNkCbjAgpTSGKHBDU7zgAsQ2xIcpshYncqwZxW0+yXAuf0yANfX8yUrsBl+Sy/ar2w3/vN/utq",
-	"DdrUqRXjd5D89ic5cGmH9B2mkY9y5IMaQbqmj4eUIyytBzzyOPQR8uhPqEukYA01yea8FKwgHoAbrCm1",
-	"ytlsZcHVWCYzqlu9VprCk0t5NrhHkLldkTTcJ7Ec0TiHa2sFrTSJW73WVOt5b29v/+CbTrfT7ez3vu1+",
-	"24U7lN2VJXi5H0/Is2+OvnMgCubvb7rd70iOtQZsCp8/e3ZQwnpjIppLDshC2R7AcVZs4Su2QICcrHBg",
-	"DFUrJTw288S7vqGIvXcvnp8Qm8gY82FCE878kSKu0ANSMdp7cObkHVu4FN4vkTaqj7kSQ8tILAvIBTN0",
-	"Frj3zhmreOGFf8EmO5fvLs92q/w83mvGtOI9/dzAUGSHphFnYsTULmas26IFCj1oVMois7VZtTVPyIzN",
-	"hpA4leePey+sGO8ci7DBQwwleeafCzJJqNDeewE5iI+WFoElR8uvffnhslhMkr/KVVR4bykk8C6/7DW/",
-	"YQKa3BnNy80/c6RSKXRCR5pwrVg89l46ZTSupE8L6KvA5U5FJGeuB0uWAzxP2Jh/JGHGeFehTSIdTdno",
-	"WqWzYCCwARYXZJyaKxTiLmpM/QGIpQtmpZdRpv/e7p+9aL9iix55dfr3EODLw75VG/CDHvmB0YQl8P0x",
-	"5BSPtMqzOuStQCUN54TKMjtkXrd5fQdZNVzYCEGP2HzjwPXxK2TG+lSPF04AUEWUQ0uAFn+CKoiVKLIT",
-	"/g/45vvLd69O34a7Dv/RVhC9P39dnK5LwqxjTAsGZ8S9w3WzUC+GVhEmXmDdB7sxch15AOHDC9RvXlWV",
-	"Wol7YtSJD+mVXUKpMd8mMYVDdQ35c4Q7rKGZ0wnz5WEGzVa9KrjB23f0IJldTGLWhoxHv2O3YeHIWFO2",
-	"sGjIBU0WwUBgUZOm8bULnUuE5u+fveiQF1ph9iQQqlJMKzKSM5ah3uuEj/RAnOBtpn1hVXP7DDF6doQk",
-	"XCAeJkw9gKDSDY2DrPfHOJGzgXCmnEz4hItdC9C1IBbGYWw0bFQ4cLvqip15jj3JsaiqhDtq1tWGM3ba",
-	"xzdX20AZAzFPZJSONEBgR6TbPdyFcNuCaHrNbGXWJRZghWAz78EPQ8AeLHJgGJChka0yAZZFdgw7BEwh",
-	"FLvhbwMX0Bq0eqTT6XwKi7Sd6mnbtftYs968NTvCLxvJtJO3YvIVVLgbkOFCM0OMA2H+VZjWS8nbSi/i",
-	"BhPMW76vmd27k/75C3npOAQUNx8Z8i9OMcxnBv/oDMRlrqfOLw6ePsvx8hCqdVHaU6NWAmKnHRBvUqXJ",
-	"yxFNuNSrpm4n5510YOutDrpdANEz5KPIiM65prErQFNYZoY85gKuR91DRMta7pWxGVXkBNtg6nTOcfoF",
-	"AsBilNITBQArM2RhUs48f8UWRnfiH29wnmWynfM22NWffvn0fwIAAP//",
+	"7L1rdtvIeig6lQpvskztgBT1sLubWr1O1La8228dSd7Ovs2OUCSKZLXAKm5UQTLTx2vl1x3AHUQyjwwl",
+	"Izmrvq8KKIAACcqUbPfWH1skgXp+7+fvrZGczaVgQqtW//fWlNGIJfDnT1Tx0dMpjWMmJsx8EzE1Svhc",
+	"cyla/dY5E5pIES/IzZQJoqeMjGJuvqSpnjKh+YhqFpEbrqfk54uLUwIjkvbZ86fkyXeHP5D//q/H3f2A",
+	"mM/fPdn7bqfbClrsI53NY9bq4/wkYTSe/ThoTahmU5kqNmi1gpYaTdmMmjXNqdYsMev5t+ILv/zboPXr",
+	"nwatf2wFLb2YmxGVTriYtD59ClpPpVAyZk/PT5c3dmF2gr8/UuSpFJoJ3TlnozThetE5lTEfLY5w61wr",
+	"Im8EkQmfcBEQIQkXMReM4IhEJoRd0xh+GSd0xsXEbDNhf0t5wqJWXycp8zfERDpr9X9pRWxM01h3VDIi",
+	"jxSLx4+O7JjFr/QiZoVvRlIINio+xWcT7zOJqKb9I1gP61AxYkrLRJFHQgr26IgMqWKdNOHZF2OZzDp0",
+	"ZM7HDtH6tepUn5sB38E5qmdMLJbP9q0kczphZEYXOD3CDZ52s4N5dvL2r9XTv5VP6WhaAaoG+nb3uj0y",
+	"Mr8roqXstqrGFrIDj9SNf65lUjH+hbxiQhGaMCLYNUtwnqh2DgXDVM5xxnSyOB5rllRh3EiKyCyf3FCu",
+	"yZCNZcKIThZcTAidUC6KU8644DMz6142FReaTVgCc3348OHYQ9VqTPCQ2Vw/DM4IFRG5mRr4J2PKYxY5",
+	"tH7cK6MxowlLCEsSmfw4aHFxTWMeXWpzZCVcLp/Gp6A1pwZItCVJT9NEyaR6naFgH/XlCJ4IiRwDYM0T",
+	"ds1lqgDozLq4efxvKUsWraAl6MzMh+8UD45+fM3ERE9b/cd7+1X39OJZ9TISpmSajAzl4FE245zqaT4h",
+	"j1YCusE2qlv9VprCk8uTv+YzrpfnP9ZkJpUmesoVmVFhrofNFGlbWkLs5VQdQgxDls4AgedxrxesBqVP",
+	"ZjtqLoVicE/Hc/5eseQnGp2xv6VMwVpHSEjNn3Q+jy1A7f6mzNp/zyHm92ysV2zR6rdevP3L8esXzy7P",
+	"Tv73+5Pzi1Y+1xumFDWsqfUCoQrZTGLn/OTv5h8TNm71W//Pbs7vdvFXtWuXe2JAFHdTPNe60e17PwPP",
+	"vJDyNU2QUa7Z6nZWhdAGiyHAcQxOIv8mY87iCAmSNPToySF5xX8i7bB0mOFO19vIOUuu3YSfdWEXJ2dv",
+	"j19fnpydvTurvC+ciXBFNJvNZUITHi9IKug15TEdxmx7l9doKjsI0vFt3yCMembPoHKJ6WjElBqnsbvQ",
+	"bmFRXwCwhjJamDMD6Nkjb/hPpSW9oWJhkVt9DrBcvHt3+eb47V8dRJ5XwsuFlEjQ7PmogCSGUZKYGk65",
+	"NWBZmoeMEzlDgkqjKGFKHdmZqeHRJAR+3QGGHRKFDNrQWE+Q9h6pW599etfj/rA6u973wnBhmfB/N/zi",
+	"80np07OTZydvL14cvz5fSU5HCYsM76ex2t4Zf0ikmPhDGxmZCmIlA5KwccLUlICE4EPdew9n7w0XHEDE",
+	"csKtiGdkLyNwjWVC5lSpG5lEZErV1Mr227n6RsxznshhzGb/XHHzEdOUx61+S3t8wspqcNAwghHVzN5V",
+	"q//L7y1gG0bwUCwBuSBozTKguKZxygxNcJILGaaazLhSIJb8GrSUpjpVrf6hERg011aNi4jbSCY60KFM",
+	"dX8YU3HVHLBOcbPreCHIPrERolhkQGtpzwBTT6UYx3y0yeFuZZWjKRUT0HhgeoXqMShBaZIY7dmcIiNt",
+	"SswNEBonjEYLoukVEwGhmYBJuCCpYsjAn8tkyKOIiXvfjofGMR1dEUrUSM5RrZNzlqDWIBhbIosfPnzo",
+	"lNWPVQhS1lZgRUb2Wpa/Pl9QEhJYYECoAjw3Wt2C/Hxy/AwPvLHMdyenvtluYMEvZ9dKJ4zO7khazcbf",
+	"orwKC7dcaSNdotmS7ciNFuwTFX9ZTRBv+6t6+eECsE0BmoV0zi+v2EKFiHt3gWd2VXcEPJvcxOags5la",
+	"s50VHwuSCvZxzkaaRcCC0oT5i/oiZ1gj1dtXN5Qyt7OstxI5M8A0FyQ8tmuAycK7gOW38g1IRvdHs49B",
+	"uuUahg8Aeg3iKlRNFRORIsIImjwmba5JkgoUDGSqByLsdNRMzztpEoc7fXgzH42MZBpH1uxIk4Rfsy55",
+	"xkY8MgIaGAgHgoqFNtKpufubhGvNBGmHp+/OL8ju9d6uEfdUaHg51QxWYr7ZgXXSNOKaRQNBFQnN112Y",
+	"m4UktFAddslbWVSE+mgcz2UAmQzEiAoyYyIiXHfJu6TEWnNZQU+pBhlbEfjEBiKimg6pYgEM6T6RiEdE",
+	"SE2oUDcsgQMzENTpRMOO5jMmUx0SM/VMJixX6cB2KgXh2swFL8zoxw4XnXHMJ1MdwhkLGG8gihpeWzFG",
+	"DEHhI+bpIzvdgdia5P9W6ucyFdF9QuhbSVQ6mmbSJdCFdwZ3bmPEgxNwlt5JQvEFUCDgKSTFpSesJnJZ",
+	"XJjTCp1KQjylC2yhaMdcNXySaR9VE+QWZjJLlSZDg5dCG1rka04oDRpoM9/CpAQtsgWH1kF3f6eF9tC5",
+	"waboM1YGx3JpNCbUunDAI1JesVnU0NCEUZwarAdoB8iWYsTqluesz1tbnh0QgKsZPAJ81XKGsLSMMCBh",
+	"AWLMF6lQ6XwuE83sl7CgMBiI7FmQiQwdKD4N5gV8uuySNNi8NDuoYyhwZRdg3SBUI2GVYoLqHNd9QgfC",
+	"6sZEChaYf8iEXzNRup/Av08LdABeA2HhK6F6yhJ8Q1subjRB4Obazm6AADHFCKlAI4H0vTx/93aJOIGb",
+	"rPNUCp3IeB15cl4vuCK4su0LvashoVLRDOECVZ+bTSgjaIV9AyAqHY/5iDOh7c0PBNwJJdYTNXIu7dxl",
+	"BZixtwPsKHsOxkfb1EAcn74gV2xxZGAol5Iu0eEdAhwI6Q09RpuWdyIDAVdV9I1TRShSFJyNiWguudBL",
+	"EBmQmykfTQcCaJOQhILJ2L6mpSEACRunikVLt70VoQlu6I7E/w3pQL9AmJvqA9tEAGsffQq3v5lBtkxj",
+	"EYJqSGwqroS8ETau4pJHfbj6fAYypQqt0zxqbZvuOuAuwyKef5gtKgwc3QKKZKgORULpRX04/h1YOlrc",
+	"RwB4BlYxbtF8IHCCR4ooNkoYhFJQpVgCG3cENyDs4xyskTIxPDKmCxZ1yTsjf1J7cBb1DHL4S+IqR9gI",
+	"pXKgFPDrUY6VA5GhJYrZKLAvE5Qt0dlgY4wtherkgHoXqu8a6EGl5hLAOewbIlijCMM4XxctqdGP3Uo3",
+	"9HltZcGe0/LSc1qahd+Fr+q2EPsZ6g4cwJ3YHhrCAiB5CKQVJSiH17nIcUTKVLEPYoG3tkeqIvzNUCoX",
+	"H5PTGo/MDEQeQcctiYIfdu6Qjd+FI+3zwXiNh20grIvtFkYAYC8zMIVkyOLPs8oY0CVvJRpPbqgaCPTf",
+	"RKRNi45KqzSiIK7mTOidvo99ZUOCQ78t2g3ejWjCpb4rIQ1H37aNthmHuguL3DJbQp6PjlPH6ulCAeRk",
+	"iy0afu7b83M7sM9YxEA0BXvSlkkVbg7EKvf3TgFbrLMzaoIIAZmyBKw7UhAqJKi8QkZsmxhyzicinT/j",
+	"ylxd9Jl+dcUnopPODc5HbkTfB36Q+8BzhfnOPOBhxXKsdGPNzJlR2Vy2gpMgcjwOSRuhHkIE0bv5pf2a",
+	"NXJYcxFs+6tbIWxZtv/i9F5DgxpKTHdhKV4KDtq+lyZDCYwnHY3Y3BpT54mcGx0QjcxZeMrvFWGyuZHz",
+	"l+zBPOhaDn9jI4zjBFvKxcXr2pDrAK9bCkZmXKTaaIbwKaILs/ksVvb7J4eFaNknveVwWQhogoCs8m7Q",
+	"AxNdUl2IA46oZkDUl4OBgxaqv2qjd3jUIM44aF2xxeWUC10dUnHFFo8UmSdszD8Cs4+p0mQsU9CIEzrS",
+	"LFHFWPAsiePyf/7jPz8e/u9/r5rVDHNpBOGNtoRhzOugAPZpI5uy3QX+uVfCB1zXU3gI8CuKuDkIGp96",
+	"1zemsWJB6UaLt1MKhHNpM1dsQZSWc0VuZHLFxeTISh+gFtChES3NQW52El4M+/7jxwCT7vNe4OfN/PJv",
+	"g8HHXu/Xf65OlfHPD8Zed0TRtwDYtTBNuCDjNI67BJRbIyEJeXNk/jfSPUqFU3kj8oSLlYizHUi9Bby+",
+	"5uiyK94EZAQU/lgTHmkI1adcbEkSCp+9bIsGm4G5apb6XrHEJ/+et7G49Mztt2bRzziN2UifZl7CAAIa",
+	"39pzb/Dqexf/WN5INk6Qr2bFtjK1priRQlBunhi0nOhQHa+7FF9/fnL2lxdPTy7fvz3+y/GL18c/vT5p",
+	"BRWR1b9WgOpS8O+6u/QXv/z6isM4Q3W59nqtOg3R8iX6ddj74UmZgK1bpTfYikUVY/OX1oRelmxJS6fn",
+	"/X5iyNXigiOQNSRxMxuIkrNIGs24+Bf4t+oNQ5kcIOcvHdc9Xj7TlQ/cZgc1oHz+/unTk/PGEJe9tpQI",
+	"UT2CjIsHsF8lZPk4XzrftXzOv3d3Td7h11186cBrjzdYg0V2i94eqkE4E/PrINd5uXVcK9oWJLSDJ71K",
+	"gZWmEWdiVBNcC5M8UiSkaRSiEaVoGOURSUXMlCKK6UqOaZ1J+P1qGo1etwvz5KfgVpLFmCdKX85pohfr",
+	"JntuHj2FJ5uLF1xdWnXaw7mhlDGjwpcAcqicpsOqgeZS6ctYTmSqLxMW8YSN9GWa8LV8+1Qq/RreO7Ov",
+	"vT97oRD7Nhhm+WUA502hav/xD/u9asACF30DMSSDpnN8YZW4lAFrsIwFVXsoXFi2pPJRrbqNIvwWAayB",
+	"tJZt7lYqRhWmrzzMTNstIfZWFIbPQOVbo+VWNZ5vBOtWD4BcB694WygmGvCh7egcOVu7S8WjvN9K1oaH",
+	"V2ZpUL6AqiuwgecJPAj4nl1sICAmjbQzw8cjVy6iEBz7SO0cETaba+sJtBQDTd8ZGf2lJZOIJaqfMAp8",
+	"pxwAZTaaHbGHDHv7369CBtr5917nh373slODEDP68QUOu+dR8exG/KOESI2vXP+vYh3NaTRu8e6MQTbY",
+	"ZVv2oE/Nd/P1221UBl4VmIrnVmO9yYq1TKmaEq7IFZtXSaJVsGFn3RxItkwNLXIt0cTb0Lz386gJ/M64",
+	"8L/de5A9HmSP+5I9lsE3jbg+ubZOrjIgOjU4V6rAaV11yHSkZXKJNKcOhPi88lfn/a36CW2Hlb81pG8y",
+	"1SM5K5hEFJpEDLXHIIVKi4hK4ZTq9qQ3sumkiiWXdMIq7ddVBNIOZO8g38avKy9xK9QxB4k7FBWzyOda",
+	"Brkpp6t1CuTQO09klMKJduicd9AHsHyzzrK30pdRkCqPyIyqKxaZH2OutGrIBq12ra1py+189YkdR1Gt",
+	"wffLOKqypT1jMVvhbdDso66viOUim9o2MWDHCBcsHltn8O0N1zBt1cKRXx27AOiK6k+QQqn4RLCIDBeE",
+	"AgTYQlhFe9zLD6/IObNZBt893j8g//1fBzulte89Ofj+sALkSgu5sLy2FI4yT/g11ezyii0uf7txUeR2",
+	"rv3uPlYJs0QuTUSfMz3uQyqM6ktzxH2kxJ0s5rtjltL/7UZ3hhCgWUkJcXUvP7xaK9uUT2+eDmM+gkOz",
+	"a937bofY3JHwCuLcU8H/ljIX7q6Y7pOz8+OBaJ+d7z9+EhCqScyo0mS/d/g9GXKtdgJy8pScdvYfPyHt",
+	"E/PUjtH+3r06JSfR/uPHez8MRPskenZ+vNMlIY0nYYDYCrlCAWZ4zageTZ2ruEtO8WzJjM2GLLFBXYXs",
+	"jxJzjCfrCOk5nwguJscx8sDkuqxCPqmS9Js8dIUUbzWSL7+lKzy0J08Dc9z2/LqtAnFonzz9P2fnx//n",
+	"3avTnUrRquxUMldUzf2WZ1Z84l9LaWrFJ5UzfiyfT2+/CqEWTR4rkYkrsCyas62nFS8/vDpHbWkTPBAl",
+	"WpGjBabrLmF2dwnezLONWXiOsAVLw35vjZoDk9Rvvo4swW7CPjl99fSE0BhS84S02uMRCf0UlLBv9Ec/",
+	"Y0sNxM2UJaCM24AAOsNo4DxJZemEDGbbiQGIBiJjxVypFIo3+kkuGX2e0SumlvLI/CVi2ooUjExlHJmR",
+	"GIfQyREVNi90RiPmbrF92OvZyHJHe/EXw9C9YStJa9mvXgW1a9C67F+/BffvDAYf98aDwcfvxjU61EmV",
+	"V5X+i/3UHcmZbztxzr3yOm4980W1SHZs48QhkIzaXH9IpML8A5tTnOeWyjEYLGIursqsGWpSrjnqfC2e",
+	"iLOBsSqTLFchr7fhJUGm1vX+nLM4qgmNsBWoqsQu+AmqBlASSa1ZROZUT4+sQQxrCUAtKwLBtcAvb6Yy",
+	"xry0YiSaV+FqOQBN5k5VhyVmhFaQFc209TxRCKxEFi8wMZ91dQmt4DNCGD2jRAXkgXWjA9aNghnbCIsK",
+	"UvMg9dhWnMBEPDjTOZ2wo4EAACkoEYWg4cKYXOF0BKazxGbZB/ozo7EB3SWFaspGV6oeVit18oKQQEdT",
+	"AqM8UsRqopZ3G4Iorzx1Jz8/F7ad37i8agUtv0zkr+vux45RdT0vMht9rb5h7Q7UF/DX881cH8hNF9kQ",
+	"G9jBiuK8ZwapQcYl/37b5YMiH7ucS2UTEIZM8YgBF3OTlOkZENw6S0yd0fc4Y5lLKk71anYqlbN6ldp7",
+	"9Mnjxwe1z8IxZ/F+Dn5802jZ7bweluqpZw5KNXEfml+z6rgDmq42eVX/yj7OC+YNLvSTw1aVM5+XTP4r",
+	"nlTVqPyb5tXmkeG44chgcawcQ6XDuu8zRFlxwZ9xt0HObtaaoez9Vd28VWq3o9tVK3N12ludfuYO5ORp",
+	"K2idnR+3gta7V6eVR1Adf2a1rczaySeVL3+sfHmx/jhzPSmAo8IZa073vMp1uZEyY9WY2ykuWQm9mmjY",
+	"TTyNTgReK+aukSI/I+bWlRJqxkAK/sxGflu3o2yJ3pQrj7dG9NxKKkk2SSmvsXQ97utcNHwhjLZBY2Lr",
+	"VeOba88Anlq5kEwdqRHvb8uH3jw/PrMPZrusuGZMT5RjQvNkQQyKwGIrhjI6IxvmSJEx+GdI26BB75Ei",
+	"b54fk+PTFzvLhob8HC39mI3pZbb8KkJSUWXDv4U3aay5nb+Uxp0NWyXsj+lljSX+3Zz+LWVHZESThNtI",
+	"EnBMES2dv99sWmk2hyN5bDOMGpjlmYWR5U35S6q8PL8q391gwtsa/b7Cnv+nSmX6LbvxTQ1LrQ7Q0Pq9",
+	"l2wE9lfogLAX9PYPyXChmQpscR7UBx0jLmqDI5kkbKTJVCaKkSGscEGUpnOIwt3MoG+T7GuQolhLBRXW",
+	"BoC9XJJrqYBMuZpadWks70EUlUDJKVc0Kr3uSUFBsYMHfC6XXIKYibwKiLnc6vT/26DoyoJwt6eXNr3d",
+	"3NxdJaCILSWgiAYJKIVs/WVdU0Y+dnvic+nYV5k1Vp80TBGspBB2jTUMqiBjNxCbvacrJ7tmyTVnN8sT",
+	"uWzpS7CD1LCx0UimQqMtNppxwZWGyL0s1xp0S5f1WRnqHPNrdqmYUlyKumhD+6vhl1gWE9gjFg5LGFAx",
+	"JiIW2cJzUrFSFYopxQoUtihSg1XJ0VXDveOjRMgbMly4siZYGWD9PC4EoSbqzU5xw8CTRaPATJEnr0Nx",
+	"FTm6ap4FWbOhEzhVu6V1qy7LQjgVjhyU4aZ0lOX7roJJRyCeQpmEDUV8Wy7+cl5tjm/EqAS7uWxK1Hx2",
+	"vITs5bWUhl61+ecymUj9mWrOWht1jfawamFnTLFbruvW5xpsyey+wfk3cRFuaXflGI21S6yOaauiIgkz",
+	"+gOfiI5MNWmHuxBCsMtE5FAw3IGobcVs8eVhIm8US46wwrAykkSSxkwRqkhYiJkLu+RkfWz2VOu56u/u",
+	"0vm867madjEgwyyrEJ7dMAhvnVM0aLlSDZWS5g+Hj78jtgSELWyjlqXNPKit6CABTjKGUsR1cppa4atR",
+	"yLgq+m80PAfPUVQR3cWF0tSGj+brzupZ7/aGT8ZP6B7rHIz2os4h/Z51fhh+zzr7Y/OF+fxDZdKV5wpw",
+	"ox72Dqt5mi4lIrbeSk2e151YZkbM/ZJeFZi1JmEUv3HSYJW34TSRYx6zLcX4bkJkXSBtE1EXFERX76H5",
+	"C1WRoWdsJA1jfyojK6mXMovx58uR+70EsUwQxcUkZp1UGVkkMmojJvlDhRcpRuwoq2nOE4giZ1jQygWS",
+	"ZxDt3+4o6rDxZNr57WomOvO/gVywMr0CrsP7tNKSWNrXr5Unk5OScviLLVSySkBoRHcFoX7NfuKyWSvp",
+	"bUAYHU0xosmWlaeCsI90pG097T4BUgq+I/MXnrsUhJJYyvmQjq7I1Cj5MhmIWI5obD4dESHJDY+jEU0i",
+	"1211MmNCB66gPeECZUdDg5CkQzjH5jR9ROPYrKMVwCP93d29/e+6vW6vu9f/vtfr5Q/cCcn3Yqw3Lliz",
+	"YDQpVKw52Ht88KTXoGjNGbuWV+zBf/ngv/ws/+WZTd6vtkisTukvmHer+zxh02YMaRDMaMpFs3KfpELz",
+	"2Jz4AusNJ4AmwUDAV7GcuFAIEtJZEpLwl0FrfhMNWr+GeecO6HE1SrVBq3CO/Dasi3VowtzMsTiOmGdN",
+	"ZLSjRpaoYQzWQmRtMFlCc411vHg32wjLhzu+fZ5SdhYFbsqidEQ1mBN9yD5cFTJ23Pl/Mbvxstuvy240",
+	"s52mmypBDmAzOrq/d/jd4fcHTw6/W2cK2QIUYx8Ss/KdI+JF5+S5gctQWAFVK73GYMkt8qLHT0p3GrQw",
+	"Ito+oJOU1RgC7exV133uXPb5XauYsbnLc22eyToYfNzfM/8cdAaDj4+H5p/I/Pkdq7l89La9YZpGVNNl",
+	"uM8N5+oys4dvgplBy5nKLxX64S9pPLmESLDbD+nHgFy66uTVmUeVj14aie1yxvRURlteBQ69xb0qlbKk",
+	"Olrk5koZDb2msg1KoZ93eQm7ttGAq4+54rmtnHHtuNs7YMTMW79tM88+65QRP1YecPGRrZxt1ZDbOtYy",
+	"r0MgXtqpB8NBDa2ppJho0qpwmswqXI4/yxvP7VxsQAKZLt/vffdkJyCsO+mSTNgp6LRrz9ITXi8bJjsW",
+	"Ei0rGr64qqpOPobykqli1fWDConqNU4G63efUk2GbEJdEg+cJZnS+ZwJFjV3MVird83yaRyD36LQqGXI",
+	"YikmCn3/XLnJqxl2w3IBMMIjlfWPLTqE7CDNd1WnMeUT8QhLsIeKR6ELU/e3qRoE8yzX+VyeEu/L1sqI",
+	"qWYq291mjqA8m3V5kveKJZ1j83sDQKvKiyyBfgEWS7ss3KmPAYVlBoDGOXytoADbENYdMbm9vO4FGPox",
+	"gef7j59AWCD+D0lulR5/+35lSVyMh7wcJ3K2toIqTbQiloIHRArrQxUyYn0S5tcS2vZMA8FnMxZxqo3I",
+	"bfspQlQSRrBfsUVAwk7nii06sA54ohOxmC7CgYDe8zaMSWk6YVE2Spccw5pcdy5IslFTG/AvpB6IBdME",
+	"N0euWcLHEBwE2ON6PqM62QzKbxEG2oBgmi3cUIUpREb3zfdhUyBffnh13hwX66JJE6YNlDWtkmuvGGqy",
+	"zuiCxJwROmXUZiUIdoPFiQci9MAntHW5ly5rx9yWXYKDpIUiHFp24RZzo4G7I65dqu2UXrPM3974yspB",
+	"oV6EaoF++PC/Ave2VO/Vw8TPIwfp/O49uvfgbGgeAFty4zaN99ko0CdY4bW+eHdx+hTNWbe0ZFQnultR",
+	"USaehGHeKAbQ7e0fHAKRL1lmGsQI1W3mRCQynlUW+5B6DsK6Vf2WF/6KLcj7sxdIm/1NEDqfQzMfkMdD",
+	"Q5rz5nv4Jco2NkJkRcygXUR/d1dLPd9FV8E/7T//p/3n5nvfX9CnEf1fNJ7IhOvp7Mfzn4/3Bmmvt/8k",
+	"4hOu1Y9P8BPO/yOM9E8Hx9Vj4aNzlnAZ/XjQw49oJf7x5U/nH/568Oz05OfTVwen/3q6aQmlIVXsYJ+Y",
+	"03e2aez9tn/wfUDOfz7u7AXkCcFVB+SgR9RO8VDWr6CcM+VqK/l3WgkSpUzGP5LzwfWdWU6mKxn17t/l",
+	"YMMjlkvb2SBuTNcjXCPaQNsWRfhEYPEt5IfrfRZefKonQRYi+333Q7ZRb0G5L87AUQ/8dBgEAoND8Yjd",
+	"2Zh2pJ43ftZ5WDslUtUo9NtcdZj9HmIQ/GHvAL90WBCStl0VSFhLs+JBq4bOH7O5yoUAUsN42XQwcHnc",
+	"J4drskCWh87i+tvFCP+GSy54satg1j3gLb/ihBptpAhG1bb3gvrcLryx0b6yTLSSg3ZOR6yj2JwmYIGx",
+	"FSYFTRJ5A42TprYlbCJjd/vNZvSFjvIh+uHSVBDWwQT01TdWRWRKBNzD3BVke3V99brrOHYi9ssPF91V",
+	"pQa5qHWEe5J7wRLj2UXWVr9eAzUuxQNDSMByQI7znPTq0qB44Mu7ClofOxMJFKijrvi8I+cox3XAYsgS",
+	"62Xx4KtQM2rMY9YKmiYy/lRXSGdVeHVhsMIluEVVQYKRdLdTYDLy+ndVWM2aVH+orsR/aRXxGjpnccb2",
+	"1sQGZyhxs4joaSLTydRWdjBfIP2wfaALMeOK8ogouVNt9isqNX6Rf/oZpTMLik8+6Gt5zWI6YnVZTUxk",
+	"R718IBBUM4WCDPlBlPyUhu/UbNTRnssGFUNFGtt+ewb6m/QEAGpYaRCEsLjNQO6z1Tm4FE+ns/X9vcZx",
+	"JQgsHn/JKOBtoQ7VGhaoLZfHsVcSFopU2Nr9IRfXXDPUmpKU9TPtyOpRYiAs8FNB4GEULbUkygidgpE2",
+	"FSSErRamwCQtOhC2Vx3YzbDNsnm2T1isGHncO3Cd1s2sO/DBFrrBuI2BQHLPtYHLLsmg1BoHMayjeNR9",
+	"dKCH5l3Yp98RGPo/glR7wxWrKq61mcViHZ3Ba8sPFhbMtSoTHzcCaS95/xuRlSamD7zu5TW+oZahwgor",
+	"r9pL9my8wM8yzdA4fjdu9X/ZwEjza3NW64hL0wCe7Vl/6tB7G8Y+4Mjry2ZW+LbgN6dEmsexUIyrxCNF",
+	"7kcxPzRwpNQaE2GzcsLFHyErz9uMst1Bint5umk50YpaV7/JqSiJO2u5J5QPWpYOXsqpaPL6i2YyyGta",
+	"Nckz2YjBu3uDNjpZfabbCQs1JbpefrhwRbqW8r8r9Q+/jlnxArqRXG/0f2FOyV25N5pbYB0IbSmwv6Ec",
+	"/bVZ4rcqLjaj6J9qLmL57n866/V6e2vrbNymuNwHNpxKebUlHWpNnq8PG+X+r9jfWbAbAhEMQh8Bzx8u",
+	"jCyAoikETt84z50Ld7HVIFhEDvd65M9SsJrAh2tzD5tG2TUiQfOEXXOZKmflXBVj8d5ZDgqNGYZsLBOW",
+	"M7jMcYzF1LSUG8Qm3EYVSeKGZbnNk9lhFq+8oHlsolpYILxV+4sSzC3VjmxcGSKHj1Xoa5d6gg/nJ9fg",
+	"nfdnr5d5vH+aa49mA6HU4fWnoIzYK9tdoKe21PaCtM81FRFNImKHVTsbNDL1buBmqtjoMg+g/ufdX//5",
+	"xz/9Y1OHzvIB/Zof0TMW82uWVEV7aM1mc62qixPcjtDBXJv2MLlmYlUl/wrjkHnDBkeBEEwVCW9wvx2I",
+	"k3LhKHaPzWOk7AsbbQBezKqIVP+cJzoub+fni4tTgg8UwqLsWjJR39ZVFCyj7d3KsmygU9xmI2YNRacQ",
+	"ExEaSrOrtc0RKkv+VBFGvF03dpBD3doWLyUA3oYWVsaJu+tjUCSINR7/iGNYkhSqyLunjCaKtEOj63Tx",
+	"mMKAhBCjZ/5woYwJpImFAfmf//jPnUIQ6cqsjXVNp7y0yOUDsjvb4nXc/TXUtcpaLaE0RJp87K1R9JWy",
+	"04p9Gl5aTTEtZAVGbMRET0z4VOT92WtbMgzLVlurVzHWwCVnApcrpGdm3dZKcjgUfF8Ddm7VW1KxtiXy",
+	"rNHV7ksgKl0yglqacL04Ny9YJo5Nw5fdeYLYbhmkHWZ3dPk///Gf4U4AREdMcoOnvBEQP43+0S55YcSW",
+	"gaCxkuDJm2sWAZM99pOP+wRdWuTVyV9tPh43c9tKzS4Xr/WvnePTF51XflMVmvU6p1mPkJcfLqrcktni",
+	"ycsPFwEZ0gT9qoqEdvqXHy5CW94bYgxw/t0/hcS2CULSWLW0wn6qlgeRCvtV67KTFxydkAfs6mHYSAT0",
+	"Si1sgHW2ooGA4snYldCoNGZFKk94hKhHwVikjgj13dPukjD6MZY3S4Y560J9byCu5S+m5Sem0Tm/xHqb",
+	"1iwSQIcasPMjXyELmSbQQtGCEhAFL47Fdkfst84YjfwAF+WSN3niGmcsvXqTgME7m3wEhXngxQi6xSwP",
+	"6A9lmGdhep2x1FhObN0NcNC65YnIzZHtyz6C4bb2BLvWY1TcHHyT/7R+8dkLLsvFnF9hSPtDx+DozCbF",
+	"Lb3gJjozmm+uibjLWG5L2feKFnsZApDeWJgevsl/Wr+j7AUraReHs19mnMYHASs8clZ8ff2US4MGaAJg",
+	"dmBkjuZbppNFYR7nhq/AAp+4Ino7RMcQsyps9xs2lGLKbPJMqYRl2xUfHIj//q/97sFOH+X8n6jio7yP",
+	"aaGae5Q1mLCJHnZ/A1EOGBuaUWzEGMF6OihFzGApQLJV4ALHjSAzEEMZLQISZvFymGFdHDisCU2D+g9h",
+	"ZdhecZjsNzNSuTdHMBCuMdEO+gv97dORcxpalkRCpFaWtwCbBGZsNp8TayOb+DZLOOGVYTmGJKOPb6eA",
+	"+kHO7KAOxnAxEOHpu/MLsnu9tztju5nLNgAdNLe6ZR64KVUuPh38rAOByv+aAqxNdvgJ3IRjiXHEQlPs",
+	"f2c5Wc4mZ5QLTbnAymggd2Ty24TraTosCm4dDMbL5LilKv/50BA1q7xIoWIqEvIOsNGJSTG4y/CrM1sx",
+	"2NaZs47VRWkMOR7HXLAsyCPLfBiIgYACRaqf8dg/hVYXViQr9hn+Drp4QJaKW34Kj9AuMBDgZiaJTDUr",
+	"jABFnEIPLHdtRad//k1Jo3vh7YmBCLEmU4hcM4ME58xeqsR0hMVYrADwSA0EzK5c2V6XLZc9ACigpnTO",
+	"cOtg0IB3+kYisPPAWZlzt03SbDUoaYDuySF5xX8i//P//f/k8GDviFAkAvjjHnnjfts76JKfZMRtlZ05",
+	"TRSLoELMSMeLPnl5/u5tll4DCTXvL553vg+gDw7UlEnFnEL4gkqTRBqAIUyN6JwZ0jxn1LADy76Ji4yb",
+	"UiNiigWauIepOURueNycjpjNHzGUAFJDbdACkDJoMYLrsYMPBPWaubS9uq8H3X0j70LJssNer0uOCWay",
+	"gttcT0kkmd0TQCUeSO+xjV44jmN5E2aEFE7fyMnmVkgbYiG4gu4oLBmITJjrEyE90Y595EpjRyeud7ok",
+	"/Pnk+FmIFv3kmkXE9TkaiPDPJxfwC2zih729Hvnv//qha7aBISB/PrkwC0Br0dK9BwNR4kPmkRwICRej",
+	"OI0McXINSKBekIwWmdQfsVFMExT4qfC2ATQRlmp5ni3KJKB2k8TyQy4OOeYjZsMQnaw9p6Mp6+x3e0tk",
+	"6ebmpkvh565MJrv2XbX7+sXTk7fnJ/BOXgOs5euchpAgmep19/AxOWeCznmr3zro9roHtoUMCL273RsW",
+	"xx1Y8u5vN1eqa9Aaig9UGX8R57xmdQB0M7rISBdSrb5LmrJl2AyBDDCa28t1UraKqCV0ZhgDQX5OE1kw",
+	"jaBu86bMawMBg97wOIaRUc1ACaiQdAW5VSAfYW6Vnww3EHBxdRl2pL3fc8WwyXDhAuR3nAuGGwThE6EC",
+	"EksxwbAhQcIZ/dihExYGxKiKZGTuEM9gKoVME1BjaHxDzTbMsSvbKzEb17WwgVNB2MlA7oURL//MoLta",
+	"Ky8zAFe53+s5TmhlNp9qu2tF3bpBK4FzppHFroGApStU2tzLkCGWdbNORRhjACD/VBqRPK5okWaP78e3",
+	"YZ9M5Q2ZGU1R2Wha2/YQZhkyPNvIyIKdjgHdTn72j6uurkuO4dzBRF4qt9VyEx/0ei3fBIUu3PzUPKOJ",
+	"e+WXXueH6rag5vgOD/bqTju7vl1U+C+kfE2TCSvYNlr9X34NWiqdzWiycEHvePy+8uO1jTQLoRPV6v/S",
+	"irjCWPXWr5/wHqrNYfaGCFJbiH2rIIhLkGiWvQIUS/ImEvw/n1xUDb3JSX3+aT3KdrzMVmqO71NQJJYg",
+	"b3UKxec6KMd51HMJcQv2lVL9lzvE59JMFXhtOz/kevcdgC6Upif73V6pZp8qzm3rQhzuHd4zKG9+OV8J",
+	"hLvzyo7wkXLn0BSa50zwqANa/STNQ5zq4PjdnIkXz54WHv/jwy9smjyVQrCRUUzseZJIjtIZuvXuEVyb",
+	"38FXAqZrz68R2NI5hyK7u34xGWDNUunaKvK5TTrm10zZrqVpcpSp5VxbHSefwf7UQcv18i0cz/l7xRK/",
+	"ZZIVHpjSP8lo0QABMhHEt1m3jqMZF6d5CqJZzlurNpifMMerCepUrNFFs34qettcvHEFAK0GBTsFxA2C",
+	"b+dwg7d+olmTdnhzr/Gb773WIfDu3sEGa3UwG7QO93/Y5L03VCzsilVjbLGvlxEmaD3e4Kj8tk7w6sEm",
+	"Z5X1PVlJ4oaacgFdgC9Im855B0x0zkvjoaX7rYyVBZypR8vzOXMifTHpEd0tOk2E0YwEuyFzypMuOWOp",
+	"ss2K50xoo0j6r6GHRoH+hH1Xx3TG40WVAmXPxFWyzYqMboK2GyGfnekB7/4AeLcCec4yV4wFSgO5m2FR",
+	"7q2lUbSaqbllPlJZF2dbUQJMHRiTtzLiroQVmeP5OIo+h41Z89Y8kVEKwTwds8srttiAaflr2RxttoO7",
+	"2Rqq5E1QZayp0bUlVinIGebcF43R0XZDuwU62jeX0LEJW7DvPpfJkEcRE43x2L5YwOOD5ou9JSLat1cg",
+	"4u9ZZMIvuSf/10/B7+WAil9+/VRAWpv0ZgvJuyttWw9/AVeNwu/k0yV8RQ+tj7J16PUMn7wjjlOaZuvI",
+	"4yF61o+rdY6Q3xzBCz0A16AXnuy3j169w9ser38aeVuUrR32X2WKRnchzSFPfUzo/v1Shmc26qZAGRrT",
+	"g9jGg1ZaUHIshbDRz+RijWJLfXa2VF1tCSTMsiAKMt+5sg5bJ2zMqLqCUgMgc88TNuYfQXqHWO2xTBOv",
+	"O2b3y6HdNw2DcA8QnuXfBGnj4a/hTiMplIzZbq07D/Jp8aFHypUQ+fnizWubUguxYzRCrQpftL64hVGw",
+	"EjkbiDCb5neqFNOfwi45tgEEh73DPBDAPgZe3hsOHViIHI9rPFxP8en1qKHZR7071bO4iBNLrphg5d5d",
+	"prDvqsI5Ouf2GjunMuajRR042Dd37cKfnp8a+PnXzvOEzljnHUyr1r0MD9tnnzFhUdNyjtVA+Fbq544t",
+	"3IXPCaqIlE7MAz/7QwnyLEjUAuCxhaoACmMaoFJTxrQru2vmMLDH4nGQOXm9NQxTHkfdFeBzbKYHf7eN",
+	"hVCAjBUWQvPgI0Ug+tEoMAGhqjQbrAajUrnOImjnVE/z+FlqJ6x3IBa7INV0jOheVjeMMMShCT6MlFqN",
+	"DkFTvLEP/kavKZ7ZLdAMDuUBu2ptbhjfWAQ2ODNVi2BTRmM9/fdVLpqf4ZG79MrYGWpufZ5IsLpzRWjM",
+	"r9mduGRe82smjOaRHxQezd25XVae61fgaXFHkk9JYcKqIzKgNGM64SNVS6OdzY0MbbQd0Ww2jyFC2YWO",
+	"YXyOTm28qvlRjBYDMeVKy0lCZ+rINuuFgAy0g2Fwb6pHcsaOoMGvTLXKHTIJSxUbiIhp7PKhjrKw0s6U",
+	"qin5W8pSRm4o10ckopoOqWJkLmUMi+FK85GqES/e2E03I6fzmHJxC8JnjzYLlztNpDkxlipixiWYUHUn",
+	"iOFNNcv2Wnn/GDjqR8yvsjpiawFAaozebdu8D7R4ysTlRuxgMXM/TnwgCjU/K+PEge/aGoS2WJ6Ndd8Z",
+	"CIw1sukgUxlHVhnxA/7DqhvPUwDu0tqfz5JbXQpJHrsfOzc3Nx1z7Z00iZkYyQjTqm4/wb3aRF/4XXfq",
+	"oB6uxMZksiMXkRfaVlFjm/6Dl+sF0WK8GBHyZl3M2Coe/1ZCwrlj7Q20N4hKuYV9CN67lZoKb25ueoXX",
+	"NjavvMsV/40VW3j3Nl5HdzZ1PkdfH15O2UHF2Cby/QKfCtkoZSXZS/ChrvQhRMM9eVII54JBClQPvYb1",
+	"FO9nGUfodHRVutFjySdT6L5n88K4xir+FQ7JgSh7JI/AouRHJHBFIiY4FLuzBeRchdCBeC8wnhjCvbE3",
+	"QwfHjvKWDUq6qPl9jOmuJ7szuii04amlt6Sd5+cMRJ6kkTAdLGXJyKQq48WyPSN97BwNhF+BFBCfJgzr",
+	"FcxSpcnQHWz7sLcHBf8MQbjEYcOdKrqObUHvkqYXG49umZ6XB29Ky2toLhY1BNDAGjjUI6zd1r0QxBd4",
+	"axZV/w5JW9EjjPShSJV6vR9WU6U1oRNZNkcRX7skzOsh/5gX09T0iikSumSvkLTpQFRWZMbkr9BL6oJ0",
+	"B0xAt8lnIWDuQGDJaJXVis6SpZFQ+e/lCXY2BWC5/21dCfqs+KXBfn97harI2R6L39rcJiOm2iwAoMaY",
+	"TlAIJiGNY0kG4rg+ac0WnCUTplVVrfU8VcorzJ6ZtYrVsEnbwFnvkSJvnh+DTH3DE2Y1hvJpNK49b0+q",
+	"uAK4dPgR7iEr1r5jE/Y2n6lQIT0cCHs95TkLxdfDIzKUcD7Ax6z1zR3KQOCpRJJZxbbcIDcgg5bUc+iU",
+	"a7iR//1sTOF75EcD4XPfLjkWhaVhfGCWQRAYqjqUqYiwcRrm/Q4EgHkOqvAYAtNw4WVxWKclJvFCQhnk",
+	"cT0eiJtEign2ez8ilMBHyA6L6YJFZg8uBwbqzJs9eavkaiAOe72cTcL5hACi/oUtF/8OC/lgh93DnYI8",
+	"oAgdiLrsXnvyVbm3vrjQx+ZFFbm8ToLYKYsQmFfrJfbW5eP6MgUcSjmpdiDaLqm2T2pSdAciTBPR50yP",
+	"+2AbVn0A5D4+3skeB5ju/3ajO0NQc0NXK7hC2rFZoMOFzehZ7nPxSJGXH16Rc6YDK1GFXKmQ/EhClQ7N",
+	"/8vHFpCQpoaMLwloAwGlStBU7vrHhOzjPDQC3Uwq7eXBYIsqvILwN81DA8bRQEgxYjb32OltuBYr6i4t",
+	"RqXD7AytaOYvsbhbmkaciREmZOYMBNLAQLjIexC0aRxXH5lX5ikx4uqVWfdYJpjtnTDUH4s0vEs+AHrJ",
+	"hKRWgPZQIAAq7NDLVjHDs8nwL7tYmLVKIq0SSDGa5C4F0kIvmsbyqBdW4Lc78buceNHHI5kkRpuaykQx",
+	"MgQPBXQmm4NHLq9c26KbBSOXFn+vtotiN4gq24VtrmYwKdqKDSJonSZ0Ur+0/AUY/76MFssyOgq+Wznm",
+	"N8+Pz+yd1gacFOWiflH8MVoL6oGu4b1X6h/lrYFAgeuImAVAlEbeYhXpaknWMD+71jMyGYiaPi6I0tux",
+	"Pd1O72kSE+veulVE7NevNL0wCOhsG3mTGJmQqn44dZoU5jx3FxQ9nKsSmY5PX5zP2WgzV5kbOMeKyvgC",
+	"nVCoXfDX4zevCZZ7WNl3pdVvmZG7b7FzfV4kns/mMnFl1aatfmsiYXNdjmvZvT6wGafL67CbzPJswMgO",
+	"KwI3RBvaAY95zAIyXGi00Zo/drp3E03AVXY09+i4W3/VX0WelHc4lflQBecN2AP/fYXvjkaLPAQnc5LZ",
+	"Ch8BKCozPklcUamEZY0WrbieZ80aOSuWNGLVIRdmLm59sV/A5QxbvT28ZoTsjpf5VmqS2KWuNBzlh7kR",
+	"fiwVwrgVqqy7y/tClOxWag6RtOmKuXcannFTTznkN4GQUR/mnXVZ2FIiIMTHsFOq1N7+wT8Uhe+s1n9j",
+	"+XupocU9y+DlHhRVibxZlHfJM+zZr7cjqK4LQccSMobqzbgCc6FMyIzGRr1ikR/RepuY7hfCaVl+H8mt",
+	"xXTXDt9M1q9csstHdYap7a22amQrQN/LXV9YimEuOy8G1fUk8vtZhpRY8QQ1GVca2tmIuXLFaI9sgT80",
+	"JoZn5kPn2HwIXbWUkgLrPbJOjYFH8cnmFUzWRVDfD8oKkgr2cc5GmkVQcSxNMO5sm8x9s1tEoeqGcqgB",
+	"Z3iVXxtvysVkWze1KiYMGpSRtmEenWLhVY/Z5b9ahne9t2tT91StDvWaK30Mvnq1HGhbtfj8kd3XfMY1",
+	"9B5Y8+BTLHzdIPz1s3J1XSP7Sm4A4b9yjNH4rgDskc2szHt0NPez3sJ8c6twk83TIW5pHriNZcC8w0es",
+	"YaxIKXciDxGpSZpw11SZMOEg2wjU69NsbW2/2+fXomkYoexLp9fCImwflUYi4N6W0cw1KqnhxVdsEbgj",
+	"DpDzSTFi9xsY9mXws4nZcONIiW8cofMcXYvQ1WhcYlm7v/PoEyK1S80tYiQm+HkYWQD5w2p6YJBfSFf0",
+	"r+A5/dpJ/70kOnxjoGUjdGyN6QLTqOMVtbXdagBp2yLKCqL5SJUqYD0A47cEjH+2jYrLkLhefNlI7H7x",
+	"DDtiIbHMewqskfG9B79xQT97c72075/Pg2h/pxhSbqOxXsanRZjMUcP72pfuqwXy7OE7KwKVvfmlRO58",
+	"i3Upmn6MF1WupM1Xz0QaeMufSjGO+Uj/XUrXS/1lGsrZtIAVNYhVwUIqZO5lYKuK9LWd9IcsK/fSPuz9",
+	"sLOsRjuhvYi1TST3Mozbif5wgtLGSPF3BeNeVZcmML5K3F8Bgr0vRLwfpP5vWKb5M0ShNoXLW8j8UG1i",
+	"NK3wWkPHwXsVhWyTw/su6rcem2wT6j80Vj3ITVvlKQjLny03QQOWld0D8jfuugMIBgfX9wG5qMtsIG02",
+	"m+uFF7VvZK15qnceeNM3zJtsy8jSned9YDAMq5SLs332lVYgxmlaiRjb517LOHF/jKsJPioGnd+Vlskf",
+	"UK15YEGr8XMeQ5u4raFoLZeyXWfXNAmDpA3utbmzuV0Vyv8RhCFD20CuCLCPZb2/ZIN+YxfxTVuiIRxy",
+	"rQk66/L7wD6/cXN1GTdnGRBvk02uQ9zd3w1uXq5xjp+xmbxmSxjX2Nrm8N/zldv9PgDyt8xozrWcu9pf",
+	"EJcay8mEC4gv1PJO7RdBHZxBFYmaipwW1lfW5MSqCubhFJ6sqLpZKXkeR9HnI8gDWvwR0OK1kb3xTmO5",
+	"KTLUUmzb77ypY/7cPn4/BjScrU5+WTYQZM3pXeK9FEx5DXhlHEGjaJ4o/YAMfzhhx5Z7tFBA2uXA6Z3t",
+	"Wws2Cep1lc2yYNMj7O9sVJPzn487+4+fGGp9xea6OxDHhd1BUTXooKDMpmgMRWRygDd6F7aBl6K+asQS",
+	"at29ER7n+eJRCf4yonrrBl7Q32dY8IO55E4iHYpU6fYcevd3W8aoYchxFaY3ERptrZqHAOQ/cGRCU5jc",
+	"mgqFE61SojLgXqlGLalNDmvSiOsOuzYLWi3KmgdP8Lk7N+wtHcU7w+5xlWS4QPZiBPrsTP6WsmTh9XoY",
+	"aWlVy+r2Do8fL6uSK2elQ0xftxMHWEYsgQKLdatQ6fA3NtLbWQfmmI6woB3rTrokhHxALKlny690oTB7",
+	"uOJYUNmpXMyTw03PBLqBYKIrLE/zWf1hcDFirUrVPqKadcy7rQ0XMGRjmbD1c0Pt3s3nvtNI5wyf1luZ",
+	"cbcPIc53yRDMdTTWn8zD9lYCIthNphsXmj5FXHviSaqnK+rGuq66gpydG3Xm5YcLWy1LpcPQr+0XYGFC",
+	"8x+F+n62dB/WA4USg20pGIloloNuHiSpiJlSxLWRNzq+X8F1SfF5N6IJl/o4tQ01Pr9exjDZ2z8olsn4",
+	"6azX6+01z470FvWFymTYFWAZwdU1Mo5vWSPDnh4sHTxu5o9rGqcMX45Yq3/Y65VnzuoGQ8VuUHmpJjGj",
+	"CjNXso5v/9AKvMoR0OImITNDSO0tY3UNzI63hRW7XSzYkh/0JksK8sR6aqcxgxQX4krTudlvWMKgRvY8",
+	"kdc8YtkakExvfiRDBq2sDHG//RFsCqq1pQj+YsZEEwUzz6hbFS1xW98LCvVLsF+DX0naXcA/tLa2Ayzj",
+	"WajdeTOlOrMdjWiqWHfb9ULWreqe6oWsXca3Wy/Ebu229UKWoPPxMmIWq4EA/EMVSTmCEmdRl5wawsUI",
+	"nMyEcgGNixKDgz6kHwvChTZQHhMFQkLVYNsD+fupYrIZbH1VVUzePT0+eyEvqkqYSNxVUSRy9pEGohHK",
+	"RNBmCGsaL5dB7pIlqgpdAbHmNVb9NpcGB2UIfNb+SSaRgZ0Z5XHOrAKSMFsXciAwdKZY98pBgFuKMsT2",
+	"sLdXJU+9nF0rnTA6O/a3/RmSFSwW6vzSf7Ffd0dyViwXTAWNF2auuMPEhAvbtRM21eq3esMn4yd0j3UO",
+	"RntR55B+zzo/DL9nnf2x+cJ8/mHYHHsqt/iF5LRsLbWSmr/IQkjeBuLZJOVFUSgnTYPsnActT/5Azvzn",
+	"9y+e1ctT/iBwy4MW9g+xz24ghWTHcNtaaqT9UnKIh4E1AX3JkUkKV4j09tXWjIhH41jebFK1bP2+3spC",
+	"/zIW3Yt0sn5d9ySfNFjItyuhZJu725pm2TTF9tFfSCpoupqvVzpYCrsg7WxTVRLDb+7HXGYAcrh7zRI+",
+	"XtTLDOdzJqzvGB5102FxajMEK7QMIe39QzKVaaLIcDEQNg42cG23U8WOCAVDTwKq9LXk0Hl7p0ug50wU",
+	"wFfmfxtAMRBee4OsAxQlh72ekUjMXdhm7VWywl9gfyfA4O/G0Qxjf8mS/+8VqyWPlu6YE8PrY9FRdleu",
+	"xQxAwqX7PSRmwbc2kW7skW1SC/62ZeC/KiNpAY8RLvOuVNlNwZVAIX+HW9hlIzOGjkYyFdpz187Yqmyq",
+	"N6z1pWDPFxmsj+nBiN7MiD5P5JjHa1yp1YfswcqMWQfqinTYN+yO6OIpbuHLZMCugkuX+upB5EPpjz8w",
+	"mti8VV2JLY8UcYOU8Cajrg0lJQNaMo5YUiUoGf4LYk2XHNuuVUb6Qcpv21dht7Uxv4b8JiNDkYk0shU0",
+	"hUL2UNK8oFN5Hxo6AWgOxNQooEM6uiJK8zh2PRDIfu8QyuXPoEmdkEYEc02kDns/ZN0TsGkiGP2ELPMm",
+	"mdhCoLZFayZTVEle50xEbxZ/8c6iUfzPcfH4YH6IgMNGhXRB2jIh+TYhhoGROUs6bpkxn3G90/2q8fSP",
+	"j3ZvzM1VIx1qAMWLjrm4qkfB2ZjuFjoZqXpEfMtYlHdR6ijN5sVOxG1sqmhgHDtC2q6D4U6fHPYOBiJz",
+	"53aJs5lqJmDNtpOhRmTH4G6jFhrszjFpIIR07TJtrMk1q27tO2HCfMHO7O6ewubukDUWJ6rhkdlWA1vu",
+	"9y7CUB9Q8y5RszJxFpiGBQC8YB/nxnQJ6bTU81WVriyylXp9O99CEc3a1G9eRqEH6wC69yHikQLezeQ1",
+	"Q8ODRSTDvgwPKK6/OxCHvcO8+4/PvlzDWijQAOEaycx2jaZiIKCtH1c6oRrabpkZzRQ7/ULLRdv9FuiI",
+	"loSqKzKWSTU2myHeLC7MoTUNdrWLhIZwuITuQ7TqvaOHOfh6EbHQAHkJY4K1/jZDTr0GnAaKpZ5DL9bd",
+	"XfKKLcj7sxfYnzTnGkLqgUDWQdrQ6o8Js78oJErThSJjGisW+MZJ6gL5drDJvu1xC94HtPWcvju/ICX8",
+	"3rUPhUeEiUTG4NQDV/FAZHGBVGPX0BHzM0k84ZE2YngnMEE1gmyxC+a7i1OYaQa9H1enWoDXBI95wfQD",
+	"f/v2Rc9zTRPtwzK2+16Nxct8z+FFvah5bMAG2kkblMAJWeQzrMSTH4uMy0pWA5GLVgTbKUbmnxTCgiFE",
+	"OuqSE2eEtwQJOCVRTCkuhRqINjaBN3xuaHuDjWgcm2fBsp634Tbo6ZvOsSu5YaI/uGpGegqZzirbUGU2",
+	"F55Nhsl30AP43cWpneW+zUeNZOQlcvf3kKD1YI/6bOpkYdpRJeb4lBOLMR5ghK1R62hUHphST5tGbK5B",
+	"NnepyHnoqCKh7YB56b6EDsVcuQCcG7oYCJlqIsdkkMXBZE65lvXXJVbWX5riirE5jDQbCPCDT5jWSIxR",
+	"Ryi244e95731sYmTjbgcCLRDBbbJMdXZNDuEC6UZjY6Qjdsl4UEW2ygHZqWzYhdmGkN8twSTWDHIgbQP",
+	"e3vQQpYOBJLPbFJLjy3N9Umxq/9jltEnNI4dOR4IR4+JUafb5f0Cu3Cl8AOSt4mfVYaUP51SMWFvFqd5",
+	"Z/M7seHb4XG6ZlS4Rs0pdL4ewXhfffWuB+JliFeQpx4ArFZQNLjOFRb2HEpr7HtOklllavBwziaeL6Fc",
+	"JvwYtPaFIKNIefaJIYulmJhPFhN93MMp7OhGehIDwUTEIvfdI+V6dNvhlJZzzOGCjHqj3vnTqYFQUE8G",
+	"HyBSkAnVbCpTxSw9MJODZghRuIlUcwYJZuZZWM9ACCO8tRVjJATL+jkuJtypVrOiN4t3hjKdu5NtiqhF",
+	"0RJzB2D7D97brYoBJyIqgtqS5G4gY9mbW1mN7jgbBGJjLHh2EDzHdMbjRR+QwkaoAR+FRBZuEGgg7Bug",
+	"yVBNxhLDCAnXpD2SwrXLzh9Dx5K1K3CBccGQM4lx5Nc0BpNEFszrIZSPG2REk2SBLDLHL44yiuJR2CWv",
+	"udIolPh4r7ByRdswboDPANbAE1JarEVSeA6llJ1SGZYKBDJzZjh2p/Z4O8eqCjOWjBZ2/4CNW8VGyEZc",
+	"Yf/L4GANA1vbGgJbcTkbWomflBAWrd0eECMjyVgNCsRKkkguM50aNjMQ7dCs+U9hQEJIHEAddPdP4U41",
+	"C2qHqN/20eAY7vQHwmNlZiPAm4BwOLKAS3PcyzIVeMzRi7DTSdi1RJzpqIUYdRzhCEl7j0B6uo0f3CHz",
+	"OFUEkzE1HVLFDMmiUZec2dBwm7Ri6Rc667OTGI9jLswjzBpqIuh6lFEctHwsHyHSC3AY6Gki08m0eDZQ",
+	"Iwf3VoSUANQuEBrAey+grLCLYuSYvGeE/MPeYS3/tpRhg7IZdjNUFTj2Q6WMb0sqsM3RNqZGn1NHU16b",
+	"vbCb2nq3HwxagcwghZIxUBT7DhgyFRkyxSNEMOuS4NoZMp2AgPnesZz0LWGw4YwB0WBGiLgCF4f7HMvR",
+	"FYsglHiM8ZA4dJCJMEWRwJMGCAoDln4ORJUUYDAwgZrf2hJkAwSPFAk1n7HKgOI/M/3OndVdJke7OWpE",
+	"AjzXByGgKfIZ1GlS1e2pOVcHlQqgrAhhQt74mXjumjJZwOm6u2OZTKReYZ+Lb+hCkf3efh7zC4LyUEaL",
+	"LJsOvjHAGBgeBZxGJgDFIDF78d3AWvoQtSXSmQXZLjnGHwJinYeoJ0+YBsNWwhTTEHtj06kM7YHQs5z5",
+	"rghZw1IJq0PWjvLwNFITnTYQ5hSqw9MCI984ld7FndnYaHSDYkp5Bao+hxu4JxMZTrZRCsD+bfO8uGUO",
+	"9vI9awYGYiBFNcee3W4hhG6DHtpgRK4uV+d+MxdcEaZXWiRX3uIeqYf8grvNLzjGKBVCM+NbB6HBZsLU",
+	"pxNkBAyeXx3vmhl15zLmowUmJDHLncEMkSrfKRAzaoN6HD9OhZozobvESzSyeD+KGU2s3i9HVzLVAZnR",
+	"5EoVSZ+LQbXuVtSuioaVdpV6tTMQnuWwNv2I1GYfDcT69KMzc4b3RIFgro0IUBNTvWL6AVfvFlfPoaqy",
+	"4Xj5yaMHy/I5xFyZEC6uufbiylciciJdanVdJbozeOIu/egyZnWGLawCgEXfHqTYZlIsXGnT2lqJvV0H",
+	"Ifi5CB67vws6YysNVscwkBXYUIBbWEdrroUNUx7rDhckhKBKqKFFQvNMiOsINu19akCnseUDVvjQ7fSP",
+	"EuSFYL5JMdFEFhJ4HKjX9zWtBq/tUr463d2jeQ+muW+KrkLv0npgK5nfqm/+ERbSMfo8H03JkI3kjCkX",
+	"FvNIeQUKa+rUwn+rStSuA8y3ZoBPq1rNZehxy4o6WK7qwCxKzhkc03y6UHxEY3AmcM3dgQctFTM2z05/",
+	"g32cpveebL8Or20cPwRKIxvaZjX5RrN/I13t/76CaxqzNFuzHRJSbLO7OoJjBTnFJ4KLSeeKLVaL++f4",
+	"4Cvz3F06tLNpVov+V2zhrJwvP7w6L5Z/fdAJmkKWvf5Lc/1NVQP7DvZLbNvmiTOmaUQ1hbgKv3hMAcAq",
+	"wW4X+n6sKD33Buy6qOSaex/LhIQ0noSkXWiXGE9kwvV0ZlNKhooJvYNW5oRpnljHuU29dDwU7cAeLGH2",
+	"S25MUoTrgTArZhHWc7XWne5ADARST6tXc2WGm7Coj55tu2BeHN/5v4epHddGo0CkK9eKWJ/5pfkiDEjY",
+	"MefUoZgvwKXoRCymi5C093sDgcb0osMbijRa4zfk3hTd3I9wHSM6mjI1ELAnrl0Zb7MCDCO2Kd42OR22",
+	"gsvNTkgUjxc8YVSTmZwxoY+sJQ089+qG69EUnynsr0s+cD0diJDPZiziVLMfDR+GjD8D4YmcccVg9p3C",
+	"qeJS3GHCOgrXi37zhb0RLBQ/RsAJiFuxkDfg5sAfIbEvAyPYis0G9ICeLJjOA/fdAioNeADYOUlrNZDy",
+	"fCiWisGEWiKI1RZWp/GkFWxGYY/jyrLu5tfcpeSO2jtke3I+JsEh1qwsu9TC+iygtvqYheYqvg+ljBkV",
+	"d1zy3buPFQnMEM2ZHYTmM0ARpWmilYOGh1Lw98WamrT3BQwh1EfVRnwondezHhSoVCE3QDt52ZqowFpV",
+	"LIPlop0CLMthfoOABrpctqBL3o3HHvEm7bDTwWUROR5DwNRh74CE5rtOOjeUxwU6hIZ05YWfXUWPhGrW",
+	"gToWLCJzlgyEbZfy4rSy1gaewd34F3DwjRwLe/dTyAfuM9d4rNdpuX6IkSJuj+hN0AKO6Jm903vKlPo7",
+	"dZYY7pbOSRskxBzP5kzsrHSHQATISv3ovbqXXttLDPspVazDhWJCcZBHVDrE4vp+boMrP4+5UHXM+m8b",
+	"9cf58m2/4VYemPBXEPkEimGqip268bNf4qCqp+N7ZTsCb5/5mKG/TOfGTTjPQxm5rwxF3so3lMfr0WKT",
+	"Joql4ooONXz2UhH9X+XbzPClcQdtz7dpVZql3ICHvohfIdndxIdZA1/1PsxqMOrdGwV8ALhvkc//Oevh",
+	"Xs3nb9WD2lWYLQm2kBdsTaPY6gBaQU34NRNdEjoluE/QXGg/22YkKMGj+g2xgTSOgezl0f4J60BYsxGV",
+	"h0amVQRqfQ3p6GqnOxChC6i6RHuvuqS6T0QaxyGZMSpUsRwANuu2jx4ROhBzqjRajjAymWfZA2Axq1DF",
+	"sdroHUtED0V1v+7om78v32ZjVmcr8TYXpXYh4NF2P9xab/w3YMujGBivJVFAETMq0MZMiO9IRBcFn0xW",
+	"9pMlA+GFYnrFfS9KpWjB/AR2PAXB0YuGxXr3i1V5yXJR3iwA+og87h3kT9reXQooppA2XwP6wlSRqxdw",
+	"wNWSxK3zE6ggxePZeupB/QQblgd+CBH8A6psbzBHySs1nENLI7IzG9NVIbHPIbHCVT8iscTccV5oVJ8V",
+	"gCtUK92gsGlNeVGDq2/G9DPqiwKKYIXTG4oS086DLP9NclRbuJQ2LlR66wRhDzsKtce2x5bPISexmAeR",
+	"yf7FhB4/caei8DxoxveUdXPOvpJkm68VER9k4eoapZka7hXIIm1In8CEn51GrKpx5ay8pFy5jgBUuSsW",
+	"lUKkk4J1q0pTGPTauK5UadLlwlIPvOfbguDlAlZy3MCM2ay8EcJkXKjCFJLYVYKaHWUFLENsSHKTVcTu",
+	"VhZzWg2zX0s5pwcc+PZ8pnRFXZbPsqvWE/vd3+1fl2uqTZ1YMn4Lym9fyQuXdsmxq2nkVznyixpBuKZf",
+	"DymvsLS+4JGHoQ8lj/4OeYkUrCEn2RyXghXAA+UGa1KtcjRbmXA1lsmM6la/labw5FKcjUXlGzacSnm1",
+	"Ogzpg3voziOR7jL8x+5ifQQQE9FccqFVqSjjQ0wQdiWuRS4HTE35lH0+P3DSFq6THE9sOwzlax0ZuNb3",
+	"OLnAcnowIJlmBTuwzhe7NjuzUfAUKuYZdgPfhpAFqbo2/cJunkxlDP2AswBt1zelHd5MFRtd/s9//Ge4",
+	"E3j9qMgxeX/2eiAg1B/bppCp1nMiE/hfQfk+XMNUKngGsquUjMEQJwkdiFjK+ZCOrgIyT6ClQwDugU4s",
+	"RzSGNu4uOybrxAd95KHAyUC0UxFD3cDcAp+kwpY1Dzsde5Id6M7esVNUl+7FeBOLPndkvLCjf5nAqsLk",
+	"UZ2Q7IDKC3exkMAFGadxHNxJT7KHdMk7IFCbRFmVqVQ1OSrx04ZxVz5SNZEuM8LGFZlIwY6y5igzie3B",
+	"FBPaUBCuHwTPLwo/WRRVGX4y70rEjMKd8EJNlAKHq4uzqgWbrUtL64jhA5B9SSkKI6eaEai7CaQycPz+",
+	"7DVpj6YMCqNSyJ6EKGQuxU5gRa6AeO8H0EIli60C2QfDpmBEI0C5QKwCxQPa5gieYCuine5FWPkyMU8N",
+	"EZN8O01N/jgOnC1JHti85HMkj12Pt9TVTz6hoyliJyIW+OAlGTKCOe5autLkVuz1qyF4QjDVms3mtjSt",
+	"TPVIzmos3hZ0n/l879s3KNjtLNYbFvJLeWCbX9z4sIxej5qIZLe3mtch6O7v9u/FpfkhYTpZ3C6QodKm",
+	"6AbHHiZtg7GA9PAZapKT0BkDeBS6hsyMQ9AevdmpMUR6i/48S+QqQ46bJCtKNWcigp5tIiJRClUCAnIz",
+	"pRrsRqCTa6ptyyPuCjK7utVVEUw6WZQQ+XZxh7eiGXVc3O07cBt+IBhflCWfM0jkzsARehFvwI7RULTl",
+	"8KRjv4szFi6Bai9C3hApjgrVNLD5obNg2sYIXA9E23UlJOH1XhDCI1SnCSNc5IQh+zbM+jiH84Rdc5mq",
+	"S1yBl9AQBmT/EIqvKyLzeukZVRlRMRBYuwXECJlqNFxiN0Ybtltf/MQi0Tke6t1zeDvRisIef9eGwD84",
+	"7mc1QCrkBeVAsIoQwPRQG6miLM8xQUN+1hCpFbTSJG71W1Ot5/3d3b3977q9bq+71/++930PyICdZKmB",
+	"0/On5Ml3hz+4MuXm83e93g8k72YE/BK+f/Jkv9RNKfO+dHPmDidVIVC8YguU8zPnw9h6Lgodj8wT747N",
+	"Ye++e/HsKbGlQmI+TCiKv7kYwRXGGFfM9h7CpaMZF1xp2z4ifxO9r9VCT2WXGnkjiG15Ayt0MW7emDNW",
+	"MeC5H8JK2hfvLk53qiKpvWHGtGKc45wOKdKmacSZGDG1gzWhbFkwCmZclbLIHG1Wz5gnZMZmQyhNkFdo",
+	"8gasmO8MyxyD8ANFL82fCzJJqDVC4rjQm4OPljaBRf2Wh3354aJYri0fytUs80YplMhZHuw1v2YCnFdG",
+	"bOfmz7wXoCGTdKSNLMfisTfolNG4Ej5ty0wFSS1URHLmSHNWZWeesDH/SMIM8S5DW6YFTFgqnQUDAY3Q",
+	"HTl3nc1ys1aXgEAADUAUCf+1c3z6ovOKLfrk1clfQ7BuhceWrMILffITowlL4PcjqNoz0irXoeWNwDAY",
+	"uCfkfNkl87rDO3ZNYYYLm4PTJ7aiT2C/KNae8aEeQzqhRSH2EbMAaCu8UwXuRkXa4f+CX368ePfq5G24",
+	"4zqs2Rp9789eF5frypzUIaZtt2T0Ydc5yTZTMLCKjZgFVlZzpkPzGW1ZBeg3Q1VMc5J5k7HWGqNJwfsb",
+	"EFt2jypyrqmIaBIRF+IwEG1fGwpyEUjzGVOazub+l55c5KHqQOTaXZ+w3M4CHez/ljKD3Vy4myc6oUKh",
+	"Nxr755lnqR6ImFHlGusZvZDb7paQSSTHY2yoMTTyEyURXRRuImNFFfVdEGzkuNhXKIuEpWa8SUxh4jHm",
+	"ZnhttrCQ39zIaB7LyPpDVV88hBHbMfpQUUtMYtYB24hHyIihclGEBwSF3LmgySIYCKysqGl85fJ3JcpZ",
+	"x6cvuuSFVmhnAVxWimlFjMqYtd7WCR/pgXiKcmHn3AoGnVNsFNIWknCBTflg6QFktl3TOMhMzka6HggX",
+	"TyYTPuFix3YJWhBbS35shPeocBN21xUn84zTmI00VnYsNT80++oAGmQA7cXMdQB5BmKeyCgdaejDG5Fe",
+	"72AHcv4WRNMrZstDXqBeEELg3i68GEIDtCKRCgMyNOzHwJQiIVKssEtAmkLOFP4+cFl1g1afdLvdT2ER",
+	"/VM97TiBd81+X86ulU4YndkesIZ4t8PTd+cXxGhQPg836DVcaGaAcSDMX4VlvZS8o/QibrDA39yk61b3",
+	"7unx2Qt54TAEZBs+MuBfXGKYrwz+6A7ERc7Kz873Hz/Jm3Zhv8hF6UwN5w2c2lPwlJQWL0c04VKvWrpd",
+	"nHfTgQ012e/1oJOXAR9FRnTONY1dFUyFtS4Rx1zW52HvACnMcsP+zaAiB9gGS6dzjssvAABWxCs9Ueii",
+	"Y6YsLMppBa/YIsjied7gOstgO+cdCO779Oun/xsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
