@@ -32,8 +32,8 @@ var basicOps = []string{"changeMyPassword"}
 
 const jsonType = "application/json"
 
-// nativeOps are the operations of the tags users, me, applications, roles
-// and signing-keys. Ids are random: authentication comes first, and a
+// nativeOps are the operations of the tags users, me, applications, roles,
+// signing-keys, mfa and webhooks. Ids are random: authentication comes first, and a
 // random UUID is valid input.
 func nativeOps() []nativeOp {
 	id, other := uuid.New(), uuid.New()
@@ -146,6 +146,35 @@ func nativeOps() []nativeOp {
 		}, func(ctx context.Context, c *client.ClientWithResponses, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.PutApplicationJWKSWithBody(ctx, id, jsonType, body, eds...)
 		}},
+		{"listWebhooks", "webhooks:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.ListWebhooks(ctx, &client.ListWebhooksParams{Limit: ptr(10)}, eds...)
+		}, nil},
+		{"createWebhook", "webhooks:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			// A public address literal: no DNS lookup stands before the store.
+			return c.CreateWebhook(ctx, client.WebhookCreate{Url: "https://93.184.215.14/hook", Events: []string{"login"}}, eds...)
+		}, func(ctx context.Context, c *client.ClientWithResponses, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.CreateWebhookWithBody(ctx, jsonType, body, eds...)
+		}},
+		{"getWebhook", "webhooks:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.GetWebhook(ctx, id, eds...)
+		}, nil},
+		{"updateWebhook", "webhooks:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.UpdateWebhook(ctx, id, client.WebhookUpdate{Disabled: ptr(true)}, eds...)
+		}, func(ctx context.Context, c *client.ClientWithResponses, body io.Reader, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.UpdateWebhookWithBody(ctx, id, jsonType, body, eds...)
+		}},
+		{"deleteWebhook", "webhooks:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.DeleteWebhook(ctx, id, eds...)
+		}, nil},
+		{"rotateWebhookSecret", "webhooks:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.RotateWebhookSecret(ctx, id, eds...)
+		}, nil},
+		{"listWebhookDeliveries", "webhooks:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.ListWebhookDeliveries(ctx, id, &client.ListWebhookDeliveriesParams{Limit: ptr(10)}, eds...)
+		}, nil},
+		{"retryWebhookDelivery", "webhooks:write", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
+			return c.RetryWebhookDelivery(ctx, id, other, eds...)
+		}, nil},
 		{"listRoles", "roles:read", func(ctx context.Context, c *client.ClientWithResponses, eds ...client.RequestEditorFn) (*http.Response, error) {
 			return c.ListRoles(ctx, eds...)
 		}, nil},
@@ -207,7 +236,7 @@ func readBody(t testing.TB, resp *http.Response, err error) []byte {
 func TestNativeOpsMatchContract(t *testing.T) {
 	t.Parallel()
 	loadContract(t)
-	tags := []string{"users", "me", "applications", "roles", "signing-keys", "mfa"}
+	tags := []string{"users", "me", "applications", "roles", "signing-keys", "mfa", "webhooks"}
 	byID := map[string]nativeOp{}
 	for _, op := range nativeOps() {
 		byID[op.id] = op

@@ -32,6 +32,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 	"github.com/gatehouse-auth/gatehouse/internal/testserver"
 	"github.com/gatehouse-auth/gatehouse/store"
+	"github.com/gatehouse-auth/gatehouse/webhook"
 )
 
 // testHashParams, adminPassword and testMasterKey are testserver's: light
@@ -112,6 +113,9 @@ type server struct {
 	Client *client.ClientWithResponses
 	Store  store.Store
 	Svc    *auth.Service
+	// Webhooks is the node's delivery worker, which tests run a pass of
+	// at a time.
+	Webhooks *webhook.Worker
 	// Log holds everything the server logged.
 	Log *syncBuffer
 }
@@ -177,7 +181,7 @@ func newServerOptions(t testing.TB, change func(*gatehouse.Options)) *server {
 		change(o)
 	})
 	c := ts.Client(t, client.WithHTTPClient(&validatingDoer{t: t}))
-	return &server{URL: ts.URL, Client: c, Store: ts.Store, Svc: ts.Service, Log: logs}
+	return &server{URL: ts.URL, Client: c, Store: ts.Store, Svc: ts.Service, Webhooks: ts.Webhooks, Log: logs}
 }
 
 // bearer authenticates one call.

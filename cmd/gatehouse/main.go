@@ -55,6 +55,7 @@ func newApp() *cli.Command {
 			dbCommand(),
 			usersCommand(),
 			appsCommand(),
+			webhooksCommand(),
 			keysCommand(),
 			conformanceCommand(),
 			{

@@ -17,6 +17,7 @@ import (
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/impl"
+	"github.com/gatehouse-auth/gatehouse/webhook"
 )
 
 // serviceFlags configure the auth service, for serve and the admin commands.
@@ -46,6 +47,10 @@ func serviceFlags() []cli.Flag {
 			Usage: "how long after its first use a refresh token still gets the same successor, for concurrent refreshes (0: off, every reuse revokes)"},
 		&cli.DurationFlag{Name: "key-activation-delay", Value: auth.DefaultKeyActivationDelay, Sources: env("key-activation-delay"),
 			Usage: "how long a rotated signing key is in the JWKS before it signs (longer than resource servers cache the JWKS)"},
+		&cli.BoolFlag{Name: "webhook-allow-private", Sources: env("webhook-allow-private"),
+			Usage: "let webhook endpoints be loopback, private or link-local addresses (refused by default: a webhook must not reach inside the network)"},
+		&cli.DurationFlag{Name: "webhook-timeout", Value: webhook.DefaultTimeout, Sources: env("webhook-timeout"),
+			Usage: "how long a webhook attempt may take; an attempt a node left unfinished (it died) is tried again after twice this"},
 		&cli.StringFlag{Name: "master-key-file", Sources: env("master-key-file"),
 			Usage: "file holding the master key (32 random bytes, base64) that seals TOTP secrets and signing keys at rest; required with PostgreSQL (default with SQLite: DB.master-key, created 0600 on first start)"},
 	}
@@ -133,6 +138,10 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 			Leeway:               zeroIsOff(cmd.Duration("clock-leeway")),
 			RefreshReuseInterval: zeroIsOff(cmd.Duration("refresh-reuse-interval")),
 			KeyActivationDelay:   cmd.Duration("key-activation-delay"),
+		},
+		Webhooks: webhook.Config{
+			Guard:   webhook.Guard{AllowPrivate: cmd.Bool("webhook-allow-private")},
+			Timeout: cmd.Duration("webhook-timeout"),
 		},
 		HashSlots:     int(cmd.Int("hash-concurrency")),
 		HashQueueWait: cmd.Duration("hash-queue-wait"),
@@ -279,6 +288,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if d := cmd.Duration("purge-interval"); d > 0 {
 		background.Go(func() { svc.WatchExpired(bg, d) })
 	}
+	background.Go(func() { inst.Webhooks.Run(bg) })
 
 	log.Info("gatehouse listening", "addr", "http://"+ln.Addr().String(), "issuer", issuer, "db", gatehouse.RedactDB(cmd.String("db")), "version", version)
 	errc := make(chan error, 1)

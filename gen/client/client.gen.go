@@ -386,19 +386,19 @@ func (e TokenResponseTokenType) Valid() bool {
 
 // Defines values for WebhookDeliveryState.
 const (
-	Delivered WebhookDeliveryState = "delivered"
-	Failed    WebhookDeliveryState = "failed"
-	Pending   WebhookDeliveryState = "pending"
+	DeliveryDelivered WebhookDeliveryState = "delivered"
+	DeliveryFailed    WebhookDeliveryState = "failed"
+	DeliveryPending   WebhookDeliveryState = "pending"
 )
 
 // Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
 func (e WebhookDeliveryState) Valid() bool {
 	switch e {
-	case Delivered:
+	case DeliveryDelivered:
 		return true
-	case Failed:
+	case DeliveryFailed:
 		return true
-	case Pending:
+	case DeliveryPending:
 		return true
 	default:
 		return false
