@@ -196,12 +196,18 @@ func TestWebhooksAPI(t *testing.T) {
 
 	missing := uuid.New()
 	for name, call := range map[string]func() (*http.Response, error){
-		"get":        func() (*http.Response, error) { return s.Client.GetWebhook(ctx, missing, bearer(admin)) },
-		"update":     func() (*http.Response, error) { return s.Client.UpdateWebhook(ctx, missing, client.WebhookUpdate{Disabled: ptr(true)}, bearer(admin)) },
-		"delete":     func() (*http.Response, error) { return s.Client.DeleteWebhook(ctx, missing, bearer(admin)) },
-		"rotate":     func() (*http.Response, error) { return s.Client.RotateWebhookSecret(ctx, missing, bearer(admin)) },
-		"deliveries": func() (*http.Response, error) { return s.Client.ListWebhookDeliveries(ctx, missing, nil, bearer(admin)) },
-		"retry":      func() (*http.Response, error) { return s.Client.RetryWebhookDelivery(ctx, created.Id, missing, bearer(admin)) },
+		"get": func() (*http.Response, error) { return s.Client.GetWebhook(ctx, missing, bearer(admin)) },
+		"update": func() (*http.Response, error) {
+			return s.Client.UpdateWebhook(ctx, missing, client.WebhookUpdate{Disabled: ptr(true)}, bearer(admin))
+		},
+		"delete": func() (*http.Response, error) { return s.Client.DeleteWebhook(ctx, missing, bearer(admin)) },
+		"rotate": func() (*http.Response, error) { return s.Client.RotateWebhookSecret(ctx, missing, bearer(admin)) },
+		"deliveries": func() (*http.Response, error) {
+			return s.Client.ListWebhookDeliveries(ctx, missing, nil, bearer(admin))
+		},
+		"retry": func() (*http.Response, error) {
+			return s.Client.RetryWebhookDelivery(ctx, created.Id, missing, bearer(admin))
+		},
 	} {
 		t.Run("unknown/"+name, func(t *testing.T) {
 			resp, err := call()

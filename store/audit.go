@@ -70,7 +70,7 @@ func scanAuditEvent(r scanner) (AuditEvent, error) {
 func (s *DB) ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error) {
 	const (
 		qSelect = `SELECT ` + auditColumns + ` FROM audit_events WHERE (time, id) < (?, ?)`
-		qOrder = ` ORDER BY time DESC, id DESC LIMIT ?`
+		qOrder  = ` ORDER BY time DESC, id DESC LIMIT ?`
 	)
 	before, beforeID, limit, err := s.pageStart(p, math.MaxInt64)
 	if err != nil {

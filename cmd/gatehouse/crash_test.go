@@ -82,13 +82,14 @@ type crashChild struct {
 	log   *lockedBuffer
 }
 
-// startCrashChild starts the server on db and waits until it is ready.
-func startCrashChild(t *testing.T, db string) *crashChild {
+// startCrashChild starts the server on db, with env (GATEHOUSE_…
+// settings) added to its environment, and waits until it is ready.
+func startCrashChild(t *testing.T, db string, env ...string) *crashChild {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(append(os.Environ(),
 		crashChildEnv+"=1", crashDBEnv+"="+db,
-		"GATEHOUSE_ADMIN_USERNAME=admin", "GATEHOUSE_ADMIN_PASSWORD="+crashAdminPasswd)
+		"GATEHOUSE_ADMIN_USERNAME=admin", "GATEHOUSE_ADMIN_PASSWORD="+crashAdminPasswd), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
