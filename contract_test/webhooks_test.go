@@ -21,6 +21,7 @@ import (
 
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/gen/client"
+	"github.com/gatehouse-auth/gatehouse/store/storetest"
 	"github.com/gatehouse-auth/gatehouse/webhook"
 )
 
@@ -615,4 +616,72 @@ func TestWebhookDelivery(t *testing.T) {
 			t.Errorf("after the overlap: %d messages", len(msgs)-before)
 		}
 	})
+}
+
+// TestWebhookTwoNodes: two nodes on one PostgreSQL database run their
+// workers at once over the same due deliveries; each event is sent once
+// (one attempt, by one node or the other), none twice. It needs
+// GATEHOUSE_TEST_POSTGRES (skipped without it, failed without it in CI).
+func TestWebhookTwoNodes(t *testing.T) {
+	t.Parallel()
+	dsn := storetest.NewPostgresDatabase(t, storetest.PostgresServer(t))
+	clk := newFakeClock()
+	node := func() *server {
+		return newServerOptions(t, func(o *gatehouse.Options) {
+			withWebhooks(clk)(o)
+			o.DB = dsn
+			o.Webhooks.Batch = 8 // several claims each, interleaved
+		})
+	}
+	a, b := node(), node()
+	admin := a.adminToken(t)
+	var (
+		mu     sync.Mutex
+		counts = map[string]int{}
+	)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		counts[r.Header.Get("webhook-id")]++
+		mu.Unlock()
+	}))
+	t.Cleanup(rcv.Close)
+	createWebhook(t, a, admin, rcv.URL, "user.create")
+	const users = 60
+	for i := range users {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		s.createUser(t, admin, client.UserCreate{Username: "user-" + strconv.Itoa(i), Password: "user-password"})
+	}
+	attempted := [2]int{}
+	var wg sync.WaitGroup
+	for i, s := range []*server{a, b} {
+		wg.Go(func() {
+			for {
+				n, err := s.Webhooks.DeliverDue(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n == 0 {
+					return
+				}
+				attempted[i] += n
+			}
+		})
+	}
+	wg.Wait()
+	if attempted[0]+attempted[1] != users {
+		t.Errorf("attempts: A %d, B %d, want %d in all", attempted[0], attempted[1], users)
+	}
+	if len(counts) != users {
+		t.Errorf("%d distinct events received, want %d", len(counts), users)
+	}
+	for id, n := range counts {
+		if n != 1 {
+			t.Errorf("event %s received %d times", id, n)
+		}
+	}
+	t.Logf("%d events: node A sent %d, node B %d, each once", users, attempted[0], attempted[1])
 }
