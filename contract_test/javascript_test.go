@@ -18,7 +18,8 @@ import (
 var jsDir = filepath.Join("..", "interop", "js")
 
 // TestJavaScriptClients runs real npm clients (openid-client,
-// oauth4webapi, jose, openapi-typescript, openapi-fetch) under node --test
+// oauth4webapi, jose, openapi-typescript, openapi-fetch, and
+// standardwebhooks in a webhook receiver) under node --test
 // against gatehouse serve started as a user starts it, with the default
 // issuer. It creates what they need (a user, a second application with its
 // own audience, a confidential application with a secret) and hands it over
@@ -40,7 +41,8 @@ func TestJavaScriptClients(t *testing.T) {
 		files[i] = filepath.Base(f)
 	}
 
-	p := startGatehouse(t)
+	// webhooks.test.mjs's receiver listens on loopback.
+	p := startGatehouse(t, "--webhook-allow-private")
 	ctx := context.Background()
 	admin := p.adminToken(t)
 	const username, password, otherAudience = "js-client", "js-client-password", "https://other-api.example"
