@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/gen/client"
 	"github.com/gatehouse-auth/gatehouse/internal/testserver"
 	"github.com/gatehouse-auth/gatehouse/store"
+	"github.com/gatehouse-auth/gatehouse/webhook"
 )
 
 // auditIDs lists every audit event's id, newest first.
@@ -41,7 +42,8 @@ func auditIDs(t *testing.T, s *server, admin string) []string {
 // intact: the token spent last still gets its successor), the sessions are
 // listed, the API key, the TOTP factor, a recovery code and the
 // application's secret work, tokens signed before the copy verify, and
-// the audit log is whole. A copy into a database with any row is refused.
+// the audit log is whole, and a webhook endpoint's sealed secret and
+// pending delivery come along. A copy into a database with any row is refused.
 func TestDatabaseCopy(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -61,6 +63,8 @@ func TestDatabaseCopy(t *testing.T) {
 	spent := first.RefreshToken
 	live := refresh(t, a, spent).JSON200.RefreshToken
 	secret, _, recovery := enrol(t, a, clk, a.login(t, "bob", "bob-password").AccessToken)
+	// A webhook endpoint (its secret sealed) with a delivery pending.
+	hook := createWebhook(t, a, admin, "https://93.184.215.14/hook", "api_key.create")
 	key := createAPIKey(t, a, bearer(admin), "copied", nil)
 	app := a.newConfidentialApp(t, admin, "orders", "orders:read")
 	sessions := len(a.mySessions(t, first.AccessToken))
@@ -105,6 +109,14 @@ func TestDatabaseCopy(t *testing.T) {
 		}
 		recovery = recovery[1:]
 		s.clientToken(t, app, "orders:read")
+		if ds := deliveries(t, s, admin, hook.Id); len(ds) != 1 || ds[0].Event != "api_key.create" || ds[0].State != client.DeliveryPending {
+			t.Errorf("%s: the webhook's deliveries: %+v", name, ds)
+		}
+		if w, err := s.Store.GetWebhook(ctx, hook.Id.String()); err != nil {
+			t.Errorf("%s: the webhook: %v", name, err)
+		} else if keys, err := s.Svc.WebhookKeys(w, clk.Now()); err != nil || len(keys) != 1 || webhook.EncodeSecret(keys[0]) != hook.Secret {
+			t.Errorf("%s: the webhook's secret does not open as created: %v", name, err)
+		}
 		return r.JSON200.RefreshToken
 	}
 	copyTo := func(from *server, fromDB, to string) *server {

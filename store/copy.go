@@ -19,6 +19,7 @@ var copyOrder = []string{
 	"refresh_families", "refresh_tokens", "audit_events", "api_keys",
 	"email_tokens", "mail_sends", "totp_factors", "recovery_codes",
 	"mfa_tokens", "revocations", "application_secrets", "client_assertion_jtis",
+	"webhooks", "webhook_events", "webhook_deliveries",
 }
 
 // CopyBatch is the most rows Copy inserts in one statement.
