@@ -12902,6 +12902,25 @@ func (response ListWebhooks500ApplicationProblemPlusJSONResponse) VisitListWebho
 	return err
 }
 
+type ListWebhooks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks503ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateWebhookRequestObject struct {
 	Body *CreateWebhookJSONRequestBody
 }
@@ -13036,6 +13055,25 @@ func (response CreateWebhook500ApplicationProblemPlusJSONResponse) VisitCreateWe
 	return err
 }
 
+type CreateWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook503ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteWebhookRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -13150,6 +13188,25 @@ func (response DeleteWebhook500ApplicationProblemPlusJSONResponse) VisitDeleteWe
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook503ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13274,6 +13331,25 @@ func (response GetWebhook500ApplicationProblemPlusJSONResponse) VisitGetWebhookR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook503ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13419,6 +13495,25 @@ func (response UpdateWebhook500ApplicationProblemPlusJSONResponse) VisitUpdateWe
 	return err
 }
 
+type UpdateWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook503ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhookDeliveriesRequestObject struct {
 	Id     ID `json:"id"`
 	Params ListWebhookDeliveriesParams
@@ -13544,6 +13639,25 @@ func (response ListWebhookDeliveries500ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type ListWebhookDeliveries503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries503ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RetryWebhookDeliveryRequestObject struct {
 	Id         ID                 `json:"id"`
 	DeliveryId openapi_types.UUID `json:"delivery_id"`
@@ -13665,6 +13779,25 @@ func (response RetryWebhookDelivery500ApplicationProblemPlusJSONResponse) VisitR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery503ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13799,6 +13932,25 @@ func (response RotateWebhookSecret500ApplicationProblemPlusJSONResponse) VisitRo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret503ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17128,38 +17280,39 @@ var swaggerSpec = []string{
 	"FmlD+gQm/Ow0YlWNK2flJeXKdQSgyl2xqBQinRSsW1WawqDXxnWlSpMuF5Z64D3fFgQvF7CS4wZmzGbl",
 	"jRAm40IVppDErhLU7CgrYBliQ5KbrCJ2t7KY02qY/VrKOT3gwLfnM6Ur6rJ8ll21ntjv/m7/ulxTberE",
 	"kvFbUH77Sl64tEuOXU0jv8qRX9QIwjX9ekh5haX1BY88DH0oefR3yEukYA05yea4FKwAHig3WJNqlaPZ",
-	"yoSrsUxmVLf6rTSFJ5fibCwq37DhVMqr1WFIH9xDdx6JdJfhP3YX6yOAmIjmkgutSkUZH2KCsCtxLXI5",
-	"YGrKp+zz+YGTtnCd5Hhi22EoX+vIwLW+x8kFltODAck0K9iBdb7YtdmZjYKnUDHPsBv4NoQsSNW16Rd2",
-	"82QqY+gHnAVou74p7fBmqtjo8n/+4z/DncDrR0WOyfuz1wMBof7YNoVMtZ4TmcD/Csr34RqmUsEzkF2l",
-	"ZAyGOEnoQMRSzod0dBWQeQItHQJwD3RiOaIxtHF32TFZJz7oIw8FTgainYoY6gbmFvgkFbasedjp2JPs",
-	"QHf2jp2iunQvxptY9Lkj44Ud/csEVhUmj+qEZAdUXriLhQQuyDiN4+BOepI9pEveAYHaJMqqTKWqyVGJ",
-	"nzaMu/KRqol0mRE2rshECnaUNUeZSWwPppjQhoJw/SB4flH4yaKoyvCTeVciZhTuhBdqohQ4XF2cVS3Y",
-	"bF1aWkcMH4DsS0pRGDnVjEDdTSCVgeP3Z69JezRlUBiVQvYkRCFzKXYCK3IFxHs/gBYqWWwVyD4YNgUj",
-	"GgHKBWIVKB7QNkfwBFsR7XQvwsqXiXlqiJjk22lq8sdx4GxJ8sDmJZ8jeex6vKWufvIJHU0ROxGxwAcv",
-	"yZARzHHX0pUmt2KvXw3BE4Kp1mw2t6VpZapHclZj8bag+8zne9++QcFuZ7HesJBfygPb/OLGh2X0etRE",
-	"JLu91bwOQXd/t38vLs0PCdPJ4naBDJU2RTc49jBpG4wFpIfPUJOchM4YwKPQNWRmHIL26M1OjSHSW/Tn",
-	"WSJXGXLcJFlRqjkTEfRsExGJUqgSEJCbKdVgNwKdXFNtWx5xV5DZ1a2uimDSyaKEyLeLO7wVzajj4m7f",
-	"gdvwA8H4oiz5nEEidwaO0It4A3aMhqIthycd+12csXAJVHsR8oZIcVSopoHND50F0zZG4Hog2q4rIQmv",
-	"94IQHqE6TRjhIicM2bdh1sc5nCfsmstUXeIKvISGMCD7h1B8XRGZ10vPqMqIioHA2i0gRshUo+ESuzHa",
-	"sN364icWic7xUO+ew9uJVhT2+Ls2BP7BcT+rAVIhLygHglWEAKaH2kgVZXmOCRrys4ZIraCVJnGr35pq",
-	"Pe/v7u7tf9ftdXvdvf73ve97QAbsJEsNnJ4/JU++O/zBlSk3n7/r9X4geTcj4Jfw/ZMn+6VuSpn3pZsz",
-	"dzipCoHiFVugnJ85H8bWc1HoeGSeeHdsDnv33YtnT4ktFRLzYUJR/M3FCK4wxrhitvcQLh3NuOBK2/YR",
-	"+Zvofa0Weiq71MgbQWzLG1ihi3HzxpyxigHP/RBW0r54d3G6UxVJ7Q0zphXjHOd0SJE2TSPOxIipHawJ",
-	"ZcuCUTDjqpRF5mizesY8ITM2G0JpgrxCkzdgxXxnWOYYhB8oemn+XJBJQq0REseF3hx8tLQJLOq3POzL",
-	"DxfFcm35UK5mmTdKoUTO8mCv+TUT4LwyYjs3f+a9AA2ZpCNtZDkWj71Bp4zGlfBpW2YqSGqhIpIzR5qz",
-	"KjvzhI35RxJmiHcZ2jItYMJS6SwYCGiE7si562yWm7W6BAQCaACiSPivnePTF51XbNEnr07+GoJ1Kzy2",
-	"ZBVe6JOfGE1YAr8fQdWekVa5Di1vBIbBwD0h58sumdcd3rFrCjNc2BycPrEVfQL7RbH2jA/1GNIJLQqx",
-	"j5gFQFvhnSpwNyrSDv8X/PLjxbtXJ2/DHddhzdboe3/2urhcV+akDjFtuyWjD7vOSbaZgoFVbMQssLKa",
-	"Mx2az2jLKkC/GapimpPMm4y11hhNCt7fgNiye1SRc01FRJOIuBCHgWj72lCQi0Caz5jSdDb3v/TkIg9V",
-	"ByLX7vqE5XYW6GD/t5QZ7ObC3TzRCRUKvdHYP888S/VAxIwq11jP6IXcdreETCI5HmNDjaGRnyiJ6KJw",
-	"ExkrqqjvgmAjx8W+QlkkLDXjTWIKE48xN8Nrs4WF/OZGRvNYRtYfqvriIYzYjtGHilpiErMO2EY8QkYM",
-	"lYsiPCAo5M4FTRbBQGBlRU3jK5e/K1HOOj590SUvtEI7C+CyUkwrYlTGrPW2TvhID8RTlAs751Yw6Jxi",
-	"o5C2kIQLbMoHSw8gs+2axkFmcjbS9UC4eDKZ8AkXO7ZL0ILYWvJjI7xHhZuwu644mWecxmyksbJjqfmh",
-	"2VcH0CADaC9mrgPIMxDzREbpSEMf3oj0egc7kPO3IJpeMVse8gL1ghAC93bhxRAaoBWJVBiQoWE/BqYU",
-	"CZFihV0C0hRypvD3gcuqG7T6pNvtfgqL6J/qaccJvGv2+3J2rXTC6Mz2gDXEux2evju/IEaD8nm4Qa/h",
-	"QjMDjANh/ios66XkHaUXcYMF/uYmXbe6d0+Pz17IC4chINvwkQH/4hLDfGXwR3cgLnJWfna+//hJ3rQL",
-	"+0UuSmdqOG/g1J6Cp6S0eDmiCZd61dLt4rybDmyoyX6vB528DPgoMqJzrmnsqmAqrHWJOOayPg97B0hh",
-	"lhv2bwYVOcA2WDqdc1x+AQCwIl7piUIXHTNlYVFOK3jFFkEWz/MG11kG2znvQHDfp18//d8AAAD//w==",
+	"yoSrsUxmVLf6rTSFJ5fibCwq37DhVMqr1WFIH9xDdx6JdJfhP3YX6yOAmIjmkgutSkUZH2KC7g4vHRw2",
+	"ZXH2+fyuSFu4JnQ8sZ00lK+wZJBe3x7lAivxwYBkmtX6wBJh7Nps0AbQUyi2ZzgVfBtCAqXq2swNewZk",
+	"KmNoJZzFdruWK+3wZqrY6PJ//uM/w53Aa2VFjsn7s9cDAVkC2HGFTLWeE5nA/woq/+EaplLBM5CYpWQM",
+	"NjxJ6EDEUs6HdHQVkHkC3SAC8Cx0YjmiMXSAd4k1WRM/aEEPtVEGop2KGEoO5sb7JBW2InrY6diT7EBj",
+	"946dorrqL4aqWMy7I7uHHf3LxGQVJo/q5GsHVF6kjIUELsg4jePgTtqZPWRafl20bZPYrjKBq6ZkJS7e",
+	"MNrLx8cmMm1GE7kiEynYUdaSZSaxKZliQhviw/WDuPutgl4W9lUGvcwdFLGYX7OEF4q4FPhqXWBYLcRt",
+	"XbxbR4If4PMbFfswSqwZWbyboDGDAu/PXpP2aMqgCCyFTFGIuOZS7ARWRgyI934A7WKyODIQ1jBEDEY0",
+	"Ep8LOivQWaCojswKtiKy616kqy8T39UQp8m308DlwVm1PVEJe7x8jqi063G0ujLTJ3Q0RcRGnIRQBUmG",
+	"jGApAC1dBXcr4vtFIzyBn2rNZnNbwVemeiRnNY4BC/XPfG777dtd7HYW6+0v+aU8MOtv2UazjJmPmsiQ",
+	"t/dL1OH27u/278Wl+SFhOlncLlSk0mrrBscuMW2D7EAv4DNUfSehs5nwKHQtrxmHsEh6s1Nj6vUW/Xm2",
+	"3lX2LjdJVvZrzkQEXfFERKIU6jAE5GZKNZjXwHShqbZNpbgree0qg1fFiOlkUaIBt4vsvBW5qZMd3L4D",
+	"t+EHWvOtCgLnDLLsM0iGRtEbCAFoitty7Nix32Ibq8pAKR4hb4gUR4VSJ9iZ0tmIbdcKrgei7VpGkvB6",
+	"LwjhEarThBEucpqSfRtmTbbDecKuuUzVJa7AyzYJA7J/CJXxFZF5MfuMII2oGAgsrAPCi0w1moaxVaaN",
+	"qa6vTGPx7xwP9e7lCjvRiqorf9em1geysba2S4WUohz0VtEQmB5qXlWUWzom6GXJGl21glaaxK1+a6r1",
+	"vL+7u7f/XbfX7XX3+t/3vu8BBbGTLDXmev6UPPnu8AdXft58/q7X+4HkXaqAS8P3T57sl7pkZa6xbi5S",
+	"wElViDGv2AIVk8wzNLZupUInK/PEu2Nz2LvvXjx7SmwJmJgPE4ryei68cIWx4xWzvYcw+GjGBVfatgXJ",
+	"30SverWoVdl9SN4IYlsZwQpd7KI35oxVDHjuhyaT9sW7i9Odqgh5b5gxrRjnOCdhirRpGnEmRkztYK0v",
+	"W+6NgqFcpSwyR5vVqeYJmbHZEEpO5JW3vAEr5jvD8tUgckExU/PngkwSam21OC70XOGjpU1gscblYV9+",
+	"uCiW4cuHcrXovFEKpY+WB3vNr5kAz6JRFrj5M+/xaCgsHWkjQbJ47A06ZTSuhE/bClVBshIVkZw5qp5V",
+	"T5onbMw/kjBDvMvQlt8Bc51KZ8FAQIN7xwlcx7rchNclIEtAYxdFwn/tHJ++6Lxiiz55dfLXECx54bGl",
+	"yPBCn/zEaMIS+P0IqjGNtMqVfnkjMLwJ7gmZZnbJvO7wjl2zn+HC5lb1ia3UFNgvijWFfKjHUF1oPYn9",
+	"4SwA2sr9VIEvWJF2+L/glx8v3r06eRvuuM55tvbi+7PXxeW68jV1iGnbaBkF3nXEsk0yDKxig22BFfOc",
+	"mdR8RrtdAfrNUBXTnGSufqyhx2hScM0HxJZTpIqcayoimkTEha4MRNvXwYJcetJ8xpSms7n/pSdSeag6",
+	"ELlO2ScsNwxxRZj4W8oMdnPhbp7ohAqFoQLYF9E8S/VAxIwq1zDRaKPcdi2FDDE5HmOjlKERvSiJ6KJw",
+	"Exkrqqjbg2Ajx8V+UVmEMzXjTWIKE48x58Zrn4YFGudGvPNYRtb3q/riITzcjtGHSmliErMOGHM8QkYM",
+	"lYsiPCAo0M8FTRbBQGDFTE3jK5eXLVFEOz590SUvtELDEOCyUkwrYhTVrKW6TvhID8RTFCk751Yw6Jxi",
+	"A5i2kIQLbLYISw8gY/GaxkFmXjeC+UC4OEGZ8AkXO7b704LYHgFjI/dHhZuwu644mWecxmyksWJnqaml",
+	"2VcH0CADaC8WsgPIMxDzREbpSEN/5Yj0egc7kMu5IJpeMVv28wJVihACMnfhxRAa2xWJVBiQoWE/BqYU",
+	"CZFihV0CghhypvD3gcuWHLT6pNvtfgqL6J/qacfJymv2+3J2rXTC6Mz29jXEux2evju/IEb58nm4Qa/h",
+	"QjMDjANh/ios66XkHaUXcYMF/uYmXbe6d0+Pz17IC4chINvwkQH/4hLDfGXwR3cgLnJWfna+//hJ3owN",
+	"+4AuSmdqOG/gNKaCV6i0eDmiCZd61dLt4rybDmwc0H6vBx3aDPgoMqJzrmnsqpsqrGGKOOayeQ97B0hh",
+	"RFY7IJOZNoKKHGAbLJ3OOS6/AABY6bD0RKE7kpmysCinHLxiiyALtnqD6yyD7Zx3IGjz06+f/m8AAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -5174,6 +5174,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createWebhook: {
@@ -5205,6 +5206,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getWebhook: {
@@ -5234,6 +5236,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteWebhook: {
@@ -5261,6 +5264,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateWebhook: {
@@ -5295,6 +5299,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     rotateWebhookSecret: {
@@ -5325,6 +5330,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listWebhookDeliveries: {
@@ -5359,6 +5365,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     retryWebhookDelivery: {
@@ -5390,6 +5397,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeaderTooLarge"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }
