@@ -311,13 +311,28 @@ func runPaired(ctx context.Context, cfg config, e *env, s scenario, gh *process,
 	if err != nil {
 		return pr, fmt.Errorf("gatehouse set-up: %w", err)
 	}
+	side := func(hook func(context.Context, *env) error) error {
+		if hook == nil {
+			return nil
+		}
+		return hook(ctx, e)
+	}
 	if cfg.Warmup > 0 {
+		if err := side(s.blRound); err != nil {
+			return pr, err
+		}
 		run(ctx, blOps, cfg.Warmup, s.Name+" baseline warm-up", nil)
+		if err := side(s.ghRound); err != nil {
+			return pr, err
+		}
 		run(ctx, ghOps, cfg.Warmup, s.Name+" gatehouse warm-up", nil)
 	}
 	var blRounds, ghRounds []roundResult
 	for r := 1; r <= cfg.Rounds; r++ {
 		if err := ctx.Err(); err != nil {
+			return pr, err
+		}
+		if err := side(s.blRound); err != nil {
 			return pr, err
 		}
 		b := run(ctx, blOps, cfg.Duration, fmt.Sprintf("%s baseline  round %d/%d", s.Name, r, cfg.Rounds), nil)
@@ -340,6 +355,9 @@ func runPaired(ctx context.Context, cfg config, e *env, s scenario, gh *process,
 				}
 				wg.Wait()
 			}()
+		}
+		if err := side(s.ghRound); err != nil {
+			return pr, err
 		}
 		g := run(ctx, ghOps, cfg.Duration, fmt.Sprintf("%s gatehouse round %d/%d", s.Name, r, cfg.Rounds), nil)
 		if prof != nil {

@@ -268,7 +268,8 @@ func startGatehouse(ctx context.Context, bin, db, dir, pprofAddr string) (*proce
 	}
 	var args []string
 	if pprofAddr == "" {
-		args = []string{"--db", db, "serve", "--addr", addr, "--rate-limit", "0", "--admin-password", adminPassword}
+		args = []string{"--db", db, "serve", "--addr", addr, "--rate-limit", "0", "--admin-password", adminPassword,
+			"--webhook-allow-private"} // the webhook scenarios' receiver is on loopback
 	} else {
 		args = []string{"-db", db, "-addr", addr, "-admin-password", adminPassword, "-pprof-addr", pprofAddr}
 	}

@@ -25,6 +25,7 @@ type env struct {
 	adminToken string
 	defaultApp string
 	apiKey     string
+	webhookID  string // the webhook scenarios' endpoint
 }
 
 // baselineKind names the work a baseline does, for the table.
@@ -34,6 +35,7 @@ var baselineKinds = map[string]string{
 	"refresh":     "SHA-256 + SQLite tx (select, update, insert) + ES256 sign",
 	"protected":   "ES256 verify",
 	"introspect":  "2 × ES256 verify (caller's token, introspected token)",
+	"webhook-off": "the same requests to gatehouse, its endpoint subscribed to another event",
 }
 
 // scenario is one paired measurement: the same client work against
@@ -45,6 +47,9 @@ type scenario struct {
 	Target   float64 `json:"target_ratio"`
 	ghOps    func(ctx context.Context, e *env, n int) ([]op, error)
 	blOps    func(ctx context.Context, e *env, n int) ([]op, error)
+	// ghRound and blRound, when set, run before each of their side's
+	// rounds (and warm-up): the webhook scenarios subscribe the endpoint.
+	ghRound, blRound func(ctx context.Context, e *env) error
 }
 
 func scenarios() []scenario {
@@ -78,7 +83,7 @@ func scenarios() []scenario {
 	apiUser := func(i int, _ *env) string {
 		return jsonBody(map[string]string{"userName": username(i), "password": benchPassword})
 	}
-	return []scenario{
+	return append([]scenario{
 		{Name: "password", What: "password grant: POST /oauth/token", Baseline: "login", Target: 0.9,
 			ghOps: login("/oauth/token", formCT, passwordForm), blOps: blLogin("", formCT, passwordForm)},
 		{Name: "refresh", What: "refresh grant: POST /oauth/token (rotating)", Baseline: "refresh", Target: 0.8,
@@ -97,7 +102,7 @@ func scenarios() []scenario {
 			ghOps: ghMeAPIKeyOps, blOps: blMeOps},
 		{Name: "introspect", What: "POST /oauth/introspect (admin Bearer, token=JWT)", Baseline: "introspect", Target: 0.7,
 			ghOps: ghIntrospectOps, blOps: blIntrospectOps},
-	}
+	}, webhookScenarios()...)
 }
 
 // floodScenario is the login flood: password grants at high concurrency,
@@ -221,7 +226,7 @@ func setupEnv(ctx context.Context, e *env) error {
 		return fmt.Errorf("create API key: no key in the answer")
 	}
 	e.apiKey = k.Key
-	return nil
+	return setupWebhook(ctx, e)
 }
 
 // userTokens logs n distinct random users in, a few at a time.

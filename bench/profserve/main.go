@@ -23,6 +23,7 @@ import (
 
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/auth"
+	"github.com/gatehouse-auth/gatehouse/webhook"
 )
 
 func main() {
@@ -41,7 +42,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	inst, err := gatehouse.Open(ctx, gatehouse.Options{DB: *db, HashQueueWait: *queueWait, Logger: logger})
+	inst, err := gatehouse.Open(ctx, gatehouse.Options{DB: *db, HashQueueWait: *queueWait, Logger: logger,
+		// The load benchmark's webhook receiver is on loopback.
+		Webhooks: webhook.Config{Guard: webhook.Guard{AllowPrivate: true}}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -70,6 +73,7 @@ func main() {
 	var background sync.WaitGroup
 	background.Go(func() { inst.Service.WatchSigningKeys(bg, 30*time.Second) })
 	background.Go(func() { inst.Service.WatchAPIKeyUsage(bg, 10*time.Second) })
+	background.Go(func() { inst.Webhooks.Run(bg) })
 	logger.Info("profserve listening", "addr", "http://"+ln.Addr().String(), "pprof", "http://"+*pprofAddr+"/debug/pprof/")
 	go func() {
 		<-ctx.Done()
