@@ -94,7 +94,7 @@ func (g Guard) CheckURL(ctx context.Context, raw string) error {
 	}
 	for _, a := range addrs {
 		if !g.Allowed(a) {
-			return &URLError{fmt.Sprintf("resolves to %s: %v", a, ErrAddressRefused)}
+			return &URLError{fmt.Sprintf("resolves to %s: %v", a.Unmap(), ErrAddressRefused)}
 		}
 	}
 	return nil

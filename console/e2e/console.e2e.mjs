@@ -371,6 +371,38 @@ try {
   assert.equal(await keyRows.count(), before + 1);
   step(`rotated the signing key: ${kid}`);
 
+  // Webhooks: a loopback URL is refused beside its field; an endpoint is
+  // created (its secret shown once, never listed), its secret rotated (the
+  // rotation, an event it hears, is among its deliveries), that delivery
+  // retried, the endpoint deleted.
+  await open("Webhooks", "Webhooks");
+  await labelled(page, "the webhooks page");
+  await page.getByLabel("Endpoint URL", { exact: true }).fill("http://localhost:9/hook");
+  await page.getByLabel("Events (audit actions, separated by spaces)", { exact: true }).fill("webhook.secret_rotate user.create");
+  await page.getByRole("button", { name: "Create endpoint" }).click();
+  const urlError = await fieldError("url", "Endpoint URL");
+  await page.getByLabel("Endpoint URL", { exact: true }).fill("https://93.184.215.14/e2e-hook");
+  await page.getByRole("button", { name: "Create endpoint" }).click();
+  const hookSecret = (await page.getByTestId("webhook-secret").textContent()).trim();
+  assert.match(hookSecret, /^whsec_/);
+  await page.getByRole("button", { name: "https://93.184.215.14/e2e-hook", exact: true }).waitFor();
+  assert.ok(!(await page.getByRole("table", { name: "Webhook endpoints" }).textContent()).includes(hookSecret), "the list does not show the secret");
+  await page.getByRole("button", { name: "https://93.184.215.14/e2e-hook", exact: true }).click();
+  await focused("Webhook https://93.184.215.14/e2e-hook");
+  await labelled(page, "a webhook's page");
+  await page.getByRole("button", { name: "Rotate the secret" }).click();
+  const rotatedSecret = (await page.getByTestId("webhook-secret").textContent()).trim();
+  assert.notEqual(rotatedSecret, hookSecret);
+  const delivery = page.getByRole("table", { name: "Deliveries" }).getByRole("row").filter({ hasText: "webhook.secret_rotate" }).filter({ hasText: "pending" });
+  await delivery.waitFor();
+  await delivery.getByRole("button", { name: /^Retry delivery/ }).click();
+  await page.getByRole("status").filter({ hasText: "Delivery retried." }).waitFor();
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Delete endpoint" }).click();
+  await page.getByRole("heading", { name: "Webhooks", exact: true }).waitFor();
+  await page.getByRole("button", { name: "https://93.184.215.14/e2e-hook", exact: true }).waitFor({ state: "detached" });
+  step(`webhook endpoint created (secret shown once; a loopback URL first: "${urlError}"), its secret rotated, the rotation's delivery retried, the endpoint deleted`);
+
   // The audit log, then its filters find each of the changes above.
   await open("Audit log", "Audit log");
   const events = page.getByRole("table", { name: "Audit events" }).locator("tbody tr");

@@ -11,6 +11,7 @@ import { Roles } from "./pages/roles";
 import { SignIn } from "./pages/signin";
 import { SigningKeys } from "./pages/signing-keys";
 import { Users } from "./pages/users";
+import { Webhooks } from "./pages/webhooks";
 import { go, useRoute } from "./route";
 import "./style.css";
 
@@ -21,6 +22,7 @@ const pages: Record<string, { title: string; view: (p: { id?: string }) => preac
   applications: { title: "Applications", view: Applications },
   "api-keys": { title: "API keys", view: ApiKeys },
   "signing-keys": { title: "Signing keys", view: SigningKeys },
+  webhooks: { title: "Webhooks", view: Webhooks },
   audit: { title: "Audit log", view: Audit },
 };
 const first = "overview";
