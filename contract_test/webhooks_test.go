@@ -563,6 +563,9 @@ func TestWebhookDelivery(t *testing.T) {
 		if ds := deliveries(t, s, admin, rh.Id); ds[0].State != client.DeliveryPending || deref(ds[0].LastStatus) != http.StatusFound {
 			t.Errorf("after a redirect: %+v", ds[0])
 		}
+		if m, _ := s.Client.GetMetricsWithResponse(ctx); m == nil || !strings.Contains(string(m.Body), "gatehouse_webhook_deliveries_pending 1\n") {
+			t.Errorf("the pending gauge does not count the redirected delivery")
+		}
 		s.Client.DeleteWebhook(ctx, rh.Id, bearer(admin))
 	})
 
@@ -588,6 +591,27 @@ func TestWebhookDelivery(t *testing.T) {
 		deliverDue(t, s)
 		if len(gone.messages()) != 1 || len(deliveries(t, s, admin, gh.Id)) != 1 {
 			t.Errorf("a disabled endpoint got more")
+		}
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		// So far: 3 delivered at first, 7 retries and a failure then a
+		// delivery (the retried one), a redirect to retry, a 410 failed;
+		// nothing pending (the redirected delivery went with its endpoint).
+		r, err := s.Client.GetMetricsWithResponse(ctx)
+		if err != nil || r.StatusCode() != 200 {
+			t.Fatalf("metrics: %v %d", err, r.StatusCode())
+		}
+		for _, want := range []string{
+			`gatehouse_webhook_attempts_total{outcome="delivered"} 4`,
+			`gatehouse_webhook_attempts_total{outcome="retry"} 8`,
+			`gatehouse_webhook_attempts_total{outcome="failed"} 2`,
+			`gatehouse_webhook_deliveries_pending 0`,
+			`gatehouse_webhook_delivery_latency_seconds_count 4`,
+		} {
+			if !strings.Contains(string(r.Body), want) {
+				t.Errorf("metrics lack %s:\n%s", want, grepLines(string(r.Body), "gatehouse_webhook"))
+			}
 		}
 	})
 

@@ -63,8 +63,6 @@ type Config struct {
 	Now    func() time.Time
 	Jitter func() float64
 	Logger *slog.Logger
-	// Transport, when set, replaces the guarded transport (tests only).
-	Transport http.RoundTripper
 }
 
 // Worker claims due deliveries and sends them. Every node runs one; the
@@ -116,16 +114,13 @@ func New(st Store, cfg Config) *Worker {
 	if cfg.Audit == nil {
 		cfg.Audit = func(context.Context, store.AuditEvent) {}
 	}
-	transport := cfg.Transport
-	if transport == nil {
-		// No proxy: a proxy would dial the address, not the guard.
-		transport = &http.Transport{
-			DialContext:         cfg.Guard.DialContext,
-			ForceAttemptHTTP2:   true,
-			MaxIdleConnsPerHost: 4,
-			IdleConnTimeout:     90 * time.Second,
-			TLSHandshakeTimeout: cfg.Timeout,
-		}
+	// No proxy: a proxy would dial the address, not the guard.
+	transport := &http.Transport{
+		DialContext:         cfg.Guard.DialContext,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: cfg.Timeout,
 	}
 	return &Worker{
 		st:  st,
@@ -165,7 +160,6 @@ func (w *Worker) Run(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			w.cfg.Logger.WarnContext(ctx, "webhook deliveries not claimed; trying again at the next poll", "err", err)
 		}
-		w.refreshCounts(ctx)
 		if n == w.cfg.Batch {
 			continue
 		}
@@ -185,7 +179,8 @@ func (w *Worker) refreshCounts(ctx context.Context) {
 }
 
 // DeliverDue claims the deliveries due now (up to Batch), sends them
-// concurrently and records each outcome; it returns how many it claimed.
+// concurrently, records each outcome and then the pending gauge; it
+// returns how many it claimed.
 func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	now := w.cfg.Now()
 	due, err := w.st.ClaimWebhookDeliveries(ctx, now, now.Add(2*w.cfg.Timeout), w.cfg.Batch)
@@ -197,6 +192,7 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 		wg.Go(func() { w.attempt(ctx, d) })
 	}
 	wg.Wait()
+	w.refreshCounts(ctx)
 	return len(due), nil
 }
 

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EmailTokens", testEmailTokens},
 		{"EmailTokenRaces", testEmailTokenRaces},
 		{"Purge", testPurge},
+		{"WebhookOutbox", testWebhookOutbox},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
