@@ -29,7 +29,7 @@ func openPostgres(t *testing.T) *store.DB {
 // ends.
 func openPostgresDSN(t testing.TB, dsn string) *store.DB {
 	t.Helper()
-	p, err := store.OpenMigrated(t.Context(), dsn)
+	p, err := store.OpenMigrated(t.Context(), dsn, store.WithTimeout(storetest.Timeout))
 	if err != nil {
 		t.Fatalf("OpenMigrated: %v", err)
 	}

@@ -21,7 +21,7 @@ func TestConformance(t *testing.T) {
 // open returns a migrated store on a fresh file in t.TempDir.
 func open(t testing.TB) *store.DB {
 	t.Helper()
-	s, err := store.OpenSQLiteMigrated(t.Context(), filepath.Join(t.TempDir(), "gatehouse.db"))
+	s, err := store.OpenSQLiteMigrated(t.Context(), filepath.Join(t.TempDir(), "gatehouse.db"), store.WithTimeout(storetest.Timeout))
 	if err != nil {
 		t.Fatalf("OpenSQLiteMigrated: %v", err)
 	}

@@ -20,6 +20,13 @@ import (
 // postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable
 const PostgresEnv = "GATEHOUSE_TEST_POSTGRES"
 
+// Timeout is the deadline of a database call in the stores the suite
+// runs on: the suite checks what the store does, not how fast, and 64
+// workers queued for SQLite's one writer under the race detector on a
+// busy machine may wait longer than the production default. The deadline
+// itself is contract_test's TestDatabaseStall's to check.
+const Timeout = time.Minute
+
 // PostgresServer returns the server URL in GATEHOUSE_TEST_POSTGRES. Without
 // one the test is skipped, except in CI (CI=true), where it fails: CI must
 // test the real server, never skip it silently.
