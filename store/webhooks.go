@@ -331,6 +331,9 @@ func (s *DB) ClaimWebhookDeliveries(ctx context.Context, now, leaseUntil time.Ti
 	out := make([]DueDelivery, 0, len(claimed))
 	for _, d := range claimed {
 		w, err := s.GetWebhook(ctx, d.WebhookID)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted since the claim, its deliveries with it
+		}
 		if err != nil {
 			return nil, fmt.Errorf("claim webhook deliveries: %w", err)
 		}
