@@ -123,6 +123,9 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 	if d := cmd.Duration("key-activation-delay"); d <= 0 {
 		return nil, fmt.Errorf("--key-activation-delay must be positive, got %v (rotate with --immediate to skip it once)", d)
 	}
+	if d := cmd.Duration("webhook-timeout"); d <= 0 {
+		return nil, fmt.Errorf("--webhook-timeout must be positive, got %v", d)
+	}
 	o := gatehouse.Options{
 		DB:            cmd.String("db"),
 		DBTimeout:     cmd.Duration("db-timeout"),

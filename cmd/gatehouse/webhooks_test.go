@@ -10,7 +10,8 @@ import (
 // TestWebhooksCommand: gatehouse webhooks create prints the endpoint's id
 // and secret, once; list shows it without the secret; deliveries lists
 // what it heard (the API key created after it); delete removes it. A
-// loopback URL is refused unless --webhook-allow-private.
+// loopback URL is refused unless --webhook-allow-private, and a timeout
+// that is not positive always.
 func TestWebhooksCommand(t *testing.T) {
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "gatehouse.db")
@@ -22,6 +23,9 @@ func TestWebhooksCommand(t *testing.T) {
 	}
 	if out, err := gh("create", "--webhook-allow-private", "--url", "http://127.0.0.1:9/hook", "--events", "login"); err != nil {
 		t.Errorf("a loopback URL with --webhook-allow-private: %v %s", err, out)
+	}
+	if _, err := gh("list", "--webhook-timeout", "0s"); err == nil || !strings.Contains(err.Error(), "--webhook-timeout must be positive") {
+		t.Errorf("--webhook-timeout 0s: %v", err)
 	}
 	if out, err := gh("create", "--url", "https://93.184.215.14/hook", "--events", "nope"); err == nil {
 		t.Errorf("an unknown event accepted: %s", out)
