@@ -315,6 +315,10 @@ type Store interface {
 	mfaStore
 	// The console's overview (store/overview.go).
 	overviewStore
+	// CreateAuthorizationCode and SpendAuthorizationCode keep the codes
+	// of the code flow (store/authorization_codes.go).
+	CreateAuthorizationCode(ctx context.Context, c AuthorizationCode) error
+	SpendAuthorizationCode(ctx context.Context, hash, familyID string, at time.Time) (AuthorizationCode, error)
 	CreateUser(ctx context.Context, u User) error
 	// UpdateUser writes every field of u but the password hash, the time
 	// it was set and the lockout state.
