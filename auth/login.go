@@ -131,23 +131,32 @@ func grantedScope(role store.Role, scope string) string {
 // cl that has passed every check, and audits its success with detail: in
 // the family's transaction when it starts one, so a login writes once.
 func (s *Service) issueSession(ctx context.Context, u store.User, role store.Role, app store.Application, scope, alg string, accessTTL time.Duration, refresh bool, amr []string, cl Origin, detail string) (Tokens, error) {
-	ttl := cmp.Or(accessTTL, app.AccessTokenTTL)
-	sess := Tokens{User: u, Role: role, App: app, AMR: amr}
-	var sid string // the session, when the login starts one
-	var err error
-	if refresh {
-		if sid, err = s.newID(); err != nil {
+	if !refresh {
+		ttl := cmp.Or(accessTTL, app.AccessTokenTTL)
+		sess := Tokens{User: u, Role: role, App: app, AMR: amr}
+		var err error
+		if sess.Access, err = s.issueAccessToken(u, app, scope, alg, "", ttl, amr); err != nil {
 			return Tokens{}, err
 		}
+		s.Audit(ctx, cl.event("login", "success", u.ID, u.ID, detail))
+		return sess, nil
 	}
+	sid, err := s.newID()
+	if err != nil {
+		return Tokens{}, err
+	}
+	return s.issueSessionAs(ctx, sid, u, role, app, scope, alg, accessTTL, amr, cl, detail)
+}
+
+// issueSessionAs is issueSession starting the refresh family sid.
+func (s *Service) issueSessionAs(ctx context.Context, sid string, u store.User, role store.Role, app store.Application, scope, alg string, accessTTL time.Duration, amr []string, cl Origin, detail string) (Tokens, error) {
+	ttl := cmp.Or(accessTTL, app.AccessTokenTTL)
+	sess := Tokens{User: u, Role: role, App: app, AMR: amr}
+	var err error
 	if sess.Access, err = s.issueAccessToken(u, app, scope, alg, sid, ttl, amr); err != nil {
 		return Tokens{}, err
 	}
 	success := s.stamped(cl.event("login", "success", u.ID, u.ID, detail))
-	if !refresh {
-		s.Audit(ctx, success)
-		return sess, nil
-	}
 	sess.RefreshToken, sess.RefreshExpiresAt, err = s.newRefreshFamily(ctx, sid, u, app, scope, amr, cl, success)
 	if err != nil {
 		return Tokens{}, err

@@ -28,13 +28,6 @@ type AccessToken struct {
 // issueAccessToken signs a token for u in app, with alg ("" = the default),
 // in the session sid ("" for none), with the authentication methods amr.
 func (s *Service) issueAccessToken(u store.User, app store.Application, scope, alg, sid string, ttl time.Duration, amr []string) (AccessToken, error) {
-	if alg == "" {
-		alg = s.cfg.SigningAlg
-	}
-	kid, method, key, ok := s.Keys().Active(alg, s.now())
-	if !ok {
-		return AccessToken{}, fmt.Errorf("no active %s signing key", alg)
-	}
 	jti, err := s.randomToken(16)
 	if err != nil {
 		return AccessToken{}, err
@@ -59,13 +52,29 @@ func (s *Service) issueAccessToken(u store.User, app store.Application, scope, a
 		SessionID:     sid,
 		AMR:           amr,
 	}
+	signed, err := s.sign(alg, c)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	return AccessToken{Token: signed, Claims: c, ExpiresAt: exp}, nil
+}
+
+// sign signs c with the active key of alg ("" = the default).
+func (s *Service) sign(alg string, c jwt.Claims) (string, error) {
+	if alg == "" {
+		alg = s.cfg.SigningAlg
+	}
+	kid, method, key, ok := s.Keys().Active(alg, s.now())
+	if !ok {
+		return "", fmt.Errorf("no active %s signing key", alg)
+	}
 	t := jwt.NewWithClaims(method, c)
 	t.Header["kid"] = kid
 	signed, err := t.SignedString(key)
 	if err != nil {
-		return AccessToken{}, fmt.Errorf("sign token: %w", err)
+		return "", fmt.Errorf("sign token: %w", err)
 	}
-	return AccessToken{Token: signed, Claims: c, ExpiresAt: exp}, nil
+	return signed, nil
 }
 
 // parseAccessToken checks signature, algorithm, kid, iss, exp and nbf (with
