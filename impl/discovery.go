@@ -53,12 +53,18 @@ func (h *Handlers) metadata(ctx context.Context) api.ServerMetadata {
 		RevocationEndpoint:    ptr(base + "/oauth/revoke"),
 		IntrospectionEndpoint: ptr(base + "/oauth/introspect"),
 		JwksUri:               base + "/.well-known/jwks.json",
-		GrantTypesSupported:   []string{"password", "refresh_token", "client_credentials", grantMFAOTP, grantMFARecoveryCode},
-		// No authorization endpoint: gatehouse issues no codes and no
-		// implicit tokens.
-		ResponseTypesSupported:                    ptr([]string{}),
+		GrantTypesSupported:   []string{"authorization_code", "password", "refresh_token", "client_credentials", grantMFAOTP, grantMFARecoveryCode},
+		AuthorizationEndpoint: ptr(base + "/oauth/authorize"),
+		// The code flow only: no implicit or hybrid tokens.
+		ResponseTypesSupported:                     ptr([]string{"code"}),
+		ResponseModesSupported:                     ptr([]string{"query", "form_post"}),
+		CodeChallengeMethodsSupported:              ptr([]string{"S256"}),
+		PromptValuesSupported:                      ptr([]string{"none", "login", "consent"}),
+		AuthorizationResponseIssParameterSupported: ptr(true),
+		ClaimsSupported: ptr([]string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid", "at_hash",
+			"preferred_username", "name", "given_name", "family_name", "email", "email_verified"}),
 		SubjectTypesSupported:                     ptr([]string{"public"}),
-		ScopesSupported:                           ptr(h.cfg.Scopes),
+		ScopesSupported:                           ptr(append([]string{auth.ScopeOpenID, auth.ScopeEmail, auth.ScopeOfflineAccess}, h.cfg.Scopes...)),
 		TokenEndpointAuthMethodsSupported:         ptr(append([]string{"none"}, clientAuthMethods...)),
 		RevocationEndpointAuthMethodsSupported:    ptr(append([]string{"none"}, clientAuthMethods...)),
 		IntrospectionEndpointAuthMethodsSupported: ptr(append([]string{"bearer"}, clientAuthMethods...)),

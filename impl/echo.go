@@ -111,6 +111,10 @@ type requestInfo struct {
 	basicClientID string
 	basicSecret   string
 	basicSet      bool
+	// csrfCookie is the authorization endpoint's CSRF cookie, as sent,
+	// and repeated the first of its parameters sent more than once.
+	csrfCookie string
+	repeated   string
 }
 
 func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
@@ -124,6 +128,12 @@ func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
 			info.basicClientID, _ = url.QueryUnescape(id)
 			info.basicSecret, _ = url.QueryUnescape(secret)
 			info.basicSet = true
+		}
+		if r.URL.Path == "/oauth/authorize" {
+			if ck, err := r.Cookie(csrfCookie); err == nil {
+				info.csrfCookie = ck.Value
+			}
+			info.repeated = repeatedParam(r)
 		}
 		c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestInfoKey, info)))
 		return next(c)

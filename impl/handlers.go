@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/gen/api"
+	"github.com/gatehouse-auth/gatehouse/pages"
 	"github.com/gatehouse-auth/gatehouse/store"
 )
 
@@ -27,6 +28,8 @@ type Handlers struct {
 	cfg Config
 	// trustedProxies are cfg.TrustedProxies, parsed.
 	trustedProxies []*net.IPNet
+	// pages are cfg.Pages, or the embedded ones.
+	pages *pages.Pages
 }
 
 // Config is what the handlers serve besides the service's answers.
@@ -63,6 +66,9 @@ type Config struct {
 	// MaxInFlight bounds the requests in progress that may wait on the
 	// database; those beyond it answer 503 at once (0: no bound).
 	MaxInFlight int
+	// Pages are the hosted pages (--pages-templates); the embedded ones
+	// when nil.
+	Pages *pages.Pages
 }
 
 var _ api.StrictServerInterface = (*Handlers)(nil)
@@ -81,7 +87,13 @@ func New(svc *auth.Service, st store.Reader, cfg Config) (*Handlers, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}
-	h := &Handlers{svc: svc, st: st, cfg: cfg}
+	h := &Handlers{svc: svc, st: st, cfg: cfg, pages: cfg.Pages}
+	if h.pages == nil {
+		var err error
+		if h.pages, err = pages.New("", "gatehouse"); err != nil {
+			return nil, err
+		}
+	}
 	for _, cidr := range cfg.TrustedProxies {
 		_, n, err := net.ParseCIDR(cidr)
 		if err != nil {

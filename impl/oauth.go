@@ -22,6 +22,9 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 	if body.GrantType == api.TokenRequestGrantTypeClientCredentials {
 		return h.clientCredentialsGrant(ctx, body)
 	}
+	if body.GrantType == api.TokenRequestGrantTypeAuthorizationCode {
+		return h.authorizationCodeGrant(ctx, body)
+	}
 	// Every other grant names its client at most: the one client rule
 	// checks it before the grant is looked at. A refresh that names its
 	// client by client_id alone is checked against the token's own
@@ -68,6 +71,41 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 			AccessToken: sess.Access.Token, TokenType: api.Bearer, RefreshToken: sess.RefreshToken,
 			ExpiresIn: int(sess.Access.ExpiresAt.Sub(sess.Access.Claims.IssuedAt.Time) / time.Second),
 			Scope:     sess.Access.Claims.Scope,
+		},
+		Headers: api.CreateToken200ResponseHeaders{CacheControl: ptr("no-store"), Pragma: ptr("no-cache")},
+	}, nil
+}
+
+// authorizationCodeGrant exchanges a code of the authorization endpoint
+// (RFC 6749 §4.1.3, RFC 7636 §4.6): the client identified by the one
+// client rule, the code checked and spent by auth.
+func (h *Handlers) authorizationCodeGrant(ctx context.Context, body *api.CreateTokenFormdataRequestBody) (api.CreateTokenResponseObject, error) {
+	if body.Code == nil || body.CodeVerifier == nil {
+		return nil, errorf(KindInvalid, "code and code_verifier are required")
+	}
+	cc, err := clientCredentialsOf(ctx, body.ClientId, body.ClientSecret, body.ClientAssertion, body.ClientAssertionType)
+	if err != nil {
+		return nil, err
+	}
+	app, err := h.identifyClient(ctx, cc)
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.svc.ExchangeCode(ctx, auth.CodeExchange{
+		Code: *body.Code, RedirectURI: deref(body.RedirectUri), CodeVerifier: *body.CodeVerifier,
+		Client: app, ClientAuthenticated: cc.present(), Origin: originFrom(ctx),
+	})
+	switch {
+	case errors.Is(err, auth.ErrInvalidGrant):
+		return nil, &Error{Kind: KindInvalid, Code: "invalid_grant", Detail: "the authorization code is invalid, expired, used, or not this client's, redirect_uri's or code_verifier's"}
+	case err != nil:
+		return nil, oauthTokenError(err)
+	}
+	return api.CreateToken200JSONResponse{
+		Body: api.TokenResponse{
+			AccessToken: out.Access.Token, TokenType: api.Bearer, RefreshToken: out.RefreshToken, IdToken: out.IDToken,
+			ExpiresIn: int(out.Access.ExpiresAt.Sub(out.Access.Claims.IssuedAt.Time) / time.Second),
+			Scope:     out.Scope,
 		},
 		Headers: api.CreateToken200ResponseHeaders{CacheControl: ptr("no-store"), Pragma: ptr("no-cache")},
 	}, nil

@@ -40,10 +40,9 @@ type Data struct {
 	Product string
 	// Client is the name of the application the user signs in to.
 	Client string
-	// Action is where the page's form posts; Request names the
-	// authorization request the form continues and CSRF is the token
-	// bound to it.
-	Action, Request, CSRF string
+	// Action is where the page's form posts and CSRF the token bound to
+	// the request the form continues.
+	Action, CSRF string
 	// Login fills the sign-in page's login field (login_hint).
 	Login string
 	// Error says, in words, why the last attempt failed.
@@ -52,7 +51,8 @@ type Data struct {
 	Scopes []string
 	// Detail is the error page's explanation.
 	Detail string
-	// Fields are the form_post page's hidden fields.
+	// Fields are the hidden fields of the page's form: the authorization
+	// request's parameters, or the form_post page's response.
 	Fields []Field
 }
 
@@ -96,7 +96,7 @@ func New(dir, product string) (*Pages, error) {
 			}
 		}
 		p.pages[name] = t
-		sample := Data{Client: "App", Action: "/oauth/authorize", Request: "R", CSRF: "C", Login: "user",
+		sample := Data{Client: "App", Action: "/oauth/authorize", CSRF: "C", Login: "user",
 			Error: "E", Scopes: []string{"S"}, Detail: "D", Fields: []Field{{"code", "X"}}}
 		if err := p.Render(io.Discard, name, sample); err != nil {
 			return nil, fmt.Errorf("try page %s: %w", name, err)

@@ -15,7 +15,7 @@ func TestPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Data{Client: `<script>alert(1)</script>`, Action: "/oauth/authorize", Request: "req", CSRF: "tok", Login: `a"b`,
+	d := Data{Client: `<script>alert(1)</script>`, Action: "/oauth/authorize", CSRF: "tok", Login: `a"b`,
 		Scopes: []string{"Read your profile"}, Detail: "unknown client",
 		Fields: []Field{{"code", "abc"}, {"state", `"><x>`}}}
 	for _, tc := range []struct {
@@ -24,7 +24,7 @@ func TestPages(t *testing.T) {
 	}{
 		{SignIn, []string{`<label for="login">Username or e-mail</label>`, `<label for="password">Password</label>`, `>Sign in</button>`,
 			`name="csrf_token" value="tok"`, `value="a&#34;b"`, "&lt;script&gt;"}},
-		{SecondStep, []string{`<label for="code">Code</label>`, `name="request" value="req"`}},
+		{SecondStep, []string{`<label for="code">Code</label>`, `name="code" value="abc"`}},
 		{Consent, []string{`value="allow">Allow</button>`, `value="deny">Deny</button>`, "<li>Read your profile</li>"}},
 		{SignedOut, []string{"You are signed out of gatehouse."}},
 		{Error, []string{"unknown client"}},

@@ -347,6 +347,7 @@ func (e SigningAlg) Valid() bool {
 
 // Defines values for TokenRequestGrantType.
 const (
+	TokenRequestGrantTypeAuthorizationCode                         TokenRequestGrantType = "authorization_code"
 	TokenRequestGrantTypeClientCredentials                         TokenRequestGrantType = "client_credentials"
 	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp          TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-otp"
 	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
@@ -357,6 +358,8 @@ const (
 // Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
 func (e TokenRequestGrantType) Valid() bool {
 	switch e {
+	case TokenRequestGrantTypeAuthorizationCode:
+		return true
 	case TokenRequestGrantTypeClientCredentials:
 		return true
 	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp:
@@ -731,6 +734,31 @@ type AuthHeaderAddRequest struct {
 type AuthHeaderDeleteRequest struct {
 	// Text The auth header (API key) itself.
 	Text string `json:"text"`
+}
+
+// AuthorizeForm defines model for AuthorizeForm.
+type AuthorizeForm struct {
+	ClientId            *string `json:"client_id,omitempty"`
+	CodeChallenge       *string `json:"code_challenge,omitempty"`
+	CodeChallengeMethod *string `json:"code_challenge_method,omitempty"`
+
+	// CsrfToken The sign-in page's token, bound to this request.
+	CsrfToken *string `json:"csrf_token,omitempty"`
+
+	// Login A username or an e-mail.
+	Login        *string `json:"login,omitempty"`
+	LoginHint    *string `json:"login_hint,omitempty"`
+	MaxAge       *string `json:"max_age,omitempty"`
+	Nonce        *string `json:"nonce,omitempty"`
+	Password     *string `json:"password,omitempty"`
+	Prompt       *string `json:"prompt,omitempty"`
+	RedirectUri  *string `json:"redirect_uri,omitempty"`
+	Request      *string `json:"request,omitempty"`
+	RequestUri   *string `json:"request_uri,omitempty"`
+	ResponseMode *string `json:"response_mode,omitempty"`
+	ResponseType *string `json:"response_type,omitempty"`
+	Scope        *string `json:"scope,omitempty"`
+	State        *string `json:"state,omitempty"`
 }
 
 // ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
@@ -1126,6 +1154,10 @@ type Scope = string
 
 // ServerMetadata defines model for ServerMetadata.
 type ServerMetadata struct {
+	AuthorizationEndpoint                              *string   `json:"authorization_endpoint,omitempty"`
+	AuthorizationResponseIssParameterSupported         *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	ClaimsSupported                                    *[]string `json:"claims_supported,omitempty"`
+	CodeChallengeMethodsSupported                      *[]string `json:"code_challenge_methods_supported,omitempty"`
 	GrantTypesSupported                                []string  `json:"grant_types_supported"`
 	IdTokenSigningAlgValuesSupported                   *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
 	IntrospectionEndpoint                              *string   `json:"introspection_endpoint,omitempty"`
@@ -1133,6 +1165,8 @@ type ServerMetadata struct {
 	IntrospectionEndpointAuthSigningAlgValuesSupported *[]string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
 	Issuer                                             string    `json:"issuer"`
 	JwksUri                                            string    `json:"jwks_uri"`
+	PromptValuesSupported                              *[]string `json:"prompt_values_supported,omitempty"`
+	ResponseModesSupported                             *[]string `json:"response_modes_supported,omitempty"`
 	ResponseTypesSupported                             *[]string `json:"response_types_supported,omitempty"`
 	RevocationEndpoint                                 *string   `json:"revocation_endpoint,omitempty"`
 	RevocationEndpointAuthMethodsSupported             *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
@@ -1254,7 +1288,13 @@ type TokenRequest struct {
 
 	// ClientSecret A secret of the application (`client_secret_post`); the
 	// client_credentials grant checks it, the others ignore it.
-	ClientSecret *string               `json:"client_secret,omitempty"`
+	ClientSecret *string `json:"client_secret,omitempty"`
+
+	// Code The authorization code (authorization_code grant).
+	Code *string `json:"code,omitempty"`
+
+	// CodeVerifier The PKCE code verifier (authorization_code grant).
+	CodeVerifier *string               `json:"code_verifier,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 
 	// MfaToken The `mfa_token` of a 403 `mfa_required` (mfa-otp and mfa-recovery-code grants).
@@ -1268,6 +1308,9 @@ type TokenRequest struct {
 
 	// RecoveryCode A recovery code (mfa-recovery-code grant).
 	RecoveryCode *string `json:"recovery_code,omitempty"`
+
+	// RedirectUri The authorization request's redirect_uri (authorization_code grant).
+	RedirectUri *string `json:"redirect_uri,omitempty"`
 
 	// RefreshToken The refresh token (refresh_token grant).
 	RefreshToken *string `json:"refresh_token,omitempty"`
@@ -1292,7 +1335,11 @@ type TokenResponse struct {
 	// Example: 3600
 	ExpiresIn int `json:"expires_in"`
 
-	// RefreshToken Opaque; single use. Absent for the client_credentials grant.
+	// IdToken The ID token, for a code whose scope has `openid`.
+	IdToken string `json:"id_token,omitempty"`
+
+	// RefreshToken Opaque; single use. Absent for the client_credentials grant, and
+	// for a public client's code without `offline_access`.
 	RefreshToken string `json:"refresh_token,omitempty"`
 
 	// Scope Example: profile
@@ -1520,6 +1567,48 @@ type WebhookUpdate struct {
 	Url *WebhookURL `json:"url,omitempty"`
 }
 
+// AuthClientID defines model for AuthClientID.
+type AuthClientID = string
+
+// AuthCodeChallenge defines model for AuthCodeChallenge.
+type AuthCodeChallenge = string
+
+// AuthCodeChallengeMethod defines model for AuthCodeChallengeMethod.
+type AuthCodeChallengeMethod = string
+
+// AuthLoginHint defines model for AuthLoginHint.
+type AuthLoginHint = string
+
+// AuthMaxAge defines model for AuthMaxAge.
+type AuthMaxAge = string
+
+// AuthNonce defines model for AuthNonce.
+type AuthNonce = string
+
+// AuthPrompt defines model for AuthPrompt.
+type AuthPrompt = string
+
+// AuthRedirectURI defines model for AuthRedirectURI.
+type AuthRedirectURI = string
+
+// AuthRequestObject defines model for AuthRequestObject.
+type AuthRequestObject = string
+
+// AuthRequestURI defines model for AuthRequestURI.
+type AuthRequestURI = string
+
+// AuthResponseMode defines model for AuthResponseMode.
+type AuthResponseMode = string
+
+// AuthResponseType defines model for AuthResponseType.
+type AuthResponseType = string
+
+// AuthScope defines model for AuthScope.
+type AuthScope = string
+
+// AuthState defines model for AuthState.
+type AuthState = string
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -1640,6 +1729,51 @@ type TooManyRequests = Problem
 // Unauthorized RFC 9457 problem details.
 type Unauthorized = Problem
 
+// AuthorizeParams defines parameters for Authorize.
+type AuthorizeParams struct {
+	// ClientId The application's id.
+	ClientId *AuthClientID `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// RedirectUri One of the client's `redirect_uris`, exactly; required when it has several.
+	RedirectUri *AuthRedirectURI `form:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
+
+	// ResponseType `code`.
+	ResponseType *AuthResponseType `form:"response_type,omitempty" json:"response_type,omitempty"`
+
+	// ResponseMode `query` (the default) or `form_post`.
+	ResponseMode *AuthResponseMode `form:"response_mode,omitempty" json:"response_mode,omitempty"`
+
+	// Scope Space-separated; `openid` for an ID token.
+	Scope *AuthScope `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// State Returned unchanged with the response.
+	State *AuthState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Nonce Put in the ID token unchanged.
+	Nonce *AuthNonce `form:"nonce,omitempty" json:"nonce,omitempty"`
+
+	// CodeChallenge PKCE (RFC 7636); required.
+	CodeChallenge *AuthCodeChallenge `form:"code_challenge,omitempty" json:"code_challenge,omitempty"`
+
+	// CodeChallengeMethod `S256`; `plain` is refused.
+	CodeChallengeMethod *AuthCodeChallengeMethod `form:"code_challenge_method,omitempty" json:"code_challenge_method,omitempty"`
+
+	// Prompt `none`, `login` or `consent`.
+	Prompt *AuthPrompt `form:"prompt,omitempty" json:"prompt,omitempty"`
+
+	// MaxAge The most seconds since the user last signed in.
+	MaxAge *AuthMaxAge `form:"max_age,omitempty" json:"max_age,omitempty"`
+
+	// LoginHint Fills the sign-in page's login field.
+	LoginHint *AuthLoginHint `form:"login_hint,omitempty" json:"login_hint,omitempty"`
+
+	// Request Request objects are not supported (`request_not_supported`).
+	Request *AuthRequestObject `form:"request,omitempty" json:"request,omitempty"`
+
+	// RequestUri Not supported (`request_uri_not_supported`).
+	RequestUri *AuthRequestURI `form:"request_uri,omitempty" json:"request_uri,omitempty"`
+}
+
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
 	// Limit At most this many items (default 50).
@@ -1741,6 +1875,9 @@ type AuthHeaderAddJSONRequestBody = AuthHeaderAddRequest
 
 // AuthHeaderDeleteJSONRequestBody defines body for AuthHeaderDelete for application/json ContentType.
 type AuthHeaderDeleteJSONRequestBody = AuthHeaderDeleteRequest
+
+// AuthorizeFormFormdataRequestBody defines body for AuthorizeForm for application/x-www-form-urlencoded ContentType.
+type AuthorizeFormFormdataRequestBody = AuthorizeForm
 
 // IntrospectTokenJSONRequestBody defines body for IntrospectToken for application/json ContentType.
 type IntrospectTokenJSONRequestBody = IntrospectRequest
@@ -1873,6 +2010,12 @@ type ServerInterface interface {
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(ctx echo.Context) error
+	// Authorize The authorization endpoint (code flow, PKCE S256)
+	// (GET /oauth/authorize)
+	Authorize(ctx echo.Context, params AuthorizeParams) error
+	// AuthorizeForm The authorization endpoint by form, and the sign-in page's form
+	// (POST /oauth/authorize)
+	AuthorizeForm(ctx echo.Context) error
 	// IntrospectToken Introspect a token (RFC 7662)
 	// (POST /oauth/introspect)
 	IntrospectToken(ctx echo.Context) error
@@ -2235,6 +2378,124 @@ func (w *ServerInterfaceWrapper) GetMetrics(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetMetrics(ctx)
+	return err
+}
+
+// Authorize converts echo context to params.
+func (w *ServerInterfaceWrapper) Authorize(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AuthorizeParams
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "redirect_uri" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "redirect_uri", ctx.QueryParams(), &params.RedirectUri, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter redirect_uri: %s", err))
+	}
+
+	// ------------- Optional query parameter "response_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "response_type", ctx.QueryParams(), &params.ResponseType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter response_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "response_mode" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "response_mode", ctx.QueryParams(), &params.ResponseMode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter response_mode: %s", err))
+	}
+
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "nonce" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nonce", ctx.QueryParams(), &params.Nonce, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nonce: %s", err))
+	}
+
+	// ------------- Optional query parameter "code_challenge" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code_challenge", ctx.QueryParams(), &params.CodeChallenge, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code_challenge: %s", err))
+	}
+
+	// ------------- Optional query parameter "code_challenge_method" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code_challenge_method", ctx.QueryParams(), &params.CodeChallengeMethod, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code_challenge_method: %s", err))
+	}
+
+	// ------------- Optional query parameter "prompt" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "prompt", ctx.QueryParams(), &params.Prompt, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter prompt: %s", err))
+	}
+
+	// ------------- Optional query parameter "max_age" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "max_age", ctx.QueryParams(), &params.MaxAge, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter max_age: %s", err))
+	}
+
+	// ------------- Optional query parameter "login_hint" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "login_hint", ctx.QueryParams(), &params.LoginHint, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter login_hint: %s", err))
+	}
+
+	// ------------- Optional query parameter "request" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "request", ctx.QueryParams(), &params.Request, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter request: %s", err))
+	}
+
+	// ------------- Optional query parameter "request_uri" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "request_uri", ctx.QueryParams(), &params.RequestUri, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter request_uri: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Authorize(ctx, params)
+	return err
+}
+
+// AuthorizeForm converts echo context to params.
+func (w *ServerInterfaceWrapper) AuthorizeForm(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AuthorizeForm(ctx)
 	return err
 }
 
@@ -3341,6 +3602,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.POST(options.BaseURL+"/oauth/token", wrapper.CreateToken, options.OperationMiddlewares["createToken"]...)
+	router.GET(options.BaseURL+"/oauth/authorize", wrapper.Authorize, options.OperationMiddlewares["authorize"]...)
+	router.POST(options.BaseURL+"/oauth/authorize", wrapper.AuthorizeForm, options.OperationMiddlewares["authorizeForm"]...)
 	router.POST(options.BaseURL+"/oauth/revoke", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
 	router.POST(options.BaseURL+"/oauth/introspect", wrapper.IntrospectToken, options.OperationMiddlewares["introspectToken"]...)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
@@ -3458,6 +3721,22 @@ type ApiUserUnavailableJSONResponse struct {
 	Headers ApiUserUnavailableResponseHeaders
 }
 
+type AuthorizationRedirectResponseHeaders struct {
+	CacheControl string
+	Location     string
+}
+type AuthorizationRedirectResponse struct {
+	Headers AuthorizationRedirectResponseHeaders
+}
+
+type AuthorizationSeeOtherResponseHeaders struct {
+	CacheControl string
+	Location     string
+}
+type AuthorizationSeeOtherResponse struct {
+	Headers AuthorizationSeeOtherResponseHeaders
+}
+
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
@@ -3475,6 +3754,31 @@ type HeadHeaderTooLargeResponse struct {
 }
 
 type HeaderTooLargeApplicationProblemPlusJSONResponse Problem
+
+type HostedErrorPageResponseHeaders struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	XFrameOptions         string
+}
+type HostedErrorPageTexthtmlResponse struct {
+	Body io.Reader
+
+	Headers       HostedErrorPageResponseHeaders
+	ContentLength int64
+}
+
+type HostedPageResponseHeaders struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	SetCookie             *string
+	XFrameOptions         string
+}
+type HostedPageTexthtmlResponse struct {
+	Body io.Reader
+
+	Headers       HostedPageResponseHeaders
+	ContentLength int64
+}
 
 type JmvstreamHeaderTooLargeJSONResponse JmvstreamError
 
@@ -4654,6 +4958,174 @@ func (response GetMetrics431ApplicationProblemPlusJSONResponse) VisitGetMetricsR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeRequestObject struct {
+	Params AuthorizeParams
+}
+
+type AuthorizeResponseObject interface {
+	VisitAuthorizeResponse(w http.ResponseWriter) error
+}
+
+type Authorize200TexthtmlResponse struct{ HostedPageTexthtmlResponse }
+
+func (response Authorize200TexthtmlResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.Header().Set("X-Frame-Options", fmt.Sprint(response.Headers.XFrameOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type Authorize302Response = AuthorizationRedirectResponse
+
+func (response Authorize302Response) VisitAuthorizeResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(302)
+	return nil
+}
+
+type Authorize400TexthtmlResponse struct {
+	HostedErrorPageTexthtmlResponse
+}
+
+func (response Authorize400TexthtmlResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
+	w.Header().Set("X-Frame-Options", fmt.Sprint(response.Headers.XFrameOptions))
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type Authorize429JSONResponse struct {
+	OAuthTooManyRequestsJSONResponse
+}
+
+func (response Authorize429JSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeFormRequestObject struct {
+	Body *AuthorizeFormFormdataRequestBody
+}
+
+type AuthorizeFormResponseObject interface {
+	VisitAuthorizeFormResponse(w http.ResponseWriter) error
+}
+
+type AuthorizeForm200TexthtmlResponse struct{ HostedPageTexthtmlResponse }
+
+func (response AuthorizeForm200TexthtmlResponse) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.Header().Set("X-Frame-Options", fmt.Sprint(response.Headers.XFrameOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type AuthorizeForm303Response = AuthorizationSeeOtherResponse
+
+func (response AuthorizeForm303Response) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(303)
+	return nil
+}
+
+type AuthorizeForm400TexthtmlResponse struct {
+	HostedErrorPageTexthtmlResponse
+}
+
+func (response AuthorizeForm400TexthtmlResponse) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
+	w.Header().Set("X-Frame-Options", fmt.Sprint(response.Headers.XFrameOptions))
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type AuthorizeForm429JSONResponse struct {
+	OAuthTooManyRequestsJSONResponse
+}
+
+func (response AuthorizeForm429JSONResponse) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14005,6 +14477,12 @@ type StrictServerInterface interface {
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
+	// Authorize The authorization endpoint (code flow, PKCE S256)
+	// (GET /oauth/authorize)
+	Authorize(ctx context.Context, request AuthorizeRequestObject) (AuthorizeResponseObject, error)
+	// AuthorizeForm The authorization endpoint by form, and the sign-in page's form
+	// (POST /oauth/authorize)
+	AuthorizeForm(ctx context.Context, request AuthorizeFormRequestObject) (AuthorizeFormResponseObject, error)
 	// IntrospectToken Introspect a token (RFC 7662)
 	// (POST /oauth/introspect)
 	IntrospectToken(ctx context.Context, request IntrospectTokenRequestObject) (IntrospectTokenResponseObject, error)
@@ -14682,6 +15160,64 @@ func (sh *strictHandler) GetMetrics(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetMetricsResponseObject); ok {
 		return validResponse.VisitGetMetricsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Authorize operation middleware
+func (sh *strictHandler) Authorize(ctx echo.Context, params AuthorizeParams) error {
+	var request AuthorizeRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Authorize(ctx.Request().Context(), request.(AuthorizeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Authorize")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthorizeResponseObject); ok {
+		return validResponse.VisitAuthorizeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AuthorizeForm operation middleware
+func (sh *strictHandler) AuthorizeForm(ctx echo.Context) error {
+	var request AuthorizeFormRequestObject
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body AuthorizeFormFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthorizeForm(ctx.Request().Context(), request.(AuthorizeFormRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthorizeForm")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthorizeFormResponseObject); ok {
+		return validResponse.VisitAuthorizeFormResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16957,362 +17493,389 @@ func (sh *strictHandler) RotateWebhookSecret(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1rdtvIeig6lQpvskztgBT1sLubWr1O1La8228dSd7Ovs2OUCSKZLXAKm5UQTLTx2vl1x3AHUQyjwwl",
-	"Izmrvq8KKIAACcqUbPfWH1skgXp+7+fvrZGczaVgQqtW//fWlNGIJfDnT1Tx0dMpjWMmJsx8EzE1Svhc",
-	"cyla/dY5E5pIES/IzZQJoqeMjGJuvqSpnjKh+YhqFpEbrqfk54uLUwIjkvbZ86fkyXeHP5D//q/H3f2A",
-	"mM/fPdn7bqfbClrsI53NY9bq4/wkYTSe/ThoTahmU5kqNmi1gpYaTdmMmjXNqdYsMev5t+ILv/zboPXr",
-	"nwatf2wFLb2YmxGVTriYtD59ClpPpVAyZk/PT5c3dmF2gr8/UuSpFJoJ3TlnozThetE5lTEfLY5w61wr",
-	"Im8EkQmfcBEQIQkXMReM4IhEJoRd0xh+GSd0xsXEbDNhf0t5wqJWXycp8zfERDpr9X9pRWxM01h3VDIi",
-	"jxSLx4+O7JjFr/QiZoVvRlIINio+xWcT7zOJqKb9I1gP61AxYkrLRJFHQgr26IgMqWKdNOHZF2OZzDp0",
-	"ZM7HDtH6tepUn5sB38E5qmdMLJbP9q0kczphZEYXOD3CDZ52s4N5dvL2r9XTv5VP6WhaAaoG+nb3uj0y",
-	"Mr8roqXstqrGFrIDj9SNf65lUjH+hbxiQhGaMCLYNUtwnqh2DgXDVM5xxnSyOB5rllRh3EiKyCyf3FCu",
-	"yZCNZcKIThZcTAidUC6KU8644DMz6142FReaTVgCc3348OHYQ9VqTPCQ2Vw/DM4IFRG5mRr4J2PKYxY5",
-	"tH7cK6MxowlLCEsSmfw4aHFxTWMeXWpzZCVcLp/Gp6A1pwZItCVJT9NEyaR6naFgH/XlCJ4IiRwDYM0T",
-	"ds1lqgDozLq4efxvKUsWraAl6MzMh+8UD45+fM3ERE9b/cd7+1X39OJZ9TISpmSajAzl4FE245zqaT4h",
-	"j1YCusE2qlv9VprCk8uTv+YzrpfnP9ZkJpUmesoVmVFhrofNFGlbWkLs5VQdQgxDls4AgedxrxesBqVP",
-	"ZjtqLoVicE/Hc/5eseQnGp2xv6VMwVpHSEjNn3Q+jy1A7f6mzNp/zyHm92ysV2zR6rdevP3L8esXzy7P",
-	"Tv73+5Pzi1Y+1xumFDWsqfUCoQrZTGLn/OTv5h8TNm71W//Pbs7vdvFXtWuXe2JAFHdTPNe60e17PwPP",
-	"vJDyNU2QUa7Z6nZWhdAGiyHAcQxOIv8mY87iCAmSNPToySF5xX8i7bB0mOFO19vIOUuu3YSfdWEXJ2dv",
-	"j19fnpydvTurvC+ciXBFNJvNZUITHi9IKug15TEdxmx7l9doKjsI0vFt3yCMembPoHKJ6WjElBqnsbvQ",
-	"bmFRXwCwhjJamDMD6Nkjb/hPpSW9oWJhkVt9DrBcvHt3+eb47V8dRJ5XwsuFlEjQ7PmogCSGUZKYGk65",
-	"NWBZmoeMEzlDgkqjKGFKHdmZqeHRJAR+3QGGHRKFDNrQWE+Q9h6pW599etfj/rA6u973wnBhmfB/N/zi",
-	"80np07OTZydvL14cvz5fSU5HCYsM76ex2t4Zf0ikmPhDGxmZCmIlA5KwccLUlICE4EPdew9n7w0XHEDE",
-	"csKtiGdkLyNwjWVC5lSpG5lEZErV1Mr227n6RsxznshhzGb/XHHzEdOUx61+S3t8wspqcNAwghHVzN5V",
-	"q//L7y1gG0bwUCwBuSBozTKguKZxygxNcJILGaaazLhSIJb8GrSUpjpVrf6hERg011aNi4jbSCY60KFM",
-	"dX8YU3HVHLBOcbPreCHIPrERolhkQGtpzwBTT6UYx3y0yeFuZZWjKRUT0HhgeoXqMShBaZIY7dmcIiNt",
-	"SswNEBonjEYLoukVEwGhmYBJuCCpYsjAn8tkyKOIiXvfjofGMR1dEUrUSM5RrZNzlqDWIBhbIosfPnzo",
-	"lNWPVQhS1lZgRUb2Wpa/Pl9QEhJYYECoAjw3Wt2C/Hxy/AwPvLHMdyenvtluYMEvZ9dKJ4zO7khazcbf",
-	"orwKC7dcaSNdotmS7ciNFuwTFX9ZTRBv+6t6+eECsE0BmoV0zi+v2EKFiHt3gWd2VXcEPJvcxOags5la",
-	"s50VHwuSCvZxzkaaRcCC0oT5i/oiZ1gj1dtXN5Qyt7OstxI5M8A0FyQ8tmuAycK7gOW38g1IRvdHs49B",
-	"uuUahg8Aeg3iKlRNFRORIsIImjwmba5JkgoUDGSqByLsdNRMzztpEoc7fXgzH42MZBpH1uxIk4Rfsy55",
-	"xkY8MgIaGAgHgoqFNtKpufubhGvNBGmHp+/OL8ju9d6uEfdUaHg51QxWYr7ZgXXSNOKaRQNBFQnN112Y",
-	"m4UktFAddslbWVSE+mgcz2UAmQzEiAoyYyIiXHfJu6TEWnNZQU+pBhlbEfjEBiKimg6pYgEM6T6RiEdE",
-	"SE2oUDcsgQMzENTpRMOO5jMmUx0SM/VMJixX6cB2KgXh2swFL8zoxw4XnXHMJ1MdwhkLGG8gihpeWzFG",
-	"DEHhI+bpIzvdgdia5P9W6ucyFdF9QuhbSVQ6mmbSJdCFdwZ3bmPEgxNwlt5JQvEFUCDgKSTFpSesJnJZ",
-	"XJjTCp1KQjylC2yhaMdcNXySaR9VE+QWZjJLlSZDg5dCG1rka04oDRpoM9/CpAQtsgWH1kF3f6eF9tC5",
-	"waboM1YGx3JpNCbUunDAI1JesVnU0NCEUZwarAdoB8iWYsTqluesz1tbnh0QgKsZPAJ81XKGsLSMMCBh",
-	"AWLMF6lQ6XwuE83sl7CgMBiI7FmQiQwdKD4N5gV8uuySNNi8NDuoYyhwZRdg3SBUI2GVYoLqHNd9QgfC",
-	"6sZEChaYf8iEXzNRup/Av08LdABeA2HhK6F6yhJ8Q1subjRB4Obazm6AADHFCKlAI4H0vTx/93aJOIGb",
-	"rPNUCp3IeB15cl4vuCK4su0LvashoVLRDOECVZ+bTSgjaIV9AyAqHY/5iDOh7c0PBNwJJdYTNXIu7dxl",
-	"BZixtwPsKHsOxkfb1EAcn74gV2xxZGAol5Iu0eEdAhwI6Q09RpuWdyIDAVdV9I1TRShSFJyNiWguudBL",
-	"EBmQmykfTQcCaJOQhILJ2L6mpSEACRunikVLt70VoQlu6I7E/w3pQL9AmJvqA9tEAGsffQq3v5lBtkxj",
-	"EYJqSGwqroS8ETau4pJHfbj6fAYypQqt0zxqbZvuOuAuwyKef5gtKgwc3QKKZKgORULpRX04/h1YOlrc",
-	"RwB4BlYxbtF8IHCCR4ooNkoYhFJQpVgCG3cENyDs4xyskTIxPDKmCxZ1yTsjf1J7cBb1DHL4S+IqR9gI",
-	"pXKgFPDrUY6VA5GhJYrZKLAvE5Qt0dlgY4wtherkgHoXqu8a6EGl5hLAOewbIlijCMM4XxctqdGP3Uo3",
-	"9HltZcGe0/LSc1qahd+Fr+q2EPsZ6g4cwJ3YHhrCAiB5CKQVJSiH17nIcUTKVLEPYoG3tkeqIvzNUCoX",
-	"H5PTGo/MDEQeQcctiYIfdu6Qjd+FI+3zwXiNh20grIvtFkYAYC8zMIVkyOLPs8oY0CVvJRpPbqgaCPTf",
-	"RKRNi45KqzSiIK7mTOidvo99ZUOCQ78t2g3ejWjCpb4rIQ1H37aNthmHuguL3DJbQp6PjlPH6ulCAeRk",
-	"iy0afu7b83M7sM9YxEA0BXvSlkkVbg7EKvf3TgFbrLMzaoIIAZmyBKw7UhAqJKi8QkZsmxhyzicinT/j",
-	"ylxd9Jl+dcUnopPODc5HbkTfB36Q+8BzhfnOPOBhxXKsdGPNzJlR2Vy2gpMgcjwOSRuhHkIE0bv5pf2a",
-	"NXJYcxFs+6tbIWxZtv/i9F5DgxpKTHdhKV4KDtq+lyZDCYwnHY3Y3BpT54mcGx0QjcxZeMrvFWGyuZHz",
-	"l+zBPOhaDn9jI4zjBFvKxcXr2pDrAK9bCkZmXKTaaIbwKaILs/ksVvb7J4eFaNknveVwWQhogoCs8m7Q",
-	"AxNdUl2IA46oZkDUl4OBgxaqv2qjd3jUIM44aF2xxeWUC10dUnHFFo8UmSdszD8Cs4+p0mQsU9CIEzrS",
-	"LFHFWPAsiePyf/7jPz8e/u9/r5rVDHNpBOGNtoRhzOugAPZpI5uy3QX+uVfCB1zXU3gI8CuKuDkIGp96",
-	"1zemsWJB6UaLt1MKhHNpM1dsQZSWc0VuZHLFxeTISh+gFtChES3NQW52El4M+/7jxwCT7vNe4OfN/PJv",
-	"g8HHXu/Xf65OlfHPD8Zed0TRtwDYtTBNuCDjNI67BJRbIyEJeXNk/jfSPUqFU3kj8oSLlYizHUi9Bby+",
-	"5uiyK94EZAQU/lgTHmkI1adcbEkSCp+9bIsGm4G5apb6XrHEJ/+et7G49Mztt2bRzziN2UifZl7CAAIa",
-	"39pzb/Dqexf/WN5INk6Qr2bFtjK1priRQlBunhi0nOhQHa+7FF9/fnL2lxdPTy7fvz3+y/GL18c/vT5p",
-	"BRWR1b9WgOpS8O+6u/QXv/z6isM4Q3W59nqtOg3R8iX6ddj74UmZgK1bpTfYikUVY/OX1oRelmxJS6fn",
-	"/X5iyNXigiOQNSRxMxuIkrNIGs24+Bf4t+oNQ5kcIOcvHdc9Xj7TlQ/cZgc1oHz+/unTk/PGEJe9tpQI",
-	"UT2CjIsHsF8lZPk4XzrftXzOv3d3Td7h11186cBrjzdYg0V2i94eqkE4E/PrINd5uXVcK9oWJLSDJ71K",
-	"gZWmEWdiVBNcC5M8UiSkaRSiEaVoGOURSUXMlCKK6UqOaZ1J+P1qGo1etwvz5KfgVpLFmCdKX85pohfr",
-	"JntuHj2FJ5uLF1xdWnXaw7mhlDGjwpcAcqicpsOqgeZS6ctYTmSqLxMW8YSN9GWa8LV8+1Qq/RreO7Ov",
-	"vT97oRD7Nhhm+WUA502hav/xD/u9asACF30DMSSDpnN8YZW4lAFrsIwFVXsoXFi2pPJRrbqNIvwWAayB",
-	"tJZt7lYqRhWmrzzMTNstIfZWFIbPQOVbo+VWNZ5vBOtWD4BcB694WygmGvCh7egcOVu7S8WjvN9K1oaH",
-	"V2ZpUL6AqiuwgecJPAj4nl1sICAmjbQzw8cjVy6iEBz7SO0cETaba+sJtBQDTd8ZGf2lJZOIJaqfMAp8",
-	"pxwAZTaaHbGHDHv7369CBtr5917nh373slODEDP68QUOu+dR8exG/KOESI2vXP+vYh3NaTRu8e6MQTbY",
-	"ZVv2oE/Nd/P1221UBl4VmIrnVmO9yYq1TKmaEq7IFZtXSaJVsGFn3RxItkwNLXIt0cTb0Lz386gJ/M64",
-	"8L/de5A9HmSP+5I9lsE3jbg+ubZOrjIgOjU4V6rAaV11yHSkZXKJNKcOhPi88lfn/a36CW2Hlb81pG8y",
-	"1SM5K5hEFJpEDLXHIIVKi4hK4ZTq9qQ3sumkiiWXdMIq7ddVBNIOZO8g38avKy9xK9QxB4k7FBWzyOda",
-	"Brkpp6t1CuTQO09klMKJduicd9AHsHyzzrK30pdRkCqPyIyqKxaZH2OutGrIBq12ra1py+189YkdR1Gt",
-	"wffLOKqypT1jMVvhbdDso66viOUim9o2MWDHCBcsHltn8O0N1zBt1cKRXx27AOiK6k+QQqn4RLCIDBeE",
-	"AgTYQlhFe9zLD6/IObNZBt893j8g//1fBzulte89Ofj+sALkSgu5sLy2FI4yT/g11ezyii0uf7txUeR2",
-	"rv3uPlYJs0QuTUSfMz3uQyqM6ktzxH2kxJ0s5rtjltL/7UZ3hhCgWUkJcXUvP7xaK9uUT2+eDmM+gkOz",
-	"a937bofY3JHwCuLcU8H/ljIX7q6Y7pOz8+OBaJ+d7z9+EhCqScyo0mS/d/g9GXKtdgJy8pScdvYfPyHt",
-	"E/PUjtH+3r06JSfR/uPHez8MRPskenZ+vNMlIY0nYYDYCrlCAWZ4zageTZ2ruEtO8WzJjM2GLLFBXYXs",
-	"jxJzjCfrCOk5nwguJscx8sDkuqxCPqmS9Js8dIUUbzWSL7+lKzy0J08Dc9z2/LqtAnFonzz9P2fnx//n",
-	"3avTnUrRquxUMldUzf2WZ1Z84l9LaWrFJ5UzfiyfT2+/CqEWTR4rkYkrsCyas62nFS8/vDpHbWkTPBAl",
-	"WpGjBabrLmF2dwnezLONWXiOsAVLw35vjZoDk9Rvvo4swW7CPjl99fSE0BhS84S02uMRCf0UlLBv9Ec/",
-	"Y0sNxM2UJaCM24AAOsNo4DxJZemEDGbbiQGIBiJjxVypFIo3+kkuGX2e0SumlvLI/CVi2ooUjExlHJmR",
-	"GIfQyREVNi90RiPmbrF92OvZyHJHe/EXw9C9YStJa9mvXgW1a9C67F+/BffvDAYf98aDwcfvxjU61EmV",
-	"V5X+i/3UHcmZbztxzr3yOm4980W1SHZs48QhkIzaXH9IpML8A5tTnOeWyjEYLGIursqsGWpSrjnqfC2e",
-	"iLOBsSqTLFchr7fhJUGm1vX+nLM4qgmNsBWoqsQu+AmqBlASSa1ZROZUT4+sQQxrCUAtKwLBtcAvb6Yy",
-	"xry0YiSaV+FqOQBN5k5VhyVmhFaQFc209TxRCKxEFi8wMZ91dQmt4DNCGD2jRAXkgXWjA9aNghnbCIsK",
-	"UvMg9dhWnMBEPDjTOZ2wo4EAACkoEYWg4cKYXOF0BKazxGbZB/ozo7EB3SWFaspGV6oeVit18oKQQEdT",
-	"AqM8UsRqopZ3G4Iorzx1Jz8/F7ad37i8agUtv0zkr+vux45RdT0vMht9rb5h7Q7UF/DX881cH8hNF9kQ",
-	"G9jBiuK8ZwapQcYl/37b5YMiH7ucS2UTEIZM8YgBF3OTlOkZENw6S0yd0fc4Y5lLKk71anYqlbN6ldp7",
-	"9Mnjxwe1z8IxZ/F+Dn5802jZ7bweluqpZw5KNXEfml+z6rgDmq42eVX/yj7OC+YNLvSTw1aVM5+XTP4r",
-	"nlTVqPyb5tXmkeG44chgcawcQ6XDuu8zRFlxwZ9xt0HObtaaoez9Vd28VWq3o9tVK3N12ludfuYO5ORp",
-	"K2idnR+3gta7V6eVR1Adf2a1rczaySeVL3+sfHmx/jhzPSmAo8IZa073vMp1uZEyY9WY2ykuWQm9mmjY",
-	"TTyNTgReK+aukSI/I+bWlRJqxkAK/sxGflu3o2yJ3pQrj7dG9NxKKkk2SSmvsXQ97utcNHwhjLZBY2Lr",
-	"VeOba88Anlq5kEwdqRHvb8uH3jw/PrMPZrusuGZMT5RjQvNkQQyKwGIrhjI6IxvmSJEx+GdI26BB75Ei",
-	"b54fk+PTFzvLhob8HC39mI3pZbb8KkJSUWXDv4U3aay5nb+Uxp0NWyXsj+lljSX+3Zz+LWVHZESThNtI",
-	"EnBMES2dv99sWmk2hyN5bDOMGpjlmYWR5U35S6q8PL8q391gwtsa/b7Cnv+nSmX6LbvxTQ1LrQ7Q0Pq9",
-	"l2wE9lfogLAX9PYPyXChmQpscR7UBx0jLmqDI5kkbKTJVCaKkSGscEGUpnOIwt3MoG+T7GuQolhLBRXW",
-	"BoC9XJJrqYBMuZpadWks70EUlUDJKVc0Kr3uSUFBsYMHfC6XXIKYibwKiLnc6vT/26DoyoJwt6eXNr3d",
-	"3NxdJaCILSWgiAYJKIVs/WVdU0Y+dnvic+nYV5k1Vp80TBGspBB2jTUMqiBjNxCbvacrJ7tmyTVnN8sT",
-	"uWzpS7CD1LCx0UimQqMtNppxwZWGyL0s1xp0S5f1WRnqHPNrdqmYUlyKumhD+6vhl1gWE9gjFg5LGFAx",
-	"JiIW2cJzUrFSFYopxQoUtihSg1XJ0VXDveOjRMgbMly4siZYGWD9PC4EoSbqzU5xw8CTRaPATJEnr0Nx",
-	"FTm6ap4FWbOhEzhVu6V1qy7LQjgVjhyU4aZ0lOX7roJJRyCeQpmEDUV8Wy7+cl5tjm/EqAS7uWxK1Hx2",
-	"vITs5bWUhl61+ecymUj9mWrOWht1jfawamFnTLFbruvW5xpsyey+wfk3cRFuaXflGI21S6yOaauiIgkz",
-	"+gOfiI5MNWmHuxBCsMtE5FAw3IGobcVs8eVhIm8US46wwrAykkSSxkwRqkhYiJkLu+RkfWz2VOu56u/u",
-	"0vm867madjEgwyyrEJ7dMAhvnVM0aLlSDZWS5g+Hj78jtgSELWyjlqXNPKit6CABTjKGUsR1cppa4atR",
-	"yLgq+m80PAfPUVQR3cWF0tSGj+brzupZ7/aGT8ZP6B7rHIz2os4h/Z51fhh+zzr7Y/OF+fxDZdKV5wpw",
-	"ox72Dqt5mi4lIrbeSk2e151YZkbM/ZJeFZi1JmEUv3HSYJW34TSRYx6zLcX4bkJkXSBtE1EXFERX76H5",
-	"C1WRoWdsJA1jfyojK6mXMovx58uR+70EsUwQxcUkZp1UGVkkMmojJvlDhRcpRuwoq2nOE4giZ1jQygWS",
-	"ZxDt3+4o6rDxZNr57WomOvO/gVywMr0CrsP7tNKSWNrXr5Unk5OScviLLVSySkBoRHcFoX7NfuKyWSvp",
-	"bUAYHU0xosmWlaeCsI90pG097T4BUgq+I/MXnrsUhJJYyvmQjq7I1Cj5MhmIWI5obD4dESHJDY+jEU0i",
-	"1211MmNCB66gPeECZUdDg5CkQzjH5jR9ROPYrKMVwCP93d29/e+6vW6vu9f/vtfr5Q/cCcn3Yqw3Lliz",
-	"YDQpVKw52Ht88KTXoGjNGbuWV+zBf/ngv/ws/+WZTd6vtkisTukvmHer+zxh02YMaRDMaMpFs3KfpELz",
-	"2Jz4AusNJ4AmwUDAV7GcuFAIEtJZEpLwl0FrfhMNWr+GeecO6HE1SrVBq3CO/Dasi3VowtzMsTiOmGdN",
-	"ZLSjRpaoYQzWQmRtMFlCc411vHg32wjLhzu+fZ5SdhYFbsqidEQ1mBN9yD5cFTJ23Pl/Mbvxstuvy240",
-	"s52mmypBDmAzOrq/d/jd4fcHTw6/W2cK2QIUYx8Ss/KdI+JF5+S5gctQWAFVK73GYMkt8qLHT0p3GrQw",
-	"Ito+oJOU1RgC7exV133uXPb5XauYsbnLc22eyToYfNzfM/8cdAaDj4+H5p/I/Pkdq7l89La9YZpGVNNl",
-	"uM8N5+oys4dvgplBy5nKLxX64S9pPLmESLDbD+nHgFy66uTVmUeVj14aie1yxvRURlteBQ69xb0qlbKk",
-	"Olrk5koZDb2msg1KoZ93eQm7ttGAq4+54rmtnHHtuNs7YMTMW79tM88+65QRP1YecPGRrZxt1ZDbOtYy",
-	"r0MgXtqpB8NBDa2ppJho0qpwmswqXI4/yxvP7VxsQAKZLt/vffdkJyCsO+mSTNgp6LRrz9ITXi8bJjsW",
-	"Ei0rGr64qqpOPobykqli1fWDConqNU4G63efUk2GbEJdEg+cJZnS+ZwJFjV3MVird83yaRyD36LQqGXI",
-	"YikmCn3/XLnJqxl2w3IBMMIjlfWPLTqE7CDNd1WnMeUT8QhLsIeKR6ELU/e3qRoE8yzX+VyeEu/L1sqI",
-	"qWYq291mjqA8m3V5kveKJZ1j83sDQKvKiyyBfgEWS7ss3KmPAYVlBoDGOXytoADbENYdMbm9vO4FGPox",
-	"gef7j59AWCD+D0lulR5/+35lSVyMh7wcJ3K2toIqTbQiloIHRArrQxUyYn0S5tcS2vZMA8FnMxZxqo3I",
-	"bfspQlQSRrBfsUVAwk7nii06sA54ohOxmC7CgYDe8zaMSWk6YVE2Spccw5pcdy5IslFTG/AvpB6IBdME",
-	"N0euWcLHEBwE2ON6PqM62QzKbxEG2oBgmi3cUIUpREb3zfdhUyBffnh13hwX66JJE6YNlDWtkmuvGGqy",
-	"zuiCxJwROmXUZiUIdoPFiQci9MAntHW5ly5rx9yWXYKDpIUiHFp24RZzo4G7I65dqu2UXrPM3974yspB",
-	"oV6EaoF++PC/Ave2VO/Vw8TPIwfp/O49uvfgbGgeAFty4zaN99ko0CdY4bW+eHdx+hTNWbe0ZFQnultR",
-	"USaehGHeKAbQ7e0fHAKRL1lmGsQI1W3mRCQynlUW+5B6DsK6Vf2WF/6KLcj7sxdIm/1NEDqfQzMfkMdD",
-	"Q5rz5nv4Jco2NkJkRcygXUR/d1dLPd9FV8E/7T//p/3n5nvfX9CnEf1fNJ7IhOvp7Mfzn4/3Bmmvt/8k",
-	"4hOu1Y9P8BPO/yOM9E8Hx9Vj4aNzlnAZ/XjQw49oJf7x5U/nH/568Oz05OfTVwen/3q6aQmlIVXsYJ+Y",
-	"03e2aez9tn/wfUDOfz7u7AXkCcFVB+SgR9RO8VDWr6CcM+VqK/l3WgkSpUzGP5LzwfWdWU6mKxn17t/l",
-	"YMMjlkvb2SBuTNcjXCPaQNsWRfhEYPEt5IfrfRZefKonQRYi+333Q7ZRb0G5L87AUQ/8dBgEAoND8Yjd",
-	"2Zh2pJ43ftZ5WDslUtUo9NtcdZj9HmIQ/GHvAL90WBCStl0VSFhLs+JBq4bOH7O5yoUAUsN42XQwcHnc",
-	"J4drskCWh87i+tvFCP+GSy54satg1j3gLb/ihBptpAhG1bb3gvrcLryx0b6yTLSSg3ZOR6yj2JwmYIGx",
-	"FSYFTRJ5A42TprYlbCJjd/vNZvSFjvIh+uHSVBDWwQT01TdWRWRKBNzD3BVke3V99brrOHYi9ssPF91V",
-	"pQa5qHWEe5J7wRLj2UXWVr9eAzUuxQNDSMByQI7znPTq0qB44Mu7ClofOxMJFKijrvi8I+cox3XAYsgS",
-	"62Xx4KtQM2rMY9YKmiYy/lRXSGdVeHVhsMIluEVVQYKRdLdTYDLy+ndVWM2aVH+orsR/aRXxGjpnccb2",
-	"1sQGZyhxs4joaSLTydRWdjBfIP2wfaALMeOK8ogouVNt9isqNX6Rf/oZpTMLik8+6Gt5zWI6YnVZTUxk",
-	"R718IBBUM4WCDPlBlPyUhu/UbNTRnssGFUNFGtt+ewb6m/QEAGpYaRCEsLjNQO6z1Tm4FE+ns/X9vcZx",
-	"JQgsHn/JKOBtoQ7VGhaoLZfHsVcSFopU2Nr9IRfXXDPUmpKU9TPtyOpRYiAs8FNB4GEULbUkygidgpE2",
-	"FSSErRamwCQtOhC2Vx3YzbDNsnm2T1isGHncO3Cd1s2sO/DBFrrBuI2BQHLPtYHLLsmg1BoHMayjeNR9",
-	"dKCH5l3Yp98RGPo/glR7wxWrKq61mcViHZ3Ba8sPFhbMtSoTHzcCaS95/xuRlSamD7zu5TW+oZahwgor",
-	"r9pL9my8wM8yzdA4fjdu9X/ZwEjza3NW64hL0wCe7Vl/6tB7G8Y+4Mjry2ZW+LbgN6dEmsexUIyrxCNF",
-	"7kcxPzRwpNQaE2GzcsLFHyErz9uMst1Bint5umk50YpaV7/JqSiJO2u5J5QPWpYOXsqpaPL6i2YyyGta",
-	"Nckz2YjBu3uDNjpZfabbCQs1JbpefrhwRbqW8r8r9Q+/jlnxArqRXG/0f2FOyV25N5pbYB0IbSmwv6Ec",
-	"/bVZ4rcqLjaj6J9qLmL57n866/V6e2vrbNymuNwHNpxKebUlHWpNnq8PG+X+r9jfWbAbAhEMQh8Bzx8u",
-	"jCyAoikETt84z50Ld7HVIFhEDvd65M9SsJrAh2tzD5tG2TUiQfOEXXOZKmflXBVj8d5ZDgqNGYZsLBOW",
-	"M7jMcYzF1LSUG8Qm3EYVSeKGZbnNk9lhFq+8oHlsolpYILxV+4sSzC3VjmxcGSKHj1Xoa5d6gg/nJ9fg",
-	"nfdnr5d5vH+aa49mA6HU4fWnoIzYK9tdoKe21PaCtM81FRFNImKHVTsbNDL1buBmqtjoMg+g/ufdX//5",
-	"xz/9Y1OHzvIB/Zof0TMW82uWVEV7aM1mc62qixPcjtDBXJv2MLlmYlUl/wrjkHnDBkeBEEwVCW9wvx2I",
-	"k3LhKHaPzWOk7AsbbQBezKqIVP+cJzoub+fni4tTgg8UwqLsWjJR39ZVFCyj7d3KsmygU9xmI2YNRacQ",
-	"ExEaSrOrtc0Rqkr+GB3PvNm5psCtlRnCwd9pNpT75pk3pPvuuR26ksYioLhlBjkAr+0WU8KFbSh0ZfS6",
-	"u5YIRdpaEzwQcYxwkkIVxYApo4ki7dCoTV08pjAgIYT7mT9cVGQCGWdhQP7nP/5zpxCPujIBZF3/Ki/D",
-	"cvmA7M62eB13fw11XbdWCzsN8S8fe2vMYaUYtmKfhi1XE18LWYGRQDFnFHNHFXl/9tpWH8MK2NaAVgxb",
-	"cHmewDALmZ5Z47aSSA+149eAnVv1lrS1bUlPa9S++5KtSpeMoJYmXC/OzQtWHsD+48ueQUFs4w3SDrM7",
-	"uvyf//jPcCcAoiMmue1U3ggIxUZXa5e8MBLQQNBYSXAKzjWLgF8f+3nMfYLeMfLq5K82tY+buW3RZ5fW",
-	"1/rXzvHpi84rvz8Lzdqm06zdyMsPF1Uezmzx5OWHi4AMaYIuWkVCO/3LDxehrRQO4Qo4/+6fQmI7DiFp",
-	"rFpaYT9Vy4Ogh/2qddnJCz5TSCl2pTVsUAM6uBY2Vjtb0UBAHWZscGi0I2C+ee4kBFAKxiJ1RKjv6XaX",
-	"hIGUsbxZsvFZb+x7A3EtfzEtP8eNzvkllu60FpYAmt2AywD5ClnINIFujBaUgCh4ITG20WK/dcZo5MfK",
-	"KJcHyhPXg2Pp1ZsEbOfZ5COo8QMvRtB4ZnlAfyjDPAvT64ylxnJiS3iAr9ctT0Rujmxf9hGM3LUn2LXO",
-	"p+Lm4Jv8p/WLz15wCTPm/ApD2h86BkdnNr9u6QU30ZlRonOlxl3GcofLvlf/2Es2gEzJwvTwTf7T+h1l",
-	"L1ihvTic/TLjND4IWDmUs+Lr66dcGjRAawKzAyNzNN8ynSwK8ziPfgUW+MQV0dshOkarVWG73/uhFJ5m",
-	"83BK1TDbro7hQPz3f+13D3b6qDL8RBUf5S1RC4Xho6xXhc0ZsfsbiHLs2dCMYoPPCJbmQSliBksBkq0C",
-	"F4NuBJmBGMpoEZAwC73DZO3iwGFNlBuUkggrIwCLw2S/mZHKbT6CgXA9jnbQ9ehvn46c/9GyJBIitbK8",
-	"BdgkMGOz+ZxYG9nEN3/CCa+M8DEkGd2FOwXUD3JmByU1houBCE/fnV+Q3eu93Rnbzby/AaizuQEvc+ZN",
-	"qXKh7uCyHQi0I6yp5dpkh5/A4ziWGJIsNMVWepaT5WxyRrnQlAsssgZyRya/TbiepsOi4NbBuL5Mjltq",
-	"GJAPDQG4ygs6KmY1Ie8Ac5+YFOPEDL86s8WHbck666NdlMaQ43HMBcviRbIkioEYCKh1pPoZj/1TaNVq",
-	"RbK6oeHvoNYHZKlO5qfwCE0MAwEea5LIVLPCCFAPKvTActcWh/rn35Q0uhfenhiIEMs7hcg1M0hwfvGl",
-	"ok5HWNfFCgCP1EDA7MpVAHaJd9kDgAJqSucMtw62EXinbyQCOw+clTl322/NFpaSBuieHJJX/CfyP//f",
-	"/08OD/aOCEUigD/ukTfut72DLvlJRtwW7JnTRLEIis2MdLzok5fn795mmTqQm/P+4nnn+wBa6kB5mlTM",
-	"KURCqDRJpAEYwtSIzpkhzXNGDTuw7Ju4ILspNSKmWKC1fJiaQ+SGx83piNlUFEMJIMvUxj8AKYNuJbge",
-	"O/hAUK8vTNsrIXvQ3TfyLlQ/O+z1uuSYYFIseOD1lESS2T0BVOKB9B7bQIjjOJY3YUZI4fSNnGxuhbQh",
-	"rIIraLTCkoHIhLk+EdIT7dhHrjQ2h+J6p0vCn0+On4XoHEiuWURcy6SBCP98cgG/wCZ+2Nvrkf/+rx+6",
-	"ZhsYTfLnkwuzADQ8Ld17MBAlPmQeyYGQcDGK08gQJ9fLBEoPyWiRSf0RG8U0QYGfCm8bQBNhqZbn2fpO",
-	"AspASaxk5EKaYz5iNqLRydpzOpqyzn63t0SWbm5uuhR+7spksmvfVbuvXzw9eXt+Au/k5cRavs5pCAmS",
-	"qV53Dx+TcybonLf6rYNur3tgu9GA0LvbvWFx3IEl7/52c6W6Bq2hjkGVHRlxzut7B0A3o4uMdCHV6rv8",
-	"K1vRzRDIAAPDvbQpZQuSWkJnhjEQ5KdHkQXTCOo2Bcu8NhAw6A2PYxgZ1QyUgAr5W5CmBfIRpmn5eXUD",
-	"ARdXl6xH2vs9V1ebDBcu1n7HeXO4QRA+ESogsRQTjEASJJzRjx06YWFAjKpIRuYO8QymUsg0ATWGxjfU",
-	"bMMcu7JtF7NxXTccOBWEnQzkXhjx8s8MGrW18ooFcJX7vZ7jhFZm86m2u1bUrRt0JThnGlnsGghYukKl",
-	"zb0MGWJZN2t6hOEKAPJPpRHJ44pua/b4fnwb9slU3pCZ0RSVDcy1HRRhliHDs42MLNjpGNDt5Gf/uOrq",
-	"uuQYzh2s7aXKXS038UGv1/JNUOgNzk/NM5q4V37pdX6o7jBqju/wYK/utLPr20WF/0LK1zSZsIJto9X/",
-	"5degpdLZjCYLFz+Px+8rP14HSrMQOgG7dcQVhr23fv2E91BtDrM3RJDaQhhdBUFcgkSz7BWgWJI3keD/",
-	"+eSiauhNTurzT+tRtuNltlJzfJ+CIrEEeatTqGPXQTnOo55LiFuwr5RKydwhPpdmqsBr20Qi17vvAHSh",
-	"yj3Z7/ZK5f9UcW5bYuJw7/CeQXnzy/lKINydV3aEj5Q7h6bQPGeCRx3Q6idpHi1VB8fv5ky8ePa08Pgf",
-	"H35h0+SpFIKNjGJiz5NEcpTO0K13j+Da/A6+EjBde36NwJbOOdTr3fXr0gBrlkrXFqTPbdIxv2bKNkBN",
-	"k6NMLefa6jj5DPanDlqul2/heM7fK5b43Zes8MCU/klGiwYIkIkgvs26dRzNuDjNsxnNct5atcH8hOli",
-	"TVCnYo0uMPZT0dvmQpcrAGg1KNgpIAQRfDuHG7z1E836vcObe43ffO91IYF39w42WKuD2aB1uP/DJu+9",
-	"oWJhV6waY4t9vYwwQevxBkfld4iCVw82OaushcpKEjfUlAtoKHxB2nTOO2Cic14aDy3db2WsLOBMPVqe",
-	"z5kT6Yv5k+hu0WkijGYk2A2ZU550yRlLle17PGdCG0XSfw09NAr0J2zhOqYzHi+qFCh7Jq4oblavdBO0",
-	"3Qj57EwPePcHwLsVyHOWuWIsUBrI3QyLcm8tjaLVTM0t85HKGkLb4hRg6sDwvpXBeyWsyBzPx1H0OWzM",
-	"mrfmiYxSCObpmF1escUGTMtfy+Zosx3czdZQJW+CKmNNja7DsUpBzjDnvmiMjrax2i3Q0b65hI5N2IJ9",
-	"97lMhjyKmGiMx/bFAh4fNF/sLRHRvr0CEX/PIhN+yT35v34Kfi8HVPzy66cC0tr8OVuT3l1p23r4C7hq",
-	"FH4nny7hK3pofZStQ69n+OQdcZzSNFtHHg/Rs9ZerXOE/OYIXmgnuAa98GS/ffTqHd72eP3TyDusbO2w",
-	"/ypTNLoLaQ556mNC9++XMjyzUTcFytCYHsQ2HrTSgpJjKYSNfiYXaxRb6rOzpUJtSyBhlgVRkPnOlXXY",
-	"OmFjRtUVVC0AmXuesDH/CNI7hH2PZZp4jTa7Xw7tvmkYhHuA8Cz/JkgbD38NdxpJoWTMdmvdeZCaiw89",
-	"Uq4ayc8Xb17b7FyIHaMRalX4ovXFLYyClcjZQITZNL9TpZj+FHbJsQ0gOOwd5oEA9jHw8t5waOZC5Hhc",
-	"4+F6ik+vRw3NPurdqZ7FRZxYcsUEK/fuko59VxXO0Tm319g5lTEfLerAwb65axf+9PzUwM+/dp4ndMY6",
-	"72Bate5leNg++4wJi5qWc6wGwrdSP3ds4S58TlCQpHRiHvjZH0qQZ0GiFgCPLVQFUGPTAJWaMqZdBV8z",
-	"h4E9Fo+DzMnrrWGY8jjqrgCfYzM9+LttLIQCZKywEJoHHykC0Y9GgQkIVaXZYDUYlcp1FkE7p3qax89S",
-	"O2G9A7HYUKmm+UT3srr3hCEOTfBhpNRqdAia4o198Dd6TfHMboFmcCgP2FVrc8P4xiKwwZmpWgSbMhrr",
-	"6b+vctH8DI/cpVfGzlBz6/NEgtWdK0Jjfs3uxCXzml8zYTSP/KDwaO7O7bLyXL8CT4s7knxKChNWHZEB",
-	"pRnTCR+pWhrtbG5kaKPtiGazeQwRyi50DONzdGrjVc2PYrQYiClXWk4SOlNHtu8vBGSgHQyDe1M9kjN2",
-	"BL2CZapV7pBJWKrYQERMY8MQdZSFlXamVE3J31KWMnJDuT4iEdV0SBUjcyljWAxXmo9UjXjxxm66GTmd",
-	"x5SLWxA+e7RZuNxpIs2JsVQRMy7BhKo7QQxvqlm218r7x8BRP2J+ldURuxQAUmP0btvmfaDFUyYuN2IH",
-	"66L7ceIDUSgfWhknDnzXljO0dfdsrPvOQGCskU0Hmco4ssqIH/AfVt14ngJwl9b+fJbc6lJI8tj92Lm5",
-	"uemYa++kSczESEaYVnX7Ce7VJvrCb+BTB/VwJTYmkx25iLzQdp0a2/QfvFwviBbjxYiQN+tixlbx+LcS",
-	"ctcda2+gvUFUyi3sQ/DerdRUeHNz0yu8trF55V2u+G+s2MK7t/E6urOp8zn6+vByyg4qxjaR7xf4VMhG",
-	"KSvJXoIPdVUUIRruyZNCOBcMUqB66DWsp3g/yzhCp6Mr+I0eSz6ZQiM/mxfGNTYEqHBIDkTZI3kEFiU/",
-	"IoErEjHBoW6erUXnio0OxHuB8cQQ7o1tHjo4dpR3f1DSRc3vY0x3Pdmd0UWho08tvSXtPD9nIPIkjYTp",
-	"YClLRiZVGS+W7RnpY+doIPxipoD4NGFY+mCWKk2G7mDbh709qB1oCMIlDhvuVNF17DB6lzS92MN0y/S8",
-	"PHhTWl5Dc7E+IoAGltOhHmHttu6FIL7AW7Oo+ndI2ooeYaQPRarU6/2wmiqtCZ3IsjmK+NolYV5a+ce8",
-	"LqemV0yR0CV7haRNB6KyuDMmf4VeUhekO2ACuk0+CwFzBwKrT6us7HSWLI2Eyn8vT7CzKQDLrXTrqtln",
-	"dTQN9vvbKxRYzvZY/NbmNhkx1WYBADXGdIJCMAlpHEsyEMf1SWu2di2ZMK2qyrbnqVJejffMrFUsrE3a",
-	"Bs56jxR58/wYZOobnjCrMZRPo3EZe3tSxRXApcOPcA9Z3fcdm7C3+UyFYuvhQNjrKc9ZqOMeHpGhhPMB",
-	"Pmatb+5QBgJPJZLMKrblXrsBGbSknkPTXcON/O9nYwrfIz8aCJ/7dsmxKCwN4wOzDILAUNWhTEWEPdgw",
-	"73cgAMxzUIXHEJiGCy+LwzotMYkXEsogj+vxQNwkUkywdfwRoQQ+QnZYTBcsMntwOTBQst7syVslVwNx",
-	"2OvlbBLOJwQQ9S9suY54WMgHO+we7hTkAUXoQNRl99qTr8q99cWFPvZBqsjldRLETlmEwLxaL7G3Lh/X",
-	"lyngUMpJtQPRdkm1fVKTojsQYZqIPmd63AfbsOoDIPfx8U72OMB0/7cb3RmCmhu6ssMV0o7NAh0ubEbP",
-	"csuMR4q8/PCKnDMdWIkq5EqF5EcSqnRo/l8+toCENDVkfElAGwgoVYKmcteKJmQf56ER6GZSaS8PBrtd",
-	"4RWEv2keGjCOBkKKEbO5x05vw7VYUXdpMSodZmdoRTN/icXd0jTiTIwwITNnIJAGBsJF3s6gTeO4+si8",
-	"ilGJEVevzLrHMsFs74Sh/lik4V3yAdBLJiS1ArSHAgFQYYdetiAank2Gf9nFwqxVEmmVQIrRJHcpkBba",
-	"2jSWR72wAr9zit8wxYs+HskkMdrUVCaKkSF4KKDJ2Rw8cnkR3BbdLBi5tPh7tV0UG0tU2S5snzaDSdFW",
-	"bBBB6zShk/ql5S/A+PdltFiW0VHw3coxv3l+fGbvtDbgpCgX9Yvij9FaUA90vfO9rgEobw0EClxHxCwA",
-	"ojTybq1IV0uyhvnZdbGRyUDUtIRBlN6O7el2ek+TmFj31q0iYr9+pemFQUBn28j7zciEVLXWqdOkMOe5",
-	"u6Do4VyVyHR8+uJ8zkabucrcwDlWVMYX6IRC7YK/Hr95TbDcw8oWLq1+y4zcfYtN8PN683w2l4krqzZt",
-	"9VsTCZvrclzL7vWBzThdXofdZJZnA0Z2WBG4IdrQWXjMYxaQ4UKjjdb8sdO9m2gCrrKjuUfH3fqr/iry",
-	"pLzDqcyHKjhvwB747yt8dzRa5CE4mZPMVvgIQFGZ8UniikolLOvZaMX1PGvWyFmxpBGrDrkwc3Hri/0C",
-	"LmfY6u3hNSNkd7zMt1KTxC51peEoP8yN8GOpEMatUGXdXd4XomS3UnOIpE1XzL3T8IybesohvwmEjPow",
-	"76xhw5YSASE+hp1Spfb2D/6hKHxnbQMay99LvTHuWQYvt7OoSuTNorxLnmHPfr0dQXVdCDqWkDFUb8YV",
-	"mAtlQmY0NuoVi/yI1tvEdL8QTsvyW1JuLaa7dvhmsn7lkl0+qjNMbW+1VSNbAfpe7vrCUgxz2XkxqK4n",
-	"kd/PMqTEiieoybjS0M5GzJUrRntkC/yhMTE8Mx86x+ZD6KqllBRY75F1agw8ik82r2CyLoL6flBWkFSw",
-	"j3M20iyCimNpgnFn22Tum90iClU3lEMNOMOr/Np4Uy4m27qpVTFh0OuMtA3z6BQLr3rMLv/VMrzrvV2b",
-	"uqdqdajXXOlj8NWr5UDbqsXnj+y+5jOuoY3BmgefYuHrBuGvn5Wr63riV3IDCP+VY4zGdwVgj2xmZd7u",
-	"o7mf9Rbmm1uFm2yeDnFL88BtLAPmHT5iDWNFSrkTeYhITdKEu6bKhAkH2UagXp9ma2v73T6/Fk3DCGVf",
-	"Or0WFmFbsjQSAfe2jGau50kNL75ii8AdcYCcT4oRu9/AsC+Dn03MhhtHSnzjCJ3n6FqErkbjEsva/Z1H",
-	"nxCpXWpuESMxwc/DyALIH1bTA4P8QrqifwXP6ddO+u8l0eEbAy0boWNrTBeYRh2vqK3tVgNI2xZRVhDN",
-	"R6pUAesBGL8lYPyz7XlchsT14stGYveLZ9hcC4ll3lNgjYzvPfiNC/rZm+ulff98HkT7O8WQchuN9TI+",
-	"LcJkjhre1750Xy2QZw/fWRGo7M0vJXLnW6xL0fRjvKhyJW2+eibSwFv+VIpxzEf671K6Xuov01DOpgWs",
-	"qEGsChZSIXMvA1tVpK9tyj9kWbmX9mHvh51lNdoJ7UWsbSK5l2HcTvSHE5Q2Roq/Kxj3qro0gfFV4v4K",
-	"EOx9IeL9IPV/wzLNnyEKtSlc3kLmh2oTo2mF1xo6Dt6rKGSbHN53Ub/12GT7Wf+hsepBbtoqT0FY/my5",
-	"CRqwrOwekL9x1x1AMDi4vg/IRV1mA2mz2VwvvKh9I2vNU73zwJu+Yd5kW0aW7jzvA4NhWKVcnO2zr7QC",
-	"MU7TSsTYPvdaxon7Y1xN8FExaCKvtEz+gGrNAwtajZ/zGNrEbQ1Fa7mU7Tq7pkkYJG1wr82dze2qUP6P",
-	"IAwZ2gZyRYB9LOv9JRv0G7uIb9oSDeGQa03QWZffB/b5jZury7g5y4B4m2xyHeLu/m5w83KNc/yMzeQ1",
-	"W8K4xtY2h/+er9zu9wGQv2VGc67l3NX+grjUWE4mXEB8oZZ3ar8I6uAMqkjUVOS0sL6yJidWVTAPp/Bk",
-	"RdXNSsnzOIo+H0Ee0OKPgBavjeyNdxrLTZGhlmLbfudNHfPn9vH7MaDhbHXyy7KBIGtO7xLvpWDKa8Ar",
-	"4wgaRfNE6Qdk+MMJO7bco4UC0i4HTu9s31qwSVCvq2yWBZseYX9no5qc/3zc2X/8xFDrKzbX3YE4LuwO",
-	"iqpBBwVlNkVjKCKTA7zRu7ANvBT1VSOWUOvujfA4zxePSvCXEdVbN/CC/j7Dgh/MJXcS6VCkSrfn0Lu/",
-	"2zJGDUOOqzC9idBoa9U8BCD/gSMTmsLk1lQonGiVEpUB90o1akltcliTRlx32LVZ0GpR1jx4gs/duWFv",
-	"6SjeGXaPqyTDBbIXI9BnZ/K3lCULr9fDSEurWla3d3j8eFmVXDkrHWL6up04wDJiCRRYrFuFSoe/sZHe",
-	"zjowx3SEBe1Yd9IlIeQDYkk9W36lC4XZwxXHgspO5WKeHG56JtANBBNdYXmaz+oPg4sRa1Wq9hHVrGPe",
-	"bW24gCEby4Stnxtq924+951GOmf4tN7KjLt9CHG+S4ZgrqOx/mQetrcSEMFuMt240PQp4toTT1I9XVE3",
-	"1nXVFeTs3KgzLz9c2GpZKh2Gfm2/AAsTmv8o1PezpfuwHiiUGGxLwUhEsxx08yBJRcyUIq6NvNHx/Qqu",
-	"S4rPuxFNuNTHqW2o8fn1MobJ3v5BsUzGT2e9Xm+veXakt6gvVCbDrgDLCK6ukXF8yxoZ9vRg6eBxM39c",
-	"0zhl+HLEWv3DXq88c1Y3GCp2g8pLNYkZVZi5knV8+4dW4FWOgBY3CZkZQmpvGatrYHa8LazY7WLBlvyg",
-	"N1lSkCfWUzuNGaS4EFeazs1+wxIGNbLnibzmEcvWgGR68yMZMmhlZYj77Y9gU1CtLUXwFzMmmiiYeUbd",
-	"qmiJ2/peUKhfgv0a/ErS7gL+obW1HWAZz0Ltzpsp1ZntaERTxbrbrheyblX3VC9k7TK+3Xohdmu3rRey",
-	"BJ2PlxGzWA0E4B+qSMoRlDiLuuTUEC5G4GQmlAtoXJQYHPQh/VgQLrSB8pgoEBKqBtseyN9PFZPNYOur",
-	"qmLy7unx2Qt5UVXCROKuiiKRs480EI1QJoI2Q1jTeLkMcpcsUVXoCog1r7Hqt7k0OChD4LP2TzKJDOzM",
-	"KI9zZhWQhNm6kAOBoTPFulcOAtxSlCG2h729Knnq5exa6YTR2bG/7c+QrGCxUOeX/ov9ujuSs2K5YCpo",
-	"vDBzxR0mJlzYrp2wqVa/1Rs+GT+he6xzMNqLOof0e9b5Yfg96+yPzRfm8w/D5thTucUvJKdla6mV1PxF",
-	"FkLyNhDPJikvikI5aRpk5zxoefIHcuY/v3/xrF6e8geBWx60sH+IfXYDKSQ7htvWUiPtl5JDPAysCehL",
-	"jkxSuEKkt6+2ZkQ8GsfyZpOqZev39VYW+pex6F6kk/Xruif5pMFCvl0JJdvc3dY0y6Ypto/+QlJB09V8",
-	"vdLBUtgFaWebqpIYfnM/5jIDkMPda5bw8aJeZjifM2F9x/Comw6LU5shWKFlCGnvH5KpTBNFhouBsHGw",
-	"gWu7nSp2RCgYehJQpa8lh87bO10CPWeiAL4y/9sAioHw2htkHaAoOez1jERi7sI2a6+SFf4C+zsBBn83",
-	"jmYY+0uW/H+vWC15tHTHnBheH4uOsrtyLWYAEi7d7yExC761iXRjj2yTWvC3LQP/VRlJC3iMcJl3pcpu",
-	"Cq4ECvk73MIuG5kxdDSSqdCeu3bGVmVTvWGtLwV7vshgfUwPRvRmRvR5Isc8XuNKrT5kD1ZmzDpQV6TD",
-	"vmF3RBdPcQtfJgN2FVy61FcPIh9Kf/yB0cTmrepKbHmkiBukhDcZdW0oKRnQknHEkipByfBfEGu65Nh2",
-	"rTLSD1J+274Ku62N+TXkNxkZikykka2gKRSyh5LmBZ3K+9DQCUBzIKZGAR3S0RVRmsex64FA9nuHUC5/",
-	"Bk3qhDQimGsiddj7IeuegE0TwegnZJk3ycQWArUtWjOZokryOmcierP4i3cWjeJ/jovHB/NDBBw2KqQL",
-	"0pYJybcJMQyMzFnSccuM+Yzrne5Xjad/fLR7Y26uGulQAyhedMzFVT0KzsZ0t9DJSNUj4lvGoryLUkdp",
-	"Ni92Im5jU0UD49gR0nYdDHf65LB3MBCZO7dLnM1UMwFrtp0MNSI7BncbtdBgd45JAyGka5dpY02uWXVr",
-	"3wkT5gt2Znf3FDZ3h6yxOFENj8y2Gthyv3cRhvqAmneJmpWJs8A0LADgBfs4N6ZLSKelnq+qdGWRrdTr",
-	"2/kWimjWpn7zMgo9WAfQvQ8RjxTwbiavGRoeLCIZ9mV4QHH93YE47B3m3X989uUa1kKBBgjXSGa2azQV",
-	"AwFt/bjSCdXQdsvMaKbY6RdaLtrut0BHtCRUXZGxTKqx2QzxZnFhDq1psKtdJDSEwyV0H6JV7x09zMHX",
-	"i4iFBshLGBOs9bcZcuo14DRQLPUcerHu7pJXbEHen73A/qQ51xBSDwSyDtKGVn9MmP1FIVGaLhQZ01ix",
-	"wDdOUhfIt4NN9m2PW/A+oK3n9N35BSnh9659KDwiTCQyBqceuIoHIosLpBq7ho6Yn0niCY+0EcM7gQmq",
-	"EWSLXTDfXZzCTDPo/bg61QK8JnjMC6Yf+Nu3L3qea5poH5ax3fdqLF7mew4v6kXNYwM20E7aoAROyCKf",
-	"YSWe/FhkXFayGohctCLYTjEy/6QQFgwh0lGXnDgjvCVIwCmJYkpxKdRAtLEJvOFzQ9sbbETj2DwLlvW8",
-	"DbdBT990jl3JDRP9wVUz0lPIdFbZhiqzufBsMky+gx7A7y5O7Sz3bT5qJCMvkbu/hwStB3vUZ1MnC9OO",
-	"KjHHp5xYjPEAI2yNWkej8sCUeto0YnMNsrlLRc5DRxUJbQfMS/cldCjmygXg3NDFQMhUEzkmgywOJnPK",
-	"tay/LrGy/tIUV4zNYaTZQIAffMK0RmKMOkKxHT/sPe+tj02cbMTlQKAdKrBNjqnOptkhXCjNaHSEbNwu",
-	"CQ+y2EY5MCudFbsw0xjiuyWYxIpBDqR92NuDFrJ0IJB8ZpNaemxprk+KXf0fs4w+oXHsyPFAOHpMjDrd",
-	"Lu8X2IUrhR+QvE38rDKk/OmUigl7szjNO5vfiQ3fDo/TNaPCNWpOofP1CMb76qt3PRAvQ7yCPPUAYLWC",
-	"osF1rrCw51BaY99zkswqU4OHczbxfAnlMuHHoLUvBBlFyrNPDFksxcR8spjo4x5OYUc30pMYCCYiFrnv",
-	"HinXo9sOp7ScYw4XZNQb9c6fTg2Egnoy+ACRgkyoZlOZKmbpgZkcNEOIwk2kmjNIMDPPwnoGQhjhra0Y",
-	"IyFY1s9xMeFOtZoVvVm8M5Tp3J1sU0QtipaYOwDbf/DeblUMOBFREdSWJHcDGcve3MpqdMfZIBAbY8Gz",
-	"g+A5pjMeL/qAFDZCDfgoJLJwg0ADYd8ATYZqMpYYRki4Ju2RFK5ddv4YOpasXYELjAuGnEmMI7+mMZgk",
-	"smBeD6F83CAjmiQLZJE5fnGUURSPwi55zZVGocTHe4WVK9qGcQN8BrAGnpDSYi2SwnMopeyUyrBUIJCZ",
-	"M8OxO7XH2zlWVZixZLSw+wds3Co2QjbiCvtfBgdrGNja1hDYisvZ0Er8pISwaO32gBgZScZqUCBWkkRy",
-	"menUsJmBaIdmzX8KAxJC4gDqoLt/CneqWVA7RP22jwbHcKc/EB4rMxsB3gSEw5EFXJrjXpapwGOOXoSd",
-	"TsKuJeJMRy3EqOMIR0jaewTS02384A6Zx6kimIyp6ZAqZkgWjbrkzIaG26QVS7/QWZ+dxHgcc2EeYdZQ",
-	"E0HXo4zioOVj+QiRXoDDQE8TmU6mxbOBGjm4tyKkBKB2gdAA3nsBZYVdFCPH5D0j5B/2Dmv5t6UMG5TN",
-	"sJuhqsCxHyplfFtSgW2OtjE1+pw6mvLa7IXd1Na7/WDQCmQGKZSMgaLYd8CQqciQKR4hglmXBNfOkOkE",
-	"BMz3juWkbwmDDWcMiAYzQsQVuDjc51iOrlgEocRjjIfEoYNMhCmKBJ40QFAYsPRzIKqkAIOBCdT81pYg",
-	"GyB4pEio+YxVBhT/mel37qzuMjnazVEjEuC5PggBTZHPoE6Tqm5Pzbk6qFQAZUUIE/LGz8Rz15TJAk7X",
-	"3R3LZCL1CvtcfEMXiuz39vOYXxCUhzJaZNl08I0BxsDwKOA0MgEoBonZi+8G1tKHqC2RzizIdskx/hAQ",
-	"6zxEPXnCNBi2EqaYhtgbm05laA+EnuXMd0XIGpZKWB2ydpSHp5Ga6LSBMKdQHZ4WGPnGqfQu7szGRqMb",
-	"FFPKK1D1OdzAPZnIcLKNUgD2b5vnxS1zsJfvWTMwEAMpqjn27HYLIXQb9NAGI3J1uTr3m7ngijC90iK5",
-	"8hb3SD3kF9xtfsExRqkQmhnfOggNNhOmPp0gI2Dw/Op418yoO5cxHy0wIYlZ7gxmiFT5ToGYURvU4/hx",
-	"KtScCd0lXqKRxftRzGhi9X45upKpDsiMJleqSPpcDKp1t6J2VTSstKvUq52B8CyHtelHpDb7aCDWpx+d",
-	"mTO8JwoEc21EgJqY6hXTD7h6t7h6DlWVDcfLTx49WJbPIebKhHBxzbUXV74SkRPpUqvrKtGdwRN36UeX",
-	"MaszbGEVACz69iDFNpNi4Uqb1tZK7O06CMHPRfDY/V3QGVtpsDqGgazAhgLcwjpacy1smPJYd7ggIQRV",
-	"Qg0tEppnQlxHsGnvUwM6jS0fsMKHbqd/lCAvBPNNiokmspDA40C9vq9pNXhtl/LV6e4ezXswzX1TdBV6",
-	"l9YDW8n8Vn3zj7CQjtHn+WhKhmwkZ0y5sJhHyitQWFOnFv5bVaJ2HWC+NQN8WtVqLkOPW1bUwXJVB2ZR",
-	"cs7gmObTheIjGoMzgWvuDjxoqZixeXb6G+zjNL33ZPt1eG3j+CFQGtnQNqvJN5r9G+lq//cVXNOYpdma",
-	"7ZCQYpvd1REcK8gpPhFcTDpXbLFa3D/HB1+Z5+7SoZ1Ns1r0v2ILZ+V8+eHVebH864NO0BSy7PVfmutv",
-	"qhrYd7BfYts2T5wxTSOqKcRV+MVjCgBWCXa70PdjRem5N2DXRSXX3PtYJiSk8SQk7UK7xHgiE66nM5tS",
-	"MlRM6B20MidM88Q6zm3qpeOhaAf2YAmzX3JjkiJcD4RZMYuwnqu17nQHYiCQelq9misz3IRFffRs2wXz",
-	"4vjO/z1M7bg2GgUiXblWxPrML80XYUDCjjmnDsV8AS5FJ2IxXYSkvd8bCDSmFx3eUKTRGr8h96bo5n6E",
-	"6xjR0ZSpgYA9ce3KeJsVYBixTfG2yemwFVxudkKieLzgCaOazOSMCX1kLWnguVc3XI+m+Exhf13ygevp",
-	"QIR8NmMRp5r9aPgwZPwZCE/kjCsGs+8UThWX4g4T1lG4XvSbL+yNYKH4MQJOQNyKhbwBNwf+CIl9GRjB",
-	"Vmw2oAf0ZMF0HrjvFlBpwAPAzklaq4GU50OxVAwm1BJBrLawOo0nrWAzCnscV5Z1N7/mLiV31N4h25Pz",
-	"MQkOsWZl2aUW1mcBtdXHLDRX8X0oZcyouOOS7959rEhghmjO7CA0nwGKKE0TrRw0PJSCvy/W1KS9L2AI",
-	"oT6qNuJD6bye9aBApQq5AdrJy9ZEBdaqYhksF+0UYFkO8xsENNDlsgVd8m489og3aYedDi6LyPEYAqYO",
-	"ewckNN910rmhPC7QITSkKy/87Cp6JFSzDtSxYBGZs2QgbLuUF6eVtTbwDO7Gv4CDb+RY2LufQj5wn7nG",
-	"Y71Oy/VDjBRxe0RvghZwRM/snd5TptTfqbPEcLd0TtogIeZ4NmdiZ6U7BCJAVupH79W99NpeYthPqWId",
-	"LhQTioM8otIhFtf3cxtc+XnMhapj1n/bqD/Ol2/7DbfywIS/gsgnUAxTVezUjZ/9EgdVPR3fK9sRePvM",
-	"xwz9ZTo3bsJ5HsrIfWUo8la+oTxejxabNFEsFVd0qOGzl4ro/yrfZoYvjTtoe75Nq9Is5QY89EX8Csnu",
-	"Jj7MGviq92FWg1Hv3ijgA8B9i3z+z1kP92o+f6se1K7CbEmwhbxgaxrFVgfQCmrCr5noktApwX2C5kL7",
-	"2TYjQQke1W+IDaRxDGQvj/ZPWAfCmo2oPDQyrSJQ62tIR1c73YEIXUDVJdp71SXVfSLSOA7JjFGhiuUA",
-	"sFm3ffSI0IGYU6XRcoSRyTzLHgCLWYUqjtVG71gieiiq+3VH3/x9+TYbszpbibe5KLULAY+2++HWeuO/",
-	"AVsexcB4LYkCiphRgTZmQnxHIroo+GSysp8sGQgvFNMr7ntRKkUL5iew4ykIjl40LNa7X6zKS5aL8mYB",
-	"0Efkce8gf9L27lJAMYW0+RrQF6aKXL2AA66WJG6dn0AFKR7P1lMP6ifYsDzwQ4jgH1Ble4M5Sl6p4Rxa",
-	"GpGd2ZiuCol9DokVrvoRiSXmjvNCo/qsAFyhWukGhU1ryosaXH0zpp9RXxRQBCuc3lCUmHYeZPlvkqPa",
-	"wqW0caHSWycIe9hRqD22PbZ8DjmJxTyITPYvJvT4iTsVhedBM76nrJtz9pUk23ytiPggC1fXKM3UcK9A",
-	"FmlD+gQm/Ow0YlWNK2flJeXKdQSgyl2xqBQinRSsW1WawqDXxnWlSpMuF5Z64D3fFgQvF7CS4wZmzGbl",
-	"jRAm40IVppDErhLU7CgrYBliQ5KbrCJ2t7KY02qY/VrKOT3gwLfnM6Ur6rJ8ll21ntjv/m7/ulxTberE",
-	"kvFbUH77Sl64tEuOXU0jv8qRX9QIwjX9ekh5haX1BY88DH0oefR3yEukYA05yea4FKwAHig3WJNqlaPZ",
-	"yoSrsUxmVLf6rTSFJ5fibCwq37DhVMqr1WFIH9xDdx6JdJfhP3YX6yOAmIjmkgutSkUZH2KC7g4vHRw2",
-	"ZXH2+fyuSFu4JnQ8sZ00lK+wZJBe3x7lAivxwYBkmtX6wBJh7Nps0AbQUyi2ZzgVfBtCAqXq2swNewZk",
-	"KmNoJZzFdruWK+3wZqrY6PJ//uM/w53Aa2VFjsn7s9cDAVkC2HGFTLWeE5nA/woq/+EaplLBM5CYpWQM",
-	"NjxJ6EDEUs6HdHQVkHkC3SAC8Cx0YjmiMXSAd4k1WRM/aEEPtVEGop2KGEoO5sb7JBW2InrY6diT7EBj",
-	"946dorrqL4aqWMy7I7uHHf3LxGQVJo/q5GsHVF6kjIUELsg4jePgTtqZPWRafl20bZPYrjKBq6ZkJS7e",
-	"MNrLx8cmMm1GE7kiEynYUdaSZSaxKZliQhviw/WDuPutgl4W9lUGvcwdFLGYX7OEF4q4FPhqXWBYLcRt",
-	"XbxbR4If4PMbFfswSqwZWbyboDGDAu/PXpP2aMqgCCyFTFGIuOZS7ARWRgyI934A7WKyODIQ1jBEDEY0",
-	"Ep8LOivQWaCojswKtiKy616kqy8T39UQp8m308DlwVm1PVEJe7x8jqi063G0ujLTJ3Q0RcRGnIRQBUmG",
-	"jGApAC1dBXcr4vtFIzyBn2rNZnNbwVemeiRnNY4BC/XPfG777dtd7HYW6+0v+aU8MOtv2UazjJmPmsiQ",
-	"t/dL1OH27u/278Wl+SFhOlncLlSk0mrrBscuMW2D7EAv4DNUfSehs5nwKHQtrxmHsEh6s1Nj6vUW/Xm2",
-	"3lX2LjdJVvZrzkQEXfFERKIU6jAE5GZKNZjXwHShqbZNpbgree0qg1fFiOlkUaIBt4vsvBW5qZMd3L4D",
-	"t+EHWvOtCgLnDLLsM0iGRtEbCAFoitty7Nix32Ibq8pAKR4hb4gUR4VSJ9iZ0tmIbdcKrgei7VpGkvB6",
-	"LwjhEarThBEucpqSfRtmTbbDecKuuUzVJa7AyzYJA7J/CJXxFZF5MfuMII2oGAgsrAPCi0w1moaxVaaN",
-	"qa6vTGPx7xwP9e7lCjvRiqorf9em1geysba2S4WUohz0VtEQmB5qXlWUWzom6GXJGl21glaaxK1+a6r1",
-	"vL+7u7f/XbfX7XX3+t/3vu8BBbGTLDXmev6UPPnu8AdXft58/q7X+4HkXaqAS8P3T57sl7pkZa6xbi5S",
-	"wElViDGv2AIVk8wzNLZupUInK/PEu2Nz2LvvXjx7SmwJmJgPE4ryei68cIWx4xWzvYcw+GjGBVfatgXJ",
-	"30SverWoVdl9SN4IYlsZwQpd7KI35oxVDHjuhyaT9sW7i9Odqgh5b5gxrRjnOCdhirRpGnEmRkztYK0v",
-	"W+6NgqFcpSwyR5vVqeYJmbHZEEpO5JW3vAEr5jvD8tUgckExU/PngkwSam21OC70XOGjpU1gscblYV9+",
-	"uCiW4cuHcrXovFEKpY+WB3vNr5kAz6JRFrj5M+/xaCgsHWkjQbJ47A06ZTSuhE/bClVBshIVkZw5qp5V",
-	"T5onbMw/kjBDvMvQlt8Bc51KZ8FAQIN7xwlcx7rchNclIEtAYxdFwn/tHJ++6Lxiiz55dfLXECx54bGl",
-	"yPBCn/zEaMIS+P0IqjGNtMqVfnkjMLwJ7gmZZnbJvO7wjl2zn+HC5lb1ia3UFNgvijWFfKjHUF1oPYn9",
-	"4SwA2sr9VIEvWJF2+L/glx8v3r06eRvuuM55tvbi+7PXxeW68jV1iGnbaBkF3nXEsk0yDKxig22BFfOc",
-	"mdR8RrtdAfrNUBXTnGSufqyhx2hScM0HxJZTpIqcayoimkTEha4MRNvXwYJcetJ8xpSms7n/pSdSeag6",
-	"ELlO2ScsNwxxRZj4W8oMdnPhbp7ohAqFoQLYF9E8S/VAxIwq1zDRaKPcdi2FDDE5HmOjlKERvSiJ6KJw",
-	"Exkrqqjbg2Ajx8V+UVmEMzXjTWIKE48x58Zrn4YFGudGvPNYRtb3q/riITzcjtGHSmliErMOGHM8QkYM",
-	"lYsiPCAo0M8FTRbBQGDFTE3jK5eXLVFEOz590SUvtELDEOCyUkwrYhTVrKW6TvhID8RTFCk751Yw6Jxi",
-	"A5i2kIQLbLYISw8gY/GaxkFmXjeC+UC4OEGZ8AkXO7b704LYHgFjI/dHhZuwu644mWecxmyksWJnqaml",
-	"2VcH0CADaC8WsgPIMxDzREbpSEN/5Yj0egc7kMu5IJpeMVv28wJVihACMnfhxRAa2xWJVBiQoWE/BqYU",
-	"CZFihV0CghhypvD3gcuWHLT6pNvtfgqL6J/qacfJymv2+3J2rXTC6Mz29jXEux2evju/IEb58nm4Qa/h",
-	"QjMDjANh/ios66XkHaUXcYMF/uYmXbe6d0+Pz17IC4chINvwkQH/4hLDfGXwR3cgLnJWfna+//hJ3owN",
-	"+4AuSmdqOG/gNKaCV6i0eDmiCZd61dLt4rybDmwc0H6vBx3aDPgoMqJzrmnsqpsqrGGKOOayeQ97B0hh",
-	"RFY7IJOZNoKKHGAbLJ3OOS6/AABY6bD0RKE7kpmysCinHLxiiyALtnqD6yyD7Zx3IGjz06+f/m8AAAD/",
-	"/w==",
+	"7L37dtu4kjf6KhidmRV5DyXLl6S75dXrG7fj7M7dn+3szD6tHhMSIQltCtAmQDua/rLW/HUe4DzEzHvM",
+	"o8yTfAtVAAlSpEQ5ci69/U9iSSSuVYVCXX71e2skZ3MpmNCq1f+9NWU0Ygn8eZzqqUz4v1PNpXglR/C/",
+	"+SFiapTwOX5sXU4ZGcWcCf1IkYRFPGEjTd6dPye3XE+JnjKSMDWXQrFHisxpQmdMs0R1W0ErYX9LecKi",
+	"Vl8nKQtaajRlM2r60Is5a/VbSidcTFofPwatn6jio5MpjWMmJmx5HBdMaCJFvCC3UyagXxwWoameMqH5",
+	"iGoW4ah+vrw8I9AiaZ8/OyFPvjv8gfz3fz3u7gfEfP7uyd53O2aE7AOdzWMzFHw6YTSe/ThoTahmU5kq",
+	"Nmi1/HHPqdYsMeP5t+ILv/zboPXrnwatf2wFFZM7kULJmJ1cnNUsMP7+SJETKTQTunPBRmnC9aJzJmM+",
+	"Whzh1LlWRN4KIhM+4SIgQhIuYi4YwRaJTAi7oTH8Mk7ojIvJ6o1gIp21+r+0Ijamaaw7KhmRR4rF40dH",
+	"ts3iV3oRs8I3IykEGxWf4rOJ95lEVNP+EYyHdagYMaVlosgjIQV7dESGVLFOmvDsi7FMZh06Mutjm2j9",
+	"WrWqz0yDb2Ed1VMmFstr+0aSOZ0wMqML7B7pBle72cI8PX3z1+ru38gTOppWkKqhvt29bo+MzO+KaCm7",
+	"raq2hezAI3XtX2iZVLR/Ka+ZUIQmjAh2wxLsJ6rtQ0EzlX2c0cknUSXF9b2dSsVg3wgTkSJcEDoQmbTQ",
+	"ssCvsZKExrG8VURPqS5KFS4GIvQoIOwOxIaiBCYl5TWvWLvw6upnqXQnY/DOSCXjMIAB3tA4RRIxszLz",
+	"vjh/RrRZbsIVGcpURAOhJWn/rPX8rYgXAYElYQG5oDN2wTX78RX9EJAzqqc/7u7g2NeNtXajj3F1ZUJo",
+	"JmRxyUY0SThThJKRjJgZXJkS1lP2aso4ZzpZHI81S6pk8UiabdaS3FKuyZCNZcKIThZcTAidUC6KxDjj",
+	"gs9Mr3tZV1xoNmEJ9PX+/ftjT4hXU6Mn5o1ggMYZoSIit1MjGcmY8phFTuA/7pUFPKMJSwhLEpn8OGhx",
+	"cUNjHl3B7pakfHk1Pgat/GBzZ+cJUPPzpzWjnc9jO9RHinDYEm5+/FvKkkUraAk6M30gT1zxqLhe9MMr",
+	"JiZ62urvP35ctT0wAhmxFSfm2cuTU1yN754cPNk5Io4kasciI3Y1yhr8xAG9ZnoqowoOvNh//CQ8IuE8",
+	"plyEhnYTNk5V03FdzbDhzYf3Sk64+JkLvTyoZzyOFXC+4hPR4cJJgNi8Q8acxbXDg0eupqbdzcf0mn44",
+	"ntRQ/EwqTZTlNcXFCGVTqlhCYmp+4xPBIoLcVjW0Gf1wReu38mC/blhvpBhVkVSqjWw3o3j+1ArGVIym",
+	"VEzqt09AWzVDOOz98KRuEGeJnM0rNis0ekIYkBBWPjTyMTRnFRM6rBvEHNvafIPO7eH07vz58kjeCkbk",
+	"2DvcHikSuuPsKk24CgPCPtCRjhc5/6EGyzWZUkWUkds0rhu331jt6Hu9Xv3w/5Yypd8Of2OjiqW0PxMJ",
+	"v1udQmqi0vlcJkafbocJPnMlpL7Kvg936kcMj9cN9snjxwdP1oy2cq3f1AwrTfiGQ7v7WuIR/FpGVZoF",
+	"dBaStqEGq07vAG0abeZqLlU9dbrD/Wpmmr4LkeL7l/Dr0siMAF3fNzS9ed8XI1nV6cWcjlhHMXNwahYd",
+	"kVDOmeBRaNREQkUmQOrGpaDdO4iNC12pQ5wznSZGXGYCa/kGWzsWaHLDsZykiZJJtWgPBfugr0bwROhE",
+	"yDxhN1ymCs6e2sMQW60Zy+O9SpFep6UkTMk0GbGiijKnepp3CKpJvTZpiJvqVr+VpvDkcuev+IxXiJ5j",
+	"jQecnnJFZlQYHY7NFGlb3iFWg6s8cqHJ0hqghvnY8O9KffNjkNE8KnNz/k6x5CcaWfFjvhzhjcf86aly",
+	"u78ptJFkauXvWVsv2aLVbz1/85fjV8+fXp2f/u93pxeXrbyv10wpcxb3W89R9UQrhROXH/3Z/GPCxq1+",
+	"6//Zza03u/ir2rXDPTV6LM6muK51rdv3fgYL0KWUr2iCiseaqW5nVEhteNiAwcIo7miNQu0Kzx5pLjFP",
+	"DslL/hNph6XFNII9n8gFS25ch5+0YZen52+OX12dnp+/Pa/cL+zJKKqazeYyoQmPFyQV9IbymA5jtr3N",
+	"a9SVbQTNANveQWjVnSeVQ0xHI6bUOI3dhnYLg/oChDWU0cKsGVDPHnnNfyoN6TUVC8vc6lOI5fLt26vX",
+	"x2/+6ijyopJeLqVEgWbXRwUkMbdpElNznd4asSz1Q8aJnKFApVGUMKWObM/UXORJCJf6DtzqQ3ezMDLW",
+	"Mwt7j9SNzz6965kIYHR2vO8EtaZlFm1DlJ6cnz49fXP5/PjVxUpxOkpYxITmNFbbW+P3iRQTv2mC2os1",
+	"H5ira8LU1KkyhVXIePaz8YIjCLgYoUS9pVxzMQGta06VupVJZC4eU2sa3tLW+84Ed2Wqt+Nkj+ZmLaqL",
+	"1yjfKNgnqMIGRCYDEYIJJ4QTBP++8noJj0gI6lqI1yxzKzwiIVcqJDS+pQuFRjlv3mDG7ZxIoRMZr5u5",
+	"b7Azyo3nOFn1WrW3ZXntLhh7q6cs2WztgLt964XRygJCFRgO7UK2D3oHO92vauqNdK55Iocxm/1zhcCI",
+	"mKY8bvVb2lMvrB0Q+BP7ClpAJqrV/+X3FmgbRl9VLAF1MmjNMlmCFmAwSdm7+jDVZMaVAm321wCuAqky",
+	"Wr+5J3JtnUcROc/uvVbjpEOZ6v4wpuK6uTw6w8muU6FAZY7NLrPISKSlOYMoOpFiHPPRJou7lVHi/YqM",
+	"bPcqv2iN0iRhQhPgUNKmxOwAoXHCaLQgml4zEaCxG+4lhAuSKoZ63zOZDHkUMfHZp+NJ/5iOrgklcDmF",
+	"Gck5S5AdBWNLp+n79+87ZdP2Kl4pW8JhREZlX1bbP12/FhI0J5ATY/AcsmRBfj49fooL3viqcC+rvtls",
+	"cMBSaRbB8XhGl0as2Qe9O9WzuDjECmP/8mBAfsC9PED7BcE7qnXGCCE1GbJM1rKo6PPaotStccU1aeXk",
+	"4sy08K8dcJx2rOd03ZtLXlakSVjqLa7yMZlCk+jyatuDLLBaKlGazXcCFCTOcQVUUXR0fzWLfMF0J/dB",
+	"rn0Jn9zW5ryY3SidMDq7p8t+1v4Wr/vAwFap38gU02zItuVGA/YPV39YTQ6g7Y/qxftLOHXQPRXSOb+6",
+	"ZgsV4hl0H+eNHdU9Ec8mO7E56WxmFdrOiI8FSQX7MEfBb1SxNGH+oL7IGtYYReyrG17StzOsNxI1VKBp",
+	"LkhYuBqE90HLb+RruCF8Pt3lGIwDXEPzAVAv3MzQsqcgPkaYezqPSZtrkqQCFWSZ6oEIOx010/NOmsTh",
+	"Th/ezFsjI5nGkQ31oEnCb1iXPGUjHpmLCgRhDAQVC20u92bvbxOuNROkHZ69vbgkuzd7u+bao0Kj01LN",
+	"YCTmmx0YJ00jrlk0EFSR0Hzdhb5ZSEJL1WGXvJFFO1IfQ9NyXdjc0UdUkBkTEeG6S94mJRUz15lBf7ql",
+	"ENcGfuWBiKimQ6oYhuS4TyTiEXgmqVC3LIEFMxTU6UTDjuYzJlMdgnlgZjSDzCIG8SkSvK16SuGFGf3Q",
+	"4aIzjvlkqkNYYwHtDUTRQNZWjBEjUPiIeeacnSUDwicYTt5I/UymIvqcFPpGEpWOptktC+TCW8M7d/GB",
+	"wAq4aJpJQvEFuEjDUyiKS0/YG/lVcWDOqOau5sSzWYErCd1Aq5rPvc9VHeRRPGSWKlDZlbmO2pgGd+zg",
+	"rchQm/kWOiWouRbCSQ+6+zstdCfNDTdFnzAyWBZwwaL1ARs8IuUR24sGF6M4NVwP1A6ULcWI1Q3POe+2",
+	"NjzbIBBXM3oE+qo9GcLSMMKAhAWKMV+kIvPxX+UDCoOByJ4FnQgjQvynwTqLT5cDgg03L/UOZgllIwHt",
+	"BthQM6pRsEoxwdsI131CB8LaiIgULDD/kAm/YaK0P4G/n5bogLwGwtJXQvUUbHkUf7UXdDzNte3dEAFy",
+	"CoRcGhkJou/Fxds3n2bdzO5AH51I2L7Su5oSKg0uIWyg6nMzCWUUrbBvCESl4zEfQQQd7vxAwJ5QYqP9",
+	"sqixPCwQOGNvx17j7XMYygSm/YE4PntOrtniyNBQriVd4VU+dLfOvGkb0OCtyEDAVhUj06lyRm7sjYlo",
+	"LrnQSxQZkNspH00HENFkuqLgcbOvaYmWBgyZK+/2VpQm2KF7Uv83lAP9gmBueh/YJgNY9xKGe27mzyrL",
+	"WKSgGhGbimshbwXJIkL7sPV5DxAuBs49HrW2LXcdcZdpEdc/zAYVBk5ugUQyUoeioPRyLtz5HVg5WpxH",
+	"gAHNIynG3LL5QGR+H8VGCYNEBqoUS2DiTuAGhH2Yg1VeJuaMjOmCRV3y1uif1C6cZT3DHP6QuMoZNkKt",
+	"HCQF/HqUc+VAZGyJajYq7MsCZUtyNtiYY0uJMjmh3sfVdw314KXmCh1yfSMEay7C0M7XJUtq7sdupBuG",
+	"DGxlwF7Mx5UX82EGfh+u/rtS7Cdcd2AB7sX20JAWgMlDEK2oQTm+zlWOI1KWin1QC4oh/cvJZ0ZSuRyE",
+	"XNZ4YmYg8vw1bkUU/LBzj8f4fcQhfDoZrwlQGAgboXAHIwAcLzMwhWTM4vezyhjQJW8kGk9uqRpkcaJt",
+	"WozzsJdGVMTVnAm90/e5r2xIcOy3RbvB2xFNuNT3paRh69u20TY7oe7DIrd8LOGZjwEE7qinCwWUkw22",
+	"aPj53B7Qu5F9dkQMRFOyJ22ZVPHmQKyKHtopcIt1+kdNGCEgU5aAdUcKQoWEK6+QEdsmh1zwiUjnT7ky",
+	"Wxd9YnwJuCPTueH5yLXox4Ic5LEg+YX53iJBworhWO3Gmpkzo7LZbAUrQeR4XMpOADr/0v79Gj2suQq2",
+	"/dGtULbssf/87LNGVjbUmO7DUrwUW7l9L03GEhiOPxqxuTWmzhM5N3dANDJnYVpVibS5kfOX7ME8sRXz",
+	"myA8E2wpl5evatNaA9xuKRiZcZFqczOETxFdmMlnqQbfPzksJBs86S1nG0A8KMSzlmeDHpjoiupCGkVE",
+	"NQOhvpxLEbTw+qs2eodHDdI0gtY1W2AOY2Vo0TVbPFJknrAx/wCHPeQfjmUKN+KEjhzkQ55vm2VYX/3P",
+	"f/znh8P//e9VvZpmrowivNGUMAtkHRXAPG2EXza7wF/3SvqA7TqBh4C/ooibhaDxmbd9YxorFpR2tLg7",
+	"pThiB1pxzRZEaTlX5FYm11xMjqz2AdcCOlQ2XGizlSinas24cJ/3Ah+14pd/Gww+9Hq//nM1UIW/ftD2",
+	"uiWKvgXCrqVpwgUZp3HcJXC5NRqSkLdH5v8spV5N5a3Ik9pXMs52KPUO9PqKo8uuuBOQUFX4Y010uRFU",
+	"H3O1JUkofPaS1RpMBvqqGeo7xRJf/HvexuLQM7ffmkE/5TRmI32WeQkDCOx9Y9e9wavvXBxweSJZO0E+",
+	"mhXTyq41xYkUchpy8IXlPLHqdIel9KSL0/O/PD85vXr35vgvx89fHf/06rQVVCSm/FpBqku5E+v20h/8",
+	"8usrFuMcr8u122uv05BsVJlOWRRg60bpNbZiUMXUpqUxoZclG9LS6nm/nxpxtbjkSGQNRdzMBqLkRySN",
+	"Zlz8C/xb9YaRTI6Q85eO6x4vr+nKB+4ygxpSvnh3cnJ60ZjisteW8siqW5BxcQH2q5Qsn+dL67v2nPP3",
+	"3W2Tt/h1G19a8NrlDdZwkZ2iN4dqEs7U/DrKdV5uHdeqtgUN7eBJr1JhpWnEWSX8w6XzkjxSJKRpFKIR",
+	"pYx1QlIRM6WIYrryxLTOJG2T1VfJaPS6QVr7x+BOmsWYJ0pfzWmiF+s6e2YePYMnm6sXXF3Z67THc0Mp",
+	"Y0aFrwHkVDlNh1UNzaXSV7GcyFRfFSAk1t7fpNKv4D0Pq0Ih923QzPLLQM6bUtX+4x8KGAoeYYGLvoEa",
+	"klHTBb6wSl3KiDVY5oKqORQ2LBtSealW7UaRfosE1kBbyyZ3pytGFaevXMzstlti7K1cGD6Ble/Mllu9",
+	"8XwjXLe6ATx1cIu3xWKiwTm0nTtHfqzd58WjPN/Kow0Xr3ykAXggVddgA88T2ZDwPbvYQEBMGmlnho9H",
+	"DqyxEBz7SO0cETaba+sJtBIDTd+ZGP2lJZOIJaqfMArnTjkAykw0W2KPGfb2v1/FDLTz773OD/3uVaeG",
+	"IWb0w3Nsds+T4tmO+EsJkRpf+f2/6uhoLqNxivdnDLLBLtuyB31sPpuv326jMvKq4FRctxrrTQaVOqVq",
+	"Srgi12xepYlW0YbtdXMi2bI0tMy1JBPvIvPezaMm9Dvjwv9270H3eNA9PpfusUy+acT16Y11cpUJ0V2D",
+	"80sVOK2rFpmOtEyuUObUkRCfV/7qvL9VP6HtsPK3hvJNpnokZwWTiEKTiJH2GKRQaRFRKaxS3Zz0Rjad",
+	"VLHkik5Ypf26SkDahuwe5NP4deUmbkU65iRxj6piFvlce0BuetLVOgVy6p0nMkphRTt0zjvoA1jeWWfZ",
+	"W+nLKGiVR2RG1TVghJKYK60aHoP2dq2tacvNfPWKHUdRrcH3yziqsqE9ZTFb4W3Q7MMKtBoX2dS2iQE7",
+	"Rrlg8dg6g+9uuIZu6wYO3v5nMplVEGIGGrwepTEow/pu/opD3G30pkrGVysItQSvC08GiKyNkAk2vQhg",
+	"xYL1/aHcr0DO9nPIqCCsM6M8bt5k5tJb+7jD2F0LrRtYJNwG6JFBwf/V4OkMKXftcAuAsg2wT4MM0LUJ",
+	"jmtQwFht2LyPfdpsCj5iaZM3lMMoXb+UyqGHNkD4XOJb1DOPXeJCFV2+eH/pcJuHC0JBclv8z6Id/cX7",
+	"l+SC2eyg7x7vH5D//i/Eb/Jv+08Ovj+smEVpIDW4sPOE31DNrq7Z4uq3W5f9Yfva7+4jgrpVTtJE9DnT",
+	"4z6ksKm+NKKxj6Kok+VqdMxQ+r/d6s4QAqsrNRgc3Yv3L9feSZbw8NNhzEewaHase9/tEJvzFV5Dfkoq",
+	"+N9S5tJUFNN9cn5xPBDt84v9x08CQjWJGVWa7PcOvydDrtVOQE5PyFln//ET0j41TwFw79uXZ+Q02n/8",
+	"eO+HgWifRk8vjne6JKTxJAzwlIUcvwAzM2dUj6YuxKNLznBtyYzNhiyxwZiFrK2SUhtP1ilAF3wiuJgc",
+	"xyhpk5uy6aeKnlmTh66rj5KVZ1nQutYVkRWnJ4FZbrt+3VbhUG+fnvyf84vj//P25dlO5ZVILMmMw++r",
+	"tdblnhWf+NtS6lrxSWWPH8rr09uvYqhFk8dKx/s1eATM2v5aKytevH95gVaOTfhAlGRFzhaYZr/E2d0l",
+	"ejPPNla9c4YtWAj3e2vME9BJ/eTrxBLMJuwTqGBAY0ipFdJafY4A7D1LHQv7hBczLdVA3E5ZAkY0G8hD",
+	"ZxjFnyeXLa2Q4WzbMRDRQGQqNFcqhcIWfnJaJp9n9JqppfxPf4iYbiYFI1MZR6YlxiHkOQeOmtGIuV1s",
+	"H/Z6NiPEyV78xSjiXrOVorUcD1NFtWvYuhwXcwetvTMYfNgbDwYfvhvX2D5Oq6Ih6L/YT92RnPk2T+eU",
+	"L4/jzj1fVmuoxza/AwJAqcXogARIzBuyWAB5Trgcg6Ex5uK6fDQDFPeapc7H4l1NNjAyZ4r2Kub1Jrx0",
+	"AakNmXnGWRzVhDRZBMUq9R5+ssCTkdSI56WnR9aQjRgggMVIICgezsvbqYwxn7QYQeohNFYo6XkwhOMS",
+	"00IryLDCLYw5Xt4qmcULKM57XQ0BGXxC6LFnTKygPLBKdsAqWXA/GWVRwXUGIAMsUgwm0MKamqvU0UAA",
+	"gRQu/4Vg/0KbXGF3BLqzwmY5duFnRmNDukv3zykbXat6Wq20pRWUBDqaEmjlkSLWgmTPbiMQ5bVnpsjX",
+	"z6Vb5Dsur1tBy0fH/nXd/tg2qrbneeZbq7UT2Is39RX89edmfh/ITY5ZExvYr4vqvGe+jJrVICJtl8eN",
+	"5xjWpIDEoSFTPGJwirlOdhpdlgsNVpG1OzKXrjjVo9mpNKrUm8Ia3Ehz8I/sUu/ox3dplMNF1tNSvfTM",
+	"SakmXkvzG1YdL0TT1abq6l/Zh3nBLMmFfnLYqgrC4SVX3YonVTUr/6Z5tVlzOG7YcnYdr7Jt132fMcqK",
+	"Df6EvQ3y42at+djuX9XO20vtdu521Ze5uttb3f3MLcjpSStonV8ct4LW25dnlUtQHTdqb1uZl4JPKl/+",
+	"UPnyYv1y5vekAJYKe6xZ3YuqkIONLjP2GnO3i0sGfVkTxb5JhIBTgdequWu0yE+IlXcQYM2L2G0Wb+Fm",
+	"lA3R63Ll8taonltJAcs6KeUjl7bHfZ2rhs+FuW3QmNgyHfjm2jWAp1YOJLuO1Kj3dz2HXj87PrcPZrOs",
+	"2GZMK5ZjKOdpk3wxmAlBkqDinDWyWTzeMfhVSduwQe+RIq+fHZPjs+c7y4aGfB2t/JiN6VU2/CpBUoGO",
+	"4+/C6zTW3PZfgl/Imq1S9se0zjHxdk7/lrKjrKqm0VSw8J9FcfZAiGFJHtvMwAbuNGZpZHlS/pAqN89H",
+	"07wfTnhTc7+v8MP9qfIy/Ybd+qaGpQpPaGj93ksSBPsrFH7aC3r7h2S40EwFFlRLZwUOzUFcvA2OZAJl",
+	"DKYyUYwMYYQLojSdQ/T8Zo44C45RwxRFDCS8sDYg7GUovSXgpzIKYjWknfegq4JWgURWet3TgoJidVP4",
+	"XIZKg1inHL3HbG41bMddWHQlkOPd5aWFpfAqBW49cUxsKXFMNEgcK6BsLN81rTtsWX0uLfsqs8bqlR5h",
+	"tcFVEsKOseaAKujYDdRm7+nKzm5YcsPZ7XJHDuXgCuwgNcfYaCRTodEWG8244EpDxG2GkQB3S5etXZmi",
+	"EPMbdqWYUg58vSr2EH815yXC2cLxiIB/tnwmExGLLGCkVKyEHjOliBxjwcwajEqOrhvOHR8lQt6S4cLB",
+	"ESGix/p+XOhQTbSq7eKWgSeLRoHpIgedAFAkObpunr1cM6FTWFU7pXWjLutC2BW2HJTpprSU5f2uokkn",
+	"IE4A3mRDFd+WO7la6c1fc1AJdnvVVKj5x/ESs5fHUmp61eSfyWQi9Sdec9baqGtuD6sGds4Uu+O47ryu",
+	"wZbM7husfxMX4ZZmV46tWjvE6ljUKimSMHN/4BPRkakm7XAXQgh2mYgcC4Y7kG2hmAVNHybyVrHkCJHB",
+	"ldEkkjRmitClOstdcro+p2Kq9Vz1d3fpfN71XE27GJBhhlVIq2gYPLvOKRq0HMRKpab5w+Hj74iFbrGA",
+	"VGpZ28yDUYsOEjhJxgAhXqenqRW+GoUHV0X9qIbr4DmKKqIyuVCa2qCnfNwZDv1ub/hk/ITusc7BaC/q",
+	"HNLvWeeH4fessz82X5jPP1QmS3quANfqYe+w+kzTpQRiqCT9rG7FMjNi7pf00JvWmoRR/cZOg1XehrNE",
+	"jnnMthSbv4mQdQHwTVRduCA6nJbmL1TFRp2zkTQH+4mMrKZeQgTAn69G7vcSxTJBFBeTmHVSZXSRyFwb",
+	"EZwDogalGLGjrBYBTyD7gyEQnUsAySja391R1GHjybTz2/VMdOZ/A71gZVoUbIf3aaUlsTSvXytXplBi",
+	"filkbo2C0EjuirragVXyNiCMjqYY0WTLQVCBdewtDn6fgCgF35H5C9ddCkJJLOV8SEfXUM8JAIJjOaKx",
+	"+XREhCS3PI5GNIkCW7ppMmNCB64QBeECdUcjg1CkQzjH5jJ9ROPYjKMVwCP93d29/e+6vW6vu9f/vtfr",
+	"5Q/ci8j3ciM2BppaMJoUkKYO9h4fPOk1AJs6Zzfymj34Lx/8l5/kvzy3oBvVFonVUBwF8251nUIZs0cu",
+	"pEEwc1MumpX7JBWax2bFF4gTngCbBAMBX8Vy4kIhSEhnSUjCXwat+W00aP0a5hV3oEbjKNWGrcI5nrdh",
+	"XaxDk8PNLIs7EfNsp0x21OgSNQeDtRBZG0wGRFBjHS/uzTbSaWCP755fmK1F4TRlUTqiGsyJPmUfrgoZ",
+	"O+78v5iVfNXt12Ulm97O0k0vQaM8ohyF5v7e4XeH3x88OfxunSlkC1SM9YPMyHeOiBedk+f0LlNhBVWt",
+	"9BqDJbd4Fj1+UtrToIUR0fYBnaSsxhBoe6/a7gvnss/3WsWMzV1+evMM9MHgw/6e+eegMxh8eDw0/0Tm",
+	"z+9Yzeajt+010zSimlZYIX3N5srh91djOBUezRIJuFJXWVDfVWZTr47QGMWUz1TxqaYyoCa15s6t5T6D",
+	"OzfhvARXCkMQrmg8uYIguLs36Ye/rN6Q6kevzD596tqsanqLc1UqZUl1oMzttXJ5MDUpO5/YeSF35tNb",
+	"+SQ6StiNjclcveMVz21lu2vb3d5eo3y889s2b/eTVhlZdeUCFx/ZytpWNbmtZS1rHMhPSzP12KlO7FWe",
+	"W2hYrDg0ZhWO35/lref8L5Zvgnyj7/e+e7ITENaddEmmchYsC2vX0rtCXDVMFS+kqVeUy3KY1O6WAuC8",
+	"qWLV6GsFmI8aV4+NfphSTYZsQl0qFawlmdL5nAkWNXf0WN9DzfDNWZg8UsUyV0MWSzFRWVKo7bxabWoI",
+	"tgItPFJZFfqiW8420nxWdffWvCMeYQGLUPEodMkC/jRVg5CqZZTk5S5xvyzSUEw1U9nsNnPH5VgAy528",
+	"UyzpHJvfGxBaVVZ5ifQLtFiaZWFPfQ4oDDMANs7pa4UE2MaVyQmTu9+avDBPPzLzYv/xEwjOxP8h1bAy",
+	"7sK+XwkojlGpV+NEztbiT9NEK2IleECksJ5sISPWJ2G+LaEtbjcQfDZjEafaXHxsNVqsgw95BNdsEZCw",
+	"07lmiw6MA57oRCymi3AgDEUmNphMaTphUdZKlxzDmFxtQ0h1UlObdiGkHogF0wQnR25YwscQogXcQ2hs",
+	"7h8LvNQ3o/I7BOM2EJhmCrdUYSIXFZE3D5uI+uL9y4vmvFgX05swbaisKca43WJAtJ7RBYk5I3TKqM0N",
+	"EewWod0HIvTIJ7RVDZY2a8fslh2Co6SFIhwKHuIUc9ON2yOuXcLzlN6wLOqh8ZaVQ3O9OOGC/PDpfwXv",
+	"bQkt2+PETxMH6fz+/eqfweXTPAy55ExvGnW1UbhVsCJ24PLt5dkJGhXvaE+qhgmxqqJMPA3DvFEMY9zb",
+	"PzgEIV+yjzWI1KqbzKlIZDyrhEqSeg7Kur2FLg/8JVuQd+fPUTb7kyB0PodSaKCPh0Y056VL8UvUbWyc",
+	"zorITTuI/u6ulnq+iw6bf9p/9k/7z8z3vtemTyP6v2g8kQnX09mPFz8f7w3SXm//ScQnXKsfn+An7P9H",
+	"aOmfDo6r28JH5yzhMvrxoIcf0Vb/44ufLt7/9eDp2enPZy8Pzv71bFMAuiFV7GCfmNV3HgKsnLl/8H1A",
+	"Ln4+7uwF5AnBUQfkoEfUTnFR1o+gnLnmkOn8Pa0kiVI+6R/JBeSqdi2nNJZMq5/f8WODVJaBQW0oPSZN",
+	"Eq6RbaDolSJ8IhC6EM/D9Z6j1TIod/Ca50i7aO+E72A0DZ1jMmJXVuWqyR2AFH1o1z33qZ16YdCeilxI",
+	"IPG9XNlOeiueu3zNUHrgDsZYI2gcMEp2Z2PakXre+FnnyO9YY/nyLKtzjOvTDsz6hdnvISZgHPYO8EvH",
+	"+yFp26GCXrk0FFxb1dDxaGZcORAQZUg0rrvKTXtyuCYDabnpLKekXcwuaTjkQgRFFae6B7zhV6xQo4mU",
+	"0ZHWcZkN9X+kiP/mBixQh4nkk3i1+6lgu2gX3thoebNkzFKMwpyOWEexOU3A/GXBkQVNEnkLNf+mtpp5",
+	"ImNHhM169DW+RrBd6winSpCUTk9Pqqw4M1eXBqnbjmN3v3nx/rK7CiW3CqnMxoJ416aCGcwzSq0t3JDl",
+	"e1QSzPOnDm1tbOtvR8yGp6OnfEoVCeWcCR6Fy9MIWh86EwnisKOu+bwj56g1d8A+a84H8CyuJV6XbIXB",
+	"XGA9Isc5OkQ1uDbuO6QJDQSO36KlZIXDcT4WHSGU43HMBbvCxSx6/TeekVp2ftpwglbQNB35pzo4rFVJ",
+	"EoXGCnTkBlVFzOamtB1458irnllhdW2C4VJdB8dpFTUnhmV7W9kay4vijY1FRE8TmU6mFp/FfIEiECVG",
+	"MfNDUR4RJXeqzcbFS7FfYod+AnB14eKcN/pK3rCYjlhdbiIT2VIvLwiExk0BViVfiFK0gTnBaybqxOdV",
+	"A7xukca22q2h/iYVeUCgVxqUIbh1M5L7ZHMAbIpnE7DVdbyyrSUKLC5/yajkTaGO1RrCw5dBruyWhAWo",
+	"GVs5J+TihmuGt+4kZf3sdm3v4WIgLPFTQeBh1Ee0JMpcWoTR/QUJYaqFLjDVkg6ErRQLdlfFzBFknu0T",
+	"FitGHvcObEom9LoDHyxcFUZfDQSeWFwbuuySjEqtcRmDs4pL3ccwmNC8C/P06/FD9WW4Fd1yxaog8jaz",
+	"eK2TM7ht+cLCgLlWZeHjWiDtpRieRmKliekMt3t5jK+p1QlghJVb7aVsNx7gJ5n2aBy/Hbf6v2xg5Pt1",
+	"A+XBCpemYXjbsx7Wsfc2jMVwIq8Hra7wjcJvzghhHke4J4enJUXuhzM/NHDE1RqjYbJywsUfIbfWm4yy",
+	"tbmKcznZFMy7ArHuNzkVJXVn7ekJIGDL2sELORVNXn/eTAd5Ras6eSobHfBu36CIXYaydjdloQZo78X7",
+	"Swe1t4TiUHmF8tEIixvQjeR6p9Fzs0puy73W3ADrSGhL6TkN9eivzZOzVXWxmUT/WLMRy3v/03mv19tb",
+	"i5ZzF4jI92w4lfJ6S3eoNdn6Pm2Uq6/rKRcT8NJCBIzQR3DmDxdGF0DVFNIfbp3n14VLWUwXFpHDvR75",
+	"sxSsJnDmxuzDpgGjjUTQPGE3XKbKWclXxei8c8aPQlmkIRvLhOUHXBZ4gJCIWsoNYlvuchVJ4oZFMcyT",
+	"2WIWt7xw89jkamGJ8E7Fp0o0t4QA2xjfJaePVexrh3qKD+cr1+Cdd+evls94fzXXLs0GSqnj649BmbFX",
+	"FptCT3+p6BRpX2gqIppExDardjYoI+7twO1UsdFVngbxz7u//vOPf/rHpg7B5QX6NV+ipyzmNyypihbS",
+	"ms3mWlVDjNxN0EFfm1YQu2FiVR2dCuPQDRr8eBSATIRk8Fucbwfi7Fw4k51j8xg7+8JGE4AXMyyg6p/z",
+	"dOXl6fx8eXlG8IFCWJ0dS6bqW3RUwTLZ3q0EV4Q7xV0mklU+yHxuTERoKM221pYmqgLuMnc882bnhsJp",
+	"rUwTjv7OsqbcN0+9Jt13z2zTlTIWCcUNM8gJeG2tthIvbONCV2av+ytIVJStNS6piGOEnBSqqAZMGU0U",
+	"aYfm2tTFZQoDEkK4qPnDRdUmkDcaBuR//uM/dwrxzCvTuNZVj/TypJcXyM5si9tx/9tQV/NytbLTkP/y",
+	"trd2OKxUw1bM0xzL1cLXUlZgNFDM/MYMcEXenb+yGILombEGtGLYi8vWhgOzkK+dlU0te0gPv19Ldm7U",
+	"W7qtbUt7WnPt+1y6VWmTkdTShOvFhXnB6gNzbqOKl2pN2LJXpB1me3T1P//xn+FOAEJHTHLbqbwVEMqP",
+	"3uIueW40oIGgsZLg15xrFsF5few7yPsEvWPk5elfrauOm74tdLtLzm39a+f47HnnpV8dzQ7bpvZhsa8X",
+	"7y+rnLTZ4MmL95cBGdIEvcyKhLb7F+8vQ4v3D9Eg2P/un0Ji6/2haKwaWmE+VcODmJL9qnHZzgtuXwAG",
+	"cAA5NjwEHVwLG+ufjWggAE0dywub2xEcvnkGNATgCsYidUSo76x3m4SBuLG8XbLxWU/uO0NxLX8wLT9T",
+	"lc75FQLwWgtLAKXmwGWA5wpZyDSBWsiWlEAoeCFVtsxxv3XOaOTHWimXzc0TV0ln6dXbBGznWecjQOqC",
+	"FyMo+7bcoN+UOTwL3evsSI3lxALxgK/XDU9Ero9sXvYRjPy2K9i1zqfi5OCb/Kf1g89ecAlXZv0KTdof",
+	"OoZHZzZLdukF19G5uUTnlxq3Gcv1pfseirmXrAL5zoXu4Zv8p/Uzyl6wSnuxOftldtL4JGD1UM6Kr6/v",
+	"cqnRAK0JzDaMh6P5lulkUejHefQruMAXrsjejtEx2rGK2/0KLqXwRpvHVcK0bTs00oH47//a7x7s9PHK",
+	"8BNVfJQXJC+Ud4iyijM258jObyDKsYtD04oNXiQIsIVaxAyGAiJbBS6HwSgyAzGU0SIgYRa6iZALxYbD",
+	"mihJAIQJKyNIi81kv5mWysV6goFwlcp20PXoT5+OnP/RHkkkRGllzxY4JuEwNpPPhbXRTXzzJ6zwyiAl",
+	"I5LRXbhTYP0gP+wAGGe4GIjw7O3FJdm92dudsd3M+xvAdTY34GXOvClVLlXChr2gHWENInOTGX4Ej+NY",
+	"Yki70BQL2dqTLD8mZ5QLTblAqETQOzL9bcL1NB0WFbcOhk1metxS2Y+8aQjgVl7cVDErDs8OMPeJSTHU",
+	"zZxX5xZC3AJPWh/totSGDQHK4kWyJJyBGAhALFP97Iz9U2iv1Ypk6L/h73CtD8gS2u3H8AhNDAMBHmuS",
+	"yFSzQguA6hZ6ZLlrId7++Tclzd0Ld08MRIggbSGemhklOL/4EjTbEaIzWQXgkRoI6F05HG+XuJk9ACyg",
+	"pnTOcOpgG4F3+kYjsP3AWpl1t9VOLTycNET35JC85D+R//n//n9yeLB3RCgKAfxxj7x2v+0ddMlPMuIW",
+	"dmtOE8UigIwa6XjRJy8u3r7JMr0gt+vd5bPO9wEUxgKQqVTMKURCqDRJpCEYwtSIzpkRzXNGzXFgj2/i",
+	"4gSn1KiYYoHW8mFqFpGbM25OR8ymMhlJAFnKNv4BRBnUHMLx2MYHgnrVndoeEPRBd9/ou4BheNjrdckx",
+	"waRq8MDrKYkks3MCqsQF6T22gRDHcSxvw0yQwuobPdnsCmlDWAVXUC6JJQORKXN9IqSn2rEPXGks8cb1",
+	"TpeEP58ePw3ROZDcsIi4wmcDEf759BJ+gUn8sLfXI//9Xz90zTQwmuTPp5dmAGh4Wtr3YCBK55B5JCdC",
+	"wsUoTiMjnFzMHQCIyWiRaf0RG8U0QYWfCm8aIBNhqPbMsyhtAsDcJOKRuZD4mI+YDcp0uvacjqass9/t",
+	"LYml29vbLoWfuzKZ7Np31e6r5yenby5O4Z0cFLDl3zmNIEEx1evu4WNyzgSd81a/ddDtdQ9sTSlQene7",
+	"tyyOOzDk3d9ur1XXsLX5ZVJlR0ae86pXAtHN6CITXSi1+i5/z+IyGgEZYGKBl3anbNymFXSmGUNBfnod",
+	"WTAMl3QpfOa1gYBGb3kcQ8t4zUANqJD/B2l+oB9hmp+flzkQsHF1yZ6kvd9z6PhkuHC5GjvOm8MNg/CJ",
+	"UAGJpZhgBJIg4Yx+6NAJCwNiropkZPYQ12AqhUwTuMbQ+JaaaZhlV7Z4atauq2kFq4K0k5Hcc6Ne/plB",
+	"ucVWjngBW7nf67mT0OpsvtR224p36wa1RS6YxiN2DQUsbaHSZl+GDLmsm5Uuw3AFIPkTaVTyuKJmol2+",
+	"H9+EfTKVt2RmborKxhbbOqjQy5Dh2kZGF+x0DOl28rV/XLV1XXIM6w7W9hL+Xst1fNDrtXwTFHqD81Xz",
+	"jCbulV96nR+q63ub5Ts82Ktb7Wz7dvHCfynlK5pMWMG20er/8mvQUulsRpOFy0TA5fcvP14dWTMQOgG7",
+	"dcQVJhC0fv2I+1BtDrM7RFDaQhhdhUBcokQz7BWkWNI3UeD/+fSyqulNVurTV+tRNuPlY6Vm+T4GRWEJ",
+	"+lankCDRQT3Ok55LjFuwr5QAoe6Rn0s9VfC1LQWT37vvgXShVgXZ7/ZK2Seq2LeFKDncO/zMpLz55nwl",
+	"FO7WK1vCR8qtQ1NqhnyJDtzqJ2keLVVHx2/nTDx/elJ4/I9PvzBpciKFYCNzMbHrSSI5Smfo1vuM5Np8",
+	"D74SMl27fo3Ils45oG7v+rhGcDRLpWvLSuQ26ZjfMGXLGKfJUXYt59recfIe7E8dtFwv78LxnL9TLPFr",
+	"qFnlgSn9k4wWDRggU0F8m3XrOJpxcZYni5rhvLHXBvMTZrw1YZ2KMbrA2I9Fb1uW97RMQKtJwXYBIYjg",
+	"2znc4K2faJSNx7y51/jNd14tIXh372CDsTqaDVqH+z9s8t5rKhZ2xKoxt9jXywwTtB5vsFR+nTd49WCT",
+	"tcoKIa0UcUNNuYCy4JekTee8AyY656Xx2NL9VubKAs/Us+XFnDmVvpgCiu4WnSbC3IwEuyVzypMuOWep",
+	"stXL50xoc5H0X0MPjYL7ExZiHtMZjxdVFyi7Jg7aOkMd3oRtN2I+29MD3/0B+G4F85xnrhhLlIZyN+Oi",
+	"3FtLo2j1oeaG+UhlZd0tuAmYOjC8b2XwXokrMsfzcRR9yjFmzVvzREYpBPN0zCyv2WKDQ8sfy+Zssx3e",
+	"zcZQpW/CVcaaGl2dcpWCnmHWfdGYHW15xDuwo31ziR2bHAv23WcyGfIoYqIxH9sXC3x80Hywd2RE+/YK",
+	"Rvw9i0z4Jffk//ox+L0cUPHLrx8LTGvz52xlCbelbevhL/CqufA7/XSJX9FD67NsHXs9xSfv6cQpdbN1",
+	"5vEYPSvQ17pAym/O4IWioGvYC1f222ev3uFdl9dfjbxO0tYW+68yRaO7kGaRpz4ndP9+JcNTG3VTkAyN",
+	"5UFs40ErLSg5l0LY6CeeYo1iS/3jbAnob4kkzLAgCjKfubIOW6dszKi6BtQC0LnnCRvzD6C9Q9j3WKaJ",
+	"Vy63++XY7pumQdgHCM/yd4K0cfHXnE4jKZSM2W6tOw9Sc/GhR8ohmfx8+fqVzc6F2DEa4a0KX7S+uIW5",
+	"YCVyNhBh1s3vVCmmP4ZdcmwDCA57h3kggH0MvLy3HEoyETke13i4TvDp9ayh2Qe9O9WzuMgTS66YYOXc",
+	"XdKx76rCPjoXdhs7ZzLmo0UdOdg3d+3ATy7ODP38a+dZQmes8xa6Vetehofts0+ZsKxpT47VRPhG6mfu",
+	"WLgPnxMAkpRWzCM/+0OJ8ixJ1BLgsaWqADBaDVGpKWPaIUCbPgztsXgcZE5ebwzDlMdRdwX5HJvuwd9t",
+	"YyEUMGOFhdA8+EgRiH40F5iAUFXqDUaDUalcZxG0c6qnefwstR3WOxCLqFk1JWS6V9UVZIxwaMIPI6VW",
+	"s0PQlG/sg7/RG4prdgc2g0V54K5amxvGNxaJDdZM1TLYlNFYT/99lYvmZ3jkPr0ytoeaXZ8nEqzuXBEa",
+	"8xt2Ly6ZV/yGCXPzyBcKl+b+3C4r1/Ur8LS4Jcm7pNBh1RIZUpoxnfCRqpXRzuZGhjbajmg2m8cQoexC",
+	"xzA+R6c2XtX8KEaLgZhypeUkoTN1ZKt3Q0AG2sEwuDfVIzljR1DxW6Za5Q6ZhKWKDUTENNa+UUdZWGln",
+	"StWU/C1lKSO3lOsjElFNh1QxMpcyhsFwpflI1agXr+2km4nTeUy5uIPgs0ubhcudJdKsGEsVMe0STKi6",
+	"F8bwupplc63cfwwczbTtWjooee9OZMLIXrcHMYV73X3ceefi33uksMRxfyDCQmGeH0cyYiHEzgUIu4pe",
+	"t4v9x0/CHEHK8I0NTcXYOqNVklRgcJ0NMYcY4kIB5dAD3iMRjzCSMWETrjRLsPZnvCATpm2GodHW8WRv",
+	"H/Z6GP6MxlKaYWEeDQQm4mKQLIL28hwrk0WkfdDb33FgUabNMHARsX7ALeQqaqpdkDhXKrQhKPu97wCW",
+	"HqKmXDTrQKipvLWRT3wiOlygqlrl1ch2cEnfqaKq/BG4GmKk//OnkFTe4PliEdGGryAZWMzkjd55LaPG",
+	"77hqcs0ehjTchg+/kWLU+OETGbETVyDtTi+9Buna9NUzqMTV9OnX9MNx82EBBNHPXOjm+wb0+9YlZG7y",
+	"EpDUr3dxiP0slWbRGcW7+0Fvv4GLx4/5cUTd2LqIHcKV3/XayKsFYnLJp7XuBlYImspyo9uAGDqO5a2V",
+	"p0aS+pYBEPCgD62IkKiBA853CKKfMdy8XTwKBgLOAnsOdPd2ghy2hToVi6sjKx6zpO0cOhDyQtyF75Ei",
+	"4UglYwcnjQ6ssgR8BKrVzEjMMeVxmjCiJYbkmtM2F5sg28Hlhf1DmWI02OSHDBnRVMGdz43Dx+l1CRGm",
+	"s5OL82fWu+cSAGZcgWdaJuTWNABJIZGtOGPzKmxyAi+fOisF+TOZzBq7CT50bm9vO2ZNOmkSM2GoItrM",
+	"b5B3ui0PdZkhDzZkyAvG3poF/KYYcrgA0gzyCr7LdFvBnrku5mcvrvIAY8UxuGBhJlXb5uAifcrE5anu",
+	"EAuVnOfsDUShFEBlzh7YQCw6toVxtnPcGQgPcllB3os1DPvJl2EVeefpmPcZeZH3knvAgm0yTFUHn9U/",
+	"/dyvC1p3A4Etsfkx7MhlR4S2ju/YpmIX5ZmQ2mqhQt6ui99fZW95IwFHyJlZeg3Z8A6+OnjvTi4DeHNz",
+	"N7iTF5u5ut7mTpiNnQzw7l0iwNza1MV/+b6J5fRpdFJYUIVf4FMhM7jssPCSralDtIbMhCdP9ndWSj2M",
+	"4KqXeD/LOMIAMFe8B6PH+GQKpdFtjj7XWNyrIjhsIMrRYUfg3fOjQ7kiERMcMIwtLrDDrh+Id/b6Cal3",
+	"WLKtg21HeSU3JV0G4z7m19WL3RldFKpz1spb0s5zpQciT5hNmA6WMpZlUpV9bE0QQxktdo4GwgelB8an",
+	"CUMYqlmqNBm6hW0f9vYAx9kIhCtsNtypkuvnsBD3KdOxh3uS5+XGm8ryGpmL9gEgjcBqhrlg7bY+i0B8",
+	"jrtmWfXvULQVo/NQPhSlUq/3w2qptCaMNcusLfJrl4R5pY4f84uOptdMkdAl3oekTQeislYIWqJCL8Ee",
+	"Uk8RDMgCAYTAuQOBxUxUVsUkA65BQeW/l4Md2HTMcmUqxI2pqkyVYZob7venVyiUkc2x+K3NMzdqqs3I",
+	"BGmMOnIhsJc0jusdiON6AAFbRwAtfRXFiPK0da9yUeZiLN3/2obOeo8Uef3sGHTqW54wa70tr0bjik12",
+	"pYojgE2HH2EfsmpGOxY8YfOeCiWEwoGw21Pus1CdKDwiQwnrA+cYVYVFGQhclUgy62QgIZ0lIQldKemA",
+	"DFpSzwetX/E08r+fjSl8j+fRQPinL9h4/aFhrkaWzRkYqTqUqYiwnjJisAwEkHlOqvAYEtNw4WXU2gAy",
+	"BFSB5H7IqX88ELeJFBNYaEAXgo+QqR/TBYvMHFw+MhhbzJy8UXI1EIe9Xn5MwvqEQKL+hi3XgwkLufmH",
+	"3cOdgj6gCB2IOqQVu/JVOCi+utBHi0YFrorTIHbKKgRinHggK3XYKL5OAYtSBjgZiLYDOOmTGriUgQjT",
+	"RPQ50+M+mJtUHwi5j493sseBpvu/3erOEK65oSsBUaHtWESO4cJmVy+Xv3ukyIv3L8kF04HVqNAa/yMJ",
+	"VTo0/y8vW0BCmkZhhYI2EAAbh2ELrqxkyD7MQ6PQzaTSXk4yVq7FLQh/0zw0ZBwNhBQjZnFg3L0Nx2JV",
+	"3aXBqHSYraFVzfwhFmdL04gzMUJwjPwAgZR8UC7y6lhtGsfVS+ahdyZGXb1mWMgIkXcShvfHogzvkvfA",
+	"XjLJ/Tc5CwQghR17WXBaXJuM/7KNhV6rNNIqhRQje+9TIS2UqGysj3ohnn6RQL82oJcJNpJJYm5TU5ko",
+	"RoYQLQIFi+cQHZUXJGjRzRLDSoP/rLaLYp2yKtuFrbkMptSt2CCC1llCJ/VDy1+A9j+X0WJZR0fFdyvL",
+	"/PrZ8bnd09rg36Je1C+qP+bWgvdAZ8v0KjihvjUQqHAdETMAiJjVWSV/lKslXcP87GozymQgagodIktv",
+	"x/Z0t3vP3Q3Hf5hL03PDgM62kZcvlAmpqtRYd5NC/JnugmK02aqk8uOz5xdzNtosbMk1nHNFZaynTijg",
+	"SP31+PUrgtBbKwsEtvot03L3DVZKzWv/8NlcJg7idtrqtyYSJtflOJbdmwOL/rE8DjvJLOcZjOwwIggJ",
+	"aespxzDEgAwXGm205o+d7v1EdnKVLc1nDKJav9VfRc66tziVuemFQBqwB/77ijgqGi3ycOgsYMk6FwO4",
+	"qMz4JHEAnwnL6q9bdT1HMDF6VixpxKrDX01f3MbFfYHwP5jq3ek1E2T3PMw3UpPEDnWl4ShfzI34YwmU",
+	"7E6ssm4vPxejZLtSs4ikTVf0vdNwjZtGLUKuOSgZ9Sl3WfGsLYEyQKwyO6NK7e0f/ENR+c5KODXWv5fq",
+	"lH1mHbxcWqwKVCXLuCt5hj379XYU1XXpgAjnV4q2mNHYXK9Y5GcX3SW/7rlwtyy/+vrW8utqm2+m61cO",
+	"2WGDOMPU9kZb1bJVoD/LXl9aiWE2Owfm7Hoa+ecZhpSIPoc3GVemw9mIuXKFAY4s2DIaE8Nz86FzbD6E",
+	"DrmudIH1Hll3jYFH8cnmaHLrstk+D8sKkgr2YY7xsTZGq7vtw32zXUSl6pZywOMdQwxWjlM85WKyrZ1a",
+	"FZ8PdWdJ2xwenSIIvnfY5b/aA+9mb9fCKKjaO9QrrvQx+OrVxkHAr/iMN4rUPMEiJA1SkT4JN+Ulwwo3",
+	"lacBBPXJMWZGOjD+Ixu4nZdea+5nvYP55k7hJpunpt7RPHAXy4B5h49Yw1iRUh5rHiJSk8DqtqkyedVR",
+	"9uooVTdUi7N8d6wTNA0jlX1pqBMYhC2P10gF3Nsym7n6czVn8TVbBG6JAzz5pBixzxsY9mX4s4nZcONI",
+	"iW+coXO8FMvQ1WxcOrJ2f+fRR2RqB5NS5EgEW/A4skDyh9XywDC/kA6AueA5/dpF/2dJOv3GSMtG6Nh6",
+	"H4VDo+6sqMXZrSGkbasoK4TmI1VCI30gxm+JGP/MdCUlrldfNlK7nz/FQqcoLPP6Tmt0fO/Bb1zRz95c",
+	"r+376/Og2t8rh5RLmq3X8WmRJnPW8L72tftqhTx7+N4AObM3v5TKnU+xDi7Dj/GiysELfvWHSANv+YkU",
+	"45iP9N+ldr1U66+hnk0LXFHDWBVHSIXOvUxsVZG+IyqEhBwAB73XPuz9sLN8jXZKe5Frm2juZRq3Hf3h",
+	"FKWNmeLvisY9hL0mNL5K3V9Bgr0vJLwftP5vWKf5M0ShNqXLO+j8gPw1mlZ4raH682dVhWzB6c8NsLye",
+	"m1IYWPSH5qoHvWmrZwrS8ifrTVAMb2Ulp/yN+67GhsHB9TXZLusyG0ibzeZ64UXtG11rnuqdh7PpGz6b",
+	"bPnu0p7nNfkwDKuUi7P94yutYIyztJIxtn96LfPE5zu4mvCjMvqDIkrL5A94rXk4glbz5zyGkr1bY9Ha",
+	"UwpLCKs1BVshaYN7JYdtblfF5f8IwpChhDNXBI6P5Xt/yQb92g7im7ZEQzjkWhO0Xe+H4/ObN1eXeXOW",
+	"EfE2j8l1jLv7u+HNqzXO8XM2kzdsieMaW9sc/3u+cjvfB0L+lg+aCy3nDvsL4lJjOZlwAfGFWt6r/SKo",
+	"ozNAkahBR7e0vhIfHVEVzMMpPFmBgF6peR5H0aczyANb/BHY4pXRvXFPY7kpM9RKbAwpbeyYv7CPfx4D",
+	"GvZWp78sGwjsZIIM10IKpggXoziNALEojpjSiJvxwAx/OGXHwj1aKiDtcuD0zvatBZsE9TpksyzY9Ajw",
+	"wuFqcvHzcWf/8RMjra/ZXHcH4rgwOwBVg2pWykyKxgAikxO8uXcBAhGXoh41Yom17t8Ij/188agEfxhR",
+	"vXUDN+jvMyz4wVxyL5EORal09xN693cLY9Qw5LiK05sojRar5iEA+Q8cmdCUJrd2hcKOVl2iMuJeeY1a",
+	"ujY5rkkjrjvsxgxotSprHjzF5+7dsLe0FG/NcY+jJMMFHi9Goc/W5G8pSxZe3a2RlvZqWV1q6/Hj5avk",
+	"yl7pENPXbccBwoglALBYNwqVQr2D7YwDc0xHCGjHupOug84HpDULv9KFIjnhimXBy07lYJ4cbromWHIF",
+	"El1heJrP6heDixFrVV7tI6pZx7zb2nAAQzaWCVvfN2D3bt73vUY6Z/y03sqMs30Icb7PA8FsR+P7k3nY",
+	"7kpABLvN7saFApwR1556kurpCtxYptNEKHMzO78w15kX7y8tWpZKh6GP7RcgMKH5jwK+n4XuQzxQgBhs",
+	"S8FIRLMcdPMgSUXMlEL06UkKd3wfwXXp4vN2RBMu9XFqi5t9Ol7GMNnbPyjCZPx03uv19ppnR3qD+kIw",
+	"GXYECCO4GiPj+I4YGXb1YOjgcTN/3NA4ZfhyxFr9w16v3HOGGwyI3XDlpZrEjCrMXMmq7/5DK/CQI6Dc",
+	"YEJmRpC6uiSAroHZ8RZYsdtFwJZ8oTcZUpAn1lPbjWmkOJDzrNYX9n7LEgYY2fNE3vCIZWNAMb35kgwZ",
+	"lBU1wv3uS7ApqdZCEfzFtGlLhZhn1J1AS9zU94ICfgnWa/CRpN0G/ENrazNAGM8CduftlOrMdgRFdLrb",
+	"xgtZN6rPhBeydhjfLl6Indpd8UKWqPPxMmMW0UCw/tGUKiJHAHEWdcmZEVyMwMpAtaaYapYYHvQp/VgQ",
+	"LrSh8pgoUBKqGtseyX8eFJPNaOurQjF5e3J8/lxeVkGYSJxVUSVy9pEGqhHqRFBmCDGNl2GQu2RJqkKF",
+	"ZsS8RtRvs2mwUEbAZ6U4ZRIZ2plRHueHVUASZnEhBwJDZ4q4V1mtMVeRzAjbw95elT71YnajdMLo7Nif",
+	"9idoVjBYwPml/2K/7o7krAgXTAWNF6avuMPEhAtbQR0m1eq3esMn4yd0j3UORntR55B+zzo/DL9nnf2x",
+	"+cJ8/mHYnHsqp/iF9LRsLLWamj/IQkjeBurZJOVFVSgXTYNsnQctT//Ak/nP754/rden/EZglwctrB9i",
+	"n91AC8mW4a5YaqT9QnKIh8lr5OXMJIUDIr072ppR8Wgcy9tNUMvWz+uNLNQvY9Fn0U7Wj+sz6ScNBvLt",
+	"aijZ5O4X0yzrpmB/+FJaQdPRfL3awVLYBWlnk6rSGH5zP+Y6A4jD3RuW8PGiXme4mDNhfcfwqOsOwalN",
+	"E6xQMoS09w/JVKaJIsPFQNg42IAYaRjDI0eEgqEngav0jeSRIlxDheZUGdlivjL/2wCKgfDKG2QVoCg5",
+	"7PWMRmL2AusjVpYq+AvM7xQO+PtxNEPbXxLy/51iteLRyh2zYrh9LDrK9sqVmAFKuHK/h8QM+M4m0o09",
+	"sk2w4O8KA/9VGUkLfIx0mVelynYKtgSA/B1vYZWNzBg6GslUaM9dO2Orsqles9aXoj1fZbA+pgcjejMj",
+	"+jyRYx6vcaVWL7JHKzNmHagr0mFfs3uSi2c4hS+TAbuKLl3qq0eRD9Aff2A2sXmrupJbHiniGinxTSZd",
+	"G2pKhrRkHLGkSlEy5y+oNV1ybKtWQbl0kPy2fBVWWxvzG8hvMjoUmUijW0FRKDweSjevRKaa9aGgE5Dm",
+	"QEzNBXRIR9dEaR7HrgYC2e8dAlz+DIrUCWlUMFdE6rD3Q1Y9AYsmgtFPyPLZJBMLBGpLtGY6RZXmdcFE",
+	"9HrxF28tGsX/HBeXD/qHCDgsVEgXpC0Tkk8TYhgYmbOk44YZ8xnXO92vmk//+Gz32uxcNdPhDaC40TEX",
+	"1/UsOBvT3UIlI1XPiG8Yi/IqSh2l2bxYibiNRRUNjWNFSFt1MNzpk8PewUBk7twucTZTzQSM2VYy1Mjs",
+	"GNxtroWGu3NOGgghXblMG2tyw6pL+06YMF+wczu7E5jcPR6NxY5qzshsqoGF+72PMNQH1rxP1qxMnIVD",
+	"wxIAbrDPc2O6xHRa6vkqpCvLbKVa3863UGSzNvWLl1GowTqA6n3IeKTAdzN5w9DwYBnJHF/mDCiOvzsQ",
+	"h73DvPqPf3y5grUA0ADhGsnMVo2mYiCgrB9XOqEaym6ZHk0XO/1CyUVb/RbkiJaEqmsylkk1N5smXi8u",
+	"zaI1DXa1g4SCcDiE7kO06mdnD7Pw9SpioQDyEscEa/1tRpx6BTgNFUs9h1qsu7vkJVuQd+fPsT5pfmoI",
+	"qQcCjw7ShlJ/TJj5RSFRmi4UGdNYscA3TlIXyLeDRfZtjVvwPqCt5+ztxSUp8feufSg8IkwkMganHriK",
+	"ByKLC6Qaq4aOmJ9J4imPtNGBdwodVDPIFqtgvr08g55mUPtxdaoFeE1wmRdMP5xv377qeaFpon1axnLf",
+	"q7l4+dxzfFGvah4bsoFy0oYlsEMW+QdW4umPxYPLalYDkatWBMspRuafFMKCIUQ66pJTZ4S3AglOSqKY",
+	"UlwKNRBtLAJvzrmhrQ02onFsngXLel6G27CnbzrHquTmEP3BoRnpKWQ6q2xCldlcuDYZJ99DDeC3l2e2",
+	"l89tPmqkIy+Ju7+HBK0He9QnSydL004qMXdOObUY4wFGWBq1TkblgSn1smnE5hp0c5eKnIeOKhLaCphX",
+	"7kuoUMyVC8C5pYuBkKkmckwGWRxM5pRrWX9dYnX9pS6uGZtDS7OBAD/4hGmNwhjvCMVy/DD3vLY+FnGy",
+	"EZcDgXaowBY5pjrrZodwoTSj0REe43ZIuJDFMsqBGemsWIWZxhDfLcEkVgxyIO3D3h6UkKUDgeIz69TK",
+	"YytzfVHs8H/MMPqExrETxwPh5DEx1+l2eb5wXDgo/IDkZeJnlSHlJ1MqJuz14iyvbH4vNnzbPHbXTArX",
+	"XHMKla9H0N5Xj971ILyM8Ary1AOg1QqJBtu5wsKeU2mNfc9pMqtMDR7P2cTzJZbLlB/D1r4SZC5Snn1i",
+	"yGIpJuaT5USf97AL27rRnsRAMBGxyH33SLka3bY5peUcc7ggo95c7/zu1EAowJPBB4gUZEI1m8pUMSsP",
+	"TOdwM4Qo3ESqOYMEM/MsjGcghFHe2ooxEoJl/QIHE+5UX7Oi14u3RjJduJVtyqhF1RJzB2D6D97braoB",
+	"pyIqktqS5m4oY9mbW4lGd5w1ArExljw7SJ5jOuPxog9MYSPU4ByFRBZuGGgg7Btwk6GajCWGERKuSXsk",
+	"hSuXnT+GjiVrV+AC44IhZxLjyG9oDCaJLJjXYyifN8iIJskCj8icvzjqKIpHYZe84kqjUuLzvULkirY5",
+	"uIE+AxgDT0hpsJZJ4TnUUnZKMCwVDGT6zHjsXu3xto9VCDNWjBZm/8CNW+VGyEZcYf/L6GDNAba2NASW",
+	"4nI2tNJ5UmJYtHZ7RIwHSXbUoEKsJInk8qFTc8wMRDs0Y/5TGJAQEgfwDrr7p3Cn+ghqh3i/7aPBMdzp",
+	"D4R3lJmJwNkEgsOJBRyaO73soQKPOXkRdjoJu5HIMx21EKOOExwhae8RSE+38YM7ZB6nimAyJlb3NyKL",
+	"Rl1ybkPDbdKKlV/orM9WYjyOuTCPMGuoiaDqUSZx0PKxvIQoL8BhoKeJTCfT4toARg7OrUgpAVy7QGkA",
+	"770AWGEXxcgxec8o+Ye9w9rz20qGDWAz7GSoKpzYD0gZ35ZWYIujbSyNPgVHU96YubDbWrzb94atQGeQ",
+	"QskYJIp9BwyZigyZ4hEymHVJcO0MmU5BwHzvWE76VjDYcMaAaDAjRFyBi8N9juXomkUQSjzGeEhsOshU",
+	"mKJK4GkDBJUBKz8HokoLMByYAOa3tgLZEMEjRULNZ6wyoPjPTL91a3WfydGujxqVANf1QQloynyGdZqg",
+	"up2YdXVUqYDKihQm5K2fiee2KdMF3F13dyyTidQr7HPxLV0ost/bz2N+QVEeymiRZdPBN4YYA3NGwUkj",
+	"E6Bi0Ji9+G44WvoQtSXSmSXZLjnGHwJinYd4T54wDYathCmmIfbGplMZ2QOhZ/nhuyJkDaESVoesHeXh",
+	"aaQmOm0gzCpUh6cFRr9xV3oXd2Zjo9ENiinlFaz6DHbgM5nIsLONUgD275rnxe3hYDffs2ZgIAZKVLPs",
+	"2e4WQug2qKENRuRquDr3m9ngijC90iC58gb3SD3kF9xvfsExRqkQmhnfOkgNNhOmPp0gE2Dw/Op418yo",
+	"O5cxHy0wIYnZ0xnMEKnynQIxozaox53HqVBzJnSXeIlGlu9HMaOJvffL0bVMdUBmNLlWRdHnYlCtuxVv",
+	"V0XDSrvqerUzEJ7lsDb9iNRmHw3E+vSjc7OGn0kCQV8bCaAmpnrF9AOv3i+vXgCqsjnx8pVHD5Y955Bz",
+	"ZUK4uOHaiytfyciJdKnVdUh05/DEffrRZczqDFuIAoCgbw9abDMtFra0KbZWYnfXUQh+LpLH7u+CzthK",
+	"g9UxNGQVNlTgFtbRmt/ChimPdYcLEkJQJWBokdA8E+I4gk1rnxrSaWz5gBE+VDv9owR5IZlvAiaayEIC",
+	"jyP1+rqm1eS1XclXd3f3ZN6Dae6bkqtQu7Se2Ermt+qdf4RAOuY+z0dTMmQjOWPKhcU8Uh5AYQ1OLfy3",
+	"CqJ2HWG+MQ18XFVqLmOPOyLqIFzVgRmUnDNYpvl0ofiIxuBM4Jq7BQ9aKmZsnq3+BvM4Sz97sv06vrZx",
+	"/BAojcfQNtHkG/X+jVS1//sKrml8pFnMdkhIscXu6gSOVeQUnwguJp1rtlit7l/ggy/Nc/fp0M66Wa36",
+	"X7OFs3K+eP/yogj/+nAnaEpZdvuvzPY3vRrYd7BeYtsWT5wxTSOqKcRV+OAxBQKrJLtdqPuxAnruNdh1",
+	"8ZJr9n0sExLSeBKSdqFcYjyRCdfTmU0pGSom9A5amROmeWId5zb10p2haAf2aAmzX3JjkiJcD4QZMYsQ",
+	"z9Vad7oDMRAoPe29mivT3IRFffRs2wHzYvvO/z1Mbbs2GgUiXblWxPrMr8wXYUDCjlmnDsV8AS5FJ2Ix",
+	"XYSkvd8bCDSmFx3eANJojd+Qe1N0cz/CcYzoaMrUQMCcuHYw3mYEGEZsU7xtcjpMBYebrZAoLi94wqgm",
+	"MzljQh9ZSxp47tUt16MpPlOYX5e853o6ECGfzVjEqWY/mnMYMv4MhSdyxhWD3ncKq4pDcYsJ4yhsL/rN",
+	"F3ZHECh+jIQTEDdiIW/BzYE/QmJfRkYwFZsN6BE9WTCdB+67AVQa8ICwc5HWaqDl+VQsFYMOtUQSqwVW",
+	"p/GkFWwmYY/jSlh382vuUnJL7S2yXTmfk2ARa0aWbWphfJZQW33MQnOI70MpY0bFPUO+e/uxIoEZojmz",
+	"hdB8BiyiNE20ctTwAAX/uY6mJuV9gUMI9Vm10TmUzuuPHlSoVCE3QDt92ZqowFpVhMFy0U4BwnKY3yCg",
+	"gS7DFnTJ2/HYE96kHXY6OCwix2MImDrsHZDQfNdJ50byuECH0IiuHPjZIXokVLMO4FiwiMxZMhC2XMrz",
+	"s0qsDVyD+/EvYOMbORb2Pg+QD+xnfuOxXqdl/BCjRdyd0ZuwBSzRU7unnylT6u/UWWJOt3RO2qAh5nw2",
+	"Z2JnpTsEIkBW3o/eqc9Sa3vpwD6hinW4UEwoDvqISocIru/nNjj4ecyFqjus/7ZRfZwvX/YbduXhEP4K",
+	"Ip/gYpiqYqVu/OxDHFTVdHynbEXg7R8+pukvU7lxk5PnAUbuK2ORN/I15fF6ttikiGIJXNGxhn+8VET/",
+	"V/k2M35pXEHb823aK81SbsBDXcSvUOxu4sOsoa96H2Y1GfU+mwR8ILhv8Zz/c1bDvfqcv1MNaocwW1Js",
+	"IS/Ymkax1AGUgprwGya6JHSX4D5Bc6H9bIuRoAaP12+IDaRxDGIvj/ZPWAfCmo2qPDQ6rSKA9TWko+ud",
+	"7kCELqDqCu296orqPhFpHIdkxqhQRTgALNZtHz0idCDmVGm0HGFkMs+yB8BiVnEVR7TRe9aIHkB1v+7o",
+	"m78v32bjo84i8TZXpXYh4NFWP9xabfzXYMujGBivJVEgETMp0MZMiO9IRBcFn0wG+8mSgfBCMT1w38sS",
+	"FC2Yn8COpyA4etEQrHe/iMpLlkF5swDoI/K4d5A/aWt3KZCYQtp8DagLUyWunsMCV2sSd85PoIIUl2fr",
+	"qQf1HWwID/wQIvgHvLK9xhwlD2o4p5ZGYmc2pqtCYp9BYoVDPyKxxNxxXihUnwHAFdBKNwA2rYEXNbz6",
+	"ekw/AV8UWAQRTm8pakw7D7r8N3miWuBS2hio9M4Jwh53FLDHtncsX0BOYjEPItP9iwk9fuJOBfA83Iw/",
+	"U9bNBftKkm2+VkZ80IWrMUqza7gHkEXakD6BCT87jY6qxshZOaRcGUcAUO6KoFLIdFKwbhU0hWGvjXGl",
+	"Sp0uA0s9nD3fFgUvA1jJcQMzZjN4I6TJuIDCFJLYIUHNjjIAyxALktxmiNjdSjCn1TT7tcA5PfDAt+cz",
+	"pStwWT7Jrlov7Hd/t39drUGbOrVi/A6S376SA5d2ybHDNPJRjnxQIwjX9PGQcoSl9YBHHoc+QB79HZ4l",
+	"UrCGJ8nmvBSsIB6AG6xJtcrZbGXC1VgmM6pb/VaawpNLcTaWlW/ZcCrl9eowpPfuoXuPRLrP8B87i/UR",
+	"QExEc8mFViVQxoeYoPvjS0eHTY84+3y+V6QtXBE6nthKGsq/sGSUXl8e5RKR+KBBMs2wPhAijN2YCdoA",
+	"egpge+akgm9DSKBUXZu5YdeATGUMpYSz2G5XcqUd3k4VG139z3/8Z7gTeKWsyDF5d/5qICBLACuukKnW",
+	"cyIT+F8B8h+OYSoVPAOJWUrGYMOThA5ELOV8SEfXAZknUA0iAM9CJ5YjGkMFeJdYkxXxgxL0gI0yEO1U",
+	"xAA5mBvvk1RYRPSw07Er2YHC7h3bRTXqL4aqWM67J7uHbf3LxGQVOo/q9GtHVF6kjKUELsg4jePgXsqZ",
+	"PWRafl2ybZPYrrKAq5ZkpVO8YbSXz49NdNpMJnJFJlKwo6wky0xiUTLFhDbCh+sHdfdbJb0s7KtMepk7",
+	"KGIxv2EJL4C4FM7VusCwWorbunq3TgQ/0Oc3qvZhlFgzsXg/QWOGBd6dvyLt0ZQBCCyFTFGIuOZS7ARW",
+	"RwyI934A5WKyODJQ1jBEDFo0Gp8LOivIWZCoTswKtiKy67NoV18mvqshT5Nvp4DLg7Nqe6oS1nj5FFVp",
+	"1zvR6mCmT+loioyNPAmhCpIMGUEoAC0dgrtV8X3QCE/hp1qz2dwi+MpUj+SsxjFgqf6pf9p++3YXO53F",
+	"evtLvikPh/W3bKNZ5sxHTXTIu/sl6nh793f79+LK/JAwnSzuFipSabV1jWOVmLZhdpAX8BlQ30nobCY8",
+	"Cl3Ja8YhLJLe7tSYer1Bf5qtd5W9y3WSwX7NmYigKp6ISJQCDkNAbqdUg3kNTBeaaltUijvIa4cMXhUj",
+	"ppNFSQbcLbLzTuKmTndw8w7chB9kzbeqCFwwyLLPKBkKRW+gBKApbsuxY8d+iW1ElQEoHiFviRRHBagT",
+	"rEzpbMS2agXXA9F2JSNJeLMXhPAI1WnCCBe5TMm+DbMi2+E8YTdcpuoKR+Blm4QB2T8EZHxFZA5mnwmk",
+	"ERUDgcA6oLzIVKNpGEtl2pjqemQay38XuKj3r1fYjlagrvxdm1ofxMZabJcKLUU56q2SIdA9YF5VwC0d",
+	"E/SyZIWuWkErTeJWvzXVet7f3d3b/67b6/a6e/3ve9/3QILYTpYKcz07IU++O/zBwc+bz9/1ej+QvEoV",
+	"nNLw/ZMn+6UqWZlrrJurFLBSFWrMS7bAi0nmGRpbt1KhkpV54u2xWezdt8+fnhALARPzYUJRX8+VF64w",
+	"dryit3cQBh/NuOBK27Ig+ZvoVa9WtSqrD8lbQWwpIxihi1302pyxigYv/NBk0r58e3m2UxUh7zUzphXt",
+	"HOciTJE2TSPOxIipHcT6snBvFAzlKmWRWdoMp5onZMZmQ4CcyJG3vAYr+jtH+GpQuQDM1Py5IJOEWlst",
+	"tgs1V/hoaRII1rjc7Iv3l0UYvrwph0XntVKAPlpu7BW/YQI8i+aywM2feY1HI2HpSBsNksVjr9Epo3El",
+	"fdpSqAqSlaiI5MxJ9Qw9aZ6wMf9AwozxrkILvwPmOpXOgoGAAvfuJHAV63ITXpeALgGFXRQJ/7VzfPa8",
+	"85It+uTl6V9DsOSFx1Yiwwt98hOjCUvg9yNAYxpplV/65a3A8CbYJzw0s03mdYt37Ir9DBc2t6pPLFJT",
+	"YL8oYgr5VI+hulB6EuvDWQK0yP1UgS9YkXb4v+CXHy/fvjx9E+64ynkWe/Hd+avicB18TR1j2jJa5gLv",
+	"KmLZIhmGVrHAtkDEPGcmNZ/RblegftNURTenmasfMfQYTQqu+YBYOEWqyIWmIqJJRFzoykC0/TtYkGtP",
+	"ms+Y0nQ297/0VCqPVQciv1P2CcsNQ1wRJv6WMsPdXLidJzqhQmGoANZFNM9SPRAxo8oVTDS3UW6rlkKG",
+	"mByPsVDK0KhelER0UdiJ7CiqwO1BspHjYr2oLMKZmvYmMYWOx5hz45VPQ4DGuVHvvCMjq/tVvfEQHm7b",
+	"6ANSmpjErAPGHE+QESPloggXCAD6uaDJIhgIRMzUNL52edkSVbTjs+dd8lwrNAwBLyvFtCLmopqVVNcJ",
+	"H+mBOEGVsnNhFYPOGRaAaQtJuMBiizD0ADIWb2gcZOZ1o5gPhIsTlAmfcLFjqz8tiK0RMDZ6f1TYCTvr",
+	"ipV5ymnMRhoRO0tFLc28OsAGGUF7sZAdYJ6BmCcySkca6itHpNc72IFczgXR9JpZ2M9LvFKEEJC5Cy+G",
+	"UNiuKKTCgAzN8WNoSpEQJVbYJaCI4ckU/j5w2ZKDVp90u92PYZH9Uz3tOF15zXxfzG6UThid2dq+Rni3",
+	"w7O3F5fEXL78M9yw13ChmSHGgTB/FYb1QvKO0ou4wQB/c52uG93bk+Pz5/LScQjoNnxkyL84xDAfGfzR",
+	"HYjL/Cg/v9h//CQvxoZ1QBelNTUnb+BuTAWvUGnwckQTLvWqodvBeTsd2Dig/V4PKrQZ8lFkROdc09ih",
+	"myrEMEUec9m8h70DlDAiww7IdKaNqCIn2AZDp3OOwy8QACIdlp4oVEcyXRYG5S4HL9kiyIKtXuM4y2Q7",
+	"5x0I2vz468f/GwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

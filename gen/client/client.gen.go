@@ -344,6 +344,7 @@ func (e SigningAlg) Valid() bool {
 
 // Defines values for TokenRequestGrantType.
 const (
+	TokenRequestGrantTypeAuthorizationCode                         TokenRequestGrantType = "authorization_code"
 	TokenRequestGrantTypeClientCredentials                         TokenRequestGrantType = "client_credentials"
 	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp          TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-otp"
 	TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaRecoveryCode TokenRequestGrantType = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
@@ -354,6 +355,8 @@ const (
 // Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
 func (e TokenRequestGrantType) Valid() bool {
 	switch e {
+	case TokenRequestGrantTypeAuthorizationCode:
+		return true
 	case TokenRequestGrantTypeClientCredentials:
 		return true
 	case TokenRequestGrantTypeHttpauth0ComoauthgrantTypemfaOtp:
@@ -728,6 +731,31 @@ type AuthHeaderAddRequest struct {
 type AuthHeaderDeleteRequest struct {
 	// Text The auth header (API key) itself.
 	Text string `json:"text"`
+}
+
+// AuthorizeForm defines model for AuthorizeForm.
+type AuthorizeForm struct {
+	ClientId            *string `json:"client_id,omitempty"`
+	CodeChallenge       *string `json:"code_challenge,omitempty"`
+	CodeChallengeMethod *string `json:"code_challenge_method,omitempty"`
+
+	// CsrfToken The sign-in page's token, bound to this request.
+	CsrfToken *string `json:"csrf_token,omitempty"`
+
+	// Login A username or an e-mail.
+	Login        *string `json:"login,omitempty"`
+	LoginHint    *string `json:"login_hint,omitempty"`
+	MaxAge       *string `json:"max_age,omitempty"`
+	Nonce        *string `json:"nonce,omitempty"`
+	Password     *string `json:"password,omitempty"`
+	Prompt       *string `json:"prompt,omitempty"`
+	RedirectUri  *string `json:"redirect_uri,omitempty"`
+	Request      *string `json:"request,omitempty"`
+	RequestUri   *string `json:"request_uri,omitempty"`
+	ResponseMode *string `json:"response_mode,omitempty"`
+	ResponseType *string `json:"response_type,omitempty"`
+	Scope        *string `json:"scope,omitempty"`
+	State        *string `json:"state,omitempty"`
 }
 
 // ClientAssertion A JWT signed by a key of the application's JWK Set (RFC 7523 §3).
@@ -1123,6 +1151,10 @@ type Scope = string
 
 // ServerMetadata defines model for ServerMetadata.
 type ServerMetadata struct {
+	AuthorizationEndpoint                              *string   `json:"authorization_endpoint,omitempty"`
+	AuthorizationResponseIssParameterSupported         *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	ClaimsSupported                                    *[]string `json:"claims_supported,omitempty"`
+	CodeChallengeMethodsSupported                      *[]string `json:"code_challenge_methods_supported,omitempty"`
 	GrantTypesSupported                                []string  `json:"grant_types_supported"`
 	IdTokenSigningAlgValuesSupported                   *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
 	IntrospectionEndpoint                              *string   `json:"introspection_endpoint,omitempty"`
@@ -1130,6 +1162,8 @@ type ServerMetadata struct {
 	IntrospectionEndpointAuthSigningAlgValuesSupported *[]string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
 	Issuer                                             string    `json:"issuer"`
 	JwksUri                                            string    `json:"jwks_uri"`
+	PromptValuesSupported                              *[]string `json:"prompt_values_supported,omitempty"`
+	ResponseModesSupported                             *[]string `json:"response_modes_supported,omitempty"`
 	ResponseTypesSupported                             *[]string `json:"response_types_supported,omitempty"`
 	RevocationEndpoint                                 *string   `json:"revocation_endpoint,omitempty"`
 	RevocationEndpointAuthMethodsSupported             *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
@@ -1251,7 +1285,13 @@ type TokenRequest struct {
 
 	// ClientSecret A secret of the application (`client_secret_post`); the
 	// client_credentials grant checks it, the others ignore it.
-	ClientSecret *string               `json:"client_secret,omitempty"`
+	ClientSecret *string `json:"client_secret,omitempty"`
+
+	// Code The authorization code (authorization_code grant).
+	Code *string `json:"code,omitempty"`
+
+	// CodeVerifier The PKCE code verifier (authorization_code grant).
+	CodeVerifier *string               `json:"code_verifier,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 
 	// MfaToken The `mfa_token` of a 403 `mfa_required` (mfa-otp and mfa-recovery-code grants).
@@ -1265,6 +1305,9 @@ type TokenRequest struct {
 
 	// RecoveryCode A recovery code (mfa-recovery-code grant).
 	RecoveryCode *string `json:"recovery_code,omitempty"`
+
+	// RedirectUri The authorization request's redirect_uri (authorization_code grant).
+	RedirectUri *string `json:"redirect_uri,omitempty"`
 
 	// RefreshToken The refresh token (refresh_token grant).
 	RefreshToken *string `json:"refresh_token,omitempty"`
@@ -1289,7 +1332,11 @@ type TokenResponse struct {
 	// Example: 3600
 	ExpiresIn int `json:"expires_in"`
 
-	// RefreshToken Opaque; single use. Absent for the client_credentials grant.
+	// IdToken The ID token, for a code whose scope has `openid`.
+	IdToken string `json:"id_token,omitempty"`
+
+	// RefreshToken Opaque; single use. Absent for the client_credentials grant, and
+	// for a public client's code without `offline_access`.
 	RefreshToken string `json:"refresh_token,omitempty"`
 
 	// Scope Example: profile
@@ -1517,6 +1564,48 @@ type WebhookUpdate struct {
 	Url *WebhookURL `json:"url,omitempty"`
 }
 
+// AuthClientID defines model for AuthClientID.
+type AuthClientID = string
+
+// AuthCodeChallenge defines model for AuthCodeChallenge.
+type AuthCodeChallenge = string
+
+// AuthCodeChallengeMethod defines model for AuthCodeChallengeMethod.
+type AuthCodeChallengeMethod = string
+
+// AuthLoginHint defines model for AuthLoginHint.
+type AuthLoginHint = string
+
+// AuthMaxAge defines model for AuthMaxAge.
+type AuthMaxAge = string
+
+// AuthNonce defines model for AuthNonce.
+type AuthNonce = string
+
+// AuthPrompt defines model for AuthPrompt.
+type AuthPrompt = string
+
+// AuthRedirectURI defines model for AuthRedirectURI.
+type AuthRedirectURI = string
+
+// AuthRequestObject defines model for AuthRequestObject.
+type AuthRequestObject = string
+
+// AuthRequestURI defines model for AuthRequestURI.
+type AuthRequestURI = string
+
+// AuthResponseMode defines model for AuthResponseMode.
+type AuthResponseMode = string
+
+// AuthResponseType defines model for AuthResponseType.
+type AuthResponseType = string
+
+// AuthScope defines model for AuthScope.
+type AuthScope = string
+
+// AuthState defines model for AuthState.
+type AuthState = string
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -1637,6 +1726,51 @@ type TooManyRequests = Problem
 // Unauthorized RFC 9457 problem details.
 type Unauthorized = Problem
 
+// AuthorizeParams defines parameters for Authorize.
+type AuthorizeParams struct {
+	// ClientId The application's id.
+	ClientId *AuthClientID `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// RedirectUri One of the client's `redirect_uris`, exactly; required when it has several.
+	RedirectUri *AuthRedirectURI `form:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
+
+	// ResponseType `code`.
+	ResponseType *AuthResponseType `form:"response_type,omitempty" json:"response_type,omitempty"`
+
+	// ResponseMode `query` (the default) or `form_post`.
+	ResponseMode *AuthResponseMode `form:"response_mode,omitempty" json:"response_mode,omitempty"`
+
+	// Scope Space-separated; `openid` for an ID token.
+	Scope *AuthScope `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// State Returned unchanged with the response.
+	State *AuthState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Nonce Put in the ID token unchanged.
+	Nonce *AuthNonce `form:"nonce,omitempty" json:"nonce,omitempty"`
+
+	// CodeChallenge PKCE (RFC 7636); required.
+	CodeChallenge *AuthCodeChallenge `form:"code_challenge,omitempty" json:"code_challenge,omitempty"`
+
+	// CodeChallengeMethod `S256`; `plain` is refused.
+	CodeChallengeMethod *AuthCodeChallengeMethod `form:"code_challenge_method,omitempty" json:"code_challenge_method,omitempty"`
+
+	// Prompt `none`, `login` or `consent`.
+	Prompt *AuthPrompt `form:"prompt,omitempty" json:"prompt,omitempty"`
+
+	// MaxAge The most seconds since the user last signed in.
+	MaxAge *AuthMaxAge `form:"max_age,omitempty" json:"max_age,omitempty"`
+
+	// LoginHint Fills the sign-in page's login field.
+	LoginHint *AuthLoginHint `form:"login_hint,omitempty" json:"login_hint,omitempty"`
+
+	// Request Request objects are not supported (`request_not_supported`).
+	Request *AuthRequestObject `form:"request,omitempty" json:"request,omitempty"`
+
+	// RequestUri Not supported (`request_uri_not_supported`).
+	RequestUri *AuthRequestURI `form:"request_uri,omitempty" json:"request_uri,omitempty"`
+}
+
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
 	// Limit At most this many items (default 50).
@@ -1738,6 +1872,9 @@ type AuthHeaderAddJSONRequestBody = AuthHeaderAddRequest
 
 // AuthHeaderDeleteJSONRequestBody defines body for AuthHeaderDelete for application/json ContentType.
 type AuthHeaderDeleteJSONRequestBody = AuthHeaderDeleteRequest
+
+// AuthorizeFormFormdataRequestBody defines body for AuthorizeForm for application/x-www-form-urlencoded ContentType.
+type AuthorizeFormFormdataRequestBody = AuthorizeForm
 
 // IntrospectTokenJSONRequestBody defines body for IntrospectToken for application/json ContentType.
 type IntrospectTokenJSONRequestBody = IntrospectRequest
@@ -2047,6 +2184,47 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Authorize The authorization endpoint (code flow, PKCE S256)
+	//
+	// OpenID Connect Core 1.0 §3.1.2 with OAuth 2.1's rules:
+	// `response_type=code` only, PKCE with `S256` required for every
+	// client. An unknown client or a `redirect_uri` the client did not
+	// register exactly gets the error page (400) and never a redirect;
+	// every other fault is redirected (302) with `error`,
+	// `error_description`, `state` and `iss` (RFC 9207). A valid request
+	// shows the sign-in page.
+	//
+	// Corresponds with GET /oauth/authorize (the `Authorize` operationId).
+	Authorize(ctx context.Context, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthorizeFormWithBody The authorization endpoint by form, and the sign-in page's form
+	//
+	// The authorization request's parameters as a form (OpenID Connect
+	// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
+	// the page's `csrf_token` it is the sign-in page's form. A failure to
+	// sign in shows the page again with one message for every cause, as
+	// the password grant answers. A CSRF token that is missing or was
+	// issued for another request is the error page.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /oauth/authorize (the `AuthorizeForm` operationId).
+	AuthorizeFormWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthorizeFormWithFormdataBody The authorization endpoint by form, and the sign-in page's form
+	//
+	// The authorization request's parameters as a form (OpenID Connect
+	// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
+	// the page's `csrf_token` it is the sign-in page's form. A failure to
+	// sign in shows the page again with one message for every cause, as
+	// the password grant answers. A CSRF token that is missing or was
+	// issued for another request is the error page.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /oauth/authorize (the `AuthorizeForm` operationId).
+	AuthorizeFormWithFormdataBody(ctx context.Context, body AuthorizeFormFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// IntrospectTokenWithBody Introspect a token (RFC 7662)
 	//
@@ -3328,6 +3506,77 @@ func (c *Client) HeadHealth(ctx context.Context, reqEditors ...RequestEditorFn) 
 // Corresponds with GET /metrics (the `GetMetrics` operationId).
 func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMetricsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Authorize The authorization endpoint (code flow, PKCE S256)
+//
+// OpenID Connect Core 1.0 §3.1.2 with OAuth 2.1's rules:
+// `response_type=code` only, PKCE with `S256` required for every
+// client. An unknown client or a `redirect_uri` the client did not
+// register exactly gets the error page (400) and never a redirect;
+// every other fault is redirected (302) with `error`,
+// `error_description`, `state` and `iss` (RFC 9207). A valid request
+// shows the sign-in page.
+//
+// Corresponds with GET /oauth/authorize (the `Authorize` operationId).
+func (c *Client) Authorize(ctx context.Context, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthorizeRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthorizeFormWithBody The authorization endpoint by form, and the sign-in page's form
+//
+// The authorization request's parameters as a form (OpenID Connect
+// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
+// the page's `csrf_token` it is the sign-in page's form. A failure to
+// sign in shows the page again with one message for every cause, as
+// the password grant answers. A CSRF token that is missing or was
+// issued for another request is the error page.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /oauth/authorize (the `AuthorizeForm` operationId).
+func (c *Client) AuthorizeFormWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthorizeFormRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthorizeFormWithFormdataBody The authorization endpoint by form, and the sign-in page's form
+//
+// The authorization request's parameters as a form (OpenID Connect
+// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
+// the page's `csrf_token` it is the sign-in page's form. A failure to
+// sign in shows the page again with one message for every cause, as
+// the password grant answers. A CSRF token that is missing or was
+// issued for another request is the error page.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /oauth/authorize (the `AuthorizeForm` operationId).
+func (c *Client) AuthorizeFormWithFormdataBody(ctx context.Context, body AuthorizeFormFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthorizeFormRequestWithFormdataBody(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5720,6 +5969,256 @@ func NewGetMetricsRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewAuthorizeRequest constructs an http.Request for the Authorize method
+func NewAuthorizeRequest(server string, params *AuthorizeParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oauth/authorize")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ClientId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "client_id", *params.ClientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RedirectUri != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "redirect_uri", *params.RedirectUri, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ResponseType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "response_type", *params.ResponseType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ResponseMode != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "response_mode", *params.ResponseMode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Nonce != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "nonce", *params.Nonce, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CodeChallenge != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code_challenge", *params.CodeChallenge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CodeChallengeMethod != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code_challenge_method", *params.CodeChallengeMethod, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Prompt != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "prompt", *params.Prompt, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MaxAge != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_age", *params.MaxAge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LoginHint != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "login_hint", *params.LoginHint, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Request != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "request", *params.Request, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RequestUri != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "request_uri", *params.RequestUri, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthorizeFormRequestWithFormdataBody calls the generic AuthorizeForm builder with application/x-www-form-urlencoded body
+func NewAuthorizeFormRequestWithFormdataBody(server string, body AuthorizeFormFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewAuthorizeFormRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewAuthorizeFormRequestWithBody constructs an http.Request for the AuthorizeForm method, with any body, and a specified content type
+func NewAuthorizeFormRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oauth/authorize")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -8797,6 +9296,49 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error)
 
+	// AuthorizeWithResponse The authorization endpoint (code flow, PKCE S256)
+	//
+	// OpenID Connect Core 1.0 §3.1.2 with OAuth 2.1's rules:
+	// `response_type=code` only, PKCE with `S256` required for every
+	// client. An unknown client or a `redirect_uri` the client did not
+	// register exactly gets the error page (400) and never a redirect;
+	// every other fault is redirected (302) with `error`,
+	// `error_description`, `state` and `iss` (RFC 9207). A valid request
+	// shows the sign-in page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oauth/authorize (the `Authorize` operationId).
+	AuthorizeWithResponse(ctx context.Context, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*AuthorizeResponse, error)
+
+	// AuthorizeFormWithBodyWithResponse The authorization endpoint by form, and the sign-in page's form
+	//
+	// The authorization request's parameters as a form (OpenID Connect
+	// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
+	// the page's `csrf_token` it is the sign-in page's form. A failure to
+	// sign in shows the page again with one message for every cause, as
+	// the password grant answers. A CSRF token that is missing or was
+	// issued for another request is the error page.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /oauth/authorize (the `AuthorizeForm` operationId).
+	AuthorizeFormWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthorizeFormResponse, error)
+
+	// AuthorizeFormWithFormdataBodyWithResponse The authorization endpoint by form, and the sign-in page's form
+	//
+	// The authorization request's parameters as a form (OpenID Connect
+	// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
+	// the page's `csrf_token` it is the sign-in page's form. A failure to
+	// sign in shows the page again with one message for every cause, as
+	// the password grant answers. A CSRF token that is missing or was
+	// issued for another request is the error page.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /oauth/authorize (the `AuthorizeForm` operationId).
+	AuthorizeFormWithFormdataBodyWithResponse(ctx context.Context, body AuthorizeFormFormdataRequestBody, reqEditors ...RequestEditorFn) (*AuthorizeFormResponse, error)
+
 	// IntrospectTokenWithBodyWithResponse Introspect a token (RFC 7662)
 	//
 	// The caller is a user (Bearer token or API key) or a confidential
@@ -10783,6 +11325,158 @@ func (r GetMetricsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetMetricsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthorizeResponse200Headers the declared response headers of an HTTP 200 response for Authorize
+type AuthorizeResponse200Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	SetCookie             *string
+	XFrameOptions         string
+}
+
+// AuthorizeResponse302Headers the declared response headers of an HTTP 302 response for Authorize
+type AuthorizeResponse302Headers struct {
+	CacheControl string
+	Location     string
+}
+
+// AuthorizeResponse400Headers the declared response headers of an HTTP 400 response for Authorize
+type AuthorizeResponse400Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	XFrameOptions         string
+}
+
+// AuthorizeResponse429Headers the declared response headers of an HTTP 429 response for Authorize
+type AuthorizeResponse429Headers struct {
+	CacheControl *string
+	RetryAfter   *int
+}
+
+type AuthorizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OAuthTooManyRequests
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AuthorizeResponse200Headers
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *AuthorizeResponse302Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AuthorizeResponse400Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthorizeResponse429Headers
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthorizeResponse) GetJSON429() *OAuthTooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthorizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthorizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthorizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthorizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthorizeFormResponse200Headers the declared response headers of an HTTP 200 response for AuthorizeForm
+type AuthorizeFormResponse200Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	SetCookie             *string
+	XFrameOptions         string
+}
+
+// AuthorizeFormResponse303Headers the declared response headers of an HTTP 303 response for AuthorizeForm
+type AuthorizeFormResponse303Headers struct {
+	CacheControl string
+	Location     string
+}
+
+// AuthorizeFormResponse400Headers the declared response headers of an HTTP 400 response for AuthorizeForm
+type AuthorizeFormResponse400Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	XFrameOptions         string
+}
+
+// AuthorizeFormResponse429Headers the declared response headers of an HTTP 429 response for AuthorizeForm
+type AuthorizeFormResponse429Headers struct {
+	CacheControl *string
+	RetryAfter   *int
+}
+
+type AuthorizeFormResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OAuthTooManyRequests
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AuthorizeFormResponse200Headers
+	// Headers303 the parsed response headers for an HTTP 303 response
+	Headers303 *AuthorizeFormResponse303Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AuthorizeFormResponse400Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthorizeFormResponse429Headers
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthorizeFormResponse) GetJSON429() *OAuthTooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthorizeFormResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthorizeFormResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthorizeFormResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthorizeFormResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18351,6 +19045,67 @@ func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEdi
 	return ParseGetMetricsResponse(rsp)
 }
 
+// AuthorizeWithResponse The authorization endpoint (code flow, PKCE S256)
+//
+// OpenID Connect Core 1.0 §3.1.2 with OAuth 2.1's rules:
+// `response_type=code` only, PKCE with `S256` required for every
+// client. An unknown client or a `redirect_uri` the client did not
+// register exactly gets the error page (400) and never a redirect;
+// every other fault is redirected (302) with `error`,
+// `error_description`, `state` and `iss` (RFC 9207). A valid request
+// shows the sign-in page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oauth/authorize (the `Authorize` operationId).
+func (c *ClientWithResponses) AuthorizeWithResponse(ctx context.Context, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*AuthorizeResponse, error) {
+	rsp, err := c.Authorize(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthorizeResponse(rsp)
+}
+
+// AuthorizeFormWithBodyWithResponse The authorization endpoint by form, and the sign-in page's form
+//
+// The authorization request's parameters as a form (OpenID Connect
+// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
+// the page's `csrf_token` it is the sign-in page's form. A failure to
+// sign in shows the page again with one message for every cause, as
+// the password grant answers. A CSRF token that is missing or was
+// issued for another request is the error page.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /oauth/authorize (the `AuthorizeForm` operationId).
+func (c *ClientWithResponses) AuthorizeFormWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthorizeFormResponse, error) {
+	rsp, err := c.AuthorizeFormWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthorizeFormResponse(rsp)
+}
+
+// AuthorizeFormWithFormdataBodyWithResponse The authorization endpoint by form, and the sign-in page's form
+//
+// The authorization request's parameters as a form (OpenID Connect
+// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
+// the page's `csrf_token` it is the sign-in page's form. A failure to
+// sign in shows the page again with one message for every cause, as
+// the password grant answers. A CSRF token that is missing or was
+// issued for another request is the error page.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /oauth/authorize (the `AuthorizeForm` operationId).
+func (c *ClientWithResponses) AuthorizeFormWithFormdataBodyWithResponse(ctx context.Context, body AuthorizeFormFormdataRequestBody, reqEditors ...RequestEditorFn) (*AuthorizeFormResponse, error) {
+	rsp, err := c.AuthorizeFormWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthorizeFormResponse(rsp)
+}
+
 // IntrospectTokenWithBodyWithResponse Introspect a token (RFC 7662)
 //
 // The caller is a user (Bearer token or API key) or a confidential
@@ -20733,6 +21488,248 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 		}
 		response.ApplicationproblemJSON431 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseAuthorizeResponse parses an HTTP response from a AuthorizeWithResponse call
+func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthorizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OAuthTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AuthorizeResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		if values := rsp.Header.Values("X-Frame-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Frame-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XFrameOptions = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 302:
+		var headers AuthorizeResponse302Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 400:
+		var headers AuthorizeResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("X-Frame-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Frame-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XFrameOptions = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 429:
+		var headers AuthorizeResponse429Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAuthorizeFormResponse parses an HTTP response from a AuthorizeFormWithResponse call
+func ParseAuthorizeFormResponse(rsp *http.Response) (*AuthorizeFormResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthorizeFormResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 303:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OAuthTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AuthorizeFormResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		if values := rsp.Header.Values("X-Frame-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Frame-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XFrameOptions = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 303:
+		var headers AuthorizeFormResponse303Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers303 = &headers
+	case rsp.StatusCode == 400:
+		var headers AuthorizeFormResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("X-Frame-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Frame-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XFrameOptions = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 429:
+		var headers AuthorizeFormResponse429Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

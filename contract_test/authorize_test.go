@@ -1,0 +1,247 @@
+package contract_test
+
+import (
+	"context"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-auth/gatehouse/conformance"
+	"github.com/gatehouse-auth/gatehouse/gen/client"
+)
+
+// The authorization code flow driven as a browser would (a cookie jar,
+// the sign-in page's form posted), every exchange validated against the
+// contract, with golang.org/x/oauth2 exchanging the code and go-oidc
+// verifying the ID token.
+
+// browser is an http.Client that keeps cookies, stops at a redirect to
+// another host (the client's redirect URI, which is not served), and
+// validates every exchange with the server against the contract.
+type browser struct {
+	*http.Client
+	t testing.TB
+}
+
+// secureJar treats the server's http://127.0.0.1 as the secure context
+// browsers make of it, so that its __Host- cookies are kept and sent.
+type secureJar struct{ *cookiejar.Jar }
+
+func (j secureJar) https(u *url.URL) *url.URL {
+	v := *u
+	v.Scheme = "https"
+	return &v
+}
+
+func (j secureJar) SetCookies(u *url.URL, cs []*http.Cookie) { j.Jar.SetCookies(j.https(u), cs) }
+func (j secureJar) Cookies(u *url.URL) []*http.Cookie        { return j.Jar.Cookies(j.https(u)) }
+
+// contractTransport validates each exchange against the contract.
+type contractTransport struct{ t testing.TB }
+
+func (c contractTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	loadContract(c.t)
+	d := &conformance.Doer{Contract: contract.c, ReportBodies: true, Report: func(p string) { c.t.Errorf("%s", p) },
+		Next: &http.Client{Transport: http.DefaultTransport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return d.Do(req)
+}
+
+func newBrowser(t testing.TB, server string) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(server, "http://")
+	return &browser{t: t, Client: &http.Client{
+		Jar: secureJar{jar}, Transport: contractTransport{t},
+		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+			if req.URL.Host != host {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}}
+}
+
+// page is a response of the browser, its body read.
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (b *browser) get(u string) page {
+	b.t.Helper()
+	resp, err := b.Get(u)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return readPage(b.t, resp)
+}
+
+func (b *browser) post(u string, form url.Values) page {
+	b.t.Helper()
+	resp, err := b.PostForm(u, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return readPage(b.t, resp)
+}
+
+func readPage(t testing.TB, resp *http.Response) page {
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page{status: resp.StatusCode, header: resp.Header, body: string(body)}
+}
+
+var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// form is the hidden fields of the page's form.
+func (p page) form() url.Values {
+	v := url.Values{}
+	for _, m := range hiddenRE.FindAllStringSubmatch(p.body, -1) {
+		v.Add(m[1], html.UnescapeString(m[2]))
+	}
+	return v
+}
+
+// signIn posts the sign-in page p's form with login and password.
+func (b *browser) signIn(server string, p page, login, password string) page {
+	b.t.Helper()
+	f := p.form()
+	f.Set("login", login)
+	f.Set("password", password)
+	return b.post(server+"/oauth/authorize", f)
+}
+
+// location is the redirect's Location, parsed.
+func (p page) location(t testing.TB) *url.URL {
+	t.Helper()
+	u, err := url.Parse(p.header.Get("Location"))
+	if err != nil || p.header.Get("Location") == "" {
+		t.Fatalf("no Location in a %d: %v\n%s", p.status, err, p.body)
+	}
+	return u
+}
+
+// codeClient is an application registered for the code flow, with a
+// member who may sign in to it.
+type codeClient struct {
+	app      client.Application
+	redirect string
+}
+
+func (s *server) newCodeClient(t testing.TB, admin, name string, user client.User) codeClient {
+	t.Helper()
+	redirect := "https://" + name + ".example/cb"
+	app := s.createApplication(t, admin, client.ApplicationCreate{Name: name, RedirectUris: &[]string{redirect}, FirstParty: ptr(true)})
+	s.addMember(t, admin, app.Id, user.Id)
+	return codeClient{app: app, redirect: redirect}
+}
+
+func (c codeClient) config(provider *oidc.Provider, scopes ...string) *oauth2.Config {
+	return &oauth2.Config{ClientID: c.app.Id.String(), Endpoint: provider.Endpoint(), RedirectURL: c.redirect, Scopes: scopes}
+}
+
+// TestCodeFlowGoClients: golang.org/x/oauth2 with PKCE and go-oidc's
+// verifier sign a user in through the hosted page: the redirect carries
+// the code, state and iss (RFC 9207); the ID token verifies with the
+// nonce, at_hash and auth_time; the code is good once, and its second
+// use revokes the session the first started.
+func TestCodeFlowGoClients(t *testing.T) {
+	t.Parallel()
+	s, issuer := newSelfIssuedServer(t)
+	admin := s.adminToken(t)
+	alice := s.createUser(t, admin, client.UserCreate{Username: "alice", Password: "alice-password", Email: ptr(client.Email("alice@example.com")), FirstName: ptr("Alice"), LastName: ptr("Liddell")})
+	cc := s.newCodeClient(t, admin, "dashboard", alice)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: contractTransport{t}})
+	provider, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	cfg := cc.config(provider, oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess)
+	verifier := oauth2.GenerateVerifier()
+	b := newBrowser(t, issuer)
+
+	signin := b.get(cfg.AuthCodeURL("the-state", oauth2.S256ChallengeOption(verifier), oidc.Nonce("the-nonce")))
+	if signin.status != 200 || !strings.Contains(signin.body, "Username or e-mail") {
+		t.Fatalf("sign-in page: %d\n%s", signin.status, signin.body)
+	}
+	for k, want := range map[string]string{"X-Frame-Options": "DENY", "Cache-Control": "no-store"} {
+		if got := signin.header.Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+	if csp := signin.header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "form-action 'self' https://dashboard.example") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q does not let the form end at the client, or lets the page be framed", csp)
+	}
+
+	wrong := b.signIn(issuer, signin, "alice", "not-her-password")
+	if wrong.status != 200 || !strings.Contains(wrong.body, "Invalid username or password.") {
+		t.Errorf("a wrong password: %d\n%s", wrong.status, wrong.body)
+	}
+	done := b.signIn(issuer, wrong, "alice", "alice-password")
+	if done.status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d\n%s", done.status, done.body)
+	}
+	back := done.location(t)
+	q := back.Query()
+	if back.Host != "dashboard.example" || q.Get("state") != "the-state" || q.Get("iss") != s.Svc.Issuer() || q.Get("code") == "" {
+		t.Fatalf("redirect %s: want the client's URI with code, state and iss", back)
+	}
+
+	tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := provider.Verifier(&oidc.Config{ClientID: cc.app.Id.String()}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatalf("ID token: %v", err)
+	}
+	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+		t.Errorf("at_hash: %v", err)
+	}
+	var claims struct {
+		Email, Name       string
+		PreferredUsername string `json:"preferred_username"`
+		AMR               []string
+		SID               string
+		AuthTime          int64 `json:"auth_time"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	if idt.Nonce != "the-nonce" || idt.Subject != alice.Id.String() || claims.PreferredUsername != "alice" || claims.Name != "Alice Liddell" || claims.Email != "alice@example.com" ||
+		len(claims.AMR) != 1 || claims.AMR[0] != "pwd" || claims.SID == "" || claims.AuthTime == 0 {
+		t.Errorf("ID token: nonce %q sub %q claims %+v", idt.Nonce, idt.Subject, claims)
+	}
+	if tok.RefreshToken == "" {
+		t.Error("offline_access gave no refresh token")
+	}
+
+	// A second use of the code is refused and ends the first's session.
+	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("the code used again: %v, want invalid_grant", err)
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("the first exchange's refresh token after the code's reuse: %v, want invalid_grant", err)
+	}
+}
+
+// isOAuthError reports whether err is an RFC 6749 error response with code.
+func isOAuthError(err error, code string) bool {
+	re, ok := err.(*oauth2.RetrieveError)
+	return ok && re.ErrorCode == code
+}
