@@ -245,3 +245,153 @@ func isOAuthError(err error, code string) bool {
 	re, ok := err.(*oauth2.RetrieveError)
 	return ok && re.ErrorCode == code
 }
+
+// TestCodeFlowFaults: an unknown client and an unregistered or lookalike
+// redirect URI get the error page and no redirect; every other fault of
+// the request is redirected with error, state and iss; a CSRF token that
+// is missing or another request's is refused; a wrong code_verifier, a
+// code of another client and a disabled user get no tokens.
+func TestCodeFlowFaults(t *testing.T) {
+	t.Parallel()
+	s, issuer := newSelfIssuedServer(t)
+	admin := s.adminToken(t)
+	bob := s.createUser(t, admin, client.UserCreate{Username: "bob", Password: "bob-password"})
+	cc := s.newCodeClient(t, admin, "tool", bob)
+	other := s.newCodeClient(t, admin, "other", bob)
+	verifier := oauth2.GenerateVerifier()
+	authURL := func(change func(url.Values)) string {
+		v := url.Values{"client_id": {cc.app.Id.String()}, "redirect_uri": {cc.redirect}, "response_type": {"code"},
+			"scope": {"openid"}, "state": {"st"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}}
+		if change != nil {
+			change(v)
+		}
+		return issuer + "/oauth/authorize?" + v.Encode()
+	}
+	b := newBrowser(t, issuer)
+
+	for _, tc := range []struct {
+		name   string
+		change func(url.Values)
+	}{
+		{"unknown client", func(v url.Values) { v.Set("client_id", "3f1c2b7e-0000-4000-8000-000000000000") }},
+		{"no client", func(v url.Values) { v.Del("client_id") }},
+		{"unregistered redirect URI", func(v url.Values) { v.Set("redirect_uri", "https://evil.example/cb") }},
+		{"lookalike redirect URI", func(v url.Values) { v.Set("redirect_uri", cc.redirect+"/") }},
+		{"another client's redirect URI", func(v url.Values) { v.Set("redirect_uri", other.redirect) }},
+	} {
+		p := b.get(authURL(tc.change))
+		if p.status != 400 || p.header.Get("Location") != "" || !strings.Contains(p.body, `role="alert"`) {
+			t.Errorf("%s: %d Location %q, want the error page\n%s", tc.name, p.status, p.header.Get("Location"), p.body)
+		}
+	}
+
+	for _, tc := range []struct {
+		name, code string
+		change     func(url.Values)
+	}{
+		{"no PKCE", "invalid_request", func(v url.Values) { v.Del("code_challenge"); v.Del("code_challenge_method") }},
+		{"PKCE plain", "invalid_request", func(v url.Values) { v.Set("code_challenge_method", "plain") }},
+		{"implicit", "unsupported_response_type", func(v url.Values) { v.Set("response_type", "token") }},
+		{"repeated scope", "invalid_request", func(v url.Values) { v.Add("scope", "profile") }},
+		{"prompt=none without a session", "login_required", func(v url.Values) { v.Set("prompt", "none") }},
+		{"request object", "request_not_supported", func(v url.Values) { v.Set("request", "eyJhbGciOiJub25lIn0.e30.") }},
+	} {
+		p := b.get(authURL(tc.change))
+		if p.status != http.StatusFound {
+			t.Errorf("%s: %d, want a redirect\n%s", tc.name, p.status, p.body)
+			continue
+		}
+		u := p.location(t)
+		q := u.Query()
+		if u.Host != "tool.example" || q.Get("error") != tc.code || q.Get("error_description") == "" || q.Get("state") != "st" || q.Get("iss") != issuer {
+			t.Errorf("%s: redirect %s, want error %s with state and iss", tc.name, u, tc.code)
+		}
+	}
+
+	// form_post: the response is a form that posts to the client.
+	fp := b.get(authURL(func(v url.Values) { v.Set("response_mode", "form_post"); v.Set("prompt", "none") }))
+	if f := fp.form(); fp.status != 200 || f.Get("error") != "login_required" || f.Get("iss") != issuer || !strings.Contains(fp.body, `action="https://tool.example/cb"`) {
+		t.Errorf("form_post: %d %v\n%s", fp.status, f, fp.body)
+	}
+
+	// CSRF: missing, or another request's, is the error page.
+	signin := b.get(authURL(nil))
+	noCSRF := signin.form()
+	noCSRF.Del("csrf_token")
+	noCSRF.Set("login", "bob")
+	noCSRF.Set("password", "bob-password")
+	if p := b.post(issuer+"/oauth/authorize", noCSRF); p.status != 400 || p.header.Get("Location") != "" {
+		t.Errorf("no CSRF token: %d %s", p.status, p.header.Get("Location"))
+	}
+	another := b.get(authURL(func(v url.Values) { v.Set("state", "other-state") }))
+	mixed := signin.form()
+	mixed.Set("csrf_token", another.form().Get("csrf_token"))
+	mixed.Set("login", "bob")
+	mixed.Set("password", "bob-password")
+	if p := b.post(issuer+"/oauth/authorize", mixed); p.status != 400 || p.header.Get("Location") != "" {
+		t.Errorf("another request's CSRF token: %d %s", p.status, p.header.Get("Location"))
+	}
+	if p := newBrowser(t, issuer).signIn(issuer, signin, "bob", "bob-password"); p.status != 400 {
+		t.Errorf("the form posted from a browser without the cookie: %d", p.status)
+	}
+
+	// The exchange: a wrong verifier, another client, then the right one
+	// is too late: a failed exchange spends the code.
+	code := func() string {
+		t.Helper()
+		p := b.signIn(issuer, b.get(authURL(nil)), "bob", "bob-password")
+		return p.location(t).Query().Get("code")
+	}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: contractTransport{t}})
+	provider, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := cc.config(provider, oidc.ScopeOpenID)
+	c := code()
+	if _, err := cfg.Exchange(ctx, c, oauth2.VerifierOption(oauth2.GenerateVerifier())); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("wrong code_verifier: %v, want invalid_grant", err)
+	}
+	if _, err := cfg.Exchange(ctx, c, oauth2.VerifierOption(verifier)); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("the right verifier after a failed exchange: %v, want invalid_grant", err)
+	}
+	if _, err := cfg.Exchange(ctx, code()); !isOAuthError(err, "invalid_request") && !isOAuthError(err, "invalid_grant") {
+		t.Errorf("no code_verifier: %v", err)
+	}
+	if _, err := other.config(provider, oidc.ScopeOpenID).Exchange(ctx, code(), oauth2.VerifierOption(verifier)); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("another client's exchange: %v, want invalid_grant", err)
+	}
+	tok, err := cfg.Exchange(ctx, code(), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	if tok.RefreshToken != "" {
+		t.Error("a public client without offline_access got a refresh token")
+	}
+
+	// A disabled user cannot sign in, nor exchange a code made before.
+	c = code()
+	if r, err := s.Client.UpdateUserWithResponse(context.Background(), bob.Id, client.UserUpdate{Disabled: ptr(true)}, bearer(admin)); err != nil || r.JSON200 == nil {
+		t.Fatalf("disable: %v", err)
+	}
+	if _, err := cfg.Exchange(ctx, c, oauth2.VerifierOption(verifier)); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("a disabled user's code: %v, want invalid_grant", err)
+	}
+	if p := b.signIn(issuer, b.get(authURL(nil)), "bob", "bob-password"); p.status != 200 || !strings.Contains(p.body, "Invalid username or password.") {
+		t.Errorf("a disabled user's sign-in: %d", p.status)
+	}
+}
+
+// TestAuthorizeMalformed: a request the contract refuses (a parameter
+// over its length) gets the error page, not a JSON body.
+func TestAuthorizeMalformed(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	resp, err := s.Client.AuthorizeWithResponse(invalid(context.Background()), &client.AuthorizeParams{State: ptr(strings.Repeat("s", 5000))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode() != 400 || !strings.HasPrefix(resp.HTTPResponse.Header.Get("Content-Type"), "text/html") || resp.HTTPResponse.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("%d %s\n%s", resp.StatusCode(), resp.HTTPResponse.Header, resp.Body)
+	}
+}

@@ -224,23 +224,33 @@ func (h *Handlers) page(status int, name string, d pages.Data, redirectTo, setCo
 }
 
 // repeatedParam returns the first parameter of r's query, or of its form
-// body, that is sent more than once (RFC 6749 §3.1), "" when none is. It
-// puts the body back for the handlers.
+// body, sent more than once (RFC 6749 §3.1), "" when none is, and keeps
+// only the first value of each, so that the validator and the binding
+// pass the request to the handler, which answers the fault as the
+// authorization endpoint must (a redirect to a known client).
 func repeatedParam(r *http.Request) string {
-	sets := []url.Values{r.URL.Query()}
-	if r.Method == http.MethodPost && r.Body != nil {
-		b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes))
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		if v, perr := url.ParseQuery(string(b)); err == nil && perr == nil {
-			sets = append(sets, v)
-		}
-	}
-	for _, v := range sets {
-		for _, kv := range paramList(auth.AuthParams{}) {
-			if len(v[kv[0]]) > 1 {
-				return kv[0]
+	repeated := ""
+	first := func(v url.Values) url.Values {
+		for k, vs := range v {
+			if len(vs) > 1 {
+				if repeated == "" || k < repeated {
+					repeated = k
+				}
+				v[k] = vs[:1]
 			}
 		}
+		return v
 	}
-	return ""
+	if q := r.URL.Query(); len(q) > 0 {
+		r.URL.RawQuery = first(q).Encode()
+	}
+	if r.Method == http.MethodPost && r.Body != nil {
+		b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+		if v, perr := url.ParseQuery(string(b)); err == nil && perr == nil && len(b) <= MaxBodyBytes {
+			b = []byte(first(v).Encode())
+			r.ContentLength = int64(len(b))
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return repeated
 }

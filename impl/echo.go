@@ -62,7 +62,7 @@ func SpecScopes(spec *openapi3.T) []string {
 func NewEcho(h *Handlers, spec *openapi3.T, log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(log)
+	e.HTTPErrorHandler = errorHandler(log, h.errorPage)
 	e.IPExtractor = ipExtractor(h.trustedProxies)
 
 	e.Use(middleware.RequestID())

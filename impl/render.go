@@ -17,12 +17,22 @@ import (
 
 // errorHandler is echo's HTTPErrorHandler: every failure of every route
 // leaves through it, in the route's dialect.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(log *slog.Logger, errorPage func(detail string) (pageResponse, error)) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
 		e := classify(err)
+		if c.Request().URL.Path == "/oauth/authorize" && e.Kind == KindInvalid {
+			// A browser's request: the authorization endpoint answers
+			// what it cannot redirect with the error page.
+			if p, perr := errorPage(e.Detail); perr == nil {
+				if err := p.write(c.Response()); err != nil {
+					log.ErrorContext(c.Request().Context(), "write error page", "err", err)
+				}
+				return
+			}
+		}
 		switch e.Kind {
 		case KindInternal:
 			log.ErrorContext(c.Request().Context(), "request failed",
