@@ -74,7 +74,7 @@ func TestTokenErrors(t *testing.T) {
 		wantStatus              int
 		wantCode                client.OAuthErrorError
 	}{
-		{"unsupported grant type", "application/x-www-form-urlencoded", "grant_type=authorization_code", 400, client.OAuthErrorErrorUnsupportedGrantType},
+		{"unsupported grant type", "application/x-www-form-urlencoded", "grant_type=urn:ietf:params:oauth:grant-type:device_code", 400, client.OAuthErrorErrorUnsupportedGrantType},
 		{"no grant type", "application/x-www-form-urlencoded", "username=admin", 400, client.OAuthErrorErrorInvalidRequest},
 		{"malformed JSON", "application/json", `{"grant_type": "password",`, 400, client.OAuthErrorErrorInvalidRequest},
 		{"wrong JSON type", "application/json", `{"grant_type": "password", "username": ["admin"], "password": "x"}`, 400, client.OAuthErrorErrorInvalidRequest},

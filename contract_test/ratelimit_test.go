@@ -46,6 +46,15 @@ func credentialCalls(s *server, xff string) map[string]func() (int, string, []by
 		"user-login":       raw("/user/login", `{"username": "admin", "password": "wrong"}`),
 		"api-user":         raw("/api/user/authenticate", `{"userName": "admin", "password": "wrong"}`),
 		"api-user refresh": raw("/api/user/refresh-token", `{"refreshToken": "nope"}`),
+		// The hosted sign-in takes passwords too: the same limit.
+		"authorize": func() (int, string, []byte) {
+			r, _ := s.Client.AuthorizeWithResponse(ctx, &client.AuthorizeParams{}, fwd)
+			return r.StatusCode(), r.HTTPResponse.Header.Get("Retry-After"), r.Body
+		},
+		"authorizeForm": func() (int, string, []byte) {
+			r, _ := s.Client.AuthorizeFormWithFormdataBodyWithResponse(ctx, client.AuthorizeFormFormdataRequestBody{Login: ptr("admin"), Password: ptr("wrong")}, fwd)
+			return r.StatusCode(), r.HTTPResponse.Header.Get("Retry-After"), r.Body
+		},
 		// The second step of a login is on the token endpoint: the same
 		// limit.
 		"mfa-otp": func() (int, string, []byte) {
@@ -62,7 +71,7 @@ func credentialCalls(s *server, xff string) map[string]func() (int, string, []by
 // limited.
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	calls := 7
+	calls := 9
 	s := newServerWith(t, impl.Config{RateLimit: 0.01, RateBurst: calls + 1})
 	admin := s.adminToken(t) // the burst's first token
 	byRoute := credentialCalls(s, "")
@@ -79,7 +88,7 @@ func TestRateLimit(t *testing.T) {
 	shapes := map[string]string{
 		"createToken": `"error":"temporarily_unavailable"`, "jmvstream": `"message":`, "ocariot": `"code":429`,
 		"user-login": `"message":"Too many requests"`, "api-user": `"responseKey":"TOO_MANY_REQUESTS"`, "api-user refresh": `"responseKey":"TOO_MANY_REQUESTS"`,
-		"mfa-otp": `"error":"temporarily_unavailable"`,
+		"mfa-otp": `"error":"temporarily_unavailable"`, "authorize": `"error":"temporarily_unavailable"`, "authorizeForm": `"error":"temporarily_unavailable"`,
 	}
 	for _, name := range names {
 		status, retryAfter, body := byRoute[name]()

@@ -11358,11 +11358,18 @@ type AuthorizeResponse429Headers struct {
 	RetryAfter   *int
 }
 
+// AuthorizeResponse431Headers the declared response headers of an HTTP 431 response for Authorize
+type AuthorizeResponse431Headers struct {
+	CacheControl *string
+}
+
 type AuthorizeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *OAuthTooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *OAuthHeaderTooLarge
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *AuthorizeResponse200Headers
 	// Headers302 the parsed response headers for an HTTP 302 response
@@ -11371,11 +11378,18 @@ type AuthorizeResponse struct {
 	Headers400 *AuthorizeResponse400Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *AuthorizeResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *AuthorizeResponse431Headers
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r AuthorizeResponse) GetJSON429() *OAuthTooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AuthorizeResponse) GetJSON431() *OAuthHeaderTooLarge {
+	return r.JSON431
 }
 
 // GetBody returns the raw response body bytes
@@ -11434,11 +11448,18 @@ type AuthorizeFormResponse429Headers struct {
 	RetryAfter   *int
 }
 
+// AuthorizeFormResponse431Headers the declared response headers of an HTTP 431 response for AuthorizeForm
+type AuthorizeFormResponse431Headers struct {
+	CacheControl *string
+}
+
 type AuthorizeFormResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *OAuthTooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *OAuthHeaderTooLarge
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *AuthorizeFormResponse200Headers
 	// Headers303 the parsed response headers for an HTTP 303 response
@@ -11447,11 +11468,18 @@ type AuthorizeFormResponse struct {
 	Headers400 *AuthorizeFormResponse400Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *AuthorizeFormResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *AuthorizeFormResponse431Headers
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r AuthorizeFormResponse) GetJSON429() *OAuthTooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AuthorizeFormResponse) GetJSON431() *OAuthHeaderTooLarge {
+	return r.JSON431
 }
 
 // GetBody returns the raw response body bytes
@@ -21517,6 +21545,13 @@ func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest OAuthHeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	}
 
 	switch {
@@ -21609,6 +21644,16 @@ func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers AuthorizeResponse431Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers431 = &headers
 	}
 
 	return response, nil
@@ -21637,6 +21682,13 @@ func ParseAuthorizeFormResponse(rsp *http.Response) (*AuthorizeFormResponse, err
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest OAuthHeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	}
 
@@ -21730,6 +21782,16 @@ func ParseAuthorizeFormResponse(rsp *http.Response) (*AuthorizeFormResponse, err
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers AuthorizeFormResponse431Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers431 = &headers
 	}
 
 	return response, nil

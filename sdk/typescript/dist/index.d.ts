@@ -77,7 +77,10 @@ export declare function requestToken(client: GatehouseClient, body: TokenRequest
     };
 }, {
     body: {
-        grant_type: "password" | "refresh_token" | "client_credentials" | "http://auth0.com/oauth/grant-type/mfa-otp" | "http://auth0.com/oauth/grant-type/mfa-recovery-code";
+        grant_type: "password" | "refresh_token" | "client_credentials" | "http://auth0.com/oauth/grant-type/mfa-otp" | "http://auth0.com/oauth/grant-type/mfa-recovery-code" | "authorization_code";
+        code?: string;
+        redirect_uri?: string;
+        code_verifier?: string;
         username?: string;
         password?: string;
         scope?: string;
@@ -92,7 +95,10 @@ export declare function requestToken(client: GatehouseClient, body: TokenRequest
     };
     headers: Record<string, string>;
     bodySerializer: (b: {
-        grant_type: "password" | "refresh_token" | "client_credentials" | "http://auth0.com/oauth/grant-type/mfa-otp" | "http://auth0.com/oauth/grant-type/mfa-recovery-code";
+        grant_type: "password" | "refresh_token" | "client_credentials" | "http://auth0.com/oauth/grant-type/mfa-otp" | "http://auth0.com/oauth/grant-type/mfa-recovery-code" | "authorization_code";
+        code?: string;
+        redirect_uri?: string;
+        code_verifier?: string;
         username?: string;
         password?: string;
         scope?: string;

@@ -55,6 +55,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The authorization endpoint (code flow, PKCE S256)
+         * @description OpenID Connect Core 1.0 §3.1.2 with OAuth 2.1's rules:
+         *     `response_type=code` only, PKCE with `S256` required for every
+         *     client. An unknown client or a `redirect_uri` the client did not
+         *     register exactly gets the error page (400) and never a redirect;
+         *     every other fault is redirected (302) with `error`,
+         *     `error_description`, `state` and `iss` (RFC 9207). A valid request
+         *     shows the sign-in page.
+         */
+        get: operations["authorize"];
+        put?: never;
+        /**
+         * The authorization endpoint by form, and the sign-in page's form
+         * @description The authorization request's parameters as a form (OpenID Connect
+         *     Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
+         *     the page's `csrf_token` it is the sign-in page's form. A failure to
+         *     sign in shows the page again with one message for every cause, as
+         *     the password grant answers. A CSRF token that is missing or was
+         *     issued for another request is the error page.
+         */
+        post: operations["authorizeForm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/revoke": {
         parameters: {
             query?: never;
@@ -1417,9 +1452,36 @@ export interface components {
             /** @example invalid username or password */
             error_description?: string;
         };
+        AuthorizeForm: {
+            client_id?: string;
+            redirect_uri?: string;
+            response_type?: string;
+            response_mode?: string;
+            scope?: string;
+            state?: string;
+            nonce?: string;
+            code_challenge?: string;
+            code_challenge_method?: string;
+            prompt?: string;
+            max_age?: string;
+            login_hint?: string;
+            request?: string;
+            request_uri?: string;
+            /** @description The sign-in page's token, bound to this request. */
+            csrf_token?: string;
+            /** @description A username or an e-mail. */
+            login?: string;
+            password?: string;
+        };
         TokenRequest: {
             /** @enum {string} */
-            grant_type: "password" | "refresh_token" | "client_credentials" | "http://auth0.com/oauth/grant-type/mfa-otp" | "http://auth0.com/oauth/grant-type/mfa-recovery-code";
+            grant_type: "password" | "refresh_token" | "client_credentials" | "http://auth0.com/oauth/grant-type/mfa-otp" | "http://auth0.com/oauth/grant-type/mfa-recovery-code" | "authorization_code";
+            /** @description The authorization code (authorization_code grant). */
+            code?: string;
+            /** @description The authorization request's redirect_uri (authorization_code grant). */
+            redirect_uri?: string;
+            /** @description The PKCE code verifier (authorization_code grant). */
+            code_verifier?: string;
             /** @description A username or an e-mail (password grant). */
             username?: string;
             /** @description The password (password grant). */
@@ -1463,8 +1525,13 @@ export interface components {
              * @example 3600
              */
             expires_in: number;
-            /** @description Opaque; single use. Absent for the client_credentials grant. */
+            /**
+             * @description Opaque; single use. Absent for the client_credentials grant, and
+             *     for a public client's code without `offline_access`.
+             */
             refresh_token?: string;
+            /** @description The ID token, for a code whose scope has `openid`. */
+            id_token?: string;
             /** @example profile */
             scope: string;
         };
@@ -1534,6 +1601,12 @@ export interface components {
         };
         ServerMetadata: {
             issuer: string;
+            authorization_endpoint?: string;
+            response_modes_supported?: string[];
+            code_challenge_methods_supported?: string[];
+            prompt_values_supported?: string[];
+            claims_supported?: string[];
+            authorization_response_iss_parameter_supported?: boolean;
             token_endpoint: string;
             revocation_endpoint?: string;
             introspection_endpoint?: string;
@@ -2181,6 +2254,52 @@ export interface components {
         };
     };
     responses: {
+        /** @description A hosted page (sign-in, second step), with no-store and no framing. */
+        HostedPage: {
+            headers: {
+                "Content-Security-Policy": components["headers"]["PageCSP"];
+                "X-Frame-Options": components["headers"]["FrameOptionsDeny"];
+                "Cache-Control": components["headers"]["PageNoStore"];
+                "Set-Cookie": components["headers"]["PageCookie"];
+                [name: string]: unknown;
+            };
+            content: {
+                "text/html": string;
+            };
+        };
+        /** @description The error page, for a fault that cannot be redirected to the client. */
+        HostedErrorPage: {
+            headers: {
+                "Content-Security-Policy": components["headers"]["PageCSP"];
+                "X-Frame-Options": components["headers"]["FrameOptionsDeny"];
+                "Cache-Control": components["headers"]["PageNoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                "text/html": string;
+            };
+        };
+        /**
+         * @description The authorization response at the client's redirect URI: `code`, or
+         *     `error` and `error_description`; `state` when sent; `iss` always.
+         */
+        AuthorizationRedirect: {
+            headers: {
+                Location: components["headers"]["AuthorizationLocation"];
+                "Cache-Control": components["headers"]["PageNoStore"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description The authorization response after the sign-in form, as a redirect (303). */
+        AuthorizationSeeOther: {
+            headers: {
+                Location: components["headers"]["AuthorizationLocation"];
+                "Cache-Control": components["headers"]["PageNoStore"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
         /** @description The request is malformed or failed validation. */
         BadRequest: {
             headers: {
@@ -2636,6 +2755,34 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The application's id. */
+        AuthClientID: string;
+        /** @description One of the client's `redirect_uris`, exactly; required when it has several. */
+        AuthRedirectURI: string;
+        /** @description `code`. */
+        AuthResponseType: string;
+        /** @description `query` (the default) or `form_post`. */
+        AuthResponseMode: string;
+        /** @description Space-separated; `openid` for an ID token. */
+        AuthScope: string;
+        /** @description Returned unchanged with the response. */
+        AuthState: string;
+        /** @description Put in the ID token unchanged. */
+        AuthNonce: string;
+        /** @description PKCE (RFC 7636); required. */
+        AuthCodeChallenge: string;
+        /** @description `S256`; `plain` is refused. */
+        AuthCodeChallengeMethod: string;
+        /** @description `none`, `login` or `consent`. */
+        AuthPrompt: string;
+        /** @description The most seconds since the user last signed in. */
+        AuthMaxAge: string;
+        /** @description Fills the sign-in page's login field. */
+        AuthLoginHint: string;
+        /** @description Request objects are not supported (`request_not_supported`). */
+        AuthRequestObject: string;
+        /** @description Not supported (`request_uri_not_supported`). */
+        AuthRequestURI: string;
         /** @description The resource's id. */
         ID: string;
         /** @description At most this many items (default 50). */
@@ -2645,6 +2792,21 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description The console's Content-Security-Policy; a page whose form ends in a
+         *     redirect to the client also allows that redirect URI in
+         *     `form-action`.
+         */
+        PageCSP: string;
+        /** @description A page or a response that carries a code is never cached. */
+        PageNoStore: "no-store";
+        /**
+         * @description `__Host-gatehouse-csrf`, the value the page's CSRF token is bound
+         *     to (HttpOnly, Secure, SameSite=Lax, Path=/).
+         */
+        PageCookie: string;
+        /** @description The client's redirect URI with the response's parameters. */
+        AuthorizationLocation: string;
         /** @description The console's Content-Security-Policy; only its own origin, no inline script or eval, no framing. */
         ConsoleCSP: "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
         /** @description No page may frame the console. */
@@ -2723,6 +2885,71 @@ export interface operations {
             431: components["responses"]["OAuthHeaderTooLarge"];
             500: components["responses"]["OAuthServerError"];
             503: components["responses"]["OAuthUnavailable"];
+        };
+    };
+    authorize: {
+        parameters: {
+            query?: {
+                /** @description The application's id. */
+                client_id?: components["parameters"]["AuthClientID"];
+                /** @description One of the client's `redirect_uris`, exactly; required when it has several. */
+                redirect_uri?: components["parameters"]["AuthRedirectURI"];
+                /** @description `code`. */
+                response_type?: components["parameters"]["AuthResponseType"];
+                /** @description `query` (the default) or `form_post`. */
+                response_mode?: components["parameters"]["AuthResponseMode"];
+                /** @description Space-separated; `openid` for an ID token. */
+                scope?: components["parameters"]["AuthScope"];
+                /** @description Returned unchanged with the response. */
+                state?: components["parameters"]["AuthState"];
+                /** @description Put in the ID token unchanged. */
+                nonce?: components["parameters"]["AuthNonce"];
+                /** @description PKCE (RFC 7636); required. */
+                code_challenge?: components["parameters"]["AuthCodeChallenge"];
+                /** @description `S256`; `plain` is refused. */
+                code_challenge_method?: components["parameters"]["AuthCodeChallengeMethod"];
+                /** @description `none`, `login` or `consent`. */
+                prompt?: components["parameters"]["AuthPrompt"];
+                /** @description The most seconds since the user last signed in. */
+                max_age?: components["parameters"]["AuthMaxAge"];
+                /** @description Fills the sign-in page's login field. */
+                login_hint?: components["parameters"]["AuthLoginHint"];
+                /** @description Request objects are not supported (`request_not_supported`). */
+                request?: components["parameters"]["AuthRequestObject"];
+                /** @description Not supported (`request_uri_not_supported`). */
+                request_uri?: components["parameters"]["AuthRequestURI"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["HostedPage"];
+            302: components["responses"]["AuthorizationRedirect"];
+            400: components["responses"]["HostedErrorPage"];
+            429: components["responses"]["OAuthTooManyRequests"];
+            431: components["responses"]["OAuthHeaderTooLarge"];
+        };
+    };
+    authorizeForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["AuthorizeForm"];
+            };
+        };
+        responses: {
+            200: components["responses"]["HostedPage"];
+            303: components["responses"]["AuthorizationSeeOther"];
+            400: components["responses"]["HostedErrorPage"];
+            429: components["responses"]["OAuthTooManyRequests"];
+            431: components["responses"]["OAuthHeaderTooLarge"];
         };
     };
     revokeToken: {
