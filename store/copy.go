@@ -18,7 +18,7 @@ var copyOrder = []string{
 	"roles", "users", "applications", "app_members", "signing_keys",
 	"refresh_families", "refresh_tokens", "audit_events", "api_keys",
 	"email_tokens", "mail_sends", "totp_factors", "recovery_codes",
-	"mfa_tokens", "revocations", "application_secrets", "client_assertion_jtis",
+	"mfa_tokens", "revocations", "application_secrets", "client_assertion_jtis", "authorization_codes",
 	"webhooks", "webhook_events", "webhook_deliveries",
 }
 

@@ -11363,6 +11363,11 @@ type AuthorizeResponse431Headers struct {
 	CacheControl *string
 }
 
+// AuthorizeResponse503Headers the declared response headers of an HTTP 503 response for Authorize
+type AuthorizeResponse503Headers struct {
+	RetryAfter *int
+}
+
 type AuthorizeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11370,6 +11375,8 @@ type AuthorizeResponse struct {
 	JSON429 *OAuthTooManyRequests
 	// JSON431 the response for an HTTP 431 `application/json` response
 	JSON431 *OAuthHeaderTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OAuthUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *AuthorizeResponse200Headers
 	// Headers302 the parsed response headers for an HTTP 302 response
@@ -11380,6 +11387,8 @@ type AuthorizeResponse struct {
 	Headers429 *AuthorizeResponse429Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *AuthorizeResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AuthorizeResponse503Headers
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -11390,6 +11399,11 @@ func (r AuthorizeResponse) GetJSON429() *OAuthTooManyRequests {
 // GetJSON431 returns the response for an HTTP 431 `application/json` response
 func (r AuthorizeResponse) GetJSON431() *OAuthHeaderTooLarge {
 	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AuthorizeResponse) GetJSON503() *OAuthUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -11453,13 +11467,22 @@ type AuthorizeFormResponse431Headers struct {
 	CacheControl *string
 }
 
+// AuthorizeFormResponse503Headers the declared response headers of an HTTP 503 response for AuthorizeForm
+type AuthorizeFormResponse503Headers struct {
+	RetryAfter *int
+}
+
 type AuthorizeFormResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *OAuthTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *OAuthTooManyRequests
 	// JSON431 the response for an HTTP 431 `application/json` response
 	JSON431 *OAuthHeaderTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OAuthUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *AuthorizeFormResponse200Headers
 	// Headers303 the parsed response headers for an HTTP 303 response
@@ -11470,6 +11493,13 @@ type AuthorizeFormResponse struct {
 	Headers429 *AuthorizeFormResponse429Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *AuthorizeFormResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AuthorizeFormResponse503Headers
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AuthorizeFormResponse) GetJSON413() *OAuthTooLarge {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -11480,6 +11510,11 @@ func (r AuthorizeFormResponse) GetJSON429() *OAuthTooManyRequests {
 // GetJSON431 returns the response for an HTTP 431 `application/json` response
 func (r AuthorizeFormResponse) GetJSON431() *OAuthHeaderTooLarge {
 	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AuthorizeFormResponse) GetJSON503() *OAuthUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -21552,6 +21587,13 @@ func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
 		}
 		response.JSON431 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OAuthUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -21654,6 +21696,16 @@ func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
 			headers.CacheControl = &value
 		}
 		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers AuthorizeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -21676,6 +21728,13 @@ func ParseAuthorizeFormResponse(rsp *http.Response) (*AuthorizeFormResponse, err
 	case rsp.StatusCode == 303:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest OAuthTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest OAuthTooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -21689,6 +21748,13 @@ func ParseAuthorizeFormResponse(rsp *http.Response) (*AuthorizeFormResponse, err
 			return nil, err
 		}
 		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OAuthUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -21792,6 +21858,16 @@ func ParseAuthorizeFormResponse(rsp *http.Response) (*AuthorizeFormResponse, err
 			headers.CacheControl = &value
 		}
 		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers AuthorizeFormResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

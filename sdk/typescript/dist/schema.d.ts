@@ -2930,6 +2930,7 @@ export interface operations {
             400: components["responses"]["HostedErrorPage"];
             429: components["responses"]["OAuthTooManyRequests"];
             431: components["responses"]["OAuthHeaderTooLarge"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     authorizeForm: {
@@ -2948,8 +2949,10 @@ export interface operations {
             200: components["responses"]["HostedPage"];
             303: components["responses"]["AuthorizationSeeOther"];
             400: components["responses"]["HostedErrorPage"];
+            413: components["responses"]["OAuthTooLarge"];
             429: components["responses"]["OAuthTooManyRequests"];
             431: components["responses"]["OAuthHeaderTooLarge"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     revokeToken: {

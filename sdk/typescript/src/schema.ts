@@ -2931,6 +2931,7 @@ export interface operations {
             400: components["responses"]["HostedErrorPage"];
             429: components["responses"]["OAuthTooManyRequests"];
             431: components["responses"]["OAuthHeaderTooLarge"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     authorizeForm: {
@@ -2949,8 +2950,10 @@ export interface operations {
             200: components["responses"]["HostedPage"];
             303: components["responses"]["AuthorizationSeeOther"];
             400: components["responses"]["HostedErrorPage"];
+            413: components["responses"]["OAuthTooLarge"];
             429: components["responses"]["OAuthTooManyRequests"];
             431: components["responses"]["OAuthHeaderTooLarge"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     revokeToken: {
