@@ -103,7 +103,9 @@ var pkceChallengeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 // of the client's (an *AuthPageError otherwise; required when the client
 // has several), then, each an *AuthRedirectError: no request object, no
 // repeated parameter, response_type code, response_mode query or
-// form_post, the scopes' form, PKCE with S256, prompt and max_age.
+// form_post, the scopes' form, PKCE with S256, prompt and max_age, and a
+// first-party client (consent_required otherwise: there is no consent
+// page yet).
 func (s *Service) ValidateAuthRequest(ctx context.Context, p AuthParams) (AuthRequest, error) {
 	app, known, err := s.lookupClient(ctx, p.ClientID)
 	switch {
@@ -179,6 +181,11 @@ func (s *Service) ValidateAuthRequest(ctx context.Context, p AuthParams) (AuthRe
 			return r, authFault(r, AuthInvalidRequest, "max_age must be a number of seconds")
 		}
 		r.MaxAge = n
+	}
+	if !app.FirstParty {
+		// Until the consent page exists, no user is signed in to an
+		// application without saying so: only first-party ones.
+		return r, authFault(r, AuthConsentRequired, "the application is not first party, and consent is not available yet")
 	}
 	return r, nil
 }

@@ -18,16 +18,20 @@ import (
 func TestValidateAuthRequest(t *testing.T) {
 	ctx := context.Background()
 	svc := newTestService(t, openTestStore(t), Config{Issuer: "https://id.example.com"})
-	one, err := svc.CreateApplication(ctx, ApplicationChange{Name: new("one"), RedirectURIs: &[]string{"https://one.example.com/cb?tenant=a"}}, "", Origin{})
+	one, err := svc.CreateApplication(ctx, ApplicationChange{Name: new("one"), FirstParty: new(true), RedirectURIs: &[]string{"https://one.example.com/cb?tenant=a"}}, "", Origin{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := svc.CreateApplication(ctx, ApplicationChange{Name: new("two"),
+	two, err := svc.CreateApplication(ctx, ApplicationChange{Name: new("two"), FirstParty: new(true),
 		RedirectURIs: &[]string{"https://two.example.com/cb", "http://127.0.0.1:9000/cb"}}, "", Origin{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	none, err := svc.CreateApplication(ctx, ApplicationChange{Name: new("none")}, "", Origin{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := svc.CreateApplication(ctx, ApplicationChange{Name: new("third"), RedirectURIs: &[]string{"https://two.example.com/cb"}}, "", Origin{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +105,7 @@ func TestValidateAuthRequest(t *testing.T) {
 		{"prompt none with login", AuthInvalidRequest, func(p *AuthParams) { p.Prompt = "none login" }},
 		{"negative max_age", AuthInvalidRequest, func(p *AuthParams) { p.MaxAge = "-1" }},
 		{"max_age not a number", AuthInvalidRequest, func(p *AuthParams) { p.MaxAge = "1h" }},
+		{"third party (no consent page yet)", AuthConsentRequired, func(p *AuthParams) { p.ClientID = third.ID }},
 	}
 	for _, tc := range redirects {
 		_, err := svc.ValidateAuthRequest(ctx, good(tc.change))

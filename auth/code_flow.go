@@ -60,6 +60,9 @@ func (s *Service) SignInPassword(ctx context.Context, r AuthRequest, login, pass
 	}
 	in := SignedIn{User: u, AuthTime: s.now().Truncate(time.Second), AMR: []string{AMRPassword}}
 	if u.MFAEnabled {
+		// The hosted page does not take the second step yet: the
+		// sign-in stops here, as a dialect login of such a user does.
+		s.Audit(ctx, cl.event("login", "failure", u.ID, u.ID, causeMFARequired))
 		return in, ErrSecondStep
 	}
 	return in, nil

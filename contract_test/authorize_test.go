@@ -394,4 +394,12 @@ func TestAuthorizeMalformed(t *testing.T) {
 	if resp.StatusCode() != 400 || !strings.HasPrefix(resp.HTTPResponse.Header.Get("Content-Type"), "text/html") || resp.HTTPResponse.Header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("%d %s\n%s", resp.StatusCode(), resp.HTTPResponse.Header, resp.Body)
 	}
+	big, err := s.Client.AuthorizeFormWithBodyWithResponse(invalid(context.Background()), "application/x-www-form-urlencoded",
+		strings.NewReader("state="+strings.Repeat("s", 2<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if big.StatusCode() != 413 || big.JSON413 == nil {
+		t.Errorf("a form over 1 MiB: %d %s", big.StatusCode(), big.Body)
+	}
 }

@@ -291,6 +291,12 @@ func TestLoadShed(t *testing.T) {
 		"introspectToken": func() (*http.Response, error) {
 			return s.Client.IntrospectTokenWithFormdataBody(ctx, client.IntrospectTokenFormdataRequestBody{Token: "x"}, bearer(admin))
 		},
+		"authorize": func() (*http.Response, error) {
+			return s.Client.Authorize(ctx, &client.AuthorizeParams{ClientId: ptr(uuid.NewString())})
+		},
+		"authorizeForm": func() (*http.Response, error) {
+			return s.Client.AuthorizeFormWithFormdataBody(ctx, client.AuthorizeFormFormdataRequestBody{ClientId: ptr(uuid.NewString())})
+		},
 	}
 	for name, call := range oauth {
 		resp, err := call()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,5 +44,19 @@ func TestAppsCreateClient(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "redirect_uris.0") {
 			t.Errorf("apps create --redirect-uri %s: %v\n%s; want an error naming redirect_uris.0", uri, err, out)
 		}
+	}
+}
+
+// TestServePagesTemplates: serve refuses, at start, a --pages-templates
+// directory holding a file that is no page's.
+func TestServePagesTemplates(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "sign-in.html"), []byte(`{{define "main"}}{{end}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, context.Background(), "--db", filepath.Join(t.TempDir(), "g.db"), "--log-level", "error",
+		"serve", "--addr", "127.0.0.1:0", "--pages-templates", dir)
+	if err == nil || !strings.Contains(err.Error(), "--pages-templates") || !strings.Contains(err.Error(), "sign-in.html") {
+		t.Errorf("serve with a misspelt page: %v\n%s", err, out)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	gatehouse "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/auth"
 	"github.com/gatehouse-auth/gatehouse/impl"
+	"github.com/gatehouse-auth/gatehouse/pages"
 	"github.com/gatehouse-auth/gatehouse/webhook"
 )
 
@@ -105,6 +106,8 @@ func serveCommand() *cli.Command {
 				Usage: "CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the socket's address is the client)"},
 			&cli.BoolFlag{Name: "no-console", Sources: env("no-console"),
 				Usage: "switch the admin console at /console/ off (its routes answer 404)"},
+			&cli.StringFlag{Name: "pages-templates", Sources: env("pages-templates"),
+				Usage: "a directory whose files (signin.html, second_step.html, consent.html, signed_out.html, error.html, form_post.html, layout.html) replace the hosted pages of the same name, file by file; checked at start"},
 			&cli.IntFlag{Name: "max-in-flight", Value: DefaultMaxInFlight, Sources: env("max-in-flight"),
 				Usage: "requests in progress that may wait on the database; those beyond answer 503 with Retry-After at once (0: no bound)"},
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: 15 * time.Second, Sources: env("shutdown-timeout"),
@@ -125,6 +128,10 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 	}
 	if d := cmd.Duration("webhook-timeout"); d <= 0 {
 		return nil, fmt.Errorf("--webhook-timeout must be positive, got %v", d)
+	}
+	hosted, err := pages.New(cmd.String("pages-templates"), "gatehouse")
+	if err != nil {
+		return nil, fmt.Errorf("--pages-templates: %w", err)
 	}
 	o := gatehouse.Options{
 		DB:            cmd.String("db"),
@@ -157,6 +164,7 @@ func open(ctx context.Context, cmd *cli.Command, log *slog.Logger, issuer string
 			JWKSMaxAge:     cmd.Duration("jwks-max-age"),
 			NoConsole:      cmd.Bool("no-console"),
 			MaxInFlight:    int(cmd.Int("max-in-flight")),
+			Pages:          hosted,
 		},
 		Logger: log,
 	}
