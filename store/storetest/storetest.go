@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditEvents", testAuditEvents},
 		{"APIKeys", testAPIKeys},
 		{"ApplicationClients", testApplicationClients},
+		{"AuthorizationCodes", testAuthorizationCodes},
 		{"TouchAPIKeysConcurrent", testTouchAPIKeysConcurrent},
 		{"LoginFailureWindow", testLoginFailureWindow},
 		{"LoginFailureRace", testLoginFailureRace},
