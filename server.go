@@ -145,11 +145,9 @@ func Open(ctx context.Context, o Options) (*Instance, error) {
 		wh.Now = o.Auth.Now
 	}
 	worker := webhook.New(st, wh)
-	for _, c := range worker.Metrics().Collectors() {
-		if err := metrics.Register(c); err != nil {
-			st.Close()
-			return nil, err
-		}
+	if err := metrics.Register(worker.Metrics().Collectors()...); err != nil {
+		st.Close()
+		return nil, err
 	}
 	return &Instance{Handler: impl.NewEcho(h, spec, o.Logger), Service: svc, Store: st, Webhooks: worker}, nil
 }
