@@ -1,9 +1,12 @@
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"hash"
 	"slices"
 	"strings"
@@ -83,4 +86,31 @@ func tokenHash(alg, token string) string {
 	h.Write([]byte(token))
 	sum := h.Sum(nil)
 	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}
+
+// ErrNoOpenIDScope is returned by UserInfo for a valid access token whose
+// scope lacks openid.
+var ErrNoOpenIDScope = errors.New("the token's scope lacks openid")
+
+// UserInfo returns the user an access token (of any application) was
+// issued to and the claims its scopes release (OpenID Connect Core §5.3).
+// A token that does not verify, is revoked or names no user any more is
+// ErrInvalidToken; one without openid, ErrNoOpenIDScope.
+func (s *Service) UserInfo(ctx context.Context, token string) (store.User, UserClaims, error) {
+	c, err := s.VerifyAccessToken(ctx, token, "")
+	if err != nil {
+		return store.User{}, UserClaims{}, err
+	}
+	scopes := strings.Fields(c.Scope)
+	if !slices.Contains(scopes, ScopeOpenID) {
+		return store.User{}, UserClaims{}, ErrNoOpenIDScope
+	}
+	u, err := s.st.GetUser(ctx, c.Subject)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, UserClaims{}, fmt.Errorf("%w: the user no longer exists", ErrInvalidToken)
+	}
+	if err != nil {
+		return store.User{}, UserClaims{}, err
+	}
+	return u, UserClaimsFor(u, scopes), nil
 }

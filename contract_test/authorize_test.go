@@ -230,6 +230,15 @@ func TestCodeFlowGoClients(t *testing.T) {
 	if tok.RefreshToken == "" {
 		t.Error("offline_access gave no refresh token")
 	}
+	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	var infoClaims struct {
+		PreferredUsername string `json:"preferred_username"`
+		FamilyName        string `json:"family_name"`
+	}
+	if err != nil || info.Subject != alice.Id.String() || info.Email != "alice@example.com" || info.Claims(&infoClaims) != nil ||
+		infoClaims.PreferredUsername != "alice" || infoClaims.FamilyName != "Liddell" {
+		t.Errorf("userinfo: %+v %+v %v", info, infoClaims, err)
+	}
 
 	// A second use of the code is refused and ends the first's session.
 	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); !isOAuthError(err, "invalid_grant") {
@@ -401,5 +410,48 @@ func TestAuthorizeMalformed(t *testing.T) {
 	}
 	if big.StatusCode() != 413 || big.JSON413 == nil {
 		t.Errorf("a form over 1 MiB: %d %s", big.StatusCode(), big.Body)
+	}
+}
+
+// TestUserInfo: the userinfo endpoint answers a token with openid (GET
+// and POST), and challenges one without (403 insufficient_scope), a bad
+// one and none (401), as RFC 6750 says.
+func TestUserInfo(t *testing.T) {
+	t.Parallel()
+	s, issuer := newSelfIssuedServer(t)
+	admin := s.adminToken(t)
+	carol := s.createUser(t, admin, client.UserCreate{Username: "carol", Password: "carol-password"})
+	cc := s.newCodeClient(t, admin, "info", carol)
+	verifier := oauth2.GenerateVerifier()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: contractTransport{t}})
+	provider, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := cc.config(provider, oidc.ScopeOpenID)
+	b := newBrowser(t, issuer)
+	back := b.signIn(issuer, b.get(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier))), "carol", "carol-password").location(t)
+	tok, err := cfg.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := context.Background()
+	if r, err := s.Client.PostUserInfoWithResponse(c, bearer(tok.AccessToken)); err != nil || r.JSON200 == nil ||
+		r.JSON200.Sub != carol.Id || r.JSON200.PreferredUsername != nil {
+		t.Errorf("POST with openid alone: %v %s", err, r.Body)
+	}
+	r, err := s.Client.GetUserInfoWithResponse(c, bearer(admin))
+	if err != nil || r.StatusCode() != 403 || !strings.Contains(r.HTTPResponse.Header.Get("WWW-Authenticate"), `error="insufficient_scope", scope="openid"`) {
+		t.Errorf("a token without openid: %v %d %s", err, r.StatusCode(), r.HTTPResponse.Header)
+	}
+	for name, editor := range map[string]client.RequestEditorFn{"no token": nil, "a bad token": bearer(tok.AccessToken + "x")} {
+		var editors []client.RequestEditorFn
+		if editor != nil {
+			editors = append(editors, editor)
+		}
+		r, err := s.Client.GetUserInfoWithResponse(c, editors...)
+		if err != nil || r.StatusCode() != 401 || !strings.HasPrefix(r.HTTPResponse.Header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s: %v %d %s", name, err, r.StatusCode(), r.HTTPResponse.Header)
+		}
 	}
 }

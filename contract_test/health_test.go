@@ -42,6 +42,7 @@ func TestDiscoveryMetadata(t *testing.T) {
 		IntrospectionEndpoint:         ptr(s.URL + "/oauth/introspect"),
 		JwksUri:                       s.URL + "/.well-known/jwks.json",
 		AuthorizationEndpoint:         ptr(s.URL + "/oauth/authorize"),
+		UserinfoEndpoint:              ptr(s.URL + "/oauth/userinfo"),
 		GrantTypesSupported:           []string{"authorization_code", "password", "refresh_token", "client_credentials", "http://auth0.com/oauth/grant-type/mfa-otp", "http://auth0.com/oauth/grant-type/mfa-recovery-code"},
 		ResponseTypesSupported:        ptr([]string{"code"}),
 		ResponseModesSupported:        ptr([]string{"query", "form_post"}),

@@ -344,6 +344,7 @@ func TestHeaderTooLarge(t *testing.T) {
 		"/oauth/revoke":           {"error": "invalid_request", "error_description": "the request line and header fields are over 64 KiB"},
 		"/oauth/introspect":       {"error": "invalid_request", "error_description": "the request line and header fields are over 64 KiB"},
 		"/oauth/authorize":        {"error": "invalid_request", "error_description": "the request line and header fields are over 64 KiB"},
+		"/oauth/userinfo":         {"error": "invalid_request", "error_description": "the request line and header fields are over 64 KiB"},
 	}
 	ops := 0
 	for _, path := range contract.spec.Paths.InMatchingOrder() {

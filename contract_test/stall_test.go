@@ -294,6 +294,8 @@ func TestLoadShed(t *testing.T) {
 		"authorize": func() (*http.Response, error) {
 			return s.Client.Authorize(ctx, &client.AuthorizeParams{ClientId: ptr(uuid.NewString())})
 		},
+		"getUserInfo":  func() (*http.Response, error) { return s.Client.GetUserInfo(ctx, bearer(admin)) },
+		"postUserInfo": func() (*http.Response, error) { return s.Client.PostUserInfo(ctx, bearer(admin)) },
 		"authorizeForm": func() (*http.Response, error) {
 			return s.Client.AuthorizeFormWithFormdataBody(ctx, client.AuthorizeFormFormdataRequestBody{ClientId: ptr(uuid.NewString())})
 		},

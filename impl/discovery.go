@@ -55,6 +55,7 @@ func (h *Handlers) metadata(ctx context.Context) api.ServerMetadata {
 		JwksUri:               base + "/.well-known/jwks.json",
 		GrantTypesSupported:   []string{"authorization_code", "password", "refresh_token", "client_credentials", grantMFAOTP, grantMFARecoveryCode},
 		AuthorizationEndpoint: ptr(base + "/oauth/authorize"),
+		UserinfoEndpoint:      ptr(base + "/oauth/userinfo"),
 		// The code flow only: no implicit or hybrid tokens.
 		ResponseTypesSupported:                     ptr([]string{"code"}),
 		ResponseModesSupported:                     ptr([]string{"query", "form_post"}),

@@ -115,6 +115,8 @@ type requestInfo struct {
 	// and repeated the first of its parameters sent more than once.
 	csrfCookie string
 	repeated   string
+	// bearer is the userinfo endpoint's Bearer token, as sent.
+	bearer string
 }
 
 func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
@@ -128,6 +130,9 @@ func withRequestInfo(next echo.HandlerFunc) echo.HandlerFunc {
 			info.basicClientID, _ = url.QueryUnescape(id)
 			info.basicSecret, _ = url.QueryUnescape(secret)
 			info.basicSet = true
+		}
+		if r.URL.Path == "/oauth/userinfo" {
+			info.bearer, _ = bearerToken(r)
 		}
 		if r.URL.Path == "/oauth/authorize" {
 			if ck, err := r.Cookie(csrfCookie); err == nil {

@@ -1176,6 +1176,7 @@ type ServerMetadata struct {
 	TokenEndpoint                                      string    `json:"token_endpoint"`
 	TokenEndpointAuthMethodsSupported                  *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
 	TokenEndpointAuthSigningAlgValuesSupported         *[]string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	UserinfoEndpoint                                   *string   `json:"userinfo_endpoint,omitempty"`
 }
 
 // Session defines model for Session.
@@ -1403,6 +1404,17 @@ type UserCreate struct {
 
 	// Username Example: BR0001
 	Username Username `json:"username"`
+}
+
+// UserInfo defines model for UserInfo.
+type UserInfo struct {
+	Email             *string            `json:"email,omitempty"`
+	EmailVerified     *bool              `json:"email_verified,omitempty"`
+	FamilyName        *string            `json:"family_name,omitempty"`
+	GivenName         *string            `json:"given_name,omitempty"`
+	Name              *string            `json:"name,omitempty"`
+	PreferredUsername *string            `json:"preferred_username,omitempty"`
+	Sub               openapi_types.UUID `json:"sub"`
 }
 
 // UserList defines model for UserList.
@@ -2025,6 +2037,12 @@ type ServerInterface interface {
 	// CreateToken Issue tokens (password or refresh_token grant)
 	// (POST /oauth/token)
 	CreateToken(ctx echo.Context) error
+	// GetUserInfo The user's claims (OpenID Connect UserInfo)
+	// (GET /oauth/userinfo)
+	GetUserInfo(ctx echo.Context) error
+	// PostUserInfo The user's claims, by POST
+	// (POST /oauth/userinfo)
+	PostUserInfo(ctx echo.Context) error
 	// GetOpenAPISpec This contract
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(ctx echo.Context) error
@@ -2523,6 +2541,24 @@ func (w *ServerInterfaceWrapper) CreateToken(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateToken(ctx)
+	return err
+}
+
+// GetUserInfo converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUserInfo(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUserInfo(ctx)
+	return err
+}
+
+// PostUserInfo converts echo context to params.
+func (w *ServerInterfaceWrapper) PostUserInfo(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostUserInfo(ctx)
 	return err
 }
 
@@ -3604,6 +3640,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/oauth/token", wrapper.CreateToken, options.OperationMiddlewares["createToken"]...)
 	router.GET(options.BaseURL+"/oauth/authorize", wrapper.Authorize, options.OperationMiddlewares["authorize"]...)
 	router.POST(options.BaseURL+"/oauth/authorize", wrapper.AuthorizeForm, options.OperationMiddlewares["authorizeForm"]...)
+	router.GET(options.BaseURL+"/oauth/userinfo", wrapper.GetUserInfo, options.OperationMiddlewares["getUserInfo"]...)
+	router.POST(options.BaseURL+"/oauth/userinfo", wrapper.PostUserInfo, options.OperationMiddlewares["postUserInfo"]...)
 	router.POST(options.BaseURL+"/oauth/revoke", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
 	router.POST(options.BaseURL+"/oauth/introspect", wrapper.IntrospectToken, options.OperationMiddlewares["introspectToken"]...)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
@@ -3921,6 +3959,15 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers UnauthorizedResponseHeaders
+}
+
+type UserInfoResponseHeaders struct {
+	CacheControl *string
+}
+type UserInfoJSONResponse struct {
+	Body UserInfo
+
+	Headers UserInfoResponseHeaders
 }
 
 type GetJWKSRequestObject struct {
@@ -5652,6 +5699,194 @@ func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.Respo
 type CreateToken503JSONResponse struct{ OAuthUnavailableJSONResponse }
 
 func (response CreateToken503JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserInfoRequestObject struct {
+}
+
+type GetUserInfoResponseObject interface {
+	VisitGetUserInfoResponse(w http.ResponseWriter) error
+}
+
+type GetUserInfo200JSONResponse struct{ UserInfoJSONResponse }
+
+func (response GetUserInfo200JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserInfo401JSONResponse struct{ OAuthUnauthorizedJSONResponse }
+
+func (response GetUserInfo401JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserInfo403JSONResponse struct{ OAuthForbiddenJSONResponse }
+
+func (response GetUserInfo403JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserInfo431JSONResponse struct {
+	OAuthHeaderTooLargeJSONResponse
+}
+
+func (response GetUserInfo431JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserInfo503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response GetUserInfo503JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostUserInfoRequestObject struct {
+}
+
+type PostUserInfoResponseObject interface {
+	VisitPostUserInfoResponse(w http.ResponseWriter) error
+}
+
+type PostUserInfo200JSONResponse struct{ UserInfoJSONResponse }
+
+func (response PostUserInfo200JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostUserInfo401JSONResponse struct{ OAuthUnauthorizedJSONResponse }
+
+func (response PostUserInfo401JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostUserInfo403JSONResponse struct{ OAuthForbiddenJSONResponse }
+
+func (response PostUserInfo403JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostUserInfo431JSONResponse struct {
+	OAuthHeaderTooLargeJSONResponse
+}
+
+func (response PostUserInfo431JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostUserInfo503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response PostUserInfo503JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -14578,6 +14813,12 @@ type StrictServerInterface interface {
 	// CreateToken Issue tokens (password or refresh_token grant)
 	// (POST /oauth/token)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// GetUserInfo The user's claims (OpenID Connect UserInfo)
+	// (GET /oauth/userinfo)
+	GetUserInfo(ctx context.Context, request GetUserInfoRequestObject) (GetUserInfoResponseObject, error)
+	// PostUserInfo The user's claims, by POST
+	// (POST /oauth/userinfo)
+	PostUserInfo(ctx context.Context, request PostUserInfoRequestObject) (PostUserInfoResponseObject, error)
 	// GetOpenAPISpec This contract
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(ctx context.Context, request GetOpenAPISpecRequestObject) (GetOpenAPISpecResponseObject, error)
@@ -15484,6 +15725,52 @@ func (sh *strictHandler) CreateToken(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(CreateTokenResponseObject); ok {
 		return validResponse.VisitCreateTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetUserInfo operation middleware
+func (sh *strictHandler) GetUserInfo(ctx echo.Context) error {
+	var request GetUserInfoRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserInfo(ctx.Request().Context(), request.(GetUserInfoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserInfo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUserInfoResponseObject); ok {
+		return validResponse.VisitGetUserInfoResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostUserInfo operation middleware
+func (sh *strictHandler) PostUserInfo(ctx echo.Context) error {
+	var request PostUserInfoRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostUserInfo(ctx.Request().Context(), request.(PostUserInfoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostUserInfo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostUserInfoResponseObject); ok {
+		return validResponse.VisitPostUserInfoResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -17579,389 +17866,394 @@ func (sh *strictHandler) RotateWebhookSecret(ctx echo.Context, id ID) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37dtu4kjf6KhidmRV5DyXLl6S75dXrG7fj7M7dn+3szD6tHhMSIQltCtAmQDua/rLW/HUe4DzEzHvM",
-	"o8yTfAtVAAlSpEQ5ci69/U9iSSSuVYVCXX71e2skZ3MpmNCq1f+9NWU0Ygn8eZzqqUz4v1PNpXglR/C/",
-	"+SFiapTwOX5sXU4ZGcWcCf1IkYRFPGEjTd6dPye3XE+JnjKSMDWXQrFHisxpQmdMs0R1W0ErYX9LecKi",
-	"Vl8nKQtaajRlM2r60Is5a/VbSidcTFofPwatn6jio5MpjWMmJmx5HBdMaCJFvCC3UyagXxwWoameMqH5",
-	"iGoW4ah+vrw8I9AiaZ8/OyFPvjv8gfz3fz3u7gfEfP7uyd53O2aE7AOdzWMzFHw6YTSe/ThoTahmU5kq",
-	"Nmi1/HHPqdYsMeP5t+ILv/zboPXrnwatf2wFFZM7kULJmJ1cnNUsMP7+SJETKTQTunPBRmnC9aJzJmM+",
-	"Whzh1LlWRN4KIhM+4SIgQhIuYi4YwRaJTAi7oTH8Mk7ojIvJ6o1gIp21+r+0Ijamaaw7KhmRR4rF40dH",
-	"ts3iV3oRs8I3IykEGxWf4rOJ95lEVNP+EYyHdagYMaVlosgjIQV7dESGVLFOmvDsi7FMZh06Mutjm2j9",
-	"WrWqz0yDb2Ed1VMmFstr+0aSOZ0wMqML7B7pBle72cI8PX3z1+ru38gTOppWkKqhvt29bo+MzO+KaCm7",
-	"raq2hezAI3XtX2iZVLR/Ka+ZUIQmjAh2wxLsJ6rtQ0EzlX2c0cknUSXF9b2dSsVg3wgTkSJcEDoQmbTQ",
-	"ssCvsZKExrG8VURPqS5KFS4GIvQoIOwOxIaiBCYl5TWvWLvw6upnqXQnY/DOSCXjMIAB3tA4RRIxszLz",
-	"vjh/RrRZbsIVGcpURAOhJWn/rPX8rYgXAYElYQG5oDN2wTX78RX9EJAzqqc/7u7g2NeNtXajj3F1ZUJo",
-	"JmRxyUY0SThThJKRjJgZXJkS1lP2aso4ZzpZHI81S6pk8UiabdaS3FKuyZCNZcKIThZcTAidUC6KxDjj",
-	"gs9Mr3tZV1xoNmEJ9PX+/ftjT4hXU6Mn5o1ggMYZoSIit1MjGcmY8phFTuA/7pUFPKMJSwhLEpn8OGhx",
-	"cUNjHl3B7pakfHk1Pgat/GBzZ+cJUPPzpzWjnc9jO9RHinDYEm5+/FvKkkUraAk6M30gT1zxqLhe9MMr",
-	"JiZ62urvP35ctT0wAhmxFSfm2cuTU1yN754cPNk5Io4kasciI3Y1yhr8xAG9ZnoqowoOvNh//CQ8IuE8",
-	"plyEhnYTNk5V03FdzbDhzYf3Sk64+JkLvTyoZzyOFXC+4hPR4cJJgNi8Q8acxbXDg0eupqbdzcf0mn44",
-	"ntRQ/EwqTZTlNcXFCGVTqlhCYmp+4xPBIoLcVjW0Gf1wReu38mC/blhvpBhVkVSqjWw3o3j+1ArGVIym",
-	"VEzqt09AWzVDOOz98KRuEGeJnM0rNis0ekIYkBBWPjTyMTRnFRM6rBvEHNvafIPO7eH07vz58kjeCkbk",
-	"2DvcHikSuuPsKk24CgPCPtCRjhc5/6EGyzWZUkWUkds0rhu331jt6Hu9Xv3w/5Yypd8Of2OjiqW0PxMJ",
-	"v1udQmqi0vlcJkafbocJPnMlpL7Kvg936kcMj9cN9snjxwdP1oy2cq3f1AwrTfiGQ7v7WuIR/FpGVZoF",
-	"dBaStqEGq07vAG0abeZqLlU9dbrD/Wpmmr4LkeL7l/Dr0siMAF3fNzS9ed8XI1nV6cWcjlhHMXNwahYd",
-	"kVDOmeBRaNREQkUmQOrGpaDdO4iNC12pQ5wznSZGXGYCa/kGWzsWaHLDsZykiZJJtWgPBfugr0bwROhE",
-	"yDxhN1ymCs6e2sMQW60Zy+O9SpFep6UkTMk0GbGiijKnepp3CKpJvTZpiJvqVr+VpvDkcuev+IxXiJ5j",
-	"jQecnnJFZlQYHY7NFGlb3iFWg6s8cqHJ0hqghvnY8O9KffNjkNE8KnNz/k6x5CcaWfFjvhzhjcf86aly",
-	"u78ptJFkauXvWVsv2aLVbz1/85fjV8+fXp2f/u93pxeXrbyv10wpcxb3W89R9UQrhROXH/3Z/GPCxq1+",
-	"6//Zza03u/ir2rXDPTV6LM6muK51rdv3fgYL0KWUr2iCiseaqW5nVEhteNiAwcIo7miNQu0Kzx5pLjFP",
-	"DslL/hNph6XFNII9n8gFS25ch5+0YZen52+OX12dnp+/Pa/cL+zJKKqazeYyoQmPFyQV9IbymA5jtr3N",
-	"a9SVbQTNANveQWjVnSeVQ0xHI6bUOI3dhnYLg/oChDWU0cKsGVDPHnnNfyoN6TUVC8vc6lOI5fLt26vX",
-	"x2/+6ijyopJeLqVEgWbXRwUkMbdpElNznd4asSz1Q8aJnKFApVGUMKWObM/UXORJCJf6DtzqQ3ezMDLW",
-	"Mwt7j9SNzz6965kIYHR2vO8EtaZlFm1DlJ6cnz49fXP5/PjVxUpxOkpYxITmNFbbW+P3iRQTv2mC2os1",
-	"H5ira8LU1KkyhVXIePaz8YIjCLgYoUS9pVxzMQGta06VupVJZC4eU2sa3tLW+84Ed2Wqt+Nkj+ZmLaqL",
-	"1yjfKNgnqMIGRCYDEYIJJ4QTBP++8noJj0gI6lqI1yxzKzwiIVcqJDS+pQuFRjlv3mDG7ZxIoRMZr5u5",
-	"b7Azyo3nOFn1WrW3ZXntLhh7q6cs2WztgLt964XRygJCFRgO7UK2D3oHO92vauqNdK55Iocxm/1zhcCI",
-	"mKY8bvVb2lMvrB0Q+BP7ClpAJqrV/+X3FmgbRl9VLAF1MmjNMlmCFmAwSdm7+jDVZMaVAm321wCuAqky",
-	"Wr+5J3JtnUcROc/uvVbjpEOZ6v4wpuK6uTw6w8muU6FAZY7NLrPISKSlOYMoOpFiHPPRJou7lVHi/YqM",
-	"bPcqv2iN0iRhQhPgUNKmxOwAoXHCaLQgml4zEaCxG+4lhAuSKoZ63zOZDHkUMfHZp+NJ/5iOrgklcDmF",
-	"Gck5S5AdBWNLp+n79+87ZdP2Kl4pW8JhREZlX1bbP12/FhI0J5ATY/AcsmRBfj49fooL3viqcC+rvtls",
-	"cMBSaRbB8XhGl0as2Qe9O9WzuDjECmP/8mBAfsC9PED7BcE7qnXGCCE1GbJM1rKo6PPaotStccU1aeXk",
-	"4sy08K8dcJx2rOd03ZtLXlakSVjqLa7yMZlCk+jyatuDLLBaKlGazXcCFCTOcQVUUXR0fzWLfMF0J/dB",
-	"rn0Jn9zW5ryY3SidMDq7p8t+1v4Wr/vAwFap38gU02zItuVGA/YPV39YTQ6g7Y/qxftLOHXQPRXSOb+6",
-	"ZgsV4hl0H+eNHdU9Ec8mO7E56WxmFdrOiI8FSQX7MEfBb1SxNGH+oL7IGtYYReyrG17StzOsNxI1VKBp",
-	"LkhYuBqE90HLb+RruCF8Pt3lGIwDXEPzAVAv3MzQsqcgPkaYezqPSZtrkqQCFWSZ6oEIOx010/NOmsTh",
-	"Th/ezFsjI5nGkQ31oEnCb1iXPGUjHpmLCgRhDAQVC20u92bvbxOuNROkHZ69vbgkuzd7u+bao0Kj01LN",
-	"YCTmmx0YJ00jrlk0EFSR0Hzdhb5ZSEJL1WGXvJFFO1IfQ9NyXdjc0UdUkBkTEeG6S94mJRUz15lBf7ql",
-	"ENcGfuWBiKimQ6oYhuS4TyTiEXgmqVC3LIEFMxTU6UTDjuYzJlMdgnlgZjSDzCIG8SkSvK16SuGFGf3Q",
+	"7L37duO4cjf6KohOslreoWT50j0z8pr1xeN27+m7P9u9O/uMJiYkQhLGFKBNgHYr8/Va+es8wHmI5D3y",
+	"KHmSb6EKIEGKlCi33JfZ/memLZK4VhUKdfnV762RnM2lYEKrVv/31pTRiCXwz+NUT2XC/51qLsUrOYL/",
+	"mwcRU6OEz/HP1uWUkVHMmdCPFElYxBM20uTd+XNyy/WU6CkjCVNzKRR7pMicJnTGNEtUtxW0Eva3lCcs",
+	"avV1krKgpUZTNqOmD72Ys1a/pXTCxaT18WPQ+okqPjqZ0jhmYsKWx3HBhCZSxAtyO2UC+sVhEZrqKROa",
+	"j6hmEY7q58vLMwItkvb5sxPy5LvDH8h//9fj7n5AzN/fPdn7bseMkH2gs3lshoJvJ4zGsx8HrQnVbCpT",
+	"xQatlj/uOdWaJWY8/1b84Jd/G7R+/dOg9Y+toGJyJ1IoGbOTi7OaBcbnjxQ5kUIzoTsXbJQmXC86ZzLm",
+	"o8URTp1rReStIDLhEy4CIiThIuaCEWyRyISwGxrDk3FCZ1xMVm8EE+ms1f+lFbExTWPdUcmIPFIsHj86",
+	"sm0Wf9KLmBV+GUkh2Kj4Fp9NvL9JRDXtH8F4WIeKEVNaJoo8ElKwR0dkSBXrpAnPfhjLZNahI7M+tonW",
+	"r1Wr+sw0+BbWUT1lYrG8tm8kmdMJIzO6wO6RbnC1my3M09M3f63u/o08oaNpBaka6tvd6/bIyDxXREvZ",
+	"bVW1LWQHXqlr/0LLpKL9S3nNhCI0YUSwG5ZgP1FtHwqaqezjjE4+iSopru/tVCoG+0aYiBThgtCByKSF",
+	"lgV+jZUkNI7lrSJ6SnVRqnAxEKFHAWF3IDYUJTApKa95xdqFV1c/S6U7GYN3RioZhwEM8IbGKZKImZWZ",
+	"98X5M6LNchOuyFCmIhoILUn7Z63nb0W8CAgsCQvIBZ2xC67Zj6/oh4CcUT39cXcHx75urLUbfYyrKxNC",
+	"MyGLSzaiScKZIpSMZMTM4MqUsJ6yV1PGOdPJ4nisWVIli0fSbLOW5JZyTYZsLBNGdLLgYkLohHJRJMYZ",
+	"F3xmet3LuuJCswlLoK/3798fe0K8mho9MW8EAzTOCBURuZ0ayUjGlMcscgL/ca8s4BlNWEJYksjkx0GL",
+	"ixsa8+gKdrck5cur8TFo5QebOztPgJqfP60Z7Xwe26E+UoTDlnDz8G8pSxatoCXozPSBPHHFo+J60Q+v",
+	"mJjoaau///hx1fbACGTEVpyYZy9PTnE1vnty8GTniDiSqB2LjNjVKGvwEwf0mumpjCo48GL/8ZPwiITz",
+	"mHIRGtpN2DhVTcd1NcOGNx/eKznh4mcu9PKgnvE4VsD5ik9EhwsnAWLzDRlzFtcOD165mpp2Nx/Ta/rh",
+	"eFJD8TOpNFGW1xQXI5RNqWIJial5xieCRQS5rWpoM/rhitZv5cF+3bDeSDGqIqlUG9luRvH8qRWMqRhN",
+	"qZjUb5+AtmqGcNj74UndIM4SOZtXbFZo9IQwICGsfGjkY2jOKiZ0WDeIOba1+Qad28Pp3fnz5ZG8FYzI",
+	"sXe4PVIkdMfZVZpwFQaEfaAjHS9y/kMNlmsypYooI7dpXDduv7Ha0fd6vfrh/y1lSr8d/sZGFUtpHxMJ",
+	"z61OITVR6XwuE6NPt8ME37kSUl9lv4c79SOG1+sG++Tx44Mna0ZbudZvaoaVJnzDod19LfEIfi2jKs0C",
+	"OgtJ21CDVad3gDaNNnM1l6qeOt3hfjUzTd+FSPH7S3i6NDIjQNf3DU1v3vfFSFZ1ejGnI9ZRzBycmkVH",
+	"JJRzJngUGjWRUJEJkLpxKWj3DmLjQlfqEOdMp4kRl5nAWr7B1o4FmtxwLCdpomRSLdpDwT7oqxG8EToR",
+	"Mk/YDZepgrOn9jDEVmvG8nivUqTXaSkJUzJNRqyoosypnuYdgmpSr00a4qa61W+lKby53PkrPuMVoudY",
+	"4wGnp1yRGRVGh2MzRdqWd4jV4CqPXGiytAaoYT42/LtS3/wYZDSPytycv1Ms+YlGVvyYH0d44zH/9FS5",
+	"3d8U2kgytfL3rK2XbNHqt56/+cvxq+dPr85P//e704vLVt7Xa6aUOYv7reeoeqKVwonLj/5s/jFh41a/",
+	"9f/s5tabXXyqdu1wT40ei7Mprmtd6/a7n8ECdCnlK5qg4rFmqtsZFVIbHjZgsDCKO1qjULvCs0eaS8yT",
+	"Q/KS/0TaYWkxjWDPJ3LBkhvX4Sdt2OXp+ZvjV1en5+dvzyv3C3syiqpms7lMaMLjBUkFvaE8psOYbW/z",
+	"GnVlG0EzwLZ3EFp150nlENPRiCk1TmO3od3CoL4AYQ1ltDBrBtSzR17zn0pDek3FwjK3+hRiuXz79ur1",
+	"8Zu/Ooq8qKSXSylRoNn1UQFJzG2axNRcp7dGLEv9kHEiZyhQaRQlTKkj2zM1F3kSwqW+A7f60N0sjIz1",
+	"zMLeK3Xjs2/veiYCGJ0d7ztBrWmZRdsQpSfnp09P31w+P351sVKcjhIWMaE5jdX21vh9IsXEb5qg9mLN",
+	"B+bqmjA1dapMYRUynv1svOAIAi5GKFFvKddcTEDrmlOlbmUSmYvH1JqGt7T1vjPBXZnq7TjZq7lZi+ri",
+	"Nco3CvYJqrABkclAhGDCCeEEwX9feb2ERyQEdS3Ea5a5FR6RkCsVEhrf0oVCo5w3bzDjdk6k0ImM183c",
+	"N9gZ5cZznKz6rNrbsrx2F4y91VOWbLZ2wN2+9cJoZQGhCgyHdiHbB72Dne5XNfVGOtc8kcOYzf65QmBE",
+	"TFMet/ot7akX1g4I/Il9BS0gE9Xq//J7C7QNo68qloA6GbRmmSxBCzCYpOxdfZhqMuNKgTb7awBXgVQZ",
+	"rd/cE7m2zqOInGf3Xqtx0qFMdX8YU3HdXB6d4WTXqVCgMsdml1lkJNLSnEEUnUgxjvlok8XdyijxfkVG",
+	"tnuVX7RGaZIwoQlwKGlTYnaA0DhhNFoQTa+ZCNDYDfcSwgVJFUO975lMhjyKmPjs0/Gkf0xH14QSuJzC",
+	"jOScJciOgrGl0/T9+/edsml7Fa+ULeEwIqOyL6vtn65fCwmaE8iJMXgOWbIgP58eP8UFb3xVuJdV32w2",
+	"OGCpNIvgeDyjSyPW7IPenepZXBxihbF/eTAgP+BeHqD9guAd1TpjhJCaDFkma1lU9HltUerWuOKatHJy",
+	"cWZa+NcOOE471nO67sslLyvSJCz1Flf5mEyhSXR5te1BFlgtlSjN5jsBChLnuAKqKDq6v5pFvmC6k/sg",
+	"136Eb25rc17MbpROGJ3d02U/a3+L131gYKvUb2SKaTZk23KjAfuHqz+sJgfQ9kf14v0lnDrongrpnF9d",
+	"s4UK8Qy6j/PGjuqeiGeTndicdDazCm1nxMeCpIJ9mKPgN6pYmjB/UF9kDWuMIvbTDS/p2xnWG4kaKtA0",
+	"FyQsXA3C+6DlN/I13BA+n+5yDMYBrqH5AKgXbmZo2VMQHyPMPZ3HpM01SVKBCrJM9UCEnY6a6XknTeJw",
+	"pw9f5q2RkUzjyIZ60CThN6xLnrIRj8xFBYIwBoKKhTaXe7P3twnXmgnSDs/eXlyS3Zu9XXPtUaHRaalm",
+	"MBLzyw6Mk6YR1ywaCKpIaH7uQt8sJKGl6rBL3siiHamPoWm5Lmzu6CMqyIyJiHDdJW+TkoqZ68ygP91S",
+	"iGsDv/JARFTTIVUMQ3LcXyTiEXgmqVC3LIEFMxTU6UTDjuYzJlMdgnlgZjSDzCIG8SkSvK16SuGDGf3Q",
 	"4aIzjvlkqkNYYwHtDUTRQNZWjBEjUPiIeeacnSUDwicYTt5I/UymIvqcFPpGEpWOptktC+TCW8M7d/GB",
-	"wAq4aJpJQvEFuEjDUyiKS0/YG/lVcWDOqOau5sSzWYErCd1Aq5rPvc9VHeRRPGSWKlDZlbmO2pgGd+zg",
-	"rchQm/kWOiWouRbCSQ+6+zstdCfNDTdFnzAyWBZwwaL1ARs8IuUR24sGF6M4NVwP1A6ULcWI1Q3POe+2",
-	"NjzbIBBXM3oE+qo9GcLSMMKAhAWKMV+kIvPxX+UDCoOByJ4FnQgjQvynwTqLT5cDgg03L/UOZgllIwHt",
-	"BthQM6pRsEoxwdsI131CB8LaiIgULDD/kAm/YaK0P4G/n5bogLwGwtJXQvUUbHkUf7UXdDzNte3dEAFy",
+	"wAq4aJpJQvEDuEjDWyiKS2/YG/lVcWDOqOau5sSzWYErCd1Aq5rPvc9VHeRRPGSWKlDZlbmO2pgGd+zg",
+	"rchQm/kVOiWouRbCSQ+6+zstdCfNDTdFnzAyWBZwwaL1ARs8IuUR24sGF6M4NVwP1A6ULcWI1Q3POe+2",
+	"NjzbIBBXM3oE+qo9GcLSMMKAhAWKMT+kIvPxX+UDCoOByN4FnQgjQvy3wTqLb5cDgg03L/UOZgllIwHt",
+	"BthQM6pRsEoxwdsI131CB8LaiIgULDD/IRN+w0RpfwJ/Py3RAXkNhKWvhOop2PIoPrUXdDzNte3dEAFy",
 	"CoRcGhkJou/Fxds3n2bdzO5AH51I2L7Su5oSKg0uIWyg6nMzCWUUrbBvCESl4zEfQQQd7vxAwJ5QYqP9",
-	"sqixPCwQOGNvx17j7XMYygSm/YE4PntOrtniyNBQriVd4VU+dLfOvGkb0OCtyEDAVhUj06lyRm7sjYlo",
-	"LrnQSxQZkNspH00HENFkuqLgcbOvaYmWBgyZK+/2VpQm2KF7Uv83lAP9gmBueh/YJgNY9xKGe27mzyrL",
+	"sqixPCwQOGNvx17j7XsYygSm/YE4PntOrtniyNBQriVd4VU+dLfOvGkb0OCtyEDAVhUj06lyRm7sjYlo",
+	"LrnQSxQZkNspH00HENFkuqLgcbOfaYmWBgyZK+/2VpQm2KF7Uv83lAP9gmBueh/YJgNY9xKGe27mzyrL",
 	"WKSgGhGbimshbwXJIkL7sPV5DxAuBs49HrW2LXcdcZdpEdc/zAYVBk5ugUQyUoeioPRyLtz5HVg5WpxH",
 	"gAHNIynG3LL5QGR+H8VGCYNEBqoUS2DiTuAGhH2Yg1VeJuaMjOmCRV3y1uif1C6cZT3DHP6QuMoZNkKt",
-	"HCQF/HqUc+VAZGyJajYq7MsCZUtyNtiYY0uJMjmh3sfVdw314KXmCh1yfSMEay7C0M7XJUtq7sdupBuG",
-	"DGxlwF7Mx5UX82EGfh+u/rtS7Cdcd2AB7sX20JAWgMlDEK2oQTm+zlWOI1KWin1QC4oh/cvJZ0ZSuRyE",
-	"XNZ4YmYg8vw1bkUU/LBzj8f4fcQhfDoZrwlQGAgboXAHIwAcLzMwhWTM4vezyhjQJW8kGk9uqRpkcaJt",
-	"WozzsJdGVMTVnAm90/e5r2xIcOy3RbvB2xFNuNT3paRh69u20TY7oe7DIrd8LOGZjwEE7qinCwWUkw22",
-	"aPj53B7Qu5F9dkQMRFOyJ22ZVPHmQKyKHtopcIt1+kdNGCEgU5aAdUcKQoWEK6+QEdsmh1zwiUjnT7ky",
-	"Wxd9YnwJuCPTueH5yLXox4Ic5LEg+YX53iJBworhWO3Gmpkzo7LZbAUrQeR4XMpOADr/0v79Gj2suQq2",
-	"/dGtULbssf/87LNGVjbUmO7DUrwUW7l9L03GEhiOPxqxuTWmzhM5N3dANDJnYVpVibS5kfOX7ME8sRXz",
-	"myA8E2wpl5evatNaA9xuKRiZcZFqczOETxFdmMlnqQbfPzksJBs86S1nG0A8KMSzlmeDHpjoiupCGkVE",
-	"NQOhvpxLEbTw+qs2eodHDdI0gtY1W2AOY2Vo0TVbPFJknrAx/wCHPeQfjmUKN+KEjhzkQ55vm2VYX/3P",
-	"f/znh8P//e9VvZpmrowivNGUMAtkHRXAPG2EXza7wF/3SvqA7TqBh4C/ooibhaDxmbd9YxorFpR2tLg7",
-	"pThiB1pxzRZEaTlX5FYm11xMjqz2AdcCOlQ2XGizlSinas24cJ/3Ah+14pd/Gww+9Hq//nM1UIW/ftD2",
-	"uiWKvgXCrqVpwgUZp3HcJXC5NRqSkLdH5v8spV5N5a3Ik9pXMs52KPUO9PqKo8uuuBOQUFX4Y010uRFU",
-	"H3O1JUkofPaS1RpMBvqqGeo7xRJf/HvexuLQM7ffmkE/5TRmI32WeQkDCOx9Y9e9wavvXBxweSJZO0E+",
-	"mhXTyq41xYkUchpy8IXlPLHqdIel9KSL0/O/PD85vXr35vgvx89fHf/06rQVVCSm/FpBqku5E+v20h/8",
-	"8usrFuMcr8u122uv05BsVJlOWRRg60bpNbZiUMXUpqUxoZclG9LS6nm/nxpxtbjkSGQNRdzMBqLkRySN",
-	"Zlz8C/xb9YaRTI6Q85eO6x4vr+nKB+4ygxpSvnh3cnJ60ZjisteW8siqW5BxcQH2q5Qsn+dL67v2nPP3",
-	"3W2Tt/h1G19a8NrlDdZwkZ2iN4dqEs7U/DrKdV5uHdeqtgUN7eBJr1JhpWnEWSX8w6XzkjxSJKRpFKIR",
-	"pYx1QlIRM6WIYrryxLTOJG2T1VfJaPS6QVr7x+BOmsWYJ0pfzWmiF+s6e2YePYMnm6sXXF3Z67THc0Mp",
-	"Y0aFrwHkVDlNh1UNzaXSV7GcyFRfFSAk1t7fpNKv4D0Pq0Ih923QzPLLQM6bUtX+4x8KGAoeYYGLvoEa",
-	"klHTBb6wSl3KiDVY5oKqORQ2LBtSealW7UaRfosE1kBbyyZ3pytGFaevXMzstlti7K1cGD6Ble/Mllu9",
-	"8XwjXLe6ATx1cIu3xWKiwTm0nTtHfqzd58WjPN/Kow0Xr3ykAXggVddgA88T2ZDwPbvYQEBMGmlnho9H",
-	"DqyxEBz7SO0cETaba+sJtBIDTd+ZGP2lJZOIJaqfMArnTjkAykw0W2KPGfb2v1/FDLTz773OD/3uVaeG",
-	"IWb0w3Nsds+T4tmO+EsJkRpf+f2/6uhoLqNxivdnDLLBLtuyB31sPpuv326jMvKq4FRctxrrTQaVOqVq",
-	"Srgi12xepYlW0YbtdXMi2bI0tMy1JBPvIvPezaMm9Dvjwv9270H3eNA9PpfusUy+acT16Y11cpUJ0V2D",
-	"80sVOK2rFpmOtEyuUObUkRCfV/7qvL9VP6HtsPK3hvJNpnokZwWTiEKTiJH2GKRQaRFRKaxS3Zz0Rjad",
-	"VLHkik5Ypf26SkDahuwe5NP4deUmbkU65iRxj6piFvlce0BuetLVOgVy6p0nMkphRTt0zjvoA1jeWWfZ",
-	"W+nLKGiVR2RG1TVghJKYK60aHoP2dq2tacvNfPWKHUdRrcH3yziqsqE9ZTFb4W3Q7MMKtBoX2dS2iQE7",
-	"Rrlg8dg6g+9uuIZu6wYO3v5nMplVEGIGGrwepTEow/pu/opD3G30pkrGVysItQSvC08GiKyNkAk2vQhg",
-	"xYL1/aHcr0DO9nPIqCCsM6M8bt5k5tJb+7jD2F0LrRtYJNwG6JFBwf/V4OkMKXftcAuAsg2wT4MM0LUJ",
-	"jmtQwFht2LyPfdpsCj5iaZM3lMMoXb+UyqGHNkD4XOJb1DOPXeJCFV2+eH/pcJuHC0JBclv8z6Id/cX7",
-	"l+SC2eyg7x7vH5D//i/Eb/Jv+08Ovj+smEVpIDW4sPOE31DNrq7Z4uq3W5f9Yfva7+4jgrpVTtJE9DnT",
-	"4z6ksKm+NKKxj6Kok+VqdMxQ+r/d6s4QAqsrNRgc3Yv3L9feSZbw8NNhzEewaHase9/tEJvzFV5Dfkoq",
-	"+N9S5tJUFNN9cn5xPBDt84v9x08CQjWJGVWa7PcOvydDrtVOQE5PyFln//ET0j41TwFw79uXZ+Q02n/8",
-	"eO+HgWifRk8vjne6JKTxJAzwlIUcvwAzM2dUj6YuxKNLznBtyYzNhiyxwZiFrK2SUhtP1ilAF3wiuJgc",
-	"xyhpk5uy6aeKnlmTh66rj5KVZ1nQutYVkRWnJ4FZbrt+3VbhUG+fnvyf84vj//P25dlO5ZVILMmMw++r",
-	"tdblnhWf+NtS6lrxSWWPH8rr09uvYqhFk8dKx/s1eATM2v5aKytevH95gVaOTfhAlGRFzhaYZr/E2d0l",
-	"ejPPNla9c4YtWAj3e2vME9BJ/eTrxBLMJuwTqGBAY0ipFdJafY4A7D1LHQv7hBczLdVA3E5ZAkY0G8hD",
-	"ZxjFnyeXLa2Q4WzbMRDRQGQqNFcqhcIWfnJaJp9n9JqppfxPf4iYbiYFI1MZR6YlxiHkOQeOmtGIuV1s",
-	"H/Z6NiPEyV78xSjiXrOVorUcD1NFtWvYuhwXcwetvTMYfNgbDwYfvhvX2D5Oq6Ih6L/YT92RnPk2T+eU",
-	"L4/jzj1fVmuoxza/AwJAqcXogARIzBuyWAB5Trgcg6Ex5uK6fDQDFPeapc7H4l1NNjAyZ4r2Kub1Jrx0",
-	"AakNmXnGWRzVhDRZBMUq9R5+ssCTkdSI56WnR9aQjRgggMVIICgezsvbqYwxn7QYQeohNFYo6XkwhOMS",
-	"00IryLDCLYw5Xt4qmcULKM57XQ0BGXxC6LFnTKygPLBKdsAqWXA/GWVRwXUGIAMsUgwm0MKamqvU0UAA",
-	"gRQu/4Vg/0KbXGF3BLqzwmY5duFnRmNDukv3zykbXat6Wq20pRWUBDqaEmjlkSLWgmTPbiMQ5bVnpsjX",
-	"z6Vb5Dsur1tBy0fH/nXd/tg2qrbneeZbq7UT2Is39RX89edmfh/ITY5ZExvYr4vqvGe+jJrVICJtl8eN",
-	"5xjWpIDEoSFTPGJwirlOdhpdlgsNVpG1OzKXrjjVo9mpNKrUm8Ia3Ehz8I/sUu/ox3dplMNF1tNSvfTM",
-	"SakmXkvzG1YdL0TT1abq6l/Zh3nBLMmFfnLYqgrC4SVX3YonVTUr/6Z5tVlzOG7YcnYdr7Jt132fMcqK",
-	"Df6EvQ3y42at+djuX9XO20vtdu521Ze5uttb3f3MLcjpSStonV8ct4LW25dnlUtQHTdqb1uZl4JPKl/+",
-	"UPnyYv1y5vekAJYKe6xZ3YuqkIONLjP2GnO3i0sGfVkTxb5JhIBTgdequWu0yE+IlXcQYM2L2G0Wb+Fm",
-	"lA3R63Ll8taonltJAcs6KeUjl7bHfZ2rhs+FuW3QmNgyHfjm2jWAp1YOJLuO1Kj3dz2HXj87PrcPZrOs",
-	"2GZMK5ZjKOdpk3wxmAlBkqDinDWyWTzeMfhVSduwQe+RIq+fHZPjs+c7y4aGfB2t/JiN6VU2/CpBUoGO",
-	"4+/C6zTW3PZfgl/Imq1S9se0zjHxdk7/lrKjrKqm0VSw8J9FcfZAiGFJHtvMwAbuNGZpZHlS/pAqN89H",
-	"07wfTnhTc7+v8MP9qfIy/Ybd+qaGpQpPaGj93ksSBPsrFH7aC3r7h2S40EwFFlRLZwUOzUFcvA2OZAJl",
-	"DKYyUYwMYYQLojSdQ/T8Zo44C45RwxRFDCS8sDYg7GUovSXgpzIKYjWknfegq4JWgURWet3TgoJidVP4",
-	"XIZKg1inHL3HbG41bMddWHQlkOPd5aWFpfAqBW49cUxsKXFMNEgcK6BsLN81rTtsWX0uLfsqs8bqlR5h",
-	"tcFVEsKOseaAKujYDdRm7+nKzm5YcsPZ7XJHDuXgCuwgNcfYaCRTodEWG8244EpDxG2GkQB3S5etXZmi",
-	"EPMbdqWYUg58vSr2EH815yXC2cLxiIB/tnwmExGLLGCkVKyEHjOliBxjwcwajEqOrhvOHR8lQt6S4cLB",
-	"ESGix/p+XOhQTbSq7eKWgSeLRoHpIgedAFAkObpunr1cM6FTWFU7pXWjLutC2BW2HJTpprSU5f2uokkn",
-	"IE4A3mRDFd+WO7la6c1fc1AJdnvVVKj5x/ESs5fHUmp61eSfyWQi9Sdec9baqGtuD6sGds4Uu+O47ryu",
-	"wZbM7husfxMX4ZZmV46tWjvE6ljUKimSMHN/4BPRkakm7XAXQgh2mYgcC4Y7kG2hmAVNHybyVrHkCJHB",
-	"ldEkkjRmitClOstdcro+p2Kq9Vz1d3fpfN71XE27GJBhhlVIq2gYPLvOKRq0HMRKpab5w+Hj74iFbrGA",
-	"VGpZ28yDUYsOEjhJxgAhXqenqRW+GoUHV0X9qIbr4DmKKqIyuVCa2qCnfNwZDv1ub/hk/ITusc7BaC/q",
-	"HNLvWeeH4fessz82X5jPP1QmS3quANfqYe+w+kzTpQRiqCT9rG7FMjNi7pf00JvWmoRR/cZOg1XehrNE",
-	"jnnMthSbv4mQdQHwTVRduCA6nJbmL1TFRp2zkTQH+4mMrKZeQgTAn69G7vcSxTJBFBeTmHVSZXSRyFwb",
-	"EZwDogalGLGjrBYBTyD7gyEQnUsAySja391R1GHjybTz2/VMdOZ/A71gZVoUbIf3aaUlsTSvXytXplBi",
-	"filkbo2C0EjuirragVXyNiCMjqYY0WTLQVCBdewtDn6fgCgF35H5C9ddCkJJLOV8SEfXUM8JAIJjOaKx",
-	"+XREhCS3PI5GNIkCW7ppMmNCB64QBeECdUcjg1CkQzjH5jJ9ROPYjKMVwCP93d29/e+6vW6vu9f/vtfr",
-	"5Q/ci8j3ciM2BppaMJoUkKYO9h4fPOk1AJs6Zzfymj34Lx/8l5/kvzy3oBvVFonVUBwF8251nUIZs0cu",
-	"pEEwc1MumpX7JBWax2bFF4gTngCbBAMBX8Vy4kIhSEhnSUjCXwat+W00aP0a5hV3oEbjKNWGrcI5nrdh",
-	"XaxDk8PNLIs7EfNsp0x21OgSNQeDtRBZG0wGRFBjHS/uzTbSaWCP755fmK1F4TRlUTqiGsyJPmUfrgoZ",
-	"O+78v5iVfNXt12Ulm97O0k0vQaM8ohyF5v7e4XeH3x88OfxunSlkC1SM9YPMyHeOiBedk+f0LlNhBVWt",
-	"9BqDJbd4Fj1+UtrToIUR0fYBnaSsxhBoe6/a7gvnss/3WsWMzV1+evMM9MHgw/6e+eegMxh8eDw0/0Tm",
-	"z+9Yzeajt+010zSimlZYIX3N5srh91djOBUezRIJuFJXWVDfVWZTr47QGMWUz1TxqaYyoCa15s6t5T6D",
-	"OzfhvARXCkMQrmg8uYIguLs36Ye/rN6Q6kevzD596tqsanqLc1UqZUl1oMzttXJ5MDUpO5/YeSF35tNb",
-	"+SQ6StiNjclcveMVz21lu2vb3d5eo3y889s2b/eTVhlZdeUCFx/ZytpWNbmtZS1rHMhPSzP12KlO7FWe",
-	"W2hYrDg0ZhWO35/lref8L5Zvgnyj7/e+e7ITENaddEmmchYsC2vX0rtCXDVMFS+kqVeUy3KY1O6WAuC8",
-	"qWLV6GsFmI8aV4+NfphSTYZsQl0qFawlmdL5nAkWNXf0WN9DzfDNWZg8UsUyV0MWSzFRWVKo7bxabWoI",
-	"tgItPFJZFfqiW8420nxWdffWvCMeYQGLUPEodMkC/jRVg5CqZZTk5S5xvyzSUEw1U9nsNnPH5VgAy528",
-	"UyzpHJvfGxBaVVZ5ifQLtFiaZWFPfQ4oDDMANs7pa4UE2MaVyQmTu9+avDBPPzLzYv/xEwjOxP8h1bAy",
-	"7sK+XwkojlGpV+NEztbiT9NEK2IleECksJ5sISPWJ2G+LaEtbjcQfDZjEafaXHxsNVqsgw95BNdsEZCw",
-	"07lmiw6MA57oRCymi3AgDEUmNphMaTphUdZKlxzDmFxtQ0h1UlObdiGkHogF0wQnR25YwscQogXcQ2hs",
-	"7h8LvNQ3o/I7BOM2EJhmCrdUYSIXFZE3D5uI+uL9y4vmvFgX05swbaisKca43WJAtJ7RBYk5I3TKqM0N",
-	"EewWod0HIvTIJ7RVDZY2a8fslh2Co6SFIhwKHuIUc9ON2yOuXcLzlN6wLOqh8ZaVQ3O9OOGC/PDpfwXv",
-	"bQkt2+PETxMH6fz+/eqfweXTPAy55ExvGnW1UbhVsCJ24PLt5dkJGhXvaE+qhgmxqqJMPA3DvFEMY9zb",
-	"PzgEIV+yjzWI1KqbzKlIZDyrhEqSeg7Kur2FLg/8JVuQd+fPUTb7kyB0PodSaKCPh0Y056VL8UvUbWyc",
-	"zorITTuI/u6ulnq+iw6bf9p/9k/7z8z3vtemTyP6v2g8kQnX09mPFz8f7w3SXm//ScQnXKsfn+An7P9H",
-	"aOmfDo6r28JH5yzhMvrxoIcf0Vb/44ufLt7/9eDp2enPZy8Pzv71bFMAuiFV7GCfmNV3HgKsnLl/8H1A",
-	"Ln4+7uwF5AnBUQfkoEfUTnFR1o+gnLnmkOn8Pa0kiVI+6R/JBeSqdi2nNJZMq5/f8WODVJaBQW0oPSZN",
-	"Eq6RbaDolSJ8IhC6EM/D9Z6j1TIod/Ca50i7aO+E72A0DZ1jMmJXVuWqyR2AFH1o1z33qZ16YdCeilxI",
-	"IPG9XNlOeiueu3zNUHrgDsZYI2gcMEp2Z2PakXre+FnnyO9YY/nyLKtzjOvTDsz6hdnvISZgHPYO8EvH",
-	"+yFp26GCXrk0FFxb1dDxaGZcORAQZUg0rrvKTXtyuCYDabnpLKekXcwuaTjkQgRFFae6B7zhV6xQo4mU",
-	"0ZHWcZkN9X+kiP/mBixQh4nkk3i1+6lgu2gX3thoebNkzFKMwpyOWEexOU3A/GXBkQVNEnkLNf+mtpp5",
-	"ImNHhM169DW+RrBd6winSpCUTk9Pqqw4M1eXBqnbjmN3v3nx/rK7CiW3CqnMxoJ416aCGcwzSq0t3JDl",
-	"e1QSzPOnDm1tbOtvR8yGp6OnfEoVCeWcCR6Fy9MIWh86EwnisKOu+bwj56g1d8A+a84H8CyuJV6XbIXB",
-	"XGA9Isc5OkQ1uDbuO6QJDQSO36KlZIXDcT4WHSGU43HMBbvCxSx6/TeekVp2ftpwglbQNB35pzo4rFVJ",
-	"EoXGCnTkBlVFzOamtB1458irnllhdW2C4VJdB8dpFTUnhmV7W9kay4vijY1FRE8TmU6mFp/FfIEiECVG",
-	"MfNDUR4RJXeqzcbFS7FfYod+AnB14eKcN/pK3rCYjlhdbiIT2VIvLwiExk0BViVfiFK0gTnBaybqxOdV",
-	"A7xukca22q2h/iYVeUCgVxqUIbh1M5L7ZHMAbIpnE7DVdbyyrSUKLC5/yajkTaGO1RrCw5dBruyWhAWo",
-	"GVs5J+TihmuGt+4kZf3sdm3v4WIgLPFTQeBh1Ee0JMpcWoTR/QUJYaqFLjDVkg6ErRQLdlfFzBFknu0T",
-	"FitGHvcObEom9LoDHyxcFUZfDQSeWFwbuuySjEqtcRmDs4pL3ccwmNC8C/P06/FD9WW4Fd1yxaog8jaz",
-	"eK2TM7ht+cLCgLlWZeHjWiDtpRieRmKliekMt3t5jK+p1QlghJVb7aVsNx7gJ5n2aBy/Hbf6v2xg5Pt1",
-	"A+XBCpemYXjbsx7Wsfc2jMVwIq8Hra7wjcJvzghhHke4J4enJUXuhzM/NHDE1RqjYbJywsUfIbfWm4yy",
-	"tbmKcznZFMy7ArHuNzkVJXVn7ekJIGDL2sELORVNXn/eTAd5Ras6eSobHfBu36CIXYaydjdloQZo78X7",
-	"Swe1t4TiUHmF8tEIixvQjeR6p9Fzs0puy73W3ADrSGhL6TkN9eivzZOzVXWxmUT/WLMRy3v/03mv19tb",
-	"i5ZzF4jI92w4lfJ6S3eoNdn6Pm2Uq6/rKRcT8NJCBIzQR3DmDxdGF0DVFNIfbp3n14VLWUwXFpHDvR75",
-	"sxSsJnDmxuzDpgGjjUTQPGE3XKbKWclXxei8c8aPQlmkIRvLhOUHXBZ4gJCIWsoNYlvuchVJ4oZFMcyT",
-	"2WIWt7xw89jkamGJ8E7Fp0o0t4QA2xjfJaePVexrh3qKD+cr1+Cdd+evls94fzXXLs0GSqnj649BmbFX",
-	"FptCT3+p6BRpX2gqIppExDardjYoI+7twO1UsdFVngbxz7u//vOPf/rHpg7B5QX6NV+ipyzmNyypihbS",
-	"ms3mWlVDjNxN0EFfm1YQu2FiVR2dCuPQDRr8eBSATIRk8Fucbwfi7Fw4k51j8xg7+8JGE4AXMyyg6p/z",
-	"dOXl6fx8eXlG8IFCWJ0dS6bqW3RUwTLZ3q0EV4Q7xV0mklU+yHxuTERoKM221pYmqgLuMnc882bnhsJp",
-	"rUwTjv7OsqbcN0+9Jt13z2zTlTIWCcUNM8gJeG2tthIvbONCV2av+ytIVJStNS6piGOEnBSqqAZMGU0U",
-	"aYfm2tTFZQoDEkK4qPnDRdUmkDcaBuR//uM/dwrxzCvTuNZVj/TypJcXyM5si9tx/9tQV/NytbLTkP/y",
-	"trd2OKxUw1bM0xzL1cLXUlZgNFDM/MYMcEXenb+yGILombEGtGLYi8vWhgOzkK+dlU0te0gPv19Ldm7U",
-	"W7qtbUt7WnPt+1y6VWmTkdTShOvFhXnB6gNzbqOKl2pN2LJXpB1me3T1P//xn+FOAEJHTHLbqbwVEMqP",
-	"3uIueW40oIGgsZLg15xrFsF5few7yPsEvWPk5elfrauOm74tdLtLzm39a+f47HnnpV8dzQ7bpvZhsa8X",
-	"7y+rnLTZ4MmL95cBGdIEvcyKhLb7F+8vQ4v3D9Eg2P/un0Ji6/2haKwaWmE+VcODmJL9qnHZzgtuXwAG",
-	"cAA5NjwEHVwLG+ufjWggAE0dywub2xEcvnkGNATgCsYidUSo76x3m4SBuLG8XbLxWU/uO0NxLX8wLT9T",
-	"lc75FQLwWgtLAKXmwGWA5wpZyDSBWsiWlEAoeCFVtsxxv3XOaOTHWimXzc0TV0ln6dXbBGznWecjQOqC",
-	"FyMo+7bcoN+UOTwL3evsSI3lxALxgK/XDU9Ero9sXvYRjPy2K9i1zqfi5OCb/Kf1g89ecAlXZv0KTdof",
-	"OoZHZzZLdukF19G5uUTnlxq3Gcv1pfseirmXrAL5zoXu4Zv8p/Uzyl6wSnuxOftldtL4JGD1UM6Kr6/v",
-	"cqnRAK0JzDaMh6P5lulkUejHefQruMAXrsjejtEx2rGK2/0KLqXwRpvHVcK0bTs00oH47//a7x7s9PHK",
-	"8BNVfJQXJC+Ud4iyijM258jObyDKsYtD04oNXiQIsIVaxAyGAiJbBS6HwSgyAzGU0SIgYRa6iZALxYbD",
-	"mihJAIQJKyNIi81kv5mWysV6goFwlcp20PXoT5+OnP/RHkkkRGllzxY4JuEwNpPPhbXRTXzzJ6zwyiAl",
-	"I5LRXbhTYP0gP+wAGGe4GIjw7O3FJdm92dudsd3M+xvAdTY34GXOvClVLlXChr2gHWENInOTGX4Ej+NY",
-	"Yki70BQL2dqTLD8mZ5QLTblAqETQOzL9bcL1NB0WFbcOhk1metxS2Y+8aQjgVl7cVDErDs8OMPeJSTHU",
-	"zZxX5xZC3AJPWh/totSGDQHK4kWyJJyBGAhALFP97Iz9U2iv1Ypk6L/h73CtD8gS2u3H8AhNDAMBHmuS",
-	"yFSzQguA6hZ6ZLlrId7++Tclzd0Ld08MRIggbSGemhklOL/4EjTbEaIzWQXgkRoI6F05HG+XuJk9ACyg",
-	"pnTOcOpgG4F3+kYjsP3AWpl1t9VOLTycNET35JC85D+R//n//n9yeLB3RCgKAfxxj7x2v+0ddMlPMuIW",
-	"dmtOE8UigIwa6XjRJy8u3r7JMr0gt+vd5bPO9wEUxgKQqVTMKURCqDRJpCEYwtSIzpkRzXNGzXFgj2/i",
-	"4gSn1KiYYoHW8mFqFpGbM25OR8ymMhlJAFnKNv4BRBnUHMLx2MYHgnrVndoeEPRBd9/ou4BheNjrdckx",
-	"waRq8MDrKYkks3MCqsQF6T22gRDHcSxvw0yQwuobPdnsCmlDWAVXUC6JJQORKXN9IqSn2rEPXGks8cb1",
-	"TpeEP58ePw3ROZDcsIi4wmcDEf759BJ+gUn8sLfXI//9Xz90zTQwmuTPp5dmAGh4Wtr3YCBK55B5JCdC",
-	"wsUoTiMjnFzMHQCIyWiRaf0RG8U0QYWfCm8aIBNhqPbMsyhtAsDcJOKRuZD4mI+YDcp0uvacjqass9/t",
-	"LYml29vbLoWfuzKZ7Np31e6r5yenby5O4Z0cFLDl3zmNIEEx1evu4WNyzgSd81a/ddDtdQ9sTSlQene7",
-	"tyyOOzDk3d9ur1XXsLX5ZVJlR0ae86pXAtHN6CITXSi1+i5/z+IyGgEZYGKBl3anbNymFXSmGUNBfnod",
-	"WTAMl3QpfOa1gYBGb3kcQ8t4zUANqJD/B2l+oB9hmp+flzkQsHF1yZ6kvd9z6PhkuHC5GjvOm8MNg/CJ",
-	"UAGJpZhgBJIg4Yx+6NAJCwNiropkZPYQ12AqhUwTuMbQ+JaaaZhlV7Z4atauq2kFq4K0k5Hcc6Ne/plB",
-	"ucVWjngBW7nf67mT0OpsvtR224p36wa1RS6YxiN2DQUsbaHSZl+GDLmsm5Uuw3AFIPkTaVTyuKJmol2+",
-	"H9+EfTKVt2RmborKxhbbOqjQy5Dh2kZGF+x0DOl28rV/XLV1XXIM6w7W9hL+Xst1fNDrtXwTFHqD81Xz",
-	"jCbulV96nR+q63ub5Ts82Ktb7Wz7dvHCfynlK5pMWMG20er/8mvQUulsRpOFy0TA5fcvP14dWTMQOgG7",
-	"dcQVJhC0fv2I+1BtDrM7RFDaQhhdhUBcokQz7BWkWNI3UeD/+fSyqulNVurTV+tRNuPlY6Vm+T4GRWEJ",
-	"+lankCDRQT3Ok55LjFuwr5QAoe6Rn0s9VfC1LQWT37vvgXShVgXZ7/ZK2Seq2LeFKDncO/zMpLz55nwl",
-	"FO7WK1vCR8qtQ1NqhnyJDtzqJ2keLVVHx2/nTDx/elJ4/I9PvzBpciKFYCNzMbHrSSI5Smfo1vuM5Np8",
-	"D74SMl27fo3Ils45oG7v+rhGcDRLpWvLSuQ26ZjfMGXLGKfJUXYt59recfIe7E8dtFwv78LxnL9TLPFr",
-	"qFnlgSn9k4wWDRggU0F8m3XrOJpxcZYni5rhvLHXBvMTZrw1YZ2KMbrA2I9Fb1uW97RMQKtJwXYBIYjg",
-	"2znc4K2faJSNx7y51/jNd14tIXh372CDsTqaDVqH+z9s8t5rKhZ2xKoxt9jXywwTtB5vsFR+nTd49WCT",
-	"tcoKIa0UcUNNuYCy4JekTee8AyY656Xx2NL9VubKAs/Us+XFnDmVvpgCiu4WnSbC3IwEuyVzypMuOWep",
-	"stXL50xoc5H0X0MPjYL7ExZiHtMZjxdVFyi7Jg7aOkMd3oRtN2I+29MD3/0B+G4F85xnrhhLlIZyN+Oi",
-	"3FtLo2j1oeaG+UhlZd0tuAmYOjC8b2XwXokrMsfzcRR9yjFmzVvzREYpBPN0zCyv2WKDQ8sfy+Zssx3e",
-	"zcZQpW/CVcaaGl2dcpWCnmHWfdGYHW15xDuwo31ziR2bHAv23WcyGfIoYqIxH9sXC3x80Hywd2RE+/YK",
-	"Rvw9i0z4Jffk//ox+L0cUPHLrx8LTGvz52xlCbelbevhL/CqufA7/XSJX9FD67NsHXs9xSfv6cQpdbN1",
-	"5vEYPSvQ17pAym/O4IWioGvYC1f222ev3uFdl9dfjbxO0tYW+68yRaO7kGaRpz4ndP9+JcNTG3VTkAyN",
-	"5UFs40ErLSg5l0LY6CeeYo1iS/3jbAnob4kkzLAgCjKfubIOW6dszKi6BtQC0LnnCRvzD6C9Q9j3WKaJ",
-	"Vy63++XY7pumQdgHCM/yd4K0cfHXnE4jKZSM2W6tOw9Sc/GhR8ohmfx8+fqVzc6F2DEa4a0KX7S+uIW5",
-	"YCVyNhBh1s3vVCmmP4ZdcmwDCA57h3kggH0MvLy3HEoyETke13i4TvDp9ayh2Qe9O9WzuMgTS66YYOXc",
-	"XdKx76rCPjoXdhs7ZzLmo0UdOdg3d+3ATy7ODP38a+dZQmes8xa6Vetehofts0+ZsKxpT47VRPhG6mfu",
-	"WLgPnxMAkpRWzCM/+0OJ8ixJ1BLgsaWqADBaDVGpKWPaIUCbPgztsXgcZE5ebwzDlMdRdwX5HJvuwd9t",
-	"YyEUMGOFhdA8+EgRiH40F5iAUFXqDUaDUalcZxG0c6qnefwstR3WOxCLqFk1JWS6V9UVZIxwaMIPI6VW",
-	"s0PQlG/sg7/RG4prdgc2g0V54K5amxvGNxaJDdZM1TLYlNFYT/99lYvmZ3jkPr0ytoeaXZ8nEqzuXBEa",
-	"8xt2Ly6ZV/yGCXPzyBcKl+b+3C4r1/Ur8LS4Jcm7pNBh1RIZUpoxnfCRqpXRzuZGhjbajmg2m8cQoexC",
-	"xzA+R6c2XtX8KEaLgZhypeUkoTN1ZKt3Q0AG2sEwuDfVIzljR1DxW6Za5Q6ZhKWKDUTENNa+UUdZWGln",
-	"StWU/C1lKSO3lOsjElFNh1QxMpcyhsFwpflI1agXr+2km4nTeUy5uIPgs0ubhcudJdKsGEsVMe0STKi6",
-	"F8bwupplc63cfwwczbTtWjooee9OZMLIXrcHMYV73X3ceefi33uksMRxfyDCQmGeH0cyYiHEzgUIu4pe",
-	"t4v9x0/CHEHK8I0NTcXYOqNVklRgcJ0NMYcY4kIB5dAD3iMRjzCSMWETrjRLsPZnvCATpm2GodHW8WRv",
-	"H/Z6GP6MxlKaYWEeDQQm4mKQLIL28hwrk0WkfdDb33FgUabNMHARsX7ALeQqaqpdkDhXKrQhKPu97wCW",
-	"HqKmXDTrQKipvLWRT3wiOlygqlrl1ch2cEnfqaKq/BG4GmKk//OnkFTe4PliEdGGryAZWMzkjd55LaPG",
-	"77hqcs0ehjTchg+/kWLU+OETGbETVyDtTi+9Buna9NUzqMTV9OnX9MNx82EBBNHPXOjm+wb0+9YlZG7y",
-	"EpDUr3dxiP0slWbRGcW7+0Fvv4GLx4/5cUTd2LqIHcKV3/XayKsFYvKuPq23uSmnaKo4aPhuU2fwMk5w",
-	"lpDdBpjScSxvrRA34ts3R8CpAkrYirCMGgzinCwg5Bpj3NvF82cg4ACyh093byfIsWKo0+u4OrIyOcsU",
-	"z/EKIRnF3TIfKRKOVDJ2GNboNSuL3Uegz82MmB5THqcJI1piHLA54nNZDQcK+Nmwf6iNjFai/GQjI5oq",
-	"uGi6cfjgwC4Lw3R2cnH+zLoUXdbBjCtwh8uE3JoGIBMlsmVubDKHzYjg5aNu5enxTCazxr6JD53b29uO",
-	"WZNOmsRMGKqINnNW5J1uyy1elgIHG0qBC8bemgX8JCmwd9BcCmzmEf/mZcdwAVwU5BWOl1msQpLkuqqf",
-	"3bnKQ44V2eACiplmbZujjKwkE5fHu0MslHSe0zgQhVIJlTmNYCOy6OEW5trOcWcgPEhqBXlB1nDuJ6eG",
-	"VZyYp6veZ2RK3kvuIQy2ydtVHXxW//1zv25q3Q0NtsTmD7Ejlz0S2jrHY5uqXhS9QmqrpQt5uy6/YZU9",
-	"6o0EnCVnhuo1ZME7+DId627uUoE3Nw8TWBZtnySdmi7NXSLk1ok133eznF6OThwLOvELfCpkTpcdOl4y",
-	"OnWI35C58eTJ/s5KqYcRbvUS72cZRxgg54obYXQdn0yhdLzFMOAai59VBM8NRDl67gi8n370LFckYoID",
-	"xrPFTXbY/gPxzl7PITURS9p1sO0or3SnpMvw3Mf8w3qxO6OLQvXSWnlL2nku+UDkCcUJ08FSRrdMqrKz",
-	"rYlmKKPFztFA+KD9wPg0YQjTNUuVJkO3sO3D3h7gXBuBcIXNhjtVcv0cFuI+ZTr2cE/yvNx4U1leI3PR",
-	"fgKkEVglNhes3dZnEYjPcdcsq/4dirZi9CLKh6JU6vV+WC2V1oT5ZpnHRX7tkjCvZPJjfifT9JopEjpg",
-	"gpC06UBU1lJBS13oARBAai6CJVmghBA4dyCw2IvKqrxkwD4oqPz3cjAIm65artyFuDpVlbsyzHfD/f70",
-	"CoVEsjkWv7V5+EZNtRmrII1RRy4EPpPGcc8DcVwPsGDrLKAltKJYU57W71V2ylywpatq29BZ75Eir58d",
-	"g059yxNmrdvl1Whc0cquVHEEsOnwI+xDVu1px4JLbN5TocRSOBB2e8p9Fqo3hUdkKGF94ByjqrAoA4Gr",
-	"EklmnTAkpLMkJKErtR2QQUvq+aD1K55G/vezMYXv8TwaCP/0BRu4PzTMZcmyXQMjVYcyFRHWm0aMmoEA",
-	"Ms9JFR5DYhouvIxjG2CHgDMAfgCYA48H4jaRYgILDehL8BGQDGK6YJGZg8vXBruQmZM3Sq4G4rDXy49J",
-	"WJ8QSNTfsOV6OWEBu+Cwe7hT0AcUoQNRh0RjV74KJ8ZXF/pofKnAnXEaxE5ZhUAMGA+Epg47xtcpYFHK",
-	"ADAD0XYAMH1SAyczEGGaiD5netwHy5jqAyH38fFO9jjQdP+3W90ZwjU3dCUyKrQdi1gyXNjs8+XygI8U",
-	"efH+JblgOrAaFXorfiShSofm/+VlC0hI0yisUNAGAmD1MKzDld0M2Yd5aBS6mVTay9nGyr64BeFvmoeG",
-	"jKOBkGLELE6Ou7fhWKyquzQYlQ6zNbSqmT/E4mxpGnEmRggekh8gAFkAykVePaxN47h6yTx008Soq9cM",
-	"Cz0hMlHC8P5YlOFd8h7YSya5fytngQCksGMvC96La5PxX7ax0GuVRlqlkGLk830qpIUSno31US8E1i+i",
-	"6NdO9DLlRjJJzG1qKhPFyBCiaaCg8xyix/KCDS26WeJcafCf1XZRrONWZbuwNanB6rsVG0TQOkvopH5o",
-	"+QvQ/ucyWizr6Kj4bmWZXz87Prd7WhscXdSL+kX1x9xa8B7obJlehSvUtwYCFa4jYgYAEcWAjQzohyhX",
-	"S7qG+dnVrpTJQNQUgkSW3o7t6VuzVn81l6bnhgGdbSMv7ygTUlXJsu4mhfg83QXFaLxVSffHZ88v5my0",
-	"WViXazjnispYWJ1QwNn66/HrVwShyVYWUGz1W6bl7husJJvXRuKzuUwcBPC01W9NJEyuy3EsuzcHFh1l",
-	"eRx2kllOOBjZYUQQMtPWU45hmgEZLjTaaM0fO937iXzlKluazxhktn6rv4qcfm9xKnP3C4FGYA/89xVx",
-	"ZjRa5OHiWUCX9YMGcFGZ8UniAFATltWnt+p6jvBi9KxY0ohVhwebvriNG/wC4ZEw1bvTaybI7nmYb6Qm",
-	"iR3qSsNRvpgb8ccSaNudWGXdXn4uRsl2pWYRSZuu6Hun4Ro3jeqEXHxQMupTErPiYlsCrYBYbnZGldrb",
-	"P/iHovKdlbhqrH8v1XH7zDp4ufRaFehMlpFY8gx79uvtKKrr0iUR7rAUGDKjsblescjPvrpL/uFz4W5Z",
-	"fnX6reUf1jbfTNevHLLDTnGGqe2Ntqplq0B/lr2+tBLDbHYOXNr1NPLPMwwpEZ0PbzKujImzEXPlCicc",
-	"WTBqNCaG5+ZD59h8CB2yX+kC6z2y7hoDj+KTzdH21mX7fR6WFSQV7MMc44dtOFl324f7ZruIStUt5YBX",
-	"PIZwsRzHecrFZFs7tSp/AerykrY5PDrFIgHeYZf/ag+8m71dCzOhau9Qr7jSx+CrVxsHSb/iM94okvUE",
-	"i7Q0SNX6JFyZlwwrAFWeBhB/KMeYOeqKFRzZwPa8NF1zP+sdzDd3CjfZPHX3juaBu1gGzDt8xBrGipTy",
-	"fPMQkZoEX7dNlcm9jrJXB9S6oVoc6rtjwaBpGKnsS0PBwCBs+cBGKuDeltnM1eerOYuv2SJwSxzgySfF",
-	"iH3ewLAvw59NzIYbR0p84wyd48lYhq5m49KRtfs7jz4iUzsYmSJHIhiFx5EFkj+slgeG+YV0ANUFz+nX",
-	"Lvo/S1LuN0ZaNkLH1kMpHBp1Z0UtDnENIW1bRVkhNB+pElrrAzF+S8T4Z6YrKXG9+rKR2v38KRaCRWGZ",
-	"179ao+N7D37jin725npt31+fB9X+XjmkXPJtvY5PizSZs4b3ta/dVyvk2cP3BliavfmlVO58inVwIn6M",
-	"F1UOfvGrP0QaeMtPpBjHfKT/LrXrpVqIDfVsWuCKGsaqOEIqdO5lYquK9B1RISTkADhowvZh74ed5Wu0",
-	"U9qLXNtEcy/TuO3oD6cobcwUf1c07iEQNqHxVer+ChLsfSHh/aD1f8M6zZ8hCrUpXd5B5wdktNG0wmsN",
-	"1bE/qypkC3J/bgDq9dyUwsCiPzRXPehNWz1TkJY/WW+CYoErK13lb9x3tToMDq6vWXdZl9lA2mw21wsv",
-	"at/oWvNU7zycTd/w2WTLm5f2PK9ZiGFYpVyc7R9faQVjnKWVjLH902uZJz7fwdWEH5XRHxRRWiZ/wGvN",
-	"wxG0mj/nMZQ03hqL1p5SWGJZrSloC0kb3CvJbHO7Ki7/RxCGDCWuuSJwfCzf+0s26Nd2EN+0JRrCIdea",
-	"oO16Pxyf37y5usybs4yIt3lMrmPc3d8Nb16tcY6fs5m8YUsc19ja5vjf85Xb+T4Q8rd80FxoOXfYXxCX",
-	"GsvJhAuIL9TyXu0XQR2dAYpEDXq8pfWV+PGIqmAeTuHJCoT4Ss3zOIo+nUEe2OKPwBavjO6NexrLTZmh",
-	"VmJjSGljx/yFffzzGNCwtzr9ZdlAYCcTZLgWUjBFuBjFaQSIRXHElEbcjAdm+MMpOxbu0VIBaZcDp3e2",
-	"by3YJKjXIZtlwaZHgKcOV5OLn487+4+fGGl9zea6OxDHhdkBqBpU+1JmUjQGEJmc4M29CxCIuBT1qBFL",
-	"rHX/Rnjs54tHJfjDiOqtG7hBf59hwQ/mknuJdChKpbuf0Lu/WxijhiHHVZzeRGm0WDUPAch/4MiEpjS5",
-	"tSsUdrTqEpUR98pr1NK1yXFNGnHdYTdmQKtVWfPgKT5374a9paV4a457HCUZLvB4MQp9tiZ/S1my8OqS",
-	"jbS0V8vqUmSPHy9fJVf2SoeYvm47DhBGLAGAxbpRqBTqQWxnHJhjOkJAO9addB3KPyCtWfiVLhQRClcs",
-	"C152Kgfz5HDTNcGSNJDoCsPTfFa/GFyMWKvyah9RzTrm3daGAxiysUzY+r4Bu3fzvu810jnjp/VWZpzt",
-	"Q4jzfR4IZjsa35/Mw3ZXAiLYbXY3LhQojbj21JNUT1fgxjKdJkKZm9n5hbnOvHh/adGyVDoMfWy/AIEJ",
-	"zX8U8P0sdB/igQLEYFsKRiKa5aCbB0kqYqYUok9PUrjj+wiuSxeftyOacKmPU1v87dPxMobJ3v5BESbj",
-	"p/Ner7fXPDvSG9QXgsmwI0AYwdUYGcd3xMiwqwdDB4+b+eOGxinDlyPW6h/2euWeM9xgQOyGKy/VJGZU",
-	"YeZKVp34H1qBhxwB5RgTMjOC1JVQAXQNzI63wIrdLgK25Au9yZCCPLGe2m5MI8WBnGe10LD3W5YwwMie",
-	"J/KGRywbA4rpzZdkyKDsqhHud1+CTUm1ForgL6ZNWyrEPKPuBFripr4XFPBLsF6DjyTtNuAfWlubAcJ4",
-	"FrA7b6dUZ7YjqPfT3TZeyLpRfSa8kLXD+HbxQuzU7ooXskSdj5cZs4gGgqWaplQROQKIs6hLzozgYgRW",
-	"BgpLxVSzxPCgT+nHgnChDZXHRIGSUNXY9kj+86CYbEZbXxWKyduT4/Pn8rIKwkTirIoqkbOPNFCNUCeC",
-	"MkOIabwMg9wlS1IVKlgj5jWifptNg4UyAj4rVSqTyNDOjPI4P6wCkjCLCzkQGDpTxL3KyqK54mlG2B72",
-	"9qr0qRezG6UTRmfH/rQ/QbOCwQLOL/0X+3V3JGdFuGAqaLwwfcUdJiZc2ArzMKlWv9UbPhk/oXusczDa",
-	"izqH9HvW+WH4Pevsj80X5vMPw+bcUznFL6SnZWOp1dT8QRZC8jZQzyYpL6pCuWgaZOs8aHn6B57Mf373",
-	"/Gm9PuU3Ars8aGH9EPvsBlpItgx3xVIj7ReSQzxMXs4vZyYpHBDp3dHWjIpH41jeboJatn5eb2ShfhmL",
-	"Pot2sn5cn0k/aTCQb1dDySZ3v5hmWTcF+8OX0gqajubr1Q6Wwi5IO5tUlcbwm/sx1xlAHO7esISPF/U6",
-	"w8WcCes7hkdddwhObZpghZIhpL1/SKYyTRQZLgbCxsEGxEjDGB45IhQMPQlcpW8kjxThGipYp8rIFvOV",
-	"+d8GUAyEV94gqwBFyWGvZzQSsxdYH7GyVMFfYH6ncMDfj6MZ2v6SkP/vFKsVj1bumBXD7WPRUbZXrsQM",
-	"UMKV+z0kZsB3NpFu7JFtggV/Vxj4r8pIWuBjpMu8KlW2U7AlAOTveAurbGTG0NFIpkJ77toZW5VN9Zq1",
-	"vhTt+SqD9TE9GNGbGdHniRzzeI0rtXqRPVqZMetAXZEO+5rdk1w8wyl8mQzYVXTpUl89inyA/vgDs4nN",
-	"W9WV3PJIEddIiW8y6dpQUzKkJeOIJVWKkjl/Qa3pkmNbtQoqu4Pkt+WrsNramN9AfpPRochEGt0KikLh",
-	"8VC6eSUy1awPBZ2ANAdiai6gQzq6JkrzOHY1EMh+7xDg8mdQpE5Io4K5IlKHvR+y6glYNBGMfkKWzyaZ",
-	"WCBQW6I10ymqNK8LJqLXi794a9Eo/ue4uHzQP0TAYaFCuiBtmZB8mhDDwMicJR03zJjPuN7pftV8+sdn",
-	"u9dm56qZDm8AxY2OubiuZ8HZmO4WKhmpekZ8w1iUV1HqKM3mxUrEbSyqaGgcK0LaqoPhTp8c9g4GInPn",
-	"domzmWomYMy2kqFGZsfgbnMtNNydc9JACOnKZdpYkxtWXdp3woT5gp3b2Z3A5O7xaCx2VHNGZlMNLNzv",
-	"fYShPrDmfbJmZeIsHBqWAHCDfZ4b0yWm01LPVyFdWWYr1fp2voUim7WpX7yMQg3WAVTvQ8YjBb6byRuG",
-	"hgfLSOb4MmdAcfzdgTjsHebVf/zjyxWsBYAGCNdIZrZqNBUDAWX9uNIJ1VB2y/RoutjpF0ou2uq3IEe0",
-	"JFRdk7FMqrnZNPF6cWkWrWmwqx0kFITDIXQfolU/O3uYha9XEQsFkJc4JljrbzPi1CvAaahY6jnUYt3d",
-	"JS/Zgrw7f471SfNTQ0g9EHh0kDaU+mPCzC8KidJ0ociYxooFvnGSukC+HSyyb2vcgvcBbT1nby8uSYm/",
-	"d+1D4RFhIpExOPXAVTwQWVwg1Vg1dMT8TBJPeaSNDrxT6KCaQbZYBfPt5Rn0NIPaj6tTLcBrgsu8YPrh",
-	"fPv2Vc8LTRPt0zKW+17NxcvnnuOLelXz2JANlJM2LIEdssg/sBJPfyweXFazGohctSJYTjEy/6QQFgwh",
-	"0lGXnDojvBVIcFISxZTiUqiBaGMReHPODW1tsBGNY/MsWNbzMtyGPX3TOVYlN4foDw7NSE8h01llE6rM",
-	"5sK1yTj5HmoAv708s718bvNRIx15Sdz9PSRoPdijPlk6WZp2Uom5c8qpxRgPMMLSqHUyKg9MqZdNIzbX",
-	"oJu7VOQ8dFSR0FbAvHJfQoVirlwAzi1dDIRMNZFjMsjiYDKnXMv66xKr6y91cc3YHFqaDQT4wSdMaxTG",
-	"eEcoluOHuee19bGIk424HAi0QwW2yDHVWTc7hAulGY2O8Bi3Q8KFLJZRDsxIZ8UqzDSG+G4JJrFikANp",
-	"H/b2oIQsHQgUn1mnVh5bmeuLYof/Y4bRJzSOnTgeCCePiblOt8vzhePCQeEHJC8TP6sMKT+ZUjFhrxdn",
-	"eWXze7Hh2+axu2ZSuOaaU6h8PYL2vnr0rgfhZYRXkKceAK1WSDTYzhUW9pxKa+x7TpNZZWrweM4mni+x",
-	"XKb8GLb2lSBzkfLsE0MWSzExnywn+ryHXdjWjfYkBoKJiEXuu0fK1ei2zSkt55jDBRn15nrnd6cGQgGe",
-	"DD5ApCATqtlUpopZeWA6h5shROEmUs0ZJJiZZ2E8AyGM8tZWjJEQLOsXOJhwp/qaFb1evDWS6cKtbFNG",
-	"LaqWmDsA03/w3m5VDTgVUZHUljR3QxnL3txKNLrjrBGIjbHk2UHyHNMZjxd9YAoboQbnKCSycMNAA2Hf",
-	"gJsM1WQsMYyQcE3aIylcuez8MXQsWbsCFxgXDDmTGEd+Q2MwSWTBvB5D+bxBRjRJFnhE5vzFUUdRPAq7",
-	"5BVXGpUSn+8VIle0zcEN9BnAGHhCSoO1TArPoZayU4JhqWAg02fGY/dqj7d9rEKYsWK0MPsHbtwqN0I2",
-	"4gr7X0YHaw6wtaUhsBSXs6GVzpMSw6K12yNiPEiyowYVYiVJJJcPnZpjZiDaoRnzn8KAhJA4gHfQ3T+F",
-	"O9VHUDvE+20fDY7hTn8gvKPMTATOJhAcTizg0NzpZQ8VeMzJi7DTSdiNRJ7pqIUYdZzgCEl7j0B6uo0f",
-	"3CHzOFUEkzGxur8RWTTqknMbGm6TVqz8Qmd9thLjccyFeYRZQ00EVY8yiYOWj+UlRHkBDgM9TWQ6mRbX",
-	"BjBycG5FSgng2gVKA3jvBcAKuyhGjsl7Rsk/7B3Wnt9WMmwAm2EnQ1XhxH5Ayvi2tAJbHG1jafQpOJry",
-	"xsyF3dbi3b43bAU6gxRKxiBR7DtgyFRkyBSPkMGsS4JrZ8h0CgLme8dy0reCwYYzBkSDGSHiClwc7nMs",
-	"R9csglDiMcZDYtNBpsIUVQJPGyCoDFj5ORBVWoDhwAQwv7UVyIYIHikSaj5jlQHFf2b6rVur+0yOdn3U",
-	"qAS4rg9KQFPmM6zTBNXtxKyro0oFVFakMCFv/Uw8t02ZLuDuurtjmUykXmGfi2/pQpH93n4e8wuK8lBG",
-	"iyybDr4xxBiYMwpOGpkAFYPG7MV3w9HSh6gtkc4syXbJMf4QEOs8xHvyhGkwbCVMMQ2xNzadysgeCD3L",
-	"D98VIWsIlbA6ZO0oD08jNdFpA2FWoTo8LTD6jbvSu7gzGxuNblBMKa9g1WewA5/JRIadbZQCsH/XPC9u",
-	"Dwe7+Z41AwMxUKKaZc92txBCt0ENbTAiV8PVud/MBleE6ZUGyZU3uEfqIb/gfvMLjjFKhdDM+NZBarCZ",
-	"MPXpBJkAg+dXx7tmRt25jPlogQlJzJ7OYIZIle8UiBm1QT3uPE6FmjOhu8RLNLJ8P4oZTey9X46uZaoD",
-	"MqPJtSqKPheDat2teLsqGlbaVdernYHwLIe16UekNvtoINanH52bNfxMEgj62kgANTHVK6YfePV+efUC",
-	"UJXNiZevPHqw7DmHnCsTwsUN115c+UpGTqRLra5DojuHJ+7Tjy5jVmfYQhQABH170GKbabGwpU2xtRK7",
-	"u45C8HORPHZ/F3TGVhqsjqEhq7ChArewjtb8FjZMeaw7XJAQgioBQ4uE5pkQxxFsWvvUkE5jyweM8KHa",
-	"6R8lyAvJfBMw0UQWEngcqdfXNa0mr+1Kvrq7uyfzHkxz35Rchdql9cRWMr9V7/wjBNIx93k+mpIhG8kZ",
-	"Uy4s5pHyAAprcGrhv1UQtesI841p4OOqUnMZe9wRUQfhqg7MoOScwTLNpwvFRzQGZwLX3C140FIxY/Ns",
-	"9TeYx1n62ZPt1/G1jeOHQGk8hraJJt+o92+kqv3fV3BN4yPNYrZDQootdlcncKwip/hEcDHpXLPFanX/",
-	"Ah98aZ67T4d21s1q1f+aLZyV88X7lxdF+NeHO0FTyrLbf2W2v+nVwL6D9RLbtnjijGkaUU0hrsIHjykQ",
-	"WCXZ7ULdjxXQc6/BrouXXLPvY5mQkMaTkLQL5RLjiUy4ns5sSslQMaF30MqcMM0T6zi3qZfuDEU7sEdL",
-	"mP2SG5MU4XogzIhZhHiu1rrTHYiBQOlp79VcmeYmLOqjZ9sOmBfbd/7vYWrbtdEoEOnKtSLWZ35lvggD",
-	"EnbMOnUo5gtwKToRi+kiJO393kCgMb3o8AaQRmv8htybopv7EY5jREdTpgYC5sS1g/E2I8AwYpvibZPT",
-	"YSo43GyFRHF5wRNGNZnJGRP6yFrSwHOvbrkeTfGZwvy65D3X04EI+WzGIk41+9Gcw5DxZyg8kTOuGPS+",
-	"U1hVHIpbTBhHYXvRb76wO4JA8WMknIC4EQt5C24O/BES+zIygqnYbECP6MmC6Txw3w2g0oAHhJ2LtFYD",
-	"Lc+nYqkYdKglklgtsDqNJ61gMwl7HFfCuptfc5eSW2pvke3K+ZwEi1gzsmxTC+OzhNrqYxaaQ3wfShkz",
-	"Ku4Z8t3bjxUJzBDNmS2E5jNgEaVpopWjhgco+M91NDUp7wscQqjPqo3OoXRef/SgQqUKuQHa6cvWRAXW",
-	"qiIMlot2ChCWw/wGAQ10GbagS96Ox57wJu2w08FhETkeQ8DUYe+AhOa7Tjo3kscFOoRGdOXAzw7RI6Ga",
-	"dQDHgkVkzpKBsOVSnp9VYm3gGtyPfwEb38ixsPd5gHxgP/Mbj/U6LeOHGC3i7ozehC1giZ7aPf1MmVJ/",
-	"p84Sc7qlc9IGDTHnszkTOyvdIRABsvJ+9E59llrbSwf2CVWsw4ViQnHQR1Q6RHB9P7fBwc9jLlTdYf23",
-	"jerjfPmy37ArD4fwVxD5BBfDVBUrdeNnH+KgqqbjO2UrAm//8DFNf5nKjZucPA8wcl8Zi7yRrymP17PF",
-	"JkUUS+CKjjX846Ui+r/Kt5nxS+MK2p5v015plnIDHuoifoVidxMfZg191fswq8mo99kk4APBfYvn/J+z",
-	"Gu7V5/ydalA7hNmSYgt5wdY0iqUOoBTUhN8w0SWhuwT3CZoL7WdbjAQ1eLx+Q2wgjWMQe3m0f8I6ENZs",
-	"VOWh0WkVAayvIR1d73QHInQBVVdo71VXVPeJSOM4JDNGhSrCAWCxbvvoEaEDMadKo+UII5N5lj0AFrOK",
-	"qziijd6zRvQAqvt1R9/8ffk2Gx91Fom3uSq1CwGPtvrh1mrjvwZbHsXAeC2JAomYSYE2ZkJ8RyK6KPhk",
-	"MthPlgyEF4rpgftelqBowfwEdjwFwdGLhmC9+0VUXrIMypsFQB+Rx72D/Elbu0uBxBTS5mtAXZgqcfUc",
-	"Frhak7hzfgIVpLg8W089qO9gQ3jghxDBP+CV7TXmKHlQwzm1NBI7szFdFRL7DBIrHPoRiSXmjvNCofoM",
-	"AK6AVroBsGkNvKjh1ddj+gn4osAiiHB6S1Fj2nnQ5b/JE9UCl9LGQKV3ThD2uKOAPba9Y/kCchKLeRCZ",
-	"7l9M6PETdyqA5+Fm/Jmybi7YV5Js87Uy4oMuXI1Rml3DPYAs0ob0CUz42Wl0VDVGzsoh5co4AoByVwSV",
-	"QqaTgnWroCkMe22MK1XqdBlY6uHs+bYoeBnASo4bmDGbwRshTcYFFKaQxA4JanaUAViGWJDkNkPE7laC",
-	"Oa2m2a8FzumBB749nyldgcvySXbVemG/+7v962oN2tSpFeN3kPz2lRy4tEuOHaaRj3LkgxpBuKaPh5Qj",
-	"LK0HPPI49AHy6O/wLJGCNTxJNuelYAXxANxgTapVzmYrE67GMplR3eq30hSeXIqzsax8y4ZTKa9XhyG9",
-	"dw/deyTSfYb/2FmsjwBiIppLLrQqgTI+xATdH186Omx6xNnn870ibeGK0PHEVtJQ/oUlo/T68iiXiMQH",
-	"DZJphvWBEGHsxkzQBtBTANszJxV8G0ICperazA27BmQqYyglnMV2u5Ir7fB2qtjo6n/+4z/DncArZUWO",
-	"ybvzVwMBWQJYcYVMtZ4TmcD/CpD/cAxTqeAZSMxSMgYbniR0IGIp50M6ug7IPIFqEAF4FjqxHNEYKsC7",
-	"xJqsiB+UoAdslIFopyIGyMHceJ+kwiKih52OXckOFHbv2C6qUX8xVMVy3j3ZPWzrXyYmq9B5VKdfO6Ly",
-	"ImUsJXBBxmkcB/dSzuwh0/Lrkm2bxHaVBVy1JCud4g2jvXx+bKLTZjKRKzKRgh1lJVlmEouSKSa0ET5c",
-	"P6i73yrpZWFfZdLL3EERi/kNS3gBxKVwrtYFhtVS3NbVu3Ui+IE+v1G1D6PEmonF+wkaMyzw7vwVaY+m",
-	"DEBgKWSKQsQ1l2InsDpiQLz3AygXk8WRgbKGIWLQotH4XNBZQc6CRHViVrAVkV2fRbv6MvFdDXmafDsF",
-	"XB6cVdtTlbDGy6eoSrveiVYHM31KR1NkbORJCFWQZMgIQgFo6RDcrYrvg0Z4Cj/Vms3mFsFXpnokZzWO",
-	"AUv1T/3T9tu3u9jpLNbbX/JNeTisv2UbzTJnPmqiQ97dL1HH27u/278XV+aHhOlkcbdQkUqrrWscq8S0",
-	"DbODvIDPgPpOQmcz4VHoSl4zDmGR9HanxtTrDfrTbL2r7F2ukwz2a85EBFXxRESiFHAYAnI7pRrMa2C6",
-	"0FTbolLcQV47ZPCqGDGdLEoy4G6RnXcSN3W6g5t34Cb8IGu+VUXggkGWfUbJUCh6AyUATXFbjh079kts",
-	"I6oMQPEIeUukOCpAnWBlSmcjtlUruB6ItisZScKbvSCER6hOE0a4yGVK9m2YFdkO5wm74TJVVzgCL9sk",
-	"DMj+ISDjKyJzMPtMII2oGAgE1gHlRaYaTcNYKtPGVNcj01j+u8BFvX+9wna0AnXl79rU+iA21mK7VGgp",
-	"ylFvlQyB7gHzqgJu6ZiglyUrdNUKWmkSt/qtqdbz/u7u3v533V63193rf9/7vgcSxHayVJjr2Ql58t3h",
-	"Dw5+3nz+rtf7geRVquCUhu+fPNkvVcnKXGPdXKWAlapQY16yBV5MMs/Q2LqVCpWszBNvj81i7759/vSE",
-	"WAiYmA8Tivp6rrxwhbHjFb29gzD4aMYFV9qWBcnfRK96tapVWX1I3gpiSxnBCF3sotfmjFU0eOGHJpP2",
-	"5dvLs52qCHmvmTGtaOc4F2GKtGkacSZGTO0g1peFe6NgKFcpi8zSZjjVPCEzNhsC5ESOvOU1WNHfOcJX",
-	"g8oFYKbmzwWZJNTaarFdqLnCR0uTQLDG5WZfvL8swvDlTTksOq+VAvTRcmOv+A0T4Fk0lwVu/sxrPBoJ",
-	"S0faaJAsHnuNThmNK+nTlkJVkKxERSRnTqpn6EnzhI35BxJmjHcVWvgdMNepdBYMBBS4dyeBq1iXm/C6",
-	"BHQJKOyiSPivneOz552XbNEnL0//GoIlLzy2Ehle6JOfGE1YAr8fARrTSKv80i9vBYY3wT7hoZltMq9b",
-	"vGNX7Ge4sLlVfWKRmgL7RRFTyKd6DNWF0pNYH84SoEXupwp8wYq0w/8Fv/x4+fbl6Ztwx1XOs9iL785f",
-	"FYfr4GvqGNOW0TIXeFcRyxbJMLSKBbYFIuY5M6n5jHa7AvWbpiq6Oc1c/Yihx2hScM0HxMIpUkUuNBUR",
-	"TSLiQlcGou3fwYJce9J8xpSms7n/padSeaw6EPmdsk9YbhjiijDxt5QZ7ubC7TzRCRUKQwWwLqJ5luqB",
-	"iBlVrmCiuY1yW7UUMsTkeIyFUoZG9aIkoovCTmRHUQVuD5KNHBfrRWURztS0N4kpdDzGnBuvfBoCNM6N",
-	"eucdGVndr+qNh/Bw20YfkNLEJGYdMOZ4gowYKRdFuEAA0M8FTRbBQCBipqbxtcvLlqiiHZ8975LnWqFh",
-	"CHhZKaYVMRfVrKS6TvhID8QJqpSdC6sYdM6wAExbSMIFFluEoQeQsXhD4yAzrxvFfCBcnKBM+ISLHVv9",
-	"aUFsjYCx0fujwk7YWVeszFNOYzbSiNhZKmpp5tUBNsgI2ouF7ADzDMQ8kVE60lBfOSK93sEO5HIuiKbX",
-	"zMJ+XuKVIoSAzF14MYTCdkUhFQZkaI4fQ1OKhCixwi4BRQxPpvD3gcuWHLT6pNvtfgyL7J/qacfpymvm",
-	"+2J2o3TC6MzW9jXCux2evb24JOby5Z/hhr2GC80MMQ6E+aswrBeSd5RexA0G+JvrdN3o3p4cnz+Xl45D",
-	"QLfhI0P+xSGG+cjgj+5AXOZH+fnF/uMneTE2rAO6KK2pOXkDd2MqeIVKg5cjmnCpVw3dDs7b6cDGAe33",
-	"elChzZCPIiM655rGDt1UIYYp8pjL5j3sHaCEERl2QKYzbUQVOcE2GDqdcxx+gQAQ6bD0RKE6kumyMCh3",
-	"OXjJFkEWbPUax1km2znvQNDmx18//t8AAAD//w==",
+	"HCQFPD3KuXIgMrZENRsV9mWBsiU5G2zMsaVEmZxQ7+Pqu4Z68FJzhQ65vhGCNRdhaOfrkiU192M30g1D",
+	"BrYyYC/m48qL+TADvw9X/10p9hOuO7AA92J7aEgLwOQhiFbUoBxf5yrHESlLxT6oBcWQ/uXkMyOpXA5C",
+	"Lms8MTMQef4atyIKHuzc4zF+H3EIn07GawIUBsJGKNzBCADHywxMIRmz+P2sMgZ0yRuJxpNbqgZZnGib",
+	"FuM87KURFXE1Z0Lv9H3uKxsSHPtt0W7wdkQTLvV9KWnY+rZttM1OqPuwyC0fS3jmYwCBO+rpQgHlZIMt",
+	"Gn4+twf0bmSfHRED0ZTsSVsmVbw5EKuih3YK3GKd/lETRgjIlCVg3ZGCUCHhyitkxLbJIRd8ItL5U67M",
+	"1kWfGF8C7sh0bng+ci36sSAHeSxIfmG+t0iQsGI4VruxZubMqGw2W8FKEDkel7ITgM6/tH+/Rg9rroJt",
+	"f3QrlC177D8/+6yRlQ01pvuwFC/FVt6Hl+adYslzMZZbO8CyBmuIz9xQQYmjfKYCMlzkN0BzBx3JOVNb",
+	"MiNkDI/JBqMRm1tT8TyRc3PDRRN6FoRWlSacm3B/yV7M03YxewuCT8FSdHn5qjZpN0BiloKRGRepNrOG",
+	"vyK6MDPOEim+f3JYSKV40lvOpYBoV4jWLc8G/UvRFdWFJJGIagZH1nKmSNDCy73a6BseNUhCCVrXbIEZ",
+	"mpWBU9ds8UiRecLG/AOoMpBdOZYp3PcTOnKAFnk2cZY/fvU///GfHw7/979X9WqauTJq/kZTwhyXdVQA",
+	"87Txi9nsAn/dK+kDtusEXgIOiyJuFoLGZ972jWmsWFDa0eLulKKkHSTHNVsQpeVckVuZXHMxObK6FVx6",
+	"6FDZYKjNVqKciDbjwv29F/iYHL/822Dwodf79Z+rYTj89YO21y1R9C0Qdi1NEy7IOI3jLgFhZPQ/IW+P",
+	"zP8zwAA1lbciT9lfyTjbodQ70Osrjg7J4k5AuljhH2ti542g+pgrZUlC4W8vFa/BZKCvmqGaU8c/3Dxf",
+	"anHomVNzzaCfchqzkT7LfKABhC2/seve4NN3Lsq5PJGsnSAfzYppZZe24kQKGRs5tMRyFlx1MsdS8tXF",
+	"6flfnp+cXr17c/yX4+evjn96ddoKKtJufq0g1aXMkHV76Q9++fMVi3GOxoDa7bXGAkilqkwWLQqwdaP0",
+	"GlsxqGLi1tKY0IeUDWlp9bznp0ZcLS45EllDETezYTb5EUmjGRf/Av+t+sJIJkfI+UfHda+X13TlC3eZ",
+	"QQ0pX7w7OTm9aExx2WdLWXLVLci4uAD7VUqWz/Ol9V17zvn77rbJW/y6jS8teO3yBmu4yE7Rm0M1CWeK",
+	"fh3lOh++jmtV24KGdvCkV6mw0jTirBLc4tK7AYQ0jUI0EZWRXEgqYqYUUUxXnpjWVaZtKv4qGY0+RUja",
+	"/xjcSbMY80TpqzlN9GJdZ8/Mq2fwZnP1gqsrayzweG4oZcyo8DWAnCqn6bCqoblU+iqWE5nqqwJAxtrb",
+	"qVT6FXznIXEo5L4Nmln+GMh5U6raf/xDASHCIyy8NK5XQzJqusAPVqlLGbEGy1xQNYfChmVDKi/Vqt0o",
+	"0m+RwBpoa9nk7nTFqOL0lYuZ3XZLjL2VC8MnsPKd2XKrN55vhOtWN4CnDm7xtlhMNDiHtnPnyI+1+7x4",
+	"lOdbebTh4pWPNIBGpOoaLPx5mh4Svmf1GwiIuCPtzPDxyEFRFkJ/H6mdI8Jmc239nFZioGE/E6O/tGQS",
+	"sUT1E0bh3CmHd5mJZkvsMcPe/vermIF2/r3X+aHfverUMMSMfniOze55UjzbEX8pIQ7lK7//Vx0dzWU0",
+	"TvH+jEE2lGdb9qCPzWfz9dttVEZeFZyK61ZjvcmAYKdUTQlX5JrNqzTRKtqwvW5OJFuWhpa5lmTiXWTe",
+	"u3nUhH5nXPi/7j3oHg+6x+fSPZbJN424Pr2xbq4yIbprcH6pApd81SLTkZbJFcqcOhLi88qnzrdd9Qht",
+	"h5XPGso3meqRnBVMIgpNIkbaYwhGpUVEpbBKdXPSG9l0UsWSKzphlfbrKgFpG7J7kE/j15WbuBXpmJPE",
+	"PaqKWVx37QG56UlX6xTIqXeeyCiFFe3QOe+gD2B5Z51lb6Uvo6BVHpEZVdeAgEpirrRqeAza27W2pi03",
+	"89UrdhxFtQbfL+Ooyob2lMVshbdBsw8rsHhc3Fbbpj3sGOWCxWPrDL674Rq6rRs4xDI8k8msghAzSOT1",
+	"GJRBGbR4808cnnCjL1UyvlpBqCXwYHgzQNxwBISwyVMAmhas7w/lfgUuuJ8hRwVhnRnlcfMmM5fe2tcd",
+	"gvBa4ODA4vw2wMYMCv6vBm9nOMBrh1uAy22A7BpkcLVNUGqDAoJsw+Z9ZNdmU/DxWJt8oRwC6/qlVA4b",
+	"tQF+6RLfop557NIyqujyxftLh0o9XBAKktuimxbt6C/evyQXzOY+ffd4/4D8938hOpV/239y8P1hxSxK",
+	"A6lBvZ0n/IZqdnXNFle/3brcFtvXfncf8eGtcpImos+ZHvchQU/1pRGNfRRFnSwTpWOG0v/tVneGEDZe",
+	"qcHg6F68f7n2TrKE9p8OYz6CRbNj3ftuh9iMtvAasm9Swf+WMpeEo5juk/OL44Fon1/sP34SEKpJzKjS",
+	"ZL93+D0Zcq12AnJ6Qs46+4+fkPapeQtgid++PCOn0f7jx3s/DET7NHp6cbzTJSGNJ2GApyxkMAaYdzqj",
+	"ejR1IR5dcoZrS2ZsNmSJDTUt5KSVlNp4sk4BuuATwcXkOEZJm9yUTT9V9MyavHRdfZSsPMuC1rWuiKw4",
+	"PQnMctv167YKh3r79OT/nF8c/5+3L892Kq9EYklmHH5frbUu96z4xN+WUteKTyp7/FBen95+FUMtmrxW",
+	"Ot6vwSNg1vbXWlnx4v3LC7RybMIHoiQrcrZAEIElzu4u0Zt5t7HqnTNswUK431tjnoBO6idfJ5ZgNmGf",
+	"QH0GGkPCsJDW6nMEUPZZYlzYJ7yYR6oG4nbKEjCi2UAeOsMchTx1bmmFDGfbjoGIBiJToblSKZTt8FPv",
+	"Mvk8o9dMLWW3+kPEZDopGJnKODItMQ4B3Tks1oxGzO1i+7DXs/kuTvbiE6OIe81WitZyPEwV1a5h63Jc",
+	"zB209s5g8GFvPBh8+G5cY/s4rYqGoP9i/+qO5My3eTqnfHkcd+75slpDPbbZKxAASi0CCaR3YlaURTrI",
+	"M97lGAyNMRfX5aMZgMbXLHU+Fu9qsoGROVO0VzGvN+GlC0htyMwzzuKoJqTJ4kNWqffwyMJqRlIjWpme",
+	"HllDNiKcANIkgZB/OC9vpzLGbNliBKmHP1mhpOfBEI5LTAutIENCtyDteHmrZBYvoDjvdTXAZfAJocee",
+	"MbGC8sAq2QGrZMH9ZJRFBdcZAESwODiYHgxraq5SRwMBBFK4/BdSGQptcoXdEejOCpvl2IWfGY0N6S7d",
+	"P6dsdK3qabXSllZQEuhoSqCVR4pYC5I9u41AlNeemSJfP5dMku+4vG4FLR/7+9d1+2PbqNqe55lvrdZO",
+	"YC/e1Ffw15+b+X0gNzlmTWxgvy6q8575MmpWYYm0XZY6nmNYcQPSooZM8YjBKeY62Wl0WS40WEXW7shc",
+	"uuJUj2an0qhSbwprcCPNoU2yS72jH9+lUQ4XWU9L9dIzJ6WaeC3Nb1h1vBBNV5uqq5+yD/OCWZIL/eSw",
+	"VRWEw0uuuhVvqmpW/k3zarPmcNyw5ew6XmXbrvs9Y5QVG/wJexvkx81a87Hdv6qdt5fa7dztqi9zdbe3",
+	"uvuZW5DTk1bQOr84bgWtty/PKpegOm7U3rYyLwWfVH78ofLjxfrlzO9JASwV9lizuhdVIQcbXWbsNeZu",
+	"F5cM2LMmin2TCAGnAq9Vc9dokZ8QK+8AzpqX6Nss3sLNKBui1+XK5a1RPbeSApZ1Usq2Lm2P+zlXDZ8L",
+	"c9ugMbFFSPDLtWsAb60cSHYdqVHv73oOvX52fG5fzGZZsc2YNC3HUKzUpjBjMBNCQEE9PWtks2jDY/Cr",
+	"krZhg94jRV4/OybHZ893lg0N+Tpa+TEb06ts+FWCpAL7x9+F12msue2/BC6RNVul7I9pnWPi7Zz+LWVH",
+	"Wc1Qo6lgWUOLUe1BLMOSPLaZgQ3caczSyPKk/CFVbp6PFXo/nPCm5n5f4Yf7U+Vl+g279U0NS/Wr0ND6",
+	"vZckCPZXKGu1F/T2D8lwoZkKLGSYzso3moO4eBscyQSKNExlohgZwggXRGk6h+j5zRxxFvqjhimKCE94",
+	"YW1A2MtAgUuwVmWMx2rAPu9FV+OtAmet9LmnBQXF2q3wdxkIDmKdcmwis7nVoCR3YdGVMJV3l5cWdMOr",
+	"g7j1xDGxpcQx0SBxrIAhsnzXtO6wZfW5tOyrzBqrV3qEtRRXSQg7xpoDqqBjN1CbvbcrO7thyQ1nt8sd",
+	"OQyHK7CD1Bxjo5FMhUZbbDTjgisNEbcZAgTcLV22dmWKQsxv2JViSjlo+arYQ3xqzksE64XjEeEMbXFQ",
+	"JiIWWThMqVgJG2dKERfHQrU1GJUcXTecO75KhLwlw4UDW0K8kvX9uNChmmhV28UtA08WjTJUABQkgBYg",
+	"R9fNs5drJnQKq2qntG7UZV0Iu8KWgzLdlJayvN9VNOkExAmAt2yo4ttiLlcrvflrDirBbq+aCjX/OF5i",
+	"9vJYSk2vmvwzmUyk/sRrzlobdc3tYdXAzplidxzXndc12JLZfYP1b+Ii3NLsyrFVa4dYHYtaJUUSZu4P",
+	"fCI6MtWkHe5CCMEuE5FjwXAHsi0Us5Dww0TeKpYcIe65MppEksZMEbpURbpLTtfnVEy1nqv+7i6dz7ue",
+	"q2kXAzLMsAppFQ2DZ9c5RYOWA5Cp1DR/OHz8HbHANBZuSy1rm3kwatFBAifJGADS6/Q0tcJXo/DgqqiO",
+	"1XAdPEdRRVQmF0pTG/SUjztD2d/tDZ+Mn9A91jkY7UWdQ/o96/ww/J519sfmB/P3D5XJkp4rwLV62Dus",
+	"PtN0KYEY6mQ/q1uxzIyY+yU9bKq1JmFUv7HTYJW34SyRYx6zLcXmbyJkXQB8E1UXLogOp6X5B1WxUeds",
+	"JM3BfiIjq6mXEAHw8dXIPS9RLBNEcTGJWSdVRheJzLURwTkgalCKETvKKi3wBLI/GMLsuQSQjKL93R1F",
+	"HTaeTDu/Xc9EZ/430AtWpkXBdnh/rbQklub1a+XKFAroL4XMrVEQGsldUVcZsUreBoTR0RQjmmyxCyqw",
+	"Sr9F+e8TEKXgOzL/wnWXglASSzkf0tE1VKsC+ONYjmhs/joiQpJbHkcjmkSBLUw1mTGhA1dmg3CBuqOR",
+	"QSjSIZxjc5k+onFsxtEK4JX+7u7e/nfdXrfX3et/3+v18hfuReR7uREbA00tGE0KSFMHe48PnvQagE2d",
+	"sxt5zR78lw/+y0/yX55b0I1qi8RqKI6Cebe6CqOM2SMX0iCYuSkXzcp9kgrNY7PiC0RBT4BNgoGAn2I5",
+	"caEQJKSzJCThL4PW/DYatH4N83pCUIFylGrDVuEcz9uwLtahyeFmlsWdiHm2UyY7anSJmoPBWoisDSYD",
+	"Iqixjhf3ZhvpNLDHd88vzNaicJqyKB1RDeZEn7IPV4WMHXf+X8xKvur267KSTW9n6aaXoFEeUY5Cc3/v",
+	"8LvD7w+eHH63zhSyBSrG6khm5DtHxIvOyXN6l6mwgqpWeo3Bkls8ix4/Ke1p0MKIaPuCTlJWYwi0vVdt",
+	"94Vz2ed7rWLG5i4/vXkG+mDwYX/P/OegMxh8eDw0/4nMP79jNZuP3rbXTNOIalphhfQ1mytXnaAaw6nw",
+	"apZIwJW6yoL6rjKbenWEBkJiFt9qKgNqUmvu3FruM7hzE85LcKUwBOGKxpMrCIK7e5N++MvqDal+9crs",
+	"06euzaqmtzhXpVKWVAfK3F4rlwdTk7LziZ0Xcmc+vZVPoqOE3diYzNU7XvHeVra7tt3t7TXKxzt/bfN2",
+	"P2mVkVVXLnDxla2sbVWT21tWc4Saa9+qaZX1EuS6pfXwmK5OOFaebmh+rDhaZhXu4Z/lrRciUCxhBVlJ",
+	"3+9992QnIKw76ZJMMS3YH9auiXfRuGqYUF5IZq8oGeZwud1dBiB8U8WqMdoKYCA1DiEbIzGlmgzZhLqE",
+	"K1hLMqXzORMsau4Osh6KmuGbEzN5pIqlvoYslmKistRR23m1ctUQkgVaeKSySvxF551tpPms6m63eUc8",
+	"wiIeoeJR6FIK/GmqBoFXy1jKy13iflk8ophqprLZbea0yxEDljt5p1jSOTbPGxBaVe55ifQLtFiaZWFP",
+	"fQ4oDDMANs7pa4UE2MbFygmTu9+tvGBQP37zYv/xEwjhxP9DQmJldIb9vhJ2HGNXr8aJnK1FqaaJVsTK",
+	"+YBIYf3dQkasT8J8W0Jb4G8g+GzGIk61uR7ZirwQQYbZBtdsEZCw07lmiw6MA97oRCymi3AgDEUmNuRM",
+	"aTphUdZKlxzDmFx9R0iIUlObnCGkHogF0wQnR25YwscQyAXcQ2hsbikLvPo3o/I7hOw2EJhmCrdUYboX",
+	"FZE3D5uu+uL9y4vmvFgX+ZswbaisKRK53WLAvZ7RBYk5I3TKqM0gEewWAeAHIvTIJ7SVHZY2a8fslh2C",
+	"o6SFIhyKPuIUcwOP2yOuXVr0lN6wLDai8ZaVA3i9aOKC/PDpfwXvbQlT2+PETxMH6fz+ve+fwTHUPFi5",
+	"5HJvGpu1UVBWsCLC4PLt5dkJmh7vaHWqBhOxqqJMPA3DfFEMdtzbPzgEIV+yojWI56qbzKlIZDyrBFSS",
+	"eg4qvb2rLg/8JVuQd+fPUTb7kyB0PodycKCPh0Y05+Vb8UfUbWw0z4r4TjuI/u6ulnq+i26df9p/9k/7",
+	"z8zvvm+nTyP6v2g8kQnX09mPFz8f7w3SXm//ScQnXKsfn+Bf2P+P0NI/HRxXt4WvzlnCZfTjQQ//RIv+",
+	"jy9+unj/14OnZ6c/n708OPvXs01h6oZUsYN9Ylbf+RGweuj+wfcBufj5uLMXkCcERx2Qgx5RO8VFWT+C",
+	"cn6bw6/z97SSJEpZp38kR5GrXLac+FgywH5+95ANZVmGD7UB95haSbhGtoHCX4rwiUCAQzwP1/uXVsug",
+	"3A1s3iPtolUUfoPRNHShyYhdWZWrJsMAEvmhXffep3bqBUt7KnIhzcT3hWU76a147hg2Q+mB0xgjkqBx",
+	"QDLZnY1pR+p543edu79jTerLs6zORK5PTjDrF2bPQ0zTOOwd4I+O90PStkMFvXJpKLi2qqF70sy4ciAg",
+	"ypBoXHeVm/bkcE2e0nLTWeZJu5iD0nDIhTiLKk51L3jDr1ihRhMpYyit4zKbEPBIEf/LDVigDjnJJ/Fq",
+	"J1XBdtEufLHR8mYpm6VIhjkdsY5ic5qA+ctCKAuaJPIW6h5ObUX3RMaOCJv16Gt8jcC91hFOlSApnZ6e",
+	"VFlxZq4uIFK3HcfufvPi/WV3FZZuFZ6ZjRjxrk0FM5hnlFpb3iHLCqkkmOdPHSbb2NYgj5gNYkd/+pQq",
+	"Eso5EzwKl6cRtD50JhLEYUdd83lHzlFr7oB91pwP4H9cS7wuJQtDvsB6RI5zDIlqCG7cd0gmGggcv8VU",
+	"yYqn43wshkIox+OYC3aFi1mMDdh4RmrZRWqDDlpB06Tln+pAs1alUhQaK9CRG1QVMZub0nZAoCOvgmiF",
+	"1bUJ0kt1tRynVdScGJbtbXVvLLGKNzYWET1NZDqZWhQX8wOKQJQYxfwQRXlElNypNhsXL8V+IR76CfDW",
+	"hYtz3ugrecNiOmJ1GYxMZEtdXbMRGJR6C1GKSTAneM1Enfi8aoDqLdLYVvw11N+kbg8I9EqDMoTAbkZy",
+	"n2wOgE3xbAK2Bo9XurZEgcXlLxmVvCnUsVpDEPkyFJbdkrAASGPr64Rc3HDN8NadpKyf3a7tPVwMhCV+",
+	"Kgi8jPqIlkSZS4swur8gIUy10AUmZNKBsNVywe6qmDmCzLt9wmLFyOPegU3chF534A8LaoUxWgOBJxbX",
+	"hi67JKNSa1zGEK7iUvcxWCY038I8tVcLFypQw63olitWBaS3mcVrnZzBbcsXFgbMtSoLH9cCaS9F+jQS",
+	"K01MZ7jdy2N8Ta1OACOs3GovsbvxAD/JtEfj+O241f9lAyPfrxsoD1a4NA3W2571sI69XW3eGlpscL5V",
+	"UAid8XhxVYNJErQA5rD+ce2DecLGLElsGlztaxaLZTPAB/NR3Rptw6AOWst6+O8K/zE8c4Ya8zoCZzlk",
+	"MilyX6V50MBZWWuwh8nKCRd/hCxlbzLKVjkrzuVkU1j0Cuy/3+RUlFTCtRoGwKkta1Av5FQ0+fx5Mz3t",
+	"Fa3q5KlspAS5fYNygBle3d0UqhrIwhfvLx1o4RIeRuU108d1LG5AN5LrHWvPzSq5LfdacwOsI6EtJTo1",
+	"vGt8bd6urarUzU69jzUbsbz3P533er29tbhDdwHbfM+GUymvt3TPXIN74NNGuUq/nnIxAU82RAkJfQR6",
+	"0XBh9CVU3yGR5NZ5x11ImUXHYRE53OuRP0vBaoKLbsw+bBp620gEzRN2w2WqnCdhVRzTO2cgKhSYGrKx",
+	"TFh+wGXBGQguqaXcIP7nLte1JG5YXsS8mS1mccsLt7NNrl+WCO9UxqtEc0tYuo2RcnL6WMW+dqin+HK+",
+	"cg2+eXf+avmM91dz7dJsoLg7vv4YlBl7ZdkujIYole8i7QtNRUSTiNhm1c4GBdm9HbidKja6yhNK/nn3",
+	"13/+8U//2NRpurxAv+ZL9JTF/IYlVRFVWrPZXKtqsJa7CTroa9NabDdMrKpIVGFAu0GjKI8CkImQVn+L",
+	"8+1ALKIL+bJzbB6HaD/YaALwYYaqVP04T/xens7Pl5dnBF8ohB7asWSqvsWZFSyT7d1KmEq4U9xlIlkN",
+	"icwvyUSExuRsa22RpyoINHMPNl92biic1so04ejvLGvK/fLUa9L99sw2XSljkVDcMIOcgNdWvSvxwjYu",
+	"dGX2ur/STkXZWuO2izhGEUqhimrAlNFEkXZork1dXKYwICGE1Jp/uMjjBDJww4D8z3/8504h5ntlQty6",
+	"OpxexvnyAtmZbXE77n8b6qqHrlZ2GvJf3vbWDoeVatiKeZpjuVr4WsoKjAaKOfSYS6/Iu/NXFo0RvVfW",
+	"yFgMDXJ573BgFjLfswK0ZS/y4fdryc6Neku3tW1pT2uufZ9LtyptMpJamnC9uDAfWH1gzm3k9VLVDltA",
+	"jLTDbI+u/uc//jPcCUDoiEluX5a3AtId0KPeJc+NBjQQNFYSfL9zzSI4r4/9III+QQ8ieXn6V+vO5KZv",
+	"C4LvjIKtf+0cnz3vvPTrzNlh2yRJLJv24v1llSM7Gzx58f4yIEOaoCdekdB2/+L9ZWgrJ0DEDPa/+6eQ",
+	"2MqJKBqrhlaYT9XwIO5mv2pctvOCaxwgFhzUkA2hQSfgwuZDZCMaCMClx0LN5nYEh2+eSw5ByoKxSB0R",
+	"6gc0uE3CYOVY3i7Z+Ky3+52huJY/mJaf80vn/AqhjK2FJYCifeBWwXOFLGSaQFVpS0ogFLywM1swut86",
+	"ZzTy49GUy4vniatJtPTpbQL+hazzEWCewYcRFNBbbtBvyhyehe51dqTGcmIhjcAf7oYnItdHNi/7CkbH",
+	"2xXsWgddcXLwS/5o/eCzD1zqmlm/QpP2Qcfw6MzmGy994Do6N5fo/FLjNmO5Unffw4P3Enogc7zQPfyS",
+	"P1o/o+wDq7QXm7M/ZieNTwJWD+Ws+Pn6LpcaDdCawGzDeDiaX5lOFoV+XNRDBRf4whXZ2zE6RoRWcbtf",
+	"C6cUAmpz3UrowG2H6zoQ//1f+92DnT5eGX6iio/y0u6FQhlRVrvH5mXZ+Q1EOb5zaFqxAZ4EocpQi5jB",
+	"UEBkq8DleRhFZiCGMloEJMzCWxG8othwWBNJCtA6YWWUbbGZ7JlpqVz2KBgIV/NtB92z/vTpyPlo7ZFE",
+	"QpRW9myBYxIOYzP5XFgb3cQ3f8IKrwzkMiIZXao7BdYP8sMOIIaGi4EIz95eXJLdm73dGdvNPOQBXGdz",
+	"A17m8JxS5dJJbGgQ2hHWYFs3meFH8Mqi528khaZYEtieZPkxOaNcaMoFgk6C3pHpbxOup+mwqLh1MLQ0",
+	"0+OWCqjkTUOQu/Jiy4qZg3h2gLlPTIrhgOa8Ordg7BbC0/qxF6U2bJhUFlOTJSoNxEAA9pvqZ2fsn0J7",
+	"rVYkw1EOf4drfUCWcIM/hkdoYhgI8OqTRKaaFVoAfLzQI8tdC5b3z78pae5euHtiIEKEuwvx1MwowcUO",
+	"LIHcHSHOlVUAHqmBgN6VQ0R3ya3ZC8ACakrnDKcOthH4pm80AtsPrJVZd1s31gLtSUN0Tw7JS/4T+Z//",
+	"7/8nhwd7R4SiEMCHe+S1e7Z30CU/yYhbALM5TRSLAHxrpONFn7y4ePsmy4aD/Ld3l8863wdQYgzgulIx",
+	"pxAtotIkkYZgCFMjOmdGNM8ZNceBPb6Ji6WcUqNiigVay4epWURuzrg5HTGb7mUkAeR72xgREGVQvQnH",
+	"YxsfCOrVyWp7kNoH3X2j7wIa5GGv1yXHBNPTIUpBT0kkmZ0TUCUuSO+xDRY5jmN5G2aCFFbf6MlmV0gb",
+	"Qk+4gsJTLBmITJnrEyE91Y594EpjsTyud7ok/Pn0+GmIzoHkhkXElZAbiPDPp5fwBCbxw95ej/z3f/3Q",
+	"NdPAiJs/n16aAaDhaWnfg4EonUPmlZwICRejOI2McHJxiQDFJqNFpvVHbBTTBBV+KrxpgEyEodozz+Ld",
+	"CYDFk4js5tIGYj5iNnDV6dpzOpqyzn63tySWbm9vuxQed2Uy2bXfqt1Xz09O31ycwjc5vGLLv3MaQYJi",
+	"qtfdw9fknAk6561+66Db6x7Y6lyg9O52b1kcd2DIu7/dXquuYWvzZFJlR0ae8+qAAtHN6CITXSi1+i7H",
+	"0SJcGgEZYPKFl5qobGyrFXSmGUNBfgoiWTAMKXVpjuazgYBGb3kcQ8t4zUANqJAjCamQoB9hKqSfuzoQ",
+	"sHF1CbGkvd9zdQbIcOHyWXacN4cbBuEToQISSzHBKC1Bwhn90KETFgbEXBXJyOwhrsFUCpkmcI2h8S01",
+	"0zDLrmwZ2qxdVx0MVgVpJyO550a9/DODwpWtHDsEtnK/13MnodXZfKntthXv1g2qtFwwjUfsGgpY2kKl",
+	"zb4MGXJZNysCh+EKQPIn0qjkcUX1Sbt8P74J+2Qqb8nM3BSVjb+2FWWhlyHDtY2MLtjpGNLt5Gv/uGrr",
+	"uuQY1h2s7SUkw5br+KDXa/kmKPQG56vmGU3cJ7/0Oj9UV0o3y3d4sFe32tn27eKF/1LKVzSZsIJto9X/",
+	"5degpdLZjCYLl62By+9ffryKvGYgdAJ264grTLJo/foR96HaHGZ3iKC0hVDDCoG4RIlm2CtIsaRvosD/",
+	"8+llVdObrNSnr9ajbMbLx0rN8n0MisIS9K1OIYmkg3qcJz2XGLdgXylBa90jP5d6quBrW1Qnv3ffA+lC",
+	"1Q+y3+2VMnRUsW8L43K4d/iZSXnzzflKKNytV7aEj5Rbh6bUDDklHbjVT9I8WqqOjt/OmXj+9KTw+h+f",
+	"fmHS5EQKwUbmYmLXk0RylM7QrfcZybX5HnwlZLp2/RqRLZ1zwC/f9bGf4GiWStcW6Mht0jG/YcoWhE6T",
+	"o+xazrW94+Q92EcdtFwv78LxnL9TLPGr0VnlgSn9k4wWDRggU0F8m3XrOJpxcZYn1JrhvLHXBvMIswKb",
+	"sE7FGF1g7Meity3LDVsmoNWkYLuAEETw7Rxu8NVPNMrGY77ca/zlO68qE3y7d7DBWB3NBq3D/R82+e41",
+	"FQs7YtWYW+znZYYJWo83WCq/Yh58erDJWmUlpVaKuKGmXECB9UvSpnPeAROd89J4bOmelbmywDP1bHkx",
+	"Z06lL6bJortFp4kwNyPBbsmc8qRLzlmqbB34ORPaXCT9z9BDo+D+hCWtMYC/6gJl18SBhGf4zZuw7UbM",
+	"Z3t64Ls/AN+tYJ7zzBVjidJQ7mZclHtraRStPtTcMB+prEC+BYABUweG960M3itxReZ4Po6iTznGrHlr",
+	"nsgohWCejpnlNVtscGj5Y9mcbbbDu9kYqvRNuMpYU6Or+K5S0DPMui8as6MtNHkHdrRfLrFjk2PBfvtM",
+	"JkMeRUw05mP7YYGPD5oP9o6MaL9ewYi/Z5EJv+Se/F8/Br+XAyp++fVjgWltjqGt0eG2tG09/AVeNRd+",
+	"p58u8St6aH2WrWOvp/jmPZ04pW62zjweo2elDlsXSPnNGbxQXnUNe+HKfvvs1Tu86/L6q5FXnNraYv9V",
+	"pmh0F9Is8tTnhO7fr2R4aqNuCpKhsTyIbTxopQUl51IIG/3EU6xRbKl/nC2BIS6RhBkWREHmM1fWYeuU",
+	"jRlV14DsADr3PGFj/gG0dwj7Hss08QoPd78c233TNAj7AOFZ/k6QNi7+mtNpJIWSMdutdedBai6+9Eg5",
+	"tJefL1+/stm5EDtGI7xV4YfWF7cwF6xEzgYizLr5nSrF9MewS45tAMFh7zAPBLCvgZf3lkNxKyLH4xoP",
+	"1wm+vZ41NPugd6d6Fhd5YskVE6ycu0s69l1V2Efnwm5j50zGfLSoIwf75a4d+MnFmaGff+08S+iMdd5C",
+	"t2rdx/CyffcpE5Y17cmxmgjfSP3MHQv34XMC0JbSinnkZx+UKM+SRC0BHluqCgDH1hCVmjKmHUq26cPQ",
+	"HovHQebk9cYwTHkcdVeQz7HpHvzdNhZCATNWWAjNi48UgehHc4EJCFWl3mA0GJXKdRZBO6d6msfPUtth",
+	"vQOxiCxWU4yne1Vdi8cIhyb8MFJqNTsETfnGvvgbvaG4ZndgM1iUB+6qtblhfGOR2GDNVC2DTRmN9fTf",
+	"V7lofoZX7tMrY3uo2fV5IsHqzhWhMb9h9+KSecVvmDA3j3yhcGnuz+2ycl2/Ak+LW5K8SwodVi2RIaUZ",
+	"0wkfqVoZ7WxuZGij7Yhms3kMEcoudAzjc3Rq41XNQzFaDMSUKy0nCZ2pI1sHHQIy0A6Gwb2pHskZO4La",
+	"6TLVKnfIJCxVbCAiprGKkDrKwko7U6qm5G8pSxm5pVwfkYhqOqSKkbmUMQyGK81Hqka9eG0n3UyczmPK",
+	"xR0En13aLFzuLJFmxViqiGmXYELVvTCG19Usm2vl/mPgaKZt19JByXt3IhNG9ro9iCnc6+7jzjsX/94j",
+	"hcWi+wMRFkoc/TiSEQshdi5AaFr0ul3sP34S5ihbhm9saCrG1hmtkqQCg+tsiDnEEBdKUYceOCGJeISR",
+	"jAmbcKVZglVU4wWZMG0zDI22jid7+7DXw/BnNJbSDC/0aCAwEReDZBHYmOd4oiwi7YPe/o4D1DJthoGL",
+	"iPUDbiFXUVPtgsS5UqENQdnvfQfQ/RA15aJZB0JN5a2NfOIT0eECVdUqr0a2g0v6ThVV5a/A1RAj/Z8/",
+	"haTyBu8Xy7E2/ATJwOJKb/TNaxk1/sbV5Wv2MqThNnz5jRSjxi+fyIiduFJzd/roNUjXpp+eQU2zpm+/",
+	"ph+Omw8LIIh+5kI33zeg37cuIXOTj4Ckfr2LQ+xnqTSLzije3Q96+w1cPH7MjyPqxtZF7BCu/K7XRl4t",
+	"EJN39Wm9zU05RVPFQcNvmzqDl7GUs4TsNkC5jmN5a4W4Ed++OQJOFVDCVoRl1OA052QBIdcY494unj8D",
+	"AQeQPXy6eztBjhVDnV7H1ZGVyVmmeI7pCMko7pb5SJFwpJKxw/lGr1lZ7D4CfW5mxPSY8jhNGNES44DN",
+	"EZ/LajhQwM+G/UOVabQS5ScbGdFUwUXTjcMHUHZZGKazk4vzZ9al6LIOZlyBO1wm5NY0AJkokS0FZJM5",
+	"bEYELx91K0+PZzKZNfZNfOjc3t52zJp00iRmwlBFtJmzIu90W27xshQ42FAKXDD21izgJ0mBvYPmUmAz",
+	"j/g3LzuGC+CiIK8VvcxiFZIk11X97M5VHnKsWgcXUMw0a9scZWQlmbg83h1i4bbznMaBKJSTqMxpBBuR",
+	"RVi3UOB2jjsD4cF2K8gLsoZzPzk1rOLEPF31PiNT8l5yD2GwTd6u6uCz+u+f+xVo625osCU2f4gdueyR",
+	"0FaMHttU9aLoFVJbLV3I23X5DavsUW8k4Cw5M1SvIQvewZfpWHdzlwp8uXmYwLJo+yTp1HRp7hIht06s",
+	"+b6b5fRydOJY0Ilf4K9C5nTZoeMlo1OHig6ZG0+e7O+slHoY4VYv8X6WcYQBcq4AFEbX8ckUivBbDAOu",
+	"sUBcRfDcQJSj547A++lHz3JFIiY44GBbbGlX/2Ag3tnrOaQmYtm/DrYd5dUAlXQZnvuYf1gvdmd0Uajw",
+	"WitvSTvPJR+IPKE4YTpYyuiWSVV2tjXRDGW02DkaCL+wATA+TRjCdM1SpcnQLWz7sLcHWOBGIFxhs+FO",
+	"lVw/h4W4T5mOPdyTPC833lSW18hctJ8AaQRWic0Fa7f1WQTic9w1y6p/h6KtGL2I8qEolXq9H1ZLpTVh",
+	"vlnmcZFfuyTMq738mN/JNL1mioQOmCAkbToQlfVm0FIXegAEkJqLYEkWKCEEzh0ILIijsko4GbAPCir/",
+	"uxwMwqarlqubIa5OVXWzDBffcL8/vUKxlWyOxV9tHr5RU23GKkhj1JELgc+kcdzzQBzXAyzYWhRoCa0o",
+	"aJWn9XvVrzIXbOmq2jZ01nukyOtnx6BT3/KEWet2eTUaV/2yK1UcAWw6PIR9yCpi7Vhwic17KpShCgfC",
+	"bk+5z0KFq/CIDCWsD5xjVBUWZSBwVSLJrBOGhHSWhCR05cgDMmhJPR+0fsXTyP99NqbwO55HA+GfvmAD",
+	"94eGuSxZtmtgpOpQpiLCmtyIUTMQQOY5qcJrSEzDhZdxbAPsEHAGwA8Ac+DxQNwmUkxgoQF9Cf4EJIOY",
+	"Llhk5uDytcEuZObkjZKrgTjs9fJjEtYnBBL1N2y5plBYwC447B7uFPQBRehA1CHR2JWvwonx1YU+Gl8q",
+	"cGecBrFTViEQA8YDoanDjvF1CliUMgDMQLQdAEyf1MDJDESYJqLPmR73wTKm+kDIfXy9k70ONN3/7VZ3",
+	"hnDNDV0ZkQptxyKWDBc2+3y5hOIjRV68f0kumA6sRoXeih9JqNKh+f/ysgUkpGkUVihoAwGwehjW4UqT",
+	"huzDPDQK3Uwq7eVsY/Vj3ILwN81DQ8bRQEgxYhYnx93bcCxW1V0ajEqH2Rpa1cwfYnG2NI04EyMED8kP",
+	"EIAsAOUir7DWpnFcvWQeumli1NVrhsWwEJkoYXh/LMrwLnkP7CWT3L+Vs0AAUtixlwXvxbXJ+C/bWOi1",
+	"SiOtUkgx8vk+FdJCmdPG+qgXAusXmvTrS3qZciOZJOY2NZWJYmQI0TRQ9HoO0WN5wYYW3SxxrjT4z2q7",
+	"KNa6q7Jd2LrdYPXdig0iaJ0ldFI/tPwDaP9zGS2WdXRUfLeyzK+fHZ/bPa0Nji7qRf2i+mNuLXgPdLZM",
+	"rwoY6lsDgQrXETEDgIhiwEYG9EOUqyVdwzx29T1lMhA1xTKRpbdje/rWrNVfzaXpuWFAZ9vIS2DKhFRV",
+	"+1x5kzKU4+DMGgdg/Pd/Pe4e9J22XjTVFApHyjgyqrStHUna1cil4U4AUd9iUdQXMaiC8pm1EdlzMGEx",
+	"o4r17TGMsDaBUXPKNY7MuYv/NypfVjrJ/OwVWrLXjtDCUJqntjoaKvfFuk2hX8As7JI3MjfsUzKkiBzI",
+	"FRyI2X0G9cnHPTJybvYjeC8vS2mXCD48GIiQC5WOx3yEqh3oBTVRRVktqru4rbKPv4hR96tzHhnKATBJ",
+	"Q3Vl7y9xi7WJy/nYuYXbtZzU3bMQktZGJUoIvxUYAGdSPez7fe17YG4oZ28vLuskJyKbdRcU45hXwZUc",
+	"nz2/mLPRZgGxruFcn6jMItAJBYTCvx6/fkUQ1HFled5Wv2Va7r7BOuV55T0+m8vEgadPW/3WRMLkuhzH",
+	"sntzYHGllsdhJ5mhaYB7EkYEwYZtPeUY4G5WVaN3y/xjp3s/OQNcZUvzGcNz12/1V4GG4i1OJepJIUQT",
+	"PCn/viJCl0aLPNEmC4W1ESQBmHhmfJI46OgEKvIl4NFGQ0eOjWXOvVjSiFUnVpi+uI24/gKB5TDVu9Nr",
+	"JrTueZhvpCaJHepKk3u+mBvxxxLc5Z1YZd1efi5GyXalZhFJm67oe6fhGjeNhwcUE7ie1SdzZ2UZtwT3",
+	"A1kw7Iwqtbd/8A9Fs0VWHLCx5WKpAuZntl6Ui1ZWwXVludylmBrP87edK/66RHMEii2F1M1oPJbJjEV+",
+	"3updMrefC2ef8kx628vcrm2+mZWkcsgOdcqZ9Lc32qqWrenhs+z1pZUYZrNzyOeuZ8v4PMOQEnFN0Qbk",
+	"CkA57xpXruTMkYXxRzdMeG7+6BybP0KHiVoy/XmvrDMAwav4ZnOc0nV50p+HZQVJBfswx8wLG4jb3fbh",
+	"vtkuolJ1SzkgvY8h0DZHwJ9yMdnWTq3K/IKq76RtDo9OsbyKd9jlT+2Bd7O3awF6VO0d6hVX+hiinNTG",
+	"6SWv+Iw3ygE4wfJWDZJcPwmR6yXD2mmVpwFEbssx5ty7Mi9HNiUoL+rZPELlDobvO93tN7/W39Gweheb",
+	"qvmGj1jDKLsSQkIeXFcDjeC2qRIWwVH26lQEN1SL4H93FC10qiGVfWkQLRiELbzaSAXc2zKbucqmNWfx",
+	"NVsEbokDPPmkGLHPG1L7ZfizicNl4xizb5yhcyQuy9DVbFw6snZ/59FHZGoHwFXkSITx8TiyQPKH1fLA",
+	"ML+QDtq/EHPytYv+zwJn8I2Rlo1ttJWkCodG3VlRi+BeQ0jbVlFWCM1HqoRz/UCM3xIx/pnpSkpcr75s",
+	"pHY/f4oltFFY5pUD1+j43ovfuKKffble2/fX50G1v1cOKRfLXK/j0yJN5qzh/exr99UKefbyvUE9Z19+",
+	"KZU7n2IdEJMfHUuVA6796g+RBnFGJ1KMYz7Sf5fa9VIV2YZ6Ni1wRQ1jVRwhFTr3MrFV5UiMqBASsqcc",
+	"qGv7sPfDzvI12intRa5tormXadx29IdTlDZmir8rGvewW5vQ+Cp1fwUJ9r6Q8H7Q+r9hnebPEL/flC7v",
+	"oPMDpuRoWuG1nkefWxXCLj87dP96bkphYNEfmqse9KatnilIy5+sN0GZ1ZU1AvMv7rvOJ6ZV1Ff7vKzL",
+	"CSNtNpvrhZfvZHSteap3Hs6mb/hsOsfEu9Ke59VeMQyrlMW4/eMrrWCMs7SSMbZ/ei3zxOc7uJrwozL6",
+	"gyJKy+QPeK15OIJW8+c8hmLwW2PR2lMKi9OrNaXAId2Ne8XsbVZsxeX/CMKQY46IdHB8LN/7Szbo13YQ",
+	"37QlGsIh15qg7Xo/HJ/fvLm6zJuzjIi3eUyuY9zd3w1vXq1xjp+zmbxhSxzX2Nrm+N/zldv5PhDyt3zQ",
+	"XGg5d6iJEJcay8mEC4gv1PJe7RdBHZ0B/k5N3Q1L6ysrbyAejXk5hTcramtUap7HUfTpDPLAFn8Etnhl",
+	"dG/c01huygy1EhtDShs75i/s65/HgIa91ekvywYCO5kgQwSSginCxShOI8B6iyOmNCIOPTDDH07ZsUC5",
+	"lgpIuxw4vbN9a8EmQb0OEzILNj2CShRwNbn4+biz//iJkdbXbK67A3FcmB3AUUKdRGUmRWOA38oJ3ty7",
+	"ALuNS1GPt7PEWvdvhMd+vnhUgj+MqN66gRv09xkW/GAuuZdIh6JUuvsJvfu7BYBrGHJcxelNlEaL8vUQ",
+	"gPwHjkxoSpNbu0JhR6suURlxr7xGLV2bHNekEdcddmMGtFqVNS+e4nv3bthbWoq35rjHUZLhAo8Xo9Bn",
+	"a/K3lCULr6LjSEt7tawu4vj48fJVcmWvdIjp67bjAAEYE4CmrRuFSqGSznbGgTmmI4R2Yt1J19VHAYxK",
+	"C1zVhfJr4YplwctO5WCeHG66JljMCxJdYXiaz+oXg4sRa1Ve7SOqWcd829pwAEM2lglb3zegnm/e971G",
+	"Omf8tN7KjLN9CHG+zwPBbEfj+5N52e5KQAS7ze7GhdLOEdeeepLq6QrEbabTRChzMzu/MNeZF+8vLVCa",
+	"Soehj4oaIKSr+R8FZFQLemrB1j7MQ9KWgpGIZjno5kWSipgphbj9kxTu+D729dLF5+2IJlzq49SWzfx0",
+	"vIxhsrd/UITJ+Om81+vtNc+O9Ab1hWAy7AgQgHU1RsbxHTEy7OrB0MHjZv5xQ+OU4ccRa/UPe71yzxni",
+	"OtQ6gCsv1SRmVGHmSlbX/R9agYccAYVsEzIzgtQVnwJ0DcyOt5C03S4CtuQLvcmQgjyxntpuTCPFgZxn",
+	"VSSx91uWMKguME/kDY9YNgYU05svyZBBwWoj3O++BJuSai0UwV9Mm7bIknlH3Qm0xE19Lyjgl2ClGx+D",
+	"323AP7S2NgMEQC6gHt9Oqc5sR1AprbttvJB1o/pMeCFrh/Ht4oXYqd0VL2SJOh8vM2YRDQSL3E2pInIE",
+	"EGdRl5wBSCmBlYGSfDHVLDE86FP6sSBcaEPlMVGgJFQ1tj2S/zwoJpvR1leFYvL25Pj8ubysgjCROKui",
+	"SuTsIw1UI9SJAB4X0eCXAeS7ZEmqQu1/rBaA9RLMpsFCGQGfFXmWSWRoZ0Z5nB9WAUmYxYUcCAydKeJe",
+	"ZQUlXdlJI2wPe3tV+tSL2Y3SCaOzY3/an6BZwWABIZ3+i/25O5KzItA6FTRemL7iDhMTLrBHnFSr3+oN",
+	"n4yf0D3WORjtRZ1D+j3r/DD8nnX2x+YH8/cPw+bcUznFL6SnZWOp1dT8QRZC8jZQzyYpL6pCuWgaZOs8",
+	"aHn6B57Mf373/Gm9PuU3Ars8aGHlJfvuBlpItgx3xVIj7ReSQzxMXgg1ZyYpHBDp3dHWjIpH41jeboJa",
+	"tn5eb2Sh8iOLPot2sn5cn0k/aTCQb1dDySZ3v5hmWTcF+8OX0gqajubr1Q6Wwi5IO5tUlcbwm3uY6wwg",
+	"DncBTH5RrzNczJmwvmPEnbfdIUC4aYIVii2R9v4hmco0UWS4GAgbBxsQIw1jeOWIUDD0JHCVvpE8UoRr",
+	"qP2fKiNbzE/m/zaAYiC8wjBZ7TxKDns9o5GYvcDKspWo9H+B+Z3CAX8/jmZo+0sWS3mnWK14tHLHrJgr",
+	"G3CU7VXgFxDwygqYAd/ZRLqxR7ZJFY27FtD4qoykBT5Guszr+WU7BVsCJVAcb2F9oswYOhrJVGjPXTtj",
+	"q7KpXrPWl6I9X2WwPqYHI3ozI7qtALLagl69yB6tzJh1oK5Ih33N7kkunuEUvkwG7Cq6dKmvHkU+QH/8",
+	"gdnE5q3qSm55pIhrpMQ3mXRtqCkZ0pJxxJIqRcmcv6DWdMmxrfdntB+U/LbwH9apHPMbyG8yOhSZSKNb",
+	"QTk9PB5KN69Eppr1oRQekOZATM0FdEhH10RpHseuBgLZ7x0CXP4MynsKaVQwV37vsPdDVj0By82C0U/I",
+	"8tkkEwsEaotbZzpFleZ1wUT0evEXby0axf8cF5cP+ocIOCzxShekLROSTxNiGBiZs6TjhhnzGdc73a+a",
+	"T//4bPfa7Fw10+ENoLjRMRfX9Sw4G9PdQg04Vc+IbxiL8vpzHaXZvFgYrI3laA2NYy1dW6813OljyavM",
+	"ndslzmaqmYAx2xqwGpkdg7vNtdBwd85JAyGkKzRsY01uWHVR9AkT5gd2bmd3ApO7x6Ox2FHNGZlNNbBw",
+	"v/cRhvrAmvfJmpWJs3BoWALADfZ5bkyXmE5LPV+FdGWZrbL0XpnN2tQv+0ihevUA6p4i45EC383kDUPD",
+	"g2Ukc3yZM6A4/u5AHPYO8+o//vHlSn0DQAOEayQzW2+fioGAgqhc6YRqKFhoejRd7PQLxWpt3XCQI1oS",
+	"qq7JWCbV3GyaeL24NIvWNNjVDhJKaeIQug/Rqp+dPczC16uIhdLxSxwTrPW3GXHqlS42VCz1HKpY7+6S",
+	"l2xB3p0/x8rO+akhpB4IPDpIG4qkMmHmF4VEabpQZExjxQLfOEldIN8OgUA9Wx0cvA9o6zl7e3FJSvy9",
+	"a18KjwgTiYzBqQeu4oHI4gKpxnrLI+ZnknjKI2104J1CB9UMssX6wW8vz6CnGVTNXZ1qAV4TXOYF0w/n",
+	"27evel5ommifluGoWcPFy+ee44t6VfPYkA0U4jcsgR2yyD+wEk9/LB5cVrMaiFy1IlhOMTL/SSEsGEKk",
+	"oy45dUZ4K5DgpCSKKcWlUAPRZtCwOeeGtjbYiMaxeRcs67cYYGSahrquuenc/BYemUP0B4dmpKeQ6ayy",
+	"CVVmc+HaZJx8D9XT316e2V4+t/mokY68JO7+HhK0HuxRnyydLE07qcTcOeXUYowHGGFp1DoZlQem1Mum",
+	"EZtr0M1dKnIeOqpIaCtgXrkfobY7Vy4A55YuBkKmmsgxGWRxMJlTrmX9dYnV9Ze6uGZsDi3NBgL84BOm",
+	"NQpjvCMUcrpw7j9fXp6Rn6jiIyziZCMuBwLtUIEtD0911s0O4UJpRqMjPMbtkHAhiwXoAzPSWbF+PY0h",
+	"vluCSawY5EDah709KCFLBwLFZ9aplcdW5vqi2OH/mGH0CY1jJ44HwsljYq7T7fJ84bhwUPgBfIlNzSpD",
+	"yk+mVEzY64UrKXdfNnzbPHbXTArXXHOyNQfgbWjvq0fvehBeRngFeeoB0GqFRIPtXGFhz6m0xr7nNJlV",
+	"pgaP52zi+RLLZcqPYWtfCTIXKc8+MWSxFBPzl+VEn/ewC9u60Z7EQDARscj99sjc1CFJzDantJxjDhdk",
+	"1Jvrnd+dGggFeDL4ApGCTKhmU5kqZuWB6RxuhhCFm0g1Z5BgZt6F8QyEMMpbWzFGQrCsX+Bgwp3qa1b0",
+	"evHWSKYLt7JNGbWoWmLuAEz/wXu7VTXgVERFUlvS3A1lLHtzK9HojrNGIDbGkmcHyXNMZzxe9IEpbIQa",
+	"nKOQyMINAw2E/QJuMlSTscQwQsI1aY+kcOWy89fQsWTtClxgXDDkTGIc+Q2NwSSRBfN6DOXzBhnRJFng",
+	"EZnzF0cdRfEo7JJXXGlUSny+V4hc0TYHN9BnAGPgCSkN1jIpvIdayk4JhqWCgUyfGY/dqz3e9rEKYcaK",
+	"0cLsH7hxq9wI2Ygr7H8ZHaw5wNaWhsBSXM6GVjpPSgyL1m6PiPEgyY4aVIiVJJFcPnRqjpmBaIdmzH8K",
+	"AxJC4gDeQXf/FO5UH0HtEO+3fTQ4hjv9gfCOMjMROJtAcDixgENzp5c9VOA1Jy/CTidhNxJ5pqMWYtRx",
+	"giMk7T0C6ek2fnCHzONUEUzGxOr+RmTRqEvObWi4TVqx8gud9dlKjMcxF+YVZg01EVQ9yiQOWj6WlxDl",
+	"BTgM9DSR6WRaXBvAyMG5FSklgGsXKA3gvRcAK+yiGDkm7xkl/7B3WHt+W8mwAWyGnQxVhRP7ASnj29IK",
+	"bHG0jaXRp+BoyhszF3Zbi3f73rAV6AxSKBmDRLHfgCFTkSFTPEIGsy4Jrp0h0ykImO8dy0nfCgYbzhgQ",
+	"DWaEiCtwcbi/Yzm6ZhGEEo8xHhKbDjIVpqgSeNoAQWXAys+BqNICDAcmgPmtrUA2RPBIkVDzGasMKP4z",
+	"02/dWt1ncrTro0YlwHV9UAKaMp9hnSaobidmXR1VKqCyIoUJeetn4rltynQBd9fdHctkIvUK+1x8SxeK",
+	"7Pf285hfUJSHMlpk2XTwiyHGwJxRcNLIBKgYNGYvvhuOlj5EbYl0Zkm2S47xQUCs8xDvyROmwbCVMMU0",
+	"xN7YdCojeyD0LD98V4SsIVTC6pC1ozw8jdREpw2EWYXq8LTA6DfuSu/izmxsNLpBMaW8glWfwQ58JhMZ",
+	"drZRCsD+XfO8uD0c7OZ71gwMxECJapY9291CCN0GNbTBiFwNV+eemQ2uCNMrDZIrb3CP1EN+wf3mFxxj",
+	"lAqhmfGtg9RgM2Hq0wkyAQbvr453zYy6cxnz0QITkpg9ncEMkSrfKRAzaoN63HmcCjVnQneJl2hk+X4U",
+	"M5rYe78cXctUB2RGk2tVFH0uBtW6W/F2VTSstKuuVzsD4VkOa9OPSG320UCsTz86N2v4mSQQ9LWRAGpi",
+	"qldMP/Dq/fLqBaAqmxMvX3n0YNlzDjlXJoSLG669uPKVjJxIl1pdh0R3Dm/cpx9dxqzOsIUoAAj69qDF",
+	"NtNiYUubYmsldncdheDfRfLY/V3QGVtpsDqGhqzChgrcwjpa81vYMOWx7nBBQgiqBAwtEpp3QhxHsGnt",
+	"U0M6jS0fMMKHaqd/lCAvJPNNwEQTWUjgcaReX9e0mry2K/nq7u6ezHswzX1TchVql9YTW8n8Vr3zjxBI",
+	"x9zn+WhKhmwkZ0y5sJhHygMorMGphf+tgqhdR5hvTAMfV5Way9jjjog6CFd1YAYl5wyWaT5dKD6iMTgT",
+	"uOZuwYOWihmbZ6u/wTzO0s+ebL+Or20cPwRK4zG0TTT5Rr1/I1Xt/76CaxofaRazHRJSbLG7OoFjFTnF",
+	"J4KLSeeaLVar+xf44kvz3n06tLNuVqv+12zhrJwv3r+8KMK/PtwJmlKW3f4rs/1Nrwb2G6yX2LbFE2dM",
+	"04hqCnEVPnhMgcAqyW4X6n6sgJ57DXZdvOSafR/LhIQ0noSkXSiXGE9kwvV0ZlNKhooJvYNW5oRpnljH",
+	"uU29dGco2oE9WsLsl9yYpAjXA2FGzCLEc7XWne5ADARKT3uv5so0N2FRHz3bdsC82L7zfw9T266NRoFI",
+	"V64VsT7zK/NDGJCwY9apQzFfgEvRiVhMFyFp7/cGAo3pRYc3gDRa4zfk3hTd3I9wHCM6mjI1EDAnrh2M",
+	"txkBhhHbFG+bnA5TweFmKySKywueMKrJTM6Y0EfWkgaee3XL9WiK7xTm1yXvuZ4ORMhnMxZxqtmP5hyG",
+	"jD9D4YmcccWg953CquJQ3GLCOArbi37zhd0RBIofI+EExI1YyFtwc+BDSOzLyAimYrMBPaInC6bzwH03",
+	"gEoDHhB2LtJaDbQ8n4qlYtChlkhitcDqNJ60gs0k7HFcCetunuYuJbfU3iLblfM5CRaxZmTZphbGZwm1",
+	"1ccsNIf4PpQyZlTcM+S7tx8rEpghmjNbCM1nwCJK00QrRw0PUPCf62hqUt4XOIRQn1UbnUPpvP7oQYVK",
+	"FXIDtNOXrYkKrFVFGCwX7RQgLId5BgENdBm2oEvejsee8CbtsNPBYRE5HkPA1GHvgITmt046N5LHBTqE",
+	"RnTlwM8O0SOhmnUAx4JFZM6SgbDlUp6fVWJt4Brcj38BG9/IsbD3eYB8YD/zG4/1Oi3jhxgt4u6M3oQt",
+	"YIme2j39TJlSf6fOEnO6pXPSBg0x57M5Ezsr3SEQAbLyfvROfZZa20sH9glVrMOFYkJx0EdUOkRwfT+3",
+	"wcHPYy5U3WH9t43q43z5st+wKw+H8FcQ+QQXw1QVK3Xj3z7EQVVNx3fKVgTe/uFjmv4ylRs3OXkeYOS+",
+	"MhZ5I19THq9ni02KKJbAFR1r+MdLRfR/lW8z45fGFbQ936a90izlBjzURfwKxe4mPswa+qr3YVaTUe+z",
+	"ScAHgvsWz/k/ZzXcq8/5O9WgdgizJcUW8oKtaRRLHUApqAm/YaJLQncJ7hM0F9q/bTES1ODx+g2xgTSO",
+	"Qezl0f4J60BYs1GVh0anVQSwvoZ0dL3THYjQBVRdob1XXVHdJyKN45DMGBWqCAeAxbrtq0eEDsScKo2W",
+	"I4xM5ln2AFjMKq7iiDZ6zxrRA6ju1x198/fl22x81Fkk3uaq1C4EPNrqh1urjf8abHkUA+O1JAokYiYF",
+	"2pgJ8R2J6KLgk8lgP1kyEF4opgfue1mCogXzE9jxFARHLxqC9e4XUXnJMihvFgB9RB73DvI3be0uBRJT",
+	"SJuvAXVhqsTVc1jgak3izvkJVJDi8mw99aC+gw3hgR9CBP+AV7bXmKPkQQ3n1NJI7MzGdFVI7DNIrHDo",
+	"RySWmDvOC4XqMwC4AlrpBsCmNfCihldfj+kn4IsCiyDC6S1FjWnnQZf/Jk9UC1xKGwOV3jlB2OOOAvbY",
+	"9o7lC8hJLOZBZLp/MaHHT9ypAJ6Hm/Fnyrq5YF9Jss3XyogPunA1Rml2DfcAskgb0icw4Wen0VHVGDkr",
+	"h5Qr4wgAyl0RVAqZTgrWrYKmMOy1Ma5UqdNlYKmHs+fbouBlACs5bmDGbAZvhDQZF1CYQhI7JKjZUQZg",
+	"GWJBktsMEbtbCea0mma/FjinBx749nymdAUuyyfZVeuF/e7v9l9Xa9CmTq0Yv4Pkt5/kwKVdcuwwjXyU",
+	"Ix/UCMI1fTykHGFpPeCRx6EPkEd/h2eJFKzhSbI5LwUriAfgBmtSrXI2W5lwNZbJjOpWv5Wm8OZSnI1l",
+	"5Vs2nEp5vToM6b176d4jke4z/MfOYn0EEBPRXHKhVQmU8SEm6P740tFh0yPOvp/vFWkLV4SOJ7aShvIv",
+	"LBml15dHuUQkPmiQTDOsD4QIYzdmgjaAngLYnjmp4NcQEihV12Zu2DUgUxlDKeEsttuVXGmHt1PFRlf/",
+	"8x//Ge4EXikrckzenb8aCMgSwIorZKr1nMgE/q8A+Q/HMJUK3oHELCVjsOFJQgcilnI+pKPrgMwTqAYR",
+	"gGehE8sRjaECvEusyYr4QQl6wEYZiHYqYoAczI33SSosInrY6diV7EBh947tohr1F0NVLOfdk93Dtv5l",
+	"YrIKnUd1+rUjKi9SxlICF2ScxnFwL+XMHjItvy7ZtklsV1nAVUuy0ineMNrL58cmOm0mE7kiEynYUVaS",
+	"ZSaxKJliQhvhw/WDuvutkl4W9lUmvcwdFLGY37CEF0BcCudqXWBYLcVtXb1bJ4If6PMbVfswSqyZWLyf",
+	"oDHDAu/OX5H2aMoABJZCpihEXHMpdgKrIwbE+z6AcjFZHBkoaxgiBi0ajc8FnRXkLEhUJ2YFWxHZ9Vm0",
+	"qy8T39WQp8m3U8DlwVm1PVUJa7x8iqq0651odTDTp3Q0RcZGnoRQBUmGjCAUgJYOwd2q+D5ohKfwU63Z",
+	"bG4RfGWqR3JW4xiwVP/UP22/fbuLnc5ivf0l35SHw/pbttEsc+ajJjrk3f0Sdby9+7v99+LKPEiYThZ3",
+	"CxWptNq6xrFKTNswO8gL+BtQ30nobCY8Cl3Ja8YhLJLe7tSYer1Bf5qtd5W9y3WSwX7NmYigKp6ISJQC",
+	"DkNAbqdUg3kNTBeaaltUijvIa4cMXhUjppNFSQbcLbLzTuKmTndw8w7chB9kzbeqCFwwyLLPKBkKRW+g",
+	"BKApbsuxY8d+iW1ElQEoHiFviRRHBagTrEzpbMS2agXXA9F2JSNJeLMXhPAK1WnCCBe5TMl+DbMi2+E8",
+	"YTdcpuoKR+Blm4QB2T8EZHxFZA5mnwmkERUDgcA6oLzIVKNpGEtl2pjqemQay38XuKj3r1fYjlagrvxd",
+	"m1ofxMZabJcKLUU56q2SIdA9YF5VwC0dE/SyZIWuWkErTeJWvzXVet7f3d3b/67b6/a6e/3ve9/3QILY",
+	"TpYKcz07IU++O/zBwc+bv7/r9X4geZUqOKXh9ydP9ktVsjLXWDdXKWClKtSYl2yBF5PMMzS2bqVCJSvz",
+	"xttjs9i7b58/PSEWAibmw4Sivp4rL1xh7HhFb+8gDD6accGVtmVB8i/Rq16talVWH5K3gthSRjBCF7vo",
+	"tTljFQ1e+KHJpH359vJspypC3mtmTCvaOc5FmCJtmkaciRFTO4j1ZeHeKBjKVcois7QZTjVPyIzNhgA5",
+	"kSNveQ1W9HeO8NWgcgGYqfnngkwSam212C7UXOGjpUkgWONysy/eXxZh+PKmHBad10oB+mi5sVf8hgnw",
+	"LJrLAjf/zGs8GglLR9pokCwee41OGY0r6dOWQlWQrERFJGdOqmfoSfOEjfkHEmaMdxVa+B0w16l0FgwE",
+	"FLh3J4GrWJeb8LoEdAko7KJI+K+d47PnnZds0ScvT/8agiUvPLYSGT7ok58YTVgCz48AjWmkVX7pl7cC",
+	"w5tgn/DQzDaZ1y3esSv2M1zY3Ko+sUhNgf2hiCnkUz2G6kLpSawPZwnQIvdTBb5gRdrh/4InP16+fXn6",
+	"JtxxlfMs9uK781fF4Tr4mjrGtGW0zAXeVcSyRTIMrWKBbYGIec5Mav5Gu12B+k1TFd2cZq5+xNBjNCm4",
+	"5gNi4RSpIheaiogmEXGhKwPR9u9gQa49aT5jStPZ3P/RU6k8Vh2I/E7ZJyw3DHFFmPhbygx3c+F2nuiE",
+	"CoWhAlgX0bxL9UDEjCpXMNHcRrmtWgoZYnI8xkIpQ6N6URLRRWEnsqOoArcHyUaOi/WisghnatqbxBQ6",
+	"HmPOjVc+DQEa50a9846MrO5X9cZDeLhtow9IaWISsw4YczxBRoyUiyJcIADo54Imi2AgEDFT0/ja5WVL",
+	"VNGOz553yXOt0DAEvKwU04qYi2pWUl0nfKQH4gRVys6FVQw6Z1gApi0k4QKLLcLQA8hYvKFxkJnXjWI+",
+	"EC5OUCZ8wsWOrf60ILZGwNjo/VFhJ+ysK1bmKacxG2lE7CwVtTTz6gAbZATtxUJ2gHkGYp7IKB1pqK8c",
+	"kV7vYAdyORdE02tmYT8v8UoRQkDmLnwYQmG7opAKAzI0x4+hKUVClFhhl4AihidT+PvAZUsOWn3S7XY/",
+	"hkX2T/W043TlNfN9MbtROmF0Zmv7GuHdDs/eXlwSc/nyz3DDXsOFZoYYB8L8qzCsF5J3lF7EDQb4m+t0",
+	"3ejenhyfP5eXjkNAt+EjQ/7FIYb5yOAf3YG4zI/y84v9x0/yYmxYB3RRWlNz8gbuxlTwCpUGL0c04VKv",
+	"GrodnLfTgY0D2u/1oEKbIR9FRnTONY0duqlCDFPkMZfNe9g7QAkjMuyATGfaiCpygm0wdDrnOPwCASDS",
+	"YemNQnUk02VhUO5y8JItgizY6jWOs0y2c96BoM2Pv378vwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

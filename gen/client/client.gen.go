@@ -1173,6 +1173,7 @@ type ServerMetadata struct {
 	TokenEndpoint                                      string    `json:"token_endpoint"`
 	TokenEndpointAuthMethodsSupported                  *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
 	TokenEndpointAuthSigningAlgValuesSupported         *[]string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	UserinfoEndpoint                                   *string   `json:"userinfo_endpoint,omitempty"`
 }
 
 // Session defines model for Session.
@@ -1400,6 +1401,17 @@ type UserCreate struct {
 
 	// Username Example: BR0001
 	Username Username `json:"username"`
+}
+
+// UserInfo defines model for UserInfo.
+type UserInfo struct {
+	Email             *string            `json:"email,omitempty"`
+	EmailVerified     *bool              `json:"email_verified,omitempty"`
+	FamilyName        *string            `json:"family_name,omitempty"`
+	GivenName         *string            `json:"given_name,omitempty"`
+	Name              *string            `json:"name,omitempty"`
+	PreferredUsername *string            `json:"preferred_username,omitempty"`
+	Sub               openapi_types.UUID `json:"sub"`
 }
 
 // UserList defines model for UserList.
@@ -2423,6 +2435,26 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /oauth/token (the `CreateToken` operationId).
 	CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserInfo The user's claims (OpenID Connect UserInfo)
+	//
+	// OpenID Connect Core §5.3: with an access token whose scope holds
+	// `openid` (`Authorization: Bearer`), of any application, the claims
+	// its scopes release: `sub` always, `preferred_username`, `name`,
+	// `given_name`, `family_name` with `profile`, `email` and
+	// `email_verified` with `email`. No token or a bad one is 401 with an
+	// RFC 6750 challenge; one without `openid` is 403
+	// `insufficient_scope`.
+	//
+	// Corresponds with GET /oauth/userinfo (the `GetUserInfo` operationId).
+	GetUserInfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostUserInfo The user's claims, by POST
+	//
+	// As `GET` (OpenID Connect Core §5.3.1); the token in `Authorization`.
+	//
+	// Corresponds with POST /oauth/userinfo (the `PostUserInfo` operationId).
+	PostUserInfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPISpec This contract
 	//
@@ -3865,6 +3897,46 @@ func (c *Client) CreateToken(ctx context.Context, body CreateTokenJSONRequestBod
 // Corresponds with POST /oauth/token (the `CreateToken` operationId).
 func (c *Client) CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserInfo The user's claims (OpenID Connect UserInfo)
+//
+// OpenID Connect Core §5.3: with an access token whose scope holds
+// `openid` (`Authorization: Bearer`), of any application, the claims
+// its scopes release: `sub` always, `preferred_username`, `name`,
+// `given_name`, `family_name` with `profile`, `email` and
+// `email_verified` with `email`. No token or a bad one is 401 with an
+// RFC 6750 challenge; one without `openid` is 403
+// `insufficient_scope`.
+//
+// Corresponds with GET /oauth/userinfo (the `GetUserInfo` operationId).
+func (c *Client) GetUserInfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserInfoRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostUserInfo The user's claims, by POST
+//
+// As `GET` (OpenID Connect Core §5.3.1); the token in `Authorization`.
+//
+// Corresponds with POST /oauth/userinfo (the `PostUserInfo` operationId).
+func (c *Client) PostUserInfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostUserInfoRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -6372,6 +6444,60 @@ func NewCreateTokenRequestWithBody(server string, contentType string, body io.Re
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetUserInfoRequest constructs an http.Request for the GetUserInfo method
+func NewGetUserInfoRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oauth/userinfo")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostUserInfoRequest constructs an http.Request for the PostUserInfo method
+func NewPostUserInfoRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oauth/userinfo")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -9537,6 +9663,30 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /oauth/token (the `CreateToken` operationId).
 	CreateTokenWithFormdataBodyWithResponse(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateTokenResponse, error)
 
+	// GetUserInfoWithResponse The user's claims (OpenID Connect UserInfo)
+	//
+	// OpenID Connect Core §5.3: with an access token whose scope holds
+	// `openid` (`Authorization: Bearer`), of any application, the claims
+	// its scopes release: `sub` always, `preferred_username`, `name`,
+	// `given_name`, `family_name` with `profile`, `email` and
+	// `email_verified` with `email`. No token or a bad one is 401 with an
+	// RFC 6750 challenge; one without `openid` is 403
+	// `insufficient_scope`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oauth/userinfo (the `GetUserInfo` operationId).
+	GetUserInfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetUserInfoResponse, error)
+
+	// PostUserInfoWithResponse The user's claims, by POST
+	//
+	// As `GET` (OpenID Connect Core §5.3.1); the token in `Authorization`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /oauth/userinfo (the `PostUserInfo` operationId).
+	PostUserInfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PostUserInfoResponse, error)
+
 	// GetOpenAPISpecWithResponse This contract
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11926,6 +12076,214 @@ func (r CreateTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserInfoResponse200Headers the declared response headers of an HTTP 200 response for GetUserInfo
+type GetUserInfoResponse200Headers struct {
+	CacheControl *string
+}
+
+// GetUserInfoResponse401Headers the declared response headers of an HTTP 401 response for GetUserInfo
+type GetUserInfoResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetUserInfoResponse403Headers the declared response headers of an HTTP 403 response for GetUserInfo
+type GetUserInfoResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetUserInfoResponse431Headers the declared response headers of an HTTP 431 response for GetUserInfo
+type GetUserInfoResponse431Headers struct {
+	CacheControl *string
+}
+
+// GetUserInfoResponse503Headers the declared response headers of an HTTP 503 response for GetUserInfo
+type GetUserInfoResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetUserInfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserInfo
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OAuthForbidden
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *OAuthHeaderTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OAuthUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetUserInfoResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetUserInfoResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetUserInfoResponse403Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetUserInfoResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserInfoResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserInfoResponse) GetJSON200() *UserInfo {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserInfoResponse) GetJSON401() *OAuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetUserInfoResponse) GetJSON403() *OAuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetUserInfoResponse) GetJSON431() *OAuthHeaderTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUserInfoResponse) GetJSON503() *OAuthUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserInfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserInfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserInfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserInfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostUserInfoResponse200Headers the declared response headers of an HTTP 200 response for PostUserInfo
+type PostUserInfoResponse200Headers struct {
+	CacheControl *string
+}
+
+// PostUserInfoResponse401Headers the declared response headers of an HTTP 401 response for PostUserInfo
+type PostUserInfoResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PostUserInfoResponse403Headers the declared response headers of an HTTP 403 response for PostUserInfo
+type PostUserInfoResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// PostUserInfoResponse431Headers the declared response headers of an HTTP 431 response for PostUserInfo
+type PostUserInfoResponse431Headers struct {
+	CacheControl *string
+}
+
+// PostUserInfoResponse503Headers the declared response headers of an HTTP 503 response for PostUserInfo
+type PostUserInfoResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PostUserInfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserInfo
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OAuthForbidden
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *OAuthHeaderTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OAuthUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PostUserInfoResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PostUserInfoResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PostUserInfoResponse403Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *PostUserInfoResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostUserInfoResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostUserInfoResponse) GetJSON200() *UserInfo {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostUserInfoResponse) GetJSON401() *OAuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostUserInfoResponse) GetJSON403() *OAuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r PostUserInfoResponse) GetJSON431() *OAuthHeaderTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostUserInfoResponse) GetJSON503() *OAuthUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostUserInfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostUserInfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostUserInfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostUserInfoResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19421,6 +19779,42 @@ func (c *ClientWithResponses) CreateTokenWithFormdataBodyWithResponse(ctx contex
 	return ParseCreateTokenResponse(rsp)
 }
 
+// GetUserInfoWithResponse The user's claims (OpenID Connect UserInfo)
+//
+// OpenID Connect Core §5.3: with an access token whose scope holds
+// `openid` (`Authorization: Bearer`), of any application, the claims
+// its scopes release: `sub` always, `preferred_username`, `name`,
+// `given_name`, `family_name` with `profile`, `email` and
+// `email_verified` with `email`. No token or a bad one is 401 with an
+// RFC 6750 challenge; one without `openid` is 403
+// `insufficient_scope`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oauth/userinfo (the `GetUserInfo` operationId).
+func (c *ClientWithResponses) GetUserInfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetUserInfoResponse, error) {
+	rsp, err := c.GetUserInfo(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserInfoResponse(rsp)
+}
+
+// PostUserInfoWithResponse The user's claims, by POST
+//
+// As `GET` (OpenID Connect Core §5.3.1); the token in `Authorization`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /oauth/userinfo (the `PostUserInfo` operationId).
+func (c *ClientWithResponses) PostUserInfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PostUserInfoResponse, error) {
+	rsp, err := c.PostUserInfo(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostUserInfoResponse(rsp)
+}
+
 // GetOpenAPISpecWithResponse This contract
 //
 // Returns a wrapper object for the known response body format(s).
@@ -22288,6 +22682,220 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUserInfoResponse parses an HTTP response from a GetUserInfoWithResponse call
+func ParseGetUserInfoResponse(rsp *http.Response) (*GetUserInfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserInfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserInfo
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OAuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest OAuthHeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OAuthUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetUserInfoResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetUserInfoResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetUserInfoResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetUserInfoResponse431Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUserInfoResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostUserInfoResponse parses an HTTP response from a PostUserInfoWithResponse call
+func ParsePostUserInfoResponse(rsp *http.Response) (*PostUserInfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostUserInfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserInfo
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OAuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest OAuthHeaderTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OAuthUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PostUserInfoResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers PostUserInfoResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PostUserInfoResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 431:
+		var headers PostUserInfoResponse431Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostUserInfoResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

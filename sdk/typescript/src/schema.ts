@@ -91,6 +91,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/userinfo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The user's claims (OpenID Connect UserInfo)
+         * @description OpenID Connect Core §5.3: with an access token whose scope holds
+         *     `openid` (`Authorization: Bearer`), of any application, the claims
+         *     its scopes release: `sub` always, `preferred_username`, `name`,
+         *     `given_name`, `family_name` with `profile`, `email` and
+         *     `email_verified` with `email`. No token or a bad one is 401 with an
+         *     RFC 6750 challenge; one without `openid` is 403
+         *     `insufficient_scope`.
+         */
+        get: operations["getUserInfo"];
+        put?: never;
+        /**
+         * The user's claims, by POST
+         * @description As `GET` (OpenID Connect Core §5.3.1); the token in `Authorization`.
+         */
+        post: operations["postUserInfo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/revoke": {
         parameters: {
             query?: never;
@@ -1474,6 +1504,16 @@ export interface components {
             login?: string;
             password?: string;
         };
+        UserInfo: {
+            /** Format: uuid */
+            sub: string;
+            preferred_username?: string;
+            name?: string;
+            given_name?: string;
+            family_name?: string;
+            email?: string;
+            email_verified?: boolean;
+        };
         TokenRequest: {
             /** @enum {string} */
             grant_type: "password" | "refresh_token" | "client_credentials" | "http://auth0.com/oauth/grant-type/mfa-otp" | "http://auth0.com/oauth/grant-type/mfa-recovery-code" | "authorization_code";
@@ -1602,6 +1642,7 @@ export interface components {
         };
         ServerMetadata: {
             issuer: string;
+            userinfo_endpoint?: string;
             authorization_endpoint?: string;
             response_modes_supported?: string[];
             code_challenge_methods_supported?: string[];
@@ -2255,6 +2296,16 @@ export interface components {
         };
     };
     responses: {
+        /** @description The user's claims, by the token's scopes. */
+        UserInfo: {
+            headers: {
+                "Cache-Control": components["headers"]["NoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["UserInfo"];
+            };
+        };
         /** @description A hosted page (sign-in, second step), with no-store and no framing. */
         HostedPage: {
             headers: {
@@ -2952,6 +3003,38 @@ export interface operations {
             400: components["responses"]["HostedErrorPage"];
             413: components["responses"]["OAuthTooLarge"];
             429: components["responses"]["OAuthTooManyRequests"];
+            431: components["responses"]["OAuthHeaderTooLarge"];
+            503: components["responses"]["OAuthUnavailable"];
+        };
+    };
+    getUserInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["UserInfo"];
+            401: components["responses"]["OAuthUnauthorized"];
+            403: components["responses"]["OAuthForbidden"];
+            431: components["responses"]["OAuthHeaderTooLarge"];
+            503: components["responses"]["OAuthUnavailable"];
+        };
+    };
+    postUserInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["UserInfo"];
+            401: components["responses"]["OAuthUnauthorized"];
+            403: components["responses"]["OAuthForbidden"];
             431: components["responses"]["OAuthHeaderTooLarge"];
             503: components["responses"]["OAuthUnavailable"];
         };
