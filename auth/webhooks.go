@@ -17,7 +17,7 @@ var WebhookEvents = []string{
 	"application.create", "application.delete", "application.update",
 	"application.member.add", "application.member.remove",
 	"application_jwks.put", "application_secret.create", "application_secret.delete",
-	"client.authenticate", "client_credentials",
+	"client.authenticate", "client_credentials", "code.reuse",
 	"email.verify", "lockout", "login", "mail.send",
 	"mfa.challenge", "mfa.enable", "mfa.enroll", "mfa.recovery_codes", "mfa.remove", "mfa.verify",
 	"password.forgot", "password.reset",
