@@ -44,26 +44,40 @@ func (j secureJar) https(u *url.URL) *url.URL {
 func (j secureJar) SetCookies(u *url.URL, cs []*http.Cookie) { j.Jar.SetCookies(j.https(u), cs) }
 func (j secureJar) Cookies(u *url.URL) []*http.Cookie        { return j.Jar.Cookies(j.https(u)) }
 
-// contractTransport validates each exchange against the contract.
-type contractTransport struct{ t testing.TB }
+// contractTransport validates each exchange with gatehouse (every host,
+// or only host when set) against the contract.
+type contractTransport struct {
+	t    testing.TB
+	host string
+}
 
 func (c contractTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if c.host != "" && req.URL.Host != c.host {
+		return http.DefaultTransport.RoundTrip(req)
+	}
 	loadContract(c.t)
 	d := &conformance.Doer{Contract: contract.c, ReportBodies: true, Report: func(p string) { c.t.Errorf("%s", p) },
 		Next: &http.Client{Transport: http.DefaultTransport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	return d.Do(req)
 }
 
-func newBrowser(t testing.TB, server string) *browser {
+// newBrowser is a browser that follows redirects to server (validated
+// against the contract) and to the other servers given (a relying party's,
+// not validated), and stops at any other.
+func newBrowser(t testing.TB, server string, others ...string) *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	host := strings.TrimPrefix(server, "http://")
+	followed := map[string]bool{host: true}
+	for _, o := range others {
+		followed[strings.TrimPrefix(o, "http://")] = true
+	}
 	return &browser{t: t, Client: &http.Client{
-		Jar: secureJar{jar}, Transport: contractTransport{t},
+		Jar: secureJar{jar}, Transport: contractTransport{t, host},
 		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-			if req.URL.Host != host {
+			if !followed[req.URL.Host] {
 				return http.ErrUseLastResponse
 			}
 			return nil
@@ -165,7 +179,7 @@ func TestCodeFlowGoClients(t *testing.T) {
 	admin := s.adminToken(t)
 	alice := s.createUser(t, admin, client.UserCreate{Username: "alice", Password: "alice-password", Email: ptr(client.Email("alice@example.com")), FirstName: ptr("Alice"), LastName: ptr("Liddell")})
 	cc := s.newCodeClient(t, admin, "dashboard", alice)
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: contractTransport{t}})
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: contractTransport{t: t}})
 	provider, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
@@ -351,7 +365,7 @@ func TestCodeFlowFaults(t *testing.T) {
 		p := b.signIn(issuer, b.get(authURL(nil)), "bob", "bob-password")
 		return p.location(t).Query().Get("code")
 	}
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: contractTransport{t}})
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: contractTransport{t: t}})
 	provider, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
 		t.Fatal(err)
@@ -423,7 +437,7 @@ func TestUserInfo(t *testing.T) {
 	carol := s.createUser(t, admin, client.UserCreate{Username: "carol", Password: "carol-password"})
 	cc := s.newCodeClient(t, admin, "info", carol)
 	verifier := oauth2.GenerateVerifier()
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: contractTransport{t}})
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: contractTransport{t: t}})
 	provider, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
 		t.Fatal(err)
@@ -440,8 +454,12 @@ func TestUserInfo(t *testing.T) {
 		r.JSON200.Sub != carol.Id || r.JSON200.PreferredUsername != nil {
 		t.Errorf("POST with openid alone: %v %s", err, r.Body)
 	}
-	get := func(editors ...client.RequestEditorFn) (*http.Response, error) { return s.Client.GetUserInfo(c, editors...) }
-	post := func(editors ...client.RequestEditorFn) (*http.Response, error) { return s.Client.PostUserInfo(c, editors...) }
+	get := func(editors ...client.RequestEditorFn) (*http.Response, error) {
+		return s.Client.GetUserInfo(c, editors...)
+	}
+	post := func(editors ...client.RequestEditorFn) (*http.Response, error) {
+		return s.Client.PostUserInfo(c, editors...)
+	}
 	for method, call := range map[string]func(...client.RequestEditorFn) (*http.Response, error){"GET": get, "POST": post} {
 		resp, err := call(bearer(admin))
 		readBody(t, resp, err)
