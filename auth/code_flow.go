@@ -24,10 +24,6 @@ import (
 // CodeTTL is how long an authorization code lives.
 const CodeTTL = 60 * time.Second
 
-// ErrSecondStep is returned by SignInPassword for a user with a second
-// factor: the password was right, and the hosted page asks for a code.
-var ErrSecondStep = errors.New("a second step is required")
-
 // SignedIn is a user who signed in on the hosted page: when, and how
 // (RFC 8176).
 type SignedIn struct {
@@ -40,7 +36,8 @@ type SignedIn struct {
 // is checked (lockout, the per-user failure counter, one hash for an
 // unknown user, the one login rule, audit). Every failure is
 // ErrInvalidCredentials, the cause in the audit log; a user with a
-// second factor gets what is signed in so far and ErrSecondStep.
+// second factor gets an *MFARequiredError, whose mfa_token the hosted
+// page carries to SignInSecondStep.
 func (s *Service) SignInPassword(ctx context.Context, r AuthRequest, login, password string, cl Origin) (SignedIn, error) {
 	u, err := s.checkPassword(ctx, login, password, cl)
 	if err != nil {
@@ -58,14 +55,34 @@ func (s *Service) SignInPassword(ctx context.Context, r AuthRequest, login, pass
 		s.Audit(ctx, cl.event("login", "failure", u.ID, u.ID, cause))
 		return SignedIn{}, ErrInvalidCredentials
 	}
-	in := SignedIn{User: u, AuthTime: s.now().Truncate(time.Second), AMR: []string{AMRPassword}}
 	if u.MFAEnabled {
-		// The hosted page does not take the second step yet: the
-		// sign-in stops here, as a dialect login of such a user does.
-		s.Audit(ctx, cl.event("login", "failure", u.ID, u.ID, causeMFARequired))
-		return in, ErrSecondStep
+		return SignedIn{}, s.mfaChallenge(ctx, u, r.App, "", cl)
 	}
-	return in, nil
+	return SignedIn{User: u, AuthTime: s.now().Truncate(time.Second), AMR: []string{AMRPassword}}, nil
+}
+
+// totpCodeRE is what a TOTP code looks like; anything else typed on the
+// second step is taken for a recovery code.
+var totpCodeRE = regexp.MustCompile(`^[0-9]{6}$`)
+
+// SignInSecondStep completes a hosted sign-in with the second step: the
+// mfa_token SignInPassword gave and a TOTP code or a recovery code, as the
+// mfa grants check them (one use, 5 minutes, bound to the user and r's
+// application, 5 wrong codes, audited). Every failure is
+// ErrInvalidGrant.
+func (s *Service) SignInSecondStep(ctx context.Context, r AuthRequest, mfaToken, code string, cl Origin) (SignedIn, error) {
+	code = strings.TrimSpace(code)
+	req := MFALoginRequest{MFAToken: mfaToken, AppID: r.App.ID, Origin: cl}
+	if totpCodeRE.MatchString(code) {
+		req.OTP = code
+	} else {
+		req.RecoveryCode = code
+	}
+	_, u, _, amr, err := s.secondStep(ctx, req)
+	if err != nil {
+		return SignedIn{}, err
+	}
+	return SignedIn{User: u, AuthTime: s.now().Truncate(time.Second), AMR: amr}, nil
 }
 
 // oidcScopes are the scopes of OpenID Connect itself, which any signed-in

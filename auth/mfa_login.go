@@ -93,18 +93,34 @@ type MFALoginRequest struct {
 // against the mfa_token (not the password's lockout) and audited, and
 // MaxMFAFailures of them kill it.
 func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Tokens, error) {
+	t, u, app, amr, err := s.secondStep(ctx, r)
+	if err != nil {
+		return Tokens{}, err
+	}
+	role, err := s.st.GetRole(ctx, u.Role)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("get role %q: %w", u.Role, err)
+	}
+	return s.issueSession(ctx, u, role, app, grantedScope(role, t.Scope), "", 0, true, amr, r.Origin, methodName(amr))
+}
+
+// secondStep checks and spends r's mfa_token with its code, for the mfa
+// grants and the hosted page's second step alike, and returns the token,
+// its user and application (checked by the one login rule) and how the
+// user authenticated.
+func (s *Service) secondStep(ctx context.Context, r MFALoginRequest) (store.MFAToken, store.User, store.Application, []string, error) {
 	hash := jose.HashRandomSecret(r.MFAToken)
 	t, err := s.st.GetMFAToken(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		s.Audit(ctx, r.Origin.event("mfa.verify", "failure", "", "", "unknown mfa_token"))
-		return Tokens{}, ErrInvalidGrant
+		return store.MFAToken{}, store.User{}, store.Application{}, nil, ErrInvalidGrant
 	}
 	if err != nil {
-		return Tokens{}, fmt.Errorf("get mfa token: %w", err)
+		return store.MFAToken{}, store.User{}, store.Application{}, nil, fmt.Errorf("get mfa token: %w", err)
 	}
-	fail := func(reason string) (Tokens, error) {
+	fail := func(reason string) (store.MFAToken, store.User, store.Application, []string, error) {
 		s.Audit(ctx, r.Origin.event("mfa.verify", "failure", t.UserID, t.UserID, reason))
-		return Tokens{}, ErrInvalidGrant
+		return store.MFAToken{}, store.User{}, store.Application{}, nil, ErrInvalidGrant
 	}
 	now := s.now()
 	switch {
@@ -122,18 +138,18 @@ func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Tokens, erro
 		return fail("user deleted")
 	}
 	if err != nil {
-		return Tokens{}, fmt.Errorf("get user: %w", err)
+		return store.MFAToken{}, store.User{}, store.Application{}, nil, fmt.Errorf("get user: %w", err)
 	}
 	app, err := s.st.GetApplication(ctx, t.AppID)
 	if errors.Is(err, store.ErrNotFound) {
 		return fail("application deleted")
 	}
 	if err != nil {
-		return Tokens{}, fmt.Errorf("get application: %w", err)
+		return store.MFAToken{}, store.User{}, store.Application{}, nil, fmt.Errorf("get application: %w", err)
 	}
 	member, err := s.st.IsMember(ctx, app.ID, u.ID)
 	if err != nil {
-		return Tokens{}, fmt.Errorf("check membership: %w", err)
+		return store.MFAToken{}, store.User{}, store.Application{}, nil, fmt.Errorf("check membership: %w", err)
 	}
 	if cause := s.refusal(u, app, member); cause != "" {
 		return fail(cause)
@@ -148,20 +164,16 @@ func (s *Service) LoginMFA(ctx context.Context, r MFALoginRequest) (Tokens, erro
 	if !ok {
 		n, err := s.st.FailMFAToken(ctx, hash)
 		if err != nil {
-			return Tokens{}, fmt.Errorf("count wrong code: %w", err)
+			return store.MFAToken{}, store.User{}, store.Application{}, nil, fmt.Errorf("count wrong code: %w", err)
 		}
 		return fail(fmt.Sprintf("wrong %s (%d of %d)", methodName(amr), n, MaxMFAFailures))
 	}
 	if err := s.st.SpendMFAToken(ctx, hash, MaxMFAFailures, now); errors.Is(err, store.ErrTokenSpent) {
 		return fail("mfa_token already used")
 	} else if err != nil {
-		return Tokens{}, fmt.Errorf("spend mfa token: %w", err)
+		return store.MFAToken{}, store.User{}, store.Application{}, nil, fmt.Errorf("spend mfa token: %w", err)
 	}
-	role, err := s.st.GetRole(ctx, u.Role)
-	if err != nil {
-		return Tokens{}, fmt.Errorf("get role %q: %w", u.Role, err)
-	}
-	return s.issueSession(ctx, u, role, app, grantedScope(role, t.Scope), "", 0, true, amr, r.Origin, methodName(amr))
+	return t, u, app, amr, nil
 }
 
 func methodName(amr []string) string {

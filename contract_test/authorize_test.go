@@ -8,8 +8,10 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -472,6 +474,64 @@ func TestUserInfo(t *testing.T) {
 			if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("%s with %s: %d %s", method, name, resp.StatusCode, resp.Header)
 			}
+		}
+	}
+}
+
+// TestCodeFlowSecondStep: a user with a TOTP factor is asked for a code
+// after the password on the hosted page; a wrong one shows the page
+// again, a TOTP code or a recovery code completes the sign-in, and the
+// ID token's amr says which.
+func TestCodeFlowSecondStep(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	s, issuer := newSelfIssuedServer(t, withClock(clk))
+	admin := s.adminToken(t)
+	erin := s.createUser(t, admin, client.UserCreate{Username: "erin", Password: "erin-password"})
+	secret, _, recovery := enrol(t, s, clk, s.login(t, "erin", "erin-password").AccessToken)
+	cc := s.newCodeClient(t, admin, "second", erin)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: contractTransport{t: t}})
+	provider, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := cc.config(provider, oidc.ScopeOpenID)
+	verifier := oauth2.GenerateVerifier()
+	b := newBrowser(t, issuer)
+
+	for _, tc := range []struct {
+		name string
+		code func() string
+		amr  []string
+	}{
+		{"totp", func() string { clk.Advance(30 * time.Second); return totpCode(t, secret, clk.Now()) }, []string{"pwd", "otp"}},
+		{"recovery code", func() string { return recovery[0] }, []string{"pwd", "mfa"}},
+	} {
+		step := b.signIn(issuer, b.get(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier))), "erin", "erin-password")
+		if step.status != 200 || !strings.Contains(step.body, `<label for="code">Code</label>`) || step.form().Get("mfa_token") == "" {
+			t.Fatalf("%s: the second step: %d\n%s", tc.name, step.status, step.body)
+		}
+		f := step.form()
+		f.Set("code", "000000")
+		again := b.post(issuer+"/oauth/authorize", f)
+		if again.status != 200 || !strings.Contains(again.body, "Wrong or expired code.") {
+			t.Errorf("%s: a wrong code: %d\n%s", tc.name, again.status, again.body)
+		}
+		f = again.form()
+		f.Set("code", tc.code())
+		done := b.post(issuer+"/oauth/authorize", f)
+		if done.status != http.StatusSeeOther {
+			t.Fatalf("%s: %d\n%s", tc.name, done.status, done.body)
+		}
+		tok, err := cfg.Exchange(ctx, done.location(t).Query().Get("code"), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatalf("%s: exchange: %v", tc.name, err)
+		}
+		raw, _ := tok.Extra("id_token").(string)
+		idt, err := provider.Verifier(&oidc.Config{ClientID: cc.app.Id.String(), Now: clk.Now}).Verify(ctx, raw)
+		var claims struct{ AMR []string }
+		if err != nil || idt.Claims(&claims) != nil || !slices.Equal(claims.AMR, tc.amr) {
+			t.Errorf("%s: ID token %v, amr %v, want %v", tc.name, err, claims.AMR, tc.amr)
 		}
 	}
 }

@@ -77,14 +77,16 @@ func (h *Handlers) AuthorizeForm(ctx context.Context, req api.AuthorizeFormReque
 		Request: deref(b.Request), RequestURI: deref(b.RequestUri), Repeated: infoFrom(ctx).repeated,
 	}
 	var signIn *signInForm
-	if b.Login != nil || b.Password != nil || b.CsrfToken != nil {
-		signIn = &signInForm{login: deref(b.Login), password: deref(b.Password), csrf: deref(b.CsrfToken)}
+	if b.Login != nil || b.Password != nil || b.CsrfToken != nil || b.MfaToken != nil || b.Code != nil {
+		signIn = &signInForm{login: deref(b.Login), password: deref(b.Password), csrf: deref(b.CsrfToken),
+			mfaToken: deref(b.MfaToken), code: deref(b.Code)}
 	}
 	return h.authorize(ctx, p, signIn, http.StatusSeeOther)
 }
 
-// signInForm is what the sign-in page posts besides the request.
-type signInForm struct{ login, password, csrf string }
+// signInForm is what the sign-in page (login, password) or the second
+// step's (mfaToken, code) posts besides the request.
+type signInForm struct{ login, password, csrf, mfaToken, code string }
 
 // authorize answers an authorization request, and the sign-in form when
 // f is not nil; a redirect has status redirect (302 for GET, 303 after a
@@ -112,12 +114,20 @@ func (h *Handlers) authorize(ctx context.Context, p auth.AuthParams, f *signInFo
 	if cookie == "" || !csrfMatches(f.csrf, cookie, p) {
 		return h.errorPage("the sign-in form has expired or was not made for this request: go back to the application and start again")
 	}
-	in, err := h.svc.SignInPassword(ctx, r, f.login, f.password, originFrom(ctx))
+	var in auth.SignedIn
+	var mfa *auth.MFARequiredError
+	if f.mfaToken != "" {
+		in, err = h.svc.SignInSecondStep(ctx, r, f.mfaToken, f.code, originFrom(ctx))
+	} else {
+		in, err = h.svc.SignInPassword(ctx, r, f.login, f.password, originFrom(ctx))
+	}
 	switch {
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return h.signInPage(r, p, cookie, f.login, "Invalid username or password.")
-	case errors.Is(err, auth.ErrSecondStep):
-		return h.errorPage("this account has a second factor, which the hosted sign-in does not take yet")
+	case errors.As(err, &mfa):
+		return h.formPage(pages.SecondStep, r, p, cookie, pages.Data{}, pages.Field{Name: "mfa_token", Value: mfa.MFAToken})
+	case errors.Is(err, auth.ErrInvalidGrant):
+		return h.formPage(pages.SecondStep, r, p, cookie, pages.Data{Error: "Wrong or expired code."}, pages.Field{Name: "mfa_token", Value: f.mfaToken})
 	case err != nil:
 		return pageResponse{}, err
 	}
@@ -149,9 +159,16 @@ func (h *Handlers) authResponse(r auth.AuthRequest, fields url.Values, redirect 
 	return h.page(http.StatusOK, pages.FormPost, pages.Data{Client: r.App.Name, Action: r.RedirectURI, Fields: list}, r.RedirectURI, "")
 }
 
-// signInPage shows the sign-in page for r, with its CSRF token, setting
-// the cookie the token is bound to when the browser has none.
+// signInPage shows the sign-in page for r.
 func (h *Handlers) signInPage(r auth.AuthRequest, p auth.AuthParams, cookie, login, problem string) (pageResponse, error) {
+	return h.formPage(pages.SignIn, r, p, cookie, pages.Data{Login: login, Error: problem})
+}
+
+// formPage shows the page name, whose form continues the request p, with
+// its CSRF token and the request's parameters and extra as hidden
+// fields, setting the cookie the token is bound to when the browser has
+// none.
+func (h *Handlers) formPage(name string, r auth.AuthRequest, p auth.AuthParams, cookie string, d pages.Data, extra ...pages.Field) (pageResponse, error) {
 	setCookie := ""
 	if cookie == "" {
 		b := make([]byte, 32)
@@ -160,14 +177,14 @@ func (h *Handlers) signInPage(r auth.AuthRequest, p auth.AuthParams, cookie, log
 		setCookie = (&http.Cookie{Name: csrfCookie, Value: cookie, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}).String()
 	}
 	// The form carries the request's parameters back.
-	var fields []pages.Field
 	for _, kv := range paramList(p) {
 		if kv[1] != "" {
-			fields = append(fields, pages.Field{Name: kv[0], Value: kv[1]})
+			d.Fields = append(d.Fields, pages.Field{Name: kv[0], Value: kv[1]})
 		}
 	}
-	d := pages.Data{Client: r.App.Name, Action: "/oauth/authorize", CSRF: csrfToken(cookie, p), Login: login, Error: problem, Fields: fields}
-	return h.page(http.StatusOK, pages.SignIn, d, r.RedirectURI, setCookie)
+	d.Fields = append(d.Fields, extra...)
+	d.Client, d.Action, d.CSRF = r.App.Name, "/oauth/authorize", csrfToken(cookie, p)
+	return h.page(http.StatusOK, name, d, r.RedirectURI, setCookie)
 }
 
 // paramList is p's parameters in their fixed order, by name.

@@ -735,7 +735,10 @@ type AuthHeaderDeleteRequest struct {
 
 // AuthorizeForm defines model for AuthorizeForm.
 type AuthorizeForm struct {
-	ClientId            *string `json:"client_id,omitempty"`
+	ClientId *string `json:"client_id,omitempty"`
+
+	// Code A TOTP code or a recovery code (the second step).
+	Code                *string `json:"code,omitempty"`
 	CodeChallenge       *string `json:"code_challenge,omitempty"`
 	CodeChallengeMethod *string `json:"code_challenge_method,omitempty"`
 
@@ -743,9 +746,12 @@ type AuthorizeForm struct {
 	CsrfToken *string `json:"csrf_token,omitempty"`
 
 	// Login A username or an e-mail.
-	Login        *string `json:"login,omitempty"`
-	LoginHint    *string `json:"login_hint,omitempty"`
-	MaxAge       *string `json:"max_age,omitempty"`
+	Login     *string `json:"login,omitempty"`
+	LoginHint *string `json:"login_hint,omitempty"`
+	MaxAge    *string `json:"max_age,omitempty"`
+
+	// MfaToken The second step's token, which the second-step page carries.
+	MfaToken     *string `json:"mfa_token,omitempty"`
 	Nonce        *string `json:"nonce,omitempty"`
 	Password     *string `json:"password,omitempty"`
 	Prompt       *string `json:"prompt,omitempty"`
@@ -2216,8 +2222,10 @@ type ClientInterface interface {
 	// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
 	// the page's `csrf_token` it is the sign-in page's form. A failure to
 	// sign in shows the page again with one message for every cause, as
-	// the password grant answers. A CSRF token that is missing or was
-	// issued for another request is the error page.
+	// the password grant answers. A user with a second factor is asked
+	// for a TOTP or recovery `code` next, posted with the page's
+	// `mfa_token`. A CSRF token that is missing or was issued for
+	// another request is the error page.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2230,8 +2238,10 @@ type ClientInterface interface {
 	// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
 	// the page's `csrf_token` it is the sign-in page's form. A failure to
 	// sign in shows the page again with one message for every cause, as
-	// the password grant answers. A CSRF token that is missing or was
-	// issued for another request is the error page.
+	// the password grant answers. A user with a second factor is asked
+	// for a TOTP or recovery `code` next, posted with the page's
+	// `mfa_token`. A CSRF token that is missing or was issued for
+	// another request is the error page.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -3577,8 +3587,10 @@ func (c *Client) Authorize(ctx context.Context, params *AuthorizeParams, reqEdit
 // Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
 // the page's `csrf_token` it is the sign-in page's form. A failure to
 // sign in shows the page again with one message for every cause, as
-// the password grant answers. A CSRF token that is missing or was
-// issued for another request is the error page.
+// the password grant answers. A user with a second factor is asked
+// for a TOTP or recovery `code` next, posted with the page's
+// `mfa_token`. A CSRF token that is missing or was issued for
+// another request is the error page.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3601,8 +3613,10 @@ func (c *Client) AuthorizeFormWithBody(ctx context.Context, contentType string, 
 // Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
 // the page's `csrf_token` it is the sign-in page's form. A failure to
 // sign in shows the page again with one message for every cause, as
-// the password grant answers. A CSRF token that is missing or was
-// issued for another request is the error page.
+// the password grant answers. A user with a second factor is asked
+// for a TOTP or recovery `code` next, posted with the page's
+// `mfa_token`. A CSRF token that is missing or was issued for
+// another request is the error page.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -9443,8 +9457,10 @@ type ClientWithResponsesInterface interface {
 	// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
 	// the page's `csrf_token` it is the sign-in page's form. A failure to
 	// sign in shows the page again with one message for every cause, as
-	// the password grant answers. A CSRF token that is missing or was
-	// issued for another request is the error page.
+	// the password grant answers. A user with a second factor is asked
+	// for a TOTP or recovery `code` next, posted with the page's
+	// `mfa_token`. A CSRF token that is missing or was issued for
+	// another request is the error page.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9457,8 +9473,10 @@ type ClientWithResponsesInterface interface {
 	// Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
 	// the page's `csrf_token` it is the sign-in page's form. A failure to
 	// sign in shows the page again with one message for every cause, as
-	// the password grant answers. A CSRF token that is missing or was
-	// issued for another request is the error page.
+	// the password grant answers. A user with a second factor is asked
+	// for a TOTP or recovery `code` next, posted with the page's
+	// `mfa_token`. A CSRF token that is missing or was issued for
+	// another request is the error page.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -19493,8 +19511,10 @@ func (c *ClientWithResponses) AuthorizeWithResponse(ctx context.Context, params 
 // Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
 // the page's `csrf_token` it is the sign-in page's form. A failure to
 // sign in shows the page again with one message for every cause, as
-// the password grant answers. A CSRF token that is missing or was
-// issued for another request is the error page.
+// the password grant answers. A user with a second factor is asked
+// for a TOTP or recovery `code` next, posted with the page's
+// `mfa_token`. A CSRF token that is missing or was issued for
+// another request is the error page.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19513,8 +19533,10 @@ func (c *ClientWithResponses) AuthorizeFormWithBodyWithResponse(ctx context.Cont
 // Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
 // the page's `csrf_token` it is the sign-in page's form. A failure to
 // sign in shows the page again with one message for every cause, as
-// the password grant answers. A CSRF token that is missing or was
-// issued for another request is the error page.
+// the password grant answers. A user with a second factor is asked
+// for a TOTP or recovery `code` next, posted with the page's
+// `mfa_token`. A CSRF token that is missing or was issued for
+// another request is the error page.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -81,8 +81,10 @@ export interface paths {
          *     Core §3.1.2.1), answered as `GET` is; with `login`, `password` and
          *     the page's `csrf_token` it is the sign-in page's form. A failure to
          *     sign in shows the page again with one message for every cause, as
-         *     the password grant answers. A CSRF token that is missing or was
-         *     issued for another request is the error page.
+         *     the password grant answers. A user with a second factor is asked
+         *     for a TOTP or recovery `code` next, posted with the page's
+         *     `mfa_token`. A CSRF token that is missing or was issued for
+         *     another request is the error page.
          */
         post: operations["authorizeForm"];
         delete?: never;
@@ -1503,6 +1505,10 @@ export interface components {
             /** @description A username or an e-mail. */
             login?: string;
             password?: string;
+            /** @description The second step's token, which the second-step page carries. */
+            mfa_token?: string;
+            /** @description A TOTP code or a recovery code (the second step). */
+            code?: string;
         };
         UserInfo: {
             /** Format: uuid */
