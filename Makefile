@@ -83,6 +83,7 @@ postgres-stop:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifyAccessToken$$' -fuzztime $(FUZZTIME) ./auth/
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckRedirectURI$$' -fuzztime $(FUZZTIME) ./auth/
+	$(GO) test -run '^$$' -fuzz '^FuzzValidateAuthRequest$$' -fuzztime $(FUZZTIME) ./auth/
 	$(GO) test -run '^$$' -fuzz '^FuzzDialectRequests$$' -fuzztime $(FUZZTIME) ./contract_test/
 
 lint: vet lint-spec

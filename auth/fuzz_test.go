@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -121,6 +122,47 @@ func FuzzCheckRedirectURI(f *testing.F) {
 		}
 		if CheckRedirectURI(raw+"#frag") == nil {
 			t.Fatalf("accepted %q with a fragment", raw)
+		}
+	})
+}
+
+// FuzzValidateAuthRequest: whatever an authorization request holds,
+// ValidateAuthRequest never panics and never lets a redirect go anywhere
+// but a URI the client registered: a request it accepts, and every
+// fault it redirects, name one of them; one it accepts has response_type
+// code, an S256 challenge of 43 characters and a first-party client.
+func FuzzValidateAuthRequest(f *testing.F) {
+	ctx := context.Background()
+	svc := newTestService(f, openTestStore(f), Config{Issuer: "https://id.example.com"})
+	app, err := svc.CreateApplication(ctx, ApplicationChange{Name: new("fuzz"), FirstParty: new(true),
+		RedirectURIs: &[]string{"https://app.example.com/cb", "http://127.0.0.1:8000/cb"}}, "", Origin{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+	f.Add(app.ID, "https://app.example.com/cb", "code", "", "openid profile", challenge, "S256", "", "")
+	f.Add(app.ID, "https://app.example.com/cb/", "code", "query", "openid", challenge, "S256", "none", "0")
+	f.Add(app.ID, "", "token", "form_post", "", "", "plain", "login consent", "-1")
+	f.Add("", "https://evil.example/cb", "code", "fragment", "x y", challenge+"x", "S256", "select_account", "1h")
+	f.Fuzz(func(t *testing.T, clientID, redirectURI, responseType, responseMode, scope, codeChallenge, method, prompt, maxAge string) {
+		p := AuthParams{ClientID: clientID, RedirectURI: redirectURI, ResponseType: responseType, ResponseMode: responseMode,
+			Scope: scope, CodeChallenge: codeChallenge, CodeChallengeMethod: method, Prompt: prompt, MaxAge: maxAge}
+		r, err := svc.ValidateAuthRequest(ctx, p)
+		var page *AuthPageError
+		var fault *AuthRedirectError
+		switch {
+		case err == nil:
+			if !slices.Contains(app.RedirectURIs, r.RedirectURI) || p.ResponseType != "code" || p.CodeChallengeMethod != "S256" ||
+				len(r.CodeChallenge) != 43 || r.App.ID != app.ID {
+				t.Fatalf("accepted %+v as %+v", p, r)
+			}
+		case errors.As(err, &fault):
+			if !slices.Contains(app.RedirectURIs, fault.Request.RedirectURI) || fault.Request.App.ID != app.ID {
+				t.Fatalf("a fault of %+v redirected to %q", p, fault.Request.RedirectURI)
+			}
+		case errors.As(err, &page):
+		default:
+			t.Fatalf("%+v: %v", p, err)
 		}
 	})
 }
