@@ -642,11 +642,12 @@ func TestWebhookDelivery(t *testing.T) {
 	})
 }
 
-// TestWebhookTwoNodes: two nodes on one PostgreSQL database run their
+// TestMultiNodeWebhooks: two nodes on one PostgreSQL database run their
 // workers at once over the same due deliveries; each event is sent once
 // (one attempt, by one node or the other), none twice. It needs
-// GATEHOUSE_TEST_POSTGRES (skipped without it, failed without it in CI).
-func TestWebhookTwoNodes(t *testing.T) {
+// GATEHOUSE_TEST_POSTGRES; make test skips it, with the other
+// TestMultiNode tests, in the SQLite run of the contract suite.
+func TestMultiNodeWebhooks(t *testing.T) {
 	t.Parallel()
 	dsn := storetest.NewPostgresDatabase(t, storetest.PostgresServer(t))
 	clk := newFakeClock()
