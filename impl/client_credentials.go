@@ -204,13 +204,7 @@ func (h *Handlers) clientCredentialsGrant(ctx context.Context, body *api.TokenRe
 	if err != nil {
 		return nil, oauthTokenError(err)
 	}
-	return api.CreateToken200JSONResponse{
-		Body: api.TokenResponse{
-			AccessToken: tok.Token, TokenType: api.Bearer, Scope: tok.Claims.Scope,
-			ExpiresIn: int(tok.ExpiresAt.Sub(tok.Claims.IssuedAt.Time).Seconds()),
-		},
-		Headers: api.CreateToken200ResponseHeaders{CacheControl: ptr("no-store"), Pragma: ptr("no-cache")},
-	}, nil
+	return tokenResponse(tok, "", "", tok.Claims.Scope), nil
 }
 
 func isInvalidClient(err error) bool { return errors.Is(err, auth.ErrInvalidClient) }

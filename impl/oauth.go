@@ -22,9 +22,6 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 	if body.GrantType == api.TokenRequestGrantTypeClientCredentials {
 		return h.clientCredentialsGrant(ctx, body)
 	}
-	if body.GrantType == api.TokenRequestGrantTypeAuthorizationCode {
-		return h.authorizationCodeGrant(ctx, body)
-	}
 	// Every other grant names its client at most: the one client rule
 	// checks it before the grant is looked at. A refresh that names its
 	// client by client_id alone is checked against the token's own
@@ -42,6 +39,8 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 	}
 	var sess auth.Tokens
 	switch body.GrantType {
+	case api.TokenRequestGrantTypeAuthorizationCode:
+		return h.authorizationCodeGrant(ctx, body, app, cc.present())
 	case api.TokenRequestGrantTypePassword:
 		if body.Username == nil || body.Password == nil {
 			return nil, errorf(KindInvalid, "username and password are required")
@@ -66,34 +65,31 @@ func (h *Handlers) CreateToken(ctx context.Context, req api.CreateTokenRequestOb
 	if err != nil {
 		return nil, oauthTokenError(err)
 	}
+	return tokenResponse(sess.Access, sess.RefreshToken, "", sess.Access.Claims.Scope), nil
+}
+
+// tokenResponse is the token endpoint's 200 (RFC 6749 §5.1), never cached.
+func tokenResponse(access auth.AccessToken, refreshToken, idToken, scope string) api.CreateToken200JSONResponse {
 	return api.CreateToken200JSONResponse{
 		Body: api.TokenResponse{
-			AccessToken: sess.Access.Token, TokenType: api.Bearer, RefreshToken: sess.RefreshToken,
-			ExpiresIn: int(sess.Access.ExpiresAt.Sub(sess.Access.Claims.IssuedAt.Time) / time.Second),
-			Scope:     sess.Access.Claims.Scope,
+			AccessToken: access.Token, TokenType: api.Bearer, RefreshToken: refreshToken, IdToken: idToken,
+			ExpiresIn: int(access.ExpiresAt.Sub(access.Claims.IssuedAt.Time) / time.Second),
+			Scope:     scope,
 		},
 		Headers: api.CreateToken200ResponseHeaders{CacheControl: ptr("no-store"), Pragma: ptr("no-cache")},
-	}, nil
+	}
 }
 
 // authorizationCodeGrant exchanges a code of the authorization endpoint
-// (RFC 6749 §4.1.3, RFC 7636 §4.6): the client identified by the one
-// client rule, the code checked and spent by auth.
-func (h *Handlers) authorizationCodeGrant(ctx context.Context, body *api.CreateTokenFormdataRequestBody) (api.CreateTokenResponseObject, error) {
+// (RFC 6749 §4.1.3, RFC 7636 §4.6) for app, the client CreateToken
+// identified by the one client rule; auth checks and spends the code.
+func (h *Handlers) authorizationCodeGrant(ctx context.Context, body *api.CreateTokenFormdataRequestBody, app store.Application, authenticated bool) (api.CreateTokenResponseObject, error) {
 	if body.Code == nil || body.CodeVerifier == nil {
 		return nil, errorf(KindInvalid, "code and code_verifier are required")
 	}
-	cc, err := clientCredentialsOf(ctx, body.ClientId, body.ClientSecret, body.ClientAssertion, body.ClientAssertionType)
-	if err != nil {
-		return nil, err
-	}
-	app, err := h.identifyClient(ctx, cc)
-	if err != nil {
-		return nil, err
-	}
 	out, err := h.svc.ExchangeCode(ctx, auth.CodeExchange{
 		Code: *body.Code, RedirectURI: deref(body.RedirectUri), CodeVerifier: *body.CodeVerifier,
-		Client: app, ClientAuthenticated: cc.present(), Origin: originFrom(ctx),
+		Client: app, ClientAuthenticated: authenticated, Origin: originFrom(ctx),
 	})
 	switch {
 	case errors.Is(err, auth.ErrInvalidGrant):
@@ -101,14 +97,7 @@ func (h *Handlers) authorizationCodeGrant(ctx context.Context, body *api.CreateT
 	case err != nil:
 		return nil, oauthTokenError(err)
 	}
-	return api.CreateToken200JSONResponse{
-		Body: api.TokenResponse{
-			AccessToken: out.Access.Token, TokenType: api.Bearer, RefreshToken: out.RefreshToken, IdToken: out.IDToken,
-			ExpiresIn: int(out.Access.ExpiresAt.Sub(out.Access.Claims.IssuedAt.Time) / time.Second),
-			Scope:     out.Scope,
-		},
-		Headers: api.CreateToken200ResponseHeaders{CacheControl: ptr("no-store"), Pragma: ptr("no-cache")},
-	}, nil
+	return tokenResponse(out.Access, out.RefreshToken, out.IDToken, out.Scope), nil
 }
 
 // codeInvalidClient is RFC 6749's error for a client that failed to
