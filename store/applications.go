@@ -170,9 +170,10 @@ func (s *DB) UpdateApplication(ctx context.Context, a Application) error {
 // default application.
 func (s *DB) DeleteApplication(ctx context.Context, id string, at, keepUntil time.Time) ([]string, error) {
 	const (
+		// The default application's sessions are revoked here too, and
+		// the transaction's ErrInUse rolls that back with the rest.
 		qRevoke = `UPDATE refresh_families SET revoked_at = ?
-			WHERE app_id = ? AND revoked_at IS NULL
-			AND EXISTS (SELECT 1 FROM applications WHERE id = ? AND is_default = FALSE) RETURNING id`
+			WHERE app_id = ? AND revoked_at IS NULL RETURNING id`
 		qDelete = `DELETE FROM applications WHERE id = ? AND is_default = FALSE`
 		qExists = `SELECT EXISTS (SELECT 1 FROM applications WHERE id = ?)`
 	)
@@ -182,7 +183,7 @@ func (s *DB) DeleteApplication(ctx context.Context, id string, at, keepUntil tim
 	var ended []string
 	err := s.inTx(ctx, func(t tx) error {
 		var err error
-		if ended, err = revokeFamiliesIn(ctx, t, keepUntil, qRevoke, nanos(at), id, id); err != nil {
+		if ended, err = revokeFamiliesIn(ctx, t, keepUntil, qRevoke, nanos(at), id); err != nil {
 			return err
 		}
 		res, err := t.exec(ctx, qDelete, id)

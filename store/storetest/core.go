@@ -602,6 +602,13 @@ func testMembers(t *testing.T, open func(*testing.T) store.Store) {
 	if err := s.CreateRefreshToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
+	// The default application cannot be deleted, and the refused delete
+	// ends none of its sessions.
+	_, err = s.DeleteApplication(ctx, "app-default", at(30), at(40))
+	wantErr(t, "DeleteApplication default", err, store.ErrInUse)
+	if tok, err := s.GetRefreshToken(ctx, "h-u1-default"); err != nil || tok.FamilyRevoked {
+		t.Errorf("after a refused delete of the default application, its session revoked = %v, %v", tok.FamilyRevoked, err)
+	}
 	cursor = revocationCursor(t, s)
 	ended, err = s.DeleteApplication(ctx, "app-other", at(30), at(40))
 	wantErr(t, "DeleteApplication", err, nil)
